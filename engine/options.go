@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+)
+
+// OptionKind is a TCP option kind number (IANA "TCP Option Kind Numbers").
+type OptionKind uint8
+
+// The option kinds the engine sends and understands.
+const (
+	OptEOL           OptionKind = 0 // End of option list, RFC 9293 §3.2
+	OptNOP           OptionKind = 1 // No-operation, RFC 9293 §3.2
+	OptMSS           OptionKind = 2 // Maximum segment size, RFC 9293 §3.7.1
+	OptWindowScale   OptionKind = 3 // Window scale, RFC 7323 §2
+	OptSACKPermitted OptionKind = 4 // SACK permitted, RFC 2018 §2
+	OptSACK          OptionKind = 5 // SACK blocks, RFC 2018 §3
+	OptTimestamps    OptionKind = 8 // Timestamps, RFC 7323 §3
+)
+
+// SACKBlock is one block of a SACK option: the left and right edges of a received range.
+type SACKBlock struct {
+	Left, Right Seq
+}
+
+// Option is one TCP option. Only the fields of its Kind are meaningful. Unknown options
+// keep their kind and raw data so that decoding and encoding round-trip.
+type Option struct {
+	Kind   OptionKind
+	MSS    uint16      // OptMSS
+	Shift  uint8       // OptWindowScale
+	TSVal  uint32      // OptTimestamps
+	TSEcr  uint32      // OptTimestamps
+	Blocks []SACKBlock // OptSACK
+	Data   []byte      // unknown kinds: the bytes after kind and length
+}
+
+// Len returns the option's length on the wire in bytes.
+func (o Option) Len() int {
+	switch o.Kind {
+	case OptEOL, OptNOP:
+		return 1
+	case OptMSS:
+		return 4
+	case OptWindowScale:
+		return 3
+	case OptSACKPermitted:
+		return 2
+	case OptSACK:
+		return 2 + 8*len(o.Blocks)
+	case OptTimestamps:
+		return 10
+	}
+	return 2 + len(o.Data)
+}
+
+// String writes the option the way tcpdump and packetdrill do: "mss 1460", "sackOK",
+// "TS val 1 ecr 0", "nop", "wscale 7".
+func (o Option) String() string {
+	switch o.Kind {
+	case OptEOL:
+		return "eol"
+	case OptNOP:
+		return "nop"
+	case OptMSS:
+		return fmt.Sprintf("mss %d", o.MSS)
+	case OptWindowScale:
+		return fmt.Sprintf("wscale %d", o.Shift)
+	case OptSACKPermitted:
+		return "sackOK"
+	case OptSACK:
+		var b strings.Builder
+		b.WriteString("sack")
+		for _, blk := range o.Blocks {
+			fmt.Fprintf(&b, " %d:%d", blk.Left, blk.Right)
+		}
+		return b.String()
+	case OptTimestamps:
+		return fmt.Sprintf("TS val %d ecr %d", o.TSVal, o.TSEcr)
+	}
+	return fmt.Sprintf("opt-%d[%d]", o.Kind, len(o.Data))
+}
+
+// Options is an ordered option list, kept in wire order including NOP padding.
+type Options []Option
+
+// Find returns the first option of the given kind.
+func (os Options) Find(k OptionKind) (Option, bool) {
+	for _, o := range os {
+		if o.Kind == k {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+// Len returns the options' length on the wire, before padding to a multiple of four.
+func (os Options) Len() int {
+	n := 0
+	for _, o := range os {
+		n += o.Len()
+	}
+	return n
+}
+
+// String writes the list as tcpdump does: "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7".
+func (os Options) String() string {
+	parts := make([]string, len(os))
+	for i, o := range os {
+		parts[i] = o.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// Clone returns a deep copy, so segments never share option storage.
+func (os Options) Clone() Options {
+	if os == nil {
+		return nil
+	}
+	c := make(Options, len(os))
+	for i, o := range os {
+		c[i] = o
+		if o.Blocks != nil {
+			c[i].Blocks = append([]SACKBlock(nil), o.Blocks...)
+		}
+		if o.Data != nil {
+			c[i].Data = append([]byte(nil), o.Data...)
+		}
+	}
+	return c
+}

@@ -1,0 +1,194 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+)
+
+// OptionLayout says in which order an endpoint writes its SYN and SYN-ACK options.
+type OptionLayout uint8
+
+// The option layouts.
+const (
+	// LayoutLinux is tcp_options_write's order: with timestamps "mss,sackOK,TS,nop,wscale";
+	// without them "mss,nop,nop,sackOK,nop,wscale" (net/ipv4/tcp_output.c).
+	LayoutLinux OptionLayout = iota
+	// LayoutRFC is a plain textbook order, each option aligned with NOPs:
+	// "mss,nop,wscale,nop,nop,sackOK,nop,nop,TS".
+	LayoutRFC
+)
+
+// Profile is a value holding every behaviour that differs between the RFC text and Linux.
+// The engine never asks "is this Linux?"; it reads a field. Fields can be overridden one
+// by one (the packetdrill runner maps sysctls onto them).
+type Profile struct {
+	Name string
+
+	// Options offered in SYN and SYN-ACK.
+	MSS           uint16 // our MSS (Ethernet: 1460)
+	DefaultMSS    uint16 // assumed when the peer sends none (RFC 9293 §3.7.1: 536)
+	WindowScaling bool   // RFC 7323 §2 (Linux tcp_window_scaling)
+	WindowShift   uint8  // the shift we offer
+	SACK          bool   // RFC 2018 (Linux tcp_sack)
+	Timestamps    bool   // RFC 7323 §3 (Linux tcp_timestamps)
+	Layout        OptionLayout
+	RecvWindow    uint32 // receive buffer space we advertise, in bytes
+
+	// Retransmission (RFC 6298).
+	InitialRTO  time.Duration // §2.1: 1 s
+	MinRTO      time.Duration // §2.4: 1 s in the RFC, 200 ms in Linux (TCP_RTO_MIN)
+	MaxRTO      time.Duration // §2.5: at least 60 s; Linux TCP_RTO_MAX 120 s
+	RTOFallback time.Duration // Linux: 3 s after a handshake that needed a retransmission (0: none)
+	// RTOVarFloor makes the variance term at least MinRTO (Linux's rttvar floor), instead of
+	// flooring the whole RTO at MinRTO (RFC 6298 §2.4).
+	RTOVarFloor bool
+	DataRetries int // give up on data after this many retransmissions (Linux tcp_retries2 15)
+
+	// Active open: SYN retransmission.
+	SynRetries        int // Linux tcp_syn_retries
+	SynLinearTimeouts int // Linux tcp_syn_linear_timeouts: first N retransmissions keep the initial RTO
+	// SynTimeBudget gives up once this much time has passed since the first SYN (RFC 1122
+	// §4.2.3.5 R2). Zero derives it as Linux's tcp_model_timeout does: (2^(SynRetries+1)-1)
+	// times InitialRTO.
+	SynTimeBudget time.Duration
+
+	// Passive open.
+	SynAckRetries int // Linux tcp_synack_retries
+	// SynAckOnDupSYN answers a retransmitted SYN in SYN-RECEIVED with the SYN-ACK again
+	// (Linux tcp_check_req) instead of RFC 9293's plain ACK for an unacceptable segment.
+	SynAckOnDupSYN bool
+	Syncookies     int // Linux tcp_syncookies: 0 never, 1 when the SYN queue overflows, 2 always
+	MaxSynBacklog  int // Linux tcp_max_syn_backlog
+	Somaxconn      int // Linux net.core.somaxconn: listen() backlog cap
+
+	// Acknowledgements.
+	DelayedACK    time.Duration // delayed ACK timeout (Linux TCP_DELACK_MIN 40 ms; RFC 1122: < 500 ms, 200 ms usual)
+	QuickACKs     int           // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
+	DelayFINACK   bool          // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
+	ACKEverySecond bool         // ACK at once on every second full-sized segment (RFC 9293 §3.8.6.3)
+
+	// Closing.
+	MSL              time.Duration // maximum segment lifetime (RFC 9293: 2 min)
+	TimeWait         time.Duration // TIME-WAIT length: 2*MSL in the RFC, fixed 60 s in Linux
+	FinTimeout       time.Duration // orphaned FIN-WAIT-2 lifetime (Linux tcp_fin_timeout); 0 = forever
+	RSTOnUnreadClose bool          // close() with unread data sends RST (Linux tcp_close, RFC 9293 §3.10.4 allows)
+	// DataOnHandshakeACK puts data queued in SYN-SENT on the third segment of the handshake
+	// (RFC 9293 §3.10.7.3 allows it); Linux sends a bare ACK and the data after it.
+	DataOnHandshakeACK bool
+
+	// RFC 5961.
+	ChallengeACKInterval time.Duration // per-connection challenge ACK rate limit (Linux tcp_invalid_ratelimit)
+	TimeWaitAbsorbsACK   bool          // TIME-WAIT swallows a bare in-window ACK (Linux tcp_timewait_state_process)
+	TimeWaitRestartOnACK bool          // ... and restarts its timer when it does
+
+	// ECN setup (RFC 3168 §6.1.1): 0 off, 1 request in SYN, 2 accept when requested (Linux tcp_ecn).
+	ECN int
+}
+
+// LinuxProfile returns Linux 6.x defaults, as collected in LINUX-FACTS.md.
+func LinuxProfile() Profile {
+	return Profile{
+		Name:          "linux",
+		MSS:           1460,
+		DefaultMSS:    536,
+		WindowScaling: true,
+		WindowShift:   7,
+		SACK:          true,
+		Timestamps:    true,
+		Layout:        LayoutLinux,
+		RecvWindow:    65535,
+
+		InitialRTO:  time.Second,
+		MinRTO:      200 * time.Millisecond,
+		MaxRTO:      120 * time.Second,
+		RTOFallback: 3 * time.Second,
+		RTOVarFloor: true,
+		DataRetries: 15,
+
+		SynRetries:        6,
+		SynLinearTimeouts: 4,
+
+		SynAckRetries:  5,
+		SynAckOnDupSYN: true,
+		Syncookies:     1,
+		MaxSynBacklog:  4096,
+		Somaxconn:      4096,
+
+		DelayedACK:     40 * time.Millisecond,
+		QuickACKs:      16,
+		DelayFINACK:    true,
+		ACKEverySecond: true,
+
+		MSL:              60 * time.Second,
+		TimeWait:         60 * time.Second,
+		FinTimeout:       60 * time.Second,
+		RSTOnUnreadClose: true,
+
+		ChallengeACKInterval: 500 * time.Millisecond,
+		TimeWaitAbsorbsACK:   true,
+		TimeWaitRestartOnACK: true,
+
+		ECN: 2,
+	}
+}
+
+// RFCProfile returns textbook RFC 9293 / RFC 6298 behaviour: 2-minute MSL (TIME-WAIT 4
+// minutes), pure exponential SYN backoff, 200 ms delayed ACKs.
+func RFCProfile() Profile {
+	return Profile{
+		Name:          "rfc",
+		MSS:           1460,
+		DefaultMSS:    536,
+		WindowScaling: true,
+		WindowShift:   7,
+		SACK:          true,
+		Timestamps:    true,
+		Layout:        LayoutRFC,
+		RecvWindow:    65535,
+
+		InitialRTO:  time.Second,
+		MinRTO:      time.Second,
+		MaxRTO:      60 * time.Second,
+		DataRetries: 15,
+
+		SynRetries:    6,
+		SynTimeBudget: 3 * time.Minute, // RFC 1122 §4.2.3.5: R2 for a SYN at least 3 minutes
+
+		SynAckRetries: 5,
+		MaxSynBacklog: 128,
+		Somaxconn:     128,
+
+		DelayedACK:     200 * time.Millisecond,
+		ACKEverySecond: true,
+
+		MSL:                2 * time.Minute,
+		TimeWait:           4 * time.Minute,
+		DataOnHandshakeACK: true,
+
+		ChallengeACKInterval: 0,
+		ECN:                  0,
+	}
+}
+
+// ProfileByName returns the named profile ("linux" or "rfc").
+func ProfileByName(name string) (Profile, error) {
+	switch name {
+	case "linux":
+		return LinuxProfile(), nil
+	case "rfc":
+		return RFCProfile(), nil
+	}
+	return Profile{}, fmt.Errorf("unknown profile %q (want linux or rfc)", name)
+}
+
+// ProfileNames lists the built-in profiles.
+var ProfileNames = []string{"linux", "rfc"}
+
+// synGiveUp returns how long an active open keeps retransmitting its SYN.
+func (p *Profile) synGiveUp() time.Duration {
+	if p.SynTimeBudget > 0 {
+		return p.SynTimeBudget
+	}
+	// tcp_model_timeout: the time SynRetries exponential backoffs from InitialRTO take.
+	return time.Duration((1<<(p.SynRetries+1))-1) * p.InitialRTO
+}

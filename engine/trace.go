@@ -1,0 +1,369 @@
+package engine
+
+import (
+	"strconv"
+	"time"
+)
+
+// EventKind says what an Event records.
+type EventKind uint8
+
+// The kinds of trace event.
+const (
+	_            EventKind = iota
+	EventSegment           // a segment was sent (and what became of it)
+	EventState             // a connection changed state
+	EventApp               // an application call returned (or was made)
+	EventTimer             // a timer was set, fired or cancelled
+	EventNote              // something worth explaining that is none of the above
+	EventQueue             // a listener's SYN queue or accept queue changed length
+)
+
+var eventKindNames = [...]string{"", "segment", "state", "app", "timer", "note", "queue"}
+
+// String returns the kind's JSON name.
+func (k EventKind) String() string {
+	if int(k) < len(eventKindNames) {
+		return eventKindNames[k]
+	}
+	return "unknown"
+}
+
+// Fate is what the network did with a segment.
+type Fate uint8
+
+// The fates of a segment.
+const (
+	Delivered Fate = iota // it arrived at Event.Segment.Arrive
+	Dropped               // the link lost it (a fault directive or random loss)
+	Unrouted              // no endpoint owns the destination address (a spoofed source)
+)
+
+var fateNames = [...]string{"delivered", "dropped", "unrouted"}
+
+// String returns the fate's JSON name.
+func (f Fate) String() string { return fateNames[f] }
+
+// TimerKind names a TCP timer.
+type TimerKind uint8
+
+// The timers the engine runs.
+const (
+	_               TimerKind = iota
+	TimerRTO                  // retransmission of SYN, SYN-ACK, data or FIN (RFC 6298)
+	TimerDelayedACK           // delayed acknowledgement (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2)
+	TimerTimeWait             // TIME-WAIT's 2MSL (RFC 9293 §3.4.2) or Linux's fixed 60 s
+	TimerFinWait2             // orphaned FIN-WAIT-2 (Linux tcp_fin_timeout)
+)
+
+var timerNames = [...]string{"", "RTO", "DELACK", "TIME-WAIT", "FIN-WAIT-2"}
+
+// String returns the timer's name as it appears in the trace.
+func (k TimerKind) String() string { return timerNames[k] }
+
+// TimerAction is what happened to a timer.
+type TimerAction uint8
+
+// The timer actions.
+const (
+	TimerSet TimerAction = iota
+	TimerFired
+	TimerCancelled
+)
+
+var timerActionNames = [...]string{"set", "fired", "cancelled"}
+
+// String returns the action's JSON name.
+func (a TimerAction) String() string { return timerActionNames[a] }
+
+// SegmentEvent describes one sent segment.
+type SegmentEvent struct {
+	ID         int    // 1-based, in order of sending across the whole simulation
+	Src, Dst   string // endpoint names, e.g. "client", "server", "attacker-1"
+	Seg        Segment
+	Fate       Fate
+	Arrive     Time   // when it arrived (Delivered) or would have (Dropped)
+	Retransmit bool   // the sender sent this sequence range before
+	Fault      string // the fault directive that touched it: "drop", "duplicate", "delay", "reorder", "loss"
+	DupOf      int    // for a duplicate made by the link: the ID of the original
+	Cookie     *Cookie
+}
+
+// Event is one entry of a trace. Kind says which fields are meaningful.
+type Event struct {
+	Kind     EventKind
+	At       Time
+	Endpoint string // the endpoint the event happened at (not for segments)
+	Peer     string // the remote endpoint's name, for connection events; "" for a listener
+
+	Segment *SegmentEvent // EventSegment
+
+	From, To State  // EventState
+	Cause    string // EventState: why, in a few words
+
+	Call   string // EventApp: "listen", "connect", "send", "close", ...
+	Result string // EventApp: "ok", "pending", "ETIMEDOUT", ...
+	Bytes  int    // EventApp: bytes written or read
+
+	Timer    TimerKind     // EventTimer
+	Action   TimerAction   // EventTimer
+	Deadline Time          // EventTimer: when it fires
+	Duration time.Duration // EventTimer: how long it runs
+
+	Note   string // EventNote: a stable key such as "challenge-ack", text is the view's job
+	Detail string // EventNote and EventApp: free detail in English for logs and tests
+
+	SynQueue, AcceptQueue, Backlog int // EventQueue
+}
+
+// Endpoint describes one participant in a simulation.
+type EndpointInfo struct {
+	Name string `json:"name"`
+	Addr string `json:"addr"`
+	Role string `json:"role"` // "client", "server", "attacker"
+}
+
+// Meta describes the run that produced a trace.
+type Meta struct {
+	Scenario  string         `json:"scenario"`
+	Profile   string         `json:"profile"`
+	Seed      uint64         `json:"seed"`
+	RTT       time.Duration  `json:"-"`
+	Endpoints []EndpointInfo `json:"endpoints"`
+}
+
+// Trace is the ordered record of a simulation: the spine from which every view is drawn.
+type Trace struct {
+	Meta   Meta
+	Events []Event
+}
+
+// Segments returns the segment events in order.
+func (tr *Trace) Segments() []*SegmentEvent {
+	var segs []*SegmentEvent
+	for i := range tr.Events {
+		if tr.Events[i].Kind == EventSegment {
+			segs = append(segs, tr.Events[i].Segment)
+		}
+	}
+	return segs
+}
+
+// End returns the time of the last event (or last arrival, whichever is later).
+func (tr *Trace) End() Time {
+	var end Time
+	for i := range tr.Events {
+		e := &tr.Events[i]
+		if e.At > end {
+			end = e.At
+		}
+		if e.Kind == EventSegment && e.Segment.Arrive > end {
+			end = e.Segment.Arrive
+		}
+	}
+	return end
+}
+
+// AppendJSON appends the event's JSON object (no trailing newline) to b. Field order is
+// fixed so that traces are byte-identical run to run.
+func (e *Event) AppendJSON(b []byte) []byte {
+	b = append(b, `{"t":"`...)
+	b = append(b, e.Kind.String()...)
+	b = append(b, `","at_us":`...)
+	b = strconv.AppendInt(b, int64(e.At), 10)
+	switch e.Kind {
+	case EventSegment:
+		s := e.Segment
+		b = append(b, `,"id":`...)
+		b = strconv.AppendInt(b, int64(s.ID), 10)
+		b = appendStr(b, "src", s.Src)
+		b = appendStr(b, "dst", s.Dst)
+		b = appendStr(b, "src_ip", s.Seg.Src.String())
+		b = appendInt(b, "sport", int64(s.Seg.SrcPort))
+		b = appendStr(b, "dst_ip", s.Seg.Dst.String())
+		b = appendInt(b, "dport", int64(s.Seg.DstPort))
+		b = append(b, `,"flags":[`...)
+		for i, n := range s.Seg.Flags.Names() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, n)
+		}
+		b = append(b, ']')
+		b = appendInt(b, "seq", int64(s.Seg.Seq))
+		b = appendInt(b, "ack", int64(s.Seg.Ack))
+		b = appendInt(b, "len", int64(len(s.Seg.Payload)))
+		b = appendInt(b, "win", int64(s.Seg.Window))
+		b = append(b, `,"options":[`...)
+		for i, o := range s.Seg.Options {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendOptionJSON(b, o)
+		}
+		b = append(b, ']')
+		b = appendStr(b, "fate", s.Fate.String())
+		b = appendInt(b, "arrive_us", int64(s.Arrive))
+		if s.Retransmit {
+			b = append(b, `,"retransmit":true`...)
+		}
+		if s.Fault != "" {
+			b = appendStr(b, "fault", s.Fault)
+		}
+		if s.DupOf != 0 {
+			b = appendInt(b, "dup_of", int64(s.DupOf))
+		}
+		if c := s.Cookie; c != nil {
+			b = append(b, `,"cookie":{`...)
+			b = append(b, `"isn":`...)
+			b = strconv.AppendUint(b, uint64(c.ISN), 10)
+			b = appendInt(b, "hash1", int64(c.Hash1))
+			b = appendInt(b, "client_isn", int64(c.ClientISN))
+			b = appendInt(b, "counter", int64(c.Counter))
+			b = appendInt(b, "hash2", int64(c.Hash2))
+			b = appendInt(b, "mss_index", int64(c.MSSIndex))
+			b = appendInt(b, "mss", int64(c.MSS))
+			if c.TSBits != 0 || c.HasTS {
+				b = appendInt(b, "ts_bits", int64(c.TSBits))
+			}
+			b = append(b, '}')
+		}
+	case EventState:
+		b = appendStr(b, "endpoint", e.Endpoint)
+		b = appendStr(b, "peer", e.Peer)
+		b = appendStr(b, "from", e.From.String())
+		b = appendStr(b, "to", e.To.String())
+		b = appendStr(b, "cause", e.Cause)
+	case EventApp:
+		b = appendStr(b, "endpoint", e.Endpoint)
+		b = appendStr(b, "peer", e.Peer)
+		b = appendStr(b, "call", e.Call)
+		b = appendStr(b, "result", e.Result)
+		if e.Bytes != 0 {
+			b = appendInt(b, "bytes", int64(e.Bytes))
+		}
+		if e.Detail != "" {
+			b = appendStr(b, "detail", e.Detail)
+		}
+	case EventTimer:
+		b = appendStr(b, "endpoint", e.Endpoint)
+		b = appendStr(b, "peer", e.Peer)
+		b = appendStr(b, "timer", e.Timer.String())
+		b = appendStr(b, "action", e.Action.String())
+		b = appendInt(b, "deadline_us", int64(e.Deadline))
+		b = appendInt(b, "duration_us", int64(e.Duration/time.Microsecond))
+	case EventNote:
+		b = appendStr(b, "endpoint", e.Endpoint)
+		b = appendStr(b, "peer", e.Peer)
+		b = appendStr(b, "note", e.Note)
+		if e.Detail != "" {
+			b = appendStr(b, "detail", e.Detail)
+		}
+	case EventQueue:
+		b = appendStr(b, "endpoint", e.Endpoint)
+		b = appendInt(b, "syn_queue", int64(e.SynQueue))
+		b = appendInt(b, "accept_queue", int64(e.AcceptQueue))
+		b = appendInt(b, "backlog", int64(e.Backlog))
+	}
+	return append(b, '}')
+}
+
+// AppendMetaJSON appends the trace's meta line: {"t":"meta",...}.
+func (tr *Trace) AppendMetaJSON(b []byte) []byte {
+	b = append(b, `{"t":"meta"`...)
+	b = appendStr(b, "scenario", tr.Meta.Scenario)
+	b = appendStr(b, "profile", tr.Meta.Profile)
+	b = append(b, `,"seed":`...)
+	b = strconv.AppendUint(b, tr.Meta.Seed, 10)
+	b = appendInt(b, "rtt_us", int64(tr.Meta.RTT/time.Microsecond))
+	b = append(b, `,"endpoints":[`...)
+	for i, ep := range tr.Meta.Endpoints {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"name":`...)
+		b = strconv.AppendQuote(b, ep.Name)
+		b = appendStr(b, "addr", ep.Addr)
+		b = appendStr(b, "role", ep.Role)
+		b = append(b, '}')
+	}
+	b = append(b, "]}"...)
+	return b
+}
+
+// JSONLines returns the whole trace as JSON lines: the meta line, then one line per event.
+func (tr *Trace) JSONLines() []byte {
+	b := make([]byte, 0, 256*(len(tr.Events)+1))
+	b = tr.AppendMetaJSON(b)
+	b = append(b, '\n')
+	for i := range tr.Events {
+		b = tr.Events[i].AppendJSON(b)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+func appendStr(b []byte, key, v string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return strconv.AppendQuote(b, v)
+}
+
+func appendInt(b []byte, key string, v int64) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return strconv.AppendInt(b, v, 10)
+}
+
+// optionJSONName is the name an option kind has in the JSON trace.
+func optionJSONName(k OptionKind) string {
+	switch k {
+	case OptEOL:
+		return "eol"
+	case OptNOP:
+		return "nop"
+	case OptMSS:
+		return "mss"
+	case OptWindowScale:
+		return "wscale"
+	case OptSACKPermitted:
+		return "sackOK"
+	case OptSACK:
+		return "sack"
+	case OptTimestamps:
+		return "TS"
+	}
+	return "kind-" + strconv.Itoa(int(k))
+}
+
+func appendOptionJSON(b []byte, o Option) []byte {
+	b = append(b, `{"kind":"`...)
+	b = append(b, optionJSONName(o.Kind)...)
+	b = append(b, '"')
+	switch o.Kind {
+	case OptMSS:
+		b = appendInt(b, "mss", int64(o.MSS))
+	case OptWindowScale:
+		b = appendInt(b, "shift", int64(o.Shift))
+	case OptTimestamps:
+		b = appendInt(b, "val", int64(o.TSVal))
+		b = appendInt(b, "ecr", int64(o.TSEcr))
+	case OptSACK:
+		b = append(b, `,"blocks":[`...)
+		for i, blk := range o.Blocks {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			b = strconv.AppendUint(b, uint64(blk.Left), 10)
+			b = append(b, ',')
+			b = strconv.AppendUint(b, uint64(blk.Right), 10)
+			b = append(b, ']')
+		}
+		b = append(b, ']')
+	}
+	b = appendStr(b, "text", o.String())
+	return append(b, '}')
+}
