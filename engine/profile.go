@@ -62,10 +62,10 @@ type Profile struct {
 	Somaxconn      int // Linux net.core.somaxconn: listen() backlog cap
 
 	// Acknowledgements.
-	DelayedACK    time.Duration // delayed ACK timeout (Linux TCP_DELACK_MIN 40 ms; RFC 1122: < 500 ms, 200 ms usual)
-	QuickACKs     int           // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
-	DelayFINACK   bool          // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
-	ACKEverySecond bool         // ACK at once on every second full-sized segment (RFC 9293 §3.8.6.3)
+	DelayedACK     time.Duration // delayed ACK timeout (Linux TCP_DELACK_MIN 40 ms; RFC 1122: < 500 ms, 200 ms usual)
+	QuickACKs      int           // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
+	DelayFINACK    bool          // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
+	ACKEverySecond bool          // ACK at once on every second full-sized segment (RFC 9293 §3.8.6.3)
 
 	// Closing.
 	MSL              time.Duration // maximum segment lifetime (RFC 9293: 2 min)
