@@ -61,6 +61,13 @@ type Profile struct {
 	MaxSynBacklog  int // Linux tcp_max_syn_backlog
 	Somaxconn      int // Linux net.core.somaxconn: listen() backlog cap
 
+	// InitialCwnd is the initial congestion window in segments (RFC 6928 / Linux: 10;
+	// RFC 5681 §3.1: 3 for a 1460-byte MSS).
+	InitialCwnd int
+	// AbortRSTWithACK sends RST,ACK with ACK = RCV.NXT on abort (Linux tcp_send_active_reset)
+	// instead of RFC 9293 §3.10.5's bare <SEQ=SND.NXT><CTL=RST>.
+	AbortRSTWithACK bool
+
 	// Acknowledgements.
 	DelayedACK     time.Duration // delayed ACK timeout (Linux TCP_DELACK_MIN 40 ms; RFC 1122: < 500 ms, 200 ms usual)
 	QuickACKs      int           // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
@@ -72,9 +79,6 @@ type Profile struct {
 	TimeWait         time.Duration // TIME-WAIT length: 2*MSL in the RFC, fixed 60 s in Linux
 	FinTimeout       time.Duration // orphaned FIN-WAIT-2 lifetime (Linux tcp_fin_timeout); 0 = forever
 	RSTOnUnreadClose bool          // close() with unread data sends RST (Linux tcp_close, RFC 9293 §3.10.4 allows)
-	// DataOnHandshakeACK puts data queued in SYN-SENT on the third segment of the handshake
-	// (RFC 9293 §3.10.7.3 allows it); Linux sends a bare ACK and the data after it.
-	DataOnHandshakeACK bool
 
 	// RFC 5961.
 	ChallengeACKInterval time.Duration // per-connection challenge ACK rate limit (Linux tcp_invalid_ratelimit)
@@ -113,6 +117,9 @@ func LinuxProfile() Profile {
 		Syncookies:     1,
 		MaxSynBacklog:  4096,
 		Somaxconn:      4096,
+
+		InitialCwnd:     10,
+		AbortRSTWithACK: true,
 
 		DelayedACK:     40 * time.Millisecond,
 		QuickACKs:      16,
@@ -158,12 +165,13 @@ func RFCProfile() Profile {
 		MaxSynBacklog: 128,
 		Somaxconn:     128,
 
+		InitialCwnd: 3,
+
 		DelayedACK:     200 * time.Millisecond,
 		ACKEverySecond: true,
 
 		MSL:                2 * time.Minute,
 		TimeWait:           4 * time.Minute,
-		DataOnHandshakeACK: true,
 
 		ChallengeACKInterval: 0,
 		ECN:                  0,
@@ -191,4 +199,11 @@ func (p *Profile) synGiveUp() time.Duration {
 	}
 	// tcp_model_timeout: the time SynRetries exponential backoffs from InitialRTO take.
 	return time.Duration((1<<(p.SynRetries+1))-1) * p.InitialRTO
+}
+
+func (p *Profile) initialCwnd() int {
+	if p.InitialCwnd <= 0 {
+		return 1
+	}
+	return p.InitialCwnd
 }

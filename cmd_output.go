@@ -1,0 +1,25 @@
+package main
+
+import (
+	"errors"
+	"io"
+
+	"synack/engine"
+)
+
+// runScenario runs any scenario id the command line knows.
+func runScenario(id string, p engine.Params) (*engine.Trace, error) {
+	return engine.Run(id, p)
+}
+
+// writeTrace writes a trace in one of the output formats.
+func writeTrace(w io.Writer, tr *engine.Trace, format string, opt engine.TextOptions) error {
+	switch format {
+	case "json":
+		_, err := w.Write(tr.JSONLines())
+		return err
+	case "text":
+		return tr.WriteText(w, opt)
+	}
+	return errors.New("capture export is not available yet")
+}

@@ -1,0 +1,46 @@
+package engine
+
+import (
+	"errors"
+	"time"
+)
+
+// Text is a user-visible string in both of synack's languages.
+type Text struct {
+	EN string `json:"en"`
+	ZH string `json:"zh"`
+}
+
+// In returns the text in the given language ("zh" or "zh-CN" for Chinese, anything else English).
+func (t Text) In(lang string) string {
+	if lang == "zh" || lang == "zh-CN" {
+		return t.ZH
+	}
+	return t.EN
+}
+
+// ScenarioInfo describes a built-in scenario.
+type ScenarioInfo struct {
+	ID      string `json:"id"`
+	Title   Text   `json:"title"`
+	Summary Text   `json:"summary"`
+}
+
+// Params are the knobs a reader may turn on a scenario.
+type Params struct {
+	Profile string        // "linux" (default) or "rfc"
+	Seed    uint64        // seeds ISNs, jitter and random loss
+	RTT     time.Duration // round-trip time of the path; default 100 ms
+	Drop    []int         // IDs of segments the link drops (1-based, in order of sending)
+}
+
+// Limits on Params.
+const (
+	MinRTT = time.Millisecond
+	MaxRTT = 2 * time.Second
+	// MaxDrops is how many segment IDs one run may drop.
+	MaxDrops = 16
+)
+
+// ErrUnknownScenario is returned for a scenario id that does not exist.
+var ErrUnknownScenario = errors.New("unknown scenario")

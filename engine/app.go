@@ -1,0 +1,175 @@
+package engine
+
+// The user calls of RFC 9293 §3.10 (SEND, RECEIVE, CLOSE, ABORT) plus shutdown(2), as an
+// application makes them. Each records an app event in the trace and sends what it must.
+
+// Send queues data for sending (RFC 9293 §3.10.2, SEND). In SYN-SENT and SYN-RECEIVED the
+// data waits for ESTABLISHED.
+func (c *Conn) Send(data []byte) (int, error) {
+	var err error
+	switch {
+	case c.deleted || c.state == Closed:
+		err = c.errOr(ENOTCONN)
+	case c.finQueued:
+		err = EPIPE // "connection closing"
+	case !c.state.CanSend():
+		err = EPIPE
+	}
+	if err != nil {
+		c.h.app(c.peer, "send", err, 0, "")
+		return 0, err
+	}
+	c.sendBuf = append(c.sendBuf, data...)
+	c.pushAt = append(c.pushAt, c.sendStart.Add(uint32(len(c.sendBuf))))
+	c.h.app(c.peer, "send", nil, len(data), "")
+	c.ackNow = false
+	c.flush()
+	return len(data), nil
+}
+
+func (c *Conn) errOr(e Errno) error {
+	if c.Err != nil {
+		return c.Err
+	}
+	return e
+}
+
+// Read takes up to max received bytes (RFC 9293 §3.10.3, RECEIVE). It returns 0 and no
+// error at end of stream, EAGAIN when nothing is there yet. Reading opens the window.
+func (c *Conn) Read(max int) ([]byte, error) {
+	if len(c.recvBuf) == 0 {
+		var err error
+		switch {
+		case c.gotFin:
+			err = nil
+		case c.Err != nil:
+			err = c.Err
+		case c.deleted:
+			err = ENOTCONN
+		default:
+			err = EAGAIN
+		}
+		c.h.app(c.peer, "read", err, 0, eofDetail(c.gotFin && err == nil))
+		return nil, err
+	}
+	n := min(max, len(c.recvBuf))
+	out := append([]byte(nil), c.recvBuf[:n]...)
+	c.recvBuf = c.recvBuf[n:]
+	c.h.app(c.peer, "read", nil, n, "")
+	return out, nil
+}
+
+func eofDetail(eof bool) string {
+	if eof {
+		return "end of stream"
+	}
+	return ""
+}
+
+// Close is RFC 9293 §3.10.4, CLOSE, with Linux's rule that closing with unread data
+// resets the connection, and SO_LINGER {on, 0} turning it into an abort.
+func (c *Conn) Close() error {
+	p := &c.h.Prof
+	if c.deleted {
+		c.h.app(c.peer, "close", nil, 0, "already closed")
+		return nil
+	}
+	if c.lingerZero {
+		c.h.app(c.peer, "close", nil, 0, "SO_LINGER 0: abort")
+		c.appClosed = true
+		c.abort()
+		return nil
+	}
+	if p.RSTOnUnreadClose && len(c.recvBuf) > 0 && c.state != SynSent {
+		c.h.app(c.peer, "close", nil, 0, "unread data: reset")
+		c.appClosed = true
+		c.abort()
+		return nil
+	}
+	c.h.app(c.peer, "close", nil, 0, "")
+	c.appClosed = true
+	switch c.state {
+	case SynSent:
+		// "Delete the TCB and return 'error: closing' responses to any queued SENDs."
+		c.connectPending = false
+		c.closeTCB("CLOSE in SYN-SENT")
+	case SynReceived, Established:
+		c.queueFIN(FinWait1, "CLOSE")
+	case CloseWait:
+		c.queueFIN(LastAck, "CLOSE")
+	case FinWait2:
+		if p.FinTimeout > 0 && !c.armed(TimerFinWait2) {
+			c.setTimer(TimerFinWait2, p.FinTimeout)
+		}
+	}
+	return nil
+}
+
+// Shutdown closes the sending side only (shutdown(SHUT_WR)): our FIN goes out, data from
+// the peer still flows (half-close).
+func (c *Conn) Shutdown() error {
+	if c.deleted {
+		c.h.app(c.peer, "shutdown", ENOTCONN, 0, "")
+		return ENOTCONN
+	}
+	c.h.app(c.peer, "shutdown", nil, 0, "SHUT_WR")
+	switch c.state {
+	case SynSent:
+		c.connectPending = false
+		c.closeTCB("shutdown in SYN-SENT")
+	case SynReceived, Established:
+		c.queueFIN(FinWait1, "CLOSE (shutdown)")
+	case CloseWait:
+		c.queueFIN(LastAck, "CLOSE (shutdown)")
+	}
+	return nil
+}
+
+// queueFIN moves to the closing state now and sends the FIN once queued data is out.
+func (c *Conn) queueFIN(to State, cause string) {
+	c.finQueued = true
+	if c.state == SynReceived {
+		// RFC 9293 §3.10.4: in SYN-RECEIVED, "if no SENDs have been issued and there is no
+		// pending data to send, then form a FIN segment and send it".
+		c.setState(to, cause)
+		c.flushSynRcvdFIN()
+		return
+	}
+	c.setState(to, cause)
+	c.ackNow = false
+	c.flush()
+}
+
+func (c *Conn) flushSynRcvdFIN() {
+	seg := c.template(c.sndNxt, FIN)
+	c.finSent = true
+	c.finSeq = c.sndNxt
+	c.sndNxt = c.sndNxt.Add(1)
+	c.sndMax = maxSeq(c.sndMax, c.sndNxt)
+	c.finishAndEmit(seg, false)
+	c.armRTO()
+}
+
+// SetLinger sets SO_LINGER {on, 0}: close() will abort with a RST.
+func (c *Conn) SetLinger(zero bool) { c.lingerZero = zero }
+
+// Abort is RFC 9293 §3.10.5, ABORT: in a synchronized state send a reset and delete the TCB.
+func (c *Conn) Abort() {
+	c.h.app(c.peer, "abort", nil, 0, "")
+	c.appClosed = true
+	c.abort()
+}
+
+func (c *Conn) abort() {
+	if c.deleted {
+		return
+	}
+	p := &c.h.Prof
+	switch c.state {
+	case SynReceived, Established, FinWait1, FinWait2, CloseWait:
+		// <SEQ=SND.NXT><CTL=RST>; Linux adds ACK=RCV.NXT (tcp_send_active_reset).
+		c.sendReset(c.sndNxt, c.rcvNxt, p.AbortRSTWithACK)
+	}
+	c.connectPending = false
+	c.closeTCB("ABORT")
+}

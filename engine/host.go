@@ -1,0 +1,286 @@
+package engine
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Recorder receives the events a host produces (state changes, app calls, timers, notes).
+// The simulator appends them to its trace; the packetdrill runner keeps its own.
+type Recorder interface {
+	Record(Event)
+}
+
+// Output is a segment a host wants to send, with what the trace should say about it.
+type Output struct {
+	Seg        Segment
+	Retransmit bool
+	Cookie     *Cookie
+}
+
+// Host is one TCP/IP stack with one IPv4 address: its listeners, its connections, its
+// timers. It is sans-I/O: Input hands it a segment, Advance moves its clock, and the
+// segments it wants sent pile up for TakeOutput. All methods take the current time from
+// the caller through Input/Advance/At; the host never reads a clock.
+type Host struct {
+	Name string
+	Addr netip.Addr
+	Prof Profile
+
+	rec      Recorder
+	rng      *Rand
+	isnKey   [2]uint64
+	tsKey    [2]uint64
+	cookieK1 [2]uint64
+	cookieK2 [2]uint64
+	// cookieBase offsets the minute counter so cookies do not all start at counter 0.
+	cookieBase uint32
+
+	// Names maps an address to an endpoint name for the trace ("client", "attacker-1").
+	Names func(netip.Addr) string
+	// Notify, when set, is told about events an application would notice. It must not
+	// call back into the host synchronously; the simulator queues the work.
+	Notify func(*Conn, ConnEventKind)
+	// TimerTrace chooses which timers appear in the trace; nil means all.
+	TimerTrace func(TimerKind) bool
+
+	now       Time
+	listeners map[uint16]*Listener
+	conns     map[Tuple]*Conn
+	timers    timerHeap
+	timerSeq  uint64
+	out       []Output
+	nextPort  uint16
+	ipid      uint16
+	// lastOverflow is when a listener last overflowed its SYN queue (Linux only checks
+	// cookies in ACKs when that was recent: tcp_synq_no_recent_overflow).
+	stats HostStats
+	app0  func(*Conn, ConnEventKind)
+}
+
+// HostStats counts what a host did, for benchmarks and tests.
+type HostStats struct {
+	SegmentsIn, SegmentsOut, CookiesSent, CookiesAccepted, CookiesRejected, SYNsDropped int
+}
+
+// NewHost returns a host with the given profile; rng seeds its ISN and cookie secrets.
+func NewHost(name string, addr netip.Addr, prof Profile, rng *Rand, rec Recorder) *Host {
+	h := &Host{
+		Name: name, Addr: addr, Prof: prof, rec: rec, rng: rng,
+		listeners: map[uint16]*Listener{},
+		conns:     map[Tuple]*Conn{},
+		nextPort:  ClientPort,
+	}
+	h.isnKey = rng.Key()
+	h.tsKey = rng.Key()
+	h.cookieK1 = rng.Key()
+	h.cookieK2 = rng.Key()
+	h.cookieBase = rng.Uint32()
+	h.ipid = uint16(rng.Uint32())
+	return h
+}
+
+// Now returns the host's current time (the last time it was handed).
+func (h *Host) Now() Time { return h.now }
+
+// At sets the host's clock before an application call. Time never goes backwards.
+func (h *Host) At(now Time) {
+	if now > h.now {
+		h.Advance(now)
+	}
+}
+
+// Stats returns the host's counters.
+func (h *Host) Stats() HostStats { return h.stats }
+
+// TakeOutput returns the segments the host has queued for sending and forgets them.
+func (h *Host) TakeOutput() []Output {
+	out := h.out
+	h.out = nil
+	return out
+}
+
+// Conns returns the host's connections (not listeners), for tests and views.
+func (h *Host) Conns() []*Conn {
+	cs := make([]*Conn, 0, len(h.conns))
+	for _, c := range h.conns {
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// Conn returns the connection with the given tuple, if any.
+func (h *Host) Conn(t Tuple) *Conn { return h.conns[t] }
+
+// Listener returns the listener on port, if any.
+func (h *Host) Listener(port uint16) *Listener { return h.listeners[port] }
+
+func (h *Host) record(e Event) {
+	if h.rec != nil {
+		h.rec.Record(e)
+	}
+}
+
+func (h *Host) traceTimer(k TimerKind) bool {
+	return h.rec != nil && (h.TimerTrace == nil || h.TimerTrace(k))
+}
+
+func (h *Host) note(peer, key, detail string) {
+	h.record(Event{Kind: EventNote, At: h.now, Endpoint: h.Name, Peer: peer, Note: key, Detail: detail})
+}
+
+func (h *Host) app(peer, call string, err error, n int, detail string) {
+	h.record(Event{Kind: EventApp, At: h.now, Endpoint: h.Name, Peer: peer, Call: call,
+		Result: errnoOf(err), Bytes: n, Detail: detail})
+}
+
+func (h *Host) peerName(a netip.Addr) string {
+	if h.Names != nil {
+		return h.Names(a)
+	}
+	return a.String()
+}
+
+// emit queues a segment for sending.
+func (h *Host) emit(seg Segment, retransmit bool, cookie *Cookie) {
+	h.ipid++
+	seg.IPID = h.ipid
+	if seg.TTL == 0 {
+		seg.TTL = 64
+	}
+	h.stats.SegmentsOut++
+	h.out = append(h.out, Output{Seg: seg, Retransmit: retransmit, Cookie: cookie})
+}
+
+// isn returns an initial sequence number as RFC 6528 §3 describes: a 4 µs clock M plus a
+// keyed hash F of the connection's addresses and ports.
+func (h *Host) isn(t Tuple) Seq {
+	m := uint32(h.now / 4)
+	return Seq(m + tupleHash(h.isnKey, t, 0))
+}
+
+// tsOffset returns the random per-connection offset of the timestamp clock (Linux keys it
+// by the address pair, secure_tcp_ts_off).
+func (h *Host) tsOffset(t Tuple) uint32 { return tupleHash(h.tsKey, t, 1) }
+
+// tsClock returns the 1 kHz timestamp clock (RFC 7323 §5.4; Linux uses milliseconds).
+func (h *Host) tsClock() uint32 { return uint32(h.now / 1000) }
+
+// Input processes one arriving segment.
+func (h *Host) Input(now Time, seg Segment) {
+	h.At(now)
+	h.stats.SegmentsIn++
+	t := seg.Tuple()
+	if c := h.conns[t]; c != nil {
+		c.input(seg)
+		return
+	}
+	if l := h.listeners[seg.DstPort]; l != nil {
+		l.input(seg)
+		return
+	}
+	h.resetForNoSocket(seg, "no socket")
+}
+
+// resetForNoSocket answers a segment that belongs to no connection, as RFC 9293 §3.10.7.1
+// says for the CLOSED state: never a RST for a RST; if the segment has ACK,
+// <SEQ=SEG.ACK><CTL=RST>; otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+func (h *Host) resetForNoSocket(seg Segment, why string) {
+	if seg.Flags&RST != 0 {
+		return
+	}
+	r := Segment{Src: seg.Dst, Dst: seg.Src, SrcPort: seg.DstPort, DstPort: seg.SrcPort}
+	if seg.Flags&ACK != 0 {
+		r.Seq = seg.Ack
+		r.Flags = RST
+	} else {
+		r.Seq = 0
+		r.Ack = seg.End()
+		r.Flags = RST | ACK
+	}
+	h.note(h.peerName(seg.Src), "rst-no-socket", why)
+	h.emit(r, false, nil)
+}
+
+// allocPort returns a free ephemeral port.
+func (h *Host) allocPort(raddr netip.Addr, rport uint16) uint16 {
+	for i := 0; i < 65536; i++ {
+		p := h.nextPort
+		h.nextPort++
+		if h.nextPort == 0 {
+			h.nextPort = 32768
+		}
+		t := Tuple{LocalAddr: h.Addr, LocalPort: p, RemoteAddr: raddr, RemotePort: rport}
+		if h.conns[t] == nil && h.listeners[p] == nil {
+			return p
+		}
+	}
+	return 0
+}
+
+// Listen opens a passive socket on port with the given backlog (capped at Somaxconn, as
+// listen(2) does).
+func (h *Host) Listen(port uint16, backlog int) (*Listener, error) {
+	if h.listeners[port] != nil {
+		h.app("", "listen", EADDRINUSE, 0, "")
+		return nil, EADDRINUSE
+	}
+	if backlog > h.Prof.Somaxconn {
+		backlog = h.Prof.Somaxconn
+	}
+	if backlog < 0 {
+		backlog = 0
+	}
+	l := &Listener{h: h, Port: port, Backlog: backlog, synq: map[Tuple]*Conn{}}
+	h.listeners[port] = l
+	h.app("", "listen", nil, 0, "")
+	h.record(Event{Kind: EventState, At: h.now, Endpoint: h.Name, From: Closed, To: Listen, Cause: "passive OPEN (listen)"})
+	return l, nil
+}
+
+// Connect opens an active connection from localPort (0: pick an ephemeral port) to
+// raddr:rport and sends the SYN. The result arrives later: watch the connection's state
+// and Err, or the trace's app event.
+func (h *Host) Connect(localPort uint16, raddr netip.Addr, rport uint16) (*Conn, error) {
+	if localPort == 0 {
+		localPort = h.allocPort(raddr, rport)
+	}
+	t := Tuple{LocalAddr: h.Addr, LocalPort: localPort, RemoteAddr: raddr, RemotePort: rport}
+	if old := h.conns[t]; old != nil {
+		h.app(h.peerName(raddr), "connect", EADDRINUSE, 0, "")
+		return nil, EADDRINUSE
+	}
+	c := h.newConn(t)
+	c.connectPending = true
+	h.record(Event{Kind: EventApp, At: h.now, Endpoint: h.Name, Peer: c.peer, Call: "connect", Result: "pending"})
+	c.activeOpen()
+	return c, nil
+}
+
+func (h *Host) newConn(t Tuple) *Conn {
+	c := &Conn{h: h, tuple: t, peer: h.peerName(t.RemoteAddr), state: Closed}
+	c.rto = h.Prof.InitialRTO
+	c.rcvBufSize = h.Prof.RecvWindow
+	h.conns[t] = c
+	return c
+}
+
+// removeConn forgets a connection (its TCB is deleted).
+func (h *Host) removeConn(c *Conn) {
+	c.cancelAllTimers()
+	if h.conns[c.tuple] == c {
+		delete(h.conns, c.tuple)
+	}
+	c.deleted = true
+}
+
+// clampDuration bounds d to [lo, hi].
+func clampDuration(d, lo, hi time.Duration) time.Duration {
+	if d < lo {
+		return lo
+	}
+	if hi > 0 && d > hi {
+		return hi
+	}
+	return d
+}

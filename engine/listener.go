@@ -1,0 +1,341 @@
+package engine
+
+import "time"
+
+// cookieValidity is how long after a SYN queue overflow a listener still checks ACKs for
+// SYN cookies (Linux TCP_SYNCOOKIE_VALID, tcp_synq_no_recent_overflow).
+const cookieValidity = 2 * time.Minute
+
+// maxCookieAge is how many counter periods a cookie stays valid (Linux MAX_SYNCOOKIE_AGE).
+const maxCookieAge = 2
+
+// cookiePeriod is the tick of the cookie counter (Linux tcp_cookie_time: one minute).
+const cookiePeriod = time.Minute
+
+// Listener is a socket in LISTEN: a SYN queue of half-open connections (SYN-RECEIVED) and
+// an accept queue of established ones the application has not accepted yet.
+type Listener struct {
+	h       *Host
+	Port    uint16
+	Backlog int
+
+	synq       map[Tuple]*Conn
+	synqOrder  []*Conn // for deterministic iteration
+	acceptq    []*Conn
+	overflowAt Time
+	overflowed bool
+	closed     bool
+}
+
+// SynQueueLen returns the number of half-open connections.
+func (l *Listener) SynQueueLen() int { return len(l.synq) }
+
+// AcceptQueueLen returns the number of established connections waiting for accept().
+func (l *Listener) AcceptQueueLen() int { return len(l.acceptq) }
+
+// synqFull reports whether the SYN queue is at the backlog (Linux
+// inet_csk_reqsk_queue_is_full).
+func (l *Listener) synqFull() bool { return len(l.synq) >= max(l.Backlog, 1) }
+
+// acceptQueueFull is Linux's sk_acceptq_is_full: more than backlog entries.
+func (l *Listener) acceptQueueFull() bool { return len(l.acceptq) > l.Backlog }
+
+func (l *Listener) queueEvent() {
+	l.h.record(Event{Kind: EventQueue, At: l.h.now, Endpoint: l.h.Name,
+		SynQueue: len(l.synq), AcceptQueue: len(l.acceptq), Backlog: l.Backlog})
+}
+
+// input is RFC 9293 §3.10.7.2, LISTEN STATE, with Linux's queue limits and SYN cookies.
+func (l *Listener) input(seg Segment) {
+	h := l.h
+	p := &h.Prof
+	peer := h.peerName(seg.Src)
+	// First, check for a RST: "An incoming RST segment could not be valid ... ignore it."
+	if seg.Flags&RST != 0 {
+		return
+	}
+	// Second, check for an ACK: bad in LISTEN, unless it returns a SYN cookie.
+	if seg.Flags&ACK != 0 {
+		if seg.Flags&SYN == 0 && l.cookiesActive() && l.acceptCookie(seg) {
+			return
+		}
+		h.resetForNoSocket(seg, "ACK to a listening socket")
+		return
+	}
+	// Third, check for a SYN.
+	if seg.Flags&SYN == 0 {
+		h.note(peer, "segment-dropped", "neither SYN, ACK nor RST in LISTEN")
+		return
+	}
+	if l.acceptQueueFull() {
+		// Linux tcp_conn_request: LISTENOVERFLOWS, the SYN is dropped.
+		h.stats.SYNsDropped++
+		h.note(peer, "accept-queue-full", "accept queue full: SYN dropped")
+		return
+	}
+	full := l.synqFull()
+	if full {
+		l.overflowed, l.overflowAt = true, h.now
+	}
+	if p.Syncookies == 2 || full {
+		if p.Syncookies == 0 {
+			h.stats.SYNsDropped++
+			h.note(peer, "syn-queue-full", "SYN queue full and SYN cookies off: SYN dropped")
+			return
+		}
+		l.sendCookie(seg)
+		return
+	}
+	if p.Syncookies == 0 && p.MaxSynBacklog-len(l.synq) < p.MaxSynBacklog>>2 {
+		// Linux tcp_conn_request without cookies keeps a quarter of tcp_max_syn_backlog free.
+		h.stats.SYNsDropped++
+		h.note(peer, "syn-queue-full", "tcp_max_syn_backlog nearly reached: SYN dropped")
+		return
+	}
+	c := h.newConn(seg.Tuple())
+	c.passive = true
+	c.lst = l
+	c.state = Listen
+	c.irs = seg.Seq
+	c.rcvNxt = seg.Seq.Add(1)
+	c.iss = h.isn(c.tuple)
+	c.sndUna = c.iss
+	c.sndNxt = c.iss.Add(1)
+	c.sndMax = c.sndNxt
+	c.sendStart = c.sndNxt
+	c.tsOff = h.tsOffset(c.tuple)
+	c.negotiate(seg)
+	c.sndWnd = uint32(seg.Window)
+	c.maxSndWnd = c.sndWnd
+	c.sndWl1 = seg.Seq
+	l.synq[c.tuple] = c
+	l.synqOrder = append(l.synqOrder, c)
+	c.setState(SynReceived, "received SYN")
+	l.queueEvent()
+	c.sendSynAck(false)
+	c.startTiming(c.sndNxt)
+	c.setTimer(TimerRTO, c.rto)
+}
+
+// cookiesActive reports whether an ACK to the listener may carry a cookie.
+func (l *Listener) cookiesActive() bool {
+	p := &l.h.Prof
+	switch p.Syncookies {
+	case 2:
+		return true
+	case 1:
+		return l.overflowed && l.h.now.Sub(l.overflowAt) < cookieValidity
+	}
+	return false
+}
+
+// cookieCounter is the minute counter of net/ipv4/syncookies.c.
+func (h *Host) cookieCounter() uint32 {
+	return uint32(h.now.Sub(0)/cookiePeriod) + h.cookieBase
+}
+
+// cookieMSSIndex encodes an MSS as the largest table entry not above it.
+func cookieMSSIndex(mss uint16) uint8 {
+	idx := uint8(0)
+	for i, m := range CookieMSSTable {
+		if mss >= m {
+			idx = uint8(i)
+		}
+	}
+	return idx
+}
+
+// makeCookie computes the SYN cookie ISN for a SYN (Linux secure_tcp_syn_cookie).
+func (h *Host) makeCookie(t Tuple, clientISN Seq, mss uint16) *Cookie {
+	count := h.cookieCounter()
+	idx := cookieMSSIndex(mss)
+	h1 := tupleHash(h.cookieK1, t, 0)
+	h2 := tupleHash(h.cookieK2, t, count)
+	isn := h1 + uint32(clientISN) + count<<24 + ((h2 + uint32(idx)) & 0xFFFFFF)
+	return &Cookie{ISN: Seq(isn), Hash1: h1, ClientISN: clientISN, Counter: count & 0xFF,
+		Hash2: h2 & 0xFFFFFF, MSSIndex: idx, MSS: CookieMSSTable[idx]}
+}
+
+// checkCookie returns the MSS index a cookie carries, or false (Linux check_tcp_syn_cookie).
+func (h *Host) checkCookie(t Tuple, clientISN Seq, cookie Seq) (uint8, bool) {
+	count := h.cookieCounter()
+	v := uint32(cookie) - (tupleHash(h.cookieK1, t, 0) + uint32(clientISN))
+	diff := (count - v>>24) & 0xFF
+	if diff >= maxCookieAge {
+		return 0, false
+	}
+	idx := (v - tupleHash(h.cookieK2, t, count-diff)) & 0xFFFFFF
+	if idx >= uint32(len(CookieMSSTable)) {
+		return 0, false
+	}
+	return uint8(idx), true
+}
+
+// sendCookie answers a SYN with a SYN-ACK whose ISN is a cookie and keeps no state.
+func (l *Listener) sendCookie(syn Segment) {
+	h := l.h
+	p := &h.Prof
+	t := syn.Tuple()
+	si := parseSynOptions(syn.Options)
+	peerMSS := si.mss
+	if peerMSS == 0 {
+		peerMSS = p.DefaultMSS
+	}
+	ck := h.makeCookie(t, syn.Seq, peerMSS)
+	seg := Segment{Src: h.Addr, Dst: syn.Src, SrcPort: syn.DstPort, DstPort: syn.SrcPort,
+		Seq: ck.ISN, Ack: syn.Seq.Add(1), Flags: SYN | ACK, Window: uint16(min(p.RecvWindow, 65535))}
+	reply := synInfo{mss: p.MSS}
+	if p.Timestamps && si.ts {
+		// The low 6 bits of TSval remember what the SYN offered (cookie_init_timestamp).
+		bits := uint8(0xF)
+		if p.WindowScaling && si.ws {
+			bits = min(si.shift, 14)
+			reply.ws, reply.shift = true, p.WindowShift
+		}
+		if p.SACK && si.sack {
+			bits |= 1 << 4
+			reply.sack = true
+		}
+		now := h.tsClock() + h.tsOffset(t)
+		ts := now&^0x3F | uint32(bits)
+		if ts > now {
+			ts -= 1 << 6
+		}
+		reply.ts, reply.tsVal, reply.tsEcr = true, ts, si.tsVal
+		ck.HasTS, ck.TSBits = true, bits
+	}
+	// Without timestamps the cookie has no room for window scaling or SACK: the SYN-ACK
+	// offers neither, and the connection goes on without them (tcp_clear_options).
+	seg.Options = buildSynOptions(p, reply, p.Layout)
+	h.stats.CookiesSent++
+	h.emit(seg, false, ck)
+}
+
+// acceptCookie rebuilds a connection from a valid cookie in a bare ACK. It reports whether
+// the ACK carried one.
+func (l *Listener) acceptCookie(seg Segment) bool {
+	h := l.h
+	p := &h.Prof
+	t := seg.Tuple()
+	idx, ok := h.checkCookie(t, seg.Seq-1, seg.Ack-1)
+	if !ok {
+		h.stats.CookiesRejected++
+		return false
+	}
+	if l.acceptQueueFull() {
+		h.note(h.peerName(seg.Src), "accept-queue-full", "valid cookie but the accept queue is full: ACK dropped")
+		return true
+	}
+	h.stats.CookiesAccepted++
+	c := h.newConn(t)
+	c.passive, c.lst, c.state = true, l, Listen
+	c.iss = seg.Ack - 1
+	c.irs = seg.Seq - 1
+	c.sndUna, c.sndNxt, c.sndMax, c.sendStart = seg.Ack, seg.Ack, seg.Ack, seg.Ack
+	c.rcvNxt = seg.Seq
+	c.tsOff = h.tsOffset(t)
+	c.mss = min(CookieMSSTable[idx], p.MSS)
+	c.cookie = &Cookie{ISN: c.iss, ClientISN: c.irs, MSSIndex: idx, MSS: CookieMSSTable[idx]}
+	if ts, ok := seg.Options.Find(OptTimestamps); ok && p.Timestamps {
+		bits := uint8(ts.TSEcr & 0x3F)
+		c.tsOK, c.tsRecent = true, ts.TSVal
+		c.cookie.HasTS, c.cookie.TSBits = true, bits
+		if bits&0xF != 0xF && p.WindowScaling {
+			c.wsOK, c.sndShift, c.rcvShift = true, bits&0xF, p.WindowShift
+		}
+		c.sackOK = p.SACK && bits&(1<<4) != 0
+	}
+	c.sndWnd = uint32(seg.Window) << c.sndShift
+	c.maxSndWnd = c.sndWnd
+	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
+	h.note(c.peer, "cookie-accepted", "ACK carries a valid SYN cookie: connection rebuilt")
+	c.setState(SynReceived, "ACK carries a valid SYN cookie")
+	c.establish("connection rebuilt from the cookie")
+	l.promote(c)
+	// Data riding on the ACK is processed as in ESTABLISHED.
+	if len(seg.Payload) > 0 || seg.Flags&FIN != 0 {
+		c.processText(seg)
+	}
+	c.flush()
+	return true
+}
+
+// promote moves an established connection from the SYN queue to the accept queue.
+func (l *Listener) promote(c *Conn) {
+	if l.synq[c.tuple] == c {
+		delete(l.synq, c.tuple)
+		l.removeOrder(c)
+	}
+	l.acceptq = append(l.acceptq, c)
+	l.queueEvent()
+	if l.h.Notify != nil {
+		l.h.Notify(c, ConnAcceptable)
+	}
+}
+
+func (l *Listener) removeOrder(c *Conn) {
+	for i, o := range l.synqOrder {
+		if o == c {
+			l.synqOrder = append(l.synqOrder[:i], l.synqOrder[i+1:]...)
+			return
+		}
+	}
+}
+
+// forget removes a connection from whichever queue holds it.
+func (l *Listener) forget(c *Conn) {
+	changed := false
+	if l.synq[c.tuple] == c {
+		delete(l.synq, c.tuple)
+		l.removeOrder(c)
+		changed = true
+	}
+	for i, o := range l.acceptq {
+		if o == c {
+			l.acceptq = append(l.acceptq[:i], l.acceptq[i+1:]...)
+			changed = true
+			break
+		}
+	}
+	c.lst = nil
+	if changed {
+		l.queueEvent()
+	}
+}
+
+// Accept takes the oldest connection from the accept queue (EAGAIN when empty).
+func (l *Listener) Accept() (*Conn, error) {
+	h := l.h
+	if len(l.acceptq) == 0 {
+		return nil, EAGAIN
+	}
+	c := l.acceptq[0]
+	l.acceptq = l.acceptq[1:]
+	c.lst = nil
+	c.accepted = true
+	h.app(c.peer, "accept", nil, 0, "")
+	l.queueEvent()
+	return c, nil
+}
+
+// Close closes the listening socket: half-open connections are dropped and connections
+// never accepted are reset (Linux inet_csk_listen_stop).
+func (l *Listener) Close() {
+	h := l.h
+	if l.closed {
+		return
+	}
+	l.closed = true
+	h.app("", "close", nil, 0, "listener")
+	for _, c := range append([]*Conn(nil), l.synqOrder...) {
+		c.lst = nil
+		h.removeConn(c)
+	}
+	for _, c := range append([]*Conn(nil), l.acceptq...) {
+		c.lst = nil
+		c.Abort()
+	}
+	l.synq, l.synqOrder, l.acceptq = map[Tuple]*Conn{}, nil, nil
+	delete(h.listeners, l.Port)
+	h.record(Event{Kind: EventState, At: h.now, Endpoint: h.Name, From: Listen, To: Closed, Cause: "CLOSE of the listening socket"})
+}

@@ -1,0 +1,490 @@
+package engine
+
+import (
+	"container/heap"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// MaxSimEvents bounds how many trace events one simulation may produce, so no scenario,
+// lesson or pasted script can run away with the server's memory.
+const MaxSimEvents = 4_000_000
+
+// DefaultHorizon is how far virtual time may run when a scenario does not say.
+const DefaultHorizon = 15 * time.Minute
+
+// Sim is a discrete-event simulation: hosts, the links between them, an event queue and a
+// virtual clock that jumps from one event to the next. It is single-threaded and
+// deterministic: the same setup and seed give the same trace.
+type Sim struct {
+	rng     *Rand
+	now     Time
+	trace   Trace
+	hosts   []*Host
+	byAddr  map[netip.Addr]*Host
+	lanes   map[netip.Addr]string // addresses owned by a lane but by no host (spoofed sources)
+	prefixL []prefixLane
+	links   map[linkKey]*Link
+	// DefaultLink is copied for every direction that has no link of its own.
+	DefaultLink Link
+	queue       simQueue
+	qseq        uint64
+	segID       int
+	faults      []*Fault
+	// Horizon stops the run when virtual time passes it.
+	Horizon time.Duration
+	// Truncated is set when the run stopped at the horizon or the event limit.
+	Truncated string
+	lastArrive map[linkKey]Time
+	held       map[linkKey]*heldSeg
+}
+
+type prefixLane struct {
+	p    netip.Prefix
+	name string
+}
+
+type linkKey struct{ from, to string }
+
+type heldSeg struct {
+	ev  *SegmentEvent
+	dst *Host
+}
+
+// Link is one direction of the path between two endpoints.
+type Link struct {
+	Delay  time.Duration // one-way delay
+	Jitter time.Duration // extra delay drawn uniformly from [0, Jitter) with the sim's seed
+	Loss   float64       // probability of losing a segment, drawn with the sim's seed
+}
+
+// FaultAction is what a fault directive does to the segment it matches.
+type FaultAction uint8
+
+// The fault actions.
+const (
+	FaultDrop      FaultAction = iota + 1 // the segment is lost
+	FaultDuplicate                        // it arrives twice
+	FaultDelay                            // it arrives Delay later than it would have
+	FaultReorder                          // it is held back until the next segment in its direction has arrived
+)
+
+var faultNames = [...]string{"", "drop", "duplicate", "delay", "reorder"}
+
+// String returns the action's name ("drop", ...).
+func (a FaultAction) String() string { return faultNames[a] }
+
+// Fault is a deterministic directive for the network: do Action to the segment with the
+// given ID, or to the Nth segment that matches From/Flags (every match when Nth is 0).
+type Fault struct {
+	Action   FaultAction
+	ID       int           // match by segment ID (1-based); 0: use the matcher
+	From     string        // sender name, "" for any
+	Flags    Flags         // exact flags; 0 with AnyFlags for any
+	AnyFlags bool          // ignore Flags
+	Nth      int           // the Nth match (1-based); 0 for every match
+	Delay    time.Duration // for FaultDelay
+	// Match, when set, replaces From/Flags (for built-in scenarios that need more).
+	Match func(*SegmentEvent) bool
+	seen  int
+	done  bool
+}
+
+func (f *Fault) matches(ev *SegmentEvent) bool {
+	if f.done {
+		return false
+	}
+	if f.ID != 0 {
+		if ev.ID == f.ID {
+			f.done = true
+			return true
+		}
+		return false
+	}
+	ok := (f.From == "" || f.From == ev.Src) && (f.AnyFlags || f.Flags == ev.Seg.Flags)
+	if f.Match != nil {
+		ok = f.Match(ev)
+	}
+	if !ok {
+		return false
+	}
+	f.seen++
+	if f.Nth == 0 {
+		return true
+	}
+	if f.seen == f.Nth {
+		f.done = true
+		return true
+	}
+	return false
+}
+
+// simEvent is an entry of the simulation's queue: a segment arriving, or an action.
+type simEvent struct {
+	at   Time
+	seq  uint64
+	host *Host
+	seg  Segment
+	fn   func()
+}
+
+type simQueue []simEvent
+
+func (q simQueue) Len() int { return len(q) }
+func (q simQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].seq < q[j].seq
+}
+func (q simQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *simQueue) Push(x any)   { *q = append(*q, x.(simEvent)) }
+func (q *simQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+// NewSim returns an empty simulation seeded with seed.
+func NewSim(seed uint64) *Sim {
+	s := &Sim{
+		rng:        NewRand(seed),
+		byAddr:     map[netip.Addr]*Host{},
+		lanes:      map[netip.Addr]string{},
+		links:      map[linkKey]*Link{},
+		lastArrive: map[linkKey]Time{},
+		held:       map[linkKey]*heldSeg{},
+		Horizon:    DefaultHorizon,
+	}
+	s.trace.Meta.Seed = seed
+	return s
+}
+
+// Record appends an event to the trace (Sim is the hosts' Recorder).
+func (s *Sim) Record(e Event) {
+	if len(s.trace.Events) >= MaxSimEvents {
+		if s.Truncated == "" {
+			s.Truncated = fmt.Sprintf("stopped after %d events", MaxSimEvents)
+		}
+		return
+	}
+	s.trace.Events = append(s.trace.Events, e)
+}
+
+// Now returns the virtual time.
+func (s *Sim) Now() Time { return s.now }
+
+// Rand returns the simulation's random source.
+func (s *Sim) Rand() *Rand { return s.rng }
+
+// Trace returns the trace so far.
+func (s *Sim) Trace() *Trace { return &s.trace }
+
+// AddHost creates a host with its own TCP stack.
+func (s *Sim) AddHost(name string, addr netip.Addr, role string, prof Profile) *Host {
+	h := NewHost(name, addr, prof, NewRand(s.rng.Uint64()), s)
+	h.Names = s.NameOf
+	h.Notify = func(c *Conn, k ConnEventKind) {
+		if f := s.appHandler(h); f != nil {
+			s.After(0, func() { f(c, k) })
+		}
+	}
+	s.hosts = append(s.hosts, h)
+	s.byAddr[addr] = h
+	s.trace.Meta.Endpoints = append(s.trace.Meta.Endpoints, EndpointInfo{Name: name, Addr: addr.String(), Role: role})
+	return h
+}
+
+// AddLane names addresses that belong to no host (a flood's spoofed sources), so the trace
+// can draw them on one lane.
+func (s *Sim) AddLane(name string, p netip.Prefix, role string) {
+	s.prefixL = append(s.prefixL, prefixLane{p: p, name: name})
+	s.trace.Meta.Endpoints = append(s.trace.Meta.Endpoints, EndpointInfo{Name: name, Addr: p.String(), Role: role})
+}
+
+// NameOf returns the endpoint name that owns an address.
+func (s *Sim) NameOf(a netip.Addr) string {
+	if h := s.byAddr[a]; h != nil {
+		return h.Name
+	}
+	if n, ok := s.lanes[a]; ok {
+		return n
+	}
+	for _, pl := range s.prefixL {
+		if pl.p.Contains(a) {
+			return pl.name
+		}
+	}
+	return a.String()
+}
+
+// Host returns the host with the given name.
+func (s *Sim) Host(name string) *Host {
+	for _, h := range s.hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// SetLink sets the link from one endpoint to another.
+func (s *Sim) SetLink(from, to string, l Link) { s.links[linkKey{from, to}] = &l }
+
+func (s *Sim) link(from, to string) *Link {
+	if l := s.links[linkKey{from, to}]; l != nil {
+		return l
+	}
+	l := s.DefaultLink
+	s.links[linkKey{from, to}] = &l
+	return &l
+}
+
+// AddFault adds a fault directive.
+func (s *Sim) AddFault(f Fault) { s.faults = append(s.faults, &f) }
+
+// At schedules fn at virtual time t (an application call, an injected segment).
+func (s *Sim) At(t Time, fn func()) {
+	s.qseq++
+	heap.Push(&s.queue, simEvent{at: t, seq: s.qseq, fn: fn})
+}
+
+// After schedules fn d after now.
+func (s *Sim) After(d time.Duration, fn func()) { s.At(s.now.Add(d), fn) }
+
+func (s *Sim) appHandler(h *Host) func(*Conn, ConnEventKind) { return h.app0 }
+
+// OnConn installs the application code of a host: it is called, at the same virtual time
+// but after the stack has finished its work, for every ConnEventKind.
+func (s *Sim) OnConn(h *Host, f func(*Conn, ConnEventKind)) { h.app0 = f }
+
+// Inject sends seg from the endpoint named from at time t, as if that endpoint had sent it
+// (an old duplicate, a spoofed SYN). It goes through the links and faults like any other.
+func (s *Sim) Inject(t Time, from string, seg Segment, note string) {
+	s.At(t, func() {
+		if note != "" {
+			s.Record(Event{Kind: EventNote, At: s.now, Endpoint: from, Note: note})
+		}
+		s.transmit(from, Output{Seg: seg})
+	})
+}
+
+// nextTime returns the time of the next thing to happen.
+func (s *Sim) nextTime() (Time, *Host) {
+	next := Never
+	if len(s.queue) > 0 {
+		next = s.queue[0].at
+	}
+	var th *Host
+	for _, h := range s.hosts {
+		if d := h.NextDeadline(); d < next {
+			next, th = d, h
+		}
+	}
+	return next, th
+}
+
+// Step processes the next event. It reports false when nothing is left to do.
+func (s *Sim) Step() bool {
+	next, th := s.nextTime()
+	if next == Never {
+		return false
+	}
+	if s.Horizon > 0 && next > Time(0).Add(s.Horizon) {
+		s.Truncated = fmt.Sprintf("stopped at the %s horizon", s.Horizon)
+		return false
+	}
+	if len(s.trace.Events) >= MaxSimEvents {
+		return false
+	}
+	s.now = next
+	if th != nil {
+		th.Advance(next)
+	} else {
+		e := heap.Pop(&s.queue).(simEvent)
+		if e.fn != nil {
+			for _, h := range s.hosts {
+				h.At(next) // an application call happens at the simulation's time
+			}
+			e.fn()
+		} else {
+			e.host.Input(e.at, e.seg)
+		}
+	}
+	s.drain()
+	return true
+}
+
+// Run runs until nothing is left to do or the horizon is reached.
+func (s *Sim) Run() *Trace {
+	for s.Step() {
+	}
+	return &s.trace
+}
+
+// RunUntil runs every event up to and including time t, then sets the clock to t.
+func (s *Sim) RunUntil(t Time) {
+	for {
+		next, _ := s.nextTime()
+		if next > t || next == Never {
+			break
+		}
+		if !s.Step() {
+			break
+		}
+	}
+	if t > s.now {
+		s.now = t
+		for _, h := range s.hosts {
+			h.At(t)
+		}
+	}
+}
+
+// Pending reports whether a segment is in flight or an action is queued.
+func (s *Sim) Pending() bool { return len(s.queue) > 0 }
+
+// NextEventTime returns when the next event happens (Never if none).
+func (s *Sim) NextEventTime() Time {
+	t, _ := s.nextTime()
+	return t
+}
+
+// drain sends what every host has queued.
+func (s *Sim) drain() {
+	for _, h := range s.hosts {
+		for {
+			out := h.TakeOutput()
+			if len(out) == 0 {
+				break
+			}
+			for _, o := range out {
+				s.transmit(h.Name, o)
+			}
+		}
+	}
+}
+
+// transmit puts a segment on the link from its sender and records its fate.
+func (s *Sim) transmit(from string, o Output) {
+	s.segID++
+	to := s.NameOf(o.Seg.Dst)
+	ev := &SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
+	key := linkKey{from, to}
+	l := s.link(from, to)
+	arrive := s.now.Add(l.Delay)
+	if l.Jitter > 0 {
+		arrive = arrive.Add(time.Duration(s.rng.Uint64() % uint64(l.Jitter)))
+	}
+	if last := s.lastArrive[key]; arrive <= last {
+		arrive = last + 1 // links keep order unless a fault says otherwise
+	}
+	ev.Arrive = arrive
+	dst := s.byAddr[o.Seg.Dst]
+	if dst == nil {
+		ev.Fate = Unrouted
+	}
+	var dup bool
+	var extra time.Duration
+	reorder := false
+	for _, f := range s.faults {
+		if !f.matches(ev) {
+			continue
+		}
+		ev.Fault = f.Action.String()
+		switch f.Action {
+		case FaultDrop:
+			ev.Fate = Dropped
+		case FaultDuplicate:
+			dup = true
+		case FaultDelay:
+			extra += f.Delay
+		case FaultReorder:
+			reorder = true
+		}
+	}
+	if ev.Fate == Delivered && l.Loss > 0 && s.rng.Float64() < l.Loss {
+		ev.Fate, ev.Fault = Dropped, "loss"
+	}
+	if ev.Fate == Delivered && extra == 0 && !reorder {
+		s.lastArrive[key] = arrive
+	}
+	ev.Arrive = arrive.Add(extra)
+	s.Record(Event{Kind: EventSegment, At: s.now, Segment: ev})
+	if ev.Fate != Delivered {
+		s.releaseHeld(key, ev.Arrive)
+		return
+	}
+	if reorder {
+		// Held until the next segment in this direction has arrived.
+		s.held[key] = &heldSeg{ev: ev, dst: dst}
+		return
+	}
+	s.deliver(dst, ev.Arrive, o.Seg)
+	s.releaseHeld(key, ev.Arrive)
+	if dup {
+		s.segID++
+		d := &SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg.Clone(), Fate: Delivered,
+			Arrive: ev.Arrive + 1, Fault: "duplicate", DupOf: ev.ID}
+		s.lastArrive[key] = d.Arrive
+		s.Record(Event{Kind: EventSegment, At: s.now, Segment: d})
+		s.deliver(dst, d.Arrive, d.Seg)
+	}
+}
+
+// releaseHeld delivers a segment held back for reordering just after the one arriving at t.
+func (s *Sim) releaseHeld(key linkKey, t Time) {
+	h := s.held[key]
+	if h == nil {
+		return
+	}
+	delete(s.held, key)
+	at := max(t+1, h.ev.Arrive)
+	h.ev.Arrive = at
+	s.lastArrive[key] = max(s.lastArrive[key], at)
+	s.deliver(h.dst, at, h.ev.Seg)
+}
+
+func (s *Sim) deliver(dst *Host, at Time, seg Segment) {
+	s.qseq++
+	heap.Push(&s.queue, simEvent{at: at, seq: s.qseq, host: dst, seg: seg.Clone()})
+}
+
+// FloodConfig describes a SYN flood from spoofed addresses.
+type FloodConfig struct {
+	Lane     string       // the lane the spoofed SYNs are drawn on, e.g. "attacker-1"
+	Prefix   netip.Prefix // spoofed source addresses are drawn from here
+	Target   netip.Addr
+	Port     uint16
+	Count    int
+	Start    Time
+	Interval time.Duration
+}
+
+// Flood schedules Count spoofed SYNs, one every Interval, generated lazily so the queue
+// stays small however large the flood.
+func (s *Sim) Flood(fc FloodConfig) {
+	base := fc.Prefix.Addr().As4()
+	sent := 0
+	var next func()
+	next = func() {
+		a := base
+		a[3] = byte(1 + s.rng.Intn(254))
+		seg := Segment{
+			Src: netip.AddrFrom4(a), Dst: fc.Target,
+			SrcPort: uint16(1024 + s.rng.Intn(64511)), DstPort: fc.Port,
+			Seq: Seq(s.rng.Uint32()), Flags: SYN, Window: 64240, TTL: 64,
+			Options: Options{{Kind: OptMSS, MSS: 1460}},
+		}
+		s.transmit(fc.Lane, Output{Seg: seg})
+		sent++
+		if sent < fc.Count {
+			s.After(fc.Interval, next)
+		}
+	}
+	if fc.Count > 0 {
+		s.At(fc.Start, next)
+	}
+}

@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// TextOptions shape the tcpdump-style text view of a trace.
+type TextOptions struct {
+	// Relative prints sequence and acknowledgement numbers relative to each direction's
+	// initial sequence number, as tcpdump does without -S.
+	Relative bool
+	// NoTimers leaves timer events out.
+	NoTimers bool
+}
+
+// WriteText writes the trace as tcpdump-style lines (absolute numbers, like tcpdump -S,
+// unless opt.Relative), with state changes, application calls, timers and notes
+// interleaved as comment lines starting with "#".
+func (tr *Trace) WriteText(w io.Writer, opt TextOptions) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "# scenario %s, profile %s, seed %d, rtt %s\n", tr.Meta.Scenario, tr.Meta.Profile, tr.Meta.Seed, tr.Meta.RTT)
+	isn := map[string]Seq{} // relative base per direction "src>dst"
+	for i := range tr.Events {
+		e := &tr.Events[i]
+		switch e.Kind {
+		case EventSegment:
+			writeSegmentLine(bw, e, isn, opt.Relative)
+		case EventState:
+			fmt.Fprintf(bw, "%s # %s: %s -> %s (%s)%s\n", e.At, e.Endpoint, e.From, e.To, e.Cause, peerSuffix(e.Peer))
+		case EventApp:
+			extra := ""
+			if e.Bytes != 0 {
+				extra = fmt.Sprintf(" %d bytes", e.Bytes)
+			}
+			if e.Detail != "" {
+				extra += " (" + e.Detail + ")"
+			}
+			fmt.Fprintf(bw, "%s # %s: %s() = %s%s%s\n", e.At, e.Endpoint, e.Call, e.Result, extra, peerSuffix(e.Peer))
+		case EventTimer:
+			if opt.NoTimers {
+				continue
+			}
+			switch e.Action {
+			case TimerSet:
+				fmt.Fprintf(bw, "%s # %s: %s timer set for %s (fires at %s)%s\n", e.At, e.Endpoint, e.Timer, fmtDur(e.Duration), e.Deadline, peerSuffix(e.Peer))
+			default:
+				fmt.Fprintf(bw, "%s # %s: %s timer %s%s\n", e.At, e.Endpoint, e.Timer, e.Action, peerSuffix(e.Peer))
+			}
+		case EventNote:
+			d := e.Detail
+			if d != "" {
+				d = ": " + d
+			}
+			fmt.Fprintf(bw, "%s # %s: %s%s%s\n", e.At, e.Endpoint, e.Note, d, peerSuffix(e.Peer))
+		case EventQueue:
+			fmt.Fprintf(bw, "%s # %s: SYN queue %d, accept queue %d (backlog %d)\n", e.At, e.Endpoint, e.SynQueue, e.AcceptQueue, e.Backlog)
+		}
+	}
+	return bw.Flush()
+}
+
+func peerSuffix(p string) string {
+	if p == "" {
+		return ""
+	}
+	return " [with " + p + "]"
+}
+
+func fmtDur(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+	return d.String()
+}
+
+func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative bool) {
+	s := e.Segment
+	g := s.Seg
+	dir := s.Src + ">" + s.Dst
+	rev := s.Dst + ">" + s.Src
+	if g.Flags&SYN != 0 {
+		isn[dir] = g.Seq
+	}
+	seq, ack := uint32(g.Seq), uint32(g.Ack)
+	if relative {
+		if base, ok := isn[dir]; ok {
+			seq = uint32(g.Seq - base)
+		}
+		if base, ok := isn[rev]; ok {
+			ack = uint32(g.Ack - base)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s IP %s.%d > %s.%d: Flags [%s]", e.At, g.Src, g.SrcPort, g.Dst, g.DstPort, g.Flags.TcpdumpString())
+	if n := len(g.Payload); n > 0 || g.Flags&(SYN|FIN|RST) != 0 {
+		if n > 0 {
+			fmt.Fprintf(&b, ", seq %d:%d", seq, seq+uint32(n))
+		} else {
+			fmt.Fprintf(&b, ", seq %d", seq)
+		}
+	}
+	if g.Flags&ACK != 0 {
+		fmt.Fprintf(&b, ", ack %d", ack)
+	}
+	fmt.Fprintf(&b, ", win %d", g.Window)
+	if len(g.Options) > 0 {
+		fmt.Fprintf(&b, ", options [%s]", g.Options)
+	}
+	fmt.Fprintf(&b, ", length %d", len(g.Payload))
+	var tags []string
+	if s.Retransmit {
+		tags = append(tags, "retransmission")
+	}
+	switch s.Fate {
+	case Dropped:
+		tags = append(tags, "dropped by the link")
+	case Unrouted:
+		tags = append(tags, "to a spoofed address: nobody receives it")
+	default:
+		tags = append(tags, "arrives "+s.Arrive.String())
+	}
+	if s.Fault != "" && s.Fate == Delivered {
+		tags = append(tags, "fault: "+s.Fault)
+	}
+	if s.Cookie != nil {
+		tags = append(tags, fmt.Sprintf("SYN cookie: counter %d, MSS index %d (%d)", s.Cookie.Counter, s.Cookie.MSSIndex, s.Cookie.MSS))
+	}
+	fmt.Fprintf(&b, " [#%d %s: %s]\n", s.ID, s.Src+" -> "+s.Dst, strings.Join(tags, "; "))
+	io.WriteString(w, b.String())
+}
