@@ -170,8 +170,8 @@ func RFCProfile() Profile {
 		DelayedACK:     200 * time.Millisecond,
 		ACKEverySecond: true,
 
-		MSL:                2 * time.Minute,
-		TimeWait:           4 * time.Minute,
+		MSL:      2 * time.Minute,
+		TimeWait: 4 * time.Minute,
 
 		ChallengeACKInterval: 0,
 		ECN:                  0,

@@ -35,7 +35,7 @@ type Sim struct {
 	// Horizon stops the run when virtual time passes it.
 	Horizon time.Duration
 	// Truncated is set when the run stopped at the horizon or the event limit.
-	Truncated string
+	Truncated  string
 	lastArrive map[linkKey]Time
 	held       map[linkKey]*heldSeg
 }
