@@ -1,0 +1,256 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+)
+
+// Limits of the sandbox.
+const (
+	// LabSettle is how long the sandbox lets the simulation run on after an action: it
+	// stops once nothing has happened for this much virtual time (so a retransmission
+	// schedule plays out, but TIME-WAIT's 60 s waits for an explicit "wait").
+	LabSettle = 5 * time.Second
+	// MaxLabWait is the longest single "wait" action.
+	MaxLabWait = 10 * time.Minute
+	// MaxLabBytes is the most one "send" may write.
+	MaxLabBytes = 64 * 1024
+	// MaxLabEvents bounds a sandbox's whole trace.
+	MaxLabEvents = 20000
+	// maxLabSteps bounds the simulation steps of one action.
+	maxLabSteps = 20000
+)
+
+// LabAction is one thing the sandbox's user does.
+type LabAction struct {
+	Endpoint string        `json:"endpoint"` // "client", "server", "network" or "clock"
+	Op       string        `json:"op"`
+	Bytes    int           `json:"bytes,omitempty"` // send
+	Dir      string        `json:"dir,omitempty"`   // network: "client->server" or "server->client"
+	Delay    time.Duration `json:"delay,omitempty"` // network delay-next, clock wait
+}
+
+// LabOps lists the operations each endpoint kind accepts.
+var LabOps = map[string][]string{
+	"client":  {"listen", "connect", "send", "read", "shutdown", "close", "abort"},
+	"server":  {"listen", "connect", "send", "read", "shutdown", "close", "abort"},
+	"network": {"drop-next", "duplicate-next", "delay-next"},
+	"clock":   {"wait"},
+}
+
+// Lab is an interactive simulation: the user drives both endpoints and the network one
+// action at a time and sees what the engine does in answer.
+type Lab struct {
+	s        *Sim
+	hosts    map[string]*Host
+	conn     map[string]*Conn
+	listener map[string]*Listener
+	sent     int // trace events already returned
+}
+
+// NewLab starts an empty sandbox: a client and a server, nothing listening.
+func NewLab(p Params) (*Lab, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	s, client, server := newPair(p, nil)
+	s.trace.Meta.Scenario = "lab"
+	s.Horizon = 0
+	l := &Lab{s: s, hosts: map[string]*Host{"client": client, "server": server},
+		conn: map[string]*Conn{}, listener: map[string]*Listener{}}
+	for name, h := range l.hosts {
+		name, h := name, h
+		s.OnConn(h, func(c *Conn, k ConnEventKind) {
+			switch k {
+			case ConnAcceptable:
+				if ln := l.listener[name]; ln != nil {
+					if ac, err := ln.Accept(); err == nil {
+						l.conn[name] = ac
+					}
+				}
+			}
+		})
+	}
+	return l, nil
+}
+
+// Trace returns the sandbox's whole trace so far.
+func (l *Lab) Trace() *Trace { return l.s.Trace() }
+
+// Now returns the sandbox's virtual time.
+func (l *Lab) Now() Time { return l.s.Now() }
+
+// ConnState returns the state of an endpoint's current connection (CLOSED if none).
+func (l *Lab) ConnState(endpoint string) State {
+	if c := l.conn[endpoint]; c != nil && !c.deleted {
+		return c.state
+	}
+	if l.listener[endpoint] != nil {
+		return Listen
+	}
+	return Closed
+}
+
+// Do applies one action, lets the simulation settle, and returns the events it produced.
+func (l *Lab) Do(a LabAction) ([]Event, error) {
+	if len(l.s.trace.Events) >= MaxLabEvents {
+		return nil, fmt.Errorf("the sandbox has recorded %d events, its limit: start a new one", MaxLabEvents)
+	}
+	if err := l.apply(a); err != nil {
+		return nil, err
+	}
+	if a.Endpoint != "clock" {
+		l.settle() // a wait stops exactly where the user asked
+	}
+	ev := l.s.trace.Events[l.sent:]
+	l.sent = len(l.s.trace.Events)
+	return ev, nil
+}
+
+func (l *Lab) apply(a LabAction) error {
+	s := l.s
+	switch a.Endpoint {
+	case "network":
+		var from string
+		switch a.Dir {
+		case "client->server":
+			from = "client"
+		case "server->client":
+			from = "server"
+		default:
+			return fmt.Errorf("network action %q: dir %q must be client->server or server->client", a.Op, a.Dir)
+		}
+		f := Fault{From: from, AnyFlags: true, Nth: 1}
+		switch a.Op {
+		case "drop-next":
+			f.Action = FaultDrop
+		case "duplicate-next":
+			f.Action = FaultDuplicate
+		case "delay-next":
+			if a.Delay <= 0 || a.Delay > MaxRTT {
+				return fmt.Errorf("delay-next: delay %s out of range (1µs to %s)", a.Delay, MaxRTT)
+			}
+			f.Action, f.Delay = FaultDelay, a.Delay
+		default:
+			return fmt.Errorf("unknown network action %q", a.Op)
+		}
+		s.AddFault(f)
+		s.Record(Event{Kind: EventNote, At: s.now, Endpoint: "network", Note: "fault-armed", Detail: a.Op + " " + a.Dir})
+		return nil
+	case "clock":
+		if a.Op != "wait" {
+			return fmt.Errorf("unknown clock action %q", a.Op)
+		}
+		if a.Delay <= 0 || a.Delay > MaxLabWait {
+			return fmt.Errorf("wait: %s out of range (1µs to %s)", a.Delay, MaxLabWait)
+		}
+		l.runUntil(s.now.Add(a.Delay))
+		return nil
+	}
+	h := l.hosts[a.Endpoint]
+	if h == nil {
+		return fmt.Errorf("unknown endpoint %q (want client, server, network or clock)", a.Endpoint)
+	}
+	other := "server"
+	if a.Endpoint == "server" {
+		other = "client"
+	}
+	h.At(s.now)
+	c := l.conn[a.Endpoint]
+	live := c != nil && !c.deleted
+	switch a.Op {
+	case "listen":
+		if l.listener[a.Endpoint] != nil {
+			return fmt.Errorf("%s is already listening", a.Endpoint)
+		}
+		port := ServerPort
+		if a.Endpoint == "client" {
+			port = ClientPort
+		}
+		ln, err := h.Listen(port, 16)
+		if err != nil {
+			return err
+		}
+		l.listener[a.Endpoint] = ln
+	case "connect":
+		if live {
+			return fmt.Errorf("%s already has a connection (%s): close or abort it first", a.Endpoint, c.state)
+		}
+		oh := l.hosts[other]
+		rport, lport := ServerPort, uint16(0)
+		if other == "client" {
+			rport, lport = ClientPort, ServerPort
+		}
+		nc, err := h.Connect(lport, oh.Addr, rport)
+		if err != nil {
+			return err
+		}
+		l.conn[a.Endpoint] = nc
+	case "send":
+		if !live {
+			return fmt.Errorf("%s has no connection to send on", a.Endpoint)
+		}
+		if a.Bytes < 1 || a.Bytes > MaxLabBytes {
+			return fmt.Errorf("send: %d bytes out of range (1 to %d)", a.Bytes, MaxLabBytes)
+		}
+		c.Send(payload(a.Bytes, 'q'))
+	case "read", "shutdown", "close", "abort":
+		if c == nil {
+			if a.Op == "close" && l.listener[a.Endpoint] != nil {
+				l.listener[a.Endpoint].Close()
+				delete(l.listener, a.Endpoint)
+				break
+			}
+			return fmt.Errorf("%s has no connection to %s", a.Endpoint, a.Op)
+		}
+		switch a.Op {
+		case "read":
+			c.Read(MaxLabBytes)
+		case "shutdown":
+			c.Shutdown()
+		case "close":
+			c.Close()
+		case "abort":
+			c.Abort()
+		}
+	default:
+		return fmt.Errorf("unknown %s action %q", a.Endpoint, a.Op)
+	}
+	s.drain()
+	return nil
+}
+
+// settle runs the simulation until nothing has happened for LabSettle.
+func (l *Lab) settle() {
+	s := l.s
+	last := s.now
+	for i := 0; i < maxLabSteps; i++ {
+		next := s.NextEventTime()
+		if next == Never || next > last.Add(LabSettle) {
+			return
+		}
+		if !s.Step() {
+			return
+		}
+		last = s.now
+	}
+}
+
+func (l *Lab) runUntil(t Time) {
+	s := l.s
+	for i := 0; i < maxLabSteps; i++ {
+		next := s.NextEventTime()
+		if next == Never || next > t {
+			break
+		}
+		if !s.Step() {
+			break
+		}
+	}
+	if t > s.now {
+		s.now = t
+		for _, h := range s.hosts {
+			h.At(t)
+		}
+	}
+}
