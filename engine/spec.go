@@ -30,10 +30,10 @@ type Spec struct {
 
 // SpecApp is a scripted application's reaction to its connection.
 type SpecApp struct {
-	Read       bool          `json:"read,omitempty"`        // read whatever arrives
-	Reply      int           `json:"reply,omitempty"`       // answer the first data with this many bytes
+	Read       bool          `json:"read,omitempty"`         // read whatever arrives
+	Reply      int           `json:"reply,omitempty"`        // answer the first data with this many bytes
 	CloseOnEOF bool          `json:"close_on_eof,omitempty"` // close when the peer's FIN arrives
-	CloseDelay time.Duration `json:"close_delay,omitempty"` // ... after this long
+	CloseDelay time.Duration `json:"close_delay,omitempty"`  // ... after this long
 }
 
 // SpecStep is one application call.
