@@ -2,6 +2,7 @@ package engine
 
 import (
 	"container/heap"
+	"slices"
 	"fmt"
 	"net/netip"
 	"time"
@@ -38,6 +39,14 @@ type Sim struct {
 	Truncated  string
 	lastArrive map[linkKey]Time
 	held       map[linkKey]*heldSeg
+	segChunk []SegmentEvent
+	segPool  []Segment
+	// fifo holds, per link, arrivals in time order: links keep order, so most arrivals
+	// never touch the heap (a flood keeps tens of thousands of segments in flight).
+	fifo     map[linkKey]*linkQueue
+	fifoList []*linkQueue
+	// noTrace keeps only the counters (benchmarks measure the engine without the trace).
+	noTrace bool
 }
 
 type prefixLane struct {
@@ -46,6 +55,30 @@ type prefixLane struct {
 }
 
 type linkKey struct{ from, to string }
+
+type linkQueue struct {
+	items []simEvent
+	head  int
+}
+
+func (q *linkQueue) peek() *simEvent {
+	if q.head < len(q.items) {
+		return &q.items[q.head]
+	}
+	return nil
+}
+
+func (q *linkQueue) pop() simEvent {
+	e := q.items[q.head]
+	q.items[q.head] = simEvent{}
+	q.head++
+	if q.head > 1024 && q.head*2 > len(q.items) {
+		n := copy(q.items, q.items[q.head:])
+		q.items = q.items[:n]
+		q.head = 0
+	}
+	return e
+}
 
 type heldSeg struct {
 	ev  *SegmentEvent
@@ -125,7 +158,7 @@ type simEvent struct {
 	at   Time
 	seq  uint64
 	host *Host
-	seg  Segment
+	seg  *Segment
 	fn   func()
 }
 
@@ -156,6 +189,7 @@ func NewSim(seed uint64) *Sim {
 		links:      map[linkKey]*Link{},
 		lastArrive: map[linkKey]Time{},
 		held:       map[linkKey]*heldSeg{},
+		fifo:       map[linkKey]*linkQueue{},
 		Horizon:    DefaultHorizon,
 	}
 	s.trace.Meta.Seed = seed
@@ -164,6 +198,9 @@ func NewSim(seed uint64) *Sim {
 
 // Record appends an event to the trace (Sim is the hosts' Recorder).
 func (s *Sim) Record(e Event) {
+	if s.noTrace {
+		return
+	}
 	if len(s.trace.Events) >= MaxSimEvents {
 		if s.Truncated == "" {
 			s.Truncated = fmt.Sprintf("stopped after %d events", MaxSimEvents)
@@ -271,11 +308,27 @@ func (s *Sim) Inject(t Time, from string, seg Segment, note string) {
 	})
 }
 
+// nextQueued returns the earliest queued event: the heap's top or a link queue's head
+// (ties go to the one queued first).
+func (s *Sim) nextQueued() (*simEvent, *linkQueue) {
+	var best *simEvent
+	var bq *linkQueue
+	if len(s.queue) > 0 {
+		best = &s.queue[0]
+	}
+	for _, q := range s.fifoList {
+		if e := q.peek(); e != nil && (best == nil || e.at < best.at || e.at == best.at && e.seq < best.seq) {
+			best, bq = e, q
+		}
+	}
+	return best, bq
+}
+
 // nextTime returns the time of the next thing to happen.
 func (s *Sim) nextTime() (Time, *Host) {
 	next := Never
-	if len(s.queue) > 0 {
-		next = s.queue[0].at
+	if e, _ := s.nextQueued(); e != nil {
+		next = e.at
 	}
 	var th *Host
 	for _, h := range s.hosts {
@@ -303,14 +356,19 @@ func (s *Sim) Step() bool {
 	if th != nil {
 		th.Advance(next)
 	} else {
-		e := heap.Pop(&s.queue).(simEvent)
+		var e simEvent
+		if _, q := s.nextQueued(); q != nil {
+			e = q.pop()
+		} else {
+			e = heap.Pop(&s.queue).(simEvent)
+		}
 		if e.fn != nil {
 			for _, h := range s.hosts {
 				h.At(next) // an application call happens at the simulation's time
 			}
 			e.fn()
 		} else {
-			e.host.Input(e.at, e.seg)
+			e.host.Input(e.at, *e.seg)
 		}
 	}
 	s.drain()
@@ -344,7 +402,10 @@ func (s *Sim) RunUntil(t Time) {
 }
 
 // Pending reports whether a segment is in flight or an action is queued.
-func (s *Sim) Pending() bool { return len(s.queue) > 0 }
+func (s *Sim) Pending() bool {
+	e, _ := s.nextQueued()
+	return e != nil
+}
 
 // NextEventTime returns when the next event happens (Never if none).
 func (s *Sim) NextEventTime() Time {
@@ -371,7 +432,8 @@ func (s *Sim) drain() {
 func (s *Sim) transmit(from string, o Output) {
 	s.segID++
 	to := s.NameOf(o.Seg.Dst)
-	ev := &SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
+	ev := s.newSegmentEvent()
+	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
 	key := linkKey{from, to}
 	l := s.link(from, to)
 	arrive := s.now.Add(l.Delay)
@@ -422,7 +484,7 @@ func (s *Sim) transmit(from string, o Output) {
 		s.held[key] = &heldSeg{ev: ev, dst: dst}
 		return
 	}
-	s.deliver(dst, ev.Arrive, o.Seg)
+	s.deliver(key, dst, ev.Arrive, o.Seg)
 	s.releaseHeld(key, ev.Arrive)
 	if dup {
 		s.segID++
@@ -430,8 +492,19 @@ func (s *Sim) transmit(from string, o Output) {
 			Arrive: ev.Arrive + 1, Fault: "duplicate", DupOf: ev.ID}
 		s.lastArrive[key] = d.Arrive
 		s.Record(Event{Kind: EventSegment, At: s.now, Segment: d})
-		s.deliver(dst, d.Arrive, d.Seg)
+		s.deliver(key, dst, d.Arrive, d.Seg)
 	}
+}
+
+// newSegmentEvent hands out segment events from chunks, so a flood of a million segments
+// costs a thousand allocations, not a million.
+func (s *Sim) newSegmentEvent() *SegmentEvent {
+	if len(s.segChunk) == 0 {
+		s.segChunk = make([]SegmentEvent, 1024)
+	}
+	ev := &s.segChunk[0]
+	s.segChunk = s.segChunk[1:]
+	return ev
 }
 
 // releaseHeld delivers a segment held back for reordering just after the one arriving at t.
@@ -444,12 +517,31 @@ func (s *Sim) releaseHeld(key linkKey, t Time) {
 	at := max(t+1, h.ev.Arrive)
 	h.ev.Arrive = at
 	s.lastArrive[key] = max(s.lastArrive[key], at)
-	s.deliver(h.dst, at, h.ev.Seg)
+	s.deliver(key, h.dst, at, h.ev.Seg)
 }
 
-func (s *Sim) deliver(dst *Host, at Time, seg Segment) {
+// deliver queues seg's arrival at dst. The receiver gets the same option and payload
+// storage as the trace's copy: the engine never mutates a segment it received.
+func (s *Sim) deliver(key linkKey, dst *Host, at Time, seg Segment) {
 	s.qseq++
-	heap.Push(&s.queue, simEvent{at: at, seq: s.qseq, host: dst, seg: seg.Clone()})
+	if len(s.segPool) == 0 {
+		s.segPool = make([]Segment, 1024)
+	}
+	p := &s.segPool[0]
+	s.segPool = s.segPool[1:]
+	*p = seg
+	e := simEvent{at: at, seq: s.qseq, host: dst, seg: p}
+	q := s.fifo[key]
+	if q == nil {
+		q = &linkQueue{}
+		s.fifo[key] = q
+		s.fifoList = append(s.fifoList, q)
+	}
+	if n := len(q.items); n == q.head || q.items[n-1].at <= at {
+		q.items = append(q.items, e)
+		return
+	}
+	heap.Push(&s.queue, e) // a fault put it out of order
 }
 
 // FloodConfig describes a SYN flood from spoofed addresses.
@@ -468,6 +560,10 @@ type FloodConfig struct {
 func (s *Sim) Flood(fc FloodConfig) {
 	base := fc.Prefix.Addr().As4()
 	sent := 0
+	opts := Options{{Kind: OptMSS, MSS: 1460}} // shared: segments are never mutated
+	if !s.noTrace && fc.Count > 1024 {
+		s.trace.Events = slices.Grow(s.trace.Events, 2*fc.Count)
+	}
 	var next func()
 	next = func() {
 		a := base
@@ -476,7 +572,7 @@ func (s *Sim) Flood(fc FloodConfig) {
 			Src: netip.AddrFrom4(a), Dst: fc.Target,
 			SrcPort: uint16(1024 + s.rng.Intn(64511)), DstPort: fc.Port,
 			Seq: Seq(s.rng.Uint32()), Flags: SYN, Window: 64240, TTL: 64,
-			Options: Options{{Kind: OptMSS, MSS: 1460}},
+			Options: opts,
 		}
 		s.transmit(fc.Lane, Output{Seg: seg})
 		sent++

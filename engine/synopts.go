@@ -34,7 +34,22 @@ func buildSynOptions(p *Profile, si synInfo, layout OptionLayout) Options {
 	ws := Option{Kind: OptWindowScale, Shift: si.shift}
 	sack := Option{Kind: OptSACKPermitted}
 	ts := Option{Kind: OptTimestamps, TSVal: si.tsVal, TSEcr: si.tsEcr}
-	os := make(Options, 0, 8)
+	n := 1
+	if si.ts {
+		n += 3
+	} else if si.sack {
+		n += 3
+	}
+	if si.sack && si.ts {
+		n--
+	}
+	if si.ws {
+		n += 2
+	}
+	if layout != LayoutLinux && si.sack && si.ts {
+		n += 3
+	}
+	os := make(Options, 0, n)
 	switch layout {
 	case LayoutLinux:
 		// net/ipv4/tcp_output.c tcp_options_write: MSS; then SACK-permitted packed with
