@@ -2,9 +2,9 @@ package engine
 
 import (
 	"container/heap"
-	"slices"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -39,8 +39,8 @@ type Sim struct {
 	Truncated  string
 	lastArrive map[linkKey]Time
 	held       map[linkKey]*heldSeg
-	segChunk []SegmentEvent
-	segPool  []Segment
+	segChunk   []SegmentEvent
+	segPool    []Segment
 	// fifo holds, per link, arrivals in time order: links keep order, so most arrivals
 	// never touch the heap (a flood keeps tens of thousands of segments in flight).
 	fifo     map[linkKey]*linkQueue
