@@ -30,12 +30,18 @@ type Segment struct {
 	// IPID and TTL are IPv4 header fields carried so that encoding is exact.
 	IPID uint16
 	TTL  uint8
+	// UDP marks a UDP datagram (a QUIC packet) instead of a TCP segment: only the
+	// addresses, ports and payload mean anything then.
+	UDP bool
 }
 
 // Len returns the segment's length in sequence space: payload octets plus one for SYN and
 // one for FIN (RFC 9293 §3.4, SEG.LEN).
 func (s Segment) Len() uint32 {
 	n := uint32(len(s.Payload))
+	if s.UDP {
+		return n
+	}
 	if s.Flags&SYN != 0 {
 		n++
 	}

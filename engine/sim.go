@@ -434,6 +434,9 @@ func (s *Sim) transmit(from string, o Output) {
 	to := s.NameOf(o.Seg.Dst)
 	ev := s.newSegmentEvent()
 	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
+	if s.Labeler != nil {
+		ev.Label = s.Labeler(ev)
+	}
 	key := linkKey{from, to}
 	l := s.link(from, to)
 	arrive := s.now.Add(l.Delay)
@@ -504,6 +507,49 @@ func (s *Sim) newSegmentEvent() *SegmentEvent {
 	}
 	ev := &s.segChunk[0]
 	s.segChunk = s.segChunk[1:]
+	return ev
+}
+
+// Datagram sends a UDP datagram from the endpoint named from, through the same links
+// and faults as TCP segments. When it arrives, onArrive runs at the arrival time.
+// Datagrams carry QUIC; the engine itself does not interpret them.
+func (s *Sim) Datagram(from string, seg Segment, label string, onArrive func(Segment)) *SegmentEvent {
+	seg.UDP = true
+	if seg.TTL == 0 {
+		seg.TTL = 64
+	}
+	s.segID++
+	to := s.NameOf(seg.Dst)
+	ev := s.newSegmentEvent()
+	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: seg, Label: label}
+	key := linkKey{from, to}
+	l := s.link(from, to)
+	arrive := s.now.Add(l.Delay)
+	if last := s.lastArrive[key]; arrive <= last {
+		arrive = last + 1
+	}
+	ev.Arrive = arrive
+	for _, f := range s.faults {
+		if f.matches(ev) {
+			ev.Fault = f.Action.String()
+			if f.Action == FaultDrop {
+				ev.Fate = Dropped
+			}
+			if f.Action == FaultDelay {
+				ev.Arrive = ev.Arrive.Add(f.Delay)
+			}
+		}
+	}
+	if ev.Fate == Delivered && l.Loss > 0 && s.rng.Float64() < l.Loss {
+		ev.Fate, ev.Fault = Dropped, "loss"
+	}
+	s.Record(Event{Kind: EventSegment, At: s.now, Segment: ev})
+	if ev.Fate == Delivered {
+		if ev.Arrive == arrive {
+			s.lastArrive[key] = arrive
+		}
+		s.At(ev.Arrive, func() { onArrive(seg) })
+	}
 	return ev
 }
 

@@ -87,6 +87,9 @@ type SegmentEvent struct {
 	Fault      string // the fault directive that touched it: "drop", "duplicate", "delay", "reorder", "loss"
 	DupOf      int    // for a duplicate made by the link: the ID of the original
 	Cookie     *Cookie
+	// Label names what the segment carries at the application layer, e.g. "ClientHello"
+	// or "Initial[CRYPTO]"; empty for plain TCP.
+	Label string
 }
 
 // Event is one entry of a trace. Kind says which fields are meaningful.
@@ -182,6 +185,9 @@ func (e *Event) AppendJSON(b []byte) []byte {
 		b = appendInt(b, "sport", int64(s.Seg.SrcPort))
 		b = appendStr(b, "dst_ip", s.Seg.Dst.String())
 		b = appendInt(b, "dport", int64(s.Seg.DstPort))
+		if s.Seg.UDP {
+			b = appendStr(b, "proto", "udp")
+		}
 		b = append(b, `,"flags":[`...)
 		for i, n := range s.Seg.Flags.Names() {
 			if i > 0 {
@@ -212,6 +218,9 @@ func (e *Event) AppendJSON(b []byte) []byte {
 		}
 		if s.DupOf != 0 {
 			b = appendInt(b, "dup_of", int64(s.DupOf))
+		}
+		if s.Label != "" {
+			b = appendStr(b, "label", s.Label)
 		}
 		if c := s.Cookie; c != nil {
 			b = append(b, `,"cookie":{`...)
