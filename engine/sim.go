@@ -39,8 +39,11 @@ type Sim struct {
 	Truncated  string
 	lastArrive map[linkKey]Time
 	held       map[linkKey]*heldSeg
-	segChunk   []SegmentEvent
-	segPool    []Segment
+	// Labeler, when set, names what each TCP segment carries (TLS records riding on a
+	// connection): it sees the segment event before it is recorded.
+	Labeler  func(*SegmentEvent) string
+	segChunk []SegmentEvent
+	segPool  []Segment
 	// fifo holds, per link, arrivals in time order: links keep order, so most arrivals
 	// never touch the heap (a flood keeps tens of thousands of segments in flight).
 	fifo     map[linkKey]*linkQueue
