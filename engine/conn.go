@@ -78,6 +78,7 @@ type Conn struct {
 	// Acknowledgements.
 	ackPending    bool
 	ackNow        bool
+	gotData       bool // some data has arrived (Linux initialises its ato then)
 	segsSinceAck  int
 	quickAcks     int
 	pingpong      bool
@@ -162,6 +163,7 @@ func (c *Conn) activeOpen() {
 	c.sendStart = c.iss.Add(1)
 	c.tsOff = c.h.tsOffset(c.tuple)
 	c.firstSynAt = c.h.now
+	c.initialWindow(c.h.Prof.MSS)
 	c.setState(SynSent, "active OPEN (connect)")
 	c.sendSYN(false)
 	c.startTiming(c.sndNxt)
@@ -574,6 +576,7 @@ func (c *Conn) processText(seg Segment) {
 			fin = false
 		}
 		if len(data) > 0 {
+			c.gotData = true
 			c.recvBuf = append(c.recvBuf, data...)
 			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
 			c.dataArrived(len(data) >= int(c.mss))
@@ -817,8 +820,22 @@ func (c *Conn) rcvWnd() uint32 {
 
 // windowField is the 16-bit window we advertise on a non-SYN segment (RFC 7323 §2.3).
 func (c *Conn) windowField() uint16 {
-	w := c.rcvWnd() >> c.rcvShift
-	return uint16(min(w, 65535))
+	w := c.rcvWnd()
+	if c.h.Prof.WindowRoundUp && c.rcvShift > 0 {
+		w += 1<<c.rcvShift - 1 // Linux rounds up to a whole unit of the scale
+	}
+	return uint16(min(w>>c.rcvShift, 65535))
+}
+
+// initialWindow sets the receive buffer the handshake advertises; mss is the segment
+// size the window is rounded to (Linux tcp_select_initial_window).
+func (c *Conn) initialWindow(mss uint16) {
+	p := &c.h.Prof
+	c.rcvBufSize = p.RecvWindow
+	if p.MSSRoundedWindow && mss > 0 {
+		w := min(p.RecvWindow, 65535)
+		c.rcvBufSize = w / uint32(mss) * uint32(mss)
+	}
 }
 
 // dataOptions are the options on a non-SYN segment: timestamps (RFC 7323 §3.2), Linux
@@ -864,8 +881,17 @@ func (c *Conn) flush() {
 		c.sendAck()
 	}
 	if c.ackPending && !c.deleted && c.state.Synchronized() && c.state != TimeWait && !c.armed(TimerDelayedACK) {
-		c.setTimer(TimerDelayedACK, c.h.Prof.DelayedACK)
+		c.setTimer(TimerDelayedACK, c.delackTimeout())
 	}
+}
+
+// delackTimeout is how long an ACK may wait (RFC 1122 §4.2.3.2; Linux tcp_send_delayed_ack).
+func (c *Conn) delackTimeout() time.Duration {
+	p := &c.h.Prof
+	if !c.gotData && p.DelayedACKBeforeData > 0 {
+		return p.DelayedACKBeforeData
+	}
+	return p.DelayedACK
 }
 
 // output sends new data and our FIN as the windows allow (RFC 9293 §3.8.6.2 is kept

@@ -105,6 +105,11 @@ func (l *Listener) input(seg Segment) {
 	c.sendStart = c.sndNxt
 	c.tsOff = h.tsOffset(c.tuple)
 	c.negotiate(seg)
+	winMSS := p.MSS
+	if c.tsOK {
+		winMSS -= 12 // the timestamp option's room in every segment
+	}
+	c.initialWindow(winMSS)
 	c.sndWnd = uint32(seg.Window)
 	c.maxSndWnd = c.sndWnd
 	c.sndWl1 = seg.Seq

@@ -33,6 +33,13 @@ type Profile struct {
 	Timestamps    bool   // RFC 7323 §3 (Linux tcp_timestamps)
 	Layout        OptionLayout
 	RecvWindow    uint32 // receive buffer space we advertise, in bytes
+	// MSSRoundedWindow rounds the initial window down to a multiple of the MSS (less the
+	// timestamp option on the passive side), as tcp_select_initial_window does: 64240 in
+	// a Linux SYN, 65160 in its SYN-ACK.
+	MSSRoundedWindow bool
+	// WindowRoundUp rounds the advertised window up to a multiple of 2^shift before
+	// scaling it (Linux tcp_select_window), instead of truncating.
+	WindowRoundUp bool
 
 	// Retransmission (RFC 6298).
 	InitialRTO  time.Duration // §2.1: 1 s
@@ -69,10 +76,13 @@ type Profile struct {
 	AbortRSTWithACK bool
 
 	// Acknowledgements.
-	DelayedACK     time.Duration // delayed ACK timeout (Linux TCP_DELACK_MIN 40 ms; RFC 1122: < 500 ms, 200 ms usual)
-	QuickACKs      int           // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
-	DelayFINACK    bool          // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
-	ACKEverySecond bool          // ACK at once on every second full-sized segment (RFC 9293 §3.8.6.3)
+	DelayedACK time.Duration // delayed ACK timeout (Linux TCP_DELACK_MIN 40 ms; RFC 1122: < 500 ms, 200 ms usual)
+	// DelayedACKBeforeData is the delayed-ACK timeout before any data has arrived (Linux's
+	// ato is still 0, so a delayed ACK of a bare FIN leaves on the next tick); 0: DelayedACK.
+	DelayedACKBeforeData time.Duration
+	QuickACKs            int  // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
+	DelayFINACK          bool // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
+	ACKEverySecond       bool // ACK at once on every second full-sized segment (RFC 9293 §3.8.6.3)
 
 	// Closing.
 	MSL              time.Duration // maximum segment lifetime (RFC 9293: 2 min)
@@ -96,11 +106,14 @@ func LinuxProfile() Profile {
 		MSS:           1460,
 		DefaultMSS:    536,
 		WindowScaling: true,
-		WindowShift:   7,
+		WindowShift:   10, // tcp_rmem[2] = 32 MiB in Linux 6.18; 7 with the older 6 MiB default
 		SACK:          true,
 		Timestamps:    true,
 		Layout:        LayoutLinux,
 		RecvWindow:    65535,
+
+		MSSRoundedWindow: true,
+		WindowRoundUp:    true,
 
 		InitialRTO:  time.Second,
 		MinRTO:      200 * time.Millisecond,
@@ -121,10 +134,11 @@ func LinuxProfile() Profile {
 		InitialCwnd:     10,
 		AbortRSTWithACK: true,
 
-		DelayedACK:     40 * time.Millisecond,
-		QuickACKs:      16,
-		DelayFINACK:    true,
-		ACKEverySecond: true,
+		DelayedACK:           40 * time.Millisecond,
+		DelayedACKBeforeData: time.Millisecond,
+		QuickACKs:            16,
+		DelayFINACK:          true,
+		ACKEverySecond:       true,
 
 		MSL:              60 * time.Second,
 		TimeWait:         60 * time.Second,
