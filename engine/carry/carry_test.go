@@ -1,0 +1,85 @@
+package carry
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"synack/engine"
+)
+
+func msg(label string, n int, hs bool) Message {
+	return Message{Label: label, Data: bytes.Repeat([]byte{'x'}, n), Handshake: hs}
+}
+
+// Plain HTTP over TCP: three handshake packets, the request leaves after one round trip
+// and the first response byte arrives after two (RFC 9293 §3.5: the handshake costs one
+// round trip before data can flow).
+func TestHTTPOverTCPRoundTrips(t *testing.T) {
+	req := msg("HTTP request", 80, false)
+	req.Request = true
+	resp := msg("HTTP response", 200, false)
+	resp.Response = true
+	ex := &Exchange{ID: "http-over-tcp", Transport: "tcp", Flights: []Flight{
+		{From: "client", Messages: []Message{req}},
+		{From: "server", Messages: []Message{resp}},
+	}}
+	for _, rtt := range []time.Duration{10 * time.Millisecond, 100 * time.Millisecond, 500 * time.Millisecond} {
+		p := engine.DefaultParams()
+		p.RTT = rtt
+		_, r, err := Run(ex, Options{Params: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.HandshakePackets != 3 || r.RTTsBeforeRequest != 1 || r.RTTsToFirstResponseByte != 2 {
+			t.Errorf("rtt %s: packets %d, request at %.2f RTT, first byte at %.2f RTT; want 3, 1, 2",
+				rtt, r.HandshakePackets, r.RTTsBeforeRequest, r.RTTsToFirstResponseByte)
+		}
+	}
+}
+
+// A QUIC-shaped exchange over UDP: no TCP handshake, the request rides with the client's
+// second flight, so the first byte comes after two round trips; losing the first
+// datagram costs quic-go's initial probe timeout of 200 ms.
+func TestUDPExchangeAndProbeTimeout(t *testing.T) {
+	fin := msg("Handshake[CRYPTO]", 80, true)
+	req := msg("1-RTT[STREAM]", 100, false)
+	req.Request = true
+	resp := msg("1-RTT[STREAM]", 300, false)
+	resp.Response = true
+	ex := &Exchange{ID: "q", Transport: "udp", Flights: []Flight{
+		{From: "client", Messages: []Message{msg("Initial[CRYPTO]", 1200, true)}},
+		{From: "server", Messages: []Message{msg("Initial[CRYPTO]", 1200, true), msg("Handshake[CRYPTO]", 900, true)}},
+		{From: "client", Messages: []Message{fin, req}},
+		{From: "server", Messages: []Message{resp}},
+	}}
+	p := engine.DefaultParams()
+	_, r, err := Run(ex, Options{Params: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.HandshakePackets != 4 || r.RTTsToFirstResponseByte != 2 {
+		t.Fatalf("packets %d, first byte %.2f RTT; want 4, 2", r.HandshakePackets, r.RTTsToFirstResponseByte)
+	}
+	_, lossy, err := Run(ex, Options{Params: p, LoseFirst: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := lossy.FirstByteAtUs-r.FirstByteAtUs, int64(200000); got != want {
+		t.Fatalf("losing the Initial delayed the first byte by %d µs, want %d (one 200 ms PTO)", got, want)
+	}
+}
+
+func TestValidateRejectsBrokenExchanges(t *testing.T) {
+	for name, ex := range map[string]*Exchange{
+		"transport":   {ID: "x", Transport: "sctp", Flights: []Flight{{From: "client", Messages: []Message{msg("a", 1, false)}}}},
+		"no flights":  {ID: "x", Transport: "tcp"},
+		"bad side":    {ID: "x", Transport: "tcp", Flights: []Flight{{From: "eve", Messages: []Message{msg("a", 1, false)}}}},
+		"no request":  {ID: "x", Transport: "tcp", Flights: []Flight{{From: "client", Messages: []Message{msg("a", 1, false)}}}},
+		"empty bytes": {ID: "x", Transport: "tcp", Flights: []Flight{{From: "client", Messages: []Message{{Label: "a"}}}}},
+	} {
+		if err := ex.Validate(); err == nil {
+			t.Errorf("%s: Validate() = nil, want an error", name)
+		}
+	}
+}

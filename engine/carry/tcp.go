@@ -1,0 +1,145 @@
+package carry
+
+import (
+	"strings"
+
+	"synack/engine"
+)
+
+// span is where a message lies in its direction's byte stream.
+type span struct {
+	start, end int
+	msg        *Message
+}
+
+// runTCP sets up a TLS (or plain HTTP) exchange over an engine TCP connection.
+func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
+	m := newMeter()
+	conns := map[string]*engine.Conn{}
+	sent := map[string]int{}     // bytes each side has written
+	rcvd := map[string]int{}     // bytes each side has read
+	spans := map[string][]span{} // per sender
+	next := 0
+	handshakeACK := false
+	respOffset := -1
+	for _, f := range ex.Flights {
+		if f.From == "server" {
+			off := 0
+			for _, g := range ex.Flights {
+				if g.From != "server" {
+					continue
+				}
+				for i := range g.Messages {
+					if g.Messages[i].Response && respOffset < 0 {
+						respOffset = off
+					}
+					off += len(g.Messages[i].Data)
+				}
+			}
+			break
+		}
+	}
+	// need returns how many bytes side must have read before flight i may leave: all
+	// earlier flights from the other side.
+	need := func(i int) int {
+		n := 0
+		for _, f := range ex.Flights[:i] {
+			if f.From != ex.Flights[i].From {
+				n += f.Size()
+			}
+		}
+		return n
+	}
+	var pump func()
+	pump = func() {
+		for next < len(ex.Flights) {
+			f := &ex.Flights[next]
+			c := conns[f.From]
+			if c == nil || c.State() != engine.Established && c.State() != engine.CloseWait {
+				return
+			}
+			if rcvd[f.From] < need(next) {
+				return
+			}
+			var data []byte
+			for i := range f.Messages {
+				msg := &f.Messages[i]
+				spans[f.From] = append(spans[f.From], span{start: sent[f.From], end: sent[f.From] + len(msg.Data), msg: msg})
+				sent[f.From] += len(msg.Data)
+				data = append(data, msg.Data...)
+			}
+			next++
+			c.Send(data)
+		}
+	}
+	// Labels: which messages a segment's bytes belong to.
+	s.Labeler = func(ev *engine.SegmentEvent) string {
+		seg := ev.Seg
+		if seg.Flags&engine.SYN != 0 {
+			m.hsSeg[ev.ID] = true
+			return ""
+		}
+		c := conns[ev.Src]
+		if c == nil {
+			return ""
+		}
+		if len(seg.Payload) == 0 {
+			if ev.Src == "client" && seg.Flags == engine.ACK && !handshakeACK {
+				handshakeACK = true // the third segment of the TCP handshake
+				m.hsSeg[ev.ID] = true
+			}
+			return ""
+		}
+		off := int(seg.Seq - c.ISS() - 1)
+		end := off + len(seg.Payload)
+		var names []string
+		for _, sp := range spans[ev.Src] {
+			if sp.end > off && sp.start < end {
+				names = append(names, sp.msg.Label)
+				if sp.msg.Handshake {
+					m.hsSeg[ev.ID] = true
+				}
+				if sp.msg.Request && sp.start >= off && m.requestAt < 0 {
+					m.requestAt, m.requestSeg = s.Now(), ev.ID
+				}
+			}
+		}
+		return strings.Join(names, ", ")
+	}
+	readAll := func(side string, c *engine.Conn) {
+		for c.Buffered() > 0 {
+			b, _ := c.Read(c.Buffered())
+			rcvd[side] += len(b)
+		}
+		if side == "client" && respOffset >= 0 && rcvd[side] > respOffset && m.firstByteAt < 0 {
+			m.firstByteAt = s.Now()
+		}
+		pump()
+	}
+	s.At(0, func() { server.Listen(tlsPort, 128) })
+	s.OnConn(server, func(c *engine.Conn, k engine.ConnEventKind) {
+		switch k {
+		case engine.ConnAcceptable:
+			if ac, err := server.Listener(tlsPort).Accept(); err == nil {
+				conns["server"] = ac
+				readAll("server", ac)
+			}
+		case engine.ConnReadable:
+			readAll("server", c)
+		}
+	})
+	s.OnConn(client, func(c *engine.Conn, k engine.ConnEventKind) {
+		switch k {
+		case engine.ConnEstablished:
+			pump()
+		case engine.ConnReadable:
+			readAll("client", c)
+		}
+	})
+	s.At(0, func() {
+		client.At(0)
+		c, _ := client.Connect(engine.ClientPort, engine.ServerAddr, tlsPort)
+		conns["client"] = c
+	})
+	return m
+}
