@@ -433,6 +433,9 @@ func (s *Sim) drain() {
 
 // transmit puts a segment on the link from its sender and records its fate.
 func (s *Sim) transmit(from string, o Output) {
+	if o.Seg.TTL == 0 {
+		o.Seg.TTL = 64
+	}
 	s.segID++
 	to := s.NameOf(o.Seg.Dst)
 	ev := s.newSegmentEvent()
