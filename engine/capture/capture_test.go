@@ -1,0 +1,176 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"synack/engine"
+	"synack/engine/wire"
+)
+
+func run(t *testing.T, id string) *engine.Trace {
+	t.Helper()
+	tr, err := engine.Run(id, engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// readPCAP is a minimal libpcap reader written from the format's description, to check
+// our writer independently of it.
+func readPCAP(t *testing.T, b []byte) (linktype uint32, recs [][]byte, ts []int64) {
+	t.Helper()
+	if len(b) < 24 || binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 {
+		t.Fatal("not a little-endian microsecond pcap")
+	}
+	if binary.LittleEndian.Uint16(b[4:]) != 2 || binary.LittleEndian.Uint16(b[6:]) != 4 {
+		t.Fatal("version is not 2.4")
+	}
+	linktype = binary.LittleEndian.Uint32(b[20:])
+	b = b[24:]
+	for len(b) > 0 {
+		if len(b) < 16 {
+			t.Fatal("truncated record header")
+		}
+		sec, usec := binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:])
+		incl, orig := binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:])
+		if incl != orig || int(incl) > len(b)-16 {
+			t.Fatalf("bad record lengths %d/%d", incl, orig)
+		}
+		recs = append(recs, b[16:16+incl])
+		ts = append(ts, (int64(sec)-Epoch)*1e6+int64(usec))
+		b = b[16+incl:]
+	}
+	return
+}
+
+func TestPCAPHoldsEverySegmentAtItsSendTime(t *testing.T) {
+	tr := run(t, "lost-final-ack")
+	var buf bytes.Buffer
+	if err := WritePCAP(&buf, tr); err != nil {
+		t.Fatal(err)
+	}
+	lt, recs, ts := readPCAP(t, buf.Bytes())
+	if lt != LinkTypeRaw {
+		t.Fatalf("linktype %d, want %d", lt, LinkTypeRaw)
+	}
+	segs := tr.Segments()
+	if len(recs) != len(segs) {
+		t.Fatalf("%d packets for %d segments", len(recs), len(segs))
+	}
+	i := 0
+	for _, e := range tr.Events {
+		if e.Kind != engine.EventSegment {
+			continue
+		}
+		if ts[i] != int64(e.At) {
+			t.Errorf("packet %d at %d µs, segment sent at %d", i+1, ts[i], e.At)
+		}
+		got, err := wire.Decode(recs[i])
+		if err != nil {
+			t.Fatalf("packet %d: %v", i+1, err)
+		}
+		if got.Seq != e.Segment.Seg.Seq || got.Flags != e.Segment.Seg.Flags {
+			t.Errorf("packet %d is %v, want %v", i+1, got, e.Segment.Seg)
+		}
+		i++
+	}
+}
+
+func TestPCAPNGBlocksAndKeyLog(t *testing.T) {
+	tr := run(t, "three-way-handshake")
+	keylog := []byte("CLIENT_RANDOM 00 11\n")
+	var buf bytes.Buffer
+	if err := WritePCAPNG(&buf, tr, keylog); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	var types []uint32
+	for len(b) > 0 {
+		typ, l := binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:])
+		if l%4 != 0 || int(l) > len(b) || binary.LittleEndian.Uint32(b[l-4:]) != l {
+			t.Fatalf("block %#x: bad total length %d", typ, l)
+		}
+		if typ == blockDSB {
+			if binary.LittleEndian.Uint32(b[8:]) != secretsTLSKey || !bytes.Equal(b[16:16+len(keylog)], keylog) {
+				t.Fatal("the secrets block does not hold the key log")
+			}
+		}
+		types = append(types, typ)
+		b = b[l:]
+	}
+	want := []uint32{blockSHB, blockIDB, blockDSB, blockEPB, blockEPB, blockEPB}
+	if len(types) != len(want) {
+		t.Fatalf("blocks %x, want %x", types, want)
+	}
+	for i := range want {
+		if types[i] != want[i] {
+			t.Fatalf("blocks %x, want %x", types, want)
+		}
+	}
+}
+
+// tshark is the oracle: it must read our captures with good IP and TCP checksums and mark
+// the retransmitted FIN (lost-final-ack) and the retransmitted SYNs (connect-timeout) as
+// retransmissions.
+func TestTsharkReadsOurCaptures(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tshark is required under CI=true (apt-get install -y tshark)")
+		}
+		t.Skip("tshark not installed: apt-get install -y tshark to run this test")
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		id, format string
+		wantRetrans int
+	}{
+		{"lost-final-ack", "pcap", 1},
+		{"connect-timeout", "pcapng", 10},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			tr := run(t, tc.id)
+			path := filepath.Join(dir, tc.id+"."+tc.format)
+			f, _ := os.Create(path)
+			if tc.format == "pcap" {
+				WritePCAP(f, tr)
+			} else {
+				WritePCAPNG(f, tr, nil)
+			}
+			f.Close()
+			out, err := exec.Command(tshark, "-r", path, "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE",
+				"-T", "fields", "-E", "separator=,", "-e", "ip.checksum.status", "-e", "tcp.checksum.status",
+				"-e", "tcp.analysis.retransmission", "-e", "tcp.flags.str").Output()
+			if err != nil {
+				t.Fatalf("tshark: %v", err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			if len(lines) != len(tr.Segments()) {
+				t.Fatalf("tshark saw %d packets, the trace has %d", len(lines), len(tr.Segments()))
+			}
+			retrans := 0
+			for i, l := range lines {
+				f := strings.Split(l, ",")
+				if f[0] != "1" || f[1] != "1" {
+					t.Errorf("packet %d: checksum status ip=%s tcp=%s, want 1 (good)", i+1, f[0], f[1])
+				}
+				if f[2] == "1" {
+					retrans++
+					if !tr.Segments()[i].Retransmit {
+						t.Errorf("tshark calls packet %d a retransmission, the engine does not", i+1)
+					}
+				}
+			}
+			if retrans != tc.wantRetrans {
+				t.Errorf("tshark marked %d retransmissions, want %d", retrans, tc.wantRetrans)
+			}
+		})
+	}
+}
