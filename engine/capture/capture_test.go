@@ -129,7 +129,7 @@ func TestTsharkReadsOurCaptures(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for _, tc := range []struct {
-		id, format string
+		id, format  string
 		wantRetrans int
 	}{
 		{"lost-final-ack", "pcap", 1},
