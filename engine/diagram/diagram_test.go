@@ -1,0 +1,165 @@
+package diagram
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"synack/engine"
+)
+
+func build(t *testing.T, id string) (*engine.Trace, *Layout) {
+	t.Helper()
+	tr, err := engine.Run(id, engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, Build(tr, Options{})
+}
+
+// Every scenario lays out with time flowing down, one arrow per segment between the
+// right lanes, and steps in trace order; the SVG is well-formed XML.
+func TestEveryScenarioLaysOut(t *testing.T) {
+	for _, sc := range engine.Scenarios() {
+		t.Run(sc.ID, func(t *testing.T) {
+			tr, l := build(t, sc.ID)
+			x := map[string]float64{}
+			for _, ln := range l.Lanes {
+				x[ln.Name] = ln.X
+			}
+			segs := 0
+			for _, it := range l.Items {
+				if it.Kind != "segment" {
+					continue
+				}
+				segs++
+				if it.X1 != x[it.Src] {
+					t.Errorf("segment %d starts at x=%.0f, the %s lane is at %.0f", it.ID, it.X1, it.Src, x[it.Src])
+				}
+				if it.Y2 < it.Y1 {
+					t.Errorf("segment %d goes up the page (%.0f → %.0f)", it.ID, it.Y1, it.Y2)
+				}
+				if it.Fate == "delivered" && it.X2 != x[it.Dst] {
+					t.Errorf("delivered segment %d ends at x=%.0f, not on the %s lane", it.ID, it.X2, it.Dst)
+				}
+				if it.Fate != "delivered" && it.X2 != (x[it.Src]+x[it.Dst])/2 {
+					t.Errorf("lost segment %d ends at x=%.0f, want halfway", it.ID, it.X2)
+				}
+			}
+			if segs+l.Truncated != len(tr.Segments()) {
+				t.Errorf("%d arrows (+%d summarised) for %d segments", segs, l.Truncated, len(tr.Segments()))
+			}
+			for i := 1; i < len(l.Steps); i++ {
+				if l.Steps[i].Y < l.Steps[i-1].Y || l.Steps[i].Event <= l.Steps[i-1].Event {
+					t.Fatalf("step %d is out of order", i)
+				}
+			}
+			var buf bytes.Buffer
+			if err := WriteSVG(&buf, l, SVGOptions{Lang: "en", UpTo: -1}); err != nil {
+				t.Fatal(err)
+			}
+			dec := xml.NewDecoder(&buf)
+			for {
+				if _, err := dec.Token(); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatalf("SVG is not well-formed: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// The handshake's arrows carry data-segment flags and its states data-state, so tests
+// and screen readers can find them.
+func TestHandshakeSVGHooks(t *testing.T) {
+	_, l := build(t, "three-way-handshake")
+	var buf bytes.Buffer
+	WriteSVG(&buf, l, SVGOptions{Lang: "zh", UpTo: -1})
+	s := buf.String()
+	for _, want := range []string{`data-segment="SYN"`, `data-segment="SYN ACK"`, `data-segment="ACK"`,
+		`data-state="SYN-SENT"`, `data-state="SYN-RECEIVED"`, `data-state="ESTABLISHED"`, "到达"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("SVG lacks %s", want)
+		}
+	}
+	if os.Getenv("SYNACK_SVG_DIR") != "" {
+		os.WriteFile(filepath.Join(os.Getenv("SYNACK_SVG_DIR"), "handshake.svg"), buf.Bytes(), 0o644)
+	}
+}
+
+// TIME-WAIT's 60 s must not take 60 s worth of round trips of height: the gap is
+// compressed and marked with its real length, and order is kept.
+func TestLongGapsAreCompressedAndMarked(t *testing.T) {
+	_, l := build(t, "four-way-close")
+	if l.Height > 2500 {
+		t.Fatalf("height %.0f: the 60 s TIME-WAIT was not compressed", l.Height)
+	}
+	found := false
+	for _, g := range l.Gaps {
+		if g.Real == "60 s" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no gap marked 60 s in %+v", l.Gaps)
+	}
+	// A round trip keeps its scale: SYN sent at 10 ms arrives 50 ms later = half of 150 px.
+	for _, it := range l.Items {
+		if it.Kind == "segment" && it.ID == 1 {
+			if d := it.Y2 - it.Y1; d < 74 || d > 76 {
+				t.Fatalf("a 50 ms one-way trip is %.1f px, want 75", d)
+			}
+		}
+	}
+}
+
+// The connect-timeout backoff's gaps (1,1,1,1,1,2,4,8,16,32 s) keep growing on the page.
+func TestBackoffGapsGrow(t *testing.T) {
+	_, l := build(t, "connect-timeout")
+	var ys []float64
+	for _, it := range l.Items {
+		if it.Kind == "segment" {
+			ys = append(ys, it.Y1)
+		}
+	}
+	for i := 5; i+1 < len(ys); i++ {
+		if ys[i+1]-ys[i] <= ys[i]-ys[i-1] {
+			t.Fatalf("gap %d (%.0f px) is not larger than gap %d (%.0f px)", i, ys[i+1]-ys[i], i-1, ys[i]-ys[i-1])
+		}
+	}
+}
+
+// In a simultaneous open the two SYNs cross: their time spans overlap and they run in
+// opposite directions.
+func TestSimultaneousOpenArrowsCross(t *testing.T) {
+	_, l := build(t, "simultaneous-open")
+	var a, b *Item
+	for i := range l.Items {
+		it := &l.Items[i]
+		if it.Kind == "segment" && len(it.Flags) == 1 && it.Flags[0] == "SYN" {
+			if a == nil {
+				a = it
+			} else {
+				b = it
+			}
+		}
+	}
+	if a == nil || b == nil {
+		t.Fatal("want two SYNs")
+	}
+	if !(a.Y1 < b.Y2 && b.Y1 < a.Y2) || (a.X2-a.X1)*(b.X2-b.X1) >= 0 {
+		t.Fatalf("SYN arrows do not cross: %+v %+v", a, b)
+	}
+}
+
+func BenchmarkBuildFlood(b *testing.B) {
+	tr, _ := engine.Run("syn-flood", engine.DefaultParams())
+	for i := 0; i < b.N; i++ {
+		Build(tr, Options{})
+	}
+}
