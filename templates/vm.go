@@ -1,0 +1,71 @@
+// Package templates holds synack's server-rendered views: templ components that take
+// view-model structs and hold no logic of their own.
+package templates
+
+import "github.com/a-h/templ"
+
+// Page is what every page needs: language, title, the other language's address.
+type Page struct {
+	Lang         string
+	Title        string
+	OtherLangURL string
+	Embed        bool
+	T            func(key string) string
+}
+
+// Card is one scenario or lesson in the catalogue.
+type Card struct {
+	ID, Title, Summary, URL string
+}
+
+// Index is the catalogue page.
+type Index struct {
+	Page  Page
+	Cards []Card
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// Line is one transcript line with the address of its step.
+type Line struct {
+	Index int
+	Text  string
+	URL   string
+}
+
+// Player is the lesson player (also the embed view).
+type Player struct {
+	Page     Page
+	ID       string
+	Title    string
+	Summary  string
+	Problems []string
+	Profiles []Option
+	Speeds   []Option
+	RTTms    string
+	Seed     string
+	Drop     string
+	Lang     string
+	SVG      templ.Component
+	Lines    []Line
+	Boot     any // reaches the browser through templ.JSONScript
+	SVGURL   string
+	PcapURL  string
+	OpenURL  string
+	Steps    int
+}
+
+// Lab is the sandbox page.
+type Lab struct {
+	Page Page
+	Boot any
+}
+
+// NotFound is the page for an unknown scenario.
+type NotFound struct {
+	Page Page
+}

@@ -1,0 +1,153 @@
+// Package web is synack's HTTP layer: routes, pages, security headers and the WebSocket
+// sessions that stream a simulation to the browser. It is thin: it decodes requests,
+// calls the engine and the diagram builder, and encodes the answers. It never simulates.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"synack/engine/diagram"
+)
+
+// Config holds the server's settings and limits.
+type Config struct {
+	Logger *slog.Logger
+	// MaxSessions caps concurrent WebSocket sessions; more get 503 before the upgrade.
+	MaxSessions int
+	// Limits of one session; zero values take the defaults below.
+	Limits Limits
+}
+
+// Server is synack's HTTP handler with its session registry.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	router   chi.Router
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closing  bool
+}
+
+// DefaultMaxSessions is the default cap on concurrent WebSocket sessions.
+const DefaultMaxSessions = 200
+
+// NewServer returns the handler for the whole site.
+func NewServer(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	cfg.Limits = cfg.Limits.withDefaults()
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}}
+	s.router = s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+type ctxKey int
+
+const nonceKey ctxKey = 0
+
+// secure sets the security headers of every response; pages get a fresh CSP nonce.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [16]byte
+		rand.Read(b[:])
+		nonce := base64.RawStdEncoding.EncodeToString(b[:])
+		h := w.Header()
+		frame := "'none'"
+		embed := len(r.URL.Path) >= 7 && r.URL.Path[:7] == "/embed/"
+		if embed {
+			frame = "'self' https:"
+		} else {
+			h.Set("X-Frame-Options", "DENY")
+		}
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+nonce+"'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "+frame)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		ctx := templ.WithNonce(context.WithValue(r.Context(), nonceKey, nonce), nonce)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// routes lists every route of the site in one place.
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer)
+	r.Use(secure)
+	// The WebSocket stays outside the timeout and compression middleware.
+	r.Get("/ws", s.handleWS)
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Use(middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml", "application/json"))
+		r.Get("/", s.handleIndex)
+		r.Get("/lessons/{id}", s.handlePlayer(false))
+		r.Get("/embed/lessons/{id}", s.handlePlayer(true))
+		r.Get("/lessons/{id}/diagram.svg", s.handleSVG)
+		r.Get("/lessons/{id}/capture.pcap", s.handlePcap)
+		r.Get("/lab", s.handleLab)
+		r.Get("/diagram.css", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/css; charset=utf-8")
+			w.Header().Set("Cache-Control", "public, max-age=300")
+			w.Write([]byte(diagram.Style))
+		})
+		r.Handle("/static/*", staticHandler())
+	})
+	r.NotFound(s.handleNotFound)
+	return r
+}
+
+// ListenAndServe serves on addr until ctx ends, then shuts down gracefully: WebSocket
+// sessions get a close frame, requests in flight get up to grace to finish.
+func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.CloseSessions()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
