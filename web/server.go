@@ -60,6 +60,10 @@ func NewServer(cfg Config) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
+// EmbedAncestors is who may frame /embed/ pages: any https site, and pages served from
+// this machine while a teacher prepares a course page.
+const EmbedAncestors = "'self' https: http://localhost:* http://127.0.0.1:*"
+
 type ctxKey int
 
 const nonceKey ctxKey = 0
@@ -74,7 +78,7 @@ func secure(next http.Handler) http.Handler {
 		frame := "'none'"
 		embed := len(r.URL.Path) >= 7 && r.URL.Path[:7] == "/embed/"
 		if embed {
-			frame = "'self' https:"
+			frame = EmbedAncestors
 		} else {
 			h.Set("X-Frame-Options", "DENY")
 		}

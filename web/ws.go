@@ -126,6 +126,7 @@ type session struct {
 	lab      *engine.Lab
 	labRTT   time.Duration
 	errors   int
+	slow     bool
 	tokens   float64
 	lastTick time.Time
 }
@@ -198,7 +199,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	cancel()
 	<-done
 	<-done
-	c.CloseNow()
+	c.CloseNow() // a slow reader is cut without waiting for it to read a close frame
 }
 
 func (ss *session) reader(ctx context.Context, in chan<- []byte, done chan<- struct{}) {
@@ -251,7 +252,7 @@ func (ss *session) send(ctx context.Context, m any) bool {
 	case ss.out <- m:
 		return true
 	default:
-		ss.conn.Close(websocket.StatusPolicyViolation, "reader too slow")
+		ss.slow = true
 		ss.cancel()
 		return false
 	}
@@ -261,11 +262,8 @@ func (ss *session) fail(ctx context.Context, code, msg string) {
 	ss.errors++
 	ss.send(ctx, map[string]string{"type": "error", "code": code, "message": msg})
 	if ss.errors >= ss.lim.MaxErrors {
-		select {
-		case ss.out <- closeMsg{websocket.StatusPolicyViolation, "too many invalid messages"}:
-		default:
-			ss.cancel()
-		}
+		ss.conn.Close(websocket.StatusPolicyViolation, "too many invalid messages")
+		ss.cancel()
 	}
 }
 
@@ -313,7 +311,7 @@ func (ss *session) loop(ctx context.Context, in <-chan []byte) {
 				idle.Reset(ss.lim.IdleTimeout)
 				continue
 			}
-			ss.send(ctx, closeMsg{websocket.StatusNormalClosure, "idle"})
+			ss.conn.Close(websocket.StatusNormalClosure, "idle")
 			return
 		case <-paceC():
 			pace = nil

@@ -1,0 +1,200 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"synack/engine"
+)
+
+func get(t *testing.T, h http.Handler, target string, hdr map[string]string) *http.Response {
+	t.Helper()
+	r := httptest.NewRequest("GET", target, nil)
+	for k, v := range hdr {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w.Result()
+}
+
+func body(t *testing.T, res *http.Response) string {
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
+}
+
+func TestRoutes(t *testing.T) {
+	s := NewServer(Config{})
+	for _, tc := range []struct {
+		path, ctype string
+		status      int
+		framable    bool
+	}{
+		{"/", "text/html", 200, false},
+		{"/lessons/three-way-handshake", "text/html", 200, false},
+		{"/embed/lessons/simultaneous-close", "text/html", 200, true},
+		{"/lab", "text/html", 200, false},
+		{"/lessons/four-way-close/diagram.svg", "image/svg+xml", 200, false},
+		{"/lessons/lost-final-ack/capture.pcap", "application/vnd.tcpdump.pcap", 200, false},
+		{"/healthz", "text/plain", 200, false},
+		{"/static/js/player.js", "text/javascript", 200, false},
+		{"/diagram.css", "text/css", 200, false},
+		{"/lessons/no-such-thing", "text/html", 404, false},
+		{"/lessons/no-such-thing/diagram.svg", "text/plain", 404, false},
+		{"/nowhere", "text/html", 404, false},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			res := get(t, s, tc.path, nil)
+			if res.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d", res.StatusCode, tc.status)
+			}
+			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, tc.ctype) {
+				t.Errorf("Content-Type %q, want %s", ct, tc.ctype)
+			}
+			csp := res.Header.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "script-src 'self' 'nonce-") || strings.Contains(csp, "unsafe-eval") {
+				t.Errorf("CSP %q lacks a nonce-based script-src", csp)
+			}
+			xfo := res.Header.Get("X-Frame-Options")
+			if tc.framable {
+				if xfo != "" || !strings.Contains(csp, "frame-ancestors 'self' https:") {
+					t.Errorf("embed: X-Frame-Options %q, CSP %q; want framable by https sites", xfo, csp)
+				}
+			} else if xfo != "DENY" || !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("X-Frame-Options %q, CSP %q; want DENY and frame-ancestors 'none'", xfo, csp)
+			}
+		})
+	}
+}
+
+// Every scenario's page renders, in both languages, with its diagram and transcript.
+func TestEveryScenarioPage(t *testing.T) {
+	s := NewServer(Config{})
+	for _, sc := range engine.Scenarios() {
+		for _, lang := range Languages {
+			res := get(t, s, "/lessons/"+sc.ID+"?lang="+lang, nil)
+			b := body(t, res)
+			if res.StatusCode != 200 || !strings.Contains(b, sc.Title.In(lang)) || !strings.Contains(b, `data-segment=`) {
+				t.Errorf("%s (%s): status %d, title or diagram missing", sc.ID, lang, res.StatusCode)
+			}
+		}
+	}
+}
+
+// The inline boot data and scripts carry the response's nonce: nothing inline runs
+// without it.
+func TestScriptsCarryTheNonce(t *testing.T) {
+	res := get(t, NewServer(Config{}), "/lessons/three-way-handshake", nil)
+	csp := res.Header.Get("Content-Security-Policy")
+	i := strings.Index(csp, "'nonce-") + len("'nonce-")
+	nonce := csp[i : i+strings.Index(csp[i:], "'")]
+	b := body(t, res)
+	if !strings.Contains(b, `<script id="boot" type="application/json" nonce="`+nonce+`"`) {
+		t.Fatalf("boot data is not tagged with nonce %s", nonce)
+	}
+	if strings.Count(b, "<script") != 2 {
+		t.Fatalf("want exactly the boot data and the module script, found %d scripts", strings.Count(b, "<script"))
+	}
+}
+
+func TestLanguageChoice(t *testing.T) {
+	s := NewServer(Config{})
+	for _, tc := range []struct {
+		name, target string
+		hdr          map[string]string
+		want         string
+	}{
+		{"query", "/?lang=zh", nil, `lang="zh-CN"`},
+		{"cookie", "/", map[string]string{"Cookie": LangCookie + "=zh"}, `lang="zh-CN"`},
+		{"accept-language", "/", map[string]string{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}, `lang="zh-CN"`},
+		{"query beats cookie", "/?lang=en", map[string]string{"Cookie": LangCookie + "=zh"}, `lang="en"`},
+		{"default", "/", map[string]string{"Accept-Language": "fr"}, `lang="en"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := body(t, get(t, s, tc.target, tc.hdr))
+			if !strings.Contains(b, tc.want) {
+				t.Fatalf("page lacks %s", tc.want)
+			}
+		})
+	}
+	res := get(t, s, "/?lang=zh", nil)
+	if c := res.Header.Get("Set-Cookie"); !strings.HasPrefix(c, LangCookie+"=zh") {
+		t.Fatalf("an explicit ?lang= is remembered in a cookie, got %q", c)
+	}
+}
+
+// Out-of-range parameters are clamped with a visible message in the reader's language,
+// never a 500.
+func TestBadParametersAreReportedNotFatal(t *testing.T) {
+	s := NewServer(Config{})
+	res := get(t, s, "/lessons/three-way-handshake?rtt=99s&profile=bsd&seed=x&drop=0,a&speed=100&step=-4&lang=zh", nil)
+	b := body(t, res)
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	for _, want := range []string{`data-testid="problems"`, "rtt 1m39s 大于 2s", "未知的 profile", "speed 100 大于 8"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+func TestEveryStringHasBothLanguages(t *testing.T) {
+	for k, v := range Strings {
+		if strings.TrimSpace(v.EN) == "" || strings.TrimSpace(v.ZH) == "" {
+			t.Errorf("string %q lacks a language", k)
+		}
+	}
+	// Every key the templates use exists.
+	files, _ := filepath.Glob("../templates/*.templ")
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, part := range strings.Split(string(b), `T("`)[1:] {
+			key := part[:strings.Index(part, `"`)]
+			if _, ok := Strings[key]; !ok {
+				t.Errorf("%s uses unknown string %q", filepath.Base(f), key)
+			}
+		}
+	}
+}
+
+// The generated templ files are committed; regenerating them must change nothing.
+func TestTemplFilesAreFresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("regenerating templ output in -short mode is skipped")
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, "templates") // same relative path, so the file names in errors match
+	os.Mkdir(dir, 0o755)
+	files, _ := filepath.Glob("../templates/*.templ")
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644)
+	}
+	modRoot, _ := filepath.Abs("..")
+	bin, err := exec.Command("go", "-C", modRoot, "tool", "-n", "templ").Output()
+	if err != nil {
+		t.Fatalf("finding the templ tool: %v", err)
+	}
+	// templ names files relative to -path, so generate from the copy's root as
+	// "go tool templ generate" does from the module's.
+	cmd := exec.Command(strings.TrimSpace(string(bin)), "generate", "-path", ".")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("templ generate: %v\n%s", err, out)
+	}
+	for _, f := range files {
+		gen := strings.TrimSuffix(filepath.Base(f), ".templ") + "_templ.go"
+		want, _ := os.ReadFile(filepath.Join(dir, gen))
+		got, err := os.ReadFile(filepath.Join("../templates", gen))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("templates/%s is stale: run go tool templ generate", gen)
+		}
+	}
+}

@@ -1,0 +1,289 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+type wsClient struct {
+	t    *testing.T
+	c    *websocket.Conn
+	ctx  context.Context
+	stop context.CancelFunc
+}
+
+func dial(t *testing.T, srv *httptest.Server, origin string) (*wsClient, *http.Response, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	h := http.Header{}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	c, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		cancel()
+		return nil, res, err
+	}
+	return &wsClient{t: t, c: c, ctx: ctx, stop: cancel}, res, nil
+}
+
+func (w *wsClient) send(v any) {
+	w.t.Helper()
+	b, _ := json.Marshal(v)
+	if err := w.c.Write(w.ctx, websocket.MessageText, b); err != nil {
+		w.t.Fatalf("write: %v", err)
+	}
+}
+
+func (w *wsClient) sendRaw(s string) error { return w.c.Write(w.ctx, websocket.MessageText, []byte(s)) }
+
+// next reads messages until one of the given type arrives.
+func (w *wsClient) next(typ string) map[string]json.RawMessage {
+	w.t.Helper()
+	for {
+		_, b, err := w.c.Read(w.ctx)
+		if err != nil {
+			w.t.Fatalf("waiting for %q: %v", typ, err)
+		}
+		var m map[string]json.RawMessage
+		json.Unmarshal(b, &m)
+		var got string
+		json.Unmarshal(m["type"], &got)
+		if got == typ {
+			return m
+		}
+	}
+}
+
+// closeStatus reads until the server closes and returns its status code.
+func (w *wsClient) closeStatus() websocket.StatusCode {
+	for {
+		if _, _, err := w.c.Read(w.ctx); err != nil {
+			return websocket.CloseStatus(err)
+		}
+	}
+}
+
+func (w *wsClient) close() {
+	w.c.Close(websocket.StatusNormalClosure, "")
+	w.stop()
+}
+
+func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+	s := NewServer(cfg)
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { s.CloseSessions(); ts.Close() })
+	return s, ts
+}
+
+func TestWSStreamsAScenario(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	w, _, err := dial(t, ts, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	w.next("hello")
+	w.send(map[string]any{"type": "start", "scenario": "three-way-handshake", "query": "rtt=80ms&seed=7"})
+	init := w.next("init")
+	var layout struct {
+		RTTus int64 `json:"rtt_us"`
+		Seed  uint64
+		Steps []struct {
+			Kind string
+		}
+	}
+	json.Unmarshal(init["layout"], &layout)
+	if layout.RTTus != 80000 || layout.Seed != 7 || len(layout.Steps) == 0 {
+		t.Fatalf("init layout rtt %d seed %d steps %d; want the URL's 80 ms and seed 7", layout.RTTus, layout.Seed, len(layout.Steps))
+	}
+	w.send(map[string]any{"type": "seek", "step": len(layout.Steps) - 1})
+	got := 0
+	segs := 0
+	for got < len(layout.Steps) {
+		m := w.next("steps")
+		var steps []struct {
+			Index  int
+			Event  json.RawMessage
+			Bytes  string
+			Fields []struct{ Name string }
+		}
+		json.Unmarshal(m["steps"], &steps)
+		for _, s := range steps {
+			if s.Index != got {
+				t.Fatalf("step %d arrived where %d was due", s.Index, got)
+			}
+			got++
+			if strings.Contains(string(s.Event), `"t":"segment"`) {
+				segs++
+				if len(s.Bytes) < 80 || len(s.Fields) < 20 {
+					t.Errorf("segment step %d lacks bytes or fields", s.Index)
+				}
+			}
+		}
+	}
+	if segs != 3 {
+		t.Fatalf("%d segment steps, want the handshake's 3", segs)
+	}
+}
+
+// Playing streams steps by itself, paced; the stream ends with "end".
+func TestWSPlayStreamsToTheEnd(t *testing.T) {
+	_, ts := newTestServer(t, Config{Limits: Limits{MinStepDelay: time.Millisecond, MaxStepGap: time.Millisecond}})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.send(map[string]any{"type": "start", "scenario": "syn-to-closed-port", "query": ""})
+	w.next("init")
+	w.send(map[string]any{"type": "speed", "speed": 8})
+	w.send(map[string]any{"type": "play"})
+	w.next("end")
+}
+
+func TestWSErrorsAndAbuse(t *testing.T) {
+	_, ts := newTestServer(t, Config{Limits: Limits{MaxErrors: 3}})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.next("hello")
+	w.sendRaw("{not json")
+	m := w.next("error")
+	if !strings.Contains(string(m["code"]), "bad-json") {
+		t.Fatalf("error code %s, want bad-json", m["code"])
+	}
+	w.send(map[string]any{"type": "teleport"})
+	m = w.next("error")
+	if !strings.Contains(string(m["message"]), `unknown command \"teleport\"`) {
+		t.Fatalf("error %s, want unknown command", m["message"])
+	}
+	w.send(map[string]any{"type": "start", "scenario": "nope"})
+	if code := w.closeStatus(); code != websocket.StatusPolicyViolation {
+		t.Fatalf("after MaxErrors invalid messages: close %d, want 1008", code)
+	}
+}
+
+func TestWSRateLimit(t *testing.T) {
+	_, ts := newTestServer(t, Config{Limits: Limits{Rate: 0.001, Burst: 2, MaxErrors: 100}})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.next("hello")
+	for i := 0; i < 3; i++ {
+		w.send(map[string]any{"type": "pause"})
+	}
+	m := w.next("error")
+	if !strings.Contains(string(m["code"]), "rate") {
+		t.Fatalf("third message within the burst of 2: error %s, want rate", m["code"])
+	}
+}
+
+func TestWSReadLimit(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.next("hello")
+	ok := `{"type":"pause","pad":"` + strings.Repeat("x", int(DefaultLimits.ReadLimit)-30) + `"}`
+	if len(ok) > int(DefaultLimits.ReadLimit) {
+		t.Fatal("test message too long")
+	}
+	w.sendRaw(ok)
+	w.send(map[string]any{"type": "bogus"})
+	w.next("error") // the message at the limit was read; the connection is alive
+	w.sendRaw(`{"type":"pause","pad":"` + strings.Repeat("x", int(DefaultLimits.ReadLimit)) + `"}`)
+	if code := w.closeStatus(); code != websocket.StatusMessageTooBig {
+		t.Fatalf("message over the read limit: close %d, want 1009", code)
+	}
+}
+
+func TestWSOriginChecked(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	_, res, err := dial(t, ts, "http://evil.example")
+	if err == nil || res == nil || res.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-origin upgrade: err %v, status %v; want 403", err, res)
+	}
+	w, _, err := dial(t, ts, ts.URL)
+	if err != nil {
+		t.Fatalf("same-origin upgrade: %v", err)
+	}
+	w.close()
+}
+
+func TestWSSessionCap(t *testing.T) {
+	s, ts := newTestServer(t, Config{MaxSessions: 1})
+	w, _, err := dial(t, ts, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.next("hello")
+	if s.Sessions() != 1 {
+		t.Fatalf("%d sessions, want 1", s.Sessions())
+	}
+	_, res, err := dial(t, ts, "")
+	if err == nil || res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second session over the cap: err %v; want 503 before the upgrade", err)
+	}
+	w.close()
+}
+
+func TestWSIdleSessionsClose(t *testing.T) {
+	_, ts := newTestServer(t, Config{Limits: Limits{IdleTimeout: 50 * time.Millisecond}})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.next("hello")
+	if code := w.closeStatus(); code != websocket.StatusNormalClosure {
+		t.Fatalf("idle session: close %d, want 1000", code)
+	}
+}
+
+func TestShutdownSendsGoingAway(t *testing.T) {
+	s, ts := newTestServer(t, Config{})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.next("hello")
+	s.CloseSessions()
+	if code := w.closeStatus(); code != websocket.StatusGoingAway {
+		t.Fatalf("on shutdown: close %d, want 1001", code)
+	}
+	if _, res, err := dial(t, ts, ""); err == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a new session during shutdown: err %v", err)
+	}
+}
+
+// A queue that a slow reader has filled makes the session end (and be closed with 1008).
+func TestSlowReaderIsCut(t *testing.T) {
+	cancelled := false
+	ss := &session{out: make(chan any, 1), cancel: func() { cancelled = true }}
+	if !ss.send(context.Background(), 1) {
+		t.Fatal("the first message fits the queue")
+	}
+	if ss.send(context.Background(), 2) || !cancelled || !ss.slow {
+		t.Fatal("a message over the queue bound must end the session")
+	}
+}
+
+func TestWSLab(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.send(map[string]any{"type": "lab-start", "query": "rtt=50ms"})
+	w.next("init")
+	w.send(map[string]any{"type": "lab", "action": map[string]any{"endpoint": "server", "op": "listen"}})
+	w.next("lab-state")
+	w.send(map[string]any{"type": "lab", "action": map[string]any{"endpoint": "client", "op": "connect"}})
+	m := w.next("lab-state")
+	if string(m["client"]) != `"ESTABLISHED"` || string(m["server"]) != `"ESTABLISHED"` {
+		t.Fatalf("after connect: client %s server %s", m["client"], m["server"])
+	}
+	w.send(map[string]any{"type": "lab", "action": map[string]any{"endpoint": "client", "op": "send", "bytes": 1 << 30}})
+	e := w.next("lab-error")
+	if !strings.Contains(string(e["message"]), "out of range") {
+		t.Fatalf("oversized send: %s", e["message"])
+	}
+}
+
+var _ = errors.New
