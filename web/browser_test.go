@@ -1,0 +1,181 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// browser starts headless Chromium for a test, or skips when there is none (except under
+// CI=true, where the browser tests must run).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, p := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if found, err := exec.LookPath(p); err == nil {
+			path = found
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("Chromium is required under CI=true (apt-get install -y chromium)")
+		}
+		t.Skip("no Chromium found: apt-get install -y chromium to run the browser tests")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	return ctx
+}
+
+func waitJS(t *testing.T, ctx context.Context, cond string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+		t.Fatalf("waiting for %s: %v", cond, err)
+	}
+}
+
+func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// The handshake lesson draws SYN, SYN ACK and ACK live, both lifelines reach
+// ESTABLISHED, stepping works both ways, and a clicked arrow shows its fields and bytes.
+func TestBrowserHandshakeLesson(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900), chromedp.Navigate(ts.URL+"/lessons/three-way-handshake?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	live := `svg.sa-live `
+	waitJS(t, ctx, `!!document.querySelector("svg.sa-live")`)
+	for _, flags := range []string{"SYN", "SYN ACK", "ACK"} {
+		waitJS(t, ctx, fmt.Sprintf(`[...document.querySelectorAll('%s[data-segment="%s"]')].some(e => !e.classList.contains("sa-hidden"))`, live, flags))
+	}
+	for _, lane := range []string{"client", "server"} {
+		waitJS(t, ctx, fmt.Sprintf(`[...document.querySelectorAll('%s[data-state="ESTABLISHED"][data-lane="%s"]')].some(e => !e.classList.contains("sa-hidden"))`, live, lane))
+	}
+	stepText := func() string { return evalJS[string](t, ctx, `document.querySelector("[data-testid=stepno]").textContent`) }
+	end := stepText()
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowLeft)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, fmt.Sprintf(`document.querySelector("[data-testid=stepno]").textContent !== %q`, end))
+	back := stepText()
+	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowRight)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, fmt.Sprintf(`document.querySelector("[data-testid=stepno]").textContent === %q`, end))
+	if back == end {
+		t.Fatal("stepping back did not change the step")
+	}
+	if !evalJS[bool](t, ctx, `new URL(location.href).searchParams.has("step") === false`) {
+		t.Error("at the last step the URL should carry no step")
+	}
+	evalJS[chromedp.Void](t, ctx, `document.querySelector('svg.sa-live [data-segment="SYN ACK"]').scrollIntoView({block:"center"})`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(live+`[data-segment="SYN ACK"] text`))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `!!document.querySelector('#inspector tr[data-field="tcp.flags.syn"]')`)
+	if got := evalJS[string](t, ctx, `document.querySelector('#inspector tr[data-field="tcp.flags.syn"] td:last-child').textContent`); got != "1" {
+		t.Fatalf("inspector shows SYN bit %q, want 1", got)
+	}
+	if n := evalJS[int](t, ctx, `document.querySelectorAll("#inspector .insp-hex span").length`); n < 40 {
+		t.Fatalf("inspector shows %d bytes, want the whole packet", n)
+	}
+	screenshots(t, ctx, ts.URL+"/lessons/three-way-handshake?lang=zh", "lesson")
+}
+
+// In the lab a user listens, connects and closes, and sees FIN-WAIT-2 and TIME-WAIT.
+func TestBrowserLab(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lab?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `!!document.querySelector("svg.sa-live")`)
+	click := func(id string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="`+id+`"]`))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	click("lab-server-listen")
+	waitJS(t, ctx, `document.querySelector("[data-state-of=server]").textContent === "LISTEN"`)
+	click("lab-client-connect")
+	waitJS(t, ctx, `document.querySelector("[data-state-of=client]").textContent === "ESTABLISHED"`)
+	click("lab-client-close")
+	waitJS(t, ctx, `[...document.querySelectorAll('svg.sa-live [data-state="FIN-WAIT-2"]')].some(e => !e.classList.contains("sa-hidden"))`)
+	click("lab-server-close")
+	waitJS(t, ctx, `[...document.querySelectorAll('svg.sa-live [data-state="TIME-WAIT"]')].some(e => !e.classList.contains("sa-hidden"))`)
+}
+
+// A course page on another origin embeds the simultaneous-close lesson in an iframe.
+func TestBrowserEmbedInAnotherOrigin(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	course := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>course</title><iframe id="f" src="%s/embed/lessons/simultaneous-close?autoplay=1&speed=8" width="900" height="700"></iframe>`, ts.URL)
+	}))
+	defer course.Close()
+	if err := chromedp.Do(ctx, chromedp.Navigate(course.URL)); err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#f")))
+	if err != nil || len(nodes) == 0 {
+		t.Fatalf("no iframe: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('svg.sa-live [data-state="CLOSING"]')].some(e => !e.classList.contains("sa-hidden"))`,
+		chromedp.WithPollingInFrame(nodes[0]), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		t.Fatalf("the embedded lesson did not play to CLOSING: %v", err)
+	}
+}
+
+// screenshots writes phone and desktop screenshots when SYNACK_SCREENSHOTS names a folder.
+func screenshots(t *testing.T, ctx context.Context, url, name string) {
+	dir := os.Getenv("SYNACK_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	for _, vp := range []struct {
+		name string
+		w, h int64
+	}{{"phone", 390, 844}, {"desktop", 1440, 900}} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(url)); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `!!document.querySelector("svg.sa-live [data-segment]")`)
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name+"-"+vp.name+".png"), png, 0o644)
+	}
+}
