@@ -2,7 +2,6 @@ package engine
 
 import "testing"
 
-
 func firstSYN(t *testing.T, prof Profile) Segment {
 	t.Helper()
 	h := NewHost("us", ServerAddr, prof, NewRand(1), nil)

@@ -82,7 +82,9 @@ func TestBrowserHandshakeLesson(t *testing.T) {
 	for _, lane := range []string{"client", "server"} {
 		waitJS(t, ctx, fmt.Sprintf(`[...document.querySelectorAll('%s[data-state="ESTABLISHED"][data-lane="%s"]')].some(e => !e.classList.contains("sa-hidden"))`, live, lane))
 	}
-	stepText := func() string { return evalJS[string](t, ctx, `document.querySelector("[data-testid=stepno]").textContent`) }
+	stepText := func() string {
+		return evalJS[string](t, ctx, `document.querySelector("[data-testid=stepno]").textContent`)
+	}
 	end := stepText()
 	if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowLeft)); err != nil {
 		t.Fatal(err)
