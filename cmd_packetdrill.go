@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"synack/engine"
+	"synack/engine/packetdrill"
+)
+
+// kernelRunner is set on Linux builds: it runs a script against the real kernel.
+var kernelRunner func(ctx context.Context, s *packetdrill.Script) (packetdrill.Result, error)
+
+// errNoPrivilege marks a kernel run that lacks root, /dev/net/tun or a network namespace.
+var errNoPrivilege = errors.New("no privilege")
+
+func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("packetdrill", stderr)
+	profile := fs.String("profile", "linux", "engine profile: linux or rfc")
+	verbose := fs.Bool("verbose", false, "print warnings")
+	format := fs.String("format", "", "also print the run's trace: text, json or pcap")
+	kernel := fs.Bool("kernel", false, "run against this machine's Linux kernel (root, /dev/net/tun, a private network namespace)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: synack packetdrill [--profile linux|rfc] [--kernel] [--verbose] [--format text|json|pcap] FILE...")
+		fs.PrintDefaults()
+	}
+	files, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return usageErr("packetdrill: no script given")
+	}
+	prof, err := engine.ProfileByName(*profile)
+	if err != nil {
+		return usageErr("packetdrill: %v", err)
+	}
+	switch *format {
+	case "", "text", "json", "pcap":
+	default:
+		return usageErr("packetdrill: --format %q: want text, json or pcap", *format)
+	}
+	var scripts []*packetdrill.Script
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			return usageErr("packetdrill: %v", err)
+		}
+		s, err := packetdrill.Parse(f, src)
+		if err != nil {
+			return exitError{code: 2, msg: err.Error()}
+		}
+		scripts = append(scripts, s)
+	}
+	failed := 0
+	for _, s := range scripts {
+		var res packetdrill.Result
+		var st *packetdrill.EngineStack
+		if *kernel {
+			if kernelRunner == nil {
+				return exitError{code: 3, msg: "packetdrill: --kernel needs Linux"}
+			}
+			r, err := kernelRunner(ctx, s)
+			if errors.Is(err, errNoPrivilege) {
+				return exitError{code: 3, msg: "packetdrill: " + err.Error()}
+			}
+			if err != nil {
+				return err
+			}
+			res = r
+		} else {
+			st = packetdrill.NewEngineStack(prof)
+			res = packetdrill.Run(s, st)
+		}
+		fmt.Fprintln(stdout, res)
+		if *verbose {
+			for _, w := range res.Warnings {
+				fmt.Fprintln(stderr, "warning:", w)
+			}
+		}
+		if !res.Pass {
+			failed++
+		}
+		if *format != "" && st != nil {
+			if err := writeTrace(stdout, st.Trace(), *format, engine.TextOptions{}); err != nil {
+				return err
+			}
+		}
+	}
+	if failed > 0 {
+		return exitError{code: 1, msg: fmt.Sprintf("%d of %d scripts failed", failed, len(scripts))}
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+// Package packetdrill reads packetdrill scripts and replays them against a TCP stack:
+// synack's engine, or (in package kernel) the real Linux kernel. A script plays the remote
+// peer: "<" lines are segments injected into the stack under test, ">" lines are segments
+// the stack must send, and the other lines are the local application's socket calls.
+//
+// The parser turns a script into a Script: options, then events in file order, each with
+// its line number and its time. The runner (Run) drives a Stack through the events and
+// reports the first mismatch as file:line: what was expected, what happened.
+//
+// Addresses: the stack under test is 198.51.100.1 and listens on (or binds) port 8080;
+// the script's peer is 192.0.2.1, port 40000 when it connects, 8080 when it is connected to.
+package packetdrill
+
+import (
+	"fmt"
+	"time"
+
+	"synack/engine"
+)
+
+// Script is a parsed packetdrill script.
+type Script struct {
+	File      string
+	Tolerance time.Duration // --tolerance_usecs
+	Options   map[string]string
+	Events    []*Event
+	Warnings  []string
+}
+
+// EventKind says what an event line holds.
+type EventKind uint8
+
+// The kinds of event.
+const (
+	PacketEvent EventKind = iota + 1
+	SyscallEvent
+	ShellEvent
+	PythonEvent
+)
+
+// Time is when an event happens, as the script writes it.
+type Time struct {
+	Any      bool          // "*": any time (outbound packets only)
+	Relative bool          // "+t": relative to the previous event
+	At       time.Duration // the (start) time
+	// Range: "+0~+.2" — the event may happen up to End (EndRelative to the previous event).
+	HasEnd      bool
+	End         time.Duration
+	EndRelative bool
+	// Blocking: "0...0.300 call()" — the call starts at At and returns at BlockEnd.
+	Blocking bool
+	BlockEnd time.Duration
+	BlockRel bool
+}
+
+// Event is one line (or block) of a script.
+type Event struct {
+	Line    int
+	Time    Time
+	Kind    EventKind
+	Packet  *Packet
+	Syscall *Syscall
+	Shell   *Shell
+	Python  *Python
+}
+
+// Packet is a "<" or ">" line.
+type Packet struct {
+	Inbound  bool // "<": the script sends it
+	Flags    engine.Flags
+	Seq      uint32
+	End      uint32
+	Len      int
+	HasAck   bool
+	Ack      uint32
+	HasWin   bool
+	Win      uint16
+	Options  engine.Options
+	OptsList bool // an option list was written
+	OptsAny  bool // "<...>": do not check options
+}
+
+// Syscall is a socket call with its expected result.
+type Syscall struct {
+	Name   string
+	Args   []string // raw argument text; "..." for don't-care
+	Ret    int64
+	Errno  string // expected errno when Ret is -1
+	HasRet bool
+}
+
+// Sysctl is one setting written by a shell block.
+type Sysctl struct {
+	Name  string // e.g. "tcp_syn_retries" (without the net.ipv4. prefix)
+	Value string
+}
+
+// Shell is a backquoted shell block.
+type Shell struct {
+	Command  string
+	Sysctls  []Sysctl
+	Defaults bool // it runs packetdrill's defaults.sh
+	Unknown  []string
+}
+
+// Python is a %{ }% block; only tcpi_state assertions are kept.
+type Python struct {
+	Code   string
+	States []engine.State // assert tcpi_state == TCP_X
+}
+
+// ParseError is a script the parser cannot read, with where and what.
+type ParseError struct {
+	File  string
+	Line  int
+	Token string
+	Msg   string
+}
+
+func (e *ParseError) Error() string {
+	if e.Token != "" {
+		return fmt.Sprintf("%s:%d: %s near %q", e.File, e.Line, e.Msg, e.Token)
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// Limits of the parser, so a pasted script cannot exhaust the server.
+const (
+	MaxScriptBytes = 256 << 10
+	MaxEvents      = 5000
+	MaxPayload     = 1 << 20
+)

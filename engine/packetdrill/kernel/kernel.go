@@ -1,0 +1,463 @@
+//go:build linux
+
+// Package kernel runs packetdrill scripts against this machine's Linux kernel, the way
+// packetdrill does: in a fresh network namespace of its own, with a tun device standing
+// for the script's peer. The script's "<" segments are written to the tun with
+// engine/wire's encoder, the kernel's segments are read back with its decoder, and the
+// socket calls are made with real sockets. Nothing touches the host's namespace: the
+// namespace is created on one locked OS thread, every socket and the tun are created from
+// that thread, and the thread is never returned to the scheduler.
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"synack/engine"
+	"synack/engine/packetdrill"
+	"synack/engine/wire"
+)
+
+// ErrNoPrivilege is returned when the kernel runner cannot run here: not root, no
+// /dev/net/tun, or no permission to make a network namespace.
+var ErrNoPrivilege = errors.New("the kernel runner needs root, /dev/net/tun and a private network namespace")
+
+// tunName is the device's name inside the private namespace.
+const tunName = "pdtun0"
+
+// Run plays a script against the kernel in a private network namespace.
+func Run(ctx context.Context, s *packetdrill.Script) (packetdrill.Result, error) {
+	if os.Geteuid() != 0 {
+		return packetdrill.Result{}, fmt.Errorf("%w: not running as root", ErrNoPrivilege)
+	}
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		return packetdrill.Result{}, fmt.Errorf("%w: %v", ErrNoPrivilege, err)
+	}
+	type out struct {
+		res packetdrill.Result
+		err error
+	}
+	ch := make(chan out, 1)
+	go func() {
+		// This goroutine's thread enters the new namespace and never leaves it: it is not
+		// unlocked, so the runtime discards the thread when the goroutine ends.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			ch <- out{err: fmt.Errorf("%w: unshare: %v", ErrNoPrivilege, err)}
+			return
+		}
+		st, err := newStack()
+		if err != nil {
+			ch <- out{err: err}
+			return
+		}
+		res := packetdrill.Run(s, st)
+		st.Close()
+		ch <- out{res: res}
+	}()
+	select {
+	case o := <-ch:
+		return o.res, o.err
+	case <-ctx.Done():
+		return packetdrill.Result{}, ctx.Err()
+	}
+}
+
+type rx struct {
+	at  time.Duration
+	seg engine.Segment
+}
+
+type stack struct {
+	start time.Time
+	tun   *os.File
+	pkts  chan rx
+	dones chan packetdrill.Done
+	fds   map[int]int // script fd → real fd
+	next  int
+	mu    sync.Mutex
+	wg    sync.WaitGroup
+	stop  chan struct{}
+}
+
+func ifreqUp(sock int, name string) error {
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(sock, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP | unix.IFF_RUNNING)
+	return unix.IoctlIfreq(sock, unix.SIOCSIFFLAGS, ifr)
+}
+
+func newStack() (*stack, error) {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoPrivilege, err)
+	}
+	ifr, _ := unix.NewIfreq(tunName)
+	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%w: TUNSETIFF: %v", ErrNoPrivilege, err)
+	}
+	sock, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(sock)
+	// The stack under test is 198.51.100.1; the tun is a point-to-point link to 192.0.2.1.
+	for _, step := range []struct {
+		req  uint
+		addr [4]byte
+	}{
+		{unix.SIOCSIFADDR, packetdrill.LocalAddr.As4()},
+		{unix.SIOCSIFDSTADDR, packetdrill.RemoteAddr.As4()},
+	} {
+		r, _ := unix.NewIfreq(tunName)
+		if err := r.SetInet4Addr(step.addr[:]); err != nil {
+			return nil, err
+		}
+		if err := unix.IoctlIfreq(sock, step.req, r); err != nil {
+			return nil, fmt.Errorf("configuring %s: %v", tunName, err)
+		}
+	}
+	for _, name := range []string{"lo", tunName} {
+		if err := ifreqUp(sock, name); err != nil {
+			return nil, fmt.Errorf("bringing %s up: %v", name, err)
+		}
+	}
+	writeSysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1")
+	unix.SetNonblock(fd, true)
+	st := &stack{start: time.Now(), tun: os.NewFile(uintptr(fd), tunName), pkts: make(chan rx, 1024),
+		dones: make(chan packetdrill.Done, 64), fds: map[int]int{}, next: 3, stop: make(chan struct{})}
+	st.wg.Add(1)
+	go st.reader()
+	return st, nil
+}
+
+func writeSysctl(path, v string) error { return os.WriteFile(path, []byte(v), 0o644) }
+
+func (s *stack) now() time.Duration { return time.Since(s.start) }
+
+func (s *stack) reader() {
+	defer s.wg.Done()
+	buf := make([]byte, 65536)
+	for {
+		n, err := s.tun.Read(buf)
+		if err != nil {
+			return
+		}
+		seg, err := wire.Decode(buf[:n])
+		if err != nil || seg.UDP || seg.Dst != packetdrill.RemoteAddr {
+			continue // IPv6, UDP, anything not from the stack to the peer
+		}
+		select {
+		case s.pkts <- rx{at: s.now(), seg: seg}:
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+func (s *stack) sleepUntil(t time.Duration) {
+	if d := t - s.now(); d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// Tune writes a sysctl in the private namespace (it has its own copies of the TCP ones).
+func (s *stack) Tune(name, value string) (bool, error) {
+	path := "/proc/sys/net/ipv4/" + name
+	if name == "somaxconn" {
+		path = "/proc/sys/net/core/somaxconn"
+	}
+	if _, err := os.Stat(path); err != nil {
+		return false, nil
+	}
+	return true, writeSysctl(path, value)
+}
+
+// Until waits in real time.
+func (s *stack) Until(t time.Duration, stopOnSend bool) ([]packetdrill.Sent, []packetdrill.Done, error) {
+	var sent []packetdrill.Sent
+	var done []packetdrill.Done
+	for {
+		d := t - s.now()
+		if d < 0 {
+			d = 0
+		}
+		timer := time.NewTimer(d)
+		select {
+		case p := <-s.pkts:
+			timer.Stop()
+			sent = append(sent, packetdrill.Sent{At: p.at, Seg: p.seg})
+			if stopOnSend {
+				return sent, s.drainDone(done), nil
+			}
+			continue
+		case dn := <-s.dones:
+			timer.Stop()
+			done = append(done, dn)
+			continue
+		case <-timer.C:
+		}
+		// Take whatever arrived at the deadline too.
+		for {
+			select {
+			case p := <-s.pkts:
+				sent = append(sent, packetdrill.Sent{At: p.at, Seg: p.seg})
+				continue
+			default:
+			}
+			break
+		}
+		return sent, s.drainDone(done), nil
+	}
+}
+
+func (s *stack) drainDone(done []packetdrill.Done) []packetdrill.Done {
+	for {
+		select {
+		case d := <-s.dones:
+			done = append(done, d)
+		default:
+			return done
+		}
+	}
+}
+
+// Inject writes the peer's segment to the tun at time t.
+func (s *stack) Inject(t time.Duration, seg engine.Segment) error {
+	s.sleepUntil(t)
+	_, err := s.tun.Write(wire.Encode(seg))
+	return err
+}
+
+var linuxStates = map[uint8]engine.State{1: engine.Established, 2: engine.SynSent, 3: engine.SynReceived,
+	4: engine.FinWait1, 5: engine.FinWait2, 6: engine.TimeWait, 7: engine.Closed, 8: engine.CloseWait,
+	9: engine.LastAck, 10: engine.Listen, 11: engine.Closing}
+
+// State reads tcpi_state.
+func (s *stack) State(fd int) (engine.State, bool) {
+	s.mu.Lock()
+	real, ok := s.fds[fd]
+	s.mu.Unlock()
+	if !ok {
+		return 0, false
+	}
+	info, err := unix.GetsockoptTCPInfo(real, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return 0, false
+	}
+	st, ok := linuxStates[info.State]
+	return st, ok
+}
+
+// Close ends the run: the namespace goes away with its last socket and its thread.
+func (s *stack) Close() error {
+	close(s.stop)
+	s.tun.Close()
+	s.mu.Lock()
+	for _, fd := range s.fds {
+		unix.Close(fd)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+func errRes(err error) packetdrill.CallResult {
+	var en unix.Errno
+	if errors.As(err, &en) {
+		return packetdrill.CallResult{Ret: -1, Errno: unix.ErrnoName(en)}
+	}
+	return packetdrill.CallResult{Ret: -1, Errno: "EIO"}
+}
+
+func sockaddr(a [4]byte, port int) *unix.SockaddrInet4 { return &unix.SockaddrInet4{Port: port, Addr: a} }
+
+// Call makes a real system call at time t.
+func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock bool) (packetdrill.CallResult, bool, error) {
+	s.sleepUntil(t)
+	arg := func(i int) string {
+		if i < len(sc.Args) {
+			return strings.TrimSpace(sc.Args[i])
+		}
+		return ""
+	}
+	if sc.Name == "socket" {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return errRes(err), true, nil
+		}
+		s.mu.Lock()
+		sfd := s.next
+		s.next++
+		s.fds[sfd] = fd
+		s.mu.Unlock()
+		return packetdrill.CallResult{Ret: int64(sfd)}, true, nil
+	}
+	sfd, err := strconv.Atoi(arg(0))
+	if err != nil {
+		return packetdrill.CallResult{}, false, fmt.Errorf("file descriptor %q is not a number", arg(0))
+	}
+	s.mu.Lock()
+	fd, ok := s.fds[sfd]
+	s.mu.Unlock()
+	if !ok {
+		return packetdrill.CallResult{Ret: -1, Errno: "EBADF"}, true, nil
+	}
+	nonblock := func() bool {
+		fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+		return fl&unix.O_NONBLOCK != 0
+	}
+	ready := func(ev int16) bool {
+		p := []unix.PollFd{{Fd: int32(fd), Events: ev}}
+		n, _ := unix.Poll(p, 0)
+		return n > 0
+	}
+	// async runs a blocking call in the background and reports it to Until.
+	async := func(f func() packetdrill.CallResult) (packetdrill.CallResult, bool, error) {
+		go func() {
+			r := f()
+			s.dones <- packetdrill.Done{ID: id, At: s.now(), Res: r}
+		}()
+		return packetdrill.CallResult{}, false, nil
+	}
+	switch sc.Name {
+	case "bind":
+		if err := unix.Bind(fd, sockaddr(packetdrill.LocalAddr.As4(), packetdrill.LocalPort)); err != nil {
+			return errRes(err), true, nil
+		}
+	case "listen":
+		n, _ := strconv.Atoi(arg(1))
+		if err := unix.Listen(fd, n); err != nil {
+			return errRes(err), true, nil
+		}
+	case "accept":
+		do := func() packetdrill.CallResult {
+			nfd, _, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)
+			if err != nil {
+				return errRes(err)
+			}
+			s.mu.Lock()
+			x := s.next
+			s.next++
+			s.fds[x] = nfd
+			s.mu.Unlock()
+			return packetdrill.CallResult{Ret: int64(x)}
+		}
+		if nonblock() || ready(unix.POLLIN) {
+			return do(), true, nil
+		}
+		return async(do)
+	case "connect":
+		sa := sockaddr(packetdrill.RemoteAddr.As4(), packetdrill.PeerPort)
+		if nonblock() {
+			if err := unix.Connect(fd, sa); err != nil {
+				return errRes(err), true, nil
+			}
+			return packetdrill.CallResult{}, true, nil
+		}
+		return async(func() packetdrill.CallResult {
+			if err := unix.Connect(fd, sa); err != nil {
+				return errRes(err)
+			}
+			return packetdrill.CallResult{}
+		})
+	case "write", "send":
+		n, _ := strconv.Atoi(arg(2))
+		m, err := unix.Write(fd, make([]byte, n))
+		if err != nil {
+			return errRes(err), true, nil
+		}
+		return packetdrill.CallResult{Ret: int64(m)}, true, nil
+	case "read", "recv":
+		n, _ := strconv.Atoi(arg(2))
+		do := func() packetdrill.CallResult {
+			m, err := unix.Read(fd, make([]byte, max(n, 1)))
+			if err != nil {
+				return errRes(err)
+			}
+			return packetdrill.CallResult{Ret: int64(m)}
+		}
+		if nonblock() || ready(unix.POLLIN|unix.POLLRDHUP) {
+			return do(), true, nil
+		}
+		return async(do)
+	case "close":
+		s.mu.Lock()
+		delete(s.fds, sfd)
+		s.mu.Unlock()
+		if err := unix.Close(fd); err != nil {
+			return errRes(err), true, nil
+		}
+	case "shutdown":
+		how := map[string]int{"SHUT_RD": unix.SHUT_RD, "SHUT_WR": unix.SHUT_WR, "SHUT_RDWR": unix.SHUT_RDWR}[arg(1)]
+		if err := unix.Shutdown(fd, how); err != nil {
+			return errRes(err), true, nil
+		}
+	case "setsockopt":
+		var err error
+		switch arg(2) {
+		case "SO_REUSEADDR":
+			err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+		case "TCP_NODELAY":
+			err = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+		case "SO_LINGER":
+			v := strings.ReplaceAll(arg(3), " ", "")
+			l := &unix.Linger{}
+			if strings.Contains(v, "onoff=1") {
+				l.Onoff = 1
+			}
+			if i := strings.Index(v, "linger="); i >= 0 {
+				n, _ := strconv.Atoi(strings.TrimRight(v[i+7:], "}"))
+				l.Linger = int32(n)
+			}
+			err = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, l)
+		}
+		if err != nil {
+			return errRes(err), true, nil
+		}
+	case "getsockopt":
+		if arg(2) == "SO_ERROR" {
+			v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+			if err != nil {
+				return errRes(err), true, nil
+			}
+			out := "0"
+			if v != 0 {
+				out = unix.ErrnoName(unix.Errno(v))
+			}
+			return packetdrill.CallResult{Out: out}, true, nil
+		}
+	case "fcntl":
+		switch arg(1) {
+		case "F_GETFL":
+			fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+			if err != nil {
+				return errRes(err), true, nil
+			}
+			return packetdrill.CallResult{Ret: int64(fl & (unix.O_ACCMODE | unix.O_NONBLOCK))}, true, nil
+		case "F_SETFL":
+			if err := unix.SetNonblock(fd, strings.Contains(arg(2), "O_NONBLOCK")); err != nil {
+				return errRes(err), true, nil
+			}
+		}
+	default:
+		return packetdrill.CallResult{Ret: -1, Errno: "ENOSYS"}, true, nil
+	}
+	return packetdrill.CallResult{}, true, nil
+}

@@ -1,0 +1,607 @@
+package packetdrill
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"synack/engine"
+)
+
+// Parse reads a script. file names it in error messages.
+func Parse(file string, src []byte) (*Script, error) {
+	s := &Script{File: file, Tolerance: 0, Options: map[string]string{}}
+	if len(src) > MaxScriptBytes {
+		return nil, &ParseError{File: file, Line: 1, Msg: fmt.Sprintf("script is %d bytes, more than %d", len(src), MaxScriptBytes)}
+	}
+	p := &parser{file: file, src: string(src), line: 1, s: s}
+	if err := p.run(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+type parser struct {
+	file string
+	src  string
+	pos  int
+	line int
+	s    *Script
+}
+
+func (p *parser) errf(line int, tok, format string, args ...any) error {
+	if len(tok) > 40 {
+		tok = tok[:40]
+	}
+	return &ParseError{File: p.file, Line: line, Token: tok, Msg: fmt.Sprintf(format, args...)}
+}
+
+// logicalLines splits the source into statements: comments removed, backquoted and
+// %{ }% blocks kept whole (they may span lines), each with its first line number.
+type stmt struct {
+	line int
+	text string
+}
+
+func (p *parser) statements() ([]stmt, error) {
+	var out []stmt
+	var cur strings.Builder
+	curLine := 0
+	src := p.src
+	line := 1
+	flush := func() {
+		t := strings.TrimSpace(cur.String())
+		if t != "" {
+			out = append(out, stmt{line: curLine, text: t})
+		}
+		cur.Reset()
+		curLine = 0
+	}
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '/' && i+1 < len(src) && src[i+1] == '/':
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
+			i--
+		case c == '/' && i+1 < len(src) && src[i+1] == '*':
+			start := line
+			end := strings.Index(src[i+2:], "*/")
+			if end < 0 {
+				return nil, p.errf(start, "/*", "comment is never closed")
+			}
+			line += strings.Count(src[i:i+2+end], "\n")
+			i += end + 3
+		case c == '`':
+			end := strings.IndexByte(src[i+1:], '`')
+			if end < 0 {
+				return nil, p.errf(line, "`", "shell block is never closed")
+			}
+			if curLine == 0 {
+				curLine = line
+			}
+			cur.WriteString(src[i : i+end+2])
+			line += strings.Count(src[i:i+end+2], "\n")
+			i += end + 1
+		case c == '%' && i+1 < len(src) && src[i+1] == '{':
+			end := strings.Index(src[i+2:], "}%")
+			if end < 0 {
+				return nil, p.errf(line, "%{", "python block is never closed")
+			}
+			if curLine == 0 {
+				curLine = line
+			}
+			cur.WriteString(src[i : i+end+4])
+			line += strings.Count(src[i:i+end+4], "\n")
+			i += end + 3
+		case c == '\n':
+			flush()
+			line++
+		default:
+			if curLine == 0 && c != ' ' && c != '\t' && c != '\r' {
+				curLine = line
+			}
+			cur.WriteByte(c)
+		}
+	}
+	flush()
+	return out, nil
+}
+
+func (p *parser) run() error {
+	sts, err := p.statements()
+	if err != nil {
+		return err
+	}
+	for _, st := range sts {
+		if strings.HasPrefix(st.text, "--") {
+			if err := p.option(st); err != nil {
+				return err
+			}
+			continue
+		}
+		if len(p.s.Events) >= MaxEvents {
+			return p.errf(st.line, "", "more than %d events", MaxEvents)
+		}
+		ev, err := p.event(st)
+		if err != nil {
+			return err
+		}
+		p.s.Events = append(p.s.Events, ev)
+	}
+	return nil
+}
+
+func (p *parser) option(st stmt) error {
+	for _, f := range strings.Fields(st.text) {
+		k, v, ok := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+		if !ok {
+			return p.errf(st.line, f, "script option must look like --name=value")
+		}
+		p.s.Options[k] = v
+		switch k {
+		case "tolerance_usecs":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 10_000_000 {
+				return p.errf(st.line, f, "tolerance_usecs must be a number of microseconds")
+			}
+			p.s.Tolerance = time.Duration(n) * time.Microsecond
+		default:
+			p.s.Warnings = append(p.s.Warnings, fmt.Sprintf("%s:%d: option --%s ignored", p.file, st.line, k))
+		}
+	}
+	return nil
+}
+
+func (p *parser) event(st stmt) (*Event, error) {
+	text := st.text
+	ev := &Event{Line: st.line}
+	// A block without a time happens right after the previous event.
+	if strings.HasPrefix(text, "%{") || strings.HasPrefix(text, "`") {
+		text = "+0 " + text
+	}
+	// The time is the first word.
+	sp := strings.IndexAny(text, " \t")
+	if sp < 0 {
+		return nil, p.errf(st.line, text, "an event needs a time and something to do")
+	}
+	tw, rest := text[:sp], strings.TrimSpace(text[sp:])
+	tm, err := p.time(st.line, tw)
+	if err != nil {
+		return nil, err
+	}
+	ev.Time = tm
+	switch {
+	case strings.HasPrefix(rest, "<") || strings.HasPrefix(rest, ">"):
+		pk, err := p.packet(st.line, rest)
+		if err != nil {
+			return nil, err
+		}
+		ev.Kind, ev.Packet = PacketEvent, pk
+		if pk.Inbound && (tm.Any || tm.HasEnd) {
+			return nil, p.errf(st.line, tw, "only outbound packets may have a time range or *")
+		}
+	case strings.HasPrefix(rest, "`"):
+		ev.Kind, ev.Shell = ShellEvent, parseShell(strings.Trim(rest, "`"))
+	case strings.HasPrefix(rest, "%{"):
+		py, err := p.python(st.line, rest)
+		if err != nil {
+			return nil, err
+		}
+		ev.Kind, ev.Python = PythonEvent, py
+	default:
+		sc, err := p.syscall(st.line, rest)
+		if err != nil {
+			return nil, err
+		}
+		ev.Kind, ev.Syscall = SyscallEvent, sc
+		if tm.Any || tm.HasEnd {
+			return nil, p.errf(st.line, tw, "only outbound packets may have a time range or *")
+		}
+	}
+	if tm.Blocking && ev.Kind != SyscallEvent {
+		return nil, p.errf(st.line, tw, "only a system call can block (start...end)")
+	}
+	return ev, nil
+}
+
+// seconds parses "0", "0.100", ".1", "1".
+func seconds(s string) (time.Duration, bool) {
+	if s == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f > 86400 || strings.ContainsAny(s, "eEinxX") {
+		return 0, false
+	}
+	return time.Duration(f*1e6+0.5) * time.Microsecond, true
+}
+
+func (p *parser) time(line int, w string) (Time, error) {
+	var t Time
+	if w == "*" {
+		t.Any = true
+		return t, nil
+	}
+	if a, b, ok := strings.Cut(w, "..."); ok {
+		start, err := p.time(line, a)
+		if err != nil {
+			return t, err
+		}
+		t = start
+		t.Blocking = true
+		if strings.HasPrefix(b, "+") {
+			t.BlockRel, b = true, b[1:]
+		}
+		d, ok := seconds(b)
+		if !ok {
+			return t, p.errf(line, w, "bad end time of a blocking call")
+		}
+		t.BlockEnd = d
+		return t, nil
+	}
+	if a, b, ok := strings.Cut(w, "~"); ok {
+		start, err := p.time(line, a)
+		if err != nil {
+			return t, err
+		}
+		t = start
+		t.HasEnd = true
+		if strings.HasPrefix(b, "+") {
+			t.EndRelative, b = true, b[1:]
+		}
+		d, ok := seconds(b)
+		if !ok {
+			return t, p.errf(line, w, "bad end of a time range")
+		}
+		t.End = d
+		return t, nil
+	}
+	if strings.HasPrefix(w, "+") {
+		t.Relative, w = true, w[1:]
+	}
+	d, ok := seconds(w)
+	if !ok {
+		return t, p.errf(line, w, "bad time (want 0, 0.100, .1, +.1, *, +0~+.2 or start...end)")
+	}
+	t.At = d
+	return t, nil
+}
+
+const flagChars = ".SFRPEWU-"
+
+func (p *parser) packet(line int, text string) (*Packet, error) {
+	pk := &Packet{Inbound: text[0] == '<'}
+	rest := strings.TrimSpace(text[1:])
+	// Options are the trailing <...> list.
+	if i := strings.IndexByte(rest, '<'); i >= 0 {
+		j := strings.LastIndexByte(rest, '>')
+		if j < i {
+			return nil, p.errf(line, rest[i:], "option list is not closed with >")
+		}
+		if strings.TrimSpace(rest[j+1:]) != "" {
+			return nil, p.errf(line, rest[j+1:], "text after the option list")
+		}
+		pk.OptsList = true
+		inner := strings.TrimSpace(rest[i+1 : j])
+		if inner == "..." {
+			pk.OptsAny = true
+		} else {
+			opts, err := p.options(line, inner)
+			if err != nil {
+				return nil, err
+			}
+			pk.Options = opts
+		}
+		rest = strings.TrimSpace(rest[:i])
+	}
+	f := strings.Fields(rest)
+	if len(f) < 2 {
+		return nil, p.errf(line, rest, "a packet needs flags and seq:end(len)")
+	}
+	for _, c := range f[0] {
+		if !strings.ContainsRune(flagChars, c) {
+			return nil, p.errf(line, f[0], "unknown flag %q (flags are from .SFRPEWU or -)", c)
+		}
+		switch c {
+		case 'S':
+			pk.Flags |= engine.SYN
+		case 'F':
+			pk.Flags |= engine.FIN
+		case 'R':
+			pk.Flags |= engine.RST
+		case 'P':
+			pk.Flags |= engine.PSH
+		case '.':
+			pk.Flags |= engine.ACK
+		case 'E':
+			pk.Flags |= engine.ECE
+		case 'W':
+			pk.Flags |= engine.CWR
+		case 'U':
+			pk.Flags |= engine.URG
+		}
+	}
+	// seq:end(len)
+	se := f[1]
+	a, b, ok := strings.Cut(se, ":")
+	lp := strings.IndexByte(b, '(')
+	if !ok || lp < 0 || !strings.HasSuffix(b, ")") {
+		return nil, p.errf(line, se, "sequence numbers must look like start:end(length)")
+	}
+	seq, err1 := strconv.ParseUint(a, 10, 32)
+	end, err2 := strconv.ParseUint(b[:lp], 10, 32)
+	n, err3 := strconv.Atoi(b[lp+1 : len(b)-1])
+	if err1 != nil || err2 != nil || err3 != nil || n < 0 || n > MaxPayload {
+		return nil, p.errf(line, se, "bad sequence numbers")
+	}
+	if uint32(end)-uint32(seq) != uint32(n) {
+		return nil, p.errf(line, se, "end - start is %d but the length says %d", uint32(end)-uint32(seq), n)
+	}
+	pk.Seq, pk.End, pk.Len = uint32(seq), uint32(end), n
+	for i := 2; i < len(f); i++ {
+		switch f[i] {
+		case "ack", "win":
+			if i+1 >= len(f) {
+				return nil, p.errf(line, f[i], "%s needs a number", f[i])
+			}
+			v, err := strconv.ParseUint(f[i+1], 10, 32)
+			if err != nil || f[i] == "win" && v > 65535 {
+				return nil, p.errf(line, f[i+1], "bad %s value", f[i])
+			}
+			if f[i] == "ack" {
+				pk.HasAck, pk.Ack = true, uint32(v)
+			} else {
+				pk.HasWin, pk.Win = true, uint16(v)
+			}
+			i++
+		default:
+			return nil, p.errf(line, f[i], "unexpected word in a packet line")
+		}
+	}
+	if pk.Inbound && !pk.HasWin {
+		return nil, p.errf(line, rest, "an inbound packet needs win N")
+	}
+	if pk.Flags&engine.ACK != 0 && !pk.HasAck {
+		return nil, p.errf(line, rest, "a packet with . (ACK) needs ack N")
+	}
+	return pk, nil
+}
+
+func (p *parser) options(line int, inner string) (engine.Options, error) {
+	var os engine.Options
+	for _, part := range strings.Split(inner, ",") {
+		w := strings.Fields(part)
+		if len(w) == 0 {
+			return nil, p.errf(line, inner, "empty option")
+		}
+		num := func(i int, bits int) (uint64, error) {
+			if i >= len(w) {
+				return 0, p.errf(line, part, "option %s needs a value", w[0])
+			}
+			v, err := strconv.ParseUint(w[i], 10, bits)
+			if err != nil {
+				return 0, p.errf(line, w[i], "bad value for option %s", w[0])
+			}
+			return v, nil
+		}
+		switch w[0] {
+		case "nop":
+			os = append(os, engine.Option{Kind: engine.OptNOP})
+		case "eol":
+			os = append(os, engine.Option{Kind: engine.OptEOL})
+		case "sackOK":
+			os = append(os, engine.Option{Kind: engine.OptSACKPermitted})
+		case "mss":
+			v, err := num(1, 16)
+			if err != nil {
+				return nil, err
+			}
+			os = append(os, engine.Option{Kind: engine.OptMSS, MSS: uint16(v)})
+		case "wscale":
+			v, err := num(1, 8)
+			if err != nil {
+				return nil, err
+			}
+			os = append(os, engine.Option{Kind: engine.OptWindowScale, Shift: uint8(v)})
+		case "TS":
+			if len(w) != 5 || w[1] != "val" || w[3] != "ecr" {
+				return nil, p.errf(line, part, "timestamps must look like TS val N ecr N")
+			}
+			v, err := num(2, 32)
+			if err != nil {
+				return nil, err
+			}
+			e, err := num(4, 32)
+			if err != nil {
+				return nil, err
+			}
+			os = append(os, engine.Option{Kind: engine.OptTimestamps, TSVal: uint32(v), TSEcr: uint32(e)})
+		case "sack":
+			o := engine.Option{Kind: engine.OptSACK}
+			for _, blk := range w[1:] {
+				a, b, ok := strings.Cut(blk, ":")
+				l, e1 := strconv.ParseUint(a, 10, 32)
+				r, e2 := strconv.ParseUint(b, 10, 32)
+				if !ok || e1 != nil || e2 != nil {
+					return nil, p.errf(line, blk, "sack blocks must look like left:right")
+				}
+				o.Blocks = append(o.Blocks, engine.SACKBlock{Left: engine.Seq(l), Right: engine.Seq(r)})
+			}
+			os = append(os, o)
+		default:
+			return nil, p.errf(line, w[0], "unknown option")
+		}
+	}
+	return os, nil
+}
+
+// splitArgs splits at top-level commas.
+func splitArgs(s string) ([]string, bool) {
+	var out []string
+	depth := 0
+	start := 0
+	for i, c := range s {
+		switch c {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+			if depth < 0 {
+				return nil, false
+			}
+		case ',':
+			if depth == 0 {
+				out = append(out, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	if depth != 0 {
+		return nil, false
+	}
+	if t := strings.TrimSpace(s[start:]); t != "" || len(out) > 0 {
+		out = append(out, t)
+	}
+	return out, true
+}
+
+var knownCalls = map[string]bool{"socket": true, "bind": true, "listen": true, "accept": true, "connect": true,
+	"close": true, "shutdown": true, "read": true, "write": true, "send": true, "recv": true,
+	"setsockopt": true, "getsockopt": true, "fcntl": true}
+
+func (p *parser) syscall(line int, text string) (*Syscall, error) {
+	lp := strings.IndexByte(text, '(')
+	if lp <= 0 {
+		return nil, p.errf(line, text, "expected a packet (< or >), a system call, or a block")
+	}
+	name := strings.TrimSpace(text[:lp])
+	if !knownCalls[name] {
+		return nil, p.errf(line, name, "unknown system call")
+	}
+	// Find the matching parenthesis.
+	depth, rp := 0, -1
+	for i := lp; i < len(text); i++ {
+		switch text[i] {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+			if depth == 0 && text[i] == ')' {
+				rp = i
+			}
+		}
+		if rp >= 0 {
+			break
+		}
+	}
+	if rp < 0 {
+		return nil, p.errf(line, text[lp:], "unbalanced parentheses")
+	}
+	args, ok := splitArgs(text[lp+1 : rp])
+	if !ok {
+		return nil, p.errf(line, text[lp:rp+1], "unbalanced brackets in the arguments")
+	}
+	sc := &Syscall{Name: name, Args: args}
+	rest := strings.TrimSpace(text[rp+1:])
+	if rest == "" {
+		return sc, nil
+	}
+	if !strings.HasPrefix(rest, "=") {
+		return nil, p.errf(line, rest, "expected = and the return value")
+	}
+	rest = strings.TrimSpace(rest[1:])
+	// "= -1 EINPROGRESS (Operation now in progress)"; "= 0x2 (flags O_RDWR)" is allowed.
+	if i := strings.IndexByte(rest, '('); i >= 0 {
+		rest = strings.TrimSpace(rest[:i])
+	}
+	f := strings.Fields(rest)
+	if len(f) == 0 {
+		return nil, p.errf(line, text[rp+1:], "missing return value")
+	}
+	v, err := strconv.ParseInt(f[0], 0, 64)
+	if err != nil {
+		return nil, p.errf(line, f[0], "bad return value")
+	}
+	sc.Ret, sc.HasRet = v, true
+	if len(f) > 1 {
+		if v != -1 || !strings.HasPrefix(f[1], "E") || len(f) > 2 {
+			return nil, p.errf(line, f[1], "only -1 may carry an errno")
+		}
+		sc.Errno = f[1]
+	}
+	return sc, nil
+}
+
+// sysctlNames maps kernel sysctl names to the engine's tune names.
+var sysctlNames = map[string]string{
+	"tcp_syn_retries": "syn_retries", "tcp_syn_linear_timeouts": "syn_linear_timeouts",
+	"tcp_synack_retries": "synack_retries", "tcp_syncookies": "syncookies", "tcp_timestamps": "timestamps",
+	"tcp_sack": "sack", "tcp_window_scaling": "window_scaling", "tcp_fin_timeout": "fin_timeout",
+	"tcp_max_syn_backlog": "max_syn_backlog", "tcp_ecn": "ecn",
+}
+
+func parseShell(cmd string) *Shell {
+	sh := &Shell{Command: cmd}
+	for _, part := range strings.FieldsFunc(cmd, func(r rune) bool { return r == ';' || r == '\n' || r == '&' }) {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if strings.Contains(part, "defaults.sh") {
+			sh.Defaults = true
+			continue
+		}
+		f := strings.Fields(part)
+		switch {
+		case len(f) >= 2 && f[0] == "sysctl":
+			for _, kv := range f[1:] {
+				if strings.HasPrefix(kv, "-") {
+					continue
+				}
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					sh.Unknown = append(sh.Unknown, part)
+					continue
+				}
+				k = strings.TrimPrefix(strings.TrimPrefix(k, "net.ipv4."), "net.core.")
+				sh.Sysctls = append(sh.Sysctls, Sysctl{Name: k, Value: v})
+			}
+		case len(f) == 4 && f[0] == "echo" && f[2] == ">" && strings.HasPrefix(f[3], "/proc/sys/net/"):
+			name := f[3][strings.LastIndexByte(f[3], '/')+1:]
+			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: name, Value: f[1]})
+		case strings.HasPrefix(part, "/proc/sys/net/") && strings.Contains(part, "="):
+			k, v, _ := strings.Cut(part, "=")
+			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: k[strings.LastIndexByte(k, '/')+1:], Value: strings.TrimSpace(v)})
+		default:
+			sh.Unknown = append(sh.Unknown, part)
+		}
+	}
+	return sh
+}
+
+var tcpStates = map[string]engine.State{
+	"TCP_ESTABLISHED": engine.Established, "TCP_SYN_SENT": engine.SynSent, "TCP_SYN_RECV": engine.SynReceived,
+	"TCP_FIN_WAIT1": engine.FinWait1, "TCP_FIN_WAIT2": engine.FinWait2, "TCP_TIME_WAIT": engine.TimeWait,
+	"TCP_CLOSE": engine.Closed, "TCP_CLOSE_WAIT": engine.CloseWait, "TCP_LAST_ACK": engine.LastAck,
+	"TCP_LISTEN": engine.Listen, "TCP_CLOSING": engine.Closing,
+}
+
+func (p *parser) python(line int, text string) (*Python, error) {
+	py := &Python{Code: text}
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.TrimSpace(l)
+		if !strings.HasPrefix(l, "assert tcpi_state") {
+			continue
+		}
+		_, v, ok := strings.Cut(l, "==")
+		st, known := tcpStates[strings.TrimSpace(v)]
+		if !ok || !known {
+			return nil, p.errf(line, l, "tcpi_state assertion must compare with a TCP_ state")
+		}
+		py.States = append(py.States, st)
+	}
+	return py, nil
+}

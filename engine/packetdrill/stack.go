@@ -1,0 +1,58 @@
+package packetdrill
+
+import (
+	"net/netip"
+	"time"
+
+	"synack/engine"
+)
+
+// Addresses and ports the scripts use.
+var (
+	LocalAddr  = netip.MustParseAddr("198.51.100.1") // the stack under test
+	RemoteAddr = netip.MustParseAddr("192.0.2.1")    // the script's peer
+)
+
+// Ports the scripts use.
+const (
+	LocalPort  = 8080  // bind() and listen() use it
+	RemotePort = 40000 // the peer's port when it connects to us
+	PeerPort   = 8080  // the port connect() reaches on the peer
+)
+
+// Sent is a segment the stack under test sent, and when (script time).
+type Sent struct {
+	At  time.Duration
+	Seg engine.Segment
+}
+
+// CallResult is what a system call returned.
+type CallResult struct {
+	Ret   int64
+	Errno string
+	Out   string // an out-value such as SO_ERROR's errno name ("0" for none)
+}
+
+// Done is a blocking call that returned.
+type Done struct {
+	ID  int
+	At  time.Duration
+	Res CallResult
+}
+
+// Stack is a TCP stack under test: the engine (virtual time) or the kernel (real time).
+type Stack interface {
+	// Tune sets a sysctl (tcp_syn_retries=2, ...); it reports false for one it ignores.
+	Tune(name, value string) (bool, error)
+	// Until runs up to script time t, or until the stack sends something when stopOnSend,
+	// and returns what was sent and which blocking calls returned.
+	Until(t time.Duration, stopOnSend bool) ([]Sent, []Done, error)
+	// Inject hands the stack a segment from the peer at time t.
+	Inject(t time.Duration, seg engine.Segment) error
+	// Call makes a system call at time t. A call that blocks returns ok=false and is
+	// reported later by Until with the given id.
+	Call(t time.Duration, id int, sc *Syscall, mayBlock bool) (res CallResult, ok bool, err error)
+	// State returns the TCP state of the socket behind fd (for tcpi_state assertions).
+	State(fd int) (engine.State, bool)
+	Close() error
+}
