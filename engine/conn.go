@@ -306,6 +306,9 @@ func (c *Conn) negotiate(seg Segment) {
 	c.tsOK = p.Timestamps && si.ts
 	if c.tsOK {
 		c.tsRecent = si.tsVal
+		// RFC 9293 §3.7.1: the effective send MSS leaves room for the options every
+		// segment carries; the timestamp option takes 12 bytes (Linux: 1460 → 1448).
+		c.mss -= 12
 	}
 	c.ecnOK = p.ECN >= 1 && seg.Flags.Has(ECE|CWR) && seg.Flags&ACK == 0 ||
 		p.ECN >= 1 && seg.Flags.Has(SYN|ACK|ECE)
@@ -357,6 +360,10 @@ func (c *Conn) syncInput(seg Segment) {
 		seg.Seq.Add(1) == c.rcvNxt && seg.Ack == c.sndNxt {
 		c.synReceivedAck(seg)
 		c.ackNow = false
+		if p.SimOpenACK {
+			// Linux sees the SYN as a duplicate and ACKs it, with a D-SACK block for it.
+			c.sendAckWithDSACK(seg.Seq, seg.Seq.Add(1))
+		}
 		return
 	}
 	// PAWS (RFC 7323 §5.3): a segment whose TSval is older than TS.Recent is a duplicate.
@@ -851,6 +858,20 @@ func (c *Conn) dataOptions() Options {
 func (c *Conn) sendAck() {
 	seg := c.template(c.sndNxt, ACK)
 	c.finishAndEmit(seg, false)
+}
+
+// sendAckWithDSACK sends an ACK reporting [left, right) as received twice (RFC 2883).
+func (c *Conn) sendAckWithDSACK(left, right Seq) {
+	seg := c.template(c.sndNxt, ACK)
+	seg.Ack = c.rcvNxt
+	seg.Window = c.windowField()
+	seg.Options = c.dataOptions()
+	if c.sackOK {
+		seg.Options = append(seg.Options, Option{Kind: OptNOP}, Option{Kind: OptNOP},
+			Option{Kind: OptSACK, Blocks: []SACKBlock{{Left: left, Right: right}}})
+	}
+	c.ackPending, c.ackNow, c.segsSinceAck = false, false, 0
+	c.h.emit(seg, false, nil)
 }
 
 // finishAndEmit fills in ACK, window and options, and sends.

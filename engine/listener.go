@@ -244,6 +244,7 @@ func (l *Listener) acceptCookie(seg Segment) bool {
 	if ts, ok := seg.Options.Find(OptTimestamps); ok && p.Timestamps {
 		bits := uint8(ts.TSEcr & 0x3F)
 		c.tsOK, c.tsRecent = true, ts.TSVal
+		c.mss -= 12 // room for the timestamp option (RFC 9293 §3.7.1)
 		c.cookie.HasTS, c.cookie.TSBits = true, bits
 		if bits&0xF != 0xF && p.WindowScaling {
 			c.wsOK, c.sndShift, c.rcvShift = true, bits&0xF, p.WindowShift

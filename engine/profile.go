@@ -90,6 +90,11 @@ type Profile struct {
 	FinTimeout       time.Duration // orphaned FIN-WAIT-2 lifetime (Linux tcp_fin_timeout); 0 = forever
 	RSTOnUnreadClose bool          // close() with unread data sends RST (Linux tcp_close, RFC 9293 §3.10.4 allows)
 
+	// SimOpenACK answers the peer's SYN-ACK in a simultaneous open with an ACK: Linux
+	// takes that SYN as a duplicate and acknowledges it with a D-SACK block (RFC 2883)
+	// when SACK is on (tcp_data_queue → tcp_dsack_set). RFC 9293 Figure 7 sends none.
+	SimOpenACK bool
+
 	// RFC 5961.
 	ChallengeACKInterval time.Duration // per-connection challenge ACK rate limit (Linux tcp_invalid_ratelimit)
 	TimeWaitAbsorbsACK   bool          // TIME-WAIT swallows a bare in-window ACK (Linux tcp_timewait_state_process)
@@ -144,6 +149,8 @@ func LinuxProfile() Profile {
 		TimeWait:         60 * time.Second,
 		FinTimeout:       60 * time.Second,
 		RSTOnUnreadClose: true,
+
+		SimOpenACK: true,
 
 		ChallengeACKInterval: 500 * time.Millisecond,
 		TimeWaitAbsorbsACK:   true,

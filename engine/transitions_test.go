@@ -64,16 +64,32 @@ func TestSynSent_RcvSynAck_SendsAck(t *testing.T) {
 }
 
 // SYN-SENT → SYN-RECEIVED on a bare SYN (simultaneous open, Figure 7): the SYN,ACK
-// carries our original ISS; the peer's SYN,ACK then establishes with no further ACK (Linux).
+// carries our original ISS; the peer's SYN,ACK then establishes the connection. The RFC
+// sends nothing more; Linux (checked on a 6.18 kernel with testdata/packetdrill/
+// simultaneous-open.pkt) acknowledges that SYN as a duplicate, with a D-SACK block.
 func TestSynSent_RcvSYN_SimultaneousOpen(t *testing.T) {
-	r := newRig(t, LinuxProfile())
-	iss := r.active()
-	r.in(r.from(SYN, r.their, 0))
-	r.expect(want{flags: SYN | ACK, seq: iss, ack: r.their + 1})
-	r.state(SynReceived)
-	r.in(r.from(SYN|ACK, r.their, iss+1))
-	r.expectNothing()
-	r.state(Established)
+	for _, prof := range []Profile{RFCProfile(), LinuxProfile()} {
+		t.Run(prof.Name, func(t *testing.T) {
+			r := newRig(t, prof)
+			iss := r.active()
+			syn := r.from(SYN, r.their, 0)
+			syn.Options = Options{{Kind: OptMSS, MSS: 1460}, {Kind: OptSACKPermitted}}
+			r.in(syn)
+			r.expect(want{flags: SYN | ACK, seq: iss, ack: r.their + 1})
+			r.state(SynReceived)
+			r.in(r.from(SYN|ACK, r.their, iss+1))
+			r.state(Established)
+			if !prof.SimOpenACK {
+				r.expectNothing()
+				return
+			}
+			segs := r.expect(want{flags: ACK, seq: iss + 1, ack: r.their + 1})
+			sack, ok := segs[0].Options.Find(OptSACK)
+			if !ok || len(sack.Blocks) != 1 || sack.Blocks[0] != (SACKBlock{Left: r.their, Right: r.their + 1}) {
+				t.Fatalf("want a D-SACK block for the duplicate SYN, options %s", segs[0].Options)
+			}
+		})
+	}
 }
 
 // SYN-SENT → CLOSED on CLOSE: the TCB is deleted and nothing is sent; a late SYN,ACK then

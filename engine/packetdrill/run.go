@@ -32,10 +32,10 @@ const DefaultTolerance = 4 * time.Millisecond
 const MaxAnyWait = 10 * time.Minute
 
 type runner struct {
-	s     *Script
-	st    Stack
-	prev  time.Duration
-	pend  []Sent
+	s    *Script
+	st   Stack
+	prev time.Duration
+	pend []Sent
 	// sequence mapping
 	localISN   uint32
 	haveISN    bool
@@ -150,6 +150,9 @@ func (r *runner) run(res *Result) error {
 	}
 	// At the end nothing more may be sent, and every blocking call must have returned.
 	last := r.prev
+	for _, b := range r.blocking {
+		last = max(last, b.end+b.tol)
+	}
 	if err := r.advance(0, last+r.tolerance(0), 0); err != nil {
 		return err
 	}

@@ -286,7 +286,9 @@ func errRes(err error) packetdrill.CallResult {
 	return packetdrill.CallResult{Ret: -1, Errno: "EIO"}
 }
 
-func sockaddr(a [4]byte, port int) *unix.SockaddrInet4 { return &unix.SockaddrInet4{Port: port, Addr: a} }
+func sockaddr(a [4]byte, port int) *unix.SockaddrInet4 {
+	return &unix.SockaddrInet4{Port: port, Addr: a}
+}
 
 // Call makes a real system call at time t.
 func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock bool) (packetdrill.CallResult, bool, error) {
