@@ -114,6 +114,9 @@ func (s *EngineStack) Inject(t time.Duration, seg engine.Segment) error {
 	return nil
 }
 
+// Now returns the virtual time.
+func (s *EngineStack) Now() time.Duration { return s.now }
+
 // State returns the state behind fd.
 func (s *EngineStack) State(fd int) (engine.State, bool) {
 	f := s.fds[fd]
@@ -121,6 +124,11 @@ func (s *EngineStack) State(fd int) (engine.State, bool) {
 	case f == nil:
 		return 0, false
 	case f.c != nil:
+		if f.c.State() == engine.TimeWait {
+			// Linux moves a connection in TIME-WAIT to a separate timewait socket
+			// (tcp_time_wait); the application's socket then reads TCP_CLOSE.
+			return engine.Closed, true
+		}
 		return f.c.State(), true
 	case f.l != nil:
 		return engine.Listen, true

@@ -591,7 +591,8 @@ var tcpStates = map[string]engine.State{
 
 func (p *parser) python(line int, text string) (*Python, error) {
 	py := &Python{Code: text}
-	for _, l := range strings.Split(text, "\n") {
+	body := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(text), "%{"), "}%")
+	for _, l := range strings.Split(body, "\n") {
 		l = strings.TrimSpace(l)
 		if !strings.HasPrefix(l, "assert tcpi_state") {
 			continue

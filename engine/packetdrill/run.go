@@ -42,6 +42,7 @@ type runner struct {
 	lastTSVal  uint32
 	localPort  uint16
 	remotePort uint16
+	lastOut    time.Duration // when the last expected outbound packet was really sent
 	// blocking calls in flight
 	blocking map[int]*blocked
 	nextID   int
@@ -144,8 +145,13 @@ func (r *runner) run(res *Result) error {
 				return err
 			}
 		}
-		if !ev.Time.Any {
-			r.prev = t
+		// Relative times count from when the previous event really happened (packetdrill
+		// does the same), so a late injection is not charged to the stack's answer.
+		switch {
+		case ev.Kind == PacketEvent && !ev.Packet.Inbound:
+			r.prev = r.lastOut
+		case !ev.Time.Any:
+			r.prev = max(t, r.st.Now())
 		}
 	}
 	// At the end nothing more may be sent, and every blocking call must have returned.
@@ -245,9 +251,7 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 	if err := r.match(ev.Line, pk, got.Seg); err != nil {
 		return err
 	}
-	if ev.Time.Any {
-		r.prev = got.At
-	}
+	r.lastOut = got.At
 	return nil
 }
 

@@ -52,6 +52,8 @@ type Stack interface {
 	// Call makes a system call at time t. A call that blocks returns ok=false and is
 	// reported later by Until with the given id.
 	Call(t time.Duration, id int, sc *Syscall, mayBlock bool) (res CallResult, ok bool, err error)
+	// Now returns the stack's current script time (when the last action really happened).
+	Now() time.Duration
 	// State returns the TCP state of the socket behind fd (for tcpi_state assertions).
 	State(fd int) (engine.State, bool)
 	Close() error

@@ -151,6 +151,9 @@ func writeSysctl(path, v string) error { return os.WriteFile(path, []byte(v), 0o
 
 func (s *stack) now() time.Duration { return time.Since(s.start) }
 
+// Now returns the time since the script started.
+func (s *stack) Now() time.Duration { return s.now() }
+
 func (s *stack) reader() {
 	defer s.wg.Done()
 	buf := make([]byte, 65536)

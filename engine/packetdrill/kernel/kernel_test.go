@@ -1,0 +1,97 @@
+//go:build linux
+
+package kernel
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"synack/engine/packetdrill"
+)
+
+// kernelParallel is how many scripts run at once. Each has its own namespace, but the
+// timing checks (4 ms) need a machine that is not overloaded; 3 keeps a 2-core machine
+// honest while the longest script (131 s of SYN backoff) bounds the total.
+const kernelParallel = 3
+
+// TestSuiteOnKernel runs every script of testdata/packetdrill against this machine's Linux
+// kernel. A script that fails here is a wrong script; one that passes here and fails on the
+// engine is an engine bug. It needs root and /dev/net/tun; under CI=true it must run.
+func TestSuiteOnKernel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the kernel suite takes over two minutes; skipped in -short mode")
+	}
+	files, _ := filepath.Glob("../../../testdata/packetdrill/*.pkt")
+	if len(files) < 30 {
+		t.Fatalf("%d scripts, want at least 30", len(files))
+	}
+	var scripts []*packetdrill.Script
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := packetdrill.Parse(filepath.Base(f), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scripts = append(scripts, s)
+	}
+	// Probe once: without privileges, skip (or fail under CI).
+	probe, _ := packetdrill.Parse("probe", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"))
+	if _, err := Run(context.Background(), probe); errors.Is(err, ErrNoPrivilege) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the kernel suite must run under CI=true: %v", err)
+		}
+		t.Skipf("kernel suite skipped: %v", err)
+	}
+	// Longest first, so the long waits overlap.
+	sort.SliceStable(scripts, func(i, j int) bool { return lastTime(scripts[i]) > lastTime(scripts[j]) })
+	sem := make(chan struct{}, kernelParallel)
+	var mu sync.Mutex
+	var failed []string
+	var wg sync.WaitGroup
+	for _, s := range scripts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			res, err := Run(ctx, s)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed = append(failed, s.File+": "+err.Error())
+			} else if !res.Pass {
+				failed = append(failed, res.String())
+			}
+		}()
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		t.Fatalf("%d of %d scripts failed on the kernel:\n%s", len(failed), len(scripts), strings.Join(failed, "\n"))
+	}
+}
+
+// lastTime estimates a script's length from its largest absolute or accumulated time.
+func lastTime(s *packetdrill.Script) time.Duration {
+	var t, longest time.Duration
+	for _, ev := range s.Events {
+		if ev.Time.Relative {
+			t += ev.Time.At
+		} else if !ev.Time.Any {
+			t = ev.Time.At
+		}
+		longest = max(longest, t, ev.Time.BlockEnd)
+	}
+	return longest
+}

@@ -1,0 +1,145 @@
+package packetdrill
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"synack/engine"
+)
+
+func TestParseConstructs(t *testing.T) {
+	src := `// a comment
+/* a block
+   comment */
+--tolerance_usecs=10000
+--ip_version=ipv4
+` + "`sysctl -q net.ipv4.tcp_syn_retries=2; echo 0 > /proc/sys/net/ipv4/tcp_timestamps`" + `
+0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0
++0  connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
+.1  > S 0:0(0) <mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>
++.1 < S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sack 1:2 3:4,eol>
++0~+.2 > . 1:1(0) ack 1 win 63 <...>
+*   > P. 1:11(10) ack 1
+0...0.3 read(3, ..., 10) = 10
++0  setsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0
++0  getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]) = 0
+%{
+assert tcpi_state == TCP_ESTABLISHED
+}%
+`
+	s, err := Parse("t.pkt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Tolerance != 10*time.Millisecond || len(s.Warnings) != 1 {
+		t.Fatalf("tolerance %s, warnings %v", s.Tolerance, s.Warnings)
+	}
+	if len(s.Events) != 12 {
+		t.Fatalf("%d events, want 12", len(s.Events))
+	}
+	sh := s.Events[0].Shell
+	if s.Events[0].Line != 6 || len(sh.Sysctls) != 2 || sh.Sysctls[0] != (Sysctl{"tcp_syn_retries", "2"}) || sh.Sysctls[1] != (Sysctl{"tcp_timestamps", "0"}) {
+		t.Fatalf("shell %+v at line %d", sh, s.Events[0].Line)
+	}
+	c := s.Events[3].Syscall
+	if c.Name != "connect" || c.Ret != -1 || c.Errno != "EINPROGRESS" || len(c.Args) != 3 {
+		t.Fatalf("connect = %+v", c)
+	}
+	p := s.Events[4].Packet
+	if p.Inbound || p.Flags != engine.SYN || !p.OptsList || len(p.Options) != 5 || s.Events[4].Time.At != 100*time.Millisecond {
+		t.Fatalf("SYN line = %+v at %v", p, s.Events[4].Time)
+	}
+	in := s.Events[5].Packet
+	if !in.Inbound || in.Win != 65535 || in.Ack != 1 || in.Options[3].Kind != engine.OptSACK || len(in.Options[3].Blocks) != 2 {
+		t.Fatalf("SYN-ACK line = %+v", in)
+	}
+	if tm := s.Events[6].Time; !tm.Relative || !tm.HasEnd || !tm.EndRelative || tm.End != 200*time.Millisecond || !s.Events[6].Packet.OptsAny {
+		t.Fatalf("range line time %+v", tm)
+	}
+	if !s.Events[7].Time.Any || s.Events[7].Packet.Len != 10 {
+		t.Fatalf("* line %+v", s.Events[7])
+	}
+	if tm := s.Events[8].Time; !tm.Blocking || tm.BlockEnd != 300*time.Millisecond {
+		t.Fatalf("blocking read time %+v", tm)
+	}
+	if s.Events[10].Syscall.Args[3] != "[ECONNREFUSED]" || s.Events[9].Syscall.Args[3] != "{onoff=1, linger=0}" {
+		t.Fatalf("out-value and struct args: %q %q", s.Events[10].Syscall.Args, s.Events[9].Syscall.Args)
+	}
+	if py := s.Events[11].Python; py == nil || len(py.States) != 1 || py.States[0] != engine.Established || s.Events[11].Line != 17 {
+		t.Fatalf("python block %+v at line %d", py, s.Events[11].Line)
+	}
+}
+
+func TestParseErrorsNameFileLineAndToken(t *testing.T) {
+	for name, tc := range map[string]struct {
+		src  string
+		line int
+		tok  string
+	}{
+		"bad time":         {"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\nabc < S 0:0(0) win 1\n", 2, "abc"},
+		"bad flag":         {"0 < Z 0:0(0) win 1\n", 1, "Z"},
+		"bad seq":          {"\n\n0 > S 0:5(3)\n", 3, "0:5(3)"},
+		"no win inbound":   {"0 < S 0:0(0)\n", 1, "S 0:0(0)"},
+		"ack needs number": {"0 > . 1:1(0)\n", 1, ". 1:1(0)"},
+		"unknown option":   {"0 > S 0:0(0) <mss 1460,bogus 3>\n", 1, "bogus"},
+		"unknown call":     {"0 frobnicate(3) = 0\n", 1, "frobnicate"},
+		"errno on non -1":  {"0 close(3) = 0 EBADF\n", 1, "EBADF"},
+		"unclosed comment": {"0 close(3) = 0\n/* never\n", 2, "/*"},
+		"unclosed shell":   {"`sysctl -q x=1\n", 1, "`"},
+		"range on inbound": {"0~+1 < S 0:0(0) win 1\n", 1, "0~+1"},
+		"block on packet":  {"0...1 > S 0:0(0)\n", 1, "0...1"},
+		"bad tolerance":    {"--tolerance_usecs=abc\n", 1, "--tolerance_usecs=abc"},
+		"unbalanced":       {"0 close(3\n", 1, "(3"},
+		"bad state":        {"0 %{ assert tcpi_state == TCP_SLEEPING }%\n", 1, "assert tcpi_state == TCP_SLEEPING"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("s.pkt", []byte(tc.src))
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Parse = %v, want a ParseError", err)
+			}
+			if pe.File != "s.pkt" || pe.Line != tc.line || !strings.Contains(pe.Token, tc.tok) {
+				t.Fatalf("error %q: want line %d and token %q", err, tc.line, tc.tok)
+			}
+			if !strings.HasPrefix(err.Error(), "s.pkt:") {
+				t.Fatalf("error %q does not start with file:line", err)
+			}
+		})
+	}
+}
+
+func TestParseLimits(t *testing.T) {
+	big := strings.Repeat("0 close(3) = 0\n", MaxEvents)
+	if _, err := Parse("x", []byte(big)); err != nil {
+		t.Fatalf("exactly MaxEvents events: %v", err)
+	}
+	if _, err := Parse("x", []byte(big+"0 close(3) = 0\n")); err == nil {
+		t.Fatal("MaxEvents+1 events accepted")
+	}
+	if _, err := Parse("x", make([]byte, MaxScriptBytes+1)); err == nil {
+		t.Fatal("a script over MaxScriptBytes accepted")
+	}
+}
+
+// FuzzParse: the parser never panics, and every error names a line of the script.
+func FuzzParse(f *testing.F) {
+	f.Add("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 100 <mss 1460>\n+0 > S. 0:0(0) ack 1 <...>\n")
+	f.Add("`sysctl -q net.ipv4.tcp_sack=0`\n%{ assert tcpi_state == TCP_CLOSE }%\n0...1 read(4, ..., 3) = -1 EAGAIN (x)\n")
+	f.Add("--tolerance_usecs=5\n/* c */ +.1~+.2 > F. 1:1(0) ack 2 win 5 <nop,sack 1:2,TS val 1 ecr 2>\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		_, err := Parse("f.pkt", []byte(src))
+		if err == nil {
+			return
+		}
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			t.Fatalf("error of another type: %v", err)
+		}
+		if pe.Line < 1 || pe.Line > strings.Count(src, "\n")+1 {
+			t.Fatalf("error line %d outside the script (%d lines): %v", pe.Line, strings.Count(src, "\n")+1, err)
+		}
+	})
+}

@@ -1,0 +1,82 @@
+package packetdrill
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"synack/engine"
+)
+
+// loadSuite parses every script of testdata/packetdrill.
+func loadSuite(t *testing.T) []*Script {
+	t.Helper()
+	files, _ := filepath.Glob("../../testdata/packetdrill/*.pkt")
+	if len(files) < 30 {
+		t.Fatalf("%d scripts in the suite, want at least 30", len(files))
+	}
+	var out []*Script
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Parse(filepath.Base(f), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Every script of our suite passes on the engine's Linux profile (the same scripts pass on
+// the kernel: see the kernel package's test).
+func TestSuiteOnEngine(t *testing.T) {
+	for _, s := range loadSuite(t) {
+		t.Run(s.File, func(t *testing.T) {
+			res := Run(s, NewEngineStack(engine.LinuxProfile()))
+			if !res.Pass {
+				t.Fatal(res)
+			}
+		})
+	}
+}
+
+// The runner is not a yes-machine: a script whose expectations differ from what the
+// stack does fails at the right line with what was expected and what happened.
+func TestRunnerReportsMismatches(t *testing.T) {
+	base, err := os.ReadFile("../../testdata/packetdrill/passive-open.pkt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		from, to, want string
+	}{
+		"flags":       {"> S. 0:0(0) ack 1", "> S 0:0(0) ack 1", "flags differ"},
+		"ack":         {"> S. 0:0(0) ack 1", "> S. 0:0(0) ack 2", "ack differs"},
+		"options":     {"nop,wscale 10>", "nop,wscale 9>", "expected options"},
+		"time":        {"+0    > S.", "+.5   > S.", "it was sent at 0.000000"},
+		"return":      {"accept(3, ..., ...) = 4", "accept(3, ..., ...) = 5", "expected = 5, got = 4"},
+		"state":       {"TCP_ESTABLISHED", "TCP_CLOSE_WAIT", "tcpi_state: expected CLOSE-WAIT"},
+		"unexpected":  {"+0    > S. 0:0(0) ack 1 <mss 1460,sackOK,TS val 200 ecr 100,nop,wscale 10>\n", "", "unexpected outbound packet"},
+		"nothing":     {"+0    accept(3, ..., ...) = 4", "+0    > . 1:1(0) ack 1", "nothing was sent"},
+		"blocked":     {"+0    accept(3, ..., ...) = 4", "+0    read(3, ..., 10) = 10", "read() expected = 10"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			src := strings.Replace(string(base), tc.from, tc.to, 1)
+			if src == string(base) {
+				t.Fatalf("the edit %q did not apply", tc.from)
+			}
+			s, err := Parse("p.pkt", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := Run(s, NewEngineStack(engine.LinuxProfile()))
+			if res.Pass || !strings.Contains(res.Msg, tc.want) || res.Line < 1 {
+				t.Fatalf("result %v, want a failure mentioning %q", res, tc.want)
+			}
+		})
+	}
+}
