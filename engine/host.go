@@ -50,6 +50,7 @@ type Host struct {
 	timers    timerHeap
 	timerSeq  uint64
 	out       []Output
+	spare     []Output
 	nextPort  uint16
 	ipid      uint16
 	// lastOverflow is when a listener last overflowed its SYN queue (Linux only checks
@@ -93,10 +94,12 @@ func (h *Host) At(now Time) {
 // Stats returns the host's counters.
 func (h *Host) Stats() HostStats { return h.stats }
 
-// TakeOutput returns the segments the host has queued for sending and forgets them.
+// TakeOutput returns the segments the host has queued for sending and forgets them. The
+// slice is only valid until the next call: the host reuses its storage.
 func (h *Host) TakeOutput() []Output {
 	out := h.out
-	h.out = nil
+	h.out = h.spare[:0]
+	h.spare = out
 	return out
 }
 

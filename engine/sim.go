@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"container/heap"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -165,21 +164,52 @@ type simEvent struct {
 	fn   func()
 }
 
+// simQueue is a binary min-heap of events by (time, insertion order), typed so that
+// pushing an event does not box it.
 type simQueue []simEvent
 
-func (q simQueue) Len() int { return len(q) }
-func (q simQueue) Less(i, j int) bool {
+func (q simQueue) less(i, j int) bool {
 	if q[i].at != q[j].at {
 		return q[i].at < q[j].at
 	}
 	return q[i].seq < q[j].seq
 }
-func (q simQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *simQueue) Push(x any)   { *q = append(*q, x.(simEvent)) }
-func (q *simQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
+
+func (q *simQueue) push(e simEvent) {
+	*q = append(*q, e)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func (q *simQueue) pop() simEvent {
+	h := *q
+	e := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h[n] = simEvent{}
+	h = h[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && h.less(l, m) {
+			m = l
+		}
+		if r < n && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
 	return e
 }
 
@@ -288,7 +318,7 @@ func (s *Sim) AddFault(f Fault) { s.faults = append(s.faults, &f) }
 // At schedules fn at virtual time t (an application call, an injected segment).
 func (s *Sim) At(t Time, fn func()) {
 	s.qseq++
-	heap.Push(&s.queue, simEvent{at: t, seq: s.qseq, fn: fn})
+	s.queue.push(simEvent{at: t, seq: s.qseq, fn: fn})
 }
 
 // After schedules fn d after now.
@@ -363,7 +393,7 @@ func (s *Sim) Step() bool {
 		if _, q := s.nextQueued(); q != nil {
 			e = q.pop()
 		} else {
-			e = heap.Pop(&s.queue).(simEvent)
+			e = s.queue.pop()
 		}
 		if e.fn != nil {
 			for _, h := range s.hosts {
@@ -593,7 +623,7 @@ func (s *Sim) deliver(key linkKey, dst *Host, at Time, seg Segment) {
 		q.items = append(q.items, e)
 		return
 	}
-	heap.Push(&s.queue, e) // a fault put it out of order
+	s.queue.push(e) // a fault put it out of order
 }
 
 // FloodConfig describes a SYN flood from spoofed addresses.

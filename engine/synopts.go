@@ -27,8 +27,17 @@ func parseSynOptions(os Options) synInfo {
 	return si
 }
 
+// mssOnly caches option lists that hold nothing but an MSS: they are immutable and the
+// same for every SYN-ACK a flood draws.
+var mssOnly = map[uint16]Options{536: {{Kind: OptMSS, MSS: 536}}, 1460: {{Kind: OptMSS, MSS: 1460}}}
+
 // buildSynOptions lays out the options of a SYN or SYN-ACK in the profile's order.
 func buildSynOptions(p *Profile, si synInfo, layout OptionLayout) Options {
+	if !si.ts && !si.sack && !si.ws {
+		if os, ok := mssOnly[si.mss]; ok {
+			return os
+		}
+	}
 	nop := Option{Kind: OptNOP}
 	mss := Option{Kind: OptMSS, MSS: si.mss}
 	ws := Option{Kind: OptWindowScale, Shift: si.shift}

@@ -56,7 +56,7 @@ func TestSuiteOnKernel(t *testing.T) {
 	sort.SliceStable(scripts, func(i, j int) bool { return lastTime(scripts[i]) > lastTime(scripts[j]) })
 	sem := make(chan struct{}, kernelParallel)
 	var mu sync.Mutex
-	var failed []string
+	var failed []*packetdrill.Script
 	var wg sync.WaitGroup
 	for _, s := range scripts {
 		wg.Add(1)
@@ -67,18 +67,32 @@ func TestSuiteOnKernel(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			res, err := Run(ctx, s)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				failed = append(failed, s.File+": "+err.Error())
-			} else if !res.Pass {
-				failed = append(failed, res.String())
+			if err != nil || !res.Pass {
+				mu.Lock()
+				failed = append(failed, s)
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
-	if len(failed) > 0 {
-		t.Fatalf("%d of %d scripts failed on the kernel:\n%s", len(failed), len(scripts), strings.Join(failed, "\n"))
+	// The kernel is checked in real time against 4 ms tolerances; a loaded machine can make
+	// a correct script miss. A failed script runs once more, alone; failing twice is real.
+	var msgs []string
+	for _, s := range failed {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		res, err := Run(ctx, s)
+		cancel()
+		switch {
+		case err != nil:
+			msgs = append(msgs, s.File+": "+err.Error())
+		case !res.Pass:
+			msgs = append(msgs, res.String())
+		default:
+			t.Logf("%s passed when run alone (the parallel run missed a timing check)", s.File)
+		}
+	}
+	if len(msgs) > 0 {
+		t.Fatalf("%d of %d scripts failed on the kernel (twice):\n%s", len(msgs), len(scripts), strings.Join(msgs, "\n"))
 	}
 }
 
