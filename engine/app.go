@@ -132,22 +132,12 @@ func (c *Conn) queueFIN(to State, cause string) {
 		// RFC 9293 §3.10.4: in SYN-RECEIVED, "if no SENDs have been issued and there is no
 		// pending data to send, then form a FIN segment and send it".
 		c.setState(to, cause)
-		c.flushSynRcvdFIN()
+		c.sendFIN()
 		return
 	}
 	c.setState(to, cause)
 	c.ackNow = false
 	c.flush()
-}
-
-func (c *Conn) flushSynRcvdFIN() {
-	seg := c.template(c.sndNxt, FIN)
-	c.finSent = true
-	c.finSeq = c.sndNxt
-	c.sndNxt = c.sndNxt.Add(1)
-	c.sndMax = maxSeq(c.sndMax, c.sndNxt)
-	c.finishAndEmit(seg, false)
-	c.armRTO()
 }
 
 // SetLinger sets SO_LINGER {on, 0}: close() will abort with a RST.

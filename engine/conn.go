@@ -938,16 +938,21 @@ func (c *Conn) output() {
 			continue
 		}
 		if c.finQueued && !c.finSent {
-			seg := c.template(c.sndNxt, FIN)
-			c.finSent = true
-			c.finSeq = c.sndNxt
-			c.sndNxt = c.sndNxt.Add(1)
-			c.sndMax = maxSeq(c.sndMax, c.sndNxt)
-			c.finishAndEmit(seg, false)
-			c.armRTO()
+			c.sendFIN()
 		}
 		return
 	}
+}
+
+// sendFIN sends our FIN at SND.NXT: it takes one sequence number (RFC 9293 §3.4).
+func (c *Conn) sendFIN() {
+	seg := c.template(c.sndNxt, FIN)
+	c.finSent = true
+	c.finSeq = c.sndNxt
+	c.sndNxt = c.sndNxt.Add(1)
+	c.sndMax = maxSeq(c.sndMax, c.sndNxt)
+	c.finishAndEmit(seg, false)
+	c.armRTO()
 }
 
 // sendData sends n bytes of sendBuf starting at off, with sequence number seq.

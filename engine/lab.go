@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -120,19 +121,14 @@ func (l *Lab) apply(a LabAction) error {
 		default:
 			return fmt.Errorf("network action %q: dir %q must be client->server or server->client", a.Op, a.Dir)
 		}
-		f := Fault{From: from, AnyFlags: true, Nth: 1}
-		switch a.Op {
-		case "drop-next":
-			f.Action = FaultDrop
-		case "duplicate-next":
-			f.Action = FaultDuplicate
-		case "delay-next":
-			if a.Delay <= 0 || a.Delay > MaxRTT {
-				return fmt.Errorf("delay-next: delay %s out of range (1µs to %s)", a.Delay, MaxRTT)
-			}
-			f.Action, f.Delay = FaultDelay, a.Delay
-		default:
+		action, ok := strings.CutSuffix(a.Op, "-next")
+		if !ok {
 			return fmt.Errorf("unknown network action %q", a.Op)
+		}
+		// The next segment in that direction: the same directive a lesson's spec writes.
+		f, err := SpecFault{Action: action, From: from, Nth: 1, Delay: a.Delay}.fault()
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.Op, err)
 		}
 		s.AddFault(f)
 		s.Record(Event{Kind: EventNote, At: s.now, Endpoint: "network", Note: "fault-armed", Detail: a.Op + " " + a.Dir})
@@ -236,21 +232,4 @@ func (l *Lab) settle() {
 	}
 }
 
-func (l *Lab) runUntil(t Time) {
-	s := l.s
-	for i := 0; i < maxLabSteps; i++ {
-		next := s.NextEventTime()
-		if next == Never || next > t {
-			break
-		}
-		if !s.Step() {
-			break
-		}
-	}
-	if t > s.now {
-		s.now = t
-		for _, h := range s.hosts {
-			h.At(t)
-		}
-	}
-}
+func (l *Lab) runUntil(t Time) { l.s.RunUntil(t) }
