@@ -129,4 +129,6 @@ const (
 	MaxScriptBytes = 256 << 10
 	MaxEvents      = 5000
 	MaxPayload     = 1 << 20
+	// MaxScriptTime is the latest time an event may be scheduled at.
+	MaxScriptTime = time.Hour
 )

@@ -97,6 +97,9 @@ func (r *runner) run(res *Result) error {
 		if ev.Time.Relative {
 			t += r.prev
 		}
+		if t > MaxScriptTime || ev.Time.BlockEnd > MaxScriptTime {
+			return fail(ev.Line, "event at %s is later than the %s a script may run", fmtDur(t), MaxScriptTime)
+		}
 		gap := t - r.prev
 		tol := r.tolerance(gap)
 		switch ev.Kind {

@@ -80,3 +80,21 @@ func TestRunnerReportsMismatches(t *testing.T) {
 		})
 	}
 }
+
+// A script may not schedule events past MaxScriptTime (a pasted script cannot make the
+// server simulate for days); an event exactly at the limit runs.
+func TestScriptTimeLimit(t *testing.T) {
+	at := func(sec string) Result {
+		s, err := Parse("t.pkt", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"+sec+" close(3) = 0\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Run(s, NewEngineStack(engine.LinuxProfile()))
+	}
+	if r := at("3600"); !r.Pass {
+		t.Fatalf("an event at exactly MaxScriptTime: %v", r)
+	}
+	if r := at("3600.000001"); r.Pass || r.Line != 2 {
+		t.Fatalf("an event past MaxScriptTime: %v", r)
+	}
+}

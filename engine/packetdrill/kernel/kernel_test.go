@@ -21,6 +21,12 @@ import (
 // honest while the longest script (131 s of SYN backoff) bounds the total.
 const kernelParallel = 3
 
+// kernelTolerance is the timing slack of the kernel suite under go test: other packages'
+// tests share the machine, so it allows 25 ms instead of packetdrill's 4 ms (12.5 % of the
+// gap still applies when larger). Run by hand (synack packetdrill --kernel) the default
+// 4 ms applies, and the suite passes with it on a quiet machine.
+const kernelTolerance = 25 * time.Millisecond
+
 // TestSuiteOnKernel runs every script of testdata/packetdrill against this machine's Linux
 // kernel. A script that fails here is a wrong script; one that passes here and fails on the
 // engine is an engine bug. It needs root and /dev/net/tun; under CI=true it must run.
@@ -42,6 +48,7 @@ func TestSuiteOnKernel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		s.Tolerance = max(s.Tolerance, kernelTolerance)
 		scripts = append(scripts, s)
 	}
 	// Probe once: without privileges, skip (or fail under CI).
