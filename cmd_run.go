@@ -80,6 +80,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	profile := fs.String("profile", "linux", "behaviour profile: linux or rfc")
 	seed := fs.Uint64("seed", 1, "seed for ISNs, jitter and random loss")
 	rtt := fs.Duration("rtt", 100*time.Millisecond, "round-trip time of the path")
+	jitter := fs.Duration("jitter", 0, "add up to this much random delay per segment (from the seed)")
+	loss := fs.Float64("loss", 0, "random loss probability per segment, 0 to 0.5 (from the seed)")
 	format := fs.String("format", "text", "output format: text, json, pcap or pcapng")
 	out := fs.String("o", "", "write to this file instead of standard output")
 	relative := fs.Bool("relative", false, "text: relative sequence numbers (default absolute, like tcpdump -S)")
@@ -87,7 +89,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	var drops dropList
 	fs.Var(&drops, "drop", "drop these segments (comma-separated numbers, 1-based)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: synack run ID [--profile linux|rfc] [--seed N] [--rtt 100ms] [--drop N,..] [--format text|json|pcap|pcapng] [-o FILE]")
+		fmt.Fprintln(stderr, "usage: synack run ID [--profile linux|rfc] [--seed N] [--rtt 100ms] [--drop N,..] [--jitter 5ms] [--loss 0.1] [--format text|json|pcap|pcapng] [-o FILE]")
 		fs.PrintDefaults()
 	}
 	pos, err := parseFlags(fs, args)
@@ -97,7 +99,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usageErr("run: want exactly one scenario id (see 'synack scenarios')")
 	}
-	p := engine.Params{Profile: *profile, Seed: *seed, RTT: *rtt, Drop: drops}
+	p := engine.Params{Profile: *profile, Seed: *seed, RTT: *rtt, Drop: drops, Jitter: *jitter, Loss: *loss}
 	if err := p.Validate(); err != nil {
 		return usageErr("run: %v", err)
 	}

@@ -32,6 +32,10 @@ type Params struct {
 	Seed    uint64        // seeds ISNs, jitter and random loss
 	RTT     time.Duration // round-trip time of the path; default 100 ms
 	Drop    []int         // IDs of segments the link drops (1-based, in order of sending)
+	// Jitter adds up to this much delay to each segment, drawn from the seed.
+	Jitter time.Duration
+	// Loss is the probability that the link loses a segment, drawn from the seed.
+	Loss float64
 }
 
 // Limits on Params.
@@ -40,6 +44,8 @@ const (
 	MaxRTT = 2 * time.Second
 	// MaxDrops is how many segment IDs one run may drop.
 	MaxDrops = 16
+	// MaxLoss is the highest random loss rate a run may ask for.
+	MaxLoss = 0.5
 )
 
 // ErrUnknownScenario is returned for a scenario id that does not exist.

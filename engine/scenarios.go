@@ -82,6 +82,12 @@ func (p *Params) Validate() error {
 			return fmt.Errorf("segment %d to drop: segment numbers start at 1", id)
 		}
 	}
+	if p.Jitter < 0 || p.Jitter > p.RTT {
+		return fmt.Errorf("jitter %s is out of range (0 to the RTT, %s)", p.Jitter, p.RTT)
+	}
+	if !(p.Loss >= 0 && p.Loss <= MaxLoss) {
+		return fmt.Errorf("loss %g is out of range (0 to %g)", p.Loss, MaxLoss)
+	}
 	return nil
 }
 
@@ -112,7 +118,7 @@ func newPair(p Params, tune func(*Profile)) (*Sim, *Host, *Host) {
 	s := NewSim(p.Seed)
 	s.trace.Meta.Profile = p.Profile
 	s.trace.Meta.RTT = p.RTT
-	s.DefaultLink = Link{Delay: p.RTT / 2}
+	s.DefaultLink = Link{Delay: p.RTT / 2, Jitter: p.Jitter, Loss: p.Loss}
 	client := s.AddHost("client", ClientAddr, "client", prof)
 	server := s.AddHost("server", ServerAddr, "server", prof)
 	for _, id := range p.Drop {
