@@ -840,8 +840,7 @@ func (c *Conn) initialWindow(mss uint16) {
 	p := &c.h.Prof
 	c.rcvBufSize = p.RecvWindow
 	if p.MSSRoundedWindow && mss > 0 {
-		w := min(p.RecvWindow, 65535)
-		c.rcvBufSize = w / uint32(mss) * uint32(mss)
+		c.rcvBufSize = uint32(initialWindowFor(p, mss != p.MSS))
 	}
 }
 

@@ -188,7 +188,7 @@ func (l *Listener) sendCookie(syn Segment) {
 	}
 	ck := h.makeCookie(t, syn.Seq, peerMSS)
 	seg := Segment{Src: h.Addr, Dst: syn.Src, SrcPort: syn.DstPort, DstPort: syn.SrcPort,
-		Seq: ck.ISN, Ack: syn.Seq.Add(1), Flags: SYN | ACK, Window: uint16(min(p.RecvWindow, 65535))}
+		Seq: ck.ISN, Ack: syn.Seq.Add(1), Flags: SYN | ACK, Window: initialWindowFor(p, p.Timestamps && si.ts)}
 	reply := synInfo{mss: p.MSS}
 	if p.Timestamps && si.ts {
 		// The low 6 bits of TSval remember what the SYN offered (cookie_init_timestamp).
@@ -344,4 +344,19 @@ func (l *Listener) Close() {
 	l.synq, l.synqOrder, l.acceptq = map[Tuple]*Conn{}, nil, nil
 	delete(h.listeners, l.Port)
 	h.record(Event{Kind: EventState, At: h.now, Endpoint: h.Name, From: Listen, To: Closed, Cause: "CLOSE of the listening socket"})
+}
+
+// initialWindowFor is the window a SYN-ACK advertises: the receive buffer, rounded down
+// to a multiple of the MSS (less the timestamp option when it is on) where the profile
+// says so (tcp_select_initial_window).
+func initialWindowFor(p *Profile, ts bool) uint16 {
+	w := min(p.RecvWindow, 65535)
+	mss := uint32(p.MSS)
+	if ts {
+		mss -= 12
+	}
+	if p.MSSRoundedWindow && mss > 0 {
+		w = w / mss * mss
+	}
+	return uint16(w)
 }

@@ -406,7 +406,8 @@ func init() {
 		tune:    func(p *Profile) { p.Syncookies = 0 },
 		build: func(s *Sim, client, server *Host) {
 			floodSetup(s, server, 1400)
-			s.at(500*ms, client, func() { client.Connect(ClientPort, ServerAddr, ServerPort) })
+			// By 1.5 s fifteen spoofed SYNs have filled the backlog of 8.
+			s.at(1500*ms, client, func() { client.Connect(ClientPort, ServerAddr, ServerPort) })
 		},
 	})
 	register(&scenario{
@@ -418,7 +419,7 @@ func init() {
 		build: func(s *Sim, client, server *Host) {
 			floodSetup(s, server, 30)
 			var c *Conn
-			s.at(500*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
+			s.at(1500*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
 			s.runApp(client, app{readAll: true, onEstablish: func(x *Conn) { x.Send(payload(100, 'q')) }})
 			_ = c
 		},
