@@ -1,0 +1,366 @@
+// Package lessons loads synack's lessons: Markdown files under lessons/ that name a
+// scenario, the parameters a reader may change, and narration and questions in English
+// and Chinese, each anchored to an event of the engine's trace ("the segment with flags
+// SYN ACK", "the server enters SYN-RECEIVED") rather than to a step number. A question's
+// answer is computed from the trace, so a wrong engine makes a question wrong instead of
+// silently right. See README.md for the format.
+package lessons
+
+import (
+	"bufio"
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"synack/engine"
+)
+
+//go:embed *.md
+var files embed.FS
+
+// Files returns the embedded lesson files (README.md is skipped by Load).
+func Files() fs.FS { return files }
+
+// Lesson is one loaded lesson.
+type Lesson struct {
+	ID        string
+	File      string
+	Order     int
+	Title     engine.Text
+	Summary   engine.Text
+	Scenario  string
+	Related   []string
+	Profiles  []string // profiles a reader may pick
+	MinRTT    time.Duration
+	MaxRTT    time.Duration
+	Steps     []*Step
+	Questions []*Question
+}
+
+// Step is a narration step.
+type Step struct {
+	Line   int
+	Anchor Anchor
+	Text   engine.Text
+}
+
+// Question is a predict-then-reveal question: asked before its anchor's event is shown.
+type Question struct {
+	Line    int
+	Anchor  Anchor
+	Ask     engine.Text
+	Choices []string
+	Answer  string // the expression that computes the answer from the trace
+	Explain engine.Text
+}
+
+// Catalogue is every lesson, in order.
+type Catalogue struct {
+	lessons []*Lesson
+	byID    map[string]*Lesson
+}
+
+// All returns the lessons in catalogue order.
+func (c *Catalogue) All() []*Lesson { return c.lessons }
+
+// Get returns the lesson with the given id.
+func (c *Catalogue) Get(id string) (*Lesson, bool) {
+	l, ok := c.byID[id]
+	return l, ok
+}
+
+// Error is a mistake in a lesson file.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+// Load reads and checks every *.md file of fsys except README.md: the scenario exists,
+// each anchor resolves to exactly one event of the default run, every step and question
+// has both languages, and each question's computed answer is one of its choices.
+func Load(fsys fs.FS) (*Catalogue, error) {
+	names, err := fs.Glob(fsys, "*.md")
+	if err != nil {
+		return nil, err
+	}
+	c := &Catalogue{byID: map[string]*Lesson{}}
+	for _, name := range names {
+		if name == "README.md" {
+			continue
+		}
+		src, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		l, err := Parse(path.Base(name), src)
+		if err != nil {
+			return nil, err
+		}
+		if err := l.Check(); err != nil {
+			return nil, err
+		}
+		if c.byID[l.ID] != nil {
+			return nil, &Error{File: name, Line: 1, Msg: fmt.Sprintf("id %q is used by %s too", l.ID, c.byID[l.ID].File)}
+		}
+		c.byID[l.ID] = l
+		c.lessons = append(c.lessons, l)
+	}
+	sort.SliceStable(c.lessons, func(i, j int) bool { return c.lessons[i].Order < c.lessons[j].Order })
+	for _, l := range c.lessons {
+		for _, r := range l.Related {
+			if c.byID[r] == nil {
+				return nil, &Error{File: l.File, Line: 1, Msg: fmt.Sprintf("related lesson %q does not exist", r)}
+			}
+		}
+	}
+	return c, nil
+}
+
+// Parse reads one lesson file: a header between "---" lines, then blocks that start with
+// "## step @anchor" or "## question @anchor", each holding "en:", "zh:" and (for
+// questions) "ask.en:", "ask.zh:", "choices:", "answer:", "explain.en:", "explain.zh:".
+func Parse(file string, src []byte) (*Lesson, error) {
+	l := &Lesson{File: file, Profiles: engine.ProfileNames, MinRTT: engine.MinRTT, MaxRTT: engine.MaxRTT}
+	errf := func(line int, format string, args ...any) error {
+		return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+	}
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	line := 0
+	state := "start"
+	var cur map[string]string
+	var curKind string
+	var curLine int
+	var curAnchor Anchor
+	var lastKey string
+	flush := func() error {
+		if cur == nil {
+			return nil
+		}
+		switch curKind {
+		case "step":
+			st := &Step{Line: curLine, Anchor: curAnchor, Text: engine.Text{EN: cur["en"], ZH: cur["zh"]}}
+			if st.Text.EN == "" || st.Text.ZH == "" {
+				return errf(curLine, "a step needs both en: and zh: text")
+			}
+			l.Steps = append(l.Steps, st)
+		case "question":
+			q := &Question{Line: curLine, Anchor: curAnchor, Ask: engine.Text{EN: cur["ask.en"], ZH: cur["ask.zh"]},
+				Answer: cur["answer"], Explain: engine.Text{EN: cur["explain.en"], ZH: cur["explain.zh"]}}
+			for _, c := range strings.Split(cur["choices"], "|") {
+				if c = strings.TrimSpace(c); c != "" {
+					q.Choices = append(q.Choices, c)
+				}
+			}
+			switch {
+			case q.Ask.EN == "" || q.Ask.ZH == "":
+				return errf(curLine, "a question needs both ask.en: and ask.zh:")
+			case q.Explain.EN == "" || q.Explain.ZH == "":
+				return errf(curLine, "a question needs both explain.en: and explain.zh:")
+			case len(q.Choices) < 2:
+				return errf(curLine, "a question needs at least two choices: a | b")
+			case q.Answer == "":
+				return errf(curLine, "a question needs answer: (how to compute it from the trace)")
+			}
+			l.Questions = append(l.Questions, q)
+		}
+		cur = nil
+		return nil
+	}
+	for sc.Scan() {
+		line++
+		text := sc.Text()
+		trimmed := strings.TrimSpace(text)
+		switch state {
+		case "start":
+			if trimmed == "" {
+				continue
+			}
+			if trimmed != "---" {
+				return nil, errf(line, "a lesson starts with a --- header")
+			}
+			state = "header"
+			continue
+		case "header":
+			if trimmed == "---" {
+				state = "body"
+				if err := l.checkHeader(errf, line); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+				continue
+			}
+			k, v, ok := strings.Cut(trimmed, ":")
+			if !ok {
+				return nil, errf(line, "header lines look like key: value")
+			}
+			if err := l.setHeader(strings.TrimSpace(k), strings.TrimSpace(v)); err != nil {
+				return nil, errf(line, "%v", err)
+			}
+			continue
+		}
+		if strings.HasPrefix(trimmed, "## ") {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			head := strings.TrimSpace(trimmed[3:])
+			kind, rest, _ := strings.Cut(head, " ")
+			if kind != "step" && kind != "question" {
+				return nil, errf(line, "a block starts with ## step @anchor or ## question @anchor, not %q", kind)
+			}
+			a, err := ParseAnchor(strings.TrimSpace(rest))
+			if err != nil {
+				return nil, errf(line, "%v", err)
+			}
+			cur, curKind, curLine, curAnchor, lastKey = map[string]string{}, kind, line, a, ""
+			continue
+		}
+		if cur == nil {
+			if trimmed == "" || strings.HasPrefix(trimmed, "<!--") || strings.HasPrefix(trimmed, "#") {
+				continue
+			}
+			return nil, errf(line, "text outside a ## step or ## question block")
+		}
+		if trimmed == "" {
+			continue
+		}
+		if k, v, ok := strings.Cut(trimmed, ":"); ok && knownKeys[strings.TrimSpace(k)] {
+			k = strings.TrimSpace(k)
+			if _, dup := cur[k]; dup {
+				return nil, errf(line, "%s: given twice in this block", k)
+			}
+			cur[k], lastKey = strings.TrimSpace(v), k
+			continue
+		}
+		if lastKey == "" {
+			return nil, errf(line, "expected en:, zh:, ask.en:, ask.zh:, choices:, answer:, explain.en: or explain.zh:")
+		}
+		cur[lastKey] += " " + trimmed // a continuation line
+	}
+	if state != "body" {
+		return nil, errf(line, "the --- header is not closed")
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if len(l.Steps) == 0 {
+		return nil, errf(line, "a lesson needs at least one ## step")
+	}
+	return l, nil
+}
+
+var knownKeys = map[string]bool{"en": true, "zh": true, "ask.en": true, "ask.zh": true, "choices": true,
+	"answer": true, "explain.en": true, "explain.zh": true}
+
+func (l *Lesson) setHeader(k, v string) error {
+	switch k {
+	case "id":
+		l.ID = v
+	case "order":
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("order %q is not a number", v)
+		}
+		l.Order = n
+	case "scenario":
+		l.Scenario = v
+	case "title.en":
+		l.Title.EN = v
+	case "title.zh":
+		l.Title.ZH = v
+	case "summary.en":
+		l.Summary.EN = v
+	case "summary.zh":
+		l.Summary.ZH = v
+	case "related":
+		for _, r := range strings.Split(v, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				l.Related = append(l.Related, r)
+			}
+		}
+	case "profiles":
+		l.Profiles = nil
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if _, err := engine.ProfileByName(p); err != nil {
+				return err
+			}
+			l.Profiles = append(l.Profiles, p)
+		}
+	case "rtt":
+		a, b, ok := strings.Cut(v, "..")
+		lo, err1 := time.ParseDuration(strings.TrimSpace(a))
+		hi, err2 := time.ParseDuration(strings.TrimSpace(b))
+		if !ok || err1 != nil || err2 != nil || lo < engine.MinRTT || hi > engine.MaxRTT || lo > hi {
+			return fmt.Errorf("rtt %q: want a range such as 10ms..500ms within %s..%s", v, engine.MinRTT, engine.MaxRTT)
+		}
+		l.MinRTT, l.MaxRTT = lo, hi
+	default:
+		return fmt.Errorf("unknown header key %q", k)
+	}
+	return nil
+}
+
+func (l *Lesson) checkHeader(errf func(int, string, ...any) error, line int) error {
+	switch {
+	case l.ID == "":
+		return errf(line, "the header needs id:")
+	case l.Title.EN == "" || l.Title.ZH == "":
+		return errf(line, "the header needs title.en: and title.zh:")
+	case l.Summary.EN == "" || l.Summary.ZH == "":
+		return errf(line, "the header needs summary.en: and summary.zh:")
+	case l.Scenario == "":
+		return errf(line, "the header needs scenario:")
+	}
+	if _, ok := engine.LookupScenario(l.Scenario); !ok {
+		return errf(line, "unknown scenario %q (see 'synack scenarios')", l.Scenario)
+	}
+	return nil
+}
+
+// Run runs the lesson's scenario.
+func (l *Lesson) Run(p engine.Params) (*engine.Trace, error) { return engine.Run(l.Scenario, p) }
+
+// Check runs the lesson with default parameters and verifies every anchor and answer.
+func (l *Lesson) Check() error {
+	tr, err := l.Run(engine.DefaultParams())
+	if err != nil {
+		return &Error{File: l.File, Line: 1, Msg: err.Error()}
+	}
+	for _, st := range l.Steps {
+		if _, err := st.Anchor.Resolve(tr); err != nil {
+			return &Error{File: l.File, Line: st.Line, Msg: err.Error()}
+		}
+	}
+	for _, q := range l.Questions {
+		i, err := q.Anchor.Resolve(tr)
+		if err != nil {
+			return &Error{File: l.File, Line: q.Line, Msg: err.Error()}
+		}
+		ans, err := Evaluate(q.Answer, tr, i)
+		if err != nil {
+			return &Error{File: l.File, Line: q.Line, Msg: err.Error()}
+		}
+		n := 0
+		for _, c := range q.Choices {
+			if c == ans {
+				n++
+			}
+		}
+		if n != 1 {
+			return &Error{File: l.File, Line: q.Line, Msg: fmt.Sprintf("the trace's answer is %q, which is not exactly one of the choices %q", ans, q.Choices)}
+		}
+	}
+	return nil
+}

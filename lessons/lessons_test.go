@@ -1,0 +1,201 @@
+package lessons
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"synack/engine"
+)
+
+func catalogue(t *testing.T) *Catalogue {
+	t.Helper()
+	c, err := Load(Files())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// The catalogue covers issue 5's sixteen topics (some lessons cover two).
+func TestCatalogueCoversTheTopics(t *testing.T) {
+	c := catalogue(t)
+	for _, id := range []string{"tcp-header", "three-way-handshake", "why-not-two", "initial-sequence-numbers",
+		"data-on-third-ack", "four-way-close", "three-way-close", "time-wait", "simultaneous-open",
+		"simultaneous-close", "connect-timeout", "syn-to-closed-port", "resets", "orphans", "state-machine",
+		"syn-flood", "syn-cookies", "reading-tcpdump"} {
+		l, ok := c.Get(id)
+		if !ok {
+			t.Errorf("no lesson %q", id)
+			continue
+		}
+		if len(l.Questions) < 2 {
+			t.Errorf("%s has %d questions, want at least 2", id, len(l.Questions))
+		}
+	}
+	for i := 1; i < len(c.All()); i++ {
+		if c.All()[i].Order <= c.All()[i-1].Order {
+			t.Fatalf("lessons out of order at %s", c.All()[i].ID)
+		}
+	}
+}
+
+// Each question's answer comes from the trace; here it is checked against the fact the
+// lesson teaches, with its source. A regression in the engine fails the lesson.
+func TestAnswersAreTheFacts(t *testing.T) {
+	facts := map[string][]string{
+		// RFC 9293 §3.5 Figure 6: SYN-RECEIVED after sending SYN,ACK; ESTABLISHED after the ACK.
+		"tcp-header": {"SYN-RECEIVED", "ESTABLISHED"},
+		// Figure 6; §3.10.7.3: SYN-SENT answers a SYN,ACK with an ACK.
+		"three-way-handshake": {"SYN-RECEIVED", "ACK"},
+		// Figure 8: a SYN-ACK for an old SYN draws RST; a passive SYN-RECEIVED returns to LISTEN.
+		"why-not-two":              {"RST", "LISTEN"},
+		"initial-sequence-numbers": {"SYN-RECEIVED", "ESTABLISHED"},
+		// §3.10.7.3 lets queued data ride on the ACK; then the server is ESTABLISHED.
+		"data-on-third-ack": {"PSH ACK", "ESTABLISHED"},
+		// §3.10.7.4 eighth step: FIN in ESTABLISHED → CLOSE-WAIT; the active closer ACKs the FIN.
+		"four-way-close": {"CLOSE-WAIT", "ACK"},
+		// Linux delays the ACK of a FIN (tcp_fin pingpong): an immediate close() sends FIN,ACK;
+		// a FIN that ACKs ours takes FIN-WAIT-1 to TIME-WAIT.
+		"three-way-close": {"FIN ACK", "TIME-WAIT"},
+		// LAST-ACK retransmits its FIN; Linux TIME-WAIT is 60 s (TCP_TIMEWAIT_LEN).
+		"time-wait": {"FIN ACK", "60"},
+		// Figure 7: SYN in SYN-SENT → SYN-RECEIVED; the crossing SYN-ACK establishes.
+		"simultaneous-open": {"SYN-RECEIVED", "ESTABLISHED"},
+		// Figure 13: FIN in FIN-WAIT-1 not ACKing ours → CLOSING; its ACK → TIME-WAIT.
+		"simultaneous-close": {"CLOSING", "TIME-WAIT"},
+		// LINUX-FACTS: 11 SYNs (0,1,2,3,4,5,7,11,19,35,67 s), then ETIMEDOUT.
+		"connect-timeout": {"11", "ETIMEDOUT"},
+		// §3.10.7.1: RST,ACK for a SYN to no socket; connect() fails with ECONNREFUSED.
+		"syn-to-closed-port": {"RST ACK", "ECONNREFUSED"},
+		// RFC 5961 §3.2: an exact RST resets (ECONNRESET) and the TCB is gone (CLOSED).
+		"resets": {"ECONNRESET", "CLOSED"},
+		// Linux tcp_fin_timeout 60 s for an orphan; a FIN to no socket gets RST.
+		"orphans": {"60", "RST"},
+		// Figure 5: the active closer is in FIN-WAIT-1, the passive one in LAST-ACK.
+		"state-machine": {"FIN-WAIT-1", "LAST-ACK"},
+		// SYN queue full, cookies off: the client's SYNs are dropped; 11 SYNs, ETIMEDOUT.
+		"syn-flood": {"ETIMEDOUT", "11"},
+		// A valid cookie rebuilds ESTABLISHED; the first data is ACKed at once (quick ACK).
+		"syn-cookies":     {"ESTABLISHED", "ACK"},
+		"reading-tcpdump": {"SYN-RECEIVED", "ESTABLISHED"},
+	}
+	c := catalogue(t)
+	for _, l := range c.All() {
+		want, ok := facts[l.ID]
+		if !ok {
+			t.Errorf("lesson %s has no facts in this test", l.ID)
+			continue
+		}
+		tr, err := l.Run(engine.DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, qs := l.Resolve(tr)
+		if len(qs) != len(want) {
+			t.Errorf("%s: %d questions, the test knows %d", l.ID, len(qs), len(want))
+			continue
+		}
+		for i, q := range qs {
+			if q.Answer != want[i] {
+				t.Errorf("%s question %d: the trace answers %q, the fact is %q", l.ID, i+1, q.Answer, want[i])
+			}
+		}
+	}
+}
+
+// With other parameters a step whose event is gone is marked, not an error: the RFC
+// profile's 4-minute TIME-WAIT changes the answer to the time-wait question.
+func TestResolveWithOtherParameters(t *testing.T) {
+	l, _ := catalogue(t).Get("time-wait")
+	p := engine.DefaultParams()
+	p.Profile = "rfc"
+	tr, err := l.Run(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, qs := l.Resolve(tr)
+	if qs[1].Answer != "240" {
+		t.Fatalf("rfc profile TIME-WAIT answer %q, want 240 (2 × MSL)", qs[1].Answer)
+	}
+}
+
+// The cookie lesson quotes the run's own numbers, and they add up.
+func TestFillQuotesTheCookie(t *testing.T) {
+	l, _ := catalogue(t).Get("syn-cookies")
+	tr, _ := l.Run(engine.DefaultParams())
+	steps, _ := l.Resolve(tr)
+	text := Fill(l.Steps[1].Text.EN, tr, steps[1].Event)
+	ck := tr.Events[steps[1].Event].Segment.Cookie
+	if ck == nil || strings.Contains(text, "{cookie.") {
+		t.Fatalf("placeholders left: %s", text)
+	}
+	want := ck.Hash1 + uint32(ck.ClientISN) + ck.Counter<<24 + ((ck.Hash2 + uint32(ck.MSSIndex)) & 0xFFFFFF)
+	if engine.Seq(want) != ck.ISN {
+		t.Fatalf("cookie fields do not add up to the ISN")
+	}
+}
+
+func TestLoadErrorsNameFileAndLine(t *testing.T) {
+	head := "---\nid: x\ntitle.en: X\ntitle.zh: 叉\nsummary.en: s\nsummary.zh: 摘\nscenario: three-way-handshake\n---\n"
+	step := "## step @segment SYN\nen: a\nzh: 甲\n"
+	for name, tc := range map[string]struct {
+		src  string
+		line int
+		want string
+	}{
+		"no header":        {"hello\n", 1, "starts with a --- header"},
+		"unknown key":      {"---\nid: x\ncolour: red\n---\n", 3, `unknown header key "colour"`},
+		"unknown scenario": {strings.Replace(head, "three-way-handshake", "nope", 1) + step, 8, `unknown scenario "nope"`},
+		"no match":         {head + "## step @segment RST\nen: a\nzh: 甲\n", 9, "matches no event"},
+		"ambiguous":        {head + "## step @app client connect\nen: a\nzh: 甲\n", 9, "matches 2 events"},
+		"missing zh":       {head + "## step @segment SYN\nen: only english\n", 9, "both en: and zh:"},
+		"bad anchor":       {head + "## step @segment SYNACK\nen: a\nzh: 甲\n", 9, "not a flag name"},
+		"bad state":        {head + "## step @state client OPEN\nen: a\nzh: 甲\n", 9, "not an RFC 9293 state"},
+		"wrong answer": {head + step + "## question @segment SYN ACK\nask.en: q\nask.zh: 问\nchoices: LISTEN | ESTABLISHED\nanswer: state server after\nexplain.en: e\nexplain.zh: 解\n",
+			12, `answer is "SYN-RECEIVED"`},
+		"bad expression": {head + step + "## question @segment SYN ACK\nask.en: q\nask.zh: 问\nchoices: a | b\nanswer: colour of sky\nexplain.en: e\nexplain.zh: 解\n",
+			12, "unknown expression"},
+		"missing explain": {head + step + "## question @segment SYN ACK\nask.en: q\nask.zh: 问\nchoices: a | b\nanswer: state server after\n",
+			12, "explain.en: and explain.zh:"},
+		"stray text": {head + "hello\n", 9, "outside a ## step"},
+		"bad related": {strings.Replace(head, "---\n", "---\nrelated: ghost\n", 1)[0:] + step, 1, `related lesson "ghost"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(fstest.MapFS{"x.md": {Data: []byte(tc.src)}})
+			var le *Error
+			if !errors.As(err, &le) || le.File != "x.md" || le.Line != tc.line || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Load = %v; want x.md:%d with %q", err, tc.line, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("---\nid: x\ntitle.en: X\ntitle.zh: 叉\nsummary.en: s\nsummary.zh: 摘\nscenario: three-way-handshake\n---\n## step @segment SYN\nen: a\nzh: 甲\n")
+	f.Add("---\nrtt: 1ms..2s\n---\n## question @state client CLOSED #2\nchoices: a|b\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		_, err := Parse("f.md", []byte(src))
+		var le *Error
+		if err != nil && (!errors.As(err, &le) || le.Line < 0 || le.Line > strings.Count(src, "\n")+1) {
+			t.Fatalf("error without a valid line: %v", err)
+		}
+	})
+}
+
+func FuzzAnchor(f *testing.F) {
+	for _, s := range []string{"@segment SYN ACK from server #2", "@state client TIME-WAIT", "@app client connect ETIMEDOUT", "@segment id 7", "@x"} {
+		f.Add(s)
+	}
+	tr, _ := engine.Run("three-way-handshake", engine.DefaultParams())
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAnchor(s)
+		if err != nil {
+			return
+		}
+		if i, err := a.Resolve(tr); err == nil && (i < 0 || i >= len(tr.Events)) {
+			t.Fatalf("Resolve(%q) = %d, outside the trace", s, i)
+		}
+	})
+}
