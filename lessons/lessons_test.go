@@ -159,7 +159,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 			12, "unknown expression"},
 		"missing explain": {head + step + "## question @segment SYN ACK\nask.en: q\nask.zh: 问\nchoices: a | b\nanswer: state server after\n",
 			12, "explain.en: and explain.zh:"},
-		"stray text": {head + "hello\n", 9, "outside a ## step"},
+		"stray text":  {head + "hello\n", 9, "outside a ## step"},
 		"bad related": {strings.Replace(head, "---\n", "---\nrelated: ghost\n", 1)[0:] + step, 1, `related lesson "ghost"`},
 	} {
 		t.Run(name, func(t *testing.T) {

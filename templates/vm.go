@@ -20,8 +20,9 @@ type Card struct {
 
 // Index is the catalogue page.
 type Index struct {
-	Page  Page
-	Cards []Card
+	Page      Page
+	Lessons   []Card
+	Scenarios []Card
 }
 
 // Option is one choice of a select.
@@ -57,6 +58,19 @@ type Player struct {
 	PcapURL  string
 	OpenURL  string
 	Steps    int
+	// Narration and Questions come from a lesson (empty for a bare scenario).
+	Narration []Line
+	Questions []QuestionView
+	Related   []Card
+}
+
+// QuestionView is a predict-then-reveal question as printed (no-JS and print form).
+type QuestionView struct {
+	Step    int
+	Ask     string
+	Choices []string
+	Answer  string
+	Explain string
 }
 
 // Lab is the sandbox page.

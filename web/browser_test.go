@@ -154,9 +154,11 @@ func TestBrowserEmbedInAnotherOrigin(t *testing.T) {
 	if err != nil || len(nodes) == 0 {
 		t.Fatalf("no iframe: %v", err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('svg.sa-live [data-state="CLOSING"]')].some(e => !e.classList.contains("sa-hidden"))`,
+	// Autoplay runs the handshake and both FINs, then stops at the lesson's first
+	// question: predict-then-reveal works in the embed too.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll('svg.sa-live [data-segment="FIN ACK"]')].some(e => !e.classList.contains("sa-hidden")) && !document.querySelector("#question").hidden && !document.querySelector(".site")`,
 		chromedp.WithPollingInFrame(nodes[0]), chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-		t.Fatalf("the embedded lesson did not play to CLOSING: %v", err)
+		t.Fatalf("the embedded lesson did not play to its first question: %v", err)
 	}
 }
 
@@ -179,5 +181,46 @@ func screenshots(t *testing.T, ctx context.Context, url, name string) {
 			t.Fatal(err)
 		}
 		os.WriteFile(filepath.Join(dir, name+"-"+vp.name+".png"), png, 0o644)
+	}
+}
+
+// A reader opens lessons in both languages, plays, is stopped by a question, answers it
+// and sees the reveal; then playback goes on.
+func TestBrowserLessonQuestions(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	for _, tc := range []struct{ id, lang, word string }{
+		{"three-way-handshake", "zh", "答对了"},
+		{"four-way-close", "en", "Correct"},
+		{"resets", "zh", "答对了"},
+	} {
+		t.Run(tc.id+"-"+tc.lang, func(t *testing.T) {
+			if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lessons/"+tc.id+"?lang="+tc.lang+"&step=0&speed=8")); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(t, ctx, `!!document.querySelector("svg.sa-live") && document.querySelector("[data-testid=stepno]").textContent.includes("1 ")`)
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="play"]`))); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(t, ctx, `!document.querySelector("#question").hidden && !!document.querySelector('#question input')`)
+			// Before the reveal, the question's step is not shown yet.
+			q := evalJS[map[string]any](t, ctx, `JSON.parse(document.getElementById("boot").textContent).lesson.questions[0]`)
+			answer := q["answer"].(string)
+			step := int(q["step"].(float64))
+			shown := evalJS[bool](t, ctx, fmt.Sprintf(`document.querySelector("[data-testid=stepno]").textContent.includes(" %d ")`, step+1))
+			if shown {
+				t.Fatalf("the question's step %d is already shown before the answer", step)
+			}
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#question input[value=%q]`, answer))),
+				chromedp.Click(chromedp.CSS(`[data-testid="check"]`))); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(t, ctx, fmt.Sprintf(`(document.querySelector("[data-testid=reveal]")||{}).textContent?.includes(%q)`, tc.word))
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="continue"]`))); err != nil {
+				t.Fatal(err)
+			}
+			// Playback goes on, unless the next question waits on the same step.
+			waitJS(t, ctx, fmt.Sprintf(`document.querySelector("[data-testid=stepno]").textContent.match(/\d+/)[0] > %d || !!document.querySelector("#question form")`, step))
+		})
 	}
 }

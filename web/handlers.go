@@ -17,6 +17,7 @@ import (
 	"synack/engine"
 	"synack/engine/capture"
 	"synack/engine/diagram"
+	"synack/lessons"
 	"synack/static"
 	"synack/templates"
 )
@@ -63,8 +64,15 @@ func render(w http.ResponseWriter, r *http.Request, status int, c templ.Componen
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	p := page(w, r, "synack", false)
 	v := templates.Index{Page: p}
+	for _, l := range s.cfg.Lessons.All() {
+		v.Lessons = append(v.Lessons, templates.Card{ID: l.ID, Title: l.Title.In(p.Lang), Summary: l.Summary.In(p.Lang),
+			URL: "/lessons/" + l.ID + "?lang=" + p.Lang})
+	}
 	for _, sc := range engine.Scenarios() {
-		v.Cards = append(v.Cards, templates.Card{ID: sc.ID, Title: sc.Title.In(p.Lang), Summary: sc.Summary.In(p.Lang),
+		if _, ok := s.cfg.Lessons.Get(sc.ID); ok {
+			continue // a lesson of the same name tells this scenario's story
+		}
+		v.Scenarios = append(v.Scenarios, templates.Card{ID: sc.ID, Title: sc.Title.In(p.Lang), Summary: sc.Summary.In(p.Lang),
 			URL: "/lessons/" + sc.ID + "?lang=" + p.Lang})
 	}
 	render(w, r, http.StatusOK, templates.IndexPage(v))
@@ -78,6 +86,77 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 // runView runs the scenario a URL names.
 func runView(id string, v View) (*engine.Trace, error) {
 	return engine.Run(id, v.Params)
+}
+
+// story is what /lessons/{id} shows: a lesson, or a bare scenario.
+type story struct {
+	scenario string
+	title    engine.Text
+	summary  engine.Text
+	lesson   *lessons.Lesson
+}
+
+func (s *Server) lookup(id string) (story, bool) {
+	if l, ok := s.cfg.Lessons.Get(id); ok {
+		return story{scenario: l.Scenario, title: l.Title, summary: l.Summary, lesson: l}, true
+	}
+	if info, ok := engine.LookupScenario(id); ok {
+		return story{scenario: id, title: info.Title, summary: info.Summary}, true
+	}
+	return story{}, false
+}
+
+// LessonBoot is a lesson as the player's script gets it: narration and questions placed on
+// the layout's steps, in the reader's language.
+type LessonBoot struct {
+	Steps     []LessonStep     `json:"steps"`
+	Questions []LessonQuestion `json:"questions"`
+}
+
+// LessonStep is narration shown from Step on.
+type LessonStep struct {
+	Step int    `json:"step"`
+	Text string `json:"text"`
+}
+
+// LessonQuestion is asked before Step is shown.
+type LessonQuestion struct {
+	Step    int      `json:"step"`
+	Ask     string   `json:"ask"`
+	Choices []string `json:"choices"`
+	Answer  string   `json:"answer"`
+	Explain string   `json:"explain"`
+}
+
+// stepOf returns the layout step that shows trace event ev (or the first after it).
+func stepOf(l *diagram.Layout, ev int) int {
+	for _, st := range l.Steps {
+		if st.Event >= ev {
+			return st.Index
+		}
+	}
+	return -1
+}
+
+// placeLesson resolves a lesson on this run.
+func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, lang string) *LessonBoot {
+	steps, qs := les.Resolve(tr)
+	b := &LessonBoot{}
+	for i, r := range steps {
+		if r.Event < 0 {
+			continue // the reader's parameters removed this event
+		}
+		b.Steps = append(b.Steps, LessonStep{Step: stepOf(l, r.Event), Text: lessons.Fill(les.Steps[i].Text.In(lang), tr, r.Event)})
+	}
+	for i, r := range qs {
+		if r.Event < 0 {
+			continue
+		}
+		q := les.Questions[i]
+		b.Questions = append(b.Questions, LessonQuestion{Step: stepOf(l, r.Event), Ask: q.Ask.In(lang), Choices: q.Choices,
+			Answer: r.Answer, Explain: lessons.Fill(q.Explain.In(lang), tr, r.Event)})
+	}
+	return b
 }
 
 var speeds = []float64{0.25, 0.5, 1, 2, 4, 8}
@@ -95,6 +174,7 @@ type Boot struct {
 	Embed    bool              `json:"embed"`
 	Strings  map[string]string `json:"strings"`
 	Layout   *diagram.Layout   `json:"layout,omitempty"`
+	Lesson   *LessonBoot       `json:"lesson,omitempty"`
 }
 
 func bootStrings(lang string) map[string]string {
@@ -108,15 +188,15 @@ func bootStrings(lang string) map[string]string {
 func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := chi.URLParam(r, "id")
-		info, ok := engine.LookupScenario(id)
+		st, ok := s.lookup(id)
 		if !ok {
 			s.handleNotFound(w, r)
 			return
 		}
 		p := page(w, r, "", embed)
-		p.Title = info.Title.In(p.Lang)
+		p.Title = st.title.In(p.Lang)
 		v := ParseView(r.URL.Query(), p.Lang)
-		tr, err := runView(id, v)
+		tr, err := runView(st.scenario, v)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -128,7 +208,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		}
 		var svg bytes.Buffer
 		diagram.WriteSVG(&svg, l, diagram.SVGOptions{Lang: p.Lang, Relative: v.Relative, UpTo: upTo, Title: p.Title})
-		vm := templates.Player{Page: p, ID: id, Title: p.Title, Summary: info.Summary.In(p.Lang), Lang: p.Lang,
+		vm := templates.Player{Page: p, ID: id, Title: p.Title, Summary: st.summary.In(p.Lang), Lang: p.Lang,
 			RTTms: strconv.FormatFloat(float64(v.Params.RTT)/float64(time.Millisecond), 'g', -1, 64),
 			Seed:  strconv.FormatUint(v.Params.Seed, 10), SVG: templ.Raw(svg.String()), Steps: len(l.Steps)}
 		for _, d := range v.Params.Drop {
@@ -158,8 +238,25 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		vm.SVGURL = "/lessons/" + id + "/diagram.svg?" + v.Query().Encode()
 		vm.PcapURL = "/lessons/" + id + "/capture.pcap?" + q.Encode()
 		vm.OpenURL = "/lessons/" + id + "?" + v.Query().Encode()
-		vm.Boot = Boot{Mode: "player", Scenario: id, Query: q.Encode(), Step: v.Step, Speed: v.Speed, Autoplay: v.Autoplay,
+		boot := Boot{Mode: "player", Scenario: st.scenario, Query: q.Encode(), Step: v.Step, Speed: v.Speed, Autoplay: v.Autoplay,
 			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}
+		if st.lesson != nil {
+			lb := placeLesson(st.lesson, tr, l, p.Lang)
+			boot.Lesson = lb
+			for _, n := range lb.Steps {
+				base.Step = n.Step
+				vm.Narration = append(vm.Narration, templates.Line{Index: n.Step, Text: n.Text, URL: "/lessons/" + id + "?" + base.Query().Encode()})
+			}
+			for _, qq := range lb.Questions {
+				vm.Questions = append(vm.Questions, templates.QuestionView{Step: qq.Step, Ask: qq.Ask, Choices: qq.Choices, Answer: qq.Answer, Explain: qq.Explain})
+			}
+			for _, rid := range st.lesson.Related {
+				if rl, ok := s.cfg.Lessons.Get(rid); ok {
+					vm.Related = append(vm.Related, templates.Card{ID: rid, Title: rl.Title.In(p.Lang), URL: "/lessons/" + rid + "?lang=" + p.Lang})
+				}
+			}
+		}
+		vm.Boot = boot
 		render(w, r, http.StatusOK, templates.PlayerPage(vm))
 	}
 }
@@ -176,13 +273,14 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) traceFor(w http.ResponseWriter, r *http.Request) (*engine.Trace, View, bool) {
 	id := chi.URLParam(r, "id")
-	if _, ok := engine.LookupScenario(id); !ok {
-		http.Error(w, "unknown scenario "+strconv.Quote(id), http.StatusNotFound)
+	st, ok := s.lookup(id)
+	if !ok {
+		http.Error(w, "unknown lesson or scenario "+strconv.Quote(id), http.StatusNotFound)
 		return nil, View{}, false
 	}
 	lang, _ := pickLang(r)
 	v := ParseView(r.URL.Query(), lang)
-	tr, err := runView(id, v)
+	tr, err := runView(st.scenario, v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return nil, v, false

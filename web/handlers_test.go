@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -77,10 +78,14 @@ func TestRoutes(t *testing.T) {
 func TestEveryScenarioPage(t *testing.T) {
 	s := NewServer(Config{})
 	for _, sc := range engine.Scenarios() {
+		title := sc.Title
+		if l, ok := s.cfg.Lessons.Get(sc.ID); ok {
+			title = l.Title // a lesson of the same name tells the scenario's story
+		}
 		for _, lang := range Languages {
 			res := get(t, s, "/lessons/"+sc.ID+"?lang="+lang, nil)
 			b := body(t, res)
-			if res.StatusCode != 200 || !strings.Contains(b, sc.Title.In(lang)) || !strings.Contains(b, `data-segment=`) {
+			if res.StatusCode != 200 || !strings.Contains(b, html.EscapeString(title.In(lang))) || !strings.Contains(b, `data-segment=`) {
 				t.Errorf("%s (%s): status %d, title or diagram missing", sc.ID, lang, res.StatusCode)
 			}
 		}
@@ -196,5 +201,26 @@ func TestTemplFilesAreFresh(t *testing.T) {
 		if err != nil || string(got) != string(want) {
 			t.Errorf("templates/%s is stale: run go tool templ generate", gen)
 		}
+	}
+}
+
+// Every lesson's page renders in both languages with its narration, its questions in the
+// printable form, and no placeholder left unfilled.
+func TestEveryLessonPage(t *testing.T) {
+	s := NewServer(Config{})
+	for _, l := range s.cfg.Lessons.All() {
+		for _, lang := range Languages {
+			b := body(t, get(t, s, "/lessons/"+l.ID+"?lang="+lang, nil))
+			if !strings.Contains(b, `data-testid="narration"`) || !strings.Contains(b, `class="q-print"`) {
+				t.Errorf("%s (%s): narration or questions missing", l.ID, lang)
+			}
+			if strings.Contains(b, "{cookie.") || strings.Contains(b, "{seq}") {
+				t.Errorf("%s (%s): a placeholder was not filled", l.ID, lang)
+			}
+		}
+	}
+	b := body(t, get(t, s, "/?lang=zh", nil))
+	if !strings.Contains(b, "三次握手") || !strings.Contains(b, `data-testid="scenarios"`) {
+		t.Error("the catalogue lists lessons and the remaining scenarios")
 	}
 }

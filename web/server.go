@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"synack/engine/diagram"
+	"synack/lessons"
 )
 
 // Config holds the server's settings and limits.
@@ -28,6 +29,8 @@ type Config struct {
 	MaxSessions int
 	// Limits of one session; zero values take the defaults below.
 	Limits Limits
+	// Lessons is the lesson catalogue (the embedded one when nil).
+	Lessons *lessons.Catalogue
 }
 
 // Server is synack's HTTP handler with its session registry.
@@ -52,6 +55,13 @@ func NewServer(cfg Config) *Server {
 		cfg.MaxSessions = DefaultMaxSessions
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.Lessons == nil {
+		c, err := lessons.Load(lessons.Files())
+		if err != nil {
+			panic("the embedded lessons do not load: " + err.Error()) // go test ./lessons catches this first
+		}
+		cfg.Lessons = c
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}}
 	s.router = s.routes()
 	return s

@@ -90,7 +90,7 @@ type clientMsg struct {
 	Scenario string          `json:"scenario"`
 	Query    string          `json:"query"`
 	Speed    float64         `json:"speed"`
-	Step     int             `json:"step"`
+	Step     int             `json:"step"` // start: the URL's step (-1: none)
 	Action   json.RawMessage `json:"action"`
 }
 
@@ -370,7 +370,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		}
 		ss.start(ctx, tr, 0)
 		ss.speed = v.Speed
-		if m.Step > 0 {
+		if m.Step >= 0 {
 			ss.sendSteps(ctx, min(m.Step+1, len(ss.layout.Steps)))
 		}
 		return nil

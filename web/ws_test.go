@@ -92,7 +92,7 @@ func TestWSStreamsAScenario(t *testing.T) {
 	}
 	defer w.close()
 	w.next("hello")
-	w.send(map[string]any{"type": "start", "scenario": "three-way-handshake", "query": "rtt=80ms&seed=7"})
+	w.send(map[string]any{"type": "start", "scenario": "three-way-handshake", "query": "rtt=80ms&seed=7", "step": -1})
 	init := w.next("init")
 	var layout struct {
 		RTTus int64 `json:"rtt_us"`
@@ -140,7 +140,7 @@ func TestWSPlayStreamsToTheEnd(t *testing.T) {
 	_, ts := newTestServer(t, Config{Limits: Limits{MinStepDelay: time.Millisecond, MaxStepGap: time.Millisecond}})
 	w, _, _ := dial(t, ts, "")
 	defer w.close()
-	w.send(map[string]any{"type": "start", "scenario": "syn-to-closed-port", "query": ""})
+	w.send(map[string]any{"type": "start", "scenario": "syn-to-closed-port", "query": "", "step": -1})
 	w.next("init")
 	w.send(map[string]any{"type": "speed", "speed": 8})
 	w.send(map[string]any{"type": "play"})

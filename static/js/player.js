@@ -4,6 +4,7 @@
 import { mountDiagram } from "./diagram.js";
 import { mountStates } from "./states.js";
 import { mountInspector } from "./inspector.js";
+import { mountLesson } from "./lesson.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = (k) => boot.strings[k] || k;
@@ -17,6 +18,7 @@ const st = {
 const diagramBox = $("#diagram");
 const states = mountStates($("#states"), { label: T("player.states") });
 const inspector = mountInspector($("#inspector"), { strings: boot.strings });
+const lesson = boot.lesson ? mountLesson(boot.lesson, { strings: boot.strings }) : null;
 const controls = $(".controls");
 if (controls) controls.hidden = false;
 
@@ -26,7 +28,7 @@ function connect() {
   ws = new WebSocket(`${proto}//${location.host}/ws`);
   ws.onopen = () => {
     if (boot.mode === "lab") ws.send(JSON.stringify({ type: "lab-start", query: boot.query }));
-    else ws.send(JSON.stringify({ type: "start", scenario: boot.scenario, query: boot.query, step: Math.max(boot.step, 0) }));
+    else ws.send(JSON.stringify({ type: "start", scenario: boot.scenario, query: boot.query, step: boot.step }));
   };
   ws.onmessage = (e) => receive(JSON.parse(e.data));
   ws.onclose = (e) => {
@@ -70,7 +72,7 @@ function receive(m) {
         st.cursor = st.steps.length - 1;
         render(false);
       } else if (st.playing || boot.mode === "lab") {
-        st.cursor = st.steps.length - 1;
+        st.cursor = gate(st.steps.length - 1);
         render(true);
       }
       break;
@@ -112,6 +114,7 @@ function render(animate) {
   st.view.show(st.cursor, { animate });
   st.view.scrollTo(st.cursor);
   states.set(stateAt(st.cursor));
+  if (lesson) lesson.show(st.cursor);
   const no = $("[data-testid=stepno]");
   if (no && boot.mode !== "lab") no.textContent = `${T("player.step")} ${st.cursor + 1} ${T("player.of")} ${n}`;
   const play = $("[data-action=play]");
@@ -153,8 +156,26 @@ function buildTranscript() {
   });
 }
 
+// gate stops a forward move before the first unanswered question on the way, pauses and
+// asks it; answering resumes what was going on.
+function gate(to, resume) {
+  if (!lesson || to <= st.cursor) return to;
+  const q = lesson.pending(st.cursor, to);
+  if (!q) return to;
+  const wasPlaying = st.playing;
+  st.playing = false;
+  clearTimeout(localTimer);
+  send({ type: "pause" });
+  lesson.ask(q, () => {
+    st.cursor = Math.max(st.cursor, q.step - 1);
+    if (wasPlaying) play(); else if (resume) resume();
+  });
+  return q.step - 1;
+}
+
 function seek(i) {
   if (!st.layout) return;
+  i = gate(i, () => seek(i));
   i = Math.max(-1, Math.min(i, st.layout.steps.length - 1));
   if (i >= st.steps.length) {
     st.wantStep = i;
@@ -185,7 +206,9 @@ function localPlay() {
     render(false);
     return;
   }
-  st.cursor++;
+  const next = gate(st.cursor + 1);
+  if (next === st.cursor) { render(false); return; }
+  st.cursor = next;
   render(true);
   const a = st.layout.steps[st.cursor], b = st.layout.steps[st.cursor + 1];
   const gapMs = b ? Math.min((b.at_us - a.at_us) / 1000, 1000) : 0;
@@ -271,7 +294,7 @@ document.addEventListener("change", (e) => {
 });
 
 document.addEventListener("keydown", (e) => {
-  if (e.target.closest("input,select,textarea") || e.altKey || e.ctrlKey || e.metaKey) return;
+  if (e.target.closest("input,select,textarea,#question") || e.altKey || e.ctrlKey || e.metaKey) return;
   if (boot.mode === "lab") return;
   switch (e.key) {
     case "ArrowRight": e.preventDefault(); pause(); seek(st.cursor + 1); break;
