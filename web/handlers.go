@@ -109,6 +109,7 @@ func (s *Server) lookup(id string) (story, bool) {
 // LessonBoot is a lesson as the player's script gets it: narration and questions placed on
 // the layout's steps, in the reader's language.
 type LessonBoot struct {
+	Intro     string           `json:"intro"` // shown before the first narration step
 	Steps     []LessonStep     `json:"steps"`
 	Questions []LessonQuestion `json:"questions"`
 }
@@ -141,7 +142,7 @@ func stepOf(l *diagram.Layout, ev int) int {
 // placeLesson resolves a lesson on this run.
 func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, lang string) *LessonBoot {
 	steps, qs := les.Resolve(tr)
-	b := &LessonBoot{}
+	b := &LessonBoot{Intro: les.Summary.In(lang)}
 	for i, r := range steps {
 		if r.Event < 0 {
 			continue // the reader's parameters removed this event

@@ -10,7 +10,7 @@ export function mountLesson(lesson, { strings }) {
     if (!text) return;
     let cur = null;
     for (const s of lesson.steps) if (s.step <= cursor && (!cur || s.step >= cur.step)) cur = s;
-    text.textContent = cur ? cur.text : "";
+    text.textContent = cur ? cur.text : lesson.intro;
   }
   // pending returns the first unanswered question between the cursor and the target.
   function pending(from, to) {
