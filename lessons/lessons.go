@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"path"
@@ -35,6 +36,7 @@ type Lesson struct {
 	Title     engine.Text
 	Summary   engine.Text
 	Scenario  string
+	Spec      *engine.Spec // an inline scenario, when the header gives spec: instead of scenario:
 	Related   []string
 	Profiles  []string // profiles a reader may pick
 	MinRTT    time.Duration
@@ -275,6 +277,17 @@ func (l *Lesson) setHeader(k, v string) error {
 		l.Order = n
 	case "scenario":
 		l.Scenario = v
+	case "spec":
+		var sp engine.Spec
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&sp); err != nil {
+			return fmt.Errorf("spec: %v", err)
+		}
+		if err := sp.Validate(); err != nil {
+			return fmt.Errorf("spec: %v", err)
+		}
+		l.Spec = &sp
 	case "title.en":
 		l.Title.EN = v
 	case "title.zh":
@@ -320,8 +333,12 @@ func (l *Lesson) checkHeader(errf func(int, string, ...any) error, line int) err
 		return errf(line, "the header needs title.en: and title.zh:")
 	case l.Summary.EN == "" || l.Summary.ZH == "":
 		return errf(line, "the header needs summary.en: and summary.zh:")
-	case l.Scenario == "":
-		return errf(line, "the header needs scenario:")
+	case l.Scenario == "" && l.Spec == nil:
+		return errf(line, "the header needs scenario: (an engine scenario id) or spec: (an inline scenario)")
+	case l.Scenario != "" && l.Spec != nil:
+		return errf(line, "give scenario: or spec:, not both")
+	case l.Spec != nil:
+		return nil
 	}
 	if _, ok := engine.LookupScenario(l.Scenario); !ok {
 		return errf(line, "unknown scenario %q (see 'synack scenarios')", l.Scenario)
@@ -329,8 +346,27 @@ func (l *Lesson) checkHeader(errf func(int, string, ...any) error, line int) err
 	return nil
 }
 
-// Run runs the lesson's scenario.
-func (l *Lesson) Run(p engine.Params) (*engine.Trace, error) { return engine.Run(l.Scenario, p) }
+// Run runs the lesson's scenario (or its inline spec).
+func (l *Lesson) Run(p engine.Params) (*engine.Trace, error) {
+	if l.Spec != nil {
+		return engine.RunSpec(l.ID, *l.Spec, p)
+	}
+	return engine.Run(l.Scenario, p)
+}
+
+// Allows reports whether a reader may run the lesson with these parameters, and if not,
+// which parameter is outside the lesson's ranges.
+func (l *Lesson) Allows(p engine.Params) (ok bool, param string) {
+	if p.RTT < l.MinRTT || p.RTT > l.MaxRTT {
+		return false, "rtt"
+	}
+	for _, name := range l.Profiles {
+		if name == p.Profile {
+			return true, ""
+		}
+	}
+	return false, "profile"
+}
 
 // Check runs the lesson with default parameters and verifies every anchor and answer.
 func (l *Lesson) Check() error {

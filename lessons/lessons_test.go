@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"synack/engine"
 )
@@ -80,6 +81,9 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// A valid cookie rebuilds ESTABLISHED; the first data is ACKed at once (quick ACK).
 		"syn-cookies":     {"ESTABLISHED", "ACK"},
 		"reading-tcpdump": {"SYN-RECEIVED", "ESTABLISHED"},
+		// RFC 5681 §4.2: out-of-order data is ACKed at once (a duplicate ACK); loss is
+		// repaired inside ESTABLISHED. (An inline spec, not a built-in scenario.)
+		"out-of-order": {"ACK", "ESTABLISHED"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {
@@ -134,6 +138,33 @@ func TestFillQuotesTheCookie(t *testing.T) {
 	want := ck.Hash1 + uint32(ck.ClientISN) + ck.Counter<<24 + ((ck.Hash2 + uint32(ck.MSSIndex)) & 0xFFFFFF)
 	if engine.Seq(want) != ck.ISN {
 		t.Fatalf("cookie fields do not add up to the ISN")
+	}
+}
+
+// A lesson may describe its scenario inline; a bad spec is reported at its line.
+func TestInlineSpec(t *testing.T) {
+	l, ok := catalogue(t).Get("out-of-order")
+	if !ok || l.Spec == nil || l.Scenario != "" {
+		t.Fatal("the out-of-order lesson should carry an inline spec")
+	}
+	src := "---\nid: x\ntitle.en: X\ntitle.zh: 叉\nsummary.en: s\nsummary.zh: 摘\nspec: {\"steps\": [{\"endpoint\": \"moon\", \"call\": \"close\"}]}\n---\n"
+	_, err := Load(fstest.MapFS{"x.md": {Data: []byte(src)}})
+	var le *Error
+	if !errors.As(err, &le) || le.Line != 7 || !strings.Contains(err.Error(), `endpoint "moon"`) {
+		t.Fatalf("Load = %v; want x.md:7 naming the bad endpoint", err)
+	}
+}
+
+// A lesson's parameter ranges are enforced.
+func TestAllows(t *testing.T) {
+	l, _ := catalogue(t).Get("three-way-handshake") // rtt: 10ms..500ms
+	p := engine.DefaultParams()
+	if ok, _ := l.Allows(p); !ok {
+		t.Fatal("the default parameters must be allowed")
+	}
+	p.RTT = 5 * time.Millisecond
+	if ok, param := l.Allows(p); ok || param != "rtt" {
+		t.Fatalf("rtt 5ms: allowed %v (%s), want refused", ok, param)
 	}
 }
 

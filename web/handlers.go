@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -83,27 +84,42 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	render(w, r, http.StatusNotFound, templates.NotFoundPage(templates.NotFound{Page: p}))
 }
 
-// runView runs the scenario a URL names.
-func runView(id string, v View) (*engine.Trace, error) {
-	return engine.Run(id, v.Params)
-}
-
 // story is what /lessons/{id} shows: a lesson, or a bare scenario.
 type story struct {
-	scenario string
-	title    engine.Text
-	summary  engine.Text
-	lesson   *lessons.Lesson
+	title   engine.Text
+	summary engine.Text
+	lesson  *lessons.Lesson
+	run     func(engine.Params) (*engine.Trace, error)
 }
 
 func (s *Server) lookup(id string) (story, bool) {
 	if l, ok := s.cfg.Lessons.Get(id); ok {
-		return story{scenario: l.Scenario, title: l.Title, summary: l.Summary, lesson: l}, true
+		return story{title: l.Title, summary: l.Summary, lesson: l, run: l.Run}, true
 	}
 	if info, ok := engine.LookupScenario(id); ok {
-		return story{scenario: id, title: info.Title, summary: info.Summary}, true
+		return story{title: info.Title, summary: info.Summary, run: func(p engine.Params) (*engine.Trace, error) { return engine.Run(id, p) }}, true
 	}
 	return story{}, false
+}
+
+// fitLesson keeps a view's parameters inside the lesson's ranges, saying what it changed.
+func fitLesson(l *lessons.Lesson, v *View) {
+	if l == nil {
+		return
+	}
+	if ok, param := l.Allows(v.Params); !ok {
+		switch param {
+		case "rtt":
+			v.Params.RTT = min(max(v.Params.RTT, l.MinRTT), l.MaxRTT)
+			v.Problems = append(v.Problems, Problem{Param: "rtt", Text: engine.Text{
+				EN: fmt.Sprintf("this lesson allows an RTT from %s to %s: using %s", l.MinRTT, l.MaxRTT, v.Params.RTT),
+				ZH: fmt.Sprintf("本课允许的 RTT 范围为 %s 到 %s：改用 %s", l.MinRTT, l.MaxRTT, v.Params.RTT)}})
+		case "profile":
+			v.Params.Profile = l.Profiles[0]
+			v.Problems = append(v.Problems, Problem{Param: "profile", Text: engine.Text{
+				EN: "this lesson uses the " + l.Profiles[0] + " profile", ZH: "本课使用 " + l.Profiles[0] + " 行为模型"}})
+		}
+	}
 }
 
 // LessonBoot is a lesson as the player's script gets it: narration and questions placed on
@@ -197,7 +213,8 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		p := page(w, r, "", embed)
 		p.Title = st.title.In(p.Lang)
 		v := ParseView(r.URL.Query(), p.Lang)
-		tr, err := runView(st.scenario, v)
+		fitLesson(st.lesson, &v)
+		tr, err := st.run(v.Params)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -239,7 +256,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		vm.SVGURL = "/lessons/" + id + "/diagram.svg?" + v.Query().Encode()
 		vm.PcapURL = "/lessons/" + id + "/capture.pcap?" + q.Encode()
 		vm.OpenURL = "/lessons/" + id + "?" + v.Query().Encode()
-		boot := Boot{Mode: "player", Scenario: st.scenario, Query: q.Encode(), Step: v.Step, Speed: v.Speed, Autoplay: v.Autoplay,
+		boot := Boot{Mode: "player", Scenario: id, Query: q.Encode(), Step: v.Step, Speed: v.Speed, Autoplay: v.Autoplay,
 			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}
 		if st.lesson != nil {
 			lb := placeLesson(st.lesson, tr, l, p.Lang)
@@ -281,7 +298,8 @@ func (s *Server) traceFor(w http.ResponseWriter, r *http.Request) (*engine.Trace
 	}
 	lang, _ := pickLang(r)
 	v := ParseView(r.URL.Query(), lang)
-	tr, err := runView(st.scenario, v)
+	fitLesson(st.lesson, &v)
+	tr, err := st.run(v.Params)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return nil, v, false
@@ -300,8 +318,8 @@ func (s *Server) handleSVG(w http.ResponseWriter, r *http.Request) {
 		upTo = v.Step
 	}
 	title := tr.Meta.Scenario
-	if info, ok := engine.LookupScenario(tr.Meta.Scenario); ok {
-		title = info.Title.In(v.Lang)
+	if st, ok := s.lookup(chi.URLParam(r, "id")); ok {
+		title = st.title.In(v.Lang)
 	}
 	var buf bytes.Buffer
 	diagram.WriteSVG(&buf, l, diagram.SVGOptions{Lang: v.Lang, Relative: v.Relative, UpTo: upTo, Title: title})

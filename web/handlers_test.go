@@ -224,3 +224,19 @@ func TestEveryLessonPage(t *testing.T) {
 		t.Error("the catalogue lists lessons and the remaining scenarios")
 	}
 }
+
+// A lesson's ranges are enforced with a visible note, and an inline-spec lesson plays.
+func TestLessonRangesAndInlineSpec(t *testing.T) {
+	s := NewServer(Config{})
+	b := body(t, get(t, s, "/lessons/three-way-handshake?rtt=1ms&lang=en", nil))
+	if !strings.Contains(b, "this lesson allows an RTT from 10ms to 500ms: using 10ms") {
+		t.Fatal("an RTT below the lesson's range is not reported")
+	}
+	res := get(t, s, "/lessons/out-of-order?lang=zh", nil)
+	if b := body(t, res); res.StatusCode != 200 || !strings.Contains(b, "乱序数据") || !strings.Contains(b, `data-segment="PSH ACK"`) {
+		t.Fatalf("inline-spec lesson: status %d", res.StatusCode)
+	}
+	if res := get(t, s, "/lessons/out-of-order/capture.pcap", nil); res.StatusCode != 200 {
+		t.Fatalf("capture of an inline-spec lesson: %d", res.StatusCode)
+	}
+}

@@ -355,16 +355,17 @@ func (ss *session) delay() time.Duration {
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
 	switch m.Type {
 	case "start":
-		info, ok := engine.LookupScenario(m.Scenario)
+		st, ok := ss.s.lookup(m.Scenario)
 		if !ok {
-			return fmt.Errorf("unknown scenario %q", m.Scenario)
+			return fmt.Errorf("unknown lesson or scenario %q", m.Scenario)
 		}
 		q, err := url.ParseQuery(m.Query)
 		if err != nil {
 			return fmt.Errorf("bad query: %v", err)
 		}
 		v := ParseView(q, normLang(q.Get("lang")))
-		tr, err := runView(info.ID, v)
+		fitLesson(st.lesson, &v)
+		tr, err := st.run(v.Params)
 		if err != nil {
 			return err
 		}
