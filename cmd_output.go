@@ -13,8 +13,6 @@ func runScenario(id string, p engine.Params) (*engine.Trace, error) {
 	return engine.Run(id, p)
 }
 
-// keyLogFor returns the TLS key log of a scenario that carries TLS (none for plain TCP).
-func keyLogFor(tr *engine.Trace) []byte { return nil }
 
 // writeTrace writes a trace in one of the output formats.
 func writeTrace(w io.Writer, tr *engine.Trace, format string, opt engine.TextOptions) error {
@@ -27,7 +25,7 @@ func writeTrace(w io.Writer, tr *engine.Trace, format string, opt engine.TextOpt
 	case "pcap":
 		return capture.WritePCAP(w, tr)
 	case "pcapng":
-		return capture.WritePCAPNG(w, tr, keyLogFor(tr))
+		return capture.WritePCAPNG(w, tr, []byte(tr.Meta.KeyLog))
 	}
 	return errors.New("unknown format " + format)
 }

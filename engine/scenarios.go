@@ -13,11 +13,22 @@ type scenario struct {
 	horizon time.Duration
 	tune    func(*Profile)
 	build   func(s *Sim, client, server *Host)
+	run     func(Params) (*Trace, error) // a scenario another package simulates
 }
 
 var scenarios = map[string]*scenario{}
 
 func register(sc *scenario) { scenarios[sc.info.ID] = sc }
+
+// RegisterRunner adds a scenario whose trace another package produces with its own
+// simulation (the TLS and QUIC comparisons of engine/handshakes carry recorded
+// handshakes over the same Sim). Registering an id twice panics: ids are a catalogue.
+func RegisterRunner(info ScenarioInfo, run func(Params) (*Trace, error)) {
+	if _, dup := scenarios[info.ID]; dup {
+		panic("engine: scenario " + info.ID + " registered twice")
+	}
+	scenarios[info.ID] = &scenario{info: info, run: run}
+}
 
 // Scenarios lists the built-in scenarios, sorted by id.
 func Scenarios() []ScenarioInfo {
@@ -35,6 +46,8 @@ var catalogueOrder = []string{
 	"simultaneous-open", "four-way-close", "three-way-close", "half-close",
 	"simultaneous-close", "lost-final-ack", "orphan-fin-wait-2", "syn-to-closed-port",
 	"connect-timeout", "abort-rst", "syn-flood", "syn-cookies",
+	"http-over-tcp", "https-tls12", "https-tls13", "https-tls13-resume", "https-tls13-0rtt",
+	"https-tls13-mlkem", "http3-quic", "http3-quic-0rtt",
 }
 
 func scenarioOrder(id string) string {
@@ -99,6 +112,9 @@ func Run(id string, p Params) (*Trace, error) {
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err
+	}
+	if sc.run != nil {
+		return sc.run(p)
 	}
 	s, client, server := newPair(p, sc.tune)
 	s.trace.Meta.Scenario = id

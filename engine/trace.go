@@ -133,6 +133,9 @@ type Meta struct {
 	Seed      uint64         `json:"seed"`
 	RTT       time.Duration  `json:"-"`
 	Endpoints []EndpointInfo `json:"endpoints"`
+	// KeyLog is the NSS key log of TLS or QUIC connections the trace carries, so a
+	// capture can embed it; empty for plain TCP.
+	KeyLog string `json:"-"`
 }
 
 // Trace is the ordered record of a simulation: the spine from which every view is drawn.

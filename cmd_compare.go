@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"synack/engine/handshakes"
+)
+
+func cmdCompare(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("compare", stderr)
+	rtt := fs.Duration("rtt", 100*time.Millisecond, "round-trip time of the path (10ms to 500ms)")
+	lose := fs.Bool("lose-first", false, "lose the client's first packet with payload (ClientHello, QUIC Initial, or the plain HTTP request)")
+	format := fs.String("format", "text", "output format: text or json")
+	lang := fs.String("lang", "en", "language of the names: en or zh")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr("compare: unexpected argument %q", pos[0])
+	}
+	if *format != "text" && *format != "json" {
+		return usageErr("compare: --format %q: want text or json", *format)
+	}
+	if *lang != "en" && *lang != "zh" {
+		return usageErr("compare: --lang %q: want en or zh", *lang)
+	}
+	rows, err := handshakes.Compare(*rtt, *lose)
+	if err != nil {
+		return usageErr("compare: --rtt: %v", err)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		for _, r := range rows {
+			if err := enc.Encode(r.Result); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return writeCompareText(stdout, rows, *rtt, *lose, *lang)
+}
+
+func writeCompareText(out io.Writer, rows []handshakes.Row, rtt time.Duration, lose bool, lang string) error {
+	w := bufio.NewWriter(out)
+	head := [2]string{"RTT %s%s: packets before the request, round trips until the first response byte\n",
+		"RTT %s%s：请求发出前的握手包数，收到第一个响应字节所需的往返数\n"}
+	lost := [2]string{", the client's first packet with payload lost", "，客户端第一个带载荷的包丢失"}
+	cols := [2][5]string{{"id", "packets", "request (RTT)", "first byte (RTT)", "handshake bytes"},
+		{"id", "握手包", "请求 (RTT)", "首字节 (RTT)", "握手字节"}}
+	li := 0
+	if lang == "zh" {
+		li = 1
+	}
+	extra := ""
+	if lose {
+		extra = lost[li]
+	}
+	fmt.Fprintf(w, head[li], rtt, extra)
+	c := cols[li]
+	fmt.Fprintf(w, "%-20s %8s %14s %17s %16s  %s\n", c[0], c[1], c[2], c[3], c[4], "")
+	for _, r := range rows {
+		note := r.Title.In(lang) // a modelled row says so in its name
+		fmt.Fprintf(w, "%-20s %8d %14.2f %17.2f %16d  %s\n", r.ID, r.HandshakePackets,
+			r.RTTsBeforeRequest, r.RTTsToFirstResponseByte, r.HandshakeBytes, note)
+	}
+	return w.Flush()
+}
