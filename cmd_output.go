@@ -13,7 +13,6 @@ func runScenario(id string, p engine.Params) (*engine.Trace, error) {
 	return engine.Run(id, p)
 }
 
-
 // writeTrace writes a trace in one of the output formats.
 func writeTrace(w io.Writer, tr *engine.Trace, format string, opt engine.TextOptions) error {
 	switch format {
