@@ -56,8 +56,10 @@ type Player struct {
 	Boot     any // reaches the browser through templ.JSONScript
 	SVGURL   string
 	PcapURL  string
-	OpenURL  string
-	Steps    int
+	// PcapngURL exports pcapng, with the key log of TLS and QUIC runs embedded.
+	PcapngURL string
+	OpenURL   string
+	Steps     int
 	// Narration and Questions come from a lesson (empty for a bare scenario).
 	Narration []Line
 	Questions []QuestionView
@@ -82,4 +84,25 @@ type Lab struct {
 // NotFound is the page for an unknown scenario.
 type NotFound struct {
 	Page Page
+}
+
+// Compare is the handshake comparison page.
+type Compare struct {
+	Page               Page
+	RTTms              int
+	MinRTTms, MaxRTTms int
+	Lose               bool
+	Problems           []string
+	Rows               []CompareRow
+}
+
+// CompareRow is one variant's column: numbers preformatted, its SVG drawn in Go.
+type CompareRow struct {
+	ID, Title                     string
+	Modelled                      bool
+	Packets, Before, First, Bytes string
+	FirstMs                       string
+	SVG                           string
+	Transcript                    []string
+	PlayerURL                     string
 }

@@ -224,3 +224,50 @@ func TestBrowserLessonQuestions(t *testing.T) {
 		})
 	}
 }
+
+// On /compare the RTT slider re-measures every variant: at 300 ms, TLS 1.2's first
+// response byte moves from 400 ms to 1200 ms while its round-trip count stays 4; the
+// loss toggle adds QUIC's 200 ms probe timeout; the URL keeps the view.
+func TestBrowserCompareSlider(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/compare?lang=en&rtt=100ms")); err != nil {
+		t.Fatal(err)
+	}
+	cell := func(row, field string) string {
+		return fmt.Sprintf(`document.querySelector('tr[data-row="%s"] [data-field="%s"]').textContent.trim()`, row, field)
+	}
+	waitJS(t, ctx, cell("https-tls12", "first_byte_ms")+` === "400"`)
+	if got := evalJS[int](t, ctx, `document.querySelectorAll("figure[data-variant] svg.cmp").length`); got != 8 {
+		t.Fatalf("%d diagrams, want 8", got)
+	}
+	// A drag ends in input events with the new value: set it and fire one.
+	evalJS[chromedp.Void](t, ctx, `(() => { const r = document.querySelector("[data-testid=rtt]"); r.value = "300"; r.dispatchEvent(new Event("input", {bubbles: true})); })()`)
+	waitJS(t, ctx, cell("https-tls12", "first_byte_ms")+` === "1200"`)
+	if got := evalJS[string](t, ctx, cell("https-tls12", "rtts_to_first_response_byte")); got != "4.00" {
+		t.Errorf("TLS 1.2 at 300 ms: %s RTT to the first byte, want 4.00", got)
+	}
+	if got := evalJS[string](t, ctx, cell("http3-quic-0rtt", "first_byte_ms")); got != "300" {
+		t.Errorf("QUIC 0-RTT at 300 ms: first byte at %s ms, want 300", got)
+	}
+	if got := evalJS[string](t, ctx, `document.querySelector("[data-testid=rtt-out]").textContent`); got != "300 ms" {
+		t.Errorf("slider output %q", got)
+	}
+	if !evalJS[bool](t, ctx, `new URL(location.href).searchParams.get("rtt") === "300ms"`) {
+		t.Error("the URL does not keep the RTT")
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=lose]"))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, cell("http3-quic", "first_byte_ms")+` === "800"`) // 200 ms PTO + 2 × 300 ms
+	// The keyboard works the slider too: End goes to 500 ms.
+	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS("[data-testid=rtt]")), chromedp.KeyEvent(kb.End)); err != nil {
+		t.Fatal(err)
+	}
+	// The request leaves at 1 RTT and is lost; the RTO after one sample is
+	// RTT + max(2·RTT, 200 ms) = 1500 ms; one more RTT brings the answer: 2500 ms.
+	waitJS(t, ctx, cell("http-over-tcp", "first_byte_ms")+` === "2500"`)
+	if !evalJS[bool](t, ctx, `document.querySelectorAll('figure[data-variant="http3-quic"] .cmp-cross').length === 1`) {
+		t.Error("the lost Initial is not drawn with a cross")
+	}
+}

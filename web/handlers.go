@@ -255,6 +255,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		q.Del("speed")
 		vm.SVGURL = "/lessons/" + id + "/diagram.svg?" + v.Query().Encode()
 		vm.PcapURL = "/lessons/" + id + "/capture.pcap?" + q.Encode()
+		vm.PcapngURL = "/lessons/" + id + "/capture.pcapng?" + q.Encode()
 		vm.OpenURL = "/lessons/" + id + "?" + v.Query().Encode()
 		boot := Boot{Mode: "player", Scenario: id, Query: q.Encode(), Step: v.Step, Speed: v.Speed, Autoplay: v.Autoplay,
 			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}
@@ -339,6 +340,23 @@ func (s *Server) handlePcap(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/vnd.tcpdump.pcap")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(tr.Meta.Scenario)+`.pcap"`)
+	w.Write(buf.Bytes())
+}
+
+// handlePcapng exports the run as pcapng; TLS and QUIC runs embed their key log in a
+// Decryption Secrets Block, so Wireshark shows the handshake decrypted.
+func (s *Server) handlePcapng(w http.ResponseWriter, r *http.Request) {
+	tr, _, ok := s.traceFor(w, r)
+	if !ok {
+		return
+	}
+	var buf bytes.Buffer
+	if err := capture.WritePCAPNG(&buf, tr, []byte(tr.Meta.KeyLog)); err != nil {
+		http.Error(w, "capture failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pcapng")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(tr.Meta.Scenario)+`.pcapng"`)
 	w.Write(buf.Bytes())
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"html"
 	"io"
 	"net/http"
@@ -8,10 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"synack/engine"
+	"synack/engine/handshakes"
 )
 
 func get(t *testing.T, h http.Handler, target string, hdr map[string]string) *http.Response {
@@ -44,6 +49,9 @@ func TestRoutes(t *testing.T) {
 		{"/lessons/four-way-close/diagram.svg", "image/svg+xml", 200, false},
 		{"/lessons/lost-final-ack/capture.pcap", "application/vnd.tcpdump.pcap", 200, false},
 		{"/healthz", "text/plain", 200, false},
+		{"/compare", "text/html", 200, false},
+		{"/compare.json?rtt=40ms&lose=1", "application/json", 200, false},
+		{"/lessons/https-tls13/capture.pcapng", "application/x-pcapng", 200, false},
 		{"/static/js/player.js", "text/javascript", 200, false},
 		{"/diagram.css", "text/css", 200, false},
 		{"/lessons/no-such-thing", "text/html", 404, false},
@@ -238,5 +246,75 @@ func TestLessonRangesAndInlineSpec(t *testing.T) {
 	}
 	if res := get(t, s, "/lessons/out-of-order/capture.pcap", nil); res.StatusCode != 200 {
 		t.Fatalf("capture of an inline-spec lesson: %d", res.StatusCode)
+	}
+}
+
+// The comparison page and its JSON take a bad RTT or toggle without failing: the
+// default is used and the page says what it did; the slider's ends are accepted.
+func TestCompareParameters(t *testing.T) {
+	s := NewServer(Config{})
+	for _, tc := range []struct {
+		query   string
+		rtt     int
+		lose    bool
+		problem string
+	}{
+		{"", 100, false, ""},
+		{"rtt=10ms", 10, false, ""},
+		{"rtt=500ms&lose=1", 500, true, ""},
+		{"rtt=250", 250, false, ""},
+		{"rtt=9ms", 10, false, "outside"},
+		{"rtt=2s", 500, false, "outside"},
+		{"rtt=fast", 100, false, "not a duration"},
+		{"lose=maybe", 100, false, "want 1 or 0"},
+	} {
+		res := get(t, s, "/compare.json?"+tc.query, nil)
+		var v CompareView
+		if err := json.NewDecoder(res.Body).Decode(&v); err != nil || res.StatusCode != 200 {
+			t.Fatalf("%q: status %d, %v", tc.query, res.StatusCode, err)
+		}
+		if v.RTTms != tc.rtt || v.Lose != tc.lose || len(v.Rows) != len(handshakes.Variants) {
+			t.Errorf("%q: rtt %d lose %v rows %d", tc.query, v.RTTms, v.Lose, len(v.Rows))
+		}
+		if got := strings.Join(v.Problems, ";"); tc.problem == "" && got != "" || !strings.Contains(got, tc.problem) {
+			t.Errorf("%q: problems %q, want %q", tc.query, got, tc.problem)
+		}
+		page := body(t, get(t, s, "/compare?lang=zh&"+tc.query, nil))
+		if tc.problem != "" && !strings.Contains(page, `data-testid="problems"`) {
+			t.Errorf("%q: the page does not show the problem", tc.query)
+		}
+	}
+}
+
+// The comparison's columns share one time scale: an arrow's length in pixels is
+// proportional to its time in flight, the same in every column; and each drawing has a
+// text transcript with one line per packet.
+func TestCompareColumnsShareOneScale(t *testing.T) {
+	v, err := buildCompare(100*time.Millisecond, false, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`<line x1="[\d.]+" y1="([\d.]+)" x2="[\d.]+" y2="([\d.]+)" marker-end`)
+	var first float64
+	for _, r := range v.Rows {
+		m := re.FindAllStringSubmatch(r.SVG, -1)
+		if len(m) == 0 || len(m) != len(r.Transcript) {
+			t.Fatalf("%s: %d arrows, %d transcript lines", r.ID, len(m), len(r.Transcript))
+		}
+		y1, _ := strconv.ParseFloat(m[0][1], 64)
+		y2, _ := strconv.ParseFloat(m[0][2], 64)
+		if first == 0 {
+			first = y2 - y1
+		} else if d := (y2 - y1) - first; d < -0.2 || d > 0.2 {
+			t.Errorf("%s: a one-way trip is %.1f px, in the first column %.1f px", r.ID, y2-y1, first)
+		}
+	}
+}
+
+// A TLS run's pcapng carries its key log in a Decryption Secrets Block.
+func TestPcapngCarriesTheKeyLog(t *testing.T) {
+	b := body(t, get(t, NewServer(Config{}), "/lessons/https-tls13/capture.pcapng", nil))
+	if !strings.Contains(b, "CLIENT_HANDSHAKE_TRAFFIC_SECRET") || !strings.Contains(b, "SERVER_TRAFFIC_SECRET_0") {
+		t.Fatal("no TLS 1.3 secrets in the capture")
 	}
 }

@@ -218,7 +218,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 			lastTick = ax.ys[i]
 		}
 	}
-	b := &builder{l: l, ax: ax, laneX: laneX, main: main, tr: tr}
+	b := &builder{l: l, ax: ax, laneX: laneX, main: main, tr: tr, lastY: map[string]float64{}, burst: map[string]int{}}
 	b.walk()
 	return l
 }
@@ -235,6 +235,9 @@ type builder struct {
 	timers map[string]int
 	isn    map[string]engine.Seq // relative-number base per direction
 	drawn  int
+	// label staggering within a burst, per direction
+	lastY map[string]float64
+	burst map[string]int
 }
 
 func (b *builder) side(lane string) int {
@@ -404,15 +407,54 @@ func (b *builder) segment(i int, e *engine.Event) {
 		rev = 0
 	}
 	it.LabelRel = segLabel(g, base, rev, true)
-	// The label sits a third of the way from the sender, so crossing arrows' labels part.
+	if s.Label != "" && !g.UDP {
+		// A segment that carries named messages (TLS records) is labelled by them; its
+		// numbers stay in the inspector and the transcript.
+		it.Label = compactLabel(g)
+		it.LabelRel = it.Label
+	}
+	it.Extra = shorten(it.Extra, MaxExtraLabel)
+	// The label sits a third of the way from the sender, so crossing arrows' labels part;
+	// packets of one burst (a TLS or QUIC flight) stack theirs below one another.
+	dirKey := s.Src + ">" + s.Dst
+	if prev, ok := b.lastY[dirKey]; ok && y1-prev < burstPx {
+		b.burst[dirKey]++
+	} else {
+		b.burst[dirKey] = 0
+	}
+	b.lastY[dirKey] = y1
 	f := 0.32
 	it.LX = x1 + (it.X2-x1)*f
-	it.LY = y1 + (it.Y2-y1)*f - 5
+	it.LY = y1 + (it.Y2-y1)*f - 5 + burstStep*float64(b.burst[dirKey]%3)
 	it.Angle = math.Atan2(it.Y2-y1, it.X2-x1) * 180 / math.Pi
 	if it.Angle > 90 || it.Angle < -90 {
 		it.Angle -= 180 * math.Copysign(1, it.Angle)
 	}
 	b.l.Items = append(b.l.Items, it)
+}
+
+// MaxExtraLabel bounds the application label drawn on an arrow (the full text is in the
+// arrow's title and the transcript).
+const MaxExtraLabel = 44
+
+// burstPx is how close (in px) two sends on one path must start to count as one burst.
+const burstPx = 14
+
+// burstStep moves each further label of a burst this far down, below the arrows.
+const burstStep = 14
+
+// compactLabel is "PSH ACK len 708": what a segment carrying named messages shows.
+func compactLabel(g engine.Segment) string {
+	return fmt.Sprintf("%s len %d", strings.Join(g.Flags.Names(), " "), len(g.Payload))
+}
+
+// shorten cuts s to at most n runes, ending in an ellipsis.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // segLabel writes "SYN seq 100 win 64240" style labels.
