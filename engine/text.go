@@ -95,6 +95,12 @@ func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative bool) 
 		}
 	}
 	var b strings.Builder
+	if g.UDP { // as tcpdump prints a datagram
+		fmt.Fprintf(&b, "%s IP %s.%d > %s.%d: UDP, length %d", e.At, g.Src, g.SrcPort, g.Dst, g.DstPort, len(g.Payload))
+		writeSegmentTags(&b, s)
+		io.WriteString(w, b.String())
+		return
+	}
 	fmt.Fprintf(&b, "%s IP %s.%d > %s.%d: Flags [%s]", e.At, g.Src, g.SrcPort, g.Dst, g.DstPort, g.Flags.TcpdumpString())
 	if n := len(g.Payload); n > 0 || g.Flags&(SYN|FIN|RST) != 0 {
 		if n > 0 {
@@ -111,7 +117,17 @@ func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative bool) 
 		fmt.Fprintf(&b, ", options [%s]", g.Options)
 	}
 	fmt.Fprintf(&b, ", length %d", len(g.Payload))
+	writeSegmentTags(&b, s)
+	io.WriteString(w, b.String())
+}
+
+// writeSegmentTags ends a segment line with what tcpdump cannot know: the message it
+// carries, its fate, the fault, the cookie.
+func writeSegmentTags(b *strings.Builder, s *SegmentEvent) {
 	var tags []string
+	if s.Label != "" {
+		tags = append(tags, s.Label)
+	}
 	if s.Retransmit {
 		tags = append(tags, "retransmission")
 	}
@@ -129,6 +145,5 @@ func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative bool) 
 	if s.Cookie != nil {
 		tags = append(tags, fmt.Sprintf("SYN cookie: counter %d, MSS index %d (%d)", s.Cookie.Counter, s.Cookie.MSSIndex, s.Cookie.MSS))
 	}
-	fmt.Fprintf(&b, " [#%d %s: %s]\n", s.ID, s.Src+" -> "+s.Dst, strings.Join(tags, "; "))
-	io.WriteString(w, b.String())
+	fmt.Fprintf(b, " [#%d %s: %s]\n", s.ID, s.Src+" -> "+s.Dst, strings.Join(tags, "; "))
 }

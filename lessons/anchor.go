@@ -21,6 +21,8 @@ import (
 //	@app client connect ETIMEDOUT the client's connect() returning ETIMEDOUT
 //	@timer client TIME-WAIT fired the client's TIME-WAIT timer firing
 //	@note challenge-ack           a note the engine wrote
+//	@message ServerHello          the packet that carries a message so named (TLS
+//	                              record, QUIC packet), by its label
 //
 // Without #N an anchor must match exactly one event.
 type Anchor struct {
@@ -81,6 +83,10 @@ func ParseAnchor(s string) (Anchor, error) {
 			}
 		}
 	case "dropped", "retransmit":
+	case "message":
+		if len(a.Words) == 0 {
+			return a, fmt.Errorf("anchor %q: name the message (@message ClientHello)", s)
+		}
 	case "state":
 		if len(a.Words) != 2 {
 			return a, fmt.Errorf("anchor %q: want @state ENDPOINT STATE", s)
@@ -101,14 +107,14 @@ func ParseAnchor(s string) (Anchor, error) {
 			return a, fmt.Errorf("anchor %q: want @note KEY", s)
 		}
 	default:
-		return a, fmt.Errorf("anchor %q: unknown kind %q (segment, dropped, retransmit, state, app, timer, note)", s, a.Kind)
+		return a, fmt.Errorf("anchor %q: unknown kind %q (segment, dropped, retransmit, message, state, app, timer, note)", s, a.Kind)
 	}
 	return a, nil
 }
 
 func (a Anchor) matches(e *engine.Event) bool {
 	switch a.Kind {
-	case "segment", "dropped", "retransmit":
+	case "segment", "dropped", "retransmit", "message":
 		if e.Kind != engine.EventSegment {
 			return false
 		}
@@ -121,6 +127,8 @@ func (a Anchor) matches(e *engine.Event) bool {
 			return s.Fate == engine.Dropped
 		case "retransmit":
 			return s.Retransmit
+		case "message":
+			return strings.Contains(s.Label, strings.Join(a.Words, " "))
 		}
 		if a.ID != 0 {
 			return s.ID == a.ID

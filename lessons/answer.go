@@ -18,6 +18,14 @@ import (
 //	result next ENDPOINT CALL       the result of ENDPOINT's next CALL
 //	count segments from ENDPOINT    how many segments ENDPOINT sends in the whole run
 //	seconds until ENDPOINT STATE    seconds from the anchored event until ENDPOINT enters STATE
+//	round trips until TEXT [from ENDPOINT] arrives
+//	                                round trips from the start until the first packet
+//	                                carrying a message labelled TEXT arrives
+//	packets before TEXT             packets sent before the first one carrying TEXT:
+//	                                SYN, FIN, RST or data, and the ACK that completes
+//	                                TCP's handshake; other bare ACKs not counted; the
+//	                                packet carrying TEXT counts when it carries other
+//	                                messages too (a Finished coalesced with a request)
 func Evaluate(expr string, tr *engine.Trace, at int) (string, error) {
 	f := strings.Fields(expr)
 	bad := fmt.Errorf("answer %q: unknown expression (see the lessons README)", expr)
@@ -29,7 +37,55 @@ func Evaluate(expr string, tr *engine.Trace, at int) (string, error) {
 	if ev.Kind == engine.EventSegment && ev.Segment.Fate == engine.Delivered {
 		when = ev.Segment.Arrive
 	}
+	carrying := func(text, from string) *engine.SegmentEvent {
+		for _, s := range tr.Segments() {
+			if strings.Contains(s.Label, text) && (from == "" || s.Src == from) {
+				return s
+			}
+		}
+		return nil
+	}
 	switch {
+	case f[0] == "round" && f[1] == "trips" && len(f) >= 5 && f[2] == "until" && f[len(f)-1] == "arrives":
+		words, from := f[3:len(f)-1], ""
+		if n := len(words); n >= 3 && words[n-2] == "from" {
+			words, from = words[:n-2], words[n-1]
+		}
+		text := strings.Join(words, " ")
+		s := carrying(text, from)
+		if s == nil || tr.Meta.RTT <= 0 {
+			return "", fmt.Errorf("answer %q: no packet carries %q", expr, text)
+		}
+		rtts := float64(s.Arrive.Sub(0)) / float64(tr.Meta.RTT)
+		return strconv.FormatFloat(float64(int64(rtts*10+0.5))/10, 'f', -1, 64), nil
+	case f[0] == "packets" && f[1] == "before" && len(f) >= 3:
+		text := strings.Join(f[2:], " ")
+		target := carrying(text, "")
+		if target == nil {
+			return "", fmt.Errorf("answer %q: no packet carries %q", expr, text)
+		}
+		n := 0
+		opener, handshakeACK := "", false
+		for _, s := range tr.Segments() {
+			if s == target {
+				if s.Label != text && (strings.Contains(s.Label, ", ") || strings.Contains(s.Label, " + ")) {
+					n++ // it also carries handshake messages: it is one of them
+				}
+				break
+			}
+			g := s.Seg
+			switch {
+			case len(g.Payload) > 0 || g.Flags&(engine.SYN|engine.FIN|engine.RST) != 0:
+				n++
+				if g.Flags == engine.SYN && opener == "" {
+					opener = s.Src
+				}
+			case s.Src == opener && !handshakeACK:
+				handshakeACK = true // the ACK that completes TCP's handshake counts
+				n++
+			}
+		}
+		return strconv.Itoa(n), nil
 	case f[0] == "state" && f[2] == "after" && len(f) == 3:
 		state := engine.Closed
 		for i := range tr.Events {

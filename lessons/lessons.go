@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"synack/engine"
+	_ "synack/engine/handshakes" // registers the TLS and QUIC scenarios lessons may use
 )
 
 //go:embed *.md

@@ -25,7 +25,7 @@ func TestCatalogueCoversTheTopics(t *testing.T) {
 	for _, id := range []string{"tcp-header", "three-way-handshake", "why-not-two", "initial-sequence-numbers",
 		"data-on-third-ack", "four-way-close", "three-way-close", "time-wait", "simultaneous-open",
 		"simultaneous-close", "connect-timeout", "syn-to-closed-port", "resets", "orphans", "state-machine",
-		"syn-flood", "syn-cookies", "reading-tcpdump"} {
+		"syn-flood", "syn-cookies", "reading-tcpdump", "tls12", "tls13", "resumption-0rtt", "quic-http3"} {
 		l, ok := c.Get(id)
 		if !ok {
 			t.Errorf("no lesson %q", id)
@@ -84,6 +84,17 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// RFC 5681 §4.2: out-of-order data is ACKed at once (a duplicate ACK); loss is
 		// repaired inside ESTABLISHED. (An inline spec, not a built-in scenario.)
 		"out-of-order": {"ACK", "ESTABLISHED"},
+		// The popular count: 3 (TCP) + 4 (TLS 1.2 flights) = 7; RFC 5246 §7.3 takes two
+		// round trips after TCP's one, so the first byte comes after 4.
+		"tls12": {"7", "4"},
+		// RFC 8446 §2: one round trip of TLS, so 3 to the first byte; 6 packets (TCP's 3,
+		// ClientHello, the server's flight, the client's Finished).
+		"tls13": {"3", "6"},
+		// RFC 8446 §2.3: 0-RTT data rides on the first flight; TCP still costs one RTT.
+		// The ClientHello and the early request share the 4th packet.
+		"resumption-0rtt": {"4", "2"},
+		// RFC 9000/9001: Initial, Initial+Handshake, Handshake = 3; first byte after 2 RTT.
+		"quic-http3": {"3", "2"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {
@@ -168,6 +179,35 @@ func TestAllows(t *testing.T) {
 	}
 }
 
+// The message anchors and the counting expressions work on a TLS run: the ServerHello
+// arrives after 2 round trips (TCP's, then the ClientHello's), the server's flight is
+// sent from the server, and a packet that carries nothing named is not a message.
+func TestMessageAnchorsAndCounts(t *testing.T) {
+	tr, err := engine.Run("https-tls13", engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := ParseAnchor("@message ServerHello from server")
+	i, err := a.Resolve(tr)
+	if err != nil || tr.Events[i].Segment.Src != "server" {
+		t.Fatalf("@message ServerHello: %v", err)
+	}
+	for expr, want := range map[string]string{
+		"round trips until ServerHello arrives":              "2",
+		"round trips until HTTP request from client arrives": "2.5",
+		"packets before ClientHello":                         "3", // SYN, SYN-ACK, the ACK
+		// The ServerHello's segment carries the rest of the server's flight, so it counts.
+		"packets before ServerHello": "5",
+	} {
+		if got, err := Evaluate(expr, tr, i); err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %s", expr, got, err, want)
+		}
+	}
+	if _, err := Evaluate("round trips until HTTP request from server arrives", tr, i); err == nil {
+		t.Error("the server sends no request, yet an answer came back")
+	}
+}
+
 func TestLoadErrorsNameFileAndLine(t *testing.T) {
 	head := "---\nid: x\ntitle.en: X\ntitle.zh: 叉\nsummary.en: s\nsummary.zh: 摘\nscenario: three-way-handshake\n---\n"
 	step := "## step @segment SYN\nen: a\nzh: 甲\n"
@@ -190,7 +230,11 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 			12, "unknown expression"},
 		"missing explain": {head + step + "## question @segment SYN ACK\nask.en: q\nask.zh: 问\nchoices: a | b\nanswer: state server after\n",
 			12, "explain.en: and explain.zh:"},
-		"stray text":  {head + "hello\n", 9, "outside a ## step"},
+		"stray text":      {head + "hello\n", 9, "outside a ## step"},
+		"empty message":   {head + "## step @message\nen: a\nzh: 甲\n", 9, "name the message"},
+		"no such message": {head + "## step @message ClientHello\nen: a\nzh: 甲\n", 9, "matches no event"},
+		"no carried message": {head + step + "## question @segment SYN ACK\nask.en: q\nask.zh: 问\nchoices: 1 | 2\nanswer: round trips until ClientHello arrives\nexplain.en: e\nexplain.zh: 解\n",
+			12, `no packet carries "ClientHello"`},
 		"bad related": {strings.Replace(head, "---\n", "---\nrelated: ghost\n", 1)[0:] + step, 1, `related lesson "ghost"`},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -58,8 +58,10 @@ type Player struct {
 	PcapURL  string
 	// PcapngURL exports pcapng, with the key log of TLS and QUIC runs embedded.
 	PcapngURL string
-	OpenURL   string
-	Steps     int
+	// NoStates hides the TCP state diagram for runs without TCP (QUIC over UDP).
+	NoStates bool
+	OpenURL  string
+	Steps    int
 	// Narration and Questions come from a lesson (empty for a bare scenario).
 	Narration []Line
 	Questions []QuestionView

@@ -271,3 +271,17 @@ func TestBrowserCompareSlider(t *testing.T) {
 		t.Error("the lost Initial is not drawn with a cross")
 	}
 }
+
+// A recorded TLS handshake plays in the player like any scenario: every segment is
+// streamed and drawn, and the arrows that carry TLS records say which.
+func TestBrowserTLSScenarioPlays(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/lessons/https-tls12?lang=en&autoplay=1&speed=8")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `(() => { const s = [...document.querySelectorAll("svg.sa-live [data-segment]")]; return s.length > 0 && s.every(e => !e.classList.contains("sa-hidden")); })()`)
+	if !evalJS[bool](t, ctx, `[...document.querySelectorAll("svg.sa-live [data-segment] text")].some(e => e.textContent.includes("ClientHello"))`) {
+		t.Error("no arrow is labelled ClientHello")
+	}
+}

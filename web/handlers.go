@@ -229,6 +229,13 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		vm := templates.Player{Page: p, ID: id, Title: p.Title, Summary: st.summary.In(p.Lang), Lang: p.Lang,
 			RTTms: strconv.FormatFloat(float64(v.Params.RTT)/float64(time.Millisecond), 'g', -1, 64),
 			Seed:  strconv.FormatUint(v.Params.Seed, 10), SVG: templ.Raw(svg.String()), Steps: len(l.Steps)}
+		vm.NoStates = true
+		for i := range tr.Events {
+			if tr.Events[i].Kind == engine.EventState {
+				vm.NoStates = false
+				break
+			}
+		}
 		for _, d := range v.Params.Drop {
 			if vm.Drop != "" {
 				vm.Drop += ","
