@@ -2,6 +2,7 @@ package handshakes
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"synack/engine"
@@ -103,12 +104,32 @@ func (v *Variant) exchange() (*carry.Exchange, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	ex, err := t.Exchange()
+	ex, err := exchanges(t)
 	if err != nil {
 		return nil, "", err
 	}
-	ex.ID = v.ID
-	return ex, t.KeyLog, nil
+	cp := *ex // carry does not change an exchange; the copy only takes the scenario id
+	cp.ID = v.ID
+	return &cp, t.KeyLog, nil
+}
+
+var (
+	exMu    sync.Mutex
+	exCache = map[*Transcript]*carry.Exchange{}
+)
+
+// exchanges decodes a transcript's bytes once.
+func exchanges(t *Transcript) (*carry.Exchange, error) {
+	exMu.Lock()
+	defer exMu.Unlock()
+	if ex, ok := exCache[t]; ok {
+		return ex, nil
+	}
+	ex, err := t.Exchange()
+	if err == nil {
+		exCache[t] = ex
+	}
+	return ex, err
 }
 
 // Run carries one variant over the simulated path. With loseFirst, the first packet

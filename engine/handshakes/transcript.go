@@ -18,6 +18,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"synack/engine/carry"
 )
@@ -145,8 +146,13 @@ func (t *Transcript) Shape() []string {
 //go:embed transcripts/*.json
 var files embed.FS
 
-// All returns the committed transcripts, sorted by id.
-func All() ([]*Transcript, error) {
+// All returns the committed transcripts, sorted by id. They are parsed once; callers
+// must not change them.
+func All() ([]*Transcript, error) { return loadAll() }
+
+var loadAll = sync.OnceValues(parseAll)
+
+func parseAll() ([]*Transcript, error) {
 	names, err := files.ReadDir("transcripts")
 	if err != nil {
 		return nil, err
