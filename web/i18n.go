@@ -60,7 +60,7 @@ var Strings = map[string]engine.Text{
 	"compare.count.3":       {EN: "Resumption skips the certificate but not the round trip. 0-RTT sends the request with the first flight and saves one more, at a price: early data can be replayed by an attacker (RFC 8446 §8), so servers accept it only for requests that are safe to repeat. TLS 1.3 0-RTT over TCP is modelled from RFC 8446 §2.3, because Go's crypto/tls does not implement it; QUIC 0-RTT is recorded.", ZH: "会话恢复省掉了证书，却省不掉往返。0-RTT 让请求随第一组报文发出，再省一个往返，但有代价：早期数据可能被攻击者重放（RFC 8446 §8），所以服务器只对可以安全重复的请求接受它。TCP 上的 TLS 1.3 0-RTT 依据 RFC 8446 §2.3 建模，因为 Go 的 crypto/tls 没有实现它；QUIC 0-RTT 则是录制的。"},
 	"compare.table":         {EN: "Measured at this RTT", ZH: "在此 RTT 下的测量结果"},
 	"compare.col.variant":   {EN: "Variant", ZH: "方式"},
-	"compare.col.packets":   {EN: "Handshake packets before the request", ZH: "请求发出前的握手包"},
+	"compare.col.packets":   {EN: "Handshake packets", ZH: "握手包数"},
 	"compare.col.before":    {EN: "Request leaves (RTT)", ZH: "请求发出（RTT）"},
 	"compare.col.first":     {EN: "First response byte (RTT)", ZH: "收到首字节（RTT）"},
 	"compare.col.firstms":   {EN: "First byte (ms)", ZH: "首字节（毫秒）"},
