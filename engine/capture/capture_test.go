@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"synack/engine"
+	"synack/engine/capture/capturetest"
 	"synack/engine/wire"
 )
 
@@ -120,13 +121,7 @@ func TestPCAPNGBlocksAndKeyLog(t *testing.T) {
 // the retransmitted FIN (lost-final-ack) and the retransmitted SYNs (connect-timeout) as
 // retransmissions.
 func TestTsharkReadsOurCaptures(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tshark is required under CI=true (apt-get install -y tshark)")
-		}
-		t.Skip("tshark not installed: apt-get install -y tshark to run this test")
-	}
+	tshark := capturetest.Tshark(t)
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		id, format  string

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/capture/capturetest"
 	"synack/engine/capture"
 )
 
@@ -236,13 +237,7 @@ func TestBadTranscriptsAreRejected(t *testing.T) {
 // handshake: TLS 1.3's EncryptedExtensions (type 8) and Finished (20), and QUIC's
 // CRYPTO and STREAM frames inside Handshake and 1-RTT packets.
 func TestTsharkDecryptsExports(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tshark is required under CI=true (apt-get install -y tshark)")
-		}
-		t.Skip("tshark not installed: apt-get install -y tshark to run this test")
-	}
+	tshark := capturetest.Tshark(t)
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		id, field string
