@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"synack/engine"
-	"synack/engine/capture/capturetest"
 	"synack/engine/capture"
+	"synack/engine/capture/capturetest"
 )
 
 func all(t *testing.T) map[string]*Transcript {
