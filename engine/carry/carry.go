@@ -141,7 +141,7 @@ func Run(ex *Exchange, opt Options) (*engine.Trace, Result, error) {
 	tr.Meta.Scenario = ex.ID
 	tr.Meta.Profile = p.Profile
 	tr.Meta.RTT = p.RTT
-	s.DefaultLink = engine.Link{Delay: p.RTT / 2}
+	s.DefaultLink = engine.Link{Delay: p.RTT / 2, Jitter: p.Jitter, Loss: p.Loss}
 	s.Horizon = 10 * time.Minute
 	client := s.AddHost("client", engine.ClientAddr, "client", prof)
 	server := s.AddHost("server", engine.ServerAddr, "server", prof)
