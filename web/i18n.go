@@ -79,6 +79,7 @@ var Strings = map[string]engine.Text{
 	"nav.lang":              {EN: "中文", ZH: "English"},
 	"index.title":           {EN: "Scenarios", ZH: "场景"},
 	"index.intro":           {EN: "Each scenario is run by synack's TCP engine; every arrow you see is a segment it sent.", ZH: "每个场景都由 synack 的 TCP 引擎实际运行；你看到的每一个箭头都是它发出的报文。"},
+	"index.compare":         {EN: "Compare the round trips of TCP, TLS 1.2, TLS 1.3 and QUIC", ZH: "比较 TCP、TLS 1.2、TLS 1.3 与 QUIC 的往返次数"},
 	"index.lab":             {EN: "Drive both ends yourself in the lab", ZH: "在实验室里亲手操控连接的两端"},
 	"player.params":         {EN: "Parameters", ZH: "参数"},
 	"player.rtt":            {EN: "Round-trip time", ZH: "往返时间（RTT）"},
