@@ -44,7 +44,7 @@ const (
 const relayQuiet = 40 * time.Millisecond
 
 func newRelay(datagram bool) *relay {
-	r := &relay{quiet: relayQuiet, done: make(chan struct{})}
+	r := &relay{quiet: relayQuiet * raceSlowdown, done: make(chan struct{})}
 	r.cond = sync.NewCond(&r.mu)
 	for i := range r.ends {
 		r.ends[i] = &end{r: r, side: i, datagram: datagram}

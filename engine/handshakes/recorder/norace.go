@@ -1,0 +1,5 @@
+//go:build !race
+
+package recorder
+
+const raceSlowdown = 1
