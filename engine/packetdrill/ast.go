@@ -78,6 +78,10 @@ type Packet struct {
 	Options  engine.Options
 	OptsList bool // an option list was written
 	OptsAny  bool // "<...>": do not check options
+	// Port is the remote port of the flow, from synack's "[port N]" extension written
+	// after the direction (< [port 40001] S ...); 0 for the script's one flow. It lets a
+	// script play several peers, as a listen backlog test needs.
+	Port uint16
 }
 
 // Syscall is a socket call with its expected result.

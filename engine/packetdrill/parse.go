@@ -275,6 +275,22 @@ const flagChars = ".SFRPEWU-"
 func (p *parser) packet(line int, text string) (*Packet, error) {
 	pk := &Packet{Inbound: text[0] == '<'}
 	rest := strings.TrimSpace(text[1:])
+	if strings.HasPrefix(rest, "[") {
+		j := strings.IndexByte(rest, ']')
+		if j < 0 {
+			return nil, p.errf(line, rest, "[port N] is not closed with ]")
+		}
+		f := strings.Fields(rest[1:j])
+		if len(f) != 2 || f[0] != "port" {
+			return nil, p.errf(line, rest[:j+1], "want [port N] to name another peer's port")
+		}
+		v, err := strconv.ParseUint(f[1], 10, 16)
+		if err != nil || v == 0 {
+			return nil, p.errf(line, f[1], "a port is a number from 1 to 65535")
+		}
+		pk.Port = uint16(v)
+		rest = strings.TrimSpace(rest[j+1:])
+	}
 	// Options are the trailing <...> list.
 	if i := strings.IndexByte(rest, '<'); i >= 0 {
 		j := strings.LastIndexByte(rest, '>')

@@ -73,6 +73,23 @@ assert tcpi_state == TCP_ESTABLISHED
 	}
 }
 
+// synack's [port N] extension names another peer's flow on a packet line.
+func TestParsePortExtension(t *testing.T) {
+	s, err := Parse("p.pkt", []byte("0 < [port 40001] S 7:7(0) win 100 <mss 1460>\n+0 > [port 40001] S. 0:0(0) ack 8 <mss 1460>\n+0 < S 0:0(0) win 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Events[0].Packet; p.Port != 40001 || p.Seq != 7 || !p.Inbound || len(p.Options) != 1 {
+		t.Errorf("inbound: %+v", p)
+	}
+	if p := s.Events[1].Packet; p.Port != 40001 || p.Ack != 8 || p.Inbound {
+		t.Errorf("outbound: %+v", p)
+	}
+	if p := s.Events[2].Packet; p.Port != 0 {
+		t.Errorf("a line without [port N] belongs to the main peer, got port %d", p.Port)
+	}
+}
+
 func TestParseErrorsNameFileLineAndToken(t *testing.T) {
 	for name, tc := range map[string]struct {
 		src  string
@@ -94,6 +111,10 @@ func TestParseErrorsNameFileLineAndToken(t *testing.T) {
 		"bad tolerance":    {"--tolerance_usecs=abc\n", 1, "--tolerance_usecs=abc"},
 		"unbalanced":       {"0 close(3\n", 1, "(3"},
 		"bad state":        {"0 %{ assert tcpi_state == TCP_SLEEPING }%\n", 1, "assert tcpi_state == TCP_SLEEPING"},
+		"unclosed port":    {"0 < [port 40001 S 0:0(0) win 1\n", 1, "[port 40001"},
+		"port word":        {"0 < [peer 40001] S 0:0(0) win 1\n", 1, "[peer 40001]"},
+		"port zero":        {"0 < [port 0] S 0:0(0) win 1\n", 1, "0"},
+		"port too big":     {"0 > [port 70000] S 0:0(0)\n", 1, "70000"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("s.pkt", []byte(tc.src))

@@ -36,10 +36,8 @@ type runner struct {
 	st   Stack
 	prev time.Duration
 	pend []Sent
-	// sequence mapping
-	localISN   uint32
-	haveISN    bool
-	lastTSVal  uint32
+	// sequence mapping, per flow (remote port)
+	flows      map[uint16]*flow
 	localPort  uint16
 	remotePort uint16
 	lastOut    time.Duration // when the last expected outbound packet was really sent
@@ -47,6 +45,27 @@ type runner struct {
 	blocking map[int]*blocked
 	nextID   int
 	lastFD   int
+}
+
+// flow is what the runner learns about one peer's connection: the stack's ISN (to map
+// sequence numbers) and its last TSval (to map TS ecr).
+type flow struct {
+	localISN  uint32
+	haveISN   bool
+	lastTSVal uint32
+}
+
+// flow returns the state of the flow with the peer at port (0: the script's main peer).
+func (r *runner) flow(port uint16) *flow {
+	if port == 0 {
+		port = r.remotePort
+	}
+	f := r.flows[port]
+	if f == nil {
+		f = &flow{}
+		r.flows[port] = f
+	}
+	return f
 }
 
 type blocked struct {
@@ -68,7 +87,7 @@ func fail(line int, format string, args ...any) error {
 
 // Run plays a script against a stack.
 func Run(s *Script, st Stack) Result {
-	r := &runner{s: s, st: st, blocking: map[int]*blocked{}, localPort: LocalPort, remotePort: RemotePort}
+	r := &runner{s: s, st: st, blocking: map[int]*blocked{}, localPort: LocalPort, remotePort: RemotePort, flows: map[uint16]*flow{}}
 	res := Result{File: s.File, Warnings: append([]string(nil), s.Warnings...)}
 	err := r.run(&res)
 	if err != nil {
@@ -261,14 +280,19 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 // inbound builds the segment a "<" line injects: sequence numbers as written, ACK numbers
 // relative to the stack's ISN, TS ecr mapped to the stack's last TSval.
 func (r *runner) inbound(pk *Packet) engine.Segment {
-	seg := engine.Segment{Src: RemoteAddr, Dst: LocalAddr, SrcPort: r.remotePort, DstPort: r.localPort,
+	fl := r.flow(pk.Port)
+	port := r.remotePort
+	if pk.Port != 0 {
+		port = pk.Port
+	}
+	seg := engine.Segment{Src: RemoteAddr, Dst: LocalAddr, SrcPort: port, DstPort: r.localPort,
 		Seq: engine.Seq(pk.Seq), Flags: pk.Flags, Window: pk.Win, TTL: 64}
 	if pk.HasAck {
-		seg.Ack = engine.Seq(pk.Ack + r.localISN)
+		seg.Ack = engine.Seq(pk.Ack + fl.localISN)
 	}
 	for _, o := range pk.Options {
 		if o.Kind == engine.OptTimestamps && o.TSEcr != 0 {
-			o.TSEcr = r.lastTSVal
+			o.TSEcr = fl.lastTSVal
 		}
 		seg.Options = append(seg.Options, o)
 	}
@@ -282,18 +306,25 @@ func (r *runner) inbound(pk *Packet) engine.Segment {
 }
 
 func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
-	if seg.Flags&engine.SYN != 0 && !r.haveISN {
-		r.localISN = uint32(seg.Seq) - pk.Seq
-		r.haveISN = true
-		if seg.Flags&engine.ACK == 0 {
-			// Our own active open: learn the ports it chose.
-			r.localPort, r.remotePort = seg.SrcPort, seg.DstPort
-		}
+	if pk.Port != 0 && seg.DstPort != pk.Port {
+		return fail(line, "expected %s, got %s: sent to port %d", r.describeWant(pk), r.describe(seg), seg.DstPort)
+	}
+	if seg.Flags&engine.SYN != 0 && seg.Flags&engine.ACK == 0 && !r.flow(0).haveISN {
+		// Our own active open: learn the ports it chose.
+		r.localPort, r.remotePort = seg.SrcPort, seg.DstPort
+	}
+	fl := r.flow(seg.DstPort)
+	if pk.Port == 0 && seg.DstPort != r.remotePort {
+		return fail(line, "expected %s, got %s: sent to port %d, the script's peer is at %d", r.describeWant(pk), r.describe(seg), seg.DstPort, r.remotePort)
+	}
+	if seg.Flags&engine.SYN != 0 && !fl.haveISN {
+		fl.localISN = uint32(seg.Seq) - pk.Seq
+		fl.haveISN = true
 	}
 	if ts, ok := seg.Options.Find(engine.OptTimestamps); ok {
-		r.lastTSVal = ts.TSVal
+		fl.lastTSVal = ts.TSVal
 	}
-	seq := uint32(seg.Seq) - r.localISN
+	seq := uint32(seg.Seq) - fl.localISN
 	want := r.describeWant(pk)
 	gotS := r.describe(seg)
 	switch {
@@ -359,8 +390,11 @@ func flagString(f engine.Flags) string {
 }
 
 func (r *runner) describe(seg engine.Segment) string {
-	seq := uint32(seg.Seq) - r.localISN
+	seq := uint32(seg.Seq) - r.flows[seg.DstPort].isn()
 	s := fmt.Sprintf("%s %d:%d(%d)", flagString(seg.Flags), seq, seq+uint32(len(seg.Payload)), len(seg.Payload))
+	if seg.DstPort != r.remotePort {
+		s = fmt.Sprintf("[port %d] %s", seg.DstPort, s)
+	}
 	if seg.Flags&engine.ACK != 0 {
 		s += fmt.Sprintf(" ack %d", uint32(seg.Ack))
 	}
@@ -371,8 +405,19 @@ func (r *runner) describe(seg engine.Segment) string {
 	return s
 }
 
+// isn is the flow's learnt ISN (0 before its SYN was seen, or for no flow).
+func (f *flow) isn() uint32 {
+	if f == nil {
+		return 0
+	}
+	return f.localISN
+}
+
 func (r *runner) describeWant(pk *Packet) string {
 	s := fmt.Sprintf("%s %d:%d(%d)", flagString(pk.Flags), pk.Seq, pk.End, pk.Len)
+	if pk.Port != 0 {
+		s = fmt.Sprintf("[port %d] %s", pk.Port, s)
+	}
 	if pk.HasAck {
 		s += fmt.Sprintf(" ack %d", pk.Ack)
 	}
