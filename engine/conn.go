@@ -155,7 +155,10 @@ func (c *Conn) notify(k ConnEventKind) {
 // ---- Active open -------------------------------------------------------------------
 
 // activeOpen sends the SYN (RFC 9293 §3.10.1, active OPEN).
-func (c *Conn) activeOpen() {
+func (c *Conn) activeOpen() { c.activeOpenAs("active OPEN (connect)") }
+
+// activeOpenAs sends the SYN and enters SYN-SENT, naming why.
+func (c *Conn) activeOpenAs(cause string) {
 	c.iss = c.h.isn(c.tuple)
 	c.sndUna = c.iss
 	c.sndNxt = c.iss.Add(1)
@@ -164,7 +167,7 @@ func (c *Conn) activeOpen() {
 	c.tsOff = c.h.tsOffset(c.tuple)
 	c.firstSynAt = c.h.now
 	c.initialWindow(c.h.Prof.MSS)
-	c.setState(SynSent, "active OPEN (connect)")
+	c.setState(SynSent, cause)
 	c.sendSYN(false)
 	c.startTiming(c.sndNxt)
 	c.setTimer(TimerRTO, c.rto)

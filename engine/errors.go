@@ -16,6 +16,8 @@ const (
 	EAGAIN       Errno = "EAGAIN"       // nothing to accept or read yet
 	EINVAL       Errno = "EINVAL"       // the call makes no sense in this state
 	EISCONN      Errno = "EISCONN"      // connect on a connected socket
+	EDESTADDRREQ Errno = "EDESTADDRREQ" // SEND on a listening TCB without a foreign socket
+	EBADF        Errno = "EBADF"        // the socket is closed
 )
 
 // Error returns the errno's name.

@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // cookieValidity is how long after a SYN queue overflow a listener still checks ACKs for
 // SYN cookies (Linux TCP_SYNCOOKIE_VALID, tcp_synq_no_recent_overflow).
@@ -344,6 +347,45 @@ func (l *Listener) Close() {
 	l.synq, l.synqOrder, l.acceptq = map[Tuple]*Conn{}, nil, nil
 	delete(h.listeners, l.Port)
 	h.record(Event{Kind: EventState, At: h.now, Endpoint: h.Name, From: Listen, To: Closed, Cause: "CLOSE of the listening socket"})
+}
+
+// Send is RFC 9293's SEND on a listening TCB once the foreign socket is known (§3.10.2,
+// LISTEN STATE): the connection changes from passive to active — an ISS is selected, a
+// SYN sent (SND.UNA = ISS, SND.NXT = ISS+1) and the TCB enters SYN-SENT; the data is
+// queued for transmission after ESTABLISHED. The listener is gone: it has become this
+// connection. The sockets API has no such call (a listening socket cannot send), so
+// only a model of the RFC's user interface uses it. A listener that already holds
+// connections in its queues cannot change (EISCONN); an unspecified foreign socket is
+// the RFC's "error: foreign socket unspecified" (EDESTADDRREQ).
+func (l *Listener) Send(raddr netip.Addr, rport uint16, data []byte) (*Conn, error) {
+	h := l.h
+	if l.closed {
+		return nil, EBADF
+	}
+	if !raddr.IsValid() || rport == 0 {
+		h.app("", "send", EDESTADDRREQ, 0, "listening TCB: foreign socket unspecified")
+		return nil, EDESTADDRREQ
+	}
+	if len(l.synqOrder) > 0 || len(l.acceptq) > 0 {
+		h.app(h.peerName(raddr), "send", EISCONN, 0, "listening TCB already has connections")
+		return nil, EISCONN
+	}
+	t := Tuple{LocalAddr: h.Addr, LocalPort: l.Port, RemoteAddr: raddr, RemotePort: rport}
+	if h.conns[t] != nil {
+		h.app(h.peerName(raddr), "send", EADDRINUSE, 0, "")
+		return nil, EADDRINUSE
+	}
+	l.closed = true
+	delete(h.listeners, l.Port)
+	c := h.newConn(t)
+	c.state = Listen // the same TCB, now turning active
+	c.connectPending = true
+	h.app(c.peer, "send", nil, len(data), "on a listening TCB: passive to active")
+	c.activeOpenAs("SEND on a listening TCB (passive to active)")
+	if len(data) > 0 {
+		c.Send(data)
+	}
+	return c, nil
 }
 
 // initialWindowFor is the window a SYN-ACK advertises: the receive buffer, rounded down

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -26,6 +27,57 @@ func TestClosed_ActiveOpen_SendsSYN(t *testing.T) {
 	r.state(SynSent)
 	if r.c.SndUna() != iss || r.c.SndNxt() != iss+1 {
 		t.Fatalf("SND.UNA %d SND.NXT %d, want ISS and ISS+1", r.c.SndUna(), r.c.SndNxt())
+	}
+}
+
+// LISTEN → SYN-SENT on SEND with the foreign socket given (§3.10.2, LISTEN STATE): the
+// TCB turns active, sends <SEQ=ISS><CTL=SYN> with SND.UNA = ISS and SND.NXT = ISS+1, and
+// queues the data for after ESTABLISHED, where it leaves on the handshake's last ACK.
+func TestListen_Send_SynSent(t *testing.T) {
+	r := newRig(t, plainProfile())
+	l, err := r.h.Listen(ServerPort, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Send(netip.Addr{}, 0, nil); err != EDESTADDRREQ {
+		t.Fatalf("SEND without a foreign socket: %v, want EDESTADDRREQ (foreign socket unspecified)", err)
+	}
+	c, err := l.Send(ClientAddr, ClientPort, []byte("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.c = c
+	segs := r.expect(want{flags: SYN, seq: c.ISS()})
+	iss := segs[0].Seq
+	r.state(SynSent)
+	if !r.transitioned(Listen, SynSent) || r.h.Listener(ServerPort) != nil {
+		t.Fatal("the listening TCB did not turn into SYN-SENT")
+	}
+	if c.SndUna() != iss || c.SndNxt() != iss+1 {
+		t.Fatalf("SND.UNA %d SND.NXT %d, want ISS and ISS+1", c.SndUna(), c.SndNxt())
+	}
+	r.in(r.from(SYN|ACK, r.their, iss+1))
+	r.expect(want{flags: PSH | ACK, seq: iss + 1, ack: r.their + 1, len: 5})
+	r.state(Established)
+}
+
+// LISTEN → CLOSED on CLOSE: the listening TCB is deleted (§3.10.4, LISTEN STATE) and a
+// SYN that arrives afterwards finds no socket: RST (§3.10.7.1).
+func TestListen_Close_Closed(t *testing.T) {
+	r := newRig(t, plainProfile())
+	l, err := r.h.Listen(ServerPort, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	r.expectNothing()
+	if !r.transitioned(Listen, Closed) {
+		t.Fatal("no LISTEN → CLOSED")
+	}
+	r.in(r.from(SYN, r.their, 0))
+	r.expect(want{flags: RST | ACK, seq: 0, ack: r.their + 1})
+	if _, err := l.Send(ClientAddr, ClientPort, nil); err != EBADF {
+		t.Fatalf("SEND on a closed listener: %v, want EBADF", err)
 	}
 }
 
