@@ -96,6 +96,7 @@ type Compare struct {
 	Lose               bool
 	Problems           []string
 	Rows               []CompareRow
+	OpenURL            string // the full page, for the embedded view's link
 }
 
 // CompareRow is one variant's column: numbers preformatted, its SVG drawn in Go.

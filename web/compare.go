@@ -276,8 +276,14 @@ func esc(s string) string {
 	return b.String()
 }
 
-func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
-	p := page(w, r, T(mustLang(r), "compare.title"), false)
+func (s *Server) handleCompare(embed bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.compare(w, r, embed) }
+}
+
+// compare renders the comparison; embedded, for a course page's iframe, it has no site
+// navigation and links back to the full page.
+func (s *Server) compare(w http.ResponseWriter, r *http.Request, embed bool) {
+	p := page(w, r, T(mustLang(r), "compare.title"), embed)
 	rtt, lose, problems := parseCompare(r.URL.Query(), p.Lang)
 	v, err := buildCompare(rtt, lose, p.Lang)
 	if err != nil {
@@ -285,7 +291,13 @@ func (s *Server) handleCompare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Problems = problems
-	render(w, r, http.StatusOK, templates.ComparePage(toCompareVM(p, v)))
+	vm := toCompareVM(p, v)
+	q := url.Values{"rtt": {fmt.Sprintf("%dms", v.RTTms)}, "lang": {p.Lang}}
+	if lose {
+		q.Set("lose", "1")
+	}
+	vm.OpenURL = "/compare?" + q.Encode()
+	render(w, r, http.StatusOK, templates.ComparePage(vm))
 }
 
 func (s *Server) handleCompareJSON(w http.ResponseWriter, r *http.Request) {

@@ -50,6 +50,7 @@ func TestRoutes(t *testing.T) {
 		{"/lessons/lost-final-ack/capture.pcap", "application/vnd.tcpdump.pcap", 200, false},
 		{"/healthz", "text/plain", 200, false},
 		{"/compare", "text/html", 200, false},
+		{"/embed/compare?rtt=50ms", "text/html", 200, true},
 		{"/compare.json?rtt=40ms&lose=1", "application/json", 200, false},
 		{"/lessons/https-tls13/capture.pcapng", "application/x-pcapng", 200, false},
 		{"/static/js/player.js", "text/javascript", 200, false},

@@ -120,7 +120,8 @@ func (s *Server) routes() chi.Router {
 		r.Get("/lessons/{id}/diagram.svg", s.handleSVG)
 		r.Get("/lessons/{id}/capture.pcap", s.handlePcap)
 		r.Get("/lab", s.handleLab)
-		r.Get("/compare", s.handleCompare)
+		r.Get("/compare", s.handleCompare(false))
+		r.Get("/embed/compare", s.handleCompare(true))
 		r.Get("/compare.json", s.handleCompareJSON)
 		r.Get("/lessons/{id}/capture.pcapng", s.handlePcapng)
 		r.Get("/diagram.css", func(w http.ResponseWriter, r *http.Request) {

@@ -20,7 +20,7 @@ function query() {
 async function refresh() {
   const q = query();
   const mine = ++asked;
-  history.replaceState(null, "", "/compare?" + q);
+  history.replaceState(null, "", location.pathname + "?" + q);
   let data;
   try {
     const res = await fetch("/compare.json?" + q);
