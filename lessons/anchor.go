@@ -155,6 +155,20 @@ func mainPeer(e *engine.Event) bool {
 	return e.Peer == "" || !strings.HasPrefix(e.Peer, "attacker")
 }
 
+// resolveFirst is Resolve for a reader's own parameters: the lesson was checked to name
+// exactly one event of the default run, and where a retransmission or a duplicate adds
+// a second match, the narration belongs with the first.
+func (a Anchor) resolveFirst(tr *engine.Trace) (int, error) {
+	if a.Nth == 0 {
+		for i := range tr.Events {
+			if a.matches(&tr.Events[i]) {
+				return i, nil
+			}
+		}
+	}
+	return a.Resolve(tr)
+}
+
 // Resolve returns the index of the trace event the anchor names.
 func (a Anchor) Resolve(tr *engine.Trace) (int, error) {
 	var hits []int

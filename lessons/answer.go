@@ -145,14 +145,14 @@ type Resolved struct {
 // Resolve places the lesson's steps and questions on a run with any parameters.
 func (l *Lesson) Resolve(tr *engine.Trace) (steps, questions []Resolved) {
 	for _, st := range l.Steps {
-		i, err := st.Anchor.Resolve(tr)
+		i, err := st.Anchor.resolveFirst(tr)
 		if err != nil {
 			i = -1
 		}
 		steps = append(steps, Resolved{Event: i})
 	}
 	for _, q := range l.Questions {
-		i, err := q.Anchor.Resolve(tr)
+		i, err := q.Anchor.resolveFirst(tr)
 		r := Resolved{Event: -1}
 		if err == nil {
 			if ans, err := Evaluate(q.Answer, tr, i); err == nil {

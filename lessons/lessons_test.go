@@ -134,6 +134,26 @@ func TestResolveWithOtherParameters(t *testing.T) {
 	if qs[1].Answer != "240" {
 		t.Fatalf("rfc profile TIME-WAIT answer %q, want 240 (2 × MSL)", qs[1].Answer)
 	}
+	// With the reader's first SYN dropped there are two SYNs: the narration of
+	// "@segment SYN" stays, on the first one.
+	hs, _ := catalogue(t).Get("three-way-handshake")
+	p = engine.DefaultParams()
+	p.Drop = []int{1}
+	tr, err = hs.Run(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps, _ := hs.Resolve(tr)
+	first := -1
+	for i := range tr.Events {
+		if e := tr.Events[i]; e.Kind == engine.EventSegment && e.Segment.Seg.Flags == engine.SYN {
+			first = i
+			break
+		}
+	}
+	if first < 0 || steps[1].Event != first { // step 1 is "@segment SYN" (step 0 is LISTEN)
+		t.Fatalf("the SYN step is at event %d, the first SYN is event %d", steps[1].Event, first)
+	}
 }
 
 // The cookie lesson quotes the run's own numbers, and they add up.
