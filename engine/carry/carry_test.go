@@ -38,21 +38,27 @@ func TestHTTPOverTCPRoundTrips(t *testing.T) {
 	}
 }
 
-// A QUIC-shaped exchange over UDP: no TCP handshake, the request rides with the client's
-// second flight, so the first byte comes after two round trips; losing the first
-// datagram costs quic-go's initial probe timeout of 200 ms.
-func TestUDPExchangeAndProbeTimeout(t *testing.T) {
+// quicShaped is a QUIC 1-RTT exchange in outline: six datagrams in four flights, the
+// request with the client's Finished.
+func quicShaped() *Exchange {
 	fin := msg("Handshake[CRYPTO]", 80, true)
 	req := msg("1-RTT[STREAM]", 100, false)
 	req.Request = true
 	resp := msg("1-RTT[STREAM]", 300, false)
 	resp.Response = true
-	ex := &Exchange{ID: "q", Transport: "udp", Flights: []Flight{
+	return &Exchange{ID: "q", Transport: "udp", Flights: []Flight{
 		{From: "client", Messages: []Message{msg("Initial[CRYPTO]", 1200, true)}},
 		{From: "server", Messages: []Message{msg("Initial[CRYPTO]", 1200, true), msg("Handshake[CRYPTO]", 900, true)}},
 		{From: "client", Messages: []Message{fin, req}},
 		{From: "server", Messages: []Message{resp}},
 	}}
+}
+
+// A QUIC-shaped exchange over UDP: no TCP handshake, the request rides with the client's
+// second flight, so the first byte comes after two round trips; losing the first
+// datagram costs quic-go's initial probe timeout of 200 ms.
+func TestUDPExchangeAndProbeTimeout(t *testing.T) {
+	ex := quicShaped()
 	p := engine.DefaultParams()
 	_, r, err := Run(ex, Options{Params: p})
 	if err != nil {
@@ -88,17 +94,7 @@ func TestValidateRejectsBrokenExchanges(t *testing.T) {
 // drops datagrams, each lost one is resent (and only those), the exchange still ends
 // with its response, and the same seed gives the same run.
 func TestRandomLossIsCarriedAndRepaired(t *testing.T) {
-	fin := msg("Handshake[CRYPTO]", 80, true)
-	req := msg("1-RTT[STREAM]", 100, false)
-	req.Request = true
-	resp := msg("1-RTT[STREAM]", 300, false)
-	resp.Response = true
-	ex := &Exchange{ID: "q", Transport: "udp", Flights: []Flight{
-		{From: "client", Messages: []Message{msg("Initial[CRYPTO]", 1200, true)}},
-		{From: "server", Messages: []Message{msg("Initial[CRYPTO]", 1200, true), msg("Handshake[CRYPTO]", 900, true)}},
-		{From: "client", Messages: []Message{fin, req}},
-		{From: "server", Messages: []Message{resp}},
-	}}
+	ex := quicShaped()
 	lost := 0
 	for seed := uint64(1); seed <= 8; seed++ {
 		p := engine.DefaultParams()
