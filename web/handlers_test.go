@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -317,5 +318,30 @@ func TestPcapngCarriesTheKeyLog(t *testing.T) {
 	b := body(t, get(t, NewServer(Config{}), "/lessons/https-tls13/capture.pcapng", nil))
 	if !strings.Contains(b, "CLIENT_HANDSHAKE_TRAFFIC_SECRET") || !strings.Contains(b, "SERVER_TRAFFIC_SECRET_0") {
 		t.Fatal("no TLS 1.3 secrets in the capture")
+	}
+}
+
+// The comparison shares its parsed transcripts between requests; concurrent slider
+// moves from several readers get the same numbers (and -race watches the sharing).
+func TestCompareConcurrentReaders(t *testing.T) {
+	s := NewServer(Config{})
+	want := body(t, get(t, s, "/compare.json?rtt=70ms", nil))
+	var wg sync.WaitGroup
+	got := make([]string, 4)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := httptest.NewRequest("GET", "/compare.json?rtt=70ms", nil)
+			w := httptest.NewRecorder()
+			s.ServeHTTP(w, r)
+			got[i] = w.Body.String()
+		}()
+	}
+	wg.Wait()
+	for i, g := range got {
+		if g != want {
+			t.Errorf("reader %d got a different answer", i)
+		}
 	}
 }
