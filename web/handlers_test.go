@@ -265,8 +265,8 @@ func TestCompareParameters(t *testing.T) {
 		{"rtt=10ms", 10, false, ""},
 		{"rtt=500ms&lose=1", 500, true, ""},
 		{"rtt=250", 250, false, ""},
-		{"rtt=9ms", 10, false, "outside"},
-		{"rtt=2s", 500, false, "outside"},
+		{"rtt=9ms", 10, false, "below"},
+		{"rtt=2s", 500, false, "above"},
 		{"rtt=fast", 100, false, "not a duration"},
 		{"lose=maybe", 100, false, "want 1 or 0"},
 	} {

@@ -61,18 +61,10 @@ func ParseView(q url.Values, lang string) View {
 		}
 	}
 	if s := q.Get("rtt"); s != "" {
-		d, err := parseDuration(s)
-		switch {
-		case err != nil:
-			bad("rtt", fmt.Sprintf("rtt %q is not a duration such as 80ms: using 100ms", s), fmt.Sprintf("rtt %q 不是形如 80ms 的时长：改用 100ms", s))
-		case d < engine.MinRTT:
-			v.Params.RTT = engine.MinRTT
-			bad("rtt", fmt.Sprintf("rtt %s is below %s: using %s", d, engine.MinRTT, engine.MinRTT), fmt.Sprintf("rtt %s 小于 %s：改用 %s", d, engine.MinRTT, engine.MinRTT))
-		case d > engine.MaxRTT:
-			v.Params.RTT = engine.MaxRTT
-			bad("rtt", fmt.Sprintf("rtt %s is above %s: using %s", d, engine.MaxRTT, engine.MaxRTT), fmt.Sprintf("rtt %s 大于 %s：改用 %s", d, engine.MaxRTT, engine.MaxRTT))
-		default:
-			v.Params.RTT = d
+		d, problem := parseRTT(s, v.Params.RTT, engine.MinRTT, engine.MaxRTT)
+		v.Params.RTT = d
+		if problem != nil {
+			v.Problems = append(v.Problems, Problem{Param: "rtt", Text: *problem})
 		}
 	}
 	if s := q.Get("drop"); s != "" {
@@ -118,6 +110,22 @@ func ParseView(q url.Values, lang string) View {
 }
 
 // parseDuration accepts Go durations ("80ms", "1.5s") and bare milliseconds ("80").
+// parseRTT reads an RTT for a view that allows lo to hi. What is not a duration leaves
+// def; what is out of range is clamped; either way the problem says what was done.
+func parseRTT(s string, def, lo, hi time.Duration) (time.Duration, *engine.Text) {
+	d, err := parseDuration(s)
+	switch {
+	case err != nil:
+		return def, &engine.Text{EN: fmt.Sprintf("rtt %q is not a duration such as 80ms: using %s", s, def),
+			ZH: fmt.Sprintf("rtt %q 不是形如 80ms 的时长：改用 %s", s, def)}
+	case d < lo:
+		return lo, &engine.Text{EN: fmt.Sprintf("rtt %s is below %s: using %s", d, lo, lo), ZH: fmt.Sprintf("rtt %s 小于 %s：改用 %s", d, lo, lo)}
+	case d > hi:
+		return hi, &engine.Text{EN: fmt.Sprintf("rtt %s is above %s: using %s", d, hi, hi), ZH: fmt.Sprintf("rtt %s 大于 %s：改用 %s", d, hi, hi)}
+	}
+	return d, nil
+}
+
 func parseDuration(s string) (time.Duration, error) {
 	if n, err := strconv.ParseFloat(s, 64); err == nil {
 		if n < 0 || n > 1e7 {

@@ -218,7 +218,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 			lastTick = ax.ys[i]
 		}
 	}
-	b := &builder{l: l, ax: ax, laneX: laneX, main: main, tr: tr, lastY: map[string]float64{}, burst: map[string]int{}}
+	b := &builder{l: l, ax: ax, laneX: laneX, main: main, tr: tr, bursts: newStacker(burstPx, burstStep)}
 	b.walk()
 	return l
 }
@@ -235,9 +235,7 @@ type builder struct {
 	timers map[string]int
 	isn    map[string]engine.Seq // relative-number base per direction
 	drawn  int
-	// label staggering within a burst, per direction
-	lastY map[string]float64
-	burst map[string]int
+	bursts *stacker // label staggering within a burst, per direction
 }
 
 func (b *builder) side(lane string) int {
@@ -416,26 +414,49 @@ func (b *builder) segment(i int, e *engine.Event) {
 	it.Extra = shorten(it.Extra, MaxExtraLabel)
 	// The label sits a third of the way from the sender, so crossing arrows' labels part;
 	// packets of one burst (a TLS or QUIC flight) stack theirs below one another.
-	dirKey := s.Src + ">" + s.Dst
-	if prev, ok := b.lastY[dirKey]; ok && y1-prev < burstPx {
-		b.burst[dirKey]++
-	} else {
-		b.burst[dirKey] = 0
-	}
-	b.lastY[dirKey] = y1
 	f := 0.32
 	it.LX = x1 + (it.X2-x1)*f
-	it.LY = y1 + (it.Y2-y1)*f - 5 + burstStep*float64(b.burst[dirKey]%3)
-	it.Angle = math.Atan2(it.Y2-y1, it.X2-x1) * 180 / math.Pi
-	if it.Angle > 90 || it.Angle < -90 {
-		it.Angle -= 180 * math.Copysign(1, it.Angle)
-	}
+	it.LY = y1 + (it.Y2-y1)*f - 5 + b.bursts.offset(s.Src+">"+s.Dst, y1)
+	it.Angle = labelAngle(x1, y1, it.X2, it.Y2)
 	b.l.Items = append(b.l.Items, it)
 }
 
 // MaxExtraLabel bounds the application label drawn on an arrow (the full text is in the
 // arrow's title and the transcript).
 const MaxExtraLabel = 44
+
+// stacker moves the labels of a burst of arrows (sends on one path that start less than
+// gap px apart) below one another, step px each, three deep before starting over.
+type stacker struct {
+	gap, step float64
+	lastY     map[string]float64
+	n         map[string]int
+}
+
+func newStacker(gap, step float64) *stacker {
+	return &stacker{gap: gap, step: step, lastY: map[string]float64{}, n: map[string]int{}}
+}
+
+// offset returns how far down to move the label of an arrow on path starting at y.
+func (s *stacker) offset(path string, y float64) float64 {
+	if prev, ok := s.lastY[path]; ok && y-prev < s.gap {
+		s.n[path]++
+	} else {
+		s.n[path] = 0
+	}
+	s.lastY[path] = y
+	return s.step * float64(s.n[path]%3)
+}
+
+// labelAngle is the rotation, in degrees, that lays a label along an arrow and keeps
+// it upright.
+func labelAngle(x1, y1, x2, y2 float64) float64 {
+	a := math.Atan2(y2-y1, x2-x1) * 180 / math.Pi
+	if a > 90 || a < -90 {
+		a -= 180 * math.Copysign(1, a)
+	}
+	return a
+}
 
 // burstPx is how close (in px) two sends on one path must start to count as one burst.
 const burstPx = 14

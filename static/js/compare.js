@@ -40,7 +40,7 @@ async function refresh() {
       set(el, "handshake_packets", row.handshake_packets);
       set(el, "rtts_before_request", row.rtts_before_request.toFixed(2));
       set(el, "rtts_to_first_response_byte", row.rtts_to_first_response_byte.toFixed(2));
-      set(el, "first_byte_ms", Math.round(row.first_byte_ms));
+      set(el, "first_byte_ms", Math.round(row.first_byte_at_us / 1000));
       set(el, "handshake_bytes", row.handshake_bytes);
     }
     if (tr) tr.querySelector("[data-field=link]").href = row.player_url;
