@@ -2,7 +2,6 @@ package handshakes
 
 import (
 	"fmt"
-	"sync"
 	"time"
 
 	"synack/engine"
@@ -109,32 +108,9 @@ func (v *Variant) exchange() (*carry.Exchange, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	ex, err := exchanges(t)
-	if err != nil {
-		return nil, "", err
-	}
-	cp := *ex // carry does not change an exchange; the copy only takes the scenario id
+	cp := *t.ex // carry does not change an exchange; the copy only takes the scenario id
 	cp.ID = v.ID
 	return &cp, t.KeyLog, nil
-}
-
-var (
-	exMu    sync.Mutex
-	exCache = map[*Transcript]*carry.Exchange{}
-)
-
-// exchanges decodes a transcript's bytes once.
-func exchanges(t *Transcript) (*carry.Exchange, error) {
-	exMu.Lock()
-	defer exMu.Unlock()
-	if ex, ok := exCache[t]; ok {
-		return ex, nil
-	}
-	ex, err := t.Exchange()
-	if err == nil {
-		exCache[t] = ex
-	}
-	return ex, err
 }
 
 // Run carries one variant over the simulated path. With loseFirst, the first packet

@@ -35,6 +35,8 @@ type Transcript struct {
 	// KeyLog is the NSS key log of the recorded connection, so a capture can carry it.
 	KeyLog  string   `json:"key_log"`
 	Flights []Flight `json:"flights"`
+
+	ex *carry.Exchange // the decoded exchange, kept by Validate
 }
 
 // Flight is consecutive messages from one side: all of them leave together.
@@ -65,7 +67,7 @@ const (
 // Bytes returns the message's bytes.
 func (m Message) Bytes() ([]byte, error) { return hex.DecodeString(m.Hex) }
 
-// Validate checks a transcript's structure.
+// Validate checks a transcript's structure and keeps the exchange it decodes.
 func (t *Transcript) Validate() error {
 	if t.ID == "" {
 		return fmt.Errorf("transcript without an id")
@@ -73,7 +75,8 @@ func (t *Transcript) Validate() error {
 	if t.Transport != "tcp" && t.Transport != "udp" {
 		return fmt.Errorf("%s: transport %q: want tcp or udp", t.ID, t.Transport)
 	}
-	_, err := t.Exchange()
+	ex, err := t.Exchange()
+	t.ex = ex
 	return err
 }
 
