@@ -56,13 +56,9 @@ type packetLog struct {
 
 func (l *packetLog) AddProducer() qlogwriter.Recorder { return l }
 func (l *packetLog) RecordEvent(e qlogwriter.Event) {
-	if p, ok := e.(qlog.PacketSent); ok {
+	if p, ok := e.(qlog.PacketSent); ok { // quic-go records PacketSent by value
 		l.mu.Lock()
 		l.packets = append(l.packets, p)
-		l.mu.Unlock()
-	} else if p, ok := e.(*qlog.PacketSent); ok {
-		l.mu.Lock()
-		l.packets = append(l.packets, *p)
 		l.mu.Unlock()
 	}
 }

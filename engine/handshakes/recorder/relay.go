@@ -2,7 +2,6 @@ package recorder
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"net"
 	"os"
@@ -208,5 +207,3 @@ func (e *end) SetReadDeadline(t time.Time) error {
 }
 
 func (e *end) SetWriteDeadline(time.Time) error { return nil }
-
-var errNoResponse = errors.New("recorder: the exchange ended without a response")

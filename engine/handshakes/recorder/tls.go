@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -178,6 +179,8 @@ func appendMessage(t *handshakes.Transcript, from int, m handshakes.Message) {
 	}
 	t.Flights = append(t.Flights, handshakes.Flight{From: name, Messages: []handshakes.Message{m}})
 }
+
+var errNoResponse = errors.New("recorder: the exchange ended without a response")
 
 // cutAtResponse drops everything after the first response message.
 func cutAtResponse(t *handshakes.Transcript) error {

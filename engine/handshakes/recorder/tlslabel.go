@@ -45,7 +45,7 @@ type tlsLabeler struct {
 }
 
 type direction struct {
-	aead   cipher.AEAD
+	aead   *fixedNonce // nil until the keys are known
 	seq    uint64
 	stage  int // 0 plaintext, 1 handshake keys, 2 application keys
 	ccs    bool
@@ -273,11 +273,10 @@ func (f *fixedNonce) open(seq uint64, rec []byte) ([]byte, error) {
 
 func (l *tlsLabeler) decrypt(side int, rec []byte, m handshakes.Message) (handshakes.Message, error) {
 	d := l.dir[side]
-	fn, ok := d.aead.(*fixedNonce)
-	if !ok {
+	if d.aead == nil {
 		return m, fmt.Errorf("encrypted record before the keys are known")
 	}
-	plain, err := fn.open(d.seq, rec)
+	plain, err := d.aead.open(d.seq, rec)
 	if err != nil {
 		return m, fmt.Errorf("decrypting with %s: %v", d.secret, err)
 	}
