@@ -33,6 +33,9 @@ func TestEveryScenarioLaysOut(t *testing.T) {
 			}
 			segs := 0
 			for _, it := range l.Items {
+				if it.Kind == "bundle" {
+					segs += it.Count
+				}
 				if it.Kind != "segment" {
 					continue
 				}
@@ -51,7 +54,7 @@ func TestEveryScenarioLaysOut(t *testing.T) {
 				}
 			}
 			if segs+l.Truncated != len(tr.Segments()) {
-				t.Errorf("%d arrows (+%d summarised) for %d segments", segs, l.Truncated, len(tr.Segments()))
+				t.Errorf("%d arrows and bundled segments (+%d summarised) for %d segments", segs, l.Truncated, len(tr.Segments()))
 			}
 			for i := 1; i < len(l.Steps); i++ {
 				if l.Steps[i].Y < l.Steps[i-1].Y || l.Steps[i].Event <= l.Steps[i-1].Event {

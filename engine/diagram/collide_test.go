@@ -1,0 +1,80 @@
+package diagram_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"synack/engine"
+	"synack/engine/diagram"
+	_ "synack/engine/handshakes" // registers the TLS and QUIC scenarios
+)
+
+// checkBoxes fails if two texts of l overlap or one leaves the figure.
+func checkBoxes(t *testing.T, name string, l *diagram.Layout) {
+	t.Helper()
+	bs := diagram.Boxes(l)
+	bad := 0
+	for i, a := range bs {
+		x1, y1, x2, y2 := a.Bounds()
+		if x1 < 0 || y1 < 0 || x2 > l.Width || y2 > l.Height {
+			t.Errorf("%s: %q leaves the %.0f×%.0f figure (%.0f,%.0f–%.0f,%.0f)", name, a.What, l.Width, l.Height, x1, y1, x2, y2)
+			bad++
+		}
+		for _, b := range bs[i+1:] {
+			_, by1, _, by2 := b.Bounds()
+			if by1 > y2+1 || by2 < y1-1 {
+				continue
+			}
+			if a.Overlaps(b) {
+				t.Errorf("%s: %q overlaps %q", name, a.What, b.What)
+				bad++
+			}
+		}
+		if bad > 5 {
+			t.Fatalf("%s: and more", name)
+		}
+	}
+}
+
+// No two texts of any diagram overlap and none leaves the figure: every scenario, both
+// profiles, round trips from 1 ms to 2 s, with and without loss, wide and narrow.
+func TestNoTextCollides(t *testing.T) {
+	rtts := []time.Duration{time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second}
+	if testing.Short() {
+		rtts = []time.Duration{10 * time.Millisecond, 500 * time.Millisecond}
+	}
+	for _, sc := range engine.Scenarios() {
+		for _, prof := range []string{"linux", "rfc"} {
+			for _, rtt := range rtts {
+				for _, loss := range []bool{false, true} {
+					p := engine.DefaultParams()
+					p.Profile, p.RTT = prof, rtt
+					if loss {
+						p.Drop, p.Loss, p.Seed = []int{2}, 0.2, 7
+					}
+					tr, err := run(sc.ID, p)
+					if err != nil {
+						t.Logf("%s/%s/%v/loss=%v: %v", sc.ID, prof, rtt, loss, err)
+						continue
+					}
+					for _, w := range []float64{0, diagram.NarrowWidth} {
+						name := fmt.Sprintf("%s/%s/%v/loss=%v/w=%.0f", sc.ID, prof, rtt, loss, w)
+						checkBoxes(t, name, diagram.Build(tr, diagram.Options{Width: w}))
+					}
+				}
+			}
+		}
+	}
+}
+
+// run runs a scenario, turning an engine panic (a bug to report, not this package's) into
+// an error so the walk goes on.
+func run(id string, p engine.Params) (tr *engine.Trace, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("engine panicked: %v", r)
+		}
+	}()
+	return engine.Run(id, p)
+}
