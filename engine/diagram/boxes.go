@@ -3,7 +3,6 @@ package diagram
 import (
 	"math"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Text boxes. Every text a diagram draws is placed here, in Go, knowing every box placed
@@ -151,6 +150,14 @@ func (p *placer) fits(b box, soft bool) bool {
 	return true
 }
 
+// rect records a filled rectangle as a soft obstacle.
+func (p *placer) rect(x1, y1, x2, y2 float64) {
+	b := box{cx: (x1 + x2) / 2, cy: (y1 + y2) / 2, hw: (x2 - x1) / 2, hh: (y2 - y1) / 2}
+	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
+		p.soft[k] = append(p.soft[k], b)
+	}
+}
+
 // line records a line from (x1, y1) to (x2, y2) as a soft obstacle.
 func (p *placer) line(x1, y1, x2, y2 float64) {
 	l := math.Hypot(x2-x1, y2-y1)
@@ -198,6 +205,3 @@ func fitRunes(s string, w, size float64) string {
 	}
 	return ""
 }
-
-// runeCount is utf8.RuneCountInString, named for what the callers ask.
-func runeCount(s string) int { return utf8.RuneCountInString(s) }

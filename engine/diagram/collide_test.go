@@ -7,18 +7,23 @@ import (
 
 	"synack/engine"
 	"synack/engine/diagram"
-	_ "synack/engine/handshakes" // registers the TLS and QUIC scenarios
+	"synack/engine/handshakes" // also registers the TLS and QUIC scenarios
 )
 
 // checkBoxes fails if two texts of l overlap or one leaves the figure.
 func checkBoxes(t *testing.T, name string, l *diagram.Layout) {
 	t.Helper()
-	bs := diagram.Boxes(l)
+	checkTexts(t, name, diagram.Boxes(l), l.Width, l.Height)
+}
+
+// checkTexts fails if two of bs overlap or one leaves [0,w]×[0,h].
+func checkTexts(t *testing.T, name string, bs []diagram.TestBox, w, h float64) {
+	t.Helper()
 	bad := 0
 	for i, a := range bs {
 		x1, y1, x2, y2 := a.Bounds()
-		if x1 < 0 || y1 < 0 || x2 > l.Width || y2 > l.Height {
-			t.Errorf("%s: %q leaves the %.0f×%.0f figure (%.0f,%.0f–%.0f,%.0f)", name, a.What, l.Width, l.Height, x1, y1, x2, y2)
+		if x1 < 0 || y1 < 0 || x2 > w || y2 > h {
+			t.Errorf("%s: %q leaves the %.0f×%.0f figure (%.0f,%.0f–%.0f,%.0f)", name, a.What, w, h, x1, y1, x2, y2)
 			bad++
 		}
 		for _, b := range bs[i+1:] {
@@ -62,6 +67,35 @@ func TestNoTextCollides(t *testing.T) {
 						name := fmt.Sprintf("%s/%s/%v/loss=%v/w=%.0f", sc.ID, prof, rtt, loss, w)
 						checkBoxes(t, name, diagram.Build(tr, diagram.Options{Width: w}))
 					}
+				}
+			}
+		}
+	}
+}
+
+// Every comparison column the slider can show (10 to 500 ms in steps of 10, with and
+// without a lost first packet) has no overlapping text and none outside the column.
+func TestNoColumnTextCollides(t *testing.T) {
+	step := 10 * time.Millisecond
+	if testing.Short() {
+		step = 70 * time.Millisecond
+	}
+	for rtt := handshakes.MinCompareRTT; rtt <= handshakes.MaxCompareRTT; rtt += step {
+		for _, lose := range []bool{false, true} {
+			rows, err := handshakes.Compare(rtt, lose)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var slowest int64
+			for _, r := range rows {
+				slowest = max(slowest, r.FirstByteAtUs)
+			}
+			for _, r := range rows {
+				for _, lang := range []string{"en", "zh"} {
+					o := diagram.ColumnOptions{RequestUs: r.RequestAtUs, FirstByteUs: r.FirstByteAtUs, RTT: rtt,
+						PxPerUs: diagram.ColumnScale(slowest), Lang: lang}
+					name := fmt.Sprintf("compare/%v/lose=%v/%s/%s", rtt, lose, r.ID, lang)
+					checkTexts(t, name, diagram.ColumnBoxes(r.Trace, o), diagram.ColumnWidth, diagram.ColumnHeight)
 				}
 			}
 		}

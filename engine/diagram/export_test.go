@@ -1,5 +1,7 @@
 package diagram
 
+import "synack/engine"
+
 // Boxes returns the box of every text the layout draws, in every language and numbering
 // (the widest), as axis-aligned bounds and a test for overlap, for the external tests.
 func Boxes(l *Layout) []TestBox {
@@ -28,6 +30,27 @@ func Boxes(l *Layout) []TestBox {
 		addLb(it.Kind, it.T)
 	}
 	addLb("truncated", l.TruncL)
+	return out
+}
+
+// ColumnBoxes returns the box of every text of a comparison column.
+func ColumnBoxes(tr *engine.Trace, o ColumnOptions) []TestBox {
+	c := layoutColumn(tr, o)
+	var out []TestBox
+	add := func(what string, lb *Label) {
+		if lb != nil {
+			out = append(out, TestBox{What: what + " " + lb.EN, b: textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, TextWidth(lb.EN, lb.Size), lb.Size)})
+		}
+	}
+	add("lane", c.lanes[0])
+	add("lane", c.lanes[1])
+	add("first byte", c.firstL)
+	for _, r := range c.rules {
+		add("rule", r.t)
+	}
+	for _, p := range c.pkts {
+		add("packet", p.t)
+	}
 	return out
 }
 

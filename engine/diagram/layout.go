@@ -254,8 +254,11 @@ func bundles(tr *engine.Trace, attacker map[string]bool) []span {
 			}
 			cur.last, cur.t1 = i, e.At
 			n++
-		case attacker[e.Peer] || e.Kind == engine.EventQueue && cur.first >= 0:
+		case attacker[e.Peer] || e.Kind == engine.EventQueue:
 			// The attacker's half-open connections and the queue they fill: part of the run.
+			if cur.first >= 0 {
+				cur.last, cur.t1 = i, e.At
+			}
 		default:
 			flush()
 		}
@@ -824,7 +827,7 @@ func alongArrow(pl *placer, x1, y1, x2, y2 float64, variants []string, size floa
 
 // bundle draws a run of attacker traffic as one annotated band and one step.
 func (b *builder) bundle(sp span) {
-	var syn, synack, other, gaveUp int
+	var syn, synack, other, gaveUp, half, dropped, cookies int
 	var q *engine.Event
 	var att, victim string
 	for i := sp.first; i <= sp.last; i++ {
@@ -845,6 +848,9 @@ func (b *builder) bundle(sp span) {
 				}
 				if s.Seg.Flags == engine.SYN|engine.ACK {
 					synack++
+					if s.Cookie != nil {
+						cookies++
+					}
 				} else {
 					other++
 				}
@@ -853,18 +859,49 @@ func (b *builder) bundle(sp span) {
 				dir := s.Src + ">" + s.Dst
 				b.isn[dir] = s.Seg.Seq
 			}
+		case engine.EventState:
+			if e.To == engine.SynReceived {
+				half++
+			}
 		case engine.EventQueue:
 			q = e
 		case engine.EventNote:
-			if e.Note == "syn-ack-gave-up" {
+			switch e.Note {
+			case "syn-ack-gave-up":
 				gaveUp++
+			case "syn-queue-full", "accept-queue-full":
+				dropped++
 			}
 		}
 	}
+	// Each spoofed SYN leaves a half-open connection, is answered with a cookie, or is
+	// dropped.
+	dropped = max(syn-half-cookies, 0)
 	var en, zh []string
-	if syn > 0 {
+	switch {
+	case syn == 0:
+	case half == syn:
 		en = append(en, fmt.Sprintf("×%d spoofed SYNs, each in SYN-RECEIVED", syn))
 		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，各占一个 SYN-RECEIVED", syn))
+	case dropped == syn:
+		en = append(en, fmt.Sprintf("×%d spoofed SYNs, all dropped (queue full)", syn))
+		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，全部被丢弃（队列已满）", syn))
+	case cookies == syn:
+		en = append(en, fmt.Sprintf("×%d spoofed SYNs, each answered with a cookie", syn))
+		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，各回一个 cookie", syn))
+	default:
+		var pe, pz []string
+		if half > 0 {
+			pe, pz = append(pe, fmt.Sprintf("%d half-open", half)), append(pz, fmt.Sprintf("%d 个半连接", half))
+		}
+		if cookies > 0 {
+			pe, pz = append(pe, fmt.Sprintf("%d with a cookie", cookies)), append(pz, fmt.Sprintf("%d 个回 cookie", cookies))
+		}
+		if dropped > 0 {
+			pe, pz = append(pe, fmt.Sprintf("%d dropped", dropped)), append(pz, fmt.Sprintf("%d 个被丢弃", dropped))
+		}
+		en = append(en, fmt.Sprintf("×%d spoofed SYNs: %s", syn, strings.Join(pe, ", ")))
+		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN：%s", syn, strings.Join(pz, "，")))
 	}
 	if synack > 0 {
 		en = append(en, fmt.Sprintf("×%d SYN-ACKs to nowhere", synack))
@@ -890,14 +927,20 @@ func (b *builder) bundle(sp span) {
 	b.l.Steps = append(b.l.Steps, st)
 	it := Item{Kind: "bundle", Step: st.Index, End: -1, X1: b.laneX[att], Y1: y1, X2: b.laneX[victim], Y2: y2,
 		Src: att, Dst: victim, Count: syn + synack + other, Text: full}
+	if len(en) == 0 {
+		en, zh = []string{full.EN}, []string{full.ZH}
+	}
 	short := []string{en[0], zh[0]}
 	xm := (it.X1 + it.X2) / 2
 	var cands [][2]float64
 	for k := 0; k < 4; k++ {
 		cands = append(cands, [2]float64{xm, (y1+y2)/2 + 4 + float64(k)*lineGap})
 	}
-	it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, math.Abs(it.X2-it.X1)-8)
-	b.pl.line(it.X1, y1, it.X2, y2)
+	// Whole where it fits, even across a lifeline; shortened only where it does not.
+	if it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, -1); it.T == nil {
+		it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, 0)
+	}
+	b.pl.rect(min(it.X1, it.X2), y1, max(it.X1, it.X2), max(y2, y1+4))
 	b.l.Items = append(b.l.Items, it)
 	if q != nil {
 		qi := len(b.l.Steps) - 1
@@ -911,29 +954,6 @@ func (b *builder) bundle(sp span) {
 // arrow's title and the transcript).
 const MaxExtraLabel = 44
 
-// stacker moves the labels of a burst of arrows (sends on one path that start less than
-// gap px apart) below one another, step px each, three deep before starting over.
-type stacker struct {
-	gap, step float64
-	lastY     map[string]float64
-	n         map[string]int
-}
-
-func newStacker(gap, step float64) *stacker {
-	return &stacker{gap: gap, step: step, lastY: map[string]float64{}, n: map[string]int{}}
-}
-
-// offset returns how far down to move the label of an arrow on path starting at y.
-func (s *stacker) offset(path string, y float64) float64 {
-	if prev, ok := s.lastY[path]; ok && y-prev < s.gap {
-		s.n[path]++
-	} else {
-		s.n[path] = 0
-	}
-	s.lastY[path] = y
-	return s.step * float64(s.n[path]%3)
-}
-
 // labelAngle is the rotation, in degrees, that lays a label along an arrow and keeps
 // it upright.
 func labelAngle(x1, y1, x2, y2 float64) float64 {
@@ -943,12 +963,6 @@ func labelAngle(x1, y1, x2, y2 float64) float64 {
 	}
 	return a
 }
-
-// burstPx is how close (in px) two sends on one path must start to count as one burst.
-const burstPx = 14
-
-// burstStep moves each further label of a burst this far down, below the arrows.
-const burstStep = 14
 
 // compactLabel is "PSH ACK len 708": what a segment carrying named messages shows.
 func compactLabel(g engine.Segment) string {
