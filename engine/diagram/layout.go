@@ -287,7 +287,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	// Lanes, in the order the trace names them.
 	laneX := map[string]float64{}
 	n := len(tr.Meta.Endpoints)
-	margin := min(laneMargin, opt.Width/4)
+	margin := min(laneMargin, max(opt.Width/4, 100))
 	for i, ep := range tr.Meta.Endpoints {
 		x := opt.Width / 2
 		if n > 1 {
@@ -295,10 +295,10 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		}
 		laneX[ep.Name] = x
 		ln := Lane{Name: ep.Name, Role: ep.Role, Addr: ep.Addr, X: x}
-		hw := min(max(130, TextWidth(ep.Name, fontLane)+20), 2*x-4, 2*(opt.Width-x)-4)
+		hw := min(max(130, TextWidth(ep.Name, fontLane)+20, TextWidth(laneNameZH(ep.Name), fontLane)+20), 2*x-4, 2*(opt.Width-x)-4)
 		ln.Head = [4]float64{x - hw/2, 8, hw, 26}
 		pl.vlines = append(pl.vlines, x)
-		ln.NameL = placeText(pl, []string{ep.Name}, fontLane, "middle", 0, [][2]float64{{x, 26}}, hw-8)
+		ln.NameL = placeText(pl, []string{ep.Name, laneNameZH(ep.Name)}, fontLane, "middle", 0, [][2]float64{{x, 26}}, hw-8)
 		ln.AddrL = placeText(pl, []string{ep.Addr}, fontAddr, "middle", 0, [][2]float64{{x, 48}}, 2*min(x, opt.Width-x)-4)
 		l.Lanes = append(l.Lanes, ln)
 	}
@@ -416,6 +416,16 @@ func shape(it *Item, laneBottom float64) {
 	case "bundle":
 		it.BX, it.BW, it.BH = min(it.X1, it.X2), math.Abs(it.X2-it.X1), round1(max(it.Y2-it.Y1, 4))
 	}
+}
+
+// laneNameZH is a lane's name in Chinese: the roles translated, a number kept.
+func laneNameZH(name string) string {
+	for en, zh := range map[string]string{"client": "客户端", "server": "服务器", "attacker": "攻击者"} {
+		if rest, ok := strings.CutPrefix(name, en); ok {
+			return zh + rest
+		}
+	}
+	return name
 }
 
 // placeText places a text (all of whose variants — languages, numberings — must fit the
@@ -542,10 +552,10 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 	if s < 0 {
 		anchorOut, anchorIn = "end", "start"
 	}
-	if lb := placeText(b.pl, variants, fontSide, anchorOut, 0, out[:min(len(out), 5*len(cols))], 0); lb != nil {
+	if lb := placeText(b.pl, variants, fontSide, anchorOut, 0, out[:min(len(out), 5*len(cols))], -1); lb != nil {
 		return lb
 	}
-	if lb := placeText(b.pl, variants, fontSide, anchorIn, 0, in[:min(len(in), 4*len(cols))], 0); lb != nil {
+	if lb := placeText(b.pl, variants, fontSide, anchorIn, 0, in[:min(len(in), 4*len(cols))], -1); lb != nil {
 		return lb
 	}
 	return placeText(b.pl, variants, fontSide, anchorOut, 0, out, 0)
@@ -790,6 +800,15 @@ func (b *builder) segment(i int, e *engine.Event) {
 		// A segment that carries named messages (TLS records) is labelled by them; its
 		// numbers stay in the inspector and the transcript.
 		label = compactLabel(g)
+		rel = label
+	}
+	if b.narrow && !g.UDP {
+		// A phone's arrows are short: flags and length only; the numbers stay in the
+		// title, the inspector and the transcript.
+		label = strings.Join(g.Flags.Names(), " ")
+		if len(g.Payload) > 0 {
+			label += fmt.Sprintf(" len %d", len(g.Payload))
+		}
 		rel = label
 	}
 	it.Extra = shorten(it.Extra, MaxExtraLabel)
