@@ -372,13 +372,13 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	lastTick := -1000.0
 	for i, t := range ax.times {
 		if ax.ys[i]-lastTick >= 120 || i == 0 {
-			tk := Tick{Y: ax.ys[i], Label: fmtTime(t)}
+			tk := Tick{Y: round1(ax.ys[i]), Label: fmtTime(t)}
 			tk.T = placeText(pl, []string{tk.Label}, fontTick, "start", 0, [][2]float64{{4, tk.Y - 3}}, 0)
 			l.Ticks = append(l.Ticks, tk)
 			lastTick = ax.ys[i]
 		}
 	}
-	l.Height = max(axisEnd+bottom+30, pl.bottom()+bottom)
+	l.Height = math.Ceil(max(axisEnd+bottom+30, pl.bottom()+bottom))
 	l.LaneBottom = l.Height - bottom
 	if l.Truncated > 0 {
 		t := engine.Text{EN: fmt.Sprintf("%d more segments not drawn", l.Truncated), ZH: fmt.Sprintf("另有 %d 个报文未绘出", l.Truncated)}
