@@ -211,14 +211,14 @@ func (a *timeAxis) y(t engine.Time) float64 {
 	return a.ys[i-1] + f*(a.ys[i]-a.ys[i-1])
 }
 
-// gapPx is the height of an idle gap g: to scale up to three round trips, then a slim
+// gapPx is the height of an idle gap g: to scale up to two round trips, then a slim
 // band that grows with the logarithm of its length (so a backoff's 1, 2, 4, 8 s gaps
 // still visibly grow) and never takes more than MaxGapPx.
 func gapPx(g, rtt time.Duration, pxPerRTT float64) (float64, bool) {
 	if rtt <= 0 {
 		rtt = 100 * time.Millisecond
 	}
-	lin := 3 * rtt
+	lin := 2 * rtt
 	s := pxPerRTT / float64(rtt)
 	if g <= lin {
 		return float64(g) * s, false

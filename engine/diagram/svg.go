@@ -42,6 +42,7 @@ const Style = `
 .sa-st-close rect{fill:#bfdbfe}.sa-st-tw rect{fill:#ddd6fe}
 .sa-timer path{stroke:var(--sa-timer,#6b7280);stroke-width:1.2;fill:none}
 .sa-timer text,.sa-app text,.sa-note text,.sa-queue text{font:11px system-ui,sans-serif;fill:var(--sa-muted,#374151)}
+.sa-state text,.sa-timer text,.sa-app text,.sa-note text,.sa-queue text,.sa-tick text{paint-order:stroke;stroke:var(--sa-bg,#fff);stroke-width:3px;stroke-linejoin:round}
 .sa-app text{font-weight:600;fill:var(--sa-app,#065f46)}
 .sa-note text{font-style:italic}
 .sa-gap rect{fill:var(--sa-gap,#f3f4f6)}
