@@ -198,12 +198,19 @@ func fitRunes(s string, w, size float64) string {
 	if TextWidth(s, size) <= w {
 		return s
 	}
-	r := []rune(s)
-	for n := len(r) - 1; n >= 4; n-- {
-		t := string(r[:n]) + "…"
-		if TextWidth(t, size) <= w {
-			return t
+	budget := w - TextWidth("…", size)
+	used, n, cut := 0.0, 0, 0
+	for i, r := range s {
+		rw := TextWidth(string(r), size)
+		if used+rw > budget {
+			cut = i
+			break
 		}
+		used += rw
+		n++
 	}
-	return ""
+	if n < 4 {
+		return ""
+	}
+	return s[:cut] + "…"
 }

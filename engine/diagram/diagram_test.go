@@ -240,3 +240,34 @@ func TestWriteLiveShowsAStep(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkBuildFloodExpanded(b *testing.B) {
+	tr, _ := engine.Run("syn-flood", engine.DefaultParams())
+	for i := 0; i < b.N; i++ {
+		Build(tr, Options{Expand: true})
+	}
+}
+
+func BenchmarkBuildHandshake(b *testing.B) {
+	tr, _ := engine.Run("lost-final-ack", engine.DefaultParams())
+	for i := 0; i < b.N; i++ {
+		Build(tr, Options{})
+	}
+}
+
+func TestFitRunes(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		w    float64
+		want string
+	}{
+		{"SYN seq 1", 200, "SYN seq 1"},
+		{"abcdefghij", TextWidth("abcdef…", 10), "abcdef…"},
+		{"abcdefghij", TextWidth("abc…", 10), ""},
+		{"半连接队列已满", TextWidth("半连接队…", 10), "半连接队…"},
+	} {
+		if got := fitRunes(tc.s, tc.w, 10); got != tc.want {
+			t.Errorf("fitRunes(%q, %.1f) = %q, want %q", tc.s, tc.w, got, tc.want)
+		}
+	}
+}
