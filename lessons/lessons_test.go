@@ -79,11 +79,15 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// SYN queue full, cookies off: the client's SYNs are dropped; 11 SYNs, ETIMEDOUT.
 		"syn-flood": {"ETIMEDOUT", "11"},
 		// A valid cookie rebuilds ESTABLISHED; the first data is ACKed at once (quick ACK).
-		"syn-cookies":     {"ESTABLISHED", "ACK"},
-		"reading-tcpdump": {"SYN-RECEIVED", "ESTABLISHED"},
+		"syn-cookies": {"ESTABLISHED", "ACK"},
+		// The server's ISN for seed 1 is the number after "seq" in its SYN-ACK; [S.] is
+		// SYN ACK; the relative ack is the peer's ISN + 1 less the ISN; Linux's wscale 10
+		// makes "win 63" 63 × 1024 bytes (RFC 7323 §2.2).
+		"reading-tcpdump": {"975768978", "SYN ACK", "1", "64512"},
 		// RFC 5681 §4.2: out-of-order data is ACKed at once (a duplicate ACK); loss is
 		// repaired inside ESTABLISHED. (An inline spec, not a built-in scenario.)
-		"out-of-order": {"ACK", "ESTABLISHED"},
+		// The segment that fills the hole is ACKed at once (RFC 5681 §4.2).
+		"out-of-order": {"ACK", "ACK"},
 		// The popular count: 3 (TCP) + 4 (TLS 1.2 flights) = 7; RFC 5246 §7.3 takes two
 		// round trips after TCP's one, so the first byte comes after 4.
 		"tls12": {"7", "4"},
@@ -231,6 +235,7 @@ func TestMessageAnchorsAndCounts(t *testing.T) {
 func TestLoadErrorsNameFileAndLine(t *testing.T) {
 	head := "---\nid: x\ntitle.en: X\ntitle.zh: 叉\nsummary.en: s\nsummary.zh: 摘\nscenario: three-way-handshake\n---\n"
 	step := "## step @segment SYN\nen: a\nzh: 甲\n"
+	sources := "## sources\nen: RFC 9293\nzh: RFC 9293\n"
 	for name, tc := range map[string]struct {
 		src  string
 		line int
@@ -255,7 +260,11 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		"no such message": {head + "## step @message ClientHello\nen: a\nzh: 甲\n", 9, "matches no event"},
 		"no carried message": {head + step + "## question @segment SYN ACK\nask.en: q\nask.zh: 问\nchoices: 1 | 2\nanswer: round trips until ClientHello arrives\nexplain.en: e\nexplain.zh: 解\n",
 			12, `no packet carries "ClientHello"`},
-		"bad related": {strings.Replace(head, "---\n", "---\nrelated: ghost\n", 1)[0:] + step, 1, `related lesson "ghost"`},
+		"bad related":               {strings.Replace(head, "---\n", "---\nrelated: ghost\n", 1)[0:] + step + sources, 1, `related lesson "ghost"`},
+		"no sources":                {head + step, 1, "## sources block"},
+		"sources with one language": {head + step + "## sources\nen: RFC 9293\n", 12, "## sources needs both"},
+		"question for a profile the lesson lacks": {strings.Replace(head, "---\n", "---\nprofiles: linux\n", 1)[0:] + step + "## question @segment SYN ACK\nprofile: rfc\nask.en: q\nask.zh: 问\nchoices: SYN-RECEIVED | b\nanswer: state server after\nexplain.en: e\nexplain.zh: 解\n" + sources,
+			13, "not one of the lesson's profiles"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(fstest.MapFS{"x.md": {Data: []byte(tc.src)}})
