@@ -305,6 +305,8 @@ func Fill(text string, tr *engine.Trace, at int) string {
 //	relative ack here  its acknowledgement number less the peer's ISN (tcpdump without -S)
 //	window here        its window in bytes: the 16-bit field shifted by the sender's
 //	                   window scale (none in a SYN, RFC 7323 §2.2)
+//	seqspace here      how many sequence numbers it occupies (RFC 9293 §3.4 SEG.LEN)
+//	acked here         how far past its seq the receiver's next segment acknowledges
 func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error) {
 	e := &tr.Events[at]
 	if e.Kind != engine.EventSegment {
@@ -332,6 +334,27 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
 			EN: fmt.Sprintf("segment %s acknowledged %s; the %s's ISN was %s, and %s − %s = %s", line, u(uint32(g.Ack)), s.Dst, u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans),
 			ZH: fmt.Sprintf("报文 %s 的确认号是 %s；%s的 ISN 是 %s，%s − %s = %s", line, u(uint32(g.Ack)), who(s.Dst, "zh"), u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans)}}, nil
+	case "seqspace":
+		ans := strconv.Itoa(int(g.End() - g.Seq))
+		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
+			EN: fmt.Sprintf("segment %s had seq %s and %d bytes of data, flags %s: it occupies %s sequence numbers (RFC 9293 §3.4: SEG.LEN counts the data, SYN and FIN)", line, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans),
+			ZH: fmt.Sprintf("报文 %s 的 seq 为 %s，数据 %d 字节，标志位 %s：它占用 %s 个序列号（RFC 9293 §3.4：SEG.LEN 计入数据、SYN 和 FIN）", line, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans)}}, nil
+	case "acked":
+		if s.Fate != engine.Delivered {
+			return Result{}, fmt.Errorf("answer %q: the segment never arrives", expr)
+		}
+		for i := at + 1; i < len(tr.Events); i++ {
+			r := &tr.Events[i]
+			if r.Kind != engine.EventSegment || r.Segment.Src != s.Dst || r.Segment.Dst != s.Src || r.At < s.Arrive || r.Segment.Seg.Flags&engine.ACK == 0 {
+				continue
+			}
+			ack := r.Segment.Seg.Ack
+			ans := strconv.FormatInt(int64(int32(ack-g.Seq)), 10)
+			return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
+				EN: fmt.Sprintf("segment %s had seq %s; the %s's next segment (#%d) acknowledged %s, %s further", line, u(uint32(g.Seq)), s.Dst, r.Segment.ID, u(uint32(ack)), ans),
+				ZH: fmt.Sprintf("报文 %s 的 seq 为 %s；%s的下一个报文（第 %d 号）确认到 %s，多出 %s", line, u(uint32(g.Seq)), who(s.Dst, "zh"), r.Segment.ID, u(uint32(ack)), ans)}}, nil
+		}
+		return Result{}, fmt.Errorf("answer %q: the receiver acknowledges nothing after it", expr)
 	case "window":
 		shift := uint8(0)
 		if g.Flags&engine.SYN == 0 {

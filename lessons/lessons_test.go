@@ -25,7 +25,8 @@ func TestCatalogueCoversTheTopics(t *testing.T) {
 	for _, id := range []string{"tcp-header", "three-way-handshake", "why-not-two", "initial-sequence-numbers",
 		"data-on-third-ack", "four-way-close", "three-way-close", "time-wait", "simultaneous-open",
 		"simultaneous-close", "connect-timeout", "syn-to-closed-port", "resets", "orphans", "state-machine",
-		"syn-flood", "syn-cookies", "reading-tcpdump", "tls12", "tls13", "resumption-0rtt", "quic-http3"} {
+		"syn-flood", "syn-cookies", "reading-tcpdump", "tls12", "tls13", "resumption-0rtt", "quic-http3",
+		"sequence-space", "ecn-handshake", "time-wait-syn"} {
 		l, ok := c.Get(id)
 		if !ok {
 			t.Errorf("no lesson %q", id)
@@ -53,6 +54,16 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// Figure 8: a SYN-ACK for an old SYN draws RST; a passive SYN-RECEIVED returns to LISTEN.
 		"why-not-two":              {"RST", "LISTEN"},
 		"initial-sequence-numbers": {"SYN-RECEIVED", "ESTABLISHED"},
+		// RFC 9293 §3.4: SYN and FIN occupy one sequence number, data one per byte, PSH,
+		// ACK and RST none. (The fifth question is the rfc profile's RST: not asked here.)
+		"sequence-space": {"1", "100", "1", "0", ""},
+		// RFC 3168 §6.1.1: ECN-setup SYN has ECE and CWR, the SYN-ACK ECE only; neither
+		// flag occupies sequence space.
+		"ecn-handshake": {"SYN ECE CWR", "SYN ACK ECE", "1"},
+		// RFC 7323 §5.3: an old duplicate with an older TSval is dropped and ACKed.
+		"paws": {"ACK"},
+		// RFC 9293 §3.10.7.4, Linux TCP_TW_SYN: a SYN above RCV.NXT reopens TIME-WAIT.
+		"time-wait-syn": {"SYN ACK", "ok"},
 		// §3.10.7.3 lets queued data ride on the ACK; then the server is ESTABLISHED.
 		"data-on-third-ack": {"PSH ACK", "ESTABLISHED"},
 		// §3.10.7.4 eighth step: FIN in ESTABLISHED → CLOSE-WAIT; the active closer ACKs the FIN.
