@@ -70,6 +70,8 @@ type Player struct {
 	Narration []Line
 	Questions []QuestionView
 	Related   []Card
+	// Sources names the RFC sections and Linux sources a lesson relies on.
+	Sources string
 }
 
 // QuestionView is a predict-then-reveal question as printed (no-JS and print form).

@@ -148,6 +148,7 @@ var Strings = map[string]engine.Text{
 	"lesson.questions":      {EN: "Questions", ZH: "思考题"},
 	"lesson.answer":         {EN: "Answer", ZH: "答案"},
 	"lesson.related":        {EN: "Related lessons", ZH: "相关课程"},
+	"lesson.sources":        {EN: "Sources", ZH: "参考来源"},
 	"lesson.predict":        {EN: "Predict before you look:", ZH: "先预测，再揭晓："},
 	"lesson.check":          {EN: "Check", ZH: "揭晓"},
 	"lesson.correct":        {EN: "Correct.", ZH: "答对了。"},
