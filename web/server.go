@@ -123,6 +123,8 @@ func (s *Server) routes() chi.Router {
 		r.Get("/compare", s.handleCompare(false))
 		r.Get("/embed/compare", s.handleCompare(true))
 		r.Get("/compare.json", s.handleCompareJSON)
+		r.Get("/states.json", s.handleStatesJSON)
+		r.Get("/states.svg", s.handleStatesSVG)
 		r.Get("/lessons/{id}/capture.pcapng", s.handlePcapng)
 		r.Get("/diagram.css", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/css; charset=utf-8")

@@ -105,6 +105,7 @@ type StateFigure struct {
 	Edges     []StateEdge `json:"edges"`
 	// Strings the page shows around the figure, in the figure's language.
 	Strings map[string]string `json:"strings"`
+	Style   string            `json:"style"` // the figure's CSS (StateFigureStyle)
 }
 
 // smNodes places the states in the RFC figure's arrangement (centres).
@@ -225,12 +226,37 @@ var smLaneNames = map[string]engine.Text{
 }
 
 // LaneName returns the display name of an endpoint in a language: client, server and
-// attacker are translated; any other name is shown as it is.
-func LaneName(name, lang string) string {
-	if t, ok := smLaneNames[name]; ok {
-		return t.In(lang)
+// attacker (also numbered, "attacker-1") are translated; any other name is shown as it is.
+func LaneName(name, lang string) string { return LaneText(name).In(lang) }
+
+// LaneText returns an endpoint's display name in both languages.
+func LaneText(name string) engine.Text {
+	base, num, _ := strings.Cut(name, "-")
+	t, ok := smLaneNames[base]
+	if !ok {
+		return engine.Text{EN: name, ZH: name}
 	}
-	return name
+	if num != "" {
+		return engine.Text{EN: t.EN + "-" + num, ZH: t.ZH + " " + num}
+	}
+	return t
+}
+
+// smTimerLabels are the short timer names drawn beside a timer bracket.
+var smTimerLabels = map[string]engine.Text{
+	engine.TimerRTO.String():        {EN: "RTO", ZH: "重传计时器"},
+	engine.TimerDelayedACK.String(): {EN: "DELACK", ZH: "延迟确认"},
+	engine.TimerTimeWait.String():   {EN: "TIME-WAIT", ZH: "TIME-WAIT 计时器"},
+	engine.TimerFinWait2.String():   {EN: "FIN-WAIT-2", ZH: "FIN-WAIT-2 计时器"},
+}
+
+// TimerLabel returns the short label of a timer bracket ("RTO" in English, "重传计时器"
+// in Chinese), given the timer's trace name (engine.TimerKind.String()).
+func TimerLabel(name string) engine.Text {
+	if t, ok := smTimerLabels[name]; ok {
+		return t
+	}
+	return engine.Text{EN: name, ZH: name}
 }
 
 // TextWidth estimates the width of s set in a sans-serif face at size px: about 0.6 em
@@ -279,6 +305,7 @@ func buildStateMachine(lang string) (StateFigure, error) {
 	for k, t := range smLaneNames {
 		f.Strings["lane."+k] = t.In(lang)
 	}
+	f.Style = StateFigureStyle
 	var boxes []SMRect
 	for _, n := range smNodes {
 		r := SMRect{X: n.x - smNodeW/2, Y: n.y - smNodeH/2, W: smNodeW, H: smNodeH}

@@ -157,8 +157,17 @@ func TestStateFigureChinese(t *testing.T) {
 			t.Errorf("zh string %s = %q (en %q)", k, zh.Strings[k], en.Strings[k])
 		}
 	}
-	if LaneName("server", "zh") != "服务器" || LaneName("peer", "zh") != "peer" {
-		t.Errorf("LaneName = %q, %q", LaneName("server", "zh"), LaneName("peer", "zh"))
+	for _, c := range []struct{ name, lang, want string }{
+		{"server", "zh", "服务器"}, {"client", "en", "client"}, {"attacker-1", "zh", "攻击者 1"}, {"peer", "zh", "peer"},
+	} {
+		if got := LaneName(c.name, c.lang); got != c.want {
+			t.Errorf("LaneName(%q, %q) = %q, want %q", c.name, c.lang, got, c.want)
+		}
+	}
+	for k := engine.TimerRTO; k <= engine.TimerFinWait2; k++ {
+		if l := TimerLabel(k.String()); l.ZH == l.EN || l.EN != k.String() {
+			t.Errorf("TimerLabel(%s) = %+v", k, l)
+		}
 	}
 }
 
