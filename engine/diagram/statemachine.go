@@ -86,10 +86,17 @@ type StateEdge struct {
 	To       string     `json:"to"`
 	FromNode string     `json:"fromNode"` // node IDs
 	ToNode   string     `json:"toNode"`
+	Kind     string     `json:"kind"`           // the event that takes it: "close", "rcv-syn", … (see StateFigure.Causes)
 	Note     string     `json:"note,omitempty"` // set for an edge the RFC states in a note under the figure but does not draw
 	Points   []SMPoint  `json:"points"`         // the line, ending at the arrowhead's base
 	Arrow    [3]SMPoint `json:"arrow"`          // the arrowhead: tip, then the two base corners
 	Label    StateLabel `json:"label"`
+}
+
+// StateCause is what the figure knows about one engine cause of a state change.
+type StateCause struct {
+	Kind string `json:"kind,omitempty"` // empty: no edge of Figure 5 is this event
+	Text string `json:"text"`
 }
 
 // StateFigure is the whole figure in one language.
@@ -106,6 +113,11 @@ type StateFigure struct {
 	// Strings the page shows around the figure, in the figure's language.
 	Strings map[string]string `json:"strings"`
 	Style   string            `json:"style"` // the figure's CSS (StateFigureStyle)
+	// Causes maps each cause the engine gives for a state change (engine.Event.Cause) to
+	// the kind of event it is: a transition is the figure's edge FROM>TO only when that
+	// edge's Kind matches; otherwise the figure does not draw it (an RST, a timer the RFC
+	// figure leaves out, a Linux extra). Text is the cause in the figure's language.
+	Causes map[string]StateCause `json:"causes"`
 }
 
 // smNodes places the states in the RFC figure's arrangement (centres).
@@ -132,6 +144,7 @@ var smNodes = []struct {
 // the side of the line the label prefers (+1: right of the direction of travel).
 type smEdge struct {
 	from, to      string // node IDs
+	kind          string // the event, as a key of smCauseKinds' values
 	route         []SMPoint
 	event, action engine.Text
 	side          int
@@ -157,49 +170,104 @@ func smP(x, y float64) SMPoint { return SMPoint{x, y} }
 // smEdges is RFC 9293 Figure 5, edge by edge, plus the FIN-WAIT-1 → TIME-WAIT transition
 // its note 2 describes. Routes start and end on box borders (boxes are 150 × 36).
 var smEdges = []smEdge{
-	{from: "CLOSED", to: "LISTEN", route: []SMPoint{smP(480, 88), smP(480, 192)},
+	{from: "CLOSED", to: "LISTEN", kind: "open-passive", route: []SMPoint{smP(480, 88), smP(480, 192)},
 		event: engine.Text{EN: "passive OPEN", ZH: "被动打开"}, action: engine.Text{EN: "create TCB", ZH: "创建 TCB"}, side: 1},
-	{from: "LISTEN", to: "CLOSED", route: []SMPoint{smP(520, 192), smP(520, 88)},
+	{from: "LISTEN", to: "CLOSED", kind: "close", route: []SMPoint{smP(520, 192), smP(520, 88)},
 		event: smClose, action: smDelete, side: 1},
-	{from: "CLOSED", to: "SYN-SENT", route: []SMPoint{smP(575, 60), smP(900, 60), smP(900, 342)},
+	{from: "CLOSED", to: "SYN-SENT", kind: "open-active", route: []SMPoint{smP(575, 60), smP(900, 60), smP(900, 342)},
 		event: engine.Text{EN: "active OPEN", ZH: "主动打开"}, action: engine.Text{EN: "create TCB, snd SYN", ZH: "创建 TCB，发送 SYN"}, side: 1, seg: 1},
-	{from: "SYN-SENT", to: "CLOSED", route: []SMPoint{smP(850, 342), smP(850, 80), smP(575, 80)},
+	{from: "SYN-SENT", to: "CLOSED", kind: "close", route: []SMPoint{smP(850, 342), smP(850, 80), smP(575, 80)},
 		event: smClose, action: smDelete, side: 1, seg: 0},
-	{from: "LISTEN", to: "SYN-SENT", route: []SMPoint{smP(575, 215), smP(800, 342)},
+	{from: "LISTEN", to: "SYN-SENT", kind: "send", route: []SMPoint{smP(575, 215), smP(800, 342)},
 		event: engine.Text{EN: "SEND", ZH: "SEND（发送）"}, action: engine.Text{EN: "snd SYN", ZH: "发送 SYN"}, side: -1},
-	{from: "LISTEN", to: "SYN-RECEIVED", route: []SMPoint{smP(425, 215), smP(200, 342)},
+	{from: "LISTEN", to: "SYN-RECEIVED", kind: "rcv-syn", route: []SMPoint{smP(425, 215), smP(200, 342)},
 		event: smRcvSYN, action: smSndSYNACK, side: 1},
-	{from: "SYN-RECEIVED", to: "LISTEN", route: []SMPoint{smP(100, 342), smP(100, 200), smP(425, 200)},
+	{from: "SYN-RECEIVED", to: "LISTEN", kind: "rcv-rst", route: []SMPoint{smP(100, 342), smP(100, 200), smP(425, 200)},
 		event: engine.Text{EN: "rcv RST (note 1)", ZH: "收到 RST（注 1）"}, action: smX, side: -1, seg: 1},
-	{from: "SYN-SENT", to: "SYN-RECEIVED", route: []SMPoint{smP(775, 360), smP(225, 360)},
+	{from: "SYN-SENT", to: "SYN-RECEIVED", kind: "rcv-syn", route: []SMPoint{smP(775, 360), smP(225, 360)},
 		event: smRcvSYN, action: smSndSYNACK, side: 1},
-	{from: "SYN-RECEIVED", to: "ESTABLISHED", route: []SMPoint{smP(190, 378), smP(430, 492)},
+	{from: "SYN-RECEIVED", to: "ESTABLISHED", kind: "rcv-ack-of-syn", route: []SMPoint{smP(190, 378), smP(430, 492)},
 		event: engine.Text{EN: "rcv ACK of SYN", ZH: "收到 SYN 的 ACK"}, action: smX, side: 1},
-	{from: "SYN-SENT", to: "ESTABLISHED", route: []SMPoint{smP(810, 378), smP(570, 492)},
+	{from: "SYN-SENT", to: "ESTABLISHED", kind: "rcv-syn-ack", route: []SMPoint{smP(810, 378), smP(570, 492)},
 		event: engine.Text{EN: "rcv SYN,ACK", ZH: "收到 SYN,ACK"}, action: smSndACK, side: -1},
-	{from: "SYN-RECEIVED", to: "FIN-WAIT-1", route: []SMPoint{smP(110, 378), smP(110, 642)},
+	{from: "SYN-RECEIVED", to: "FIN-WAIT-1", kind: "close", route: []SMPoint{smP(110, 378), smP(110, 642)},
 		event: smClose, action: smSndFIN, side: 1},
-	{from: "ESTABLISHED", to: "FIN-WAIT-1", route: []SMPoint{smP(440, 528), smP(225, 650)},
+	{from: "ESTABLISHED", to: "FIN-WAIT-1", kind: "close", route: []SMPoint{smP(440, 528), smP(225, 650)},
 		event: smClose, action: smSndFIN, side: -1},
-	{from: "ESTABLISHED", to: "CLOSE-WAIT", route: []SMPoint{smP(560, 528), smP(775, 650)},
+	{from: "ESTABLISHED", to: "CLOSE-WAIT", kind: "rcv-fin", route: []SMPoint{smP(560, 528), smP(775, 650)},
 		event: smRcvFIN, action: smSndACK, side: 1},
-	{from: "FIN-WAIT-1", to: "FIN-WAIT-2", route: []SMPoint{smP(110, 678), smP(110, 792)},
+	{from: "FIN-WAIT-1", to: "FIN-WAIT-2", kind: "rcv-ack-of-fin", route: []SMPoint{smP(110, 678), smP(110, 792)},
 		event: smAckOfFIN, action: smX, side: -1},
-	{from: "FIN-WAIT-1", to: "CLOSING", route: []SMPoint{smP(225, 670), smP(480, 670), smP(480, 792)},
+	{from: "FIN-WAIT-1", to: "CLOSING", kind: "rcv-fin", route: []SMPoint{smP(225, 670), smP(480, 670), smP(480, 792)},
 		event: smRcvFIN, action: smSndACK, side: -1, seg: 0},
-	{from: "FIN-WAIT-1", to: "TIME-WAIT", route: []SMPoint{smP(190, 678), smP(440, 932)},
+	{from: "FIN-WAIT-1", to: "TIME-WAIT", kind: "rcv-fin-ack-of-fin", route: []SMPoint{smP(190, 678), smP(440, 932)},
 		event: engine.Text{EN: "rcv FIN, ACK of FIN (note 2)", ZH: "收到 FIN 且 FIN 已被确认（注 2）"}, action: smSndACK, side: -1,
 		note: "2", onLine: true},
-	{from: "CLOSE-WAIT", to: "LAST-ACK", route: []SMPoint{smP(850, 678), smP(850, 792)},
+	{from: "CLOSE-WAIT", to: "LAST-ACK", kind: "close", route: []SMPoint{smP(850, 678), smP(850, 792)},
 		event: smClose, action: smSndFIN, side: -1},
-	{from: "FIN-WAIT-2", to: "TIME-WAIT", route: []SMPoint{smP(110, 828), smP(110, 950), smP(425, 950)},
+	{from: "FIN-WAIT-2", to: "TIME-WAIT", kind: "rcv-fin", route: []SMPoint{smP(110, 828), smP(110, 950), smP(425, 950)},
 		event: smRcvFIN, action: smSndACK, side: 1, seg: 1},
-	{from: "CLOSING", to: "TIME-WAIT", route: []SMPoint{smP(500, 828), smP(500, 932)},
+	{from: "CLOSING", to: "TIME-WAIT", kind: "rcv-ack-of-fin", route: []SMPoint{smP(500, 828), smP(500, 932)},
 		event: smAckOfFIN, action: smX, side: 1},
-	{from: "LAST-ACK", to: "CLOSED-2", route: []SMPoint{smP(850, 828), smP(850, 932)},
+	{from: "LAST-ACK", to: "CLOSED-2", kind: "rcv-ack-of-fin", route: []SMPoint{smP(850, 828), smP(850, 932)},
 		event: smAckOfFIN, action: smX, side: -1},
-	{from: "TIME-WAIT", to: "CLOSED-2", route: []SMPoint{smP(575, 950), smP(775, 950)},
+	{from: "TIME-WAIT", to: "CLOSED-2", kind: "timeout-2msl", route: []SMPoint{smP(575, 950), smP(775, 950)},
 		event: engine.Text{EN: "Timeout=2MSL", ZH: "超时=2MSL"}, action: smDelete, side: -1},
+}
+
+// smCauseKinds maps the engine's causes of a state change (the strings its setState calls
+// pass) to the Figure 5 event they are; "" for a cause no edge of the figure shows.
+var smCauseKinds = map[string]string{
+	"passive OPEN (listen)":               "open-passive",
+	"active OPEN (connect)":               "open-active",
+	"received SYN":                        "rcv-syn",
+	"received SYN (simultaneous open)":    "rcv-syn",
+	"received SYN,ACK":                    "rcv-syn-ack",
+	"received ACK of our SYN":             "rcv-ack-of-syn",
+	"connection rebuilt from the cookie":  "rcv-ack-of-syn",
+	"ACK carries a valid SYN cookie":      "",
+	"CLOSE":                               "close",
+	"CLOSE (shutdown)":                    "close",
+	"CLOSE in SYN-SENT":                   "close",
+	"shutdown in SYN-SENT":                "close",
+	"CLOSE of the listening socket":       "close",
+	"received FIN":                        "rcv-fin",
+	"received FIN (simultaneous close)":   "rcv-fin",
+	"received FIN that acknowledges ours": "rcv-fin-ack-of-fin",
+	"our FIN was acknowledged":            "rcv-ack-of-fin",
+	"TIME-WAIT timer expired":             "timeout-2msl",
+	"received RST":                        "rcv-rst",
+	"FIN-WAIT-2 timer expired":            "",
+	"received RST in TIME-WAIT":           "",
+	"RST in answer to our SYN":            "",
+	"SYN retransmissions gave up":         "",
+	"SYN-ACK retries exhausted":           "",
+	"retransmissions gave up":             "",
+	"ABORT":                               "",
+	"SYN in the window in SYN-RECEIVED":   "",
+	"new SYN for the same connection":     "",
+}
+
+// FigureEdge returns the ID of the Figure 5 edge a state change takes ("LISTEN>SYN-RECEIVED"),
+// or "" when the figure does not draw that transition for that cause.
+func FigureEdge(from, to, cause string) string {
+	kind := smCauseKinds[cause]
+	if kind == "" {
+		return ""
+	}
+	for _, e := range smEdges {
+		if e.kind == kind && smStateOf(e.from) == from && smStateOf(e.to) == to {
+			return from + ">" + to
+		}
+	}
+	return ""
+}
+
+func smStateOf(node string) string {
+	if node == "CLOSED-2" {
+		return "CLOSED"
+	}
+	return node
 }
 
 // smStrings are the words the page shows around the figure.
@@ -306,6 +374,14 @@ func buildStateMachine(lang string) (StateFigure, error) {
 		f.Strings["lane."+k] = t.In(lang)
 	}
 	f.Style = StateFigureStyle
+	f.Causes = map[string]StateCause{}
+	for c, k := range smCauseKinds {
+		t := c
+		if lang == "zh" {
+			t = causeZH(c)
+		}
+		f.Causes[c] = StateCause{Kind: k, Text: t}
+	}
 	var boxes []SMRect
 	for _, n := range smNodes {
 		r := SMRect{X: n.x - smNodeW/2, Y: n.y - smNodeH/2, W: smNodeW, H: smNodeH}
@@ -332,7 +408,7 @@ func buildStateMachine(lang string) (StateFigure, error) {
 		pts, arrow := arrowed(e.route)
 		ed := StateEdge{
 			ID: stateOf[e.from] + ">" + stateOf[e.to], From: stateOf[e.from], To: stateOf[e.to],
-			FromNode: e.from, ToNode: e.to, Note: e.note, Points: pts, Arrow: arrow,
+			FromNode: e.from, ToNode: e.to, Kind: e.kind, Note: e.note, Points: pts, Arrow: arrow,
 		}
 		lb := StateLabel{Event: e.event.In(lang), Action: e.action.In(lang)}
 		w := math.Max(TextWidth(lb.Event, smLabelFont), TextWidth(lb.Action, smLabelFont)) + 2*smLabelPad
@@ -502,9 +578,25 @@ const StateFigureStyle = `.sa-sm{font-family:system-ui,-apple-system,"Segoe UI",
 .sa-sm-taken-1 polygon{fill:var(--c1,#d97706)}
 .sa-sm-taken-0 .sa-sm-label rect{fill:var(--hl,#fde047);stroke:var(--c0,#2563eb);stroke-width:2;opacity:1}
 .sa-sm-taken-1 .sa-sm-label rect{fill:var(--hl,#fde047);stroke:var(--c1,#d97706);stroke-width:2;opacity:1}
-.sa-sm-taken-0 .sa-sm-label text,.sa-sm-taken-1 .sa-sm-label text{font-weight:700}
 @media (prefers-reduced-motion:no-preference){.sa-sm-taken-0 polyline,.sa-sm-taken-1 polyline{stroke-dasharray:9 5;animation:sa-sm-dash 1s linear infinite}}
-@keyframes sa-sm-dash{to{stroke-dashoffset:-14}}`
+@keyframes sa-sm-dash{to{stroke-dashoffset:-14}}
+.sa-sm-from-0 rect{stroke:var(--c0,#2563eb);stroke-width:3;stroke-dasharray:5 3}
+.sa-sm-from-1 rect{stroke:var(--c1,#d97706);stroke-width:3;stroke-dasharray:5 3}
+.sa-sm-scroll{overflow:auto;max-height:70vh;overscroll-behavior:contain;border:1px solid var(--line,#e5e7eb);border-radius:.4rem;background:var(--bg,#fff)}
+.sa-sm-scroll:focus-visible{outline:2px solid var(--focus,#f59e0b)}
+.sa-sm-scroll svg{display:block;width:760px;max-width:none;height:auto}
+.sa-sm-fit .sa-sm-scroll svg{width:100%}
+.sa-sm-large .sa-sm-scroll{max-height:none}
+.sa-sm-large.sa-sm-fit .sa-sm-scroll svg{max-width:1000px;margin:0 auto}
+.sa-sm-tools{display:flex;justify-content:flex-end;margin:0 0 .3rem}
+.sa-sm-tools button{font-size:.8rem}
+.sa-sm-hint{font-size:.8rem;margin:0 0 .3rem;color:var(--muted,#4b5563)}
+.sa-sm-now{font-size:.9rem;margin:.4rem 0;min-height:1.4em}
+.sa-sm-legend{list-style:none;padding:0;margin:.3rem 0;font-size:.8rem;display:flex;flex-wrap:wrap;gap:.2rem .9rem}
+.sa-sm-sw{display:inline-block;width:.8em;height:.8em;border-radius:.2em;margin-right:.35em;vertical-align:-.05em}
+.sa-sm-sw-0{background:var(--c0,#2563eb)}.sa-sm-sw-1{background:var(--c1,#d97706)}
+.sa-sm-sw-taken{background:var(--hl,#fde047);box-shadow:inset 0 0 0 2px var(--muted,#4b5563)}
+.sa-sm-notes{font-size:.75rem;color:var(--muted,#4b5563);margin:.2rem 0 0}`
 
 // WriteStateSVG writes the figure as a standalone SVG document, with a title and a
 // description for screen readers and each label as text.

@@ -233,3 +233,56 @@ func TestStateFigureJSON(t *testing.T) {
 		t.Errorf("JSON round trip lost geometry: %s", b[:200])
 	}
 }
+
+// Every cause the engine gives for a state change, in every scenario and profile, is
+// known to the figure, and the causes that are Figure 5 events land on an edge with the
+// same ends. The handshake and the close take only edges of the figure; a RST does not.
+func TestStateFigureCoversEngineCauses(t *testing.T) {
+	seen := map[string]string{}
+	for _, profile := range []string{"linux", "rfc"} {
+		for _, sc := range engine.Scenarios() {
+			p := engine.DefaultParams()
+			p.Profile = profile
+			tr, err := engine.Run(sc.ID, p)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", sc.ID, profile, err)
+			}
+			for _, e := range tr.Events {
+				if e.Kind != engine.EventState {
+					continue
+				}
+				if _, ok := smCauseKinds[e.Cause]; !ok {
+					t.Errorf("%s/%s: cause %q (%s → %s) is not in smCauseKinds", sc.ID, profile, e.Cause, e.From, e.To)
+					continue
+				}
+				k := e.From.String() + ">" + e.To.String() + " (" + e.Cause + ")"
+				if _, ok := seen[k]; !ok {
+					seen[k] = FigureEdge(e.From.String(), e.To.String(), e.Cause)
+				}
+			}
+		}
+	}
+	if testing.Verbose() {
+		for k, v := range seen {
+			t.Logf("%-70s edge %q", k, v)
+		}
+	}
+	for k, want := range map[string]string{
+		"CLOSED>SYN-SENT (active OPEN (connect))":            "CLOSED>SYN-SENT",
+		"SYN-SENT>ESTABLISHED (received SYN,ACK)":            "SYN-SENT>ESTABLISHED",
+		"ESTABLISHED>FIN-WAIT-1 (CLOSE)":                     "ESTABLISHED>FIN-WAIT-1",
+		"TIME-WAIT>CLOSED (TIME-WAIT timer expired)":         "TIME-WAIT>CLOSED",
+		"SYN-SENT>CLOSED (RST in answer to our SYN)":         "",
+		"FIN-WAIT-2>CLOSED (FIN-WAIT-2 timer expired)":       "",
+		"LAST-ACK>CLOSED (our FIN was acknowledged)":         "LAST-ACK>CLOSED",
+		"ESTABLISHED>CLOSE-WAIT (received FIN)":              "ESTABLISHED>CLOSE-WAIT",
+		"SYN-RECEIVED>ESTABLISHED (received ACK of our SYN)": "SYN-RECEIVED>ESTABLISHED",
+	} {
+		got, ok := seen[k]
+		if !ok {
+			t.Errorf("no scenario takes %s", k)
+		} else if got != want {
+			t.Errorf("FigureEdge for %s = %q, want %q", k, got, want)
+		}
+	}
+}
