@@ -282,7 +282,7 @@ var smStrings = map[string]engine.Text{
 	"now":     {EN: "now in", ZH: "当前状态"},
 	"scroll":  {EN: "Scroll sideways to see the whole figure", ZH: "左右滑动查看完整的图"},
 	"enlarge": {EN: "Enlarge", ZH: "放大"},
-	"shrink":  {EN: "Fit", ZH: "缩小"},
+	"close":   {EN: "Close", ZH: "关闭"},
 }
 
 // smLaneNames translates the endpoint names the scenarios use, for labels around the
@@ -582,12 +582,15 @@ const StateFigureStyle = `.sa-sm{font-family:system-ui,-apple-system,"Segoe UI",
 @keyframes sa-sm-dash{to{stroke-dashoffset:-14}}
 .sa-sm-from-0 rect{stroke:var(--c0,#2563eb);stroke-width:3;stroke-dasharray:5 3}
 .sa-sm-from-1 rect{stroke:var(--c1,#d97706);stroke-width:3;stroke-dasharray:5 3}
-.sa-sm-scroll{overflow:auto;max-height:70vh;overscroll-behavior:contain;border:1px solid var(--line,#e5e7eb);border-radius:.4rem;background:var(--bg,#fff)}
+.sa-sm-scroll{overflow:auto;contain:inline-size;max-height:70vh;overscroll-behavior:contain;border:1px solid var(--line,#e5e7eb);border-radius:.4rem;background:var(--bg,#fff)}
 .sa-sm-scroll:focus-visible{outline:2px solid var(--focus,#f59e0b)}
-.sa-sm-scroll svg{display:block;width:760px;max-width:none;height:auto}
-.sa-sm-fit .sa-sm-scroll svg{width:100%}
+.sa-sm-scroll svg{display:block;width:760px;max-width:none;height:auto;margin:0 auto}
 .sa-sm-large .sa-sm-scroll{max-height:none}
-.sa-sm-large.sa-sm-fit .sa-sm-scroll svg{max-width:1000px;margin:0 auto}
+.sa-sm-large .sa-sm-scroll svg{width:max(760px,min(100%,1000px))}
+.sa-sm-dialog .sa-sm-scroll svg{width:max(760px,min(100%,1000px,calc((96vh - 10rem)*.99)))}
+.sa-sm-dialog{width:min(1040px,96vw);max-width:none;max-height:96vh;padding:.6rem;border:1px solid var(--line,#e5e7eb);border-radius:.6rem;background:var(--card,#f8fafc);color:var(--fg,#111827)}
+.sa-sm-dialog::backdrop{background:rgb(0 0 0/.45)}
+.sa-sm-dialog .sa-sm-scroll{max-height:calc(96vh - 8rem)}
 .sa-sm-tools{display:flex;justify-content:flex-end;margin:0 0 .3rem}
 .sa-sm-tools button{font-size:.8rem}
 .sa-sm-hint{font-size:.8rem;margin:0 0 .3rem;color:var(--muted,#4b5563)}

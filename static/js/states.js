@@ -41,16 +41,22 @@ export function mountStates(container, opts = {}) {
 
   const style = htmlEl("style", {}, container);
   const tools = htmlEl("div", { class: "sa-sm-tools", hidden: "" }, container);
-  const fitButton = htmlEl("button", { type: "button", "aria-pressed": "false" }, tools);
+  const enlarge = htmlEl("button", { type: "button", "aria-haspopup": "dialog" }, tools);
   const hint = htmlEl("p", { class: "sa-sm-hint", hidden: "" }, container);
   const box = htmlEl("div", { class: "sa-sm-scroll", tabindex: "0", role: "region", "aria-label": opts.label || "RFC 9293 Figure 5" }, container);
   const now = htmlEl("p", { class: "sa-sm-now", "aria-live": "polite", "data-testid": "states-now" }, container);
   const legend = htmlEl("ul", { class: "sa-sm-legend" }, container);
   const notes = htmlEl("p", { class: "sa-sm-notes" }, container);
+  // The large version anywhere: the same figure in a modal dialog as wide as the window
+  // allows (the player's keys still step while it is open).
+  const dialog = htmlEl("dialog", { class: "sa-sm-dialog" }, container);
+  const dialogHead = htmlEl("div", { class: "sa-sm-tools" }, dialog);
+  const close = htmlEl("button", { type: "button" }, dialogHead);
+  const dialogBox = htmlEl("div", { class: "sa-sm-scroll", tabindex: "0", role: "region" }, dialog);
 
   let fig = null;
   let last = [];
-  let fit = false;
+  let svg = null;
   const nodes = new Map(); // node id -> <g>
   const edges = new Map(); // "FROM>TO" -> {edge, line <g>, label <g>}
   let edgeLayer = null;
@@ -67,13 +73,8 @@ export function mountStates(container, opts = {}) {
     return (fig && fig.strings["lane." + n]) || n;
   }
 
-  function setFit(on) {
-    fit = on;
-    container.classList.toggle("sa-sm-fit", on);
-    fitButton.setAttribute("aria-pressed", String(on));
-    fitButton.textContent = on ? S("shrink") : S("enlarge");
-    updateHint();
-  }
+  // scroller is the box the figure is in now: the panel's, or the dialog's.
+  const scroller = () => (dialog.open ? dialogBox : box);
 
   function updateHint() {
     hint.hidden = !(box.scrollWidth > box.clientWidth + 2);
@@ -81,7 +82,7 @@ export function mountStates(container, opts = {}) {
 
   function draw() {
     style.textContent = fig.style || "";
-    const svg = svgEl("svg", {
+    svg = svgEl("svg", {
       class: "sa-sm", viewBox: `0 0 ${fig.width} ${fig.height}`, role: "img",
       "aria-labelledby": "sa-sm-title sa-sm-desc", lang: lang === "zh" ? "zh-CN" : "en",
     });
@@ -116,8 +117,12 @@ export function mountStates(container, opts = {}) {
     box.appendChild(svg);
     hint.textContent = "↔ " + S("scroll");
     notes.textContent = lang === "zh" ? `${S("x")}。${S("note1")}${S("note2")}` : `${S("x")}. ${S("note1")} ${S("note2")}`;
-    tools.hidden = false;
-    setFit(large && box.clientWidth >= 600);
+    enlarge.textContent = S("enlarge");
+    close.textContent = S("close");
+    dialog.setAttribute("aria-label", fig.title);
+    dialogBox.setAttribute("aria-label", fig.title);
+    tools.hidden = large || typeof dialog.showModal !== "function";
+    updateHint();
   }
 
   function drawLegend(states) {
@@ -196,33 +201,44 @@ export function mountStates(container, opts = {}) {
     const line = said.join(zh ? "；" : "; ");
     if (now.textContent !== line) now.textContent = line;
     lastFocus = focus;
-    if (focus.length && !fit) follow(focus);
+    if (focus.length) follow(focus);
   }
 
   // follow scrolls the figure's own box (never the page) so the lit states and the labels
   // of the transitions just taken are in view, centred where they fit.
   function follow(els) {
-    const b = box.getBoundingClientRect();
+    const sc = scroller();
+    const b = sc.getBoundingClientRect();
     const rs = els.map((e) => e.getBoundingClientRect());
     const r = {
       left: Math.min(...rs.map((x) => x.left)), right: Math.max(...rs.map((x) => x.right)),
       top: Math.min(...rs.map((x) => x.top)), bottom: Math.max(...rs.map((x) => x.bottom)),
     };
-    if (!b.width || (r.left >= b.left && r.right <= b.right && r.top >= b.top && r.bottom <= b.bottom)) return;
-    box.scrollTo({
-      left: box.scrollLeft + r.left - b.left - (b.width - (r.right - r.left)) / 2,
-      top: box.scrollTop + r.top - b.top - (b.height - (r.bottom - r.top)) / 2,
+    if (!els.length || !b.width || (r.left >= b.left && r.right <= b.right && r.top >= b.top && r.bottom <= b.bottom)) return;
+    sc.scrollTo({
+      left: sc.scrollLeft + r.left - b.left - (b.width - (r.right - r.left)) / 2,
+      top: sc.scrollTop + r.top - b.top - (b.height - (r.bottom - r.top)) / 2,
     });
   }
 
-  fitButton.addEventListener("click", () => {
-    setFit(!fit);
-    apply(last);
+  enlarge.addEventListener("click", () => {
+    if (!svg) return;
+    dialogBox.appendChild(svg);
+    dialog.appendChild(now);
+    dialog.showModal();
+    follow(lastFocus);
+  });
+  close.addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => {
+    if (svg) box.appendChild(svg);
+    box.after(now);
+    enlarge.focus();
+    follow(lastFocus);
   });
   if (typeof ResizeObserver !== "undefined") {
     new ResizeObserver(() => {
       updateHint();
-      if (lastFocus.length && !fit) follow(lastFocus);
+      if (lastFocus.length) follow(lastFocus);
     }).observe(box);
   }
 
