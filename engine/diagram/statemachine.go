@@ -12,7 +12,6 @@ import (
 	"html"
 	"io"
 	"math"
-	"sort"
 	"strings"
 
 	"synack/engine"
@@ -327,9 +326,9 @@ func TimerLabel(name string) engine.Text {
 	return engine.Text{EN: name, ZH: name}
 }
 
-// TextWidth estimates the width of s set in a sans-serif face at size px: about 0.6 em
+// smTextWidth estimates the width of s set in a sans-serif face at size px: about 0.6 em
 // for a Latin letter or digit, 1 em for a CJK character or full-width punctuation.
-func TextWidth(s string, size float64) float64 {
+func smTextWidth(s string, size float64) float64 {
 	w := 0.0
 	for _, r := range s {
 		switch {
@@ -411,7 +410,7 @@ func buildStateMachine(lang string) (StateFigure, error) {
 			FromNode: e.from, ToNode: e.to, Kind: e.kind, Note: e.note, Points: pts, Arrow: arrow,
 		}
 		lb := StateLabel{Event: e.event.In(lang), Action: e.action.In(lang)}
-		w := math.Max(TextWidth(lb.Event, smLabelFont), TextWidth(lb.Action, smLabelFont)) + 2*smLabelPad
+		w := math.Max(smTextWidth(lb.Event, smLabelFont), smTextWidth(lb.Action, smLabelFont)) + 2*smLabelPad
 		h := smLabelLine*2 + 2*smLabelPad
 		r, ok := placeLabel(e, w, h, boxes, placed, lineOf(j))
 		if !ok {
@@ -422,7 +421,7 @@ func buildStateMachine(lang string) (StateFigure, error) {
 		lb.CX = r.X + r.W/2
 		lb.EventY = r.Y + smLabelPad + smLabelFont*0.85
 		lb.RuleY = r.Y + r.H/2
-		rw := math.Min(r.W-2*smLabelPad, math.Max(TextWidth(lb.Event, smLabelFont), TextWidth(lb.Action, smLabelFont)))
+		rw := math.Min(r.W-2*smLabelPad, math.Max(smTextWidth(lb.Event, smLabelFont), smTextWidth(lb.Action, smLabelFont)))
 		lb.RuleX1, lb.RuleX2 = lb.CX-rw/2, lb.CX+rw/2
 		lb.ActY = lb.EventY + smLabelLine + 2
 		ed.Label = lb
@@ -606,7 +605,7 @@ const StateFigureStyle = `.sa-sm{font-family:system-ui,-apple-system,"Segoe UI",
 func WriteStateSVG(w io.Writer, f StateFigure) error {
 	bw := bufio.NewWriter(w)
 	esc := html.EscapeString
-	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" class="sa-sm" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-labelledby="sa-sm-title sa-sm-desc" lang="%s">`,
+	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" class="sa-sm" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-labelledby="sa-sm-title" aria-describedby="sa-sm-desc" lang="%s">`,
 		f.Width, f.Height, f.Width, f.Height, htmlLangOf(f.Lang))
 	fmt.Fprintf(bw, `<title id="sa-sm-title">%s</title><desc id="sa-sm-desc">%s</desc><style>%s</style>`, esc(f.Title), esc(f.Desc), StateFigureStyle)
 	// Edges first, so boxes and labels sit on top of the lines.
@@ -647,18 +646,4 @@ func smPoints(ps []SMPoint) string {
 		fmt.Fprintf(&b, "%.1f,%.1f", pt.X, pt.Y)
 	}
 	return b.String()
-}
-
-// FigureTransitions lists the figure's transitions as "FROM>TO" ids, sorted.
-func FigureTransitions() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, e := range StateMachine("en").Edges {
-		if !seen[e.ID] {
-			seen[e.ID] = true
-			out = append(out, e.ID)
-		}
-	}
-	sort.Strings(out)
-	return out
 }

@@ -44,10 +44,10 @@ func TestStateFigureIsFigure5(t *testing.T) {
 		}
 		ids[e.ID] = true
 		from, to := boxes[e.FromNode], boxes[e.ToNode]
-		if !onBorder(e.Points[0], from) {
+		if !smOnBorder(e.Points[0], from) {
 			t.Errorf("edge %s starts at %v, not on the %s box %v", e.ID, e.Points[0], e.FromNode, from)
 		}
-		if !onBorder(e.Arrow[0], to) {
+		if !smOnBorder(e.Arrow[0], to) {
 			t.Errorf("edge %s's arrow points at %v, not at the %s box %v", e.ID, e.Arrow[0], e.ToNode, to)
 		}
 		if e.Label.Event == "" || e.Label.Action == "" {
@@ -64,14 +64,14 @@ func TestStateFigureIsFigure5(t *testing.T) {
 	}
 }
 
-func onBorder(pt SMPoint, r SMRect) bool {
+func smOnBorder(pt SMPoint, r SMRect) bool {
 	const eps = 0.6
 	in := pt.X >= r.X-eps && pt.X <= r.X+r.W+eps && pt.Y >= r.Y-eps && pt.Y <= r.Y+r.H+eps
-	edge := abs(pt.X-r.X) < eps || abs(pt.X-r.X-r.W) < eps || abs(pt.Y-r.Y) < eps || abs(pt.Y-r.Y-r.H) < eps
+	edge := smAbs(pt.X-r.X) < eps || smAbs(pt.X-r.X-r.W) < eps || smAbs(pt.Y-r.Y) < eps || smAbs(pt.Y-r.Y-r.H) < eps
 	return in && edge
 }
 
-func abs(x float64) float64 {
+func smAbs(x float64) float64 {
 	if x < 0 {
 		return -x
 	}
@@ -94,7 +94,7 @@ func TestStateFigureLabelsDoNotOverlap(t *testing.T) {
 			var all []box
 			for _, n := range f.Nodes {
 				all = append(all, box{"box " + n.ID, n.SMRect})
-				if w := TextWidth(n.State, f.NodeFont); w > n.W-8 {
+				if w := smTextWidth(n.State, f.NodeFont); w > n.W-8 {
 					t.Errorf("box %s is %.0f wide for a %.0f-wide name", n.ID, n.W, w)
 				}
 			}
@@ -102,7 +102,7 @@ func TestStateFigureLabelsDoNotOverlap(t *testing.T) {
 				l := e.Label
 				all = append(all, box{"label of " + e.ID, l.SMRect})
 				for _, s := range []string{l.Event, l.Action} {
-					if w := TextWidth(s, f.LabelFont); w > l.W {
+					if w := smTextWidth(s, f.LabelFont); w > l.W {
 						t.Errorf("label of %s: %q is %.0f wide in a %.0f-wide box", e.ID, s, w, l.W)
 					}
 				}

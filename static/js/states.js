@@ -83,8 +83,8 @@ export function mountStates(container, opts = {}) {
   function draw() {
     style.textContent = fig.style || "";
     svg = svgEl("svg", {
-      class: "sa-sm", viewBox: `0 0 ${fig.width} ${fig.height}`, role: "img",
-      "aria-labelledby": "sa-sm-title sa-sm-desc", lang: lang === "zh" ? "zh-CN" : "en",
+      class: "sa-sm", viewBox: `0 0 ${fig.width} ${fig.height}`, role: "figure",
+      "aria-labelledby": "sa-sm-title", "aria-describedby": "sa-sm-desc", lang: lang === "zh" ? "zh-CN" : "en",
     });
     svgEl("title", { id: "sa-sm-title" }, svg).textContent = fig.title;
     svgEl("desc", { id: "sa-sm-desc" }, svg).textContent = fig.desc;
