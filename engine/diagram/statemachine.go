@@ -309,19 +309,14 @@ func LaneText(name string) engine.Text {
 	return t
 }
 
-// smTimerLabels are the short timer names drawn beside a timer bracket.
-var smTimerLabels = map[string]engine.Text{
-	engine.TimerRTO.String():        {EN: "RTO", ZH: "重传计时器"},
-	engine.TimerDelayedACK.String(): {EN: "DELACK", ZH: "延迟确认"},
-	engine.TimerTimeWait.String():   {EN: "TIME-WAIT", ZH: "TIME-WAIT 计时器"},
-	engine.TimerFinWait2.String():   {EN: "FIN-WAIT-2", ZH: "FIN-WAIT-2 计时器"},
-}
-
-// TimerLabel returns the short label of a timer bracket ("RTO" in English, "重传计时器"
-// in Chinese), given the timer's trace name (engine.TimerKind.String()).
+// TimerLabel returns the label of a timer bracket given the timer's trace name
+// (engine.TimerKind.String()): the short trace name ("RTO") in English, the name the
+// transcript uses in Chinese ("重传计时器").
 func TimerLabel(name string) engine.Text {
-	if t, ok := smTimerLabels[name]; ok {
-		return t
+	for k, t := range timerTexts {
+		if k.String() == name {
+			return engine.Text{EN: name, ZH: t.ZH}
+		}
 	}
 	return engine.Text{EN: name, ZH: name}
 }
@@ -515,6 +510,9 @@ func placeLabel(e smEdge, w, h float64, boxes, placed []SMRect, lines [][2]SMPoi
 		}
 		cost := c.cost
 		for _, ln := range lines {
+			if cost >= bestCost {
+				break
+			}
 			if segmentHitsRect(ln[0], ln[1], c.r) {
 				cost += 100
 			}

@@ -286,3 +286,9 @@ func TestStateFigureCoversEngineCauses(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkStateMachine(b *testing.B) {
+	for b.Loop() {
+		StateMachine("zh")
+	}
+}
