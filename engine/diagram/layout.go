@@ -125,6 +125,7 @@ type Item struct {
 	Retransmit bool     `json:"retransmit,omitempty"`
 	Fault      string   `json:"fault,omitempty"`
 	Extra      string   `json:"extra,omitempty"` // application label (TLS message), cookie note
+	Label      string   `json:"label,omitempty"` // a timer's duration, e.g. "60 s"
 
 	Lane  string      `json:"lane,omitempty"`
 	State string      `json:"state,omitempty"`
@@ -729,6 +730,7 @@ func (b *builder) timer(i int, e *engine.Event) {
 		it := Item{Kind: "timer", Step: st, End: -1, X1: x, Y1: round1(b.ax.y(e.At)), X2: x,
 			Y2: round1(max(b.ax.y(e.Deadline), b.ax.y(e.At)+2)), Lane: e.Endpoint, State: e.Timer.String(),
 			Text: timerText(e.Timer)}
+		it.Label = fmtDur(e.Duration)
 		it.Text = engine.Text{EN: it.Text.EN + " " + fmtDur(e.Duration), ZH: it.Text.ZH + " " + fmtDur(e.Duration)}
 		place(&it, e.Timer.String()+" "+fmtDur(e.Duration))
 		b.l.Items = append(b.l.Items, it)
