@@ -51,7 +51,7 @@ const Style = `
 .sa-tick line{stroke:var(--sa-grid,#e5e7eb)}
 .sa-queue rect.sa-q-bg{fill:none;stroke:var(--sa-muted,#6b7280)}
 .sa-queue rect.sa-q-fill{fill:#f87171}
-.sa-bundle rect{fill:var(--sa-bundle,#fee2e2);fill-opacity:.55;stroke:var(--sa-seg3,#9f1239);stroke-dasharray:3 3}
+.sa-bundle rect{fill:var(--sa-bundle,#fee2e2);fill-opacity:.3;stroke:var(--sa-seg3,#9f1239);stroke-dasharray:3 3}
 .sa-bundle line{stroke:var(--sa-seg3,#9f1239);stroke-width:1.5}
 .sa-bundle text{font:600 11px system-ui,sans-serif;fill:var(--sa-text,#111827);paint-order:stroke;stroke:var(--sa-bg,#fff);stroke-width:3px}
 .sa-hidden{display:none}
