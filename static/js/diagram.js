@@ -69,7 +69,9 @@ export function mountDiagram(container, layout, opts) {
   const onSelect = opts.onSelect || (() => {});
   const str = (en, zh) => (lang === "zh" ? zh : en);
   let svg = container.querySelector("svg.sa-live");
+  // Adopt only the drawing of this very layout (same scenario, width and item count).
   const adopt = !!svg && svg.getAttribute("data-scenario") === layout.scenario &&
+    +svg.getAttribute("width") === layout.width &&
     svg.querySelectorAll("[data-item]").length === layout.items.length;
   let items = [];
   const segs = new Map();
