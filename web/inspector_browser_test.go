@@ -71,3 +71,29 @@ func TestBrowserHeaderFigure(t *testing.T) {
 		t.Errorf("hovering the window row lit the cell %q", lit)
 	}
 }
+
+// The transcript can be read as tcpdump prints it: the lines up to the cursor, with
+// absolute numbers (tcpdump -S) or, after the "Sequence numbers" switch, relative ones,
+// where the SYN-ACK reads "seq 0, ack 1".
+func TestBrowserTcpdumpView(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lessons/reading-tcpdump?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `!!document.querySelector("svg.sa-live") && document.querySelectorAll("#tcpdump span:not([hidden])").length === 3`)
+	got := evalJS[string](t, ctx, `document.querySelector("details.tcpdump").open = true, document.getElementById("tcpdump").innerText`)
+	if !strings.Contains(got, "Flags [S.], seq 975768978, ack 2653845935") || strings.Contains(got, "[#") {
+		t.Fatalf("tcpdump -S view:\n%s", got)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`select[data-action=numbers]`), "relative")); err != nil {
+		t.Fatal(err)
+	}
+	evalJS[bool](t, ctx, `document.querySelector("select[data-action=numbers]").dispatchEvent(new Event("change", {bubbles: true}))`)
+	waitJS(t, ctx, `document.getElementById("tcpdump").innerText.includes("Flags [S.], seq 0, ack 1,") && document.getElementById("tcpdump-cmd").textContent === "tcpdump -n"`)
+	// Stepping back hides the lines of segments not yet sent.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-action=restart]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `document.querySelectorAll("#tcpdump span:not([hidden])").length === 0`)
+}
