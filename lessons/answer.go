@@ -21,11 +21,10 @@ import (
 //	round trips until TEXT [from ENDPOINT] arrives
 //	                                round trips from the start until the first packet
 //	                                carrying a message labelled TEXT arrives
-//	packets before TEXT             packets sent before the first one carrying TEXT:
-//	                                SYN, FIN, RST or data, and the ACK that completes
-//	                                TCP's handshake; other bare ACKs not counted; the
-//	                                packet carrying TEXT counts when it carries other
-//	                                messages too (a Finished coalesced with a request)
+//	packets before TEXT             handshake packets (as the trace marks them) sent
+//	                                before the first one carrying TEXT; that packet
+//	                                counts too when it is handshake and carries more
+//	                                than TEXT (a Finished coalesced with a request)
 func Evaluate(expr string, tr *engine.Trace, at int) (string, error) {
 	r, err := Compute(expr, tr, at)
 	return r.Answer, err
@@ -92,23 +91,14 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 			return Result{}, fmt.Errorf("answer %q: no packet carries %q", expr, text)
 		}
 		n := 0
-		opener, handshakeACK := "", false
 		for _, s := range tr.Segments() {
 			if s == target {
-				if s.Label != text && (strings.Contains(s.Label, ", ") || strings.Contains(s.Label, " + ")) {
+				if s.Handshake && s.Label != text {
 					n++ // it also carries handshake messages: it is one of them
 				}
 				break
 			}
-			g := s.Seg
-			switch {
-			case len(g.Payload) > 0 || g.Flags&(engine.SYN|engine.FIN|engine.RST) != 0:
-				n++
-				if g.Flags == engine.SYN && opener == "" {
-					opener = s.Src
-				}
-			case s.Src == opener && !handshakeACK:
-				handshakeACK = true // the ACK that completes TCP's handshake counts
+			if s.Handshake {
 				n++
 			}
 		}
