@@ -267,7 +267,9 @@ func containsWord(text, w string) bool {
 		j += i
 		before, _ := utf8.DecodeLastRuneInString(text[:j])
 		after, _ := utf8.DecodeRuneInString(text[j+len(w):])
-		isW := func(r rune) bool { return unicode.IsLetter(r) && r < 0x2E80 || unicode.IsDigit(r) || r == '-' || r == '.' && false }
+		isW := func(r rune) bool {
+			return unicode.IsLetter(r) && r < 0x2E80 || unicode.IsDigit(r) || r == '-'
+		}
 		if (j == 0 || !isW(before)) && (j+len(w) == len(text) || !isW(after)) {
 			return true
 		}
