@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,15 +51,7 @@ func TestBrowserStateFigure(t *testing.T) {
 	}
 	// Step until both endpoints are ESTABLISHED (the lesson may open at its first step).
 	lit := `(() => { const g = document.querySelector('#states [data-node="ESTABLISHED"]'); return !!g && g.classList.contains("sa-sm-lit-0") && g.classList.contains("sa-sm-lit-1"); })()`
-	stepno := `document.querySelector("[data-testid=stepno]").textContent`
-	for i := 0; i < 30 && !evalJS[bool](t, ctx, lit); i++ {
-		before := evalJS[string](t, ctx, stepno)
-		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowRight)); err != nil {
-			t.Fatal(err)
-		}
-		waitJS(t, ctx, stepno+` !== `+strconv.Quote(before)+` || `+lit)
-	}
-	waitJS(t, ctx, lit)
+	stepUntil(t, ctx, lit)
 	for _, c := range []struct{ edge, class string }{{"SYN-SENT>ESTABLISHED", "sa-sm-taken-0"}, {"LISTEN>SYN-RECEIVED", ""}, {"SYN-RECEIVED>ESTABLISHED", "sa-sm-taken-1"}} {
 		got := evalJS[string](t, ctx, `document.querySelector('#states .sa-sm-edge[data-edge="`+c.edge+`"]').getAttribute("class")`)
 		if c.class != "" && !strings.Contains(got, c.class) || c.class == "" && strings.Contains(got, "taken") {
@@ -73,5 +66,37 @@ func TestBrowserStateFigure(t *testing.T) {
 	}
 	if legend := evalJS[string](t, ctx, `document.querySelector("#states .sa-sm-legend").textContent`); !strings.Contains(legend, "客户端") || !strings.Contains(legend, "服务器") {
 		t.Errorf("legend %q is not in Chinese", legend)
+	}
+}
+
+// stepUntil presses → until cond holds in the page (or the story ends).
+func stepUntil(t *testing.T, ctx context.Context, cond string) {
+	t.Helper()
+	stepno := `document.querySelector("[data-testid=stepno]").textContent`
+	for i := 0; i < 60 && !evalJS[bool](t, ctx, cond); i++ {
+		before := evalJS[string](t, ctx, stepno)
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowRight)); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, stepno+` !== `+strconv.Quote(before)+` || `+cond)
+	}
+	waitJS(t, ctx, cond)
+}
+
+// A SYN answered by a RST takes SYN-SENT to CLOSED, which Figure 5 does not draw (its
+// SYN-SENT → CLOSED edge is CLOSE): the panel must not light that edge for it.
+func TestBrowserStateFigureRST(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/lessons/syn-to-closed-port?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `document.querySelectorAll("#states svg.sa-sm .sa-sm-node").length === 12`)
+	stepUntil(t, ctx, `document.querySelector("[data-testid=states-now]").textContent.includes("SYN-SENT → CLOSED")`)
+	if cls := evalJS[string](t, ctx, `document.querySelector('#states .sa-sm-edge[data-edge="SYN-SENT>CLOSED"]').getAttribute("class")`); strings.Contains(cls, "taken") {
+		t.Errorf("the CLOSE edge SYN-SENT>CLOSED is lit for a RST: class %q", cls)
+	}
+	if now := evalJS[string](t, ctx, `document.querySelector("[data-testid=states-now]").textContent`); strings.Contains(now, "CLOSE / delete TCB") {
+		t.Errorf("caption %q names the CLOSE edge for a RST", now)
 	}
 }

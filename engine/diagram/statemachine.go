@@ -80,16 +80,20 @@ type StateLabel struct {
 
 // StateEdge is one transition of the figure.
 type StateEdge struct {
-	ID       string     `json:"id"`   // "FROM>TO" in state names, e.g. "LISTEN>SYN-RECEIVED"
-	From     string     `json:"from"` // state names
-	To       string     `json:"to"`
-	FromNode string     `json:"fromNode"` // node IDs
-	ToNode   string     `json:"toNode"`
-	Kind     string     `json:"kind"`           // the event that takes it: "close", "rcv-syn", … (see StateFigure.Causes)
-	Note     string     `json:"note,omitempty"` // set for an edge the RFC states in a note under the figure but does not draw
-	Points   []SMPoint  `json:"points"`         // the line, ending at the arrowhead's base
-	Arrow    [3]SMPoint `json:"arrow"`          // the arrowhead: tip, then the two base corners
-	Label    StateLabel `json:"label"`
+	ID       string `json:"id"`   // "FROM>TO" in state names, e.g. "LISTEN>SYN-RECEIVED"
+	From     string `json:"from"` // state names
+	To       string `json:"to"`
+	FromNode string `json:"fromNode"` // node IDs
+	ToNode   string `json:"toNode"`
+	Kind     string `json:"kind"` // the event that takes it: "close", "rcv-syn", … (see StateFigure.Causes)
+	// Shared is set when the engine also moves between these two states for a cause that
+	// is not this edge's event (SYN-SENT → CLOSED on a RST, not on CLOSE): only a change
+	// whose cause is known may be shown as this edge.
+	Shared bool       `json:"shared,omitempty"`
+	Note   string     `json:"note,omitempty"` // set for an edge the RFC states in a note under the figure but does not draw
+	Points []SMPoint  `json:"points"`         // the line, ending at the arrowhead's base
+	Arrow  [3]SMPoint `json:"arrow"`          // the arrowhead: tip, then the two base corners
+	Label  StateLabel `json:"label"`
 }
 
 // StateCause is what the figure knows about one engine cause of a state change.
@@ -245,6 +249,16 @@ var smCauseKinds = map[string]string{
 	"ABORT":                               "",
 	"SYN in the window in SYN-RECEIVED":   "",
 	"new SYN for the same connection":     "",
+}
+
+// smShared lists the edges whose two states the engine also joins for another cause
+// (TestStateFigureCoversEngineCauses keeps it complete).
+var smShared = map[string]bool{
+	"SYN-SENT>CLOSED":     true, // RST in answer to our SYN; SYN retransmissions gave up
+	"SYN-RECEIVED>LISTEN": true, // SYN-ACK retries exhausted
+	"LISTEN>SYN-RECEIVED": true, // an ACK carrying a valid SYN cookie
+	"LAST-ACK>CLOSED":     true, // received RST
+	"TIME-WAIT>CLOSED":    true, // received RST in TIME-WAIT
 }
 
 // FigureEdge returns the ID of the Figure 5 edge a state change takes ("LISTEN>SYN-RECEIVED"),
@@ -403,6 +417,7 @@ func buildStateMachine(lang string) (StateFigure, error) {
 		ed := StateEdge{
 			ID: stateOf[e.from] + ">" + stateOf[e.to], From: stateOf[e.from], To: stateOf[e.to],
 			FromNode: e.from, ToNode: e.to, Kind: e.kind, Note: e.note, Points: pts, Arrow: arrow,
+			Shared: smShared[stateOf[e.from]+">"+stateOf[e.to]],
 		}
 		lb := StateLabel{Event: e.event.In(lang), Action: e.action.In(lang)}
 		w := math.Max(smTextWidth(lb.Event, smLabelFont), smTextWidth(lb.Action, smLabelFont)) + 2*smLabelPad

@@ -239,6 +239,15 @@ func TestStateFigureJSON(t *testing.T) {
 // same ends. The handshake and the close take only edges of the figure; a RST does not.
 func TestStateFigureCoversEngineCauses(t *testing.T) {
 	seen := map[string]string{}
+	edges := map[string]bool{}
+	for _, e := range StateMachine("en").Edges {
+		edges[e.ID] = true
+	}
+	for id := range smShared {
+		if !edges[id] {
+			t.Errorf("smShared names %s, which is not an edge of the figure", id)
+		}
+	}
 	for _, profile := range []string{"linux", "rfc"} {
 		for _, sc := range engine.Scenarios() {
 			p := engine.DefaultParams()
@@ -258,6 +267,10 @@ func TestStateFigureCoversEngineCauses(t *testing.T) {
 				k := e.From.String() + ">" + e.To.String() + " (" + e.Cause + ")"
 				if _, ok := seen[k]; !ok {
 					seen[k] = FigureEdge(e.From.String(), e.To.String(), e.Cause)
+				}
+				pair := e.From.String() + ">" + e.To.String()
+				if FigureEdge(e.From.String(), e.To.String(), e.Cause) == "" && edges[pair] && !smShared[pair] {
+					t.Errorf("%s/%s: %s for %q is not the figure's edge, but smShared does not say so", sc.ID, profile, pair, e.Cause)
 				}
 			}
 		}

@@ -142,11 +142,14 @@ export function mountStates(container, opts = {}) {
 
   // takenEdge returns the figure's edge for the transition an endpoint took last: the
   // edge FROM>TO, when its event is the engine's cause for the change (a RST or a timer
-  // between the same two states is not that edge). Without a cause, FROM>TO is trusted.
+  // between the same two states is not that edge). null: the figure does not draw it;
+  // undefined: without a cause it cannot be told (the engine also joins those two states
+  // for another reason).
   function takenEdge(s) {
     if (!s.from) return null;
     const e = edges.get(s.from + ">" + s.state);
-    if (!e || !s.cause) return e || null;
+    if (!e) return null;
+    if (!s.cause) return e.edge.shared ? undefined : e;
     const c = fig.causes && fig.causes[s.cause];
     return c && c.kind === e.edge.kind ? e : null;
   }
@@ -194,7 +197,8 @@ export function mountStates(container, opts = {}) {
         const c = s.cause && fig.causes && fig.causes[s.cause];
         const why = c ? c.text : s.cause;
         const extra = why ? (zh ? `${why}，${S("extra")}` : `${why}, ${S("extra")}`) : S("extra");
-        text += zh ? `（${s.from} → ${s.state}：${extra}）` : ` (${s.from} → ${s.state}: ${extra})`;
+        if (e === undefined) text += zh ? `（${s.from} → ${s.state}）` : ` (${s.from} → ${s.state})`;
+        else text += zh ? `（${s.from} → ${s.state}：${extra}）` : ` (${s.from} → ${s.state}: ${extra})`;
       }
       said.push(text);
     });
