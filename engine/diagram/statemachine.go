@@ -582,7 +582,7 @@ const StateFigureStyle = `.sa-sm{font-family:system-ui,-apple-system,"Segoe UI",
 .sa-sm-label line{stroke:var(--fg,#111827);stroke-width:.8}
 .sa-sm-lit-0 rect{fill:var(--c0,#2563eb);stroke:var(--c0,#2563eb)}
 .sa-sm-lit-1 rect{fill:var(--c1,#d97706);stroke:var(--c1,#d97706)}
-.sa-sm-lit-0 text,.sa-sm-lit-1 text{fill:#fff}
+.sa-sm-lit-0 text,.sa-sm-lit-1 text{fill:var(--bg,#fff)}
 .sa-sm-lit-0.sa-sm-lit-1 rect{fill:var(--c0,#2563eb);stroke:var(--c1,#d97706);stroke-width:5}
 .sa-sm-taken-0 polyline{stroke:var(--c0,#2563eb);stroke-width:3.5}
 .sa-sm-taken-0 polygon{fill:var(--c0,#2563eb)}

@@ -26,12 +26,25 @@ function langOf(opts) {
   return l.startsWith("zh") ? "zh" : "en";
 }
 
-// mountStates draws the figure into container and returns {set(states)}, where states is
-// [{endpoint, state, from, cause}] for the main endpoints in lane order (cause, optional,
-// is the engine's reason for the last change, e.g. "received RST") (the first is drawn in the
-// client colour, the second in the server colour). opts: label (the panel's name), lang
-// ("en"/"zh", default the page's), figure (a StateFigure to draw instead of fetching one),
-// large (the big version; also set by a "sa-states-large" class on or around container).
+// bootFigure returns the figure the page embedded in its boot data ("stateFigure"), if any:
+// drawn at once, it needs no request and never shifts the page when it arrives.
+function bootFigure() {
+  const b = document.getElementById("boot");
+  if (!b) return null;
+  try {
+    return JSON.parse(b.textContent).stateFigure || null;
+  } catch {
+    return null;
+  }
+}
+
+// mountStates draws the figure into container and returns {set(states)}. states is
+// [{endpoint, state, from, cause}] for the main endpoints in lane order: the first is drawn
+// in the client colour, the second in the server colour; cause (optional) is the engine's
+// reason for the last change, e.g. "received RST". opts: label (the panel's name), lang
+// ("en"/"zh", default the page's), figure (a StateFigure to draw; else the boot data's
+// stateFigure; else /states.json is fetched), large (the big version; also set by a
+// "sa-states-large" class on or around container).
 export function mountStates(container, opts = {}) {
   const lang = langOf(opts);
   const large = !!opts.large || !!container.closest(".sa-states-large");
@@ -246,8 +259,9 @@ export function mountStates(container, opts = {}) {
     }).observe(box);
   }
 
-  if (opts.figure) {
-    fig = opts.figure;
+  const given = opts.figure || bootFigure();
+  if (given) {
+    fig = given;
     draw();
   } else {
     fetch(`/states.json?lang=${lang}`, { headers: { Accept: "application/json" } })
