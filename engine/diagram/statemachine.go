@@ -68,7 +68,7 @@ type StateNode struct {
 // action below it, as the RFC writes them.
 type StateLabel struct {
 	Event  string  `json:"event"`
-	Action string  `json:"action"`
+	Action string  `json:"action"` // empty where the RFC writes no action line
 	SMRect         // the label's box, background included
 	CX     float64 `json:"cx"` // centre line of both text lines
 	EventY float64 `json:"eventY"`
@@ -186,7 +186,7 @@ var smEdges = []smEdge{
 	{from: "LISTEN", to: "SYN-RECEIVED", kind: "rcv-syn", route: []SMPoint{smP(425, 215), smP(200, 342)},
 		event: smRcvSYN, action: smSndSYNACK, side: 1},
 	{from: "SYN-RECEIVED", to: "LISTEN", kind: "rcv-rst", route: []SMPoint{smP(100, 342), smP(100, 200), smP(425, 200)},
-		event: engine.Text{EN: "rcv RST (note 1)", ZH: "收到 RST（注 1）"}, action: smX, side: -1, seg: 1},
+		event: engine.Text{EN: "rcv RST (note 1)", ZH: "收到 RST（注 1）"}, side: -1, seg: 1},
 	{from: "SYN-SENT", to: "SYN-RECEIVED", kind: "rcv-syn", route: []SMPoint{smP(775, 360), smP(225, 360)},
 		event: smRcvSYN, action: smSndSYNACK, side: 1},
 	{from: "SYN-RECEIVED", to: "ESTABLISHED", kind: "rcv-ack-of-syn", route: []SMPoint{smP(190, 378), smP(430, 492)},
@@ -422,6 +422,9 @@ func buildStateMachine(lang string) (StateFigure, error) {
 		lb := StateLabel{Event: e.event.In(lang), Action: e.action.In(lang)}
 		w := math.Max(smTextWidth(lb.Event, smLabelFont), smTextWidth(lb.Action, smLabelFont)) + 2*smLabelPad
 		h := smLabelLine*2 + 2*smLabelPad
+		if lb.Action == "" {
+			h = smLabelLine + 2*smLabelPad // the event alone, as the RFC writes "rcv RST (note 1)"
+		}
 		r, ok := placeLabel(e, w, h, boxes, placed, lineOf(j))
 		if !ok {
 			err = fmt.Errorf("%w: %s", ErrLabelsDoNotFit, ed.ID)
@@ -434,6 +437,9 @@ func buildStateMachine(lang string) (StateFigure, error) {
 		rw := math.Min(r.W-2*smLabelPad, math.Max(smTextWidth(lb.Event, smLabelFont), smTextWidth(lb.Action, smLabelFont)))
 		lb.RuleX1, lb.RuleX2 = lb.CX-rw/2, lb.CX+rw/2
 		lb.ActY = lb.EventY + smLabelLine + 2
+		if lb.Action == "" {
+			lb.RuleY, lb.RuleX1, lb.RuleX2, lb.ActY = lb.EventY, lb.CX, lb.CX, lb.EventY
+		}
 		ed.Label = lb
 		f.Edges = append(f.Edges, ed)
 	}
@@ -636,8 +642,13 @@ func WriteStateSVG(w io.Writer, f StateFigure) error {
 	}
 	for _, e := range f.Edges {
 		l := e.Label
-		fmt.Fprintf(bw, `<g class="sa-sm-edge-label" data-edge="%s"><g class="sa-sm-label"><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="3"/><text x="%.1f" y="%.1f" text-anchor="middle" font-size="%.0f">%s</text><line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/><text x="%.1f" y="%.1f" text-anchor="middle" font-size="%.0f">%s</text></g></g>`,
-			esc(e.ID), l.X, l.Y, l.W, l.H, l.CX, l.EventY, f.LabelFont, esc(l.Event), l.RuleX1, l.RuleX2, l.RuleY, l.RuleY, l.CX, l.ActY, f.LabelFont, esc(l.Action))
+		fmt.Fprintf(bw, `<g class="sa-sm-edge-label" data-edge="%s"><g class="sa-sm-label"><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="3"/><text x="%.1f" y="%.1f" text-anchor="middle" font-size="%.0f">%s</text>`,
+			esc(e.ID), l.X, l.Y, l.W, l.H, l.CX, l.EventY, f.LabelFont, esc(l.Event))
+		if l.Action != "" {
+			fmt.Fprintf(bw, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/><text x="%.1f" y="%.1f" text-anchor="middle" font-size="%.0f">%s</text>`,
+				l.RuleX1, l.RuleX2, l.RuleY, l.RuleY, l.CX, l.ActY, f.LabelFont, esc(l.Action))
+		}
+		fmt.Fprint(bw, `</g></g>`)
 	}
 	fmt.Fprint(bw, `</svg>`)
 	return bw.Flush()

@@ -122,8 +122,10 @@ export function mountStates(container, opts = {}) {
       const g = svgEl("g", { class: "sa-sm-label" + (e.note ? " sa-sm-note" : "") }, outer);
       svgEl("rect", { x: l.x, y: l.y, width: l.w, height: l.h, rx: 3 }, g);
       svgEl("text", { x: l.cx, y: l.eventY, "text-anchor": "middle", "font-size": fig.labelFont }, g).textContent = l.event;
-      svgEl("line", { x1: l.ruleX1, x2: l.ruleX2, y1: l.ruleY, y2: l.ruleY }, g);
-      svgEl("text", { x: l.cx, y: l.actionY, "text-anchor": "middle", "font-size": fig.labelFont }, g).textContent = l.action;
+      if (l.action) {
+        svgEl("line", { x1: l.ruleX1, x2: l.ruleX2, y1: l.ruleY, y2: l.ruleY }, g);
+        svgEl("text", { x: l.cx, y: l.actionY, "text-anchor": "middle", "font-size": fig.labelFont }, g).textContent = l.action;
+      }
       edges.get(e.id).label = outer;
     }
     box.textContent = "";
@@ -200,7 +202,8 @@ export function mountStates(container, opts = {}) {
         edgeLayer.appendChild(e.line); // the taken line is drawn over the others
         focus.push(e.label);
         const l = e.edge.label;
-        text += zh ? `（${s.from} → ${s.state}：${l.event} / ${l.action}）` : ` (${s.from} → ${s.state}: ${l.event} / ${l.action})`;
+        const what = l.action ? `${l.event} / ${l.action}` : l.event;
+        text += zh ? `（${s.from} → ${s.state}：${what}）` : ` (${s.from} → ${s.state}: ${what})`;
       } else if (s.from) {
         const from = nodes.get(s.from);
         if (from) {
