@@ -292,7 +292,6 @@ var smStrings = map[string]engine.Text{
 	"note2":   {EN: "note 2 (dashed): the figure omits FIN-WAIT-1 → TIME-WAIT when a FIN arrives that also acknowledges ours; the RFC text describes it.", ZH: "注 2（虚线）：原图省略了 FIN-WAIT-1 → TIME-WAIT：收到的 FIN 同时确认了我方的 FIN；RFC 正文描述了这一转换。"},
 	"taken":   {EN: "just taken", ZH: "刚刚发生"},
 	"extra":   {EN: "not drawn in RFC 9293 Figure 5", ZH: "RFC 9293 图 5 中未画出"},
-	"now":     {EN: "now in", ZH: "当前状态"},
 	"scroll":  {EN: "Scroll sideways to see the whole figure", ZH: "左右滑动查看完整的图"},
 	"enlarge": {EN: "Enlarge", ZH: "放大"},
 	"close":   {EN: "Close", ZH: "关闭"},
@@ -605,7 +604,8 @@ const StateFigureStyle = `.sa-sm{font-family:system-ui,-apple-system,"Segoe UI",
 .sa-sm-scroll svg{display:block;width:760px;max-width:none;height:auto;margin:0 auto}
 .sa-sm-large .sa-sm-scroll{max-height:none}
 .sa-sm-large .sa-sm-scroll svg{width:max(760px,min(100%,1000px))}
-.sa-sm-dialog .sa-sm-scroll svg{width:max(760px,min(100%,1000px,calc((96vh - 10rem)*.99)))}
+.sa-sm-dialog .sa-sm-scroll svg{width:max(640px,min(100%,1000px,calc((96vh - 10rem)*.99)))}
+@media (max-width:800px){.sa-sm-dialog .sa-sm-scroll svg{width:760px}}
 .sa-sm-dialog{width:min(1040px,96vw);max-width:none;max-height:96vh;padding:.6rem;border:1px solid var(--line,#e5e7eb);border-radius:.6rem;background:var(--card,#f8fafc);color:var(--fg,#111827)}
 .sa-sm-dialog::backdrop{background:rgb(0 0 0/.45)}
 .sa-sm-dialog .sa-sm-scroll{max-height:calc(96vh - 8rem)}
