@@ -79,6 +79,7 @@ type Conn struct {
 	ackPending    bool
 	ackNow        bool
 	gotData       bool // some data has arrived (Linux initialises its ato then)
+	lastDataRecv  Time // when data last arrived
 	segsSinceAck  int
 	quickAcks     int
 	pingpong      bool
@@ -88,6 +89,7 @@ type Conn struct {
 	// Application side.
 	appClosed      bool // close() was called: the connection is an orphan
 	rdShut         bool
+	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
 	lingerZero     bool
 	connectPending bool
 	accepted       bool
@@ -136,6 +138,72 @@ func (c *Conn) Options() (mss uint16, ws bool, sndShift, rcvShift uint8, sack, t
 	return c.mss, c.wsOK, c.sndShift, c.rcvShift, c.sackOK, c.tsOK
 }
 
+// advMSS is the MSS we offer: the profile's, or less when the application set TCP_MAXSEG
+// (Linux tcp_advertise_mss and the user_mss clamp).
+func (c *Conn) advMSS() uint16 {
+	if c.userMSS != 0 && c.userMSS < c.h.Prof.MSS {
+		return c.userMSS
+	}
+	return c.h.Prof.MSS
+}
+
+// SetMaxSeg is setsockopt(TCP_MAXSEG) before the handshake: the MSS offered and the send
+// MSS are clamped to n.
+func (c *Conn) SetMaxSeg(n uint16) { c.userMSS = n }
+
+// MaxSeg is getsockopt(TCP_MAXSEG): the send MSS once synchronized, the user's value or
+// 536 before (Linux do_tcp_getsockopt reads mss_cache, TCP_MSS_DEFAULT until it is set).
+func (c *Conn) MaxSeg() uint16 {
+	if c.state == Closed || c.state == SynSent {
+		if c.userMSS != 0 {
+			return c.userMSS
+		}
+		return c.h.Prof.DefaultMSS
+	}
+	return c.mss
+}
+
+// Info returns the tcp_info fields (tcpi_*, without the prefix) the engine keeps, in
+// tcp_info's units: times in microseconds, last_data_recv in milliseconds.
+func (c *Conn) Info() map[string]int64 {
+	info := map[string]int64{
+		"rto":         int64(c.rto / time.Microsecond),
+		"retransmits": int64(c.rtxCount),
+	}
+	if !c.state.Synchronized() {
+		return info
+	}
+	info["snd_mss"] = int64(c.mss)
+	adv := int64(c.advMSS())
+	var opts int64
+	if c.tsOK {
+		adv -= 12 // Linux takes the timestamp option off tp->advmss once it is negotiated
+		opts |= 1 // TCPI_OPT_TIMESTAMPS
+	}
+	info["advmss"] = adv
+	if c.sackOK {
+		opts |= 2 // TCPI_OPT_SACK
+	}
+	if c.wsOK {
+		opts |= 4 // TCPI_OPT_WSCALE
+		info["snd_wscale"], info["rcv_wscale"] = int64(c.sndShift), int64(c.rcvShift)
+	}
+	if c.ecnOK {
+		opts |= 8 // TCPI_OPT_ECN
+	}
+	info["options"] = opts
+	if c.gotData {
+		info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)
+	}
+	return info
+}
+
+// Unacked returns the bytes sent or queued and not yet acknowledged (ioctl SIOCOUTQ).
+func (c *Conn) Unacked() int { return len(c.sendBuf) }
+
+// ReadShut reports whether shutdown(SHUT_RD) was called.
+func (c *Conn) ReadShut() bool { return c.rdShut }
+
 // Cookie returns the SYN cookie this connection was rebuilt from, if any.
 func (c *Conn) Cookie() *Cookie { return c.cookie }
 
@@ -166,7 +234,7 @@ func (c *Conn) activeOpenAs(cause string) {
 	c.sendStart = c.iss.Add(1)
 	c.tsOff = c.h.tsOffset(c.tuple)
 	c.firstSynAt = c.h.now
-	c.initialWindow(c.h.Prof.MSS)
+	c.initialWindow(c.advMSS())
 	c.setState(SynSent, cause)
 	c.sendSYN(false)
 	c.startTiming(c.sndNxt)
@@ -180,7 +248,7 @@ func (c *Conn) sendSYN(retransmit bool) {
 	if p.ECN == 1 {
 		seg.Flags |= ECE | CWR // RFC 3168 §6.1.1: an ECN-setup SYN
 	}
-	seg.Options = buildSynOptions(p, synInfo{mss: p.MSS, ws: p.WindowScaling, shift: p.WindowShift,
+	seg.Options = buildSynOptions(p, synInfo{mss: c.advMSS(), ws: p.WindowScaling, shift: p.WindowShift,
 		sack: p.SACK, ts: p.Timestamps, tsVal: c.tsVal()}, p.Layout)
 	c.h.emit(seg, retransmit, nil)
 }
@@ -278,7 +346,7 @@ func (c *Conn) sendSynAck(retransmit bool) {
 	}
 	// A SYN-ACK echoes only what the SYN offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
 	seg.Options = buildSynOptions(p, synInfo{
-		mss:   p.MSS,
+		mss:   c.advMSS(),
 		ws:    c.wsOK,
 		shift: c.rcvShift,
 		sack:  c.sackOK,
@@ -295,7 +363,9 @@ func (c *Conn) negotiate(seg Segment) {
 	c.peerSyn = si
 	c.mss = p.DefaultMSS // RFC 9293 §3.7.1: 536 when the peer sends no MSS option
 	if si.mss != 0 {
-		c.mss = min(si.mss, p.MSS)
+		c.mss = min(si.mss, c.advMSS())
+	} else if c.userMSS != 0 {
+		c.mss = min(c.mss, c.userMSS)
 	}
 	// RFC 7323 §2.2: window scaling only if both sides offered it.
 	c.wsOK = p.WindowScaling && si.ws
@@ -427,8 +497,43 @@ func (c *Conn) syncInput(seg Segment) {
 	if !c.processAck(seg) {
 		return
 	}
+	if c.dataAfterReadShutdown(seg) {
+		return
+	}
 	// Seventh, process the segment text; eighth, the FIN bit.
 	c.processText(seg)
+}
+
+// dataAfterReadShutdown resets the connection when new data arrives after the application
+// shut down its receiving side and the connection is closing (RFC 1122 §4.2.2.13: a host
+// that closes with data still arriving SHOULD reset; Linux tcp_rcv_state_process answers it
+// in FIN-WAIT-1/2, and in CLOSE-WAIT/CLOSING/LAST-ACK for data below RCV.NXT, with a reset
+// as for a segment to no socket). It reports whether the segment was consumed.
+func (c *Conn) dataAfterReadShutdown(seg Segment) bool {
+	if !c.h.Prof.ResetOnDataAfterClose || !c.appClosed && !c.rdShut {
+		return false
+	}
+	switch c.state {
+	case FinWait1, FinWait2:
+	case CloseWait, Closing, LastAck:
+		if !seg.Seq.LessThan(c.rcvNxt) {
+			return false
+		}
+	default:
+		return false
+	}
+	dataEnd := seg.Seq.Add(uint32(len(seg.Payload)))
+	if len(seg.Payload) == 0 || !c.rcvNxt.LessThan(dataEnd) {
+		return false
+	}
+	c.h.note(c.peer, "data-after-close", "new data after the receiving side was shut: reset")
+	c.h.resetForNoSocket(seg, "data after close")
+	if c.appClosed {
+		c.closeTCB("data after close")
+	} else {
+		c.fail(ECONNRESET, "data after shutdown")
+	}
+	return true
 }
 
 // synReceivedAck handles the ACK that completes a handshake (RFC 9293 §3.10.7.4, fifth,
@@ -587,6 +692,7 @@ func (c *Conn) processText(seg Segment) {
 		}
 		if len(data) > 0 {
 			c.gotData = true
+			c.lastDataRecv = c.h.now
 			c.recvBuf = append(c.recvBuf, data...)
 			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
 			c.dataArrived(len(data) >= int(c.mss))
@@ -777,6 +883,13 @@ func (c *Conn) sendReset(seq, ack Seq, withACK bool) {
 	if withACK {
 		seg.Flags |= ACK
 		seg.Ack = ack
+		if c.h.Prof.RSTTimestamps && c.state.Synchronized() {
+			// Linux tcp_send_active_reset goes through tcp_transmit_skb, which fills in
+			// the window and the options of an established connection (the timestamps),
+			// as measured on 6.18: R. 1:1(0) ack 101 win 64 <nop,nop,TS val ... ecr 120>.
+			seg.Window = c.windowField()
+			seg.Options = c.dataOptions()
+		}
 	}
 	c.h.emit(seg, false, nil)
 }
@@ -843,7 +956,7 @@ func (c *Conn) initialWindow(mss uint16) {
 	p := &c.h.Prof
 	c.rcvBufSize = p.RecvWindow
 	if p.MSSRoundedWindow && mss > 0 {
-		c.rcvBufSize = uint32(initialWindowFor(p, mss != p.MSS))
+		c.rcvBufSize = uint32(initialWindowFor(p, mss != c.advMSS()))
 	}
 }
 

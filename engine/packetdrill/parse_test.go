@@ -68,7 +68,7 @@ assert tcpi_state == TCP_ESTABLISHED
 	if s.Events[10].Syscall.Args[3] != "[ECONNREFUSED]" || s.Events[9].Syscall.Args[3] != "{onoff=1, linger=0}" {
 		t.Fatalf("out-value and struct args: %q %q", s.Events[10].Syscall.Args, s.Events[9].Syscall.Args)
 	}
-	if py := s.Events[11].Python; py == nil || len(py.States) != 1 || py.States[0] != engine.Established || s.Events[11].Line != 17 {
+	if py := s.Events[11].Python; py == nil || len(py.Asserts) != 1 || py.Asserts[0].Field != "state" || py.Asserts[0].Value != int64(engine.Established) || s.Events[11].Line != 17 {
 		t.Fatalf("python block %+v at line %d", py, s.Events[11].Line)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -252,20 +253,50 @@ var linuxStates = map[uint8]engine.State{1: engine.Established, 2: engine.SynSen
 	4: engine.FinWait1, 5: engine.FinWait2, 6: engine.TimeWait, 7: engine.Closed, 8: engine.CloseWait,
 	9: engine.LastAck, 10: engine.Listen, 11: engine.Closing}
 
-// State reads tcpi_state.
-func (s *stack) State(fd int) (engine.State, bool) {
+// Info reads tcp_info.
+func (s *stack) Info(fd int) (map[string]int64, bool) {
 	s.mu.Lock()
 	real, ok := s.fds[fd]
 	s.mu.Unlock()
 	if !ok {
-		return 0, false
+		return nil, false
 	}
 	info, err := unix.GetsockoptTCPInfo(real, unix.IPPROTO_TCP, unix.TCP_INFO)
 	if err != nil {
-		return 0, false
+		return nil, false
 	}
 	st, ok := linuxStates[info.State]
-	return st, ok
+	if !ok {
+		return nil, false
+	}
+	return map[string]int64{"state": int64(st), "ca_state": int64(info.Ca_state),
+		"retransmits": int64(info.Retransmits), "probes": int64(info.Probes), "backoff": int64(info.Backoff),
+		"options": int64(info.Options),
+		"rto":     int64(info.Rto), "ato": int64(info.Ato), "snd_mss": int64(info.Snd_mss), "rcv_mss": int64(info.Rcv_mss),
+		"unacked": int64(info.Unacked), "sacked": int64(info.Sacked), "lost": int64(info.Lost),
+		"retrans": int64(info.Retrans), "last_data_sent": int64(info.Last_data_sent),
+		"last_data_recv": int64(info.Last_data_recv), "last_ack_recv": int64(info.Last_ack_recv),
+		"pmtu": int64(info.Pmtu), "rcv_ssthresh": int64(info.Rcv_ssthresh), "rtt": int64(info.Rtt),
+		"rttvar": int64(info.Rttvar), "snd_ssthresh": int64(info.Snd_ssthresh), "snd_cwnd": int64(info.Snd_cwnd),
+		"advmss": int64(info.Advmss), "reordering": int64(info.Reordering), "total_retrans": int64(info.Total_retrans),
+		"rwnd_limited": int64(info.Rwnd_limited), "bytes_acked": int64(info.Bytes_acked),
+		"bytes_received": int64(info.Bytes_received), "segs_out": int64(info.Segs_out), "segs_in": int64(info.Segs_in),
+		"notsent_bytes": int64(info.Notsent_bytes), "data_segs_in": int64(info.Data_segs_in),
+		"data_segs_out": int64(info.Data_segs_out), "delivered": int64(info.Delivered),
+		"bytes_sent": int64(info.Bytes_sent), "bytes_retrans": int64(info.Bytes_retrans),
+		"snd_wnd": int64(info.Snd_wnd), "rcv_wnd": int64(info.Rcv_wnd)}, true
+}
+
+// Command runs a script's shell command (tc, ip ...) in the private namespace, as
+// packetdrill does with /bin/sh.
+func (s *stack) Command(cmd string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "/bin/sh", "-c", cmd).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // Close ends the run: the namespace goes away with its last socket and its thread.
