@@ -73,6 +73,9 @@ type Conn struct {
 	synRetransmitted bool
 	rtxHigh          Seq  // after a timeout, retransmit up to here as ACKs arrive
 	recovering       bool // rtxHigh is meaningful
+	sentNew          bool // new data or our FIN went out since the last flush
+	tlpArmed         bool // the RTO slot holds a tail loss probe timeout
+	tlpOut           bool // a probe is out and not yet acknowledged
 	cwnd             uint32
 
 	// Acknowledgements.
@@ -192,9 +195,7 @@ func (c *Conn) Info() map[string]int64 {
 		opts |= 8 // TCPI_OPT_ECN
 	}
 	info["options"] = opts
-	if c.gotData {
-		info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)
-	}
+	info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)
 	return info
 }
 
@@ -320,6 +321,7 @@ func (c *Conn) synSentInput(seg Segment) {
 func (c *Conn) establish(cause string) {
 	p := &c.h.Prof
 	c.setState(Established, cause)
+	c.lastDataRecv = c.h.now // Linux sets icsk_ack.lrcvtime when the connection is set up
 	c.quickAcks = p.QuickACKs
 	c.cwnd = uint32(p.initialCwnd()) * uint32(c.mss)
 	if c.synRetransmitted && !c.rttValid && p.RTOFallback > 0 {
@@ -641,9 +643,12 @@ func (c *Conn) newlyAcked(ack Seq) {
 	if c.cwnd < 1<<30 {
 		c.cwnd += uint32(c.mss) // slow start (RFC 5681 §3.1)
 	}
+	c.tlpOut = false
 	if c.sndUna == c.sndMax {
 		c.cancelTimer(TimerRTO)
-	} else {
+		c.tlpArmed = false
+	} else if !c.schedulePTO(true) {
+		c.tlpArmed = false
 		c.setTimer(TimerRTO, c.rto)
 		if c.recovering && c.sndUna.LessThan(c.rtxHigh) {
 			c.retransmitHead() // go on retransmitting what the timeout lost
@@ -1013,6 +1018,10 @@ func (c *Conn) flush() {
 	case Established, CloseWait, FinWait1, FinWait2, Closing, LastAck:
 		c.output()
 	}
+	if c.sentNew && !c.deleted {
+		c.sentNew = false
+		c.schedulePTO(false)
+	}
 	if c.ackNow && !c.deleted && c.state != SynSent && c.state != Closed {
 		c.sendAck()
 	}
@@ -1066,6 +1075,7 @@ func (c *Conn) sendFIN() {
 	c.finSeq = c.sndNxt
 	c.sndNxt = c.sndNxt.Add(1)
 	c.sndMax = maxSeq(c.sndMax, c.sndNxt)
+	c.sentNew = true
 	c.finishAndEmit(seg, false)
 	c.armRTO()
 }
@@ -1094,6 +1104,7 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.sndNxt = end
 		c.sndMax = maxSeq(c.sndMax, end)
 		c.startTiming(end)
+		c.sentNew = true
 	}
 	c.finishAndEmit(seg, retransmit)
 	c.armRTO()
@@ -1205,6 +1216,11 @@ func (c *Conn) onTimer(k TimerKind) {
 
 func (c *Conn) onRTO() {
 	p := &c.h.Prof
+	if c.tlpArmed {
+		c.tlpArmed = false
+		c.sendLossProbe()
+		return
+	}
 	c.timing = false // Karn: no sample from a retransmitted segment
 	switch c.state {
 	case SynSent:
@@ -1247,6 +1263,75 @@ func (c *Conn) onRTO() {
 		c.retransmitHead()
 		c.setTimer(TimerRTO, c.rto)
 	}
+}
+
+// schedulePTO arms the tail loss probe instead of the RTO where the profile has it
+// (Linux tcp_schedule_loss_probe): on a SACK connection with data or a FIN out, not in
+// recovery, no probe already out. advanced says an ACK just moved SND.UNA, so the RTO
+// would run a whole RTO from now. It reports whether it armed the probe.
+func (c *Conn) schedulePTO(advanced bool) bool {
+	p := &c.h.Prof
+	if !p.TailLossProbe || !c.sackOK || c.recovering || c.tlpOut || c.sndUna == c.sndMax {
+		return false
+	}
+	switch c.state {
+	case Established, CloseWait, FinWait1, Closing, LastAck:
+	default:
+		return false
+	}
+	out := c.sndMax.Sub(c.sndUna)
+	if c.finSent && !c.finAcked {
+		out-- // the FIN's sequence number is no byte of a segment
+	}
+	if out > uint32(c.mss) {
+		// Several segments out: Linux probes with the last one and lets the SACK it brings
+		// back drive RACK recovery of the earlier ones. The engine has no SACK recovery, so
+		// a probe would only delay the RTO: it keeps the RTO there.
+		return false
+	}
+	pto := p.InitialRTO
+	if c.rttValid {
+		// One segment out: 2·SRTT plus TCP_RTO_MIN, time for the peer's delayed ACK.
+		pto = 2*c.srtt + p.MinRTO
+	}
+	rtoIn := c.rto
+	if !advanced && c.armed(TimerRTO) && !c.tlpArmed {
+		rtoIn = c.timers[TimerRTO].deadline.Sub(c.h.now)
+	}
+	if rtoIn > 0 {
+		pto = min(pto, rtoIn)
+	}
+	if !c.armed(TimerRTO) || c.timers[TimerRTO].deadline != c.h.now.Add(pto) {
+		c.setTimer(TimerRTO, pto)
+	}
+	c.tlpArmed = true
+	return true
+}
+
+// sendLossProbe is the probe (Linux tcp_send_loss_probe): one new segment if the window
+// allows, else the last segment again; then the RTO runs from now, not backed off.
+func (c *Conn) sendLossProbe() {
+	c.h.note(c.peer, "tail-loss-probe", "no ACK within the probe timeout: tail loss probe")
+	c.tlpOut = true
+	off := int(c.sndNxt.Sub(c.sendStart))
+	avail := len(c.sendBuf) - off
+	if avail > 0 && c.sndNxt.Sub(c.sndUna) < c.sndWnd {
+		c.sendData(c.sndNxt, off, min(avail, int(c.mss)), false)
+		c.sentNew = false
+	} else {
+		data := int(c.sndMax.Sub(c.sendStart))
+		if c.finSent {
+			data = int(c.finSeq.Sub(c.sendStart))
+		}
+		data = min(data, len(c.sendBuf))
+		if data > 0 {
+			n := min(data, int(c.mss))
+			c.sendData(c.sendStart.Add(uint32(data-n)), data-n, n, true)
+		} else if c.finSent && !c.finAcked {
+			c.finishAndEmit(c.template(c.finSeq, FIN), true)
+		}
+	}
+	c.setTimer(TimerRTO, c.rto)
 }
 
 // synBackoff returns the RTO after the n-th SYN retransmission: Linux keeps the initial

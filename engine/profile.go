@@ -90,6 +90,14 @@ type Profile struct {
 	FinTimeout       time.Duration // orphaned FIN-WAIT-2 lifetime (Linux tcp_fin_timeout); 0 = forever
 	RSTOnUnreadClose bool          // close() with unread data sends RST (Linux tcp_close, RFC 9293 §3.10.4 allows)
 
+	// TailLossProbe sends a tail loss probe (RFC 8985 §7; Linux tcp_schedule_loss_probe,
+	// tcp_early_retrans 3 or 4) on a SACK connection with one segment out: PTO = 2·SRTT +
+	// TCP_RTO_MIN (200 ms), never later than the RTO would fire. The probe resends that
+	// segment and re-arms the RTO without backing it off, so an unanswered FIN goes out at
+	// +RTO, +RTO, +2·RTO... rather than +RTO, +2·RTO (measured on 6.18). With several
+	// segments out Linux probes too and recovers through SACK and RACK, which the engine
+	// does not model; there it keeps the RTO.
+	TailLossProbe bool
 	// RSTTimestamps builds the RST of an abort like any segment of the connection: the
 	// current window and, when negotiated, the timestamp option (Linux
 	// tcp_send_active_reset → tcp_transmit_skb); RFC 9293 shows a bare RST.
@@ -162,6 +170,7 @@ func LinuxProfile() Profile {
 
 		SimOpenACK:            true,
 		RSTTimestamps:         true,
+		TailLossProbe:         true,
 		ResetOnDataAfterClose: true,
 
 		ChallengeACKInterval: 500 * time.Millisecond,

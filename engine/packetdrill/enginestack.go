@@ -288,6 +288,9 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if err != nil {
 			return CallResult{}, false, err
 		}
+		if arg(1) == "NULL" && size > 0 {
+			return CallResult{Ret: -1, Errno: "EFAULT"}, true, nil
+		}
 		if f.c == nil {
 			return CallResult{Ret: -1, Errno: "ENOTCONN"}, true, nil
 		}
@@ -303,6 +306,9 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		size, err := callSize(sc.Name, arg(2))
 		if err != nil {
 			return CallResult{}, false, err
+		}
+		if arg(1) == "NULL" && size > 0 && f.c != nil && f.c.Buffered() > 0 {
+			return CallResult{Ret: -1, Errno: "EFAULT"}, true, nil
 		}
 		if f.c == nil {
 			return CallResult{Ret: -1, Errno: "ENOTCONN"}, true, nil

@@ -169,6 +169,11 @@ func (p *parser) event(st stmt) (*Event, error) {
 	if strings.HasPrefix(text, "%{") || strings.HasPrefix(text, "`") {
 		text = "+0 " + text
 	}
+	// "+.002 ... 0.004 connect()" is "+.002...0.004 connect()".
+	if a, b, ok := strings.Cut(text, "..."); ok && !strings.ContainsAny(strings.TrimSpace(a), " \t(<>") && strings.TrimSpace(a) != "" {
+		b = strings.TrimLeft(b, " \t")
+		text = strings.TrimSpace(a) + "..." + b
+	}
 	// The time is the first word.
 	sp := strings.IndexAny(text, " \t")
 	if sp < 0 {
@@ -701,12 +706,12 @@ func (p *parser) python(line int, text string) (*Python, error) {
 		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
-		a, ok, err := p.assertion(line, l)
+		as, ok, err := p.assertion(line, l)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			py.Asserts = append(py.Asserts, a)
+			py.Asserts = append(py.Asserts, as...)
 		} else {
 			py.Other = append(py.Other, l)
 		}
@@ -714,17 +719,37 @@ func (p *parser) python(line int, text string) (*Python, error) {
 	return py, nil
 }
 
-// assertion reads "assert tcpi_X op V[, message]"; ok is false for another statement.
-func (p *parser) assertion(line int, l string) (Assert, bool, error) {
-	a := Assert{Text: l}
+// assertion reads "assert tcpi_X op V[, message]" (or "assert A <= tcpi_X <= B", kept as
+// two); ok is false for another statement.
+func (p *parser) assertion(line int, l string) ([]Assert, bool, error) {
 	rest, ok := strings.CutPrefix(l, "assert ")
 	if !ok {
-		return a, false, nil
+		return nil, false, nil
 	}
 	if i := strings.IndexByte(rest, ','); i >= 0 {
 		rest = rest[:i]
 	}
 	f := strings.Fields(rest)
+	if len(f) == 5 && strings.HasPrefix(f[2], "tcpi_") {
+		flip := map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+		if op, ok := flip[f[1]]; ok {
+			a1, ok1, err1 := p.assertion1(line, l, []string{f[2], op, f[0]})
+			a2, ok2, err2 := p.assertion1(line, l, f[2:])
+			if err1 != nil || err2 != nil || !ok1 || !ok2 {
+				return nil, false, nil
+			}
+			return []Assert{a1, a2}, true, nil
+		}
+	}
+	a, ok, err := p.assertion1(line, l, f)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	return []Assert{a}, true, nil
+}
+
+func (p *parser) assertion1(line int, l string, f []string) (Assert, bool, error) {
+	a := Assert{Text: l}
 	if len(f) != 3 || !strings.HasPrefix(f[0], "tcpi_") {
 		return a, false, nil
 	}
