@@ -115,8 +115,15 @@ func (p *parser) run() error {
 	if err != nil {
 		return err
 	}
+	// packetdrill's grammar: options, one optional untimed shell command (init), timed
+	// events, one optional untimed shell command (cleanup).
+	timed := 0
+	cleanup := false
 	for _, st := range sts {
 		if strings.HasPrefix(st.text, "--") {
+			if len(p.s.Events) > 0 {
+				return p.errf(st.line, st.text, "options must come before the first event")
+			}
 			if err := p.option(st); err != nil {
 				return err
 			}
@@ -124,6 +131,20 @@ func (p *parser) run() error {
 		}
 		if len(p.s.Events) >= MaxEvents {
 			return p.errf(st.line, "", "more than %d events", MaxEvents)
+		}
+		if cleanup {
+			return p.errf(st.line, st.text, "nothing may follow the untimed shell command that ends a script")
+		}
+		untimed := strings.HasPrefix(st.text, "`") || strings.HasPrefix(st.text, "%{")
+		switch {
+		case strings.HasPrefix(st.text, "%{"):
+			return p.errf(st.line, "%{", "a python block needs a time (+0 %%{ ... }%%)")
+		case untimed && len(p.s.Events) > 0 && timed == 0:
+			return p.errf(st.line, st.text, "only one untimed shell command may start a script; give this one a time (+0 `...`)")
+		case untimed && timed > 0:
+			cleanup = true
+		case !untimed:
+			timed++
 		}
 		ev, err := p.event(st)
 		if err != nil {

@@ -74,9 +74,15 @@ func (r *runner) skip(line int, format string, args ...any) {
 // flow is what the runner learns about one peer's connection: the stack's ISN (to map
 // sequence numbers) and its last TSval (to map TS ecr).
 type flow struct {
-	localISN  uint32
-	haveISN   bool
-	lastTSVal uint32
+	localISN uint32
+	haveISN  bool
+	// remoteISN is the sequence number of the peer's SYN: packetdrill writes the peer's
+	// later sequence numbers, and the acks of our non-SYN segments, relative to it.
+	remoteISN uint32
+	haveRISN  bool
+	// tsMap maps a TS val written on a ">" line to the one really sent, so an inbound
+	// TS ecr can name it (packetdrill's ts_val_map).
+	tsMap map[uint32]uint32
 }
 
 // flow returns the state of the flow with the peer at port (0: the script's main peer).
@@ -169,7 +175,11 @@ func (r *runner) run(res *Result) error {
 				if err := r.advance(ev.Line, t, tol); err != nil {
 					return err
 				}
-				if err := r.st.Inject(t, r.inbound(ev.Packet)); err != nil {
+				seg, err := r.inbound(ev.Packet)
+				if err != nil {
+					return fail(ev.Line, "%v", err)
+				}
+				if err := r.st.Inject(t, seg); err != nil {
 					return fail(ev.Line, "injecting the packet: %v", err)
 				}
 			} else if err := r.outbound(ev, t, tol); err != nil {
@@ -195,10 +205,10 @@ func (r *runner) run(res *Result) error {
 	// At the end every blocking call must have returned. What the stack sends after the
 	// last event is not checked, as in packetdrill (it stops sniffing with the script);
 	// a segment sent before it that no line accounted for is still an error.
+	// A call still blocked when the last event is done is an error, as packetdrill exits
+	// "while a blocking system call is in progress": a script waits for a return with
+	// an event after it.
 	last := r.prev
-	for _, b := range r.blocking {
-		last = max(last, b.end+b.tol)
-	}
 	sent, done, err := r.st.Until(last, false)
 	if err != nil {
 		return fail(r.lastLine(), "%v", err)
@@ -214,7 +224,7 @@ func (r *runner) run(res *Result) error {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: sent after the last line, not checked: %s at %s", r.s.File, r.describe(p.Seg), fmtDur(p.At)))
 	}
 	for _, b := range r.blocking {
-		return fail(b.ev.Line, "%s() was expected to return at %s but had not returned when the script ended", b.ev.Syscall.Name, b.end)
+		return fail(b.ev.Line, "%s() is still blocked when the script ends (expected to return at %s; packetdrill needs an event after the return)", b.ev.Syscall.Name, fmtDur(b.end))
 	}
 	return nil
 }
@@ -312,22 +322,36 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 	return nil
 }
 
-// inbound builds the segment a "<" line injects: sequence numbers as written, ACK numbers
-// relative to the stack's ISN, TS ecr mapped to the stack's last TSval.
-func (r *runner) inbound(pk *Packet) engine.Segment {
+// inbound builds the segment a "<" line injects, mapping the script's numbers as
+// packetdrill does: a SYN's sequence number as written (it becomes the peer's ISN), later
+// ones relative to it; ACK numbers relative to the stack's ISN; a TS ecr to the TS val
+// really sent on the ">" line that wrote that value.
+func (r *runner) inbound(pk *Packet) (engine.Segment, error) {
 	fl := r.flow(pk.Port)
 	port := r.remotePort
 	if pk.Port != 0 {
 		port = pk.Port
 	}
+	seq := pk.Seq
+	if pk.Flags&engine.SYN != 0 {
+		if !fl.haveRISN {
+			fl.remoteISN, fl.haveRISN = pk.Seq, true
+		}
+	} else {
+		seq += fl.remoteISN
+	}
 	seg := engine.Segment{Src: RemoteAddr, Dst: LocalAddr, SrcPort: port, DstPort: r.localPort,
-		Seq: engine.Seq(pk.Seq), Flags: pk.Flags, Window: pk.Win, TTL: 64}
+		Seq: engine.Seq(seq), Flags: pk.Flags, Window: pk.Win, TTL: 64}
 	if pk.HasAck {
 		seg.Ack = engine.Seq(pk.Ack + fl.localISN)
 	}
 	for _, o := range pk.Options {
-		if o.Kind == engine.OptTimestamps && o.TSEcr != 0 {
-			o.TSEcr = fl.lastTSVal
+		if o.Kind == engine.OptTimestamps && pk.Flags&engine.ACK != 0 {
+			live, ok := fl.tsMap[o.TSEcr]
+			if !ok {
+				return seg, fmt.Errorf("TS ecr %d names no TS val written on an earlier outbound line (packetdrill maps an echo only to a TS val the script wrote)", o.TSEcr)
+			}
+			o.TSEcr = live
 		}
 		seg.Options = append(seg.Options, o)
 	}
@@ -337,7 +361,23 @@ func (r *runner) inbound(pk *Packet) engine.Segment {
 			seg.Payload[i] = 'a' + byte(i%26)
 		}
 	}
-	return seg
+	return seg, nil
+}
+
+// scriptAck is the ack of a segment we sent, in the script's numbers.
+func (r *runner) scriptAck(seg engine.Segment) uint32 {
+	if seg.Flags&engine.SYN != 0 {
+		return uint32(seg.Ack)
+	}
+	return uint32(seg.Ack) - r.flows[seg.DstPort].risn()
+}
+
+// risn is the flow's peer ISN (0 for no flow).
+func (f *flow) risn() uint32 {
+	if f == nil {
+		return 0
+	}
+	return f.remoteISN
 }
 
 func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
@@ -356,8 +396,13 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 		fl.localISN = uint32(seg.Seq) - pk.Seq
 		fl.haveISN = true
 	}
-	if ts, ok := seg.Options.Find(engine.OptTimestamps); ok {
-		fl.lastTSVal = ts.TSVal
+	if ts, ok := seg.Options.Find(engine.OptTimestamps); ok && !pk.OptsAny {
+		if want, ok := pk.Options.Find(engine.OptTimestamps); ok {
+			if fl.tsMap == nil {
+				fl.tsMap = map[uint32]uint32{}
+			}
+			fl.tsMap[want.TSVal] = ts.TSVal
+		}
 	}
 	seq := uint32(seg.Seq) - fl.localISN
 	want := r.describeWant(pk)
@@ -369,7 +414,7 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 		return fail(line, "expected %s, got %s: sequence number differs", want, gotS)
 	case len(seg.Payload) != pk.Len:
 		return fail(line, "expected %s, got %s: length differs", want, gotS)
-	case pk.HasAck && uint32(seg.Ack) != pk.Ack:
+	case pk.HasAck && r.scriptAck(seg) != pk.Ack:
 		return fail(line, "expected %s, got %s: ack differs", want, gotS)
 	case pk.HasWin && seg.Window != pk.Win:
 		return fail(line, "expected %s, got %s: window differs", want, gotS)
@@ -431,7 +476,7 @@ func (r *runner) describe(seg engine.Segment) string {
 		s = fmt.Sprintf("[port %d] %s", seg.DstPort, s)
 	}
 	if seg.Flags&engine.ACK != 0 {
-		s += fmt.Sprintf(" ack %d", uint32(seg.Ack))
+		s += fmt.Sprintf(" ack %d", r.scriptAck(seg))
 	}
 	s += fmt.Sprintf(" win %d", seg.Window)
 	if len(seg.Options) > 0 {
