@@ -284,7 +284,7 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		s.waits = append(s.waits, &wait{id: id, fd: n, kind: "connect"})
 		return CallResult{}, false, nil
 	case "write", "send", "sendto":
-		size, err := callSize(sc.Name, arg(2))
+		size, err := CallSize(sc.Name, arg(2))
 		if err != nil {
 			return CallResult{}, false, err
 		}
@@ -303,7 +303,7 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		}
 		return CallResult{Ret: int64(m)}, true, nil
 	case "read", "recv", "recvfrom":
-		size, err := callSize(sc.Name, arg(2))
+		size, err := CallSize(sc.Name, arg(2))
 		if err != nil {
 			return CallResult{}, false, err
 		}
@@ -449,8 +449,8 @@ func (s *EngineStack) checkWaits(at time.Duration) {
 	s.waits = keep
 }
 
-// callSize reads the byte count of a write() or read(): a number from 0 to MaxCallBytes.
-func callSize(call, arg string) (int, error) {
+// CallSize reads the byte count of a write() or read(): a number from 0 to MaxCallBytes.
+func CallSize(call, arg string) (int, error) {
 	n, err := strconv.ParseInt(arg, 0, 64)
 	if err != nil {
 		return 0, fmt.Errorf("the size %q is not a number", arg)

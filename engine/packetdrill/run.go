@@ -591,9 +591,12 @@ func (r *runner) shell(ev *Event, res *Result) error {
 	sh := ev.Shell
 	if sh.Defaults != "" {
 		for _, sc := range r.defaults(sh.Defaults, res) {
+			// defaults.sh runs each sysctl on its own and its status is its last command's:
+			// a setting the namespace refuses (tcp_congestion_control) does not stop it.
 			ok, err := r.st.Tune(sc.Name, sc.Value)
 			if err != nil {
-				return fail(ev.Line, "defaults.sh: sysctl %s=%s: %v", sc.Name, sc.Value, err)
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s:%d: defaults.sh: sysctl %s=%s: %v", r.s.File, ev.Line, sc.Name, sc.Value, err))
+				continue
 			}
 			if !ok {
 				res.Warnings = append(res.Warnings, fmt.Sprintf("%s:%d: defaults.sh: sysctl %s not modelled", r.s.File, ev.Line, sc.Name))
@@ -653,7 +656,9 @@ func (r *runner) defaults(path string, res *Result) []Sysctl {
 		sh := parseShell(l)
 		out = append(out, sh.Sysctls...)
 		for _, u := range sh.Unknown {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s: defaults.sh: not run: %s", r.s.File, u))
+			if err := r.st.Command(u); err != nil {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("%s: defaults.sh: not run: %s", r.s.File, u))
+			}
 		}
 	}
 	return out
