@@ -184,6 +184,29 @@ type Boot struct {
 	Strings  map[string]string `json:"strings"`
 	Layout   *diagram.Layout   `json:"layout,omitempty"`
 	Lesson   *LessonBoot       `json:"lesson,omitempty"`
+	Tcpdump  []TcpdumpLine     `json:"tcpdump,omitempty"`
+}
+
+// TcpdumpLine is one segment as tcpdump prints it, with -S (Abs) and without (Rel).
+type TcpdumpLine struct {
+	Step int    `json:"step"`
+	Abs  string `json:"abs"`
+	Rel  string `json:"rel"`
+}
+
+// tcpdumpLines gives the run's segments as tcpdump prints them, each at its layout step.
+func tcpdumpLines(tr *engine.Trace, l *diagram.Layout) ([]templates.Line, []TcpdumpLine) {
+	abs, rel := tr.TcpdumpLines(false), tr.TcpdumpLines(true)
+	var lines []templates.Line
+	var boot []TcpdumpLine
+	for _, st := range l.Steps {
+		if st.Kind != "segment" {
+			continue
+		}
+		lines = append(lines, templates.Line{Index: st.Index, Text: abs[st.Segment]})
+		boot = append(boot, TcpdumpLine{Step: st.Index, Abs: abs[st.Segment], Rel: rel[st.Segment]})
+	}
+	return lines, boot
 }
 
 func bootStrings(lang string) map[string]string {
@@ -256,7 +279,9 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		vm.PcapURL = "/lessons/" + id + "/capture.pcap?" + q.Encode()
 		vm.PcapngURL = "/lessons/" + id + "/capture.pcapng?" + q.Encode()
 		vm.OpenURL = "/lessons/" + id + "?" + v.Query().Encode()
-		boot := Boot{Mode: "player", Scenario: id, Query: q.Encode(), Step: v.Step, Speed: v.Speed, Autoplay: v.Autoplay,
+		var tcpdump []TcpdumpLine
+		vm.Tcpdump, tcpdump = tcpdumpLines(tr, l)
+		boot := Boot{Mode: "player", Tcpdump: tcpdump, Scenario: id, Query: q.Encode(), Step: v.Step, Speed: v.Speed, Autoplay: v.Autoplay,
 			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}
 		if st.lesson != nil {
 			lb := placeLesson(st.lesson, tr, l, v.Params, p.Lang)
