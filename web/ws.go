@@ -491,7 +491,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		}
 		v := ParseView(q, normLang(q.Get("lang")))
 		fitLesson(st.lesson, &v)
-		r, err := ss.s.runs.get(m.Scenario, v.Params, st.run)
+		r, err := ss.s.runs.get(m.Scenario, v.Params, DiagramOptions(q), st.run)
 		if err != nil {
 			return err
 		}
@@ -569,7 +569,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 
 // start lays a trace out and sends it; steps before from count as already sent.
 func (ss *session) start(ctx context.Context, tr *engine.Trace, from int) {
-	ss.startRun(ctx, newRun(tr), from)
+	ss.startRun(ctx, newRun(tr, diagram.Options{}), from)
 }
 
 // startRun sends a run's layout; steps before from count as already sent.
