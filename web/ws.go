@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"time"
 
 	"github.com/coder/websocket"
@@ -27,8 +28,6 @@ type Limits struct {
 	WriteTimeout   time.Duration // one write to the client
 	IdleTimeout    time.Duration // no client message and nothing playing
 	StepsPerBatch  int           // steps in one "steps" message
-	MinStepDelay   time.Duration // pacing: every step gets at least this (at 1×)
-	MaxStepGap     time.Duration // pacing: virtual gaps longer than this are shortened to it
 	MaxLabSessions int           // not used per session; kept for symmetry
 }
 
@@ -42,8 +41,6 @@ var DefaultLimits = Limits{
 	WriteTimeout:  5 * time.Second,
 	IdleTimeout:   10 * time.Minute,
 	StepsPerBatch: 200,
-	MinStepDelay:  250 * time.Millisecond,
-	MaxStepGap:    time.Second,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -72,25 +69,20 @@ func (l Limits) withDefaults() Limits {
 	if l.StepsPerBatch == 0 {
 		l.StepsPerBatch = d.StepsPerBatch
 	}
-	if l.MinStepDelay == 0 {
-		l.MinStepDelay = d.MinStepDelay
-	}
-	if l.MaxStepGap == 0 {
-		l.MaxStepGap = d.MaxStepGap
-	}
 	return l
 }
 
-// ProtocolVersion is sent in the hello message.
-const ProtocolVersion = 1
+// ProtocolVersion is sent in the hello message. Version 2: the client is the clock (the
+// server no longer paces steps), steps count from 0 on the wire, and lab actions send a
+// patch instead of the whole layout.
+const ProtocolVersion = 2
 
 // clientMsg is every command a client can send.
 type clientMsg struct {
 	Type     string          `json:"type"`
 	Scenario string          `json:"scenario"`
 	Query    string          `json:"query"`
-	Speed    float64         `json:"speed"`
-	Step     int             `json:"step"` // start: the URL's step (-1: none)
+	Step     int             `json:"step"` // start: the first step the page shows, from 0
 	Action   json.RawMessage `json:"action"`
 }
 
@@ -121,8 +113,6 @@ type session struct {
 	tr       *engine.Trace
 	layout   *diagram.Layout
 	sent     int // steps sent
-	playing  bool
-	speed    float64
 	lab      *engine.Lab
 	labRTT   time.Duration
 	errors   int
@@ -170,7 +160,7 @@ func (s *Server) CloseSessions() {
 }
 
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
-	ss := &session{s: s, lim: s.cfg.Limits, speed: 1}
+	ss := &session{s: s, lim: s.cfg.Limits}
 	if !s.register(ss) {
 		http.Error(w, "too many sessions, try again later", http.StatusServiceUnavailable)
 		return
@@ -284,43 +274,15 @@ func (ss *session) allow(now time.Time) bool {
 
 func (ss *session) loop(ctx context.Context, in <-chan []byte) {
 	ss.send(ctx, map[string]any{"type": "hello", "protocol": ProtocolVersion})
-	var pace *time.Timer
-	paceC := func() <-chan time.Time {
-		if pace == nil {
-			return nil
-		}
-		return pace.C
-	}
 	idle := time.NewTimer(ss.lim.IdleTimeout)
 	defer idle.Stop()
-	schedule := func() {
-		if pace != nil {
-			pace.Stop()
-			pace = nil
-		}
-		if ss.playing && ss.layout != nil && ss.sent < len(ss.layout.Steps) {
-			pace = time.NewTimer(ss.delay())
-		}
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-idle.C:
-			if ss.playing {
-				idle.Reset(ss.lim.IdleTimeout)
-				continue
-			}
 			ss.conn.Close(websocket.StatusNormalClosure, "idle")
 			return
-		case <-paceC():
-			pace = nil
-			ss.sendSteps(ctx, ss.sent+1)
-			if ss.sent >= len(ss.layout.Steps) {
-				ss.playing = false
-				ss.send(ctx, map[string]any{"type": "end"})
-			}
-			schedule()
 		case b := <-in:
 			idle.Reset(ss.lim.IdleTimeout)
 			if !ss.allow(time.Now()) {
@@ -336,20 +298,8 @@ func (ss *session) loop(ctx context.Context, in <-chan []byte) {
 				ss.fail(ctx, "bad-command", err.Error())
 				continue
 			}
-			schedule()
 		}
 	}
-}
-
-// delay is the pacing rule: (MinStepDelay + min(virtual gap, MaxStepGap)) / speed.
-func (ss *session) delay() time.Duration {
-	i := ss.sent
-	gap := time.Duration(0)
-	if i > 0 && i < len(ss.layout.Steps) {
-		gap = time.Duration(ss.layout.Steps[i].AtUs-ss.layout.Steps[i-1].AtUs) * time.Microsecond
-	}
-	d := ss.lim.MinStepDelay + min(gap, ss.lim.MaxStepGap)
-	return time.Duration(float64(d) / ss.speed)
 }
 
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
@@ -369,24 +319,14 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if err != nil {
 			return err
 		}
-		ss.start(ctx, tr, 0)
-		ss.speed = v.Speed
-		if m.Step >= 0 {
-			ss.sendSteps(ctx, min(m.Step+1, len(ss.layout.Steps)))
-		}
+		ss.start(ctx, tr)
+		// The client is the clock: it has the whole layout and plays from it; steps carry
+		// only what the inspector shows (bytes, fields), sent unpaced, the first batch now
+		// and more as the client asks for them.
+		ss.sendSteps(ctx, min(max(m.Step+1, ss.lim.StepsPerBatch), len(ss.layout.Steps)))
 		return nil
-	case "play":
-		if ss.layout == nil {
-			return errors.New("nothing to play: send start first")
-		}
-		ss.playing = ss.sent < len(ss.layout.Steps)
-	case "pause":
-		ss.playing = false
-	case "speed":
-		if m.Speed < MinSpeed || m.Speed > MaxSpeed {
-			return fmt.Errorf("speed %g is outside %g to %g", m.Speed, MinSpeed, MaxSpeed)
-		}
-		ss.speed = m.Speed
+	case "play", "pause", "speed":
+		// Accepted and ignored since protocol 2: the page is the clock.
 	case "seek", "step":
 		if ss.layout == nil {
 			return errors.New("nothing to seek: send start first")
@@ -402,8 +342,8 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if err != nil {
 			return err
 		}
-		ss.lab, ss.labRTT, ss.playing = lab, v.Params.RTT, false
-		ss.start(ctx, lab.Trace(), 0)
+		ss.lab, ss.labRTT = lab, v.Params.RTT
+		ss.start(ctx, lab.Trace())
 	case "lab":
 		if ss.lab == nil {
 			return errors.New("no lab: send lab-start first")
@@ -431,26 +371,78 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			ss.send(ctx, map[string]string{"type": "lab-error", "message": err.Error()})
 			return nil
 		}
-		from := ss.sent
-		ss.start(ctx, ss.lab.Trace(), from)
+		// Only what changed goes out: a patch of the layout and the new steps.
+		prev := ss.layout
+		ss.tr = ss.lab.Trace()
+		ss.layout = diagram.Build(ss.tr, diagram.Options{})
+		patch := layoutPatch(prev, ss.layout)
+		ss.send(ctx, map[string]any{"type": "patch", "patch": patch})
+		ss.sent = min(ss.sent, patch.StepsFrom)
+		ss.sendSteps(ctx, len(ss.layout.Steps))
 		ss.send(ctx, map[string]any{"type": "lab-state", "client": ss.lab.ConnState("client").String(), "server": ss.lab.ConnState("server").String()})
-		ss.playing = true
 	default:
 		return fmt.Errorf("unknown command %q", m.Type)
 	}
 	return nil
 }
 
-// start lays a trace out and sends it; steps before from count as already sent.
-func (ss *session) start(ctx context.Context, tr *engine.Trace, from int) {
+// start lays a trace out and sends the layout.
+func (ss *session) start(ctx context.Context, tr *engine.Trace) {
 	ss.tr = tr
 	ss.layout = diagram.Build(tr, diagram.Options{})
-	ss.sent = min(from, len(ss.layout.Steps))
-	ss.playing = false
-	ss.send(ctx, map[string]any{"type": "init", "layout": ss.layout, "from": ss.sent})
-	if from > 0 {
-		ss.sendRange(ctx, 0, ss.sent)
+	ss.sent = 0
+	ss.send(ctx, map[string]any{"type": "init", "layout": ss.layout})
+}
+
+// LayoutPatch is what changed between two layouts of a growing trace (a lab session):
+// items and steps that changed or are new, the gaps and ticks from the first that
+// differs, and the new height. The client applies it to its copy of the layout.
+type LayoutPatch struct {
+	Height float64 `json:"height"`
+	// Items are the changed or new items with their index in the new layout's items.
+	Items     []IndexedItem  `json:"items"`
+	ItemCount int            `json:"item_count"`
+	StepsFrom int            `json:"steps_from"`
+	Steps     []diagram.Step `json:"steps"`
+	GapsFrom  int            `json:"gaps_from"`
+	Gaps      []diagram.Gap  `json:"gaps"`
+	TicksFrom int            `json:"ticks_from"`
+	Ticks     []diagram.Tick `json:"ticks"`
+	Lanes     []diagram.Lane `json:"lanes,omitempty"` // only when they changed
+}
+
+// IndexedItem is one item of a patch.
+type IndexedItem struct {
+	Index int          `json:"index"`
+	Item  diagram.Item `json:"item"`
+}
+
+func layoutPatch(prev, next *diagram.Layout) LayoutPatch {
+	p := LayoutPatch{Height: next.Height, ItemCount: len(next.Items), Items: []IndexedItem{}}
+	for i := range next.Items {
+		if i >= len(prev.Items) || !reflect.DeepEqual(prev.Items[i], next.Items[i]) {
+			p.Items = append(p.Items, IndexedItem{Index: i, Item: next.Items[i]})
+		}
 	}
+	p.StepsFrom = firstDiff(prev.Steps, next.Steps)
+	p.Steps = append([]diagram.Step{}, next.Steps[p.StepsFrom:]...)
+	p.GapsFrom = firstDiff(prev.Gaps, next.Gaps)
+	p.Gaps = append([]diagram.Gap{}, next.Gaps[p.GapsFrom:]...)
+	p.TicksFrom = firstDiff(prev.Ticks, next.Ticks)
+	p.Ticks = append([]diagram.Tick{}, next.Ticks[p.TicksFrom:]...)
+	if !reflect.DeepEqual(prev.Lanes, next.Lanes) {
+		p.Lanes = next.Lanes
+	}
+	return p
+}
+
+// firstDiff returns the first index where a and b differ (len(b) when b extends a).
+func firstDiff[T any](a, b []T) int {
+	i := 0
+	for i < len(a) && i < len(b) && reflect.DeepEqual(a[i], b[i]) {
+		i++
+	}
+	return i
 }
 
 // sendSteps sends steps up to (not including) upTo, in batches.
