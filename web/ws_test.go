@@ -77,7 +77,7 @@ func (w *wsClient) close() {
 	w.stop()
 }
 
-func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+func newTestServer(t testing.TB, cfg Config) (*Server, *httptest.Server) {
 	s := NewServer(cfg)
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() { s.CloseSessions(); ts.Close() })

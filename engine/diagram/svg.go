@@ -97,7 +97,7 @@ func WriteSVG(w io.Writer, l *Layout, opt SVGOptions) error {
 	if title == "" {
 		title = l.Scenario
 	}
-	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-labelledby="sa-title" data-scenario="%s">`,
+	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="group" aria-labelledby="sa-title" data-scenario="%s">`,
 		l.Width, l.Height, l.Width, l.Height, esc(l.Scenario))
 	fmt.Fprintf(bw, `<title id="sa-title">%s</title><style>%s</style>`, esc(title), Style)
 	bw.WriteString(`<defs><marker id="sa-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`)

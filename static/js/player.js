@@ -17,7 +17,7 @@ const lab = boot.mode === "lab";
 const st = {
   layout: null, steps: [], asked: 0, cursor: lab ? -1 : Math.max(boot.step || 0, 0), playing: false,
   speed: boot.speed || 1, relative: !!boot.relative, selected: null, wantSelect: null, view: null,
-  labState: null, deadline: 0, marked: false,
+  deadline: 0, marked: false,
 };
 
 const diagramBox = $("#diagram");
@@ -102,7 +102,6 @@ function receive(m) {
       if (lab) {
         buildTranscript(0);
         st.cursor = st.layout.steps.length - 1;
-        st.labState = null;
       } else {
         st.cursor = Math.min(st.cursor, st.layout.steps.length - 1);
       }
@@ -128,9 +127,7 @@ function receive(m) {
       }
       break;
     case "lab-state":
-      st.labState = { client: m.client, server: m.server };
       status("");
-      legends();
       break;
     case "lab-error":
       status(m.message);
@@ -153,15 +150,14 @@ function stateAt(cursor) {
   return [...out.values()];
 }
 
-// legends show the lab's endpoint states at the cursor, so they always agree with the
-// diagram and the state graph; at the end, the engine's own answer.
+// legends show the lab's endpoint states at the cursor, taken from the same steps as the
+// diagram and the state graph, so the three always agree.
 function legends() {
   if (!lab || !st.layout) return;
-  const atEnd = st.cursor >= st.layout.steps.length - 1;
   const now = Object.fromEntries(stateAt(st.cursor).map((s) => [s.endpoint, s.state]));
   for (const k of ["client", "server"]) {
     const o = document.querySelector(`[data-state-of=${k}]`);
-    if (o) o.textContent = atEnd && st.labState ? st.labState[k] : now[k] || "CLOSED";
+    if (o) o.textContent = now[k] || "CLOSED";
   }
 }
 
