@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -178,6 +179,9 @@ func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, lang 
 
 var speeds = []float64{0.25, 0.5, 1, 2, 4, 8}
 
+// maxInlineLayout is the largest layout (JSON bytes) sent inside the page.
+const maxInlineLayout = 48 << 10
+
 // Boot is the data the player's script starts from.
 type Boot struct {
 	Mode     string            `json:"mode"` // "player" or "lab"
@@ -274,6 +278,11 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		vm.OpenURL = "/lessons/" + id + "?" + v.Query().Encode()
 		boot := Boot{Mode: "player", Scenario: id, Query: q.Encode(), Step: start, Speed: v.Speed, Autoplay: v.Autoplay,
 			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}
+		// A small layout travels in the page, so the player starts its clock without
+		// waiting for the socket; a big one (a flood) comes over the socket only.
+		if b, err := json.Marshal(l); err == nil && len(b) <= maxInlineLayout {
+			boot.Layout = l
+		}
 		if st.lesson != nil {
 			lb := placeLesson(st.lesson, tr, l, p.Lang)
 			boot.Lesson = lb

@@ -35,7 +35,11 @@ function connect() {
     if (lab) ws.send(JSON.stringify({ type: "lab-start", query: boot.query }));
     else ws.send(JSON.stringify({ type: "start", scenario: boot.scenario, query: boot.query, step: st.cursor }));
   };
-  ws.onmessage = (e) => receive(JSON.parse(e.data));
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.type === "init") performance.mark("synack-init");
+    receive(m);
+  };
   ws.onclose = (e) => {
     if (e.code !== 1000 && e.code !== 1001) status(T("player.lost"));
   };
@@ -95,6 +99,7 @@ function apply(p) {
 function receive(m) {
   switch (m.type) {
     case "init":
+      if (!lab && st.layout) break; // the page brought the same layout and already plays it
       st.layout = normalize(m.layout);
       st.steps = [];
       st.asked = 0;
@@ -447,4 +452,5 @@ if (wrap && heads) {
 
 const numbers = $("[data-action=numbers]");
 if (numbers) numbers.value = st.relative ? "relative" : "absolute";
+if (boot.layout && !lab) receive({ type: "init", layout: boot.layout });
 connect();
