@@ -38,9 +38,10 @@ type Sim struct {
 	Truncated  string
 	lastArrive map[linkKey]Time
 	held       map[linkKey]*heldSeg
-	// Labeler, when set, names what each TCP segment carries (TLS records riding on a
-	// connection): it sees the segment event before it is recorded.
-	Labeler  func(*SegmentEvent) string
+	// Labeler, when set, says what each TCP segment carries (TLS records riding on a
+	// connection) and whether it is handshake: it sees the segment event before it is
+	// recorded.
+	Labeler  func(*SegmentEvent) AppMark
 	segChunk []SegmentEvent
 	segPool  []Segment
 	// fifo holds, per link, arrivals in time order: links keep order, so most arrivals
@@ -471,7 +472,8 @@ func (s *Sim) transmit(from string, o Output) {
 	ev := s.newSegmentEvent()
 	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
 	if s.Labeler != nil {
-		ev.Label = s.Labeler(ev)
+		m := s.Labeler(ev)
+		ev.Label, ev.Handshake = m.Label, m.Handshake
 	}
 	key := linkKey{from, to}
 	l := s.link(from, to)
@@ -548,8 +550,8 @@ func (s *Sim) newSegmentEvent() *SegmentEvent {
 
 // Datagram sends a UDP datagram from the endpoint named from, through the same links
 // and faults as TCP segments. When it arrives, onArrive runs at the arrival time.
-// Datagrams carry QUIC; the engine itself does not interpret them.
-func (s *Sim) Datagram(from string, seg Segment, label string, onArrive func(Segment)) *SegmentEvent {
+// Datagrams carry QUIC; the engine itself does not interpret them, mark says what they carry.
+func (s *Sim) Datagram(from string, seg Segment, mark AppMark, onArrive func(Segment)) *SegmentEvent {
 	seg.UDP = true
 	if seg.TTL == 0 {
 		seg.TTL = 64
@@ -557,7 +559,7 @@ func (s *Sim) Datagram(from string, seg Segment, label string, onArrive func(Seg
 	s.segID++
 	to := s.NameOf(seg.Dst)
 	ev := s.newSegmentEvent()
-	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: seg, Label: label}
+	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: seg, Label: mark.Label, Handshake: mark.Handshake}
 	key := linkKey{from, to}
 	l := s.link(from, to)
 	arrive := s.now.Add(l.Delay)

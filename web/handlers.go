@@ -30,6 +30,12 @@ func staticHandler() http.Handler {
 	sub, _ := fs.Sub(static.FS, ".")
 	fsrv := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Files only: a directory is not listed (and not redirected to a listing).
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if st, err := fs.Stat(sub, strings.TrimSuffix(name, "/")); name == "" || strings.HasSuffix(name, "/") || err != nil || st.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		fsrv.ServeHTTP(w, r)
 	})
@@ -129,6 +135,7 @@ type LessonBoot struct {
 	Intro     string           `json:"intro"` // shown before the first narration step
 	Steps     []LessonStep     `json:"steps"`
 	Questions []LessonQuestion `json:"questions"`
+	Sources   string           `json:"sources"` // the RFC sections and Linux sources the lesson relies on
 }
 
 // LessonStep is narration shown from Step on.
@@ -137,42 +144,27 @@ type LessonStep struct {
 	Text string `json:"text"`
 }
 
-// LessonQuestion is asked before Step is shown.
+// LessonQuestion is asked before Step is shown: the player pauses with the steps before
+// it drawn, none of which gives the answer away. Reveal is the step that does.
 type LessonQuestion struct {
 	Step    int      `json:"step"`
+	Reveal  int      `json:"reveal"`
 	Ask     string   `json:"ask"`
 	Choices []string `json:"choices"`
 	Answer  string   `json:"answer"`
 	Explain string   `json:"explain"`
 }
 
-// stepOf returns the layout step that shows trace event ev (or the first after it).
-func stepOf(l *diagram.Layout, ev int) int {
-	for _, st := range l.Steps {
-		if st.Event >= ev {
-			return st.Index
-		}
-	}
-	return -1
-}
-
 // placeLesson resolves a lesson on this run.
-func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, lang string) *LessonBoot {
-	steps, qs := les.Resolve(tr)
-	b := &LessonBoot{Intro: les.Summary.In(lang)}
-	for i, r := range steps {
-		if r.Event < 0 {
-			continue // the reader's parameters removed this event
-		}
-		b.Steps = append(b.Steps, LessonStep{Step: stepOf(l, r.Event), Text: lessons.Fill(les.Steps[i].Text.In(lang), tr, r.Event)})
+func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, p engine.Params, lang string) *LessonBoot {
+	pl := les.Place(tr, l, p)
+	b := &LessonBoot{Intro: les.Summary.In(lang), Sources: pl.Sources.In(lang)}
+	for _, st := range pl.Steps {
+		b.Steps = append(b.Steps, LessonStep{Step: st.Step, Text: st.Text.In(lang)})
 	}
-	for i, r := range qs {
-		if r.Event < 0 {
-			continue
-		}
-		q := les.Questions[i]
-		b.Questions = append(b.Questions, LessonQuestion{Step: stepOf(l, r.Event), Ask: q.Ask.In(lang), Choices: q.Choices,
-			Answer: r.Answer, Explain: lessons.Fill(q.Explain.In(lang), tr, r.Event)})
+	for _, q := range pl.Questions {
+		b.Questions = append(b.Questions, LessonQuestion{Step: q.Step, Reveal: q.Reveal, Ask: q.Ask.In(lang), Choices: q.Choices,
+			Answer: q.Answer, Explain: q.Explain.In(lang)})
 	}
 	return b
 }
@@ -284,9 +276,10 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			boot.Layout = l
 		}
 		if st.lesson != nil {
-			lb := placeLesson(st.lesson, tr, l, p.Lang)
+			lb := placeLesson(st.lesson, tr, l, v.Params, p.Lang)
 			boot.Lesson = lb
 			vm.NarrationNow = lb.Intro
+			vm.Sources = lb.Sources
 			for _, n := range lb.Steps {
 				if n.Step <= start {
 					vm.NarrationNow = n.Text

@@ -31,6 +31,9 @@ type Config struct {
 	Limits Limits
 	// Lessons is the lesson catalogue (the embedded one when nil).
 	Lessons *lessons.Catalogue
+	// CacheBytes and CacheEntries bound the cache of rendered pages, drawings and
+	// captures (DefaultCacheBytes, DefaultCacheEntries when zero).
+	CacheBytes, CacheEntries int
 }
 
 // Server is synack's HTTP handler with its session registry.
@@ -38,6 +41,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	router   chi.Router
+	cache    *renderCache
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	closing  bool
@@ -62,7 +66,14 @@ func NewServer(cfg Config) *Server {
 		}
 		cfg.Lessons = c
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}}
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = DefaultCacheBytes
+	}
+	if cfg.CacheEntries == 0 {
+		cfg.CacheEntries = DefaultCacheEntries
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{},
+		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries)}
 	s.router = s.routes()
 	return s
 }
@@ -108,6 +119,11 @@ func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Use(secure)
+	r.Use(middleware.GetHead) // HEAD is answered by every GET route, without the body
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD") // every route of the site is read-only
+		http.Error(w, "method not allowed: this site only answers GET and HEAD", http.StatusMethodNotAllowed)
+	})
 	// The WebSocket stays outside the timeout and compression middleware.
 	r.Get("/ws", s.handleWS)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -116,7 +132,9 @@ func (s *Server) routes() chi.Router {
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Timeout(20 * time.Second))
-		r.Use(middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml", "application/json"))
+		// Pages, drawings and captures depend only on their address: rendered once, kept
+		// in a bounded cache, revalidated with an ETag. The cache compresses on its own.
+		r.Use(s.cache.cached)
 		r.Get("/", s.handleIndex)
 		r.Get("/lessons/{id}", s.handlePlayer(false))
 		r.Get("/embed/lessons/{id}", s.handlePlayer(true))
@@ -126,13 +144,19 @@ func (s *Server) routes() chi.Router {
 		r.Get("/compare", s.handleCompare(false))
 		r.Get("/embed/compare", s.handleCompare(true))
 		r.Get("/compare.json", s.handleCompareJSON)
+		r.Get("/states.json", s.handleStatesJSON)
+		r.Get("/states.svg", s.handleStatesSVG)
 		r.Get("/lessons/{id}/capture.pcapng", s.handlePcapng)
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Use(middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml", "application/json"))
 		r.Get("/diagram.css", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/css; charset=utf-8")
 			w.Header().Set("Cache-Control", "public, max-age=300")
 			w.Write([]byte(diagram.Style))
 		})
-		r.Handle("/static/*", staticHandler())
+		r.Get("/static/*", staticHandler().ServeHTTP)
 	})
 	r.NotFound(s.handleNotFound)
 	return r
