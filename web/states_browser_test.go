@@ -16,7 +16,7 @@ import (
 func TestBrowserStateFigure(t *testing.T) {
 	ctx := browser(t)
 	_, ts := newTestServer(t, Config{})
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/lessons/three-way-handshake?lang=zh")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/lessons/three-way-handshake?lang=zh&step=999")); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, `document.querySelectorAll("#states svg.sa-sm .sa-sm-node").length === 12`)
