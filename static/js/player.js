@@ -408,7 +408,11 @@ document.addEventListener("click", (e) => {
       const u = new URL(location.href);
       u.pathname = "/embed" + u.pathname;
       u.searchParams.set("autoplay", "1");
-      copy(`<iframe src="${u.href}" width="100%" height="720" style="border:0" title="${document.title.replace(/"/g, "")}" loading="lazy"></iframe>`);
+      // The iframe, and the line that lets the embed set its own height.
+      const id = `synack-${boot.scenario}`;
+      copy(`<iframe id="${id}" src="${u.href}" width="100%" height="720" style="border:0" title="${document.title.replace(/"/g, "")}" loading="lazy"></iframe>
+<script>addEventListener("message", (e) => { const f = document.getElementById("${id}");
+  if (f && e.source === f.contentWindow && e.data && e.data.type === "synack:height") f.height = e.data.height; });</script>`);
       break;
     }
   }
