@@ -338,6 +338,7 @@ function seek(i) {
 
 function play() {
   if (!st.layout) return;
+  if (!performance.getEntriesByName("synack-play").length) performance.mark("synack-play");
   if (st.cursor >= st.layout.steps.length - 1) st.cursor = 0;
   st.playing = true;
   render(false);
