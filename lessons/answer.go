@@ -83,7 +83,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		ans := strconv.FormatFloat(float64(int64(rtts*10+0.5))/10, 'f', -1, 64)
 		return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
 			EN: fmt.Sprintf("the first packet carrying %s arrived at %s, which is %s × the RTT of %s", text, secs(s.Arrive.Sub(0), "en"), ans, secs(tr.Meta.RTT, "en")),
-			ZH: fmt.Sprintf("第一个携带 %s 的包在 %s 到达，即 RTT（%s）的 %s 倍", text, secs(s.Arrive.Sub(0), "zh"), secs(tr.Meta.RTT, "zh"), ans)}}, nil
+			ZH: fmt.Sprintf("第一个携带 %s 的包在 %s到达，即 RTT（%s）的 %s 倍", text, secs(s.Arrive.Sub(0), "zh"), secs(tr.Meta.RTT, "zh"), ans)}}, nil
 	case f[0] == "packets" && f[1] == "before" && len(f) >= 3:
 		text := strings.Join(f[2:], " ")
 		ti, target := carrying(text, "")
@@ -124,7 +124,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 			e := &tr.Events[reveal]
 			r.Evidence = engine.Text{
 				EN: fmt.Sprintf("the %s entered %s at %s (%s)", f[1], state, secs(e.At.Sub(0), "en"), e.Cause),
-				ZH: fmt.Sprintf("%s在 %s 进入 %s", who(f[1], "zh"), secs(e.At.Sub(0), "zh"), state)}
+				ZH: fmt.Sprintf("%s在 %s进入 %s", who(f[1], "zh"), secs(e.At.Sub(0), "zh"), state)}
 		}
 		return r, nil
 	case f[0] == "flags" && f[1] == "next" && len(f) == 3:
@@ -134,7 +134,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 				ans := strings.Join(e.Segment.Seg.Flags.Names(), " ")
 				return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
 					EN: fmt.Sprintf("the %s's next segment (#%d, sent at %s) carried %s", f[2], e.Segment.ID, secs(e.At.Sub(0), "en"), ans),
-					ZH: fmt.Sprintf("%s的下一个报文（第 %d 号，%s 发出）是 %s", who(f[2], "zh"), e.Segment.ID, secs(e.At.Sub(0), "zh"), ans)}}, nil
+					ZH: fmt.Sprintf("%s的下一个报文（第 %d 号，%s发出）是 %s", who(f[2], "zh"), e.Segment.ID, secs(e.At.Sub(0), "zh"), ans)}}, nil
 			}
 		}
 		return Result{}, fmt.Errorf("answer %q: %s sends nothing after the anchor", expr, f[2])
@@ -144,7 +144,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 			if e.Kind == engine.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
 				return Result{Answer: e.Result, Reveal: i, Evidence: engine.Text{
 					EN: fmt.Sprintf("the %s's %s() returned %s at %s", f[2], f[3], e.Result, secs(e.At.Sub(0), "en")),
-					ZH: fmt.Sprintf("%s的 %s() 在 %s 返回 %s", who(f[2], "zh"), f[3], secs(e.At.Sub(0), "zh"), e.Result)}}, nil
+					ZH: fmt.Sprintf("%s的 %s() 在 %s返回 %s", who(f[2], "zh"), f[3], secs(e.At.Sub(0), "zh"), e.Result)}}, nil
 			}
 		}
 		return Result{}, fmt.Errorf("answer %q: no such call after the anchor", expr)
@@ -180,7 +180,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 				}
 				return Result{Answer: ans, Reveal: reveal, Evidence: engine.Text{
 					EN: fmt.Sprintf("the %s entered %s at %s, %s s after %s", f[2], f[3], secs(e.At.Sub(0), "en"), ans, secs(ev.At.Sub(0), "en")),
-					ZH: fmt.Sprintf("%s在 %s 进入 %s，距 %s 过去了 %s 秒", who(f[2], "zh"), secs(e.At.Sub(0), "zh"), f[3], secs(ev.At.Sub(0), "zh"), ans)}}, nil
+					ZH: fmt.Sprintf("%s在 %s进入 %s，距 %s过去了 %s 秒", who(f[2], "zh"), secs(e.At.Sub(0), "zh"), f[3], secs(ev.At.Sub(0), "zh"), ans)}}, nil
 			}
 		}
 		return Result{}, fmt.Errorf("answer %q: %s never enters %s after the anchor", expr, f[2], f[3])
@@ -305,16 +305,17 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 	s := e.Segment
 	g := s.Seg
 	line := fmt.Sprintf("#%d, %s → %s", s.ID, s.Src, s.Dst)
+	zline := fmt.Sprintf("#%d（%s → %s）", s.ID, who(s.Src, "zh"), who(s.Dst, "zh"))
 	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
 	switch strings.Join(f, " ") {
 	case "flags":
 		ans := strings.Join(g.Flags.Names(), " ")
 		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
-			EN: fmt.Sprintf("segment %s carried the flags %s", line, ans), ZH: fmt.Sprintf("报文 %s 的标志位是 %s", line, ans)}}, nil
+			EN: fmt.Sprintf("segment %s carried the flags %s", line, ans), ZH: fmt.Sprintf("报文 %s 的标志位是 %s", zline, ans)}}, nil
 	case "seq":
 		ans := u(uint32(g.Seq))
 		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
-			EN: fmt.Sprintf("segment %s had seq %s on the wire", line, ans), ZH: fmt.Sprintf("报文 %s 在线路上的 seq 是 %s", line, ans)}}, nil
+			EN: fmt.Sprintf("segment %s had seq %s on the wire", line, ans), ZH: fmt.Sprintf("报文 %s 在线路上的 seq 是 %s", zline, ans)}}, nil
 	case "relative ack":
 		isn, ok := peerISN(tr, at)
 		if !ok || g.Flags&engine.ACK == 0 {
@@ -323,12 +324,12 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 		ans := u(uint32(g.Ack - isn))
 		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
 			EN: fmt.Sprintf("segment %s acknowledged %s; the %s's ISN was %s, and %s − %s = %s", line, u(uint32(g.Ack)), s.Dst, u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans),
-			ZH: fmt.Sprintf("报文 %s 的确认号是 %s；%s的 ISN 是 %s，%s − %s = %s", line, u(uint32(g.Ack)), who(s.Dst, "zh"), u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans)}}, nil
+			ZH: fmt.Sprintf("报文 %s 的确认号是 %s；%s的 ISN 是 %s，%s − %s = %s", zline, u(uint32(g.Ack)), who(s.Dst, "zh"), u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans)}}, nil
 	case "seqspace":
 		ans := strconv.Itoa(int(g.End() - g.Seq))
 		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
 			EN: fmt.Sprintf("segment %s had seq %s and %d bytes of data, flags %s: it occupies %s sequence numbers (RFC 9293 §3.4: SEG.LEN counts the data, SYN and FIN)", line, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans),
-			ZH: fmt.Sprintf("报文 %s 的 seq 为 %s，数据 %d 字节，标志位 %s：它占用 %s 个序列号（RFC 9293 §3.4：SEG.LEN 计入数据、SYN 和 FIN）", line, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans)}}, nil
+			ZH: fmt.Sprintf("报文 %s 的 seq 为 %s，数据 %d 字节，标志位 %s：它占用 %s 个序列号（RFC 9293 §3.4：SEG.LEN 计入数据、SYN 和 FIN）", zline, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans)}}, nil
 	case "acked":
 		if s.Fate != engine.Delivered {
 			return Result{}, fmt.Errorf("answer %q: the segment never arrives", expr)
@@ -342,7 +343,7 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 			ans := strconv.FormatInt(int64(int32(ack-g.Seq)), 10)
 			return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
 				EN: fmt.Sprintf("segment %s had seq %s; the %s's next segment (#%d) acknowledged %s, %s further", line, u(uint32(g.Seq)), s.Dst, r.Segment.ID, u(uint32(ack)), ans),
-				ZH: fmt.Sprintf("报文 %s 的 seq 为 %s；%s的下一个报文（第 %d 号）确认到 %s，多出 %s", line, u(uint32(g.Seq)), who(s.Dst, "zh"), r.Segment.ID, u(uint32(ack)), ans)}}, nil
+				ZH: fmt.Sprintf("报文 %s 的 seq 为 %s；%s的下一个报文（第 %d 号）确认到 %s，多出 %s", zline, u(uint32(g.Seq)), who(s.Dst, "zh"), r.Segment.ID, u(uint32(ack)), ans)}}, nil
 		}
 		return Result{}, fmt.Errorf("answer %q: the receiver acknowledges nothing after it", expr)
 	case "window":
@@ -353,7 +354,7 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 		ans := strconv.Itoa(int(g.Window) << shift)
 		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
 			EN: fmt.Sprintf("segment %s had win %d and its sender's window scale is %d: %d × 2^%d = %s bytes", line, g.Window, shift, g.Window, shift, ans),
-			ZH: fmt.Sprintf("报文 %s 的 win 是 %d，发送方的窗口缩放因子是 %d：%d × 2^%d = %s 字节", line, g.Window, shift, g.Window, shift, ans)}}, nil
+			ZH: fmt.Sprintf("报文 %s 的 win 是 %d，发送方的窗口缩放因子是 %d：%d × 2^%d = %s 字节", zline, g.Window, shift, g.Window, shift, ans)}}, nil
 	}
 	return Result{}, fmt.Errorf("answer %q: unknown expression (see the lessons README)", expr)
 }

@@ -74,6 +74,7 @@ func TestEveryQuestionAnswerableInEverySetting(t *testing.T) {
 						}
 					}
 					checkHidden(t, name, lq, q, tr, lay)
+					checkNarration(t, name, lq, q, pl)
 					// The lesson anchors each question at or before the event that gives
 					// its answer away, so its words fit the moment it is asked.
 					if q.Step != q.Anchor {
@@ -230,4 +231,48 @@ func startsWithAnswer(text, answer string) bool {
 	}
 	r, _ := utf8.DecodeRuneInString(rest)
 	return rest == "" || !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-'
+}
+
+// checkNarration: the narration on screen when the question is asked (the latest step
+// before it) does not state the answer, where the answer is a word one could spot: a
+// state name, a number of two digits or more, an errno.
+func checkNarration(t *testing.T, name string, lq *Question, q PlacedQuestion, pl Placement) {
+	t.Helper()
+	spot := strings.Contains(q.Answer, "-") || strings.HasPrefix(q.Answer, "E") || len(q.Answer) >= 2 && strings.Trim(q.Answer, "0123456789") == ""
+	if !spot {
+		return
+	}
+	cur := -1
+	for i, st := range pl.Steps {
+		if st.Step < q.Step && (cur < 0 || st.Step >= pl.Steps[cur].Step) {
+			cur = i
+		}
+	}
+	if cur < 0 {
+		return
+	}
+	for _, text := range []string{pl.Steps[cur].Text.EN, pl.Steps[cur].Text.ZH} {
+		if containsWord(text, q.Answer) {
+			t.Errorf("%s:%d: %q (answer %s) is asked while the narration says it: %s", name, lq.Line, lq.Ask.EN, q.Answer, text)
+		}
+	}
+}
+
+func containsWord(text, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before, _ := utf8.DecodeLastRuneInString(text[:j])
+		after, _ := utf8.DecodeRuneInString(text[j+len(w):])
+		isW := func(r rune) bool {
+			return unicode.IsLetter(r) && r < 0x2E80 || unicode.IsDigit(r) || r == '-'
+		}
+		if (j == 0 || !isW(before)) && (j+len(w) == len(text) || !isW(after)) {
+			return true
+		}
+		i = j + 1
+	}
 }

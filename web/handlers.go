@@ -188,6 +188,29 @@ type Boot struct {
 	Strings  map[string]string `json:"strings"`
 	Layout   *diagram.Layout   `json:"layout,omitempty"`
 	Lesson   *LessonBoot       `json:"lesson,omitempty"`
+	Tcpdump  []TcpdumpLine     `json:"tcpdump,omitempty"`
+}
+
+// TcpdumpLine is one segment as tcpdump prints it, with -S (Abs) and without (Rel).
+type TcpdumpLine struct {
+	Step int    `json:"step"`
+	Abs  string `json:"abs"`
+	Rel  string `json:"rel"`
+}
+
+// tcpdumpLines gives the run's segments as tcpdump prints them, each at its layout step.
+func tcpdumpLines(tr *engine.Trace, l *diagram.Layout) ([]templates.Line, []TcpdumpLine) {
+	abs, rel := tr.TcpdumpLines(false), tr.TcpdumpLines(true)
+	var lines []templates.Line
+	var boot []TcpdumpLine
+	for _, st := range l.Steps {
+		if st.Kind != "segment" {
+			continue
+		}
+		lines = append(lines, templates.Line{Index: st.Index, Text: abs[st.Segment]})
+		boot = append(boot, TcpdumpLine{Step: st.Index, Abs: abs[st.Segment], Rel: rel[st.Segment]})
+	}
+	return lines, boot
 }
 
 func bootStrings(lang string) map[string]string {
@@ -220,7 +243,9 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		// paint is that step, and the live player goes on from there.
 		start := min(max(v.Step, 0), max(len(l.Steps)-1, 0))
 		var svg bytes.Buffer
-		diagram.WriteSVG(&svg, l, diagram.SVGOptions{Lang: p.Lang, Relative: v.Relative, UpTo: start, Title: p.Title})
+		// The live diagram's own DOM, at the first step: the player adopts it, nothing is
+		// replaced and nothing moves.
+		diagram.WriteLive(&svg, l, diagram.LiveOptions{Step: start, Lang: p.Lang, Relative: v.Relative, Title: p.Title})
 		vm := templates.Player{Page: p, ID: id, Title: p.Title, Summary: st.summary.In(p.Lang), Lang: p.Lang,
 			RTTms: strconv.FormatFloat(float64(v.Params.RTT)/float64(time.Millisecond), 'g', -1, 64),
 			Seed:  strconv.FormatUint(v.Params.Seed, 10), SVG: templ.Raw(svg.String()), Steps: len(l.Steps),
@@ -268,7 +293,9 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		vm.PcapURL = "/lessons/" + id + "/capture.pcap?" + q.Encode()
 		vm.PcapngURL = "/lessons/" + id + "/capture.pcapng?" + q.Encode()
 		vm.OpenURL = "/lessons/" + id + "?" + v.Query().Encode()
-		boot := Boot{Mode: "player", Scenario: id, Query: q.Encode(), Step: start, Speed: v.Speed, Autoplay: v.Autoplay,
+		var tcpdump []TcpdumpLine
+		vm.Tcpdump, tcpdump = tcpdumpLines(tr, l)
+		boot := Boot{Mode: "player", Tcpdump: tcpdump, Scenario: id, Query: q.Encode(), Step: start, Speed: v.Speed, Autoplay: v.Autoplay,
 			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}
 		// A small layout travels in the page, so the player starts its clock without
 		// waiting for the socket; a big one (a flood) comes over the socket only.
@@ -351,12 +378,30 @@ func (s *Server) traceFor(w http.ResponseWriter, r *http.Request) (*engine.Trace
 	return tr, v, true
 }
 
+// DiagramOptions reads how a diagram is laid out from a query: width=narrow (a phone's
+// two lanes, diagram.NarrowWidth) or a width in px (300 to 1600), and expand=1 (every
+// segment of a flood drawn, not bundled). A bad value is ignored: the default layout.
+func DiagramOptions(q url.Values) diagram.Options {
+	var o diagram.Options
+	switch w := q.Get("width"); w {
+	case "":
+	case "narrow":
+		o.Width = diagram.NarrowWidth
+	default:
+		if n, err := strconv.Atoi(w); err == nil && n >= 300 && n <= 1600 {
+			o.Width = float64(n)
+		}
+	}
+	o.Expand = q.Get("expand") == "1"
+	return o
+}
+
 func (s *Server) handleSVG(w http.ResponseWriter, r *http.Request) {
 	tr, v, ok := s.traceFor(w, r)
 	if !ok {
 		return
 	}
-	l := diagram.Build(tr, diagram.Options{})
+	l := diagram.Build(tr, DiagramOptions(r.URL.Query()))
 	upTo := -1
 	if v.Step >= 0 && v.Step < len(l.Steps) {
 		upTo = v.Step

@@ -8,6 +8,7 @@ import { mountDiagram } from "./diagram.js";
 import { mountStates } from "./states.js";
 import { mountInspector } from "./inspector.js";
 import { mountLesson } from "./lesson.js";
+import { mountTcpdump } from "./tcpdump.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = (k) => boot.strings[k] || k;
@@ -26,6 +27,7 @@ const heads = wrap && wrap.querySelector(".lane-heads");
 const states = mountStates($("#states"), { label: T("player.states") });
 const inspector = mountInspector($("#inspector"), { strings: boot.strings });
 const lesson = boot.lesson ? mountLesson(boot.lesson, { strings: boot.strings }) : null;
+const tcpdump = mountTcpdump(document.getElementById("tcpdump"), boot.tcpdump);
 
 let ws;
 function connect() {
@@ -77,23 +79,14 @@ function mount() {
   st.marked = false;
 }
 
-// apply merges a lab patch (what changed since the last action) into the layout.
+// apply brings a lab patch (engine/diagram.Patch: what one action changed) into the view;
+// the view keeps the layout, so the player reads it back from there.
 function apply(p) {
-  const l = st.layout;
-  l.height = p.height;
-  l.items.length = Math.min(l.items.length, p.item_count);
-  for (const x of p.items) l.items[x.index] = x.item;
-  l.steps.length = p.steps_from;
-  l.steps.push(...(p.steps || []));
-  l.gaps.length = p.gaps_from;
-  l.gaps.push(...(p.gaps || []));
-  l.ticks.length = p.ticks_from;
-  l.ticks.push(...(p.ticks || []));
-  if (p.lanes) l.lanes = p.lanes;
-  st.steps.length = Math.min(st.steps.length, p.steps_from);
-  if (st.view && typeof st.view.patch === "function") st.view.patch(p);
-  else mount();
-  buildTranscript(p.steps_from);
+  const from = p.full ? 0 : p.from_step;
+  st.steps.length = Math.min(st.steps.length, from);
+  st.view.patch(p);
+  st.layout = normalize(st.view.layout);
+  buildTranscript(from);
 }
 
 function receive(m) {
@@ -174,6 +167,7 @@ function render(animate) {
   follow(st.cursor, animate);
   states.set(stateAt(st.cursor));
   if (lesson) lesson.show(st.cursor);
+  tcpdump.show(st.cursor, st.relative);
   legends();
   const no = $("[data-testid=stepno]");
   if (no) no.textContent = n ? `${T("player.step")} ${st.cursor + 1} ${T("player.of")} ${n}` : "";
