@@ -81,11 +81,13 @@ const ProtocolVersion = 2
 
 // clientMsg is every command a client can send.
 type clientMsg struct {
-	Type     string          `json:"type"`
-	Scenario string          `json:"scenario"`
-	Query    string          `json:"query"`
-	Step     int             `json:"step"` // start: the URL's step (-1: none)
-	Action   json.RawMessage `json:"action"`
+	Type     string `json:"type"`
+	Scenario string `json:"scenario"`
+	Query    string `json:"query"`
+	Step     int    `json:"step"`
+	// HaveLayout says the page brought this run's layout inline: no init is sent.
+	HaveLayout bool            `json:"have_layout"` // start: the URL's step (-1: none)
+	Action     json.RawMessage `json:"action"`
 }
 
 // labAction is a lab command as the client writes it (delay as text: "1s", "rtt").
@@ -442,7 +444,11 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if err != nil {
 			return err
 		}
-		ss.startRun(ctx, r)
+		if m.HaveLayout {
+			ss.run, ss.tr, ss.layout, ss.sent = r, r.tr, r.layout, 0
+		} else {
+			ss.startRun(ctx, r)
+		}
 		// The page is the clock: it has the whole layout and plays from it; steps carry
 		// what the inspector shows (bytes, fields), sent unpaced: the steps up to the
 		// page's first step and at least one batch now, more as the page asks.

@@ -139,6 +139,22 @@ func TestWSStreamsAScenario(t *testing.T) {
 	}
 }
 
+// A page that brought the layout inline gets no second copy: the steps come at once.
+func TestWSStartWithLayout(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.next("hello")
+	w.send(map[string]any{"type": "start", "scenario": "three-way-handshake", "query": "", "step": 0, "have_layout": true})
+	_, b, err := w.c.Read(w.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), `{"type":"steps"`) {
+		t.Fatalf("after a start with have_layout the server sent %.40s…, want steps", b)
+	}
+}
+
 // The server does not pace: start sends the layout and the first steps at once, with no
 // play command; the client's clock decides when each is shown.
 func TestWSStartSendsStepsUnpaced(t *testing.T) {

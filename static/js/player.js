@@ -35,7 +35,7 @@ function connect() {
   ws = new WebSocket(`${proto}//${location.host}/ws`);
   ws.onopen = () => {
     if (lab) ws.send(JSON.stringify({ type: "lab-start", query: boot.query }));
-    else ws.send(JSON.stringify({ type: "start", scenario: boot.scenario, query: boot.query, step: st.cursor }));
+    else ws.send(JSON.stringify({ type: "start", scenario: boot.scenario, query: boot.query, step: st.cursor, have_layout: !!boot.layout }));
   };
   ws.onmessage = (e) => {
     const m = JSON.parse(e.data);
