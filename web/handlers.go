@@ -333,12 +333,30 @@ func (s *Server) traceFor(w http.ResponseWriter, r *http.Request) (*engine.Trace
 	return tr, v, true
 }
 
+// DiagramOptions reads how a diagram is laid out from a query: width=narrow (a phone's
+// two lanes, diagram.NarrowWidth) or a width in px (300 to 1600), and expand=1 (every
+// segment of a flood drawn, not bundled). A bad value is ignored: the default layout.
+func DiagramOptions(q url.Values) diagram.Options {
+	var o diagram.Options
+	switch w := q.Get("width"); w {
+	case "":
+	case "narrow":
+		o.Width = diagram.NarrowWidth
+	default:
+		if n, err := strconv.Atoi(w); err == nil && n >= 300 && n <= 1600 {
+			o.Width = float64(n)
+		}
+	}
+	o.Expand = q.Get("expand") == "1"
+	return o
+}
+
 func (s *Server) handleSVG(w http.ResponseWriter, r *http.Request) {
 	tr, v, ok := s.traceFor(w, r)
 	if !ok {
 		return
 	}
-	l := diagram.Build(tr, diagram.Options{})
+	l := diagram.Build(tr, DiagramOptions(r.URL.Query()))
 	upTo := -1
 	if v.Step >= 0 && v.Step < len(l.Steps) {
 		upTo = v.Step

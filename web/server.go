@@ -27,6 +27,12 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxSessions caps concurrent WebSocket sessions; more get 503 before the upgrade.
 	MaxSessions int
+	// MaxSessionsPerIP caps the sessions of one client address, so that one address
+	// cannot take every session (DefaultMaxSessionsPerIP when zero).
+	MaxSessionsPerIP int
+	// AllowedHosts are the names (Host header, without port) this server answers to
+	// WebSocket upgrades under, besides loopback names and addresses; "*" allows any.
+	AllowedHosts []string
 	// Limits of one session; zero values take the defaults below.
 	Limits Limits
 	// Lessons is the lesson catalogue (the embedded one when nil).
@@ -44,11 +50,19 @@ type Server struct {
 	cache    *renderCache
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	perIP    map[string]int
 	closing  bool
+	runs     *runCache
+
+	sessionEnded func(*session) // a test's look at a session that has just ended
 }
 
 // DefaultMaxSessions is the default cap on concurrent WebSocket sessions.
 const DefaultMaxSessions = 200
+
+// DefaultMaxSessionsPerIP is the default cap on the sessions of one client address: a
+// lecture hall behind one NAT address fits, one address cannot take the whole server.
+const DefaultMaxSessionsPerIP = 256
 
 // NewServer returns the handler for the whole site.
 func NewServer(cfg Config) *Server {
@@ -57,6 +71,9 @@ func NewServer(cfg Config) *Server {
 	}
 	if cfg.MaxSessions == 0 {
 		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.MaxSessionsPerIP == 0 {
+		cfg.MaxSessionsPerIP = DefaultMaxSessionsPerIP
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.Lessons == nil {
@@ -72,8 +89,8 @@ func NewServer(cfg Config) *Server {
 	if cfg.CacheEntries == 0 {
 		cfg.CacheEntries = DefaultCacheEntries
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{},
-		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries)}
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, perIP: map[string]int{},
+		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries)}
 	s.router = s.routes()
 	return s
 }
@@ -159,6 +176,9 @@ func (s *Server) routes() chi.Router {
 	return r
 }
 
+// ShutdownTimeout bounds a graceful shutdown, however many clients are connected.
+const ShutdownTimeout = 4500 * time.Millisecond
+
 // ListenAndServe serves on addr until ctx ends, then shuts down gracefully: WebSocket
 // sessions get a close frame, requests in flight get up to grace to finish.
 func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
@@ -185,10 +205,16 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 		return err
 	case <-ctx.Done():
 	}
-	s.CloseSessions()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// One deadline for the whole shutdown: sessions first (at most CloseGrace), then the
+	// requests in flight get what is left.
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
+	s.CloseSessions()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if errors.Is(err, context.DeadlineExceeded) {
+			srv.Close() // what is still running is cut: the process must end
+			return nil
+		}
 		return err
 	}
 	return nil

@@ -1,25 +1,23 @@
 package web
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 )
 
 // The state panel draws RFC 9293 Figure 5 in the page's language: every label's rendered
-// text fits its box and no label or box overlaps another in the real font; as the
-// handshake plays, both endpoints end lit on ESTABLISHED with the edge each took
+// text fits its box and no label or box overlaps another in the real font; after a
+// handshake in the lab, both endpoints are lit on ESTABLISHED with the edge each took
 // highlighted and named in the live caption.
 func TestBrowserStateFigure(t *testing.T) {
 	ctx := browser(t)
 	_, ts := newTestServer(t, Config{})
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/lessons/three-way-handshake?lang=zh")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/lab?lang=zh")); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, ctx, `document.querySelectorAll("#states svg.sa-sm .sa-sm-node").length === 12`)
+	waitJS(t, ctx, `document.querySelectorAll("#states svg.sa-sm .sa-sm-node").length === 12 && !!document.querySelector("svg.sa-live")`)
 	if n := evalJS[int](t, ctx, `document.querySelectorAll("#states svg.sa-sm .sa-sm-edge").length`); n != 21 {
 		t.Errorf("%d edges drawn, want 21", n)
 	}
@@ -48,17 +46,12 @@ func TestBrowserStateFigure(t *testing.T) {
 	if !evalJS[bool](t, ctx, `document.querySelector("#states svg.sa-sm title").textContent.includes("图 5")`) {
 		t.Error("the figure's title is not in Chinese")
 	}
-	// Step until both endpoints are ESTABLISHED (the lesson may open at its first step).
-	lit := `(() => { const g = document.querySelector('#states [data-node="ESTABLISHED"]'); return !!g && g.classList.contains("sa-sm-lit-0") && g.classList.contains("sa-sm-lit-1"); })()`
-	stepno := `document.querySelector("[data-testid=stepno]").textContent`
-	for i := 0; i < 30 && !evalJS[bool](t, ctx, lit); i++ {
-		before := evalJS[string](t, ctx, stepno)
-		if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowRight)); err != nil {
+	for _, id := range []string{"lab-server-listen", "lab-client-connect"} {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="`+id+`"]`))); err != nil {
 			t.Fatal(err)
 		}
-		waitJS(t, ctx, stepno+` !== `+strconv.Quote(before)+` || `+lit)
 	}
-	waitJS(t, ctx, lit)
+	waitJS(t, ctx, `(() => { const g = document.querySelector('#states [data-node="ESTABLISHED"]'); return !!g && g.classList.contains("sa-sm-lit-0") && g.classList.contains("sa-sm-lit-1"); })()`)
 	for _, c := range []struct{ edge, class string }{{"SYN-SENT>ESTABLISHED", "sa-sm-taken-0"}, {"LISTEN>SYN-RECEIVED", ""}, {"SYN-RECEIVED>ESTABLISHED", "sa-sm-taken-1"}} {
 		got := evalJS[string](t, ctx, `document.querySelector('#states .sa-sm-edge[data-edge="`+c.edge+`"]').getAttribute("class")`)
 		if c.class != "" && !strings.Contains(got, c.class) || c.class == "" && strings.Contains(got, "taken") {
@@ -73,5 +66,27 @@ func TestBrowserStateFigure(t *testing.T) {
 	}
 	if legend := evalJS[string](t, ctx, `document.querySelector("#states .sa-sm-legend").textContent`); !strings.Contains(legend, "客户端") || !strings.Contains(legend, "服务器") {
 		t.Errorf("legend %q is not in Chinese", legend)
+	}
+}
+
+// A SYN answered by a RST takes SYN-SENT to CLOSED, which Figure 5 does not draw (its
+// SYN-SENT → CLOSED edge is CLOSE): the panel must not light that edge for it. The lab
+// shows it: the client connects while nobody listens.
+func TestBrowserStateFigureRST(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/lab?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `document.querySelectorAll("#states svg.sa-sm .sa-sm-node").length === 12 && !!document.querySelector("svg.sa-live")`)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="lab-client-connect"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `document.querySelector("[data-testid=states-now]").textContent.includes("SYN-SENT → CLOSED")`)
+	if cls := evalJS[string](t, ctx, `document.querySelector('#states .sa-sm-edge[data-edge="SYN-SENT>CLOSED"]').getAttribute("class")`); strings.Contains(cls, "taken") {
+		t.Errorf("the CLOSE edge SYN-SENT>CLOSED is lit for a RST: class %q", cls)
+	}
+	if now := evalJS[string](t, ctx, `document.querySelector("[data-testid=states-now]").textContent`); strings.Contains(now, "CLOSE / delete TCB") {
+		t.Errorf("caption %q names the CLOSE edge for a RST", now)
 	}
 }

@@ -68,7 +68,7 @@ type StateNode struct {
 // action below it, as the RFC writes them.
 type StateLabel struct {
 	Event  string  `json:"event"`
-	Action string  `json:"action"`
+	Action string  `json:"action"` // empty where the RFC writes no action line
 	SMRect         // the label's box, background included
 	CX     float64 `json:"cx"` // centre line of both text lines
 	EventY float64 `json:"eventY"`
@@ -80,16 +80,20 @@ type StateLabel struct {
 
 // StateEdge is one transition of the figure.
 type StateEdge struct {
-	ID       string     `json:"id"`   // "FROM>TO" in state names, e.g. "LISTEN>SYN-RECEIVED"
-	From     string     `json:"from"` // state names
-	To       string     `json:"to"`
-	FromNode string     `json:"fromNode"` // node IDs
-	ToNode   string     `json:"toNode"`
-	Kind     string     `json:"kind"`           // the event that takes it: "close", "rcv-syn", … (see StateFigure.Causes)
-	Note     string     `json:"note,omitempty"` // set for an edge the RFC states in a note under the figure but does not draw
-	Points   []SMPoint  `json:"points"`         // the line, ending at the arrowhead's base
-	Arrow    [3]SMPoint `json:"arrow"`          // the arrowhead: tip, then the two base corners
-	Label    StateLabel `json:"label"`
+	ID       string `json:"id"`   // "FROM>TO" in state names, e.g. "LISTEN>SYN-RECEIVED"
+	From     string `json:"from"` // state names
+	To       string `json:"to"`
+	FromNode string `json:"fromNode"` // node IDs
+	ToNode   string `json:"toNode"`
+	Kind     string `json:"kind"` // the event that takes it: "close", "rcv-syn", … (see StateFigure.Causes)
+	// Shared is set when the engine also moves between these two states for a cause that
+	// is not this edge's event (SYN-SENT → CLOSED on a RST, not on CLOSE): only a change
+	// whose cause is known may be shown as this edge.
+	Shared bool       `json:"shared,omitempty"`
+	Note   string     `json:"note,omitempty"` // set for an edge the RFC states in a note under the figure but does not draw
+	Points []SMPoint  `json:"points"`         // the line, ending at the arrowhead's base
+	Arrow  [3]SMPoint `json:"arrow"`          // the arrowhead: tip, then the two base corners
+	Label  StateLabel `json:"label"`
 }
 
 // StateCause is what the figure knows about one engine cause of a state change.
@@ -182,7 +186,7 @@ var smEdges = []smEdge{
 	{from: "LISTEN", to: "SYN-RECEIVED", kind: "rcv-syn", route: []SMPoint{smP(425, 215), smP(200, 342)},
 		event: smRcvSYN, action: smSndSYNACK, side: 1},
 	{from: "SYN-RECEIVED", to: "LISTEN", kind: "rcv-rst", route: []SMPoint{smP(100, 342), smP(100, 200), smP(425, 200)},
-		event: engine.Text{EN: "rcv RST (note 1)", ZH: "收到 RST（注 1）"}, action: smX, side: -1, seg: 1},
+		event: engine.Text{EN: "rcv RST (note 1)", ZH: "收到 RST（注 1）"}, side: -1, seg: 1},
 	{from: "SYN-SENT", to: "SYN-RECEIVED", kind: "rcv-syn", route: []SMPoint{smP(775, 360), smP(225, 360)},
 		event: smRcvSYN, action: smSndSYNACK, side: 1},
 	{from: "SYN-RECEIVED", to: "ESTABLISHED", kind: "rcv-ack-of-syn", route: []SMPoint{smP(190, 378), smP(430, 492)},
@@ -247,6 +251,16 @@ var smCauseKinds = map[string]string{
 	"new SYN for the same connection":     "",
 }
 
+// smShared lists the edges whose two states the engine also joins for another cause
+// (TestStateFigureCoversEngineCauses keeps it complete).
+var smShared = map[string]bool{
+	"SYN-SENT>CLOSED":     true, // RST in answer to our SYN; SYN retransmissions gave up
+	"SYN-RECEIVED>LISTEN": true, // SYN-ACK retries exhausted
+	"LISTEN>SYN-RECEIVED": true, // an ACK carrying a valid SYN cookie
+	"LAST-ACK>CLOSED":     true, // received RST
+	"TIME-WAIT>CLOSED":    true, // received RST in TIME-WAIT
+}
+
 // FigureEdge returns the ID of the Figure 5 edge a state change takes ("LISTEN>SYN-RECEIVED"),
 // or "" when the figure does not draw that transition for that cause.
 func FigureEdge(from, to, cause string) string {
@@ -278,7 +292,6 @@ var smStrings = map[string]engine.Text{
 	"note2":   {EN: "note 2 (dashed): the figure omits FIN-WAIT-1 → TIME-WAIT when a FIN arrives that also acknowledges ours; the RFC text describes it.", ZH: "注 2（虚线）：原图省略了 FIN-WAIT-1 → TIME-WAIT：收到的 FIN 同时确认了我方的 FIN；RFC 正文描述了这一转换。"},
 	"taken":   {EN: "just taken", ZH: "刚刚发生"},
 	"extra":   {EN: "not drawn in RFC 9293 Figure 5", ZH: "RFC 9293 图 5 中未画出"},
-	"now":     {EN: "now in", ZH: "当前状态"},
 	"scroll":  {EN: "Scroll sideways to see the whole figure", ZH: "左右滑动查看完整的图"},
 	"enlarge": {EN: "Enlarge", ZH: "放大"},
 	"close":   {EN: "Close", ZH: "关闭"},
@@ -403,10 +416,14 @@ func buildStateMachine(lang string) (StateFigure, error) {
 		ed := StateEdge{
 			ID: stateOf[e.from] + ">" + stateOf[e.to], From: stateOf[e.from], To: stateOf[e.to],
 			FromNode: e.from, ToNode: e.to, Kind: e.kind, Note: e.note, Points: pts, Arrow: arrow,
+			Shared: smShared[stateOf[e.from]+">"+stateOf[e.to]],
 		}
 		lb := StateLabel{Event: e.event.In(lang), Action: e.action.In(lang)}
 		w := math.Max(smTextWidth(lb.Event, smLabelFont), smTextWidth(lb.Action, smLabelFont)) + 2*smLabelPad
 		h := smLabelLine*2 + 2*smLabelPad
+		if lb.Action == "" {
+			h = smLabelLine + 2*smLabelPad // the event alone, as the RFC writes "rcv RST (note 1)"
+		}
 		r, ok := placeLabel(e, w, h, boxes, placed, lineOf(j))
 		if !ok {
 			err = fmt.Errorf("%w: %s", ErrLabelsDoNotFit, ed.ID)
@@ -419,6 +436,9 @@ func buildStateMachine(lang string) (StateFigure, error) {
 		rw := math.Min(r.W-2*smLabelPad, math.Max(smTextWidth(lb.Event, smLabelFont), smTextWidth(lb.Action, smLabelFont)))
 		lb.RuleX1, lb.RuleX2 = lb.CX-rw/2, lb.CX+rw/2
 		lb.ActY = lb.EventY + smLabelLine + 2
+		if lb.Action == "" {
+			lb.RuleY, lb.RuleX1, lb.RuleX2, lb.ActY = lb.EventY, lb.CX, lb.CX, lb.EventY
+		}
 		ed.Label = lb
 		f.Edges = append(f.Edges, ed)
 	}
@@ -567,7 +587,7 @@ const StateFigureStyle = `.sa-sm{font-family:system-ui,-apple-system,"Segoe UI",
 .sa-sm-label line{stroke:var(--fg,#111827);stroke-width:.8}
 .sa-sm-lit-0 rect{fill:var(--c0,#2563eb);stroke:var(--c0,#2563eb)}
 .sa-sm-lit-1 rect{fill:var(--c1,#d97706);stroke:var(--c1,#d97706)}
-.sa-sm-lit-0 text,.sa-sm-lit-1 text{fill:#fff}
+.sa-sm-lit-0 text,.sa-sm-lit-1 text{fill:var(--bg,#fff)}
 .sa-sm-lit-0.sa-sm-lit-1 rect{fill:var(--c0,#2563eb);stroke:var(--c1,#d97706);stroke-width:5}
 .sa-sm-taken-0 polyline{stroke:var(--c0,#2563eb);stroke-width:3.5}
 .sa-sm-taken-0 polygon{fill:var(--c0,#2563eb)}
@@ -584,7 +604,8 @@ const StateFigureStyle = `.sa-sm{font-family:system-ui,-apple-system,"Segoe UI",
 .sa-sm-scroll svg{display:block;width:760px;max-width:none;height:auto;margin:0 auto}
 .sa-sm-large .sa-sm-scroll{max-height:none}
 .sa-sm-large .sa-sm-scroll svg{width:max(760px,min(100%,1000px))}
-.sa-sm-dialog .sa-sm-scroll svg{width:max(760px,min(100%,1000px,calc((96vh - 10rem)*.99)))}
+.sa-sm-dialog .sa-sm-scroll svg{width:max(640px,min(100%,1000px,calc((96vh - 10rem)*.99)))}
+@media (max-width:800px){.sa-sm-dialog .sa-sm-scroll svg{width:760px}}
 .sa-sm-dialog{width:min(1040px,96vw);max-width:none;max-height:96vh;padding:.6rem;border:1px solid var(--line,#e5e7eb);border-radius:.6rem;background:var(--card,#f8fafc);color:var(--fg,#111827)}
 .sa-sm-dialog::backdrop{background:rgb(0 0 0/.45)}
 .sa-sm-dialog .sa-sm-scroll{max-height:calc(96vh - 8rem)}
@@ -621,8 +642,13 @@ func WriteStateSVG(w io.Writer, f StateFigure) error {
 	}
 	for _, e := range f.Edges {
 		l := e.Label
-		fmt.Fprintf(bw, `<g class="sa-sm-edge-label" data-edge="%s"><g class="sa-sm-label"><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="3"/><text x="%.1f" y="%.1f" text-anchor="middle" font-size="%.0f">%s</text><line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/><text x="%.1f" y="%.1f" text-anchor="middle" font-size="%.0f">%s</text></g></g>`,
-			esc(e.ID), l.X, l.Y, l.W, l.H, l.CX, l.EventY, f.LabelFont, esc(l.Event), l.RuleX1, l.RuleX2, l.RuleY, l.RuleY, l.CX, l.ActY, f.LabelFont, esc(l.Action))
+		fmt.Fprintf(bw, `<g class="sa-sm-edge-label" data-edge="%s"><g class="sa-sm-label"><rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="3"/><text x="%.1f" y="%.1f" text-anchor="middle" font-size="%.0f">%s</text>`,
+			esc(e.ID), l.X, l.Y, l.W, l.H, l.CX, l.EventY, f.LabelFont, esc(l.Event))
+		if l.Action != "" {
+			fmt.Fprintf(bw, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/><text x="%.1f" y="%.1f" text-anchor="middle" font-size="%.0f">%s</text>`,
+				l.RuleX1, l.RuleX2, l.RuleY, l.RuleY, l.CX, l.ActY, f.LabelFont, esc(l.Action))
+		}
+		fmt.Fprint(bw, `</g></g>`)
 	}
 	fmt.Fprint(bw, `</svg>`)
 	return bw.Flush()

@@ -26,12 +26,25 @@ function langOf(opts) {
   return l.startsWith("zh") ? "zh" : "en";
 }
 
-// mountStates draws the figure into container and returns {set(states)}, where states is
-// [{endpoint, state, from, cause}] for the main endpoints in lane order (cause, optional,
-// is the engine's reason for the last change, e.g. "received RST") (the first is drawn in the
-// client colour, the second in the server colour). opts: label (the panel's name), lang
-// ("en"/"zh", default the page's), figure (a StateFigure to draw instead of fetching one),
-// large (the big version; also set by a "sa-states-large" class on or around container).
+// bootFigure returns the figure the page embedded in its boot data ("stateFigure"), if any:
+// drawn at once, it needs no request and never shifts the page when it arrives.
+function bootFigure() {
+  const b = document.getElementById("boot");
+  if (!b) return null;
+  try {
+    return JSON.parse(b.textContent).stateFigure || null;
+  } catch {
+    return null;
+  }
+}
+
+// mountStates draws the figure into container and returns {set(states)}. states is
+// [{endpoint, state, from, cause}] for the main endpoints in lane order: the first is drawn
+// in the client colour, the second in the server colour; cause (optional) is the engine's
+// reason for the last change, e.g. "received RST". opts: label (the panel's name), lang
+// ("en"/"zh", default the page's), figure (a StateFigure to draw; else the boot data's
+// stateFigure; else /states.json is fetched), large (the big version; also set by a
+// "sa-states-large" class on or around container).
 export function mountStates(container, opts = {}) {
   const lang = langOf(opts);
   const large = !!opts.large || !!container.closest(".sa-states-large");
@@ -109,8 +122,10 @@ export function mountStates(container, opts = {}) {
       const g = svgEl("g", { class: "sa-sm-label" + (e.note ? " sa-sm-note" : "") }, outer);
       svgEl("rect", { x: l.x, y: l.y, width: l.w, height: l.h, rx: 3 }, g);
       svgEl("text", { x: l.cx, y: l.eventY, "text-anchor": "middle", "font-size": fig.labelFont }, g).textContent = l.event;
-      svgEl("line", { x1: l.ruleX1, x2: l.ruleX2, y1: l.ruleY, y2: l.ruleY }, g);
-      svgEl("text", { x: l.cx, y: l.actionY, "text-anchor": "middle", "font-size": fig.labelFont }, g).textContent = l.action;
+      if (l.action) {
+        svgEl("line", { x1: l.ruleX1, x2: l.ruleX2, y1: l.ruleY, y2: l.ruleY }, g);
+        svgEl("text", { x: l.cx, y: l.actionY, "text-anchor": "middle", "font-size": fig.labelFont }, g).textContent = l.action;
+      }
       edges.get(e.id).label = outer;
     }
     box.textContent = "";
@@ -142,11 +157,14 @@ export function mountStates(container, opts = {}) {
 
   // takenEdge returns the figure's edge for the transition an endpoint took last: the
   // edge FROM>TO, when its event is the engine's cause for the change (a RST or a timer
-  // between the same two states is not that edge). Without a cause, FROM>TO is trusted.
+  // between the same two states is not that edge). null: the figure does not draw it;
+  // undefined: without a cause it cannot be told (the engine also joins those two states
+  // for another reason).
   function takenEdge(s) {
     if (!s.from) return null;
     const e = edges.get(s.from + ">" + s.state);
-    if (!e || !s.cause) return e || null;
+    if (!e) return null;
+    if (!s.cause) return e.edge.shared ? undefined : e;
     const c = fig.causes && fig.causes[s.cause];
     return c && c.kind === e.edge.kind ? e : null;
   }
@@ -184,7 +202,8 @@ export function mountStates(container, opts = {}) {
         edgeLayer.appendChild(e.line); // the taken line is drawn over the others
         focus.push(e.label);
         const l = e.edge.label;
-        text += zh ? `（${s.from} → ${s.state}：${l.event} / ${l.action}）` : ` (${s.from} → ${s.state}: ${l.event} / ${l.action})`;
+        const what = l.action ? `${l.event} / ${l.action}` : l.event;
+        text += zh ? `（${s.from} → ${s.state}：${what}）` : ` (${s.from} → ${s.state}: ${what})`;
       } else if (s.from) {
         const from = nodes.get(s.from);
         if (from) {
@@ -194,7 +213,8 @@ export function mountStates(container, opts = {}) {
         const c = s.cause && fig.causes && fig.causes[s.cause];
         const why = c ? c.text : s.cause;
         const extra = why ? (zh ? `${why}，${S("extra")}` : `${why}, ${S("extra")}`) : S("extra");
-        text += zh ? `（${s.from} → ${s.state}：${extra}）` : ` (${s.from} → ${s.state}: ${extra})`;
+        if (e === undefined) text += zh ? `（${s.from} → ${s.state}）` : ` (${s.from} → ${s.state})`;
+        else text += zh ? `（${s.from} → ${s.state}：${extra}）` : ` (${s.from} → ${s.state}: ${extra})`;
       }
       said.push(text);
     });
@@ -242,8 +262,9 @@ export function mountStates(container, opts = {}) {
     }).observe(box);
   }
 
-  if (opts.figure) {
-    fig = opts.figure;
+  const given = opts.figure || bootFigure();
+  if (given) {
+    fig = given;
     draw();
   } else {
     fetch(`/states.json?lang=${lang}`, { headers: { Accept: "application/json" } })
