@@ -44,6 +44,7 @@ type Sim struct {
 	Labeler  func(*SegmentEvent) AppMark
 	segChunk []SegmentEvent
 	segPool  []Segment
+	chunkLen int // the size of the next chunk of segChunk and segPool: grows to maxChunk
 	// fifo holds, per link, arrivals in time order: links keep order, so most arrivals
 	// never touch the heap (a flood keeps tens of thousands of segments in flight).
 	fifo     map[linkKey]*linkQueue
@@ -537,11 +538,24 @@ func (s *Sim) transmit(from string, o Output) {
 	}
 }
 
+// Chunks of segment storage start small, for a three-segment lesson, and double up to
+// maxChunk, for a flood.
+const (
+	minChunk = 8
+	maxChunk = 1024
+)
+
+// nextChunk is the length of the next chunk of segment storage.
+func (s *Sim) nextChunk() int {
+	s.chunkLen = min(max(minChunk, 2*s.chunkLen), maxChunk)
+	return s.chunkLen
+}
+
 // newSegmentEvent hands out segment events from chunks, so a flood of a million segments
 // costs a thousand allocations, not a million.
 func (s *Sim) newSegmentEvent() *SegmentEvent {
 	if len(s.segChunk) == 0 {
-		s.segChunk = make([]SegmentEvent, 1024)
+		s.segChunk = make([]SegmentEvent, s.nextChunk())
 	}
 	ev := &s.segChunk[0]
 	s.segChunk = s.segChunk[1:]
@@ -609,7 +623,7 @@ func (s *Sim) releaseHeld(key linkKey, t Time) {
 func (s *Sim) deliver(key linkKey, dst *Host, at Time, seg Segment) {
 	s.qseq++
 	if len(s.segPool) == 0 {
-		s.segPool = make([]Segment, 1024)
+		s.segPool = make([]Segment, max(minChunk, s.chunkLen))
 	}
 	p := &s.segPool[0]
 	s.segPool = s.segPool[1:]
