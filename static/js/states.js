@@ -277,11 +277,10 @@ export function mountStates(container, opts = {}) {
     }).observe(box);
   }
 
-  const given = opts.figure || bootFigure();
-  if (given) {
-    fig = given;
-    draw();
-  } else {
+  let fetching = false;
+  function load() {
+    if (fig || fetching) return;
+    fetching = true;
     fetch(`/states.json?lang=${lang}`, { headers: { Accept: "application/json" } })
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
       .then((f) => {
@@ -294,9 +293,18 @@ export function mountStates(container, opts = {}) {
       });
   }
 
+  const given = opts.figure || bootFigure();
+  if (given) {
+    fig = given;
+    draw();
+  } else if (!container.closest("[hidden]")) {
+    load(); // a hidden panel (a run without TCP states) fetches only if states arrive
+  }
+
   return {
     set(states) {
       last = states || [];
+      if (last.length) load();
       apply(last);
     },
   };
