@@ -72,6 +72,9 @@ type Player struct {
 	PcapngURL string
 	// NoStates hides the TCP state diagram for runs without TCP (QUIC over UDP).
 	NoStates bool
+	// StatesLarge draws the state figure full width below the diagram (a lesson about
+	// the state machine itself asks for it).
+	StatesLarge bool
 	OpenURL  string
 	Steps    int
 	// Narration and Questions come from a lesson (empty for a bare scenario).

@@ -171,6 +171,33 @@ func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, p eng
 
 var speeds = []float64{0.25, 0.5, 1, 2, 4, 8}
 
+// storyStart is the step a page opens at when its address names none: the lesson's
+// first narrated step, else the first arrow, so the first screen already shows something
+// happening — but never at or past the first question's step, so nothing a question
+// asks about is drawn before it is asked.
+func storyStart(l *diagram.Layout, lb *LessonBoot) int {
+	start := -1
+	if lb != nil && len(lb.Steps) > 0 {
+		start = lb.Steps[0].Step
+	}
+	if start < 0 {
+		for _, st := range l.Steps {
+			if st.Kind == "segment" {
+				start = st.Index
+				break
+			}
+		}
+	}
+	if lb != nil {
+		for _, q := range lb.Questions {
+			if q.Step <= start {
+				start = q.Step - 1
+			}
+		}
+	}
+	return min(max(start, 0), max(len(l.Steps)-1, 0))
+}
+
 // maxInlineLayout is the largest layout (JSON bytes) sent inside the page.
 const maxInlineLayout = 48 << 10
 
@@ -239,9 +266,16 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			return
 		}
 		l := diagram.Build(tr, diagram.Options{})
-		// The page opens at the URL's step, else at the story's first step: its first
+		var lb *LessonBoot
+		if st.lesson != nil {
+			lb = placeLesson(st.lesson, tr, l, v.Params, p.Lang)
+		}
+		// The page opens at the URL's step, else where the story starts: its first
 		// paint is that step, and the live player goes on from there.
 		start := min(max(v.Step, 0), max(len(l.Steps)-1, 0))
+		if v.Step < 0 {
+			start = storyStart(l, lb)
+		}
 		var svg bytes.Buffer
 		// The live diagram's own DOM, at the first step: the player adopts it, nothing is
 		// replaced and nothing moves.
@@ -302,9 +336,9 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		if b, err := json.Marshal(l); err == nil && len(b) <= maxInlineLayout {
 			boot.Layout = l
 		}
-		if st.lesson != nil {
-			lb := placeLesson(st.lesson, tr, l, v.Params, p.Lang)
+		if lb != nil {
 			boot.Lesson = lb
+			vm.StatesLarge = st.lesson.StatesLarge
 			vm.NarrationNow = lb.Intro
 			vm.Sources = lb.Sources
 			for _, n := range lb.Steps {

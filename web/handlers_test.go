@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/diagram"
 	"synack/engine/handshakes"
 )
 
@@ -90,7 +92,6 @@ func TestRoutes(t *testing.T) {
 func TestPageOpensAtItsStep(t *testing.T) {
 	s := NewServer(Config{})
 	for _, tc := range []struct{ query, counter, current string }{
-		{"", "Step 1 of ", `id="step-1" data-step="0" class="current"`},
 		{"&step=5", "Step 5 of ", `id="step-5" data-step="4" class="current"`},
 		{"&step=0", "Step 1 of ", `id="step-1" data-step="0" class="current"`},
 	} {
@@ -99,8 +100,40 @@ func TestPageOpensAtItsStep(t *testing.T) {
 			t.Errorf("%q: counter or transcript not at the step (want %q, %q)", tc.query, tc.counter, tc.current)
 		}
 	}
-	// Transcript links count like the URL: the fifth line links to step=5.
+	// Without a step the page opens where the lesson's story starts: its first narrated
+	// step (the close, in four-way-close, with the handshake drawn above it), and before
+	// the step of its first question.
+	les, ok := s.cfg.Lessons.Get("four-way-close")
+	if !ok {
+		t.Fatal("no four-way-close lesson")
+	}
+	tr, err := engine.Run(les.Scenario, engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := diagram.Build(tr, diagram.Options{})
+	lb := placeLesson(les, tr, l, engine.DefaultParams(), "en")
+	start := lb.Steps[0].Step
+	for _, q := range lb.Questions {
+		start = min(start, q.Step-1) // a question's answer is never drawn before it is asked
+	}
+	if start < 5 {
+		t.Fatalf("four-way-close's story starts at step %d, too early to tell it from step 1", start)
+	}
+	first := start
 	b := body(t, get(t, s, "/lessons/four-way-close?lang=en", nil))
+	if want := fmt.Sprintf(`data-testid="stepno">Step %d of `, first+1); !strings.Contains(b, want) {
+		t.Errorf("the page without ?step does not open at the story's start: want %q", want)
+	}
+	// The state-machine lesson draws its figure large, below the diagram; others do not.
+	if b := body(t, get(t, s, "/lessons/state-machine?lang=en", nil)); !strings.Contains(b, "sa-states-large") {
+		t.Error("the state-machine lesson does not ask for the large state figure")
+	}
+	if b := body(t, get(t, s, "/lessons/three-way-handshake?lang=en", nil)); strings.Contains(b, "sa-states-large") {
+		t.Error("the three-way handshake draws the large state figure")
+	}
+	// Transcript links count like the URL: the fifth line links to step=5.
+	b = body(t, get(t, s, "/lessons/four-way-close?lang=en", nil))
 	if !strings.Contains(b, `id="step-5" data-step="4"`) || !strings.Contains(b, `step=5"`) {
 		t.Error("transcript line 5 does not link to ?step=5")
 	}

@@ -33,8 +33,9 @@ func settle(t *testing.T, ctx context.Context) {
 	waitJS(t, ctx, `window.synackSettled === true`)
 }
 
-// A lesson opens on its story's first step, drawn, at the top, with no layout shift
-// when the live player takes over; ?step=N opens on "Step N". At 390×844 the diagram
+// A lesson opens where its story starts (its first narrated step, before any question),
+// drawn, with that step in view and the page at the top, with no layout shift when the
+// live player takes over; ?step=N opens on "Step N". At 390×844 the diagram
 // starts on the first screen and nothing scrolls sideways.
 func TestBrowserFirstPaintIsTheStart(t *testing.T) {
 	ctx := browser(t)
@@ -54,16 +55,23 @@ func TestBrowserFirstPaintIsTheStart(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(tc.w, tc.h), chromedp.Navigate(ts.URL+"/lessons/"+tc.id+"?lang=en")); err != nil {
 				t.Fatal(err)
 			}
-			if got := evalJS[string](t, ctx, `document.querySelector("[data-testid=stepno]").textContent`); !strings.HasPrefix(got, "Step 1 of ") {
-				t.Errorf("the page arrives at %q, want Step 1", got)
+			want := fmt.Sprintf("Step %d of ", int(evalJS[float64](t, ctx, `JSON.parse(document.getElementById("boot").textContent).step`))+1)
+			if got := evalJS[string](t, ctx, `document.querySelector("[data-testid=stepno]").textContent`); !strings.HasPrefix(got, want) {
+				t.Errorf("the page arrives at %q, want %q", got, want)
+			}
+			if evalJS[bool](t, ctx, `(() => { const b = JSON.parse(document.getElementById("boot").textContent); return b.step >= b.layout.steps.length - 1; })()`) {
+				t.Error("the page opens at the end of the story")
 			}
 			waitJS(t, ctx, `!!document.querySelector("svg.sa-live")`)
 			settle(t, ctx)
 			if cls := evalJS[float64](t, ctx, `window.synackCLS`); cls > 0.02 {
 				t.Errorf("layout shift %.3f while the live player took over, want ≤ 0.02", cls)
 			}
-			if y := evalJS[float64](t, ctx, `window.scrollY + document.getElementById("diagram").scrollTop`); y != 0 {
-				t.Errorf("the page or the diagram scrolled by %.0f px at the first step", y)
+			if y := evalJS[float64](t, ctx, `window.scrollY`); y != 0 {
+				t.Errorf("the page scrolled by %.0f px at the first step", y)
+			}
+			if !evalJS[bool](t, ctx, `(() => { const c = document.querySelector("svg.sa-live .sa-current"); if (!c) return true; const r = c.getBoundingClientRect(), d = document.getElementById("diagram").getBoundingClientRect(); return r.bottom > d.top && r.top < d.bottom; })()`) {
+				t.Error("the current step is not in view in the diagram")
 			}
 			if !evalJS[bool](t, ctx, `document.querySelector("svg.sa-live .sa-state:not(.sa-hidden), svg.sa-live .sa-app:not(.sa-hidden), svg.sa-live .sa-seg:not(.sa-hidden)") !== null`) {
 				t.Error("nothing of the story is drawn at step 1")
