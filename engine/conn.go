@@ -86,6 +86,7 @@ type Conn struct {
 	segsSinceAck  int
 	quickAcks     int
 	pingpong      bool
+	pingpongCnt   int // quick answers counted towards pingpong mode
 	lastChallenge Time
 	challenged    bool
 
@@ -1009,6 +1010,20 @@ func (c *Conn) finishAndEmit(seg Segment, retransmit bool) {
 	c.h.emit(seg, retransmit, nil)
 }
 
+// countAnswer notes data sent within the ACK timeout of data received: an interactive
+// exchange (Linux tcp_event_data_sent); at the profile's threshold the connection enters
+// pingpong mode.
+func (c *Conn) countAnswer() {
+	p := &c.h.Prof
+	if p.PingpongThreshold <= 0 || !c.gotData || c.h.now.Sub(c.lastDataRecv) >= p.DelayedACK {
+		return
+	}
+	c.pingpongCnt++
+	if c.pingpongCnt >= p.PingpongThreshold {
+		c.pingpong = true
+	}
+}
+
 // flush sends whatever the connection can and should send now.
 func (c *Conn) flush() {
 	if c.deleted {
@@ -1105,6 +1120,7 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.sndMax = maxSeq(c.sndMax, end)
 		c.startTiming(end)
 		c.sentNew = true
+		c.countAnswer()
 	}
 	c.finishAndEmit(seg, retransmit)
 	c.armRTO()
@@ -1198,6 +1214,10 @@ func (c *Conn) onTimer(k TimerKind) {
 		c.onRTO()
 	case TimerDelayedACK:
 		if c.ackPending && c.state.Synchronized() && c.state != TimeWait {
+			if c.pingpong && p.PingpongThreshold > 0 {
+				// The answer did not come in time: not interactive after all.
+				c.pingpong, c.pingpongCnt = false, 0
+			}
 			c.sendAck()
 		}
 	case TimerTimeWait:

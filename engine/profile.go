@@ -82,7 +82,13 @@ type Profile struct {
 	DelayedACKBeforeData time.Duration
 	QuickACKs            int  // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
 	DelayFINACK          bool // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
-	ACKEverySecond       bool // ACK at once on every second full-sized segment (RFC 9293 §3.8.6.3)
+	// PingpongThreshold enters interactive ("pingpong") mode once the application has
+	// answered this many times within the ACK timeout of receiving data (Linux
+	// tcp_event_data_sent → inet_csk_inc_pingpong_cnt, tcp_pingpong_thresh 1 in 6.x): the
+	// ACK of the next request is delayed and rides on the response, with no quick ACKs.
+	// A delayed ACK that has to fire leaves the mode (tcp_delack_timer_handler). 0: off.
+	PingpongThreshold int
+	ACKEverySecond    bool // ACK at once on every second full-sized segment (RFC 9293 §3.8.6.3)
 
 	// Closing.
 	MSL              time.Duration // maximum segment lifetime (RFC 9293: 2 min)
@@ -161,6 +167,7 @@ func LinuxProfile() Profile {
 		DelayedACKBeforeData: time.Millisecond,
 		QuickACKs:            16,
 		DelayFINACK:          true,
+		PingpongThreshold:    1,
 		ACKEverySecond:       true,
 
 		MSL:              60 * time.Second,
