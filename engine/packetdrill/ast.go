@@ -93,6 +93,8 @@ type Packet struct {
 	// after the direction (< [port 40001] S ...); 0 for the script's one flow. It lets a
 	// script play several peers, as a listen backlog test needs.
 	Port uint16
+	// IPECN is the ECN codepoint written in brackets ("ect0", "ce" ...), or "".
+	IPECN string
 }
 
 // Syscall is a socket call with its expected result.

@@ -49,6 +49,7 @@ const (
 )
 
 type wait struct {
+	sc   *Syscall
 	id   int
 	fd   int
 	kind string
@@ -222,8 +223,7 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 	defer s.collect(t)
 	ebadf := CallResult{Ret: -1, Errno: "EBADF"}
 	if sc.Name == "socket" {
-		fd := s.nextFD
-		s.nextFD++
+		fd := ScriptFD(sc, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 		s.fds[fd] = &fdState{}
 		return CallResult{Ret: int64(fd)}, true, nil
 	}
@@ -261,10 +261,10 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 			if f.nonblock {
 				return CallResult{Ret: -1, Errno: "EAGAIN"}, true, nil
 			}
-			s.waits = append(s.waits, &wait{id: id, fd: n, kind: "accept"})
+			s.waits = append(s.waits, &wait{id: id, fd: n, kind: "accept", sc: sc})
 			return CallResult{}, false, nil
 		}
-		return s.accept(f), true, nil
+		return s.accept(f, sc), true, nil
 	case "connect":
 		var port uint16
 		if f.bound {
@@ -404,15 +404,32 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 	return CallResult{Ret: -1, Errno: "ENOSYS"}, true, nil
 }
 
-func (s *EngineStack) accept(f *fdState) CallResult {
+func (s *EngineStack) accept(f *fdState, want *Syscall) CallResult {
 	c, err := f.l.Accept()
 	if err != nil {
 		return CallResult{Ret: -1, Errno: errnoName(err)}
 	}
-	fd := s.nextFD
-	s.nextFD++
+	fd := ScriptFD(want, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 	s.fds[fd] = &fdState{c: c}
 	return CallResult{Ret: int64(fd)}
+}
+
+// MaxFD bounds the descriptor numbers a script may name.
+const MaxFD = 1 << 16
+
+// ScriptFD picks the descriptor a socket() or accept() returns: the number the script
+// expects when it is free (packetdrill maps script descriptors to live ones, so a
+// script may start at 4), else the next one.
+func ScriptFD(sc *Syscall, next *int, taken func(int) bool) int {
+	if sc != nil && sc.HasRet && sc.Ret >= 3 && sc.Ret < MaxFD && !taken(int(sc.Ret)) {
+		return int(sc.Ret)
+	}
+	for taken(*next) {
+		*next++
+	}
+	fd := *next
+	*next++
+	return fd
 }
 
 // checkWaits completes blocking calls whose condition now holds.
@@ -426,7 +443,7 @@ func (s *EngineStack) checkWaits(at time.Duration) {
 		case f == nil:
 			res, ok = CallResult{Ret: -1, Errno: "EBADF"}, true
 		case w.kind == "accept" && f.l != nil && f.l.AcceptQueueLen() > 0:
-			res, ok = s.accept(f), true
+			res, ok = s.accept(f, w.sc), true
 		case w.kind == "connect" && f.c.State() == engine.Established:
 			res, ok = CallResult{}, true
 		case w.kind == "connect" && f.c.Err != nil:

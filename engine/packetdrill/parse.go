@@ -308,6 +308,17 @@ const flagChars = ".SFRPEWU-"
 func (p *parser) packet(line int, text string) (*Packet, error) {
 	pk := &Packet{Inbound: text[0] == '<'}
 	rest := strings.TrimSpace(text[1:])
+	// "[ect0]", "[ce]" ...: the IP ECN field the packet must carry (the engine does not
+	// model it: the runner reports the check as not evaluated).
+	if strings.HasPrefix(rest, "[") {
+		if j := strings.IndexByte(rest, ']'); j > 0 {
+			switch w := strings.TrimSpace(rest[1:j]); w {
+			case "noecn", "ect0", "ect1", "ect01", "ce":
+				pk.IPECN = w
+				rest = strings.TrimSpace(rest[j+1:])
+			}
+		}
+	}
 	if strings.HasPrefix(rest, "[") {
 		j := strings.IndexByte(rest, ']')
 		if j < 0 {
@@ -596,6 +607,9 @@ func parseShell(cmd string) *Shell {
 	sh := &Shell{Command: cmd}
 	cmd = strings.NewReplacer("2>&1", " ", ">&2", " ", "2>/dev/null", " ", ">/dev/null", " ", "> /dev/null", " ").Replace(cmd)
 	for _, part := range strings.FieldsFunc(cmd, func(r rune) bool { return r == ';' || r == '\n' || r == '&' }) {
+		if i := strings.Index(part, " #"); i >= 0 && !strings.ContainsAny(part[:i], "\"'") {
+			part = part[:i] // a comment
+		}
 		part = strings.TrimSpace(part)
 		if part == "" || strings.HasPrefix(part, "#") {
 			continue

@@ -361,8 +361,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 			return errRes(err), true, nil
 		}
 		s.mu.Lock()
-		sfd := s.next
-		s.next++
+		sfd := packetdrill.ScriptFD(sc, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
 		s.fds[sfd] = fd
 		s.mu.Unlock()
 		return packetdrill.CallResult{Ret: int64(sfd)}, true, nil
@@ -411,8 +410,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 				return errRes(err)
 			}
 			s.mu.Lock()
-			x := s.next
-			s.next++
+			x := packetdrill.ScriptFD(sc, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
 			s.fds[x] = nfd
 			s.mu.Unlock()
 			return packetdrill.CallResult{Ret: int64(x)}
