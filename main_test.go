@@ -68,3 +68,16 @@ func TestCLIRunFormats(t *testing.T) {
 		t.Fatalf("scenarios in Chinese:\n%s", out)
 	}
 }
+
+// simultaneous-close used to panic from RTT 450 ms (it closed before the handshake ended).
+func TestCLIRunSlowHandshakeClose(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "simultaneous-close", "--rtt", "450ms"},
+		{"run", "orphan-fin-wait-2", "--rtt", "490ms", "--profile", "rfc"},
+	} {
+		out, stderr, code := runCLI(args...)
+		if code != 0 || !strings.Contains(out, "Flags [F.]") {
+			t.Errorf("%v: exit %d, stderr %q, output:\n%s", args, code, stderr, out)
+		}
+	}
+}

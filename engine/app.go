@@ -2,10 +2,15 @@ package engine
 
 // The user calls of RFC 9293 §3.10 (SEND, RECEIVE, CLOSE, ABORT) plus shutdown(2), as an
 // application makes them. Each records an app event in the trace and sends what it must.
+// A call on a connection that does not exist (a nil *Conn: connect() failed, or nothing
+// was accepted yet) returns ENOTCONN and records nothing, as there is no socket to name.
 
 // Send queues data for sending (RFC 9293 §3.10.2, SEND). In SYN-SENT and SYN-RECEIVED the
 // data waits for ESTABLISHED.
 func (c *Conn) Send(data []byte) (int, error) {
+	if c == nil {
+		return 0, ENOTCONN
+	}
 	var err error
 	switch {
 	case c.deleted || c.state == Closed:
@@ -37,6 +42,9 @@ func (c *Conn) errOr(e Errno) error {
 // Read takes up to max received bytes (RFC 9293 §3.10.3, RECEIVE). It returns 0 and no
 // error at end of stream, EAGAIN when nothing is there yet. Reading opens the window.
 func (c *Conn) Read(max int) ([]byte, error) {
+	if c == nil {
+		return nil, ENOTCONN
+	}
 	if len(c.recvBuf) == 0 {
 		var err error
 		switch {
@@ -69,6 +77,9 @@ func eofDetail(eof bool) string {
 // Close is RFC 9293 §3.10.4, CLOSE, with Linux's rule that closing with unread data
 // resets the connection, and SO_LINGER {on, 0} turning it into an abort.
 func (c *Conn) Close() error {
+	if c == nil {
+		return ENOTCONN
+	}
 	p := &c.h.Prof
 	if c.deleted {
 		c.h.app(c.peer, "close", nil, 0, "already closed")
@@ -108,6 +119,9 @@ func (c *Conn) Close() error {
 // Shutdown closes the sending side only (shutdown(SHUT_WR)): our FIN goes out, data from
 // the peer still flows (half-close).
 func (c *Conn) Shutdown() error {
+	if c == nil {
+		return ENOTCONN
+	}
 	if c.deleted {
 		c.h.app(c.peer, "shutdown", ENOTCONN, 0, "")
 		return ENOTCONN
@@ -155,10 +169,17 @@ func (c *Conn) queueFIN(to State, cause string) {
 }
 
 // SetLinger sets SO_LINGER {on, 0}: close() will abort with a RST.
-func (c *Conn) SetLinger(zero bool) { c.lingerZero = zero }
+func (c *Conn) SetLinger(zero bool) {
+	if c != nil {
+		c.lingerZero = zero
+	}
+}
 
 // Abort is RFC 9293 §3.10.5, ABORT: in a synchronized state send a reset and delete the TCB.
 func (c *Conn) Abort() {
+	if c == nil {
+		return
+	}
 	c.h.app(c.peer, "abort", nil, 0, "")
 	c.appClosed = true
 	c.abort()

@@ -265,7 +265,7 @@ func init() {
 			listenServer(s, server, 128, app{readAll: true, closeOnEOF: true, closeDelay: 300 * ms})
 			var c *Conn
 			s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
-			s.at(500*ms, client, func() { c.Close() })
+			s.afterConnect(client, closeAfter, func() { c.Close() })
 		},
 	})
 	register(&scenario{
@@ -276,7 +276,7 @@ func init() {
 			listenServer(s, server, 128, app{readAll: true, closeOnEOF: true, closeDelay: 0})
 			var c *Conn
 			s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
-			s.at(500*ms, client, func() { c.Close() })
+			s.afterConnect(client, closeAfter, func() { c.Close() })
 		},
 	})
 	register(&scenario{
@@ -297,11 +297,11 @@ func init() {
 			})
 			var c *Conn
 			s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
-			s.at(400*ms, client, func() {
+			s.runApp(client, app{readAll: true})
+			s.afterConnect(client, 290*ms, func() {
 				c.Send(payload(100, 'q'))
 				c.Shutdown()
 			})
-			s.runApp(client, app{readAll: true})
 		},
 	})
 	register(&scenario{
@@ -319,10 +319,17 @@ func init() {
 			Summary: Text{"Both ends close at once; the FINs cross, both pass through CLOSING into TIME-WAIT.", "两端同时关闭，FIN 交叉而过，双方都经过 CLOSING 进入 TIME-WAIT。"}},
 		build: func(s *Sim, client, server *Host) {
 			var sc, c *Conn
-			listenServer(s, server, 128, app{onEstablish: func(x *Conn) { sc = x }})
+			listenServer(s, server, 128, app{onEstablish: func(x *Conn) {
+				if sc != nil {
+					return
+				}
+				sc = x
+				// Both ends close at the same moment, a while after both are established
+				// (the server's accept is the handshake's last step at any RTT).
+				s.After(simultaneousCloseAfter, func() { c.Close() })
+				s.After(simultaneousCloseAfter, func() { sc.Close() })
+			}})
 			s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
-			s.at(500*ms, client, func() { c.Close() })
-			s.at(500*ms, server, func() { sc.Close() })
 		},
 	})
 	register(&scenario{
@@ -333,7 +340,7 @@ func init() {
 			listenServer(s, server, 128, app{readAll: true, closeOnEOF: true, closeDelay: 300 * ms})
 			var c *Conn
 			s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
-			s.at(500*ms, client, func() { c.Close() })
+			s.afterConnect(client, closeAfter, func() { c.Close() })
 			s.AddFault(Fault{Action: FaultDrop, Match: func(ev *SegmentEvent) bool {
 				return ev.Src == "client" && ev.Seg.Flags == ACK && c != nil && c.state == TimeWait
 			}, Nth: 1})
@@ -348,11 +355,14 @@ func init() {
 			var sc, c *Conn
 			listenServer(s, server, 128, app{onEstablish: func(x *Conn) { sc = x }})
 			s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
-			s.at(500*ms, client, func() { c.Close() })
-			s.at(75*time.Second, server, func() {
-				if !sc.deleted {
-					sc.Close()
-				}
+			s.afterConnect(client, closeAfter, func() {
+				c.Close()
+				// The server closes long after the client's FIN-WAIT-2 timer has run out.
+				s.After(orphanServerCloseAfter, func() {
+					if sc != nil && !sc.deleted {
+						sc.Close()
+					}
+				})
 			})
 		},
 	})
@@ -410,8 +420,8 @@ func init() {
 			listenServer(s, server, 128, app{readAll: true})
 			var c *Conn
 			s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
-			s.at(300*ms, client, func() { c.Send(payload(100, 'q')) })
-			s.at(600*ms, client, func() { c.SetLinger(true); c.Close() })
+			s.afterConnect(client, 190*ms, func() { c.Send(payload(100, 'q')) })
+			s.afterConnect(client, 490*ms, func() { c.SetLinger(true); c.Close() })
 		},
 	})
 	register(&scenario{
@@ -448,6 +458,27 @@ func floodSetup(s *Sim, server *Host, count int) {
 	s.AddLane("attacker-1", AttackerNet, "attacker")
 	s.Flood(FloodConfig{Lane: "attacker-1", Prefix: AttackerNet, Target: ServerAddr, Port: ServerPort,
 		Count: count, Start: 0, Interval: floodInterval})
+}
+
+// Times of scenario steps that follow the handshake, counted from when it ends so that a
+// story keeps its shape at every RTT (at the default 100 ms they fall where they always
+// did: the client's connect() returns at 110 ms, the server accepts at 160 ms).
+const (
+	closeAfter             = 390 * ms   // the client closes this long after connect() returns
+	simultaneousCloseAfter = 340 * ms   // both close this long after the server accepts
+	orphanServerCloseAfter = 74500 * ms // the orphan's peer closes long after tcp_fin_timeout
+)
+
+// afterConnect runs fn d after h's first connection is established (connect() returned).
+// If the handshake never completes, fn never runs.
+func (s *Sim) afterConnect(h *Host, d time.Duration, fn func()) {
+	done := false
+	h.app0Wrap(func(c *Conn, k ConnEventKind) {
+		if k == ConnEstablished && !done {
+			done = true
+			s.After(d, fn)
+		}
+	})
 }
 
 // app0Wrap adds a handler that runs after the host's current application handler.

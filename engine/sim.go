@@ -38,11 +38,13 @@ type Sim struct {
 	Truncated  string
 	lastArrive map[linkKey]Time
 	held       map[linkKey]*heldSeg
-	// Labeler, when set, names what each TCP segment carries (TLS records riding on a
-	// connection): it sees the segment event before it is recorded.
-	Labeler  func(*SegmentEvent) string
+	// Labeler, when set, says what each TCP segment carries (TLS records riding on a
+	// connection) and whether it is handshake: it sees the segment event before it is
+	// recorded.
+	Labeler  func(*SegmentEvent) AppMark
 	segChunk []SegmentEvent
 	segPool  []Segment
+	chunkLen int // the size of the next chunk of segChunk and segPool: grows to maxChunk
 	// fifo holds, per link, arrivals in time order: links keep order, so most arrivals
 	// never touch the heap (a flood keeps tens of thousands of segments in flight).
 	fifo     map[linkKey]*linkQueue
@@ -471,7 +473,8 @@ func (s *Sim) transmit(from string, o Output) {
 	ev := s.newSegmentEvent()
 	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
 	if s.Labeler != nil {
-		ev.Label = s.Labeler(ev)
+		m := s.Labeler(ev)
+		ev.Label, ev.Handshake = m.Label, m.Handshake
 	}
 	key := linkKey{from, to}
 	l := s.link(from, to)
@@ -535,11 +538,24 @@ func (s *Sim) transmit(from string, o Output) {
 	}
 }
 
+// Chunks of segment storage start small, for a three-segment lesson, and double up to
+// maxChunk, for a flood.
+const (
+	minChunk = 8
+	maxChunk = 1024
+)
+
+// nextChunk is the length of the next chunk of segment storage.
+func (s *Sim) nextChunk() int {
+	s.chunkLen = min(max(minChunk, 2*s.chunkLen), maxChunk)
+	return s.chunkLen
+}
+
 // newSegmentEvent hands out segment events from chunks, so a flood of a million segments
 // costs a thousand allocations, not a million.
 func (s *Sim) newSegmentEvent() *SegmentEvent {
 	if len(s.segChunk) == 0 {
-		s.segChunk = make([]SegmentEvent, 1024)
+		s.segChunk = make([]SegmentEvent, s.nextChunk())
 	}
 	ev := &s.segChunk[0]
 	s.segChunk = s.segChunk[1:]
@@ -548,8 +564,8 @@ func (s *Sim) newSegmentEvent() *SegmentEvent {
 
 // Datagram sends a UDP datagram from the endpoint named from, through the same links
 // and faults as TCP segments. When it arrives, onArrive runs at the arrival time.
-// Datagrams carry QUIC; the engine itself does not interpret them.
-func (s *Sim) Datagram(from string, seg Segment, label string, onArrive func(Segment)) *SegmentEvent {
+// Datagrams carry QUIC; the engine itself does not interpret them, mark says what they carry.
+func (s *Sim) Datagram(from string, seg Segment, mark AppMark, onArrive func(Segment)) *SegmentEvent {
 	seg.UDP = true
 	if seg.TTL == 0 {
 		seg.TTL = 64
@@ -557,7 +573,7 @@ func (s *Sim) Datagram(from string, seg Segment, label string, onArrive func(Seg
 	s.segID++
 	to := s.NameOf(seg.Dst)
 	ev := s.newSegmentEvent()
-	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: seg, Label: label}
+	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: seg, Label: mark.Label, Handshake: mark.Handshake}
 	key := linkKey{from, to}
 	l := s.link(from, to)
 	arrive := s.now.Add(l.Delay)
@@ -607,7 +623,7 @@ func (s *Sim) releaseHeld(key linkKey, t Time) {
 func (s *Sim) deliver(key linkKey, dst *Host, at Time, seg Segment) {
 	s.qseq++
 	if len(s.segPool) == 0 {
-		s.segPool = make([]Segment, 1024)
+		s.segPool = make([]Segment, max(minChunk, s.chunkLen))
 	}
 	p := &s.segPool[0]
 	s.segPool = s.segPool[1:]

@@ -90,6 +90,18 @@ type SegmentEvent struct {
 	// Label names what the segment carries at the application layer, e.g. "ClientHello"
 	// or "Initial[CRYPTO]"; empty for plain TCP.
 	Label string
+	// Handshake marks a segment that carries part of a handshake: TCP's SYN, SYN-ACK and
+	// the ACK that completes it, or bytes of a TLS/QUIC handshake message. Whoever puts
+	// the payload on the wire knows this exactly (carry does); views read the mark
+	// instead of guessing from the label.
+	Handshake bool
+}
+
+// AppMark is what the application above a segment says about it: what it carries and
+// whether that is handshake.
+type AppMark struct {
+	Label     string
+	Handshake bool
 }
 
 // Event is one entry of a trace. Kind says which fields are meaningful.
@@ -224,6 +236,9 @@ func (e *Event) AppendJSON(b []byte) []byte {
 		}
 		if s.Label != "" {
 			b = appendStr(b, "label", s.Label)
+		}
+		if s.Handshake {
+			b = append(b, `,"handshake":true`...)
 		}
 		if c := s.Cookie; c != nil {
 			b = append(b, `,"cookie":{`...)

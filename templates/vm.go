@@ -2,6 +2,10 @@
 // view-model structs and hold no logic of their own.
 package templates
 
+// Generated *_templ.go files are committed; templ names sources relative to the module root,
+// so the generator runs from there (web tests check the output is fresh).
+//go:generate sh -c "cd .. && go tool templ generate"
+
 import "github.com/a-h/templ"
 
 // Page is what every page needs: language, title, the other language's address.
@@ -66,6 +70,10 @@ type Player struct {
 	Narration []Line
 	Questions []QuestionView
 	Related   []Card
+	// Sources names the RFC sections and Linux sources a lesson relies on.
+	Sources string
+	// Tcpdump is the run as tcpdump -S prints it, one line per segment (Index: its step).
+	Tcpdump []Line
 }
 
 // QuestionView is a predict-then-reveal question as printed (no-JS and print form).

@@ -19,6 +19,9 @@ import (
 // CI=true, where the browser tests must run).
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests are skipped in -short mode (the fast loop); run go test ./... for them")
+	}
 	path := ""
 	for _, p := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if found, err := exec.LookPath(p); err == nil {

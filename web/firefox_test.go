@@ -34,6 +34,9 @@ const firefoxWait = 20 * time.Second
 // the test is skipped, except under CI=true, where .ci/run installs it.
 func firefox(t *testing.T) *bidi {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests are skipped in -short mode (the fast loop); run go test ./... for them")
+	}
 	path := ""
 	for _, name := range []string{"firefox-esr", "firefox"} {
 		if p, err := exec.LookPath(name); err == nil {

@@ -345,3 +345,20 @@ func TestCompareConcurrentReaders(t *testing.T) {
 		}
 	}
 }
+
+// A slow handshake used to crash the closing stories (they closed at a fixed 500 ms);
+// their pages, drawings and captures now render at any RTT.
+func TestSlowHandshakeClosingPages(t *testing.T) {
+	s := NewServer(Config{})
+	for _, path := range []string{
+		"/lessons/simultaneous-close?rtt=500ms",
+		"/lessons/simultaneous-close?rtt=450ms&profile=rfc",
+		"/lessons/orphan-fin-wait-2?rtt=490ms",
+		"/lessons/simultaneous-close/diagram.svg?rtt=2s",
+		"/lessons/orphan-fin-wait-2/capture.pcap?rtt=1s",
+	} {
+		if res := get(t, s, path, nil); res.StatusCode != 200 {
+			t.Errorf("GET %s: status %d, want 200", path, res.StatusCode)
+		}
+	}
+}

@@ -27,10 +27,19 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxSessions caps concurrent WebSocket sessions; more get 503 before the upgrade.
 	MaxSessions int
+	// MaxSessionsPerIP caps the sessions of one client address, so that one address
+	// cannot take every session (DefaultMaxSessionsPerIP when zero).
+	MaxSessionsPerIP int
+	// AllowedHosts are the names (Host header, without port) this server answers to
+	// WebSocket upgrades under, besides loopback names and addresses; "*" allows any.
+	AllowedHosts []string
 	// Limits of one session; zero values take the defaults below.
 	Limits Limits
 	// Lessons is the lesson catalogue (the embedded one when nil).
 	Lessons *lessons.Catalogue
+	// CacheBytes and CacheEntries bound the cache of rendered pages, drawings and
+	// captures (DefaultCacheBytes, DefaultCacheEntries when zero).
+	CacheBytes, CacheEntries int
 }
 
 // Server is synack's HTTP handler with its session registry.
@@ -38,13 +47,22 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	router   chi.Router
+	cache    *renderCache
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	perIP    map[string]int
 	closing  bool
+	runs     *runCache
+
+	sessionEnded func(*session) // a test's look at a session that has just ended
 }
 
 // DefaultMaxSessions is the default cap on concurrent WebSocket sessions.
 const DefaultMaxSessions = 200
+
+// DefaultMaxSessionsPerIP is the default cap on the sessions of one client address: a
+// lecture hall behind one NAT address fits, one address cannot take the whole server.
+const DefaultMaxSessionsPerIP = 256
 
 // NewServer returns the handler for the whole site.
 func NewServer(cfg Config) *Server {
@@ -54,6 +72,9 @@ func NewServer(cfg Config) *Server {
 	if cfg.MaxSessions == 0 {
 		cfg.MaxSessions = DefaultMaxSessions
 	}
+	if cfg.MaxSessionsPerIP == 0 {
+		cfg.MaxSessionsPerIP = DefaultMaxSessionsPerIP
+	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	if cfg.Lessons == nil {
 		c, err := lessons.Load(lessons.Files())
@@ -62,7 +83,14 @@ func NewServer(cfg Config) *Server {
 		}
 		cfg.Lessons = c
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}}
+	if cfg.CacheBytes == 0 {
+		cfg.CacheBytes = DefaultCacheBytes
+	}
+	if cfg.CacheEntries == 0 {
+		cfg.CacheEntries = DefaultCacheEntries
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, perIP: map[string]int{},
+		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries)}
 	s.router = s.routes()
 	return s
 }
@@ -105,6 +133,11 @@ func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
 	r.Use(secure)
+	r.Use(middleware.GetHead) // HEAD is answered by every GET route, without the body
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD") // every route of the site is read-only
+		http.Error(w, "method not allowed: this site only answers GET and HEAD", http.StatusMethodNotAllowed)
+	})
 	// The WebSocket stays outside the timeout and compression middleware.
 	r.Get("/ws", s.handleWS)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +146,9 @@ func (s *Server) routes() chi.Router {
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Timeout(20 * time.Second))
-		r.Use(middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml", "application/json"))
+		// Pages, drawings and captures depend only on their address: rendered once, kept
+		// in a bounded cache, revalidated with an ETag. The cache compresses on its own.
+		r.Use(s.cache.cached)
 		r.Get("/", s.handleIndex)
 		r.Get("/lessons/{id}", s.handlePlayer(false))
 		r.Get("/embed/lessons/{id}", s.handlePlayer(true))
@@ -123,17 +158,26 @@ func (s *Server) routes() chi.Router {
 		r.Get("/compare", s.handleCompare(false))
 		r.Get("/embed/compare", s.handleCompare(true))
 		r.Get("/compare.json", s.handleCompareJSON)
+		r.Get("/states.json", s.handleStatesJSON)
+		r.Get("/states.svg", s.handleStatesSVG)
 		r.Get("/lessons/{id}/capture.pcapng", s.handlePcapng)
+	})
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Use(middleware.Compress(5, "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml", "application/json"))
 		r.Get("/diagram.css", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/css; charset=utf-8")
 			w.Header().Set("Cache-Control", "public, max-age=300")
 			w.Write([]byte(diagram.Style))
 		})
-		r.Handle("/static/*", staticHandler())
+		r.Get("/static/*", staticHandler().ServeHTTP)
 	})
 	r.NotFound(s.handleNotFound)
 	return r
 }
+
+// ShutdownTimeout bounds a graceful shutdown, however many clients are connected.
+const ShutdownTimeout = 4500 * time.Millisecond
 
 // ListenAndServe serves on addr until ctx ends, then shuts down gracefully: WebSocket
 // sessions get a close frame, requests in flight get up to grace to finish.
@@ -161,10 +205,16 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 		return err
 	case <-ctx.Done():
 	}
-	s.CloseSessions()
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// One deadline for the whole shutdown: sessions first (at most CloseGrace), then the
+	// requests in flight get what is left.
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
+	s.CloseSessions()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if errors.Is(err, context.DeadlineExceeded) {
+			srv.Close() // what is still running is cut: the process must end
+			return nil
+		}
 		return err
 	}
 	return nil

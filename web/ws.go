@@ -2,13 +2,18 @@ package web
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -23,8 +28,8 @@ type Limits struct {
 	Rate           float64       // client messages per second, sustained
 	Burst          int           // client messages allowed at once
 	MaxErrors      int           // invalid messages before the session is closed with 1008
-	OutQueue       int           // server messages waiting for a slow reader before it is closed
-	WriteTimeout   time.Duration // one write to the client
+	MaxOutBytes    int           // bytes of one outbound message a session builds (steps are batched to fit)
+	WriteTimeout   time.Duration // one write to the client; a client slower than this is cut
 	IdleTimeout    time.Duration // no client message and nothing playing
 	StepsPerBatch  int           // steps in one "steps" message
 	MinStepDelay   time.Duration // pacing: every step gets at least this (at 1×)
@@ -38,7 +43,7 @@ var DefaultLimits = Limits{
 	Rate:          20,
 	Burst:         40,
 	MaxErrors:     10,
-	OutQueue:      32,
+	MaxOutBytes:   256 << 10,
 	WriteTimeout:  5 * time.Second,
 	IdleTimeout:   10 * time.Minute,
 	StepsPerBatch: 200,
@@ -60,8 +65,8 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxErrors == 0 {
 		l.MaxErrors = d.MaxErrors
 	}
-	if l.OutQueue == 0 {
-		l.OutQueue = d.OutQueue
+	if l.MaxOutBytes == 0 {
+		l.MaxOutBytes = d.MaxOutBytes
 	}
 	if l.WriteTimeout == 0 {
 		l.WriteTimeout = d.WriteTimeout
@@ -115,9 +120,10 @@ type session struct {
 	s      *Server
 	conn   *websocket.Conn
 	lim    Limits
-	out    chan any
+	ip     string
 	cancel context.CancelFunc
 
+	run      *run // what is streamed: shared with every session of the same story and parameters
 	tr       *engine.Trace
 	layout   *diagram.Layout
 	sent     int // steps sent
@@ -126,25 +132,42 @@ type session struct {
 	lab      *engine.Lab
 	labRTT   time.Duration
 	errors   int
-	slow     bool
+	slow     bool // the client did not take a message within WriteTimeout
+	maxOut   int  // the largest message this session built itself (shared layouts not counted)
 	tokens   float64
 	lastTick time.Time
 }
 
-func (s *Server) register(ss *session) bool {
+// refusal says why a session was refused before the upgrade ("" when it was not).
+type refusal string
+
+func (s *Server) register(ss *session) refusal {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing || len(s.sessions) >= s.cfg.MaxSessions {
-		return false
+	switch {
+	case s.closing:
+		return "the server is shutting down"
+	case len(s.sessions) >= s.cfg.MaxSessions:
+		return "too many sessions, try again later"
+	case s.perIP[ss.ip] >= s.cfg.MaxSessionsPerIP:
+		return "too many sessions from your address, close some tabs"
 	}
 	s.sessions[ss] = struct{}{}
-	return true
+	s.perIP[ss.ip]++
+	return ""
 }
 
 func (s *Server) unregister(ss *session) {
 	s.mu.Lock()
 	delete(s.sessions, ss)
+	if s.perIP[ss.ip]--; s.perIP[ss.ip] <= 0 {
+		delete(s.perIP, ss.ip)
+	}
+	ended := s.sessionEnded
 	s.mu.Unlock()
+	if ended != nil {
+		ended(ss)
+	}
 }
 
 // Sessions returns the number of open WebSocket sessions.
@@ -154,25 +177,122 @@ func (s *Server) Sessions() int {
 	return len(s.sessions)
 }
 
+// CloseGrace is how long shutdown waits, in all, for clients to answer the going-away
+// close frame; then the remaining connections are dropped.
+const CloseGrace = 3 * time.Second
+
 // CloseSessions closes every WebSocket session with a going-away close frame and
-// refuses new ones.
+// refuses new ones. The sessions are closed at once, with one shared deadline
+// (CloseGrace), so shutdown takes no longer with many silent clients than with one.
 func (s *Server) CloseSessions() {
 	s.mu.Lock()
 	s.closing = true
 	var all []*session
 	for ss := range s.sessions {
-		all = append(all, ss)
+		if ss.conn != nil { // not yet upgraded: attach will close it
+			all = append(all, ss)
+		}
 	}
 	s.mu.Unlock()
+	if len(all) == 0 {
+		return
+	}
+	var wg sync.WaitGroup
 	for _, ss := range all {
-		ss.conn.Close(websocket.StatusGoingAway, "server shutting down")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ss.conn.Close(websocket.StatusGoingAway, "server shutting down")
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(CloseGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		for _, ss := range all {
+			ss.cancel() // a client that has not answered by now is dropped
+		}
+		<-done
 	}
 }
 
+// attach gives a registered session its connection, or reports false when the server
+// began shutting down in between.
+func (s *Server) attach(ss *session, c *websocket.Conn, cancel context.CancelFunc) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	ss.conn, ss.cancel = c, cancel
+	return true
+}
+
+// remoteIP is the address a session is counted under for MaxSessionsPerIP.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// hostAllowed reports whether the request's Host names this server: a loopback name by
+// default, or one of Config.AllowedHosts. A DNS-rebinding page reaches the server under
+// its own name, so it is refused here even though its Origin matches its Host.
+func (s *Server) hostAllowed(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	for _, a := range s.cfg.AllowedHosts {
+		if a == "*" || strings.EqualFold(a, host) {
+			return true
+		}
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// originAllowed compares the Origin's scheme and host with the request's: a page of
+// this site, served over the same scheme (an https page may reach a plain-http listener
+// behind a TLS proxy, never the other way), may open a session. No Origin: not a browser.
+func originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" || !strings.EqualFold(u.Host, r.Host) {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		return r.TLS == nil
+	}
+	return false
+}
+
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
-	ss := &session{s: s, lim: s.cfg.Limits, speed: 1}
-	if !s.register(ss) {
-		http.Error(w, "too many sessions, try again later", http.StatusServiceUnavailable)
+	if !s.hostAllowed(r.Host) {
+		http.Error(w, "this server does not answer to the name "+r.Host+" (see -allowed-hosts)", http.StatusForbidden)
+		return
+	}
+	if !originAllowed(r) {
+		http.Error(w, "only pages of this site may open a session", http.StatusForbidden)
+		return
+	}
+	ss := &session{s: s, lim: s.cfg.Limits, speed: 1, ip: remoteIP(r)}
+	if why := s.register(ss); why != "" {
+		http.Error(w, string(why), http.StatusServiceUnavailable)
 		return
 	}
 	defer s.unregister(ss)
@@ -180,34 +300,40 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Time{})
 	rc.SetWriteDeadline(time.Time{})
-	// Origin is checked by Accept: only pages of this host may open a session.
-	c, err := websocket.Accept(w, r, nil)
+	// Origin and Host were checked above, by scheme and host.
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		return
 	}
-	ss.conn = c
 	c.SetReadLimit(ss.lim.ReadLimit)
 	ctx, cancel := context.WithCancel(r.Context())
-	ss.cancel = cancel
 	defer cancel()
-	ss.out = make(chan any, ss.lim.OutQueue)
+	if !s.attach(ss, c, cancel) {
+		c.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	// Two goroutines: this one runs the session and writes; the reader reads (and so
+	// answers pings and close frames while a write is under way).
 	in := make(chan []byte)
-	done := make(chan struct{}, 2)
+	done := make(chan struct{})
 	go ss.reader(ctx, in, done)
-	go ss.writer(ctx, done)
 	ss.loop(ctx, in)
 	cancel()
-	<-done
 	<-done
 	c.CloseNow() // a slow reader is cut without waiting for it to read a close frame
 }
 
 func (ss *session) reader(ctx context.Context, in chan<- []byte, done chan<- struct{}) {
-	defer func() { done <- struct{}{} }()
+	defer close(done)
 	defer ss.cancel()
 	for {
-		_, b, err := ss.conn.Read(ctx)
+		typ, b, err := ss.conn.Read(ctx)
 		if err != nil {
+			return
+		}
+		if typ == websocket.MessageText && !utf8.Valid(b) {
+			// RFC 6455 §8.1: a text message that is not UTF-8 fails the connection, 1007.
+			ss.conn.Close(websocket.StatusInvalidFramePayloadData, "text message is not valid UTF-8")
 			return
 		}
 		select {
@@ -218,44 +344,44 @@ func (ss *session) reader(ctx context.Context, in chan<- []byte, done chan<- str
 	}
 }
 
-func (ss *session) writer(ctx context.Context, done chan<- struct{}) {
-	defer func() { done <- struct{}{} }()
-	defer ss.cancel()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case m := <-ss.out:
-			if cl, ok := m.(closeMsg); ok {
-				ss.conn.Close(cl.code, cl.reason)
-				return
-			}
-			b, _ := json.Marshal(m)
-			wctx, cancel := context.WithTimeout(ctx, ss.lim.WriteTimeout)
-			err := ss.conn.Write(wctx, websocket.MessageText, b)
-			cancel()
-			if err != nil {
-				return
+// send writes m to the client now: the session's goroutine is its writer, so nothing
+// waits in a queue. A client that does not take a message within WriteTimeout is too
+// slow and is cut.
+func (ss *session) send(ctx context.Context, m any) bool {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return false
+	}
+	return ss.write(ctx, b)
+}
+
+// write sends one message made of parts (written as they are, without joining them).
+// The last of shared parts is not counted against the session's own bytes.
+func (ss *session) write(ctx context.Context, parts ...[]byte) bool {
+	if ss.slow || ctx.Err() != nil {
+		return false
+	}
+	wctx, cancel := context.WithTimeout(ctx, ss.lim.WriteTimeout)
+	defer cancel()
+	w, err := ss.conn.Writer(wctx, websocket.MessageText)
+	if err == nil {
+		for _, p := range parts {
+			if _, err = w.Write(p); err != nil {
+				break
 			}
 		}
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
 	}
-}
-
-type closeMsg struct {
-	code   websocket.StatusCode
-	reason string
-}
-
-// send queues a message; a reader too slow to keep the queue below its bound is closed.
-func (ss *session) send(ctx context.Context, m any) bool {
-	select {
-	case ss.out <- m:
-		return true
-	default:
-		ss.slow = true
+	if err != nil {
+		if errors.Is(wctx.Err(), context.DeadlineExceeded) {
+			ss.slow = true // the write timed out: the connection is already closed
+		}
 		ss.cancel()
 		return false
 	}
+	return true
 }
 
 func (ss *session) fail(ctx context.Context, code, msg string) {
@@ -365,11 +491,11 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		}
 		v := ParseView(q, normLang(q.Get("lang")))
 		fitLesson(st.lesson, &v)
-		tr, err := st.run(v.Params)
+		r, err := ss.s.runs.get(m.Scenario, v.Params, st.run)
 		if err != nil {
 			return err
 		}
-		ss.start(ctx, tr, 0)
+		ss.startRun(ctx, r, 0)
 		ss.speed = v.Speed
 		if m.Step >= 0 {
 			ss.sendSteps(ctx, min(m.Step+1, len(ss.layout.Steps)))
@@ -443,11 +569,16 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 
 // start lays a trace out and sends it; steps before from count as already sent.
 func (ss *session) start(ctx context.Context, tr *engine.Trace, from int) {
-	ss.tr = tr
-	ss.layout = diagram.Build(tr, diagram.Options{})
+	ss.startRun(ctx, newRun(tr), from)
+}
+
+// startRun sends a run's layout; steps before from count as already sent.
+func (ss *session) startRun(ctx context.Context, r *run, from int) {
+	ss.run, ss.tr, ss.layout = r, r.tr, r.layout
 	ss.sent = min(from, len(ss.layout.Steps))
 	ss.playing = false
-	ss.send(ctx, map[string]any{"type": "init", "layout": ss.layout, "from": ss.sent})
+	// The layout is written from the run's own encoding, shared by every session of it.
+	ss.write(ctx, []byte(`{"type":"init","layout":`), r.layoutJSON, []byte(`,"from":`+strconv.Itoa(ss.sent)+`}`))
 	if from > 0 {
 		ss.sendRange(ctx, 0, ss.sent)
 	}
@@ -462,28 +593,29 @@ func (ss *session) sendSteps(ctx context.Context, upTo int) {
 	ss.sent = upTo
 }
 
+// sendRange sends steps [from, upTo) in "steps" messages of at most StepsPerBatch steps
+// and MaxOutBytes bytes, each written before the next is built.
 func (ss *session) sendRange(ctx context.Context, from, upTo int) {
+	const head, tail = `{"type":"steps","steps":[`, `]}`
+	buf := make([]byte, 0, 4096)
 	for from < upTo {
-		end := min(upTo, from+ss.lim.StepsPerBatch)
-		batch := make([]stepMsg, 0, end-from)
-		for i := from; i < end; i++ {
-			batch = append(batch, ss.step(i))
+		buf = append(buf[:0], head...)
+		n := 0
+		for ; from < upTo && n < ss.lim.StepsPerBatch; from++ {
+			b := ss.run.stepJSON(from)
+			if n > 0 && len(buf)+1+len(b)+len(tail) > ss.lim.MaxOutBytes {
+				break
+			}
+			if n > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, b...)
+			n++
 		}
-		if !ss.send(ctx, map[string]any{"type": "steps", "steps": batch}) {
+		buf = append(buf, tail...)
+		ss.maxOut = max(ss.maxOut, len(buf))
+		if !ss.write(ctx, buf) {
 			return
 		}
-		from = end
 	}
-}
-
-func (ss *session) step(i int) stepMsg {
-	st := ss.layout.Steps[i]
-	e := &ss.tr.Events[st.Event]
-	m := stepMsg{Index: i, Event: e.AppendJSON(nil)}
-	if e.Kind == engine.EventSegment {
-		b := wire.Encode(e.Segment.Seg)
-		m.Bytes = hex.EncodeToString(b)
-		m.Fields, _ = wire.Fields(b)
-	}
-	return m
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -254,15 +256,177 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 	}
 }
 
-// A queue that a slow reader has filled makes the session end (and be closed with 1008).
+// A client that asks for the whole syn-flood and never reads is cut once a write cannot
+// finish within WriteTimeout; the session never builds a message over MaxOutBytes.
 func TestSlowReaderIsCut(t *testing.T) {
-	cancelled := false
-	ss := &session{out: make(chan any, 1), cancel: func() { cancelled = true }}
-	if !ss.send(context.Background(), 1) {
-		t.Fatal("the first message fits the queue")
+	s, ts := newTestServer(t, Config{Limits: Limits{WriteTimeout: 100 * time.Millisecond}})
+	ended := make(chan *session, 1)
+	s.sessionEnded = func(ss *session) { ended <- ss }
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.next("hello")
+	w.send(map[string]any{"type": "start", "scenario": "syn-flood", "query": "", "step": 1 << 20})
+	// Not reading from here on.
+	ss := <-ended
+	if !ss.slow {
+		t.Fatal("the session ended, but not as a slow reader")
 	}
-	if ss.send(context.Background(), 2) || !cancelled || !ss.slow {
-		t.Fatal("a message over the queue bound must end the session")
+	if ss.maxOut > DefaultLimits.MaxOutBytes {
+		t.Fatalf("the session built a %d-byte message, over MaxOutBytes %d", ss.maxOut, DefaultLimits.MaxOutBytes)
+	}
+}
+
+// A reader that keeps up is never cut: the whole syn-flood (about 5 MB of steps) arrives
+// in messages of at most MaxOutBytes, and the session is still there afterwards.
+func TestFastReaderGetsEverything(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // 5 MB of steps, under the race detector too
+	defer cancel()
+	w.ctx = ctx
+	w.c.SetReadLimit(-1)
+	w.next("hello")
+	w.send(map[string]any{"type": "start", "scenario": "syn-flood", "query": "", "step": -1})
+	var layout struct{ Steps []json.RawMessage }
+	json.Unmarshal(w.next("init")["layout"], &layout)
+	w.send(map[string]any{"type": "seek", "step": len(layout.Steps) - 1})
+	got := 0
+	for got < len(layout.Steps) {
+		_, b, err := w.c.Read(w.ctx)
+		if err != nil {
+			t.Fatalf("after %d of %d steps: %v", got, len(layout.Steps), err)
+		}
+		if len(b) > DefaultLimits.MaxOutBytes {
+			t.Fatalf("a %d-byte message, over MaxOutBytes %d", len(b), DefaultLimits.MaxOutBytes)
+		}
+		var m struct{ Steps []json.RawMessage }
+		json.Unmarshal(b, &m)
+		got += len(m.Steps)
+	}
+	w.send(map[string]any{"type": "teleport"})
+	w.next("error") // still served
+}
+
+// A text message that is not UTF-8 closes the session with 1007 (RFC 6455 §8.1).
+func TestWSInvalidUTF8(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.next("hello")
+	w.sendRaw("{\"type\":\"pause\",\"x\":\"\xff\xfe\"}")
+	if code := w.closeStatus(); code != websocket.StatusInvalidFramePayloadData {
+		t.Fatalf("invalid UTF-8: close %d, want 1007", code)
+	}
+}
+
+// One address may hold MaxSessionsPerIP sessions; the next is refused with 503 while
+// the server still has room.
+func TestWSSessionCapPerIP(t *testing.T) {
+	_, ts := newTestServer(t, Config{MaxSessions: 10, MaxSessionsPerIP: 2})
+	var open []*wsClient
+	for i := 0; i < 2; i++ {
+		w, _, err := dial(t, ts, "")
+		if err != nil {
+			t.Fatalf("session %d of 2: %v", i+1, err)
+		}
+		w.next("hello")
+		open = append(open, w)
+	}
+	_, res, err := dial(t, ts, "")
+	if err == nil || res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("third session from one address: err %v; want 503", err)
+	}
+	open[0].close()
+	open[0].closeStatus()
+	// Once one closes, the address has room again (the server counts it down on exit).
+	for i := 0; ; i++ {
+		w, _, err := dial(t, ts, "")
+		if err == nil {
+			w.next("hello")
+			w.close()
+			break
+		}
+		if i == 1000 {
+			t.Fatal("the closed session's place was never given back")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	open[1].close()
+}
+
+// Origin is compared by scheme and host, and the Host must be one this server answers
+// to: a DNS-rebinding page (Origin and Host both the attacker's name) is refused.
+func TestWSOriginSchemeAndHost(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	host := strings.TrimPrefix(ts.URL, "http://")
+	for _, tc := range []struct {
+		name, host, origin string
+		ok                 bool
+	}{
+		{"same origin", host, "http://" + host, true},
+		{"no origin (not a browser)", host, "", true},
+		{"localhost by name", "localhost:1", "http://localhost:1", true},
+		{"other scheme", host, "ftp://" + host, false},
+		{"other host", host, "http://evil.example", false},
+		{"other port", host, "http://127.0.0.1:1", false},
+		{"DNS rebinding", "evil.example:80", "http://evil.example:80", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			h := http.Header{}
+			if tc.origin != "" {
+				h.Set("Origin", tc.origin)
+			}
+			c, res, err := websocket.Dial(ctx, "ws://"+host+"/ws", &websocket.DialOptions{HTTPHeader: h, Host: tc.host})
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				c.Close(websocket.StatusNormalClosure, "")
+				return
+			}
+			if err == nil || res == nil || res.StatusCode != http.StatusForbidden {
+				t.Fatalf("err %v; want 403", err)
+			}
+		})
+	}
+	s := NewServer(Config{AllowedHosts: []string{"synack.example"}})
+	if !s.hostAllowed("synack.example:443") || !s.hostAllowed("SYNACK.example") || s.hostAllowed("evil.example") || !s.hostAllowed("[::1]:8080") {
+		t.Fatal("AllowedHosts: a listed name (any port, any case) and loopback pass, others do not")
+	}
+}
+
+// Shutdown closes every session at once with one deadline: clients that never answer
+// the close frame do not add up, and a client that reads gets 1001.
+func TestShutdownWithSilentClients(t *testing.T) {
+	s, ts := newTestServer(t, Config{})
+	host := strings.TrimPrefix(ts.URL, "http://")
+	var silent []net.Conn
+	for i := 0; i < 20; i++ {
+		// A raw upgrade that is never read from again.
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", host)
+		silent = append(silent, c)
+	}
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.next("hello")
+	for s.Sessions() < 21 {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	s.CloseSessions()
+	if d := time.Since(start); d > CloseGrace+time.Second {
+		t.Fatalf("closing 21 sessions took %s; the shared deadline is %s", d, CloseGrace)
+	}
+	if code := w.closeStatus(); code != websocket.StatusGoingAway {
+		t.Fatalf("a reading client: close %d, want 1001", code)
 	}
 }
 

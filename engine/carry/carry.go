@@ -169,12 +169,11 @@ func Run(ex *Exchange, opt Options) (*engine.Trace, Result, error) {
 // meter follows the run: when the request left, when the first response byte arrived.
 type meter struct {
 	requestAt, firstByteAt engine.Time
-	requestSeg             int          // segment ID that carried the request first
-	hsSeg                  map[int]bool // segments that carry handshake
+	requestSeg             int // segment ID that carried the request first
 }
 
 func newMeter() *meter {
-	return &meter{requestAt: -1, firstByteAt: -1, hsSeg: map[int]bool{}}
+	return &meter{requestAt: -1, firstByteAt: -1}
 }
 
 func (m *meter) result(ex *Exchange, tr *engine.Trace, rtt time.Duration) Result {
@@ -189,7 +188,7 @@ func (m *meter) result(ex *Exchange, tr *engine.Trace, rtt time.Duration) Result
 		}
 		// A packet counts if it carries handshake and left no later than the request
 		// (a request coalesced with the last handshake message counts that packet).
-		if ev.ID > m.requestSeg || !m.hsSeg[ev.ID] {
+		if ev.ID > m.requestSeg || !ev.Handshake {
 			continue
 		}
 		r.HandshakePackets++

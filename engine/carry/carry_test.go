@@ -117,3 +117,48 @@ func TestRandomLossIsCarriedAndRepaired(t *testing.T) {
 		t.Fatal("a 30% loss rate lost nothing in 8 runs")
 	}
 }
+
+// The trace marks handshake packets where carry puts them: TCP's SYN, SYN-ACK and the
+// ACK completing the handshake, and every segment with bytes of a handshake message;
+// bare ACKs and segments of request or response bytes alone are not marked.
+func TestTraceMarksHandshakeSegments(t *testing.T) {
+	hello := msg("ClientHello", 300, true)
+	fin := msg("Finished", 60, true)
+	req := msg("HTTP request", 80, false)
+	req.Request = true
+	resp := msg("HTTP response", 200, false)
+	resp.Response = true
+	ex := &Exchange{ID: "tls-shaped", Transport: "tcp", Flights: []Flight{
+		{From: "client", Messages: []Message{hello}},
+		{From: "server", Messages: []Message{msg("ServerHello", 900, true)}},
+		{From: "client", Messages: []Message{fin, req}},
+		{From: "server", Messages: []Message{resp}},
+	}}
+	tr, r, err := Run(ex, Options{Params: engine.DefaultParams()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	marked := 0
+	for _, s := range tr.Segments() {
+		g := s.Seg
+		var want bool
+		switch {
+		case g.Flags&engine.SYN != 0:
+			want = true
+		case len(g.Payload) == 0:
+			want = s.Src == "client" && marked == 2 // the third segment of the handshake
+		default:
+			want = s.Label != "HTTP request" && s.Label != "HTTP response"
+		}
+		if s.Handshake != want {
+			t.Errorf("segment %d (%s %q): handshake mark %v, want %v", s.ID, g.Flags, s.Label, s.Handshake, want)
+		}
+		if s.Handshake {
+			marked++
+		}
+	}
+	// SYN, SYN-ACK, ACK, ClientHello, ServerHello, Finished+request.
+	if marked != 6 || r.HandshakePackets != 6 {
+		t.Errorf("marked %d, HandshakePackets %d; want 6 and 6", marked, r.HandshakePackets)
+	}
+}

@@ -73,38 +73,36 @@ func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
 		}
 	}
 	// Labels: which messages a segment's bytes belong to.
-	s.Labeler = func(ev *engine.SegmentEvent) string {
+	s.Labeler = func(ev *engine.SegmentEvent) engine.AppMark {
 		seg := ev.Seg
 		if seg.Flags&engine.SYN != 0 {
-			m.hsSeg[ev.ID] = true
-			return ""
+			return engine.AppMark{Handshake: true}
 		}
 		c := conns[ev.Src]
 		if c == nil {
-			return ""
+			return engine.AppMark{}
 		}
 		if len(seg.Payload) == 0 {
 			if ev.Src == "client" && seg.Flags == engine.ACK && !handshakeACK {
 				handshakeACK = true // the third segment of the TCP handshake
-				m.hsSeg[ev.ID] = true
+				return engine.AppMark{Handshake: true}
 			}
-			return ""
+			return engine.AppMark{}
 		}
 		off := int(seg.Seq - c.ISS() - 1)
 		end := off + len(seg.Payload)
 		var names []string
+		hs := false
 		for _, sp := range spans[ev.Src] {
 			if sp.end > off && sp.start < end {
 				names = append(names, sp.msg.Label)
-				if sp.msg.Handshake {
-					m.hsSeg[ev.ID] = true
-				}
+				hs = hs || sp.msg.Handshake
 				if sp.msg.Request && sp.start >= off && m.requestAt < 0 {
 					m.requestAt, m.requestSeg = s.Now(), ev.ID
 				}
 			}
 		}
-		return strings.Join(names, ", ")
+		return engine.AppMark{Label: strings.Join(names, ", "), Handshake: hs}
 	}
 	readAll := func(side string, c *engine.Conn) {
 		for c.Buffered() > 0 {

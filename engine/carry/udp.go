@@ -45,7 +45,7 @@ func runUDP(s *engine.Sim, ex *Exchange) *meter {
 			seg := addr[f.From]
 			seg.Payload = msg.Data
 			i, j := i, j
-			ev := s.Datagram(f.From, seg, label, func(engine.Segment) {
+			ev := s.Datagram(f.From, seg, engine.AppMark{Label: label, Handshake: msg.Handshake}, func(engine.Segment) {
 				arrived[i][j] = true
 				if f.From == "server" && msg.Response && m.firstByteAt < 0 {
 					m.firstByteAt = s.Now()
@@ -56,9 +56,6 @@ func runUDP(s *engine.Sim, ex *Exchange) *meter {
 				pump()
 			})
 			hasSent[f.From] = true
-			if msg.Handshake {
-				m.hsSeg[ev.ID] = true
-			}
 			if msg.Request && m.requestAt < 0 {
 				m.requestAt, m.requestSeg = s.Now(), ev.ID
 			}

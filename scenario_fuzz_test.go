@@ -1,0 +1,112 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"synack/engine"
+	_ "synack/engine/handshakes" // the carried TLS and QUIC scenarios are part of the catalogue (registered here, outside the engine test binary whose goldens cover its own)
+)
+
+// Closing scenarios used to close at a fixed 500 ms, before a slow handshake had
+// finished, and called Close on a connection that did not exist yet (a nil pointer
+// panic from RTT 450 ms for simultaneous-close, 490 ms for orphan-fin-wait-2). Their
+// steps now follow the handshake, so the story is the same at every RTT.
+func TestClosingStoriesKeepTheirShapeAtEveryRTT(t *testing.T) {
+	wants := map[string][]engine.State{
+		"simultaneous-close": {engine.Closing, engine.TimeWait},
+		"orphan-fin-wait-2":  {engine.FinWait2, engine.Closed},
+		"four-way-close":     {engine.FinWait2, engine.TimeWait},
+		"three-way-close":    {engine.FinWait1, engine.TimeWait},
+		"lost-final-ack":     {engine.TimeWait},
+		"half-close":         {engine.FinWait2, engine.TimeWait},
+		"abort-rst":          {engine.Closed},
+	}
+	for id, want := range wants {
+		for _, prof := range []string{"linux", "rfc"} {
+			for _, rtt := range []time.Duration{engine.MinRTT, 100 * time.Millisecond, 450 * time.Millisecond, 490 * time.Millisecond, 500 * time.Millisecond, time.Second, engine.MaxRTT} {
+				tr, err := engine.Run(id, engine.Params{Profile: prof, Seed: 1, RTT: rtt})
+				if err != nil {
+					t.Fatalf("%s %s rtt %s: %v", id, prof, rtt, err)
+				}
+				reached := map[engine.State]bool{}
+				for _, e := range tr.Events {
+					if e.Kind == engine.EventState && e.Endpoint == "client" {
+						reached[e.To] = true
+					}
+				}
+				for _, st := range want {
+					if !reached[st] {
+						t.Errorf("%s %s rtt %s: the client never reached %s", id, prof, rtt, st)
+					}
+				}
+			}
+		}
+	}
+}
+
+// A call on a connection that does not exist is an error, not a nil dereference.
+func TestCallsOnNoConnection(t *testing.T) {
+	var c *engine.Conn
+	if err := c.Close(); err != engine.ENOTCONN {
+		t.Errorf("Close() = %v, want ENOTCONN", err)
+	}
+	if err := c.Shutdown(); err != engine.ENOTCONN {
+		t.Errorf("Shutdown() = %v, want ENOTCONN", err)
+	}
+	if _, err := c.Send([]byte("x")); err != engine.ENOTCONN {
+		t.Errorf("Send() = %v, want ENOTCONN", err)
+	}
+	if _, err := c.Read(1); err != engine.ENOTCONN {
+		t.Errorf("Read() = %v, want ENOTCONN", err)
+	}
+	c.Abort()
+	c.SetLinger(true)
+}
+
+// FuzzRunScenario runs every scenario (the carried TLS and QUIC ones too) with both
+// profiles over the whole accepted range of RTT, jitter, loss, drops and seed. Nothing
+// the program accepts may panic; a run whose parameters validate must give a trace whose
+// events are in time order and whose segments are numbered 1, 2, 3, ...
+func FuzzRunScenario(f *testing.F) {
+	f.Add(uint8(8), false, uint32(450_000), uint32(0), uint16(0), uint64(1), []byte{})
+	f.Add(uint8(10), true, uint32(490_000), uint32(0), uint16(0), uint64(1), []byte{})
+	f.Add(uint8(17), false, uint32(2_000_000), uint32(1_000_000), uint16(30000), uint64(7), []byte{1, 3})
+	f.Add(uint8(23), true, uint32(1_000), uint32(1_000), uint16(65535), uint64(99), []byte{2, 2, 5})
+	all := engine.Scenarios()
+	f.Fuzz(func(t *testing.T, idx uint8, rfc bool, rttUs, jitterUs uint32, loss uint16, seed uint64, drops []byte) {
+		p := engine.Params{Profile: "linux", Seed: seed}
+		if rfc {
+			p.Profile = "rfc"
+		}
+		span := uint32((engine.MaxRTT - engine.MinRTT) / time.Microsecond)
+		p.RTT = engine.MinRTT + time.Duration(rttUs%(span+1))*time.Microsecond
+		p.Jitter = time.Duration(jitterUs%uint32(p.RTT/time.Microsecond+1)) * time.Microsecond
+		p.Loss = engine.MaxLoss * float64(loss) / 65535
+		for i := 0; i < len(drops) && i < engine.MaxDrops; i++ {
+			p.Drop = append(p.Drop, 1+int(drops[i]))
+		}
+		id := all[int(idx)%len(all)].ID
+		if err := p.Validate(); err != nil {
+			t.Fatalf("the fuzzer made parameters the program refuses: %+v: %v", p, err)
+		}
+		tr, err := engine.Run(id, p)
+		if err != nil {
+			return // a clear error is an accepted answer
+		}
+		var last engine.Time
+		seg := 0
+		for i, e := range tr.Events {
+			if e.At < last {
+				t.Fatalf("%s %+v: event %d at %v before the one before it (%v)", id, p, i, e.At, last)
+			}
+			last = e.At
+			if e.Kind == engine.EventSegment {
+				seg++
+				if e.Segment.ID != seg {
+					t.Fatalf("%s %+v: segment %d numbered %d", id, p, seg, e.Segment.ID)
+				}
+			}
+		}
+	})
+}
