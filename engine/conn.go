@@ -86,7 +86,8 @@ type Conn struct {
 	segsSinceAck  int
 	quickAcks     int
 	pingpong      bool
-	pingpongCnt   int // quick answers counted towards pingpong mode
+	pingpongCnt   int  // quick answers counted towards pingpong mode
+	quickAcked    bool // this segment's ACK is immediate only because of quick-ACK mode
 	lastChallenge Time
 	challenged    bool
 
@@ -393,7 +394,7 @@ func (c *Conn) negotiate(seg Segment) {
 // ---- Segment arrival in synchronized states ---------------------------------------
 
 func (c *Conn) input(seg Segment) {
-	c.ackNow = false
+	c.ackNow, c.quickAcked = false, false
 	switch c.state {
 	case SynSent:
 		c.synSentInput(seg)
@@ -727,6 +728,7 @@ func (c *Conn) dataArrived(fullSized bool) {
 	case c.quickAcks > 0 && !c.pingpong:
 		c.quickAcks--
 		c.ackNow = true
+		c.quickAcked = true
 	case p.ACKEverySecond && c.segsSinceAck >= 2:
 		c.ackNow = true
 	case p.DelayedACK == 0:
@@ -745,8 +747,14 @@ func (c *Conn) finArrived() {
 		c.setState(CloseWait, "received FIN")
 		if p.DelayFINACK {
 			// Linux tcp_fin: enter pingpong mode, so the ACK of the FIN is delayed and can
-			// ride on our own FIN if the application closes quickly.
+			// ride on our own FIN if the application closes quickly. Linux decides on the
+			// ACK after the whole segment (__tcp_ack_snd_check), so data that came with the
+			// FIN loses its quick ACK too.
 			c.pingpong = true
+			if c.quickAcked {
+				c.ackNow, c.quickAcked = false, false
+				c.quickAcks++
+			}
 		} else {
 			c.ackNow = true
 		}
