@@ -24,7 +24,16 @@ func (c *Conn) Send(data []byte) (int, error) {
 		c.h.app(c.peer, "send", err, 0, "")
 		return 0, err
 	}
+	start := c.sendStart.Add(uint32(len(c.sendBuf)))
 	c.sendBuf = append(c.sendBuf, data...)
+	if g := c.sizeGoal(); g > 0 {
+		// Linux builds a write into buffers of size_goal bytes and each full one leaves
+		// with PSH on its last segment (measured on 6.18: 3000 bytes at MSS 1460 go as
+		// 1460, 1460 PSH, 80 PSH).
+		for off := g; off < len(data); off += g {
+			c.pushAt = append(c.pushAt, start.Add(uint32(off)))
+		}
+	}
 	c.pushAt = append(c.pushAt, c.sendStart.Add(uint32(len(c.sendBuf))))
 	c.h.app(c.peer, "send", nil, len(data), "")
 	c.ackNow = false

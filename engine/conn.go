@@ -1018,6 +1018,20 @@ func (c *Conn) finishAndEmit(seg Segment, retransmit bool) {
 	c.h.emit(seg, retransmit, nil)
 }
 
+// sizeGoal is the size of the buffers a write is cut into when the profile pushes per
+// buffer (Linux tcp_xmit_size_goal with tcp_tso_autosize): about 1 ms of the pacing rate
+// (2·cwnd·MSS/SRTT in slow start, tcp_pacing_ss_ratio 200 %), at least 2 segments
+// (tcp_min_tso_segs); 0 when the profile does not.
+func (c *Conn) sizeGoal() int {
+	p := &c.h.Prof
+	if !p.PushPerSizeGoal || c.mss == 0 || !c.rttValid || c.srtt <= 0 {
+		return 0
+	}
+	rate := 2 * float64(c.cwnd) / c.srtt.Seconds() // bytes per second
+	segs := max(int(rate/1024)/int(c.mss), 2)      // sk_pacing_shift 10: ~1 ms
+	return min(segs, 44) * int(c.mss)              // 64 KB of GSO at most
+}
+
 // countAnswer notes data sent within the ACK timeout of data received: an interactive
 // exchange (Linux tcp_event_data_sent); at the profile's threshold the connection enters
 // pingpong mode.

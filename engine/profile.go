@@ -96,6 +96,9 @@ type Profile struct {
 	FinTimeout       time.Duration // orphaned FIN-WAIT-2 lifetime (Linux tcp_fin_timeout); 0 = forever
 	RSTOnUnreadClose bool          // close() with unread data sends RST (Linux tcp_close, RFC 9293 §3.10.4 allows)
 
+	// PushPerSizeGoal sets PSH at the end of every size_goal chunk of a write, not only at
+	// its end (Linux: a write is built into skbs of tcp_xmit_size_goal bytes).
+	PushPerSizeGoal bool
 	// TailLossProbe sends a tail loss probe (RFC 8985 §7; Linux tcp_schedule_loss_probe,
 	// tcp_early_retrans 3 or 4) on a SACK connection with one segment out: PTO = 2·SRTT +
 	// TCP_RTO_MIN (200 ms), never later than the RTO would fire. The probe resends that
@@ -178,6 +181,7 @@ func LinuxProfile() Profile {
 		SimOpenACK:            true,
 		RSTTimestamps:         true,
 		TailLossProbe:         true,
+		PushPerSizeGoal:       true,
 		ResetOnDataAfterClose: true,
 
 		ChallengeACKInterval: 500 * time.Millisecond,
