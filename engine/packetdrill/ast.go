@@ -36,6 +36,9 @@ type Script struct {
 	// sent segment; by default, as in packetdrill, consecutive segments an offloading
 	// device would have sent as one may satisfy one expected line.
 	StrictSegments bool
+	// TSTick (--tcp_ts_tick_usecs) is the stack's timestamp clock tick: with it, outbound
+	// TS vals are compared, relative to the first one, within the timing tolerance.
+	TSTick time.Duration
 }
 
 // EventKind says what an event line holds.

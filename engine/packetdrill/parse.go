@@ -173,7 +173,11 @@ func (p *parser) option(st stmt) error {
 			}
 			p.s.Tolerance = time.Duration(n) * time.Microsecond
 		case "tcp_ts_tick_usecs":
-			p.s.NotEvaluated = append(p.s.NotEvaluated, fmt.Sprintf("%d: outbound TS val not compared (--%s)", st.line, k))
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 10_000_000 {
+				return p.errf(st.line, f, "tcp_ts_tick_usecs must be a number of microseconds")
+			}
+			p.s.TSTick = time.Duration(n) * time.Microsecond
 		case "strict_segments":
 			p.s.StrictSegments = v == "" || v == "1" || v == "true"
 		default:

@@ -64,6 +64,7 @@ type runner struct {
 	nextID   int
 	lastFD   int
 	res      *Result
+	evAt     time.Duration // script time of the outbound line being matched
 }
 
 // skip records a check the runner did not evaluate.
@@ -83,6 +84,9 @@ type flow struct {
 	// tsMap maps a TS val written on a ">" line to the one really sent, so an inbound
 	// TS ecr can name it (packetdrill's ts_val_map).
 	tsMap map[uint32]uint32
+	// The first outbound TS val, written and sent: the origin of TS val comparisons.
+	haveTS                     bool
+	firstScriptTS, firstLiveTS uint32
 }
 
 // flow returns the state of the flow with the peer at port (0: the script's main peer).
@@ -318,6 +322,7 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 	if got.At < lo || got.At > hi {
 		return fail(ev.Line, "expected %s at %s, it was sent at %s", r.describeWant(pk), fmtDur(t), fmtDur(got.At))
 	}
+	r.evAt = t
 	if err := r.match(ev.Line, pk, got.Seg); err != nil {
 		return err
 	}
@@ -405,6 +410,18 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 				fl.tsMap = map[uint32]uint32{}
 			}
 			fl.tsMap[want.TSVal] = ts.TSVal
+			if !fl.haveTS {
+				fl.haveTS, fl.firstScriptTS, fl.firstLiveTS = true, want.TSVal, ts.TSVal
+			}
+			if tick := r.s.TSTick; tick > 0 {
+				// packetdrill: the live TS val in script space, within the tolerance of
+				// the time since the script started (not since the last event).
+				got := fl.firstScriptTS + (ts.TSVal - fl.firstLiveTS)
+				tol := max(r.s.Tolerance, DefaultTolerance, r.evAt/8)
+				if d := time.Duration(abs(int64(int32(got-want.TSVal)))) * tick; d > tol {
+					return fail(line, "outbound TS val %d, expected %d (±%s at a %s tick)", got, want.TSVal, tol, tick)
+				}
+			}
 		}
 	}
 	seq := uint32(seg.Seq) - fl.localISN
@@ -779,4 +796,11 @@ func (r *runner) blockEnd(ev *Event, t time.Duration) time.Duration {
 		end += t - ev.Time.At
 	}
 	return end
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
