@@ -88,6 +88,7 @@ type Conn struct {
 	pingpong      bool
 	pingpongCnt   int  // quick answers counted towards pingpong mode
 	quickAcked    bool // this segment's ACK is immediate only because of quick-ACK mode
+	bytesSinceAck int  // data received since our last ACK
 	lastChallenge Time
 	challenged    bool
 
@@ -702,7 +703,7 @@ func (c *Conn) processText(seg Segment) {
 			c.lastDataRecv = c.h.now
 			c.recvBuf = append(c.recvBuf, data...)
 			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
-			c.dataArrived(len(data) >= int(c.mss))
+			c.dataArrived(len(data), len(data) >= int(c.mss))
 			c.notify(ConnReadable)
 		}
 		for c.drainOutOfOrder() {
@@ -718,19 +719,25 @@ func (c *Conn) processText(seg Segment) {
 
 // dataArrived decides when to acknowledge newly received data (RFC 9293 §3.8.6.3,
 // RFC 1122 §4.2.3.2; Linux quick-ACK mode at the start of a connection).
-func (c *Conn) dataArrived(fullSized bool) {
+func (c *Conn) dataArrived(n int, fullSized bool) {
 	p := &c.h.Prof
 	c.ackPending = true
 	if fullSized {
 		c.segsSinceAck++
 	}
+	c.bytesSinceAck += n
 	switch {
+	case p.ACKEverySecond && (c.segsSinceAck >= 2 || c.bytesSinceAck > int(c.mss)):
+		// More than one full segment not yet acknowledged: ACK now, in any mode (RFC 9293
+		// §3.8.6.3; Linux __tcp_ack_snd_check: rcv_nxt - rcv_wup > rcv_mss).
+		c.ackNow = true
+		if c.quickAcks > 0 && !c.pingpong {
+			c.quickAcks--
+		}
 	case c.quickAcks > 0 && !c.pingpong:
 		c.quickAcks--
 		c.ackNow = true
 		c.quickAcked = true
-	case p.ACKEverySecond && c.segsSinceAck >= 2:
-		c.ackNow = true
 	case p.DelayedACK == 0:
 		c.ackNow = true
 	}
@@ -999,7 +1006,7 @@ func (c *Conn) sendAckWithDSACK(left, right Seq) {
 		seg.Options = append(seg.Options, Option{Kind: OptNOP}, Option{Kind: OptNOP},
 			Option{Kind: OptSACK, Blocks: []SACKBlock{{Left: left, Right: right}}})
 	}
-	c.ackPending, c.ackNow, c.segsSinceAck = false, false, 0
+	c.ackPending, c.ackNow, c.segsSinceAck, c.bytesSinceAck = false, false, 0, 0
 	c.h.emit(seg, false, nil)
 }
 
@@ -1011,7 +1018,7 @@ func (c *Conn) finishAndEmit(seg Segment, retransmit bool) {
 	seg.Options = c.dataOptions()
 	c.ackPending = false
 	c.ackNow = false
-	c.segsSinceAck = 0
+	c.segsSinceAck, c.bytesSinceAck = 0, 0
 	if c.armed(TimerDelayedACK) {
 		c.cancelTimer(TimerDelayedACK)
 	}

@@ -27,6 +27,7 @@ type EngineStack struct {
 	// rmemMax is net.core.rmem_max; with tcp_rmem[2] it sets the window scale we offer.
 	rmemMax int
 	rmem2   int
+	note    string // what the current call did not model, for its result
 }
 
 type fdState struct {
@@ -218,6 +219,15 @@ func (s *EngineStack) fd(sc *Syscall) (int, *fdState, error) {
 
 // Call makes a socket call against the engine.
 func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) (CallResult, bool, error) {
+	s.note = ""
+	res, ok, err := s.call(t, id, sc, mayBlock)
+	if s.note != "" && res.Unmodelled == "" {
+		res.Unmodelled = s.note
+	}
+	return res, ok, err
+}
+
+func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) (CallResult, bool, error) {
 	s.h.At(vt(t))
 	s.now = t
 	defer s.collect(t)
@@ -283,10 +293,19 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		}
 		s.waits = append(s.waits, &wait{id: id, fd: n, kind: "connect"})
 		return CallResult{}, false, nil
-	case "write", "send", "sendto":
-		size, err := CallSize(sc.Name, arg(2))
+	case "write", "send", "sendto", "sendmsg":
+		var size int
+		var err error
+		if sc.Name == "sendmsg" {
+			size, err = msgSize(sc.Name, arg(1))
+		} else {
+			size, err = CallSize(sc.Name, arg(2))
+		}
 		if err != nil {
 			return CallResult{}, false, err
+		}
+		if note := unmodelledFlags(sc); note != "" {
+			defer func() { s.note = note }()
 		}
 		if arg(1) == "NULL" && size > 0 {
 			return CallResult{Ret: -1, Errno: "EFAULT"}, true, nil
@@ -302,8 +321,17 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
 		return CallResult{Ret: int64(m)}, true, nil
-	case "read", "recv", "recvfrom":
-		size, err := CallSize(sc.Name, arg(2))
+	case "read", "recv", "recvfrom", "recvmsg":
+		var size int
+		var err error
+		if sc.Name == "recvmsg" {
+			size, err = msgSize(sc.Name, arg(1))
+			if strings.Contains(arg(1), "cmsg") {
+				defer func() { s.note = "recvmsg control messages not modelled" }()
+			}
+		} else {
+			size, err = CallSize(sc.Name, arg(2))
+		}
 		if err != nil {
 			return CallResult{}, false, err
 		}
@@ -526,3 +554,46 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 }
 
 var _ Stack = (*EngineStack)(nil)
+
+// msgSize is the byte count of a sendmsg()/recvmsg() message: the sum of its iovec
+// lengths, written msg_iov(n)=[{..., len}, ...].
+func msgSize(call, msg string) (int, error) {
+	_, iov, ok := strings.Cut(msg, "msg_iov")
+	if !ok {
+		return 0, fmt.Errorf("%s: no msg_iov in the message", call)
+	}
+	if i := strings.Index(iov, "]"); i >= 0 {
+		iov = iov[:i]
+	}
+	total := 0
+	for _, part := range strings.Split(iov, "{")[1:] {
+		part, _, _ = strings.Cut(part, "}")
+		f := strings.Split(part, ",")
+		n, err := CallSize(call, strings.TrimSpace(f[len(f)-1]))
+		if err != nil {
+			return 0, err
+		}
+		total += n
+		if total > MaxCallBytes {
+			return 0, fmt.Errorf("%s of more than %d bytes", call, MaxCallBytes)
+		}
+	}
+	return total, nil
+}
+
+// unmodelledFlags names send flags the engine does not model (MSG_MORE corks, MSG_ZEROCOPY
+// notifies), or "".
+func unmodelledFlags(sc *Syscall) string {
+	i := map[string]int{"send": 3, "sendto": 3, "sendmsg": 2}[sc.Name]
+	if i == 0 || i >= len(sc.Args) {
+		return ""
+	}
+	for _, f := range strings.Split(sc.Args[i], "|") {
+		switch f = strings.TrimSpace(f); f {
+		case "", "0", "MSG_DONTWAIT", "MSG_NOSIGNAL":
+		default:
+			return "send flag " + f + " not modelled"
+		}
+	}
+	return ""
+}

@@ -50,7 +50,9 @@ func (p *parser) statements() ([]stmt, error) {
 	curLine := 0
 	src := p.src
 	line := 1
+	depth := 0
 	flush := func() {
+		depth = 0
 		t := strings.TrimSpace(cur.String())
 		if t != "" {
 			out = append(out, stmt{line: curLine, text: t})
@@ -96,12 +98,22 @@ func (p *parser) statements() ([]stmt, error) {
 			cur.WriteString(src[i : i+end+4])
 			line += strings.Count(src[i:i+end+4], "\n")
 			i += end + 3
+		case c == '\n' && depth > 0:
+			// A call's arguments may span lines (packetdrill's lexer reads tokens).
+			cur.WriteByte(' ')
+			line++
 		case c == '\n':
 			flush()
 			line++
 		default:
 			if curLine == 0 && c != ' ' && c != '\t' && c != '\r' {
 				curLine = line
+			}
+			switch c {
+			case '(', '{', '[':
+				depth++
+			case ')', '}', ']':
+				depth = max(depth-1, 0)
 			}
 			cur.WriteByte(c)
 		}
@@ -534,7 +546,7 @@ func splitArgs(s string) ([]string, bool) {
 
 var knownCalls = map[string]bool{"socket": true, "bind": true, "listen": true, "accept": true, "connect": true,
 	"close": true, "shutdown": true, "read": true, "write": true, "send": true, "recv": true,
-	"setsockopt": true, "getsockopt": true, "fcntl": true, "ioctl": true, "sendto": true, "recvfrom": true}
+	"setsockopt": true, "getsockopt": true, "fcntl": true, "ioctl": true, "sendto": true, "recvfrom": true, "sendmsg": true, "recvmsg": true}
 
 func (p *parser) syscall(line int, text string) (*Syscall, error) {
 	lp := strings.IndexByte(text, '(')
