@@ -37,6 +37,7 @@ type fdState struct {
 	bound    bool
 	linger0  bool
 	maxSeg   uint16 // TCP_MAXSEG set before connect() or listen()
+	inq      bool   // TCP_INQ: recvmsg reports what is left to read
 }
 
 // Limits on what one script may make the engine hold.
@@ -326,7 +327,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		var err error
 		if sc.Name == "recvmsg" {
 			size, err = msgSize(sc.Name, arg(1))
-			if strings.Contains(arg(1), "cmsg") {
+			if strings.Contains(arg(1), "cmsg") && !(f != nil && f.inq && strings.Contains(arg(1), "TCP_CM_INQ")) {
 				defer func() { s.note = "recvmsg control messages not modelled" }()
 			}
 		} else {
@@ -352,7 +353,17 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if err != nil {
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
-		return CallResult{Ret: int64(len(b))}, true, nil
+		res := CallResult{Ret: int64(len(b))}
+		if sc.Name == "recvmsg" && f.inq {
+			// TCP_CM_INQ (tcp_inq_hint): what is left to read, or 1 once the FIN is in
+			// and nothing is, so the reader goes on to see the end of stream.
+			hint := f.c.Buffered()
+			if hint == 0 && f.c.EOF() {
+				hint = 1
+			}
+			res.Out = strconv.Itoa(hint)
+		}
+		return res, true, nil
 	case "close":
 		switch {
 		case f.c != nil:
@@ -526,6 +537,13 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 			return CallResult{}
 		}
 		return CallResult{Unmodelled: "SO_LINGER with a timeout not modelled"}
+	case "TCP_INQ":
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.inq = n != 0
+		return CallResult{}
 	case "SO_REUSEADDR", "SO_REUSEPORT":
 		// One socket per port in a script's namespace: nothing to reuse.
 		return CallResult{}
@@ -556,29 +574,42 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 var _ Stack = (*EngineStack)(nil)
 
 // msgSize is the byte count of a sendmsg()/recvmsg() message: the sum of its iovec
-// lengths, written msg_iov(n)=[{..., len}, ...].
+// lengths.
 func msgSize(call, msg string) (int, error) {
+	sizes, err := IovSizes(call, msg)
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	return total, err
+}
+
+// IovSizes reads the iovec lengths of a message written msg_iov(n)=[{..., len}, ...];
+// together they may hold at most MaxCallBytes.
+func IovSizes(call, msg string) ([]int, error) {
 	_, iov, ok := strings.Cut(msg, "msg_iov")
 	if !ok {
-		return 0, fmt.Errorf("%s: no msg_iov in the message", call)
+		return nil, fmt.Errorf("%s: no msg_iov in the message", call)
 	}
 	if i := strings.Index(iov, "]"); i >= 0 {
 		iov = iov[:i]
 	}
+	var out []int
 	total := 0
 	for _, part := range strings.Split(iov, "{")[1:] {
 		part, _, _ = strings.Cut(part, "}")
 		f := strings.Split(part, ",")
 		n, err := CallSize(call, strings.TrimSpace(f[len(f)-1]))
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		total += n
 		if total > MaxCallBytes {
-			return 0, fmt.Errorf("%s of more than %d bytes", call, MaxCallBytes)
+			return nil, fmt.Errorf("%s of more than %d bytes", call, MaxCallBytes)
 		}
+		out = append(out, n)
 	}
-	return total, nil
+	return out, nil
 }
 
 // unmodelledFlags names send flags the engine does not model (MSG_MORE corks, MSG_ZEROCOPY

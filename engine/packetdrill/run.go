@@ -591,6 +591,16 @@ func (r *runner) checkResult(ev *Event, res CallResult) error {
 		}
 		return fail(ev.Line, "%s() expected = %s, got = %s", sc.Name, want, got)
 	}
+	if sc.Name == "recvmsg" && len(sc.Args) > 1 && strings.Contains(sc.Args[1], "TCP_CM_INQ") {
+		_, v, _ := strings.Cut(sc.Args[1], "cmsg_data=")
+		want := strings.TrimRight(strings.TrimSpace(v), "}] ")
+		switch {
+		case res.Out == "":
+			r.skip(ev.Line, "recvmsg TCP_CM_INQ not evaluated")
+		case want != res.Out:
+			return fail(ev.Line, "recvmsg() TCP_CM_INQ expected %s, got %s", want, res.Out)
+		}
+	}
 	outArg := map[string]int{"getsockopt": 3, "ioctl": 2}
 	if i, ok := outArg[sc.Name]; ok && len(sc.Args) > i {
 		want := strings.Trim(sc.Args[i], "[]")
