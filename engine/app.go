@@ -7,7 +7,13 @@ package engine
 
 // Send queues data for sending (RFC 9293 §3.10.2, SEND). In SYN-SENT and SYN-RECEIVED the
 // data waits for ESTABLISHED.
-func (c *Conn) Send(data []byte) (int, error) {
+func (c *Conn) Send(data []byte) (int, error) { return c.SendMore(data, false) }
+
+// SendMore is Send with MSG_MORE when more is set: the application says more data follows,
+// so a partial last segment is held back (Linux tcp_push with TCP_NAGLE_CORK) and the
+// write's end is not marked for PSH. The held data leaves when a later write, an ACK, a
+// full segment or the probe timer pushes it.
+func (c *Conn) SendMore(data []byte, more bool) (int, error) {
 	if c == nil {
 		return 0, ENOTCONN
 	}
@@ -34,7 +40,10 @@ func (c *Conn) Send(data []byte) (int, error) {
 			c.pushAt = append(c.pushAt, start.Add(uint32(off)))
 		}
 	}
-	c.pushAt = append(c.pushAt, c.sendStart.Add(uint32(len(c.sendBuf))))
+	if !more {
+		c.pushAt = append(c.pushAt, c.sendStart.Add(uint32(len(c.sendBuf))))
+	}
+	c.moreHeld = more
 	c.h.app(c.peer, "send", nil, len(data), "")
 	c.ackNow = false
 	c.flush()
@@ -174,6 +183,28 @@ func (c *Conn) queueFIN(to State, cause string) {
 	}
 	c.setState(to, cause)
 	c.ackNow = false
+	c.flush()
+}
+
+// SetCork is setsockopt(TCP_CORK): while corked only full segments leave; uncorking
+// sends what is held (Linux tcp_push_pending_frames).
+func (c *Conn) SetCork(on bool) {
+	c.corked = on
+	if !on {
+		c.Push()
+	}
+}
+
+// Push sends data held by TCP_CORK or MSG_MORE now, as setting TCP_NODELAY does.
+func (c *Conn) Push() {
+	if c == nil || c.deleted {
+		return
+	}
+	c.moreHeld = false
+	if len(c.sendBuf) > 0 && c.corked {
+		c.corkPush = true
+		defer func() { c.corkPush = false }()
+	}
 	c.flush()
 }
 

@@ -95,6 +95,10 @@ type Conn struct {
 	// Application side.
 	appClosed      bool // close() was called: the connection is an orphan
 	rdShut         bool
+	corked         bool   // TCP_CORK
+	corkPush       bool   // a push overrides the cork for one flush
+	moreHeld       bool   // the last write had MSG_MORE
+	corkProbe      bool   // the RTO slot holds the probe timer for held data
 	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
 	lingerZero     bool
 	connectPending bool
@@ -587,6 +591,7 @@ func (c *Conn) processAck(seg Segment) bool {
 	}
 	if c.sndUna.LessThan(seg.Ack) {
 		c.newlyAcked(seg.Ack)
+		c.moreHeld = false // MSG_MORE held only that write's own push (tcp_push)
 	}
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK).
 	if c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(seg.Ack) {
@@ -1102,6 +1107,17 @@ func (c *Conn) output() {
 			if n <= 0 {
 				return
 			}
+			if n < int(c.mss) && n == avail && (c.corked && !c.corkPush || c.moreHeld) && !c.finQueued {
+				// A partial segment the application asked to hold (TCP_CORK, MSG_MORE):
+				// it waits for more data, a push, or the probe timer (Linux
+				// tcp_check_probe_timer: after max(RTO, TCP_RTO_MIN) with nothing in
+				// flight, tcp_write_wakeup sends it with PSH).
+				if inflight == 0 && !c.armed(TimerRTO) {
+					c.corkProbe = true
+					c.setTimer(TimerRTO, max(c.rto, c.h.Prof.MinRTO))
+				}
+				return
+			}
 			c.sendData(c.sndNxt, off, n, false)
 			continue
 		}
@@ -1126,6 +1142,10 @@ func (c *Conn) sendFIN() {
 
 // sendData sends n bytes of sendBuf starting at off, with sequence number seq.
 func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
+	if c.corkProbe && !retransmit {
+		c.corkProbe = false // data goes out: the RTO takes the slot again
+		c.cancelTimer(TimerRTO)
+	}
 	seg := c.template(seq, 0)
 	seg.Payload = append([]byte(nil), c.sendBuf[off:off+n]...)
 	end := seq.Add(uint32(n))
@@ -1268,6 +1288,16 @@ func (c *Conn) onRTO() {
 	if c.tlpArmed {
 		c.tlpArmed = false
 		c.sendLossProbe()
+		return
+	}
+	if c.corkProbe {
+		c.corkProbe = false
+		if off := int(c.sndNxt.Sub(c.sendStart)); off < len(c.sendBuf) && c.sndUna == c.sndMax {
+			c.h.note(c.peer, "cork-probe", "held partial segment sent by the probe timer")
+			n := min(len(c.sendBuf)-off, int(c.mss))
+			c.pushAt = append(c.pushAt, c.sndNxt.Add(uint32(n))) // tcp_write_wakeup sets PSH
+			c.sendData(c.sndNxt, off, n, false)
+		}
 		return
 	}
 	c.timing = false // Karn: no sample from a retransmitted segment

@@ -305,6 +305,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if err != nil {
 			return CallResult{}, false, err
 		}
+		more := hasFlag(sc, "MSG_MORE")
 		if note := unmodelledFlags(sc); note != "" {
 			defer func() { s.note = note }()
 		}
@@ -317,7 +318,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.c.Unacked()+size > MaxUnsentBytes {
 			return CallResult{}, false, fmt.Errorf("%d bytes would be queued, more than the %d a script may keep unacknowledged", f.c.Unacked()+size, MaxUnsentBytes)
 		}
-		m, err := f.c.Send(make([]byte, size))
+		m, err := f.c.SendMore(make([]byte, size), more)
 		if err != nil {
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
@@ -548,11 +549,25 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 		// One socket per port in a script's namespace: nothing to reuse.
 		return CallResult{}
 	case "TCP_NODELAY":
-		// The engine sends at once (no Nagle): TCP_NODELAY on is what it does.
+		// The engine sends at once (no Nagle): TCP_NODELAY on is what it does, and
+		// setting it pushes data held by TCP_CORK or MSG_MORE (tcp_push_pending_frames).
 		if n, ok := optInt(val); ok && n != 0 {
+			if f.c != nil {
+				f.c.Push()
+			}
 			return CallResult{}
 		}
 		return CallResult{Unmodelled: "TCP_NODELAY 0 (Nagle) not modelled"}
+	case "TCP_CORK":
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		if f.c == nil {
+			return CallResult{Unmodelled: "TCP_CORK before connect() not modelled"}
+		}
+		f.c.SetCork(n != 0)
+		return CallResult{}
 	case "TCP_MAXSEG":
 		n, ok := optInt(val)
 		if !ok || n < 88 || n > 65535 {
@@ -621,10 +636,24 @@ func unmodelledFlags(sc *Syscall) string {
 	}
 	for _, f := range strings.Split(sc.Args[i], "|") {
 		switch f = strings.TrimSpace(f); f {
-		case "", "0", "MSG_DONTWAIT", "MSG_NOSIGNAL":
+		case "", "0", "MSG_DONTWAIT", "MSG_NOSIGNAL", "MSG_MORE":
 		default:
 			return "send flag " + f + " not modelled"
 		}
 	}
 	return ""
+}
+
+// hasFlag reports whether a send call's flags include name.
+func hasFlag(sc *Syscall, name string) bool {
+	i := map[string]int{"send": 3, "sendto": 3, "sendmsg": 2}[sc.Name]
+	if i == 0 || i >= len(sc.Args) {
+		return false
+	}
+	for _, f := range strings.Split(sc.Args[i], "|") {
+		if strings.TrimSpace(f) == name {
+			return true
+		}
+	}
+	return false
 }
