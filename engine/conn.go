@@ -95,10 +95,12 @@ type Conn struct {
 	// Application side.
 	appClosed      bool // close() was called: the connection is an orphan
 	rdShut         bool
-	corked         bool   // TCP_CORK
-	corkPush       bool   // a push overrides the cork for one flush
-	moreHeld       bool   // the last write had MSG_MORE
-	corkProbe      bool   // the RTO slot holds the probe timer for held data
+	corked         bool // TCP_CORK
+	corkPush       bool // a push overrides the cork for one flush
+	moreHeld       bool // the last write had MSG_MORE
+	corkProbe      bool // the RTO slot holds the probe timer for held data
+	userTimeout    time.Duration
+	retransStamp   Time   // see onRTO; 0 while not retransmitting
 	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
 	lingerZero     bool
 	connectPending bool
@@ -652,6 +654,7 @@ func (c *Conn) newlyAcked(ack Seq) {
 		c.cwnd += uint32(c.mss) // slow start (RFC 5681 §3.1)
 	}
 	c.tlpOut = false
+	c.retransStamp = 0
 	if c.sndUna == c.sndMax {
 		c.cancelTimer(TimerRTO)
 		c.tlpArmed = false
@@ -1044,6 +1047,10 @@ func (c *Conn) sizeGoal() int {
 	return min(segs, 44) * int(c.mss)              // 64 KB of GSO at most
 }
 
+// SetUserTimeout is setsockopt(TCP_USER_TIMEOUT): how long transmitted data may stay
+// unacknowledged before the connection is dropped with ETIMEDOUT (0: the retry count).
+func (c *Conn) SetUserTimeout(d time.Duration) { c.userTimeout = d }
+
 // countAnswer notes data sent within the ACK timeout of data received: an interactive
 // exchange (Linux tcp_event_data_sent); at the profile's threshold the connection enters
 // pingpong mode.
@@ -1335,12 +1342,29 @@ func (c *Conn) onRTO() {
 			c.fail(ETIMEDOUT, "retransmissions gave up")
 			return
 		}
+		// TCP_USER_TIMEOUT (RFC 5482; Linux retransmits_timed_out): give up once that long
+		// has passed since the first timeout retransmission.
+		if c.retransStamp == 0 {
+			// Linux retrans_stamp: the time of the first timeout retransmission (the skb's
+			// timestamp once __tcp_retransmit_skb has resent it; measured on 6.18).
+			c.retransStamp = c.h.now
+		}
+		sinceHead := c.h.now.Sub(c.retransStamp)
+		if c.userTimeout > 0 && c.rtxCount > 0 && sinceHead >= c.userTimeout {
+			c.fail(ETIMEDOUT, "TCP_USER_TIMEOUT expired")
+			return
+		}
 		c.rtxCount++
 		c.rtxHigh, c.recovering = c.sndMax, true
 		c.cwnd = uint32(c.mss) // RFC 5681 §3.1: loss window of one segment
 		c.rto = min(c.rto*2, p.MaxRTO)
 		c.retransmitHead()
-		c.setTimer(TimerRTO, c.rto)
+		next := c.rto
+		if c.userTimeout > 0 {
+			// tcp_clamp_rto_to_user_timeout: the timer fires when the user timeout ends.
+			next = max(min(next, c.userTimeout-sinceHead), time.Millisecond)
+		}
+		c.setTimer(TimerRTO, next)
 	}
 }
 
@@ -1409,6 +1433,7 @@ func (c *Conn) sendLossProbe() {
 		} else if c.finSent && !c.finAcked {
 			c.finishAndEmit(c.template(c.finSeq, FIN), true)
 		}
+
 	}
 	c.setTimer(TimerRTO, c.rto)
 }

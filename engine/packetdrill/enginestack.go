@@ -38,6 +38,8 @@ type fdState struct {
 	linger0  bool
 	maxSeg   uint16 // TCP_MAXSEG set before connect() or listen()
 	inq      bool   // TCP_INQ: recvmsg reports what is left to read
+	// userTimeout is TCP_USER_TIMEOUT, passed on to connections made or accepted later.
+	userTimeout time.Duration
 }
 
 // Limits on what one script may make the engine hold.
@@ -286,6 +288,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
 		f.c = c
+		c.SetUserTimeout(f.userTimeout)
 		if f.linger0 {
 			c.SetLinger(true)
 		}
@@ -450,7 +453,8 @@ func (s *EngineStack) accept(f *fdState, want *Syscall) CallResult {
 		return CallResult{Ret: -1, Errno: errnoName(err)}
 	}
 	fd := ScriptFD(want, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
-	s.fds[fd] = &fdState{c: c}
+	c.SetUserTimeout(f.userTimeout) // accept() inherits the listener's options
+	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout}
 	return CallResult{Ret: int64(fd)}
 }
 
@@ -558,6 +562,16 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 			return CallResult{}
 		}
 		return CallResult{Unmodelled: "TCP_NODELAY 0 (Nagle) not modelled"}
+	case "TCP_USER_TIMEOUT":
+		n, ok := optInt(val)
+		if !ok || n < 0 {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.userTimeout = time.Duration(n) * time.Millisecond
+		if f.c != nil {
+			f.c.SetUserTimeout(f.userTimeout)
+		}
+		return CallResult{}
 	case "TCP_CORK":
 		n, ok := optInt(val)
 		if !ok {
