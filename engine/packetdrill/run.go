@@ -46,6 +46,9 @@ func (r Result) Strict() Result {
 // previous event, whichever is larger.
 const DefaultTolerance = 4 * time.Millisecond
 
+// EndWait is how long the runner waits, after the last event, for blocked calls to return.
+const EndWait = time.Second
+
 // MaxAnyWait bounds how long a "*" line waits for its packet.
 const MaxAnyWait = 10 * time.Minute
 
@@ -212,10 +215,13 @@ func (r *runner) run(res *Result) error {
 	// At the end every blocking call must have returned. What the stack sends after the
 	// last event is not checked, as in packetdrill (it stops sniffing with the script);
 	// a segment sent before it that no line accounted for is still an error.
-	// A call still blocked when the last event is done is an error, as packetdrill exits
-	// "while a blocking system call is in progress": a script waits for a return with
-	// an event after it.
+	// A call still blocked a second after the last event is an error, as packetdrill
+	// waits that long (await_idle_thread) and then exits "while a blocking system call
+	// is in progress": a script waits for a later return with an event after it.
 	last := r.prev
+	if len(r.blocking) > 0 {
+		last += EndWait
+	}
 	sent, done, err := r.st.Until(last, false)
 	if err != nil {
 		return fail(r.lastLine(), "%v", err)
