@@ -30,6 +30,9 @@ func (r Result) String() string {
 		}
 		return "PASS " + r.File
 	}
+	if r.Line == 0 {
+		return fmt.Sprintf("FAIL %s: %s", r.File, r.Msg)
+	}
 	return fmt.Sprintf("FAIL %s:%d: %s", r.File, r.Line, r.Msg)
 }
 
