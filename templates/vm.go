@@ -75,8 +75,8 @@ type Player struct {
 	// StatesLarge draws the state figure full width below the diagram (a lesson about
 	// the state machine itself asks for it).
 	StatesLarge bool
-	OpenURL  string
-	Steps    int
+	OpenURL     string
+	Steps       int
 	// Narration and Questions come from a lesson (empty for a bare scenario).
 	Narration []Line
 	// NarrationNow is the narration at the first step shown.
