@@ -61,7 +61,8 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// flag occupies sequence space.
 		"ecn-handshake": {"SYN ECE CWR", "SYN ACK ECE", "1"},
 		// RFC 7323 §5.3: an old duplicate with an older TSval is dropped and ACKed.
-		"paws": {"ACK"},
+		// The retransmission, with a newer TSval, is accepted: the ACK moves 100 bytes.
+		"paws": {"100", "ACK"},
 		// RFC 9293 §3.10.7.4, Linux TCP_TW_SYN: a SYN above RCV.NXT reopens TIME-WAIT.
 		"time-wait-syn": {"SYN ACK", "ok"},
 		// §3.10.7.3 lets queued data ride on the ACK; then the server is ESTABLISHED.
@@ -273,6 +274,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 			12, `no packet carries "ClientHello"`},
 		"bad related":               {strings.Replace(head, "---\n", "---\nrelated: ghost\n", 1)[0:] + step + sources, 1, `related lesson "ghost"`},
 		"no sources":                {head + step, 1, "## sources block"},
+		"bad states size":           {strings.Replace(head, "---\n", "---\nstates: huge\n", 1)[0:] + step + sources, 2, `states: "huge" is not a size`},
 		"sources with one language": {head + step + "## sources\nen: RFC 9293\n", 12, "## sources needs both"},
 		"question for a profile the lesson lacks": {strings.Replace(head, "---\n", "---\nprofiles: linux\n", 1)[0:] + step + "## question @segment SYN ACK\nprofile: rfc\nask.en: q\nask.zh: 问\nchoices: SYN-RECEIVED | b\nanswer: state server after\nexplain.en: e\nexplain.zh: 解\n" + sources,
 			13, "not one of the lesson's profiles"},
