@@ -2,6 +2,7 @@ package web
 
 import (
 	"compress/gzip"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -193,4 +194,16 @@ func (w *discardWriter) Write(b []byte) (int, error) {
 	w.WriteHeader(200)
 	w.n += len(b)
 	return len(b), nil
+}
+
+// crc32Combine gives the CRC of a concatenation from the parts' CRCs.
+func TestCRC32Combine(t *testing.T) {
+	data := []byte(strings.Repeat("the quick brown fox jumps over the lazy dog 0123456789", 40))
+	for _, cut := range []int{0, 1, 2, 3, 7, 8, 100, 1000, len(data) - 1, len(data)} {
+		a, b := data[:cut], data[cut:]
+		got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), len(b))
+		if want := crc32.ChecksumIEEE(data); got != want {
+			t.Errorf("cut at %d: %08x, want %08x", cut, got, want)
+		}
+	}
 }
