@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -126,15 +125,6 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "round %d: RSS %.1f MB after close (%+.1f%% of round 1), %d goroutines\n", r, float64(st.RSS)/1e6, 100*float64(st.RSS-first)/float64(first), st.Goroutines)
 	}
 	return nil
-}
-
-// raiseFDLimit lifts the soft open-file limit to the hard one: every session is a socket.
-func raiseFDLimit() {
-	var l syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
-		l.Cur = l.Max
-		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
-	}
 }
 
 // childStats is what a measured server reports about itself.
