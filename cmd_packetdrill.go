@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"synack/engine"
 	"synack/engine/packetdrill"
@@ -23,8 +24,9 @@ func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer
 	verbose := fs.Bool("verbose", false, "print warnings")
 	format := fs.String("format", "", "also print the run's trace: text, json or pcap")
 	kernel := fs.Bool("kernel", false, "run against this machine's Linux kernel (root, /dev/net/tun, a private network namespace)")
+	strict := fs.Bool("strict", false, "fail a script when some of its checks could not be evaluated")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: synack packetdrill [--profile linux|rfc] [--kernel] [--verbose] [--format text|json|pcap] FILE...")
+		fmt.Fprintln(stderr, "usage: synack packetdrill [--profile linux|rfc] [--kernel] [--strict] [--verbose] [--format text|json|pcap] FILE...")
 		fs.PrintDefaults()
 	}
 	files, err := parseFlags(fs, args)
@@ -53,6 +55,7 @@ func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer
 		if err != nil {
 			return exitError{code: 2, msg: err.Error()}
 		}
+		s.Dir = filepath.Dir(f)
 		scripts = append(scripts, s)
 	}
 	failed := 0
@@ -74,6 +77,9 @@ func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer
 		} else {
 			st = packetdrill.NewEngineStack(prof)
 			res = packetdrill.Run(s, st)
+		}
+		if *strict {
+			res = res.Strict()
 		}
 		fmt.Fprintln(stdout, res)
 		if *verbose {

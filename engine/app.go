@@ -48,7 +48,7 @@ func (c *Conn) Read(max int) ([]byte, error) {
 	if len(c.recvBuf) == 0 {
 		var err error
 		switch {
-		case c.gotFin:
+		case c.gotFin, c.rdShut:
 			err = nil
 		case c.Err != nil:
 			err = c.Err
@@ -57,7 +57,7 @@ func (c *Conn) Read(max int) ([]byte, error) {
 		default:
 			err = EAGAIN
 		}
-		c.h.app(c.peer, "read", err, 0, eofDetail(c.gotFin && err == nil))
+		c.h.app(c.peer, "read", err, 0, eofDetail((c.gotFin || c.rdShut) && err == nil))
 		return nil, err
 	}
 	n := min(max, len(c.recvBuf))
@@ -136,6 +136,20 @@ func (c *Conn) Shutdown() error {
 	case CloseWait:
 		c.queueFIN(LastAck, "CLOSE (shutdown)")
 	}
+	return nil
+}
+
+// ShutdownRead is shutdown(SHUT_RD): read() no longer blocks and returns 0 once the
+// buffered data is read (Linux sets RCV_SHUTDOWN; data still arriving is queued in
+// ESTABLISHED, and resets the connection once it is closing).
+func (c *Conn) ShutdownRead() error {
+	if c.deleted {
+		c.h.app(c.peer, "shutdown", ENOTCONN, 0, "")
+		return ENOTCONN
+	}
+	c.h.app(c.peer, "shutdown", nil, 0, "SHUT_RD")
+	c.rdShut = true
+	c.notify(ConnEOF)
 	return nil
 }
 

@@ -73,12 +73,16 @@ type Conn struct {
 	synRetransmitted bool
 	rtxHigh          Seq  // after a timeout, retransmit up to here as ACKs arrive
 	recovering       bool // rtxHigh is meaningful
+	sentNew          bool // new data or our FIN went out since the last flush
+	tlpArmed         bool // the RTO slot holds a tail loss probe timeout
+	tlpOut           bool // a probe is out and not yet acknowledged
 	cwnd             uint32
 
 	// Acknowledgements.
 	ackPending    bool
 	ackNow        bool
 	gotData       bool // some data has arrived (Linux initialises its ato then)
+	lastDataRecv  Time // when data last arrived
 	segsSinceAck  int
 	quickAcks     int
 	pingpong      bool
@@ -88,6 +92,7 @@ type Conn struct {
 	// Application side.
 	appClosed      bool // close() was called: the connection is an orphan
 	rdShut         bool
+	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
 	lingerZero     bool
 	connectPending bool
 	accepted       bool
@@ -136,6 +141,70 @@ func (c *Conn) Options() (mss uint16, ws bool, sndShift, rcvShift uint8, sack, t
 	return c.mss, c.wsOK, c.sndShift, c.rcvShift, c.sackOK, c.tsOK
 }
 
+// advMSS is the MSS we offer: the profile's, or less when the application set TCP_MAXSEG
+// (Linux tcp_advertise_mss and the user_mss clamp).
+func (c *Conn) advMSS() uint16 {
+	if c.userMSS != 0 && c.userMSS < c.h.Prof.MSS {
+		return c.userMSS
+	}
+	return c.h.Prof.MSS
+}
+
+// SetMaxSeg is setsockopt(TCP_MAXSEG) before the handshake: the MSS offered and the send
+// MSS are clamped to n.
+func (c *Conn) SetMaxSeg(n uint16) { c.userMSS = n }
+
+// MaxSeg is getsockopt(TCP_MAXSEG): the send MSS once synchronized, the user's value or
+// 536 before (Linux do_tcp_getsockopt reads mss_cache, TCP_MSS_DEFAULT until it is set).
+func (c *Conn) MaxSeg() uint16 {
+	if c.state == Closed || c.state == SynSent {
+		if c.userMSS != 0 {
+			return c.userMSS
+		}
+		return c.h.Prof.DefaultMSS
+	}
+	return c.mss
+}
+
+// Info returns the tcp_info fields (tcpi_*, without the prefix) the engine keeps, in
+// tcp_info's units: times in microseconds, last_data_recv in milliseconds.
+func (c *Conn) Info() map[string]int64 {
+	info := map[string]int64{
+		"rto":         int64(c.rto / time.Microsecond),
+		"retransmits": int64(c.rtxCount),
+	}
+	if !c.state.Synchronized() {
+		return info
+	}
+	info["snd_mss"] = int64(c.mss)
+	adv := int64(c.advMSS())
+	var opts int64
+	if c.tsOK {
+		adv -= 12 // Linux takes the timestamp option off tp->advmss once it is negotiated
+		opts |= 1 // TCPI_OPT_TIMESTAMPS
+	}
+	info["advmss"] = adv
+	if c.sackOK {
+		opts |= 2 // TCPI_OPT_SACK
+	}
+	if c.wsOK {
+		opts |= 4 // TCPI_OPT_WSCALE
+		info["snd_wscale"], info["rcv_wscale"] = int64(c.sndShift), int64(c.rcvShift)
+	}
+	if c.ecnOK {
+		opts |= 8 // TCPI_OPT_ECN
+	}
+	info["options"] = opts
+	info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)
+	return info
+}
+
+// Unacked returns the bytes sent or queued and not yet acknowledged (ioctl SIOCOUTQ).
+func (c *Conn) Unacked() int { return len(c.sendBuf) }
+
+// ReadShut reports whether shutdown(SHUT_RD) was called.
+func (c *Conn) ReadShut() bool { return c.rdShut }
+
 // Cookie returns the SYN cookie this connection was rebuilt from, if any.
 func (c *Conn) Cookie() *Cookie { return c.cookie }
 
@@ -166,7 +235,7 @@ func (c *Conn) activeOpenAs(cause string) {
 	c.sendStart = c.iss.Add(1)
 	c.tsOff = c.h.tsOffset(c.tuple)
 	c.firstSynAt = c.h.now
-	c.initialWindow(c.h.Prof.MSS)
+	c.initialWindow(c.advMSS())
 	c.setState(SynSent, cause)
 	c.sendSYN(false)
 	c.startTiming(c.sndNxt)
@@ -180,7 +249,7 @@ func (c *Conn) sendSYN(retransmit bool) {
 	if p.ECN == 1 {
 		seg.Flags |= ECE | CWR // RFC 3168 §6.1.1: an ECN-setup SYN
 	}
-	seg.Options = buildSynOptions(p, synInfo{mss: p.MSS, ws: p.WindowScaling, shift: p.WindowShift,
+	seg.Options = buildSynOptions(p, synInfo{mss: c.advMSS(), ws: p.WindowScaling, shift: p.WindowShift,
 		sack: p.SACK, ts: p.Timestamps, tsVal: c.tsVal()}, p.Layout)
 	c.h.emit(seg, retransmit, nil)
 }
@@ -252,6 +321,7 @@ func (c *Conn) synSentInput(seg Segment) {
 func (c *Conn) establish(cause string) {
 	p := &c.h.Prof
 	c.setState(Established, cause)
+	c.lastDataRecv = c.h.now // Linux sets icsk_ack.lrcvtime when the connection is set up
 	c.quickAcks = p.QuickACKs
 	c.cwnd = uint32(p.initialCwnd()) * uint32(c.mss)
 	if c.synRetransmitted && !c.rttValid && p.RTOFallback > 0 {
@@ -278,7 +348,7 @@ func (c *Conn) sendSynAck(retransmit bool) {
 	}
 	// A SYN-ACK echoes only what the SYN offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
 	seg.Options = buildSynOptions(p, synInfo{
-		mss:   p.MSS,
+		mss:   c.advMSS(),
 		ws:    c.wsOK,
 		shift: c.rcvShift,
 		sack:  c.sackOK,
@@ -295,7 +365,9 @@ func (c *Conn) negotiate(seg Segment) {
 	c.peerSyn = si
 	c.mss = p.DefaultMSS // RFC 9293 §3.7.1: 536 when the peer sends no MSS option
 	if si.mss != 0 {
-		c.mss = min(si.mss, p.MSS)
+		c.mss = min(si.mss, c.advMSS())
+	} else if c.userMSS != 0 {
+		c.mss = min(c.mss, c.userMSS)
 	}
 	// RFC 7323 §2.2: window scaling only if both sides offered it.
 	c.wsOK = p.WindowScaling && si.ws
@@ -427,8 +499,43 @@ func (c *Conn) syncInput(seg Segment) {
 	if !c.processAck(seg) {
 		return
 	}
+	if c.dataAfterReadShutdown(seg) {
+		return
+	}
 	// Seventh, process the segment text; eighth, the FIN bit.
 	c.processText(seg)
+}
+
+// dataAfterReadShutdown resets the connection when new data arrives after the application
+// shut down its receiving side and the connection is closing (RFC 1122 §4.2.2.13: a host
+// that closes with data still arriving SHOULD reset; Linux tcp_rcv_state_process answers it
+// in FIN-WAIT-1/2, and in CLOSE-WAIT/CLOSING/LAST-ACK for data below RCV.NXT, with a reset
+// as for a segment to no socket). It reports whether the segment was consumed.
+func (c *Conn) dataAfterReadShutdown(seg Segment) bool {
+	if !c.h.Prof.ResetOnDataAfterClose || !c.appClosed && !c.rdShut {
+		return false
+	}
+	switch c.state {
+	case FinWait1, FinWait2:
+	case CloseWait, Closing, LastAck:
+		if !seg.Seq.LessThan(c.rcvNxt) {
+			return false
+		}
+	default:
+		return false
+	}
+	dataEnd := seg.Seq.Add(uint32(len(seg.Payload)))
+	if len(seg.Payload) == 0 || !c.rcvNxt.LessThan(dataEnd) {
+		return false
+	}
+	c.h.note(c.peer, "data-after-close", "new data after the receiving side was shut: reset")
+	c.h.resetForNoSocket(seg, "data after close")
+	if c.appClosed {
+		c.closeTCB("data after close")
+	} else {
+		c.fail(ECONNRESET, "data after shutdown")
+	}
+	return true
 }
 
 // synReceivedAck handles the ACK that completes a handshake (RFC 9293 §3.10.7.4, fifth,
@@ -536,9 +643,12 @@ func (c *Conn) newlyAcked(ack Seq) {
 	if c.cwnd < 1<<30 {
 		c.cwnd += uint32(c.mss) // slow start (RFC 5681 §3.1)
 	}
+	c.tlpOut = false
 	if c.sndUna == c.sndMax {
 		c.cancelTimer(TimerRTO)
-	} else {
+		c.tlpArmed = false
+	} else if !c.schedulePTO(true) {
+		c.tlpArmed = false
 		c.setTimer(TimerRTO, c.rto)
 		if c.recovering && c.sndUna.LessThan(c.rtxHigh) {
 			c.retransmitHead() // go on retransmitting what the timeout lost
@@ -587,6 +697,7 @@ func (c *Conn) processText(seg Segment) {
 		}
 		if len(data) > 0 {
 			c.gotData = true
+			c.lastDataRecv = c.h.now
 			c.recvBuf = append(c.recvBuf, data...)
 			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
 			c.dataArrived(len(data) >= int(c.mss))
@@ -777,6 +888,13 @@ func (c *Conn) sendReset(seq, ack Seq, withACK bool) {
 	if withACK {
 		seg.Flags |= ACK
 		seg.Ack = ack
+		if c.h.Prof.RSTTimestamps && c.state.Synchronized() {
+			// Linux tcp_send_active_reset goes through tcp_transmit_skb, which fills in
+			// the window and the options of an established connection (the timestamps),
+			// as measured on 6.18: R. 1:1(0) ack 101 win 64 <nop,nop,TS val ... ecr 120>.
+			seg.Window = c.windowField()
+			seg.Options = c.dataOptions()
+		}
 	}
 	c.h.emit(seg, false, nil)
 }
@@ -843,7 +961,7 @@ func (c *Conn) initialWindow(mss uint16) {
 	p := &c.h.Prof
 	c.rcvBufSize = p.RecvWindow
 	if p.MSSRoundedWindow && mss > 0 {
-		c.rcvBufSize = uint32(initialWindowFor(p, mss != p.MSS))
+		c.rcvBufSize = uint32(initialWindowFor(p, mss != c.advMSS()))
 	}
 }
 
@@ -900,6 +1018,10 @@ func (c *Conn) flush() {
 	case Established, CloseWait, FinWait1, FinWait2, Closing, LastAck:
 		c.output()
 	}
+	if c.sentNew && !c.deleted {
+		c.sentNew = false
+		c.schedulePTO(false)
+	}
 	if c.ackNow && !c.deleted && c.state != SynSent && c.state != Closed {
 		c.sendAck()
 	}
@@ -953,6 +1075,7 @@ func (c *Conn) sendFIN() {
 	c.finSeq = c.sndNxt
 	c.sndNxt = c.sndNxt.Add(1)
 	c.sndMax = maxSeq(c.sndMax, c.sndNxt)
+	c.sentNew = true
 	c.finishAndEmit(seg, false)
 	c.armRTO()
 }
@@ -981,6 +1104,7 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.sndNxt = end
 		c.sndMax = maxSeq(c.sndMax, end)
 		c.startTiming(end)
+		c.sentNew = true
 	}
 	c.finishAndEmit(seg, retransmit)
 	c.armRTO()
@@ -1092,6 +1216,11 @@ func (c *Conn) onTimer(k TimerKind) {
 
 func (c *Conn) onRTO() {
 	p := &c.h.Prof
+	if c.tlpArmed {
+		c.tlpArmed = false
+		c.sendLossProbe()
+		return
+	}
 	c.timing = false // Karn: no sample from a retransmitted segment
 	switch c.state {
 	case SynSent:
@@ -1134,6 +1263,75 @@ func (c *Conn) onRTO() {
 		c.retransmitHead()
 		c.setTimer(TimerRTO, c.rto)
 	}
+}
+
+// schedulePTO arms the tail loss probe instead of the RTO where the profile has it
+// (Linux tcp_schedule_loss_probe): on a SACK connection with data or a FIN out, not in
+// recovery, no probe already out. advanced says an ACK just moved SND.UNA, so the RTO
+// would run a whole RTO from now. It reports whether it armed the probe.
+func (c *Conn) schedulePTO(advanced bool) bool {
+	p := &c.h.Prof
+	if !p.TailLossProbe || !c.sackOK || c.recovering || c.tlpOut || c.sndUna == c.sndMax {
+		return false
+	}
+	switch c.state {
+	case Established, CloseWait, FinWait1, Closing, LastAck:
+	default:
+		return false
+	}
+	out := c.sndMax.Sub(c.sndUna)
+	if c.finSent && !c.finAcked {
+		out-- // the FIN's sequence number is no byte of a segment
+	}
+	if out > uint32(c.mss) {
+		// Several segments out: Linux probes with the last one and lets the SACK it brings
+		// back drive RACK recovery of the earlier ones. The engine has no SACK recovery, so
+		// a probe would only delay the RTO: it keeps the RTO there.
+		return false
+	}
+	pto := p.InitialRTO
+	if c.rttValid {
+		// One segment out: 2·SRTT plus TCP_RTO_MIN, time for the peer's delayed ACK.
+		pto = 2*c.srtt + p.MinRTO
+	}
+	rtoIn := c.rto
+	if !advanced && c.armed(TimerRTO) && !c.tlpArmed {
+		rtoIn = c.timers[TimerRTO].deadline.Sub(c.h.now)
+	}
+	if rtoIn > 0 {
+		pto = min(pto, rtoIn)
+	}
+	if !c.armed(TimerRTO) || c.timers[TimerRTO].deadline != c.h.now.Add(pto) {
+		c.setTimer(TimerRTO, pto)
+	}
+	c.tlpArmed = true
+	return true
+}
+
+// sendLossProbe is the probe (Linux tcp_send_loss_probe): one new segment if the window
+// allows, else the last segment again; then the RTO runs from now, not backed off.
+func (c *Conn) sendLossProbe() {
+	c.h.note(c.peer, "tail-loss-probe", "no ACK within the probe timeout: tail loss probe")
+	c.tlpOut = true
+	off := int(c.sndNxt.Sub(c.sendStart))
+	avail := len(c.sendBuf) - off
+	if avail > 0 && c.sndNxt.Sub(c.sndUna) < c.sndWnd {
+		c.sendData(c.sndNxt, off, min(avail, int(c.mss)), false)
+		c.sentNew = false
+	} else {
+		data := int(c.sndMax.Sub(c.sendStart))
+		if c.finSent {
+			data = int(c.finSeq.Sub(c.sendStart))
+		}
+		data = min(data, len(c.sendBuf))
+		if data > 0 {
+			n := min(data, int(c.mss))
+			c.sendData(c.sendStart.Add(uint32(data-n)), data-n, n, true)
+		} else if c.finSent && !c.finAcked {
+			c.finishAndEmit(c.template(c.finSeq, FIN), true)
+		}
+	}
+	c.setTimer(TimerRTO, c.rto)
 }
 
 // synBackoff returns the RTO after the n-th SYN retransmission: Linux keeps the initial

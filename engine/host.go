@@ -245,6 +245,11 @@ func (h *Host) Listen(port uint16, backlog int) (*Listener, error) {
 // raddr:rport and sends the SYN. The result arrives later: watch the connection's state
 // and Err, or the trace's app event.
 func (h *Host) Connect(localPort uint16, raddr netip.Addr, rport uint16) (*Conn, error) {
+	return h.ConnectMaxSeg(localPort, raddr, rport, 0)
+}
+
+// ConnectMaxSeg is Connect on a socket whose TCP_MAXSEG was set to maxSeg (0: not set).
+func (h *Host) ConnectMaxSeg(localPort uint16, raddr netip.Addr, rport uint16, maxSeg uint16) (*Conn, error) {
 	if localPort == 0 {
 		localPort = h.allocPort(raddr, rport)
 	}
@@ -255,6 +260,7 @@ func (h *Host) Connect(localPort uint16, raddr netip.Addr, rport uint16) (*Conn,
 	}
 	c := h.newConn(t)
 	c.connectPending = true
+	c.userMSS = maxSeg
 	h.record(Event{Kind: EventApp, At: h.now, Endpoint: h.Name, Peer: c.peer, Call: "connect", Result: "pending"})
 	c.activeOpen()
 	return c, nil

@@ -21,6 +21,9 @@ type Listener struct {
 	h       *Host
 	Port    uint16
 	Backlog int
+	// MaxSeg is TCP_MAXSEG set on the listening socket (0: none): connections it creates
+	// offer and use at most this MSS.
+	MaxSeg uint16
 
 	synq       map[Tuple]*Conn
 	synqOrder  []*Conn // for deterministic iteration
@@ -98,6 +101,7 @@ func (l *Listener) input(seg Segment) {
 	c := h.newConn(seg.Tuple())
 	c.passive = true
 	c.lst = l
+	c.userMSS = l.MaxSeg
 	c.state = Listen
 	c.irs = seg.Seq
 	c.rcvNxt = seg.Seq.Add(1)
@@ -108,7 +112,7 @@ func (l *Listener) input(seg Segment) {
 	c.sendStart = c.sndNxt
 	c.tsOff = h.tsOffset(c.tuple)
 	c.negotiate(seg)
-	winMSS := p.MSS
+	winMSS := c.advMSS()
 	if c.tsOK {
 		winMSS -= 12 // the timestamp option's room in every segment
 	}

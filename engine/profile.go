@@ -90,6 +90,24 @@ type Profile struct {
 	FinTimeout       time.Duration // orphaned FIN-WAIT-2 lifetime (Linux tcp_fin_timeout); 0 = forever
 	RSTOnUnreadClose bool          // close() with unread data sends RST (Linux tcp_close, RFC 9293 §3.10.4 allows)
 
+	// TailLossProbe sends a tail loss probe (RFC 8985 §7; Linux tcp_schedule_loss_probe,
+	// tcp_early_retrans 3 or 4) on a SACK connection with one segment out: PTO = 2·SRTT +
+	// TCP_RTO_MIN (200 ms), never later than the RTO would fire. The probe resends that
+	// segment and re-arms the RTO without backing it off, so an unanswered FIN goes out at
+	// +RTO, +RTO, +2·RTO... rather than +RTO, +2·RTO (measured on 6.18). With several
+	// segments out Linux probes too and recovers through SACK and RACK, which the engine
+	// does not model; there it keeps the RTO.
+	TailLossProbe bool
+	// RSTTimestamps builds the RST of an abort like any segment of the connection: the
+	// current window and, when negotiated, the timestamp option (Linux
+	// tcp_send_active_reset → tcp_transmit_skb); RFC 9293 shows a bare RST.
+	RSTTimestamps bool
+	// ResetOnDataAfterClose answers new data that arrives after close() (or shutdown(SHUT_RD))
+	// in FIN-WAIT-1/2 with a reset and drops the connection (RFC 1122 §4.2.2.13 SHOULD;
+	// Linux tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA). Without it the data is queued
+	// as RFC 9293 §3.10.7.4 says.
+	ResetOnDataAfterClose bool
+
 	// SimOpenACK answers the peer's SYN-ACK in a simultaneous open with an ACK: Linux
 	// takes that SYN as a duplicate and acknowledges it with a D-SACK block (RFC 2883)
 	// when SACK is on (tcp_data_queue → tcp_dsack_set). RFC 9293 Figure 7 sends none.
@@ -150,7 +168,10 @@ func LinuxProfile() Profile {
 		FinTimeout:       60 * time.Second,
 		RSTOnUnreadClose: true,
 
-		SimOpenACK: true,
+		SimOpenACK:            true,
+		RSTTimestamps:         true,
+		TailLossProbe:         true,
+		ResetOnDataAfterClose: true,
 
 		ChallengeACKInterval: 500 * time.Millisecond,
 		TimeWaitAbsorbsACK:   true,

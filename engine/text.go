@@ -28,7 +28,7 @@ func (tr *Trace) WriteText(w io.Writer, opt TextOptions) error {
 		e := &tr.Events[i]
 		switch e.Kind {
 		case EventSegment:
-			writeSegmentLine(bw, e, isn, opt.Relative)
+			writeSegmentLine(bw, e, isn, opt.Relative, true)
 		case EventState:
 			fmt.Fprintf(bw, "%s # %s: %s -> %s (%s)%s\n", e.At, e.Endpoint, e.From, e.To, e.Cause, peerSuffix(e.Peer))
 		case EventApp:
@@ -77,7 +77,25 @@ func fmtDur(d time.Duration) string {
 	return d.String()
 }
 
-func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative bool) {
+// TcpdumpLines returns each segment's line as tcpdump prints it, by segment ID: with
+// absolute numbers as tcpdump -S does, or relative to each direction's initial sequence
+// number as it does by default. Unlike WriteText, the lines carry only what tcpdump
+// itself would print.
+func (tr *Trace) TcpdumpLines(relative bool) map[int]string {
+	out := map[int]string{}
+	isn := map[string]Seq{}
+	var b strings.Builder
+	for i := range tr.Events {
+		if e := &tr.Events[i]; e.Kind == EventSegment {
+			b.Reset()
+			writeSegmentLine(&b, e, isn, relative, false)
+			out[e.Segment.ID] = strings.TrimSuffix(b.String(), "\n")
+		}
+	}
+	return out
+}
+
+func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative, tags bool) {
 	s := e.Segment
 	g := s.Seg
 	dir := s.Src + ">" + s.Dst
@@ -97,7 +115,11 @@ func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative bool) 
 	var b strings.Builder
 	if g.UDP { // as tcpdump prints a datagram
 		fmt.Fprintf(&b, "%s IP %s.%d > %s.%d: UDP, length %d", e.At, g.Src, g.SrcPort, g.Dst, g.DstPort, len(g.Payload))
-		writeSegmentTags(&b, s)
+		if tags {
+			writeSegmentTags(&b, s)
+		} else {
+			b.WriteString("\n")
+		}
 		io.WriteString(w, b.String())
 		return
 	}
@@ -117,7 +139,11 @@ func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative bool) 
 		fmt.Fprintf(&b, ", options [%s]", g.Options)
 	}
 	fmt.Fprintf(&b, ", length %d", len(g.Payload))
-	writeSegmentTags(&b, s)
+	if tags {
+		writeSegmentTags(&b, s)
+	} else {
+		b.WriteString("\n")
+	}
 	io.WriteString(w, b.String())
 }
 

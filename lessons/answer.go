@@ -26,23 +26,47 @@ import (
 //	                                counts too when it is handshake and carries more
 //	                                than TEXT (a Finished coalesced with a request)
 func Evaluate(expr string, tr *engine.Trace, at int) (string, error) {
+	r, err := Compute(expr, tr, at)
+	return r.Answer, err
+}
+
+// Result is a computed answer with where it comes from.
+type Result struct {
+	Answer string
+	// Reveal is the trace event that gives the answer away once it is drawn: the state
+	// change, the segment, the call's return, the last of the counted segments, the timer
+	// that ends a wait. -1 when no event of the run shows it (the state an endpoint
+	// starts in).
+	Reveal int
+	// Evidence says, in both languages, what the run did that makes this the answer,
+	// with the run's own numbers ("the server entered SYN-RECEIVED at 0.06 s").
+	Evidence engine.Text
+}
+
+// Compute evaluates expr on the trace and says which event reveals the answer and why it
+// is the answer. at is the index of the event the question is anchored to.
+func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 	f := strings.Fields(expr)
 	bad := fmt.Errorf("answer %q: unknown expression (see the lessons README)", expr)
-	if len(f) < 3 {
-		return "", bad
+	if len(f) < 2 || at < 0 || at >= len(tr.Events) {
+		return Result{}, bad
 	}
 	ev := &tr.Events[at]
 	when := ev.At
 	if ev.Kind == engine.EventSegment && ev.Segment.Fate == engine.Delivered {
 		when = ev.Segment.Arrive
 	}
-	carrying := func(text, from string) *engine.SegmentEvent {
-		for _, s := range tr.Segments() {
-			if strings.Contains(s.Label, text) && (from == "" || s.Src == from) {
-				return s
+	carrying := func(text, from string) (int, *engine.SegmentEvent) {
+		for i := range tr.Events {
+			e := &tr.Events[i]
+			if e.Kind == engine.EventSegment && strings.Contains(e.Segment.Label, text) && (from == "" || e.Segment.Src == from) {
+				return i, e.Segment
 			}
 		}
-		return nil
+		return -1, nil
+	}
+	if len(f) >= 2 && f[len(f)-1] == "here" {
+		return readHere(expr, f[:len(f)-1], tr, at)
 	}
 	switch {
 	case f[0] == "round" && f[1] == "trips" && len(f) >= 5 && f[2] == "until" && f[len(f)-1] == "arrives":
@@ -51,17 +75,20 @@ func Evaluate(expr string, tr *engine.Trace, at int) (string, error) {
 			words, from = words[:n-2], words[n-1]
 		}
 		text := strings.Join(words, " ")
-		s := carrying(text, from)
+		i, s := carrying(text, from)
 		if s == nil || tr.Meta.RTT <= 0 {
-			return "", fmt.Errorf("answer %q: no packet carries %q", expr, text)
+			return Result{}, fmt.Errorf("answer %q: no packet carries %q", expr, text)
 		}
 		rtts := float64(s.Arrive.Sub(0)) / float64(tr.Meta.RTT)
-		return strconv.FormatFloat(float64(int64(rtts*10+0.5))/10, 'f', -1, 64), nil
+		ans := strconv.FormatFloat(float64(int64(rtts*10+0.5))/10, 'f', -1, 64)
+		return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
+			EN: fmt.Sprintf("the first packet carrying %s arrived at %s, which is %s × the RTT of %s", text, secs(s.Arrive.Sub(0), "en"), ans, secs(tr.Meta.RTT, "en")),
+			ZH: fmt.Sprintf("第一个携带 %s 的包在 %s到达，即 RTT（%s）的 %s 倍", text, secs(s.Arrive.Sub(0), "zh"), secs(tr.Meta.RTT, "zh"), ans)}}, nil
 	case f[0] == "packets" && f[1] == "before" && len(f) >= 3:
 		text := strings.Join(f[2:], " ")
-		target := carrying(text, "")
+		ti, target := carrying(text, "")
 		if target == nil {
-			return "", fmt.Errorf("answer %q: no packet carries %q", expr, text)
+			return Result{}, fmt.Errorf("answer %q: no packet carries %q", expr, text)
 		}
 		n := 0
 		for _, s := range tr.Segments() {
@@ -75,54 +102,116 @@ func Evaluate(expr string, tr *engine.Trace, at int) (string, error) {
 				n++
 			}
 		}
-		return strconv.Itoa(n), nil
-	case f[0] == "state" && f[2] == "after" && len(f) == 3:
-		state := engine.Closed
+		ans := strconv.Itoa(n)
+		return Result{Answer: ans, Reveal: ti, Evidence: engine.Text{
+			EN: fmt.Sprintf("%s handshake packets were sent by the time the packet carrying %s left (segment #%d, at %s)", ans, text, target.ID, secs(tr.Events[ti].At.Sub(0), "en")),
+			ZH: fmt.Sprintf("到携带 %s 的包（第 %d 号报文，%s）发出时，共发送了 %s 个握手包", text, target.ID, secs(tr.Events[ti].At.Sub(0), "zh"), ans)}}, nil
+	case len(f) == 3 && f[0] == "state" && f[2] == "after":
+		state, reveal := engine.Closed, -1
 		for i := range tr.Events {
 			e := &tr.Events[i]
 			if e.At > when {
 				break // everything that happened at that instant counts
 			}
 			if e.Kind == engine.EventState && e.Endpoint == f[1] && mainPeer(e) {
-				state = e.To
+				state, reveal = e.To, i
 			}
 		}
-		return state.String(), nil
+		r := Result{Answer: state.String(), Reveal: reveal}
+		if reveal < 0 {
+			r.Evidence = engine.Text{EN: fmt.Sprintf("the %s never left %s", f[1], state), ZH: fmt.Sprintf("%s始终处于 %s", who(f[1], "zh"), state)}
+		} else {
+			e := &tr.Events[reveal]
+			r.Evidence = engine.Text{
+				EN: fmt.Sprintf("the %s entered %s at %s (%s)", f[1], state, secs(e.At.Sub(0), "en"), e.Cause),
+				ZH: fmt.Sprintf("%s在 %s进入 %s", who(f[1], "zh"), secs(e.At.Sub(0), "zh"), state)}
+		}
+		return r, nil
 	case f[0] == "flags" && f[1] == "next" && len(f) == 3:
 		for i := at + 1; i < len(tr.Events); i++ {
 			e := &tr.Events[i]
-			if e.Kind == engine.EventSegment && e.Segment.Src == f[2] {
-				return strings.Join(e.Segment.Seg.Flags.Names(), " "), nil
+			if e.Kind == engine.EventSegment && e.Segment.Src == f[2] && !strings.HasPrefix(e.Segment.Dst, "attacker") {
+				ans := strings.Join(e.Segment.Seg.Flags.Names(), " ")
+				return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
+					EN: fmt.Sprintf("the %s's next segment (#%d, sent at %s) carried %s", f[2], e.Segment.ID, secs(e.At.Sub(0), "en"), ans),
+					ZH: fmt.Sprintf("%s的下一个报文（第 %d 号，%s发出）是 %s", who(f[2], "zh"), e.Segment.ID, secs(e.At.Sub(0), "zh"), ans)}}, nil
 			}
 		}
-		return "", fmt.Errorf("answer %q: %s sends nothing after the anchor", expr, f[2])
+		return Result{}, fmt.Errorf("answer %q: %s sends nothing after the anchor", expr, f[2])
 	case f[0] == "result" && f[1] == "next" && len(f) == 4:
 		for i := at; i < len(tr.Events); i++ {
 			e := &tr.Events[i]
 			if e.Kind == engine.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
-				return e.Result, nil
+				return Result{Answer: e.Result, Reveal: i, Evidence: engine.Text{
+					EN: fmt.Sprintf("the %s's %s() returned %s at %s", f[2], f[3], e.Result, secs(e.At.Sub(0), "en")),
+					ZH: fmt.Sprintf("%s的 %s() 在 %s返回 %s", who(f[2], "zh"), f[3], secs(e.At.Sub(0), "zh"), e.Result)}}, nil
 			}
 		}
-		return "", fmt.Errorf("answer %q: no such call after the anchor", expr)
+		return Result{}, fmt.Errorf("answer %q: no such call after the anchor", expr)
 	case f[0] == "count" && f[1] == "segments" && len(f) == 4 && f[2] == "from":
-		n := 0
-		for _, s := range tr.Segments() {
-			if s.Src == f[3] {
-				n++
+		n, last := 0, -1
+		for i := range tr.Events {
+			if e := &tr.Events[i]; e.Kind == engine.EventSegment && e.Segment.Src == f[3] {
+				n, last = n+1, i
 			}
 		}
-		return strconv.Itoa(n), nil
+		if last < 0 {
+			return Result{}, fmt.Errorf("answer %q: %s sends nothing", expr, f[3])
+		}
+		ans := strconv.Itoa(n)
+		t := tr.Events[last].At.Sub(0)
+		return Result{Answer: ans, Reveal: last, Evidence: engine.Text{
+			EN: fmt.Sprintf("the %s sent %s segments, the last at %s", f[3], ans, secs(t, "en")),
+			ZH: fmt.Sprintf("%s共发送了 %s 个报文，最后一个在 %s", who(f[3], "zh"), ans, secs(t, "zh"))}}, nil
 	case f[0] == "seconds" && f[1] == "until" && len(f) == 4:
 		for i := at; i < len(tr.Events); i++ {
 			e := &tr.Events[i]
 			if e.Kind == engine.EventState && e.Endpoint == f[2] && e.To.String() == f[3] && mainPeer(e) {
 				d := e.At.Sub(ev.At)
-				return strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64), nil
+				ans := strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64)
+				// The timer whose expiry makes the change shows its length when it is set.
+				reveal := i
+				for j := i - 1; j >= 0; j-- {
+					t := &tr.Events[j]
+					if t.Kind == engine.EventTimer && t.Endpoint == f[2] && t.Action == engine.TimerSet && t.Deadline == e.At {
+						reveal = j
+						break
+					}
+				}
+				return Result{Answer: ans, Reveal: reveal, Evidence: engine.Text{
+					EN: fmt.Sprintf("the %s entered %s at %s, %s s after %s", f[2], f[3], secs(e.At.Sub(0), "en"), ans, secs(ev.At.Sub(0), "en")),
+					ZH: fmt.Sprintf("%s在 %s进入 %s，距 %s过去了 %s 秒", who(f[2], "zh"), secs(e.At.Sub(0), "zh"), f[3], secs(ev.At.Sub(0), "zh"), ans)}}, nil
 			}
 		}
-		return "", fmt.Errorf("answer %q: %s never enters %s after the anchor", expr, f[2], f[3])
+		return Result{}, fmt.Errorf("answer %q: %s never enters %s after the anchor", expr, f[2], f[3])
 	}
-	return "", bad
+	return Result{}, bad
+}
+
+// secs writes a duration as a reader would say it: "60 ms", "1.06 s", "131 s".
+func secs(d time.Duration, lang string) string {
+	unit, ms := " s", " ms"
+	if lang == "zh" {
+		unit, ms = " 秒", " 毫秒"
+	}
+	if d < time.Second {
+		return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', -1, 64) + ms
+	}
+	return strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64) + unit
+}
+
+// who names an endpoint in Chinese (English text uses the lane name itself).
+func who(endpoint, lang string) string {
+	if lang != "zh" {
+		return endpoint
+	}
+	switch endpoint {
+	case "client":
+		return "客户端"
+	case "server":
+		return "服务器"
+	}
+	return endpoint
 }
 
 // Resolved is a step or question placed on a run: Event is the trace index (-1 when the
@@ -132,7 +221,8 @@ type Resolved struct {
 	Answer string
 }
 
-// Resolve places the lesson's steps and questions on a run with any parameters.
+// Resolve places the lesson's steps and questions on a run with any parameters. A
+// question not asked in the run's profile is placed nowhere (Event -1).
 func (l *Lesson) Resolve(tr *engine.Trace) (steps, questions []Resolved) {
 	for _, st := range l.Steps {
 		i, err := st.Anchor.resolveFirst(tr)
@@ -142,11 +232,12 @@ func (l *Lesson) Resolve(tr *engine.Trace) (steps, questions []Resolved) {
 		steps = append(steps, Resolved{Event: i})
 	}
 	for _, q := range l.Questions {
-		i, err := q.Anchor.resolveFirst(tr)
 		r := Resolved{Event: -1}
-		if err == nil {
-			if ans, err := Evaluate(q.Answer, tr, i); err == nil {
-				r = Resolved{Event: i, Answer: ans}
+		if q.AskedIn(tr.Meta.Profile) {
+			if i, err := q.Anchor.resolveFirst(tr); err == nil {
+				if ans, err := Evaluate(q.Answer, tr, i); err == nil {
+					r = Resolved{Event: i, Answer: ans}
+				}
 			}
 		}
 		questions = append(questions, r)
@@ -155,7 +246,9 @@ func (l *Lesson) Resolve(tr *engine.Trace) (steps, questions []Resolved) {
 }
 
 // Fill replaces placeholders in narration with values from the anchored event, so the
-// numbers a lesson quotes are the run's own: {seq}, {ack}, {cookie.isn},
+// numbers a lesson quotes are the run's own: {seq}, {ack}, {win} (the raw field),
+// {wscale} (the sender's window scale), {win.bytes} (the window in bytes), {tcpdump} and
+// {tcpdump.rel} (the segment's tcpdump line, -S and relative), {cookie.isn},
 // {cookie.client_isn}, {cookie.hash1}, {cookie.counter}, {cookie.hash2},
 // {cookie.mss_index}, {cookie.mss}, {cookie.hash1_plus_isn}.
 func Fill(text string, tr *engine.Trace, at int) string {
@@ -168,7 +261,16 @@ func Fill(text string, tr *engine.Trace, at int) string {
 	}
 	s := e.Segment
 	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
-	pairs := []string{"{seq}", u(uint32(s.Seg.Seq)), "{ack}", u(uint32(s.Seg.Ack))}
+	shift := uint8(0)
+	if s.Seg.Flags&engine.SYN == 0 {
+		shift = windowShift(tr, s.Src, s.Dst)
+	}
+	pairs := []string{"{seq}", u(uint32(s.Seg.Seq)), "{ack}", u(uint32(s.Seg.Ack)),
+		"{win}", strconv.Itoa(int(s.Seg.Window)), "{wscale}", strconv.Itoa(int(shift)),
+		"{win.bytes}", strconv.Itoa(int(s.Seg.Window) << shift)}
+	if strings.Contains(text, "{tcpdump") {
+		pairs = append(pairs, "{tcpdump}", tr.TcpdumpLines(false)[s.ID], "{tcpdump.rel}", tr.TcpdumpLines(true)[s.ID])
+	}
 	if c := s.Cookie; c != nil {
 		pairs = append(pairs,
 			"{cookie.isn}", u(uint32(c.ISN)),
@@ -184,4 +286,111 @@ func Fill(text string, tr *engine.Trace, at int) string {
 		)
 	}
 	return strings.NewReplacer(pairs...).Replace(text)
+}
+
+// readHere answers questions about reading the anchored segment as tcpdump prints it:
+//
+//	flags here         its flags ("SYN ACK": what [S.] stands for)
+//	seq here           its absolute sequence number (tcpdump -S)
+//	relative ack here  its acknowledgement number less the peer's ISN (tcpdump without -S)
+//	window here        its window in bytes: the 16-bit field shifted by the sender's
+//	                   window scale (none in a SYN, RFC 7323 §2.2)
+//	seqspace here      how many sequence numbers it occupies (RFC 9293 §3.4 SEG.LEN)
+//	acked here         how far past its seq the receiver's next segment acknowledges
+func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error) {
+	e := &tr.Events[at]
+	if e.Kind != engine.EventSegment {
+		return Result{}, fmt.Errorf("answer %q: the anchor is not a segment", expr)
+	}
+	s := e.Segment
+	g := s.Seg
+	line := fmt.Sprintf("#%d, %s → %s", s.ID, s.Src, s.Dst)
+	zline := fmt.Sprintf("#%d（%s → %s）", s.ID, who(s.Src, "zh"), who(s.Dst, "zh"))
+	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
+	switch strings.Join(f, " ") {
+	case "flags":
+		ans := strings.Join(g.Flags.Names(), " ")
+		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
+			EN: fmt.Sprintf("segment %s carried the flags %s", line, ans), ZH: fmt.Sprintf("报文 %s 的标志位是 %s", zline, ans)}}, nil
+	case "seq":
+		ans := u(uint32(g.Seq))
+		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
+			EN: fmt.Sprintf("segment %s had seq %s on the wire", line, ans), ZH: fmt.Sprintf("报文 %s 在线路上的 seq 是 %s", zline, ans)}}, nil
+	case "relative ack":
+		isn, ok := peerISN(tr, at)
+		if !ok || g.Flags&engine.ACK == 0 {
+			return Result{}, fmt.Errorf("answer %q: no ACK, or no SYN from the peer before it", expr)
+		}
+		ans := u(uint32(g.Ack - isn))
+		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
+			EN: fmt.Sprintf("segment %s acknowledged %s; the %s's ISN was %s, and %s − %s = %s", line, u(uint32(g.Ack)), s.Dst, u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans),
+			ZH: fmt.Sprintf("报文 %s 的确认号是 %s；%s的 ISN 是 %s，%s − %s = %s", zline, u(uint32(g.Ack)), who(s.Dst, "zh"), u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans)}}, nil
+	case "seqspace":
+		ans := strconv.Itoa(int(g.End() - g.Seq))
+		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
+			EN: fmt.Sprintf("segment %s had seq %s and %d bytes of data, flags %s: it occupies %s sequence numbers (RFC 9293 §3.4: SEG.LEN counts the data, SYN and FIN)", line, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans),
+			ZH: fmt.Sprintf("报文 %s 的 seq 为 %s，数据 %d 字节，标志位 %s：它占用 %s 个序列号（RFC 9293 §3.4：SEG.LEN 计入数据、SYN 和 FIN）", zline, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans)}}, nil
+	case "acked":
+		if s.Fate != engine.Delivered {
+			return Result{}, fmt.Errorf("answer %q: the segment never arrives", expr)
+		}
+		for i := at + 1; i < len(tr.Events); i++ {
+			r := &tr.Events[i]
+			if r.Kind != engine.EventSegment || r.Segment.Src != s.Dst || r.Segment.Dst != s.Src || r.At < s.Arrive || r.Segment.Seg.Flags&engine.ACK == 0 {
+				continue
+			}
+			ack := r.Segment.Seg.Ack
+			ans := strconv.FormatInt(int64(int32(ack-g.Seq)), 10)
+			return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
+				EN: fmt.Sprintf("segment %s had seq %s; the %s's next segment (#%d) acknowledged %s, %s further", line, u(uint32(g.Seq)), s.Dst, r.Segment.ID, u(uint32(ack)), ans),
+				ZH: fmt.Sprintf("报文 %s 的 seq 为 %s；%s的下一个报文（第 %d 号）确认到 %s，多出 %s", zline, u(uint32(g.Seq)), who(s.Dst, "zh"), r.Segment.ID, u(uint32(ack)), ans)}}, nil
+		}
+		return Result{}, fmt.Errorf("answer %q: the receiver acknowledges nothing after it", expr)
+	case "window":
+		shift := uint8(0)
+		if g.Flags&engine.SYN == 0 {
+			shift = windowShift(tr, s.Src, s.Dst)
+		}
+		ans := strconv.Itoa(int(g.Window) << shift)
+		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
+			EN: fmt.Sprintf("segment %s had win %d and its sender's window scale is %d: %d × 2^%d = %s bytes", line, g.Window, shift, g.Window, shift, ans),
+			ZH: fmt.Sprintf("报文 %s 的 win 是 %d，发送方的窗口缩放因子是 %d：%d × 2^%d = %s 字节", zline, g.Window, shift, g.Window, shift, ans)}}, nil
+	}
+	return Result{}, fmt.Errorf("answer %q: unknown expression (see the lessons README)", expr)
+}
+
+// peerISN is the sequence number of the last SYN the anchored segment's receiver sent
+// before it.
+func peerISN(tr *engine.Trace, at int) (engine.Seq, bool) {
+	me := tr.Events[at].Segment
+	for i := at - 1; i >= 0; i-- {
+		if e := &tr.Events[i]; e.Kind == engine.EventSegment && e.Segment.Src == me.Dst && e.Segment.Seg.Flags&engine.SYN != 0 {
+			return e.Segment.Seg.Seq, true
+		}
+	}
+	return 0, false
+}
+
+// windowShift is the window scale src announced in its SYN, if dst announced one too
+// (RFC 7323 §2.2: scaling is on only when both SYNs carry the option).
+func windowShift(tr *engine.Trace, src, dst string) uint8 {
+	var mine, theirs *engine.Option
+	for _, s := range tr.Segments() {
+		if s.Seg.Flags&engine.SYN == 0 {
+			continue
+		}
+		for k := range s.Seg.Options {
+			if o := &s.Seg.Options[k]; o.Kind == engine.OptWindowScale {
+				if s.Src == src && mine == nil {
+					mine = o
+				} else if s.Src == dst && theirs == nil {
+					theirs = o
+				}
+			}
+		}
+	}
+	if mine == nil || theirs == nil {
+		return 0
+	}
+	return mine.Shift
 }

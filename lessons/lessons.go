@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +45,8 @@ type Lesson struct {
 	MaxRTT    time.Duration
 	Steps     []*Step
 	Questions []*Question
+	// Sources are the RFC sections and Linux sources the lesson relies on, shown at its end.
+	Sources engine.Text
 }
 
 // Step is a narration step.
@@ -61,6 +64,33 @@ type Question struct {
 	Choices []string
 	Answer  string // the expression that computes the answer from the trace
 	Explain engine.Text
+	// ExplainIn holds explanations for one profile (explain.rfc.en:, explain.rfc.zh:),
+	// used instead of Explain when the reader runs that profile.
+	ExplainIn map[string]engine.Text
+	// Profile, when set, is the only profile the question is asked in (profile: linux):
+	// a question about Linux's own numbers is not asked of the RFC's run.
+	Profile string
+}
+
+// ChoicesOn returns the choices with their placeholders ({seq}, {ack}, ...) filled from
+// the anchored event at of the run.
+func (q *Question) ChoicesOn(tr *engine.Trace, at int) []string {
+	out := make([]string, len(q.Choices))
+	for i, c := range q.Choices {
+		out[i] = Fill(c, tr, at)
+	}
+	return out
+}
+
+// AskedIn reports whether the question is asked of a run with this profile.
+func (q *Question) AskedIn(profile string) bool { return q.Profile == "" || q.Profile == profile }
+
+// ExplainFor returns the explanation written for this profile.
+func (q *Question) ExplainFor(profile string) engine.Text {
+	if t, ok := q.ExplainIn[profile]; ok {
+		return t
+	}
+	return q.Explain
 }
 
 // Catalogue is every lesson, in order.
@@ -111,6 +141,9 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 		if err := l.Check(); err != nil {
 			return nil, err
 		}
+		if l.Sources.EN == "" {
+			return nil, &Error{File: name, Line: 1, Msg: "a lesson ends with a ## sources block (en: and zh:) naming the RFC sections and Linux sources it relies on"}
+		}
 		if c.byID[l.ID] != nil {
 			return nil, &Error{File: name, Line: 1, Msg: fmt.Sprintf("id %q is used by %s too", l.ID, c.byID[l.ID].File)}
 		}
@@ -150,6 +183,14 @@ func Parse(file string, src []byte) (*Lesson, error) {
 			return nil
 		}
 		switch curKind {
+		case "sources":
+			if l.Sources.EN != "" {
+				return errf(curLine, "a lesson has one ## sources block")
+			}
+			l.Sources = engine.Text{EN: cur["en"], ZH: cur["zh"]}
+			if l.Sources.EN == "" || l.Sources.ZH == "" {
+				return errf(curLine, "## sources needs both en: and zh:")
+			}
 		case "step":
 			st := &Step{Line: curLine, Anchor: curAnchor, Text: engine.Text{EN: cur["en"], ZH: cur["zh"]}}
 			if st.Text.EN == "" || st.Text.ZH == "" {
@@ -159,6 +200,25 @@ func Parse(file string, src []byte) (*Lesson, error) {
 		case "question":
 			q := &Question{Line: curLine, Anchor: curAnchor, Ask: engine.Text{EN: cur["ask.en"], ZH: cur["ask.zh"]},
 				Answer: cur["answer"], Explain: engine.Text{EN: cur["explain.en"], ZH: cur["explain.zh"]}}
+			for _, name := range engine.ProfileNames {
+				en, zh := cur["explain."+name+".en"], cur["explain."+name+".zh"]
+				if en == "" && zh == "" {
+					continue
+				}
+				if en == "" || zh == "" {
+					return errf(curLine, "explain.%s.en: and explain.%s.zh: go together", name, name)
+				}
+				if q.ExplainIn == nil {
+					q.ExplainIn = map[string]engine.Text{}
+				}
+				q.ExplainIn[name] = engine.Text{EN: en, ZH: zh}
+			}
+			if pr := cur["profile"]; pr != "" {
+				if _, err := engine.ProfileByName(pr); err != nil {
+					return errf(curLine, "profile: %v", err)
+				}
+				q.Profile = pr
+			}
 			for _, c := range strings.Split(cur["choices"], "|") {
 				if c = strings.TrimSpace(c); c != "" {
 					q.Choices = append(q.Choices, c)
@@ -219,12 +279,18 @@ func Parse(file string, src []byte) (*Lesson, error) {
 			}
 			head := strings.TrimSpace(trimmed[3:])
 			kind, rest, _ := strings.Cut(head, " ")
-			if kind != "step" && kind != "question" {
-				return nil, errf(line, "a block starts with ## step @anchor or ## question @anchor, not %q", kind)
+			if kind != "step" && kind != "question" && kind != "sources" {
+				return nil, errf(line, "a block starts with ## step @anchor, ## question @anchor or ## sources, not %q", kind)
 			}
-			a, err := ParseAnchor(strings.TrimSpace(rest))
-			if err != nil {
+			var a Anchor
+			if kind == "sources" {
+				if strings.TrimSpace(rest) != "" {
+					return nil, errf(line, "## sources takes no anchor")
+				}
+			} else if pa, err := ParseAnchor(strings.TrimSpace(rest)); err != nil {
 				return nil, errf(line, "%v", err)
+			} else {
+				a = pa
 			}
 			cur, curKind, curLine, curAnchor, lastKey = map[string]string{}, kind, line, a, ""
 			continue
@@ -260,11 +326,22 @@ func Parse(file string, src []byte) (*Lesson, error) {
 	if len(l.Steps) == 0 {
 		return nil, errf(line, "a lesson needs at least one ## step")
 	}
+	for _, q := range l.Questions {
+		if q.Profile != "" && !slices.Contains(l.Profiles, q.Profile) {
+			return nil, errf(q.Line, "profile: %s is not one of the lesson's profiles %v", q.Profile, l.Profiles)
+		}
+	}
 	return l, nil
 }
 
-var knownKeys = map[string]bool{"en": true, "zh": true, "ask.en": true, "ask.zh": true, "choices": true,
-	"answer": true, "explain.en": true, "explain.zh": true}
+var knownKeys = func() map[string]bool {
+	m := map[string]bool{"en": true, "zh": true, "ask.en": true, "ask.zh": true, "choices": true,
+		"answer": true, "explain.en": true, "explain.zh": true, "profile": true}
+	for _, p := range engine.ProfileNames {
+		m["explain."+p+".en"], m["explain."+p+".zh"] = true, true
+	}
+	return m
+}()
 
 func (l *Lesson) setHeader(k, v string) error {
 	switch k {
@@ -369,35 +446,52 @@ func (l *Lesson) Allows(p engine.Params) (ok bool, param string) {
 	return false, "profile"
 }
 
-// Check runs the lesson with default parameters and verifies every anchor and answer.
+// Check runs the lesson with default parameters in each of its profiles and verifies
+// every anchor and every answer: a step's anchor names exactly one event of the first
+// profile's run, a question's in each run it is asked in, and the computed answer is
+// exactly one of the question's choices.
 func (l *Lesson) Check() error {
-	tr, err := l.Run(engine.DefaultParams())
-	if err != nil {
-		return &Error{File: l.File, Line: 1, Msg: err.Error()}
-	}
-	for _, st := range l.Steps {
-		if _, err := st.Anchor.Resolve(tr); err != nil {
-			return &Error{File: l.File, Line: st.Line, Msg: err.Error()}
-		}
-	}
-	for _, q := range l.Questions {
-		i, err := q.Anchor.Resolve(tr)
+	for k, profile := range l.Profiles {
+		p := engine.DefaultParams()
+		p.Profile = profile
+		p.RTT = min(max(p.RTT, l.MinRTT), l.MaxRTT)
+		tr, err := l.Run(p)
 		if err != nil {
-			return &Error{File: l.File, Line: q.Line, Msg: err.Error()}
+			return &Error{File: l.File, Line: 1, Msg: err.Error()}
 		}
-		ans, err := Evaluate(q.Answer, tr, i)
-		if err != nil {
-			return &Error{File: l.File, Line: q.Line, Msg: err.Error()}
-		}
-		n := 0
-		for _, c := range q.Choices {
-			if c == ans {
-				n++
+		if k == 0 {
+			for _, st := range l.Steps {
+				if _, err := st.Anchor.Resolve(tr); err != nil {
+					return &Error{File: l.File, Line: st.Line, Msg: err.Error()}
+				}
 			}
 		}
-		if n != 1 {
-			return &Error{File: l.File, Line: q.Line, Msg: fmt.Sprintf("the trace's answer is %q, which is not exactly one of the choices %q", ans, q.Choices)}
+		for _, q := range l.Questions {
+			if !q.AskedIn(profile) {
+				continue
+			}
+			i, err := q.Anchor.Resolve(tr)
+			if err != nil {
+				return &Error{File: l.File, Line: q.Line, Msg: fmt.Sprintf("%s profile: %v", profile, err)}
+			}
+			ans, err := Evaluate(q.Answer, tr, i)
+			if err != nil {
+				return &Error{File: l.File, Line: q.Line, Msg: fmt.Sprintf("%s profile: %v", profile, err)}
+			}
+			if choices := q.ChoicesOn(tr, i); count(choices, ans) != 1 {
+				return &Error{File: l.File, Line: q.Line, Msg: fmt.Sprintf("%s profile: the trace's answer is %q, which is not exactly one of the choices %q", profile, ans, choices)}
+			}
 		}
 	}
 	return nil
+}
+
+func count(choices []string, ans string) int {
+	n := 0
+	for _, c := range choices {
+		if c == ans {
+			n++
+		}
+	}
+	return n
 }

@@ -25,7 +25,8 @@ func TestCatalogueCoversTheTopics(t *testing.T) {
 	for _, id := range []string{"tcp-header", "three-way-handshake", "why-not-two", "initial-sequence-numbers",
 		"data-on-third-ack", "four-way-close", "three-way-close", "time-wait", "simultaneous-open",
 		"simultaneous-close", "connect-timeout", "syn-to-closed-port", "resets", "orphans", "state-machine",
-		"syn-flood", "syn-cookies", "reading-tcpdump", "tls12", "tls13", "resumption-0rtt", "quic-http3"} {
+		"syn-flood", "syn-cookies", "reading-tcpdump", "tls12", "tls13", "resumption-0rtt", "quic-http3",
+		"sequence-space", "ecn-handshake", "time-wait-syn"} {
 		l, ok := c.Get(id)
 		if !ok {
 			t.Errorf("no lesson %q", id)
@@ -53,6 +54,16 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// Figure 8: a SYN-ACK for an old SYN draws RST; a passive SYN-RECEIVED returns to LISTEN.
 		"why-not-two":              {"RST", "LISTEN"},
 		"initial-sequence-numbers": {"SYN-RECEIVED", "ESTABLISHED"},
+		// RFC 9293 §3.4: SYN and FIN occupy one sequence number, data one per byte, PSH,
+		// ACK and RST none. (The fifth question is the rfc profile's RST: not asked here.)
+		"sequence-space": {"1", "100", "1", "0", ""},
+		// RFC 3168 §6.1.1: ECN-setup SYN has ECE and CWR, the SYN-ACK ECE only; neither
+		// flag occupies sequence space.
+		"ecn-handshake": {"SYN ECE CWR", "SYN ACK ECE", "1"},
+		// RFC 7323 §5.3: an old duplicate with an older TSval is dropped and ACKed.
+		"paws": {"ACK"},
+		// RFC 9293 §3.10.7.4, Linux TCP_TW_SYN: a SYN above RCV.NXT reopens TIME-WAIT.
+		"time-wait-syn": {"SYN ACK", "ok"},
 		// §3.10.7.3 lets queued data ride on the ACK; then the server is ESTABLISHED.
 		"data-on-third-ack": {"PSH ACK", "ESTABLISHED"},
 		// §3.10.7.4 eighth step: FIN in ESTABLISHED → CLOSE-WAIT; the active closer ACKs the FIN.
@@ -79,11 +90,15 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// SYN queue full, cookies off: the client's SYNs are dropped; 11 SYNs, ETIMEDOUT.
 		"syn-flood": {"ETIMEDOUT", "11"},
 		// A valid cookie rebuilds ESTABLISHED; the first data is ACKed at once (quick ACK).
-		"syn-cookies":     {"ESTABLISHED", "ACK"},
-		"reading-tcpdump": {"SYN-RECEIVED", "ESTABLISHED"},
+		"syn-cookies": {"ESTABLISHED", "ACK"},
+		// The server's ISN for seed 1 is the number after "seq" in its SYN-ACK; [S.] is
+		// SYN ACK; the relative ack is the peer's ISN + 1 less the ISN; Linux's wscale 10
+		// makes "win 63" 63 × 1024 bytes (RFC 7323 §2.2).
+		"reading-tcpdump": {"975768978", "SYN ACK", "1", "64512"},
 		// RFC 5681 §4.2: out-of-order data is ACKed at once (a duplicate ACK); loss is
 		// repaired inside ESTABLISHED. (An inline spec, not a built-in scenario.)
-		"out-of-order": {"ACK", "ESTABLISHED"},
+		// The segment that fills the hole is ACKed at once (RFC 5681 §4.2).
+		"out-of-order": {"ACK", "ACK"},
 		// The popular count: 3 (TCP) + 4 (TLS 1.2 flights) = 7; RFC 5246 §7.3 takes two
 		// round trips after TCP's one, so the first byte comes after 4.
 		"tls12": {"7", "4"},
@@ -231,6 +246,7 @@ func TestMessageAnchorsAndCounts(t *testing.T) {
 func TestLoadErrorsNameFileAndLine(t *testing.T) {
 	head := "---\nid: x\ntitle.en: X\ntitle.zh: 叉\nsummary.en: s\nsummary.zh: 摘\nscenario: three-way-handshake\n---\n"
 	step := "## step @segment SYN\nen: a\nzh: 甲\n"
+	sources := "## sources\nen: RFC 9293\nzh: RFC 9293\n"
 	for name, tc := range map[string]struct {
 		src  string
 		line int
@@ -255,7 +271,11 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		"no such message": {head + "## step @message ClientHello\nen: a\nzh: 甲\n", 9, "matches no event"},
 		"no carried message": {head + step + "## question @segment SYN ACK\nask.en: q\nask.zh: 问\nchoices: 1 | 2\nanswer: round trips until ClientHello arrives\nexplain.en: e\nexplain.zh: 解\n",
 			12, `no packet carries "ClientHello"`},
-		"bad related": {strings.Replace(head, "---\n", "---\nrelated: ghost\n", 1)[0:] + step, 1, `related lesson "ghost"`},
+		"bad related":               {strings.Replace(head, "---\n", "---\nrelated: ghost\n", 1)[0:] + step + sources, 1, `related lesson "ghost"`},
+		"no sources":                {head + step, 1, "## sources block"},
+		"sources with one language": {head + step + "## sources\nen: RFC 9293\n", 12, "## sources needs both"},
+		"question for a profile the lesson lacks": {strings.Replace(head, "---\n", "---\nprofiles: linux\n", 1)[0:] + step + "## question @segment SYN ACK\nprofile: rfc\nask.en: q\nask.zh: 问\nchoices: SYN-RECEIVED | b\nanswer: state server after\nexplain.en: e\nexplain.zh: 解\n" + sources,
+			13, "not one of the lesson's profiles"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(fstest.MapFS{"x.md": {Data: []byte(tc.src)}})

@@ -70,6 +70,10 @@ type Player struct {
 	Narration []Line
 	Questions []QuestionView
 	Related   []Card
+	// Sources names the RFC sections and Linux sources a lesson relies on.
+	Sources string
+	// Tcpdump is the run as tcpdump -S prints it, one line per segment (Index: its step).
+	Tcpdump []Line
 }
 
 // QuestionView is a predict-then-reveal question as printed (no-JS and print form).

@@ -134,6 +134,7 @@ type LessonBoot struct {
 	Intro     string           `json:"intro"` // shown before the first narration step
 	Steps     []LessonStep     `json:"steps"`
 	Questions []LessonQuestion `json:"questions"`
+	Sources   string           `json:"sources"` // the RFC sections and Linux sources the lesson relies on
 }
 
 // LessonStep is narration shown from Step on.
@@ -142,42 +143,27 @@ type LessonStep struct {
 	Text string `json:"text"`
 }
 
-// LessonQuestion is asked before Step is shown.
+// LessonQuestion is asked before Step is shown: the player pauses with the steps before
+// it drawn, none of which gives the answer away. Reveal is the step that does.
 type LessonQuestion struct {
 	Step    int      `json:"step"`
+	Reveal  int      `json:"reveal"`
 	Ask     string   `json:"ask"`
 	Choices []string `json:"choices"`
 	Answer  string   `json:"answer"`
 	Explain string   `json:"explain"`
 }
 
-// stepOf returns the layout step that shows trace event ev (or the first after it).
-func stepOf(l *diagram.Layout, ev int) int {
-	for _, st := range l.Steps {
-		if st.Event >= ev {
-			return st.Index
-		}
-	}
-	return -1
-}
-
 // placeLesson resolves a lesson on this run.
-func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, lang string) *LessonBoot {
-	steps, qs := les.Resolve(tr)
-	b := &LessonBoot{Intro: les.Summary.In(lang)}
-	for i, r := range steps {
-		if r.Event < 0 {
-			continue // the reader's parameters removed this event
-		}
-		b.Steps = append(b.Steps, LessonStep{Step: stepOf(l, r.Event), Text: lessons.Fill(les.Steps[i].Text.In(lang), tr, r.Event)})
+func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, p engine.Params, lang string) *LessonBoot {
+	pl := les.Place(tr, l, p)
+	b := &LessonBoot{Intro: les.Summary.In(lang), Sources: pl.Sources.In(lang)}
+	for _, st := range pl.Steps {
+		b.Steps = append(b.Steps, LessonStep{Step: st.Step, Text: st.Text.In(lang)})
 	}
-	for i, r := range qs {
-		if r.Event < 0 {
-			continue
-		}
-		q := les.Questions[i]
-		b.Questions = append(b.Questions, LessonQuestion{Step: stepOf(l, r.Event), Ask: q.Ask.In(lang), Choices: q.Choices,
-			Answer: r.Answer, Explain: lessons.Fill(q.Explain.In(lang), tr, r.Event)})
+	for _, q := range pl.Questions {
+		b.Questions = append(b.Questions, LessonQuestion{Step: q.Step, Reveal: q.Reveal, Ask: q.Ask.In(lang), Choices: q.Choices,
+			Answer: q.Answer, Explain: q.Explain.In(lang)})
 	}
 	return b
 }
@@ -198,6 +184,29 @@ type Boot struct {
 	Strings  map[string]string `json:"strings"`
 	Layout   *diagram.Layout   `json:"layout,omitempty"`
 	Lesson   *LessonBoot       `json:"lesson,omitempty"`
+	Tcpdump  []TcpdumpLine     `json:"tcpdump,omitempty"`
+}
+
+// TcpdumpLine is one segment as tcpdump prints it, with -S (Abs) and without (Rel).
+type TcpdumpLine struct {
+	Step int    `json:"step"`
+	Abs  string `json:"abs"`
+	Rel  string `json:"rel"`
+}
+
+// tcpdumpLines gives the run's segments as tcpdump prints them, each at its layout step.
+func tcpdumpLines(tr *engine.Trace, l *diagram.Layout) ([]templates.Line, []TcpdumpLine) {
+	abs, rel := tr.TcpdumpLines(false), tr.TcpdumpLines(true)
+	var lines []templates.Line
+	var boot []TcpdumpLine
+	for _, st := range l.Steps {
+		if st.Kind != "segment" {
+			continue
+		}
+		lines = append(lines, templates.Line{Index: st.Index, Text: abs[st.Segment]})
+		boot = append(boot, TcpdumpLine{Step: st.Index, Abs: abs[st.Segment], Rel: rel[st.Segment]})
+	}
+	return lines, boot
 }
 
 func bootStrings(lang string) map[string]string {
@@ -270,11 +279,14 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		vm.PcapURL = "/lessons/" + id + "/capture.pcap?" + q.Encode()
 		vm.PcapngURL = "/lessons/" + id + "/capture.pcapng?" + q.Encode()
 		vm.OpenURL = "/lessons/" + id + "?" + v.Query().Encode()
-		boot := Boot{Mode: "player", Scenario: id, Query: q.Encode(), Step: v.Step, Speed: v.Speed, Autoplay: v.Autoplay,
+		var tcpdump []TcpdumpLine
+		vm.Tcpdump, tcpdump = tcpdumpLines(tr, l)
+		boot := Boot{Mode: "player", Tcpdump: tcpdump, Scenario: id, Query: q.Encode(), Step: v.Step, Speed: v.Speed, Autoplay: v.Autoplay,
 			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}
 		if st.lesson != nil {
-			lb := placeLesson(st.lesson, tr, l, p.Lang)
+			lb := placeLesson(st.lesson, tr, l, v.Params, p.Lang)
 			boot.Lesson = lb
+			vm.Sources = lb.Sources
 			for _, n := range lb.Steps {
 				base.Step = n.Step
 				vm.Narration = append(vm.Narration, templates.Line{Index: n.Step, Text: n.Text, URL: "/lessons/" + id + "?" + base.Query().Encode()})
@@ -321,12 +333,30 @@ func (s *Server) traceFor(w http.ResponseWriter, r *http.Request) (*engine.Trace
 	return tr, v, true
 }
 
+// DiagramOptions reads how a diagram is laid out from a query: width=narrow (a phone's
+// two lanes, diagram.NarrowWidth) or a width in px (300 to 1600), and expand=1 (every
+// segment of a flood drawn, not bundled). A bad value is ignored: the default layout.
+func DiagramOptions(q url.Values) diagram.Options {
+	var o diagram.Options
+	switch w := q.Get("width"); w {
+	case "":
+	case "narrow":
+		o.Width = diagram.NarrowWidth
+	default:
+		if n, err := strconv.Atoi(w); err == nil && n >= 300 && n <= 1600 {
+			o.Width = float64(n)
+		}
+	}
+	o.Expand = q.Get("expand") == "1"
+	return o
+}
+
 func (s *Server) handleSVG(w http.ResponseWriter, r *http.Request) {
 	tr, v, ok := s.traceFor(w, r)
 	if !ok {
 		return
 	}
-	l := diagram.Build(tr, diagram.Options{})
+	l := diagram.Build(tr, DiagramOptions(r.URL.Query()))
 	upTo := -1
 	if v.Step >= 0 && v.Step < len(l.Steps) {
 		upTo = v.Step

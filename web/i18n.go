@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"synack/engine"
+	"synack/engine/diagram"
 )
 
 // Languages the site speaks.
@@ -148,6 +149,9 @@ var Strings = map[string]engine.Text{
 	"lesson.questions":      {EN: "Questions", ZH: "思考题"},
 	"lesson.answer":         {EN: "Answer", ZH: "答案"},
 	"lesson.related":        {EN: "Related lessons", ZH: "相关课程"},
+	"lesson.sources":        {EN: "Sources", ZH: "参考来源"},
+	"player.tcpdump":        {EN: "As tcpdump prints it", ZH: "tcpdump 的输出"},
+	"player.tcpdump.note":   {EN: "(-S: absolute sequence numbers; without -S they are relative to each side's ISN: switch \"Sequence numbers\" above)", ZH: "（-S：绝对序列号；不加 -S 则相对于各方的 ISN：用上方的“序列号显示”切换）"},
 	"lesson.predict":        {EN: "Predict before you look:", ZH: "先预测，再揭晓："},
 	"lesson.check":          {EN: "Check", ZH: "揭晓"},
 	"lesson.correct":        {EN: "Correct.", ZH: "答对了。"},
@@ -155,6 +159,15 @@ var Strings = map[string]engine.Text{
 	"lesson.continue":       {EN: "Continue", ZH: "继续"},
 	"error.notfound":        {EN: "There is no scenario with that name.", ZH: "没有这个名称的场景。"},
 	"error.back":            {EN: "Back to the scenarios", ZH: "返回场景列表"},
+	// Endpoint and timer names where the diagrams show them (engine/diagram holds the text).
+	"lane.client":      diagram.LaneText("client"),
+	"lane.server":      diagram.LaneText("server"),
+	"lane.attacker":    diagram.LaneText("attacker"),
+	"timer.RTO":        diagram.TimerLabel("RTO"),
+	"timer.DELACK":     diagram.TimerLabel("DELACK"),
+	"timer.TIME-WAIT":  diagram.TimerLabel("TIME-WAIT"),
+	"timer.FIN-WAIT-2": diagram.TimerLabel("FIN-WAIT-2"),
+	"states.figure":    {EN: "RFC 9293 Figure 5, the TCP state diagram", ZH: "RFC 9293 图 5：TCP 状态图"},
 }
 
 // T returns a string in the given language.

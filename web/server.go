@@ -161,6 +161,8 @@ func (s *Server) routes() chi.Router {
 		r.Get("/compare", s.handleCompare(false))
 		r.Get("/embed/compare", s.handleCompare(true))
 		r.Get("/compare.json", s.handleCompareJSON)
+		r.Get("/states.json", s.handleStatesJSON)
+		r.Get("/states.svg", s.handleStatesSVG)
 		r.Get("/lessons/{id}/capture.pcapng", s.handlePcapng)
 	})
 	r.Group(func(r chi.Router) {

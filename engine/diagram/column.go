@@ -1,6 +1,7 @@
 package diagram
 
 import (
+	"bufio"
 	"fmt"
 	"html"
 	"io"
@@ -22,8 +23,6 @@ const (
 	columnLaneL   = 40.0
 	columnLaneR   = 210.0
 	columnMaxRule = 12 // at most this many round-trip rules
-	columnGap     = 12 // label stacking: sends closer than this are one burst
-	columnStep    = 11 // ... and each further label moves down this far
 )
 
 // ColumnScale is the px-per-µs scale at which the slowest of the columns, whose first
@@ -78,17 +77,41 @@ func packetClass(ev *engine.SegmentEvent) string {
 	return "cmp-ack"
 }
 
-// WriteColumn draws one run as a comparison column, up to its first response byte, and
-// returns its text transcript: one line per packet drawn.
-func WriteColumn(w io.Writer, tr *engine.Trace, o ColumnOptions) []string {
-	esc := html.EscapeString
+// column is one comparison column's geometry, every text placed.
+type column struct {
+	lanes  [2]*Label
+	rules  []colRule
+	pkts   []colPkt
+	reqY   float64
+	firstY float64
+	firstL *Label
+	lines  []string
+}
+
+type colRule struct {
+	y float64
+	t *Label
+}
+
+type colPkt struct {
+	x1, y1, x2, y2 float64
+	lost           bool
+	class, label   string
+	desc           string
+	t              *Label
+}
+
+// layoutColumn places a column's lifelines, round-trip rules, packets and texts.
+func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
 	in := func(en, zh string) string { return engine.Text{EN: en, ZH: zh}.In(o.Lang) }
 	y := func(us int64) float64 { return columnTop + float64(us)*o.PxPerUs }
-	fmt.Fprintf(w, `<svg class="cmp" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="%s">`,
-		ColumnWidth, ColumnHeight, ColumnWidth, ColumnHeight, esc(o.Title))
-	fmt.Fprintf(w, `<text class="cmp-lane" x="%.0f" y="14" text-anchor="middle">%s</text><text class="cmp-lane" x="%.0f" y="14" text-anchor="middle">%s</text>`,
-		columnLaneL, in("client", "客户端"), columnLaneR, in("server", "服务器"))
-	// Round-trip rules, so the reader can count.
+	c := &column{reqY: y(o.RequestUs), firstY: y(o.FirstByteUs)}
+	pl := newPlacer(ColumnWidth, ColumnHeight)
+	pl.vlines = []float64{columnLaneL, columnLaneR}
+	c.lanes[0] = placeText(pl, []string{in("client", "客户端")}, fontCmpLn, "middle", 0, [][2]float64{{columnLaneL, 14}}, 0)
+	c.lanes[1] = placeText(pl, []string{in("server", "服务器")}, fontCmpLn, "middle", 0, [][2]float64{{columnLaneR, 14}}, 0)
+	// Round-trip rules, so the reader can count; a rule's label is left out where a
+	// packet's would collide with it.
 	rttUs := int64(o.RTT / time.Microsecond)
 	every := max(int64(math.Ceil(float64(o.FirstByteUs)/float64(rttUs)/columnMaxRule)), 1)
 	for k := every; k*rttUs <= o.FirstByteUs+rttUs/2; k += every {
@@ -96,13 +119,10 @@ func WriteColumn(w io.Writer, tr *engine.Trace, o ColumnOptions) []string {
 		if yy > ColumnHeight-4 {
 			break
 		}
-		fmt.Fprintf(w, `<g class="cmp-rule"><line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f"/><text x="2" y="%.1f">%d RTT</text></g>`,
-			columnLaneL, columnLaneR, yy, yy, yy-2, k)
+		r := colRule{y: yy}
+		r.t = placeText(pl, []string{fmt.Sprintf("%d RTT", k)}, fontCmp, "start", 0, [][2]float64{{2, yy - 2}, {2, yy + 10}}, -1)
+		c.rules = append(c.rules, r)
 	}
-	fmt.Fprintf(w, `<line class="cmp-life" x1="%.0f" x2="%.0f" y1="20" y2="%.0f"/><line class="cmp-life" x1="%.0f" x2="%.0f" y1="20" y2="%.0f"/>`,
-		columnLaneL, columnLaneL, ColumnHeight, columnLaneR, columnLaneR, ColumnHeight)
-	var lines []string
-	bursts := newStacker(columnGap, columnStep)
 	for i := range tr.Events {
 		e := &tr.Events[i]
 		if e.Kind != engine.EventSegment {
@@ -129,25 +149,62 @@ func WriteColumn(w io.Writer, tr *engine.Trace, o ColumnOptions) []string {
 		if ev.Retransmit || strings.Contains(ev.Label, "resent") {
 			label += in(" (again)", "（重传）")
 		}
-		marker := ` marker-end="url(#cmp-arrow)"`
 		if lost {
 			desc += in(" — lost", " —— 丢失")
+		}
+		c.lines = append(c.lines, desc)
+		p := colPkt{x1: x1, y1: y1, x2: x2, y2: y2, lost: lost, class: packetClass(ev), label: label, desc: desc}
+		p.t = alongArrow(pl, x1, y1, x2, y2, []string{label}, fontCmp)
+		pl.line(x1, y1, x2, y2)
+		c.pkts = append(c.pkts, p)
+	}
+	// The first response byte's time, the number the comparison is about, clear of the
+	// arrows where it can be.
+	ms := fmt.Sprintf("%.0f ms", float64(o.FirstByteUs)/1000)
+	c.firstL = placeText(pl, []string{ms}, fontCmp, "start", 0,
+		[][2]float64{{columnLaneL + 7, c.firstY + 4}, {columnLaneL + 7, c.firstY + 15}, {columnLaneL + 7, c.firstY - 6},
+			{columnLaneL + 7, c.firstY + 26}, {columnLaneL + 50, c.firstY + 4}, {columnLaneL + 50, c.firstY + 15}}, 0)
+	return c
+}
+
+// WriteColumn draws one run as a comparison column, up to its first response byte, and
+// returns its text transcript: one line per packet drawn. Every text is placed clear of
+// every other; one too long for its room is shortened, its full text in the title.
+func WriteColumn(w io.Writer, tr *engine.Trace, o ColumnOptions) []string {
+	esc := html.EscapeString
+	c := layoutColumn(tr, o)
+	ro := renderOpts{lang: o.Lang}
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, `<svg class="cmp" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="%s">`,
+		ColumnWidth, ColumnHeight, ColumnWidth, ColumnHeight, esc(o.Title))
+	writeClassLabel(bw, c.lanes[0], ro, "cmp-lane")
+	writeClassLabel(bw, c.lanes[1], ro, "cmp-lane")
+	for _, r := range c.rules {
+		fmt.Fprintf(bw, `<g class="cmp-rule"><line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f"/>`, columnLaneL, columnLaneR, r.y, r.y)
+		writeLabel(bw, r.t, ro)
+		bw.WriteString(`</g>`)
+	}
+	fmt.Fprintf(bw, `<line class="cmp-life" x1="%.0f" x2="%.0f" y1="20" y2="%.0f"/><line class="cmp-life" x1="%.0f" x2="%.0f" y1="20" y2="%.0f"/>`,
+		columnLaneL, columnLaneL, ColumnHeight, columnLaneR, columnLaneR, ColumnHeight)
+	for _, p := range c.pkts {
+		marker := ` marker-end="url(#cmp-arrow)"`
+		if p.lost {
 			marker = ""
 		}
-		lines = append(lines, desc)
-		fmt.Fprintf(w, `<g class="cmp-pkt %s" data-packet="%s"><title>%s</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"%s/>`,
-			packetClass(ev), esc(label), esc(desc), x1, y1, x2, y2, marker)
-		if lost {
-			fmt.Fprintf(w, `<path class="cmp-cross" d="M%.1f,%.1fl8,8m0,-8l-8,8"/>`, x2-4, y2-4)
+		fmt.Fprintf(bw, `<g class="cmp-pkt %s" data-packet="%s"><title>%s</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"%s/>`,
+			p.class, esc(p.label), esc(p.desc), p.x1, p.y1, p.x2, p.y2, marker)
+		if p.lost {
+			fmt.Fprintf(bw, `<path class="cmp-cross" d="M%.1f,%.1fl8,8m0,-8l-8,8"/>`, p.x2-4, p.y2-4)
 		}
-		lx, ly := (x1+x2)/2, (y1+y2)/2-4+bursts.offset(ev.Src, y1)
-		fmt.Fprintf(w, `<text x="%.1f" y="%.1f" text-anchor="middle" transform="rotate(%.1f %.1f %.1f)">%s</text></g>`,
-			lx, ly, labelAngle(x1, y1, x2, y2), lx, ly, esc(label))
+		writeLabel(bw, p.t, ro)
+		bw.WriteString(`</g>`)
 	}
 	// The two moments the numbers under the diagram count, on the client's lifeline.
-	fmt.Fprintf(w, `<g class="cmp-mark cmp-request"><circle cx="%.0f" cy="%.1f" r="4"/></g>`, columnLaneL, y(o.RequestUs))
-	fmt.Fprintf(w, `<g class="cmp-mark cmp-first"><circle cx="%.0f" cy="%.1f" r="4"/><text x="%.0f" y="%.1f" text-anchor="start">%.0f ms</text></g>`,
-		columnLaneL, y(o.FirstByteUs), columnLaneL+7, y(o.FirstByteUs)+4, float64(o.FirstByteUs)/1000)
-	io.WriteString(w, `<defs><marker id="cmp-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs></svg>`)
-	return lines
+	fmt.Fprintf(bw, `<g class="cmp-mark cmp-request"><circle cx="%.0f" cy="%.1f" r="4"/></g>`, columnLaneL, c.reqY)
+	fmt.Fprintf(bw, `<g class="cmp-mark cmp-first"><circle cx="%.0f" cy="%.1f" r="4"/>`, columnLaneL, c.firstY)
+	writeLabel(bw, c.firstL, ro)
+	bw.WriteString(`</g>`)
+	bw.WriteString(`<defs><marker id="cmp-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs></svg>`)
+	bw.Flush()
+	return c.lines
 }

@@ -31,6 +31,8 @@ var noteTexts = map[string]engine.Text{
 	"old-duplicate":           {EN: "an old duplicate SYN from an earlier connection", ZH: "来自早先连接的旧重复 SYN"},
 	"fault-armed":             {EN: "network fault armed for the next segment", ZH: "已为下一个报文设置网络故障"},
 	"no-connection":           {EN: "no connection for this call", ZH: "此调用没有对应的连接"},
+	"tail-loss-probe":         {EN: "no ACK within the probe timeout: tail loss probe", ZH: "探测超时内未收到 ACK：发送尾部丢失探测"},
+	"data-after-close":        {EN: "new data after the receiving side was shut: reset", ZH: "接收方向已关闭后又收到新数据：回复 RST"},
 }
 
 // NoteText returns the text for a note key (the key itself if unknown).

@@ -33,6 +33,9 @@ func TestEveryScenarioLaysOut(t *testing.T) {
 			}
 			segs := 0
 			for _, it := range l.Items {
+				if it.Kind == "bundle" {
+					segs += it.Count
+				}
 				if it.Kind != "segment" {
 					continue
 				}
@@ -51,7 +54,7 @@ func TestEveryScenarioLaysOut(t *testing.T) {
 				}
 			}
 			if segs+l.Truncated != len(tr.Segments()) {
-				t.Errorf("%d arrows (+%d summarised) for %d segments", segs, l.Truncated, len(tr.Segments()))
+				t.Errorf("%d arrows and bundled segments (+%d summarised) for %d segments", segs, l.Truncated, len(tr.Segments()))
 			}
 			for i := 1; i < len(l.Steps); i++ {
 				if l.Steps[i].Y < l.Steps[i-1].Y || l.Steps[i].Event <= l.Steps[i-1].Event {
@@ -161,5 +164,110 @@ func BenchmarkBuildFlood(b *testing.B) {
 	tr, _ := engine.Run("syn-flood", engine.DefaultParams())
 	for i := 0; i < b.N; i++ {
 		Build(tr, Options{})
+	}
+}
+
+// A flood draws its runs of spoofed traffic as bundles: the figure stays under 4,000 px
+// and 200 KB, every segment is still counted, and Expand draws them all again.
+func TestFloodIsBundled(t *testing.T) {
+	tr, l := build(t, "syn-flood")
+	var buf bytes.Buffer
+	if err := WriteSVG(&buf, l, SVGOptions{Lang: "en", UpTo: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if l.Height > 4000 || buf.Len() > 200_000 {
+		t.Errorf("syn-flood is %.0f px tall and %d bytes; want ≤ 4000 px and ≤ 200 KB", l.Height, buf.Len())
+	}
+	bundles := 0
+	for _, it := range l.Items {
+		if it.Kind == "bundle" {
+			bundles++
+			if it.T == nil || !strings.HasPrefix(it.T.EN, "×") || !strings.HasPrefix(it.T.ZH, "×") {
+				t.Errorf("bundle without its ×N label: %+v", it.T)
+			}
+		}
+	}
+	if bundles == 0 {
+		t.Fatal("no bundle in the flood")
+	}
+	full := Build(tr, Options{Expand: true})
+	if len(full.Steps) <= 2*len(l.Steps) {
+		t.Errorf("expanded: %d steps, bundled: %d", len(full.Steps), len(l.Steps))
+	}
+	// Every trace event a bundle swallowed maps to the bundle's step (Event is its last).
+	for _, st := range l.Steps {
+		if st.Kind == "bundle" && !(st.First < st.Event) {
+			t.Errorf("bundle step %d covers events %d..%d", st.Index, st.First, st.Event)
+		}
+	}
+}
+
+// WriteLive writes the live player's DOM: every item with its data-item index, the items
+// after the step hidden, the clip at the step's y.
+func TestWriteLiveShowsAStep(t *testing.T) {
+	_, l := build(t, "three-way-handshake")
+	step := 4
+	var buf bytes.Buffer
+	if err := WriteLive(&buf, l, LiveOptions{Step: step, Lang: "en"}); err != nil {
+		t.Fatal(err)
+	}
+	s := buf.String()
+	hidden := 0
+	for _, it := range l.Items {
+		if it.Step > step {
+			hidden++
+		}
+	}
+	if got := strings.Count(s, "data-item="); got != len(l.Items) {
+		t.Errorf("%d data-item elements for %d items", got, len(l.Items))
+	}
+	if got := strings.Count(s, "sa-hidden"); got != hidden {
+		t.Errorf("%d hidden elements, want %d", got, hidden)
+	}
+	if !strings.HasPrefix(s, `<svg class="sa-live"`) || !strings.Contains(s, `data-step="4"`) {
+		t.Errorf("not the live element: %.120s", s)
+	}
+	clip := `<clipPath id="sa-now-live"><rect x="0" y="0" width="880" height="` + num(l.Steps[step].Y+ClipBelow) + `"/>`
+	if !strings.Contains(s, clip) {
+		t.Errorf("no clip at step %d's y: want %s", step, clip)
+	}
+	dec := xml.NewDecoder(&buf)
+	for {
+		if _, err := dec.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("live SVG is not well-formed: %v", err)
+		}
+	}
+}
+
+func BenchmarkBuildFloodExpanded(b *testing.B) {
+	tr, _ := engine.Run("syn-flood", engine.DefaultParams())
+	for i := 0; i < b.N; i++ {
+		Build(tr, Options{Expand: true})
+	}
+}
+
+func BenchmarkBuildHandshake(b *testing.B) {
+	tr, _ := engine.Run("lost-final-ack", engine.DefaultParams())
+	for i := 0; i < b.N; i++ {
+		Build(tr, Options{})
+	}
+}
+
+func TestFitRunes(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		w    float64
+		want string
+	}{
+		{"SYN seq 1", 200, "SYN seq 1"},
+		{"abcdefghij", TextWidth("abcdef…", 10), "abcdef…"},
+		{"abcdefghij", TextWidth("abc…", 10), ""},
+		{"半连接队列已满", TextWidth("半连接队…", 10), "半连接队…"},
+	} {
+		if got := fitRunes(tc.s, tc.w, 10); got != tc.want {
+			t.Errorf("fitRunes(%q, %.1f) = %q, want %q", tc.s, tc.w, got, tc.want)
+		}
 	}
 }

@@ -18,18 +18,30 @@ import (
 // Layout constants, in SVG user units.
 const (
 	DefaultWidth = 880.0
-	top          = 70.0
-	bottom       = 40.0
-	laneMargin   = 220.0
+	// NarrowWidth is the width of the phone layout: two lanes that fit a 390 px screen.
+	NarrowWidth = 360.0
+	top         = 70.0
+	bottom      = 40.0
+	laneMargin  = 220.0
+	laneTop     = 50.0
+	lineGap     = 14.0 // one line of side text
 	// MaxDrawnSegments bounds the arrows one diagram draws; later segments are summarised.
 	MaxDrawnSegments = 4000
+	// MaxGapPx is the most height a compressed idle gap takes, however long it is.
+	MaxGapPx = 64.0
+	// bundlePx is the height of a bundle of repeated segments.
+	bundlePx = 48.0
+	// minBundle is how many attacker segments in a row make a bundle.
+	minBundle = 4
 )
 
 // Options shape a layout.
 type Options struct {
-	Width float64 // total width (default DefaultWidth)
-	// PxPerRTT is the height of one round trip (default 150).
+	Width float64 // total width (default DefaultWidth; NarrowWidth for phones)
+	// PxPerRTT is the height of one round trip (default 150; 110 when narrow).
 	PxPerRTT float64
+	// Expand draws every segment of a flood instead of bundling repeated ones.
+	Expand bool
 }
 
 // Lane is one endpoint's lifeline.
@@ -38,12 +50,53 @@ type Lane struct {
 	Role string  `json:"role"`
 	Addr string  `json:"addr"`
 	X    float64 `json:"x"`
+	// Head is the header box (x, y, width, height); NameL and AddrL its two texts.
+	Head  [4]float64 `json:"head"`
+	NameL *Label     `json:"name_l,omitempty"`
+	AddrL *Label     `json:"addr_l,omitempty"`
 }
 
-// Step is one unit of playback: one visible trace event.
+// Label is one text as the diagram draws it: its final place, anchor and rotation, and
+// what it says. A text too long for the room it has is shortened (Cut); its full text is
+// in the element's title and the transcript.
+type Label struct {
+	X      float64 `json:"x"`
+	Y      float64 `json:"y"`
+	Anchor string  `json:"anchor,omitempty"` // "start" (default), "middle" or "end"
+	Rot    float64 `json:"rot,omitempty"`    // degrees, about (X, Y)
+	EN     string  `json:"en"`
+	ZH     string  `json:"zh,omitempty"`  // when it differs from EN
+	Rel    string  `json:"rel,omitempty"` // segment labels: with relative sequence numbers
+	Cut    bool    `json:"cut,omitempty"`
+	Size   float64 `json:"-"` // font size the box was computed for
+}
+
+// Pick returns the text drawn for a language and numbering.
+func (l *Label) Pick(lang string, relative bool) string {
+	if relative && l.Rel != "" {
+		return l.Rel
+	}
+	if lang == "zh" && l.ZH != "" {
+		return l.ZH
+	}
+	return l.EN
+}
+
+// AnchorOrStart is the SVG text-anchor of the label.
+func (l *Label) AnchorOrStart() string {
+	if l.Anchor == "" {
+		return "start"
+	}
+	return l.Anchor
+}
+
+// Step is one unit of playback: one visible trace event, or one bundle of many.
 type Step struct {
-	Index   int         `json:"index"`
-	Event   int         `json:"event"` // index into the trace's events
+	Index int `json:"index"`
+	// Event is the index of the trace event the step shows; for a bundle, its last event
+	// (so every event of the bundle maps to the bundle's step), with First its first.
+	Event   int         `json:"event"`
+	First   int         `json:"first,omitempty"`
 	AtUs    int64       `json:"at_us"`
 	Kind    string      `json:"kind"`
 	Y       float64     `json:"y"`
@@ -56,7 +109,7 @@ type Step struct {
 
 // Item is one drawn thing. Kind says which fields apply.
 type Item struct {
-	Kind string  `json:"kind"` // "segment", "state", "timer", "app", "note", "queue"
+	Kind string  `json:"kind"` // "segment", "state", "timer", "app", "note", "queue", "bundle"
 	Step int     `json:"step"` // shown from this step on
 	End  int     `json:"end"`  // state bands and timers: the step where they end (-1: open)
 	X1   float64 `json:"x1"`
@@ -68,49 +121,72 @@ type Item struct {
 	Src        string   `json:"src,omitempty"`
 	Dst        string   `json:"dst,omitempty"`
 	Flags      []string `json:"flags,omitempty"`
-	Label      string   `json:"label,omitempty"`     // absolute numbers
-	LabelRel   string   `json:"label_rel,omitempty"` // relative numbers
-	LX         float64  `json:"lx,omitempty"`        // label anchor
-	LY         float64  `json:"ly,omitempty"`
-	Angle      float64  `json:"angle,omitempty"` // label rotation in degrees, along the arrow
 	Fate       string   `json:"fate,omitempty"`
 	Retransmit bool     `json:"retransmit,omitempty"`
 	Fault      string   `json:"fault,omitempty"`
 	Extra      string   `json:"extra,omitempty"` // application label (TLS message), cookie note
+	Label      string   `json:"label,omitempty"` // a timer's duration, e.g. "60 s"
 
 	Lane  string      `json:"lane,omitempty"`
 	State string      `json:"state,omitempty"`
-	Side  int         `json:"side,omitempty"` // -1 left of the lane, +1 right
-	Text  engine.Text `json:"text,omitempty"`
+	Text  engine.Text `json:"text,omitzero"` // the full text (title) of app, note, timer, bundle items
+
+	// T is the item's text as drawn.
+	T *Label `json:"t,omitempty"`
+	// A box: a state band's rect (bx, y1, 8, bh); a queue gauge (bx, by, GaugeW, 8) and
+	// its filled width bw; a bundle's band (bx, y1, bw, bh). A timer's bracket and a lost
+	// segment's cross are the path D. Len is an arrow's length (for drawing it in).
+	BX  float64 `json:"bx,omitempty"`
+	BY  float64 `json:"by,omitempty"`
+	BW  float64 `json:"bw,omitempty"`
+	BH  float64 `json:"bh,omitempty"`
+	D   string  `json:"d,omitempty"`
+	Len float64 `json:"len,omitempty"`
+	// Count is how many segments a bundle stands for; SynQueue/Backlog a queue's numbers.
+	Count    int `json:"count,omitempty"`
+	SynQueue int `json:"synq,omitempty"`
+	Backlog  int `json:"backlog,omitempty"`
+	Accept   int `json:"acceptq,omitempty"`
 }
+
+// GaugeW is the width of a queue gauge.
+const GaugeW = 60.0
 
 // Gap marks a compressed stretch of the time axis.
 type Gap struct {
 	Y1   float64 `json:"y1"`
 	Y2   float64 `json:"y2"`
+	X    float64 `json:"x"` // the band spans x..x+w
+	W    float64 `json:"w"`
 	Real string  `json:"real"` // its real length, e.g. "59.6 s"
+	T    *Label  `json:"t,omitempty"`
 }
 
-// Tick labels the time axis.
+// Tick labels the time axis; T is nil where its label had no room.
 type Tick struct {
 	Y     float64 `json:"y"`
 	Label string  `json:"label"`
+	T     *Label  `json:"t,omitempty"`
 }
 
 // Layout is a whole diagram.
 type Layout struct {
-	Scenario  string  `json:"scenario"`
-	Profile   string  `json:"profile"`
-	Seed      uint64  `json:"seed"`
-	RTTus     int64   `json:"rtt_us"`
-	Width     float64 `json:"width"`
-	Height    float64 `json:"height"`
-	Lanes     []Lane  `json:"lanes"`
-	Items     []Item  `json:"items"`
-	Steps     []Step  `json:"steps"`
-	Gaps      []Gap   `json:"gaps"`
-	Ticks     []Tick  `json:"ticks"`
-	Truncated int     `json:"truncated,omitempty"` // segments not drawn beyond MaxDrawnSegments
+	Scenario   string  `json:"scenario"`
+	Profile    string  `json:"profile"`
+	Seed       uint64  `json:"seed"`
+	RTTus      int64   `json:"rtt_us"`
+	Width      float64 `json:"width"`
+	Height     float64 `json:"height"`
+	LaneTop    float64 `json:"lane_top"`
+	LaneBottom float64 `json:"lane_bottom"`
+	Lanes      []Lane  `json:"lanes"`
+	Items      []Item  `json:"items"`
+	Steps      []Step  `json:"steps"`
+	Gaps       []Gap   `json:"gaps"`
+	Ticks      []Tick  `json:"ticks"`
+	Truncated  int     `json:"truncated,omitempty"` // segments not drawn beyond MaxDrawnSegments
+	// TruncL is the "n more segments not drawn" text, when Truncated > 0.
+	TruncL *Label `json:"trunc_l,omitempty"`
 }
 
 // timeAxis maps virtual time to y.
@@ -136,19 +212,60 @@ func (a *timeAxis) y(t engine.Time) float64 {
 	return a.ys[i-1] + f*(a.ys[i]-a.ys[i-1])
 }
 
-// gapPx is the height of an idle gap g: to scale up to three round trips, then growing
-// with the logarithm, so 60 s of TIME-WAIT and a 50 ms RTT are both readable and a
-// backoff's 1, 2, 4, 8 s gaps still visibly grow.
+// gapPx is the height of an idle gap g: to scale up to two round trips, then a slim
+// band that grows with the logarithm of its length (so a backoff's 1, 2, 4, 8 s gaps
+// still visibly grow) and never takes more than MaxGapPx.
 func gapPx(g, rtt time.Duration, pxPerRTT float64) (float64, bool) {
 	if rtt <= 0 {
 		rtt = 100 * time.Millisecond
 	}
-	lin := 3 * rtt
+	lin := 2 * rtt
 	s := pxPerRTT / float64(rtt)
 	if g <= lin {
 		return float64(g) * s, false
 	}
-	return float64(lin)*s + 60*math.Log2(float64(g)/float64(lin)), true
+	return min(30+5*math.Log2(float64(g)/float64(lin)), MaxGapPx), true
+}
+
+// span is a run of trace events drawn as one bundle.
+type span struct {
+	first, last int         // event indexes
+	t0, t1      engine.Time // first and last event times
+}
+
+// bundles finds the runs of attacker traffic that are drawn as one bundle each: at least
+// minBundle segments from or to an attacker lane, uninterrupted by anything the main
+// connection does.
+func bundles(tr *engine.Trace, attacker map[string]bool) []span {
+	var out []span
+	cur := span{first: -1}
+	n := 0
+	flush := func() {
+		if cur.first >= 0 && n >= minBundle {
+			out = append(out, cur)
+		}
+		cur, n = span{first: -1}, 0
+	}
+	for i := range tr.Events {
+		e := &tr.Events[i]
+		switch {
+		case e.Kind == engine.EventSegment && (attacker[e.Segment.Src] || attacker[e.Segment.Dst]):
+			if cur.first < 0 {
+				cur.first, cur.t0 = i, e.At
+			}
+			cur.last, cur.t1 = i, e.At
+			n++
+		case attacker[e.Peer] || e.Kind == engine.EventQueue:
+			// The attacker's half-open connections and the queue they fill: part of the run.
+			if cur.first >= 0 {
+				cur.last, cur.t1 = i, e.At
+			}
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
 }
 
 // Build computes the layout of a trace.
@@ -156,52 +273,90 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	if opt.Width == 0 {
 		opt.Width = DefaultWidth
 	}
+	opt.Width = max(opt.Width, 240)
+	narrow := opt.Width < 600
 	if opt.PxPerRTT == 0 {
 		opt.PxPerRTT = 150
+		if narrow {
+			opt.PxPerRTT = 110
+		}
 	}
 	l := &Layout{Scenario: tr.Meta.Scenario, Profile: tr.Meta.Profile, Seed: tr.Meta.Seed,
-		RTTus: int64(tr.Meta.RTT / time.Microsecond), Width: opt.Width}
+		RTTus: int64(tr.Meta.RTT / time.Microsecond), Width: opt.Width, LaneTop: laneTop}
 	rtt := tr.Meta.RTT
+	pl := newPlacer(opt.Width, 0)
 	// Lanes, in the order the trace names them.
 	laneX := map[string]float64{}
 	n := len(tr.Meta.Endpoints)
+	margin := min(laneMargin, max(opt.Width/4, 100))
 	for i, ep := range tr.Meta.Endpoints {
 		x := opt.Width / 2
 		if n > 1 {
-			x = laneMargin + float64(i)*(opt.Width-2*laneMargin)/float64(n-1)
+			x = margin + float64(i)*(opt.Width-2*margin)/float64(n-1)
 		}
 		laneX[ep.Name] = x
-		l.Lanes = append(l.Lanes, Lane{Name: ep.Name, Role: ep.Role, Addr: ep.Addr, X: x})
+		ln := Lane{Name: ep.Name, Role: ep.Role, Addr: ep.Addr, X: x}
+		hw := min(max(130, TextWidth(ep.Name, fontLane)+20, TextWidth(laneNameZH(ep.Name), fontLane)+20), 2*x-4, 2*(opt.Width-x)-4)
+		ln.Head = [4]float64{x - hw/2, 8, hw, 26}
+		pl.vlines = append(pl.vlines, x)
+		ln.NameL = placeText(pl, []string{ep.Name, laneNameZH(ep.Name)}, fontLane, "middle", 0, [][2]float64{{x, 26}}, hw-8)
+		ln.AddrL = placeText(pl, []string{ep.Addr}, fontAddr, "middle", 0, [][2]float64{{x, 48}}, 2*min(x, opt.Width-x)-4)
+		l.Lanes = append(l.Lanes, ln)
 	}
 	main := map[string]bool{}
+	attacker := map[string]bool{}
 	for _, ep := range tr.Meta.Endpoints {
 		if ep.Role != "attacker" {
 			main[ep.Name] = true
+		} else {
+			attacker[ep.Name] = true
 		}
 	}
-	// The time axis: every moment something starts or ends.
+	var spans []span
+	if !opt.Expand {
+		spans = bundles(tr, attacker)
+	}
+	// The time axis: every moment something starts or ends, but only the two ends of a
+	// bundle.
+	inside := func(t engine.Time) bool {
+		k := sort.Search(len(spans), func(k int) bool { return spans[k].t1 >= t })
+		return k < len(spans) && spans[k].t0 < t && t < spans[k].t1
+	}
 	var times []engine.Time
 	for i := range tr.Events {
 		e := &tr.Events[i]
-		times = append(times, e.At)
-		if e.Kind == engine.EventSegment {
+		if !inside(e.At) {
+			times = append(times, e.At)
+		}
+		if e.Kind == engine.EventSegment && !inside(e.Segment.Arrive) {
 			times = append(times, e.Segment.Arrive)
 		}
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	ax := &timeAxis{}
 	y := top
+	gapX1, gapX2 := 60.0, opt.Width-60
+	if narrow {
+		gapX1, gapX2 = 8, opt.Width-8
+	}
+	var gapAt []engine.Time // where each gap ends, to place its label in trace order
 	for i, t := range times {
 		if i > 0 && t == times[i-1] {
 			continue
 		}
 		if len(ax.times) > 0 {
 			prev := ax.times[len(ax.times)-1]
-			px, compressed := gapPx(t.Sub(prev), rtt, opt.PxPerRTT)
-			if compressed {
-				l.Gaps = append(l.Gaps, Gap{Y1: y + 8, Y2: y + px - 8, Real: fmtDur(t.Sub(prev))})
+			k := sort.Search(len(spans), func(k int) bool { return spans[k].t1 >= t })
+			if k < len(spans) && spans[k].t0 == prev && spans[k].t1 == t {
+				y += bundlePx
+			} else {
+				px, compressed := gapPx(t.Sub(prev), rtt, opt.PxPerRTT)
+				if compressed {
+					l.Gaps = append(l.Gaps, Gap{Y1: round1(y + 6), Y2: round1(y + px - 6), X: gapX1, W: gapX2 - gapX1, Real: fmtDur(t.Sub(prev))})
+					gapAt = append(gapAt, t)
+				}
+				y += px
 			}
-			y += px
 		}
 		ax.times = append(ax.times, t)
 		ax.ys = append(ax.ys, y)
@@ -209,57 +364,219 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	if len(ax.times) == 0 {
 		ax.times, ax.ys = []engine.Time{0}, []float64{top}
 	}
-	l.Height = y + bottom + 30
-	// Ticks: at each moment that starts after a compressed gap, and at least every 120 px.
+	axisEnd := y
+	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, pl: pl, narrow: narrow,
+		spans: spans, gapAt: gapAt}
+	b.walk()
+	// Ticks: at least every 120 px, drawn where their label has room (the texts of the
+	// story come first).
 	lastTick := -1000.0
 	for i, t := range ax.times {
 		if ax.ys[i]-lastTick >= 120 || i == 0 {
-			l.Ticks = append(l.Ticks, Tick{Y: ax.ys[i], Label: fmtTime(t)})
+			tk := Tick{Y: round1(ax.ys[i]), Label: fmtTime(t)}
+			tk.T = placeText(pl, []string{tk.Label}, fontTick, "start", 0, [][2]float64{{4, tk.Y - 3}}, 0)
+			l.Ticks = append(l.Ticks, tk)
 			lastTick = ax.ys[i]
 		}
 	}
-	b := &builder{l: l, ax: ax, laneX: laneX, main: main, tr: tr, bursts: newStacker(burstPx, burstStep)}
-	b.walk()
+	l.Height = math.Ceil(max(axisEnd+bottom+30, pl.bottom()+bottom))
+	l.LaneBottom = l.Height - bottom
+	if l.Truncated > 0 {
+		t := engine.Text{EN: fmt.Sprintf("%d more segments not drawn", l.Truncated), ZH: fmt.Sprintf("另有 %d 个报文未绘出", l.Truncated)}
+		l.Height += 24
+		l.TruncL = &Label{X: opt.Width / 2, Y: l.Height - 12, Anchor: "middle", EN: fitRunes(t.EN, opt.Width-8, fontAddr),
+			ZH: fitRunes(t.ZH, opt.Width-8, fontAddr), Size: fontAddr}
+	}
+	for i := range l.Items {
+		shape(&l.Items[i], l.LaneBottom)
+	}
 	return l
 }
 
+// shape computes what an item's drawing needs beyond its ends, so no renderer does
+// arithmetic: band and bundle boxes, bracket and cross paths, arrow lengths.
+func shape(it *Item, laneBottom float64) {
+	switch it.Kind {
+	case "state":
+		if it.End < 0 {
+			it.Y2 = laneBottom
+		}
+		it.BX, it.BH = it.X1-4, round1(max(it.Y2-it.Y1, 2))
+	case "timer":
+		s := 1.0
+		if it.BX < it.X1 {
+			s = -1
+		}
+		y2 := max(it.Y2, it.Y1+2)
+		it.D = fmt.Sprintf("M%.1f,%.1fh%.0fV%.1fh%.0f", it.BX-4*s, it.Y1, 4*s, y2, -4*s)
+	case "segment":
+		it.Len = round1(math.Hypot(it.X2-it.X1, it.Y2-it.Y1))
+		if it.Fate != "delivered" {
+			it.D = fmt.Sprintf("M%.1f,%.1fl10,10m0,-10l-10,10", it.X2-5, it.Y2-5)
+		}
+	case "bundle":
+		it.BX, it.BW, it.BH = min(it.X1, it.X2), math.Abs(it.X2-it.X1), round1(max(it.Y2-it.Y1, 4))
+	}
+}
+
+// laneNameZH is a lane's name in Chinese: the roles translated, a number kept.
+func laneNameZH(name string) string {
+	for en, zh := range map[string]string{"client": "客户端", "server": "服务器", "attacker": "攻击者"} {
+		if rest, ok := strings.CutPrefix(name, en); ok {
+			return zh + rest
+		}
+	}
+	return name
+}
+
+// placeText places a text (all of whose variants — languages, numberings — must fit the
+// same box) at the first candidate spot where it fits, clear of lines if it can be;
+// failing that, shortened to room px (0: to the figure's edge; negative: never shortened)
+// at the first spot where that fits. It returns nil if neither.
+func placeText(pl *placer, variants []string, size float64, anchor string, rot float64, cands [][2]float64, room float64) *Label {
+	width := func(vs []string) float64 {
+		w := 0.0
+		for _, v := range vs {
+			w = max(w, TextWidth(v, size))
+		}
+		return w
+	}
+	mk := func(c [2]float64, vs []string, cut bool) *Label {
+		lb := &Label{X: round1(c[0]), Y: round1(c[1]), Anchor: anchor, Rot: round1(rot), EN: vs[0], Cut: cut, Size: size}
+		if anchor == "start" {
+			lb.Anchor = ""
+		}
+		if len(vs) > 1 && vs[1] != vs[0] {
+			lb.ZH = vs[1]
+		}
+		if len(vs) > 2 && vs[2] != vs[0] {
+			lb.Rel = vs[2]
+		}
+		return lb
+	}
+	w := width(variants)
+	tiers := []float64{1}
+	if room > 0 {
+		tiers = []float64{1, 0.66, 0.45, 0.3}
+	}
+	for _, soft := range []bool{true, false} {
+		for _, c := range cands {
+			bx := textBox(round1(c[0]), round1(c[1]), anchor, round1(rot), w, size)
+			if pl.fits(bx, soft) {
+				pl.add(bx)
+				return mk(c, variants, false)
+			}
+		}
+		for _, tier := range tiers {
+			for _, c := range cands {
+				r := room * tier
+				if rot == 0 {
+					edge := pl.w - c[0] - 3
+					switch anchor {
+					case "end":
+						edge = c[0] - 3
+					case "middle":
+						edge = 2*min(c[0], pl.w-c[0]) - 6
+					}
+					if room == 0 || edge < r {
+						r = edge
+					}
+				}
+				if r <= 0 || r >= w {
+					continue
+				}
+				short := make([]string, len(variants))
+				for i, v := range variants {
+					short[i] = fitRunes(v, r, size)
+					if short[i] == "" {
+						short = nil
+						break
+					}
+				}
+				if short == nil {
+					continue
+				}
+				bx := textBox(round1(c[0]), round1(c[1]), anchor, round1(rot), width(short), size)
+				if pl.fits(bx, soft) {
+					pl.add(bx)
+					return mk(c, short, true)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
+
 type builder struct {
-	l     *Layout
-	ax    *timeAxis
-	laneX map[string]float64
-	main  map[string]bool
-	tr    *engine.Trace
+	l        *Layout
+	ax       *timeAxis
+	laneX    map[string]float64
+	main     map[string]bool
+	attacker map[string]bool
+	tr       *engine.Trace
+	pl       *placer
+	narrow   bool
+	spans    []span
+	gapAt    []engine.Time
+	gapDone  int
 	// open state bands and timers per lane, as item indexes
 	band   map[string]int
-	lastLY map[string]float64 // per lane: where the last side label went
 	timers map[string]int
 	isn    map[string]engine.Seq // relative-number base per direction
 	drawn  int
-	bursts *stacker // label staggering within a burst, per direction
 }
 
-func (b *builder) side(lane string) int {
-	// Labels go to the outside of the diagram: left of the leftmost lane, right of others.
+func (b *builder) side(lane string) float64 {
+	// Side texts go to the outside of the diagram: left of the leftmost lane, right of
+	// the others.
 	if len(b.l.Lanes) > 0 && b.l.Lanes[0].Name == lane {
 		return -1
 	}
 	return 1
 }
 
-// place returns where a side label for lane at y goes: at y, or just below the lane's
-// previous label, so labels at the same moment stack instead of overprinting.
-func (b *builder) place(it *Item) {
-	y := it.Y1 + 4
-	if last, ok := b.lastLY[it.Lane]; ok && y < last+14 {
-		y = last + 14
+// sideText places a text beside a lane at y: outside the lanes first, at cols px from the
+// lane, moving down a line at a time; then inside; shortened as a last resort.
+func (b *builder) sideText(lane string, y float64, variants []string, cols []float64) *Label {
+	x := b.laneX[lane]
+	s := b.side(lane)
+	var out, in [][2]float64
+	for k := 0; k < 8; k++ {
+		for _, c := range cols {
+			out = append(out, [2]float64{x + s*c, y + float64(k)*lineGap})
+			in = append(in, [2]float64{x - s*c, y + float64(k)*lineGap})
+		}
 	}
-	b.lastLY[it.Lane] = y
-	it.LY = y
-	it.LX = it.X1 + float64(it.Side)*12
+	anchorOut, anchorIn := "start", "end"
+	if s < 0 {
+		anchorOut, anchorIn = "end", "start"
+	}
+	if lb := placeText(b.pl, variants, fontSide, anchorOut, 0, out[:min(len(out), 5*len(cols))], -1); lb != nil {
+		return lb
+	}
+	if lb := placeText(b.pl, variants, fontSide, anchorIn, 0, in[:min(len(in), 4*len(cols))], -1); lb != nil {
+		return lb
+	}
+	return placeText(b.pl, variants, fontSide, anchorOut, 0, out, 0)
+}
+
+// gapLabels places the labels of the compressed gaps that end at or before t.
+func (b *builder) gapLabels(t engine.Time) {
+	for b.gapDone < len(b.gapAt) && b.gapAt[b.gapDone] <= t {
+		g := &b.l.Gaps[b.gapDone]
+		mid := (g.Y1+g.Y2)/2 + 4
+		cx := g.X + g.W/2
+		txt := "⋯ " + g.Real + " ⋯"
+		g.T = placeText(b.pl, []string{txt}, fontGap, "middle", 0,
+			[][2]float64{{cx, mid}, {cx - g.W/4, mid}, {cx + g.W/4, mid}}, 0)
+		b.gapDone++
+	}
 }
 
 func (b *builder) addStep(i int, e *engine.Event, kind, lane string) int {
-	st := Step{Index: len(b.l.Steps), Event: i, AtUs: int64(e.At), Kind: kind, Y: b.ax.y(e.At), Lane: lane}
+	st := Step{Index: len(b.l.Steps), Event: i, AtUs: int64(e.At), Kind: kind, Y: round1(b.ax.y(e.At)), Lane: lane}
 	st.Text = Describe(b.tr, e)
 	b.l.Steps = append(b.l.Steps, st)
 	return st.Index
@@ -267,11 +584,18 @@ func (b *builder) addStep(i int, e *engine.Event, kind, lane string) int {
 
 func (b *builder) walk() {
 	b.band = map[string]int{}
-	b.lastLY = map[string]float64{}
 	b.timers = map[string]int{}
 	b.isn = map[string]engine.Seq{}
-	for i := range b.tr.Events {
+	sp := 0
+	for i := 0; i < len(b.tr.Events); i++ {
 		e := &b.tr.Events[i]
+		b.gapLabels(e.At)
+		if sp < len(b.spans) && b.spans[sp].first == i {
+			b.bundle(b.spans[sp])
+			i = b.spans[sp].last
+			sp++
+			continue
+		}
 		switch e.Kind {
 		case engine.EventSegment:
 			b.segment(i, e)
@@ -282,51 +606,116 @@ func (b *builder) walk() {
 			st := b.addStep(i, e, "state", e.Endpoint)
 			b.l.Steps[st].State, b.l.Steps[st].From = e.To.String(), e.From.String()
 			x := b.laneX[e.Endpoint]
-			yy := b.ax.y(e.At)
+			yy := round1(b.ax.y(e.At))
 			if k, ok := b.band[e.Endpoint]; ok {
 				b.l.Items[k].End = st
 				b.l.Items[k].Y2 = yy
 			}
-			it := Item{Kind: "state", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: b.l.Height - bottom,
-				Lane: e.Endpoint, State: e.To.String(), Side: b.side(e.Endpoint)}
-			b.place(&it)
+			it := Item{Kind: "state", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy, Lane: e.Endpoint, State: e.To.String()}
+			it.T = b.sideText(e.Endpoint, yy+4, []string{it.State}, []float64{10})
 			b.l.Items = append(b.l.Items, it)
 			b.band[e.Endpoint] = len(b.l.Items) - 1
 		case engine.EventApp:
 			st := b.addStep(i, e, "app", e.Endpoint)
-			x := b.laneX[e.Endpoint]
-			yy := b.ax.y(e.At)
-			it := Item{Kind: "app", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy,
-				Lane: e.Endpoint, Side: b.side(e.Endpoint), Text: appText(e)}
-			b.place(&it)
-			b.l.Items = append(b.l.Items, it)
+			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e)
 		case engine.EventTimer:
 			b.timer(i, e)
 		case engine.EventNote:
 			st := b.addStep(i, e, "note", e.Endpoint)
-			x := b.laneX[e.Endpoint]
-			yy := b.ax.y(e.At)
-			it := Item{Kind: "note", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy,
-				Lane: e.Endpoint, Side: b.side(e.Endpoint), Text: NoteText(e.Note)}
-			b.place(&it)
-			b.l.Items = append(b.l.Items, it)
+			b.sideItem(Item{Kind: "note", Step: st, Lane: e.Endpoint, Text: NoteText(e.Note)}, e)
 		case engine.EventQueue:
 			st := b.addStep(i, e, "queue", e.Endpoint)
-			x := b.laneX[e.Endpoint]
-			yy := b.ax.y(e.At)
-			it := Item{Kind: "queue", Step: st, End: -1, X1: x, Y1: yy, X2: float64(e.SynQueue), Y2: yy,
-				Lane: e.Endpoint, Side: b.side(e.Endpoint), ID: e.Backlog, Label: fmt.Sprintf("%d/%d", e.SynQueue, e.Backlog),
-				LabelRel: fmt.Sprintf("%d", e.AcceptQueue)}
-			b.place(&it)
-			b.l.Items = append(b.l.Items, it)
+			b.queue(st, e)
 		}
 	}
+	b.gapLabels(engine.Time(math.MaxInt64))
+}
+
+// sideItem places an application call or a note beside its lane.
+func (b *builder) sideItem(it Item, e *engine.Event) {
+	x := b.laneX[e.Endpoint]
+	yy := round1(b.ax.y(e.At))
+	it.End, it.X1, it.Y1, it.X2, it.Y2 = -1, x, yy, x, yy
+	it.T = b.sideText(e.Endpoint, yy+4, []string{it.Text.EN, it.Text.ZH}, []float64{10, 100})
+	b.l.Items = append(b.l.Items, it)
+}
+
+// queue draws a listener's SYN queue as a gauge with its numbers.
+func (b *builder) queue(st int, e *engine.Event) {
+	x := b.laneX[e.Endpoint]
+	yy := round1(b.ax.y(e.At))
+	it := Item{Kind: "queue", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy, Lane: e.Endpoint,
+		SynQueue: e.SynQueue, Backlog: e.Backlog, Accept: e.AcceptQueue}
+	txt := fmt.Sprintf("%d/%d", e.SynQueue, e.Backlog)
+	// The gauge and its numbers are one box: find room for the numbers drawn GaugeW+4
+	// further out, then put the gauge before them.
+	s := b.side(e.Endpoint)
+	pad := GaugeW + 4
+	var cands [][2]float64
+	for k := 0; k < 8; k++ {
+		for _, c := range []float64{10, 100} {
+			if s > 0 {
+				cands = append(cands, [2]float64{x + c + pad, yy + 4 + float64(k)*lineGap})
+			} else {
+				cands = append(cands, [2]float64{x - c - TextWidth(txt, fontSide), yy + 4 + float64(k)*lineGap})
+			}
+		}
+	}
+	// The label box is widened to cover the gauge: a text of the gauge's width plus the
+	// numbers, placed where the gauge starts.
+	wide := strings.Repeat("0", int(math.Ceil(pad/(0.62*fontSide)))) + txt
+	var starts [][2]float64
+	for _, c := range cands {
+		starts = append(starts, [2]float64{c[0] - pad, c[1]})
+	}
+	if lb := placeText(b.pl, []string{wide}, fontSide, "start", 0, starts, 0); lb != nil && !lb.Cut {
+		it.BX, it.BY = lb.X, round1(lb.Y-8)
+		it.T = &Label{X: round1(lb.X + pad), Y: lb.Y, EN: txt, Size: fontSide}
+	} else if lb != nil {
+		// Too little room for the gauge: only its numbers, in the box that was placed.
+		it.T = &Label{X: lb.X, Y: lb.Y, EN: txt, Size: fontSide}
+		it.BX = -1
+	} else {
+		it.BX = -1
+	}
+	if e.Backlog > 0 && it.BX >= 0 {
+		it.BW = round1(GaugeW * min(float64(e.SynQueue)/float64(e.Backlog), 1))
+	}
+	b.l.Items = append(b.l.Items, it)
 }
 
 func (b *builder) timer(i int, e *engine.Event) {
 	key := e.Endpoint + "|" + e.Peer + "|" + e.Timer.String()
 	if !b.main[e.Endpoint] || e.Peer != "" && !b.main[e.Peer] {
 		return
+	}
+	x := b.laneX[e.Endpoint]
+	s := b.side(e.Endpoint)
+	bx := x + s*min(140, b.laneX[b.l.Lanes[0].Name]-40)
+	if b.narrow {
+		bx = x + s*6
+	}
+	place := func(it *Item, text string) {
+		it.BX = round1(bx)
+		out, in := "start", "end"
+		if s < 0 {
+			out, in = "end", "start"
+		}
+		var cands [][2]float64
+		for k := 0; k < 6; k++ {
+			cands = append(cands, [2]float64{bx + s*4, it.Y1 + 9 + float64(k)*lineGap})
+		}
+		if it.T = placeText(b.pl, []string{text}, fontSide, out, 0, cands[:3], -1); it.T == nil {
+			for k := range cands {
+				cands[k][0] = bx - s*4
+			}
+			if it.T = placeText(b.pl, []string{text}, fontSide, in, 0, cands, -1); it.T == nil {
+				for k := range cands {
+					cands[k][0] = bx + s*4
+				}
+				it.T = placeText(b.pl, []string{text}, fontSide, out, 0, cands, 0)
+			}
+		}
 	}
 	switch e.Action {
 	case engine.TimerSet:
@@ -336,12 +725,15 @@ func (b *builder) timer(i int, e *engine.Event) {
 		st := b.addStep(i, e, "timer", e.Endpoint)
 		if k, ok := b.timers[key]; ok && b.l.Items[k].End < 0 {
 			b.l.Items[k].End = st
-			b.l.Items[k].Y2 = b.ax.y(e.At)
+			b.l.Items[k].Y2 = max(round1(b.ax.y(e.At)), b.l.Items[k].Y1+2)
 		}
-		x := b.laneX[e.Endpoint]
-		b.l.Items = append(b.l.Items, Item{Kind: "timer", Step: st, End: -1, X1: x, Y1: b.ax.y(e.At), X2: x,
-			Y2: b.ax.y(e.Deadline), Lane: e.Endpoint, Side: b.side(e.Endpoint), State: e.Timer.String(),
-			Label: fmtDur(e.Duration), Text: timerText(e.Timer)})
+		it := Item{Kind: "timer", Step: st, End: -1, X1: x, Y1: round1(b.ax.y(e.At)), X2: x,
+			Y2: round1(max(b.ax.y(e.Deadline), b.ax.y(e.At)+2)), Lane: e.Endpoint, State: e.Timer.String(),
+			Text: timerText(e.Timer)}
+		it.Label = fmtDur(e.Duration)
+		it.Text = engine.Text{EN: it.Text.EN + " " + fmtDur(e.Duration), ZH: it.Text.ZH + " " + fmtDur(e.Duration)}
+		place(&it, e.Timer.String()+" "+fmtDur(e.Duration))
+		b.l.Items = append(b.l.Items, it)
 		b.timers[key] = len(b.l.Items) - 1
 	case engine.TimerFired, engine.TimerCancelled:
 		if k, ok := b.timers[key]; ok && b.l.Items[k].End < 0 {
@@ -350,7 +742,7 @@ func (b *builder) timer(i int, e *engine.Event) {
 			}
 			st := b.addStep(i, e, "timer", e.Endpoint)
 			b.l.Items[k].End = st
-			b.l.Items[k].Y2 = b.ax.y(e.At)
+			b.l.Items[k].Y2 = max(round1(b.ax.y(e.At)), b.l.Items[k].Y1+2)
 			if e.Action == engine.TimerCancelled {
 				b.l.Items[k].Fate = "cancelled"
 			} else {
@@ -360,10 +752,11 @@ func (b *builder) timer(i int, e *engine.Event) {
 		}
 		if e.Action == engine.TimerFired && e.Timer == engine.TimerDelayedACK {
 			st := b.addStep(i, e, "timer", e.Endpoint)
-			x := b.laneX[e.Endpoint]
-			yy := b.ax.y(e.At)
-			b.l.Items = append(b.l.Items, Item{Kind: "timer", Step: st, End: st, X1: x, Y1: yy, X2: x, Y2: yy,
-				Lane: e.Endpoint, Side: b.side(e.Endpoint), State: e.Timer.String(), Fate: "fired", Text: timerText(e.Timer)})
+			yy := round1(b.ax.y(e.At))
+			it := Item{Kind: "timer", Step: st, End: st, X1: x, Y1: yy, X2: x, Y2: yy + 2,
+				Lane: e.Endpoint, State: e.Timer.String(), Fate: "fired", Text: timerText(e.Timer)}
+			place(&it, e.Timer.String())
+			b.l.Items = append(b.l.Items, it)
 		}
 	}
 }
@@ -385,7 +778,7 @@ func (b *builder) segment(i int, e *engine.Event) {
 	}
 	b.drawn++
 	x1, x2 := b.laneX[s.Src], b.laneX[s.Dst]
-	y1, y2 := b.ax.y(e.At), b.ax.y(s.Arrive)
+	y1, y2 := round1(b.ax.y(e.At)), round1(b.ax.y(s.Arrive))
 	it := Item{Kind: "segment", Step: st, End: -1, X1: x1, Y1: y1, X2: x2, Y2: y2, ID: s.ID, Src: s.Src, Dst: s.Dst,
 		Flags: g.Flags.Names(), Fate: s.Fate.String(), Retransmit: s.Retransmit, Fault: s.Fault, Extra: s.Label}
 	if g.UDP {
@@ -393,9 +786,9 @@ func (b *builder) segment(i int, e *engine.Event) {
 	}
 	if s.Fate != engine.Delivered {
 		// A lost segment ends in a cross halfway along its path.
-		it.X2, it.Y2 = (x1+x2)/2, (y1+b.ax.y(s.Arrive))/2
+		it.X2, it.Y2 = (x1+x2)/2, round1((y1+y2)/2)
 	}
-	it.Label = segLabel(g, 0, 0, false)
+	label := segLabel(g, 0, 0, false)
 	base, okS := b.isn[dir]
 	rev, okR := b.isn[s.Dst+">"+s.Src]
 	if !okS {
@@ -404,49 +797,183 @@ func (b *builder) segment(i int, e *engine.Event) {
 	if !okR {
 		rev = 0
 	}
-	it.LabelRel = segLabel(g, base, rev, true)
+	rel := segLabel(g, base, rev, true)
 	if s.Label != "" && !g.UDP {
 		// A segment that carries named messages (TLS records) is labelled by them; its
 		// numbers stay in the inspector and the transcript.
-		it.Label = compactLabel(g)
-		it.LabelRel = it.Label
+		label = compactLabel(g)
+		rel = label
+	}
+	if b.narrow && !g.UDP {
+		// A phone's arrows are short: flags and length only; the numbers stay in the
+		// title, the inspector and the transcript.
+		label = strings.Join(g.Flags.Names(), " ")
+		if len(g.Payload) > 0 {
+			label += fmt.Sprintf(" len %d", len(g.Payload))
+		}
+		rel = label
 	}
 	it.Extra = shorten(it.Extra, MaxExtraLabel)
-	// The label sits a third of the way from the sender, so crossing arrows' labels part;
-	// packets of one burst (a TLS or QUIC flight) stack theirs below one another.
-	f := 0.32
-	it.LX = x1 + (it.X2-x1)*f
-	it.LY = y1 + (it.Y2-y1)*f - 5 + b.bursts.offset(s.Src+">"+s.Dst, y1)
-	it.Angle = labelAngle(x1, y1, it.X2, it.Y2)
+	if it.Extra != "" {
+		label += " · " + it.Extra
+		rel += " · " + it.Extra
+	}
+	it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label, label, rel}, fontSeg)
+	b.pl.line(it.X1, it.Y1, it.X2, it.Y2)
 	b.l.Items = append(b.l.Items, it)
+}
+
+// arrowText places a label along an arrow: a third of the way from the sender (so
+// crossing arrows' labels part), above the line; then at other points along it and below
+// it; shortened to the arrow's length as a last resort.
+func (b *builder) arrowText(x1, y1, x2, y2 float64, variants []string, size float64) *Label {
+	return alongArrow(b.pl, x1, y1, x2, y2, variants, size)
+}
+
+func alongArrow(pl *placer, x1, y1, x2, y2 float64, variants []string, size float64) *Label {
+	ang := labelAngle(x1, y1, x2, y2)
+	rad := ang * math.Pi / 180
+	// The normal pointing up the page in the label's frame.
+	nx, ny := math.Sin(rad), -math.Cos(rad)
+	var cands [][2]float64
+	for _, off := range []float64{5, -size - 1} {
+		for _, f := range []float64{0.32, 0.22, 0.42, 0.15, 0.5, 0.6, 0.7, 0.8} {
+			px, py := x1+(x2-x1)*f, y1+(y2-y1)*f
+			cands = append(cands, [2]float64{px + nx*off, py + ny*off})
+		}
+	}
+	length := math.Hypot(x2-x1, y2-y1)
+	return placeText(pl, variants, size, "middle", ang, cands, max(length*0.9, 60))
+}
+
+// bundle draws a run of attacker traffic as one annotated band and one step.
+func (b *builder) bundle(sp span) {
+	var syn, synack, other, gaveUp, half, dropped, cookies int
+	var q *engine.Event
+	var att, victim string
+	for i := sp.first; i <= sp.last; i++ {
+		e := &b.tr.Events[i]
+		switch e.Kind {
+		case engine.EventSegment:
+			s := e.Segment
+			if b.attacker[s.Src] {
+				att, victim = s.Src, s.Dst
+				if s.Seg.Flags == engine.SYN {
+					syn++
+				} else {
+					other++
+				}
+			} else {
+				if att == "" {
+					att, victim = s.Dst, s.Src
+				}
+				if s.Seg.Flags == engine.SYN|engine.ACK {
+					synack++
+					if s.Cookie != nil {
+						cookies++
+					}
+				} else {
+					other++
+				}
+			}
+			if s.Seg.Flags&engine.SYN != 0 {
+				dir := s.Src + ">" + s.Dst
+				b.isn[dir] = s.Seg.Seq
+			}
+		case engine.EventState:
+			if e.To == engine.SynReceived {
+				half++
+			}
+		case engine.EventQueue:
+			q = e
+		case engine.EventNote:
+			switch e.Note {
+			case "syn-ack-gave-up":
+				gaveUp++
+			case "syn-queue-full", "accept-queue-full":
+				dropped++
+			}
+		}
+	}
+	// Each spoofed SYN leaves a half-open connection, is answered with a cookie, or is
+	// dropped.
+	dropped = max(syn-half-cookies, 0)
+	var en, zh []string
+	switch {
+	case syn == 0:
+	case half == syn:
+		en = append(en, fmt.Sprintf("×%d spoofed SYNs, each in SYN-RECEIVED", syn))
+		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，各占一个 SYN-RECEIVED", syn))
+	case dropped == syn:
+		en = append(en, fmt.Sprintf("×%d spoofed SYNs, all dropped (queue full)", syn))
+		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，全部被丢弃（队列已满）", syn))
+	case cookies == syn:
+		en = append(en, fmt.Sprintf("×%d spoofed SYNs, each answered with a cookie", syn))
+		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，各回一个 cookie", syn))
+	default:
+		var pe, pz []string
+		if half > 0 {
+			pe, pz = append(pe, fmt.Sprintf("%d half-open", half)), append(pz, fmt.Sprintf("%d 个半连接", half))
+		}
+		if cookies > 0 {
+			pe, pz = append(pe, fmt.Sprintf("%d with a cookie", cookies)), append(pz, fmt.Sprintf("%d 个回 cookie", cookies))
+		}
+		if dropped > 0 {
+			pe, pz = append(pe, fmt.Sprintf("%d dropped", dropped)), append(pz, fmt.Sprintf("%d 个被丢弃", dropped))
+		}
+		en = append(en, fmt.Sprintf("×%d spoofed SYNs: %s", syn, strings.Join(pe, ", ")))
+		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN：%s", syn, strings.Join(pz, "，")))
+	}
+	if synack > 0 {
+		en = append(en, fmt.Sprintf("×%d SYN-ACKs to nowhere", synack))
+		zh = append(zh, fmt.Sprintf("×%d 个 SYN-ACK 无人应答", synack))
+	}
+	if other > 0 {
+		en = append(en, fmt.Sprintf("×%d other segments", other))
+		zh = append(zh, fmt.Sprintf("×%d 个其他报文", other))
+	}
+	full := engine.Text{EN: strings.Join(en, "; "), ZH: strings.Join(zh, "；")}
+	if gaveUp > 0 {
+		full.EN += fmt.Sprintf("; %d half-open connections given up", gaveUp)
+		full.ZH += fmt.Sprintf("；%d 个半连接被放弃", gaveUp)
+	}
+	if q != nil {
+		full.EN += fmt.Sprintf(" (SYN queue %d/%d)", q.SynQueue, q.Backlog)
+		full.ZH += fmt.Sprintf("（半连接队列 %d/%d）", q.SynQueue, q.Backlog)
+	}
+	first := &b.tr.Events[sp.first]
+	y1, y2 := round1(b.ax.y(sp.t0)), round1(b.ax.y(sp.t1))
+	st := Step{Index: len(b.l.Steps), Event: sp.last, First: sp.first, AtUs: int64(first.At), Kind: "bundle", Y: y1, Lane: att,
+		Text: engine.Text{EN: fmt.Sprintf("%s → %s: %s", att, victim, full.EN), ZH: fmt.Sprintf("%s → %s：%s", att, victim, full.ZH)}}
+	b.l.Steps = append(b.l.Steps, st)
+	it := Item{Kind: "bundle", Step: st.Index, End: -1, X1: b.laneX[att], Y1: y1, X2: b.laneX[victim], Y2: y2,
+		Src: att, Dst: victim, Count: syn + synack + other, Text: full}
+	if len(en) == 0 {
+		en, zh = []string{full.EN}, []string{full.ZH}
+	}
+	short := []string{en[0], zh[0]}
+	xm := (it.X1 + it.X2) / 2
+	var cands [][2]float64
+	for k := 0; k < 4; k++ {
+		cands = append(cands, [2]float64{xm, (y1+y2)/2 + 4 + float64(k)*lineGap})
+	}
+	// Whole where it fits, even across a lifeline; shortened only where it does not.
+	if it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, -1); it.T == nil {
+		it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, 0)
+	}
+	b.pl.rect(min(it.X1, it.X2), y1, max(it.X1, it.X2), max(y2, y1+4))
+	b.l.Items = append(b.l.Items, it)
+	if q != nil {
+		qi := len(b.l.Steps) - 1
+		qe := *q
+		qe.At = sp.t1
+		b.queue(qi, &qe)
+	}
 }
 
 // MaxExtraLabel bounds the application label drawn on an arrow (the full text is in the
 // arrow's title and the transcript).
 const MaxExtraLabel = 44
-
-// stacker moves the labels of a burst of arrows (sends on one path that start less than
-// gap px apart) below one another, step px each, three deep before starting over.
-type stacker struct {
-	gap, step float64
-	lastY     map[string]float64
-	n         map[string]int
-}
-
-func newStacker(gap, step float64) *stacker {
-	return &stacker{gap: gap, step: step, lastY: map[string]float64{}, n: map[string]int{}}
-}
-
-// offset returns how far down to move the label of an arrow on path starting at y.
-func (s *stacker) offset(path string, y float64) float64 {
-	if prev, ok := s.lastY[path]; ok && y-prev < s.gap {
-		s.n[path]++
-	} else {
-		s.n[path] = 0
-	}
-	s.lastY[path] = y
-	return s.step * float64(s.n[path]%3)
-}
 
 // labelAngle is the rotation, in degrees, that lays a label along an arrow and keeps
 // it upright.
@@ -457,12 +984,6 @@ func labelAngle(x1, y1, x2, y2 float64) float64 {
 	}
 	return a
 }
-
-// burstPx is how close (in px) two sends on one path must start to count as one burst.
-const burstPx = 14
-
-// burstStep moves each further label of a burst this far down, below the arrows.
-const burstStep = 14
 
 // compactLabel is "PSH ACK len 708": what a segment carrying named messages shows.
 func compactLabel(g engine.Segment) string {

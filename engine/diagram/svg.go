@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -40,6 +42,7 @@ const Style = `
 .sa-st-close rect{fill:#bfdbfe}.sa-st-tw rect{fill:#ddd6fe}
 .sa-timer path{stroke:var(--sa-timer,#6b7280);stroke-width:1.2;fill:none}
 .sa-timer text,.sa-app text,.sa-note text,.sa-queue text{font:11px system-ui,sans-serif;fill:var(--sa-muted,#374151)}
+.sa-state text,.sa-timer text,.sa-app text,.sa-note text,.sa-queue text,.sa-tick text{paint-order:stroke;stroke:var(--sa-bg,#fff);stroke-width:3px;stroke-linejoin:round}
 .sa-app text{font-weight:600;fill:var(--sa-app,#065f46)}
 .sa-note text{font-style:italic}
 .sa-gap rect{fill:var(--sa-gap,#f3f4f6)}
@@ -48,9 +51,12 @@ const Style = `
 .sa-tick line{stroke:var(--sa-grid,#e5e7eb)}
 .sa-queue rect.sa-q-bg{fill:none;stroke:var(--sa-muted,#6b7280)}
 .sa-queue rect.sa-q-fill{fill:#f87171}
+.sa-bundle rect{fill:var(--sa-bundle,#fee2e2);fill-opacity:.55;stroke:var(--sa-seg3,#9f1239);stroke-dasharray:3 3}
+.sa-bundle line{stroke:var(--sa-seg3,#9f1239);stroke-width:1.5}
+.sa-bundle text{font:600 11px system-ui,sans-serif;fill:var(--sa-text,#111827);paint-order:stroke;stroke:var(--sa-bg,#fff);stroke-width:3px}
 .sa-hidden{display:none}
 @media (prefers-color-scheme:dark){
-:root{--sa-bg:#0f172a;--sa-lane:#64748b;--sa-head:#e2e8f0;--sa-head-text:#0f172a;--sa-muted:#cbd5e1;--sa-seg:#93c5fd;--sa-seg2:#fcd34d;--sa-seg3:#fda4af;--sa-text:#f1f5f9;--sa-drop:#f87171;--sa-timer:#94a3b8;--sa-app:#6ee7b7;--sa-gap:#1e293b;--sa-grid:#1e293b}}
+:root{--sa-bg:#0f172a;--sa-lane:#64748b;--sa-head:#e2e8f0;--sa-head-text:#0f172a;--sa-muted:#cbd5e1;--sa-seg:#93c5fd;--sa-seg2:#fcd34d;--sa-seg3:#fda4af;--sa-text:#f1f5f9;--sa-drop:#f87171;--sa-timer:#94a3b8;--sa-app:#6ee7b7;--sa-gap:#1e293b;--sa-grid:#1e293b;--sa-bundle:#4c0519}}
 `
 
 // StateClass returns the CSS class that colours a state band.
@@ -84,8 +90,40 @@ func SegmentClass(it *Item, roleOf map[string]string) string {
 
 // WriteSVG writes the layout as a standalone SVG document.
 func WriteSVG(w io.Writer, l *Layout, opt SVGOptions) error {
+	return write(w, l, renderOpts{lang: opt.Lang, relative: opt.Relative, upTo: opt.UpTo, title: opt.Title})
+}
+
+// LiveOptions shape the server rendering of the live player's diagram.
+type LiveOptions struct {
+	Step     int // the step shown; later items carry the hidden class (-1: none shown yet)
+	Lang     string
+	Relative bool
+	Title    string
+}
+
+// WriteLive writes the <svg class="sa-live"> element the browser's mountDiagram builds
+// (static/js/diagram.js), showing step opt.Step, so a page's first paint is the diagram
+// at its starting step and the live player adopts that DOM instead of rebuilding it.
+// Each item's element carries data-item (its index in l.Items).
+func WriteLive(w io.Writer, l *Layout, opt LiveOptions) error {
+	return write(w, l, renderOpts{lang: opt.Lang, relative: opt.Relative, upTo: opt.Step, title: opt.Title, live: true})
+}
+
+type renderOpts struct {
+	lang     string
+	relative bool
+	upTo     int
+	title    string
+	live     bool
+}
+
+// ClipBelow is how far below the current step's y the clip that grows state bands and
+// timer brackets reaches, so a band starting at the current step shows.
+const ClipBelow = 2.0
+
+func write(w io.Writer, l *Layout, o renderOpts) error {
 	bw := bufio.NewWriter(w)
-	zh := opt.Lang == "zh"
+	zh := o.lang == "zh"
 	pick := func(en, z string) string {
 		if zh {
 			return z
@@ -93,112 +131,155 @@ func WriteSVG(w io.Writer, l *Layout, opt SVGOptions) error {
 		return en
 	}
 	esc := html.EscapeString
-	title := opt.Title
+	title := o.title
 	if title == "" {
 		title = l.Scenario
 	}
-	fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-labelledby="sa-title" data-scenario="%s">`,
-		l.Width, l.Height, l.Width, l.Height, esc(l.Scenario))
-	fmt.Fprintf(bw, `<title id="sa-title">%s</title><style>%s</style>`, esc(title), Style)
-	bw.WriteString(`<defs><marker id="sa-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker></defs>`)
-	fmt.Fprintf(bw, `<rect class="sa-bg" x="0" y="0" width="%.0f" height="%.0f"/>`, l.Width, l.Height)
-	visible := func(step int) bool { return opt.UpTo < 0 || step <= opt.UpTo }
+	arrow, now := "sa-arrow", "sa-now"
+	if o.live {
+		arrow, now = "sa-arrow-live", "sa-now-live"
+		fmt.Fprintf(bw, `<svg class="sa-live" viewBox="0 0 %s %s" width="%s" height="%s" role="img" data-scenario="%s" data-step="%d" data-relative="%s">`,
+			num(l.Width), num(l.Height), num(l.Width), num(l.Height), esc(l.Scenario), o.upTo, map[bool]string{true: "1", false: "0"}[o.relative])
+		fmt.Fprintf(bw, `<title>%s</title>`, esc(title))
+	} else {
+		fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %s %s" width="%s" height="%s" role="img" aria-labelledby="sa-title" data-scenario="%s">`,
+			num(l.Width), num(l.Height), num(l.Width), num(l.Height), esc(l.Scenario))
+		fmt.Fprintf(bw, `<title id="sa-title">%s</title><style>%s</style>`, esc(title), Style)
+	}
+	clipH := l.Height
+	if o.upTo >= 0 && o.upTo < len(l.Steps) {
+		clipH = l.Steps[o.upTo].Y + ClipBelow
+	} else if o.live && o.upTo < 0 {
+		clipH = 0
+	}
+	fmt.Fprintf(bw, `<defs><marker id="%s" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" fill="context-stroke"/></marker><clipPath id="%s"><rect x="0" y="0" width="%s" height="%s"/></clipPath></defs>`,
+		arrow, now, num(l.Width), num(clipH))
+	fmt.Fprintf(bw, `<rect class="sa-bg" x="0" y="0" width="%s" height="%s"/>`, num(l.Width), num(l.Height))
+	bw.WriteString(`<g class="sa-grid">`)
 	for _, t := range l.Ticks {
-		fmt.Fprintf(bw, `<g class="sa-tick"><line x1="0" x2="%.1f" y1="%.1f" y2="%.1f"/><text x="4" y="%.1f">%s</text></g>`, l.Width, t.Y, t.Y, t.Y-3, esc(t.Label))
+		fmt.Fprintf(bw, `<g class="sa-tick"><line x1="0" x2="%s" y1="%s" y2="%s"/>`, num(l.Width), num(t.Y), num(t.Y))
+		writeLabel(bw, t.T, o)
+		bw.WriteString(`</g>`)
 	}
 	for _, g := range l.Gaps {
-		mid := (g.Y1 + g.Y2) / 2
-		fmt.Fprintf(bw, `<g class="sa-gap"><rect x="60" y="%.1f" width="%.1f" height="%.1f" rx="4"/><text x="%.1f" y="%.1f" text-anchor="middle">%s</text><title>%s</title></g>`,
-			g.Y1, l.Width-120, max(g.Y2-g.Y1, 1), l.Width/2, mid+4, esc("⋯ "+g.Real+" ⋯"),
-			esc(pick("compressed: "+g.Real+" of idle time", "已压缩："+g.Real+" 的空闲时间")))
+		fmt.Fprintf(bw, `<g class="sa-gap"><rect x="%s" y="%s" width="%s" height="%s" rx="4"/>`, num(g.X), num(g.Y1), num(g.W), num(max(g.Y2-g.Y1, 1)))
+		writeLabel(bw, g.T, o)
+		fmt.Fprintf(bw, `<title>%s</title></g>`, esc(pick("compressed: "+g.Real+" of idle time", "已压缩："+g.Real+" 的空闲时间")))
 	}
+	bw.WriteString(`</g>`)
 	roleOf := map[string]string{}
 	for _, ln := range l.Lanes {
 		roleOf[ln.Name] = ln.Role
-		fmt.Fprintf(bw, `<line class="sa-lane" x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f"/>`, ln.X, ln.X, top-20, l.Height-bottom)
-		fmt.Fprintf(bw, `<g class="sa-lane-label"><rect class="sa-lane-head" x="%.1f" y="8" width="130" height="26" rx="6"/><text class="sa-lane-name" x="%.1f" y="26" text-anchor="middle">%s</text><text class="sa-lane-addr" x="%.1f" y="50" text-anchor="middle">%s</text></g>`,
-			ln.X-65, ln.X, esc(ln.Name), ln.X, esc(ln.Addr))
+		fmt.Fprintf(bw, `<line class="sa-lane" x1="%s" x2="%s" y1="%s" y2="%s"/>`, num(ln.X), num(ln.X), num(l.LaneTop), num(l.LaneBottom))
+		fmt.Fprintf(bw, `<g class="sa-lane-label"><rect class="sa-lane-head" x="%s" y="%s" width="%s" height="%s" rx="6"/>`,
+			num(ln.Head[0]), num(ln.Head[1]), num(ln.Head[2]), num(ln.Head[3]))
+		writeClassLabel(bw, ln.NameL, o, "sa-lane-name")
+		writeClassLabel(bw, ln.AddrL, o, "sa-lane-addr")
+		bw.WriteString(`</g>`)
 	}
 	for i := range l.Items {
 		it := &l.Items[i]
-		if !visible(it.Step) {
+		if !o.live && o.upTo >= 0 && it.Step > o.upTo {
 			continue
+		}
+		cls := itemClass(it, roleOf)
+		if o.live {
+			if o.upTo < it.Step {
+				cls += " sa-hidden"
+			} else if o.upTo == it.Step {
+				cls += " sa-current"
+			}
+		}
+		data := ""
+		if o.live {
+			data = fmt.Sprintf(` data-item="%d"`, i)
 		}
 		switch it.Kind {
 		case "state":
-			y2 := it.Y2
-			if it.End >= 0 && !visible(it.End) || it.End < 0 {
-				if opt.UpTo >= 0 && opt.UpTo < len(l.Steps) {
-					y2 = l.Steps[opt.UpTo].Y
-				}
-			}
-			fmt.Fprintf(bw, `<g class="sa-state %s" data-state="%s" data-lane="%s"><rect x="%.1f" y="%.1f" width="8" height="%.1f"/><text x="%.1f" y="%.1f" text-anchor="%s">%s</text><title>%s</title></g>`,
-				StateClass(it.State), it.State, esc(it.Lane), it.X1-4, it.Y1, max(y2-it.Y1, 2),
-				it.LX, it.LY+4, anchor(it.Side), it.State,
-				esc(fmt.Sprintf("%s: %s", it.Lane, it.State)))
+			fmt.Fprintf(bw, `<g class="%s"%s data-state="%s" data-lane="%s"><rect clip-path="url(#%s)" x="%s" y="%s" width="8" height="%s"/>`,
+				cls, data, it.State, esc(it.Lane), now, num(it.BX), num(it.Y1), num(it.BH))
+			writeLabel(bw, it.T, o)
+			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(it.Lane+": "+it.State))
 		case "segment":
-			label := it.Label
-			if opt.Relative {
-				label = it.LabelRel
-			}
-			title := l.Steps[it.Step].Text.In(opt.Lang)
-			fmt.Fprintf(bw, `<g class="%s" data-segment="%s" data-id="%d" tabindex="0" role="button" aria-label="%s">`,
-				SegmentClass(it, roleOf), esc(strings.Join(it.Flags, " ")), it.ID, esc(title))
-			marker := ` marker-end="url(#sa-arrow)"`
+			t := l.Steps[it.Step].Text.In(o.lang)
+			fmt.Fprintf(bw, `<g class="%s"%s data-segment="%s" data-id="%d" tabindex="0" role="button" aria-label="%s">`,
+				cls, data, esc(strings.Join(it.Flags, " ")), it.ID, esc(t))
+			marker := fmt.Sprintf(` marker-end="url(#%s)"`, arrow)
 			if it.Fate != "delivered" {
 				marker = ""
 			}
-			fmt.Fprintf(bw, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"%s/>`, it.X1, it.Y1, it.X2, it.Y2, marker)
-			if it.Fate != "delivered" {
-				fmt.Fprintf(bw, `<path class="sa-cross" d="M%.1f,%.1fl10,10m0,-10l-10,10"/>`, it.X2-5, it.Y2-5)
+			fmt.Fprintf(bw, `<line x1="%s" y1="%s" x2="%s" y2="%s"%s style="--len:%s"/>`, num(it.X1), num(it.Y1), num(it.X2), num(it.Y2), marker, num(it.Len))
+			if it.D != "" {
+				fmt.Fprintf(bw, `<path class="sa-cross" d="%s"/>`, it.D)
 			}
-			if label != "" {
-				if it.Extra != "" {
-					label += " · " + it.Extra
-				}
-				fmt.Fprintf(bw, `<text x="%.1f" y="%.1f" text-anchor="middle" transform="rotate(%.1f %.1f %.1f)">%s</text>`,
-					it.LX, it.LY, it.Angle, it.LX, it.LY, esc(label))
-			}
-			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(title))
+			writeLabel(bw, it.T, o)
+			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(t))
 		case "timer":
-			x := it.X1 + float64(it.Side)*175
-			y2 := max(it.Y2, it.Y1+2)
-			mid := (it.Y1 + y2) / 2
-			fmt.Fprintf(bw, `<g class="sa-timer" data-timer="%s"><path d="M%.1f,%.1fh%.1fV%.1fh%.1f"/><text x="%.1f" y="%.1f" text-anchor="middle" transform="rotate(-90 %.1f %.1f)">%s</text><title>%s</title></g>`,
-				esc(it.State), x-4*float64(it.Side), it.Y1, 4*float64(it.Side), y2, -4*float64(it.Side),
-				x+float64(it.Side)*10, mid, x+float64(it.Side)*10, mid, esc(it.State+" "+it.Label), esc(it.Text.In(opt.Lang)+" "+it.Label))
+			fmt.Fprintf(bw, `<g class="%s"%s data-timer="%s"><path clip-path="url(#%s)" d="%s"/>`, cls, data, esc(it.State), now, it.D)
+			writeLabel(bw, it.T, o)
+			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(it.Text.In(o.lang)))
 		case "app", "note":
-			t := it.Text.In(opt.Lang)
-			fmt.Fprintf(bw, `<g class="sa-%s"><text x="%.1f" y="%.1f" text-anchor="%s">%s</text></g>`,
-				it.Kind, it.LX+float64(it.Side)*92, it.LY+4, anchor(it.Side), esc(t))
+			fmt.Fprintf(bw, `<g class="%s"%s>`, cls, data)
+			writeLabel(bw, it.T, o)
+			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(it.Text.In(o.lang)))
 		case "queue":
-			x := it.LX + float64(it.Side)*100
-			if it.Side < 0 {
-				x -= 60
+			fmt.Fprintf(bw, `<g class="%s"%s data-syn-queue="%d">`, cls, data, it.SynQueue)
+			if it.BX >= 0 {
+				fmt.Fprintf(bw, `<rect class="sa-q-bg" x="%s" y="%s" width="%s" height="8"/><rect class="sa-q-fill" x="%s" y="%s" width="%s" height="8"/>`,
+					num(it.BX), num(it.BY), num(GaugeW), num(it.BX), num(it.BY), num(it.BW))
 			}
-			w := 60.0
-			frac := 0.0
-			if it.ID > 0 {
-				frac = min(it.X2/float64(it.ID), 1)
-			}
-			fmt.Fprintf(bw, `<g class="sa-queue" data-syn-queue="%.0f"><rect class="sa-q-bg" x="%.1f" y="%.1f" width="%.1f" height="8"/><rect class="sa-q-fill" x="%.1f" y="%.1f" width="%.1f" height="8"/><text x="%.1f" y="%.1f">%s</text><title>%s</title></g>`,
-				it.X2, x, it.LY-4, w, x, it.LY-4, w*frac, x+w+4, it.LY+4, esc(it.Label),
-				esc(pick("SYN queue "+it.Label+", accept queue "+it.LabelRel, "半连接队列 "+it.Label+"，全连接队列 "+it.LabelRel)))
+			writeLabel(bw, it.T, o)
+			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(pick(fmt.Sprintf("SYN queue %d/%d, accept queue %d", it.SynQueue, it.Backlog, it.Accept),
+				fmt.Sprintf("半连接队列 %d/%d，全连接队列 %d", it.SynQueue, it.Backlog, it.Accept))))
+		case "bundle":
+			fmt.Fprintf(bw, `<g class="%s"%s data-count="%d"><rect x="%s" y="%s" width="%s" height="%s" rx="3"/><line x1="%s" y1="%s" x2="%s" y2="%s" marker-end="url(#%s)"/>`,
+				cls, data, it.Count, num(it.BX), num(it.Y1), num(it.BW), num(it.BH), num(it.X1), num(it.Y1), num(it.X2), num(it.Y2), arrow)
+			writeLabel(bw, it.T, o)
+			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(l.Steps[it.Step].Text.In(o.lang)))
 		}
 	}
-	if l.Truncated > 0 {
-		fmt.Fprintf(bw, `<text x="%.1f" y="%.1f" text-anchor="middle" class="sa-lane-addr">%s</text>`, l.Width/2, l.Height-12,
-			esc(pick(fmt.Sprintf("%d more segments not drawn", l.Truncated), fmt.Sprintf("另有 %d 个报文未绘出", l.Truncated))))
+	if l.TruncL != nil {
+		writeClassLabel(bw, l.TruncL, o, "sa-lane-addr sa-trunc")
 	}
 	bw.WriteString(`</svg>`)
 	return bw.Flush()
 }
 
-func anchor(side int) string {
-	if side < 0 {
-		return "end"
+// itemClass is the class list of an item's group.
+func itemClass(it *Item, roleOf map[string]string) string {
+	switch it.Kind {
+	case "segment":
+		return SegmentClass(it, roleOf)
+	case "state":
+		return "sa-state " + StateClass(it.State)
 	}
-	return "start"
+	return "sa-" + it.Kind
+}
+
+func writeLabel(bw *bufio.Writer, lb *Label, o renderOpts) { writeClassLabel(bw, lb, o, "") }
+
+// writeClassLabel writes a placed text; nothing for nil (no room: the title tells it).
+func writeClassLabel(bw *bufio.Writer, lb *Label, o renderOpts, class string) {
+	if lb == nil {
+		return
+	}
+	bw.WriteString(`<text`)
+	if class != "" {
+		fmt.Fprintf(bw, ` class="%s"`, class)
+	}
+	fmt.Fprintf(bw, ` x="%s" y="%s"`, num(lb.X), num(lb.Y))
+	if lb.Anchor != "" {
+		fmt.Fprintf(bw, ` text-anchor="%s"`, lb.Anchor)
+	}
+	if lb.Rot != 0 {
+		fmt.Fprintf(bw, ` transform="rotate(%s %s %s)"`, num(lb.Rot), num(lb.X), num(lb.Y))
+	}
+	fmt.Fprintf(bw, `>%s</text>`, html.EscapeString(lb.Pick(o.lang, o.relative)))
+}
+
+// num writes a coordinate with at most one decimal, as JavaScript would print it.
+func num(v float64) string {
+	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
 }
 
 // Transcript returns one line per step in the given language.

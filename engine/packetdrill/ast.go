@@ -20,11 +20,22 @@ import (
 
 // Script is a parsed packetdrill script.
 type Script struct {
-	File      string
+	File string
+	// Dir is the directory the script was read from: a shell block that runs
+	// "../common/defaults.sh" reads that file from there. Empty for a script that has no
+	// directory (pasted on the web): the runner then uses packetdrill's defaults.
+	Dir       string
 	Tolerance time.Duration // --tolerance_usecs
 	Options   map[string]string
 	Events    []*Event
 	Warnings  []string
+	// NotEvaluated lists what the parser read and the runner will not check (an option
+	// such as --tcp_ts_tick_usecs): the result reports it.
+	NotEvaluated []string
+	// StrictSegments (--strict_segments) makes every expected outbound segment match one
+	// sent segment; by default, as in packetdrill, consecutive segments an offloading
+	// device would have sent as one may satisfy one expected line.
+	StrictSegments bool
 }
 
 // EventKind says what an event line holds.
@@ -103,14 +114,25 @@ type Sysctl struct {
 type Shell struct {
 	Command  string
 	Sysctls  []Sysctl
-	Defaults bool // it runs packetdrill's defaults.sh
+	Defaults string // the path of packetdrill's defaults.sh when the block runs it
 	Unknown  []string
 }
 
-// Python is a %{ }% block; only tcpi_state assertions are kept.
+// Python is a %{ }% block. The runner evaluates assertions on tcp_info fields
+// ("assert tcpi_snd_mss == 1100, ..."); any other statement is kept in Other and reported
+// as not evaluated.
 type Python struct {
-	Code   string
-	States []engine.State // assert tcpi_state == TCP_X
+	Code    string
+	Asserts []Assert
+	Other   []string
+}
+
+// Assert is "assert tcpi_<field> <op> <value>".
+type Assert struct {
+	Field string // without the tcpi_ prefix: "state", "snd_mss", "rto" ...
+	Op    string // ==, !=, <, <=, >, >=
+	Value int64  // for state, an engine.State
+	Text  string // the statement as written
 }
 
 // ParseError is a script the parser cannot read, with where and what.

@@ -1,7 +1,9 @@
 package packetdrill
 
 import (
+	"errors"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -22,6 +24,9 @@ type EngineStack struct {
 	waits  []*wait
 	done   []Done
 	segID  int
+	// rmemMax is net.core.rmem_max; with tcp_rmem[2] it sets the window scale we offer.
+	rmemMax int
+	rmem2   int
 }
 
 type fdState struct {
@@ -30,7 +35,18 @@ type fdState struct {
 	nonblock bool
 	bound    bool
 	linger0  bool
+	maxSeg   uint16 // TCP_MAXSEG set before connect() or listen()
 }
+
+// Limits on what one script may make the engine hold.
+const (
+	// MaxCallBytes is the most a single write() or read() may move: a larger (or negative)
+	// size is a script error at its line, not an allocation.
+	MaxCallBytes = 1 << 20
+	// MaxUnsentBytes bounds the data a socket holds unacknowledged (Linux tcp_wmem[2]
+	// in packetdrill's defaults: 4 MiB); a write past it is a script error.
+	MaxUnsentBytes = 4 << 20
+)
 
 type wait struct {
 	id   int
@@ -41,7 +57,7 @@ type wait struct {
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
 func NewEngineStack(prof engine.Profile) *EngineStack {
-	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3}
+	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: 212992}
 	s.h = engine.NewHost("stack", LocalAddr, prof, engine.NewRand(1), s)
 	s.h.Names = func(netip.Addr) string { return "peer" }
 	s.tr.Meta = engine.Meta{Scenario: "packetdrill", Profile: prof.Name, Seed: 1,
@@ -59,6 +75,26 @@ func vt(d time.Duration) engine.Time { return engine.Time(d / time.Microsecond) 
 
 // Tune maps a Linux sysctl onto the profile.
 func (s *EngineStack) Tune(name, value string) (bool, error) {
+	switch name {
+	case "tcp_rmem", "rmem_max":
+		f := strings.Fields(value)
+		if name == "tcp_rmem" && len(f) != 3 || name == "rmem_max" && len(f) != 1 {
+			return false, fmt.Errorf("%q: want %s", value, map[string]string{"tcp_rmem": "min default max", "rmem_max": "a size"}[name])
+		}
+		n, err := strconv.Atoi(f[len(f)-1])
+		if err != nil || n < 0 {
+			return false, fmt.Errorf("%q is not a size", f[len(f)-1])
+		}
+		if name == "tcp_rmem" {
+			s.rmem2 = n
+		} else {
+			s.rmemMax = n
+		}
+		if s.rmem2 > 0 {
+			s.h.Prof.WindowShift = windowShift(max(s.rmem2, s.rmemMax))
+		}
+		return true, nil
+	}
 	tune, ok := sysctlNames[name]
 	if !ok {
 		return false, nil
@@ -68,6 +104,18 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 	}
 	return true, s.h.Prof.ApplyTune(tune, value)
 }
+
+// windowShift is the window scale Linux offers for a receive buffer that may grow to
+// space bytes: tcp_select_initial_window takes ilog2(space) - 15, at most 14 (RFC 7323).
+func windowShift(space int) uint8 {
+	if space <= 0 {
+		return 0
+	}
+	return uint8(min(max(bits.Len(uint(space))-1-15, 0), 14))
+}
+
+// Command would run a shell command; the engine has no qdisc or device to configure.
+func (s *EngineStack) Command(cmd string) error { return errors.New("not modelled") }
 
 func (s *EngineStack) collect(at time.Duration) {
 	for _, o := range s.h.TakeOutput() {
@@ -117,23 +165,29 @@ func (s *EngineStack) Inject(t time.Duration, seg engine.Segment) error {
 // Now returns the virtual time.
 func (s *EngineStack) Now() time.Duration { return s.now }
 
-// State returns the state behind fd.
-func (s *EngineStack) State(fd int) (engine.State, bool) {
+// Info returns the tcp_info fields the engine knows for the socket behind fd.
+func (s *EngineStack) Info(fd int) (map[string]int64, bool) {
 	f := s.fds[fd]
+	if f == nil {
+		return nil, false
+	}
+	info := map[string]int64{"state": int64(engine.Closed)}
 	switch {
-	case f == nil:
-		return 0, false
 	case f.c != nil:
-		if f.c.State() == engine.TimeWait {
+		st := f.c.State()
+		if st == engine.TimeWait {
 			// Linux moves a connection in TIME-WAIT to a separate timewait socket
 			// (tcp_time_wait); the application's socket then reads TCP_CLOSE.
-			return engine.Closed, true
+			st = engine.Closed
 		}
-		return f.c.State(), true
+		info["state"] = int64(st)
+		for k, v := range f.c.Info() {
+			info[k] = v
+		}
 	case f.l != nil:
-		return engine.Listen, true
+		info["state"] = int64(engine.Listen)
 	}
-	return engine.Closed, true
+	return info, true
 }
 
 // Close ends the run.
@@ -196,6 +250,7 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if err != nil {
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
+		l.MaxSeg = f.maxSeg
 		f.l = l
 		return CallResult{}, true, nil
 	case "accept":
@@ -215,7 +270,7 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.bound {
 			port = LocalPort
 		}
-		c, err := s.h.Connect(port, RemoteAddr, PeerPort)
+		c, err := s.h.ConnectMaxSeg(port, RemoteAddr, PeerPort, f.maxSeg)
 		if err != nil {
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
@@ -228,22 +283,37 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		}
 		s.waits = append(s.waits, &wait{id: id, fd: n, kind: "connect"})
 		return CallResult{}, false, nil
-	case "write", "send":
+	case "write", "send", "sendto":
+		size, err := CallSize(sc.Name, arg(2))
+		if err != nil {
+			return CallResult{}, false, err
+		}
+		if arg(1) == "NULL" && size > 0 {
+			return CallResult{Ret: -1, Errno: "EFAULT"}, true, nil
+		}
 		if f.c == nil {
 			return CallResult{Ret: -1, Errno: "ENOTCONN"}, true, nil
 		}
-		size, _ := strconv.Atoi(arg(2))
+		if f.c.Unacked()+size > MaxUnsentBytes {
+			return CallResult{}, false, fmt.Errorf("%d bytes would be queued, more than the %d a script may keep unacknowledged", f.c.Unacked()+size, MaxUnsentBytes)
+		}
 		m, err := f.c.Send(make([]byte, size))
 		if err != nil {
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
 		return CallResult{Ret: int64(m)}, true, nil
-	case "read", "recv":
+	case "read", "recv", "recvfrom":
+		size, err := CallSize(sc.Name, arg(2))
+		if err != nil {
+			return CallResult{}, false, err
+		}
+		if arg(1) == "NULL" && size > 0 && f.c != nil && f.c.Buffered() > 0 {
+			return CallResult{Ret: -1, Errno: "EFAULT"}, true, nil
+		}
 		if f.c == nil {
 			return CallResult{Ret: -1, Errno: "ENOTCONN"}, true, nil
 		}
-		size, _ := strconv.Atoi(arg(2))
-		if f.c.Buffered() == 0 && !f.c.EOF() && f.c.Err == nil {
+		if f.c.Buffered() == 0 && !f.c.EOF() && !f.c.ReadShut() && f.c.Err == nil {
 			if f.nonblock {
 				return CallResult{Ret: -1, Errno: "EAGAIN"}, true, nil
 			}
@@ -268,23 +338,52 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.c == nil {
 			return CallResult{Ret: -1, Errno: "ENOTCONN"}, true, nil
 		}
-		if how := arg(1); how == "SHUT_WR" || how == "SHUT_RDWR" || how == "1" || how == "2" {
+		how := arg(1)
+		if how == "SHUT_RD" || how == "SHUT_RDWR" || how == "0" || how == "2" {
+			f.c.ShutdownRead()
+		}
+		if how == "SHUT_WR" || how == "SHUT_RDWR" || how == "1" || how == "2" {
 			f.c.Shutdown()
 		}
 		return CallResult{}, true, nil
 	case "setsockopt":
-		if arg(2) == "SO_LINGER" && strings.Contains(arg(3), "onoff=1") && strings.Contains(strings.ReplaceAll(arg(3), " ", ""), "linger=0") {
-			f.linger0 = true
-			if f.c != nil {
-				f.c.SetLinger(true)
+		return s.setsockopt(f, arg(2), arg(3)), true, nil
+	case "getsockopt":
+		out := ""
+		switch arg(2) {
+		case "SO_ERROR":
+			out = "0"
+			if f.c != nil && f.c.Err != nil {
+				out = f.c.Err.Error()
+				f.c.Err = nil
+			}
+		case "TCP_MAXSEG":
+			switch {
+			case f.c != nil:
+				out = strconv.Itoa(int(f.c.MaxSeg()))
+			case f.maxSeg != 0:
+				out = strconv.Itoa(int(f.maxSeg))
+			default:
+				out = strconv.Itoa(int(s.h.Prof.DefaultMSS))
 			}
 		}
-		return CallResult{}, true, nil
-	case "getsockopt":
-		out := "0"
-		if arg(2) == "SO_ERROR" && f.c != nil && f.c.Err != nil {
-			out = f.c.Err.Error()
-			f.c.Err = nil
+		return CallResult{Out: out}, true, nil
+	case "ioctl":
+		out := ""
+		switch arg(1) {
+		case "SIOCINQ", "FIONREAD":
+			if f.c != nil {
+				out = strconv.Itoa(f.c.Buffered())
+			}
+		case "SIOCOUTQ", "TIOCOUTQ":
+			if f.c != nil {
+				out = strconv.Itoa(f.c.Unacked())
+			}
+		default:
+			return CallResult{Ret: -1, Errno: "EINVAL", Unmodelled: "ioctl " + arg(1) + " not modelled"}, true, nil
+		}
+		if out == "" {
+			out = "0"
 		}
 		return CallResult{Out: out}, true, nil
 	case "fcntl":
@@ -349,3 +448,64 @@ func (s *EngineStack) checkWaits(at time.Duration) {
 	}
 	s.waits = keep
 }
+
+// CallSize reads the byte count of a write() or read(): a number from 0 to MaxCallBytes.
+func CallSize(call, arg string) (int, error) {
+	n, err := strconv.ParseInt(arg, 0, 64)
+	if err != nil {
+		return 0, fmt.Errorf("the size %q is not a number", arg)
+	}
+	if n < 0 || n > MaxCallBytes {
+		return 0, fmt.Errorf("%s of %d bytes: a script may move 0 to %d bytes in one call", call, n, MaxCallBytes)
+	}
+	return int(n), nil
+}
+
+// optInt reads an option value written [N] or N.
+func optInt(v string) (int, bool) {
+	n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(v), "[]"))
+	return n, err == nil
+}
+
+// setsockopt applies the options the engine models; the others succeed and are reported
+// as not evaluated.
+func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
+	switch name {
+	case "SO_LINGER":
+		v := strings.ReplaceAll(val, " ", "")
+		if strings.Contains(v, "onoff=1") && strings.Contains(v, "linger=0") {
+			f.linger0 = true
+			if f.c != nil {
+				f.c.SetLinger(true)
+			}
+			return CallResult{}
+		}
+		return CallResult{Unmodelled: "SO_LINGER with a timeout not modelled"}
+	case "SO_REUSEADDR", "SO_REUSEPORT":
+		// One socket per port in a script's namespace: nothing to reuse.
+		return CallResult{}
+	case "TCP_NODELAY":
+		// The engine sends at once (no Nagle): TCP_NODELAY on is what it does.
+		if n, ok := optInt(val); ok && n != 0 {
+			return CallResult{}
+		}
+		return CallResult{Unmodelled: "TCP_NODELAY 0 (Nagle) not modelled"}
+	case "TCP_MAXSEG":
+		n, ok := optInt(val)
+		if !ok || n < 88 || n > 65535 {
+			// Linux do_tcp_setsockopt: TCP_MIN_MSS (88) to MAX_TCP_WINDOW.
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		if f.c != nil && f.c.State() != engine.Closed {
+			return CallResult{Unmodelled: "TCP_MAXSEG after connect() not modelled"}
+		}
+		f.maxSeg = uint16(n)
+		if f.l != nil {
+			f.l.MaxSeg = f.maxSeg // a listener passes it on to the connections it creates
+		}
+		return CallResult{}
+	}
+	return CallResult{Unmodelled: "setsockopt " + name + " not modelled"}
+}
+
+var _ Stack = (*EngineStack)(nil)

@@ -115,8 +115,15 @@ func (p *parser) run() error {
 	if err != nil {
 		return err
 	}
+	// packetdrill's grammar: options, one optional untimed shell command (init), timed
+	// events, one optional untimed shell command (cleanup).
+	timed := 0
+	cleanup := false
 	for _, st := range sts {
 		if strings.HasPrefix(st.text, "--") {
+			if len(p.s.Events) > 0 {
+				return p.errf(st.line, st.text, "options must come before the first event")
+			}
 			if err := p.option(st); err != nil {
 				return err
 			}
@@ -124,6 +131,20 @@ func (p *parser) run() error {
 		}
 		if len(p.s.Events) >= MaxEvents {
 			return p.errf(st.line, "", "more than %d events", MaxEvents)
+		}
+		if cleanup {
+			return p.errf(st.line, st.text, "nothing may follow the untimed shell command that ends a script")
+		}
+		untimed := strings.HasPrefix(st.text, "`") || strings.HasPrefix(st.text, "%{")
+		switch {
+		case strings.HasPrefix(st.text, "%{"):
+			return p.errf(st.line, "%{", "a python block needs a time (+0 %%{ ... }%%)")
+		case untimed && len(p.s.Events) > 0 && timed == 0:
+			return p.errf(st.line, st.text, "only one untimed shell command may start a script; give this one a time (+0 `...`)")
+		case untimed && timed > 0:
+			cleanup = true
+		case !untimed:
+			timed++
 		}
 		ev, err := p.event(st)
 		if err != nil {
@@ -137,6 +158,9 @@ func (p *parser) run() error {
 func (p *parser) option(st stmt) error {
 	for _, f := range strings.Fields(st.text) {
 		k, v, ok := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+		if !ok && k == "strict_segments" {
+			v, ok = "1", true
+		}
 		if !ok {
 			return p.errf(st.line, f, "script option must look like --name=value")
 		}
@@ -148,6 +172,10 @@ func (p *parser) option(st stmt) error {
 				return p.errf(st.line, f, "tolerance_usecs must be a number of microseconds")
 			}
 			p.s.Tolerance = time.Duration(n) * time.Microsecond
+		case "tcp_ts_tick_usecs":
+			p.s.NotEvaluated = append(p.s.NotEvaluated, fmt.Sprintf("%d: outbound TS val not compared (--%s)", st.line, k))
+		case "strict_segments":
+			p.s.StrictSegments = v == "" || v == "1" || v == "true"
 		default:
 			p.s.Warnings = append(p.s.Warnings, fmt.Sprintf("%s:%d: option --%s ignored", p.file, st.line, k))
 		}
@@ -161,6 +189,11 @@ func (p *parser) event(st stmt) (*Event, error) {
 	// A block without a time happens right after the previous event.
 	if strings.HasPrefix(text, "%{") || strings.HasPrefix(text, "`") {
 		text = "+0 " + text
+	}
+	// "+.002 ... 0.004 connect()" is "+.002...0.004 connect()".
+	if a, b, ok := strings.Cut(text, "..."); ok && !strings.ContainsAny(strings.TrimSpace(a), " \t(<>") && strings.TrimSpace(a) != "" {
+		b = strings.TrimLeft(b, " \t")
+		text = strings.TrimSpace(a) + "..." + b
 	}
 	// The time is the first word.
 	sp := strings.IndexAny(text, " \t")
@@ -486,7 +519,7 @@ func splitArgs(s string) ([]string, bool) {
 
 var knownCalls = map[string]bool{"socket": true, "bind": true, "listen": true, "accept": true, "connect": true,
 	"close": true, "shutdown": true, "read": true, "write": true, "send": true, "recv": true,
-	"setsockopt": true, "getsockopt": true, "fcntl": true}
+	"setsockopt": true, "getsockopt": true, "fcntl": true, "ioctl": true, "sendto": true, "recvfrom": true}
 
 func (p *parser) syscall(line int, text string) (*Syscall, error) {
 	lp := strings.IndexByte(text, '(')
@@ -561,41 +594,105 @@ var sysctlNames = map[string]string{
 
 func parseShell(cmd string) *Shell {
 	sh := &Shell{Command: cmd}
+	cmd = strings.NewReplacer("2>&1", " ", ">&2", " ", "2>/dev/null", " ", ">/dev/null", " ", "> /dev/null", " ").Replace(cmd)
 	for _, part := range strings.FieldsFunc(cmd, func(r rune) bool { return r == ';' || r == '\n' || r == '&' }) {
 		part = strings.TrimSpace(part)
-		if part == "" {
+		if part == "" || strings.HasPrefix(part, "#") {
 			continue
 		}
-		if strings.Contains(part, "defaults.sh") {
-			sh.Defaults = true
+		f := shellWords(part)
+		if len(f) > 0 && strings.HasSuffix(f[0], "defaults.sh") {
+			sh.Defaults = f[0]
 			continue
 		}
-		f := strings.Fields(part)
 		switch {
 		case len(f) >= 2 && f[0] == "sysctl":
 			for _, kv := range f[1:] {
-				if strings.HasPrefix(kv, "-") {
+				if strings.HasPrefix(kv, "-") || kv == ">" || strings.HasPrefix(kv, "/dev/") || strings.HasPrefix(kv, "2>") {
 					continue
 				}
 				k, v, ok := strings.Cut(kv, "=")
 				if !ok {
 					sh.Unknown = append(sh.Unknown, part)
-					continue
+					break
 				}
-				k = strings.TrimPrefix(strings.TrimPrefix(k, "net.ipv4."), "net.core.")
-				sh.Sysctls = append(sh.Sysctls, Sysctl{Name: k, Value: v})
+				sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: v})
 			}
 		case len(f) == 4 && f[0] == "echo" && f[2] == ">" && strings.HasPrefix(f[3], "/proc/sys/net/"):
-			name := f[3][strings.LastIndexByte(f[3], '/')+1:]
-			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: name, Value: f[1]})
+			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(f[3]), Value: f[1]})
 		case strings.HasPrefix(part, "/proc/sys/net/") && strings.Contains(part, "="):
 			k, v, _ := strings.Cut(part, "=")
-			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: k[strings.LastIndexByte(k, '/')+1:], Value: strings.TrimSpace(v)})
+			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: strings.TrimSpace(v)})
 		default:
 			sh.Unknown = append(sh.Unknown, part)
 		}
 	}
 	return sh
+}
+
+// sysctlBase turns net.ipv4.tcp_rmem or /proc/sys/net/core/rmem_max into its last name.
+func sysctlBase(k string) string {
+	k = strings.TrimSpace(k)
+	if i := strings.LastIndexAny(k, "./"); i >= 0 {
+		return k[i+1:]
+	}
+	return k
+}
+
+// shellWords splits a command into words the way sh would for the simple commands
+// packetdrill scripts run: quotes group words, and $((a*b)) products of integers are
+// evaluated (defaults.sh writes tcp_rmem="4096 540000 $((15*1024*1024))").
+func shellWords(s string) []string {
+	var out []string
+	var cur strings.Builder
+	in := byte(0)
+	have := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case in != 0 && c == in:
+			in = 0
+		case in == 0 && (c == '"' || c == '\''):
+			in, have = c, true
+		case in == 0 && (c == ' ' || c == '\t'):
+			if have {
+				out = append(out, cur.String())
+				cur.Reset()
+				have = false
+			}
+		case in != '\'' && c == '$' && strings.HasPrefix(s[i:], "$(("):
+			end := strings.Index(s[i:], "))")
+			if end < 0 {
+				cur.WriteString(s[i:])
+				i = len(s)
+				have = true
+				continue
+			}
+			cur.WriteString(arith(s[i+3 : i+end]))
+			i += end + 1
+			have = true
+		default:
+			cur.WriteByte(c)
+			have = true
+		}
+	}
+	if have {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// arith evaluates a product of non-negative integers; anything else is kept as written.
+func arith(e string) string {
+	p := uint64(1)
+	for _, f := range strings.Split(e, "*") {
+		n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 32)
+		if err != nil || p*n/max(n, 1) != p || p*n > 1<<40 {
+			return "$((" + e + "))"
+		}
+		p *= n
+	}
+	return strconv.FormatUint(p, 10)
 }
 
 var tcpStates = map[string]engine.State{
@@ -605,20 +702,99 @@ var tcpStates = map[string]engine.State{
 	"TCP_LISTEN": engine.Listen, "TCP_CLOSING": engine.Closing,
 }
 
+// tcpInfoFields are the tcp_info fields an assertion may name.
+var tcpInfoFields = map[string]bool{"state": true, "ca_state": true, "retransmits": true, "probes": true,
+	"backoff": true, "options": true, "snd_wscale": true, "rcv_wscale": true, "rto": true, "ato": true,
+	"snd_mss": true, "rcv_mss": true, "unacked": true, "sacked": true, "lost": true, "retrans": true,
+	"fackets": true, "last_data_sent": true, "last_ack_sent": true, "last_data_recv": true,
+	"last_ack_recv": true, "pmtu": true, "rcv_ssthresh": true, "rtt": true, "rttvar": true,
+	"snd_ssthresh": true, "snd_cwnd": true, "advmss": true, "reordering": true, "rcv_rtt": true,
+	"rcv_space": true, "total_retrans": true, "pacing_rate": true, "bytes_acked": true,
+	"bytes_received": true, "segs_out": true, "segs_in": true, "notsent_bytes": true,
+	"min_rtt": true, "data_segs_in": true, "data_segs_out": true, "delivery_rate": true,
+	"busy_time": true, "rwnd_limited": true, "sndbuf_limited": true, "delivered": true,
+	"delivered_ce": true, "bytes_sent": true, "bytes_retrans": true, "dsack_dups": true,
+	"reord_seen": true, "rcv_ooopack": true, "snd_wnd": true, "rcv_wnd": true}
+
+// python reads a %{ }% block: each "assert tcpi_X op V" is kept, other statements are
+// kept as text for the report.
 func (p *parser) python(line int, text string) (*Python, error) {
 	py := &Python{Code: text}
 	body := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(text), "%{"), "}%")
-	for _, l := range strings.Split(body, "\n") {
+	body = strings.ReplaceAll(body, "\\\n", " ")
+	for _, l := range strings.FieldsFunc(body, func(r rune) bool { return r == '\n' || r == ';' }) {
 		l = strings.TrimSpace(l)
-		if !strings.HasPrefix(l, "assert tcpi_state") {
+		if l == "" || strings.HasPrefix(l, "#") {
 			continue
 		}
-		_, v, ok := strings.Cut(l, "==")
-		st, known := tcpStates[strings.TrimSpace(v)]
-		if !ok || !known {
-			return nil, p.errf(line, l, "tcpi_state assertion must compare with a TCP_ state")
+		as, ok, err := p.assertion(line, l)
+		if err != nil {
+			return nil, err
 		}
-		py.States = append(py.States, st)
+		if ok {
+			py.Asserts = append(py.Asserts, as...)
+		} else {
+			py.Other = append(py.Other, l)
+		}
 	}
 	return py, nil
+}
+
+// assertion reads "assert tcpi_X op V[, message]" (or "assert A <= tcpi_X <= B", kept as
+// two); ok is false for another statement.
+func (p *parser) assertion(line int, l string) ([]Assert, bool, error) {
+	rest, ok := strings.CutPrefix(l, "assert ")
+	if !ok {
+		return nil, false, nil
+	}
+	if i := strings.IndexByte(rest, ','); i >= 0 {
+		rest = rest[:i]
+	}
+	f := strings.Fields(rest)
+	if len(f) == 5 && strings.HasPrefix(f[2], "tcpi_") {
+		flip := map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+		if op, ok := flip[f[1]]; ok {
+			a1, ok1, err1 := p.assertion1(line, l, []string{f[2], op, f[0]})
+			a2, ok2, err2 := p.assertion1(line, l, f[2:])
+			if err1 != nil || err2 != nil || !ok1 || !ok2 {
+				return nil, false, nil
+			}
+			return []Assert{a1, a2}, true, nil
+		}
+	}
+	a, ok, err := p.assertion1(line, l, f)
+	if !ok || err != nil {
+		return nil, ok, err
+	}
+	return []Assert{a}, true, nil
+}
+
+func (p *parser) assertion1(line int, l string, f []string) (Assert, bool, error) {
+	a := Assert{Text: l}
+	if len(f) != 3 || !strings.HasPrefix(f[0], "tcpi_") {
+		return a, false, nil
+	}
+	switch f[1] {
+	case "==", "!=", "<", "<=", ">", ">=":
+	default:
+		return a, false, nil
+	}
+	a.Field, a.Op = strings.TrimPrefix(f[0], "tcpi_"), f[1]
+	if !tcpInfoFields[a.Field] {
+		return a, false, nil
+	}
+	if a.Field == "state" {
+		st, known := tcpStates[f[2]]
+		if !known {
+			return a, false, p.errf(line, l, "tcpi_state assertion must compare with a TCP_ state")
+		}
+		a.Value = int64(st)
+		return a, true, nil
+	}
+	v, err := strconv.ParseInt(f[2], 0, 64)
+	if err != nil {
+		return a, false, nil
+	}
+	a.Value = v
+	return a, true, nil
 }

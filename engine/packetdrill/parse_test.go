@@ -26,7 +26,7 @@ func TestParseConstructs(t *testing.T) {
 0...0.3 read(3, ..., 10) = 10
 +0  setsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0
 +0  getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]) = 0
-%{
++0 %{
 assert tcpi_state == TCP_ESTABLISHED
 }%
 `
@@ -68,7 +68,7 @@ assert tcpi_state == TCP_ESTABLISHED
 	if s.Events[10].Syscall.Args[3] != "[ECONNREFUSED]" || s.Events[9].Syscall.Args[3] != "{onoff=1, linger=0}" {
 		t.Fatalf("out-value and struct args: %q %q", s.Events[10].Syscall.Args, s.Events[9].Syscall.Args)
 	}
-	if py := s.Events[11].Python; py == nil || len(py.States) != 1 || py.States[0] != engine.Established || s.Events[11].Line != 17 {
+	if py := s.Events[11].Python; py == nil || len(py.Asserts) != 1 || py.Asserts[0].Field != "state" || py.Asserts[0].Value != int64(engine.Established) || s.Events[11].Line != 17 {
 		t.Fatalf("python block %+v at line %d", py, s.Events[11].Line)
 	}
 }
@@ -163,4 +163,55 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("error line %d outside the script (%d lines): %v", pe.Line, strings.Count(src, "\n")+1, err)
 		}
 	})
+}
+
+// The parser reads scripts as packetdrill's grammar does: options first, one untimed shell
+// command before the events and one after them, every other line timed.
+func TestParseFollowsPacketdrillGrammar(t *testing.T) {
+	for name, tc := range map[string]struct {
+		src, want string
+	}{
+		"untimed python":        {"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n%{ assert tcpi_state == TCP_CLOSE }%\n", "python block needs a time"},
+		"second untimed shell":  {"`sysctl -q net.ipv4.tcp_sack=1`\n`sysctl -q net.ipv4.tcp_timestamps=1`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n", "only one untimed shell command"},
+		"option after an event": {"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n--tolerance_usecs=1000\n", "options must come before"},
+		"after the cleanup":     {"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n`true`\n+0 close(3) = 0\n", "nothing may follow"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("g.pkt", []byte(tc.src))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+	ok := "`sysctl -q net.ipv4.tcp_sack=1`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 `sysctl -q net.ipv4.tcp_timestamps=1`\n+0 %{ assert tcpi_state == TCP_CLOSE }%\n+0 close(3) = 0\n`true`\n"
+	if _, err := Parse("g.pkt", []byte(ok)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Numbers are mapped as packetdrill maps them: the peer's sequence numbers after its SYN,
+// and the acks of our non-SYN segments, are relative to the peer's ISN; an inbound TS ecr
+// must name a TS val an outbound line wrote.
+func TestScriptNumberMapping(t *testing.T) {
+	base := `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 5000:5000(0) win 65535 <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7>
++0 > S. 0:0(0) ack 5001 <mss 1460,sackOK,TS val 200 ecr 100,nop,wscale 10>
++.01 < . 1:1(0) ack 1 win 502 <nop,nop,TS val 110 ecr 200>
++0 accept(3, ..., ...) = 4
++0 < P. 1:101(100) ack 1 win 502 <nop,nop,TS val 120 ecr 200>
++0 > . 1:1(0) ack 101 <...>
+`
+	if res := runSrc(t, base); !res.Pass {
+		t.Fatal(res)
+	}
+	res := runSrc(t, strings.Replace(base, "ack 101 <...>", "ack 5101 <...>", 1))
+	if res.Pass || res.Line != 9 {
+		t.Fatalf("absolute ack: %v", res)
+	}
+	res = runSrc(t, strings.Replace(base, "ecr 200>\n+0 > .", "ecr 210>\n+0 > .", 1))
+	if res.Pass || res.Line != 8 || !strings.Contains(res.Msg, "TS ecr 210") {
+		t.Fatalf("unmapped ecr: %v", res)
+	}
 }

@@ -31,6 +31,9 @@ type CallResult struct {
 	Ret   int64
 	Errno string
 	Out   string // an out-value such as SO_ERROR's errno name ("0" for none)
+	// Unmodelled says what the stack did not do (an option it does not model); the runner
+	// reports it as a check not evaluated.
+	Unmodelled string
 }
 
 // Done is a blocking call that returned.
@@ -42,6 +45,9 @@ type Done struct {
 
 // Stack is a TCP stack under test: the engine (virtual time) or the kernel (real time).
 type Stack interface {
+	// Command runs a shell command of the script that is not a sysctl (tc ...); an error
+	// says it was not run.
+	Command(cmd string) error
 	// Tune sets a sysctl (tcp_syn_retries=2, ...); it reports false for one it ignores.
 	Tune(name, value string) (bool, error)
 	// Until runs up to script time t, or until the stack sends something when stopOnSend,
@@ -54,7 +60,8 @@ type Stack interface {
 	Call(t time.Duration, id int, sc *Syscall, mayBlock bool) (res CallResult, ok bool, err error)
 	// Now returns the stack's current script time (when the last action really happened).
 	Now() time.Duration
-	// State returns the TCP state of the socket behind fd (for tcpi_state assertions).
-	State(fd int) (engine.State, bool)
+	// Info returns the tcp_info fields the stack knows for the socket behind fd, named
+	// without the tcpi_ prefix (state holds an engine.State); false when fd is no socket.
+	Info(fd int) (map[string]int64, bool)
 	Close() error
 }

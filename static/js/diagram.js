@@ -1,6 +1,27 @@
-// Draws a layout computed by the server (engine/diagram) as SVG. It lays nothing out:
-// every coordinate comes from the layout. render is a function of (layout, step).
+// Draws a layout computed by the server (engine/diagram) as SVG. It lays nothing out and
+// computes no offsets: every coordinate, text anchor and rotation comes from the layout,
+// and the element structure is the one engine/diagram.WriteLive writes, so a page can
+// server-render the diagram at its starting step and this module adopts that DOM.
+//
+// mountDiagram(container, layout, opts) → view
+//   opts: { lang, relative, title, onSelect(segmentID) }
+//   If container already holds <svg class="sa-live"> for this scenario (written by
+//   diagram.WriteLive), it is adopted — its elements are bound by their data-item index —
+//   instead of being cleared and rebuilt, so the player continues with no layout shift.
+// view.show(step, {animate})  show items up to step (-1: none); state bands and timer
+//                             brackets grow through one clip rect at steps[step].y
+// view.highlight(segmentID)   mark one arrow as selected
+// view.scrollTo(step)         bring a step into the middle of the container
+// view.setRelative(bool)      switch segment labels to relative sequence numbers
+// view.current                the step shown
+// view.segmentElement(id)     the <g> of a segment's arrow
+// view.patch(p)               apply a diagram.Patch (see engine/diagram/patch.go) from a
+//                             growing trace (the lab): new and changed items, new steps,
+//                             ticks and gaps, a new height
+// view.layout                 the layout drawn (after patches)
 const NS = "http://www.w3.org/2000/svg";
+// ClipBelow in engine/diagram/svg.go: the clip reaches this far below the current step.
+const CLIP_BELOW = 2;
 
 function el(name, attrs, parent) {
   const e = document.createElementNS(NS, name);
@@ -22,133 +43,214 @@ function stateClass(s) {
 
 const reduced = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
+function pick(t, lang, relative) {
+  if (!t) return "";
+  if (relative && t.rel) return t.rel;
+  if (lang === "zh" && t.zh) return t.zh;
+  return t.en;
+}
+
+function text(t, parent, lang, relative, cls) {
+  if (!t) return null;
+  const a = { x: t.x, y: t.y };
+  if (cls) a.class = cls;
+  if (t.anchor) a["text-anchor"] = t.anchor;
+  if (t.rot) a.transform = `rotate(${t.rot} ${t.x} ${t.y})`;
+  const e = el("text", a, parent);
+  e.textContent = pick(t, lang, relative);
+  return e;
+}
+
+function tr(t, lang) { return (t && (t[lang] || t.en)) || ""; }
+
 export function mountDiagram(container, layout, opts) {
   const lang = opts.lang || "en";
   let relative = !!opts.relative;
-  let onSelect = opts.onSelect || (() => {});
-  container.textContent = "";
-  const svg = el("svg", { viewBox: `0 0 ${layout.width} ${layout.height}`, width: layout.width, height: layout.height,
-    role: "img", "data-scenario": layout.scenario, class: "sa-live" }, container);
-  el("title", {}, svg).textContent = opts.title || layout.scenario;
-  const defs = el("defs", {}, svg);
-  const mk = el("marker", { id: "sa-arrow-live", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: "auto-start-reverse" }, defs);
-  el("path", { d: "M0,0L10,5L0,10z", fill: "context-stroke" }, mk);
-  el("rect", { class: "sa-bg", x: 0, y: 0, width: layout.width, height: layout.height }, svg);
-  for (const t of layout.ticks || []) {
-    const g = el("g", { class: "sa-tick" }, svg);
-    el("line", { x1: 0, x2: layout.width, y1: t.y, y2: t.y }, g);
-    el("text", { x: 4, y: t.y - 3 }, g).textContent = t.label;
-  }
-  for (const gp of layout.gaps || []) {
-    const g = el("g", { class: "sa-gap" }, svg);
-    el("rect", { x: 60, y: gp.y1, width: layout.width - 120, height: Math.max(gp.y2 - gp.y1, 1), rx: 4 }, g);
-    el("text", { x: layout.width / 2, y: (gp.y1 + gp.y2) / 2 + 4, "text-anchor": "middle" }, g).textContent = `⋯ ${gp.real} ⋯`;
-  }
-  const role = {};
-  for (const ln of layout.lanes) {
-    role[ln.name] = ln.role;
-    el("line", { class: "sa-lane", x1: ln.x, x2: ln.x, y1: 50, y2: layout.height - 40 }, svg);
-    const g = el("g", { class: "sa-lane-label" }, svg);
-    el("rect", { class: "sa-lane-head", x: ln.x - 65, y: 8, width: 130, height: 26, rx: 6 }, g);
-    el("text", { class: "sa-lane-name", x: ln.x, y: 26, "text-anchor": "middle" }, g).textContent = ln.name;
-    el("text", { class: "sa-lane-addr", x: ln.x, y: 50, "text-anchor": "middle" }, g).textContent = ln.addr;
-  }
-  const items = [];
+  const onSelect = opts.onSelect || (() => {});
+  const str = (en, zh) => (lang === "zh" ? zh : en);
+  let svg = container.querySelector("svg.sa-live");
+  const adopt = !!svg && svg.getAttribute("data-scenario") === layout.scenario &&
+    svg.querySelectorAll("[data-item]").length === layout.items.length;
+  let items = [];
   const segs = new Map();
-  const anchor = (side) => (side < 0 ? "end" : "start");
-  for (const it of layout.items) {
-    let g;
+  let clip, bg, gridLayer, laneLines = [];
+  const roles = {};
+  for (const ln of layout.lanes) roles[ln.name] = ln.role;
+
+  function itemClass(it) {
     if (it.kind === "segment") {
-      const cls = ["sa-seg", "sa-from-" + (role[it.src] || "")];
-      if (it.retransmit) cls.push("sa-retransmit");
-      if (it.fate !== "delivered") cls.push("sa-dropped");
-      const step = layout.steps[it.step];
-      g = el("g", { class: cls.join(" "), "data-segment": (it.flags || []).join(" "), "data-id": it.id, tabindex: 0, role: "button",
-        "aria-label": step.text[lang] || step.text.en }, svg);
-      const attrs = { x1: it.x1, y1: it.y1, x2: it.x2, y2: it.y2 };
-      if (it.fate === "delivered") attrs["marker-end"] = "url(#sa-arrow-live)";
-      const line = el("line", attrs, g);
-      const len = Math.hypot(it.x2 - it.x1, it.y2 - it.y1);
-      line.style.setProperty("--len", len);
-      if (it.fate !== "delivered") el("path", { class: "sa-cross", d: `M${it.x2 - 5},${it.y2 - 5}l10,10m0,-10l-10,10` }, g);
-      const label = el("text", { x: it.lx, y: it.ly, "text-anchor": "middle", transform: `rotate(${it.angle} ${it.lx} ${it.ly})` }, g);
-      el("title", {}, g).textContent = step.text[lang] || step.text.en;
-      const pick = () => onSelect(it.id);
-      g.addEventListener("click", pick);
-      g.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); } });
-      segs.set(it.id, g);
-      items.push({ it, g, label, line });
-      continue;
+      const c = ["sa-seg", "sa-from-" + (roles[it.src] || "")];
+      if (it.retransmit) c.push("sa-retransmit");
+      if (it.fate !== "delivered") c.push("sa-dropped");
+      return c.join(" ");
     }
-    if (it.kind === "state") {
-      g = el("g", { class: "sa-state " + stateClass(it.state), "data-state": it.state, "data-lane": it.lane }, svg);
-      const rect = el("rect", { x: it.x1 - 4, y: it.y1, width: 8, height: Math.max(it.y2 - it.y1, 2) }, g);
-      el("text", { x: it.lx, y: it.ly + 4, "text-anchor": anchor(it.side) }, g).textContent = it.state;
-      el("title", {}, g).textContent = `${it.lane}: ${it.state}`;
-      items.push({ it, g, rect });
-      continue;
+    if (it.kind === "state") return "sa-state " + stateClass(it.state);
+    return "sa-" + it.kind;
+  }
+
+  function bindSegment(g, it) {
+    const choose = () => onSelect(it.id);
+    g.addEventListener("click", choose);
+    g.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); choose(); } });
+    segs.set(it.id, g);
+  }
+
+  // buildItem draws item i as WriteLive does; before, if given, is the element it replaces.
+  function buildItem(i, before) {
+    const it = layout.items[i];
+    const g = el("g", { class: itemClass(it) + " sa-hidden", "data-item": i });
+    if (before) before.replaceWith(g); else svg.appendChild(g);
+    const x = { it, g };
+    switch (it.kind) {
+      case "state":
+        g.setAttribute("data-state", it.state);
+        g.setAttribute("data-lane", it.lane);
+        el("rect", { "clip-path": "url(#sa-now-live)", x: it.bx, y: it.y1, width: 8, height: it.bh }, g);
+        text(it.t, g, lang, false);
+        el("title", {}, g).textContent = `${it.lane}: ${it.state}`;
+        break;
+      case "segment": {
+        const label = tr(layout.steps[it.step].text, lang);
+        g.setAttribute("data-segment", (it.flags || []).join(" "));
+        g.setAttribute("data-id", it.id);
+        g.setAttribute("tabindex", 0);
+        g.setAttribute("role", "button");
+        g.setAttribute("aria-label", label);
+        const a = { x1: it.x1, y1: it.y1, x2: it.x2, y2: it.y2 };
+        if (it.fate === "delivered") a["marker-end"] = "url(#sa-arrow-live)";
+        a.style = `--len:${it.len}`;
+        x.line = el("line", a, g);
+        if (it.d) el("path", { class: "sa-cross", d: it.d }, g);
+        x.label = text(it.t, g, lang, relative);
+        el("title", {}, g).textContent = label;
+        bindSegment(g, it);
+        break;
+      }
+      case "timer":
+        g.setAttribute("data-timer", it.state);
+        el("path", { "clip-path": "url(#sa-now-live)", d: it.d }, g);
+        text(it.t, g, lang, false);
+        el("title", {}, g).textContent = tr(it.text, lang);
+        break;
+      case "app": case "note":
+        text(it.t, g, lang, false);
+        el("title", {}, g).textContent = tr(it.text, lang);
+        break;
+      case "queue":
+        g.setAttribute("data-syn-queue", it.synq || 0);
+        if (!(it.bx < 0)) {
+          el("rect", { class: "sa-q-bg", x: it.bx || 0, y: it.by || 0, width: 60, height: 8 }, g);
+          el("rect", { class: "sa-q-fill", x: it.bx || 0, y: it.by || 0, width: it.bw || 0, height: 8 }, g);
+        }
+        text(it.t, g, lang, false);
+        el("title", {}, g).textContent = str(`SYN queue ${it.synq || 0}/${it.backlog || 0}, accept queue ${it.acceptq || 0}`,
+          `半连接队列 ${it.synq || 0}/${it.backlog || 0}，全连接队列 ${it.acceptq || 0}`);
+        break;
+      case "bundle":
+        g.setAttribute("data-count", it.count || 0);
+        el("rect", { x: it.bx, y: it.y1, width: it.bw, height: it.bh, rx: 3 }, g);
+        el("line", { x1: it.x1, y1: it.y1, x2: it.x2, y2: it.y2, "marker-end": "url(#sa-arrow-live)" }, g);
+        text(it.t, g, lang, false);
+        el("title", {}, g).textContent = tr(layout.steps[it.step].text, lang);
+        break;
     }
-    if (it.kind === "timer") {
-      g = el("g", { class: "sa-timer", "data-timer": it.state }, svg);
-      const path = el("path", {}, g);
-      const x = it.x1 + it.side * 175;
-      const text = el("text", { "text-anchor": "middle" }, g);
-      text.textContent = `${it.state} ${it.label || ""}`.trim();
-      el("title", {}, g).textContent = `${(it.text && (it.text[lang] || it.text.en)) || it.state} ${it.label || ""}`;
-      items.push({ it, g, path, text, x });
-      continue;
+    items[i] = x;
+  }
+
+  function drawGrid() {
+    gridLayer.textContent = "";
+    for (const t of layout.ticks || []) {
+      const g = el("g", { class: "sa-tick" }, gridLayer);
+      el("line", { x1: 0, x2: layout.width, y1: t.y, y2: t.y }, g);
+      text(t.t, g, lang, false);
     }
-    if (it.kind === "app" || it.kind === "note") {
-      g = el("g", { class: "sa-" + it.kind }, svg);
-      el("text", { x: it.lx + it.side * 92, y: it.ly + 4, "text-anchor": anchor(it.side) }, g).textContent = it.text[lang] || it.text.en;
-      items.push({ it, g });
-      continue;
-    }
-    if (it.kind === "queue") {
-      g = el("g", { class: "sa-queue", "data-syn-queue": it.x2 }, svg);
-      let x = it.lx + it.side * 100;
-      if (it.side < 0) x -= 60;
-      const frac = it.id > 0 ? Math.min(it.x2 / it.id, 1) : 0;
-      el("rect", { class: "sa-q-bg", x, y: it.ly - 4, width: 60, height: 8 }, g);
-      el("rect", { class: "sa-q-fill", x, y: it.ly - 4, width: 60 * frac, height: 8 }, g);
-      el("text", { x: x + 64, y: it.ly + 4 }, g).textContent = it.label;
-      items.push({ it, g });
+    for (const gp of layout.gaps || []) {
+      const g = el("g", { class: "sa-gap" }, gridLayer);
+      el("rect", { x: gp.x, y: gp.y1, width: gp.w, height: Math.max(gp.y2 - gp.y1, 1), rx: 4 }, g);
+      text(gp.t, g, lang, false);
+      el("title", {}, g).textContent = str(`compressed: ${gp.real} of idle time`, `已压缩：${gp.real} 的空闲时间`);
     }
   }
-  let current = -1;
+
+  function size() {
+    svg.setAttribute("viewBox", `0 0 ${layout.width} ${layout.height}`);
+    svg.setAttribute("width", layout.width);
+    svg.setAttribute("height", layout.height);
+    bg.setAttribute("height", layout.height);
+    for (const l of laneLines) l.setAttribute("y2", layout.lane_bottom);
+  }
+
+  let truncEl = null;
+  function drawTrunc() {
+    if (truncEl) truncEl.remove();
+    truncEl = text(layout.trunc_l, svg, lang, false, "sa-lane-addr sa-trunc");
+  }
+  function buildAll() {
+    const old = container.querySelector("svg.sa-live");
+    if (old) old.remove(); else container.textContent = "";
+    items = [];
+    segs.clear();
+    laneLines = [];
+    for (const ln of layout.lanes) roles[ln.name] = ln.role;
+    svg = el("svg", { role: "img", "data-scenario": layout.scenario, class: "sa-live" }, container);
+    el("title", {}, svg).textContent = opts.title || layout.scenario;
+    const defs = el("defs", {}, svg);
+    const mk = el("marker", { id: "sa-arrow-live", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: "auto-start-reverse" }, defs);
+    el("path", { d: "M0,0L10,5L0,10z", fill: "context-stroke" }, mk);
+    const cp = el("clipPath", { id: "sa-now-live" }, defs);
+    clip = el("rect", { x: 0, y: 0, width: layout.width, height: 0 }, cp);
+    bg = el("rect", { class: "sa-bg", x: 0, y: 0, width: layout.width, height: layout.height }, svg);
+    gridLayer = el("g", { class: "sa-grid" }, svg);
+    drawGrid();
+    for (const ln of layout.lanes) {
+      laneLines.push(el("line", { class: "sa-lane", x1: ln.x, x2: ln.x, y1: layout.lane_top, y2: layout.lane_bottom }, svg));
+      const g = el("g", { class: "sa-lane-label" }, svg);
+      el("rect", { class: "sa-lane-head", x: ln.head[0], y: ln.head[1], width: ln.head[2], height: ln.head[3], rx: 6 }, g);
+      text(ln.name_l, g, lang, false, "sa-lane-name");
+      text(ln.addr_l, g, lang, false, "sa-lane-addr");
+    }
+    layout.items.forEach((_, i) => buildItem(i));
+    truncEl = null;
+    drawTrunc();
+    size();
+  }
+
+  if (adopt) {
+    clip = svg.querySelector("#sa-now-live rect");
+    bg = svg.querySelector("rect.sa-bg");
+    laneLines = [...svg.querySelectorAll("line.sa-lane")];
+    gridLayer = svg.querySelector("g.sa-grid");
+    truncEl = svg.querySelector("text.sa-trunc");
+    for (const g of svg.querySelectorAll("[data-item]")) {
+      const i = +g.getAttribute("data-item");
+      const it = layout.items[i];
+      const x = { it, g, line: g.querySelector("line"), label: it.kind === "segment" ? g.querySelector("text") : null };
+      if (it.kind === "segment") bindSegment(g, it);
+      items[i] = x;
+    }
+  } else {
+    buildAll();
+  }
+
+  let current = adopt ? +(svg.getAttribute("data-step") ?? -1) : -1;
   function stepY(i) {
-    if (i < 0) return 50;
+    if (i < 0 || !layout.steps.length) return 0;
     return layout.steps[Math.min(i, layout.steps.length - 1)].y;
   }
   function labels() {
-    for (const x of items) if (x.label) x.label.textContent = (relative ? x.it.label_rel : x.it.label) + (x.it.extra ? " · " + x.it.extra : "");
+    for (const x of items) if (x && x.label) x.label.textContent = pick(x.it.t, lang, relative);
   }
-  labels();
+  if (adopt && relative !== (svg.getAttribute("data-relative") === "1")) labels();
   function show(step, o) {
     const animate = o && o.animate && !reduced();
-    const y = stepY(step);
+    clip.setAttribute("height", step < 0 ? 0 : stepY(step) + CLIP_BELOW);
     for (const x of items) {
+      if (!x) continue;
       const it = x.it;
       const visible = it.step <= step;
       x.g.classList.toggle("sa-hidden", !visible);
       x.g.classList.toggle("sa-current", it.step === step);
-      if (!visible) continue;
-      if (x.rect) {
-        const open = it.end < 0 || it.end > step;
-        const y2 = open ? Math.max(y, it.y1 + 2) : it.y2;
-        x.rect.setAttribute("height", Math.max(y2 - it.y1, 2));
-      }
-      if (x.path) {
-        const open = it.end < 0 || it.end > step;
-        const y2 = open ? Math.max(Math.min(y, it.y2), it.y1 + 2) : Math.max(it.y2, it.y1 + 2);
-        const s = it.side;
-        x.path.setAttribute("d", `M${x.x - 4 * s},${it.y1}h${4 * s}V${y2}h${-4 * s}`);
-        const mid = (it.y1 + y2) / 2;
-        x.text.setAttribute("x", x.x + s * 10);
-        x.text.setAttribute("y", mid);
-        x.text.setAttribute("transform", `rotate(-90 ${x.x + s * 10} ${mid})`);
-      }
-      if (x.line && animate && it.step === step) {
+      if (visible && x.line && animate && it.step === step && it.kind === "segment") {
         x.line.classList.remove("sa-draw");
         void x.line.getBoundingClientRect();
         x.line.classList.add("sa-draw");
@@ -167,10 +269,40 @@ export function mountDiagram(container, layout, opts) {
     const target = y * scale - container.clientHeight / 2;
     container.scrollTo({ top: Math.max(0, target), behavior: reduced() ? "auto" : "smooth" });
   }
-  return {
-    show, highlight, scrollTo,
+  function patch(p) {
+    if (p.full) {
+      layout = p.full;
+      buildAll();
+      show(current);
+      return;
+    }
+    layout.steps = layout.steps.slice(0, p.from_step).concat(p.new_steps || []);
+    layout.ticks = (layout.ticks || []).slice(0, p.from_tick).concat(p.new_ticks || []);
+    layout.gaps = (layout.gaps || []).slice(0, p.from_gap).concat(p.new_gaps || []);
+    layout.height = p.height;
+    layout.lane_bottom = p.lane_bottom;
+    layout.truncated = p.truncated || 0;
+    layout.trunc_l = p.trunc_l;
+    for (const { i, item } of p.items || []) {
+      layout.items[i] = item;
+      const old = items[i] && items[i].g;
+      if (old && old.parentNode) {
+        const seg = items[i].it.kind === "segment" ? items[i].it.id : null;
+        if (seg !== null) segs.delete(seg);
+      }
+      buildItem(i, old);
+    }
+    drawGrid();
+    size();
+    drawTrunc();
+    show(current);
+  }
+  const api = {
+    show, highlight, scrollTo, patch,
     setRelative(r) { relative = r; labels(); },
     get current() { return current; },
+    get layout() { return layout; },
     segmentElement(id) { return segs.get(id); },
   };
+  return api;
 }

@@ -1,7 +1,113 @@
-// Shows one segment: every header field and the real bytes from the engine's encoder,
-// with the hovered field's bytes highlighted.
+// Shows one segment three ways, linked: the IPv4 and TCP headers drawn as RFC 791 / RFC
+// 9293 draw them (rows of 32-bit words, each field as wide as its bits, with the real
+// values), the list of every field, and the real bytes from the engine's encoder.
+// Hovering or focusing a field in any view lights it in the other two.
+const LABELS = {
+  en: {
+    "ip.version": "Version", "ip.ihl": "IHL", "ip.dscp_ecn": "DSCP / ECN", "ip.total_length": "Total length",
+    "ip.id": "Identification", "ip.flags": "Flags", "ip.fragment_offset": "Fragment offset", "ip.ttl": "TTL",
+    "ip.protocol": "Protocol", "ip.checksum": "Header checksum", "ip.src": "Source address", "ip.dst": "Destination address",
+    "tcp.sport": "Source port", "tcp.dport": "Destination port", "tcp.seq": "Sequence number",
+    "tcp.ack": "Acknowledgment number", "tcp.data_offset": "Data offset", "tcp.reserved": "Rsrvd",
+    "tcp.window": "Window", "tcp.checksum": "Checksum", "tcp.urgent": "Urgent pointer",
+    "udp.sport": "Source port", "udp.dport": "Destination port", "udp.length": "Length", "udp.checksum": "Checksum",
+    "option": "Option", "ipv4": "IPv4 header (RFC 791), 32-bit words", "tcp": "TCP header (RFC 9293 §3.1), 32-bit words",
+    "udp": "UDP header (RFC 768), 32-bit words", "bits": "bits", "bytes": "bytes", "kind": "kind", "len": "length",
+  },
+  zh: {
+    "ip.version": "版本", "ip.ihl": "首部长度", "ip.dscp_ecn": "DSCP / ECN", "ip.total_length": "总长度",
+    "ip.id": "标识", "ip.flags": "标志", "ip.fragment_offset": "片偏移", "ip.ttl": "生存时间",
+    "ip.protocol": "协议", "ip.checksum": "首部校验和", "ip.src": "源地址", "ip.dst": "目的地址",
+    "tcp.sport": "源端口", "tcp.dport": "目的端口", "tcp.seq": "序列号",
+    "tcp.ack": "确认号", "tcp.data_offset": "数据偏移", "tcp.reserved": "保留",
+    "tcp.window": "窗口", "tcp.checksum": "校验和", "tcp.urgent": "紧急指针",
+    "udp.sport": "源端口", "udp.dport": "目的端口", "udp.length": "长度", "udp.checksum": "校验和",
+    "option": "选项", "ipv4": "IPv4 首部（RFC 791），每行 32 位", "tcp": "TCP 首部（RFC 9293 §3.1），每行 32 位",
+    "udp": "UDP 首部（RFC 768），每行 32 位", "bits": "位", "bytes": "字节", "kind": "类型", "len": "长度",
+  },
+};
+
 export function mountInspector(container, opts) {
   const t = opts.strings || {};
+  const lang = (document.documentElement.lang || "en").startsWith("zh") ? "zh" : "en";
+  const L = LABELS[lang];
+  const label = (f) => {
+    if (f.name.startsWith("tcp.flags.")) return f.name.slice(10).toUpperCase();
+    if (f.name.startsWith("option.")) return f.name.slice(7);
+    return L[f.name] || f.name;
+  };
+
+  // figure draws one layer's fields as rows of 32 bits. Every field (or the part of it in
+  // one row) is a cell spanning its bits; it is reachable by keyboard and names itself.
+  function figure(fields, base, end, title, link) {
+    const fig = document.createElement("figure");
+    fig.className = "insp-figure";
+    fig.style.margin = ".5rem 0";
+    const cap = document.createElement("figcaption");
+    cap.textContent = title;
+    Object.assign(cap.style, { fontSize: ".85em", fontWeight: "600", margin: "0 0 .2rem" });
+    const grid = document.createElement("div");
+    grid.className = "insp-grid";
+    grid.setAttribute("role", "group");
+    grid.setAttribute("aria-label", title);
+    Object.assign(grid.style, { display: "grid", gridTemplateColumns: "repeat(32, minmax(0, 1fr))", gap: "1px",
+      font: "11px/1.25 ui-monospace, monospace", textAlign: "center", background: "var(--line)", border: "1px solid var(--line)" });
+    const ruler = (row) => {
+      for (let b = 0; b < 32; b += 8) {
+        const r = document.createElement("div");
+        r.setAttribute("aria-hidden", "true");
+        r.textContent = String(b);
+        Object.assign(r.style, { gridRow: String(row), gridColumn: `${b + 1} / span 8`, textAlign: "left", color: "var(--muted)", background: "var(--bg)", paddingLeft: "2px" });
+        grid.appendChild(r);
+      }
+    };
+    ruler(1);
+    for (const f of fields) {
+      const first = (f.offset - base) * 8 + (f.bit_len ? f.bit_offset || 0 : 0);
+      const n = f.bit_len || f.len * 8;
+      const bits = f.bit_len === 1 ? `bit ${first % 32}` : `${L.bits} ${first}–${first + n - 1}`;
+      const name = f.name.startsWith("option.") ? `${L.option} ${label(f)}` : label(f);
+      for (let a = first; a < first + n;) {
+        const row = Math.floor(a / 32), col = a % 32;
+        const span = Math.min(32 - col, first + n - a);
+        const cell = document.createElement("div");
+        cell.className = "insp-cell";
+        cell.dataset.field = f.name;
+        Object.assign(cell.style, { gridRow: String(row + 2), gridColumn: `${col + 1} / span ${span}`, background: "var(--card)",
+          overflow: "hidden", whiteSpace: "nowrap", textOverflow: "ellipsis", padding: "2px 1px", minHeight: "2.4em" });
+        if (a === first) {
+          cell.tabIndex = 0;
+          cell.setAttribute("aria-label", `${name} = ${f.value} (${bits})`);
+          const k = document.createElement("div");
+          k.textContent = name;
+          k.style.color = "var(--muted)";
+          const v = document.createElement("div");
+          v.textContent = f.value;
+          v.style.fontWeight = "600";
+          cell.append(k, v);
+          cell.title = `${name} = ${f.value} (${bits})`;
+        } else {
+          cell.setAttribute("aria-hidden", "true");
+          cell.textContent = "…";
+        }
+        link(cell, f);
+        grid.appendChild(cell);
+        a += span;
+      }
+    }
+    // The rest of the last word, if the layer does not fill it (never for IPv4 or TCP,
+    // whose lengths are multiples of 4 bytes).
+    const used = (end - base) * 8;
+    if (used % 32) {
+      const pad = document.createElement("div");
+      pad.setAttribute("aria-hidden", "true");
+      Object.assign(pad.style, { gridRow: String(Math.floor(used / 32) + 2), gridColumn: `${(used % 32) + 1} / span ${32 - (used % 32)}`, background: "var(--bg)" });
+      grid.appendChild(pad);
+    }
+    fig.append(cap, grid);
+    return fig;
+  }
+
   function show(step) {
     container.textContent = "";
     if (!step || !step.fields) {
@@ -15,11 +121,7 @@ export function mountInspector(container, opts) {
     h.className = "insp-head";
     h.textContent = `#${ev.id} ${ev.src} → ${ev.dst} ${(ev.flags || []).join(" ")}`;
     container.appendChild(h);
-    const table = document.createElement("table");
-    table.className = "insp-fields";
-    table.innerHTML = `<thead><tr><th scope="col">${t["player.field"] || "Field"}</th><th scope="col">${t["player.value"] || "Value"}</th></tr></thead>`;
-    const body = document.createElement("tbody");
-    table.appendChild(body);
+
     const bytes = step.bytes.match(/../g) || [];
     const hex = document.createElement("div");
     hex.className = "insp-hex";
@@ -32,6 +134,55 @@ export function mountInspector(container, opts) {
       if (i % 16 === 15) hex.appendChild(document.createElement("br"));
       return s;
     });
+
+    // One highlight for all three views; a field is known by its place in the list (a
+    // segment may carry several NOPs).
+    const views = [];
+    const paint = (el, on) => {
+      el.classList.toggle("on", on);
+      el.style.background = on ? "var(--hl)" : el.classList.contains("insp-cell") ? "var(--card)" : "";
+    };
+    const light = (hit) => {
+      for (const el of views) paint(el, hit.includes(Number(el.dataset.idx)));
+      spans.forEach((s, i) => s.classList.toggle("on", hit.some((k) => i >= step.fields[k].offset && i < step.fields[k].offset + step.fields[k].len)));
+    };
+    const link = (el, f) => {
+      const k = step.fields.indexOf(f);
+      el.dataset.idx = k;
+      views.push(el);
+      el.addEventListener("mouseenter", () => light([k]));
+      el.addEventListener("focus", () => light([k]));
+      el.addEventListener("mouseleave", () => light([]));
+      el.addEventListener("blur", () => light([]));
+    };
+    // A byte lights the fields it belongs to (the flags byte: all eight flags).
+    spans.forEach((s, i) => {
+      s.addEventListener("mouseenter", () => {
+        const hit = [];
+        step.fields.forEach((f, k) => { if (i >= f.offset && i < f.offset + f.len && f.layer !== "payload") hit.push(k); });
+        light(hit);
+      });
+      s.addEventListener("mouseleave", () => light([]));
+    });
+
+    const layer = (names) => step.fields.filter((f) => names.includes(f.layer));
+    const ip = layer(["ip"]);
+    const l4 = layer(["tcp", "udp", "option"]);
+    if (ip.length) {
+      const start = 0, end = Math.max(...ip.map((f) => f.offset + f.len));
+      container.appendChild(figure(ip, start, end, L.ipv4, link));
+    }
+    if (l4.length) {
+      const start = Math.min(...l4.map((f) => f.offset)), end = Math.max(...l4.map((f) => f.offset + f.len));
+      const udp = l4.some((f) => f.layer === "udp");
+      container.appendChild(figure(l4, start, end, udp ? L.udp : L.tcp, link));
+    }
+
+    const table = document.createElement("table");
+    table.className = "insp-fields";
+    table.innerHTML = `<thead><tr><th scope="col">${t["player.field"] || "Field"}</th><th scope="col">${t["player.value"] || "Value"}</th></tr></thead>`;
+    const body = document.createElement("tbody");
+    table.appendChild(body);
     for (const f of step.fields) {
       const tr = document.createElement("tr");
       tr.tabIndex = 0;
@@ -41,12 +192,7 @@ export function mountInspector(container, opts) {
       const b = document.createElement("td");
       b.textContent = f.value;
       tr.append(a, b);
-      const on = () => spans.forEach((s, i) => s.classList.toggle("on", i >= f.offset && i < f.offset + f.len));
-      const off = () => spans.forEach((s) => s.classList.remove("on"));
-      tr.addEventListener("mouseenter", on);
-      tr.addEventListener("focus", on);
-      tr.addEventListener("mouseleave", off);
-      tr.addEventListener("blur", off);
+      link(tr, f);
       body.appendChild(tr);
     }
     container.append(table, hex);

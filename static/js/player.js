@@ -5,6 +5,7 @@ import { mountDiagram } from "./diagram.js";
 import { mountStates } from "./states.js";
 import { mountInspector } from "./inspector.js";
 import { mountLesson } from "./lesson.js";
+import { mountTcpdump } from "./tcpdump.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = (k) => boot.strings[k] || k;
@@ -19,6 +20,7 @@ const diagramBox = $("#diagram");
 const states = mountStates($("#states"), { label: T("player.states") });
 const inspector = mountInspector($("#inspector"), { strings: boot.strings });
 const lesson = boot.lesson ? mountLesson(boot.lesson, { strings: boot.strings }) : null;
+const tcpdump = mountTcpdump(document.getElementById("tcpdump"), boot.tcpdump);
 const controls = $(".controls");
 if (controls) controls.hidden = false;
 
@@ -115,6 +117,7 @@ function render(animate) {
   st.view.scrollTo(st.cursor);
   states.set(stateAt(st.cursor));
   if (lesson) lesson.show(st.cursor);
+  tcpdump.show(st.cursor, st.relative);
   const no = $("[data-testid=stepno]");
   if (no && boot.mode !== "lab") no.textContent = `${T("player.step")} ${st.cursor + 1} ${T("player.of")} ${n}`;
   const play = $("[data-action=play]");

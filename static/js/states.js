@@ -1,60 +1,288 @@
-// The RFC 9293 state diagram (§3.3.2, Figure 5) with each endpoint's current state lit
-// and the transition it just took drawn in motion. The figure is fixed; its positions are
-// data here, not computed from a trace.
+// The RFC 9293 state diagram (§3.3.2, Figure 5), laid out by engine/diagram
+// (StateMachine, served as /states.json) and drawn here as it is: each endpoint's current
+// state lit, the transition it just took highlighted with its "event / action" label. A
+// transition the figure does not draw is named under it, never faked as an edge. Every
+// coordinate comes from the server; this file only draws and toggles classes.
 const NS = "http://www.w3.org/2000/svg";
-const POS = {
-  "CLOSED": [170, 20], "LISTEN": [80, 80], "SYN-SENT": [260, 80], "SYN-RECEIVED": [80, 150],
-  "ESTABLISHED": [170, 215], "FIN-WAIT-1": [60, 285], "CLOSE-WAIT": [280, 285], "FIN-WAIT-2": [60, 350],
-  "CLOSING": [170, 350], "LAST-ACK": [280, 350], "TIME-WAIT": [120, 415],
-};
-const EDGES = [
-  ["CLOSED", "LISTEN"], ["CLOSED", "SYN-SENT"], ["LISTEN", "SYN-RECEIVED"], ["LISTEN", "SYN-SENT"],
-  ["SYN-SENT", "SYN-RECEIVED"], ["SYN-SENT", "ESTABLISHED"], ["SYN-SENT", "CLOSED"], ["SYN-RECEIVED", "ESTABLISHED"],
-  ["SYN-RECEIVED", "FIN-WAIT-1"], ["SYN-RECEIVED", "LISTEN"], ["ESTABLISHED", "FIN-WAIT-1"], ["ESTABLISHED", "CLOSE-WAIT"],
-  ["FIN-WAIT-1", "FIN-WAIT-2"], ["FIN-WAIT-1", "CLOSING"], ["FIN-WAIT-1", "TIME-WAIT"], ["FIN-WAIT-2", "TIME-WAIT"],
-  ["CLOSE-WAIT", "LAST-ACK"], ["CLOSING", "TIME-WAIT"], ["LAST-ACK", "CLOSED"], ["TIME-WAIT", "CLOSED"],
-];
 
-function el(name, attrs, parent) {
+function svgEl(name, attrs, parent) {
   const e = document.createElementNS(NS, name);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
   if (parent) parent.appendChild(e);
   return e;
 }
 
-export function mountStates(container, opts) {
+function htmlEl(name, attrs, parent) {
+  const e = document.createElement(name);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+const points = (ps) => ps.map((p) => `${p.x},${p.y}`).join(" ");
+
+function langOf(opts) {
+  const l = String(opts.lang || document.documentElement.lang || "en").toLowerCase();
+  return l.startsWith("zh") ? "zh" : "en";
+}
+
+// bootFigure returns the figure the page embedded in its boot data ("stateFigure"), if any:
+// drawn at once, it needs no request and never shifts the page when it arrives.
+function bootFigure() {
+  const b = document.getElementById("boot");
+  if (!b) return null;
+  try {
+    return JSON.parse(b.textContent).stateFigure || null;
+  } catch {
+    return null;
+  }
+}
+
+// mountStates draws the figure into container and returns {set(states)}. states is
+// [{endpoint, state, from, cause}] for the main endpoints in lane order: the first is drawn
+// in the client colour, the second in the server colour; cause (optional) is the engine's
+// reason for the last change, e.g. "received RST". opts: label (the panel's name), lang
+// ("en"/"zh", default the page's), figure (a StateFigure to draw; else the boot data's
+// stateFigure; else /states.json is fetched), large (the big version; also set by a
+// "sa-states-large" class on or around container).
+export function mountStates(container, opts = {}) {
+  const lang = langOf(opts);
+  const large = !!opts.large || !!container.closest(".sa-states-large");
   container.textContent = "";
-  const svg = el("svg", { viewBox: "0 0 340 440", class: "sa-fsm", role: "img", "aria-label": opts.label || "RFC 9293 state diagram" }, container);
-  const edges = new Map();
-  for (const [a, b] of EDGES) {
-    const [x1, y1] = POS[a], [x2, y2] = POS[b];
-    const p = el("line", { x1, y1, x2, y2, class: "sa-fsm-edge" }, svg);
-    edges.set(a + ">" + b, p);
+  container.classList.add("sa-sm-panel");
+  container.classList.toggle("sa-sm-large", large);
+
+  const style = htmlEl("style", {}, container);
+  const tools = htmlEl("div", { class: "sa-sm-tools", hidden: "" }, container);
+  const enlarge = htmlEl("button", { type: "button", "aria-haspopup": "dialog" }, tools);
+  const hint = htmlEl("p", { class: "sa-sm-hint", hidden: "" }, container);
+  const box = htmlEl("div", { class: "sa-sm-scroll", tabindex: "0", role: "region", "aria-label": opts.label || "RFC 9293 Figure 5" }, container);
+  const now = htmlEl("p", { class: "sa-sm-now", "aria-live": "polite", "data-testid": "states-now" }, container);
+  const legend = htmlEl("ul", { class: "sa-sm-legend" }, container);
+  const notes = htmlEl("p", { class: "sa-sm-notes" }, container);
+  // The large version anywhere: the same figure in a modal dialog as wide as the window
+  // allows (the player's keys still step while it is open).
+  const dialog = htmlEl("dialog", { class: "sa-sm-dialog" }, container);
+  const dialogHead = htmlEl("div", { class: "sa-sm-tools" }, dialog);
+  const close = htmlEl("button", { type: "button" }, dialogHead);
+  const dialogBox = htmlEl("div", { class: "sa-sm-scroll", tabindex: "0", role: "region" }, dialog);
+
+  let fig = null;
+  let last = [];
+  let svg = null;
+  const nodes = new Map(); // node id -> <g>
+  const edges = new Map(); // "FROM>TO" -> {edge, line <g>, label <g>}
+  let edgeLayer = null;
+  let legendFor = "";
+  let lastFocus = [];
+
+  function S(k) {
+    return (fig && fig.strings && fig.strings[k]) || k;
   }
-  const boxes = new Map();
-  for (const [s, [x, y]] of Object.entries(POS)) {
-    const g = el("g", { class: "sa-fsm-state", "data-fsm": s }, svg);
-    el("rect", { x: x - 52, y: y - 12, width: 104, height: 24, rx: 12 }, g);
-    el("text", { x, y: y + 4, "text-anchor": "middle" }, g).textContent = s;
-    boxes.set(s, g);
+
+  function laneName(n) {
+    const m = /^([a-z]+)-(\d+)$/.exec(n);
+    if (m && fig && fig.strings["lane." + m[1]]) return fig.strings["lane." + m[1]] + (lang === "zh" ? " " : "-") + m[2];
+    return (fig && fig.strings["lane." + n]) || n;
   }
-  const legend = el("g", { class: "sa-fsm-legend" }, svg);
-  const names = opts.endpoints || ["client", "server"];
-  names.slice(0, 2).forEach((n, i) => {
-    el("rect", { x: 10 + i * 110, y: 428, width: 10, height: 10, class: "sa-fsm-dot sa-fsm-" + i }, legend);
-    el("text", { x: 24 + i * 110, y: 437 }, legend).textContent = n;
+
+  // scroller is the box the figure is in now: the panel's, or the dialog's.
+  const scroller = () => (dialog.open ? dialogBox : box);
+
+  function updateHint() {
+    hint.hidden = !(box.scrollWidth > box.clientWidth + 2);
+  }
+
+  function draw() {
+    style.textContent = fig.style || "";
+    svg = svgEl("svg", {
+      class: "sa-sm", viewBox: `0 0 ${fig.width} ${fig.height}`, role: "figure",
+      "aria-labelledby": "sa-sm-title", "aria-describedby": "sa-sm-desc", lang: lang === "zh" ? "zh-CN" : "en",
+    });
+    svgEl("title", { id: "sa-sm-title" }, svg).textContent = fig.title;
+    svgEl("desc", { id: "sa-sm-desc" }, svg).textContent = fig.desc;
+    edgeLayer = svgEl("g", { class: "sa-sm-edges" }, svg);
+    for (const e of fig.edges) {
+      const g = svgEl("g", { class: "sa-sm-edge" + (e.note ? " sa-sm-note" : ""), "data-edge": e.id }, edgeLayer);
+      svgEl("polyline", { points: points(e.points) }, g);
+      svgEl("polygon", { points: points(e.arrow) }, g);
+      edges.set(e.id, { edge: e, line: g, label: null });
+    }
+    const nodeLayer = svgEl("g", { class: "sa-sm-nodes" }, svg);
+    for (const n of fig.nodes) {
+      const g = svgEl("g", { class: "sa-sm-node", "data-node": n.id, "data-fsm": n.state }, nodeLayer);
+      svgEl("rect", { x: n.x, y: n.y, width: n.w, height: n.h, rx: 6 }, g);
+      svgEl("text", { x: n.tx, y: n.ty, "text-anchor": "middle", "font-size": fig.nodeFont }, g).textContent = n.state;
+      nodes.set(n.id, g);
+    }
+    const labelLayer = svgEl("g", { class: "sa-sm-labels" }, svg);
+    for (const e of fig.edges) {
+      const l = e.label;
+      const outer = svgEl("g", { class: "sa-sm-edge-label", "data-edge": e.id }, labelLayer);
+      const g = svgEl("g", { class: "sa-sm-label" + (e.note ? " sa-sm-note" : "") }, outer);
+      svgEl("rect", { x: l.x, y: l.y, width: l.w, height: l.h, rx: 3 }, g);
+      svgEl("text", { x: l.cx, y: l.eventY, "text-anchor": "middle", "font-size": fig.labelFont }, g).textContent = l.event;
+      if (l.action) {
+        svgEl("line", { x1: l.ruleX1, x2: l.ruleX2, y1: l.ruleY, y2: l.ruleY }, g);
+        svgEl("text", { x: l.cx, y: l.actionY, "text-anchor": "middle", "font-size": fig.labelFont }, g).textContent = l.action;
+      }
+      edges.get(e.id).label = outer;
+    }
+    box.textContent = "";
+    box.appendChild(svg);
+    hint.textContent = "↔ " + S("scroll");
+    notes.textContent = lang === "zh" ? `${S("x")}。${S("note1")}${S("note2")}` : `${S("x")}. ${S("note1")} ${S("note2")}`;
+    enlarge.textContent = S("enlarge");
+    close.textContent = S("close");
+    dialog.setAttribute("aria-label", fig.title);
+    dialogBox.setAttribute("aria-label", fig.title);
+    tools.hidden = large || typeof dialog.showModal !== "function";
+    updateHint();
+  }
+
+  function drawLegend(states) {
+    const key = states.map((s) => s.endpoint).join(",");
+    if (key === legendFor) return;
+    legendFor = key;
+    legend.textContent = "";
+    states.slice(0, 2).forEach((s, i) => {
+      const li = htmlEl("li", {}, legend);
+      htmlEl("span", { class: "sa-sm-sw sa-sm-sw-" + i, "aria-hidden": "true" }, li);
+      li.append(laneName(s.endpoint));
+    });
+    const li = htmlEl("li", {}, legend);
+    htmlEl("span", { class: "sa-sm-sw sa-sm-sw-taken", "aria-hidden": "true" }, li);
+    li.append(S("taken"));
+  }
+
+  // takenEdge returns the figure's edge for the transition an endpoint took last: the
+  // edge FROM>TO, when its event is the engine's cause for the change (a RST or a timer
+  // between the same two states is not that edge). null: the figure does not draw it;
+  // undefined: without a cause it cannot be told (the engine also joins those two states
+  // for another reason).
+  function takenEdge(s) {
+    if (!s.from) return null;
+    const e = edges.get(s.from + ">" + s.state);
+    if (!e) return null;
+    if (!s.cause) return e.edge.shared ? undefined : e;
+    const c = fig.causes && fig.causes[s.cause];
+    return c && c.kind === e.edge.kind ? e : null;
+  }
+
+  // nodeFor picks the box that shows an endpoint's state: the target of the edge it took,
+  // else the box named after the state (the upper CLOSED).
+  function nodeFor(s, edge) {
+    if (edge) return nodes.get(edge.toNode);
+    return nodes.get(s.state) || [...nodes.values()].find((g) => g.dataset.fsm === s.state);
+  }
+
+  function apply(states) {
+    if (!fig) return;
+    drawLegend(states);
+    for (const g of nodes.values()) g.setAttribute("class", "sa-sm-node");
+    for (const { edge, line, label } of edges.values()) {
+      const base = edge.note ? " sa-sm-note" : "";
+      line.setAttribute("class", "sa-sm-edge" + base);
+      label.setAttribute("class", "sa-sm-edge-label");
+    }
+    const zh = lang === "zh";
+    const said = [];
+    const focus = [];
+    states.slice(0, 2).forEach((s, i) => {
+      const e = takenEdge(s);
+      const g = nodeFor(s, e && e.edge);
+      if (g) {
+        g.classList.add("sa-sm-lit-" + i);
+        focus.push(g);
+      }
+      let text = `${laneName(s.endpoint)}${zh ? "：" : ": "}${s.state}`;
+      if (s.from && e) {
+        e.line.classList.add("sa-sm-taken-" + i);
+        e.label.classList.add("sa-sm-taken-" + i);
+        edgeLayer.appendChild(e.line); // the taken line is drawn over the others
+        focus.push(e.label);
+        const l = e.edge.label;
+        const what = l.action ? `${l.event} / ${l.action}` : l.event;
+        text += zh ? `（${s.from} → ${s.state}：${what}）` : ` (${s.from} → ${s.state}: ${what})`;
+      } else if (s.from) {
+        const from = nodes.get(s.from);
+        if (from) {
+          from.classList.add("sa-sm-from-" + i);
+          focus.push(from);
+        }
+        const c = s.cause && fig.causes && fig.causes[s.cause];
+        const why = c ? c.text : s.cause;
+        const extra = why ? (zh ? `${why}，${S("extra")}` : `${why}, ${S("extra")}`) : S("extra");
+        if (e === undefined) text += zh ? `（${s.from} → ${s.state}）` : ` (${s.from} → ${s.state})`;
+        else text += zh ? `（${s.from} → ${s.state}：${extra}）` : ` (${s.from} → ${s.state}: ${extra})`;
+      }
+      said.push(text);
+    });
+    const line = said.join(zh ? "；" : "; ");
+    if (now.textContent !== line) now.textContent = line;
+    lastFocus = focus;
+    if (focus.length) follow(focus);
+  }
+
+  // follow scrolls the figure's own box (never the page) so the lit states and the labels
+  // of the transitions just taken are in view, centred where they fit.
+  function follow(els) {
+    const sc = scroller();
+    const b = sc.getBoundingClientRect();
+    const rs = els.map((e) => e.getBoundingClientRect());
+    const r = {
+      left: Math.min(...rs.map((x) => x.left)), right: Math.max(...rs.map((x) => x.right)),
+      top: Math.min(...rs.map((x) => x.top)), bottom: Math.max(...rs.map((x) => x.bottom)),
+    };
+    if (!els.length || !b.width || (r.left >= b.left && r.right <= b.right && r.top >= b.top && r.bottom <= b.bottom)) return;
+    sc.scrollTo({
+      left: sc.scrollLeft + r.left - b.left - (b.width - (r.right - r.left)) / 2,
+      top: sc.scrollTop + r.top - b.top - (b.height - (r.bottom - r.top)) / 2,
+    });
+  }
+
+  enlarge.addEventListener("click", () => {
+    if (!svg) return;
+    dialogBox.appendChild(svg);
+    dialog.appendChild(now);
+    dialog.showModal();
+    follow(lastFocus);
   });
+  close.addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => {
+    if (svg) box.appendChild(svg);
+    box.after(now);
+    enlarge.focus();
+    follow(lastFocus);
+  });
+  if (typeof ResizeObserver !== "undefined") {
+    new ResizeObserver(() => {
+      updateHint();
+      if (lastFocus.length) follow(lastFocus);
+    }).observe(box);
+  }
+
+  const given = opts.figure || bootFigure();
+  if (given) {
+    fig = given;
+    draw();
+  } else {
+    fetch(`/states.json?lang=${lang}`, { headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((f) => {
+        fig = f;
+        draw();
+        apply(last);
+      })
+      .catch((err) => {
+        now.textContent = (lang === "zh" ? "状态图无法加载：" : "The state figure could not be loaded: ") + err.message;
+      });
+  }
+
   return {
     set(states) {
-      // states: [{endpoint, state, from}]
-      for (const g of boxes.values()) g.setAttribute("class", "sa-fsm-state");
-      for (const p of edges.values()) p.setAttribute("class", "sa-fsm-edge");
-      states.forEach((s, i) => {
-        const g = boxes.get(s.state);
-        if (g) g.classList.add("sa-fsm-lit-" + Math.min(i, 1));
-        const p = s.from && edges.get(s.from + ">" + s.state);
-        if (p) p.setAttribute("class", "sa-fsm-edge sa-fsm-taken sa-fsm-taken-" + Math.min(i, 1));
-      });
+      last = states || [];
+      apply(last);
     },
   };
 }

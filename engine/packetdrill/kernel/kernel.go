@@ -11,14 +11,17 @@ package kernel
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -31,8 +34,17 @@ import (
 // /dev/net/tun, or no permission to make a network namespace.
 var ErrNoPrivilege = errors.New("the kernel runner needs root, /dev/net/tun and a private network namespace")
 
-// tunName is the device's name inside the private namespace.
-const tunName = "pdtun0"
+// tunName is the device's name inside the private namespace: tun0, as packetdrill names
+// it, so the tc commands of its scripts and defaults.sh find it.
+const tunName = "tun0"
+
+// vnetHdrLen is the virtio_net_hdr in front of every packet on the tun (IFF_VNET_HDR).
+const vnetHdrLen = 10
+
+// tunOffload are the offloads packetdrill sets on its tun (netdev.c,
+// set_device_offload_flags: "like a typical ethernet device"): checksum and TCP
+// segmentation offload, so the kernel hands over a write as one large segment.
+const tunOffload = unix.TUN_F_CSUM | unix.TUN_F_TSO4 | unix.TUN_F_TSO6 | unix.TUN_F_TSO_ECN
 
 // Run plays a script against the kernel in a private network namespace.
 func Run(ctx context.Context, s *packetdrill.Script) (packetdrill.Result, error) {
@@ -107,10 +119,14 @@ func newStack() (*stack, error) {
 		return nil, fmt.Errorf("%w: %v", ErrNoPrivilege, err)
 	}
 	ifr, _ := unix.NewIfreq(tunName)
-	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI | unix.IFF_VNET_HDR)
 	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("%w: TUNSETIFF: %v", ErrNoPrivilege, err)
+	}
+	if err := unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, tunOffload); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("TUNSETOFFLOAD: %v", err)
 	}
 	sock, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
 	if err != nil {
@@ -156,13 +172,20 @@ func (s *stack) Now() time.Duration { return s.now() }
 
 func (s *stack) reader() {
 	defer s.wg.Done()
-	buf := make([]byte, 65536)
+	buf := make([]byte, vnetHdrLen+65536)
 	for {
 		n, err := s.tun.Read(buf)
 		if err != nil {
 			return
 		}
-		seg, err := wire.Decode(buf[:n])
+		if n <= vnetHdrLen {
+			continue
+		}
+		pkt := buf[vnetHdrLen:n]
+		if buf[0]&1 != 0 { // VIRTIO_NET_HDR_F_NEEDS_CSUM: the kernel left the checksum to the device
+			fillChecksum(pkt, int(binary.LittleEndian.Uint16(buf[6:])), int(binary.LittleEndian.Uint16(buf[8:])))
+		}
+		seg, err := wire.Decode(pkt)
 		if err != nil || seg.UDP || seg.Dst != packetdrill.RemoteAddr {
 			continue // IPv6, UDP, anything not from the stack to the peer
 		}
@@ -182,14 +205,13 @@ func (s *stack) sleepUntil(t time.Duration) {
 
 // Tune writes a sysctl in the private namespace (it has its own copies of the TCP ones).
 func (s *stack) Tune(name, value string) (bool, error) {
-	path := "/proc/sys/net/ipv4/" + name
-	if name == "somaxconn" {
-		path = "/proc/sys/net/core/somaxconn"
+	for _, dir := range []string{"/proc/sys/net/ipv4/", "/proc/sys/net/core/"} {
+		path := dir + name
+		if _, err := os.Stat(path); err == nil {
+			return true, writeSysctl(path, value)
+		}
 	}
-	if _, err := os.Stat(path); err != nil {
-		return false, nil
-	}
-	return true, writeSysctl(path, value)
+	return false, nil
 }
 
 // Until waits in real time.
@@ -244,7 +266,8 @@ func (s *stack) drainDone(done []packetdrill.Done) []packetdrill.Done {
 // Inject writes the peer's segment to the tun at time t.
 func (s *stack) Inject(t time.Duration, seg engine.Segment) error {
 	s.sleepUntil(t)
-	_, err := s.tun.Write(wire.Encode(seg))
+	// A zero virtio_net_hdr: no offload asked for the injected segment.
+	_, err := s.tun.Write(append(make([]byte, vnetHdrLen), wire.Encode(seg)...))
 	return err
 }
 
@@ -252,20 +275,50 @@ var linuxStates = map[uint8]engine.State{1: engine.Established, 2: engine.SynSen
 	4: engine.FinWait1, 5: engine.FinWait2, 6: engine.TimeWait, 7: engine.Closed, 8: engine.CloseWait,
 	9: engine.LastAck, 10: engine.Listen, 11: engine.Closing}
 
-// State reads tcpi_state.
-func (s *stack) State(fd int) (engine.State, bool) {
+// Info reads tcp_info.
+func (s *stack) Info(fd int) (map[string]int64, bool) {
 	s.mu.Lock()
 	real, ok := s.fds[fd]
 	s.mu.Unlock()
 	if !ok {
-		return 0, false
+		return nil, false
 	}
 	info, err := unix.GetsockoptTCPInfo(real, unix.IPPROTO_TCP, unix.TCP_INFO)
 	if err != nil {
-		return 0, false
+		return nil, false
 	}
 	st, ok := linuxStates[info.State]
-	return st, ok
+	if !ok {
+		return nil, false
+	}
+	return map[string]int64{"state": int64(st), "ca_state": int64(info.Ca_state),
+		"retransmits": int64(info.Retransmits), "probes": int64(info.Probes), "backoff": int64(info.Backoff),
+		"options": int64(info.Options),
+		"rto":     int64(info.Rto), "ato": int64(info.Ato), "snd_mss": int64(info.Snd_mss), "rcv_mss": int64(info.Rcv_mss),
+		"unacked": int64(info.Unacked), "sacked": int64(info.Sacked), "lost": int64(info.Lost),
+		"retrans": int64(info.Retrans), "last_data_sent": int64(info.Last_data_sent),
+		"last_data_recv": int64(info.Last_data_recv), "last_ack_recv": int64(info.Last_ack_recv),
+		"pmtu": int64(info.Pmtu), "rcv_ssthresh": int64(info.Rcv_ssthresh), "rtt": int64(info.Rtt),
+		"rttvar": int64(info.Rttvar), "snd_ssthresh": int64(info.Snd_ssthresh), "snd_cwnd": int64(info.Snd_cwnd),
+		"advmss": int64(info.Advmss), "reordering": int64(info.Reordering), "total_retrans": int64(info.Total_retrans),
+		"rwnd_limited": int64(info.Rwnd_limited), "bytes_acked": int64(info.Bytes_acked),
+		"bytes_received": int64(info.Bytes_received), "segs_out": int64(info.Segs_out), "segs_in": int64(info.Segs_in),
+		"notsent_bytes": int64(info.Notsent_bytes), "data_segs_in": int64(info.Data_segs_in),
+		"data_segs_out": int64(info.Data_segs_out), "delivered": int64(info.Delivered),
+		"bytes_sent": int64(info.Bytes_sent), "bytes_retrans": int64(info.Bytes_retrans),
+		"snd_wnd": int64(info.Snd_wnd), "rcv_wnd": int64(info.Rcv_wnd)}, true
+}
+
+// Command runs a script's shell command (tc, ip ...) in the private namespace, as
+// packetdrill does with /bin/sh.
+func (s *stack) Command(cmd string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "/bin/sh", "-c", cmd).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // Close ends the run: the namespace goes away with its last socket and its thread.
@@ -382,19 +435,44 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 			}
 			return packetdrill.CallResult{}
 		})
-	case "write", "send":
-		n, _ := strconv.Atoi(arg(2))
-		m, err := unix.Write(fd, make([]byte, n))
+	case "write", "send", "sendto":
+		n, err := packetdrill.CallSize(sc.Name, arg(2))
 		if err != nil {
-			return errRes(err), true, nil
+			return packetdrill.CallResult{}, false, err
+		}
+		flags := msgFlags(arg(3))
+		if sc.Name == "write" {
+			flags = 0
+		}
+		var p unsafe.Pointer
+		if arg(1) != "NULL" && n > 0 {
+			p = unsafe.Pointer(&make([]byte, n)[0])
+		}
+		m, _, en := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(n), uintptr(flags|unix.MSG_NOSIGNAL), 0, 0)
+		if en != 0 {
+			return errRes(en), true, nil
 		}
 		return packetdrill.CallResult{Ret: int64(m)}, true, nil
-	case "read", "recv":
-		n, _ := strconv.Atoi(arg(2))
+	case "read", "recv", "recvfrom":
+		n, err := packetdrill.CallSize(sc.Name, arg(2))
+		if err != nil {
+			return packetdrill.CallResult{}, false, err
+		}
+		flags := msgFlags(arg(3))
+		if sc.Name == "read" {
+			flags = 0
+		}
+		null := arg(1) == "NULL"
 		do := func() packetdrill.CallResult {
-			m, err := unix.Read(fd, make([]byte, max(n, 1)))
-			if err != nil {
-				return errRes(err)
+			var p unsafe.Pointer
+			buf := make([]byte, max(n, 1))
+			if !null {
+				p = unsafe.Pointer(&buf[0])
+			}
+			m, _, en := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(p), uintptr(n), uintptr(flags), 0, 0)
+			runtime.KeepAlive(buf)
+			if en != 0 {
+				return errRes(en)
 			}
 			return packetdrill.CallResult{Ret: int64(m)}
 		}
@@ -417,10 +495,6 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 	case "setsockopt":
 		var err error
 		switch arg(2) {
-		case "SO_REUSEADDR":
-			err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-		case "TCP_NODELAY":
-			err = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		case "SO_LINGER":
 			v := strings.ReplaceAll(arg(3), " ", "")
 			l := &unix.Linger{}
@@ -432,11 +506,35 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 				l.Linger = int32(n)
 			}
 			err = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, l)
+		default:
+			o, ok := intOpts[arg(2)]
+			v, okv := optInt(arg(3))
+			if !ok || !okv {
+				return packetdrill.CallResult{Unmodelled: "setsockopt " + arg(2) + " not run"}, true, nil
+			}
+			err = unix.SetsockoptInt(fd, o.level, o.name, v)
 		}
 		if err != nil {
 			return errRes(err), true, nil
 		}
+	case "ioctl":
+		req, ok := map[string]uint{"SIOCINQ": unix.SIOCINQ, "FIONREAD": unix.SIOCINQ, "SIOCOUTQ": unix.SIOCOUTQ, "TIOCOUTQ": unix.SIOCOUTQ}[arg(1)]
+		if !ok {
+			return packetdrill.CallResult{Ret: -1, Errno: "EINVAL", Unmodelled: "ioctl " + arg(1) + " not run"}, true, nil
+		}
+		v, err := unix.IoctlGetInt(fd, req)
+		if err != nil {
+			return errRes(err), true, nil
+		}
+		return packetdrill.CallResult{Out: strconv.Itoa(v)}, true, nil
 	case "getsockopt":
+		if o, ok := intOpts[arg(2)]; ok {
+			v, err := unix.GetsockoptInt(fd, o.level, o.name)
+			if err != nil {
+				return errRes(err), true, nil
+			}
+			return packetdrill.CallResult{Out: strconv.Itoa(v)}, true, nil
+		}
 		if arg(2) == "SO_ERROR" {
 			v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 			if err != nil {
@@ -465,4 +563,63 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		return packetdrill.CallResult{Ret: -1, Errno: "ENOSYS"}, true, nil
 	}
 	return packetdrill.CallResult{}, true, nil
+}
+
+type sockOpt struct{ level, name int }
+
+// intOpts are the integer socket options a script may set or read.
+var intOpts = map[string]sockOpt{
+	"SO_REUSEADDR": {unix.SOL_SOCKET, unix.SO_REUSEADDR}, "SO_REUSEPORT": {unix.SOL_SOCKET, unix.SO_REUSEPORT},
+	"SO_KEEPALIVE": {unix.SOL_SOCKET, unix.SO_KEEPALIVE}, "SO_RCVBUF": {unix.SOL_SOCKET, unix.SO_RCVBUF},
+	"SO_SNDBUF": {unix.SOL_SOCKET, unix.SO_SNDBUF}, "SO_RCVLOWAT": {unix.SOL_SOCKET, unix.SO_RCVLOWAT},
+	"TCP_NODELAY": {unix.IPPROTO_TCP, unix.TCP_NODELAY}, "TCP_MAXSEG": {unix.IPPROTO_TCP, unix.TCP_MAXSEG},
+	"TCP_CORK": {unix.IPPROTO_TCP, unix.TCP_CORK}, "TCP_USER_TIMEOUT": {unix.IPPROTO_TCP, unix.TCP_USER_TIMEOUT},
+	"TCP_KEEPIDLE": {unix.IPPROTO_TCP, unix.TCP_KEEPIDLE}, "TCP_KEEPINTVL": {unix.IPPROTO_TCP, unix.TCP_KEEPINTVL},
+	"TCP_KEEPCNT": {unix.IPPROTO_TCP, unix.TCP_KEEPCNT}, "TCP_QUICKACK": {unix.IPPROTO_TCP, unix.TCP_QUICKACK},
+	"TCP_DEFER_ACCEPT": {unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT}, "TCP_SYNCNT": {unix.IPPROTO_TCP, unix.TCP_SYNCNT},
+	"TCP_LINGER2": {unix.IPPROTO_TCP, unix.TCP_LINGER2}, "TCP_NOTSENT_LOWAT": {unix.IPPROTO_TCP, unix.TCP_NOTSENT_LOWAT},
+	"TCP_INQ": {unix.IPPROTO_TCP, unix.TCP_INQ},
+}
+
+// optInt reads an option value written [N] or N.
+func optInt(v string) (int, bool) {
+	n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(v), "[]"))
+	return n, err == nil
+}
+
+// msgFlags reads send/recv flags written MSG_A|MSG_B or a number.
+func msgFlags(v string) int {
+	names := map[string]int{"MSG_MORE": unix.MSG_MORE, "MSG_DONTWAIT": unix.MSG_DONTWAIT, "MSG_PEEK": unix.MSG_PEEK,
+		"MSG_WAITALL": unix.MSG_WAITALL, "MSG_NOSIGNAL": unix.MSG_NOSIGNAL, "MSG_OOB": unix.MSG_OOB}
+	f := 0
+	for _, w := range strings.Split(v, "|") {
+		w = strings.TrimSpace(w)
+		if n, ok := names[w]; ok {
+			f |= n
+		} else if n, err := strconv.ParseInt(w, 0, 32); err == nil {
+			f |= int(n)
+		}
+	}
+	return f
+}
+
+// fillChecksum completes a checksum the kernel left to the device (checksum offload):
+// the Internet checksum of pkt[start:], which already holds the pseudo-header sum at
+// start+off, is stored at start+off.
+func fillChecksum(pkt []byte, start, off int) {
+	if start < 0 || start+off+2 > len(pkt) {
+		return
+	}
+	var sum uint32
+	b := pkt[start:]
+	for i := 0; i+1 < len(b); i += 2 {
+		sum += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		sum += uint32(b[len(b)-1]) << 8
+	}
+	for sum>>16 != 0 {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(pkt[start+off:], ^uint16(sum))
 }

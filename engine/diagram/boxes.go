@@ -1,0 +1,216 @@
+package diagram
+
+import (
+	"math"
+	"unicode"
+)
+
+// Text boxes. Every text a diagram draws is placed here, in Go, knowing every box placed
+// before it: the browser and the server-side SVG draw it where the layout says.
+
+// Font sizes the diagram's CSS (Style) draws each kind of text at, in px.
+const (
+	fontSeg   = 12.0 // segment labels (monospace)
+	fontSide  = 11.0 // state, timer, application, note and queue texts
+	fontGap   = 12.0
+	fontTick  = 11.0
+	fontLane  = 14.0
+	fontAddr  = 12.0
+	fontCmp   = 10.0 // comparison columns
+	fontCmpLn = 12.0
+)
+
+// TextWidth estimates, conservatively, how wide s is drawn at size px: capitals 0.76 em
+// (bold sans-serif capitals, the widest the diagram draws, are near 0.72), other Latin
+// and digits 0.62 em (monospace is 0.6), wide (CJK, full-width) runes 1 em.
+func TextWidth(s string, size float64) float64 {
+	w := 0.0
+	for _, r := range s {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			w += 0.76
+		case r < 0x80:
+			w += 0.62
+		case unicode.Is(unicode.Han, r) || r >= 0x3000 && r <= 0x30ff || r >= 0xff00 && r <= 0xffef:
+			w += 1.0
+		default:
+			w += 0.7
+		}
+	}
+	return w * size
+}
+
+// box is an oriented rectangle: centre, half extents and rotation (radians).
+type box struct {
+	cx, cy, hw, hh, rot float64
+}
+
+// textBox is the box of s drawn at (x, y) (the baseline), anchored start, middle or end,
+// rotated by deg about (x, y).
+func textBox(x, y float64, anchor string, deg, w, size float64) box {
+	const pad = 1.5 // the label halo (paint-order stroke) and rounding
+	top, bot := y-0.88*size, y+0.28*size
+	var left float64
+	switch anchor {
+	case "middle":
+		left = x - w/2
+	case "end":
+		left = x - w
+	default:
+		left = x
+	}
+	// The centre in the unrotated frame, then rotated about (x, y).
+	ux, uy := left+w/2, (top+bot)/2
+	rad := deg * math.Pi / 180
+	s, c := math.Sin(rad), math.Cos(rad)
+	dx, dy := ux-x, uy-y
+	return box{cx: x + dx*c - dy*s, cy: y + dx*s + dy*c, hw: w/2 + pad, hh: (bot-top)/2 + pad/2, rot: rad}
+}
+
+// bounds is the axis-aligned rectangle around b.
+func (b box) bounds() (x1, y1, x2, y2 float64) {
+	s, c := math.Abs(math.Sin(b.rot)), math.Abs(math.Cos(b.rot))
+	ex := b.hw*c + b.hh*s
+	ey := b.hw*s + b.hh*c
+	return b.cx - ex, b.cy - ey, b.cx + ex, b.cy + ey
+}
+
+// overlaps tells whether two oriented boxes overlap (separating axis test).
+func (b box) overlaps(o box) bool {
+	ax1, ay1, ax2, ay2 := b.bounds()
+	bx1, by1, bx2, by2 := o.bounds()
+	if ax2 <= bx1 || bx2 <= ax1 || ay2 <= by1 || by2 <= ay1 {
+		return false
+	}
+	if b.rot == 0 && o.rot == 0 {
+		return true
+	}
+	for _, r := range [...]float64{b.rot, b.rot + math.Pi/2, o.rot, o.rot + math.Pi/2} {
+		ux, uy := math.Cos(r), math.Sin(r)
+		pb, rb := project(b, ux, uy)
+		po, ro := project(o, ux, uy)
+		if math.Abs(pb-po) >= rb+ro {
+			return false
+		}
+	}
+	return true
+}
+
+// project returns the centre of b on axis u and b's radius along it.
+func project(b box, ux, uy float64) (float64, float64) {
+	s, c := math.Sin(b.rot), math.Cos(b.rot)
+	return b.cx*ux + b.cy*uy, b.hw*math.Abs(c*ux+s*uy) + b.hh*math.Abs(-s*ux+c*uy)
+}
+
+// placer remembers the boxes placed so far, bucketed by y so a long diagram stays fast.
+// Texts are hard obstacles: no text may overlap another. Lines (arrows, lifelines,
+// brackets) are soft: a text avoids them where it can, and crosses them (on its halo)
+// where it cannot.
+type placer struct {
+	w, h    float64 // the figure: boxes must stay in [0,w]×[0,h] (h 0: unbounded below)
+	buckets map[int][]box
+	soft    map[int][]box
+	vlines  []float64 // lifelines: x positions, from laneTop down
+	all     []box
+}
+
+const bucketPx = 64.0
+
+func newPlacer(w, h float64) *placer {
+	return &placer{w: w, h: h, buckets: map[int][]box{}, soft: map[int][]box{}}
+}
+
+// fits tells whether b is inside the figure and clear of every placed text (and, if
+// soft, of every line).
+func (p *placer) fits(b box, soft bool) bool {
+	x1, y1, x2, y2 := b.bounds()
+	if x1 < 0 || y1 < 0 || x2 > p.w || p.h > 0 && y2 > p.h {
+		return false
+	}
+	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
+		for _, o := range p.buckets[k] {
+			if b.overlaps(o) {
+				return false
+			}
+		}
+		if !soft {
+			continue
+		}
+		for _, o := range p.soft[k] {
+			if b.overlaps(o) {
+				return false
+			}
+		}
+	}
+	if soft && y2 > laneTop {
+		for _, x := range p.vlines {
+			if x1 < x && x < x2 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// rect records a filled rectangle as a soft obstacle.
+func (p *placer) rect(x1, y1, x2, y2 float64) {
+	b := box{cx: (x1 + x2) / 2, cy: (y1 + y2) / 2, hw: (x2 - x1) / 2, hh: (y2 - y1) / 2}
+	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
+		p.soft[k] = append(p.soft[k], b)
+	}
+}
+
+// line records a line from (x1, y1) to (x2, y2) as a soft obstacle.
+func (p *placer) line(x1, y1, x2, y2 float64) {
+	l := math.Hypot(x2-x1, y2-y1)
+	if l == 0 {
+		return
+	}
+	b := box{cx: (x1 + x2) / 2, cy: (y1 + y2) / 2, hw: l / 2, hh: 0.8, rot: math.Atan2(y2-y1, x2-x1)}
+	_, by1, _, by2 := b.bounds()
+	for k := int(math.Floor(by1 / bucketPx)); k <= int(math.Floor(by2/bucketPx)); k++ {
+		p.soft[k] = append(p.soft[k], b)
+	}
+}
+
+// add places b.
+func (p *placer) add(b box) {
+	_, y1, _, y2 := b.bounds()
+	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
+		p.buckets[k] = append(p.buckets[k], b)
+	}
+	p.all = append(p.all, b)
+}
+
+// bottom is the lowest edge of any placed box.
+func (p *placer) bottom() float64 {
+	m := 0.0
+	for _, b := range p.all {
+		_, _, _, y2 := b.bounds()
+		m = max(m, y2)
+	}
+	return m
+}
+
+// fitRunes shortens s, ending in an ellipsis, until it is at most w px wide at size; ""
+// if not even a few characters fit.
+func fitRunes(s string, w, size float64) string {
+	if TextWidth(s, size) <= w {
+		return s
+	}
+	budget := w - TextWidth("…", size)
+	used, n, cut := 0.0, 0, 0
+	for i, r := range s {
+		rw := TextWidth(string(r), size)
+		if used+rw > budget {
+			cut = i
+			break
+		}
+		used += rw
+		n++
+	}
+	if n < 4 {
+		return ""
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,114 @@
+package diagram_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"synack/engine"
+	"synack/engine/diagram"
+	"synack/engine/handshakes" // also registers the TLS and QUIC scenarios
+)
+
+// checkBoxes fails if two texts of l overlap or one leaves the figure.
+func checkBoxes(t *testing.T, name string, l *diagram.Layout) {
+	t.Helper()
+	checkTexts(t, name, diagram.Boxes(l), l.Width, l.Height)
+}
+
+// checkTexts fails if two of bs overlap or one leaves [0,w]×[0,h].
+func checkTexts(t *testing.T, name string, bs []diagram.TestBox, w, h float64) {
+	t.Helper()
+	bad := 0
+	for i, a := range bs {
+		x1, y1, x2, y2 := a.Bounds()
+		if x1 < 0 || y1 < 0 || x2 > w || y2 > h {
+			t.Errorf("%s: %q leaves the %.0f×%.0f figure (%.0f,%.0f–%.0f,%.0f)", name, a.What, w, h, x1, y1, x2, y2)
+			bad++
+		}
+		for _, b := range bs[i+1:] {
+			_, by1, _, by2 := b.Bounds()
+			if by1 > y2+1 || by2 < y1-1 {
+				continue
+			}
+			if a.Overlaps(b) {
+				t.Errorf("%s: %q overlaps %q", name, a.What, b.What)
+				bad++
+			}
+		}
+		if bad > 5 {
+			t.Fatalf("%s: and more", name)
+		}
+	}
+}
+
+// No two texts of any diagram overlap and none leaves the figure: every scenario, both
+// profiles, round trips from 1 ms to 2 s, with and without loss, wide and narrow.
+func TestNoTextCollides(t *testing.T) {
+	rtts := []time.Duration{time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second}
+	if testing.Short() {
+		rtts = []time.Duration{10 * time.Millisecond, 500 * time.Millisecond}
+	}
+	for _, sc := range engine.Scenarios() {
+		for _, prof := range []string{"linux", "rfc"} {
+			for _, rtt := range rtts {
+				for _, loss := range []bool{false, true} {
+					p := engine.DefaultParams()
+					p.Profile, p.RTT = prof, rtt
+					if loss {
+						p.Drop, p.Loss, p.Seed = []int{2}, 0.2, 7
+					}
+					tr, err := run(sc.ID, p)
+					if err != nil {
+						t.Logf("%s/%s/%v/loss=%v: %v", sc.ID, prof, rtt, loss, err)
+						continue
+					}
+					for _, w := range []float64{0, diagram.NarrowWidth} {
+						name := fmt.Sprintf("%s/%s/%v/loss=%v/w=%.0f", sc.ID, prof, rtt, loss, w)
+						checkBoxes(t, name, diagram.Build(tr, diagram.Options{Width: w}))
+					}
+				}
+			}
+		}
+	}
+}
+
+// Every comparison column the slider can show (10 to 500 ms in steps of 10, with and
+// without a lost first packet) has no overlapping text and none outside the column.
+func TestNoColumnTextCollides(t *testing.T) {
+	step := 10 * time.Millisecond
+	if testing.Short() {
+		step = 70 * time.Millisecond
+	}
+	for rtt := handshakes.MinCompareRTT; rtt <= handshakes.MaxCompareRTT; rtt += step {
+		for _, lose := range []bool{false, true} {
+			rows, err := handshakes.Compare(rtt, lose)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var slowest int64
+			for _, r := range rows {
+				slowest = max(slowest, r.FirstByteAtUs)
+			}
+			for _, r := range rows {
+				for _, lang := range []string{"en", "zh"} {
+					o := diagram.ColumnOptions{RequestUs: r.RequestAtUs, FirstByteUs: r.FirstByteAtUs, RTT: rtt,
+						PxPerUs: diagram.ColumnScale(slowest), Lang: lang}
+					name := fmt.Sprintf("compare/%v/lose=%v/%s/%s", rtt, lose, r.ID, lang)
+					checkTexts(t, name, diagram.ColumnBoxes(r.Trace, o), diagram.ColumnWidth, diagram.ColumnHeight)
+				}
+			}
+		}
+	}
+}
+
+// run runs a scenario, turning an engine panic (a bug to report, not this package's) into
+// an error so the walk goes on.
+func run(id string, p engine.Params) (tr *engine.Trace, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("engine panicked: %v", r)
+		}
+	}()
+	return engine.Run(id, p)
+}

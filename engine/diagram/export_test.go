@@ -1,0 +1,71 @@
+package diagram
+
+import "synack/engine"
+
+// Boxes returns the box of every text the layout draws, in every language and numbering
+// (the widest), as axis-aligned bounds and a test for overlap, for the external tests.
+func Boxes(l *Layout) []TestBox {
+	var out []TestBox
+	addLb := func(what string, lb *Label) {
+		if lb == nil {
+			return
+		}
+		w := 0.0
+		for _, v := range []string{lb.EN, lb.ZH, lb.Rel} {
+			w = max(w, TextWidth(v, lb.Size))
+		}
+		out = append(out, TestBox{What: what + " " + lb.EN, b: textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, w, lb.Size)})
+	}
+	for _, ln := range l.Lanes {
+		addLb("lane", ln.NameL)
+		addLb("addr", ln.AddrL)
+	}
+	for _, t := range l.Ticks {
+		addLb("tick", t.T)
+	}
+	for _, g := range l.Gaps {
+		addLb("gap", g.T)
+	}
+	for _, it := range l.Items {
+		addLb(it.Kind, it.T)
+	}
+	addLb("truncated", l.TruncL)
+	return out
+}
+
+// ColumnBoxes returns the box of every text of a comparison column.
+func ColumnBoxes(tr *engine.Trace, o ColumnOptions) []TestBox {
+	c := layoutColumn(tr, o)
+	var out []TestBox
+	add := func(what string, lb *Label) {
+		if lb != nil {
+			out = append(out, TestBox{What: what + " " + lb.EN, b: textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, TextWidth(lb.EN, lb.Size), lb.Size)})
+		}
+	}
+	add("lane", c.lanes[0])
+	add("lane", c.lanes[1])
+	add("first byte", c.firstL)
+	for _, r := range c.rules {
+		add("rule", r.t)
+	}
+	for _, p := range c.pkts {
+		add("packet", p.t)
+	}
+	return out
+}
+
+// TestBox is one text's box.
+type TestBox struct {
+	What string
+	b    box
+}
+
+// Bounds returns the box's axis-aligned bounds.
+func (t TestBox) Bounds() (x1, y1, x2, y2 float64) { return t.b.bounds() }
+
+// Overlaps tells whether two text boxes overlap (shrunk by a hair against rounding).
+func (t TestBox) Overlaps(o TestBox) bool {
+	a, b := t.b, o.b
+	a.hw, a.hh, b.hw, b.hh = a.hw-0.2, a.hh-0.2, b.hw-0.2, b.hh-0.2
+	return a.overlaps(b)
+}

@@ -1,0 +1,160 @@
+package lessons
+
+import (
+	"fmt"
+	"strings"
+
+	"synack/engine"
+	"synack/engine/diagram"
+)
+
+// Placement is a lesson laid on one run and its diagram: each narration step and each
+// question at the layout step where it belongs, with the run's own answers.
+type Placement struct {
+	Steps     []PlacedStep
+	Questions []PlacedQuestion
+	Sources   engine.Text
+}
+
+// PlacedStep is narration shown from layout step Step on.
+type PlacedStep struct {
+	Index int // in Lesson.Steps
+	Step  int
+	Text  engine.Text
+}
+
+// PlacedQuestion is a question placed on a run. The player shows the steps before Step,
+// pauses and asks; nothing drawn by then gives the answer away: Step is the anchored
+// event's step, moved earlier to the step that reveals the answer when that comes first.
+type PlacedQuestion struct {
+	Index   int // in Lesson.Questions
+	Step    int // asked once the steps before it are shown, before this one
+	Anchor  int // the layout step of the anchored event
+	Reveal  int // the layout step that gives the answer away
+	Ask     engine.Text
+	Choices []string
+	Answer  string
+	Explain engine.Text
+}
+
+// Place lays the lesson on a run of it with parameters p and the run's layout. A step
+// or question whose event the parameters removed is left out, as is a question not
+// asked in p's profile or whose answer no drawn event could keep hidden. When dropped
+// or lost segments change an answer from what the same run without them gives, the
+// question's choices gain the run's answer and the explanation says what happened,
+// from the trace, instead of the lesson's text.
+func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) Placement {
+	pl := Placement{Sources: l.Sources}
+	steps, _ := l.Resolve(tr)
+	for i, r := range steps {
+		if r.Event < 0 {
+			continue
+		}
+		at := stepOf(lay, r.Event)
+		if at < 0 {
+			continue
+		}
+		t := l.Steps[i].Text
+		pl.Steps = append(pl.Steps, PlacedStep{Index: i, Step: at, Text: engine.Text{EN: Fill(t.EN, tr, r.Event), ZH: Fill(t.ZH, tr, r.Event)}})
+	}
+	var base *engine.Trace // the same run without the reader's drops and loss
+	faults := len(p.Drop) > 0 || p.Loss > 0 || p.Jitter > 0
+	if faults {
+		bp := p
+		bp.Drop, bp.Loss, bp.Jitter = nil, 0, 0
+		if t, err := l.Run(bp); err == nil {
+			base = t
+		}
+	}
+	for i, q := range l.Questions {
+		if !q.AskedIn(tr.Meta.Profile) {
+			continue
+		}
+		at, err := q.Anchor.resolveFirst(tr)
+		if err != nil {
+			continue
+		}
+		res, err := Compute(q.Answer, tr, at)
+		if err != nil || res.Reveal < 0 {
+			continue
+		}
+		anchor, reveal := stepOf(lay, at), stepOf(lay, res.Reveal)
+		if anchor < 0 || reveal < 0 {
+			continue
+		}
+		pq := PlacedQuestion{Index: i, Step: min(anchor, reveal), Anchor: anchor, Reveal: reveal,
+			Ask:     engine.Text{EN: Fill(q.Ask.EN, tr, at), ZH: Fill(q.Ask.ZH, tr, at)},
+			Choices: q.ChoicesOn(tr, at), Answer: res.Answer}
+		own := res.Answer
+		if faults {
+			own = ""
+			if base != nil {
+				if bi, err := q.Anchor.resolveFirst(base); err == nil {
+					if br, err := Compute(q.Answer, base, bi); err == nil {
+						own = br.Answer
+					}
+				}
+			}
+		}
+		run := runText(tr)
+		if own == res.Answer && count(pq.Choices, res.Answer) == 1 {
+			ex := q.ExplainFor(tr.Meta.Profile)
+			pq.Explain = engine.Text{
+				EN: fillAnswer(Fill(ex.EN, tr, at), res.Answer, tr, "en") + " " + run.EN + res.Evidence.EN + ".",
+				ZH: fillAnswer(Fill(ex.ZH, tr, at), res.Answer, tr, "zh") + run.ZH + res.Evidence.ZH + "。",
+			}
+		} else {
+			if count(pq.Choices, res.Answer) == 0 {
+				pq.Choices = append(pq.Choices, res.Answer)
+			}
+			pq.Explain = engine.Text{EN: run.EN + res.Evidence.EN + ".", ZH: run.ZH + res.Evidence.ZH + "。"}
+			if faults {
+				pq.Explain.EN += " The segments lost in this run changed the story, so the lesson's own explanation (written for the run without them) does not apply here."
+				pq.Explain.ZH += "本次运行中丢失的报文改变了过程，所以本课原有的解释（针对没有丢包的运行）在这里不适用。"
+			}
+		}
+		pl.Questions = append(pl.Questions, pq)
+	}
+	return pl
+}
+
+// runText opens the run's evidence: "In this run (Linux profile, RTT 100 ms): ".
+func runText(tr *engine.Trace) engine.Text {
+	en := fmt.Sprintf("In this run (%s profile, RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "en"))
+	zh := fmt.Sprintf("本次运行（%s 行为模型，RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "zh"))
+	var drops []string
+	for i := range tr.Events {
+		if e := &tr.Events[i]; e.Kind == engine.EventSegment && e.Segment.Fate == engine.Dropped {
+			drops = append(drops, fmt.Sprintf("#%d", e.Segment.ID))
+		}
+	}
+	if len(drops) > 0 {
+		en += ", segments " + strings.Join(drops, ", ") + " lost"
+		zh += "，报文 " + strings.Join(drops, "、") + " 丢失"
+	}
+	return engine.Text{EN: en + "): ", ZH: zh + "）："}
+}
+
+func profileName(p string) string {
+	if p == "linux" {
+		return "Linux"
+	}
+	return strings.ToUpper(p)
+}
+
+// fillAnswer fills an explanation's {answer} and {profile} with the run's.
+func fillAnswer(text, answer string, tr *engine.Trace, lang string) string {
+	_ = lang
+	return strings.NewReplacer("{answer}", answer, "{profile}", profileName(tr.Meta.Profile)).Replace(text)
+}
+
+// stepOf returns the layout step that shows trace event ev (or the first after it), -1
+// when none does.
+func stepOf(l *diagram.Layout, ev int) int {
+	for _, st := range l.Steps {
+		if st.Event >= ev {
+			return st.Index
+		}
+	}
+	return -1
+}

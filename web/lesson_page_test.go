@@ -1,0 +1,68 @@
+package web
+
+import (
+	"encoding/json"
+	"html"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var bootScript = regexp.MustCompile(`(?s)<script[^>]*id="boot"[^>]*>(.*?)</script>`)
+
+func lessonBoot(t *testing.T, s *Server, target string) (Boot, string) {
+	t.Helper()
+	b := body(t, get(t, s, target, nil))
+	m := bootScript.FindStringSubmatch(b)
+	if m == nil {
+		t.Fatalf("%s: no boot data", target)
+	}
+	var boot Boot
+	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &boot); err != nil {
+		t.Fatalf("%s: %v", target, err)
+	}
+	if boot.Lesson == nil {
+		t.Fatalf("%s: no lesson in the boot data", target)
+	}
+	return boot, b
+}
+
+// The cases issue 12 found: under the rfc profile each question offers the engine's
+// answer, explains it with the run's own numbers and names the profile; the page ends
+// with the lesson's sources.
+func TestLessonPagesUnderTheRFCProfile(t *testing.T) {
+	s := NewServer(Config{})
+	for _, tc := range []struct {
+		target, ask, answer, explains string
+	}{
+		{"/lessons/syn-flood?profile=rfc&lang=en", "How many SYNs", "8", "RFC profile"},
+		{"/lessons/time-wait?profile=rfc&lang=en", "TIME-WAIT end", "240", "2 × MSL"},
+		{"/lessons/syn-cookies?profile=rfc&lang=en", "What does the server send it next", "PSH ACK", "RFC profile"},
+		{"/lessons/syn-flood?profile=rfc&lang=zh", "真正的客户端在放弃之前", "8", "RFC 行为模型"},
+	} {
+		boot, page := lessonBoot(t, s, tc.target)
+		i := slices.IndexFunc(boot.Lesson.Questions, func(q LessonQuestion) bool { return strings.Contains(q.Ask, tc.ask) })
+		if i < 0 {
+			t.Errorf("%s: no question %q", tc.target, tc.ask)
+			continue
+		}
+		q := boot.Lesson.Questions[i]
+		if q.Answer != tc.answer || !slices.Contains(q.Choices, q.Answer) || !strings.HasPrefix(q.Explain, tc.answer) || !strings.Contains(q.Explain, tc.explains) {
+			t.Errorf("%s: %q answer %q among %q, explained %q", tc.target, q.Ask, q.Answer, q.Choices, q.Explain)
+		}
+		if q.Reveal < q.Step {
+			t.Errorf("%s: %q is asked at step %d, after step %d reveals it", tc.target, q.Ask, q.Step, q.Reveal)
+		}
+		if !strings.Contains(page, `data-testid="lesson-sources"`) || boot.Lesson.Sources == "" {
+			t.Errorf("%s: the lesson's sources are not on the page", tc.target)
+		}
+	}
+	// A question about Linux's own numbers is not asked of the RFC run.
+	boot, _ := lessonBoot(t, s, "/lessons/orphans?profile=rfc&lang=en")
+	for _, q := range boot.Lesson.Questions {
+		if strings.Contains(q.Ask, "does Linux keep") {
+			t.Errorf("orphans?profile=rfc asks %q", q.Ask)
+		}
+	}
+}
