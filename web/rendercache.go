@@ -37,10 +37,17 @@ type renderCache struct {
 	maxBytes, maxEntries int
 	placeholder          string
 
-	mu    sync.Mutex
-	ll    *list.List // front: most recently used
-	items map[string]*list.Element
-	bytes int
+	mu       sync.Mutex
+	ll       *list.List // front: most recently used
+	items    map[string]*list.Element
+	bytes    int
+	inflight map[string]*flight // renders under way: concurrent askers wait for them
+}
+
+// flight is one render under way; done is closed when e is set.
+type flight struct {
+	done chan struct{}
+	e    *cachedRender
 }
 
 type cachedRender struct {
@@ -62,7 +69,7 @@ func newRenderCache(maxBytes, maxEntries int) *renderCache {
 	rand.Read(b[:])
 	return &renderCache{maxBytes: maxBytes, maxEntries: maxEntries,
 		placeholder: hex.EncodeToString(b[:]),
-		ll:          list.New(), items: map[string]*list.Element{}}
+		ll:          list.New(), items: map[string]*list.Element{}, inflight: map[string]*flight{}}
 }
 
 func (c *renderCache) get(key string) *cachedRender {
@@ -145,10 +152,41 @@ func (c *renderCache) cached(next http.Handler) http.Handler {
 		key := cacheKey(r)
 		e := c.get(key)
 		if e == nil {
-			e = c.render(next, r, key)
+			e = c.renderOnce(next, r, key)
 		}
 		c.serve(w, r, e)
 	})
+}
+
+// renderOnce renders key, or waits for the render of it already under way: many readers
+// opening one new link at once cost one render, not one each.
+func (c *renderCache) renderOnce(next http.Handler, r *http.Request, key string) *cachedRender {
+	c.mu.Lock()
+	if el, ok := c.items[key]; ok { // stored since the caller looked
+		c.ll.MoveToFront(el)
+		c.mu.Unlock()
+		return el.Value.(*cachedRender)
+	}
+	if f, ok := c.inflight[key]; ok {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.e
+		case <-r.Context().Done():
+			return &cachedRender{status: http.StatusServiceUnavailable, parts: [][]byte{nil}}
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	c.inflight[key] = f
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.inflight, key)
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	f.e = c.render(next, r, key)
+	return f.e
 }
 
 // render runs the handler with the placeholder nonce and no compression. A response that
