@@ -61,7 +61,8 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// flag occupies sequence space.
 		"ecn-handshake": {"SYN ECE CWR", "SYN ACK ECE", "1"},
 		// RFC 7323 §5.3: an old duplicate with an older TSval is dropped and ACKed.
-		"paws": {"ACK"},
+		// The retransmission, with a newer TSval, is accepted: the ACK moves 100 bytes.
+		"paws": {"100", "ACK"},
 		// RFC 9293 §3.10.7.4, Linux TCP_TW_SYN: a SYN above RCV.NXT reopens TIME-WAIT.
 		"time-wait-syn": {"SYN ACK", "ok"},
 		// §3.10.7.3 lets queued data ride on the ACK; then the server is ESTABLISHED.

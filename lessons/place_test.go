@@ -29,7 +29,8 @@ func rttSamples(l *Lesson) []time.Duration {
 // Every question is answerable under every setting the page offers: in each profile the
 // lesson allows and across its RTT range, the run's answer is exactly one of the choices
 // the lesson wrote, the explanation names the profile and quotes the answer, and a
-// question is placed (not silently lost) in every profile it is asked in. With a
+// question is placed (not silently lost) in every profile it is asked in. Other seeds
+// change ISNs, cookies and timestamps, not answers that are choices. With a
 // segment dropped (the page's drop field) the answer may change: it is then among the
 // choices all the same, and explained from the trace.
 func TestEveryQuestionAnswerableInEverySetting(t *testing.T) {
@@ -80,6 +81,24 @@ func TestEveryQuestionAnswerableInEverySetting(t *testing.T) {
 					if q.Step != q.Anchor {
 						t.Errorf("%s:%d: %q is anchored at step %d, after step %d that reveals its answer: anchor it earlier", name, lq.Line, lq.Ask.EN, q.Anchor, q.Reveal)
 					}
+				}
+			}
+			// Other seeds: other ISNs, cookies and timestamps, the same story.
+			for _, seed := range []uint64{2, 7, 123456789} {
+				p := engine.DefaultParams()
+				p.Profile, p.RTT, p.Seed = profile, min(max(p.RTT, l.MinRTT), l.MaxRTT), seed
+				name := fmt.Sprintf("%s?profile=%s&seed=%d", l.ID, profile, seed)
+				tr, lay, pl := place(t, l, p)
+				if tr == nil {
+					t.Errorf("%s: the run crashed", name)
+					continue
+				}
+				for _, q := range pl.Questions {
+					lq := l.Questions[q.Index]
+					if count(q.Choices, q.Answer) != 1 || len(q.Choices) != len(lq.Choices) {
+						t.Errorf("%s:%d: the run's answer %q is not one of the lesson's choices %q", name, lq.Line, q.Answer, q.Choices)
+					}
+					checkHidden(t, name, lq, q, tr, lay)
 				}
 			}
 			// Each single drop among the run's first segments.

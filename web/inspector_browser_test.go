@@ -42,7 +42,7 @@ func TestBrowserHeaderFigure(t *testing.T) {
 	waitJS(t, ctx, `document.querySelectorAll("#inspector figure.insp-figure").length === 2`)
 	labels := evalJS[[]string](t, ctx, `[...document.querySelectorAll("#inspector figure:nth-of-type(2) .insp-cell[aria-label]")].map(c => c.getAttribute("aria-label"))`)
 	joined := strings.Join(labels, "\n")
-	for _, want := range []string{"Data offset = 10 (40 bytes)", "SYN = 1 (bit 14)", "ACK = 0 (bit 11)", "Option mss = mss 1460", "Source port = 40000 (bits 0–15)", "Sequence number = "} {
+	for _, want := range []string{"Data offset = 10 (40 bytes)", "SYN = 1 (bit 14)", "ACK = 0 (bit 11)", "Option mss (kind 2, length 4) = mss 1460", "Option wscale (kind 3, length 3) = wscale 10", "Option nop (kind 1, length 1) = nop", "Source port = 40000 (bits 0–15)", "Sequence number = "} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("the TCP figure lacks %q:\n%s", want, joined)
 		}
@@ -78,7 +78,7 @@ func TestBrowserHeaderFigure(t *testing.T) {
 func TestBrowserTcpdumpView(t *testing.T) {
 	ctx := browser(t)
 	_, ts := newTestServer(t, Config{})
-	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lessons/reading-tcpdump?lang=en")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lessons/reading-tcpdump?lang=en&step=999")); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, `!!document.querySelector("svg.sa-live") && document.querySelectorAll("#tcpdump span:not([hidden])").length === 3`)

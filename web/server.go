@@ -101,9 +101,12 @@ func NewServer(cfg Config) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
-// EmbedAncestors is who may frame /embed/ pages: any https site, and pages served from
-// this machine while a teacher prepares a course page.
-const EmbedAncestors = "'self' https: http://localhost:* http://127.0.0.1:*"
+// EmbedAncestors is who may frame /embed/ pages: any page at all, a course page on an
+// https site, on a campus intranet over plain http, or opened from disk (file://). The
+// embed shows public teaching material and takes no action for the viewer, so there is
+// nothing to clickjack; the rest of the site keeps frame-ancestors 'none'. "*" alone
+// covers only network schemes, so file: (and data:, blob:) are named.
+const EmbedAncestors = "* file: data: blob:"
 
 type ctxKey int
 

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"synack/engine/diagram"
 )
 
 type wsClient struct {
@@ -79,7 +81,7 @@ func (w *wsClient) close() {
 	w.stop()
 }
 
-func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+func newTestServer(t testing.TB, cfg Config) (*Server, *httptest.Server) {
 	s := NewServer(cfg)
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() { s.CloseSessions(); ts.Close() })
@@ -137,16 +139,36 @@ func TestWSStreamsAScenario(t *testing.T) {
 	}
 }
 
-// Playing streams steps by itself, paced; the stream ends with "end".
-func TestWSPlayStreamsToTheEnd(t *testing.T) {
-	_, ts := newTestServer(t, Config{Limits: Limits{MinStepDelay: time.Millisecond, MaxStepGap: time.Millisecond}})
+// A page that brought the layout inline gets no second copy: the steps come at once.
+func TestWSStartWithLayout(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
 	w, _, _ := dial(t, ts, "")
 	defer w.close()
-	w.send(map[string]any{"type": "start", "scenario": "syn-to-closed-port", "query": "", "step": -1})
-	w.next("init")
-	w.send(map[string]any{"type": "speed", "speed": 8})
-	w.send(map[string]any{"type": "play"})
-	w.next("end")
+	w.next("hello")
+	w.send(map[string]any{"type": "start", "scenario": "three-way-handshake", "query": "", "step": 0, "have_layout": true})
+	_, b, err := w.c.Read(w.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), `{"type":"steps"`) {
+		t.Fatalf("after a start with have_layout the server sent %.40s…, want steps", b)
+	}
+}
+
+// The server does not pace: start sends the layout and the first steps at once, with no
+// play command; the client's clock decides when each is shown.
+func TestWSStartSendsStepsUnpaced(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.send(map[string]any{"type": "start", "scenario": "syn-to-closed-port", "query": "", "step": 0})
+	var layout struct{ Steps []json.RawMessage }
+	json.Unmarshal(w.next("init")["layout"], &layout)
+	var steps []struct{ Index int }
+	json.Unmarshal(w.next("steps")["steps"], &steps)
+	if len(steps) != len(layout.Steps) || steps[0].Index != 0 {
+		t.Fatalf("start sent %d steps from %d; want all %d of this short story, from 0", len(steps), steps[0].Index, len(layout.Steps))
+	}
 }
 
 func TestWSErrorsAndAbuse(t *testing.T) {
@@ -472,6 +494,20 @@ func TestWSLab(t *testing.T) {
 	w.send(map[string]any{"type": "lab", "action": map[string]any{"endpoint": "server", "op": "listen"}})
 	w.next("lab-state")
 	w.send(map[string]any{"type": "lab", "action": map[string]any{"endpoint": "client", "op": "connect"}})
+	// An action sends a patch, not the whole layout: the new steps and items, and the few
+	// earlier items that changed (open state bands grow).
+	var p diagram.Patch
+	if err := json.Unmarshal(w.next("patch")["patch"], &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Full != nil || p.FromStep == 0 || len(p.NewSteps) == 0 || len(p.Items) == 0 {
+		t.Fatalf("connect patch: full %v, steps from %d (%d new), %d items", p.Full != nil, p.FromStep, len(p.NewSteps), len(p.Items))
+	}
+	var steps []struct{ Index int }
+	json.Unmarshal(w.next("steps")["steps"], &steps)
+	if steps[0].Index != p.FromStep {
+		t.Fatalf("after the patch, steps are sent from %d; want the patch's first new step %d", steps[0].Index, p.FromStep)
+	}
 	m := w.next("lab-state")
 	if string(m["client"]) != `"ESTABLISHED"` || string(m["server"]) != `"ESTABLISHED"` {
 		t.Fatalf("after connect: client %s server %s", m["client"], m["server"])

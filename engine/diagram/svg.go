@@ -138,11 +138,11 @@ func write(w io.Writer, l *Layout, o renderOpts) error {
 	arrow, now := "sa-arrow", "sa-now"
 	if o.live {
 		arrow, now = "sa-arrow-live", "sa-now-live"
-		fmt.Fprintf(bw, `<svg class="sa-live" viewBox="0 0 %s %s" width="%s" height="%s" role="img" data-scenario="%s" data-step="%d" data-relative="%s">`,
+		fmt.Fprintf(bw, `<svg class="sa-live" viewBox="0 0 %s %s" width="%s" height="%s" role="group" data-scenario="%s" data-step="%d" data-relative="%s">`,
 			num(l.Width), num(l.Height), num(l.Width), num(l.Height), esc(l.Scenario), o.upTo, map[bool]string{true: "1", false: "0"}[o.relative])
 		fmt.Fprintf(bw, `<title>%s</title>`, esc(title))
 	} else {
-		fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %s %s" width="%s" height="%s" role="img" aria-labelledby="sa-title" data-scenario="%s">`,
+		fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %s %s" width="%s" height="%s" role="group" aria-labelledby="sa-title" data-scenario="%s">`,
 			num(l.Width), num(l.Height), num(l.Width), num(l.Height), esc(l.Scenario))
 		fmt.Fprintf(bw, `<title id="sa-title">%s</title><style>%s</style>`, esc(title), Style)
 	}

@@ -39,7 +39,7 @@ export function mountInspector(container, opts) {
 
   // figure draws one layer's fields as rows of 32 bits. Every field (or the part of it in
   // one row) is a cell spanning its bits; it is reachable by keyboard and names itself.
-  function figure(fields, base, end, title, link) {
+  function figure(fields, base, end, title, link, bytes) {
     const fig = document.createElement("figure");
     fig.className = "insp-figure";
     fig.style.margin = ".5rem 0";
@@ -66,7 +66,13 @@ export function mountInspector(container, opts) {
       const first = (f.offset - base) * 8 + (f.bit_len ? f.bit_offset || 0 : 0);
       const n = f.bit_len || f.len * 8;
       const bits = f.bit_len === 1 ? `bit ${first % 32}` : `${L.bits} ${first}–${first + n - 1}`;
-      const name = f.name.startsWith("option.") ? `${L.option} ${label(f)}` : label(f);
+      let name = label(f), short = name;
+      if (f.layer === "option") {
+        // An option is its kind byte, then (but for NOP and EOL) its length byte.
+        const kind = parseInt(bytes[f.offset], 16), len = kind > 1 ? parseInt(bytes[f.offset + 1], 16) : 1;
+        name = `${L.option} ${label(f)} (${L.kind} ${kind}, ${L.len} ${len})`;
+        short = `${label(f)} (${kind}, ${len})`;
+      }
       for (let a = first; a < first + n;) {
         const row = Math.floor(a / 32), col = a % 32;
         const span = Math.min(32 - col, first + n - a);
@@ -79,7 +85,7 @@ export function mountInspector(container, opts) {
           cell.tabIndex = 0;
           cell.setAttribute("aria-label", `${name} = ${f.value} (${bits})`);
           const k = document.createElement("div");
-          k.textContent = name;
+          k.textContent = short;
           k.style.color = "var(--muted)";
           const v = document.createElement("div");
           v.textContent = f.value;
@@ -170,12 +176,12 @@ export function mountInspector(container, opts) {
     const l4 = layer(["tcp", "udp", "option"]);
     if (ip.length) {
       const start = 0, end = Math.max(...ip.map((f) => f.offset + f.len));
-      container.appendChild(figure(ip, start, end, L.ipv4, link));
+      container.appendChild(figure(ip, start, end, L.ipv4, link, bytes));
     }
     if (l4.length) {
       const start = Math.min(...l4.map((f) => f.offset)), end = Math.max(...l4.map((f) => f.offset + f.len));
       const udp = l4.some((f) => f.layer === "udp");
-      container.appendChild(figure(l4, start, end, udp ? L.udp : L.tcp, link));
+      container.appendChild(figure(l4, start, end, udp ? L.udp : L.tcp, link, bytes));
     }
 
     const table = document.createElement("table");
