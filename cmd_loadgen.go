@@ -298,13 +298,15 @@ func (lg *loadgen) dial(ctx context.Context, ch *childProc) (*client, error) {
 	return cl, nil
 }
 
-// command is what a session sends: the echo server gets the same bytes back.
+// command is what a session sends, a start of the lesson at its first step, answered
+// with the steps: the echo server gets the same bytes back.
 func (lg *loadgen) command(ch *childProc) []byte {
 	seed := 1
 	if lg.distinct {
 		seed = int(lg.seq.Add(1))
 	}
-	b, _ := json.Marshal(map[string]any{"type": "start", "scenario": lg.scenario, "query": "seed=" + strconv.Itoa(seed), "step": 0})
+	// As the player does for a lesson whose layout came inline in the page.
+	b, _ := json.Marshal(map[string]any{"type": "start", "scenario": lg.scenario, "query": "seed=" + strconv.Itoa(seed), "step": 0, "have_layout": true})
 	return b
 }
 
@@ -341,8 +343,8 @@ func (lg *loadgen) open(ctx context.Context, ch *childProc, n int) ([]*client, e
 	return out, nil
 }
 
-// roundTrip sends one command and waits for its first reply (init for synack, which
-// the steps follow, or the echo), recording the time it took.
+// roundTrip sends one command and waits for its first reply (the steps for synack, or
+// the echo), recording the time it took.
 func (lg *loadgen) roundTrip(ctx context.Context, cl *client, ch *childProc, took *time.Duration) error {
 	for len(cl.replies) > 0 {
 		<-cl.replies // replies still arriving from the previous command
@@ -359,9 +361,6 @@ func (lg *loadgen) roundTrip(ctx context.Context, cl *client, ch *childProc, too
 		}
 		if took != nil {
 			*took = t.Sub(start)
-		}
-		if ch.kind == "synack" {
-			<-cl.replies // and the steps up to the asked one
 		}
 		return nil
 	case <-time.After(30 * time.Second):

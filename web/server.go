@@ -58,8 +58,8 @@ type Server struct {
 }
 
 // DefaultMaxSessions is the default cap on concurrent WebSocket sessions. A live session
-// costs about 37 KB of memory and two goroutines, 1.6× a bare WebSocket connection
-// (BENCHMARKS.md, synack loadgen): 10,000 hold about 370 MB on a 2-core machine, and
+// costs about 32 KB of memory and two goroutines, 1.4× a bare WebSocket connection
+// (BENCHMARKS.md, synack loadgen): 10,000 hold about 320 MB on a 2-core machine, and
 // need as many open files (serve raises its limit, and lowers the cap to fit it).
 const DefaultMaxSessions = 10000
 
