@@ -57,8 +57,11 @@ type Server struct {
 	sessionEnded func(*session) // a test's look at a session that has just ended
 }
 
-// DefaultMaxSessions is the default cap on concurrent WebSocket sessions.
-const DefaultMaxSessions = 200
+// DefaultMaxSessions is the default cap on concurrent WebSocket sessions. A live session
+// costs about 32 KB of memory and two goroutines, 1.4× a bare WebSocket connection
+// (BENCHMARKS.md, synack loadgen): 10,000 hold about 320 MB on a 2-core machine, and
+// need as many open files (serve raises its limit, and lowers the cap to fit it).
+const DefaultMaxSessions = 10000
 
 // DefaultMaxSessionsPerIP is the default cap on the sessions of one client address: a
 // lecture hall behind one NAT address fits, one address cannot take the whole server.

@@ -344,16 +344,35 @@ func (ss *session) send(ctx context.Context, m any) bool {
 	return ss.write(ctx, b)
 }
 
-// write sends one message made of parts (written as they are, without joining them).
-// The last of shared parts is not counted against the session's own bytes.
+// joinBytes is the largest message write joins into one buffer; a larger one (a
+// flood's layout) is streamed from its parts, which may be shared with other sessions.
+const joinBytes = 64 << 10
+
+// write sends one message made of parts.
 func (ss *session) write(ctx context.Context, parts ...[]byte) bool {
 	if ss.slow || ctx.Err() != nil {
 		return false
 	}
 	wctx, cancel := context.WithTimeout(ctx, ss.lim.WriteTimeout)
 	defer cancel()
-	w, err := ss.conn.Writer(wctx, websocket.MessageText)
-	if err == nil {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	var err error
+	if len(parts) == 1 || n <= joinBytes {
+		// One frame, one system call: a small message is cheaper joined than streamed.
+		b := parts[0]
+		if len(parts) > 1 {
+			b = make([]byte, 0, n)
+			for _, p := range parts {
+				b = append(b, p...)
+			}
+		}
+		err = ss.conn.Write(wctx, websocket.MessageText, b)
+	} else if w, werr := ss.conn.Writer(wctx, websocket.MessageText); werr != nil {
+		err = werr
+	} else {
 		for _, p := range parts {
 			if _, err = w.Write(p); err != nil {
 				break

@@ -281,22 +281,55 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 // A client that asks for the whole syn-flood and never reads is cut once a write cannot
 // finish within WriteTimeout; the session never builds a message over MaxOutBytes.
 func TestSlowReaderIsCut(t *testing.T) {
-	s, ts := newTestServer(t, Config{Limits: Limits{WriteTimeout: 100 * time.Millisecond}})
+	s := NewServer(Config{Limits: Limits{WriteTimeout: 100 * time.Millisecond}})
+	// Small socket buffers on both ends, so that the kernel cannot take the whole flood
+	// (6.5 MB) on the client's behalf.
+	ts := httptest.NewUnstartedServer(s)
+	ts.Listener = smallBufListener{ts.Listener}
+	ts.Start()
+	t.Cleanup(func() { s.CloseSessions(); ts.Close() })
 	ended := make(chan *session, 1)
 	s.sessionEnded = func(ss *session) { ended <- ss }
-	w, _, _ := dial(t, ts, "")
-	defer w.close()
-	w.next("hello")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4096)
+		}
+		return c, err
+	}}}
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/ws", &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.Read(ctx) // hello
 	// The flood drawn in full (not bundled) is big enough to fill the socket's buffers.
-	w.send(map[string]any{"type": "start", "scenario": "syn-flood", "query": "expand=1", "step": 1 << 20})
+	c.Write(ctx, websocket.MessageText, []byte(`{"type":"start","scenario":"syn-flood","query":"expand=1","step":1048576}`))
 	// Not reading from here on.
-	ss := <-ended
-	if !ss.slow {
-		t.Fatal("the session ended, but not as a slow reader")
+	select {
+	case ss := <-ended:
+		if !ss.slow {
+			t.Fatal("the session ended, but not as a slow reader")
+		}
+		if ss.maxOut > DefaultLimits.MaxOutBytes {
+			t.Fatalf("the session built a %d-byte message, over MaxOutBytes %d", ss.maxOut, DefaultLimits.MaxOutBytes)
+		}
+	case <-ctx.Done():
+		t.Fatal("a client that never reads was not cut")
 	}
-	if ss.maxOut > DefaultLimits.MaxOutBytes {
-		t.Fatalf("the session built a %d-byte message, over MaxOutBytes %d", ss.maxOut, DefaultLimits.MaxOutBytes)
+}
+
+// smallBufListener gives accepted connections a small send buffer.
+type smallBufListener struct{ net.Listener }
+
+func (l smallBufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(16 << 10)
 	}
+	return c, err
 }
 
 // A reader that keeps up is never cut: the whole syn-flood (about 5 MB of steps) arrives
