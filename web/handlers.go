@@ -216,6 +216,9 @@ type Boot struct {
 	Layout   *diagram.Layout   `json:"layout,omitempty"`
 	Lesson   *LessonBoot       `json:"lesson,omitempty"`
 	Tcpdump  []TcpdumpLine     `json:"tcpdump,omitempty"`
+	// StateFigure is RFC 9293's Figure 5 as the state panel draws it: in the page, so the
+	// panel is drawn at once, with no request and no shift when it arrives.
+	StateFigure *diagram.StateFigure `json:"stateFigure,omitempty"`
 }
 
 // TcpdumpLine is one segment as tcpdump prints it, with -S (Abs) and without (Rel).
@@ -349,6 +352,10 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		// waiting for the socket; a big one (a flood) comes over the socket only.
 		if b, err := json.Marshal(l); err == nil && len(b) <= maxInlineLayout {
 			boot.Layout = l
+		}
+		if !vm.NoStates {
+			fig := diagram.StateMachine(p.Lang)
+			boot.StateFigure = &fig
 		}
 		if lb != nil {
 			boot.Lesson = lb

@@ -177,12 +177,13 @@ func TestScriptsCarryTheNonce(t *testing.T) {
 	if !strings.Contains(b, `<script id="boot" type="application/json" nonce="`+nonce+`"`) {
 		t.Fatalf("boot data is not tagged with nonce %s", nonce)
 	}
-	// The boot data, the one-line script that marks the page as scripted, and the module.
-	if n := strings.Count(b, "<script"); n != 3 {
-		t.Fatalf("want exactly three scripts, found %d", n)
+	// The boot data, the one-line script that marks the page as scripted, the one that
+	// asks for the narrow diagram on a small screen, and the module.
+	if n := strings.Count(b, "<script"); n != 4 {
+		t.Fatalf("want exactly four scripts, found %d", n)
 	}
-	if n := strings.Count(b, `<script nonce="`+nonce+`">`); n != 1 {
-		t.Fatalf("%d inline scripts carry the nonce, want 1", n)
+	if n := strings.Count(b, `<script nonce="`+nonce+`">`); n != 2 {
+		t.Fatalf("%d inline scripts carry the nonce, want 2", n)
 	}
 }
 
