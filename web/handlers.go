@@ -353,6 +353,26 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		if b, err := json.Marshal(l); err == nil && len(b) <= maxInlineLayout {
 			boot.Layout = l
 		}
+		// A flood's bundles open on request: the same view with expand=1, and back.
+		bundled := false
+		for i := range l.Items {
+			if l.Items[i].Kind == "bundle" {
+				bundled = true
+				break
+			}
+		}
+		if bundled || dq.Get("expand") == "1" {
+			eq := r.URL.Query()
+			eq.Del("step")
+			if bundled {
+				eq.Set("expand", "1")
+				vm.ExpandNote, vm.ExpandLink = T(p.Lang, "player.bundled"), T(p.Lang, "player.expand")
+			} else {
+				eq.Del("expand")
+				vm.ExpandNote, vm.ExpandLink = T(p.Lang, "player.expanded"), T(p.Lang, "player.bundle")
+			}
+			vm.ExpandURL = r.URL.Path + "?" + eq.Encode()
+		}
 		if !vm.NoStates {
 			fig := diagram.StateMachine(p.Lang)
 			boot.StateFigure = &fig

@@ -431,3 +431,26 @@ func TestSlowHandshakeClosingPages(t *testing.T) {
 		}
 	}
 }
+
+// A flood is drawn in bundles, and the page offers every segment on request (expand=1),
+// with a way back; a story with no bundle offers neither.
+func TestFloodBundlesExpand(t *testing.T) {
+	s := NewServer(Config{})
+	b := body(t, get(t, s, "/lessons/syn-flood?lang=en", nil))
+	m := regexp.MustCompile(`href="([^"]+)" data-testid="expand"`).FindStringSubmatch(b)
+	if m == nil || !strings.Contains(m[1], "expand=1") {
+		t.Fatalf("the flood page offers no way to draw every segment")
+	}
+	bundles := strings.Count(b, `class="sa-bundle`)
+	arrows := strings.Count(b, `class="sa-seg`)
+	e := body(t, get(t, s, html.UnescapeString(m[1]), nil))
+	if strings.Count(e, `class="sa-bundle`) != 0 || strings.Count(e, `class="sa-seg`) <= arrows || bundles == 0 {
+		t.Errorf("expand=1 still draws bundles or no more arrows (bundles %d, arrows %d → %d)", bundles, arrows, strings.Count(e, `class="sa-seg`))
+	}
+	if !strings.Contains(e, `data-testid="expand"`) || strings.Contains(regexp.MustCompile(`href="[^"]+" data-testid="expand"`).FindString(e), "expand=1") {
+		t.Error("the expanded flood offers no way back to bundles")
+	}
+	if strings.Contains(body(t, get(t, s, "/lessons/three-way-handshake?lang=en", nil)), `data-testid="expand"`) {
+		t.Error("a story without bundles offers to expand them")
+	}
+}
