@@ -431,6 +431,11 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 	v := ParseView(r.URL.Query(), p.Lang)
 	q := v.Query()
 	q.Del("step")
+	if x := r.URL.Query().Get("width"); x != "" {
+		q.Set("width", x) // the socket lays the lab out as wide as the page asked
+	} else {
+		p.FitWidth = true
+	}
 	render(w, r, http.StatusOK, templates.LabPage(templates.Lab{Page: p, Speeds: speedOptions(v.Speed),
 		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Strings: bootStrings(p.Lang)}}))
 }

@@ -120,6 +120,7 @@ type session struct {
 	sent     int // steps sent
 	lab      *engine.Lab
 	labRTT   time.Duration
+	labOpt   diagram.Options // how the lab's diagram is laid out (width=narrow on a phone)
 	errors   int
 	slow     bool // the client did not take a message within WriteTimeout
 	maxOut   int  // the largest message this session built itself (shared layouts not counted)
@@ -490,8 +491,8 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if err != nil {
 			return err
 		}
-		ss.lab, ss.labRTT = lab, v.Params.RTT
-		ss.startRun(ctx, newRun(lab.Trace(), diagram.Options{}))
+		ss.lab, ss.labRTT, ss.labOpt = lab, v.Params.RTT, DiagramOptions(q)
+		ss.startRun(ctx, newRun(lab.Trace(), ss.labOpt))
 	case "lab":
 		if ss.lab == nil {
 			return errors.New("no lab: send lab-start first")
@@ -521,7 +522,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		}
 		// Only what changed goes out: a patch of the layout, then the new steps.
 		prev := ss.layout
-		r := newRun(ss.lab.Trace(), diagram.Options{})
+		r := newRun(ss.lab.Trace(), ss.labOpt)
 		ss.run, ss.tr, ss.layout = r, r.tr, r.layout
 		p := diagram.Diff(prev, ss.layout)
 		if p.Full != nil {
