@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 
+	"synack/lessons/stories"
 	"synack/web"
 )
 
@@ -33,7 +34,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	srv := web.NewServer(web.Config{Logger: log, MaxSessions: *maxSessions, MaxSessionsPerIP: *perIP, AllowedHosts: allowed})
+	srv := web.NewServer(web.Config{Logger: log, Stories: stories.Default(), MaxSessions: *maxSessions, MaxSessionsPerIP: *perIP, AllowedHosts: allowed})
 	return srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
 		log.Info("serving synack", "url", "http://"+a.String()+"/")
 	})

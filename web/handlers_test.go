@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"synack/engine"
 	"synack/engine/handshakes"
 )
 
@@ -87,7 +86,7 @@ func TestRoutes(t *testing.T) {
 // Every scenario's page renders, in both languages, with its diagram and transcript.
 func TestEveryScenarioPage(t *testing.T) {
 	s := NewServer(Config{})
-	for _, sc := range engine.Scenarios() {
+	for _, sc := range s.cfg.Stories.Stories() {
 		title := sc.Title
 		if l, ok := s.cfg.Lessons.Get(sc.ID); ok {
 			title = l.Title // a lesson of the same name tells the scenario's story

@@ -7,7 +7,8 @@ import (
 
 	"synack/engine"
 	"synack/engine/diagram"
-	"synack/engine/handshakes" // also registers the TLS and QUIC scenarios
+	"synack/engine/handshakes"
+	"synack/lessons/stories"
 )
 
 // checkBoxes fails if two texts of l overlap or one leaves the figure.
@@ -49,7 +50,7 @@ func TestNoTextCollides(t *testing.T) {
 	if testing.Short() {
 		rtts = []time.Duration{10 * time.Millisecond, 500 * time.Millisecond}
 	}
-	for _, sc := range engine.Scenarios() {
+	for _, sc := range stories.Default().Stories() {
 		for _, prof := range []string{"linux", "rfc"} {
 			for _, rtt := range rtts {
 				for _, loss := range []bool{false, true} {
@@ -110,5 +111,5 @@ func run(id string, p engine.Params) (tr *engine.Trace, err error) {
 			err = fmt.Errorf("engine panicked: %v", r)
 		}
 	}()
-	return engine.Run(id, p)
+	return stories.Default().Run(id, p)
 }
