@@ -23,7 +23,7 @@ func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer
 	profile := fs.String("profile", "linux", "engine profile: linux or rfc")
 	verbose := fs.Bool("verbose", false, "print warnings")
 	format := fs.String("format", "", "also print the run's trace: text, json or pcap")
-	kernel := fs.Bool("kernel", false, "run against this machine's Linux kernel (root, /dev/net/tun, a private network namespace)")
+	kernel := fs.Bool("kernel", false, "run against this machine's Linux kernel (root, /dev/net/tun, a private network namespace; the script's shell commands run as root)")
 	strict := fs.Bool("strict", false, "fail a script when some of its checks could not be evaluated")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: synack packetdrill [--profile linux|rfc] [--kernel] [--strict] [--verbose] [--format text|json|pcap] FILE...")

@@ -11,6 +11,10 @@ import (
 	"synack/web"
 )
 
+// fdHeadroom is the open files kept for page requests, the listener and the rest when
+// the session cap is fitted to the open-file limit.
+const fdHeadroom = 256
+
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
@@ -34,6 +38,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	// Every session is an open socket: raise the soft open-file limit to the hard one,
+	// and keep the session cap inside it, with room for page requests.
+	if files := raiseFDLimit(); files > 0 && uint64(*maxSessions)+fdHeadroom > files {
+		capped := max(1, int(files)-fdHeadroom)
+		log.Warn("the open-file limit is lower than -max-sessions; sessions capped to fit", "limit", files, "max_sessions", capped)
+		*maxSessions = capped
+	}
 	srv := web.NewServer(web.Config{Logger: log, Stories: stories.Default(), MaxSessions: *maxSessions, MaxSessionsPerIP: *perIP, AllowedHosts: allowed})
 	return srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
 		log.Info("serving synack", "url", "http://"+a.String()+"/")

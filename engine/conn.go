@@ -86,12 +86,21 @@ type Conn struct {
 	segsSinceAck  int
 	quickAcks     int
 	pingpong      bool
+	pingpongCnt   int  // quick answers counted towards pingpong mode
+	quickAcked    bool // this segment's ACK is immediate only because of quick-ACK mode
+	bytesSinceAck int  // data received since our last ACK
 	lastChallenge Time
 	challenged    bool
 
 	// Application side.
 	appClosed      bool // close() was called: the connection is an orphan
 	rdShut         bool
+	corked         bool // TCP_CORK
+	corkPush       bool // a push overrides the cork for one flush
+	moreHeld       bool // the last write had MSG_MORE
+	corkProbe      bool // the RTO slot holds the probe timer for held data
+	userTimeout    time.Duration
+	retransStamp   Time   // see onRTO; 0 while not retransmitting
 	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
 	lingerZero     bool
 	connectPending bool
@@ -392,7 +401,7 @@ func (c *Conn) negotiate(seg Segment) {
 // ---- Segment arrival in synchronized states ---------------------------------------
 
 func (c *Conn) input(seg Segment) {
-	c.ackNow = false
+	c.ackNow, c.quickAcked = false, false
 	switch c.state {
 	case SynSent:
 		c.synSentInput(seg)
@@ -584,6 +593,7 @@ func (c *Conn) processAck(seg Segment) bool {
 	}
 	if c.sndUna.LessThan(seg.Ack) {
 		c.newlyAcked(seg.Ack)
+		c.moreHeld = false // MSG_MORE held only that write's own push (tcp_push)
 	}
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK).
 	if c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(seg.Ack) {
@@ -644,6 +654,7 @@ func (c *Conn) newlyAcked(ack Seq) {
 		c.cwnd += uint32(c.mss) // slow start (RFC 5681 §3.1)
 	}
 	c.tlpOut = false
+	c.retransStamp = 0
 	if c.sndUna == c.sndMax {
 		c.cancelTimer(TimerRTO)
 		c.tlpArmed = false
@@ -700,7 +711,7 @@ func (c *Conn) processText(seg Segment) {
 			c.lastDataRecv = c.h.now
 			c.recvBuf = append(c.recvBuf, data...)
 			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
-			c.dataArrived(len(data) >= int(c.mss))
+			c.dataArrived(len(data), len(data) >= int(c.mss))
 			c.notify(ConnReadable)
 		}
 		for c.drainOutOfOrder() {
@@ -716,18 +727,25 @@ func (c *Conn) processText(seg Segment) {
 
 // dataArrived decides when to acknowledge newly received data (RFC 9293 §3.8.6.3,
 // RFC 1122 §4.2.3.2; Linux quick-ACK mode at the start of a connection).
-func (c *Conn) dataArrived(fullSized bool) {
+func (c *Conn) dataArrived(n int, fullSized bool) {
 	p := &c.h.Prof
 	c.ackPending = true
 	if fullSized {
 		c.segsSinceAck++
 	}
+	c.bytesSinceAck += n
 	switch {
+	case p.ACKEverySecond && (c.segsSinceAck >= 2 || c.bytesSinceAck > int(c.mss)):
+		// More than one full segment not yet acknowledged: ACK now, in any mode (RFC 9293
+		// §3.8.6.3; Linux __tcp_ack_snd_check: rcv_nxt - rcv_wup > rcv_mss).
+		c.ackNow = true
+		if c.quickAcks > 0 && !c.pingpong {
+			c.quickAcks--
+		}
 	case c.quickAcks > 0 && !c.pingpong:
 		c.quickAcks--
 		c.ackNow = true
-	case p.ACKEverySecond && c.segsSinceAck >= 2:
-		c.ackNow = true
+		c.quickAcked = true
 	case p.DelayedACK == 0:
 		c.ackNow = true
 	}
@@ -744,8 +762,14 @@ func (c *Conn) finArrived() {
 		c.setState(CloseWait, "received FIN")
 		if p.DelayFINACK {
 			// Linux tcp_fin: enter pingpong mode, so the ACK of the FIN is delayed and can
-			// ride on our own FIN if the application closes quickly.
+			// ride on our own FIN if the application closes quickly. Linux decides on the
+			// ACK after the whole segment (__tcp_ack_snd_check), so data that came with the
+			// FIN loses its quick ACK too.
 			c.pingpong = true
+			if c.quickAcked {
+				c.ackNow, c.quickAcked = false, false
+				c.quickAcks++
+			}
 		} else {
 			c.ackNow = true
 		}
@@ -990,7 +1014,7 @@ func (c *Conn) sendAckWithDSACK(left, right Seq) {
 		seg.Options = append(seg.Options, Option{Kind: OptNOP}, Option{Kind: OptNOP},
 			Option{Kind: OptSACK, Blocks: []SACKBlock{{Left: left, Right: right}}})
 	}
-	c.ackPending, c.ackNow, c.segsSinceAck = false, false, 0
+	c.ackPending, c.ackNow, c.segsSinceAck, c.bytesSinceAck = false, false, 0, 0
 	c.h.emit(seg, false, nil)
 }
 
@@ -1002,11 +1026,43 @@ func (c *Conn) finishAndEmit(seg Segment, retransmit bool) {
 	seg.Options = c.dataOptions()
 	c.ackPending = false
 	c.ackNow = false
-	c.segsSinceAck = 0
+	c.segsSinceAck, c.bytesSinceAck = 0, 0
 	if c.armed(TimerDelayedACK) {
 		c.cancelTimer(TimerDelayedACK)
 	}
 	c.h.emit(seg, retransmit, nil)
+}
+
+// sizeGoal is the size of the buffers a write is cut into when the profile pushes per
+// buffer (Linux tcp_xmit_size_goal with tcp_tso_autosize): about 1 ms of the pacing rate
+// (2·cwnd·MSS/SRTT in slow start, tcp_pacing_ss_ratio 200 %), at least 2 segments
+// (tcp_min_tso_segs); 0 when the profile does not.
+func (c *Conn) sizeGoal() int {
+	p := &c.h.Prof
+	if !p.PushPerSizeGoal || c.mss == 0 || !c.rttValid || c.srtt <= 0 {
+		return 0
+	}
+	rate := 2 * float64(c.cwnd) / c.srtt.Seconds() // bytes per second
+	segs := max(int(rate/1024)/int(c.mss), 2)      // sk_pacing_shift 10: ~1 ms
+	return min(segs, 44) * int(c.mss)              // 64 KB of GSO at most
+}
+
+// SetUserTimeout is setsockopt(TCP_USER_TIMEOUT): how long transmitted data may stay
+// unacknowledged before the connection is dropped with ETIMEDOUT (0: the retry count).
+func (c *Conn) SetUserTimeout(d time.Duration) { c.userTimeout = d }
+
+// countAnswer notes data sent within the ACK timeout of data received: an interactive
+// exchange (Linux tcp_event_data_sent); at the profile's threshold the connection enters
+// pingpong mode.
+func (c *Conn) countAnswer() {
+	p := &c.h.Prof
+	if p.PingpongThreshold <= 0 || !c.gotData || c.h.now.Sub(c.lastDataRecv) >= p.DelayedACK {
+		return
+	}
+	c.pingpongCnt++
+	if c.pingpongCnt >= p.PingpongThreshold {
+		c.pingpong = true
+	}
 }
 
 // flush sends whatever the connection can and should send now.
@@ -1058,6 +1114,17 @@ func (c *Conn) output() {
 			if n <= 0 {
 				return
 			}
+			if n < int(c.mss) && n == avail && (c.corked && !c.corkPush || c.moreHeld) && !c.finQueued {
+				// A partial segment the application asked to hold (TCP_CORK, MSG_MORE):
+				// it waits for more data, a push, or the probe timer (Linux
+				// tcp_check_probe_timer: after max(RTO, TCP_RTO_MIN) with nothing in
+				// flight, tcp_write_wakeup sends it with PSH).
+				if inflight == 0 && !c.armed(TimerRTO) {
+					c.corkProbe = true
+					c.setTimer(TimerRTO, max(c.rto, c.h.Prof.MinRTO))
+				}
+				return
+			}
 			c.sendData(c.sndNxt, off, n, false)
 			continue
 		}
@@ -1082,6 +1149,10 @@ func (c *Conn) sendFIN() {
 
 // sendData sends n bytes of sendBuf starting at off, with sequence number seq.
 func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
+	if c.corkProbe && !retransmit {
+		c.corkProbe = false // data goes out: the RTO takes the slot again
+		c.cancelTimer(TimerRTO)
+	}
 	seg := c.template(seq, 0)
 	seg.Payload = append([]byte(nil), c.sendBuf[off:off+n]...)
 	end := seq.Add(uint32(n))
@@ -1105,6 +1176,7 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.sndMax = maxSeq(c.sndMax, end)
 		c.startTiming(end)
 		c.sentNew = true
+		c.countAnswer()
 	}
 	c.finishAndEmit(seg, retransmit)
 	c.armRTO()
@@ -1198,6 +1270,10 @@ func (c *Conn) onTimer(k TimerKind) {
 		c.onRTO()
 	case TimerDelayedACK:
 		if c.ackPending && c.state.Synchronized() && c.state != TimeWait {
+			if c.pingpong && p.PingpongThreshold > 0 {
+				// The answer did not come in time: not interactive after all.
+				c.pingpong, c.pingpongCnt = false, 0
+			}
 			c.sendAck()
 		}
 	case TimerTimeWait:
@@ -1219,6 +1295,16 @@ func (c *Conn) onRTO() {
 	if c.tlpArmed {
 		c.tlpArmed = false
 		c.sendLossProbe()
+		return
+	}
+	if c.corkProbe {
+		c.corkProbe = false
+		if off := int(c.sndNxt.Sub(c.sendStart)); off < len(c.sendBuf) && c.sndUna == c.sndMax {
+			c.h.note(c.peer, "cork-probe", "held partial segment sent by the probe timer")
+			n := min(len(c.sendBuf)-off, int(c.mss))
+			c.pushAt = append(c.pushAt, c.sndNxt.Add(uint32(n))) // tcp_write_wakeup sets PSH
+			c.sendData(c.sndNxt, off, n, false)
+		}
 		return
 	}
 	c.timing = false // Karn: no sample from a retransmitted segment
@@ -1256,12 +1342,29 @@ func (c *Conn) onRTO() {
 			c.fail(ETIMEDOUT, "retransmissions gave up")
 			return
 		}
+		// TCP_USER_TIMEOUT (RFC 5482; Linux retransmits_timed_out): give up once that long
+		// has passed since the first timeout retransmission.
+		if c.retransStamp == 0 {
+			// Linux retrans_stamp: the time of the first timeout retransmission (the skb's
+			// timestamp once __tcp_retransmit_skb has resent it; measured on 6.18).
+			c.retransStamp = c.h.now
+		}
+		sinceHead := c.h.now.Sub(c.retransStamp)
+		if c.userTimeout > 0 && c.rtxCount > 0 && sinceHead >= c.userTimeout {
+			c.fail(ETIMEDOUT, "TCP_USER_TIMEOUT expired")
+			return
+		}
 		c.rtxCount++
 		c.rtxHigh, c.recovering = c.sndMax, true
 		c.cwnd = uint32(c.mss) // RFC 5681 §3.1: loss window of one segment
 		c.rto = min(c.rto*2, p.MaxRTO)
 		c.retransmitHead()
-		c.setTimer(TimerRTO, c.rto)
+		next := c.rto
+		if c.userTimeout > 0 {
+			// tcp_clamp_rto_to_user_timeout: the timer fires when the user timeout ends.
+			next = max(min(next, c.userTimeout-sinceHead), time.Millisecond)
+		}
+		c.setTimer(TimerRTO, next)
 	}
 }
 
@@ -1330,6 +1433,7 @@ func (c *Conn) sendLossProbe() {
 		} else if c.finSent && !c.finAcked {
 			c.finishAndEmit(c.template(c.finSeq, FIN), true)
 		}
+
 	}
 	c.setTimer(TimerRTO, c.rto)
 }

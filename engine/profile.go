@@ -82,7 +82,13 @@ type Profile struct {
 	DelayedACKBeforeData time.Duration
 	QuickACKs            int  // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
 	DelayFINACK          bool // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
-	ACKEverySecond       bool // ACK at once on every second full-sized segment (RFC 9293 §3.8.6.3)
+	// PingpongThreshold enters interactive ("pingpong") mode once the application has
+	// answered this many times within the ACK timeout of receiving data (Linux
+	// tcp_event_data_sent → inet_csk_inc_pingpong_cnt, tcp_pingpong_thresh 1 in 6.x): the
+	// ACK of the next request is delayed and rides on the response, with no quick ACKs.
+	// A delayed ACK that has to fire leaves the mode (tcp_delack_timer_handler). 0: off.
+	PingpongThreshold int
+	ACKEverySecond    bool // ACK at once on every second full-sized segment (RFC 9293 §3.8.6.3)
 
 	// Closing.
 	MSL              time.Duration // maximum segment lifetime (RFC 9293: 2 min)
@@ -90,6 +96,9 @@ type Profile struct {
 	FinTimeout       time.Duration // orphaned FIN-WAIT-2 lifetime (Linux tcp_fin_timeout); 0 = forever
 	RSTOnUnreadClose bool          // close() with unread data sends RST (Linux tcp_close, RFC 9293 §3.10.4 allows)
 
+	// PushPerSizeGoal sets PSH at the end of every size_goal chunk of a write, not only at
+	// its end (Linux: a write is built into skbs of tcp_xmit_size_goal bytes).
+	PushPerSizeGoal bool
 	// TailLossProbe sends a tail loss probe (RFC 8985 §7; Linux tcp_schedule_loss_probe,
 	// tcp_early_retrans 3 or 4) on a SACK connection with one segment out: PTO = 2·SRTT +
 	// TCP_RTO_MIN (200 ms), never later than the RTO would fire. The probe resends that
@@ -161,6 +170,7 @@ func LinuxProfile() Profile {
 		DelayedACKBeforeData: time.Millisecond,
 		QuickACKs:            16,
 		DelayFINACK:          true,
+		PingpongThreshold:    1,
 		ACKEverySecond:       true,
 
 		MSL:              60 * time.Second,
@@ -171,6 +181,7 @@ func LinuxProfile() Profile {
 		SimOpenACK:            true,
 		RSTTimestamps:         true,
 		TailLossProbe:         true,
+		PushPerSizeGoal:       true,
 		ResetOnDataAfterClose: true,
 
 		ChallengeACKInterval: 500 * time.Millisecond,

@@ -67,7 +67,10 @@ func (st Story) Run(name string, p Params) (*Trace, error) {
 		s.Horizon = st.horizon
 	}
 	st.build(s, client, server)
-	return s.Run(), nil
+	// The trace is returned on its own: a pointer into the Sim would keep the whole
+	// simulation (hosts, connections, queues) alive for as long as the trace is shown.
+	tr := *s.Run()
+	return &tr, nil
 }
 
 // newPair makes a simulation with a client and a server joined by a symmetric path.

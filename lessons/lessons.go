@@ -32,19 +32,22 @@ func Files() fs.FS { return files }
 
 // Lesson is one loaded lesson.
 type Lesson struct {
-	ID        string
-	File      string
-	Order     int
-	Title     engine.Text
-	Summary   engine.Text
-	Scenario  string
-	Spec      *engine.Spec // an inline scenario, when the header gives spec: instead of scenario:
-	Related   []string
-	Profiles  []string // profiles a reader may pick
-	MinRTT    time.Duration
-	MaxRTT    time.Duration
-	Steps     []*Step
-	Questions []*Question
+	ID       string
+	File     string
+	Order    int
+	Title    engine.Text
+	Summary  engine.Text
+	Scenario string
+	Spec     *engine.Spec // an inline scenario, when the header gives spec: instead of scenario:
+	Related  []string
+	// StatesLarge asks the player to draw the state figure large, below the diagram
+	// (front matter "states: large"), for a lesson about the state machine itself.
+	StatesLarge bool
+	Profiles    []string // profiles a reader may pick
+	MinRTT      time.Duration
+	MaxRTT      time.Duration
+	Steps       []*Step
+	Questions   []*Question
 	// Sources are the RFC sections and Linux sources the lesson relies on, shown at its end.
 	Sources engine.Text
 
@@ -384,6 +387,11 @@ func (l *Lesson) setHeader(k, v string) error {
 				l.Related = append(l.Related, r)
 			}
 		}
+	case "states":
+		if v != "large" {
+			return fmt.Errorf("states: %q is not a size (the one size is large)", v)
+		}
+		l.StatesLarge = true
 	case "profiles":
 		l.Profiles = nil
 		for _, p := range strings.Split(v, ",") {

@@ -275,6 +275,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 			12, `no packet carries "ClientHello"`},
 		"bad related":               {strings.Replace(head, "---\n", "---\nrelated: ghost\n", 1)[0:] + step + sources, 1, `related lesson "ghost"`},
 		"no sources":                {head + step, 1, "## sources block"},
+		"bad states size":           {strings.Replace(head, "---\n", "---\nstates: huge\n", 1)[0:] + step + sources, 2, `states: "huge" is not a size`},
 		"sources with one language": {head + step + "## sources\nen: RFC 9293\n", 12, "## sources needs both"},
 		"question for a profile the lesson lacks": {strings.Replace(head, "---\n", "---\nprofiles: linux\n", 1)[0:] + step + "## question @segment SYN ACK\nprofile: rfc\nask.en: q\nask.zh: 问\nchoices: SYN-RECEIVED | b\nanswer: state server after\nexplain.en: e\nexplain.zh: 解\n" + sources,
 			13, "not one of the lesson's profiles"},

@@ -40,6 +40,12 @@ type Line struct {
 	Index int
 	Text  string
 	URL   string
+	Class string // "current" for the step shown, "future" after it
+}
+
+// LaneHead is a lane's name above the diagram; Left is its x as a CSS percentage.
+type LaneHead struct {
+	Name, Addr, Left string
 }
 
 // Player is the lesson player (also the embed view).
@@ -52,22 +58,32 @@ type Player struct {
 	Profiles []Option
 	Speeds   []Option
 	RTTms    string
-	Seed     string
-	Drop     string
-	Lang     string
-	SVG      templ.Component
-	Lines    []Line
-	Boot     any // reaches the browser through templ.JSONScript
-	SVGURL   string
-	PcapURL  string
+	// ProfileLabel names the chosen profile (shown on the folded parameters).
+	ProfileLabel string
+	Seed         string
+	Drop         string
+	Lang         string
+	SVG          templ.Component
+	Lines        []Line
+	Boot         any // reaches the browser through templ.JSONScript
+	SVGURL       string
+	PcapURL      string
 	// PcapngURL exports pcapng, with the key log of TLS and QUIC runs embedded.
 	PcapngURL string
 	// NoStates hides the TCP state diagram for runs without TCP (QUIC over UDP).
 	NoStates bool
-	OpenURL  string
-	Steps    int
+	// StatesLarge draws the state figure full width below the diagram (a lesson about
+	// the state machine itself asks for it).
+	StatesLarge bool
+	OpenURL     string
+	Steps       int
 	// Narration and Questions come from a lesson (empty for a bare scenario).
 	Narration []Line
+	// NarrationNow is the narration at the first step shown.
+	NarrationNow string
+	// StepText is the step counter at the first step shown ("Step 1 of 42").
+	StepText  string
+	Lanes     []LaneHead
 	Questions []QuestionView
 	Related   []Card
 	// Sources names the RFC sections and Linux sources a lesson relies on.
@@ -87,8 +103,9 @@ type QuestionView struct {
 
 // Lab is the sandbox page.
 type Lab struct {
-	Page Page
-	Boot any
+	Page   Page
+	Boot   any
+	Speeds []Option
 }
 
 // NotFound is the page for an unknown scenario.

@@ -8,16 +8,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
 
 // browser starts headless Chromium for a test, or skips when there is none (except under
 // CI=true, where the browser tests must run).
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests are skipped in -short mode (the fast loop); run go test ./... for them")
@@ -46,10 +49,44 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
+	// No page may throw or log an error: every uncaught exception and console.error of
+	// every page the test opens fails it.
+	var mu sync.Mutex
+	var problems []string
+	listen := func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				msg = d.Exception.Description
+			}
+			problems = append(problems, fmt.Sprintf("uncaught exception at %s:%d: %s", d.URL, d.LineNumber, msg))
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				var args []string
+				for _, a := range ev.Args {
+					args = append(args, string(a.Value)+a.Description)
+				}
+				problems = append(problems, "console.error: "+strings.Join(args, " "))
+			}
+		}
+	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithListener(listen))
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() {
+		cancelT()
+		cancelC()
+		cancelA()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range problems {
+			t.Error(p)
+		}
+	})
 	return ctx
 }
 
@@ -74,7 +111,7 @@ func evalJS[T any](t *testing.T, ctx context.Context, expr string) T {
 func TestBrowserHandshakeLesson(t *testing.T) {
 	ctx := browser(t)
 	_, ts := newTestServer(t, Config{})
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900), chromedp.Navigate(ts.URL+"/lessons/three-way-handshake?lang=en")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900), chromedp.Navigate(ts.URL+"/lessons/three-way-handshake?lang=en&step=999")); err != nil {
 		t.Fatal(err)
 	}
 	live := `svg.sa-live `
@@ -101,8 +138,8 @@ func TestBrowserHandshakeLesson(t *testing.T) {
 	if back == end {
 		t.Fatal("stepping back did not change the step")
 	}
-	if !evalJS[bool](t, ctx, `new URL(location.href).searchParams.has("step") === false`) {
-		t.Error("at the last step the URL should carry no step")
+	if got := evalJS[string](t, ctx, `"Step " + new URL(location.href).searchParams.get("step") + " of"`); !strings.HasPrefix(end, got) {
+		t.Errorf("the URL says %q where the counter says %q", got, end)
 	}
 	evalJS[chromedp.Void](t, ctx, `document.querySelector('svg.sa-live [data-segment="SYN ACK"]').scrollIntoView({block:"center"})`)
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(live+`[data-segment="SYN ACK"] text`))); err != nil {
@@ -267,9 +304,10 @@ func TestBrowserCompareSlider(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS("[data-testid=rtt]")), chromedp.KeyEvent(kb.End)); err != nil {
 		t.Fatal(err)
 	}
-	// The request leaves at 1 RTT and is lost; the RTO after one sample is
-	// RTT + max(2·RTT, 200 ms) = 1500 ms; one more RTT brings the answer: 2500 ms.
-	waitJS(t, ctx, cell("http-over-tcp", "first_byte_ms")+` === "2500"`)
+	// The request leaves at 1 RTT and is lost; it is the only segment in flight, so
+	// Linux's tail loss probe resends it after 2·SRTT + 200 ms = 1200 ms (RFC 8985
+	// §7.2), before the RTO; one more RTT brings the answer: 500 + 1200 + 500 = 2200 ms.
+	waitJS(t, ctx, cell("http-over-tcp", "first_byte_ms")+` === "2200"`)
 	if !evalJS[bool](t, ctx, `document.querySelectorAll('figure[data-variant="http3-quic"] .cmp-cross').length === 1`) {
 		t.Error("the lost Initial is not drawn with a cross")
 	}

@@ -1,10 +1,16 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"synack/engine"
+	"synack/engine/diagram"
+	"synack/lessons/stories"
 )
 
 // overlapsJS returns, for every <svg> matching sel, the pairs of text elements whose
@@ -74,5 +80,75 @@ func TestBrowserDiagramTextsDoNotOverlap(t *testing.T) {
 	}
 	for _, q := range []string{"rtt=10ms&lose=1", "rtt=400ms&lose=1", "rtt=100ms&lang=zh"} {
 		check("/compare?"+q, "svg.cmp")
+	}
+}
+
+// liveCheckJS mounts layouts with diagram.js next to what engine/diagram wrote and
+// reports the differences: the server-rendered live element must be adopted (same node)
+// and match a fresh JS drawing attribute for attribute; a lab layout patched with Diff
+// must match a fresh drawing of the later layout.
+const liveCheckJS = `async (liveSVG, L, P, N, PATCH) => {
+  const { mountDiagram } = await import("/static/js/diagram.js?" + Date.now());
+  const out = [];
+  const norm = (svg) => [svg, ...svg.querySelectorAll("*")].map((e) => e.tagName + " " +
+    [...e.attributes].filter((x) => !["class", "data-step", "data-relative", "tabindex", "role", "id"].includes(x.name))
+      .map((x) => x.name + "=" + x.value).sort().join(" ") + " " + (e.children.length ? "" : e.textContent));
+  const diff = (what, a, b) => { for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) { out.push(what + ": " + a[i] + " ≠ " + b[i]); return; } };
+  const box = () => document.body.appendChild(document.createElement("div"));
+  const a = box(); a.innerHTML = liveSVG;
+  const before = a.querySelector("svg");
+  const va = mountDiagram(a, L, { lang: "en" });
+  if (a.querySelector("svg") !== before) out.push("the server's live SVG was not adopted");
+  if (va.current !== 5) out.push("adopted at step " + va.current);
+  const b = box();
+  const vb = mountDiagram(b, JSON.parse(JSON.stringify(L)), { lang: "en", title: before.querySelector("title").textContent });
+  vb.show(5); // the adopted element is compared as the server wrote it
+  diff("live vs JS", norm(a.querySelector("svg")), norm(b.querySelector("svg")));
+  const c = box(), d = box();
+  const vc = mountDiagram(c, P, { lang: "en", title: "t" });
+  vc.show(P.steps.length - 1);
+  vc.patch(PATCH);
+  vc.show(N.steps.length - 1);
+  mountDiagram(d, N, { lang: "en", title: "t" }).show(N.steps.length - 1);
+  diff("patched vs fresh", norm(c.querySelector("svg")), norm(d.querySelector("svg")));
+  return out;
+}`
+
+func TestBrowserLiveDiagramAdoptsAndPatches(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	tr, err := stories.Default().Run("https-tls13", engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := diagram.Build(tr, diagram.Options{})
+	var live bytes.Buffer
+	diagram.WriteLive(&live, l, diagram.LiveOptions{Step: 5, Lang: "en", Title: "TLS 1.3"})
+	lab, err := engine.NewLab(engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab.Do(engine.LabAction{Endpoint: "server", Op: "listen"})
+	prev := diagram.Build(lab.Trace(), diagram.Options{})
+	prevJSON, _ := json.Marshal(prev) // before the trace grows under it
+	lab.Do(engine.LabAction{Endpoint: "client", Op: "connect"})
+	lab.Do(engine.LabAction{Endpoint: "client", Op: "send", Bytes: 10})
+	next := diagram.Build(lab.Trace(), diagram.Options{})
+	args := []any{live.String(), l, json.RawMessage(prevJSON), next, diagram.Diff(prev, next)}
+	var parts []string
+	for _, a := range args {
+		b, _ := json.Marshal(a)
+		parts = append(parts, string(b))
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/healthz")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]string]("("+liveCheckJS+")("+strings.Join(parts, ",")+")",
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range got {
+		t.Error(g)
 	}
 }

@@ -25,6 +25,8 @@ type bidi struct {
 	conn *websocket.Conn
 	next int
 	top  string // the browsing context
+	// errors are the pages' uncaught exceptions and console errors (log.entryAdded).
+	errors []string
 }
 
 // firefoxWait bounds how long a page may take to reach a state the test waits for.
@@ -91,6 +93,13 @@ func firefox(t *testing.T) *bidi {
 	t.Cleanup(func() { conn.Close(websocket.StatusNormalClosure, "") })
 	b := &bidi{t: t, ctx: ctx, conn: conn}
 	b.call("session.new", map[string]any{"capabilities": map[string]any{}})
+	// No page may throw or log an error.
+	b.call("session.subscribe", map[string]any{"events": []string{"log.entryAdded"}})
+	t.Cleanup(func() {
+		for _, e := range b.errors {
+			t.Error("Firefox: " + e)
+		}
+	})
 	var tree struct {
 		Contexts []struct {
 			Context string `json:"context"`
@@ -121,12 +130,26 @@ func (b *bidi) call(method string, params any) json.RawMessage {
 		var reply struct {
 			ID      int             `json:"id"`
 			Type    string          `json:"type"`
+			Method  string          `json:"method"`
+			Params  json.RawMessage `json:"params"`
 			Result  json.RawMessage `json:"result"`
 			Error   string          `json:"error"`
 			Message string          `json:"message"`
 		}
 		if err := json.Unmarshal(data, &reply); err != nil {
 			b.t.Fatalf("%s: %v", method, err)
+		}
+		if reply.Method == "log.entryAdded" {
+			var entry struct {
+				Level string `json:"level"`
+				Text  string `json:"text"`
+				Type  string `json:"type"`
+			}
+			json.Unmarshal(reply.Params, &entry)
+			if entry.Level == "error" {
+				b.errors = append(b.errors, entry.Type+": "+entry.Text)
+			}
+			continue
 		}
 		if reply.ID != id {
 			continue // an event, or an answer to nobody
@@ -197,7 +220,8 @@ func TestBrowserFirefoxPlayerAndCompare(t *testing.T) {
 		b.waitFor(fmt.Sprintf(`[...document.querySelectorAll('svg.sa-live [data-state="ESTABLISHED"][data-lane="%s"]')].some(e => !e.classList.contains("sa-hidden"))`, lane))
 	}
 	b.waitFor(`[...document.querySelectorAll("svg.sa-live [data-segment]")].every(e => !e.classList.contains("sa-hidden"))`)
-	if ok, _ := b.eval(`[...document.querySelectorAll("svg.sa-live [data-segment] text")].some(e => e.textContent.includes("ServerHello"))`).(bool); !ok {
+	// A long label may be shortened on the arrow; its full text is the arrow's title.
+	if ok, _ := b.eval(`[...document.querySelectorAll("svg.sa-live [data-segment]")].some(e => e.textContent.includes("ServerHello"))`).(bool); !ok {
 		t.Error("no arrow is labelled ServerHello")
 	}
 	if got, _ := b.eval(`document.documentElement.lang`).(string); got != "zh-CN" {

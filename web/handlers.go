@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -170,12 +171,42 @@ func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, p eng
 
 var speeds = []float64{0.25, 0.5, 1, 2, 4, 8}
 
+// storyStart is the step a page opens at when its address names none: the lesson's
+// first narrated step, else the first arrow, so the first screen already shows something
+// happening — but never at or past the first question's step, so nothing a question
+// asks about is drawn before it is asked.
+func storyStart(l *diagram.Layout, lb *LessonBoot) int {
+	start := -1
+	if lb != nil && len(lb.Steps) > 0 {
+		start = lb.Steps[0].Step
+	}
+	if start < 0 {
+		for _, st := range l.Steps {
+			if st.Kind == "segment" {
+				start = st.Index
+				break
+			}
+		}
+	}
+	if lb != nil {
+		for _, q := range lb.Questions {
+			if q.Step <= start {
+				start = q.Step - 1
+			}
+		}
+	}
+	return min(max(start, 0), max(len(l.Steps)-1, 0))
+}
+
+// maxInlineLayout is the largest layout (JSON bytes) sent inside the page.
+const maxInlineLayout = 48 << 10
+
 // Boot is the data the player's script starts from.
 type Boot struct {
 	Mode     string            `json:"mode"` // "player" or "lab"
 	Scenario string            `json:"scenario,omitempty"`
 	Query    string            `json:"query,omitempty"` // the view's parameters, for the socket's start command
-	Step     int               `json:"step"`
+	Step     int               `json:"step"`            // the first step shown, counted from 0
 	Speed    float64           `json:"speed"`
 	Autoplay bool              `json:"autoplay"`
 	Relative bool              `json:"relative"`
@@ -235,15 +266,25 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			return
 		}
 		l := diagram.Build(tr, diagram.Options{})
-		upTo := -1
-		if v.Step >= 0 && v.Step < len(l.Steps) {
-			upTo = v.Step
+		var lb *LessonBoot
+		if st.lesson != nil {
+			lb = placeLesson(st.lesson, tr, l, v.Params, p.Lang)
+		}
+		// The page opens at the URL's step, else where the story starts: its first
+		// paint is that step, and the live player goes on from there.
+		start := min(max(v.Step, 0), max(len(l.Steps)-1, 0))
+		if v.Step < 0 {
+			start = storyStart(l, lb)
 		}
 		var svg bytes.Buffer
-		diagram.WriteSVG(&svg, l, diagram.SVGOptions{Lang: p.Lang, Relative: v.Relative, UpTo: upTo, Title: p.Title})
+		// The live diagram's own DOM, at the first step: the player adopts it, nothing is
+		// replaced and nothing moves.
+		diagram.WriteLive(&svg, l, diagram.LiveOptions{Step: start, Lang: p.Lang, Relative: v.Relative, Title: p.Title})
 		vm := templates.Player{Page: p, ID: id, Title: p.Title, Summary: st.summary.In(p.Lang), Lang: p.Lang,
 			RTTms: strconv.FormatFloat(float64(v.Params.RTT)/float64(time.Millisecond), 'g', -1, 64),
-			Seed:  strconv.FormatUint(v.Params.Seed, 10), SVG: templ.Raw(svg.String()), Steps: len(l.Steps)}
+			Seed:  strconv.FormatUint(v.Params.Seed, 10), SVG: templ.Raw(svg.String()), Steps: len(l.Steps),
+			StepText: fmt.Sprintf("%s %d %s %d", T(p.Lang, "player.step"), start+1, T(p.Lang, "player.of"), len(l.Steps)),
+			Lanes:    laneHeads(l)}
 		vm.NoStates = true
 		for i := range tr.Events {
 			if tr.Events[i].Kind == engine.EventState {
@@ -262,32 +303,48 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		}
 		for _, name := range engine.ProfileNames {
 			vm.Profiles = append(vm.Profiles, templates.Option{Value: name, Label: T(p.Lang, "player."+name), Selected: name == v.Params.Profile})
+			if name == v.Params.Profile {
+				vm.ProfileLabel = T(p.Lang, "player."+name)
+			}
 		}
-		for _, sp := range speeds {
-			f := strconv.FormatFloat(sp, 'g', -1, 64)
-			vm.Speeds = append(vm.Speeds, templates.Option{Value: f, Label: f + "×", Selected: sp == v.Speed})
-		}
+		vm.Speeds = speedOptions(v.Speed)
 		base := v
 		for i, line := range diagram.Transcript(l, p.Lang) {
 			base.Step = i
-			vm.Lines = append(vm.Lines, templates.Line{Index: i, Text: line, URL: "/lessons/" + id + "?" + base.Query().Encode()})
+			ln := templates.Line{Index: i, Text: line, URL: "/lessons/" + id + "?" + base.Query().Encode()}
+			switch {
+			case i == start:
+				ln.Class = "current"
+			case i > start:
+				ln.Class = "future"
+			}
+			vm.Lines = append(vm.Lines, ln)
 		}
 		q := v.Query()
 		q.Del("step")
 		q.Del("speed")
-		vm.SVGURL = "/lessons/" + id + "/diagram.svg?" + v.Query().Encode()
+		vm.SVGURL = "/lessons/" + id + "/diagram.svg?" + q.Encode()
 		vm.PcapURL = "/lessons/" + id + "/capture.pcap?" + q.Encode()
 		vm.PcapngURL = "/lessons/" + id + "/capture.pcapng?" + q.Encode()
 		vm.OpenURL = "/lessons/" + id + "?" + v.Query().Encode()
 		var tcpdump []TcpdumpLine
 		vm.Tcpdump, tcpdump = tcpdumpLines(tr, l)
-		boot := Boot{Mode: "player", Tcpdump: tcpdump, Scenario: id, Query: q.Encode(), Step: v.Step, Speed: v.Speed, Autoplay: v.Autoplay,
+		boot := Boot{Mode: "player", Tcpdump: tcpdump, Scenario: id, Query: q.Encode(), Step: start, Speed: v.Speed, Autoplay: v.Autoplay,
 			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}
-		if st.lesson != nil {
-			lb := placeLesson(st.lesson, tr, l, v.Params, p.Lang)
+		// A small layout travels in the page, so the player starts its clock without
+		// waiting for the socket; a big one (a flood) comes over the socket only.
+		if b, err := json.Marshal(l); err == nil && len(b) <= maxInlineLayout {
+			boot.Layout = l
+		}
+		if lb != nil {
 			boot.Lesson = lb
+			vm.StatesLarge = st.lesson.StatesLarge
+			vm.NarrationNow = lb.Intro
 			vm.Sources = lb.Sources
 			for _, n := range lb.Steps {
+				if n.Step <= start {
+					vm.NarrationNow = n.Text
+				}
 				base.Step = n.Step
 				vm.Narration = append(vm.Narration, templates.Line{Index: n.Step, Text: n.Text, URL: "/lessons/" + id + "?" + base.Query().Encode()})
 			}
@@ -305,13 +362,35 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 	}
 }
 
+// laneHeads places the lane names above the diagram, in percent of its width, so they
+// stay in view while the diagram scrolls.
+func laneHeads(l *diagram.Layout) []templates.LaneHead {
+	var out []templates.LaneHead
+	for _, ln := range l.Lanes {
+		if l.Width <= 0 {
+			break
+		}
+		out = append(out, templates.LaneHead{Name: ln.Name, Addr: ln.Addr, Left: strconv.FormatFloat(100*ln.X/l.Width, 'f', 2, 64) + "%"})
+	}
+	return out
+}
+
+func speedOptions(chosen float64) []templates.Option {
+	var out []templates.Option
+	for _, sp := range speeds {
+		f := strconv.FormatFloat(sp, 'g', -1, 64)
+		out = append(out, templates.Option{Value: f, Label: f + "×", Selected: sp == chosen})
+	}
+	return out
+}
+
 func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 	p := page(w, r, "", false)
 	p.Title = T(p.Lang, "lab.title")
 	v := ParseView(r.URL.Query(), p.Lang)
 	q := v.Query()
 	q.Del("step")
-	render(w, r, http.StatusOK, templates.LabPage(templates.Lab{Page: p,
+	render(w, r, http.StatusOK, templates.LabPage(templates.Lab{Page: p, Speeds: speedOptions(v.Speed),
 		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Strings: bootStrings(p.Lang)}}))
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -16,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"synack/engine"
+	"synack/engine/diagram"
 	"synack/engine/handshakes"
+	"synack/lessons/stories"
 )
 
 func get(t *testing.T, h http.Handler, target string, hdr map[string]string) *http.Response {
@@ -73,13 +77,66 @@ func TestRoutes(t *testing.T) {
 			}
 			xfo := res.Header.Get("X-Frame-Options")
 			if tc.framable {
-				if xfo != "" || !strings.Contains(csp, "frame-ancestors 'self' https:") {
-					t.Errorf("embed: X-Frame-Options %q, CSP %q; want framable by https sites", xfo, csp)
+				if xfo != "" || !strings.Contains(csp, "frame-ancestors * file:") {
+					t.Errorf("embed: X-Frame-Options %q, CSP %q; want framable by any page", xfo, csp)
 				}
 			} else if xfo != "DENY" || !strings.Contains(csp, "frame-ancestors 'none'") {
 				t.Errorf("X-Frame-Options %q, CSP %q; want DENY and frame-ancestors 'none'", xfo, csp)
 			}
 		})
+	}
+}
+
+// The page opens at the story's first step, or at the URL's ?step=N, which is "Step N":
+// the counter, the diagram drawn so far, the transcript's current line and the narration
+// all agree with it before any script runs.
+func TestPageOpensAtItsStep(t *testing.T) {
+	s := NewServer(Config{})
+	for _, tc := range []struct{ query, counter, current string }{
+		{"&step=5", "Step 5 of ", `id="step-5" data-step="4" class="current"`},
+		{"&step=0", "Step 1 of ", `id="step-1" data-step="0" class="current"`},
+	} {
+		b := body(t, get(t, s, "/lessons/four-way-close?lang=en"+tc.query, nil))
+		if !strings.Contains(b, `data-testid="stepno">`+tc.counter) || !strings.Contains(b, tc.current) {
+			t.Errorf("%q: counter or transcript not at the step (want %q, %q)", tc.query, tc.counter, tc.current)
+		}
+	}
+	// Without a step the page opens where the lesson's story starts: its first narrated
+	// step (the close, in four-way-close, with the handshake drawn above it), and before
+	// the step of its first question.
+	les, ok := s.cfg.Lessons.Get("four-way-close")
+	if !ok {
+		t.Fatal("no four-way-close lesson")
+	}
+	tr, err := stories.Default().Run(les.Scenario, engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := diagram.Build(tr, diagram.Options{})
+	lb := placeLesson(les, tr, l, engine.DefaultParams(), "en")
+	start := lb.Steps[0].Step
+	for _, q := range lb.Questions {
+		start = min(start, q.Step-1) // a question's answer is never drawn before it is asked
+	}
+	if start < 5 {
+		t.Fatalf("four-way-close's story starts at step %d, too early to tell it from step 1", start)
+	}
+	first := start
+	b := body(t, get(t, s, "/lessons/four-way-close?lang=en", nil))
+	if want := fmt.Sprintf(`data-testid="stepno">Step %d of `, first+1); !strings.Contains(b, want) {
+		t.Errorf("the page without ?step does not open at the story's start: want %q", want)
+	}
+	// The state-machine lesson draws its figure large, below the diagram; others do not.
+	if b := body(t, get(t, s, "/lessons/state-machine?lang=en", nil)); !strings.Contains(b, "sa-states-large") {
+		t.Error("the state-machine lesson does not ask for the large state figure")
+	}
+	if b := body(t, get(t, s, "/lessons/three-way-handshake?lang=en", nil)); strings.Contains(b, "sa-states-large") {
+		t.Error("the three-way handshake draws the large state figure")
+	}
+	// Transcript links count like the URL: the fifth line links to step=5.
+	b = body(t, get(t, s, "/lessons/four-way-close?lang=en", nil))
+	if !strings.Contains(b, `id="step-5" data-step="4"`) || !strings.Contains(b, `step=5"`) {
+		t.Error("transcript line 5 does not link to ?step=5")
 	}
 }
 
@@ -94,7 +151,7 @@ func TestEveryScenarioPage(t *testing.T) {
 		for _, lang := range Languages {
 			res := get(t, s, "/lessons/"+sc.ID+"?lang="+lang, nil)
 			b := body(t, res)
-			if res.StatusCode != 200 || !strings.Contains(b, html.EscapeString(title.In(lang))) || !strings.Contains(b, `data-segment=`) {
+			if res.StatusCode != 200 || !strings.Contains(b, html.EscapeString(title.In(lang))) || !strings.Contains(b, `class="sa-lane"`) {
 				t.Errorf("%s (%s): status %d, title or diagram missing", sc.ID, lang, res.StatusCode)
 			}
 		}
@@ -112,8 +169,12 @@ func TestScriptsCarryTheNonce(t *testing.T) {
 	if !strings.Contains(b, `<script id="boot" type="application/json" nonce="`+nonce+`"`) {
 		t.Fatalf("boot data is not tagged with nonce %s", nonce)
 	}
-	if strings.Count(b, "<script") != 2 {
-		t.Fatalf("want exactly the boot data and the module script, found %d scripts", strings.Count(b, "<script"))
+	// The boot data, the one-line script that marks the page as scripted, and the module.
+	if n := strings.Count(b, "<script"); n != 3 {
+		t.Fatalf("want exactly three scripts, found %d", n)
+	}
+	if n := strings.Count(b, `<script nonce="`+nonce+`">`); n != 1 {
+		t.Fatalf("%d inline scripts carry the nonce, want 1", n)
 	}
 }
 
@@ -241,7 +302,7 @@ func TestLessonRangesAndInlineSpec(t *testing.T) {
 	if !strings.Contains(b, "this lesson allows an RTT from 10ms to 500ms: using 10ms") {
 		t.Fatal("an RTT below the lesson's range is not reported")
 	}
-	res := get(t, s, "/lessons/out-of-order?lang=zh", nil)
+	res := get(t, s, "/lessons/out-of-order?lang=zh&step=999", nil)
 	if b := body(t, res); res.StatusCode != 200 || !strings.Contains(b, "乱序数据") || !strings.Contains(b, `data-segment="PSH ACK"`) {
 		t.Fatalf("inline-spec lesson: status %d", res.StatusCode)
 	}

@@ -2,10 +2,14 @@ package web
 
 import (
 	"compress/gzip"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -193,4 +197,48 @@ func (w *discardWriter) Write(b []byte) (int, error) {
 	w.WriteHeader(200)
 	w.n += len(b)
 	return len(b), nil
+}
+
+// crc32Combine gives the CRC of a concatenation from the parts' CRCs.
+func TestCRC32Combine(t *testing.T) {
+	data := []byte(strings.Repeat("the quick brown fox jumps over the lazy dog 0123456789", 40))
+	for _, cut := range []int{0, 1, 2, 3, 7, 8, 100, 1000, len(data) - 1, len(data)} {
+		a, b := data[:cut], data[cut:]
+		got := crc32Combine(crc32.ChecksumIEEE(a), crc32.ChecksumIEEE(b), len(b))
+		if want := crc32.ChecksumIEEE(data); got != want {
+			t.Errorf("cut at %d: %08x, want %08x", cut, got, want)
+		}
+	}
+}
+
+// Readers opening one new address at once share one render.
+func TestRenderCacheOneRenderPerAddress(t *testing.T) {
+	s := NewServer(Config{})
+	var renders atomic.Int32
+	release := make(chan struct{})
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		renders.Add(1)
+		<-release
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("page"))
+	})
+	h := s.cache.cached(slow)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if res := do(t, h, http.MethodGet, "/same", nil); body(t, res) != "page" {
+				t.Error("a waiting reader did not get the page")
+			}
+		}()
+	}
+	for renders.Load() == 0 {
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	if n := renders.Load(); n != 1 {
+		t.Fatalf("%d renders for one address, want 1", n)
+	}
 }

@@ -79,7 +79,7 @@ func TestBrowserHeaderFigure(t *testing.T) {
 func TestBrowserTcpdumpView(t *testing.T) {
 	ctx := browser(t)
 	_, ts := newTestServer(t, Config{})
-	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lessons/reading-tcpdump?lang=en")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lessons/reading-tcpdump?lang=en&step=999")); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, `!!document.querySelector("svg.sa-live") && document.querySelectorAll("#tcpdump span:not([hidden])").length === 3`)

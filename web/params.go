@@ -21,8 +21,10 @@ const (
 // View is everything a player view's URL holds: copy the address and the other person
 // sees the same thing.
 type View struct {
-	Params   engine.Params
-	Step     int // -1: the end
+	Params engine.Params
+	// Step is the shown step, counted from 0 (the URL counts from 1: ?step=5 is Step 4);
+	// -1 when the URL names none, which opens the story at its first step.
+	Step     int
 	Speed    float64
 	Lang     string
 	Autoplay bool
@@ -83,10 +85,13 @@ func ParseView(q url.Values, lang string) View {
 	}
 	if s := q.Get("step"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > MaxStep {
-			bad("step", fmt.Sprintf("step %q is not a step number: showing the end", s), fmt.Sprintf("step %q 不是有效的步骤编号：显示结尾", s))
-		} else {
-			v.Step = n
+		switch {
+		case err != nil || n < 0 || n > MaxStep:
+			bad("step", fmt.Sprintf("step %q is not a step number: showing step 1", s), fmt.Sprintf("step %q 不是有效的步骤编号：显示第 1 步", s))
+		case n == 0:
+			v.Step = 0 // the first step (links written before steps were counted from 1)
+		default:
+			v.Step = n - 1
 		}
 	}
 	if s := q.Get("speed"); s != "" {
@@ -157,7 +162,7 @@ func (v View) Query() url.Values {
 		q.Set("drop", strings.Join(s, ","))
 	}
 	if v.Step >= 0 {
-		q.Set("step", strconv.Itoa(v.Step))
+		q.Set("step", strconv.Itoa(v.Step+1))
 	}
 	if v.Speed != 1 {
 		q.Set("speed", strconv.FormatFloat(v.Speed, 'g', -1, 64))

@@ -19,7 +19,9 @@ func TestParseView(t *testing.T) {
 		problems int
 	}{
 		"defaults":       {"", 100 * time.Millisecond, "linux", 1, -1, 1, 0},
-		"all set":        {"rtt=80ms&profile=rfc&seed=7&step=5&speed=2", 80 * time.Millisecond, "rfc", 7, 5, 2, 0},
+		"all set":        {"rtt=80ms&profile=rfc&seed=7&step=5&speed=2", 80 * time.Millisecond, "rfc", 7, 4, 2, 0},
+		"step 1":         {"step=1", 100 * time.Millisecond, "linux", 1, 0, 1, 0},
+		"step 0 is 1":    {"step=0", 100 * time.Millisecond, "linux", 1, 0, 1, 0},
 		"bare ms":        {"rtt=250", 250 * time.Millisecond, "linux", 1, -1, 1, 0},
 		"rtt at min":     {"rtt=1ms", time.Millisecond, "linux", 1, -1, 1, 0},
 		"rtt below min":  {"rtt=500us", engine.MinRTT, "linux", 1, -1, 1, 1},

@@ -37,10 +37,17 @@ type renderCache struct {
 	maxBytes, maxEntries int
 	placeholder          string
 
-	mu    sync.Mutex
-	ll    *list.List // front: most recently used
-	items map[string]*list.Element
-	bytes int
+	mu       sync.Mutex
+	ll       *list.List // front: most recently used
+	items    map[string]*list.Element
+	bytes    int
+	inflight map[string]*flight // renders under way: concurrent askers wait for them
+}
+
+// flight is one render under way; done is closed when e is set.
+type flight struct {
+	done chan struct{}
+	e    *cachedRender
 }
 
 type cachedRender struct {
@@ -51,6 +58,7 @@ type cachedRender struct {
 	size   int      // uncompressed body length, nonces included once filled in
 	parts  [][]byte // the body split around the placeholder nonce
 	gz     [][]byte // raw deflate of each part, each ending byte-aligned (sync flush); nil: not compressed
+	crcs   []uint32 // CRC-32 of each part, combined with the nonce's for the gzip trailer
 	cost   int
 }
 
@@ -61,7 +69,7 @@ func newRenderCache(maxBytes, maxEntries int) *renderCache {
 	rand.Read(b[:])
 	return &renderCache{maxBytes: maxBytes, maxEntries: maxEntries,
 		placeholder: hex.EncodeToString(b[:]),
-		ll:          list.New(), items: map[string]*list.Element{}}
+		ll:          list.New(), items: map[string]*list.Element{}, inflight: map[string]*flight{}}
 }
 
 func (c *renderCache) get(key string) *cachedRender {
@@ -144,10 +152,41 @@ func (c *renderCache) cached(next http.Handler) http.Handler {
 		key := cacheKey(r)
 		e := c.get(key)
 		if e == nil {
-			e = c.render(next, r, key)
+			e = c.renderOnce(next, r, key)
 		}
 		c.serve(w, r, e)
 	})
+}
+
+// renderOnce renders key, or waits for the render of it already under way: many readers
+// opening one new link at once cost one render, not one each.
+func (c *renderCache) renderOnce(next http.Handler, r *http.Request, key string) *cachedRender {
+	c.mu.Lock()
+	if el, ok := c.items[key]; ok { // stored since the caller looked
+		c.ll.MoveToFront(el)
+		c.mu.Unlock()
+		return el.Value.(*cachedRender)
+	}
+	if f, ok := c.inflight[key]; ok {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.e
+		case <-r.Context().Done():
+			return &cachedRender{status: http.StatusServiceUnavailable, parts: [][]byte{nil}}
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	c.inflight[key] = f
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.inflight, key)
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	f.e = c.render(next, r, key)
+	return f.e
 }
 
 // render runs the handler with the placeholder nonce and no compression. A response that
@@ -171,7 +210,9 @@ func (c *renderCache) render(next http.Handler, r *http.Request, key string) *ca
 	ct := cw.header.Get("Content-Type")
 	if len(body) >= 1024 && hasPrefixAny(ct, compressible) {
 		e.gz = make([][]byte, len(e.parts))
+		e.crcs = make([]uint32, len(e.parts))
 		for i, p := range e.parts {
+			e.crcs[i] = crc32.ChecksumIEEE(p)
 			var b bytes.Buffer
 			fw, _ := flate.NewWriter(&b, 5)
 			fw.Write(p)
@@ -258,15 +299,11 @@ func (c *renderCache) serve(w http.ResponseWriter, r *http.Request, e *cachedRen
 	}
 	// A gzip member whose deflate stream is the stored parts' blocks with the nonce
 	// between them as stored blocks, then an empty final block (RFC 1951 §3.2.4).
-	crc := uint32(0)
-	n := 0
-	for i, p := range e.parts {
-		if i > 0 {
-			crc = crc32.Update(crc, crc32.IEEETable, []byte(nonce))
-			n += len(nonce)
-		}
-		crc = crc32.Update(crc, crc32.IEEETable, p)
-		n += len(p)
+	crc, n := e.crcs[0], len(e.parts[0])
+	nonceCRC := crc32.ChecksumIEEE([]byte(nonce))
+	for i := 1; i < len(e.parts); i++ {
+		crc = crc32Combine(crc32Combine(crc, nonceCRC, len(nonce)), e.crcs[i], len(e.parts[i]))
+		n += len(nonce) + len(e.parts[i])
 	}
 	size := 10 + 5 + 8
 	for i, g := range e.gz {
@@ -312,4 +349,55 @@ func acceptsGzip(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// crc32Combine returns the CRC-32 (IEEE) of a||b from crcA = CRC(a), crcB = CRC(b) and
+// lenB = len(b), without reading either: CRC(a||b) = CRC(a)·x^(8·lenB) ⊕ CRC(b) over
+// GF(2), with the shift done by repeated squaring of the one-zero-bit operator (the
+// method of zlib's crc32_combine).
+func crc32Combine(crcA, crcB uint32, lenB int) uint32 {
+	if lenB <= 0 {
+		return crcA
+	}
+	var even, odd [32]uint32
+	odd[0] = crc32.IEEE // the operator for one zero bit
+	for i, row := 1, uint32(1); i < 32; i, row = i+1, row<<1 {
+		odd[i] = row
+	}
+	gf2Square(&even, &odd) // two zero bits
+	gf2Square(&odd, &even) // four zero bits
+	n := uint(lenB)
+	for {
+		gf2Square(&even, &odd) // first pass: one zero byte
+		if n&1 != 0 {
+			crcA = gf2Times(&even, crcA)
+		}
+		if n >>= 1; n == 0 {
+			break
+		}
+		gf2Square(&odd, &even)
+		if n&1 != 0 {
+			crcA = gf2Times(&odd, crcA)
+		}
+		if n >>= 1; n == 0 {
+			break
+		}
+	}
+	return crcA ^ crcB
+}
+
+func gf2Times(m *[32]uint32, v uint32) uint32 {
+	var sum uint32
+	for i := 0; v != 0; i, v = i+1, v>>1 {
+		if v&1 != 0 {
+			sum ^= m[i]
+		}
+	}
+	return sum
+}
+
+func gf2Square(sq, m *[32]uint32) {
+	for i := range m {
+		sq[i] = gf2Times(m, m[i])
+	}
 }

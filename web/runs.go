@@ -28,8 +28,8 @@ type run struct {
 	steps [][]byte // encoded stepMsg, nil until first sent
 }
 
-func newRun(tr *engine.Trace) *run {
-	l := diagram.Build(tr, diagram.Options{})
+func newRun(tr *engine.Trace, o diagram.Options) *run {
+	l := diagram.Build(tr, o)
 	b, _ := json.Marshal(l)
 	return &run{tr: tr, layout: l, layoutJSON: b, steps: make([][]byte, len(l.Steps))}
 }
@@ -73,10 +73,10 @@ func newRunCache(max int) *runCache {
 	return &runCache{max: max, ll: list.New(), items: map[string]*list.Element{}}
 }
 
-// get returns the run of story id with parameters p, simulating it at most once while it
-// stays in the cache (concurrent askers wait for the one simulation).
-func (c *runCache) get(id string, p engine.Params, sim func(engine.Params) (*engine.Trace, error)) (*run, error) {
-	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%v\x00%d\x00%g", id, p.Profile, p.Seed, p.RTT, p.Drop, p.Jitter, p.Loss)
+// get returns the run of story id with parameters p, laid out with o, simulating it at
+// most once while it stays in the cache (concurrent askers wait for the one simulation).
+func (c *runCache) get(id string, p engine.Params, o diagram.Options, sim func(engine.Params) (*engine.Trace, error)) (*run, error) {
+	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%v\x00%d\x00%g\x00%g\x00%v", id, p.Profile, p.Seed, p.RTT, p.Drop, p.Jitter, p.Loss, o.Width, o.Expand)
 	c.mu.Lock()
 	el, ok := c.items[key]
 	if ok {
@@ -104,7 +104,7 @@ func (c *runCache) get(id string, p engine.Params, sim func(engine.Params) (*eng
 			c.mu.Unlock()
 			return
 		}
-		e.r = newRun(tr)
+		e.r = newRun(tr, o)
 	})
 	return e.r, e.err
 }

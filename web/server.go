@@ -61,8 +61,11 @@ type Server struct {
 	sessionEnded func(*session) // a test's look at a session that has just ended
 }
 
-// DefaultMaxSessions is the default cap on concurrent WebSocket sessions.
-const DefaultMaxSessions = 200
+// DefaultMaxSessions is the default cap on concurrent WebSocket sessions. A live session
+// costs about 32 KB of memory and two goroutines, 1.4× a bare WebSocket connection
+// (BENCHMARKS.md, synack loadgen): 10,000 hold about 320 MB on a 2-core machine, and
+// need as many open files (serve raises its limit, and lowers the cap to fit it).
+const DefaultMaxSessions = 10000
 
 // DefaultMaxSessionsPerIP is the default cap on the sessions of one client address: a
 // lecture hall behind one NAT address fits, one address cannot take the whole server.
@@ -105,9 +108,12 @@ func NewServer(cfg Config) *Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
-// EmbedAncestors is who may frame /embed/ pages: any https site, and pages served from
-// this machine while a teacher prepares a course page.
-const EmbedAncestors = "'self' https: http://localhost:* http://127.0.0.1:*"
+// EmbedAncestors is who may frame /embed/ pages: any page at all, a course page on an
+// https site, on a campus intranet over plain http, or opened from disk (file://). The
+// embed shows public teaching material and takes no action for the viewer, so there is
+// nothing to clickjack; the rest of the site keeps frame-ancestors 'none'. "*" alone
+// covers only network schemes, so file: (and data:, blob:) are named.
+const EmbedAncestors = "* file: data: blob:"
 
 type ctxKey int
 

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,10 +29,8 @@ type Limits struct {
 	MaxErrors      int           // invalid messages before the session is closed with 1008
 	MaxOutBytes    int           // bytes of one outbound message a session builds (steps are batched to fit)
 	WriteTimeout   time.Duration // one write to the client; a client slower than this is cut
-	IdleTimeout    time.Duration // no client message and nothing playing
+	IdleTimeout    time.Duration // no client message
 	StepsPerBatch  int           // steps in one "steps" message
-	MinStepDelay   time.Duration // pacing: every step gets at least this (at 1×)
-	MaxStepGap     time.Duration // pacing: virtual gaps longer than this are shortened to it
 	MaxLabSessions int           // not used per session; kept for symmetry
 }
 
@@ -47,8 +44,6 @@ var DefaultLimits = Limits{
 	WriteTimeout:  5 * time.Second,
 	IdleTimeout:   10 * time.Minute,
 	StepsPerBatch: 200,
-	MinStepDelay:  250 * time.Millisecond,
-	MaxStepGap:    time.Second,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -77,26 +72,22 @@ func (l Limits) withDefaults() Limits {
 	if l.StepsPerBatch == 0 {
 		l.StepsPerBatch = d.StepsPerBatch
 	}
-	if l.MinStepDelay == 0 {
-		l.MinStepDelay = d.MinStepDelay
-	}
-	if l.MaxStepGap == 0 {
-		l.MaxStepGap = d.MaxStepGap
-	}
 	return l
 }
 
-// ProtocolVersion is sent in the hello message.
-const ProtocolVersion = 1
+// ProtocolVersion is sent in the hello message. Version 2: the page is the clock (the
+// server paces nothing), and a lab action sends a diagram.Patch instead of the whole layout.
+const ProtocolVersion = 2
 
 // clientMsg is every command a client can send.
 type clientMsg struct {
-	Type     string          `json:"type"`
-	Scenario string          `json:"scenario"`
-	Query    string          `json:"query"`
-	Speed    float64         `json:"speed"`
-	Step     int             `json:"step"` // start: the URL's step (-1: none)
-	Action   json.RawMessage `json:"action"`
+	Type     string `json:"type"`
+	Scenario string `json:"scenario"`
+	Query    string `json:"query"`
+	Step     int    `json:"step"`
+	// HaveLayout says the page brought this run's layout inline: no init is sent.
+	HaveLayout bool            `json:"have_layout"` // start: the URL's step (-1: none)
+	Action     json.RawMessage `json:"action"`
 }
 
 // labAction is a lab command as the client writes it (delay as text: "1s", "rtt").
@@ -127,8 +118,6 @@ type session struct {
 	tr       *engine.Trace
 	layout   *diagram.Layout
 	sent     int // steps sent
-	playing  bool
-	speed    float64
 	lab      *engine.Lab
 	labRTT   time.Duration
 	errors   int
@@ -290,7 +279,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "only pages of this site may open a session", http.StatusForbidden)
 		return
 	}
-	ss := &session{s: s, lim: s.cfg.Limits, speed: 1, ip: remoteIP(r)}
+	ss := &session{s: s, lim: s.cfg.Limits, ip: remoteIP(r)}
 	if why := s.register(ss); why != "" {
 		http.Error(w, string(why), http.StatusServiceUnavailable)
 		return
@@ -355,16 +344,35 @@ func (ss *session) send(ctx context.Context, m any) bool {
 	return ss.write(ctx, b)
 }
 
-// write sends one message made of parts (written as they are, without joining them).
-// The last of shared parts is not counted against the session's own bytes.
+// joinBytes is the largest message write joins into one buffer; a larger one (a
+// flood's layout) is streamed from its parts, which may be shared with other sessions.
+const joinBytes = 64 << 10
+
+// write sends one message made of parts.
 func (ss *session) write(ctx context.Context, parts ...[]byte) bool {
 	if ss.slow || ctx.Err() != nil {
 		return false
 	}
 	wctx, cancel := context.WithTimeout(ctx, ss.lim.WriteTimeout)
 	defer cancel()
-	w, err := ss.conn.Writer(wctx, websocket.MessageText)
-	if err == nil {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	var err error
+	if len(parts) == 1 || n <= joinBytes {
+		// One frame, one system call: a small message is cheaper joined than streamed.
+		b := parts[0]
+		if len(parts) > 1 {
+			b = make([]byte, 0, n)
+			for _, p := range parts {
+				b = append(b, p...)
+			}
+		}
+		err = ss.conn.Write(wctx, websocket.MessageText, b)
+	} else if w, werr := ss.conn.Writer(wctx, websocket.MessageText); werr != nil {
+		err = werr
+	} else {
 		for _, p := range parts {
 			if _, err = w.Write(p); err != nil {
 				break
@@ -410,43 +418,15 @@ func (ss *session) allow(now time.Time) bool {
 
 func (ss *session) loop(ctx context.Context, in <-chan []byte) {
 	ss.send(ctx, map[string]any{"type": "hello", "protocol": ProtocolVersion})
-	var pace *time.Timer
-	paceC := func() <-chan time.Time {
-		if pace == nil {
-			return nil
-		}
-		return pace.C
-	}
 	idle := time.NewTimer(ss.lim.IdleTimeout)
 	defer idle.Stop()
-	schedule := func() {
-		if pace != nil {
-			pace.Stop()
-			pace = nil
-		}
-		if ss.playing && ss.layout != nil && ss.sent < len(ss.layout.Steps) {
-			pace = time.NewTimer(ss.delay())
-		}
-	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-idle.C:
-			if ss.playing {
-				idle.Reset(ss.lim.IdleTimeout)
-				continue
-			}
 			ss.conn.Close(websocket.StatusNormalClosure, "idle")
 			return
-		case <-paceC():
-			pace = nil
-			ss.sendSteps(ctx, ss.sent+1)
-			if ss.sent >= len(ss.layout.Steps) {
-				ss.playing = false
-				ss.send(ctx, map[string]any{"type": "end"})
-			}
-			schedule()
 		case b := <-in:
 			idle.Reset(ss.lim.IdleTimeout)
 			if !ss.allow(time.Now()) {
@@ -462,20 +442,8 @@ func (ss *session) loop(ctx context.Context, in <-chan []byte) {
 				ss.fail(ctx, "bad-command", err.Error())
 				continue
 			}
-			schedule()
 		}
 	}
-}
-
-// delay is the pacing rule: (MinStepDelay + min(virtual gap, MaxStepGap)) / speed.
-func (ss *session) delay() time.Duration {
-	i := ss.sent
-	gap := time.Duration(0)
-	if i > 0 && i < len(ss.layout.Steps) {
-		gap = time.Duration(ss.layout.Steps[i].AtUs-ss.layout.Steps[i-1].AtUs) * time.Microsecond
-	}
-	d := ss.lim.MinStepDelay + min(gap, ss.lim.MaxStepGap)
-	return time.Duration(float64(d) / ss.speed)
 }
 
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
@@ -491,28 +459,22 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		}
 		v := ParseView(q, normLang(q.Get("lang")))
 		fitLesson(st.lesson, &v)
-		r, err := ss.s.runs.get(m.Scenario, v.Params, st.run)
+		r, err := ss.s.runs.get(m.Scenario, v.Params, DiagramOptions(q), st.run)
 		if err != nil {
 			return err
 		}
-		ss.startRun(ctx, r, 0)
-		ss.speed = v.Speed
-		if m.Step >= 0 {
-			ss.sendSteps(ctx, min(m.Step+1, len(ss.layout.Steps)))
+		if m.HaveLayout {
+			ss.run, ss.tr, ss.layout, ss.sent = r, r.tr, r.layout, 0
+		} else {
+			ss.startRun(ctx, r)
 		}
+		// The page is the clock: it has the whole layout and plays from it; steps carry
+		// what the inspector shows (bytes, fields), sent unpaced: the steps up to the
+		// page's first step and at least one batch now, more as the page asks.
+		ss.sendSteps(ctx, min(max(m.Step+1, ss.lim.StepsPerBatch), len(ss.layout.Steps)))
 		return nil
-	case "play":
-		if ss.layout == nil {
-			return errors.New("nothing to play: send start first")
-		}
-		ss.playing = ss.sent < len(ss.layout.Steps)
-	case "pause":
-		ss.playing = false
-	case "speed":
-		if m.Speed < MinSpeed || m.Speed > MaxSpeed {
-			return fmt.Errorf("speed %g is outside %g to %g", m.Speed, MinSpeed, MaxSpeed)
-		}
-		ss.speed = m.Speed
+	case "play", "pause", "speed":
+		// Accepted and ignored since protocol 2: the page is the clock.
 	case "seek", "step":
 		if ss.layout == nil {
 			return errors.New("nothing to seek: send start first")
@@ -528,8 +490,8 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if err != nil {
 			return err
 		}
-		ss.lab, ss.labRTT, ss.playing = lab, v.Params.RTT, false
-		ss.start(ctx, lab.Trace(), 0)
+		ss.lab, ss.labRTT = lab, v.Params.RTT
+		ss.startRun(ctx, newRun(lab.Trace(), diagram.Options{}))
 	case "lab":
 		if ss.lab == nil {
 			return errors.New("no lab: send lab-start first")
@@ -557,31 +519,31 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			ss.send(ctx, map[string]string{"type": "lab-error", "message": err.Error()})
 			return nil
 		}
-		from := ss.sent
-		ss.start(ctx, ss.lab.Trace(), from)
+		// Only what changed goes out: a patch of the layout, then the new steps.
+		prev := ss.layout
+		r := newRun(ss.lab.Trace(), diagram.Options{})
+		ss.run, ss.tr, ss.layout = r, r.tr, r.layout
+		p := diagram.Diff(prev, ss.layout)
+		if p.Full != nil {
+			ss.startRun(ctx, r)
+		} else {
+			ss.send(ctx, map[string]any{"type": "patch", "patch": p})
+			ss.sent = min(ss.sent, p.FromStep)
+		}
+		ss.sendSteps(ctx, len(ss.layout.Steps))
 		ss.send(ctx, map[string]any{"type": "lab-state", "client": ss.lab.ConnState("client").String(), "server": ss.lab.ConnState("server").String()})
-		ss.playing = true
 	default:
 		return fmt.Errorf("unknown command %q", m.Type)
 	}
 	return nil
 }
 
-// start lays a trace out and sends it; steps before from count as already sent.
-func (ss *session) start(ctx context.Context, tr *engine.Trace, from int) {
-	ss.startRun(ctx, newRun(tr), from)
-}
-
-// startRun sends a run's layout; steps before from count as already sent.
-func (ss *session) startRun(ctx context.Context, r *run, from int) {
+// startRun sends a run's layout; no step has been sent yet.
+func (ss *session) startRun(ctx context.Context, r *run) {
 	ss.run, ss.tr, ss.layout = r, r.tr, r.layout
-	ss.sent = min(from, len(ss.layout.Steps))
-	ss.playing = false
+	ss.sent = 0
 	// The layout is written from the run's own encoding, shared by every session of it.
-	ss.write(ctx, []byte(`{"type":"init","layout":`), r.layoutJSON, []byte(`,"from":`+strconv.Itoa(ss.sent)+`}`))
-	if from > 0 {
-		ss.sendRange(ctx, 0, ss.sent)
-	}
+	ss.write(ctx, []byte(`{"type":"init","layout":`), r.layoutJSON, []byte(`}`))
 }
 
 // sendSteps sends steps up to (not including) upTo, in batches.

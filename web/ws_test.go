@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"synack/engine/diagram"
 )
 
 type wsClient struct {
@@ -79,7 +81,7 @@ func (w *wsClient) close() {
 	w.stop()
 }
 
-func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
+func newTestServer(t testing.TB, cfg Config) (*Server, *httptest.Server) {
 	s := NewServer(cfg)
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() { s.CloseSessions(); ts.Close() })
@@ -137,16 +139,36 @@ func TestWSStreamsAScenario(t *testing.T) {
 	}
 }
 
-// Playing streams steps by itself, paced; the stream ends with "end".
-func TestWSPlayStreamsToTheEnd(t *testing.T) {
-	_, ts := newTestServer(t, Config{Limits: Limits{MinStepDelay: time.Millisecond, MaxStepGap: time.Millisecond}})
+// A page that brought the layout inline gets no second copy: the steps come at once.
+func TestWSStartWithLayout(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
 	w, _, _ := dial(t, ts, "")
 	defer w.close()
-	w.send(map[string]any{"type": "start", "scenario": "syn-to-closed-port", "query": "", "step": -1})
-	w.next("init")
-	w.send(map[string]any{"type": "speed", "speed": 8})
-	w.send(map[string]any{"type": "play"})
-	w.next("end")
+	w.next("hello")
+	w.send(map[string]any{"type": "start", "scenario": "three-way-handshake", "query": "", "step": 0, "have_layout": true})
+	_, b, err := w.c.Read(w.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), `{"type":"steps"`) {
+		t.Fatalf("after a start with have_layout the server sent %.40s…, want steps", b)
+	}
+}
+
+// The server does not pace: start sends the layout and the first steps at once, with no
+// play command; the client's clock decides when each is shown.
+func TestWSStartSendsStepsUnpaced(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.send(map[string]any{"type": "start", "scenario": "syn-to-closed-port", "query": "", "step": 0})
+	var layout struct{ Steps []json.RawMessage }
+	json.Unmarshal(w.next("init")["layout"], &layout)
+	var steps []struct{ Index int }
+	json.Unmarshal(w.next("steps")["steps"], &steps)
+	if len(steps) != len(layout.Steps) || steps[0].Index != 0 {
+		t.Fatalf("start sent %d steps from %d; want all %d of this short story, from 0", len(steps), steps[0].Index, len(layout.Steps))
+	}
 }
 
 func TestWSErrorsAndAbuse(t *testing.T) {
@@ -259,21 +281,55 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 // A client that asks for the whole syn-flood and never reads is cut once a write cannot
 // finish within WriteTimeout; the session never builds a message over MaxOutBytes.
 func TestSlowReaderIsCut(t *testing.T) {
-	s, ts := newTestServer(t, Config{Limits: Limits{WriteTimeout: 100 * time.Millisecond}})
+	s := NewServer(Config{Limits: Limits{WriteTimeout: 100 * time.Millisecond}})
+	// Small socket buffers on both ends, so that the kernel cannot take the whole flood
+	// (6.5 MB) on the client's behalf.
+	ts := httptest.NewUnstartedServer(s)
+	ts.Listener = smallBufListener{ts.Listener}
+	ts.Start()
+	t.Cleanup(func() { s.CloseSessions(); ts.Close() })
 	ended := make(chan *session, 1)
 	s.sessionEnded = func(ss *session) { ended <- ss }
-	w, _, _ := dial(t, ts, "")
-	defer w.close()
-	w.next("hello")
-	w.send(map[string]any{"type": "start", "scenario": "syn-flood", "query": "", "step": 1 << 20})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetReadBuffer(4096)
+		}
+		return c, err
+	}}}
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/ws", &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	c.Read(ctx) // hello
+	// The flood drawn in full (not bundled) is big enough to fill the socket's buffers.
+	c.Write(ctx, websocket.MessageText, []byte(`{"type":"start","scenario":"syn-flood","query":"expand=1","step":1048576}`))
 	// Not reading from here on.
-	ss := <-ended
-	if !ss.slow {
-		t.Fatal("the session ended, but not as a slow reader")
+	select {
+	case ss := <-ended:
+		if !ss.slow {
+			t.Fatal("the session ended, but not as a slow reader")
+		}
+		if ss.maxOut > DefaultLimits.MaxOutBytes {
+			t.Fatalf("the session built a %d-byte message, over MaxOutBytes %d", ss.maxOut, DefaultLimits.MaxOutBytes)
+		}
+	case <-ctx.Done():
+		t.Fatal("a client that never reads was not cut")
 	}
-	if ss.maxOut > DefaultLimits.MaxOutBytes {
-		t.Fatalf("the session built a %d-byte message, over MaxOutBytes %d", ss.maxOut, DefaultLimits.MaxOutBytes)
+}
+
+// smallBufListener gives accepted connections a small send buffer.
+type smallBufListener struct{ net.Listener }
+
+func (l smallBufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(16 << 10)
 	}
+	return c, err
 }
 
 // A reader that keeps up is never cut: the whole syn-flood (about 5 MB of steps) arrives
@@ -287,7 +343,8 @@ func TestFastReaderGetsEverything(t *testing.T) {
 	w.ctx = ctx
 	w.c.SetReadLimit(-1)
 	w.next("hello")
-	w.send(map[string]any{"type": "start", "scenario": "syn-flood", "query": "", "step": -1})
+	// Expanded: every segment of the flood its own step, as before flood bundles.
+	w.send(map[string]any{"type": "start", "scenario": "syn-flood", "query": "expand=1", "step": -1})
 	var layout struct{ Steps []json.RawMessage }
 	json.Unmarshal(w.next("init")["layout"], &layout)
 	w.send(map[string]any{"type": "seek", "step": len(layout.Steps) - 1})
@@ -439,6 +496,20 @@ func TestWSLab(t *testing.T) {
 	w.send(map[string]any{"type": "lab", "action": map[string]any{"endpoint": "server", "op": "listen"}})
 	w.next("lab-state")
 	w.send(map[string]any{"type": "lab", "action": map[string]any{"endpoint": "client", "op": "connect"}})
+	// An action sends a patch, not the whole layout: the new steps and items, and the few
+	// earlier items that changed (open state bands grow).
+	var p diagram.Patch
+	if err := json.Unmarshal(w.next("patch")["patch"], &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Full != nil || p.FromStep == 0 || len(p.NewSteps) == 0 || len(p.Items) == 0 {
+		t.Fatalf("connect patch: full %v, steps from %d (%d new), %d items", p.Full != nil, p.FromStep, len(p.NewSteps), len(p.Items))
+	}
+	var steps []struct{ Index int }
+	json.Unmarshal(w.next("steps")["steps"], &steps)
+	if steps[0].Index != p.FromStep {
+		t.Fatalf("after the patch, steps are sent from %d; want the patch's first new step %d", steps[0].Index, p.FromStep)
+	}
 	m := w.next("lab-state")
 	if string(m["client"]) != `"ESTABLISHED"` || string(m["server"]) != `"ESTABLISHED"` {
 		t.Fatalf("after connect: client %s server %s", m["client"], m["server"])

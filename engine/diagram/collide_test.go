@@ -59,10 +59,9 @@ func TestNoTextCollides(t *testing.T) {
 					if loss {
 						p.Drop, p.Loss, p.Seed = []int{2}, 0.2, 7
 					}
-					tr, err := run(sc.ID, p)
+					tr, err := stories.Default().Run(sc.ID, p)
 					if err != nil {
-						t.Logf("%s/%s/%v/loss=%v: %v", sc.ID, prof, rtt, loss, err)
-						continue
+						t.Fatalf("%s/%s/%v/loss=%v: %v", sc.ID, prof, rtt, loss, err)
 					}
 					for _, w := range []float64{0, diagram.NarrowWidth} {
 						name := fmt.Sprintf("%s/%s/%v/loss=%v/w=%.0f", sc.ID, prof, rtt, loss, w)
@@ -101,15 +100,4 @@ func TestNoColumnTextCollides(t *testing.T) {
 			}
 		}
 	}
-}
-
-// run runs a scenario, turning an engine panic (a bug to report, not this package's) into
-// an error so the walk goes on.
-func run(id string, p engine.Params) (tr *engine.Trace, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("engine panicked: %v", r)
-		}
-	}()
-	return stories.Default().Run(id, p)
 }

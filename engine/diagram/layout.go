@@ -814,9 +814,12 @@ func (b *builder) segment(i int, e *engine.Event) {
 		rel = label
 	}
 	it.Extra = shorten(it.Extra, MaxExtraLabel)
-	if it.Extra != "" {
-		label += " · " + it.Extra
-		rel += " · " + it.Extra
+	if s.Label != "" {
+		// The messages first ("ServerHello +5"): if the label must be shortened, the
+		// flags and length go, not the message the lesson is about. The full list is
+		// in the title and the transcript.
+		msg := ShortLabel(s)
+		label, rel = msg+" · "+label, msg+" · "+rel
 	}
 	it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label, label, rel}, fontSeg)
 	b.pl.line(it.X1, it.Y1, it.X2, it.Y2)

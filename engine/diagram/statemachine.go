@@ -23,9 +23,9 @@ const (
 	smHeight     = 1010.0
 	smNodeW      = 150.0
 	smNodeH      = 36.0
-	smNodeFont   = 13.0
-	smLabelFont  = 12.0
-	smLabelLine  = 15.0 // baseline to baseline of a label's two lines
+	smNodeFont   = 14.0
+	smLabelFont  = 13.0
+	smLabelLine  = 16.0 // baseline to baseline of a label's two lines
 	smLabelPad   = 4.0
 	smClearance  = 3.0 // minimum air between two labels, or a label and a box
 	smArrowLen   = 10.0

@@ -51,7 +51,7 @@ const Style = `
 .sa-tick line{stroke:var(--sa-grid,#e5e7eb)}
 .sa-queue rect.sa-q-bg{fill:none;stroke:var(--sa-muted,#6b7280)}
 .sa-queue rect.sa-q-fill{fill:#f87171}
-.sa-bundle rect{fill:var(--sa-bundle,#fee2e2);fill-opacity:.55;stroke:var(--sa-seg3,#9f1239);stroke-dasharray:3 3}
+.sa-bundle rect{fill:var(--sa-bundle,#fee2e2);fill-opacity:.3;stroke:var(--sa-seg3,#9f1239);stroke-dasharray:3 3}
 .sa-bundle line{stroke:var(--sa-seg3,#9f1239);stroke-width:1.5}
 .sa-bundle text{font:600 11px system-ui,sans-serif;fill:var(--sa-text,#111827);paint-order:stroke;stroke:var(--sa-bg,#fff);stroke-width:3px}
 .sa-hidden{display:none}
@@ -138,11 +138,11 @@ func write(w io.Writer, l *Layout, o renderOpts) error {
 	arrow, now := "sa-arrow", "sa-now"
 	if o.live {
 		arrow, now = "sa-arrow-live", "sa-now-live"
-		fmt.Fprintf(bw, `<svg class="sa-live" viewBox="0 0 %s %s" width="%s" height="%s" role="img" data-scenario="%s" data-step="%d" data-relative="%s">`,
+		fmt.Fprintf(bw, `<svg class="sa-live" viewBox="0 0 %s %s" width="%s" height="%s" role="group" data-scenario="%s" data-step="%d" data-relative="%s">`,
 			num(l.Width), num(l.Height), num(l.Width), num(l.Height), esc(l.Scenario), o.upTo, map[bool]string{true: "1", false: "0"}[o.relative])
 		fmt.Fprintf(bw, `<title>%s</title>`, esc(title))
 	} else {
-		fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %s %s" width="%s" height="%s" role="img" aria-labelledby="sa-title" data-scenario="%s">`,
+		fmt.Fprintf(bw, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %s %s" width="%s" height="%s" role="group" aria-labelledby="sa-title" data-scenario="%s">`,
 			num(l.Width), num(l.Height), num(l.Width), num(l.Height), esc(l.Scenario))
 		fmt.Fprintf(bw, `<title id="sa-title">%s</title><style>%s</style>`, esc(title), Style)
 	}

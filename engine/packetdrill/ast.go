@@ -36,6 +36,9 @@ type Script struct {
 	// sent segment; by default, as in packetdrill, consecutive segments an offloading
 	// device would have sent as one may satisfy one expected line.
 	StrictSegments bool
+	// TSTick (--tcp_ts_tick_usecs) is the stack's timestamp clock tick: with it, outbound
+	// TS vals are compared, relative to the first one, within the timing tolerance.
+	TSTick time.Duration
 }
 
 // EventKind says what an event line holds.
@@ -93,6 +96,8 @@ type Packet struct {
 	// after the direction (< [port 40001] S ...); 0 for the script's one flow. It lets a
 	// script play several peers, as a listen backlog test needs.
 	Port uint16
+	// IPECN is the ECN codepoint written in brackets ("ect0", "ce" ...), or "".
+	IPECN string
 }
 
 // Syscall is a socket call with its expected result.

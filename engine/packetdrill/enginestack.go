@@ -27,6 +27,7 @@ type EngineStack struct {
 	// rmemMax is net.core.rmem_max; with tcp_rmem[2] it sets the window scale we offer.
 	rmemMax int
 	rmem2   int
+	note    string // what the current call did not model, for its result
 }
 
 type fdState struct {
@@ -36,6 +37,9 @@ type fdState struct {
 	bound    bool
 	linger0  bool
 	maxSeg   uint16 // TCP_MAXSEG set before connect() or listen()
+	inq      bool   // TCP_INQ: recvmsg reports what is left to read
+	// userTimeout is TCP_USER_TIMEOUT, passed on to connections made or accepted later.
+	userTimeout time.Duration
 }
 
 // Limits on what one script may make the engine hold.
@@ -49,6 +53,7 @@ const (
 )
 
 type wait struct {
+	sc   *Syscall
 	id   int
 	fd   int
 	kind string
@@ -217,13 +222,21 @@ func (s *EngineStack) fd(sc *Syscall) (int, *fdState, error) {
 
 // Call makes a socket call against the engine.
 func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) (CallResult, bool, error) {
+	s.note = ""
+	res, ok, err := s.call(t, id, sc, mayBlock)
+	if s.note != "" && res.Unmodelled == "" {
+		res.Unmodelled = s.note
+	}
+	return res, ok, err
+}
+
+func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) (CallResult, bool, error) {
 	s.h.At(vt(t))
 	s.now = t
 	defer s.collect(t)
 	ebadf := CallResult{Ret: -1, Errno: "EBADF"}
 	if sc.Name == "socket" {
-		fd := s.nextFD
-		s.nextFD++
+		fd := ScriptFD(sc, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 		s.fds[fd] = &fdState{}
 		return CallResult{Ret: int64(fd)}, true, nil
 	}
@@ -261,10 +274,10 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 			if f.nonblock {
 				return CallResult{Ret: -1, Errno: "EAGAIN"}, true, nil
 			}
-			s.waits = append(s.waits, &wait{id: id, fd: n, kind: "accept"})
+			s.waits = append(s.waits, &wait{id: id, fd: n, kind: "accept", sc: sc})
 			return CallResult{}, false, nil
 		}
-		return s.accept(f), true, nil
+		return s.accept(f, sc), true, nil
 	case "connect":
 		var port uint16
 		if f.bound {
@@ -275,6 +288,7 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
 		f.c = c
+		c.SetUserTimeout(f.userTimeout)
 		if f.linger0 {
 			c.SetLinger(true)
 		}
@@ -283,10 +297,20 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		}
 		s.waits = append(s.waits, &wait{id: id, fd: n, kind: "connect"})
 		return CallResult{}, false, nil
-	case "write", "send", "sendto":
-		size, err := CallSize(sc.Name, arg(2))
+	case "write", "send", "sendto", "sendmsg":
+		var size int
+		var err error
+		if sc.Name == "sendmsg" {
+			size, err = msgSize(sc.Name, arg(1))
+		} else {
+			size, err = CallSize(sc.Name, arg(2))
+		}
 		if err != nil {
 			return CallResult{}, false, err
+		}
+		more := hasFlag(sc, "MSG_MORE")
+		if note := unmodelledFlags(sc); note != "" {
+			defer func() { s.note = note }()
 		}
 		if arg(1) == "NULL" && size > 0 {
 			return CallResult{Ret: -1, Errno: "EFAULT"}, true, nil
@@ -297,13 +321,22 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.c.Unacked()+size > MaxUnsentBytes {
 			return CallResult{}, false, fmt.Errorf("%d bytes would be queued, more than the %d a script may keep unacknowledged", f.c.Unacked()+size, MaxUnsentBytes)
 		}
-		m, err := f.c.Send(make([]byte, size))
+		m, err := f.c.SendMore(make([]byte, size), more)
 		if err != nil {
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
 		return CallResult{Ret: int64(m)}, true, nil
-	case "read", "recv", "recvfrom":
-		size, err := CallSize(sc.Name, arg(2))
+	case "read", "recv", "recvfrom", "recvmsg":
+		var size int
+		var err error
+		if sc.Name == "recvmsg" {
+			size, err = msgSize(sc.Name, arg(1))
+			if strings.Contains(arg(1), "cmsg") && !(f != nil && f.inq && strings.Contains(arg(1), "TCP_CM_INQ")) {
+				defer func() { s.note = "recvmsg control messages not modelled" }()
+			}
+		} else {
+			size, err = CallSize(sc.Name, arg(2))
+		}
 		if err != nil {
 			return CallResult{}, false, err
 		}
@@ -324,7 +357,17 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if err != nil {
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
-		return CallResult{Ret: int64(len(b))}, true, nil
+		res := CallResult{Ret: int64(len(b))}
+		if sc.Name == "recvmsg" && f.inq {
+			// TCP_CM_INQ (tcp_inq_hint): what is left to read, or 1 once the FIN is in
+			// and nothing is, so the reader goes on to see the end of stream.
+			hint := f.c.Buffered()
+			if hint == 0 && f.c.EOF() {
+				hint = 1
+			}
+			res.Out = strconv.Itoa(hint)
+		}
+		return res, true, nil
 	case "close":
 		switch {
 		case f.c != nil:
@@ -404,15 +447,33 @@ func (s *EngineStack) Call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 	return CallResult{Ret: -1, Errno: "ENOSYS"}, true, nil
 }
 
-func (s *EngineStack) accept(f *fdState) CallResult {
+func (s *EngineStack) accept(f *fdState, want *Syscall) CallResult {
 	c, err := f.l.Accept()
 	if err != nil {
 		return CallResult{Ret: -1, Errno: errnoName(err)}
 	}
-	fd := s.nextFD
-	s.nextFD++
-	s.fds[fd] = &fdState{c: c}
+	fd := ScriptFD(want, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
+	c.SetUserTimeout(f.userTimeout) // accept() inherits the listener's options
+	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout}
 	return CallResult{Ret: int64(fd)}
+}
+
+// MaxFD bounds the descriptor numbers a script may name.
+const MaxFD = 1 << 16
+
+// ScriptFD picks the descriptor a socket() or accept() returns: the number the script
+// expects when it is free (packetdrill maps script descriptors to live ones, so a
+// script may start at 4), else the next one.
+func ScriptFD(sc *Syscall, next *int, taken func(int) bool) int {
+	if sc != nil && sc.HasRet && sc.Ret >= 3 && sc.Ret < MaxFD && !taken(int(sc.Ret)) {
+		return int(sc.Ret)
+	}
+	for taken(*next) {
+		*next++
+	}
+	fd := *next
+	*next++
+	return fd
 }
 
 // checkWaits completes blocking calls whose condition now holds.
@@ -426,7 +487,7 @@ func (s *EngineStack) checkWaits(at time.Duration) {
 		case f == nil:
 			res, ok = CallResult{Ret: -1, Errno: "EBADF"}, true
 		case w.kind == "accept" && f.l != nil && f.l.AcceptQueueLen() > 0:
-			res, ok = s.accept(f), true
+			res, ok = s.accept(f, w.sc), true
 		case w.kind == "connect" && f.c.State() == engine.Established:
 			res, ok = CallResult{}, true
 		case w.kind == "connect" && f.c.Err != nil:
@@ -481,15 +542,46 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 			return CallResult{}
 		}
 		return CallResult{Unmodelled: "SO_LINGER with a timeout not modelled"}
+	case "TCP_INQ":
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.inq = n != 0
+		return CallResult{}
 	case "SO_REUSEADDR", "SO_REUSEPORT":
 		// One socket per port in a script's namespace: nothing to reuse.
 		return CallResult{}
 	case "TCP_NODELAY":
-		// The engine sends at once (no Nagle): TCP_NODELAY on is what it does.
+		// The engine sends at once (no Nagle): TCP_NODELAY on is what it does, and
+		// setting it pushes data held by TCP_CORK or MSG_MORE (tcp_push_pending_frames).
 		if n, ok := optInt(val); ok && n != 0 {
+			if f.c != nil {
+				f.c.Push()
+			}
 			return CallResult{}
 		}
 		return CallResult{Unmodelled: "TCP_NODELAY 0 (Nagle) not modelled"}
+	case "TCP_USER_TIMEOUT":
+		n, ok := optInt(val)
+		if !ok || n < 0 {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.userTimeout = time.Duration(n) * time.Millisecond
+		if f.c != nil {
+			f.c.SetUserTimeout(f.userTimeout)
+		}
+		return CallResult{}
+	case "TCP_CORK":
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		if f.c == nil {
+			return CallResult{Unmodelled: "TCP_CORK before connect() not modelled"}
+		}
+		f.c.SetCork(n != 0)
+		return CallResult{}
 	case "TCP_MAXSEG":
 		n, ok := optInt(val)
 		if !ok || n < 88 || n > 65535 {
@@ -509,3 +601,73 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 }
 
 var _ Stack = (*EngineStack)(nil)
+
+// msgSize is the byte count of a sendmsg()/recvmsg() message: the sum of its iovec
+// lengths.
+func msgSize(call, msg string) (int, error) {
+	sizes, err := IovSizes(call, msg)
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	return total, err
+}
+
+// IovSizes reads the iovec lengths of a message written msg_iov(n)=[{..., len}, ...];
+// together they may hold at most MaxCallBytes.
+func IovSizes(call, msg string) ([]int, error) {
+	_, iov, ok := strings.Cut(msg, "msg_iov")
+	if !ok {
+		return nil, fmt.Errorf("%s: no msg_iov in the message", call)
+	}
+	if i := strings.Index(iov, "]"); i >= 0 {
+		iov = iov[:i]
+	}
+	var out []int
+	total := 0
+	for _, part := range strings.Split(iov, "{")[1:] {
+		part, _, _ = strings.Cut(part, "}")
+		f := strings.Split(part, ",")
+		n, err := CallSize(call, strings.TrimSpace(f[len(f)-1]))
+		if err != nil {
+			return nil, err
+		}
+		total += n
+		if total > MaxCallBytes {
+			return nil, fmt.Errorf("%s of more than %d bytes", call, MaxCallBytes)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// unmodelledFlags names send flags the engine does not model (MSG_MORE corks, MSG_ZEROCOPY
+// notifies), or "".
+func unmodelledFlags(sc *Syscall) string {
+	i := map[string]int{"send": 3, "sendto": 3, "sendmsg": 2}[sc.Name]
+	if i == 0 || i >= len(sc.Args) {
+		return ""
+	}
+	for _, f := range strings.Split(sc.Args[i], "|") {
+		switch f = strings.TrimSpace(f); f {
+		case "", "0", "MSG_DONTWAIT", "MSG_NOSIGNAL", "MSG_MORE":
+		default:
+			return "send flag " + f + " not modelled"
+		}
+	}
+	return ""
+}
+
+// hasFlag reports whether a send call's flags include name.
+func hasFlag(sc *Syscall, name string) bool {
+	i := map[string]int{"send": 3, "sendto": 3, "sendmsg": 2}[sc.Name]
+	if i == 0 || i >= len(sc.Args) {
+		return false
+	}
+	for _, f := range strings.Split(sc.Args[i], "|") {
+		if strings.TrimSpace(f) == name {
+			return true
+		}
+	}
+	return false
+}

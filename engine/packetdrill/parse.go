@@ -50,7 +50,9 @@ func (p *parser) statements() ([]stmt, error) {
 	curLine := 0
 	src := p.src
 	line := 1
+	depth := 0
 	flush := func() {
+		depth = 0
 		t := strings.TrimSpace(cur.String())
 		if t != "" {
 			out = append(out, stmt{line: curLine, text: t})
@@ -96,12 +98,22 @@ func (p *parser) statements() ([]stmt, error) {
 			cur.WriteString(src[i : i+end+4])
 			line += strings.Count(src[i:i+end+4], "\n")
 			i += end + 3
+		case c == '\n' && depth > 0:
+			// A call's arguments may span lines (packetdrill's lexer reads tokens).
+			cur.WriteByte(' ')
+			line++
 		case c == '\n':
 			flush()
 			line++
 		default:
 			if curLine == 0 && c != ' ' && c != '\t' && c != '\r' {
 				curLine = line
+			}
+			switch c {
+			case '(', '{', '[':
+				depth++
+			case ')', '}', ']':
+				depth = max(depth-1, 0)
 			}
 			cur.WriteByte(c)
 		}
@@ -173,7 +185,11 @@ func (p *parser) option(st stmt) error {
 			}
 			p.s.Tolerance = time.Duration(n) * time.Microsecond
 		case "tcp_ts_tick_usecs":
-			p.s.NotEvaluated = append(p.s.NotEvaluated, fmt.Sprintf("%d: outbound TS val not compared (--%s)", st.line, k))
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 10_000_000 {
+				return p.errf(st.line, f, "tcp_ts_tick_usecs must be a number of microseconds")
+			}
+			p.s.TSTick = time.Duration(n) * time.Microsecond
 		case "strict_segments":
 			p.s.StrictSegments = v == "" || v == "1" || v == "true"
 		default:
@@ -308,6 +324,17 @@ const flagChars = ".SFRPEWU-"
 func (p *parser) packet(line int, text string) (*Packet, error) {
 	pk := &Packet{Inbound: text[0] == '<'}
 	rest := strings.TrimSpace(text[1:])
+	// "[ect0]", "[ce]" ...: the IP ECN field the packet must carry (the engine does not
+	// model it: the runner reports the check as not evaluated).
+	if strings.HasPrefix(rest, "[") {
+		if j := strings.IndexByte(rest, ']'); j > 0 {
+			switch w := strings.TrimSpace(rest[1:j]); w {
+			case "noecn", "ect0", "ect1", "ect01", "ce":
+				pk.IPECN = w
+				rest = strings.TrimSpace(rest[j+1:])
+			}
+		}
+	}
 	if strings.HasPrefix(rest, "[") {
 		j := strings.IndexByte(rest, ']')
 		if j < 0 {
@@ -519,7 +546,7 @@ func splitArgs(s string) ([]string, bool) {
 
 var knownCalls = map[string]bool{"socket": true, "bind": true, "listen": true, "accept": true, "connect": true,
 	"close": true, "shutdown": true, "read": true, "write": true, "send": true, "recv": true,
-	"setsockopt": true, "getsockopt": true, "fcntl": true, "ioctl": true, "sendto": true, "recvfrom": true}
+	"setsockopt": true, "getsockopt": true, "fcntl": true, "ioctl": true, "sendto": true, "recvfrom": true, "sendmsg": true, "recvmsg": true}
 
 func (p *parser) syscall(line int, text string) (*Syscall, error) {
 	lp := strings.IndexByte(text, '(')
@@ -596,6 +623,9 @@ func parseShell(cmd string) *Shell {
 	sh := &Shell{Command: cmd}
 	cmd = strings.NewReplacer("2>&1", " ", ">&2", " ", "2>/dev/null", " ", ">/dev/null", " ", "> /dev/null", " ").Replace(cmd)
 	for _, part := range strings.FieldsFunc(cmd, func(r rune) bool { return r == ';' || r == '\n' || r == '&' }) {
+		if i := strings.Index(part, " #"); i >= 0 && !strings.ContainsAny(part[:i], "\"'") {
+			part = part[:i] // a comment
+		}
 		part = strings.TrimSpace(part)
 		if part == "" || strings.HasPrefix(part, "#") {
 			continue

@@ -210,6 +210,14 @@ func TestScriptNumberMapping(t *testing.T) {
 	if res.Pass || res.Line != 9 {
 		t.Fatalf("absolute ack: %v", res)
 	}
+	// With --tcp_ts_tick_usecs the TS vals sent are compared, from the first one.
+	ticked := "--tcp_ts_tick_usecs=1000\n" + strings.Replace(base, "ack 101 <...>", "ack 101 <nop,nop,TS val 210 ecr 120>", 1)
+	if res := runSrc(t, ticked); !res.Pass || len(res.NotEvaluated) != 0 {
+		t.Fatalf("ticked: %v", res)
+	}
+	if res := runSrc(t, strings.Replace(ticked, "TS val 210 ecr 120", "TS val 300 ecr 120", 1)); res.Pass || !strings.Contains(res.Msg, "outbound TS val 210, expected 300") {
+		t.Fatalf("ticked, wrong TS val: %v", res)
+	}
 	res = runSrc(t, strings.Replace(base, "ecr 200>\n+0 > .", "ecr 210>\n+0 > .", 1))
 	if res.Pass || res.Line != 8 || !strings.Contains(res.Msg, "TS ecr 210") {
 		t.Fatalf("unmapped ecr: %v", res)

@@ -30,6 +30,9 @@ func (r Result) String() string {
 		}
 		return "PASS " + r.File
 	}
+	if r.Line == 0 {
+		return fmt.Sprintf("FAIL %s: %s", r.File, r.Msg)
+	}
 	return fmt.Sprintf("FAIL %s:%d: %s", r.File, r.Line, r.Msg)
 }
 
@@ -45,6 +48,9 @@ func (r Result) Strict() Result {
 // DefaultTolerance is packetdrill's timing slack: 4 ms, or 12.5 % of the gap since the
 // previous event, whichever is larger.
 const DefaultTolerance = 4 * time.Millisecond
+
+// EndWait is how long the runner waits, after the last event, for blocked calls to return.
+const EndWait = time.Second
 
 // MaxAnyWait bounds how long a "*" line waits for its packet.
 const MaxAnyWait = 10 * time.Minute
@@ -64,6 +70,7 @@ type runner struct {
 	nextID   int
 	lastFD   int
 	res      *Result
+	evAt     time.Duration // script time of the outbound line being matched
 }
 
 // skip records a check the runner did not evaluate.
@@ -83,6 +90,9 @@ type flow struct {
 	// tsMap maps a TS val written on a ">" line to the one really sent, so an inbound
 	// TS ecr can name it (packetdrill's ts_val_map).
 	tsMap map[uint32]uint32
+	// The first outbound TS val, written and sent: the origin of TS val comparisons.
+	haveTS                     bool
+	firstScriptTS, firstLiveTS uint32
 }
 
 // flow returns the state of the flow with the peer at port (0: the script's main peer).
@@ -179,6 +189,9 @@ func (r *runner) run(res *Result) error {
 				if err != nil {
 					return fail(ev.Line, "%v", err)
 				}
+				if ev.Packet.IPECN != "" {
+					r.skip(ev.Line, "IP ECN field [%s] not sent", ev.Packet.IPECN)
+				}
 				if err := r.st.Inject(t, seg); err != nil {
 					return fail(ev.Line, "injecting the packet: %v", err)
 				}
@@ -205,10 +218,13 @@ func (r *runner) run(res *Result) error {
 	// At the end every blocking call must have returned. What the stack sends after the
 	// last event is not checked, as in packetdrill (it stops sniffing with the script);
 	// a segment sent before it that no line accounted for is still an error.
-	// A call still blocked when the last event is done is an error, as packetdrill exits
-	// "while a blocking system call is in progress": a script waits for a return with
-	// an event after it.
+	// A call still blocked a second after the last event is an error, as packetdrill
+	// waits that long (await_idle_thread) and then exits "while a blocking system call
+	// is in progress": a script waits for a later return with an event after it.
 	last := r.prev
+	if len(r.blocking) > 0 {
+		last += EndWait
+	}
 	sent, done, err := r.st.Until(last, false)
 	if err != nil {
 		return fail(r.lastLine(), "%v", err)
@@ -315,6 +331,7 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 	if got.At < lo || got.At > hi {
 		return fail(ev.Line, "expected %s at %s, it was sent at %s", r.describeWant(pk), fmtDur(t), fmtDur(got.At))
 	}
+	r.evAt = t
 	if err := r.match(ev.Line, pk, got.Seg); err != nil {
 		return err
 	}
@@ -402,6 +419,18 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 				fl.tsMap = map[uint32]uint32{}
 			}
 			fl.tsMap[want.TSVal] = ts.TSVal
+			if !fl.haveTS {
+				fl.haveTS, fl.firstScriptTS, fl.firstLiveTS = true, want.TSVal, ts.TSVal
+			}
+			if tick := r.s.TSTick; tick > 0 {
+				// packetdrill: the live TS val in script space, within the tolerance of
+				// the time since the script started (not since the last event).
+				got := fl.firstScriptTS + (ts.TSVal - fl.firstLiveTS)
+				tol := max(r.s.Tolerance, DefaultTolerance, r.evAt/8)
+				if d := time.Duration(abs(int64(int32(got-want.TSVal)))) * tick; d > tol {
+					return fail(line, "outbound TS val %d, expected %d (±%s at a %s tick)", got, want.TSVal, tol, tick)
+				}
+			}
 		}
 	}
 	seq := uint32(seg.Seq) - fl.localISN
@@ -418,6 +447,9 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 		return fail(line, "expected %s, got %s: ack differs", want, gotS)
 	case pk.HasWin && seg.Window != pk.Win:
 		return fail(line, "expected %s, got %s: window differs", want, gotS)
+	}
+	if pk.IPECN != "" {
+		r.skip(line, "IP ECN field [%s] not modelled", pk.IPECN)
 	}
 	if pk.OptsAny {
 		return nil
@@ -567,6 +599,16 @@ func (r *runner) checkResult(ev *Event, res CallResult) error {
 			want += " " + sc.Errno
 		}
 		return fail(ev.Line, "%s() expected = %s, got = %s", sc.Name, want, got)
+	}
+	if sc.Name == "recvmsg" && len(sc.Args) > 1 && strings.Contains(sc.Args[1], "TCP_CM_INQ") {
+		_, v, _ := strings.Cut(sc.Args[1], "cmsg_data=")
+		want := strings.TrimRight(strings.TrimSpace(v), "}] ")
+		switch {
+		case res.Out == "":
+			r.skip(ev.Line, "recvmsg TCP_CM_INQ not evaluated")
+		case want != res.Out:
+			return fail(ev.Line, "recvmsg() TCP_CM_INQ expected %s, got %s", want, res.Out)
+		}
 	}
 	outArg := map[string]int{"getsockopt": 3, "ioctl": 2}
 	if i, ok := outArg[sc.Name]; ok && len(sc.Args) > i {
@@ -773,4 +815,11 @@ func (r *runner) blockEnd(ev *Event, t time.Duration) time.Duration {
 		end += t - ev.Time.At
 	}
 	return end
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

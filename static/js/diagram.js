@@ -69,7 +69,9 @@ export function mountDiagram(container, layout, opts) {
   const onSelect = opts.onSelect || (() => {});
   const str = (en, zh) => (lang === "zh" ? zh : en);
   let svg = container.querySelector("svg.sa-live");
+  // Adopt only the drawing of this very layout (same scenario, width and item count).
   const adopt = !!svg && svg.getAttribute("data-scenario") === layout.scenario &&
+    +svg.getAttribute("width") === layout.width &&
     svg.querySelectorAll("[data-item]").length === layout.items.length;
   let items = [];
   const segs = new Map();
@@ -192,7 +194,7 @@ export function mountDiagram(container, layout, opts) {
     segs.clear();
     laneLines = [];
     for (const ln of layout.lanes) roles[ln.name] = ln.role;
-    svg = el("svg", { role: "img", "data-scenario": layout.scenario, class: "sa-live" }, container);
+    svg = el("svg", { role: "group", "data-scenario": layout.scenario, class: "sa-live" }, container);
     el("title", {}, svg).textContent = opts.title || layout.scenario;
     const defs = el("defs", {}, svg);
     const mk = el("marker", { id: "sa-arrow-live", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, orient: "auto-start-reverse" }, defs);

@@ -1,6 +1,9 @@
-// The player: one cursor over the steps the server has streamed. It opens /ws, starts the
-// scenario (or the lab), keeps every step it receives so stepping back never refetches,
-// and renders render(stateAt(cursor)) on every change.
+// The player. One clock: this script alone decides when the next step is shown. The
+// server sends the whole layout once (every step's geometry and text) and the steps' bytes
+// unpaced; a single scheduler here moves the cursor and renders render(stateAt(cursor)).
+// The page arrives already drawn at its first step (the URL's ?step=N, else step 1); the
+// live view goes on from there. Steps are counted from 1 for people (URL, counter,
+// transcript, Share) and from 0 in code and on the wire.
 import { mountDiagram } from "./diagram.js";
 import { mountStates } from "./states.js";
 import { mountInspector } from "./inspector.js";
@@ -10,31 +13,37 @@ import { mountTcpdump } from "./tcpdump.js";
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = (k) => boot.strings[k] || k;
 const $ = (s) => document.querySelector(s);
+const lab = boot.mode === "lab";
 
 const st = {
-  layout: null, steps: [], cursor: -1, playing: false, speed: boot.speed || 1,
-  relative: !!boot.relative, selected: null, wantStep: boot.step, view: null,
+  layout: null, steps: [], asked: 0, cursor: lab ? -1 : Math.max(boot.step || 0, 0), playing: false,
+  speed: boot.speed || 1, relative: !!boot.relative, selected: null, wantSelect: null, view: null,
+  deadline: 0, marked: false,
 };
 
 const diagramBox = $("#diagram");
+const wrap = diagramBox.closest(".diagram-wrap");
+const heads = wrap && wrap.querySelector(".lane-heads");
 const states = mountStates($("#states"), { label: T("player.states") });
 const inspector = mountInspector($("#inspector"), { strings: boot.strings });
 const lesson = boot.lesson ? mountLesson(boot.lesson, { strings: boot.strings }) : null;
 const tcpdump = mountTcpdump(document.getElementById("tcpdump"), boot.tcpdump);
-const controls = $(".controls");
-if (controls) controls.hidden = false;
 
 let ws;
 function connect() {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
   ws = new WebSocket(`${proto}//${location.host}/ws`);
   ws.onopen = () => {
-    if (boot.mode === "lab") ws.send(JSON.stringify({ type: "lab-start", query: boot.query }));
-    else ws.send(JSON.stringify({ type: "start", scenario: boot.scenario, query: boot.query, step: boot.step }));
+    if (lab) ws.send(JSON.stringify({ type: "lab-start", query: boot.query }));
+    else ws.send(JSON.stringify({ type: "start", scenario: boot.scenario, query: boot.query, step: st.cursor, have_layout: !!boot.layout }));
   };
-  ws.onmessage = (e) => receive(JSON.parse(e.data));
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.type === "init") performance.mark("synack-init");
+    receive(m);
+  };
   ws.onclose = (e) => {
-    if (e.code !== 1000) status(T("player.lost"));
+    if (e.code !== 1000 && e.code !== 1001) status(T("player.lost"));
   };
 }
 
@@ -47,46 +56,75 @@ function status(text) {
   if (out) out.textContent = text;
 }
 
+// A layout from Go has null for an empty list (an empty lab has no items yet).
+function normalize(l) {
+  for (const k of ["lanes", "items", "steps", "gaps", "ticks"]) if (!Array.isArray(l[k])) l[k] = [];
+  return l;
+}
+
+function mount() {
+  st.view = mountDiagram(diagramBox, st.layout, { lang: boot.lang, relative: st.relative, onSelect: select, title: document.title });
+  const svg = diagramBox.querySelector("svg");
+  // The live figure is a group of focusable arrows, not one image.
+  if (svg) svg.setAttribute("role", "group"), svg.setAttribute("aria-label", document.title);
+  if (heads && lab) {
+    heads.textContent = "";
+    for (const ln of st.layout.lanes) {
+      const s = document.createElement("span");
+      s.style.left = `${(100 * ln.x) / st.layout.width}%`;
+      s.textContent = ln.name;
+      heads.appendChild(s);
+    }
+  }
+  st.marked = false;
+}
+
+// apply brings a lab patch (engine/diagram.Patch: what one action changed) into the view;
+// the view keeps the layout, so the player reads it back from there.
+function apply(p) {
+  const from = p.full ? 0 : p.from_step;
+  st.steps.length = Math.min(st.steps.length, from);
+  st.view.patch(p);
+  st.layout = normalize(st.view.layout);
+  buildTranscript(from);
+}
+
 function receive(m) {
   switch (m.type) {
-    case "init": {
-      st.layout = m.layout;
-      st.steps.length = m.from || 0;
-      st.view = mountDiagram(diagramBox, st.layout, { lang: boot.lang, relative: st.relative, onSelect: select, title: document.title });
-      if (boot.mode === "lab") {
-        buildTranscript();
-        st.cursor = Math.min(st.cursor, (m.from || 0) - 1);
-      } else if (st.wantStep < 0 && !boot.autoplay) {
-        // Without a step in the URL the page shows the whole story: fetch every step.
-        send({ type: "seek", step: st.layout.steps.length - 1 });
+    case "init":
+      if (!lab && st.layout) break; // the page brought the same layout and already plays it
+      st.layout = normalize(m.layout);
+      st.steps = [];
+      st.asked = 0;
+      mount();
+      if (lab) {
+        buildTranscript(0);
+        st.cursor = st.layout.steps.length - 1;
+      } else {
+        st.cursor = Math.min(st.cursor, st.layout.steps.length - 1);
       }
-      if (boot.autoplay && boot.mode !== "lab") play();
       render(false);
+      if (boot.autoplay && !lab) play();
       break;
-    }
+    case "patch":
+      apply(m.patch);
+      // Catch up with the action: every new step is shown, all of them within one
+      // second at 1× (at once with "Show now").
+      st.deadline = performance.now() + 1000 / st.speed;
+      st.cursor = Math.min(st.cursor, st.layout.steps.length - 1);
+      st.playing = st.cursor < st.layout.steps.length - 1;
+      render(false);
+      schedule();
+      break;
     case "steps":
       for (const s of m.steps) st.steps[s.index] = s;
-      if (st.wantStep >= 0 && st.steps.length > st.wantStep) {
-        st.cursor = st.wantStep;
-        st.wantStep = -1;
-        render(false);
-      } else if (st.wantStep < 0 && !st.playing && st.cursor < 0 && boot.mode !== "lab" && st.steps.length === st.layout.steps.length && !boot.autoplay) {
-        st.cursor = st.steps.length - 1;
-        render(false);
-      } else if (st.playing || boot.mode === "lab") {
-        st.cursor = gate(st.steps.length - 1);
-        render(true);
+      if (st.wantSelect != null) {
+        const id = st.wantSelect;
+        st.wantSelect = null;
+        select(id);
       }
-      break;
-    case "end":
-      st.playing = false;
-      render(false);
       break;
     case "lab-state":
-      for (const [k, v] of Object.entries({ client: m.client, server: m.server })) {
-        const o = document.querySelector(`[data-state-of=${k}]`);
-        if (o) o.textContent = v;
-      }
       status("");
       break;
     case "lab-error":
@@ -98,65 +136,132 @@ function receive(m) {
   }
 }
 
-// stateAt returns each main endpoint's state (and the state before it) at the cursor.
+// stateAt returns each main endpoint's state (and the state it came from) at the cursor.
 function stateAt(cursor) {
   const out = new Map();
   if (!st.layout) return [];
   for (const ln of st.layout.lanes) if (ln.role !== "attacker") out.set(ln.name, { endpoint: ln.name, state: "CLOSED", from: null });
   for (let i = 0; i <= cursor && i < st.layout.steps.length; i++) {
     const s = st.layout.steps[i];
-    if (s.kind === "state" && out.has(s.lane)) out.set(s.lane, { endpoint: s.lane, state: s.state, from: i === cursor || out.get(s.lane).justNow ? s.from : s.from });
+    if (s.kind === "state" && out.has(s.lane)) out.set(s.lane, { endpoint: s.lane, state: s.state, from: s.from });
   }
   return [...out.values()];
 }
 
+// legends show the lab's endpoint states at the cursor, taken from the same steps as the
+// diagram and the state graph, so the three always agree.
+function legends() {
+  if (!lab || !st.layout) return;
+  const now = Object.fromEntries(stateAt(st.cursor).map((s) => [s.endpoint, s.state]));
+  for (const k of ["client", "server"]) {
+    const o = document.querySelector(`[data-state-of=${k}]`);
+    if (o) o.textContent = now[k] || "CLOSED";
+  }
+}
+
+let lastCur = null;
 function render(animate) {
   if (!st.view) return;
   const n = st.layout.steps.length;
   st.view.show(st.cursor, { animate });
-  st.view.scrollTo(st.cursor);
+  follow(st.cursor, animate);
   states.set(stateAt(st.cursor));
   if (lesson) lesson.show(st.cursor);
   tcpdump.show(st.cursor, st.relative);
+  legends();
   const no = $("[data-testid=stepno]");
-  if (no && boot.mode !== "lab") no.textContent = `${T("player.step")} ${st.cursor + 1} ${T("player.of")} ${n}`;
+  if (no) no.textContent = n ? `${T("player.step")} ${st.cursor + 1} ${T("player.of")} ${n}` : "";
   const play = $("[data-action=play]");
   if (play) {
     play.textContent = st.playing ? "❚❚" : "▶";
     play.setAttribute("aria-label", st.playing ? T("player.pause") : T("player.play"));
   }
-  for (const li of document.querySelectorAll("#transcript li")) {
-    const on = Number(li.dataset.step) === st.cursor;
-    li.classList.toggle("current", on);
-    li.classList.toggle("future", Number(li.dataset.step) > st.cursor);
-    if (on) li.setAttribute("aria-current", "step"); else li.removeAttribute("aria-current");
-  }
+  markTranscript();
   const cur = st.layout.steps[st.cursor];
-  if (cur && cur.kind === "segment" && st.steps[st.cursor]) select(cur.segment, true);
-  if (boot.mode !== "lab") updateURL();
+  if (cur && cur.kind === "segment") select(cur.segment, true);
+  need(st.cursor);
+  if (!st.marked && st.layout.steps.some((s, i) => i <= st.cursor && s.kind === "segment")) {
+    st.marked = true;
+    performance.mark("synack-first-arrow");
+  }
+  if (!lab) updateURL();
+}
+
+// follow keeps the current step in view by scrolling the diagram box only, never the page.
+function follow(i, smooth) {
+  if (i < 0 || !st.layout.steps[i]) return;
+  const svg = diagramBox.querySelector("svg");
+  if (!svg) return;
+  const scale = svg.getBoundingClientRect().width / st.layout.width || 1;
+  const y = st.layout.steps[i].y * scale;
+  const top = diagramBox.scrollTop, h = diagramBox.clientHeight;
+  if (y > top + h * 0.25 && y < top + h * 0.75) return;
+  const target = Math.max(0, y - h / 2);
+  diagramBox.scrollTo({ top: target, behavior: smooth && !reduced() ? "smooth" : "auto" });
+}
+const reduced = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+function markTranscript() {
+  const ol = $("#transcript");
+  if (!ol) return;
+  // Only the lines between the old and the new cursor change.
+  const lis = ol.children;
+  const lo = Math.max(0, Math.min(lastCur ?? 0, st.cursor) - 1);
+  const hi = lastCur == null ? lis.length - 1 : Math.min(lis.length - 1, Math.max(lastCur, st.cursor) + 1);
+  for (let k = lo; k <= hi; k++) {
+    const li = lis[k];
+    const i = Number(li.dataset.step);
+    li.classList.toggle("current", i === st.cursor);
+    li.classList.toggle("future", i > st.cursor);
+    if (i === st.cursor) li.setAttribute("aria-current", "step"); else li.removeAttribute("aria-current");
+  }
+  lastCur = st.cursor;
+  const li = lis[st.cursor];
+  if (li) {
+    const top = li.offsetTop - ol.offsetTop;
+    if (top < ol.scrollTop || top > ol.scrollTop + ol.clientHeight - li.offsetHeight) ol.scrollTop = top - ol.clientHeight / 2;
+  }
+}
+
+// need asks for the bytes of the steps ahead of the cursor (the inspector shows them).
+function need(i) {
+  const n = st.layout.steps.length;
+  if (lab || st.asked >= n - 1 || i + 100 < st.asked) return;
+  st.asked = Math.min(n - 1, i + 200);
+  send({ type: "seek", step: st.asked });
 }
 
 function select(id, quiet) {
   st.selected = id;
   st.view && st.view.highlight(id);
   const idx = st.layout.steps.findIndex((s) => s.segment === id);
-  if (idx >= 0 && st.steps[idx]) inspector.show(st.steps[idx]);
-  else if (idx >= 0 && !quiet) send({ type: "seek", step: idx });
+  if (idx < 0) return;
+  if (st.steps[idx]) inspector.show(st.steps[idx]);
+  else if (!quiet || lab) {
+    st.wantSelect = id;
+    if (!lab) {
+      st.asked = Math.max(st.asked, idx);
+      send({ type: "seek", step: idx });
+    }
+  }
 }
 
-function buildTranscript() {
+function buildTranscript(from) {
   const ol = $("#transcript");
   if (!ol) return;
-  ol.textContent = "";
-  st.layout.steps.forEach((s, i) => {
+  while (ol.children.length > from) ol.lastChild.remove();
+  for (let i = from; i < st.layout.steps.length; i++) {
+    const s = st.layout.steps[i];
     const li = document.createElement("li");
     li.dataset.step = i;
+    li.className = "future";
     const a = document.createElement("a");
     a.href = "#";
     a.textContent = s.text[boot.lang] || s.text.en;
     li.appendChild(a);
     ol.appendChild(li);
-  });
+  }
+  lastCur = null;
 }
 
 // gate stops a forward move before the first unanswered question on the way, pauses and
@@ -166,9 +271,7 @@ function gate(to, resume) {
   const q = lesson.pending(st.cursor, to);
   if (!q) return to;
   const wasPlaying = st.playing;
-  st.playing = false;
-  clearTimeout(localTimer);
-  send({ type: "pause" });
+  stop();
   lesson.ask(q, () => {
     st.cursor = Math.max(st.cursor, q.step - 1);
     if (wasPlaying) play(); else if (resume) resume();
@@ -176,63 +279,85 @@ function gate(to, resume) {
   return q.step - 1;
 }
 
+// The clock. delay is how long step i stays before step i+1: a moment for every step,
+// plus the virtual gap up to a second, divided by the speed. In the lab the new steps of
+// an action all arrive before its deadline.
+let timer = null;
+function delay(i) {
+  const a = st.layout.steps[i], b = st.layout.steps[i + 1];
+  const gap = a && b ? Math.min((b.at_us - a.at_us) / 1000, 1000) : 0;
+  let d = (250 + gap) / st.speed;
+  if (lab) {
+    const left = st.layout.steps.length - 1 - i;
+    d = Math.min(d, Math.max(0, st.deadline - performance.now()) / Math.max(left, 1));
+  }
+  return d;
+}
+
+function schedule() {
+  clearTimeout(timer);
+  timer = null;
+  if (!st.playing || !st.layout) return;
+  if (st.cursor >= st.layout.steps.length - 1) {
+    st.playing = false;
+    render(false);
+    return;
+  }
+  timer = setTimeout(tick, st.cursor < 0 ? 0 : delay(st.cursor));
+}
+
+function tick() {
+  timer = null;
+  if (!st.playing) return;
+  const next = gate(st.cursor + 1);
+  if (next === st.cursor) { render(false); return; }
+  st.cursor = next;
+  if (st.cursor >= st.layout.steps.length - 1) st.playing = false;
+  render(true);
+  schedule();
+}
+
+function stop() {
+  st.playing = false;
+  clearTimeout(timer);
+  timer = null;
+}
+
 function seek(i) {
   if (!st.layout) return;
   i = gate(i, () => seek(i));
-  i = Math.max(-1, Math.min(i, st.layout.steps.length - 1));
-  if (i >= st.steps.length) {
-    st.wantStep = i;
-    send({ type: "seek", step: i });
-    return;
-  }
-  st.cursor = i;
+  st.cursor = Math.max(lab ? -1 : 0, Math.min(i, st.layout.steps.length - 1));
   render(false);
 }
 
 function play() {
   if (!st.layout) return;
-  if (st.cursor >= st.layout.steps.length - 1) st.cursor = -1;
+  if (!performance.getEntriesByName("synack-play").length) performance.mark("synack-play");
+  if (st.cursor >= st.layout.steps.length - 1) st.cursor = 0;
   st.playing = true;
-  // Steps already received play locally first; the server streams the rest.
-  if (st.cursor + 1 < st.steps.length) localPlay();
-  else send({ type: "play" });
   render(false);
-}
-
-let localTimer = null;
-function localPlay() {
-  clearTimeout(localTimer);
-  if (!st.playing) return;
-  if (st.cursor + 1 >= st.steps.length) {
-    if (st.steps.length < st.layout.steps.length) send({ type: "play" });
-    else st.playing = false;
-    render(false);
-    return;
-  }
-  const next = gate(st.cursor + 1);
-  if (next === st.cursor) { render(false); return; }
-  st.cursor = next;
-  render(true);
-  const a = st.layout.steps[st.cursor], b = st.layout.steps[st.cursor + 1];
-  const gapMs = b ? Math.min((b.at_us - a.at_us) / 1000, 1000) : 0;
-  localTimer = setTimeout(localPlay, (250 + gapMs) / st.speed);
+  schedule();
 }
 
 function pause() {
-  st.playing = false;
-  clearTimeout(localTimer);
-  send({ type: "pause" });
+  stop();
+  render(false);
+}
+
+function now() {
+  stop();
+  if (st.layout) st.cursor = st.layout.steps.length - 1;
   render(false);
 }
 
 function updateURL() {
   const u = new URL(location.href);
-  if (st.cursor >= 0 && st.cursor < st.layout.steps.length - 1) u.searchParams.set("step", st.cursor);
+  if (st.cursor > 0) u.searchParams.set("step", st.cursor + 1);
   else u.searchParams.delete("step");
   if (st.speed !== 1) u.searchParams.set("speed", st.speed); else u.searchParams.delete("speed");
   if (st.relative) u.searchParams.set("numbers", "relative"); else u.searchParams.delete("numbers");
   u.searchParams.delete("autoplay");
-  history.replaceState(null, "", u);
+  if (u.href !== location.href) history.replaceState(null, "", u);
 }
 
 async function copy(text) {
@@ -256,18 +381,19 @@ document.addEventListener("click", (e) => {
   }
   if (b.dataset.lab) {
     if (b.dataset.lab === "reset") {
+      stop();
       send({ type: "lab-start", query: boot.query });
-      st.cursor = -1;
       return;
     }
     send({ type: "lab", action: { endpoint: b.dataset.lab, op: b.dataset.op, dir: b.dataset.dir || "", delay: b.dataset.delay || "" } });
     return;
   }
   switch (b.dataset.action) {
-    case "restart": pause(); seek(-1); break;
+    case "restart": pause(); seek(0); break;
     case "back": pause(); seek(st.cursor - 1); break;
     case "forward": pause(); seek(st.cursor + 1); break;
     case "play": st.playing ? pause() : play(); break;
+    case "now": now(); break;
     case "copy-link": {
       updateURL();
       copy(location.href);
@@ -277,7 +403,11 @@ document.addEventListener("click", (e) => {
       const u = new URL(location.href);
       u.pathname = "/embed" + u.pathname;
       u.searchParams.set("autoplay", "1");
-      copy(`<iframe src="${u.href}" width="100%" height="720" style="border:0" title="${document.title.replace(/"/g, "")}" loading="lazy"></iframe>`);
+      // The iframe, and the line that lets the embed set its own height.
+      const id = `synack-${boot.scenario}`;
+      copy(`<iframe id="${id}" src="${u.href}" width="100%" height="720" style="border:0" title="${document.title.replace(/"/g, "")}" loading="lazy"></iframe>
+<script>addEventListener("message", (e) => { const f = document.getElementById("${id}");
+  if (f && e.source === f.contentWindow && e.data && e.data.type === "synack:height") f.height = e.data.height; });</script>`);
       break;
     }
   }
@@ -287,7 +417,7 @@ document.addEventListener("change", (e) => {
   const a = e.target.dataset.action;
   if (a === "speed") {
     st.speed = Number(e.target.value);
-    send({ type: "speed", speed: st.speed });
+    if (st.playing) schedule();
     render(false);
   } else if (a === "numbers") {
     st.relative = e.target.value === "relative";
@@ -298,15 +428,28 @@ document.addEventListener("change", (e) => {
 
 document.addEventListener("keydown", (e) => {
   if (e.target.closest("input,select,textarea,#question") || e.altKey || e.ctrlKey || e.metaKey) return;
-  if (boot.mode === "lab") return;
+  if (lab) return;
   switch (e.key) {
     case "ArrowRight": e.preventDefault(); pause(); seek(st.cursor + 1); break;
     case "ArrowLeft": e.preventDefault(); pause(); seek(st.cursor - 1); break;
-    case " ": if (e.target.closest("button,[role=button]")) return; e.preventDefault(); st.playing ? pause() : play(); break;
-    case "Home": e.preventDefault(); pause(); seek(-1); break;
+    case " ": if (e.target.closest("button,[role=button],summary,a")) return; e.preventDefault(); st.playing ? pause() : play(); break;
+    case "Home": e.preventDefault(); pause(); seek(0); break;
+    case "End": e.preventDefault(); pause(); seek(Infinity); break;
   }
 });
 
+// The lane names stay in view: once the diagram's own lane labels scroll away, a header
+// row above the box shows them at the lanes' x.
+if (wrap && heads) {
+  const sync = () => {
+    wrap.classList.toggle("scrolled", diagramBox.scrollTop > 30);
+    heads.style.right = `${diagramBox.offsetWidth - diagramBox.clientWidth}px`;
+  };
+  diagramBox.addEventListener("scroll", sync, { passive: true });
+  sync();
+}
+
 const numbers = $("[data-action=numbers]");
 if (numbers) numbers.value = st.relative ? "relative" : "absolute";
+if (boot.layout && !lab) receive({ type: "init", layout: boot.layout });
 connect();

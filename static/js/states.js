@@ -74,7 +74,8 @@ export function mountStates(container, opts = {}) {
   const edges = new Map(); // "FROM>TO" -> {edge, line <g>, label <g>}
   let edgeLayer = null;
   let legendFor = "";
-  let lastFocus = [];
+  let lastFocus = []; // groups of elements to keep in view, most important first
+  let lastKey = [];
 
   function S(k) {
     return (fig && fig.strings && fig.strings[k]) || k;
@@ -187,8 +188,10 @@ export function mountStates(container, opts = {}) {
     }
     const zh = lang === "zh";
     const said = [];
-    const focus = [];
+    const groups = []; // per endpoint: its lit box, and the label or box it came from
     states.slice(0, 2).forEach((s, i) => {
+      const focus = [];
+      groups.push(focus);
       const e = takenEdge(s);
       const g = nodeFor(s, e && e.edge);
       if (g) {
@@ -220,15 +223,27 @@ export function mountStates(container, opts = {}) {
     });
     const line = said.join(zh ? "；" : "; ");
     if (now.textContent !== line) now.textContent = line;
-    lastFocus = focus;
-    if (focus.length) follow(focus);
+    // Follow the endpoints whose state changed since the last call (all of them at first);
+    // if nothing changed, leave the scroll where the reader put it.
+    const key = states.map((s) => `${s.endpoint}:${s.from}>${s.state}`);
+    const moved = groups.filter((g, i) => g.length && key[i] !== lastKey[i]);
+    lastKey = key;
+    if (moved.length) {
+      lastFocus = moved;
+      follow(moved);
+    }
   }
 
   // follow scrolls the figure's own box (never the page) so the lit states and the labels
-  // of the transitions just taken are in view, centred where they fit.
-  function follow(els) {
+  // of the transitions just taken are in view, centred: all groups if they fit in the box
+  // together, else the first.
+  function follow(groups) {
     const sc = scroller();
     const b = sc.getBoundingClientRect();
+    let els = groups.flat();
+    const span = (rs) => [Math.max(...rs.map((x) => x.right)) - Math.min(...rs.map((x) => x.left)), Math.max(...rs.map((x) => x.bottom)) - Math.min(...rs.map((x) => x.top))];
+    const [w, h] = span(els.map((e) => e.getBoundingClientRect()));
+    if ((w > b.width || h > b.height) && groups.length > 1) els = groups[0];
     const rs = els.map((e) => e.getBoundingClientRect());
     const r = {
       left: Math.min(...rs.map((x) => x.left)), right: Math.max(...rs.map((x) => x.right)),
@@ -262,11 +277,10 @@ export function mountStates(container, opts = {}) {
     }).observe(box);
   }
 
-  const given = opts.figure || bootFigure();
-  if (given) {
-    fig = given;
-    draw();
-  } else {
+  let fetching = false;
+  function load() {
+    if (fig || fetching) return;
+    fetching = true;
     fetch(`/states.json?lang=${lang}`, { headers: { Accept: "application/json" } })
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
       .then((f) => {
@@ -279,9 +293,18 @@ export function mountStates(container, opts = {}) {
       });
   }
 
+  const given = opts.figure || bootFigure();
+  if (given) {
+    fig = given;
+    draw();
+  } else if (!container.closest("[hidden]")) {
+    load(); // a hidden panel (a run without TCP states) fetches only if states arrive
+  }
+
   return {
     set(states) {
       last = states || [];
+      if (last.length) load();
       apply(last);
     },
   };

@@ -361,8 +361,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 			return errRes(err), true, nil
 		}
 		s.mu.Lock()
-		sfd := s.next
-		s.next++
+		sfd := packetdrill.ScriptFD(sc, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
 		s.fds[sfd] = fd
 		s.mu.Unlock()
 		return packetdrill.CallResult{Ret: int64(sfd)}, true, nil
@@ -411,8 +410,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 				return errRes(err)
 			}
 			s.mu.Lock()
-			x := s.next
-			s.next++
+			x := packetdrill.ScriptFD(sc, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
 			s.fds[x] = nfd
 			s.mu.Unlock()
 			return packetdrill.CallResult{Ret: int64(x)}
@@ -475,6 +473,49 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 				return errRes(en)
 			}
 			return packetdrill.CallResult{Ret: int64(m)}
+		}
+		if nonblock() || ready(unix.POLLIN|unix.POLLRDHUP) {
+			return do(), true, nil
+		}
+		return async(do)
+	case "sendmsg":
+		sizes, err := packetdrill.IovSizes(sc.Name, arg(1))
+		if err != nil {
+			return packetdrill.CallResult{}, false, err
+		}
+		bufs := make([][]byte, len(sizes))
+		for i, n := range sizes {
+			bufs[i] = make([]byte, n)
+		}
+		m, err := unix.SendmsgBuffers(fd, bufs, nil, nil, msgFlags(arg(2))|unix.MSG_NOSIGNAL)
+		if err != nil {
+			return errRes(err), true, nil
+		}
+		return packetdrill.CallResult{Ret: int64(m)}, true, nil
+	case "recvmsg":
+		sizes, err := packetdrill.IovSizes(sc.Name, arg(1))
+		if err != nil {
+			return packetdrill.CallResult{}, false, err
+		}
+		flags := msgFlags(arg(2))
+		do := func() packetdrill.CallResult {
+			bufs := make([][]byte, len(sizes))
+			for i, n := range sizes {
+				bufs[i] = make([]byte, n)
+			}
+			oob := make([]byte, 256)
+			m, oobn, _, _, err := unix.RecvmsgBuffers(fd, bufs, oob, flags)
+			if err != nil {
+				return errRes(err)
+			}
+			res := packetdrill.CallResult{Ret: int64(m)}
+			cms, _ := unix.ParseSocketControlMessage(oob[:oobn])
+			for _, cm := range cms {
+				if cm.Header.Level == unix.SOL_TCP && cm.Header.Type == unix.TCP_CM_INQ && len(cm.Data) >= 4 {
+					res.Out = strconv.Itoa(int(int32(binary.NativeEndian.Uint32(cm.Data))))
+				}
+			}
+			return res
 		}
 		if nonblock() || ready(unix.POLLIN|unix.POLLRDHUP) {
 			return do(), true, nil
@@ -578,7 +619,7 @@ var intOpts = map[string]sockOpt{
 	"TCP_KEEPCNT": {unix.IPPROTO_TCP, unix.TCP_KEEPCNT}, "TCP_QUICKACK": {unix.IPPROTO_TCP, unix.TCP_QUICKACK},
 	"TCP_DEFER_ACCEPT": {unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT}, "TCP_SYNCNT": {unix.IPPROTO_TCP, unix.TCP_SYNCNT},
 	"TCP_LINGER2": {unix.IPPROTO_TCP, unix.TCP_LINGER2}, "TCP_NOTSENT_LOWAT": {unix.IPPROTO_TCP, unix.TCP_NOTSENT_LOWAT},
-	"TCP_INQ": {unix.IPPROTO_TCP, unix.TCP_INQ},
+	"TCP_INQ": {unix.IPPROTO_TCP, unix.TCP_INQ}, "SO_ZEROCOPY": {unix.SOL_SOCKET, unix.SO_ZEROCOPY},
 }
 
 // optInt reads an option value written [N] or N.
@@ -590,7 +631,7 @@ func optInt(v string) (int, bool) {
 // msgFlags reads send/recv flags written MSG_A|MSG_B or a number.
 func msgFlags(v string) int {
 	names := map[string]int{"MSG_MORE": unix.MSG_MORE, "MSG_DONTWAIT": unix.MSG_DONTWAIT, "MSG_PEEK": unix.MSG_PEEK,
-		"MSG_WAITALL": unix.MSG_WAITALL, "MSG_NOSIGNAL": unix.MSG_NOSIGNAL, "MSG_OOB": unix.MSG_OOB}
+		"MSG_WAITALL": unix.MSG_WAITALL, "MSG_NOSIGNAL": unix.MSG_NOSIGNAL, "MSG_OOB": unix.MSG_OOB, "MSG_ZEROCOPY": unix.MSG_ZEROCOPY}
 	f := 0
 	for _, w := range strings.Split(v, "|") {
 		w = strings.TrimSpace(w)

@@ -1,0 +1,520 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"synack/web"
+)
+
+// loadgen measures the server against a bare coder/websocket echo server, both started
+// by it as child processes on 127.0.0.1, with coder/websocket clients speaking the
+// browser's protocol (web/PROTOCOL.md). Everything it does is bounded: a fixed number
+// of sessions, commands and rounds, then it stops the children and exits.
+func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("loadgen", stderr)
+	child := fs.String("child", "", "internal: run as the measured server (synack or echo)")
+	levels := fs.String("sessions", "1000,5000,10000", "live session counts to measure memory at")
+	rate := fs.Float64("rate", 200, "commands per second, sent on schedule whatever the replies (open loop)")
+	commands := fs.Int("commands", 2000, "commands to time at each server")
+	latSessions := fs.Int("latency-sessions", 200, "sessions the timed commands are spread over")
+	churn := fs.Int("churn", 2000, "sessions opened and closed in each churn round")
+	rounds := fs.Int("rounds", 4, "churn rounds")
+	scenario := fs.String("scenario", "three-way-handshake", "the lesson every session starts")
+	distinct := fs.Bool("distinct", false, "give every session its own seed (no two sessions share a run)")
+	hammer := fs.Int("hammer", 32, "HTTP clients fetching the heaviest page while /healthz is timed")
+	heavy := fs.String("heavy", "/lessons/syn-flood", "the page the HTTP clients fetch")
+	probes := fs.Int("probes", 500, "/healthz requests timed while the page is hammered")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	raiseFDLimit()
+	if *child != "" {
+		return loadChild(ctx, *child, stdout)
+	}
+	var counts []int
+	for _, f := range strings.Split(*levels, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 100000 {
+			return usageErr("loadgen: bad -sessions value %q (1 to 100000)", f)
+		}
+		counts = append(counts, n)
+	}
+	if *rate <= 0 || *commands < 1 || *latSessions < 1 || *rounds < 1 || *churn < 1 {
+		return usageErr("loadgen: -rate, -commands, -latency-sessions, -churn and -rounds must be positive")
+	}
+	lg := &loadgen{out: stdout, scenario: *scenario, distinct: *distinct}
+	echo, err := startChild(ctx, "echo")
+	if err != nil {
+		return err
+	}
+	defer echo.stop()
+	syn, err := startChild(ctx, "synack")
+	if err != nil {
+		return err
+	}
+	defer syn.stop()
+
+	fmt.Fprintf(stdout, "machine: %d CPUs, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(stdout, "\n## memory per live session (RSS after GC, child process)\n")
+	fmt.Fprintf(stdout, "%-8s %12s %12s %8s %14s %14s\n", "sessions", "echo B/conn", "synack B/sess", "ratio", "echo gor/conn", "synack gor/sess")
+	for _, n := range counts {
+		e, eg, err := lg.memoryAt(ctx, echo, n)
+		if err != nil {
+			return fmt.Errorf("echo at %d: %w", n, err)
+		}
+		s, sg, err := lg.memoryAt(ctx, syn, n)
+		if err != nil {
+			return fmt.Errorf("synack at %d: %w", n, err)
+		}
+		fmt.Fprintf(stdout, "%-8d %12.0f %12.0f %8.2f %14.2f %14.2f\n", n, e, s, s/e, eg, sg)
+	}
+
+	fmt.Fprintf(stdout, "\n## command → first reply, %d commands at %.0f/s over %d sessions (open loop)\n", *commands, *rate, *latSessions)
+	el, err := lg.latency(ctx, echo, *latSessions, *commands, *rate)
+	if err != nil {
+		return fmt.Errorf("echo latency: %w", err)
+	}
+	sl, err := lg.latency(ctx, syn, *latSessions, *commands, *rate)
+	if err != nil {
+		return fmt.Errorf("synack latency: %w", err)
+	}
+	fmt.Fprintf(stdout, "%-8s %10s %10s %10s %10s\n", "", "p50", "p90", "p99", "max")
+	fmt.Fprintf(stdout, "%-8s %10s %10s %10s %10s\n", "echo", pct(el, 50), pct(el, 90), pct(el, 99), pct(el, 100))
+	fmt.Fprintf(stdout, "%-8s %10s %10s %10s %10s\n", "synack", pct(sl, 50), pct(sl, 90), pct(sl, 99), pct(sl, 100))
+	fmt.Fprintf(stdout, "p99 ratio: %.2f\n", float64(pct(sl, 99))/float64(pct(el, 99)))
+
+	fmt.Fprintf(stdout, "\n## /healthz while %d clients fetch %s (gzip, like a browser)\n", *hammer, *heavy)
+	hl, pages, err := hammerHTTP(ctx, syn.addr, *heavy, *hammer, *probes)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "/healthz p50 %s, p99 %s, max %s; %d pages served meanwhile\n", pct(hl, 50), pct(hl, 99), pct(hl, 100), pages)
+
+	fmt.Fprintf(stdout, "\n## churn: %d rounds of %d sessions opened and closed (synack)\n", *rounds, *churn)
+	var first int64
+	for r := 1; r <= *rounds; r++ {
+		if _, _, err := lg.memoryAt(ctx, syn, *churn); err != nil {
+			return fmt.Errorf("churn round %d: %w", r, err)
+		}
+		st, err := syn.stats()
+		if err != nil {
+			return err
+		}
+		if r == 1 {
+			first = st.RSS
+		}
+		fmt.Fprintf(stdout, "round %d: RSS %.1f MB after close (%+.1f%% of round 1), %d goroutines\n", r, float64(st.RSS)/1e6, 100*float64(st.RSS-first)/float64(first), st.Goroutines)
+	}
+	return nil
+}
+
+// childStats is what a measured server reports about itself.
+type childStats struct {
+	RSS        int64 `json:"rss"`
+	Heap       int64 `json:"heap"`
+	Goroutines int   `json:"goroutines"`
+}
+
+// loadChild serves (synack with its session caps lifted, or a bare echo) on a loopback
+// port, prints the address, and answers each line on stdin with its stats until stdin
+// closes.
+func loadChild(ctx context.Context, kind string, stdout io.Writer) error {
+	var h http.Handler
+	switch kind {
+	case "synack":
+		h = web.NewServer(web.Config{MaxSessions: 1 << 20, MaxSessionsPerIP: 1 << 20,
+			Limits: web.Limits{Rate: 1000, Burst: 1000}})
+	case "echo":
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			for {
+				typ, b, err := c.Read(r.Context())
+				if err != nil {
+					return
+				}
+				if c.Write(r.Context(), typ, b) != nil {
+					return
+				}
+			}
+		})
+	default:
+		return usageErr("loadgen: unknown -child %q", kind)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	fmt.Fprintln(stdout, ln.Addr())
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		runtime.GC()
+		debug.FreeOSMemory()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b, _ := json.Marshal(childStats{RSS: rss(), Heap: int64(ms.HeapInuse + ms.StackInuse), Goroutines: runtime.NumGoroutine()})
+		fmt.Fprintln(stdout, string(b))
+	}
+	srv.Close()
+	return nil
+}
+
+// rss is this process's resident set in bytes (Linux; 0 elsewhere).
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+type childProc struct {
+	kind string
+	addr string
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Scanner
+	mu   sync.Mutex
+}
+
+func startChild(ctx context.Context, kind string) (*childProc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "loadgen", "-child", kind)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	outp, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &childProc{kind: kind, cmd: cmd, in: in, out: bufio.NewScanner(outp)}
+	if !c.out.Scan() {
+		c.stop()
+		return nil, fmt.Errorf("the %s server did not start", kind)
+	}
+	c.addr = strings.TrimSpace(c.out.Text())
+	return c, nil
+}
+
+func (c *childProc) stats() (childStats, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var st childStats
+	if _, err := io.WriteString(c.in, "stats\n"); err != nil {
+		return st, err
+	}
+	if !c.out.Scan() {
+		return st, fmt.Errorf("the %s server stopped", c.kind)
+	}
+	return st, json.Unmarshal(c.out.Bytes(), &st)
+}
+
+func (c *childProc) stop() {
+	c.in.Close()
+	done := make(chan struct{})
+	go func() { c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		c.cmd.Process.Kill()
+		<-done
+	}
+}
+
+type loadgen struct {
+	out      io.Writer
+	scenario string
+	distinct bool
+	seq      atomic.Int64
+}
+
+// client is one browser-like session: it reads every message on its own goroutine and
+// hands the arrival time of each to whoever waits for a reply.
+type client struct {
+	c       *websocket.Conn
+	replies chan time.Time
+	hello   chan struct{}
+}
+
+func (lg *loadgen) dial(ctx context.Context, ch *childProc) (*client, error) {
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(dctx, "ws://"+ch.addr+"/ws", nil)
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(-1)
+	cl := &client{c: c, replies: make(chan time.Time, 64)}
+	go func() {
+		for {
+			_, _, err := c.Read(ctx)
+			if err != nil {
+				close(cl.replies)
+				return
+			}
+			select {
+			case cl.replies <- time.Now():
+			default: // nobody is timing this one
+			}
+		}
+	}()
+	return cl, nil
+}
+
+// command is what a session sends, a start of the lesson at its first step, answered
+// with the steps: the echo server gets the same bytes back.
+func (lg *loadgen) command(ch *childProc) []byte {
+	seed := 1
+	if lg.distinct {
+		seed = int(lg.seq.Add(1))
+	}
+	// As the player does for a lesson whose layout came inline in the page.
+	b, _ := json.Marshal(map[string]any{"type": "start", "scenario": lg.scenario, "query": "seed=" + strconv.Itoa(seed), "step": 0, "have_layout": true})
+	return b
+}
+
+// open opens n sessions, each started on the lesson (synack) or echoed once (echo), and
+// waits for its first reply.
+func (lg *loadgen) open(ctx context.Context, ch *childProc, n int) ([]*client, error) {
+	out := make([]*client, n)
+	errc := make(chan error, n)
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	for i := range out {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			cl, err := lg.dial(ctx, ch)
+			if err != nil {
+				errc <- err
+				return
+			}
+			out[i] = cl
+			if err := lg.roundTrip(ctx, cl, ch, nil); err != nil {
+				errc <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		closeAll(out)
+		return nil, err
+	}
+	return out, nil
+}
+
+// roundTrip sends one command and waits for its first reply (the steps for synack, or
+// the echo), recording the time it took.
+func (lg *loadgen) roundTrip(ctx context.Context, cl *client, ch *childProc, took *time.Duration) error {
+	for len(cl.replies) > 0 {
+		<-cl.replies // replies still arriving from the previous command
+	}
+	b := lg.command(ch)
+	start := time.Now()
+	if err := cl.c.Write(ctx, websocket.MessageText, b); err != nil {
+		return err
+	}
+	select {
+	case t, ok := <-cl.replies:
+		if !ok {
+			return errors.New("the session closed")
+		}
+		if took != nil {
+			*took = t.Sub(start)
+		}
+		return nil
+	case <-time.After(30 * time.Second):
+		return errors.New("no reply in 30 s")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func closeAll(cs []*client) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 256)
+	for _, c := range cs {
+		if c == nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c.c.Close(websocket.StatusNormalClosure, "")
+		}()
+	}
+	wg.Wait()
+}
+
+// memoryAt opens n sessions and reports the child's RSS and goroutines per session over
+// its idle baseline, then closes them.
+func (lg *loadgen) memoryAt(ctx context.Context, ch *childProc, n int) (bytesPer, goroutinesPer float64, err error) {
+	base, err := ch.stats()
+	if err != nil {
+		return 0, 0, err
+	}
+	cs, err := lg.open(ctx, ch, n)
+	if err != nil {
+		return 0, 0, err
+	}
+	live, err := ch.stats()
+	closeAll(cs)
+	if err != nil {
+		return 0, 0, err
+	}
+	// Wait (bounded) for the child to notice every close.
+	for i := 0; i < 100; i++ {
+		st, err := ch.stats()
+		if err != nil || st.Goroutines <= base.Goroutines+2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return float64(live.RSS-base.RSS) / float64(n), float64(live.Goroutines-base.Goroutines) / float64(n), nil
+}
+
+// latency sends commands at a fixed rate, each on the next of n sessions, without
+// waiting for replies before sending the next (open loop), and returns each command's
+// time to its first reply, sorted.
+func (lg *loadgen) latency(ctx context.Context, ch *childProc, n, commands int, rate float64) ([]time.Duration, error) {
+	cs, err := lg.open(ctx, ch, n)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(cs)
+	busy := make([]sync.Mutex, n)
+	out := make([]time.Duration, commands)
+	errc := make(chan error, commands)
+	var wg sync.WaitGroup
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	for i := 0; i < commands; i++ {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := i % n
+			busy[k].Lock() // one command at a time on a session, as one reader clicks
+			defer busy[k].Unlock()
+			if err := lg.roundTrip(ctx, cs[k], ch, &out[i]); err != nil {
+				errc <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return nil, err
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// pct is the p-th percentile of sorted durations (p = 100: the largest).
+func pct(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	i := min(len(d)-1, len(d)*p/100)
+	return d[i].Round(time.Microsecond)
+}
+
+// hammerHTTP has clients fetch page as fast as they can while /healthz is asked probes
+// times, one after another; it returns the /healthz times, sorted, and the pages served.
+func hammerHTTP(ctx context.Context, addr, page string, clients, probes int) ([]time.Duration, int64, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: clients + 1, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr, Timeout: 60 * time.Second}
+	probe := &http.Client{Transport: &http.Transport{}, Timeout: 60 * time.Second} // its own connection, as another user's
+	defer probe.CloseIdleConnections()
+	get := func(path string) error {
+		hc := hc
+		if path == "/healthz" {
+			hc = probe
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		res, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %s", path, res.Status)
+		}
+		return nil
+	}
+	hctx, stop := context.WithCancel(ctx)
+	var pages atomic.Int64
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for hctx.Err() == nil {
+				if get(page) == nil {
+					pages.Add(1)
+				}
+			}
+		}()
+	}
+	out := make([]time.Duration, 0, probes)
+	var err error
+	for range probes {
+		start := time.Now()
+		if err = get("/healthz"); err != nil {
+			break
+		}
+		out = append(out, time.Since(start))
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	wg.Wait()
+	slices.Sort(out)
+	return out, pages.Load(), err
+}
