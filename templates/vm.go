@@ -14,7 +14,10 @@ type Page struct {
 	Title        string
 	OtherLangURL string
 	Embed        bool
-	T            func(key string) string
+	// FitWidth asks the page to reload itself with width=narrow, before its first paint,
+	// when the screen (or the frame) is too narrow for the wide diagram.
+	FitWidth bool
+	T        func(key string) string
 }
 
 // Card is one scenario or lesson in the catalogue.

@@ -265,7 +265,16 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		l := diagram.Build(tr, diagram.Options{})
+		// The diagram's width is part of the view: width=narrow (which the page asks for
+		// itself on a phone, before its first paint) lays the lanes out for a small screen.
+		dq := url.Values{}
+		for _, k := range []string{"width", "expand"} {
+			if x := r.URL.Query().Get(k); x != "" {
+				dq.Set(k, x)
+			}
+		}
+		l := diagram.Build(tr, DiagramOptions(dq))
+		p.FitWidth = dq.Get("width") == ""
 		var lb *LessonBoot
 		if st.lesson != nil {
 			lb = placeLesson(st.lesson, tr, l, v.Params, p.Lang)
@@ -329,7 +338,12 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		vm.OpenURL = "/lessons/" + id + "?" + v.Query().Encode()
 		var tcpdump []TcpdumpLine
 		vm.Tcpdump, tcpdump = tcpdumpLines(tr, l)
-		boot := Boot{Mode: "player", Tcpdump: tcpdump, Scenario: id, Query: q.Encode(), Step: start, Speed: v.Speed, Autoplay: v.Autoplay,
+		// The socket lays the run out as the page did, so the player adopts the page's drawing.
+		sq := q
+		for k, x := range dq {
+			sq[k] = x
+		}
+		boot := Boot{Mode: "player", Tcpdump: tcpdump, Scenario: id, Query: sq.Encode(), Step: start, Speed: v.Speed, Autoplay: v.Autoplay,
 			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}
 		// A small layout travels in the page, so the player starts its clock without
 		// waiting for the socket; a big one (a flood) comes over the socket only.

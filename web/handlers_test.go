@@ -126,6 +126,15 @@ func TestPageOpensAtItsStep(t *testing.T) {
 	if want := fmt.Sprintf(`data-testid="stepno">Step %d of `, first+1); !strings.Contains(b, want) {
 		t.Errorf("the page without ?step does not open at the story's start: want %q", want)
 	}
+	// The page asks for the narrow layout itself on a small screen (before it paints), and
+	// with width=narrow it is drawn narrow and no longer asks.
+	if !strings.Contains(b, `searchParams.set("width","narrow")`) {
+		t.Error("the page does not fit its diagram to a small screen")
+	}
+	nb := body(t, get(t, s, "/lessons/four-way-close?lang=en&width=narrow", nil))
+	if strings.Contains(nb, `searchParams.set("width","narrow")`) || !strings.Contains(nb, `viewBox="0 0 360 `) || !strings.Contains(nb, `width=narrow`) {
+		t.Error("width=narrow does not draw the narrow diagram, or the socket's query loses it")
+	}
 	// The state-machine lesson draws its figure large, below the diagram; others do not.
 	if b := body(t, get(t, s, "/lessons/state-machine?lang=en", nil)); !strings.Contains(b, "sa-states-large") {
 		t.Error("the state-machine lesson does not ask for the large state figure")
