@@ -75,6 +75,9 @@ type Player struct {
 	PcapngURL string
 	// NoStates hides the TCP state diagram for runs without TCP (QUIC over UDP).
 	NoStates bool
+	// ExpandURL, when set, is the same view with a flood's bundles drawn as every segment
+	// (or back); ExpandNote says what the reader sees now and ExpandLink what the link does.
+	ExpandURL, ExpandNote, ExpandLink string
 	// StatesLarge draws the state figure full width below the diagram (a lesson about
 	// the state machine itself asks for it).
 	StatesLarge bool

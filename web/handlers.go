@@ -216,6 +216,9 @@ type Boot struct {
 	Layout   *diagram.Layout   `json:"layout,omitempty"`
 	Lesson   *LessonBoot       `json:"lesson,omitempty"`
 	Tcpdump  []TcpdumpLine     `json:"tcpdump,omitempty"`
+	// StateFigure is RFC 9293's Figure 5 as the state panel draws it: in the page, so the
+	// panel is drawn at once, with no request and no shift when it arrives.
+	StateFigure *diagram.StateFigure `json:"stateFigure,omitempty"`
 }
 
 // TcpdumpLine is one segment as tcpdump prints it, with -S (Abs) and without (Rel).
@@ -349,6 +352,30 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		// waiting for the socket; a big one (a flood) comes over the socket only.
 		if b, err := json.Marshal(l); err == nil && len(b) <= maxInlineLayout {
 			boot.Layout = l
+		}
+		// A flood's bundles open on request: the same view with expand=1, and back.
+		bundled := false
+		for i := range l.Items {
+			if l.Items[i].Kind == "bundle" {
+				bundled = true
+				break
+			}
+		}
+		if bundled || dq.Get("expand") == "1" {
+			eq := r.URL.Query()
+			eq.Del("step")
+			if bundled {
+				eq.Set("expand", "1")
+				vm.ExpandNote, vm.ExpandLink = T(p.Lang, "player.bundled"), T(p.Lang, "player.expand")
+			} else {
+				eq.Del("expand")
+				vm.ExpandNote, vm.ExpandLink = T(p.Lang, "player.expanded"), T(p.Lang, "player.bundle")
+			}
+			vm.ExpandURL = r.URL.Path + "?" + eq.Encode()
+		}
+		if !vm.NoStates {
+			fig := diagram.StateMachine(p.Lang)
+			boot.StateFigure = &fig
 		}
 		if lb != nil {
 			boot.Lesson = lb

@@ -178,12 +178,13 @@ func TestScriptsCarryTheNonce(t *testing.T) {
 	if !strings.Contains(b, `<script id="boot" type="application/json" nonce="`+nonce+`"`) {
 		t.Fatalf("boot data is not tagged with nonce %s", nonce)
 	}
-	// The boot data, the one-line script that marks the page as scripted, and the module.
-	if n := strings.Count(b, "<script"); n != 3 {
-		t.Fatalf("want exactly three scripts, found %d", n)
+	// The boot data, the one-line script that marks the page as scripted, the one that
+	// asks for the narrow diagram on a small screen, and the module.
+	if n := strings.Count(b, "<script"); n != 4 {
+		t.Fatalf("want exactly four scripts, found %d", n)
 	}
-	if n := strings.Count(b, `<script nonce="`+nonce+`">`); n != 1 {
-		t.Fatalf("%d inline scripts carry the nonce, want 1", n)
+	if n := strings.Count(b, `<script nonce="`+nonce+`">`); n != 2 {
+		t.Fatalf("%d inline scripts carry the nonce, want 2", n)
 	}
 }
 
@@ -429,5 +430,28 @@ func TestSlowHandshakeClosingPages(t *testing.T) {
 		if res := get(t, s, path, nil); res.StatusCode != 200 {
 			t.Errorf("GET %s: status %d, want 200", path, res.StatusCode)
 		}
+	}
+}
+
+// A flood is drawn in bundles, and the page offers every segment on request (expand=1),
+// with a way back; a story with no bundle offers neither.
+func TestFloodBundlesExpand(t *testing.T) {
+	s := NewServer(Config{})
+	b := body(t, get(t, s, "/lessons/syn-flood?lang=en", nil))
+	m := regexp.MustCompile(`href="([^"]+)" data-testid="expand"`).FindStringSubmatch(b)
+	if m == nil || !strings.Contains(m[1], "expand=1") {
+		t.Fatalf("the flood page offers no way to draw every segment")
+	}
+	bundles := strings.Count(b, `class="sa-bundle`)
+	arrows := strings.Count(b, `class="sa-seg`)
+	e := body(t, get(t, s, html.UnescapeString(m[1]), nil))
+	if strings.Count(e, `class="sa-bundle`) != 0 || strings.Count(e, `class="sa-seg`) <= arrows || bundles == 0 {
+		t.Errorf("expand=1 still draws bundles or no more arrows (bundles %d, arrows %d → %d)", bundles, arrows, strings.Count(e, `class="sa-seg`))
+	}
+	if !strings.Contains(e, `data-testid="expand"`) || strings.Contains(regexp.MustCompile(`href="[^"]+" data-testid="expand"`).FindString(e), "expand=1") {
+		t.Error("the expanded flood offers no way back to bundles")
+	}
+	if strings.Contains(body(t, get(t, s, "/lessons/three-way-handshake?lang=en", nil)), `data-testid="expand"`) {
+		t.Error("a story without bundles offers to expand them")
 	}
 }

@@ -104,6 +104,7 @@ type Step struct {
 	Lane    string      `json:"lane,omitempty"`
 	State   string      `json:"state,omitempty"` // for state steps: the new state
 	From    string      `json:"from,omitempty"`
+	Cause   string      `json:"cause,omitempty"` // for state steps: why, in the engine's words ("received RST")
 	Text    engine.Text `json:"text"`
 }
 
@@ -604,7 +605,7 @@ func (b *builder) walk() {
 				continue // half-open connections of a flood: the queue item tells that story
 			}
 			st := b.addStep(i, e, "state", e.Endpoint)
-			b.l.Steps[st].State, b.l.Steps[st].From = e.To.String(), e.From.String()
+			b.l.Steps[st].State, b.l.Steps[st].From, b.l.Steps[st].Cause = e.To.String(), e.From.String(), e.Cause
 			x := b.laneX[e.Endpoint]
 			yy := round1(b.ax.y(e.At))
 			if k, ok := b.band[e.Endpoint]; ok {

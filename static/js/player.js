@@ -143,7 +143,7 @@ function stateAt(cursor) {
   for (const ln of st.layout.lanes) if (ln.role !== "attacker") out.set(ln.name, { endpoint: ln.name, state: "CLOSED", from: null });
   for (let i = 0; i <= cursor && i < st.layout.steps.length; i++) {
     const s = st.layout.steps[i];
-    if (s.kind === "state" && out.has(s.lane)) out.set(s.lane, { endpoint: s.lane, state: s.state, from: s.from });
+    if (s.kind === "state" && out.has(s.lane)) out.set(s.lane, { endpoint: s.lane, state: s.state, from: s.from, cause: s.cause });
   }
   return [...out.values()];
 }
@@ -279,14 +279,15 @@ function gate(to, resume) {
   return q.step - 1;
 }
 
-// The clock. delay is how long step i stays before step i+1: a moment for every step,
-// plus the virtual gap up to a second, divided by the speed. In the lab the new steps of
-// an action all arrive before its deadline.
+// The clock. delay is how long step i stays before step i+1: a moment for every step
+// (a short one when step i+1 happens at the same virtual instant: a call, its state change
+// and the segment it sends read as one action), plus the virtual gap up to a second,
+// divided by the speed. In the lab the new steps of an action all arrive before its deadline.
 let timer = null;
 function delay(i) {
   const a = st.layout.steps[i], b = st.layout.steps[i + 1];
   const gap = a && b ? Math.min((b.at_us - a.at_us) / 1000, 1000) : 0;
-  let d = (250 + gap) / st.speed;
+  let d = ((gap > 0 ? 250 : 100) + gap) / st.speed;
   if (lab) {
     const left = st.layout.steps.length - 1 - i;
     d = Math.min(d, Math.max(0, st.deadline - performance.now()) / Math.max(left, 1));
