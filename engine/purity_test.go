@@ -16,7 +16,8 @@ import (
 
 // The house rule "the engine is sans-I/O, synchronous and deterministic" as a test: no
 // non-test file under engine/ starts a goroutine, sleeps, reads the wall clock, draws
-// global randomness or imports a package that reaches the outside world, and nothing
+// global randomness, imports a package that reaches the outside world or registers
+// anything from a func init, and nothing
 // under engine/ imports the product's layers above it. Tools that touch the real world
 // (the kernel packetdrill runner, the TLS and QUIC recorder) live in real/.
 
@@ -80,6 +81,10 @@ func impurities(fset *token.FileSet, f *ast.File) []string {
 		switch n := n.(type) {
 		case *ast.GoStmt:
 			report(n.Pos(), "starts a goroutine")
+		case *ast.FuncDecl:
+			if n.Recv == nil && n.Name.Name == "init" {
+				report(n.Pos(), "has a func init (the story catalogue is an explicit value, lessons/stories; nothing registers itself)")
+			}
 		case *ast.SelectorExpr:
 			id, ok := n.X.(*ast.Ident)
 			if !ok || id.Obj != nil { // a local variable, not a package
@@ -192,6 +197,7 @@ func TestImpuritiesCaught(t *testing.T) {
 		"syscall":          "package p\nimport _ \"syscall\"",
 		"x/sys/unix":       "package p\nimport _ \"golang.org/x/sys/unix\"",
 		"goroutine method": "package p\ntype T struct{}\nfunc (T) run() {}\nfunc f(t T) { go t.run() }",
+		"init":             "package p\nvar m = map[string]int{}\nfunc init() { m[\"x\"] = 1 }",
 	}
 	for name, src := range bad {
 		fset := token.NewFileSet()
