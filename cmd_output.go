@@ -6,11 +6,12 @@ import (
 
 	"synack/engine"
 	"synack/engine/capture"
+	"synack/lessons/stories"
 )
 
-// runScenario runs any scenario id the command line knows.
+// runScenario runs any story of the catalogue by its id.
 func runScenario(id string, p engine.Params) (*engine.Trace, error) {
-	return engine.Run(id, p)
+	return stories.Default().Run(id, p)
 }
 
 // writeTrace writes a trace in one of the output formats.

@@ -56,6 +56,7 @@ func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer
 			return exitError{code: 2, msg: err.Error()}
 		}
 		s.Dir = filepath.Dir(f)
+		s.ReadFile = readDefaults
 		scripts = append(scripts, s)
 	}
 	failed := 0
@@ -100,4 +101,15 @@ func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer
 		return exitError{code: 1, msg: fmt.Sprintf("%d of %d scripts failed", failed, len(scripts))}
 	}
 	return nil
+}
+
+// readDefaults reads a file a packetdrill script names (its defaults.sh), reading at
+// most one byte more than the runner accepts.
+func readDefaults(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, packetdrill.MaxDefaultsBytes+1))
 }

@@ -8,7 +8,7 @@ import (
 	"fmt"
 
 	"synack/engine/packetdrill"
-	"synack/engine/packetdrill/kernel"
+	"synack/real/kernel"
 )
 
 func init() {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/lessons/stories"
 )
 
 // newFlagSet returns a flag set that reports errors instead of exiting.
@@ -54,7 +55,7 @@ func cmdScenarios(args []string, stdout, stderr io.Writer) error {
 		return usageErr("scenarios: --lang %q: want en or zh", *lang)
 	}
 	w := bufio.NewWriter(stdout)
-	for _, sc := range engine.Scenarios() {
+	for _, sc := range stories.Default().Stories() {
 		fmt.Fprintf(w, "%-22s %s\n", sc.ID, sc.Summary.In(*lang))
 	}
 	return w.Flush()
@@ -110,7 +111,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	tr, err := runScenario(pos[0], p)
 	if err != nil {
-		if errors.Is(err, engine.ErrUnknownScenario) {
+		if errors.Is(err, stories.ErrUnknownScenario) {
 			return usageErr("run: %v", err)
 		}
 		return err

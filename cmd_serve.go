@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 
+	"synack/lessons/stories"
 	"synack/web"
 )
 
@@ -44,7 +45,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("the open-file limit is lower than -max-sessions; sessions capped to fit", "limit", files, "max_sessions", capped)
 		*maxSessions = capped
 	}
-	srv := web.NewServer(web.Config{Logger: log, MaxSessions: *maxSessions, MaxSessionsPerIP: *perIP, AllowedHosts: allowed})
+	srv := web.NewServer(web.Config{Logger: log, Stories: stories.Default(), MaxSessions: *maxSessions, MaxSessionsPerIP: *perIP, AllowedHosts: allowed})
 	return srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
 		log.Info("serving synack", "url", "http://"+a.String()+"/")
 	})

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"synack/engine"
-	_ "synack/engine/handshakes" // the carried TLS and QUIC scenarios are part of the catalogue (registered here, outside the engine test binary whose goldens cover its own)
+	"synack/lessons/stories"
 )
 
 // Closing scenarios used to close at a fixed 500 ms, before a slow handshake had
@@ -25,7 +25,7 @@ func TestClosingStoriesKeepTheirShapeAtEveryRTT(t *testing.T) {
 	for id, want := range wants {
 		for _, prof := range []string{"linux", "rfc"} {
 			for _, rtt := range []time.Duration{engine.MinRTT, 100 * time.Millisecond, 450 * time.Millisecond, 490 * time.Millisecond, 500 * time.Millisecond, time.Second, engine.MaxRTT} {
-				tr, err := engine.Run(id, engine.Params{Profile: prof, Seed: 1, RTT: rtt})
+				tr, err := stories.Default().Run(id, engine.Params{Profile: prof, Seed: 1, RTT: rtt})
 				if err != nil {
 					t.Fatalf("%s %s rtt %s: %v", id, prof, rtt, err)
 				}
@@ -73,7 +73,7 @@ func FuzzRunScenario(f *testing.F) {
 	f.Add(uint8(10), true, uint32(490_000), uint32(0), uint16(0), uint64(1), []byte{})
 	f.Add(uint8(17), false, uint32(2_000_000), uint32(1_000_000), uint16(30000), uint64(7), []byte{1, 3})
 	f.Add(uint8(23), true, uint32(1_000), uint32(1_000), uint16(65535), uint64(99), []byte{2, 2, 5})
-	all := engine.Scenarios()
+	all := stories.Default().Stories()
 	f.Fuzz(func(t *testing.T, idx uint8, rfc bool, rttUs, jitterUs uint32, loss uint16, seed uint64, drops []byte) {
 		p := engine.Params{Profile: "linux", Seed: seed}
 		if rfc {
@@ -90,7 +90,7 @@ func FuzzRunScenario(f *testing.F) {
 		if err := p.Validate(); err != nil {
 			t.Fatalf("the fuzzer made parameters the program refuses: %+v: %v", p, err)
 		}
-		tr, err := engine.Run(id, p)
+		tr, err := stories.Default().Run(id, p)
 		if err != nil {
 			return // a clear error is an accepted answer
 		}

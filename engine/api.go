@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"errors"
-	"time"
-)
+import "time"
 
 // Text is a user-visible string in both of synack's languages.
 type Text struct {
@@ -17,13 +14,6 @@ func (t Text) In(lang string) string {
 		return t.ZH
 	}
 	return t.EN
-}
-
-// ScenarioInfo describes a built-in scenario.
-type ScenarioInfo struct {
-	ID      string `json:"id"`
-	Title   Text   `json:"title"`
-	Summary Text   `json:"summary"`
 }
 
 // Params are the knobs a reader may turn on a scenario.
@@ -47,6 +37,3 @@ const (
 	// MaxLoss is the highest random loss rate a run may ask for.
 	MaxLoss = 0.5
 )
-
-// ErrUnknownScenario is returned for a scenario id that does not exist.
-var ErrUnknownScenario = errors.New("unknown scenario")

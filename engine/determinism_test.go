@@ -9,19 +9,19 @@ import (
 // The same scenario and seed give a byte-identical trace; another seed changes the ISNs
 // (RFC 6528: ISNs come from a keyed hash the simulation seeds).
 func TestEveryScenarioIsDeterministic(t *testing.T) {
-	for _, sc := range Scenarios() {
-		t.Run(sc.ID, func(t *testing.T) {
+	for _, sc := range testStories {
+		t.Run(sc.id, func(t *testing.T) {
 			p := DefaultParams()
-			a, err := Run(sc.ID, p)
+			a, err := sc.story.Run(sc.id, p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, _ := Run(sc.ID, p)
+			b, _ := sc.story.Run(sc.id, p)
 			if !bytes.Equal(a.JSONLines(), b.JSONLines()) {
 				t.Fatal("two runs with seed 1 differ")
 			}
 			p.Seed = 2
-			c, _ := Run(sc.ID, p)
+			c, _ := sc.story.Run(sc.id, p)
 			sa, sc2 := a.Segments(), c.Segments()
 			if len(sa) == 0 || len(sc2) == 0 {
 				t.Fatal("no segments")
@@ -38,11 +38,11 @@ func TestEveryScenarioIsDeterministic(t *testing.T) {
 func TestSeededJitterAndLoss(t *testing.T) {
 	p := DefaultParams()
 	p.Loss, p.Jitter = 0.3, 20*time.Millisecond
-	a, err := Run("four-way-close", p)
+	a, err := FourWayClose.Run("four-way-close", p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Run("four-way-close", p)
+	b, _ := FourWayClose.Run("four-way-close", p)
 	if !bytes.Equal(a.JSONLines(), b.JSONLines()) {
 		t.Fatal("a lossy, jittery run is not reproducible from its seed")
 	}

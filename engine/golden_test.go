@@ -14,14 +14,14 @@ var update = flag.Bool("update", false, "rewrite the golden traces in testdata/g
 // change to the engine that changes any trace shows up here as a diff to review;
 // regenerate with go test ./engine -run Golden -update.
 func TestGoldenTraces(t *testing.T) {
-	for _, sc := range Scenarios() {
-		t.Run(sc.ID, func(t *testing.T) {
-			tr, err := Run(sc.ID, DefaultParams())
+	for _, sc := range testStories {
+		t.Run(sc.id, func(t *testing.T) {
+			tr, err := sc.story.Run(sc.id, DefaultParams())
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := tr.JSONLines()
-			path := filepath.Join("testdata", "golden", sc.ID+".jsonl")
+			path := filepath.Join("testdata", "golden", sc.id+".jsonl")
 			if *update {
 				os.MkdirAll(filepath.Dir(path), 0o755)
 				if err := os.WriteFile(path, got, 0o644); err != nil {

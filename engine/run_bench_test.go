@@ -8,11 +8,14 @@ import (
 // BenchmarkSmallRun is a lesson-sized run: its allocations are what a live session keeps
 // for its simulation (BENCHMARKS.md, "Memory per session").
 func BenchmarkSmallRun(b *testing.B) {
-	for _, id := range []string{"three-way-handshake", "four-way-close"} {
-		b.Run(id, func(b *testing.B) {
+	for _, sc := range testStories {
+		if sc.id != "three-way-handshake" && sc.id != "four-way-close" {
+			continue
+		}
+		b.Run(sc.id, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := Run(id, DefaultParams()); err != nil {
+				if _, err := sc.story.Run(sc.id, DefaultParams()); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -31,7 +34,7 @@ func BenchmarkRetainedTrace(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		for range n {
-			tr, err := Run("three-way-handshake", DefaultParams())
+			tr, err := ThreeWayHandshake.Run("three-way-handshake", DefaultParams())
 			if err != nil {
 				b.Fatal(err)
 			}

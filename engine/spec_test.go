@@ -20,7 +20,7 @@ func TestRunSpecFourWayClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Run("four-way-close", DefaultParams())
+	b, _ := FourWayClose.Run("four-way-close", DefaultParams())
 	if string(a.JSONLines()) != string(b.JSONLines()) {
 		t.Fatal("the spec and the built-in four-way-close give different traces")
 	}

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"synack/engine"
-	_ "synack/engine/handshakes" // registers the TLS and QUIC scenarios lessons may use
+	"synack/lessons/stories"
 )
 
 //go:embed *.md
@@ -50,6 +50,8 @@ type Lesson struct {
 	Questions   []*Question
 	// Sources are the RFC sections and Linux sources the lesson relies on, shown at its end.
 	Sources engine.Text
+
+	stories *stories.Catalogue // where Scenario is looked up and run
 }
 
 // Step is a narration step.
@@ -122,8 +124,9 @@ func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line,
 
 // Load reads and checks every *.md file of fsys except README.md: the scenario exists,
 // each anchor resolves to exactly one event of the default run, every step and question
-// has both languages, and each question's computed answer is one of its choices.
-func Load(fsys fs.FS) (*Catalogue, error) {
+// has both languages, and each question's computed answer is one of its choices. A
+// lesson's scenario: names a story of st.
+func Load(fsys fs.FS, st *stories.Catalogue) (*Catalogue, error) {
 	names, err := fs.Glob(fsys, "*.md")
 	if err != nil {
 		return nil, err
@@ -137,7 +140,7 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 		if err != nil {
 			return nil, err
 		}
-		l, err := Parse(path.Base(name), src)
+		l, err := Parse(path.Base(name), src, st)
 		if err != nil {
 			return nil, err
 		}
@@ -167,8 +170,9 @@ func Load(fsys fs.FS) (*Catalogue, error) {
 // Parse reads one lesson file: a header between "---" lines, then blocks that start with
 // "## step @anchor" or "## question @anchor", each holding "en:", "zh:" and (for
 // questions) "ask.en:", "ask.zh:", "choices:", "answer:", "explain.en:", "explain.zh:".
-func Parse(file string, src []byte) (*Lesson, error) {
-	l := &Lesson{File: file, Profiles: engine.ProfileNames, MinRTT: engine.MinRTT, MaxRTT: engine.MaxRTT}
+// A scenario: header names a story of st.
+func Parse(file string, src []byte, st *stories.Catalogue) (*Lesson, error) {
+	l := &Lesson{File: file, stories: st, Profiles: engine.ProfileNames, MinRTT: engine.MinRTT, MaxRTT: engine.MaxRTT}
 	errf := func(line int, format string, args ...any) error {
 		return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -426,7 +430,7 @@ func (l *Lesson) checkHeader(errf func(int, string, ...any) error, line int) err
 	case l.Spec != nil:
 		return nil
 	}
-	if _, ok := engine.LookupScenario(l.Scenario); !ok {
+	if _, ok := l.stories.Lookup(l.Scenario); !ok {
 		return errf(line, "unknown scenario %q (see 'synack scenarios')", l.Scenario)
 	}
 	return nil
@@ -437,7 +441,7 @@ func (l *Lesson) Run(p engine.Params) (*engine.Trace, error) {
 	if l.Spec != nil {
 		return engine.RunSpec(l.ID, *l.Spec, p)
 	}
-	return engine.Run(l.Scenario, p)
+	return l.stories.Run(l.Scenario, p)
 }
 
 // Allows reports whether a reader may run the lesson with these parameters, and if not,

@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/lessons/stories"
 )
 
 func catalogue(t *testing.T) *Catalogue {
 	t.Helper()
-	c, err := Load(Files())
+	c, err := Load(Files(), stories.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestInlineSpec(t *testing.T) {
 		t.Fatal("the out-of-order lesson should carry an inline spec")
 	}
 	src := "---\nid: x\ntitle.en: X\ntitle.zh: 叉\nsummary.en: s\nsummary.zh: 摘\nspec: {\"steps\": [{\"endpoint\": \"moon\", \"call\": \"close\"}]}\n---\n"
-	_, err := Load(fstest.MapFS{"x.md": {Data: []byte(src)}})
+	_, err := Load(fstest.MapFS{"x.md": {Data: []byte(src)}}, stories.Default())
 	var le *Error
 	if !errors.As(err, &le) || le.Line != 7 || !strings.Contains(err.Error(), `endpoint "moon"`) {
 		t.Fatalf("Load = %v; want x.md:7 naming the bad endpoint", err)
@@ -219,7 +220,7 @@ func TestAllows(t *testing.T) {
 // arrives after 2 round trips (TCP's, then the ClientHello's), the server's flight is
 // sent from the server, and a packet that carries nothing named is not a message.
 func TestMessageAnchorsAndCounts(t *testing.T) {
-	tr, err := engine.Run("https-tls13", engine.DefaultParams())
+	tr, err := stories.Default().Run("https-tls13", engine.DefaultParams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +281,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 			13, "not one of the lesson's profiles"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := Load(fstest.MapFS{"x.md": {Data: []byte(tc.src)}})
+			_, err := Load(fstest.MapFS{"x.md": {Data: []byte(tc.src)}}, stories.Default())
 			var le *Error
 			if !errors.As(err, &le) || le.File != "x.md" || le.Line != tc.line || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Load = %v; want x.md:%d with %q", err, tc.line, tc.want)
@@ -293,7 +294,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("---\nid: x\ntitle.en: X\ntitle.zh: 叉\nsummary.en: s\nsummary.zh: 摘\nscenario: three-way-handshake\n---\n## step @segment SYN\nen: a\nzh: 甲\n")
 	f.Add("---\nrtt: 1ms..2s\n---\n## question @state client CLOSED #2\nchoices: a|b\n")
 	f.Fuzz(func(t *testing.T, src string) {
-		_, err := Parse("f.md", []byte(src))
+		_, err := Parse("f.md", []byte(src), stories.Default())
 		var le *Error
 		if err != nil && (!errors.As(err, &le) || le.Line < 0 || le.Line > strings.Count(src, "\n")+1) {
 			t.Fatalf("error without a valid line: %v", err)
@@ -305,7 +306,7 @@ func FuzzAnchor(f *testing.F) {
 	for _, s := range []string{"@segment SYN ACK from server #2", "@state client TIME-WAIT", "@app client connect ETIMEDOUT", "@segment id 7", "@x"} {
 		f.Add(s)
 	}
-	tr, _ := engine.Run("three-way-handshake", engine.DefaultParams())
+	tr, _ := stories.Default().Run("three-way-handshake", engine.DefaultParams())
 	f.Fuzz(func(t *testing.T, s string) {
 		a, err := ParseAnchor(s)
 		if err != nil {

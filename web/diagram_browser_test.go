@@ -10,6 +10,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/diagram"
+	"synack/lessons/stories"
 )
 
 // overlapsJS returns, for every <svg> matching sel, the pairs of text elements whose
@@ -116,7 +117,7 @@ const liveCheckJS = `async (liveSVG, L, P, N, PATCH) => {
 func TestBrowserLiveDiagramAdoptsAndPatches(t *testing.T) {
 	ctx := browser(t)
 	_, ts := newTestServer(t, Config{})
-	tr, err := engine.Run("https-tls13", engine.DefaultParams())
+	tr, err := stories.Default().Run("https-tls13", engine.DefaultParams())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,7 @@ func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 		v.Lessons = append(v.Lessons, templates.Card{ID: l.ID, Title: l.Title.In(p.Lang), Summary: l.Summary.In(p.Lang),
 			URL: "/lessons/" + l.ID + "?lang=" + p.Lang})
 	}
-	for _, sc := range engine.Scenarios() {
+	for _, sc := range s.cfg.Stories.Stories() {
 		if _, ok := s.cfg.Lessons.Get(sc.ID); ok {
 			continue // a lesson of the same name tells this scenario's story
 		}
@@ -103,8 +103,8 @@ func (s *Server) lookup(id string) (story, bool) {
 	if l, ok := s.cfg.Lessons.Get(id); ok {
 		return story{title: l.Title, summary: l.Summary, lesson: l, run: l.Run}, true
 	}
-	if info, ok := engine.LookupScenario(id); ok {
-		return story{title: info.Title, summary: info.Summary, run: func(p engine.Params) (*engine.Trace, error) { return engine.Run(id, p) }}, true
+	if st, ok := s.cfg.Stories.Lookup(id); ok {
+		return story{title: st.Title, summary: st.Summary, run: func(p engine.Params) (*engine.Trace, error) { return s.cfg.Stories.Run(id, p) }}, true
 	}
 	return story{}, false
 }

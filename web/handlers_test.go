@@ -20,6 +20,7 @@ import (
 	"synack/engine"
 	"synack/engine/diagram"
 	"synack/engine/handshakes"
+	"synack/lessons/stories"
 )
 
 func get(t *testing.T, h http.Handler, target string, hdr map[string]string) *http.Response {
@@ -107,7 +108,7 @@ func TestPageOpensAtItsStep(t *testing.T) {
 	if !ok {
 		t.Fatal("no four-way-close lesson")
 	}
-	tr, err := engine.Run(les.Scenario, engine.DefaultParams())
+	tr, err := stories.Default().Run(les.Scenario, engine.DefaultParams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestPageOpensAtItsStep(t *testing.T) {
 // Every scenario's page renders, in both languages, with its diagram and transcript.
 func TestEveryScenarioPage(t *testing.T) {
 	s := NewServer(Config{})
-	for _, sc := range engine.Scenarios() {
+	for _, sc := range s.cfg.Stories.Stories() {
 		title := sc.Title
 		if l, ok := s.cfg.Lessons.Get(sc.ID); ok {
 			title = l.Title // a lesson of the same name tells the scenario's story

@@ -7,6 +7,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/diagram"
+	"synack/lessons/stories"
 
 	"github.com/chromedp/chromedp"
 )
@@ -24,7 +25,7 @@ func TestBrowserHeaderFigure(t *testing.T) {
 	}
 	waitJS(t, ctx, `!!document.querySelector("svg.sa-live")`)
 	// Step to the first segment (the SYN): the player selects it and the inspector shows it.
-	tr, err := engine.Run("three-way-handshake", engine.DefaultParams())
+	tr, err := stories.Default().Run("three-way-handshake", engine.DefaultParams())
 	if err != nil {
 		t.Fatal(err)
 	}

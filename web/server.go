@@ -20,6 +20,7 @@ import (
 
 	"synack/engine/diagram"
 	"synack/lessons"
+	"synack/lessons/stories"
 )
 
 // Config holds the server's settings and limits.
@@ -35,7 +36,10 @@ type Config struct {
 	AllowedHosts []string
 	// Limits of one session; zero values take the defaults below.
 	Limits Limits
-	// Lessons is the lesson catalogue (the embedded one when nil).
+	// Stories is the story catalogue the index lists and /lessons/{id} runs
+	// (stories.Default() when nil); a test may pass a smaller or a fake one.
+	Stories *stories.Catalogue
+	// Lessons is the lesson catalogue (the embedded one, told with Stories, when nil).
 	Lessons *lessons.Catalogue
 	// CacheBytes and CacheEntries bound the cache of rendered pages, drawings and
 	// captures (DefaultCacheBytes, DefaultCacheEntries when zero).
@@ -79,8 +83,11 @@ func NewServer(cfg Config) *Server {
 		cfg.MaxSessionsPerIP = DefaultMaxSessionsPerIP
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.Stories == nil {
+		cfg.Stories = stories.Default()
+	}
 	if cfg.Lessons == nil {
-		c, err := lessons.Load(lessons.Files())
+		c, err := lessons.Load(lessons.Files(), cfg.Stories)
 		if err != nil {
 			panic("the embedded lessons do not load: " + err.Error()) // go test ./lessons catches this first
 		}

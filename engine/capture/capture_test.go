@@ -12,11 +12,12 @@ import (
 	"synack/engine"
 	"synack/engine/capture/capturetest"
 	"synack/engine/wire"
+	"synack/lessons/stories"
 )
 
 func run(t *testing.T, id string) *engine.Trace {
 	t.Helper()
-	tr, err := engine.Run(id, engine.DefaultParams())
+	tr, err := stories.Default().Run(id, engine.DefaultParams())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,8 @@ import (
 
 	"synack/engine"
 	"synack/engine/diagram"
-	"synack/engine/handshakes" // also registers the TLS and QUIC scenarios
+	"synack/engine/handshakes"
+	"synack/lessons/stories"
 )
 
 // checkBoxes fails if two texts of l overlap or one leaves the figure.
@@ -49,7 +50,7 @@ func TestNoTextCollides(t *testing.T) {
 	if testing.Short() {
 		rtts = []time.Duration{10 * time.Millisecond, 500 * time.Millisecond}
 	}
-	for _, sc := range engine.Scenarios() {
+	for _, sc := range stories.Default().Stories() {
 		for _, prof := range []string{"linux", "rfc"} {
 			for _, rtt := range rtts {
 				for _, loss := range []bool{false, true} {
@@ -58,7 +59,7 @@ func TestNoTextCollides(t *testing.T) {
 					if loss {
 						p.Drop, p.Loss, p.Seed = []int{2}, 0.2, 7
 					}
-					tr, err := engine.Run(sc.ID, p)
+					tr, err := stories.Default().Run(sc.ID, p)
 					if err != nil {
 						t.Fatalf("%s/%s/%v/loss=%v: %v", sc.ID, prof, rtt, loss, err)
 					}

@@ -10,11 +10,12 @@ import (
 	"testing"
 
 	"synack/engine"
+	"synack/lessons/stories"
 )
 
 func build(t *testing.T, id string) (*engine.Trace, *Layout) {
 	t.Helper()
-	tr, err := engine.Run(id, engine.DefaultParams())
+	tr, err := stories.Default().Run(id, engine.DefaultParams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +25,7 @@ func build(t *testing.T, id string) (*engine.Trace, *Layout) {
 // Every scenario lays out with time flowing down, one arrow per segment between the
 // right lanes, and steps in trace order; the SVG is well-formed XML.
 func TestEveryScenarioLaysOut(t *testing.T) {
-	for _, sc := range engine.Scenarios() {
+	for _, sc := range stories.Default().Stories() {
 		t.Run(sc.ID, func(t *testing.T) {
 			tr, l := build(t, sc.ID)
 			x := map[string]float64{}
@@ -161,7 +162,7 @@ func TestSimultaneousOpenArrowsCross(t *testing.T) {
 }
 
 func BenchmarkBuildFlood(b *testing.B) {
-	tr, _ := engine.Run("syn-flood", engine.DefaultParams())
+	tr, _ := stories.Default().Run("syn-flood", engine.DefaultParams())
 	for i := 0; i < b.N; i++ {
 		Build(tr, Options{})
 	}
@@ -242,14 +243,14 @@ func TestWriteLiveShowsAStep(t *testing.T) {
 }
 
 func BenchmarkBuildFloodExpanded(b *testing.B) {
-	tr, _ := engine.Run("syn-flood", engine.DefaultParams())
+	tr, _ := stories.Default().Run("syn-flood", engine.DefaultParams())
 	for i := 0; i < b.N; i++ {
 		Build(tr, Options{Expand: true})
 	}
 }
 
 func BenchmarkBuildHandshake(b *testing.B) {
-	tr, _ := engine.Run("lost-final-ack", engine.DefaultParams())
+	tr, _ := stories.Default().Run("lost-final-ack", engine.DefaultParams())
 	for i := 0; i < b.N; i++ {
 		Build(tr, Options{})
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"synack/engine"
+	"synack/lessons/stories"
 )
 
 var writeStateSVG = flag.String("statesvg", "", "write the state figure as <dir>/states.<lang>.svg")
@@ -249,10 +250,10 @@ func TestStateFigureCoversEngineCauses(t *testing.T) {
 		}
 	}
 	for _, profile := range []string{"linux", "rfc"} {
-		for _, sc := range engine.Scenarios() {
+		for _, sc := range stories.Default().Stories() {
 			p := engine.DefaultParams()
 			p.Profile = profile
-			tr, err := engine.Run(sc.ID, p)
+			tr, err := stories.Default().Run(sc.ID, p)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", sc.ID, profile, err)
 			}

@@ -1,6 +1,7 @@
 package handshakes
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,55 +22,54 @@ type Variant struct {
 	ID         string // scenario id
 	Transcript string // transcript id; empty for plain HTTP
 	Short      engine.Text
-	engine.ScenarioInfo
+	Title      engine.Text // the story's title in the catalogue
+	Summary    engine.Text // one or two sentences under the title
 }
 
 // Variants lists the comparison's rows in the order it shows them.
 var Variants = []Variant{
-	{ID: "http-over-tcp", Short: txt("HTTP/1.1 over TCP", "HTTP/1.1（TCP）"), ScenarioInfo: engine.ScenarioInfo{
+	{ID: "http-over-tcp", Short: txt("HTTP/1.1 over TCP", "HTTP/1.1（TCP）"),
 		Title:   txt("HTTP over TCP: one round trip to connect", "TCP 上的 HTTP：建连一个往返"),
-		Summary: txt("Three handshake segments, then the request; the first response byte comes after two round trips.", "三个握手报文之后发送请求；第二个往返结束时收到响应的第一个字节。")}},
-	{ID: "https-tls12", Transcript: "tls12", Short: txt("HTTPS, TLS 1.2", "HTTPS（TLS 1.2）"), ScenarioInfo: engine.ScenarioInfo{
+		Summary: txt("Three handshake segments, then the request; the first response byte comes after two round trips.", "三个握手报文之后发送请求；第二个往返结束时收到响应的第一个字节。")},
+	{ID: "https-tls12", Transcript: "tls12", Short: txt("HTTPS, TLS 1.2", "HTTPS（TLS 1.2）"),
 		Title:   txt("HTTPS with TLS 1.2: two more round trips", "TLS 1.2 的 HTTPS：再多两个往返"),
-		Summary: txt("A recorded TLS 1.2 ECDHE handshake rides on TCP: 3 + 4 handshake packets, first byte after four round trips.", "录制的 TLS 1.2 ECDHE 握手跑在 TCP 上：3 + 4 个握手报文，第四个往返才收到第一个响应字节。")}},
-	{ID: "https-tls13", Transcript: "tls13", Short: txt("HTTPS, TLS 1.3", "HTTPS（TLS 1.3）"), ScenarioInfo: engine.ScenarioInfo{
+		Summary: txt("A recorded TLS 1.2 ECDHE handshake rides on TCP: 3 + 4 handshake packets, first byte after four round trips.", "录制的 TLS 1.2 ECDHE 握手跑在 TCP 上：3 + 4 个握手报文，第四个往返才收到第一个响应字节。")},
+	{ID: "https-tls13", Transcript: "tls13", Short: txt("HTTPS, TLS 1.3", "HTTPS（TLS 1.3）"),
 		Title:   txt("HTTPS with TLS 1.3: one round trip for the handshake", "TLS 1.3 的 HTTPS：握手只要一个往返"),
-		Summary: txt("A recorded TLS 1.3 handshake: the client's key share rides in the ClientHello, so the request leaves after two round trips.", "录制的 TLS 1.3 握手：客户端在 ClientHello 里就带上密钥份额，第二个往返后即可发送请求。")}},
-	{ID: "https-tls13-resume", Transcript: "tls13-resume", Short: txt("TLS 1.3 resumed", "TLS 1.3 会话恢复"), ScenarioInfo: engine.ScenarioInfo{
+		Summary: txt("A recorded TLS 1.3 handshake: the client's key share rides in the ClientHello, so the request leaves after two round trips.", "录制的 TLS 1.3 握手：客户端在 ClientHello 里就带上密钥份额，第二个往返后即可发送请求。")},
+	{ID: "https-tls13-resume", Transcript: "tls13-resume", Short: txt("TLS 1.3 resumed", "TLS 1.3 会话恢复"),
 		Title:   txt("TLS 1.3 resumption with a session ticket", "TLS 1.3 用会话票据恢复"),
-		Summary: txt("A recorded resumption (PSK with ECDHE): no certificate, fewer bytes, still one round trip.", "录制的会话恢复（PSK + ECDHE）：不再发送证书，字节更少，但仍要一个往返。")}},
-	{ID: "https-tls13-0rtt", Transcript: "tls13-0rtt", Short: txt("TLS 1.3 0-RTT (modelled)", "TLS 1.3 0-RTT（模型）"), ScenarioInfo: engine.ScenarioInfo{
+		Summary: txt("A recorded resumption (PSK with ECDHE): no certificate, fewer bytes, still one round trip.", "录制的会话恢复（PSK + ECDHE）：不再发送证书，字节更少，但仍要一个往返。")},
+	{ID: "https-tls13-0rtt", Transcript: "tls13-0rtt", Short: txt("TLS 1.3 0-RTT (modelled)", "TLS 1.3 0-RTT（模型）"),
 		Title:   txt("TLS 1.3 0-RTT (modelled)", "TLS 1.3 0-RTT（模型）"),
-		Summary: txt("Modelled from RFC 8446 §2.3, not recorded: the request rides with the ClientHello, and can be replayed.", "依据 RFC 8446 §2.3 建模而非录制：请求随 ClientHello 一起发出，但可能被重放。")}},
-	{ID: "https-tls13-mlkem", Transcript: "tls13-mlkem", Short: txt("TLS 1.3, X25519MLKEM768", "TLS 1.3（X25519MLKEM768）"), ScenarioInfo: engine.ScenarioInfo{
+		Summary: txt("Modelled from RFC 8446 §2.3, not recorded: the request rides with the ClientHello, and can be replayed.", "依据 RFC 8446 §2.3 建模而非录制：请求随 ClientHello 一起发出，但可能被重放。")},
+	{ID: "https-tls13-mlkem", Transcript: "tls13-mlkem", Short: txt("TLS 1.3, X25519MLKEM768", "TLS 1.3（X25519MLKEM768）"),
 		Title:   txt("TLS 1.3 with a post-quantum key share", "TLS 1.3 与后量子密钥交换"),
-		Summary: txt("Go's default X25519MLKEM768 group: the ClientHello grows past one segment.", "Go 默认的 X25519MLKEM768：ClientHello 变大，一个报文装不下。")}},
-	{ID: "http3-quic", Transcript: "quic", Short: txt("HTTP/3 over QUIC", "HTTP/3（QUIC）"), ScenarioInfo: engine.ScenarioInfo{
+		Summary: txt("Go's default X25519MLKEM768 group: the ClientHello grows past one segment.", "Go 默认的 X25519MLKEM768：ClientHello 变大，一个报文装不下。")},
+	{ID: "http3-quic", Transcript: "quic", Short: txt("HTTP/3 over QUIC", "HTTP/3（QUIC）"),
 		Title:   txt("HTTP/3 over QUIC: transport and crypto in one round trip", "QUIC 上的 HTTP/3：传输与加密一个往返完成"),
-		Summary: txt("A recorded quic-go handshake over UDP: no TCP handshake, the request leaves after one round trip.", "录制的 quic-go 握手跑在 UDP 上：没有 TCP 握手，一个往返后就发出请求。")}},
-	{ID: "http3-quic-0rtt", Transcript: "quic-0rtt", Short: txt("HTTP/3, QUIC 0-RTT", "HTTP/3（QUIC 0-RTT）"), ScenarioInfo: engine.ScenarioInfo{
+		Summary: txt("A recorded quic-go handshake over UDP: no TCP handshake, the request leaves after one round trip.", "录制的 quic-go 握手跑在 UDP 上：没有 TCP 握手，一个往返后就发出请求。")},
+	{ID: "http3-quic-0rtt", Transcript: "quic-0rtt", Short: txt("HTTP/3, QUIC 0-RTT", "HTTP/3（QUIC 0-RTT）"),
 		Title:   txt("QUIC 0-RTT: the request in the first flight", "QUIC 0-RTT：请求随第一组报文发出"),
-		Summary: txt("A recorded quic-go resumption with 0-RTT: the response arrives after a single round trip.", "录制的 quic-go 0-RTT 恢复：一个往返就收到响应。")}},
+		Summary: txt("A recorded quic-go resumption with 0-RTT: the response arrives after a single round trip.", "录制的 quic-go 0-RTT 恢复：一个往返就收到响应。")},
 }
 
 func txt(en, zh string) engine.Text { return engine.Text{EN: en, ZH: zh} }
 
-func init() {
-	for i := range Variants {
-		v := &Variants[i]
-		v.ScenarioInfo.ID = v.ID
-		id := v.ID
-		engine.RegisterRunner(v.ScenarioInfo, func(p engine.Params) (*engine.Trace, error) {
-			tr, _, err := Run(id, p, false)
-			if tr != nil {
-				// An exchange that a lossy link kept from finishing is still a story
-				// worth drawing: the retransmissions and the give-up are in the trace.
-				return tr, nil
-			}
-			return nil, err
-		})
+// RunStory carries the variant with the given scenario id over the simulated path, as
+// the story catalogue runs it: an exchange that a lossy link kept from finishing is still
+// a story worth drawing (the retransmissions and the give-up are in the trace), so only a
+// run that produced no trace is an error.
+func RunStory(id string, p engine.Params) (*engine.Trace, error) {
+	tr, _, err := Run(id, p, false)
+	if tr != nil {
+		return tr, nil
 	}
+	return nil, err
 }
+
+// ErrUnknownVariant is returned for a scenario id that is not one of Variants.
+var ErrUnknownVariant = errors.New("unknown variant")
 
 // Lookup returns the variant with the given scenario id.
 func Lookup(id string) (*Variant, bool) {
@@ -118,7 +118,7 @@ func (v *Variant) exchange() (*carry.Exchange, string, error) {
 func Run(id string, p engine.Params, loseFirst bool) (*engine.Trace, carry.Result, error) {
 	v, ok := Lookup(id)
 	if !ok {
-		return nil, carry.Result{}, fmt.Errorf("%w %q", engine.ErrUnknownScenario, id)
+		return nil, carry.Result{}, fmt.Errorf("%w %q", ErrUnknownVariant, id)
 	}
 	ex, keyLog, err := v.exchange()
 	if err != nil {

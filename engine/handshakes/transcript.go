@@ -1,14 +1,15 @@
 // Package handshakes holds the recorded TLS and QUIC handshakes synack compares, and
 // turns each into a scenario carried over the engine's simulated network.
 //
-// The transcripts under transcripts/ are data written by the recorder (package
-// recorder, run with 'go generate ./engine/handshakes'): real crypto/tls and quic-go
-// handshakes run in-process, every record or datagram kept with its bytes and a label
-// read from those bytes. One transcript, tls13-0rtt, is modelled from RFC 8446 §2.3
+// The transcripts under transcripts/ are data written by the recorder (synack/real/recorder,
+// run with 'go generate ./engine/handshakes'; it lives outside engine/ because it runs
+// goroutines and real cryptography): real crypto/tls and quic-go handshakes run
+// in-process, every record or datagram kept with its bytes and a label read from those
+// bytes. One transcript, tls13-0rtt, is modelled from RFC 8446 §2.3
 // because crypto/tls does not implement 0-RTT over TCP; it says so in its Modelled field.
 package handshakes
 
-//go:generate go run ./recorder/cmd/record-handshakes -out transcripts
+//go:generate go run synack/real/recorder/cmd/record-handshakes -out transcripts
 
 import (
 	"embed"

@@ -24,7 +24,11 @@ type Script struct {
 	// Dir is the directory the script was read from: a shell block that runs
 	// "../common/defaults.sh" reads that file from there. Empty for a script that has no
 	// directory (pasted on the web): the runner then uses packetdrill's defaults.
-	Dir       string
+	Dir string
+	// ReadFile reads a file the script names (a shell block's defaults.sh), by its path
+	// joined with Dir. The caller supplies it, so the runner itself touches no file
+	// system; nil means the script reads no files and packetdrill's defaults apply.
+	ReadFile  func(path string) ([]byte, error)
 	Tolerance time.Duration // --tolerance_usecs
 	Options   map[string]string
 	Events    []*Event

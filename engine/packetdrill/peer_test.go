@@ -68,6 +68,7 @@ func TestPeerSuite(t *testing.T) {
 			var res Result
 			if err == nil {
 				s.Dir = filepath.Dir(path)
+				s.ReadFile = os.ReadFile
 				res = Run(s, NewEngineStack(engine.LinuxProfile()))
 			}
 			ok := err == nil && res.Pass

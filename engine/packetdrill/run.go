@@ -2,8 +2,6 @@ package packetdrill
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -677,14 +675,17 @@ const MaxDefaultsBytes = 64 << 10
 // defaults returns the sysctls of the defaults.sh a script runs: read from the script's
 // directory when it has one, packetdrill's values otherwise.
 func (r *runner) defaults(path string, res *Result) []Sysctl {
-	if r.s.Dir == "" {
+	if r.s.Dir == "" || r.s.ReadFile == nil {
 		return DefaultSysctls
 	}
 	full := path
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(r.s.Dir, path)
 	}
-	b, err := readLimited(full, MaxDefaultsBytes)
+	b, err := r.s.ReadFile(full)
+	if err == nil && int64(len(b)) > MaxDefaultsBytes {
+		err = fmt.Errorf("%s is larger than %d bytes", full, MaxDefaultsBytes)
+	}
 	if err != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %v; packetdrill's defaults used", r.s.File, err))
 		return DefaultSysctls
@@ -704,22 +705,6 @@ func (r *runner) defaults(path string, res *Result) []Sysctl {
 		}
 	}
 	return out
-}
-
-func readLimited(path string, n int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, n+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > n {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, n)
-	}
-	return b, nil
 }
 
 // python evaluates a block's tcp_info assertions on the last socket the script used.

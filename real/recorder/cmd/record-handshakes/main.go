@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"synack/engine/handshakes/recorder"
+	"synack/real/recorder"
 )
 
 func main() {

@@ -34,7 +34,7 @@ func TestSuiteOnKernel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the kernel suite takes over two minutes; skipped in -short mode")
 	}
-	files, _ := filepath.Glob("../../../testdata/packetdrill/*.pkt")
+	files, _ := filepath.Glob("../../testdata/packetdrill/*.pkt")
 	if len(files) < 30 {
 		t.Fatalf("%d scripts, want at least 30", len(files))
 	}
