@@ -296,7 +296,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			RTTms: strconv.FormatFloat(float64(v.Params.RTT)/float64(time.Millisecond), 'g', -1, 64),
 			Seed:  strconv.FormatUint(v.Params.Seed, 10), SVG: templ.Raw(svg.String()), Steps: len(l.Steps),
 			StepText: fmt.Sprintf("%s %d %s %d", T(p.Lang, "player.step"), start+1, T(p.Lang, "player.of"), len(l.Steps)),
-			Lanes:    laneHeads(l)}
+			Lanes:    laneHeads(l, p.Lang)}
 		vm.NoStates = true
 		for i := range tr.Events {
 			if tr.Events[i].Kind == engine.EventState {
@@ -405,13 +405,15 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 
 // laneHeads places the lane names above the diagram, in percent of its width, so they
 // stay in view while the diagram scrolls.
-func laneHeads(l *diagram.Layout) []templates.LaneHead {
+// laneHeads are the lane names that stay in view while the diagram scrolls, in the
+// page's language.
+func laneHeads(l *diagram.Layout, lang string) []templates.LaneHead {
 	var out []templates.LaneHead
 	for _, ln := range l.Lanes {
 		if l.Width <= 0 {
 			break
 		}
-		out = append(out, templates.LaneHead{Name: ln.Name, Addr: ln.Addr, Left: strconv.FormatFloat(100*ln.X/l.Width, 'f', 2, 64) + "%"})
+		out = append(out, templates.LaneHead{Name: diagram.LaneText(ln.Name).In(lang), Addr: ln.Addr, Left: strconv.FormatFloat(100*ln.X/l.Width, 'f', 2, 64) + "%"})
 	}
 	return out
 }

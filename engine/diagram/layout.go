@@ -696,7 +696,10 @@ func (b *builder) timer(i int, e *engine.Event) {
 	if b.narrow {
 		bx = x + s*6
 	}
+	// A bracket's label: the trace's short name in English ("RTO 1 s"), the transcript's
+	// name in Chinese ("重传计时器 1 s"); one box holds both.
 	place := func(it *Item, text string) {
+		zh := TimerLabel(e.Timer.String()).ZH + strings.TrimPrefix(text, e.Timer.String())
 		it.BX = round1(bx)
 		out, in := "start", "end"
 		if s < 0 {
@@ -706,15 +709,15 @@ func (b *builder) timer(i int, e *engine.Event) {
 		for k := 0; k < 6; k++ {
 			cands = append(cands, [2]float64{bx + s*4, it.Y1 + 9 + float64(k)*lineGap})
 		}
-		if it.T = placeText(b.pl, []string{text}, fontSide, out, 0, cands[:3], -1); it.T == nil {
+		if it.T = placeText(b.pl, []string{text, zh}, fontSide, out, 0, cands[:3], -1); it.T == nil {
 			for k := range cands {
 				cands[k][0] = bx - s*4
 			}
-			if it.T = placeText(b.pl, []string{text}, fontSide, in, 0, cands, -1); it.T == nil {
+			if it.T = placeText(b.pl, []string{text, zh}, fontSide, in, 0, cands, -1); it.T == nil {
 				for k := range cands {
 					cands[k][0] = bx + s*4
 				}
-				it.T = placeText(b.pl, []string{text}, fontSide, out, 0, cands, 0)
+				it.T = placeText(b.pl, []string{text, zh}, fontSide, out, 0, cands, 0)
 			}
 		}
 	}

@@ -72,7 +72,7 @@ function mount() {
     for (const ln of st.layout.lanes) {
       const s = document.createElement("span");
       s.style.left = `${(100 * ln.x) / st.layout.width}%`;
-      s.textContent = ln.name;
+      s.textContent = (ln.name_l && boot.lang === "zh" && ln.name_l.zh) || ln.name;
       heads.appendChild(s);
     }
   }
