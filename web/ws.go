@@ -114,10 +114,14 @@ type session struct {
 	ip     string
 	cancel context.CancelFunc
 
-	run      *run // what is streamed: shared with every session of the same story and parameters
-	tr       *engine.Trace
-	layout   *diagram.Layout
-	sent     int // steps sent
+	// run is what is streamed, shared with every session of the same story and
+	// parameters. It is let go once every step is sent (a lab keeps it: its layout is
+	// what the next patch is computed from), so a session whose run is no longer shared
+	// holds no trace, layout or encoding it will not send again.
+	run      *run
+	started  bool // a run was started: seek and step are valid
+	nsteps   int  // steps in the run
+	sent     int  // steps sent
 	lab      *engine.Lab
 	labRTT   time.Duration
 	labOpt   diagram.Options // how the lab's diagram is laid out (width=narrow on a phone)
@@ -465,23 +469,23 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			return err
 		}
 		if m.HaveLayout {
-			ss.run, ss.tr, ss.layout, ss.sent = r, r.tr, r.layout, 0
+			ss.setRun(r)
 		} else {
 			ss.startRun(ctx, r)
 		}
 		// The page is the clock: it has the whole layout and plays from it; steps carry
 		// what the inspector shows (bytes, fields), sent unpaced: the steps up to the
 		// page's first step and at least one batch now, more as the page asks.
-		ss.sendSteps(ctx, min(max(m.Step+1, ss.lim.StepsPerBatch), len(ss.layout.Steps)))
+		ss.sendSteps(ctx, min(max(m.Step+1, ss.lim.StepsPerBatch), ss.nsteps))
 		return nil
 	case "play", "pause", "speed":
 		// Accepted and ignored since protocol 2: the page is the clock.
 	case "seek", "step":
-		if ss.layout == nil {
+		if !ss.started {
 			return errors.New("nothing to seek: send start first")
 		}
-		if m.Step < 0 || m.Step >= len(ss.layout.Steps) {
-			return fmt.Errorf("step %d is outside 0 to %d", m.Step, len(ss.layout.Steps)-1)
+		if m.Step < 0 || m.Step >= ss.nsteps {
+			return fmt.Errorf("step %d is outside 0 to %d", m.Step, ss.nsteps-1)
 		}
 		ss.sendSteps(ctx, m.Step+1)
 	case "lab-start":
@@ -521,17 +525,17 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			return nil
 		}
 		// Only what changed goes out: a patch of the layout, then the new steps.
-		prev := ss.layout
+		prev, sent := ss.run.layout, ss.sent
 		r := newRun(ss.lab.Trace(), ss.labOpt)
-		ss.run, ss.tr, ss.layout = r, r.tr, r.layout
-		p := diagram.Diff(prev, ss.layout)
+		ss.setRun(r)
+		p := diagram.Diff(prev, r.layout)
 		if p.Full != nil {
 			ss.startRun(ctx, r)
 		} else {
 			ss.send(ctx, map[string]any{"type": "patch", "patch": p})
-			ss.sent = min(ss.sent, p.FromStep)
+			ss.sent = min(sent, p.FromStep)
 		}
-		ss.sendSteps(ctx, len(ss.layout.Steps))
+		ss.sendSteps(ctx, ss.nsteps)
 		ss.send(ctx, map[string]any{"type": "lab-state", "client": ss.lab.ConnState("client").String(), "server": ss.lab.ConnState("server").String()})
 	default:
 		return fmt.Errorf("unknown command %q", m.Type)
@@ -541,19 +545,27 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 
 // startRun sends a run's layout; no step has been sent yet.
 func (ss *session) startRun(ctx context.Context, r *run) {
-	ss.run, ss.tr, ss.layout = r, r.tr, r.layout
-	ss.sent = 0
+	ss.setRun(r)
 	// The layout is written from the run's own encoding, shared by every session of it.
 	ss.write(ctx, []byte(`{"type":"init","layout":`), r.layoutJSON, []byte(`}`))
 }
 
-// sendSteps sends steps up to (not including) upTo, in batches.
+// setRun makes r the session's run; no step of it has been sent yet.
+func (ss *session) setRun(r *run) {
+	ss.run, ss.started, ss.nsteps, ss.sent = r, true, len(r.layout.Steps), 0
+}
+
+// sendSteps sends steps up to (not including) upTo, in batches. Once every step is
+// sent, a session that is not a lab lets its run go: later commands need only the
+// number of steps.
 func (ss *session) sendSteps(ctx context.Context, upTo int) {
-	if upTo <= ss.sent {
-		return
+	if upTo > ss.sent {
+		ss.sendRange(ctx, ss.sent, upTo)
+		ss.sent = upTo
 	}
-	ss.sendRange(ctx, ss.sent, upTo)
-	ss.sent = upTo
+	if ss.sent >= ss.nsteps && ss.lab == nil {
+		ss.run = nil
+	}
 }
 
 // sendRange sends steps [from, upTo) in "steps" messages of at most StepsPerBatch steps

@@ -522,3 +522,40 @@ func TestWSLab(t *testing.T) {
 }
 
 var _ = errors.New
+
+// A session whose every step is sent holds no run: its trace, layout and encodings go
+// when no other session shares them. Seek still checks the step against the run's length.
+func TestWSSessionLetsGoOfASentRun(t *testing.T) {
+	s, ts := newTestServer(t, Config{})
+	ended := make(chan *session, 1)
+	s.sessionEnded = func(ss *session) { ended <- ss }
+	w, _, _ := dial(t, ts, "")
+	w.send(map[string]any{"type": "start", "scenario": "three-way-handshake", "query": "seed=11", "step": 0, "have_layout": true})
+	var steps []struct{ Index int }
+	json.Unmarshal(w.next("steps")["steps"], &steps)
+	n := len(steps)
+	w.send(map[string]any{"type": "seek", "step": n - 1}) // already sent: nothing to do
+	w.send(map[string]any{"type": "seek", "step": n})
+	e := w.next("error")
+	if want := fmt.Sprintf("step %d is outside 0 to %d", n, n-1); !strings.Contains(string(e["message"]), want) {
+		t.Fatalf("seek past the end: %s, want %q", e["message"], want)
+	}
+	w.close()
+	if ss := <-ended; ss.run != nil || ss.nsteps != n || ss.sent != n {
+		t.Fatalf("after every step was sent the session holds run %v, nsteps %d, sent %d; want no run, %d, %d", ss.run != nil, ss.nsteps, ss.sent, n, n)
+	}
+}
+
+// A session that has not sent every step keeps its run, to send the rest on seek.
+func TestWSSessionKeepsAnUnsentRun(t *testing.T) {
+	s, ts := newTestServer(t, Config{Limits: Limits{StepsPerBatch: 5}})
+	ended := make(chan *session, 1)
+	s.sessionEnded = func(ss *session) { ended <- ss }
+	w, _, _ := dial(t, ts, "")
+	w.send(map[string]any{"type": "start", "scenario": "three-way-handshake", "query": "", "step": 0, "have_layout": true})
+	w.next("steps")
+	w.close()
+	if ss := <-ended; ss.run == nil || ss.sent != 5 || ss.nsteps <= 5 {
+		t.Fatalf("with %d of %d steps sent the session holds run %v; want it kept", ss.sent, ss.nsteps, ss.run != nil)
+	}
+}
