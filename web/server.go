@@ -57,12 +57,14 @@ type Server struct {
 	perIP    map[string]int
 	closing  bool
 	runs     *runCache
+	// stepsBufs holds the buffers sessions build "steps" messages in (*[]byte).
+	stepsBufs sync.Pool
 
 	sessionEnded func(*session) // a test's look at a session that has just ended
 }
 
 // DefaultMaxSessions is the default cap on concurrent WebSocket sessions. A live session
-// costs about 32 KB of memory and two goroutines, 1.4× a bare WebSocket connection
+// costs about 32 KB of memory and one goroutine, 1.3× a bare WebSocket connection
 // (BENCHMARKS.md, synack loadgen): 10,000 hold about 320 MB on a 2-core machine, and
 // need as many open files (serve raises its limit, and lowers the cap to fit it).
 const DefaultMaxSessions = 10000
@@ -101,6 +103,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, perIP: map[string]int{},
 		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries)}
+	s.stepsBufs.New = func() any { b := make([]byte, 0, 16<<10); return &b }
 	s.router = s.routes()
 	return s
 }

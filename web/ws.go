@@ -306,36 +306,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		c.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	// Two goroutines: this one runs the session and writes; the reader reads (and so
-	// answers pings and close frames while a write is under way).
-	in := make(chan []byte)
-	done := make(chan struct{})
-	go ss.reader(ctx, in, done)
-	ss.loop(ctx, in)
+	ss.serve(ctx)
 	cancel()
-	<-done
 	c.CloseNow() // a slow reader is cut without waiting for it to read a close frame
-}
-
-func (ss *session) reader(ctx context.Context, in chan<- []byte, done chan<- struct{}) {
-	defer close(done)
-	defer ss.cancel()
-	for {
-		typ, b, err := ss.conn.Read(ctx)
-		if err != nil {
-			return
-		}
-		if typ == websocket.MessageText && !utf8.Valid(b) {
-			// RFC 6455 §8.1: a text message that is not UTF-8 fails the connection, 1007.
-			ss.conn.Close(websocket.StatusInvalidFramePayloadData, "text message is not valid UTF-8")
-			return
-		}
-		select {
-		case in <- b:
-		case <-ctx.Done():
-			return
-		}
-	}
 }
 
 // send writes m to the client now: the session's goroutine is its writer, so nothing
@@ -421,35 +394,50 @@ func (ss *session) allow(now time.Time) bool {
 	return true
 }
 
-func (ss *session) loop(ctx context.Context, in <-chan []byte) {
-	ss.send(ctx, map[string]any{"type": "hello", "protocol": ProtocolVersion})
-	idle := time.NewTimer(ss.lim.IdleTimeout)
+// serve runs the session on one goroutine, the request's: it reads a command, handles
+// it and writes the replies itself, so a command reaches its handler with no hop to
+// another goroutine. While it writes it does not read; a write that takes longer than
+// WriteTimeout cuts the client, so a ping or close frame waits at most that long. The
+// idle timer closes the session from a goroutine of its own that exists only when it
+// fires; Close is safe beside a Read or Write.
+func (ss *session) serve(ctx context.Context) {
+	defer ss.cancel()
+	idle := time.AfterFunc(ss.lim.IdleTimeout, func() {
+		ss.conn.Close(websocket.StatusNormalClosure, "idle")
+	})
 	defer idle.Stop()
+	ss.write(ctx, helloMsg)
 	for {
-		select {
-		case <-ctx.Done():
+		typ, b, err := ss.conn.Read(ctx)
+		if err != nil {
 			return
-		case <-idle.C:
-			ss.conn.Close(websocket.StatusNormalClosure, "idle")
+		}
+		if typ == websocket.MessageText && !utf8.Valid(b) {
+			// RFC 6455 §8.1: a text message that is not UTF-8 fails the connection, 1007.
+			ss.conn.Close(websocket.StatusInvalidFramePayloadData, "text message is not valid UTF-8")
 			return
-		case b := <-in:
-			idle.Reset(ss.lim.IdleTimeout)
-			if !ss.allow(time.Now()) {
-				ss.fail(ctx, "rate", "too many messages: slow down")
-				continue
-			}
-			var m clientMsg
-			if err := json.Unmarshal(b, &m); err != nil {
-				ss.fail(ctx, "bad-json", "message is not valid JSON: "+err.Error())
-				continue
-			}
-			if err := ss.handle(ctx, m); err != nil {
-				ss.fail(ctx, "bad-command", err.Error())
-				continue
-			}
+		}
+		if !idle.Reset(ss.lim.IdleTimeout) {
+			return // the idle close is under way
+		}
+		if !ss.allow(time.Now()) {
+			ss.fail(ctx, "rate", "too many messages: slow down")
+			continue
+		}
+		var m clientMsg
+		if err := json.Unmarshal(b, &m); err != nil {
+			ss.fail(ctx, "bad-json", "message is not valid JSON: "+err.Error())
+			continue
+		}
+		if err := ss.handle(ctx, m); err != nil {
+			ss.fail(ctx, "bad-command", err.Error())
+			continue
 		}
 	}
 }
+
+// helloMsg is the first message of every session.
+var helloMsg = fmt.Appendf(nil, `{"protocol":%d,"type":"hello"}`, ProtocolVersion)
 
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
 	switch m.Type {
@@ -475,8 +463,14 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		}
 		// The page is the clock: it has the whole layout and plays from it; steps carry
 		// what the inspector shows (bytes, fields), sent unpaced: the steps up to the
-		// page's first step and at least one batch now, more as the page asks.
-		ss.sendSteps(ctx, min(max(m.Step+1, ss.lim.StepsPerBatch), ss.nsteps))
+		// page's first step and at least one batch now, more as the page asks. The steps
+		// up to the page's own go first, in a message of their own, so what the page
+		// shows now does not wait behind the rest of the batch, which follows at once.
+		upTo := min(max(m.Step+1, ss.lim.StepsPerBatch), ss.nsteps)
+		if first := min(m.Step+1, upTo); first > 0 && first < upTo {
+			ss.sendSteps(ctx, first)
+		}
+		ss.sendSteps(ctx, upTo)
 		return nil
 	case "play", "pause", "speed":
 		// Accepted and ignored since protocol 2: the page is the clock.
@@ -568,11 +562,25 @@ func (ss *session) sendSteps(ctx context.Context, upTo int) {
 	}
 }
 
+// maxPooledSteps is the largest buffer a "steps" message is built in that goes back to
+// the server's pool (Server.stepsBufs); a larger one (a flood's batch) is left to the
+// garbage collector.
+const maxPooledSteps = 64 << 10
+
 // sendRange sends steps [from, upTo) in "steps" messages of at most StepsPerBatch steps
 // and MaxOutBytes bytes, each written before the next is built.
 func (ss *session) sendRange(ctx context.Context, from, upTo int) {
 	const head, tail = `{"type":"steps","steps":[`, `]}`
-	buf := make([]byte, 0, 4096)
+	// The message is built in a pooled buffer: a session holds none between commands,
+	// and a command allocates none once the pool is warm.
+	bp := ss.s.stepsBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledSteps {
+			ss.s.stepsBufs.Put(bp)
+		}
+	}()
+	buf := (*bp)[:0]
+	defer func() { *bp = buf }()
 	for from < upTo {
 		buf = append(buf[:0], head...)
 		n := 0

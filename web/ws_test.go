@@ -166,8 +166,29 @@ func TestWSStartSendsStepsUnpaced(t *testing.T) {
 	json.Unmarshal(w.next("init")["layout"], &layout)
 	var steps []struct{ Index int }
 	json.Unmarshal(w.next("steps")["steps"], &steps)
-	if len(steps) != len(layout.Steps) || steps[0].Index != 0 {
-		t.Fatalf("start sent %d steps from %d; want all %d of this short story, from 0", len(steps), steps[0].Index, len(layout.Steps))
+	if len(steps) != 1 || steps[0].Index != 0 {
+		t.Fatalf("start at step 0 first sent %d steps; want step 0 alone, the one the page shows", len(steps))
+	}
+	json.Unmarshal(w.next("steps")["steps"], &steps)
+	if len(steps) != len(layout.Steps)-1 || steps[0].Index != 1 {
+		t.Fatalf("then %d steps from %d; want the other %d of this short story, from 1", len(steps), steps[0].Index, len(layout.Steps)-1)
+	}
+}
+
+// A page opened at a later step gets the steps up to it first, then the rest.
+func TestWSStartSendsThePagesStepFirst(t *testing.T) {
+	_, ts := newTestServer(t, Config{})
+	w, _, _ := dial(t, ts, "")
+	defer w.close()
+	w.send(map[string]any{"type": "start", "scenario": "three-way-handshake", "query": "", "step": 4, "have_layout": true})
+	var steps []struct{ Index int }
+	json.Unmarshal(w.next("steps")["steps"], &steps)
+	if len(steps) != 5 || steps[0].Index != 0 || steps[4].Index != 4 {
+		t.Fatalf("start at step 4 first sent %d steps; want steps 0 to 4", len(steps))
+	}
+	json.Unmarshal(w.next("steps")["steps"], &steps)
+	if steps[0].Index != 5 {
+		t.Fatalf("then steps from %d; want from 5", steps[0].Index)
 	}
 }
 
@@ -530,7 +551,7 @@ func TestWSSessionLetsGoOfASentRun(t *testing.T) {
 	ended := make(chan *session, 1)
 	s.sessionEnded = func(ss *session) { ended <- ss }
 	w, _, _ := dial(t, ts, "")
-	w.send(map[string]any{"type": "start", "scenario": "three-way-handshake", "query": "seed=11", "step": 0, "have_layout": true})
+	w.send(map[string]any{"type": "start", "scenario": "three-way-handshake", "query": "seed=11", "step": -1, "have_layout": true})
 	var steps []struct{ Index int }
 	json.Unmarshal(w.next("steps")["steps"], &steps)
 	n := len(steps)
