@@ -103,7 +103,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, perIP: map[string]int{},
 		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries)}
-	s.stepsBufs.New = func() any { b := make([]byte, 0, 16<<10); return &b }
+	s.stepsBufs.New = func() any { b := make([]byte, 0, stepsBufSize); return &b }
 	s.router = s.routes()
 	return s
 }

@@ -567,6 +567,10 @@ func (ss *session) sendSteps(ctx context.Context, upTo int) {
 // garbage collector.
 const maxPooledSteps = 64 << 10
 
+// stepsBufSize is the capacity a pooled "steps" buffer starts with: a short lesson's
+// whole batch (three-way-handshake's is 12 KB) fits without growing.
+const stepsBufSize = 16 << 10
+
 // sendRange sends steps [from, upTo) in "steps" messages of at most StepsPerBatch steps
 // and MaxOutBytes bytes, each written before the next is built.
 func (ss *session) sendRange(ctx context.Context, from, upTo int) {
