@@ -93,12 +93,20 @@ type Conn struct {
 	challenged    bool
 
 	// Application side.
-	appClosed      bool // close() was called: the connection is an orphan
-	rdShut         bool
-	corked         bool // TCP_CORK
-	corkPush       bool // a push overrides the cork for one flush
-	moreHeld       bool // the last write had MSG_MORE
-	corkProbe      bool // the RTO slot holds the probe timer for held data
+	appClosed bool // close() was called: the connection is an orphan
+	rdShut    bool
+	corked    bool // TCP_CORK
+	corkPush  bool // a push overrides the cork for one flush
+	moreHeld  bool // the last write had MSG_MORE
+	corkProbe bool // the RTO slot holds the probe timer for held data
+	// probe0 says the RTO slot holds the probe timer for data the host's queue refused
+	// (Linux ICSK_TIME_PROBE0 after a local transmit failure); probesOut counts its
+	// rounds (icsk_probes_out) since probesAt (icsk_probes_tstamp, when probesStamped).
+	probe0         bool
+	probesOut      int
+	probesAt       Time
+	probesStamped  bool
+	rtoFired       bool // a data retransmission timeout has fired (icsk_backoff may be > 0)
 	userTimeout    time.Duration
 	retransStamp   Time   // see onRTO; 0 while not retransmitting
 	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
@@ -181,6 +189,12 @@ func (c *Conn) Info() map[string]int64 {
 	info := map[string]int64{
 		"rto":         int64(c.rto / time.Microsecond),
 		"retransmits": int64(c.rtxCount),
+		"probes":      int64(c.probesOut),
+	}
+	if !c.rtoFired && !c.synRetransmitted {
+		// icsk_backoff only grows on a timeout or a sent zero-window probe; neither
+		// happened, so it is 0 (after one the engine does not know when Linux resets it).
+		info["backoff"] = 0
 	}
 	if !c.state.Synchronized() {
 		return info
@@ -591,6 +605,7 @@ func (c *Conn) processAck(seg Segment) bool {
 		c.challengeACK("ACK older than the send window")
 		return false
 	}
+	c.probesOut = 0 // tcp_ack: an acceptable ACK resets icsk_probes_out
 	if c.sndUna.LessThan(seg.Ack) {
 		c.newlyAcked(seg.Ack)
 		c.moreHeld = false // MSG_MORE held only that write's own push (tcp_push)
@@ -1125,6 +1140,16 @@ func (c *Conn) output() {
 				}
 				return
 			}
+			if c.h.egressDrop && c.state.Synchronized() {
+				// The host's queue refuses the segment (tcp_transmit_skb fails): it stays
+				// unsent, and with nothing in flight the probe timer is armed
+				// (tcp_check_probe_timer: after max(RTO, TCP_RTO_MIN)).
+				if inflight == 0 && !c.armed(TimerRTO) {
+					c.probe0 = true
+					c.setTimer(TimerRTO, max(c.rto, c.h.Prof.MinRTO))
+				}
+				return
+			}
 			c.sendData(c.sndNxt, off, n, false)
 			continue
 		}
@@ -1149,8 +1174,8 @@ func (c *Conn) sendFIN() {
 
 // sendData sends n bytes of sendBuf starting at off, with sequence number seq.
 func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
-	if c.corkProbe && !retransmit {
-		c.corkProbe = false // data goes out: the RTO takes the slot again
+	if (c.corkProbe || c.probe0) && !retransmit {
+		c.corkProbe, c.probe0 = false, false // data goes out: the RTO takes the slot again
 		c.cancelTimer(TimerRTO)
 	}
 	seg := c.template(seq, 0)
@@ -1297,6 +1322,11 @@ func (c *Conn) onRTO() {
 		c.sendLossProbe()
 		return
 	}
+	if c.probe0 {
+		c.probe0 = false
+		c.probeTimer()
+		return
+	}
 	if c.corkProbe {
 		c.corkProbe = false
 		if off := int(c.sndNxt.Sub(c.sendStart)); off < len(c.sendBuf) && c.sndUna == c.sndMax {
@@ -1355,6 +1385,7 @@ func (c *Conn) onRTO() {
 			return
 		}
 		c.rtxCount++
+		c.rtoFired = true
 		c.rtxHigh, c.recovering = c.sndMax, true
 		c.cwnd = uint32(c.mss) // RFC 5681 §3.1: loss window of one segment
 		c.rto = min(c.rto*2, p.MaxRTO)
@@ -1366,6 +1397,49 @@ func (c *Conn) onRTO() {
 		}
 		c.setTimer(TimerRTO, next)
 	}
+}
+
+// resourceProbeInterval is how often a connection retries data its host's queue refused
+// (Linux TCP_RESOURCE_PROBE_INTERVAL).
+const resourceProbeInterval = 500 * time.Millisecond
+
+// probeTimer is Linux's tcp_probe_timer for data the host's queue refused: give up once
+// TCP_USER_TIMEOUT has passed since the first probe (or after tcp_retries2 probes), else
+// try again (tcp_send_probe0). A refused try counts a probe and comes back after
+// TCP_RESOURCE_PROBE_INTERVAL, clamped to the user timeout, without backoff; one that
+// gets out goes as tcp_write_wakeup sends it (with PSH) and the RTO takes over.
+func (c *Conn) probeTimer() {
+	off := int(c.sndNxt.Sub(c.sendStart))
+	if c.sndUna != c.sndMax || off >= len(c.sendBuf) {
+		c.probesOut, c.probesStamped = 0, false
+		return
+	}
+	if !c.probesStamped {
+		c.probesAt, c.probesStamped = c.h.now, true
+	} else if c.userTimeout > 0 && c.h.now.Sub(c.probesAt) >= c.userTimeout {
+		c.fail(ETIMEDOUT, "TCP_USER_TIMEOUT expired while the host's queue refused the data")
+		return
+	}
+	if c.probesOut >= c.h.Prof.DataRetries {
+		c.fail(ETIMEDOUT, "probes gave up")
+		return
+	}
+	if !c.h.egressDrop {
+		n := min(len(c.sendBuf)-off, int(c.mss))
+		c.pushAt = append(c.pushAt, c.sndNxt.Add(uint32(n)))
+		c.sendData(c.sndNxt, off, n, false)
+		c.probesOut, c.probesStamped = 0, false
+		return
+	}
+	c.probesOut++
+	c.h.note(c.peer, "local-congestion-probe", "the host's queue refused the data again: retry in 500 ms")
+	next := resourceProbeInterval
+	if c.userTimeout > 0 {
+		// tcp_clamp_probe0_to_user_timeout, at least TCP_TIMEOUT_MIN (2 jiffies).
+		next = min(next, max(c.userTimeout-c.h.now.Sub(c.probesAt), 2*time.Millisecond))
+	}
+	c.probe0 = true
+	c.setTimer(TimerRTO, next)
 }
 
 // schedulePTO arms the tail loss probe instead of the RTO where the profile has it

@@ -119,8 +119,29 @@ func windowShift(space int) uint8 {
 	return uint8(min(max(bits.Len(uint(space))-1-15, 0), 14))
 }
 
-// Command would run a shell command; the engine has no qdisc or device to configure.
-func (s *EngineStack) Command(cmd string) error { return errors.New("not modelled") }
+// Command applies the queueing discipline commands whose effect the engine models, on
+// the egress of the stack under test: `tc qdisc add|replace dev DEV root pfifo limit 0`
+// (a queue with no room: everything the stack sends is dropped before it leaves) and
+// `tc qdisc del|delete dev DEV root` (back to the default queue). Any other command (a
+// fair-queue qdisc, which paces, or a pfifo that has room) is not modelled.
+func (s *EngineStack) Command(cmd string) error {
+	f := strings.Fields(cmd)
+	if len(f) >= 6 && f[0] == "tc" && f[1] == "qdisc" && f[3] == "dev" && f[5] == "root" {
+		switch {
+		case (f[2] == "del" || f[2] == "delete") && len(f) == 6:
+			if !s.h.EgressDrop() {
+				// Like Linux: the default root qdisc (handle 0) cannot be deleted.
+				return errors.New("no qdisc of the script's to delete")
+			}
+			s.h.SetEgressDrop(false)
+			return nil
+		case (f[2] == "add" || f[2] == "replace") && len(f) == 9 && f[6] == "pfifo" && f[7] == "limit" && f[8] == "0":
+			s.h.SetEgressDrop(true)
+			return nil
+		}
+	}
+	return ErrNotModelled
+}
 
 func (s *EngineStack) collect(at time.Duration) {
 	for _, o := range s.h.TakeOutput() {

@@ -631,6 +631,7 @@ func parseShell(cmd string) *Shell {
 			continue
 		}
 		f := shellWords(part)
+		sh.LastUnknown = false
 		if len(f) > 0 && strings.HasSuffix(f[0], "defaults.sh") {
 			sh.Defaults = f[0]
 			continue
@@ -655,6 +656,7 @@ func parseShell(cmd string) *Shell {
 			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: strings.TrimSpace(v)})
 		default:
 			sh.Unknown = append(sh.Unknown, part)
+			sh.LastUnknown = true
 		}
 	}
 	return sh

@@ -31,7 +31,7 @@ var peerScripts = []struct {
 	{"ts_recent/fin_tsval.pkt", ""},
 	{"ts_recent/reset_tsval.pkt", ""},
 	{"user_timeout/user_timeout.pkt", ""},
-	{"user_timeout/user-timeout-probe.pkt", "needs a congested qdisc (tc ... pfifo limit 0) and TCP_USER_TIMEOUT"},
+	{"user_timeout/user-timeout-probe.pkt", ""},
 	{"mss/mss-getsockopt-tcp_maxseg-server.pkt", ""},
 	{"mss/mss-setsockopt-tcp_maxseg-client.pkt", ""},
 	{"mss/mss-setsockopt-tcp_maxseg-server.pkt", ""},
