@@ -195,6 +195,18 @@ func (c *Conn) SetCork(on bool) {
 	}
 }
 
+// SetNoDelay is setsockopt(TCP_NODELAY): on, Nagle's rule no longer holds partial
+// segments, and what it held leaves now (tcp_push_pending_frames).
+func (c *Conn) SetNoDelay(on bool) {
+	if c == nil {
+		return
+	}
+	c.noDelay = on
+	if on {
+		c.Push()
+	}
+}
+
 // Push sends data held by TCP_CORK or MSG_MORE now, as setting TCP_NODELAY does.
 func (c *Conn) Push() {
 	if c == nil || c.deleted {

@@ -96,6 +96,9 @@ type Conn struct {
 	appClosed bool // close() was called: the connection is an orphan
 	rdShut    bool
 	corked    bool // TCP_CORK
+	noDelay   bool // TCP_NODELAY: no Nagle
+	sndSml    Seq  // the end of the last partial segment sent (Linux snd_sml)
+	smlSent   bool // sndSml is set
 	corkPush  bool // a push overrides the cork for one flush
 	moreHeld  bool // the last write had MSG_MORE
 	corkProbe bool // the RTO slot holds the probe timer for held data
@@ -1140,6 +1143,11 @@ func (c *Conn) output() {
 				}
 				return
 			}
+			if n < int(c.mss) && n == avail && c.nagleHolds() {
+				// Nagle: the partial segment waits for the ACK of the earlier one, which
+				// is in flight (its RTO is armed).
+				return
+			}
 			if c.h.egressDrop && c.state.Synchronized() {
 				// The host's queue refuses the segment (tcp_transmit_skb fails): it stays
 				// unsent, and with nothing in flight the probe timer is armed
@@ -1158,6 +1166,17 @@ func (c *Conn) output() {
 		}
 		return
 	}
+}
+
+// nagleHolds reports whether Nagle's rule keeps a partial segment back (Linux
+// tcp_nagle_check with tcp_minshall_check): the profile has Nagle, TCP_NODELAY is off, no
+// push overrides it, the FIN does not ride on it, and a partial segment sent earlier is
+// still unacknowledged.
+func (c *Conn) nagleHolds() bool {
+	if !c.h.Prof.Nagle || c.noDelay || c.corkPush || c.finQueued {
+		return false
+	}
+	return c.smlSent && c.sndUna.LessThan(c.sndSml) && c.sndSml.LessThanEq(c.sndNxt)
 }
 
 // sendFIN sends our FIN at SND.NXT: it takes one sequence number (RFC 9293 §3.4).
@@ -1197,6 +1216,9 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		end = end.Add(1)
 	}
 	if !retransmit {
+		if n < int(c.mss) {
+			c.sndSml, c.smlSent = seq.Add(uint32(n)), true // tcp_minshall_update
+		}
 		c.sndNxt = end
 		c.sndMax = maxSeq(c.sndMax, end)
 		c.startTiming(end)

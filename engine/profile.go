@@ -107,6 +107,11 @@ type Profile struct {
 	// segments out Linux probes too and recovers through SACK and RACK, which the engine
 	// does not model; there it keeps the RTO.
 	TailLossProbe bool
+	// Nagle holds a partial segment while data is unacknowledged, until TCP_NODELAY
+	// (RFC 896; RFC 1122 §4.2.3.4), in Linux's form: only while a partial segment sent
+	// earlier is unacknowledged (Minshall's variant, tcp_nagle_check with snd_sml), and
+	// never for a segment that carries the FIN.
+	Nagle bool
 	// RSTTimestamps builds the RST of an abort like any segment of the connection: the
 	// current window and, when negotiated, the timestamp option (Linux
 	// tcp_send_active_reset → tcp_transmit_skb); RFC 9293 shows a bare RST.
@@ -181,6 +186,7 @@ func LinuxProfile() Profile {
 		SimOpenACK:            true,
 		RSTTimestamps:         true,
 		TailLossProbe:         true,
+		Nagle:                 true,
 		PushPerSizeGoal:       true,
 		ResetOnDataAfterClose: true,
 

@@ -40,6 +40,7 @@ type fdState struct {
 	inq      bool   // TCP_INQ: recvmsg reports what is left to read
 	// userTimeout is TCP_USER_TIMEOUT, passed on to connections made or accepted later.
 	userTimeout time.Duration
+	noDelay     bool // TCP_NODELAY, passed on likewise
 }
 
 // Limits on what one script may make the engine hold.
@@ -310,6 +311,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		}
 		f.c = c
 		c.SetUserTimeout(f.userTimeout)
+		c.SetNoDelay(f.noDelay)
 		if f.linger0 {
 			c.SetLinger(true)
 		}
@@ -475,7 +477,8 @@ func (s *EngineStack) accept(f *fdState, want *Syscall) CallResult {
 	}
 	fd := ScriptFD(want, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 	c.SetUserTimeout(f.userTimeout) // accept() inherits the listener's options
-	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout}
+	c.SetNoDelay(f.noDelay)
+	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay}
 	return CallResult{Ret: int64(fd)}
 }
 
@@ -574,15 +577,17 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 		// One socket per port in a script's namespace: nothing to reuse.
 		return CallResult{}
 	case "TCP_NODELAY":
-		// The engine sends at once (no Nagle): TCP_NODELAY on is what it does, and
-		// setting it pushes data held by TCP_CORK or MSG_MORE (tcp_push_pending_frames).
-		if n, ok := optInt(val); ok && n != 0 {
-			if f.c != nil {
-				f.c.Push()
-			}
-			return CallResult{}
+		// On, Nagle's rule stops holding partial segments, and setting it pushes data
+		// held by Nagle, TCP_CORK or MSG_MORE (tcp_push_pending_frames).
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
 		}
-		return CallResult{Unmodelled: "TCP_NODELAY 0 (Nagle) not modelled"}
+		f.noDelay = n != 0
+		if f.c != nil {
+			f.c.SetNoDelay(f.noDelay)
+		}
+		return CallResult{}
 	case "TCP_USER_TIMEOUT":
 		n, ok := optInt(val)
 		if !ok || n < 0 {
