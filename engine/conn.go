@@ -228,6 +228,13 @@ func (c *Conn) Info() map[string]int64 {
 // Unacked returns the bytes sent or queued and not yet acknowledged (ioctl SIOCOUTQ).
 func (c *Conn) Unacked() int { return len(c.sendBuf) }
 
+// FinReceived reports whether the peer's FIN has arrived (in order).
+func (c *Conn) FinReceived() bool { return c.gotFin }
+
+// WriteShut reports whether the application closed its sending side (shutdown(SHUT_WR)
+// or close()).
+func (c *Conn) WriteShut() bool { return c.finQueued }
+
 // ReadShut reports whether shutdown(SHUT_RD) was called.
 func (c *Conn) ReadShut() bool { return c.rdShut }
 

@@ -59,6 +59,10 @@ type wait struct {
 	fd   int
 	kind string
 	n    int
+	// A poll() waits for any of its entries, until deadline when hasDeadline.
+	poll        []PollFD
+	deadline    time.Duration
+	hasDeadline bool
 }
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
@@ -158,6 +162,13 @@ func (s *EngineStack) collect(at time.Duration) {
 func (s *EngineStack) Until(t time.Duration, stopOnSend bool) ([]Sent, []Done, error) {
 	for {
 		d := s.h.NextDeadline()
+		if pd, ok := s.pollDeadline(); ok && pd <= t && (d == engine.Never || vt(pd) < d) {
+			// A poll() times out before the engine's next timer.
+			s.h.At(vt(pd))
+			s.now = max(s.now, pd)
+			s.checkWaits(pd)
+			continue
+		}
 		if d == engine.Never || d > vt(t) {
 			break
 		}
@@ -261,6 +272,9 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		fd := ScriptFD(sc, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 		s.fds[fd] = &fdState{}
 		return CallResult{Ret: int64(fd)}, true, nil
+	}
+	if sc.Name == "poll" {
+		return s.pollCall(t, id, sc, mayBlock)
 	}
 	n, f, err := s.fd(sc)
 	if err != nil {
@@ -508,7 +522,7 @@ func (s *EngineStack) checkWaits(at time.Duration) {
 		var res CallResult
 		ok := false
 		switch {
-		case f == nil:
+		case f == nil && w.kind != "poll":
 			res, ok = CallResult{Ret: -1, Errno: "EBADF"}, true
 		case w.kind == "accept" && f.l != nil && f.l.AcceptQueueLen() > 0:
 			res, ok = s.accept(f, w.sc), true
@@ -516,6 +530,12 @@ func (s *EngineStack) checkWaits(at time.Duration) {
 			res, ok = CallResult{}, true
 		case w.kind == "connect" && f.c.Err != nil:
 			res, ok = CallResult{Ret: -1, Errno: f.c.Err.Error()}, true
+		case w.kind == "poll":
+			if n := s.pollReady(w.poll); n > 0 {
+				res, ok = CallResult{Ret: int64(n), Out: FormatRevents(w.poll)}, true
+			} else if w.hasDeadline && at >= w.deadline {
+				res, ok = CallResult{Ret: 0, Out: FormatRevents(w.poll)}, true
+			}
 		case w.kind == "read" && (f.c.Buffered() > 0 || f.c.EOF() || f.c.Err != nil):
 			b, err := f.c.Read(w.n)
 			if err != nil {
@@ -696,4 +716,104 @@ func hasFlag(sc *Syscall, name string) bool {
 		}
 	}
 	return false
+}
+
+// pollCall is poll(): the revents Linux's tcp_poll reports for each entry; when none is
+// ready and the timeout is not 0 the call blocks until one is or the timeout ends.
+func (s *EngineStack) pollCall(t time.Duration, id int, sc *Syscall, mayBlock bool) (CallResult, bool, error) {
+	if len(sc.Args) != 3 {
+		return CallResult{}, false, fmt.Errorf("poll takes 3 arguments: fds, nfds, timeout")
+	}
+	fds, err := ParsePoll(sc.Args[0])
+	if err != nil {
+		return CallResult{}, false, err
+	}
+	nfds, err := strconv.Atoi(strings.TrimSpace(sc.Args[1]))
+	if err != nil || nfds != len(fds) {
+		return CallResult{}, false, fmt.Errorf("poll: nfds %q is not the %d entries given", sc.Args[1], len(fds))
+	}
+	ms, err := PollTimeout(sc.Args[2])
+	if err != nil {
+		return CallResult{}, false, err
+	}
+	if n := s.pollReady(fds); n > 0 || ms == 0 {
+		return CallResult{Ret: int64(n), Out: FormatRevents(fds)}, true, nil
+	}
+	w := &wait{id: id, kind: "poll", poll: fds, sc: sc}
+	if ms > 0 {
+		w.deadline, w.hasDeadline = t+time.Duration(ms)*time.Millisecond, true
+	}
+	s.waits = append(s.waits, w)
+	return CallResult{}, false, nil
+}
+
+// pollDeadline returns the earliest timeout of a blocked poll().
+func (s *EngineStack) pollDeadline() (time.Duration, bool) {
+	var best time.Duration
+	found := false
+	for _, w := range s.waits {
+		if w.kind == "poll" && w.hasDeadline && (!found || w.deadline < best) {
+			best, found = w.deadline, true
+		}
+	}
+	return best, found
+}
+
+// pollReady fills in each entry's revents and returns how many have some.
+func (s *EngineStack) pollReady(fds []PollFD) int {
+	n := 0
+	for i := range fds {
+		p := &fds[i]
+		f := s.fds[p.FD]
+		if f == nil {
+			p.Revents = PollNval
+		} else {
+			// POLLERR and POLLHUP are reported whether asked for or not.
+			p.Revents = s.pollMask(f) & (p.Events | PollErr | PollHup)
+		}
+		if p.Revents != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// pollMask is what Linux's tcp_poll reports for a socket (net/ipv4/tcp.c): a listener
+// is readable when a connection waits in its accept queue; a socket in CLOSE (never
+// connected, reset, timed out, or in TIME-WAIT) hangs up; a received FIN or
+// shutdown(SHUT_RD) makes it readable with POLLRDHUP; once past the handshake it is
+// readable with data queued and writable (the engine has no send-buffer limit short of
+// the runner's); a pending error is POLLERR.
+func (s *EngineStack) pollMask(f *fdState) int16 {
+	if f.l != nil {
+		if f.l.AcceptQueueLen() > 0 {
+			return PollIn | PollRdNorm
+		}
+		return 0
+	}
+	if f.c == nil {
+		return PollOut | PollWrNorm | PollHup // a new socket is in CLOSE
+	}
+	c := f.c
+	st := c.State()
+	closed := st == engine.Closed || st == engine.TimeWait
+	rdShut := closed || c.FinReceived() || c.ReadShut()
+	wrShut := closed || c.WriteShut()
+	var m int16
+	if closed || rdShut && wrShut {
+		m |= PollHup
+	}
+	if rdShut {
+		m |= PollIn | PollRdNorm | PollRdHup
+	}
+	if st != engine.SynSent && st != engine.SynReceived {
+		if c.Buffered() > 0 {
+			m |= PollIn | PollRdNorm
+		}
+		m |= PollOut | PollWrNorm
+	}
+	if c.Err != nil {
+		m |= PollErr
+	}
+	return m
 }

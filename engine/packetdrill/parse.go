@@ -546,7 +546,7 @@ func splitArgs(s string) ([]string, bool) {
 
 var knownCalls = map[string]bool{"socket": true, "bind": true, "listen": true, "accept": true, "connect": true,
 	"close": true, "shutdown": true, "read": true, "write": true, "send": true, "recv": true,
-	"setsockopt": true, "getsockopt": true, "fcntl": true, "ioctl": true, "sendto": true, "recvfrom": true, "sendmsg": true, "recvmsg": true}
+	"setsockopt": true, "getsockopt": true, "fcntl": true, "ioctl": true, "sendto": true, "recvfrom": true, "sendmsg": true, "recvmsg": true, "poll": true}
 
 func (p *parser) syscall(line int, text string) (*Syscall, error) {
 	lp := strings.IndexByte(text, '(')

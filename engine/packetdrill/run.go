@@ -615,6 +615,15 @@ func (r *runner) checkResult(ev *Event, res CallResult) error {
 			return fail(ev.Line, "recvmsg() TCP_CM_INQ expected %s, got %s", want, res.Out)
 		}
 	}
+	if sc.Name == "poll" && len(sc.Args) > 0 {
+		fds, err := ParsePoll(sc.Args[0])
+		if err != nil {
+			return fail(ev.Line, "%v", err)
+		}
+		if want := FormatRevents(fds); res.Out != "" && want != res.Out {
+			return fail(ev.Line, "poll() expected revents [%s], got [%s]", want, res.Out)
+		}
+	}
 	outArg := map[string]int{"getsockopt": 3, "ioctl": 2}
 	if i, ok := outArg[sc.Name]; ok && len(sc.Args) > i {
 		want := strings.Trim(sc.Args[i], "[]")
