@@ -99,9 +99,13 @@ type Conn struct {
 	noDelay   bool // TCP_NODELAY: no Nagle
 	sndSml    Seq  // the end of the last partial segment sent (Linux snd_sml)
 	smlSent   bool // sndSml is set
-	corkPush  bool // a push overrides the cork for one flush
-	moreHeld  bool // the last write had MSG_MORE
-	corkProbe bool // the RTO slot holds the probe timer for held data
+	// tcp_info's chronographs (see chronoSet).
+	chronoType int
+	chronoAt   Time
+	chronoStat [2]time.Duration
+	corkPush   bool // a push overrides the cork for one flush
+	moreHeld   bool // the last write had MSG_MORE
+	corkProbe  bool // the RTO slot holds the probe timer for held data
 	// probe0 says the RTO slot holds the probe timer for data the host's queue refused
 	// (Linux ICSK_TIME_PROBE0 after a local transmit failure); probesOut counts its
 	// rounds (icsk_probes_out) since probesAt (icsk_probes_tstamp, when probesStamped).
@@ -222,6 +226,16 @@ func (c *Conn) Info() map[string]int64 {
 	}
 	info["options"] = opts
 	info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)
+	// tcp_get_info_chrono_stats: busy_time includes the window-limited time.
+	busy, rwnd := c.chronoStat[0], c.chronoStat[1]
+	switch c.chronoType {
+	case chronoBusy:
+		busy += c.h.now.Sub(c.chronoAt)
+	case chronoRwnd:
+		rwnd += c.h.now.Sub(c.chronoAt)
+	}
+	info["busy_time"] = int64((busy + rwnd) / time.Microsecond)
+	info["rwnd_limited"] = int64(rwnd / time.Microsecond)
 	return info
 }
 
@@ -618,6 +632,9 @@ func (c *Conn) processAck(seg Segment) bool {
 	c.probesOut = 0 // tcp_ack: an acceptable ACK resets icsk_probes_out
 	if c.sndUna.LessThan(seg.Ack) {
 		c.newlyAcked(seg.Ack)
+		if len(c.sendBuf) == 0 {
+			c.chronoStop(chronoBusy)
+		}
 		c.moreHeld = false // MSG_MORE held only that write's own push (tcp_push)
 	}
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK).
@@ -1133,12 +1150,18 @@ func (c *Conn) output() {
 			wnd := min(c.sndWnd, c.cwnd)
 			inflight := c.sndNxt.Sub(c.sndUna)
 			if inflight >= wnd {
+				c.rwndLimited(inflight)
 				return
 			}
 			n := min(avail, int(c.mss), int(wnd-inflight))
 			if n <= 0 {
 				return
 			}
+			if c.h.Prof.WholeSegmentWindow && n < min(avail, int(c.mss)) {
+				c.rwndLimited(inflight)
+				return
+			}
+			c.chronoStop(chronoRwnd)
 			if n < int(c.mss) && n == avail && (c.corked && !c.corkPush || c.moreHeld) && !c.finQueued {
 				// A partial segment the application asked to hold (TCP_CORK, MSG_MORE):
 				// it waits for more data, a push, or the probe timer (Linux
@@ -1184,6 +1207,48 @@ func (c *Conn) nagleHolds() bool {
 		return false
 	}
 	return c.smlSent && c.sndUna.LessThan(c.sndSml) && c.sndSml.LessThanEq(c.sndNxt)
+}
+
+// The chronographs of tcp_info (Linux tcp_chrono_start/stop): the time the connection had
+// data to send (busy), and the part of it the peer's receive window held it back.
+const (
+	chronoNone = iota
+	chronoBusy
+	chronoRwnd
+)
+
+// chronoSet closes the current chronograph's interval and starts kind's.
+func (c *Conn) chronoSet(kind int) {
+	if c.chronoType != chronoNone {
+		c.chronoStat[c.chronoType-1] += c.h.now.Sub(c.chronoAt)
+	}
+	c.chronoType, c.chronoAt = kind, c.h.now
+}
+
+// chronoStart starts kind unless a more telling one already runs.
+func (c *Conn) chronoStart(kind int) {
+	if kind > c.chronoType {
+		c.chronoSet(kind)
+	}
+}
+
+// chronoStop ends kind: back to busy while data is queued, to none when all is acked.
+func (c *Conn) chronoStop(kind int) {
+	switch {
+	case len(c.sendBuf) == 0:
+		c.chronoSet(chronoNone)
+	case kind == c.chronoType:
+		c.chronoSet(chronoBusy)
+	}
+}
+
+// rwndLimited notes that data waits for the peer's window (tcp_write_xmit's
+// is_rwnd_limited): only when the congestion window has room, so the peer's window is
+// the limit.
+func (c *Conn) rwndLimited(inflight uint32) {
+	if inflight < c.cwnd {
+		c.chronoStart(chronoRwnd)
+	}
 }
 
 // sendFIN sends our FIN at SND.NXT: it takes one sequence number (RFC 9293 §3.4).

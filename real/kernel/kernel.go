@@ -301,7 +301,7 @@ func (s *stack) Info(fd int) (map[string]int64, bool) {
 		"pmtu": int64(info.Pmtu), "rcv_ssthresh": int64(info.Rcv_ssthresh), "rtt": int64(info.Rtt),
 		"rttvar": int64(info.Rttvar), "snd_ssthresh": int64(info.Snd_ssthresh), "snd_cwnd": int64(info.Snd_cwnd),
 		"advmss": int64(info.Advmss), "reordering": int64(info.Reordering), "total_retrans": int64(info.Total_retrans),
-		"rwnd_limited": int64(info.Rwnd_limited), "bytes_acked": int64(info.Bytes_acked),
+		"rwnd_limited": int64(info.Rwnd_limited), "busy_time": int64(info.Busy_time), "bytes_acked": int64(info.Bytes_acked),
 		"bytes_received": int64(info.Bytes_received), "segs_out": int64(info.Segs_out), "segs_in": int64(info.Segs_in),
 		"notsent_bytes": int64(info.Notsent_bytes), "data_segs_in": int64(info.Data_segs_in),
 		"data_segs_out": int64(info.Data_segs_out), "delivered": int64(info.Delivered),
