@@ -1158,7 +1158,14 @@ func (c *Conn) output() {
 				return
 			}
 			if c.h.Prof.WholeSegmentWindow && n < min(avail, int(c.mss)) {
+				// With nothing in flight no ACK will open the window: the probe timer
+				// sends what fits after max(RTO, TCP_RTO_MIN) (tcp_check_probe_timer,
+				// tcp_write_wakeup).
 				c.rwndLimited(inflight)
+				if inflight == 0 && !c.armed(TimerRTO) {
+					c.probe0 = true
+					c.setTimer(TimerRTO, max(c.rto, c.h.Prof.MinRTO))
+				}
 				return
 			}
 			c.chronoStop(chronoRwnd)
@@ -1519,7 +1526,13 @@ func (c *Conn) probeTimer() {
 		return
 	}
 	if !c.h.egressDrop {
-		n := min(len(c.sendBuf)-off, int(c.mss))
+		// tcp_write_wakeup: as much as the window takes, up to an MSS, with PSH. A zero
+		// window would take a zero-window probe, which the engine does not send.
+		n := min(len(c.sendBuf)-off, int(c.mss), int(c.sndWnd))
+		if n <= 0 {
+			c.probesOut, c.probesStamped = 0, false
+			return
+		}
 		c.pushAt = append(c.pushAt, c.sndNxt.Add(uint32(n)))
 		c.sendData(c.sndNxt, off, n, false)
 		c.probesOut, c.probesStamped = 0, false
