@@ -507,6 +507,10 @@ func (p *parser) options(line int, inner string) (engine.Options, error) {
 				o.Blocks = append(o.Blocks, engine.SACKBlock{Left: engine.Seq(l), Right: engine.Seq(r)})
 			}
 			os = append(os, o)
+		case "FO", "FOEXP":
+			// RFC 7413's cookie option: the engine has no TCP Fast Open, so a script that
+			// sends or expects it cannot run on it.
+			return nil, p.errf(line, w[0], "TCP Fast Open is not modelled (the runner does not support Fast Open scripts)")
 		default:
 			return nil, p.errf(line, w[0], "unknown option")
 		}
