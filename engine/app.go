@@ -31,6 +31,9 @@ func (c *Conn) SendMore(data []byte, more bool) (int, error) {
 		return 0, err
 	}
 	start := c.sendStart.Add(uint32(len(c.sendBuf)))
+	if len(data) > 0 && !c.sndNxt.LessThan(start) {
+		c.chronoStart(chronoBusy) // tcp_add_write_queue_tail: the write queue was empty
+	}
 	c.sendBuf = append(c.sendBuf, data...)
 	if g := c.sizeGoal(); g > 0 {
 		// Linux builds a write into buffers of size_goal bytes and each full one leaves
@@ -191,6 +194,18 @@ func (c *Conn) queueFIN(to State, cause string) {
 func (c *Conn) SetCork(on bool) {
 	c.corked = on
 	if !on {
+		c.Push()
+	}
+}
+
+// SetNoDelay is setsockopt(TCP_NODELAY): on, Nagle's rule no longer holds partial
+// segments, and what it held leaves now (tcp_push_pending_frames).
+func (c *Conn) SetNoDelay(on bool) {
+	if c == nil {
+		return
+	}
+	c.noDelay = on
+	if on {
 		c.Push()
 	}
 }

@@ -93,12 +93,27 @@ type Conn struct {
 	challenged    bool
 
 	// Application side.
-	appClosed      bool // close() was called: the connection is an orphan
-	rdShut         bool
-	corked         bool // TCP_CORK
-	corkPush       bool // a push overrides the cork for one flush
-	moreHeld       bool // the last write had MSG_MORE
-	corkProbe      bool // the RTO slot holds the probe timer for held data
+	appClosed bool // close() was called: the connection is an orphan
+	rdShut    bool
+	corked    bool // TCP_CORK
+	noDelay   bool // TCP_NODELAY: no Nagle
+	sndSml    Seq  // the end of the last partial segment sent (Linux snd_sml)
+	smlSent   bool // sndSml is set
+	// tcp_info's chronographs (see chronoSet).
+	chronoType int
+	chronoAt   Time
+	chronoStat [2]time.Duration
+	corkPush   bool // a push overrides the cork for one flush
+	moreHeld   bool // the last write had MSG_MORE
+	corkProbe  bool // the RTO slot holds the probe timer for held data
+	// probe0 says the RTO slot holds the probe timer for data the host's queue refused
+	// (Linux ICSK_TIME_PROBE0 after a local transmit failure); probesOut counts its
+	// rounds (icsk_probes_out) since probesAt (icsk_probes_tstamp, when probesStamped).
+	probe0         bool
+	probesOut      int
+	probesAt       Time
+	probesStamped  bool
+	rtoFired       bool // a data retransmission timeout has fired (icsk_backoff may be > 0)
 	userTimeout    time.Duration
 	retransStamp   Time   // see onRTO; 0 while not retransmitting
 	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
@@ -181,6 +196,12 @@ func (c *Conn) Info() map[string]int64 {
 	info := map[string]int64{
 		"rto":         int64(c.rto / time.Microsecond),
 		"retransmits": int64(c.rtxCount),
+		"probes":      int64(c.probesOut),
+	}
+	if !c.rtoFired && !c.synRetransmitted {
+		// icsk_backoff only grows on a timeout or a sent zero-window probe; neither
+		// happened, so it is 0 (after one the engine does not know when Linux resets it).
+		info["backoff"] = 0
 	}
 	if !c.state.Synchronized() {
 		return info
@@ -205,11 +226,28 @@ func (c *Conn) Info() map[string]int64 {
 	}
 	info["options"] = opts
 	info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)
+	// tcp_get_info_chrono_stats: busy_time includes the window-limited time.
+	busy, rwnd := c.chronoStat[0], c.chronoStat[1]
+	switch c.chronoType {
+	case chronoBusy:
+		busy += c.h.now.Sub(c.chronoAt)
+	case chronoRwnd:
+		rwnd += c.h.now.Sub(c.chronoAt)
+	}
+	info["busy_time"] = int64((busy + rwnd) / time.Microsecond)
+	info["rwnd_limited"] = int64(rwnd / time.Microsecond)
 	return info
 }
 
 // Unacked returns the bytes sent or queued and not yet acknowledged (ioctl SIOCOUTQ).
 func (c *Conn) Unacked() int { return len(c.sendBuf) }
+
+// FinReceived reports whether the peer's FIN has arrived (in order).
+func (c *Conn) FinReceived() bool { return c.gotFin }
+
+// WriteShut reports whether the application closed its sending side (shutdown(SHUT_WR)
+// or close()).
+func (c *Conn) WriteShut() bool { return c.finQueued }
 
 // ReadShut reports whether shutdown(SHUT_RD) was called.
 func (c *Conn) ReadShut() bool { return c.rdShut }
@@ -591,8 +629,12 @@ func (c *Conn) processAck(seg Segment) bool {
 		c.challengeACK("ACK older than the send window")
 		return false
 	}
+	c.probesOut = 0 // tcp_ack: an acceptable ACK resets icsk_probes_out
 	if c.sndUna.LessThan(seg.Ack) {
 		c.newlyAcked(seg.Ack)
+		if len(c.sendBuf) == 0 {
+			c.chronoStop(chronoBusy)
+		}
 		c.moreHeld = false // MSG_MORE held only that write's own push (tcp_push)
 	}
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK).
@@ -1108,12 +1150,25 @@ func (c *Conn) output() {
 			wnd := min(c.sndWnd, c.cwnd)
 			inflight := c.sndNxt.Sub(c.sndUna)
 			if inflight >= wnd {
+				c.rwndLimited(inflight)
 				return
 			}
 			n := min(avail, int(c.mss), int(wnd-inflight))
 			if n <= 0 {
 				return
 			}
+			if c.h.Prof.WholeSegmentWindow && n < min(avail, int(c.mss)) {
+				// With nothing in flight no ACK will open the window: the probe timer
+				// sends what fits after max(RTO, TCP_RTO_MIN) (tcp_check_probe_timer,
+				// tcp_write_wakeup).
+				c.rwndLimited(inflight)
+				if inflight == 0 && !c.armed(TimerRTO) {
+					c.probe0 = true
+					c.setTimer(TimerRTO, max(c.rto, c.h.Prof.MinRTO))
+				}
+				return
+			}
+			c.chronoStop(chronoRwnd)
 			if n < int(c.mss) && n == avail && (c.corked && !c.corkPush || c.moreHeld) && !c.finQueued {
 				// A partial segment the application asked to hold (TCP_CORK, MSG_MORE):
 				// it waits for more data, a push, or the probe timer (Linux
@@ -1125,6 +1180,21 @@ func (c *Conn) output() {
 				}
 				return
 			}
+			if n < int(c.mss) && n == avail && c.nagleHolds() {
+				// Nagle: the partial segment waits for the ACK of the earlier one, which
+				// is in flight (its RTO is armed).
+				return
+			}
+			if c.h.egressDrop && c.state.Synchronized() {
+				// The host's queue refuses the segment (tcp_transmit_skb fails): it stays
+				// unsent, and with nothing in flight the probe timer is armed
+				// (tcp_check_probe_timer: after max(RTO, TCP_RTO_MIN)).
+				if inflight == 0 && !c.armed(TimerRTO) {
+					c.probe0 = true
+					c.setTimer(TimerRTO, max(c.rto, c.h.Prof.MinRTO))
+				}
+				return
+			}
 			c.sendData(c.sndNxt, off, n, false)
 			continue
 		}
@@ -1132,6 +1202,59 @@ func (c *Conn) output() {
 			c.sendFIN()
 		}
 		return
+	}
+}
+
+// nagleHolds reports whether Nagle's rule keeps a partial segment back (Linux
+// tcp_nagle_check with tcp_minshall_check): the profile has Nagle, TCP_NODELAY is off, no
+// push overrides it, the FIN does not ride on it, and a partial segment sent earlier is
+// still unacknowledged.
+func (c *Conn) nagleHolds() bool {
+	if !c.h.Prof.Nagle || c.noDelay || c.corkPush || c.finQueued {
+		return false
+	}
+	return c.smlSent && c.sndUna.LessThan(c.sndSml) && c.sndSml.LessThanEq(c.sndNxt)
+}
+
+// The chronographs of tcp_info (Linux tcp_chrono_start/stop): the time the connection had
+// data to send (busy), and the part of it the peer's receive window held it back.
+const (
+	chronoNone = iota
+	chronoBusy
+	chronoRwnd
+)
+
+// chronoSet closes the current chronograph's interval and starts kind's.
+func (c *Conn) chronoSet(kind int) {
+	if c.chronoType != chronoNone {
+		c.chronoStat[c.chronoType-1] += c.h.now.Sub(c.chronoAt)
+	}
+	c.chronoType, c.chronoAt = kind, c.h.now
+}
+
+// chronoStart starts kind unless a more telling one already runs.
+func (c *Conn) chronoStart(kind int) {
+	if kind > c.chronoType {
+		c.chronoSet(kind)
+	}
+}
+
+// chronoStop ends kind: back to busy while data is queued, to none when all is acked.
+func (c *Conn) chronoStop(kind int) {
+	switch {
+	case len(c.sendBuf) == 0:
+		c.chronoSet(chronoNone)
+	case kind == c.chronoType:
+		c.chronoSet(chronoBusy)
+	}
+}
+
+// rwndLimited notes that data waits for the peer's window (tcp_write_xmit's
+// is_rwnd_limited): only when the congestion window has room, so the peer's window is
+// the limit.
+func (c *Conn) rwndLimited(inflight uint32) {
+	if inflight < c.cwnd {
+		c.chronoStart(chronoRwnd)
 	}
 }
 
@@ -1149,8 +1272,8 @@ func (c *Conn) sendFIN() {
 
 // sendData sends n bytes of sendBuf starting at off, with sequence number seq.
 func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
-	if c.corkProbe && !retransmit {
-		c.corkProbe = false // data goes out: the RTO takes the slot again
+	if (c.corkProbe || c.probe0) && !retransmit {
+		c.corkProbe, c.probe0 = false, false // data goes out: the RTO takes the slot again
 		c.cancelTimer(TimerRTO)
 	}
 	seg := c.template(seq, 0)
@@ -1172,6 +1295,9 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		end = end.Add(1)
 	}
 	if !retransmit {
+		if n < int(c.mss) {
+			c.sndSml, c.smlSent = seq.Add(uint32(n)), true // tcp_minshall_update
+		}
 		c.sndNxt = end
 		c.sndMax = maxSeq(c.sndMax, end)
 		c.startTiming(end)
@@ -1297,6 +1423,11 @@ func (c *Conn) onRTO() {
 		c.sendLossProbe()
 		return
 	}
+	if c.probe0 {
+		c.probe0 = false
+		c.probeTimer()
+		return
+	}
 	if c.corkProbe {
 		c.corkProbe = false
 		if off := int(c.sndNxt.Sub(c.sendStart)); off < len(c.sendBuf) && c.sndUna == c.sndMax {
@@ -1355,6 +1486,7 @@ func (c *Conn) onRTO() {
 			return
 		}
 		c.rtxCount++
+		c.rtoFired = true
 		c.rtxHigh, c.recovering = c.sndMax, true
 		c.cwnd = uint32(c.mss) // RFC 5681 §3.1: loss window of one segment
 		c.rto = min(c.rto*2, p.MaxRTO)
@@ -1366,6 +1498,55 @@ func (c *Conn) onRTO() {
 		}
 		c.setTimer(TimerRTO, next)
 	}
+}
+
+// resourceProbeInterval is how often a connection retries data its host's queue refused
+// (Linux TCP_RESOURCE_PROBE_INTERVAL).
+const resourceProbeInterval = 500 * time.Millisecond
+
+// probeTimer is Linux's tcp_probe_timer for data the host's queue refused: give up once
+// TCP_USER_TIMEOUT has passed since the first probe (or after tcp_retries2 probes), else
+// try again (tcp_send_probe0). A refused try counts a probe and comes back after
+// TCP_RESOURCE_PROBE_INTERVAL, clamped to the user timeout, without backoff; one that
+// gets out goes as tcp_write_wakeup sends it (with PSH) and the RTO takes over.
+func (c *Conn) probeTimer() {
+	off := int(c.sndNxt.Sub(c.sendStart))
+	if c.sndUna != c.sndMax || off >= len(c.sendBuf) {
+		c.probesOut, c.probesStamped = 0, false
+		return
+	}
+	if !c.probesStamped {
+		c.probesAt, c.probesStamped = c.h.now, true
+	} else if c.userTimeout > 0 && c.h.now.Sub(c.probesAt) >= c.userTimeout {
+		c.fail(ETIMEDOUT, "TCP_USER_TIMEOUT expired while the host's queue refused the data")
+		return
+	}
+	if c.probesOut >= c.h.Prof.DataRetries {
+		c.fail(ETIMEDOUT, "probes gave up")
+		return
+	}
+	if !c.h.egressDrop {
+		// tcp_write_wakeup: as much as the window takes, up to an MSS, with PSH. A zero
+		// window would take a zero-window probe, which the engine does not send.
+		n := min(len(c.sendBuf)-off, int(c.mss), int(c.sndWnd))
+		if n <= 0 {
+			c.probesOut, c.probesStamped = 0, false
+			return
+		}
+		c.pushAt = append(c.pushAt, c.sndNxt.Add(uint32(n)))
+		c.sendData(c.sndNxt, off, n, false)
+		c.probesOut, c.probesStamped = 0, false
+		return
+	}
+	c.probesOut++
+	c.h.note(c.peer, "local-congestion-probe", "the host's queue refused the data again: retry in 500 ms")
+	next := resourceProbeInterval
+	if c.userTimeout > 0 {
+		// tcp_clamp_probe0_to_user_timeout, at least TCP_TIMEOUT_MIN (2 jiffies).
+		next = min(next, max(c.userTimeout-c.h.now.Sub(c.probesAt), 2*time.Millisecond))
+	}
+	c.probe0 = true
+	c.setTimer(TimerRTO, next)
 }
 
 // schedulePTO arms the tail loss probe instead of the RTO where the profile has it

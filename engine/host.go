@@ -57,12 +57,27 @@ type Host struct {
 	// cookies in ACKs when that was recent: tcp_synq_no_recent_overflow).
 	stats HostStats
 	app0  func(*Conn, ConnEventKind)
+	// egressDrop: the host's own queue drops every segment it sends (see SetEgressDrop).
+	egressDrop bool
 }
 
 // HostStats counts what a host did, for benchmarks and tests.
 type HostStats struct {
 	SegmentsIn, SegmentsOut, CookiesSent, CookiesAccepted, CookiesRejected, SYNsDropped int
+	// EgressDropped counts segments the host's own queue dropped (SetEgressDrop).
+	EgressDropped int
 }
+
+// SetEgressDrop makes the host's outgoing queue drop everything it is given, or work
+// again: what Linux does with a queueing discipline that has no room (`tc qdisc add dev
+// DEV root pfifo limit 0`). A data segment that cannot be queued is not sent at all: it
+// stays unsent and the connection retries it from its probe timer every 500 ms
+// (TCP_RESOURCE_PROBE_INTERVAL, tcp_send_probe0's local-congestion branch) without
+// backing off; ACKs and other control segments are lost.
+func (h *Host) SetEgressDrop(on bool) { h.egressDrop = on }
+
+// EgressDrop reports whether the outgoing queue drops everything (SetEgressDrop).
+func (h *Host) EgressDrop() bool { return h.egressDrop }
 
 // NewHost returns a host with the given profile; rng seeds its ISN and cookie secrets.
 func NewHost(name string, addr netip.Addr, prof Profile, rng *Rand, rec Recorder) *Host {
@@ -146,6 +161,10 @@ func (h *Host) peerName(a netip.Addr) string {
 
 // emit queues a segment for sending.
 func (h *Host) emit(seg Segment, retransmit bool, cookie *Cookie) {
+	if h.egressDrop {
+		h.stats.EgressDropped++
+		return
+	}
 	h.ipid++
 	seg.IPID = h.ipid
 	if seg.TTL == 0 {

@@ -107,6 +107,16 @@ type Profile struct {
 	// segments out Linux probes too and recovers through SACK and RACK, which the engine
 	// does not model; there it keeps the RTO.
 	TailLossProbe bool
+	// Nagle holds a partial segment while data is unacknowledged, until TCP_NODELAY
+	// (RFC 896; RFC 1122 §4.2.3.4), in Linux's form: only while a partial segment sent
+	// earlier is unacknowledged (Minshall's variant, tcp_nagle_check with snd_sml), and
+	// never for a segment that carries the FIN.
+	Nagle bool
+	// WholeSegmentWindow sends a segment only when all of it (a full MSS, or the rest of
+	// the data when less) fits in the peer's window, as Linux's tcp_snd_wnd_test does: a
+	// window smaller than that is not filled with a small segment (sender-side silly
+	// window avoidance, RFC 9293 §3.8.6.2.1).
+	WholeSegmentWindow bool
 	// RSTTimestamps builds the RST of an abort like any segment of the connection: the
 	// current window and, when negotiated, the timestamp option (Linux
 	// tcp_send_active_reset → tcp_transmit_skb); RFC 9293 shows a bare RST.
@@ -181,6 +191,8 @@ func LinuxProfile() Profile {
 		SimOpenACK:            true,
 		RSTTimestamps:         true,
 		TailLossProbe:         true,
+		Nagle:                 true,
+		WholeSegmentWindow:    true,
 		PushPerSizeGoal:       true,
 		ResetOnDataAfterClose: true,
 

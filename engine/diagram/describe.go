@@ -33,6 +33,7 @@ var noteTexts = map[string]engine.Text{
 	"no-connection":           {EN: "no connection for this call", ZH: "此调用没有对应的连接"},
 	"tail-loss-probe":         {EN: "no ACK within the probe timeout: tail loss probe", ZH: "探测超时内未收到 ACK：发送尾部丢失探测"},
 	"cork-probe":              {EN: "held partial segment sent by the probe timer", ZH: "被暂存的不满报文段由探测计时器发出"},
+	"local-congestion-probe":  {EN: "the host's own queue refused the data again: retry in 500 ms", ZH: "本机发送队列再次拒绝了数据：500 毫秒后重试"},
 	"data-after-close":        {EN: "new data after the receiving side was shut: reset", ZH: "接收方向已关闭后又收到新数据：回复 RST"},
 }
 

@@ -125,6 +125,9 @@ type Shell struct {
 	Sysctls  []Sysctl
 	Defaults string // the path of packetdrill's defaults.sh when the block runs it
 	Unknown  []string
+	// LastUnknown says the block's last command is Unknown's last: its status is the
+	// block's (sh ignores the status of the commands before it).
+	LastUnknown bool
 }
 
 // Python is a %{ }% block. The runner evaluates assertions on tcp_info fields

@@ -40,6 +40,7 @@ type fdState struct {
 	inq      bool   // TCP_INQ: recvmsg reports what is left to read
 	// userTimeout is TCP_USER_TIMEOUT, passed on to connections made or accepted later.
 	userTimeout time.Duration
+	noDelay     bool // TCP_NODELAY, passed on likewise
 }
 
 // Limits on what one script may make the engine hold.
@@ -58,6 +59,10 @@ type wait struct {
 	fd   int
 	kind string
 	n    int
+	// A poll() waits for any of its entries, until deadline when hasDeadline.
+	poll        []PollFD
+	deadline    time.Duration
+	hasDeadline bool
 }
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
@@ -119,8 +124,29 @@ func windowShift(space int) uint8 {
 	return uint8(min(max(bits.Len(uint(space))-1-15, 0), 14))
 }
 
-// Command would run a shell command; the engine has no qdisc or device to configure.
-func (s *EngineStack) Command(cmd string) error { return errors.New("not modelled") }
+// Command applies the queueing discipline commands whose effect the engine models, on
+// the egress of the stack under test: `tc qdisc add|replace dev DEV root pfifo limit 0`
+// (a queue with no room: everything the stack sends is dropped before it leaves) and
+// `tc qdisc del|delete dev DEV root` (back to the default queue). Any other command (a
+// fair-queue qdisc, which paces, or a pfifo that has room) is not modelled.
+func (s *EngineStack) Command(cmd string) error {
+	f := strings.Fields(cmd)
+	if len(f) >= 6 && f[0] == "tc" && f[1] == "qdisc" && f[3] == "dev" && f[5] == "root" {
+		switch {
+		case (f[2] == "del" || f[2] == "delete") && len(f) == 6:
+			if !s.h.EgressDrop() {
+				// Like Linux: the default root qdisc (handle 0) cannot be deleted.
+				return errors.New("no qdisc of the script's to delete")
+			}
+			s.h.SetEgressDrop(false)
+			return nil
+		case (f[2] == "add" || f[2] == "replace") && len(f) == 9 && f[6] == "pfifo" && f[7] == "limit" && f[8] == "0":
+			s.h.SetEgressDrop(true)
+			return nil
+		}
+	}
+	return ErrNotModelled
+}
 
 func (s *EngineStack) collect(at time.Duration) {
 	for _, o := range s.h.TakeOutput() {
@@ -136,6 +162,13 @@ func (s *EngineStack) collect(at time.Duration) {
 func (s *EngineStack) Until(t time.Duration, stopOnSend bool) ([]Sent, []Done, error) {
 	for {
 		d := s.h.NextDeadline()
+		if pd, ok := s.pollDeadline(); ok && pd <= t && (d == engine.Never || vt(pd) < d) {
+			// A poll() times out before the engine's next timer.
+			s.h.At(vt(pd))
+			s.now = max(s.now, pd)
+			s.checkWaits(pd)
+			continue
+		}
 		if d == engine.Never || d > vt(t) {
 			break
 		}
@@ -240,6 +273,9 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		s.fds[fd] = &fdState{}
 		return CallResult{Ret: int64(fd)}, true, nil
 	}
+	if sc.Name == "poll" {
+		return s.pollCall(t, id, sc, mayBlock)
+	}
 	n, f, err := s.fd(sc)
 	if err != nil {
 		return CallResult{}, false, err
@@ -289,6 +325,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		}
 		f.c = c
 		c.SetUserTimeout(f.userTimeout)
+		c.SetNoDelay(f.noDelay)
 		if f.linger0 {
 			c.SetLinger(true)
 		}
@@ -454,7 +491,8 @@ func (s *EngineStack) accept(f *fdState, want *Syscall) CallResult {
 	}
 	fd := ScriptFD(want, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 	c.SetUserTimeout(f.userTimeout) // accept() inherits the listener's options
-	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout}
+	c.SetNoDelay(f.noDelay)
+	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay}
 	return CallResult{Ret: int64(fd)}
 }
 
@@ -484,7 +522,7 @@ func (s *EngineStack) checkWaits(at time.Duration) {
 		var res CallResult
 		ok := false
 		switch {
-		case f == nil:
+		case f == nil && w.kind != "poll":
 			res, ok = CallResult{Ret: -1, Errno: "EBADF"}, true
 		case w.kind == "accept" && f.l != nil && f.l.AcceptQueueLen() > 0:
 			res, ok = s.accept(f, w.sc), true
@@ -492,6 +530,12 @@ func (s *EngineStack) checkWaits(at time.Duration) {
 			res, ok = CallResult{}, true
 		case w.kind == "connect" && f.c.Err != nil:
 			res, ok = CallResult{Ret: -1, Errno: f.c.Err.Error()}, true
+		case w.kind == "poll":
+			if n := s.pollReady(w.poll); n > 0 {
+				res, ok = CallResult{Ret: int64(n), Out: FormatRevents(w.poll)}, true
+			} else if w.hasDeadline && at >= w.deadline {
+				res, ok = CallResult{Ret: 0, Out: FormatRevents(w.poll)}, true
+			}
 		case w.kind == "read" && (f.c.Buffered() > 0 || f.c.EOF() || f.c.Err != nil):
 			b, err := f.c.Read(w.n)
 			if err != nil {
@@ -553,15 +597,17 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 		// One socket per port in a script's namespace: nothing to reuse.
 		return CallResult{}
 	case "TCP_NODELAY":
-		// The engine sends at once (no Nagle): TCP_NODELAY on is what it does, and
-		// setting it pushes data held by TCP_CORK or MSG_MORE (tcp_push_pending_frames).
-		if n, ok := optInt(val); ok && n != 0 {
-			if f.c != nil {
-				f.c.Push()
-			}
-			return CallResult{}
+		// On, Nagle's rule stops holding partial segments, and setting it pushes data
+		// held by Nagle, TCP_CORK or MSG_MORE (tcp_push_pending_frames).
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
 		}
-		return CallResult{Unmodelled: "TCP_NODELAY 0 (Nagle) not modelled"}
+		f.noDelay = n != 0
+		if f.c != nil {
+			f.c.SetNoDelay(f.noDelay)
+		}
+		return CallResult{}
 	case "TCP_USER_TIMEOUT":
 		n, ok := optInt(val)
 		if !ok || n < 0 {
@@ -670,4 +716,104 @@ func hasFlag(sc *Syscall, name string) bool {
 		}
 	}
 	return false
+}
+
+// pollCall is poll(): the revents Linux's tcp_poll reports for each entry; when none is
+// ready and the timeout is not 0 the call blocks until one is or the timeout ends.
+func (s *EngineStack) pollCall(t time.Duration, id int, sc *Syscall, mayBlock bool) (CallResult, bool, error) {
+	if len(sc.Args) != 3 {
+		return CallResult{}, false, fmt.Errorf("poll takes 3 arguments: fds, nfds, timeout")
+	}
+	fds, err := ParsePoll(sc.Args[0])
+	if err != nil {
+		return CallResult{}, false, err
+	}
+	nfds, err := strconv.Atoi(strings.TrimSpace(sc.Args[1]))
+	if err != nil || nfds != len(fds) {
+		return CallResult{}, false, fmt.Errorf("poll: nfds %q is not the %d entries given", sc.Args[1], len(fds))
+	}
+	ms, err := PollTimeout(sc.Args[2])
+	if err != nil {
+		return CallResult{}, false, err
+	}
+	if n := s.pollReady(fds); n > 0 || ms == 0 {
+		return CallResult{Ret: int64(n), Out: FormatRevents(fds)}, true, nil
+	}
+	w := &wait{id: id, kind: "poll", poll: fds, sc: sc}
+	if ms > 0 {
+		w.deadline, w.hasDeadline = t+time.Duration(ms)*time.Millisecond, true
+	}
+	s.waits = append(s.waits, w)
+	return CallResult{}, false, nil
+}
+
+// pollDeadline returns the earliest timeout of a blocked poll().
+func (s *EngineStack) pollDeadline() (time.Duration, bool) {
+	var best time.Duration
+	found := false
+	for _, w := range s.waits {
+		if w.kind == "poll" && w.hasDeadline && (!found || w.deadline < best) {
+			best, found = w.deadline, true
+		}
+	}
+	return best, found
+}
+
+// pollReady fills in each entry's revents and returns how many have some.
+func (s *EngineStack) pollReady(fds []PollFD) int {
+	n := 0
+	for i := range fds {
+		p := &fds[i]
+		f := s.fds[p.FD]
+		if f == nil {
+			p.Revents = PollNval
+		} else {
+			// POLLERR and POLLHUP are reported whether asked for or not.
+			p.Revents = s.pollMask(f) & (p.Events | PollErr | PollHup)
+		}
+		if p.Revents != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// pollMask is what Linux's tcp_poll reports for a socket (net/ipv4/tcp.c): a listener
+// is readable when a connection waits in its accept queue; a socket in CLOSE (never
+// connected, reset, timed out, or in TIME-WAIT) hangs up; a received FIN or
+// shutdown(SHUT_RD) makes it readable with POLLRDHUP; once past the handshake it is
+// readable with data queued and writable (the engine has no send-buffer limit short of
+// the runner's); a pending error is POLLERR.
+func (s *EngineStack) pollMask(f *fdState) int16 {
+	if f.l != nil {
+		if f.l.AcceptQueueLen() > 0 {
+			return PollIn | PollRdNorm
+		}
+		return 0
+	}
+	if f.c == nil {
+		return PollOut | PollWrNorm | PollHup // a new socket is in CLOSE
+	}
+	c := f.c
+	st := c.State()
+	closed := st == engine.Closed || st == engine.TimeWait
+	rdShut := closed || c.FinReceived() || c.ReadShut()
+	wrShut := closed || c.WriteShut()
+	var m int16
+	if closed || rdShut && wrShut {
+		m |= PollHup
+	}
+	if rdShut {
+		m |= PollIn | PollRdNorm | PollRdHup
+	}
+	if st != engine.SynSent && st != engine.SynReceived {
+		if c.Buffered() > 0 {
+			m |= PollIn | PollRdNorm
+		}
+		m |= PollOut | PollWrNorm
+	}
+	if c.Err != nil {
+		m |= PollErr
+	}
+	return m
 }

@@ -98,7 +98,7 @@ func FuzzRunScript(f *testing.F) {
 // tcp_info fields the engine knows are checked.
 func TestNotEvaluated(t *testing.T) {
 	src := connected + "+0 setsockopt(4, SOL_SOCKET, SO_KEEPALIVE, [1], 4) = 0\n" +
-		"+0 `tc qdisc add dev tun0 root pfifo limit 0`\n" +
+		"+0 `tc qdisc replace dev tun0 root fq`\n" +
 		"+0 %{ assert tcpi_snd_mss == 1460, tcpi_snd_mss; assert tcpi_sacked == 0; print(1) }%\n"
 	res := runSrc(t, src)
 	if !res.Pass || len(res.NotEvaluated) != 4 || !strings.Contains(res.String(), "4 checks not evaluated") {
@@ -110,5 +110,24 @@ func TestNotEvaluated(t *testing.T) {
 	res = runSrc(t, connected+"+0 %{ assert tcpi_snd_mss == 1448 }%\n")
 	if res.Pass || !strings.Contains(res.Msg, "tcpi_snd_mss: expected == 1448, got 1460") {
 		t.Fatalf("%v", res)
+	}
+}
+
+// The egress commands the engine models change what the stack sends; a failing command
+// before a block's last one is ignored, as sh does; the last one's failure is reported.
+func TestQdiscCommands(t *testing.T) {
+	src := connected +
+		"+0 `tc qdisc delete dev tun0 root 2>/dev/null ; tc qdisc add dev tun0 root pfifo limit 0`\n" +
+		"+0 write(4, ..., 10) = 10\n" +
+		"+1 `tc qdisc del dev tun0 root`\n" +
+		"+0 %{ assert tcpi_probes == 2, tcpi_probes }%\n" +
+		"+.2 > P. 1:11(10) ack 1\n"
+	if res := runSrc(t, src); !res.Pass || len(res.NotEvaluated) != 0 {
+		t.Fatalf("%v %q", res, res.NotEvaluated)
+	}
+	// Nothing to delete: the block's only command fails, and that is reported.
+	res := runSrc(t, connected+"+0 `tc qdisc delete dev tun0 root`\n")
+	if !res.Pass || len(res.NotEvaluated) != 1 || !strings.Contains(res.NotEvaluated[0], "tc qdisc delete") {
+		t.Fatalf("%v %q", res, res.NotEvaluated)
 	}
 }

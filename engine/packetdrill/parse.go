@@ -507,6 +507,10 @@ func (p *parser) options(line int, inner string) (engine.Options, error) {
 				o.Blocks = append(o.Blocks, engine.SACKBlock{Left: engine.Seq(l), Right: engine.Seq(r)})
 			}
 			os = append(os, o)
+		case "FO", "FOEXP":
+			// RFC 7413's cookie option: the engine has no TCP Fast Open, so a script that
+			// sends or expects it cannot run on it.
+			return nil, p.errf(line, w[0], "TCP Fast Open is not modelled (the runner does not support Fast Open scripts)")
 		default:
 			return nil, p.errf(line, w[0], "unknown option")
 		}
@@ -546,7 +550,7 @@ func splitArgs(s string) ([]string, bool) {
 
 var knownCalls = map[string]bool{"socket": true, "bind": true, "listen": true, "accept": true, "connect": true,
 	"close": true, "shutdown": true, "read": true, "write": true, "send": true, "recv": true,
-	"setsockopt": true, "getsockopt": true, "fcntl": true, "ioctl": true, "sendto": true, "recvfrom": true, "sendmsg": true, "recvmsg": true}
+	"setsockopt": true, "getsockopt": true, "fcntl": true, "ioctl": true, "sendto": true, "recvfrom": true, "sendmsg": true, "recvmsg": true, "poll": true}
 
 func (p *parser) syscall(line int, text string) (*Syscall, error) {
 	lp := strings.IndexByte(text, '(')
@@ -631,6 +635,7 @@ func parseShell(cmd string) *Shell {
 			continue
 		}
 		f := shellWords(part)
+		sh.LastUnknown = false
 		if len(f) > 0 && strings.HasSuffix(f[0], "defaults.sh") {
 			sh.Defaults = f[0]
 			continue
@@ -655,6 +660,7 @@ func parseShell(cmd string) *Shell {
 			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: strings.TrimSpace(v)})
 		default:
 			sh.Unknown = append(sh.Unknown, part)
+			sh.LastUnknown = true
 		}
 	}
 	return sh

@@ -102,6 +102,7 @@ func TestParseErrorsNameFileLineAndToken(t *testing.T) {
 		"no win inbound":   {"0 < S 0:0(0)\n", 1, "S 0:0(0)"},
 		"ack needs number": {"0 > . 1:1(0)\n", 1, ". 1:1(0)"},
 		"unknown option":   {"0 > S 0:0(0) <mss 1460,bogus 3>\n", 1, "bogus"},
+		"fast open":        {"0 > S 0:0(0) <mss 1460,FO,nop,nop>\n", 1, "FO"},
 		"unknown call":     {"0 frobnicate(3) = 0\n", 1, "frobnicate"},
 		"errno on non -1":  {"0 close(3) = 0 EBADF\n", 1, "EBADF"},
 		"unclosed comment": {"0 close(3) = 0\n/* never\n", 2, "/*"},
@@ -221,5 +222,13 @@ func TestScriptNumberMapping(t *testing.T) {
 	res = runSrc(t, strings.Replace(base, "ecr 200>\n+0 > .", "ecr 210>\n+0 > .", 1))
 	if res.Pass || res.Line != 8 || !strings.Contains(res.Msg, "TS ecr 210") {
 		t.Fatalf("unmapped ecr: %v", res)
+	}
+}
+
+// A Fast Open script is reported as unsupported, not as a malformed one.
+func TestFastOpenUnsupported(t *testing.T) {
+	_, err := Parse("fo.pkt", []byte("0 < S 0:0(0) win 1 <mss 1460,FOEXP 1234>\n"))
+	if err == nil || !strings.Contains(err.Error(), "TCP Fast Open is not modelled") {
+		t.Fatalf("Parse = %v", err)
 	}
 }

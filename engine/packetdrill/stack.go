@@ -1,6 +1,7 @@
 package packetdrill
 
 import (
+	"errors"
 	"net/netip"
 	"time"
 
@@ -19,6 +20,9 @@ const (
 	RemotePort = 40000 // the peer's port when it connects to us
 	PeerPort   = 8080  // the port connect() reaches on the peer
 )
+
+// ErrNotModelled is a Stack's answer to a command whose effect it does not model.
+var ErrNotModelled = errors.New("not modelled")
 
 // Sent is a segment the stack under test sent, and when (script time).
 type Sent struct {
@@ -45,8 +49,9 @@ type Done struct {
 
 // Stack is a TCP stack under test: the engine (virtual time) or the kernel (real time).
 type Stack interface {
-	// Command runs a shell command of the script that is not a sysctl (tc ...); an error
-	// says it was not run.
+	// Command runs a shell command of the script that is not a sysctl (tc ...): an error
+	// wrapping ErrNotModelled says the stack cannot run it, any other that it ran and
+	// failed.
 	Command(cmd string) error
 	// Tune sets a sysctl (tcp_syn_retries=2, ...); it reports false for one it ignores.
 	Tune(name, value string) (bool, error)

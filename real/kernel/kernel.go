@@ -301,7 +301,7 @@ func (s *stack) Info(fd int) (map[string]int64, bool) {
 		"pmtu": int64(info.Pmtu), "rcv_ssthresh": int64(info.Rcv_ssthresh), "rtt": int64(info.Rtt),
 		"rttvar": int64(info.Rttvar), "snd_ssthresh": int64(info.Snd_ssthresh), "snd_cwnd": int64(info.Snd_cwnd),
 		"advmss": int64(info.Advmss), "reordering": int64(info.Reordering), "total_retrans": int64(info.Total_retrans),
-		"rwnd_limited": int64(info.Rwnd_limited), "bytes_acked": int64(info.Bytes_acked),
+		"rwnd_limited": int64(info.Rwnd_limited), "busy_time": int64(info.Busy_time), "bytes_acked": int64(info.Bytes_acked),
 		"bytes_received": int64(info.Bytes_received), "segs_out": int64(info.Segs_out), "segs_in": int64(info.Segs_in),
 		"notsent_bytes": int64(info.Notsent_bytes), "data_segs_in": int64(info.Data_segs_in),
 		"data_segs_out": int64(info.Data_segs_out), "delivered": int64(info.Delivered),
@@ -365,6 +365,9 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		s.fds[sfd] = fd
 		s.mu.Unlock()
 		return packetdrill.CallResult{Ret: int64(sfd)}, true, nil
+	}
+	if sc.Name == "poll" {
+		return s.poll(id, sc)
 	}
 	sfd, err := strconv.Atoi(arg(0))
 	if err != nil {
@@ -663,4 +666,52 @@ func fillChecksum(pkt []byte, start, off int) {
 		sum = sum&0xffff + sum>>16
 	}
 	binary.BigEndian.PutUint16(pkt[start+off:], ^uint16(sum))
+}
+
+// poll is a real poll() on the sockets behind the script's descriptors; one that has to
+// wait runs in the background like any blocking call.
+func (s *stack) poll(id int, sc *packetdrill.Syscall) (packetdrill.CallResult, bool, error) {
+	if len(sc.Args) != 3 {
+		return packetdrill.CallResult{}, false, fmt.Errorf("poll takes 3 arguments: fds, nfds, timeout")
+	}
+	fds, err := packetdrill.ParsePoll(sc.Args[0])
+	if err != nil {
+		return packetdrill.CallResult{}, false, err
+	}
+	ms, err := packetdrill.PollTimeout(sc.Args[2])
+	if err != nil {
+		return packetdrill.CallResult{}, false, err
+	}
+	pfds := make([]unix.PollFd, len(fds))
+	s.mu.Lock()
+	for i, p := range fds {
+		fd, ok := s.fds[p.FD]
+		if !ok {
+			fd = -1 // poll() ignores it; reported as POLLNVAL below
+		}
+		pfds[i] = unix.PollFd{Fd: int32(fd), Events: p.Events}
+	}
+	s.mu.Unlock()
+	do := func(timeout int) (packetdrill.CallResult, bool) {
+		n, err := unix.Poll(pfds, timeout)
+		if err != nil {
+			return errRes(err), true
+		}
+		for i := range fds {
+			fds[i].Revents = pfds[i].Revents
+			if pfds[i].Fd < 0 {
+				fds[i].Revents = packetdrill.PollNval
+				n++
+			}
+		}
+		return packetdrill.CallResult{Ret: int64(n), Out: packetdrill.FormatRevents(fds)}, n > 0
+	}
+	if r, ready := do(0); ready || ms == 0 {
+		return r, true, nil
+	}
+	go func() {
+		r, _ := do(ms)
+		s.dones <- packetdrill.Done{ID: id, At: s.now(), Res: r}
+	}()
+	return packetdrill.CallResult{}, false, nil
 }
