@@ -1,0 +1,321 @@
+package engine
+
+import (
+	"time"
+)
+
+// What the connection sends once synchronized: RFC 9293 §3.10.2 (SEND call) queues data,
+// and this file turns the queue into segments as §3.8 (data communication) and Linux's
+// tcp_write_xmit do: segment size, Nagle, windows, delayed ACKs, the FIN.
+
+// template returns a segment from us to the peer with the given sequence number and flags.
+func (c *Conn) template(seq Seq, flags Flags) Segment {
+	return Segment{
+		Src: c.tuple.LocalAddr, Dst: c.tuple.RemoteAddr,
+		SrcPort: c.tuple.LocalPort, DstPort: c.tuple.RemotePort,
+		Seq: seq, Flags: flags,
+	}
+}
+
+func (c *Conn) tsVal() uint32 { return c.h.tsClock() + c.tsOff }
+
+// rcvWnd is RCV.WND: free receive buffer space.
+func (c *Conn) rcvWnd() uint32 {
+	used := uint32(len(c.recvBuf))
+	if used >= c.rcvBufSize {
+		return 0
+	}
+	return c.rcvBufSize - used
+}
+
+// windowField is the 16-bit window we advertise on a non-SYN segment (RFC 7323 §2.3).
+func (c *Conn) windowField() uint16 {
+	w := c.rcvWnd()
+	if c.h.Prof.WindowRoundUp && c.rcvShift > 0 {
+		w += 1<<c.rcvShift - 1 // Linux rounds up to a whole unit of the scale
+	}
+	return uint16(min(w>>c.rcvShift, 65535))
+}
+
+// initialWindow sets the receive buffer the handshake advertises; mss is the segment
+// size the window is rounded to (Linux tcp_select_initial_window).
+func (c *Conn) initialWindow(mss uint16) {
+	p := &c.h.Prof
+	c.rcvBufSize = p.RecvWindow
+	if p.MSSRoundedWindow && mss > 0 {
+		c.rcvBufSize = uint32(initialWindowFor(p, mss != c.advMSS()))
+	}
+}
+
+// dataOptions are the options on a non-SYN segment: timestamps (RFC 7323 §3.2), Linux
+// style as nop,nop,TS.
+func (c *Conn) dataOptions() Options {
+	if !c.tsOK {
+		return nil
+	}
+	return Options{{Kind: OptNOP}, {Kind: OptNOP}, {Kind: OptTimestamps, TSVal: c.tsVal(), TSEcr: c.tsRecent}}
+}
+
+// sendAck sends a bare ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+func (c *Conn) sendAck() {
+	seg := c.template(c.sndNxt, ACK)
+	c.finishAndEmit(seg, false)
+}
+
+// sendAckWithDSACK sends an ACK reporting [left, right) as received twice (RFC 2883).
+func (c *Conn) sendAckWithDSACK(left, right Seq) {
+	seg := c.template(c.sndNxt, ACK)
+	seg.Ack = c.rcvNxt
+	seg.Window = c.windowField()
+	seg.Options = c.dataOptions()
+	if c.sackOK {
+		seg.Options = append(seg.Options, Option{Kind: OptNOP}, Option{Kind: OptNOP},
+			Option{Kind: OptSACK, Blocks: []SACKBlock{{Left: left, Right: right}}})
+	}
+	c.ackPending, c.ackNow, c.segsSinceAck, c.bytesSinceAck = false, false, 0, 0
+	c.h.emit(seg, false, nil)
+}
+
+// finishAndEmit fills in ACK, window and options, and sends.
+func (c *Conn) finishAndEmit(seg Segment, retransmit bool) {
+	seg.Flags |= ACK
+	seg.Ack = c.rcvNxt
+	seg.Window = c.windowField()
+	seg.Options = c.dataOptions()
+	c.ackPending = false
+	c.ackNow = false
+	c.segsSinceAck, c.bytesSinceAck = 0, 0
+	if c.armed(TimerDelayedACK) {
+		c.cancelTimer(TimerDelayedACK)
+	}
+	c.h.emit(seg, retransmit, nil)
+}
+
+// sizeGoal is the size of the buffers a write is cut into when the profile pushes per
+// buffer (Linux tcp_xmit_size_goal with tcp_tso_autosize): about 1 ms of the pacing rate
+// (2·cwnd·MSS/SRTT in slow start, tcp_pacing_ss_ratio 200 %), at least 2 segments
+// (tcp_min_tso_segs); 0 when the profile does not.
+func (c *Conn) sizeGoal() int {
+	p := &c.h.Prof
+	if !p.PushPerSizeGoal || c.mss == 0 || !c.rttValid || c.srtt <= 0 {
+		return 0
+	}
+	rate := 2 * float64(c.cwnd) / c.srtt.Seconds() // bytes per second
+	segs := max(int(rate/1024)/int(c.mss), 2)      // sk_pacing_shift 10: ~1 ms
+	return min(segs, 44) * int(c.mss)              // 64 KB of GSO at most
+}
+
+// countAnswer notes data sent within the ACK timeout of data received: an interactive
+// exchange (Linux tcp_event_data_sent); at the profile's threshold the connection enters
+// pingpong mode.
+func (c *Conn) countAnswer() {
+	p := &c.h.Prof
+	if p.PingpongThreshold <= 0 || !c.gotData || c.h.now.Sub(c.lastDataRecv) >= p.DelayedACK {
+		return
+	}
+	c.pingpongCnt++
+	if c.pingpongCnt >= p.PingpongThreshold {
+		c.pingpong = true
+	}
+}
+
+// flush sends whatever the connection can and should send now.
+func (c *Conn) flush() {
+	if c.deleted {
+		return
+	}
+	switch c.state {
+	case Established, CloseWait, FinWait1, FinWait2, Closing, LastAck:
+		c.output()
+	}
+	if c.sentNew && !c.deleted {
+		c.sentNew = false
+		c.schedulePTO(false)
+	}
+	if c.ackNow && !c.deleted && c.state != SynSent && c.state != Closed {
+		c.sendAck()
+	}
+	if c.ackPending && !c.deleted && c.state.Synchronized() && c.state != TimeWait && !c.armed(TimerDelayedACK) {
+		c.setTimer(TimerDelayedACK, c.delackTimeout())
+	}
+}
+
+// delackTimeout is how long an ACK may wait (RFC 1122 §4.2.3.2; Linux tcp_send_delayed_ack).
+func (c *Conn) delackTimeout() time.Duration {
+	p := &c.h.Prof
+	if !c.gotData && p.DelayedACKBeforeData > 0 {
+		return p.DelayedACKBeforeData
+	}
+	return p.DelayedACK
+}
+
+// output sends new data and our FIN as the windows allow (RFC 9293 §3.8.6.2 is kept
+// simple: no Nagle, no silly window avoidance beyond the peer's window).
+func (c *Conn) output() {
+	for {
+		off := int(c.sndNxt.Sub(c.sendStart))
+		if c.finSent && !c.sndNxt.LessThan(c.finSeq) {
+			return
+		}
+		avail := len(c.sendBuf) - off
+		if avail > 0 {
+			wnd := min(c.sndWnd, c.cwnd)
+			inflight := c.sndNxt.Sub(c.sndUna)
+			if inflight >= wnd {
+				c.rwndLimited(inflight)
+				return
+			}
+			n := min(avail, int(c.mss), int(wnd-inflight))
+			if n <= 0 {
+				return
+			}
+			if c.h.Prof.WholeSegmentWindow && n < min(avail, int(c.mss)) {
+				// With nothing in flight no ACK will open the window: the probe timer
+				// sends what fits after max(RTO, TCP_RTO_MIN) (tcp_check_probe_timer,
+				// tcp_write_wakeup).
+				c.rwndLimited(inflight)
+				if inflight == 0 && !c.armed(TimerRTO) {
+					c.probe0 = true
+					c.setTimer(TimerRTO, max(c.rto, c.h.Prof.MinRTO))
+				}
+				return
+			}
+			c.chronoStop(chronoRwnd)
+			if n < int(c.mss) && n == avail && (c.corked && !c.corkPush || c.moreHeld) && !c.finQueued {
+				// A partial segment the application asked to hold (TCP_CORK, MSG_MORE):
+				// it waits for more data, a push, or the probe timer (Linux
+				// tcp_check_probe_timer: after max(RTO, TCP_RTO_MIN) with nothing in
+				// flight, tcp_write_wakeup sends it with PSH).
+				if inflight == 0 && !c.armed(TimerRTO) {
+					c.corkProbe = true
+					c.setTimer(TimerRTO, max(c.rto, c.h.Prof.MinRTO))
+				}
+				return
+			}
+			if n < int(c.mss) && n == avail && c.nagleHolds() {
+				// Nagle: the partial segment waits for the ACK of the earlier one, which
+				// is in flight (its RTO is armed).
+				return
+			}
+			if c.h.egressDrop && c.state.Synchronized() {
+				// The host's queue refuses the segment (tcp_transmit_skb fails): it stays
+				// unsent, and with nothing in flight the probe timer is armed
+				// (tcp_check_probe_timer: after max(RTO, TCP_RTO_MIN)).
+				if inflight == 0 && !c.armed(TimerRTO) {
+					c.probe0 = true
+					c.setTimer(TimerRTO, max(c.rto, c.h.Prof.MinRTO))
+				}
+				return
+			}
+			c.sendData(c.sndNxt, off, n, false)
+			continue
+		}
+		if c.finQueued && !c.finSent {
+			c.sendFIN()
+		}
+		return
+	}
+}
+
+// nagleHolds reports whether Nagle's rule keeps a partial segment back (Linux
+// tcp_nagle_check with tcp_minshall_check): the profile has Nagle, TCP_NODELAY is off, no
+// push overrides it, the FIN does not ride on it, and a partial segment sent earlier is
+// still unacknowledged.
+func (c *Conn) nagleHolds() bool {
+	if !c.h.Prof.Nagle || c.noDelay || c.corkPush || c.finQueued {
+		return false
+	}
+	return c.smlSent && c.sndUna.LessThan(c.sndSml) && c.sndSml.LessThanEq(c.sndNxt)
+}
+
+// The chronographs of tcp_info (Linux tcp_chrono_start/stop): the time the connection had
+// data to send (busy), and the part of it the peer's receive window held it back.
+const (
+	chronoNone = iota
+	chronoBusy
+	chronoRwnd
+)
+
+// chronoSet closes the current chronograph's interval and starts kind's.
+func (c *Conn) chronoSet(kind int) {
+	if c.chronoType != chronoNone {
+		c.chronoStat[c.chronoType-1] += c.h.now.Sub(c.chronoAt)
+	}
+	c.chronoType, c.chronoAt = kind, c.h.now
+}
+
+// chronoStart starts kind unless a more telling one already runs.
+func (c *Conn) chronoStart(kind int) {
+	if kind > c.chronoType {
+		c.chronoSet(kind)
+	}
+}
+
+// chronoStop ends kind: back to busy while data is queued, to none when all is acked.
+func (c *Conn) chronoStop(kind int) {
+	switch {
+	case len(c.sendBuf) == 0:
+		c.chronoSet(chronoNone)
+	case kind == c.chronoType:
+		c.chronoSet(chronoBusy)
+	}
+}
+
+// rwndLimited notes that data waits for the peer's window (tcp_write_xmit's
+// is_rwnd_limited): only when the congestion window has room, so the peer's window is
+// the limit.
+func (c *Conn) rwndLimited(inflight uint32) {
+	if inflight < c.cwnd {
+		c.chronoStart(chronoRwnd)
+	}
+}
+
+// sendFIN sends our FIN at SND.NXT: it takes one sequence number (RFC 9293 §3.4).
+func (c *Conn) sendFIN() {
+	seg := c.template(c.sndNxt, FIN)
+	c.finSent = true
+	c.finSeq = c.sndNxt
+	c.sndNxt = c.sndNxt.Add(1)
+	c.sndMax = maxSeq(c.sndMax, c.sndNxt)
+	c.sentNew = true
+	c.finishAndEmit(seg, false)
+	c.armRTO()
+}
+
+// sendData sends n bytes of sendBuf starting at off, with sequence number seq.
+func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
+	if (c.corkProbe || c.probe0) && !retransmit {
+		c.corkProbe, c.probe0 = false, false // data goes out: the RTO takes the slot again
+		c.cancelTimer(TimerRTO)
+	}
+	seg := c.template(seq, 0)
+	seg.Payload = append([]byte(nil), c.sendBuf[off:off+n]...)
+	end := seq.Add(uint32(n))
+	for _, pa := range c.pushAt {
+		if pa == end {
+			seg.Flags |= PSH // the last segment of an application write
+			break
+		}
+	}
+	// The FIN rides on the last data segment when the application has already closed.
+	if c.finQueued && off+n == len(c.sendBuf) && (!c.finSent || c.finSeq == end) {
+		seg.Flags |= FIN
+		if !c.finSent {
+			c.finSent = true
+			c.finSeq = end
+		}
+		end = end.Add(1)
+	}
+	if !retransmit {
+		if n < int(c.mss) {
+			c.sndSml, c.smlSent = seq.Add(uint32(n)), true // tcp_minshall_update
+		}
+		c.sndNxt = end
+		c.sndMax = maxSeq(c.sndMax, end)
+		c.startTiming(end)
+		c.sentNew = true
+		c.countAnswer()
+	}
+	c.finishAndEmit(seg, retransmit)
+	c.armRTO()
+}

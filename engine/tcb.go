@@ -1,0 +1,276 @@
+package engine
+
+import (
+	"time"
+)
+
+// The transmission control block of RFC 9293 §3.3.1: the Conn type, what an application
+// may read of it, and the one place its state changes (setState).
+
+// ConnEventKind is something an application would notice on a socket.
+type ConnEventKind uint8
+
+// The events a host reports to the application layer (through Host.Notify).
+const (
+	ConnEstablished ConnEventKind = iota + 1 // connect() completed, or an accept() is possible
+	ConnReadable                             // data arrived
+	ConnEOF                                  // the peer's FIN arrived: read() will return 0
+	ConnFailed                               // the connection died with an error (Conn.Err)
+	ConnClosed                               // the TCB was deleted (CLOSED)
+	ConnAcceptable                           // a listener has a connection in its accept queue
+)
+
+// Conn is one TCP connection: the transmission control block of RFC 9293 §3.3.1 and the
+// code that moves it between states.
+type Conn struct {
+	h       *Host
+	tuple   Tuple
+	peer    string
+	state   State
+	passive bool      // reached SYN-RECEIVED from LISTEN
+	lst     *Listener // the listener that created it, while in its queues
+	deleted bool
+
+	// Send sequence variables (RFC 9293 §3.3.1).
+	iss, sndUna, sndNxt, sndMax Seq
+	sndWnd                      uint32
+	maxSndWnd                   uint32
+	sndWl1, sndWl2              Seq
+	// Receive sequence variables.
+	irs, rcvNxt Seq
+	rcvBufSize  uint32
+
+	// Negotiated options.
+	mss                uint16 // effective send MSS
+	wsOK               bool
+	sndShift, rcvShift uint8
+	sackOK, tsOK       bool
+	tsRecent           uint32
+	tsOff              uint32
+	ecnOK              bool
+
+	// Data.
+	sendBuf   []byte // unacknowledged and unsent data; sendBuf[0] has sequence number sendStart
+	sendStart Seq
+	pushAt    []Seq // sequence numbers where an application write ended (PSH goes there)
+	finQueued bool  // the application closed its sending side
+	finSent   bool
+	finSeq    Seq
+	finAcked  bool
+	recvBuf   []byte
+	ooo       []Segment // out-of-order segments waiting for a hole to fill
+	gotFin    bool
+	// gotFinFromQueue is set when a queued out-of-order segment carried the FIN.
+	gotFinFromQueue bool
+
+	// Timers and retransmission (RFC 6298).
+	timers           [timerCount]timerSlot
+	rto              time.Duration
+	srtt, rttvar     time.Duration
+	rttValid         bool
+	timing           bool
+	rttSeq           Seq
+	rttAt            Time
+	rtxCount         int
+	firstSynAt       Time
+	synRetransmitted bool
+	rtxHigh          Seq  // after a timeout, retransmit up to here as ACKs arrive
+	recovering       bool // rtxHigh is meaningful
+	sentNew          bool // new data or our FIN went out since the last flush
+	tlpArmed         bool // the RTO slot holds a tail loss probe timeout
+	tlpOut           bool // a probe is out and not yet acknowledged
+	cwnd             uint32
+
+	// Acknowledgements.
+	ackPending    bool
+	ackNow        bool
+	gotData       bool // some data has arrived (Linux initialises its ato then)
+	lastDataRecv  Time // when data last arrived
+	segsSinceAck  int
+	quickAcks     int
+	pingpong      bool
+	pingpongCnt   int  // quick answers counted towards pingpong mode
+	quickAcked    bool // this segment's ACK is immediate only because of quick-ACK mode
+	bytesSinceAck int  // data received since our last ACK
+	lastChallenge Time
+	challenged    bool
+
+	// Application side.
+	appClosed bool // close() was called: the connection is an orphan
+	rdShut    bool
+	corked    bool // TCP_CORK
+	noDelay   bool // TCP_NODELAY: no Nagle
+	sndSml    Seq  // the end of the last partial segment sent (Linux snd_sml)
+	smlSent   bool // sndSml is set
+	// tcp_info's chronographs (see chronoSet).
+	chronoType int
+	chronoAt   Time
+	chronoStat [2]time.Duration
+	corkPush   bool // a push overrides the cork for one flush
+	moreHeld   bool // the last write had MSG_MORE
+	corkProbe  bool // the RTO slot holds the probe timer for held data
+	// probe0 says the RTO slot holds the probe timer for data the host's queue refused
+	// (Linux ICSK_TIME_PROBE0 after a local transmit failure); probesOut counts its
+	// rounds (icsk_probes_out) since probesAt (icsk_probes_tstamp, when probesStamped).
+	probe0         bool
+	probesOut      int
+	probesAt       Time
+	probesStamped  bool
+	rtoFired       bool // a data retransmission timeout has fired (icsk_backoff may be > 0)
+	userTimeout    time.Duration
+	retransStamp   Time   // see onRTO; 0 while not retransmitting
+	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
+	lingerZero     bool
+	connectPending bool
+	accepted       bool
+	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET).
+	Err error
+
+	// synOpts remembers what the peer's SYN offered, to build (and rebuild) our SYN-ACK.
+	peerSyn synInfo
+	cookie  *Cookie
+	// User is free for the application layer (scenario code) to hang state on.
+	User any
+}
+
+// State returns the connection's current state.
+func (c *Conn) State() State { return c.state }
+
+// Tuple returns the connection's addresses and ports.
+func (c *Conn) Tuple() Tuple { return c.tuple }
+
+// Peer returns the name of the remote endpoint.
+func (c *Conn) Peer() string { return c.peer }
+
+// ISS returns our initial send sequence number.
+func (c *Conn) ISS() Seq { return c.iss }
+
+// IRS returns the peer's initial sequence number.
+func (c *Conn) IRS() Seq { return c.irs }
+
+// SndUna returns the oldest unacknowledged sequence number.
+func (c *Conn) SndUna() Seq { return c.sndUna }
+
+// SndNxt returns the next sequence number to send.
+func (c *Conn) SndNxt() Seq { return c.sndNxt }
+
+// RcvNxt returns the next sequence number expected from the peer.
+func (c *Conn) RcvNxt() Seq { return c.rcvNxt }
+
+// Buffered returns how many received bytes wait to be read.
+func (c *Conn) Buffered() int { return len(c.recvBuf) }
+
+// EOF reports whether the peer's FIN has arrived and all data before it was read.
+func (c *Conn) EOF() bool { return c.gotFin && len(c.recvBuf) == 0 }
+
+// Options reports the negotiated options: send MSS, window scaling (and shifts), SACK, timestamps.
+func (c *Conn) Options() (mss uint16, ws bool, sndShift, rcvShift uint8, sack, ts bool) {
+	return c.mss, c.wsOK, c.sndShift, c.rcvShift, c.sackOK, c.tsOK
+}
+
+// advMSS is the MSS we offer: the profile's, or less when the application set TCP_MAXSEG
+// (Linux tcp_advertise_mss and the user_mss clamp).
+func (c *Conn) advMSS() uint16 {
+	if c.userMSS != 0 && c.userMSS < c.h.Prof.MSS {
+		return c.userMSS
+	}
+	return c.h.Prof.MSS
+}
+
+// SetMaxSeg is setsockopt(TCP_MAXSEG) before the handshake: the MSS offered and the send
+// MSS are clamped to n.
+func (c *Conn) SetMaxSeg(n uint16) { c.userMSS = n }
+
+// MaxSeg is getsockopt(TCP_MAXSEG): the send MSS once synchronized, the user's value or
+// 536 before (Linux do_tcp_getsockopt reads mss_cache, TCP_MSS_DEFAULT until it is set).
+func (c *Conn) MaxSeg() uint16 {
+	if c.state == Closed || c.state == SynSent {
+		if c.userMSS != 0 {
+			return c.userMSS
+		}
+		return c.h.Prof.DefaultMSS
+	}
+	return c.mss
+}
+
+// Info returns the tcp_info fields (tcpi_*, without the prefix) the engine keeps, in
+// tcp_info's units: times in microseconds, last_data_recv in milliseconds.
+func (c *Conn) Info() map[string]int64 {
+	info := map[string]int64{
+		"rto":         int64(c.rto / time.Microsecond),
+		"retransmits": int64(c.rtxCount),
+		"probes":      int64(c.probesOut),
+	}
+	if !c.rtoFired && !c.synRetransmitted {
+		// icsk_backoff only grows on a timeout or a sent zero-window probe; neither
+		// happened, so it is 0 (after one the engine does not know when Linux resets it).
+		info["backoff"] = 0
+	}
+	if !c.state.Synchronized() {
+		return info
+	}
+	info["snd_mss"] = int64(c.mss)
+	adv := int64(c.advMSS())
+	var opts int64
+	if c.tsOK {
+		adv -= 12 // Linux takes the timestamp option off tp->advmss once it is negotiated
+		opts |= 1 // TCPI_OPT_TIMESTAMPS
+	}
+	info["advmss"] = adv
+	if c.sackOK {
+		opts |= 2 // TCPI_OPT_SACK
+	}
+	if c.wsOK {
+		opts |= 4 // TCPI_OPT_WSCALE
+		info["snd_wscale"], info["rcv_wscale"] = int64(c.sndShift), int64(c.rcvShift)
+	}
+	if c.ecnOK {
+		opts |= 8 // TCPI_OPT_ECN
+	}
+	info["options"] = opts
+	info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)
+	// tcp_get_info_chrono_stats: busy_time includes the window-limited time.
+	busy, rwnd := c.chronoStat[0], c.chronoStat[1]
+	switch c.chronoType {
+	case chronoBusy:
+		busy += c.h.now.Sub(c.chronoAt)
+	case chronoRwnd:
+		rwnd += c.h.now.Sub(c.chronoAt)
+	}
+	info["busy_time"] = int64((busy + rwnd) / time.Microsecond)
+	info["rwnd_limited"] = int64(rwnd / time.Microsecond)
+	return info
+}
+
+// Unacked returns the bytes sent or queued and not yet acknowledged (ioctl SIOCOUTQ).
+func (c *Conn) Unacked() int { return len(c.sendBuf) }
+
+// FinReceived reports whether the peer's FIN has arrived (in order).
+func (c *Conn) FinReceived() bool { return c.gotFin }
+
+// WriteShut reports whether the application closed its sending side (shutdown(SHUT_WR)
+// or close()).
+func (c *Conn) WriteShut() bool { return c.finQueued }
+
+// ReadShut reports whether shutdown(SHUT_RD) was called.
+func (c *Conn) ReadShut() bool { return c.rdShut }
+
+// Cookie returns the SYN cookie this connection was rebuilt from, if any.
+func (c *Conn) Cookie() *Cookie { return c.cookie }
+
+// setState is the one place a connection changes state (ARCHITECTURE.md rule 2).
+func (c *Conn) setState(to State, cause string) {
+	from := c.state
+	c.state = to
+	c.h.record(Event{Kind: EventState, At: c.h.now, Endpoint: c.h.Name, Peer: c.peer, From: from, To: to, Cause: cause})
+}
+
+func (c *Conn) notify(k ConnEventKind) {
+	if c.h.Notify != nil {
+		c.h.Notify(c, k)
+	}
+}
+
+// SetUserTimeout is setsockopt(TCP_USER_TIMEOUT): how long transmitted data may stay
+// unacknowledged before the connection is dropped with ETIMEDOUT (0: the retry count).
+func (c *Conn) SetUserTimeout(d time.Duration) { c.userTimeout = d }
