@@ -49,11 +49,10 @@ func (l *Listener) input(seg Segment) {
 		h.note(peer, "syn-queue-full", "tcp_max_syn_backlog nearly reached: SYN dropped")
 		return
 	}
-	c := h.newConn(seg.Tuple())
+	c := h.newConn(seg.Tuple(), Listen)
 	c.passive = true
 	c.lst = l
 	c.userMSS = l.MaxSeg
-	c.state = Listen
 	c.irs = seg.Seq
 	c.rcvNxt = seg.Seq.Add(1)
 	c.iss = h.isn(c.tuple)

@@ -257,7 +257,7 @@ func (h *Host) ConnectMaxSeg(localPort uint16, raddr netip.Addr, rport uint16, m
 		h.app(h.peerName(raddr), "connect", EADDRINUSE, 0, "")
 		return nil, EADDRINUSE
 	}
-	c := h.newConn(t)
+	c := h.newConn(t, Closed)
 	c.connectPending = true
 	c.userMSS = maxSeg
 	h.record(Event{Kind: EventApp, At: h.now, Endpoint: h.Name, Peer: c.peer, Call: "connect", Result: "pending"})
@@ -265,8 +265,14 @@ func (h *Host) ConnectMaxSeg(localPort uint16, raddr netip.Addr, rport uint16, m
 	return c, nil
 }
 
-func (h *Host) newConn(t Tuple) *Conn {
-	c := &Conn{h: h, tuple: t, peer: h.peerName(t.RemoteAddr), state: Closed}
+// newConn creates the TCB for t in its birth state: CLOSED for an active open (which
+// setState then moves to SYN-SENT, recorded), or LISTEN for a connection a listener
+// spawns (RFC 9293 §3.10.7.2) or turns active (§3.10.2, SEND in LISTEN). The birth state
+// is deliberately not recorded: the TCB is a copy of the listening one, whose LISTEN the
+// trace already shows, and the first recorded change is LISTEN → SYN-RECEIVED (or
+// SYN-SENT). Every later change goes through setState.
+func (h *Host) newConn(t Tuple, born State) *Conn {
+	c := &Conn{h: h, tuple: t, peer: h.peerName(t.RemoteAddr), state: born}
 	c.rto = h.Prof.InitialRTO
 	c.rcvBufSize = h.Prof.RecvWindow
 	h.conns[t] = c

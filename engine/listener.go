@@ -161,8 +161,8 @@ func (l *Listener) acceptCookie(seg Segment) bool {
 		return true
 	}
 	h.stats.CookiesAccepted++
-	c := h.newConn(t)
-	c.passive, c.lst, c.state = true, l, Listen
+	c := h.newConn(t, Listen)
+	c.passive, c.lst = true, l
 	c.iss = seg.Ack - 1
 	c.irs = seg.Seq - 1
 	c.sndUna, c.sndNxt, c.sndMax, c.sendStart = seg.Ack, seg.Ack, seg.Ack, seg.Ack
@@ -303,8 +303,7 @@ func (l *Listener) Send(raddr netip.Addr, rport uint16, data []byte) (*Conn, err
 	}
 	l.closed = true
 	delete(h.listeners, l.Port)
-	c := h.newConn(t)
-	c.state = Listen // the same TCB, now turning active
+	c := h.newConn(t, Listen) // the same TCB, now turning active
 	c.connectPending = true
 	h.app(c.peer, "send", nil, len(data), "on a listening TCB: passive to active")
 	c.activeOpenAs("SEND on a listening TCB (passive to active)")

@@ -258,7 +258,8 @@ func (c *Conn) ReadShut() bool { return c.rdShut }
 // Cookie returns the SYN cookie this connection was rebuilt from, if any.
 func (c *Conn) Cookie() *Cookie { return c.cookie }
 
-// setState is the one place a connection changes state (ARCHITECTURE.md rule 2).
+// setState is the one place a connection changes state (ARCHITECTURE.md rule 2), and
+// every change it makes is recorded. A TCB's birth state is set once, by newConn.
 func (c *Conn) setState(to State, cause string) {
 	from := c.state
 	c.state = to
