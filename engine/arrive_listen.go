@@ -19,7 +19,11 @@ func (l *Listener) input(seg Segment) {
 		h.resetForNoSocket(seg, "ACK to a listening socket")
 		return
 	}
-	// Third, check for a SYN.
+	// Third, check for a SYN. Its security check is not modelled (no IP security
+	// compartments). Data or a FIN riding on the SYN is not queued for later processing as
+	// RFC 9293 §3.10.7.2 allows: like Linux without Fast Open, the engine drops it and
+	// acknowledges only the SYN, so the peer sends it again.
+	// Fourth, other text or control without SYN, ACK or RST: drop it.
 	if seg.Flags&SYN == 0 {
 		h.note(peer, "segment-dropped", "neither SYN, ACK nor RST in LISTEN")
 		return

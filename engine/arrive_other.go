@@ -88,6 +88,8 @@ func (c *Conn) syncInput(seg Segment) {
 		}
 		return
 	}
+	// Third, check security: not modelled. The engine has no IP security compartments
+	// (RFC 9293 §3.10.7.4 third step; RFC 9293 §3.9.2 leaves it to the implementation).
 	// Fourth, check the SYN bit (RFC 5961 §4).
 	if seg.Flags&SYN != 0 {
 		if c.state == SynReceived && c.passive {
@@ -115,6 +117,9 @@ func (c *Conn) syncInput(seg Segment) {
 	if c.dataAfterReadShutdown(seg) {
 		return
 	}
+	// Sixth, check the URG bit: not modelled. The engine sends no urgent data and ignores
+	// URG and the urgent pointer on arrival (RFC 6093 advises new applications against it),
+	// so RCV.UP is never advanced and the user is never signalled.
 	// Seventh, process the segment text; eighth, the FIN bit.
 	c.processText(seg)
 }
@@ -213,7 +218,7 @@ func (c *Conn) processAck(seg Segment) bool {
 	case FinWait1:
 		if c.finAcked {
 			c.setState(FinWait2, "our FIN was acknowledged")
-			if c.appClosed && c.h.Prof.FinTimeout > 0 && !c.gotFinIn(seg) {
+			if c.appClosed && c.h.Prof.FinTimeout > 0 && seg.Flags&FIN == 0 {
 				// Linux: an orphaned FIN-WAIT-2 lives tcp_fin_timeout, not forever.
 				c.setTimer(TimerFinWait2, c.h.Prof.FinTimeout)
 			}
@@ -232,11 +237,8 @@ func (c *Conn) processAck(seg Segment) bool {
 	return true
 }
 
-func (c *Conn) gotFinIn(seg Segment) bool { return seg.Flags&FIN != 0 }
-
 // newlyAcked advances SND.UNA to ack and releases what it covers.
 func (c *Conn) newlyAcked(ack Seq) {
-	p := &c.h.Prof
 	c.takeRTTSample(ack)
 	c.sndUna = ack
 	// Release acknowledged data.
@@ -273,12 +275,10 @@ func (c *Conn) newlyAcked(ack Seq) {
 			c.retransmitHead() // go on retransmitting what the timeout lost
 		}
 	}
-	_ = p
 }
 
 // processText is RFC 9293 §3.10.7.4's seventh (text) and eighth (FIN) steps.
 func (c *Conn) processText(seg Segment) {
-	p := &c.h.Prof
 	data := seg.Payload
 	seq := seg.Seq
 	fin := seg.Flags&FIN != 0
@@ -330,7 +330,6 @@ func (c *Conn) processText(seg Segment) {
 			c.finArrived()
 		}
 	}
-	_ = p
 }
 
 // dataArrived decides when to acknowledge newly received data (RFC 9293 §3.8.6.3,

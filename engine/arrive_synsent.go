@@ -29,6 +29,7 @@ func (c *Conn) synSentInput(seg Segment) {
 		}
 		return
 	}
+	// Third, check security: not modelled (no IP security compartments in the engine).
 	// Fourth, check the SYN bit.
 	if seg.Flags&SYN == 0 {
 		c.h.note(c.peer, "segment-dropped", "neither SYN nor RST in SYN-SENT")

@@ -247,7 +247,6 @@ func (l *Listener) Accept() (*Conn, error) {
 	c := l.acceptq[0]
 	l.acceptq = l.acceptq[1:]
 	c.lst = nil
-	c.accepted = true
 	h.app(c.peer, "accept", nil, 0, "")
 	l.queueEvent()
 	return c, nil

@@ -58,7 +58,6 @@ func (c *Conn) sendSynAck(retransmit bool) {
 func (c *Conn) negotiate(seg Segment) {
 	p := &c.h.Prof
 	si := parseSynOptions(seg.Options)
-	c.peerSyn = si
 	c.mss = p.DefaultMSS // RFC 9293 §3.7.1: 536 when the peer sends no MSS option
 	if si.mss != 0 {
 		c.mss = min(si.mss, c.advMSS())

@@ -78,7 +78,7 @@ func TestNegotiationLimits(t *testing.T) {
 	r.in(syn)
 	r.h.TakeOutput()
 	c := r.h.Conn(Tuple{LocalAddr: ServerAddr, LocalPort: ServerPort, RemoteAddr: ClientAddr, RemotePort: ClientPort})
-	mss, ws, sndShift, _, _, _ := c.Options()
+	mss, ws, sndShift := c.mss, c.wsOK, c.sndShift
 	if mss != 536 || !ws || sndShift != 14 {
 		t.Fatalf("mss %d ws %v shift %d; want 536, true, 14", mss, ws, sndShift)
 	}

@@ -122,15 +122,10 @@ type Conn struct {
 	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
 	lingerZero     bool
 	connectPending bool
-	accepted       bool
 	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET).
 	Err error
 
-	// synOpts remembers what the peer's SYN offered, to build (and rebuild) our SYN-ACK.
-	peerSyn synInfo
-	cookie  *Cookie
-	// User is free for the application layer (scenario code) to hang state on.
-	User any
+	cookie *Cookie
 }
 
 // State returns the connection's current state.
@@ -162,11 +157,6 @@ func (c *Conn) Buffered() int { return len(c.recvBuf) }
 
 // EOF reports whether the peer's FIN has arrived and all data before it was read.
 func (c *Conn) EOF() bool { return c.gotFin && len(c.recvBuf) == 0 }
-
-// Options reports the negotiated options: send MSS, window scaling (and shifts), SACK, timestamps.
-func (c *Conn) Options() (mss uint16, ws bool, sndShift, rcvShift uint8, sack, ts bool) {
-	return c.mss, c.wsOK, c.sndShift, c.rcvShift, c.sackOK, c.tsOK
-}
 
 // advMSS is the MSS we offer: the profile's, or less when the application set TCP_MAXSEG
 // (Linux tcp_advertise_mss and the user_mss clamp).

@@ -53,7 +53,6 @@ func (c *Conn) onTimer(k TimerKind) {
 		c.closeTCB("FIN-WAIT-2 timer expired")
 		return
 	}
-	_ = p
 	if !c.deleted {
 		c.flush()
 	}
