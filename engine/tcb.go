@@ -20,6 +20,62 @@ const (
 	ConnAcceptable                           // a listener has a connection in its accept queue
 )
 
+// sendSpace is the send sequence space of RFC 9293 §3.3.1:
+//
+//	     1         2          3          4
+//	----------|----------|----------|----------
+//	       SND.UNA    SND.NXT    SND.UNA
+//	                            +SND.WND
+//
+// SND.UP is not modelled: the engine sends no urgent data.
+type sendSpace struct {
+	iss       Seq    // ISS, the initial send sequence number
+	sndUna    Seq    // SND.UNA, the oldest unacknowledged sequence number
+	sndNxt    Seq    // SND.NXT, the next sequence number to send
+	sndMax    Seq    // the end of everything sent so far (SND.NXT may go back to retransmit)
+	sndWnd    uint32 // SND.WND, the peer's window, scaled
+	maxSndWnd uint32 // the largest SND.WND seen (Linux max_window)
+	sndWl1    Seq    // SND.WL1, the segment sequence number of the last window update
+	sndWl2    Seq    // SND.WL2, the segment acknowledgement number of the last window update
+}
+
+// recvSpace is the receive sequence space of RFC 9293 §3.3.1:
+//
+//	    1          2          3
+//	----------|----------|----------
+//	       RCV.NXT    RCV.NXT
+//	                 +RCV.WND
+//
+// RCV.WND is computed from the buffer (rcvWnd); RCV.UP is not modelled (URG is ignored).
+type recvSpace struct {
+	irs        Seq    // IRS, the initial receive sequence number
+	rcvNxt     Seq    // RCV.NXT, the next sequence number expected
+	rcvBufSize uint32 // the receive buffer RCV.WND is taken from
+}
+
+// rttState is the round-trip time estimate and the retransmission timeout RFC 6298 §2–3
+// derives from it, with the one segment being timed (RFC 6298 §3: Karn's algorithm).
+type rttState struct {
+	rto          time.Duration // RTO
+	srtt, rttvar time.Duration // SRTT, RTTVAR
+	rttValid     bool          // a first measurement has been made
+	timing       bool          // a segment is being timed
+	rttSeq       Seq           // the end of the segment being timed
+	rttAt        Time          // when it was sent
+}
+
+// negotiated is what the SYN exchange settled: the MSS (RFC 9293 §3.7.1), window scaling
+// and timestamps (RFC 7323), SACK (RFC 2018) and ECN (RFC 3168).
+type negotiated struct {
+	mss                uint16 // effective send MSS
+	wsOK               bool
+	sndShift, rcvShift uint8
+	sackOK, tsOK       bool
+	tsRecent           uint32 // TS.Recent (RFC 7323 §4.3)
+	tsOff              uint32 // this connection's offset to the host's timestamp clock
+	ecnOK              bool
+}
+
 // Conn is one TCP connection: the transmission control block of RFC 9293 §3.3.1 and the
 // code that moves it between states.
 type Conn struct {
@@ -31,23 +87,10 @@ type Conn struct {
 	lst     *Listener // the listener that created it, while in its queues
 	deleted bool
 
-	// Send sequence variables (RFC 9293 §3.3.1).
-	iss, sndUna, sndNxt, sndMax Seq
-	sndWnd                      uint32
-	maxSndWnd                   uint32
-	sndWl1, sndWl2              Seq
-	// Receive sequence variables.
-	irs, rcvNxt Seq
-	rcvBufSize  uint32
-
-	// Negotiated options.
-	mss                uint16 // effective send MSS
-	wsOK               bool
-	sndShift, rcvShift uint8
-	sackOK, tsOK       bool
-	tsRecent           uint32
-	tsOff              uint32
-	ecnOK              bool
+	sendSpace  // RFC 9293 §3.3.1, send sequence variables
+	recvSpace  // RFC 9293 §3.3.1, receive sequence variables
+	rttState   // RFC 6298, the round-trip time and the retransmission timeout
+	negotiated // what the SYN exchange settled (RFC 9293 §3.7.1, RFC 7323, RFC 2018, RFC 3168)
 
 	// Data.
 	sendBuf   []byte // unacknowledged and unsent data; sendBuf[0] has sequence number sendStart
@@ -63,14 +106,8 @@ type Conn struct {
 	// gotFinFromQueue is set when a queued out-of-order segment carried the FIN.
 	gotFinFromQueue bool
 
-	// Timers and retransmission (RFC 6298).
+	// Timers and retransmission (RFC 6298 §5).
 	timers           [timerCount]timerSlot
-	rto              time.Duration
-	srtt, rttvar     time.Duration
-	rttValid         bool
-	timing           bool
-	rttSeq           Seq
-	rttAt            Time
 	rtxCount         int
 	firstSynAt       Time
 	synRetransmitted bool
