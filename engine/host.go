@@ -38,9 +38,6 @@ type Host struct {
 
 	// Names maps an address to an endpoint name for the trace ("client", "attacker-1").
 	Names func(netip.Addr) string
-	// Notify, when set, is told about events an application would notice. It must not
-	// call back into the host synchronously; the simulator queues the work.
-	Notify func(*Conn, ConnEventKind)
 	// TimerTrace chooses which timers appear in the trace; nil means all.
 	TimerTrace func(TimerKind) bool
 
@@ -56,7 +53,12 @@ type Host struct {
 	// lastOverflow is when a listener last overflowed its SYN queue (Linux only checks
 	// cookies in ACKs when that was recent: tcp_synq_no_recent_overflow).
 	stats HostStats
-	app0  func(*Conn, ConnEventKind)
+	// events are what an application would notice, oldest first, until the owner pulls
+	// them with NextEvent. The host never calls back into its owner.
+	events []ConnEvent
+	// app0 is the application code the simulator runs for this host's events (Sim.OnConn);
+	// the host itself never calls it.
+	app0 func(*Conn, ConnEventKind)
 	// egressDrop: the host's own queue drops every segment it sends (see SetEgressDrop).
 	egressDrop bool
 }
@@ -202,6 +204,33 @@ func (h *Host) Input(now Time, seg Segment) {
 		return
 	}
 	h.resetForNoSocket(seg, "no socket")
+}
+
+// ConnEvent is one thing an application would notice on a connection (or, for
+// ConnAcceptable, on the listener that holds it).
+type ConnEvent struct {
+	Conn *Conn
+	Kind ConnEventKind
+}
+
+// NextEvent returns the oldest event the host has not handed out yet, and false when
+// there is none. The owner calls it until it reports false after each call into the host
+// (Input, Advance, an application call), as quic-go's CryptoSetup.NextEvent is used.
+func (h *Host) NextEvent() (ConnEvent, bool) {
+	if len(h.events) == 0 {
+		return ConnEvent{}, false
+	}
+	e := h.events[0]
+	h.events[0] = ConnEvent{}
+	h.events = h.events[1:]
+	if len(h.events) == 0 {
+		h.events = h.events[:0:0]
+	}
+	return e, true
+}
+
+func (h *Host) queueConnEvent(c *Conn, k ConnEventKind) {
+	h.events = append(h.events, ConnEvent{Conn: c, Kind: k})
 }
 
 // allocPort returns a free ephemeral port.

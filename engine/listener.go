@@ -203,9 +203,7 @@ func (l *Listener) promote(c *Conn) {
 	}
 	l.acceptq = append(l.acceptq, c)
 	l.queueEvent()
-	if l.h.Notify != nil {
-		l.h.Notify(c, ConnAcceptable)
-	}
+	l.h.queueConnEvent(c, ConnAcceptable)
 }
 
 func (l *Listener) removeOrder(c *Conn) {

@@ -258,11 +258,6 @@ func (s *Sim) Trace() *Trace { return &s.trace }
 func (s *Sim) AddHost(name string, addr netip.Addr, role string, prof Profile) *Host {
 	h := NewHost(name, addr, prof, NewRand(s.rng.Uint64()), s)
 	h.Names = s.NameOf
-	h.Notify = func(c *Conn, k ConnEventKind) {
-		if f := s.appHandler(h); f != nil {
-			s.After(0, func() { f(c, k) })
-		}
-	}
 	s.hosts = append(s.hosts, h)
 	s.byAddr[addr] = h
 	s.trace.Meta.Endpoints = append(s.trace.Meta.Endpoints, EndpointInfo{Name: name, Addr: addr.String(), Role: role})
@@ -319,8 +314,30 @@ func (s *Sim) AddFault(f Fault) { s.faults = append(s.faults, &f) }
 
 // At schedules fn at virtual time t (an application call, an injected segment).
 func (s *Sim) At(t Time, fn func()) {
+	s.pullEvents()
+	s.schedule(t, fn)
+}
+
+func (s *Sim) schedule(t Time, fn func()) {
 	s.qseq++
 	s.queue.push(simEvent{at: t, seq: s.qseq, fn: fn})
+}
+
+// pullEvents takes every host's pending events and schedules the host's application code
+// for each, at the current time and in the order the host queued them. It runs before
+// anything else is queued, so the application code keeps its place in the queue.
+func (s *Sim) pullEvents() {
+	for _, h := range s.hosts {
+		for {
+			e, ok := h.NextEvent()
+			if !ok {
+				break
+			}
+			if f := s.appHandler(h); f != nil {
+				s.schedule(s.now, func() { f(e.Conn, e.Kind) })
+			}
+		}
+	}
 }
 
 // After schedules fn d after now.
@@ -346,6 +363,7 @@ func (s *Sim) Inject(t Time, from string, seg Segment, note string) {
 // nextQueued returns the earliest queued event: the heap's top or a link queue's head
 // (ties go to the one queued first).
 func (s *Sim) nextQueued() (*simEvent, *linkQueue) {
+	s.pullEvents() // an application call between steps may have left some
 	var best *simEvent
 	var bq *linkQueue
 	if len(s.queue) > 0 {
@@ -406,6 +424,7 @@ func (s *Sim) Step() bool {
 			e.host.Input(e.at, *e.seg)
 		}
 	}
+	s.pullEvents()
 	s.drain()
 	return true
 }
@@ -621,6 +640,7 @@ func (s *Sim) releaseHeld(key linkKey, t Time) {
 // deliver queues seg's arrival at dst. The receiver gets the same option and payload
 // storage as the trace's copy: the engine never mutates a segment it received.
 func (s *Sim) deliver(key linkKey, dst *Host, at Time, seg Segment) {
+	s.pullEvents()
 	s.qseq++
 	if len(s.segPool) == 0 {
 		s.segPool = make([]Segment, max(minChunk, s.chunkLen))

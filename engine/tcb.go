@@ -10,7 +10,7 @@ import (
 // ConnEventKind is something an application would notice on a socket.
 type ConnEventKind uint8
 
-// The events a host reports to the application layer (through Host.Notify).
+// The events a host reports to the application layer (pulled with Host.NextEvent).
 const (
 	ConnEstablished ConnEventKind = iota + 1 // connect() completed, or an accept() is possible
 	ConnReadable                             // data arrived
@@ -293,11 +293,7 @@ func (c *Conn) setState(to State, cause string) {
 	c.h.record(Event{Kind: EventState, At: c.h.now, Endpoint: c.h.Name, Peer: c.peer, From: from, To: to, Cause: cause})
 }
 
-func (c *Conn) notify(k ConnEventKind) {
-	if c.h.Notify != nil {
-		c.h.Notify(c, k)
-	}
-}
+func (c *Conn) notify(k ConnEventKind) { c.h.queueConnEvent(c, k) }
 
 // SetUserTimeout is setsockopt(TCP_USER_TIMEOUT): how long transmitted data may stay
 // unacknowledged before the connection is dropped with ETIMEDOUT (0: the retry count).
