@@ -56,9 +56,6 @@ type Host struct {
 	// events are what an application would notice, oldest first, until the owner pulls
 	// them with NextEvent. The host never calls back into its owner.
 	events []ConnEvent
-	// app0 is the application code the simulator runs for this host's events (Sim.OnConn);
-	// the host itself never calls it.
-	app0 func(*Conn, ConnEventKind)
 	// egressDrop: the host's own queue drops every segment it sends (see SetEgressDrop).
 	egressDrop bool
 }

@@ -227,7 +227,7 @@ var HalfClose = Story{
 	build: func(s *Sim, client, server *Host) {
 		var sc *Conn
 		listenServer(s, server, 128, app{readAll: true, onEstablish: func(c *Conn) { sc = c }})
-		server.app0Wrap(func(c *Conn, k ConnEventKind) {
+		s.wrapApp(server, func(c *Conn, k ConnEventKind) {
 			if k == ConnEOF && c == sc {
 				s.After(20*ms, func() {
 					c.Read(1)
@@ -402,7 +402,7 @@ const (
 // If the handshake never completes, fn never runs.
 func (s *Sim) afterConnect(h *Host, d time.Duration, fn func()) {
 	done := false
-	h.app0Wrap(func(c *Conn, k ConnEventKind) {
+	s.wrapApp(h, func(c *Conn, k ConnEventKind) {
 		if k == ConnEstablished && !done {
 			done = true
 			s.After(d, fn)
@@ -410,10 +410,10 @@ func (s *Sim) afterConnect(h *Host, d time.Duration, fn func()) {
 	})
 }
 
-// app0Wrap adds a handler that runs after the host's current application handler.
-func (h *Host) app0Wrap(f func(*Conn, ConnEventKind)) {
-	prev := h.app0
-	h.app0 = func(c *Conn, k ConnEventKind) {
+// wrapApp adds a handler that runs after h's current application handler.
+func (s *Sim) wrapApp(h *Host, f func(*Conn, ConnEventKind)) {
+	prev := s.apps[h]
+	s.apps[h] = func(c *Conn, k ConnEventKind) {
 		if prev != nil {
 			prev(c, k)
 		}

@@ -22,6 +22,7 @@ type Sim struct {
 	now     Time
 	trace   Trace
 	hosts   []*Host
+	apps    map[*Host]func(*Conn, ConnEventKind) // each host's application code (OnConn)
 	byAddr  map[netip.Addr]*Host
 	lanes   map[netip.Addr]string // addresses owned by a lane but by no host (spoofed sources)
 	prefixL []prefixLane
@@ -220,6 +221,7 @@ func NewSim(seed uint64) *Sim {
 	s := &Sim{
 		rng:        NewRand(seed),
 		byAddr:     map[netip.Addr]*Host{},
+		apps:       map[*Host]func(*Conn, ConnEventKind){},
 		lanes:      map[netip.Addr]string{},
 		links:      map[linkKey]*Link{},
 		lastArrive: map[linkKey]Time{},
@@ -343,11 +345,11 @@ func (s *Sim) pullEvents() {
 // After schedules fn d after now.
 func (s *Sim) After(d time.Duration, fn func()) { s.At(s.now.Add(d), fn) }
 
-func (s *Sim) appHandler(h *Host) func(*Conn, ConnEventKind) { return h.app0 }
+func (s *Sim) appHandler(h *Host) func(*Conn, ConnEventKind) { return s.apps[h] }
 
 // OnConn installs the application code of a host: it is called, at the same virtual time
 // but after the stack has finished its work, for every ConnEventKind.
-func (s *Sim) OnConn(h *Host, f func(*Conn, ConnEventKind)) { h.app0 = f }
+func (s *Sim) OnConn(h *Host, f func(*Conn, ConnEventKind)) { s.apps[h] = f }
 
 // Inject sends seg from the endpoint named from at time t, as if that endpoint had sent it
 // (an old duplicate, a spoofed SYN). It goes through the links and faults like any other.
