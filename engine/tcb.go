@@ -5,7 +5,8 @@ import (
 )
 
 // The transmission control block of RFC 9293 §3.3.1: the Conn type, what an application
-// may read of it, and the one place its state changes (setState).
+// may read of it (STATUS, §3.10.6, as Linux's tcp_info gives it), and the one place its
+// state changes (setState).
 
 // ConnEventKind is something an application would notice on a socket.
 type ConnEventKind uint8
@@ -294,7 +295,3 @@ func (c *Conn) setState(to State, cause string) {
 }
 
 func (c *Conn) notify(k ConnEventKind) { c.h.queueConnEvent(c, k) }
-
-// SetUserTimeout is setsockopt(TCP_USER_TIMEOUT): how long transmitted data may stay
-// unacknowledged before the connection is dropped with ETIMEDOUT (0: the retry count).
-func (c *Conn) SetUserTimeout(d time.Duration) { c.userTimeout = d }

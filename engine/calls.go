@@ -1,7 +1,11 @@
 package engine
 
-// The user calls of RFC 9293 §3.10 (SEND, RECEIVE, CLOSE, ABORT) plus shutdown(2), as an
-// application makes them. Each records an app event in the trace and sends what it must.
+import "time"
+
+// The user calls of RFC 9293 §3.10.2–3.10.5 (SEND, RECEIVE, CLOSE, ABORT) plus shutdown(2)
+// and the socket options, as an application makes them. OPEN (§3.10.1) is in open.go;
+// STATUS (§3.10.6) is Conn.Info and the accessors in tcb.go. Each call records an app
+// event in the trace and sends what it must.
 // A call on a connection that does not exist (a nil *Conn: connect() failed, or nothing
 // was accepted yet) returns ENOTCONN and records nothing, as there is no socket to name.
 
@@ -253,3 +257,7 @@ func (c *Conn) abort() {
 	c.connectPending = false
 	c.closeTCB("ABORT")
 }
+
+// SetUserTimeout is setsockopt(TCP_USER_TIMEOUT): how long transmitted data may stay
+// unacknowledged before the connection is dropped with ETIMEDOUT (0: the retry count).
+func (c *Conn) SetUserTimeout(d time.Duration) { c.userTimeout = d }
