@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -20,6 +21,17 @@ const (
 	ConnClosed                               // the TCB was deleted (CLOSED)
 	ConnAcceptable                           // a listener has a connection in its accept queue
 )
+
+var connEventNames = [...]string{ConnEstablished: "established", ConnReadable: "readable",
+	ConnEOF: "eof", ConnFailed: "failed", ConnClosed: "closed", ConnAcceptable: "acceptable"}
+
+// String returns the event's name ("acceptable"), for test failures and logs.
+func (k ConnEventKind) String() string {
+	if int(k) < len(connEventNames) && connEventNames[k] != "" {
+		return connEventNames[k]
+	}
+	return fmt.Sprintf("ConnEventKind(%d)", uint8(k))
+}
 
 // sendSpace is the send sequence space of RFC 9293 §3.3.1:
 //
