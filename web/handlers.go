@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -342,7 +343,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		var tcpdump []TcpdumpLine
 		vm.Tcpdump, tcpdump = tcpdumpLines(tr, l)
 		// The socket lays the run out as the page did, so the player adopts the page's drawing.
-		sq := q
+		sq := maps.Clone(q) // q stays the export links' query
 		for k, x := range dq {
 			sq[k] = x
 		}
