@@ -30,7 +30,7 @@ func TestClosingStoriesKeepTheirShapeAtEveryRTT(t *testing.T) {
 					t.Fatalf("%s %s rtt %s: %v", id, prof, rtt, err)
 				}
 				reached := map[engine.State]bool{}
-				for _, e := range tr.Events {
+				for _, e := range tr.All() {
 					if e.Kind == engine.EventState && e.Endpoint == "client" {
 						reached[e.To] = true
 					}
@@ -96,7 +96,7 @@ func FuzzRunScenario(f *testing.F) {
 		}
 		var last engine.Time
 		seg := 0
-		for i, e := range tr.Events {
+		for i, e := range tr.All() {
 			if e.At < last {
 				t.Fatalf("%s %+v: event %d at %v before the one before it (%v)", id, p, i, e.At, last)
 			}

@@ -94,7 +94,7 @@ func (l *Lab) ConnState(endpoint string) State {
 
 // Do applies one action, lets the simulation settle, and returns the events it produced.
 func (l *Lab) Do(a LabAction) ([]Event, error) {
-	if len(l.s.trace.Events) >= MaxLabEvents {
+	if l.s.trace.Len() >= MaxLabEvents {
 		return nil, fmt.Errorf("the sandbox has recorded %d events, its limit: start a new one", MaxLabEvents)
 	}
 	if err := l.apply(a); err != nil {
@@ -103,8 +103,9 @@ func (l *Lab) Do(a LabAction) ([]Event, error) {
 	if a.Endpoint != "clock" {
 		l.settle() // a wait stops exactly where the user asked
 	}
-	ev := l.s.trace.Events[l.sent:]
-	l.sent = len(l.s.trace.Events)
+	n := l.s.trace.Len()
+	ev := l.s.trace.Events(l.sent, n)
+	l.sent = n
 	return ev, nil
 }
 

@@ -3,7 +3,6 @@ package engine
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"time"
 )
 
@@ -86,8 +85,10 @@ func (q *linkQueue) pop() simEvent {
 }
 
 type heldSeg struct {
-	ev  *SegmentEvent
-	dst *Host
+	seg    Segment
+	arrive Time
+	event  int // its index in the trace, -1 if not recorded
+	dst    *Host
 }
 
 // Link is one direction of the path between two endpoints.
@@ -234,17 +235,22 @@ func NewSim(seed uint64) *Sim {
 }
 
 // Record appends an event to the trace (Sim is the hosts' Recorder).
-func (s *Sim) Record(e Event) {
+func (s *Sim) Record(e Event) { s.record(e) }
+
+// record appends an event to the trace and returns its index, or -1 when the trace is
+// off or full.
+func (s *Sim) record(e Event) int {
 	if s.noTrace {
-		return
+		return -1
 	}
-	if len(s.trace.Events) >= MaxSimEvents {
+	if s.trace.Len() >= MaxSimEvents {
 		if s.Truncated == "" {
 			s.Truncated = fmt.Sprintf("stopped after %d events", MaxSimEvents)
 		}
-		return
+		return -1
 	}
-	s.trace.Events = append(s.trace.Events, e)
+	s.trace.Append(e)
+	return s.trace.Len() - 1
 }
 
 // Now returns the virtual time.
@@ -404,7 +410,7 @@ func (s *Sim) Step() bool {
 		s.Truncated = fmt.Sprintf("stopped at the %s horizon", s.Horizon)
 		return false
 	}
-	if len(s.trace.Events) >= MaxSimEvents {
+	if s.trace.Len() >= MaxSimEvents {
 		return false
 	}
 	s.now = next
@@ -537,14 +543,14 @@ func (s *Sim) transmit(from string, o Output) {
 		s.lastArrive[key] = arrive
 	}
 	ev.Arrive = arrive.Add(extra)
-	s.Record(Event{Kind: EventSegment, At: s.now, Segment: ev})
+	idx := s.record(Event{Kind: EventSegment, At: s.now, Segment: ev})
 	if ev.Fate != Delivered {
 		s.releaseHeld(key, ev.Arrive)
 		return
 	}
 	if reorder {
 		// Held until the next segment in this direction has arrived.
-		s.held[key] = &heldSeg{ev: ev, dst: dst}
+		s.held[key] = &heldSeg{seg: ev.Seg, arrive: ev.Arrive, event: idx, dst: dst}
 		return
 	}
 	s.deliver(key, dst, ev.Arrive, o.Seg)
@@ -633,10 +639,12 @@ func (s *Sim) releaseHeld(key linkKey, t Time) {
 		return
 	}
 	delete(s.held, key)
-	at := max(t+1, h.ev.Arrive)
-	h.ev.Arrive = at
+	at := max(t+1, h.arrive)
+	if h.event >= 0 {
+		s.trace.setArrive(h.event, at)
+	}
 	s.lastArrive[key] = max(s.lastArrive[key], at)
-	s.deliver(key, h.dst, at, h.ev.Seg)
+	s.deliver(key, h.dst, at, h.seg)
 }
 
 // deliver queues seg's arrival at dst. The receiver gets the same option and payload
@@ -681,9 +689,6 @@ func (s *Sim) Flood(fc FloodConfig) {
 	base := fc.Prefix.Addr().As4()
 	sent := 0
 	opts := Options{{Kind: OptMSS, MSS: 1460}} // shared: segments are never mutated
-	if !s.noTrace && fc.Count > 1024 {
-		s.trace.Events = slices.Grow(s.trace.Events, 2*fc.Count)
-	}
 	var next func()
 	next = func() {
 		a := base

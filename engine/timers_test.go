@@ -23,7 +23,7 @@ func synTimes(t *testing.T, tune func(*Profile), profile string) ([]float64, flo
 	tr := s.Run()
 	var syns []float64
 	fail := -1.0
-	for _, e := range tr.Events {
+	for _, e := range tr.All() {
 		if e.Kind == EventSegment && e.Segment.Seg.Flags == SYN {
 			syns = append(syns, e.At.Sub(0).Seconds())
 		}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"iter"
 	"strconv"
 	"time"
 )
@@ -151,17 +152,68 @@ type Meta struct {
 }
 
 // Trace is the ordered record of a simulation: the spine from which every view is drawn.
+// Events are appended with Append and read back with Len, Event, All or Events.
 type Trace struct {
 	Meta   Meta
-	Events []Event
+	events []Event
 }
+
+// Len returns the number of events.
+func (tr *Trace) Len() int { return len(tr.events) }
+
+// Event returns event i (0 <= i < Len()). The event and its Segment are the caller's
+// own; the segment's options and payload are shared and must not be modified.
+func (tr *Trace) Event(i int) Event {
+	e := tr.events[i]
+	if e.Segment != nil {
+		s := *e.Segment
+		e.Segment = &s
+	}
+	return e
+}
+
+// All iterates over the events in order, each as Event(i) returns it.
+func (tr *Trace) All() iter.Seq2[int, Event] {
+	return func(yield func(int, Event) bool) {
+		for i := 0; i < tr.Len(); i++ {
+			if !yield(i, tr.Event(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Events returns the events from..to-1 as a new slice (for views of small traces that
+// walk the events many times).
+func (tr *Trace) Events(from, to int) []Event {
+	out := make([]Event, 0, max(0, to-from))
+	for i := from; i < to; i++ {
+		out = append(out, tr.Event(i))
+	}
+	return out
+}
+
+// Append records e at the end of the trace. A segment event keeps At and Segment (which
+// is copied: the caller may reuse it); every other kind keeps its fields but Segment.
+func (tr *Trace) Append(e Event) {
+	if e.Kind == EventSegment {
+		s := *e.Segment
+		e = Event{Kind: EventSegment, At: e.At, Segment: &s}
+	} else {
+		e.Segment = nil
+	}
+	tr.events = append(tr.events, e)
+}
+
+// setArrive changes when segment event i arrives (a segment held back for reordering).
+func (tr *Trace) setArrive(i int, at Time) { tr.events[i].Segment.Arrive = at }
 
 // Segments returns the segment events in order.
 func (tr *Trace) Segments() []*SegmentEvent {
 	var segs []*SegmentEvent
-	for i := range tr.Events {
-		if tr.Events[i].Kind == EventSegment {
-			segs = append(segs, tr.Events[i].Segment)
+	for _, e := range tr.All() {
+		if e.Kind == EventSegment {
+			segs = append(segs, e.Segment)
 		}
 	}
 	return segs
@@ -170,8 +222,7 @@ func (tr *Trace) Segments() []*SegmentEvent {
 // End returns the time of the last event (or last arrival, whichever is later).
 func (tr *Trace) End() Time {
 	var end Time
-	for i := range tr.Events {
-		e := &tr.Events[i]
+	for _, e := range tr.All() {
 		if e.At > end {
 			end = e.At
 		}
@@ -320,11 +371,11 @@ func (tr *Trace) AppendMetaJSON(b []byte) []byte {
 
 // JSONLines returns the whole trace as JSON lines: the meta line, then one line per event.
 func (tr *Trace) JSONLines() []byte {
-	b := make([]byte, 0, 256*(len(tr.Events)+1))
+	b := make([]byte, 0, 256*(tr.Len()+1))
 	b = tr.AppendMetaJSON(b)
 	b = append(b, '\n')
-	for i := range tr.Events {
-		b = tr.Events[i].AppendJSON(b)
+	for _, e := range tr.All() {
+		b = e.AppendJSON(b)
 		b = append(b, '\n')
 	}
 	return b

@@ -48,17 +48,18 @@ type Result struct {
 func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 	f := strings.Fields(expr)
 	bad := fmt.Errorf("answer %q: unknown expression (see the lessons README)", expr)
-	if len(f) < 2 || at < 0 || at >= len(tr.Events) {
+	if len(f) < 2 || at < 0 || at >= tr.Len() {
 		return Result{}, bad
 	}
-	ev := &tr.Events[at]
+	evs := tr.Events(0, tr.Len())
+	ev := &evs[at]
 	when := ev.At
 	if ev.Kind == engine.EventSegment && ev.Segment.Fate == engine.Delivered {
 		when = ev.Segment.Arrive
 	}
 	carrying := func(text, from string) (int, *engine.SegmentEvent) {
-		for i := range tr.Events {
-			e := &tr.Events[i]
+		for i := range evs {
+			e := &evs[i]
 			if e.Kind == engine.EventSegment && strings.Contains(e.Segment.Label, text) && (from == "" || e.Segment.Src == from) {
 				return i, e.Segment
 			}
@@ -92,7 +93,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		}
 		n := 0
 		for _, s := range tr.Segments() {
-			if s == target {
+			if s.ID == target.ID {
 				if s.Handshake && s.Label != text {
 					n++ // it also carries handshake messages: it is one of them
 				}
@@ -104,12 +105,12 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		}
 		ans := strconv.Itoa(n)
 		return Result{Answer: ans, Reveal: ti, Evidence: engine.Text{
-			EN: fmt.Sprintf("%s handshake packets were sent by the time the packet carrying %s left (segment #%d, at %s)", ans, text, target.ID, secs(tr.Events[ti].At.Sub(0), "en")),
-			ZH: fmt.Sprintf("到携带 %s 的包（第 %d 号报文，%s）发出时，共发送了 %s 个握手包", text, target.ID, secs(tr.Events[ti].At.Sub(0), "zh"), ans)}}, nil
+			EN: fmt.Sprintf("%s handshake packets were sent by the time the packet carrying %s left (segment #%d, at %s)", ans, text, target.ID, secs(evs[ti].At.Sub(0), "en")),
+			ZH: fmt.Sprintf("到携带 %s 的包（第 %d 号报文，%s）发出时，共发送了 %s 个握手包", text, target.ID, secs(evs[ti].At.Sub(0), "zh"), ans)}}, nil
 	case len(f) == 3 && f[0] == "state" && f[2] == "after":
 		state, reveal := engine.Closed, -1
-		for i := range tr.Events {
-			e := &tr.Events[i]
+		for i := range evs {
+			e := &evs[i]
 			if e.At > when {
 				break // everything that happened at that instant counts
 			}
@@ -121,15 +122,15 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		if reveal < 0 {
 			r.Evidence = engine.Text{EN: fmt.Sprintf("the %s never left %s", f[1], state), ZH: fmt.Sprintf("%s始终处于 %s", who(f[1], "zh"), state)}
 		} else {
-			e := &tr.Events[reveal]
+			e := &evs[reveal]
 			r.Evidence = engine.Text{
 				EN: fmt.Sprintf("the %s entered %s at %s (%s)", f[1], state, secs(e.At.Sub(0), "en"), e.Cause),
 				ZH: fmt.Sprintf("%s在 %s进入 %s", who(f[1], "zh"), secs(e.At.Sub(0), "zh"), state)}
 		}
 		return r, nil
 	case f[0] == "flags" && f[1] == "next" && len(f) == 3:
-		for i := at + 1; i < len(tr.Events); i++ {
-			e := &tr.Events[i]
+		for i := at + 1; i < len(evs); i++ {
+			e := &evs[i]
 			if e.Kind == engine.EventSegment && e.Segment.Src == f[2] && !strings.HasPrefix(e.Segment.Dst, "attacker") {
 				ans := strings.Join(e.Segment.Seg.Flags.Names(), " ")
 				return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
@@ -139,8 +140,8 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		}
 		return Result{}, fmt.Errorf("answer %q: %s sends nothing after the anchor", expr, f[2])
 	case f[0] == "result" && f[1] == "next" && len(f) == 4:
-		for i := at; i < len(tr.Events); i++ {
-			e := &tr.Events[i]
+		for i := at; i < len(evs); i++ {
+			e := &evs[i]
 			if e.Kind == engine.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
 				return Result{Answer: e.Result, Reveal: i, Evidence: engine.Text{
 					EN: fmt.Sprintf("the %s's %s() returned %s at %s", f[2], f[3], e.Result, secs(e.At.Sub(0), "en")),
@@ -150,8 +151,8 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		return Result{}, fmt.Errorf("answer %q: no such call after the anchor", expr)
 	case f[0] == "count" && f[1] == "segments" && len(f) == 4 && f[2] == "from":
 		n, last := 0, -1
-		for i := range tr.Events {
-			if e := &tr.Events[i]; e.Kind == engine.EventSegment && e.Segment.Src == f[3] {
+		for i := range evs {
+			if e := &evs[i]; e.Kind == engine.EventSegment && e.Segment.Src == f[3] {
 				n, last = n+1, i
 			}
 		}
@@ -159,20 +160,20 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 			return Result{}, fmt.Errorf("answer %q: %s sends nothing", expr, f[3])
 		}
 		ans := strconv.Itoa(n)
-		t := tr.Events[last].At.Sub(0)
+		t := evs[last].At.Sub(0)
 		return Result{Answer: ans, Reveal: last, Evidence: engine.Text{
 			EN: fmt.Sprintf("the %s sent %s segments, the last at %s", f[3], ans, secs(t, "en")),
 			ZH: fmt.Sprintf("%s共发送了 %s 个报文，最后一个在 %s", who(f[3], "zh"), ans, secs(t, "zh"))}}, nil
 	case f[0] == "seconds" && f[1] == "until" && len(f) == 4:
-		for i := at; i < len(tr.Events); i++ {
-			e := &tr.Events[i]
+		for i := at; i < len(evs); i++ {
+			e := &evs[i]
 			if e.Kind == engine.EventState && e.Endpoint == f[2] && e.To.String() == f[3] && mainPeer(e) {
 				d := e.At.Sub(ev.At)
 				ans := strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64)
 				// The timer whose expiry makes the change shows its length when it is set.
 				reveal := i
 				for j := i - 1; j >= 0; j-- {
-					t := &tr.Events[j]
+					t := &evs[j]
 					if t.Kind == engine.EventTimer && t.Endpoint == f[2] && t.Action == engine.TimerSet && t.Deadline == e.At {
 						reveal = j
 						break
@@ -255,7 +256,8 @@ func Fill(text string, tr *engine.Trace, at int) string {
 	if at < 0 || !strings.Contains(text, "{") {
 		return text
 	}
-	e := &tr.Events[at]
+	ev := tr.Event(at)
+	e := &ev
 	if e.Kind != engine.EventSegment {
 		return text
 	}
@@ -298,7 +300,8 @@ func Fill(text string, tr *engine.Trace, at int) string {
 //	seqspace here      how many sequence numbers it occupies (RFC 9293 §3.4 SEG.LEN)
 //	acked here         how far past its seq the receiver's next segment acknowledges
 func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error) {
-	e := &tr.Events[at]
+	ev := tr.Event(at)
+	e := &ev
 	if e.Kind != engine.EventSegment {
 		return Result{}, fmt.Errorf("answer %q: the anchor is not a segment", expr)
 	}
@@ -334,8 +337,8 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 		if s.Fate != engine.Delivered {
 			return Result{}, fmt.Errorf("answer %q: the segment never arrives", expr)
 		}
-		for i := at + 1; i < len(tr.Events); i++ {
-			r := &tr.Events[i]
+		for i := at + 1; i < tr.Len(); i++ {
+			r := ptr(tr.Event(i))
 			if r.Kind != engine.EventSegment || r.Segment.Src != s.Dst || r.Segment.Dst != s.Src || r.At < s.Arrive || r.Segment.Seg.Flags&engine.ACK == 0 {
 				continue
 			}
@@ -362,9 +365,9 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 // peerISN is the sequence number of the last SYN the anchored segment's receiver sent
 // before it.
 func peerISN(tr *engine.Trace, at int) (engine.Seq, bool) {
-	me := tr.Events[at].Segment
+	me := tr.Event(at).Segment
 	for i := at - 1; i >= 0; i-- {
-		if e := &tr.Events[i]; e.Kind == engine.EventSegment && e.Segment.Src == me.Dst && e.Segment.Seg.Flags&engine.SYN != 0 {
+		if e := ptr(tr.Event(i)); e.Kind == engine.EventSegment && e.Segment.Src == me.Dst && e.Segment.Seg.Flags&engine.SYN != 0 {
 			return e.Segment.Seg.Seq, true
 		}
 	}
@@ -394,3 +397,6 @@ func windowShift(tr *engine.Trace, src, dst string) uint8 {
 	}
 	return mine.Shift
 }
+
+// ptr returns a pointer to its own copy of e.
+func ptr(e engine.Event) *engine.Event { return &e }

@@ -162,8 +162,8 @@ func TestResolveWithOtherParameters(t *testing.T) {
 	}
 	steps, _ := hs.Resolve(tr)
 	first := -1
-	for i := range tr.Events {
-		if e := tr.Events[i]; e.Kind == engine.EventSegment && e.Segment.Seg.Flags == engine.SYN {
+	for i, e := range tr.All() {
+		if e.Kind == engine.EventSegment && e.Segment.Seg.Flags == engine.SYN {
 			first = i
 			break
 		}
@@ -179,7 +179,7 @@ func TestFillQuotesTheCookie(t *testing.T) {
 	tr, _ := l.Run(engine.DefaultParams())
 	steps, _ := l.Resolve(tr)
 	text := Fill(l.Steps[1].Text.EN, tr, steps[1].Event)
-	ck := tr.Events[steps[1].Event].Segment.Cookie
+	ck := tr.Event(steps[1].Event).Segment.Cookie
 	if ck == nil || strings.Contains(text, "{cookie.") {
 		t.Fatalf("placeholders left: %s", text)
 	}
@@ -226,7 +226,7 @@ func TestMessageAnchorsAndCounts(t *testing.T) {
 	}
 	a, _ := ParseAnchor("@message ServerHello from server")
 	i, err := a.Resolve(tr)
-	if err != nil || tr.Events[i].Segment.Src != "server" {
+	if err != nil || tr.Event(i).Segment.Src != "server" {
 		t.Fatalf("@message ServerHello: %v", err)
 	}
 	for expr, want := range map[string]string{
@@ -312,7 +312,7 @@ func FuzzAnchor(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if i, err := a.Resolve(tr); err == nil && (i < 0 || i >= len(tr.Events)) {
+		if i, err := a.Resolve(tr); err == nil && (i < 0 || i >= tr.Len()) {
 			t.Fatalf("Resolve(%q) = %d, outside the trace", s, i)
 		}
 	})

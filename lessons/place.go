@@ -123,8 +123,8 @@ func runText(tr *engine.Trace) engine.Text {
 	en := fmt.Sprintf("In this run (%s profile, RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "en"))
 	zh := fmt.Sprintf("本次运行（%s 行为模型，RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "zh"))
 	var drops []string
-	for i := range tr.Events {
-		if e := &tr.Events[i]; e.Kind == engine.EventSegment && e.Segment.Fate == engine.Dropped {
+	for _, e := range tr.All() {
+		if e.Kind == engine.EventSegment && e.Segment.Fate == engine.Dropped {
 			drops = append(drops, fmt.Sprintf("#%d", e.Segment.ID))
 		}
 	}

@@ -190,8 +190,8 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 			fail("the " + f[1] + "'s state " + cur)
 		}
 	case f[0] == "flags" || f[0] == "result":
-		for i := at + 1; i < len(tr.Events); i++ {
-			e := &tr.Events[i]
+		for i := at + 1; i < tr.Len(); i++ {
+			e := tr.Event(i)
 			if f[0] == "flags" && e.Kind == engine.EventSegment && e.Segment.Src == f[2] && !strings.HasPrefix(e.Segment.Dst, "attacker") ||
 				f[0] == "result" && e.Kind == engine.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
 				if visible(i) {
@@ -202,8 +202,8 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 		}
 	case f[0] == "count":
 		last := -1
-		for i := range tr.Events {
-			if e := &tr.Events[i]; e.Kind == engine.EventSegment && e.Segment.Src == f[3] {
+		for i, e := range tr.All() {
+			if e.Kind == engine.EventSegment && e.Segment.Src == f[3] {
 				last = i
 			}
 		}
@@ -229,8 +229,8 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 				text = strings.Join(f[3:n-3], " ")
 			}
 		}
-		for i := range tr.Events {
-			if e := &tr.Events[i]; e.Kind == engine.EventSegment && strings.Contains(e.Segment.Label, text) {
+		for i, e := range tr.All() {
+			if e.Kind == engine.EventSegment && strings.Contains(e.Segment.Label, text) {
 				if visible(i) {
 					fail("the packet carrying " + text)
 				}

@@ -299,8 +299,8 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			StepText: fmt.Sprintf("%s %d %s %d", T(p.Lang, "player.step"), start+1, T(p.Lang, "player.of"), len(l.Steps)),
 			Lanes:    laneHeads(l, p.Lang)}
 		vm.NoStates = true
-		for i := range tr.Events {
-			if tr.Events[i].Kind == engine.EventState {
+		for _, e := range tr.All() {
+			if e.Kind == engine.EventState {
 				vm.NoStates = false
 				break
 			}

@@ -42,7 +42,7 @@ func (r *run) stepJSON(i int) []byte {
 		return b
 	}
 	st := r.layout.Steps[i]
-	e := &r.tr.Events[st.Event]
+	e := r.tr.Event(st.Event)
 	m := stepMsg{Index: i, Event: e.AppendJSON(nil)}
 	if e.Kind == engine.EventSegment {
 		b := wire.Encode(e.Segment.Seg)

@@ -54,8 +54,7 @@ type packet struct {
 
 func packets(tr *engine.Trace) []packet {
 	var ps []packet
-	for i := range tr.Events {
-		e := &tr.Events[i]
+	for _, e := range tr.All() {
 		if e.Kind == engine.EventSegment {
 			ps = append(ps, packet{at: e.At, seg: e.Segment})
 		}

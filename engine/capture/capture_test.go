@@ -67,7 +67,7 @@ func TestPCAPHoldsEverySegmentAtItsSendTime(t *testing.T) {
 		t.Fatalf("%d packets for %d segments", len(recs), len(segs))
 	}
 	i := 0
-	for _, e := range tr.Events {
+	for _, e := range tr.All() {
 		if e.Kind != engine.EventSegment {
 			continue
 		}

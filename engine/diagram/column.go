@@ -123,8 +123,7 @@ func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
 		r.t = placeText(pl, []string{fmt.Sprintf("%d RTT", k)}, fontCmp, "start", 0, [][2]float64{{2, yy - 2}, {2, yy + 10}}, -1)
 		c.rules = append(c.rules, r)
 	}
-	for i := range tr.Events {
-		e := &tr.Events[i]
+	for _, e := range tr.All() {
 		if e.Kind != engine.EventSegment {
 			continue
 		}

@@ -237,7 +237,7 @@ type span struct {
 // bundles finds the runs of attacker traffic that are drawn as one bundle each: at least
 // minBundle segments from or to an attacker lane, uninterrupted by anything the main
 // connection does.
-func bundles(tr *engine.Trace, attacker map[string]bool) []span {
+func bundles(evs []engine.Event, attacker map[string]bool) []span {
 	var out []span
 	cur := span{first: -1}
 	n := 0
@@ -247,8 +247,8 @@ func bundles(tr *engine.Trace, attacker map[string]bool) []span {
 		}
 		cur, n = span{first: -1}, 0
 	}
-	for i := range tr.Events {
-		e := &tr.Events[i]
+	for i := range evs {
+		e := &evs[i]
 		switch {
 		case e.Kind == engine.EventSegment && (attacker[e.Segment.Src] || attacker[e.Segment.Dst]):
 			if cur.first < 0 {
@@ -282,6 +282,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 			opt.PxPerRTT = 110
 		}
 	}
+	evs := tr.Events(0, tr.Len())
 	l := &Layout{Scenario: tr.Meta.Scenario, Profile: tr.Meta.Profile, Seed: tr.Meta.Seed,
 		RTTus: int64(tr.Meta.RTT / time.Microsecond), Width: opt.Width, LaneTop: laneTop}
 	rtt := tr.Meta.RTT
@@ -315,7 +316,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	}
 	var spans []span
 	if !opt.Expand {
-		spans = bundles(tr, attacker)
+		spans = bundles(evs, attacker)
 	}
 	// The time axis: every moment something starts or ends, but only the two ends of a
 	// bundle.
@@ -324,8 +325,8 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		return k < len(spans) && spans[k].t0 < t && t < spans[k].t1
 	}
 	var times []engine.Time
-	for i := range tr.Events {
-		e := &tr.Events[i]
+	for i := range evs {
+		e := &evs[i]
 		if !inside(e.At) {
 			times = append(times, e.At)
 		}
@@ -366,7 +367,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		ax.times, ax.ys = []engine.Time{0}, []float64{top}
 	}
 	axisEnd := y
-	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, pl: pl, narrow: narrow,
+	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, evs: evs, pl: pl, narrow: narrow,
 		spans: spans, gapAt: gapAt}
 	b.walk()
 	// Ticks: at least every 120 px, drawn where their label has room (the texts of the
@@ -517,6 +518,7 @@ type builder struct {
 	main     map[string]bool
 	attacker map[string]bool
 	tr       *engine.Trace
+	evs      []engine.Event // tr's events, read once
 	pl       *placer
 	narrow   bool
 	spans    []span
@@ -588,8 +590,8 @@ func (b *builder) walk() {
 	b.timers = map[string]int{}
 	b.isn = map[string]engine.Seq{}
 	sp := 0
-	for i := 0; i < len(b.tr.Events); i++ {
-		e := &b.tr.Events[i]
+	for i := 0; i < len(b.evs); i++ {
+		e := &b.evs[i]
 		b.gapLabels(e.At)
 		if sp < len(b.spans) && b.spans[sp].first == i {
 			b.bundle(b.spans[sp])
@@ -859,7 +861,7 @@ func (b *builder) bundle(sp span) {
 	var q *engine.Event
 	var att, victim string
 	for i := sp.first; i <= sp.last; i++ {
-		e := &b.tr.Events[i]
+		e := &b.evs[i]
 		switch e.Kind {
 		case engine.EventSegment:
 			s := e.Segment
@@ -948,7 +950,7 @@ func (b *builder) bundle(sp span) {
 		full.EN += fmt.Sprintf(" (SYN queue %d/%d)", q.SynQueue, q.Backlog)
 		full.ZH += fmt.Sprintf("（半连接队列 %d/%d）", q.SynQueue, q.Backlog)
 	}
-	first := &b.tr.Events[sp.first]
+	first := &b.evs[sp.first]
 	y1, y2 := round1(b.ax.y(sp.t0)), round1(b.ax.y(sp.t1))
 	st := Step{Index: len(b.l.Steps), Event: sp.last, First: sp.first, AtUs: int64(first.At), Kind: "bundle", Y: y1, Lane: att,
 		Text: engine.Text{EN: fmt.Sprintf("%s → %s: %s", att, victim, full.EN), ZH: fmt.Sprintf("%s → %s：%s", att, victim, full.ZH)}}

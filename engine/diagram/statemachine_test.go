@@ -257,7 +257,7 @@ func TestStateFigureCoversEngineCauses(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s/%s: %v", sc.ID, profile, err)
 			}
-			for _, e := range tr.Events {
+			for _, e := range tr.All() {
 				if e.Kind != engine.EventState {
 					continue
 				}

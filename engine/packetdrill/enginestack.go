@@ -76,7 +76,7 @@ func NewEngineStack(prof engine.Profile) *EngineStack {
 }
 
 // Record keeps the host's events for the trace.
-func (s *EngineStack) Record(e engine.Event) { s.tr.Events = append(s.tr.Events, e) }
+func (s *EngineStack) Record(e engine.Event) { s.tr.Append(e) }
 
 // Trace returns what happened, for drawing and export.
 func (s *EngineStack) Trace() *engine.Trace { return &s.tr }
@@ -153,7 +153,7 @@ func (s *EngineStack) collect(at time.Duration) {
 		s.out = append(s.out, Sent{At: at, Seg: o.Seg})
 		s.segID++
 		ev := &engine.SegmentEvent{ID: s.segID, Src: "stack", Dst: "peer", Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie, Arrive: vt(at)}
-		s.tr.Events = append(s.tr.Events, engine.Event{Kind: engine.EventSegment, At: vt(at), Segment: ev})
+		s.tr.Append(engine.Event{Kind: engine.EventSegment, At: vt(at), Segment: ev})
 	}
 	s.checkWaits(at)
 }
@@ -193,7 +193,7 @@ func (s *EngineStack) Until(t time.Duration, stopOnSend bool) ([]Sent, []Done, e
 func (s *EngineStack) Inject(t time.Duration, seg engine.Segment) error {
 	s.segID++
 	ev := &engine.SegmentEvent{ID: s.segID, Src: "peer", Dst: "stack", Seg: seg.Clone(), Arrive: vt(t)}
-	s.tr.Events = append(s.tr.Events, engine.Event{Kind: engine.EventSegment, At: vt(t), Segment: ev})
+	s.tr.Append(engine.Event{Kind: engine.EventSegment, At: vt(t), Segment: ev})
 	s.h.Input(vt(t), seg)
 	s.now = t
 	s.collect(t)
