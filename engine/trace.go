@@ -152,24 +152,30 @@ type Meta struct {
 }
 
 // Trace is the ordered record of a simulation: the spine from which every view is drawn.
-// Events are appended with Append and read back with Len, Event, All or Events.
+// Events are appended with Append and read back with Len, Event, All, Events or Scan; the
+// trace keeps them in a compact form (see tracestore.go), so a flood's millions of events
+// cost the garbage collector nothing to keep.
 type Trace struct {
-	Meta   Meta
-	events []Event
+	Meta  Meta
+	store traceStore
 }
 
 // Len returns the number of events.
-func (tr *Trace) Len() int { return len(tr.events) }
+func (tr *Trace) Len() int { return tr.store.events.n }
 
 // Event returns event i (0 <= i < Len()). The event and its Segment are the caller's
 // own; the segment's options and payload are shared and must not be modified.
 func (tr *Trace) Event(i int) Event {
-	e := tr.events[i]
-	if e.Segment != nil {
-		s := *e.Segment
-		e.Segment = &s
-	}
+	var e Event
+	ev := new(segmentEventWithCookie)
+	tr.store.load(i, &e, &ev.SegmentEvent, &ev.cookie)
 	return e
+}
+
+// segmentEventWithCookie puts a loaded segment event and its cookie in one allocation.
+type segmentEventWithCookie struct {
+	SegmentEvent
+	cookie Cookie
 }
 
 // All iterates over the events in order, each as Event(i) returns it.
@@ -177,6 +183,25 @@ func (tr *Trace) All() iter.Seq2[int, Event] {
 	return func(yield func(int, Event) bool) {
 		for i := 0; i < tr.Len(); i++ {
 			if !yield(i, tr.Event(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Scan iterates over the events in order without a copy per event: the *Event (and its
+// Segment) is the same storage at every step, overwritten by the next one, so the loop
+// body must not keep it. The writers stream a million-event trace this way.
+func (tr *Trace) Scan() iter.Seq2[int, *Event] {
+	return func(yield func(int, *Event) bool) {
+		var (
+			e   Event
+			seg SegmentEvent
+			ck  Cookie
+		)
+		for i := 0; i < tr.Len(); i++ {
+			tr.store.load(i, &e, &seg, &ck)
+			if !yield(i, &e) {
 				return
 			}
 		}
@@ -195,18 +220,13 @@ func (tr *Trace) Events(from, to int) []Event {
 
 // Append records e at the end of the trace. A segment event keeps At and Segment (which
 // is copied: the caller may reuse it); every other kind keeps its fields but Segment.
-func (tr *Trace) Append(e Event) {
-	if e.Kind == EventSegment {
-		s := *e.Segment
-		e = Event{Kind: EventSegment, At: e.At, Segment: &s}
-	} else {
-		e.Segment = nil
-	}
-	tr.events = append(tr.events, e)
-}
+func (tr *Trace) Append(e Event) { tr.store.add(&e) }
 
 // setArrive changes when segment event i arrives (a segment held back for reordering).
-func (tr *Trace) setArrive(i int, at Time) { tr.events[i].Segment.Arrive = at }
+func (tr *Trace) setArrive(i int, at Time) {
+	r := tr.store.events.at(i)
+	tr.store.segs.at(int(r.idx)).arrive = at
+}
 
 // Segments returns the segment events in order.
 func (tr *Trace) Segments() []*SegmentEvent {
@@ -222,12 +242,11 @@ func (tr *Trace) Segments() []*SegmentEvent {
 // End returns the time of the last event (or last arrival, whichever is later).
 func (tr *Trace) End() Time {
 	var end Time
-	for _, e := range tr.All() {
-		if e.At > end {
-			end = e.At
-		}
-		if e.Kind == EventSegment && e.Segment.Arrive > end {
-			end = e.Segment.Arrive
+	for i := 0; i < tr.Len(); i++ {
+		r := tr.store.events.at(i)
+		end = max(end, r.at)
+		if r.kind == EventSegment {
+			end = max(end, tr.store.segs.at(int(r.idx)).arrive)
 		}
 	}
 	return end
@@ -374,7 +393,7 @@ func (tr *Trace) JSONLines() []byte {
 	b := make([]byte, 0, 256*(tr.Len()+1))
 	b = tr.AppendMetaJSON(b)
 	b = append(b, '\n')
-	for _, e := range tr.All() {
+	for _, e := range tr.Scan() {
 		b = e.AppendJSON(b)
 		b = append(b, '\n')
 	}

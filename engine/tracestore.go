@@ -1,0 +1,415 @@
+package engine
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"time"
+)
+
+// A trace of a million-SYN flood holds two million segment events. Kept as Event values
+// with a *SegmentEvent each, they are ~800 bytes of pointer-rich memory per SYN that the
+// garbage collector scans again and again while the flood runs. The trace therefore keeps
+// its events in columns of fixed-size records without pointers: strings (endpoint names,
+// causes, calls, labels, faults) interned to small ids, IPv4 addresses inline, option
+// lists interned, payloads in a byte arena, SYN cookies in a column of their own. Event,
+// All and Scan turn a record back into an Event.
+
+// traceChunk is how many records one chunk of a column holds once the column is large. A
+// column grows by appending to its first chunk up to traceChunk records (a three-segment
+// lesson pays for three records), then by whole chunks (a flood never copies what it has).
+const traceChunk = 8192
+
+// arenaChunk is the size of one chunk of the payload arena. A payload larger than this
+// gets a chunk of its own.
+const arenaChunk = 64 << 10
+
+// column is an append-only sequence of T in chunks of at most traceChunk.
+type column[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+// add appends v and returns its index.
+func (c *column[T]) add(v T) int {
+	k := c.n / traceChunk
+	if k == len(c.chunks) {
+		size := traceChunk
+		if k == 0 {
+			size = 4
+		}
+		c.chunks = append(c.chunks, make([]T, 0, size))
+	}
+	c.chunks[k] = append(c.chunks[k], v)
+	c.n++
+	return c.n - 1
+}
+
+// at returns a pointer to element i.
+func (c *column[T]) at(i int) *T { return &c.chunks[i/traceChunk][i%traceChunk] }
+
+// eventRec is one event: when, what kind, and where its fields are in the kind's column.
+type eventRec struct {
+	at   Time
+	idx  uint32 // index in segs (EventSegment) or others
+	kind EventKind
+}
+
+// Address forms of a segRec's address fields.
+const (
+	addrZero  = iota // the zero netip.Addr
+	addrIPv4         // the field is the address, big-endian
+	addrTable        // the field is an index in the trace's address table (IPv6, zones)
+)
+
+// segRec is one segment event without a pointer.
+type segRec struct {
+	arrive         Time
+	id             uint32
+	src, dst       uint32 // endpoint names (string ids)
+	srcIP, dstIP   uint32 // per srcForm, dstForm
+	seq, ack       uint32
+	opts           uint32 // option list id, 0 for nil
+	pay            uint32 // payload index + 1, 0 for nil
+	cookie         uint32 // cookie index + 1, 0 for none
+	fault, label   uint32 // string ids
+	dupOf          uint32
+	sport, dport   uint16
+	window, urgent uint16
+	ipid           uint16
+	flags          Flags
+	ttl            uint8
+	fate           Fate
+	srcForm        uint8
+	dstForm        uint8
+	bits           uint8 // segUDP | segRetransmit | segHandshake
+}
+
+const (
+	segUDP uint8 = 1 << iota
+	segRetransmit
+	segHandshake
+)
+
+// otherRec is one event of any kind but EventSegment: every field of Event but Segment.
+type otherRec struct {
+	bytes, deadline, duration    int64
+	synQueue, acceptQueue, backl int64
+	endpoint, peer, cause, call  uint32 // string ids
+	result, note, detail         uint32
+	from, to                     State
+	timer                        TimerKind
+	action                       TimerAction
+}
+
+// payRef is where a payload is in the arena.
+type payRef struct{ chunk, off, n uint32 }
+
+// traceStore is the compact storage of a Trace.
+type traceStore struct {
+	events  column[eventRec]
+	segs    column[segRec]
+	others  column[otherRec]
+	cookies column[Cookie]
+	pays    column[payRef]
+	arena   [][]byte
+	cur     int // the arena chunk small payloads go to, + 1; 0 for none yet
+
+	strs    []string // strs[0] == ""
+	strIDs  map[string]uint32
+	recent  [4]internedStr // the last strings interned: most lookups end here
+	nrecent int
+
+	addrs   []netip.Addr
+	addrIDs map[netip.Addr]uint32
+
+	optLists []Options // optLists[0] is nil
+	optIDs   map[string]uint32
+	optKey   []byte
+	lastOpt  Options // the last list interned, and its id: a flood sends one list
+	lastOID  uint32
+}
+
+type internedStr struct {
+	s  string
+	id uint32
+}
+
+// str returns the id of s, interning it.
+func (t *traceStore) str(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	for i := range t.recent {
+		if r := &t.recent[i]; r.id != 0 && r.s == s {
+			return r.id
+		}
+	}
+	id, ok := t.strIDs[s]
+	if !ok {
+		if t.strIDs == nil {
+			t.strIDs = map[string]uint32{}
+			t.strs = append(t.strs, "")
+		}
+		id = uint32(len(t.strs))
+		t.strs = append(t.strs, s)
+		t.strIDs[s] = id
+	}
+	t.recent[t.nrecent%len(t.recent)] = internedStr{s, id}
+	t.nrecent++
+	return id
+}
+
+// s returns the string with id i.
+func (t *traceStore) s(i uint32) string {
+	if i == 0 {
+		return ""
+	}
+	return t.strs[i]
+}
+
+// addr returns the form and field value of a.
+func (t *traceStore) addr(a netip.Addr) (uint8, uint32) {
+	switch {
+	case !a.IsValid():
+		return addrZero, 0
+	case a.Is4():
+		return addrIPv4, binary.BigEndian.Uint32(a.AsSlice())
+	}
+	id, ok := t.addrIDs[a]
+	if !ok {
+		if t.addrIDs == nil {
+			t.addrIDs = map[netip.Addr]uint32{}
+		}
+		id = uint32(len(t.addrs))
+		t.addrs = append(t.addrs, a)
+		t.addrIDs[a] = id
+	}
+	return addrTable, id
+}
+
+func (t *traceStore) addrOf(form uint8, v uint32) netip.Addr {
+	switch form {
+	case addrIPv4:
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], v)
+		return netip.AddrFrom4(b)
+	case addrTable:
+		return t.addrs[v]
+	}
+	return netip.Addr{}
+}
+
+// options returns the id of an option list, interning a copy of it. Two lists get the
+// same id only when every field of every option is equal (nil and empty told apart), so
+// reading the list back gives exactly what was recorded.
+func (t *traceStore) options(os Options) uint32 {
+	if os == nil {
+		return 0
+	}
+	if t.lastOID != 0 && optionsEqual(os, t.lastOpt) {
+		return t.lastOID // most segments carry the list the one before did
+	}
+	k := appendOptionsKey(t.optKey[:0], os)
+	t.optKey = k
+	id, ok := t.optIDs[string(k)]
+	if !ok {
+		if t.optIDs == nil {
+			t.optIDs = map[string]uint32{}
+			t.optLists = append(t.optLists, nil)
+		}
+		id = uint32(len(t.optLists))
+		t.optLists = append(t.optLists, copyOptions(os))
+		t.optIDs[string(k)] = id
+	}
+	t.lastOpt, t.lastOID = t.optLists[id], id
+	return id
+}
+
+// optionsEqual reports whether a and b are equal in every field, nil and empty apart.
+func optionsEqual(a, b Options) bool {
+	if len(a) != len(b) || (a == nil) != (b == nil) {
+		return false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if x.Kind != y.Kind || x.MSS != y.MSS || x.Shift != y.Shift || x.TSVal != y.TSVal || x.TSEcr != y.TSEcr ||
+			len(x.Blocks) != len(y.Blocks) || (x.Blocks == nil) != (y.Blocks == nil) ||
+			len(x.Data) != len(y.Data) || (x.Data == nil) != (y.Data == nil) {
+			return false
+		}
+		for j := range x.Blocks {
+			if x.Blocks[j] != y.Blocks[j] {
+				return false
+			}
+		}
+		for j := range x.Data {
+			if x.Data[j] != y.Data[j] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// appendOptionsKey appends every field of every option of os to b.
+func appendOptionsKey(b []byte, os Options) []byte {
+	b = append(b, 1) // a non-nil list, maybe empty
+	for _, o := range os {
+		b = append(b, byte(o.Kind))
+		b = binary.BigEndian.AppendUint16(b, o.MSS)
+		b = append(b, o.Shift)
+		b = binary.BigEndian.AppendUint32(b, o.TSVal)
+		b = binary.BigEndian.AppendUint32(b, o.TSEcr)
+		b = appendNilLen(b, o.Blocks == nil, len(o.Blocks))
+		for _, blk := range o.Blocks {
+			b = binary.BigEndian.AppendUint32(b, uint32(blk.Left))
+			b = binary.BigEndian.AppendUint32(b, uint32(blk.Right))
+		}
+		b = appendNilLen(b, o.Data == nil, len(o.Data))
+		b = append(b, o.Data...)
+	}
+	return b
+}
+
+func appendNilLen(b []byte, isNil bool, n int) []byte {
+	if isNil {
+		return append(b, 0)
+	}
+	return binary.AppendUvarint(append(b, 1), uint64(n))
+}
+
+// copyOptions is a deep copy that keeps nil and empty apart.
+func copyOptions(os Options) Options {
+	c := make(Options, len(os))
+	copy(c, os)
+	for i := range c {
+		if c[i].Blocks != nil {
+			c[i].Blocks = append(make([]SACKBlock, 0, len(c[i].Blocks)), c[i].Blocks...)
+		}
+		if c[i].Data != nil {
+			c[i].Data = append(make([]byte, 0, len(c[i].Data)), c[i].Data...)
+		}
+	}
+	return c
+}
+
+// payload copies p into the arena and returns its index + 1 (0 for nil). Small payloads
+// share chunks that double from 256 bytes to arenaChunk; a larger one has its own.
+func (t *traceStore) payload(p []byte) uint32 {
+	if p == nil {
+		return 0
+	}
+	var r payRef
+	if len(p) > arenaChunk/4 {
+		t.arena = append(t.arena, append(make([]byte, 0, len(p)), p...))
+		r = payRef{chunk: uint32(len(t.arena) - 1), n: uint32(len(p))}
+	} else {
+		if t.cur == 0 || cap(t.arena[t.cur-1])-len(t.arena[t.cur-1]) < len(p) {
+			size := 256
+			if t.cur != 0 {
+				size = min(2*cap(t.arena[t.cur-1]), arenaChunk)
+			}
+			t.arena = append(t.arena, make([]byte, 0, max(size, len(p))))
+			t.cur = len(t.arena)
+		}
+		c := &t.arena[t.cur-1]
+		r = payRef{chunk: uint32(t.cur - 1), off: uint32(len(*c)), n: uint32(len(p))}
+		*c = append(*c, p...)
+	}
+	return uint32(t.pays.add(r)) + 1
+}
+
+func (t *traceStore) optionsOf(id uint32) Options {
+	if id == 0 {
+		return nil
+	}
+	return t.optLists[id]
+}
+
+func (t *traceStore) payloadOf(i uint32) []byte {
+	if i == 0 {
+		return nil
+	}
+	r := t.pays.at(int(i - 1))
+	c := t.arena[r.chunk]
+	return c[r.off : r.off+r.n : r.off+r.n]
+}
+
+// add records e.
+func (t *traceStore) add(e *Event) {
+	r := eventRec{at: e.At, kind: e.Kind}
+	if e.Kind == EventSegment {
+		r.idx = uint32(t.segs.add(t.segRec(e.Segment)))
+	} else {
+		r.idx = uint32(t.others.add(otherRec{
+			bytes: int64(e.Bytes), deadline: int64(e.Deadline), duration: int64(e.Duration),
+			synQueue: int64(e.SynQueue), acceptQueue: int64(e.AcceptQueue), backl: int64(e.Backlog),
+			endpoint: t.str(e.Endpoint), peer: t.str(e.Peer), cause: t.str(e.Cause), call: t.str(e.Call),
+			result: t.str(e.Result), note: t.str(e.Note), detail: t.str(e.Detail),
+			from: e.From, to: e.To, timer: e.Timer, action: e.Action,
+		}))
+	}
+	t.events.add(r)
+}
+
+func (t *traceStore) segRec(s *SegmentEvent) segRec {
+	g := &s.Seg
+	r := segRec{
+		arrive: s.Arrive, id: uint32(s.ID), src: t.str(s.Src), dst: t.str(s.Dst),
+		seq: uint32(g.Seq), ack: uint32(g.Ack), opts: t.options(g.Options), pay: t.payload(g.Payload),
+		fault: t.str(s.Fault), label: t.str(s.Label), dupOf: uint32(s.DupOf),
+		sport: g.SrcPort, dport: g.DstPort, window: g.Window, urgent: g.Urgent, ipid: g.IPID,
+		flags: g.Flags, ttl: g.TTL, fate: s.Fate,
+	}
+	r.srcForm, r.srcIP = t.addr(g.Src)
+	r.dstForm, r.dstIP = t.addr(g.Dst)
+	if s.Cookie != nil {
+		r.cookie = uint32(t.cookies.add(*s.Cookie)) + 1
+	}
+	if g.UDP {
+		r.bits |= segUDP
+	}
+	if s.Retransmit {
+		r.bits |= segRetransmit
+	}
+	if s.Handshake {
+		r.bits |= segHandshake
+	}
+	return r
+}
+
+// load fills e with event i. A segment event's fields go into *seg, and its cookie, if
+// any, into *ck; e.Segment is seg. Options and payload are shared with the trace.
+func (t *traceStore) load(i int, e *Event, seg *SegmentEvent, ck *Cookie) {
+	r := t.events.at(i)
+	if r.kind == EventSegment {
+		*e = Event{Kind: EventSegment, At: r.at, Segment: seg}
+		t.loadSeg(t.segs.at(int(r.idx)), seg, ck)
+		return
+	}
+	o := t.others.at(int(r.idx))
+	*e = Event{Kind: r.kind, At: r.at,
+		Endpoint: t.s(o.endpoint), Peer: t.s(o.peer), From: o.from, To: o.to, Cause: t.s(o.cause),
+		Call: t.s(o.call), Result: t.s(o.result), Bytes: int(o.bytes),
+		Timer: o.timer, Action: o.action, Deadline: Time(o.deadline), Duration: time.Duration(o.duration),
+		Note: t.s(o.note), Detail: t.s(o.detail),
+		SynQueue: int(o.synQueue), AcceptQueue: int(o.acceptQueue), Backlog: int(o.backl)}
+}
+
+func (t *traceStore) loadSeg(r *segRec, s *SegmentEvent, ck *Cookie) {
+	*s = SegmentEvent{
+		ID: int(r.id), Src: t.s(r.src), Dst: t.s(r.dst),
+		Seg: Segment{
+			Src: t.addrOf(r.srcForm, r.srcIP), Dst: t.addrOf(r.dstForm, r.dstIP),
+			SrcPort: r.sport, DstPort: r.dport, Seq: Seq(r.seq), Ack: Seq(r.ack), Flags: r.flags,
+			Window: r.window, Urgent: r.urgent, Options: t.optionsOf(r.opts), Payload: t.payloadOf(r.pay),
+			IPID: r.ipid, TTL: r.ttl, UDP: r.bits&segUDP != 0,
+		},
+		Fate: r.fate, Arrive: r.arrive, Retransmit: r.bits&segRetransmit != 0,
+		Fault: t.s(r.fault), DupOf: int(r.dupOf), Label: t.s(r.label), Handshake: r.bits&segHandshake != 0,
+	}
+	if r.cookie != 0 {
+		*ck = *t.cookies.at(int(r.cookie - 1))
+		s.Cookie = ck
+	}
+}
