@@ -18,8 +18,7 @@ func runScenario(id string, p engine.Params) (*engine.Trace, error) {
 func writeTrace(w io.Writer, tr *engine.Trace, format string, opt engine.TextOptions) error {
 	switch format {
 	case "json":
-		_, err := w.Write(tr.JSONLines())
-		return err
+		return tr.WriteJSONLines(w)
 	case "text":
 		return tr.WriteText(w, opt)
 	case "pcap":

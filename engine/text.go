@@ -24,10 +24,10 @@ func (tr *Trace) WriteText(w io.Writer, opt TextOptions) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# scenario %s, profile %s, seed %d, rtt %s\n", tr.Meta.Scenario, tr.Meta.Profile, tr.Meta.Seed, tr.Meta.RTT)
 	isn := map[string]Seq{} // relative base per direction "src>dst"
-	for _, e := range tr.All() {
+	for _, e := range tr.Scan() {
 		switch e.Kind {
 		case EventSegment:
-			writeSegmentLine(bw, &e, isn, opt.Relative, true)
+			writeSegmentLine(bw, e, isn, opt.Relative, true)
 		case EventState:
 			fmt.Fprintf(bw, "%s # %s: %s -> %s (%s)%s\n", e.At, e.Endpoint, e.From, e.To, e.Cause, peerSuffix(e.Peer))
 		case EventApp:
@@ -84,10 +84,10 @@ func (tr *Trace) TcpdumpLines(relative bool) map[int]string {
 	out := map[int]string{}
 	isn := map[string]Seq{}
 	var b strings.Builder
-	for _, e := range tr.All() {
+	for _, e := range tr.Scan() {
 		if e.Kind == EventSegment {
 			b.Reset()
-			writeSegmentLine(&b, &e, isn, relative, false)
+			writeSegmentLine(&b, e, isn, relative, false)
 			out[e.Segment.ID] = strings.TrimSuffix(b.String(), "\n")
 		}
 	}

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"bytes"
+	"io"
 	"iter"
 	"strconv"
 	"time"
@@ -390,14 +392,30 @@ func (tr *Trace) AppendMetaJSON(b []byte) []byte {
 
 // JSONLines returns the whole trace as JSON lines: the meta line, then one line per event.
 func (tr *Trace) JSONLines() []byte {
-	b := make([]byte, 0, 256*(tr.Len()+1))
+	var b bytes.Buffer
+	b.Grow(200 * (tr.Len() + 1))
+	tr.WriteJSONLines(&b)
+	return b.Bytes()
+}
+
+// WriteJSONLines writes what JSONLines returns, a buffer at a time, so a million-event
+// trace is never in memory twice.
+func (tr *Trace) WriteJSONLines(w io.Writer) error {
+	b := make([]byte, 0, 64<<10)
 	b = tr.AppendMetaJSON(b)
 	b = append(b, '\n')
 	for _, e := range tr.Scan() {
 		b = e.AppendJSON(b)
 		b = append(b, '\n')
+		if len(b) > 60<<10 {
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
 	}
-	return b
+	_, err := w.Write(b)
+	return err
 }
 
 func appendStr(b []byte, key, v string) []byte {

@@ -33,10 +33,13 @@ func WritePCAP(w io.Writer, tr *engine.Trace) error {
 	binary.LittleEndian.PutUint32(h[16:], 65535)
 	binary.LittleEndian.PutUint32(h[20:], LinkTypeRaw)
 	bw.Write(h[:])
-	for _, ev := range packets(tr) {
-		b := wire.Encode(ev.seg.Seg)
+	for _, e := range tr.Scan() {
+		if e.Kind != engine.EventSegment {
+			continue
+		}
+		b := wire.Encode(e.Segment.Seg)
 		var r [16]byte
-		us := int64(ev.at)
+		us := int64(e.At)
 		binary.LittleEndian.PutUint32(r[0:], uint32(Epoch+us/1e6))
 		binary.LittleEndian.PutUint32(r[4:], uint32(us%1e6))
 		binary.LittleEndian.PutUint32(r[8:], uint32(len(b)))
@@ -45,21 +48,6 @@ func WritePCAP(w io.Writer, tr *engine.Trace) error {
 		bw.Write(b)
 	}
 	return bw.Flush()
-}
-
-type packet struct {
-	at  engine.Time
-	seg *engine.SegmentEvent
-}
-
-func packets(tr *engine.Trace) []packet {
-	var ps []packet
-	for _, e := range tr.All() {
-		if e.Kind == engine.EventSegment {
-			ps = append(ps, packet{at: e.At, seg: e.Segment})
-		}
-	}
-	return ps
 }
 
 // pcapng block types and option codes (draft-ietf-opsawg-pcapng).
@@ -100,10 +88,14 @@ func WritePCAPNG(w io.Writer, tr *engine.Trace, keyLog []byte) error {
 		dsb = pad4(dsb)
 		writeBlock(bw, blockDSB, dsb)
 	}
-	for _, p := range packets(tr) {
-		b := wire.Encode(p.seg.Seg)
-		us := uint64(Epoch)*1e6 + uint64(p.at)
-		epb := make([]byte, 0, 20+len(b)+64)
+	var epb []byte
+	for _, e := range tr.Scan() {
+		if e.Kind != engine.EventSegment {
+			continue
+		}
+		b := wire.Encode(e.Segment.Seg)
+		us := uint64(Epoch)*1e6 + uint64(e.At)
+		epb = epb[:0]
 		epb = binary.LittleEndian.AppendUint32(epb, 0)
 		epb = binary.LittleEndian.AppendUint32(epb, uint32(us>>32))
 		epb = binary.LittleEndian.AppendUint32(epb, uint32(us))
@@ -111,7 +103,7 @@ func WritePCAPNG(w io.Writer, tr *engine.Trace, keyLog []byte) error {
 		epb = binary.LittleEndian.AppendUint32(epb, uint32(len(b)))
 		epb = append(epb, b...)
 		epb = pad4(epb)
-		if c := comment(p.seg); c != "" {
+		if c := comment(e.Segment); c != "" {
 			epb = appendOption(epb, optComment, []byte(c))
 			epb = appendOption(epb, 0, nil)
 		}
