@@ -32,7 +32,11 @@ type Host struct {
 	isnKey   [2]uint64
 	tsKey    [2]uint64
 	cookieK1 [2]uint64
-	cookieK2 [2]uint64
+	// cookies is the rest of the chunk the next cookies are made in; cookieChunk the
+	// size of the last chunk.
+	cookies     []Cookie
+	cookieChunk int
+	cookieK2    [2]uint64
 	// cookieBase offsets the minute counter so cookies do not all start at counter 0.
 	cookieBase uint32
 

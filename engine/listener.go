@@ -86,8 +86,16 @@ func (h *Host) makeCookie(t Tuple, clientISN Seq, mss uint16) *Cookie {
 	h1 := tupleHash(h.cookieK1, t, 0)
 	h2 := tupleHash(h.cookieK2, t, count)
 	isn := h1 + uint32(clientISN) + count<<24 + ((h2 + uint32(idx)) & 0xFFFFFF)
-	return &Cookie{ISN: Seq(isn), Hash1: h1, ClientISN: clientISN, Counter: count & 0xFF,
+	if len(h.cookies) == 0 {
+		// Cookies come from chunks, so a flood of a million costs a thousand allocations.
+		h.cookieChunk = min(max(8, 2*h.cookieChunk), 1024)
+		h.cookies = make([]Cookie, h.cookieChunk)
+	}
+	ck := &h.cookies[0]
+	h.cookies = h.cookies[1:]
+	*ck = Cookie{ISN: Seq(isn), Hash1: h1, ClientISN: clientISN, Counter: count & 0xFF,
 		Hash2: h2 & 0xFFFFFF, MSSIndex: idx, MSS: CookieMSSTable[idx]}
+	return ck
 }
 
 // checkCookie returns the MSS index a cookie carries, or false (Linux check_tcp_syn_cookie).

@@ -26,6 +26,19 @@ type Sim struct {
 	lanes   map[netip.Addr]string // addresses owned by a lane but by no host (spoofed sources)
 	prefixL []prefixLane
 	links   map[linkKey]*Link
+	// routes caches, per destination address, its endpoint name and host (NameOf and
+	// byAddr together); lastRoute is the one looked up last. Adding a host or a lane
+	// clears them.
+	routes    map[netip.Addr]route
+	lastDst   netip.Addr
+	lastRoute route
+	// routeSlots, once a run has seen many addresses (a flood's spoofed sources), caches
+	// routes by the address's last byte, so most lookups hash nothing.
+	routeSlots *[256]routeSlot
+	// paths holds, per direction, what transmit and deliver keep about it; recent holds
+	// the two used last (a flood goes back and forth between two).
+	paths  map[linkKey]*path
+	recent [2]*path
 	// DefaultLink is copied for every direction that has no link of its own.
 	DefaultLink Link
 	queue       simQueue
@@ -35,19 +48,13 @@ type Sim struct {
 	// Horizon stops the run when virtual time passes it.
 	Horizon time.Duration
 	// Truncated is set when the run stopped at the horizon or the event limit.
-	Truncated  string
-	lastArrive map[linkKey]Time
-	held       map[linkKey]*heldSeg
+	Truncated string
 	// Labeler, when set, says what each TCP segment carries (TLS records riding on a
 	// connection) and whether it is handshake: it sees the segment event before it is
 	// recorded.
-	Labeler  func(*SegmentEvent) AppMark
-	segChunk []SegmentEvent
-	segPool  []Segment
-	chunkLen int // the size of the next chunk of segChunk and segPool: grows to maxChunk
-	// fifo holds, per link, arrivals in time order: links keep order, so most arrivals
-	// never touch the heap (a flood keeps tens of thousands of segments in flight).
-	fifo     map[linkKey]*linkQueue
+	Labeler func(*SegmentEvent) AppMark
+	// sending is the segment event transmit fills before the trace copies it.
+	sending  SegmentEvent
 	fifoList []*linkQueue
 	// noTrace keeps only the counters (benchmarks measure the engine without the trace).
 	noTrace bool
@@ -60,29 +67,82 @@ type prefixLane struct {
 
 type linkKey struct{ from, to string }
 
+type routeSlot struct {
+	addr netip.Addr
+	r    route
+}
+
+// manyRoutes is how many addresses a run sees before it caches routes in routeSlots.
+const manyRoutes = 16
+
+type route struct {
+	name string
+	host *Host // nil for an address no host owns
+}
+
+// path is what the simulation keeps about one direction between two endpoints.
+type path struct {
+	key        linkKey
+	link       *Link
+	lastArrive Time     // when the last in-order segment arrives: links keep order
+	held       *heldSeg // a segment held back for reordering
+	// q holds the direction's arrivals in time order: links keep order, so most arrivals
+	// never touch the heap (a flood keeps tens of thousands of segments in flight).
+	q linkQueue
+}
+
+// linkQueue is a FIFO of arrivals in a ring that doubles when full and halves when
+// mostly empty, so neither a push nor a pop moves the others.
 type linkQueue struct {
-	items []simEvent
+	items []simEvent // len is 0 or a power of two
 	head  int
+	n     int
 }
 
 func (q *linkQueue) peek() *simEvent {
-	if q.head < len(q.items) {
+	if q.n > 0 {
 		return &q.items[q.head]
 	}
 	return nil
 }
 
+// last returns the newest arrival, or nil.
+func (q *linkQueue) last() *simEvent {
+	if q.n > 0 {
+		return &q.items[(q.head+q.n-1)&(len(q.items)-1)]
+	}
+	return nil
+}
+
+func (q *linkQueue) push(e simEvent) {
+	if q.n == len(q.items) {
+		q.resize(max(minQueue, 2*len(q.items)))
+	}
+	q.items[(q.head+q.n)&(len(q.items)-1)] = e
+	q.n++
+}
+
 func (q *linkQueue) pop() simEvent {
 	e := q.items[q.head]
 	q.items[q.head] = simEvent{}
-	q.head++
-	if q.head > 1024 && q.head*2 > len(q.items) {
-		n := copy(q.items, q.items[q.head:])
-		q.items = q.items[:n]
-		q.head = 0
+	q.head = (q.head + 1) & (len(q.items) - 1)
+	q.n--
+	if len(q.items) > minQueue && q.n < len(q.items)/4 {
+		q.resize(len(q.items) / 2)
 	}
 	return e
 }
+
+func (q *linkQueue) resize(size int) {
+	items := make([]simEvent, size)
+	for i := range q.n {
+		items[i] = q.items[(q.head+i)&(len(q.items)-1)]
+	}
+	q.items, q.head = items, 0
+}
+
+// minQueue is the smallest ring of a linkQueue.
+const minQueue = 8
 
 type heldSeg struct {
 	seg    Segment
@@ -164,8 +224,8 @@ type simEvent struct {
 	at   Time
 	seq  uint64
 	host *Host
-	seg  *Segment
 	fn   func()
+	seg  Segment // when fn is nil: the segment arriving at host
 }
 
 // simQueue is a binary min-heap of events by (time, insertion order), typed so that
@@ -220,15 +280,14 @@ func (q *simQueue) pop() simEvent {
 // NewSim returns an empty simulation seeded with seed.
 func NewSim(seed uint64) *Sim {
 	s := &Sim{
-		rng:        NewRand(seed),
-		byAddr:     map[netip.Addr]*Host{},
-		apps:       map[*Host]func(*Conn, ConnEventKind){},
-		lanes:      map[netip.Addr]string{},
-		links:      map[linkKey]*Link{},
-		lastArrive: map[linkKey]Time{},
-		held:       map[linkKey]*heldSeg{},
-		fifo:       map[linkKey]*linkQueue{},
-		Horizon:    DefaultHorizon,
+		rng:     NewRand(seed),
+		byAddr:  map[netip.Addr]*Host{},
+		apps:    map[*Host]func(*Conn, ConnEventKind){},
+		lanes:   map[netip.Addr]string{},
+		links:   map[linkKey]*Link{},
+		routes:  map[netip.Addr]route{},
+		paths:   map[linkKey]*path{},
+		Horizon: DefaultHorizon,
 	}
 	s.trace.Meta.Seed = seed
 	return s
@@ -268,6 +327,7 @@ func (s *Sim) AddHost(name string, addr netip.Addr, role string, prof Profile) *
 	h.Names = s.NameOf
 	s.hosts = append(s.hosts, h)
 	s.byAddr[addr] = h
+	s.forgetRoutes()
 	s.trace.Meta.Endpoints = append(s.trace.Meta.Endpoints, EndpointInfo{Name: name, Addr: addr.String(), Role: role})
 	return h
 }
@@ -276,11 +336,47 @@ func (s *Sim) AddHost(name string, addr netip.Addr, role string, prof Profile) *
 // can draw them on one lane.
 func (s *Sim) AddLane(name string, p netip.Prefix, role string) {
 	s.prefixL = append(s.prefixL, prefixLane{p: p, name: name})
+	s.forgetRoutes()
 	s.trace.Meta.Endpoints = append(s.trace.Meta.Endpoints, EndpointInfo{Name: name, Addr: p.String(), Role: role})
 }
 
 // NameOf returns the endpoint name that owns an address.
-func (s *Sim) NameOf(a netip.Addr) string {
+func (s *Sim) NameOf(a netip.Addr) string { return s.route(a).name }
+
+// route returns the endpoint name and host of an address, from the cache when it can.
+func (s *Sim) route(a netip.Addr) route {
+	if a == s.lastDst && s.lastRoute.name != "" {
+		return s.lastRoute
+	}
+	var slot *routeSlot
+	if s.routeSlots != nil && a.Is4() {
+		slot = &s.routeSlots[a.As4()[3]]
+		if slot.addr == a && slot.r.name != "" {
+			s.lastDst, s.lastRoute = a, slot.r
+			return slot.r
+		}
+	}
+	r, ok := s.routes[a]
+	if !ok {
+		r = route{name: s.nameOf(a), host: s.byAddr[a]}
+		s.routes[a] = r
+		if s.routeSlots == nil && len(s.routes) > manyRoutes {
+			s.routeSlots = new([256]routeSlot)
+		}
+	}
+	if slot != nil {
+		*slot = routeSlot{a, r}
+	}
+	s.lastDst, s.lastRoute = a, r
+	return r
+}
+
+func (s *Sim) forgetRoutes() {
+	clear(s.routes)
+	s.lastDst, s.lastRoute, s.routeSlots = netip.Addr{}, route{}, nil
+}
+
+func (s *Sim) nameOf(a netip.Addr) string {
 	if h := s.byAddr[a]; h != nil {
 		return h.Name
 	}
@@ -306,7 +402,31 @@ func (s *Sim) Host(name string) *Host {
 }
 
 // SetLink sets the link from one endpoint to another.
-func (s *Sim) SetLink(from, to string, l Link) { s.links[linkKey{from, to}] = &l }
+func (s *Sim) SetLink(from, to string, l Link) {
+	k := linkKey{from, to}
+	s.links[k] = &l
+	if p := s.paths[k]; p != nil {
+		p.link = &l
+	}
+}
+
+// path returns what the simulation keeps about the direction from one endpoint to another.
+func (s *Sim) path(from, to string) *path {
+	for _, p := range s.recent {
+		if p != nil && p.key.from == from && p.key.to == to {
+			return p
+		}
+	}
+	k := linkKey{from, to}
+	p := s.paths[k]
+	if p == nil {
+		p = &path{key: k, link: s.link(from, to)}
+		s.paths[k] = p
+		s.fifoList = append(s.fifoList, &p.q)
+	}
+	s.recent[1], s.recent[0] = s.recent[0], p
+	return p
+}
 
 func (s *Sim) link(from, to string) *Link {
 	if l := s.links[linkKey{from, to}]; l != nil {
@@ -429,7 +549,7 @@ func (s *Sim) Step() bool {
 			}
 			e.fn()
 		} else {
-			e.host.Input(e.at, *e.seg)
+			e.host.Input(e.at, e.seg)
 		}
 	}
 	s.pullEvents()
@@ -496,24 +616,25 @@ func (s *Sim) transmit(from string, o Output) {
 		o.Seg.TTL = 64
 	}
 	s.segID++
-	to := s.NameOf(o.Seg.Dst)
-	ev := s.newSegmentEvent()
+	rt := s.route(o.Seg.Dst)
+	to := rt.name
+	ev := &s.sending
 	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
 	if s.Labeler != nil {
 		m := s.Labeler(ev)
 		ev.Label, ev.Handshake = m.Label, m.Handshake
 	}
-	key := linkKey{from, to}
-	l := s.link(from, to)
+	p := s.path(from, to)
+	l := p.link
 	arrive := s.now.Add(l.Delay)
 	if l.Jitter > 0 {
 		arrive = arrive.Add(time.Duration(s.rng.Uint64() % uint64(l.Jitter)))
 	}
-	if last := s.lastArrive[key]; arrive <= last {
+	if last := p.lastArrive; arrive <= last {
 		arrive = last + 1 // links keep order unless a fault says otherwise
 	}
 	ev.Arrive = arrive
-	dst := s.byAddr[o.Seg.Dst]
+	dst := rt.host
 	if dst == nil {
 		ev.Fate = Unrouted
 	}
@@ -540,53 +661,30 @@ func (s *Sim) transmit(from string, o Output) {
 		ev.Fate, ev.Fault = Dropped, "loss"
 	}
 	if ev.Fate == Delivered && extra == 0 && !reorder {
-		s.lastArrive[key] = arrive
+		p.lastArrive = arrive
 	}
 	ev.Arrive = arrive.Add(extra)
 	idx := s.record(Event{Kind: EventSegment, At: s.now, Segment: ev})
 	if ev.Fate != Delivered {
-		s.releaseHeld(key, ev.Arrive)
+		s.releaseHeld(p, ev.Arrive)
 		return
 	}
 	if reorder {
 		// Held until the next segment in this direction has arrived.
-		s.held[key] = &heldSeg{seg: ev.Seg, arrive: ev.Arrive, event: idx, dst: dst}
+		p.held = &heldSeg{seg: ev.Seg, arrive: ev.Arrive, event: idx, dst: dst}
 		return
 	}
-	s.deliver(key, dst, ev.Arrive, o.Seg)
-	s.releaseHeld(key, ev.Arrive)
+	id, at := ev.ID, ev.Arrive
+	s.deliver(p, dst, at, o.Seg)
+	s.releaseHeld(p, at)
 	if dup {
 		s.segID++
 		d := &SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg.Clone(), Fate: Delivered,
-			Arrive: ev.Arrive + 1, Fault: "duplicate", DupOf: ev.ID}
-		s.lastArrive[key] = d.Arrive
-		s.Record(Event{Kind: EventSegment, At: s.now, Segment: d})
-		s.deliver(key, dst, d.Arrive, d.Seg)
+			Arrive: at + 1, Fault: "duplicate", DupOf: id}
+		p.lastArrive = d.Arrive
+		s.record(Event{Kind: EventSegment, At: s.now, Segment: d})
+		s.deliver(p, dst, d.Arrive, d.Seg)
 	}
-}
-
-// Chunks of segment storage start small, for a three-segment lesson, and double up to
-// maxChunk, for a flood.
-const (
-	minChunk = 8
-	maxChunk = 1024
-)
-
-// nextChunk is the length of the next chunk of segment storage.
-func (s *Sim) nextChunk() int {
-	s.chunkLen = min(max(minChunk, 2*s.chunkLen), maxChunk)
-	return s.chunkLen
-}
-
-// newSegmentEvent hands out segment events from chunks, so a flood of a million segments
-// costs a thousand allocations, not a million.
-func (s *Sim) newSegmentEvent() *SegmentEvent {
-	if len(s.segChunk) == 0 {
-		s.segChunk = make([]SegmentEvent, s.nextChunk())
-	}
-	ev := &s.segChunk[0]
-	s.segChunk = s.segChunk[1:]
-	return ev
 }
 
 // Datagram sends a UDP datagram from the endpoint named from, through the same links
@@ -599,12 +697,11 @@ func (s *Sim) Datagram(from string, seg Segment, mark AppMark, onArrive func(Seg
 	}
 	s.segID++
 	to := s.NameOf(seg.Dst)
-	ev := s.newSegmentEvent()
-	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: seg, Label: mark.Label, Handshake: mark.Handshake}
-	key := linkKey{from, to}
-	l := s.link(from, to)
+	ev := &SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: seg, Label: mark.Label, Handshake: mark.Handshake}
+	p := s.path(from, to)
+	l := p.link
 	arrive := s.now.Add(l.Delay)
-	if last := s.lastArrive[key]; arrive <= last {
+	if last := p.lastArrive; arrive <= last {
 		arrive = last + 1
 	}
 	ev.Arrive = arrive
@@ -625,7 +722,7 @@ func (s *Sim) Datagram(from string, seg Segment, mark AppMark, onArrive func(Seg
 	s.Record(Event{Kind: EventSegment, At: s.now, Segment: ev})
 	if ev.Fate == Delivered {
 		if ev.Arrive == arrive {
-			s.lastArrive[key] = arrive
+			p.lastArrive = arrive
 		}
 		s.At(ev.Arrive, func() { onArrive(seg) })
 	}
@@ -633,40 +730,28 @@ func (s *Sim) Datagram(from string, seg Segment, mark AppMark, onArrive func(Seg
 }
 
 // releaseHeld delivers a segment held back for reordering just after the one arriving at t.
-func (s *Sim) releaseHeld(key linkKey, t Time) {
-	h := s.held[key]
+func (s *Sim) releaseHeld(p *path, t Time) {
+	h := p.held
 	if h == nil {
 		return
 	}
-	delete(s.held, key)
+	p.held = nil
 	at := max(t+1, h.arrive)
 	if h.event >= 0 {
 		s.trace.setArrive(h.event, at)
 	}
-	s.lastArrive[key] = max(s.lastArrive[key], at)
-	s.deliver(key, h.dst, at, h.seg)
+	p.lastArrive = max(p.lastArrive, at)
+	s.deliver(p, h.dst, at, h.seg)
 }
 
 // deliver queues seg's arrival at dst. The receiver gets the same option and payload
 // storage as the trace's copy: the engine never mutates a segment it received.
-func (s *Sim) deliver(key linkKey, dst *Host, at Time, seg Segment) {
+func (s *Sim) deliver(p *path, dst *Host, at Time, seg Segment) {
 	s.pullEvents()
 	s.qseq++
-	if len(s.segPool) == 0 {
-		s.segPool = make([]Segment, max(minChunk, s.chunkLen))
-	}
-	p := &s.segPool[0]
-	s.segPool = s.segPool[1:]
-	*p = seg
-	e := simEvent{at: at, seq: s.qseq, host: dst, seg: p}
-	q := s.fifo[key]
-	if q == nil {
-		q = &linkQueue{}
-		s.fifo[key] = q
-		s.fifoList = append(s.fifoList, q)
-	}
-	if n := len(q.items); n == q.head || q.items[n-1].at <= at {
-		q.items = append(q.items, e)
+	e := simEvent{at: at, seq: s.qseq, host: dst, seg: seg}
+	if last := p.q.last(); last == nil || last.at <= at {
+		p.q.push(e)
 		return
 	}
 	s.queue.push(e) // a fault put it out of order

@@ -27,15 +27,21 @@ func parseSynOptions(os Options) synInfo {
 	return si
 }
 
-// mssOnly caches option lists that hold nothing but an MSS: they are immutable and the
-// same for every SYN-ACK a flood draws.
-var mssOnly = map[uint16]Options{536: {{Kind: OptMSS, MSS: 536}}, 1460: {{Kind: OptMSS, MSS: 1460}}}
+// mss536 and mss1460 are option lists that hold nothing but an MSS: they are immutable
+// and the same for every SYN-ACK a flood draws.
+var (
+	mss536  = Options{{Kind: OptMSS, MSS: 536}}
+	mss1460 = Options{{Kind: OptMSS, MSS: 1460}}
+)
 
 // buildSynOptions lays out the options of a SYN or SYN-ACK in the profile's order.
 func buildSynOptions(p *Profile, si synInfo, layout OptionLayout) Options {
 	if !si.ts && !si.sack && !si.ws {
-		if os, ok := mssOnly[si.mss]; ok {
-			return os
+		switch si.mss {
+		case 536:
+			return mss536
+		case 1460:
+			return mss1460
 		}
 	}
 	nop := Option{Kind: OptNOP}
