@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // floodRun simulates n spoofed SYNs (one per microsecond) against a listener with
-// cookies on and returns the server's counters.
-func floodRun(n int, trace bool) (HostStats, int) {
+// cookies on and returns the server's counters and the trace.
+func floodRun(n int, trace bool) (HostStats, *Trace) {
 	prof := LinuxProfile()
 	s := NewSim(1)
 	s.DefaultLink = Link{Delay: 25 * time.Millisecond}
@@ -24,7 +25,27 @@ func floodRun(n int, trace bool) (HostStats, int) {
 		Count: n, Start: 1, Interval: time.Microsecond})
 	// Run through the flood; the half-open entries' SYN-ACK retries are not the point.
 	s.RunUntil(Time(0).Add(time.Duration(n)*time.Microsecond + 100*time.Millisecond))
-	return server.Stats(), s.Trace().Len()
+	return server.Stats(), s.Trace()
+}
+
+// traceBytes is the memory a trace's columns and arena hold (interned tables aside).
+func traceBytes(tr *Trace) int {
+	st := &tr.store
+	n := columnBytes(&st.events) + columnBytes(&st.segs) + columnBytes(&st.others) +
+		columnBytes(&st.cookies) + columnBytes(&st.pays)
+	for _, c := range st.arena {
+		n += cap(c)
+	}
+	return n
+}
+
+func columnBytes[T any](c *column[T]) int {
+	var zero T
+	n := 0
+	for _, ch := range c.chunks {
+		n += cap(ch)
+	}
+	return n * int(unsafe.Sizeof(zero))
 }
 
 func TestFloodAnswersEverySYNWithCookiesOverTheBacklog(t *testing.T) {
@@ -44,13 +65,16 @@ func BenchmarkSYNFloodCookies(b *testing.B) {
 	for _, n := range []int{100_000, 1_000_000} {
 		for _, trace := range []bool{true, false} {
 			b.Run(fmt.Sprintf("syns=%d/trace=%v", n, trace), func(b *testing.B) {
+				var kept int
 				for i := 0; i < b.N; i++ {
-					st, _ := floodRun(n, trace)
+					st, tr := floodRun(n, trace)
 					if st.CookiesSent < n-128-1000 { // a few random tuples repeat one in the SYN queue
 						b.Fatalf("cookies sent = %d", st.CookiesSent)
 					}
+					kept = traceBytes(tr)
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/SYN")
+				b.ReportMetric(float64(kept)/float64(n), "trace-B/SYN")
 			})
 		}
 	}

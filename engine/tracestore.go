@@ -31,6 +31,14 @@ type column[T any] struct {
 
 // add appends v and returns its index.
 func (c *column[T]) add(v T) int {
+	i, p := c.grow()
+	*p = v
+	return i
+}
+
+// grow appends a zero element and returns its index and address, for the caller to fill
+// in place.
+func (c *column[T]) grow() (int, *T) {
 	k := c.n / traceChunk
 	if k == len(c.chunks) {
 		size := traceChunk
@@ -39,9 +47,15 @@ func (c *column[T]) add(v T) int {
 		}
 		c.chunks = append(c.chunks, make([]T, 0, size))
 	}
-	c.chunks[k] = append(c.chunks[k], v)
+	ch := &c.chunks[k]
+	if len(*ch) < cap(*ch) {
+		*ch = (*ch)[:len(*ch)+1]
+	} else {
+		var zero T
+		*ch = append(*ch, zero) // the first chunk, while it grows to traceChunk
+	}
 	c.n++
-	return c.n - 1
+	return c.n - 1, &(*ch)[len(*ch)-1]
 }
 
 // at returns a pointer to element i.
@@ -339,7 +353,9 @@ func (t *traceStore) payloadOf(i uint32) []byte {
 func (t *traceStore) add(e *Event) {
 	r := eventRec{at: e.At, kind: e.Kind}
 	if e.Kind == EventSegment {
-		r.idx = uint32(t.segs.add(t.segRec(e.Segment)))
+		i, sr := t.segs.grow()
+		t.fillSegRec(sr, e.Segment)
+		r.idx = uint32(i)
 	} else {
 		r.idx = uint32(t.others.add(otherRec{
 			bytes: int64(e.Bytes), deadline: int64(e.Deadline), duration: int64(e.Duration),
@@ -352,9 +368,10 @@ func (t *traceStore) add(e *Event) {
 	t.events.add(r)
 }
 
-func (t *traceStore) segRec(s *SegmentEvent) segRec {
+// fillSegRec fills *r, a zero record, with s.
+func (t *traceStore) fillSegRec(r *segRec, s *SegmentEvent) {
 	g := &s.Seg
-	r := segRec{
+	*r = segRec{
 		arrive: s.Arrive, id: uint32(s.ID), src: t.str(s.Src), dst: t.str(s.Dst),
 		seq: uint32(g.Seq), ack: uint32(g.Ack), opts: t.options(g.Options), pay: t.payload(g.Payload),
 		fault: t.str(s.Fault), label: t.str(s.Label), dupOf: uint32(s.DupOf),
@@ -375,7 +392,6 @@ func (t *traceStore) segRec(s *SegmentEvent) segRec {
 	if s.Handshake {
 		r.bits |= segHandshake
 	}
-	return r
 }
 
 // load fills e with event i. A segment event's fields go into *seg, and its cookie, if
