@@ -213,9 +213,38 @@ func (tr *Trace) Scan() iter.Seq2[int, *Event] {
 // Events returns the events from..to-1 as a new slice (for views of small traces that
 // walk the events many times).
 func (tr *Trace) Events(from, to int) []Event {
-	out := make([]Event, 0, max(0, to-from))
+	if to <= from {
+		return nil
+	}
+	st := &tr.store
+	nseg, nck := 0, 0
 	for i := from; i < to; i++ {
-		out = append(out, tr.Event(i))
+		if r := st.events.at(i); r.kind == EventSegment {
+			nseg++
+			if st.segs.at(int(r.idx)).cookie != 0 {
+				nck++
+			}
+		}
+	}
+	// Three allocations, however many events.
+	out := make([]Event, to-from)
+	segs := make([]SegmentEvent, nseg)
+	cks := make([]Cookie, nck)
+	var spare Cookie
+	for i := range out {
+		if st.events.at(from+i).kind != EventSegment {
+			st.load(from+i, &out[i], nil, nil)
+			continue
+		}
+		ck := &spare
+		if len(cks) > 0 {
+			ck = &cks[0]
+		}
+		st.load(from+i, &out[i], &segs[0], ck)
+		if out[i].Segment.Cookie != nil {
+			cks = cks[1:]
+		}
+		segs = segs[1:]
 	}
 	return out
 }
