@@ -196,18 +196,28 @@ func (tr *Trace) All() iter.Seq2[int, Event] {
 // body must not keep it. The writers stream a million-event trace this way.
 func (tr *Trace) Scan() iter.Seq2[int, *Event] {
 	return func(yield func(int, *Event) bool) {
-		var (
-			e   Event
-			seg SegmentEvent
-			ck  Cookie
-		)
+		var buf EventBuf
 		for i := 0; i < tr.Len(); i++ {
-			tr.store.load(i, &e, &seg, &ck)
-			if !yield(i, &e) {
+			if !yield(i, tr.Load(i, &buf)) {
 				return
 			}
 		}
 	}
+}
+
+// EventBuf is room for one event read with Load: reading a trace through one EventBuf
+// allocates nothing.
+type EventBuf struct {
+	e   Event
+	seg SegmentEvent
+	ck  Cookie
+}
+
+// Load reads event i into buf and returns it. The event, its Segment and its Cookie live
+// in buf: the next Load into the same buf overwrites them.
+func (tr *Trace) Load(i int, buf *EventBuf) *Event {
+	tr.store.load(i, &buf.e, &buf.seg, &buf.ck)
+	return &buf.e
 }
 
 // Events returns the events from..to-1 as a new slice (for views of small traces that

@@ -237,7 +237,7 @@ type span struct {
 // bundles finds the runs of attacker traffic that are drawn as one bundle each: at least
 // minBundle segments from or to an attacker lane, uninterrupted by anything the main
 // connection does.
-func bundles(evs []engine.Event, attacker map[string]bool) []span {
+func bundles(tr *engine.Trace, attacker map[string]bool) []span {
 	var out []span
 	cur := span{first: -1}
 	n := 0
@@ -247,8 +247,7 @@ func bundles(evs []engine.Event, attacker map[string]bool) []span {
 		}
 		cur, n = span{first: -1}, 0
 	}
-	for i := range evs {
-		e := &evs[i]
+	for i, e := range tr.Scan() {
 		switch {
 		case e.Kind == engine.EventSegment && (attacker[e.Segment.Src] || attacker[e.Segment.Dst]):
 			if cur.first < 0 {
@@ -282,7 +281,6 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 			opt.PxPerRTT = 110
 		}
 	}
-	evs := tr.Events(0, tr.Len())
 	l := &Layout{Scenario: tr.Meta.Scenario, Profile: tr.Meta.Profile, Seed: tr.Meta.Seed,
 		RTTus: int64(tr.Meta.RTT / time.Microsecond), Width: opt.Width, LaneTop: laneTop}
 	rtt := tr.Meta.RTT
@@ -316,7 +314,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	}
 	var spans []span
 	if !opt.Expand {
-		spans = bundles(evs, attacker)
+		spans = bundles(tr, attacker)
 	}
 	// The time axis: every moment something starts or ends, but only the two ends of a
 	// bundle.
@@ -325,8 +323,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		return k < len(spans) && spans[k].t0 < t && t < spans[k].t1
 	}
 	var times []engine.Time
-	for i := range evs {
-		e := &evs[i]
+	for _, e := range tr.Scan() {
 		if !inside(e.At) {
 			times = append(times, e.At)
 		}
@@ -367,7 +364,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		ax.times, ax.ys = []engine.Time{0}, []float64{top}
 	}
 	axisEnd := y
-	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, evs: evs, pl: pl, narrow: narrow,
+	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, pl: pl, narrow: narrow,
 		spans: spans, gapAt: gapAt}
 	b.walk()
 	// Ticks: at least every 120 px, drawn where their label has room (the texts of the
@@ -518,12 +515,14 @@ type builder struct {
 	main     map[string]bool
 	attacker map[string]bool
 	tr       *engine.Trace
-	evs      []engine.Event // tr's events, read once
-	pl       *placer
-	narrow   bool
-	spans    []span
-	gapAt    []engine.Time
-	gapDone  int
+	// buf and bundleBuf hold the event walk and bundle read: one at a time, without a
+	// copy of the whole trace.
+	buf, bundleBuf engine.EventBuf
+	pl             *placer
+	narrow         bool
+	spans          []span
+	gapAt          []engine.Time
+	gapDone        int
 	// open state bands and timers per lane, as item indexes
 	band   map[string]int
 	timers map[string]int
@@ -590,8 +589,8 @@ func (b *builder) walk() {
 	b.timers = map[string]int{}
 	b.isn = map[string]engine.Seq{}
 	sp := 0
-	for i := 0; i < len(b.evs); i++ {
-		e := &b.evs[i]
+	for i := 0; i < b.tr.Len(); i++ {
+		e := b.tr.Load(i, &b.buf)
 		b.gapLabels(e.At)
 		if sp < len(b.spans) && b.spans[sp].first == i {
 			b.bundle(b.spans[sp])
@@ -858,10 +857,11 @@ func alongArrow(pl *placer, x1, y1, x2, y2 float64, variants []string, size floa
 // bundle draws a run of attacker traffic as one annotated band and one step.
 func (b *builder) bundle(sp span) {
 	var syn, synack, other, gaveUp, half, dropped, cookies int
-	var q *engine.Event
+	var q engine.Event // the last queue event of the bundle
+	hasQ := false
 	var att, victim string
 	for i := sp.first; i <= sp.last; i++ {
-		e := &b.evs[i]
+		e := b.tr.Load(i, &b.bundleBuf)
 		switch e.Kind {
 		case engine.EventSegment:
 			s := e.Segment
@@ -894,7 +894,7 @@ func (b *builder) bundle(sp span) {
 				half++
 			}
 		case engine.EventQueue:
-			q = e
+			q, hasQ = *e, true // e's storage is the next event's
 		case engine.EventNote:
 			switch e.Note {
 			case "syn-ack-gave-up":
@@ -946,11 +946,11 @@ func (b *builder) bundle(sp span) {
 		full.EN += fmt.Sprintf("; %d half-open connections given up", gaveUp)
 		full.ZH += fmt.Sprintf("；%d 个半连接被放弃", gaveUp)
 	}
-	if q != nil {
+	if hasQ {
 		full.EN += fmt.Sprintf(" (SYN queue %d/%d)", q.SynQueue, q.Backlog)
 		full.ZH += fmt.Sprintf("（半连接队列 %d/%d）", q.SynQueue, q.Backlog)
 	}
-	first := &b.evs[sp.first]
+	first := b.tr.Load(sp.first, &b.bundleBuf)
 	y1, y2 := round1(b.ax.y(sp.t0)), round1(b.ax.y(sp.t1))
 	st := Step{Index: len(b.l.Steps), Event: sp.last, First: sp.first, AtUs: int64(first.At), Kind: "bundle", Y: y1, Lane: att,
 		Text: engine.Text{EN: fmt.Sprintf("%s → %s: %s", att, victim, full.EN), ZH: fmt.Sprintf("%s → %s：%s", att, victim, full.ZH)}}
@@ -972,9 +972,9 @@ func (b *builder) bundle(sp span) {
 	}
 	b.pl.rect(min(it.X1, it.X2), y1, max(it.X1, it.X2), max(y2, y1+4))
 	b.l.Items = append(b.l.Items, it)
-	if q != nil {
+	if hasQ {
 		qi := len(b.l.Steps) - 1
-		qe := *q
+		qe := q
 		qe.At = sp.t1
 		b.queue(qi, &qe)
 	}
