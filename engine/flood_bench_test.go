@@ -31,7 +31,7 @@ func floodRun(n int, trace bool) (HostStats, *Trace) {
 // traceBytes is the memory a trace's columns and arena hold (interned tables aside).
 func traceBytes(tr *Trace) int {
 	st := &tr.store
-	n := columnBytes(&st.events) + columnBytes(&st.segs) + columnBytes(&st.others) +
+	n := columnBytes(&st.events) + columnBytes(&st.segs) + columnBytes(&st.extras) + columnBytes(&st.others) +
 		columnBytes(&st.cookies) + columnBytes(&st.pays)
 	for _, c := range st.arena {
 		n += cap(c)

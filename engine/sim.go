@@ -51,7 +51,7 @@ type Sim struct {
 	Truncated string
 	// Labeler, when set, says what each TCP segment carries (TLS records riding on a
 	// connection) and whether it is handshake: it sees the segment event before it is
-	// recorded.
+	// recorded, and must not keep it (the simulation reuses its storage).
 	Labeler func(*SegmentEvent) AppMark
 	// sending is the segment event transmit fills before the trace copies it.
 	sending  SegmentEvent
@@ -184,7 +184,8 @@ type Fault struct {
 	AnyFlags bool          // ignore Flags
 	Nth      int           // the Nth match (1-based); 0 for every match
 	Delay    time.Duration // for FaultDelay
-	// Match, when set, replaces From/Flags (for built-in scenarios that need more).
+	// Match, when set, replaces From/Flags (for built-in scenarios that need more). It
+	// must not keep the event it is given (the simulation reuses its storage).
 	Match func(*SegmentEvent) bool
 	seen  int
 	done  bool
@@ -505,25 +506,28 @@ func (s *Sim) nextQueued() (*simEvent, *linkQueue) {
 	return best, bq
 }
 
-// nextTime returns the time of the next thing to happen.
-func (s *Sim) nextTime() (Time, *Host) {
-	next := Never
-	if e, _ := s.nextQueued(); e != nil {
-		next = e.at
+// next returns the time of the next thing to happen and what it is: a host's timer (th),
+// or else an arrival at the head of q, or else, when q is nil, the top of the heap.
+func (s *Sim) next() (next Time, th *Host, q *linkQueue) {
+	next = Never
+	if e, bq := s.nextQueued(); e != nil {
+		next, q = e.at, bq
 	}
-	var th *Host
 	for _, h := range s.hosts {
 		if d := h.NextDeadline(); d < next {
 			next, th = d, h
 		}
 	}
-	return next, th
+	return next, th, q
 }
 
 // Step processes the next event. It reports false when nothing is left to do.
-func (s *Sim) Step() bool {
-	next, th := s.nextTime()
-	if next == Never {
+func (s *Sim) Step() bool { return s.step(Never) }
+
+// step processes the next event if it happens at or before limit.
+func (s *Sim) step(limit Time) bool {
+	next, th, q := s.next()
+	if next == Never || next > limit {
 		return false
 	}
 	if s.Horizon > 0 && next > Time(0).Add(s.Horizon) {
@@ -538,7 +542,7 @@ func (s *Sim) Step() bool {
 		th.Advance(next)
 	} else {
 		var e simEvent
-		if _, q := s.nextQueued(); q != nil {
+		if q != nil {
 			e = q.pop()
 		} else {
 			e = s.queue.pop()
@@ -566,14 +570,7 @@ func (s *Sim) Run() *Trace {
 
 // RunUntil runs every event up to and including time t, then sets the clock to t.
 func (s *Sim) RunUntil(t Time) {
-	for {
-		next, _ := s.nextTime()
-		if next > t || next == Never {
-			break
-		}
-		if !s.Step() {
-			break
-		}
+	for s.step(t) {
 	}
 	if t > s.now {
 		s.now = t
@@ -591,7 +588,7 @@ func (s *Sim) Pending() bool {
 
 // NextEventTime returns when the next event happens (Never if none).
 func (s *Sim) NextEventTime() Time {
-	t, _ := s.nextTime()
+	t, _, _ := s.next()
 	return t
 }
 

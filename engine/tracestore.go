@@ -75,27 +75,33 @@ const (
 	addrTable        // the field is an index in the trace's address table (IPv6, zones)
 )
 
-// segRec is one segment event without a pointer.
+// segRec is one segment event without a pointer, in 64 bytes: what a flood's segments
+// carry is inline, what they rarely do (payload, label, fault) is in a segExtra.
 type segRec struct {
-	arrive         Time
-	id             uint32
-	src, dst       uint32 // endpoint names (string ids)
-	srcIP, dstIP   uint32 // per srcForm, dstForm
-	seq, ack       uint32
-	opts           uint32 // option list id, 0 for nil
-	pay            uint32 // payload index + 1, 0 for nil
-	cookie         uint32 // cookie index + 1, 0 for none
-	fault, label   uint32 // string ids
-	dupOf          uint32
-	sport, dport   uint16
-	window, urgent uint16
-	ipid           uint16
-	flags          Flags
-	ttl            uint8
-	fate           Fate
-	srcForm        uint8
-	dstForm        uint8
-	bits           uint8 // segUDP | segRetransmit | segHandshake
+	arrive       Time
+	id           uint32
+	src, dst     uint32 // endpoint names (string ids)
+	srcIP, dstIP uint32 // per srcForm, dstForm
+	seq, ack     uint32
+	opts         uint32 // option list id, 0 for nil
+	cookie       uint32 // cookie index + 1, 0 for none
+	extra        uint32 // segExtra index + 1, 0 for none
+	sport, dport uint16
+	window, ipid uint16
+	flags        Flags
+	ttl          uint8
+	fate         Fate
+	srcForm      uint8
+	dstForm      uint8
+	bits         uint8 // segUDP | segRetransmit | segHandshake
+}
+
+// segExtra holds the fields of a segment event that are usually zero.
+type segExtra struct {
+	pay          uint32 // payload index + 1, 0 for nil
+	fault, label uint32 // string ids
+	dupOf        uint32
+	urgent       uint16
 }
 
 const (
@@ -122,6 +128,7 @@ type payRef struct{ chunk, off, n uint32 }
 type traceStore struct {
 	events  column[eventRec]
 	segs    column[segRec]
+	extras  column[segExtra]
 	others  column[otherRec]
 	cookies column[Cookie]
 	pays    column[payRef]
@@ -187,7 +194,8 @@ func (t *traceStore) addr(a netip.Addr) (uint8, uint32) {
 	case !a.IsValid():
 		return addrZero, 0
 	case a.Is4():
-		return addrIPv4, binary.BigEndian.Uint32(a.AsSlice())
+		b := a.As4()
+		return addrIPv4, binary.BigEndian.Uint32(b[:])
 	}
 	id, ok := t.addrIDs[a]
 	if !ok {
@@ -373,10 +381,13 @@ func (t *traceStore) fillSegRec(r *segRec, s *SegmentEvent) {
 	g := &s.Seg
 	*r = segRec{
 		arrive: s.Arrive, id: uint32(s.ID), src: t.str(s.Src), dst: t.str(s.Dst),
-		seq: uint32(g.Seq), ack: uint32(g.Ack), opts: t.options(g.Options), pay: t.payload(g.Payload),
-		fault: t.str(s.Fault), label: t.str(s.Label), dupOf: uint32(s.DupOf),
-		sport: g.SrcPort, dport: g.DstPort, window: g.Window, urgent: g.Urgent, ipid: g.IPID,
+		seq: uint32(g.Seq), ack: uint32(g.Ack), opts: t.options(g.Options),
+		sport: g.SrcPort, dport: g.DstPort, window: g.Window, ipid: g.IPID,
 		flags: g.Flags, ttl: g.TTL, fate: s.Fate,
+	}
+	if g.Payload != nil || s.Fault != "" || s.Label != "" || s.DupOf != 0 || g.Urgent != 0 {
+		r.extra = uint32(t.extras.add(segExtra{pay: t.payload(g.Payload), fault: t.str(s.Fault),
+			label: t.str(s.Label), dupOf: uint32(s.DupOf), urgent: g.Urgent})) + 1
 	}
 	r.srcForm, r.srcIP = t.addr(g.Src)
 	r.dstForm, r.dstIP = t.addr(g.Dst)
@@ -418,11 +429,15 @@ func (t *traceStore) loadSeg(r *segRec, s *SegmentEvent, ck *Cookie) {
 		Seg: Segment{
 			Src: t.addrOf(r.srcForm, r.srcIP), Dst: t.addrOf(r.dstForm, r.dstIP),
 			SrcPort: r.sport, DstPort: r.dport, Seq: Seq(r.seq), Ack: Seq(r.ack), Flags: r.flags,
-			Window: r.window, Urgent: r.urgent, Options: t.optionsOf(r.opts), Payload: t.payloadOf(r.pay),
+			Window: r.window, Options: t.optionsOf(r.opts),
 			IPID: r.ipid, TTL: r.ttl, UDP: r.bits&segUDP != 0,
 		},
-		Fate: r.fate, Arrive: r.arrive, Retransmit: r.bits&segRetransmit != 0,
-		Fault: t.s(r.fault), DupOf: int(r.dupOf), Label: t.s(r.label), Handshake: r.bits&segHandshake != 0,
+		Fate: r.fate, Arrive: r.arrive, Retransmit: r.bits&segRetransmit != 0, Handshake: r.bits&segHandshake != 0,
+	}
+	if r.extra != 0 {
+		x := t.extras.at(int(r.extra - 1))
+		s.Seg.Urgent, s.Seg.Payload = x.urgent, t.payloadOf(x.pay)
+		s.Fault, s.DupOf, s.Label = t.s(x.fault), int(x.dupOf), t.s(x.label)
 	}
 	if r.cookie != 0 {
 		*ck = *t.cookies.at(int(r.cookie - 1))
