@@ -271,11 +271,28 @@ func (tr *Trace) setArrive(i int, at Time) {
 
 // Segments returns the segment events in order.
 func (tr *Trace) Segments() []*SegmentEvent {
-	var segs []*SegmentEvent
-	for _, e := range tr.All() {
-		if e.Kind == EventSegment {
-			segs = append(segs, e.Segment)
+	st := &tr.store
+	if st.segs.n == 0 {
+		return nil
+	}
+	segs := make([]*SegmentEvent, 0, st.segs.n)
+	store := make([]SegmentEvent, st.segs.n)
+	cks := make([]Cookie, st.cookies.n)
+	var e Event
+	var spare Cookie
+	for i := range tr.Len() {
+		if st.events.at(i).kind != EventSegment {
+			continue
 		}
+		ck := &spare
+		if len(cks) > 0 {
+			ck = &cks[0]
+		}
+		st.load(i, &e, &store[len(segs)], ck)
+		if e.Segment.Cookie != nil {
+			cks = cks[1:]
+		}
+		segs = append(segs, e.Segment)
 	}
 	return segs
 }

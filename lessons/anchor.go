@@ -160,8 +160,8 @@ func mainPeer(e *engine.Event) bool {
 // a second match, the narration belongs with the first.
 func (a Anchor) resolveFirst(tr *engine.Trace) (int, error) {
 	if a.Nth == 0 {
-		for i, e := range tr.All() {
-			if a.matches(&e) {
+		for i, e := range tr.Scan() {
+			if a.matches(e) {
 				return i, nil
 			}
 		}
@@ -172,8 +172,8 @@ func (a Anchor) resolveFirst(tr *engine.Trace) (int, error) {
 // Resolve returns the index of the trace event the anchor names.
 func (a Anchor) Resolve(tr *engine.Trace) (int, error) {
 	var hits []int
-	for i, e := range tr.All() {
-		if a.matches(&e) {
+	for i, e := range tr.Scan() {
+		if a.matches(e) {
 			hits = append(hits, i)
 		}
 	}

@@ -123,7 +123,7 @@ func runText(tr *engine.Trace) engine.Text {
 	en := fmt.Sprintf("In this run (%s profile, RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "en"))
 	zh := fmt.Sprintf("本次运行（%s 行为模型，RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "zh"))
 	var drops []string
-	for _, e := range tr.All() {
+	for _, e := range tr.Scan() {
 		if e.Kind == engine.EventSegment && e.Segment.Fate == engine.Dropped {
 			drops = append(drops, fmt.Sprintf("#%d", e.Segment.ID))
 		}

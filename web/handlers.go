@@ -299,7 +299,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			StepText: fmt.Sprintf("%s %d %s %d", T(p.Lang, "player.step"), start+1, T(p.Lang, "player.of"), len(l.Steps)),
 			Lanes:    laneHeads(l, p.Lang)}
 		vm.NoStates = true
-		for _, e := range tr.All() {
+		for _, e := range tr.Scan() {
 			if e.Kind == engine.EventState {
 				vm.NoStates = false
 				break
