@@ -300,17 +300,34 @@ func (s *Sim) Record(e Event) { s.record(e) }
 // record appends an event to the trace and returns its index, or -1 when the trace is
 // off or full.
 func (s *Sim) record(e Event) int {
-	if s.noTrace {
+	if !s.tracing() {
 		return -1
+	}
+	s.trace.Append(e)
+	return s.trace.Len() - 1
+}
+
+// recordSegment is record for a segment event sent now.
+func (s *Sim) recordSegment(ev *SegmentEvent) int {
+	if !s.tracing() {
+		return -1
+	}
+	s.trace.store.addSegment(s.now, ev)
+	return s.trace.Len() - 1
+}
+
+// tracing reports whether the trace takes another event.
+func (s *Sim) tracing() bool {
+	if s.noTrace {
+		return false
 	}
 	if s.trace.Len() >= MaxSimEvents {
 		if s.Truncated == "" {
 			s.Truncated = fmt.Sprintf("stopped after %d events", MaxSimEvents)
 		}
-		return -1
+		return false
 	}
-	s.trace.Append(e)
-	return s.trace.Len() - 1
+	return true
 }
 
 // Now returns the virtual time.
@@ -661,7 +678,7 @@ func (s *Sim) transmit(from string, o Output) {
 		p.lastArrive = arrive
 	}
 	ev.Arrive = arrive.Add(extra)
-	idx := s.record(Event{Kind: EventSegment, At: s.now, Segment: ev})
+	idx := s.recordSegment(ev)
 	if ev.Fate != Delivered {
 		s.releaseHeld(p, ev.Arrive)
 		return
@@ -679,7 +696,7 @@ func (s *Sim) transmit(from string, o Output) {
 		d := &SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg.Clone(), Fate: Delivered,
 			Arrive: at + 1, Fault: "duplicate", DupOf: id}
 		p.lastArrive = d.Arrive
-		s.record(Event{Kind: EventSegment, At: s.now, Segment: d})
+		s.recordSegment(d)
 		s.deliver(p, dst, d.Arrive, d.Seg)
 	}
 }

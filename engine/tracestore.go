@@ -357,23 +357,28 @@ func (t *traceStore) payloadOf(i uint32) []byte {
 	return c[r.off : r.off+r.n : r.off+r.n]
 }
 
+// addSegment records a segment event sent at time at.
+func (t *traceStore) addSegment(at Time, s *SegmentEvent) {
+	i, sr := t.segs.grow()
+	t.fillSegRec(sr, s)
+	_, r := t.events.grow()
+	*r = eventRec{at: at, kind: EventSegment, idx: uint32(i)}
+}
+
 // add records e.
 func (t *traceStore) add(e *Event) {
-	r := eventRec{at: e.At, kind: e.Kind}
 	if e.Kind == EventSegment {
-		i, sr := t.segs.grow()
-		t.fillSegRec(sr, e.Segment)
-		r.idx = uint32(i)
-	} else {
-		r.idx = uint32(t.others.add(otherRec{
-			bytes: int64(e.Bytes), deadline: int64(e.Deadline), duration: int64(e.Duration),
-			synQueue: int64(e.SynQueue), acceptQueue: int64(e.AcceptQueue), backl: int64(e.Backlog),
-			endpoint: t.str(e.Endpoint), peer: t.str(e.Peer), cause: t.str(e.Cause), call: t.str(e.Call),
-			result: t.str(e.Result), note: t.str(e.Note), detail: t.str(e.Detail),
-			from: e.From, to: e.To, timer: e.Timer, action: e.Action,
-		}))
+		t.addSegment(e.At, e.Segment)
+		return
 	}
-	t.events.add(r)
+	i := t.others.add(otherRec{
+		bytes: int64(e.Bytes), deadline: int64(e.Deadline), duration: int64(e.Duration),
+		synQueue: int64(e.SynQueue), acceptQueue: int64(e.AcceptQueue), backl: int64(e.Backlog),
+		endpoint: t.str(e.Endpoint), peer: t.str(e.Peer), cause: t.str(e.Cause), call: t.str(e.Call),
+		result: t.str(e.Result), note: t.str(e.Note), detail: t.str(e.Detail),
+		from: e.From, to: e.To, timer: e.Timer, action: e.Action,
+	})
+	t.events.add(eventRec{at: e.At, kind: e.Kind, idx: uint32(i)})
 }
 
 // fillSegRec fills *r, a zero record, with s.
