@@ -169,8 +169,11 @@ func TestBrowserLab(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// An empty lab says how to begin, and stops saying it once something is drawn.
+	waitJS(t, ctx, `(() => { const h = document.querySelector("[data-testid=lab-hint]"); return !h.hidden && h.getBoundingClientRect().height > 0 && h.textContent.includes("listen()") })()`)
 	click("lab-server-listen")
 	waitJS(t, ctx, `document.querySelector("[data-state-of=server]").textContent === "LISTEN"`)
+	waitJS(t, ctx, `document.querySelector("[data-testid=lab-hint]").hidden`)
 	click("lab-client-connect")
 	waitJS(t, ctx, `document.querySelector("[data-state-of=client]").textContent === "ESTABLISHED"`)
 	click("lab-client-close")

@@ -130,6 +130,7 @@ var Strings = map[string]engine.Text{
 	"player.lost":           {EN: "Connection to the server lost. Reload to try again.", ZH: "与服务器的连接已断开，请刷新页面重试。"},
 	"lab.title":             {EN: "Lab", ZH: "实验室"},
 	"lab.intro":             {EN: "Drive both endpoints and the network one action at a time; the engine answers live, including the answers you may not expect.", ZH: "一步步操控两个端点和网络，引擎实时作出回应——包括你意想不到的回应。"},
+	"lab.hint":              {EN: "Start here: press the server's listen(), then the client's connect(). Every arrow that appears below is a segment the engine sent.", ZH: "从这里开始：先按服务器的 listen()，再按客户端的 connect()。下面出现的每个箭头，都是引擎实际发出的报文。"},
 	"lab.client":            {EN: "Client", ZH: "客户端"},
 	"lab.server":            {EN: "Server", ZH: "服务器"},
 	"lab.network":           {EN: "Network", ZH: "网络"},

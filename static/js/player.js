@@ -87,6 +87,13 @@ function apply(p) {
   st.view.patch(p);
   st.layout = normalize(st.view.layout);
   buildTranscript(from);
+  labHint();
+}
+
+// labHint shows how to begin while the lab has drawn nothing.
+function labHint() {
+  const h = $("[data-testid=lab-hint]");
+  if (h) h.hidden = st.layout.steps.length > 0;
 }
 
 function receive(m) {
@@ -99,6 +106,7 @@ function receive(m) {
       mount();
       if (lab) {
         buildTranscript(0);
+        labHint();
         st.cursor = st.layout.steps.length - 1;
       } else {
         st.cursor = Math.min(st.cursor, st.layout.steps.length - 1);
