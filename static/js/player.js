@@ -245,9 +245,11 @@ function select(id, quiet) {
   const idx = st.layout.steps.findIndex((s) => s.segment === id);
   if (idx < 0) return;
   if (st.steps[idx]) inspector.show(st.steps[idx]);
-  else if (!quiet || lab) {
+  else {
+    // Shown when its bytes arrive: a page that opens on a segment ("Click this SYN")
+    // has it in the inspector without a click.
     st.wantSelect = id;
-    if (!lab) {
+    if (!quiet && !lab) {
       st.asked = Math.max(st.asked, idx);
       send({ type: "seek", step: idx });
     }
