@@ -151,7 +151,7 @@ function stateAt(cursor) {
   for (const ln of st.layout.lanes) if (ln.role !== "attacker") out.set(ln.name, { endpoint: ln.name, state: "CLOSED", from: null });
   for (let i = 0; i <= cursor && i < st.layout.steps.length; i++) {
     const s = st.layout.steps[i];
-    if (s.kind === "state" && out.has(s.lane)) out.set(s.lane, { endpoint: s.lane, state: s.state, from: s.from, cause: s.cause });
+    if (s.kind === "state" && out.has(s.lane)) out.set(s.lane, { endpoint: s.lane, state: s.state, from: s.from, cause: s.cause, at: i });
   }
   return [...out.values()];
 }
