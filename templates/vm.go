@@ -136,7 +136,10 @@ type CompareRow struct {
 	Modelled                      bool
 	Packets, Before, First, Bytes string
 	FirstMs                       string
-	SVG                           string
-	Transcript                    []string
-	PlayerURL                     string
+	// Bar is the style of the row's bar: --r round trips to the first byte, on a scale of
+	// --m (the same for every row), one block per round trip.
+	Bar        string
+	SVG        string
+	Transcript []string
+	PlayerURL  string
 }

@@ -455,3 +455,27 @@ func TestFloodBundlesExpand(t *testing.T) {
 		t.Error("a story without bundles offers to expand them")
 	}
 }
+
+// The bars' scale is the slowest row's round trips, rounded up, never under MinBarRTTs.
+func TestBarScale(t *testing.T) {
+	for _, c := range []struct {
+		rtts []float64
+		want int
+	}{
+		{nil, MinBarRTTs},
+		{[]float64{1, 2, 4}, MinBarRTTs},
+		{[]float64{2, 4.01}, 5},
+		{[]float64{3, 5}, 5},
+		{[]float64{7.2, 1}, 8},
+	} {
+		var rows []CompareRow
+		for _, r := range c.rtts {
+			var row CompareRow
+			row.RTTsToFirstResponseByte = r
+			rows = append(rows, row)
+		}
+		if got := barScale(rows); got != c.want {
+			t.Errorf("barScale(%v) = %d, want %d", c.rtts, got, c.want)
+		}
+	}
+}

@@ -75,6 +75,7 @@ var Strings = map[string]engine.Text{
 	"compare.legend.data":   {EN: "HTTP request and response", ZH: "HTTP 请求与响应"},
 	"compare.legend.ack":    {EN: "bare ACK", ZH: "纯 ACK"},
 	"compare.legend.dot":    {EN: "request leaves / first response byte", ZH: "请求发出 / 收到首字节"},
+	"compare.bar":           {EN: "Bars: one block per round trip until the first byte of the response arrives.", ZH: "条形图：每一块代表一个往返，直到收到响应的第一个字节。"},
 	"compare.bytesnote":     {EN: "Handshake packets: those sent until the request leaves that carry handshake (SYN, SYN-ACK, the ACK completing it, TLS or QUIC handshake messages), retransmissions included, bare ACKs not. Handshake bytes: their IP, TCP or UDP headers and payloads.", ZH: "握手包：直到请求发出为止、携带握手内容的包（SYN、SYN-ACK、完成握手的 ACK、TLS 或 QUIC 握手消息），包括重传，不含纯 ACK。握手字节：这些包的 IP、TCP 或 UDP 首部与载荷之和。"},
 	"compare.scale":         {EN: "All columns share one time scale; the rules mark round trips.", ZH: "所有列使用同一时间刻度；横线标出每个往返。"},
 	"compare.modelled":      {EN: "modelled", ZH: "模型"},
