@@ -23,6 +23,7 @@ type Page struct {
 // Card is one scenario or lesson in the catalogue.
 type Card struct {
 	ID, Title, Summary, URL string
+	Thumb                   string // an <svg> drawn by diagram.Thumbnail, or ""
 }
 
 // Index is the catalogue page.

@@ -57,6 +57,9 @@ type Server struct {
 	perIP    map[string]int
 	closing  bool
 	runs     *runCache
+	// thumbs is each story's catalogue picture (diagram.Thumbnail of its default run),
+	// drawn at the first index request.
+	thumbs func() map[string]string
 	// stepsBufs holds the buffers sessions build "steps" messages in (*[]byte).
 	stepsBufs sync.Pool
 
@@ -104,6 +107,7 @@ func NewServer(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, perIP: map[string]int{},
 		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries)}
 	s.stepsBufs.New = func() any { b := make([]byte, 0, stepsBufSize); return &b }
+	s.thumbs = sync.OnceValue(s.drawThumbs)
 	s.router = s.routes()
 	return s
 }
