@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -31,6 +32,12 @@ type Config struct {
 	// MaxSessionsPerIP caps the sessions of one client address, so that one address
 	// cannot take every session (DefaultMaxSessionsPerIP when zero).
 	MaxSessionsPerIP int
+	// TrustedProxies are the addresses of reverse proxies in front of this server. A
+	// session from one of them is counted under the client address the proxies name in
+	// X-Forwarded-For (the nearest one not itself a trusted proxy), so a lecture hall
+	// behind one proxy is not one address. Empty: X-Forwarded-For is ignored, since any
+	// client can write it.
+	TrustedProxies []netip.Prefix
 	// AllowedHosts are the names (Host header, without port) this server answers to
 	// WebSocket upgrades under, besides loopback names and addresses; "*" allows any.
 	AllowedHosts []string
