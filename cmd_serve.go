@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 
 	"synack/lessons/stories"
@@ -20,6 +21,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxSessions := fs.Int("max-sessions", web.DefaultMaxSessions, "most concurrent WebSocket sessions")
 	perIP := fs.Int("max-sessions-per-ip", web.DefaultMaxSessionsPerIP, "most concurrent WebSocket sessions from one client address")
+	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (for -max-sessions-per-ip)")
 	hosts := fs.String("allowed-hosts", "", "comma-separated host names the site is served under (loopback names are always allowed; * allows any)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -37,6 +39,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			allowed = append(allowed, h)
 		}
 	}
+	trusted, err := parseProxies(*proxies)
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	// Every session is an open socket: raise the soft open-file limit to the hard one,
 	// and keep the session cap inside it, with room for page requests.
@@ -45,8 +51,30 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("the open-file limit is lower than -max-sessions; sessions capped to fit", "limit", files, "max_sessions", capped)
 		*maxSessions = capped
 	}
-	srv := web.NewServer(web.Config{Logger: log, Stories: stories.Default(), MaxSessions: *maxSessions, MaxSessionsPerIP: *perIP, AllowedHosts: allowed})
+	srv := web.NewServer(web.Config{Logger: log, Stories: stories.Default(), MaxSessions: *maxSessions, MaxSessionsPerIP: *perIP, AllowedHosts: allowed,
+		TrustedProxies: trusted})
 	return srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
 		log.Info("serving synack", "url", "http://"+a.String()+"/")
 	})
+}
+
+// parseProxies reads -trusted-proxies: addresses ("10.0.0.5") and prefixes
+// ("10.0.0.0/8"), comma-separated.
+func parseProxies(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(f); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, usageErr("serve: -trusted-proxies: %q is neither an address nor a prefix such as 10.0.0.0/8", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -67,9 +67,30 @@ func TestServeFlagErrors(t *testing.T) {
 		{"serve", "-max-sessions-per-ip", "0"},
 		{"serve", "-max-sessions", "-1"},
 		{"serve", "extra"},
+		{"serve", "-trusted-proxies", "10.0.0.0/8,proxy.example"},
+		{"serve", "-trusted-proxies", "10.0.0.0/33"},
 	} {
 		if _, stderr, code := runCLI(args...); code != 2 || stderr == "" {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and a message", args, code, stderr)
 		}
+	}
+}
+
+func TestParseProxies(t *testing.T) {
+	got, err := parseProxies(" 10.0.0.5 , 192.168.7.9/16,,::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.5/32", "192.168.0.0/16", "::1/128"}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("entry %d: %s, want %s", i, got[i], want[i])
+		}
+	}
+	if _, err := parseProxies("10.0.0.0/8,proxy.example"); err == nil || !strings.Contains(err.Error(), `"proxy.example"`) {
+		t.Errorf("a name: err %v, want one naming it", err)
 	}
 }

@@ -23,6 +23,7 @@ type Page struct {
 // Card is one scenario or lesson in the catalogue.
 type Card struct {
 	ID, Title, Summary, URL string
+	Thumb                   string // an <svg> drawn by diagram.Thumbnail, or ""
 }
 
 // Index is the catalogue page.
@@ -136,7 +137,10 @@ type CompareRow struct {
 	Modelled                      bool
 	Packets, Before, First, Bytes string
 	FirstMs                       string
-	SVG                           string
-	Transcript                    []string
-	PlayerURL                     string
+	// Bar is the style of the row's bar: --r round trips to the first byte, on a scale of
+	// --m (the same for every row), one block per round trip.
+	Bar        string
+	SVG        string
+	Transcript []string
+	PlayerURL  string
 }

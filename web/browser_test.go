@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -169,8 +170,11 @@ func TestBrowserLab(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// An empty lab says how to begin, and stops saying it once something is drawn.
+	waitJS(t, ctx, `(() => { const h = document.querySelector("[data-testid=lab-hint]"); return !h.hidden && h.getBoundingClientRect().height > 0 && h.textContent.includes("listen()") })()`)
 	click("lab-server-listen")
 	waitJS(t, ctx, `document.querySelector("[data-state-of=server]").textContent === "LISTEN"`)
+	waitJS(t, ctx, `document.querySelector("[data-testid=lab-hint]").hidden`)
 	click("lab-client-connect")
 	waitJS(t, ctx, `document.querySelector("[data-state-of=client]").textContent === "ESTABLISHED"`)
 	click("lab-client-close")
@@ -278,6 +282,19 @@ func TestBrowserCompareSlider(t *testing.T) {
 		return fmt.Sprintf(`document.querySelector('tr[data-row="%s"] [data-field="%s"]').textContent.trim()`, row, field)
 	}
 	waitJS(t, ctx, cell("https-tls12", "first_byte_ms")+` === "400"`)
+	// Each row's bar is as long as its round trips to the first byte: TLS 1.2 (4) twice
+	// plain HTTP (2), QUIC 0-RTT (1) half of it.
+	bar := func(row string) float64 {
+		return evalJS[float64](t, ctx, fmt.Sprintf(`document.querySelector('tr[data-row="%s"] .cmp-bar').getBoundingClientRect().width`, row))
+	}
+	checkBars := func(when string) {
+		t.Helper()
+		h, tls, q := bar("http-over-tcp"), bar("https-tls12"), bar("http3-quic-0rtt")
+		if h < 10 || math.Abs(tls-2*h) > 1.5 || math.Abs(q-h/2) > 1.5 {
+			t.Errorf("%s: bars HTTP %.1f px, TLS 1.2 %.1f px, QUIC 0-RTT %.1f px; want 2:4:1 round trips", when, h, tls, q)
+		}
+	}
+	checkBars("as served")
 	if got := evalJS[int](t, ctx, `document.querySelectorAll("figure[data-variant] svg.cmp").length`); got != 8 {
 		t.Fatalf("%d diagrams, want 8", got)
 	}
@@ -287,6 +304,7 @@ func TestBrowserCompareSlider(t *testing.T) {
 	if got := evalJS[string](t, ctx, cell("https-tls12", "rtts_to_first_response_byte")); got != "4.00" {
 		t.Errorf("TLS 1.2 at 300 ms: %s RTT to the first byte, want 4.00", got)
 	}
+	checkBars("after the slider moved")
 	if got := evalJS[string](t, ctx, cell("http3-quic-0rtt", "first_byte_ms")); got != "300" {
 		t.Errorf("QUIC 0-RTT at 300 ms: first byte at %s ms, want 300", got)
 	}
@@ -300,6 +318,11 @@ func TestBrowserCompareSlider(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, cell("http3-quic", "first_byte_ms")+` === "800"`) // 200 ms PTO + 2 × 300 ms
+	// With a loss the slowest row sets a longer scale, the same for every bar: QUIC's
+	// 800 ms is 2.67 round trips, and its bar stays in that proportion to TLS 1.2's.
+	if q, tls := bar("http3-quic"), bar("https-tls12"); math.Abs(q/tls-evalJS[float64](t, ctx, `Number(`+cell("http3-quic", "rtts_to_first_response_byte")+`) / Number(`+cell("https-tls12", "rtts_to_first_response_byte")+`)`)) > 0.02 {
+		t.Errorf("with a loss: QUIC bar %.1f px and TLS 1.2 bar %.1f px are not in the ratio of their round trips", q, tls)
+	}
 	// The keyboard works the slider too: End goes to 500 ms.
 	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.CSS("[data-testid=rtt]")), chromedp.KeyEvent(kb.End)); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -118,6 +119,19 @@ func (s *Server) handleCompareJSON(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// barScale is the round trips the table's bars span: the slowest row's, rounded up, and at
+// least MinBarRTTs so a fast run does not fill the bars (compare.js computes the same).
+func barScale(rows []CompareRow) int {
+	m := MinBarRTTs
+	for _, r := range rows {
+		m = max(m, int(math.Ceil(r.RTTsToFirstResponseByte-1e-9)))
+	}
+	return m
+}
+
+// MinBarRTTs is the shortest scale of the table's round-trip bars.
+const MinBarRTTs = 4
+
 func mustLang(r *http.Request) string {
 	l, _ := pickLang(r)
 	return l
@@ -126,9 +140,11 @@ func mustLang(r *http.Request) string {
 func toCompareVM(p templates.Page, v CompareView) templates.Compare {
 	c := templates.Compare{Page: p, RTTms: v.RTTms, Lose: v.Lose, Problems: v.Problems,
 		MinRTTms: int(handshakes.MinCompareRTT / time.Millisecond), MaxRTTms: int(handshakes.MaxCompareRTT / time.Millisecond)}
+	scale := barScale(v.Rows)
 	for _, r := range v.Rows {
 		c.Rows = append(c.Rows, templates.CompareRow{
-			ID: r.ID, Title: r.Title, Modelled: r.Modelled,
+			Bar: fmt.Sprintf("--r:%.3f;--m:%d", r.RTTsToFirstResponseByte, scale),
+			ID:  r.ID, Title: r.Title, Modelled: r.Modelled,
 			Packets: strconv.Itoa(r.HandshakePackets), Before: fmt.Sprintf("%.2f", r.RTTsBeforeRequest),
 			First: fmt.Sprintf("%.2f", r.RTTsToFirstResponseByte), Bytes: strconv.Itoa(r.HandshakeBytes),
 			FirstMs: fmt.Sprintf("%.0f", float64(r.FirstByteAtUs)/1000), SVG: r.SVG, Transcript: r.Transcript, PlayerURL: r.PlayerURL,

@@ -73,18 +73,49 @@ func render(w http.ResponseWriter, r *http.Request, status int, c templ.Componen
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	p := page(w, r, "synack", false)
 	v := templates.Index{Page: p}
+	thumbs := s.thumbs()
 	for _, l := range s.cfg.Lessons.All() {
 		v.Lessons = append(v.Lessons, templates.Card{ID: l.ID, Title: l.Title.In(p.Lang), Summary: l.Summary.In(p.Lang),
-			URL: "/lessons/" + l.ID + "?lang=" + p.Lang})
+			URL: "/lessons/" + l.ID + "?lang=" + p.Lang, Thumb: thumbs[l.ID]})
 	}
 	for _, sc := range s.cfg.Stories.Stories() {
 		if _, ok := s.cfg.Lessons.Get(sc.ID); ok {
 			continue // a lesson of the same name tells this scenario's story
 		}
 		v.Scenarios = append(v.Scenarios, templates.Card{ID: sc.ID, Title: sc.Title.In(p.Lang), Summary: sc.Summary.In(p.Lang),
-			URL: "/lessons/" + sc.ID + "?lang=" + p.Lang})
+			URL: "/lessons/" + sc.ID + "?lang=" + p.Lang, Thumb: thumbs[sc.ID]})
 	}
 	render(w, r, http.StatusOK, templates.IndexPage(v))
+}
+
+// Thumbnail size of a catalogue card's picture, in px (the card stretches it to its
+// width).
+const thumbW, thumbH = 240, 96
+
+// drawThumbs draws the catalogue's pictures: each lesson's and story's default run, as
+// its page first shows it. A story that fails to run gets no picture (its page says why).
+func (s *Server) drawThumbs() map[string]string {
+	out := map[string]string{}
+	add := func(id string, run func(engine.Params) (*engine.Trace, error)) {
+		if _, ok := out[id]; ok {
+			return
+		}
+		tr, err := run(engine.DefaultParams())
+		if err != nil {
+			s.log.Warn("catalogue picture", "story", id, "err", err)
+			return
+		}
+		out[id] = diagram.Thumbnail(diagram.Build(tr, diagram.Options{}), thumbW, thumbH)
+	}
+	for _, l := range s.cfg.Lessons.All() {
+		add(l.ID, l.Run)
+	}
+	for _, sc := range s.cfg.Stories.Stories() {
+		if st, ok := s.lookup(sc.ID); ok {
+			add(sc.ID, st.run)
+		}
+	}
+	return out
 }
 
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {

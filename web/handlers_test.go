@@ -455,3 +455,62 @@ func TestFloodBundlesExpand(t *testing.T) {
 		t.Error("a story without bundles offers to expand them")
 	}
 }
+
+// The bars' scale is the slowest row's round trips, rounded up, never under MinBarRTTs.
+func TestBarScale(t *testing.T) {
+	for _, c := range []struct {
+		rtts []float64
+		want int
+	}{
+		{nil, MinBarRTTs},
+		{[]float64{1, 2, 4}, MinBarRTTs},
+		{[]float64{2, 4.01}, 5},
+		{[]float64{3, 5}, 5},
+		{[]float64{7.2, 1}, 8},
+	} {
+		var rows []CompareRow
+		for _, r := range c.rtts {
+			var row CompareRow
+			row.RTTsToFirstResponseByte = r
+			rows = append(rows, row)
+		}
+		if got := barScale(rows); got != c.want {
+			t.Errorf("barScale(%v) = %d, want %d", c.rtts, got, c.want)
+		}
+	}
+}
+
+// Every card of the catalogue carries a picture of its story: the arrows of its default
+// run, as many as the layout the page opens with draws.
+func TestIndexCardsHaveTheirPictures(t *testing.T) {
+	s := NewServer(Config{})
+	page := body(t, get(t, s, "/?lang=en", nil))
+	cards := regexp.MustCompile(`(?s)<li class="card" data-testid="card"><a href="/lessons/([a-z0-9-]+)\?lang=en">(.*?)</a></li>`).FindAllStringSubmatch(page, -1)
+	if len(cards) < 30 {
+		t.Fatalf("%d cards", len(cards))
+	}
+	for _, c := range cards {
+		id, inner := c[1], c[2]
+		if !strings.HasPrefix(inner, `<svg class="sa-thumb"`) {
+			t.Errorf("card %s has no picture first", id)
+			continue
+		}
+		st, ok := s.lookup(id)
+		if !ok {
+			t.Fatalf("card %s names no story", id)
+		}
+		tr, err := st.run(engine.DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, it := range diagram.Build(tr, diagram.Options{}).Items {
+			if it.Kind == "segment" {
+				want++
+			}
+		}
+		if got := strings.Count(inner, `class="sa-seg`); got != min(want, diagram.MaxThumbArrows) {
+			t.Errorf("card %s: %d arrows in its picture, its diagram has %d", id, got, want)
+		}
+	}
+}

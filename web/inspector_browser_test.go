@@ -24,6 +24,12 @@ func TestBrowserHeaderFigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, `!!document.querySelector("svg.sa-live")`)
+	// The lesson opens on the SYN its narration asks to click: the inspector already
+	// shows it, without a click, once its bytes have arrived.
+	waitJS(t, ctx, `!!document.querySelector('#inspector tr[data-field="tcp.flags.syn"]')`)
+	if got := evalJS[string](t, ctx, `document.querySelector('#inspector tr[data-field="tcp.flags.syn"] td:last-child').textContent`); got != "1" {
+		t.Fatalf("the opening SYN shows SYN bit %q, want 1", got)
+	}
 	// Step to the first segment (the SYN): the player selects it and the inspector shows it.
 	tr, err := stories.Default().Run("three-way-handshake", engine.DefaultParams())
 	if err != nil {

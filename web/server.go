@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -31,6 +32,12 @@ type Config struct {
 	// MaxSessionsPerIP caps the sessions of one client address, so that one address
 	// cannot take every session (DefaultMaxSessionsPerIP when zero).
 	MaxSessionsPerIP int
+	// TrustedProxies are the addresses of reverse proxies in front of this server. A
+	// session from one of them is counted under the client address the proxies name in
+	// X-Forwarded-For (the nearest one not itself a trusted proxy), so a lecture hall
+	// behind one proxy is not one address. Empty: X-Forwarded-For is ignored, since any
+	// client can write it.
+	TrustedProxies []netip.Prefix
 	// AllowedHosts are the names (Host header, without port) this server answers to
 	// WebSocket upgrades under, besides loopback names and addresses; "*" allows any.
 	AllowedHosts []string
@@ -57,6 +64,9 @@ type Server struct {
 	perIP    map[string]int
 	closing  bool
 	runs     *runCache
+	// thumbs is each story's catalogue picture (diagram.Thumbnail of its default run),
+	// drawn at the first index request.
+	thumbs func() map[string]string
 	// stepsBufs holds the buffers sessions build "steps" messages in (*[]byte).
 	stepsBufs sync.Pool
 
@@ -104,6 +114,7 @@ func NewServer(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, perIP: map[string]int{},
 		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries)}
 	s.stepsBufs.New = func() any { b := make([]byte, 0, stepsBufSize); return &b }
+	s.thumbs = sync.OnceValue(s.drawThumbs)
 	s.router = s.routes()
 	return s
 }

@@ -90,3 +90,27 @@ func TestBrowserStateFigureRST(t *testing.T) {
 		t.Errorf("caption %q names the CLOSE edge for a RST", now)
 	}
 }
+
+// A page that opens on a transition shows it in the side panel: the words above the
+// figure, and the figure scrolled to the edge just taken — the endpoint that changed
+// last, not the first one listed. four-way-close opens on the client's close().
+func TestBrowserStatePanelShowsTheTransitionJustTaken(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/lessons/four-way-close?lang=en")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `document.querySelectorAll("#states svg.sa-sm .sa-sm-node").length === 12`)
+	waitJS(t, ctx, `document.querySelector("[data-testid=states-now]").textContent.includes("ESTABLISHED → FIN-WAIT-1")`)
+	inView := evalJS[bool](t, ctx, `(() => {
+		const box = document.querySelector("#states .sa-sm-scroll").getBoundingClientRect();
+		const l = document.querySelector('#states .sa-sm-edge-label[data-edge="ESTABLISHED>FIN-WAIT-1"]').getBoundingClientRect();
+		return l.left >= box.left && l.right <= box.right && l.top >= box.top && l.bottom <= box.bottom && l.bottom <= innerHeight;
+	})()`)
+	if !inView {
+		t.Error("the label of the edge just taken (ESTABLISHED>FIN-WAIT-1) is not in the panel's view on the first screen")
+	}
+	if above := evalJS[bool](t, ctx, `document.querySelector("[data-testid=states-now]").getBoundingClientRect().bottom <= document.querySelector("#states .sa-sm-scroll").getBoundingClientRect().top`); !above {
+		t.Error("the words for the transition are not above the figure")
+	}
+}

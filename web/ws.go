@@ -225,13 +225,45 @@ func (s *Server) attach(ss *session, c *websocket.Conn, cancel context.CancelFun
 	return true
 }
 
-// remoteIP is the address a session is counted under for MaxSessionsPerIP.
-func remoteIP(r *http.Request) string {
+// clientIP is the address a session is counted under for MaxSessionsPerIP: the peer's,
+// or, when the peer is a trusted proxy, the address the proxies put in X-Forwarded-For,
+// read from the right (the nearest hop) past every trusted proxy. What a client wrote
+// itself lies left of that and is never believed.
+func (s *Server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(peer) {
+		return host
+	}
+	var hops []string
+	for _, h := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(h, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a proxy wrote nonsense: the last hop we could read is the client
+		}
+		client = a.Unmap()
+		if !s.trusted(client) {
+			break
+		}
+	}
+	return client.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // hostAllowed reports whether the request's Host names this server: a loopback name by
@@ -284,7 +316,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "only pages of this site may open a session", http.StatusForbidden)
 		return
 	}
-	ss := &session{s: s, lim: s.cfg.Limits, ip: remoteIP(r)}
+	ss := &session{s: s, lim: s.cfg.Limits, ip: s.clientIP(r)}
 	if why := s.register(ss); why != "" {
 		http.Error(w, string(why), http.StatusServiceUnavailable)
 		return

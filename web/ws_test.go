@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -579,4 +580,64 @@ func TestWSSessionKeepsAnUnsentRun(t *testing.T) {
 	if ss := <-ended; ss.run == nil || ss.sent != 5 || ss.nsteps <= 5 {
 		t.Fatalf("with %d of %d steps sent the session holds run %v; want it kept", ss.sent, ss.nsteps, ss.run != nil)
 	}
+}
+
+// Behind trusted proxies a session is counted under the client the proxies name; a
+// client's own X-Forwarded-For is believed only as far as trusted hops vouch for it.
+func TestClientIPBehindTrustedProxies(t *testing.T) {
+	s := NewServer(Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32")}})
+	for _, c := range []struct {
+		name, peer string
+		xff        []string
+		want       string
+	}{
+		{"no proxy in front", "198.51.100.7:5000", []string{"203.0.113.9"}, "198.51.100.7"},
+		{"one trusted proxy", "10.0.0.2:5000", []string{"203.0.113.9"}, "203.0.113.9"},
+		{"a forged hop left of the real one", "10.0.0.2:5000", []string{"192.0.2.66, 203.0.113.9"}, "203.0.113.9"},
+		{"two trusted proxies, two headers", "127.0.0.1:5000", []string{"203.0.113.9, 10.1.2.3", "10.0.0.4"}, "203.0.113.9"},
+		{"every hop trusted", "10.0.0.2:5000", []string{"10.9.9.9"}, "10.9.9.9"},
+		{"trusted proxy, no header", "10.0.0.2:5000", nil, "10.0.0.2"},
+		{"nonsense nearest hop", "10.0.0.2:5000", []string{"203.0.113.9, not-an-address"}, "10.0.0.2"},
+		{"nonsense behind a real hop", "10.0.0.2:5000", []string{"junk, 10.0.0.3, 203.0.113.9"}, "203.0.113.9"},
+		{"IPv6 client", "10.0.0.2:5000", []string{"2001:db8::1"}, "2001:db8::1"},
+	} {
+		r := httptest.NewRequest("GET", "/ws", nil)
+		r.RemoteAddr = c.peer
+		for _, h := range c.xff {
+			r.Header.Add("X-Forwarded-For", h)
+		}
+		if got := s.clientIP(r); got != c.want {
+			t.Errorf("%s: counted under %s, want %s", c.name, got, c.want)
+		}
+	}
+}
+
+// A lecture hall behind one trusted proxy: each student's address has its own cap.
+func TestWSSessionCapPerClientBehindProxy(t *testing.T) {
+	_, ts := newTestServer(t, Config{MaxSessions: 10, MaxSessionsPerIP: 1, TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	dialAs := func(client string) (*wsClient, *http.Response, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		h := http.Header{"X-Forwarded-For": {client}}
+		c, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/ws", &websocket.DialOptions{HTTPHeader: h})
+		if err != nil {
+			cancel()
+			return nil, res, err
+		}
+		return &wsClient{t: t, c: c, ctx: ctx, stop: cancel}, res, nil
+	}
+	a, _, err := dialAs("203.0.113.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.next("hello")
+	b, _, err := dialAs("203.0.113.2")
+	if err != nil {
+		t.Fatalf("a second student behind the same proxy: %v", err)
+	}
+	b.next("hello")
+	if _, res, err := dialAs("203.0.113.1"); err == nil || res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("the first student's second session: err %v; want 503", err)
+	}
+	a.close()
+	b.close()
 }

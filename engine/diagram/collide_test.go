@@ -73,6 +73,42 @@ func TestNoTextCollides(t *testing.T) {
 	}
 }
 
+// A text beside a lane (a state, call, timer or note) is placed knowing the arrows sent
+// at its instant and keeps off them: on a phone the handshake's "RTO 1 s" used to sit on
+// the SYN it times. Checked on every story's default run (what a link opens), wide and
+// narrow.
+// Where a lane's outside has no room for the text and its inside is crossed by the
+// instant's arrows on every line tried, the text may still sit on a line (its halo keeps
+// it readable); those stories are listed with the number of such texts, so the list can
+// only shrink.
+func TestSideTextsKeepOffTheirArrows(t *testing.T) {
+	allowed := map[string]int{
+		"old-duplicate-syn": 1, "four-way-close": 1, "three-way-close": 1, "half-close": 4,
+		"simultaneous-close": 1, "lost-final-ack": 2, "orphan-fin-wait-2": 1, "syn-flood": 3, "syn-cookies": 5,
+	}
+	for _, sc := range stories.Default().Stories() {
+		worst := 0
+		for _, prof := range []string{"linux"} {
+			p := engine.DefaultParams()
+			p.Profile = prof
+			tr, err := stories.Default().Run(sc.ID, p)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", sc.ID, prof, err)
+			}
+			for _, w := range []float64{0, diagram.NarrowWidth} {
+				on := diagram.SideTextOnArrow(diagram.Build(tr, diagram.Options{Width: w}))
+				if len(on) > allowed[sc.ID] {
+					t.Errorf("%s/%s/w=%.0f: %d texts on their arrows (at most %d): %q", sc.ID, prof, w, len(on), allowed[sc.ID], on)
+				}
+				worst = max(worst, len(on))
+			}
+		}
+		if n, ok := allowed[sc.ID]; ok && worst < n {
+			t.Errorf("%s: now at most %d texts on their arrows; lower its allowance from %d", sc.ID, worst, n)
+		}
+	}
+}
+
 // Every comparison column the slider can show (10 to 500 ms in steps of 10, with and
 // without a lost first packet) has no overlapping text and none outside the column.
 func TestNoColumnTextCollides(t *testing.T) {

@@ -1,6 +1,11 @@
 package diagram
 
-import "synack/engine"
+import (
+	"math"
+	"strconv"
+
+	"synack/engine"
+)
 
 // Boxes returns the box of every text the layout draws, in every language and numbering
 // (the widest), as axis-aligned bounds and a test for overlap, for the external tests.
@@ -68,4 +73,36 @@ func (t TestBox) Overlaps(o TestBox) bool {
 	a, b := t.b, o.b
 	a.hw, a.hh, b.hw, b.hh = a.hw-0.2, a.hh-0.2, b.hw-0.2, b.hh-0.2
 	return a.overlaps(b)
+}
+
+// SideTextOnArrow returns, for each text beside a lane (a state, call, timer, note or
+// queue) that lies on the arrow of a segment sent at the same instant, a description.
+func SideTextOnArrow(l *Layout) []string {
+	var out []string
+	for _, it := range l.Items {
+		if it.Kind == "segment" || it.Kind == "bundle" || it.T == nil {
+			continue
+		}
+		lb := it.T
+		w := 0.0
+		for _, v := range []string{lb.EN, lb.ZH, lb.Rel} {
+			w = max(w, TextWidth(v, lb.Size))
+		}
+		tb := textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, w, lb.Size)
+		tb.hw, tb.hh = tb.hw-0.5, tb.hh-0.5 // the halo may touch a line
+		for _, a := range l.Items {
+			if a.Kind != "segment" || a.Y1 != it.Y1 {
+				continue
+			}
+			n := math.Hypot(a.X2-a.X1, a.Y2-a.Y1)
+			if n == 0 {
+				continue
+			}
+			ln := box{cx: (a.X1 + a.X2) / 2, cy: (a.Y1 + a.Y2) / 2, hw: n / 2, hh: 0.5, rot: math.Atan2(a.Y2-a.Y1, a.X2-a.X1)}
+			if tb.overlaps(ln) {
+				out = append(out, it.Kind+" "+lb.EN+" on the arrow of segment "+strconv.Itoa(a.ID))
+			}
+		}
+	}
+	return out
 }

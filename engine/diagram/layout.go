@@ -506,6 +506,21 @@ func placeText(pl *placer, variants []string, size float64, anchor string, rot f
 	return nil
 }
 
+// placeClear places an unrotated text, whole, at the first candidate where it is clear of
+// every text and every line; nil if there is none.
+func placeClear(pl *placer, variants []string, size float64, anchor string, cands [][2]float64) *Label {
+	w := 0.0
+	for _, v := range variants {
+		w = max(w, TextWidth(v, size))
+	}
+	for _, c := range cands {
+		if pl.fits(textBox(round1(c[0]), round1(c[1]), anchor, 0, w, size), true) {
+			return placeText(pl, variants, size, anchor, 0, [][2]float64{c}, -1)
+		}
+	}
+	return nil
+}
+
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
 type builder struct {
@@ -515,14 +530,14 @@ type builder struct {
 	main     map[string]bool
 	attacker map[string]bool
 	tr       *engine.Trace
-	// buf and bundleBuf hold the event walk and bundle read: one at a time, without a
-	// copy of the whole trace.
-	buf, bundleBuf engine.EventBuf
-	pl             *placer
-	narrow         bool
-	spans          []span
-	gapAt          []engine.Time
-	gapDone        int
+	// buf, bundleBuf and aheadBuf hold the events the walk, a bundle and the look at an
+	// instant's arrows read: one at a time, without a copy of the whole trace.
+	buf, bundleBuf, aheadBuf engine.EventBuf
+	pl                       *placer
+	narrow                   bool
+	spans                    []span
+	gapAt                    []engine.Time
+	gapDone                  int
 	// open state bands and timers per lane, as item indexes
 	band   map[string]int
 	timers map[string]int
@@ -539,9 +554,14 @@ func (b *builder) side(lane string) float64 {
 	return 1
 }
 
+// stateAbbrev holds the short names RFC 9293's Figure 5 (and RFC 793's) gives the two
+// longest states, drawn where the full name would sit on an arrow.
+var stateAbbrev = map[string]string{"SYN-RECEIVED": "SYN-RCVD", "ESTABLISHED": "ESTAB"}
+
 // sideText places a text beside a lane at y: outside the lanes first, at cols px from the
-// lane, moving down a line at a time; then inside; shortened as a last resort.
-func (b *builder) sideText(lane string, y float64, variants []string, cols []float64) *Label {
+// lane, moving down a line at a time; then inside; then its abbreviation (if it has one),
+// clear of lines; shortened as a last resort.
+func (b *builder) sideText(lane string, y float64, variants []string, cols []float64, abbrev string) *Label {
 	x := b.laneX[lane]
 	s := b.side(lane)
 	var out, in [][2]float64
@@ -554,6 +574,22 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 	anchorOut, anchorIn := "start", "end"
 	if s < 0 {
 		anchorOut, anchorIn = "end", "start"
+	}
+	// Clear of every line on either side first; only then on a line, where the text's
+	// halo keeps it readable.
+	if lb := placeClear(b.pl, variants, fontSide, anchorOut, out[:min(len(out), 5*len(cols))]); lb != nil {
+		return lb
+	}
+	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[:min(len(in), 5*len(cols))]); lb != nil {
+		return lb
+	}
+	if abbrev != "" {
+		if lb := placeClear(b.pl, []string{abbrev}, fontSide, anchorOut, out[:min(len(out), 5*len(cols))]); lb != nil {
+			return lb
+		}
+		if lb := placeClear(b.pl, []string{abbrev}, fontSide, anchorIn, in[:min(len(in), 5*len(cols))]); lb != nil {
+			return lb
+		}
 	}
 	if lb := placeText(b.pl, variants, fontSide, anchorOut, 0, out[:min(len(out), 5*len(cols))], -1); lb != nil {
 		return lb
@@ -589,9 +625,13 @@ func (b *builder) walk() {
 	b.timers = map[string]int{}
 	b.isn = map[string]engine.Seq{}
 	sp := 0
+	ahead := 0 // events before this index have had their arrows registered
 	for i := 0; i < b.tr.Len(); i++ {
 		e := b.tr.Load(i, &b.buf)
 		b.gapLabels(e.At)
+		if i >= ahead {
+			ahead = b.arrowsAt(i, sp)
+		}
 		if sp < len(b.spans) && b.spans[sp].first == i {
 			b.bundle(b.spans[sp])
 			i = b.spans[sp].last
@@ -614,7 +654,7 @@ func (b *builder) walk() {
 				b.l.Items[k].Y2 = yy
 			}
 			it := Item{Kind: "state", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy, Lane: e.Endpoint, State: e.To.String()}
-			it.T = b.sideText(e.Endpoint, yy+4, []string{it.State}, []float64{10})
+			it.T = b.sideText(e.Endpoint, yy+4, []string{it.State}, []float64{10}, stateAbbrev[it.State])
 			b.l.Items = append(b.l.Items, it)
 			b.band[e.Endpoint] = len(b.l.Items) - 1
 		case engine.EventApp:
@@ -633,12 +673,55 @@ func (b *builder) walk() {
 	b.gapLabels(engine.Time(math.MaxInt64))
 }
 
+// arrowsAt registers, as obstacles, the arrows of the segments sent at the instant of
+// event i, before any text of that instant is placed: a call, its state and its timer
+// happen with the segment they cause, and their texts must not sit on its arrow. Later
+// instants stay unknown, so a text never moves because of what happens after it (the
+// lab appends to a diagram whose earlier items must stay put). It returns the index of
+// the first event of the next instant.
+func (b *builder) arrowsAt(i, sp int) int {
+	t := b.tr.Load(i, &b.aheadBuf).At
+	drawn := b.drawn
+	j := i
+	for ; j < b.tr.Len() && b.tr.Load(j, &b.aheadBuf).At == t; j++ {
+		for sp < len(b.spans) && b.spans[sp].last < j {
+			sp++
+		}
+		if sp < len(b.spans) && b.spans[sp].first <= j {
+			continue // drawn as part of a bundle, not as an arrow
+		}
+		e := b.tr.Load(j, &b.aheadBuf)
+		if e.Kind != engine.EventSegment {
+			continue
+		}
+		if drawn >= MaxDrawnSegments {
+			break
+		}
+		drawn++
+		x1, y1, x2, y2 := b.arrowEnds(e)
+		b.pl.line(x1, y1, x2, y2)
+	}
+	return j
+}
+
+// arrowEnds is where a segment's arrow starts and ends: a lost segment ends in a cross
+// halfway along its path.
+func (b *builder) arrowEnds(e *engine.Event) (x1, y1, x2, y2 float64) {
+	s := e.Segment
+	x1, x2 = b.laneX[s.Src], b.laneX[s.Dst]
+	y1, y2 = round1(b.ax.y(e.At)), round1(b.ax.y(s.Arrive))
+	if s.Fate != engine.Delivered {
+		x2, y2 = (x1+x2)/2, round1((y1+y2)/2)
+	}
+	return x1, y1, x2, y2
+}
+
 // sideItem places an application call or a note beside its lane.
 func (b *builder) sideItem(it Item, e *engine.Event) {
 	x := b.laneX[e.Endpoint]
 	yy := round1(b.ax.y(e.At))
 	it.End, it.X1, it.Y1, it.X2, it.Y2 = -1, x, yy, x, yy
-	it.T = b.sideText(e.Endpoint, yy+4, []string{it.Text.EN, it.Text.ZH}, []float64{10, 100})
+	it.T = b.sideText(e.Endpoint, yy+4, []string{it.Text.EN, it.Text.ZH}, []float64{10, 100}, "")
 	b.l.Items = append(b.l.Items, it)
 }
 
@@ -709,6 +792,22 @@ func (b *builder) timer(i int, e *engine.Event) {
 		var cands [][2]float64
 		for k := 0; k < 6; k++ {
 			cands = append(cands, [2]float64{bx + s*4, it.Y1 + 9 + float64(k)*lineGap})
+		}
+		// Clear of every line first: beside the bracket, then between it and the lane
+		// (on a phone, where the bracket hugs the lane: across the lane, off its line).
+		inX := bx - s*4
+		if b.narrow {
+			inX = x - s*10
+		}
+		inner := make([][2]float64, len(cands))
+		for k := range cands {
+			inner[k] = [2]float64{inX, cands[k][1]}
+		}
+		if it.T = placeClear(b.pl, []string{text, zh}, fontSide, out, cands); it.T != nil {
+			return
+		}
+		if it.T = placeClear(b.pl, []string{text, zh}, fontSide, in, inner); it.T != nil {
+			return
 		}
 		if it.T = placeText(b.pl, []string{text, zh}, fontSide, out, 0, cands[:3], -1); it.T == nil {
 			for k := range cands {
@@ -782,16 +881,11 @@ func (b *builder) segment(i int, e *engine.Event) {
 		return
 	}
 	b.drawn++
-	x1, x2 := b.laneX[s.Src], b.laneX[s.Dst]
-	y1, y2 := round1(b.ax.y(e.At)), round1(b.ax.y(s.Arrive))
+	x1, y1, x2, y2 := b.arrowEnds(e)
 	it := Item{Kind: "segment", Step: st, End: -1, X1: x1, Y1: y1, X2: x2, Y2: y2, ID: s.ID, Src: s.Src, Dst: s.Dst,
 		Flags: g.Flags.Names(), Fate: s.Fate.String(), Retransmit: s.Retransmit, Fault: s.Fault, Extra: s.Label}
 	if g.UDP {
 		it.Flags = []string{"UDP"}
-	}
-	if s.Fate != engine.Delivered {
-		// A lost segment ends in a cross halfway along its path.
-		it.X2, it.Y2 = (x1+x2)/2, round1((y1+y2)/2)
 	}
 	label := segLabel(g, 0, 0, false)
 	base, okS := b.isn[dir]
@@ -826,8 +920,8 @@ func (b *builder) segment(i int, e *engine.Event) {
 		msg := ShortLabel(s)
 		label, rel = msg+" · "+label, msg+" · "+rel
 	}
+	// The arrow itself was registered with its instant (arrowsAt).
 	it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label, label, rel}, fontSeg)
-	b.pl.line(it.X1, it.Y1, it.X2, it.Y2)
 	b.l.Items = append(b.l.Items, it)
 }
 

@@ -599,7 +599,7 @@ const StateFigureStyle = `.sa-sm{font-family:system-ui,-apple-system,"Segoe UI",
 @keyframes sa-sm-dash{to{stroke-dashoffset:-14}}
 .sa-sm-from-0 rect{stroke:var(--c0,#2563eb);stroke-width:3;stroke-dasharray:5 3}
 .sa-sm-from-1 rect{stroke:var(--c1,#d97706);stroke-width:3;stroke-dasharray:5 3}
-.sa-sm-scroll{overflow:auto;contain:inline-size;max-height:70vh;overscroll-behavior:contain;border:1px solid var(--line,#e5e7eb);border-radius:.4rem;background:var(--bg,#fff)}
+.sa-sm-scroll{overflow:auto;contain:inline-size;max-height:45vh;overscroll-behavior:contain;border:1px solid var(--line,#e5e7eb);border-radius:.4rem;background:var(--bg,#fff)}
 .sa-sm-scroll:focus-visible{outline:2px solid var(--focus,#f59e0b)}
 .sa-sm-scroll svg{display:block;width:760px;max-width:none;height:auto;margin:0 auto}
 .sa-sm-large .sa-sm-scroll{max-height:none}

@@ -32,6 +32,9 @@ async function refresh() {
   }
   if (mine !== asked) return; // a newer request is on its way
   document.querySelector("caption [data-field=rtt]").textContent = data.rtt_ms;
+  // The bars' scale, as the server draws it (web.barScale): the slowest row, rounded up, at
+  // least 4 round trips.
+  const scale = Math.max(4, ...data.rows.map((r) => Math.ceil(r.rtts_to_first_response_byte - 1e-9)));
   for (const row of data.rows) {
     const tr = document.querySelector(`tr[data-row="${row.id}"]`);
     const fig = document.querySelector(`figure[data-variant="${row.id}"]`);
@@ -44,6 +47,8 @@ async function refresh() {
       set(el, "handshake_bytes", row.handshake_bytes);
     }
     if (tr) tr.querySelector("[data-field=link]").href = row.player_url;
+    const bar = tr && tr.querySelector(".cmp-bar");
+    if (bar) bar.setAttribute("style", `--r:${row.rtts_to_first_response_byte.toFixed(3)};--m:${scale}`);
     if (fig) {
       fig.querySelector("[data-field=svg]").innerHTML = row.svg;
       const ol = fig.querySelector("[data-field=transcript]");

@@ -88,7 +88,9 @@ export function mountInspector(container, opts) {
           k.textContent = short;
           k.style.color = "var(--muted)";
           const v = document.createElement("div");
-          v.textContent = f.value;
+          // A field of a few bits has a few pixels: its number, not the gloss after it
+          // ("5", not "5 (20 bytes)"); the title, the list and the label say it all.
+          v.textContent = n < 8 ? String(f.value).split(" (")[0] : f.value;
           v.style.fontWeight = "600";
           cell.append(k, v);
           cell.title = `${name} = ${f.value} (${bits})`;

@@ -87,6 +87,13 @@ function apply(p) {
   st.view.patch(p);
   st.layout = normalize(st.view.layout);
   buildTranscript(from);
+  labHint();
+}
+
+// labHint shows how to begin while the lab has drawn nothing.
+function labHint() {
+  const h = $("[data-testid=lab-hint]");
+  if (h) h.hidden = st.layout.steps.length > 0;
 }
 
 function receive(m) {
@@ -99,6 +106,7 @@ function receive(m) {
       mount();
       if (lab) {
         buildTranscript(0);
+        labHint();
         st.cursor = st.layout.steps.length - 1;
       } else {
         st.cursor = Math.min(st.cursor, st.layout.steps.length - 1);
@@ -143,7 +151,7 @@ function stateAt(cursor) {
   for (const ln of st.layout.lanes) if (ln.role !== "attacker") out.set(ln.name, { endpoint: ln.name, state: "CLOSED", from: null });
   for (let i = 0; i <= cursor && i < st.layout.steps.length; i++) {
     const s = st.layout.steps[i];
-    if (s.kind === "state" && out.has(s.lane)) out.set(s.lane, { endpoint: s.lane, state: s.state, from: s.from, cause: s.cause });
+    if (s.kind === "state" && out.has(s.lane)) out.set(s.lane, { endpoint: s.lane, state: s.state, from: s.from, cause: s.cause, at: i });
   }
   return [...out.values()];
 }
@@ -237,9 +245,11 @@ function select(id, quiet) {
   const idx = st.layout.steps.findIndex((s) => s.segment === id);
   if (idx < 0) return;
   if (st.steps[idx]) inspector.show(st.steps[idx]);
-  else if (!quiet || lab) {
+  else {
+    // Shown when its bytes arrive: a page that opens on a segment ("Click this SYN")
+    // has it in the inspector without a click.
     st.wantSelect = id;
-    if (!lab) {
+    if (!quiet && !lab) {
       st.asked = Math.max(st.asked, idx);
       send({ type: "seek", step: idx });
     }

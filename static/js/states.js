@@ -55,9 +55,10 @@ export function mountStates(container, opts = {}) {
   const style = htmlEl("style", {}, container);
   const tools = htmlEl("div", { class: "sa-sm-tools", hidden: "" }, container);
   const enlarge = htmlEl("button", { type: "button", "aria-haspopup": "dialog" }, tools);
+  // What just happened, in words, above the figure: the panel shows only part of it.
+  const now = htmlEl("p", { class: "sa-sm-now", "aria-live": "polite", "data-testid": "states-now" }, container);
   const hint = htmlEl("p", { class: "sa-sm-hint", hidden: "" }, container);
   const box = htmlEl("div", { class: "sa-sm-scroll", tabindex: "0", role: "region", "aria-label": opts.label || "RFC 9293 Figure 5" }, container);
-  const now = htmlEl("p", { class: "sa-sm-now", "aria-live": "polite", "data-testid": "states-now" }, container);
   const legend = htmlEl("ul", { class: "sa-sm-legend" }, container);
   const notes = htmlEl("p", { class: "sa-sm-notes" }, container);
   // The large version anywhere: the same figure in a modal dialog as wide as the window
@@ -225,8 +226,13 @@ export function mountStates(container, opts = {}) {
     if (now.textContent !== line) now.textContent = line;
     // Follow the endpoints whose state changed since the last call (all of them at first);
     // if nothing changed, leave the scroll where the reader put it.
+    // The endpoint that changed last comes first: when both cannot be in view at once,
+    // the panel shows the transition just taken.
     const key = states.map((s) => `${s.endpoint}:${s.from}>${s.state}`);
-    const moved = groups.filter((g, i) => g.length && key[i] !== lastKey[i]);
+    const moved = groups.map((g, i) => ({ g, i, at: states[i].at ?? -1 }))
+      .filter(({ g, i }) => g.length && key[i] !== lastKey[i])
+      .sort((a, b) => b.at - a.at)
+      .map(({ g }) => g);
     lastKey = key;
     if (moved.length) {
       lastFocus = moved;
@@ -239,7 +245,13 @@ export function mountStates(container, opts = {}) {
   // together, else the first.
   function follow(groups) {
     const sc = scroller();
-    const b = sc.getBoundingClientRect();
+    const full = sc.getBoundingClientRect();
+    // Centre in the part of the box the reader can see: a tall panel may run past the
+    // bottom of the window on the first screen.
+    const seen = { left: full.left, right: full.right, top: Math.max(full.top, 0), bottom: Math.min(full.bottom, window.innerHeight) };
+    seen.width = seen.right - seen.left;
+    seen.height = seen.bottom - seen.top;
+    const b = seen.height >= 160 ? seen : full;
     let els = groups.flat();
     const span = (rs) => [Math.max(...rs.map((x) => x.right)) - Math.min(...rs.map((x) => x.left)), Math.max(...rs.map((x) => x.bottom)) - Math.min(...rs.map((x) => x.top))];
     const [w, h] = span(els.map((e) => e.getBoundingClientRect()));
@@ -266,7 +278,7 @@ export function mountStates(container, opts = {}) {
   close.addEventListener("click", () => dialog.close());
   dialog.addEventListener("close", () => {
     if (svg) box.appendChild(svg);
-    box.after(now);
+    hint.before(now);
     enlarge.focus();
     follow(lastFocus);
   });
