@@ -19,6 +19,10 @@ import (
 // lesson pays for three records), then by whole chunks (a flood never copies what it has).
 const traceChunk = 8192
 
+// internScan is how many strings, or option lists, a trace's table holds before it is
+// indexed by a map: a lesson's few are found faster by looking through them.
+const internScan = 16
+
 // arenaChunk is the size of one chunk of the payload arena. A payload larger than this
 // gets a chunk of its own.
 const arenaChunk = 64 << 10
@@ -43,7 +47,7 @@ func (c *column[T]) grow() (int, *T) {
 	if k == len(c.chunks) {
 		size := traceChunk
 		if k == 0 {
-			size = 4
+			size = 16
 		}
 		c.chunks = append(c.chunks, make([]T, 0, size))
 	}
@@ -165,15 +169,33 @@ func (t *traceStore) str(s string) uint32 {
 			return r.id
 		}
 	}
-	id, ok := t.strIDs[s]
-	if !ok {
-		if t.strIDs == nil {
-			t.strIDs = map[string]uint32{}
+	var id uint32
+	found := false
+	if t.strIDs == nil {
+		for i := 1; i < len(t.strs); i++ {
+			if t.strs[i] == s {
+				id, found = uint32(i), true
+				break
+			}
+		}
+	} else {
+		id, found = t.strIDs[s]
+	}
+	if !found {
+		if len(t.strs) == 0 {
 			t.strs = append(t.strs, "")
 		}
 		id = uint32(len(t.strs))
 		t.strs = append(t.strs, s)
-		t.strIDs[s] = id
+		switch {
+		case t.strIDs != nil:
+			t.strIDs[s] = id
+		case len(t.strs) > internScan:
+			t.strIDs = make(map[string]uint32, 2*len(t.strs))
+			for i, v := range t.strs[1:] {
+				t.strIDs[v] = uint32(i + 1)
+			}
+		}
 	}
 	t.recent[t.nrecent%len(t.recent)] = internedStr{s, id}
 	t.nrecent++
@@ -231,17 +253,35 @@ func (t *traceStore) options(os Options) uint32 {
 	if t.lastOID != 0 && optionsEqual(os, t.lastOpt) {
 		return t.lastOID // most segments carry the list the one before did
 	}
-	k := appendOptionsKey(t.optKey[:0], os)
-	t.optKey = k
-	id, ok := t.optIDs[string(k)]
-	if !ok {
-		if t.optIDs == nil {
-			t.optIDs = map[string]uint32{}
+	var id uint32
+	found := false
+	if t.optIDs == nil {
+		for i := 1; i < len(t.optLists); i++ {
+			if optionsEqual(os, t.optLists[i]) {
+				id, found = uint32(i), true
+				break
+			}
+		}
+	} else {
+		t.optKey = appendOptionsKey(t.optKey[:0], os)
+		id, found = t.optIDs[string(t.optKey)]
+	}
+	if !found {
+		if len(t.optLists) == 0 {
 			t.optLists = append(t.optLists, nil)
 		}
 		id = uint32(len(t.optLists))
 		t.optLists = append(t.optLists, copyOptions(os))
-		t.optIDs[string(k)] = id
+		switch {
+		case t.optIDs != nil:
+			t.optIDs[string(t.optKey)] = id
+		case len(t.optLists) > internScan:
+			t.optIDs = make(map[string]uint32, 2*len(t.optLists))
+			for i, l := range t.optLists[1:] {
+				t.optKey = appendOptionsKey(t.optKey[:0], l)
+				t.optIDs[string(t.optKey)] = uint32(i + 1)
+			}
+		}
 	}
 	t.lastOpt, t.lastOID = t.optLists[id], id
 	return id

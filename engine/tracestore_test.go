@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -187,4 +188,38 @@ func FuzzTraceRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed uint64, n uint16) {
 		checkRoundTrip(t, seed, int(n%2000))
 	})
+}
+
+// Strings and option lists read back the same on either side of internScan, where a
+// table starts to be indexed by a map, and one interned before the switch keeps its id.
+func TestTraceInternTables(t *testing.T) {
+	for _, n := range []int{internScan - 1, internScan, internScan + 1, 3 * internScan} {
+		var tr Trace
+		var want []Event
+		add := func(e Event) {
+			tr.Append(e)
+			want = append(want, e)
+		}
+		for i := range n {
+			add(Event{Kind: EventNote, Endpoint: "client", Note: "n", Detail: strconv.Itoa(i)})
+			add(Event{Kind: EventSegment, Segment: &SegmentEvent{ID: i, Src: "client",
+				Seg: Segment{Options: Options{{Kind: OptTimestamps, TSVal: uint32(i)}}}}})
+		}
+		// Again, in a different order: nothing new is interned.
+		strs, lists := len(tr.store.strs), len(tr.store.optLists)
+		for i := n - 1; i >= 0; i-- {
+			add(Event{Kind: EventNote, Endpoint: "client", Note: "n", Detail: strconv.Itoa(i)})
+			add(Event{Kind: EventSegment, Segment: &SegmentEvent{ID: i, Src: "client",
+				Seg: Segment{Options: Options{{Kind: OptTimestamps, TSVal: uint32(i)}}}}})
+		}
+		if len(tr.store.strs) != strs || len(tr.store.optLists) != lists {
+			t.Errorf("n=%d: tables grew from %d strings and %d lists to %d and %d on the same values",
+				n, strs, lists, len(tr.store.strs), len(tr.store.optLists))
+		}
+		for i := range want {
+			if got := tr.Event(i); !reflect.DeepEqual(got, want[i]) {
+				t.Fatalf("n=%d, event %d:\n%s", n, i, cmp.Diff(want[i], got, exact))
+			}
+		}
+	}
 }
