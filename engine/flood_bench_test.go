@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"io"
 	"testing"
 	"time"
 	"unsafe"
@@ -78,4 +79,29 @@ func BenchmarkSYNFloodCookies(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkTraceWriters writes the trace of a 100,000-SYN flood (200,000 events) as JSON
+// lines and as text: the writers stream from the trace, so their allocations are per
+// line of output at most, never a copy of the trace.
+func BenchmarkTraceWriters(b *testing.B) {
+	_, tr := floodRun(100_000, true)
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := tr.WriteJSONLines(io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(tr.Len()), "ns/event")
+	})
+	b.Run("text", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := tr.WriteText(io.Discard, TextOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(tr.Len()), "ns/event")
+	})
 }

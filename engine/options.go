@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -63,23 +63,39 @@ func (o Option) String() string {
 		return "eol"
 	case OptNOP:
 		return "nop"
-	case OptMSS:
-		return fmt.Sprintf("mss %d", o.MSS)
-	case OptWindowScale:
-		return fmt.Sprintf("wscale %d", o.Shift)
 	case OptSACKPermitted:
 		return "sackOK"
-	case OptSACK:
-		var b strings.Builder
-		b.WriteString("sack")
-		for _, blk := range o.Blocks {
-			fmt.Fprintf(&b, " %d:%d", blk.Left, blk.Right)
-		}
-		return b.String()
-	case OptTimestamps:
-		return fmt.Sprintf("TS val %d ecr %d", o.TSVal, o.TSEcr)
 	}
-	return fmt.Sprintf("opt-%d[%d]", o.Kind, len(o.Data))
+	return string(o.appendText(nil))
+}
+
+// appendText appends String's text to b (the JSON writer streams it).
+func (o Option) appendText(b []byte) []byte {
+	switch o.Kind {
+	case OptEOL:
+		return append(b, "eol"...)
+	case OptNOP:
+		return append(b, "nop"...)
+	case OptMSS:
+		return strconv.AppendUint(append(b, "mss "...), uint64(o.MSS), 10)
+	case OptWindowScale:
+		return strconv.AppendUint(append(b, "wscale "...), uint64(o.Shift), 10)
+	case OptSACKPermitted:
+		return append(b, "sackOK"...)
+	case OptSACK:
+		b = append(b, "sack"...)
+		for _, blk := range o.Blocks {
+			b = strconv.AppendUint(append(b, ' '), uint64(blk.Left), 10)
+			b = strconv.AppendUint(append(b, ':'), uint64(blk.Right), 10)
+		}
+		return b
+	case OptTimestamps:
+		b = strconv.AppendUint(append(b, "TS val "...), uint64(o.TSVal), 10)
+		return strconv.AppendUint(append(b, " ecr "...), uint64(o.TSEcr), 10)
+	}
+	b = strconv.AppendUint(append(b, "opt-"...), uint64(o.Kind), 10)
+	b = strconv.AppendInt(append(b, '['), int64(len(o.Data)), 10)
+	return append(b, ']')
 }
 
 // Options is an ordered option list, kept in wire order including NOP padding.

@@ -101,3 +101,29 @@ func TestECNSetup(t *testing.T) {
 		t.Fatalf("SYN-ACK flags %s, want SYN|ACK|ECE", out[0].Seg.Flags)
 	}
 }
+
+// Every kind of option writes the text the trace's JSON and views show.
+func TestOptionString(t *testing.T) {
+	for _, c := range []struct {
+		o    Option
+		want string
+	}{
+		{Option{Kind: OptEOL}, "eol"},
+		{Option{Kind: OptNOP}, "nop"},
+		{Option{Kind: OptMSS, MSS: 1460}, "mss 1460"},
+		{Option{Kind: OptWindowScale, Shift: 7}, "wscale 7"},
+		{Option{Kind: OptSACKPermitted}, "sackOK"},
+		{Option{Kind: OptSACK}, "sack"},
+		{Option{Kind: OptSACK, Blocks: []SACKBlock{{1, 2}, {4294967295, 0}}}, "sack 1:2 4294967295:0"},
+		{Option{Kind: OptTimestamps, TSVal: 4294967295, TSEcr: 0}, "TS val 4294967295 ecr 0"},
+		{Option{Kind: 34, Data: []byte{1, 2, 3}}, "opt-34[3]"},
+		{Option{Kind: 255}, "opt-255[0]"},
+	} {
+		if got := c.o.String(); got != c.want {
+			t.Errorf("%+v.String() = %q, want %q", c.o, got, c.want)
+		}
+		if got := string(c.o.appendText([]byte("x"))); got != "x"+c.want {
+			t.Errorf("%+v.appendText = %q, want %q", c.o, got, "x"+c.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"iter"
+	"net/netip"
 	"strconv"
 	"time"
 )
@@ -324,19 +325,23 @@ func (e *Event) AppendJSON(b []byte) []byte {
 		b = strconv.AppendInt(b, int64(s.ID), 10)
 		b = appendStr(b, "src", s.Src)
 		b = appendStr(b, "dst", s.Dst)
-		b = appendStr(b, "src_ip", s.Seg.Src.String())
+		b = appendAddr(b, "src_ip", s.Seg.Src)
 		b = appendInt(b, "sport", int64(s.Seg.SrcPort))
-		b = appendStr(b, "dst_ip", s.Seg.Dst.String())
+		b = appendAddr(b, "dst_ip", s.Seg.Dst)
 		b = appendInt(b, "dport", int64(s.Seg.DstPort))
 		if s.Seg.UDP {
 			b = appendStr(b, "proto", "udp")
 		}
 		b = append(b, `,"flags":[`...)
-		for i, n := range s.Seg.Flags.Names() {
-			if i > 0 {
-				b = append(b, ',')
+		first := true
+		for _, o := range flagOrder {
+			if s.Seg.Flags&o.f != 0 {
+				if !first {
+					b = append(b, ',')
+				}
+				b = strconv.AppendQuote(b, o.name)
+				first = false
 			}
-			b = strconv.AppendQuote(b, n)
 		}
 		b = append(b, ']')
 		b = appendInt(b, "seq", int64(s.Seg.Seq))
@@ -481,6 +486,18 @@ func appendStr(b []byte, key, v string) []byte {
 	return strconv.AppendQuote(b, v)
 }
 
+// appendAddr appends key and the address as its String would write it, without a string.
+func appendAddr(b []byte, key string, a netip.Addr) []byte {
+	if !a.IsValid() || a.Zone() != "" {
+		return appendStr(b, key, a.String())
+	}
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':', '"')
+	b = a.AppendTo(b)
+	return append(b, '"')
+}
+
 func appendInt(b []byte, key string, v int64) []byte {
 	b = append(b, ',', '"')
 	b = append(b, key...)
@@ -535,6 +552,7 @@ func appendOptionJSON(b []byte, o Option) []byte {
 		}
 		b = append(b, ']')
 	}
-	b = appendStr(b, "text", o.String())
-	return append(b, '}')
+	b = append(b, `,"text":"`...) // the text is plain ASCII: quoting would not change it
+	b = o.appendText(b)
+	return append(b, '"', '}')
 }
