@@ -262,6 +262,8 @@ func (tr *Trace) Events(from, to int) []Event {
 
 // Append records e at the end of the trace. A segment event keeps At and Segment (which
 // is copied: the caller may reuse it); every other kind keeps its fields but Segment.
+// The compact form keeps a segment's ID and DupOf in 32 bits (the engine numbers
+// segments from 1, and a simulation stops at MaxSimEvents).
 func (tr *Trace) Append(e Event) { tr.store.add(&e) }
 
 // setArrive changes when segment event i arrives (a segment held back for reordering).
