@@ -7,24 +7,24 @@ import (
 )
 
 // A trace of a million-SYN flood holds two million segment events. Kept as Event values
-// with a *SegmentEvent each, they are ~800 bytes of pointer-rich memory per SYN that the
+// with a *SegmentEvent each, they are ~930 bytes of pointer-rich memory per SYN that the
 // garbage collector scans again and again while the flood runs. The trace therefore keeps
 // its events in columns of fixed-size records without pointers: strings (endpoint names,
 // causes, calls, labels, faults) interned to small ids, IPv4 addresses inline, option
 // lists interned, payloads in a byte arena, SYN cookies in a column of their own. Event,
-// All and Scan turn a record back into an Event.
+// Events, All, Scan and Load turn a record back into an Event.
 
 // traceChunk is how many records one chunk of a column holds once the column is large. A
-// column grows by appending to its first chunk up to traceChunk records (a three-segment
-// lesson pays for three records), then by whole chunks (a flood never copies what it has).
+// column grows by appending to its first chunk, from 16 records up to traceChunk (a lesson
+// pays for a few dozen), then by whole chunks (a flood never copies what it has).
 const traceChunk = 8192
 
 // internScan is how many strings, or option lists, a trace's table holds before it is
 // indexed by a map: a lesson's few are found faster by looking through them.
 const internScan = 16
 
-// arenaChunk is the size of one chunk of the payload arena. A payload larger than this
-// gets a chunk of its own.
+// arenaChunk is the largest chunk of the payload arena small payloads share. A payload
+// larger than arenaChunk/4 gets a chunk of its own.
 const arenaChunk = 64 << 10
 
 // column is an append-only sequence of T in chunks of at most traceChunk.
