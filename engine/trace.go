@@ -155,9 +155,9 @@ type Meta struct {
 }
 
 // Trace is the ordered record of a simulation: the spine from which every view is drawn.
-// Events are appended with Append and read back with Len, Event, All, Events or Scan; the
-// trace keeps them in a compact form (see tracestore.go), so a flood's millions of events
-// cost the garbage collector nothing to keep.
+// Events are appended with Append and read back with Len, Event, All, Events, Scan or
+// Load; the trace keeps them in a compact form (see tracestore.go), so a flood's millions
+// of events cost the garbage collector nothing to keep.
 type Trace struct {
 	Meta  Meta
 	store traceStore
@@ -170,6 +170,10 @@ func (tr *Trace) Len() int { return tr.store.events.n }
 // own; the segment's options and payload are shared and must not be modified.
 func (tr *Trace) Event(i int) Event {
 	var e Event
+	if tr.store.events.at(i).kind != EventSegment {
+		tr.store.load(i, &e, nil, nil)
+		return e
+	}
 	ev := new(segmentEventWithCookie)
 	tr.store.load(i, &e, &ev.SegmentEvent, &ev.cookie)
 	return e
