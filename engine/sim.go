@@ -114,12 +114,16 @@ func (q *linkQueue) last() *simEvent {
 	return nil
 }
 
-func (q *linkQueue) push(e simEvent) {
+func (q *linkQueue) push(e simEvent) { *q.add() = e }
+
+// add appends an arrival for the caller to fill in place.
+func (q *linkQueue) add() *simEvent {
 	if q.n == len(q.items) {
 		q.resize(max(minQueue, 2*len(q.items)))
 	}
-	q.items[(q.head+q.n)&(len(q.items)-1)] = e
+	e := &q.items[(q.head+q.n)&(len(q.items)-1)]
 	q.n++
+	return e
 }
 
 func (q *linkQueue) pop() simEvent {
@@ -502,7 +506,7 @@ func (s *Sim) Inject(t Time, from string, seg Segment, note string) {
 		if note != "" {
 			s.Record(Event{Kind: EventNote, At: s.now, Endpoint: from, Note: note})
 		}
-		s.transmit(from, Output{Seg: seg})
+		s.transmit(from, &Output{Seg: seg})
 	})
 }
 
@@ -617,15 +621,15 @@ func (s *Sim) drain() {
 			if len(out) == 0 {
 				break
 			}
-			for _, o := range out {
-				s.transmit(h.Name, o)
+			for i := range out {
+				s.transmit(h.Name, &out[i])
 			}
 		}
 	}
 }
 
 // transmit puts a segment on the link from its sender and records its fate.
-func (s *Sim) transmit(from string, o Output) {
+func (s *Sim) transmit(from string, o *Output) {
 	if o.Seg.TTL == 0 {
 		o.Seg.TTL = 64
 	}
@@ -689,7 +693,7 @@ func (s *Sim) transmit(from string, o Output) {
 		return
 	}
 	id, at := ev.ID, ev.Arrive
-	s.deliver(p, dst, at, o.Seg)
+	s.deliver(p, dst, at, &o.Seg)
 	s.releaseHeld(p, at)
 	if dup {
 		s.segID++
@@ -697,7 +701,7 @@ func (s *Sim) transmit(from string, o Output) {
 			Arrive: at + 1, Fault: "duplicate", DupOf: id}
 		p.lastArrive = d.Arrive
 		s.recordSegment(d)
-		s.deliver(p, dst, d.Arrive, d.Seg)
+		s.deliver(p, dst, d.Arrive, &d.Seg)
 	}
 }
 
@@ -755,20 +759,19 @@ func (s *Sim) releaseHeld(p *path, t Time) {
 		s.trace.setArrive(h.event, at)
 	}
 	p.lastArrive = max(p.lastArrive, at)
-	s.deliver(p, h.dst, at, h.seg)
+	s.deliver(p, h.dst, at, &h.seg)
 }
 
 // deliver queues seg's arrival at dst. The receiver gets the same option and payload
 // storage as the trace's copy: the engine never mutates a segment it received.
-func (s *Sim) deliver(p *path, dst *Host, at Time, seg Segment) {
+func (s *Sim) deliver(p *path, dst *Host, at Time, seg *Segment) {
 	s.pullEvents()
 	s.qseq++
-	e := simEvent{at: at, seq: s.qseq, host: dst, seg: seg}
 	if last := p.q.last(); last == nil || last.at <= at {
-		p.q.push(e)
+		*p.q.add() = simEvent{at: at, seq: s.qseq, host: dst, seg: *seg}
 		return
 	}
-	s.queue.push(e) // a fault put it out of order
+	s.queue.push(simEvent{at: at, seq: s.qseq, host: dst, seg: *seg}) // a fault put it out of order
 }
 
 // FloodConfig describes a SYN flood from spoofed addresses.
@@ -798,7 +801,7 @@ func (s *Sim) Flood(fc FloodConfig) {
 			Seq: Seq(s.rng.Uint32()), Flags: SYN, Window: 64240, TTL: 64,
 			Options: opts,
 		}
-		s.transmit(fc.Lane, Output{Seg: seg})
+		s.transmit(fc.Lane, &Output{Seg: seg})
 		sent++
 		if sent < fc.Count {
 			s.After(fc.Interval, next)
