@@ -636,10 +636,13 @@ func (s *Sim) transmit(from string, o *Output) {
 	s.segID++
 	rt := s.route(o.Seg.Dst)
 	to := rt.name
-	ev := &s.sending
-	*ev = SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
+	// The event lives on the stack; a labeler and the faults see a copy in s.sending,
+	// which they may read but not keep.
+	local := SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
+	ev := &local
 	if s.Labeler != nil {
-		m := s.Labeler(ev)
+		s.sending = *ev
+		m := s.Labeler(&s.sending)
 		ev.Label, ev.Handshake = m.Label, m.Handshake
 	}
 	p := s.path(from, to)
@@ -659,21 +662,26 @@ func (s *Sim) transmit(from string, o *Output) {
 	var dup bool
 	var extra time.Duration
 	reorder := false
-	for _, f := range s.faults {
-		if !f.matches(ev) {
-			continue
+	if len(s.faults) > 0 {
+		s.sending = *ev
+		fe := &s.sending
+		for _, f := range s.faults {
+			if !f.matches(fe) {
+				continue
+			}
+			fe.Fault = f.Action.String()
+			switch f.Action {
+			case FaultDrop:
+				fe.Fate = Dropped
+			case FaultDuplicate:
+				dup = true
+			case FaultDelay:
+				extra += f.Delay
+			case FaultReorder:
+				reorder = true
+			}
 		}
-		ev.Fault = f.Action.String()
-		switch f.Action {
-		case FaultDrop:
-			ev.Fate = Dropped
-		case FaultDuplicate:
-			dup = true
-		case FaultDelay:
-			extra += f.Delay
-		case FaultReorder:
-			reorder = true
-		}
+		*ev = *fe
 	}
 	if ev.Fate == Delivered && l.Loss > 0 && s.rng.Float64() < l.Loss {
 		ev.Fate, ev.Fault = Dropped, "loss"
