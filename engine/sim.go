@@ -94,12 +94,12 @@ type path struct {
 // linkQueue is a FIFO of arrivals in a ring that doubles when full and halves when
 // mostly empty, so neither a push nor a pop moves the others.
 type linkQueue struct {
-	items []simEvent // len is 0 or a power of two
+	items []arrival // len is 0 or a power of two
 	head  int
 	n     int
 }
 
-func (q *linkQueue) peek() *simEvent {
+func (q *linkQueue) peek() *arrival {
 	if q.n > 0 {
 		return &q.items[q.head]
 	}
@@ -107,17 +107,17 @@ func (q *linkQueue) peek() *simEvent {
 }
 
 // last returns the newest arrival, or nil.
-func (q *linkQueue) last() *simEvent {
+func (q *linkQueue) last() *arrival {
 	if q.n > 0 {
 		return &q.items[(q.head+q.n-1)&(len(q.items)-1)]
 	}
 	return nil
 }
 
-func (q *linkQueue) push(e simEvent) { *q.add() = e }
+func (q *linkQueue) push(e arrival) { *q.add() = e }
 
 // add appends an arrival for the caller to fill in place.
-func (q *linkQueue) add() *simEvent {
+func (q *linkQueue) add() *arrival {
 	if q.n == len(q.items) {
 		q.resize(max(minQueue, 2*len(q.items)))
 	}
@@ -126,19 +126,18 @@ func (q *linkQueue) add() *simEvent {
 	return e
 }
 
-func (q *linkQueue) pop() simEvent {
-	e := q.items[q.head]
-	q.items[q.head] = simEvent{}
+// pop removes the head (the caller has read it through peek).
+func (q *linkQueue) pop() {
+	q.items[q.head] = arrival{}
 	q.head = (q.head + 1) & (len(q.items) - 1)
 	q.n--
 	if len(q.items) > minQueue && q.n < len(q.items)/4 {
 		q.resize(len(q.items) / 2)
 	}
-	return e
 }
 
 func (q *linkQueue) resize(size int) {
-	items := make([]simEvent, size)
+	items := make([]arrival, size)
 	for i := range q.n {
 		items[i] = q.items[(q.head+i)&(len(q.items)-1)]
 	}
@@ -224,13 +223,22 @@ func (f *Fault) matches(ev *SegmentEvent) bool {
 	return false
 }
 
-// simEvent is an entry of the simulation's queue: a segment arriving, or an action.
+// simEvent is an entry of the simulation's heap: an action, or a segment that arrives out
+// of its link's order (a fault delayed it).
 type simEvent struct {
 	at   Time
 	seq  uint64
 	host *Host
 	fn   func()
-	seg  Segment // when fn is nil: the segment arriving at host
+	seg  *Segment // when fn is nil: the segment arriving at host
+}
+
+// arrival is an entry of a link's queue: a segment arriving at host, kept by value.
+type arrival struct {
+	at   Time
+	seq  uint64
+	host *Host
+	seg  Segment
 }
 
 // simQueue is a binary min-heap of events by (time, insertion order), typed so that
@@ -510,29 +518,29 @@ func (s *Sim) Inject(t Time, from string, seg Segment, note string) {
 	})
 }
 
-// nextQueued returns the earliest queued event: the heap's top or a link queue's head
-// (ties go to the one queued first).
-func (s *Sim) nextQueued() (*simEvent, *linkQueue) {
+// nextQueued returns when the earliest queued event happens and whether there is one: a
+// link queue's head (q) or, when q is nil, the heap's top (ties go to the one queued
+// first).
+func (s *Sim) nextQueued() (at Time, q *linkQueue, ok bool) {
 	s.pullEvents() // an application call between steps may have left some
-	var best *simEvent
-	var bq *linkQueue
+	var seq uint64
 	if len(s.queue) > 0 {
-		best = &s.queue[0]
+		at, seq, ok = s.queue[0].at, s.queue[0].seq, true
 	}
-	for _, q := range s.fifoList {
-		if e := q.peek(); e != nil && (best == nil || e.at < best.at || e.at == best.at && e.seq < best.seq) {
-			best, bq = e, q
+	for _, lq := range s.fifoList {
+		if e := lq.peek(); e != nil && (!ok || e.at < at || e.at == at && e.seq < seq) {
+			at, seq, q, ok = e.at, e.seq, lq, true
 		}
 	}
-	return best, bq
+	return at, q, ok
 }
 
 // next returns the time of the next thing to happen and what it is: a host's timer (th),
 // or else an arrival at the head of q, or else, when q is nil, the top of the heap.
 func (s *Sim) next() (next Time, th *Host, q *linkQueue) {
 	next = Never
-	if e, bq := s.nextQueued(); e != nil {
-		next, q = e.at, bq
+	if at, bq, ok := s.nextQueued(); ok {
+		next, q = at, bq
 	}
 	for _, h := range s.hosts {
 		if d := h.NextDeadline(); d < next {
@@ -562,19 +570,19 @@ func (s *Sim) step(limit Time) bool {
 	if th != nil {
 		th.Advance(next)
 	} else {
-		var e simEvent
 		if q != nil {
-			e = q.pop()
-		} else {
-			e = s.queue.pop()
-		}
-		if e.fn != nil {
+			// The host reads the segment where it waits; the host calls nothing that
+			// touches the link queues.
+			a := q.peek()
+			a.host.Input(a.at, a.seg)
+			q.pop()
+		} else if e := s.queue.pop(); e.fn != nil {
 			for _, h := range s.hosts {
 				h.At(next) // an application call happens at the simulation's time
 			}
 			e.fn()
 		} else {
-			e.host.Input(e.at, e.seg)
+			e.host.Input(e.at, *e.seg)
 		}
 	}
 	s.pullEvents()
@@ -603,8 +611,8 @@ func (s *Sim) RunUntil(t Time) {
 
 // Pending reports whether a segment is in flight or an action is queued.
 func (s *Sim) Pending() bool {
-	e, _ := s.nextQueued()
-	return e != nil
+	_, _, ok := s.nextQueued()
+	return ok
 }
 
 // NextEventTime returns when the next event happens (Never if none).
@@ -776,10 +784,11 @@ func (s *Sim) deliver(p *path, dst *Host, at Time, seg *Segment) {
 	s.pullEvents()
 	s.qseq++
 	if last := p.q.last(); last == nil || last.at <= at {
-		*p.q.add() = simEvent{at: at, seq: s.qseq, host: dst, seg: *seg}
+		*p.q.add() = arrival{at: at, seq: s.qseq, host: dst, seg: *seg}
 		return
 	}
-	s.queue.push(simEvent{at: at, seq: s.qseq, host: dst, seg: *seg}) // a fault put it out of order
+	c := *seg
+	s.queue.push(simEvent{at: at, seq: s.qseq, host: dst, seg: &c}) // a fault put it out of order
 }
 
 // FloodConfig describes a SYN flood from spoofed addresses.

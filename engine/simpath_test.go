@@ -13,15 +13,16 @@ func TestLinkQueueKeepsOrder(t *testing.T) {
 	next, want := 0, 0
 	push := func(n int) {
 		for range n {
-			q.push(simEvent{seq: uint64(next)})
+			q.push(arrival{seq: uint64(next)})
 			next++
 		}
 	}
 	pop := func(n int) {
 		for range n {
-			if e := q.pop(); e.seq != uint64(want) {
-				t.Fatalf("pop = %d, want %d", e.seq, want)
+			if e := q.peek(); e == nil || e.seq != uint64(want) {
+				t.Fatalf("head = %v, want %d", e, want)
 			}
+			q.pop()
 			want++
 		}
 	}
