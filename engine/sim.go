@@ -82,7 +82,9 @@ type route struct {
 
 // path is what the simulation keeps about one direction between two endpoints.
 type path struct {
-	key        linkKey
+	key linkKey
+	// names holds the trace's ids of key.from and key.to, once interned (0 before).
+	names      [2]uint32
 	link       *Link
 	lastArrive Time     // when the last in-order segment arrives: links keep order
 	held       *heldSeg // a segment held back for reordering
@@ -319,12 +321,16 @@ func (s *Sim) record(e Event) int {
 	return s.trace.Len() - 1
 }
 
-// recordSegment is record for a segment event sent now.
-func (s *Sim) recordSegment(ev *SegmentEvent) int {
+// recordSegment is record for a segment event sent now on p (whose names ev carries).
+func (s *Sim) recordSegment(p *path, ev *SegmentEvent) int {
 	if !s.tracing() {
 		return -1
 	}
-	s.trace.store.addSegment(s.now, ev)
+	st := &s.trace.store
+	if p.names[0] == 0 {
+		p.names = [2]uint32{st.str(p.key.from), st.str(p.key.to)}
+	}
+	st.addSegment(s.now, ev, p.names[0], p.names[1])
 	return s.trace.Len() - 1
 }
 
@@ -698,7 +704,7 @@ func (s *Sim) transmit(from string, o *Output) {
 		p.lastArrive = arrive
 	}
 	ev.Arrive = arrive.Add(extra)
-	idx := s.recordSegment(ev)
+	idx := s.recordSegment(p, ev)
 	if ev.Fate != Delivered {
 		s.releaseHeld(p, ev.Arrive)
 		return
@@ -716,7 +722,7 @@ func (s *Sim) transmit(from string, o *Output) {
 		d := &SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg.Clone(), Fate: Delivered,
 			Arrive: at + 1, Fault: "duplicate", DupOf: id}
 		p.lastArrive = d.Arrive
-		s.recordSegment(d)
+		s.recordSegment(p, d)
 		s.deliver(p, dst, d.Arrive, &d.Seg)
 	}
 }

@@ -397,10 +397,11 @@ func (t *traceStore) payloadOf(i uint32) []byte {
 	return c[r.off : r.off+r.n : r.off+r.n]
 }
 
-// addSegment records a segment event sent at time at.
-func (t *traceStore) addSegment(at Time, s *SegmentEvent) {
+// addSegment records a segment event sent at time at. src and dst are the ids of s.Src
+// and s.Dst (see str).
+func (t *traceStore) addSegment(at Time, s *SegmentEvent, src, dst uint32) {
 	i, sr := t.segs.grow()
-	t.fillSegRec(sr, s)
+	t.fillSegRec(sr, s, src, dst)
 	_, r := t.events.grow()
 	*r = eventRec{at: at, kind: EventSegment, idx: uint32(i)}
 }
@@ -408,7 +409,7 @@ func (t *traceStore) addSegment(at Time, s *SegmentEvent) {
 // add records e.
 func (t *traceStore) add(e *Event) {
 	if e.Kind == EventSegment {
-		t.addSegment(e.At, e.Segment)
+		t.addSegment(e.At, e.Segment, t.str(e.Segment.Src), t.str(e.Segment.Dst))
 		return
 	}
 	i := t.others.add(otherRec{
@@ -421,11 +422,11 @@ func (t *traceStore) add(e *Event) {
 	t.events.add(eventRec{at: e.At, kind: e.Kind, idx: uint32(i)})
 }
 
-// fillSegRec fills *r, a zero record, with s.
-func (t *traceStore) fillSegRec(r *segRec, s *SegmentEvent) {
+// fillSegRec fills *r, a zero record, with s; src and dst are the ids of its names.
+func (t *traceStore) fillSegRec(r *segRec, s *SegmentEvent, src, dst uint32) {
 	g := &s.Seg
 	*r = segRec{
-		arrive: s.Arrive, id: uint32(s.ID), src: t.str(s.Src), dst: t.str(s.Dst),
+		arrive: s.Arrive, id: uint32(s.ID), src: src, dst: dst,
 		seq: uint32(g.Seq), ack: uint32(g.Ack), opts: t.options(g.Options),
 		sport: g.SrcPort, dport: g.DstPort, window: g.Window, ipid: g.IPID,
 		flags: g.Flags, ttl: g.TTL, fate: s.Fate,
