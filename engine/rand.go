@@ -56,55 +56,78 @@ func sipHash24(k [2]uint64, msg []byte) uint64 {
 	v1 := k[1] ^ 0x646f72616e646f6d
 	v2 := k[0] ^ 0x6c7967656e657261
 	v3 := k[1] ^ 0x7465646279746573
-	round := func() {
-		v0 += v1
-		v1 = bits.RotateLeft64(v1, 13)
-		v1 ^= v0
-		v0 = bits.RotateLeft64(v0, 32)
-		v2 += v3
-		v3 = bits.RotateLeft64(v3, 16)
-		v3 ^= v2
-		v0 += v3
-		v3 = bits.RotateLeft64(v3, 21)
-		v3 ^= v0
-		v2 += v1
-		v1 = bits.RotateLeft64(v1, 17)
-		v1 ^= v2
-		v2 = bits.RotateLeft64(v2, 32)
-	}
 	n := len(msg)
 	for len(msg) >= 8 {
 		m := binary.LittleEndian.Uint64(msg)
 		v3 ^= m
-		round()
-		round()
+		v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+		v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
 		v0 ^= m
 		msg = msg[8:]
 	}
 	var last [8]byte
 	copy(last[:], msg)
 	last[7] = byte(n)
-	m := binary.LittleEndian.Uint64(last[:])
+	return sipFinish(v0, v1, v2, v3, binary.LittleEndian.Uint64(last[:]))
+}
+
+// sipHash24Words is sipHash24 of the 16 bytes m0, m1 (little-endian), without a slice:
+// the SYN cookie hashes a 4-tuple twice per SYN.
+func sipHash24Words(k [2]uint64, m0, m1 uint64) uint64 {
+	v0 := k[0] ^ 0x736f6d6570736575
+	v1 := k[1] ^ 0x646f72616e646f6d
+	v2 := k[0] ^ 0x6c7967656e657261
+	v3 := k[1] ^ 0x7465646279746573
+	for _, m := range [2]uint64{m0, m1} {
+		v3 ^= m
+		v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+		v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+		v0 ^= m
+	}
+	return sipFinish(v0, v1, v2, v3, 16<<56)
+}
+
+// sipFinish absorbs the last block m and runs SipHash's four finalization rounds.
+func sipFinish(v0, v1, v2, v3, m uint64) uint64 {
 	v3 ^= m
-	round()
-	round()
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
 	v0 ^= m
 	v2 ^= 0xff
-	round()
-	round()
-	round()
-	round()
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
+	v0, v1, v2, v3 = sipRound(v0, v1, v2, v3)
 	return v0 ^ v1 ^ v2 ^ v3
+}
+
+// sipRound is one SipRound.
+func sipRound(v0, v1, v2, v3 uint64) (uint64, uint64, uint64, uint64) {
+	v0 += v1
+	v1 = bits.RotateLeft64(v1, 13)
+	v1 ^= v0
+	v0 = bits.RotateLeft64(v0, 32)
+	v2 += v3
+	v3 = bits.RotateLeft64(v3, 16)
+	v3 ^= v2
+	v0 += v3
+	v3 = bits.RotateLeft64(v3, 21)
+	v3 ^= v0
+	v2 += v1
+	v1 = bits.RotateLeft64(v1, 17)
+	v1 ^= v2
+	v2 = bits.RotateLeft64(v2, 32)
+	return v0, v1, v2, v3
 }
 
 // tupleHash hashes a connection's addresses and ports, plus extra, with key k.
 func tupleHash(k [2]uint64, t Tuple, extra uint32) uint32 {
-	var b [20]byte
+	var b [16]byte
 	la, ra := t.LocalAddr.As4(), t.RemoteAddr.As4()
 	copy(b[0:4], ra[:])
 	copy(b[4:8], la[:])
 	binary.BigEndian.PutUint16(b[8:], t.RemotePort)
 	binary.BigEndian.PutUint16(b[10:], t.LocalPort)
 	binary.BigEndian.PutUint32(b[12:], extra)
-	return uint32(sipHash24(k, b[:16]))
+	return uint32(sipHash24Words(k, binary.LittleEndian.Uint64(b[0:]), binary.LittleEndian.Uint64(b[8:])))
 }

@@ -1,6 +1,9 @@
 package engine
 
-import "testing"
+import (
+	"encoding/binary"
+	"testing"
+)
 
 // The reference vector from the SipHash paper (Appendix A): key 00 01 .. 0f, message
 // 00 01 .. 0e (15 bytes), SipHash-2-4 output a129ca6149be45e5.
@@ -37,5 +40,21 @@ func TestRandIsDeterministicAndSeedSensitive(t *testing.T) {
 	}
 	if same {
 		t.Fatal("seeds 7 and 8 gave the same 100 draws")
+	}
+}
+
+// The two-word SipHash is SipHash of the same 16 bytes.
+func TestSipHash24Words(t *testing.T) {
+	r := NewRand(3)
+	for range 1000 {
+		k := r.Key()
+		var b [16]byte
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		m0, m1 := binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
+		if got, want := sipHash24Words(k, m0, m1), sipHash24(k, b[:]); got != want {
+			t.Fatalf("sipHash24Words(%x) = %x, want %x", b, got, want)
+		}
 	}
 }
