@@ -166,7 +166,8 @@ func (c *Conn) synReceivedAck(seg Segment) bool {
 		c.sendReset(seg.Ack, 0, false)
 		return false
 	}
-	if c.passive && c.lst != nil && c.lst.acceptQueueFull() {
+	child := c.fastOpen != nil && c.fastOpen.child
+	if c.passive && c.lst != nil && !child && c.lst.acceptQueueFull() {
 		// Linux tcp_check_req → listen_overflow: the ACK is dropped and the SYN-ACK timer
 		// keeps running, so the handshake is retried later.
 		c.h.note(c.peer, "accept-queue-full", "accept queue full: final ACK dropped")
@@ -180,8 +181,8 @@ func (c *Conn) synReceivedAck(seg Segment) bool {
 	c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	c.establish("received ACK of our SYN")
-	if c.passive && c.lst != nil {
-		c.lst.promote(c)
+	if c.passive && c.lst != nil && !child {
+		c.lst.promote(c) // a Fast Open child is in the accept queue already
 	}
 	return true
 }

@@ -41,6 +41,10 @@ func (c *Conn) synSentInput(seg Segment) {
 	if seg.Flags&ACK != 0 {
 		c.sndUna = seg.Ack
 		c.takeRTTSample(seg.Ack)
+		if c.fastOpen != nil {
+			c.releaseSynData(seg.Ack)
+			c.fastOpenSynAck(seg)
+		}
 	}
 	c.sndWnd = uint32(seg.Window) // never scaled in a SYN (RFC 7323 §2.2)
 	c.maxSndWnd = c.sndWnd
@@ -53,6 +57,11 @@ func (c *Conn) synSentInput(seg Segment) {
 		c.rtxCount = 0
 		c.establish("received SYN,ACK")
 		c.ackNow = true
+		if fo := c.fastOpen; fo != nil && fo.resend > 0 {
+			// RFC 7413 §4.2.2: SYN data the SYN-ACK did not acknowledge is sent again.
+			c.sendData(c.sndUna, int(c.sndUna.Sub(c.sendStart)), fo.resend, true)
+			fo.resend = 0
+		}
 		if len(seg.Payload) > 0 || seg.Flags&FIN != 0 {
 			c.processText(seg)
 		}

@@ -261,3 +261,11 @@ func (c *Conn) abort() {
 // SetUserTimeout is setsockopt(TCP_USER_TIMEOUT): how long transmitted data may stay
 // unacknowledged before the connection is dropped with ETIMEDOUT (0: the retry count).
 func (c *Conn) SetUserTimeout(d time.Duration) { c.userTimeout = d }
+
+// SetSynRetries is setsockopt(TCP_SYNCNT): the connection's own limit on SYN
+// retransmissions in place of the profile's SynRetries (0: the profile's).
+func (c *Conn) SetSynRetries(n int) {
+	if c != nil {
+		c.synRetries = n
+	}
+}

@@ -24,6 +24,12 @@ type Listener struct {
 	// MaxSeg is TCP_MAXSEG set on the listening socket (0: none): connections it creates
 	// offer and use at most this MSS.
 	MaxSeg uint16
+	// FastOpenQueue is TCP_FASTOPEN set on the listening socket: how many Fast Open
+	// connections may wait in SYN-RECEIVED (0: Fast Open only if the host's profile
+	// gives every listener a queue, FastOpenServerAnyListener).
+	FastOpenQueue int
+	anyFastOpen   bool    // FastOpenServerAnyListener was on at listen()
+	tfoChildren   []*Conn // Fast Open connections made, pruned when they leave SYN-RECEIVED
 
 	synq       map[Tuple]*Conn
 	synqOrder  []*Conn // for deterministic iteration

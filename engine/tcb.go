@@ -168,6 +168,7 @@ type Conn struct {
 	probesStamped  bool
 	rtoFired       bool // a data retransmission timeout has fired (icsk_backoff may be > 0)
 	userTimeout    time.Duration
+	synRetries     int    // TCP_SYNCNT; 0: the profile's SynRetries
 	retransStamp   Time   // see onRTO; 0 while not retransmitting
 	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
 	lingerZero     bool
@@ -176,6 +177,11 @@ type Conn struct {
 	Err error
 
 	cookie *Cookie
+
+	// TCP Fast Open (RFC 7413): nil for a connection that does not use it.
+	fastOpen *fastOpen
+	// synAckCookie is the Fast Open option the first SYN-ACK carries, if any.
+	synAckCookie *Option
 }
 
 // State returns the connection's current state.
@@ -266,6 +272,9 @@ func (c *Conn) Info() map[string]int64 {
 	}
 	if c.ecnOK {
 		opts |= 8 // TCPI_OPT_ECN
+	}
+	if c.fastOpen != nil && c.fastOpen.dataAcked {
+		opts |= 32 // TCPI_OPT_SYN_DATA: SYN data was acknowledged (sent or received)
 	}
 	info["options"] = opts
 	info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)

@@ -102,6 +102,11 @@ type Packet struct {
 	Port uint16
 	// IPECN is the ECN codepoint written in brackets ("ect0", "ce" ...), or "".
 	IPECN string
+	// CookieSym lists the Fast Open options (indexes into Options) written with the
+	// symbol TFO_COOKIE: the runner fills in the cookie the stack under test computes
+	// for the script's peer (Stack.FastOpenCookie), as packetdrill's test runner defines
+	// it for its addresses and key.
+	CookieSym []int
 }
 
 // Syscall is a socket call with its expected result.

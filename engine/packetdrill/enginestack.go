@@ -41,6 +41,12 @@ type fdState struct {
 	// userTimeout is TCP_USER_TIMEOUT, passed on to connections made or accepted later.
 	userTimeout time.Duration
 	noDelay     bool // TCP_NODELAY, passed on likewise
+	// Fast Open: TCP_FASTOPEN_CONNECT, TCP_FASTOPEN's queue length (for listen()), and a
+	// connect() deferred to the first write because a cookie is cached.
+	fastOpenConnect bool
+	synCnt          int // TCP_SYNCNT (0: the sysctl)
+	fastOpenQueue   int
+	deferred        bool
 }
 
 // Limits on what one script may make the engine hold.
@@ -59,6 +65,9 @@ type wait struct {
 	fd   int
 	kind string
 	n    int
+	// A blocking Fast Open send: its size, and whether the buffer faults.
+	total int
+	fault bool
 	// A poll() waits for any of its entries, until deadline when hasDeadline.
 	poll        []PollFD
 	deadline    time.Duration
@@ -105,6 +114,26 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		return true, nil
 	}
+	switch name {
+	case "tcp_fastopen":
+		n, err := strconv.ParseInt(strings.TrimSpace(value), 0, 32)
+		if err != nil || n < 0 {
+			return false, fmt.Errorf("%q is not a number", value)
+		}
+		s.h.Prof.FastOpen = int(n)
+		return true, nil
+	case "tcp_fastopen_blackhole_timeout_sec":
+		// The engine has no Fast Open blackhole detection: what 0 (Linux's default
+		// since 5.14) means.
+		return value == "0", nil
+	case "tcp_fastopen_key":
+		k, err := engine.ParseFastOpenKey(value)
+		if err != nil {
+			return false, err
+		}
+		s.h.SetFastOpenKey(k)
+		return true, nil
+	}
 	tune, ok := sysctlNames[name]
 	if !ok {
 		return false, nil
@@ -131,6 +160,10 @@ func windowShift(space int) uint8 {
 // fair-queue qdisc, which paces, or a pfifo that has room) is not modelled.
 func (s *EngineStack) Command(cmd string) error {
 	f := strings.Fields(cmd)
+	if strings.Join(f, " ") == "ip tcp_metrics flush all" {
+		s.h.FlushFastOpenCache() // the cached Fast Open cookies are tcp_metrics entries
+		return nil
+	}
 	if len(f) >= 6 && f[0] == "tc" && f[1] == "qdisc" && f[3] == "dev" && f[5] == "root" {
 		switch {
 		case (f[2] == "del" || f[2] == "delete") && len(f) == 6:
@@ -224,12 +257,19 @@ func (s *EngineStack) Info(fd int) (map[string]int64, bool) {
 		}
 	case f.l != nil:
 		info["state"] = int64(engine.Listen)
+	case f.deferred:
+		info["state"] = int64(engine.SynSent) // Linux sets SYN_SENT before deferring
 	}
 	return info, true
 }
 
 // Close ends the run.
 func (s *EngineStack) Close() error { return nil }
+
+// FastOpenCookie returns the cookie the engine's listeners give the script's peer.
+func (s *EngineStack) FastOpenCookie() ([]byte, error) {
+	return s.h.FastOpenCookieFor(RemoteAddr), nil
+}
 
 func errnoName(err error) string {
 	if err == nil {
@@ -300,6 +340,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
 		l.MaxSeg = f.maxSeg
+		l.FastOpenQueue = f.fastOpenQueue
 		f.l = l
 		return CallResult{}, true, nil
 	case "accept":
@@ -319,11 +360,28 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.bound {
 			port = LocalPort
 		}
-		c, err := s.h.ConnectMaxSeg(port, RemoteAddr, PeerPort, f.maxSeg)
+		if f.c != nil || f.deferred {
+			return CallResult{Ret: -1, Errno: "EISCONN"}, true, nil
+		}
+		connect := func() (*engine.Conn, error) { return s.h.ConnectMaxSeg(port, RemoteAddr, PeerPort, f.maxSeg) }
+		if f.fastOpenConnect && s.h.Prof.FastOpen&engine.FastOpenClient != 0 {
+			if s.h.FastOpenReady(RemoteAddr) {
+				// tcp_fastopen_defer_connect: a cookie is cached, so connect() returns at
+				// once and the SYN waits to carry the first write.
+				f.deferred = true
+				return CallResult{}, true, nil
+			}
+			connect = func() (*engine.Conn, error) {
+				c, _, err := s.h.ConnectFastOpen(port, RemoteAddr, PeerPort, f.maxSeg, engine.FastOpenSend{})
+				return c, err
+			}
+		}
+		c, err := connect()
 		if err != nil {
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
 		f.c = c
+		c.SetSynRetries(f.synCnt)
 		c.SetUserTimeout(f.userTimeout)
 		c.SetNoDelay(f.noDelay)
 		if f.linger0 {
@@ -348,6 +406,19 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		more := hasFlag(sc, "MSG_MORE")
 		if note := unmodelledFlags(sc); note != "" {
 			defer func() { s.note = note }()
+		}
+		if f.deferred || f.c == nil && hasFlag(sc, "MSG_FASTOPEN") {
+			return s.fastOpenSend(t, id, n, f, sc, size, arg(1) == "NULL" && size > 0)
+		}
+		if f.c != nil && f.c.State() == engine.SynSent && s.h.Prof.FastOpen != 0 {
+			// Linux: a Fast Open is already under way (__inet_stream_connect in
+			// SS_CONNECTING), and a write waits for the connection (sk_stream_wait_connect).
+			if hasFlag(sc, "MSG_FASTOPEN") {
+				return CallResult{Ret: -1, Errno: "EALREADY"}, true, nil
+			}
+			if f.nonblock || hasFlag(sc, "MSG_DONTWAIT") {
+				return CallResult{Ret: -1, Errno: "EAGAIN"}, true, nil
+			}
 		}
 		if arg(1) == "NULL" && size > 0 {
 			return CallResult{Ret: -1, Errno: "EFAULT"}, true, nil
@@ -379,6 +450,9 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		}
 		if arg(1) == "NULL" && size > 0 && f.c != nil && f.c.Buffered() > 0 {
 			return CallResult{Ret: -1, Errno: "EFAULT"}, true, nil
+		}
+		if f.deferred {
+			return CallResult{Ret: -1, Errno: "EAGAIN"}, true, nil // no data before the SYN is even sent
 		}
 		if f.c == nil {
 			return CallResult{Ret: -1, Errno: "ENOTCONN"}, true, nil
@@ -528,6 +602,16 @@ func (s *EngineStack) checkWaits(at time.Duration) {
 			res, ok = s.accept(f, w.sc), true
 		case w.kind == "connect" && f.c.State() == engine.Established:
 			res, ok = CallResult{}, true
+		case w.kind == "fastopen" && f.c.Err != nil:
+			res, ok = CallResult{Ret: -1, Errno: f.c.Err.Error()}, true
+		case w.kind == "fastopen" && f.c.State() != engine.SynSent:
+			// The connection is set up: a blocking sendto() goes on with what the SYN
+			// did not carry (tcp_sendmsg_locked after tcp_sendmsg_fastopen).
+			// The rest was queued to leave with the ACK of the SYN-ACK.
+			res, ok = CallResult{Ret: int64(w.total)}, true
+			if w.fault {
+				res = CallResult{Ret: -1, Errno: "EFAULT"}
+			}
 		case w.kind == "connect" && f.c.Err != nil:
 			res, ok = CallResult{Ret: -1, Errno: f.c.Err.Error()}, true
 		case w.kind == "poll":
@@ -628,6 +712,42 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 		}
 		f.c.SetCork(n != 0)
 		return CallResult{}
+	case "TCP_FASTOPEN":
+		// The listener's Fast Open queue (tcp_fastopen's qlen): set before or after listen().
+		n, ok := optInt(val)
+		if !ok || n < 0 {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.fastOpenQueue = n
+		if f.l != nil {
+			f.l.FastOpenQueue = n
+		}
+		return CallResult{}
+	case "TCP_SYNCNT":
+		// The socket's own SYN retries (tcp_sock_set_syncnt: 1 to 127).
+		n, ok := optInt(val)
+		if !ok || n < 1 || n > 127 {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.synCnt = n
+		if f.c != nil {
+			f.c.SetSynRetries(n)
+		}
+		return CallResult{}
+	case "TCP_FASTOPEN_CONNECT":
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		if s.h.Prof.FastOpen&engine.FastOpenClient == 0 {
+			// do_tcp_setsockopt: Fast Open's client side is off.
+			return CallResult{Ret: -1, Errno: "EOPNOTSUPP"}
+		}
+		if f.c != nil || f.l != nil {
+			return CallResult{Ret: -1, Errno: "EINVAL"} // only on a socket in CLOSE
+		}
+		f.fastOpenConnect = n != 0
+		return CallResult{}
 	case "TCP_MAXSEG":
 		n, ok := optInt(val)
 		if !ok || n < 88 || n > 65535 {
@@ -696,7 +816,7 @@ func unmodelledFlags(sc *Syscall) string {
 	}
 	for _, f := range strings.Split(sc.Args[i], "|") {
 		switch f = strings.TrimSpace(f); f {
-		case "", "0", "MSG_DONTWAIT", "MSG_NOSIGNAL", "MSG_MORE":
+		case "", "0", "MSG_DONTWAIT", "MSG_NOSIGNAL", "MSG_MORE", "MSG_FASTOPEN":
 		default:
 			return "send flag " + f + " not modelled"
 		}
@@ -791,6 +911,9 @@ func (s *EngineStack) pollMask(f *fdState) int16 {
 		}
 		return 0
 	}
+	if f.deferred {
+		return PollOut | PollWrNorm // SYN-SENT with the SYN deferred: writable (tcp_poll)
+	}
 	if f.c == nil {
 		return PollOut | PollWrNorm | PollHup // a new socket is in CLOSE
 	}
@@ -816,4 +939,44 @@ func (s *EngineStack) pollMask(f *fdState) int16 {
 		m |= PollErr
 	}
 	return m
+}
+
+// fastOpenSend is a write that opens the connection with TCP Fast Open: sendto() with
+// MSG_FASTOPEN on a new socket, or the first write after a deferred connect()
+// (tcp_sendmsg_fastopen). A non-blocking call returns what the SYN carried, or
+// EINPROGRESS when it carried nothing (no cookie yet, or a buffer that faults); a
+// blocking one waits for the handshake and sends the rest.
+func (s *EngineStack) fastOpenSend(t time.Duration, id, fd int, f *fdState, sc *Syscall, size int, fault bool) (CallResult, bool, error) {
+	if s.h.Prof.FastOpen&engine.FastOpenClient == 0 {
+		return CallResult{Ret: -1, Errno: "EOPNOTSUPP"}, true, nil
+	}
+	var port uint16
+	if f.bound {
+		port = LocalPort
+	}
+	if i := 4; i < len(sc.Args) && strings.Contains(sc.Args[i], "AF_UNSPEC") {
+		// tcp_sendmsg_fastopen: an AF_UNSPEC address is not a peer to open to.
+		return CallResult{Ret: -1, Errno: "EOPNOTSUPP"}, true, nil
+	}
+	block := !f.nonblock && !hasFlag(sc, "MSG_DONTWAIT")
+	data := make([]byte, size)
+	c, n, err := s.h.ConnectFastOpen(port, RemoteAddr, PeerPort, f.maxSeg, engine.FastOpenSend{Data: data, Fault: fault, Queue: block})
+	if err != nil {
+		return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
+	}
+	f.c, f.deferred = c, false
+	c.SetSynRetries(f.synCnt)
+	c.SetUserTimeout(f.userTimeout)
+	c.SetNoDelay(f.noDelay)
+	if f.linger0 {
+		c.SetLinger(true)
+	}
+	if !block {
+		if n > 0 {
+			return CallResult{Ret: int64(n)}, true, nil
+		}
+		return CallResult{Ret: -1, Errno: "EINPROGRESS"}, true, nil
+	}
+	s.waits = append(s.waits, &wait{id: id, fd: fd, kind: "fastopen", total: size, fault: fault})
+	return CallResult{}, false, nil
 }

@@ -1,6 +1,7 @@
 package packetdrill
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,6 +29,9 @@ type parser struct {
 	pos  int
 	line int
 	s    *Script
+	// cookieSym collects, for the packet being read, the indexes of its Fast Open options
+	// written with the TFO_COOKIE symbol.
+	cookieSym []int
 }
 
 func (p *parser) errf(line int, tok, format string, args ...any) error {
@@ -365,11 +369,12 @@ func (p *parser) packet(line int, text string) (*Packet, error) {
 		if inner == "..." {
 			pk.OptsAny = true
 		} else {
+			p.cookieSym = nil
 			opts, err := p.options(line, inner)
 			if err != nil {
 				return nil, err
 			}
-			pk.Options = opts
+			pk.Options, pk.CookieSym = opts, p.cookieSym
 		}
 		rest = strings.TrimSpace(rest[:i])
 	}
@@ -508,9 +513,33 @@ func (p *parser) options(line int, inner string) (engine.Options, error) {
 			}
 			os = append(os, o)
 		case "FO", "FOEXP":
-			// RFC 7413's cookie option: the engine has no TCP Fast Open, so a script that
-			// sends or expects it cannot run on it.
-			return nil, p.errf(line, w[0], "TCP Fast Open is not modelled (the runner does not support Fast Open scripts)")
+			// RFC 7413 §4.1.1's cookie option as packetdrill writes it: "FO" alone is a
+			// cookie request, "FO <hex>" carries a cookie; FOEXP is the experimental form
+			// (kind 254, magic 0xF989). TFO_COOKIE stands for the cookie the stack under
+			// test gives the script's peer (packetdrill's test runner defines it so).
+			o := engine.Option{Kind: engine.OptFastOpen}
+			max := 40 - 2
+			if w[0] == "FOEXP" {
+				o.Kind, max = engine.OptExperimental, 40-4
+			}
+			switch {
+			case len(w) == 1:
+				o.Cookie = []byte{}
+			case len(w) == 2 && w[1] == "TFO_COOKIE":
+				p.cookieSym = append(p.cookieSym, len(os))
+			case len(w) == 2:
+				c, err := hex.DecodeString(w[1])
+				if err != nil {
+					return nil, p.errf(line, w[1], "a Fast Open cookie is an even number of hex digits")
+				}
+				if len(c) > max {
+					return nil, p.errf(line, w[1], "a Fast Open cookie of %d bytes does not fit in the option space (%d)", len(c), max)
+				}
+				o.Cookie = c
+			default:
+				return nil, p.errf(line, part, "want FO, FO <hex cookie> or FOEXP <hex cookie>")
+			}
+			os = append(os, o)
 		default:
 			return nil, p.errf(line, w[0], "unknown option")
 		}
@@ -625,8 +654,11 @@ var sysctlNames = map[string]string{
 
 func parseShell(cmd string) *Shell {
 	sh := &Shell{Command: cmd}
+	cmd = strings.ReplaceAll(cmd, "\\\n", " ") // sh's line continuation
 	cmd = strings.NewReplacer("2>&1", " ", ">&2", " ", "2>/dev/null", " ", ">/dev/null", " ", "> /dev/null", " ").Replace(cmd)
-	for _, part := range strings.FieldsFunc(cmd, func(r rune) bool { return r == ';' || r == '\n' || r == '&' }) {
+	// Commands are cut at ; & && || and newlines ("a || b" is taken as two commands:
+	// the runner does not model a command's failure).
+	for _, part := range strings.FieldsFunc(cmd, func(r rune) bool { return r == ';' || r == '\n' || r == '&' || r == '|' }) {
 		if i := strings.Index(part, " #"); i >= 0 && !strings.ContainsAny(part[:i], "\"'") {
 			part = part[:i] // a comment
 		}
@@ -641,6 +673,21 @@ func parseShell(cmd string) *Shell {
 			continue
 		}
 		switch {
+		case len(f) >= 2 && strings.HasSuffix(f[0], "set_sysctls.py"):
+			// packetdrill's set_sysctls.py writes /proc/sys/...=value pairs (and leaves a
+			// script that restores them, which the runner has no need of: its stacks start
+			// from packetdrill's defaults every run).
+			for _, kv := range f[1:] {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || !strings.HasPrefix(k, "/proc/sys/") {
+					sh.Unknown = append(sh.Unknown, part)
+					sh.LastUnknown = true
+					break
+				}
+				sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: v})
+			}
+		case len(f) == 1 && strings.HasPrefix(f[0], "/tmp/sysctl_restore_"):
+			// set_sysctls.py's restore script: nothing to restore (see above).
 		case len(f) >= 2 && f[0] == "sysctl":
 			for _, kv := range f[1:] {
 				if strings.HasPrefix(kv, "-") || kv == ">" || strings.HasPrefix(kv, "/dev/") || strings.HasPrefix(kv, "2>") {

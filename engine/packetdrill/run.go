@@ -1,6 +1,7 @@
 package packetdrill
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -70,6 +71,26 @@ type runner struct {
 	lastFD   int
 	res      *Result
 	evAt     time.Duration // script time of the outbound line being matched
+	// retired are the local ports of earlier sockets' active opens: once a script makes
+	// a new socket, packetdrill checks only that socket's packets and drops the others
+	// (find_socket_for_live_packet), and so does the runner.
+	retired map[uint16]bool
+}
+
+// live drops what earlier sockets sent (see retired), noting it.
+func (r *runner) live(sent []Sent) []Sent {
+	if len(r.retired) == 0 {
+		return sent
+	}
+	out := sent[:0:0]
+	for _, p := range sent {
+		if r.retired[p.Seg.SrcPort] && p.Seg.SrcPort != r.localPort {
+			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("%s: sent by an earlier socket, not checked (as packetdrill): %s at %s", r.s.File, r.describe(p.Seg), fmtDur(p.At)))
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // skip records a check the runner did not evaluate.
@@ -234,7 +255,7 @@ func (r *runner) run(res *Result) error {
 	if err != nil {
 		return fail(r.lastLine(), "%v", err)
 	}
-	r.pend = append(r.pend, sent...)
+	r.pend = append(r.pend, r.live(sent)...)
 	if err := r.finish(done); err != nil {
 		return err
 	}
@@ -257,7 +278,7 @@ func (r *runner) advance(line int, t, tol time.Duration) error {
 	if err != nil {
 		return fail(line, "%v", err)
 	}
-	r.pend = append(r.pend, sent...)
+	r.pend = append(r.pend, r.live(sent)...)
 	if err := r.finish(done); err != nil {
 		return err
 	}
@@ -317,7 +338,7 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 		if err != nil {
 			return fail(ev.Line, "%v", err)
 		}
-		r.pend = append(r.pend, sent...)
+		r.pend = append(r.pend, r.live(sent)...)
 		if err := r.finish(done); err != nil {
 			return err
 		}
@@ -367,7 +388,11 @@ func (r *runner) inbound(pk *Packet) (engine.Segment, error) {
 	if pk.HasAck {
 		seg.Ack = engine.Seq(pk.Ack + fl.localISN)
 	}
-	for _, o := range pk.Options {
+	opts, err := r.scriptOptions(pk)
+	if err != nil {
+		return seg, err
+	}
+	for _, o := range opts {
 		if o.Kind == engine.OptTimestamps && pk.Flags&engine.ACK != 0 {
 			live, ok := fl.tsMap[o.TSEcr]
 			if !ok {
@@ -406,9 +431,16 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 	if pk.Port != 0 && seg.DstPort != pk.Port {
 		return fail(line, "expected %s, got %s: sent to port %d", r.describeWant(pk), r.describe(seg), seg.DstPort)
 	}
-	if seg.Flags&engine.SYN != 0 && seg.Flags&engine.ACK == 0 && !r.flow(0).haveISN {
-		// Our own active open: learn the ports it chose.
-		r.localPort, r.remotePort = seg.SrcPort, seg.DstPort
+	if seg.Flags&engine.SYN != 0 && seg.Flags&engine.ACK == 0 && pk.Port == 0 {
+		if !r.flow(0).haveISN {
+			// Our own active open: learn the ports it chose.
+			r.localPort, r.remotePort = seg.SrcPort, seg.DstPort
+		} else if seg.SrcPort != r.localPort {
+			// A later socket's active open, from another port: as in packetdrill, its
+			// sequence numbers (and the peer's) are mapped afresh.
+			r.localPort, r.remotePort = seg.SrcPort, seg.DstPort
+			r.flows[seg.DstPort] = &flow{}
+		}
 	}
 	fl := r.flow(seg.DstPort)
 	if pk.Port == 0 && seg.DstPort != r.remotePort {
@@ -459,10 +491,31 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 	if pk.OptsAny {
 		return nil
 	}
-	if !optionsMatch(pk.Options, seg.Options) {
-		return fail(line, "expected options <%s>, got <%s>", pk.Options, seg.Options)
+	opts, err := r.scriptOptions(pk)
+	if err != nil {
+		return fail(line, "%v", err)
+	}
+	if !optionsMatch(opts, seg.Options) {
+		return fail(line, "expected options <%s>, got <%s>", opts, seg.Options)
 	}
 	return nil
+}
+
+// scriptOptions returns a packet's options with every TFO_COOKIE symbol replaced by the
+// cookie the stack under test gives the script's peer.
+func (r *runner) scriptOptions(pk *Packet) (engine.Options, error) {
+	if len(pk.CookieSym) == 0 {
+		return pk.Options, nil
+	}
+	c, err := r.st.FastOpenCookie()
+	if err != nil {
+		return nil, fmt.Errorf("TFO_COOKIE: %v", err)
+	}
+	opts := pk.Options.Clone()
+	for _, i := range pk.CookieSym {
+		opts[i].Cookie = c
+	}
+	return opts, nil
 }
 
 // optionsMatch compares kinds in order and the values that are not clock-dependent
@@ -483,6 +536,10 @@ func optionsMatch(want, got engine.Options) bool {
 			}
 		case engine.OptWindowScale:
 			if w.Shift != g.Shift {
+				return false
+			}
+		case engine.OptFastOpen, engine.OptExperimental:
+			if w.IsFastOpen() != g.IsFastOpen() || !bytes.Equal(w.Cookie, g.Cookie) || !bytes.Equal(w.Data, g.Data) {
 				return false
 			}
 		}
@@ -561,6 +618,13 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 	}
 	if sc.Name == "listen" || sc.Name == "bind" {
 		r.localPort, r.remotePort = LocalPort, RemotePort
+	}
+	if sc.Name == "socket" && r.flow(0).haveISN && r.localPort != LocalPort {
+		// A new socket under test: the active open before it is no longer checked.
+		if r.retired == nil {
+			r.retired = map[uint16]bool{}
+		}
+		r.retired[r.localPort] = true
 	}
 	res, ok, err := r.st.Call(t, id, sc, ev.Time.Blocking)
 	if err != nil {
@@ -787,7 +851,7 @@ func (r *runner) aggregate(line int, first Sent, want int, hi time.Duration) (Se
 			if err != nil {
 				return got, fail(line, "%v", err)
 			}
-			r.pend = append(r.pend, sent...)
+			r.pend = append(r.pend, r.live(sent)...)
 			if err := r.finish(done); err != nil {
 				return got, err
 			}

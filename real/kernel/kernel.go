@@ -321,6 +321,20 @@ func (s *stack) Command(cmd string) error {
 	return nil
 }
 
+// FastOpenCookie computes the cookie the kernel gives the script's peer from the
+// namespace's current Fast Open key, as Linux does (engine.FastOpenCookie).
+func (s *stack) FastOpenCookie() ([]byte, error) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_fastopen_key")
+	if err != nil {
+		return nil, err
+	}
+	k, err := engine.ParseFastOpenKey(string(b))
+	if err != nil {
+		return nil, err
+	}
+	return engine.FastOpenCookie(k, packetdrill.RemoteAddr, packetdrill.LocalAddr), nil
+}
+
 // Close ends the run: the namespace goes away with its last socket and its thread.
 func (s *stack) Close() error {
 	close(s.stop)
@@ -446,14 +460,32 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 			flags = 0
 		}
 		var p unsafe.Pointer
+		buf := make([]byte, max(n, 1))
 		if arg(1) != "NULL" && n > 0 {
-			p = unsafe.Pointer(&make([]byte, n)[0])
+			p = unsafe.Pointer(&buf[0])
 		}
-		m, _, en := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(n), uintptr(flags|unix.MSG_NOSIGNAL), 0, 0)
-		if en != 0 {
-			return errRes(en), true, nil
+		// MSG_FASTOPEN opens the connection, so it needs the peer's address, as
+		// packetdrill passes it (a struct sockaddr_in, 16 bytes).
+		var sa, salen uintptr
+		var rsa unix.RawSockaddrInet4
+		if flags&unix.MSG_FASTOPEN != 0 {
+			rsa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: packetdrill.RemoteAddr.As4()}
+			binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&rsa.Port))[:], packetdrill.PeerPort)
+			sa, salen = uintptr(unsafe.Pointer(&rsa)), unsafe.Sizeof(rsa)
 		}
-		return packetdrill.CallResult{Ret: int64(m)}, true, nil
+		do := func() packetdrill.CallResult {
+			m, _, en := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(n), uintptr(flags|unix.MSG_NOSIGNAL), sa, salen)
+			runtime.KeepAlive(buf)
+			runtime.KeepAlive(&rsa)
+			if en != 0 {
+				return errRes(en)
+			}
+			return packetdrill.CallResult{Ret: int64(m)}
+		}
+		if flags&unix.MSG_FASTOPEN != 0 && !nonblock() && flags&unix.MSG_DONTWAIT == 0 {
+			return async(do) // a blocking Fast Open send waits for the handshake
+		}
+		return do(), true, nil
 	case "read", "recv", "recvfrom":
 		n, err := packetdrill.CallSize(sc.Name, arg(2))
 		if err != nil {
@@ -623,6 +655,8 @@ var intOpts = map[string]sockOpt{
 	"TCP_DEFER_ACCEPT": {unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT}, "TCP_SYNCNT": {unix.IPPROTO_TCP, unix.TCP_SYNCNT},
 	"TCP_LINGER2": {unix.IPPROTO_TCP, unix.TCP_LINGER2}, "TCP_NOTSENT_LOWAT": {unix.IPPROTO_TCP, unix.TCP_NOTSENT_LOWAT},
 	"TCP_INQ": {unix.IPPROTO_TCP, unix.TCP_INQ}, "SO_ZEROCOPY": {unix.SOL_SOCKET, unix.SO_ZEROCOPY},
+	"TCP_FASTOPEN": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN}, "TCP_FASTOPEN_CONNECT": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT},
+	"TCP_FASTOPEN_NO_COOKIE": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_NO_COOKIE},
 }
 
 // optInt reads an option value written [N] or N.
@@ -634,7 +668,8 @@ func optInt(v string) (int, bool) {
 // msgFlags reads send/recv flags written MSG_A|MSG_B or a number.
 func msgFlags(v string) int {
 	names := map[string]int{"MSG_MORE": unix.MSG_MORE, "MSG_DONTWAIT": unix.MSG_DONTWAIT, "MSG_PEEK": unix.MSG_PEEK,
-		"MSG_WAITALL": unix.MSG_WAITALL, "MSG_NOSIGNAL": unix.MSG_NOSIGNAL, "MSG_OOB": unix.MSG_OOB, "MSG_ZEROCOPY": unix.MSG_ZEROCOPY}
+		"MSG_WAITALL": unix.MSG_WAITALL, "MSG_NOSIGNAL": unix.MSG_NOSIGNAL, "MSG_OOB": unix.MSG_OOB, "MSG_ZEROCOPY": unix.MSG_ZEROCOPY,
+		"MSG_FASTOPEN": unix.MSG_FASTOPEN}
 	f := 0
 	for _, w := range strings.Split(v, "|") {
 		w = strings.TrimSpace(w)
