@@ -57,10 +57,19 @@ func (c *Conn) synSentInput(seg Segment) {
 		c.rtxCount = 0
 		c.establish("received SYN,ACK")
 		c.ackNow = true
-		if fo := c.fastOpen; fo != nil && fo.resend > 0 {
-			// RFC 7413 §4.2.2: SYN data the SYN-ACK did not acknowledge is sent again.
-			c.sendData(c.sndUna, int(c.sndUna.Sub(c.sendStart)), fo.resend, true)
+		if fo := c.fastOpen; fo != nil {
+			// RFC 7413 §4.2.2: SYN data the SYN-ACK did not acknowledge is sent again, in
+			// segments of the MSS now known.
+			for off := 0; off < fo.resend; {
+				n := min(fo.resend-off, int(c.mss))
+				c.sendData(c.sndUna.Add(uint32(off)), int(c.sndUna.Sub(c.sendStart))+off, n, true)
+				off += n
+			}
 			fo.resend = 0
+			if w := fo.pendingWrite; len(w) > 0 {
+				fo.pendingWrite = nil
+				c.SendMore(w, false)
+			}
 		}
 		if len(seg.Payload) > 0 || seg.Flags&FIN != 0 {
 			c.processText(seg)

@@ -100,6 +100,7 @@ type fastOpen struct {
 	// to go once the SYN-ACK came (Linux sk_write_pending: tcp_rcv_synsent_state_process
 	// then sets ato, so sending it counts as a quick answer towards pingpong mode).
 	writePending bool
+	pendingWrite []byte // what the blocking sendto() writes once established
 	// resend is how much SYN data the SYN-ACK left unacknowledged: it goes again as it
 	// was, one segment with PSH, once the connection is established
 	// (tcp_non_congestion_loss_retransmit).
@@ -143,10 +144,10 @@ type FastOpenSend struct {
 	// Fault: the buffer cannot be read (EFAULT). Linux then falls back to a SYN without
 	// data that asks for a cookie (tcp_send_syn_data's fallback).
 	Fault bool
-	// Queue keeps what the SYN does not carry queued, to leave with the ACK of the
-	// SYN-ACK: a blocking sendto() waits for the handshake and goes on writing, and
-	// Linux lets its data carry that ACK (the sk_write_pending case of
-	// tcp_rcv_synsent_state_process).
+	// Queue writes what the SYN does not carry once the connection is established, the
+	// first of it carrying the ACK of the SYN-ACK: a blocking sendto() waits for the
+	// handshake and goes on writing, and Linux delays that ACK for the data (the
+	// sk_write_pending case of tcp_rcv_synsent_state_process).
 	Queue bool
 }
 
@@ -210,8 +211,7 @@ func (h *Host) ConnectFastOpen(localPort uint16, raddr netip.Addr, rport uint16,
 	}
 	c.activeOpenAs("active OPEN (connect, Fast Open)")
 	if s.Queue && !s.Fault && n < len(s.Data) {
-		c.sendBuf = append(c.sendBuf, s.Data[n:]...)
-		c.pushAt = append(c.pushAt, c.sendStart.Add(uint32(len(c.sendBuf))))
+		fo.pendingWrite = s.Data[n:]
 		fo.writePending = true
 	}
 	return c, n, nil

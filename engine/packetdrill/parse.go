@@ -446,7 +446,11 @@ func (p *parser) packet(line int, text string) (*Packet, error) {
 		return nil, p.errf(line, rest, "an inbound packet needs win N")
 	}
 	if pk.Flags&engine.ACK != 0 && !pk.HasAck {
-		return nil, p.errf(line, rest, "a packet with . (ACK) needs ack N")
+		if !pk.Inbound {
+			return nil, p.errf(line, rest, "a packet with . (ACK) needs ack N")
+		}
+		// packetdrill's opt_ack: an inbound ACK written without a number acks 0.
+		pk.HasAck = true
 	}
 	return pk, nil
 }

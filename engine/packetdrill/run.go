@@ -77,6 +77,19 @@ type runner struct {
 	retired map[uint16]bool
 }
 
+// retire is a new socket under test (socket()): from now on what the active open before
+// it sends is not checked, whether it is already pending or comes later.
+func (r *runner) retire() {
+	if !r.flow(0).haveISN || r.localPort == LocalPort {
+		return
+	}
+	if r.retired == nil {
+		r.retired = map[uint16]bool{}
+	}
+	r.retired[r.localPort] = true
+	r.pend = r.live(r.pend)
+}
+
 // live drops what earlier sockets sent (see retired), noting it.
 func (r *runner) live(sent []Sent) []Sent {
 	if len(r.retired) == 0 {
@@ -84,7 +97,7 @@ func (r *runner) live(sent []Sent) []Sent {
 	}
 	out := sent[:0:0]
 	for _, p := range sent {
-		if r.retired[p.Seg.SrcPort] && p.Seg.SrcPort != r.localPort {
+		if r.retired[p.Seg.SrcPort] {
 			r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("%s: sent by an earlier socket, not checked (as packetdrill): %s at %s", r.s.File, r.describe(p.Seg), fmtDur(p.At)))
 			continue
 		}
@@ -225,6 +238,9 @@ func (r *runner) run(res *Result) error {
 				return err
 			}
 		case SyscallEvent:
+			if ev.Syscall.Name == "socket" {
+				r.retire()
+			}
 			if err := r.advance(ev.Line, t, tol); err != nil {
 				return err
 			}
@@ -432,6 +448,7 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 		return fail(line, "expected %s, got %s: sent to port %d", r.describeWant(pk), r.describe(seg), seg.DstPort)
 	}
 	if seg.Flags&engine.SYN != 0 && seg.Flags&engine.ACK == 0 && pk.Port == 0 {
+		delete(r.retired, seg.SrcPort)
 		if !r.flow(0).haveISN {
 			// Our own active open: learn the ports it chose.
 			r.localPort, r.remotePort = seg.SrcPort, seg.DstPort
@@ -619,13 +636,7 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 	if sc.Name == "listen" || sc.Name == "bind" {
 		r.localPort, r.remotePort = LocalPort, RemotePort
 	}
-	if sc.Name == "socket" && r.flow(0).haveISN && r.localPort != LocalPort {
-		// A new socket under test: the active open before it is no longer checked.
-		if r.retired == nil {
-			r.retired = map[uint16]bool{}
-		}
-		r.retired[r.localPort] = true
-	}
+
 	res, ok, err := r.st.Call(t, id, sc, ev.Time.Blocking)
 	if err != nil {
 		return fail(ev.Line, "%s(): %v", sc.Name, err)
