@@ -462,6 +462,17 @@ func (c *Conn) timeWaitInput(seg Segment) {
 func (c *Conn) resetReceived() {
 	switch c.state {
 	case SynReceived:
+		if c.fastOpen != nil && c.fastOpen.child {
+			// A Fast Open child is a full socket the application may hold already: it is
+			// reset like an established one (tcp_reset: ECONNRESET) and stays in the
+			// accept queue, its data still readable.
+			c.Err = ECONNRESET
+			c.h.app(c.peer, "error", ECONNRESET, 0, "received RST")
+			c.setState(Closed, "received RST")
+			c.h.removeConn(c)
+			c.notify(ConnFailed)
+			return
+		}
 		if c.passive {
 			c.backToListen("received RST")
 			return
@@ -503,7 +514,10 @@ func (c *Conn) closeTCB(cause string) {
 		return
 	}
 	c.setState(Closed, cause)
-	if c.lst != nil {
+	if c.lst != nil && !(c.Err != nil && c.lst.queued(c)) {
+		// A connection that failed while waiting in the accept queue stays there: Linux
+		// hands it to accept() in CLOSE, with its data and its error (tcp_done does not
+		// unlink a child the listener still owns).
 		c.lst.forget(c)
 	}
 	c.h.removeConn(c)

@@ -23,8 +23,10 @@ func (c *Conn) SendMore(data []byte, more bool) (int, error) {
 	}
 	var err error
 	switch {
+	case c.errShown && (c.deleted || c.state == Closed):
+		err = EPIPE // the error was reported; the socket is shut (tcp_done)
 	case c.deleted || c.state == Closed:
-		err = c.errOr(ENOTCONN)
+		err = c.takeErr(ENOTCONN)
 	case c.finQueued:
 		err = EPIPE // "connection closing"
 	case !c.state.CanSend():
@@ -57,9 +59,13 @@ func (c *Conn) SendMore(data []byte, more bool) (int, error) {
 	return len(data), nil
 }
 
-func (c *Conn) errOr(e Errno) error {
+// takeErr returns the pending error, once, as Linux's sock_error() does; e when there is
+// none.
+func (c *Conn) takeErr(e Errno) error {
 	if c.Err != nil {
-		return c.Err
+		err := c.Err
+		c.Err, c.errShown = nil, true
+		return err
 	}
 	return e
 }
@@ -76,7 +82,9 @@ func (c *Conn) Read(max int) ([]byte, error) {
 		case c.gotFin, c.rdShut:
 			err = nil
 		case c.Err != nil:
-			err = c.Err
+			err = c.takeErr(EAGAIN)
+		case c.errShown:
+			err = nil // the error was reported: end of stream (SOCK_DONE)
 		case c.deleted:
 			err = ENOTCONN
 		default:

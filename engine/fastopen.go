@@ -392,8 +392,9 @@ func (l *Listener) tryFastOpen(c *Conn, syn Segment) bool {
 	c.fastOpen = &fastOpen{child: true}
 	c.cwnd = uint32(p.initialCwnd()) * uint32(c.mss)
 	if data {
+		// tcp_fastopen_add_skb queues the data without tcp_event_data_recv: the delayed
+		// ACK timeout (ato) is not set up yet, so gotData stays false.
 		c.fastOpen.dataAcked = true
-		c.gotData = true
 		c.lastDataRecv = h.now
 		c.recvBuf = append(c.recvBuf, syn.Payload...)
 		c.rcvNxt = c.rcvNxt.Add(uint32(len(syn.Payload)))

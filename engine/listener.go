@@ -221,6 +221,16 @@ func (l *Listener) removeOrder(c *Conn) {
 	}
 }
 
+// queued reports whether c waits in the accept queue.
+func (l *Listener) queued(c *Conn) bool {
+	for _, o := range l.acceptq {
+		if o == c {
+			return true
+		}
+	}
+	return false
+}
+
 // forget removes a connection from whichever queue holds it.
 func (l *Listener) forget(c *Conn) {
 	changed := false

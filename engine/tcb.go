@@ -173,8 +173,12 @@ type Conn struct {
 	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
 	lingerZero     bool
 	connectPending bool
-	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET).
+	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET); a
+	// read or write reports it once and clears it, as Linux's sock_error does.
 	Err error
+	// errShown: Err was reported to a read or write, so the closed socket now reads as
+	// at its end and refuses writes with EPIPE.
+	errShown bool
 
 	cookie *Cookie
 
@@ -211,8 +215,9 @@ func (c *Conn) RcvNxt() Seq { return c.rcvNxt }
 // Buffered returns how many received bytes wait to be read.
 func (c *Conn) Buffered() int { return len(c.recvBuf) }
 
-// EOF reports whether the peer's FIN has arrived and all data before it was read.
-func (c *Conn) EOF() bool { return c.gotFin && len(c.recvBuf) == 0 }
+// EOF reports whether the peer's FIN has arrived (or the connection's error was
+// reported) and all data before it was read.
+func (c *Conn) EOF() bool { return (c.gotFin || c.errShown) && len(c.recvBuf) == 0 }
 
 // advMSS is the MSS we offer: the profile's, or less when the application set TCP_MAXSEG
 // (Linux tcp_advertise_mss and the user_mss clamp).

@@ -574,10 +574,11 @@ func (s *EngineStack) accept(f *fdState, want *Syscall) CallResult {
 const MaxFD = 1 << 16
 
 // ScriptFD picks the descriptor a socket() or accept() returns: the number the script
-// expects when it is free (packetdrill maps script descriptors to live ones, so a
-// script may start at 4), else the next one.
+// expects (packetdrill maps script descriptors to live ones, so a script may start at
+// 4, and a number still open names the newest socket given it, as packetdrill's
+// find_by_script_fd finds the newest), else the next free one.
 func ScriptFD(sc *Syscall, next *int, taken func(int) bool) int {
-	if sc != nil && sc.HasRet && sc.Ret >= 3 && sc.Ret < MaxFD && !taken(int(sc.Ret)) {
+	if sc != nil && sc.HasRet && sc.Ret >= 3 && sc.Ret < MaxFD {
 		return int(sc.Ret)
 	}
 	for taken(*next) {

@@ -75,6 +75,8 @@ type runner struct {
 	// a new socket, packetdrill checks only that socket's packets and drops the others
 	// (find_socket_for_live_packet), and so does the runner.
 	retired map[uint16]bool
+	// passiveGen counts listeners made after a passive connection (see call).
+	passiveGen int
 }
 
 // retire is a new socket under test (socket()): from now on what the active open before
@@ -116,6 +118,10 @@ func (r *runner) skip(line int, format string, args ...any) {
 type flow struct {
 	localISN uint32
 	haveISN  bool
+	// scriptISN is the stack's ISN as the script wrote it on our SYN: packetdrill maps
+	// only SYNs through it (local_seq_script_to_live_offset); every other sequence
+	// number of ours, and the acks of them, are relative to the live ISN.
+	scriptISN uint32
 	// remoteISN is the sequence number of the peer's SYN: packetdrill writes the peer's
 	// later sequence numbers, and the acks of our non-SYN segments, relative to it.
 	remoteISN uint32
@@ -403,6 +409,9 @@ func (r *runner) inbound(pk *Packet) (engine.Segment, error) {
 		Seq: engine.Seq(seq), Flags: pk.Flags, Window: pk.Win, TTL: 64}
 	if pk.HasAck {
 		seg.Ack = engine.Seq(pk.Ack + fl.localISN)
+		if pk.Flags&engine.SYN != 0 {
+			seg.Ack -= engine.Seq(fl.scriptISN)
+		}
 	}
 	opts, err := r.scriptOptions(pk)
 	if err != nil {
@@ -464,7 +473,7 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 		return fail(line, "expected %s, got %s: sent to port %d, the script's peer is at %d", r.describeWant(pk), r.describe(seg), seg.DstPort, r.remotePort)
 	}
 	if seg.Flags&engine.SYN != 0 && !fl.haveISN {
-		fl.localISN = uint32(seg.Seq) - pk.Seq
+		fl.localISN, fl.scriptISN = uint32(seg.Seq), pk.Seq
 		fl.haveISN = true
 	}
 	if ts, ok := seg.Options.Find(engine.OptTimestamps); ok && !pk.OptsAny {
@@ -488,6 +497,9 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 		}
 	}
 	seq := uint32(seg.Seq) - fl.localISN
+	if seg.Flags&engine.SYN != 0 {
+		seq += fl.scriptISN
+	}
 	want := r.describeWant(pk)
 	gotS := r.describe(seg)
 	switch {
@@ -581,7 +593,11 @@ func flagString(f engine.Flags) string {
 }
 
 func (r *runner) describe(seg engine.Segment) string {
-	seq := uint32(seg.Seq) - r.flows[seg.DstPort].isn()
+	fl := r.flows[seg.DstPort]
+	seq := uint32(seg.Seq) - fl.isn()
+	if fl != nil && seg.Flags&engine.SYN != 0 {
+		seq += fl.scriptISN
+	}
 	s := fmt.Sprintf("%s %d:%d(%d)", flagString(seg.Flags), seq, seq+uint32(len(seg.Payload)), len(seg.Payload))
 	if seg.DstPort != r.remotePort {
 		s = fmt.Sprintf("[port %d] %s", seg.DstPort, s)
@@ -635,6 +651,13 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 	}
 	if sc.Name == "listen" || sc.Name == "bind" {
 		r.localPort, r.remotePort = LocalPort, RemotePort
+	}
+	if sc.Name == "listen" && r.flows[RemotePort] != nil && r.flows[RemotePort].haveRISN {
+		// A listener after an earlier connection from the script's peer: packetdrill
+		// plays each passive connection from a new ephemeral port, so the old
+		// connection (still open, or in TIME-WAIT) does not take the new SYN.
+		r.passiveGen++
+		r.remotePort = RemotePort + uint16(r.passiveGen)*1000
 	}
 
 	res, ok, err := r.st.Call(t, id, sc, ev.Time.Blocking)
