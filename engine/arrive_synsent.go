@@ -72,7 +72,10 @@ func (c *Conn) synSentInput(seg Segment) {
 			}
 		}
 		if len(seg.Payload) > 0 || seg.Flags&FIN != 0 {
-			c.processText(seg)
+			// The text starts after the SYN's sequence number.
+			text := seg
+			text.Seq, text.Flags = seg.Seq.Add(1), seg.Flags&^SYN
+			c.processText(text)
 		}
 		return
 	}

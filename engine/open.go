@@ -24,11 +24,13 @@ func (c *Conn) activeOpenAs(cause string) {
 	}
 	c.setState(SynSent, cause)
 	c.sendSYN(false)
+	// The SYN is timed on its own: Linux queues SYN data as a separate buffer, so a
+	// SYN-ACK that acknowledges only the SYN still gives an RTT sample.
+	c.startTiming(c.sndNxt)
 	if fo := c.fastOpen; fo != nil && fo.synData > 0 {
 		c.sndNxt = c.sndNxt.Add(uint32(fo.synData))
 		c.sndMax = c.sndNxt
 	}
-	c.startTiming(c.sndNxt)
 	c.setTimer(TimerRTO, c.rto)
 }
 

@@ -360,6 +360,9 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.bound {
 			port = LocalPort
 		}
+		if f.c != nil && f.c.State() == engine.SynSent {
+			return CallResult{Ret: -1, Errno: "EALREADY"}, true, nil // __inet_stream_connect, SS_CONNECTING
+		}
 		if f.c != nil || f.deferred {
 			return CallResult{Ret: -1, Errno: "EISCONN"}, true, nil
 		}
@@ -816,7 +819,17 @@ func unmodelledFlags(sc *Syscall) string {
 		return ""
 	}
 	for _, f := range strings.Split(sc.Args[i], "|") {
-		switch f = strings.TrimSpace(f); f {
+		f = strings.TrimSpace(f)
+		if n, err := strconv.ParseInt(f, 0, 64); err == nil {
+			known := int64(0)
+			for _, b := range msgFlagBits {
+				known |= b
+			}
+			if n&^known == 0 {
+				continue
+			}
+		}
+		switch f {
 		case "", "0", "MSG_DONTWAIT", "MSG_NOSIGNAL", "MSG_MORE", "MSG_FASTOPEN":
 		default:
 			return "send flag " + f + " not modelled"
@@ -825,14 +838,23 @@ func unmodelledFlags(sc *Syscall) string {
 	return ""
 }
 
-// hasFlag reports whether a send call's flags include name.
+// msgFlagBits are the send flags a script may also write as numbers (Linux values).
+var msgFlagBits = map[string]int64{"MSG_DONTWAIT": 0x40, "MSG_NOSIGNAL": 0x4000, "MSG_MORE": 0x8000,
+	"MSG_FASTOPEN": 0x20000000}
+
+// hasFlag reports whether a send call's flags include name, written by name or in a
+// number (sendto(7, ..., 1000, 0x20000000, ...) is MSG_FASTOPEN).
 func hasFlag(sc *Syscall, name string) bool {
 	i := map[string]int{"send": 3, "sendto": 3, "sendmsg": 2}[sc.Name]
 	if i == 0 || i >= len(sc.Args) {
 		return false
 	}
 	for _, f := range strings.Split(sc.Args[i], "|") {
-		if strings.TrimSpace(f) == name {
+		f = strings.TrimSpace(f)
+		if f == name {
+			return true
+		}
+		if n, err := strconv.ParseInt(f, 0, 64); err == nil && msgFlagBits[name] != 0 && n&msgFlagBits[name] != 0 {
 			return true
 		}
 	}

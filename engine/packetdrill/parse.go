@@ -174,8 +174,8 @@ func (p *parser) run() error {
 func (p *parser) option(st stmt) error {
 	for _, f := range strings.Fields(st.text) {
 		k, v, ok := strings.Cut(strings.TrimPrefix(f, "--"), "=")
-		if !ok && k == "strict_segments" {
-			v, ok = "1", true
+		if !ok && (k == "strict_segments" || k != "" && !strings.ContainsAny(k, " =")) {
+			v, ok = "1", true // a flag given alone (--strict_segments, --tcp_ts_ecr_scaled)
 		}
 		if !ok {
 			return p.errf(st.line, f, "script option must look like --name=value")

@@ -355,7 +355,7 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 		}
 		lo, hi = t-tol, end+tol
 	}
-	if len(r.pend) == 0 {
+	for len(r.pend) == 0 {
 		sent, done, err := r.st.Until(hi, true)
 		if err != nil {
 			return fail(ev.Line, "%v", err)
@@ -363,6 +363,9 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 		r.pend = append(r.pend, r.live(sent)...)
 		if err := r.finish(done); err != nil {
 			return err
+		}
+		if len(sent) == 0 || r.st.Now() >= hi {
+			break // nothing more until hi (what an earlier socket sent does not count)
 		}
 	}
 	if len(r.pend) == 0 {
