@@ -257,23 +257,17 @@ func (c *Conn) Info() map[string]int64 {
 		// happened, so it is 0 (after one the engine does not know when Linux resets it).
 		info["backoff"] = 0
 	}
-	if !c.state.Synchronized() {
-		return info
-	}
-	info["snd_mss"] = int64(c.mss)
-	adv := int64(c.advMSS())
+	// tcpi_options is what the handshake settled, so it is reported in every state (0
+	// before the peer's SYN), and after a reset too.
 	var opts int64
 	if c.tsOK {
-		adv -= 12 // Linux takes the timestamp option off tp->advmss once it is negotiated
 		opts |= 1 // TCPI_OPT_TIMESTAMPS
 	}
-	info["advmss"] = adv
 	if c.sackOK {
 		opts |= 2 // TCPI_OPT_SACK
 	}
 	if c.wsOK {
 		opts |= 4 // TCPI_OPT_WSCALE
-		info["snd_wscale"], info["rcv_wscale"] = int64(c.sndShift), int64(c.rcvShift)
 	}
 	if c.ecnOK {
 		opts |= 8 // TCPI_OPT_ECN
@@ -282,6 +276,18 @@ func (c *Conn) Info() map[string]int64 {
 		opts |= 32 // TCPI_OPT_SYN_DATA: SYN data was acknowledged (sent or received)
 	}
 	info["options"] = opts
+	if !c.state.Synchronized() {
+		return info
+	}
+	info["snd_mss"] = int64(c.mss)
+	adv := int64(c.advMSS())
+	if c.tsOK {
+		adv -= 12 // Linux takes the timestamp option off tp->advmss once it is negotiated
+	}
+	info["advmss"] = adv
+	if c.wsOK {
+		info["snd_wscale"], info["rcv_wscale"] = int64(c.sndShift), int64(c.rcvShift)
+	}
 	info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)
 	// tcp_get_info_chrono_stats: busy_time includes the window-limited time.
 	busy, rwnd := c.chronoStat[0], c.chronoStat[1]

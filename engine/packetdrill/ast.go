@@ -150,7 +150,14 @@ type Assert struct {
 	Op    string // ==, !=, <, <=, >, >=
 	Value int64  // for state, an engine.State
 	Text  string // the statement as written
+	// Mask, when not 0, is a bit mask the field is ANDed with before the comparison:
+	// "assert (tcpi_options & TCPI_OPT_SYN_DATA) != 0".
+	Mask int64
 }
+
+// tcpiOptBits are the tcpi_options bits of linux/tcp.h a script may name.
+var tcpiOptBits = map[string]int64{"TCPI_OPT_TIMESTAMPS": 1, "TCPI_OPT_SACK": 2, "TCPI_OPT_WSCALE": 4,
+	"TCPI_OPT_ECN": 8, "TCPI_OPT_ECN_SEEN": 16, "TCPI_OPT_SYN_DATA": 32, "TCPI_OPT_USEC_TS": 64}
 
 // ParseError is a script the parser cannot read, with where and what.
 type ParseError struct {

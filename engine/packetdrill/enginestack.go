@@ -259,6 +259,7 @@ func (s *EngineStack) Info(fd int) (map[string]int64, bool) {
 		info["state"] = int64(engine.Listen)
 	case f.deferred:
 		info["state"] = int64(engine.SynSent) // Linux sets SYN_SENT before deferring
+		info["options"] = 0                   // nothing negotiated yet
 	}
 	return info, true
 }

@@ -837,6 +837,23 @@ func (p *parser) assertion(line int, l string) ([]Assert, bool, error) {
 	if i := strings.IndexByte(rest, ','); i >= 0 {
 		rest = rest[:i]
 	}
+	// "(tcpi_options & TCPI_OPT_SYN_DATA) != 0": a masked field.
+	var mask int64
+	if strings.HasPrefix(rest, "(") {
+		inner, after, ok := strings.Cut(rest[1:], ")")
+		field, bit, ok2 := strings.Cut(inner, "&")
+		field, bit = strings.TrimSpace(field), strings.TrimSpace(bit)
+		m, known := tcpiOptBits[bit]
+		if !known {
+			if v, err := strconv.ParseInt(bit, 0, 64); err == nil && v > 0 {
+				m, known = v, true
+			}
+		}
+		if !ok || !ok2 || !known || !strings.HasPrefix(field, "tcpi_") {
+			return nil, false, nil
+		}
+		mask, rest = m, field+" "+after
+	}
 	f := strings.Fields(rest)
 	if len(f) == 5 && strings.HasPrefix(f[2], "tcpi_") {
 		flip := map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -853,6 +870,10 @@ func (p *parser) assertion(line int, l string) ([]Assert, bool, error) {
 	if !ok || err != nil {
 		return nil, ok, err
 	}
+	if mask != 0 && a.Field == "state" {
+		return nil, false, nil
+	}
+	a.Mask = mask
 	return []Assert{a}, true, nil
 }
 

@@ -848,7 +848,13 @@ func (r *runner) python(ev *Event) error {
 			r.skip(ev.Line, "tcpi_%s not modelled", a.Field)
 			continue
 		}
+		if a.Mask != 0 {
+			got &= a.Mask
+		}
 		if !compare(got, a.Op, a.Value) {
+			if a.Mask != 0 {
+				return fail(ev.Line, "(tcpi_%s & %#x): expected %s %d, got %d", a.Field, a.Mask, a.Op, a.Value, got)
+			}
 			if a.Field == "state" {
 				return fail(ev.Line, "tcpi_state: expected %s, the socket is in %s", engine.State(a.Value), engine.State(got))
 			}
