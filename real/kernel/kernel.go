@@ -351,7 +351,11 @@ func (s *stack) Close() error {
 func errRes(err error) packetdrill.CallResult {
 	var en unix.Errno
 	if errors.As(err, &en) {
-		return packetdrill.CallResult{Ret: -1, Errno: unix.ErrnoName(en)}
+		name := unix.ErrnoName(en)
+		if en == unix.EOPNOTSUPP {
+			name = "EOPNOTSUPP" // the same number as ENOTSUP on Linux; packetdrill's name
+		}
+		return packetdrill.CallResult{Ret: -1, Errno: name}
 	}
 	return packetdrill.CallResult{Ret: -1, Errno: "EIO"}
 }
@@ -438,6 +442,32 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		return async(do)
 	case "connect":
 		sa := sockaddr(packetdrill.RemoteAddr.As4(), packetdrill.PeerPort)
+		if v, _ := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT); v != 0 && !nonblock() {
+			// With TCP_FASTOPEN_CONNECT and a cached cookie, connect() returns 0 at once
+			// (tcp_fastopen_defer_connect). Try it without blocking: if the kernel
+			// connects in the background, wait for the result as a blocking connect does.
+			unix.SetNonblock(fd, true)
+			err := unix.Connect(fd, sa)
+			unix.SetNonblock(fd, false)
+			if err == nil {
+				return packetdrill.CallResult{}, true, nil
+			}
+			if !errors.Is(err, unix.EINPROGRESS) {
+				return errRes(err), true, nil
+			}
+			return async(func() packetdrill.CallResult {
+				p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+				for {
+					if _, err := unix.Poll(p, -1); err == nil || !errors.Is(err, unix.EINTR) {
+						break
+					}
+				}
+				if v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && v != 0 {
+					return errRes(unix.Errno(v))
+				}
+				return packetdrill.CallResult{}
+			})
+		}
 		if nonblock() {
 			if err := unix.Connect(fd, sa); err != nil {
 				return errRes(err), true, nil
@@ -471,6 +501,9 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		if flags&unix.MSG_FASTOPEN != 0 {
 			rsa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: packetdrill.RemoteAddr.As4()}
 			binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&rsa.Port))[:], packetdrill.PeerPort)
+			if strings.Contains(arg(4), "AF_UNSPEC") {
+				rsa = unix.RawSockaddrInet4{Family: unix.AF_UNSPEC}
+			}
 			sa, salen = uintptr(unsafe.Pointer(&rsa)), unsafe.Sizeof(rsa)
 		}
 		do := func() packetdrill.CallResult {
@@ -482,8 +515,13 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 			}
 			return packetdrill.CallResult{Ret: int64(m)}
 		}
-		if flags&unix.MSG_FASTOPEN != 0 && !nonblock() && flags&unix.MSG_DONTWAIT == 0 {
-			return async(do) // a blocking Fast Open send waits for the handshake
+		if !nonblock() && flags&unix.MSG_DONTWAIT == 0 {
+			// A blocking Fast Open send, or a write on a socket still in SYN-SENT (a
+			// deferred TCP_FASTOPEN_CONNECT), waits for the handshake.
+			info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+			if flags&unix.MSG_FASTOPEN != 0 || err == nil && info.State == unix.BPF_TCP_SYN_SENT {
+				return async(do)
+			}
 		}
 		return do(), true, nil
 	case "read", "recv", "recvfrom":
@@ -522,11 +560,22 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		for i, n := range sizes {
 			bufs[i] = make([]byte, n)
 		}
-		m, err := unix.SendmsgBuffers(fd, bufs, nil, nil, msgFlags(arg(2))|unix.MSG_NOSIGNAL)
-		if err != nil {
-			return errRes(err), true, nil
+		flags := msgFlags(arg(2))
+		var to unix.Sockaddr
+		if flags&unix.MSG_FASTOPEN != 0 {
+			to = sockaddr(packetdrill.RemoteAddr.As4(), packetdrill.PeerPort) // it opens the connection
 		}
-		return packetdrill.CallResult{Ret: int64(m)}, true, nil
+		do := func() packetdrill.CallResult {
+			m, err := unix.SendmsgBuffers(fd, bufs, nil, to, flags|unix.MSG_NOSIGNAL)
+			if err != nil {
+				return errRes(err)
+			}
+			return packetdrill.CallResult{Ret: int64(m)}
+		}
+		if flags&unix.MSG_FASTOPEN != 0 && !nonblock() && flags&unix.MSG_DONTWAIT == 0 {
+			return async(do)
+		}
+		return do(), true, nil
 	case "recvmsg":
 		sizes, err := packetdrill.IovSizes(sc.Name, arg(1))
 		if err != nil {
