@@ -285,3 +285,27 @@ func TestFastOpenTwoPeers(t *testing.T) {
 		t.Fatalf("server connection %s after the handshake", s2.State())
 	}
 }
+
+// The trace's JSON and text name the Fast Open option as packetdrill and tcpdump write it.
+func TestFastOpenOptionText(t *testing.T) {
+	for _, tc := range []struct {
+		o          Option
+		text, json string
+		len        int
+	}{
+		{Option{Kind: OptFastOpen, Cookie: []byte{}}, "FO", `{"kind":"FO","cookie":"","text":"FO"}`, 2},
+		{Option{Kind: OptFastOpen, Cookie: []byte{0xab, 0xcd, 0x12, 0x34}}, "FO abcd1234", `{"kind":"FO","cookie":"abcd1234","text":"FO abcd1234"}`, 6},
+		{Option{Kind: OptExperimental, Cookie: []byte{1, 2, 3, 4}}, "FOEXP 01020304", `{"kind":"FOEXP","cookie":"01020304","text":"FOEXP 01020304"}`, 8},
+		{Option{Kind: OptExperimental, Data: []byte{0x12, 0x34}}, "opt-254[2]", `{"kind":"kind-254","text":"opt-254[2]"}`, 4},
+	} {
+		if got := tc.o.String(); got != tc.text {
+			t.Errorf("String() = %q, want %q", got, tc.text)
+		}
+		if got := string(appendOptionJSON(nil, tc.o)); got != tc.json {
+			t.Errorf("JSON = %s, want %s", got, tc.json)
+		}
+		if got := tc.o.Len(); got != tc.len {
+			t.Errorf("%s: Len() = %d, want %d", tc.text, got, tc.len)
+		}
+	}
+}
