@@ -207,6 +207,11 @@ func FuzzDecode(f *testing.F) {
 	u.UDP = true
 	u.Payload = []byte{1}
 	f.Add(Encode(u))
+	fo := base()
+	fo.Flags = engine.SYN
+	fo.Payload = []byte("hi")
+	fo.Options = engine.Options{{Kind: engine.OptFastOpen, Cookie: []byte{1, 2, 3, 4}}, {Kind: engine.OptExperimental, Cookie: []byte{}}}
+	f.Add(Encode(fo))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		seg, err := Decode(b)
 		if err != nil {
