@@ -200,9 +200,9 @@ func (h *Host) ConnectFastOpen(localPort uint16, raddr netip.Addr, rport uint16,
 		// space, which middleboxes may fill.
 		n = min(len(s.Data), max(int(min(p.MSS, clamp))-fastOpenSpace, 0))
 	}
-	if !ready || s.Fault {
-		// tcp_send_syn_data's fallback: a SYN that only asks for a cookie.
-		fo.option, fo.cookie = true, []byte{}
+	if s.Fault && fo.option {
+		// tcp_send_syn_data's fallback: the SYN asks for a cookie in place of sending one.
+		fo.cookie = []byte{}
 	}
 	c.fastOpen = fo
 	if n > 0 {
@@ -217,7 +217,7 @@ func (h *Host) ConnectFastOpen(localPort uint16, raddr netip.Addr, rport uint16,
 	return c, n, nil
 }
 
-// fastOpenOption returns the Fast Open option of our first SYN, if it carries one.
+// fastOpenSynOption returns the Fast Open option of our first SYN, if it carries one.
 func (c *Conn) fastOpenSynOption() (Option, bool) {
 	fo := c.fastOpen
 	if fo == nil || !fo.option {
@@ -276,6 +276,11 @@ func (c *Conn) fastOpenSynAck(seg Segment) {
 	fo := c.fastOpen
 	h := c.h
 	cookie, exp, present, bad := synFastOpen(seg.Options)
+	if !fo.option {
+		// Our SYN had no Fast Open option (FastOpenClientNoCookie): a cookie in the
+		// SYN-ACK is unsolicited and ignored (tcp_rcv_fastopen_synack, !syn_fastopen).
+		present = false
+	}
 	si := parseSynOptions(seg.Options)
 	if h.tfoCache == nil {
 		h.tfoCache = map[netip.Addr]*fastOpenMetrics{}
