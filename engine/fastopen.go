@@ -65,6 +65,15 @@ func ParseFastOpenKey(s string) ([2]uint64, error) {
 	return [2]uint64{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}, nil
 }
 
+// FastOpenKeyBytes reads a key given as 16 bytes, as setsockopt(TCP_FASTOPEN_KEY) takes
+// it (Linux reads them as two little-endian 64-bit words, tcp_fastopen_reset_cipher).
+func FastOpenKeyBytes(b []byte) ([2]uint64, error) {
+	if len(b) != 16 {
+		return [2]uint64{}, fmt.Errorf("a fast open key is 16 bytes, not %d", len(b))
+	}
+	return [2]uint64{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}, nil
+}
+
 // FastOpenCookie is the cookie a server with key gives a client (RFC 7413 §4.1.2): as
 // Linux computes it for IPv4 (__tcp_fastopen_cookie_gen_cipher), SipHash-2-4 of the
 // client's address followed by the server's, its 64 bits in little-endian order.
@@ -376,6 +385,9 @@ func (l *Listener) tryFastOpen(c *Conn, syn Segment) bool {
 	}
 	child := p.FastOpen&FastOpenServerNoCookie != 0
 	valid := h.FastOpenCookieFor(syn.Src)
+	if l.FastOpenKey != nil {
+		valid = FastOpenCookie(*l.FastOpenKey, syn.Src, h.Addr)
+	}
 	switch {
 	case child:
 	case present && len(cookie) == 0:

@@ -309,3 +309,24 @@ func TestFastOpenOptionText(t *testing.T) {
 		}
 	}
 }
+
+// TCP_FASTOPEN_KEY gives a listener its own key: its cookies are made with it, and a
+// cookie made with the host's key is wrong there.
+func TestFastOpenListenerKey(t *testing.T) {
+	r := newRig(t, fastOpenProfile(FastOpenServer))
+	l, _ := r.h.Listen(ServerPort, 16)
+	l.FastOpenQueue = 4
+	k, err := FastOpenKeyBytes([]byte("0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.FastOpenKey = &k
+	r.in(r.fastOpenSyn(r.h.FastOpenCookieFor(ClientAddr), 'x'))
+	sa := r.expectOpening(SYN|ACK, r.their+1, 0)
+	if o := fastOpenOf(t, sa); !bytes.Equal(o.Cookie, FastOpenCookie(k, ClientAddr, ServerAddr)) {
+		t.Fatalf("SYN-ACK options %s: want the listener key's cookie", sa.Options)
+	}
+	if _, err := FastOpenKeyBytes(make([]byte, 15)); err == nil {
+		t.Fatal("a 15-byte key was taken")
+	}
+}

@@ -28,8 +28,11 @@ type Listener struct {
 	// connections may wait in SYN-RECEIVED (0: Fast Open only if the host's profile
 	// gives every listener a queue, FastOpenServerAnyListener).
 	FastOpenQueue int
-	anyFastOpen   bool    // FastOpenServerAnyListener was on at listen()
-	tfoChildren   []*Conn // Fast Open connections made, pruned when they leave SYN-RECEIVED
+	// FastOpenKey, when set, is the listener's own cookie key (TCP_FASTOPEN_KEY) in place
+	// of the host's.
+	FastOpenKey *[2]uint64
+	anyFastOpen bool    // FastOpenServerAnyListener was on at listen()
+	tfoChildren []*Conn // Fast Open connections made, pruned when they leave SYN-RECEIVED
 
 	synq       map[Tuple]*Conn
 	synqOrder  []*Conn // for deterministic iteration

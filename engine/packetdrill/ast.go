@@ -13,6 +13,8 @@ package packetdrill
 
 import (
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"synack/engine"
@@ -43,6 +45,33 @@ type Script struct {
 	// TSTick (--tcp_ts_tick_usecs) is the stack's timestamp clock tick: with it, outbound
 	// TS vals are compared, relative to the first one, within the timing tolerance.
 	TSTick time.Duration
+	// Local and Remote (--local_ip, --remote_ip) are the addresses of the stack under test
+	// and of the script's peer; unset, LocalAddr and RemoteAddr. They matter where an
+	// address is part of what is checked: a Fast Open cookie is computed from both.
+	Local, Remote netip.Addr
+}
+
+// Addrs returns the stack's and the peer's addresses for the script.
+func (s *Script) Addrs() (local, remote netip.Addr) {
+	local, remote = LocalAddr, RemoteAddr
+	if s.Local.IsValid() {
+		local = s.Local
+	}
+	if s.Remote.IsValid() {
+		remote = s.Remote
+	}
+	return local, remote
+}
+
+// ParseIPv4 reads an address as packetdrill's --local_ip and --remote_ip take it
+// ("192.168.0.1", or with a prefix length, "192.0.2.1/24"): IPv4 only.
+func ParseIPv4(v string) (netip.Addr, error) {
+	v, _, _ = strings.Cut(strings.TrimSpace(v), "/")
+	a, err := netip.ParseAddr(v)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, fmt.Errorf("%q is not an IPv4 address (the runner runs IPv4 only)", v)
+	}
+	return a, nil
 }
 
 // EventKind says what an event line holds.

@@ -28,6 +28,8 @@ type EngineStack struct {
 	rmemMax int
 	rmem2   int
 	note    string // what the current call did not model, for its result
+	// remote is the script's peer (RemoteAddr unless the script says otherwise).
+	remote netip.Addr
 }
 
 type fdState struct {
@@ -44,7 +46,8 @@ type fdState struct {
 	// Fast Open: TCP_FASTOPEN_CONNECT, TCP_FASTOPEN's queue length (for listen()), and a
 	// connect() deferred to the first write because a cookie is cached.
 	fastOpenConnect bool
-	synCnt          int // TCP_SYNCNT (0: the sysctl)
+	synCnt          int        // TCP_SYNCNT (0: the sysctl)
+	fastOpenKey     *[2]uint64 // TCP_FASTOPEN_KEY, for listen()
 	fastOpenQueue   int
 	deferred        bool
 }
@@ -76,12 +79,19 @@ type wait struct {
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
 func NewEngineStack(prof engine.Profile) *EngineStack {
-	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: 212992}
+	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: 212992, remote: RemoteAddr}
 	s.h = engine.NewHost("stack", LocalAddr, prof, engine.NewRand(1), s)
 	s.h.Names = func(netip.Addr) string { return "peer" }
 	s.tr.Meta = engine.Meta{Scenario: "packetdrill", Profile: prof.Name, Seed: 1,
 		Endpoints: []engine.EndpointInfo{{Name: "peer", Addr: RemoteAddr.String(), Role: "client"}, {Name: "stack", Addr: LocalAddr.String(), Role: "server"}}}
 	return s
+}
+
+// SetAddrs gives the stack under test the script's addresses (--local_ip, --remote_ip)
+// before it runs.
+func (s *EngineStack) SetAddrs(local, remote netip.Addr) {
+	s.h.Addr, s.remote = local, remote
+	s.tr.Meta.Endpoints = []engine.EndpointInfo{{Name: "peer", Addr: remote.String(), Role: "client"}, {Name: "stack", Addr: local.String(), Role: "server"}}
 }
 
 // Record keeps the host's events for the trace.
@@ -269,7 +279,7 @@ func (s *EngineStack) Close() error { return nil }
 
 // FastOpenCookie returns the cookie the engine's listeners give the script's peer.
 func (s *EngineStack) FastOpenCookie() ([]byte, error) {
-	return s.h.FastOpenCookieFor(RemoteAddr), nil
+	return s.h.FastOpenCookieFor(s.remote), nil
 }
 
 func errnoName(err error) string {
@@ -342,6 +352,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		}
 		l.MaxSeg = f.maxSeg
 		l.FastOpenQueue = f.fastOpenQueue
+		l.FastOpenKey = f.fastOpenKey
 		f.l = l
 		return CallResult{}, true, nil
 	case "accept":
@@ -367,16 +378,16 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.c != nil || f.deferred {
 			return CallResult{Ret: -1, Errno: "EISCONN"}, true, nil
 		}
-		connect := func() (*engine.Conn, error) { return s.h.ConnectMaxSeg(port, RemoteAddr, PeerPort, f.maxSeg) }
+		connect := func() (*engine.Conn, error) { return s.h.ConnectMaxSeg(port, s.remote, PeerPort, f.maxSeg) }
 		if f.fastOpenConnect && s.h.Prof.FastOpen&engine.FastOpenClient != 0 {
-			if s.h.FastOpenReady(RemoteAddr) {
+			if s.h.FastOpenReady(s.remote) {
 				// tcp_fastopen_defer_connect: a cookie is cached, so connect() returns at
 				// once and the SYN waits to carry the first write.
 				f.deferred = true
 				return CallResult{}, true, nil
 			}
 			connect = func() (*engine.Conn, error) {
-				c, _, err := s.h.ConnectFastOpen(port, RemoteAddr, PeerPort, f.maxSeg, engine.FastOpenSend{})
+				c, _, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, f.maxSeg, engine.FastOpenSend{})
 				return c, err
 			}
 		}
@@ -728,6 +739,18 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 			f.l.FastOpenQueue = n
 		}
 		return CallResult{}
+	case "TCP_FASTOPEN_KEY":
+		// The listener's own key, 16 bytes written as a C string ("\xf7\x63...").
+		b, err := CString(val)
+		k, err2 := engine.FastOpenKeyBytes(b)
+		if err != nil || err2 != nil {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.fastOpenKey = &k
+		if f.l != nil {
+			f.l.FastOpenKey = f.fastOpenKey
+		}
+		return CallResult{}
 	case "TCP_SYNCNT":
 		// The socket's own SYN retries (tcp_sock_set_syncnt: 1 to 127).
 		n, ok := optInt(val)
@@ -984,7 +1007,7 @@ func (s *EngineStack) fastOpenSend(t time.Duration, id, fd int, f *fdState, sc *
 	}
 	block := !f.nonblock && !hasFlag(sc, "MSG_DONTWAIT")
 	data := make([]byte, size)
-	c, n, err := s.h.ConnectFastOpen(port, RemoteAddr, PeerPort, f.maxSeg, engine.FastOpenSend{Data: data, Fault: fault, Queue: block})
+	c, n, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, f.maxSeg, engine.FastOpenSend{Data: data, Fault: fault, Queue: block})
 	if err != nil {
 		return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 	}
@@ -1003,4 +1026,18 @@ func (s *EngineStack) fastOpenSend(t time.Duration, id, fd int, f *fdState, sc *
 	}
 	s.waits = append(s.waits, &wait{id: id, fd: fd, kind: "fastopen", total: size, fault: fault})
 	return CallResult{}, false, nil
+}
+
+// CString reads a C string literal as scripts write one ("\xf7\x63abc\n"): the bytes
+// between the quotes, with \x hex, octal and the common escapes.
+func CString(v string) ([]byte, error) {
+	v = strings.TrimSpace(v)
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return nil, fmt.Errorf("%q is not a quoted string", v)
+	}
+	s, err := strconv.Unquote(v)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %v", v, err)
+	}
+	return []byte(s), nil
 }

@@ -196,6 +196,16 @@ func (p *parser) option(st stmt) error {
 			p.s.TSTick = time.Duration(n) * time.Microsecond
 		case "strict_segments":
 			p.s.StrictSegments = v == "" || v == "1" || v == "true"
+		case "local_ip", "remote_ip":
+			a, err := ParseIPv4(v)
+			if err != nil {
+				return p.errf(st.line, f, "%v", err)
+			}
+			if k == "local_ip" {
+				p.s.Local = a
+			} else {
+				p.s.Remote = a
+			}
 		default:
 			p.s.Warnings = append(p.s.Warnings, fmt.Sprintf("%s:%d: option --%s ignored", p.file, st.line, k))
 		}

@@ -272,3 +272,29 @@ func TestShellSetSysctls(t *testing.T) {
 		t.Fatalf("|| command: %+v", sh)
 	}
 }
+
+// --local_ip and --remote_ip name the two ends (IPv4 only); a C string argument is read
+// with its escapes, as setsockopt(TCP_FASTOPEN_KEY) takes one.
+func TestScriptAddressesAndCString(t *testing.T) {
+	s, err := Parse("a.pkt", []byte("--local_ip=192.168.0.2\n--remote_ip=10.248.0.2/24\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, r := s.Addrs(); l.String() != "192.168.0.2" || r.String() != "10.248.0.2" {
+		t.Fatalf("Addrs() = %s, %s", l, r)
+	}
+	d, _ := Parse("d.pkt", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"))
+	if l, r := d.Addrs(); l != LocalAddr || r != RemoteAddr {
+		t.Fatalf("default Addrs() = %s, %s", l, r)
+	}
+	if _, err := Parse("v6.pkt", []byte("--local_ip=fd3d::1\n")); err == nil || !strings.Contains(err.Error(), "IPv4") {
+		t.Fatalf("an IPv6 address: %v", err)
+	}
+	b, err := CString(`"\xf7\x63\xbf\xa0\x81\x3d\x80\xed\x30\x1d\x64\xcd\x90\x4a\xbc\xce"`)
+	if err != nil || len(b) != 16 || b[0] != 0xf7 || b[15] != 0xce {
+		t.Fatalf("CString = % x, %v", b, err)
+	}
+	if _, err := CString("f7"); err == nil {
+		t.Fatal("an unquoted value was read as a string")
+	}
+}

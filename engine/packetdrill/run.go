@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"time"
@@ -169,6 +170,11 @@ func Run(s *Script, st Stack) Result {
 	r := &runner{s: s, st: st, blocking: map[int]*blocked{}, localPort: LocalPort, remotePort: RemotePort, flows: map[uint16]*flow{}}
 	res := Result{File: s.File, Warnings: append([]string(nil), s.Warnings...)}
 	r.res = &res
+	if a, ok := st.(interface {
+		SetAddrs(local, remote netip.Addr)
+	}); ok {
+		a.SetAddrs(s.Addrs())
+	}
 	for _, o := range s.NotEvaluated {
 		res.NotEvaluated = append(res.NotEvaluated, o)
 	}
@@ -408,7 +414,8 @@ func (r *runner) inbound(pk *Packet) (engine.Segment, error) {
 	} else {
 		seq += fl.remoteISN
 	}
-	seg := engine.Segment{Src: RemoteAddr, Dst: LocalAddr, SrcPort: port, DstPort: r.localPort,
+	local, remote := r.s.Addrs()
+	seg := engine.Segment{Src: remote, Dst: local, SrcPort: port, DstPort: r.localPort,
 		Seq: engine.Seq(seq), Flags: pk.Flags, Window: pk.Win, TTL: 64}
 	if pk.HasAck {
 		seg.Ack = engine.Seq(pk.Ack + fl.localISN)
@@ -646,7 +653,9 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 	sc := ev.Syscall
 	r.nextID++
 	id := r.nextID
-	if len(sc.Args) > 0 {
+	if len(sc.Args) > 0 && sc.Name != "close" {
+		// A closed socket is not the one a later tcp_info assertion is about (packetdrill
+		// asks its socket under test, which close() does not change).
 		var fd int
 		if _, err := fmt.Sscanf(sc.Args[0], "%d", &fd); err == nil {
 			r.lastFD = fd

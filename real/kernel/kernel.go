@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
@@ -67,7 +68,7 @@ func Run(ctx context.Context, s *packetdrill.Script) (packetdrill.Result, error)
 			ch <- out{err: fmt.Errorf("%w: unshare: %v", ErrNoPrivilege, err)}
 			return
 		}
-		st, err := newStack()
+		st, err := newStack(s.Addrs())
 		if err != nil {
 			ch <- out{err: err}
 			return
@@ -99,6 +100,9 @@ type stack struct {
 	mu    sync.Mutex
 	wg    sync.WaitGroup
 	stop  chan struct{}
+	// local and remote are the script's addresses (packetdrill.LocalAddr and RemoteAddr
+	// unless it sets --local_ip or --remote_ip).
+	local, remote netip.Addr
 }
 
 func ifreqUp(sock int, name string) error {
@@ -113,7 +117,7 @@ func ifreqUp(sock int, name string) error {
 	return unix.IoctlIfreq(sock, unix.SIOCSIFFLAGS, ifr)
 }
 
-func newStack() (*stack, error) {
+func newStack(local, remote netip.Addr) (*stack, error) {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoPrivilege, err)
@@ -133,13 +137,14 @@ func newStack() (*stack, error) {
 		return nil, err
 	}
 	defer unix.Close(sock)
-	// The stack under test is 198.51.100.1; the tun is a point-to-point link to 192.0.2.1.
+	// The stack under test is 198.51.100.1 (or the script's --local_ip); the tun is a
+	// point-to-point link to 192.0.2.1 (or its --remote_ip).
 	for _, step := range []struct {
 		req  uint
 		addr [4]byte
 	}{
-		{unix.SIOCSIFADDR, packetdrill.LocalAddr.As4()},
-		{unix.SIOCSIFDSTADDR, packetdrill.RemoteAddr.As4()},
+		{unix.SIOCSIFADDR, local.As4()},
+		{unix.SIOCSIFDSTADDR, remote.As4()},
 	} {
 		r, _ := unix.NewIfreq(tunName)
 		if err := r.SetInet4Addr(step.addr[:]); err != nil {
@@ -157,7 +162,7 @@ func newStack() (*stack, error) {
 	writeSysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1")
 	unix.SetNonblock(fd, true)
 	st := &stack{start: time.Now(), tun: os.NewFile(uintptr(fd), tunName), pkts: make(chan rx, 1024),
-		dones: make(chan packetdrill.Done, 64), fds: map[int]int{}, next: 3, stop: make(chan struct{})}
+		dones: make(chan packetdrill.Done, 64), fds: map[int]int{}, next: 3, stop: make(chan struct{}), local: local, remote: remote}
 	st.wg.Add(1)
 	go st.reader()
 	return st, nil
@@ -186,7 +191,7 @@ func (s *stack) reader() {
 			fillChecksum(pkt, int(binary.LittleEndian.Uint16(buf[6:])), int(binary.LittleEndian.Uint16(buf[8:])))
 		}
 		seg, err := wire.Decode(pkt)
-		if err != nil || seg.UDP || seg.Dst != packetdrill.RemoteAddr {
+		if err != nil || seg.UDP || seg.Dst != s.remote {
 			continue // IPv6, UDP, anything not from the stack to the peer
 		}
 		select {
@@ -332,7 +337,7 @@ func (s *stack) FastOpenCookie() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return engine.FastOpenCookie(k, packetdrill.RemoteAddr, packetdrill.LocalAddr), nil
+	return engine.FastOpenCookie(k, s.remote, s.local), nil
 }
 
 // Close ends the run: the namespace goes away with its last socket and its thread.
@@ -416,7 +421,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 	}
 	switch sc.Name {
 	case "bind":
-		if err := unix.Bind(fd, sockaddr(packetdrill.LocalAddr.As4(), packetdrill.LocalPort)); err != nil {
+		if err := unix.Bind(fd, sockaddr(s.local.As4(), packetdrill.LocalPort)); err != nil {
 			return errRes(err), true, nil
 		}
 	case "listen":
@@ -441,7 +446,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		}
 		return async(do)
 	case "connect":
-		sa := sockaddr(packetdrill.RemoteAddr.As4(), packetdrill.PeerPort)
+		sa := sockaddr(s.remote.As4(), packetdrill.PeerPort)
 		if v, _ := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT); v != 0 && !nonblock() {
 			// With TCP_FASTOPEN_CONNECT and a cached cookie, connect() returns 0 at once
 			// (tcp_fastopen_defer_connect). Try it without blocking: if the kernel
@@ -499,7 +504,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		var sa, salen uintptr
 		var rsa unix.RawSockaddrInet4
 		if flags&unix.MSG_FASTOPEN != 0 {
-			rsa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: packetdrill.RemoteAddr.As4()}
+			rsa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: s.remote.As4()}
 			binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&rsa.Port))[:], packetdrill.PeerPort)
 			if strings.Contains(arg(4), "AF_UNSPEC") {
 				rsa = unix.RawSockaddrInet4{Family: unix.AF_UNSPEC}
@@ -563,7 +568,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		flags := msgFlags(arg(2))
 		var to unix.Sockaddr
 		if flags&unix.MSG_FASTOPEN != 0 {
-			to = sockaddr(packetdrill.RemoteAddr.As4(), packetdrill.PeerPort) // it opens the connection
+			to = sockaddr(s.remote.As4(), packetdrill.PeerPort) // it opens the connection
 		}
 		do := func() packetdrill.CallResult {
 			m, err := unix.SendmsgBuffers(fd, bufs, nil, to, flags|unix.MSG_NOSIGNAL)
@@ -631,6 +636,12 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 				l.Linger = int32(n)
 			}
 			err = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, l)
+		case "TCP_FASTOPEN_KEY":
+			b, perr := packetdrill.CString(arg(3))
+			if perr != nil {
+				return packetdrill.CallResult{Unmodelled: "setsockopt TCP_FASTOPEN_KEY: " + perr.Error()}, true, nil
+			}
+			err = unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN_KEY, string(b))
 		default:
 			o, ok := intOpts[arg(2)]
 			v, okv := optInt(arg(3))
