@@ -100,6 +100,9 @@ type stack struct {
 	mu    sync.Mutex
 	wg    sync.WaitGroup
 	stop  chan struct{}
+	// shadowed are live sockets whose script number a newer socket took (a script may
+	// reuse a number still open, as in packetdrill): kept open, closed at the end.
+	shadowed []int
 	// local and remote are the script's addresses (packetdrill.LocalAddr and RemoteAddr
 	// unless it sets --local_ip or --remote_ip).
 	local, remote netip.Addr
@@ -326,6 +329,15 @@ func (s *stack) Command(cmd string) error {
 	return nil
 }
 
+// mapFD makes script descriptor sfd name the live socket fd; a socket it named before
+// stays open until the run ends. The caller holds s.mu.
+func (s *stack) mapFD(sfd, fd int) {
+	if old, ok := s.fds[sfd]; ok {
+		s.shadowed = append(s.shadowed, old)
+	}
+	s.fds[sfd] = fd
+}
+
 // FastOpenCookie computes the cookie the kernel gives the script's peer from the
 // namespace's current Fast Open key, as Linux does (engine.FastOpenCookie).
 func (s *stack) FastOpenCookie() ([]byte, error) {
@@ -345,6 +357,9 @@ func (s *stack) Close() error {
 	close(s.stop)
 	s.tun.Close()
 	s.mu.Lock()
+	for _, fd := range s.shadowed {
+		unix.Close(fd)
+	}
 	for _, fd := range s.fds {
 		unix.Close(fd)
 	}
@@ -385,7 +400,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		}
 		s.mu.Lock()
 		sfd := packetdrill.ScriptFD(sc, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
-		s.fds[sfd] = fd
+		s.mapFD(sfd, fd)
 		s.mu.Unlock()
 		return packetdrill.CallResult{Ret: int64(sfd)}, true, nil
 	}
@@ -437,7 +452,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 			}
 			s.mu.Lock()
 			x := packetdrill.ScriptFD(sc, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
-			s.fds[x] = nfd
+			s.mapFD(x, nfd)
 			s.mu.Unlock()
 			return packetdrill.CallResult{Ret: int64(x)}
 		}
