@@ -375,7 +375,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.c != nil && f.c.State() == engine.SynSent {
 			return CallResult{Ret: -1, Errno: "EALREADY"}, true, nil // __inet_stream_connect, SS_CONNECTING
 		}
-		if f.c != nil || f.deferred {
+		if f.deferred || f.c != nil && f.c.State() != engine.Closed {
 			return CallResult{Ret: -1, Errno: "EISCONN"}, true, nil
 		}
 		connect := func() (*engine.Conn, error) { return s.h.ConnectMaxSeg(port, s.remote, PeerPort, f.maxSeg) }
