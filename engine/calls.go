@@ -59,6 +59,15 @@ func (c *Conn) SendMore(data []byte, more bool) (int, error) {
 	return len(data), nil
 }
 
+// TakeErr returns the pending error and clears it, as getsockopt(SO_ERROR) does; nil
+// when there is none. Later reads then see the end of the stream.
+func (c *Conn) TakeErr() error {
+	if c == nil || c.Err == nil {
+		return nil
+	}
+	return c.takeErr("")
+}
+
 // takeErr returns the pending error, once, as Linux's sock_error() does; e when there is
 // none.
 func (c *Conn) takeErr(e Errno) error {

@@ -522,9 +522,8 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		switch arg(2) {
 		case "SO_ERROR":
 			out = "0"
-			if f.c != nil && f.c.Err != nil {
-				out = f.c.Err.Error()
-				f.c.Err = nil
+			if err := f.c.TakeErr(); err != nil {
+				out = err.Error()
 			}
 		case "TCP_MAXSEG":
 			switch {
