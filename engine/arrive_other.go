@@ -166,7 +166,8 @@ func (c *Conn) synReceivedAck(seg Segment) bool {
 		c.sendReset(seg.Ack, 0, false)
 		return false
 	}
-	if c.passive && c.lst != nil && c.lst.acceptQueueFull() {
+	child := c.fastOpen != nil && c.fastOpen.child
+	if c.passive && c.lst != nil && !child && c.lst.acceptQueueFull() {
 		// Linux tcp_check_req → listen_overflow: the ACK is dropped and the SYN-ACK timer
 		// keeps running, so the handshake is retried later.
 		c.h.note(c.peer, "accept-queue-full", "accept queue full: final ACK dropped")
@@ -180,8 +181,8 @@ func (c *Conn) synReceivedAck(seg Segment) bool {
 	c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	c.establish("received ACK of our SYN")
-	if c.passive && c.lst != nil {
-		c.lst.promote(c)
+	if c.passive && c.lst != nil && !child {
+		c.lst.promote(c) // a Fast Open child is in the accept queue already
 	}
 	return true
 }
@@ -461,6 +462,17 @@ func (c *Conn) timeWaitInput(seg Segment) {
 func (c *Conn) resetReceived() {
 	switch c.state {
 	case SynReceived:
+		if c.fastOpen != nil && c.fastOpen.child {
+			// A Fast Open child is a full socket the application may hold already: it is
+			// reset like an established one (tcp_reset: ECONNRESET) and stays in the
+			// accept queue, its data still readable.
+			c.Err = ECONNRESET
+			c.h.app(c.peer, "error", ECONNRESET, 0, "received RST")
+			c.setState(Closed, "received RST")
+			c.h.removeConn(c)
+			c.notify(ConnFailed)
+			return
+		}
 		if c.passive {
 			c.backToListen("received RST")
 			return
@@ -502,7 +514,10 @@ func (c *Conn) closeTCB(cause string) {
 		return
 	}
 	c.setState(Closed, cause)
-	if c.lst != nil {
+	if c.lst != nil && !(c.Err != nil && c.lst.queued(c)) {
+		// A connection that failed while waiting in the accept queue stays there: Linux
+		// hands it to accept() in CLOSE, with its data and its error (tcp_done does not
+		// unlink a child the listener still owns).
 		c.lst.forget(c)
 	}
 	c.h.removeConn(c)

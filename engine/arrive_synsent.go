@@ -41,6 +41,10 @@ func (c *Conn) synSentInput(seg Segment) {
 	if seg.Flags&ACK != 0 {
 		c.sndUna = seg.Ack
 		c.takeRTTSample(seg.Ack)
+		if c.fastOpen != nil {
+			c.releaseSynData(seg.Ack)
+			c.fastOpenSynAck(seg)
+		}
 	}
 	c.sndWnd = uint32(seg.Window) // never scaled in a SYN (RFC 7323 §2.2)
 	c.maxSndWnd = c.sndWnd
@@ -53,8 +57,25 @@ func (c *Conn) synSentInput(seg Segment) {
 		c.rtxCount = 0
 		c.establish("received SYN,ACK")
 		c.ackNow = true
+		if fo := c.fastOpen; fo != nil {
+			// RFC 7413 §4.2.2: SYN data the SYN-ACK did not acknowledge is sent again, in
+			// segments of the MSS now known.
+			for off := 0; off < fo.resend; {
+				n := min(fo.resend-off, int(c.mss))
+				c.sendData(c.sndUna.Add(uint32(off)), int(c.sndUna.Sub(c.sendStart))+off, n, true)
+				off += n
+			}
+			fo.resend = 0
+			if w := fo.pendingWrite; len(w) > 0 {
+				fo.pendingWrite = nil
+				c.SendMore(w, false)
+			}
+		}
 		if len(seg.Payload) > 0 || seg.Flags&FIN != 0 {
-			c.processText(seg)
+			// The text starts after the SYN's sequence number.
+			text := seg
+			text.Seq, text.Flags = seg.Seq.Add(1), seg.Flags&^SYN
+			c.processText(text)
 		}
 		return
 	}

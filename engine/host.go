@@ -58,6 +58,11 @@ type Host struct {
 	events []ConnEvent
 	// egressDrop: the host's own queue drops every segment it sends (see SetEgressDrop).
 	egressDrop bool
+
+	// TCP Fast Open: the key the listeners' cookies are made with, and what the host
+	// remembers of servers as a client (Linux tcp_metrics).
+	tfoKey   [2]uint64
+	tfoCache map[netip.Addr]*fastOpenMetrics
 }
 
 // HostStats counts what a host did, for benchmarks and tests.
@@ -92,6 +97,9 @@ func NewHost(name string, addr netip.Addr, prof Profile, rng *Rand, rec Recorder
 	h.cookieK2 = rng.Key()
 	h.cookieBase = rng.Uint32()
 	h.ipid = uint16(rng.Uint32())
+	// The Fast Open key is derived from the cookie secrets rather than drawn, so that
+	// adding it left every other draw of the seed, and every recorded trace, as it was.
+	h.tfoKey = [2]uint64{sipHash24(h.cookieK1, []byte("tcp fast open")), sipHash24(h.cookieK2, []byte("tcp fast open"))}
 	return h
 }
 
@@ -260,6 +268,8 @@ func (h *Host) Listen(port uint16, backlog int) (*Listener, error) {
 		backlog = 0
 	}
 	l := &Listener{h: h, Port: port, Backlog: backlog, synq: map[Tuple]*Conn{}}
+	// Linux inet_listen: with TFO_SERVER_WO_SOCKOPT1 a listener gets a Fast Open queue.
+	l.anyFastOpen = h.Prof.FastOpen&(FastOpenServer|FastOpenServerAnyListener) == FastOpenServer|FastOpenServerAnyListener
 	h.listeners[port] = l
 	h.app("", "listen", nil, 0, "")
 	h.record(Event{Kind: EventState, At: h.now, Endpoint: h.Name, From: Closed, To: Listen, Cause: "passive OPEN (listen)"})

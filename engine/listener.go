@@ -24,6 +24,15 @@ type Listener struct {
 	// MaxSeg is TCP_MAXSEG set on the listening socket (0: none): connections it creates
 	// offer and use at most this MSS.
 	MaxSeg uint16
+	// FastOpenQueue is TCP_FASTOPEN set on the listening socket: how many Fast Open
+	// connections may wait in SYN-RECEIVED (0: Fast Open only if the host's profile
+	// gives every listener a queue, FastOpenServerAnyListener).
+	FastOpenQueue int
+	// FastOpenKey, when set, is the listener's own cookie key (TCP_FASTOPEN_KEY) in place
+	// of the host's.
+	FastOpenKey *[2]uint64
+	anyFastOpen bool    // FastOpenServerAnyListener was on at listen()
+	tfoChildren []*Conn // Fast Open connections made, pruned when they leave SYN-RECEIVED
 
 	synq       map[Tuple]*Conn
 	synqOrder  []*Conn // for deterministic iteration
@@ -213,6 +222,16 @@ func (l *Listener) removeOrder(c *Conn) {
 			return
 		}
 	}
+}
+
+// queued reports whether c waits in the accept queue.
+func (l *Listener) queued(c *Conn) bool {
+	for _, o := range l.acceptq {
+		if o == c {
+			return true
+		}
+	}
+	return false
 }
 
 // forget removes a connection from whichever queue holds it.

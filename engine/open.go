@@ -16,9 +16,21 @@ func (c *Conn) activeOpenAs(cause string) {
 	c.tsOff = c.h.tsOffset(c.tuple)
 	c.firstSynAt = c.h.now
 	c.initialWindow(c.advMSS())
+	if fo := c.fastOpen; fo != nil && fo.synData > 0 {
+		// Fast Open: the data rides on the SYN and stays queued until acknowledged.
+		c.sendBuf = append(c.sendBuf, fo.payload...)
+		c.pushAt = append(c.pushAt, c.sendStart.Add(uint32(fo.synData)))
+		fo.payload = nil
+	}
 	c.setState(SynSent, cause)
 	c.sendSYN(false)
+	// The SYN is timed on its own: Linux queues SYN data as a separate buffer, so a
+	// SYN-ACK that acknowledges only the SYN still gives an RTT sample.
 	c.startTiming(c.sndNxt)
+	if fo := c.fastOpen; fo != nil && fo.synData > 0 {
+		c.sndNxt = c.sndNxt.Add(uint32(fo.synData))
+		c.sndMax = c.sndNxt
+	}
 	c.setTimer(TimerRTO, c.rto)
 }
 
@@ -31,6 +43,16 @@ func (c *Conn) sendSYN(retransmit bool) {
 	}
 	seg.Options = buildSynOptions(p, synInfo{mss: c.advMSS(), ws: p.WindowScaling, shift: p.WindowShift,
 		sack: p.SACK, ts: p.Timestamps, tsVal: c.tsVal()}, p.Layout)
+	if !retransmit {
+		// RFC 7413 §3: the first SYN carries the cookie (or asks for one) and the data;
+		// Linux's retries are plain SYNs (tcp_send_syn_data sets cookie.len to -1).
+		if o, ok := c.fastOpenSynOption(); ok {
+			seg.Options = appendFastOpen(seg.Options, o)
+		}
+		if c.fastOpen != nil && c.fastOpen.synData > 0 {
+			seg.Payload = append([]byte(nil), c.sendBuf[:c.fastOpen.synData]...)
+		}
+	}
 	c.h.emit(seg, retransmit, nil)
 }
 
@@ -51,6 +73,12 @@ func (c *Conn) sendSynAck(retransmit bool) {
 		ts:    c.tsOK,
 		tsVal: c.tsVal(), tsEcr: c.tsRecent,
 	}, p.Layout)
+	if c.synAckCookie != nil && !retransmit {
+		// RFC 7413 §4.1.2: the cookie the client asked for, or the right one in place of
+		// an invalid one; only the first SYN-ACK carries it (Linux tcp_rtx_synack has none).
+		seg.Options = appendFastOpen(seg.Options, *c.synAckCookie)
+	}
+	c.synAckCookie = nil
 	c.h.emit(seg, retransmit, nil)
 }
 

@@ -110,8 +110,12 @@ func (c *Conn) sizeGoal() int {
 // pingpong mode.
 func (c *Conn) countAnswer() {
 	p := &c.h.Prof
-	if p.PingpongThreshold <= 0 || !c.gotData || c.h.now.Sub(c.lastDataRecv) >= p.DelayedACK {
+	pending := c.fastOpen != nil && c.fastOpen.writePending
+	if p.PingpongThreshold <= 0 || !c.gotData && !pending || c.h.now.Sub(c.lastDataRecv) >= p.DelayedACK {
 		return
+	}
+	if pending {
+		c.fastOpen.writePending = false
 	}
 	c.pingpongCnt++
 	if c.pingpongCnt >= p.PingpongThreshold {
@@ -127,6 +131,10 @@ func (c *Conn) flush() {
 	switch c.state {
 	case Established, CloseWait, FinWait1, FinWait2, Closing, LastAck:
 		c.output()
+	case SynReceived:
+		if c.fastOpen != nil && c.fastOpen.child {
+			c.output() // a Fast Open child may send before the handshake completes (RFC 7413 §3)
+		}
 	}
 	if c.sentNew && !c.deleted {
 		c.sentNew = false

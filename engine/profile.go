@@ -139,6 +139,11 @@ type Profile struct {
 
 	// ECN setup (RFC 3168 §6.1.1): 0 off, 1 request in SYN, 2 accept when requested (Linux tcp_ecn).
 	ECN int
+
+	// FastOpen is TCP Fast Open (RFC 7413), as the bits of Linux's net.ipv4.tcp_fastopen:
+	// FastOpenClient, FastOpenServer, FastOpenClientNoCookie, FastOpenServerNoCookie,
+	// FastOpenServerAnyListener. Linux's default is FastOpenClient; 0 is off.
+	FastOpen int
 }
 
 // LinuxProfile returns Linux 6.x defaults, as collected in LINUX-FACTS.md.
@@ -201,6 +206,8 @@ func LinuxProfile() Profile {
 		TimeWaitRestartOnACK: true,
 
 		ECN: 2,
+
+		FastOpen: FastOpenClient,
 	}
 }
 

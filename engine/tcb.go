@@ -168,14 +168,24 @@ type Conn struct {
 	probesStamped  bool
 	rtoFired       bool // a data retransmission timeout has fired (icsk_backoff may be > 0)
 	userTimeout    time.Duration
+	synRetries     int    // TCP_SYNCNT; 0: the profile's SynRetries
 	retransStamp   Time   // see onRTO; 0 while not retransmitting
 	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
 	lingerZero     bool
 	connectPending bool
-	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET).
+	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET); a
+	// read or write reports it once and clears it, as Linux's sock_error does.
 	Err error
+	// errShown: Err was reported to a read or write, so the closed socket now reads as
+	// at its end and refuses writes with EPIPE.
+	errShown bool
 
 	cookie *Cookie
+
+	// TCP Fast Open (RFC 7413): nil for a connection that does not use it.
+	fastOpen *fastOpen
+	// synAckCookie is the Fast Open option the first SYN-ACK carries, if any.
+	synAckCookie *Option
 }
 
 // State returns the connection's current state.
@@ -205,8 +215,9 @@ func (c *Conn) RcvNxt() Seq { return c.rcvNxt }
 // Buffered returns how many received bytes wait to be read.
 func (c *Conn) Buffered() int { return len(c.recvBuf) }
 
-// EOF reports whether the peer's FIN has arrived and all data before it was read.
-func (c *Conn) EOF() bool { return c.gotFin && len(c.recvBuf) == 0 }
+// EOF reports whether the peer's FIN has arrived (or the connection's error was
+// reported) and all data before it was read.
+func (c *Conn) EOF() bool { return (c.gotFin || c.errShown) && len(c.recvBuf) == 0 }
 
 // advMSS is the MSS we offer: the profile's, or less when the application set TCP_MAXSEG
 // (Linux tcp_advertise_mss and the user_mss clamp).
@@ -246,28 +257,37 @@ func (c *Conn) Info() map[string]int64 {
 		// happened, so it is 0 (after one the engine does not know when Linux resets it).
 		info["backoff"] = 0
 	}
-	if !c.state.Synchronized() {
-		return info
-	}
-	info["snd_mss"] = int64(c.mss)
-	adv := int64(c.advMSS())
+	// tcpi_options is what the handshake settled, so it is reported in every state (0
+	// before the peer's SYN), and after a reset too.
 	var opts int64
 	if c.tsOK {
-		adv -= 12 // Linux takes the timestamp option off tp->advmss once it is negotiated
 		opts |= 1 // TCPI_OPT_TIMESTAMPS
 	}
-	info["advmss"] = adv
 	if c.sackOK {
 		opts |= 2 // TCPI_OPT_SACK
 	}
 	if c.wsOK {
 		opts |= 4 // TCPI_OPT_WSCALE
-		info["snd_wscale"], info["rcv_wscale"] = int64(c.sndShift), int64(c.rcvShift)
 	}
 	if c.ecnOK {
 		opts |= 8 // TCPI_OPT_ECN
 	}
+	if c.fastOpen != nil && c.fastOpen.dataAcked {
+		opts |= 32 // TCPI_OPT_SYN_DATA: SYN data was acknowledged (sent or received)
+	}
 	info["options"] = opts
+	if !c.state.Synchronized() {
+		return info
+	}
+	info["snd_mss"] = int64(c.mss)
+	adv := int64(c.advMSS())
+	if c.tsOK {
+		adv -= 12 // Linux takes the timestamp option off tp->advmss once it is negotiated
+	}
+	info["advmss"] = adv
+	if c.wsOK {
+		info["snd_wscale"], info["rcv_wscale"] = int64(c.sndShift), int64(c.rcvShift)
+	}
 	info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)
 	// tcp_get_info_chrono_stats: busy_time includes the window-limited time.
 	busy, rwnd := c.chronoStat[0], c.chronoStat[1]

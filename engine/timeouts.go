@@ -83,7 +83,13 @@ func (c *Conn) onRTO() {
 	c.timing = false // Karn: no sample from a retransmitted segment
 	switch c.state {
 	case SynSent:
-		if c.h.now.Sub(c.firstSynAt) >= p.synGiveUp() {
+		giveUp := p.synGiveUp()
+		if c.synRetries > 0 {
+			q := *p
+			q.SynRetries, q.SynTimeBudget = c.synRetries, 0
+			giveUp = q.synGiveUp()
+		}
+		if c.h.now.Sub(c.firstSynAt) >= giveUp {
 			c.fail(ETIMEDOUT, "SYN retransmissions gave up")
 			return
 		}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/hex"
 	"strconv"
 	"time"
 )
@@ -361,14 +362,23 @@ func optionJSONName(k OptionKind) string {
 		return "sack"
 	case OptTimestamps:
 		return "TS"
+	case OptFastOpen:
+		return "FO"
 	}
 	return "kind-" + strconv.Itoa(int(k))
 }
 
 func appendOptionJSON(b []byte, o Option) []byte {
 	b = append(b, `{"kind":"`...)
-	b = append(b, optionJSONName(o.Kind)...)
+	if o.Kind == OptExperimental && o.IsFastOpen() {
+		b = append(b, "FOEXP"...)
+	} else {
+		b = append(b, optionJSONName(o.Kind)...)
+	}
 	b = append(b, '"')
+	if o.IsFastOpen() {
+		b = appendStr(b, "cookie", hex.EncodeToString(o.Cookie))
+	}
 	switch o.Kind {
 	case OptMSS:
 		b = appendInt(b, "mss", int64(o.MSS))
