@@ -24,6 +24,9 @@ type Listener struct {
 	// MaxSeg is TCP_MAXSEG set on the listening socket (0: none): connections it creates
 	// offer and use at most this MSS.
 	MaxSeg uint16
+	// RecvSpace is SO_RCVBUF set on the listening socket (0: none): connections it
+	// creates advertise a window and offer a window scale for that much space.
+	RecvSpace uint32
 
 	synq       map[Tuple]*Conn
 	synqOrder  []*Conn // for deterministic iteration
@@ -124,7 +127,7 @@ func (l *Listener) sendCookie(syn Segment) {
 		bits := uint8(0xF)
 		if p.WindowScaling && si.ws {
 			bits = min(si.shift, 14)
-			reply.ws, reply.shift = true, p.WindowShift
+			reply.ws, reply.shift = true, p.WindowShift // a cookie keeps no SO_RCVBUF
 		}
 		if p.SACK && si.sack {
 			bits |= 1 << 4

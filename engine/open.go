@@ -29,7 +29,7 @@ func (c *Conn) sendSYN(retransmit bool) {
 	if p.ECN == 1 {
 		seg.Flags |= ECE | CWR // RFC 3168 §6.1.1: an ECN-setup SYN
 	}
-	seg.Options = buildSynOptions(p, synInfo{mss: c.advMSS(), ws: p.WindowScaling, shift: p.WindowShift,
+	seg.Options = buildSynOptions(p, synInfo{mss: c.advMSS(), ws: p.WindowScaling, shift: c.offerShift(),
 		sack: p.SACK, ts: p.Timestamps, tsVal: c.tsVal()}, p.Layout)
 	c.h.emit(seg, retransmit, nil)
 }
@@ -68,7 +68,7 @@ func (c *Conn) negotiate(seg Segment) {
 	c.wsOK = p.WindowScaling && si.ws
 	if c.wsOK {
 		c.sndShift = min(si.shift, 14) // §2.3: shifts above 14 are taken as 14
-		c.rcvShift = p.WindowShift
+		c.rcvShift = c.offerShift()
 	} else {
 		c.sndShift, c.rcvShift = 0, 0
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math/bits"
 	"time"
 )
 
@@ -41,10 +42,42 @@ func (c *Conn) windowField() uint16 {
 // size the window is rounded to (Linux tcp_select_initial_window).
 func (c *Conn) initialWindow(mss uint16) {
 	p := &c.h.Prof
+	if c.rcvSpace > 0 {
+		// SO_RCVBUF: the window is the space asked for, rounded down to whole segments
+		// when it holds more than one (tcp_select_initial_window); a SYN carries at
+		// most 65535 of it (RFC 7323 §2.2: a SYN's window is never scaled), the window
+		// after the handshake all of it (measured on 6.18).
+		w := c.rcvSpace
+		if p.MSSRoundedWindow && mss > 0 && w > uint32(mss) {
+			w = w / uint32(mss) * uint32(mss)
+		}
+		c.rcvBufSize = w
+		return
+	}
 	c.rcvBufSize = p.RecvWindow
 	if p.MSSRoundedWindow && mss > 0 {
 		c.rcvBufSize = uint32(initialWindowFor(p, mss != c.advMSS()))
 	}
+}
+
+// offerShift is the window scale we offer: the profile's, or with SO_RCVBUF the
+// smallest that lets the window cover the space asked for (RFC 7323 §2.3; Linux
+// tcp_select_initial_window: ilog2(space) − 15, from 0 to 14, once the user's buffer
+// clamps the window).
+func (c *Conn) offerShift() uint8 {
+	if c.rcvSpace == 0 {
+		return c.h.Prof.WindowShift
+	}
+	return ScaleFor(c.rcvSpace)
+}
+
+// ScaleFor is the window scale for a receive space of n bytes: ilog2(n) − 15, from 0 to
+// 14 (RFC 7323 §2.3).
+func ScaleFor(n uint32) uint8 {
+	if n == 0 {
+		return 0
+	}
+	return uint8(min(max(bits.Len32(n)-1-15, 0), 14))
 }
 
 // dataOptions are the options on a non-SYN segment: timestamps (RFC 7323 §3.2), Linux

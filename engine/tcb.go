@@ -170,6 +170,7 @@ type Conn struct {
 	userTimeout    time.Duration
 	retransStamp   Time   // see onRTO; 0 while not retransmitting
 	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
+	rcvSpace       uint32 // receive space from SO_RCVBUF (Linux window_clamp under SOCK_RCVBUF_LOCK); 0: none
 	lingerZero     bool
 	connectPending bool
 	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET).

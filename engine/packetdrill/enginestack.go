@@ -27,6 +27,7 @@ type EngineStack struct {
 	// rmemMax is net.core.rmem_max; with tcp_rmem[2] it sets the window scale we offer.
 	rmemMax int
 	rmem2   int
+	wmemMax int    // net.core.wmem_max: the most SO_SNDBUF may ask for
 	note    string // what the current call did not model, for its result
 }
 
@@ -41,6 +42,9 @@ type fdState struct {
 	// userTimeout is TCP_USER_TIMEOUT, passed on to connections made or accepted later.
 	userTimeout time.Duration
 	noDelay     bool // TCP_NODELAY, passed on likewise
+	// rcvBuf and sndBuf are sk_rcvbuf and sk_sndbuf once SO_RCVBUF or SO_SNDBUF set them
+	// (what getsockopt returns); 0: not set.
+	rcvBuf, sndBuf int
 }
 
 // Limits on what one script may make the engine hold.
@@ -67,7 +71,7 @@ type wait struct {
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
 func NewEngineStack(prof engine.Profile) *EngineStack {
-	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: 212992}
+	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: 212992, wmemMax: 212992}
 	s.h = engine.NewHost("stack", LocalAddr, prof, engine.NewRand(1), s)
 	s.h.Names = func(netip.Addr) string { return "peer" }
 	s.tr.Meta = engine.Meta{Scenario: "packetdrill", Profile: prof.Name, Seed: 1,
@@ -103,6 +107,14 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		if s.rmem2 > 0 {
 			s.h.Prof.WindowShift = windowShift(max(s.rmem2, s.rmemMax))
 		}
+		return true, nil
+	}
+	if name == "wmem_max" {
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 {
+			return false, fmt.Errorf("%q is not a size", value)
+		}
+		s.wmemMax = n
 		return true, nil
 	}
 	tune, ok := sysctlNames[name]
@@ -300,6 +312,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
 		l.MaxSeg = f.maxSeg
+		l.RecvSpace = recvSpace(f.rcvBuf)
 		f.l = l
 		return CallResult{}, true, nil
 	case "accept":
@@ -319,7 +332,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.bound {
 			port = LocalPort
 		}
-		c, err := s.h.ConnectMaxSeg(port, RemoteAddr, PeerPort, f.maxSeg)
+		c, err := s.h.ConnectOpts(port, RemoteAddr, PeerPort, engine.SockOpts{MaxSeg: f.maxSeg, RecvSpace: recvSpace(f.rcvBuf)})
 		if err != nil {
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
@@ -437,6 +450,16 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 				out = f.c.Err.Error()
 				f.c.Err = nil
 			}
+		case "SO_RCVBUF", "SO_SNDBUF":
+			v := f.rcvBuf
+			if arg(2) == "SO_SNDBUF" {
+				v = f.sndBuf
+			}
+			if v != 0 {
+				// Unset, the kernel's value comes from tcp_rmem/tcp_wmem and grows with
+				// autotuning, which the engine does not model: reported as not evaluated.
+				out = strconv.Itoa(v)
+			}
 		case "TCP_MAXSEG":
 			switch {
 			case f.c != nil:
@@ -492,7 +515,7 @@ func (s *EngineStack) accept(f *fdState, want *Syscall) CallResult {
 	fd := ScriptFD(want, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 	c.SetUserTimeout(f.userTimeout) // accept() inherits the listener's options
 	c.SetNoDelay(f.noDelay)
-	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay}
+	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay, rcvBuf: f.rcvBuf, sndBuf: f.sndBuf}
 	return CallResult{Ret: int64(fd)}
 }
 
@@ -628,6 +651,30 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 		}
 		f.c.SetCork(n != 0)
 		return CallResult{}
+	case "SO_RCVBUF":
+		// sock_setsockopt: the value, at most net.core.rmem_max, is doubled for the
+		// kernel's bookkeeping, and at least SOCK_MIN_RCVBUF (2304 on 6.18, measured).
+		// Before connect() or listen() it sets the handshake's window and window scale;
+		// later it would only change how far the window may open.
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.rcvBuf = sockBuf(n, s.rmemMax, sockMinRcvBuf)
+		if f.c != nil || f.l != nil {
+			return CallResult{Unmodelled: "SO_RCVBUF after connect() or listen() not modelled"}
+		}
+		return CallResult{}
+	case "SO_SNDBUF":
+		// The same arithmetic with net.core.wmem_max and SOCK_MIN_SNDBUF (4608). The
+		// engine keeps no send-buffer limit (writes never block on it), so what the
+		// buffer would change (write() returning early, POLLOUT) is not evaluated.
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.sndBuf = sockBuf(n, s.wmemMax, sockMinSndBuf)
+		return CallResult{Unmodelled: "SO_SNDBUF: the send buffer limit is not modelled"}
 	case "TCP_MAXSEG":
 		n, ok := optInt(val)
 		if !ok || n < 88 || n > 65535 {
@@ -647,6 +694,28 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 }
 
 var _ Stack = (*EngineStack)(nil)
+
+// The smallest socket buffers Linux keeps (SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF: 2 KiB plus
+// the size of an sk_buff, once or twice; measured on 6.18).
+const (
+	sockMinRcvBuf = 2304
+	sockMinSndBuf = 4608
+)
+
+// sockBuf is the buffer size SO_RCVBUF or SO_SNDBUF of n gives (sock_setsockopt): n as an
+// unsigned value capped at limit, doubled, at least floor.
+func sockBuf(n, limit, floor int) int {
+	v := limit
+	if n >= 0 && n < limit {
+		v = n
+	}
+	return max(2*v, floor)
+}
+
+// recvSpace is the part of a receive buffer of rcvBuf bytes that TCP may advertise:
+// half of it while a connection starts (tcp_win_from_space with the initial
+// scaling_ratio of 50 %, TCP_DEFAULT_SCALING_RATIO); 0 when SO_RCVBUF was not set.
+func recvSpace(rcvBuf int) uint32 { return uint32(rcvBuf / 2) }
 
 // msgSize is the byte count of a sendmsg()/recvmsg() message: the sum of its iovec
 // lengths.
