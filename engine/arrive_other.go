@@ -260,8 +260,17 @@ func (c *Conn) newlyAcked(ack Seq) {
 	if c.rttValid {
 		c.rto = c.computeRTO()
 	}
+	acked := 0
+	for len(c.outEnds) > 0 && c.outEnds[0].LessThanEq(ack) {
+		c.outEnds = c.outEnds[1:]
+		acked++
+	}
 	if c.cwnd < 1<<30 {
-		c.cwnd += uint32(c.mss) // slow start (RFC 5681 §3.1)
+		if c.h.Prof.CwndPerPacket {
+			c.cwnd += uint32(acked) * uint32(c.mss) // slow start by segments acked (Linux tcp_slow_start)
+		} else {
+			c.cwnd += uint32(c.mss) // slow start (RFC 5681 §3.1)
+		}
 	}
 	c.tlpOut = false
 	c.retransStamp = 0
@@ -315,6 +324,7 @@ func (c *Conn) processText(seg Segment) {
 			fin = false
 		}
 		if len(data) > 0 {
+			c.dataEvent(seg, len(data))
 			c.gotData = true
 			c.lastDataRecv = c.h.now
 			c.recvBuf = append(c.recvBuf, data...)

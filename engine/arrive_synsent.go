@@ -72,8 +72,10 @@ func (c *Conn) establish(cause string) {
 	p := &c.h.Prof
 	c.setState(Established, cause)
 	c.lastDataRecv = c.h.now // Linux sets icsk_ack.lrcvtime when the connection is set up
+	c.lastSendAt = c.h.now   // and lsndtime (tcp_init_transfer)
 	c.quickAcks = p.QuickACKs
 	c.cwnd = uint32(p.initialCwnd()) * uint32(c.mss)
+	c.initRcvMSS()
 	if c.synRetransmitted && !c.rttValid && p.RTOFallback > 0 {
 		c.rto = p.RTOFallback // Linux TCP_TIMEOUT_FALLBACK after a handshake retransmission
 	} else if !c.rttValid {

@@ -310,6 +310,7 @@ func (c *Conn) sendFIN() {
 	c.finSeq = c.sndNxt
 	c.sndNxt = c.sndNxt.Add(1)
 	c.sndMax = maxSeq(c.sndMax, c.sndNxt)
+	c.outEnds = append(c.outEnds, c.sndNxt)
 	c.sentNew = true
 	c.finishAndEmit(seg, false)
 	c.armRTO()
@@ -340,6 +341,15 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		end = end.Add(1)
 	}
 	if !retransmit {
+		if c.sndUna == c.sndMax {
+			c.idleRestart()
+		}
+		if end.LessThanEq(c.sndMax) {
+			// Sent again after a window probe or the probe timer took it back: the
+			// segment is already counted.
+		} else {
+			c.outEnds = append(c.outEnds, end)
+		}
 		if n < int(c.mss) {
 			c.sndSml, c.smlSent = seq.Add(uint32(n)), true // tcp_minshall_update
 		}
@@ -349,6 +359,30 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.sentNew = true
 		c.countAnswer()
 	}
+	c.lastSendAt = c.h.now
 	c.finishAndEmit(seg, retransmit)
 	c.armRTO()
+}
+
+// idleRestart is the restart window (RFC 5681 §4.1; Linux tcp_cwnd_restart, called from
+// tcp_event_data_sent): new data after more than an RTO with nothing in flight starts
+// from min(initial window, cwnd) again, or, where the profile halves, from cwnd halved
+// once per RTO of idle time, but not below that.
+func (c *Conn) idleRestart() {
+	p := &c.h.Prof
+	idle := c.h.now.Sub(c.lastSendAt)
+	if !p.IdleRestart || c.rto <= 0 || idle <= c.rto {
+		return
+	}
+	restart := min(uint32(p.initialCwnd())*uint32(c.mss), c.cwnd)
+	cwnd := c.cwnd
+	if p.IdleHalving {
+		for idle -= c.rto; idle > 0 && cwnd > restart; idle -= c.rto {
+			cwnd /= 2
+		}
+	}
+	c.cwnd = max(cwnd, restart)
+	if !p.IdleHalving {
+		c.cwnd = restart
+	}
 }

@@ -71,6 +71,17 @@ type Profile struct {
 	// InitialCwnd is the initial congestion window in segments (RFC 6928 / Linux: 10;
 	// RFC 5681 §3.1: 3 for a 1460-byte MSS).
 	InitialCwnd int
+	// CwndPerPacket grows the congestion window in slow start by one segment for every
+	// segment a cumulative ACK covers (Linux tcp_slow_start, RFC 3465 byte counting),
+	// instead of by one segment per ACK (RFC 5681 §3.1). Measured on 6.18: the window
+	// grows so even when the application does not fill it.
+	CwndPerPacket bool
+	// IdleRestart brings the congestion window back towards the initial window when the
+	// connection starts sending again after more than an RTO idle (RFC 5681 §4.1; Linux
+	// tcp_slow_start_after_idle). IdleHalving does it as Linux's tcp_cwnd_restart does:
+	// halved once per RTO of idle time, never below min(initial window, cwnd); without
+	// it the window is that minimum at once, as RFC 5681 §4.1 says.
+	IdleRestart, IdleHalving bool
 	// AbortRSTWithACK sends RST,ACK with ACK = RCV.NXT on abort (Linux tcp_send_active_reset)
 	// instead of RFC 9293 §3.10.5's bare <SEQ=SND.NXT><CTL=RST>.
 	AbortRSTWithACK bool
@@ -174,6 +185,9 @@ func LinuxProfile() Profile {
 		Somaxconn:      4096,
 
 		InitialCwnd:     10,
+		CwndPerPacket:   true,
+		IdleRestart:     true,
+		IdleHalving:     true,
 		AbortRSTWithACK: true,
 
 		DelayedACK:           40 * time.Millisecond,
@@ -231,6 +245,7 @@ func RFCProfile() Profile {
 		Somaxconn:     128,
 
 		InitialCwnd: 3,
+		IdleRestart: true,
 
 		DelayedACK:     200 * time.Millisecond,
 		ACKEverySecond: true,

@@ -130,6 +130,13 @@ type Conn struct {
 	tlpArmed         bool // the RTO slot holds a tail loss probe timeout
 	tlpOut           bool // a probe is out and not yet acknowledged
 	cwnd             uint32
+	// outEnds holds the end of every segment sent and not yet wholly acknowledged, in
+	// order (Linux packets_out counts them); lastSendAt is when data last left
+	// (lsndtime); cwndLost says a loss has cut the congestion window, after which
+	// the engine's window (no ssthresh, no CUBIC) no longer follows Linux's.
+	outEnds    []Seq
+	lastSendAt Time
+	cwndLost   bool
 
 	// Acknowledgements.
 	ackPending    bool
@@ -142,6 +149,13 @@ type Conn struct {
 	pingpongCnt   int  // quick answers counted towards pingpong mode
 	quickAcked    bool // this segment's ACK is immediate only because of quick-ACK mode
 	bytesSinceAck int  // data received since our last ACK
+	// ato is the delayed-ACK timeout estimate (Linux icsk_ack.ato): 0 until data
+	// arrives, then from the gaps between data segments; rcvMSS is the estimate of the
+	// peer's segment size (icsk_ack.rcv_mss), lastSegSize the size of the last small
+	// segment (last_seg_size).
+	ato           time.Duration
+	rcvMSS        int
+	lastSegSize   int
 	lastChallenge Time
 	challenged    bool
 
@@ -270,6 +284,14 @@ func (c *Conn) Info() map[string]int64 {
 	}
 	info["options"] = opts
 	info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)
+	info["unacked"] = int64(len(c.outEnds)) // packets_out
+	info["rcv_mss"] = int64(c.rcvMSS)
+	info["ato"] = int64(c.ato / time.Microsecond)
+	if !c.cwndLost && c.mss > 0 {
+		// In segments, while slow start has not met a loss: after one Linux runs CUBIC
+		// from an ssthresh, which the engine does not model.
+		info["snd_cwnd"] = int64(c.cwnd / uint32(c.mss))
+	}
 	// tcp_get_info_chrono_stats: busy_time includes the window-limited time.
 	busy, rwnd := c.chronoStat[0], c.chronoStat[1]
 	switch c.chronoType {

@@ -40,8 +40,14 @@ func (c *Conn) onTimer(k TimerKind) {
 	case TimerDelayedACK:
 		if c.ackPending && c.state.Synchronized() && c.state != TimeWait {
 			if c.pingpong && p.PingpongThreshold > 0 {
-				// The answer did not come in time: not interactive after all.
+				// The answer did not come in time: not interactive after all, and the
+				// ACK timeout estimate starts again from its minimum.
 				c.pingpong, c.pingpongCnt = false, 0
+				c.ato = p.DelayedACK
+			} else {
+				// A delayed ACK had to fire: inflate the estimate, up to the RTO
+				// (tcp_delack_timer_handler).
+				c.ato = min(2*c.ato, c.rto)
 			}
 			c.sendAck()
 		}
@@ -131,6 +137,7 @@ func (c *Conn) onRTO() {
 		c.rtoFired = true
 		c.rtxHigh, c.recovering = c.sndMax, true
 		c.cwnd = uint32(c.mss) // RFC 5681 §3.1: loss window of one segment
+		c.cwndLost = true
 		c.rto = min(c.rto*2, p.MaxRTO)
 		c.retransmitHead()
 		next := c.rto
