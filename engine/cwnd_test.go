@@ -34,7 +34,7 @@ func TestSlowStartGrowth(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t, tc.prof)
-			iss := r.established()
+			r.established()
 			if got := r.c.Info()["snd_cwnd"]; got != int64(tc.prof.InitialCwnd) {
 				t.Fatalf("snd_cwnd = %d, want the initial window %d", got, tc.prof.InitialCwnd)
 			}
@@ -50,7 +50,6 @@ func TestSlowStartGrowth(t *testing.T) {
 			if info["snd_cwnd"] != tc.cwndAfter {
 				t.Errorf("after an ACK of 2 segments snd_cwnd = %d, want %d", info["snd_cwnd"], tc.cwndAfter)
 			}
-			_ = iss
 		})
 	}
 }

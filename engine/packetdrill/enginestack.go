@@ -109,6 +109,18 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		return true, nil
 	}
+	if name == "tcp_slow_start_after_idle" {
+		// RFC 5681 §4.1's restart window (Linux tcp_cwnd_restart), on or off.
+		switch strings.TrimSpace(value) {
+		case "0":
+			s.h.Prof.IdleRestart = false
+		case "1":
+			s.h.Prof.IdleRestart = true
+		default:
+			return false, fmt.Errorf("%q is not 0 or 1", value)
+		}
+		return true, nil
+	}
 	if name == "wmem_max" {
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 {
