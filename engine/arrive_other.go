@@ -214,6 +214,7 @@ func (c *Conn) processAck(seg Segment) bool {
 		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
 		c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	}
+	c.ackWhilePersisting()
 	switch c.state {
 	case FinWait1:
 		if c.finAcked {

@@ -196,6 +196,11 @@ func (c *Conn) output() {
 			inflight := c.sndNxt.Sub(c.sndUna)
 			if inflight >= wnd {
 				c.rwndLimited(inflight)
+				if inflight == 0 && c.sndWnd == 0 && !c.armed(TimerRTO) && !c.armed(TimerPersist) {
+					// A zero window and nothing in flight: the persist timer
+					// (tcp_check_probe_timer, after max(RTO, TCP_RTO_MIN)).
+					c.setTimer(TimerPersist, max(c.rto, c.h.Prof.MinRTO))
+				}
 				return
 			}
 			n := min(avail, int(c.mss), int(wnd-inflight))
@@ -207,7 +212,7 @@ func (c *Conn) output() {
 				// sends what fits after max(RTO, TCP_RTO_MIN) (tcp_check_probe_timer,
 				// tcp_write_wakeup).
 				c.rwndLimited(inflight)
-				if inflight == 0 && !c.armed(TimerRTO) {
+				if inflight == 0 && !c.armed(TimerRTO) && !c.armed(TimerPersist) {
 					c.probe0 = true
 					c.setTimer(TimerRTO, max(c.rto, c.h.Prof.MinRTO))
 				}
@@ -321,6 +326,9 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 	if (c.corkProbe || c.probe0) && !retransmit {
 		c.corkProbe, c.probe0 = false, false // data goes out: the RTO takes the slot again
 		c.cancelTimer(TimerRTO)
+	}
+	if c.armed(TimerPersist) && !retransmit {
+		c.cancelTimer(TimerPersist) // data in flight: its ACK or the RTO takes over
 	}
 	seg := c.template(seq, 0)
 	seg.Payload = append([]byte(nil), c.sendBuf[off:off+n]...)

@@ -181,6 +181,7 @@ type Conn struct {
 	probesAt       Time
 	probesStamped  bool
 	rtoFired       bool // a data retransmission timeout has fired (icsk_backoff may be > 0)
+	persistBackoff int  // zero-window probes sent since the window closed (icsk_backoff)
 	userTimeout    time.Duration
 	retransStamp   Time   // see onRTO; 0 while not retransmitting
 	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
@@ -259,7 +260,7 @@ func (c *Conn) Info() map[string]int64 {
 	if !c.rtoFired && !c.synRetransmitted {
 		// icsk_backoff only grows on a timeout or a sent zero-window probe; neither
 		// happened, so it is 0 (after one the engine does not know when Linux resets it).
-		info["backoff"] = 0
+		info["backoff"] = int64(c.persistBackoff)
 	}
 	if !c.state.Synchronized() {
 		return info
