@@ -201,6 +201,7 @@ func (c *Conn) processAck(seg Segment) bool {
 		return false
 	}
 	c.probesOut = 0 // tcp_ack: an acceptable ACK resets icsk_probes_out
+	c.lastAckAt = c.h.now
 	if c.sndUna.LessThan(seg.Ack) {
 		c.newlyAcked(seg.Ack)
 		if len(c.sendBuf) == 0 {
@@ -409,6 +410,8 @@ func (c *Conn) finArrived() {
 func (c *Conn) enterTimeWait(cause string) {
 	c.cancelTimer(TimerRTO)
 	c.cancelTimer(TimerFinWait2)
+	c.cancelTimer(TimerKeepalive)
+	c.cancelTimer(TimerPersist)
 	c.setState(TimeWait, cause)
 	if c.ackNow || c.ackPending {
 		c.sendAck()

@@ -73,6 +73,7 @@ func (c *Conn) establish(cause string) {
 	c.setState(Established, cause)
 	c.lastDataRecv = c.h.now // Linux sets icsk_ack.lrcvtime when the connection is set up
 	c.lastSendAt = c.h.now   // and lsndtime (tcp_init_transfer)
+	c.lastAckAt = c.h.now    // and rcv_tstamp
 	c.quickAcks = p.QuickACKs
 	c.cwnd = uint32(p.initialCwnd()) * uint32(c.mss)
 	c.initRcvMSS()
@@ -80,6 +81,11 @@ func (c *Conn) establish(cause string) {
 		c.rto = p.RTOFallback // Linux TCP_TIMEOUT_FALLBACK after a handshake retransmission
 	} else if !c.rttValid {
 		c.rto = p.InitialRTO
+	}
+	if c.keepaliveRuns() {
+		// tcp_finish_connect, tcp_create_openreq_child: keep-alives set before the
+		// handshake start with the connection.
+		c.setTimer(TimerKeepalive, c.Keepalive().Idle)
 	}
 	if c.connectPending {
 		c.connectPending = false

@@ -27,6 +27,9 @@ type Listener struct {
 	// RecvSpace is SO_RCVBUF set on the listening socket (0: none): connections it
 	// creates advertise a window and offer a window scale for that much space.
 	RecvSpace uint32
+	// Keepalive is SO_KEEPALIVE and its options set on the listening socket: the
+	// connections it creates inherit them.
+	Keepalive Keepalive
 
 	synq       map[Tuple]*Conn
 	synqOrder  []*Conn // for deterministic iteration

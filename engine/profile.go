@@ -148,6 +148,17 @@ type Profile struct {
 	TimeWaitAbsorbsACK   bool          // TIME-WAIT swallows a bare in-window ACK (Linux tcp_timewait_state_process)
 	TimeWaitRestartOnACK bool          // ... and restarts its timer when it does
 
+	// Keep-alives (RFC 1122 §4.2.3.6), when the application turns them on: the idle time
+	// before the first probe (at least two hours by default), the interval between
+	// unanswered probes and how many go unanswered before the connection is dropped
+	// (Linux tcp_keepalive_time 7200 s, tcp_keepalive_intvl 75 s, tcp_keepalive_probes
+	// 9). KeepaliveRST resets the connection then (Linux tcp_keepalive_timer →
+	// tcp_send_active_reset); RFC 1122 only says it is dropped.
+	KeepaliveIdle     time.Duration
+	KeepaliveInterval time.Duration
+	KeepaliveProbes   int
+	KeepaliveRST      bool
+
 	// ECN setup (RFC 3168 §6.1.1): 0 off, 1 request in SYN, 2 accept when requested (Linux tcp_ecn).
 	ECN int
 }
@@ -214,6 +225,11 @@ func LinuxProfile() Profile {
 		TimeWaitAbsorbsACK:   true,
 		TimeWaitRestartOnACK: true,
 
+		KeepaliveIdle:     2 * time.Hour,
+		KeepaliveInterval: 75 * time.Second,
+		KeepaliveProbes:   9,
+		KeepaliveRST:      true,
+
 		ECN: 2,
 	}
 }
@@ -254,7 +270,12 @@ func RFCProfile() Profile {
 		TimeWait: 4 * time.Minute,
 
 		ChallengeACKInterval: 0,
-		ECN:                  0,
+		// RFC 1122 §4.2.3.6 asks for at least two hours of idle time and leaves the
+		// interval and count open; these are the BSD and Linux values.
+		KeepaliveIdle:     2 * time.Hour,
+		KeepaliveInterval: 75 * time.Second,
+		KeepaliveProbes:   9,
+		ECN:               0,
 	}
 }
 

@@ -183,9 +183,11 @@ type Conn struct {
 	rtoFired       bool // a data retransmission timeout has fired (icsk_backoff may be > 0)
 	persistBackoff int  // zero-window probes sent since the window closed (icsk_backoff)
 	userTimeout    time.Duration
-	retransStamp   Time   // see onRTO; 0 while not retransmitting
-	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
-	rcvSpace       uint32 // receive space from SO_RCVBUF (Linux window_clamp under SOCK_RCVBUF_LOCK); 0: none
+	keepalive      Keepalive // SO_KEEPALIVE and its TCP_KEEP* options, as the application set them
+	lastAckAt      Time      // when an acceptable ACK last arrived (Linux rcv_tstamp)
+	retransStamp   Time      // see onRTO; 0 while not retransmitting
+	userMSS        uint16    // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
+	rcvSpace       uint32    // receive space from SO_RCVBUF (Linux window_clamp under SOCK_RCVBUF_LOCK); 0: none
 	lingerZero     bool
 	connectPending bool
 	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET).

@@ -53,6 +53,8 @@ func (c *Conn) onTimer(k TimerKind) {
 		}
 	case TimerPersist:
 		c.onPersist()
+	case TimerKeepalive:
+		c.onKeepalive()
 	case TimerTimeWait:
 		c.closeTCB("TIME-WAIT timer expired")
 		return

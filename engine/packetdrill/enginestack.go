@@ -45,6 +45,7 @@ type fdState struct {
 	// rcvBuf and sndBuf are sk_rcvbuf and sk_sndbuf once SO_RCVBUF or SO_SNDBUF set them
 	// (what getsockopt returns); 0: not set.
 	rcvBuf, sndBuf int
+	keepalive      engine.Keepalive // SO_KEEPALIVE and TCP_KEEP*, passed on like userTimeout
 }
 
 // Limits on what one script may make the engine hold.
@@ -325,6 +326,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		}
 		l.MaxSeg = f.maxSeg
 		l.RecvSpace = recvSpace(f.rcvBuf)
+		l.Keepalive = f.keepalive
 		f.l = l
 		return CallResult{}, true, nil
 	case "accept":
@@ -351,6 +353,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		f.c = c
 		c.SetUserTimeout(f.userTimeout)
 		c.SetNoDelay(f.noDelay)
+		c.SetKeepalive(f.keepalive)
 		if f.linger0 {
 			c.SetLinger(true)
 		}
@@ -462,6 +465,12 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 				out = f.c.Err.Error()
 				f.c.Err = nil
 			}
+		case "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+			k := f.keepalive.WithDefaults(&s.h.Prof)
+			if f.c != nil {
+				k = f.c.Keepalive()
+			}
+			out = strconv.Itoa(keepaliveOpt(k, arg(2)))
 		case "SO_RCVBUF", "SO_SNDBUF":
 			v := f.rcvBuf
 			if arg(2) == "SO_SNDBUF" {
@@ -527,7 +536,8 @@ func (s *EngineStack) accept(f *fdState, want *Syscall) CallResult {
 	fd := ScriptFD(want, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 	c.SetUserTimeout(f.userTimeout) // accept() inherits the listener's options
 	c.SetNoDelay(f.noDelay)
-	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay, rcvBuf: f.rcvBuf, sndBuf: f.sndBuf}
+	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay, rcvBuf: f.rcvBuf, sndBuf: f.sndBuf,
+		keepalive: f.keepalive}
 	return CallResult{Ret: int64(fd)}
 }
 
@@ -663,6 +673,32 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 		}
 		f.c.SetCork(n != 0)
 		return CallResult{}
+	case "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+		n, ok := optInt(val)
+		// do_tcp_setsockopt: idle and interval 1 to 32767 s (MAX_TCP_KEEPIDLE,
+		// MAX_TCP_KEEPINTVL), count 1 to 127 (MAX_TCP_KEEPCNT).
+		limit := map[string]int{"TCP_KEEPIDLE": 32767, "TCP_KEEPINTVL": 32767, "TCP_KEEPCNT": 127}[name]
+		if !ok || limit > 0 && (n < 1 || n > limit) {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		k := &f.keepalive
+		switch name {
+		case "SO_KEEPALIVE":
+			k.On = n != 0
+		case "TCP_KEEPIDLE":
+			k.Idle = time.Duration(n) * time.Second
+		case "TCP_KEEPINTVL":
+			k.Interval = time.Duration(n) * time.Second
+		default:
+			k.Count = n
+		}
+		if f.c != nil {
+			f.c.SetKeepalive(*k)
+		}
+		if f.l != nil {
+			f.l.Keepalive = *k
+		}
+		return CallResult{}
 	case "SO_RCVBUF":
 		// sock_setsockopt: the value, at most net.core.rmem_max, is doubled for the
 		// kernel's bookkeeping, and at least SOCK_MIN_RCVBUF (2304 on 6.18, measured).
@@ -706,6 +742,23 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 }
 
 var _ Stack = (*EngineStack)(nil)
+
+// keepaliveOpt is what getsockopt reads for one of the keep-alive options: 0 or 1, or
+// seconds, or a count.
+func keepaliveOpt(k engine.Keepalive, name string) int {
+	switch name {
+	case "SO_KEEPALIVE":
+		if k.On {
+			return 1
+		}
+		return 0
+	case "TCP_KEEPIDLE":
+		return int(k.Idle / time.Second)
+	case "TCP_KEEPINTVL":
+		return int(k.Interval / time.Second)
+	}
+	return k.Count
+}
 
 // The smallest socket buffers Linux keeps (SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF: 2 KiB plus
 // the size of an sk_buff, once or twice; measured on 6.18).
