@@ -178,7 +178,13 @@ func (c *Conn) synReceivedAck(seg Segment) bool {
 	c.sndUna = seg.Ack
 	c.sndWnd = uint32(seg.Window) << c.sndShift
 	c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+	if c.h.Prof.HalfWindowMSS && c.passive {
+		// Linux builds the connection from the ACK (tcp_create_openreq_child): its
+		// max_window is that ACK's window, not the SYN's.
+		c.maxSndWnd = c.sndWnd
+	}
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
+	c.syncMSS()
 	c.establish("received ACK of our SYN")
 	if c.passive && c.lst != nil {
 		c.lst.promote(c)
@@ -212,7 +218,10 @@ func (c *Conn) processAck(seg Segment) bool {
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK).
 	if c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(seg.Ack) {
 		c.sndWnd = uint32(seg.Window) << c.sndShift
-		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+		if c.sndWnd > c.maxSndWnd {
+			c.maxSndWnd = c.sndWnd
+			c.syncMSS() // tcp_ack_update_window
+		}
 		c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	}
 	c.ackWhilePersisting()

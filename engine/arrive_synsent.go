@@ -45,6 +45,7 @@ func (c *Conn) synSentInput(seg Segment) {
 	c.sndWnd = uint32(seg.Window) // never scaled in a SYN (RFC 7323 §2.2)
 	c.maxSndWnd = c.sndWnd
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
+	c.syncMSS()
 	if c.iss.LessThan(c.sndUna) {
 		// Our SYN has been ACKed: ESTABLISHED, and ACK the peer's SYN. Data queued while in
 		// SYN-SENT rides on that ACK (RFC 9293 §3.10.7.3 allows it; Linux does it when a

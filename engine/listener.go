@@ -188,6 +188,8 @@ func (l *Listener) acceptCookie(seg Segment) bool {
 	}
 	c.sndWnd = uint32(seg.Window) << c.sndShift
 	c.maxSndWnd = c.sndWnd
+	c.mssFull = c.mss
+	c.syncMSS()
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	h.note(c.peer, "cookie-accepted", "ACK carries a valid SYN cookie: connection rebuilt")
 	c.setState(SynReceived, "ACK carries a valid SYN cookie")

@@ -80,6 +80,7 @@ func (c *Conn) negotiate(seg Segment) {
 		// segment carries; the timestamp option takes 12 bytes (Linux: 1460 → 1448).
 		c.mss -= 12
 	}
+	c.mssFull = c.mss
 	c.ecnOK = p.ECN >= 1 && seg.Flags.Has(ECE|CWR) && seg.Flags&ACK == 0 ||
 		p.ECN >= 1 && seg.Flags.Has(SYN|ACK|ECE)
 }

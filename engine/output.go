@@ -60,6 +60,33 @@ func (c *Conn) initialWindow(mss uint16) {
 	}
 }
 
+// syncMSS sets the send MSS from the negotiated one and, where the profile bounds it,
+// the largest window the peer has shown (Linux tcp_sync_mss → tcp_bound_to_half_wnd):
+// half of it, or all of it while it is at most 536 bytes, and never below 68 bytes less
+// the headers.
+func (c *Conn) syncMSS() {
+	c.mss = c.mssFull
+	if !c.h.Prof.HalfWindowMSS || c.mssFull == 0 {
+		return
+	}
+	if cutoff := c.halfWindow(); cutoff > 0 && uint32(c.mss) > cutoff {
+		hdr := uint32(20)
+		if c.tsOK {
+			hdr += 12
+		}
+		c.mss = uint16(max(cutoff, 68-hdr))
+	}
+}
+
+// halfWindow is tcp_bound_to_half_wnd's cutoff: half the largest window the peer has
+// shown, or all of it while that is at most 536 bytes (0: none seen yet).
+func (c *Conn) halfWindow() uint32 {
+	if c.maxSndWnd > 536 {
+		return c.maxSndWnd / 2
+	}
+	return c.maxSndWnd
+}
+
 // offerShift is the window scale we offer: the profile's, or with SO_RCVBUF the
 // smallest that lets the window cover the space asked for (RFC 7323 §2.3; Linux
 // tcp_select_initial_window: ilog2(space) − 15, from 0 to 14, once the user's buffer
@@ -135,7 +162,11 @@ func (c *Conn) sizeGoal() int {
 	}
 	rate := 2 * float64(c.cwnd) / c.srtt.Seconds() // bytes per second
 	segs := max(int(rate/1024)/int(c.mss), 2)      // sk_pacing_shift 10: ~1 ms
-	return min(segs, 44) * int(c.mss)              // 64 KB of GSO at most
+	segs = min(segs, 44)                           // 64 KB of GSO at most
+	if cut := c.halfWindow(); p.HalfWindowMSS && cut > 0 {
+		segs = min(segs, max(int(cut)/int(c.mss), 1)) // tcp_bound_to_half_wnd on the GSO size
+	}
+	return segs * int(c.mss)
 }
 
 // countAnswer notes data sent within the ACK timeout of data received: an interactive

@@ -118,6 +118,11 @@ type Profile struct {
 	// segments out Linux probes too and recovers through SACK and RACK, which the engine
 	// does not model; there it keeps the RTO.
 	TailLossProbe bool
+	// HalfWindowMSS bounds the send MSS by half the largest window the peer has shown
+	// (all of it while that is at most 536 bytes), as Linux's tcp_bound_to_half_wnd does
+	// whenever it syncs the MSS (handshake, window growth): a peer with a tiny window gets
+	// small segments instead of waiting for a whole MSS of room.
+	HalfWindowMSS bool
 	// Nagle holds a partial segment while data is unacknowledged, until TCP_NODELAY
 	// (RFC 896; RFC 1122 §4.2.3.4), in Linux's form: only while a partial segment sent
 	// earlier is unacknowledged (Minshall's variant, tcp_nagle_check with snd_sml), and
@@ -218,6 +223,7 @@ func LinuxProfile() Profile {
 		TailLossProbe:         true,
 		Nagle:                 true,
 		WholeSegmentWindow:    true,
+		HalfWindowMSS:         true,
 		PushPerSizeGoal:       true,
 		ResetOnDataAfterClose: true,
 

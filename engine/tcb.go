@@ -81,6 +81,7 @@ type rttState struct {
 // and timestamps (RFC 7323), SACK (RFC 2018) and ECN (RFC 3168).
 type negotiated struct {
 	mss                uint16 // effective send MSS
+	mssFull            uint16 // the send MSS before the half-window bound (syncMSS)
 	wsOK               bool
 	sndShift, rcvShift uint8
 	sackOK, tsOK       bool
