@@ -383,11 +383,8 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		if c.sndUna == c.sndMax {
 			c.idleRestart()
 		}
-		if end.LessThanEq(c.sndMax) {
-			// Sent again after a window probe or the probe timer took it back: the
-			// segment is already counted.
-		} else {
-			c.outEnds = append(c.outEnds, end)
+		if c.sndMax.LessThan(end) {
+			c.outEnds = append(c.outEnds, end) // a new segment in flight (packets_out)
 		}
 		if n < int(c.mss) {
 			c.sndSml, c.smlSent = seq.Add(uint32(n)), true // tcp_minshall_update
