@@ -709,8 +709,13 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 			return CallResult{Ret: -1, Errno: "EINVAL"}
 		}
 		f.rcvBuf = sockBuf(n, s.rmemMax, sockMinRcvBuf)
-		if f.c != nil || f.l != nil {
-			return CallResult{Unmodelled: "SO_RCVBUF after connect() or listen() not modelled"}
+		if f.l != nil {
+			// A listener's buffer shapes the SYN-ACKs of connections still to come
+			// (tcp_openreq_init_rwin reads it from the listener).
+			f.l.RecvSpace = recvSpace(f.rcvBuf)
+		}
+		if f.c != nil {
+			return CallResult{Unmodelled: "SO_RCVBUF after connect() not modelled"}
 		}
 		return CallResult{}
 	case "SO_SNDBUF":
