@@ -58,6 +58,8 @@ func (l *Listener) input(seg Segment) {
 	c.passive = true
 	c.lst = l
 	c.userMSS = l.MaxSeg
+	c.rcvSpace = l.RecvSpace
+	c.keepalive = l.Keepalive
 	c.irs = seg.Seq
 	c.rcvNxt = seg.Seq.Add(1)
 	c.iss = h.isn(c.tuple)

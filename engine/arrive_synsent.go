@@ -49,6 +49,7 @@ func (c *Conn) synSentInput(seg Segment) {
 	c.sndWnd = uint32(seg.Window) // never scaled in a SYN (RFC 7323 §2.2)
 	c.maxSndWnd = c.sndWnd
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
+	c.syncMSS()
 	if c.iss.LessThan(c.sndUna) {
 		// Our SYN has been ACKed: ESTABLISHED, and ACK the peer's SYN. Data queued while in
 		// SYN-SENT rides on that ACK (RFC 9293 §3.10.7.3 allows it; Linux does it when a
@@ -93,12 +94,20 @@ func (c *Conn) establish(cause string) {
 	p := &c.h.Prof
 	c.setState(Established, cause)
 	c.lastDataRecv = c.h.now // Linux sets icsk_ack.lrcvtime when the connection is set up
+	c.lastSendAt = c.h.now   // and lsndtime (tcp_init_transfer)
+	c.lastAckAt = c.h.now    // and rcv_tstamp
 	c.quickAcks = p.QuickACKs
 	c.cwnd = uint32(p.initialCwnd()) * uint32(c.mss)
+	c.initRcvMSS()
 	if c.synRetransmitted && !c.rttValid && p.RTOFallback > 0 {
 		c.rto = p.RTOFallback // Linux TCP_TIMEOUT_FALLBACK after a handshake retransmission
 	} else if !c.rttValid {
 		c.rto = p.InitialRTO
+	}
+	if c.keepaliveRuns() {
+		// tcp_finish_connect, tcp_create_openreq_child: keep-alives set before the
+		// handshake start with the connection.
+		c.setTimer(TimerKeepalive, c.Keepalive().Idle)
 	}
 	if c.connectPending {
 		c.connectPending = false

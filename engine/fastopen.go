@@ -166,7 +166,7 @@ type FastOpenSend struct {
 // MSS − 40 bytes (tcp_send_syn_data), and that part is returned; without one the SYN asks
 // for a cookie and carries no data (0 is returned). Data the SYN does not carry is
 // queued only with s.Queue. With the client side off it is a plain Connect.
-func (h *Host) ConnectFastOpen(localPort uint16, raddr netip.Addr, rport uint16, maxSeg uint16, s FastOpenSend) (*Conn, int, error) {
+func (h *Host) ConnectFastOpen(localPort uint16, raddr netip.Addr, rport uint16, o SockOpts, s FastOpenSend) (*Conn, int, error) {
 	p := &h.Prof
 	if localPort == 0 {
 		localPort = h.allocPort(raddr, rport)
@@ -178,7 +178,8 @@ func (h *Host) ConnectFastOpen(localPort uint16, raddr netip.Addr, rport uint16,
 	}
 	c := h.newConn(t, Closed)
 	c.connectPending = true
-	c.userMSS = maxSeg
+	c.userMSS = o.MaxSeg
+	c.rcvSpace = o.RecvSpace
 	h.record(Event{Kind: EventApp, At: h.now, Endpoint: h.Name, Peer: c.peer, Call: "connect", Result: "pending", Detail: "Fast Open"})
 	if p.FastOpen&FastOpenClient == 0 {
 		c.activeOpen()

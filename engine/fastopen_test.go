@@ -175,7 +175,7 @@ func TestFastOpenClient(t *testing.T) {
 	if r.h.FastOpenReady(ClientAddr) {
 		t.Fatal("ready without a cookie")
 	}
-	c, n, err := r.h.ConnectFastOpen(ServerPort, ClientAddr, ClientPort, 0, FastOpenSend{Data: data})
+	c, n, err := r.h.ConnectFastOpen(ServerPort, ClientAddr, ClientPort, SockOpts{}, FastOpenSend{Data: data})
 	if err != nil || n != 0 {
 		t.Fatalf("first open: %d, %v; want 0 bytes in the SYN", n, err)
 	}
@@ -194,7 +194,7 @@ func TestFastOpenClient(t *testing.T) {
 
 	// Next connection, from another port: cookie and data in the SYN, bounded by the
 	// MSS the server offered (1000 − 40).
-	c2, n, err := r.h.ConnectFastOpen(ServerPort+1, ClientAddr, ClientPort, 0, FastOpenSend{Data: data})
+	c2, n, err := r.h.ConnectFastOpen(ServerPort+1, ClientAddr, ClientPort, SockOpts{}, FastOpenSend{Data: data})
 	if err != nil || n != 960 {
 		t.Fatalf("second open: %d, %v; want 960 bytes in the SYN", n, err)
 	}
@@ -211,7 +211,7 @@ func TestFastOpenClient(t *testing.T) {
 	}
 
 	// A SYN-ACK that acknowledges only the SYN: the data goes again as it was, with PSH.
-	_, n, _ = r.h.ConnectFastOpen(ServerPort+2, ClientAddr, ClientPort, 0, FastOpenSend{Data: data[:100]})
+	_, n, _ = r.h.ConnectFastOpen(ServerPort+2, ClientAddr, ClientPort, SockOpts{}, FastOpenSend{Data: data[:100]})
 	syn3 := r.expectOpening(SYN, 0, 100)
 	sa3 := sa2
 	sa3.DstPort, sa3.Ack = ServerPort+2, syn3.Seq+1
@@ -223,7 +223,7 @@ func TestFastOpenClient(t *testing.T) {
 	r.expectNothing()
 
 	// A buffer that faults: Linux falls back to a SYN that only asks for a cookie.
-	_, n, _ = r.h.ConnectFastOpen(ServerPort+3, ClientAddr, ClientPort, 0, FastOpenSend{Data: data, Fault: true})
+	_, n, _ = r.h.ConnectFastOpen(ServerPort+3, ClientAddr, ClientPort, SockOpts{}, FastOpenSend{Data: data, Fault: true})
 	syn4 := r.expectOpening(SYN, 0, 0)
 	if o := fastOpenOf(t, syn4); n != 0 || o.Kind != OptFastOpen || len(o.Cookie) != 0 {
 		t.Fatalf("faulting open: %d bytes, options %s; want 0 and a cookie request", n, syn4.Options)
@@ -261,14 +261,14 @@ func TestFastOpenTwoPeers(t *testing.T) {
 			}
 		}
 	}
-	c1, _, _ := cl.ConnectFastOpen(0, ServerAddr, ServerPort, 0, FastOpenSend{})
+	c1, _, _ := cl.ConnectFastOpen(0, ServerAddr, ServerPort, SockOpts{}, FastOpenSend{})
 	pump()
 	if c1.State() != Established || !cl.FastOpenReady(ServerAddr) {
 		t.Fatalf("first connection %s, cookie cached %v", c1.State(), cl.FastOpenReady(ServerAddr))
 	}
 	s1, _ := l.Accept()
 	_ = s1
-	_, n, _ := cl.ConnectFastOpen(0, ServerAddr, ServerPort, 0, FastOpenSend{Data: []byte("GET / HTTP/1.1\r\n\r\n")})
+	_, n, _ := cl.ConnectFastOpen(0, ServerAddr, ServerPort, SockOpts{}, FastOpenSend{Data: []byte("GET / HTTP/1.1\r\n\r\n")})
 	if n != 18 {
 		t.Fatalf("SYN carried %d bytes, want 18", n)
 	}

@@ -285,6 +285,20 @@ func (h *Host) Connect(localPort uint16, raddr netip.Addr, rport uint16) (*Conn,
 
 // ConnectMaxSeg is Connect on a socket whose TCP_MAXSEG was set to maxSeg (0: not set).
 func (h *Host) ConnectMaxSeg(localPort uint16, raddr netip.Addr, rport uint16, maxSeg uint16) (*Conn, error) {
+	return h.ConnectOpts(localPort, raddr, rport, SockOpts{MaxSeg: maxSeg})
+}
+
+// SockOpts are the socket options set before connect() that shape the handshake.
+type SockOpts struct {
+	MaxSeg uint16 // TCP_MAXSEG (0: not set)
+	// RecvSpace is the receive buffer space the application asked for (SO_RCVBUF, in
+	// the bytes TCP may advertise; 0: the profile's). It sets the window of the SYN and
+	// the window scale offered (see Conn.SetRecvSpace).
+	RecvSpace uint32
+}
+
+// ConnectOpts is Connect on a socket with the options o set.
+func (h *Host) ConnectOpts(localPort uint16, raddr netip.Addr, rport uint16, o SockOpts) (*Conn, error) {
 	if localPort == 0 {
 		localPort = h.allocPort(raddr, rport)
 	}
@@ -295,7 +309,8 @@ func (h *Host) ConnectMaxSeg(localPort uint16, raddr netip.Addr, rport uint16, m
 	}
 	c := h.newConn(t, Closed)
 	c.connectPending = true
-	c.userMSS = maxSeg
+	c.userMSS = o.MaxSeg
+	c.rcvSpace = o.RecvSpace
 	h.record(Event{Kind: EventApp, At: h.now, Endpoint: h.Name, Peer: c.peer, Call: "connect", Result: "pending"})
 	c.activeOpen()
 	return c, nil

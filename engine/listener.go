@@ -33,6 +33,12 @@ type Listener struct {
 	FastOpenKey *[2]uint64
 	anyFastOpen bool    // FastOpenServerAnyListener was on at listen()
 	tfoChildren []*Conn // Fast Open connections made, pruned when they leave SYN-RECEIVED
+	// RecvSpace is SO_RCVBUF set on the listening socket (0: none): connections it
+	// creates advertise a window and offer a window scale for that much space.
+	RecvSpace uint32
+	// Keepalive is SO_KEEPALIVE and its options set on the listening socket: the
+	// connections it creates inherit them.
+	Keepalive Keepalive
 
 	synq       map[Tuple]*Conn
 	synqOrder  []*Conn // for deterministic iteration
@@ -133,7 +139,7 @@ func (l *Listener) sendCookie(syn Segment) {
 		bits := uint8(0xF)
 		if p.WindowScaling && si.ws {
 			bits = min(si.shift, 14)
-			reply.ws, reply.shift = true, p.WindowShift
+			reply.ws, reply.shift = true, p.WindowShift // a cookie keeps no SO_RCVBUF
 		}
 		if p.SACK && si.sack {
 			bits |= 1 << 4
@@ -172,6 +178,7 @@ func (l *Listener) acceptCookie(seg Segment) bool {
 	h.stats.CookiesAccepted++
 	c := h.newConn(t, Listen)
 	c.passive, c.lst = true, l
+	c.rcvSpace, c.keepalive = l.RecvSpace, l.Keepalive // the listener's options, as for any child
 	c.iss = seg.Ack - 1
 	c.irs = seg.Seq - 1
 	c.sndUna, c.sndNxt, c.sndMax, c.sendStart = seg.Ack, seg.Ack, seg.Ack, seg.Ack
@@ -191,6 +198,8 @@ func (l *Listener) acceptCookie(seg Segment) bool {
 	}
 	c.sndWnd = uint32(seg.Window) << c.sndShift
 	c.maxSndWnd = c.sndWnd
+	c.mssFull = c.mss
+	c.syncMSS()
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	h.note(c.peer, "cookie-accepted", "ACK carries a valid SYN cookie: connection rebuilt")
 	c.setState(SynReceived, "ACK carries a valid SYN cookie")

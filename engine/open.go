@@ -41,7 +41,7 @@ func (c *Conn) sendSYN(retransmit bool) {
 	if p.ECN == 1 {
 		seg.Flags |= ECE | CWR // RFC 3168 §6.1.1: an ECN-setup SYN
 	}
-	seg.Options = buildSynOptions(p, synInfo{mss: c.advMSS(), ws: p.WindowScaling, shift: p.WindowShift,
+	seg.Options = buildSynOptions(p, synInfo{mss: c.advMSS(), ws: p.WindowScaling, shift: c.offerShift(),
 		sack: p.SACK, ts: p.Timestamps, tsVal: c.tsVal()}, p.Layout)
 	if !retransmit {
 		// RFC 7413 §3: the first SYN carries the cookie (or asks for one) and the data;
@@ -96,7 +96,7 @@ func (c *Conn) negotiate(seg Segment) {
 	c.wsOK = p.WindowScaling && si.ws
 	if c.wsOK {
 		c.sndShift = min(si.shift, 14) // §2.3: shifts above 14 are taken as 14
-		c.rcvShift = p.WindowShift
+		c.rcvShift = c.offerShift()
 	} else {
 		c.sndShift, c.rcvShift = 0, 0
 	}
@@ -108,6 +108,7 @@ func (c *Conn) negotiate(seg Segment) {
 		// segment carries; the timestamp option takes 12 bytes (Linux: 1460 → 1448).
 		c.mss -= 12
 	}
+	c.mssFull = c.mss
 	c.ecnOK = p.ECN >= 1 && seg.Flags.Has(ECE|CWR) && seg.Flags&ACK == 0 ||
 		p.ECN >= 1 && seg.Flags.Has(SYN|ACK|ECE)
 }

@@ -27,6 +27,7 @@ type EngineStack struct {
 	// rmemMax is net.core.rmem_max; with tcp_rmem[2] it sets the window scale we offer.
 	rmemMax int
 	rmem2   int
+	wmemMax int    // net.core.wmem_max: the most SO_SNDBUF may ask for
 	note    string // what the current call did not model, for its result
 	// remote is the script's peer (RemoteAddr unless the script says otherwise).
 	remote netip.Addr
@@ -50,6 +51,10 @@ type fdState struct {
 	fastOpenKey     *[2]uint64 // TCP_FASTOPEN_KEY, for listen()
 	fastOpenQueue   int
 	deferred        bool
+	// rcvBuf and sndBuf are sk_rcvbuf and sk_sndbuf once SO_RCVBUF or SO_SNDBUF set them
+	// (what getsockopt returns); 0: not set.
+	rcvBuf, sndBuf int
+	keepalive      engine.Keepalive // SO_KEEPALIVE and TCP_KEEP*, passed on like userTimeout
 }
 
 // Limits on what one script may make the engine hold.
@@ -79,7 +84,7 @@ type wait struct {
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
 func NewEngineStack(prof engine.Profile) *EngineStack {
-	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: 212992, remote: RemoteAddr}
+	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: 212992, wmemMax: 212992, remote: RemoteAddr}
 	s.h = engine.NewHost("stack", LocalAddr, prof, engine.NewRand(1), s)
 	s.h.Names = func(netip.Addr) string { return "peer" }
 	s.tr.Meta = engine.Meta{Scenario: "packetdrill", Profile: prof.Name, Seed: 1,
@@ -122,6 +127,26 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		if s.rmem2 > 0 {
 			s.h.Prof.WindowShift = windowShift(max(s.rmem2, s.rmemMax))
 		}
+		return true, nil
+	}
+	if name == "tcp_slow_start_after_idle" {
+		// RFC 5681 §4.1's restart window (Linux tcp_cwnd_restart), on or off.
+		switch strings.TrimSpace(value) {
+		case "0":
+			s.h.Prof.IdleRestart = false
+		case "1":
+			s.h.Prof.IdleRestart = true
+		default:
+			return false, fmt.Errorf("%q is not 0 or 1", value)
+		}
+		return true, nil
+	}
+	if name == "wmem_max" {
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 {
+			return false, fmt.Errorf("%q is not a size", value)
+		}
+		s.wmemMax = n
 		return true, nil
 	}
 	switch name {
@@ -353,6 +378,8 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		l.MaxSeg = f.maxSeg
 		l.FastOpenQueue = f.fastOpenQueue
 		l.FastOpenKey = f.fastOpenKey
+		l.RecvSpace = recvSpace(f.rcvBuf)
+		l.Keepalive = f.keepalive
 		f.l = l
 		return CallResult{}, true, nil
 	case "accept":
@@ -378,7 +405,8 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.deferred || f.c != nil && f.c.State() != engine.Closed {
 			return CallResult{Ret: -1, Errno: "EISCONN"}, true, nil
 		}
-		connect := func() (*engine.Conn, error) { return s.h.ConnectMaxSeg(port, s.remote, PeerPort, f.maxSeg) }
+		opts := engine.SockOpts{MaxSeg: f.maxSeg, RecvSpace: recvSpace(f.rcvBuf)}
+		connect := func() (*engine.Conn, error) { return s.h.ConnectOpts(port, s.remote, PeerPort, opts) }
 		if f.fastOpenConnect && s.h.Prof.FastOpen&engine.FastOpenClient != 0 {
 			if s.h.FastOpenReady(s.remote) {
 				// tcp_fastopen_defer_connect: a cookie is cached, so connect() returns at
@@ -387,7 +415,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 				return CallResult{}, true, nil
 			}
 			connect = func() (*engine.Conn, error) {
-				c, _, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, f.maxSeg, engine.FastOpenSend{})
+				c, _, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, opts, engine.FastOpenSend{})
 				return c, err
 			}
 		}
@@ -399,6 +427,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		c.SetSynRetries(f.synCnt)
 		c.SetUserTimeout(f.userTimeout)
 		c.SetNoDelay(f.noDelay)
+		c.SetKeepalive(f.keepalive)
 		if f.linger0 {
 			c.SetLinger(true)
 		}
@@ -525,6 +554,22 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 			if err := f.c.TakeErr(); err != nil {
 				out = err.Error()
 			}
+		case "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+			k := f.keepalive.WithDefaults(&s.h.Prof)
+			if f.c != nil {
+				k = f.c.Keepalive()
+			}
+			out = strconv.Itoa(keepaliveOpt(k, arg(2)))
+		case "SO_RCVBUF", "SO_SNDBUF":
+			v := f.rcvBuf
+			if arg(2) == "SO_SNDBUF" {
+				v = f.sndBuf
+			}
+			if v != 0 {
+				// Unset, the kernel's value comes from tcp_rmem/tcp_wmem and grows with
+				// autotuning, which the engine does not model: reported as not evaluated.
+				out = strconv.Itoa(v)
+			}
 		case "TCP_MAXSEG":
 			switch {
 			case f.c != nil:
@@ -580,7 +625,8 @@ func (s *EngineStack) accept(f *fdState, want *Syscall) CallResult {
 	fd := ScriptFD(want, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 	c.SetUserTimeout(f.userTimeout) // accept() inherits the listener's options
 	c.SetNoDelay(f.noDelay)
-	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay}
+	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay, rcvBuf: f.rcvBuf, sndBuf: f.sndBuf,
+		keepalive: f.keepalive}
 	return CallResult{Ret: int64(fd)}
 }
 
@@ -775,6 +821,61 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 		}
 		f.fastOpenConnect = n != 0
 		return CallResult{}
+	case "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+		n, ok := optInt(val)
+		// do_tcp_setsockopt: idle and interval 1 to 32767 s (MAX_TCP_KEEPIDLE,
+		// MAX_TCP_KEEPINTVL), count 1 to 127 (MAX_TCP_KEEPCNT).
+		limit := map[string]int{"TCP_KEEPIDLE": 32767, "TCP_KEEPINTVL": 32767, "TCP_KEEPCNT": 127}[name]
+		if !ok || limit > 0 && (n < 1 || n > limit) {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		k := &f.keepalive
+		switch name {
+		case "SO_KEEPALIVE":
+			k.On = n != 0
+		case "TCP_KEEPIDLE":
+			k.Idle = time.Duration(n) * time.Second
+		case "TCP_KEEPINTVL":
+			k.Interval = time.Duration(n) * time.Second
+		default:
+			k.Count = n
+		}
+		if f.c != nil {
+			f.c.SetKeepalive(*k)
+		}
+		if f.l != nil {
+			f.l.Keepalive = *k
+		}
+		return CallResult{}
+	case "SO_RCVBUF":
+		// sock_setsockopt: the value, at most net.core.rmem_max, is doubled for the
+		// kernel's bookkeeping, and at least SOCK_MIN_RCVBUF (2304 on 6.18, measured).
+		// Before connect() or listen() it sets the handshake's window and window scale;
+		// later it would only change how far the window may open.
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.rcvBuf = sockBuf(n, s.rmemMax, sockMinRcvBuf)
+		if f.l != nil {
+			// A listener's buffer shapes the SYN-ACKs of connections still to come
+			// (tcp_openreq_init_rwin reads it from the listener).
+			f.l.RecvSpace = recvSpace(f.rcvBuf)
+		}
+		if f.c != nil {
+			return CallResult{Unmodelled: "SO_RCVBUF after connect() not modelled"}
+		}
+		return CallResult{}
+	case "SO_SNDBUF":
+		// The same arithmetic with net.core.wmem_max and SOCK_MIN_SNDBUF (4608). The
+		// engine keeps no send-buffer limit (writes never block on it), so what the
+		// buffer would change (write() returning early, POLLOUT) is not evaluated.
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.sndBuf = sockBuf(n, s.wmemMax, sockMinSndBuf)
+		return CallResult{Unmodelled: "SO_SNDBUF: the send buffer limit is not modelled"}
 	case "TCP_MAXSEG":
 		n, ok := optInt(val)
 		if !ok || n < 88 || n > 65535 {
@@ -794,6 +895,45 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 }
 
 var _ Stack = (*EngineStack)(nil)
+
+// keepaliveOpt is what getsockopt reads for one of the keep-alive options: 0 or 1, or
+// seconds, or a count.
+func keepaliveOpt(k engine.Keepalive, name string) int {
+	switch name {
+	case "SO_KEEPALIVE":
+		if k.On {
+			return 1
+		}
+		return 0
+	case "TCP_KEEPIDLE":
+		return int(k.Idle / time.Second)
+	case "TCP_KEEPINTVL":
+		return int(k.Interval / time.Second)
+	}
+	return k.Count
+}
+
+// The smallest socket buffers Linux keeps (SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF: 2 KiB plus
+// the size of an sk_buff, once or twice; measured on 6.18).
+const (
+	sockMinRcvBuf = 2304
+	sockMinSndBuf = 4608
+)
+
+// sockBuf is the buffer size SO_RCVBUF or SO_SNDBUF of n gives (sock_setsockopt): n as an
+// unsigned value capped at limit, doubled, at least floor.
+func sockBuf(n, limit, floor int) int {
+	v := limit
+	if n >= 0 && n < limit {
+		v = n
+	}
+	return max(2*v, floor)
+}
+
+// recvSpace is the part of a receive buffer of rcvBuf bytes that TCP may advertise:
+// half of it while a connection starts (tcp_win_from_space with the initial
+// scaling_ratio of 50 %, TCP_DEFAULT_SCALING_RATIO); 0 when SO_RCVBUF was not set.
+func recvSpace(rcvBuf int) uint32 { return uint32(rcvBuf / 2) }
 
 // msgSize is the byte count of a sendmsg()/recvmsg() message: the sum of its iovec
 // lengths.
@@ -1006,7 +1146,7 @@ func (s *EngineStack) fastOpenSend(t time.Duration, id, fd int, f *fdState, sc *
 	}
 	block := !f.nonblock && !hasFlag(sc, "MSG_DONTWAIT")
 	data := make([]byte, size)
-	c, n, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, f.maxSeg, engine.FastOpenSend{Data: data, Fault: fault, Queue: block})
+	c, n, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, engine.SockOpts{MaxSeg: f.maxSeg, RecvSpace: recvSpace(f.rcvBuf)}, engine.FastOpenSend{Data: data, Fault: fault, Queue: block})
 	if err != nil {
 		return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 	}
@@ -1014,6 +1154,7 @@ func (s *EngineStack) fastOpenSend(t time.Duration, id, fd int, f *fdState, sc *
 	c.SetSynRetries(f.synCnt)
 	c.SetUserTimeout(f.userTimeout)
 	c.SetNoDelay(f.noDelay)
+	c.SetKeepalive(f.keepalive)
 	if f.linger0 {
 		c.SetLinger(true)
 	}
