@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 
@@ -25,8 +26,10 @@ func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer
 	format := fs.String("format", "", "also print the run's trace: text, json or pcap")
 	kernel := fs.Bool("kernel", false, "run against this machine's Linux kernel (root, /dev/net/tun, a private network namespace; the script's shell commands run as root)")
 	strict := fs.Bool("strict", false, "fail a script when some of its checks could not be evaluated")
+	localIP := fs.String("local_ip", "", "the stack under test's IPv4 address, over the script's --local_ip (default "+packetdrill.LocalAddr.String()+")")
+	remoteIP := fs.String("remote_ip", "", "the script's peer's IPv4 address, over the script's --remote_ip (default "+packetdrill.RemoteAddr.String()+")")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: synack packetdrill [--profile linux|rfc] [--kernel] [--strict] [--verbose] [--format text|json|pcap] FILE...")
+		fmt.Fprintln(stderr, "usage: synack packetdrill [--profile linux|rfc] [--kernel] [--strict] [--verbose] [--format text|json|pcap] [--local_ip A] [--remote_ip A] FILE...")
 		fs.PrintDefaults()
 	}
 	files, err := parseFlags(fs, args)
@@ -45,6 +48,21 @@ func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer
 	default:
 		return usageErr("packetdrill: --format %q: want text, json or pcap", *format)
 	}
+	// As in packetdrill, addresses given on the command line win over the script's.
+	var local, remote netip.Addr
+	for _, a := range []struct {
+		flag, v string
+		to      *netip.Addr
+	}{{"local_ip", *localIP, &local}, {"remote_ip", *remoteIP, &remote}} {
+		if a.v == "" {
+			continue
+		}
+		ip, err := packetdrill.ParseIPv4(a.v)
+		if err != nil {
+			return usageErr("packetdrill: --%s: %v", a.flag, err)
+		}
+		*a.to = ip
+	}
 	var scripts []*packetdrill.Script
 	for _, f := range files {
 		src, err := os.ReadFile(f)
@@ -57,6 +75,12 @@ func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		s.Dir = filepath.Dir(f)
 		s.ReadFile = readDefaults
+		if local.IsValid() {
+			s.Local = local
+		}
+		if remote.IsValid() {
+			s.Remote = remote
+		}
 		scripts = append(scripts, s)
 	}
 	failed := 0

@@ -21,8 +21,9 @@ func (l *Listener) input(seg Segment) {
 	}
 	// Third, check for a SYN. Its security check is not modelled (no IP security
 	// compartments). Data or a FIN riding on the SYN is not queued for later processing as
-	// RFC 9293 §3.10.7.2 allows: like Linux without Fast Open, the engine drops it and
-	// acknowledges only the SYN, so the peer sends it again.
+	// RFC 9293 §3.10.7.2 allows: like Linux, the engine drops it and acknowledges only the
+	// SYN, so the peer sends it again, unless the SYN brings a valid TCP Fast Open cookie
+	// (RFC 7413; tryFastOpen).
 	// Fourth, other text or control without SYN, ACK or RST: drop it.
 	if seg.Flags&SYN == 0 {
 		h.note(peer, "segment-dropped", "neither SYN, ACK nor RST in LISTEN")
@@ -57,6 +58,8 @@ func (l *Listener) input(seg Segment) {
 	c.passive = true
 	c.lst = l
 	c.userMSS = l.MaxSeg
+	c.rcvSpace = l.RecvSpace
+	c.keepalive = l.Keepalive
 	c.irs = seg.Seq
 	c.rcvNxt = seg.Seq.Add(1)
 	c.iss = h.isn(c.tuple)
@@ -78,6 +81,11 @@ func (l *Listener) input(seg Segment) {
 	l.synqOrder = append(l.synqOrder, c)
 	c.setState(SynReceived, "received SYN")
 	l.queueEvent()
+	if l.tryFastOpen(c, seg) {
+		// RFC 7413 §3: the application may accept the connection and read the SYN's
+		// data now; the SYN-ACK acknowledges the data.
+		l.promote(c)
+	}
 	c.sendSynAck(false)
 	c.startTiming(c.sndNxt)
 	c.setTimer(TimerRTO, c.rto)

@@ -166,7 +166,8 @@ func (c *Conn) synReceivedAck(seg Segment) bool {
 		c.sendReset(seg.Ack, 0, false)
 		return false
 	}
-	if c.passive && c.lst != nil && c.lst.acceptQueueFull() {
+	child := c.fastOpen != nil && c.fastOpen.child
+	if c.passive && c.lst != nil && !child && c.lst.acceptQueueFull() {
 		// Linux tcp_check_req → listen_overflow: the ACK is dropped and the SYN-ACK timer
 		// keeps running, so the handshake is retried later.
 		c.h.note(c.peer, "accept-queue-full", "accept queue full: final ACK dropped")
@@ -178,10 +179,16 @@ func (c *Conn) synReceivedAck(seg Segment) bool {
 	c.sndUna = seg.Ack
 	c.sndWnd = uint32(seg.Window) << c.sndShift
 	c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+	if c.h.Prof.HalfWindowMSS && c.passive {
+		// Linux builds the connection from the ACK (tcp_create_openreq_child): its
+		// max_window is that ACK's window, not the SYN's.
+		c.maxSndWnd = c.sndWnd
+	}
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
+	c.syncMSS()
 	c.establish("received ACK of our SYN")
-	if c.passive && c.lst != nil {
-		c.lst.promote(c)
+	if c.passive && c.lst != nil && !child {
+		c.lst.promote(c) // a Fast Open child is in the accept queue already
 	}
 	return true
 }
@@ -201,6 +208,7 @@ func (c *Conn) processAck(seg Segment) bool {
 		return false
 	}
 	c.probesOut = 0 // tcp_ack: an acceptable ACK resets icsk_probes_out
+	c.lastAckAt = c.h.now
 	if c.sndUna.LessThan(seg.Ack) {
 		c.newlyAcked(seg.Ack)
 		if len(c.sendBuf) == 0 {
@@ -211,9 +219,13 @@ func (c *Conn) processAck(seg Segment) bool {
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK).
 	if c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(seg.Ack) {
 		c.sndWnd = uint32(seg.Window) << c.sndShift
-		c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+		if c.sndWnd > c.maxSndWnd {
+			c.maxSndWnd = c.sndWnd
+			c.syncMSS() // tcp_ack_update_window
+		}
 		c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	}
+	c.ackWhilePersisting()
 	switch c.state {
 	case FinWait1:
 		if c.finAcked {
@@ -260,8 +272,17 @@ func (c *Conn) newlyAcked(ack Seq) {
 	if c.rttValid {
 		c.rto = c.computeRTO()
 	}
+	acked := 0
+	for len(c.outEnds) > 0 && c.outEnds[0].LessThanEq(ack) {
+		c.outEnds = c.outEnds[1:]
+		acked++
+	}
 	if c.cwnd < 1<<30 {
-		c.cwnd += uint32(c.mss) // slow start (RFC 5681 §3.1)
+		if c.h.Prof.CwndPerPacket {
+			c.cwnd += uint32(acked) * uint32(c.mss) // slow start by segments acked (Linux tcp_slow_start)
+		} else {
+			c.cwnd += uint32(c.mss) // slow start (RFC 5681 §3.1)
+		}
 	}
 	c.tlpOut = false
 	c.retransStamp = 0
@@ -315,6 +336,7 @@ func (c *Conn) processText(seg Segment) {
 			fin = false
 		}
 		if len(data) > 0 {
+			c.dataEvent(seg, len(data))
 			c.gotData = true
 			c.lastDataRecv = c.h.now
 			c.recvBuf = append(c.recvBuf, data...)
@@ -398,6 +420,8 @@ func (c *Conn) finArrived() {
 func (c *Conn) enterTimeWait(cause string) {
 	c.cancelTimer(TimerRTO)
 	c.cancelTimer(TimerFinWait2)
+	c.cancelTimer(TimerKeepalive)
+	c.cancelTimer(TimerPersist)
 	c.setState(TimeWait, cause)
 	if c.ackNow || c.ackPending {
 		c.sendAck()
@@ -461,6 +485,17 @@ func (c *Conn) timeWaitInput(seg Segment) {
 func (c *Conn) resetReceived() {
 	switch c.state {
 	case SynReceived:
+		if c.fastOpen != nil && c.fastOpen.child {
+			// A Fast Open child is a full socket the application may hold already: it is
+			// reset like an established one (tcp_reset: ECONNRESET) and stays in the
+			// accept queue, its data still readable.
+			c.Err = ECONNRESET
+			c.h.app(c.peer, "error", ECONNRESET, 0, "received RST")
+			c.setState(Closed, "received RST")
+			c.h.removeConn(c)
+			c.notify(ConnFailed)
+			return
+		}
 		if c.passive {
 			c.backToListen("received RST")
 			return
@@ -502,7 +537,10 @@ func (c *Conn) closeTCB(cause string) {
 		return
 	}
 	c.setState(Closed, cause)
-	if c.lst != nil {
+	if c.lst != nil && !(c.Err != nil && c.lst.queued(c)) {
+		// A connection that failed while waiting in the accept queue stays there: Linux
+		// hands it to accept() in CLOSE, with its data and its error (tcp_done does not
+		// unlink a child the listener still owns).
 		c.lst.forget(c)
 	}
 	c.h.removeConn(c)

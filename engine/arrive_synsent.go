@@ -41,10 +41,15 @@ func (c *Conn) synSentInput(seg Segment) {
 	if seg.Flags&ACK != 0 {
 		c.sndUna = seg.Ack
 		c.takeRTTSample(seg.Ack)
+		if c.fastOpen != nil {
+			c.releaseSynData(seg.Ack)
+			c.fastOpenSynAck(seg)
+		}
 	}
 	c.sndWnd = uint32(seg.Window) // never scaled in a SYN (RFC 7323 §2.2)
 	c.maxSndWnd = c.sndWnd
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
+	c.syncMSS()
 	if c.iss.LessThan(c.sndUna) {
 		// Our SYN has been ACKed: ESTABLISHED, and ACK the peer's SYN. Data queued while in
 		// SYN-SENT rides on that ACK (RFC 9293 §3.10.7.3 allows it; Linux does it when a
@@ -53,8 +58,25 @@ func (c *Conn) synSentInput(seg Segment) {
 		c.rtxCount = 0
 		c.establish("received SYN,ACK")
 		c.ackNow = true
+		if fo := c.fastOpen; fo != nil {
+			// RFC 7413 §4.2.2: SYN data the SYN-ACK did not acknowledge is sent again, in
+			// segments of the MSS now known.
+			for off := 0; off < fo.resend; {
+				n := min(fo.resend-off, int(c.mss))
+				c.sendData(c.sndUna.Add(uint32(off)), int(c.sndUna.Sub(c.sendStart))+off, n, true)
+				off += n
+			}
+			fo.resend = 0
+			if w := fo.pendingWrite; len(w) > 0 {
+				fo.pendingWrite = nil
+				c.SendMore(w, false)
+			}
+		}
 		if len(seg.Payload) > 0 || seg.Flags&FIN != 0 {
-			c.processText(seg)
+			// The text starts after the SYN's sequence number.
+			text := seg
+			text.Seq, text.Flags = seg.Seq.Add(1), seg.Flags&^SYN
+			c.processText(text)
 		}
 		return
 	}
@@ -72,12 +94,20 @@ func (c *Conn) establish(cause string) {
 	p := &c.h.Prof
 	c.setState(Established, cause)
 	c.lastDataRecv = c.h.now // Linux sets icsk_ack.lrcvtime when the connection is set up
+	c.lastSendAt = c.h.now   // and lsndtime (tcp_init_transfer)
+	c.lastAckAt = c.h.now    // and rcv_tstamp
 	c.quickAcks = p.QuickACKs
 	c.cwnd = uint32(p.initialCwnd()) * uint32(c.mss)
+	c.initRcvMSS()
 	if c.synRetransmitted && !c.rttValid && p.RTOFallback > 0 {
 		c.rto = p.RTOFallback // Linux TCP_TIMEOUT_FALLBACK after a handshake retransmission
 	} else if !c.rttValid {
 		c.rto = p.InitialRTO
+	}
+	if c.keepaliveRuns() {
+		// tcp_finish_connect, tcp_create_openreq_child: keep-alives set before the
+		// handshake start with the connection.
+		c.setTimer(TimerKeepalive, c.Keepalive().Idle)
 	}
 	if c.connectPending {
 		c.connectPending = false

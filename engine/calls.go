@@ -23,8 +23,10 @@ func (c *Conn) SendMore(data []byte, more bool) (int, error) {
 	}
 	var err error
 	switch {
+	case c.errShown && (c.deleted || c.state == Closed):
+		err = EPIPE // the error was reported; the socket is shut (tcp_done)
 	case c.deleted || c.state == Closed:
-		err = c.errOr(ENOTCONN)
+		err = c.takeErr(ENOTCONN)
 	case c.finQueued:
 		err = EPIPE // "connection closing"
 	case !c.state.CanSend():
@@ -57,9 +59,22 @@ func (c *Conn) SendMore(data []byte, more bool) (int, error) {
 	return len(data), nil
 }
 
-func (c *Conn) errOr(e Errno) error {
+// TakeErr returns the pending error and clears it, as getsockopt(SO_ERROR) does; nil
+// when there is none. Later reads then see the end of the stream.
+func (c *Conn) TakeErr() error {
+	if c == nil || c.Err == nil {
+		return nil
+	}
+	return c.takeErr("")
+}
+
+// takeErr returns the pending error, once, as Linux's sock_error() does; e when there is
+// none.
+func (c *Conn) takeErr(e Errno) error {
 	if c.Err != nil {
-		return c.Err
+		err := c.Err
+		c.Err, c.errShown = nil, true
+		return err
 	}
 	return e
 }
@@ -76,7 +91,9 @@ func (c *Conn) Read(max int) ([]byte, error) {
 		case c.gotFin, c.rdShut:
 			err = nil
 		case c.Err != nil:
-			err = c.Err
+			err = c.takeErr(EAGAIN)
+		case c.errShown:
+			err = nil // the error was reported: end of stream (SOCK_DONE)
 		case c.deleted:
 			err = ENOTCONN
 		default:
@@ -261,3 +278,11 @@ func (c *Conn) abort() {
 // SetUserTimeout is setsockopt(TCP_USER_TIMEOUT): how long transmitted data may stay
 // unacknowledged before the connection is dropped with ETIMEDOUT (0: the retry count).
 func (c *Conn) SetUserTimeout(d time.Duration) { c.userTimeout = d }
+
+// SetSynRetries is setsockopt(TCP_SYNCNT): the connection's own limit on SYN
+// retransmissions in place of the profile's SynRetries (0: the profile's).
+func (c *Conn) SetSynRetries(n int) {
+	if c != nil {
+		c.synRetries = n
+	}
+}

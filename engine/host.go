@@ -62,6 +62,11 @@ type Host struct {
 	events []ConnEvent
 	// egressDrop: the host's own queue drops every segment it sends (see SetEgressDrop).
 	egressDrop bool
+
+	// TCP Fast Open: the key the listeners' cookies are made with, and what the host
+	// remembers of servers as a client (Linux tcp_metrics).
+	tfoKey   [2]uint64
+	tfoCache map[netip.Addr]*fastOpenMetrics
 }
 
 // HostStats counts what a host did, for benchmarks and tests.
@@ -96,6 +101,9 @@ func NewHost(name string, addr netip.Addr, prof Profile, rng *Rand, rec Recorder
 	h.cookieK2 = rng.Key()
 	h.cookieBase = rng.Uint32()
 	h.ipid = uint16(rng.Uint32())
+	// The Fast Open key is derived from the cookie secrets rather than drawn, so that
+	// adding it left every other draw of the seed, and every recorded trace, as it was.
+	h.tfoKey = [2]uint64{sipHash24(h.cookieK1, []byte("tcp fast open")), sipHash24(h.cookieK2, []byte("tcp fast open"))}
 	return h
 }
 
@@ -264,6 +272,8 @@ func (h *Host) Listen(port uint16, backlog int) (*Listener, error) {
 		backlog = 0
 	}
 	l := &Listener{h: h, Port: port, Backlog: backlog, synq: map[Tuple]*Conn{}}
+	// Linux inet_listen: with TFO_SERVER_WO_SOCKOPT1 a listener gets a Fast Open queue.
+	l.anyFastOpen = h.Prof.FastOpen&(FastOpenServer|FastOpenServerAnyListener) == FastOpenServer|FastOpenServerAnyListener
 	h.listeners[port] = l
 	h.app("", "listen", nil, 0, "")
 	h.record(Event{Kind: EventState, At: h.now, Endpoint: h.Name, From: Closed, To: Listen, Cause: "passive OPEN (listen)"})
@@ -279,6 +289,20 @@ func (h *Host) Connect(localPort uint16, raddr netip.Addr, rport uint16) (*Conn,
 
 // ConnectMaxSeg is Connect on a socket whose TCP_MAXSEG was set to maxSeg (0: not set).
 func (h *Host) ConnectMaxSeg(localPort uint16, raddr netip.Addr, rport uint16, maxSeg uint16) (*Conn, error) {
+	return h.ConnectOpts(localPort, raddr, rport, SockOpts{MaxSeg: maxSeg})
+}
+
+// SockOpts are the socket options set before connect() that shape the handshake.
+type SockOpts struct {
+	MaxSeg uint16 // TCP_MAXSEG (0: not set)
+	// RecvSpace is the receive buffer space the application asked for (SO_RCVBUF, in
+	// the bytes TCP may advertise; 0: the profile's). It sets the window of the SYN and
+	// the window scale offered (see Conn.SetRecvSpace).
+	RecvSpace uint32
+}
+
+// ConnectOpts is Connect on a socket with the options o set.
+func (h *Host) ConnectOpts(localPort uint16, raddr netip.Addr, rport uint16, o SockOpts) (*Conn, error) {
 	if localPort == 0 {
 		localPort = h.allocPort(raddr, rport)
 	}
@@ -289,7 +313,8 @@ func (h *Host) ConnectMaxSeg(localPort uint16, raddr netip.Addr, rport uint16, m
 	}
 	c := h.newConn(t, Closed)
 	c.connectPending = true
-	c.userMSS = maxSeg
+	c.userMSS = o.MaxSeg
+	c.rcvSpace = o.RecvSpace
 	h.record(Event{Kind: EventApp, At: h.now, Endpoint: h.Name, Peer: c.peer, Call: "connect", Result: "pending"})
 	c.activeOpen()
 	return c, nil

@@ -24,6 +24,21 @@ type Listener struct {
 	// MaxSeg is TCP_MAXSEG set on the listening socket (0: none): connections it creates
 	// offer and use at most this MSS.
 	MaxSeg uint16
+	// FastOpenQueue is TCP_FASTOPEN set on the listening socket: how many Fast Open
+	// connections may wait in SYN-RECEIVED (0: Fast Open only if the host's profile
+	// gives every listener a queue, FastOpenServerAnyListener).
+	FastOpenQueue int
+	// FastOpenKey, when set, is the listener's own cookie key (TCP_FASTOPEN_KEY) in place
+	// of the host's.
+	FastOpenKey *[2]uint64
+	anyFastOpen bool    // FastOpenServerAnyListener was on at listen()
+	tfoChildren []*Conn // Fast Open connections made, pruned when they leave SYN-RECEIVED
+	// RecvSpace is SO_RCVBUF set on the listening socket (0: none): connections it
+	// creates advertise a window and offer a window scale for that much space.
+	RecvSpace uint32
+	// Keepalive is SO_KEEPALIVE and its options set on the listening socket: the
+	// connections it creates inherit them.
+	Keepalive Keepalive
 
 	synq       map[Tuple]*Conn
 	synqOrder  []*Conn // for deterministic iteration
@@ -132,7 +147,7 @@ func (l *Listener) sendCookie(syn Segment) {
 		bits := uint8(0xF)
 		if p.WindowScaling && si.ws {
 			bits = min(si.shift, 14)
-			reply.ws, reply.shift = true, p.WindowShift
+			reply.ws, reply.shift = true, p.WindowShift // a cookie keeps no SO_RCVBUF
 		}
 		if p.SACK && si.sack {
 			bits |= 1 << 4
@@ -171,6 +186,7 @@ func (l *Listener) acceptCookie(seg Segment) bool {
 	h.stats.CookiesAccepted++
 	c := h.newConn(t, Listen)
 	c.passive, c.lst = true, l
+	c.rcvSpace, c.keepalive = l.RecvSpace, l.Keepalive // the listener's options, as for any child
 	c.iss = seg.Ack - 1
 	c.irs = seg.Seq - 1
 	c.sndUna, c.sndNxt, c.sndMax, c.sendStart = seg.Ack, seg.Ack, seg.Ack, seg.Ack
@@ -190,6 +206,8 @@ func (l *Listener) acceptCookie(seg Segment) bool {
 	}
 	c.sndWnd = uint32(seg.Window) << c.sndShift
 	c.maxSndWnd = c.sndWnd
+	c.mssFull = c.mss
+	c.syncMSS()
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	h.note(c.peer, "cookie-accepted", "ACK carries a valid SYN cookie: connection rebuilt")
 	c.setState(SynReceived, "ACK carries a valid SYN cookie")
@@ -221,6 +239,16 @@ func (l *Listener) removeOrder(c *Conn) {
 			return
 		}
 	}
+}
+
+// queued reports whether c waits in the accept queue.
+func (l *Listener) queued(c *Conn) bool {
+	for _, o := range l.acceptq {
+		if o == c {
+			return true
+		}
+	}
+	return false
 }
 
 // forget removes a connection from whichever queue holds it.

@@ -16,9 +16,21 @@ func (c *Conn) activeOpenAs(cause string) {
 	c.tsOff = c.h.tsOffset(c.tuple)
 	c.firstSynAt = c.h.now
 	c.initialWindow(c.advMSS())
+	if fo := c.fastOpen; fo != nil && fo.synData > 0 {
+		// Fast Open: the data rides on the SYN and stays queued until acknowledged.
+		c.sendBuf = append(c.sendBuf, fo.payload...)
+		c.pushAt = append(c.pushAt, c.sendStart.Add(uint32(fo.synData)))
+		fo.payload = nil
+	}
 	c.setState(SynSent, cause)
 	c.sendSYN(false)
+	// The SYN is timed on its own: Linux queues SYN data as a separate buffer, so a
+	// SYN-ACK that acknowledges only the SYN still gives an RTT sample.
 	c.startTiming(c.sndNxt)
+	if fo := c.fastOpen; fo != nil && fo.synData > 0 {
+		c.sndNxt = c.sndNxt.Add(uint32(fo.synData))
+		c.sndMax = c.sndNxt
+	}
 	c.setTimer(TimerRTO, c.rto)
 }
 
@@ -29,8 +41,18 @@ func (c *Conn) sendSYN(retransmit bool) {
 	if p.ECN == 1 {
 		seg.Flags |= ECE | CWR // RFC 3168 §6.1.1: an ECN-setup SYN
 	}
-	seg.Options = buildSynOptions(p, synInfo{mss: c.advMSS(), ws: p.WindowScaling, shift: p.WindowShift,
+	seg.Options = buildSynOptions(p, synInfo{mss: c.advMSS(), ws: p.WindowScaling, shift: c.offerShift(),
 		sack: p.SACK, ts: p.Timestamps, tsVal: c.tsVal()}, p.Layout)
+	if !retransmit {
+		// RFC 7413 §3: the first SYN carries the cookie (or asks for one) and the data;
+		// Linux's retries are plain SYNs (tcp_send_syn_data sets cookie.len to -1).
+		if o, ok := c.fastOpenSynOption(); ok {
+			seg.Options = appendFastOpen(seg.Options, o)
+		}
+		if c.fastOpen != nil && c.fastOpen.synData > 0 {
+			seg.Payload = append([]byte(nil), c.sendBuf[:c.fastOpen.synData]...)
+		}
+	}
 	c.h.emit(seg, retransmit, nil)
 }
 
@@ -51,6 +73,12 @@ func (c *Conn) sendSynAck(retransmit bool) {
 		ts:    c.tsOK,
 		tsVal: c.tsVal(), tsEcr: c.tsRecent,
 	}, p.Layout)
+	if c.synAckCookie != nil && !retransmit {
+		// RFC 7413 §4.1.2: the cookie the client asked for, or the right one in place of
+		// an invalid one; only the first SYN-ACK carries it (Linux tcp_rtx_synack has none).
+		seg.Options = appendFastOpen(seg.Options, *c.synAckCookie)
+	}
+	c.synAckCookie = nil
 	c.h.emit(seg, retransmit, nil)
 }
 
@@ -68,7 +96,7 @@ func (c *Conn) negotiate(seg Segment) {
 	c.wsOK = p.WindowScaling && si.ws
 	if c.wsOK {
 		c.sndShift = min(si.shift, 14) // §2.3: shifts above 14 are taken as 14
-		c.rcvShift = p.WindowShift
+		c.rcvShift = c.offerShift()
 	} else {
 		c.sndShift, c.rcvShift = 0, 0
 	}
@@ -80,6 +108,7 @@ func (c *Conn) negotiate(seg Segment) {
 		// segment carries; the timestamp option takes 12 bytes (Linux: 1460 → 1448).
 		c.mss -= 12
 	}
+	c.mssFull = c.mss
 	c.ecnOK = p.ECN >= 1 && seg.Flags.Has(ECE|CWR) && seg.Flags&ACK == 0 ||
 		p.ECN >= 1 && seg.Flags.Has(SYN|ACK|ECE)
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/hex"
 	"strconv"
 	"strings"
 )
@@ -10,14 +11,23 @@ type OptionKind uint8
 
 // The option kinds the engine sends and understands.
 const (
-	OptEOL           OptionKind = 0 // End of option list, RFC 9293 §3.2
-	OptNOP           OptionKind = 1 // No-operation, RFC 9293 §3.2
-	OptMSS           OptionKind = 2 // Maximum segment size, RFC 9293 §3.7.1
-	OptWindowScale   OptionKind = 3 // Window scale, RFC 7323 §2
-	OptSACKPermitted OptionKind = 4 // SACK permitted, RFC 2018 §2
-	OptSACK          OptionKind = 5 // SACK blocks, RFC 2018 §3
-	OptTimestamps    OptionKind = 8 // Timestamps, RFC 7323 §3
+	OptEOL           OptionKind = 0  // End of option list, RFC 9293 §3.2
+	OptNOP           OptionKind = 1  // No-operation, RFC 9293 §3.2
+	OptMSS           OptionKind = 2  // Maximum segment size, RFC 9293 §3.7.1
+	OptWindowScale   OptionKind = 3  // Window scale, RFC 7323 §2
+	OptSACKPermitted OptionKind = 4  // SACK permitted, RFC 2018 §2
+	OptSACK          OptionKind = 5  // SACK blocks, RFC 2018 §3
+	OptTimestamps    OptionKind = 8  // Timestamps, RFC 7323 §3
+	OptFastOpen      OptionKind = 34 // TCP Fast Open cookie, RFC 7413 §4.1.1
+	// OptExperimental is RFC 6994's shared experimental kind. With the magic number
+	// FastOpenMagic after its length it is the Fast Open cookie option Linux used before
+	// kind 34 was assigned, and still sends to a server that answered only it.
+	OptExperimental OptionKind = 254
 )
+
+// FastOpenMagic is the experiment identifier (RFC 6994 §3) of the pre-RFC 7413 Fast Open
+// cookie option (Linux TCPOPT_FASTOPEN_MAGIC).
+const FastOpenMagic = 0xF989
 
 // SACKBlock is one block of a SACK option: the left and right edges of a received range.
 type SACKBlock struct {
@@ -33,7 +43,16 @@ type Option struct {
 	TSVal  uint32      // OptTimestamps
 	TSEcr  uint32      // OptTimestamps
 	Blocks []SACKBlock // OptSACK
-	Data   []byte      // unknown kinds: the bytes after kind and length
+	// Cookie is the Fast Open cookie of an OptFastOpen option, or of an OptExperimental
+	// one that carries FastOpenMagic (then Data is nil); empty for a cookie request
+	// (RFC 7413 §4.1.1: an option without a cookie asks for one).
+	Cookie []byte
+	Data   []byte // unknown kinds (and OptExperimental without the magic): the bytes after kind and length
+}
+
+// IsFastOpen reports whether the option is a Fast Open cookie option, in either form.
+func (o Option) IsFastOpen() bool {
+	return o.Kind == OptFastOpen || o.Kind == OptExperimental && o.Data == nil
 }
 
 // Len returns the option's length on the wire in bytes.
@@ -51,6 +70,12 @@ func (o Option) Len() int {
 		return 2 + 8*len(o.Blocks)
 	case OptTimestamps:
 		return 10
+	case OptFastOpen:
+		return 2 + len(o.Cookie)
+	case OptExperimental:
+		if o.Data == nil {
+			return 4 + len(o.Cookie)
+		}
 	}
 	return 2 + len(o.Data)
 }
@@ -92,6 +117,21 @@ func (o Option) appendText(b []byte) []byte {
 	case OptTimestamps:
 		b = strconv.AppendUint(append(b, "TS val "...), uint64(o.TSVal), 10)
 		return strconv.AppendUint(append(b, " ecr "...), uint64(o.TSEcr), 10)
+	case OptFastOpen, OptExperimental:
+		if !o.IsFastOpen() {
+			break
+		}
+		// packetdrill's spelling: "FO" (a cookie request), "FO 3021b9d889017eeb";
+		// "FOEXP ..." for the experimental form.
+		if o.Kind == OptExperimental {
+			b = append(b, "FOEXP"...)
+		} else {
+			b = append(b, "FO"...)
+		}
+		if len(o.Cookie) == 0 {
+			return b
+		}
+		return hex.AppendEncode(append(b, ' '), o.Cookie)
 	}
 	b = strconv.AppendUint(append(b, "opt-"...), uint64(o.Kind), 10)
 	b = strconv.AppendInt(append(b, '['), int64(len(o.Data)), 10)
@@ -142,6 +182,9 @@ func (os Options) Clone() Options {
 		}
 		if o.Data != nil {
 			c[i].Data = append([]byte(nil), o.Data...)
+		}
+		if o.Cookie != nil {
+			c[i].Cookie = append([]byte(nil), o.Cookie...)
 		}
 	}
 	return c

@@ -116,7 +116,11 @@ func TestOptionString(t *testing.T) {
 		{Option{Kind: OptSACK}, "sack"},
 		{Option{Kind: OptSACK, Blocks: []SACKBlock{{1, 2}, {4294967295, 0}}}, "sack 1:2 4294967295:0"},
 		{Option{Kind: OptTimestamps, TSVal: 4294967295, TSEcr: 0}, "TS val 4294967295 ecr 0"},
-		{Option{Kind: 34, Data: []byte{1, 2, 3}}, "opt-34[3]"},
+		{Option{Kind: OptFastOpen}, "FO"},
+		{Option{Kind: OptFastOpen, Cookie: []byte{0x30, 0x21, 0xb9}}, "FO 3021b9"},
+		{Option{Kind: OptExperimental, Cookie: []byte{0xab}}, "FOEXP ab"},
+		{Option{Kind: OptExperimental, Data: []byte{1, 2}}, "opt-254[2]"},
+		{Option{Kind: 33, Data: []byte{1, 2, 3}}, "opt-33[3]"},
 		{Option{Kind: 255}, "opt-255[0]"},
 	} {
 		if got := c.o.String(); got != c.want {

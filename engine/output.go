@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math/bits"
 	"time"
 )
 
@@ -41,10 +42,69 @@ func (c *Conn) windowField() uint16 {
 // size the window is rounded to (Linux tcp_select_initial_window).
 func (c *Conn) initialWindow(mss uint16) {
 	p := &c.h.Prof
+	if c.rcvSpace > 0 {
+		// SO_RCVBUF: the window is the space asked for, rounded down to whole segments
+		// when it holds more than one (tcp_select_initial_window); a SYN carries at
+		// most 65535 of it (RFC 7323 §2.2: a SYN's window is never scaled), the window
+		// after the handshake all of it (measured on 6.18).
+		w := c.rcvSpace
+		if p.MSSRoundedWindow && mss > 0 && w > uint32(mss) {
+			w = w / uint32(mss) * uint32(mss)
+		}
+		c.rcvBufSize = w
+		return
+	}
 	c.rcvBufSize = p.RecvWindow
 	if p.MSSRoundedWindow && mss > 0 {
 		c.rcvBufSize = uint32(initialWindowFor(p, mss != c.advMSS()))
 	}
+}
+
+// syncMSS sets the send MSS from the negotiated one and, where the profile bounds it,
+// the largest window the peer has shown (Linux tcp_sync_mss → tcp_bound_to_half_wnd):
+// half of it, or all of it while it is at most 536 bytes, and never below 68 bytes less
+// the headers.
+func (c *Conn) syncMSS() {
+	c.mss = c.mssFull
+	if !c.h.Prof.HalfWindowMSS || c.mssFull == 0 {
+		return
+	}
+	if cutoff := c.halfWindow(); cutoff > 0 && uint32(c.mss) > cutoff {
+		hdr := uint32(20)
+		if c.tsOK {
+			hdr += 12
+		}
+		c.mss = uint16(max(cutoff, 68-hdr))
+	}
+}
+
+// halfWindow is tcp_bound_to_half_wnd's cutoff: half the largest window the peer has
+// shown, or all of it while that is at most 536 bytes (0: none seen yet).
+func (c *Conn) halfWindow() uint32 {
+	if c.maxSndWnd > 536 {
+		return c.maxSndWnd / 2
+	}
+	return c.maxSndWnd
+}
+
+// offerShift is the window scale we offer: the profile's, or with SO_RCVBUF the
+// smallest that lets the window cover the space asked for (RFC 7323 §2.3; Linux
+// tcp_select_initial_window: ilog2(space) − 15, from 0 to 14, once the user's buffer
+// clamps the window).
+func (c *Conn) offerShift() uint8 {
+	if c.rcvSpace == 0 {
+		return c.h.Prof.WindowShift
+	}
+	return ScaleFor(c.rcvSpace)
+}
+
+// ScaleFor is the window scale for a receive space of n bytes: ilog2(n) − 15, from 0 to
+// 14 (RFC 7323 §2.3).
+func ScaleFor(n uint32) uint8 {
+	if n == 0 {
+		return 0
+	}
+	return uint8(min(max(bits.Len32(n)-1-15, 0), 14))
 }
 
 // dataOptions are the options on a non-SYN segment: timestamps (RFC 7323 §3.2), Linux
@@ -102,7 +162,11 @@ func (c *Conn) sizeGoal() int {
 	}
 	rate := 2 * float64(c.cwnd) / c.srtt.Seconds() // bytes per second
 	segs := max(int(rate/1024)/int(c.mss), 2)      // sk_pacing_shift 10: ~1 ms
-	return min(segs, 44) * int(c.mss)              // 64 KB of GSO at most
+	segs = min(segs, 44)                           // 64 KB of GSO at most
+	if cut := c.halfWindow(); p.HalfWindowMSS && cut > 0 {
+		segs = min(segs, max(int(cut)/int(c.mss), 1)) // tcp_bound_to_half_wnd on the GSO size
+	}
+	return segs * int(c.mss)
 }
 
 // countAnswer notes data sent within the ACK timeout of data received: an interactive
@@ -110,8 +174,12 @@ func (c *Conn) sizeGoal() int {
 // pingpong mode.
 func (c *Conn) countAnswer() {
 	p := &c.h.Prof
-	if p.PingpongThreshold <= 0 || !c.gotData || c.h.now.Sub(c.lastDataRecv) >= p.DelayedACK {
+	pending := c.fastOpen != nil && c.fastOpen.writePending
+	if p.PingpongThreshold <= 0 || !c.gotData && !pending || c.h.now.Sub(c.lastDataRecv) >= p.DelayedACK {
 		return
+	}
+	if pending {
+		c.fastOpen.writePending = false
 	}
 	c.pingpongCnt++
 	if c.pingpongCnt >= p.PingpongThreshold {
@@ -127,6 +195,10 @@ func (c *Conn) flush() {
 	switch c.state {
 	case Established, CloseWait, FinWait1, FinWait2, Closing, LastAck:
 		c.output()
+	case SynReceived:
+		if c.fastOpen != nil && c.fastOpen.child {
+			c.output() // a Fast Open child may send before the handshake completes (RFC 7413 §3)
+		}
 	}
 	if c.sentNew && !c.deleted {
 		c.sentNew = false
@@ -163,6 +235,11 @@ func (c *Conn) output() {
 			inflight := c.sndNxt.Sub(c.sndUna)
 			if inflight >= wnd {
 				c.rwndLimited(inflight)
+				if inflight == 0 && c.sndWnd == 0 && !c.armed(TimerRTO) && !c.armed(TimerPersist) {
+					// A zero window and nothing in flight: the persist timer
+					// (tcp_check_probe_timer, after max(RTO, TCP_RTO_MIN)).
+					c.setTimer(TimerPersist, max(c.rto, c.h.Prof.MinRTO))
+				}
 				return
 			}
 			n := min(avail, int(c.mss), int(wnd-inflight))
@@ -174,7 +251,7 @@ func (c *Conn) output() {
 				// sends what fits after max(RTO, TCP_RTO_MIN) (tcp_check_probe_timer,
 				// tcp_write_wakeup).
 				c.rwndLimited(inflight)
-				if inflight == 0 && !c.armed(TimerRTO) {
+				if inflight == 0 && !c.armed(TimerRTO) && !c.armed(TimerPersist) {
 					c.probe0 = true
 					c.setTimer(TimerRTO, max(c.rto, c.h.Prof.MinRTO))
 				}
@@ -277,6 +354,7 @@ func (c *Conn) sendFIN() {
 	c.finSeq = c.sndNxt
 	c.sndNxt = c.sndNxt.Add(1)
 	c.sndMax = maxSeq(c.sndMax, c.sndNxt)
+	c.outEnds = append(c.outEnds, c.sndNxt)
 	c.sentNew = true
 	c.finishAndEmit(seg, false)
 	c.armRTO()
@@ -287,6 +365,9 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 	if (c.corkProbe || c.probe0) && !retransmit {
 		c.corkProbe, c.probe0 = false, false // data goes out: the RTO takes the slot again
 		c.cancelTimer(TimerRTO)
+	}
+	if c.armed(TimerPersist) && !retransmit {
+		c.cancelTimer(TimerPersist) // data in flight: its ACK or the RTO takes over
 	}
 	seg := c.template(seq, 0)
 	seg.Payload = append([]byte(nil), c.sendBuf[off:off+n]...)
@@ -307,6 +388,12 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		end = end.Add(1)
 	}
 	if !retransmit {
+		if c.sndUna == c.sndMax {
+			c.idleRestart()
+		}
+		if c.sndMax.LessThan(end) {
+			c.outEnds = append(c.outEnds, end) // a new segment in flight (packets_out)
+		}
 		if n < int(c.mss) {
 			c.sndSml, c.smlSent = seq.Add(uint32(n)), true // tcp_minshall_update
 		}
@@ -316,6 +403,30 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.sentNew = true
 		c.countAnswer()
 	}
+	c.lastSendAt = c.h.now
 	c.finishAndEmit(seg, retransmit)
 	c.armRTO()
+}
+
+// idleRestart is the restart window (RFC 5681 §4.1; Linux tcp_cwnd_restart, called from
+// tcp_event_data_sent): new data after more than an RTO with nothing in flight starts
+// from min(initial window, cwnd) again, or, where the profile halves, from cwnd halved
+// once per RTO of idle time, but not below that.
+func (c *Conn) idleRestart() {
+	p := &c.h.Prof
+	idle := c.h.now.Sub(c.lastSendAt)
+	if !p.IdleRestart || c.rto <= 0 || idle <= c.rto {
+		return
+	}
+	restart := min(uint32(p.initialCwnd())*uint32(c.mss), c.cwnd)
+	cwnd := c.cwnd
+	if p.IdleHalving {
+		for idle -= c.rto; idle > 0 && cwnd > restart; idle -= c.rto {
+			cwnd /= 2
+		}
+	}
+	c.cwnd = max(cwnd, restart)
+	if !p.IdleHalving {
+		c.cwnd = restart
+	}
 }

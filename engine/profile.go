@@ -71,6 +71,17 @@ type Profile struct {
 	// InitialCwnd is the initial congestion window in segments (RFC 6928 / Linux: 10;
 	// RFC 5681 §3.1: 3 for a 1460-byte MSS).
 	InitialCwnd int
+	// CwndPerPacket grows the congestion window in slow start by one segment for every
+	// segment a cumulative ACK covers (Linux tcp_slow_start, RFC 3465 byte counting),
+	// instead of by one segment per ACK (RFC 5681 §3.1). Measured on 6.18: the window
+	// grows so even when the application does not fill it.
+	CwndPerPacket bool
+	// IdleRestart brings the congestion window back towards the initial window when the
+	// connection starts sending again after more than an RTO idle (RFC 5681 §4.1; Linux
+	// tcp_slow_start_after_idle). IdleHalving does it as Linux's tcp_cwnd_restart does:
+	// halved once per RTO of idle time, never below min(initial window, cwnd); without
+	// it the window is that minimum at once, as RFC 5681 §4.1 says.
+	IdleRestart, IdleHalving bool
 	// AbortRSTWithACK sends RST,ACK with ACK = RCV.NXT on abort (Linux tcp_send_active_reset)
 	// instead of RFC 9293 §3.10.5's bare <SEQ=SND.NXT><CTL=RST>.
 	AbortRSTWithACK bool
@@ -107,6 +118,11 @@ type Profile struct {
 	// segments out Linux probes too and recovers through SACK and RACK, which the engine
 	// does not model; there it keeps the RTO.
 	TailLossProbe bool
+	// HalfWindowMSS bounds the send MSS by half the largest window the peer has shown
+	// (all of it while that is at most 536 bytes), as Linux's tcp_bound_to_half_wnd does
+	// whenever it syncs the MSS (handshake, window growth): a peer with a tiny window gets
+	// small segments instead of waiting for a whole MSS of room.
+	HalfWindowMSS bool
 	// Nagle holds a partial segment while data is unacknowledged, until TCP_NODELAY
 	// (RFC 896; RFC 1122 §4.2.3.4), in Linux's form: only while a partial segment sent
 	// earlier is unacknowledged (Minshall's variant, tcp_nagle_check with snd_sml), and
@@ -137,8 +153,24 @@ type Profile struct {
 	TimeWaitAbsorbsACK   bool          // TIME-WAIT swallows a bare in-window ACK (Linux tcp_timewait_state_process)
 	TimeWaitRestartOnACK bool          // ... and restarts its timer when it does
 
+	// Keep-alives (RFC 1122 §4.2.3.6), when the application turns them on: the idle time
+	// before the first probe (at least two hours by default), the interval between
+	// unanswered probes and how many go unanswered before the connection is dropped
+	// (Linux tcp_keepalive_time 7200 s, tcp_keepalive_intvl 75 s, tcp_keepalive_probes
+	// 9). KeepaliveRST resets the connection then (Linux tcp_keepalive_timer →
+	// tcp_send_active_reset); RFC 1122 only says it is dropped.
+	KeepaliveIdle     time.Duration
+	KeepaliveInterval time.Duration
+	KeepaliveProbes   int
+	KeepaliveRST      bool
+
 	// ECN setup (RFC 3168 §6.1.1): 0 off, 1 request in SYN, 2 accept when requested (Linux tcp_ecn).
 	ECN int
+
+	// FastOpen is TCP Fast Open (RFC 7413), as the bits of Linux's net.ipv4.tcp_fastopen:
+	// FastOpenClient, FastOpenServer, FastOpenClientNoCookie, FastOpenServerNoCookie,
+	// FastOpenServerAnyListener. Linux's default is FastOpenClient; 0 is off.
+	FastOpen int
 }
 
 // LinuxProfile returns Linux 6.x defaults, as collected in LINUX-FACTS.md.
@@ -174,6 +206,9 @@ func LinuxProfile() Profile {
 		Somaxconn:      4096,
 
 		InitialCwnd:     10,
+		CwndPerPacket:   true,
+		IdleRestart:     true,
+		IdleHalving:     true,
 		AbortRSTWithACK: true,
 
 		DelayedACK:           40 * time.Millisecond,
@@ -193,6 +228,7 @@ func LinuxProfile() Profile {
 		TailLossProbe:         true,
 		Nagle:                 true,
 		WholeSegmentWindow:    true,
+		HalfWindowMSS:         true,
 		PushPerSizeGoal:       true,
 		ResetOnDataAfterClose: true,
 
@@ -200,7 +236,14 @@ func LinuxProfile() Profile {
 		TimeWaitAbsorbsACK:   true,
 		TimeWaitRestartOnACK: true,
 
+		KeepaliveIdle:     2 * time.Hour,
+		KeepaliveInterval: 75 * time.Second,
+		KeepaliveProbes:   9,
+		KeepaliveRST:      true,
+
 		ECN: 2,
+
+		FastOpen: FastOpenClient,
 	}
 }
 
@@ -231,6 +274,7 @@ func RFCProfile() Profile {
 		Somaxconn:     128,
 
 		InitialCwnd: 3,
+		IdleRestart: true,
 
 		DelayedACK:     200 * time.Millisecond,
 		ACKEverySecond: true,
@@ -239,7 +283,12 @@ func RFCProfile() Profile {
 		TimeWait: 4 * time.Minute,
 
 		ChallengeACKInterval: 0,
-		ECN:                  0,
+		// RFC 1122 §4.2.3.6 asks for at least two hours of idle time and leaves the
+		// interval and count open; these are the BSD and Linux values.
+		KeepaliveIdle:     2 * time.Hour,
+		KeepaliveInterval: 75 * time.Second,
+		KeepaliveProbes:   9,
+		ECN:               0,
 	}
 }
 

@@ -81,6 +81,7 @@ type rttState struct {
 // and timestamps (RFC 7323), SACK (RFC 2018) and ECN (RFC 3168).
 type negotiated struct {
 	mss                uint16 // effective send MSS
+	mssFull            uint16 // the send MSS before the half-window bound (syncMSS)
 	wsOK               bool
 	sndShift, rcvShift uint8
 	sackOK, tsOK       bool
@@ -130,6 +131,13 @@ type Conn struct {
 	tlpArmed         bool // the RTO slot holds a tail loss probe timeout
 	tlpOut           bool // a probe is out and not yet acknowledged
 	cwnd             uint32
+	// outEnds holds the end of every segment sent and not yet wholly acknowledged, in
+	// order (Linux packets_out counts them); lastSendAt is when data last left
+	// (lsndtime); cwndLost says a loss has cut the congestion window, after which
+	// the engine's window (no ssthresh, no CUBIC) no longer follows Linux's.
+	outEnds    []Seq
+	lastSendAt Time
+	cwndLost   bool
 
 	// Acknowledgements.
 	ackPending    bool
@@ -142,6 +150,13 @@ type Conn struct {
 	pingpongCnt   int  // quick answers counted towards pingpong mode
 	quickAcked    bool // this segment's ACK is immediate only because of quick-ACK mode
 	bytesSinceAck int  // data received since our last ACK
+	// ato is the delayed-ACK timeout estimate (Linux icsk_ack.ato): 0 until data
+	// arrives, then from the gaps between data segments; rcvMSS is the estimate of the
+	// peer's segment size (icsk_ack.rcv_mss), lastSegSize the size of the last small
+	// segment (last_seg_size).
+	ato           time.Duration
+	rcvMSS        int
+	lastSegSize   int
 	lastChallenge Time
 	challenged    bool
 
@@ -167,15 +182,29 @@ type Conn struct {
 	probesAt       Time
 	probesStamped  bool
 	rtoFired       bool // a data retransmission timeout has fired (icsk_backoff may be > 0)
+	persistBackoff int  // zero-window probes sent since the window closed (icsk_backoff)
 	userTimeout    time.Duration
-	retransStamp   Time   // see onRTO; 0 while not retransmitting
-	userMSS        uint16 // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
+	synRetries     int       // TCP_SYNCNT; 0: the profile's SynRetries
+	keepalive      Keepalive // SO_KEEPALIVE and its TCP_KEEP* options, as the application set them
+	lastAckAt      Time      // when an acceptable ACK last arrived (Linux rcv_tstamp)
+	retransStamp   Time      // see onRTO; 0 while not retransmitting
+	userMSS        uint16    // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
+	rcvSpace       uint32    // receive space from SO_RCVBUF (Linux window_clamp under SOCK_RCVBUF_LOCK); 0: none
 	lingerZero     bool
 	connectPending bool
-	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET).
+	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET); a
+	// read or write reports it once and clears it, as Linux's sock_error does.
 	Err error
+	// errShown: Err was reported to a read or write, so the closed socket now reads as
+	// at its end and refuses writes with EPIPE.
+	errShown bool
 
 	cookie *Cookie
+
+	// TCP Fast Open (RFC 7413): nil for a connection that does not use it.
+	fastOpen *fastOpen
+	// synAckCookie is the Fast Open option the first SYN-ACK carries, if any.
+	synAckCookie *Option
 }
 
 // State returns the connection's current state.
@@ -205,8 +234,9 @@ func (c *Conn) RcvNxt() Seq { return c.rcvNxt }
 // Buffered returns how many received bytes wait to be read.
 func (c *Conn) Buffered() int { return len(c.recvBuf) }
 
-// EOF reports whether the peer's FIN has arrived and all data before it was read.
-func (c *Conn) EOF() bool { return c.gotFin && len(c.recvBuf) == 0 }
+// EOF reports whether the peer's FIN has arrived (or the connection's error was
+// reported) and all data before it was read.
+func (c *Conn) EOF() bool { return (c.gotFin || c.errShown) && len(c.recvBuf) == 0 }
 
 // advMSS is the MSS we offer: the profile's, or less when the application set TCP_MAXSEG
 // (Linux tcp_advertise_mss and the user_mss clamp).
@@ -244,31 +274,48 @@ func (c *Conn) Info() map[string]int64 {
 	if !c.rtoFired && !c.synRetransmitted {
 		// icsk_backoff only grows on a timeout or a sent zero-window probe; neither
 		// happened, so it is 0 (after one the engine does not know when Linux resets it).
-		info["backoff"] = 0
+		info["backoff"] = int64(c.persistBackoff)
 	}
-	if !c.state.Synchronized() {
-		return info
-	}
-	info["snd_mss"] = int64(c.mss)
-	adv := int64(c.advMSS())
+	// tcpi_options is what the handshake settled, so it is reported in every state (0
+	// before the peer's SYN), and after a reset too.
 	var opts int64
 	if c.tsOK {
-		adv -= 12 // Linux takes the timestamp option off tp->advmss once it is negotiated
 		opts |= 1 // TCPI_OPT_TIMESTAMPS
 	}
-	info["advmss"] = adv
 	if c.sackOK {
 		opts |= 2 // TCPI_OPT_SACK
 	}
 	if c.wsOK {
 		opts |= 4 // TCPI_OPT_WSCALE
-		info["snd_wscale"], info["rcv_wscale"] = int64(c.sndShift), int64(c.rcvShift)
 	}
 	if c.ecnOK {
 		opts |= 8 // TCPI_OPT_ECN
 	}
+	if c.fastOpen != nil && c.fastOpen.dataAcked {
+		opts |= 32 // TCPI_OPT_SYN_DATA: SYN data was acknowledged (sent or received)
+	}
 	info["options"] = opts
+	if !c.state.Synchronized() {
+		return info
+	}
+	info["snd_mss"] = int64(c.mss)
+	adv := int64(c.advMSS())
+	if c.tsOK {
+		adv -= 12 // Linux takes the timestamp option off tp->advmss once it is negotiated
+	}
+	info["advmss"] = adv
+	if c.wsOK {
+		info["snd_wscale"], info["rcv_wscale"] = int64(c.sndShift), int64(c.rcvShift)
+	}
 	info["last_data_recv"] = int64(c.h.now.Sub(c.lastDataRecv) / time.Millisecond)
+	info["unacked"] = int64(len(c.outEnds)) // packets_out
+	info["rcv_mss"] = int64(c.rcvMSS)
+	info["ato"] = int64(c.ato / time.Microsecond)
+	if !c.cwndLost && c.mss > 0 {
+		// In segments, while slow start has not met a loss: after one Linux runs CUBIC
+		// from an ssthresh, which the engine does not model.
+		info["snd_cwnd"] = int64(c.cwnd / uint32(c.mss))
+	}
 	// tcp_get_info_chrono_stats: busy_time includes the window-limited time.
 	busy, rwnd := c.chronoStat[0], c.chronoStat[1]
 	switch c.chronoType {

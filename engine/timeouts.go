@@ -40,11 +40,21 @@ func (c *Conn) onTimer(k TimerKind) {
 	case TimerDelayedACK:
 		if c.ackPending && c.state.Synchronized() && c.state != TimeWait {
 			if c.pingpong && p.PingpongThreshold > 0 {
-				// The answer did not come in time: not interactive after all.
+				// The answer did not come in time: not interactive after all, and the
+				// ACK timeout estimate starts again from its minimum.
 				c.pingpong, c.pingpongCnt = false, 0
+				c.ato = p.DelayedACK
+			} else {
+				// A delayed ACK had to fire: inflate the estimate, up to the RTO
+				// (tcp_delack_timer_handler).
+				c.ato = min(2*c.ato, c.rto)
 			}
 			c.sendAck()
 		}
+	case TimerPersist:
+		c.onPersist()
+	case TimerKeepalive:
+		c.onKeepalive()
 	case TimerTimeWait:
 		c.closeTCB("TIME-WAIT timer expired")
 		return
@@ -83,7 +93,13 @@ func (c *Conn) onRTO() {
 	c.timing = false // Karn: no sample from a retransmitted segment
 	switch c.state {
 	case SynSent:
-		if c.h.now.Sub(c.firstSynAt) >= p.synGiveUp() {
+		giveUp := p.synGiveUp()
+		if c.synRetries > 0 {
+			q := *p
+			q.SynRetries, q.SynTimeBudget = c.synRetries, 0
+			giveUp = q.synGiveUp()
+		}
+		if c.h.now.Sub(c.firstSynAt) >= giveUp {
 			c.fail(ETIMEDOUT, "SYN retransmissions gave up")
 			return
 		}
@@ -131,6 +147,7 @@ func (c *Conn) onRTO() {
 		c.rtoFired = true
 		c.rtxHigh, c.recovering = c.sndMax, true
 		c.cwnd = uint32(c.mss) // RFC 5681 §3.1: loss window of one segment
+		c.cwndLost = true
 		c.rto = min(c.rto*2, p.MaxRTO)
 		c.retransmitHead()
 		next := c.rto
@@ -189,6 +206,77 @@ func (c *Conn) probeTimer() {
 	}
 	c.probe0 = true
 	c.setTimer(TimerRTO, next)
+}
+
+// onPersist is the persist timer (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17; Linux
+// tcp_probe_timer and tcp_send_probe0): data waits, nothing is in flight and the peer's
+// window is zero, so no ACK will come to open it unless we ask. The probe is a segment
+// with SEQ = SND.UNA − 1 and no data (tcp_xmit_probe_skb): old sequence space, which
+// the receiver must answer with an ACK carrying its current window (RFC 9293
+// §3.10.7.4). Each probe doubles the next interval from max(RTO, 200 ms), up to the
+// largest RTO; the probes go on for as long as the peer answers them (each answer resets
+// the count, tcp_ack), and the connection gives up after tcp_retries2 unanswered ones
+// or once TCP_USER_TIMEOUT has passed since the first.
+func (c *Conn) onPersist() {
+	off := int(c.sndNxt.Sub(c.sendStart))
+	if c.sndUna != c.sndMax || off >= len(c.sendBuf) {
+		c.probesOut, c.probesStamped, c.persistBackoff = 0, false, 0
+		return
+	}
+	if c.sndWnd > 0 {
+		// The window opened a little meanwhile: send what it takes (tcp_write_wakeup).
+		c.probeTimer()
+		return
+	}
+	if !c.probesStamped {
+		c.probesAt, c.probesStamped = c.h.now, true
+	} else if c.userTimeout > 0 && c.h.now.Sub(c.probesAt) >= c.userTimeout {
+		c.fail(ETIMEDOUT, "TCP_USER_TIMEOUT expired while probing a zero window")
+		return
+	}
+	if c.probesOut >= c.h.Prof.DataRetries {
+		c.fail(ETIMEDOUT, "zero-window probes gave up")
+		return
+	}
+	c.h.note(c.peer, "zero-window-probe", "the peer's window is zero: window probe (SEQ = SND.UNA - 1)")
+	c.finishAndEmit(c.template(c.sndUna-1, 0), false)
+	c.probesOut++
+	if c.persistBackoff < c.h.Prof.DataRetries {
+		c.persistBackoff++
+	}
+	c.setTimer(TimerPersist, c.persistWhen())
+}
+
+// persistWhen is the next zero-window probe's delay (tcp_probe0_when): max(RTO,
+// TCP_RTO_MIN) doubled once per probe sent, at most the largest RTO, and no later than
+// TCP_USER_TIMEOUT allows (tcp_clamp_probe0_to_user_timeout).
+func (c *Conn) persistWhen() time.Duration {
+	p := &c.h.Prof
+	d := max(c.rto, p.MinRTO)
+	for i := 0; i < c.persistBackoff && d < p.MaxRTO; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxRTO)
+	if c.userTimeout > 0 && c.probesStamped {
+		d = min(d, max(c.userTimeout-c.h.now.Sub(c.probesAt), 2*time.Millisecond))
+	}
+	return d
+}
+
+// ackWhilePersisting is Linux's tcp_ack_probe: an ACK came while the persist timer
+// runs. If the window now takes the waiting segment, probing is over (the data goes
+// out); if not, the next probe is timed from this answer.
+func (c *Conn) ackWhilePersisting() {
+	off := int(c.sndNxt.Sub(c.sendStart))
+	if !c.armed(TimerPersist) || c.sndUna != c.sndMax || off >= len(c.sendBuf) {
+		return
+	}
+	if uint32(min(len(c.sendBuf)-off, int(c.mss))) <= c.sndWnd {
+		c.persistBackoff, c.probesStamped = 0, false
+		c.cancelTimer(TimerPersist)
+		return
+	}
+	c.setTimer(TimerPersist, c.persistWhen())
 }
 
 // schedulePTO arms the tail loss probe instead of the RTO where the profile has it

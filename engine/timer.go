@@ -12,7 +12,7 @@ type timerSlot struct {
 	gen      uint32
 }
 
-const timerCount = int(TimerFinWait2) + 1
+const timerCount = int(TimerPersist) + 1
 
 // timerEntry is one pending deadline in a host's heap.
 type timerEntry struct {

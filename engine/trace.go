@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/hex"
 	"io"
 	"iter"
 	"net/netip"
@@ -58,9 +59,11 @@ const (
 	TimerDelayedACK           // delayed acknowledgement (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2)
 	TimerTimeWait             // TIME-WAIT's 2MSL (RFC 9293 §3.4.2) or Linux's fixed 60 s
 	TimerFinWait2             // orphaned FIN-WAIT-2 (Linux tcp_fin_timeout)
+	TimerKeepalive            // keep-alive probes on an idle connection (RFC 1122 §4.2.3.6, SO_KEEPALIVE)
+	TimerPersist              // zero-window probes (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17; Linux ICSK_TIME_PROBE0)
 )
 
-var timerNames = [...]string{"", "RTO", "DELACK", "TIME-WAIT", "FIN-WAIT-2"}
+var timerNames = [...]string{"", "RTO", "DELACK", "TIME-WAIT", "FIN-WAIT-2", "KEEPALIVE", "PERSIST"}
 
 // String returns the timer's name as it appears in the trace.
 func (k TimerKind) String() string { return timerNames[k] }
@@ -528,14 +531,23 @@ func optionJSONName(k OptionKind) string {
 		return "sack"
 	case OptTimestamps:
 		return "TS"
+	case OptFastOpen:
+		return "FO"
 	}
 	return "kind-" + strconv.Itoa(int(k))
 }
 
 func appendOptionJSON(b []byte, o Option) []byte {
 	b = append(b, `{"kind":"`...)
-	b = append(b, optionJSONName(o.Kind)...)
+	if o.Kind == OptExperimental && o.IsFastOpen() {
+		b = append(b, "FOEXP"...)
+	} else {
+		b = append(b, optionJSONName(o.Kind)...)
+	}
 	b = append(b, '"')
+	if o.IsFastOpen() {
+		b = appendStr(b, "cookie", hex.EncodeToString(o.Cookie))
+	}
 	switch o.Kind {
 	case OptMSS:
 		b = appendInt(b, "mss", int64(o.MSS))

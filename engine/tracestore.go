@@ -296,7 +296,11 @@ func optionsEqual(a, b Options) bool {
 		x, y := &a[i], &b[i]
 		if x.Kind != y.Kind || x.MSS != y.MSS || x.Shift != y.Shift || x.TSVal != y.TSVal || x.TSEcr != y.TSEcr ||
 			len(x.Blocks) != len(y.Blocks) || (x.Blocks == nil) != (y.Blocks == nil) ||
+			len(x.Cookie) != len(y.Cookie) || (x.Cookie == nil) != (y.Cookie == nil) ||
 			len(x.Data) != len(y.Data) || (x.Data == nil) != (y.Data == nil) {
+			return false
+		}
+		if string(x.Cookie) != string(y.Cookie) {
 			return false
 		}
 		for j := range x.Blocks {
@@ -327,6 +331,8 @@ func appendOptionsKey(b []byte, os Options) []byte {
 			b = binary.BigEndian.AppendUint32(b, uint32(blk.Left))
 			b = binary.BigEndian.AppendUint32(b, uint32(blk.Right))
 		}
+		b = appendNilLen(b, o.Cookie == nil, len(o.Cookie))
+		b = append(b, o.Cookie...)
 		b = appendNilLen(b, o.Data == nil, len(o.Data))
 		b = append(b, o.Data...)
 	}
@@ -347,6 +353,9 @@ func copyOptions(os Options) Options {
 	for i := range c {
 		if c[i].Blocks != nil {
 			c[i].Blocks = append(make([]SACKBlock, 0, len(c[i].Blocks)), c[i].Blocks...)
+		}
+		if c[i].Cookie != nil {
+			c[i].Cookie = append(make([]byte, 0, len(c[i].Cookie)), c[i].Cookie...)
 		}
 		if c[i].Data != nil {
 			c[i].Data = append(make([]byte, 0, len(c[i].Data)), c[i].Data...)

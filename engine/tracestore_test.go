@@ -101,6 +101,9 @@ func randomEvent(r *Rand) Event {
 			if r.Intn(2) == 0 {
 				o.Data = bytesOf()
 			}
+			if r.Intn(2) == 0 {
+				o.Cookie = bytesOf()
+			}
 			opts = append(opts, o)
 		}
 	}

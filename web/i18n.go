@@ -176,6 +176,8 @@ var Strings = map[string]engine.Text{
 	"timer.DELACK":     diagram.TimerLabel("DELACK"),
 	"timer.TIME-WAIT":  diagram.TimerLabel("TIME-WAIT"),
 	"timer.FIN-WAIT-2": diagram.TimerLabel("FIN-WAIT-2"),
+	"timer.KEEPALIVE":  diagram.TimerLabel("KEEPALIVE"),
+	"timer.PERSIST":    diagram.TimerLabel("PERSIST"),
 	"states.figure":    {EN: "RFC 9293 Figure 5, the TCP state diagram", ZH: "RFC 9293 图 5：TCP 状态图"},
 }
 

@@ -170,3 +170,41 @@ func TestTsharkReadsOurCaptures(t *testing.T) {
 		})
 	}
 }
+
+// tshark decodes the Fast Open option as the engine encodes it (RFC 7413 §4.1.1): a
+// cookie request, a cookie, and the experimental form (kind 254, magic 0xF989).
+func TestTsharkReadsFastOpen(t *testing.T) {
+	tshark := capturetest.Tshark(t)
+	seg := func(opts engine.Options, payload int) engine.Segment {
+		return engine.Segment{Src: engine.ClientAddr, Dst: engine.ServerAddr, SrcPort: 40000, DstPort: 80,
+			Seq: 1000, Flags: engine.SYN, Window: 64240, TTL: 64, Options: opts, Payload: make([]byte, payload)}
+	}
+	mss := engine.Option{Kind: engine.OptMSS, MSS: 1460}
+	nop := engine.Option{Kind: engine.OptNOP}
+	cookie := []byte{0x30, 0x21, 0xb9, 0xd8, 0x89, 0x01, 0x7e, 0xeb}
+	segs := []engine.Segment{
+		seg(engine.Options{mss, {Kind: engine.OptFastOpen, Cookie: []byte{}}, nop, nop}, 0),
+		seg(engine.Options{mss, {Kind: engine.OptFastOpen, Cookie: cookie}, nop, nop}, 100),
+		seg(engine.Options{mss, {Kind: engine.OptExperimental, Cookie: cookie}}, 0),
+	}
+	tr := &engine.Trace{}
+	for i, s := range segs {
+		tr.Append(engine.Event{Kind: engine.EventSegment, At: engine.Time(i),
+			Segment: &engine.SegmentEvent{ID: i + 1, Src: "client", Dst: "server", Seg: s}})
+	}
+	path := filepath.Join(t.TempDir(), "fo.pcap")
+	f, _ := os.Create(path)
+	WritePCAP(f, tr)
+	f.Close()
+	out, err := exec.Command(tshark, "-r", path, "-o", "tcp.check_checksum:TRUE",
+		"-T", "fields", "-E", "separator=;", "-e", "tcp.checksum.status", "-e", "tcp.option_kind",
+		"-e", "tcp.options.tfo.request", "-e", "tcp.options.tfo.cookie").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	want := []string{"1;2,34,1,1;1;", "1;2,34,1,1;;3021b9d889017eeb", "1;2,254;;3021b9d889017eeb"}
+	got := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("tshark fields:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -13,6 +13,8 @@ package packetdrill
 
 import (
 	"fmt"
+	"net/netip"
+	"strings"
 	"time"
 
 	"synack/engine"
@@ -43,6 +45,33 @@ type Script struct {
 	// TSTick (--tcp_ts_tick_usecs) is the stack's timestamp clock tick: with it, outbound
 	// TS vals are compared, relative to the first one, within the timing tolerance.
 	TSTick time.Duration
+	// Local and Remote (--local_ip, --remote_ip) are the addresses of the stack under test
+	// and of the script's peer; unset, LocalAddr and RemoteAddr. They matter where an
+	// address is part of what is checked: a Fast Open cookie is computed from both.
+	Local, Remote netip.Addr
+}
+
+// Addrs returns the stack's and the peer's addresses for the script.
+func (s *Script) Addrs() (local, remote netip.Addr) {
+	local, remote = LocalAddr, RemoteAddr
+	if s.Local.IsValid() {
+		local = s.Local
+	}
+	if s.Remote.IsValid() {
+		remote = s.Remote
+	}
+	return local, remote
+}
+
+// ParseIPv4 reads an address as packetdrill's --local_ip and --remote_ip take it
+// ("192.168.0.1", or with a prefix length, "192.0.2.1/24"): IPv4 only.
+func ParseIPv4(v string) (netip.Addr, error) {
+	v, _, _ = strings.Cut(strings.TrimSpace(v), "/")
+	a, err := netip.ParseAddr(v)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, fmt.Errorf("%q is not an IPv4 address (the runner runs IPv4 only)", v)
+	}
+	return a, nil
 }
 
 // EventKind says what an event line holds.
@@ -102,6 +131,11 @@ type Packet struct {
 	Port uint16
 	// IPECN is the ECN codepoint written in brackets ("ect0", "ce" ...), or "".
 	IPECN string
+	// CookieSym lists the Fast Open options (indexes into Options) written with the
+	// symbol TFO_COOKIE: the runner fills in the cookie the stack under test computes
+	// for the script's peer (Stack.FastOpenCookie), as packetdrill's test runner defines
+	// it for its addresses and key.
+	CookieSym []int
 }
 
 // Syscall is a socket call with its expected result.
@@ -145,7 +179,14 @@ type Assert struct {
 	Op    string // ==, !=, <, <=, >, >=
 	Value int64  // for state, an engine.State
 	Text  string // the statement as written
+	// Mask, when not 0, is a bit mask the field is ANDed with before the comparison:
+	// "assert (tcpi_options & TCPI_OPT_SYN_DATA) != 0".
+	Mask int64
 }
+
+// tcpiOptBits are the tcpi_options bits of linux/tcp.h a script may name.
+var tcpiOptBits = map[string]int64{"TCPI_OPT_TIMESTAMPS": 1, "TCPI_OPT_SACK": 2, "TCPI_OPT_WSCALE": 4,
+	"TCPI_OPT_ECN": 8, "TCPI_OPT_ECN_SEEN": 16, "TCPI_OPT_SYN_DATA": 32, "TCPI_OPT_USEC_TS": 64}
 
 // ParseError is a script the parser cannot read, with where and what.
 type ParseError struct {

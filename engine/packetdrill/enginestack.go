@@ -27,7 +27,10 @@ type EngineStack struct {
 	// rmemMax is net.core.rmem_max; with tcp_rmem[2] it sets the window scale we offer.
 	rmemMax int
 	rmem2   int
+	wmemMax int    // net.core.wmem_max: the most SO_SNDBUF may ask for
 	note    string // what the current call did not model, for its result
+	// remote is the script's peer (RemoteAddr unless the script says otherwise).
+	remote netip.Addr
 }
 
 type fdState struct {
@@ -41,6 +44,17 @@ type fdState struct {
 	// userTimeout is TCP_USER_TIMEOUT, passed on to connections made or accepted later.
 	userTimeout time.Duration
 	noDelay     bool // TCP_NODELAY, passed on likewise
+	// Fast Open: TCP_FASTOPEN_CONNECT, TCP_FASTOPEN's queue length (for listen()), and a
+	// connect() deferred to the first write because a cookie is cached.
+	fastOpenConnect bool
+	synCnt          int        // TCP_SYNCNT (0: the sysctl)
+	fastOpenKey     *[2]uint64 // TCP_FASTOPEN_KEY, for listen()
+	fastOpenQueue   int
+	deferred        bool
+	// rcvBuf and sndBuf are sk_rcvbuf and sk_sndbuf once SO_RCVBUF or SO_SNDBUF set them
+	// (what getsockopt returns); 0: not set.
+	rcvBuf, sndBuf int
+	keepalive      engine.Keepalive // SO_KEEPALIVE and TCP_KEEP*, passed on like userTimeout
 }
 
 // Limits on what one script may make the engine hold.
@@ -59,6 +73,9 @@ type wait struct {
 	fd   int
 	kind string
 	n    int
+	// A blocking Fast Open send: its size, and whether the buffer faults.
+	total int
+	fault bool
 	// A poll() waits for any of its entries, until deadline when hasDeadline.
 	poll        []PollFD
 	deadline    time.Duration
@@ -67,12 +84,19 @@ type wait struct {
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
 func NewEngineStack(prof engine.Profile) *EngineStack {
-	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: 212992}
+	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: 212992, wmemMax: 212992, remote: RemoteAddr}
 	s.h = engine.NewHost("stack", LocalAddr, prof, engine.NewRand(1), s)
 	s.h.Names = func(netip.Addr) string { return "peer" }
 	s.tr.Meta = engine.Meta{Scenario: "packetdrill", Profile: prof.Name, Seed: 1,
 		Endpoints: []engine.EndpointInfo{{Name: "peer", Addr: RemoteAddr.String(), Role: "client"}, {Name: "stack", Addr: LocalAddr.String(), Role: "server"}}}
 	return s
+}
+
+// SetAddrs gives the stack under test the script's addresses (--local_ip, --remote_ip)
+// before it runs.
+func (s *EngineStack) SetAddrs(local, remote netip.Addr) {
+	s.h.Addr, s.remote = local, remote
+	s.tr.Meta.Endpoints = []engine.EndpointInfo{{Name: "peer", Addr: remote.String(), Role: "client"}, {Name: "stack", Addr: local.String(), Role: "server"}}
 }
 
 // Record keeps the host's events for the trace.
@@ -105,6 +129,46 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		return true, nil
 	}
+	if name == "tcp_slow_start_after_idle" {
+		// RFC 5681 §4.1's restart window (Linux tcp_cwnd_restart), on or off.
+		switch strings.TrimSpace(value) {
+		case "0":
+			s.h.Prof.IdleRestart = false
+		case "1":
+			s.h.Prof.IdleRestart = true
+		default:
+			return false, fmt.Errorf("%q is not 0 or 1", value)
+		}
+		return true, nil
+	}
+	if name == "wmem_max" {
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 {
+			return false, fmt.Errorf("%q is not a size", value)
+		}
+		s.wmemMax = n
+		return true, nil
+	}
+	switch name {
+	case "tcp_fastopen":
+		n, err := strconv.ParseInt(strings.TrimSpace(value), 0, 32)
+		if err != nil || n < 0 {
+			return false, fmt.Errorf("%q is not a number", value)
+		}
+		s.h.Prof.FastOpen = int(n)
+		return true, nil
+	case "tcp_fastopen_blackhole_timeout_sec":
+		// The engine has no Fast Open blackhole detection: what 0 (Linux's default
+		// since 5.14) means.
+		return value == "0", nil
+	case "tcp_fastopen_key":
+		k, err := engine.ParseFastOpenKey(value)
+		if err != nil {
+			return false, err
+		}
+		s.h.SetFastOpenKey(k)
+		return true, nil
+	}
 	tune, ok := sysctlNames[name]
 	if !ok {
 		return false, nil
@@ -131,6 +195,10 @@ func windowShift(space int) uint8 {
 // fair-queue qdisc, which paces, or a pfifo that has room) is not modelled.
 func (s *EngineStack) Command(cmd string) error {
 	f := strings.Fields(cmd)
+	if strings.Join(f, " ") == "ip tcp_metrics flush all" {
+		s.h.FlushFastOpenCache() // the cached Fast Open cookies are tcp_metrics entries
+		return nil
+	}
 	if len(f) >= 6 && f[0] == "tc" && f[1] == "qdisc" && f[3] == "dev" && f[5] == "root" {
 		switch {
 		case (f[2] == "del" || f[2] == "delete") && len(f) == 6:
@@ -224,12 +292,20 @@ func (s *EngineStack) Info(fd int) (map[string]int64, bool) {
 		}
 	case f.l != nil:
 		info["state"] = int64(engine.Listen)
+	case f.deferred:
+		info["state"] = int64(engine.SynSent) // Linux sets SYN_SENT before deferring
+		info["options"] = 0                   // nothing negotiated yet
 	}
 	return info, true
 }
 
 // Close ends the run.
 func (s *EngineStack) Close() error { return nil }
+
+// FastOpenCookie returns the cookie the engine's listeners give the script's peer.
+func (s *EngineStack) FastOpenCookie() ([]byte, error) {
+	return s.h.FastOpenCookieFor(s.remote), nil
+}
 
 func errnoName(err error) string {
 	if err == nil {
@@ -300,6 +376,10 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
 		l.MaxSeg = f.maxSeg
+		l.FastOpenQueue = f.fastOpenQueue
+		l.FastOpenKey = f.fastOpenKey
+		l.RecvSpace = recvSpace(f.rcvBuf)
+		l.Keepalive = f.keepalive
 		f.l = l
 		return CallResult{}, true, nil
 	case "accept":
@@ -319,13 +399,35 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.bound {
 			port = LocalPort
 		}
-		c, err := s.h.ConnectMaxSeg(port, RemoteAddr, PeerPort, f.maxSeg)
+		if f.c != nil && f.c.State() == engine.SynSent {
+			return CallResult{Ret: -1, Errno: "EALREADY"}, true, nil // __inet_stream_connect, SS_CONNECTING
+		}
+		if f.deferred || f.c != nil && f.c.State() != engine.Closed {
+			return CallResult{Ret: -1, Errno: "EISCONN"}, true, nil
+		}
+		opts := engine.SockOpts{MaxSeg: f.maxSeg, RecvSpace: recvSpace(f.rcvBuf)}
+		connect := func() (*engine.Conn, error) { return s.h.ConnectOpts(port, s.remote, PeerPort, opts) }
+		if f.fastOpenConnect && s.h.Prof.FastOpen&engine.FastOpenClient != 0 {
+			if s.h.FastOpenReady(s.remote) {
+				// tcp_fastopen_defer_connect: a cookie is cached, so connect() returns at
+				// once and the SYN waits to carry the first write.
+				f.deferred = true
+				return CallResult{}, true, nil
+			}
+			connect = func() (*engine.Conn, error) {
+				c, _, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, opts, engine.FastOpenSend{})
+				return c, err
+			}
+		}
+		c, err := connect()
 		if err != nil {
 			return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
 		f.c = c
+		c.SetSynRetries(f.synCnt)
 		c.SetUserTimeout(f.userTimeout)
 		c.SetNoDelay(f.noDelay)
+		c.SetKeepalive(f.keepalive)
 		if f.linger0 {
 			c.SetLinger(true)
 		}
@@ -348,6 +450,19 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		more := hasFlag(sc, "MSG_MORE")
 		if note := unmodelledFlags(sc); note != "" {
 			defer func() { s.note = note }()
+		}
+		if f.deferred || f.c == nil && hasFlag(sc, "MSG_FASTOPEN") {
+			return s.fastOpenSend(t, id, n, f, sc, size, arg(1) == "NULL" && size > 0)
+		}
+		if f.c != nil && f.c.State() == engine.SynSent && s.h.Prof.FastOpen != 0 {
+			// Linux: a Fast Open is already under way (__inet_stream_connect in
+			// SS_CONNECTING), and a write waits for the connection (sk_stream_wait_connect).
+			if hasFlag(sc, "MSG_FASTOPEN") {
+				return CallResult{Ret: -1, Errno: "EALREADY"}, true, nil
+			}
+			if f.nonblock || hasFlag(sc, "MSG_DONTWAIT") {
+				return CallResult{Ret: -1, Errno: "EAGAIN"}, true, nil
+			}
 		}
 		if arg(1) == "NULL" && size > 0 {
 			return CallResult{Ret: -1, Errno: "EFAULT"}, true, nil
@@ -379,6 +494,9 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		}
 		if arg(1) == "NULL" && size > 0 && f.c != nil && f.c.Buffered() > 0 {
 			return CallResult{Ret: -1, Errno: "EFAULT"}, true, nil
+		}
+		if f.deferred {
+			return CallResult{Ret: -1, Errno: "EAGAIN"}, true, nil // no data before the SYN is even sent
 		}
 		if f.c == nil {
 			return CallResult{Ret: -1, Errno: "ENOTCONN"}, true, nil
@@ -433,9 +551,24 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		switch arg(2) {
 		case "SO_ERROR":
 			out = "0"
-			if f.c != nil && f.c.Err != nil {
-				out = f.c.Err.Error()
-				f.c.Err = nil
+			if err := f.c.TakeErr(); err != nil {
+				out = err.Error()
+			}
+		case "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+			k := f.keepalive.WithDefaults(&s.h.Prof)
+			if f.c != nil {
+				k = f.c.Keepalive()
+			}
+			out = strconv.Itoa(keepaliveOpt(k, arg(2)))
+		case "SO_RCVBUF", "SO_SNDBUF":
+			v := f.rcvBuf
+			if arg(2) == "SO_SNDBUF" {
+				v = f.sndBuf
+			}
+			if v != 0 {
+				// Unset, the kernel's value comes from tcp_rmem/tcp_wmem and grows with
+				// autotuning, which the engine does not model: reported as not evaluated.
+				out = strconv.Itoa(v)
 			}
 		case "TCP_MAXSEG":
 			switch {
@@ -492,7 +625,8 @@ func (s *EngineStack) accept(f *fdState, want *Syscall) CallResult {
 	fd := ScriptFD(want, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 	c.SetUserTimeout(f.userTimeout) // accept() inherits the listener's options
 	c.SetNoDelay(f.noDelay)
-	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay}
+	s.fds[fd] = &fdState{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay, rcvBuf: f.rcvBuf, sndBuf: f.sndBuf,
+		keepalive: f.keepalive}
 	return CallResult{Ret: int64(fd)}
 }
 
@@ -500,10 +634,11 @@ func (s *EngineStack) accept(f *fdState, want *Syscall) CallResult {
 const MaxFD = 1 << 16
 
 // ScriptFD picks the descriptor a socket() or accept() returns: the number the script
-// expects when it is free (packetdrill maps script descriptors to live ones, so a
-// script may start at 4), else the next one.
+// expects (packetdrill maps script descriptors to live ones, so a script may start at
+// 4, and a number still open names the newest socket given it, as packetdrill's
+// find_by_script_fd finds the newest), else the next free one.
 func ScriptFD(sc *Syscall, next *int, taken func(int) bool) int {
-	if sc != nil && sc.HasRet && sc.Ret >= 3 && sc.Ret < MaxFD && !taken(int(sc.Ret)) {
+	if sc != nil && sc.HasRet && sc.Ret >= 3 && sc.Ret < MaxFD {
 		return int(sc.Ret)
 	}
 	for taken(*next) {
@@ -528,6 +663,16 @@ func (s *EngineStack) checkWaits(at time.Duration) {
 			res, ok = s.accept(f, w.sc), true
 		case w.kind == "connect" && f.c.State() == engine.Established:
 			res, ok = CallResult{}, true
+		case w.kind == "fastopen" && f.c.Err != nil:
+			res, ok = CallResult{Ret: -1, Errno: f.c.Err.Error()}, true
+		case w.kind == "fastopen" && f.c.State() != engine.SynSent:
+			// The connection is set up: a blocking sendto() goes on with what the SYN
+			// did not carry (tcp_sendmsg_locked after tcp_sendmsg_fastopen).
+			// The rest was queued to leave with the ACK of the SYN-ACK.
+			res, ok = CallResult{Ret: int64(w.total)}, true
+			if w.fault {
+				res = CallResult{Ret: -1, Errno: "EFAULT"}
+			}
 		case w.kind == "connect" && f.c.Err != nil:
 			res, ok = CallResult{Ret: -1, Errno: f.c.Err.Error()}, true
 		case w.kind == "poll":
@@ -628,6 +773,109 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 		}
 		f.c.SetCork(n != 0)
 		return CallResult{}
+	case "TCP_FASTOPEN":
+		// The listener's Fast Open queue (tcp_fastopen's qlen): set before or after listen().
+		n, ok := optInt(val)
+		if !ok || n < 0 {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.fastOpenQueue = n
+		if f.l != nil {
+			f.l.FastOpenQueue = n
+		}
+		return CallResult{}
+	case "TCP_FASTOPEN_KEY":
+		// The listener's own key, 16 bytes written as a C string ("\xf7\x63...").
+		b, err := CString(val)
+		k, err2 := engine.FastOpenKeyBytes(b)
+		if err != nil || err2 != nil {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.fastOpenKey = &k
+		if f.l != nil {
+			f.l.FastOpenKey = f.fastOpenKey
+		}
+		return CallResult{}
+	case "TCP_SYNCNT":
+		// The socket's own SYN retries (tcp_sock_set_syncnt: 1 to 127).
+		n, ok := optInt(val)
+		if !ok || n < 1 || n > 127 {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.synCnt = n
+		if f.c != nil {
+			f.c.SetSynRetries(n)
+		}
+		return CallResult{}
+	case "TCP_FASTOPEN_CONNECT":
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		if s.h.Prof.FastOpen&engine.FastOpenClient == 0 {
+			// do_tcp_setsockopt: Fast Open's client side is off.
+			return CallResult{Ret: -1, Errno: "EOPNOTSUPP"}
+		}
+		if f.c != nil || f.l != nil {
+			return CallResult{Ret: -1, Errno: "EINVAL"} // only on a socket in CLOSE
+		}
+		f.fastOpenConnect = n != 0
+		return CallResult{}
+	case "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+		n, ok := optInt(val)
+		// do_tcp_setsockopt: idle and interval 1 to 32767 s (MAX_TCP_KEEPIDLE,
+		// MAX_TCP_KEEPINTVL), count 1 to 127 (MAX_TCP_KEEPCNT).
+		limit := map[string]int{"TCP_KEEPIDLE": 32767, "TCP_KEEPINTVL": 32767, "TCP_KEEPCNT": 127}[name]
+		if !ok || limit > 0 && (n < 1 || n > limit) {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		k := &f.keepalive
+		switch name {
+		case "SO_KEEPALIVE":
+			k.On = n != 0
+		case "TCP_KEEPIDLE":
+			k.Idle = time.Duration(n) * time.Second
+		case "TCP_KEEPINTVL":
+			k.Interval = time.Duration(n) * time.Second
+		default:
+			k.Count = n
+		}
+		if f.c != nil {
+			f.c.SetKeepalive(*k)
+		}
+		if f.l != nil {
+			f.l.Keepalive = *k
+		}
+		return CallResult{}
+	case "SO_RCVBUF":
+		// sock_setsockopt: the value, at most net.core.rmem_max, is doubled for the
+		// kernel's bookkeeping, and at least SOCK_MIN_RCVBUF (2304 on 6.18, measured).
+		// Before connect() or listen() it sets the handshake's window and window scale;
+		// later it would only change how far the window may open.
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.rcvBuf = sockBuf(n, s.rmemMax, sockMinRcvBuf)
+		if f.l != nil {
+			// A listener's buffer shapes the SYN-ACKs of connections still to come
+			// (tcp_openreq_init_rwin reads it from the listener).
+			f.l.RecvSpace = recvSpace(f.rcvBuf)
+		}
+		if f.c != nil {
+			return CallResult{Unmodelled: "SO_RCVBUF after connect() not modelled"}
+		}
+		return CallResult{}
+	case "SO_SNDBUF":
+		// The same arithmetic with net.core.wmem_max and SOCK_MIN_SNDBUF (4608). The
+		// engine keeps no send-buffer limit (writes never block on it), so what the
+		// buffer would change (write() returning early, POLLOUT) is not evaluated.
+		n, ok := optInt(val)
+		if !ok {
+			return CallResult{Ret: -1, Errno: "EINVAL"}
+		}
+		f.sndBuf = sockBuf(n, s.wmemMax, sockMinSndBuf)
+		return CallResult{Unmodelled: "SO_SNDBUF: the send buffer limit is not modelled"}
 	case "TCP_MAXSEG":
 		n, ok := optInt(val)
 		if !ok || n < 88 || n > 65535 {
@@ -647,6 +895,45 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 }
 
 var _ Stack = (*EngineStack)(nil)
+
+// keepaliveOpt is what getsockopt reads for one of the keep-alive options: 0 or 1, or
+// seconds, or a count.
+func keepaliveOpt(k engine.Keepalive, name string) int {
+	switch name {
+	case "SO_KEEPALIVE":
+		if k.On {
+			return 1
+		}
+		return 0
+	case "TCP_KEEPIDLE":
+		return int(k.Idle / time.Second)
+	case "TCP_KEEPINTVL":
+		return int(k.Interval / time.Second)
+	}
+	return k.Count
+}
+
+// The smallest socket buffers Linux keeps (SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF: 2 KiB plus
+// the size of an sk_buff, once or twice; measured on 6.18).
+const (
+	sockMinRcvBuf = 2304
+	sockMinSndBuf = 4608
+)
+
+// sockBuf is the buffer size SO_RCVBUF or SO_SNDBUF of n gives (sock_setsockopt): n as an
+// unsigned value capped at limit, doubled, at least floor.
+func sockBuf(n, limit, floor int) int {
+	v := limit
+	if n >= 0 && n < limit {
+		v = n
+	}
+	return max(2*v, floor)
+}
+
+// recvSpace is the part of a receive buffer of rcvBuf bytes that TCP may advertise:
+// half of it while a connection starts (tcp_win_from_space with the initial
+// scaling_ratio of 50 %, TCP_DEFAULT_SCALING_RATIO); 0 when SO_RCVBUF was not set.
+func recvSpace(rcvBuf int) uint32 { return uint32(rcvBuf / 2) }
 
 // msgSize is the byte count of a sendmsg()/recvmsg() message: the sum of its iovec
 // lengths.
@@ -695,8 +982,18 @@ func unmodelledFlags(sc *Syscall) string {
 		return ""
 	}
 	for _, f := range strings.Split(sc.Args[i], "|") {
-		switch f = strings.TrimSpace(f); f {
-		case "", "0", "MSG_DONTWAIT", "MSG_NOSIGNAL", "MSG_MORE":
+		f = strings.TrimSpace(f)
+		if n, err := strconv.ParseInt(f, 0, 64); err == nil {
+			known := int64(0)
+			for _, b := range msgFlagBits {
+				known |= b
+			}
+			if n&^known == 0 {
+				continue
+			}
+		}
+		switch f {
+		case "", "0", "MSG_DONTWAIT", "MSG_NOSIGNAL", "MSG_MORE", "MSG_FASTOPEN":
 		default:
 			return "send flag " + f + " not modelled"
 		}
@@ -704,14 +1001,23 @@ func unmodelledFlags(sc *Syscall) string {
 	return ""
 }
 
-// hasFlag reports whether a send call's flags include name.
+// msgFlagBits are the send flags a script may also write as numbers (Linux values).
+var msgFlagBits = map[string]int64{"MSG_DONTWAIT": 0x40, "MSG_NOSIGNAL": 0x4000, "MSG_MORE": 0x8000,
+	"MSG_FASTOPEN": 0x20000000}
+
+// hasFlag reports whether a send call's flags include name, written by name or in a
+// number (sendto(7, ..., 1000, 0x20000000, ...) is MSG_FASTOPEN).
 func hasFlag(sc *Syscall, name string) bool {
 	i := map[string]int{"send": 3, "sendto": 3, "sendmsg": 2}[sc.Name]
 	if i == 0 || i >= len(sc.Args) {
 		return false
 	}
 	for _, f := range strings.Split(sc.Args[i], "|") {
-		if strings.TrimSpace(f) == name {
+		f = strings.TrimSpace(f)
+		if f == name {
+			return true
+		}
+		if n, err := strconv.ParseInt(f, 0, 64); err == nil && msgFlagBits[name] != 0 && n&msgFlagBits[name] != 0 {
 			return true
 		}
 	}
@@ -791,6 +1097,9 @@ func (s *EngineStack) pollMask(f *fdState) int16 {
 		}
 		return 0
 	}
+	if f.deferred {
+		return PollOut | PollWrNorm // SYN-SENT with the SYN deferred: writable (tcp_poll)
+	}
 	if f.c == nil {
 		return PollOut | PollWrNorm | PollHup // a new socket is in CLOSE
 	}
@@ -816,4 +1125,59 @@ func (s *EngineStack) pollMask(f *fdState) int16 {
 		m |= PollErr
 	}
 	return m
+}
+
+// fastOpenSend is a write that opens the connection with TCP Fast Open: sendto() with
+// MSG_FASTOPEN on a new socket, or the first write after a deferred connect()
+// (tcp_sendmsg_fastopen). A non-blocking call returns what the SYN carried, or
+// EINPROGRESS when it carried nothing (no cookie yet, or a buffer that faults); a
+// blocking one waits for the handshake and sends the rest.
+func (s *EngineStack) fastOpenSend(t time.Duration, id, fd int, f *fdState, sc *Syscall, size int, fault bool) (CallResult, bool, error) {
+	if s.h.Prof.FastOpen&engine.FastOpenClient == 0 {
+		return CallResult{Ret: -1, Errno: "EOPNOTSUPP"}, true, nil
+	}
+	var port uint16
+	if f.bound {
+		port = LocalPort
+	}
+	if i := 4; i < len(sc.Args) && strings.Contains(sc.Args[i], "AF_UNSPEC") {
+		// tcp_sendmsg_fastopen: an AF_UNSPEC address is not a peer to open to.
+		return CallResult{Ret: -1, Errno: "EOPNOTSUPP"}, true, nil
+	}
+	block := !f.nonblock && !hasFlag(sc, "MSG_DONTWAIT")
+	data := make([]byte, size)
+	c, n, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, engine.SockOpts{MaxSeg: f.maxSeg, RecvSpace: recvSpace(f.rcvBuf)}, engine.FastOpenSend{Data: data, Fault: fault, Queue: block})
+	if err != nil {
+		return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
+	}
+	f.c, f.deferred = c, false
+	c.SetSynRetries(f.synCnt)
+	c.SetUserTimeout(f.userTimeout)
+	c.SetNoDelay(f.noDelay)
+	c.SetKeepalive(f.keepalive)
+	if f.linger0 {
+		c.SetLinger(true)
+	}
+	if !block {
+		if n > 0 {
+			return CallResult{Ret: int64(n)}, true, nil
+		}
+		return CallResult{Ret: -1, Errno: "EINPROGRESS"}, true, nil
+	}
+	s.waits = append(s.waits, &wait{id: id, fd: fd, kind: "fastopen", total: size, fault: fault})
+	return CallResult{}, false, nil
+}
+
+// CString reads a C string literal as scripts write one ("\xf7\x63abc\n"): the bytes
+// between the quotes, with \x hex, octal and the common escapes.
+func CString(v string) ([]byte, error) {
+	v = strings.TrimSpace(v)
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return nil, fmt.Errorf("%q is not a quoted string", v)
+	}
+	s, err := strconv.Unquote(v)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %v", v, err)
+	}
+	return []byte(s), nil
 }

@@ -1,6 +1,7 @@
 package packetdrill
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -28,6 +29,9 @@ type parser struct {
 	pos  int
 	line int
 	s    *Script
+	// cookieSym collects, for the packet being read, the indexes of its Fast Open options
+	// written with the TFO_COOKIE symbol.
+	cookieSym []int
 }
 
 func (p *parser) errf(line int, tok, format string, args ...any) error {
@@ -170,8 +174,8 @@ func (p *parser) run() error {
 func (p *parser) option(st stmt) error {
 	for _, f := range strings.Fields(st.text) {
 		k, v, ok := strings.Cut(strings.TrimPrefix(f, "--"), "=")
-		if !ok && k == "strict_segments" {
-			v, ok = "1", true
+		if !ok && (k == "strict_segments" || k != "" && !strings.ContainsAny(k, " =")) {
+			v, ok = "1", true // a flag given alone (--strict_segments, --tcp_ts_ecr_scaled)
 		}
 		if !ok {
 			return p.errf(st.line, f, "script option must look like --name=value")
@@ -192,6 +196,16 @@ func (p *parser) option(st stmt) error {
 			p.s.TSTick = time.Duration(n) * time.Microsecond
 		case "strict_segments":
 			p.s.StrictSegments = v == "" || v == "1" || v == "true"
+		case "local_ip", "remote_ip":
+			a, err := ParseIPv4(v)
+			if err != nil {
+				return p.errf(st.line, f, "%v", err)
+			}
+			if k == "local_ip" {
+				p.s.Local = a
+			} else {
+				p.s.Remote = a
+			}
 		default:
 			p.s.Warnings = append(p.s.Warnings, fmt.Sprintf("%s:%d: option --%s ignored", p.file, st.line, k))
 		}
@@ -365,11 +379,12 @@ func (p *parser) packet(line int, text string) (*Packet, error) {
 		if inner == "..." {
 			pk.OptsAny = true
 		} else {
+			p.cookieSym = nil
 			opts, err := p.options(line, inner)
 			if err != nil {
 				return nil, err
 			}
-			pk.Options = opts
+			pk.Options, pk.CookieSym = opts, p.cookieSym
 		}
 		rest = strings.TrimSpace(rest[:i])
 	}
@@ -441,7 +456,11 @@ func (p *parser) packet(line int, text string) (*Packet, error) {
 		return nil, p.errf(line, rest, "an inbound packet needs win N")
 	}
 	if pk.Flags&engine.ACK != 0 && !pk.HasAck {
-		return nil, p.errf(line, rest, "a packet with . (ACK) needs ack N")
+		if !pk.Inbound {
+			return nil, p.errf(line, rest, "a packet with . (ACK) needs ack N")
+		}
+		// packetdrill's opt_ack: an inbound ACK written without a number acks 0.
+		pk.HasAck = true
 	}
 	return pk, nil
 }
@@ -508,9 +527,33 @@ func (p *parser) options(line int, inner string) (engine.Options, error) {
 			}
 			os = append(os, o)
 		case "FO", "FOEXP":
-			// RFC 7413's cookie option: the engine has no TCP Fast Open, so a script that
-			// sends or expects it cannot run on it.
-			return nil, p.errf(line, w[0], "TCP Fast Open is not modelled (the runner does not support Fast Open scripts)")
+			// RFC 7413 §4.1.1's cookie option as packetdrill writes it: "FO" alone is a
+			// cookie request, "FO <hex>" carries a cookie; FOEXP is the experimental form
+			// (kind 254, magic 0xF989). TFO_COOKIE stands for the cookie the stack under
+			// test gives the script's peer (packetdrill's test runner defines it so).
+			o := engine.Option{Kind: engine.OptFastOpen}
+			max := 40 - 2
+			if w[0] == "FOEXP" {
+				o.Kind, max = engine.OptExperimental, 40-4
+			}
+			switch {
+			case len(w) == 1:
+				o.Cookie = []byte{}
+			case len(w) == 2 && w[1] == "TFO_COOKIE":
+				p.cookieSym = append(p.cookieSym, len(os))
+			case len(w) == 2:
+				c, err := hex.DecodeString(w[1])
+				if err != nil {
+					return nil, p.errf(line, w[1], "a Fast Open cookie is an even number of hex digits")
+				}
+				if len(c) > max {
+					return nil, p.errf(line, w[1], "a Fast Open cookie of %d bytes does not fit in the option space (%d)", len(c), max)
+				}
+				o.Cookie = c
+			default:
+				return nil, p.errf(line, part, "want FO, FO <hex cookie> or FOEXP <hex cookie>")
+			}
+			os = append(os, o)
 		default:
 			return nil, p.errf(line, w[0], "unknown option")
 		}
@@ -625,8 +668,11 @@ var sysctlNames = map[string]string{
 
 func parseShell(cmd string) *Shell {
 	sh := &Shell{Command: cmd}
+	cmd = strings.ReplaceAll(cmd, "\\\n", " ") // sh's line continuation
 	cmd = strings.NewReplacer("2>&1", " ", ">&2", " ", "2>/dev/null", " ", ">/dev/null", " ", "> /dev/null", " ").Replace(cmd)
-	for _, part := range strings.FieldsFunc(cmd, func(r rune) bool { return r == ';' || r == '\n' || r == '&' }) {
+	// Commands are cut at ; & && || and newlines ("a || b" is taken as two commands:
+	// the runner does not model a command's failure).
+	for _, part := range strings.FieldsFunc(cmd, func(r rune) bool { return r == ';' || r == '\n' || r == '&' || r == '|' }) {
 		if i := strings.Index(part, " #"); i >= 0 && !strings.ContainsAny(part[:i], "\"'") {
 			part = part[:i] // a comment
 		}
@@ -641,6 +687,21 @@ func parseShell(cmd string) *Shell {
 			continue
 		}
 		switch {
+		case len(f) >= 2 && strings.HasSuffix(f[0], "set_sysctls.py"):
+			// packetdrill's set_sysctls.py writes /proc/sys/...=value pairs (and leaves a
+			// script that restores them, which the runner has no need of: its stacks start
+			// from packetdrill's defaults every run).
+			for _, kv := range f[1:] {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok || !strings.HasPrefix(k, "/proc/sys/") {
+					sh.Unknown = append(sh.Unknown, part)
+					sh.LastUnknown = true
+					break
+				}
+				sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: v})
+			}
+		case len(f) == 1 && strings.HasPrefix(f[0], "/tmp/sysctl_restore_"):
+			// set_sysctls.py's restore script: nothing to restore (see above).
 		case len(f) >= 2 && f[0] == "sysctl":
 			for _, kv := range f[1:] {
 				if strings.HasPrefix(kv, "-") || kv == ">" || strings.HasPrefix(kv, "/dev/") || strings.HasPrefix(kv, "2>") {
@@ -786,6 +847,23 @@ func (p *parser) assertion(line int, l string) ([]Assert, bool, error) {
 	if i := strings.IndexByte(rest, ','); i >= 0 {
 		rest = rest[:i]
 	}
+	// "(tcpi_options & TCPI_OPT_SYN_DATA) != 0": a masked field.
+	var mask int64
+	if strings.HasPrefix(rest, "(") {
+		inner, after, ok := strings.Cut(rest[1:], ")")
+		field, bit, ok2 := strings.Cut(inner, "&")
+		field, bit = strings.TrimSpace(field), strings.TrimSpace(bit)
+		m, known := tcpiOptBits[bit]
+		if !known {
+			if v, err := strconv.ParseInt(bit, 0, 64); err == nil && v > 0 {
+				m, known = v, true
+			}
+		}
+		if !ok || !ok2 || !known || !strings.HasPrefix(field, "tcpi_") {
+			return nil, false, nil
+		}
+		mask, rest = m, field+" "+after
+	}
 	f := strings.Fields(rest)
 	if len(f) == 5 && strings.HasPrefix(f[2], "tcpi_") {
 		flip := map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -802,6 +880,10 @@ func (p *parser) assertion(line int, l string) ([]Assert, bool, error) {
 	if !ok || err != nil {
 		return nil, ok, err
 	}
+	if mask != 0 && a.Field == "state" {
+		return nil, false, nil
+	}
+	a.Mask = mask
 	return []Assert{a}, true, nil
 }
 

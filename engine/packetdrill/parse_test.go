@@ -102,7 +102,9 @@ func TestParseErrorsNameFileLineAndToken(t *testing.T) {
 		"no win inbound":   {"0 < S 0:0(0)\n", 1, "S 0:0(0)"},
 		"ack needs number": {"0 > . 1:1(0)\n", 1, ". 1:1(0)"},
 		"unknown option":   {"0 > S 0:0(0) <mss 1460,bogus 3>\n", 1, "bogus"},
-		"fast open":        {"0 > S 0:0(0) <mss 1460,FO,nop,nop>\n", 1, "FO"},
+		"odd cookie":       {"0 > S 0:0(0) <mss 1460,FO abc>\n", 1, "abc"},
+		"long cookie":      {"0 > S 0:0(0) <FOEXP " + strings.Repeat("ab", 37) + ">\n", 1, "abab"},
+		"cookie words":     {"0 > S 0:0(0) <FO ab cd>\n", 1, "FO ab cd"},
 		"unknown call":     {"0 frobnicate(3) = 0\n", 1, "frobnicate"},
 		"errno on non -1":  {"0 close(3) = 0 EBADF\n", 1, "EBADF"},
 		"unclosed comment": {"0 close(3) = 0\n/* never\n", 2, "/*"},
@@ -225,10 +227,74 @@ func TestScriptNumberMapping(t *testing.T) {
 	}
 }
 
-// A Fast Open script is reported as unsupported, not as a malformed one.
-func TestFastOpenUnsupported(t *testing.T) {
-	_, err := Parse("fo.pkt", []byte("0 < S 0:0(0) win 1 <mss 1460,FOEXP 1234>\n"))
-	if err == nil || !strings.Contains(err.Error(), "TCP Fast Open is not modelled") {
-		t.Fatalf("Parse = %v", err)
+// Fast Open options are read as packetdrill writes them: a request, a cookie, the
+// experimental form, and the TFO_COOKIE symbol that the runner fills in.
+func TestFastOpenOptions(t *testing.T) {
+	s, err := Parse("fo.pkt", []byte("0 < S 0:10(10) win 1 <mss 1460,FO,nop,nop>\n"+
+		"+0 > S. 0:0(0) ack 11 <mss 1460,FO 3021b9d889017eeb,nop,nop>\n"+
+		"+0 < S 0:0(0) win 1 <FOEXP 12345678,FOEXP,FOEXP TFO_COOKIE>\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{}
+	for _, ev := range s.Events {
+		got = append(got, ev.Packet.Options.String())
+	}
+	want := []string{"mss 1460,FO,nop,nop", "mss 1460,FO 3021b9d889017eeb,nop,nop", "FOEXP 12345678,FOEXP,FOEXP"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("options = %q, want %q", got, want)
+	}
+	if cs := s.Events[2].Packet.CookieSym; len(cs) != 1 || cs[0] != 2 {
+		t.Fatalf("CookieSym = %v, want [2]", cs)
+	}
+	if cs := s.Events[1].Packet.CookieSym; cs != nil {
+		t.Fatalf("CookieSym of a written cookie = %v, want none", cs)
+	}
+	o := s.Events[2].Packet.Options[1]
+	if o.Kind != engine.OptExperimental || o.Cookie == nil || len(o.Cookie) != 0 || o.Len() != 4 {
+		t.Fatalf("FOEXP request = %+v (len %d), want kind 254 with an empty cookie, 4 bytes", o, o.Len())
+	}
+}
+
+// set_sysctls.py and its restore script, and a command after ||, are read as the
+// shell would run them.
+func TestShellSetSysctls(t *testing.T) {
+	sh := parseShell("../common/defaults.sh\n ../common/set_sysctls.py /proc/sys/net/ipv4/tcp_fastopen=0x602 \\\n /proc/sys/net/ipv4/tcp_timestamps=0")
+	if len(sh.Sysctls) != 2 || sh.Sysctls[0] != (Sysctl{"tcp_fastopen", "0x602"}) || sh.Sysctls[1] != (Sysctl{"tcp_timestamps", "0"}) || len(sh.Unknown) != 0 {
+		t.Fatalf("set_sysctls.py: %+v", sh)
+	}
+	sh = parseShell("/tmp/sysctl_restore_${PPID}.sh")
+	if len(sh.Unknown) != 0 || len(sh.Sysctls) != 0 {
+		t.Fatalf("restore script: %+v, want nothing to run", sh)
+	}
+	sh = parseShell("sysctl -q net.ipv4.tcp_fastopen_cookies=0 &> /dev/null || ip tcp_metrics flush all &> /dev/null")
+	if len(sh.Unknown) != 1 || sh.Unknown[0] != "ip tcp_metrics flush all" {
+		t.Fatalf("|| command: %+v", sh)
+	}
+}
+
+// --local_ip and --remote_ip name the two ends (IPv4 only); a C string argument is read
+// with its escapes, as setsockopt(TCP_FASTOPEN_KEY) takes one.
+func TestScriptAddressesAndCString(t *testing.T) {
+	s, err := Parse("a.pkt", []byte("--local_ip=192.168.0.2\n--remote_ip=10.248.0.2/24\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, r := s.Addrs(); l.String() != "192.168.0.2" || r.String() != "10.248.0.2" {
+		t.Fatalf("Addrs() = %s, %s", l, r)
+	}
+	d, _ := Parse("d.pkt", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"))
+	if l, r := d.Addrs(); l != LocalAddr || r != RemoteAddr {
+		t.Fatalf("default Addrs() = %s, %s", l, r)
+	}
+	if _, err := Parse("v6.pkt", []byte("--local_ip=fd3d::1\n")); err == nil || !strings.Contains(err.Error(), "IPv4") {
+		t.Fatalf("an IPv6 address: %v", err)
+	}
+	b, err := CString(`"\xf7\x63\xbf\xa0\x81\x3d\x80\xed\x30\x1d\x64\xcd\x90\x4a\xbc\xce"`)
+	if err != nil || len(b) != 16 || b[0] != 0xf7 || b[15] != 0xce {
+		t.Fatalf("CString = % x, %v", b, err)
+	}
+	if _, err := CString("f7"); err == nil {
+		t.Fatal("an unquoted value was read as a string")
 	}
 }

@@ -68,5 +68,9 @@ type Stack interface {
 	// Info returns the tcp_info fields the stack knows for the socket behind fd, named
 	// without the tcpi_ prefix (state holds an engine.State); false when fd is no socket.
 	Info(fd int) (map[string]int64, bool)
+	// FastOpenCookie returns the TCP Fast Open cookie (RFC 7413 §4.1.2) the stack's
+	// server side gives the script's peer, from its current key and the two addresses:
+	// what a script's TFO_COOKIE stands for.
+	FastOpenCookie() ([]byte, error)
 	Close() error
 }

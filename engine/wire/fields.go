@@ -124,6 +124,10 @@ func optionName(k engine.OptionKind) string {
 		return "sack"
 	case engine.OptTimestamps:
 		return "timestamps"
+	case engine.OptFastOpen:
+		return "fast_open"
+	case engine.OptExperimental:
+		return "experimental"
 	}
 	return fmt.Sprintf("kind%d", k)
 }

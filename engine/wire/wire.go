@@ -107,6 +107,18 @@ func encodeOptions(os engine.Options) []byte {
 			b = append(b, 8, 10)
 			b = binary.BigEndian.AppendUint32(b, o.TSVal)
 			b = binary.BigEndian.AppendUint32(b, o.TSEcr)
+		case engine.OptFastOpen:
+			b = append(b, byte(o.Kind), byte(o.Len()))
+			b = append(b, o.Cookie...)
+		case engine.OptExperimental:
+			if o.Data != nil {
+				b = append(b, byte(o.Kind), byte(2+len(o.Data)))
+				b = append(b, o.Data...)
+				break
+			}
+			b = append(b, byte(o.Kind), byte(o.Len()))
+			b = binary.BigEndian.AppendUint16(b, engine.FastOpenMagic)
+			b = append(b, o.Cookie...)
 		default:
 			b = append(b, byte(o.Kind), byte(2+len(o.Data)))
 			b = append(b, o.Data...)
@@ -307,6 +319,14 @@ func decodeOptions(b []byte, base int) (engine.Options, error) {
 					Right: engine.Seq(binary.BigEndian.Uint32(v[j+4:]))})
 			}
 		case engine.OptSACKPermitted:
+		case engine.OptFastOpen:
+			o.Cookie = append([]byte{}, v...)
+		case engine.OptExperimental:
+			if len(v) >= 2 && binary.BigEndian.Uint16(v) == engine.FastOpenMagic {
+				o.Cookie = append([]byte{}, v[2:]...)
+				break
+			}
+			o.Data = append([]byte{}, v...)
 		default:
 			o.Data = append([]byte{}, v...)
 		}

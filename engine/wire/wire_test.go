@@ -63,8 +63,18 @@ func TestRoundTrip(t *testing.T) {
 	unknown := base()
 	unknown.Flags = engine.SYN
 	unknown.Options = engine.Options{{Kind: 30, Data: []byte{1, 2}}}
+	foSYN := base()
+	foSYN.Flags = engine.SYN
+	foSYN.Payload = []byte("hello")
+	foSYN.Options = engine.Options{{Kind: engine.OptMSS, MSS: 1460}, {Kind: engine.OptFastOpen, Cookie: []byte{0x30, 0x21, 0xb9, 0xd8, 0x89, 0x01, 0x7e, 0xeb}},
+		{Kind: engine.OptNOP}, {Kind: engine.OptNOP}}
+	foReq := base()
+	foReq.Flags = engine.SYN
+	foReq.Options = engine.Options{{Kind: engine.OptFastOpen, Cookie: []byte{}}, {Kind: engine.OptNOP}, {Kind: engine.OptNOP},
+		{Kind: engine.OptExperimental, Cookie: []byte{1, 2, 3, 4}}, {Kind: engine.OptExperimental, Data: []byte{0x12, 0x34}}}
 	for name, seg := range map[string]engine.Segment{"linux SYN": linuxSYN, "data": data, "RST ACK": rst,
-		"FIN": fin, "ECN SYN": ecn, "SACK": sack, "odd payload": odd, "UDP": udp, "unknown option": unknown} {
+		"FIN": fin, "ECN SYN": ecn, "SACK": sack, "odd payload": odd, "UDP": udp, "unknown option": unknown,
+		"fast open SYN": foSYN, "fast open request and experimental": foReq} {
 		t.Run(name, func(t *testing.T) {
 			b := Encode(seg)
 			got, err := Decode(b)
@@ -197,6 +207,11 @@ func FuzzDecode(f *testing.F) {
 	u.UDP = true
 	u.Payload = []byte{1}
 	f.Add(Encode(u))
+	fo := base()
+	fo.Flags = engine.SYN
+	fo.Payload = []byte("hi")
+	fo.Options = engine.Options{{Kind: engine.OptFastOpen, Cookie: []byte{1, 2, 3, 4}}, {Kind: engine.OptExperimental, Cookie: []byte{}}}
+	f.Add(Encode(fo))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		seg, err := Decode(b)
 		if err != nil {
@@ -231,5 +246,32 @@ func BenchmarkDecode(b *testing.B) {
 	p := Encode(s)
 	for i := 0; i < b.N; i++ {
 		Decode(p)
+	}
+}
+
+// RFC 7413 §4.1.1: kind 34, length 2 + cookie; the experimental form is kind 254 with
+// length 4 + cookie and the magic 0xF989 (RFC 6994) before the cookie.
+func TestFastOpenOptionBytes(t *testing.T) {
+	s := base()
+	s.Flags = engine.SYN
+	s.Options = engine.Options{{Kind: engine.OptFastOpen, Cookie: []byte{0xab, 0xcd, 0x12, 0x34}}, {Kind: engine.OptNOP}, {Kind: engine.OptNOP},
+		{Kind: engine.OptExperimental, Cookie: []byte{}}}
+	b := Encode(s)
+	want := []byte{34, 6, 0xab, 0xcd, 0x12, 0x34, 1, 1, 254, 4, 0xf9, 0x89}
+	if string(b[40:52]) != string(want) {
+		t.Fatalf("option bytes % x, want % x", b[40:52], want)
+	}
+	f, err := Fields(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, x := range f {
+		if x.Layer == "option" {
+			names = append(names, x.Name+"="+x.Value)
+		}
+	}
+	if got := strings.Join(names, " "); got != "option.fast_open=FO abcd1234 option.nop=nop option.nop=nop option.experimental=FOEXP" {
+		t.Fatalf("fields: %s", got)
 	}
 }

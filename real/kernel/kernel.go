@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
@@ -67,7 +68,7 @@ func Run(ctx context.Context, s *packetdrill.Script) (packetdrill.Result, error)
 			ch <- out{err: fmt.Errorf("%w: unshare: %v", ErrNoPrivilege, err)}
 			return
 		}
-		st, err := newStack()
+		st, err := newStack(s.Addrs())
 		if err != nil {
 			ch <- out{err: err}
 			return
@@ -99,6 +100,12 @@ type stack struct {
 	mu    sync.Mutex
 	wg    sync.WaitGroup
 	stop  chan struct{}
+	// shadowed are live sockets whose script number a newer socket took (a script may
+	// reuse a number still open, as in packetdrill): kept open, closed at the end.
+	shadowed []int
+	// local and remote are the script's addresses (packetdrill.LocalAddr and RemoteAddr
+	// unless it sets --local_ip or --remote_ip).
+	local, remote netip.Addr
 }
 
 func ifreqUp(sock int, name string) error {
@@ -113,7 +120,7 @@ func ifreqUp(sock int, name string) error {
 	return unix.IoctlIfreq(sock, unix.SIOCSIFFLAGS, ifr)
 }
 
-func newStack() (*stack, error) {
+func newStack(local, remote netip.Addr) (*stack, error) {
 	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoPrivilege, err)
@@ -133,13 +140,14 @@ func newStack() (*stack, error) {
 		return nil, err
 	}
 	defer unix.Close(sock)
-	// The stack under test is 198.51.100.1; the tun is a point-to-point link to 192.0.2.1.
+	// The stack under test is 198.51.100.1 (or the script's --local_ip); the tun is a
+	// point-to-point link to 192.0.2.1 (or its --remote_ip).
 	for _, step := range []struct {
 		req  uint
 		addr [4]byte
 	}{
-		{unix.SIOCSIFADDR, packetdrill.LocalAddr.As4()},
-		{unix.SIOCSIFDSTADDR, packetdrill.RemoteAddr.As4()},
+		{unix.SIOCSIFADDR, local.As4()},
+		{unix.SIOCSIFDSTADDR, remote.As4()},
 	} {
 		r, _ := unix.NewIfreq(tunName)
 		if err := r.SetInet4Addr(step.addr[:]); err != nil {
@@ -157,7 +165,7 @@ func newStack() (*stack, error) {
 	writeSysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1")
 	unix.SetNonblock(fd, true)
 	st := &stack{start: time.Now(), tun: os.NewFile(uintptr(fd), tunName), pkts: make(chan rx, 1024),
-		dones: make(chan packetdrill.Done, 64), fds: map[int]int{}, next: 3, stop: make(chan struct{})}
+		dones: make(chan packetdrill.Done, 64), fds: map[int]int{}, next: 3, stop: make(chan struct{}), local: local, remote: remote}
 	st.wg.Add(1)
 	go st.reader()
 	return st, nil
@@ -186,7 +194,7 @@ func (s *stack) reader() {
 			fillChecksum(pkt, int(binary.LittleEndian.Uint16(buf[6:])), int(binary.LittleEndian.Uint16(buf[8:])))
 		}
 		seg, err := wire.Decode(pkt)
-		if err != nil || seg.UDP || seg.Dst != packetdrill.RemoteAddr {
+		if err != nil || seg.UDP || seg.Dst != s.remote {
 			continue // IPv6, UDP, anything not from the stack to the peer
 		}
 		select {
@@ -321,11 +329,37 @@ func (s *stack) Command(cmd string) error {
 	return nil
 }
 
+// mapFD makes script descriptor sfd name the live socket fd; a socket it named before
+// stays open until the run ends. The caller holds s.mu.
+func (s *stack) mapFD(sfd, fd int) {
+	if old, ok := s.fds[sfd]; ok {
+		s.shadowed = append(s.shadowed, old)
+	}
+	s.fds[sfd] = fd
+}
+
+// FastOpenCookie computes the cookie the kernel gives the script's peer from the
+// namespace's current Fast Open key, as Linux does (engine.FastOpenCookie).
+func (s *stack) FastOpenCookie() ([]byte, error) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_fastopen_key")
+	if err != nil {
+		return nil, err
+	}
+	k, err := engine.ParseFastOpenKey(string(b))
+	if err != nil {
+		return nil, err
+	}
+	return engine.FastOpenCookie(k, s.remote, s.local), nil
+}
+
 // Close ends the run: the namespace goes away with its last socket and its thread.
 func (s *stack) Close() error {
 	close(s.stop)
 	s.tun.Close()
 	s.mu.Lock()
+	for _, fd := range s.shadowed {
+		unix.Close(fd)
+	}
 	for _, fd := range s.fds {
 		unix.Close(fd)
 	}
@@ -337,7 +371,11 @@ func (s *stack) Close() error {
 func errRes(err error) packetdrill.CallResult {
 	var en unix.Errno
 	if errors.As(err, &en) {
-		return packetdrill.CallResult{Ret: -1, Errno: unix.ErrnoName(en)}
+		name := unix.ErrnoName(en)
+		if en == unix.EOPNOTSUPP {
+			name = "EOPNOTSUPP" // the same number as ENOTSUP on Linux; packetdrill's name
+		}
+		return packetdrill.CallResult{Ret: -1, Errno: name}
 	}
 	return packetdrill.CallResult{Ret: -1, Errno: "EIO"}
 }
@@ -362,7 +400,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		}
 		s.mu.Lock()
 		sfd := packetdrill.ScriptFD(sc, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
-		s.fds[sfd] = fd
+		s.mapFD(sfd, fd)
 		s.mu.Unlock()
 		return packetdrill.CallResult{Ret: int64(sfd)}, true, nil
 	}
@@ -398,7 +436,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 	}
 	switch sc.Name {
 	case "bind":
-		if err := unix.Bind(fd, sockaddr(packetdrill.LocalAddr.As4(), packetdrill.LocalPort)); err != nil {
+		if err := unix.Bind(fd, sockaddr(s.local.As4(), packetdrill.LocalPort)); err != nil {
 			return errRes(err), true, nil
 		}
 	case "listen":
@@ -414,7 +452,7 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 			}
 			s.mu.Lock()
 			x := packetdrill.ScriptFD(sc, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
-			s.fds[x] = nfd
+			s.mapFD(x, nfd)
 			s.mu.Unlock()
 			return packetdrill.CallResult{Ret: int64(x)}
 		}
@@ -423,7 +461,33 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		}
 		return async(do)
 	case "connect":
-		sa := sockaddr(packetdrill.RemoteAddr.As4(), packetdrill.PeerPort)
+		sa := sockaddr(s.remote.As4(), packetdrill.PeerPort)
+		if v, _ := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT); v != 0 && !nonblock() {
+			// With TCP_FASTOPEN_CONNECT and a cached cookie, connect() returns 0 at once
+			// (tcp_fastopen_defer_connect). Try it without blocking: if the kernel
+			// connects in the background, wait for the result as a blocking connect does.
+			unix.SetNonblock(fd, true)
+			err := unix.Connect(fd, sa)
+			unix.SetNonblock(fd, false)
+			if err == nil {
+				return packetdrill.CallResult{}, true, nil
+			}
+			if !errors.Is(err, unix.EINPROGRESS) {
+				return errRes(err), true, nil
+			}
+			return async(func() packetdrill.CallResult {
+				p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+				for {
+					if _, err := unix.Poll(p, -1); err == nil || !errors.Is(err, unix.EINTR) {
+						break
+					}
+				}
+				if v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && v != 0 {
+					return errRes(unix.Errno(v))
+				}
+				return packetdrill.CallResult{}
+			})
+		}
 		if nonblock() {
 			if err := unix.Connect(fd, sa); err != nil {
 				return errRes(err), true, nil
@@ -446,14 +510,40 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 			flags = 0
 		}
 		var p unsafe.Pointer
+		buf := make([]byte, max(n, 1))
 		if arg(1) != "NULL" && n > 0 {
-			p = unsafe.Pointer(&make([]byte, n)[0])
+			p = unsafe.Pointer(&buf[0])
 		}
-		m, _, en := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(n), uintptr(flags|unix.MSG_NOSIGNAL), 0, 0)
-		if en != 0 {
-			return errRes(en), true, nil
+		// MSG_FASTOPEN opens the connection, so it needs the peer's address, as
+		// packetdrill passes it (a struct sockaddr_in, 16 bytes).
+		var sa, salen uintptr
+		var rsa unix.RawSockaddrInet4
+		if flags&unix.MSG_FASTOPEN != 0 {
+			rsa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: s.remote.As4()}
+			binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&rsa.Port))[:], packetdrill.PeerPort)
+			if strings.Contains(arg(4), "AF_UNSPEC") {
+				rsa = unix.RawSockaddrInet4{Family: unix.AF_UNSPEC}
+			}
+			sa, salen = uintptr(unsafe.Pointer(&rsa)), unsafe.Sizeof(rsa)
 		}
-		return packetdrill.CallResult{Ret: int64(m)}, true, nil
+		do := func() packetdrill.CallResult {
+			m, _, en := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(n), uintptr(flags|unix.MSG_NOSIGNAL), sa, salen)
+			runtime.KeepAlive(buf)
+			runtime.KeepAlive(&rsa)
+			if en != 0 {
+				return errRes(en)
+			}
+			return packetdrill.CallResult{Ret: int64(m)}
+		}
+		if !nonblock() && flags&unix.MSG_DONTWAIT == 0 {
+			// A blocking Fast Open send, or a write on a socket still in SYN-SENT (a
+			// deferred TCP_FASTOPEN_CONNECT), waits for the handshake.
+			info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+			if flags&unix.MSG_FASTOPEN != 0 || err == nil && info.State == unix.BPF_TCP_SYN_SENT {
+				return async(do)
+			}
+		}
+		return do(), true, nil
 	case "read", "recv", "recvfrom":
 		n, err := packetdrill.CallSize(sc.Name, arg(2))
 		if err != nil {
@@ -490,11 +580,22 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		for i, n := range sizes {
 			bufs[i] = make([]byte, n)
 		}
-		m, err := unix.SendmsgBuffers(fd, bufs, nil, nil, msgFlags(arg(2))|unix.MSG_NOSIGNAL)
-		if err != nil {
-			return errRes(err), true, nil
+		flags := msgFlags(arg(2))
+		var to unix.Sockaddr
+		if flags&unix.MSG_FASTOPEN != 0 {
+			to = sockaddr(s.remote.As4(), packetdrill.PeerPort) // it opens the connection
 		}
-		return packetdrill.CallResult{Ret: int64(m)}, true, nil
+		do := func() packetdrill.CallResult {
+			m, err := unix.SendmsgBuffers(fd, bufs, nil, to, flags|unix.MSG_NOSIGNAL)
+			if err != nil {
+				return errRes(err)
+			}
+			return packetdrill.CallResult{Ret: int64(m)}
+		}
+		if flags&unix.MSG_FASTOPEN != 0 && !nonblock() && flags&unix.MSG_DONTWAIT == 0 {
+			return async(do)
+		}
+		return do(), true, nil
 	case "recvmsg":
 		sizes, err := packetdrill.IovSizes(sc.Name, arg(1))
 		if err != nil {
@@ -550,6 +651,12 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 				l.Linger = int32(n)
 			}
 			err = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, l)
+		case "TCP_FASTOPEN_KEY":
+			b, perr := packetdrill.CString(arg(3))
+			if perr != nil {
+				return packetdrill.CallResult{Unmodelled: "setsockopt TCP_FASTOPEN_KEY: " + perr.Error()}, true, nil
+			}
+			err = unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN_KEY, string(b))
 		default:
 			o, ok := intOpts[arg(2)]
 			v, okv := optInt(arg(3))
@@ -623,6 +730,8 @@ var intOpts = map[string]sockOpt{
 	"TCP_DEFER_ACCEPT": {unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT}, "TCP_SYNCNT": {unix.IPPROTO_TCP, unix.TCP_SYNCNT},
 	"TCP_LINGER2": {unix.IPPROTO_TCP, unix.TCP_LINGER2}, "TCP_NOTSENT_LOWAT": {unix.IPPROTO_TCP, unix.TCP_NOTSENT_LOWAT},
 	"TCP_INQ": {unix.IPPROTO_TCP, unix.TCP_INQ}, "SO_ZEROCOPY": {unix.SOL_SOCKET, unix.SO_ZEROCOPY},
+	"TCP_FASTOPEN": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN}, "TCP_FASTOPEN_CONNECT": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT},
+	"TCP_FASTOPEN_NO_COOKIE": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_NO_COOKIE},
 }
 
 // optInt reads an option value written [N] or N.
@@ -634,7 +743,8 @@ func optInt(v string) (int, bool) {
 // msgFlags reads send/recv flags written MSG_A|MSG_B or a number.
 func msgFlags(v string) int {
 	names := map[string]int{"MSG_MORE": unix.MSG_MORE, "MSG_DONTWAIT": unix.MSG_DONTWAIT, "MSG_PEEK": unix.MSG_PEEK,
-		"MSG_WAITALL": unix.MSG_WAITALL, "MSG_NOSIGNAL": unix.MSG_NOSIGNAL, "MSG_OOB": unix.MSG_OOB, "MSG_ZEROCOPY": unix.MSG_ZEROCOPY}
+		"MSG_WAITALL": unix.MSG_WAITALL, "MSG_NOSIGNAL": unix.MSG_NOSIGNAL, "MSG_OOB": unix.MSG_OOB, "MSG_ZEROCOPY": unix.MSG_ZEROCOPY,
+		"MSG_FASTOPEN": unix.MSG_FASTOPEN}
 	f := 0
 	for _, w := range strings.Split(v, "|") {
 		w = strings.TrimSpace(w)
