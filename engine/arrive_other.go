@@ -253,15 +253,7 @@ func (c *Conn) processAck(seg Segment) bool {
 func (c *Conn) newlyAcked(ack Seq) {
 	c.takeRTTSample(ack)
 	c.sndUna = ack
-	// Release acknowledged data.
-	if n := ack.Sub(c.sendStart); int32(n) > 0 {
-		k := min(int(n), len(c.sendBuf))
-		c.sendBuf = c.sendBuf[k:]
-		c.sendStart = c.sendStart.Add(uint32(k))
-	}
-	for len(c.pushAt) > 0 && c.pushAt[0].LessThanEq(c.sendStart) {
-		c.pushAt = c.pushAt[1:]
-	}
+	c.releaseAcked(ack)
 	if c.finSent && c.finSeq.LessThan(ack) {
 		c.finAcked = true
 	}

@@ -42,7 +42,7 @@ func (c *Conn) synSentInput(seg Segment) {
 		c.sndUna = seg.Ack
 		c.takeRTTSample(seg.Ack)
 		if c.fastOpen != nil {
-			c.releaseSynData(seg.Ack)
+			c.releaseAcked(seg.Ack)
 			c.fastOpenSynAck(seg)
 		}
 	}

@@ -327,8 +327,9 @@ func (c *Conn) fastOpenSynAck(seg Segment) {
 	}
 }
 
-// releaseSynData drops from the send buffer what the SYN-ACK acknowledged of the SYN data.
-func (c *Conn) releaseSynData(ack Seq) {
+// releaseAcked drops from the send buffer what ack covers (data, or the SYN's data that
+// a SYN-ACK acknowledged), and the push marks inside it.
+func (c *Conn) releaseAcked(ack Seq) {
 	if n := ack.Sub(c.sendStart); int32(n) > 0 {
 		k := min(int(n), len(c.sendBuf))
 		c.sendBuf = c.sendBuf[k:]

@@ -174,19 +174,12 @@ func (c *Conn) probeTimer() {
 		c.probesOut, c.probesStamped = 0, false
 		return
 	}
-	if !c.probesStamped {
-		c.probesAt, c.probesStamped = c.h.now, true
-	} else if c.userTimeout > 0 && c.h.now.Sub(c.probesAt) >= c.userTimeout {
-		c.fail(ETIMEDOUT, "TCP_USER_TIMEOUT expired while the host's queue refused the data")
-		return
-	}
-	if c.probesOut >= c.h.Prof.DataRetries {
-		c.fail(ETIMEDOUT, "probes gave up")
+	if c.probesGiveUp("TCP_USER_TIMEOUT expired while the host's queue refused the data", "probes gave up") {
 		return
 	}
 	if !c.h.egressDrop {
 		// tcp_write_wakeup: as much as the window takes, up to an MSS, with PSH. A zero
-		// window would take a zero-window probe, which the engine does not send.
+		// window is the persist timer's to probe (onPersist).
 		n := min(len(c.sendBuf)-off, int(c.mss), int(c.sndWnd))
 		if n <= 0 {
 			c.probesOut, c.probesStamped = 0, false
@@ -206,6 +199,23 @@ func (c *Conn) probeTimer() {
 	}
 	c.probe0 = true
 	c.setTimer(TimerRTO, next)
+}
+
+// probesGiveUp is what every probe round checks first: it stamps the first probe, and
+// fails the connection with ETIMEDOUT (saying why) once TCP_USER_TIMEOUT has passed since
+// then or tcp_retries2 probes went unanswered. It reports whether it gave up.
+func (c *Conn) probesGiveUp(timedOut, exhausted string) bool {
+	if !c.probesStamped {
+		c.probesAt, c.probesStamped = c.h.now, true
+	} else if c.userTimeout > 0 && c.h.now.Sub(c.probesAt) >= c.userTimeout {
+		c.fail(ETIMEDOUT, timedOut)
+		return true
+	}
+	if c.probesOut >= c.h.Prof.DataRetries {
+		c.fail(ETIMEDOUT, exhausted)
+		return true
+	}
+	return false
 }
 
 // onPersist is the persist timer (RFC 9293 §3.8.6.1, RFC 1122 §4.2.2.17; Linux
@@ -228,14 +238,7 @@ func (c *Conn) onPersist() {
 		c.probeTimer()
 		return
 	}
-	if !c.probesStamped {
-		c.probesAt, c.probesStamped = c.h.now, true
-	} else if c.userTimeout > 0 && c.h.now.Sub(c.probesAt) >= c.userTimeout {
-		c.fail(ETIMEDOUT, "TCP_USER_TIMEOUT expired while probing a zero window")
-		return
-	}
-	if c.probesOut >= c.h.Prof.DataRetries {
-		c.fail(ETIMEDOUT, "zero-window probes gave up")
+	if c.probesGiveUp("TCP_USER_TIMEOUT expired while probing a zero window", "zero-window probes gave up") {
 		return
 	}
 	c.h.note(c.peer, "zero-window-probe", "the peer's window is zero: window probe (SEQ = SND.UNA - 1)")
