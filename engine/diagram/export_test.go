@@ -106,3 +106,30 @@ func SideTextOnArrow(l *Layout) []string {
 	}
 	return out
 }
+
+// SideTextOnBundle returns, for each text beside a lane that lies on a bundle's band, a
+// description.
+func SideTextOnBundle(l *Layout) []string {
+	var out []string
+	for _, it := range l.Items {
+		if it.Kind == "segment" || it.Kind == "bundle" || it.T == nil {
+			continue
+		}
+		lb := it.T
+		w := 0.0
+		for _, v := range []string{lb.EN, lb.ZH, lb.Rel} {
+			w = max(w, TextWidth(v, lb.Size))
+		}
+		tb := textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, w, lb.Size)
+		for _, bd := range l.Items {
+			if bd.Kind != "bundle" {
+				continue
+			}
+			band := box{cx: bd.BX + bd.BW/2, cy: bd.Y1 + bd.BH/2, hw: bd.BW / 2, hh: bd.BH / 2}
+			if tb.overlaps(band) {
+				out = append(out, it.Kind+" "+lb.EN+" on the band of bundle step "+strconv.Itoa(bd.Step))
+			}
+		}
+	}
+	return out
+}

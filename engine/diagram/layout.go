@@ -297,6 +297,9 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		laneX[ep.Name] = x
 		ln := Lane{Name: ep.Name, Role: ep.Role, Addr: ep.Addr, X: x}
 		hw := min(max(130, TextWidth(ep.Name, fontLane)+20, TextWidth(laneNameZH(ep.Name), fontLane)+20), 2*x-4, 2*(opt.Width-x)-4)
+		if n > 1 {
+			hw = min(hw, (opt.Width-2*margin)/float64(n-1)-6) // clear of the next lane's head
+		}
 		ln.Head = [4]float64{x - hw/2, 8, hw, 26}
 		pl.vlines = append(pl.vlines, x)
 		ln.NameL = placeText(pl, []string{ep.Name, laneNameZH(ep.Name)}, fontLane, "middle", 0, [][2]float64{{x, 26}}, hw-8)
@@ -366,6 +369,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	axisEnd := y
 	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, pl: pl, narrow: narrow,
 		spans: spans, gapAt: gapAt}
+	b.bundleBands()
 	b.walk()
 	// Ticks: at least every 120 px, drawn where their label has room (the texts of the
 	// story come first).
@@ -554,6 +558,15 @@ func (b *builder) side(lane string) float64 {
 	return 1
 }
 
+// laneGap is the distance between neighbouring lanes (the figure's width with one lane).
+func (b *builder) laneGap() float64 {
+	g := b.l.Width
+	for i := 1; i < len(b.l.Lanes); i++ {
+		g = min(g, b.l.Lanes[i].X-b.l.Lanes[i-1].X)
+	}
+	return g
+}
+
 // stateAbbrev holds the short names RFC 9293's Figure 5 (and RFC 793's) gives the two
 // longest states, drawn where the full name would sit on an arrow.
 var stateAbbrev = map[string]string{"SYN-RECEIVED": "SYN-RCVD", "ESTABLISHED": "ESTAB"}
@@ -564,6 +577,10 @@ var stateAbbrev = map[string]string{"SYN-RECEIVED": "SYN-RCVD", "ESTABLISHED": "
 func (b *builder) sideText(lane string, y float64, variants []string, cols []float64, abbrev string) *Label {
 	x := b.laneX[lane]
 	s := b.side(lane)
+	// A column as far out as the next lane would label that lane, not this one.
+	if g := b.laneGap(); len(cols) > 1 && cols[len(cols)-1] > g-30 {
+		cols = cols[:len(cols)-1]
+	}
 	var out, in [][2]float64
 	for k := 0; k < 8; k++ {
 		for _, c := range cols {
@@ -576,11 +593,21 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 		anchorOut, anchorIn = "end", "start"
 	}
 	// Clear of every line on either side first; only then on a line, where the text's
-	// halo keeps it readable.
-	if lb := placeClear(b.pl, variants, fontSide, anchorOut, out[:min(len(out), 5*len(cols))]); lb != nil {
+	// halo keeps it readable. Near its moment first (three lines outside, then three
+	// inside: a text's box is a little taller than a line, so the next text is two lines
+	// down), so that a text pushed down past something drawn later in time (a flood's
+	// band) goes to the other side of its lane instead of seeming to happen after it.
+	near := 3 * len(cols)
+	if lb := placeClear(b.pl, variants, fontSide, anchorOut, out[:near]); lb != nil {
 		return lb
 	}
-	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[:min(len(in), 5*len(cols))]); lb != nil {
+	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[:near]); lb != nil {
+		return lb
+	}
+	if lb := placeClear(b.pl, variants, fontSide, anchorOut, out[near:min(len(out), 5*len(cols))]); lb != nil {
+		return lb
+	}
+	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[near:min(len(in), 5*len(cols))]); lb != nil {
 		return lb
 	}
 	if abbrev != "" {
@@ -671,6 +698,33 @@ func (b *builder) walk() {
 		}
 	}
 	b.gapLabels(engine.Time(math.MaxInt64))
+}
+
+// bundleBands registers every bundle's band as an obstacle before any text is placed: a
+// flood's band starts a moment after the texts of the instant before it (a listen(), a
+// LISTEN), and those must not sit under it. Only floods have bundles, never the lab, so
+// no item placed earlier can move when the lab appends.
+func (b *builder) bundleBands() {
+	var buf engine.EventBuf
+	for _, sp := range b.spans {
+		// The lanes as bundle draws them: the last attacker that sent, else the first
+		// one sent to.
+		var att, victim string
+		for i := sp.first; i <= sp.last; i++ {
+			e := b.tr.Load(i, &buf)
+			if e.Kind != engine.EventSegment {
+				continue
+			}
+			if s := e.Segment; b.attacker[s.Src] {
+				att, victim = s.Src, s.Dst
+			} else if att == "" {
+				att, victim = s.Dst, s.Src
+			}
+		}
+		x1, x2 := b.laneX[att], b.laneX[victim]
+		y1, y2 := round1(b.ax.y(sp.t0)), round1(b.ax.y(sp.t1))
+		b.pl.rect(min(x1, x2), y1, max(x1, x2), max(y2, y1+4))
+	}
 }
 
 // arrowsAt registers, as obstacles, the arrows of the segments sent at the instant of
@@ -1060,12 +1114,19 @@ func (b *builder) bundle(sp span) {
 	for k := 0; k < 4; k++ {
 		cands = append(cands, [2]float64{xm, (y1+y2)/2 + 4 + float64(k)*lineGap})
 	}
-	// Whole where it fits, even across a lifeline; shortened only where it does not.
-	if it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, -1); it.T == nil {
-		it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, 0)
+	// Whole where it fits, even across a lifeline; shortened only where it does not. In
+	// the band first: centred, else from just inside its left end (texts of the moment
+	// before may sit beside the victim's lane); below it only if neither fits.
+	inBand := (y1+y2)/2 + 4
+	left := [][2]float64{{min(it.X1, it.X2) + 8, inBand}}
+	if it.T = placeText(b.pl, short, fontSide, "middle", 0, cands[:1], -1); it.T == nil {
+		if it.T = placeText(b.pl, short, fontSide, "start", 0, left, -1); it.T == nil {
+			if it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, -1); it.T == nil {
+				it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, 0)
+			}
+		}
 	}
-	b.pl.rect(min(it.X1, it.X2), y1, max(it.X1, it.X2), max(y2, y1+4))
-	b.l.Items = append(b.l.Items, it)
+	b.l.Items = append(b.l.Items, it) // its band was registered before the walk (bundleBands)
 	if hasQ {
 		qi := len(b.l.Steps) - 1
 		qe := q
