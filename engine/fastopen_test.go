@@ -336,6 +336,18 @@ func TestFastOpenOptionText(t *testing.T) {
 	}
 }
 
+// The text view writes the option as tcpdump prints it (print-tcp.c), not as packetdrill
+// writes it: "tfo  cookiereq", "tfo  cookie <hex>", "exp-tfo ..." for the experimental form.
+func TestFastOpenOptionTcpdumpText(t *testing.T) {
+	os := Options{{Kind: OptMSS, MSS: 1460}, {Kind: OptFastOpen, Cookie: []byte{}}, {Kind: OptNOP},
+		{Kind: OptFastOpen, Cookie: []byte{0xab, 0xcd, 0x12, 0x34}}, {Kind: OptExperimental, Cookie: []byte{}},
+		{Kind: OptExperimental, Cookie: []byte{1, 2, 3, 4}}}
+	want := "mss 1460,tfo  cookiereq,nop,tfo  cookie abcd1234,exp-tfo cookiereq,exp-tfo cookie 01020304"
+	if got := os.TcpdumpString(); got != want {
+		t.Errorf("TcpdumpString() = %q, want %q", got, want)
+	}
+}
+
 // TCP_FASTOPEN_KEY gives a listener its own key: its cookies are made with it, and a
 // cookie made with the host's key is wrong there.
 func TestFastOpenListenerKey(t *testing.T) {
