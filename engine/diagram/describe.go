@@ -100,7 +100,7 @@ func fastOpenArrow(g engine.Segment, narrow bool) string {
 var noteAbbrevs = map[string]string{
 	"fast-open-cookie-request": "TFO request",
 	"fast-open-cookie":         "cookie kept",
-	"fast-open-accepted":       "TFO data in",
+	"fast-open-accepted":       "cookie valid",
 	"fast-open-cookie-invalid": "bad cookie",
 	"fast-open-data-not-acked": "TFO resend",
 	"fast-open-off":            "no TFO",
