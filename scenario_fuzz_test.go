@@ -21,6 +21,8 @@ func TestClosingStoriesKeepTheirShapeAtEveryRTT(t *testing.T) {
 		"lost-final-ack":     {engine.TimeWait},
 		"half-close":         {engine.FinWait2, engine.TimeWait},
 		"abort-rst":          {engine.Closed},
+		// Its second connection follows the first one's close; both at every RTT.
+		"tcp-fast-open": {engine.FinWait2, engine.TimeWait, engine.Established},
 	}
 	for id, want := range wants {
 		for _, prof := range []string{"linux", "rfc"} {

@@ -77,14 +77,21 @@ func (l *Listener) input(seg Segment) {
 	c.sndWnd = uint32(seg.Window)
 	c.maxSndWnd = c.sndWnd
 	c.sndWl1 = seg.Seq
-	l.synq[c.tuple] = c
-	l.synqOrder = append(l.synqOrder, c)
 	c.setState(SynReceived, "received SYN")
-	l.queueEvent()
 	if l.tryFastOpen(c, seg) {
 		// RFC 7413 §3: the application may accept the connection and read the SYN's
-		// data now; the SYN-ACK acknowledges the data.
+		// data now; the SYN-ACK acknowledges the data. Linux's tcp_conn_request adds a
+		// Fast Open child straight to the accept queue: it never counts in the SYN queue.
 		l.promote(c)
+		if c.Buffered() > 0 {
+			// After ConnAcceptable: an application accepts the connection first and
+			// then reads what the SYN brought.
+			c.notify(ConnReadable)
+		}
+	} else {
+		l.synq[c.tuple] = c
+		l.synqOrder = append(l.synqOrder, c)
+		l.queueEvent()
 	}
 	c.sendSynAck(false)
 	c.startTiming(c.sndNxt)

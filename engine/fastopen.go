@@ -417,7 +417,8 @@ func (l *Listener) tryFastOpen(c *Conn, syn Segment) bool {
 		c.lastDataRecv = h.now
 		c.recvBuf = append(c.recvBuf, syn.Payload...)
 		c.rcvNxt = c.rcvNxt.Add(uint32(len(syn.Payload)))
-		c.notify(ConnReadable)
+		// The caller reports it readable once it is in the accept queue: the
+		// application reaches the data through accept().
 	}
 	h.note(c.peer, "fast-open-accepted", "Fast Open: the SYN's data is accepted before the handshake completes")
 	l.tfoChildren = append(l.tfoChildren, c)

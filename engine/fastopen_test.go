@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"net/netip"
 	"testing"
 )
@@ -120,6 +121,31 @@ func TestFastOpenServer(t *testing.T) {
 			c := r.h.Conn(syn.Tuple())
 			if got := l.AcceptQueueLen() == 1; got != tc.wantChild {
 				t.Fatalf("acceptable before the handshake = %v, want %v", got, tc.wantChild)
+			}
+			// Linux's tcp_conn_request puts a Fast Open child straight into the accept
+			// queue; only a request waiting for the handshake is in the SYN queue.
+			wantSynq := 1
+			if tc.wantChild {
+				wantSynq = 0
+			}
+			if got := l.SynQueueLen(); got != wantSynq {
+				t.Fatalf("SYN queue %d, want %d", got, wantSynq)
+			}
+			// The application hears of the connection before its data: it reaches the
+			// data through accept().
+			var kinds []ConnEventKind
+			for e, ok := r.h.NextEvent(); ok; e, ok = r.h.NextEvent() {
+				kinds = append(kinds, e.Kind)
+			}
+			wantKinds := []ConnEventKind{}
+			if tc.wantChild {
+				wantKinds = append(wantKinds, ConnAcceptable)
+				if tc.data > 0 {
+					wantKinds = append(wantKinds, ConnReadable)
+				}
+			}
+			if fmt.Sprint(kinds) != fmt.Sprint(wantKinds) {
+				t.Fatalf("events %v, want %v", kinds, wantKinds)
 			}
 			if c.State() != SynReceived {
 				t.Fatalf("state %s, want SYN-RECEIVED", c.State())
@@ -307,6 +333,18 @@ func TestFastOpenOptionText(t *testing.T) {
 		if got := tc.o.Len(); got != tc.len {
 			t.Errorf("%s: Len() = %d, want %d", tc.text, got, tc.len)
 		}
+	}
+}
+
+// The text view writes the option as tcpdump prints it (print-tcp.c), not as packetdrill
+// writes it: "tfo  cookiereq", "tfo  cookie <hex>", "exp-tfo ..." for the experimental form.
+func TestFastOpenOptionTcpdumpText(t *testing.T) {
+	os := Options{{Kind: OptMSS, MSS: 1460}, {Kind: OptFastOpen, Cookie: []byte{}}, {Kind: OptNOP},
+		{Kind: OptFastOpen, Cookie: []byte{0xab, 0xcd, 0x12, 0x34}}, {Kind: OptExperimental, Cookie: []byte{}},
+		{Kind: OptExperimental, Cookie: []byte{1, 2, 3, 4}}}
+	want := "mss 1460,tfo  cookiereq,nop,tfo  cookie abcd1234,exp-tfo cookiereq,exp-tfo cookie 01020304"
+	if got := os.TcpdumpString(); got != want {
+		t.Errorf("TcpdumpString() = %q, want %q", got, want)
 	}
 }
 

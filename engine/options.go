@@ -169,6 +169,30 @@ func (os Options) String() string {
 	return strings.Join(parts, ",")
 }
 
+// TcpdumpString writes the list as tcpdump prints it. It is String but for the Fast Open
+// option, which packetdrill writes "FO" and "FO <cookie>" and tcpdump (print-tcp.c)
+// writes "tfo  cookiereq" and "tfo  cookie <cookie>", or "exp-tfo cookiereq" and
+// "exp-tfo cookie <cookie>" for the experimental form.
+func (os Options) TcpdumpString() string {
+	parts := make([]string, len(os))
+	for i, o := range os {
+		if !o.IsFastOpen() {
+			parts[i] = o.String()
+			continue
+		}
+		t := "tfo  "
+		if o.Kind == OptExperimental {
+			t = "exp-tfo "
+		}
+		if len(o.Cookie) == 0 {
+			parts[i] = t + "cookiereq"
+		} else {
+			parts[i] = t + "cookie " + hex.EncodeToString(o.Cookie)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
 // Clone returns a deep copy, so segments never share option storage.
 func (os Options) Clone() Options {
 	if os == nil {

@@ -10,6 +10,7 @@ var testStories = []struct {
 }{
 	{"three-way-handshake", ThreeWayHandshake},
 	{"data-on-third-ack", DataOnThirdACK},
+	{"tcp-fast-open", TCPFastOpen},
 	{"syn-ack-lost", SYNACKLost},
 	{"old-duplicate-syn", OldDuplicateSYN},
 	{"simultaneous-open", SimultaneousOpen},

@@ -135,7 +135,7 @@ func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative, tags 
 	}
 	fmt.Fprintf(&b, ", win %d", g.Window)
 	if len(g.Options) > 0 {
-		fmt.Fprintf(&b, ", options [%s]", g.Options)
+		fmt.Fprintf(&b, ", options [%s]", g.Options.TcpdumpString())
 	}
 	fmt.Fprintf(&b, ", length %d", len(g.Payload))
 	if tags {

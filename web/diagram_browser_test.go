@@ -73,7 +73,7 @@ func TestBrowserDiagramTextsDoNotOverlap(t *testing.T) {
 	if bad := evalJS[[]string](t, ctx, "("+overlapsJS+")(`svg`)"); len(bad) != 3 {
 		t.Fatalf("the overlap check found %q in a figure with two overlaps and a text outside", bad)
 	}
-	for _, id := range []string{"https-tls13", "https-tls12", "simultaneous-open", "syn-cookies", "syn-flood", "lost-final-ack"} {
+	for _, id := range []string{"https-tls13", "https-tls12", "simultaneous-open", "syn-cookies", "syn-flood", "lost-final-ack", "tcp-fast-open"} {
 		for _, q := range []string{"lang=en", "lang=zh", "lang=en&width=narrow", "lang=en&drop=2&loss=0.2"} {
 			check("/lessons/"+id+"/diagram.svg?"+q, "svg")
 		}

@@ -1,6 +1,7 @@
 package diagram
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -38,6 +39,71 @@ var noteTexts = map[string]engine.Text{
 	"zero-window-probe":       {EN: "the peer's window is zero: window probe (SEQ = SND.UNA − 1)", ZH: "对端窗口为零：发送窗口探测（SEQ = SND.UNA − 1）"},
 	"keepalive-probe":         {EN: "idle connection: keepalive probe (SEQ = SND.UNA − 1)", ZH: "连接空闲：发送保活探测（SEQ = SND.UNA − 1）"},
 	"keepalive-timeout":       {EN: "keepalive probes unanswered: the connection is dropped", ZH: "保活探测无应答：连接被放弃"},
+
+	// TCP Fast Open (RFC 7413).
+	"fast-open-cookie-request": {EN: "TFO cookie requested", ZH: "请求 TFO cookie"},
+	"fast-open-cookie":         {EN: "TFO cookie kept", ZH: "TFO cookie 已保存"},
+	"fast-open-accepted":       {EN: "TFO cookie valid", ZH: "TFO cookie 有效"},
+	"fast-open-cookie-invalid": {EN: "TFO cookie not valid", ZH: "TFO cookie 无效"},
+	"fast-open-data-not-acked": {EN: "SYN data not acked", ZH: "SYN 数据未被确认"},
+	"fast-open-off":            {EN: "no Fast Open", ZH: "未启用 Fast Open"},
+}
+
+// optionsText writes a segment's options for the transcript as tcpdump and packetdrill
+// do ("mss 1460,sackOK,…"), but for the Fast Open option (RFC 7413 §4.1.1), whose
+// "FO" and "FO 280eec90707defe7" say little to a reader: it is spelled out as a cookie
+// request or a cookie.
+func optionsText(os engine.Options) engine.Text {
+	en := make([]string, len(os))
+	zh := make([]string, len(os))
+	for i, o := range os {
+		if !o.IsFastOpen() {
+			en[i], zh[i] = o.String(), o.String()
+			continue
+		}
+		name := "Fast Open"
+		if o.Kind == engine.OptExperimental {
+			name = "Fast Open (experimental option)"
+		}
+		if len(o.Cookie) == 0 {
+			en[i], zh[i] = name+" cookie request", name+" 请求 cookie"
+		} else {
+			c := hex.EncodeToString(o.Cookie)
+			en[i], zh[i] = name+" cookie "+c, name+" cookie "+c
+		}
+	}
+	return engine.Text{EN: strings.Join(en, ","), ZH: strings.Join(zh, ",")}
+}
+
+// fastOpenArrow is what a segment's arrow says of its Fast Open option (RFC 7413
+// §4.1.1), "" when it has none: "TFO cookie request" ("cookie request" on a phone's
+// short arrows) for the option without a cookie, "cookie" for one that carries it (the
+// cookie itself is in the transcript and the inspector; the arrow of a SYN with a
+// cookie and data has little room to spare).
+func fastOpenArrow(g engine.Segment, narrow bool) string {
+	for _, o := range g.Options {
+		switch {
+		case !o.IsFastOpen():
+		case len(o.Cookie) > 0:
+			return "cookie"
+		case narrow:
+			return "cookie request"
+		default:
+			return "TFO cookie request"
+		}
+	}
+	return ""
+}
+
+// noteAbbrevs are short forms of notes, for a lane with no room for the whole text
+// beside it (a phone's): the full text is in the transcript.
+var noteAbbrevs = map[string]string{
+	"fast-open-cookie-request": "TFO request",
+	"fast-open-cookie":         "cookie kept",
+	"fast-open-accepted":       "cookie valid",
+	"fast-open-cookie-invalid": "bad cookie",
+	"fast-open-data-not-acked": "TFO resend",
+	"fast-open-off":            "no TFO",
 }
 
 // NoteText returns the text for a note key (the key itself if unknown).
@@ -83,15 +149,19 @@ func Describe(tr *engine.Trace, e *engine.Event) engine.Text {
 		what := segLabel(g, 0, 0, false)
 		if !g.UDP {
 			what += fmt.Sprintf(" win %d", g.Window)
-			if len(g.Options) > 0 {
-				what += " <" + g.Options.String() + ">"
-			}
+		}
+		whatZH := what
+		if !g.UDP && len(g.Options) > 0 {
+			o := optionsText(g.Options)
+			what += " <" + o.EN + ">"
+			whatZH += " <" + o.ZH + ">"
 		}
 		if s.Label != "" {
 			what += " [" + s.Label + "]"
+			whatZH += " [" + s.Label + "]"
 		}
 		en := fmt.Sprintf("%s %s → %s: %s", at, s.Src, s.Dst, what)
-		zh := fmt.Sprintf("%s %s → %s：%s", at, s.Src, s.Dst, what)
+		zh := fmt.Sprintf("%s %s → %s：%s", at, s.Src, s.Dst, whatZH)
 		var tagsEN, tagsZH []string
 		if s.Retransmit {
 			tagsEN, tagsZH = append(tagsEN, "retransmission"), append(tagsZH, "重传")
@@ -151,6 +221,7 @@ func causeZH(c string) string {
 var causes = map[string]string{
 	"passive OPEN (listen)":                                "被动打开（listen）",
 	"active OPEN (connect)":                                "主动打开（connect）",
+	"active OPEN (connect, Fast Open)":                     "主动打开（connect，Fast Open）",
 	"received SYN":                                         "收到 SYN",
 	"received SYN,ACK":                                     "收到 SYN,ACK",
 	"received SYN (simultaneous open)":                     "收到 SYN（同时打开）",

@@ -272,3 +272,36 @@ func TestFitRunes(t *testing.T) {
 		}
 	}
 }
+
+// Every note a story's trace holds, with either profile, has its own text in both
+// languages (NoteText falls back to the bare key), and so has every short form.
+func TestEveryNoteHasText(t *testing.T) {
+	for _, sc := range stories.Default().Stories() {
+		for _, prof := range []string{"linux", "rfc"} {
+			p := engine.DefaultParams()
+			p.Profile = prof
+			tr, err := stories.Default().Run(sc.ID, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range tr.All() {
+				if e.Kind != engine.EventNote {
+					continue
+				}
+				if _, ok := noteTexts[e.Note]; !ok {
+					t.Errorf("%s/%s: note %q has no text", sc.ID, prof, e.Note)
+				}
+			}
+		}
+	}
+	for k, t2 := range noteTexts {
+		if t2.EN == "" || t2.ZH == "" {
+			t.Errorf("note %q: text %+v lacks a language", k, t2)
+		}
+	}
+	for k := range noteAbbrevs {
+		if _, ok := noteTexts[k]; !ok {
+			t.Errorf("short form of %q, a note with no text", k)
+		}
+	}
+}

@@ -686,12 +686,12 @@ func (b *builder) walk() {
 			b.band[e.Endpoint] = len(b.l.Items) - 1
 		case engine.EventApp:
 			st := b.addStep(i, e, "app", e.Endpoint)
-			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e)
+			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, "")
 		case engine.EventTimer:
 			b.timer(i, e)
 		case engine.EventNote:
 			st := b.addStep(i, e, "note", e.Endpoint)
-			b.sideItem(Item{Kind: "note", Step: st, Lane: e.Endpoint, Text: NoteText(e.Note)}, e)
+			b.sideItem(Item{Kind: "note", Step: st, Lane: e.Endpoint, Text: NoteText(e.Note)}, e, noteAbbrevs[e.Note])
 		case engine.EventQueue:
 			st := b.addStep(i, e, "queue", e.Endpoint)
 			b.queue(st, e)
@@ -770,12 +770,13 @@ func (b *builder) arrowEnds(e *engine.Event) (x1, y1, x2, y2 float64) {
 	return x1, y1, x2, y2
 }
 
-// sideItem places an application call or a note beside its lane.
-func (b *builder) sideItem(it Item, e *engine.Event) {
+// sideItem places an application call or a note beside its lane; abbrev, if not empty,
+// is a short form to use where the whole text has no room clear of the lines.
+func (b *builder) sideItem(it Item, e *engine.Event, abbrev string) {
 	x := b.laneX[e.Endpoint]
 	yy := round1(b.ax.y(e.At))
 	it.End, it.X1, it.Y1, it.X2, it.Y2 = -1, x, yy, x, yy
-	it.T = b.sideText(e.Endpoint, yy+4, []string{it.Text.EN, it.Text.ZH}, []float64{10, 100}, "")
+	it.T = b.sideText(e.Endpoint, yy+4, []string{it.Text.EN, it.Text.ZH}, []float64{10, 100}, abbrev)
 	b.l.Items = append(b.l.Items, it)
 }
 
@@ -862,6 +863,17 @@ func (b *builder) timer(i int, e *engine.Event) {
 		}
 		if it.T = placeClear(b.pl, []string{text, zh}, fontSide, in, inner); it.T != nil {
 			return
+		}
+		if zh != text {
+			// The Chinese name is the longer one: where the pair has no room clear of
+			// the lines, the trace's short name serves both (the transcript has the
+			// long one), as a state's abbreviation does.
+			if it.T = placeClear(b.pl, []string{text}, fontSide, out, cands); it.T != nil {
+				return
+			}
+			if it.T = placeClear(b.pl, []string{text}, fontSide, in, inner); it.T != nil {
+				return
+			}
 		}
 		if it.T = placeText(b.pl, []string{text, zh}, fontSide, out, 0, cands[:3], -1); it.T == nil {
 			for k := range cands {
@@ -965,6 +977,11 @@ func (b *builder) segment(i int, e *engine.Event) {
 			label += fmt.Sprintf(" len %d", len(g.Payload))
 		}
 		rel = label
+	}
+	if fo := fastOpenArrow(g, b.narrow); fo != "" {
+		// RFC 7413: the cookie request, the cookie and the SYN that brings it back are
+		// what a Fast Open story is about.
+		label, rel = label+" · "+fo, rel+" · "+fo
 	}
 	it.Extra = shorten(it.Extra, MaxExtraLabel)
 	if s.Label != "" {

@@ -223,6 +223,7 @@ var smEdges = []smEdge{
 var smCauseKinds = map[string]string{
 	"passive OPEN (listen)":               "open-passive",
 	"active OPEN (connect)":               "open-active",
+	"active OPEN (connect, Fast Open)":    "open-active",
 	"received SYN":                        "rcv-syn",
 	"received SYN (simultaneous open)":    "rcv-syn",
 	"received SYN,ACK":                    "rcv-syn-ack",

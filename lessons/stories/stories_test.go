@@ -14,7 +14,7 @@ import (
 // The default catalogue lists every story once, in the order the index tells them.
 func TestDefaultOrder(t *testing.T) {
 	want := []string{
-		"three-way-handshake", "data-on-third-ack", "syn-ack-lost", "old-duplicate-syn",
+		"three-way-handshake", "data-on-third-ack", "tcp-fast-open", "syn-ack-lost", "old-duplicate-syn",
 		"simultaneous-open", "four-way-close", "three-way-close", "half-close",
 		"simultaneous-close", "lost-final-ack", "orphan-fin-wait-2", "syn-to-closed-port",
 		"connect-timeout", "abort-rst", "syn-flood", "syn-cookies",
