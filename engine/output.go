@@ -218,6 +218,11 @@ func (c *Conn) delackTimeout() time.Duration {
 	if !c.gotData && p.DelayedACKBeforeData > 0 {
 		return p.DelayedACKBeforeData
 	}
+	if p.DelayedACKMax > 0 && c.ato > p.DelayedACK {
+		// tcp_send_delayed_ack: the estimate, bounded by the smoothed RTT (never under
+		// the minimum) and by icsk_delack_max.
+		return min(c.ato, max(c.srtt, p.DelayedACK), p.DelayedACKMax)
+	}
 	return p.DelayedACK
 }
 

@@ -91,8 +91,12 @@ type Profile struct {
 	// DelayedACKBeforeData is the delayed-ACK timeout before any data has arrived (Linux's
 	// ato is still 0, so a delayed ACK of a bare FIN leaves on the next tick); 0: DelayedACK.
 	DelayedACKBeforeData time.Duration
-	QuickACKs            int  // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
-	DelayFINACK          bool // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
+	// DelayedACKMax, when set, makes the delayed-ACK timeout follow the receiver's ato
+	// estimate (Linux tcp_send_delayed_ack): min(ato, max(SRTT, DelayedACK), DelayedACKMax)
+	// once ato has grown past DelayedACK (TCP_DELACK_MAX, 200 ms); 0: always DelayedACK.
+	DelayedACKMax time.Duration
+	QuickACKs     int  // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
+	DelayFINACK   bool // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
 	// PingpongThreshold enters interactive ("pingpong") mode once the application has
 	// answered this many times within the ACK timeout of receiving data (Linux
 	// tcp_event_data_sent → inet_csk_inc_pingpong_cnt, tcp_pingpong_thresh 1 in 6.x): the
@@ -213,6 +217,7 @@ func LinuxProfile() Profile {
 
 		DelayedACK:           40 * time.Millisecond,
 		DelayedACKBeforeData: time.Millisecond,
+		DelayedACKMax:        200 * time.Millisecond,
 		QuickACKs:            16,
 		DelayFINACK:          true,
 		PingpongThreshold:    1,
