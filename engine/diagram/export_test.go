@@ -12,14 +12,9 @@ import (
 func Boxes(l *Layout) []TestBox {
 	var out []TestBox
 	addLb := func(what string, lb *Label) {
-		if lb == nil {
-			return
+		if lb != nil {
+			out = append(out, TestBox{What: what + " " + lb.EN, b: labelBox(lb)})
 		}
-		w := 0.0
-		for _, v := range []string{lb.EN, lb.ZH, lb.Rel} {
-			w = max(w, TextWidth(v, lb.Size))
-		}
-		out = append(out, TestBox{What: what + " " + lb.EN, b: textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, w, lb.Size)})
 	}
 	for _, ln := range l.Lanes {
 		addLb("lane", ln.NameL)
@@ -59,6 +54,15 @@ func ColumnBoxes(tr *engine.Trace, o ColumnOptions) []TestBox {
 	return out
 }
 
+// labelBox is the box of a label in its widest language or numbering.
+func labelBox(lb *Label) box {
+	w := 0.0
+	for _, v := range []string{lb.EN, lb.ZH, lb.Rel} {
+		w = max(w, TextWidth(v, lb.Size))
+	}
+	return textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, w, lb.Size)
+}
+
 // TestBox is one text's box.
 type TestBox struct {
 	What string
@@ -84,11 +88,7 @@ func SideTextOnArrow(l *Layout) []string {
 			continue
 		}
 		lb := it.T
-		w := 0.0
-		for _, v := range []string{lb.EN, lb.ZH, lb.Rel} {
-			w = max(w, TextWidth(v, lb.Size))
-		}
-		tb := textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, w, lb.Size)
+		tb := labelBox(lb)
 		tb.hw, tb.hh = tb.hw-0.5, tb.hh-0.5 // the halo may touch a line
 		for _, a := range l.Items {
 			if a.Kind != "segment" || a.Y1 != it.Y1 {
@@ -116,11 +116,7 @@ func SideTextOnBundle(l *Layout) []string {
 			continue
 		}
 		lb := it.T
-		w := 0.0
-		for _, v := range []string{lb.EN, lb.ZH, lb.Rel} {
-			w = max(w, TextWidth(v, lb.Size))
-		}
-		tb := textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, w, lb.Size)
+		tb := labelBox(lb)
 		for _, bd := range l.Items {
 			if bd.Kind != "bundle" {
 				continue
