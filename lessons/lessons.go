@@ -159,8 +159,11 @@ func Load(fsys fs.FS, st *stories.Catalogue) (*Catalogue, error) {
 	sort.SliceStable(c.lessons, func(i, j int) bool { return c.lessons[i].Order < c.lessons[j].Order })
 	for _, l := range c.lessons {
 		for _, r := range l.Related {
-			if c.byID[r] == nil {
-				return nil, &Error{File: l.File, Line: 1, Msg: fmt.Sprintf("related lesson %q does not exist", r)}
+			if c.byID[r] != nil {
+				continue
+			}
+			if _, ok := st.Lookup(r); !ok {
+				return nil, &Error{File: l.File, Line: 1, Msg: fmt.Sprintf("related lesson or story %q does not exist", r)}
 			}
 		}
 	}

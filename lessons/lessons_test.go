@@ -273,7 +273,7 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 		"no such message": {head + "## step @message ClientHello\nen: a\nzh: 甲\n", 9, "matches no event"},
 		"no carried message": {head + step + "## question @segment SYN ACK\nask.en: q\nask.zh: 问\nchoices: 1 | 2\nanswer: round trips until ClientHello arrives\nexplain.en: e\nexplain.zh: 解\n",
 			12, `no packet carries "ClientHello"`},
-		"bad related":               {strings.Replace(head, "---\n", "---\nrelated: ghost\n", 1)[0:] + step + sources, 1, `related lesson "ghost"`},
+		"bad related":               {strings.Replace(head, "---\n", "---\nrelated: ghost\n", 1)[0:] + step + sources, 1, `related lesson or story "ghost"`},
 		"no sources":                {head + step, 1, "## sources block"},
 		"bad states size":           {strings.Replace(head, "---\n", "---\nstates: huge\n", 1)[0:] + step + sources, 2, `states: "huge" is not a size`},
 		"sources with one language": {head + step + "## sources\nen: RFC 9293\n", 12, "## sources needs both"},

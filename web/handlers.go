@@ -425,8 +425,9 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 				vm.Questions = append(vm.Questions, templates.QuestionView{Step: qq.Step, Ask: qq.Ask, Choices: qq.Choices, Answer: qq.Answer, Explain: qq.Explain})
 			}
 			for _, rid := range st.lesson.Related {
-				if rl, ok := s.cfg.Lessons.Get(rid); ok {
-					vm.Related = append(vm.Related, templates.Card{ID: rid, Title: rl.Title.In(p.Lang), URL: "/lessons/" + rid + "?lang=" + p.Lang})
+				// A lesson, or a story told without one (the loader checked it is either).
+				if rs, ok := s.lookup(rid); ok {
+					vm.Related = append(vm.Related, templates.Card{ID: rid, Title: rs.title.In(p.Lang), URL: "/lessons/" + rid + "?lang=" + p.Lang})
 				}
 			}
 		}

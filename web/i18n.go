@@ -157,7 +157,7 @@ var Strings = map[string]engine.Text{
 	"lesson.narration":      {EN: "The lesson", ZH: "课程讲解"},
 	"lesson.questions":      {EN: "Questions", ZH: "思考题"},
 	"lesson.answer":         {EN: "Answer", ZH: "答案"},
-	"lesson.related":        {EN: "Related lessons", ZH: "相关课程"},
+	"lesson.related":        {EN: "Related lessons and stories", ZH: "相关课程与场景"},
 	"lesson.sources":        {EN: "Sources", ZH: "参考来源"},
 	"player.tcpdump":        {EN: "As tcpdump prints it", ZH: "tcpdump 的输出"},
 	"player.tcpdump.note":   {EN: "(-S: absolute sequence numbers; without -S they are relative to each side's ISN: switch \"Sequence numbers\" above)", ZH: "（-S：绝对序列号；不加 -S 则相对于各方的 ISN：用上方的“序列号显示”切换）"},
