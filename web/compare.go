@@ -23,6 +23,9 @@ type CompareView struct {
 	Lose     bool         `json:"lose"`
 	Problems []string     `json:"problems,omitempty"`
 	Rows     []CompareRow `json:"rows"`
+	// BarRTTs is the round trips the table's bars span (barScale), so the page's refresh
+	// draws them as the server does.
+	BarRTTs int `json:"bar_rtts"`
 }
 
 // CompareRow is one variant: its measured numbers, its drawing and a text transcript.
@@ -79,6 +82,7 @@ func buildCompare(rtt time.Duration, lose bool, lang string) (CompareView, error
 		cr.SVG = svg.String()
 		v.Rows = append(v.Rows, cr)
 	}
+	v.BarRTTs = barScale(v.Rows)
 	return v, nil
 }
 
@@ -120,7 +124,7 @@ func (s *Server) handleCompareJSON(w http.ResponseWriter, r *http.Request) {
 }
 
 // barScale is the round trips the table's bars span: the slowest row's, rounded up, and at
-// least MinBarRTTs so a fast run does not fill the bars (compare.js computes the same).
+// least MinBarRTTs so a fast run does not fill the bars.
 func barScale(rows []CompareRow) int {
 	m := MinBarRTTs
 	for _, r := range rows {
@@ -140,10 +144,9 @@ func mustLang(r *http.Request) string {
 func toCompareVM(p templates.Page, v CompareView) templates.Compare {
 	c := templates.Compare{Page: p, RTTms: v.RTTms, Lose: v.Lose, Problems: v.Problems,
 		MinRTTms: int(handshakes.MinCompareRTT / time.Millisecond), MaxRTTms: int(handshakes.MaxCompareRTT / time.Millisecond)}
-	scale := barScale(v.Rows)
 	for _, r := range v.Rows {
 		c.Rows = append(c.Rows, templates.CompareRow{
-			Bar: fmt.Sprintf("--r:%.3f;--m:%d", r.RTTsToFirstResponseByte, scale),
+			Bar: fmt.Sprintf("--r:%.3f;--m:%d", r.RTTsToFirstResponseByte, v.BarRTTs),
 			ID:  r.ID, Title: r.Title, Modelled: r.Modelled,
 			Packets: strconv.Itoa(r.HandshakePackets), Before: fmt.Sprintf("%.2f", r.RTTsBeforeRequest),
 			First: fmt.Sprintf("%.2f", r.RTTsToFirstResponseByte), Bytes: strconv.Itoa(r.HandshakeBytes),

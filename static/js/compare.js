@@ -32,9 +32,7 @@ async function refresh() {
   }
   if (mine !== asked) return; // a newer request is on its way
   document.querySelector("caption [data-field=rtt]").textContent = data.rtt_ms;
-  // The bars' scale, as the server draws it (web.barScale): the slowest row, rounded up, at
-  // least 4 round trips.
-  const scale = Math.max(4, ...data.rows.map((r) => Math.ceil(r.rtts_to_first_response_byte - 1e-9)));
+  const scale = data.bar_rtts; // the bars' scale, as the server drew them
   for (const row of data.rows) {
     const tr = document.querySelector(`tr[data-row="${row.id}"]`);
     const fig = document.querySelector(`figure[data-variant="${row.id}"]`);
