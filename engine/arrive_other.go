@@ -269,7 +269,7 @@ func (c *Conn) newlyAcked(ack Seq) {
 		c.outEnds = c.outEnds[1:]
 		acked++
 	}
-	if c.cwnd < 1<<30 {
+	if c.cwnd < 1<<30 && c.cwndMayGrow() {
 		if c.h.Prof.CwndPerPacket {
 			c.cwnd += uint32(acked) * uint32(c.mss) // slow start by segments acked (Linux tcp_slow_start)
 		} else {

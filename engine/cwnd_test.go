@@ -114,3 +114,33 @@ func TestReceiverEstimates(t *testing.T) {
 		t.Errorf("after a second 300 bytes 70 ms after the first: ato %d rcv_mss %d, want 80/2 + 70 ms since the last data = 110000 and 300", info["ato"], info["rcv_mss"])
 	}
 }
+
+// TestCwndLimitedGrowth: Linux grows the window only while the flow uses it
+// (tcp_is_cwnd_limited): three segments under a window of ten leave it at ten when they
+// are acknowledged, as tcp-info-ack-estimates.pkt measured on 6.18 with CUBIC. RFC 5681
+// §3.1 grows it on every ACK that acknowledges new data.
+func TestCwndLimitedGrowth(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		prof Profile
+		want int64 // snd_cwnd after the three segments are acknowledged one ACK each
+	}{
+		{"linux", LinuxProfile(), 10},
+		{"rfc", plainProfile(), 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, tc.prof)
+			r.established()
+			segs := r.sendSegs(3)
+			if len(segs) != 3 {
+				t.Fatalf("sent %d segments, want 3", len(segs))
+			}
+			for _, s := range segs {
+				r.in(r.from(ACK, r.their+1, s.End()))
+			}
+			if got := r.c.Info()["snd_cwnd"]; got != tc.want {
+				t.Errorf("snd_cwnd = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

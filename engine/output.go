@@ -227,8 +227,17 @@ func (c *Conn) delackTimeout() time.Duration {
 }
 
 // output sends new data and our FIN as the windows allow (RFC 9293 §3.8.6.2 is kept
-// simple: no Nagle, no silly window avoidance beyond the peer's window).
+// simple: no Nagle, no silly window avoidance beyond the peer's window), then notes how
+// fully the flow used its congestion window, as tcp_write_xmit ends with
+// tcp_cwnd_validate.
 func (c *Conn) output() {
+	before := c.sndNxt
+	c.outputSegments()
+	c.cwndValidate(c.sndNxt != before)
+}
+
+// outputSegments is output's loop: new data and the FIN, as far as the windows allow.
+func (c *Conn) outputSegments() {
 	for {
 		off := int(c.sndNxt.Sub(c.sendStart))
 		if c.finSent && !c.sndNxt.LessThan(c.finSeq) {

@@ -71,11 +71,23 @@ type Profile struct {
 	// InitialCwnd is the initial congestion window in segments (RFC 6928 / Linux: 10;
 	// RFC 5681 §3.1: 3 for a 1460-byte MSS).
 	InitialCwnd int
+	// CongestionControl names the algorithm whose window the profile follows, as
+	// TCP_CONGESTION names it: "cubic" (Linux's default, tcp_cubic.c) or "reno"
+	// (RFC 5681). The engine models slow start only; past a loss the window is not
+	// claimed to follow either.
+	CongestionControl string
 	// CwndPerPacket grows the congestion window in slow start by one segment for every
 	// segment a cumulative ACK covers (Linux tcp_slow_start, RFC 3465 byte counting),
-	// instead of by one segment per ACK (RFC 5681 §3.1). Measured on 6.18: the window
-	// grows so even when the application does not fill it.
+	// instead of by one segment per ACK (RFC 5681 §3.1).
 	CwndPerPacket bool
+	// CwndLimitedGrowth grows the congestion window only while the flow uses it: the
+	// last flight filled the window, or, in slow start, the window is under twice the
+	// largest flight of the current window (Linux tcp_is_cwnd_limited with the
+	// bookkeeping of tcp_cwnd_validate; RFC 7661 §4.3 states the same idea). Without it
+	// every acknowledging ACK grows the window, as RFC 5681 §3.1 reads. Measured on
+	// 6.18 (testdata/packetdrill/tcp-info-ack-estimates.pkt): three segments in flight
+	// under a window of ten leave the window at ten when they are acknowledged.
+	CwndLimitedGrowth bool
 	// IdleRestart brings the congestion window back towards the initial window when the
 	// connection starts sending again after more than an RTO idle (RFC 5681 §4.1; Linux
 	// tcp_slow_start_after_idle). IdleHalving does it as Linux's tcp_cwnd_restart does:
@@ -209,11 +221,13 @@ func LinuxProfile() Profile {
 		MaxSynBacklog:  4096,
 		Somaxconn:      4096,
 
-		InitialCwnd:     10,
-		CwndPerPacket:   true,
-		IdleRestart:     true,
-		IdleHalving:     true,
-		AbortRSTWithACK: true,
+		InitialCwnd:       10,
+		CongestionControl: "cubic",
+		CwndPerPacket:     true,
+		CwndLimitedGrowth: true,
+		IdleRestart:       true,
+		IdleHalving:       true,
+		AbortRSTWithACK:   true,
 
 		DelayedACK:           40 * time.Millisecond,
 		DelayedACKBeforeData: time.Millisecond,
@@ -278,8 +292,9 @@ func RFCProfile() Profile {
 		MaxSynBacklog: 128,
 		Somaxconn:     128,
 
-		InitialCwnd: 3,
-		IdleRestart: true,
+		InitialCwnd:       3,
+		CongestionControl: "reno",
+		IdleRestart:       true,
 
 		DelayedACK:     200 * time.Millisecond,
 		ACKEverySecond: true,

@@ -138,6 +138,9 @@ type Conn struct {
 	outEnds    []Seq
 	lastSendAt Time
 	cwndLost   bool
+	// cwndUse is how fully the flow uses its congestion window (Linux is_cwnd_limited,
+	// max_packets_out and cwnd_usage_seq, kept by tcp_cwnd_validate).
+	cwndUse cwndUse
 
 	// Acknowledgements.
 	ackPending    bool

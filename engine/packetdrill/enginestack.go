@@ -741,6 +741,18 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 	case "SO_REUSEADDR", "SO_REUSEPORT":
 		// One socket per port in a script's namespace: nothing to reuse.
 		return CallResult{}
+	case "TCP_CONGESTION":
+		// The profile's own algorithm is the only one the engine has: naming it succeeds,
+		// any other is not modelled (Linux 6.18's default is CUBIC; tcp_set_congestion_control
+		// answers ENOENT for a name it does not know).
+		name := strings.Trim(strings.TrimSpace(val), `"`)
+		if name == s.h.Prof.CongestionControl {
+			return CallResult{}
+		}
+		if name != "reno" && name != "cubic" && name != "bbr" && name != "dctcp" && name != "vegas" && name != "westwood" {
+			return CallResult{Ret: -1, Errno: "ENOENT"}
+		}
+		return CallResult{Unmodelled: "TCP_CONGESTION " + name + " not modelled (the profile's is " + s.h.Prof.CongestionControl + ")"}
 	case "TCP_NODELAY":
 		// On, Nagle's rule stops holding partial segments, and setting it pushes data
 		// held by Nagle, TCP_CORK or MSG_MORE (tcp_push_pending_frames).

@@ -657,6 +657,9 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 				return packetdrill.CallResult{Unmodelled: "setsockopt TCP_FASTOPEN_KEY: " + perr.Error()}, true, nil
 			}
 			err = unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN_KEY, string(b))
+		case "TCP_CONGESTION":
+			// A string option: the algorithm's name, as "cubic".
+			err = unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, strings.Trim(strings.TrimSpace(arg(3)), `"`))
 		default:
 			o, ok := intOpts[arg(2)]
 			v, okv := optInt(arg(3))
