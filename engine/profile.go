@@ -65,8 +65,12 @@ type Profile struct {
 	// (Linux tcp_check_req) instead of RFC 9293's plain ACK for an unacceptable segment.
 	SynAckOnDupSYN bool
 	Syncookies     int // Linux tcp_syncookies: 0 never, 1 when the SYN queue overflows, 2 always
-	MaxSynBacklog  int // Linux tcp_max_syn_backlog
-	Somaxconn      int // Linux net.core.somaxconn: listen() backlog cap
+	// SynQueuePruning gives old half-open requests fewer SYN-ACK retries (down to 2)
+	// while the SYN queue is more than half full, as Linux's reqsk_timer_handler does, so
+	// that flooded requests die about 7 s after their SYN instead of 63 s.
+	SynQueuePruning bool
+	MaxSynBacklog   int // Linux tcp_max_syn_backlog
+	Somaxconn       int // Linux net.core.somaxconn: listen() backlog cap
 
 	// InitialCwnd is the initial congestion window in segments (RFC 6928 / Linux: 10;
 	// RFC 5681 §3.1: 3 for a 1460-byte MSS).
@@ -215,11 +219,12 @@ func LinuxProfile() Profile {
 		SynRetries:        6,
 		SynLinearTimeouts: 4,
 
-		SynAckRetries:  5,
-		SynAckOnDupSYN: true,
-		Syncookies:     1,
-		MaxSynBacklog:  4096,
-		Somaxconn:      4096,
+		SynAckRetries:   5,
+		SynAckOnDupSYN:  true,
+		Syncookies:      1,
+		SynQueuePruning: true,
+		MaxSynBacklog:   4096,
+		Somaxconn:       4096,
 
 		InitialCwnd:       10,
 		CongestionControl: "cubic",
