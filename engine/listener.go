@@ -40,6 +40,9 @@ type Listener struct {
 	// connections it creates inherit them.
 	Keepalive Keepalive
 
+	// twISN, while nonzero, is the ISN for a SYN that just ended a TIME-WAIT.
+	twISN Seq
+
 	synq       map[Tuple]*Conn
 	synqOrder  []*Conn // for deterministic iteration
 	acceptq    []*Conn
