@@ -20,7 +20,9 @@ const (
 
 // Profile is a value holding every behaviour that differs between the RFC text and Linux.
 // The engine never asks "is this Linux?"; it reads a field. Fields can be overridden one
-// by one (the packetdrill runner maps sysctls onto them).
+// by one (the packetdrill runner maps sysctls onto them). The "linux" profile
+// (LinuxProfile) is one kernel, Linux 6.18, with its default sysctls; "rfc"
+// (RFCProfile) is the RFC text.
 type Profile struct {
 	Name string
 
@@ -33,6 +35,10 @@ type Profile struct {
 	Timestamps    bool   // RFC 7323 §3 (Linux tcp_timestamps)
 	Layout        OptionLayout
 	RecvWindow    uint32 // receive buffer space we advertise, in bytes
+	// RmemMax and WmemMax are net.core.rmem_max and wmem_max: the most SO_RCVBUF and
+	// SO_SNDBUF may ask for (the kernel keeps twice that). Linux 6.18: 4 MiB each.
+	// 0: no cap.
+	RmemMax, WmemMax int
 	// MSSRoundedWindow rounds the initial window down to a multiple of the MSS (less the
 	// timestamp option on the passive side), as tcp_select_initial_window does: 64240 in
 	// a Linux SYN, 65160 in its SYN-ACK.
@@ -193,18 +199,23 @@ type Profile struct {
 	FastOpen int
 }
 
-// LinuxProfile returns Linux 6.x defaults, as collected in LINUX-FACTS.md.
+// LinuxProfile returns the defaults of one kernel, Linux 6.18 (every value checked on
+// 6.18.44 with the scripts in testdata/packetdrill, run on the engine and on the kernel).
 func LinuxProfile() Profile {
 	return Profile{
 		Name:          "linux",
 		MSS:           1460,
 		DefaultMSS:    536,
 		WindowScaling: true,
-		WindowShift:   10, // tcp_rmem[2] = 32 MiB in Linux 6.18; 7 with the older 6 MiB default
-		SACK:          true,
-		Timestamps:    true,
-		Layout:        LayoutLinux,
-		RecvWindow:    65535,
+		// tcp_select_initial_window: ilog2(max(tcp_rmem[2], rmem_max)) - 15, with
+		// tcp_rmem[2] = 32 MiB in 6.18 (this kernel reads "4096 131072 33554432").
+		WindowShift: 10,
+		SACK:        true,
+		Timestamps:  true,
+		Layout:      LayoutLinux,
+		RecvWindow:  65535,
+		RmemMax:     4 << 20,
+		WmemMax:     4 << 20,
 
 		MSSRoundedWindow: true,
 		WindowRoundUp:    true,
@@ -223,8 +234,11 @@ func LinuxProfile() Profile {
 		SynAckOnDupSYN:  true,
 		Syncookies:      1,
 		SynQueuePruning: true,
-		MaxSynBacklog:   4096,
-		Somaxconn:       4096,
+		// tcp_max_syn_backlog is max(128, ehash buckets / 128) (tcp_sk_init), so it
+		// depends on the machine's memory; the 6.18.44 machine these facts were
+		// checked on reads 2048.
+		MaxSynBacklog: 2048,
+		Somaxconn:     4096, // net.core.somaxconn, SOMAXCONN since 5.4
 
 		InitialCwnd:       10,
 		CongestionControl: "cubic",

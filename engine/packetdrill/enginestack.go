@@ -84,7 +84,7 @@ type wait struct {
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
 func NewEngineStack(prof engine.Profile) *EngineStack {
-	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: 212992, wmemMax: 212992, remote: RemoteAddr}
+	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: prof.RmemMax, wmemMax: prof.WmemMax, remote: RemoteAddr}
 	s.h = engine.NewHost("stack", LocalAddr, prof, engine.NewRand(1), s)
 	s.h.Names = func(netip.Addr) string { return "peer" }
 	s.tr.Meta = engine.Meta{Scenario: "packetdrill", Profile: prof.Name, Seed: 1,
@@ -936,7 +936,7 @@ const (
 // unsigned value capped at limit, doubled, at least floor.
 func sockBuf(n, limit, floor int) int {
 	v := limit
-	if n >= 0 && n < limit {
+	if n >= 0 && (n < limit || limit <= 0) { // limit 0: the profile has no cap
 		v = n
 	}
 	return max(2*v, floor)
