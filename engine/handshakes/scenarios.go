@@ -24,6 +24,8 @@ type Variant struct {
 	Short      engine.Text
 	Title      engine.Text // the story's title in the catalogue
 	Summary    engine.Text // one or two sentences under the title
+	// FastOpen opens the TCP connection with TCP Fast Open, the cookie already cached.
+	FastOpen bool
 }
 
 // Variants lists the comparison's rows in the order it shows them.
@@ -31,12 +33,18 @@ var Variants = []Variant{
 	{ID: "http-over-tcp", Short: txt("HTTP/1.1 over TCP", "HTTP/1.1（TCP）"),
 		Title:   txt("HTTP over TCP: one round trip to connect", "TCP 上的 HTTP：建连一个往返"),
 		Summary: txt("Three handshake segments, then the request; the first response byte comes after two round trips.", "三个握手报文之后发送请求；第二个往返结束时收到响应的第一个字节。")},
+	{ID: "http-over-tcp-fast-open", FastOpen: true, Short: txt("HTTP/1.1 over TCP Fast Open", "HTTP/1.1（TCP Fast Open）"),
+		Title:   txt("HTTP over TCP Fast Open: the request in the SYN", "TCP Fast Open 上的 HTTP：请求随 SYN 发出"),
+		Summary: txt("With a Fast Open cookie cached from an earlier visit, the request rides in the SYN and the server answers with its SYN-ACK: the first byte comes after one round trip.", "客户端已缓存上次访问得到的 Fast Open cookie，请求随 SYN 发出，服务器随 SYN-ACK 一起作答：一个往返就收到第一个字节。")},
 	{ID: "https-tls12", Transcript: "tls12", Short: txt("HTTPS, TLS 1.2", "HTTPS（TLS 1.2）"),
 		Title:   txt("HTTPS with TLS 1.2: two more round trips", "TLS 1.2 的 HTTPS：再多两个往返"),
 		Summary: txt("A recorded TLS 1.2 ECDHE handshake rides on TCP: 3 + 4 handshake packets, first byte after four round trips.", "录制的 TLS 1.2 ECDHE 握手跑在 TCP 上：3 + 4 个握手报文，第四个往返才收到第一个响应字节。")},
 	{ID: "https-tls13", Transcript: "tls13", Short: txt("HTTPS, TLS 1.3", "HTTPS（TLS 1.3）"),
 		Title:   txt("HTTPS with TLS 1.3: one round trip for the handshake", "TLS 1.3 的 HTTPS：握手只要一个往返"),
 		Summary: txt("A recorded TLS 1.3 handshake: the client's key share rides in the ClientHello, so the request leaves after two round trips.", "录制的 TLS 1.3 握手：客户端在 ClientHello 里就带上密钥份额，第二个往返后即可发送请求。")},
+	{ID: "https-tls13-fast-open", Transcript: "tls13", FastOpen: true, Short: txt("TLS 1.3 over TCP Fast Open", "TLS 1.3（TCP Fast Open）"),
+		Title:   txt("TLS 1.3 over TCP Fast Open: the ClientHello in the SYN", "TCP Fast Open 上的 TLS 1.3：ClientHello 随 SYN 发出"),
+		Summary: txt("The recorded TLS 1.3 handshake over a Fast Open connection, cookie cached: the ClientHello rides in the SYN, so the request leaves after one round trip instead of two.", "录制的 TLS 1.3 握手跑在 Fast Open 连接上（cookie 已缓存）：ClientHello 随 SYN 发出，一个往返后就能发送请求，而不是两个。")},
 	{ID: "https-tls13-resume", Transcript: "tls13-resume", Short: txt("TLS 1.3 resumed", "TLS 1.3 会话恢复"),
 		Title:   txt("TLS 1.3 resumption with a session ticket", "TLS 1.3 用会话票据恢复"),
 		Summary: txt("A recorded resumption (PSK with ECDHE): no certificate, fewer bytes, still one round trip.", "录制的会话恢复（PSK + ECDHE）：不再发送证书，字节更少，但仍要一个往返。")},
@@ -98,7 +106,7 @@ func transcript(id string) (*Transcript, error) {
 // exchange returns what a variant carries, and the key log of its connection.
 func (v *Variant) exchange() (*carry.Exchange, string, error) {
 	if v.Transcript == "" {
-		ex := &carry.Exchange{ID: v.ID, Transport: "tcp", Flights: []carry.Flight{
+		ex := &carry.Exchange{ID: v.ID, Transport: "tcp", FastOpen: v.FastOpen, Flights: []carry.Flight{
 			{From: "client", Messages: []carry.Message{{Label: "HTTP request", Data: []byte(HTTPRequest), Request: true}}},
 			{From: "server", Messages: []carry.Message{{Label: "HTTP response", Data: []byte(HTTPResponse), Response: true}}},
 		}}
@@ -110,6 +118,7 @@ func (v *Variant) exchange() (*carry.Exchange, string, error) {
 	}
 	cp := *t.ex // carry does not change an exchange; the copy only takes the scenario id
 	cp.ID = v.ID
+	cp.FastOpen = v.FastOpen
 	return &cp, t.KeyLog, nil
 }
 
