@@ -146,7 +146,7 @@ func TestTranscriptStructure(t *testing.T) {
 func TestRoundTripArithmetic(t *testing.T) {
 	base := map[string]float64{"http-over-tcp": 2, "http-over-tcp-fast-open": 1, "https-tls12": 4, "https-tls13": 3,
 		"https-tls13-fast-open": 2,
-		"https-tls13-resume": 3, "https-tls13-0rtt": 2, "https-tls13-mlkem": 3, "http3-quic": 2, "http3-quic-0rtt": 1}
+		"https-tls13-resume":    3, "https-tls13-0rtt": 2, "https-tls13-mlkem": 3, "http3-quic": 2, "http3-quic-0rtt": 1}
 	for _, rtt := range []time.Duration{10 * time.Millisecond, 37 * time.Millisecond, 100 * time.Millisecond, 280 * time.Millisecond, 500 * time.Millisecond} {
 		for _, lose := range []bool{false, true} {
 			rows, err := Compare(rtt, lose)
