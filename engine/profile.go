@@ -121,7 +121,7 @@ type Profile struct {
 	DelayFINACK   bool // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
 	// PingpongThreshold enters interactive ("pingpong") mode once the application has
 	// answered this many times within the ACK timeout of receiving data (Linux
-	// tcp_event_data_sent → inet_csk_inc_pingpong_cnt, tcp_pingpong_thresh 1 in 6.x): the
+	// tcp_event_data_sent → inet_csk_inc_pingpong_cnt, tcp_pingpong_thresh 1 in 6.18): the
 	// ACK of the next request is delayed and rides on the response, with no quick ACKs.
 	// A delayed ACK that has to fire leaves the mode (tcp_delack_timer_handler). 0: off.
 	PingpongThreshold int

@@ -90,7 +90,7 @@ var Strings = map[string]engine.Text{
 	"player.params":         {EN: "Parameters", ZH: "参数"},
 	"player.rtt":            {EN: "Round-trip time", ZH: "往返时间（RTT）"},
 	"player.profile":        {EN: "Behaviour", ZH: "行为模型"},
-	"player.linux":          {EN: "Linux 6.x", ZH: "Linux 6.x"},
+	"player.linux":          {EN: "Linux 6.18", ZH: "Linux 6.18"},
 	"player.rfc":            {EN: "RFC text", ZH: "RFC 规范"},
 	"player.seed":           {EN: "Seed", ZH: "随机种子"},
 	"player.drop":           {EN: "Drop segment #", ZH: "丢弃第几个报文"},
