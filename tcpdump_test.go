@@ -13,6 +13,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/capture"
+	"synack/lessons"
 	"synack/lessons/stories"
 )
 
@@ -143,9 +144,37 @@ func TestTcpdumpPrintsWhatWePrint(t *testing.T) {
 	}
 }
 
+// Every lesson's own run too (a lesson may script its story with an inline spec), on
+// each profile it allows: its {tcpdump} and {tcpdump.rel} lines and the player's view
+// come from the same formatter.
+func TestTcpdumpPrintsWhatWePrintForLessons(t *testing.T) {
+	tcpdump := tcpdumpPath(t)
+	cat, err := lessons.Load(lessons.Files(), stories.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, l := range cat.All() {
+		for _, prof := range engine.ProfileNames {
+			p := engine.DefaultParams()
+			p.Profile = prof
+			if ok, _ := l.Allows(p); !ok {
+				continue
+			}
+			t.Run(l.ID+"/"+prof, func(t *testing.T) {
+				tr, err := l.Run(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				compareWithTcpdump(t, tcpdump, tr, filepath.Join(dir, l.ID+"-"+prof+".pcap"))
+			})
+		}
+	}
+}
+
 // Segments no story sends, for the corners of tcpdump's rules: HTTP on 8080, a response
 // line, a request name in lower case, text without a line end, a CR at the end, binary
-// data, a word too long to be a token, equal ports (the conversation's orientation then
+// data, a word too long to be a token, flag combinations and the urgent pointer, equal ports (the conversation's orientation then
 // follows the addresses), SACK blocks made relative, a RST without ACK (always absolute)
 // and a conversation whose first ACK is not a SYN-ACK.
 func TestTcpdumpCorners(t *testing.T) {
@@ -183,6 +212,11 @@ func TestTcpdumpCorners(t *testing.T) {
 		{Kind: engine.OptSACK, Blocks: []engine.SACKBlock{{Left: 1100, Right: 1200}}}}
 	add(s)
 	add(seg(a, b, 40000, 8080, 1029, 0, engine.RST, ""))
+	// Flags in tcpdump's order (F S R P . U E W) and the urgent pointer it prints.
+	s = seg(a, b, 40001, 80, 7000, 8000, engine.ACK|engine.PSH|engine.URG|engine.ECE|engine.CWR|engine.FIN, "x")
+	s.Urgent = 1
+	add(s)
+	add(seg(a, b, 40002, 80, 9000, 0, engine.SYN|engine.FIN|engine.ECE|engine.CWR, ""))
 	// Equal ports: the orientation follows the addresses, whichever side sends first.
 	add(seg(b, a, 7000, 7000, 900, 0, engine.SYN, ""))
 	add(seg(a, b, 7000, 7000, 300, 901, engine.SYN|A, ""))
