@@ -162,7 +162,7 @@ var Strings = map[string]engine.Text{
 	"lesson.related":        {EN: "Related lessons and stories", ZH: "相关课程与场景"},
 	"lesson.sources":        {EN: "Sources", ZH: "参考来源"},
 	"player.tcpdump":        {EN: "As tcpdump prints it", ZH: "tcpdump 的输出"},
-	"player.tcpdump.note":   {EN: "(-S: absolute sequence numbers; without -S they are relative to each side's ISN: switch \"Sequence numbers\" above)", ZH: "（-S：绝对序列号；不加 -S 则相对于各方的 ISN：用上方的“序列号显示”切换）"},
+	"player.tcpdump.note":   {EN: "(-S: absolute sequence numbers; without -S tcpdump keeps the SYN and SYN-ACK absolute and counts later segments from each side's ISN: switch \"Sequence numbers\" above)", ZH: "（-S：绝对序列号；不加 -S 时，tcpdump 对 SYN 和 SYN-ACK 仍显示绝对值，之后的报文段从各方的 ISN 算起：用上方的“序列号显示”切换）"},
 	"lesson.predict":        {EN: "Predict before you look:", ZH: "先预测，再揭晓："},
 	"lesson.check":          {EN: "Check", ZH: "揭晓"},
 	"lesson.correct":        {EN: "Correct.", ZH: "答对了。"},
