@@ -200,10 +200,10 @@ func TestTcpdumpCorners(t *testing.T) {
 	add(seg(b, a, 8080, 40000, 5024, 1029, P|A, "GET unterminated line"))
 	add(seg(b, a, 8080, 40000, 5045, 1029, P|A, "GET / HTTP/1.1\r"))
 	add(seg(b, a, 8080, 40000, 5060, 1029, P|A, "GET /\x01 HTTP/1.1\r\n"))
-	// The longest token util-print.c keeps is txtprotoMaxToken - 1 characters: at 127
-	// the response code after it is read, at 128 it is not.
-	add(seg(b, a, 8080, 40000, 5079, 1029, P|A, strings.Repeat("G", 127)+" 200 x\r\n"))
+	// The longest word util-print.c takes as a token is MAX_TOKEN, 128 characters: after
+	// 128 the response code is read, after 129 it is not.
 	add(seg(b, a, 8080, 40000, 5079, 1029, P|A, strings.Repeat("G", 128)+" 200 x\r\n"))
+	add(seg(b, a, 8080, 40000, 5079, 1029, P|A, strings.Repeat("G", 129)+" 200 x\r\n"))
 	add(seg(b, a, 8080, 40000, 5218, 1029, P|A, "BOGUS 2000 x\r\n"))
 	add(seg(b, a, 8080, 40000, 5232, 1029, P|A, "BOGUS 200 x\r\n"))
 	s := seg(a, b, 40000, 8080, 1029, 5000, A, "")

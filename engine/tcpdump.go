@@ -88,7 +88,7 @@ var httpMethods = []string{"GET", "PUT", "COPY", "HEAD", "LOCK", "MOVE", "POLL",
 	"MKACTIVITY", "MKWORKSPACE", "UNSUBSCRIBE", "RPC_CONNECT", "VERSION-CONTROL",
 	"BASELINE-CONTROL"}
 
-// txtprotoMaxToken is MAX_TOKEN in util-print.c: a longer word is not a token.
+// txtprotoMaxToken is MAX_TOKEN in util-print.c: the longest word taken as a token.
 const txtprotoMaxToken = 128
 
 // txtproto is util-print.c's txtproto_print without -v: the protocol's name, then, if the
