@@ -19,6 +19,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/capture"
+	"synack/engine/catalog"
 	"synack/engine/diagram"
 	"synack/lessons"
 	"synack/static"
@@ -56,7 +57,7 @@ func page(w http.ResponseWriter, r *http.Request, title string, embed bool) temp
 	q.Set("lang", other)
 	return templates.Page{Lang: lang, Title: title, Embed: embed,
 		OtherLangURL: r.URL.Path + "?" + q.Encode(),
-		T:            func(k string) string { return T(lang, k) }}
+		T:            func(k string) string { return catalog.In(lang, k) }}
 }
 
 func render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
@@ -150,13 +151,10 @@ func fitLesson(l *lessons.Lesson, v *View) {
 		switch param {
 		case "rtt":
 			v.Params.RTT = min(max(v.Params.RTT, l.MinRTT), l.MaxRTT)
-			v.Problems = append(v.Problems, Problem{Param: "rtt", Text: engine.Text{
-				EN: fmt.Sprintf("this lesson allows an RTT from %s to %s: using %s", l.MinRTT, l.MaxRTT, v.Params.RTT),
-				ZH: fmt.Sprintf("本课允许的 RTT 范围为 %s 到 %s：改用 %s", l.MinRTT, l.MaxRTT, v.Params.RTT)}})
+			v.Problems = append(v.Problems, Problem{Param: "rtt", Text: catalog.F("param.lesson.rtt", l.MinRTT, l.MaxRTT, v.Params.RTT)})
 		case "profile":
 			v.Params.Profile = l.Profiles[0]
-			v.Problems = append(v.Problems, Problem{Param: "profile", Text: engine.Text{
-				EN: "this lesson uses the " + l.Profiles[0] + " profile", ZH: "本课使用 " + l.Profiles[0] + " 行为模型"}})
+			v.Problems = append(v.Problems, Problem{Param: "profile", Text: catalog.F("param.lesson.profile", l.Profiles[0])})
 		}
 	}
 }
@@ -275,14 +273,6 @@ func tcpdumpLines(tr *engine.Trace, l *diagram.Layout) ([]templates.Line, []Tcpd
 	return lines, boot
 }
 
-func bootStrings(lang string) map[string]string {
-	m := make(map[string]string, len(Strings))
-	for k, t := range Strings {
-		m[k] = t.In(lang)
-	}
-	return m
-}
-
 func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := chi.URLParam(r, "id")
@@ -327,7 +317,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		vm := templates.Player{Page: p, ID: id, Title: p.Title, Summary: st.summary.In(p.Lang), Lang: p.Lang,
 			RTTms: strconv.FormatFloat(float64(v.Params.RTT)/float64(time.Millisecond), 'g', -1, 64),
 			Seed:  strconv.FormatUint(v.Params.Seed, 10), SVG: templ.Raw(svg.String()), Steps: len(l.Steps),
-			StepText: fmt.Sprintf("%s %d %s %d", T(p.Lang, "player.step"), start+1, T(p.Lang, "player.of"), len(l.Steps)),
+			StepText: fmt.Sprintf("%s %d %s %d", catalog.In(p.Lang, "player.step"), start+1, catalog.In(p.Lang, "player.of"), len(l.Steps)),
 			Lanes:    laneHeads(l, p.Lang)}
 		vm.NoStates = true
 		for _, e := range tr.Scan() {
@@ -346,9 +336,9 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			vm.Problems = append(vm.Problems, pr.Text.In(p.Lang))
 		}
 		for _, name := range engine.ProfileNames {
-			vm.Profiles = append(vm.Profiles, templates.Option{Value: name, Label: T(p.Lang, "player."+name), Selected: name == v.Params.Profile})
+			vm.Profiles = append(vm.Profiles, templates.Option{Value: name, Label: catalog.In(p.Lang, "profile."+name), Selected: name == v.Params.Profile})
 			if name == v.Params.Profile {
-				vm.ProfileLabel = T(p.Lang, "player."+name)
+				vm.ProfileLabel = catalog.In(p.Lang, "profile."+name)
 			}
 		}
 		vm.Speeds = speedOptions(v.Speed)
@@ -379,7 +369,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			sq[k] = x
 		}
 		boot := Boot{Mode: "player", Tcpdump: tcpdump, Scenario: id, Query: sq.Encode(), Step: start, Speed: v.Speed, Autoplay: v.Autoplay,
-			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}
+			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: pageStrings(p.Lang)}
 		// A small layout travels in the page, so the player starts its clock without
 		// waiting for the socket; a big one (a flood) comes over the socket only.
 		if b, err := json.Marshal(l); err == nil && len(b) <= maxInlineLayout {
@@ -398,10 +388,10 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			eq.Del("step")
 			if bundled {
 				eq.Set("expand", "1")
-				vm.ExpandNote, vm.ExpandLink = T(p.Lang, "player.bundled"), T(p.Lang, "player.expand")
+				vm.ExpandNote, vm.ExpandLink = catalog.In(p.Lang, "player.bundled"), catalog.In(p.Lang, "player.expand")
 			} else {
 				eq.Del("expand")
-				vm.ExpandNote, vm.ExpandLink = T(p.Lang, "player.expanded"), T(p.Lang, "player.bundle")
+				vm.ExpandNote, vm.ExpandLink = catalog.In(p.Lang, "player.expanded"), catalog.In(p.Lang, "player.bundle")
 			}
 			vm.ExpandURL = r.URL.Path + "?" + eq.Encode()
 		}
@@ -462,7 +452,7 @@ func speedOptions(chosen float64) []templates.Option {
 
 func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 	p := page(w, r, "", false)
-	p.Title = T(p.Lang, "lab.title")
+	p.Title = catalog.In(p.Lang, "lab.title")
 	v := ParseView(r.URL.Query(), p.Lang)
 	q := v.Query()
 	q.Del("step")
@@ -472,7 +462,7 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		p.FitWidth = true
 	}
 	render(w, r, http.StatusOK, templates.LabPage(templates.Lab{Page: p, Speeds: speedOptions(v.Speed),
-		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Strings: bootStrings(p.Lang)}}))
+		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Strings: pageStrings(p.Lang)}}))
 }
 
 func (s *Server) traceFor(w http.ResponseWriter, r *http.Request) (*engine.Trace, View, bool) {
