@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -283,13 +284,12 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		}
 		p := page(w, r, "", embed)
 		p.Title = st.title.In(p.Lang)
-		v := ParseView(r.URL.Query(), p.Lang)
-		fitLesson(st.lesson, &v)
-		tr, err := st.run(v.Params)
+		v, rn, err := s.runView(id, st, r.URL.Query(), p.Lang)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		tr, l := rn.tr, rn.layout
 		// The diagram's width is part of the view: width=narrow (which the page asks for
 		// itself on a phone, before its first paint) lays the lanes out for a small screen.
 		dq := url.Values{}
@@ -298,7 +298,6 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 				dq.Set(k, x)
 			}
 		}
-		l := diagram.Build(tr, DiagramOptions(dq))
 		p.FitWidth = dq.Get("width") == ""
 		var lb *LessonBoot
 		if st.lesson != nil {
@@ -465,22 +464,32 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Strings: pageStrings(p.Lang)}}))
 }
 
-func (s *Server) traceFor(w http.ResponseWriter, r *http.Request) (*engine.Trace, View, bool) {
+// runView reads the view of story id (st) from a query, its parameters validated and
+// fitted to the story's lesson, and returns it with its run: simulated at most once
+// while it stays in the run cache, which the page, its exports and its socket share.
+func (s *Server) runView(id string, st story, q url.Values, lang string) (View, *run, error) {
+	v := ParseView(q, lang)
+	fitLesson(st.lesson, &v)
+	rn, err := s.runs.get(id, v.Params, DiagramOptions(q), st.run)
+	return v, rn, err
+}
+
+// runFor is runView for an export's request: it answers 404 or 400 itself when there is
+// nothing to export.
+func (s *Server) runFor(w http.ResponseWriter, r *http.Request) (story, View, *run, bool) {
 	id := chi.URLParam(r, "id")
 	st, ok := s.lookup(id)
 	if !ok {
 		http.Error(w, "unknown lesson or scenario "+strconv.Quote(id), http.StatusNotFound)
-		return nil, View{}, false
+		return story{}, View{}, nil, false
 	}
 	lang, _ := pickLang(r)
-	v := ParseView(r.URL.Query(), lang)
-	fitLesson(st.lesson, &v)
-	tr, err := st.run(v.Params)
+	v, rn, err := s.runView(id, st, r.URL.Query(), lang)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
-		return nil, v, false
+		return st, v, nil, false
 	}
-	return tr, v, true
+	return st, v, rn, true
 }
 
 // DiagramOptions reads how a diagram is laid out from a query: width=narrow (a phone's
@@ -502,57 +511,51 @@ func DiagramOptions(q url.Values) diagram.Options {
 }
 
 func (s *Server) handleSVG(w http.ResponseWriter, r *http.Request) {
-	tr, v, ok := s.traceFor(w, r)
+	st, v, rn, ok := s.runFor(w, r)
 	if !ok {
 		return
 	}
-	l := diagram.Build(tr, DiagramOptions(r.URL.Query()))
+	l := rn.layout
 	upTo := -1
 	if v.Step >= 0 && v.Step < len(l.Steps) {
 		upTo = v.Step
 	}
-	title := tr.Meta.Scenario
-	if st, ok := s.lookup(chi.URLParam(r, "id")); ok {
-		title = st.title.In(v.Lang)
-	}
 	var buf bytes.Buffer
-	diagram.WriteSVG(&buf, l, diagram.SVGOptions{Lang: v.Lang, Relative: v.Relative, UpTo: upTo, Title: title})
+	diagram.WriteSVG(&buf, l, diagram.SVGOptions{Lang: v.Lang, Relative: v.Relative, UpTo: upTo, Title: st.title.In(v.Lang)})
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Write(buf.Bytes())
 }
 
-func (s *Server) handlePcap(w http.ResponseWriter, r *http.Request) {
-	tr, _, ok := s.traceFor(w, r)
-	if !ok {
-		return
-	}
-	var buf bytes.Buffer
-	if err := capture.WritePCAP(&buf, tr); err != nil {
-		http.Error(w, "capture failed", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/vnd.tcpdump.pcap")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(tr.Meta.Scenario)+`.pcap"`)
-	w.Write(buf.Bytes())
+// captureFormat is one way of exporting a run as a capture file.
+type captureFormat struct {
+	ext, contentType string
+	write            func(io.Writer, *engine.Trace) error
 }
 
-// handlePcapng exports the run as pcapng; TLS and QUIC runs embed their key log in a
-// Decryption Secrets Block, so Wireshark shows the handshake decrypted.
-func (s *Server) handlePcapng(w http.ResponseWriter, r *http.Request) {
-	tr, _, ok := s.traceFor(w, r)
-	if !ok {
-		return
+var (
+	pcapFormat = captureFormat{ext: "pcap", contentType: "application/vnd.tcpdump.pcap", write: capture.WritePCAP}
+	// pcapng embeds a TLS or QUIC run's key log in a Decryption Secrets Block, so
+	// Wireshark shows the handshake decrypted.
+	pcapngFormat = captureFormat{ext: "pcapng", contentType: "application/x-pcapng",
+		write: func(w io.Writer, tr *engine.Trace) error { return capture.WritePCAPNG(w, tr, []byte(tr.Meta.KeyLog)) }}
+)
+
+// handleCapture exports the run as a capture file in format f.
+func (s *Server) handleCapture(f captureFormat) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, _, rn, ok := s.runFor(w, r)
+		if !ok {
+			return
+		}
+		var buf bytes.Buffer
+		if err := f.write(&buf, rn.tr); err != nil {
+			http.Error(w, "capture failed", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", f.contentType)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(rn.tr.Meta.Scenario)+"."+f.ext+`"`)
+		w.Write(buf.Bytes())
 	}
-	var buf bytes.Buffer
-	if err := capture.WritePCAPNG(&buf, tr, []byte(tr.Meta.KeyLog)); err != nil {
-		http.Error(w, "capture failed", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-pcapng")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(tr.Meta.Scenario)+`.pcapng"`)
-	w.Write(buf.Bytes())
 }
 
 var errClosing = errors.New("server shutting down")
-
-var _ = strings.TrimSpace

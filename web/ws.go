@@ -482,9 +482,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if err != nil {
 			return fmt.Errorf("bad query: %v", err)
 		}
-		v := ParseView(q, normLang(q.Get("lang")))
-		fitLesson(st.lesson, &v)
-		r, err := ss.s.runs.get(m.Scenario, v.Params, DiagramOptions(q), st.run)
+		_, r, err := ss.s.runView(m.Scenario, st, q, normLang(q.Get("lang")))
 		if err != nil {
 			return err
 		}
