@@ -6,6 +6,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 )
 
 // Placement is a lesson laid on one run and its diagram: each narration step and each
@@ -124,7 +125,7 @@ func runText(tr *engine.Trace) engine.Text {
 	zh := fmt.Sprintf("本次运行（%s 行为模型，RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "zh"))
 	var drops []string
 	for _, e := range tr.Scan() {
-		if e.Kind == engine.EventSegment && e.Segment.Fate == engine.Dropped {
+		if e.Kind == tcp.EventSegment && e.Segment.Fate == tcp.Dropped {
 			drops = append(drops, fmt.Sprintf("#%d", e.Segment.ID))
 		}
 	}

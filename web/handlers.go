@@ -20,6 +20,7 @@ import (
 	"synack/engine"
 	"synack/engine/capture"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 	"synack/lessons"
 	"synack/static"
 	"synack/templates"
@@ -331,7 +332,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			Lanes:    laneHeads(l, p.Lang)}
 		vm.NoStates = true
 		for _, e := range tr.Scan() {
-			if e.Kind == engine.EventState {
+			if e.Kind == tcp.EventState {
 				vm.NoStates = false
 				break
 			}
@@ -345,7 +346,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		for _, pr := range v.Problems {
 			vm.Problems = append(vm.Problems, pr.Text.In(p.Lang))
 		}
-		for _, name := range engine.ProfileNames {
+		for _, name := range tcp.ProfileNames {
 			vm.Profiles = append(vm.Profiles, templates.Option{Value: name, Label: T(p.Lang, "player."+name), Selected: name == v.Params.Profile})
 			if name == v.Params.Profile {
 				vm.ProfileLabel = T(p.Lang, "player."+name)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // noteTexts translates the engine's note keys.
@@ -53,7 +54,7 @@ var noteTexts = map[string]engine.Text{
 // do ("mss 1460,sackOK,…"), but for the Fast Open option (RFC 7413 §4.1.1), whose
 // "FO" and "FO 280eec90707defe7" say little to a reader: it is spelled out as a cookie
 // request or a cookie.
-func optionsText(os engine.Options) engine.Text {
+func optionsText(os tcp.Options) engine.Text {
 	en := make([]string, len(os))
 	zh := make([]string, len(os))
 	for i, o := range os {
@@ -62,7 +63,7 @@ func optionsText(os engine.Options) engine.Text {
 			continue
 		}
 		name := "Fast Open"
-		if o.Kind == engine.OptExperimental {
+		if o.Kind == tcp.OptExperimental {
 			name = "Fast Open (experimental option)"
 		}
 		if len(o.Cookie) == 0 {
@@ -80,7 +81,7 @@ func optionsText(os engine.Options) engine.Text {
 // short arrows) for the option without a cookie, "cookie" for one that carries it (the
 // cookie itself is in the transcript and the inspector; the arrow of a SYN with a
 // cookie and data has little room to spare).
-func fastOpenArrow(g engine.Segment, narrow bool) string {
+func fastOpenArrow(g tcp.Segment, narrow bool) string {
 	for _, o := range g.Options {
 		switch {
 		case !o.IsFastOpen():
@@ -114,18 +115,18 @@ func NoteText(key string) engine.Text {
 	return engine.Text{EN: key, ZH: key}
 }
 
-var timerTexts = map[engine.TimerKind]engine.Text{
-	engine.TimerRTO:        {EN: "retransmission timer", ZH: "重传计时器"},
-	engine.TimerDelayedACK: {EN: "delayed ACK", ZH: "延迟确认"},
-	engine.TimerTimeWait:   {EN: "TIME-WAIT (2MSL)", ZH: "TIME-WAIT（2MSL）"},
-	engine.TimerFinWait2:   {EN: "FIN-WAIT-2 timeout", ZH: "FIN-WAIT-2 超时"},
-	engine.TimerKeepalive:  {EN: "keepalive timer", ZH: "保活计时器"},
-	engine.TimerPersist:    {EN: "persist timer (zero-window probe)", ZH: "坚持计时器（零窗口探测）"},
+var timerTexts = map[tcp.TimerKind]engine.Text{
+	tcp.TimerRTO:        {EN: "retransmission timer", ZH: "重传计时器"},
+	tcp.TimerDelayedACK: {EN: "delayed ACK", ZH: "延迟确认"},
+	tcp.TimerTimeWait:   {EN: "TIME-WAIT (2MSL)", ZH: "TIME-WAIT（2MSL）"},
+	tcp.TimerFinWait2:   {EN: "FIN-WAIT-2 timeout", ZH: "FIN-WAIT-2 超时"},
+	tcp.TimerKeepalive:  {EN: "keepalive timer", ZH: "保活计时器"},
+	tcp.TimerPersist:    {EN: "persist timer (zero-window probe)", ZH: "坚持计时器（零窗口探测）"},
 }
 
-func timerText(k engine.TimerKind) engine.Text { return timerTexts[k] }
+func timerText(k tcp.TimerKind) engine.Text { return timerTexts[k] }
 
-func appText(e *engine.Event) engine.Text {
+func appText(e *tcp.Event) engine.Text {
 	call := e.Call + "()"
 	switch e.Result {
 	case "ok":
@@ -140,10 +141,10 @@ func appText(e *engine.Event) engine.Text {
 }
 
 // Describe writes one trace event as a line of the text transcript, in both languages.
-func Describe(tr *engine.Trace, e *engine.Event) engine.Text {
+func Describe(tr *engine.Trace, e *tcp.Event) engine.Text {
 	at := fmtTime(e.At)
 	switch e.Kind {
-	case engine.EventSegment:
+	case tcp.EventSegment:
 		s := e.Segment
 		g := s.Seg
 		what := segLabel(g, 0, 0, false)
@@ -167,9 +168,9 @@ func Describe(tr *engine.Trace, e *engine.Event) engine.Text {
 			tagsEN, tagsZH = append(tagsEN, "retransmission"), append(tagsZH, "重传")
 		}
 		switch s.Fate {
-		case engine.Dropped:
+		case tcp.Dropped:
 			tagsEN, tagsZH = append(tagsEN, "lost in the network"), append(tagsZH, "在网络中丢失")
-		case engine.Unrouted:
+		case tcp.Unrouted:
 			tagsEN, tagsZH = append(tagsEN, "to a spoofed address, nobody receives it"), append(tagsZH, "发往伪造地址，无人接收")
 		default:
 			tagsEN = append(tagsEN, "arrives at "+fmtTime(s.Arrive))
@@ -180,28 +181,28 @@ func Describe(tr *engine.Trace, e *engine.Event) engine.Text {
 			tagsZH = append(tagsZH, fmt.Sprintf("ISN 是 SYN cookie（计数器 %d，MSS 索引 %d）", s.Cookie.Counter, s.Cookie.MSSIndex))
 		}
 		return engine.Text{EN: en + " (" + strings.Join(tagsEN, "; ") + ")", ZH: zh + "（" + strings.Join(tagsZH, "；") + "）"}
-	case engine.EventState:
+	case tcp.EventState:
 		return engine.Text{
 			EN: fmt.Sprintf("%s %s: %s → %s (%s)", at, e.Endpoint, e.From, e.To, e.Cause),
 			ZH: fmt.Sprintf("%s %s：%s → %s（%s）", at, e.Endpoint, e.From, e.To, causeZH(e.Cause)),
 		}
-	case engine.EventApp:
+	case tcp.EventApp:
 		t := appText(e)
 		return engine.Text{EN: fmt.Sprintf("%s %s calls %s", at, e.Endpoint, t.EN), ZH: fmt.Sprintf("%s %s 调用 %s", at, e.Endpoint, t.ZH)}
-	case engine.EventTimer:
+	case tcp.EventTimer:
 		t := timerText(e.Timer)
 		switch e.Action {
-		case engine.TimerSet:
+		case tcp.TimerSet:
 			return engine.Text{EN: fmt.Sprintf("%s %s: %s set for %s", at, e.Endpoint, t.EN, fmtDur(e.Duration)),
 				ZH: fmt.Sprintf("%s %s：设置%s，%s", at, e.Endpoint, t.ZH, fmtDur(e.Duration))}
-		case engine.TimerFired:
+		case tcp.TimerFired:
 			return engine.Text{EN: fmt.Sprintf("%s %s: %s fires", at, e.Endpoint, t.EN), ZH: fmt.Sprintf("%s %s：%s到期", at, e.Endpoint, t.ZH)}
 		}
 		return engine.Text{EN: fmt.Sprintf("%s %s: %s cancelled", at, e.Endpoint, t.EN), ZH: fmt.Sprintf("%s %s：取消%s", at, e.Endpoint, t.ZH)}
-	case engine.EventNote:
+	case tcp.EventNote:
 		t := NoteText(e.Note)
 		return engine.Text{EN: fmt.Sprintf("%s %s: %s", at, e.Endpoint, t.EN), ZH: fmt.Sprintf("%s %s：%s", at, e.Endpoint, t.ZH)}
-	case engine.EventQueue:
+	case tcp.EventQueue:
 		return engine.Text{
 			EN: fmt.Sprintf("%s %s: SYN queue %d of %d, accept queue %d", at, e.Endpoint, e.SynQueue, e.Backlog, e.AcceptQueue),
 			ZH: fmt.Sprintf("%s %s：半连接队列 %d/%d，全连接队列 %d", at, e.Endpoint, e.SynQueue, e.Backlog, e.AcceptQueue),

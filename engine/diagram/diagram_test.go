@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"synack/engine"
+	"synack/engine/tcp"
 	"synack/lessons/stories"
 )
 
@@ -285,7 +286,7 @@ func TestEveryNoteHasText(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, e := range tr.All() {
-				if e.Kind != engine.EventNote {
+				if e.Kind != tcp.EventNote {
 					continue
 				}
 				if _, ok := noteTexts[e.Note]; !ok {
