@@ -9,6 +9,7 @@ import (
 	"synack/engine"
 	"synack/engine/catalog"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 )
 
 // Evaluate computes a question's answer from the trace; at is the index of the event the
@@ -56,13 +57,13 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 	evs := tr.Events(0, tr.Len())
 	ev := &evs[at]
 	when := ev.At
-	if ev.Kind == engine.EventSegment && ev.Segment.Fate == engine.Delivered {
+	if ev.Kind == tcp.EventSegment && ev.Segment.Fate == tcp.Delivered {
 		when = ev.Segment.Arrive
 	}
-	carrying := func(text, from string) (int, *engine.SegmentEvent) {
+	carrying := func(text, from string) (int, *tcp.SegmentEvent) {
 		for i := range evs {
 			e := &evs[i]
-			if e.Kind == engine.EventSegment && strings.Contains(e.Segment.Label, text) && (from == "" || e.Segment.Src == from) {
+			if e.Kind == tcp.EventSegment && strings.Contains(e.Segment.Label, text) && (from == "" || e.Segment.Src == from) {
 				return i, e.Segment
 			}
 		}
@@ -106,13 +107,13 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		ans := strconv.Itoa(n)
 		return Result{Answer: ans, Reveal: ti, Evidence: catalog.F("answer.packets-before", ans, text, target.ID, secs(evs[ti].At.Sub(0)))}, nil
 	case len(f) == 3 && f[0] == "state" && f[2] == "after":
-		state, reveal := engine.Closed, -1
+		state, reveal := tcp.Closed, -1
 		for i := range evs {
 			e := &evs[i]
 			if e.At > when {
 				break // everything that happened at that instant counts
 			}
-			if e.Kind == engine.EventState && e.Endpoint == f[1] && mainPeer(e) {
+			if e.Kind == tcp.EventState && e.Endpoint == f[1] && mainPeer(e) {
 				state, reveal = e.To, i
 			}
 		}
@@ -127,7 +128,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 	case f[0] == "flags" && f[1] == "next" && len(f) == 3:
 		for i := at + 1; i < len(evs); i++ {
 			e := &evs[i]
-			if e.Kind == engine.EventSegment && e.Segment.Src == f[2] && !strings.HasPrefix(e.Segment.Dst, "attacker") {
+			if e.Kind == tcp.EventSegment && e.Segment.Src == f[2] && !strings.HasPrefix(e.Segment.Dst, "attacker") {
 				ans := strings.Join(e.Segment.Seg.Flags.Names(), " ")
 				return Result{Answer: ans, Reveal: i, Evidence: catalog.F("answer.flags-next", who(f[2]), e.Segment.ID, secs(e.At.Sub(0)), ans)}, nil
 			}
@@ -136,7 +137,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 	case f[0] == "result" && f[1] == "next" && len(f) == 4:
 		for i := at; i < len(evs); i++ {
 			e := &evs[i]
-			if e.Kind == engine.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
+			if e.Kind == tcp.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
 				return Result{Answer: e.Result, Reveal: i, Evidence: catalog.F("answer.result-next", who(f[2]), f[3], e.Result, secs(e.At.Sub(0)))}, nil
 			}
 		}
@@ -144,7 +145,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 	case f[0] == "count" && f[1] == "segments" && len(f) == 4 && f[2] == "from":
 		n, last := 0, -1
 		for i := range evs {
-			if e := &evs[i]; e.Kind == engine.EventSegment && e.Segment.Src == f[3] {
+			if e := &evs[i]; e.Kind == tcp.EventSegment && e.Segment.Src == f[3] {
 				n, last = n+1, i
 			}
 		}
@@ -157,14 +158,14 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 	case f[0] == "seconds" && f[1] == "until" && len(f) == 4:
 		for i := at; i < len(evs); i++ {
 			e := &evs[i]
-			if e.Kind == engine.EventState && e.Endpoint == f[2] && e.To.String() == f[3] && mainPeer(e) {
+			if e.Kind == tcp.EventState && e.Endpoint == f[2] && e.To.String() == f[3] && mainPeer(e) {
 				d := e.At.Sub(ev.At)
 				ans := strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64)
 				// The timer whose expiry makes the change shows its length when it is set.
 				reveal := i
 				for j := i - 1; j >= 0; j-- {
 					t := &evs[j]
-					if t.Kind == engine.EventTimer && t.Endpoint == f[2] && t.Action == engine.TimerSet && t.Deadline == e.At {
+					if t.Kind == tcp.EventTimer && t.Endpoint == f[2] && t.Action == tcp.TimerSet && t.Deadline == e.At {
 						reveal = j
 						break
 					}
@@ -231,13 +232,13 @@ func Fill(text string, tr *engine.Trace, at int) string {
 	}
 	ev := tr.Event(at)
 	e := &ev
-	if e.Kind != engine.EventSegment {
+	if e.Kind != tcp.EventSegment {
 		return text
 	}
 	s := e.Segment
 	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
 	shift := uint8(0)
-	if s.Seg.Flags&engine.SYN == 0 {
+	if s.Seg.Flags&tcp.SYN == 0 {
 		shift = windowShift(tr, s.Src, s.Dst)
 	}
 	pairs := []string{"{seq}", u(uint32(s.Seg.Seq)), "{ack}", u(uint32(s.Seg.Ack)),
@@ -256,8 +257,8 @@ func Fill(text string, tr *engine.Trace, at int) string {
 			"{cookie.mss_index}", strconv.Itoa(int(c.MSSIndex)),
 			"{cookie.mss}", strconv.Itoa(int(c.MSS)),
 			"{cookie.isn_hex}", fmt.Sprintf("%08x", uint32(c.ISN)),
-			"{cookie.low24}", fmt.Sprintf("%06x", uint32(c.ISN-c.ClientISN-engine.Seq(c.Hash1))&0xFFFFFF),
-			"{cookie.top8}", u((uint32(c.ISN-c.ClientISN-engine.Seq(c.Hash1)))>>24),
+			"{cookie.low24}", fmt.Sprintf("%06x", uint32(c.ISN-c.ClientISN-tcp.Seq(c.Hash1))&0xFFFFFF),
+			"{cookie.top8}", u((uint32(c.ISN-c.ClientISN-tcp.Seq(c.Hash1)))>>24),
 		)
 	}
 	return strings.NewReplacer(pairs...).Replace(text)
@@ -275,7 +276,7 @@ func Fill(text string, tr *engine.Trace, at int) string {
 func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error) {
 	ev := tr.Event(at)
 	e := &ev
-	if e.Kind != engine.EventSegment {
+	if e.Kind != tcp.EventSegment {
 		return Result{}, fmt.Errorf("answer %q: the anchor is not a segment", expr)
 	}
 	s := e.Segment
@@ -291,7 +292,7 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 		return Result{Answer: ans, Reveal: at, Evidence: catalog.F("answer.here.seq", line, ans)}, nil
 	case "relative ack":
 		isn, ok := peerISN(tr, at)
-		if !ok || g.Flags&engine.ACK == 0 {
+		if !ok || g.Flags&tcp.ACK == 0 {
 			return Result{}, fmt.Errorf("answer %q: no ACK, or no SYN from the peer before it", expr)
 		}
 		ans := u(uint32(g.Ack - isn))
@@ -300,12 +301,12 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 		ans := strconv.Itoa(int(g.End() - g.Seq))
 		return Result{Answer: ans, Reveal: at, Evidence: catalog.F("answer.here.seqspace", line, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans)}, nil
 	case "acked":
-		if s.Fate != engine.Delivered {
+		if s.Fate != tcp.Delivered {
 			return Result{}, fmt.Errorf("answer %q: the segment never arrives", expr)
 		}
 		for i := at + 1; i < tr.Len(); i++ {
 			r := ptr(tr.Event(i))
-			if r.Kind != engine.EventSegment || r.Segment.Src != s.Dst || r.Segment.Dst != s.Src || r.At < s.Arrive || r.Segment.Seg.Flags&engine.ACK == 0 {
+			if r.Kind != tcp.EventSegment || r.Segment.Src != s.Dst || r.Segment.Dst != s.Src || r.At < s.Arrive || r.Segment.Seg.Flags&tcp.ACK == 0 {
 				continue
 			}
 			ack := r.Segment.Seg.Ack
@@ -315,7 +316,7 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 		return Result{}, fmt.Errorf("answer %q: the receiver acknowledges nothing after it", expr)
 	case "window":
 		shift := uint8(0)
-		if g.Flags&engine.SYN == 0 {
+		if g.Flags&tcp.SYN == 0 {
 			shift = windowShift(tr, s.Src, s.Dst)
 		}
 		ans := strconv.Itoa(int(g.Window) << shift)
@@ -326,10 +327,10 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 
 // peerISN is the sequence number of the last SYN the anchored segment's receiver sent
 // before it.
-func peerISN(tr *engine.Trace, at int) (engine.Seq, bool) {
+func peerISN(tr *engine.Trace, at int) (tcp.Seq, bool) {
 	me := tr.Event(at).Segment
 	for i := at - 1; i >= 0; i-- {
-		if e := ptr(tr.Event(i)); e.Kind == engine.EventSegment && e.Segment.Src == me.Dst && e.Segment.Seg.Flags&engine.SYN != 0 {
+		if e := ptr(tr.Event(i)); e.Kind == tcp.EventSegment && e.Segment.Src == me.Dst && e.Segment.Seg.Flags&tcp.SYN != 0 {
 			return e.Segment.Seg.Seq, true
 		}
 	}
@@ -339,13 +340,13 @@ func peerISN(tr *engine.Trace, at int) (engine.Seq, bool) {
 // windowShift is the window scale src announced in its SYN, if dst announced one too
 // (RFC 7323 §2.2: scaling is on only when both SYNs carry the option).
 func windowShift(tr *engine.Trace, src, dst string) uint8 {
-	var mine, theirs *engine.Option
+	var mine, theirs *tcp.Option
 	for _, s := range tr.Segments() {
-		if s.Seg.Flags&engine.SYN == 0 {
+		if s.Seg.Flags&tcp.SYN == 0 {
 			continue
 		}
 		for k := range s.Seg.Options {
-			if o := &s.Seg.Options[k]; o.Kind == engine.OptWindowScale {
+			if o := &s.Seg.Options[k]; o.Kind == tcp.OptWindowScale {
 				if s.Src == src && mine == nil {
 					mine = o
 				} else if s.Src == dst && theirs == nil {
@@ -361,4 +362,4 @@ func windowShift(tr *engine.Trace, src, dst string) uint8 {
 }
 
 // ptr returns a pointer to its own copy of e.
-func ptr(e engine.Event) *engine.Event { return &e }
+func ptr(e tcp.Event) *tcp.Event { return &e }

@@ -7,6 +7,7 @@ import (
 	"synack/engine"
 	"synack/engine/catalog"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 )
 
 // Placement is a lesson laid on one run and its diagram: each narration step and each
@@ -122,7 +123,7 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 func runText(tr *engine.Trace) engine.Text {
 	var drops []engine.Text
 	for _, e := range tr.Scan() {
-		if e.Kind == engine.EventSegment && e.Segment.Fate == engine.Dropped {
+		if e.Kind == tcp.EventSegment && e.Segment.Fate == tcp.Dropped {
 			id := fmt.Sprintf("#%d", e.Segment.ID)
 			drops = append(drops, engine.Text{EN: id, ZH: id})
 		}

@@ -22,6 +22,7 @@ import (
 	"synack/engine/capture"
 	"synack/engine/catalog"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 	"synack/lessons"
 	"synack/static"
 	"synack/templates"
@@ -320,7 +321,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			Lanes:    laneHeads(l, p.Lang)}
 		vm.NoStates = true
 		for _, e := range tr.Scan() {
-			if e.Kind == engine.EventState {
+			if e.Kind == tcp.EventState {
 				vm.NoStates = false
 				break
 			}
@@ -334,7 +335,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		for _, pr := range v.Problems {
 			vm.Problems = append(vm.Problems, pr.Text.In(p.Lang))
 		}
-		for _, name := range engine.ProfileNames {
+		for _, name := range tcp.ProfileNames {
 			vm.Profiles = append(vm.Profiles, templates.Option{Value: name, Label: catalog.In(p.Lang, "profile."+name), Selected: name == v.Params.Profile})
 			if name == v.Params.Profile {
 				vm.ProfileLabel = catalog.In(p.Lang, "profile."+name)

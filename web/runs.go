@@ -10,6 +10,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 	"synack/engine/wire"
 )
 
@@ -45,7 +46,7 @@ func (r *run) stepJSON(i int) []byte {
 	st := r.layout.Steps[i]
 	e := r.tr.Event(st.Event)
 	m := stepMsg{Index: i, Event: e.AppendJSON(nil)}
-	if e.Kind == engine.EventSegment {
+	if e.Kind == tcp.EventSegment {
 		b := wire.Encode(e.Segment.Seg)
 		m.Bytes = hex.EncodeToString(b)
 		m.Fields, _ = wire.Fields(b)

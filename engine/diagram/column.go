@@ -12,6 +12,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/catalog"
+	"synack/engine/tcp"
 )
 
 // Geometry of one comparison column: a client and a server lifeline, time flowing down
@@ -44,7 +45,7 @@ var bracketed = regexp.MustCompile(`\[[^\]]*\]`)
 
 // ShortLabel names a packet in a few characters: TCP flags, the first TLS message and
 // how many more, or the QUIC packet types.
-func ShortLabel(ev *engine.SegmentEvent) string {
+func ShortLabel(ev *tcp.SegmentEvent) string {
 	g := ev.Seg
 	switch {
 	case g.UDP:
@@ -65,14 +66,14 @@ func ShortLabel(ev *engine.SegmentEvent) string {
 }
 
 // packetClass sorts packets into what the comparison's legend colours.
-func packetClass(ev *engine.SegmentEvent) string {
+func packetClass(ev *tcp.SegmentEvent) string {
 	l := ev.Label
 	switch {
 	case strings.Contains(l, "HTTP") || strings.Contains(l, "STREAM"):
 		return "cmp-data"
 	case l != "":
 		return "cmp-crypto"
-	case ev.Seg.Flags&(engine.SYN|engine.FIN|engine.RST) != 0:
+	case ev.Seg.Flags&(tcp.SYN|tcp.FIN|tcp.RST) != 0:
 		return "cmp-tcp"
 	}
 	return "cmp-ack"
@@ -124,7 +125,7 @@ func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
 		c.rules = append(c.rules, r)
 	}
 	for _, e := range tr.All() {
-		if e.Kind != engine.EventSegment {
+		if e.Kind != tcp.EventSegment {
 			continue
 		}
 		ev, at := e.Segment, int64(e.At)
@@ -136,7 +137,7 @@ func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
 			x1, x2 = columnLaneR, columnLaneL
 		}
 		y1, y2 := y(at), y(int64(ev.Arrive))
-		lost := ev.Fate != engine.Delivered
+		lost := ev.Fate != tcp.Delivered
 		if lost {
 			x2, y2 = (x1+x2)/2, (y1+y2)/2
 		}

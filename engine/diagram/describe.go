@@ -7,13 +7,14 @@ import (
 
 	"synack/engine"
 	"synack/engine/catalog"
+	"synack/engine/tcp"
 )
 
 // optionsText writes a segment's options for the transcript as tcpdump and packetdrill
 // do ("mss 1460,sackOK,…"), but for the Fast Open option (RFC 7413 §4.1.1), whose
 // "FO" and "FO 280eec90707defe7" say little to a reader: it is spelled out as a cookie
 // request or a cookie.
-func optionsText(os engine.Options) engine.Text {
+func optionsText(os tcp.Options) engine.Text {
 	en := make([]string, len(os))
 	zh := make([]string, len(os))
 	for i, o := range os {
@@ -22,7 +23,7 @@ func optionsText(os engine.Options) engine.Text {
 			continue
 		}
 		name := catalog.T("option.fastopen")
-		if o.Kind == engine.OptExperimental {
+		if o.Kind == tcp.OptExperimental {
 			name = catalog.T("option.fastopen.experimental")
 		}
 		var t engine.Text
@@ -41,7 +42,7 @@ func optionsText(os engine.Options) engine.Text {
 // short arrows) for the option without a cookie, "cookie" for one that carries it (the
 // cookie itself is in the transcript and the inspector; the arrow of a SYN with a
 // cookie and data has little room to spare).
-func fastOpenArrow(g engine.Segment, narrow bool) string {
+func fastOpenArrow(g tcp.Segment, narrow bool) string {
 	for _, o := range g.Options {
 		switch {
 		case !o.IsFastOpen():
@@ -75,9 +76,9 @@ func noteAbbrev(key string) string {
 }
 
 // timerText is a timer's name as the transcript writes it ("retransmission timer").
-func timerText(k engine.TimerKind) engine.Text { return catalog.T("timer." + k.String()) }
+func timerText(k tcp.TimerKind) engine.Text { return catalog.T("timer." + k.String()) }
 
-func appText(e *engine.Event) engine.Text {
+func appText(e *tcp.Event) engine.Text {
 	call := e.Call + "()"
 	switch e.Result {
 	case "ok":
@@ -92,10 +93,10 @@ func appText(e *engine.Event) engine.Text {
 }
 
 // Describe writes one trace event as a line of the text transcript, in both languages.
-func Describe(tr *engine.Trace, e *engine.Event) engine.Text {
+func Describe(tr *engine.Trace, e *tcp.Event) engine.Text {
 	at := fmtTime(e.At)
 	switch e.Kind {
-	case engine.EventSegment:
+	case tcp.EventSegment:
 		s := e.Segment
 		g := s.Seg
 		what := segLabel(g, 0, 0, false)
@@ -117,9 +118,9 @@ func Describe(tr *engine.Trace, e *engine.Event) engine.Text {
 			tags = append(tags, catalog.T("describe.retransmission"))
 		}
 		switch s.Fate {
-		case engine.Dropped:
+		case tcp.Dropped:
 			tags = append(tags, catalog.T("describe.lost"))
-		case engine.Unrouted:
+		case tcp.Unrouted:
 			tags = append(tags, catalog.T("describe.unrouted"))
 		default:
 			tags = append(tags, catalog.F("describe.arrives", fmtTime(s.Arrive)))
@@ -128,22 +129,22 @@ func Describe(tr *engine.Trace, e *engine.Event) engine.Text {
 			tags = append(tags, catalog.F("describe.cookie", s.Cookie.Counter, s.Cookie.MSSIndex))
 		}
 		return catalog.F("describe.segment", at, s.Src, s.Dst, whatT, catalog.Join("sep.list", tags))
-	case engine.EventState:
+	case tcp.EventState:
 		return catalog.F("describe.state", at, e.Endpoint, e.From, e.To, CauseText(e.Cause))
-	case engine.EventApp:
+	case tcp.EventApp:
 		return catalog.F("describe.call", at, e.Endpoint, appText(e))
-	case engine.EventTimer:
+	case tcp.EventTimer:
 		t := timerText(e.Timer)
 		switch e.Action {
-		case engine.TimerSet:
+		case tcp.TimerSet:
 			return catalog.F("describe.timer.set", at, e.Endpoint, t, fmtDur(e.Duration))
-		case engine.TimerFired:
+		case tcp.TimerFired:
 			return catalog.F("describe.timer.fired", at, e.Endpoint, t)
 		}
 		return catalog.F("describe.timer.cancelled", at, e.Endpoint, t)
-	case engine.EventNote:
+	case tcp.EventNote:
 		return catalog.F("describe.note", at, e.Endpoint, NoteText(e.Note))
-	case engine.EventQueue:
+	case tcp.EventQueue:
 		return catalog.F("describe.queue", at, e.Endpoint, e.SynQueue, e.Backlog, e.AcceptQueue)
 	}
 	return engine.Text{}

@@ -11,6 +11,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/catalog"
+	"synack/engine/tcp"
 	"synack/lessons/stories"
 )
 
@@ -286,7 +287,7 @@ func TestEveryNoteHasText(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, e := range tr.All() {
-				if e.Kind != engine.EventNote {
+				if e.Kind != tcp.EventNote {
 					continue
 				}
 				if !catalog.Has("note." + e.Note) {

@@ -14,6 +14,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/catalog"
+	"synack/engine/tcp"
 )
 
 // Layout constants, in SVG user units.
@@ -193,11 +194,11 @@ type Layout struct {
 
 // timeAxis maps virtual time to y.
 type timeAxis struct {
-	times []engine.Time
+	times []tcp.Time
 	ys    []float64
 }
 
-func (a *timeAxis) y(t engine.Time) float64 {
+func (a *timeAxis) y(t tcp.Time) float64 {
 	i := sort.Search(len(a.times), func(i int) bool { return a.times[i] >= t })
 	if i < len(a.times) && a.times[i] == t {
 		return a.ys[i]
@@ -231,8 +232,8 @@ func gapPx(g, rtt time.Duration, pxPerRTT float64) (float64, bool) {
 
 // span is a run of trace events drawn as one bundle.
 type span struct {
-	first, last int         // event indexes
-	t0, t1      engine.Time // first and last event times
+	first, last int      // event indexes
+	t0, t1      tcp.Time // first and last event times
 }
 
 // bundles finds the runs of attacker traffic that are drawn as one bundle each: at least
@@ -250,13 +251,13 @@ func bundles(tr *engine.Trace, attacker map[string]bool) []span {
 	}
 	for i, e := range tr.Scan() {
 		switch {
-		case e.Kind == engine.EventSegment && (attacker[e.Segment.Src] || attacker[e.Segment.Dst]):
+		case e.Kind == tcp.EventSegment && (attacker[e.Segment.Src] || attacker[e.Segment.Dst]):
 			if cur.first < 0 {
 				cur.first, cur.t0 = i, e.At
 			}
 			cur.last, cur.t1 = i, e.At
 			n++
-		case attacker[e.Peer] || e.Kind == engine.EventQueue:
+		case attacker[e.Peer] || e.Kind == tcp.EventQueue:
 			// The attacker's half-open connections and the queue they fill: part of the run.
 			if cur.first >= 0 {
 				cur.last, cur.t1 = i, e.At
@@ -322,16 +323,16 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	}
 	// The time axis: every moment something starts or ends, but only the two ends of a
 	// bundle.
-	inside := func(t engine.Time) bool {
+	inside := func(t tcp.Time) bool {
 		k := sort.Search(len(spans), func(k int) bool { return spans[k].t1 >= t })
 		return k < len(spans) && spans[k].t0 < t && t < spans[k].t1
 	}
-	var times []engine.Time
+	var times []tcp.Time
 	for _, e := range tr.Scan() {
 		if !inside(e.At) {
 			times = append(times, e.At)
 		}
-		if e.Kind == engine.EventSegment && !inside(e.Segment.Arrive) {
+		if e.Kind == tcp.EventSegment && !inside(e.Segment.Arrive) {
 			times = append(times, e.Segment.Arrive)
 		}
 	}
@@ -342,7 +343,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	if narrow {
 		gapX1, gapX2 = 8, opt.Width-8
 	}
-	var gapAt []engine.Time // where each gap ends, to place its label in trace order
+	var gapAt []tcp.Time // where each gap ends, to place its label in trace order
 	for i, t := range times {
 		if i > 0 && t == times[i-1] {
 			continue
@@ -365,7 +366,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		ax.ys = append(ax.ys, y)
 	}
 	if len(ax.times) == 0 {
-		ax.times, ax.ys = []engine.Time{0}, []float64{top}
+		ax.times, ax.ys = []tcp.Time{0}, []float64{top}
 	}
 	axisEnd := y
 	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, pl: pl, narrow: narrow,
@@ -541,12 +542,12 @@ type builder struct {
 	pl                       *placer
 	narrow                   bool
 	spans                    []span
-	gapAt                    []engine.Time
+	gapAt                    []tcp.Time
 	gapDone                  int
 	// open state bands and timers per lane, as item indexes
 	band   map[string]int
 	timers map[string]int
-	isn    map[string]engine.Seq // relative-number base per direction
+	isn    map[string]tcp.Seq // relative-number base per direction
 	drawn  int
 }
 
@@ -629,7 +630,7 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 }
 
 // gapLabels places the labels of the compressed gaps that end at or before t.
-func (b *builder) gapLabels(t engine.Time) {
+func (b *builder) gapLabels(t tcp.Time) {
 	for b.gapDone < len(b.gapAt) && b.gapAt[b.gapDone] <= t {
 		g := &b.l.Gaps[b.gapDone]
 		mid := (g.Y1+g.Y2)/2 + 4
@@ -641,7 +642,7 @@ func (b *builder) gapLabels(t engine.Time) {
 	}
 }
 
-func (b *builder) addStep(i int, e *engine.Event, kind, lane string) int {
+func (b *builder) addStep(i int, e *tcp.Event, kind, lane string) int {
 	st := Step{Index: len(b.l.Steps), Event: i, AtUs: int64(e.At), Kind: kind, Y: round1(b.ax.y(e.At)), Lane: lane}
 	st.Text = Describe(b.tr, e)
 	b.l.Steps = append(b.l.Steps, st)
@@ -651,7 +652,7 @@ func (b *builder) addStep(i int, e *engine.Event, kind, lane string) int {
 func (b *builder) walk() {
 	b.band = map[string]int{}
 	b.timers = map[string]int{}
-	b.isn = map[string]engine.Seq{}
+	b.isn = map[string]tcp.Seq{}
 	sp := 0
 	ahead := 0 // events before this index have had their arrows registered
 	for i := 0; i < b.tr.Len(); i++ {
@@ -667,9 +668,9 @@ func (b *builder) walk() {
 			continue
 		}
 		switch e.Kind {
-		case engine.EventSegment:
+		case tcp.EventSegment:
 			b.segment(i, e)
-		case engine.EventState:
+		case tcp.EventState:
 			if !b.main[e.Endpoint] || e.Peer != "" && !b.main[e.Peer] {
 				continue // half-open connections of a flood: the queue item tells that story
 			}
@@ -685,20 +686,20 @@ func (b *builder) walk() {
 			it.T = b.sideText(e.Endpoint, yy+4, []string{it.State}, []float64{10}, stateAbbrev[it.State])
 			b.l.Items = append(b.l.Items, it)
 			b.band[e.Endpoint] = len(b.l.Items) - 1
-		case engine.EventApp:
+		case tcp.EventApp:
 			st := b.addStep(i, e, "app", e.Endpoint)
 			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, "")
-		case engine.EventTimer:
+		case tcp.EventTimer:
 			b.timer(i, e)
-		case engine.EventNote:
+		case tcp.EventNote:
 			st := b.addStep(i, e, "note", e.Endpoint)
 			b.sideItem(Item{Kind: "note", Step: st, Lane: e.Endpoint, Text: NoteText(e.Note)}, e, noteAbbrev(e.Note))
-		case engine.EventQueue:
+		case tcp.EventQueue:
 			st := b.addStep(i, e, "queue", e.Endpoint)
 			b.queue(st, e)
 		}
 	}
-	b.gapLabels(engine.Time(math.MaxInt64))
+	b.gapLabels(tcp.Time(math.MaxInt64))
 }
 
 // bundleBands registers every bundle's band as an obstacle before any text is placed: a
@@ -713,7 +714,7 @@ func (b *builder) bundleBands() {
 		var att, victim string
 		for i := sp.first; i <= sp.last; i++ {
 			e := b.tr.Load(i, &buf)
-			if e.Kind != engine.EventSegment {
+			if e.Kind != tcp.EventSegment {
 				continue
 			}
 			if s := e.Segment; b.attacker[s.Src] {
@@ -746,7 +747,7 @@ func (b *builder) arrowsAt(i, sp int) int {
 			continue // drawn as part of a bundle, not as an arrow
 		}
 		e := b.tr.Load(j, &b.aheadBuf)
-		if e.Kind != engine.EventSegment {
+		if e.Kind != tcp.EventSegment {
 			continue
 		}
 		if drawn >= MaxDrawnSegments {
@@ -761,11 +762,11 @@ func (b *builder) arrowsAt(i, sp int) int {
 
 // arrowEnds is where a segment's arrow starts and ends: a lost segment ends in a cross
 // halfway along its path.
-func (b *builder) arrowEnds(e *engine.Event) (x1, y1, x2, y2 float64) {
+func (b *builder) arrowEnds(e *tcp.Event) (x1, y1, x2, y2 float64) {
 	s := e.Segment
 	x1, x2 = b.laneX[s.Src], b.laneX[s.Dst]
 	y1, y2 = round1(b.ax.y(e.At)), round1(b.ax.y(s.Arrive))
-	if s.Fate != engine.Delivered {
+	if s.Fate != tcp.Delivered {
 		x2, y2 = (x1+x2)/2, round1((y1+y2)/2)
 	}
 	return x1, y1, x2, y2
@@ -773,7 +774,7 @@ func (b *builder) arrowEnds(e *engine.Event) (x1, y1, x2, y2 float64) {
 
 // sideItem places an application call or a note beside its lane; abbrev, if not empty,
 // is a short form to use where the whole text has no room clear of the lines.
-func (b *builder) sideItem(it Item, e *engine.Event, abbrev string) {
+func (b *builder) sideItem(it Item, e *tcp.Event, abbrev string) {
 	x := b.laneX[e.Endpoint]
 	yy := round1(b.ax.y(e.At))
 	it.End, it.X1, it.Y1, it.X2, it.Y2 = -1, x, yy, x, yy
@@ -782,7 +783,7 @@ func (b *builder) sideItem(it Item, e *engine.Event, abbrev string) {
 }
 
 // queue draws a listener's SYN queue as a gauge with its numbers.
-func (b *builder) queue(st int, e *engine.Event) {
+func (b *builder) queue(st int, e *tcp.Event) {
 	x := b.laneX[e.Endpoint]
 	yy := round1(b.ax.y(e.At))
 	it := Item{Kind: "queue", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy, Lane: e.Endpoint,
@@ -825,7 +826,7 @@ func (b *builder) queue(st int, e *engine.Event) {
 	b.l.Items = append(b.l.Items, it)
 }
 
-func (b *builder) timer(i int, e *engine.Event) {
+func (b *builder) timer(i int, e *tcp.Event) {
 	key := e.Endpoint + "|" + e.Peer + "|" + e.Timer.String()
 	if !b.main[e.Endpoint] || e.Peer != "" && !b.main[e.Peer] {
 		return
@@ -889,8 +890,8 @@ func (b *builder) timer(i int, e *engine.Event) {
 		}
 	}
 	switch e.Action {
-	case engine.TimerSet:
-		if e.Timer == engine.TimerDelayedACK {
+	case tcp.TimerSet:
+		if e.Timer == tcp.TimerDelayedACK {
 			return // delayed-ACK brackets appear only when the timer fires
 		}
 		st := b.addStep(i, e, "timer", e.Endpoint)
@@ -906,22 +907,22 @@ func (b *builder) timer(i int, e *engine.Event) {
 		place(&it, e.Timer.String()+" "+fmtDur(e.Duration))
 		b.l.Items = append(b.l.Items, it)
 		b.timers[key] = len(b.l.Items) - 1
-	case engine.TimerFired, engine.TimerCancelled:
+	case tcp.TimerFired, tcp.TimerCancelled:
 		if k, ok := b.timers[key]; ok && b.l.Items[k].End < 0 {
-			if e.Action == engine.TimerCancelled && e.Timer == engine.TimerDelayedACK {
+			if e.Action == tcp.TimerCancelled && e.Timer == tcp.TimerDelayedACK {
 				return
 			}
 			st := b.addStep(i, e, "timer", e.Endpoint)
 			b.l.Items[k].End = st
 			b.l.Items[k].Y2 = max(round1(b.ax.y(e.At)), b.l.Items[k].Y1+2)
-			if e.Action == engine.TimerCancelled {
+			if e.Action == tcp.TimerCancelled {
 				b.l.Items[k].Fate = "cancelled"
 			} else {
 				b.l.Items[k].Fate = "fired"
 			}
 			return
 		}
-		if e.Action == engine.TimerFired && e.Timer == engine.TimerDelayedACK {
+		if e.Action == tcp.TimerFired && e.Timer == tcp.TimerDelayedACK {
 			st := b.addStep(i, e, "timer", e.Endpoint)
 			yy := round1(b.ax.y(e.At))
 			it := Item{Kind: "timer", Step: st, End: st, X1: x, Y1: yy, X2: x, Y2: yy + 2,
@@ -932,11 +933,11 @@ func (b *builder) timer(i int, e *engine.Event) {
 	}
 }
 
-func (b *builder) segment(i int, e *engine.Event) {
+func (b *builder) segment(i int, e *tcp.Event) {
 	s := e.Segment
 	g := s.Seg
 	dir := s.Src + ">" + s.Dst
-	if g.Flags&engine.SYN != 0 {
+	if g.Flags&tcp.SYN != 0 {
 		if _, ok := b.isn[dir]; !ok || !s.Retransmit {
 			b.isn[dir] = g.Seq
 		}
@@ -1023,17 +1024,17 @@ func alongArrow(pl *placer, x1, y1, x2, y2 float64, variants []string, size floa
 // bundle draws a run of attacker traffic as one annotated band and one step.
 func (b *builder) bundle(sp span) {
 	var syn, synack, other, gaveUp, half, dropped, cookies int
-	var q engine.Event // the last queue event of the bundle
+	var q tcp.Event // the last queue event of the bundle
 	hasQ := false
 	var att, victim string
 	for i := sp.first; i <= sp.last; i++ {
 		e := b.tr.Load(i, &b.bundleBuf)
 		switch e.Kind {
-		case engine.EventSegment:
+		case tcp.EventSegment:
 			s := e.Segment
 			if b.attacker[s.Src] {
 				att, victim = s.Src, s.Dst
-				if s.Seg.Flags == engine.SYN {
+				if s.Seg.Flags == tcp.SYN {
 					syn++
 				} else {
 					other++
@@ -1042,7 +1043,7 @@ func (b *builder) bundle(sp span) {
 				if att == "" {
 					att, victim = s.Dst, s.Src
 				}
-				if s.Seg.Flags == engine.SYN|engine.ACK {
+				if s.Seg.Flags == tcp.SYN|tcp.ACK {
 					synack++
 					if s.Cookie != nil {
 						cookies++
@@ -1051,17 +1052,17 @@ func (b *builder) bundle(sp span) {
 					other++
 				}
 			}
-			if s.Seg.Flags&engine.SYN != 0 {
+			if s.Seg.Flags&tcp.SYN != 0 {
 				dir := s.Src + ">" + s.Dst
 				b.isn[dir] = s.Seg.Seq
 			}
-		case engine.EventState:
-			if e.To == engine.SynReceived {
+		case tcp.EventState:
+			if e.To == tcp.SynReceived {
 				half++
 			}
-		case engine.EventQueue:
+		case tcp.EventQueue:
 			q, hasQ = *e, true // e's storage is the next event's
-		case engine.EventNote:
+		case tcp.EventNote:
 			switch e.Note {
 			case "syn-ack-gave-up":
 				gaveUp++
@@ -1164,7 +1165,7 @@ func labelAngle(x1, y1, x2, y2 float64) float64 {
 }
 
 // compactLabel is "PSH ACK len 708": what a segment carrying named messages shows.
-func compactLabel(g engine.Segment) string {
+func compactLabel(g tcp.Segment) string {
 	return fmt.Sprintf("%s len %d", strings.Join(g.Flags.Names(), " "), len(g.Payload))
 }
 
@@ -1178,7 +1179,7 @@ func shorten(s string, n int) string {
 }
 
 // segLabel writes "SYN seq 100 win 64240" style labels.
-func segLabel(g engine.Segment, base, rev engine.Seq, relative bool) string {
+func segLabel(g tcp.Segment, base, rev tcp.Seq, relative bool) string {
 	if g.UDP {
 		return fmt.Sprintf("UDP %d B", len(g.Payload))
 	}
@@ -1189,7 +1190,7 @@ func segLabel(g engine.Segment, base, rev engine.Seq, relative bool) string {
 		seq, ack = uint32(g.Seq-base), uint32(g.Ack-rev)
 	}
 	parts = append(parts, fmt.Sprintf("seq %d", seq))
-	if g.Flags&engine.ACK != 0 {
+	if g.Flags&tcp.ACK != 0 {
 		parts = append(parts, fmt.Sprintf("ack %d", ack))
 	}
 	if n := len(g.Payload); n > 0 {
@@ -1210,7 +1211,7 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%d µs", d/time.Microsecond)
 }
 
-func fmtTime(t engine.Time) string {
+func fmtTime(t tcp.Time) string {
 	d := t.Sub(0)
 	if d < time.Second {
 		return fmt.Sprintf("%d ms", d/time.Millisecond)
