@@ -13,6 +13,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/capture"
+	"synack/engine/tcp"
 	"synack/lessons"
 	"synack/lessons/stories"
 )
@@ -81,7 +82,7 @@ func ourLines(t *testing.T, tr *engine.Trace, relative bool) (run, player []stri
 	}
 	byID := tr.TcpdumpLines(relative)
 	for _, e := range tr.Scan() {
-		if e.Kind == engine.EventSegment {
+		if e.Kind == tcp.EventSegment {
 			player = append(player, byID[e.Segment.ID])
 		}
 	}
@@ -130,7 +131,7 @@ func TestTcpdumpPrintsWhatWePrint(t *testing.T) {
 	tcpdump := tcpdumpPath(t)
 	dir := t.TempDir()
 	for _, sc := range stories.Default().Stories() {
-		for _, prof := range engine.ProfileNames {
+		for _, prof := range tcp.ProfileNames {
 			t.Run(sc.ID+"/"+prof, func(t *testing.T) {
 				p := engine.DefaultParams()
 				p.Profile = prof
@@ -155,7 +156,7 @@ func TestTcpdumpPrintsWhatWePrintForLessons(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for _, l := range cat.All() {
-		for _, prof := range engine.ProfileNames {
+		for _, prof := range tcp.ProfileNames {
 			p := engine.DefaultParams()
 			p.Profile = prof
 			if ok, _ := l.Allows(p); !ok {
@@ -181,18 +182,18 @@ func TestTcpdumpCorners(t *testing.T) {
 	tcpdump := tcpdumpPath(t)
 	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.1")
 	var tr engine.Trace
-	at := engine.Time(0)
-	add := func(s engine.Segment) {
+	at := tcp.Time(0)
+	add := func(s tcp.Segment) {
 		at += 1000
 		s.TTL = 64
-		tr.Append(engine.Event{Kind: engine.EventSegment, At: at, Segment: &engine.SegmentEvent{
-			ID: tr.Len() + 1, Src: "x", Dst: "y", Seg: s, Fate: engine.Delivered, Arrive: at}})
+		tr.Append(tcp.Event{Kind: tcp.EventSegment, At: at, Segment: &tcp.SegmentEvent{
+			ID: tr.Len() + 1, Src: "x", Dst: "y", Seg: s, Fate: tcp.Delivered, Arrive: at}})
 	}
-	seg := func(src, dst netip.Addr, sp, dp uint16, seq, ack uint32, f engine.Flags, payload string) engine.Segment {
-		return engine.Segment{Src: src, Dst: dst, SrcPort: sp, DstPort: dp, Seq: engine.Seq(seq), Ack: engine.Seq(ack),
+	seg := func(src, dst netip.Addr, sp, dp uint16, seq, ack uint32, f tcp.Flags, payload string) tcp.Segment {
+		return tcp.Segment{Src: src, Dst: dst, SrcPort: sp, DstPort: dp, Seq: tcp.Seq(seq), Ack: tcp.Seq(ack),
 			Flags: f, Window: 502, Payload: []byte(payload)}
 	}
-	const A, P = engine.ACK, engine.PSH
+	const A, P = tcp.ACK, tcp.PSH
 	// A conversation on 8080 that starts mid-stream: the first ACK sets the bases.
 	add(seg(a, b, 40000, 8080, 1000, 5000, A, ""))
 	add(seg(a, b, 40000, 8080, 1000, 5000, P|A, "get /x HTTP/1.0\r\nHost: y\r\n\r\n"))
@@ -207,22 +208,22 @@ func TestTcpdumpCorners(t *testing.T) {
 	add(seg(b, a, 8080, 40000, 5218, 1029, P|A, "BOGUS 2000 x\r\n"))
 	add(seg(b, a, 8080, 40000, 5232, 1029, P|A, "BOGUS 200 x\r\n"))
 	s := seg(a, b, 40000, 8080, 1029, 5000, A, "")
-	s.Options = engine.Options{{Kind: engine.OptNOP}, {Kind: engine.OptNOP},
-		{Kind: engine.OptSACK, Blocks: []engine.SACKBlock{{Left: 5100, Right: 5200}, {Left: 5300, Right: 5400}}}}
+	s.Options = tcp.Options{{Kind: tcp.OptNOP}, {Kind: tcp.OptNOP},
+		{Kind: tcp.OptSACK, Blocks: []tcp.SACKBlock{{Left: 5100, Right: 5200}, {Left: 5300, Right: 5400}}}}
 	add(s)
 	s = seg(b, a, 8080, 40000, 5400, 1029, A, "")
-	s.Options = engine.Options{{Kind: engine.OptNOP}, {Kind: engine.OptNOP},
-		{Kind: engine.OptSACK, Blocks: []engine.SACKBlock{{Left: 1100, Right: 1200}}}}
+	s.Options = tcp.Options{{Kind: tcp.OptNOP}, {Kind: tcp.OptNOP},
+		{Kind: tcp.OptSACK, Blocks: []tcp.SACKBlock{{Left: 1100, Right: 1200}}}}
 	add(s)
-	add(seg(a, b, 40000, 8080, 1029, 0, engine.RST, ""))
+	add(seg(a, b, 40000, 8080, 1029, 0, tcp.RST, ""))
 	// Flags in tcpdump's order (F S R P . U E W) and the urgent pointer it prints.
-	s = seg(a, b, 40001, 80, 7000, 8000, engine.ACK|engine.PSH|engine.URG|engine.ECE|engine.CWR|engine.FIN, "x")
+	s = seg(a, b, 40001, 80, 7000, 8000, tcp.ACK|tcp.PSH|tcp.URG|tcp.ECE|tcp.CWR|tcp.FIN, "x")
 	s.Urgent = 1
 	add(s)
-	add(seg(a, b, 40002, 80, 9000, 0, engine.SYN|engine.FIN|engine.ECE|engine.CWR, ""))
+	add(seg(a, b, 40002, 80, 9000, 0, tcp.SYN|tcp.FIN|tcp.ECE|tcp.CWR, ""))
 	// Equal ports: the orientation follows the addresses, whichever side sends first.
-	add(seg(b, a, 7000, 7000, 900, 0, engine.SYN, ""))
-	add(seg(a, b, 7000, 7000, 300, 901, engine.SYN|A, ""))
+	add(seg(b, a, 7000, 7000, 900, 0, tcp.SYN, ""))
+	add(seg(a, b, 7000, 7000, 300, 901, tcp.SYN|A, ""))
 	add(seg(b, a, 7000, 7000, 901, 301, A, "hello"))
 	add(seg(a, b, 7000, 7000, 301, 906, A, ""))
 	compareWithTcpdump(t, tcpdump, &tr, filepath.Join(t.TempDir(), "corners.pcap"))

@@ -3,6 +3,8 @@ package engine
 import (
 	"net/netip"
 	"strings"
+
+	"synack/engine/tcp"
 )
 
 // What tcpdump 4.99 adds to or takes from a TCP line, beyond the header fields: its
@@ -15,7 +17,7 @@ import (
 // base of each direction's sequence numbers. The conversation is keyed in one
 // orientation, the "forward" one; seq is the forward direction's base, ack the
 // reverse direction's.
-type tcpdumpConv struct{ seq, ack Seq }
+type tcpdumpConv struct{ seq, ack tcp.Seq }
 
 type tcpdumpKey struct {
 	src, dst         netip.Addr
@@ -33,9 +35,9 @@ type tcpdumpSeqs map[tcpdumpKey]*tcpdumpConv
 // is; later ones are printed less the bases. A segment without ACK (a SYN, a bare RST)
 // is always printed absolute, so the SYN and the SYN-ACK show absolute numbers and
 // relative ones start with the third segment.
-func (t tcpdumpSeqs) numbers(g *Segment, relative bool) (seq, ack, sackBase Seq) {
+func (t tcpdumpSeqs) numbers(g *tcp.Segment, relative bool) (seq, ack, sackBase tcp.Seq) {
 	seq, ack = g.Seq, g.Ack
-	if !relative || g.Flags&ACK == 0 {
+	if !relative || g.Flags&tcp.ACK == 0 {
 		return seq, ack, 0
 	}
 	// The forward orientation: from the lower port, or, on equal ports, from the lower
@@ -46,7 +48,7 @@ func (t tcpdumpSeqs) numbers(g *Segment, relative bool) (seq, ack, sackBase Seq)
 		k = tcpdumpKey{g.Dst, g.Src, g.DstPort, g.SrcPort}
 	}
 	c := t[k]
-	if c == nil || g.Flags&SYN != 0 {
+	if c == nil || g.Flags&tcp.SYN != 0 {
 		if c == nil {
 			c = &tcpdumpConv{}
 			t[k] = c
@@ -71,14 +73,14 @@ func (t tcpdumpSeqs) numbers(g *Segment, relative bool) (seq, ack, sackBase Seq)
 // tcpdumpPayload is what tcpdump appends after "length N" for a TCP payload it decodes
 // by port. Of its decoders only HTTP's (ports 80 and 8080) is reproduced, the one our
 // stories meet; TLS on 443 it does not decode.
-func tcpdumpPayload(g *Segment) string {
+func tcpdumpPayload(g *tcp.Segment) string {
 	if len(g.Payload) == 0 || !(isPort(g, 80) || isPort(g, 8080)) {
 		return ""
 	}
 	return ": " + txtproto(g.Payload, "HTTP", httpMethods, true)
 }
 
-func isPort(g *Segment, p uint16) bool { return g.SrcPort == p || g.DstPort == p }
+func isPort(g *tcp.Segment, p uint16) bool { return g.SrcPort == p || g.DstPort == p }
 
 // httpMethods is print-http.c's httpcmds: the request names that mark a request line.
 var httpMethods = []string{"GET", "PUT", "COPY", "HEAD", "LOCK", "MOVE", "POLL", "POST",

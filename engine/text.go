@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"synack/engine/tcp"
 )
 
 // TextOptions shape the tcpdump-style text view of a trace.
@@ -27,11 +29,11 @@ func (tr *Trace) WriteText(w io.Writer, opt TextOptions) error {
 	isn := tcpdumpSeqs{} // tcpdump's relative bases, per conversation
 	for _, e := range tr.Scan() {
 		switch e.Kind {
-		case EventSegment:
+		case tcp.EventSegment:
 			writeSegmentLine(bw, e, isn, opt.Relative, true)
-		case EventState:
+		case tcp.EventState:
 			fmt.Fprintf(bw, "%s # %s: %s -> %s (%s)%s\n", e.At, e.Endpoint, e.From, e.To, e.Cause, peerSuffix(e.Peer))
-		case EventApp:
+		case tcp.EventApp:
 			extra := ""
 			if e.Bytes != 0 {
 				extra = fmt.Sprintf(" %d bytes", e.Bytes)
@@ -40,23 +42,23 @@ func (tr *Trace) WriteText(w io.Writer, opt TextOptions) error {
 				extra += " (" + e.Detail + ")"
 			}
 			fmt.Fprintf(bw, "%s # %s: %s() = %s%s%s\n", e.At, e.Endpoint, e.Call, e.Result, extra, peerSuffix(e.Peer))
-		case EventTimer:
+		case tcp.EventTimer:
 			if opt.NoTimers {
 				continue
 			}
 			switch e.Action {
-			case TimerSet:
+			case tcp.TimerSet:
 				fmt.Fprintf(bw, "%s # %s: %s timer set for %s (fires at %s)%s\n", e.At, e.Endpoint, e.Timer, fmtDur(e.Duration), e.Deadline, peerSuffix(e.Peer))
 			default:
 				fmt.Fprintf(bw, "%s # %s: %s timer %s%s\n", e.At, e.Endpoint, e.Timer, e.Action, peerSuffix(e.Peer))
 			}
-		case EventNote:
+		case tcp.EventNote:
 			d := e.Detail
 			if d != "" {
 				d = ": " + d
 			}
 			fmt.Fprintf(bw, "%s # %s: %s%s%s\n", e.At, e.Endpoint, e.Note, d, peerSuffix(e.Peer))
-		case EventQueue:
+		case tcp.EventQueue:
 			fmt.Fprintf(bw, "%s # %s: SYN queue %d, accept queue %d (backlog %d)\n", e.At, e.Endpoint, e.SynQueue, e.AcceptQueue, e.Backlog)
 		}
 	}
@@ -87,7 +89,7 @@ func (tr *Trace) TcpdumpLines(relative bool) map[int]string {
 	isn := tcpdumpSeqs{}
 	var b strings.Builder
 	for _, e := range tr.Scan() {
-		if e.Kind == EventSegment {
+		if e.Kind == tcp.EventSegment {
 			b.Reset()
 			writeSegmentLine(&b, e, isn, relative, false)
 			out[e.Segment.ID] = strings.TrimSuffix(b.String(), "\n")
@@ -96,7 +98,7 @@ func (tr *Trace) TcpdumpLines(relative bool) map[int]string {
 	return out
 }
 
-func writeSegmentLine(w io.Writer, e *Event, isn tcpdumpSeqs, relative, tags bool) {
+func writeSegmentLine(w io.Writer, e *tcp.Event, isn tcpdumpSeqs, relative, tags bool) {
 	s := e.Segment
 	g := s.Seg
 	var b strings.Builder
@@ -112,22 +114,22 @@ func writeSegmentLine(w io.Writer, e *Event, isn tcpdumpSeqs, relative, tags boo
 	}
 	seq, ack, sackBase := isn.numbers(&g, relative)
 	fmt.Fprintf(&b, "%s IP %s.%d > %s.%d: Flags [%s]", e.At, g.Src, g.SrcPort, g.Dst, g.DstPort, g.Flags.TcpdumpString())
-	if n := len(g.Payload); n > 0 || g.Flags&(SYN|FIN|RST) != 0 {
+	if n := len(g.Payload); n > 0 || g.Flags&(tcp.SYN|tcp.FIN|tcp.RST) != 0 {
 		if n > 0 {
 			fmt.Fprintf(&b, ", seq %d:%d", uint32(seq), uint32(seq)+uint32(n))
 		} else {
 			fmt.Fprintf(&b, ", seq %d", uint32(seq))
 		}
 	}
-	if g.Flags&ACK != 0 {
+	if g.Flags&tcp.ACK != 0 {
 		fmt.Fprintf(&b, ", ack %d", uint32(ack))
 	}
 	fmt.Fprintf(&b, ", win %d", g.Window)
-	if g.Flags&URG != 0 {
+	if g.Flags&tcp.URG != 0 {
 		fmt.Fprintf(&b, ", urg %d", g.Urgent)
 	}
 	if len(g.Options) > 0 {
-		fmt.Fprintf(&b, ", options [%s]", g.Options.tcpdumpString(sackBase))
+		fmt.Fprintf(&b, ", options [%s]", g.Options.TcpdumpStringFrom(sackBase))
 	}
 	fmt.Fprintf(&b, ", length %d%s", len(g.Payload), tcpdumpPayload(&g))
 	if tags {
@@ -140,7 +142,7 @@ func writeSegmentLine(w io.Writer, e *Event, isn tcpdumpSeqs, relative, tags boo
 
 // writeSegmentTags ends a segment line with what tcpdump cannot know: the message it
 // carries, its fate, the fault, the cookie.
-func writeSegmentTags(b *strings.Builder, s *SegmentEvent) {
+func writeSegmentTags(b *strings.Builder, s *tcp.SegmentEvent) {
 	var tags []string
 	if s.Label != "" {
 		tags = append(tags, s.Label)
@@ -149,14 +151,14 @@ func writeSegmentTags(b *strings.Builder, s *SegmentEvent) {
 		tags = append(tags, "retransmission")
 	}
 	switch s.Fate {
-	case Dropped:
+	case tcp.Dropped:
 		tags = append(tags, "dropped by the link")
-	case Unrouted:
+	case tcp.Unrouted:
 		tags = append(tags, "to a spoofed address: nobody receives it")
 	default:
 		tags = append(tags, "arrives "+s.Arrive.String())
 	}
-	if s.Fault != "" && s.Fate == Delivered {
+	if s.Fault != "" && s.Fate == tcp.Delivered {
 		tags = append(tags, "fault: "+s.Fault)
 	}
 	if s.Cookie != nil {

@@ -13,6 +13,7 @@ import (
 	"synack/engine"
 	"synack/engine/capture"
 	"synack/engine/capture/capturetest"
+	"synack/engine/tcp"
 )
 
 func all(t *testing.T) map[string]*Transcript {
@@ -313,7 +314,7 @@ func TestFastOpenVariantsCarryTheFirstFlightInTheSYN(t *testing.T) {
 			t.Fatal(err)
 		}
 		syn := tr.Segments()[0].Seg
-		if syn.Flags != engine.SYN || !bytes.HasPrefix(syn.Payload, []byte(want)) {
+		if syn.Flags != tcp.SYN || !bytes.HasPrefix(syn.Payload, []byte(want)) {
 			t.Errorf("%s: first segment %s with %d bytes (%q...), want a SYN carrying %q", id, syn.Flags, len(syn.Payload), syn.Payload[:min(len(syn.Payload), 16)], want)
 		}
 	}
