@@ -33,14 +33,6 @@ type LabAction struct {
 	Delay    time.Duration `json:"delay,omitempty"` // network delay-next, clock wait
 }
 
-// LabOps lists the operations each endpoint kind accepts.
-var LabOps = map[string][]string{
-	"client":  {"listen", "connect", "send", "read", "shutdown", "close", "abort"},
-	"server":  {"listen", "connect", "send", "read", "shutdown", "close", "abort"},
-	"network": {"drop-next", "duplicate-next", "delay-next"},
-	"clock":   {"wait"},
-}
-
 // Lab is an interactive simulation: the user drives both endpoints and the network one
 // action at a time and sees what the engine does in answer.
 type Lab struct {

@@ -254,10 +254,6 @@ func (c *Conn) advMSS() uint16 {
 	return c.h.Prof.MSS
 }
 
-// SetMaxSeg is setsockopt(TCP_MAXSEG) before the handshake: the MSS offered and the send
-// MSS are clamped to n.
-func (c *Conn) SetMaxSeg(n uint16) { c.userMSS = n }
-
 // MaxSeg is getsockopt(TCP_MAXSEG): the send MSS once synchronized, the user's value or
 // 536 before (Linux do_tcp_getsockopt reads mss_cache, TCP_MSS_DEFAULT until it is set).
 func (c *Conn) MaxSeg() uint16 {
