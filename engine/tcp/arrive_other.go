@@ -336,9 +336,12 @@ func (c *Conn) processText(seg Segment) {
 			c.dataArrived(len(data), len(data) >= int(c.mss))
 			c.notify(ConnReadable)
 		}
-		for c.drainOutOfOrder() {
-			fin = fin || c.gotFinFromQueue
-			c.gotFinFromQueue = false
+		for {
+			moved, queuedFin := c.drainOutOfOrder()
+			if !moved {
+				break
+			}
+			fin = fin || queuedFin
 		}
 		if fin {
 			c.finArrived()
@@ -600,8 +603,9 @@ func (c *Conn) queueOutOfOrder(s Segment) {
 	c.ooo = append(c.ooo, s)
 }
 
-// drainOutOfOrder moves one queued segment that now fits into the receive buffer.
-func (c *Conn) drainOutOfOrder() bool {
+// drainOutOfOrder moves one queued segment that now fits into the receive buffer; it
+// reports whether it moved one, and whether that segment carried the FIN.
+func (c *Conn) drainOutOfOrder() (moved, fin bool) {
 	for i, o := range c.ooo {
 		if o.Seq.LessThanEq(c.rcvNxt) && c.rcvNxt.LessThanEq(o.Seq.Add(uint32(len(o.Payload)))) {
 			c.ooo = append(c.ooo[:i], c.ooo[i+1:]...)
@@ -610,11 +614,8 @@ func (c *Conn) drainOutOfOrder() bool {
 			c.recvBuf = append(c.recvBuf, data...)
 			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
 			c.ackNow = true
-			if o.Flags&FIN != 0 {
-				c.gotFinFromQueue = true
-			}
-			return true
+			return true, o.Flags&FIN != 0
 		}
 	}
-	return false
+	return false, false
 }

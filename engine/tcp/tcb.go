@@ -117,8 +117,6 @@ type Conn struct {
 	recvBuf   []byte
 	ooo       []Segment // out-of-order segments waiting for a hole to fill
 	gotFin    bool
-	// gotFinFromQueue is set when a queued out-of-order segment carried the FIN.
-	gotFinFromQueue bool
 
 	// Timers and retransmission (RFC 6298 §5).
 	timers           [timerCount]timerSlot
