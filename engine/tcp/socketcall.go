@@ -23,6 +23,7 @@ const (
 	OpIoctl         // ioctl(Call.Opt): SIOCINQ, SIOCOUTQ
 	OpFcntl         // fcntl(Call.Opt): F_GETFL, F_SETFL with Call.Val.NonBlock
 	OpPoll          // poll(Call.Poll, Call.Timeout)
+	OpAbort         // RFC 9293's ABORT (§3.10.5): what close() does under SO_LINGER {1, 0}
 )
 
 // MsgFlags are the flags of a send or receive call, with Linux's values.
@@ -86,6 +87,7 @@ type Call struct {
 	// Size is how many bytes a send writes or a receive reads at most: for sendmsg and
 	// recvmsg the sum of Iov, the lengths of the message's iovec.
 	Size    int
+	Data    []byte // send: the bytes, when the caller has some to say; nil for Size zeros
 	Iov     []int
 	NullBuf bool // the buffer pointer is NULL
 	Flags   MsgFlags

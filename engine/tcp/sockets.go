@@ -18,6 +18,9 @@ type Sockets struct {
 	waits  []*wait
 	done   []Completion
 	note   string // what the current call did not model, for its result
+	// user says the calls are RFC 9293's user calls rather than Linux's system calls
+	// (NewUserSockets).
+	user bool
 	// RmemMax and WmemMax are net.core.rmem_max and wmem_max: the most SO_RCVBUF and
 	// SO_SNDBUF may ask for.
 	RmemMax, WmemMax int
@@ -79,6 +82,40 @@ type wait struct {
 // NewSockets returns an empty descriptor table over h; descriptors start at 3.
 func NewSockets(h *Host) *Sockets {
 	return &Sockets{h: h, fds: map[int]*socket{}, nextFD: 3, RmemMax: 212992, WmemMax: 212992}
+}
+
+// NewUserSockets returns a descriptor table over h whose calls are RFC 9293's user calls
+// (§3.10: OPEN, SEND, RECEIVE, CLOSE, ABORT), as the stories and the lab make them,
+// rather than Linux's system calls: no call blocks or waits for the connection, SEND
+// queues data in SYN-SENT, RECEIVE and accept on nothing answer EAGAIN from the
+// endpoint (which records the call), a send has no MaxUnsentBytes (the caller bounds
+// what it writes), and CLOSE leaves the descriptor valid, since it only ends the
+// sending side and RECEIVE may go on (§3.10.4).
+func NewUserSockets(h *Host) *Sockets {
+	s := NewSockets(h)
+	s.user = true
+	return s
+}
+
+// Adopt returns the descriptor of a connection the application holds (one accepted, or
+// opened, outside the table), giving it one if it has none.
+func (s *Sockets) Adopt(c *Conn) int {
+	for fd, f := range s.fds {
+		if f.c == c {
+			return fd
+		}
+	}
+	fd := PickFD(0, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
+	s.fds[fd] = &socket{c: c}
+	return fd
+}
+
+// Conn returns the connection behind fd, or nil.
+func (s *Sockets) Conn(fd int) *Conn {
+	if f := s.fds[fd]; f != nil {
+		return f.c
+	}
+	return nil
 }
 
 // PickFD picks the descriptor a socket() or accept() returns: want when it is not 0 (a
@@ -151,7 +188,7 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		if f.l == nil {
 			return Result{Ret: -1, Errno: "EINVAL"}, true, nil
 		}
-		if f.l.AcceptQueueLen() == 0 {
+		if f.l.AcceptQueueLen() == 0 && !s.user {
 			if f.nonblock {
 				return Result{Ret: -1, Errno: "EAGAIN"}, true, nil
 			}
@@ -186,6 +223,9 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		}
 		f.c = c
 		f.passOn(c)
+		if s.user {
+			return Result{}, true, nil
+		}
 		if f.nonblock {
 			return Result{Ret: -1, Errno: "EINPROGRESS"}, true, nil
 		}
@@ -193,6 +233,20 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		return Result{}, false, nil
 	case OpSend:
 		size := call.Size
+		data := call.Data
+		if data == nil {
+			data = make([]byte, size)
+		}
+		if s.user {
+			if f.c == nil {
+				return Result{Ret: -1, Errno: "ENOTCONN"}, true, nil
+			}
+			m, err := f.c.SendMore(data, call.Flags&MsgMore != 0)
+			if err != nil {
+				return Result{Ret: -1, Errno: errnoName(err)}, true, nil
+			}
+			return Result{Ret: int64(m)}, true, nil
+		}
 		if call.OddFlag != "" {
 			defer func() { s.note = "send flag " + call.OddFlag + " not modelled" }()
 		}
@@ -218,7 +272,7 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		if f.c.Unacked()+size > MaxUnsentBytes {
 			return Result{}, false, fmt.Errorf("%d bytes would be queued, more than the %d a script may keep unacknowledged", f.c.Unacked()+size, MaxUnsentBytes)
 		}
-		m, err := f.c.SendMore(make([]byte, size), call.Flags&MsgMore != 0)
+		m, err := f.c.SendMore(data, call.Flags&MsgMore != 0)
 		if err != nil {
 			return Result{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
@@ -237,7 +291,7 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		if f.c == nil {
 			return Result{Ret: -1, Errno: "ENOTCONN"}, true, nil
 		}
-		if f.c.Buffered() == 0 && !f.c.EOF() && !f.c.ReadShut() && f.c.Err == nil {
+		if !s.user && f.c.Buffered() == 0 && !f.c.EOF() && !f.c.ReadShut() && f.c.Err == nil {
 			if f.nonblock {
 				return Result{Ret: -1, Errno: "EAGAIN"}, true, nil
 			}
@@ -263,10 +317,19 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		switch {
 		case f.c != nil:
 			f.c.Close()
+			if s.user {
+				return Result{}, true, nil // the descriptor stays: RECEIVE may go on
+			}
 		case f.l != nil:
 			f.l.Close()
 		}
 		delete(s.fds, n)
+		return Result{}, true, nil
+	case OpAbort:
+		if f.c == nil {
+			return Result{Ret: -1, Errno: "ENOTCONN"}, true, nil
+		}
+		f.c.Abort()
 		return Result{}, true, nil
 	case OpShutdown:
 		if f.c == nil {
