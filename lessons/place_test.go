@@ -71,7 +71,7 @@ func TestEveryQuestionAnswerableInEverySetting(t *testing.T) {
 						if lang == "zh" {
 							own = lq.ExplainFor(profile).ZH
 						}
-						if !startsWithAnswer(fillAnswer(own, q.Answer, tr, lang), q.Answer) {
+						if !startsWithAnswer(fillAnswer(own, q.Answer, tr), q.Answer) {
 							t.Errorf("%s:%d: the lesson's %s explanation does not open with the run's answer %q: %s", name, lq.Line, lang, q.Answer, own)
 						}
 					}

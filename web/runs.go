@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"synack/engine"
 	"synack/engine/diagram"
@@ -61,6 +62,7 @@ type runCache struct {
 	mu    sync.Mutex
 	ll    *list.List
 	items map[string]*list.Element
+	sims  atomic.Int64 // simulations run, for tests and metrics
 }
 
 type runEntry struct {
@@ -94,6 +96,7 @@ func (c *runCache) get(id string, p engine.Params, o diagram.Options, sim func(e
 	e := el.Value.(*runEntry)
 	c.mu.Unlock()
 	e.once.Do(func() {
+		c.sims.Add(1)
 		tr, err := sim(p)
 		if err != nil {
 			e.err = err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/catalog"
 	"synack/engine/tcp"
 )
 
@@ -104,13 +105,12 @@ type colPkt struct {
 
 // layoutColumn places a column's lifelines, round-trip rules, packets and texts.
 func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
-	in := func(en, zh string) string { return engine.Text{EN: en, ZH: zh}.In(o.Lang) }
 	y := func(us int64) float64 { return columnTop + float64(us)*o.PxPerUs }
 	c := &column{reqY: y(o.RequestUs), firstY: y(o.FirstByteUs)}
 	pl := newPlacer(ColumnWidth, ColumnHeight)
 	pl.vlines = []float64{columnLaneL, columnLaneR}
-	c.lanes[0] = placeText(pl, []string{in("client", "客户端")}, fontCmpLn, "middle", 0, [][2]float64{{columnLaneL, 14}}, 0)
-	c.lanes[1] = placeText(pl, []string{in("server", "服务器")}, fontCmpLn, "middle", 0, [][2]float64{{columnLaneR, 14}}, 0)
+	c.lanes[0] = placeText(pl, []string{catalog.In(o.Lang, "lane.client")}, fontCmpLn, "middle", 0, [][2]float64{{columnLaneL, 14}}, 0)
+	c.lanes[1] = placeText(pl, []string{catalog.In(o.Lang, "lane.server")}, fontCmpLn, "middle", 0, [][2]float64{{columnLaneR, 14}}, 0)
 	// Round-trip rules, so the reader can count; a rule's label is left out where a
 	// packet's would collide with it.
 	rttUs := int64(o.RTT / time.Microsecond)
@@ -147,10 +147,10 @@ func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
 			desc = fmt.Sprintf("%.1f ms %s → %s: %s (%d B)", float64(at)/1000, ev.Src, ev.Dst, ev.Label, len(ev.Seg.Payload))
 		}
 		if ev.Retransmit || strings.Contains(ev.Label, "resent") {
-			label += in(" (again)", "（重传）")
+			label += catalog.In(o.Lang, "column.again")
 		}
 		if lost {
-			desc += in(" — lost", " —— 丢失")
+			desc += catalog.In(o.Lang, "column.lost")
 		}
 		c.lines = append(c.lines, desc)
 		p := colPkt{x1: x1, y1: y1, x2: x2, y2: y2, lost: lost, class: packetClass(ev), label: label, desc: desc}

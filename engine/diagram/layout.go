@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/catalog"
 	"synack/engine/tcp"
 )
 
@@ -386,7 +387,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	l.Height = math.Ceil(max(axisEnd+bottom+30, pl.bottom()+bottom))
 	l.LaneBottom = l.Height - bottom
 	if l.Truncated > 0 {
-		t := engine.Text{EN: fmt.Sprintf("%d more segments not drawn", l.Truncated), ZH: fmt.Sprintf("另有 %d 个报文未绘出", l.Truncated)}
+		t := catalog.F("diagram.truncated", l.Truncated)
 		l.Height += 24
 		l.TruncL = &Label{X: opt.Width / 2, Y: l.Height - 12, Anchor: "middle", EN: fitRunes(t.EN, opt.Width-8, fontAddr),
 			ZH: fitRunes(t.ZH, opt.Width-8, fontAddr), Size: fontAddr}
@@ -425,9 +426,9 @@ func shape(it *Item, laneBottom float64) {
 
 // laneNameZH is a lane's name in Chinese: the roles translated, a number kept.
 func laneNameZH(name string) string {
-	for en, zh := range map[string]string{"client": "客户端", "server": "服务器", "attacker": "攻击者"} {
-		if rest, ok := strings.CutPrefix(name, en); ok {
-			return zh + rest
+	for _, role := range laneRoles {
+		if rest, ok := strings.CutPrefix(name, role); ok {
+			return catalog.T("lane."+role).ZH + rest
 		}
 	}
 	return name
@@ -692,7 +693,7 @@ func (b *builder) walk() {
 			b.timer(i, e)
 		case tcp.EventNote:
 			st := b.addStep(i, e, "note", e.Endpoint)
-			b.sideItem(Item{Kind: "note", Step: st, Lane: e.Endpoint, Text: NoteText(e.Note)}, e, noteAbbrevs[e.Note])
+			b.sideItem(Item{Kind: "note", Step: st, Lane: e.Endpoint, Text: NoteText(e.Note)}, e, noteAbbrev(e.Note))
 		case tcp.EventQueue:
 			st := b.addStep(i, e, "queue", e.Endpoint)
 			b.queue(st, e)
@@ -1073,60 +1074,56 @@ func (b *builder) bundle(sp span) {
 	// Each spoofed SYN leaves a half-open connection, is answered with a cookie, or is
 	// dropped.
 	dropped = max(syn-half-cookies, 0)
-	var en, zh []string
+	var parts []engine.Text
 	switch {
 	case syn == 0:
 	case half == syn:
-		en = append(en, fmt.Sprintf("×%d spoofed SYNs, each in SYN-RECEIVED", syn))
-		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，各占一个 SYN-RECEIVED", syn))
+		parts = append(parts, catalog.F("flood.half-open", syn))
 	case dropped == syn:
-		en = append(en, fmt.Sprintf("×%d spoofed SYNs, all dropped (queue full)", syn))
-		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，全部被丢弃（队列已满）", syn))
+		parts = append(parts, catalog.F("flood.dropped", syn))
 	case cookies == syn:
-		en = append(en, fmt.Sprintf("×%d spoofed SYNs, each answered with a cookie", syn))
-		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，各回一个 cookie", syn))
+		parts = append(parts, catalog.F("flood.cookies", syn))
 	default:
-		var pe, pz []string
+		var fates []engine.Text
 		if half > 0 {
-			pe, pz = append(pe, fmt.Sprintf("%d half-open", half)), append(pz, fmt.Sprintf("%d 个半连接", half))
+			fates = append(fates, catalog.F("flood.some.half-open", half))
 		}
 		if cookies > 0 {
-			pe, pz = append(pe, fmt.Sprintf("%d with a cookie", cookies)), append(pz, fmt.Sprintf("%d 个回 cookie", cookies))
+			fates = append(fates, catalog.F("flood.some.cookies", cookies))
 		}
 		if dropped > 0 {
-			pe, pz = append(pe, fmt.Sprintf("%d dropped", dropped)), append(pz, fmt.Sprintf("%d 个被丢弃", dropped))
+			fates = append(fates, catalog.F("flood.some.dropped", dropped))
 		}
-		en = append(en, fmt.Sprintf("×%d spoofed SYNs: %s", syn, strings.Join(pe, ", ")))
-		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN：%s", syn, strings.Join(pz, "，")))
+		parts = append(parts, catalog.F("flood.mixed", syn, catalog.Join("sep.comma", fates)))
 	}
 	if synack > 0 {
-		en = append(en, fmt.Sprintf("×%d SYN-ACKs to nowhere", synack))
-		zh = append(zh, fmt.Sprintf("×%d 个 SYN-ACK 无人应答", synack))
+		parts = append(parts, catalog.F("flood.synacks", synack))
 	}
 	if other > 0 {
-		en = append(en, fmt.Sprintf("×%d other segments", other))
-		zh = append(zh, fmt.Sprintf("×%d 个其他报文", other))
+		parts = append(parts, catalog.F("flood.other", other))
 	}
-	full := engine.Text{EN: strings.Join(en, "; "), ZH: strings.Join(zh, "；")}
+	full := catalog.Join("sep.list", parts)
 	if gaveUp > 0 {
-		full.EN += fmt.Sprintf("; %d half-open connections given up", gaveUp)
-		full.ZH += fmt.Sprintf("；%d 个半连接被放弃", gaveUp)
+		g := catalog.F("flood.gave-up", gaveUp)
+		full.EN += g.EN
+		full.ZH += g.ZH
 	}
 	if hasQ {
-		full.EN += fmt.Sprintf(" (SYN queue %d/%d)", q.SynQueue, q.Backlog)
-		full.ZH += fmt.Sprintf("（半连接队列 %d/%d）", q.SynQueue, q.Backlog)
+		qt := catalog.F("flood.queue", q.SynQueue, q.Backlog)
+		full.EN += qt.EN
+		full.ZH += qt.ZH
 	}
 	first := b.tr.Load(sp.first, &b.bundleBuf)
 	y1, y2 := round1(b.ax.y(sp.t0)), round1(b.ax.y(sp.t1))
 	st := Step{Index: len(b.l.Steps), Event: sp.last, First: sp.first, AtUs: int64(first.At), Kind: "bundle", Y: y1, Lane: att,
-		Text: engine.Text{EN: fmt.Sprintf("%s → %s: %s", att, victim, full.EN), ZH: fmt.Sprintf("%s → %s：%s", att, victim, full.ZH)}}
+		Text: catalog.F("flood.step", att, victim, full)}
 	b.l.Steps = append(b.l.Steps, st)
 	it := Item{Kind: "bundle", Step: st.Index, End: -1, X1: b.laneX[att], Y1: y1, X2: b.laneX[victim], Y2: y2,
 		Src: att, Dst: victim, Count: syn + synack + other, Text: full}
-	if len(en) == 0 {
-		en, zh = []string{full.EN}, []string{full.ZH}
+	if len(parts) == 0 {
+		parts = []engine.Text{full}
 	}
-	short := []string{en[0], zh[0]}
+	short := []string{parts[0].EN, parts[0].ZH}
 	xm := (it.X1 + it.X2) / 2
 	var cands [][2]float64
 	for k := 0; k < 4; k++ {
