@@ -43,6 +43,10 @@ func normLang(s string) string {
 	return ""
 }
 
+// T returns the text of a catalogue key (engine/catalog) in lang: catalog.In, in the
+// short form handlers use.
+func T(lang, key string) string { return catalog.In(lang, key) }
+
 // scriptKeys are the families of catalogue keys (engine/catalog) a page hands its
 // scripts: a script that needs a string of another family adds its prefix here
 // (TestPageHandsScriptsTheirStrings names any key a script uses that is missing).
