@@ -461,12 +461,12 @@ func (s *Server) runView(id string, st story, q url.Values, lang string) (View, 
 // nothing to export.
 func (s *Server) runFor(w http.ResponseWriter, r *http.Request) (story, View, *run, bool) {
 	id := chi.URLParam(r, "id")
+	lang, _ := pickLang(r)
 	st, ok := s.lookup(id)
 	if !ok {
-		http.Error(w, "unknown lesson or scenario "+strconv.Quote(id), http.StatusNotFound)
+		http.Error(w, T(lang, "error.notfound")+" ("+strconv.Quote(id)+")", http.StatusNotFound)
 		return story{}, View{}, nil, false
 	}
-	lang, _ := pickLang(r)
 	v, rn, err := s.runView(id, st, r.URL.Query(), lang)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
