@@ -23,16 +23,17 @@ func DefaultParams() Params {
 	return Params{Profile: "linux", Seed: 1, RTT: 100 * time.Millisecond}
 }
 
-// Validate checks p and fills in defaults for zero values.
+// Validate checks p and fills in defaults (DefaultParams') for zero values.
 func (p *Params) Validate() error {
+	def := DefaultParams()
 	if p.Profile == "" {
-		p.Profile = "linux"
+		p.Profile = def.Profile
 	}
 	if _, err := tcp.ProfileByName(p.Profile); err != nil {
 		return err
 	}
 	if p.RTT == 0 {
-		p.RTT = 100 * time.Millisecond
+		p.RTT = def.RTT
 	}
 	if p.RTT < MinRTT || p.RTT > MaxRTT {
 		return fmt.Errorf("rtt %s is out of range (%s to %s)", p.RTT, MinRTT, MaxRTT)

@@ -513,7 +513,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		ss.sendSteps(ctx, m.Step+1)
 	case "lab-start":
 		q, _ := url.ParseQuery(m.Query)
-		v := ParseView(q, "en")
+		v := ParseView(q, "en", EngineBounds())
 		lab, err := engine.NewLab(v.Params)
 		if err != nil {
 			return err
