@@ -81,7 +81,7 @@ type wait struct {
 
 // NewSockets returns an empty descriptor table over h; descriptors start at 3.
 func NewSockets(h *Host) *Sockets {
-	return &Sockets{h: h, fds: map[int]*socket{}, nextFD: 3, RmemMax: 212992, WmemMax: 212992}
+	return &Sockets{h: h, fds: map[int]*socket{}, nextFD: 3, RmemMax: h.Prof.RmemMax, WmemMax: h.Prof.WmemMax}
 }
 
 // NewUserSockets returns a descriptor table over h whose calls are RFC 9293's user calls
@@ -699,7 +699,7 @@ const (
 // unsigned value capped at limit, doubled, at least floor.
 func sockBuf(n, limit, floor int) int {
 	v := limit
-	if n >= 0 && n < limit {
+	if n >= 0 && (n < limit || limit <= 0) { // limit 0: the profile has no cap
 		v = n
 	}
 	return max(2*v, floor)
