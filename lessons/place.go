@@ -14,12 +14,52 @@ type Placement struct {
 	Steps     []PlacedStep
 	Questions []PlacedQuestion
 	Sources   engine.Text
+	// Omitted says, for each step and question left out of this run, why: the event it
+	// is about does not happen here, or a drop took away its premise, or it is asked only
+	// in another profile.
+	Omitted []Omission
+}
+
+// Omission is a step or question the run leaves out, with the reason the page gives.
+type Omission struct {
+	Kind  string // "step" or "question"
+	Index int    // in Lesson.Steps or Lesson.Questions
+	Why   engine.Text
+}
+
+func absent(kind string, index int, tr *engine.Trace) Omission {
+	o := Omission{Kind: kind, Index: index}
+	if kind == "step" {
+		o.Why = engine.Text{
+			EN: fmt.Sprintf("Narration step %d is not shown: what it describes does not happen in this run (%s profile).", index+1, profileName(tr.Meta.Profile)),
+			ZH: fmt.Sprintf("第 %d 段讲解不显示：它讲述的事件在本次运行（%s 行为模型）中没有发生。", index+1, profileName(tr.Meta.Profile))}
+	} else {
+		o.Why = engine.Text{
+			EN: fmt.Sprintf("Question %d is not asked: the event it is about does not happen in this run (%s profile).", index+1, profileName(tr.Meta.Profile)),
+			ZH: fmt.Sprintf("第 %d 题不提问：它所问的事件在本次运行（%s 行为模型）中没有发生。", index+1, profileName(tr.Meta.Profile))}
+	}
+	return o
+}
+
+func lost(kind string, index int, r role) Omission {
+	o := Omission{Kind: kind, Index: index}
+	if kind == "step" {
+		o.Why = engine.Text{
+			EN: fmt.Sprintf("Narration step %d is not shown: it is about %s, and with the segments lost in this run no such segment is sent.", index+1, r.describe("en")),
+			ZH: fmt.Sprintf("第 %d 段讲解不显示：它讲的是%s，而本次运行丢失报文之后，再没有这样的报文。", index+1, r.describe("zh"))}
+	} else {
+		o.Why = engine.Text{
+			EN: fmt.Sprintf("Question %d is not asked: it is about %s, and with the segments lost in this run no such segment is sent.", index+1, r.describe("en")),
+			ZH: fmt.Sprintf("第 %d 题不提问：它问的是%s，而本次运行丢失报文之后，再没有这样的报文。", index+1, r.describe("zh"))}
+	}
+	return o
 }
 
 // PlacedStep is narration shown from layout step Step on.
 type PlacedStep struct {
 	Index int // in Lesson.Steps
 	Step  int
+	Event int // the trace event it is anchored to
 	Text  engine.Text
 }
 
@@ -28,6 +68,7 @@ type PlacedStep struct {
 // event's step, moved earlier to the step that reveals the answer when that comes first.
 type PlacedQuestion struct {
 	Index   int // in Lesson.Questions
+	Event   int // the trace event it is anchored to
 	Step    int // asked once the steps before it are shown, before this one
 	Anchor  int // the layout step of the anchored event
 	Reveal  int // the layout step that gives the answer away
@@ -45,18 +86,6 @@ type PlacedQuestion struct {
 // from the trace, instead of the lesson's text.
 func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) Placement {
 	pl := Placement{Sources: l.Sources}
-	steps, _ := l.Resolve(tr)
-	for i, r := range steps {
-		if r.Event < 0 {
-			continue
-		}
-		at := stepOf(lay, r.Event)
-		if at < 0 {
-			continue
-		}
-		t := l.Steps[i].Text
-		pl.Steps = append(pl.Steps, PlacedStep{Index: i, Step: at, Text: engine.Text{EN: Fill(t.EN, tr, r.Event), ZH: Fill(t.ZH, tr, r.Event)}})
-	}
 	var base *engine.Trace // the same run without the reader's drops and loss
 	faults := len(p.Drop) > 0 || p.Loss > 0 || p.Jitter > 0
 	if faults {
@@ -66,30 +95,71 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 			base = t
 		}
 	}
-	for i, q := range l.Questions {
-		if !q.AskedIn(tr.Meta.Profile) {
+	// resolve places an anchor on the reader's run: by its role in the run without the
+	// reader's faults when there are some, so that a drop that shifts the segments does
+	// not move narration or a question onto another segment.
+	resolve := func(kind string, index int, a Anchor) int {
+		if base == nil {
+			at, err := a.resolveFirst(tr)
+			if err != nil {
+				pl.Omitted = append(pl.Omitted, absent(kind, index, tr))
+				return -1
+			}
+			return at
+		}
+		at, gone, err := a.resolveRole(base, tr)
+		switch {
+		case gone != nil:
+			pl.Omitted = append(pl.Omitted, lost(kind, index, *gone))
+			return -1
+		case err != nil:
+			pl.Omitted = append(pl.Omitted, absent(kind, index, tr))
+			return -1
+		}
+		return at
+	}
+	for i, st := range l.Steps {
+		ev := resolve("step", i, st.Anchor)
+		if ev < 0 {
 			continue
 		}
-		at, err := q.Anchor.resolveFirst(tr)
-		if err != nil {
+		at := stepOf(lay, ev)
+		if at < 0 {
+			continue
+		}
+		t := st.Text
+		pl.Steps = append(pl.Steps, PlacedStep{Index: i, Step: at, Event: ev, Text: engine.Text{EN: Fill(t.EN, tr, ev), ZH: Fill(t.ZH, tr, ev)}})
+	}
+	for i, q := range l.Questions {
+		if !q.AskedIn(tr.Meta.Profile) {
+			pl.Omitted = append(pl.Omitted, Omission{Kind: "question", Index: i, Why: engine.Text{
+				EN: fmt.Sprintf("Question %d is asked only in the %s profile; this run uses the %s profile.", i+1, profileName(q.Profile), profileName(tr.Meta.Profile)),
+				ZH: fmt.Sprintf("第 %d 题只在 %s 行为模型下提问；本次运行使用 %s 行为模型。", i+1, profileName(q.Profile), profileName(tr.Meta.Profile))}})
+			continue
+		}
+		at := resolve("question", i, q.Anchor)
+		if at < 0 {
 			continue
 		}
 		res, err := Compute(q.Answer, tr, at)
-		if err != nil || res.Reveal < 0 {
-			continue
+		anchor, reveal := -1, -1
+		if err == nil && res.Reveal >= 0 {
+			anchor, reveal = stepOf(lay, at), stepOf(lay, res.Reveal)
 		}
-		anchor, reveal := stepOf(lay, at), stepOf(lay, res.Reveal)
 		if anchor < 0 || reveal < 0 {
+			pl.Omitted = append(pl.Omitted, Omission{Kind: "question", Index: i, Why: engine.Text{
+				EN: fmt.Sprintf("Question %d is not asked: this run never shows its answer.", i+1),
+				ZH: fmt.Sprintf("第 %d 题不提问：本次运行没有展示出它的答案。", i+1)}})
 			continue
 		}
-		pq := PlacedQuestion{Index: i, Step: min(anchor, reveal), Anchor: anchor, Reveal: reveal,
+		pq := PlacedQuestion{Index: i, Event: at, Step: min(anchor, reveal), Anchor: anchor, Reveal: reveal,
 			Ask:     engine.Text{EN: Fill(q.Ask.EN, tr, at), ZH: Fill(q.Ask.ZH, tr, at)},
 			Choices: q.ChoicesOn(tr, at), Answer: res.Answer}
 		own := res.Answer
 		if faults {
 			own = ""
 			if base != nil {
-				if bi, err := q.Anchor.resolveFirst(base); err == nil {
+				if bi, err := q.Anchor.resolveFirst(base); err == nil && bi >= 0 {
 					if br, err := Compute(q.Answer, base, bi); err == nil {
 						own = br.Answer
 					}

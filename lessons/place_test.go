@@ -295,3 +295,122 @@ func containsWord(text, w string) bool {
 		i = j + 1
 	}
 }
+
+// Anchors survive drops: for every lesson, in each of its profiles, with each of the
+// run's first 12 segments dropped in turn, every narration step and every question the
+// page still shows is about the event the lesson meant — the segment with the same
+// sender, receiver, flags, payload and place in both sequence spaces as in the run
+// without the drop (lost, for an @dropped anchor; a retransmission, for an
+// @retransmit anchor) — and whatever is left out is left out with a reason in both
+// languages. Checked here from the two traces directly.
+func TestAnchorsSurviveDrops(t *testing.T) {
+	for _, l := range catalogue(t).All() {
+		for _, profile := range l.Profiles {
+			p := engine.DefaultParams()
+			p.Profile, p.RTT = profile, min(max(p.RTT, l.MinRTT), l.MaxRTT)
+			base, err := l.Run(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bevs := base.Events(0, base.Len())
+			// The event each block names in the run without drops.
+			meant := func(a Anchor) *engine.Event {
+				i, err := a.resolveFirst(base)
+				if err != nil {
+					return nil
+				}
+				return &bevs[i]
+			}
+			n := min(len(base.Segments()), 12)
+			for id := 1; id <= n; id++ {
+				p.Drop = []int{id}
+				name := fmt.Sprintf("%s?profile=%s&drop=%d", l.ID, profile, id)
+				tr, _, pl := place(t, l, p)
+				if tr == nil {
+					continue
+				}
+				check := func(what string, line int, a Anchor, ev int) {
+					want := meant(a)
+					if want == nil {
+						t.Errorf("%s:%d: %s placed although its anchor names nothing in the run without drops", name, line, what)
+						return
+					}
+					got := tr.Event(ev)
+					if got.Kind != want.Kind {
+						t.Errorf("%s:%d: %s lands on a %v event, the lesson meant a %v", name, line, what, got.Kind, want.Kind)
+						return
+					}
+					if got.Kind != engine.EventSegment {
+						if !a.matches(&got) {
+							t.Errorf("%s:%d: %s lands on an event its anchor %s does not name", name, line, what, a.Text)
+						}
+						return
+					}
+					g, w := got.Segment, want.Segment
+					switch {
+					case g.Src != w.Src || g.Dst != w.Dst || g.Seg.Flags != w.Seg.Flags || len(g.Seg.Payload) != len(w.Seg.Payload):
+						t.Errorf("%s:%d: %s is about the %v from %s (%d bytes) but lands on #%d, %v from %s (%d bytes)", name, line, what,
+							w.Seg.Flags.Names(), w.Src, len(w.Seg.Payload), g.ID, g.Seg.Flags.Names(), g.Src, len(g.Seg.Payload))
+					case a.Kind == "dropped" && g.Fate != engine.Dropped:
+						t.Errorf("%s:%d: %s tells of a lost segment but lands on #%d, which arrived", name, line, what, g.ID)
+					case a.Kind == "retransmit" && !g.Retransmit:
+						t.Errorf("%s:%d: %s tells of a retransmission but lands on #%d, a first transmission", name, line, what, g.ID)
+					case g.Seg.Seq-isnOf(tr, ev, g.Src) != w.Seg.Seq-isnOf(base, slices.IndexFunc(bevs, func(e engine.Event) bool { return e.Kind == engine.EventSegment && e.Segment.ID == w.ID }), w.Src):
+						t.Errorf("%s:%d: %s lands on #%d, another place in the %s's sequence space than the lesson's segment #%d", name, line, what, g.ID, g.Src, w.ID)
+					}
+				}
+				for _, st := range pl.Steps {
+					check("narration step", l.Steps[st.Index].Line, l.Steps[st.Index].Anchor, st.Event)
+				}
+				for _, q := range pl.Questions {
+					check("question", l.Questions[q.Index].Line, l.Questions[q.Index].Anchor, q.Event)
+				}
+				shown := len(pl.Steps) + len(pl.Questions)
+				if shown+len(pl.Omitted) != len(l.Steps)+len(l.Questions) {
+					// A step whose event lies beyond the diagram is dropped silently only
+					// when the layout has no step for it; that must not happen either.
+					t.Errorf("%s: %d shown + %d omitted with a reason, of %d blocks", name, shown, len(pl.Omitted), len(l.Steps)+len(l.Questions))
+				}
+				for _, o := range pl.Omitted {
+					if o.Why.EN == "" || o.Why.ZH == "" {
+						t.Errorf("%s: %s %d left out without a reason in both languages", name, o.Kind, o.Index+1)
+					}
+				}
+			}
+		}
+	}
+}
+
+// isnOf is the sequence number of the last SYN endpoint sent up to trace event i.
+func isnOf(tr *engine.Trace, i int, endpoint string) engine.Seq {
+	for j := i; j >= 0; j-- {
+		if e := tr.Event(j); e.Kind == engine.EventSegment && e.Segment.Src == endpoint && e.Segment.Seg.Flags&engine.SYN != 0 {
+			return e.Segment.Seg.Seq
+		}
+	}
+	return 0
+}
+
+// The cases that moved before anchors named roles: the lost-final-ack lesson with the
+// reader's first SYN dropped tells of "the last ACK is lost" on that ACK, not on the SYN,
+// and its first question is still about the server's FIN.
+func TestTimeWaitDropKeepsTheLostACK(t *testing.T) {
+	l, _ := catalogue(t).Get("time-wait")
+	p := engine.DefaultParams()
+	p.Drop = []int{1}
+	tr, _, pl := place(t, l, p)
+	for _, st := range pl.Steps {
+		if l.Steps[st.Index].Anchor.Kind != "dropped" {
+			continue
+		}
+		e := tr.Event(st.Event)
+		if e.Segment.Seg.Flags != engine.ACK || e.Segment.Src != "client" {
+			t.Fatalf("the lost-ACK narration lands on #%d %v from %s", e.Segment.ID, e.Segment.Seg.Flags.Names(), e.Segment.Src)
+		}
+	}
+	for _, q := range pl.Questions {
+		if q.Answer == "SYN ACK" {
+			t.Fatalf("question %d answers SYN ACK: it was moved onto the handshake", q.Index+1)
+		}
+	}
+}

@@ -159,6 +159,7 @@ var Strings = map[string]engine.Text{
 	"lesson.answer":         {EN: "Answer", ZH: "答案"},
 	"lesson.related":        {EN: "Related lessons and stories", ZH: "相关课程与场景"},
 	"lesson.sources":        {EN: "Sources", ZH: "参考来源"},
+	"lesson.omitted":        {EN: "Not shown in this run", ZH: "本次运行中未显示"},
 	"player.tcpdump":        {EN: "As tcpdump prints it", ZH: "tcpdump 的输出"},
 	"player.tcpdump.note":   {EN: "(-S: absolute sequence numbers; without -S they are relative to each side's ISN: switch \"Sequence numbers\" above)", ZH: "（-S：绝对序列号；不加 -S 则相对于各方的 ISN：用上方的“序列号显示”切换）"},
 	"lesson.predict":        {EN: "Predict before you look:", ZH: "先预测，再揭晓："},
