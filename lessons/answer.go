@@ -253,6 +253,9 @@ func (l *Lesson) Resolve(tr *engine.Trace) (steps, questions []Resolved) {
 // {cookie.client_isn}, {cookie.hash1}, {cookie.counter}, {cookie.hash2},
 // {cookie.mss_index}, {cookie.mss}, {cookie.hash1_plus_isn}.
 func Fill(text string, tr *engine.Trace, at int) string {
+	if strings.Contains(text, "{run.") {
+		text = fillRun(text, tr)
+	}
 	if at < 0 || !strings.Contains(text, "{") {
 		return text
 	}
@@ -288,6 +291,36 @@ func Fill(text string, tr *engine.Trace, at int) string {
 		)
 	}
 	return strings.NewReplacer(pairs...).Replace(text)
+}
+
+// fillRun fills the placeholders that describe the whole run rather than the anchored
+// event, so that a lesson quotes the run's numbers instead of promising its own:
+//
+//	{run.syn_queue_max}        the longest the server's SYN queue grew
+//	{run.first_request.synacks} how many SYN-ACKs answered the run's first SYN
+//	{run.first_request.times}  when they left, in seconds after the first ("0, 1, 3")
+func fillRun(text string, tr *engine.Trace) string {
+	maxQ := 0
+	var first *engine.SegmentEvent
+	var times []string
+	var t0 engine.Time
+	for _, e := range tr.Scan() {
+		switch {
+		case e.Kind == engine.EventQueue && e.Endpoint == "server":
+			maxQ = max(maxQ, e.SynQueue)
+		case e.Kind != engine.EventSegment:
+		case first == nil && e.Segment.Seg.Flags == engine.SYN:
+			first = e.Segment
+		case first != nil && e.Segment.Seg.Flags == engine.SYN|engine.ACK && e.Segment.Dst == first.Src && e.Segment.Seg.Ack == first.Seg.Seq+1:
+			if len(times) == 0 {
+				t0 = e.At
+			}
+			times = append(times, strconv.FormatFloat(e.At.Sub(t0).Round(time.Millisecond).Seconds(), 'f', -1, 64))
+		}
+	}
+	return strings.NewReplacer("{run.syn_queue_max}", strconv.Itoa(maxQ),
+		"{run.first_request.synacks}", strconv.Itoa(len(times)),
+		"{run.first_request.times}", strings.Join(times, ", ")).Replace(text)
 }
 
 // readHere answers questions about reading the anchored segment as tcpdump prints it:
