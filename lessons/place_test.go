@@ -414,3 +414,73 @@ func TestTimeWaitDropKeepsTheLostACK(t *testing.T) {
 		}
 	}
 }
+
+// No answer on screen before its question: the title and the summary are shown above the
+// diagram from the first step on, so neither may state the answer of any question the
+// lesson asks, in any profile it offers, in either language. Answers are matched as
+// whole words or numbers ("3" is not found in "TLS 1.3" or "RFC 9293").
+func TestTitlesAndSummariesKeepTheAnswers(t *testing.T) {
+	for _, l := range catalogue(t).All() {
+		for _, profile := range l.Profiles {
+			p := engine.DefaultParams()
+			p.Profile, p.RTT = profile, min(max(p.RTT, l.MinRTT), l.MaxRTT)
+			_, _, pl := place(t, l, p)
+			for _, q := range pl.Questions {
+				for what, text := range map[string]string{"title.en": l.Title.EN, "title.zh": l.Title.ZH, "summary.en": l.Summary.EN, "summary.zh": l.Summary.ZH} {
+					if statesAnswer(text, q.Answer) {
+						t.Errorf("%s (%s): the %s states the answer %q of %q before it is asked: %s", l.File, profile, what, q.Answer, l.Questions[q.Index].Ask.EN, text)
+					}
+				}
+			}
+		}
+	}
+}
+
+// statesAnswer reports whether text contains the answer as a word or number of its own:
+// not inside a longer word, a hyphenated name, or a number such as 1.3 or 9293.
+func statesAnswer(text, answer string) bool {
+	part := func(r rune) bool {
+		return unicode.IsLetter(r) && r < 0x2E80 || unicode.IsDigit(r) || r == '-' || r == '.' || r == '_' || r == '/'
+	}
+	for i := 0; ; {
+		j := strings.Index(text[i:], answer)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before, _ := utf8.DecodeLastRuneInString(text[:j])
+		after, n := utf8.DecodeRuneInString(text[j+len(answer):])
+		// A full stop ends a sentence unless a digit follows it (1.3).
+		if after == '.' {
+			next, _ := utf8.DecodeRuneInString(text[j+len(answer)+n:])
+			if !unicode.IsDigit(next) {
+				after = ' '
+			}
+		}
+		if (j == 0 || !part(before)) && (j+len(answer) == len(text) || !part(after)) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func TestStatesAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		text, answer string
+		want         bool
+	}{
+		{"TLS 1.3: one round trip", "3", false},
+		{"from 7 back to 3", "3", true},
+		{"RFC 9293 §3.5", "3", false},
+		{"SYN, SYN-ACK, ACK.", "ACK", true},
+		{"SYN-ACK", "ACK", false},
+		{"in SYN-RECEIVED", "SYN-RECEIVED", true},
+		{"tcp_fin_timeout 60", "60", true},
+		{"FIN-WAIT-2", "2", false},
+		{"QUIC and HTTP/3", "3", false},
+	} {
+		if got := statesAnswer(tc.text, tc.answer); got != tc.want {
+			t.Errorf("statesAnswer(%q, %q) = %v, want %v", tc.text, tc.answer, got, tc.want)
+		}
+	}
+}
