@@ -69,9 +69,13 @@ func (c *Conn) syncInput(seg Segment) {
 			return
 		}
 		if c.state == SynReceived && c.passive && seg.Flags&SYN != 0 && seg.Seq == c.irs && p.SynAckOnDupSYN {
-			// Linux tcp_check_req: a retransmitted SYN gets the SYN-ACK again.
+			// Linux tcp_check_req: a retransmitted SYN gets the SYN-ACK again, and the
+			// request's timer starts over from now with its current timeout
+			// (mod_timer_pending with reqsk_timeout; testdata/packetdrill/
+			// synack-on-retransmitted-syn.pkt).
 			c.h.note(c.peer, "dup-syn", "retransmitted SYN: SYN,ACK sent again")
 			c.sendSynAck(true)
+			c.setTimer(TimerRTO, c.rto)
 			return
 		}
 		c.h.note(c.peer, "unacceptable-segment", "outside the receive window: ACK sent")

@@ -112,6 +112,10 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		"resumption-0rtt": {"4", "2"},
 		// RFC 9000/9001: Initial, Initial+Handshake, Handshake = 3; first byte after 2 RTT.
 		"quic-http3": {"3", "2"},
+		// RFC 6298 §2.1, §5.4: the client's 1 s timer fires first and resends the SYN;
+		// the server resends its SYN-ACK (its timer, and Linux's tcp_check_req on the
+		// retransmitted SYN: synack-on-retransmitted-syn.pkt); connect() succeeds.
+		"syn-ack-lost": {"SYN", "SYN ACK", "ok"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {
