@@ -116,6 +116,9 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// the server resends its SYN-ACK (its timer, and Linux's tcp_check_req on the
 		// retransmitted SYN: synack-on-retransmitted-syn.pkt); connect() succeeds.
 		"syn-ack-lost": {"SYN", "SYN ACK", "ok"},
+		// RFC 7413 §4.2.2: the SYN-ACK acknowledges the SYN and its 100 bytes; the
+		// response leaves in SYN-RECEIVED (fastopen-server-data-in-syn.pkt).
+		"tcp-fast-open": {"101", "PSH ACK"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {
