@@ -119,6 +119,9 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// RFC 7413 §4.2.2: the SYN-ACK acknowledges the SYN and its 100 bytes; the
 		// response leaves in SYN-RECEIVED (fastopen-server-data-in-syn.pkt).
 		"tcp-fast-open": {"101", "PSH ACK"},
+		// RFC 9293 §3.6.1 SHLD-2, Linux __tcp_close (close-with-unread-data.pkt): RST, not
+		// FIN; the RST closes the peer at once and its next call fails with ECONNRESET.
+		"close-with-unread-data": {"RST ACK", "CLOSED", "ECONNRESET"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {
