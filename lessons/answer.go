@@ -18,6 +18,7 @@ import (
 //	result next ENDPOINT CALL       the result of ENDPOINT's next CALL
 //	count segments from ENDPOINT    how many segments ENDPOINT sends in the whole run
 //	seconds until ENDPOINT STATE    seconds from the anchored event until ENDPOINT enters STATE
+//	who enters STATE                the endpoint that enters STATE first ("client", "server")
 //	round trips until TEXT [from ENDPOINT] arrives
 //	                                round trips from the start until the first packet
 //	                                carrying a message labelled TEXT arrives
@@ -164,6 +165,15 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		return Result{Answer: ans, Reveal: last, Evidence: engine.Text{
 			EN: fmt.Sprintf("the %s sent %s segments, the last at %s", f[3], ans, secs(t, "en")),
 			ZH: fmt.Sprintf("%s共发送了 %s 个报文，最后一个在 %s", who(f[3], "zh"), ans, secs(t, "zh"))}}, nil
+	case f[0] == "who" && f[1] == "enters" && len(f) == 3:
+		for i := range evs {
+			if e := &evs[i]; e.Kind == engine.EventState && e.To.String() == f[2] && mainPeer(e) {
+				return Result{Answer: e.Endpoint, Reveal: i, Evidence: engine.Text{
+					EN: fmt.Sprintf("the %s entered %s at %s (%s)", e.Endpoint, f[2], secs(e.At.Sub(0), "en"), e.Cause),
+					ZH: fmt.Sprintf("%s在 %s进入 %s", who(e.Endpoint, "zh"), secs(e.At.Sub(0), "zh"), f[2])}}, nil
+			}
+		}
+		return Result{}, fmt.Errorf("answer %q: no endpoint enters %s", expr, f[2])
 	case f[0] == "seconds" && f[1] == "until" && len(f) == 4:
 		for i := at; i < len(evs); i++ {
 			e := &evs[i]

@@ -122,6 +122,9 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// RFC 9293 §3.6.1 SHLD-2, Linux __tcp_close (close-with-unread-data.pkt): RST, not
 		// FIN; the RST closes the peer at once and its next call fails with ECONNRESET.
 		"close-with-unread-data": {"RST ACK", "CLOSED", "ECONNRESET"},
+		// RFC 9293 §3.6: the side that closes first waits in TIME-WAIT; Linux's
+		// TCP_TIMEWAIT_LEN is 60 s (time-wait-expiry.pkt).
+		"time-wait-in-practice": {"server", "60"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {

@@ -210,6 +210,15 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 		if visible(last) {
 			fail("the last segment counted")
 		}
+	case f[0] == "who":
+		for i, e := range tr.All() {
+			if e.Kind == engine.EventState && e.To.String() == f[2] && mainPeer(&e) {
+				if visible(i) {
+					fail("the " + e.Endpoint + " entering " + f[2])
+				}
+				break
+			}
+		}
 	case f[0] == "seconds":
 		for _, it := range lay.Items {
 			if it.Kind == "timer" && it.Lane == f[2] && it.Step <= cursor && it.End < 0 && it.Label == q.Answer+" s" {
