@@ -40,8 +40,13 @@ type SpecApp struct {
 type SpecStep struct {
 	At       time.Duration `json:"at"`
 	Endpoint string        `json:"endpoint"` // "client" or "server"
-	Call     string        `json:"call"`     // listen, connect, send, read, close, shutdown, abort, linger0
+	Call     string        `json:"call"`     // listen, connect, send, read, close, shutdown, abort, linger0, keepalive, reboot
 	Bytes    int           `json:"bytes,omitempty"`
+	// Idle, Interval and Count go with "keepalive": SO_KEEPALIVE on, with
+	// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT (zero: the profile's).
+	Idle     time.Duration `json:"idle,omitempty"`
+	Interval time.Duration `json:"interval,omitempty"`
+	Count    int           `json:"count,omitempty"`
 }
 
 // SpecFault is a network directive: do Action to the Nth segment from From with exactly
@@ -68,6 +73,11 @@ const (
 	MaxSpecFaults = 16
 	MaxSpecFlood  = 5000
 	MaxSpecBytes  = 1 << 20
+	// MaxKeepaliveTime and MaxKeepaliveCount are Linux's bounds on TCP_KEEPIDLE and
+	// TCP_KEEPINTVL (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL: 32767 s) and on TCP_KEEPCNT
+	// (MAX_TCP_KEEPCNT: 127), include/net/tcp.h.
+	MaxKeepaliveTime  = 32767 * time.Second
+	MaxKeepaliveCount = 127
 )
 
 // TuneNames lists the profile settings a Spec may override, with what they take.
@@ -160,7 +170,7 @@ func (p *Profile) ApplyTune(name, value string) error {
 }
 
 var specCalls = map[string]bool{"listen": true, "connect": true, "send": true, "read": true,
-	"close": true, "shutdown": true, "abort": true, "linger0": true}
+	"close": true, "shutdown": true, "abort": true, "linger0": true, "keepalive": true, "reboot": true}
 
 // Validate checks a spec and says what is wrong and where.
 func (sp *Spec) Validate() error {
@@ -185,6 +195,12 @@ func (sp *Spec) Validate() error {
 		}
 		if st.Call == "send" && (st.Bytes < 1 || st.Bytes > MaxSpecBytes) {
 			return fmt.Errorf("steps[%d]: send needs 1 to %d bytes", i, MaxSpecBytes)
+		}
+		if st.Idle < 0 || st.Idle > MaxKeepaliveTime || st.Interval < 0 || st.Interval > MaxKeepaliveTime {
+			return fmt.Errorf("steps[%d]: keepalive idle and interval must be within 0..%s", i, MaxKeepaliveTime)
+		}
+		if st.Count < 0 || st.Count > MaxKeepaliveCount {
+			return fmt.Errorf("steps[%d]: keepalive count %d is outside 0..%d", i, st.Count, MaxKeepaliveCount)
 		}
 	}
 	if len(sp.Faults) > MaxSpecFaults {
@@ -309,6 +325,8 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 			switch st.Call {
 			case "listen":
 				h.Listen(localPort(st.Endpoint), 128)
+			case "reboot":
+				h.Reboot()
 			case "connect":
 				var rport, lport uint16 = ServerPort, ClientPort
 				raddr := ServerAddr
@@ -336,6 +354,8 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 					c.Abort()
 				case "linger0":
 					c.SetLinger(true)
+				case "keepalive":
+					c.SetKeepalive(Keepalive{On: true, Idle: st.Idle, Interval: st.Interval, Count: st.Count})
 				}
 			}
 		})

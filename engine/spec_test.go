@@ -54,3 +54,68 @@ func TestSpecValidateNamesTheProblem(t *testing.T) {
 		t.Fatalf("a flood of exactly MaxSpecFlood: %v", err)
 	}
 }
+
+// A spec can turn keep-alives on and reboot a host: the probe of the idle connection
+// meets no socket on the rebooted peer and draws <SEQ=SEG.ACK><CTL=RST> (RFC 9293
+// §3.10.7.1), which resets the prober (testdata/packetdrill/keepalive-rebooted-peer.pkt
+// shows Linux doing the same).
+func TestSpecKeepaliveFindsARebootedPeer(t *testing.T) {
+	sp := Spec{
+		Listen: 16,
+		Steps: []SpecStep{
+			{At: 10 * time.Millisecond, Endpoint: "client", Call: "connect"},
+			{At: 500 * time.Millisecond, Endpoint: "server", Call: "keepalive", Idle: 10 * time.Second, Interval: 2 * time.Second, Count: 3},
+			{At: 5 * time.Second, Endpoint: "client", Call: "reboot"},
+		},
+	}
+	tr, err := RunSpec("keepalive-reboot", sp, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probe, rst *SegmentEvent
+	clientClosed, serverReset := false, false
+	for _, e := range tr.All() {
+		switch {
+		case e.Kind == EventSegment && e.Segment.Src == "server" && e.At >= Time(0).Add(10*time.Second) && probe == nil:
+			probe = e.Segment
+		case e.Kind == EventSegment && e.Segment.Src == "client" && probe != nil:
+			rst = e.Segment
+		case e.Kind == EventState && e.Endpoint == "client" && e.To == Closed && e.At == Time(0).Add(5*time.Second):
+			clientClosed = true
+		case e.Kind == EventApp && e.Endpoint == "server" && e.Result == "ECONNRESET":
+			serverReset = true
+		}
+	}
+	if probe == nil || rst == nil {
+		t.Fatal("no keep-alive probe, or no answer to it")
+	}
+	if probe.Seg.Flags != ACK || len(probe.Seg.Payload) != 0 {
+		t.Errorf("the probe is %v with %d bytes, want a bare ACK", probe.Seg.Flags, len(probe.Seg.Payload))
+	}
+	if rst.Seg.Flags != RST || rst.Seg.Seq != probe.Seg.Ack {
+		t.Errorf("the answer is %v seq %d, want RST with seq = the probe's ack %d", rst.Seg.Flags, rst.Seg.Seq, probe.Seg.Ack)
+	}
+	if !clientClosed || !serverReset {
+		t.Errorf("the reboot closed the client: %v; the server's application saw ECONNRESET: %v", clientClosed, serverReset)
+	}
+}
+
+// The keep-alive settings are bounded as Linux bounds them (include/net/tcp.h).
+func TestSpecKeepaliveLimits(t *testing.T) {
+	step := func(idle time.Duration, count int) Spec {
+		return Spec{Steps: []SpecStep{{Endpoint: "server", Call: "keepalive", Idle: idle, Interval: idle, Count: count}}}
+	}
+	for _, tc := range []struct {
+		sp Spec
+		ok bool
+	}{
+		{step(MaxKeepaliveTime, MaxKeepaliveCount), true},
+		{step(MaxKeepaliveTime+time.Second, 1), false},
+		{step(time.Second, MaxKeepaliveCount+1), false},
+		{step(-time.Second, 1), false},
+	} {
+		if err := tc.sp.Validate(); (err == nil) != tc.ok {
+			t.Errorf("Validate(idle %s, count %d) = %v, want ok %v", tc.sp.Steps[0].Idle, tc.sp.Steps[0].Count, err, tc.ok)
+		}
+	}
+}
