@@ -125,6 +125,9 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// RFC 9293 §3.6: the side that closes first waits in TIME-WAIT; Linux's
 		// TCP_TIMEWAIT_LEN is 60 s (time-wait-expiry.pkt).
 		"time-wait-in-practice": {"server", "60"},
+		// RFC 9293 §3.10.7.1: a probe (with ACK) to a rebooted peer draws a bare RST; the
+		// prober's application sees ECONNRESET (keepalive-rebooted-peer.pkt).
+		"keepalive-half-open": {"RST", "ECONNRESET"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {
