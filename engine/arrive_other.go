@@ -172,6 +172,14 @@ func (c *Conn) synReceivedAck(seg Segment) bool {
 	}
 	child := c.fastOpen != nil && c.fastOpen.child
 	if c.passive && c.lst != nil && !child && c.lst.acceptQueueFull() {
+		if c.h.Prof.AbortOnOverflow {
+			// tcp_abort_on_overflow: the request is dropped and the ACK answered with
+			// <SEQ=SEG.ACK><CTL=RST> (tcp_check_req → embryonic_reset).
+			c.h.note(c.peer, "accept-queue-full", "accept queue full: final ACK answered with RST (tcp_abort_on_overflow)")
+			c.sendReset(seg.Ack, 0, false)
+			c.backToListen("accept queue full, tcp_abort_on_overflow")
+			return false
+		}
 		// Linux tcp_check_req → listen_overflow: the ACK is dropped and the SYN-ACK timer
 		// keeps running, so the handshake is retried later.
 		c.h.note(c.peer, "accept-queue-full", "accept queue full: final ACK dropped")

@@ -66,6 +66,10 @@ type Profile struct {
 	SynAckOnDupSYN bool
 	Syncookies     int // Linux tcp_syncookies: 0 never, 1 when the SYN queue overflows, 2 always
 	MaxSynBacklog  int // Linux tcp_max_syn_backlog
+	// AbortOnOverflow answers a handshake's final ACK with a RST when the accept queue is
+	// full, instead of dropping it so that the SYN-ACK is retried (Linux
+	// tcp_abort_on_overflow, off by default; tcp_check_req's listen_overflow).
+	AbortOnOverflow bool
 	Somaxconn      int // Linux net.core.somaxconn: listen() backlog cap
 
 	// InitialCwnd is the initial congestion window in segments (RFC 6928 / Linux: 10;

@@ -94,6 +94,7 @@ var TuneNames = map[string]string{
 	"delayed_ack":         "a duration such as 40ms",
 	"max_syn_backlog":     "a count",
 	"ecn":                 "0, 1 or 2",
+	"abort_on_overflow":   "0 or 1",
 }
 
 // ApplyTune sets one named profile setting from its text form.
@@ -163,6 +164,11 @@ func (p *Profile) ApplyTune(name, value string) error {
 			err = fmt.Errorf("ecn: %d is not 0, 1 or 2", n)
 		}
 		p.ECN = n
+	case "abort_on_overflow":
+		if n, err = atoi(); err == nil && n > 1 {
+			err = fmt.Errorf("abort_on_overflow: %d is not 0 or 1", n)
+		}
+		p.AbortOnOverflow = n == 1
 	default:
 		return fmt.Errorf("unknown setting %q", name)
 	}
