@@ -94,6 +94,7 @@ func newPair(p Params, tune func(*Profile)) (*Sim, *Host, *Host) {
 // app is the small scripted application of a scenario endpoint.
 type app struct {
 	accept      bool          // accept connections as they arrive
+	noAccept    bool          // ... unless this is set (a spec's server that accepts by steps)
 	readAll     bool          // read whatever arrives
 	closeOnEOF  bool          // close when the peer's FIN has been read
 	closeDelay  time.Duration // ... after this long
@@ -106,7 +107,7 @@ func (s *Sim) runApp(h *Host, a app) {
 	s.OnConn(h, func(c *Conn, k ConnEventKind) {
 		switch k {
 		case ConnAcceptable:
-			if a.accept {
+			if a.accept && !a.noAccept {
 				if l := h.listeners[c.tuple.LocalPort]; l != nil {
 					if ac, err := l.Accept(); err == nil && a.onEstablish != nil {
 						a.onEstablish(ac)

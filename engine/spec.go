@@ -34,14 +34,20 @@ type SpecApp struct {
 	Reply      int           `json:"reply,omitempty"`        // answer the first data with this many bytes
 	CloseOnEOF bool          `json:"close_on_eof,omitempty"` // close when the peer's FIN arrives
 	CloseDelay time.Duration `json:"close_delay,omitempty"`  // ... after this long
+	// NoAccept keeps a listening server's application from accepting connections by
+	// itself: they wait in the accept queue until an "accept" step takes one.
+	NoAccept bool `json:"no_accept,omitempty"`
 }
 
 // SpecStep is one application call.
 type SpecStep struct {
 	At       time.Duration `json:"at"`
 	Endpoint string        `json:"endpoint"` // "client" or "server"
-	Call     string        `json:"call"`     // listen, connect, send, read, close, shutdown, abort, linger0, keepalive, reboot
+	Call     string        `json:"call"`     // listen, connect, accept, send, read, close, shutdown, abort, linger0, keepalive, reboot
 	Bytes    int           `json:"bytes,omitempty"`
+	// Port is the client's local port for "connect" (0: 40000), so that one client can
+	// open several connections; later steps act on the newest.
+	Port uint16 `json:"port,omitempty"`
 	// Idle, Interval and Count go with "keepalive": SO_KEEPALIVE on, with
 	// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT (zero: the profile's).
 	Idle     time.Duration `json:"idle,omitempty"`
@@ -175,7 +181,7 @@ func (p *Profile) ApplyTune(name, value string) error {
 	return err
 }
 
-var specCalls = map[string]bool{"listen": true, "connect": true, "send": true, "read": true,
+var specCalls = map[string]bool{"listen": true, "connect": true, "accept": true, "send": true, "read": true,
 	"close": true, "shutdown": true, "abort": true, "linger0": true, "keepalive": true, "reboot": true}
 
 // Validate checks a spec and says what is wrong and where.
@@ -304,7 +310,7 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 	conns := map[string]*Conn{}
 	hosts := map[string]*Host{"client": client, "server": server}
 	appOf := func(a SpecApp, name string) app {
-		return app{readAll: a.Read || a.Reply > 0 || a.CloseOnEOF, replyBytes: a.Reply,
+		return app{readAll: a.Read || a.Reply > 0 || a.CloseOnEOF, replyBytes: a.Reply, noAccept: a.NoAccept,
 			closeOnEOF: a.CloseOnEOF, closeDelay: a.CloseDelay,
 			onEstablish: func(c *Conn) { conns[name] = c }}
 	}
@@ -333,11 +339,19 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 				h.Listen(localPort(st.Endpoint), 128)
 			case "reboot":
 				h.Reboot()
+			case "accept":
+				if l := h.Listener(localPort(st.Endpoint)); l != nil {
+					if ac, err := l.Accept(); err == nil {
+						conns[st.Endpoint] = ac
+					}
+				}
 			case "connect":
 				var rport, lport uint16 = ServerPort, ClientPort
 				raddr := ServerAddr
 				if st.Endpoint == "server" {
 					rport, lport, raddr = ClientPort, ServerPort, ClientAddr
+				} else if st.Port != 0 {
+					lport = st.Port
 				}
 				if nc, err := h.Connect(lport, raddr, rport); err == nil {
 					conns[st.Endpoint] = nc

@@ -119,3 +119,46 @@ func TestSpecKeepaliveLimits(t *testing.T) {
 		}
 	}
 }
+
+// A spec's client can open several connections from several ports, and a server that
+// does not accept by itself leaves them in the accept queue until an "accept" step:
+// with listen(2) the queue holds three (sk_acceptq_is_full is "> backlog"), and the
+// fourth connection's final ACK is dropped until a place is freed
+// (testdata/packetdrill/accept-queue-overflow-final-ack.pkt shows Linux doing the same).
+func TestSpecSlowAcceptFillsTheQueue(t *testing.T) {
+	sp := Spec{
+		Listen: 2,
+		Server: SpecApp{Read: true, NoAccept: true},
+		Steps: []SpecStep{
+			{At: 10 * time.Millisecond, Endpoint: "client", Call: "connect"},
+			{At: 20 * time.Millisecond, Endpoint: "client", Call: "connect", Port: 40001},
+			{At: 300 * time.Millisecond, Endpoint: "client", Call: "connect", Port: 40002},
+			{At: 310 * time.Millisecond, Endpoint: "client", Call: "connect", Port: 40003},
+			{At: 3 * time.Second, Endpoint: "server", Call: "accept"},
+		},
+	}
+	tr, err := RunSpec("slow-accept", sp, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxAccept, drops, accepted := 0, 0, 0
+	var lastEstablished Time
+	for _, e := range tr.All() {
+		switch {
+		case e.Kind == EventQueue:
+			maxAccept = max(maxAccept, e.AcceptQueue)
+		case e.Kind == EventNote && e.Note == "accept-queue-full":
+			drops++
+		case e.Kind == EventApp && e.Endpoint == "server" && e.Call == "accept" && e.Result == "ok":
+			accepted++
+		case e.Kind == EventState && e.Endpoint == "server" && e.To == Established:
+			lastEstablished = e.At
+		}
+	}
+	if maxAccept != 3 || drops == 0 || accepted != 1 {
+		t.Errorf("accept queue up to %d (want 3), %d drops (want some), %d accepted (want 1)", maxAccept, drops, accepted)
+	}
+	if lastEstablished < Time(0).Add(3*time.Second) {
+		t.Errorf("the fourth connection was established at %v, before the application accepted at 3 s", lastEstablished)
+	}
+}

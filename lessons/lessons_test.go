@@ -128,6 +128,10 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// RFC 9293 §3.10.7.1: a probe (with ACK) to a rebooted peer draws a bare RST; the
 		// prober's application sees ECONNRESET (keepalive-rebooted-peer.pkt).
 		"keepalive-half-open": {"RST", "ECONNRESET"},
+		// sk_acceptq_is_full is "> backlog": the fourth SYN is answered and connect()
+		// succeeds; its final ACK and data are dropped and the request's timer resends
+		// the SYN-ACK (accept-queue-overflow-final-ack.pkt).
+		"listen-backlog": {"ok", "SYN ACK"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {
