@@ -70,7 +70,7 @@ type Profile struct {
 	// full, instead of dropping it so that the SYN-ACK is retried (Linux
 	// tcp_abort_on_overflow, off by default; tcp_check_req's listen_overflow).
 	AbortOnOverflow bool
-	Somaxconn      int // Linux net.core.somaxconn: listen() backlog cap
+	Somaxconn       int // Linux net.core.somaxconn: listen() backlog cap
 
 	// InitialCwnd is the initial congestion window in segments (RFC 6928 / Linux: 10;
 	// RFC 5681 §3.1: 3 for a 1460-byte MSS).
