@@ -107,7 +107,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		ans := strconv.Itoa(n)
 		return Result{Answer: ans, Reveal: ti, Evidence: engine.Text{
 			EN: fmt.Sprintf("%s handshake packets were sent by the time the packet carrying %s left (segment #%d, at %s)", ans, text, target.ID, secs(evs[ti].At.Sub(0), "en")),
-			ZH: fmt.Sprintf("到携带 %s 的包（第 %d 号报文，%s）发出时，共发送了 %s 个握手包", text, target.ID, secs(evs[ti].At.Sub(0), "zh"), ans)}}, nil
+			ZH: fmt.Sprintf("到携带 %s 的包（第 %d 号报文段，%s）发出时，共发送了 %s 个握手包", text, target.ID, secs(evs[ti].At.Sub(0), "zh"), ans)}}, nil
 	case len(f) == 3 && f[0] == "state" && f[2] == "after":
 		state, reveal := engine.Closed, -1
 		for i := range evs {
@@ -136,7 +136,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 				ans := strings.Join(e.Segment.Seg.Flags.Names(), " ")
 				return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
 					EN: fmt.Sprintf("the %s's next segment (#%d, sent at %s) carried %s", f[2], e.Segment.ID, secs(e.At.Sub(0), "en"), ans),
-					ZH: fmt.Sprintf("%s的下一个报文（第 %d 号，%s发出）是 %s", who(f[2], "zh"), e.Segment.ID, secs(e.At.Sub(0), "zh"), ans)}}, nil
+					ZH: fmt.Sprintf("%s的下一个报文段（第 %d 号，%s发出）是 %s", who(f[2], "zh"), e.Segment.ID, secs(e.At.Sub(0), "zh"), ans)}}, nil
 			}
 		}
 		return Result{}, fmt.Errorf("answer %q: %s sends nothing after the anchor", expr, f[2])
@@ -164,7 +164,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		t := evs[last].At.Sub(0)
 		return Result{Answer: ans, Reveal: last, Evidence: engine.Text{
 			EN: fmt.Sprintf("the %s sent %s segments, the last at %s", f[3], ans, secs(t, "en")),
-			ZH: fmt.Sprintf("%s共发送了 %s 个报文，最后一个在 %s", who(f[3], "zh"), ans, secs(t, "zh"))}}, nil
+			ZH: fmt.Sprintf("%s共发送了 %s 个报文段，最后一个在 %s", who(f[3], "zh"), ans, secs(t, "zh"))}}, nil
 	case f[0] == "who" && f[1] == "enters" && len(f) == 3:
 		for i := range evs {
 			if e := &evs[i]; e.Kind == engine.EventState && e.To.String() == f[2] && mainPeer(e) {
@@ -357,11 +357,11 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 	case "flags":
 		ans := strings.Join(g.Flags.Names(), " ")
 		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
-			EN: fmt.Sprintf("segment %s carried the flags %s", line, ans), ZH: fmt.Sprintf("报文 %s 的标志位是 %s", zline, ans)}}, nil
+			EN: fmt.Sprintf("segment %s carried the flags %s", line, ans), ZH: fmt.Sprintf("报文段 %s 的标志位是 %s", zline, ans)}}, nil
 	case "seq":
 		ans := u(uint32(g.Seq))
 		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
-			EN: fmt.Sprintf("segment %s had seq %s on the wire", line, ans), ZH: fmt.Sprintf("报文 %s 在线路上的 seq 是 %s", zline, ans)}}, nil
+			EN: fmt.Sprintf("segment %s had seq %s on the wire", line, ans), ZH: fmt.Sprintf("报文段 %s 在线路上的 seq 是 %s", zline, ans)}}, nil
 	case "relative ack":
 		isn, ok := peerISN(tr, at)
 		if !ok || g.Flags&engine.ACK == 0 {
@@ -370,12 +370,12 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 		ans := u(uint32(g.Ack - isn))
 		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
 			EN: fmt.Sprintf("segment %s acknowledged %s; the %s's ISN was %s, and %s − %s = %s", line, u(uint32(g.Ack)), s.Dst, u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans),
-			ZH: fmt.Sprintf("报文 %s 的确认号是 %s；%s的 ISN 是 %s，%s − %s = %s", zline, u(uint32(g.Ack)), who(s.Dst, "zh"), u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans)}}, nil
+			ZH: fmt.Sprintf("报文段 %s 的确认号是 %s；%s的 ISN 是 %s，%s − %s = %s", zline, u(uint32(g.Ack)), who(s.Dst, "zh"), u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans)}}, nil
 	case "seqspace":
 		ans := strconv.Itoa(int(g.End() - g.Seq))
 		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
 			EN: fmt.Sprintf("segment %s had seq %s and %d bytes of data, flags %s: it occupies %s sequence numbers (RFC 9293 §3.4: SEG.LEN counts the data, SYN and FIN)", line, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans),
-			ZH: fmt.Sprintf("报文 %s 的 seq 为 %s，数据 %d 字节，标志位 %s：它占用 %s 个序列号（RFC 9293 §3.4：SEG.LEN 计入数据、SYN 和 FIN）", zline, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans)}}, nil
+			ZH: fmt.Sprintf("报文段 %s 的 seq 为 %s，数据 %d 字节，标志位 %s：它占用 %s 个序列号（RFC 9293 §3.4：SEG.LEN 计入数据、SYN 和 FIN）", zline, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans)}}, nil
 	case "acked":
 		if s.Fate != engine.Delivered {
 			return Result{}, fmt.Errorf("answer %q: the segment never arrives", expr)
@@ -389,7 +389,7 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 			ans := strconv.FormatInt(int64(int32(ack-g.Seq)), 10)
 			return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
 				EN: fmt.Sprintf("segment %s had seq %s; the %s's next segment (#%d) acknowledged %s, %s further", line, u(uint32(g.Seq)), s.Dst, r.Segment.ID, u(uint32(ack)), ans),
-				ZH: fmt.Sprintf("报文 %s 的 seq 为 %s；%s的下一个报文（第 %d 号）确认到 %s，多出 %s", zline, u(uint32(g.Seq)), who(s.Dst, "zh"), r.Segment.ID, u(uint32(ack)), ans)}}, nil
+				ZH: fmt.Sprintf("报文段 %s 的 seq 为 %s；%s的下一个报文段（第 %d 号）确认到 %s，多出 %s", zline, u(uint32(g.Seq)), who(s.Dst, "zh"), r.Segment.ID, u(uint32(ack)), ans)}}, nil
 		}
 		return Result{}, fmt.Errorf("answer %q: the receiver acknowledges nothing after it", expr)
 	case "window":
@@ -400,7 +400,7 @@ func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error)
 		ans := strconv.Itoa(int(g.Window) << shift)
 		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
 			EN: fmt.Sprintf("segment %s had win %d and its sender's window scale is %d: %d × 2^%d = %s bytes", line, g.Window, shift, g.Window, shift, ans),
-			ZH: fmt.Sprintf("报文 %s 的 win 是 %d，发送方的窗口缩放因子是 %d：%d × 2^%d = %s 字节", zline, g.Window, shift, g.Window, shift, ans)}}, nil
+			ZH: fmt.Sprintf("报文段 %s 的 win 是 %d，发送方的窗口缩放因子是 %d：%d × 2^%d = %s 字节", zline, g.Window, shift, g.Window, shift, ans)}}, nil
 	}
 	return Result{}, fmt.Errorf("answer %q: unknown expression (see the lessons README)", expr)
 }

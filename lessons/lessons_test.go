@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -336,4 +337,66 @@ func FuzzAnchor(f *testing.F) {
 			t.Fatalf("Resolve(%q) = %d, outside the trace", s, i)
 		}
 	})
+}
+
+// TestChineseFollowsTheGlossary: every zh line of every lesson uses glossary/zh-CN.md's
+// terms (a word it rules out may appear only inside the preferred term) and “ ” for
+// quotation marks, never ASCII ". In the SYN-flood lessons the queue's entries are
+// requests, not RFC 9293's half-open connections.
+func TestChineseFollowsTheGlossary(t *testing.T) {
+	src, err := os.ReadFile("glossary/zh-CN.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rule struct{ want, avoid string }
+	var rules []rule
+	for _, line := range strings.Split(string(src), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 5 || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") || strings.TrimSpace(cells[1]) == "English" {
+			continue
+		}
+		want := strings.TrimSpace(cells[2])
+		for _, avoid := range strings.Split(cells[3], "、") {
+			if avoid, _, _ = strings.Cut(strings.TrimSpace(avoid), "（"); avoid != "" {
+				rules = append(rules, rule{want, avoid})
+			}
+		}
+	}
+	if len(rules) < 10 {
+		t.Fatalf("read %d rules from the glossary; is its table intact?", len(rules))
+	}
+	c := catalogue(t)
+	for _, l := range c.All() {
+		texts := []string{l.Title.ZH, l.Summary.ZH, l.Sources.ZH}
+		for _, st := range l.Steps {
+			texts = append(texts, st.Text.ZH)
+		}
+		for _, q := range l.Questions {
+			texts = append(texts, q.Ask.ZH, q.Explain.ZH)
+			for _, ex := range q.ExplainIn {
+				texts = append(texts, ex.ZH)
+			}
+		}
+		for _, text := range texts {
+			if strings.Contains(text, `"`) {
+				t.Errorf("%s: ASCII quotation marks in Chinese text (use “ ”): %s", l.File, text)
+			}
+			for _, r := range rules {
+				rest := text
+				for _, want := range strings.Split(r.want, "、") {
+					rest = strings.ReplaceAll(rest, want, "")
+				}
+				if strings.Contains(rest, r.avoid) {
+					t.Errorf("%s: %q where the glossary says %q: %s", l.File, r.avoid, r.want, text)
+				}
+			}
+		}
+		if l.ID == "syn-flood" || l.ID == "syn-cookies" {
+			for _, text := range texts {
+				if strings.Contains(text, "半开连接") {
+					t.Errorf("%s: 半开连接 is RFC 9293's half-open connection; a request in the SYN queue is 未完成的连接请求: %s", l.File, text)
+				}
+			}
+		}
+	}
 }

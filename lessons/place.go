@@ -46,11 +46,11 @@ func lost(kind string, index int, r role) Omission {
 	if kind == "step" {
 		o.Why = engine.Text{
 			EN: fmt.Sprintf("Narration step %d is not shown: it is about %s, and with the segments lost in this run no such segment is sent.", index+1, r.describe("en")),
-			ZH: fmt.Sprintf("第 %d 段讲解不显示：它讲的是%s，而本次运行丢失报文之后，再没有这样的报文。", index+1, r.describe("zh"))}
+			ZH: fmt.Sprintf("第 %d 段讲解不显示：它讲的是%s，而本次运行丢失报文段之后，再没有这样的报文段。", index+1, r.describe("zh"))}
 	} else {
 		o.Why = engine.Text{
 			EN: fmt.Sprintf("Question %d is not asked: it is about %s, and with the segments lost in this run no such segment is sent.", index+1, r.describe("en")),
-			ZH: fmt.Sprintf("第 %d 题不提问：它问的是%s，而本次运行丢失报文之后，再没有这样的报文。", index+1, r.describe("zh"))}
+			ZH: fmt.Sprintf("第 %d 题不提问：它问的是%s，而本次运行丢失报文段之后，再没有这样的报文段。", index+1, r.describe("zh"))}
 	}
 	return o
 }
@@ -180,7 +180,7 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 			pq.Explain = engine.Text{EN: run.EN + res.Evidence.EN + ".", ZH: run.ZH + res.Evidence.ZH + "。"}
 			if faults {
 				pq.Explain.EN += " The segments lost in this run changed the story, so the lesson's own explanation (written for the run without them) does not apply here."
-				pq.Explain.ZH += "本次运行中丢失的报文改变了过程，所以本课原有的解释（针对没有丢包的运行）在这里不适用。"
+				pq.Explain.ZH += "本次运行中丢失的报文段改变了过程，所以本课原有的解释（针对没有丢包的运行）在这里不适用。"
 			}
 		}
 		pl.Questions = append(pl.Questions, pq)
@@ -200,7 +200,7 @@ func runText(tr *engine.Trace) engine.Text {
 	}
 	if len(drops) > 0 {
 		en += ", segments " + strings.Join(drops, ", ") + " lost"
-		zh += "，报文 " + strings.Join(drops, "、") + " 丢失"
+		zh += "，报文段 " + strings.Join(drops, "、") + " 丢失"
 	}
 	return engine.Text{EN: en + "): ", ZH: zh + "）："}
 }
