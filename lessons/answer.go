@@ -258,7 +258,8 @@ func (l *Lesson) Resolve(tr *engine.Trace) (steps, questions []Resolved) {
 
 // Fill replaces placeholders in narration with values from the anchored event, so the
 // numbers a lesson quotes are the run's own: {seq}, {ack}, {win} (the raw field),
-// {wscale} (the sender's window scale), {win.bytes} (the window in bytes), {tcpdump} and
+// {wscale} (the sender's window scale), {win.bytes} (the window in bytes), {tsval} and
+// {tsecr} (its timestamp option's values), {tcpdump} and
 // {tcpdump.rel} (the segment's tcpdump line, -S and relative), {cookie.isn},
 // {cookie.client_isn}, {cookie.hash1}, {cookie.counter}, {cookie.hash2},
 // {cookie.mss_index}, {cookie.mss}, {cookie.hash1_plus_isn}.
@@ -283,6 +284,9 @@ func Fill(text string, tr *engine.Trace, at int) string {
 	pairs := []string{"{seq}", u(uint32(s.Seg.Seq)), "{ack}", u(uint32(s.Seg.Ack)),
 		"{win}", strconv.Itoa(int(s.Seg.Window)), "{wscale}", strconv.Itoa(int(shift)),
 		"{win.bytes}", strconv.Itoa(int(s.Seg.Window) << shift)}
+	if ts, ok := s.Seg.Options.Find(engine.OptTimestamps); ok {
+		pairs = append(pairs, "{tsval}", u(ts.TSVal), "{tsecr}", u(ts.TSEcr))
+	}
 	if strings.Contains(text, "{tcpdump") {
 		pairs = append(pairs, "{tcpdump}", tr.TcpdumpLines(false)[s.ID], "{tcpdump.rel}", tr.TcpdumpLines(true)[s.ID])
 	}

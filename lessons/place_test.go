@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -490,6 +491,35 @@ func TestStatesAnswer(t *testing.T) {
 	} {
 		if got := statesAnswer(tc.text, tc.answer); got != tc.want {
 			t.Errorf("statesAnswer(%q, %q) = %v, want %v", tc.text, tc.answer, got, tc.want)
+		}
+	}
+}
+
+// placeholder matches what a lesson writes to be filled: "{seq}", "{run.syn_queue_max}";
+// not RFC 8446's braces ("{Finished}") or a socket option's value ("{on, 0}").
+var placeholder = regexp.MustCompile(`\{[a-z][a-z0-9_.]*\}`)
+
+// Every placeholder a lesson writes is filled on its run: no narration, question or
+// choice reaches the page with a "{...}" left in it.
+func TestPlaceholdersAreFilled(t *testing.T) {
+	for _, l := range catalogue(t).All() {
+		for _, profile := range l.Profiles {
+			p := engine.DefaultParams()
+			p.Profile, p.RTT = profile, min(max(p.RTT, l.MinRTT), l.MaxRTT)
+			_, _, pl := place(t, l, p)
+			var texts []string
+			for _, st := range pl.Steps {
+				texts = append(texts, st.Text.EN, st.Text.ZH)
+			}
+			for _, q := range pl.Questions {
+				texts = append(texts, q.Ask.EN, q.Ask.ZH, q.Explain.EN, q.Explain.ZH)
+				texts = append(texts, q.Choices...)
+			}
+			for _, text := range texts {
+				if placeholder.MatchString(text) {
+					t.Errorf("%s (%s): a placeholder is left: %s", l.File, profile, text)
+				}
+			}
 		}
 	}
 }
