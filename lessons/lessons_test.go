@@ -28,7 +28,10 @@ func TestCatalogueCoversTheTopics(t *testing.T) {
 		"data-on-third-ack", "four-way-close", "three-way-close", "time-wait", "simultaneous-open",
 		"simultaneous-close", "connect-timeout", "syn-to-closed-port", "resets", "orphans", "state-machine",
 		"syn-flood", "syn-cookies", "reading-tcpdump", "tls12", "tls13", "resumption-0rtt", "quic-http3",
-		"sequence-space", "ecn-handshake", "time-wait-syn"} {
+		"sequence-space", "ecn-handshake", "time-wait-syn",
+		// issue 20's new lessons
+		"listen-backlog", "time-wait-in-practice", "keepalive-half-open", "close-with-unread-data",
+		"syn-ack-lost", "tcp-fast-open"} {
 		l, ok := c.Get(id)
 		if !ok {
 			t.Errorf("no lesson %q", id)
