@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"synack/engine/tcp"
 )
 
 // A spec can tell the four-way close as data: the same segments as the built-in scenario.
@@ -56,7 +58,7 @@ func TestSpecValidateNamesTheProblem(t *testing.T) {
 }
 
 // A spec can turn keep-alives on and reboot a host: the probe of the idle connection
-// meets no socket on the rebooted peer and draws <SEQ=SEG.ACK><CTL=RST> (RFC 9293
+// meets no socket on the rebooted peer and draws <SEQ=SEG.ACK><CTL=tcp.RST> (RFC 9293
 // §3.10.7.1), which resets the prober (testdata/packetdrill/keepalive-rebooted-peer.pkt
 // shows Linux doing the same).
 func TestSpecKeepaliveFindsARebootedPeer(t *testing.T) {
@@ -72,28 +74,28 @@ func TestSpecKeepaliveFindsARebootedPeer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var probe, rst *SegmentEvent
+	var probe, rst *tcp.SegmentEvent
 	clientClosed, serverReset := false, false
 	for _, e := range tr.All() {
 		switch {
-		case e.Kind == EventSegment && e.Segment.Src == "server" && e.At >= Time(0).Add(10*time.Second) && probe == nil:
+		case e.Kind == tcp.EventSegment && e.Segment.Src == "server" && e.At >= tcp.Time(0).Add(10*time.Second) && probe == nil:
 			probe = e.Segment
-		case e.Kind == EventSegment && e.Segment.Src == "client" && probe != nil:
+		case e.Kind == tcp.EventSegment && e.Segment.Src == "client" && probe != nil:
 			rst = e.Segment
-		case e.Kind == EventState && e.Endpoint == "client" && e.To == Closed && e.At == Time(0).Add(5*time.Second):
+		case e.Kind == tcp.EventState && e.Endpoint == "client" && e.To == tcp.Closed && e.At == tcp.Time(0).Add(5*time.Second):
 			clientClosed = true
-		case e.Kind == EventApp && e.Endpoint == "server" && e.Result == "ECONNRESET":
+		case e.Kind == tcp.EventApp && e.Endpoint == "server" && e.Result == "ECONNRESET":
 			serverReset = true
 		}
 	}
 	if probe == nil || rst == nil {
 		t.Fatal("no keep-alive probe, or no answer to it")
 	}
-	if probe.Seg.Flags != ACK || len(probe.Seg.Payload) != 0 {
-		t.Errorf("the probe is %v with %d bytes, want a bare ACK", probe.Seg.Flags, len(probe.Seg.Payload))
+	if probe.Seg.Flags != tcp.ACK || len(probe.Seg.Payload) != 0 {
+		t.Errorf("the probe is %v with %d bytes, want a bare tcp.ACK", probe.Seg.Flags, len(probe.Seg.Payload))
 	}
-	if rst.Seg.Flags != RST || rst.Seg.Seq != probe.Seg.Ack {
-		t.Errorf("the answer is %v seq %d, want RST with seq = the probe's ack %d", rst.Seg.Flags, rst.Seg.Seq, probe.Seg.Ack)
+	if rst.Seg.Flags != tcp.RST || rst.Seg.Seq != probe.Seg.Ack {
+		t.Errorf("the answer is %v seq %d, want tcp.RST with seq = the probe's ack %d", rst.Seg.Flags, rst.Seg.Seq, probe.Seg.Ack)
 	}
 	if !clientClosed || !serverReset {
 		t.Errorf("the reboot closed the client: %v; the server's application saw ECONNRESET: %v", clientClosed, serverReset)
@@ -123,7 +125,7 @@ func TestSpecKeepaliveLimits(t *testing.T) {
 // A spec's client can open several connections from several ports, and a server that
 // does not accept by itself leaves them in the accept queue until an "accept" step:
 // with listen(2) the queue holds three (sk_acceptq_is_full is "> backlog"), and the
-// fourth connection's final ACK is dropped until a place is freed
+// fourth connection's final tcp.ACK is dropped until a place is freed
 // (testdata/packetdrill/accept-queue-overflow-final-ack.pkt shows Linux doing the same).
 func TestSpecSlowAcceptFillsTheQueue(t *testing.T) {
 	sp := Spec{
@@ -142,23 +144,23 @@ func TestSpecSlowAcceptFillsTheQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	maxAccept, drops, accepted := 0, 0, 0
-	var lastEstablished Time
+	var lastEstablished tcp.Time
 	for _, e := range tr.All() {
 		switch {
-		case e.Kind == EventQueue:
+		case e.Kind == tcp.EventQueue:
 			maxAccept = max(maxAccept, e.AcceptQueue)
-		case e.Kind == EventNote && e.Note == "accept-queue-full":
+		case e.Kind == tcp.EventNote && e.Note == "accept-queue-full":
 			drops++
-		case e.Kind == EventApp && e.Endpoint == "server" && e.Call == "accept" && e.Result == "ok":
+		case e.Kind == tcp.EventApp && e.Endpoint == "server" && e.Call == "accept" && e.Result == "ok":
 			accepted++
-		case e.Kind == EventState && e.Endpoint == "server" && e.To == Established:
+		case e.Kind == tcp.EventState && e.Endpoint == "server" && e.To == tcp.Established:
 			lastEstablished = e.At
 		}
 	}
 	if maxAccept != 3 || drops == 0 || accepted != 1 {
 		t.Errorf("accept queue up to %d (want 3), %d drops (want some), %d accepted (want 1)", maxAccept, drops, accepted)
 	}
-	if lastEstablished < Time(0).Add(3*time.Second) {
+	if lastEstablished < tcp.Time(0).Add(3*time.Second) {
 		t.Errorf("the fourth connection was established at %v, before the application accepted at 3 s", lastEstablished)
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"strings"
 
 	"synack/engine"
+	"synack/engine/catalog"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 )
 
 // Placement is a lesson laid on one run and its diagram: each narration step and each
@@ -27,32 +29,22 @@ type Omission struct {
 	Why   engine.Text
 }
 
+// absent: the event a step or question is about does not happen in this run.
 func absent(kind string, index int, tr *engine.Trace) Omission {
-	o := Omission{Kind: kind, Index: index}
+	why := catalog.F("omit.question.absent", index+1, profileName(tr.Meta.Profile))
 	if kind == "step" {
-		o.Why = engine.Text{
-			EN: fmt.Sprintf("Narration step %d is not shown: what it describes does not happen in this run (%s profile).", index+1, profileName(tr.Meta.Profile)),
-			ZH: fmt.Sprintf("第 %d 段讲解不显示：它讲述的事件在本次运行（%s 行为模型）中没有发生。", index+1, profileName(tr.Meta.Profile))}
-	} else {
-		o.Why = engine.Text{
-			EN: fmt.Sprintf("Question %d is not asked: the event it is about does not happen in this run (%s profile).", index+1, profileName(tr.Meta.Profile)),
-			ZH: fmt.Sprintf("第 %d 题不提问：它所问的事件在本次运行（%s 行为模型）中没有发生。", index+1, profileName(tr.Meta.Profile))}
+		why = catalog.F("omit.step.absent", index+1, profileName(tr.Meta.Profile))
 	}
-	return o
+	return Omission{Kind: kind, Index: index, Why: why}
 }
 
+// lost: the reader's drops took away the segment a step or question is about.
 func lost(kind string, index int, r role) Omission {
-	o := Omission{Kind: kind, Index: index}
+	why := catalog.F("omit.question.lost", index+1, r.describe())
 	if kind == "step" {
-		o.Why = engine.Text{
-			EN: fmt.Sprintf("Narration step %d is not shown: it is about %s, and with the segments lost in this run no such segment is sent.", index+1, r.describe("en")),
-			ZH: fmt.Sprintf("第 %d 段讲解不显示：它讲的是%s，而本次运行丢失报文段之后，再没有这样的报文段。", index+1, r.describe("zh"))}
-	} else {
-		o.Why = engine.Text{
-			EN: fmt.Sprintf("Question %d is not asked: it is about %s, and with the segments lost in this run no such segment is sent.", index+1, r.describe("en")),
-			ZH: fmt.Sprintf("第 %d 题不提问：它问的是%s，而本次运行丢失报文段之后，再没有这样的报文段。", index+1, r.describe("zh"))}
+		why = catalog.F("omit.step.lost", index+1, r.describe())
 	}
-	return o
+	return Omission{Kind: kind, Index: index, Why: why}
 }
 
 // PlacedStep is narration shown from layout step Step on.
@@ -132,9 +124,8 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 	}
 	for i, q := range l.Questions {
 		if !q.AskedIn(tr.Meta.Profile) {
-			pl.Omitted = append(pl.Omitted, Omission{Kind: "question", Index: i, Why: engine.Text{
-				EN: fmt.Sprintf("Question %d is asked only in the %s profile; this run uses the %s profile.", i+1, profileName(q.Profile), profileName(tr.Meta.Profile)),
-				ZH: fmt.Sprintf("第 %d 题只在 %s 行为模型下提问；本次运行使用 %s 行为模型。", i+1, profileName(q.Profile), profileName(tr.Meta.Profile))}})
+			pl.Omitted = append(pl.Omitted, Omission{Kind: "question", Index: i,
+				Why: catalog.F("omit.profile", i+1, profileName(q.Profile), profileName(tr.Meta.Profile))})
 			continue
 		}
 		at := resolve("question", i, q.Anchor)
@@ -147,9 +138,7 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 			anchor, reveal = stepOf(lay, at), stepOf(lay, res.Reveal)
 		}
 		if anchor < 0 || reveal < 0 {
-			pl.Omitted = append(pl.Omitted, Omission{Kind: "question", Index: i, Why: engine.Text{
-				EN: fmt.Sprintf("Question %d is not asked: this run never shows its answer.", i+1),
-				ZH: fmt.Sprintf("第 %d 题不提问：本次运行没有展示出它的答案。", i+1)}})
+			pl.Omitted = append(pl.Omitted, Omission{Kind: "question", Index: i, Why: catalog.F("omit.no-answer", i+1)})
 			continue
 		}
 		pq := PlacedQuestion{Index: i, Event: at, Step: min(anchor, reveal), Anchor: anchor, Reveal: reveal,
@@ -159,7 +148,7 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 		if faults {
 			own = ""
 			if base != nil {
-				if bi, err := q.Anchor.resolveFirst(base); err == nil && bi >= 0 {
+				if bi, err := q.Anchor.resolveFirst(base); err == nil {
 					if br, err := Compute(q.Answer, base, bi); err == nil {
 						own = br.Answer
 					}
@@ -169,18 +158,17 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 		run := runText(tr)
 		if own == res.Answer && count(pq.Choices, res.Answer) == 1 {
 			ex := q.ExplainFor(tr.Meta.Profile)
-			pq.Explain = engine.Text{
-				EN: fillAnswer(Fill(ex.EN, tr, at), res.Answer, tr, "en") + " " + run.EN + res.Evidence.EN + ".",
-				ZH: fillAnswer(Fill(ex.ZH, tr, at), res.Answer, tr, "zh") + run.ZH + res.Evidence.ZH + "。",
-			}
+			text := engine.Text{EN: fillAnswer(Fill(ex.EN, tr, at), res.Answer, tr), ZH: fillAnswer(Fill(ex.ZH, tr, at), res.Answer, tr)}
+			pq.Explain = catalog.F("run.explain", text, run, res.Evidence)
 		} else {
 			if count(pq.Choices, res.Answer) == 0 {
 				pq.Choices = append(pq.Choices, res.Answer)
 			}
-			pq.Explain = engine.Text{EN: run.EN + res.Evidence.EN + ".", ZH: run.ZH + res.Evidence.ZH + "。"}
+			pq.Explain = catalog.F("run.evidence", run, res.Evidence)
 			if faults {
-				pq.Explain.EN += " The segments lost in this run changed the story, so the lesson's own explanation (written for the run without them) does not apply here."
-				pq.Explain.ZH += "本次运行中丢失的报文段改变了过程，所以本课原有的解释（针对没有丢包的运行）在这里不适用。"
+				c := catalog.T("run.changed")
+				pq.Explain.EN += c.EN
+				pq.Explain.ZH += c.ZH
 			}
 		}
 		pl.Questions = append(pl.Questions, pq)
@@ -190,19 +178,18 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 
 // runText opens the run's evidence: "In this run (Linux profile, RTT 100 ms): ".
 func runText(tr *engine.Trace) engine.Text {
-	en := fmt.Sprintf("In this run (%s profile, RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "en"))
-	zh := fmt.Sprintf("本次运行（%s 行为模型，RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "zh"))
-	var drops []string
+	var drops []engine.Text
 	for _, e := range tr.Scan() {
-		if e.Kind == engine.EventSegment && e.Segment.Fate == engine.Dropped {
-			drops = append(drops, fmt.Sprintf("#%d", e.Segment.ID))
+		if e.Kind == tcp.EventSegment && e.Segment.Fate == tcp.Dropped {
+			id := fmt.Sprintf("#%d", e.Segment.ID)
+			drops = append(drops, engine.Text{EN: id, ZH: id})
 		}
 	}
+	lost := engine.Text{}
 	if len(drops) > 0 {
-		en += ", segments " + strings.Join(drops, ", ") + " lost"
-		zh += "，报文段 " + strings.Join(drops, "、") + " 丢失"
+		lost = catalog.F("run.lost", catalog.Join("sep.enum", drops))
 	}
-	return engine.Text{EN: en + "): ", ZH: zh + "）："}
+	return catalog.F("run.intro", profileName(tr.Meta.Profile), secs(tr.Meta.RTT), lost)
 }
 
 func profileName(p string) string {
@@ -213,8 +200,7 @@ func profileName(p string) string {
 }
 
 // fillAnswer fills an explanation's {answer} and {profile} with the run's.
-func fillAnswer(text, answer string, tr *engine.Trace, lang string) string {
-	_ = lang
+func fillAnswer(text, answer string, tr *engine.Trace) string {
 	return strings.NewReplacer("{answer}", answer, "{profile}", profileName(tr.Meta.Profile)).Replace(text)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 )
 
 // rttSamples are the RTTs a reader may pick in the lesson: both ends of its range, the
@@ -71,7 +72,7 @@ func TestEveryQuestionAnswerableInEverySetting(t *testing.T) {
 						if lang == "zh" {
 							own = lq.ExplainFor(profile).ZH
 						}
-						if !startsWithAnswer(fillAnswer(own, q.Answer, tr, lang), q.Answer) {
+						if !startsWithAnswer(fillAnswer(own, q.Answer, tr), q.Answer) {
 							t.Errorf("%s:%d: the lesson's %s explanation does not open with the run's answer %q: %s", name, lq.Line, lang, q.Answer, own)
 						}
 					}
@@ -193,8 +194,8 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 	case f[0] == "flags" || f[0] == "result":
 		for i := at + 1; i < tr.Len(); i++ {
 			e := tr.Event(i)
-			if f[0] == "flags" && e.Kind == engine.EventSegment && e.Segment.Src == f[2] && !strings.HasPrefix(e.Segment.Dst, "attacker") ||
-				f[0] == "result" && e.Kind == engine.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
+			if f[0] == "flags" && e.Kind == tcp.EventSegment && e.Segment.Src == f[2] && !strings.HasPrefix(e.Segment.Dst, "attacker") ||
+				f[0] == "result" && e.Kind == tcp.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
 				if visible(i) {
 					fail("the event that answers it")
 				}
@@ -204,7 +205,7 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 	case f[0] == "count":
 		last := -1
 		for i, e := range tr.All() {
-			if e.Kind == engine.EventSegment && e.Segment.Src == f[3] {
+			if e.Kind == tcp.EventSegment && e.Segment.Src == f[3] {
 				last = i
 			}
 		}
@@ -213,7 +214,7 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 		}
 	case f[0] == "who":
 		for i, e := range tr.All() {
-			if e.Kind == engine.EventState && e.To.String() == f[2] && mainPeer(&e) {
+			if e.Kind == tcp.EventState && e.To.String() == f[2] && mainPeer(&e) {
 				if visible(i) {
 					fail("the " + e.Endpoint + " entering " + f[2])
 				}
@@ -240,7 +241,7 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 			}
 		}
 		for i, e := range tr.All() {
-			if e.Kind == engine.EventSegment && strings.Contains(e.Segment.Label, text) {
+			if e.Kind == tcp.EventSegment && strings.Contains(e.Segment.Label, text) {
 				if visible(i) {
 					fail("the packet carrying " + text)
 				}
@@ -324,7 +325,7 @@ func TestAnchorsSurviveDrops(t *testing.T) {
 			}
 			bevs := base.Events(0, base.Len())
 			// The event each block names in the run without drops.
-			meant := func(a Anchor) *engine.Event {
+			meant := func(a Anchor) *tcp.Event {
 				i, err := a.resolveFirst(base)
 				if err != nil {
 					return nil
@@ -350,7 +351,7 @@ func TestAnchorsSurviveDrops(t *testing.T) {
 						t.Errorf("%s:%d: %s lands on a %v event, the lesson meant a %v", name, line, what, got.Kind, want.Kind)
 						return
 					}
-					if got.Kind != engine.EventSegment {
+					if got.Kind != tcp.EventSegment {
 						if !a.matches(&got) {
 							t.Errorf("%s:%d: %s lands on an event its anchor %s does not name", name, line, what, a.Text)
 						}
@@ -361,11 +362,11 @@ func TestAnchorsSurviveDrops(t *testing.T) {
 					case g.Src != w.Src || g.Dst != w.Dst || g.Seg.Flags != w.Seg.Flags || len(g.Seg.Payload) != len(w.Seg.Payload):
 						t.Errorf("%s:%d: %s is about the %v from %s (%d bytes) but lands on #%d, %v from %s (%d bytes)", name, line, what,
 							w.Seg.Flags.Names(), w.Src, len(w.Seg.Payload), g.ID, g.Seg.Flags.Names(), g.Src, len(g.Seg.Payload))
-					case a.Kind == "dropped" && g.Fate != engine.Dropped:
+					case a.Kind == "dropped" && g.Fate != tcp.Dropped:
 						t.Errorf("%s:%d: %s tells of a lost segment but lands on #%d, which arrived", name, line, what, g.ID)
 					case a.Kind == "retransmit" && !g.Retransmit:
 						t.Errorf("%s:%d: %s tells of a retransmission but lands on #%d, a first transmission", name, line, what, g.ID)
-					case g.Seg.Seq-isnOf(tr, ev, g.Src) != w.Seg.Seq-isnOf(base, slices.IndexFunc(bevs, func(e engine.Event) bool { return e.Kind == engine.EventSegment && e.Segment.ID == w.ID }), w.Src):
+					case g.Seg.Seq-isnOf(tr, ev, g.Src) != w.Seg.Seq-isnOf(base, slices.IndexFunc(bevs, func(e tcp.Event) bool { return e.Kind == tcp.EventSegment && e.Segment.ID == w.ID }), w.Src):
 						t.Errorf("%s:%d: %s lands on #%d, another place in the %s's sequence space than the lesson's segment #%d", name, line, what, g.ID, g.Src, w.ID)
 					}
 				}
@@ -392,9 +393,9 @@ func TestAnchorsSurviveDrops(t *testing.T) {
 }
 
 // isnOf is the sequence number of the last SYN endpoint sent up to trace event i.
-func isnOf(tr *engine.Trace, i int, endpoint string) engine.Seq {
+func isnOf(tr *engine.Trace, i int, endpoint string) tcp.Seq {
 	for j := i; j >= 0; j-- {
-		if e := tr.Event(j); e.Kind == engine.EventSegment && e.Segment.Src == endpoint && e.Segment.Seg.Flags&engine.SYN != 0 {
+		if e := tr.Event(j); e.Kind == tcp.EventSegment && e.Segment.Src == endpoint && e.Segment.Seg.Flags&tcp.SYN != 0 {
 			return e.Segment.Seg.Seq
 		}
 	}
@@ -414,7 +415,7 @@ func TestTimeWaitDropKeepsTheLostACK(t *testing.T) {
 			continue
 		}
 		e := tr.Event(st.Event)
-		if e.Segment.Seg.Flags != engine.ACK || e.Segment.Src != "client" {
+		if e.Segment.Seg.Flags != tcp.ACK || e.Segment.Src != "client" {
 			t.Fatalf("the lost-ACK narration lands on #%d %v from %s", e.Segment.ID, e.Segment.Seg.Flags.Names(), e.Segment.Src)
 		}
 	}

@@ -1,10 +1,11 @@
 package lessons
 
 import (
-	"fmt"
 	"strings"
 
 	"synack/engine"
+	"synack/engine/catalog"
+	"synack/engine/tcp"
 )
 
 // A role is what a segment is in its story, whatever its position: who sent it to whom,
@@ -14,7 +15,7 @@ import (
 // retransmission before it and every segment ID after the drop moves by one.
 type role struct {
 	src, dst       string
-	flags          engine.Flags
+	flags          tcp.Flags
 	relSeq, relAck uint32
 	bytes          int
 	label          string
@@ -24,22 +25,22 @@ type role struct {
 
 // roles returns the role of every segment event of evs (the zero role for other
 // events), in one pass: each side's ISN is the last SYN it sent up to that event.
-func roles(evs []engine.Event) []role {
+func roles(evs []tcp.Event) []role {
 	out := make([]role, len(evs))
-	isn := map[string]engine.Seq{}
+	isn := map[string]tcp.Seq{}
 	for i := range evs {
 		e := &evs[i]
-		if e.Kind != engine.EventSegment {
+		if e.Kind != tcp.EventSegment {
 			continue
 		}
 		s := e.Segment
-		if s.Seg.Flags&engine.SYN != 0 {
+		if s.Seg.Flags&tcp.SYN != 0 {
 			isn[s.Src] = s.Seg.Seq
 		}
 		r := role{src: s.Src, dst: s.Dst, flags: s.Seg.Flags, bytes: len(s.Seg.Payload), label: s.Label,
-			dropped: s.Fate == engine.Dropped, retransmit: s.Retransmit}
+			dropped: s.Fate == tcp.Dropped, retransmit: s.Retransmit}
 		r.relSeq = uint32(s.Seg.Seq - isn[s.Src])
-		if s.Seg.Flags&engine.ACK != 0 {
+		if s.Seg.Flags&tcp.ACK != 0 {
 			r.relAck = uint32(s.Seg.Ack - isn[s.Dst])
 		}
 		out[i] = r
@@ -65,27 +66,18 @@ func (r role) same(o role, kind string) bool {
 	return true
 }
 
-// describe names the role for a reader: "the SYN ACK from the server to the client, 0 bytes".
-func (r role) describe(lang string) string {
+// describe names the role for a reader: "the SYN ACK from the server to the client".
+func (r role) describe() engine.Text {
 	flags := strings.Join(r.flags.Names(), " ")
-	if lang == "zh" {
-		s := fmt.Sprintf("%s发往%s的 %s", who(r.src, "zh"), who(r.dst, "zh"), flags)
-		if r.bytes > 0 {
-			s += fmt.Sprintf("（%d 字节数据）", r.bytes)
-		}
-		if r.dropped {
-			s = "丢失的" + s
-		}
-		return s
-	}
-	s := fmt.Sprintf("the %s from the %s to the %s", flags, r.src, r.dst)
+	f := engine.Text{EN: flags, ZH: flags}
+	var data, lost engine.Text
 	if r.bytes > 0 {
-		s += fmt.Sprintf(" carrying %d bytes", r.bytes)
+		data = catalog.F("role.bytes", r.bytes)
 	}
 	if r.dropped {
-		s = "the lost " + s[len("the "):]
+		lost = catalog.T("role.lost")
 	}
-	return s
+	return catalog.F("role.segment", f, who(r.src), who(r.dst), data, lost)
 }
 
 // resolveRole places an anchor on a reader's run tr by its role in base, the same run
@@ -100,7 +92,7 @@ func (a Anchor) resolveRole(base, tr *engine.Trace) (at int, gone *role, err err
 		return -1, nil, err
 	}
 	bevs := base.Events(0, base.Len())
-	if bevs[bi].Kind != engine.EventSegment {
+	if bevs[bi].Kind != tcp.EventSegment {
 		at, err := a.resolveFirst(tr)
 		return at, nil, err
 	}
@@ -108,14 +100,14 @@ func (a Anchor) resolveRole(base, tr *engine.Trace) (at int, gone *role, err err
 	want := brs[bi]
 	k := 0
 	for j := 0; j < bi; j++ {
-		if bevs[j].Kind == engine.EventSegment && want.same(brs[j], a.Kind) {
+		if bevs[j].Kind == tcp.EventSegment && want.same(brs[j], a.Kind) {
 			k++
 		}
 	}
 	evs := tr.Events(0, tr.Len())
 	rs := roles(evs)
 	for j := range evs {
-		if evs[j].Kind != engine.EventSegment || !want.same(rs[j], a.Kind) {
+		if evs[j].Kind != tcp.EventSegment || !want.same(rs[j], a.Kind) {
 			continue
 		}
 		if k == 0 {
