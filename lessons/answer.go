@@ -287,7 +287,7 @@ func Fill(text string, tr *engine.Trace, at int) string {
 //	{run.first_request.times}   when they left, in seconds after the first ("0, 1, 3")
 func fillRun(text string, tr *engine.Trace) string {
 	maxQ := 0
-	var first *tcp.SegmentEvent
+	var first *tcp.SegmentEvent // a copy: Scan reuses what it yields
 	var times []string
 	var t0 tcp.Time
 	for _, e := range tr.Scan() {
@@ -296,7 +296,8 @@ func fillRun(text string, tr *engine.Trace) string {
 			maxQ = max(maxQ, e.SynQueue)
 		case e.Kind != tcp.EventSegment:
 		case first == nil && e.Segment.Seg.Flags == tcp.SYN:
-			first = e.Segment
+			c := *e.Segment
+			first = &c
 		case first != nil && e.Segment.Seg.Flags == tcp.SYN|tcp.ACK && e.Segment.Dst == first.Src && e.Segment.Seg.Ack == first.Seg.Seq+1:
 			if len(times) == 0 {
 				t0 = e.At

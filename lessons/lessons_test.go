@@ -2,7 +2,9 @@ package lessons
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -402,5 +404,46 @@ func TestChineseFollowsTheGlossary(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// The run-wide placeholders quote the run: on the SYN flood, the longest SYN queue and
+// the SYN-ACKs that answered the first spoofed SYN, counted here from the trace's
+// events directly.
+func TestFillQuotesTheRun(t *testing.T) {
+	tr, err := stories.Default().Run("syn-flood", engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := tr.Events(0, tr.Len())
+	maxQ, synacks := 0, 0
+	var first *tcp.SegmentEvent
+	var times []string
+	var t0 tcp.Time
+	for i := range evs {
+		e := &evs[i]
+		if e.Kind == tcp.EventQueue && e.Endpoint == "server" {
+			maxQ = max(maxQ, e.SynQueue)
+		}
+		if e.Kind != tcp.EventSegment {
+			continue
+		}
+		if first == nil && e.Segment.Seg.Flags == tcp.SYN {
+			first = e.Segment
+		} else if first != nil && e.Segment.Seg.Flags == tcp.SYN|tcp.ACK && e.Segment.Seg.Ack == first.Seg.Seq+1 {
+			if synacks == 0 {
+				t0 = e.At
+			}
+			synacks++
+			times = append(times, strconv.FormatFloat(e.At.Sub(t0).Seconds(), 'f', -1, 64))
+		}
+	}
+	if maxQ == 0 || synacks < 2 {
+		t.Fatalf("the flood has a SYN queue of %d and %d SYN-ACKs for its first SYN: not a flood", maxQ, synacks)
+	}
+	got := Fill("{run.syn_queue_max}|{run.first_request.synacks}|{run.first_request.times}", tr, -1)
+	want := fmt.Sprintf("%d|%d|%s", maxQ, synacks, strings.Join(times, ", "))
+	if got != want {
+		t.Errorf("Fill = %q, want %q", got, want)
 	}
 }
