@@ -151,6 +151,8 @@ type LessonBoot struct {
 	Steps     []LessonStep     `json:"steps"`
 	Questions []LessonQuestion `json:"questions"`
 	Sources   string           `json:"sources"` // the RFC sections and Linux sources the lesson relies on
+	// Omitted says why a step or question of the lesson is not shown on this run.
+	Omitted []string `json:"omitted,omitempty"`
 }
 
 // LessonStep is narration shown from Step on.
@@ -176,6 +178,9 @@ func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, p eng
 	b := &LessonBoot{Intro: les.Summary.In(lang), Sources: pl.Sources.In(lang)}
 	for _, st := range pl.Steps {
 		b.Steps = append(b.Steps, LessonStep{Step: st.Step, Text: st.Text.In(lang)})
+	}
+	for _, o := range pl.Omitted {
+		b.Omitted = append(b.Omitted, o.Why.In(lang))
 	}
 	for _, q := range pl.Questions {
 		b.Questions = append(b.Questions, LessonQuestion{Step: q.Step, Reveal: q.Reveal, Ask: q.Ask.In(lang), Choices: q.Choices,
@@ -387,6 +392,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			vm.StatesLarge = st.lesson.StatesLarge
 			vm.NarrationNow = lb.Intro
 			vm.Sources = lb.Sources
+			vm.Omitted = lb.Omitted
 			for _, n := range lb.Steps {
 				if n.Step <= start {
 					vm.NarrationNow = n.Text
