@@ -144,3 +144,27 @@ type CompareRow struct {
 	Transcript []string
 	PlayerURL  string
 }
+
+// LTIError is a refused LTI launch: Kind is the machine-readable reason, Reason its
+// sentence, Detail the technical message for an administrator.
+type LTIError struct {
+	Page   Page
+	Kind   string
+	Reason string
+	Detail string
+}
+
+// LTIDeepLink is the lesson picker a teacher sees in a deep linking request.
+type LTIDeepLink struct {
+	Page     Page
+	Token    string
+	Lessons  []Option
+	Profiles []Option
+}
+
+// LTIReturn posts a signed deep linking response back to the platform.
+type LTIReturn struct {
+	Page      Page
+	ReturnURL string
+	JWT       string
+}

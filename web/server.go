@@ -22,6 +22,7 @@ import (
 	"synack/engine/diagram"
 	"synack/lessons"
 	"synack/lessons/stories"
+	"synack/web/lti"
 )
 
 // Config holds the server's settings and limits.
@@ -51,6 +52,8 @@ type Config struct {
 	// CacheBytes and CacheEntries bound the cache of rendered pages, drawings and
 	// captures (DefaultCacheBytes, DefaultCacheEntries when zero).
 	CacheBytes, CacheEntries int
+	// LTI is the LTI 1.3 tool (nil: the /lti/ routes say LTI is not configured).
+	LTI *lti.Tool
 }
 
 // Server is synack's HTTP handler with its session registry.
@@ -198,6 +201,17 @@ func (s *Server) routes() chi.Router {
 			w.Write([]byte(diagram.Style))
 		})
 		r.Get("/static/*", staticHandler().ServeHTTP)
+	})
+	// Course pages (issue 25): LTI 1.3 launches, deep linking and grades. Not cached:
+	// every request is a signed, one-time exchange.
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Get("/.well-known/jwks.json", s.handleJWKS)
+		r.Get("/lti/login", s.handleLTILogin)
+		r.Post("/lti/login", s.handleLTILogin)
+		r.Post("/lti/launch", s.handleLTILaunch)
+		r.Post("/lti/deeplink", s.handleLTIDeepLink)
+		r.Post("/lti/score", s.handleLTIScore)
 	})
 	r.NotFound(s.handleNotFound)
 	return r
