@@ -55,8 +55,8 @@ func page(w http.ResponseWriter, r *http.Request, title string, embed bool) temp
 	}
 	q.Set("lang", other)
 	return templates.Page{Lang: lang, Title: title, Embed: embed,
-		OtherLangURL: r.URL.Path + "?" + q.Encode(),
-		T:            func(k string) string { return T(lang, k) }}
+		OtherLangURL: r.URL.Path + "?" + q.Encode(), View: compactView(r, embed),
+		T: func(k string) string { return T(lang, k) }}
 }
 
 func render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
@@ -432,6 +432,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			}
 		}
 		vm.Boot = boot
+		shareLinks(r, &vm, id, q)
 		render(w, r, http.StatusOK, templates.PlayerPage(vm))
 	}
 }
@@ -460,8 +461,10 @@ func speedOptions(chosen float64) []templates.Option {
 	return out
 }
 
-func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
-	p := page(w, r, "", false)
+func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) { s.lab(w, r, false) }
+
+func (s *Server) lab(w http.ResponseWriter, r *http.Request, embed bool) {
+	p := page(w, r, "", embed)
 	p.Title = T(p.Lang, "lab.title")
 	v := ParseView(r.URL.Query(), p.Lang)
 	q := v.Query()
@@ -472,7 +475,7 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		p.FitWidth = true
 	}
 	render(w, r, http.StatusOK, templates.LabPage(templates.Lab{Page: p, Speeds: speedOptions(v.Speed),
-		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Strings: bootStrings(p.Lang)}}))
+		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}}))
 }
 
 func (s *Server) traceFor(w http.ResponseWriter, r *http.Request) (*engine.Trace, View, bool) {

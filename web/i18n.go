@@ -198,6 +198,9 @@ var Strings = map[string]engine.Text{
 	"lti.return.title":    {EN: "Returning to your course…", ZH: "正在返回课程……"},
 	"lti.return.continue": {EN: "Continue", ZH: "继续"},
 	"lti.score.saved":     {EN: "Your answers were sent to the gradebook.", ZH: "你的回答已发送到成绩册。"},
+	"player.png":          {EN: "Diagram as a picture (PNG)", ZH: "图片（PNG）"},
+	"player.mmd":          {EN: "Diagram as text (Mermaid)", ZH: "文本图（Mermaid）"},
+	"share.ogalt":         {EN: "Sequence diagram:", ZH: "时序图："},
 	"lti.score.failed":    {EN: "Your answers could not be sent to the gradebook.", ZH: "你的回答未能发送到成绩册。"},
 	// Endpoint and timer names where the diagrams show them (engine/diagram holds the text).
 	"lane.client":      diagram.LaneText("client"),

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -313,7 +314,11 @@ func (s *Server) handleLTIScore(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(res)
 	}
 	lang := "en"
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxScoreBody)).Decode(&req); err != nil {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxScoreBody))
+	if err == nil {
+		err = json.Unmarshal(b, &req)
+	}
+	if err != nil {
 		reply(http.StatusBadRequest, ScoreResult{Error: "body: " + err.Error(), Message: T(lang, "lti.score.failed")})
 		return
 	}

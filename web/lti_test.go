@@ -348,3 +348,42 @@ func htmlLangOf(l string) string {
 	}
 	return "en"
 }
+
+// TestLTIBodyLimits: a launch form of MaxLTIForm bytes is read (and refused for its
+// made-up state), one byte more is refused unread; the same for a score post of
+// MaxScoreBody bytes.
+func TestLTIBodyLimits(t *testing.T) {
+	rig := newLTIRig(t)
+	form := func(n int) string {
+		s := "state=x&id_token="
+		return s + strings.Repeat("a", n-len(s))
+	}
+	for _, tc := range []struct {
+		n    int
+		kind string
+	}{{MaxLTIForm, "state"}, {MaxLTIForm + 1, "claims"}} {
+		resp, err := ltitest.Client.Post(rig.ts.URL+"/lti/launch", "application/x-www-form-urlencoded", strings.NewReader(form(tc.n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := body(t, resp)
+		resp.Body.Close()
+		if !strings.Contains(page, `data-kind="`+tc.kind+`"`) {
+			t.Errorf("a launch of %d bytes: not refused as %q", tc.n, tc.kind)
+		}
+	}
+	score := func(n int) string {
+		s := `{"token":"x","answers":{}}`
+		return s + strings.Repeat(" ", n-len(s))
+	}
+	for _, tc := range []struct{ n, status int }{{MaxScoreBody, http.StatusForbidden}, {MaxScoreBody + 1, http.StatusBadRequest}} {
+		resp, err := ltitest.Client.Post(rig.ts.URL+"/lti/score", "application/json", strings.NewReader(score(tc.n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("a score post of %d bytes: status %d, want %d", tc.n, resp.StatusCode, tc.status)
+		}
+	}
+}

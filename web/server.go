@@ -191,6 +191,11 @@ func (s *Server) routes() chi.Router {
 		r.Get("/states.json", s.handleStatesJSON)
 		r.Get("/states.svg", s.handleStatesSVG)
 		r.Get("/lessons/{id}/capture.pcapng", s.handlePcapng)
+		// Course pages (issue 25): exports, oEmbed, the lab for an iframe.
+		r.Get("/lessons/{id}/diagram.png", s.handlePNG)
+		r.Get("/lessons/{id}/diagram.mmd", s.handleMermaid)
+		r.Get("/oembed", s.handleOEmbed)
+		r.Get("/embed/lab", s.handleLabEmbed)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Timeout(20 * time.Second))
