@@ -81,6 +81,13 @@ var (
 	errNoLTI    = errors.New("LTI is not configured on this server: start it with -lti FILE")
 )
 
+// postOnly answers a GET to an LTI route that a platform or a page POSTs to (a
+// reloaded or bookmarked launch): 405, naming the method allowed.
+func postOnly(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Allow", "POST")
+	http.Error(w, "this address takes a POST from a course platform: open the activity from the course page again", http.StatusMethodNotAllowed)
+}
+
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.LTI == nil {
 		http.NotFound(w, r)

@@ -387,3 +387,39 @@ func TestLTIBodyLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestLTIRoutesMethods: the LTI routes a platform posts to say so to a GET, and the key
+// set answers GET (the platform fetches it) even before any launch.
+func TestLTIRoutesMethods(t *testing.T) {
+	rig := newLTIRig(t)
+	for _, p := range []string{"/lti/launch", "/lti/deeplink", "/lti/score"} {
+		resp, err := ltitest.Client.Get(rig.ts.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" {
+			t.Errorf("GET %s: %d, Allow %q; want 405, POST", p, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	resp, err := ltitest.Client.Get(rig.ts.URL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	json.NewDecoder(resp.Body).Decode(&set)
+	resp.Body.Close()
+	if len(set.Keys) != 1 || set.Keys[0]["kty"] != "RSA" || set.Keys[0]["alg"] != "RS256" || set.Keys[0]["kid"] == nil || set.Keys[0]["d"] != nil {
+		t.Errorf("key set = %v, want one public RSA key with alg RS256 and a kid", set.Keys)
+	}
+	// Without -lti the routes say LTI is off, and there is no key set.
+	s := NewServer(Config{})
+	if res := do(t, s, "GET", "/.well-known/jwks.json", nil); res.StatusCode != 404 {
+		t.Errorf("key set without LTI: %d, want 404", res.StatusCode)
+	}
+	if res := do(t, s, "POST", "/lti/launch", nil); res.StatusCode != 404 || !strings.Contains(body(t, res), `data-kind="off"`) {
+		t.Errorf("launch without LTI: %d, want 404 with the page saying LTI is off", res.StatusCode)
+	}
+}

@@ -217,6 +217,9 @@ func (s *Server) routes() chi.Router {
 		r.Post("/lti/launch", s.handleLTILaunch)
 		r.Post("/lti/deeplink", s.handleLTIDeepLink)
 		r.Post("/lti/score", s.handleLTIScore)
+		for _, p := range []string{"/lti/launch", "/lti/deeplink", "/lti/score"} {
+			r.Get(p, postOnly)
+		}
 	})
 	r.NotFound(s.handleNotFound)
 	return r

@@ -10,6 +10,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -46,6 +47,12 @@ type Platform struct {
 	Tokens    int // access tokens handed out
 	// GradeSyncOnly withholds the lineitem scope, as Moodle's "grade sync only" does.
 	GradeSyncOnly bool
+	// Claims, when set, makes the /auth endpoint answer like a platform's: it signs an
+	// id_token with the claims it returns for the request's nonce and posts it, with the
+	// state, to the redirect URI from the browser (an auto-submitting form).
+	Claims func(nonce string) map[string]any
+
+	t testing.TB
 }
 
 // LineItem is a gradebook column.
@@ -67,7 +74,7 @@ func (p *Platform) Issuer() string { return p.Server.URL }
 // New starts a platform.
 func New(t testing.TB) *Platform {
 	t.Helper()
-	p := &Platform{ClientID: "synack-client"}
+	p := &Platform{ClientID: "synack-client", t: t}
 	p.Key = NewKey(t)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
@@ -76,6 +83,7 @@ func New(t testing.TB) *Platform {
 		set.AddKey(pub)
 		json.NewEncoder(w).Encode(set)
 	})
+	mux.HandleFunc("GET /auth", p.auth)
 	mux.HandleFunc("POST /token", p.token)
 	mux.HandleFunc("GET /lineitems", p.listItems)
 	mux.HandleFunc("POST /lineitems", p.makeItem)
@@ -211,6 +219,18 @@ func (p *Platform) token(w http.ResponseWriter, r *http.Request) {
 	n := p.Tokens
 	p.mu.Unlock()
 	json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("at-%d|%s", n, scope), "token_type": "Bearer", "expires_in": 3600, "scope": scope})
+}
+
+func (p *Platform) auth(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if p.Claims == nil || q.Get("client_id") != p.ClientID || q.Get("response_mode") != "form_post" || q.Get("nonce") == "" || q.Get("redirect_uri") == "" {
+		http.Error(w, "invalid_request", http.StatusBadRequest)
+		return
+	}
+	tok := p.IDToken(p.t, p.Claims(q.Get("nonce")), nil)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprintf(w, `<!doctype html><title>platform</title><form id="f" method="post" action="%s"><input type="hidden" name="id_token" value="%s"><input type="hidden" name="state" value="%s"></form><script>document.getElementById("f").submit()</script>`,
+		html.EscapeString(q.Get("redirect_uri")), html.EscapeString(tok), html.EscapeString(q.Get("state")))
 }
 
 // bearerScope is the scope the request's access token was issued for ("" when none).
