@@ -95,10 +95,10 @@ func PNGScale(l *Layout, opt PNGOptions) float64 {
 }
 
 // RenderPNG draws the layout as an image.
-func RenderPNG(l *Layout, opt PNGOptions) *image.NRGBA {
+func RenderPNG(l *Layout, opt PNGOptions) *image.RGBA {
 	s := PNGScale(l, opt)
 	W, H := int(math.Ceil(l.Width*s)), int(math.Ceil(l.Height*s))
-	c := &canvas{img: image.NewNRGBA(image.Rect(0, 0, max(W, 1), max(H, 1))), s: s, fonts: pngFonts(), lang: opt.Lang, relative: opt.Relative}
+	c := &canvas{img: image.NewRGBA(image.Rect(0, 0, max(W, 1), max(H, 1))), s: s, fonts: pngFonts(), lang: opt.Lang, relative: opt.Relative}
 	draw.Draw(c.img, c.img.Bounds(), image.NewUniform(pngBG), image.Point{}, draw.Src)
 	clipH := l.Height
 	if opt.UpTo >= 0 && opt.UpTo < len(l.Steps) {
@@ -181,13 +181,17 @@ func RenderPNG(l *Layout, opt PNGOptions) *image.NRGBA {
 
 // canvas draws in layout units onto an image scaled by s.
 type canvas struct {
-	img      *image.NRGBA
+	img      *image.RGBA
 	s        float64
 	r        vector.Rasterizer
 	buf      sfnt.Buffer
 	fonts    *fontSet
 	lang     string
 	relative bool
+	// Reused by text: a label's outlines in its own frame, and one pass of them.
+	textOps     []pathOp
+	textOutline outline
+	src         image.Uniform
 }
 
 // outline is one filled outline in layout units.
@@ -232,10 +236,13 @@ func (c *canvas) fill(sh *outline, col color.Color) {
 	}
 	c.r.Reset(x1-x0, y1-y0)
 	fx, fy := float32(x0), float32(y0)
-	for _, o := range sh.ops {
+	for i, o := range sh.ops {
 		a := o.args
 		switch o.op {
 		case 'M':
+			if i > 0 {
+				c.r.ClosePath() // each contour is closed, as SVG fills close them
+			}
 			c.r.MoveTo(float32(a[0][0])-fx, float32(a[0][1])-fy)
 		case 'L':
 			c.r.LineTo(float32(a[0][0])-fx, float32(a[0][1])-fy)
@@ -247,7 +254,8 @@ func (c *canvas) fill(sh *outline, col color.Color) {
 	}
 	c.r.ClosePath()
 	c.r.DrawOp = draw.Over
-	c.r.Draw(c.img, image.Rect(x0, y0, x1, y1), image.NewUniform(col), image.Point{})
+	c.src.C = col
+	c.r.Draw(c.img, image.Rect(x0, y0, x1, y1), &c.src, image.Point{})
 }
 
 func (c *canvas) pt(x, y float64) [2]float64 { return [2]float64{x * c.s, y * c.s} }
@@ -455,6 +463,8 @@ func (c *canvas) measure(s string, f *sfnt.Font, size float64) float64 {
 
 // text draws a label where the layout placed it (anchor, rotation), with a halo of the
 // background colour halo units wide around each glyph, as Style's paint-order stroke.
+// The glyph outlines are loaded once; the halo is the same outlines filled at eight
+// offsets, each pass one fill for the whole text.
 func (c *canvas) text(lb *Label, size float64, f *sfnt.Font, col color.Color, halo float64) {
 	if lb == nil {
 		return
@@ -471,48 +481,72 @@ func (c *canvas) text(lb *Label, size float64, f *sfnt.Font, col color.Color, ha
 	case "end":
 		left = -w
 	}
-	rad := lb.Rot * math.Pi / 180
-	sin, cos := math.Sin(rad), math.Cos(rad)
-	// to maps a point of the text's own frame (x along the baseline from the anchor) to
-	// device pixels.
-	to := func(px, py, ox, oy float64) [2]float64 {
-		return c.pt(lb.X+px*cos-py*sin+ox, lb.Y+px*sin+py*cos+oy)
-	}
+	// The outlines in the text's own frame: x along the baseline from the anchor.
 	ppem := fixed.Int26_6(size * 64)
-	glyphs := func(ox, oy float64, col color.Color) {
-		pen := left
-		for _, r := range s {
-			ff, gi := c.face(f, r)
-			segs, err := ff.LoadGlyph(&c.buf, gi, ppem, nil)
-			if err == nil && len(segs) > 0 {
-				sh := newOutline()
-				for _, sg := range segs {
-					p := func(k int) [2]float64 {
-						return to(pen+float64(sg.Args[k].X)/64, float64(sg.Args[k].Y)/64, ox, oy)
-					}
-					switch sg.Op {
-					case sfnt.SegmentOpMoveTo:
-						sh.add('M', p(0))
-					case sfnt.SegmentOpLineTo:
-						sh.add('L', p(0))
-					case sfnt.SegmentOpQuadTo:
-						sh.add('Q', p(0), p(1))
-					case sfnt.SegmentOpCubeTo:
-						sh.add('C', p(0), p(1), p(2))
-					}
+	ops := c.textOps[:0]
+	pen := left
+	for _, r := range s {
+		ff, gi := c.face(f, r)
+		if segs, err := ff.LoadGlyph(&c.buf, gi, ppem, nil); err == nil {
+			for _, sg := range segs {
+				var o pathOp
+				n := 1
+				switch sg.Op {
+				case sfnt.SegmentOpMoveTo:
+					o.op = 'M'
+				case sfnt.SegmentOpLineTo:
+					o.op = 'L'
+				case sfnt.SegmentOpQuadTo:
+					o.op, n = 'Q', 2
+				case sfnt.SegmentOpCubeTo:
+					o.op, n = 'C', 3
 				}
-				c.fill(sh, col)
-			}
-			if adv, err := ff.GlyphAdvance(&c.buf, gi, ppem, font.HintingNone); err == nil {
-				pen += float64(adv) / 64
+				for k := 0; k < n; k++ {
+					o.args[k] = [2]float64{pen + float64(sg.Args[k].X)/64, float64(sg.Args[k].Y) / 64}
+				}
+				ops = append(ops, o)
 			}
 		}
+		if adv, err := ff.GlyphAdvance(&c.buf, gi, ppem, font.HintingNone); err == nil {
+			pen += float64(adv) / 64
+		}
+	}
+	c.textOps = ops
+	rad := lb.Rot * math.Pi / 180
+	sin, cos := math.Sin(rad), math.Cos(rad)
+	pass := func(ox, oy float64, col color.Color) {
+		sh := &c.textOutline
+		sh.ops = sh.ops[:0]
+		sh.minX, sh.minY, sh.maxX, sh.maxY = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+		for _, o := range ops {
+			d := pathOp{op: o.op}
+			for k := range argCount(o.op) {
+				px, py := o.args[k][0], o.args[k][1]
+				x, y := (lb.X+px*cos-py*sin+ox)*c.s, (lb.Y+px*sin+py*cos+oy)*c.s
+				d.args[k] = [2]float64{x, y}
+				sh.minX, sh.maxX = min(sh.minX, x), max(sh.maxX, x)
+				sh.minY, sh.maxY = min(sh.minY, y), max(sh.maxY, y)
+			}
+			sh.ops = append(sh.ops, d)
+		}
+		c.fill(sh, col)
 	}
 	if halo > 0 {
 		for k := 0; k < 8; k++ {
 			a := float64(k) * math.Pi / 4
-			glyphs(halo*math.Cos(a), halo*math.Sin(a), pngBG)
+			pass(halo*math.Cos(a), halo*math.Sin(a), pngBG)
 		}
 	}
-	glyphs(0, 0, col)
+	pass(0, 0, col)
+}
+
+// argCount is how many points a path op takes.
+func argCount(op byte) int {
+	switch op {
+	case 'Q':
+		return 2
+	case 'C':
+		return 3
+	}
+	return 1
 }

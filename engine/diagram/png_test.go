@@ -21,7 +21,7 @@ func near(a color.Color, b color.NRGBA, tol int) bool {
 }
 
 // inkNear reports whether a pixel within rad px of (x, y) has colour col.
-func inkNear(img *image.NRGBA, x, y float64, rad int, col color.NRGBA) bool {
+func inkNear(img *image.RGBA, x, y float64, rad int, col color.NRGBA) bool {
 	cx, cy := int(math.Round(x)), int(math.Round(y))
 	for dy := -rad; dy <= rad; dy++ {
 		for dx := -rad; dx <= rad; dx++ {
@@ -62,7 +62,7 @@ func TestPNGArrowsFollowLayout(t *testing.T) {
 	}
 }
 
-func checkArrows(t *testing.T, id string, l *Layout, img *image.NRGBA, s float64) {
+func checkArrows(t *testing.T, id string, l *Layout, img *image.RGBA, s float64) {
 	t.Helper()
 	roleOf := map[string]string{}
 	for _, ln := range l.Lanes {
@@ -212,6 +212,30 @@ func TestPNGColoursAreStyles(t *testing.T) {
 	} {
 		if rule := fmt.Sprintf(tc.rule, hex(SegmentColour(&tc.it, roleOf))); !strings.Contains(Style, rule) {
 			t.Errorf("Style has no %q", rule)
+		}
+	}
+}
+
+// BenchmarkWritePNG draws the handshake (a small diagram) and the SYN flood (a tall one)
+// as PNGs at scale 1 and 2, as /lessons/{id}/diagram.png does.
+func BenchmarkWritePNG(b *testing.B) {
+	for _, id := range []string{"three-way-handshake", "syn-flood"} {
+		tr, err := stories.Default().Run(id, engine.DefaultParams())
+		if err != nil {
+			b.Fatal(err)
+		}
+		l := Build(tr, Options{})
+		for _, scale := range []float64{1, 2} {
+			b.Run(fmt.Sprintf("%s/scale=%g", id, scale), func(b *testing.B) {
+				var buf bytes.Buffer
+				for b.Loop() {
+					buf.Reset()
+					if err := WritePNG(&buf, l, PNGOptions{Lang: "zh", UpTo: -1, Scale: scale}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(buf.Len()), "png-bytes")
+			})
 		}
 	}
 }
