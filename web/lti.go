@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"synack/engine"
-	"synack/engine/diagram"
+	"synack/engine/catalog"
+	"synack/engine/tcp"
 	"synack/templates"
 	"synack/web/lti"
 )
@@ -27,7 +27,7 @@ func ltiPage(w http.ResponseWriter, r *http.Request, lang string) templates.Page
 	p := page(w, r, "LTI", true)
 	if lang != "" {
 		p.Lang = lang
-		p.T = func(k string) string { return T(lang, k) }
+		p.T = func(k string) string { return catalog.In(lang, k) }
 	}
 	// A platform frames these pages; the course page is on the platform's own host.
 	w.Header().Del("X-Frame-Options")
@@ -52,7 +52,7 @@ func (s *Server) ltiRefuse(w http.ResponseWriter, r *http.Request, err error) {
 		lang = normLang(f)
 	}
 	p := ltiPage(w, r, lang)
-	p.Title = T(lang, "lti.err.title")
+	p.Title = catalog.In(lang, "lti.err.title")
 	kind := "claims"
 	var le *lti.Error
 	if errors.As(err, &le) {
@@ -73,7 +73,7 @@ func (s *Server) ltiRefuse(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	s.log.Info("lti refused", "kind", kind, "err", err)
 	render(w, r, status, templates.LTIErrorPage(templates.LTIError{Page: p, Kind: kind,
-		Reason: T(lang, "lti.err."+kind), Detail: err.Error()}))
+		Reason: catalog.In(lang, "lti.err."+kind), Detail: err.Error()}))
 }
 
 var (
@@ -219,17 +219,17 @@ func (s *Server) ltiPicker(w http.ResponseWriter, r *http.Request, l *lti.Launch
 		return
 	}
 	p := ltiPage(w, r, lang)
-	p.Title = T(lang, "lti.dl.title")
+	p.Title = catalog.In(lang, "lti.dl.title")
 	v := templates.LTIDeepLink{Page: p, Token: tok}
 	for _, les := range s.cfg.Lessons.All() {
 		label := les.Title.In(lang)
 		if n := len(les.Questions); n > 0 {
-			label += " · " + strconv.Itoa(n) + " " + T(lang, "lti.dl.questions")
+			label += " · " + strconv.Itoa(n) + " " + catalog.In(lang, "lti.dl.questions")
 		}
 		v.Lessons = append(v.Lessons, templates.Option{Value: les.ID, Label: label})
 	}
-	for _, name := range engine.ProfileNames {
-		v.Profiles = append(v.Profiles, templates.Option{Value: name, Label: T(lang, "player."+name), Selected: name == "linux"})
+	for _, name := range tcp.ProfileNames {
+		v.Profiles = append(v.Profiles, templates.Option{Value: name, Label: catalog.In(lang, "profile."+name), Selected: name == "linux"})
 	}
 	render(w, r, http.StatusOK, templates.LTIDeepLinkPage(v))
 }
@@ -284,7 +284,7 @@ func (s *Server) handleLTIDeepLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := ltiPage(w, r, lang)
-	p.Title = T(lang, "lti.return.title")
+	p.Title = catalog.In(lang, "lti.return.title")
 	// The form posts to the platform: allow exactly its origin.
 	if u, err := url.Parse(ret); err == nil {
 		csp := w.Header().Get("Content-Security-Policy")
@@ -326,41 +326,39 @@ func (s *Server) handleLTIScore(w http.ResponseWriter, r *http.Request) {
 		err = json.Unmarshal(b, &req)
 	}
 	if err != nil {
-		reply(http.StatusBadRequest, ScoreResult{Error: "body: " + err.Error(), Message: T(lang, "lti.score.failed")})
+		reply(http.StatusBadRequest, ScoreResult{Error: "body: " + err.Error(), Message: catalog.In(lang, "lti.score.failed")})
 		return
 	}
 	if l := normLang(req.Lang); l != "" {
 		lang = l
 	}
 	if s.cfg.LTI == nil {
-		reply(http.StatusNotFound, ScoreResult{Error: errNoLTI.Error(), Message: T(lang, "lti.score.failed")})
+		reply(http.StatusNotFound, ScoreResult{Error: errNoLTI.Error(), Message: catalog.In(lang, "lti.score.failed")})
 		return
 	}
 	g, err := s.cfg.LTI.OpenGrade(req.Token)
 	if err != nil {
-		reply(http.StatusForbidden, ScoreResult{Error: err.Error(), Message: T(lang, "lti.score.failed")})
+		reply(http.StatusForbidden, ScoreResult{Error: err.Error(), Message: catalog.In(lang, "lti.score.failed")})
 		return
 	}
 	st, ok := s.lookup(g.Lesson)
 	if !ok || st.lesson == nil {
-		reply(http.StatusBadRequest, ScoreResult{Error: errNoLesson.Error(), Message: T(lang, "lti.score.failed")})
+		reply(http.StatusBadRequest, ScoreResult{Error: errNoLesson.Error(), Message: catalog.In(lang, "lti.score.failed")})
 		return
 	}
 	q, _ := url.ParseQuery(g.Query)
-	v := ParseView(q, lang)
-	fitLesson(st.lesson, &v)
-	tr, err := st.run(v.Params)
+	v, rn, err := s.runView(g.Lesson, st, q, lang)
 	if err != nil {
-		reply(http.StatusBadRequest, ScoreResult{Error: err.Error(), Message: T(lang, "lti.score.failed")})
+		reply(http.StatusBadRequest, ScoreResult{Error: err.Error(), Message: catalog.In(lang, "lti.score.failed")})
 		return
 	}
-	lb := placeLesson(st.lesson, tr, diagram.Build(tr, diagram.Options{}), v.Params, lang)
+	lb := placeLesson(st.lesson, rn.tr, rn.layout, v.Params, lang)
 	res := ScoreResult{Maximum: len(lb.Questions)}
 	answered := 0
 	for k, choice := range req.Answers {
 		i, err := strconv.Atoi(k)
 		if err != nil || i < 0 || i >= len(lb.Questions) {
-			reply(http.StatusBadRequest, ScoreResult{Error: "answer to question " + strconv.Quote(k) + ": this lesson has " + strconv.Itoa(len(lb.Questions)) + " questions, numbered from 0", Message: T(lang, "lti.score.failed")})
+			reply(http.StatusBadRequest, ScoreResult{Error: "answer to question " + strconv.Quote(k) + ": this lesson has " + strconv.Itoa(len(lb.Questions)) + " questions, numbered from 0", Message: catalog.In(lang, "lti.score.failed")})
 			return
 		}
 		answered++
@@ -371,9 +369,9 @@ func (s *Server) handleLTIScore(w http.ResponseWriter, r *http.Request) {
 	res.Completed = answered == len(lb.Questions)
 	if err := s.cfg.LTI.PostScore(r.Context(), g, lti.Score{Given: res.Given, Maximum: res.Maximum, Completed: res.Completed}); err != nil {
 		s.log.Warn("lti score", "err", err)
-		reply(http.StatusBadGateway, ScoreResult{Given: res.Given, Maximum: res.Maximum, Error: err.Error(), Message: T(lang, "lti.score.failed")})
+		reply(http.StatusBadGateway, ScoreResult{Given: res.Given, Maximum: res.Maximum, Error: err.Error(), Message: catalog.In(lang, "lti.score.failed")})
 		return
 	}
-	res.Message = T(lang, "lti.score.saved")
+	res.Message = catalog.In(lang, "lti.score.saved")
 	reply(http.StatusOK, res)
 }

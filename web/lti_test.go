@@ -14,6 +14,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
+	"synack/engine/catalog"
 	"synack/web/lti"
 	"synack/web/lti/ltitest"
 )
@@ -334,7 +335,7 @@ func checkRefusal(t *testing.T, resp *http.Response, page, lang, kind string, st
 	if !strings.Contains(page, `data-kind="`+kind+`"`) {
 		t.Errorf("refusal kind is not %q:\n%s", kind, page)
 	}
-	if want := html.EscapeString(T(lang, "lti.err."+kind)); !strings.Contains(page, want) {
+	if want := html.EscapeString(catalog.In(lang, "lti.err."+kind)); !strings.Contains(page, want) {
 		t.Errorf("the page does not say %q", want)
 	}
 	if want := `<html lang="` + htmlLangOf(lang) + `"`; !strings.Contains(page, want) {

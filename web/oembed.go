@@ -11,8 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
-
+	"synack/engine/catalog"
 	"synack/engine/diagram"
 	"synack/templates"
 )
@@ -57,7 +56,7 @@ func shareLinks(r *http.Request, vm *templates.Player, id string, q url.Values) 
 	page := url.URL{Path: "/lessons/" + id, RawQuery: r.URL.RawQuery}
 	vm.Page.OEmbedURL = base + "/oembed?" + url.Values{"url": {base + page.String()}, "format": {"json"}}.Encode()
 	vm.Page.OGImage = base + vm.PNGURL
-	vm.Page.OGImageAlt = T(vm.Lang, "share.ogalt") + " " + vm.Title
+	vm.Page.OGImageAlt = catalog.In(vm.Lang, "share.ogalt") + " " + vm.Title
 }
 
 // oEmbed sizes (oEmbed 1.0 §2.2): the frame's default size and the least a consumer's
@@ -142,14 +141,12 @@ func (s *Server) handleOEmbed(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// The thumbnail is the diagram's PNG; its size is the layout's.
-	v := ParseView(pq, lang)
-	fitLesson(st.lesson, &v)
-	tr, err := st.run(v.Params)
+	_, rn, err := s.runView(id, st, pq, lang)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	l := diagram.Build(tr, DiagramOptions(pq))
+	l := rn.layout
 	res := OEmbed{Version: "1.0", Type: "rich", Title: title, ProviderName: "synack", ProviderURL: base + "/",
 		Width: width, Height: height,
 		HTML: fmt.Sprintf(`<iframe src="%s" width="%d" height="%d" style="border:0;max-width:100%%" title="%s" loading="lazy" allow="clipboard-write"></iframe>`,
@@ -163,11 +160,11 @@ func (s *Server) handleOEmbed(w http.ResponseWriter, r *http.Request) {
 // diagram.svg: the same width, expand and step parameters, and scale (1 to
 // diagram.MaxPNGScale) for sharper slides.
 func (s *Server) handlePNG(w http.ResponseWriter, r *http.Request) {
-	tr, v, ok := s.traceFor(w, r)
+	_, v, rn, ok := s.runFor(w, r)
 	if !ok {
 		return
 	}
-	l := diagram.Build(tr, DiagramOptions(r.URL.Query()))
+	l := rn.layout
 	upTo := -1
 	if v.Step >= 0 && v.Step < len(l.Steps) {
 		upTo = v.Step
@@ -189,19 +186,14 @@ func (s *Server) handlePNG(w http.ResponseWriter, r *http.Request) {
 
 // handleMermaid writes the diagram as a Mermaid sequenceDiagram.
 func (s *Server) handleMermaid(w http.ResponseWriter, r *http.Request) {
-	tr, v, ok := s.traceFor(w, r)
+	st, v, rn, ok := s.runFor(w, r)
 	if !ok {
 		return
 	}
-	l := diagram.Build(tr, DiagramOptions(r.URL.Query()))
-	title := tr.Meta.Scenario
-	if st, ok := s.lookup(chi.URLParam(r, "id")); ok {
-		title = st.title.In(v.Lang)
-	}
 	var buf bytes.Buffer
-	diagram.WriteMermaid(&buf, l, diagram.MermaidOptions{Lang: v.Lang, Relative: v.Relative, Title: title})
+	diagram.WriteMermaid(&buf, rn.layout, diagram.MermaidOptions{Lang: v.Lang, Relative: v.Relative, Title: st.title.In(v.Lang)})
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Content-Disposition", `inline; filename="`+url.PathEscape(tr.Meta.Scenario)+`.mmd"`)
+	w.Header().Set("Content-Disposition", `inline; filename="`+url.PathEscape(rn.tr.Meta.Scenario)+`.mmd"`)
 	w.Write(buf.Bytes())
 }
 

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"synack/engine"
+	"synack/engine/tcp"
 	"synack/lessons/stories"
 )
 
@@ -17,7 +18,8 @@ var updateFontChars = flag.Bool("update-font-chars", false, "rewrite font/chars.
 
 // drawnRunes are the runes, outside ASCII, that diagrams can draw: every label of every
 // story (at its defaults and with the other profile), and every non-ASCII rune in the
-// Go sources that make diagram text (a text built from parameters draws from these).
+// Go sources and catalogue entries (engine/catalog/diagram.json) that make diagram text:
+// a text built from parameters draws from these.
 func drawnRunes(t *testing.T) []rune {
 	t.Helper()
 	set := map[rune]bool{}
@@ -30,7 +32,7 @@ func drawnRunes(t *testing.T) []rune {
 	}
 	cat := stories.Default()
 	for _, sc := range cat.Stories() {
-		for _, prof := range engine.ProfileNames {
+		for _, prof := range tcp.ProfileNames {
 			p := engine.DefaultParams()
 			p.Profile = prof
 			tr, err := cat.Run(sc.ID, p)
@@ -42,8 +44,8 @@ func drawnRunes(t *testing.T) []rune {
 			}
 		}
 	}
-	for _, dir := range []string{".", ".."} {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, pattern := range []string{"*.go", "../*.go", "../catalog/diagram.json"} {
+		files, _ := filepath.Glob(pattern)
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {
 				continue

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"synack/engine/catalog"
 )
 
 // MermaidOptions shape the Mermaid export.
@@ -22,7 +24,6 @@ type MermaidOptions struct {
 // and what the figure shows.
 func WriteMermaid(w io.Writer, l *Layout, opt MermaidOptions) error {
 	bw := bufio.NewWriter(w)
-	zh := opt.Lang == "zh"
 	title := opt.Title
 	if title == "" {
 		title = l.Scenario
@@ -43,14 +44,7 @@ func WriteMermaid(w io.Writer, l *Layout, opt MermaidOptions) error {
 			}
 		}
 	}
-	var desc string
-	if zh {
-		desc = fmt.Sprintf("时序图：%s 之间的 %d 个报文（其中丢失 %d 个），按发送顺序自上而下；注释标出各端的状态变化和应用调用。行为模型 %s，RTT %d ms，种子 %d。",
-			strings.Join(names, " 与 "), segs, lost, l.Profile, l.RTTus/1000, l.Seed)
-	} else {
-		desc = fmt.Sprintf("Sequence diagram: %d segments between %s (%d lost), top to bottom in the order they were sent; notes mark each end's state changes and application calls. Profile %s, RTT %d ms, seed %d.",
-			segs, strings.Join(names, " and "), lost, l.Profile, l.RTTus/1000, l.Seed)
-	}
+	desc := catalog.F("mermaid.desc", segs, strings.Join(names, catalog.In(opt.Lang, "mermaid.and")), lost, l.Profile, l.RTTus/1000, l.Seed).In(opt.Lang)
 	fmt.Fprintf(bw, "sequenceDiagram\n    accTitle: %s\n    accDescr: %s\n", mermaidText(title), mermaidText(desc))
 	for i, ln := range l.Lanes {
 		fmt.Fprintf(bw, "    participant %s as %s\n", ids[ln.Name], mermaidText(names[i]))
