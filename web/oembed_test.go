@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -148,4 +149,30 @@ func TestCompactEmbeds(t *testing.T) {
 			t.Errorf("%s: may not be framed: %s", tc.path, res.Header.Get("Content-Security-Policy"))
 		}
 	}
+}
+
+// FuzzOEmbed: whatever url, format, maxwidth and maxheight say, /oembed answers 200 with
+// a rich response inside the bounds asked for, or a 4xx/501 — never a 500 or a panic.
+func FuzzOEmbed(f *testing.F) {
+	s := NewServer(Config{})
+	f.Add("http://example.com/lessons/three-way-handshake?rtt=80ms", "json", "640", "")
+	f.Add("/embed/lessons/syn-flood?view=diagram", "", "", "100")
+	f.Add("http://example.com/lessons/../compare", "xml", "x", "-1")
+	f.Fuzz(func(t *testing.T, u, format, mw, mh string) {
+		q := url.Values{"url": {u}, "format": {format}, "maxwidth": {mw}, "maxheight": {mh}}
+		res := do(t, s, "GET", "/oembed?"+q.Encode(), nil)
+		switch res.StatusCode {
+		case 200:
+			var o OEmbed
+			if err := json.NewDecoder(res.Body).Decode(&o); err != nil || o.Type != "rich" || !strings.HasPrefix(o.HTML, "<iframe ") {
+				t.Fatalf("200 without a rich response: %v %+v", err, o)
+			}
+			if n, err := strconv.Atoi(mw); err == nil && n >= OEmbedMinWidth && o.Width > n {
+				t.Fatalf("width %d over maxwidth %d", o.Width, n)
+			}
+		case 400, 404, 501:
+		default:
+			t.Fatalf("status %d", res.StatusCode)
+		}
+	})
 }

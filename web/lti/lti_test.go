@@ -114,3 +114,25 @@ func TestNonceLimit(t *testing.T) {
 		t.Errorf("the same nonce again: err = %v, want replayed", err)
 	}
 }
+
+// FuzzParseConfig: any bytes give a config or an error, never a panic; an accepted
+// config has what a launch needs from every platform.
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte(goodConfig))
+	f.Add([]byte(`{"tool_url": "https://x", "platforms": [{}]}`))
+	f.Add([]byte(`{"tool_url": 1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseConfig(b)
+		if err != nil {
+			return
+		}
+		if len(c.Platforms) == 0 || checkURL("tool_url", c.URL) != nil {
+			t.Fatalf("accepted a config without platforms or tool URL: %+v", c)
+		}
+		for _, p := range c.Platforms {
+			if p.Issuer == "" || p.ClientID == "" || len(p.Deployments) == 0 || checkURL("", p.KeySetURL) != nil {
+				t.Fatalf("accepted a platform a launch cannot use: %+v", p)
+			}
+		}
+	})
+}
