@@ -10,8 +10,8 @@ const framed = window.parent !== window;
 
 // The parent's origin: what the browser says framed us (ancestorOrigins, else the
 // referrer's origin), else the origin of the parent's first command. A parent opened from
-// a file has the opaque origin "null", which no targetOrigin can name: then "*" (the
-// message still goes to window.parent alone).
+// a file has an opaque origin (reported as "null" or "file://"), which no targetOrigin
+// can name: then "*" (the message still goes to window.parent alone).
 let parentOrigin = null;
 if (framed) {
   try {
@@ -19,7 +19,8 @@ if (framed) {
     else if (document.referrer) parentOrigin = new URL(document.referrer).origin;
   } catch { parentOrigin = null; }
 }
-const target = () => (parentOrigin && parentOrigin !== "null" ? parentOrigin : "*");
+const named = (o) => typeof o === "string" && /^https?:\/\//.test(o);
+const target = () => (named(parentOrigin) ? parentOrigin : "*");
 const post = (m) => { if (framed) window.parent.postMessage(m, target()); };
 
 // An LTI launch hands the page its grade token in the fragment (#lti=…): kept for the
@@ -61,7 +62,7 @@ window.addEventListener("message", (e) => {
   if (!m || typeof m !== "object" || typeof m.type !== "string" || !m.type.startsWith("synack:")) return;
   const cmd = m.type.slice(7);
   if (!commands.has(cmd)) return;
-  if (parentOrigin && parentOrigin !== "null" && e.origin !== parentOrigin) return;
+  if (named(parentOrigin) && e.origin !== parentOrigin) return;
   if (!parentOrigin) parentOrigin = e.origin;
   if (cmd === "set") return set(m.params);
   document.dispatchEvent(new CustomEvent("synack:command", { detail: { cmd, step: m.step, by: m.by } }));
