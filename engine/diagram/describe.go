@@ -47,6 +47,20 @@ var noteTexts = map[string]engine.Text{
 	"fast-open-cookie-invalid": {EN: "TFO cookie not valid", ZH: "TFO cookie 无效"},
 	"fast-open-data-not-acked": {EN: "SYN data not acked", ZH: "SYN 数据未被确认"},
 	"fast-open-off":            {EN: "no Fast Open", ZH: "未启用 Fast Open"},
+
+	// What TCP analysis flags in an imported capture (engine/passive), by Wireshark's names.
+	"capture-retransmission":          {EN: "TCP retransmission", ZH: "TCP 重传"},
+	"capture-fast_retransmission":     {EN: "TCP fast retransmission", ZH: "TCP 快速重传"},
+	"capture-spurious_retransmission": {EN: "TCP spurious retransmission: already acknowledged", ZH: "TCP 伪重传：数据已被确认"},
+	"capture-duplicate_ack":           {EN: "TCP duplicate ACK", ZH: "TCP 重复确认"},
+	"capture-out_of_order":            {EN: "TCP out-of-order segment", ZH: "TCP 乱序报文"},
+	"capture-lost_segment":            {EN: "TCP previous segment not captured", ZH: "TCP 前一个报文未被捕获"},
+	"capture-zero_window":             {EN: "TCP zero window", ZH: "TCP 零窗口"},
+	"capture-window_full":             {EN: "TCP window full", ZH: "TCP 窗口已满"},
+	"capture-keep_alive":              {EN: "TCP keep-alive", ZH: "TCP 保活"},
+	"capture-reused_ports":            {EN: "TCP port numbers reused", ZH: "TCP 端口号被重用"},
+	"capture-rst":                     {EN: "connection reset (RST)", ZH: "连接被重置（RST）"},
+	"capture-mid-connection":          {EN: "the capture starts mid-connection: states unknown", ZH: "抓包从连接中途开始：状态未知"},
 }
 
 // optionsText writes a segment's options for the transcript as tcpdump and packetdrill
@@ -235,6 +249,7 @@ var causes = map[string]string{
 	"TIME-WAIT timer expired":                              "TIME-WAIT 计时器到期",
 	"FIN-WAIT-2 timer expired":                             "FIN-WAIT-2 计时器到期",
 	"received RST":                                         "收到 RST",
+	"sent RST":                                             "发送 RST",
 	"received RST in TIME-WAIT":                            "TIME-WAIT 中收到 RST",
 	"RST in answer to our SYN":                             "我方 SYN 收到 RST 回应",
 	"SYN retransmissions gave up":                          "SYN 重传放弃",

@@ -1,0 +1,94 @@
+package passive
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"time"
+
+	"synack/engine"
+)
+
+// Trace returns the kept frames of the connection as an engine trace, so every view
+// of a simulated run (diagram, text, capture, inspector) draws it: a segment event per
+// frame, a state event per inferred change from a known state, and a note per anomaly.
+// Times are microseconds from the connection's first packet. A capture is taken at one
+// point, so each segment is drawn arriving oneWay after it was seen: half the
+// handshake's round trip when the capture has one, else a small fixed slope.
+func (c *Conn) Trace(keyLog []byte) *engine.Trace {
+	tr := &engine.Trace{}
+	nameA, nameB, roleA, roleB := "client", "server", "client", "server"
+	if c.Client == "B" {
+		nameA, nameB, roleA, roleB = "server", "client", "server", "client"
+	}
+	epA := engine.EndpointInfo{Name: nameA, Addr: c.A.Addr.String(), Role: roleA}
+	epB := engine.EndpointInfo{Name: nameB, Addr: c.B.Addr.String(), Role: roleB}
+	eps := []engine.EndpointInfo{epA, epB}
+	if c.Client == "B" {
+		eps = []engine.EndpointInfo{epB, epA}
+	}
+	oneWay := int64(OneWayDefault / time.Microsecond)
+	if c.firstRTT > 0 {
+		oneWay = max(c.firstRTT/2000, 1)
+	}
+	tr.Meta = engine.Meta{Scenario: "import", Profile: "capture", RTT: time.Duration(2*oneWay) * time.Microsecond,
+		Endpoints: eps, KeyLog: string(keyLog)}
+	at := func(ns int64) engine.Time { return engine.Time((ns - c.First) / 1000) }
+	// State changes by frame, in order.
+	type change struct {
+		name, peer string
+		t          Transition
+	}
+	var changes []change
+	var evs []engine.Event
+	pi, pj := 0, 0
+	if len(c.Frames) > 0 && c.hsState == 0 {
+		evs = append(evs, engine.Event{Kind: engine.EventNote, At: 0, Endpoint: nameA, Peer: nameB, Note: "capture-mid-connection"})
+	}
+	for i, f := range c.Frames {
+		src, dst := nameA, nameB
+		if !f.FromA {
+			src, dst = nameB, nameA
+		}
+		t := at(f.TimeNs)
+		evs = append(evs, engine.Event{Kind: engine.EventSegment, At: t, Segment: &engine.SegmentEvent{
+			ID: i + 1, Src: src, Dst: dst, Seg: f.Seg, Fate: engine.Delivered, Arrive: t + engine.Time(oneWay),
+			Retransmit: f.Anomalies.Has(Retransmission) || f.Anomalies.Has(FastRetransmission) || f.Anomalies.Has(SpuriousRetransmission),
+			Handshake:  f.Seg.Flags&engine.SYN != 0}})
+		for _, a := range f.Anomalies.List() {
+			evs = append(evs, engine.Event{Kind: engine.EventNote, At: t, Endpoint: src, Peer: dst, Note: "capture-" + a.Key(),
+				Detail: "frame " + strconv.Itoa(f.N)})
+		}
+		changes = changes[:0]
+		for pi < len(c.A.Path) && c.A.Path[pi].Frame == f.N {
+			changes = append(changes, change{nameA, nameB, c.A.Path[pi]})
+			pi++
+		}
+		for pj < len(c.B.Path) && c.B.Path[pj].Frame == f.N {
+			changes = append(changes, change{nameB, nameA, c.B.Path[pj]})
+			pj++
+		}
+		for _, ch := range changes {
+			if ch.t.From == Unknown {
+				continue // a change from an unknown state has no "from" to draw
+			}
+			when := t
+			if ch.name == dst {
+				when = t + engine.Time(oneWay) // the receiver changes when the segment arrives
+			}
+			evs = append(evs, engine.Event{Kind: engine.EventState, At: when, Endpoint: ch.name, Peer: ch.peer,
+				From: ch.t.From, To: ch.t.To, Cause: ch.t.Cause})
+		}
+	}
+	// The receiver's changes come a one-way delay after the frame: put every event in
+	// time order, keeping the order of events at the same time.
+	slices.SortStableFunc(evs, func(a, b engine.Event) int { return cmp.Compare(a.At, b.At) })
+	for _, e := range evs {
+		tr.Append(e)
+	}
+	return tr
+}
+
+// OneWayDefault is the one-way delay a connection without a captured handshake is drawn
+// with.
+const OneWayDefault = time.Millisecond
