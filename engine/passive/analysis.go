@@ -70,7 +70,11 @@ func analyse(fwd, rev *flow, p *capture.Packet, firstRTT int64) Anomalies {
 	if seglen > 0 && rev.winScale != -1 && seq.Add(seglen) == rev.lastAck.Add(rev.window) && p.Flags&synFinRst == 0 {
 		f.a = f.a.With(WindowFull)
 	}
+	// Window update: nothing new but the window. tshark does not count it as breaking a
+	// run of duplicate ACKs (a fast retransmission after one is still fast).
+	windowUpdate := seglen == 0 && window != fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck && p.Flags&synFinRst == 0
 	switch {
+	case windowUpdate:
 	case seglen == 0 && window != 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck &&
 		rev.lastFlags.a.Has(KeepAlive) && p.Flags&synFinRst == 0:
 		f.keepAliveAck = true
@@ -85,7 +89,7 @@ func analyse(fwd, rev *flow, p *capture.Packet, firstRTT int64) Anomalies {
 		fwd.dupAcks++
 		f.a = f.a.With(DuplicateACK)
 	}
-	if !f.a.Has(DuplicateACK) {
+	if !f.a.Has(DuplicateACK) && !windowUpdate {
 		fwd.dupAcks = 0
 	}
 	// A segment that occupies sequence space below the next expected number is a
@@ -98,7 +102,8 @@ func analyse(fwd, rev *flow, p *capture.Packet, firstRTT int64) Anomalies {
 		}
 		switch {
 		case rev.dupAcks >= 2 && rev.lastAck == seq && p.TimeNs-rev.lastAckTime < fastRetransmitWindow:
-			f.a = f.a.With(FastRetransmission)
+			// tshark marks a fast retransmission as a retransmission too.
+			f.a = f.a.With(FastRetransmission).With(Retransmission)
 		case p.TimeNs-fwd.nextSeqTime < oooWindow && fwd.nextSeq != seq.Add(seglen):
 			f.a = f.a.With(OutOfOrder)
 		case seglen > 0 && rev.lastAck != 0 && seq.Add(seglen).LessThanEq(rev.lastAck):

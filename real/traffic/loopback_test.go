@@ -97,7 +97,9 @@ func TestLoopbackTraffic(t *testing.T) {
 	}
 	// The server closes after curl: wait for its three FINs and their ACKs.
 	s.waitCount(t, "FINs from the HTTP server", 3, func(p seen) bool { return p.sport == webPort && p.flags&engine.FIN != 0 })
-	s.waitCount(t, "ACKs of the HTTP server's FINs", 6, func(p seen) bool { return p.dport == webPort && p.flags&engine.FIN == 0 && p.len == 0 && p.flags == engine.ACK })
+	s.waitCount(t, "ACKs of the HTTP server's FINs", 6, func(p seen) bool {
+		return p.dport == webPort && p.flags&engine.FIN == 0 && p.len == 0 && p.flags == engine.ACK
+	})
 
 	// 2. Connection refused.
 	if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", closedPort)); err == nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,6 +90,11 @@ func ourVerdicts(t *testing.T, file string) (map[int]frameVerdict, *passive.Trac
 // what it set out to). It returns how often each flag occurred.
 func agree(t *testing.T, file string, want ...passive.Anomaly) map[passive.Anomaly]int {
 	t.Helper()
+	if dir := os.Getenv("SYNACK_CAPTURE_DIR"); dir != "" { // keep the capture to look at
+		if b, err := os.ReadFile(file); err == nil {
+			os.WriteFile(filepath.Join(dir, t.Name()+".pcap"), b, 0o644)
+		}
+	}
 	theirs := tsharkVerdicts(t, file)
 	ours, _ := ourVerdicts(t, file)
 	if len(ours) != len(theirs) {
