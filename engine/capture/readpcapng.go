@@ -28,6 +28,7 @@ func (rd *Reader) pcapngStart() error {
 // pcapngNext reads blocks until a packet; false means the packet was not a TCP segment.
 func (rd *Reader) pcapngNext() (bool, error) {
 	for {
+		rd.pkt.N = 0
 		ok, err := rd.pcapngBlock()
 		if err != nil || ok {
 			return ok, err

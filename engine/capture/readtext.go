@@ -362,6 +362,7 @@ func (rd *Reader) textNumbers(p *Packet, seq, ack uint64, haveSeq, haveAck bool)
 			c = &textConn{}
 			c.seqBase[dir], c.ackBase[dir] = s, k2-1
 			c.seqBase[1-dir], c.ackBase[1-dir] = k2-1, s
+			c.last[1-dir], c.seen[1-dir] = k2, true // what the other side sends next
 			st.conns[k] = c
 		}
 	} else if c.mode >= 0 {
@@ -390,7 +391,11 @@ func (rd *Reader) textNumbers(p *Packet, seq, ack uint64, haveSeq, haveAck bool)
 		}
 	}
 	if c != nil {
-		c.last[dir], c.seen[dir] = s.Add(uint32(p.PayloadLen)), true
+		n := uint32(p.PayloadLen)
+		if p.Flags&(engine.SYN|engine.FIN) != 0 {
+			n++
+		}
+		c.last[dir], c.seen[dir] = s.Add(n), true
 	}
 	p.Seq, p.Ack = s, k2
 }
