@@ -64,6 +64,7 @@ type Server struct {
 	perIP    map[string]int
 	closing  bool
 	runs     *runCache
+	imports  *importCache
 	// thumbs is each story's catalogue picture (diagram.Thumbnail of its default run),
 	// drawn at the first index request.
 	thumbs func() map[string]string
@@ -112,7 +113,8 @@ func NewServer(cfg Config) *Server {
 		cfg.CacheEntries = DefaultCacheEntries
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, perIP: map[string]int{},
-		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries)}
+		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries),
+		imports: newImportCache()}
 	s.stepsBufs.New = func() any { b := make([]byte, 0, stepsBufSize); return &b }
 	s.thumbs = sync.OnceValue(s.drawThumbs)
 	s.router = s.routes()
@@ -188,6 +190,16 @@ func (s *Server) routes() chi.Router {
 		r.Get("/states.json", s.handleStatesJSON)
 		r.Get("/states.svg", s.handleStatesSVG)
 		r.Get("/lessons/{id}/capture.pcapng", s.handlePcapng)
+	})
+	// Bring your own trace: uploads and pasted scripts are the reader's own, so nothing
+	// here goes through the shared render cache.
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Get("/import", s.handleImportPage)
+		r.Post("/import", s.handleImportUpload)
+		r.Get("/import/{upload}/{conn}", s.handleImportConn)
+		r.Get("/script", s.handleScriptPage)
+		r.Post("/script", s.handleScriptRun)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Timeout(20 * time.Second))

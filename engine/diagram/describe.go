@@ -61,6 +61,7 @@ var noteTexts = map[string]engine.Text{
 	"capture-reused_ports":            {EN: "TCP port numbers reused", ZH: "TCP 端口号被重用"},
 	"capture-rst":                     {EN: "connection reset (RST)", ZH: "连接被重置（RST）"},
 	"capture-mid-connection":          {EN: "the capture starts mid-connection: states unknown", ZH: "抓包从连接中途开始：状态未知"},
+	"script-mismatch":                 {EN: "the script expected something else here (see its failing line)", ZH: "脚本在此处期望的不是这样（见失败的那一行）"},
 }
 
 // optionsText writes a segment's options for the transcript as tcpdump and packetdrill

@@ -1,0 +1,60 @@
+// The /import page: a capture chosen or dropped is sent as it is to POST /import; the
+// answer lists its connections, each linked to its own page. The file goes nowhere
+// else, and the list is drawn from the answer alone.
+const S = JSON.parse(document.getElementById("import-strings").textContent);
+const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
+const form = document.querySelector("[data-testid=import-drop]");
+const input = document.getElementById("import-file");
+const status = document.getElementById("import-status");
+const list = document.getElementById("import-list");
+
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+  for (const k of kids) e.append(k);
+  return e;
+}
+
+async function send(file) {
+  status.textContent = S["import.reading"];
+  list.replaceChildren();
+  let data;
+  try {
+    const res = await fetch("/import?lang=" + lang, { method: "POST", body: file, headers: { "Content-Type": "application/octet-stream" } });
+    data = await res.json();
+    if (!res.ok) throw new Error(data.error || res.statusText);
+  } catch (err) {
+    status.textContent = String(err.message || err);
+    return;
+  }
+  status.textContent = `${file.name}: ${data.format}, ${data.conns.length} ${S["import.found"]}`;
+  const head = el("tr", {}, ...["import.col.conn", "import.col.ends", "import.col.pkts", "import.col.states", "import.col.flags"].map((k) => el("th", { scope: "col" }, S[k])));
+  const body = el("tbody");
+  for (const c of data.conns) {
+    const flags = el("td");
+    if (c.anomalies.length === 0) flags.append(S["import.none"]);
+    c.anomalies.forEach((a, i) => {
+      if (i > 0) flags.append(", ");
+      flags.append(`${a.name} ×${a.count}`);
+      if (a.lesson) flags.append(" (", el("a", { href: a.lesson }, S["import.lesson"]), ")");
+    });
+    body.append(el("tr", { "data-testid": "import-conn" },
+      el("td", {}, el("a", { href: c.url }, `${S["import.open"]} ${c.conn}`)),
+      el("td", {}, el("code", {}, c.a), " ↔ ", el("code", {}, c.b)),
+      el("td", {}, String(c.packets)),
+      el("td", {}, el("div", {}, el("code", {}, c.a), ": ", c.states_a.join(" → ")), el("div", {}, el("code", {}, c.b), ": ", c.states_b.join(" → "))),
+      flags));
+  }
+  list.append(el("div", { class: "table-scroll" }, el("table", { class: "import-table" }, el("thead", {}, head), body)),
+    el("p", { class: "muted" }, S["import.unknown"]));
+}
+
+input.addEventListener("change", () => { if (input.files[0]) send(input.files[0]); });
+form.addEventListener("submit", (e) => { e.preventDefault(); if (input.files[0]) send(input.files[0]); });
+for (const ev of ["dragenter", "dragover"]) form.addEventListener(ev, (e) => { e.preventDefault(); form.classList.add("over"); });
+for (const ev of ["dragleave", "drop"]) form.addEventListener(ev, () => form.classList.remove("over"));
+form.addEventListener("drop", (e) => {
+  e.preventDefault();
+  const f = e.dataTransfer && e.dataTransfer.files[0];
+  if (f) send(f);
+});
