@@ -215,7 +215,7 @@ var Strings = map[string]engine.Text{
 	"script.copied":     {EN: "Link copied: the script travels in the address itself, compressed.", ZH: "链接已复制：脚本经压缩后就在地址里。"},
 	"script.limits":     {EN: "Limits: %d KB, %d events, %d minutes of virtual time.", ZH: "限制：%d KB、%d 个事件、%d 分钟虚拟时间。"},
 	"script.pass":       {EN: "PASS: the engine did what the script expects.", ZH: "通过：引擎的行为与脚本的期望一致。"},
-	"script.fail":       {EN: "FAIL at line", ZH: "失败于第几行："},
+	"script.fail":       {EN: "FAIL at line", ZH: "失败，行号"},
 	"script.error":      {EN: "The script was not run:", ZH: "脚本没有运行："},
 	"script.toobig":     {EN: "The script is longer than %d KB.", ZH: "脚本超过 %d KB。"},
 	"script.events":     {EN: "The script has more than %d events.", ZH: "脚本的事件超过 %d 个。"},
