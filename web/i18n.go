@@ -180,8 +180,8 @@ var Strings = map[string]engine.Text{
 	"timer.PERSIST":    diagram.TimerLabel("PERSIST"),
 	"states.figure":    {EN: "RFC 9293 Figure 5, the TCP state diagram", ZH: "RFC 9293 图 5：TCP 状态图"},
 	// Bring your own trace: /import and /script.
-	"nav.import":        {EN: "Your capture", ZH: "你的抓包"},
-	"nav.script":        {EN: "Script", ZH: "脚本"},
+	"index.import":      {EN: "Explain a capture of your own (pcap, pcapng, tcpdump text)", ZH: "解读你自己的抓包（pcap、pcapng、tcpdump 文本）"},
+	"index.script":      {EN: "Run a packetdrill script against the engine", ZH: "用引擎运行一个 packetdrill 脚本"},
 	"import.title":      {EN: "Explain your own capture", ZH: "解读你自己的抓包"},
 	"import.intro":      {EN: "Choose or drop a capture (pcap, pcapng, or the text tcpdump -n prints). Each TCP connection is listed with the states each end went through, as far as the packets show, and what Wireshark's TCP analysis would flag. The file stays in this server's memory only, under an address only you are given.", ZH: "选择或拖入一个抓包文件（pcap、pcapng，或 tcpdump -n 输出的文本）。每条 TCP 连接都会列出两端经历的状态（以报文能看出的为限），以及 Wireshark 的 TCP 分析会标出的问题。文件只保存在本服务器的内存中，地址只告诉你一个人。"},
 	"import.choose":     {EN: "Choose a capture file", ZH: "选择抓包文件"},

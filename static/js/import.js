@@ -41,7 +41,7 @@ async function send(file) {
     body.append(el("tr", { "data-testid": "import-conn" },
       el("td", {}, el("a", { href: c.url }, `${S["import.open"]} ${c.conn}`)),
       el("td", {}, el("code", {}, c.a), " ↔ ", el("code", {}, c.b)),
-      el("td", {}, String(c.packets)),
+      el("td", { "data-label": S["import.col.pkts"] }, String(c.packets)),
       el("td", {}, el("div", {}, el("code", {}, c.a), ": ", c.states_a.join(" → ")), el("div", {}, el("code", {}, c.b), ": ", c.states_b.join(" → "))),
       flags));
   }
