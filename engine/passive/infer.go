@@ -18,18 +18,63 @@ type sideState struct {
 	finEnd  engine.Seq // SEG.SEQ+SEG.LEN of its FIN: what acknowledges it
 }
 
-func (s *Side) set(to engine.State, p *capture.Packet, cause string) {
+// seen is what inference needs of a segment, to apply it when it arrives.
+type seen struct {
+	at       int64 // when the effect happens: sent, or arrived
+	frame    int
+	flags    engine.Flags
+	seq, ack engine.Seq
+	len      int
+	recv     bool // the effect is the receiver's
+}
+
+func (s *Side) set(to engine.State, g *seen, cause string) {
 	if s.State == to {
 		return
 	}
-	s.Path = append(s.Path, Transition{At: p.TimeNs, Frame: p.N, From: s.State, To: to, Cause: cause})
+	s.Path = append(s.Path, Transition{At: g.at, Frame: g.frame, From: s.State, To: to, Cause: cause, Received: g.recv})
 	s.State = to
 }
 
-// infer moves both ends by one segment sent by fwd.
+// oneWay is how long after a segment is seen its receiver is taken to get it: half the
+// handshake's round trip, once the capture has shown one. A capture taken between the
+// ends sees both sides' segments before they arrive; without the delay, two FINs that
+// crossed (a simultaneous close) would read as one end answering the other.
+func (c *Conn) oneWay() int64 { return c.firstRTT / 2 }
+
+// arrive applies, in order, the segments due at the receiving side by now.
+func (c *Conn) arrive(now int64, all bool) {
+	for _, s := range []*Side{&c.A, &c.B} {
+		peer := &c.B
+		if s == &c.B {
+			peer = &c.A
+		}
+		k := 0
+		for k < len(s.pending) && (all || s.pending[k].at <= now) {
+			c.receive(s, peer, &s.pending[k])
+			k++
+		}
+		s.pending = append(s.pending[:0], s.pending[k:]...)
+	}
+}
+
+// infer moves the sender by one segment now, and its receiver when it arrives.
 func (c *Conn) infer(p *capture.Packet, fromA bool, fwd, rev *Side) {
-	f := p.Flags
-	// The sender, by what it sends.
+	c.arrive(p.TimeNs, false)
+	g := seen{at: p.TimeNs, frame: p.N, flags: p.Flags, seq: p.Seq, ack: p.Ack, len: p.PayloadLen}
+	c.send(fwd, rev, &g)
+	g.recv = true
+	if d := c.oneWay(); d > 0 {
+		g.at += d
+		rev.pending = append(rev.pending, g)
+		return
+	}
+	c.receive(rev, fwd, &g)
+}
+
+// send moves fwd by a segment it sends.
+func (c *Conn) send(fwd, rev *Side, p *seen) {
+	f := p.flags
 	switch {
 	case f&engine.RST != 0:
 		fwd.set(engine.Closed, p, "sent RST")
@@ -40,7 +85,7 @@ func (c *Conn) infer(p *capture.Packet, fromA bool, fwd, rev *Side) {
 			}
 			fwd.set(engine.SynSent, p, "active OPEN (connect)")
 		}
-		fwd.iss, fwd.synSent = p.Seq, true
+		fwd.iss, fwd.synSent = p.seq, true
 	case f&(engine.SYN|engine.ACK) == engine.SYN|engine.ACK:
 		switch fwd.State {
 		case Unknown:
@@ -49,11 +94,11 @@ func (c *Conn) infer(p *capture.Packet, fromA bool, fwd, rev *Side) {
 		case engine.SynSent: // simultaneous open
 			fwd.set(engine.SynReceived, p, "received SYN")
 		}
-		fwd.iss, fwd.synSent = p.Seq, true
+		fwd.iss, fwd.synSent = p.seq, true
 	}
 	if f&engine.FIN != 0 && f&engine.RST == 0 && !fwd.finSent {
 		fwd.finSent = true
-		fwd.finEnd = p.Seq.Add(uint32(p.PayloadLen) + 1)
+		fwd.finEnd = p.seq.Add(uint32(p.len) + 1)
 		switch fwd.State {
 		case engine.Established, engine.SynReceived:
 			fwd.set(engine.FinWait1, p, "CLOSE")
@@ -67,7 +112,11 @@ func (c *Conn) infer(p *capture.Packet, fromA bool, fwd, rev *Side) {
 			}
 		}
 	}
-	// The receiver, by what arrives.
+}
+
+// receive moves rev by a segment that reaches it.
+func (c *Conn) receive(rev, fwd *Side, p *seen) {
+	f := p.flags
 	if f&engine.RST != 0 {
 		if rev.State != engine.Closed && rev.State != engine.TimeWait {
 			rev.set(engine.Closed, p, "received RST")
@@ -77,12 +126,12 @@ func (c *Conn) infer(p *capture.Packet, fromA bool, fwd, rev *Side) {
 	}
 	if f&engine.ACK != 0 {
 		switch {
-		case rev.State == engine.SynSent && f&engine.SYN != 0 && p.Ack == rev.iss+1:
+		case rev.State == engine.SynSent && f&engine.SYN != 0 && p.ack == rev.iss+1:
 			rev.set(engine.Established, p, "received SYN,ACK")
-		case rev.State == engine.SynReceived && rev.synSent && rev.iss.LessThan(p.Ack):
+		case rev.State == engine.SynReceived && rev.synSent && rev.iss.LessThan(p.ack):
 			rev.set(engine.Established, p, "received ACK of our SYN")
 		}
-		if rev.finSent && !p.Ack.LessThan(rev.finEnd) {
+		if rev.finSent && !p.ack.LessThan(rev.finEnd) {
 			switch rev.State {
 			case engine.FinWait1:
 				rev.set(engine.FinWait2, p, "our FIN was acknowledged")

@@ -34,14 +34,8 @@ func (c *Conn) Trace(keyLog []byte) *engine.Trace {
 	tr.Meta = engine.Meta{Scenario: "import", Profile: "capture", RTT: time.Duration(2*oneWay) * time.Microsecond,
 		Endpoints: eps, KeyLog: string(keyLog)}
 	at := func(ns int64) engine.Time { return engine.Time((ns - c.First) / 1000) }
-	// State changes by frame, in order.
-	type change struct {
-		name, peer string
-		t          Transition
-	}
-	var changes []change
 	var evs []engine.Event
-	pi, pj := 0, 0
+	sentAt := map[int]engine.Time{} // frame number → when it was seen
 	if len(c.Frames) > 0 && c.hsState == 0 {
 		evs = append(evs, engine.Event{Kind: engine.EventNote, At: 0, Endpoint: nameA, Peer: nameB, Note: "capture-mid-connection"})
 	}
@@ -51,6 +45,7 @@ func (c *Conn) Trace(keyLog []byte) *engine.Trace {
 			src, dst = nameB, nameA
 		}
 		t := at(f.TimeNs)
+		sentAt[f.N] = t
 		evs = append(evs, engine.Event{Kind: engine.EventSegment, At: t, Segment: &engine.SegmentEvent{
 			ID: i + 1, Src: src, Dst: dst, Seg: f.Seg, Fate: engine.Delivered, Arrive: t + engine.Time(oneWay),
 			Retransmit: f.Anomalies.Has(Retransmission) || f.Anomalies.Has(FastRetransmission) || f.Anomalies.Has(SpuriousRetransmission),
@@ -59,29 +54,26 @@ func (c *Conn) Trace(keyLog []byte) *engine.Trace {
 			evs = append(evs, engine.Event{Kind: engine.EventNote, At: t, Endpoint: src, Peer: dst, Note: "capture-" + a.Key(),
 				Detail: "frame " + strconv.Itoa(f.N)})
 		}
-		changes = changes[:0]
-		for pi < len(c.A.Path) && c.A.Path[pi].Frame == f.N {
-			changes = append(changes, change{nameA, nameB, c.A.Path[pi]})
-			pi++
-		}
-		for pj < len(c.B.Path) && c.B.Path[pj].Frame == f.N {
-			changes = append(changes, change{nameB, nameA, c.B.Path[pj]})
-			pj++
-		}
-		for _, ch := range changes {
-			if ch.t.From == Unknown {
+	}
+	// Each end's inferred changes, when they happened: a receiver's when the segment
+	// arrived.
+	for _, sd := range []struct {
+		s          *Side
+		name, peer string
+	}{{&c.A, nameA, nameB}, {&c.B, nameB, nameA}} {
+		for _, ch := range sd.s.Path {
+			if ch.From == Unknown || ch.Frame < c.FirstFrame {
 				continue // a change from an unknown state has no "from" to draw
 			}
-			when := t
-			if ch.name == dst {
-				when = t + engine.Time(oneWay) // the receiver changes when the segment arrives
+			when := at(ch.At)
+			if t, ok := sentAt[ch.Frame]; ok && ch.Received {
+				when = max(when, t+engine.Time(oneWay)) // not before its arrow arrives
 			}
-			evs = append(evs, engine.Event{Kind: engine.EventState, At: when, Endpoint: ch.name, Peer: ch.peer,
-				From: ch.t.From, To: ch.t.To, Cause: ch.t.Cause})
+			evs = append(evs, engine.Event{Kind: engine.EventState, At: when, Endpoint: sd.name, Peer: sd.peer,
+				From: ch.From, To: ch.To, Cause: ch.Cause})
 		}
 	}
-	// The receiver's changes come a one-way delay after the frame: put every event in
-	// time order, keeping the order of events at the same time.
+	// Put every event in time order, keeping the order of events at the same time.
 	slices.SortStableFunc(evs, func(a, b engine.Event) int { return cmp.Compare(a.At, b.At) })
 	for _, e := range evs {
 		tr.Append(e)

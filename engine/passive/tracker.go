@@ -59,6 +59,7 @@ type Transition struct {
 	Frame    int   // the frame that showed it
 	From, To engine.State
 	Cause    string
+	Received bool // the change came from receiving the frame (not from sending it)
 }
 
 // Side is one end of a connection.
@@ -71,6 +72,7 @@ type Side struct {
 
 	flow
 	sideState
+	pending []seen // segments on their way to this end
 }
 
 // States returns the states the end went through, the first "unknown" when the capture
@@ -220,6 +222,7 @@ const Linger = 60e9 // ns
 // retire moves a connection out of the live table.
 func (t *Tracker) retire(k connKey, c *Conn) {
 	delete(t.live, k)
+	c.arrive(0, true)
 	t.done = append(t.done, c)
 }
 
@@ -230,6 +233,7 @@ func (t *Tracker) Live() int { return len(t.live) }
 func (t *Tracker) Conns() []*Conn {
 	all := append([]*Conn(nil), t.done...)
 	for _, c := range t.live {
+		c.arrive(0, true) // the capture is over: what was on its way has arrived
 		all = append(all, c)
 	}
 	slices.SortFunc(all, func(a, b *Conn) int { return a.Index - b.Index })
