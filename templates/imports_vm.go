@@ -13,6 +13,7 @@ type ImportConn struct {
 	Page    Page
 	Title   string
 	SVG     templ.Component
+	States  templ.Component // RFC 9293 Figure 5 with each end's path
 	BackURL string
 	Ends    []ImportEnd
 	Frames  []ImportFrame

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -254,7 +255,7 @@ func (s *Server) handleImportConn(w http.ResponseWriter, r *http.Request) {
 	l := diagram.Build(tr, opt)
 	var svg bytes.Buffer
 	diagram.WriteSVG(&svg, l, diagram.SVGOptions{Lang: p.Lang, UpTo: -1, Title: title})
-	vm := templates.ImportConn{Page: p, Title: title, SVG: templ.Raw(svg.String()),
+	vm := templates.ImportConn{Page: p, Title: title, SVG: templ.Raw(svg.String()), States: templ.Raw(stateFigure(c, p.Lang)),
 		BackURL: "/import?lang=" + p.Lang,
 		Ends: []templates.ImportEnd{
 			{Addr: c.A.Addr.String(), States: c.A.States()},
@@ -273,6 +274,42 @@ func (s *Server) handleImportConn(w http.ResponseWriter, r *http.Request) {
 		vm.Frames = append(vm.Frames, fv)
 	}
 	render(w, r, http.StatusOK, templates.ImportConnPage(vm))
+}
+
+// stateFigure draws RFC 9293 Figure 5 with the edges each end took (end A in the
+// figure's first colour, B in its second) and the state each end was last seen in lit.
+func stateFigure(c *passive.Conn, lang string) string {
+	var b bytes.Buffer
+	if err := diagram.WriteStateSVG(&b, diagram.StateMachine(lang)); err != nil {
+		return ""
+	}
+	svg := b.String()
+	edges, nodes := map[string]string{}, map[string]string{} // id → classes to add
+	for i, sd := range []*passive.Side{&c.A, &c.B} {
+		n := strconv.Itoa(i)
+		for _, t := range sd.Path {
+			if id := diagram.FigureEdge(t.From.String(), t.To.String(), t.Cause); t.From != passive.Unknown && id != "" &&
+				!strings.Contains(edges[id], "-"+n) {
+				edges[id] += " sa-sm-taken-" + n
+			}
+		}
+		if sd.State != passive.Unknown {
+			node := sd.State.String()
+			if node == "CLOSED" && len(sd.Path) > 1 {
+				node = "CLOSED-2" // the figure's second CLOSED, where connections end
+			}
+			nodes[node] += " sa-sm-lit-" + n
+		}
+	}
+	for id, cls := range edges {
+		for _, k := range []string{"sa-sm-edge", "sa-sm-edge-label"} {
+			svg = strings.ReplaceAll(svg, `class="`+k+`" data-edge="`+id+`"`, `class="`+k+cls+`" data-edge="`+id+`"`)
+		}
+	}
+	for id, cls := range nodes {
+		svg = strings.ReplaceAll(svg, `class="sa-sm-node" data-node="`+id+`"`, `class="sa-sm-node`+cls+`" data-node="`+id+`"`)
+	}
+	return "<style>" + diagram.StateFigureStyle + "</style>" + svg
 }
 
 // hexDump writes bytes 16 to a line with their offsets, as tcpdump -x does.
