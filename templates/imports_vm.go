@@ -4,8 +4,9 @@ import "github.com/a-h/templ"
 
 // Import is the /import page.
 type Import struct {
-	Page   Page
-	Limits string
+	Page    Page
+	Limits  string
+	Strings map[string]string // the words import.js uses
 }
 
 // ImportConn is one connection of an upload.
@@ -40,6 +41,7 @@ type ImportAnomalyView struct {
 
 // Script is the /script page.
 type Script struct {
-	Page   Page
-	Limits string
+	Page    Page
+	Limits  string
+	Strings map[string]string // the words script.js uses
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"synack/engine/capture"
+	"synack/engine/catalog"
 	"synack/engine/diagram"
 	"synack/engine/passive"
 	"synack/templates"
@@ -171,10 +172,14 @@ func anomalyName(a passive.Anomaly, lang string) string {
 
 func (s *Server) handleImportPage(w http.ResponseWriter, r *http.Request) {
 	p := page(w, r, "", false)
-	p.Title = T(p.Lang, "import.title")
+	p.Title = catalog.In(p.Lang, "import.title")
 	render(w, r, http.StatusOK, templates.ImportPage(templates.Import{Page: p,
-		Limits: fmt.Sprintf(T(p.Lang, "import.limits"), MaxUploadBytes>>20, MaxUploadPackets, MaxUploadConnections, int(UploadTimeout/time.Second))}))
+		Limits:  catalog.F("import.limits", MaxUploadBytes>>20, MaxUploadPackets, MaxUploadConnections, int(UploadTimeout/time.Second)).In(p.Lang),
+		Strings: importPageStrings(p.Lang)}))
 }
+
+// importPageStrings are the words /import hands import.js.
+func importPageStrings(lang string) map[string]string { return catalog.Subset(lang, "import.") }
 
 // uploadError answers a refused upload in the reader's language, as JSON.
 func uploadError(w http.ResponseWriter, status int, msg string) {
@@ -188,7 +193,7 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUploadBytes))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		uploadError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf(T(lang, "import.toobig"), MaxUploadBytes>>20))
+		uploadError(w, http.StatusRequestEntityTooLarge, catalog.F("import.toobig", MaxUploadBytes>>20).In(lang))
 		return
 	}
 	if err != nil {
@@ -200,9 +205,9 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 		var ce *capture.Error
 		switch {
 		case errors.As(err, &ce):
-			uploadError(w, http.StatusUnprocessableEntity, T(lang, "import.bad")+" "+err.Error())
+			uploadError(w, http.StatusUnprocessableEntity, catalog.In(lang, "import.bad")+" "+err.Error())
 		case errors.Is(err, passive.ErrTooManyPackets), errors.Is(err, passive.ErrTooManyConnections), errors.Is(err, context.DeadlineExceeded):
-			uploadError(w, http.StatusRequestEntityTooLarge, T(lang, "import.limit")+" "+err.Error())
+			uploadError(w, http.StatusRequestEntityTooLarge, catalog.In(lang, "import.limit")+" "+err.Error())
 		default:
 			uploadError(w, http.StatusBadRequest, err.Error())
 		}
@@ -238,7 +243,7 @@ func (s *Server) handleImportConn(w http.ResponseWriter, r *http.Request) {
 	e, ok := s.imports.get(chi.URLParam(r, "upload"))
 	n, err := strconv.Atoi(chi.URLParam(r, "conn"))
 	if !ok || err != nil || n < 0 || n >= e.conns {
-		p.Title = T(p.Lang, "import.gone")
+		p.Title = catalog.In(p.Lang, "import.gone")
 		render(w, r, http.StatusNotFound, templates.ImportGonePage(p))
 		return
 	}

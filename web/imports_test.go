@@ -14,7 +14,9 @@ import (
 
 	"synack/engine"
 	"synack/engine/capture"
+	"synack/engine/catalog"
 	"synack/engine/passive"
+	"synack/engine/tcp"
 	"synack/engine/wire"
 	"synack/lessons/stories"
 )
@@ -39,7 +41,7 @@ func synPCAP(n int, distinct bool) []byte {
 	binary.LittleEndian.PutUint32(h[16:], 65535)
 	binary.LittleEndian.PutUint32(h[20:], capture.LinkTypeRaw)
 	b.Write(h)
-	seg := engine.Segment{Src: engine.ClientAddr, Dst: engine.ServerAddr, SrcPort: 1024, DstPort: 80, Flags: engine.SYN, Seq: 1, Window: 1000, TTL: 64}
+	seg := tcp.Segment{Src: tcp.ClientAddr, Dst: tcp.ServerAddr, SrcPort: 1024, DstPort: 80, Flags: tcp.SYN, Seq: 1, Window: 1000, TTL: 64}
 	pkt := wire.Encode(seg)
 	var rec [16]byte
 	binary.LittleEndian.PutUint32(rec[8:], uint32(len(pkt)))
@@ -69,7 +71,7 @@ func TestImportUploadAndConnection(t *testing.T) {
 	for _, lang := range []string{"en", "zh"} {
 		res := do(t, s, "GET", "/import?lang="+lang, nil)
 		body := readBody(t, res)
-		if res.StatusCode != 200 || !strings.Contains(body, T(lang, "import.title")) || !strings.Contains(body, "/static/js/import.js") {
+		if res.StatusCode != 200 || !strings.Contains(body, catalog.In(lang, "import.title")) || !strings.Contains(body, "/static/js/import.js") {
 			t.Fatalf("GET /import?lang=%s: %d", lang, res.StatusCode)
 		}
 		res = post(t, s, "/import?lang="+lang, "application/octet-stream", pc.Bytes())
@@ -186,7 +188,7 @@ func TestScriptRun(t *testing.T) {
 	s := NewServer(Config{})
 	for _, lang := range []string{"en", "zh"} {
 		res := do(t, s, "GET", "/script?lang="+lang, nil)
-		if b := readBody(t, res); res.StatusCode != 200 || !strings.Contains(b, T(lang, "script.title")) {
+		if b := readBody(t, res); res.StatusCode != 200 || !strings.Contains(b, catalog.In(lang, "script.title")) {
 			t.Fatalf("GET /script: %d", res.StatusCode)
 		}
 	}

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/catalog"
 	"synack/engine/diagram"
 	"synack/engine/packetdrill"
+	"synack/engine/tcp"
 	"synack/templates"
 )
 
@@ -40,10 +42,14 @@ type ScriptResult struct {
 
 func (s *Server) handleScriptPage(w http.ResponseWriter, r *http.Request) {
 	p := page(w, r, "", false)
-	p.Title = T(p.Lang, "script.title")
+	p.Title = catalog.In(p.Lang, "script.title")
 	render(w, r, http.StatusOK, templates.ScriptPage(templates.Script{Page: p,
-		Limits: fmt.Sprintf(T(p.Lang, "script.limits"), MaxScriptPageBytes>>10, MaxScriptPageEvents, int(MaxScriptPageTime/time.Minute))}))
+		Limits:  catalog.F("script.limits", MaxScriptPageBytes>>10, MaxScriptPageEvents, int(MaxScriptPageTime/time.Minute)).In(p.Lang),
+		Strings: scriptPageStrings(p.Lang)}))
 }
+
+// scriptPageStrings are the words /script hands script.js.
+func scriptPageStrings(lang string) map[string]string { return catalog.Subset(lang, "script.") }
 
 func scriptAnswer(w http.ResponseWriter, status int, res ScriptResult) {
 	w.Header().Set("Content-Type", "application/json")
@@ -82,7 +88,7 @@ func (s *Server) handleScriptRun(w http.ResponseWriter, r *http.Request) {
 	src, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxScriptPageBytes))
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		scriptAnswer(w, http.StatusRequestEntityTooLarge, ScriptResult{Error: fmt.Sprintf(T(lang, "script.toobig"), MaxScriptPageBytes>>10)})
+		scriptAnswer(w, http.StatusRequestEntityTooLarge, ScriptResult{Error: catalog.F("script.toobig", MaxScriptPageBytes>>10).In(lang)})
 		return
 	}
 	if err != nil {
@@ -101,25 +107,25 @@ func (s *Server) handleScriptRun(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(sc.Events) > MaxScriptPageEvents {
 		scriptAnswer(w, http.StatusUnprocessableEntity, ScriptResult{Line: sc.Events[MaxScriptPageEvents].Line,
-			Error: fmt.Sprintf(T(lang, "script.events"), MaxScriptPageEvents)})
+			Error: catalog.F("script.events", MaxScriptPageEvents).In(lang)})
 		return
 	}
 	if t := lastEventTime(sc); t > MaxScriptPageTime {
-		scriptAnswer(w, http.StatusUnprocessableEntity, ScriptResult{Error: fmt.Sprintf(T(lang, "script.time"), t, MaxScriptPageTime)})
+		scriptAnswer(w, http.StatusUnprocessableEntity, ScriptResult{Error: catalog.F("script.time", t, MaxScriptPageTime).In(lang)})
 		return
 	}
-	st := packetdrill.NewEngineStack(engine.LinuxProfile())
+	st := packetdrill.NewEngineStack(tcp.LinuxProfile())
 	res := packetdrill.Run(sc, st)
 	tr := st.Trace()
 	if !res.Pass && res.Line > 0 {
 		// Mark where the run stopped on the diagram itself.
-		tr.Append(engine.Event{Kind: engine.EventNote, At: tr.End(), Endpoint: firstEndpoint(tr), Note: "script-mismatch",
+		tr.Append(tcp.Event{Kind: tcp.EventNote, At: tr.End(), Endpoint: firstEndpoint(tr), Note: "script-mismatch",
 			Detail: fmt.Sprintf("line %d: %s", res.Line, res.Msg)})
 	}
 	out := ScriptResult{Pass: res.Pass, Line: res.Line, Message: res.Msg, NotEvaluated: res.NotEvaluated}
 	if tr.Len() > 0 {
 		var svg bytes.Buffer
-		diagram.WriteSVG(&svg, diagram.Build(tr, diagram.Options{}), diagram.SVGOptions{Lang: lang, UpTo: -1, Title: T(lang, "script.title")})
+		diagram.WriteSVG(&svg, diagram.Build(tr, diagram.Options{}), diagram.SVGOptions{Lang: lang, UpTo: -1, Title: catalog.In(lang, "script.title")})
 		out.SVG = svg.String()
 		lines := tr.TcpdumpLines(false)
 		for i := 1; i <= len(lines); i++ {

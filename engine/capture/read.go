@@ -9,7 +9,7 @@ import (
 	"io"
 	"net/netip"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // The limits of the capture reader. A file that asks for more is refused at the byte
@@ -71,8 +71,8 @@ type Packet struct {
 
 	Src, Dst         netip.Addr
 	SrcPort, DstPort uint16
-	Seq, Ack         engine.Seq
-	Flags            engine.Flags
+	Seq, Ack         tcp.Seq
+	Flags            tcp.Flags
 	Window           uint16 // the raw 16-bit field
 	Urgent           uint16
 	// PayloadLen is the TCP payload length the IP header gives, which is more than
@@ -82,7 +82,7 @@ type Packet struct {
 	OptBytes   []byte // the TCP options as on the wire
 	// Opts are the options already decoded (tcpdump text); nil for binary captures,
 	// whose OptBytes Options decodes.
-	Opts engine.Options
+	Opts tcp.Options
 	// IP is the packet from its IP header on, as captured; nil for tcpdump text.
 	IP  []byte
 	TTL uint8
@@ -91,7 +91,7 @@ type Packet struct {
 
 // Options decodes the packet's TCP options. Malformed options end the list (tshark
 // shows them as malformed; they change nothing the tracker infers).
-func (p *Packet) Options() engine.Options {
+func (p *Packet) Options() tcp.Options {
 	if p.Opts != nil || p.OptBytes == nil {
 		return p.Opts
 	}
@@ -101,7 +101,7 @@ func (p *Packet) Options() engine.Options {
 // WindowScale returns the shift of the packet's window-scale option, if it has one.
 func (p *Packet) WindowScale() (uint8, bool) {
 	if p.Opts != nil {
-		if o, ok := p.Opts.Find(engine.OptWindowScale); ok {
+		if o, ok := p.Opts.Find(tcp.OptWindowScale); ok {
 			return o.Shift, true
 		}
 		return 0, false
@@ -128,8 +128,8 @@ func (p *Packet) WindowScale() (uint8, bool) {
 
 // Segment returns the packet as an engine segment (its own copy): what the trace views
 // draw and what engine/wire encodes.
-func (p *Packet) Segment() engine.Segment {
-	s := engine.Segment{Src: p.Src, Dst: p.Dst, SrcPort: p.SrcPort, DstPort: p.DstPort,
+func (p *Packet) Segment() tcp.Segment {
+	s := tcp.Segment{Src: p.Src, Dst: p.Dst, SrcPort: p.SrcPort, DstPort: p.DstPort,
 		Seq: p.Seq, Ack: p.Ack, Flags: p.Flags, Window: p.Window, Urgent: p.Urgent,
 		Options: p.Options().Clone(), IPID: p.ID, TTL: p.TTL}
 	if p.PayloadLen > 0 {
@@ -347,9 +347,9 @@ func (rd *Reader) decode(lt uint32, b []byte) bool {
 	}
 	p.SrcPort = binary.BigEndian.Uint16(t[0:])
 	p.DstPort = binary.BigEndian.Uint16(t[2:])
-	p.Seq = engine.Seq(binary.BigEndian.Uint32(t[4:]))
-	p.Ack = engine.Seq(binary.BigEndian.Uint32(t[8:]))
-	p.Flags = engine.Flags(t[13])
+	p.Seq = tcp.Seq(binary.BigEndian.Uint32(t[4:]))
+	p.Ack = tcp.Seq(binary.BigEndian.Uint32(t[8:]))
+	p.Flags = tcp.Flags(t[13])
 	p.Window = binary.BigEndian.Uint16(t[14:])
 	p.Urgent = binary.BigEndian.Uint16(t[18:])
 	p.OptBytes = t[20:doff]
@@ -406,15 +406,15 @@ func linkPayload(lt uint32, b []byte) []byte {
 }
 
 // decodeOptions parses TCP option bytes leniently: a malformed option ends the list.
-func decodeOptions(b []byte) engine.Options {
-	os := engine.Options{}
+func decodeOptions(b []byte) tcp.Options {
+	os := tcp.Options{}
 	for i := 0; i < len(b); {
-		kind := engine.OptionKind(b[i])
-		if kind == engine.OptEOL {
+		kind := tcp.OptionKind(b[i])
+		if kind == tcp.OptEOL {
 			return os
 		}
-		if kind == engine.OptNOP {
-			os = append(os, engine.Option{Kind: engine.OptNOP})
+		if kind == tcp.OptNOP {
+			os = append(os, tcp.Option{Kind: tcp.OptNOP})
 			i++
 			continue
 		}
@@ -423,28 +423,28 @@ func decodeOptions(b []byte) engine.Options {
 		}
 		l := int(b[i+1])
 		v := b[i+2 : i+l]
-		o := engine.Option{Kind: kind}
+		o := tcp.Option{Kind: kind}
 		switch {
-		case kind == engine.OptMSS && l == 4:
+		case kind == tcp.OptMSS && l == 4:
 			o.MSS = binary.BigEndian.Uint16(v)
-		case kind == engine.OptWindowScale && l == 3:
+		case kind == tcp.OptWindowScale && l == 3:
 			o.Shift = v[0]
-		case kind == engine.OptSACKPermitted && l == 2:
-		case kind == engine.OptTimestamps && l == 10:
+		case kind == tcp.OptSACKPermitted && l == 2:
+		case kind == tcp.OptTimestamps && l == 10:
 			o.TSVal = binary.BigEndian.Uint32(v)
 			o.TSEcr = binary.BigEndian.Uint32(v[4:])
-		case kind == engine.OptSACK && l > 2 && (l-2)%8 == 0:
+		case kind == tcp.OptSACK && l > 2 && (l-2)%8 == 0:
 			for j := 0; j < len(v); j += 8 {
-				o.Blocks = append(o.Blocks, engine.SACKBlock{
-					Left: engine.Seq(binary.BigEndian.Uint32(v[j:])), Right: engine.Seq(binary.BigEndian.Uint32(v[j+4:]))})
+				o.Blocks = append(o.Blocks, tcp.SACKBlock{
+					Left: tcp.Seq(binary.BigEndian.Uint32(v[j:])), Right: tcp.Seq(binary.BigEndian.Uint32(v[j+4:]))})
 			}
-		case kind == engine.OptFastOpen:
+		case kind == tcp.OptFastOpen:
 			o.Cookie = append([]byte{}, v...)
-		case kind == engine.OptExperimental && len(v) >= 2 && binary.BigEndian.Uint16(v) == engine.FastOpenMagic:
+		case kind == tcp.OptExperimental && len(v) >= 2 && binary.BigEndian.Uint16(v) == tcp.FastOpenMagic:
 			o.Cookie = append([]byte{}, v[2:]...)
 		default:
-			if kind == engine.OptMSS || kind == engine.OptWindowScale || kind == engine.OptSACKPermitted ||
-				kind == engine.OptTimestamps || kind == engine.OptSACK {
+			if kind == tcp.OptMSS || kind == tcp.OptWindowScale || kind == tcp.OptSACKPermitted ||
+				kind == tcp.OptTimestamps || kind == tcp.OptSACK {
 				return os // a known kind with the wrong length: malformed
 			}
 			o.Data = append([]byte{}, v...)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // readAll reads every segment of b.
@@ -37,8 +38,8 @@ func readAll(t *testing.T, b []byte) ([]Packet, *Reader, error) {
 }
 
 // segmentsOf returns the trace's segments as the reader should see them.
-func segmentsOf(tr *engine.Trace) []engine.Segment {
-	var out []engine.Segment
+func segmentsOf(tr *engine.Trace) []tcp.Segment {
+	var out []tcp.Segment
 	for _, s := range tr.Segments() {
 		out = append(out, s.Seg)
 	}
@@ -46,7 +47,7 @@ func segmentsOf(tr *engine.Trace) []engine.Segment {
 }
 
 // sameHeaders compares what a reader found with the segments written.
-func sameHeaders(t *testing.T, what string, got []Packet, want []engine.Segment) {
+func sameHeaders(t *testing.T, what string, got []Packet, want []tcp.Segment) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d segments, want %d", what, len(got), len(want))
@@ -169,7 +170,7 @@ func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 // TestBadInput: each broken file is refused with a message naming the byte (or line)
 // that is wrong, at the edge of each limit.
 func TestBadInput(t *testing.T) {
-	seg := engine.Segment{Src: engine.ClientAddr, Dst: engine.ServerAddr, SrcPort: 1, DstPort: 2, Flags: engine.SYN, Window: 100, TTL: 64}
+	seg := tcp.Segment{Src: tcp.ClientAddr, Dst: tcp.ServerAddr, SrcPort: 1, DstPort: 2, Flags: tcp.SYN, Window: 100, TTL: 64}
 	pkt := mustEncode(seg)
 	edgeRec := make([]byte, MaxSnapLen)
 	copy(edgeRec, pkt)
@@ -269,7 +270,7 @@ func TestNoAllocationFromLengths(t *testing.T) {
 	}
 }
 
-func mustEncode(s engine.Segment) []byte {
+func mustEncode(s tcp.Segment) []byte {
 	b := make([]byte, 0, 40)
 	b = append(b, 0x45, 0, 0, 40, 0, 0, 0, 0, 64, 6, 0, 0)
 	b = append(b, s.Src.AsSlice()...)

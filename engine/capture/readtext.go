@@ -8,7 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // textState follows tcpdump's relative sequence numbers. tcpdump (without -S) prints a
@@ -33,8 +33,8 @@ type textKey struct {
 }
 
 type textConn struct {
-	seqBase, ackBase [2]engine.Seq // by direction: 0 is a→b
-	last             [2]engine.Seq // last absolute seq seen per direction
+	seqBase, ackBase [2]tcp.Seq // by direction: 0 is a→b
+	last             [2]tcp.Seq // last absolute seq seen per direction
 	seen             [2]bool
 	mode             int8 // 0 undecided, 1 relative, -1 absolute (-S)
 }
@@ -238,21 +238,21 @@ func (rd *Reader) textSegment(s []byte, ts int64, ver int) (bool, error) {
 		for _, c := range f {
 			switch c {
 			case 'S':
-				p.Flags |= engine.SYN
+				p.Flags |= tcp.SYN
 			case 'F':
-				p.Flags |= engine.FIN
+				p.Flags |= tcp.FIN
 			case 'R':
-				p.Flags |= engine.RST
+				p.Flags |= tcp.RST
 			case 'P':
-				p.Flags |= engine.PSH
+				p.Flags |= tcp.PSH
 			case '.':
-				p.Flags |= engine.ACK
+				p.Flags |= tcp.ACK
 			case 'U':
-				p.Flags |= engine.URG
+				p.Flags |= tcp.URG
 			case 'E':
-				p.Flags |= engine.ECE
+				p.Flags |= tcp.ECE
 			case 'W':
-				p.Flags |= engine.CWR
+				p.Flags |= tcp.CWR
 			default:
 				return false, rd.textErr("flag %q is not one tcpdump prints (S F R P . U E W)", c)
 			}
@@ -326,7 +326,7 @@ func (rd *Reader) textSegment(s []byte, ts int64, ver int) (bool, error) {
 		return false, rd.textErr("no length: want tcpdump -n output with \", length N\"")
 	}
 	if p.Opts == nil {
-		p.Opts = engine.Options{}
+		p.Opts = tcp.Options{}
 	}
 	rd.textNumbers(p, seq, ack, haveSeq, haveAck)
 	return true, nil
@@ -345,15 +345,15 @@ func (rd *Reader) textNumbers(p *Packet, seq, ack uint64, haveSeq, haveAck bool)
 	}
 	k := textKey{a, b}
 	c := st.conns[k]
-	s, k2 := engine.Seq(seq), engine.Seq(ack)
+	s, k2 := tcp.Seq(seq), tcp.Seq(ack)
 	if !haveSeq { // tcpdump leaves seq out of a segment with no payload: it is the last one
 		if c != nil && c.seen[dir] {
 			s = c.last[dir]
 		}
 	}
-	if p.Flags&engine.ACK == 0 || p.Flags&engine.SYN != 0 && p.Flags&engine.ACK == 0 {
+	if p.Flags&tcp.ACK == 0 || p.Flags&tcp.SYN != 0 && p.Flags&tcp.ACK == 0 {
 		// Without ACK, tcpdump prints absolute numbers.
-		if c != nil && (p.Flags&engine.SYN != 0) { // a new SYN: numbering starts again
+		if c != nil && (p.Flags&tcp.SYN != 0) { // a new SYN: numbering starts again
 			delete(st.conns, k)
 			c = nil
 		}
@@ -392,7 +392,7 @@ func (rd *Reader) textNumbers(p *Packet, seq, ack uint64, haveSeq, haveAck bool)
 	}
 	if c != nil {
 		n := uint32(p.PayloadLen)
-		if p.Flags&(engine.SYN|engine.FIN) != 0 {
+		if p.Flags&(tcp.SYN|tcp.FIN) != 0 {
 			n++
 		}
 		c.last[dir], c.seen[dir] = s.Add(n), true
@@ -400,7 +400,7 @@ func (rd *Reader) textNumbers(p *Packet, seq, ack uint64, haveSeq, haveAck bool)
 	p.Seq, p.Ack = s, k2
 }
 
-func dist(a, b engine.Seq) uint32 {
+func dist(a, b tcp.Seq) uint32 {
 	d := uint32(a - b)
 	if int32(d) < 0 {
 		d = -d
@@ -434,8 +434,8 @@ const (
 )
 
 // parseTextOptions reads tcpdump's option list: "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7".
-func parseTextOptions(b []byte) (engine.Options, error) {
-	os := engine.Options{}
+func parseTextOptions(b []byte) (tcp.Options, error) {
+	os := tcp.Options{}
 	for _, f := range bytes.Split(b, []byte(",")) {
 		w := bytes.Fields(f)
 		if len(w) == 0 {
@@ -449,22 +449,22 @@ func parseTextOptions(b []byte) (engine.Options, error) {
 		}
 		switch string(w[0]) {
 		case "nop":
-			os = append(os, engine.Option{Kind: engine.OptNOP})
+			os = append(os, tcp.Option{Kind: tcp.OptNOP})
 		case "eol":
 		case "mss":
 			v, err := num(1, 16)
 			if err != nil {
 				return nil, err
 			}
-			os = append(os, engine.Option{Kind: engine.OptMSS, MSS: uint16(v)})
+			os = append(os, tcp.Option{Kind: tcp.OptMSS, MSS: uint16(v)})
 		case "wscale":
 			v, err := num(1, 8)
 			if err != nil {
 				return nil, err
 			}
-			os = append(os, engine.Option{Kind: engine.OptWindowScale, Shift: uint8(v)})
+			os = append(os, tcp.Option{Kind: tcp.OptWindowScale, Shift: uint8(v)})
 		case "sackOK":
-			os = append(os, engine.Option{Kind: engine.OptSACKPermitted})
+			os = append(os, tcp.Option{Kind: tcp.OptSACKPermitted})
 		case "TS":
 			v, err := num(2, 32)
 			if err != nil {
@@ -474,11 +474,11 @@ func parseTextOptions(b []byte) (engine.Options, error) {
 			if err != nil {
 				return nil, err
 			}
-			os = append(os, engine.Option{Kind: engine.OptTimestamps, TSVal: uint32(v), TSEcr: uint32(e)})
+			os = append(os, tcp.Option{Kind: tcp.OptTimestamps, TSVal: uint32(v), TSEcr: uint32(e)})
 		case "sack":
 			// "sack 1 {101:201}": blocks in tcpdump's relative numbering when the
 			// segment's are; kept only as a count-preserving record.
-			o := engine.Option{Kind: engine.OptSACK}
+			o := tcp.Option{Kind: tcp.OptSACK}
 			for _, blk := range bytes.Split(bytes.Join(w[2:], nil), []byte("}")) {
 				blk = bytes.TrimPrefix(blk, []byte("{"))
 				l, r, ok := bytes.Cut(blk, []byte(":"))
@@ -490,7 +490,7 @@ func parseTextOptions(b []byte) (engine.Options, error) {
 				if e1 != nil || e2 != nil {
 					return nil, textError("sack block {" + string(blk) + "} is not {left:right}")
 				}
-				o.Blocks = append(o.Blocks, engine.SACKBlock{Left: engine.Seq(lv), Right: engine.Seq(rv)})
+				o.Blocks = append(o.Blocks, tcp.SACKBlock{Left: tcp.Seq(lv), Right: tcp.Seq(rv)})
 			}
 			os = append(os, o)
 		default:

@@ -1,19 +1,19 @@
 package passive
 
 import (
-	"synack/engine"
 	"synack/engine/capture"
+	"synack/engine/tcp"
 )
 
 // flow is what TCP analysis remembers about one direction of a connection. Like
 // Wireshark's, a sequence or acknowledgement number of zero means "not seen yet".
 type flow struct {
 	baseSet bool
-	base    engine.Seq // the first sequence number seen (the ISN, or one before a mid-stream start)
+	base    tcp.Seq // the first sequence number seen (the ISN, or one before a mid-stream start)
 
-	nextSeq     engine.Seq // highest SEG.SEQ+SEG.LEN seen: the next expected sequence number
+	nextSeq     tcp.Seq // highest SEG.SEQ+SEG.LEN seen: the next expected sequence number
 	nextSeqTime int64
-	lastAck     engine.Seq // last acknowledgement number sent
+	lastAck     tcp.Seq // last acknowledgement number sent
 	lastAckTime int64
 	window      uint32 // last window advertised, scaled when the scale is known
 	winScale    int8   // -1 not known, -2 no scaling (a SYN without the option), else the shift
@@ -43,14 +43,14 @@ const (
 // the Wireshark User's Guide (§7.5 "TCP Analysis") gives for each flag, checked in the
 // same order, so the same capture gets the same flags tshark gives it.
 func analyse(fwd, rev *flow, p *capture.Packet, firstRTT int64) Anomalies {
-	const synFinRst = engine.SYN | engine.FIN | engine.RST
+	const synFinRst = tcp.SYN | tcp.FIN | tcp.RST
 	seq, ack := p.Seq, p.Ack
 	seglen := uint32(p.PayloadLen)
 	window := uint32(p.Window)
-	if p.Flags&engine.SYN == 0 && fwd.winScale >= 0 {
+	if p.Flags&tcp.SYN == 0 && fwd.winScale >= 0 {
 		window <<= uint(fwd.winScale) // a SYN's window is never scaled (RFC 7323 §2.2)
 	}
-	if p.Flags&engine.SYN != 0 {
+	if p.Flags&tcp.SYN != 0 {
 		fwd.noteWindowScale(rev, p)
 	}
 	var f analysisFlags
@@ -59,7 +59,7 @@ func analyse(fwd, rev *flow, p *capture.Packet, firstRTT int64) Anomalies {
 		f.a = f.a.With(ZeroWindow)
 	}
 	// Previous segment not captured: the segment starts past the next expected one.
-	if fwd.nextSeq != 0 && fwd.nextSeq.LessThan(seq) && p.Flags&engine.RST == 0 {
+	if fwd.nextSeq != 0 && fwd.nextSeq.LessThan(seq) && p.Flags&tcp.RST == 0 {
 		f.a = f.a.With(LostSegment)
 	}
 	// Keep-alive: zero or one byte, one before the next expected sequence number.
@@ -94,7 +94,7 @@ func analyse(fwd, rev *flow, p *capture.Packet, firstRTT int64) Anomalies {
 	}
 	// A segment that occupies sequence space below the next expected number is a
 	// retransmission of some kind; a keep-alive is not.
-	if (seglen > 0 || p.Flags&(engine.SYN|engine.FIN) != 0) && fwd.nextSeq != 0 &&
+	if (seglen > 0 || p.Flags&(tcp.SYN|tcp.FIN) != 0) && fwd.nextSeq != 0 &&
 		seq.LessThan(fwd.nextSeq) && !f.a.Has(KeepAlive) {
 		oooWindow := int64(outOfOrderDefault)
 		if firstRTT > 0 {
@@ -113,7 +113,7 @@ func analyse(fwd, rev *flow, p *capture.Packet, firstRTT int64) Anomalies {
 		}
 	}
 	next := seq.Add(seglen)
-	if p.Flags&(engine.SYN|engine.FIN) != 0 {
+	if p.Flags&(tcp.SYN|tcp.FIN) != 0 {
 		next = next.Add(1)
 	}
 	if (fwd.nextSeq.LessThan(next) || fwd.nextSeq == 0) && !f.zeroWindowProbe {
@@ -134,7 +134,7 @@ func (fwd *flow) noteWindowScale(rev *flow, p *capture.Packet) {
 	}
 	if fwd.winScale == -1 {
 		fwd.winScale, rev.winScale = -2, -2
-	} else if p.Flags&engine.ACK != 0 && rev.winScale == -2 {
+	} else if p.Flags&tcp.ACK != 0 && rev.winScale == -2 {
 		fwd.winScale = -2
 	}
 }

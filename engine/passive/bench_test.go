@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"synack/engine"
 	"synack/engine/capture"
+	"synack/engine/tcp"
 	"synack/engine/wire"
 )
 
@@ -33,7 +33,7 @@ func writeBigCapture(w io.Writer, conns, packets int) int {
 	bw.Write(h)
 	n := 0
 	var rec [16]byte
-	put := func(us int64, s engine.Segment) {
+	put := func(us int64, s tcp.Segment) {
 		b := wire.Encode(s)
 		binary.LittleEndian.PutUint32(rec[0:], uint32(capture.Epoch+us/1e6))
 		binary.LittleEndian.PutUint32(rec[4:], uint32(us%1e6))
@@ -50,25 +50,25 @@ func writeBigCapture(w io.Writer, conns, packets int) int {
 		cl := netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + i%200)})
 		cp := uint16(10000 + i)
 		t := int64(i) * 500_000
-		iss, irs := engine.Seq(1000*i+7), engine.Seq(2000*i+11)
-		c2s := engine.Segment{Src: cl, Dst: server, SrcPort: cp, DstPort: 443, TTL: 64}
-		s2c := engine.Segment{Src: server, Dst: cl, SrcPort: 443, DstPort: cp, TTL: 64}
+		iss, irs := tcp.Seq(1000*i+7), tcp.Seq(2000*i+11)
+		c2s := tcp.Segment{Src: cl, Dst: server, SrcPort: cp, DstPort: 443, TTL: 64}
+		s2c := tcp.Segment{Src: server, Dst: cl, SrcPort: 443, DstPort: cp, TTL: 64}
 		syn := c2s
-		syn.Seq, syn.Flags, syn.Window = iss, engine.SYN, 65535
-		syn.Options = engine.Options{{Kind: engine.OptMSS, MSS: 1460}, {Kind: engine.OptNOP}, {Kind: engine.OptWindowScale, Shift: 7}}
+		syn.Seq, syn.Flags, syn.Window = iss, tcp.SYN, 65535
+		syn.Options = tcp.Options{{Kind: tcp.OptMSS, MSS: 1460}, {Kind: tcp.OptNOP}, {Kind: tcp.OptWindowScale, Shift: 7}}
 		put(t, syn)
 		sa := s2c
-		sa.Seq, sa.Ack, sa.Flags, sa.Window = irs, iss+1, engine.SYN|engine.ACK, 65535
-		sa.Options = engine.Options{{Kind: engine.OptMSS, MSS: 1460}, {Kind: engine.OptNOP}, {Kind: engine.OptWindowScale, Shift: 7}}
+		sa.Seq, sa.Ack, sa.Flags, sa.Window = irs, iss+1, tcp.SYN|tcp.ACK, 65535
+		sa.Options = tcp.Options{{Kind: tcp.OptMSS, MSS: 1460}, {Kind: tcp.OptNOP}, {Kind: tcp.OptWindowScale, Shift: 7}}
 		put(t+1000, sa)
 		ack := c2s
-		ack.Seq, ack.Ack, ack.Flags, ack.Window = iss+1, irs+1, engine.ACK, 512
+		ack.Seq, ack.Ack, ack.Flags, ack.Window = iss+1, irs+1, tcp.ACK, 512
 		put(t+2000, ack)
 		t += 2000
 		next := irs + 1
 		for k := 0; k < (per-7)/2; k++ {
 			d := s2c
-			d.Seq, d.Ack, d.Flags, d.Window, d.Payload = next, iss+1, engine.ACK|engine.PSH, 512, payload
+			d.Seq, d.Ack, d.Flags, d.Window, d.Payload = next, iss+1, tcp.ACK|tcp.PSH, 512, payload
 			t += 3
 			put(t, d)
 			if k%50 == 49 {
@@ -82,13 +82,13 @@ func writeBigCapture(w io.Writer, conns, packets int) int {
 			put(t, a)
 		}
 		fin := c2s
-		fin.Seq, fin.Ack, fin.Flags, fin.Window = iss+1, next, engine.FIN|engine.ACK, 512
+		fin.Seq, fin.Ack, fin.Flags, fin.Window = iss+1, next, tcp.FIN|tcp.ACK, 512
 		put(t+10, fin)
 		f2 := s2c
-		f2.Seq, f2.Ack, f2.Flags, f2.Window = next, iss+2, engine.FIN|engine.ACK, 512
+		f2.Seq, f2.Ack, f2.Flags, f2.Window = next, iss+2, tcp.FIN|tcp.ACK, 512
 		put(t+1010, f2)
 		last := c2s
-		last.Seq, last.Ack, last.Flags, last.Window = iss+2, next+1, engine.ACK, 512
+		last.Seq, last.Ack, last.Flags, last.Window = iss+2, next+1, tcp.ACK, 512
 		put(t+2010, last)
 	}
 	bw.Flush()

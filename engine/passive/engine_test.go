@@ -7,6 +7,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/capture"
+	"synack/engine/tcp"
 	"synack/lessons/stories"
 )
 
@@ -37,7 +38,7 @@ func TestStatesMatchTheEngine(t *testing.T) {
 			}
 			for _, e := range tr.All() {
 				// A timer's change (TIME-WAIT running out) sends nothing: no capture shows it.
-				if e.Kind != engine.EventState || e.Peer == "" || strings.Contains(e.Cause, "timer") {
+				if e.Kind != tcp.EventState || e.Peer == "" || strings.Contains(e.Cause, "timer") {
 					continue
 				}
 				a := addr[e.Endpoint]

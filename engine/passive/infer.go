@@ -1,8 +1,8 @@
 package passive
 
 import (
-	"synack/engine"
 	"synack/engine/capture"
+	"synack/engine/tcp"
 )
 
 // The passive side of each end's state, inferred from the segments seen both ways
@@ -12,23 +12,23 @@ import (
 
 // sideState is what inference keeps about an end beyond its state.
 type sideState struct {
-	iss     engine.Seq
+	iss     tcp.Seq
 	synSent bool
 	finSent bool
-	finEnd  engine.Seq // SEG.SEQ+SEG.LEN of its FIN: what acknowledges it
+	finEnd  tcp.Seq // SEG.SEQ+SEG.LEN of its FIN: what acknowledges it
 }
 
 // seen is what inference needs of a segment, to apply it when it arrives.
 type seen struct {
 	at       int64 // when the effect happens: sent, or arrived
 	frame    int
-	flags    engine.Flags
-	seq, ack engine.Seq
+	flags    tcp.Flags
+	seq, ack tcp.Seq
 	len      int
 	recv     bool // the effect is the receiver's
 }
 
-func (s *Side) set(to engine.State, g *seen, cause string) {
+func (s *Side) set(to tcp.State, g *seen, cause string) {
 	if s.State == to {
 		return
 	}
@@ -76,39 +76,39 @@ func (c *Conn) infer(p *capture.Packet, fromA bool, fwd, rev *Side) {
 func (c *Conn) send(fwd, rev *Side, p *seen) {
 	f := p.flags
 	switch {
-	case f&engine.RST != 0:
-		fwd.set(engine.Closed, p, "sent RST")
-	case f&(engine.SYN|engine.ACK) == engine.SYN:
-		if fwd.State == Unknown || fwd.State == engine.Closed {
+	case f&tcp.RST != 0:
+		fwd.set(tcp.Closed, p, "sent RST")
+	case f&(tcp.SYN|tcp.ACK) == tcp.SYN:
+		if fwd.State == Unknown || fwd.State == tcp.Closed {
 			if fwd.State == Unknown {
-				fwd.State = engine.Closed
+				fwd.State = tcp.Closed
 			}
-			fwd.set(engine.SynSent, p, "active OPEN (connect)")
+			fwd.set(tcp.SynSent, p, "active OPEN (connect)")
 		}
 		fwd.iss, fwd.synSent = p.seq, true
-	case f&(engine.SYN|engine.ACK) == engine.SYN|engine.ACK:
+	case f&(tcp.SYN|tcp.ACK) == tcp.SYN|tcp.ACK:
 		switch fwd.State {
 		case Unknown:
-			fwd.State = engine.Listen
-			fwd.set(engine.SynReceived, p, "received SYN")
-		case engine.SynSent: // simultaneous open
-			fwd.set(engine.SynReceived, p, "received SYN")
+			fwd.State = tcp.Listen
+			fwd.set(tcp.SynReceived, p, "received SYN")
+		case tcp.SynSent: // simultaneous open
+			fwd.set(tcp.SynReceived, p, "received SYN")
 		}
 		fwd.iss, fwd.synSent = p.seq, true
 	}
-	if f&engine.FIN != 0 && f&engine.RST == 0 && !fwd.finSent {
+	if f&tcp.FIN != 0 && f&tcp.RST == 0 && !fwd.finSent {
 		fwd.finSent = true
 		fwd.finEnd = p.seq.Add(uint32(p.len) + 1)
 		switch fwd.State {
-		case engine.Established, engine.SynReceived:
-			fwd.set(engine.FinWait1, p, "CLOSE")
-		case engine.CloseWait:
-			fwd.set(engine.LastAck, p, "CLOSE")
+		case tcp.Established, tcp.SynReceived:
+			fwd.set(tcp.FinWait1, p, "CLOSE")
+		case tcp.CloseWait:
+			fwd.set(tcp.LastAck, p, "CLOSE")
 		case Unknown:
 			if rev.finSent {
-				fwd.set(engine.LastAck, p, "CLOSE")
+				fwd.set(tcp.LastAck, p, "CLOSE")
 			} else {
-				fwd.set(engine.FinWait1, p, "CLOSE")
+				fwd.set(tcp.FinWait1, p, "CLOSE")
 			}
 		}
 	}
@@ -117,45 +117,45 @@ func (c *Conn) send(fwd, rev *Side, p *seen) {
 // receive moves rev by a segment that reaches it.
 func (c *Conn) receive(rev, fwd *Side, p *seen) {
 	f := p.flags
-	if f&engine.RST != 0 {
-		if rev.State != engine.Closed && rev.State != engine.TimeWait {
-			rev.set(engine.Closed, p, "received RST")
+	if f&tcp.RST != 0 {
+		if rev.State != tcp.Closed && rev.State != tcp.TimeWait {
+			rev.set(tcp.Closed, p, "received RST")
 		}
 		c.Closed = true
 		return
 	}
-	if f&engine.ACK != 0 {
+	if f&tcp.ACK != 0 {
 		switch {
-		case rev.State == engine.SynSent && f&engine.SYN != 0 && p.ack == rev.iss+1:
-			rev.set(engine.Established, p, "received SYN,ACK")
-		case rev.State == engine.SynReceived && rev.synSent && rev.iss.LessThan(p.ack):
-			rev.set(engine.Established, p, "received ACK of our SYN")
+		case rev.State == tcp.SynSent && f&tcp.SYN != 0 && p.ack == rev.iss+1:
+			rev.set(tcp.Established, p, "received SYN,ACK")
+		case rev.State == tcp.SynReceived && rev.synSent && rev.iss.LessThan(p.ack):
+			rev.set(tcp.Established, p, "received ACK of our SYN")
 		}
 		if rev.finSent && !p.ack.LessThan(rev.finEnd) {
 			switch rev.State {
-			case engine.FinWait1:
-				rev.set(engine.FinWait2, p, "our FIN was acknowledged")
-			case engine.Closing:
-				rev.set(engine.TimeWait, p, "our FIN was acknowledged")
-			case engine.LastAck:
-				rev.set(engine.Closed, p, "our FIN was acknowledged")
+			case tcp.FinWait1:
+				rev.set(tcp.FinWait2, p, "our FIN was acknowledged")
+			case tcp.Closing:
+				rev.set(tcp.TimeWait, p, "our FIN was acknowledged")
+			case tcp.LastAck:
+				rev.set(tcp.Closed, p, "our FIN was acknowledged")
 				c.Closed = true
 			}
 		}
-	} else if f&engine.SYN != 0 && rev.State == engine.SynSent {
-		rev.set(engine.SynReceived, p, "received SYN (simultaneous open)")
+	} else if f&tcp.SYN != 0 && rev.State == tcp.SynSent {
+		rev.set(tcp.SynReceived, p, "received SYN (simultaneous open)")
 	}
-	if f&engine.FIN != 0 {
+	if f&tcp.FIN != 0 {
 		switch rev.State {
-		case engine.Established, engine.SynReceived:
-			rev.set(engine.CloseWait, p, "received FIN")
-		case engine.FinWait1:
-			rev.set(engine.Closing, p, "received FIN")
-		case engine.FinWait2:
-			rev.set(engine.TimeWait, p, "received FIN")
+		case tcp.Established, tcp.SynReceived:
+			rev.set(tcp.CloseWait, p, "received FIN")
+		case tcp.FinWait1:
+			rev.set(tcp.Closing, p, "received FIN")
+		case tcp.FinWait2:
+			rev.set(tcp.TimeWait, p, "received FIN")
 		case Unknown:
 			if !rev.finSent {
-				rev.set(engine.CloseWait, p, "received FIN")
+				rev.set(tcp.CloseWait, p, "received FIN")
 			}
 		}
 	}

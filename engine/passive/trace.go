@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // Trace returns the kept frames of the connection as an engine trace, so every view
@@ -33,11 +34,11 @@ func (c *Conn) Trace(keyLog []byte) *engine.Trace {
 	}
 	tr.Meta = engine.Meta{Scenario: "import", Profile: "capture", RTT: time.Duration(2*oneWay) * time.Microsecond,
 		Endpoints: eps, KeyLog: string(keyLog)}
-	at := func(ns int64) engine.Time { return engine.Time((ns - c.First) / 1000) }
-	var evs []engine.Event
-	sentAt := map[int]engine.Time{} // frame number → when it was seen
+	at := func(ns int64) tcp.Time { return tcp.Time((ns - c.First) / 1000) }
+	var evs []tcp.Event
+	sentAt := map[int]tcp.Time{} // frame number → when it was seen
 	if len(c.Frames) > 0 && c.hsState == 0 {
-		evs = append(evs, engine.Event{Kind: engine.EventNote, At: 0, Endpoint: nameA, Peer: nameB, Note: "capture-mid-connection"})
+		evs = append(evs, tcp.Event{Kind: tcp.EventNote, At: 0, Endpoint: nameA, Peer: nameB, Note: "capture-mid-connection"})
 	}
 	for i, f := range c.Frames {
 		src, dst := nameA, nameB
@@ -46,12 +47,12 @@ func (c *Conn) Trace(keyLog []byte) *engine.Trace {
 		}
 		t := at(f.TimeNs)
 		sentAt[f.N] = t
-		evs = append(evs, engine.Event{Kind: engine.EventSegment, At: t, Segment: &engine.SegmentEvent{
-			ID: i + 1, Src: src, Dst: dst, Seg: f.Seg, Fate: engine.Delivered, Arrive: t + engine.Time(oneWay),
+		evs = append(evs, tcp.Event{Kind: tcp.EventSegment, At: t, Segment: &tcp.SegmentEvent{
+			ID: i + 1, Src: src, Dst: dst, Seg: f.Seg, Fate: tcp.Delivered, Arrive: t + tcp.Time(oneWay),
 			Retransmit: f.Anomalies.Has(Retransmission) || f.Anomalies.Has(FastRetransmission) || f.Anomalies.Has(SpuriousRetransmission),
-			Handshake:  f.Seg.Flags&engine.SYN != 0}})
+			Handshake:  f.Seg.Flags&tcp.SYN != 0}})
 		for _, a := range f.Anomalies.List() {
-			evs = append(evs, engine.Event{Kind: engine.EventNote, At: t, Endpoint: src, Peer: dst, Note: "capture-" + a.Key(),
+			evs = append(evs, tcp.Event{Kind: tcp.EventNote, At: t, Endpoint: src, Peer: dst, Note: "capture-" + a.Key(),
 				Detail: "frame " + strconv.Itoa(f.N)})
 		}
 	}
@@ -67,14 +68,14 @@ func (c *Conn) Trace(keyLog []byte) *engine.Trace {
 			}
 			when := at(ch.At)
 			if t, ok := sentAt[ch.Frame]; ok && ch.Received {
-				when = max(when, t+engine.Time(oneWay)) // not before its arrow arrives
+				when = max(when, t+tcp.Time(oneWay)) // not before its arrow arrives
 			}
-			evs = append(evs, engine.Event{Kind: engine.EventState, At: when, Endpoint: sd.name, Peer: sd.peer,
+			evs = append(evs, tcp.Event{Kind: tcp.EventState, At: when, Endpoint: sd.name, Peer: sd.peer,
 				From: ch.From, To: ch.To, Cause: ch.Cause})
 		}
 	}
 	// Put every event in time order, keeping the order of events at the same time.
-	slices.SortStableFunc(evs, func(a, b engine.Event) int { return cmp.Compare(a.At, b.At) })
+	slices.SortStableFunc(evs, func(a, b tcp.Event) int { return cmp.Compare(a.At, b.At) })
 	for _, e := range evs {
 		tr.Append(e)
 	}

@@ -12,8 +12,8 @@ import (
 	"net/netip"
 	"slices"
 
-	"synack/engine"
 	"synack/engine/capture"
+	"synack/engine/tcp"
 )
 
 // The tracker's default limits; Options may lower them (the web page does).
@@ -43,10 +43,10 @@ type Options struct {
 }
 
 // Unknown is the state of an end the capture has not shown yet.
-const Unknown engine.State = 0
+const Unknown tcp.State = 0
 
 // StateName returns the RFC 9293 name, or "unknown".
-func StateName(s engine.State) string {
+func StateName(s tcp.State) string {
 	if s == Unknown {
 		return "unknown"
 	}
@@ -57,7 +57,7 @@ func StateName(s engine.State) string {
 type Transition struct {
 	At       int64 // capture time, ns since the epoch
 	Frame    int   // the frame that showed it
-	From, To engine.State
+	From, To tcp.State
 	Cause    string
 	Received bool // the change came from receiving the frame (not from sending it)
 }
@@ -67,7 +67,7 @@ type Side struct {
 	Addr    netip.AddrPort
 	Packets int   // segments it sent
 	Bytes   int64 // payload bytes it sent
-	State   engine.State
+	State   tcp.State
 	Path    []Transition // every inferred change, in order
 
 	flow
@@ -93,7 +93,7 @@ type Frame struct {
 	N         int
 	TimeNs    int64
 	FromA     bool // sent by side A
-	Seg       engine.Segment
+	Seg       tcp.Segment
 	IP        []byte // the packet as captured, from its IP header
 	Anomalies Anomalies
 }
@@ -159,7 +159,7 @@ func (t *Tracker) Add(p *capture.Packet) (*Conn, Anomalies, error) {
 	}
 	c := t.live[k]
 	var flags Anomalies
-	if c != nil && p.Flags&(engine.SYN|engine.ACK) == engine.SYN {
+	if c != nil && p.Flags&(tcp.SYN|tcp.ACK) == tcp.SYN {
 		// tshark starts a new conversation for a SYN whose sequence number is not the
 		// one this direction started with: the ports were reused.
 		fwd := &c.B
@@ -251,13 +251,13 @@ func (c *Conn) add(p *capture.Packet, fromA bool) Anomalies {
 	if !fwd.baseSet {
 		fwd.baseSet = true
 		fwd.base = p.Seq
-		if p.Flags&engine.SYN == 0 {
+		if p.Flags&tcp.SYN == 0 {
 			fwd.base = p.Seq - 1
 		}
 	}
 	c.handshakeRTT(p, fromA)
 	flags := analyse(&fwd.flow, &rev.flow, p, c.firstRTT)
-	if p.Flags&engine.RST != 0 {
+	if p.Flags&tcp.RST != 0 {
 		flags = flags.With(Reset)
 	}
 	c.infer(p, fromA, fwd, rev)
@@ -269,16 +269,16 @@ func (c *Conn) add(p *capture.Packet, fromA bool) Anomalies {
 // out-of-order rather than retransmitted.
 func (c *Conn) handshakeRTT(p *capture.Packet, fromA bool) {
 	switch {
-	case p.Flags&(engine.SYN|engine.ACK) == engine.SYN && c.hsState == 0:
+	case p.Flags&(tcp.SYN|tcp.ACK) == tcp.SYN && c.hsState == 0:
 		c.hsState, c.synTime = 1, p.TimeNs
 		if fromA {
 			c.Client = "A"
 		} else {
 			c.Client = "B"
 		}
-	case p.Flags&(engine.SYN|engine.ACK) == engine.SYN|engine.ACK && c.hsState == 1:
+	case p.Flags&(tcp.SYN|tcp.ACK) == tcp.SYN|tcp.ACK && c.hsState == 1:
 		c.hsState = 2
-	case p.Flags&(engine.SYN|engine.ACK) == engine.ACK && c.hsState == 2:
+	case p.Flags&(tcp.SYN|tcp.ACK) == tcp.ACK && c.hsState == 2:
 		c.hsState = 3
 		c.firstRTT = p.TimeNs - c.synTime
 	}

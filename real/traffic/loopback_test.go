@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"synack/engine"
 	"synack/engine/passive"
+	"synack/engine/tcp"
 )
 
 // waitCount waits until n packets of the capture satisfy pred.
@@ -96,9 +96,9 @@ func TestLoopbackTraffic(t *testing.T) {
 		}
 	}
 	// The server closes after curl: wait for its three FINs and their ACKs.
-	s.waitCount(t, "FINs from the HTTP server", 3, func(p seen) bool { return p.sport == webPort && p.flags&engine.FIN != 0 })
+	s.waitCount(t, "FINs from the HTTP server", 3, func(p seen) bool { return p.sport == webPort && p.flags&tcp.FIN != 0 })
 	s.waitCount(t, "ACKs of the HTTP server's FINs", 6, func(p seen) bool {
-		return p.dport == webPort && p.flags&engine.FIN == 0 && p.len == 0 && p.flags == engine.ACK
+		return p.dport == webPort && p.flags&tcp.FIN == 0 && p.len == 0 && p.flags == tcp.ACK
 	})
 
 	// 2. Connection refused.
@@ -117,7 +117,7 @@ func TestLoopbackTraffic(t *testing.T) {
 	c.Write([]byte("hello"))
 	c.(*net.TCPConn).SetLinger(0)
 	c.Close()
-	s.waitFor(t, "the abortive close's RST", func(p seen) bool { return p.dport == rawPort && p.flags&engine.RST != 0 })
+	s.waitFor(t, "the abortive close's RST", func(p seen) bool { return p.dport == rawPort && p.flags&tcp.RST != 0 })
 	sc.Close()
 
 	// 4. A slow reader: the server does not read until its window has closed and the
@@ -134,8 +134,8 @@ func TestLoopbackTraffic(t *testing.T) {
 		sender.Close()
 		wrote <- err
 	}()
-	s.waitFor(t, "a zero window from the slow reader", func(p seen) bool { return p.sport == slowPort && p.window == 0 && p.flags&engine.SYN == 0 })
-	s.waitCount(t, "the sender's window probes", 2, func(p seen) bool { return p.dport == slowPort && p.len == 0 && p.flags == engine.ACK })
+	s.waitFor(t, "a zero window from the slow reader", func(p seen) bool { return p.sport == slowPort && p.window == 0 && p.flags&tcp.SYN == 0 })
+	s.waitCount(t, "the sender's window probes", 2, func(p seen) bool { return p.dport == slowPort && p.len == 0 && p.flags == tcp.ACK })
 	if _, err := io.Copy(io.Discard, reader); err != nil {
 		t.Fatal(err)
 	}
@@ -143,13 +143,13 @@ func TestLoopbackTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	reader.Close()
-	s.waitFor(t, "the slow reader's FIN", func(p seen) bool { return p.sport == slowPort && p.flags&engine.FIN != 0 })
+	s.waitFor(t, "the slow reader's FIN", func(p seen) bool { return p.sport == slowPort && p.flags&tcp.FIN != 0 })
 
 	// The marker: once its RST is captured, everything before it is in the file.
 	if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", markerPort)); err == nil {
 		c.Close()
 	}
-	s.waitFor(t, "the marker's RST", func(p seen) bool { return p.sport == markerPort && p.flags&engine.RST != 0 })
+	s.waitFor(t, "the marker's RST", func(p seen) bool { return p.sport == markerPort && p.flags&tcp.RST != 0 })
 	// The kernel's view, while the TIME-WAIT sockets still exist.
 	ssOut, err := exec.Command("ss", "-Htan", "state", "time-wait", fmt.Sprintf("( dport = :%d )", webPort)).Output()
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"synack/engine"
 	"synack/engine/passive"
+	"synack/engine/tcp"
 )
 
 // sh runs a command and fails the test with its output if it fails.
@@ -78,7 +78,7 @@ func TestLossyPathTraffic(t *testing.T) {
 		}
 	}
 	exec.Command("ip", "netns", "exec", ns, "curl", "-s", "--max-time", "30", fmt.Sprintf("http://%s:%d/", hostAddr, markerPort)).Run()
-	s.waitFor(t, "the marker's RST", func(p seen) bool { return p.sport == markerPort && p.flags&engine.RST != 0 })
+	s.waitFor(t, "the marker's RST", func(p seen) bool { return p.sport == markerPort && p.flags&tcp.RST != 0 })
 	file := s.stop(t)
 	agree(t, file, want...)
 }

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"synack/engine"
 	"synack/engine/capture"
+	"synack/engine/tcp"
 )
 
 // need skips the test when a tool or root is missing, except under CI=true.
@@ -41,9 +41,9 @@ func need(t *testing.T, tools ...string) {
 // seen is what a test waits for in the live capture.
 type seen struct {
 	sport, dport uint16
-	flags        engine.Flags
+	flags        tcp.Flags
 	window       uint16
-	seq          engine.Seq
+	seq          tcp.Seq
 	len          int
 }
 

@@ -1,7 +1,7 @@
 // The /import page: a capture chosen or dropped is sent as it is to POST /import; the
 // answer lists its connections, each linked to its own page. The file goes nowhere
 // else, and the list is drawn from the answer alone.
-const S = JSON.parse(document.getElementById("import-strings").textContent);
+const t = JSON.parse(document.getElementById("import-strings").textContent);
 const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
 const form = document.querySelector("[data-testid=import-drop]");
 const input = document.getElementById("import-file");
@@ -16,7 +16,7 @@ function el(tag, attrs, ...kids) {
 }
 
 async function send(file) {
-  status.textContent = S["import.reading"];
+  status.textContent = t["import.reading"];
   list.replaceChildren();
   let data;
   try {
@@ -27,26 +27,26 @@ async function send(file) {
     status.textContent = String(err.message || err);
     return;
   }
-  status.textContent = `${file.name}: ${data.format}, ${data.conns.length} ${S["import.found"]}`;
-  const head = el("tr", {}, ...["import.col.conn", "import.col.ends", "import.col.pkts", "import.col.states", "import.col.flags"].map((k) => el("th", { scope: "col" }, S[k])));
+  status.textContent = `${file.name}: ${data.format}, ${data.conns.length} ${t["import.found"]}`;
+  const head = el("tr", {}, ...[t["import.col.conn"], t["import.col.ends"], t["import.col.pkts"], t["import.col.states"], t["import.col.flags"]].map((w) => el("th", { scope: "col" }, w)));
   const body = el("tbody");
   for (const c of data.conns) {
     const flags = el("td");
-    if (c.anomalies.length === 0) flags.append(S["import.none"]);
+    if (c.anomalies.length === 0) flags.append(t["import.none"]);
     c.anomalies.forEach((a, i) => {
       if (i > 0) flags.append(", ");
       flags.append(`${a.name} ×${a.count}`);
-      if (a.lesson) flags.append(" (", el("a", { href: a.lesson }, S["import.lesson"]), ")");
+      if (a.lesson) flags.append(" (", el("a", { href: a.lesson }, t["import.lesson"]), ")");
     });
     body.append(el("tr", { "data-testid": "import-conn" },
-      el("td", {}, el("a", { href: c.url }, `${S["import.open"]} ${c.conn}`)),
+      el("td", {}, el("a", { href: c.url }, `${t["import.open"]} ${c.conn}`)),
       el("td", {}, el("code", {}, c.a), " ↔ ", el("code", {}, c.b)),
-      el("td", { "data-label": S["import.col.pkts"] }, String(c.packets)),
+      el("td", { "data-label": t["import.col.pkts"] }, String(c.packets)),
       el("td", {}, el("div", {}, el("code", {}, c.a), ": ", c.states_a.join(" → ")), el("div", {}, el("code", {}, c.b), ": ", c.states_b.join(" → "))),
       flags));
   }
   list.append(el("div", { class: "table-scroll" }, el("table", { class: "import-table" }, el("thead", {}, head), body)),
-    el("p", { class: "muted" }, S["import.unknown"]));
+    el("p", { class: "muted" }, t["import.unknown"]));
 }
 
 input.addEventListener("change", () => { if (input.files[0]) send(input.files[0]); });

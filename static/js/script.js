@@ -2,7 +2,7 @@
 // and drawn; a failing line is marked in the listing. Share puts the script in the
 // address's fragment, deflated and base64url-encoded, so the link carries it without
 // the server ever storing it.
-const S = JSON.parse(document.getElementById("script-strings").textContent);
+const t = JSON.parse(document.getElementById("script-strings").textContent);
 const lang = document.documentElement.lang.startsWith("zh") ? "zh" : "en";
 const form = document.getElementById("script-form");
 const src = document.getElementById("script-src");
@@ -51,7 +51,7 @@ function showLines(text, bad) {
 }
 
 async function run() {
-  status.textContent = S["script.running"];
+  status.textContent = t["script.running"];
   fig.replaceChildren();
   dump.textContent = "";
   let data;
@@ -63,11 +63,11 @@ async function run() {
     return;
   }
   if (data.error) {
-    status.textContent = `${S["script.error"]} ${data.error}`;
+    status.textContent = `${t["script.error"]} ${data.error}`;
   } else if (data.pass) {
-    status.textContent = S["script.pass"] + (data.not_evaluated ? ` ${S["script.noteval"]} ${data.not_evaluated.join("; ")}` : "");
+    status.textContent = t["script.pass"] + (data.not_evaluated ? ` ${t["script.noteval"]} ${data.not_evaluated.join("; ")}` : "");
   } else {
-    status.textContent = `${S["script.fail"]} ${data.line}: ${data.message}`;
+    status.textContent = `${t["script.fail"]} ${data.line}: ${data.message}`;
   }
   showLines(src.value, data.pass ? 0 : data.line);
   if (data.svg) fig.innerHTML = data.svg; // drawn by the server's diagram writer from the run's trace
@@ -80,7 +80,7 @@ document.getElementById("script-share").addEventListener("click", async () => {
   u.hash = "s=" + await encode(src.value);
   history.replaceState(null, "", u);
   try { await navigator.clipboard.writeText(u.href); } catch { /* the address bar has it */ }
-  status.textContent = S["script.copied"];
+  status.textContent = t["script.copied"];
 });
 
 const m = location.hash.match(/^#s=([A-Za-z0-9_-]+)$/);
