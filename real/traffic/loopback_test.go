@@ -48,7 +48,7 @@ func TestLoopbackTraffic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("records real traffic: not in -short")
 	}
-	need(t, "tcpdump", "tshark", "curl", "ss")
+	need(t, "tcpdump", "tshark", "editcap", "curl", "ss")
 
 	// An HTTP server; curl closes first, so its end should wait in TIME-WAIT.
 	web, err := net.Listen("tcp", "127.0.0.1:0")
@@ -158,6 +158,7 @@ func TestLoopbackTraffic(t *testing.T) {
 	file := s.stop(t)
 
 	agree(t, file, passive.Reset, passive.ZeroWindow, passive.KeepAlive, passive.WindowFull)
+	sameAsOtherForms(t, file)
 
 	// The states: every curl connection's client end is in TIME-WAIT, as ss says, and
 	// the server's end closed.

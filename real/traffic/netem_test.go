@@ -30,7 +30,7 @@ func TestLossyPathTraffic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("records real traffic: not in -short")
 	}
-	need(t, "tcpdump", "tshark", "curl", "ip", "tc")
+	need(t, "tcpdump", "tshark", "editcap", "curl", "ip", "tc")
 	id := os.Getpid() % 10000
 	ns := fmt.Sprintf("synack-imp-%d", id)
 	va, vb := fmt.Sprintf("saimp%da", id), fmt.Sprintf("saimp%db", id)
@@ -81,4 +81,5 @@ func TestLossyPathTraffic(t *testing.T) {
 	s.waitFor(t, "the marker's RST", func(p seen) bool { return p.sport == markerPort && p.flags&tcp.RST != 0 })
 	file := s.stop(t)
 	agree(t, file, want...)
+	sameAsOtherForms(t, file)
 }

@@ -33,7 +33,7 @@ func need(t *testing.T, tools ...string) {
 	}
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
-			fail("%s is not installed (apt-get install %s)", tool, map[string]string{"ip": "iproute2", "tc": "iproute2", "ss": "iproute2", "tshark": "tshark", "tcpdump": "tcpdump", "curl": "curl"}[tool])
+			fail("%s is not installed (apt-get install %s)", tool, map[string]string{"ip": "iproute2", "tc": "iproute2", "ss": "iproute2", "tshark": "tshark", "editcap": "wireshark-common", "tcpdump": "tcpdump", "curl": "curl"}[tool])
 		}
 	}
 }

@@ -153,3 +153,46 @@ func agree(t *testing.T, file string, want ...passive.Anomaly) map[passive.Anoma
 	}
 	return count
 }
+
+// sameAsOtherForms converts the capture to pcapng with Wireshark's editcap (nanosecond
+// times, Wireshark's own blocks and options) and to text with tcpdump -n (relative
+// numbers, as people paste it), and requires each to read as the same connections with
+// the same flags as the pcap.
+func sameAsOtherForms(t *testing.T, file string) {
+	t.Helper()
+	base, _ := ourVerdicts(t, file)
+	ng := file + ".pcapng"
+	if out, err := exec.Command("editcap", "-F", "pcapng", "-a", "1:synack", file, ng).CombinedOutput(); err != nil {
+		t.Fatalf("editcap: %v %s", err, out)
+	}
+	txt := file + ".txt"
+	out, err := exec.Command("tcpdump", "-n", "-r", file).Output()
+	if err != nil {
+		t.Fatalf("tcpdump -n -r: %v", err)
+	}
+	os.WriteFile(txt, out, 0o644)
+	for _, other := range []string{ng, txt} {
+		got, _ := ourVerdicts(t, other)
+		if len(got) != len(base) {
+			t.Errorf("%s: %d segments, the pcap %d", filepath.Ext(other), len(got), len(base))
+			continue
+		}
+		diff := 0
+		for n, v := range base {
+			if other == txt && v.flags.Has(passive.KeepAlive) && got[n].stream == v.stream {
+				// tcpdump prints no seq for a segment without payload, SYN or FIN, so a
+				// zero-length keep-alive's SEQ = SND.UNA − 1 is not in the text at all.
+				continue
+			}
+			if got[n] != v {
+				if diff < 5 {
+					t.Errorf("%s: frame %d: %+v, from the pcap %+v", filepath.Ext(other), n, got[n], v)
+				}
+				diff++
+			}
+		}
+		if diff > 0 {
+			t.Errorf("%s: %d frames differ from the pcap's reading", filepath.Ext(other), diff)
+		}
+	}
+}
