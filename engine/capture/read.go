@@ -288,8 +288,9 @@ func supportedLink(lt uint32) bool {
 	return false
 }
 
-// decode fills rd.pkt from one captured frame of link type lt. origLen is the frame's
-// length on the wire. It reports false for anything that is not a TCP segment.
+// decode fills rd.pkt from one captured frame of link type lt. It reports false for
+// anything that is not a TCP segment (another protocol, a later IPv4 fragment, an IPv6
+// packet with extension headers before TCP).
 func (rd *Reader) decode(lt uint32, b []byte) bool {
 	ip := linkPayload(lt, b)
 	if ip == nil {
