@@ -66,3 +66,27 @@ func TestStatesMatchTheEngine(t *testing.T) {
 		})
 	}
 }
+
+// A SYN on the ports of a connection closed long before (past Linger) is still a reused
+// port, as tshark says of it; one within Linger is found in the live table.
+func TestReusedPortsAfterLinger(t *testing.T) {
+	mk := func(at int64, flags tcp.Flags, seq tcp.Seq, fromClient bool) *capture.Packet {
+		p := &capture.Packet{TimeNs: at, Src: tcp.ClientAddr, Dst: tcp.ServerAddr, SrcPort: 40000, DstPort: 80, Flags: flags, Seq: seq, Window: 100}
+		if !fromClient {
+			p.Src, p.Dst, p.SrcPort, p.DstPort = p.Dst, p.Src, p.DstPort, p.SrcPort
+		}
+		return p
+	}
+	for _, gap := range []int64{1e9, Linger + 5e9} {
+		tk := New(Options{Keep: -1})
+		tk.Add(mk(0, tcp.SYN, 100, true))
+		tk.Add(mk(1, tcp.RST|tcp.ACK, 0, false))
+		other := mk(2+gap/2, tcp.SYN, 900, true) // another connection, that moves time on
+		other.SrcPort = 40001
+		tk.Add(other)
+		_, fl, _ := tk.Add(mk(2+gap, tcp.SYN, 500, true))
+		if !fl.Has(ReusedPorts) || len(tk.Conns()) != 3 {
+			t.Errorf("a SYN %d s after the reset: flags %s, %d connections; want reused ports and 3", gap/1e9, fl, len(tk.Conns()))
+		}
+	}
+}

@@ -129,12 +129,14 @@ type connKey struct{ a, b netip.AddrPort } // a < b
 
 // Tracker assigns packets to connections and analyses them.
 type Tracker struct {
-	opt     Options
-	live    map[connKey]*Conn
-	done    []*Conn
-	closed  []closedConn // closed connections still in live, oldest first
-	n       int
-	packets int
+	opt       Options
+	live      map[connKey]*Conn
+	done      []*Conn
+	closed    []closedConn // closed connections still in live, oldest first
+	tombs     map[connKey]tomb
+	tombOrder []connKey
+	n         int
+	packets   int
 }
 
 // New returns a tracker.
@@ -170,6 +172,17 @@ func (t *Tracker) Add(p *capture.Packet) (*Conn, Anomalies, error) {
 			t.retire(k, c)
 			c = nil
 			flags = flags.With(ReusedPorts)
+		}
+	}
+	if c == nil && p.Flags&(tcp.SYN|tcp.ACK) == tcp.SYN {
+		if tb, ok := t.tombs[k]; ok {
+			base, set := tb.baseB, tb.setB
+			if tb.a == src {
+				base, set = tb.baseA, tb.setA
+			}
+			if set && p.Seq != base {
+				flags = flags.With(ReusedPorts)
+			}
 		}
 	}
 	if c == nil {
@@ -224,6 +237,30 @@ func (t *Tracker) retire(k connKey, c *Conn) {
 	delete(t.live, k)
 	c.arrive(0, true)
 	t.done = append(t.done, c)
+	// Remember where each direction's sequence numbers started, so a later SYN on the
+	// same ports is known as reused (tshark never forgets a conversation).
+	if t.tombs == nil {
+		t.tombs = map[connKey]tomb{}
+	}
+	if _, ok := t.tombs[k]; !ok {
+		if len(t.tombOrder) >= MaxTombstones {
+			delete(t.tombs, t.tombOrder[0])
+			t.tombOrder = t.tombOrder[1:]
+		}
+		t.tombOrder = append(t.tombOrder, k)
+	}
+	t.tombs[k] = tomb{a: c.A.Addr, baseA: c.A.base, baseB: c.B.base, setA: c.A.baseSet, setB: c.B.baseSet}
+}
+
+// MaxTombstones bounds how many closed connections' ports and first sequence numbers the
+// tracker remembers to recognise a reused port.
+const MaxTombstones = 1 << 16
+
+// tomb is what is kept of a closed connection: where each direction started.
+type tomb struct {
+	a            netip.AddrPort
+	baseA, baseB tcp.Seq
+	setA, setB   bool
 }
 
 // Live returns the number of connections the tracker holds open.
