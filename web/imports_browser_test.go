@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -68,6 +69,22 @@ func TestBrowserImport(t *testing.T) {
 			t.Errorf("%s: the row %q names no retransmission", lang, row)
 		}
 		shots(t, ctx, "import-"+lang, `document.querySelectorAll("[data-testid=import-conn]").length === 1`)
+		// Share: the link carries the capture; opened afresh, it lists the same connection.
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=import-share]"))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `location.hash.startsWith("#c=")`)
+		link := evalJS[string](t, ctx, `location.href`)
+		if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/healthz")); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(link)); err != nil {
+			t.Fatal(err)
+		}
+		waitAfterLoad(t, ctx, `document.getElementById("import-status").textContent.startsWith("shared.pcap")`)
+		if got := evalJS[string](t, ctx, `document.querySelector("[data-testid=import-conn]").textContent`); got != row {
+			t.Errorf("%s: the shared link lists %q, the upload %q", lang, got, row)
+		}
 		// Drop the same capture, fetched from the site's own export, on the page.
 		evalJS[bool](t, ctx, `(async () => {
 			const b = await (await fetch("/lessons/lost-final-ack/capture.pcap")).arrayBuffer();
@@ -87,6 +104,22 @@ func TestBrowserImport(t *testing.T) {
 		}
 		shots(t, ctx, "import-conn-"+lang, `!!document.querySelector("[data-testid=import-diagram] svg")`)
 	}
+}
+
+// waitAfterLoad is waitJS just after a navigation: a poll that lands while the old
+// document is being replaced is tried again, a bounded number of times.
+func waitAfterLoad(t *testing.T, ctx context.Context, cond string) {
+	t.Helper()
+	for range 5 {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(20*time.Second)))
+		if err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "Cannot find context") {
+			t.Fatalf("waiting for %s: %v", cond, err)
+		}
+	}
+	t.Fatalf("waiting for %s: the page kept changing", cond)
 }
 
 func anomalyNameEN(key, lang string) string {
@@ -125,8 +158,7 @@ func TestBrowserScript(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Navigate(link)); err != nil {
 			t.Fatal(err)
 		}
-		waitJS(t, ctx, `document.readyState === "complete"`)
-		waitJS(t, ctx, `!!document.querySelector("[data-testid=script-bad-line]")`)
+		waitAfterLoad(t, ctx, `!!document.querySelector("[data-testid=script-bad-line]")`)
 		if got := evalJS[string](t, ctx, `document.getElementById("script-src").value`); got != okScript {
 			t.Errorf("%s: the shared link opened with %q", lang, got)
 		}

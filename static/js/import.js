@@ -15,6 +15,32 @@ function el(tag, attrs, ...kids) {
   return e;
 }
 
+// MaxShareBytes bounds a capture carried in a link: the deflated file, before base64url.
+const MaxShareBytes = 48 * 1024;
+
+async function pipe(bytes, stream) {
+  return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(stream)).arrayBuffer());
+}
+
+function b64url(bytes) {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+async function share(file) {
+  const packed = await pipe(new Uint8Array(await file.arrayBuffer()), new CompressionStream("deflate-raw"));
+  if (packed.length > MaxShareBytes) {
+    status.textContent = t["import.sharebig"].replace("%d", String(MaxShareBytes / 1024));
+    return;
+  }
+  const u = new URL(location.href);
+  u.hash = "c=" + b64url(packed);
+  history.replaceState(null, "", u);
+  try { await navigator.clipboard.writeText(u.href); } catch { /* the address bar has it */ }
+  status.textContent = t["import.shared"];
+}
+
 async function send(file) {
   status.textContent = t["import.reading"];
   list.replaceChildren();
@@ -28,6 +54,9 @@ async function send(file) {
     return;
   }
   status.textContent = `${file.name}: ${data.format}, ${data.conns.length} ${t["import.found"]}`;
+  const btn = el("button", { type: "button", "data-testid": "import-share" }, t["import.share"]);
+  btn.addEventListener("click", () => share(file));
+  list.append(el("p", {}, btn));
   const head = el("tr", {}, ...[t["import.col.conn"], t["import.col.ends"], t["import.col.pkts"], t["import.col.states"], t["import.col.flags"]].map((w) => el("th", { scope: "col" }, w)));
   const body = el("tbody");
   for (const c of data.conns) {
@@ -58,3 +87,12 @@ form.addEventListener("drop", (e) => {
   const f = e.dataTransfer && e.dataTransfer.files[0];
   if (f) send(f);
 });
+
+// A shared link carries the capture in its fragment: unpack it and read it as if dropped.
+const m = location.hash.match(/^#c=([A-Za-z0-9_-]+)$/);
+if (m) {
+  const bin = atob(m[1].replace(/-/g, "+").replace(/_/g, "/"));
+  pipe(Uint8Array.from(bin, (c) => c.charCodeAt(0)), new DecompressionStream("deflate-raw"))
+    .then((b) => send(new File([b], "shared.pcap")))
+    .catch((err) => { status.textContent = String(err.message || err); });
+}
