@@ -351,7 +351,7 @@ func (rd *Reader) textNumbers(p *Packet, seq, ack uint64, haveSeq, haveAck bool)
 			s = c.last[dir]
 		}
 	}
-	if p.Flags&tcp.ACK == 0 || p.Flags&tcp.SYN != 0 && p.Flags&tcp.ACK == 0 {
+	if p.Flags&tcp.ACK == 0 {
 		// Without ACK, tcpdump prints absolute numbers.
 		if c != nil && (p.Flags&tcp.SYN != 0) { // a new SYN: numbering starts again
 			delete(st.conns, k)
