@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"runtime"
@@ -282,4 +283,30 @@ func mustEncode(s tcp.Segment) []byte {
 	b = append(b, 5<<4, byte(s.Flags))
 	b = binary.BigEndian.AppendUint16(b, s.Window)
 	return append(b, 0, 0, 0, 0)
+}
+
+// The text reader remembers the numbering of MaxTextConnections connections; a
+// connection past them has its numbers read as printed.
+func TestMaxTextConnections(t *testing.T) {
+	var b strings.Builder
+	line := func(i int, rest string) {
+		fmt.Fprintf(&b, "00:00:01.000000 IP 10.%d.%d.%d.40000 > 192.0.2.9.80: %s\n", byte(i>>16), byte(i>>8), byte(i), rest)
+	}
+	for i := range MaxTextConnections + 1 {
+		line(i, "Flags [S.], seq 1000, ack 5001, win 100, length 0") // a SYN-ACK: absolute, remembered
+	}
+	for _, i := range []int{MaxTextConnections - 1, MaxTextConnections} {
+		line(i, "Flags [.], ack 1, win 100, length 0") // relative
+	}
+	got, _, err := readAll(t, []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, past := got[len(got)-2], got[len(got)-1]
+	if last.Ack != 5001 {
+		t.Errorf("the last remembered connection: ack %d, want 5001 (1 after the SYN-ACK's ack 5001 less one)", last.Ack)
+	}
+	if past.Ack != 1 {
+		t.Errorf("the connection past the limit: ack %d, want 1 as printed", past.Ack)
+	}
 }
