@@ -304,7 +304,7 @@ func TestMaxTextConnections(t *testing.T) {
 	}
 	last, past := got[len(got)-2], got[len(got)-1]
 	if last.Ack != 5001 {
-		t.Errorf("the last remembered connection: ack %d, want 5001 (1 after the SYN-ACK's ack 5001 less one)", last.Ack)
+		t.Errorf("the last remembered connection: ack %d, want 5001 (tcpdump's base is that SYN-ACK's ack less one, 5000)", last.Ack)
 	}
 	if past.Ack != 1 {
 		t.Errorf("the connection past the limit: ack %d, want 1 as printed", past.Ack)
