@@ -16,8 +16,10 @@ type ImportConn struct {
 	SVG     templ.Component
 	States  templ.Component // RFC 9293 Figure 5 with each end's path
 	BackURL string
-	Ends    []ImportEnd
-	Frames  []ImportFrame
+	// PcapngURL downloads the connection alone, with its own bytes and times.
+	PcapngURL string
+	Ends      []ImportEnd
+	Frames    []ImportFrame
 }
 
 // ImportEnd is one end of a connection with the states it went through.

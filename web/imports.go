@@ -235,6 +235,37 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(list)
 }
 
+// importedConn reads connection {conn} of upload {upload} again, keeping its frames; it
+// answers 404 itself when the upload has left the cache.
+func (s *Server) importedConn(w http.ResponseWriter, r *http.Request) (*passive.Conn, *passive.Result, bool) {
+	e, ok := s.imports.get(chi.URLParam(r, "upload"))
+	n, err := strconv.Atoi(chi.URLParam(r, "conn"))
+	if !ok || err != nil || n < 0 || n >= e.conns {
+		lang, _ := pickLang(r)
+		http.Error(w, catalog.In(lang, "import.gone.text"), http.StatusNotFound)
+		return nil, nil, false
+	}
+	res, err := readUpload(r.Context(), e.data, n)
+	if err != nil || n >= len(res.Conns) {
+		http.Error(w, "the upload no longer reads", http.StatusInternalServerError)
+		return nil, nil, false
+	}
+	return res.Conns[n], res, true
+}
+
+// handleImportPcapng exports one imported connection as pcapng: its own bytes and times,
+// with the capture's key log.
+func (s *Server) handleImportPcapng(w http.ResponseWriter, r *http.Request) {
+	c, res, ok := s.importedConn(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pcapng")
+	w.Header().Set("Content-Disposition", `attachment; filename="connection-`+strconv.Itoa(c.Index)+`.pcapng"`)
+	w.Header().Set("Cache-Control", "no-store")
+	passive.WritePCAPNG(w, c, res.KeyLog)
+}
+
 // handleImportConn draws one connection of an upload: the diagram, each end's states,
 // the anomalies named with their lessons, the tcpdump view and every frame's bytes.
 func (s *Server) handleImportConn(w http.ResponseWriter, r *http.Request) {
@@ -261,7 +292,8 @@ func (s *Server) handleImportConn(w http.ResponseWriter, r *http.Request) {
 	var svg bytes.Buffer
 	diagram.WriteSVG(&svg, l, diagram.SVGOptions{Lang: p.Lang, UpTo: -1, Title: title})
 	vm := templates.ImportConn{Page: p, Title: title, SVG: templ.Raw(svg.String()), States: templ.Raw(stateFigure(c, p.Lang)),
-		BackURL: "/import?lang=" + p.Lang,
+		BackURL:   "/import?lang=" + p.Lang,
+		PcapngURL: "/import/" + chi.URLParam(r, "upload") + "/" + strconv.Itoa(n) + "/capture.pcapng",
 		Ends: []templates.ImportEnd{
 			{Addr: c.A.Addr.String(), States: c.A.States()},
 			{Addr: c.B.Addr.String(), States: c.B.States()},

@@ -106,6 +106,18 @@ func TestImportUploadAndConnection(t *testing.T) {
 			t.Errorf("GET %s: %d, diagram, anomaly name and bytes missing", c.URL, res.StatusCode)
 		}
 	}
+	// The connection alone, as pcapng: the same segments read back.
+	up := post(t, s, "/import", "application/octet-stream", pc.Bytes())
+	var list ImportList
+	json.NewDecoder(up.Body).Decode(&list)
+	res := do(t, s, "GET", "/import/"+list.ID+"/0/capture.pcapng", nil)
+	got, err := passive.Read(res.Body, passive.Options{Keep: -1})
+	if res.StatusCode != 200 || err != nil || len(got.Conns) != 1 || got.Conns[0].Packets != len(tr.Segments()) {
+		t.Errorf("capture.pcapng: %d, %v", res.StatusCode, err)
+	}
+	if res := do(t, s, "GET", "/import/0123456789abcdef0123456789abcdef/0/capture.pcapng", nil); res.StatusCode != 404 {
+		t.Errorf("an unknown upload's capture: %d, want 404", res.StatusCode)
+	}
 	if res := do(t, s, "GET", "/import/0123456789abcdef0123456789abcdef/0", nil); res.StatusCode != 404 {
 		t.Errorf("an unknown upload: %d, want 404", res.StatusCode)
 	}

@@ -203,6 +203,7 @@ func (s *Server) routes() chi.Router {
 		r.Get("/import", s.handleImportPage)
 		r.Post("/import", s.handleImportUpload)
 		r.Get("/import/{upload}/{conn}", s.handleImportConn)
+		r.Get("/import/{upload}/{conn}/capture.pcapng", s.handleImportPcapng)
 		r.Get("/script", s.handleScriptPage)
 		r.Post("/script", s.handleScriptRun)
 	})
