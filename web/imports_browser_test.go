@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"synack/engine"
 	"synack/engine/capture"
@@ -54,6 +55,21 @@ func TestBrowserImport(t *testing.T) {
 	for _, lang := range []string{"en", "zh"} {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/import?lang="+lang)); err != nil {
 			t.Fatal(err)
+		}
+		// The file picker is reached from the keyboard: Tab from the page's start lands on it
+		// within the header's links.
+		reached := false
+		for range 12 {
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+				t.Fatal(err)
+			}
+			if evalJS[string](t, ctx, `document.activeElement.id`) == "import-file" {
+				reached = true
+				break
+			}
+		}
+		if !reached {
+			t.Errorf("%s: Tab never reaches the file picker", lang)
 		}
 		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{file})); err != nil {
 			t.Fatal(err)
