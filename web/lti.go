@@ -156,8 +156,7 @@ func (s *Server) handleLTILaunch(w http.ResponseWriter, r *http.Request) {
 		q.Set("lang", lang)
 	}
 	st, _ := s.lookup(id)
-	v := ParseView(q, lang)
-	fitLesson(st.lesson, &v)
+	v := ParseView(q, lang, LessonBounds(st.lesson))
 	grade := ""
 	if st.lesson != nil && len(st.lesson.Questions) > 0 {
 		vq := v.Query()
@@ -262,8 +261,7 @@ func (s *Server) handleLTIDeepLink(w http.ResponseWriter, r *http.Request) {
 		s.ltiRefuse(w, r, errNoLesson)
 		return
 	}
-	v := ParseView(r.PostForm, lang)
-	fitLesson(st.lesson, &v)
+	v := ParseView(r.PostForm, lang, LessonBounds(st.lesson))
 	q := v.Query()
 	q.Del("lang")
 	if r.PostForm.Get("view") == "diagram" {

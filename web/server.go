@@ -67,6 +67,7 @@ type Server struct {
 	perIP    map[string]int
 	closing  bool
 	runs     *runCache
+	imports  *importCache
 	// thumbs is each story's catalogue picture (diagram.Thumbnail of its default run),
 	// drawn at the first index request.
 	thumbs func() map[string]string
@@ -115,7 +116,8 @@ func NewServer(cfg Config) *Server {
 		cfg.CacheEntries = DefaultCacheEntries
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, perIP: map[string]int{},
-		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries)}
+		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries),
+		imports: newImportCache()}
 	s.stepsBufs.New = func() any { b := make([]byte, 0, stepsBufSize); return &b }
 	s.thumbs = sync.OnceValue(s.drawThumbs)
 	s.router = s.routes()
@@ -201,6 +203,17 @@ func (s *Server) routes() chi.Router {
 		r.Get("/lessons/{id}/diagram.mmd", s.handleMermaid)
 		r.Get("/oembed", s.handleOEmbed)
 		r.Get("/embed/lab", s.handleLabEmbed)
+	})
+	// Bring your own trace: uploads and pasted scripts are the reader's own, so nothing
+	// here goes through the shared render cache.
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Get("/import", s.handleImportPage)
+		r.Post("/import", s.handleImportUpload)
+		r.Get("/import/{upload}/{conn}", s.handleImportConn)
+		r.Get("/import/{upload}/{conn}/capture.pcapng", s.handleImportPcapng)
+		r.Get("/script", s.handleScriptPage)
+		r.Post("/script", s.handleScriptRun)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Timeout(20 * time.Second))
