@@ -192,12 +192,15 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 	if sp.Horizon > 0 {
 		s.Horizon = sp.Horizon
 	}
-	conns := map[string]*tcp.Conn{}
 	hosts := map[string]*tcp.Host{"client": client, "server": server}
+	// The steps' calls go through each endpoint's socket layer; fds holds the
+	// descriptor of its connection.
+	socks := map[string]*tcp.Sockets{"client": tcp.NewUserSockets(client), "server": tcp.NewUserSockets(server)}
+	fds := map[string]int{}
 	appOf := func(a SpecApp, name string) app {
 		return app{readAll: a.Read || a.Reply > 0 || a.CloseOnEOF, replyBytes: a.Reply,
 			closeOnEOF: a.CloseOnEOF, closeDelay: a.CloseDelay,
-			onEstablish: func(c *tcp.Conn) { conns[name] = c }}
+			onEstablish: func(c *tcp.Conn) { fds[name] = socks[name].Adopt(c) }}
 	}
 	if sp.Listen > 0 {
 		listenServer(s, server, sp.Listen, appOf(sp.Server, "server"))
@@ -218,42 +221,55 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 		st := st
 		h := hosts[st.Endpoint]
 		s.at(st.At, h, func() {
-			c := conns[st.Endpoint]
+			so := socks[st.Endpoint]
+			do := func(c tcp.Call) tcp.Result {
+				res, _, _ := so.Do(0, &c) // user calls neither block nor fail the caller
+				return res
+			}
 			switch st.Call {
 			case "listen":
-				h.Listen(localPort(st.Endpoint), 128)
+				fd := int(do(tcp.Call{Op: tcp.OpSocket}).Ret)
+				do(tcp.Call{Op: tcp.OpListen, FD: fd, Port: localPort(st.Endpoint), Backlog: 128})
 			case "connect":
 				var rport, lport uint16 = tcp.ServerPort, tcp.ClientPort
 				raddr := tcp.ServerAddr
 				if st.Endpoint == "server" {
 					rport, lport, raddr = tcp.ClientPort, tcp.ServerPort, tcp.ClientAddr
 				}
-				if nc, err := h.Connect(lport, raddr, rport); err == nil {
-					conns[st.Endpoint] = nc
+				fd := int(do(tcp.Call{Op: tcp.OpSocket}).Ret)
+				do(tcp.Call{Op: tcp.OpBind, FD: fd, Port: lport})
+				if do(tcp.Call{Op: tcp.OpConnect, FD: fd, Addr: raddr, Port: rport}).Errno == "" {
+					fds[st.Endpoint] = fd
 				}
 			default:
-				if c == nil {
+				fd, ok := fds[st.Endpoint]
+				if !ok {
 					s.Record(tcp.Event{Kind: tcp.EventNote, At: s.now, Endpoint: st.Endpoint, Note: "no-connection", Detail: st.Call + " with no connection"})
 					return
 				}
-				switch st.Call {
-				case "send":
-					c.Send(payload(st.Bytes, 'q'))
-				case "read":
-					c.Read(MaxSpecBytes)
-				case "close":
-					c.Close()
-				case "shutdown":
-					c.Shutdown()
-				case "abort":
-					c.Abort()
-				case "linger0":
-					c.SetLinger(true)
-				}
+				do(specCall(st, fd))
 			}
 		})
 	}
 	return s.Run(), nil
+}
+
+// specCall is the socket call a step on a connection makes.
+func specCall(st SpecStep, fd int) tcp.Call {
+	switch st.Call {
+	case "send":
+		return tcp.Call{Op: tcp.OpSend, FD: fd, Data: payload(st.Bytes, 'q')}
+	case "read":
+		return tcp.Call{Op: tcp.OpRecv, FD: fd, Size: MaxSpecBytes}
+	case "close":
+		return tcp.Call{Op: tcp.OpClose, FD: fd}
+	case "shutdown":
+		return tcp.Call{Op: tcp.OpShutdown, FD: fd, How: tcp.ShutWrite}
+	case "abort":
+		return tcp.Call{Op: tcp.OpAbort, FD: fd}
+	}
+	// linger0: SO_LINGER {on, 0 s}, so that close() aborts.
+	return tcp.Call{Op: tcp.OpSetsockopt, FD: fd, Opt: "SO_LINGER", Val: tcp.OptVal{LingerOn: true, IsLinger: true}}
 }
 
 func localPort(endpoint string) uint16 {

@@ -336,9 +336,12 @@ func (c *Conn) processText(seg Segment) {
 			c.dataArrived(len(data), len(data) >= int(c.mss))
 			c.notify(ConnReadable)
 		}
-		for c.drainOutOfOrder() {
-			fin = fin || c.gotFinFromQueue
-			c.gotFinFromQueue = false
+		for {
+			moved, queuedFin := c.drainOutOfOrder()
+			if !moved {
+				break
+			}
+			fin = fin || queuedFin
 		}
 		if fin {
 			c.finArrived()
@@ -434,13 +437,23 @@ func (c *Conn) timeWaitInput(seg Segment) {
 		c.setTimer(TimerTimeWait, p.TimeWait)
 		return
 	}
-	// A new SYN with a higher sequence number may reopen the connection (RFC 9293 §3.10.7.4
-	// allows it; RFC 6191; Linux TCP_TW_SYN).
+	// A new SYN with a higher sequence number may reopen the connection (RFC 9293 §3.6.1,
+	// MAY-2; RFC 6191 with timestamps; Linux TCP_TW_SYN).
 	if seg.Flags&(SYN|ACK|RST) == SYN && c.rcvNxt.LessThan(seg.Seq) {
 		c.h.note(c.peer, "time-wait-reopen", "new SYN with a higher sequence number ends TIME-WAIT")
 		c.closeTCB("new SYN for the same connection")
 		if l := c.h.listeners[c.tuple.LocalPort]; l != nil {
+			// RFC 9293 §3.6.1, condition (1) for reopening from TIME-WAIT: the new ISN
+			// must be greater than the largest sequence number the old connection used.
+			// Linux takes tw_snd_nxt + 65535 + 2 (tcp_timewait_state_process, TCP_TW_SYN),
+			// above anything the old window could have covered; 0 is not an ISN.
+			isn := c.sndNxt.Add(65537)
+			if isn == 0 {
+				isn++
+			}
+			l.twISN = isn
 			l.input(seg)
+			l.twISN = 0
 		} else {
 			c.h.resetForNoSocket(seg, "no listener")
 		}
@@ -600,8 +613,9 @@ func (c *Conn) queueOutOfOrder(s Segment) {
 	c.ooo = append(c.ooo, s)
 }
 
-// drainOutOfOrder moves one queued segment that now fits into the receive buffer.
-func (c *Conn) drainOutOfOrder() bool {
+// drainOutOfOrder moves one queued segment that now fits into the receive buffer; it
+// reports whether it moved one, and whether that segment carried the FIN.
+func (c *Conn) drainOutOfOrder() (moved, fin bool) {
 	for i, o := range c.ooo {
 		if o.Seq.LessThanEq(c.rcvNxt) && c.rcvNxt.LessThanEq(o.Seq.Add(uint32(len(o.Payload)))) {
 			c.ooo = append(c.ooo[:i], c.ooo[i+1:]...)
@@ -610,11 +624,8 @@ func (c *Conn) drainOutOfOrder() bool {
 			c.recvBuf = append(c.recvBuf, data...)
 			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
 			c.ackNow = true
-			if o.Flags&FIN != 0 {
-				c.gotFinFromQueue = true
-			}
-			return true
+			return true, o.Flags&FIN != 0
 		}
 	}
-	return false
+	return false, false
 }
