@@ -97,6 +97,7 @@ func newPair(p Params, tune func(*tcp.Profile)) (*Sim, *tcp.Host, *tcp.Host) {
 // app is the small scripted application of a scenario endpoint.
 type app struct {
 	accept      bool          // accept connections as they arrive
+	noAccept    bool          // ... unless this is set (a spec's server that accepts by steps)
 	readAll     bool          // read whatever arrives
 	closeOnEOF  bool          // close when the peer's FIN has been read
 	closeDelay  time.Duration // ... after this long
@@ -109,7 +110,7 @@ func (s *Sim) runApp(h *tcp.Host, a app) {
 	s.OnConn(h, func(c *tcp.Conn, k tcp.ConnEventKind) {
 		switch k {
 		case tcp.ConnAcceptable:
-			if a.accept {
+			if a.accept && !a.noAccept {
 				if l := h.Listener(c.Tuple().LocalPort); l != nil {
 					if ac, err := l.Accept(); err == nil && a.onEstablish != nil {
 						a.onEstablish(ac)

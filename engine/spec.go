@@ -36,14 +36,25 @@ type SpecApp struct {
 	Reply      int           `json:"reply,omitempty"`        // answer the first data with this many bytes
 	CloseOnEOF bool          `json:"close_on_eof,omitempty"` // close when the peer's FIN arrives
 	CloseDelay time.Duration `json:"close_delay,omitempty"`  // ... after this long
+	// NoAccept keeps a listening server's application from accepting connections by
+	// itself: they wait in the accept queue until an "accept" step takes one.
+	NoAccept bool `json:"no_accept,omitempty"`
 }
 
 // SpecStep is one application call.
 type SpecStep struct {
 	At       time.Duration `json:"at"`
 	Endpoint string        `json:"endpoint"` // "client" or "server"
-	Call     string        `json:"call"`     // listen, connect, send, read, close, shutdown, abort, linger0
+	Call     string        `json:"call"`     // listen, connect, accept, send, read, close, shutdown, abort, linger0, keepalive, reboot
 	Bytes    int           `json:"bytes,omitempty"`
+	// Port is the client's local port for "connect" (0: 40000), so that one client can
+	// open several connections; later steps act on the newest.
+	Port uint16 `json:"port,omitempty"`
+	// Idle, Interval and Count go with "keepalive": SO_KEEPALIVE on, with
+	// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT (zero: the profile's).
+	Idle     time.Duration `json:"idle,omitempty"`
+	Interval time.Duration `json:"interval,omitempty"`
+	Count    int           `json:"count,omitempty"`
 }
 
 // SpecFault is a network directive: do Action to the Nth segment from From with exactly
@@ -70,10 +81,15 @@ const (
 	MaxSpecFaults = 16
 	MaxSpecFlood  = 5000
 	MaxSpecBytes  = 1 << 20
+	// MaxKeepaliveTime and MaxKeepaliveCount are Linux's bounds on TCP_KEEPIDLE and
+	// TCP_KEEPINTVL (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL: 32767 s) and on TCP_KEEPCNT
+	// (MAX_TCP_KEEPCNT: 127), include/net/tcp.h.
+	MaxKeepaliveTime  = 32767 * time.Second
+	MaxKeepaliveCount = 127
 )
 
-var specCalls = map[string]bool{"listen": true, "connect": true, "send": true, "read": true,
-	"close": true, "shutdown": true, "abort": true, "linger0": true}
+var specCalls = map[string]bool{"listen": true, "connect": true, "accept": true, "send": true, "read": true,
+	"close": true, "shutdown": true, "abort": true, "linger0": true, "keepalive": true, "reboot": true}
 
 // Validate checks a spec and says what is wrong and where.
 func (sp *Spec) Validate() error {
@@ -98,6 +114,12 @@ func (sp *Spec) Validate() error {
 		}
 		if st.Call == "send" && (st.Bytes < 1 || st.Bytes > MaxSpecBytes) {
 			return fmt.Errorf("steps[%d]: send needs 1 to %d bytes", i, MaxSpecBytes)
+		}
+		if st.Idle < 0 || st.Idle > MaxKeepaliveTime || st.Interval < 0 || st.Interval > MaxKeepaliveTime {
+			return fmt.Errorf("steps[%d]: keepalive idle and interval must be within 0..%s", i, MaxKeepaliveTime)
+		}
+		if st.Count < 0 || st.Count > MaxKeepaliveCount {
+			return fmt.Errorf("steps[%d]: keepalive count %d is outside 0..%d", i, st.Count, MaxKeepaliveCount)
 		}
 	}
 	if len(sp.Faults) > MaxSpecFaults {
@@ -198,7 +220,7 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 	socks := map[string]*tcp.Sockets{"client": tcp.NewUserSockets(client), "server": tcp.NewUserSockets(server)}
 	fds := map[string]int{}
 	appOf := func(a SpecApp, name string) app {
-		return app{readAll: a.Read || a.Reply > 0 || a.CloseOnEOF, replyBytes: a.Reply,
+		return app{readAll: a.Read || a.Reply > 0 || a.CloseOnEOF, replyBytes: a.Reply, noAccept: a.NoAccept,
 			closeOnEOF: a.CloseOnEOF, closeDelay: a.CloseDelay,
 			onEstablish: func(c *tcp.Conn) { fds[name] = socks[name].Adopt(c) }}
 	}
@@ -230,11 +252,22 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 			case "listen":
 				fd := int(do(tcp.Call{Op: tcp.OpSocket}).Ret)
 				do(tcp.Call{Op: tcp.OpListen, FD: fd, Port: localPort(st.Endpoint), Backlog: 128})
+			case "reboot":
+				h.Reboot()
+				delete(fds, st.Endpoint) // the reboot forgot every connection
+			case "accept":
+				if l := h.Listener(localPort(st.Endpoint)); l != nil {
+					if ac, err := l.Accept(); err == nil {
+						fds[st.Endpoint] = so.Adopt(ac)
+					}
+				}
 			case "connect":
 				var rport, lport uint16 = tcp.ServerPort, tcp.ClientPort
 				raddr := tcp.ServerAddr
 				if st.Endpoint == "server" {
 					rport, lport, raddr = tcp.ClientPort, tcp.ServerPort, tcp.ClientAddr
+				} else if st.Port != 0 {
+					lport = st.Port
 				}
 				fd := int(do(tcp.Call{Op: tcp.OpSocket}).Ret)
 				do(tcp.Call{Op: tcp.OpBind, FD: fd, Port: lport})
@@ -245,6 +278,14 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 				fd, ok := fds[st.Endpoint]
 				if !ok {
 					s.Record(tcp.Event{Kind: tcp.EventNote, At: s.now, Endpoint: st.Endpoint, Note: "no-connection", Detail: st.Call + " with no connection"})
+					return
+				}
+				if st.Call == "keepalive" {
+					// SO_KEEPALIVE with its TCP_KEEP* values as the step gives them
+					// (durations finer than the socket options' whole seconds).
+					if c := so.Conn(fd); c != nil {
+						c.SetKeepalive(tcp.Keepalive{On: true, Idle: st.Idle, Interval: st.Interval, Count: st.Count})
+					}
 					return
 				}
 				do(specCall(st, fd))

@@ -58,8 +58,8 @@ func page(w http.ResponseWriter, r *http.Request, title string, embed bool) temp
 	}
 	q.Set("lang", other)
 	return templates.Page{Lang: lang, Title: title, Embed: embed,
-		OtherLangURL: r.URL.Path + "?" + q.Encode(),
-		T:            func(k string) string { return catalog.In(lang, k) }}
+		OtherLangURL: r.URL.Path + "?" + q.Encode(), View: compactView(r, embed),
+		T: func(k string) string { return catalog.In(lang, k) }}
 }
 
 func render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
@@ -151,6 +151,8 @@ type LessonBoot struct {
 	Steps     []LessonStep     `json:"steps"`
 	Questions []LessonQuestion `json:"questions"`
 	Sources   string           `json:"sources"` // the RFC sections and Linux sources the lesson relies on
+	// Omitted says why a step or question of the lesson is not shown on this run.
+	Omitted []string `json:"omitted,omitempty"`
 }
 
 // LessonStep is narration shown from Step on.
@@ -176,6 +178,9 @@ func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, p eng
 	b := &LessonBoot{Intro: les.Summary.In(lang), Sources: pl.Sources.In(lang)}
 	for _, st := range pl.Steps {
 		b.Steps = append(b.Steps, LessonStep{Step: st.Step, Text: st.Text.In(lang)})
+	}
+	for _, o := range pl.Omitted {
+		b.Omitted = append(b.Omitted, o.Why.In(lang))
 	}
 	for _, q := range pl.Questions {
 		b.Questions = append(b.Questions, LessonQuestion{Step: q.Step, Reveal: q.Reveal, Ask: q.Ask.In(lang), Choices: q.Choices,
@@ -387,6 +392,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			vm.StatesLarge = st.lesson.StatesLarge
 			vm.NarrationNow = lb.Intro
 			vm.Sources = lb.Sources
+			vm.Omitted = lb.Omitted
 			for _, n := range lb.Steps {
 				if n.Step <= start {
 					vm.NarrationNow = n.Text
@@ -405,6 +411,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			}
 		}
 		vm.Boot = boot
+		shareLinks(r, &vm, id, q)
 		render(w, r, http.StatusOK, templates.PlayerPage(vm))
 	}
 }
@@ -433,8 +440,10 @@ func speedOptions(chosen float64) []templates.Option {
 	return out
 }
 
-func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
-	p := page(w, r, "", false)
+func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) { s.lab(w, r, false) }
+
+func (s *Server) lab(w http.ResponseWriter, r *http.Request, embed bool) {
+	p := page(w, r, "", embed)
 	p.Title = catalog.In(p.Lang, "lab.title")
 	v := ParseView(r.URL.Query(), p.Lang, EngineBounds())
 	q := v.Query()
@@ -445,7 +454,7 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		p.FitWidth = true
 	}
 	render(w, r, http.StatusOK, templates.LabPage(templates.Lab{Page: p, Speeds: speedOptions(v.Speed),
-		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Strings: pageStrings(p.Lang)}}))
+		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Embed: embed, Strings: pageStrings(p.Lang)}}))
 }
 
 // runView reads the view of story id (st) from a query, its parameters validated and

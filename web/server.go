@@ -22,6 +22,7 @@ import (
 	"synack/lessons"
 	"synack/lessons/stories"
 	"synack/templates"
+	"synack/web/lti"
 )
 
 // Config holds the server's settings and limits.
@@ -51,6 +52,8 @@ type Config struct {
 	// CacheBytes and CacheEntries bound the cache of rendered pages, drawings and
 	// captures (DefaultCacheBytes, DefaultCacheEntries when zero).
 	CacheBytes, CacheEntries int
+	// LTI is the LTI 1.3 tool (nil: the /lti/ routes say LTI is not configured).
+	LTI *lti.Tool
 }
 
 // Server is synack's HTTP handler with its session registry.
@@ -195,6 +198,11 @@ func (s *Server) routes() chi.Router {
 		r.Get("/states.json", s.handleStatesJSON)
 		r.Get("/states.svg", s.handleStatesSVG)
 		r.Get("/lessons/{id}/capture.pcapng", s.handleCapture(pcapngFormat))
+		// Course pages (issue 25): exports, oEmbed, the lab for an iframe.
+		r.Get("/lessons/{id}/diagram.png", s.handlePNG)
+		r.Get("/lessons/{id}/diagram.mmd", s.handleMermaid)
+		r.Get("/oembed", s.handleOEmbed)
+		r.Get("/embed/lab", s.handleLabEmbed)
 	})
 	// Bring your own trace: uploads and pasted scripts are the reader's own, so nothing
 	// here goes through the shared render cache.
@@ -216,6 +224,20 @@ func (s *Server) routes() chi.Router {
 			w.Write([]byte(diagram.Style))
 		})
 		r.Get("/static/*", staticHandler().ServeHTTP)
+	})
+	// Course pages (issue 25): LTI 1.3 launches, deep linking and grades. Not cached:
+	// every request is a signed, one-time exchange.
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Get("/.well-known/jwks.json", s.handleJWKS)
+		r.Get("/lti/login", s.handleLTILogin)
+		r.Post("/lti/login", s.handleLTILogin)
+		r.Post("/lti/launch", s.handleLTILaunch)
+		r.Post("/lti/deeplink", s.handleLTIDeepLink)
+		r.Post("/lti/score", s.handleLTIScore)
+		for _, p := range []string{"/lti/launch", "/lti/deeplink", "/lti/score"} {
+			r.Get(p, postOnly)
+		}
 	})
 	r.NotFound(s.handleNotFound)
 	return r

@@ -215,6 +215,7 @@ var dynamicPrefixes = map[string]string{
 	"story.":   "story ids (lessons/stories, engine/handshakes)",
 	"field.":   "the header field names the inspector shows (web: the page hands them to static/js/inspector.js)",
 	"profile.": "the profile names (linux, rfc)",
+	"lti.err.": "the kinds of refusal of an LTI launch (web/lti Kind, and web's nolesson and off)",
 }
 
 // Every key the code names is in the catalogue, and every key in the catalogue is used:

@@ -69,9 +69,13 @@ func (c *Conn) syncInput(seg Segment) {
 			return
 		}
 		if c.state == SynReceived && c.passive && seg.Flags&SYN != 0 && seg.Seq == c.irs && p.SynAckOnDupSYN {
-			// Linux tcp_check_req: a retransmitted SYN gets the SYN-ACK again.
+			// Linux tcp_check_req: a retransmitted SYN gets the SYN-ACK again, and the
+			// request's timer starts over from now with its current timeout
+			// (mod_timer_pending with reqsk_timeout; testdata/packetdrill/
+			// synack-on-retransmitted-syn.pkt).
 			c.h.note(c.peer, "dup-syn", "retransmitted SYN: SYN,ACK sent again")
 			c.sendSynAck(true)
+			c.setTimer(TimerRTO, c.rto)
 			return
 		}
 		c.h.note(c.peer, "unacceptable-segment", "outside the receive window: ACK sent")
@@ -168,6 +172,14 @@ func (c *Conn) synReceivedAck(seg Segment) bool {
 	}
 	child := c.fastOpen != nil && c.fastOpen.child
 	if c.passive && c.lst != nil && !child && c.lst.acceptQueueFull() {
+		if c.h.Prof.AbortOnOverflow {
+			// tcp_abort_on_overflow: the request is dropped and the ACK answered with
+			// <SEQ=SEG.ACK><CTL=RST> (tcp_check_req → embryonic_reset).
+			c.h.note(c.peer, "accept-queue-full", "accept queue full: final ACK answered with RST (tcp_abort_on_overflow)")
+			c.sendReset(seg.Ack, 0, false)
+			c.backToListen("accept queue full, tcp_abort_on_overflow")
+			return false
+		}
 		// Linux tcp_check_req → listen_overflow: the ACK is dropped and the SYN-ACK timer
 		// keeps running, so the handshake is retried later.
 		c.h.note(c.peer, "accept-queue-full", "accept queue full: final ACK dropped")

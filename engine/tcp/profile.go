@@ -76,6 +76,10 @@ type Profile struct {
 	// that flooded requests die about 7 s after their SYN instead of 63 s.
 	SynQueuePruning bool
 	MaxSynBacklog   int // Linux tcp_max_syn_backlog
+	// AbortOnOverflow answers a handshake's final ACK with a RST when the accept queue is
+	// full, instead of dropping it so that the SYN-ACK is retried (Linux
+	// tcp_abort_on_overflow, off by default; tcp_check_req's listen_overflow).
+	AbortOnOverflow bool
 	Somaxconn       int // Linux net.core.somaxconn: listen() backlog cap
 
 	// InitialCwnd is the initial congestion window in segments (RFC 6928 / Linux: 10;
@@ -375,6 +379,7 @@ var TuneNames = map[string]string{
 	"delayed_ack":         "a duration such as 40ms",
 	"max_syn_backlog":     "a count",
 	"ecn":                 "0, 1 or 2",
+	"abort_on_overflow":   "0 or 1",
 }
 
 // ApplyTune sets one named profile setting from its text form.
@@ -444,6 +449,11 @@ func (p *Profile) ApplyTune(name, value string) error {
 			err = fmt.Errorf("ecn: %d is not 0, 1 or 2", n)
 		}
 		p.ECN = n
+	case "abort_on_overflow":
+		if n, err = atoi(); err == nil && n > 1 {
+			err = fmt.Errorf("abort_on_overflow: %d is not 0 or 1", n)
+		}
+		p.AbortOnOverflow = n == 1
 	default:
 		return fmt.Errorf("unknown setting %q", name)
 	}
