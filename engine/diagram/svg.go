@@ -36,7 +36,7 @@ const Style = `
 .sa-seg.sa-selected line{stroke-width:3.5}
 .sa-seg:focus-visible line{stroke-width:3.5}
 .sa-state rect{opacity:.9}
-.sa-state text{font:600 11px system-ui,sans-serif;fill:#111827}
+.sa-state text{font:600 11px system-ui,sans-serif;fill:var(--sa-text,#111827)}
 .sa-st-closed rect{fill:#d1d5db}.sa-st-listen rect{fill:#c7d2fe}
 .sa-st-syn rect{fill:#fde68a}.sa-st-est rect{fill:#86efac}
 .sa-st-close rect{fill:#bfdbfe}.sa-st-tw rect{fill:#ddd6fe}
