@@ -178,7 +178,19 @@ var Strings = map[string]engine.Text{
 	"timer.FIN-WAIT-2": diagram.TimerLabel("FIN-WAIT-2"),
 	"timer.KEEPALIVE":  diagram.TimerLabel("KEEPALIVE"),
 	"timer.PERSIST":    diagram.TimerLabel("PERSIST"),
-	"states.figure":    {EN: "RFC 9293 Figure 5, the TCP state diagram", ZH: "RFC 9293 图 5：TCP 状态图"},
+	// The header figure: what its abbreviations (as RFC 791 and RFC 9293 draw them) stand for.
+	"insp.full.ip.ihl":        {EN: "Internet header length, in 32-bit words", ZH: "首部长度（Internet Header Length），以 32 位字为单位"},
+	"insp.full.ip.dscp_ecn":   {EN: "Differentiated services code point / Explicit congestion notification", ZH: "区分服务码点 / 显式拥塞通知"},
+	"insp.full.tcp.reserved":  {EN: "Reserved", ZH: "保留位"},
+	"insp.full.tcp.flags.cwr": {EN: "Congestion window reduced", ZH: "拥塞窗口已减小（CWR）"},
+	"insp.full.tcp.flags.ece": {EN: "ECN-Echo", ZH: "ECN 回显（ECE）"},
+	"insp.full.tcp.flags.urg": {EN: "Urgent pointer field is significant", ZH: "紧急指针有效（URG）"},
+	"insp.full.tcp.flags.ack": {EN: "Acknowledgment field is significant", ZH: "确认号有效（ACK）"},
+	"insp.full.tcp.flags.psh": {EN: "Push function", ZH: "推送（PSH）"},
+	"insp.full.tcp.flags.rst": {EN: "Reset the connection", ZH: "复位连接（RST）"},
+	"insp.full.tcp.flags.syn": {EN: "Synchronize sequence numbers", ZH: "同步序列号（SYN）"},
+	"insp.full.tcp.flags.fin": {EN: "No more data from sender", ZH: "发送方没有更多数据（FIN）"},
+	"states.figure":           {EN: "RFC 9293 Figure 5, the TCP state diagram", ZH: "RFC 9293 图 5：TCP 状态图"},
 }
 
 // T returns a string in the given language.
