@@ -204,20 +204,18 @@ func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, p eng
 var speeds = []float64{0.25, 0.5, 1, 2, 4, 8}
 
 // storyStart is the step a page opens at when its address names none: the lesson's
-// first narrated step, else the first arrow, so the first screen already shows something
-// happening — but never at or past the first question's step, so nothing a question
-// asks about is drawn before it is asked.
+// first narrated step, or the first arrow if that comes later (or there is no
+// narration), so the first screen already shows a segment — but never at or past the
+// first question's step, so nothing a question asks about is drawn before it is asked.
 func storyStart(l *diagram.Layout, lb *LessonBoot) int {
 	start := -1
 	if lb != nil && len(lb.Steps) > 0 {
 		start = lb.Steps[0].Step
 	}
-	if start < 0 {
-		for _, st := range l.Steps {
-			if st.Kind == "segment" {
-				start = st.Index
-				break
-			}
+	for _, st := range l.Steps {
+		if st.Kind == "segment" {
+			start = max(start, st.Index)
+			break
 		}
 	}
 	if lb != nil {

@@ -531,3 +531,35 @@ func TestRelatedNamesAStory(t *testing.T) {
 		}
 	}
 }
+
+// Every lesson opens on a screen with an arrow on it: its start step is at or after the
+// first segment, unless its first question asks about that very segment.
+func TestEveryLessonOpensOnAnArrow(t *testing.T) {
+	s := NewServer(Config{})
+	for _, les := range s.cfg.Lessons.All() {
+		tr, err := les.Run(engine.DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := diagram.Build(tr, diagram.Options{})
+		lb := placeLesson(les, tr, l, engine.DefaultParams(), "en")
+		first := -1
+		for _, st := range l.Steps {
+			if st.Kind == "segment" {
+				first = st.Index
+				break
+			}
+		}
+		asked := len(l.Steps)
+		for _, q := range lb.Questions {
+			asked = min(asked, q.Step)
+		}
+		start := storyStart(l, lb)
+		if first >= 0 && first < asked && start < first {
+			t.Errorf("%s opens at step %d, before its first arrow (step %d)", les.ID, start+1, first+1)
+		}
+		if start >= asked && asked > 0 {
+			t.Errorf("%s opens at step %d, at or past its first question (step %d)", les.ID, start+1, asked+1)
+		}
+	}
+}
