@@ -24,13 +24,19 @@ type Page struct {
 type Card struct {
 	ID, Title, Summary, URL string
 	Thumb                   string // an <svg> drawn by diagram.Thumbnail, or ""
+	Lesson                  bool   // a lesson, not a bare story
+}
+
+// CardGroup is one section of the catalogue (handshake, close, ...).
+type CardGroup struct {
+	Key, Title string
+	Cards      []Card
 }
 
 // Index is the catalogue page.
 type Index struct {
-	Page      Page
-	Lessons   []Card
-	Scenarios []Card
+	Page   Page
+	Groups []CardGroup
 }
 
 // Option is one choice of a select.
@@ -93,6 +99,8 @@ type Player struct {
 	Lanes     []LaneHead
 	Questions []QuestionView
 	Related   []Card
+	// Tellers are the lessons that tell a bare story's tale (empty on a lesson's page).
+	Tellers []Card
 	// Sources names the RFC sections and Linux sources a lesson relies on.
 	Sources string
 	// Tcpdump is the run as tcpdump -S prints it, one line per segment (Index: its step).
@@ -143,4 +151,6 @@ type CompareRow struct {
 	SVG        string
 	Transcript []string
 	PlayerURL  string
+	// LessonURL and LessonTitle name the lesson that tells this variant's story.
+	LessonURL, LessonTitle string
 }

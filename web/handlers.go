@@ -72,19 +72,7 @@ func render(w http.ResponseWriter, r *http.Request, status int, c templ.Componen
 
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	p := page(w, r, "synack", false)
-	v := templates.Index{Page: p}
-	thumbs := s.thumbs()
-	for _, l := range s.cfg.Lessons.All() {
-		v.Lessons = append(v.Lessons, templates.Card{ID: l.ID, Title: l.Title.In(p.Lang), Summary: l.Summary.In(p.Lang),
-			URL: "/lessons/" + l.ID + "?lang=" + p.Lang, Thumb: thumbs[l.ID]})
-	}
-	for _, sc := range s.cfg.Stories.Stories() {
-		if _, ok := s.cfg.Lessons.Get(sc.ID); ok {
-			continue // a lesson of the same name tells this scenario's story
-		}
-		v.Scenarios = append(v.Scenarios, templates.Card{ID: sc.ID, Title: sc.Title.In(p.Lang), Summary: sc.Summary.In(p.Lang),
-			URL: "/lessons/" + sc.ID + "?lang=" + p.Lang, Thumb: thumbs[sc.ID]})
-	}
+	v := templates.Index{Page: p, Groups: s.catalogue(p.Lang, s.thumbs())}
 	render(w, r, http.StatusOK, templates.IndexPage(v))
 }
 
@@ -406,6 +394,11 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		if !vm.NoStates {
 			fig := diagram.StateMachine(p.Lang)
 			boot.StateFigure = &fig
+		}
+		if st.lesson == nil {
+			for _, l := range s.tellers(id) {
+				vm.Tellers = append(vm.Tellers, templates.Card{ID: l.ID, Title: l.Title.In(p.Lang), URL: "/lessons/" + l.ID + "?lang=" + p.Lang})
+			}
 		}
 		if lb != nil {
 			boot.Lesson = lb
