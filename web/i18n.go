@@ -178,6 +178,7 @@ var Strings = map[string]engine.Text{
 	"lesson.check":          {EN: "Check", ZH: "揭晓"},
 	"lesson.correct":        {EN: "Correct.", ZH: "答对了。"},
 	"lesson.wrong":          {EN: "Not quite — the engine did this:", ZH: "不太对——引擎实际的结果是："},
+	"lesson.answers":        {EN: "Questions and answers", ZH: "思考题与答案"},
 	"lesson.skip":           {EN: "Skip", ZH: "跳过"},
 	"lesson.earlier":        {EN: "Earlier, at step", ZH: "此前，步骤"},
 	"lesson.continue":       {EN: "Continue", ZH: "继续"},
