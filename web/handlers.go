@@ -305,6 +305,11 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		start := min(max(v.Step, 0), max(len(l.Steps)-1, 0))
 		if v.Step < 0 {
 			start = storyStart(l, lb)
+		} else if v.Step > start {
+			// The README's promise: a bad value is clamped with a visible note.
+			v.Problems = append(v.Problems, Problem{Param: "step", Text: engine.Text{
+				EN: fmt.Sprintf("there is no step %d: this run has %d steps, showing the last", v.Step+1, len(l.Steps)),
+				ZH: fmt.Sprintf("没有第 %d 步：本次运行共 %d 步，显示最后一步", v.Step+1, len(l.Steps))}})
 		}
 		var svg bytes.Buffer
 		// The live diagram's own DOM, at the first step: the player adopts it, nothing is

@@ -620,3 +620,18 @@ func TestCatalogueGroupsAndNoDeadEnds(t *testing.T) {
 		}
 	}
 }
+
+// A step past the end is clamped to the last step with a visible note, as the README
+// promises for every bad value.
+func TestStepPastTheEndIsNoted(t *testing.T) {
+	s := NewServer(Config{})
+	for lang, want := range map[string]string{"en": "there is no step 999", "zh": "没有第 999 步"} {
+		b := body(t, get(t, s, "/lessons/three-way-handshake?lang="+lang+"&step=999", nil))
+		if !strings.Contains(b, `data-testid="problems"`) || !strings.Contains(b, want) {
+			t.Errorf("%s: step=999 is clamped without the note %q", lang, want)
+		}
+	}
+	if b := body(t, get(t, s, "/lessons/three-way-handshake?lang=en&step=3", nil)); strings.Contains(b, `data-testid="problems"`) {
+		t.Error("step=3 shows a note")
+	}
+}

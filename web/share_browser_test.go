@@ -77,3 +77,19 @@ func TestBrowserSkipAndCurrentNarration(t *testing.T) {
 		t.Errorf("on its own step the narration reads %q, want %q", got, n[1])
 	}
 }
+
+// While an arrow is being drawn its head is not there yet; once the line has arrived,
+// every delivered arrow has its head.
+func TestBrowserArrowheadAfterItsLine(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/lessons/four-way-close?lang=en&step=1&speed=2")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `!!document.querySelector("svg.sa-live")`)
+	evalJS[chromedp.Void](t, ctx, `document.querySelector("[data-testid=play]").click()`)
+	// Caught mid-draw: the line animates and has no head.
+	waitJS(t, ctx, `[...document.querySelectorAll("svg.sa-live .sa-seg:not(.sa-hidden) line.sa-draw")].some(l => !l.hasAttribute("marker-end") && parseFloat(getComputedStyle(l).strokeDashoffset) > 1)`)
+	evalJS[chromedp.Void](t, ctx, `document.querySelector("[data-testid=play]").click()`)
+	waitJS(t, ctx, `[...document.querySelectorAll("svg.sa-live .sa-seg:not(.sa-hidden):not(.sa-dropped) line")].every(l => l.hasAttribute("marker-end"))`)
+}

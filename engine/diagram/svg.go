@@ -34,7 +34,8 @@ const Style = `
 .sa-seg text{fill:var(--sa-text,#111827);font:12px ui-monospace,monospace;paint-order:stroke;stroke:var(--sa-bg,#fff);stroke-width:4px}
 .sa-seg:focus,.sa-seg.sa-selected{outline:none}
 .sa-seg.sa-selected line{stroke-width:3.5}
-.sa-seg:focus-visible line{stroke-width:3.5}
+.sa-seg:focus-visible line{stroke-width:3.5;filter:drop-shadow(0 0 2px var(--sa-focus,#f59e0b)) drop-shadow(0 0 1px var(--sa-focus,#f59e0b))}
+.sa-seg:focus-visible text{text-decoration:underline dashed var(--sa-focus,#f59e0b)}
 .sa-state rect{opacity:.9}
 .sa-state text{font:600 11px system-ui,sans-serif;fill:var(--sa-text,#111827)}
 .sa-st-closed rect{fill:#d1d5db}.sa-st-listen rect{fill:#c7d2fe}
