@@ -110,3 +110,39 @@ func TestBrowserPhoneLabelsClearOfArrows(t *testing.T) {
 	}
 	t.Logf("%d labels on other arrows in all", total)
 }
+
+// /compare keeps its texts in their boxes: no card's caption runs past its card, and no
+// column header is broken into a character a line (the zh headers on a phone were).
+func TestBrowserCompareTextsInTheirBoxes(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	for _, vp := range []struct{ w, h int64 }{{1280, 900}, {390, 844}} {
+		for _, lang := range Languages {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(ts.URL+"/compare?lang="+lang)); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(t, ctx, `document.querySelectorAll("figure.cmp-col").length >= 8`)
+			bad := evalJS[[]string](t, ctx, `(() => {
+  const out = [];
+  for (const f of document.querySelectorAll("figure.cmp-col")) {
+    const r = f.getBoundingClientRect();
+    for (const e of f.querySelectorAll("figcaption, figcaption *")) {
+      const q = e.getBoundingClientRect();
+      if (q.right > r.right + 0.5 || q.left < r.left - 0.5) out.push(f.dataset.variant + ": " + e.textContent.trim().slice(0, 30) + " runs " + Math.round(q.right - r.right) + " px past its card");
+    }
+  }
+  for (const th of document.querySelectorAll(".cmp-table thead th")) {
+    const range = document.createRange();
+    range.selectNodeContents(th);
+    const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size;
+    const chars = [...th.textContent.trim()].length;
+    if (lines > 1 && lines * 2 >= chars) out.push("header " + th.textContent.trim() + " takes " + lines + " lines");
+  }
+  return out;
+})()`)
+			if len(bad) > 0 {
+				t.Errorf("%dx%d %s:\n%s", vp.w, vp.h, lang, strings.Join(bad, "\n"))
+			}
+		}
+	}
+}
