@@ -99,6 +99,9 @@ type Player struct {
 	Lanes     []LaneHead
 	Questions []QuestionView
 	Related   []Card
+	// OpensOnSegment says the first step shown is a segment, whose fields the inspector
+	// shows as soon as its bytes arrive (the panel keeps their room from the first paint).
+	OpensOnSegment bool
 	// Tellers are the lessons that tell a bare story's tale (empty on a lesson's page).
 	Tellers []Card
 	// Sources names the RFC sections and Linux sources a lesson relies on.

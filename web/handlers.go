@@ -400,6 +400,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			fig := diagram.StateMachine(p.Lang)
 			boot.StateFigure = &fig
 		}
+		vm.OpensOnSegment = start < len(l.Steps) && l.Steps[start].Kind == "segment"
 		if st.lesson == nil {
 			for _, l := range s.tellers(id) {
 				vm.Tellers = append(vm.Tellers, templates.Card{ID: l.ID, Title: l.Title.In(p.Lang), URL: "/lessons/" + l.ID + "?lang=" + p.Lang})
