@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"synack/engine/tcp"
 )
 
 // Spec is a scenario written as data (a lesson's inline scenario): who does what when,
@@ -34,14 +36,25 @@ type SpecApp struct {
 	Reply      int           `json:"reply,omitempty"`        // answer the first data with this many bytes
 	CloseOnEOF bool          `json:"close_on_eof,omitempty"` // close when the peer's FIN arrives
 	CloseDelay time.Duration `json:"close_delay,omitempty"`  // ... after this long
+	// NoAccept keeps a listening server's application from accepting connections by
+	// itself: they wait in the accept queue until an "accept" step takes one.
+	NoAccept bool `json:"no_accept,omitempty"`
 }
 
 // SpecStep is one application call.
 type SpecStep struct {
 	At       time.Duration `json:"at"`
 	Endpoint string        `json:"endpoint"` // "client" or "server"
-	Call     string        `json:"call"`     // listen, connect, send, read, close, shutdown, abort, linger0
+	Call     string        `json:"call"`     // listen, connect, accept, send, read, close, shutdown, abort, linger0, keepalive, reboot
 	Bytes    int           `json:"bytes,omitempty"`
+	// Port is the client's local port for "connect" (0: 40000), so that one client can
+	// open several connections; later steps act on the newest.
+	Port uint16 `json:"port,omitempty"`
+	// Idle, Interval and Count go with "keepalive": SO_KEEPALIVE on, with
+	// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT (zero: the profile's).
+	Idle     time.Duration `json:"idle,omitempty"`
+	Interval time.Duration `json:"interval,omitempty"`
+	Count    int           `json:"count,omitempty"`
 }
 
 // SpecFault is a network directive: do Action to the Nth segment from From with exactly
@@ -68,103 +81,19 @@ const (
 	MaxSpecFaults = 16
 	MaxSpecFlood  = 5000
 	MaxSpecBytes  = 1 << 20
+	// MaxKeepaliveTime and MaxKeepaliveCount are Linux's bounds on TCP_KEEPIDLE and
+	// TCP_KEEPINTVL (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL: 32767 s) and on TCP_KEEPCNT
+	// (MAX_TCP_KEEPCNT: 127), include/net/tcp.h.
+	MaxKeepaliveTime  = 32767 * time.Second
+	MaxKeepaliveCount = 127
 )
 
-// TuneNames lists the profile settings a Spec may override, with what they take.
-var TuneNames = map[string]string{
-	"syncookies":          "0, 1 or 2",
-	"syn_retries":         "a count",
-	"syn_linear_timeouts": "a count",
-	"synack_retries":      "a count",
-	"timestamps":          "0 or 1",
-	"sack":                "0 or 1",
-	"window_scaling":      "0 or 1",
-	"fin_timeout":         "a duration such as 60s",
-	"time_wait":           "a duration such as 60s",
-	"delayed_ack":         "a duration such as 40ms",
-	"max_syn_backlog":     "a count",
-	"ecn":                 "0, 1 or 2",
-}
-
-// ApplyTune sets one named profile setting from its text form.
-func (p *Profile) ApplyTune(name, value string) error {
-	atoi := func() (int, error) {
-		var n int
-		if _, err := fmt.Sscanf(value, "%d", &n); err != nil || fmt.Sprint(n) != value || n < 0 {
-			return 0, fmt.Errorf("%s: %q is not %s", name, value, TuneNames[name])
-		}
-		return n, nil
-	}
-	dur := func() (time.Duration, error) {
-		d, err := time.ParseDuration(value)
-		if err != nil || d < 0 {
-			return 0, fmt.Errorf("%s: %q is not %s", name, value, TuneNames[name])
-		}
-		return d, nil
-	}
-	var err error
-	var n int
-	var d time.Duration
-	switch name {
-	case "syncookies":
-		if n, err = atoi(); err == nil && n > 2 {
-			err = fmt.Errorf("syncookies: %d is not 0, 1 or 2", n)
-		}
-		p.Syncookies = n
-	case "syn_retries":
-		n, err = atoi()
-		if err == nil && n > 127 {
-			err = fmt.Errorf("syn_retries: %d is above 127", n)
-		}
-		p.SynRetries, p.SynTimeBudget = n, 0
-	case "syn_linear_timeouts":
-		n, err = atoi()
-		p.SynLinearTimeouts = n
-	case "synack_retries":
-		n, err = atoi()
-		p.SynAckRetries = n
-	case "timestamps", "sack", "window_scaling":
-		n, err = atoi()
-		if err == nil && n > 1 {
-			err = fmt.Errorf("%s: %d is not 0 or 1", name, n)
-		}
-		switch name {
-		case "timestamps":
-			p.Timestamps = n == 1
-		case "sack":
-			p.SACK = n == 1
-		default:
-			p.WindowScaling = n == 1
-		}
-	case "fin_timeout":
-		d, err = dur()
-		p.FinTimeout = d
-	case "time_wait":
-		d, err = dur()
-		p.TimeWait = d
-	case "delayed_ack":
-		d, err = dur()
-		p.DelayedACK = d
-	case "max_syn_backlog":
-		n, err = atoi()
-		p.MaxSynBacklog = n
-	case "ecn":
-		if n, err = atoi(); err == nil && n > 2 {
-			err = fmt.Errorf("ecn: %d is not 0, 1 or 2", n)
-		}
-		p.ECN = n
-	default:
-		return fmt.Errorf("unknown setting %q", name)
-	}
-	return err
-}
-
-var specCalls = map[string]bool{"listen": true, "connect": true, "send": true, "read": true,
-	"close": true, "shutdown": true, "abort": true, "linger0": true}
+var specCalls = map[string]bool{"listen": true, "connect": true, "accept": true, "send": true, "read": true,
+	"close": true, "shutdown": true, "abort": true, "linger0": true, "keepalive": true, "reboot": true}
 
 // Validate checks a spec and says what is wrong and where.
 func (sp *Spec) Validate() error {
-	var prof Profile
+	var prof tcp.Profile
 	for k, v := range sp.Tune {
 		if err := prof.ApplyTune(k, v); err != nil {
 			return fmt.Errorf("tune: %w", err)
@@ -185,6 +114,12 @@ func (sp *Spec) Validate() error {
 		}
 		if st.Call == "send" && (st.Bytes < 1 || st.Bytes > MaxSpecBytes) {
 			return fmt.Errorf("steps[%d]: send needs 1 to %d bytes", i, MaxSpecBytes)
+		}
+		if st.Idle < 0 || st.Idle > MaxKeepaliveTime || st.Interval < 0 || st.Interval > MaxKeepaliveTime {
+			return fmt.Errorf("steps[%d]: keepalive idle and interval must be within 0..%s", i, MaxKeepaliveTime)
+		}
+		if st.Count < 0 || st.Count > MaxKeepaliveCount {
+			return fmt.Errorf("steps[%d]: keepalive count %d is outside 0..%d", i, st.Count, MaxKeepaliveCount)
 		}
 	}
 	if len(sp.Faults) > MaxSpecFaults {
@@ -214,10 +149,10 @@ func (sp *Spec) Validate() error {
 func (sp *Spec) Reply() int { return max(sp.Server.Reply, sp.Client.Reply) }
 
 // ParseFlags reads flag names separated by spaces or "|" ("SYN ACK", "FIN|ACK").
-func ParseFlags(s string) (Flags, error) {
-	var f Flags
+func ParseFlags(s string) (tcp.Flags, error) {
+	var f tcp.Flags
 	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '|' || r == ',' }) {
-		g, ok := ParseFlag(strings.ToUpper(n))
+		g, ok := tcp.ParseFlag(strings.ToUpper(n))
 		if !ok {
 			return 0, fmt.Errorf("unknown flag %q", n)
 		}
@@ -269,7 +204,7 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 	if err := sp.Validate(); err != nil {
 		return nil, err
 	}
-	tune := func(prof *Profile) {
+	tune := func(prof *tcp.Profile) {
 		for k, v := range sp.Tune {
 			prof.ApplyTune(k, v) // validated above
 		}
@@ -279,12 +214,15 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 	if sp.Horizon > 0 {
 		s.Horizon = sp.Horizon
 	}
-	conns := map[string]*Conn{}
-	hosts := map[string]*Host{"client": client, "server": server}
+	hosts := map[string]*tcp.Host{"client": client, "server": server}
+	// The steps' calls go through each endpoint's socket layer; fds holds the
+	// descriptor of its connection.
+	socks := map[string]*tcp.Sockets{"client": tcp.NewUserSockets(client), "server": tcp.NewUserSockets(server)}
+	fds := map[string]int{}
 	appOf := func(a SpecApp, name string) app {
-		return app{readAll: a.Read || a.Reply > 0 || a.CloseOnEOF, replyBytes: a.Reply,
+		return app{readAll: a.Read || a.Reply > 0 || a.CloseOnEOF, replyBytes: a.Reply, noAccept: a.NoAccept,
 			closeOnEOF: a.CloseOnEOF, closeDelay: a.CloseDelay,
-			onEstablish: func(c *Conn) { conns[name] = c }}
+			onEstablish: func(c *tcp.Conn) { fds[name] = socks[name].Adopt(c) }}
 	}
 	if sp.Listen > 0 {
 		listenServer(s, server, sp.Listen, appOf(sp.Server, "server"))
@@ -297,55 +235,87 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 		s.AddFault(f)
 	}
 	if sp.Flood.Count > 0 {
-		s.AddLane("attacker-1", AttackerNet, "attacker")
-		s.Flood(FloodConfig{Lane: "attacker-1", Prefix: AttackerNet, Target: ServerAddr, Port: ServerPort,
-			Count: sp.Flood.Count, Start: Time(0).Add(sp.Flood.Start), Interval: sp.Flood.Interval})
+		s.AddLane("attacker-1", tcp.AttackerNet, "attacker")
+		s.Flood(FloodConfig{Lane: "attacker-1", Prefix: tcp.AttackerNet, Target: tcp.ServerAddr, Port: tcp.ServerPort,
+			Count: sp.Flood.Count, Start: tcp.Time(0).Add(sp.Flood.Start), Interval: sp.Flood.Interval})
 	}
 	for _, st := range sp.Steps {
 		st := st
 		h := hosts[st.Endpoint]
 		s.at(st.At, h, func() {
-			c := conns[st.Endpoint]
+			so := socks[st.Endpoint]
+			do := func(c tcp.Call) tcp.Result {
+				res, _, _ := so.Do(0, &c) // user calls neither block nor fail the caller
+				return res
+			}
 			switch st.Call {
 			case "listen":
-				h.Listen(localPort(st.Endpoint), 128)
-			case "connect":
-				var rport, lport uint16 = ServerPort, ClientPort
-				raddr := ServerAddr
-				if st.Endpoint == "server" {
-					rport, lport, raddr = ClientPort, ServerPort, ClientAddr
+				fd := int(do(tcp.Call{Op: tcp.OpSocket}).Ret)
+				do(tcp.Call{Op: tcp.OpListen, FD: fd, Port: localPort(st.Endpoint), Backlog: 128})
+			case "reboot":
+				h.Reboot()
+				delete(fds, st.Endpoint) // the reboot forgot every connection
+			case "accept":
+				if l := h.Listener(localPort(st.Endpoint)); l != nil {
+					if ac, err := l.Accept(); err == nil {
+						fds[st.Endpoint] = so.Adopt(ac)
+					}
 				}
-				if nc, err := h.Connect(lport, raddr, rport); err == nil {
-					conns[st.Endpoint] = nc
+			case "connect":
+				var rport, lport uint16 = tcp.ServerPort, tcp.ClientPort
+				raddr := tcp.ServerAddr
+				if st.Endpoint == "server" {
+					rport, lport, raddr = tcp.ClientPort, tcp.ServerPort, tcp.ClientAddr
+				} else if st.Port != 0 {
+					lport = st.Port
+				}
+				fd := int(do(tcp.Call{Op: tcp.OpSocket}).Ret)
+				do(tcp.Call{Op: tcp.OpBind, FD: fd, Port: lport})
+				if do(tcp.Call{Op: tcp.OpConnect, FD: fd, Addr: raddr, Port: rport}).Errno == "" {
+					fds[st.Endpoint] = fd
 				}
 			default:
-				if c == nil {
-					s.Record(Event{Kind: EventNote, At: s.now, Endpoint: st.Endpoint, Note: "no-connection", Detail: st.Call + " with no connection"})
+				fd, ok := fds[st.Endpoint]
+				if !ok {
+					s.Record(tcp.Event{Kind: tcp.EventNote, At: s.now, Endpoint: st.Endpoint, Note: "no-connection", Detail: st.Call + " with no connection"})
 					return
 				}
-				switch st.Call {
-				case "send":
-					c.Send(payload(st.Bytes, 'q'))
-				case "read":
-					c.Read(MaxSpecBytes)
-				case "close":
-					c.Close()
-				case "shutdown":
-					c.Shutdown()
-				case "abort":
-					c.Abort()
-				case "linger0":
-					c.SetLinger(true)
+				if st.Call == "keepalive" {
+					// SO_KEEPALIVE with its TCP_KEEP* values as the step gives them
+					// (durations finer than the socket options' whole seconds).
+					if c := so.Conn(fd); c != nil {
+						c.SetKeepalive(tcp.Keepalive{On: true, Idle: st.Idle, Interval: st.Interval, Count: st.Count})
+					}
+					return
 				}
+				do(specCall(st, fd))
 			}
 		})
 	}
 	return s.Run(), nil
 }
 
+// specCall is the socket call a step on a connection makes.
+func specCall(st SpecStep, fd int) tcp.Call {
+	switch st.Call {
+	case "send":
+		return tcp.Call{Op: tcp.OpSend, FD: fd, Data: payload(st.Bytes, 'q')}
+	case "read":
+		return tcp.Call{Op: tcp.OpRecv, FD: fd, Size: MaxSpecBytes}
+	case "close":
+		return tcp.Call{Op: tcp.OpClose, FD: fd}
+	case "shutdown":
+		return tcp.Call{Op: tcp.OpShutdown, FD: fd, How: tcp.ShutWrite}
+	case "abort":
+		return tcp.Call{Op: tcp.OpAbort, FD: fd}
+	}
+	// linger0: SO_LINGER {on, 0 s}, so that close() aborts.
+	return tcp.Call{Op: tcp.OpSetsockopt, FD: fd, Opt: "SO_LINGER", Val: tcp.OptVal{LingerOn: true, IsLinger: true}}
+}
+
 func localPort(endpoint string) uint16 {
 	if endpoint == "server" {
-		return ServerPort
+		return tcp.ServerPort
 	}
-	return ClientPort
+	return tcp.ClientPort
 }

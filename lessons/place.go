@@ -5,7 +5,9 @@ import (
 	"strings"
 
 	"synack/engine"
+	"synack/engine/catalog"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 )
 
 // Placement is a lesson laid on one run and its diagram: each narration step and each
@@ -14,12 +16,42 @@ type Placement struct {
 	Steps     []PlacedStep
 	Questions []PlacedQuestion
 	Sources   engine.Text
+	// Omitted says, for each step and question left out of this run, why: the event it
+	// is about does not happen here, or a drop took away its premise, or it is asked only
+	// in another profile.
+	Omitted []Omission
+}
+
+// Omission is a step or question the run leaves out, with the reason the page gives.
+type Omission struct {
+	Kind  string // "step" or "question"
+	Index int    // in Lesson.Steps or Lesson.Questions
+	Why   engine.Text
+}
+
+// absent: the event a step or question is about does not happen in this run.
+func absent(kind string, index int, tr *engine.Trace) Omission {
+	why := catalog.F("omit.question.absent", index+1, profileName(tr.Meta.Profile))
+	if kind == "step" {
+		why = catalog.F("omit.step.absent", index+1, profileName(tr.Meta.Profile))
+	}
+	return Omission{Kind: kind, Index: index, Why: why}
+}
+
+// lost: the reader's drops took away the segment a step or question is about.
+func lost(kind string, index int, r role) Omission {
+	why := catalog.F("omit.question.lost", index+1, r.describe())
+	if kind == "step" {
+		why = catalog.F("omit.step.lost", index+1, r.describe())
+	}
+	return Omission{Kind: kind, Index: index, Why: why}
 }
 
 // PlacedStep is narration shown from layout step Step on.
 type PlacedStep struct {
 	Index int // in Lesson.Steps
 	Step  int
+	Event int // the trace event it is anchored to
 	Text  engine.Text
 }
 
@@ -28,6 +60,7 @@ type PlacedStep struct {
 // event's step, moved earlier to the step that reveals the answer when that comes first.
 type PlacedQuestion struct {
 	Index   int // in Lesson.Questions
+	Event   int // the trace event it is anchored to
 	Step    int // asked once the steps before it are shown, before this one
 	Anchor  int // the layout step of the anchored event
 	Reveal  int // the layout step that gives the answer away
@@ -45,18 +78,6 @@ type PlacedQuestion struct {
 // from the trace, instead of the lesson's text.
 func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) Placement {
 	pl := Placement{Sources: l.Sources}
-	steps, _ := l.Resolve(tr)
-	for i, r := range steps {
-		if r.Event < 0 {
-			continue
-		}
-		at := stepOf(lay, r.Event)
-		if at < 0 {
-			continue
-		}
-		t := l.Steps[i].Text
-		pl.Steps = append(pl.Steps, PlacedStep{Index: i, Step: at, Text: engine.Text{EN: Fill(t.EN, tr, r.Event), ZH: Fill(t.ZH, tr, r.Event)}})
-	}
 	var base *engine.Trace // the same run without the reader's drops and loss
 	faults := len(p.Drop) > 0 || p.Loss > 0 || p.Jitter > 0
 	if faults {
@@ -66,23 +87,61 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 			base = t
 		}
 	}
-	for i, q := range l.Questions {
-		if !q.AskedIn(tr.Meta.Profile) {
+	// resolve places an anchor on the reader's run: by its role in the run without the
+	// reader's faults when there are some, so that a drop that shifts the segments does
+	// not move narration or a question onto another segment.
+	resolve := func(kind string, index int, a Anchor) int {
+		if base == nil {
+			at, err := a.resolveFirst(tr)
+			if err != nil {
+				pl.Omitted = append(pl.Omitted, absent(kind, index, tr))
+				return -1
+			}
+			return at
+		}
+		at, gone, err := a.resolveRole(base, tr)
+		switch {
+		case gone != nil:
+			pl.Omitted = append(pl.Omitted, lost(kind, index, *gone))
+			return -1
+		case err != nil:
+			pl.Omitted = append(pl.Omitted, absent(kind, index, tr))
+			return -1
+		}
+		return at
+	}
+	for i, st := range l.Steps {
+		ev := resolve("step", i, st.Anchor)
+		if ev < 0 {
 			continue
 		}
-		at, err := q.Anchor.resolveFirst(tr)
-		if err != nil {
+		at := stepOf(lay, ev)
+		if at < 0 {
+			continue
+		}
+		t := st.Text
+		pl.Steps = append(pl.Steps, PlacedStep{Index: i, Step: at, Event: ev, Text: engine.Text{EN: Fill(t.EN, tr, ev), ZH: Fill(t.ZH, tr, ev)}})
+	}
+	for i, q := range l.Questions {
+		if !q.AskedIn(tr.Meta.Profile) {
+			pl.Omitted = append(pl.Omitted, Omission{Kind: "question", Index: i,
+				Why: catalog.F("omit.profile", i+1, profileName(q.Profile), profileName(tr.Meta.Profile))})
+			continue
+		}
+		at := resolve("question", i, q.Anchor)
+		if at < 0 {
 			continue
 		}
 		res, err := Compute(q.Answer, tr, at)
-		if err != nil || res.Reveal < 0 {
-			continue
+		anchor, reveal := -1, -1
+		if err == nil && res.Reveal >= 0 {
+			anchor, reveal = stepOf(lay, at), stepOf(lay, res.Reveal)
 		}
-		anchor, reveal := stepOf(lay, at), stepOf(lay, res.Reveal)
 		if anchor < 0 || reveal < 0 {
+			pl.Omitted = append(pl.Omitted, Omission{Kind: "question", Index: i, Why: catalog.F("omit.no-answer", i+1)})
 			continue
 		}
-		pq := PlacedQuestion{Index: i, Step: min(anchor, reveal), Anchor: anchor, Reveal: reveal,
+		pq := PlacedQuestion{Index: i, Event: at, Step: min(anchor, reveal), Anchor: anchor, Reveal: reveal,
 			Ask:     engine.Text{EN: Fill(q.Ask.EN, tr, at), ZH: Fill(q.Ask.ZH, tr, at)},
 			Choices: q.ChoicesOn(tr, at), Answer: res.Answer}
 		own := res.Answer
@@ -99,18 +158,17 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 		run := runText(tr)
 		if own == res.Answer && count(pq.Choices, res.Answer) == 1 {
 			ex := q.ExplainFor(tr.Meta.Profile)
-			pq.Explain = engine.Text{
-				EN: fillAnswer(Fill(ex.EN, tr, at), res.Answer, tr, "en") + " " + run.EN + res.Evidence.EN + ".",
-				ZH: fillAnswer(Fill(ex.ZH, tr, at), res.Answer, tr, "zh") + run.ZH + res.Evidence.ZH + "。",
-			}
+			text := engine.Text{EN: fillAnswer(Fill(ex.EN, tr, at), res.Answer, tr), ZH: fillAnswer(Fill(ex.ZH, tr, at), res.Answer, tr)}
+			pq.Explain = catalog.F("run.explain", text, run, res.Evidence)
 		} else {
 			if count(pq.Choices, res.Answer) == 0 {
 				pq.Choices = append(pq.Choices, res.Answer)
 			}
-			pq.Explain = engine.Text{EN: run.EN + res.Evidence.EN + ".", ZH: run.ZH + res.Evidence.ZH + "。"}
+			pq.Explain = catalog.F("run.evidence", run, res.Evidence)
 			if faults {
-				pq.Explain.EN += " The segments lost in this run changed the story, so the lesson's own explanation (written for the run without them) does not apply here."
-				pq.Explain.ZH += "本次运行中丢失的报文改变了过程，所以本课原有的解释（针对没有丢包的运行）在这里不适用。"
+				c := catalog.T("run.changed")
+				pq.Explain.EN += c.EN
+				pq.Explain.ZH += c.ZH
 			}
 		}
 		pl.Questions = append(pl.Questions, pq)
@@ -120,19 +178,18 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 
 // runText opens the run's evidence: "In this run (Linux profile, RTT 100 ms): ".
 func runText(tr *engine.Trace) engine.Text {
-	en := fmt.Sprintf("In this run (%s profile, RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "en"))
-	zh := fmt.Sprintf("本次运行（%s 行为模型，RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "zh"))
-	var drops []string
+	var drops []engine.Text
 	for _, e := range tr.Scan() {
-		if e.Kind == engine.EventSegment && e.Segment.Fate == engine.Dropped {
-			drops = append(drops, fmt.Sprintf("#%d", e.Segment.ID))
+		if e.Kind == tcp.EventSegment && e.Segment.Fate == tcp.Dropped {
+			id := fmt.Sprintf("#%d", e.Segment.ID)
+			drops = append(drops, engine.Text{EN: id, ZH: id})
 		}
 	}
+	lost := engine.Text{}
 	if len(drops) > 0 {
-		en += ", segments " + strings.Join(drops, ", ") + " lost"
-		zh += "，报文 " + strings.Join(drops, "、") + " 丢失"
+		lost = catalog.F("run.lost", catalog.Join("sep.enum", drops))
 	}
-	return engine.Text{EN: en + "): ", ZH: zh + "）："}
+	return catalog.F("run.intro", profileName(tr.Meta.Profile), secs(tr.Meta.RTT), lost)
 }
 
 func profileName(p string) string {
@@ -143,8 +200,7 @@ func profileName(p string) string {
 }
 
 // fillAnswer fills an explanation's {answer} and {profile} with the run's.
-func fillAnswer(text, answer string, tr *engine.Trace, lang string) string {
-	_ = lang
+func fillAnswer(text, answer string, tr *engine.Trace) string {
 	return strings.NewReplacer("{answer}", answer, "{profile}", profileName(tr.Meta.Profile)).Replace(text)
 }
 

@@ -18,6 +18,11 @@ type Page struct {
 	// when the screen (or the frame) is too narrow for the wide diagram.
 	FitWidth bool
 	T        func(key string) string
+	// View is a compact embed's view ("diagram" or "lab"), "" for the whole page.
+	View string
+	// OEmbedURL is the page's oEmbed discovery link; OGImage (absolute) its preview
+	// picture, with OGImageAlt its text alternative.
+	OEmbedURL, OGImage, OGImageAlt string
 }
 
 // Card is one scenario or lesson in the catalogue.
@@ -60,14 +65,16 @@ type LaneHead struct {
 
 // Player is the lesson player (also the embed view).
 type Player struct {
-	Page     Page
-	ID       string
-	Title    string
-	Summary  string
-	Problems []string
-	Profiles []Option
-	Speeds   []Option
-	RTTms    string
+	Page Page
+	// PNGURL and MMDURL are the diagram's PNG and Mermaid exports (Share menu).
+	PNGURL, MMDURL string
+	ID             string
+	Title          string
+	Summary        string
+	Problems       []string
+	Profiles       []Option
+	Speeds         []Option
+	RTTms          string
 	// ProfileLabel names the chosen profile (shown on the folded parameters).
 	ProfileLabel string
 	Seed         string
@@ -106,6 +113,8 @@ type Player struct {
 	Tellers []Card
 	// Sources names the RFC sections and Linux sources a lesson relies on.
 	Sources string
+	// Omitted says why steps or questions of the lesson are not shown on this run.
+	Omitted []string
 	// Tcpdump is the run as tcpdump -S prints it, one line per segment (Index: its step).
 	Tcpdump []Line
 }
@@ -156,4 +165,28 @@ type CompareRow struct {
 	PlayerURL  string
 	// LessonURL and LessonTitle name the lesson that tells this variant's story.
 	LessonURL, LessonTitle string
+}
+
+// LTIError is a refused LTI launch: Kind is the machine-readable reason, Reason its
+// sentence, Detail the technical message for an administrator.
+type LTIError struct {
+	Page   Page
+	Kind   string
+	Reason string
+	Detail string
+}
+
+// LTIDeepLink is the lesson picker a teacher sees in a deep linking request.
+type LTIDeepLink struct {
+	Page     Page
+	Token    string
+	Lessons  []Option
+	Profiles []Option
+}
+
+// LTIReturn posts a signed deep linking response back to the platform.
+type LTIReturn struct {
+	Page      Page
+	ReturnURL string
+	JWT       string
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // CatalogueGroups are the catalogue's sections, in the order the page lists them; each
-// has a title under "group.<key>" in Strings.
+// has a title (groupTitle).
 var CatalogueGroups = []string{"handshake", "close", "states", "attacks", "tls", "data"}
 
 // groupOf places the stories and lessons of the default catalogue in a section. A lesson
@@ -23,11 +23,30 @@ var groupOf = map[string]string{
 	"syn-flood": "attacks", "syn-cookies": "attacks",
 	"http-over-tcp": "tls", "https-tls12": "tls", "https-tls13": "tls", "https-tls13-resume": "tls",
 	"https-tls13-0rtt": "tls", "https-tls13-mlkem": "tls", "http3-quic": "tls", "http3-quic-0rtt": "tls",
+	"http-over-tcp-fast-open": "tls", "https-tls13-fast-open": "tls",
 	// lessons whose subject is not their scenario's section
 	"tcp-header": "data", "reading-tcpdump": "data", "sequence-space": "data", "out-of-order": "data",
 	"initial-sequence-numbers": "handshake", "why-not-two": "handshake", "ecn-handshake": "handshake",
 	"state-machine": "states", "resets": "states", "time-wait": "close", "paws": "close", "time-wait-syn": "close",
-	"orphans": "close",
+	"orphans": "close", "time-wait-in-practice": "close",
+	"close-with-unread-data": "states", "keepalive-half-open": "states", "listen-backlog": "states",
+}
+
+// groupTitle is a section's title in lang.
+func groupTitle(lang, k string) string {
+	switch k {
+	case "handshake":
+		return T(lang, "group.handshake")
+	case "close":
+		return T(lang, "group.close")
+	case "states":
+		return T(lang, "group.states")
+	case "attacks":
+		return T(lang, "group.attacks")
+	case "tls":
+		return T(lang, "group.tls")
+	}
+	return T(lang, "group.data")
 }
 
 func (s *Server) groupOfLesson(l *lessons.Lesson) string {
@@ -83,7 +102,7 @@ func (s *Server) catalogue(lang string, thumbs map[string]string) []templates.Ca
 	byKey := map[string]*templates.CardGroup{}
 	var out []templates.CardGroup
 	for _, k := range CatalogueGroups {
-		out = append(out, templates.CardGroup{Key: k, Title: T(lang, "group."+k)})
+		out = append(out, templates.CardGroup{Key: k, Title: groupTitle(lang, k)})
 	}
 	for i := range out {
 		byKey[out[i].Key] = &out[i]

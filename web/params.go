@@ -3,11 +3,15 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"synack/engine"
+	"synack/engine/catalog"
+	"synack/engine/tcp"
+	"synack/lessons"
 )
 
 // Limits of view parameters.
@@ -39,25 +43,53 @@ type Problem struct {
 	Text  engine.Text
 }
 
-// ParseView reads a view from a query string. Nothing in it can fail the request: a bad
-// value is replaced by its default or clamped, and said so in Problems.
-func ParseView(q url.Values, lang string) View {
+// Bounds are the ranges a view's parameters must fall in: the engine's (EngineBounds),
+// or a lesson's, which narrow them (LessonBounds).
+type Bounds struct {
+	MinRTT, MaxRTT time.Duration
+	// Profiles are the behaviours allowed; the first is used when the URL names another.
+	Profiles []string
+	// Lesson says the ranges are a lesson's, so a problem says "this lesson allows…".
+	Lesson bool
+}
+
+// EngineBounds are the engine's own ranges, for a story told without a lesson and the lab.
+func EngineBounds() Bounds {
+	return Bounds{MinRTT: engine.MinRTT, MaxRTT: engine.MaxRTT, Profiles: tcp.ProfileNames}
+}
+
+// LessonBounds are the ranges lesson l allows (the engine's when l is nil).
+func LessonBounds(l *lessons.Lesson) Bounds {
+	if l == nil {
+		return EngineBounds()
+	}
+	return Bounds{MinRTT: l.MinRTT, MaxRTT: l.MaxRTT, Profiles: l.Profiles, Lesson: true}
+}
+
+// ParseView reads a view from a query string, within b: the one place a view's
+// parameters are checked, their defaults being engine.DefaultParams. Nothing in it can
+// fail the request: a bad value is replaced by its default or clamped, and said so in
+// Problems.
+func ParseView(q url.Values, lang string, b Bounds) View {
 	v := View{Params: engine.DefaultParams(), Step: -1, Speed: 1, Lang: lang}
-	bad := func(param, en, zh string) {
-		v.Problems = append(v.Problems, Problem{Param: param, Text: engine.Text{EN: en, ZH: zh}})
+	bad := func(param string, text engine.Text) {
+		v.Problems = append(v.Problems, Problem{Param: param, Text: text})
 	}
 	if s := q.Get("profile"); s != "" {
-		if s == "linux" || s == "rfc" {
+		if slices.Contains(tcp.ProfileNames, s) {
 			v.Params.Profile = s
 		} else {
-			bad("profile", fmt.Sprintf("profile %q is unknown: using linux", s), fmt.Sprintf("未知的 profile %q：改用 linux", s))
+			bad("profile", catalog.F("param.profile.unknown", s, v.Params.Profile))
 		}
+	}
+	if len(b.Profiles) > 0 && !slices.Contains(b.Profiles, v.Params.Profile) {
+		v.Params.Profile = b.Profiles[0]
+		bad("profile", catalog.F("param.lesson.profile", b.Profiles[0]))
 	}
 	if s := q.Get("seed"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil || n > MaxSeed {
-			bad("seed", fmt.Sprintf("seed %q is not a number from 0 to %d: using 1", s, uint64(MaxSeed)),
-				fmt.Sprintf("seed %q 不是 0 到 %d 之间的数字：改用 1", s, uint64(MaxSeed)))
+			bad("seed", catalog.F("param.seed.bad", s, uint64(MaxSeed), v.Params.Seed))
 		} else {
 			v.Params.Seed = n
 		}
@@ -66,18 +98,22 @@ func ParseView(q url.Values, lang string) View {
 		d, problem := parseRTT(s, v.Params.RTT, engine.MinRTT, engine.MaxRTT)
 		v.Params.RTT = d
 		if problem != nil {
-			v.Problems = append(v.Problems, Problem{Param: "rtt", Text: *problem})
+			bad("rtt", *problem)
 		}
+	}
+	if b.Lesson && (v.Params.RTT < b.MinRTT || v.Params.RTT > b.MaxRTT) {
+		v.Params.RTT = min(max(v.Params.RTT, b.MinRTT), b.MaxRTT)
+		bad("rtt", catalog.F("param.lesson.rtt", b.MinRTT, b.MaxRTT, v.Params.RTT))
 	}
 	if s := q.Get("drop"); s != "" {
 		for _, f := range strings.Split(s, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil || n < 1 || n > 100000 {
-				bad("drop", fmt.Sprintf("drop %q is not a segment number: ignored", f), fmt.Sprintf("drop %q 不是报文编号：已忽略", f))
+				bad("drop", catalog.F("param.drop.bad", f))
 				continue
 			}
 			if len(v.Params.Drop) >= engine.MaxDrops {
-				bad("drop", fmt.Sprintf("at most %d segments can be dropped", engine.MaxDrops), fmt.Sprintf("最多只能丢弃 %d 个报文", engine.MaxDrops))
+				bad("drop", catalog.F("param.drop.many", engine.MaxDrops))
 				break
 			}
 			v.Params.Drop = append(v.Params.Drop, n)
@@ -87,7 +123,7 @@ func ParseView(q url.Values, lang string) View {
 		n, err := strconv.Atoi(s)
 		switch {
 		case err != nil || n < 0 || n > MaxStep:
-			bad("step", fmt.Sprintf("step %q is not a step number: showing step 1", s), fmt.Sprintf("step %q 不是有效的步骤编号：显示第 1 步", s))
+			bad("step", catalog.F("param.step.bad", s))
 		case n == 0:
 			v.Step = 0 // the first step (links written before steps were counted from 1)
 		default:
@@ -98,13 +134,13 @@ func ParseView(q url.Values, lang string) View {
 		f, err := strconv.ParseFloat(s, 64)
 		switch {
 		case err != nil || f != f:
-			bad("speed", fmt.Sprintf("speed %q is not a number: using 1", s), fmt.Sprintf("speed %q 不是数字：改用 1", s))
+			bad("speed", catalog.F("param.speed.bad", s))
 		case f < MinSpeed:
 			v.Speed = MinSpeed
-			bad("speed", fmt.Sprintf("speed %s is below %g: using %g", s, MinSpeed, MinSpeed), fmt.Sprintf("speed %s 小于 %g：改用 %g", s, MinSpeed, MinSpeed))
+			bad("speed", catalog.F("param.speed.low", s, MinSpeed))
 		case f > MaxSpeed:
 			v.Speed = MaxSpeed
-			bad("speed", fmt.Sprintf("speed %s is above %g: using %g", s, MaxSpeed, MaxSpeed), fmt.Sprintf("speed %s 大于 %g：改用 %g", s, MaxSpeed, MaxSpeed))
+			bad("speed", catalog.F("param.speed.high", s, MaxSpeed))
 		default:
 			v.Speed = f
 		}
@@ -121,12 +157,14 @@ func parseRTT(s string, def, lo, hi time.Duration) (time.Duration, *engine.Text)
 	d, err := parseDuration(s)
 	switch {
 	case err != nil:
-		return def, &engine.Text{EN: fmt.Sprintf("rtt %q is not a duration such as 80ms: using %s", s, def),
-			ZH: fmt.Sprintf("rtt %q 不是形如 80ms 的时长：改用 %s", s, def)}
+		t := catalog.F("param.rtt.bad", s, def)
+		return def, &t
 	case d < lo:
-		return lo, &engine.Text{EN: fmt.Sprintf("rtt %s is below %s: using %s", d, lo, lo), ZH: fmt.Sprintf("rtt %s 小于 %s：改用 %s", d, lo, lo)}
+		t := catalog.F("param.rtt.low", d, lo)
+		return lo, &t
 	case d > hi:
-		return hi, &engine.Text{EN: fmt.Sprintf("rtt %s is above %s: using %s", d, hi, hi), ZH: fmt.Sprintf("rtt %s 大于 %s：改用 %s", d, hi, hi)}
+		t := catalog.F("param.rtt.high", d, hi)
+		return hi, &t
 	}
 	return d, nil
 }
@@ -144,14 +182,14 @@ func parseDuration(s string) (time.Duration, error) {
 // Query writes the view back as a query string (the canonical shareable form).
 func (v View) Query() url.Values {
 	q := url.Values{}
-	p := v.Params
-	if p.Profile != "linux" {
+	p, def := v.Params, engine.DefaultParams()
+	if p.Profile != def.Profile {
 		q.Set("profile", p.Profile)
 	}
-	if p.Seed != 1 {
+	if p.Seed != def.Seed {
 		q.Set("seed", strconv.FormatUint(p.Seed, 10))
 	}
-	if p.RTT != 100*time.Millisecond {
+	if p.RTT != def.RTT {
 		q.Set("rtt", p.RTT.String())
 	}
 	if len(p.Drop) > 0 {

@@ -5,7 +5,7 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"log/slog"
@@ -15,13 +15,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"synack/engine/diagram"
 	"synack/lessons"
 	"synack/lessons/stories"
+	"synack/templates"
+	"synack/web/lti"
 )
 
 // Config holds the server's settings and limits.
@@ -51,6 +52,8 @@ type Config struct {
 	// CacheBytes and CacheEntries bound the cache of rendered pages, drawings and
 	// captures (DefaultCacheBytes, DefaultCacheEntries when zero).
 	CacheBytes, CacheEntries int
+	// LTI is the LTI 1.3 tool (nil: the /lti/ routes say LTI is not configured).
+	LTI *lti.Tool
 }
 
 // Server is synack's HTTP handler with its session registry.
@@ -64,6 +67,7 @@ type Server struct {
 	perIP    map[string]int
 	closing  bool
 	runs     *runCache
+	imports  *importCache
 	// thumbs is each story's catalogue picture (diagram.Thumbnail of its default run),
 	// drawn at the first index request.
 	thumbs func() map[string]string
@@ -112,7 +116,8 @@ func NewServer(cfg Config) *Server {
 		cfg.CacheEntries = DefaultCacheEntries
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, perIP: map[string]int{},
-		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries)}
+		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries),
+		imports: newImportCache()}
 	s.stepsBufs.New = func() any { b := make([]byte, 0, stepsBufSize); return &b }
 	s.thumbs = sync.OnceValue(s.drawThumbs)
 	s.router = s.routes()
@@ -129,16 +134,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 // covers only network schemes, so file: (and data:, blob:) are named.
 const EmbedAncestors = "* file: data: blob:"
 
-type ctxKey int
+// scriptSources is the policy's script-src: the site's own files and, by their SHA-256
+// (CSP Level 3 §8.4), the fixed inline scripts of templates.InlineScripts. With no
+// per-response nonce, a page is the same bytes for every reader and on every replica,
+// so its cached body is served as it is and its ETag holds across replicas.
+var scriptSources = func() string {
+	src := "'self'"
+	for _, s := range templates.InlineScripts {
+		sum := sha256.Sum256([]byte(s))
+		src += " 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	}
+	return src
+}()
 
-const nonceKey ctxKey = 0
-
-// secure sets the security headers of every response; pages get a fresh CSP nonce.
+// secure sets the security headers of every response.
 func secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var b [16]byte
-		rand.Read(b[:])
-		nonce := base64.RawStdEncoding.EncodeToString(b[:])
 		h := w.Header()
 		frame := "'none'"
 		embed := len(r.URL.Path) >= 7 && r.URL.Path[:7] == "/embed/"
@@ -147,11 +158,10 @@ func secure(next http.Handler) http.Handler {
 		} else {
 			h.Set("X-Frame-Options", "DENY")
 		}
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'nonce-"+nonce+"'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "+frame)
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src "+scriptSources+"; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "+frame)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		ctx := templ.WithNonce(context.WithValue(r.Context(), nonceKey, nonce), nonce)
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -180,14 +190,30 @@ func (s *Server) routes() chi.Router {
 		r.Get("/lessons/{id}", s.handlePlayer(false))
 		r.Get("/embed/lessons/{id}", s.handlePlayer(true))
 		r.Get("/lessons/{id}/diagram.svg", s.handleSVG)
-		r.Get("/lessons/{id}/capture.pcap", s.handlePcap)
+		r.Get("/lessons/{id}/capture.pcap", s.handleCapture(pcapFormat))
 		r.Get("/lab", s.handleLab)
 		r.Get("/compare", s.handleCompare(false))
 		r.Get("/embed/compare", s.handleCompare(true))
 		r.Get("/compare.json", s.handleCompareJSON)
 		r.Get("/states.json", s.handleStatesJSON)
 		r.Get("/states.svg", s.handleStatesSVG)
-		r.Get("/lessons/{id}/capture.pcapng", s.handlePcapng)
+		r.Get("/lessons/{id}/capture.pcapng", s.handleCapture(pcapngFormat))
+		// Course pages (issue 25): exports, oEmbed, the lab for an iframe.
+		r.Get("/lessons/{id}/diagram.png", s.handlePNG)
+		r.Get("/lessons/{id}/diagram.mmd", s.handleMermaid)
+		r.Get("/oembed", s.handleOEmbed)
+		r.Get("/embed/lab", s.handleLabEmbed)
+	})
+	// Bring your own trace: uploads and pasted scripts are the reader's own, so nothing
+	// here goes through the shared render cache.
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Get("/import", s.handleImportPage)
+		r.Post("/import", s.handleImportUpload)
+		r.Get("/import/{upload}/{conn}", s.handleImportConn)
+		r.Get("/import/{upload}/{conn}/capture.pcapng", s.handleImportPcapng)
+		r.Get("/script", s.handleScriptPage)
+		r.Post("/script", s.handleScriptRun)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Timeout(20 * time.Second))
@@ -198,6 +224,20 @@ func (s *Server) routes() chi.Router {
 			w.Write([]byte(diagram.Style))
 		})
 		r.Get("/static/*", staticHandler().ServeHTTP)
+	})
+	// Course pages (issue 25): LTI 1.3 launches, deep linking and grades. Not cached:
+	// every request is a signed, one-time exchange.
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Get("/.well-known/jwks.json", s.handleJWKS)
+		r.Get("/lti/login", s.handleLTILogin)
+		r.Post("/lti/login", s.handleLTILogin)
+		r.Post("/lti/launch", s.handleLTILaunch)
+		r.Post("/lti/deeplink", s.handleLTIDeepLink)
+		r.Post("/lti/score", s.handleLTIScore)
+		for _, p := range []string{"/lti/launch", "/lti/deeplink", "/lti/score"} {
+			r.Get(p, postOnly)
+		}
 	})
 	r.NotFound(s.handleNotFound)
 	return r

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // Message is one TLS or QUIC message (or a QUIC datagram) with its real bytes.
@@ -50,6 +51,11 @@ type Exchange struct {
 	Transport string // "tcp" or "udp"
 	Flights   []Flight
 	Modelled  bool // not a recording (TLS 1.3 0-RTT over TCP)
+	// FastOpen carries a TCP exchange over TCP Fast Open (RFC 7413) with the server's
+	// cookie already cached: the client's first flight rides in the SYN, and the server
+	// answers from SYN-RECEIVED. Where the profile has no Fast Open (rfc), the
+	// connection opens as usual.
+	FastOpen bool
 }
 
 // Result is what a run measured.
@@ -135,7 +141,7 @@ func Run(ex *Exchange, opt Options) (*engine.Trace, Result, error) {
 	if err := p.Validate(); err != nil {
 		return nil, Result{}, err
 	}
-	prof, _ := engine.ProfileByName(p.Profile)
+	prof, _ := tcp.ProfileByName(p.Profile)
 	s := engine.NewSim(p.Seed)
 	tr := s.Trace()
 	tr.Meta.Scenario = ex.ID
@@ -143,13 +149,16 @@ func Run(ex *Exchange, opt Options) (*engine.Trace, Result, error) {
 	tr.Meta.RTT = p.RTT
 	s.DefaultLink = engine.Link{Delay: p.RTT / 2, Jitter: p.Jitter, Loss: p.Loss}
 	s.Horizon = 10 * time.Minute
-	client := s.AddHost("client", engine.ClientAddr, "client", prof)
-	server := s.AddHost("server", engine.ServerAddr, "server", prof)
+	if ex.FastOpen && prof.FastOpen&tcp.FastOpenClient != 0 {
+		prof.FastOpen |= tcp.FastOpenServer // tcp_fastopen=3: client and server
+	}
+	client := s.AddHost("client", tcp.ClientAddr, "client", prof)
+	server := s.AddHost("server", tcp.ServerAddr, "server", prof)
 	for _, id := range p.Drop {
 		s.AddFault(engine.Fault{Action: engine.FaultDrop, ID: id})
 	}
 	if opt.LoseFirst {
-		s.AddFault(engine.Fault{Action: engine.FaultDrop, Nth: 1, Match: func(ev *engine.SegmentEvent) bool {
+		s.AddFault(engine.Fault{Action: engine.FaultDrop, Nth: 1, Match: func(ev *tcp.SegmentEvent) bool {
 			return ev.Src == "client" && len(ev.Seg.Payload) > 0
 		}})
 	}
@@ -168,8 +177,11 @@ func Run(ex *Exchange, opt Options) (*engine.Trace, Result, error) {
 
 // meter follows the run: when the request left, when the first response byte arrived.
 type meter struct {
-	requestAt, firstByteAt engine.Time
+	requestAt, firstByteAt tcp.Time
 	requestSeg             int // segment ID that carried the request first
+	// plainPayload is a handshake packet whose payload is not handshake (a Fast Open SYN
+	// carrying the HTTP request): its header counts in the handshake bytes, its data not.
+	plainPayload int
 }
 
 func newMeter() *meter {
@@ -183,7 +195,7 @@ func (m *meter) result(ex *Exchange, tr *engine.Trace, rtt time.Duration) Result
 	r.RTTsBeforeRequest = round2(float64(m.requestAt.Sub(0)) / float64(rtt))
 	r.RTTsToFirstResponseByte = round2(float64(m.firstByteAt.Sub(0)) / float64(rtt))
 	for _, ev := range tr.Segments() {
-		if ev.Fate != engine.Delivered {
+		if ev.Fate != tcp.Delivered {
 			r.Lost++
 		}
 		// A packet counts if it carries handshake and left no later than the request
@@ -196,7 +208,11 @@ func (m *meter) result(ex *Exchange, tr *engine.Trace, rtt time.Duration) Result
 		if ev.Seg.UDP {
 			hdr = 28
 		}
-		r.HandshakeBytes += hdr + len(ev.Seg.Payload) + ev.Seg.Options.Len()
+		payload := len(ev.Seg.Payload)
+		if ev.ID == m.plainPayload {
+			payload = 0
+		}
+		r.HandshakeBytes += hdr + payload + ev.Seg.Options.Len()
 	}
 	return r
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // span is where a message lies in its direction's byte stream.
@@ -12,10 +13,13 @@ type span struct {
 	msg        *Message
 }
 
+// fastOpenQueue is the server's TCP_FASTOPEN queue length in a Fast Open exchange.
+const fastOpenQueue = 16
+
 // runTCP sets up a TLS (or plain HTTP) exchange over an engine TCP connection.
-func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
+func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 	m := newMeter()
-	conns := map[string]*engine.Conn{}
+	conns := map[string]*tcp.Conn{}
 	sent := map[string]int{}     // bytes each side has written
 	rcvd := map[string]int{}     // bytes each side has read
 	spans := map[string][]span{} // per sender
@@ -55,7 +59,8 @@ func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
 		for next < len(ex.Flights) {
 			f := &ex.Flights[next]
 			c := conns[f.From]
-			if c == nil || c.State() != engine.Established && c.State() != engine.CloseWait {
+			// A Fast Open child may answer while still in SYN-RECEIVED (RFC 7413 §3).
+			if c == nil || c.State() != tcp.Established && c.State() != tcp.CloseWait && c.State() != tcp.SynReceived {
 				return
 			}
 			if rcvd[f.From] < need(next) {
@@ -73,23 +78,26 @@ func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
 		}
 	}
 	// Labels: which messages a segment's bytes belong to.
-	s.Labeler = func(ev *engine.SegmentEvent) engine.AppMark {
+	s.Labeler = func(ev *tcp.SegmentEvent) tcp.AppMark {
 		seg := ev.Seg
-		if seg.Flags&engine.SYN != 0 {
-			return engine.AppMark{Handshake: true}
+		if seg.Flags&tcp.SYN != 0 && len(seg.Payload) == 0 {
+			return tcp.AppMark{Handshake: true}
 		}
 		c := conns[ev.Src]
-		if c == nil {
-			return engine.AppMark{}
+		if c == nil && seg.Flags&tcp.SYN == 0 {
+			return tcp.AppMark{}
 		}
 		if len(seg.Payload) == 0 {
-			if ev.Src == "client" && seg.Flags == engine.ACK && !handshakeACK {
+			if ev.Src == "client" && seg.Flags == tcp.ACK && !handshakeACK {
 				handshakeACK = true // the third segment of the TCP handshake
-				return engine.AppMark{Handshake: true}
+				return tcp.AppMark{Handshake: true}
 			}
-			return engine.AppMark{}
+			return tcp.AppMark{}
 		}
-		off := int(seg.Seq - c.ISS() - 1)
+		off := 0 // a Fast Open SYN's data starts the stream
+		if seg.Flags&tcp.SYN == 0 {
+			off = int(seg.Seq - c.ISS() - 1)
+		}
 		end := off + len(seg.Payload)
 		var names []string
 		hs := false
@@ -102,9 +110,15 @@ func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
 				}
 			}
 		}
-		return engine.AppMark{Label: strings.Join(names, ", "), Handshake: hs}
+		if seg.Flags&tcp.SYN != 0 && !hs {
+			// A Fast Open SYN carrying the request: the packet is handshake (it is the
+			// SYN), its payload is not handshake bytes.
+			m.plainPayload = ev.ID
+			return tcp.AppMark{Label: strings.Join(names, ", "), Handshake: true}
+		}
+		return tcp.AppMark{Label: strings.Join(names, ", "), Handshake: hs || seg.Flags&tcp.SYN != 0}
 	}
-	readAll := func(side string, c *engine.Conn) {
+	readAll := func(side string, c *tcp.Conn) {
 		for c.Buffered() > 0 {
 			b, _ := c.Read(c.Buffered())
 			rcvd[side] += len(b)
@@ -114,29 +128,52 @@ func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
 		}
 		pump()
 	}
-	s.At(0, func() { server.Listen(tlsPort, 128) })
-	s.OnConn(server, func(c *engine.Conn, k engine.ConnEventKind) {
+	s.At(0, func() {
+		l, _ := server.Listen(tlsPort, 128)
+		if ex.FastOpen {
+			l.FastOpenQueue = fastOpenQueue
+		}
+	})
+	s.OnConn(server, func(c *tcp.Conn, k tcp.ConnEventKind) {
 		switch k {
-		case engine.ConnAcceptable:
+		case tcp.ConnAcceptable:
 			if ac, err := server.Listener(tlsPort).Accept(); err == nil {
 				conns["server"] = ac
 				readAll("server", ac)
 			}
-		case engine.ConnReadable:
+		case tcp.ConnReadable:
 			readAll("server", c)
 		}
 	})
-	s.OnConn(client, func(c *engine.Conn, k engine.ConnEventKind) {
+	s.OnConn(client, func(c *tcp.Conn, k tcp.ConnEventKind) {
 		switch k {
-		case engine.ConnEstablished:
+		case tcp.ConnEstablished:
 			pump()
-		case engine.ConnReadable:
+		case tcp.ConnReadable:
 			readAll("client", c)
 		}
 	})
 	s.At(0, func() {
 		client.At(0)
-		c, _ := client.Connect(engine.ClientPort, engine.ServerAddr, tlsPort)
+		if ex.FastOpen && client.Prof.FastOpen&tcp.FastOpenClient != 0 {
+			// The cookie is cached from an earlier visit; the first flight goes in the
+			// SYN as far as it fits, the rest once the connection is established.
+			client.CacheFastOpenCookie(tcp.ServerAddr, server.FastOpenCookieFor(tcp.ClientAddr), client.Prof.MSS)
+			f := &ex.Flights[0]
+			var data []byte
+			for i := range f.Messages {
+				msg := &f.Messages[i]
+				spans["client"] = append(spans["client"], span{start: sent["client"], end: sent["client"] + len(msg.Data), msg: msg})
+				sent["client"] += len(msg.Data)
+				data = append(data, msg.Data...)
+			}
+			next = 1
+			c, _, _ := client.ConnectFastOpen(tcp.ClientPort, tcp.ServerAddr, tlsPort, tcp.SockOpts{},
+				tcp.FastOpenSend{Data: data, Queue: true})
+			conns["client"] = c
+			return
+		}
+		c, _ := client.Connect(tcp.ClientPort, tcp.ServerAddr, tlsPort)
 		conns["client"] = c
 	})
 	return m

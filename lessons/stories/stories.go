@@ -17,6 +17,7 @@ import (
 	"fmt"
 
 	"synack/engine"
+	"synack/engine/catalog"
 	"synack/engine/handshakes"
 )
 
@@ -83,10 +84,7 @@ func (c *Catalogue) Run(id string, p engine.Params) (*engine.Trace, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w %q (see 'synack scenarios')", ErrUnknownScenario, id)
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	return st.Run(st.ID, p)
+	return st.Run(st.ID, p) // each story validates p as it runs it
 }
 
 // Default returns synack's catalogue: the TCP stories of the engine, then the HTTP, TLS
@@ -108,74 +106,72 @@ func Default() *Catalogue {
 func TCP() []Story {
 	return []Story{
 		{ID: "three-way-handshake",
-			Title:   txt("The three-way handshake", "三次握手"),
-			Summary: txt("SYN, SYN-ACK, ACK: both sides learn the other's initial sequence number.", "SYN、SYN-ACK、ACK：双方互相确认对方的初始序列号。"),
+			Title:   catalog.T("story.three-way-handshake.title"),
+			Summary: catalog.T("story.three-way-handshake.summary"),
 			Run:     engine.ThreeWayHandshake.Run},
 		{ID: "data-on-third-ack",
-			Title:   txt("Data on the third segment", "第三次握手携带数据"),
-			Summary: txt("The client writes before the handshake ends; its data rides on the final ACK.", "客户端在握手完成前就写入数据，数据搭载在第三个报文（ACK）上。"),
+			Title:   catalog.T("story.data-on-third-ack.title"),
+			Summary: catalog.T("story.data-on-third-ack.summary"),
 			Run:     engine.DataOnThirdACK.Run},
 		{ID: "tcp-fast-open",
-			Title:   txt("TCP Fast Open", "TCP 快速打开（Fast Open）"),
-			Summary: txt("A first connection fetches a cookie; the next one sends its request in the SYN and gets the answer a round trip sooner.", "第一次连接先拿到 cookie；下一次连接在 SYN 里就带上请求，响应早到一个往返时间。"),
+			Title:   catalog.T("story.tcp-fast-open.title"),
+			Summary: catalog.T("story.tcp-fast-open.summary"),
 			Run:     engine.TCPFastOpen.Run},
 		{ID: "syn-ack-lost",
-			Title:   txt("The SYN-ACK is lost", "SYN-ACK 丢失"),
-			Summary: txt("The server's SYN-ACK is lost; both sides' timers decide who retransmits first.", "服务器的 SYN-ACK 丢失，双方的重传定时器决定谁先重传。"),
+			Title:   catalog.T("story.syn-ack-lost.title"),
+			Summary: catalog.T("story.syn-ack-lost.summary"),
 			Run:     engine.SYNACKLost.Run},
 		{ID: "old-duplicate-syn",
-			Title:   txt("An old duplicate SYN", "旧的重复 SYN"),
-			Summary: txt("RFC 9293 Figure 8: a delayed SYN from an earlier connection is refused by the client's RST.", "RFC 9293 图 8：早先连接遗留的 SYN 到达，客户端用 RST 拒绝，随后正常握手。"),
+			Title:   catalog.T("story.old-duplicate-syn.title"),
+			Summary: catalog.T("story.old-duplicate-syn.summary"),
 			Run:     engine.OldDuplicateSYN.Run},
 		{ID: "simultaneous-open",
-			Title:   txt("Simultaneous open", "同时打开"),
-			Summary: txt("Both ends send a SYN at the same moment; the SYNs cross and four segments open one connection.", "两端同时发送 SYN，报文在路上交叉，四个报文建立起一条连接。"),
+			Title:   catalog.T("story.simultaneous-open.title"),
+			Summary: catalog.T("story.simultaneous-open.summary"),
 			Run:     engine.SimultaneousOpen.Run},
 		{ID: "four-way-close",
-			Title:   txt("The four-way close", "四次挥手"),
-			Summary: txt("FIN, ACK, FIN, ACK: each direction is closed on its own, then TIME-WAIT.", "FIN、ACK、FIN、ACK：两个方向各自关闭，主动关闭方进入 TIME-WAIT。"),
+			Title:   catalog.T("story.four-way-close.title"),
+			Summary: catalog.T("story.four-way-close.summary"),
 			Run:     engine.FourWayClose.Run},
 		{ID: "three-way-close",
-			Title:   txt("The three-segment close", "三次挥手"),
-			Summary: txt("The server closes at once, so its FIN carries the delayed ACK of the client's FIN.", "服务器立即关闭，它的 FIN 顺带确认了客户端的 FIN（延迟确认被合并）。"),
+			Title:   catalog.T("story.three-way-close.title"),
+			Summary: catalog.T("story.three-way-close.summary"),
 			Run:     engine.ThreeWayClose.Run},
 		{ID: "half-close",
-			Title:   txt("Half-close", "半关闭"),
-			Summary: txt("The client shuts down its sending side; the server keeps sending its answer.", "客户端关闭发送方向（shutdown），服务器仍继续发送响应数据。"),
+			Title:   catalog.T("story.half-close.title"),
+			Summary: catalog.T("story.half-close.summary"),
 			Run:     engine.HalfClose.Run},
 		{ID: "simultaneous-close",
-			Title:   txt("Simultaneous close", "同时关闭"),
-			Summary: txt("Both ends close at once; the FINs cross, both pass through CLOSING into TIME-WAIT.", "两端同时关闭，FIN 交叉而过，双方都经过 CLOSING 进入 TIME-WAIT。"),
+			Title:   catalog.T("story.simultaneous-close.title"),
+			Summary: catalog.T("story.simultaneous-close.summary"),
 			Run:     engine.SimultaneousClose.Run},
 		{ID: "lost-final-ack",
-			Title:   txt("The lost final ACK", "最后一个 ACK 丢失"),
-			Summary: txt("The client's last ACK is lost; the server resends its FIN and TIME-WAIT answers it.", "客户端的最后一个 ACK 丢失，服务器重传 FIN，处于 TIME-WAIT 的客户端再次确认。"),
+			Title:   catalog.T("story.lost-final-ack.title"),
+			Summary: catalog.T("story.lost-final-ack.summary"),
 			Run:     engine.LostFinalACK.Run},
 		{ID: "orphan-fin-wait-2",
-			Title:   txt("An orphan in FIN-WAIT-2", "FIN-WAIT-2 中的孤儿连接"),
-			Summary: txt("The client closes, the server never does: the orphaned client gives up after tcp_fin_timeout.", "客户端关闭后服务器迟迟不关闭：孤儿连接在 tcp_fin_timeout 后被回收。"),
+			Title:   catalog.T("story.orphan-fin-wait-2.title"),
+			Summary: catalog.T("story.orphan-fin-wait-2.summary"),
 			Run:     engine.OrphanFinWait2.Run},
 		{ID: "syn-to-closed-port",
-			Title:   txt("SYN to a closed port", "连接未监听的端口"),
-			Summary: txt("Nothing listens on the port: the server answers RST, connect() fails with ECONNREFUSED.", "端口上没有监听者：服务器回复 RST，connect() 返回 ECONNREFUSED。"),
+			Title:   catalog.T("story.syn-to-closed-port.title"),
+			Summary: catalog.T("story.syn-to-closed-port.summary"),
 			Run:     engine.SYNToClosedPort.Run},
 		{ID: "connect-timeout",
-			Title:   txt("connect() timing out", "connect() 超时"),
-			Summary: txt("A firewall drops every SYN: the client retransmits with backoff until ETIMEDOUT.", "防火墙丢弃所有 SYN：客户端按退避规则重传，直到 ETIMEDOUT。"),
+			Title:   catalog.T("story.connect-timeout.title"),
+			Summary: catalog.T("story.connect-timeout.summary"),
 			Run:     engine.ConnectTimeout.Run},
 		{ID: "abort-rst",
-			Title:   txt("Abort: closing with a reset", "异常终止：用 RST 关闭"),
-			Summary: txt("The client aborts (SO_LINGER 0): one RST and the server's read fails with ECONNRESET.", "客户端以 SO_LINGER 0 中止连接：发送 RST，服务器读取时得到 ECONNRESET。"),
+			Title:   catalog.T("story.abort-rst.title"),
+			Summary: catalog.T("story.abort-rst.summary"),
 			Run:     engine.AbortRST.Run},
 		{ID: "syn-flood",
-			Title:   txt("A SYN flood", "SYN 洪泛攻击"),
-			Summary: txt("Spoofed SYNs fill the SYN queue; without cookies a real client is turned away.", "伪造源地址的 SYN 塞满半连接队列；不启用 SYN cookie 时，正常客户端无法连接。"),
+			Title:   catalog.T("story.syn-flood.title"),
+			Summary: catalog.T("story.syn-flood.summary"),
 			Run:     engine.SYNFlood.Run},
 		{ID: "syn-cookies",
-			Title:   txt("SYN cookies", "SYN cookie"),
-			Summary: txt("The same flood with cookies on: the server keeps no state, and the real client gets in.", "同样的洪泛，开启 SYN cookie：服务器不保存状态，正常客户端仍能连接。"),
+			Title:   catalog.T("story.syn-cookies.title"),
+			Summary: catalog.T("story.syn-cookies.summary"),
 			Run:     engine.SYNCookies.Run},
 	}
 }
-
-func txt(en, zh string) engine.Text { return engine.Text{EN: en, ZH: zh} }

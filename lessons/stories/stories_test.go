@@ -18,7 +18,8 @@ func TestDefaultOrder(t *testing.T) {
 		"simultaneous-open", "four-way-close", "three-way-close", "half-close",
 		"simultaneous-close", "lost-final-ack", "orphan-fin-wait-2", "syn-to-closed-port",
 		"connect-timeout", "abort-rst", "syn-flood", "syn-cookies",
-		"http-over-tcp", "https-tls12", "https-tls13", "https-tls13-resume", "https-tls13-0rtt",
+		"http-over-tcp", "http-over-tcp-fast-open", "https-tls12", "https-tls13", "https-tls13-fast-open",
+		"https-tls13-resume", "https-tls13-0rtt",
 		"https-tls13-mlkem", "http3-quic", "http3-quic-0rtt",
 	}
 	var got []string
@@ -85,7 +86,7 @@ func TestRun(t *testing.T) {
 // New refuses a catalogue a reader could not use: a story without an id, a title or
 // summary in one language, or a way to run it, and an id listed twice.
 func TestNewRefuses(t *testing.T) {
-	ok := Story{ID: "a", Title: txt("A", "甲"), Summary: txt("a", "甲"), Run: engine.ThreeWayHandshake.Run}
+	ok := Story{ID: "a", Title: engine.Text{EN: "A", ZH: "甲"}, Summary: engine.Text{EN: "a", ZH: "甲"}, Run: engine.ThreeWayHandshake.Run}
 	noZH := ok
 	noZH.Summary.ZH = ""
 	noRun := ok

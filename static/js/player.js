@@ -24,7 +24,7 @@ const st = {
 const diagramBox = $("#diagram");
 const wrap = diagramBox.closest(".diagram-wrap");
 const heads = wrap && wrap.querySelector(".lane-heads");
-const states = mountStates($("#states"), { label: T("player.states") });
+const states = mountStates($("#states"), { label: T("player.states"), loadFailed: T("player.statesfailed") });
 const inspector = mountInspector($("#inspector"), { strings: boot.strings });
 const lesson = boot.lesson ? mountLesson(boot.lesson, { strings: boot.strings }) : null;
 const tcpdump = mountTcpdump(document.getElementById("tcpdump"), boot.tcpdump);
@@ -63,7 +63,7 @@ function normalize(l) {
 }
 
 function mount() {
-  st.view = mountDiagram(diagramBox, st.layout, { lang: boot.lang, relative: st.relative, onSelect: select, title: document.title });
+  st.view = mountDiagram(diagramBox, st.layout, { lang: boot.lang, strings: boot.strings, relative: st.relative, onSelect: select, title: document.title });
   const svg = diagramBox.querySelector("svg");
   // The live figure is a group of focusable arrows, not one image.
   if (svg) svg.setAttribute("role", "group"), svg.setAttribute("aria-label", document.title);
@@ -193,7 +193,31 @@ function render(animate) {
     performance.mark("synack-first-arrow");
   }
   if (!lab) updateURL();
+  announce();
 }
+
+// announce tells embed.js (and through it the page that frames an embed) where the
+// player is: "ready" once, then each move of the cursor or of play/pause.
+let announced = null;
+function announce() {
+  const key = `${st.cursor}/${st.playing}`;
+  if (key === announced || !st.layout) return;
+  const ready = announced === null;
+  announced = key;
+  document.dispatchEvent(new CustomEvent("synack:state", { detail: { ready, cursor: st.cursor, steps: st.layout.steps.length, playing: st.playing } }));
+}
+
+// Commands from embed.js (the framing page's play, pause, step, seek; steps from 1).
+document.addEventListener("synack:command", (e) => {
+  const c = e.detail;
+  if (lab || !st.layout) return;
+  switch (c.cmd) {
+    case "play": play(); break;
+    case "pause": pause(); break;
+    case "step": pause(); seek(st.cursor + (c.by === -1 ? -1 : 1)); break;
+    case "seek": if (Number.isFinite(c.step)) { pause(); seek(c.step - 1); } break;
+  }
+});
 
 // follow keeps the current step in view by scrolling the diagram box only, never the page.
 function follow(i, smooth) {
