@@ -29,13 +29,19 @@ type Page struct {
 type Card struct {
 	ID, Title, Summary, URL string
 	Thumb                   string // an <svg> drawn by diagram.Thumbnail, or ""
+	Lesson                  bool   // a lesson, not a bare story
+}
+
+// CardGroup is one section of the catalogue (handshake, close, ...).
+type CardGroup struct {
+	Key, Title string
+	Cards      []Card
 }
 
 // Index is the catalogue page.
 type Index struct {
-	Page      Page
-	Lessons   []Card
-	Scenarios []Card
+	Page   Page
+	Groups []CardGroup
 }
 
 // Option is one choice of a select.
@@ -100,6 +106,11 @@ type Player struct {
 	Lanes     []LaneHead
 	Questions []QuestionView
 	Related   []Card
+	// OpensOnSegment says the first step shown is a segment, whose fields the inspector
+	// shows as soon as its bytes arrive (the panel keeps their room from the first paint).
+	OpensOnSegment bool
+	// Tellers are the lessons that tell a bare story's tale (empty on a lesson's page).
+	Tellers []Card
 	// Sources names the RFC sections and Linux sources a lesson relies on.
 	Sources string
 	// Omitted says why steps or questions of the lesson are not shown on this run.
@@ -152,6 +163,8 @@ type CompareRow struct {
 	SVG        string
 	Transcript []string
 	PlayerURL  string
+	// LessonURL and LessonTitle name the lesson that tells this variant's story.
+	LessonURL, LessonTitle string
 }
 
 // LTIError is a refused LTI launch: Kind is the machine-readable reason, Reason its

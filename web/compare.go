@@ -102,6 +102,11 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request, embed bool) {
 	}
 	v.Problems = problems
 	vm := toCompareVM(p, v)
+	for i := range vm.Rows {
+		if ls := s.tellers(vm.Rows[i].ID); len(ls) > 0 {
+			vm.Rows[i].LessonURL, vm.Rows[i].LessonTitle = "/lessons/"+ls[0].ID+"?lang="+p.Lang, ls[0].Title.In(p.Lang)
+		}
+	}
 	q := url.Values{"rtt": {fmt.Sprintf("%dms", v.RTTms)}, "lang": {p.Lang}}
 	if lose {
 		q.Set("lose", "1")

@@ -75,19 +75,7 @@ func render(w http.ResponseWriter, r *http.Request, status int, c templ.Componen
 
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	p := page(w, r, "synack", false)
-	v := templates.Index{Page: p}
-	thumbs := s.thumbs()
-	for _, l := range s.cfg.Lessons.All() {
-		v.Lessons = append(v.Lessons, templates.Card{ID: l.ID, Title: l.Title.In(p.Lang), Summary: l.Summary.In(p.Lang),
-			URL: "/lessons/" + l.ID + "?lang=" + p.Lang, Thumb: thumbs[l.ID]})
-	}
-	for _, sc := range s.cfg.Stories.Stories() {
-		if _, ok := s.cfg.Lessons.Get(sc.ID); ok {
-			continue // a lesson of the same name tells this scenario's story
-		}
-		v.Scenarios = append(v.Scenarios, templates.Card{ID: sc.ID, Title: sc.Title.In(p.Lang), Summary: sc.Summary.In(p.Lang),
-			URL: "/lessons/" + sc.ID + "?lang=" + p.Lang, Thumb: thumbs[sc.ID]})
-	}
+	v := templates.Index{Page: p, Groups: s.catalogue(p.Lang, s.thumbs())}
 	render(w, r, http.StatusOK, templates.IndexPage(v))
 }
 
@@ -192,20 +180,18 @@ func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, p eng
 var speeds = []float64{0.25, 0.5, 1, 2, 4, 8}
 
 // storyStart is the step a page opens at when its address names none: the lesson's
-// first narrated step, else the first arrow, so the first screen already shows something
-// happening — but never at or past the first question's step, so nothing a question
-// asks about is drawn before it is asked.
+// first narrated step, or the first arrow if that comes later (or there is no
+// narration), so the first screen already shows a segment — but never at or past the
+// first question's step, so nothing a question asks about is drawn before it is asked.
 func storyStart(l *diagram.Layout, lb *LessonBoot) int {
 	start := -1
 	if lb != nil && len(lb.Steps) > 0 {
 		start = lb.Steps[0].Step
 	}
-	if start < 0 {
-		for _, st := range l.Steps {
-			if st.Kind == "segment" {
-				start = st.Index
-				break
-			}
+	for _, st := range l.Steps {
+		if st.Kind == "segment" {
+			start = max(start, st.Index)
+			break
 		}
 	}
 	if lb != nil {
@@ -297,6 +283,11 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		start := min(max(v.Step, 0), max(len(l.Steps)-1, 0))
 		if v.Step < 0 {
 			start = storyStart(l, lb)
+		} else if v.Step > start {
+			// The README's promise: a bad value is clamped with a visible note.
+			v.Problems = append(v.Problems, Problem{Param: "step", Text: engine.Text{
+				EN: fmt.Sprintf("there is no step %d: this run has %d steps, showing the last", v.Step+1, len(l.Steps)),
+				ZH: fmt.Sprintf("没有第 %d 步：本次运行共 %d 步，显示最后一步", v.Step+1, len(l.Steps))}})
 		}
 		var svg bytes.Buffer
 		// The live diagram's own DOM, at the first step: the player adopts it, nothing is
@@ -386,6 +377,12 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		if !vm.NoStates {
 			fig := diagram.StateMachine(p.Lang)
 			boot.StateFigure = &fig
+		}
+		vm.OpensOnSegment = start < len(l.Steps) && l.Steps[start].Kind == "segment"
+		if st.lesson == nil {
+			for _, l := range s.tellers(id) {
+				vm.Tellers = append(vm.Tellers, templates.Card{ID: l.ID, Title: l.Title.In(p.Lang), URL: "/lessons/" + l.ID + "?lang=" + p.Lang})
+			}
 		}
 		if lb != nil {
 			boot.Lesson = lb

@@ -338,8 +338,8 @@ func TestEveryLessonPage(t *testing.T) {
 		}
 	}
 	b := body(t, get(t, s, "/?lang=zh", nil))
-	if !strings.Contains(b, "三次握手") || !strings.Contains(b, `data-testid="scenarios"`) {
-		t.Error("the catalogue lists lessons and the remaining scenarios")
+	if !strings.Contains(b, "三次握手") || !strings.Contains(b, `data-testid="catalogue-group"`) {
+		t.Error("the catalogue lists lessons and the remaining scenarios, in sections")
 	}
 }
 
@@ -567,5 +567,109 @@ func TestRelatedNamesAStory(t *testing.T) {
 		if end := min(len(page), i+300); !strings.Contains(page[i:end], title) {
 			t.Errorf("%s: the link does not carry the story's title %q: %s", lang, title, page[i:end])
 		}
+	}
+}
+
+// Every lesson opens on a screen with an arrow on it: its start step is at or after the
+// first segment, unless its first question asks about that very segment.
+func TestEveryLessonOpensOnAnArrow(t *testing.T) {
+	s := NewServer(Config{})
+	for _, les := range s.cfg.Lessons.All() {
+		tr, err := les.Run(engine.DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := diagram.Build(tr, diagram.Options{})
+		lb := placeLesson(les, tr, l, engine.DefaultParams(), "en")
+		first := -1
+		for _, st := range l.Steps {
+			if st.Kind == "segment" {
+				first = st.Index
+				break
+			}
+		}
+		asked := len(l.Steps)
+		for _, q := range lb.Questions {
+			asked = min(asked, q.Step)
+		}
+		start := storyStart(l, lb)
+		if first >= 0 && first < asked && start < first {
+			t.Errorf("%s opens at step %d, before its first arrow (step %d)", les.ID, start+1, first+1)
+		}
+		if start >= asked && asked > 0 {
+			t.Errorf("%s opens at step %d, at or past its first question (step %d)", les.ID, start+1, asked+1)
+		}
+	}
+}
+
+// The catalogue is in sections (handshake, close, states, attacks, TLS/QUIC, data), in
+// that order, lists no title twice, and reaches every story: as its own card or through a
+// lesson that runs it. Every story page that is not a lesson links to a lesson, and every
+// row of /compare links to one.
+func TestCatalogueGroupsAndNoDeadEnds(t *testing.T) {
+	s := NewServer(Config{})
+	for _, lang := range Languages {
+		b := body(t, get(t, s, "/?lang="+lang, nil))
+		var order []string
+		for _, m := range regexp.MustCompile(`data-group="([a-z]+)"`).FindAllStringSubmatch(b, -1) {
+			order = append(order, m[1])
+		}
+		if strings.Join(order, ",") != "handshake,close,states,attacks,tls,data" {
+			t.Errorf("%s: the sections are %v", lang, order)
+		}
+		titles := map[string]int{}
+		for _, m := range regexp.MustCompile(`<h3>([^<]*)</h3>`).FindAllStringSubmatch(b, -1) {
+			titles[m[1]]++
+		}
+		for title, n := range titles {
+			if n > 1 {
+				t.Errorf("%s: %q is listed %d times", lang, title, n)
+			}
+		}
+		linked := map[string]bool{}
+		for _, m := range regexp.MustCompile(`href="/lessons/([a-z0-9-]+)\?`).FindAllStringSubmatch(b, -1) {
+			linked[m[1]] = true
+			if l, ok := s.cfg.Lessons.Get(m[1]); ok {
+				linked[l.Scenario] = true
+			}
+		}
+		for _, st := range s.cfg.Stories.Stories() {
+			if !linked[st.ID] {
+				t.Errorf("%s: the catalogue does not reach the story %s", lang, st.ID)
+			}
+		}
+	}
+	for _, st := range s.cfg.Stories.Stories() {
+		if _, ok := s.cfg.Lessons.Get(st.ID); ok {
+			continue
+		}
+		b := body(t, get(t, s, "/lessons/"+st.ID+"?lang=zh", nil))
+		if !strings.Contains(b, `data-testid="lesson-link"`) {
+			t.Errorf("the story page %s is a dead end: no link to a lesson", st.ID)
+		}
+	}
+	b := body(t, get(t, s, "/compare?lang=en", nil))
+	if rows, links := strings.Count(b, "<tr data-row="), strings.Count(b, `data-testid="lesson-link"`); rows < 8 || links != rows {
+		t.Errorf("/compare: %d rows, %d lesson links", rows, links)
+	}
+	for _, want := range []string{`href="/lessons/tls12?lang=en"`, `href="/lessons/tls13?lang=en"`, `href="/lessons/quic-http3?lang=en"`} {
+		if !strings.Contains(b, want) {
+			t.Errorf("/compare does not link %s", want)
+		}
+	}
+}
+
+// A step past the end is clamped to the last step with a visible note, as the README
+// promises for every bad value.
+func TestStepPastTheEndIsNoted(t *testing.T) {
+	s := NewServer(Config{})
+	for lang, want := range map[string]string{"en": "there is no step 999", "zh": "没有第 999 步"} {
+		b := body(t, get(t, s, "/lessons/three-way-handshake?lang="+lang+"&step=999", nil))
+		if !strings.Contains(b, `data-testid="problems"`) || !strings.Contains(b, want) {
+			t.Errorf("%s: step=999 is clamped without the note %q", lang, want)
+		}
+	}
+	if b := body(t, get(t, s, "/lessons/three-way-handshake?lang=en&step=3", nil)); strings.Contains(b, `data-testid="problems"`) {
+		t.Error("step=3 shows a note")
 	}
 }

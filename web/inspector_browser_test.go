@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -8,6 +9,8 @@ import (
 	"synack/engine"
 	"synack/engine/diagram"
 	"synack/lessons/stories"
+
+	"github.com/chromedp/cdproto/emulation"
 
 	"github.com/chromedp/chromedp"
 )
@@ -107,4 +110,62 @@ func TestBrowserTcpdumpView(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, `document.querySelectorAll("#tcpdump span:not([hidden])").length === 0`)
+}
+
+// The header figure names every field and flag in full, or as the RFCs' own figures
+// abbreviate it (IHL, Rsrvd, the flag bits), with the full name said on focus; no name or
+// value is cut, on a desktop and on a phone, in both languages.
+func TestBrowserHeaderFigureNothingCut(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	want := map[string][]string{
+		"en": {"Version", "IHL", "DSCP / ECN", "Total length", "Identification", "Flags", "Fragment offset", "Time to live", "Protocol", "Header checksum",
+			"Source address", "Destination address", "Source port", "Destination port", "Sequence number", "Acknowledgment number", "Data offset", "Rsrvd",
+			"CWR", "ECE", "URG", "ACK", "PSH", "RST", "SYN", "FIN", "Window", "Checksum", "Urgent pointer"},
+		"zh": {"版本", "首部长度", "总长度", "标识", "标志", "片偏移", "生存时间", "协议", "首部校验和", "源地址", "目的地址", "源端口", "目的端口", "序列号", "确认号",
+			"数据偏移", "保留", "CWR", "SYN", "FIN", "窗口", "校验和", "紧急指针"},
+	}
+	for _, vp := range []struct{ w, h int64 }{{1280, 900}, {390, 844}} {
+		for _, lang := range Languages {
+			t.Run(fmt.Sprintf("%dx%d-%s", vp.w, vp.h, lang), func(t *testing.T) {
+				if err := chromedp.Do(ctx, chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate(ts.URL+"/lessons/tcp-header?lang="+lang+"&width=narrow")); err != nil {
+					t.Fatal(err)
+				}
+				waitJS(t, ctx, `document.querySelectorAll("#inspector .insp-cell[tabindex]").length > 30`)
+				names := evalJS[[]string](t, ctx, `[...document.querySelectorAll("#inspector .insp-name")].map(e => e.textContent)`)
+				have := map[string]bool{}
+				for _, n := range names {
+					have[n] = true
+				}
+				for _, w := range want[lang] {
+					if !have[w] {
+						t.Errorf("no cell is named %q; the names are %q", w, names)
+					}
+				}
+				// A cut text is wider or taller than the box that shows it.
+				cut := evalJS[[]string](t, ctx, `[...document.querySelectorAll("#inspector .insp-cell[tabindex]")].flatMap(c => {
+  const out = [];
+  const cr = c.getBoundingClientRect();
+  for (const e of c.children) {
+    const r = e.getBoundingClientRect();
+    if (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1 || r.left < cr.left - 0.5 || r.right > cr.right + 0.5 || r.top < cr.top - 0.5 || r.bottom > cr.bottom + 0.5)
+      out.push(c.dataset.field + ": " + e.textContent);
+  }
+  return out;
+})`)
+				if len(cut) > 0 {
+					t.Errorf("%d texts of the header figure are cut: %q", len(cut), cut)
+				}
+				// Focusing the SYN bit says what it stands for (focus events fire in a
+				// headless tab only with focus emulation).
+				if _, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+					t.Fatal(err)
+				}
+				said := evalJS[string](t, ctx, `(() => { const c = document.querySelector('#inspector .insp-cell[data-field="tcp.flags.syn"][tabindex]'); c.focus(); return c.closest("figure").querySelector(".insp-now").textContent; })()`)
+				if w := map[string]string{"en": "Synchronize sequence numbers", "zh": "同步序列号"}[lang]; !strings.Contains(said, w) {
+					t.Errorf("focusing the SYN bit says %q, want %q in it", said, w)
+				}
+			})
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -112,5 +113,39 @@ func TestBrowserStatePanelShowsTheTransitionJustTaken(t *testing.T) {
 	}
 	if above := evalJS[bool](t, ctx, `document.querySelector("[data-testid=states-now]").getBoundingClientRect().bottom <= document.querySelector("#states .sa-sm-scroll").getBoundingClientRect().top`); !above {
 		t.Error("the words for the transition are not above the figure")
+	}
+}
+
+// Both endpoints' states are on the screen at once in the state panel, each in its
+// colour, on a desktop and on a phone: here the client in FIN-WAIT-2 and the server in
+// CLOSE-WAIT, two boxes far apart in the figure.
+func TestBrowserStatePanelShowsBothEndpoints(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	for _, vp := range []struct{ w, h int64 }{{1280, 900}, {390, 844}} {
+		for _, lang := range Languages {
+			url := ts.URL + "/lessons/four-way-close?lang=" + lang + "&width=narrow"
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(vp.w, vp.h), chromedp.Navigate("about:blank"), chromedp.Navigate(url)); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(t, ctx, `!!document.querySelector("#states svg")`)
+			step := evalJS[int](t, ctx, `JSON.parse(document.getElementById("boot").textContent).layout.steps.findIndex(s => s.kind === "state" && s.lane === "client" && s.state === "FIN-WAIT-2") + 1`)
+			if step < 1 {
+				t.Fatal("four-way-close has no FIN-WAIT-2 step")
+			}
+			if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(url+"&step="+strconv.Itoa(step))); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(t, ctx, `!!document.querySelector("[data-testid=states-of-1] .sa-sm-chip")`)
+			got := evalJS[[]any](t, ctx, `(() => {
+  const a = document.querySelector("[data-testid=states-of-0]"), b = document.querySelector("[data-testid=states-of-1]");
+  a.scrollIntoView({ block: "center" });
+  const inView = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth; };
+  return [a.querySelector(".sa-sm-chip").textContent, b.querySelector(".sa-sm-chip").textContent, inView(a) && inView(b)];
+})()`)
+			if got[0] != "FIN-WAIT-2" || got[1] != "CLOSE-WAIT" || got[2] != true {
+				t.Errorf("%dx%d %s: the panel shows %v; want FIN-WAIT-2 and CLOSE-WAIT, both in view", vp.w, vp.h, lang, got)
+			}
+		}
 	}
 }

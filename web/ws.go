@@ -519,6 +519,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			return err
 		}
 		ss.lab, ss.labRTT, ss.labOpt = lab, v.Params.RTT, DiagramOptions(q)
+		ss.labOpt.Growing = true // later actions must not move what is drawn
 		ss.startRun(ctx, newRun(lab.Trace(), ss.labOpt))
 	case "lab":
 		if ss.lab == nil {

@@ -44,6 +44,11 @@ type Options struct {
 	PxPerRTT float64
 	// Expand draws every segment of a flood instead of bundling repeated ones.
 	Expand bool
+	// Growing says the trace will grow (the lab): a text is then placed knowing only the
+	// arrows of its own instant and before, so it never moves when later events arrive.
+	// A finished trace (a story) places every text knowing every arrow, so no arrow sent
+	// later runs over an earlier label.
+	Growing bool
 }
 
 // Lane is one endpoint's lifeline.
@@ -370,8 +375,12 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	}
 	axisEnd := y
 	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, pl: pl, narrow: narrow,
-		spans: spans, gapAt: gapAt}
+		spans: spans, gapAt: gapAt, opt: opt}
+	b.stackArrows()
 	b.bundleBands()
+	if !opt.Growing {
+		b.allArrows()
+	}
 	b.walk()
 	// Ticks: at least every 120 px, drawn where their label has room (the texts of the
 	// story come first).
@@ -379,7 +388,11 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	for i, t := range ax.times {
 		if ax.ys[i]-lastTick >= 120 || i == 0 {
 			tk := Tick{Y: round1(ax.ys[i]), Label: fmtTime(t)}
-			tk.T = placeText(pl, []string{tk.Label}, fontTick, "start", 0, [][2]float64{{4, tk.Y - 3}}, 0)
+			// At the left edge above its rule; else below it; else at the right edge.
+			tk.T = placeText(pl, []string{tk.Label}, fontTick, "start", 0, [][2]float64{{4, tk.Y - 3}, {4, tk.Y + fontTick + 1}}, 0)
+			if tk.T == nil {
+				tk.T = placeText(pl, []string{tk.Label}, fontTick, "end", 0, [][2]float64{{opt.Width - 4, tk.Y - 3}, {opt.Width - 4, tk.Y + fontTick + 1}}, 0)
+			}
 			l.Ticks = append(l.Ticks, tk)
 			lastTick = ax.ys[i]
 		}
@@ -541,6 +554,8 @@ type builder struct {
 	buf, bundleBuf, aheadBuf engine.EventBuf
 	pl                       *placer
 	narrow                   bool
+	opt                      Options
+	stackLabel               map[int]int // segment id → -1: unlabelled; else how many others its label stands for
 	spans                    []span
 	gapAt                    []tcp.Time
 	gapDone                  int
@@ -606,6 +621,14 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[:near]); lb != nil {
 		return lb
 	}
+	// The figure's own short name at its moment (SYN-RCVD beside the SYN that caused
+	// it) reads better than the whole name lines below, where it seems to follow a
+	// later event.
+	if abbrev != "" {
+		if lb := placeClear(b.pl, []string{abbrev}, fontSide, anchorOut, out[:near]); lb != nil {
+			return lb
+		}
+	}
 	if lb := placeClear(b.pl, variants, fontSide, anchorOut, out[near:min(len(out), 5*len(cols))]); lb != nil {
 		return lb
 	}
@@ -619,6 +642,13 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 		if lb := placeClear(b.pl, []string{abbrev}, fontSide, anchorIn, in[:min(len(in), 5*len(cols))]); lb != nil {
 			return lb
 		}
+	}
+	// Further down outside, clear of every line, before sitting on one.
+	if lb := placeClear(b.pl, variants, fontSide, anchorOut, out[min(len(out), 5*len(cols)):]); lb != nil {
+		return lb
+	}
+	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[min(len(in), 5*len(cols)):]); lb != nil {
+		return lb
 	}
 	if lb := placeText(b.pl, variants, fontSide, anchorOut, 0, out[:min(len(out), 5*len(cols))], -1); lb != nil {
 		return lb
@@ -658,7 +688,7 @@ func (b *builder) walk() {
 	for i := 0; i < b.tr.Len(); i++ {
 		e := b.tr.Load(i, &b.buf)
 		b.gapLabels(e.At)
-		if i >= ahead {
+		if i >= ahead && b.opt.Growing {
 			ahead = b.arrowsAt(i, sp)
 		}
 		if sp < len(b.spans) && b.spans[sp].first == i {
@@ -760,8 +790,31 @@ func (b *builder) arrowsAt(i, sp int) int {
 	return j
 }
 
+// allArrows registers every arrow of a finished trace as an obstacle before any text is
+// placed.
+func (b *builder) allArrows() {
+	var buf engine.EventBuf
+	sp, drawn := 0, 0
+	for j := 0; j < b.tr.Len() && drawn < MaxDrawnSegments; j++ {
+		for sp < len(b.spans) && b.spans[sp].last < j {
+			sp++
+		}
+		if sp < len(b.spans) && b.spans[sp].first <= j {
+			continue // drawn as part of a bundle, not as an arrow
+		}
+		e := b.tr.Load(j, &buf)
+		if e.Kind != tcp.EventSegment {
+			continue
+		}
+		drawn++
+		x1, y1, x2, y2 := b.arrowEnds(e)
+		b.pl.line(x1, y1, x2, y2)
+	}
+}
+
 // arrowEnds is where a segment's arrow starts and ends: a lost segment ends in a cross
-// halfway along its path.
+// halfway along its path. Segments sent together on the same path (an ACK and the data
+// after it, a flight of QUIC datagrams) share one line, labelled once (stackArrows).
 func (b *builder) arrowEnds(e *tcp.Event) (x1, y1, x2, y2 float64) {
 	s := e.Segment
 	x1, x2 = b.laneX[s.Src], b.laneX[s.Dst]
@@ -770,6 +823,51 @@ func (b *builder) arrowEnds(e *tcp.Event) (x1, y1, x2, y2 float64) {
 		x2, y2 = (x1+x2)/2, round1((y1+y2)/2)
 	}
 	return x1, y1, x2, y2
+}
+
+// stackArrows finds the segments that share a path (sender, receiver, where they leave
+// and arrive, fate) and picks the one of each group that carries the group's label: the
+// first that carries named messages (a TLS record), else the first with data, else the
+// first; its label says how
+// many others share its line ("ClientHello +1"). The others are drawn unlabelled on the
+// same line; the transcript and their titles say what each is.
+func (b *builder) stackArrows() {
+	type path struct {
+		src, dst string
+		y1, y2   float64 // where it leaves and arrives, to the pixel
+		fate     tcp.Fate
+	}
+	b.stackLabel = map[int]int{}
+	seen := map[path][]int{}
+	named, data := map[int]bool{}, map[int]bool{}
+	var buf engine.EventBuf
+	for j := 0; j < b.tr.Len(); j++ {
+		e := b.tr.Load(j, &buf)
+		if e.Kind != tcp.EventSegment {
+			continue
+		}
+		s := e.Segment
+		k := path{s.Src, s.Dst, math.Round(b.ax.y(e.At)), math.Round(b.ax.y(s.Arrive)), s.Fate}
+		seen[k] = append(seen[k], s.ID)
+		named[s.ID] = s.Label != ""
+		data[s.ID] = len(s.Seg.Payload) > 0
+	}
+	for _, ids := range seen {
+		head := ids[0]
+		for _, id := range ids {
+			if data[id] && !data[head] {
+				head = id
+			}
+			if named[id] {
+				head = id
+				break
+			}
+		}
+		for _, id := range ids {
+			b.stackLabel[id] = -1
+		}
+		b.stackLabel[head] = len(ids) - 1
+	}
 }
 
 // sideItem places an application call or a note beside its lane; abbrev, if not empty,
@@ -876,6 +974,14 @@ func (b *builder) timer(i int, e *tcp.Event) {
 			if it.T = placeClear(b.pl, []string{text}, fontSide, in, inner); it.T != nil {
 				return
 			}
+		}
+		// Further down beside the bracket, clear of every line, before sitting on one.
+		var further [][2]float64
+		for k := len(cands); k < len(cands)+3; k++ {
+			further = append(further, [2]float64{bx + s*4, it.Y1 + 9 + float64(k)*lineGap})
+		}
+		if it.T = placeClear(b.pl, []string{text}, fontSide, out, further); it.T != nil {
+			return
 		}
 		if it.T = placeText(b.pl, []string{text, zh}, fontSide, out, 0, cands[:3], -1); it.T == nil {
 			for k := range cands {
@@ -989,12 +1095,24 @@ func (b *builder) segment(i int, e *tcp.Event) {
 	if s.Label != "" {
 		// The messages first ("ServerHello +5"): if the label must be shortened, the
 		// flags and length go, not the message the lesson is about. The full list is
-		// in the title and the transcript.
+		// in the title and the transcript. A phone's arrow has room for the messages
+		// alone, whole.
 		msg := ShortLabel(s)
 		label, rel = msg+" · "+label, msg+" · "+rel
+		if b.narrow {
+			label, rel = msg, msg
+		}
 	}
 	// The arrow itself was registered with its instant (arrowsAt).
-	it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label, label, rel}, fontSeg)
+	switch n := b.stackLabel[s.ID]; {
+	case n < 0:
+		// drawn beside the arrow that carries its group's label
+	case n > 0:
+		more := fmt.Sprintf(" +%d", n)
+		it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label + more, label + more, rel + more}, fontSeg)
+	default:
+		it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label, label, rel}, fontSeg)
+	}
 	b.l.Items = append(b.l.Items, it)
 }
 
@@ -1011,7 +1129,9 @@ func alongArrow(pl *placer, x1, y1, x2, y2 float64, variants []string, size floa
 	// The normal pointing up the page in the label's frame.
 	nx, ny := math.Sin(rad), -math.Cos(rad)
 	var cands [][2]float64
-	for _, off := range []float64{5, -size - 1} {
+	// Beside the line first, then a line further out (where arrows crowd, as a
+	// flight's do on a phone), before any text is shortened or laid on a line.
+	for _, off := range []float64{5, -size - 1, size + 6, -2*size - 2} {
 		for _, f := range []float64{0.32, 0.22, 0.42, 0.15, 0.5, 0.6, 0.7, 0.8} {
 			px, py := x1+(x2-x1)*f, y1+(y2-y1)*f
 			cands = append(cands, [2]float64{px + nx*off, py + ny*off})

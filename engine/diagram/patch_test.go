@@ -33,14 +33,14 @@ func TestLabPatchesRebuildTheLayout(t *testing.T) {
 		{Endpoint: "client", Op: "send", Bytes: 50}, {Endpoint: "server", Op: "read"},
 		{Endpoint: "client", Op: "close"}, {Endpoint: "server", Op: "close"},
 	}
-	first := Build(lab.Trace(), Options{})
+	first := Build(lab.Trace(), Options{Growing: true})
 	cur, prev := first, first
 	var last *Layout
 	for _, a := range acts {
 		if _, err := lab.Do(a); err != nil {
 			t.Fatalf("%+v: %v", a, err)
 		}
-		next := Build(lab.Trace(), Options{})
+		next := Build(lab.Trace(), Options{Growing: true})
 		p := Diff(prev, next)
 		if p.Full != nil {
 			t.Fatalf("after %+v: the layout is not a growth of the one before", a)

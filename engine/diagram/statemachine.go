@@ -568,26 +568,26 @@ const StateFigureStyle = `.sa-sm{font-family:system-ui,-apple-system,"Segoe UI",
 .sa-sm-label text{fill:var(--fg,#111827)}
 .sa-sm-label line{stroke:var(--fg,#111827);stroke-width:.8}
 .sa-sm-lit-0 rect{fill:var(--c0,#2563eb);stroke:var(--c0,#2563eb)}
-.sa-sm-lit-1 rect{fill:var(--c1,#d97706);stroke:var(--c1,#d97706)}
+.sa-sm-lit-1 rect{fill:var(--c1,#b45309);stroke:var(--c1,#b45309)}
 .sa-sm-lit-0 text,.sa-sm-lit-1 text{fill:var(--bg,#fff)}
-.sa-sm-lit-0.sa-sm-lit-1 rect{fill:var(--c0,#2563eb);stroke:var(--c1,#d97706);stroke-width:5}
+.sa-sm-lit-0.sa-sm-lit-1 rect{fill:var(--c0,#2563eb);stroke:var(--c1,#b45309);stroke-width:5}
 .sa-sm-taken-0 polyline{stroke:var(--c0,#2563eb);stroke-width:3.5}
 .sa-sm-taken-0 polygon{fill:var(--c0,#2563eb)}
-.sa-sm-taken-1 polyline{stroke:var(--c1,#d97706);stroke-width:3.5}
-.sa-sm-taken-1 polygon{fill:var(--c1,#d97706)}
+.sa-sm-taken-1 polyline{stroke:var(--c1,#b45309);stroke-width:3.5}
+.sa-sm-taken-1 polygon{fill:var(--c1,#b45309)}
 .sa-sm-taken-0 .sa-sm-label rect{fill:var(--hl,#fde047);stroke:var(--c0,#2563eb);stroke-width:2;opacity:1}
-.sa-sm-taken-1 .sa-sm-label rect{fill:var(--hl,#fde047);stroke:var(--c1,#d97706);stroke-width:2;opacity:1}
+.sa-sm-taken-1 .sa-sm-label rect{fill:var(--hl,#fde047);stroke:var(--c1,#b45309);stroke-width:2;opacity:1}
 @media (prefers-reduced-motion:no-preference){.sa-sm-taken-0 polyline,.sa-sm-taken-1 polyline{stroke-dasharray:9 5;animation:sa-sm-dash 1s linear infinite}}
 @keyframes sa-sm-dash{to{stroke-dashoffset:-14}}
 .sa-sm-from-0 rect{stroke:var(--c0,#2563eb);stroke-width:3;stroke-dasharray:5 3}
-.sa-sm-from-1 rect{stroke:var(--c1,#d97706);stroke-width:3;stroke-dasharray:5 3}
+.sa-sm-from-1 rect{stroke:var(--c1,#b45309);stroke-width:3;stroke-dasharray:5 3}
 .sa-sm-scroll{overflow:auto;contain:inline-size;max-height:45vh;overscroll-behavior:contain;border:1px solid var(--line,#e5e7eb);border-radius:.4rem;background:var(--bg,#fff)}
 .sa-sm-scroll:focus-visible{outline:2px solid var(--focus,#f59e0b)}
 .sa-sm-scroll svg{display:block;width:760px;max-width:none;height:auto;margin:0 auto}
 .sa-sm-large .sa-sm-scroll{max-height:none}
 .sa-sm-large .sa-sm-scroll svg{width:max(760px,min(100%,1000px))}
 .sa-sm-dialog .sa-sm-scroll svg{width:max(640px,min(100%,1000px,calc((96vh - 10rem)*.99)))}
-@media (max-width:800px){.sa-sm-dialog .sa-sm-scroll svg{width:760px}}
+@media (min-width:601px) and (max-width:800px){.sa-sm-dialog .sa-sm-scroll svg{width:760px}}
 .sa-sm-dialog{width:min(1040px,96vw);max-width:none;max-height:96vh;padding:.6rem;border:1px solid var(--line,#e5e7eb);border-radius:.6rem;background:var(--card,#f8fafc);color:var(--fg,#111827)}
 .sa-sm-dialog::backdrop{background:rgb(0 0 0/.45)}
 .sa-sm-dialog .sa-sm-scroll{max-height:calc(96vh - 8rem)}
@@ -595,9 +595,12 @@ const StateFigureStyle = `.sa-sm{font-family:system-ui,-apple-system,"Segoe UI",
 .sa-sm-tools button{font-size:.8rem}
 .sa-sm-hint{font-size:.8rem;margin:0 0 .3rem;color:var(--muted,#4b5563)}
 .sa-sm-now{font-size:.9rem;margin:.4rem 0;min-height:1.4em}
-.sa-sm-legend{list-style:none;padding:0;margin:.3rem 0;font-size:.8rem;display:flex;flex-wrap:wrap;gap:.2rem .9rem}
+.sa-sm-legend{list-style:none;padding:0;margin:.3rem 0;font-size:.8rem;display:flex;flex-wrap:wrap;gap:.2rem .9rem;align-items:center}
+.sa-sm-chip{display:inline-block;padding:0 .35em;border-radius:.3em;font-weight:700;color:var(--bg,#fff)}
+.sa-sm-chip-0{background:var(--c0,#2563eb)}.sa-sm-chip-1{background:var(--c1,#b45309)}
+@media (max-width:600px){.sa-sm-dialog .sa-sm-scroll svg{width:100%}}
 .sa-sm-sw{display:inline-block;width:.8em;height:.8em;border-radius:.2em;margin-right:.35em;vertical-align:-.05em}
-.sa-sm-sw-0{background:var(--c0,#2563eb)}.sa-sm-sw-1{background:var(--c1,#d97706)}
+.sa-sm-sw-0{background:var(--c0,#2563eb)}.sa-sm-sw-1{background:var(--c1,#b45309)}
 .sa-sm-sw-taken{background:var(--hl,#fde047);box-shadow:inset 0 0 0 2px var(--muted,#4b5563)}
 .sa-sm-notes{font-size:.75rem;color:var(--muted,#4b5563);margin:.2rem 0 0}`
 

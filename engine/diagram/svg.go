@@ -36,9 +36,10 @@ const Style = `
 .sa-seg text{fill:var(--sa-text,#111827);font:12px ui-monospace,monospace;paint-order:stroke;stroke:var(--sa-bg,#fff);stroke-width:4px}
 .sa-seg:focus,.sa-seg.sa-selected{outline:none}
 .sa-seg.sa-selected line{stroke-width:3.5}
-.sa-seg:focus-visible line{stroke-width:3.5}
+.sa-seg:focus-visible line{stroke-width:3.5;filter:drop-shadow(0 0 2px var(--sa-focus,#f59e0b)) drop-shadow(0 0 1px var(--sa-focus,#f59e0b))}
+.sa-seg:focus-visible text{text-decoration:underline dashed var(--sa-focus,#f59e0b)}
 .sa-state rect{opacity:.9}
-.sa-state text{font:600 11px system-ui,sans-serif;fill:#111827}
+.sa-state text{font:600 11px system-ui,sans-serif;fill:var(--sa-text,#111827)}
 .sa-st-closed rect{fill:#d1d5db}.sa-st-listen rect{fill:#c7d2fe}
 .sa-st-syn rect{fill:#fde68a}.sa-st-est rect{fill:#86efac}
 .sa-st-close rect{fill:#bfdbfe}.sa-st-tw rect{fill:#ddd6fe}
@@ -59,6 +60,9 @@ const Style = `
 .sa-hidden{display:none}
 @media (prefers-color-scheme:dark){
 :root{--sa-bg:#0f172a;--sa-lane:#64748b;--sa-head:#e2e8f0;--sa-head-text:#0f172a;--sa-muted:#cbd5e1;--sa-seg:#93c5fd;--sa-seg2:#fcd34d;--sa-seg3:#fda4af;--sa-text:#f1f5f9;--sa-drop:#f87171;--sa-timer:#94a3b8;--sa-app:#6ee7b7;--sa-gap:#1e293b;--sa-grid:#1e293b;--sa-bundle:#4c0519}}
+@media print{
+:root{--sa-bg:#fff;--sa-lane:#8a94a6;--sa-head:#1f2937;--sa-head-text:#fff;--sa-muted:#374151;--sa-seg:#1d4ed8;--sa-seg2:#b45309;--sa-seg3:#9f1239;--sa-text:#111827;--sa-drop:#dc2626;--sa-timer:#6b7280;--sa-app:#065f46;--sa-gap:#f3f4f6;--sa-grid:#e5e7eb;--sa-bundle:#fee2e2}
+.sa-draw{stroke-dasharray:none!important;stroke-dashoffset:0!important;animation:none!important}}
 `
 
 // StateClass returns the CSS class that colours a state band.

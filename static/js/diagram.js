@@ -257,10 +257,19 @@ export function mountDiagram(container, layout, opts) {
       const visible = it.step <= step;
       x.g.classList.toggle("sa-hidden", !visible);
       x.g.classList.toggle("sa-current", it.step === step);
-      if (visible && x.line && animate && it.step === step && it.kind === "segment") {
-        x.line.classList.remove("sa-draw");
-        void x.line.getBoundingClientRect();
-        x.line.classList.add("sa-draw");
+      if (x.line && it.kind === "segment") {
+        // The arrowhead comes when the line has arrived, not before it.
+        if (x.marker === undefined) x.marker = x.line.getAttribute("marker-end");
+        if (visible && animate && it.step === step) {
+          x.line.classList.remove("sa-draw");
+          if (x.marker) x.line.removeAttribute("marker-end");
+          void x.line.getBoundingClientRect();
+          x.line.classList.add("sa-draw");
+          if (x.marker) x.line.addEventListener("animationend", () => x.line.setAttribute("marker-end", x.marker), { once: true });
+        } else if (x.marker && !x.line.hasAttribute("marker-end")) {
+          x.line.classList.remove("sa-draw");
+          x.line.setAttribute("marker-end", x.marker);
+        }
       }
     }
     current = step;

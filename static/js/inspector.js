@@ -4,6 +4,7 @@
 // Hovering or focusing a field in any view lights it in the other two.
 export function mountInspector(container, opts) {
   const t = opts.strings || {};
+  const lang = (document.documentElement.lang || "en").startsWith("zh") ? "zh" : "en";
   // The words come from the page (the catalogue's "field." keys).
   const L = (k) => t["field." + k] || k;
   const label = (f) => {
@@ -11,6 +12,13 @@ export function mountInspector(container, opts) {
     if (f.name.startsWith("option.")) return f.name.slice(7);
     return L(f.name);
   };
+  // full is the name an abbreviation of the RFCs' figures stands for (IHL, Rsrvd, the flag
+  // bits), said on hover and focus; "" where the figure's name is already whole.
+  const full = (f) => t["field.full." + f.name] || "";
+  // value is a field's value as the engine's decoder words it, its glosses in the page's
+  // language ("0x6656 (correct)", "10 (40 bytes)").
+  const value = (v) => lang !== "zh" ? String(v) : String(v)
+    .replace(/ \(correct\)/, "（正确）").replace(/ \((\d+) bytes\)/, "（$1 字节）");
 
   // figure draws one layer's fields as rows of 32 bits. Every field (or the part of it in
   // one row) is a cell spanning its bits; it is reachable by keyboard and names itself.
@@ -37,11 +45,18 @@ export function mountInspector(container, opts) {
       }
     };
     ruler(1);
+    // The field under the pointer or the keyboard, named in full under the figure.
+    const now = document.createElement("p");
+    now.className = "insp-now";
+    now.setAttribute("aria-hidden", "true");
+    Object.assign(now.style, { margin: ".2rem 0 0", minHeight: "1.3em", fontSize: ".8em", color: "var(--fg)" });
     for (const f of fields) {
       const first = (f.offset - base) * 8 + (f.bit_len ? f.bit_offset || 0 : 0);
       const n = f.bit_len || f.len * 8;
       const bits = f.bit_len === 1 ? L("bit").replace("%d", first % 32) : `${L("bits")} ${first}–${first + n - 1}`;
       let name = label(f), short = name;
+      const whole = full(f);
+      const flag = f.name.startsWith("tcp.flags.");
       if (f.layer === "option") {
         // An option is its kind byte, then (but for NOP and EOL) its length byte.
         const kind = parseInt(bytes[f.offset], 16), len = kind > 1 ? parseInt(bytes[f.offset + 1], 16) : 1;
@@ -54,21 +69,31 @@ export function mountInspector(container, opts) {
         const cell = document.createElement("div");
         cell.className = "insp-cell";
         cell.dataset.field = f.name;
+        // Nothing is cut: names and values wrap inside their cell (a row grows to fit),
+        // and a flag's name runs down its one-bit column, a letter a line, as RFC 9293's Figure 1 writes it.
         Object.assign(cell.style, { gridRow: String(row + 2), gridColumn: `${col + 1} / span ${span}`, background: "var(--card)",
-          overflow: "hidden", whiteSpace: "nowrap", textOverflow: "ellipsis", padding: "2px 1px", minHeight: "2.4em" });
+          overflow: "hidden", padding: "2px 0", minHeight: "2.4em", minWidth: "0", display: "flex", flexDirection: "column",
+          alignItems: "center", justifyContent: "center", overflowWrap: "anywhere" });
         if (a === first) {
           cell.tabIndex = 0;
-          cell.setAttribute("aria-label", `${name} = ${f.value} (${bits})`);
+          const said = `${name} = ${value(f.value)} (${bits})` + (whole ? `, ${whole}` : "");
+          cell.setAttribute("aria-label", said);
           const k = document.createElement("div");
+          k.className = "insp-name";
           k.textContent = short;
-          k.style.color = "var(--muted)";
+          Object.assign(k.style, { color: "var(--muted)", font: "10px/1.15 system-ui, sans-serif", maxWidth: "100%" });
+          if (flag) Object.assign(k.style, { width: "1ch", wordBreak: "break-all", font: "600 9px/1.25 ui-monospace, monospace" });
           const v = document.createElement("div");
+          v.className = "insp-value";
           // A field of a few bits has a few pixels: its number, not the gloss after it
           // ("5", not "5 (20 bytes)"); the title, the list and the label say it all.
-          v.textContent = n < 8 ? String(f.value).split(" (")[0] : f.value;
-          v.style.fontWeight = "600";
+          v.textContent = n < 8 ? String(f.value).split(" (")[0] : value(f.value);
+          Object.assign(v.style, { fontWeight: "600", maxWidth: "100%" });
           cell.append(k, v);
-          cell.title = `${name} = ${f.value} (${bits})`;
+          cell.title = said;
+          const tell = () => { now.textContent = said; };
+          cell.addEventListener("focus", tell);
+          cell.addEventListener("mouseenter", tell);
         } else {
           cell.setAttribute("aria-hidden", "true");
           cell.textContent = "…";
@@ -87,7 +112,7 @@ export function mountInspector(container, opts) {
       Object.assign(pad.style, { gridRow: String(Math.floor(used / 32) + 2), gridColumn: `${(used % 32) + 1} / span ${32 - (used % 32)}`, background: "var(--bg)" });
       grid.appendChild(pad);
     }
-    fig.append(cap, grid);
+    fig.append(cap, grid, now);
     return fig;
   }
 
@@ -102,7 +127,8 @@ export function mountInspector(container, opts) {
     const ev = JSON.parse(typeof step.event === "string" ? step.event : JSON.stringify(step.event));
     const h = document.createElement("p");
     h.className = "insp-head";
-    h.textContent = `#${ev.id} ${ev.src} → ${ev.dst} ${(ev.flags || []).join(" ")}`;
+    const lane = (n) => t["lane." + n] || n;
+    h.textContent = `#${ev.id} ${lane(ev.src)} → ${lane(ev.dst)} ${(ev.flags || []).join(" ")}`;
     container.appendChild(h);
 
     const bytes = step.bytes.match(/../g) || [];
@@ -173,7 +199,7 @@ export function mountInspector(container, opts) {
       const a = document.createElement("td");
       a.textContent = f.name;
       const b = document.createElement("td");
-      b.textContent = f.value;
+      b.textContent = value(f.value);
       tr.append(a, b);
       link(tr, f);
       body.appendChild(tr);

@@ -5,12 +5,28 @@ export function mountLesson(lesson, { strings }) {
   const T = (k) => strings[k] || k;
   const text = document.getElementById("narration-text");
   const box = document.getElementById("question");
+  const earlier = document.getElementById("narration-earlier");
   const answered = new Set();
-  function show(cursor) {
+  // show writes the narration of the step at the cursor. A narration belongs to its step
+  // and to the steps at the same virtual instant (a call, its state change and the
+  // segment it sends); past them, the step's own line is shown, and the narration it
+  // follows is kept under it, marked with its step, never passed off as the current one.
+  function show(cursor, steps, lang) {
     if (!text) return;
     let cur = null;
     for (const s of lesson.steps) if (s.step <= cursor && (!cur || s.step >= cur.step)) cur = s;
-    text.textContent = cur ? cur.text : lesson.intro;
+    const a = cur && steps && steps[cur.step], b = steps && steps[cursor];
+    const fresh = !cur || cur.step === cursor || !a || !b || a.at_us === b.at_us;
+    let main = cur ? cur.text : lesson.intro, old = "";
+    if (!fresh) {
+      main = `${T("player.step")} ${cursor + 1}: ${(b.text && (b.text[lang] || b.text.en)) || ""}`;
+      old = `${T("lesson.earlier")} ${cur.step + 1}: ${cur.text}`;
+    }
+    if (text.textContent !== main) text.textContent = main;
+    if (earlier) {
+      earlier.hidden = !old;
+      if (earlier.textContent !== old) earlier.textContent = old;
+    }
   }
   // pending returns the first unanswered question between the cursor and the target.
   function pending(from, to) {
@@ -40,7 +56,14 @@ export function mountLesson(lesson, { strings }) {
     check.type = "submit";
     check.textContent = T("lesson.check");
     check.dataset.testid = "check";
-    form.append(fs, check);
+    // A teacher may move on without answering: skip closes the question unanswered.
+    const skip = document.createElement("button");
+    skip.type = "button";
+    skip.textContent = T("lesson.skip");
+    skip.dataset.testid = "skip";
+    skip.className = "q-skip";
+    skip.addEventListener("click", () => { answered.add(i); box.hidden = true; done(); });
+    form.append(fs, check, " ", skip);
     box.appendChild(form);
     form.querySelector("input").focus();
     form.addEventListener("submit", (e) => {

@@ -174,7 +174,7 @@ function render(animate) {
   st.view.show(st.cursor, { animate });
   follow(st.cursor, animate);
   states.set(stateAt(st.cursor));
-  if (lesson) lesson.show(st.cursor);
+  if (lesson) lesson.show(st.cursor, st.layout.steps, boot.lang);
   tcpdump.show(st.cursor, st.relative);
   legends();
   const no = $("[data-testid=stepno]");
@@ -395,6 +395,16 @@ function updateURL() {
   if (u.href !== location.href) history.replaceState(null, "", u);
 }
 
+// shareURL is the address to give to someone else: this view's state, without what
+// belongs to the sharer's screen (width: a phone's narrow drawing is chosen by the
+// reader's own screen when the page opens).
+function shareURL() {
+  updateURL();
+  const u = new URL(location.href);
+  u.searchParams.delete("width");
+  return u;
+}
+
 async function copy(text) {
   const out = $("[data-testid=share-output]");
   try {
@@ -431,12 +441,15 @@ document.addEventListener("click", (e) => {
     case "now": now(); break;
     case "copy-link": {
       updateURL();
-      copy(location.href);
+      copy(shareURL().href);
       break;
     }
     case "copy-embed": {
-      const u = new URL(location.href);
+      const u = shareURL();
       u.pathname = "/embed" + u.pathname;
+      // An embed starts where its story starts unless the sharer asks for this step.
+      const at = $("[data-testid=embed-step]");
+      if (!at || !at.checked) u.searchParams.delete("step");
       u.searchParams.set("autoplay", "1");
       // The iframe, and the line that lets the embed set its own height.
       const id = `synack-${boot.scenario}`;

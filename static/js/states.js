@@ -57,9 +57,11 @@ export function mountStates(container, opts = {}) {
   const enlarge = htmlEl("button", { type: "button", "aria-haspopup": "dialog" }, tools);
   // What just happened, in words, above the figure: the panel shows only part of it.
   const now = htmlEl("p", { class: "sa-sm-now", "aria-live": "polite", "data-testid": "states-now" }, container);
+  // Each endpoint's state, in its colour, above the figure: both are in view at once even
+  // when the figure's box can show only one of them.
+  const legend = htmlEl("ul", { class: "sa-sm-legend", "data-testid": "states-legend" }, container);
   const hint = htmlEl("p", { class: "sa-sm-hint", hidden: "" }, container);
   const box = htmlEl("div", { class: "sa-sm-scroll", tabindex: "0", role: "region", "aria-label": opts.label || "RFC 9293 Figure 5" }, container);
-  const legend = htmlEl("ul", { class: "sa-sm-legend" }, container);
   const notes = htmlEl("p", { class: "sa-sm-notes" }, container);
   // The large version anywhere: the same figure in a modal dialog as wide as the window
   // allows (the player's keys still step while it is open).
@@ -143,14 +145,15 @@ export function mountStates(container, opts = {}) {
   }
 
   function drawLegend(states) {
-    const key = states.map((s) => s.endpoint).join(",");
+    const key = states.map((s) => `${s.endpoint}=${s.state}`).join(",");
     if (key === legendFor) return;
     legendFor = key;
     legend.textContent = "";
     states.slice(0, 2).forEach((s, i) => {
-      const li = htmlEl("li", {}, legend);
+      const li = htmlEl("li", { "data-testid": "states-of-" + i }, legend);
       htmlEl("span", { class: "sa-sm-sw sa-sm-sw-" + i, "aria-hidden": "true" }, li);
-      li.append(laneName(s.endpoint));
+      li.append(laneName(s.endpoint) + (lang === "zh" ? "：" : ": "));
+      htmlEl("b", { class: "sa-sm-chip sa-sm-chip-" + i }, li).textContent = s.state;
     });
     const li = htmlEl("li", {}, legend);
     htmlEl("span", { class: "sa-sm-sw sa-sm-sw-taken", "aria-hidden": "true" }, li);
