@@ -10,6 +10,7 @@ import (
 
 	"synack/lessons/stories"
 	"synack/web"
+	"synack/web/classroom"
 )
 
 // fdHeadroom is the open files kept for page requests, the listener and the rest when
@@ -23,6 +24,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	perIP := fs.Int("max-sessions-per-ip", web.DefaultMaxSessionsPerIP, "most concurrent WebSocket sessions from one client address")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (for -max-sessions-per-ip)")
 	hosts := fs.String("allowed-hosts", "", "comma-separated host names the site is served under (loopback names are always allowed; * allows any)")
+	natsURL := fs.String("nats", "", "NATS server or cluster for classroom rooms shared by every replica (nats://host:4222[,nats://host2:4222]); empty embeds one in this process")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -51,8 +53,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		log.Warn("the open-file limit is lower than -max-sessions; sessions capped to fit", "limit", files, "max_sessions", capped)
 		*maxSessions = capped
 	}
+	// Classroom rooms: an external NATS server or cluster when -nats names one (every
+	// replica connected to it shares the rooms), else one embedded in this process.
+	hub, err := classroom.Open(ctx, classroom.Config{URL: *natsURL, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer hub.Close()
 	srv := web.NewServer(web.Config{Logger: log, Stories: stories.Default(), MaxSessions: *maxSessions, MaxSessionsPerIP: *perIP, AllowedHosts: allowed,
-		TrustedProxies: trusted})
+		TrustedProxies: trusted, Classroom: hub})
 	return srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
 		log.Info("serving synack", "url", "http://"+a.String()+"/")
 	})
