@@ -110,6 +110,7 @@ function receive(m) {
   }
 }
 
+const explain = () => (state.explain && (state.explain[boot.lang] || state.explain.en)) || "";
 const qkey = (s) => `${s.question}.${s.round}`;
 
 function histogram(el, q, counts) {
@@ -155,10 +156,10 @@ function render() {
 function renderTeacher(q) {
   const live = tally && tally.question === state.question && tally.round === state.round ? tally.answers : 0;
   $("[data-testid=answers]").textContent = String(live);
-  $("[data-testid=class-round]").textContent = state.round > 1 ? `(${T("class.round")} ${state.round})` : "";
+  $("[data-testid=class-round]").textContent = state.round > 1 ? `(${T("class.round").replace("{n}", state.round)})` : "";
   const ans = $("[data-testid=class-answer]");
   ans.hidden = state.phase !== "answer";
-  if (state.phase === "answer") ans.textContent = `${T("lesson.answer")}: ${state.answer}. ${(state.explain && (state.explain[boot.lang] || state.explain.en)) || ""}`;
+  if (state.phase === "answer") ans.textContent = `${T("lesson.answer")}${T("class.colon")}${state.answer}${T("class.stop")} ${explain()}`;
   $("[data-testid=class-show]").disabled = state.phase !== "voting";
   $("[data-testid=class-revote]").disabled = state.phase === "voting";
   $("[data-testid=class-reveal]").disabled = state.phase === "answer";
@@ -189,9 +190,8 @@ function renderStudent(q) {
   }
   const out = $("[data-testid=class-result]");
   if (state.phase === "answer") {
-    const explain = (state.explain && (state.explain[boot.lang] || state.explain.en)) || "";
     const head = my == null ? T("class.noanswer") : my === state.answer ? T("class.right") : T("class.wrong");
-    out.textContent = `${head} ${state.answer}. ${explain}`;
+    out.textContent = `${head} ${state.answer}${T("class.stop")} ${explain()}`;
     out.className = "class-result " + (my === state.answer ? "right" : "wrong");
   } else {
     out.className = "class-result";
