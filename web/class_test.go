@@ -159,7 +159,7 @@ func TestClassroomAcrossReplicas(t *testing.T) {
 		ids = append(ids, w["student"].(string))
 		students = append(students, s)
 	}
-	teacher.until("three students", func(m map[string]any) bool { return m["type"] == "state" && m["students"] == float64(3) })
+	teacher.until("three students", func(m map[string]any) bool { return m["type"] == "students" && m["students"] == float64(3) })
 
 	// The teacher steps on A; every student on B follows.
 	teacher.send(map[string]any{"type": "step", "step": 5})

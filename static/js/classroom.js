@@ -92,6 +92,10 @@ function receive(m) {
       }
       render();
       break;
+    case "students":
+      if (state) state.students = m.students;
+      render();
+      break;
     case "tally":
       tally = m;
       render();

@@ -223,6 +223,13 @@ func (h *Hub) Get(ctx context.Context, code string) (*Room, uint64, error) {
 // update changes a room with f and stores it if nobody else changed it meanwhile (else
 // reads it again and retries), then publishes it to every replica.
 func (h *Hub) update(ctx context.Context, code string, f func(*Room) error) (*Room, error) {
+	return h.store(ctx, code, "state", f)
+}
+
+// store is update with the subject the new room is published on: "state" tells every
+// socket, "students" only the teachers' (a student joining changes nothing a student
+// sees, and telling 500 phones of each of 500 joins would be 250,000 messages).
+func (h *Hub) store(ctx context.Context, code, kind string, f func(*Room) error) (*Room, error) {
 	for range 50 {
 		r, rev, err := h.Get(ctx, code)
 		if err != nil {
@@ -241,7 +248,7 @@ func (h *Hub) update(ctx context.Context, code string, f func(*Room) error) (*Ro
 		}
 		// The bucket's revision orders the states: replicas publish independently, and a
 		// replica keeps only a state newer than the one it has.
-		m := &nats.Msg{Subject: subject + "." + code + ".state", Data: b, Header: nats.Header{revHeader: []string{strconv.FormatUint(nrev, 10)}}}
+		m := &nats.Msg{Subject: subject + "." + code + "." + kind, Data: b, Header: nats.Header{revHeader: []string{strconv.FormatUint(nrev, 10)}}}
 		if err := h.nc.PublishMsg(m); err != nil {
 			return r, fmt.Errorf("classroom: publishing room %s: %w", code, err)
 		}
@@ -288,7 +295,7 @@ func (h *Hub) Join(ctx context.Context, code, student, nick string) (string, *Ro
 	}
 	student = newSecret()
 	nb, _ := json.Marshal(CleanNickname(nick))
-	r, err := h.update(ctx, code, func(r *Room) error {
+	r, err := h.store(ctx, code, "students", func(r *Room) error {
 		if r.Students >= h.cfg.MaxStudents {
 			return ErrRoomFull
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/coder/websocket"
@@ -110,7 +111,7 @@ func (h *Hub) LocalRooms() int {
 
 // receive handles a message on the room's subject, on the subscription's goroutine.
 func (l *local) receive(m *nats.Msg) {
-	switch m.Subject[len(m.Subject)-5:] {
+	switch m.Subject[strings.LastIndexByte(m.Subject, '.')+1:] {
 	case "state":
 		var r Room
 		if json.Unmarshal(m.Data, &r) != nil {
@@ -118,7 +119,20 @@ func (l *local) receive(m *nats.Msg) {
 		}
 		rev, _ := strconv.ParseUint(m.Header.Get(revHeader), 10, 64)
 		l.setState(&r, rev)
-	case ".vote":
+	case "students":
+		var r Room
+		if json.Unmarshal(m.Data, &r) != nil {
+			return
+		}
+		b, _ := json.Marshal(map[string]any{"type": "students", "students": r.Students})
+		l.mu.Lock()
+		for c := range l.conns {
+			if c.teacher {
+				c.push(slotStudents, b)
+			}
+		}
+		l.mu.Unlock()
+	case "vote":
 		var v voteMsg
 		if json.Unmarshal(m.Data, &v) != nil {
 			return
@@ -198,6 +212,7 @@ func (l *local) sendTallyLocked() {
 const (
 	slotState = iota
 	slotTally
+	slotStudents
 	slotReply // replies to this socket's own messages
 	nSlots
 )
