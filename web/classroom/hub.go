@@ -58,6 +58,12 @@ type Hub struct {
 
 	mu    sync.Mutex
 	rooms map[string]*local
+	known map[string]known // rooms with sockets here, as last stored here
+
+	// ctx ends the sockets when the hub closes; sessions counts them.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	sessions sync.WaitGroup
 }
 
 // Open connects to NATS (or starts the embedded server) and opens the bucket.
@@ -81,7 +87,8 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		host, _ := os.Hostname()
 		cfg.Name = "synack " + host + " " + strconv.Itoa(os.Getpid())
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*local{}}
+	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*local{}, known: map[string]known{}}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
 	opts := []nats.Option{nats.Name(cfg.Name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
 		// A fan-out to hundreds of rooms must not be dropped as a slow consumer.
 		nats.ReconnectBufSize(16 << 20)}
@@ -127,8 +134,11 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	return h, nil
 }
 
-// Close ends the NATS connection (and the embedded server).
+// Close ends the rooms' sockets on this replica, the NATS connection and the
+// embedded server.
 func (h *Hub) Close() {
+	h.cancel()
+	h.sessions.Wait()
 	if h.nc != nil {
 		h.nc.Drain()
 		h.nc.Close()
@@ -230,10 +240,15 @@ func (h *Hub) update(ctx context.Context, code string, f func(*Room) error) (*Ro
 // socket, "students" only the teachers' (a student joining changes nothing a student
 // sees, and telling 500 phones of each of 500 joins would be 250,000 messages).
 func (h *Hub) store(ctx context.Context, code, kind string, f func(*Room) error) (*Room, error) {
-	for range 50 {
-		r, rev, err := h.Get(ctx, code)
-		if err != nil {
-			return nil, err
+	for try := range 50 {
+		// The room as this replica last stored it saves a read, when nobody changed it
+		// since (the bucket refuses the update otherwise, and the room is read again).
+		r, rev, ok := h.cached(code)
+		if !ok || try > 0 {
+			var err error
+			if r, rev, err = h.Get(ctx, code); err != nil {
+				return nil, err
+			}
 		}
 		if err := f(r); err != nil {
 			return r, err
@@ -252,9 +267,38 @@ func (h *Hub) store(ctx context.Context, code, kind string, f func(*Room) error)
 		if err := h.nc.PublishMsg(m); err != nil {
 			return r, fmt.Errorf("classroom: publishing room %s: %w", code, err)
 		}
+		h.remember(code, r, nrev)
 		return r, nil
 	}
 	return nil, fmt.Errorf("classroom: room %s is changing too fast", code)
+}
+
+// known is a room as this replica last stored it.
+type known struct {
+	room Room
+	rev  uint64
+}
+
+// cached returns a copy of the room as this replica last stored it, if it has not
+// expired. The copy may be changed: a change replaces Counts, never edits it.
+func (h *Hub) cached(code string) (*Room, uint64, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k, ok := h.known[code]
+	if !ok || !h.cfg.Now().Before(k.room.Expires) {
+		return nil, 0, false
+	}
+	r := k.room
+	return &r, k.rev, true
+}
+
+// remember keeps a room this replica stored, while it has sockets here.
+func (h *Hub) remember(code string, r *Room, rev uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.rooms[code]; ok {
+		h.known[code] = known{room: *r, rev: rev}
+	}
 }
 
 func isConflict(err error) bool {

@@ -99,6 +99,7 @@ func (h *Hub) detach(l *local, c *conn) {
 	if empty && h.rooms[l.code] == l {
 		l.sub.Unsubscribe()
 		delete(h.rooms, l.code)
+		delete(h.known, l.code)
 	}
 }
 

@@ -111,25 +111,42 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, code string) {
 	if err != nil {
 		return
 	}
-	defer ws.CloseNow()
 	ws.SetReadLimit(MaxMessageBytes)
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
+	// The socket outlives this handler: the hello is handled here, then the socket is
+	// read by a goroutine of its own that starts small and stays small (the deep calls
+	// into NATS run on goroutines that end), so an idle phone costs one small stack.
+	// It ends with the hub.
+	ctx, cancel := context.WithCancel(h.ctx)
 	c := &conn{ws: ws, ctx: ctx, cancel: cancel}
-	reply := func(m any) {
-		b, _ := json.Marshal(m)
-		c.push(slotReply, b)
+	h.sessions.Add(1)
+	end := func() {
+		cancel()
+		ws.CloseNow()
+		h.sessions.Done()
 	}
-	fail := func(err error) { reply(ErrorMsg{Type: "error", Code: errCode(err), Message: err.Error()}) }
+	l, hi, ok := h.hello(ctx, c, code)
+	if !ok {
+		end()
+		return
+	}
+	go func() {
+		defer end()
+		defer h.detach(l, c)
+		h.serve(ctx, c, code, hi)
+	}()
+}
 
-	// The hello says who this is; a teacher proves it with the room's secret.
+// hello reads the first message, admits the teacher or the student, attaches the
+// socket to its room and sends it the room as it is now.
+func (h *Hub) hello(ctx context.Context, c *conn, code string) (*local, hello, bool) {
+	ws := c.ws
 	hctx, hcancel := context.WithTimeout(ctx, 30*time.Second)
 	var hi hello
 	_, b, err := ws.Read(hctx)
 	hcancel()
 	if err != nil || json.Unmarshal(b, &hi) != nil || hi.Type != "hello" {
 		ws.Close(websocket.StatusPolicyViolation, "the first message must be a hello")
-		return
+		return nil, hi, false
 	}
 	var room *Room
 	switch hi.Role {
@@ -150,14 +167,13 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, code string) {
 		ws.Write(wctx, websocket.MessageText, b)
 		wcancel()
 		ws.Close(websocket.StatusPolicyViolation, errCode(err))
-		return
+		return nil, hi, false
 	}
 	l, err := h.attach(code, c)
 	if err != nil {
 		ws.Close(websocket.StatusInternalError, "the room's channel is not reachable")
-		return
+		return nil, hi, false
 	}
-	defer h.detach(l, c)
 	// The room's state as it is now, so a phone that slept or reconnected to another
 	// replica catches up at once; later changes come through the room's subject.
 	welcome := Welcome{Type: "welcome", Role: hi.Role, Code: code, Student: hi.Student}
@@ -166,7 +182,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, code string) {
 			welcome.Mine = room.Questions[room.Question].Choices[mi]
 		}
 	}
-	reply(welcome)
+	c.reply(welcome)
 	// Read again now that the subject is followed: nothing changed between this read
 	// and the subscription goes unseen.
 	if r2, rev, err := h.Get(ctx, code); err == nil {
@@ -183,42 +199,71 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, code string) {
 	if c.teacher {
 		h.loadTally(ctx, l, room)
 	}
+	return l, hi, true
+}
 
+func (c *conn) reply(m any) {
+	b, _ := json.Marshal(m)
+	c.push(slotReply, b)
+}
+
+func (c *conn) fail(err error) {
+	c.reply(ErrorMsg{Type: "error", Code: errCode(err), Message: err.Error()})
+}
+
+// offStack runs f on a goroutine of its own and waits for it: the stack that f grows
+// (JSON, the key-value store, NATS) goes away with that goroutine instead of staying
+// with the socket's.
+func offStack(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
+}
+
+// serve reads a socket's messages until it closes.
+func (h *Hub) serve(ctx context.Context, c *conn, code string, hi hello) {
 	var lim bucket
 	for {
-		_, b, err := ws.Read(ctx)
+		_, b, err := c.ws.Read(ctx)
 		if err != nil {
 			return
 		}
 		if !lim.allow(time.Now()) {
-			fail(errRate)
+			c.fail(errRate)
 			continue
 		}
-		var m clientMsg
-		if json.Unmarshal(b, &m) != nil {
-			fail(ErrBadRequest)
-			continue
+		offStack(func() { h.handle(ctx, c, code, hi, b) })
+	}
+}
+
+// handle carries out one message of a socket.
+func (h *Hub) handle(ctx context.Context, c *conn, code string, hi hello, b []byte) {
+	var m clientMsg
+	if json.Unmarshal(b, &m) != nil {
+		c.fail(ErrBadRequest)
+		return
+	}
+	if c.teacher {
+		if _, err := h.Command(ctx, code, hi.Key, Command{Type: m.Type, Step: m.Step, Question: m.Question}); err != nil {
+			c.fail(err)
 		}
-		if c.teacher {
-			if _, err := h.Command(ctx, code, hi.Key, Command{Type: m.Type, Step: m.Step, Question: m.Question}); err != nil {
-				fail(err)
-			}
-			continue
+		return
+	}
+	var err error
+	switch m.Type {
+	case "nick":
+		err = h.SetNick(ctx, code, hi.Student, m.Nick)
+	case "answer":
+		if err = h.Answer(ctx, code, hi.Student, m.Question, m.Round, m.Choice); err == nil {
+			c.reply(map[string]any{"type": "answered", "question": m.Question, "round": m.Round, "choice": m.Choice})
 		}
-		if m.Type == "nick" {
-			if err := h.SetNick(ctx, code, hi.Student, m.Nick); err != nil {
-				fail(err)
-			}
-			continue
-		}
-		if m.Type != "answer" {
-			fail(ErrBadRequest)
-			continue
-		}
-		if err := h.Answer(ctx, code, hi.Student, m.Question, m.Round, m.Choice); err != nil {
-			fail(err)
-			continue
-		}
-		reply(map[string]any{"type": "answered", "question": m.Question, "round": m.Round, "choice": m.Choice})
+	default:
+		err = ErrBadRequest
+	}
+	if err != nil {
+		c.fail(err)
 	}
 }
