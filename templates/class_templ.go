@@ -267,7 +267,7 @@ func ClassPanelView(v ClassPanel) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</strong></p><p class=\"class-status\" role=\"status\" data-testid=\"class-status\"></p></div><div id=\"class-question\" class=\"class-question\" data-testid=\"class-question\" hidden><p class=\"class-ask\" data-testid=\"class-ask\"></p><div class=\"class-choices\" role=\"group\" data-testid=\"class-choices\"></div><ol class=\"histogram\" data-testid=\"histogram\" hidden></ol><p class=\"class-result\" role=\"status\" data-testid=\"class-result\"></p></div><details class=\"class-nick\"><summary>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</strong></p><p class=\"class-status\" role=\"status\" data-testid=\"class-status\"></p></div><div id=\"class-question\" class=\"class-question\" data-testid=\"class-question\" hidden><p class=\"class-ask\" id=\"class-ask\" data-testid=\"class-ask\"></p><div class=\"class-choices\" role=\"group\" aria-labelledby=\"class-ask\" data-testid=\"class-choices\"></div><ol class=\"histogram\" data-testid=\"histogram\" hidden></ol><p class=\"class-result\" role=\"status\" data-testid=\"class-result\"></p></div><details class=\"class-nick\"><summary>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
