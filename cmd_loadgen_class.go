@@ -45,6 +45,8 @@ type classLoad struct {
 	lg                        *loadgen
 	teachers                  []*websocket.Conn
 	codes                     []string
+	text                      io.Writer    // the human-readable report (io.Discard with -format json)
+	refused                   int64        // students the replicas refused or cut before their first state
 	phones                    []*childProc // one process of students per replica
 	perRoom                   []int        // students per room in each
 	sent                      []int64      // [room*steps+step]: when the teacher sent it, Unix ns
@@ -64,7 +66,8 @@ type classResult struct {
 	BareNATSP50ms    float64 `json:"bare_nats_p50_ms"`
 	BareNATSP99ms    float64 `json:"bare_nats_p99_ms"`
 	FanoutP99Ratio   float64 `json:"fanout_p99_ratio"`
-	Missed           int64   `json:"missed"` // student states that never arrived
+	Missed           int64   `json:"missed"`  // student states that never arrived
+	Refused          int64   `json:"refused"` // students refused or cut before their first state
 	BytesPerStudent  float64 `json:"bytes_per_student"`
 	BytesPerBareConn float64 `json:"bytes_per_bare_conn"`
 	MemoryRatio      float64 `json:"memory_ratio"`
@@ -104,6 +107,7 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	if format == "json" {
 		text = io.Discard
 	}
+	c.text = text
 	fmt.Fprintf(text, "machine: %d CPUs, %s/%s, %s; nats-server %s at %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), server.VERSION, c.natsURL)
 
 	if c.echo, err = startChild(ctx, "echo"); err != nil {
@@ -163,6 +167,10 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 		gor += float64(st.Goroutines-bases[i].Goroutines) / n / float64(c.replicas)
 		fmt.Fprintf(text, "replica %d: RSS %+.1f MB, %+d goroutines\n", i, float64(st.RSS-bases[i].RSS)/1e6, st.Goroutines-bases[i].Goroutines)
 	}
+	// Per student actually connected: a refused one holds nothing.
+	live := float64(c.rooms*c.students) - float64(c.refused)
+	bytes *= float64(c.rooms*c.students) / live
+	gor *= float64(c.rooms*c.students) / live
 	res.BytesPerStudent, res.GoroutinesPerStd = bytes, gor
 	res.MemoryRatio = bytes / res.BytesPerBareConn
 	fmt.Fprintf(text, "%.0f B and %.2f goroutines per student (%.2f× a bare connection)\n", bytes, gor, res.MemoryRatio)
@@ -172,7 +180,7 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	if err != nil {
 		return err
 	}
-	res.Missed = c.missed.Load()
+	res.Missed, res.Refused = c.missed.Load(), c.refused
 	bare, err := c.bareNATS(ctx)
 	if err != nil {
 		return err
@@ -263,6 +271,8 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 	var joined sync.WaitGroup
 	var failed atomic.Pointer[error]
 	var conns sync.Map
+	var refused atomic.Int64
+	var why atomic.Pointer[string]
 	for r, code := range codes {
 		for j := range perRoom {
 			joined.Add(1)
@@ -283,11 +293,20 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 					return
 				}
 				conns.Store(ws, true)
-				head := make([]byte, 64)
+				head := make([]byte, 256)
 				for {
 					b, err := readHead(ctx, ws, head)
 					if err != nil {
+						if first {
+							refused.Add(1)
+							msg := err.Error()
+							why.CompareAndSwap(nil, &msg)
+						}
 						return
+					}
+					if first && bytes.HasPrefix(b, []byte(`{"type":"error"`)) {
+						msg := string(b)
+						why.CompareAndSwap(nil, &msg)
 					}
 					if !bytes.HasPrefix(b, stateHead) {
 						continue
@@ -307,7 +326,12 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 	if err := failed.Load(); err != nil {
 		return fmt.Errorf("loadgen: a student could not join: %w", *err)
 	}
-	fmt.Fprintf(stdout, "joined %d\n", len(codes)*perRoom)
+	// The first line: how many joined, how many the server refused, and the first reason.
+	reason := ""
+	if w := why.Load(); w != nil {
+		reason = *w
+	}
+	fmt.Fprintf(stdout, "joined %d refused %d %s\n", int64(len(codes)*perRoom)-refused.Load(), refused.Load(), reason)
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		out := make([][]int64, len(arrivals))
@@ -349,6 +373,14 @@ func (c *classLoad) joinStudents(ctx context.Context) error {
 	}
 	wg.Wait()
 	c.sent = make([]int64, c.rooms*c.steps)
+	for i, ph := range c.phones {
+		if ph != nil {
+			fmt.Fprintf(c.text, "replica %d's students: %s\n", i, ph.addr) // "joined N refused M [first reason]"
+			var n int64
+			fmt.Sscanf(ph.addr, "joined %d refused %d", new(int64), &n)
+			c.refused += n
+		}
+	}
 	return errors.Join(errs...)
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -115,7 +116,9 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		return nil, fmt.Errorf("classroom: connecting to NATS at %s: %w", url, err)
 	}
 	h.nc = nc
-	js, err := jetstream.New(nc)
+	// A lecture hall joining at once keeps the store busy: an operation waits longer
+	// than the default 5 s before it counts as failed.
+	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(OpTimeout))
 	if err != nil {
 		h.Close()
 		return nil, fmt.Errorf("classroom: JetStream: %w", err)
@@ -257,6 +260,9 @@ func (h *Hub) store(ctx context.Context, code, kind string, f func(*Room) error)
 		nrev, err := h.kv.Update(ctx, "room."+code, b, rev)
 		if err != nil {
 			if isConflict(err) {
+				// Someone else changed the room: read it again after a short random
+				// wait, so that joins racing on two replicas do not race again.
+				time.Sleep(time.Duration(rand.Int64N(int64(time.Millisecond) << min(try, 5))))
 				continue
 			}
 			return nil, fmt.Errorf("classroom: storing room %s: %w", code, err)

@@ -30,6 +30,8 @@ const (
 	MaxQuestions = 32
 	// MaxChoices is the most choices of one question.
 	MaxChoices = 8
+	// OpTimeout bounds one operation on the key-value store.
+	OpTimeout = 15 * time.Second
 	// WriteTimeout bounds one write to a socket; a slower client is cut.
 	WriteTimeout = 5 * time.Second
 )
