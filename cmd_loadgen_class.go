@@ -332,20 +332,73 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 		reason = *w
 	}
 	fmt.Fprintf(stdout, "joined %d refused %d %s\n", int64(len(codes)*perRoom)-refused.Load(), refused.Load(), reason)
-	sc := bufio.NewScanner(os.Stdin)
-	for sc.Scan() {
-		out := make([][]int64, len(arrivals))
-		for i := range arrivals {
-			out[i] = make([]int64, perRoom)
-			for k := range arrivals[i] {
-				out[i][k] = arrivals[i][k].Load()
+	// Commands on stdin: "report" (the students' stamps), "bare URL N" (subscribe N
+	// bare NATS connections to loadgen.fanout, for as many messages as steps in all
+	// rooms; "ready" once subscribed), "bare-report" (their stamps).
+	var bare [][]atomic.Int64
+	var ncs []*nats.Conn
+	defer func() {
+		for _, nc := range ncs {
+			nc.Close()
+		}
+	}()
+	stamps := func(a [][]atomic.Int64) {
+		out := make([][]int64, len(a))
+		for i := range a {
+			out[i] = make([]int64, len(a[i]))
+			for k := range a[i] {
+				out[i][k] = a[i][k].Load()
 			}
 		}
 		b, _ := json.Marshal(out)
 		fmt.Fprintln(stdout, string(b))
 	}
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 1 && f[0] == "report":
+			stamps(arrivals)
+		case len(f) == 3 && f[0] == "bare":
+			n, _ := strconv.Atoi(f[2])
+			bare = make([][]atomic.Int64, len(arrivals))
+			for i := range bare {
+				bare[i] = make([]atomic.Int64, n)
+			}
+			for k := range n {
+				nc, err := nats.Connect(f[1])
+				if err != nil {
+					return err
+				}
+				ncs = append(ncs, nc)
+				nc.Subscribe("loadgen.fanout", func(m *nats.Msg) {
+					i, err := strconv.Atoi(string(m.Data[:max(bytes.IndexByte(m.Data, ' '), 0)]))
+					if err == nil && i >= 0 && i < len(bare) {
+						bare[i][k].CompareAndSwap(0, time.Now().UnixNano())
+					}
+				})
+				nc.Flush()
+			}
+			fmt.Fprintln(stdout, "ready")
+		case len(f) == 1 && f[0] == "bare-report":
+			stamps(bare)
+		}
+	}
 	conns.Range(func(k, _ any) bool { k.(*websocket.Conn).CloseNow(); return true })
 	return nil
+}
+
+// ask sends a command to a child and returns the line it answers with.
+func (c *childProc) ask(cmd string) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := io.WriteString(c.in, cmd+"\n"); err != nil {
+		return nil, err
+	}
+	if !c.out.Scan() {
+		return nil, fmt.Errorf("the %s process stopped", c.kind)
+	}
+	return c.out.Bytes(), nil
 }
 
 // joinStudents starts one process of students per replica (room r's student j goes
@@ -384,23 +437,19 @@ func (c *classLoad) joinStudents(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// report collects every student's arrival stamps, in room order then student order.
-func (c *classLoad) report() ([][]int64, error) {
+// report collects every student's (or bare subscriber's) stamps from the students'
+// processes, in room order then student order.
+func (c *classLoad) report(cmd string) ([][]int64, error) {
 	all := make([][]int64, c.rooms*c.steps)
-	for i, ph := range c.phones {
+	for _, ph := range c.phones {
 		if ph == nil {
 			continue
 		}
-		ph.mu.Lock()
-		_, err := io.WriteString(ph.in, "report\n")
-		if err == nil && !ph.out.Scan() {
-			err = fmt.Errorf("the students of replica %d stopped", i)
-		}
+		line, err := ph.ask(cmd)
 		var part [][]int64
 		if err == nil {
-			err = json.Unmarshal(ph.out.Bytes(), &part)
+			err = json.Unmarshal(line, &part)
 		}
-		ph.mu.Unlock()
 		if err != nil {
 			return nil, err
 		}
@@ -425,7 +474,7 @@ func (c *classLoad) fanout(ctx context.Context) (each, all []time.Duration, err 
 		}
 	}
 	time.Sleep(2 * time.Second) // the last states in flight
-	arrivals, err := c.report()
+	arrivals, err := c.report("report")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -447,35 +496,16 @@ func (c *classLoad) fanout(ctx context.Context) (each, all []time.Duration, err 
 }
 
 // bareNATS times a bare NATS publish to as many subscribers as a room has students,
-// each on its own connection, at the same pace and count as the teachers' steps.
+// each on its own connection, in the students' processes (as many there as a room has
+// students on that replica), at the same pace and count as the teachers' steps.
 func (c *classLoad) bareNATS(ctx context.Context) ([]time.Duration, error) {
-	n := c.students
-	arr := make([][]atomic.Int64, c.rooms*c.steps)
-	for i := range arr {
-		arr[i] = make([]atomic.Int64, n)
-	}
-	start := time.Now()
-	var conns []*nats.Conn
-	defer func() {
-		for _, nc := range conns {
-			nc.Close()
+	for i, ph := range c.phones {
+		if ph == nil {
+			continue
 		}
-	}()
-	for k := range n {
-		nc, err := nats.Connect(c.natsURL)
-		if err != nil {
-			return nil, err
+		if line, err := ph.ask("bare " + c.natsURL + " " + strconv.Itoa(c.perRoom[i])); err != nil || string(line) != "ready" {
+			return nil, fmt.Errorf("loadgen: bare NATS subscribers: %v %s", err, line)
 		}
-		conns = append(conns, nc)
-		if _, err := nc.Subscribe("loadgen.fanout", func(m *nats.Msg) {
-			i, err := strconv.Atoi(string(m.Data[:bytes.IndexByte(m.Data, ' ')]))
-			if err == nil && i >= 0 && i < len(arr) {
-				arr[i][k].CompareAndSwap(0, int64(time.Since(start)))
-			}
-		}); err != nil {
-			return nil, err
-		}
-		nc.Flush()
 	}
 	pub, err := nats.Connect(c.natsURL)
 	if err != nil {
@@ -484,18 +514,22 @@ func (c *classLoad) bareNATS(ctx context.Context) ([]time.Duration, error) {
 	defer pub.Close()
 	// A payload the size of a student's state message.
 	pad := strings.Repeat("x", 100)
-	sent := make([]int64, len(arr))
-	for i := range arr {
-		sent[i] = int64(time.Since(start))
+	sent := make([]int64, c.rooms*c.steps)
+	for i := range sent {
+		sent[i] = time.Now().UnixNano()
 		pub.Publish("loadgen.fanout", []byte(strconv.Itoa(i)+" "+pad))
 		pub.Flush()
 		time.Sleep(c.gap)
 	}
 	time.Sleep(2 * time.Second)
+	arr, err := c.report("bare-report")
+	if err != nil {
+		return nil, err
+	}
 	var out []time.Duration
 	for i := range arr {
-		for k := range arr[i] {
-			if at := arr[i][k].Load(); at != 0 {
+		for _, at := range arr[i] {
+			if at != 0 {
 				out = append(out, time.Duration(at-sent[i]))
 			}
 		}

@@ -92,10 +92,11 @@ function receive(m) {
       }
       render();
       break;
-    case "students":
-      if (state) state.students = m.students;
-      render();
+    case "students": {
+      const el = $("[data-testid=students]");
+      if (el) el.textContent = String(m.students);
       break;
+    }
     case "tally":
       tally = m;
       render();
@@ -143,8 +144,6 @@ function render() {
   if (!state) return;
   const box = $("#class-question");
   const q = state.question >= 0 ? questions[state.question] : null;
-  const students = $("[data-testid=students]");
-  if (students) students.textContent = String(state.students);
   if (!box) return;
   box.hidden = !q;
   if (!q) {

@@ -22,6 +22,7 @@ import (
 // Bucket is the JetStream key-value bucket rooms live in. Its keys:
 //
 //	room.CODE                   the Room, JSON
+//	count.CODE                  how many students joined
 //	member.CODE.STUDENT         a student who joined: their nickname, JSON ("" if none)
 //	vote.CODE.Q.ROUND.STUDENT   a student's answer to question Q in a round: the choice's index
 const Bucket = "synack_class"
@@ -60,6 +61,8 @@ type Hub struct {
 	mu    sync.Mutex
 	rooms map[string]*local
 	known map[string]known // rooms with sockets here, as last stored here
+	// joining makes the joins of one room on this replica take turns.
+	joining map[string]*sync.Mutex
 
 	// ctx ends the sockets when the hub closes; sessions counts them.
 	ctx      context.Context
@@ -88,7 +91,7 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		host, _ := os.Hostname()
 		cfg.Name = "synack " + host + " " + strconv.Itoa(os.Getpid())
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*local{}, known: map[string]known{}}
+	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*local{}, known: map[string]known{}, joining: map[string]*sync.Mutex{}}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	opts := []nats.Option{nats.Name(cfg.Name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
 		// A fan-out to hundreds of rooms must not be dropped as a slow consumer.
@@ -236,13 +239,6 @@ func (h *Hub) Get(ctx context.Context, code string) (*Room, uint64, error) {
 // update changes a room with f and stores it if nobody else changed it meanwhile (else
 // reads it again and retries), then publishes it to every replica.
 func (h *Hub) update(ctx context.Context, code string, f func(*Room) error) (*Room, error) {
-	return h.store(ctx, code, "state", f)
-}
-
-// store is update with the subject the new room is published on: "state" tells every
-// socket, "students" only the teachers' (a student joining changes nothing a student
-// sees, and telling 500 phones of each of 500 joins would be 250,000 messages).
-func (h *Hub) store(ctx context.Context, code, kind string, f func(*Room) error) (*Room, error) {
 	for try := range 50 {
 		// The room as this replica last stored it saves a read, when nobody changed it
 		// since (the bucket refuses the update otherwise, and the room is read again).
@@ -269,7 +265,7 @@ func (h *Hub) store(ctx context.Context, code, kind string, f func(*Room) error)
 		}
 		// The bucket's revision orders the states: replicas publish independently, and a
 		// replica keeps only a state newer than the one it has.
-		m := &nats.Msg{Subject: subject + "." + code + "." + kind, Data: b, Header: nats.Header{revHeader: []string{strconv.FormatUint(nrev, 10)}}}
+		m := &nats.Msg{Subject: subject + "." + code + ".state", Data: b, Header: nats.Header{revHeader: []string{strconv.FormatUint(nrev, 10)}}}
 		if err := h.nc.PublishMsg(m); err != nil {
 			return r, fmt.Errorf("classroom: publishing room %s: %w", code, err)
 		}
@@ -337,28 +333,82 @@ func (h *Hub) Command(ctx context.Context, code, key string, c Command) (*Room, 
 // Join admits a student. A phone that comes back with the id it was given is the same
 // student (not counted again); otherwise a new id is handed out, if the room has room.
 func (h *Hub) Join(ctx context.Context, code, student, nick string) (string, *Room, error) {
+	r, _, err := h.Get(ctx, code)
+	if err != nil {
+		return "", nil, err
+	}
 	if validStudentID(student) {
 		if _, err := h.kv.Get(ctx, "member."+code+"."+student); err == nil {
-			r, _, err := h.Get(ctx, code)
-			return student, r, err
+			return student, r, nil
 		}
 	}
-	student = newSecret()
-	nb, _ := json.Marshal(CleanNickname(nick))
-	r, err := h.store(ctx, code, "students", func(r *Room) error {
-		if r.Students >= h.cfg.MaxStudents {
-			return ErrRoomFull
-		}
-		r.Students++
-		return nil
-	})
+	n, err := h.count(ctx, code)
 	if err != nil {
 		return "", r, err
 	}
+	student = newSecret()
+	nb, _ := json.Marshal(CleanNickname(nick))
 	if _, err := h.kv.Create(ctx, "member."+code+"."+student, nb); err != nil {
 		return "", nil, fmt.Errorf("classroom: storing a member of %s: %w", code, err)
 	}
+	// Only the teachers hear of it: nothing a student sees changes.
+	b, _ := json.Marshal(map[string]any{"type": "students", "students": n})
+	h.nc.Publish(subject+"."+code+".students", b)
 	return student, r, nil
+}
+
+// count adds a student to a room's count ("count.CODE", apart from the room so that
+// joins and the teacher's commands never race), refusing one past MaxStudents. The
+// joins of one room on this replica take turns, so only joins on other replicas race
+// with them; the bucket refuses a stale count, which is read again.
+func (h *Hub) count(ctx context.Context, code string) (int, error) {
+	h.mu.Lock()
+	mu := h.joining[code]
+	if mu == nil {
+		mu = &sync.Mutex{}
+		h.joining[code] = mu
+	}
+	h.mu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
+	key := "count." + code
+	for try := range 50 {
+		var n int
+		var rev uint64
+		if e, err := h.kv.Get(ctx, key); err == nil {
+			n, _ = strconv.Atoi(string(e.Value()))
+			rev = e.Revision()
+		} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return 0, fmt.Errorf("classroom: counting the students of %s: %w", code, err)
+		}
+		if n >= h.cfg.MaxStudents {
+			return n, ErrRoomFull
+		}
+		var err error
+		if rev == 0 {
+			_, err = h.kv.Create(ctx, key, []byte(strconv.Itoa(n+1)))
+		} else {
+			_, err = h.kv.Update(ctx, key, []byte(strconv.Itoa(n+1)), rev)
+		}
+		if err == nil {
+			return n + 1, nil
+		}
+		if !isConflict(err) {
+			return 0, fmt.Errorf("classroom: counting the students of %s: %w", code, err)
+		}
+		time.Sleep(time.Duration(rand.Int64N(int64(time.Millisecond) << min(try, 5))))
+	}
+	return 0, fmt.Errorf("classroom: room %s is joined too fast", code)
+}
+
+// Students is how many students have joined a room.
+func (h *Hub) Students(ctx context.Context, code string) int {
+	e, err := h.kv.Get(ctx, "count."+code)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(e.Value()))
+	return n
 }
 
 // SetNick sets (or, empty, removes) a student's optional nickname.

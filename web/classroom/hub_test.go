@@ -78,8 +78,8 @@ func TestRoomOnEmbeddedServer(t *testing.T) {
 	}
 	s2, _, _ := h.Join(ctx, r.Code, "", "Ada")
 	again, room, _ := h.Join(ctx, r.Code, s1, "")
-	if again != s1 || room.Students != 2 {
-		t.Fatalf("rejoin gave %q with %d students, want the same id and 2", again, room.Students)
+	if n := h.Students(ctx, r.Code); again != s1 || n != 2 {
+		t.Fatalf("rejoin gave %q with %d students, want the same id and 2", again, n)
 	}
 	if err := h.Answer(ctx, r.Code, s1, 0, 1, "SYN-SENT"); !errors.Is(err, ErrNotVoting) {
 		t.Fatalf("an answer before the question is asked: %v, want ErrNotVoting", err)

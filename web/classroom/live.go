@@ -17,14 +17,15 @@ type local struct {
 	code string
 	sub  *nats.Subscription
 
-	mu      sync.Mutex
-	conns   map[*conn]struct{}
-	rev     uint64 // the bucket revision of the newest state seen
-	state   []byte
-	tallyQ  int // question and round the tally counts
-	tallyR  int
-	tally   map[string]int // student → choice
-	choices int
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	rev      uint64 // the bucket revision of the newest state seen
+	students int    // the newest count of students heard of
+	state    []byte
+	tallyQ   int // question and round the tally counts
+	tallyR   int
+	tally    map[string]int // student → choice
+	choices  int
 }
 
 // State is what every socket of a room is told after each change: the same bytes for
@@ -35,7 +36,6 @@ type State struct {
 	Question int    `json:"question"`
 	Phase    Phase  `json:"phase"`
 	Round    int    `json:"round"`
-	Students int    `json:"students"`
 	// Counts are shown once the teacher shows the histogram; Answer and Explain once
 	// the teacher reveals the answer.
 	Counts  []int             `json:"counts,omitempty"`
@@ -45,7 +45,7 @@ type State struct {
 
 // StateOf is the room as its sockets see it.
 func StateOf(r *Room) State {
-	s := State{Type: "state", Step: r.Step, Question: r.Question, Phase: r.Phase, Round: r.Round, Students: r.Students}
+	s := State{Type: "state", Step: r.Step, Question: r.Question, Phase: r.Phase, Round: r.Round}
 	if r.Phase == PhaseHistogram || r.Phase == PhaseAnswer {
 		s.Counts = r.Counts
 	}
@@ -121,12 +121,17 @@ func (l *local) receive(m *nats.Msg) {
 		rev, _ := strconv.ParseUint(m.Header.Get(revHeader), 10, 64)
 		l.setState(&r, rev)
 	case "students":
-		var r Room
-		if json.Unmarshal(m.Data, &r) != nil {
+		var n struct{ Students int }
+		if json.Unmarshal(m.Data, &n) != nil {
 			return
 		}
-		b, _ := json.Marshal(map[string]any{"type": "students", "students": r.Students})
 		l.mu.Lock()
+		if n.Students <= l.students {
+			l.mu.Unlock()
+			return // an older count (the count only grows)
+		}
+		l.students = n.Students
+		b := m.Data
 		for c := range l.conns {
 			if c.teacher {
 				c.push(slotStudents, b)

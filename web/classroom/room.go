@@ -54,8 +54,7 @@ type Room struct {
 	Round    int   `json:"round"` // the open question's round of voting, from 1
 	// Counts are the votes of the open question's round per choice, frozen when the
 	// teacher shows the histogram (nil while voting).
-	Counts   []int `json:"counts,omitempty"`
-	Students int   `json:"students"` // students who joined (distinct phones)
+	Counts []int `json:"counts,omitempty"`
 }
 
 // Errors a room operation returns; the web layer words them for people.

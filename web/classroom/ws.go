@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/coder/websocket"
@@ -198,6 +199,7 @@ func (h *Hub) hello(ctx context.Context, c *conn, code string) (*local, hello, b
 	}
 	if c.teacher {
 		h.loadTally(ctx, l, room)
+		c.push(slotStudents, []byte(`{"type":"students","students":`+strconv.Itoa(h.Students(ctx, code))+`}`))
 	}
 	return l, hi, true
 }
