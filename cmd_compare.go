@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"synack/engine"
+	"synack/engine/catalog"
 	"synack/engine/handshakes"
 )
 
@@ -47,21 +49,13 @@ func cmdCompare(args []string, stdout, stderr io.Writer) error {
 
 func writeCompareText(out io.Writer, rows []handshakes.Row, rtt time.Duration, lose bool, lang string) error {
 	w := bufio.NewWriter(out)
-	head := [2]string{"RTT %s%s: packets before the request, round trips until the first response byte\n",
-		"RTT %s%s：请求发出前的握手包数，收到第一个响应字节所需的往返数\n"}
-	lost := [2]string{", the client's first packet with payload lost", "，客户端第一个带载荷的包丢失"}
-	cols := [2][5]string{{"id", "packets", "request (RTT)", "first byte (RTT)", "handshake bytes"},
-		{"id", "握手包", "请求 (RTT)", "首字节 (RTT)", "握手字节"}}
-	li := 0
-	if lang == "zh" {
-		li = 1
-	}
-	extra := ""
+	lost := engine.Text{}
 	if lose {
-		extra = lost[li]
+		lost = catalog.T("cli.compare.lost")
 	}
-	fmt.Fprintf(w, head[li], rtt, extra)
-	c := cols[li]
+	fmt.Fprint(w, catalog.F("cli.compare.head", rtt, lost).In(lang))
+	c := []string{"id", catalog.In(lang, "cli.compare.packets"), catalog.In(lang, "cli.compare.request"),
+		catalog.In(lang, "cli.compare.first"), catalog.In(lang, "cli.compare.bytes")}
 	fmt.Fprintf(w, "%-20s %8s %14s %17s %16s  %s\n", c[0], c[1], c[2], c[3], c[4], "")
 	for _, r := range rows {
 		note := r.Title.In(lang) // a modelled row says so in its name

@@ -11,6 +11,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/packetdrill"
+	"synack/engine/tcp"
 )
 
 // kernelRunner is set on Linux builds: it runs a script against the real kernel.
@@ -39,7 +40,7 @@ func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer
 	if len(files) == 0 {
 		return usageErr("packetdrill: no script given")
 	}
-	prof, err := engine.ProfileByName(*profile)
+	prof, err := tcp.ProfileByName(*profile)
 	if err != nil {
 		return usageErr("packetdrill: %v", err)
 	}

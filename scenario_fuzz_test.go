@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/tcp"
 	"synack/lessons/stories"
 )
 
@@ -13,16 +14,16 @@ import (
 // panic from RTT 450 ms for simultaneous-close, 490 ms for orphan-fin-wait-2). Their
 // steps now follow the handshake, so the story is the same at every RTT.
 func TestClosingStoriesKeepTheirShapeAtEveryRTT(t *testing.T) {
-	wants := map[string][]engine.State{
-		"simultaneous-close": {engine.Closing, engine.TimeWait},
-		"orphan-fin-wait-2":  {engine.FinWait2, engine.Closed},
-		"four-way-close":     {engine.FinWait2, engine.TimeWait},
-		"three-way-close":    {engine.FinWait1, engine.TimeWait},
-		"lost-final-ack":     {engine.TimeWait},
-		"half-close":         {engine.FinWait2, engine.TimeWait},
-		"abort-rst":          {engine.Closed},
+	wants := map[string][]tcp.State{
+		"simultaneous-close": {tcp.Closing, tcp.TimeWait},
+		"orphan-fin-wait-2":  {tcp.FinWait2, tcp.Closed},
+		"four-way-close":     {tcp.FinWait2, tcp.TimeWait},
+		"three-way-close":    {tcp.FinWait1, tcp.TimeWait},
+		"lost-final-ack":     {tcp.TimeWait},
+		"half-close":         {tcp.FinWait2, tcp.TimeWait},
+		"abort-rst":          {tcp.Closed},
 		// Its second connection follows the first one's close; both at every RTT.
-		"tcp-fast-open": {engine.FinWait2, engine.TimeWait, engine.Established},
+		"tcp-fast-open": {tcp.FinWait2, tcp.TimeWait, tcp.Established},
 	}
 	for id, want := range wants {
 		for _, prof := range []string{"linux", "rfc"} {
@@ -31,9 +32,9 @@ func TestClosingStoriesKeepTheirShapeAtEveryRTT(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s %s rtt %s: %v", id, prof, rtt, err)
 				}
-				reached := map[engine.State]bool{}
+				reached := map[tcp.State]bool{}
 				for _, e := range tr.All() {
-					if e.Kind == engine.EventState && e.Endpoint == "client" {
+					if e.Kind == tcp.EventState && e.Endpoint == "client" {
 						reached[e.To] = true
 					}
 				}
@@ -49,17 +50,17 @@ func TestClosingStoriesKeepTheirShapeAtEveryRTT(t *testing.T) {
 
 // A call on a connection that does not exist is an error, not a nil dereference.
 func TestCallsOnNoConnection(t *testing.T) {
-	var c *engine.Conn
-	if err := c.Close(); err != engine.ENOTCONN {
+	var c *tcp.Conn
+	if err := c.Close(); err != tcp.ENOTCONN {
 		t.Errorf("Close() = %v, want ENOTCONN", err)
 	}
-	if err := c.Shutdown(); err != engine.ENOTCONN {
+	if err := c.Shutdown(); err != tcp.ENOTCONN {
 		t.Errorf("Shutdown() = %v, want ENOTCONN", err)
 	}
-	if _, err := c.Send([]byte("x")); err != engine.ENOTCONN {
+	if _, err := c.Send([]byte("x")); err != tcp.ENOTCONN {
 		t.Errorf("Send() = %v, want ENOTCONN", err)
 	}
-	if _, err := c.Read(1); err != engine.ENOTCONN {
+	if _, err := c.Read(1); err != tcp.ENOTCONN {
 		t.Errorf("Read() = %v, want ENOTCONN", err)
 	}
 	c.Abort()
@@ -96,14 +97,14 @@ func FuzzRunScenario(f *testing.F) {
 		if err != nil {
 			return // a clear error is an accepted answer
 		}
-		var last engine.Time
+		var last tcp.Time
 		seg := 0
 		for i, e := range tr.All() {
 			if e.At < last {
 				t.Fatalf("%s %+v: event %d at %v before the one before it (%v)", id, p, i, e.At, last)
 			}
 			last = e.At
-			if e.Kind == engine.EventSegment {
+			if e.Kind == tcp.EventSegment {
 				seg++
 				if e.Segment.ID != seg {
 					t.Fatalf("%s %+v: segment %d numbered %d", id, p, seg, e.Segment.ID)

@@ -6,26 +6,28 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"synack/engine/tcp"
 )
 
 // floodRun simulates n spoofed SYNs (one per microsecond) against a listener with
 // cookies on and returns the server's counters and the trace.
-func floodRun(n int, trace bool) (HostStats, *Trace) {
-	prof := LinuxProfile()
+func floodRun(n int, trace bool) (tcp.HostStats, *Trace) {
+	prof := tcp.LinuxProfile()
 	s := NewSim(1)
 	s.DefaultLink = Link{Delay: 25 * time.Millisecond}
 	s.Horizon = 0
 	if !trace {
 		s.noTrace = true
 	}
-	server := s.AddHost("server", ServerAddr, "server", prof)
-	server.TimerTrace = func(TimerKind) bool { return trace }
-	s.At(0, func() { server.Listen(ServerPort, 128) })
-	s.AddLane("attacker-1", AttackerNet, "attacker")
-	s.Flood(FloodConfig{Lane: "attacker-1", Prefix: AttackerNet, Target: ServerAddr, Port: ServerPort,
+	server := s.AddHost("server", tcp.ServerAddr, "server", prof)
+	server.TimerTrace = func(tcp.TimerKind) bool { return trace }
+	s.At(0, func() { server.Listen(tcp.ServerPort, 128) })
+	s.AddLane("attacker-1", tcp.AttackerNet, "attacker")
+	s.Flood(FloodConfig{Lane: "attacker-1", Prefix: tcp.AttackerNet, Target: tcp.ServerAddr, Port: tcp.ServerPort,
 		Count: n, Start: 1, Interval: time.Microsecond})
 	// Run through the flood; the half-open entries' SYN-ACK retries are not the point.
-	s.RunUntil(Time(0).Add(time.Duration(n)*time.Microsecond + 100*time.Millisecond))
+	s.RunUntil(tcp.Time(0).Add(time.Duration(n)*time.Microsecond + 100*time.Millisecond))
 	return server.Stats(), s.Trace()
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"synack/engine/tcp"
 )
 
 // Limits of the sandbox.
@@ -43,9 +45,9 @@ var LabOps = map[string][]string{
 // action at a time and sees what the engine does in answer.
 type Lab struct {
 	s        *Sim
-	hosts    map[string]*Host
-	conn     map[string]*Conn
-	listener map[string]*Listener
+	hosts    map[string]*tcp.Host
+	conn     map[string]*tcp.Conn
+	listener map[string]*tcp.Listener
 	sent     int // trace events already returned
 }
 
@@ -57,13 +59,13 @@ func NewLab(p Params) (*Lab, error) {
 	s, client, server := newPair(p, nil)
 	s.trace.Meta.Scenario = "lab"
 	s.Horizon = 0
-	l := &Lab{s: s, hosts: map[string]*Host{"client": client, "server": server},
-		conn: map[string]*Conn{}, listener: map[string]*Listener{}}
+	l := &Lab{s: s, hosts: map[string]*tcp.Host{"client": client, "server": server},
+		conn: map[string]*tcp.Conn{}, listener: map[string]*tcp.Listener{}}
 	for name, h := range l.hosts {
 		name, h := name, h
-		s.OnConn(h, func(c *Conn, k ConnEventKind) {
+		s.OnConn(h, func(c *tcp.Conn, k tcp.ConnEventKind) {
 			switch k {
-			case ConnAcceptable:
+			case tcp.ConnAcceptable:
 				if ln := l.listener[name]; ln != nil {
 					if ac, err := ln.Accept(); err == nil {
 						l.conn[name] = ac
@@ -79,21 +81,21 @@ func NewLab(p Params) (*Lab, error) {
 func (l *Lab) Trace() *Trace { return l.s.Trace() }
 
 // Now returns the sandbox's virtual time.
-func (l *Lab) Now() Time { return l.s.Now() }
+func (l *Lab) Now() tcp.Time { return l.s.Now() }
 
 // ConnState returns the state of an endpoint's current connection (CLOSED if none).
-func (l *Lab) ConnState(endpoint string) State {
-	if c := l.conn[endpoint]; c != nil && !c.deleted {
-		return c.state
+func (l *Lab) ConnState(endpoint string) tcp.State {
+	if c := l.conn[endpoint]; c != nil && !c.Deleted() {
+		return c.State()
 	}
 	if l.listener[endpoint] != nil {
-		return Listen
+		return tcp.Listen
 	}
-	return Closed
+	return tcp.Closed
 }
 
 // Do applies one action, lets the simulation settle, and returns the events it produced.
-func (l *Lab) Do(a LabAction) ([]Event, error) {
+func (l *Lab) Do(a LabAction) ([]tcp.Event, error) {
 	if l.s.trace.Len() >= MaxLabEvents {
 		return nil, fmt.Errorf("the sandbox has recorded %d events, its limit: start a new one", MaxLabEvents)
 	}
@@ -132,7 +134,7 @@ func (l *Lab) apply(a LabAction) error {
 			return fmt.Errorf("%s: %w", a.Op, err)
 		}
 		s.AddFault(f)
-		s.Record(Event{Kind: EventNote, At: s.now, Endpoint: "network", Note: "fault-armed", Detail: a.Op + " " + a.Dir})
+		s.Record(tcp.Event{Kind: tcp.EventNote, At: s.now, Endpoint: "network", Note: "fault-armed", Detail: a.Op + " " + a.Dir})
 		return nil
 	case "clock":
 		if a.Op != "wait" {
@@ -154,15 +156,15 @@ func (l *Lab) apply(a LabAction) error {
 	}
 	h.At(s.now)
 	c := l.conn[a.Endpoint]
-	live := c != nil && !c.deleted
+	live := c != nil && !c.Deleted()
 	switch a.Op {
 	case "listen":
 		if l.listener[a.Endpoint] != nil {
 			return fmt.Errorf("%s is already listening", a.Endpoint)
 		}
-		port := ServerPort
+		port := tcp.ServerPort
 		if a.Endpoint == "client" {
-			port = ClientPort
+			port = tcp.ClientPort
 		}
 		ln, err := h.Listen(port, 16)
 		if err != nil {
@@ -171,12 +173,12 @@ func (l *Lab) apply(a LabAction) error {
 		l.listener[a.Endpoint] = ln
 	case "connect":
 		if live {
-			return fmt.Errorf("%s already has a connection (%s): close or abort it first", a.Endpoint, c.state)
+			return fmt.Errorf("%s already has a connection (%s): close or abort it first", a.Endpoint, c.State())
 		}
 		oh := l.hosts[other]
-		rport, lport := ServerPort, uint16(0)
+		rport, lport := tcp.ServerPort, uint16(0)
 		if other == "client" {
-			rport, lport = ClientPort, ServerPort
+			rport, lport = tcp.ClientPort, tcp.ServerPort
 		}
 		nc, err := h.Connect(lport, oh.Addr, rport)
 		if err != nil {
@@ -223,7 +225,7 @@ func (l *Lab) settle() {
 	last := s.now
 	for i := 0; i < maxLabSteps; i++ {
 		next := s.NextEventTime()
-		if next == Never || next > last.Add(LabSettle) {
+		if next == tcp.Never || next > last.Add(LabSettle) {
 			return
 		}
 		if !s.Step() {
@@ -233,4 +235,4 @@ func (l *Lab) settle() {
 	}
 }
 
-func (l *Lab) runUntil(t Time) { l.s.RunUntil(t) }
+func (l *Lab) runUntil(t tcp.Time) { l.s.RunUntil(t) }

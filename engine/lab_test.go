@@ -3,9 +3,11 @@ package engine
 import (
 	"testing"
 	"time"
+
+	"synack/engine/tcp"
 )
 
-func labDo(t *testing.T, l *Lab, a LabAction) []Event {
+func labDo(t *testing.T, l *Lab, a LabAction) []tcp.Event {
 	t.Helper()
 	ev, err := l.Do(a)
 	if err != nil {
@@ -24,32 +26,32 @@ func TestLabCloseReachesTimeWaitAndWaitsForTheClock(t *testing.T) {
 	}
 	labDo(t, l, LabAction{Endpoint: "server", Op: "listen"})
 	labDo(t, l, LabAction{Endpoint: "client", Op: "connect"})
-	if got := l.ConnState("client"); got != Established {
+	if got := l.ConnState("client"); got != tcp.Established {
 		t.Fatalf("client after connect = %s, want ESTABLISHED", got)
 	}
-	if got := l.ConnState("server"); got != Established {
+	if got := l.ConnState("server"); got != tcp.Established {
 		t.Fatalf("server after connect = %s, want ESTABLISHED", got)
 	}
 	ev := labDo(t, l, LabAction{Endpoint: "client", Op: "close"})
-	var seen []State
+	var seen []tcp.State
 	for _, e := range ev {
-		if e.Kind == EventState && e.Endpoint == "client" {
+		if e.Kind == tcp.EventState && e.Endpoint == "client" {
 			seen = append(seen, e.To)
 		}
 	}
-	if len(seen) != 2 || seen[0] != FinWait1 || seen[1] != FinWait2 {
+	if len(seen) != 2 || seen[0] != tcp.FinWait1 || seen[1] != tcp.FinWait2 {
 		t.Fatalf("client states after close = %v, want [FIN-WAIT-1 FIN-WAIT-2]", seen)
 	}
 	labDo(t, l, LabAction{Endpoint: "server", Op: "close"})
-	if got := l.ConnState("client"); got != TimeWait {
+	if got := l.ConnState("client"); got != tcp.TimeWait {
 		t.Fatalf("client after server close = %s, want TIME-WAIT", got)
 	}
 	labDo(t, l, LabAction{Endpoint: "clock", Op: "wait", Delay: 59 * time.Second})
-	if got := l.ConnState("client"); got != TimeWait {
+	if got := l.ConnState("client"); got != tcp.TimeWait {
 		t.Fatalf("client 59 s into TIME-WAIT = %s, want still TIME-WAIT", got)
 	}
 	labDo(t, l, LabAction{Endpoint: "clock", Op: "wait", Delay: 2 * time.Second})
-	if got := l.ConnState("client"); got != Closed {
+	if got := l.ConnState("client"); got != tcp.Closed {
 		t.Fatalf("client 61 s into TIME-WAIT = %s, want CLOSED", got)
 	}
 }
@@ -85,18 +87,18 @@ func TestLabDropNextSYN(t *testing.T) {
 	labDo(t, l, LabAction{Endpoint: "server", Op: "listen"})
 	labDo(t, l, LabAction{Endpoint: "network", Op: "drop-next", Dir: "client->server"})
 	ev := labDo(t, l, LabAction{Endpoint: "client", Op: "connect"})
-	var syns []*SegmentEvent
+	var syns []*tcp.SegmentEvent
 	for _, e := range ev {
-		if e.Kind == EventSegment && e.Segment.Src == "client" && e.Segment.Seg.Flags == SYN {
+		if e.Kind == tcp.EventSegment && e.Segment.Src == "client" && e.Segment.Seg.Flags == tcp.SYN {
 			syns = append(syns, e.Segment)
 		}
 	}
-	if len(syns) != 2 || syns[0].Fate != Dropped || !syns[1].Retransmit {
+	if len(syns) != 2 || syns[0].Fate != tcp.Dropped || !syns[1].Retransmit {
 		t.Fatalf("SYNs = %d (first fate %v), want a dropped SYN and one retransmission", len(syns), syns)
 	}
-	var sentAt []Time
+	var sentAt []tcp.Time
 	for _, e := range ev {
-		if e.Kind == EventSegment && e.Segment.Seg.Flags == SYN {
+		if e.Kind == tcp.EventSegment && e.Segment.Seg.Flags == tcp.SYN {
 			sentAt = append(sentAt, e.At)
 		}
 	}

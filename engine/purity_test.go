@@ -176,6 +176,30 @@ func TestEngineImportsNothingAbove(t *testing.T) {
 	}
 }
 
+// TestEndpointStandsAlone checks that engine/tcp, the sans-I/O endpoint, depends on no
+// other package of the module: not the simulator and its stories (engine), not the trace
+// writers, diagram, wire, packetdrill, capture, lessons, web or real. Everything above it
+// reaches it through its API; it reaches nothing.
+func TestEndpointStandsAlone(t *testing.T) {
+	cmd := exec.Command("go", "list", "-e", "-deps", "-f", "{{.ImportPath}}", "./tcp")
+	out, err := cmd.Output()
+	if errors.Is(err, exec.ErrNotFound) {
+		t.Skipf("no go command here: %v", err)
+	}
+	if err != nil {
+		t.Fatalf("go list -deps ./tcp: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 5 || deps[len(deps)-1] != "synack/engine/tcp" {
+		t.Fatalf("go list -deps ./tcp gave %v", deps)
+	}
+	for _, dep := range deps {
+		if dep != "synack/engine/tcp" && (dep == "synack" || strings.HasPrefix(dep, "synack/")) {
+			t.Errorf("engine/tcp depends on %s", dep)
+		}
+	}
+}
+
 // The checker itself: each forbidden thing is caught, and the pure uses the engine needs
 // (durations, net/netip, a seeded source) are not.
 func TestImpuritiesCaught(t *testing.T) {

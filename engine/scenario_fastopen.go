@@ -1,5 +1,7 @@
 package engine
 
+import "synack/engine/tcp"
+
 // TCPFastOpen tells this story: the first connection fetches a Fast Open cookie; the
 // second sends its request in the SYN, and the answer comes one round trip sooner.
 //
@@ -24,15 +26,15 @@ package engine
 // the second connect() says why its SYN carries nothing. Side by side with the linux
 // profile, that is the round trip Fast Open saves.
 var TCPFastOpen = Story{
-	tune: func(p *Profile) {
-		if p.FastOpen&FastOpenClient != 0 {
-			p.FastOpen |= FastOpenServer // tcp_fastopen=3: client and server
+	tune: func(p *tcp.Profile) {
+		if p.FastOpen&tcp.FastOpenClient != 0 {
+			p.FastOpen |= tcp.FastOpenServer // tcp_fastopen=3: client and server
 		}
 	},
-	build: func(s *Sim, client, server *Host) {
-		fastOpen := client.Prof.FastOpen&FastOpenClient != 0 && server.Prof.FastOpen&FastOpenServer != 0
+	build: func(s *Sim, client, server *tcp.Host) {
+		fastOpen := client.Prof.FastOpen&tcp.FastOpenClient != 0 && server.Prof.FastOpen&tcp.FastOpenServer != 0
 		s.at(0, server, func() {
-			l, _ := server.Listen(ServerPort, 128)
+			l, _ := server.Listen(tcp.ServerPort, 128)
 			l.FastOpenQueue = fastOpenStoryQueue
 		})
 		s.runApp(server, app{accept: true, readAll: true, replyBytes: 200, closeOnEOF: true})
@@ -40,26 +42,26 @@ var TCPFastOpen = Story{
 
 		rtt := 2 * s.DefaultLink.Delay
 		request := payload(100, 'q')
-		open := func(port uint16) *Conn {
+		open := func(port uint16) *tcp.Conn {
 			if fastOpen {
-				c, _, _ := client.ConnectFastOpen(port, ServerAddr, ServerPort, SockOpts{}, FastOpenSend{Data: request, Queue: true})
+				c, _, _ := client.ConnectFastOpen(port, tcp.ServerAddr, tcp.ServerPort, tcp.SockOpts{}, tcp.FastOpenSend{Data: request, Queue: true})
 				return c
 			}
-			c, _ := client.Connect(port, ServerAddr, ServerPort)
+			c, _ := client.Connect(port, tcp.ServerAddr, tcp.ServerPort)
 			c.Send(request)
 			return c
 		}
-		var first, second *Conn
-		s.at(10*ms, client, func() { first = open(ClientPort) })
-		s.wrapApp(client, func(c *Conn, k ConnEventKind) {
+		var first, second *tcp.Conn
+		s.at(10*ms, client, func() { first = open(tcp.ClientPort) })
+		s.wrapApp(client, func(c *tcp.Conn, k tcp.ConnEventKind) {
 			if c != first || first == nil {
 				return
 			}
 			switch k {
-			case ConnReadable:
+			case tcp.ConnReadable:
 				// The answer is in: done with this connection.
 				c.Close()
-			case ConnEOF:
+			case tcp.ConnEOF:
 				// The server's FIN: the client is in TIME-WAIT. Come back one round
 				// trip later, when its last ACK has long reached the server, so the two
 				// visits stand apart at every RTT; from a new port, as the old 4-tuple
@@ -69,9 +71,9 @@ var TCPFastOpen = Story{
 						return
 					}
 					if !fastOpen {
-						client.note("server", "fast-open-off", "no TCP Fast Open: the request waits for the handshake")
+						client.Note("server", "fast-open-off", "no TCP Fast Open: the request waits for the handshake")
 					}
-					second = open(ClientPort + 1)
+					second = open(tcp.ClientPort + 1)
 				})
 			}
 		})

@@ -4,16 +4,18 @@ import (
 	"bytes"
 	"testing"
 	"time"
+
+	"synack/engine/tcp"
 )
 
 // fastOpenVisit is what the trace of the tcp-fast-open story shows of one of the
 // client's two connections.
 type fastOpenVisit struct {
-	port           uint16        // the client's port
-	syn, synAck    *SegmentEvent // the client's SYN and the server's answer (copies)
-	connect        Time          // when the client called connect()
-	firstByte      Time          // when the first byte of the answer reached the client
-	serverRead     int           // the index of the server's read() of the request
+	port           uint16            // the client's port
+	syn, synAck    *tcp.SegmentEvent // the client's SYN and the server's answer (copies)
+	connect        tcp.Time          // when the client called connect()
+	firstByte      tcp.Time          // when the first byte of the answer reached the client
+	serverRead     int               // the index of the server's read() of the request
 	serverReadSize int
 }
 
@@ -24,30 +26,30 @@ func fastOpenVisits(t *testing.T, tr *Trace) [2]fastOpenVisit {
 	n := -1 // the visit under way: the client's last connect()
 	for i, e := range tr.All() {
 		switch {
-		case e.Kind == EventApp && e.Endpoint == "client" && e.Call == "connect" && e.Result == "pending":
+		case e.Kind == tcp.EventApp && e.Endpoint == "client" && e.Call == "connect" && e.Result == "pending":
 			n++
 			if n > 1 {
 				t.Fatalf("a third connect() at %v", e.At)
 			}
 			v[n].connect, v[n].serverRead = e.At, -1
 		case n < 0:
-		case e.Kind == EventSegment && e.Segment.Src == "client" && e.Segment.Seg.Flags == SYN:
+		case e.Kind == tcp.EventSegment && e.Segment.Src == "client" && e.Segment.Seg.Flags == tcp.SYN:
 			// From an RTT of 1 s the SYN is sent again (a plain SYN) before the
 			// SYN-ACK comes: the first one is the one that tells.
 			if v[n].syn == nil {
 				se := *e.Segment // a copy: the event's storage is the next event's
 				v[n].syn, v[n].port = &se, e.Segment.Seg.SrcPort
 			}
-		case e.Kind == EventSegment && e.Segment.Src == "server" && e.Segment.Seg.DstPort == v[n].port:
+		case e.Kind == tcp.EventSegment && e.Segment.Src == "server" && e.Segment.Seg.DstPort == v[n].port:
 			g := e.Segment.Seg
-			if g.Flags == SYN|ACK && v[n].synAck == nil {
+			if g.Flags == tcp.SYN|tcp.ACK && v[n].synAck == nil {
 				se := *e.Segment
 				v[n].synAck = &se
 			}
 			if len(g.Payload) > 0 && v[n].firstByte == 0 {
 				v[n].firstByte = e.Segment.Arrive
 			}
-		case e.Kind == EventApp && e.Endpoint == "server" && e.Call == "read" && e.Bytes > 0 && v[n].serverRead < 0:
+		case e.Kind == tcp.EventApp && e.Endpoint == "server" && e.Call == "read" && e.Bytes > 0 && v[n].serverRead < 0:
 			v[n].serverRead, v[n].serverReadSize = i, e.Bytes
 		}
 	}
@@ -68,23 +70,23 @@ func fastOpenVisits(t *testing.T, tr *Trace) [2]fastOpenVisit {
 // slack is the few microseconds the link puts between segments sent at one instant.
 const slack = 10 * time.Microsecond
 
-func fastOpenOption(s Segment) (Option, bool) {
+func fastOpenOption(s tcp.Segment) (tcp.Option, bool) {
 	for _, o := range s.Options {
 		if o.IsFastOpen() {
 			return o, true
 		}
 	}
-	return Option{}, false
+	return tcp.Option{}, false
 }
 
 // serverStateAt returns the state of the server's last state change before event i.
-func serverStateAt(tr *Trace, i int) State {
-	var st State
+func serverStateAt(tr *Trace, i int) tcp.State {
+	var st tcp.State
 	for j, e := range tr.All() {
 		if j >= i {
 			break
 		}
-		if e.Kind == EventState && e.Endpoint == "server" {
+		if e.Kind == tcp.EventState && e.Endpoint == "server" {
 			st = e.To
 		}
 	}
@@ -110,11 +112,11 @@ func TestTCPFastOpenStory(t *testing.T) {
 		first, second := v[0], v[1]
 
 		o, ok := fastOpenOption(first.syn.Seg)
-		if !ok || len(o.Cookie) != 0 || o.Kind != OptFastOpen || len(first.syn.Seg.Payload) != 0 {
+		if !ok || len(o.Cookie) != 0 || o.Kind != tcp.OptFastOpen || len(first.syn.Seg.Payload) != 0 {
 			t.Errorf("rtt %v: first SYN options %s, %d bytes; want an empty FO option and no data", rtt, first.syn.Seg.Options, len(first.syn.Seg.Payload))
 		}
 		o, ok = fastOpenOption(first.synAck.Seg)
-		if !ok || len(o.Cookie) != FastOpenCookieSize || FastOpenCookieSize != 8 {
+		if !ok || len(o.Cookie) != tcp.FastOpenCookieSize || tcp.FastOpenCookieSize != 8 {
 			t.Fatalf("rtt %v: first SYN-ACK options %s; want an FO cookie of 8 bytes", rtt, first.synAck.Seg.Options)
 		}
 		cookie := o.Cookie
@@ -134,10 +136,10 @@ func TestTCPFastOpenStory(t *testing.T) {
 			t.Errorf("rtt %v: second SYN-ACK %s carries a cookie; a valid one is not sent again", rtt, second.synAck.Seg.Options)
 		}
 
-		if st := serverStateAt(tr, first.serverRead); st != Established {
+		if st := serverStateAt(tr, first.serverRead); st != tcp.Established {
 			t.Errorf("rtt %v: first visit: the server reads in %s, want ESTABLISHED (data waits for the handshake)", rtt, st)
 		}
-		if st := serverStateAt(tr, second.serverRead); st != SynReceived {
+		if st := serverStateAt(tr, second.serverRead); st != tcp.SynReceived {
 			t.Errorf("rtt %v: second visit: the server reads in %s, want SYN-RECEIVED (before the handshake's last ACK)", rtt, st)
 		}
 
@@ -164,19 +166,19 @@ func TestTCPFastOpenStoryRFCProfile(t *testing.T) {
 		}
 		v := fastOpenVisits(t, tr)
 		for _, e := range tr.All() {
-			if e.Kind != EventSegment {
+			if e.Kind != tcp.EventSegment {
 				continue
 			}
 			if _, ok := fastOpenOption(e.Segment.Seg); ok {
 				t.Errorf("rtt %v: segment %d carries a Fast Open option", rtt, e.Segment.ID)
 			}
-			if e.Segment.Seg.Flags&SYN != 0 && len(e.Segment.Seg.Payload) > 0 {
+			if e.Segment.Seg.Flags&tcp.SYN != 0 && len(e.Segment.Seg.Payload) > 0 {
 				t.Errorf("rtt %v: SYN %d carries data", rtt, e.Segment.ID)
 			}
 		}
 		notes := 0
 		for _, e := range tr.All() {
-			if e.Kind == EventNote && e.Note == "fast-open-off" {
+			if e.Kind == tcp.EventNote && e.Note == "fast-open-off" {
 				notes++
 			}
 		}
@@ -184,7 +186,7 @@ func TestTCPFastOpenStoryRFCProfile(t *testing.T) {
 			t.Errorf("rtt %v: %d fast-open-off notes, want 1", rtt, notes)
 		}
 		for i, x := range v {
-			if st := serverStateAt(tr, x.serverRead); st != Established {
+			if st := serverStateAt(tr, x.serverRead); st != tcp.Established {
 				t.Errorf("rtt %v: visit %d: the server reads in %s, want ESTABLISHED", rtt, i+1, st)
 			}
 			if d := x.firstByte.Sub(x.connect); d < 2*rtt || d > 2*rtt+slack {

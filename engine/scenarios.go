@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"synack/engine/tcp"
 )
 
 // Story is a TCP story the engine can tell: how to set up a client, a server and the
@@ -12,8 +14,8 @@ import (
 // order they are told.
 type Story struct {
 	horizon time.Duration
-	tune    func(*Profile)
-	build   func(s *Sim, client, server *Host)
+	tune    func(*tcp.Profile)
+	build   func(s *Sim, client, server *tcp.Host)
 }
 
 // DefaultParams are the parameters used when a reader has changed none.
@@ -26,7 +28,7 @@ func (p *Params) Validate() error {
 	if p.Profile == "" {
 		p.Profile = "linux"
 	}
-	if _, err := ProfileByName(p.Profile); err != nil {
+	if _, err := tcp.ProfileByName(p.Profile); err != nil {
 		return err
 	}
 	if p.RTT == 0 {
@@ -74,8 +76,8 @@ func (st Story) Run(name string, p Params) (*Trace, error) {
 }
 
 // newPair makes a simulation with a client and a server joined by a symmetric path.
-func newPair(p Params, tune func(*Profile)) (*Sim, *Host, *Host) {
-	prof, _ := ProfileByName(p.Profile)
+func newPair(p Params, tune func(*tcp.Profile)) (*Sim, *tcp.Host, *tcp.Host) {
+	prof, _ := tcp.ProfileByName(p.Profile)
 	if tune != nil {
 		tune(&prof)
 	}
@@ -83,8 +85,8 @@ func newPair(p Params, tune func(*Profile)) (*Sim, *Host, *Host) {
 	s.trace.Meta.Profile = p.Profile
 	s.trace.Meta.RTT = p.RTT
 	s.DefaultLink = Link{Delay: p.RTT / 2, Jitter: p.Jitter, Loss: p.Loss}
-	client := s.AddHost("client", ClientAddr, "client", prof)
-	server := s.AddHost("server", ServerAddr, "server", prof)
+	client := s.AddHost("client", tcp.ClientAddr, "client", prof)
+	server := s.AddHost("server", tcp.ServerAddr, "server", prof)
 	for _, id := range p.Drop {
 		s.AddFault(Fault{Action: FaultDrop, ID: id})
 	}
@@ -98,40 +100,40 @@ type app struct {
 	closeOnEOF  bool          // close when the peer's FIN has been read
 	closeDelay  time.Duration // ... after this long
 	replyBytes  int           // answer the first data with this many bytes
-	onEstablish func(*Conn)
+	onEstablish func(*tcp.Conn)
 }
 
-func (s *Sim) runApp(h *Host, a app) {
-	replied := map[*Conn]bool{}
-	s.OnConn(h, func(c *Conn, k ConnEventKind) {
+func (s *Sim) runApp(h *tcp.Host, a app) {
+	replied := map[*tcp.Conn]bool{}
+	s.OnConn(h, func(c *tcp.Conn, k tcp.ConnEventKind) {
 		switch k {
-		case ConnAcceptable:
+		case tcp.ConnAcceptable:
 			if a.accept {
-				if l := h.listeners[c.tuple.LocalPort]; l != nil {
+				if l := h.Listener(c.Tuple().LocalPort); l != nil {
 					if ac, err := l.Accept(); err == nil && a.onEstablish != nil {
 						a.onEstablish(ac)
 					}
 				}
 			}
-		case ConnEstablished:
+		case tcp.ConnEstablished:
 			if a.onEstablish != nil {
 				a.onEstablish(c)
 			}
-		case ConnReadable:
-			if a.readAll && !c.deleted && c.Buffered() > 0 {
+		case tcp.ConnReadable:
+			if a.readAll && !c.Deleted() && c.Buffered() > 0 {
 				c.Read(c.Buffered())
 				if a.replyBytes > 0 && !replied[c] {
 					replied[c] = true
 					c.Send(payload(a.replyBytes, 'r'))
 				}
 			}
-		case ConnEOF:
+		case tcp.ConnEOF:
 			if a.readAll && c.Buffered() > 0 {
 				c.Read(c.Buffered())
 			}
 			if a.closeOnEOF {
 				s.After(a.closeDelay, func() {
-					if !c.deleted {
+					if !c.Deleted() {
 						if a.readAll {
 							c.Read(1) // read() = 0: end of stream
 						}
@@ -163,8 +165,8 @@ func payload(n int, kind byte) []byte {
 }
 
 // at runs fn on host h at virtual time t (an application call).
-func (s *Sim) at(t time.Duration, h *Host, fn func()) {
-	s.At(Time(0).Add(t), func() { h.At(s.now); fn() })
+func (s *Sim) at(t time.Duration, h *tcp.Host, fn func()) {
+	s.At(tcp.Time(0).Add(t), func() { h.At(s.now); fn() })
 }
 
 const (
@@ -176,26 +178,26 @@ const (
 	floodInterval = 100 * ms
 )
 
-func listenServer(s *Sim, server *Host, backlog int, a app) {
-	s.at(0, server, func() { server.Listen(ServerPort, backlog) })
+func listenServer(s *Sim, server *tcp.Host, backlog int, a app) {
+	s.at(0, server, func() { server.Listen(tcp.ServerPort, backlog) })
 	a.accept = true
 	s.runApp(server, a)
 }
 
 // ThreeWayHandshake tells this story: SYN, SYN-ACK, ACK: both sides learn the other's initial sequence number.
 var ThreeWayHandshake = Story{
-	build: func(s *Sim, client, server *Host) {
+	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true})
-		s.at(10*ms, client, func() { client.Connect(ClientPort, ServerAddr, ServerPort) })
+		s.at(10*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 	},
 }
 
 // DataOnThirdACK tells this story: The client writes before the handshake ends; its data rides on the final ACK.
 var DataOnThirdACK = Story{
-	build: func(s *Sim, client, server *Host) {
+	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true, replyBytes: 200})
 		s.at(10*ms, client, func() {
-			c, _ := client.Connect(ClientPort, ServerAddr, ServerPort)
+			c, _ := client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort)
 			c.Send(payload(100, 'q'))
 		})
 		s.runApp(client, app{readAll: true})
@@ -204,31 +206,31 @@ var DataOnThirdACK = Story{
 
 // FourWayClose tells this story: FIN, ACK, FIN, ACK: each direction is closed on its own, then TIME-WAIT.
 var FourWayClose = Story{
-	build: func(s *Sim, client, server *Host) {
+	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true, closeOnEOF: true, closeDelay: 300 * ms})
-		var c *Conn
-		s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
+		var c *tcp.Conn
+		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 		s.afterConnect(client, closeAfter, func() { c.Close() })
 	},
 }
 
 // ThreeWayClose tells this story: The server closes at once, so its FIN carries the delayed ACK of the client's FIN.
 var ThreeWayClose = Story{
-	build: func(s *Sim, client, server *Host) {
+	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true, closeOnEOF: true, closeDelay: 0})
-		var c *Conn
-		s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
+		var c *tcp.Conn
+		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 		s.afterConnect(client, closeAfter, func() { c.Close() })
 	},
 }
 
 // HalfClose tells this story: The client shuts down its sending side; the server keeps sending its answer.
 var HalfClose = Story{
-	build: func(s *Sim, client, server *Host) {
-		var sc *Conn
-		listenServer(s, server, 128, app{readAll: true, onEstablish: func(c *Conn) { sc = c }})
-		s.wrapApp(server, func(c *Conn, k ConnEventKind) {
-			if k == ConnEOF && c == sc {
+	build: func(s *Sim, client, server *tcp.Host) {
+		var sc *tcp.Conn
+		listenServer(s, server, 128, app{readAll: true, onEstablish: func(c *tcp.Conn) { sc = c }})
+		s.wrapApp(server, func(c *tcp.Conn, k tcp.ConnEventKind) {
+			if k == tcp.ConnEOF && c == sc {
 				s.After(20*ms, func() {
 					c.Read(1)
 					c.Send(payload(3000, 'r'))
@@ -236,8 +238,8 @@ var HalfClose = Story{
 				})
 			}
 		})
-		var c *Conn
-		s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
+		var c *tcp.Conn
+		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 		s.runApp(client, app{readAll: true})
 		s.afterConnect(client, 290*ms, func() {
 			c.Send(payload(100, 'q'))
@@ -248,17 +250,17 @@ var HalfClose = Story{
 
 // SimultaneousOpen tells this story: Both ends send a SYN at the same moment; the SYNs cross and four segments open one connection.
 var SimultaneousOpen = Story{
-	build: func(s *Sim, client, server *Host) {
-		s.at(10*ms, client, func() { client.Connect(ClientPort, ServerAddr, ServerPort) })
-		s.at(10*ms, server, func() { server.Connect(ServerPort, ClientAddr, ClientPort) })
+	build: func(s *Sim, client, server *tcp.Host) {
+		s.at(10*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+		s.at(10*ms, server, func() { server.Connect(tcp.ServerPort, tcp.ClientAddr, tcp.ClientPort) })
 	},
 }
 
 // SimultaneousClose tells this story: Both ends close at once; the FINs cross, both pass through CLOSING into TIME-WAIT.
 var SimultaneousClose = Story{
-	build: func(s *Sim, client, server *Host) {
-		var sc, c *Conn
-		listenServer(s, server, 128, app{onEstablish: func(x *Conn) {
+	build: func(s *Sim, client, server *tcp.Host) {
+		var sc, c *tcp.Conn
+		listenServer(s, server, 128, app{onEstablish: func(x *tcp.Conn) {
 			if sc != nil {
 				return
 			}
@@ -268,19 +270,19 @@ var SimultaneousClose = Story{
 			s.After(simultaneousCloseAfter, func() { c.Close() })
 			s.After(simultaneousCloseAfter, func() { sc.Close() })
 		}})
-		s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
+		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 	},
 }
 
 // LostFinalACK tells this story: The client's last ACK is lost; the server resends its FIN and TIME-WAIT answers it.
 var LostFinalACK = Story{
-	build: func(s *Sim, client, server *Host) {
+	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true, closeOnEOF: true, closeDelay: 300 * ms})
-		var c *Conn
-		s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
+		var c *tcp.Conn
+		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 		s.afterConnect(client, closeAfter, func() { c.Close() })
-		s.AddFault(Fault{Action: FaultDrop, Match: func(ev *SegmentEvent) bool {
-			return ev.Src == "client" && ev.Seg.Flags == ACK && c != nil && c.state == TimeWait
+		s.AddFault(Fault{Action: FaultDrop, Match: func(ev *tcp.SegmentEvent) bool {
+			return ev.Src == "client" && ev.Seg.Flags == tcp.ACK && c != nil && c.State() == tcp.TimeWait
 		}, Nth: 1})
 	},
 }
@@ -288,15 +290,15 @@ var LostFinalACK = Story{
 // OrphanFinWait2 tells this story: The client closes, the server never does: the orphaned client gives up after tcp_fin_timeout.
 var OrphanFinWait2 = Story{
 	horizon: 10 * time.Minute,
-	build: func(s *Sim, client, server *Host) {
-		var sc, c *Conn
-		listenServer(s, server, 128, app{onEstablish: func(x *Conn) { sc = x }})
-		s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
+	build: func(s *Sim, client, server *tcp.Host) {
+		var sc, c *tcp.Conn
+		listenServer(s, server, 128, app{onEstablish: func(x *tcp.Conn) { sc = x }})
+		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 		s.afterConnect(client, closeAfter, func() {
 			c.Close()
 			// The server closes long after the client's FIN-WAIT-2 timer has run out.
 			s.After(orphanServerCloseAfter, func() {
-				if sc != nil && !sc.deleted {
+				if sc != nil && !sc.Deleted() {
 					sc.Close()
 				}
 			})
@@ -306,41 +308,43 @@ var OrphanFinWait2 = Story{
 
 // SYNToClosedPort tells this story: Nothing listens on the port: the server answers RST, connect() fails with ECONNREFUSED.
 var SYNToClosedPort = Story{
-	build: func(s *Sim, client, server *Host) {
-		s.at(10*ms, client, func() { client.Connect(ClientPort, ServerAddr, ServerPort) })
+	build: func(s *Sim, client, server *tcp.Host) {
+		s.at(10*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 	},
 }
 
 // ConnectTimeout tells this story: A firewall drops every SYN: the client retransmits with backoff until ETIMEDOUT.
 var ConnectTimeout = Story{
 	horizon: 10 * time.Minute,
-	build: func(s *Sim, client, server *Host) {
+	build: func(s *Sim, client, server *tcp.Host) {
 		s.AddFault(Fault{Action: FaultDrop, From: "client", AnyFlags: true})
-		s.at(10*ms, client, func() { client.Connect(ClientPort, ServerAddr, ServerPort) })
+		s.at(10*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 	},
 }
 
 // SYNACKLost tells this story: The server's SYN-ACK is lost; both sides' timers decide who retransmits first.
 var SYNACKLost = Story{
-	build: func(s *Sim, client, server *Host) {
+	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{})
-		s.AddFault(Fault{Action: FaultDrop, From: "server", Flags: SYN | ACK, Nth: 1})
-		s.at(10*ms, client, func() { client.Connect(ClientPort, ServerAddr, ServerPort) })
+		s.AddFault(Fault{Action: FaultDrop, From: "server", Flags: tcp.SYN | tcp.ACK, Nth: 1})
+		s.at(10*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 	},
 }
 
 // OldDuplicateSYN tells this story: RFC 9293 Figure 8: a delayed SYN from an earlier connection is refused by the client's RST.
 var OldDuplicateSYN = Story{
-	build: func(s *Sim, client, server *Host) {
+	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{})
 		rtt := s.DefaultLink.Delay * 2
 		// The client's real SYN takes the long way round, so the old one arrives first.
-		s.AddFault(Fault{Action: FaultDelay, From: "client", Flags: SYN, Nth: 1, Delay: 2 * rtt})
+		s.AddFault(Fault{Action: FaultDelay, From: "client", Flags: tcp.SYN, Nth: 1, Delay: 2 * rtt})
 		s.at(10*ms, client, func() {
-			c, _ := client.Connect(ClientPort, ServerAddr, ServerPort)
-			old := c.template(c.iss-Seq(100000), SYN)
+			c, _ := client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort)
+			t := c.Tuple()
+			old := tcp.Segment{Src: t.LocalAddr, Dst: t.RemoteAddr, SrcPort: t.LocalPort, DstPort: t.RemotePort,
+				Seq: c.ISS() - 100000, Flags: tcp.SYN}
 			old.Window = 65535
-			old.Options = Options{{Kind: OptMSS, MSS: 1460}}
+			old.Options = tcp.Options{{Kind: tcp.OptMSS, MSS: 1460}}
 			s.Inject(s.now.Add(time.Millisecond), "client", old, "old-duplicate")
 		})
 	},
@@ -348,10 +352,10 @@ var OldDuplicateSYN = Story{
 
 // AbortRST tells this story: The client aborts (SO_LINGER 0): one RST and the server's read fails with ECONNRESET.
 var AbortRST = Story{
-	build: func(s *Sim, client, server *Host) {
+	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true})
-		var c *Conn
-		s.at(10*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
+		var c *tcp.Conn
+		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 		s.afterConnect(client, 190*ms, func() { c.Send(payload(100, 'q')) })
 		s.afterConnect(client, 490*ms, func() { c.SetLinger(true); c.Close() })
 	},
@@ -360,32 +364,32 @@ var AbortRST = Story{
 // SYNFlood tells this story: Spoofed SYNs fill the SYN queue; without cookies a real client is turned away.
 var SYNFlood = Story{
 	horizon: 4 * time.Minute,
-	tune:    func(p *Profile) { p.Syncookies = 0 },
-	build: func(s *Sim, client, server *Host) {
+	tune:    func(p *tcp.Profile) { p.Syncookies = 0 },
+	build: func(s *Sim, client, server *tcp.Host) {
 		floodSetup(s, server, 1400)
 		// By 1.5 s fifteen spoofed SYNs have filled the backlog of 8.
-		s.at(1500*ms, client, func() { client.Connect(ClientPort, ServerAddr, ServerPort) })
+		s.at(1500*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
 	},
 }
 
 // SYNCookies tells this story: The same flood with cookies on: the server keeps no state, and the real client gets in.
 var SYNCookies = Story{
 	horizon: 4 * time.Minute,
-	tune:    func(p *Profile) { p.Syncookies = 1 },
-	build: func(s *Sim, client, server *Host) {
+	tune:    func(p *tcp.Profile) { p.Syncookies = 1 },
+	build: func(s *Sim, client, server *tcp.Host) {
 		floodSetup(s, server, 30)
-		var c *Conn
-		s.at(1500*ms, client, func() { c, _ = client.Connect(ClientPort, ServerAddr, ServerPort) })
-		s.runApp(client, app{readAll: true, onEstablish: func(x *Conn) { x.Send(payload(100, 'q')) }})
+		var c *tcp.Conn
+		s.at(1500*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+		s.runApp(client, app{readAll: true, onEstablish: func(x *tcp.Conn) { x.Send(payload(100, 'q')) }})
 		_ = c
 	},
 }
 
 // floodSetup gives the server a small-backlog listener and points a spoofed flood at it.
-func floodSetup(s *Sim, server *Host, count int) {
+func floodSetup(s *Sim, server *tcp.Host, count int) {
 	listenServer(s, server, floodBacklog, app{readAll: true, replyBytes: 200})
-	s.AddLane("attacker-1", AttackerNet, "attacker")
-	s.Flood(FloodConfig{Lane: "attacker-1", Prefix: AttackerNet, Target: ServerAddr, Port: ServerPort,
+	s.AddLane("attacker-1", tcp.AttackerNet, "attacker")
+	s.Flood(FloodConfig{Lane: "attacker-1", Prefix: tcp.AttackerNet, Target: tcp.ServerAddr, Port: tcp.ServerPort,
 		Count: count, Start: 0, Interval: floodInterval})
 }
 
@@ -400,10 +404,10 @@ const (
 
 // afterConnect runs fn d after h's first connection is established (connect() returned).
 // If the handshake never completes, fn never runs.
-func (s *Sim) afterConnect(h *Host, d time.Duration, fn func()) {
+func (s *Sim) afterConnect(h *tcp.Host, d time.Duration, fn func()) {
 	done := false
-	s.wrapApp(h, func(c *Conn, k ConnEventKind) {
-		if k == ConnEstablished && !done {
+	s.wrapApp(h, func(c *tcp.Conn, k tcp.ConnEventKind) {
+		if k == tcp.ConnEstablished && !done {
 			done = true
 			s.After(d, fn)
 		}
@@ -411,9 +415,9 @@ func (s *Sim) afterConnect(h *Host, d time.Duration, fn func()) {
 }
 
 // wrapApp adds a handler that runs after h's current application handler.
-func (s *Sim) wrapApp(h *Host, f func(*Conn, ConnEventKind)) {
+func (s *Sim) wrapApp(h *tcp.Host, f func(*tcp.Conn, tcp.ConnEventKind)) {
 	prev := s.apps[h]
-	s.apps[h] = func(c *Conn, k ConnEventKind) {
+	s.apps[h] = func(c *tcp.Conn, k tcp.ConnEventKind) {
 		if prev != nil {
 			prev(c, k)
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"synack/engine/tcp"
 )
 
 // MaxSimEvents bounds how many trace events one simulation may produce, so no scenario,
@@ -17,12 +19,12 @@ const DefaultHorizon = 15 * time.Minute
 // virtual clock that jumps from one event to the next. It is single-threaded and
 // deterministic: the same setup and seed give the same trace.
 type Sim struct {
-	rng     *Rand
-	now     Time
+	rng     *tcp.Rand
+	now     tcp.Time
 	trace   Trace
-	hosts   []*Host
-	apps    map[*Host]func(*Conn, ConnEventKind) // each host's application code (OnConn)
-	byAddr  map[netip.Addr]*Host
+	hosts   []*tcp.Host
+	apps    map[*tcp.Host]func(*tcp.Conn, tcp.ConnEventKind) // each host's application code (OnConn)
+	byAddr  map[netip.Addr]*tcp.Host
 	lanes   map[netip.Addr]string // addresses owned by a lane but by no host (spoofed sources)
 	prefixL []prefixLane
 	links   map[linkKey]*Link
@@ -52,9 +54,9 @@ type Sim struct {
 	// Labeler, when set, says what each TCP segment carries (TLS records riding on a
 	// connection) and whether it is handshake: it sees the segment event before it is
 	// recorded, and must not keep it (the simulation reuses its storage).
-	Labeler func(*SegmentEvent) AppMark
+	Labeler func(*tcp.SegmentEvent) tcp.AppMark
 	// sending is the segment event transmit fills before the trace copies it.
-	sending  SegmentEvent
+	sending  tcp.SegmentEvent
 	fifoList []*linkQueue
 	// noTrace keeps only the counters (benchmarks measure the engine without the trace).
 	noTrace bool
@@ -77,7 +79,7 @@ const manyRoutes = 16
 
 type route struct {
 	name string
-	host *Host // nil for an address no host owns
+	host *tcp.Host // nil for an address no host owns
 }
 
 // path is what the simulation keeps about one direction between two endpoints.
@@ -86,7 +88,7 @@ type path struct {
 	// names holds the trace's ids of key.from and key.to, once interned (0 before).
 	names      [2]uint32
 	link       *Link
-	lastArrive Time     // when the last in-order segment arrives: links keep order
+	lastArrive tcp.Time // when the last in-order segment arrives: links keep order
 	held       *heldSeg // a segment held back for reordering
 	// q holds the direction's arrivals in time order: links keep order, so most arrivals
 	// never touch the heap (a flood keeps tens of thousands of segments in flight).
@@ -150,10 +152,10 @@ func (q *linkQueue) resize(size int) {
 const minQueue = 8
 
 type heldSeg struct {
-	seg    Segment
-	arrive Time
+	seg    tcp.Segment
+	arrive tcp.Time
 	event  int // its index in the trace, -1 if not recorded
-	dst    *Host
+	dst    *tcp.Host
 }
 
 // Link is one direction of the path between two endpoints.
@@ -185,18 +187,18 @@ type Fault struct {
 	Action   FaultAction
 	ID       int           // match by segment ID (1-based); 0: use the matcher
 	From     string        // sender name, "" for any
-	Flags    Flags         // exact flags; 0 with AnyFlags for any
+	Flags    tcp.Flags     // exact flags; 0 with AnyFlags for any
 	AnyFlags bool          // ignore Flags
 	Nth      int           // the Nth match (1-based); 0 for every match
 	Delay    time.Duration // for FaultDelay
 	// Match, when set, replaces From/Flags (for built-in scenarios that need more). It
 	// must not keep the event it is given (the simulation reuses its storage).
-	Match func(*SegmentEvent) bool
+	Match func(*tcp.SegmentEvent) bool
 	seen  int
 	done  bool
 }
 
-func (f *Fault) matches(ev *SegmentEvent) bool {
+func (f *Fault) matches(ev *tcp.SegmentEvent) bool {
 	if f.done {
 		return false
 	}
@@ -228,19 +230,19 @@ func (f *Fault) matches(ev *SegmentEvent) bool {
 // simEvent is an entry of the simulation's heap: an action, or a segment that arrives out
 // of its link's order (a fault delayed it).
 type simEvent struct {
-	at   Time
+	at   tcp.Time
 	seq  uint64
-	host *Host
+	host *tcp.Host
 	fn   func()
-	seg  *Segment // when fn is nil: the segment arriving at host
+	seg  *tcp.Segment // when fn is nil: the segment arriving at host
 }
 
 // arrival is an entry of a link's queue: a segment arriving at host, kept by value.
 type arrival struct {
-	at   Time
+	at   tcp.Time
 	seq  uint64
-	host *Host
-	seg  Segment
+	host *tcp.Host
+	seg  tcp.Segment
 }
 
 // simQueue is a binary min-heap of events by (time, insertion order), typed so that
@@ -295,9 +297,9 @@ func (q *simQueue) pop() simEvent {
 // NewSim returns an empty simulation seeded with seed.
 func NewSim(seed uint64) *Sim {
 	s := &Sim{
-		rng:     NewRand(seed),
-		byAddr:  map[netip.Addr]*Host{},
-		apps:    map[*Host]func(*Conn, ConnEventKind){},
+		rng:     tcp.NewRand(seed),
+		byAddr:  map[netip.Addr]*tcp.Host{},
+		apps:    map[*tcp.Host]func(*tcp.Conn, tcp.ConnEventKind){},
 		lanes:   map[netip.Addr]string{},
 		links:   map[linkKey]*Link{},
 		routes:  map[netip.Addr]route{},
@@ -309,11 +311,11 @@ func NewSim(seed uint64) *Sim {
 }
 
 // Record appends an event to the trace (Sim is the hosts' Recorder).
-func (s *Sim) Record(e Event) { s.record(e) }
+func (s *Sim) Record(e tcp.Event) { s.record(e) }
 
 // record appends an event to the trace and returns its index, or -1 when the trace is
 // off or full.
-func (s *Sim) record(e Event) int {
+func (s *Sim) record(e tcp.Event) int {
 	if !s.tracing() {
 		return -1
 	}
@@ -322,7 +324,7 @@ func (s *Sim) record(e Event) int {
 }
 
 // recordSegment is record for a segment event sent now on p (whose names ev carries).
-func (s *Sim) recordSegment(p *path, ev *SegmentEvent) int {
+func (s *Sim) recordSegment(p *path, ev *tcp.SegmentEvent) int {
 	if !s.tracing() {
 		return -1
 	}
@@ -349,17 +351,17 @@ func (s *Sim) tracing() bool {
 }
 
 // Now returns the virtual time.
-func (s *Sim) Now() Time { return s.now }
+func (s *Sim) Now() tcp.Time { return s.now }
 
 // Rand returns the simulation's random source.
-func (s *Sim) Rand() *Rand { return s.rng }
+func (s *Sim) Rand() *tcp.Rand { return s.rng }
 
 // Trace returns the trace so far.
 func (s *Sim) Trace() *Trace { return &s.trace }
 
 // AddHost creates a host with its own TCP stack.
-func (s *Sim) AddHost(name string, addr netip.Addr, role string, prof Profile) *Host {
-	h := NewHost(name, addr, prof, NewRand(s.rng.Uint64()), s)
+func (s *Sim) AddHost(name string, addr netip.Addr, role string, prof tcp.Profile) *tcp.Host {
+	h := tcp.NewHost(name, addr, prof, tcp.NewRand(s.rng.Uint64()), s)
 	h.Names = s.NameOf
 	s.hosts = append(s.hosts, h)
 	s.byAddr[addr] = h
@@ -428,7 +430,7 @@ func (s *Sim) nameOf(a netip.Addr) string {
 }
 
 // Host returns the host with the given name.
-func (s *Sim) Host(name string) *Host {
+func (s *Sim) Host(name string) *tcp.Host {
 	for _, h := range s.hosts {
 		if h.Name == name {
 			return h
@@ -477,12 +479,12 @@ func (s *Sim) link(from, to string) *Link {
 func (s *Sim) AddFault(f Fault) { s.faults = append(s.faults, &f) }
 
 // At schedules fn at virtual time t (an application call, an injected segment).
-func (s *Sim) At(t Time, fn func()) {
+func (s *Sim) At(t tcp.Time, fn func()) {
 	s.pullEvents()
 	s.schedule(t, fn)
 }
 
-func (s *Sim) schedule(t Time, fn func()) {
+func (s *Sim) schedule(t tcp.Time, fn func()) {
 	s.qseq++
 	s.queue.push(simEvent{at: t, seq: s.qseq, fn: fn})
 }
@@ -507,27 +509,27 @@ func (s *Sim) pullEvents() {
 // After schedules fn d after now.
 func (s *Sim) After(d time.Duration, fn func()) { s.At(s.now.Add(d), fn) }
 
-func (s *Sim) appHandler(h *Host) func(*Conn, ConnEventKind) { return s.apps[h] }
+func (s *Sim) appHandler(h *tcp.Host) func(*tcp.Conn, tcp.ConnEventKind) { return s.apps[h] }
 
 // OnConn installs the application code of a host: it is called, at the same virtual time
 // but after the stack has finished its work, for every ConnEventKind.
-func (s *Sim) OnConn(h *Host, f func(*Conn, ConnEventKind)) { s.apps[h] = f }
+func (s *Sim) OnConn(h *tcp.Host, f func(*tcp.Conn, tcp.ConnEventKind)) { s.apps[h] = f }
 
 // Inject sends seg from the endpoint named from at time t, as if that endpoint had sent it
 // (an old duplicate, a spoofed SYN). It goes through the links and faults like any other.
-func (s *Sim) Inject(t Time, from string, seg Segment, note string) {
+func (s *Sim) Inject(t tcp.Time, from string, seg tcp.Segment, note string) {
 	s.At(t, func() {
 		if note != "" {
-			s.Record(Event{Kind: EventNote, At: s.now, Endpoint: from, Note: note})
+			s.Record(tcp.Event{Kind: tcp.EventNote, At: s.now, Endpoint: from, Note: note})
 		}
-		s.transmit(from, &Output{Seg: seg})
+		s.transmit(from, &tcp.Output{Seg: seg})
 	})
 }
 
 // nextQueued returns when the earliest queued event happens and whether there is one: a
 // link queue's head (q) or, when q is nil, the heap's top (ties go to the one queued
 // first).
-func (s *Sim) nextQueued() (at Time, q *linkQueue, ok bool) {
+func (s *Sim) nextQueued() (at tcp.Time, q *linkQueue, ok bool) {
 	s.pullEvents() // an application call between steps may have left some
 	var seq uint64
 	if len(s.queue) > 0 {
@@ -543,8 +545,8 @@ func (s *Sim) nextQueued() (at Time, q *linkQueue, ok bool) {
 
 // next returns the time of the next thing to happen and what it is: a host's timer (th),
 // or else an arrival at the head of q, or else, when q is nil, the top of the heap.
-func (s *Sim) next() (next Time, th *Host, q *linkQueue) {
-	next = Never
+func (s *Sim) next() (next tcp.Time, th *tcp.Host, q *linkQueue) {
+	next = tcp.Never
 	if at, bq, ok := s.nextQueued(); ok {
 		next, q = at, bq
 	}
@@ -557,15 +559,15 @@ func (s *Sim) next() (next Time, th *Host, q *linkQueue) {
 }
 
 // Step processes the next event. It reports false when nothing is left to do.
-func (s *Sim) Step() bool { return s.step(Never) }
+func (s *Sim) Step() bool { return s.step(tcp.Never) }
 
 // step processes the next event if it happens at or before limit.
-func (s *Sim) step(limit Time) bool {
+func (s *Sim) step(limit tcp.Time) bool {
 	next, th, q := s.next()
-	if next == Never || next > limit {
+	if next == tcp.Never || next > limit {
 		return false
 	}
-	if s.Horizon > 0 && next > Time(0).Add(s.Horizon) {
+	if s.Horizon > 0 && next > tcp.Time(0).Add(s.Horizon) {
 		s.Truncated = fmt.Sprintf("stopped at the %s horizon", s.Horizon)
 		return false
 	}
@@ -604,7 +606,7 @@ func (s *Sim) Run() *Trace {
 }
 
 // RunUntil runs every event up to and including time t, then sets the clock to t.
-func (s *Sim) RunUntil(t Time) {
+func (s *Sim) RunUntil(t tcp.Time) {
 	for s.step(t) {
 	}
 	if t > s.now {
@@ -622,7 +624,7 @@ func (s *Sim) Pending() bool {
 }
 
 // NextEventTime returns when the next event happens (Never if none).
-func (s *Sim) NextEventTime() Time {
+func (s *Sim) NextEventTime() tcp.Time {
 	t, _, _ := s.next()
 	return t
 }
@@ -643,7 +645,7 @@ func (s *Sim) drain() {
 }
 
 // transmit puts a segment on the link from its sender and records its fate.
-func (s *Sim) transmit(from string, o *Output) {
+func (s *Sim) transmit(from string, o *tcp.Output) {
 	if o.Seg.TTL == 0 {
 		o.Seg.TTL = 64
 	}
@@ -652,7 +654,7 @@ func (s *Sim) transmit(from string, o *Output) {
 	to := rt.name
 	// The event lives on the stack; a labeler and the faults see a copy in s.sending,
 	// which they may read but not keep.
-	local := SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
+	local := tcp.SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
 	ev := &local
 	if s.Labeler != nil {
 		s.sending = *ev
@@ -671,7 +673,7 @@ func (s *Sim) transmit(from string, o *Output) {
 	ev.Arrive = arrive
 	dst := rt.host
 	if dst == nil {
-		ev.Fate = Unrouted
+		ev.Fate = tcp.Unrouted
 	}
 	var dup bool
 	var extra time.Duration
@@ -686,7 +688,7 @@ func (s *Sim) transmit(from string, o *Output) {
 			fe.Fault = f.Action.String()
 			switch f.Action {
 			case FaultDrop:
-				fe.Fate = Dropped
+				fe.Fate = tcp.Dropped
 			case FaultDuplicate:
 				dup = true
 			case FaultDelay:
@@ -697,15 +699,15 @@ func (s *Sim) transmit(from string, o *Output) {
 		}
 		*ev = *fe
 	}
-	if ev.Fate == Delivered && l.Loss > 0 && s.rng.Float64() < l.Loss {
-		ev.Fate, ev.Fault = Dropped, "loss"
+	if ev.Fate == tcp.Delivered && l.Loss > 0 && s.rng.Float64() < l.Loss {
+		ev.Fate, ev.Fault = tcp.Dropped, "loss"
 	}
-	if ev.Fate == Delivered && extra == 0 && !reorder {
+	if ev.Fate == tcp.Delivered && extra == 0 && !reorder {
 		p.lastArrive = arrive
 	}
 	ev.Arrive = arrive.Add(extra)
 	idx := s.recordSegment(p, ev)
-	if ev.Fate != Delivered {
+	if ev.Fate != tcp.Delivered {
 		s.releaseHeld(p, ev.Arrive)
 		return
 	}
@@ -719,7 +721,7 @@ func (s *Sim) transmit(from string, o *Output) {
 	s.releaseHeld(p, at)
 	if dup {
 		s.segID++
-		d := &SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg.Clone(), Fate: Delivered,
+		d := &tcp.SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg.Clone(), Fate: tcp.Delivered,
 			Arrive: at + 1, Fault: "duplicate", DupOf: id}
 		p.lastArrive = d.Arrive
 		s.recordSegment(p, d)
@@ -730,14 +732,14 @@ func (s *Sim) transmit(from string, o *Output) {
 // Datagram sends a UDP datagram from the endpoint named from, through the same links
 // and faults as TCP segments. When it arrives, onArrive runs at the arrival time.
 // Datagrams carry QUIC; the engine itself does not interpret them, mark says what they carry.
-func (s *Sim) Datagram(from string, seg Segment, mark AppMark, onArrive func(Segment)) *SegmentEvent {
+func (s *Sim) Datagram(from string, seg tcp.Segment, mark tcp.AppMark, onArrive func(tcp.Segment)) *tcp.SegmentEvent {
 	seg.UDP = true
 	if seg.TTL == 0 {
 		seg.TTL = 64
 	}
 	s.segID++
 	to := s.NameOf(seg.Dst)
-	ev := &SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: seg, Label: mark.Label, Handshake: mark.Handshake}
+	ev := &tcp.SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: seg, Label: mark.Label, Handshake: mark.Handshake}
 	p := s.path(from, to)
 	l := p.link
 	arrive := s.now.Add(l.Delay)
@@ -749,18 +751,18 @@ func (s *Sim) Datagram(from string, seg Segment, mark AppMark, onArrive func(Seg
 		if f.matches(ev) {
 			ev.Fault = f.Action.String()
 			if f.Action == FaultDrop {
-				ev.Fate = Dropped
+				ev.Fate = tcp.Dropped
 			}
 			if f.Action == FaultDelay {
 				ev.Arrive = ev.Arrive.Add(f.Delay)
 			}
 		}
 	}
-	if ev.Fate == Delivered && l.Loss > 0 && s.rng.Float64() < l.Loss {
-		ev.Fate, ev.Fault = Dropped, "loss"
+	if ev.Fate == tcp.Delivered && l.Loss > 0 && s.rng.Float64() < l.Loss {
+		ev.Fate, ev.Fault = tcp.Dropped, "loss"
 	}
-	s.Record(Event{Kind: EventSegment, At: s.now, Segment: ev})
-	if ev.Fate == Delivered {
+	s.Record(tcp.Event{Kind: tcp.EventSegment, At: s.now, Segment: ev})
+	if ev.Fate == tcp.Delivered {
 		if ev.Arrive == arrive {
 			p.lastArrive = arrive
 		}
@@ -770,7 +772,7 @@ func (s *Sim) Datagram(from string, seg Segment, mark AppMark, onArrive func(Seg
 }
 
 // releaseHeld delivers a segment held back for reordering just after the one arriving at t.
-func (s *Sim) releaseHeld(p *path, t Time) {
+func (s *Sim) releaseHeld(p *path, t tcp.Time) {
 	h := p.held
 	if h == nil {
 		return
@@ -786,7 +788,7 @@ func (s *Sim) releaseHeld(p *path, t Time) {
 
 // deliver queues seg's arrival at dst. The receiver gets the same option and payload
 // storage as the trace's copy: the engine never mutates a segment it received.
-func (s *Sim) deliver(p *path, dst *Host, at Time, seg *Segment) {
+func (s *Sim) deliver(p *path, dst *tcp.Host, at tcp.Time, seg *tcp.Segment) {
 	s.pullEvents()
 	s.qseq++
 	if last := p.q.last(); last == nil || last.at <= at {
@@ -804,7 +806,7 @@ type FloodConfig struct {
 	Target   netip.Addr
 	Port     uint16
 	Count    int
-	Start    Time
+	Start    tcp.Time
 	Interval time.Duration
 }
 
@@ -813,18 +815,18 @@ type FloodConfig struct {
 func (s *Sim) Flood(fc FloodConfig) {
 	base := fc.Prefix.Addr().As4()
 	sent := 0
-	opts := Options{{Kind: OptMSS, MSS: 1460}} // shared: segments are never mutated
+	opts := tcp.Options{{Kind: tcp.OptMSS, MSS: 1460}} // shared: segments are never mutated
 	var next func()
 	next = func() {
 		a := base
 		a[3] = byte(1 + s.rng.Intn(254))
-		seg := Segment{
+		seg := tcp.Segment{
 			Src: netip.AddrFrom4(a), Dst: fc.Target,
 			SrcPort: uint16(1024 + s.rng.Intn(64511)), DstPort: fc.Port,
-			Seq: Seq(s.rng.Uint32()), Flags: SYN, Window: 64240, TTL: 64,
+			Seq: tcp.Seq(s.rng.Uint32()), Flags: tcp.SYN, Window: 64240, TTL: 64,
 			Options: opts,
 		}
-		s.transmit(fc.Lane, &Output{Seg: seg})
+		s.transmit(fc.Lane, &tcp.Output{Seg: seg})
 		sent++
 		if sent < fc.Count {
 			s.After(fc.Interval, next)

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"synack/engine/tcp"
 )
 
 // A link's queue is a ring: arrivals come out in the order they went in across growth
@@ -50,7 +52,7 @@ func TestLinkQueueKeepsOrder(t *testing.T) {
 // share a last byte, and stay right when a host or lane is added later.
 func TestRouteCache(t *testing.T) {
 	s := NewSim(1)
-	s.AddHost("server", ServerAddr, "server", LinuxProfile())
+	s.AddHost("server", tcp.ServerAddr, "server", tcp.LinuxProfile())
 	var addrs []netip.Addr
 	for i := range 3 * manyRoutes {
 		addrs = append(addrs, netip.AddrFrom4([4]byte{203, 0, byte(113 + i%2), byte(i / 2)}))
@@ -65,17 +67,17 @@ func TestRouteCache(t *testing.T) {
 	if s.routeSlots == nil {
 		t.Fatalf("no slot cache after %d addresses", len(addrs))
 	}
-	s.AddLane("attacker-1", AttackerNet, "attacker")
+	s.AddLane("attacker-1", tcp.AttackerNet, "attacker")
 	for _, a := range addrs {
 		want := a.String()
-		if AttackerNet.Contains(a) {
+		if tcp.AttackerNet.Contains(a) {
 			want = "attacker-1"
 		}
 		if got := s.NameOf(a); got != want {
 			t.Fatalf("after AddLane, NameOf(%s) = %q, want %q", a, got, want)
 		}
 	}
-	if got := s.NameOf(ServerAddr); got != "server" || s.route(ServerAddr).host == nil {
+	if got := s.NameOf(tcp.ServerAddr); got != "server" || s.route(tcp.ServerAddr).host == nil {
 		t.Fatalf("NameOf(server) = %q", got)
 	}
 }
@@ -83,16 +85,16 @@ func TestRouteCache(t *testing.T) {
 // A link set after segments have used the direction applies to the next segment.
 func TestSetLinkAfterUse(t *testing.T) {
 	s := NewSim(1)
-	s.AddHost("server", ServerAddr, "server", LinuxProfile())
-	s.AddHost("client", ClientAddr, "client", LinuxProfile())
-	seg := Segment{Src: ClientAddr, Dst: ServerAddr, SrcPort: 1, DstPort: 2, Flags: RST}
+	s.AddHost("server", tcp.ServerAddr, "server", tcp.LinuxProfile())
+	s.AddHost("client", tcp.ClientAddr, "client", tcp.LinuxProfile())
+	seg := tcp.Segment{Src: tcp.ClientAddr, Dst: tcp.ServerAddr, SrcPort: 1, DstPort: 2, Flags: tcp.RST}
 	s.Inject(0, "client", seg, "")
-	s.RunUntil(Time(0).Add(time.Second))
+	s.RunUntil(tcp.Time(0).Add(time.Second))
 	s.SetLink("client", "server", Link{Delay: 7 * time.Millisecond})
-	s.Inject(Time(0).Add(time.Second), "client", seg, "")
+	s.Inject(tcp.Time(0).Add(time.Second), "client", seg, "")
 	s.Run()
 	tr := s.Trace()
-	if got := tr.Event(tr.Len() - 1).Segment.Arrive; got != Time(0).Add(time.Second+7*time.Millisecond) {
+	if got := tr.Event(tr.Len() - 1).Segment.Arrive; got != tcp.Time(0).Add(time.Second+7*time.Millisecond) {
 		t.Fatalf("second segment arrives at %s, want 1.007s", got)
 	}
 }

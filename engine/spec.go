@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"synack/engine/tcp"
 )
 
 // Spec is a scenario written as data (a lesson's inline scenario): who does what when,
@@ -70,101 +72,12 @@ const (
 	MaxSpecBytes  = 1 << 20
 )
 
-// TuneNames lists the profile settings a Spec may override, with what they take.
-var TuneNames = map[string]string{
-	"syncookies":          "0, 1 or 2",
-	"syn_retries":         "a count",
-	"syn_linear_timeouts": "a count",
-	"synack_retries":      "a count",
-	"timestamps":          "0 or 1",
-	"sack":                "0 or 1",
-	"window_scaling":      "0 or 1",
-	"fin_timeout":         "a duration such as 60s",
-	"time_wait":           "a duration such as 60s",
-	"delayed_ack":         "a duration such as 40ms",
-	"max_syn_backlog":     "a count",
-	"ecn":                 "0, 1 or 2",
-}
-
-// ApplyTune sets one named profile setting from its text form.
-func (p *Profile) ApplyTune(name, value string) error {
-	atoi := func() (int, error) {
-		var n int
-		if _, err := fmt.Sscanf(value, "%d", &n); err != nil || fmt.Sprint(n) != value || n < 0 {
-			return 0, fmt.Errorf("%s: %q is not %s", name, value, TuneNames[name])
-		}
-		return n, nil
-	}
-	dur := func() (time.Duration, error) {
-		d, err := time.ParseDuration(value)
-		if err != nil || d < 0 {
-			return 0, fmt.Errorf("%s: %q is not %s", name, value, TuneNames[name])
-		}
-		return d, nil
-	}
-	var err error
-	var n int
-	var d time.Duration
-	switch name {
-	case "syncookies":
-		if n, err = atoi(); err == nil && n > 2 {
-			err = fmt.Errorf("syncookies: %d is not 0, 1 or 2", n)
-		}
-		p.Syncookies = n
-	case "syn_retries":
-		n, err = atoi()
-		if err == nil && n > 127 {
-			err = fmt.Errorf("syn_retries: %d is above 127", n)
-		}
-		p.SynRetries, p.SynTimeBudget = n, 0
-	case "syn_linear_timeouts":
-		n, err = atoi()
-		p.SynLinearTimeouts = n
-	case "synack_retries":
-		n, err = atoi()
-		p.SynAckRetries = n
-	case "timestamps", "sack", "window_scaling":
-		n, err = atoi()
-		if err == nil && n > 1 {
-			err = fmt.Errorf("%s: %d is not 0 or 1", name, n)
-		}
-		switch name {
-		case "timestamps":
-			p.Timestamps = n == 1
-		case "sack":
-			p.SACK = n == 1
-		default:
-			p.WindowScaling = n == 1
-		}
-	case "fin_timeout":
-		d, err = dur()
-		p.FinTimeout = d
-	case "time_wait":
-		d, err = dur()
-		p.TimeWait = d
-	case "delayed_ack":
-		d, err = dur()
-		p.DelayedACK = d
-	case "max_syn_backlog":
-		n, err = atoi()
-		p.MaxSynBacklog = n
-	case "ecn":
-		if n, err = atoi(); err == nil && n > 2 {
-			err = fmt.Errorf("ecn: %d is not 0, 1 or 2", n)
-		}
-		p.ECN = n
-	default:
-		return fmt.Errorf("unknown setting %q", name)
-	}
-	return err
-}
-
 var specCalls = map[string]bool{"listen": true, "connect": true, "send": true, "read": true,
 	"close": true, "shutdown": true, "abort": true, "linger0": true}
 
 // Validate checks a spec and says what is wrong and where.
 func (sp *Spec) Validate() error {
-	var prof Profile
+	var prof tcp.Profile
 	for k, v := range sp.Tune {
 		if err := prof.ApplyTune(k, v); err != nil {
 			return fmt.Errorf("tune: %w", err)
@@ -214,10 +127,10 @@ func (sp *Spec) Validate() error {
 func (sp *Spec) Reply() int { return max(sp.Server.Reply, sp.Client.Reply) }
 
 // ParseFlags reads flag names separated by spaces or "|" ("SYN ACK", "FIN|ACK").
-func ParseFlags(s string) (Flags, error) {
-	var f Flags
+func ParseFlags(s string) (tcp.Flags, error) {
+	var f tcp.Flags
 	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '|' || r == ',' }) {
-		g, ok := ParseFlag(strings.ToUpper(n))
+		g, ok := tcp.ParseFlag(strings.ToUpper(n))
 		if !ok {
 			return 0, fmt.Errorf("unknown flag %q", n)
 		}
@@ -269,7 +182,7 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 	if err := sp.Validate(); err != nil {
 		return nil, err
 	}
-	tune := func(prof *Profile) {
+	tune := func(prof *tcp.Profile) {
 		for k, v := range sp.Tune {
 			prof.ApplyTune(k, v) // validated above
 		}
@@ -279,12 +192,12 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 	if sp.Horizon > 0 {
 		s.Horizon = sp.Horizon
 	}
-	conns := map[string]*Conn{}
-	hosts := map[string]*Host{"client": client, "server": server}
+	conns := map[string]*tcp.Conn{}
+	hosts := map[string]*tcp.Host{"client": client, "server": server}
 	appOf := func(a SpecApp, name string) app {
 		return app{readAll: a.Read || a.Reply > 0 || a.CloseOnEOF, replyBytes: a.Reply,
 			closeOnEOF: a.CloseOnEOF, closeDelay: a.CloseDelay,
-			onEstablish: func(c *Conn) { conns[name] = c }}
+			onEstablish: func(c *tcp.Conn) { conns[name] = c }}
 	}
 	if sp.Listen > 0 {
 		listenServer(s, server, sp.Listen, appOf(sp.Server, "server"))
@@ -297,9 +210,9 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 		s.AddFault(f)
 	}
 	if sp.Flood.Count > 0 {
-		s.AddLane("attacker-1", AttackerNet, "attacker")
-		s.Flood(FloodConfig{Lane: "attacker-1", Prefix: AttackerNet, Target: ServerAddr, Port: ServerPort,
-			Count: sp.Flood.Count, Start: Time(0).Add(sp.Flood.Start), Interval: sp.Flood.Interval})
+		s.AddLane("attacker-1", tcp.AttackerNet, "attacker")
+		s.Flood(FloodConfig{Lane: "attacker-1", Prefix: tcp.AttackerNet, Target: tcp.ServerAddr, Port: tcp.ServerPort,
+			Count: sp.Flood.Count, Start: tcp.Time(0).Add(sp.Flood.Start), Interval: sp.Flood.Interval})
 	}
 	for _, st := range sp.Steps {
 		st := st
@@ -310,17 +223,17 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 			case "listen":
 				h.Listen(localPort(st.Endpoint), 128)
 			case "connect":
-				var rport, lport uint16 = ServerPort, ClientPort
-				raddr := ServerAddr
+				var rport, lport uint16 = tcp.ServerPort, tcp.ClientPort
+				raddr := tcp.ServerAddr
 				if st.Endpoint == "server" {
-					rport, lport, raddr = ClientPort, ServerPort, ClientAddr
+					rport, lport, raddr = tcp.ClientPort, tcp.ServerPort, tcp.ClientAddr
 				}
 				if nc, err := h.Connect(lport, raddr, rport); err == nil {
 					conns[st.Endpoint] = nc
 				}
 			default:
 				if c == nil {
-					s.Record(Event{Kind: EventNote, At: s.now, Endpoint: st.Endpoint, Note: "no-connection", Detail: st.Call + " with no connection"})
+					s.Record(tcp.Event{Kind: tcp.EventNote, At: s.now, Endpoint: st.Endpoint, Note: "no-connection", Detail: st.Call + " with no connection"})
 					return
 				}
 				switch st.Call {
@@ -345,7 +258,7 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 
 func localPort(endpoint string) uint16 {
 	if endpoint == "server" {
-		return ServerPort
+		return tcp.ServerPort
 	}
-	return ClientPort
+	return tcp.ClientPort
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"synack/engine/tcp"
 )
 
 // TextOptions shape the tcpdump-style text view of a trace.
@@ -23,14 +25,14 @@ type TextOptions struct {
 func (tr *Trace) WriteText(w io.Writer, opt TextOptions) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# scenario %s, profile %s, seed %d, rtt %s\n", tr.Meta.Scenario, tr.Meta.Profile, tr.Meta.Seed, tr.Meta.RTT)
-	isn := map[string]Seq{} // relative base per direction "src>dst"
+	isn := map[string]tcp.Seq{} // relative base per direction "src>dst"
 	for _, e := range tr.Scan() {
 		switch e.Kind {
-		case EventSegment:
+		case tcp.EventSegment:
 			writeSegmentLine(bw, e, isn, opt.Relative, true)
-		case EventState:
+		case tcp.EventState:
 			fmt.Fprintf(bw, "%s # %s: %s -> %s (%s)%s\n", e.At, e.Endpoint, e.From, e.To, e.Cause, peerSuffix(e.Peer))
-		case EventApp:
+		case tcp.EventApp:
 			extra := ""
 			if e.Bytes != 0 {
 				extra = fmt.Sprintf(" %d bytes", e.Bytes)
@@ -39,23 +41,23 @@ func (tr *Trace) WriteText(w io.Writer, opt TextOptions) error {
 				extra += " (" + e.Detail + ")"
 			}
 			fmt.Fprintf(bw, "%s # %s: %s() = %s%s%s\n", e.At, e.Endpoint, e.Call, e.Result, extra, peerSuffix(e.Peer))
-		case EventTimer:
+		case tcp.EventTimer:
 			if opt.NoTimers {
 				continue
 			}
 			switch e.Action {
-			case TimerSet:
+			case tcp.TimerSet:
 				fmt.Fprintf(bw, "%s # %s: %s timer set for %s (fires at %s)%s\n", e.At, e.Endpoint, e.Timer, fmtDur(e.Duration), e.Deadline, peerSuffix(e.Peer))
 			default:
 				fmt.Fprintf(bw, "%s # %s: %s timer %s%s\n", e.At, e.Endpoint, e.Timer, e.Action, peerSuffix(e.Peer))
 			}
-		case EventNote:
+		case tcp.EventNote:
 			d := e.Detail
 			if d != "" {
 				d = ": " + d
 			}
 			fmt.Fprintf(bw, "%s # %s: %s%s%s\n", e.At, e.Endpoint, e.Note, d, peerSuffix(e.Peer))
-		case EventQueue:
+		case tcp.EventQueue:
 			fmt.Fprintf(bw, "%s # %s: SYN queue %d, accept queue %d (backlog %d)\n", e.At, e.Endpoint, e.SynQueue, e.AcceptQueue, e.Backlog)
 		}
 	}
@@ -82,10 +84,10 @@ func fmtDur(d time.Duration) string {
 // itself would print.
 func (tr *Trace) TcpdumpLines(relative bool) map[int]string {
 	out := map[int]string{}
-	isn := map[string]Seq{}
+	isn := map[string]tcp.Seq{}
 	var b strings.Builder
 	for _, e := range tr.Scan() {
-		if e.Kind == EventSegment {
+		if e.Kind == tcp.EventSegment {
 			b.Reset()
 			writeSegmentLine(&b, e, isn, relative, false)
 			out[e.Segment.ID] = strings.TrimSuffix(b.String(), "\n")
@@ -94,12 +96,12 @@ func (tr *Trace) TcpdumpLines(relative bool) map[int]string {
 	return out
 }
 
-func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative, tags bool) {
+func writeSegmentLine(w io.Writer, e *tcp.Event, isn map[string]tcp.Seq, relative, tags bool) {
 	s := e.Segment
 	g := s.Seg
 	dir := s.Src + ">" + s.Dst
 	rev := s.Dst + ">" + s.Src
-	if g.Flags&SYN != 0 {
+	if g.Flags&tcp.SYN != 0 {
 		isn[dir] = g.Seq
 	}
 	seq, ack := uint32(g.Seq), uint32(g.Ack)
@@ -123,14 +125,14 @@ func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative, tags 
 		return
 	}
 	fmt.Fprintf(&b, "%s IP %s.%d > %s.%d: Flags [%s]", e.At, g.Src, g.SrcPort, g.Dst, g.DstPort, g.Flags.TcpdumpString())
-	if n := len(g.Payload); n > 0 || g.Flags&(SYN|FIN|RST) != 0 {
+	if n := len(g.Payload); n > 0 || g.Flags&(tcp.SYN|tcp.FIN|tcp.RST) != 0 {
 		if n > 0 {
 			fmt.Fprintf(&b, ", seq %d:%d", seq, seq+uint32(n))
 		} else {
 			fmt.Fprintf(&b, ", seq %d", seq)
 		}
 	}
-	if g.Flags&ACK != 0 {
+	if g.Flags&tcp.ACK != 0 {
 		fmt.Fprintf(&b, ", ack %d", ack)
 	}
 	fmt.Fprintf(&b, ", win %d", g.Window)
@@ -148,7 +150,7 @@ func writeSegmentLine(w io.Writer, e *Event, isn map[string]Seq, relative, tags 
 
 // writeSegmentTags ends a segment line with what tcpdump cannot know: the message it
 // carries, its fate, the fault, the cookie.
-func writeSegmentTags(b *strings.Builder, s *SegmentEvent) {
+func writeSegmentTags(b *strings.Builder, s *tcp.SegmentEvent) {
 	var tags []string
 	if s.Label != "" {
 		tags = append(tags, s.Label)
@@ -157,14 +159,14 @@ func writeSegmentTags(b *strings.Builder, s *SegmentEvent) {
 		tags = append(tags, "retransmission")
 	}
 	switch s.Fate {
-	case Dropped:
+	case tcp.Dropped:
 		tags = append(tags, "dropped by the link")
-	case Unrouted:
+	case tcp.Unrouted:
 		tags = append(tags, "to a spoofed address: nobody receives it")
 	default:
 		tags = append(tags, "arrives "+s.Arrive.String())
 	}
-	if s.Fault != "" && s.Fate == Delivered {
+	if s.Fault != "" && s.Fate == tcp.Delivered {
 		tags = append(tags, "fault: "+s.Fault)
 	}
 	if s.Cookie != nil {

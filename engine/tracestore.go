@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"time"
+
+	"synack/engine/tcp"
 )
 
 // A trace of a million-SYN flood holds two million segment events. Kept as Event values
@@ -67,9 +69,9 @@ func (c *column[T]) at(i int) *T { return &c.chunks[i/traceChunk][i%traceChunk] 
 
 // eventRec is one event: when, what kind, and where its fields are in the kind's column.
 type eventRec struct {
-	at   Time
+	at   tcp.Time
 	idx  uint32 // index in segs (EventSegment) or others
-	kind EventKind
+	kind tcp.EventKind
 }
 
 // Address forms of a segRec's address fields.
@@ -82,7 +84,7 @@ const (
 // segRec is one segment event without a pointer, in 64 bytes: what a flood's segments
 // carry is inline, what they rarely do (payload, label, fault) is in a segExtra.
 type segRec struct {
-	arrive       Time
+	arrive       tcp.Time
 	id           uint32
 	src, dst     uint32 // endpoint names (string ids)
 	srcIP, dstIP uint32 // per srcForm, dstForm
@@ -92,9 +94,9 @@ type segRec struct {
 	extra        uint32 // segExtra index + 1, 0 for none
 	sport, dport uint16
 	window, ipid uint16
-	flags        Flags
+	flags        tcp.Flags
 	ttl          uint8
-	fate         Fate
+	fate         tcp.Fate
 	srcForm      uint8
 	dstForm      uint8
 	bits         uint8 // segUDP | segRetransmit | segHandshake
@@ -120,9 +122,9 @@ type otherRec struct {
 	synQueue, acceptQueue, backl int64
 	endpoint, peer, cause, call  uint32 // string ids
 	result, note, detail         uint32
-	from, to                     State
-	timer                        TimerKind
-	action                       TimerAction
+	from, to                     tcp.State
+	timer                        tcp.TimerKind
+	action                       tcp.TimerAction
 }
 
 // payRef is where a payload is in the arena.
@@ -134,7 +136,7 @@ type traceStore struct {
 	segs    column[segRec]
 	extras  column[segExtra]
 	others  column[otherRec]
-	cookies column[Cookie]
+	cookies column[tcp.Cookie]
 	pays    column[payRef]
 	arena   [][]byte
 	cur     int // the arena chunk small payloads go to, + 1; 0 for none yet
@@ -147,10 +149,10 @@ type traceStore struct {
 	addrs   []netip.Addr
 	addrIDs map[netip.Addr]uint32
 
-	optLists []Options // optLists[0] is nil
+	optLists []tcp.Options // optLists[0] is nil
 	optIDs   map[string]uint32
 	optKey   []byte
-	lastOpt  Options // the last list interned, and its id: a flood sends one list
+	lastOpt  tcp.Options // the last list interned, and its id: a flood sends one list
 	lastOID  uint32
 }
 
@@ -246,7 +248,7 @@ func (t *traceStore) addrOf(form uint8, v uint32) netip.Addr {
 // options returns the id of an option list, interning a copy of it. Two lists get the
 // same id only when every field of every option is equal (nil and empty told apart), so
 // reading the list back gives exactly what was recorded.
-func (t *traceStore) options(os Options) uint32 {
+func (t *traceStore) options(os tcp.Options) uint32 {
 	if os == nil {
 		return 0
 	}
@@ -288,7 +290,7 @@ func (t *traceStore) options(os Options) uint32 {
 }
 
 // optionsEqual reports whether a and b are equal in every field, nil and empty apart.
-func optionsEqual(a, b Options) bool {
+func optionsEqual(a, b tcp.Options) bool {
 	if len(a) != len(b) || (a == nil) != (b == nil) {
 		return false
 	}
@@ -318,7 +320,7 @@ func optionsEqual(a, b Options) bool {
 }
 
 // appendOptionsKey appends every field of every option of os to b.
-func appendOptionsKey(b []byte, os Options) []byte {
+func appendOptionsKey(b []byte, os tcp.Options) []byte {
 	b = append(b, 1) // a non-nil list, maybe empty
 	for _, o := range os {
 		b = append(b, byte(o.Kind))
@@ -347,12 +349,12 @@ func appendNilLen(b []byte, isNil bool, n int) []byte {
 }
 
 // copyOptions is a deep copy that keeps nil and empty apart.
-func copyOptions(os Options) Options {
-	c := make(Options, len(os))
+func copyOptions(os tcp.Options) tcp.Options {
+	c := make(tcp.Options, len(os))
 	copy(c, os)
 	for i := range c {
 		if c[i].Blocks != nil {
-			c[i].Blocks = append(make([]SACKBlock, 0, len(c[i].Blocks)), c[i].Blocks...)
+			c[i].Blocks = append(make([]tcp.SACKBlock, 0, len(c[i].Blocks)), c[i].Blocks...)
 		}
 		if c[i].Cookie != nil {
 			c[i].Cookie = append(make([]byte, 0, len(c[i].Cookie)), c[i].Cookie...)
@@ -390,7 +392,7 @@ func (t *traceStore) payload(p []byte) uint32 {
 	return uint32(t.pays.add(r)) + 1
 }
 
-func (t *traceStore) optionsOf(id uint32) Options {
+func (t *traceStore) optionsOf(id uint32) tcp.Options {
 	if id == 0 {
 		return nil
 	}
@@ -408,16 +410,16 @@ func (t *traceStore) payloadOf(i uint32) []byte {
 
 // addSegment records a segment event sent at time at. src and dst are the ids of s.Src
 // and s.Dst (see str).
-func (t *traceStore) addSegment(at Time, s *SegmentEvent, src, dst uint32) {
+func (t *traceStore) addSegment(at tcp.Time, s *tcp.SegmentEvent, src, dst uint32) {
 	i, sr := t.segs.grow()
 	t.fillSegRec(sr, s, src, dst)
 	_, r := t.events.grow()
-	*r = eventRec{at: at, kind: EventSegment, idx: uint32(i)}
+	*r = eventRec{at: at, kind: tcp.EventSegment, idx: uint32(i)}
 }
 
 // add records e.
-func (t *traceStore) add(e *Event) {
-	if e.Kind == EventSegment {
+func (t *traceStore) add(e *tcp.Event) {
+	if e.Kind == tcp.EventSegment {
 		t.addSegment(e.At, e.Segment, t.str(e.Segment.Src), t.str(e.Segment.Dst))
 		return
 	}
@@ -432,7 +434,7 @@ func (t *traceStore) add(e *Event) {
 }
 
 // fillSegRec fills *r, a zero record, with s; src and dst are the ids of its names.
-func (t *traceStore) fillSegRec(r *segRec, s *SegmentEvent, src, dst uint32) {
+func (t *traceStore) fillSegRec(r *segRec, s *tcp.SegmentEvent, src, dst uint32) {
 	g := &s.Seg
 	*r = segRec{
 		arrive: s.Arrive, id: uint32(s.ID), src: src, dst: dst,
@@ -462,28 +464,28 @@ func (t *traceStore) fillSegRec(r *segRec, s *SegmentEvent, src, dst uint32) {
 
 // load fills e with event i. A segment event's fields go into *seg, and its cookie, if
 // any, into *ck; e.Segment is seg. Options and payload are shared with the trace.
-func (t *traceStore) load(i int, e *Event, seg *SegmentEvent, ck *Cookie) {
+func (t *traceStore) load(i int, e *tcp.Event, seg *tcp.SegmentEvent, ck *tcp.Cookie) {
 	r := t.events.at(i)
-	if r.kind == EventSegment {
-		*e = Event{Kind: EventSegment, At: r.at, Segment: seg}
+	if r.kind == tcp.EventSegment {
+		*e = tcp.Event{Kind: tcp.EventSegment, At: r.at, Segment: seg}
 		t.loadSeg(t.segs.at(int(r.idx)), seg, ck)
 		return
 	}
 	o := t.others.at(int(r.idx))
-	*e = Event{Kind: r.kind, At: r.at,
+	*e = tcp.Event{Kind: r.kind, At: r.at,
 		Endpoint: t.s(o.endpoint), Peer: t.s(o.peer), From: o.from, To: o.to, Cause: t.s(o.cause),
 		Call: t.s(o.call), Result: t.s(o.result), Bytes: int(o.bytes),
-		Timer: o.timer, Action: o.action, Deadline: Time(o.deadline), Duration: time.Duration(o.duration),
+		Timer: o.timer, Action: o.action, Deadline: tcp.Time(o.deadline), Duration: time.Duration(o.duration),
 		Note: t.s(o.note), Detail: t.s(o.detail),
 		SynQueue: int(o.synQueue), AcceptQueue: int(o.acceptQueue), Backlog: int(o.backl)}
 }
 
-func (t *traceStore) loadSeg(r *segRec, s *SegmentEvent, ck *Cookie) {
-	*s = SegmentEvent{
+func (t *traceStore) loadSeg(r *segRec, s *tcp.SegmentEvent, ck *tcp.Cookie) {
+	*s = tcp.SegmentEvent{
 		ID: int(r.id), Src: t.s(r.src), Dst: t.s(r.dst),
-		Seg: Segment{
+		Seg: tcp.Segment{
 			Src: t.addrOf(r.srcForm, r.srcIP), Dst: t.addrOf(r.dstForm, r.dstIP),
-			SrcPort: r.sport, DstPort: r.dport, Seq: Seq(r.seq), Ack: Seq(r.ack), Flags: r.flags,
+			SrcPort: r.sport, DstPort: r.dport, Seq: tcp.Seq(r.seq), Ack: tcp.Seq(r.ack), Flags: r.flags,
 			Window: r.window, Options: t.optionsOf(r.opts),
 			IPID: r.ipid, TTL: r.ttl, UDP: r.bits&segUDP != 0,
 		},

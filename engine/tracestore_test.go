@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"synack/engine/tcp"
 )
 
 // Every event of every scenario, appended to a fresh trace, reads back equal in every
@@ -48,16 +49,16 @@ func TestTraceRoundTripsEveryScenario(t *testing.T) {
 // randomEvent returns an event with every field its kind keeps drawn from r, including
 // the forms a store could confuse: zero, IPv4, IPv6 and zoned addresses; nil and empty
 // option lists, SACK blocks, option data and payloads; a cookie or none.
-func randomEvent(r *Rand) Event {
+func randomEvent(r *tcp.Rand) tcp.Event {
 	pick := func(ss ...string) string { return ss[r.Intn(len(ss))] }
-	kind := EventKind(1 + r.Intn(6))
-	e := Event{Kind: kind, At: Time(r.Uint64() >> 1)}
-	if kind != EventSegment {
+	kind := tcp.EventKind(1 + r.Intn(6))
+	e := tcp.Event{Kind: kind, At: tcp.Time(r.Uint64() >> 1)}
+	if kind != tcp.EventSegment {
 		e.Endpoint, e.Peer = pick("", "client", "server"), pick("", "attacker-1", "client")
-		e.From, e.To, e.Cause = State(r.Intn(12)), State(r.Intn(12)), pick("", "rcv SYN", "close()")
+		e.From, e.To, e.Cause = tcp.State(r.Intn(12)), tcp.State(r.Intn(12)), pick("", "rcv SYN", "close()")
 		e.Call, e.Result, e.Bytes = pick("", "send"), pick("", "ok", "ETIMEDOUT"), int(int64(r.Uint64()))
-		e.Timer, e.Action = TimerKind(r.Intn(5)), TimerAction(r.Intn(3))
-		e.Deadline, e.Duration = Time(int64(r.Uint64())), time.Duration(int64(r.Uint64()))
+		e.Timer, e.Action = tcp.TimerKind(r.Intn(5)), tcp.TimerAction(r.Intn(3))
+		e.Deadline, e.Duration = tcp.Time(int64(r.Uint64())), time.Duration(int64(r.Uint64()))
 		e.Note, e.Detail = pick("", "challenge-ack"), pick("", "détail 细节", "x\x00y")
 		e.SynQueue, e.AcceptQueue, e.Backlog = r.Intn(1<<20), -r.Intn(3), int(int64(r.Uint64()))
 		return e
@@ -84,19 +85,19 @@ func randomEvent(r *Rand) Event {
 		}
 		return bytes.Repeat([]byte{7}, 1+r.Intn(300))
 	}
-	var opts Options
+	var opts tcp.Options
 	switch r.Intn(3) {
 	case 1:
-		opts = Options{}
+		opts = tcp.Options{}
 	case 2:
 		for range 1 + r.Intn(4) {
-			o := Option{Kind: OptionKind(r.Intn(40)), MSS: uint16(r.Uint32()), Shift: uint8(r.Uint32()),
+			o := tcp.Option{Kind: tcp.OptionKind(r.Intn(40)), MSS: uint16(r.Uint32()), Shift: uint8(r.Uint32()),
 				TSVal: r.Uint32(), TSEcr: r.Uint32()}
 			switch r.Intn(3) {
 			case 1:
-				o.Blocks = []SACKBlock{}
+				o.Blocks = []tcp.SACKBlock{}
 			case 2:
-				o.Blocks = []SACKBlock{{Seq(r.Uint32()), Seq(r.Uint32())}}
+				o.Blocks = []tcp.SACKBlock{{Left: tcp.Seq(r.Uint32()), Right: tcp.Seq(r.Uint32())}}
 			}
 			if r.Intn(2) == 0 {
 				o.Data = bytesOf()
@@ -107,15 +108,15 @@ func randomEvent(r *Rand) Event {
 			opts = append(opts, o)
 		}
 	}
-	s := &SegmentEvent{ID: int(r.Uint32()), Src: pick("client", "server", "attacker-1"), Dst: pick("", "server"),
-		Seg: Segment{Src: addr(), Dst: addr(), SrcPort: uint16(r.Uint32()), DstPort: uint16(r.Uint32()),
-			Seq: Seq(r.Uint32()), Ack: Seq(r.Uint32()), Flags: Flags(r.Uint32()), Window: uint16(r.Uint32()),
+	s := &tcp.SegmentEvent{ID: int(r.Uint32()), Src: pick("client", "server", "attacker-1"), Dst: pick("", "server"),
+		Seg: tcp.Segment{Src: addr(), Dst: addr(), SrcPort: uint16(r.Uint32()), DstPort: uint16(r.Uint32()),
+			Seq: tcp.Seq(r.Uint32()), Ack: tcp.Seq(r.Uint32()), Flags: tcp.Flags(r.Uint32()), Window: uint16(r.Uint32()),
 			Urgent: uint16(r.Uint32()), Options: opts, Payload: bytesOf(), IPID: uint16(r.Uint32()),
 			TTL: uint8(r.Uint32()), UDP: r.Intn(2) == 0},
-		Fate: Fate(r.Intn(3)), Arrive: Time(r.Uint64() >> 1), Retransmit: r.Intn(2) == 0,
+		Fate: tcp.Fate(r.Intn(3)), Arrive: tcp.Time(r.Uint64() >> 1), Retransmit: r.Intn(2) == 0,
 		Fault: pick("", "drop", "loss"), DupOf: int(r.Uint32()), Label: pick("", "ClientHello"), Handshake: r.Intn(2) == 0}
 	if r.Intn(2) == 0 {
-		s.Cookie = &Cookie{ISN: Seq(r.Uint32()), Hash1: r.Uint32(), ClientISN: Seq(r.Uint32()), Counter: r.Uint32(),
+		s.Cookie = &tcp.Cookie{ISN: tcp.Seq(r.Uint32()), Hash1: r.Uint32(), ClientISN: tcp.Seq(r.Uint32()), Counter: r.Uint32(),
 			Hash2: r.Uint32(), MSSIndex: uint8(r.Uint32()), MSS: uint16(r.Uint32()), HasTS: r.Intn(2) == 0, TSBits: uint8(r.Uint32())}
 	}
 	e.Segment = s
@@ -127,9 +128,9 @@ var exact = cmp.Options{cmp.Comparer(func(a, b netip.Addr) bool { return a == b 
 
 func checkRoundTrip(t *testing.T, seed uint64, n int) {
 	t.Helper()
-	r := NewRand(seed)
+	r := tcp.NewRand(seed)
 	var tr Trace
-	want := make([]Event, n)
+	want := make([]tcp.Event, n)
 	for i := range want {
 		want[i] = randomEvent(r)
 		tr.Append(want[i])
@@ -162,7 +163,7 @@ func TestTraceStoreEdges(t *testing.T) {
 	var tr Trace
 	sizes := []int{0, 1, arenaChunk/4 - 1, arenaChunk / 4, arenaChunk/4 + 1, arenaChunk, arenaChunk + 1, 3}
 	for i, n := range sizes {
-		tr.Append(Event{Kind: EventSegment, Segment: &SegmentEvent{ID: i, Seg: Segment{Payload: bytes.Repeat([]byte{byte(i + 1)}, n)}}})
+		tr.Append(tcp.Event{Kind: tcp.EventSegment, Segment: &tcp.SegmentEvent{ID: i, Seg: tcp.Segment{Payload: bytes.Repeat([]byte{byte(i + 1)}, n)}}})
 	}
 	for i, n := range sizes {
 		if p := tr.Event(i).Segment.Seg.Payload; !bytes.Equal(p, bytes.Repeat([]byte{byte(i + 1)}, n)) || cap(p) != n {
@@ -174,8 +175,8 @@ func TestTraceStoreEdges(t *testing.T) {
 // A reordered segment's arrival is changed after it was recorded; the change reads back.
 func TestTraceSetArrive(t *testing.T) {
 	var tr Trace
-	tr.Append(Event{Kind: EventNote, Note: "x"})
-	tr.Append(Event{Kind: EventSegment, Segment: &SegmentEvent{ID: 1, Arrive: 5}})
+	tr.Append(tcp.Event{Kind: tcp.EventNote, Note: "x"})
+	tr.Append(tcp.Event{Kind: tcp.EventSegment, Segment: &tcp.SegmentEvent{ID: 1, Arrive: 5}})
 	tr.setArrive(1, 9)
 	if got := tr.Event(1).Segment.Arrive; got != 9 {
 		t.Fatalf("Arrive = %d, want 9", got)
@@ -198,22 +199,22 @@ func FuzzTraceRoundTrip(f *testing.F) {
 func TestTraceInternTables(t *testing.T) {
 	for _, n := range []int{internScan - 1, internScan, internScan + 1, 3 * internScan} {
 		var tr Trace
-		var want []Event
-		add := func(e Event) {
+		var want []tcp.Event
+		add := func(e tcp.Event) {
 			tr.Append(e)
 			want = append(want, e)
 		}
 		for i := range n {
-			add(Event{Kind: EventNote, Endpoint: "client", Note: "n", Detail: strconv.Itoa(i)})
-			add(Event{Kind: EventSegment, Segment: &SegmentEvent{ID: i, Src: "client",
-				Seg: Segment{Options: Options{{Kind: OptTimestamps, TSVal: uint32(i)}}}}})
+			add(tcp.Event{Kind: tcp.EventNote, Endpoint: "client", Note: "n", Detail: strconv.Itoa(i)})
+			add(tcp.Event{Kind: tcp.EventSegment, Segment: &tcp.SegmentEvent{ID: i, Src: "client",
+				Seg: tcp.Segment{Options: tcp.Options{{Kind: tcp.OptTimestamps, TSVal: uint32(i)}}}}})
 		}
 		// Again, in a different order: nothing new is interned.
 		strs, lists := len(tr.store.strs), len(tr.store.optLists)
 		for i := n - 1; i >= 0; i-- {
-			add(Event{Kind: EventNote, Endpoint: "client", Note: "n", Detail: strconv.Itoa(i)})
-			add(Event{Kind: EventSegment, Segment: &SegmentEvent{ID: i, Src: "client",
-				Seg: Segment{Options: Options{{Kind: OptTimestamps, TSVal: uint32(i)}}}}})
+			add(tcp.Event{Kind: tcp.EventNote, Endpoint: "client", Note: "n", Detail: strconv.Itoa(i)})
+			add(tcp.Event{Kind: tcp.EventSegment, Segment: &tcp.SegmentEvent{ID: i, Src: "client",
+				Seg: tcp.Segment{Options: tcp.Options{{Kind: tcp.OptTimestamps, TSVal: uint32(i)}}}}})
 		}
 		if len(tr.store.strs) != strs || len(tr.store.optLists) != lists {
 			t.Errorf("n=%d: tables grew from %d strings and %d lists to %d and %d on the same values",
@@ -223,19 +224,6 @@ func TestTraceInternTables(t *testing.T) {
 			if got := tr.Event(i); !reflect.DeepEqual(got, want[i]) {
 				t.Fatalf("n=%d, event %d:\n%s", n, i, cmp.Diff(want[i], got, exact))
 			}
-		}
-	}
-}
-
-// The JSON writer's addresses read as the addresses' String, quoted, for every form.
-func TestAppendAddrIsQuotedString(t *testing.T) {
-	for _, s := range []string{"", "192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1", "fe80::1%eth0", "fe80::1%a\"b"} {
-		var a netip.Addr
-		if s != "" {
-			a = netip.MustParseAddr(s)
-		}
-		if got, want := string(appendAddr(nil, "k", a)), string(appendStr(nil, "k", a.String())); got != want {
-			t.Errorf("appendAddr(%q) = %s, want %s", s, got, want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // Anchor names one event of a trace by what it is, not by its position:
@@ -78,7 +79,7 @@ func ParseAnchor(s string) (Anchor, error) {
 			return a, fmt.Errorf("anchor %q: name the flags (SYN ACK) or an id", s)
 		}
 		for _, w := range a.Words {
-			if _, ok := engine.ParseFlag(w); !ok {
+			if _, ok := tcp.ParseFlag(w); !ok {
 				return a, fmt.Errorf("anchor %q: %q is not a flag name", s, w)
 			}
 		}
@@ -91,7 +92,7 @@ func ParseAnchor(s string) (Anchor, error) {
 		if len(a.Words) != 2 {
 			return a, fmt.Errorf("anchor %q: want @state ENDPOINT STATE", s)
 		}
-		if _, ok := engine.ParseState(a.Words[1]); !ok {
+		if _, ok := tcp.ParseState(a.Words[1]); !ok {
 			return a, fmt.Errorf("anchor %q: %q is not an RFC 9293 state name", s, a.Words[1])
 		}
 	case "app":
@@ -112,10 +113,10 @@ func ParseAnchor(s string) (Anchor, error) {
 	return a, nil
 }
 
-func (a Anchor) matches(e *engine.Event) bool {
+func (a Anchor) matches(e *tcp.Event) bool {
 	switch a.Kind {
 	case "segment", "dropped", "retransmit", "message":
-		if e.Kind != engine.EventSegment {
+		if e.Kind != tcp.EventSegment {
 			return false
 		}
 		s := e.Segment
@@ -124,7 +125,7 @@ func (a Anchor) matches(e *engine.Event) bool {
 		}
 		switch a.Kind {
 		case "dropped":
-			return s.Fate == engine.Dropped
+			return s.Fate == tcp.Dropped
 		case "retransmit":
 			return s.Retransmit
 		case "message":
@@ -135,23 +136,23 @@ func (a Anchor) matches(e *engine.Event) bool {
 		}
 		return strings.Join(s.Seg.Flags.Names(), " ") == strings.Join(a.Words, " ")
 	case "state":
-		return e.Kind == engine.EventState && e.Endpoint == a.Words[0] && e.To.String() == a.Words[1] && mainPeer(e)
+		return e.Kind == tcp.EventState && e.Endpoint == a.Words[0] && e.To.String() == a.Words[1] && mainPeer(e)
 	case "app":
-		ok := e.Kind == engine.EventApp && e.Endpoint == a.Words[0] && e.Call == a.Words[1]
+		ok := e.Kind == tcp.EventApp && e.Endpoint == a.Words[0] && e.Call == a.Words[1]
 		if ok && len(a.Words) == 3 {
 			ok = e.Result == a.Words[2]
 		}
 		return ok
 	case "timer":
-		return e.Kind == engine.EventTimer && e.Endpoint == a.Words[0] && e.Timer.String() == a.Words[1] && e.Action.String() == a.Words[2]
+		return e.Kind == tcp.EventTimer && e.Endpoint == a.Words[0] && e.Timer.String() == a.Words[1] && e.Action.String() == a.Words[2]
 	case "note":
-		return e.Kind == engine.EventNote && e.Note == a.Words[0]
+		return e.Kind == tcp.EventNote && e.Note == a.Words[0]
 	}
 	return false
 }
 
 // mainPeer keeps the state changes of the story's connection (not a flood's half-open ones).
-func mainPeer(e *engine.Event) bool {
+func mainPeer(e *tcp.Event) bool {
 	return e.Peer == "" || !strings.HasPrefix(e.Peer, "attacker")
 }
 

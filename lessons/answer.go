@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/catalog"
+	"synack/engine/diagram"
+	"synack/engine/tcp"
 )
 
 // Evaluate computes a question's answer from the trace; at is the index of the event the
@@ -54,13 +57,13 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 	evs := tr.Events(0, tr.Len())
 	ev := &evs[at]
 	when := ev.At
-	if ev.Kind == engine.EventSegment && ev.Segment.Fate == engine.Delivered {
+	if ev.Kind == tcp.EventSegment && ev.Segment.Fate == tcp.Delivered {
 		when = ev.Segment.Arrive
 	}
-	carrying := func(text, from string) (int, *engine.SegmentEvent) {
+	carrying := func(text, from string) (int, *tcp.SegmentEvent) {
 		for i := range evs {
 			e := &evs[i]
-			if e.Kind == engine.EventSegment && strings.Contains(e.Segment.Label, text) && (from == "" || e.Segment.Src == from) {
+			if e.Kind == tcp.EventSegment && strings.Contains(e.Segment.Label, text) && (from == "" || e.Segment.Src == from) {
 				return i, e.Segment
 			}
 		}
@@ -82,9 +85,7 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		}
 		rtts := float64(s.Arrive.Sub(0)) / float64(tr.Meta.RTT)
 		ans := strconv.FormatFloat(float64(int64(rtts*10+0.5))/10, 'f', -1, 64)
-		return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
-			EN: fmt.Sprintf("the first packet carrying %s arrived at %s, which is %s × the RTT of %s", text, secs(s.Arrive.Sub(0), "en"), ans, secs(tr.Meta.RTT, "en")),
-			ZH: fmt.Sprintf("第一个携带 %s 的包在 %s到达，即 RTT（%s）的 %s 倍", text, secs(s.Arrive.Sub(0), "zh"), secs(tr.Meta.RTT, "zh"), ans)}}, nil
+		return Result{Answer: ans, Reveal: i, Evidence: catalog.F("answer.rtts", text, secs(s.Arrive.Sub(0)), ans, secs(tr.Meta.RTT))}, nil
 	case f[0] == "packets" && f[1] == "before" && len(f) >= 3:
 		text := strings.Join(f[2:], " ")
 		ti, target := carrying(text, "")
@@ -104,55 +105,47 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 			}
 		}
 		ans := strconv.Itoa(n)
-		return Result{Answer: ans, Reveal: ti, Evidence: engine.Text{
-			EN: fmt.Sprintf("%s handshake packets were sent by the time the packet carrying %s left (segment #%d, at %s)", ans, text, target.ID, secs(evs[ti].At.Sub(0), "en")),
-			ZH: fmt.Sprintf("到携带 %s 的包（第 %d 号报文，%s）发出时，共发送了 %s 个握手包", text, target.ID, secs(evs[ti].At.Sub(0), "zh"), ans)}}, nil
+		return Result{Answer: ans, Reveal: ti, Evidence: catalog.F("answer.packets-before", ans, text, target.ID, secs(evs[ti].At.Sub(0)))}, nil
 	case len(f) == 3 && f[0] == "state" && f[2] == "after":
-		state, reveal := engine.Closed, -1
+		state, reveal := tcp.Closed, -1
 		for i := range evs {
 			e := &evs[i]
 			if e.At > when {
 				break // everything that happened at that instant counts
 			}
-			if e.Kind == engine.EventState && e.Endpoint == f[1] && mainPeer(e) {
+			if e.Kind == tcp.EventState && e.Endpoint == f[1] && mainPeer(e) {
 				state, reveal = e.To, i
 			}
 		}
 		r := Result{Answer: state.String(), Reveal: reveal}
 		if reveal < 0 {
-			r.Evidence = engine.Text{EN: fmt.Sprintf("the %s never left %s", f[1], state), ZH: fmt.Sprintf("%s始终处于 %s", who(f[1], "zh"), state)}
+			r.Evidence = catalog.F("answer.state.never", who(f[1]), state)
 		} else {
 			e := &evs[reveal]
-			r.Evidence = engine.Text{
-				EN: fmt.Sprintf("the %s entered %s at %s (%s)", f[1], state, secs(e.At.Sub(0), "en"), e.Cause),
-				ZH: fmt.Sprintf("%s在 %s进入 %s", who(f[1], "zh"), secs(e.At.Sub(0), "zh"), state)}
+			r.Evidence = catalog.F("answer.state.entered", who(f[1]), state, secs(e.At.Sub(0)), diagram.CauseText(e.Cause))
 		}
 		return r, nil
 	case f[0] == "flags" && f[1] == "next" && len(f) == 3:
 		for i := at + 1; i < len(evs); i++ {
 			e := &evs[i]
-			if e.Kind == engine.EventSegment && e.Segment.Src == f[2] && !strings.HasPrefix(e.Segment.Dst, "attacker") {
+			if e.Kind == tcp.EventSegment && e.Segment.Src == f[2] && !strings.HasPrefix(e.Segment.Dst, "attacker") {
 				ans := strings.Join(e.Segment.Seg.Flags.Names(), " ")
-				return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
-					EN: fmt.Sprintf("the %s's next segment (#%d, sent at %s) carried %s", f[2], e.Segment.ID, secs(e.At.Sub(0), "en"), ans),
-					ZH: fmt.Sprintf("%s的下一个报文（第 %d 号，%s发出）是 %s", who(f[2], "zh"), e.Segment.ID, secs(e.At.Sub(0), "zh"), ans)}}, nil
+				return Result{Answer: ans, Reveal: i, Evidence: catalog.F("answer.flags-next", who(f[2]), e.Segment.ID, secs(e.At.Sub(0)), ans)}, nil
 			}
 		}
 		return Result{}, fmt.Errorf("answer %q: %s sends nothing after the anchor", expr, f[2])
 	case f[0] == "result" && f[1] == "next" && len(f) == 4:
 		for i := at; i < len(evs); i++ {
 			e := &evs[i]
-			if e.Kind == engine.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
-				return Result{Answer: e.Result, Reveal: i, Evidence: engine.Text{
-					EN: fmt.Sprintf("the %s's %s() returned %s at %s", f[2], f[3], e.Result, secs(e.At.Sub(0), "en")),
-					ZH: fmt.Sprintf("%s的 %s() 在 %s返回 %s", who(f[2], "zh"), f[3], secs(e.At.Sub(0), "zh"), e.Result)}}, nil
+			if e.Kind == tcp.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
+				return Result{Answer: e.Result, Reveal: i, Evidence: catalog.F("answer.result-next", who(f[2]), f[3], e.Result, secs(e.At.Sub(0)))}, nil
 			}
 		}
 		return Result{}, fmt.Errorf("answer %q: no such call after the anchor", expr)
 	case f[0] == "count" && f[1] == "segments" && len(f) == 4 && f[2] == "from":
 		n, last := 0, -1
 		for i := range evs {
-			if e := &evs[i]; e.Kind == engine.EventSegment && e.Segment.Src == f[3] {
+			if e := &evs[i]; e.Kind == tcp.EventSegment && e.Segment.Src == f[3] {
 				n, last = n+1, i
 			}
 		}
@@ -161,27 +154,23 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		}
 		ans := strconv.Itoa(n)
 		t := evs[last].At.Sub(0)
-		return Result{Answer: ans, Reveal: last, Evidence: engine.Text{
-			EN: fmt.Sprintf("the %s sent %s segments, the last at %s", f[3], ans, secs(t, "en")),
-			ZH: fmt.Sprintf("%s共发送了 %s 个报文，最后一个在 %s", who(f[3], "zh"), ans, secs(t, "zh"))}}, nil
+		return Result{Answer: ans, Reveal: last, Evidence: catalog.F("answer.count", who(f[3]), ans, secs(t))}, nil
 	case f[0] == "seconds" && f[1] == "until" && len(f) == 4:
 		for i := at; i < len(evs); i++ {
 			e := &evs[i]
-			if e.Kind == engine.EventState && e.Endpoint == f[2] && e.To.String() == f[3] && mainPeer(e) {
+			if e.Kind == tcp.EventState && e.Endpoint == f[2] && e.To.String() == f[3] && mainPeer(e) {
 				d := e.At.Sub(ev.At)
 				ans := strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64)
 				// The timer whose expiry makes the change shows its length when it is set.
 				reveal := i
 				for j := i - 1; j >= 0; j-- {
 					t := &evs[j]
-					if t.Kind == engine.EventTimer && t.Endpoint == f[2] && t.Action == engine.TimerSet && t.Deadline == e.At {
+					if t.Kind == tcp.EventTimer && t.Endpoint == f[2] && t.Action == tcp.TimerSet && t.Deadline == e.At {
 						reveal = j
 						break
 					}
 				}
-				return Result{Answer: ans, Reveal: reveal, Evidence: engine.Text{
-					EN: fmt.Sprintf("the %s entered %s at %s, %s s after %s", f[2], f[3], secs(e.At.Sub(0), "en"), ans, secs(ev.At.Sub(0), "en")),
-					ZH: fmt.Sprintf("%s在 %s进入 %s，距 %s过去了 %s 秒", who(f[2], "zh"), secs(e.At.Sub(0), "zh"), f[3], secs(ev.At.Sub(0), "zh"), ans)}}, nil
+				return Result{Answer: ans, Reveal: reveal, Evidence: catalog.F("answer.seconds-until", who(f[2]), f[3], secs(e.At.Sub(0)), ans, secs(ev.At.Sub(0)))}, nil
 			}
 		}
 		return Result{}, fmt.Errorf("answer %q: %s never enters %s after the anchor", expr, f[2], f[3])
@@ -190,30 +179,15 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 }
 
 // secs writes a duration as a reader would say it: "60 ms", "1.06 s", "131 s".
-func secs(d time.Duration, lang string) string {
-	unit, ms := " s", " ms"
-	if lang == "zh" {
-		unit, ms = " 秒", " 毫秒"
-	}
+func secs(d time.Duration) engine.Text {
 	if d < time.Second {
-		return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', -1, 64) + ms
+		return catalog.F("unit.ms", strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', -1, 64))
 	}
-	return strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64) + unit
+	return catalog.F("unit.s", strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64))
 }
 
-// who names an endpoint in Chinese (English text uses the lane name itself).
-func who(endpoint, lang string) string {
-	if lang != "zh" {
-		return endpoint
-	}
-	switch endpoint {
-	case "client":
-		return "客户端"
-	case "server":
-		return "服务器"
-	}
-	return endpoint
-}
+// who names an endpoint: its role translated ("client", 客户端), any other name as it is.
+func who(endpoint string) engine.Text { return diagram.LaneText(endpoint) }
 
 // Resolved is a step or question placed on a run: Event is the trace index (-1 when the
 // reader's parameters removed that event).
@@ -258,13 +232,13 @@ func Fill(text string, tr *engine.Trace, at int) string {
 	}
 	ev := tr.Event(at)
 	e := &ev
-	if e.Kind != engine.EventSegment {
+	if e.Kind != tcp.EventSegment {
 		return text
 	}
 	s := e.Segment
 	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
 	shift := uint8(0)
-	if s.Seg.Flags&engine.SYN == 0 {
+	if s.Seg.Flags&tcp.SYN == 0 {
 		shift = windowShift(tr, s.Src, s.Dst)
 	}
 	pairs := []string{"{seq}", u(uint32(s.Seg.Seq)), "{ack}", u(uint32(s.Seg.Ack)),
@@ -283,8 +257,8 @@ func Fill(text string, tr *engine.Trace, at int) string {
 			"{cookie.mss_index}", strconv.Itoa(int(c.MSSIndex)),
 			"{cookie.mss}", strconv.Itoa(int(c.MSS)),
 			"{cookie.isn_hex}", fmt.Sprintf("%08x", uint32(c.ISN)),
-			"{cookie.low24}", fmt.Sprintf("%06x", uint32(c.ISN-c.ClientISN-engine.Seq(c.Hash1))&0xFFFFFF),
-			"{cookie.top8}", u((uint32(c.ISN-c.ClientISN-engine.Seq(c.Hash1)))>>24),
+			"{cookie.low24}", fmt.Sprintf("%06x", uint32(c.ISN-c.ClientISN-tcp.Seq(c.Hash1))&0xFFFFFF),
+			"{cookie.top8}", u((uint32(c.ISN-c.ClientISN-tcp.Seq(c.Hash1)))>>24),
 		)
 	}
 	return strings.NewReplacer(pairs...).Replace(text)
@@ -302,72 +276,61 @@ func Fill(text string, tr *engine.Trace, at int) string {
 func readHere(expr string, f []string, tr *engine.Trace, at int) (Result, error) {
 	ev := tr.Event(at)
 	e := &ev
-	if e.Kind != engine.EventSegment {
+	if e.Kind != tcp.EventSegment {
 		return Result{}, fmt.Errorf("answer %q: the anchor is not a segment", expr)
 	}
 	s := e.Segment
 	g := s.Seg
-	line := fmt.Sprintf("#%d, %s → %s", s.ID, s.Src, s.Dst)
-	zline := fmt.Sprintf("#%d（%s → %s）", s.ID, who(s.Src, "zh"), who(s.Dst, "zh"))
+	line := catalog.F("answer.segment", s.ID, who(s.Src), who(s.Dst))
 	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
 	switch strings.Join(f, " ") {
 	case "flags":
 		ans := strings.Join(g.Flags.Names(), " ")
-		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
-			EN: fmt.Sprintf("segment %s carried the flags %s", line, ans), ZH: fmt.Sprintf("报文 %s 的标志位是 %s", zline, ans)}}, nil
+		return Result{Answer: ans, Reveal: at, Evidence: catalog.F("answer.here.flags", line, ans)}, nil
 	case "seq":
 		ans := u(uint32(g.Seq))
-		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
-			EN: fmt.Sprintf("segment %s had seq %s on the wire", line, ans), ZH: fmt.Sprintf("报文 %s 在线路上的 seq 是 %s", zline, ans)}}, nil
+		return Result{Answer: ans, Reveal: at, Evidence: catalog.F("answer.here.seq", line, ans)}, nil
 	case "relative ack":
 		isn, ok := peerISN(tr, at)
-		if !ok || g.Flags&engine.ACK == 0 {
+		if !ok || g.Flags&tcp.ACK == 0 {
 			return Result{}, fmt.Errorf("answer %q: no ACK, or no SYN from the peer before it", expr)
 		}
 		ans := u(uint32(g.Ack - isn))
-		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
-			EN: fmt.Sprintf("segment %s acknowledged %s; the %s's ISN was %s, and %s − %s = %s", line, u(uint32(g.Ack)), s.Dst, u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans),
-			ZH: fmt.Sprintf("报文 %s 的确认号是 %s；%s的 ISN 是 %s，%s − %s = %s", zline, u(uint32(g.Ack)), who(s.Dst, "zh"), u(uint32(isn)), u(uint32(g.Ack)), u(uint32(isn)), ans)}}, nil
+		return Result{Answer: ans, Reveal: at, Evidence: catalog.F("answer.here.relative-ack", line, u(uint32(g.Ack)), who(s.Dst), u(uint32(isn)), ans)}, nil
 	case "seqspace":
 		ans := strconv.Itoa(int(g.End() - g.Seq))
-		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
-			EN: fmt.Sprintf("segment %s had seq %s and %d bytes of data, flags %s: it occupies %s sequence numbers (RFC 9293 §3.4: SEG.LEN counts the data, SYN and FIN)", line, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans),
-			ZH: fmt.Sprintf("报文 %s 的 seq 为 %s，数据 %d 字节，标志位 %s：它占用 %s 个序列号（RFC 9293 §3.4：SEG.LEN 计入数据、SYN 和 FIN）", zline, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans)}}, nil
+		return Result{Answer: ans, Reveal: at, Evidence: catalog.F("answer.here.seqspace", line, u(uint32(g.Seq)), len(g.Payload), strings.Join(g.Flags.Names(), " "), ans)}, nil
 	case "acked":
-		if s.Fate != engine.Delivered {
+		if s.Fate != tcp.Delivered {
 			return Result{}, fmt.Errorf("answer %q: the segment never arrives", expr)
 		}
 		for i := at + 1; i < tr.Len(); i++ {
 			r := ptr(tr.Event(i))
-			if r.Kind != engine.EventSegment || r.Segment.Src != s.Dst || r.Segment.Dst != s.Src || r.At < s.Arrive || r.Segment.Seg.Flags&engine.ACK == 0 {
+			if r.Kind != tcp.EventSegment || r.Segment.Src != s.Dst || r.Segment.Dst != s.Src || r.At < s.Arrive || r.Segment.Seg.Flags&tcp.ACK == 0 {
 				continue
 			}
 			ack := r.Segment.Seg.Ack
 			ans := strconv.FormatInt(int64(int32(ack-g.Seq)), 10)
-			return Result{Answer: ans, Reveal: i, Evidence: engine.Text{
-				EN: fmt.Sprintf("segment %s had seq %s; the %s's next segment (#%d) acknowledged %s, %s further", line, u(uint32(g.Seq)), s.Dst, r.Segment.ID, u(uint32(ack)), ans),
-				ZH: fmt.Sprintf("报文 %s 的 seq 为 %s；%s的下一个报文（第 %d 号）确认到 %s，多出 %s", zline, u(uint32(g.Seq)), who(s.Dst, "zh"), r.Segment.ID, u(uint32(ack)), ans)}}, nil
+			return Result{Answer: ans, Reveal: i, Evidence: catalog.F("answer.here.acked", line, u(uint32(g.Seq)), who(s.Dst), r.Segment.ID, u(uint32(ack)), ans)}, nil
 		}
 		return Result{}, fmt.Errorf("answer %q: the receiver acknowledges nothing after it", expr)
 	case "window":
 		shift := uint8(0)
-		if g.Flags&engine.SYN == 0 {
+		if g.Flags&tcp.SYN == 0 {
 			shift = windowShift(tr, s.Src, s.Dst)
 		}
 		ans := strconv.Itoa(int(g.Window) << shift)
-		return Result{Answer: ans, Reveal: at, Evidence: engine.Text{
-			EN: fmt.Sprintf("segment %s had win %d and its sender's window scale is %d: %d × 2^%d = %s bytes", line, g.Window, shift, g.Window, shift, ans),
-			ZH: fmt.Sprintf("报文 %s 的 win 是 %d，发送方的窗口缩放因子是 %d：%d × 2^%d = %s 字节", zline, g.Window, shift, g.Window, shift, ans)}}, nil
+		return Result{Answer: ans, Reveal: at, Evidence: catalog.F("answer.here.window", line, g.Window, shift, ans)}, nil
 	}
 	return Result{}, fmt.Errorf("answer %q: unknown expression (see the lessons README)", expr)
 }
 
 // peerISN is the sequence number of the last SYN the anchored segment's receiver sent
 // before it.
-func peerISN(tr *engine.Trace, at int) (engine.Seq, bool) {
+func peerISN(tr *engine.Trace, at int) (tcp.Seq, bool) {
 	me := tr.Event(at).Segment
 	for i := at - 1; i >= 0; i-- {
-		if e := ptr(tr.Event(i)); e.Kind == engine.EventSegment && e.Segment.Src == me.Dst && e.Segment.Seg.Flags&engine.SYN != 0 {
+		if e := ptr(tr.Event(i)); e.Kind == tcp.EventSegment && e.Segment.Src == me.Dst && e.Segment.Seg.Flags&tcp.SYN != 0 {
 			return e.Segment.Seg.Seq, true
 		}
 	}
@@ -377,13 +340,13 @@ func peerISN(tr *engine.Trace, at int) (engine.Seq, bool) {
 // windowShift is the window scale src announced in its SYN, if dst announced one too
 // (RFC 7323 §2.2: scaling is on only when both SYNs carry the option).
 func windowShift(tr *engine.Trace, src, dst string) uint8 {
-	var mine, theirs *engine.Option
+	var mine, theirs *tcp.Option
 	for _, s := range tr.Segments() {
-		if s.Seg.Flags&engine.SYN == 0 {
+		if s.Seg.Flags&tcp.SYN == 0 {
 			continue
 		}
 		for k := range s.Seg.Options {
-			if o := &s.Seg.Options[k]; o.Kind == engine.OptWindowScale {
+			if o := &s.Seg.Options[k]; o.Kind == tcp.OptWindowScale {
 				if s.Src == src && mine == nil {
 					mine = o
 				} else if s.Src == dst && theirs == nil {
@@ -399,4 +362,4 @@ func windowShift(tr *engine.Trace, src, dst string) uint8 {
 }
 
 // ptr returns a pointer to its own copy of e.
-func ptr(e engine.Event) *engine.Event { return &e }
+func ptr(e tcp.Event) *tcp.Event { return &e }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/tcp"
 	"synack/lessons/stories"
 )
 
@@ -175,7 +176,7 @@ func Load(fsys fs.FS, st *stories.Catalogue) (*Catalogue, error) {
 // questions) "ask.en:", "ask.zh:", "choices:", "answer:", "explain.en:", "explain.zh:".
 // A scenario: header names a story of st.
 func Parse(file string, src []byte, st *stories.Catalogue) (*Lesson, error) {
-	l := &Lesson{File: file, stories: st, Profiles: engine.ProfileNames, MinRTT: engine.MinRTT, MaxRTT: engine.MaxRTT}
+	l := &Lesson{File: file, stories: st, Profiles: tcp.ProfileNames, MinRTT: engine.MinRTT, MaxRTT: engine.MaxRTT}
 	errf := func(line int, format string, args ...any) error {
 		return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -210,7 +211,7 @@ func Parse(file string, src []byte, st *stories.Catalogue) (*Lesson, error) {
 		case "question":
 			q := &Question{Line: curLine, Anchor: curAnchor, Ask: engine.Text{EN: cur["ask.en"], ZH: cur["ask.zh"]},
 				Answer: cur["answer"], Explain: engine.Text{EN: cur["explain.en"], ZH: cur["explain.zh"]}}
-			for _, name := range engine.ProfileNames {
+			for _, name := range tcp.ProfileNames {
 				en, zh := cur["explain."+name+".en"], cur["explain."+name+".zh"]
 				if en == "" && zh == "" {
 					continue
@@ -224,7 +225,7 @@ func Parse(file string, src []byte, st *stories.Catalogue) (*Lesson, error) {
 				q.ExplainIn[name] = engine.Text{EN: en, ZH: zh}
 			}
 			if pr := cur["profile"]; pr != "" {
-				if _, err := engine.ProfileByName(pr); err != nil {
+				if _, err := tcp.ProfileByName(pr); err != nil {
 					return errf(curLine, "profile: %v", err)
 				}
 				q.Profile = pr
@@ -347,7 +348,7 @@ func Parse(file string, src []byte, st *stories.Catalogue) (*Lesson, error) {
 var knownKeys = func() map[string]bool {
 	m := map[string]bool{"en": true, "zh": true, "ask.en": true, "ask.zh": true, "choices": true,
 		"answer": true, "explain.en": true, "explain.zh": true, "profile": true}
-	for _, p := range engine.ProfileNames {
+	for _, p := range tcp.ProfileNames {
 		m["explain."+p+".en"], m["explain."+p+".zh"] = true, true
 	}
 	return m
@@ -399,7 +400,7 @@ func (l *Lesson) setHeader(k, v string) error {
 		l.Profiles = nil
 		for _, p := range strings.Split(v, ",") {
 			p = strings.TrimSpace(p)
-			if _, err := engine.ProfileByName(p); err != nil {
+			if _, err := tcp.ProfileByName(p); err != nil {
 				return err
 			}
 			l.Profiles = append(l.Profiles, p)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/tcp"
 	"synack/lessons/stories"
 )
 
@@ -163,7 +164,7 @@ func TestResolveWithOtherParameters(t *testing.T) {
 	steps, _ := hs.Resolve(tr)
 	first := -1
 	for i, e := range tr.All() {
-		if e.Kind == engine.EventSegment && e.Segment.Seg.Flags == engine.SYN {
+		if e.Kind == tcp.EventSegment && e.Segment.Seg.Flags == tcp.SYN {
 			first = i
 			break
 		}
@@ -184,7 +185,7 @@ func TestFillQuotesTheCookie(t *testing.T) {
 		t.Fatalf("placeholders left: %s", text)
 	}
 	want := ck.Hash1 + uint32(ck.ClientISN) + ck.Counter<<24 + ((ck.Hash2 + uint32(ck.MSSIndex)) & 0xFFFFFF)
-	if engine.Seq(want) != ck.ISN {
+	if tcp.Seq(want) != ck.ISN {
 		t.Fatalf("cookie fields do not add up to the ISN")
 	}
 }

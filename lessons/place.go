@@ -5,7 +5,9 @@ import (
 	"strings"
 
 	"synack/engine"
+	"synack/engine/catalog"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 )
 
 // Placement is a lesson laid on one run and its diagram: each narration step and each
@@ -99,18 +101,17 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 		run := runText(tr)
 		if own == res.Answer && count(pq.Choices, res.Answer) == 1 {
 			ex := q.ExplainFor(tr.Meta.Profile)
-			pq.Explain = engine.Text{
-				EN: fillAnswer(Fill(ex.EN, tr, at), res.Answer, tr, "en") + " " + run.EN + res.Evidence.EN + ".",
-				ZH: fillAnswer(Fill(ex.ZH, tr, at), res.Answer, tr, "zh") + run.ZH + res.Evidence.ZH + "。",
-			}
+			text := engine.Text{EN: fillAnswer(Fill(ex.EN, tr, at), res.Answer, tr), ZH: fillAnswer(Fill(ex.ZH, tr, at), res.Answer, tr)}
+			pq.Explain = catalog.F("run.explain", text, run, res.Evidence)
 		} else {
 			if count(pq.Choices, res.Answer) == 0 {
 				pq.Choices = append(pq.Choices, res.Answer)
 			}
-			pq.Explain = engine.Text{EN: run.EN + res.Evidence.EN + ".", ZH: run.ZH + res.Evidence.ZH + "。"}
+			pq.Explain = catalog.F("run.evidence", run, res.Evidence)
 			if faults {
-				pq.Explain.EN += " The segments lost in this run changed the story, so the lesson's own explanation (written for the run without them) does not apply here."
-				pq.Explain.ZH += "本次运行中丢失的报文改变了过程，所以本课原有的解释（针对没有丢包的运行）在这里不适用。"
+				c := catalog.T("run.changed")
+				pq.Explain.EN += c.EN
+				pq.Explain.ZH += c.ZH
 			}
 		}
 		pl.Questions = append(pl.Questions, pq)
@@ -120,19 +121,18 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 
 // runText opens the run's evidence: "In this run (Linux profile, RTT 100 ms): ".
 func runText(tr *engine.Trace) engine.Text {
-	en := fmt.Sprintf("In this run (%s profile, RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "en"))
-	zh := fmt.Sprintf("本次运行（%s 行为模型，RTT %s", profileName(tr.Meta.Profile), secs(tr.Meta.RTT, "zh"))
-	var drops []string
+	var drops []engine.Text
 	for _, e := range tr.Scan() {
-		if e.Kind == engine.EventSegment && e.Segment.Fate == engine.Dropped {
-			drops = append(drops, fmt.Sprintf("#%d", e.Segment.ID))
+		if e.Kind == tcp.EventSegment && e.Segment.Fate == tcp.Dropped {
+			id := fmt.Sprintf("#%d", e.Segment.ID)
+			drops = append(drops, engine.Text{EN: id, ZH: id})
 		}
 	}
+	lost := engine.Text{}
 	if len(drops) > 0 {
-		en += ", segments " + strings.Join(drops, ", ") + " lost"
-		zh += "，报文 " + strings.Join(drops, "、") + " 丢失"
+		lost = catalog.F("run.lost", catalog.Join("sep.enum", drops))
 	}
-	return engine.Text{EN: en + "): ", ZH: zh + "）："}
+	return catalog.F("run.intro", profileName(tr.Meta.Profile), secs(tr.Meta.RTT), lost)
 }
 
 func profileName(p string) string {
@@ -143,8 +143,7 @@ func profileName(p string) string {
 }
 
 // fillAnswer fills an explanation's {answer} and {profile} with the run's.
-func fillAnswer(text, answer string, tr *engine.Trace, lang string) string {
-	_ = lang
+func fillAnswer(text, answer string, tr *engine.Trace) string {
 	return strings.NewReplacer("{answer}", answer, "{profile}", profileName(tr.Meta.Profile)).Replace(text)
 }
 

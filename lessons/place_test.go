@@ -11,6 +11,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 )
 
 // rttSamples are the RTTs a reader may pick in the lesson: both ends of its range, the
@@ -70,7 +71,7 @@ func TestEveryQuestionAnswerableInEverySetting(t *testing.T) {
 						if lang == "zh" {
 							own = lq.ExplainFor(profile).ZH
 						}
-						if !startsWithAnswer(fillAnswer(own, q.Answer, tr, lang), q.Answer) {
+						if !startsWithAnswer(fillAnswer(own, q.Answer, tr), q.Answer) {
 							t.Errorf("%s:%d: the lesson's %s explanation does not open with the run's answer %q: %s", name, lq.Line, lang, q.Answer, own)
 						}
 					}
@@ -192,8 +193,8 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 	case f[0] == "flags" || f[0] == "result":
 		for i := at + 1; i < tr.Len(); i++ {
 			e := tr.Event(i)
-			if f[0] == "flags" && e.Kind == engine.EventSegment && e.Segment.Src == f[2] && !strings.HasPrefix(e.Segment.Dst, "attacker") ||
-				f[0] == "result" && e.Kind == engine.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
+			if f[0] == "flags" && e.Kind == tcp.EventSegment && e.Segment.Src == f[2] && !strings.HasPrefix(e.Segment.Dst, "attacker") ||
+				f[0] == "result" && e.Kind == tcp.EventApp && e.Endpoint == f[2] && e.Call == f[3] && e.Result != "pending" {
 				if visible(i) {
 					fail("the event that answers it")
 				}
@@ -203,7 +204,7 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 	case f[0] == "count":
 		last := -1
 		for i, e := range tr.All() {
-			if e.Kind == engine.EventSegment && e.Segment.Src == f[3] {
+			if e.Kind == tcp.EventSegment && e.Segment.Src == f[3] {
 				last = i
 			}
 		}
@@ -230,7 +231,7 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 			}
 		}
 		for i, e := range tr.All() {
-			if e.Kind == engine.EventSegment && strings.Contains(e.Segment.Label, text) {
+			if e.Kind == tcp.EventSegment && strings.Contains(e.Segment.Label, text) {
 				if visible(i) {
 					fail("the packet carrying " + text)
 				}

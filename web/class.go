@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
+	"synack/engine/catalog"
 	"synack/engine/diagram"
 	"synack/templates"
 	"synack/web/classroom"
@@ -65,20 +66,20 @@ func (s *Server) classError(w http.ResponseWriter, r *http.Request, code string,
 	status := http.StatusNotFound
 	switch {
 	case errors.Is(err, classroom.ErrExpired):
-		status, v.Message = http.StatusGone, T(p.Lang, "class.expired")
+		status, v.Message = http.StatusGone, catalog.In(p.Lang, "class.expired")
 	case errors.Is(err, classroom.ErrNoRoom):
-		v.Message = T(p.Lang, "class.noroom")
+		v.Message = catalog.In(p.Lang, "class.noroom")
 	case errors.Is(err, classroom.ErrTooManyRooms):
-		status, v.Message = http.StatusServiceUnavailable, T(p.Lang, "class.toomany")
+		status, v.Message = http.StatusServiceUnavailable, catalog.In(p.Lang, "class.toomany")
 	case errors.Is(err, classroom.ErrNotTeacher):
-		status, v.Message = http.StatusForbidden, T(p.Lang, "class.notteacher")
+		status, v.Message = http.StatusForbidden, catalog.In(p.Lang, "class.notteacher")
 	case errors.Is(err, errNoLesson):
-		status, v.Message = http.StatusBadRequest, T(p.Lang, "class.nolesson")
+		status, v.Message = http.StatusBadRequest, catalog.In(p.Lang, "class.nolesson")
 	default:
 		s.log.Warn("classroom", "err", err)
-		status, v.Message = http.StatusServiceUnavailable, T(p.Lang, "class.down")
+		status, v.Message = http.StatusServiceUnavailable, catalog.In(p.Lang, "class.down")
 	}
-	p.Title = T(p.Lang, "class.title")
+	p.Title = catalog.In(p.Lang, "class.title")
 	v.Page = p
 	render(w, r, status, templates.ClassMessagePage(v))
 }
@@ -98,8 +99,8 @@ func (s *Server) handleClassJoin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := page(w, r, "", false)
-	p.Title = T(p.Lang, "class.title")
-	render(w, r, http.StatusOK, templates.ClassMessagePage(templates.ClassMessage{Page: p, Message: T(p.Lang, "class.typecode")}))
+	p.Title = catalog.In(p.Lang, "class.title")
+	render(w, r, http.StatusOK, templates.ClassMessagePage(templates.ClassMessage{Page: p, Message: catalog.In(p.Lang, "class.typecode")}))
 }
 
 // handleClassNew is /class/new?lesson=ID&…: it opens a room on the lesson with the
@@ -203,7 +204,7 @@ func (s *Server) handleClassTeacher(w http.ResponseWriter, r *http.Request) {
 	}
 	join := joinURL(r, room.Code)
 	lang, _ := pickLang(r)
-	svg, err := classroom.QRSVG(join, T(lang, "class.qr")+" "+join)
+	svg, err := classroom.QRSVG(join, catalog.In(lang, "class.qr")+" "+join)
 	if err != nil {
 		s.classError(w, r, room.Code, err)
 		return

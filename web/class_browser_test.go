@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"synack/engine/catalog"
 	"synack/web/classroom"
 )
 
@@ -45,7 +46,7 @@ func TestBrowserClassroom(t *testing.T) {
 	if err := chromedp.Do(teacher, chromedp.EmulateViewport(1920, 1080), chromedp.Navigate(a.ts.URL+"/class/new?lesson=three-way-handshake&lang=en")); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, teacher, `document.querySelector("[data-testid=class-status]").textContent === `+jsq(T("en", "class.teaching")))
+	waitJS(t, teacher, `document.querySelector("[data-testid=class-status]").textContent === `+jsq(catalog.In("en", "class.teaching")))
 	code := evalJS[string](t, teacher, `document.querySelector("[data-testid=room-code]").textContent`)
 	if classroom.NormalizeCode(code) != code {
 		t.Fatalf("room code %q", code)
@@ -73,9 +74,9 @@ func TestBrowserClassroom(t *testing.T) {
 	s2 := student{"s2", "zh", phone(bLocal, "zh")}
 	ff.navigate(b.ts.URL + "/class/" + code + "?lang=en")
 	for _, s := range []student{s1, s2} {
-		waitJS(t, s.ctx, `document.querySelector("[data-testid=class-status]").textContent.startsWith(`+jsq(T(s.lang, "class.connected"))+`)`)
+		waitJS(t, s.ctx, `document.querySelector("[data-testid=class-status]").textContent.startsWith(`+jsq(catalog.In(s.lang, "class.connected"))+`)`)
 	}
-	ff.waitFor(`document.querySelector("[data-testid=class-status]").textContent.startsWith(` + jsq(T("en", "class.connected")) + `)`)
+	ff.waitFor(`document.querySelector("[data-testid=class-status]").textContent.startsWith(` + jsq(catalog.In("en", "class.connected")) + `)`)
 	waitJS(t, teacher, `document.querySelector("[data-testid=students]").textContent === "3"`)
 
 	// The teacher plays to the end; the player stops before the question's step and
@@ -89,7 +90,7 @@ func TestBrowserClassroom(t *testing.T) {
 		t.Fatalf("the teacher's player stopped at %q, want Step 6 (the question is asked before step 7)", stepno)
 	}
 	for _, s := range []student{s1, s2} {
-		waitJS(t, s.ctx, `document.querySelector("[data-testid=stepno]").textContent.startsWith(`+jsq(T(s.lang, "player.step")+" 6 ")+`)`)
+		waitJS(t, s.ctx, `document.querySelector("[data-testid=stepno]").textContent.startsWith(`+jsq(catalog.In(s.lang, "player.step")+" 6 ")+`)`)
 		waitJS(t, s.ctx, `document.querySelectorAll("[data-testid=class-choice]").length === 4`)
 	}
 	ff.waitFor(`document.querySelector("[data-testid=stepno]").textContent.startsWith("Step 6 ") && document.querySelectorAll("[data-testid=class-choice]").length === 4`)
@@ -139,9 +140,9 @@ func TestBrowserClassroom(t *testing.T) {
 	}
 	waitJS(t, teacher, counts+` === "0,1,2,0" && !document.querySelector("[data-testid=class-answer]").hidden`)
 	result := `document.querySelector("[data-testid=class-result]").textContent`
-	waitJS(t, s1.ctx, result+`.startsWith(`+jsq(T("en", "class.right")+" SYN-RECEIVED")+`)`)
-	waitJS(t, s2.ctx, result+`.startsWith(`+jsq(T("zh", "class.wrong")+" SYN-RECEIVED")+`)`)
-	ff.waitFor(result + `.startsWith(` + jsq(T("en", "class.right")) + `)`)
+	waitJS(t, s1.ctx, result+`.startsWith(`+jsq(catalog.In("en", "class.right")+" SYN-RECEIVED")+`)`)
+	waitJS(t, s2.ctx, result+`.startsWith(`+jsq(catalog.In("zh", "class.wrong")+" SYN-RECEIVED")+`)`)
+	ff.waitFor(result + `.startsWith(` + jsq(catalog.In("en", "class.right")) + `)`)
 	classShot(t, teacher, "class-teacher-answer-en-1920")
 	classShot(t, s1.ctx, "class-student-answer-en-390")
 	classShot(t, s2.ctx, "class-student-answer-zh-390")
@@ -151,14 +152,14 @@ func TestBrowserClassroom(t *testing.T) {
 	if err := chromedp.Do(s2.ctx, chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, s2.ctx, result+`.startsWith(`+jsq(T("zh", "class.wrong"))+`)`)
+	waitJS(t, s2.ctx, result+`.startsWith(`+jsq(catalog.In("zh", "class.wrong"))+`)`)
 	waitJS(t, teacher, `document.querySelector("[data-testid=students]").textContent === "3"`)
 
 	// The teacher's view in Chinese, then the lesson goes on: every phone follows.
 	if err := chromedp.Do(teacher, chromedp.Navigate(a.ts.URL+"/class/"+code+"/teach?lang=zh")); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, teacher, `!document.querySelector("#class-question").hidden && document.querySelector("[data-testid=class-status]").textContent === `+jsq(T("zh", "class.teaching")))
+	waitJS(t, teacher, `!document.querySelector("#class-question").hidden && document.querySelector("[data-testid=class-status]").textContent === `+jsq(catalog.In("zh", "class.teaching")))
 	classShot(t, teacher, "class-teacher-answer-zh-1920")
 	if err := chromedp.Do(teacher, chromedp.KeyEvent(kb.ArrowRight), chromedp.Click(chromedp.CSS(`[data-testid=class-continue]`))); err != nil {
 		t.Fatal(err)

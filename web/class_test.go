@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/nats-io/nats-server/v2/server"
 
+	"synack/engine/catalog"
 	"synack/web/classroom"
 )
 
@@ -294,9 +295,9 @@ func TestClassroomPages(t *testing.T) {
 		status int
 		en, zh string
 	}{
-		{"/class/ZZZZZZ", 404, T("en", "class.noroom"), T("zh", "class.noroom")},
-		{"/class/nonsense-code", 404, T("en", "class.noroom"), T("zh", "class.noroom")},
-		{"/class/new?lesson=no-such-lesson", 400, T("en", "class.nolesson"), T("zh", "class.nolesson")},
+		{"/class/ZZZZZZ", 404, catalog.In("en", "class.noroom"), catalog.In("zh", "class.noroom")},
+		{"/class/nonsense-code", 404, catalog.In("en", "class.noroom"), catalog.In("zh", "class.noroom")},
+		{"/class/new?lesson=no-such-lesson", 400, catalog.In("en", "class.nolesson"), catalog.In("zh", "class.nolesson")},
 	} {
 		for lang, want := range map[string]string{"en": tc.en, "zh": tc.zh} {
 			sep := "?"
@@ -322,7 +323,7 @@ func TestClassroomPages(t *testing.T) {
 	clk = clk.Add(classroom.RoomLifetime)
 	for _, lang := range []string{"en", "zh"} {
 		status, body := classGet(t, r.ts.URL+"/class/"+code+"?lang="+lang)
-		if status != http.StatusGone || !strings.Contains(body, T(lang, "class.expired")) {
+		if status != http.StatusGone || !strings.Contains(body, catalog.In(lang, "class.expired")) {
 			t.Errorf("an expired room in %s: %d", lang, status)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/carry"
+	"synack/engine/catalog"
 	"synack/engine/diagram"
 	"synack/engine/handshakes"
 	"synack/templates"
@@ -55,8 +56,7 @@ func parseCompare(q url.Values, lang string) (time.Duration, bool, []string) {
 	case "1", "true", "on":
 		lose = true
 	default:
-		problems = append(problems, engine.Text{EN: fmt.Sprintf("lose %q: want 1 or 0; no packet is lost", s),
-			ZH: fmt.Sprintf("lose %q：应为 1 或 0；不丢包", s)}.In(lang))
+		problems = append(problems, catalog.F("param.lose.bad", s).In(lang))
 	}
 	return rtt, lose, problems
 }
@@ -93,7 +93,7 @@ func (s *Server) handleCompare(embed bool) http.HandlerFunc {
 // compare renders the comparison; embedded, for a course page's iframe, it has no site
 // navigation and links back to the full page.
 func (s *Server) compare(w http.ResponseWriter, r *http.Request, embed bool) {
-	p := page(w, r, T(mustLang(r), "compare.title"), embed)
+	p := page(w, r, catalog.In(mustLang(r), "compare.title"), embed)
 	rtt, lose, problems := parseCompare(r.URL.Query(), p.Lang)
 	v, err := buildCompare(rtt, lose, p.Lang)
 	if err != nil {

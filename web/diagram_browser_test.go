@@ -87,7 +87,7 @@ func TestBrowserDiagramTextsDoNotOverlap(t *testing.T) {
 // reports the differences: the server-rendered live element must be adopted (same node)
 // and match a fresh JS drawing attribute for attribute; a lab layout patched with Diff
 // must match a fresh drawing of the later layout.
-const liveCheckJS = `async (liveSVG, L, P, N, PATCH) => {
+const liveCheckJS = `async (liveSVG, L, P, N, PATCH, S) => {
   const { mountDiagram } = await import("/static/js/diagram.js?" + Date.now());
   const out = [];
   const norm = (svg) => [svg, ...svg.querySelectorAll("*")].map((e) => e.tagName + " " +
@@ -97,19 +97,19 @@ const liveCheckJS = `async (liveSVG, L, P, N, PATCH) => {
   const box = () => document.body.appendChild(document.createElement("div"));
   const a = box(); a.innerHTML = liveSVG;
   const before = a.querySelector("svg");
-  const va = mountDiagram(a, L, { lang: "en" });
+  const va = mountDiagram(a, L, { lang: "en", strings: S });
   if (a.querySelector("svg") !== before) out.push("the server's live SVG was not adopted");
   if (va.current !== 5) out.push("adopted at step " + va.current);
   const b = box();
-  const vb = mountDiagram(b, JSON.parse(JSON.stringify(L)), { lang: "en", title: before.querySelector("title").textContent });
+  const vb = mountDiagram(b, JSON.parse(JSON.stringify(L)), { lang: "en", strings: S, title: before.querySelector("title").textContent });
   vb.show(5); // the adopted element is compared as the server wrote it
   diff("live vs JS", norm(a.querySelector("svg")), norm(b.querySelector("svg")));
   const c = box(), d = box();
-  const vc = mountDiagram(c, P, { lang: "en", title: "t" });
+  const vc = mountDiagram(c, P, { lang: "en", strings: S, title: "t" });
   vc.show(P.steps.length - 1);
   vc.patch(PATCH);
   vc.show(N.steps.length - 1);
-  mountDiagram(d, N, { lang: "en", title: "t" }).show(N.steps.length - 1);
+  mountDiagram(d, N, { lang: "en", strings: S, title: "t" }).show(N.steps.length - 1);
   diff("patched vs fresh", norm(c.querySelector("svg")), norm(d.querySelector("svg")));
   return out;
 }`
@@ -134,7 +134,7 @@ func TestBrowserLiveDiagramAdoptsAndPatches(t *testing.T) {
 	lab.Do(engine.LabAction{Endpoint: "client", Op: "connect"})
 	lab.Do(engine.LabAction{Endpoint: "client", Op: "send", Bytes: 10})
 	next := diagram.Build(lab.Trace(), diagram.Options{})
-	args := []any{live.String(), l, json.RawMessage(prevJSON), next, diagram.Diff(prev, next)}
+	args := []any{live.String(), l, json.RawMessage(prevJSON), next, diagram.Diff(prev, next), pageStrings("en")}
 	var parts []string
 	for _, a := range args {
 		b, _ := json.Marshal(a)

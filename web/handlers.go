@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -19,7 +20,9 @@ import (
 
 	"synack/engine"
 	"synack/engine/capture"
+	"synack/engine/catalog"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 	"synack/lessons"
 	"synack/static"
 	"synack/templates"
@@ -56,7 +59,7 @@ func page(w http.ResponseWriter, r *http.Request, title string, embed bool) temp
 	q.Set("lang", other)
 	return templates.Page{Lang: lang, Title: title, Embed: embed,
 		OtherLangURL: r.URL.Path + "?" + q.Encode(),
-		T:            func(k string) string { return T(lang, k) }}
+		T:            func(k string) string { return catalog.In(lang, k) }}
 }
 
 func render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
@@ -150,13 +153,10 @@ func fitLesson(l *lessons.Lesson, v *View) {
 		switch param {
 		case "rtt":
 			v.Params.RTT = min(max(v.Params.RTT, l.MinRTT), l.MaxRTT)
-			v.Problems = append(v.Problems, Problem{Param: "rtt", Text: engine.Text{
-				EN: fmt.Sprintf("this lesson allows an RTT from %s to %s: using %s", l.MinRTT, l.MaxRTT, v.Params.RTT),
-				ZH: fmt.Sprintf("本课允许的 RTT 范围为 %s 到 %s：改用 %s", l.MinRTT, l.MaxRTT, v.Params.RTT)}})
+			v.Problems = append(v.Problems, Problem{Param: "rtt", Text: catalog.F("param.lesson.rtt", l.MinRTT, l.MaxRTT, v.Params.RTT)})
 		case "profile":
 			v.Params.Profile = l.Profiles[0]
-			v.Problems = append(v.Problems, Problem{Param: "profile", Text: engine.Text{
-				EN: "this lesson uses the " + l.Profiles[0] + " profile", ZH: "本课使用 " + l.Profiles[0] + " 行为模型"}})
+			v.Problems = append(v.Problems, Problem{Param: "profile", Text: catalog.F("param.lesson.profile", l.Profiles[0])})
 		}
 	}
 }
@@ -277,14 +277,6 @@ func tcpdumpLines(tr *engine.Trace, l *diagram.Layout) ([]templates.Line, []Tcpd
 	return lines, boot
 }
 
-func bootStrings(lang string) map[string]string {
-	m := make(map[string]string, len(Strings))
-	for k, t := range Strings {
-		m[k] = t.In(lang)
-	}
-	return m
-}
-
 func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := chi.URLParam(r, "id")
@@ -295,13 +287,12 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		}
 		p := page(w, r, "", embed)
 		p.Title = st.title.In(p.Lang)
-		v := ParseView(r.URL.Query(), p.Lang)
-		fitLesson(st.lesson, &v)
-		tr, err := st.run(v.Params)
+		v, rn, err := s.runView(id, st, r.URL.Query(), p.Lang)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		tr, l := rn.tr, rn.layout
 		// The diagram's width is part of the view: width=narrow (which the page asks for
 		// itself on a phone, before its first paint) lays the lanes out for a small screen.
 		dq := url.Values{}
@@ -310,7 +301,6 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 				dq.Set(k, x)
 			}
 		}
-		l := diagram.Build(tr, DiagramOptions(dq))
 		p.FitWidth = dq.Get("width") == ""
 		var lb *LessonBoot
 		if st.lesson != nil {
@@ -329,11 +319,11 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		vm := templates.Player{Page: p, ID: id, Title: p.Title, Summary: st.summary.In(p.Lang), Lang: p.Lang,
 			RTTms: strconv.FormatFloat(float64(v.Params.RTT)/float64(time.Millisecond), 'g', -1, 64),
 			Seed:  strconv.FormatUint(v.Params.Seed, 10), SVG: templ.Raw(svg.String()), Steps: len(l.Steps),
-			StepText: fmt.Sprintf("%s %d %s %d", T(p.Lang, "player.step"), start+1, T(p.Lang, "player.of"), len(l.Steps)),
+			StepText: fmt.Sprintf("%s %d %s %d", catalog.In(p.Lang, "player.step"), start+1, catalog.In(p.Lang, "player.of"), len(l.Steps)),
 			Lanes:    laneHeads(l, p.Lang)}
 		vm.NoStates = true
 		for _, e := range tr.Scan() {
-			if e.Kind == engine.EventState {
+			if e.Kind == tcp.EventState {
 				vm.NoStates = false
 				break
 			}
@@ -347,10 +337,10 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		for _, pr := range v.Problems {
 			vm.Problems = append(vm.Problems, pr.Text.In(p.Lang))
 		}
-		for _, name := range engine.ProfileNames {
-			vm.Profiles = append(vm.Profiles, templates.Option{Value: name, Label: T(p.Lang, "player."+name), Selected: name == v.Params.Profile})
+		for _, name := range tcp.ProfileNames {
+			vm.Profiles = append(vm.Profiles, templates.Option{Value: name, Label: catalog.In(p.Lang, "profile."+name), Selected: name == v.Params.Profile})
 			if name == v.Params.Profile {
-				vm.ProfileLabel = T(p.Lang, "player."+name)
+				vm.ProfileLabel = catalog.In(p.Lang, "profile."+name)
 			}
 		}
 		vm.Speeds = speedOptions(v.Speed)
@@ -381,7 +371,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			sq[k] = x
 		}
 		boot := Boot{Mode: "player", Tcpdump: tcpdump, Scenario: id, Query: sq.Encode(), Step: start, Speed: v.Speed, Autoplay: v.Autoplay,
-			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: bootStrings(p.Lang)}
+			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: pageStrings(p.Lang)}
 		// A small layout travels in the page, so the player starts its clock without
 		// waiting for the socket; a big one (a flood) comes over the socket only.
 		if b, err := json.Marshal(l); err == nil && len(b) <= maxInlineLayout {
@@ -400,10 +390,10 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			eq.Del("step")
 			if bundled {
 				eq.Set("expand", "1")
-				vm.ExpandNote, vm.ExpandLink = T(p.Lang, "player.bundled"), T(p.Lang, "player.expand")
+				vm.ExpandNote, vm.ExpandLink = catalog.In(p.Lang, "player.bundled"), catalog.In(p.Lang, "player.expand")
 			} else {
 				eq.Del("expand")
-				vm.ExpandNote, vm.ExpandLink = T(p.Lang, "player.expanded"), T(p.Lang, "player.bundle")
+				vm.ExpandNote, vm.ExpandLink = catalog.In(p.Lang, "player.expanded"), catalog.In(p.Lang, "player.bundle")
 			}
 			vm.ExpandURL = r.URL.Path + "?" + eq.Encode()
 		}
@@ -465,7 +455,7 @@ func speedOptions(chosen float64) []templates.Option {
 
 func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 	p := page(w, r, "", false)
-	p.Title = T(p.Lang, "lab.title")
+	p.Title = catalog.In(p.Lang, "lab.title")
 	v := ParseView(r.URL.Query(), p.Lang)
 	q := v.Query()
 	q.Del("step")
@@ -475,25 +465,35 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		p.FitWidth = true
 	}
 	render(w, r, http.StatusOK, templates.LabPage(templates.Lab{Page: p, Speeds: speedOptions(v.Speed),
-		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Strings: bootStrings(p.Lang)}}))
+		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Strings: pageStrings(p.Lang)}}))
 }
 
-func (s *Server) traceFor(w http.ResponseWriter, r *http.Request) (*engine.Trace, View, bool) {
+// runView reads the view of story id (st) from a query, its parameters validated and
+// fitted to the story's lesson, and returns it with its run: simulated at most once
+// while it stays in the run cache, which the page, its exports and its socket share.
+func (s *Server) runView(id string, st story, q url.Values, lang string) (View, *run, error) {
+	v := ParseView(q, lang)
+	fitLesson(st.lesson, &v)
+	rn, err := s.runs.get(id, v.Params, DiagramOptions(q), st.run)
+	return v, rn, err
+}
+
+// runFor is runView for an export's request: it answers 404 or 400 itself when there is
+// nothing to export.
+func (s *Server) runFor(w http.ResponseWriter, r *http.Request) (story, View, *run, bool) {
 	id := chi.URLParam(r, "id")
 	st, ok := s.lookup(id)
 	if !ok {
 		http.Error(w, "unknown lesson or scenario "+strconv.Quote(id), http.StatusNotFound)
-		return nil, View{}, false
+		return story{}, View{}, nil, false
 	}
 	lang, _ := pickLang(r)
-	v := ParseView(r.URL.Query(), lang)
-	fitLesson(st.lesson, &v)
-	tr, err := st.run(v.Params)
+	v, rn, err := s.runView(id, st, r.URL.Query(), lang)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
-		return nil, v, false
+		return st, v, nil, false
 	}
-	return tr, v, true
+	return st, v, rn, true
 }
 
 // DiagramOptions reads how a diagram is laid out from a query: width=narrow (a phone's
@@ -515,57 +515,51 @@ func DiagramOptions(q url.Values) diagram.Options {
 }
 
 func (s *Server) handleSVG(w http.ResponseWriter, r *http.Request) {
-	tr, v, ok := s.traceFor(w, r)
+	st, v, rn, ok := s.runFor(w, r)
 	if !ok {
 		return
 	}
-	l := diagram.Build(tr, DiagramOptions(r.URL.Query()))
+	l := rn.layout
 	upTo := -1
 	if v.Step >= 0 && v.Step < len(l.Steps) {
 		upTo = v.Step
 	}
-	title := tr.Meta.Scenario
-	if st, ok := s.lookup(chi.URLParam(r, "id")); ok {
-		title = st.title.In(v.Lang)
-	}
 	var buf bytes.Buffer
-	diagram.WriteSVG(&buf, l, diagram.SVGOptions{Lang: v.Lang, Relative: v.Relative, UpTo: upTo, Title: title})
+	diagram.WriteSVG(&buf, l, diagram.SVGOptions{Lang: v.Lang, Relative: v.Relative, UpTo: upTo, Title: st.title.In(v.Lang)})
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Write(buf.Bytes())
 }
 
-func (s *Server) handlePcap(w http.ResponseWriter, r *http.Request) {
-	tr, _, ok := s.traceFor(w, r)
-	if !ok {
-		return
-	}
-	var buf bytes.Buffer
-	if err := capture.WritePCAP(&buf, tr); err != nil {
-		http.Error(w, "capture failed", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/vnd.tcpdump.pcap")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(tr.Meta.Scenario)+`.pcap"`)
-	w.Write(buf.Bytes())
+// captureFormat is one way of exporting a run as a capture file.
+type captureFormat struct {
+	ext, contentType string
+	write            func(io.Writer, *engine.Trace) error
 }
 
-// handlePcapng exports the run as pcapng; TLS and QUIC runs embed their key log in a
-// Decryption Secrets Block, so Wireshark shows the handshake decrypted.
-func (s *Server) handlePcapng(w http.ResponseWriter, r *http.Request) {
-	tr, _, ok := s.traceFor(w, r)
-	if !ok {
-		return
+var (
+	pcapFormat = captureFormat{ext: "pcap", contentType: "application/vnd.tcpdump.pcap", write: capture.WritePCAP}
+	// pcapng embeds a TLS or QUIC run's key log in a Decryption Secrets Block, so
+	// Wireshark shows the handshake decrypted.
+	pcapngFormat = captureFormat{ext: "pcapng", contentType: "application/x-pcapng",
+		write: func(w io.Writer, tr *engine.Trace) error { return capture.WritePCAPNG(w, tr, []byte(tr.Meta.KeyLog)) }}
+)
+
+// handleCapture exports the run as a capture file in format f.
+func (s *Server) handleCapture(f captureFormat) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, _, rn, ok := s.runFor(w, r)
+		if !ok {
+			return
+		}
+		var buf bytes.Buffer
+		if err := f.write(&buf, rn.tr); err != nil {
+			http.Error(w, "capture failed", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", f.contentType)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(rn.tr.Meta.Scenario)+"."+f.ext+`"`)
+		w.Write(buf.Bytes())
 	}
-	var buf bytes.Buffer
-	if err := capture.WritePCAPNG(&buf, tr, []byte(tr.Meta.KeyLog)); err != nil {
-		http.Error(w, "capture failed", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-pcapng")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(tr.Meta.Scenario)+`.pcapng"`)
-	w.Write(buf.Bytes())
 }
 
 var errClosing = errors.New("server shutting down")
-
-var _ = strings.TrimSpace

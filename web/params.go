@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/catalog"
 )
 
 // Limits of view parameters.
@@ -43,21 +44,20 @@ type Problem struct {
 // value is replaced by its default or clamped, and said so in Problems.
 func ParseView(q url.Values, lang string) View {
 	v := View{Params: engine.DefaultParams(), Step: -1, Speed: 1, Lang: lang}
-	bad := func(param, en, zh string) {
-		v.Problems = append(v.Problems, Problem{Param: param, Text: engine.Text{EN: en, ZH: zh}})
+	bad := func(param string, text engine.Text) {
+		v.Problems = append(v.Problems, Problem{Param: param, Text: text})
 	}
 	if s := q.Get("profile"); s != "" {
 		if s == "linux" || s == "rfc" {
 			v.Params.Profile = s
 		} else {
-			bad("profile", fmt.Sprintf("profile %q is unknown: using linux", s), fmt.Sprintf("未知的 profile %q：改用 linux", s))
+			bad("profile", catalog.F("param.profile.unknown", s))
 		}
 	}
 	if s := q.Get("seed"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil || n > MaxSeed {
-			bad("seed", fmt.Sprintf("seed %q is not a number from 0 to %d: using 1", s, uint64(MaxSeed)),
-				fmt.Sprintf("seed %q 不是 0 到 %d 之间的数字：改用 1", s, uint64(MaxSeed)))
+			bad("seed", catalog.F("param.seed.bad", s, uint64(MaxSeed)))
 		} else {
 			v.Params.Seed = n
 		}
@@ -73,11 +73,11 @@ func ParseView(q url.Values, lang string) View {
 		for _, f := range strings.Split(s, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil || n < 1 || n > 100000 {
-				bad("drop", fmt.Sprintf("drop %q is not a segment number: ignored", f), fmt.Sprintf("drop %q 不是报文编号：已忽略", f))
+				bad("drop", catalog.F("param.drop.bad", f))
 				continue
 			}
 			if len(v.Params.Drop) >= engine.MaxDrops {
-				bad("drop", fmt.Sprintf("at most %d segments can be dropped", engine.MaxDrops), fmt.Sprintf("最多只能丢弃 %d 个报文", engine.MaxDrops))
+				bad("drop", catalog.F("param.drop.many", engine.MaxDrops))
 				break
 			}
 			v.Params.Drop = append(v.Params.Drop, n)
@@ -87,7 +87,7 @@ func ParseView(q url.Values, lang string) View {
 		n, err := strconv.Atoi(s)
 		switch {
 		case err != nil || n < 0 || n > MaxStep:
-			bad("step", fmt.Sprintf("step %q is not a step number: showing step 1", s), fmt.Sprintf("step %q 不是有效的步骤编号：显示第 1 步", s))
+			bad("step", catalog.F("param.step.bad", s))
 		case n == 0:
 			v.Step = 0 // the first step (links written before steps were counted from 1)
 		default:
@@ -98,13 +98,13 @@ func ParseView(q url.Values, lang string) View {
 		f, err := strconv.ParseFloat(s, 64)
 		switch {
 		case err != nil || f != f:
-			bad("speed", fmt.Sprintf("speed %q is not a number: using 1", s), fmt.Sprintf("speed %q 不是数字：改用 1", s))
+			bad("speed", catalog.F("param.speed.bad", s))
 		case f < MinSpeed:
 			v.Speed = MinSpeed
-			bad("speed", fmt.Sprintf("speed %s is below %g: using %g", s, MinSpeed, MinSpeed), fmt.Sprintf("speed %s 小于 %g：改用 %g", s, MinSpeed, MinSpeed))
+			bad("speed", catalog.F("param.speed.low", s, MinSpeed))
 		case f > MaxSpeed:
 			v.Speed = MaxSpeed
-			bad("speed", fmt.Sprintf("speed %s is above %g: using %g", s, MaxSpeed, MaxSpeed), fmt.Sprintf("speed %s 大于 %g：改用 %g", s, MaxSpeed, MaxSpeed))
+			bad("speed", catalog.F("param.speed.high", s, MaxSpeed))
 		default:
 			v.Speed = f
 		}
@@ -121,12 +121,14 @@ func parseRTT(s string, def, lo, hi time.Duration) (time.Duration, *engine.Text)
 	d, err := parseDuration(s)
 	switch {
 	case err != nil:
-		return def, &engine.Text{EN: fmt.Sprintf("rtt %q is not a duration such as 80ms: using %s", s, def),
-			ZH: fmt.Sprintf("rtt %q 不是形如 80ms 的时长：改用 %s", s, def)}
+		t := catalog.F("param.rtt.bad", s, def)
+		return def, &t
 	case d < lo:
-		return lo, &engine.Text{EN: fmt.Sprintf("rtt %s is below %s: using %s", d, lo, lo), ZH: fmt.Sprintf("rtt %s 小于 %s：改用 %s", d, lo, lo)}
+		t := catalog.F("param.rtt.low", d, lo)
+		return lo, &t
 	case d > hi:
-		return hi, &engine.Text{EN: fmt.Sprintf("rtt %s is above %s: using %s", d, hi, hi), ZH: fmt.Sprintf("rtt %s 大于 %s：改用 %s", d, hi, hi)}
+		t := catalog.F("param.rtt.high", d, hi)
+		return hi, &t
 	}
 	return d, nil
 }

@@ -63,6 +63,10 @@ func TestBrowserFirstPaintIsTheStart(t *testing.T) {
 				t.Error("the page opens at the end of the story")
 			}
 			waitJS(t, ctx, `!!document.querySelector("svg.sa-live")`)
+			// The inline script runs: the policy allows it by its hash.
+			if !evalJS[bool](t, ctx, `document.documentElement.classList.contains("js")`) {
+				t.Error(`the inline script that marks the page as scripted did not run (the policy's hash?)`)
+			}
 			settle(t, ctx)
 			if cls := evalJS[float64](t, ctx, `window.synackCLS`); cls > 0.02 {
 				t.Errorf("layout shift %.3f while the live player took over, want ≤ 0.02", cls)

@@ -2,19 +2,14 @@ package web
 
 import (
 	"bytes"
-	"compress/flate"
+	"compress/gzip"
 	"container/list"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
-	"hash/crc32"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/a-h/templ"
 )
 
 // Limits of the render cache: pages, drawings and captures depend only on their address
@@ -31,11 +26,11 @@ const (
 var compressible = []string{"text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml", "application/json"}
 
 // renderCache is a least-recently-used cache of finished responses, bounded in entries and
-// bytes. A page's CSP nonce differs on every response, so a page is stored with a
-// placeholder nonce and split around it; each response puts its own nonce in.
+// bytes. A render is served as it was made, to every reader: pages carry no per-response
+// nonce (the policy allows their fixed inline scripts by hash), so a body and its ETag
+// depend only on the address, on every replica.
 type renderCache struct {
 	maxBytes, maxEntries int
-	placeholder          string
 
 	mu       sync.Mutex
 	ll       *list.List // front: most recently used
@@ -54,22 +49,15 @@ type cachedRender struct {
 	key    string
 	status int
 	header http.Header // the handler's own headers (Content-Type, Set-Cookie, ...)
-	etag   string
-	size   int      // uncompressed body length, nonces included once filled in
-	parts  [][]byte // the body split around the placeholder nonce
-	gz     [][]byte // raw deflate of each part, each ending byte-aligned (sync flush); nil: not compressed
-	crcs   []uint32 // CRC-32 of each part, combined with the nonce's for the gzip trailer
+	etag   string      // SHA-256 of the body: the same on every replica
+	body   []byte
+	gz     []byte // the body as one gzip member; nil: not compressed
 	cost   int
 }
 
 func newRenderCache(maxBytes, maxEntries int) *renderCache {
-	// Letters and digits only, so that no escaping can change it, and as long as a nonce
-	// (16 bytes in unpadded base64), so that filling it in keeps every length.
-	var b [11]byte
-	rand.Read(b[:])
 	return &renderCache{maxBytes: maxBytes, maxEntries: maxEntries,
-		placeholder: hex.EncodeToString(b[:]),
-		ll:          list.New(), items: map[string]*list.Element{}, inflight: map[string]*flight{}}
+		ll: list.New(), items: map[string]*list.Element{}, inflight: map[string]*flight{}}
 }
 
 func (c *renderCache) get(key string) *cachedRender {
@@ -173,7 +161,7 @@ func (c *renderCache) renderOnce(next http.Handler, r *http.Request, key string)
 		case <-f.done:
 			return f.e
 		case <-r.Context().Done():
-			return &cachedRender{status: http.StatusServiceUnavailable, parts: [][]byte{nil}}
+			return &cachedRender{status: http.StatusServiceUnavailable}
 		}
 	}
 	f := &flight{done: make(chan struct{})}
@@ -189,37 +177,29 @@ func (c *renderCache) renderOnce(next http.Handler, r *http.Request, key string)
 	return f.e
 }
 
-// render runs the handler with the placeholder nonce and no compression. A response that
-// is not a 200 is sent as it is and not stored.
+// render runs the handler, uncompressed. A response that is not a 200 is sent as it is
+// and not stored.
 func (c *renderCache) render(next http.Handler, r *http.Request, key string) *cachedRender {
 	cw := &captureWriter{header: http.Header{}}
-	r2 := r.Clone(templ.WithNonce(r.Context(), c.placeholder))
+	r2 := r.Clone(r.Context())
 	r2.Header.Del("Accept-Encoding")
 	r2.Header.Del("If-None-Match")
 	next.ServeHTTP(cw, r2)
 	if cw.status == 0 {
 		cw.status = http.StatusOK
 	}
-	e := &cachedRender{key: key, status: cw.status, header: cw.header}
-	body := cw.body.Bytes()
-	e.parts = bytes.Split(body, []byte(c.placeholder))
-	e.size = len(body) // a nonce has the placeholder's length
-	sum := sha256.Sum256(body)
+	e := &cachedRender{key: key, status: cw.status, header: cw.header, body: cw.body.Bytes()}
+	sum := sha256.Sum256(e.body)
 	e.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
-	e.cost = len(body) + len(key) + 256
+	e.cost = len(e.body) + len(key) + 256
 	ct := cw.header.Get("Content-Type")
-	if len(body) >= 1024 && hasPrefixAny(ct, compressible) {
-		e.gz = make([][]byte, len(e.parts))
-		e.crcs = make([]uint32, len(e.parts))
-		for i, p := range e.parts {
-			e.crcs[i] = crc32.ChecksumIEEE(p)
-			var b bytes.Buffer
-			fw, _ := flate.NewWriter(&b, 5)
-			fw.Write(p)
-			fw.Flush()
-			e.gz[i] = b.Bytes()
-			e.cost += b.Len()
-		}
+	if len(e.body) >= 1024 && hasPrefixAny(ct, compressible) {
+		var b bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&b, 5)
+		zw.Write(e.body)
+		zw.Close()
+		e.gz = b.Bytes()
+		e.cost += len(e.gz)
 	}
 	if cw.status != http.StatusOK {
 		e.etag = "" // an error is sent once, as rendered, and not kept
@@ -252,15 +232,11 @@ func etagMatch(header, etag string) bool {
 	return false
 }
 
-// serve writes e with this response's nonce, gzip-encoded when the client accepts it.
+// serve writes e as it was rendered, gzip-encoded when the client accepts it.
 func (c *renderCache) serve(w http.ResponseWriter, r *http.Request, e *cachedRender) {
 	h := w.Header()
 	for k, v := range e.header {
 		h[k] = v
-	}
-	nonce, _ := r.Context().Value(nonceKey).(string) // templ's own nonce was set to the placeholder for rendering
-	if len(nonce) != len(c.placeholder) {
-		nonce = c.placeholder // no nonce in this request: the placeholder is as good as any
 	}
 	if e.etag != "" {
 		h.Set("Cache-Control", "no-cache") // revalidate with the ETag every time
@@ -274,68 +250,22 @@ func (c *renderCache) serve(w http.ResponseWriter, r *http.Request, e *cachedRen
 	if etag != "" {
 		h.Set("ETag", etag)
 		if etagMatch(r.Header.Get("If-None-Match"), e.etag) {
-			// The stored page keeps the policy (and nonce) it came with: a 304 that
-			// carried a new one would replace it and block the stored page's scripts.
-			h.Del("Content-Security-Policy")
 			h.Del("Content-Type")
 			h.Del("Set-Cookie")
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 	}
-	if !gzipOK {
-		h.Set("Content-Length", strconv.Itoa(e.size))
-		w.WriteHeader(e.status)
-		if r.Method == http.MethodHead {
-			return
-		}
-		for i, p := range e.parts {
-			if i > 0 {
-				w.Write([]byte(nonce))
-			}
-			w.Write(p)
-		}
-		return
+	body := e.body
+	if gzipOK {
+		body = e.gz
+		h.Set("Content-Encoding", "gzip")
 	}
-	// A gzip member whose deflate stream is the stored parts' blocks with the nonce
-	// between them as stored blocks, then an empty final block (RFC 1951 §3.2.4).
-	crc, n := e.crcs[0], len(e.parts[0])
-	nonceCRC := crc32.ChecksumIEEE([]byte(nonce))
-	for i := 1; i < len(e.parts); i++ {
-		crc = crc32Combine(crc32Combine(crc, nonceCRC, len(nonce)), e.crcs[i], len(e.parts[i]))
-		n += len(nonce) + len(e.parts[i])
-	}
-	size := 10 + 5 + 8
-	for i, g := range e.gz {
-		if i > 0 {
-			size += 5 + len(nonce)
-		}
-		size += len(g)
-	}
-	h.Set("Content-Encoding", "gzip")
-	h.Set("Content-Length", strconv.Itoa(size))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(e.status)
-	if r.Method == http.MethodHead {
-		return
+	if r.Method != http.MethodHead {
+		w.Write(body)
 	}
-	w.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255})
-	for i, g := range e.gz {
-		if i > 0 {
-			w.Write(storedBlock(nonce))
-		}
-		w.Write(g)
-	}
-	w.Write([]byte{1, 0, 0, 0xff, 0xff})
-	var tail [8]byte
-	binary.LittleEndian.PutUint32(tail[:4], crc)
-	binary.LittleEndian.PutUint32(tail[4:], uint32(n))
-	w.Write(tail[:])
-}
-
-// storedBlock is a non-final stored deflate block holding s (shorter than 64 KiB).
-func storedBlock(s string) []byte {
-	b := []byte{0, byte(len(s)), byte(len(s) >> 8), ^byte(len(s)), ^byte(len(s) >> 8)}
-	return append(b, s...)
 }
 
 func acceptsGzip(r *http.Request) bool {
@@ -349,55 +279,4 @@ func acceptsGzip(r *http.Request) bool {
 		}
 	}
 	return false
-}
-
-// crc32Combine returns the CRC-32 (IEEE) of a||b from crcA = CRC(a), crcB = CRC(b) and
-// lenB = len(b), without reading either: CRC(a||b) = CRC(a)·x^(8·lenB) ⊕ CRC(b) over
-// GF(2), with the shift done by repeated squaring of the one-zero-bit operator (the
-// method of zlib's crc32_combine).
-func crc32Combine(crcA, crcB uint32, lenB int) uint32 {
-	if lenB <= 0 {
-		return crcA
-	}
-	var even, odd [32]uint32
-	odd[0] = crc32.IEEE // the operator for one zero bit
-	for i, row := 1, uint32(1); i < 32; i, row = i+1, row<<1 {
-		odd[i] = row
-	}
-	gf2Square(&even, &odd) // two zero bits
-	gf2Square(&odd, &even) // four zero bits
-	n := uint(lenB)
-	for {
-		gf2Square(&even, &odd) // first pass: one zero byte
-		if n&1 != 0 {
-			crcA = gf2Times(&even, crcA)
-		}
-		if n >>= 1; n == 0 {
-			break
-		}
-		gf2Square(&odd, &even)
-		if n&1 != 0 {
-			crcA = gf2Times(&odd, crcA)
-		}
-		if n >>= 1; n == 0 {
-			break
-		}
-	}
-	return crcA ^ crcB
-}
-
-func gf2Times(m *[32]uint32, v uint32) uint32 {
-	var sum uint32
-	for i := 0; v != 0; i, v = i+1, v>>1 {
-		if v&1 != 0 {
-			sum ^= m[i]
-		}
-	}
-	return sum
-}
-
-func gf2Square(sq, m *[32]uint32) {
-	for i := range m {
-		sq[i] = gf2Times(m, m[i])
-	}
 }

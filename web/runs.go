@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"synack/engine"
 	"synack/engine/diagram"
+	"synack/engine/tcp"
 	"synack/engine/wire"
 )
 
@@ -44,7 +46,7 @@ func (r *run) stepJSON(i int) []byte {
 	st := r.layout.Steps[i]
 	e := r.tr.Event(st.Event)
 	m := stepMsg{Index: i, Event: e.AppendJSON(nil)}
-	if e.Kind == engine.EventSegment {
+	if e.Kind == tcp.EventSegment {
 		b := wire.Encode(e.Segment.Seg)
 		m.Bytes = hex.EncodeToString(b)
 		m.Fields, _ = wire.Fields(b)
@@ -60,6 +62,7 @@ type runCache struct {
 	mu    sync.Mutex
 	ll    *list.List
 	items map[string]*list.Element
+	sims  atomic.Int64 // simulations run, for tests and metrics
 }
 
 type runEntry struct {
@@ -93,6 +96,7 @@ func (c *runCache) get(id string, p engine.Params, o diagram.Options, sim func(e
 	e := el.Value.(*runEntry)
 	c.mu.Unlock()
 	e.once.Do(func() {
+		c.sims.Add(1)
 		tr, err := sim(p)
 		if err != nil {
 			e.err = err

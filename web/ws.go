@@ -482,9 +482,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if err != nil {
 			return fmt.Errorf("bad query: %v", err)
 		}
-		v := ParseView(q, normLang(q.Get("lang")))
-		fitLesson(st.lesson, &v)
-		r, err := ss.s.runs.get(m.Scenario, v.Params, DiagramOptions(q), st.run)
+		_, r, err := ss.s.runView(m.Scenario, st, q, normLang(q.Get("lang")))
 		if err != nil {
 			return err
 		}
@@ -594,14 +592,22 @@ func (ss *session) sendSteps(ctx context.Context, upTo int) {
 	}
 }
 
-// maxPooledSteps is the largest buffer a "steps" message is built in that goes back to
-// the server's pool (Server.stepsBufs); a larger one (a flood's batch) is left to the
-// garbage collector.
-const maxPooledSteps = 64 << 10
-
 // stepsBufSize is the capacity a pooled "steps" buffer starts with: a short lesson's
 // whole batch (three-way-handshake's is 12 KB) fits without growing.
 const stepsBufSize = 16 << 10
+
+// growSteps makes room for n more bytes in a "steps" buffer. A buffer that must grow
+// grows at once to the largest message a session builds (limit, Limits.MaxOutBytes), so
+// a long story's buffer grows once, fits every later batch and goes back to the pool;
+// only a single step larger than that makes it larger still.
+func growSteps(buf []byte, n, limit int) []byte {
+	if len(buf)+n <= cap(buf) {
+		return buf
+	}
+	nb := make([]byte, len(buf), max(limit, len(buf)+n))
+	copy(nb, buf)
+	return nb
+}
 
 // sendRange sends steps [from, upTo) in "steps" messages of at most StepsPerBatch steps
 // and MaxOutBytes bytes, each written before the next is built.
@@ -610,13 +616,14 @@ func (ss *session) sendRange(ctx context.Context, from, upTo int) {
 	// The message is built in a pooled buffer: a session holds none between commands,
 	// and a command allocates none once the pool is warm.
 	bp := ss.s.stepsBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
 	defer func() {
-		if cap(*bp) <= maxPooledSteps {
+		// Every buffer goes back but one a single oversized step made larger than a
+		// whole message may be: that one is left to the garbage collector.
+		if *bp = buf; cap(buf) <= ss.lim.MaxOutBytes {
 			ss.s.stepsBufs.Put(bp)
 		}
 	}()
-	buf := (*bp)[:0]
-	defer func() { *bp = buf }()
 	for from < upTo {
 		buf = append(buf[:0], head...)
 		n := 0
@@ -625,6 +632,7 @@ func (ss *session) sendRange(ctx context.Context, from, upTo int) {
 			if n > 0 && len(buf)+1+len(b)+len(tail) > ss.lim.MaxOutBytes {
 				break
 			}
+			buf = growSteps(buf, 1+len(b)+len(tail), ss.lim.MaxOutBytes)
 			if n > 0 {
 				buf = append(buf, ',')
 			}

@@ -12,6 +12,7 @@ import (
 	"io"
 
 	"synack/engine"
+	"synack/engine/tcp"
 	"synack/engine/wire"
 )
 
@@ -34,7 +35,7 @@ func WritePCAP(w io.Writer, tr *engine.Trace) error {
 	binary.LittleEndian.PutUint32(h[20:], LinkTypeRaw)
 	bw.Write(h[:])
 	for _, e := range tr.Scan() {
-		if e.Kind != engine.EventSegment {
+		if e.Kind != tcp.EventSegment {
 			continue
 		}
 		b := wire.Encode(e.Segment.Seg)
@@ -90,7 +91,7 @@ func WritePCAPNG(w io.Writer, tr *engine.Trace, keyLog []byte) error {
 	}
 	var epb []byte
 	for _, e := range tr.Scan() {
-		if e.Kind != engine.EventSegment {
+		if e.Kind != tcp.EventSegment {
 			continue
 		}
 		b := wire.Encode(e.Segment.Seg)
@@ -113,12 +114,12 @@ func WritePCAPNG(w io.Writer, tr *engine.Trace, keyLog []byte) error {
 }
 
 // comment says, in a packet comment, what the simulation did with the segment.
-func comment(s *engine.SegmentEvent) string {
+func comment(s *tcp.SegmentEvent) string {
 	var c string
 	switch s.Fate {
-	case engine.Dropped:
+	case tcp.Dropped:
 		c = "dropped by the simulated link"
-	case engine.Unrouted:
+	case tcp.Unrouted:
 		c = "sent to a spoofed address: nobody receives it"
 	}
 	if s.Label != "" {

@@ -11,6 +11,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/capture/capturetest"
+	"synack/engine/tcp"
 	"synack/engine/wire"
 	"synack/lessons/stories"
 )
@@ -68,7 +69,7 @@ func TestPCAPHoldsEverySegmentAtItsSendTime(t *testing.T) {
 	}
 	i := 0
 	for _, e := range tr.All() {
-		if e.Kind != engine.EventSegment {
+		if e.Kind != tcp.EventSegment {
 			continue
 		}
 		if ts[i] != int64(e.At) {
@@ -175,22 +176,22 @@ func TestTsharkReadsOurCaptures(t *testing.T) {
 // cookie request, a cookie, and the experimental form (kind 254, magic 0xF989).
 func TestTsharkReadsFastOpen(t *testing.T) {
 	tshark := capturetest.Tshark(t)
-	seg := func(opts engine.Options, payload int) engine.Segment {
-		return engine.Segment{Src: engine.ClientAddr, Dst: engine.ServerAddr, SrcPort: 40000, DstPort: 80,
-			Seq: 1000, Flags: engine.SYN, Window: 64240, TTL: 64, Options: opts, Payload: make([]byte, payload)}
+	seg := func(opts tcp.Options, payload int) tcp.Segment {
+		return tcp.Segment{Src: tcp.ClientAddr, Dst: tcp.ServerAddr, SrcPort: 40000, DstPort: 80,
+			Seq: 1000, Flags: tcp.SYN, Window: 64240, TTL: 64, Options: opts, Payload: make([]byte, payload)}
 	}
-	mss := engine.Option{Kind: engine.OptMSS, MSS: 1460}
-	nop := engine.Option{Kind: engine.OptNOP}
+	mss := tcp.Option{Kind: tcp.OptMSS, MSS: 1460}
+	nop := tcp.Option{Kind: tcp.OptNOP}
 	cookie := []byte{0x30, 0x21, 0xb9, 0xd8, 0x89, 0x01, 0x7e, 0xeb}
-	segs := []engine.Segment{
-		seg(engine.Options{mss, {Kind: engine.OptFastOpen, Cookie: []byte{}}, nop, nop}, 0),
-		seg(engine.Options{mss, {Kind: engine.OptFastOpen, Cookie: cookie}, nop, nop}, 100),
-		seg(engine.Options{mss, {Kind: engine.OptExperimental, Cookie: cookie}}, 0),
+	segs := []tcp.Segment{
+		seg(tcp.Options{mss, {Kind: tcp.OptFastOpen, Cookie: []byte{}}, nop, nop}, 0),
+		seg(tcp.Options{mss, {Kind: tcp.OptFastOpen, Cookie: cookie}, nop, nop}, 100),
+		seg(tcp.Options{mss, {Kind: tcp.OptExperimental, Cookie: cookie}}, 0),
 	}
 	tr := &engine.Trace{}
 	for i, s := range segs {
-		tr.Append(engine.Event{Kind: engine.EventSegment, At: engine.Time(i),
-			Segment: &engine.SegmentEvent{ID: i + 1, Src: "client", Dst: "server", Seg: s}})
+		tr.Append(tcp.Event{Kind: tcp.EventSegment, At: tcp.Time(i),
+			Segment: &tcp.SegmentEvent{ID: i + 1, Src: "client", Dst: "server", Seg: s}})
 	}
 	path := filepath.Join(t.TempDir(), "fo.pcap")
 	f, _ := os.Create(path)

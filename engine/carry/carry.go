@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // Message is one TLS or QUIC message (or a QUIC datagram) with its real bytes.
@@ -135,7 +136,7 @@ func Run(ex *Exchange, opt Options) (*engine.Trace, Result, error) {
 	if err := p.Validate(); err != nil {
 		return nil, Result{}, err
 	}
-	prof, _ := engine.ProfileByName(p.Profile)
+	prof, _ := tcp.ProfileByName(p.Profile)
 	s := engine.NewSim(p.Seed)
 	tr := s.Trace()
 	tr.Meta.Scenario = ex.ID
@@ -143,13 +144,13 @@ func Run(ex *Exchange, opt Options) (*engine.Trace, Result, error) {
 	tr.Meta.RTT = p.RTT
 	s.DefaultLink = engine.Link{Delay: p.RTT / 2, Jitter: p.Jitter, Loss: p.Loss}
 	s.Horizon = 10 * time.Minute
-	client := s.AddHost("client", engine.ClientAddr, "client", prof)
-	server := s.AddHost("server", engine.ServerAddr, "server", prof)
+	client := s.AddHost("client", tcp.ClientAddr, "client", prof)
+	server := s.AddHost("server", tcp.ServerAddr, "server", prof)
 	for _, id := range p.Drop {
 		s.AddFault(engine.Fault{Action: engine.FaultDrop, ID: id})
 	}
 	if opt.LoseFirst {
-		s.AddFault(engine.Fault{Action: engine.FaultDrop, Nth: 1, Match: func(ev *engine.SegmentEvent) bool {
+		s.AddFault(engine.Fault{Action: engine.FaultDrop, Nth: 1, Match: func(ev *tcp.SegmentEvent) bool {
 			return ev.Src == "client" && len(ev.Seg.Payload) > 0
 		}})
 	}
@@ -168,7 +169,7 @@ func Run(ex *Exchange, opt Options) (*engine.Trace, Result, error) {
 
 // meter follows the run: when the request left, when the first response byte arrived.
 type meter struct {
-	requestAt, firstByteAt engine.Time
+	requestAt, firstByteAt tcp.Time
 	requestSeg             int // segment ID that carried the request first
 }
 
@@ -183,7 +184,7 @@ func (m *meter) result(ex *Exchange, tr *engine.Trace, rtt time.Duration) Result
 	r.RTTsBeforeRequest = round2(float64(m.requestAt.Sub(0)) / float64(rtt))
 	r.RTTsToFirstResponseByte = round2(float64(m.firstByteAt.Sub(0)) / float64(rtt))
 	for _, ev := range tr.Segments() {
-		if ev.Fate != engine.Delivered {
+		if ev.Fate != tcp.Delivered {
 			r.Lost++
 		}
 		// A packet counts if it carries handshake and left no later than the request

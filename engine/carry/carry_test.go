@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/tcp"
 )
 
 func msg(label string, n int, hs bool) Message {
@@ -143,7 +144,7 @@ func TestTraceMarksHandshakeSegments(t *testing.T) {
 		g := s.Seg
 		var want bool
 		switch {
-		case g.Flags&engine.SYN != 0:
+		case g.Flags&tcp.SYN != 0:
 			want = true
 		case len(g.Payload) == 0:
 			want = s.Src == "client" && marked == 2 // the third segment of the handshake

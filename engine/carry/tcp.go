@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // span is where a message lies in its direction's byte stream.
@@ -13,9 +14,9 @@ type span struct {
 }
 
 // runTCP sets up a TLS (or plain HTTP) exchange over an engine TCP connection.
-func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
+func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 	m := newMeter()
-	conns := map[string]*engine.Conn{}
+	conns := map[string]*tcp.Conn{}
 	sent := map[string]int{}     // bytes each side has written
 	rcvd := map[string]int{}     // bytes each side has read
 	spans := map[string][]span{} // per sender
@@ -55,7 +56,7 @@ func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
 		for next < len(ex.Flights) {
 			f := &ex.Flights[next]
 			c := conns[f.From]
-			if c == nil || c.State() != engine.Established && c.State() != engine.CloseWait {
+			if c == nil || c.State() != tcp.Established && c.State() != tcp.CloseWait {
 				return
 			}
 			if rcvd[f.From] < need(next) {
@@ -73,21 +74,21 @@ func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
 		}
 	}
 	// Labels: which messages a segment's bytes belong to.
-	s.Labeler = func(ev *engine.SegmentEvent) engine.AppMark {
+	s.Labeler = func(ev *tcp.SegmentEvent) tcp.AppMark {
 		seg := ev.Seg
-		if seg.Flags&engine.SYN != 0 {
-			return engine.AppMark{Handshake: true}
+		if seg.Flags&tcp.SYN != 0 {
+			return tcp.AppMark{Handshake: true}
 		}
 		c := conns[ev.Src]
 		if c == nil {
-			return engine.AppMark{}
+			return tcp.AppMark{}
 		}
 		if len(seg.Payload) == 0 {
-			if ev.Src == "client" && seg.Flags == engine.ACK && !handshakeACK {
+			if ev.Src == "client" && seg.Flags == tcp.ACK && !handshakeACK {
 				handshakeACK = true // the third segment of the TCP handshake
-				return engine.AppMark{Handshake: true}
+				return tcp.AppMark{Handshake: true}
 			}
-			return engine.AppMark{}
+			return tcp.AppMark{}
 		}
 		off := int(seg.Seq - c.ISS() - 1)
 		end := off + len(seg.Payload)
@@ -102,9 +103,9 @@ func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
 				}
 			}
 		}
-		return engine.AppMark{Label: strings.Join(names, ", "), Handshake: hs}
+		return tcp.AppMark{Label: strings.Join(names, ", "), Handshake: hs}
 	}
-	readAll := func(side string, c *engine.Conn) {
+	readAll := func(side string, c *tcp.Conn) {
 		for c.Buffered() > 0 {
 			b, _ := c.Read(c.Buffered())
 			rcvd[side] += len(b)
@@ -115,28 +116,28 @@ func runTCP(s *engine.Sim, client, server *engine.Host, ex *Exchange) *meter {
 		pump()
 	}
 	s.At(0, func() { server.Listen(tlsPort, 128) })
-	s.OnConn(server, func(c *engine.Conn, k engine.ConnEventKind) {
+	s.OnConn(server, func(c *tcp.Conn, k tcp.ConnEventKind) {
 		switch k {
-		case engine.ConnAcceptable:
+		case tcp.ConnAcceptable:
 			if ac, err := server.Listener(tlsPort).Accept(); err == nil {
 				conns["server"] = ac
 				readAll("server", ac)
 			}
-		case engine.ConnReadable:
+		case tcp.ConnReadable:
 			readAll("server", c)
 		}
 	})
-	s.OnConn(client, func(c *engine.Conn, k engine.ConnEventKind) {
+	s.OnConn(client, func(c *tcp.Conn, k tcp.ConnEventKind) {
 		switch k {
-		case engine.ConnEstablished:
+		case tcp.ConnEstablished:
 			pump()
-		case engine.ConnReadable:
+		case tcp.ConnReadable:
 			readAll("client", c)
 		}
 	})
 	s.At(0, func() {
 		client.At(0)
-		c, _ := client.Connect(engine.ClientPort, engine.ServerAddr, tlsPort)
+		c, _ := client.Connect(tcp.ClientPort, tcp.ServerAddr, tlsPort)
 		conns["client"] = c
 	})
 	return m

@@ -4,14 +4,15 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // runUDP sets up a QUIC exchange: every message is one datagram.
 func runUDP(s *engine.Sim, ex *Exchange) *meter {
 	m := newMeter()
-	addr := map[string]engine.Segment{
-		"client": {Src: engine.ClientAddr, Dst: engine.ServerAddr, SrcPort: engine.ClientPort, DstPort: quicPort},
-		"server": {Src: engine.ServerAddr, Dst: engine.ClientAddr, SrcPort: quicPort, DstPort: engine.ClientPort},
+	addr := map[string]tcp.Segment{
+		"client": {Src: tcp.ClientAddr, Dst: tcp.ServerAddr, SrcPort: tcp.ClientPort, DstPort: quicPort},
+		"server": {Src: tcp.ServerAddr, Dst: tcp.ClientAddr, SrcPort: quicPort, DstPort: tcp.ClientPort},
 	}
 	arrived := make([][]bool, len(ex.Flights))
 	for i, f := range ex.Flights {
@@ -45,7 +46,7 @@ func runUDP(s *engine.Sim, ex *Exchange) *meter {
 			seg := addr[f.From]
 			seg.Payload = msg.Data
 			i, j := i, j
-			ev := s.Datagram(f.From, seg, engine.AppMark{Label: label, Handshake: msg.Handshake}, func(engine.Segment) {
+			ev := s.Datagram(f.From, seg, tcp.AppMark{Label: label, Handshake: msg.Handshake}, func(tcp.Segment) {
 				arrived[i][j] = true
 				if f.From == "server" && msg.Response && m.firstByteAt < 0 {
 					m.firstByteAt = s.Now()

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/catalog"
+	"synack/engine/tcp"
 )
 
 // Geometry of one comparison column: a client and a server lifeline, time flowing down
@@ -43,7 +45,7 @@ var bracketed = regexp.MustCompile(`\[[^\]]*\]`)
 
 // ShortLabel names a packet in a few characters: TCP flags, the first TLS message and
 // how many more, or the QUIC packet types.
-func ShortLabel(ev *engine.SegmentEvent) string {
+func ShortLabel(ev *tcp.SegmentEvent) string {
 	g := ev.Seg
 	switch {
 	case g.UDP:
@@ -64,14 +66,14 @@ func ShortLabel(ev *engine.SegmentEvent) string {
 }
 
 // packetClass sorts packets into what the comparison's legend colours.
-func packetClass(ev *engine.SegmentEvent) string {
+func packetClass(ev *tcp.SegmentEvent) string {
 	l := ev.Label
 	switch {
 	case strings.Contains(l, "HTTP") || strings.Contains(l, "STREAM"):
 		return "cmp-data"
 	case l != "":
 		return "cmp-crypto"
-	case ev.Seg.Flags&(engine.SYN|engine.FIN|engine.RST) != 0:
+	case ev.Seg.Flags&(tcp.SYN|tcp.FIN|tcp.RST) != 0:
 		return "cmp-tcp"
 	}
 	return "cmp-ack"
@@ -103,13 +105,12 @@ type colPkt struct {
 
 // layoutColumn places a column's lifelines, round-trip rules, packets and texts.
 func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
-	in := func(en, zh string) string { return engine.Text{EN: en, ZH: zh}.In(o.Lang) }
 	y := func(us int64) float64 { return columnTop + float64(us)*o.PxPerUs }
 	c := &column{reqY: y(o.RequestUs), firstY: y(o.FirstByteUs)}
 	pl := newPlacer(ColumnWidth, ColumnHeight)
 	pl.vlines = []float64{columnLaneL, columnLaneR}
-	c.lanes[0] = placeText(pl, []string{in("client", "客户端")}, fontCmpLn, "middle", 0, [][2]float64{{columnLaneL, 14}}, 0)
-	c.lanes[1] = placeText(pl, []string{in("server", "服务器")}, fontCmpLn, "middle", 0, [][2]float64{{columnLaneR, 14}}, 0)
+	c.lanes[0] = placeText(pl, []string{catalog.In(o.Lang, "lane.client")}, fontCmpLn, "middle", 0, [][2]float64{{columnLaneL, 14}}, 0)
+	c.lanes[1] = placeText(pl, []string{catalog.In(o.Lang, "lane.server")}, fontCmpLn, "middle", 0, [][2]float64{{columnLaneR, 14}}, 0)
 	// Round-trip rules, so the reader can count; a rule's label is left out where a
 	// packet's would collide with it.
 	rttUs := int64(o.RTT / time.Microsecond)
@@ -124,7 +125,7 @@ func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
 		c.rules = append(c.rules, r)
 	}
 	for _, e := range tr.All() {
-		if e.Kind != engine.EventSegment {
+		if e.Kind != tcp.EventSegment {
 			continue
 		}
 		ev, at := e.Segment, int64(e.At)
@@ -136,7 +137,7 @@ func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
 			x1, x2 = columnLaneR, columnLaneL
 		}
 		y1, y2 := y(at), y(int64(ev.Arrive))
-		lost := ev.Fate != engine.Delivered
+		lost := ev.Fate != tcp.Delivered
 		if lost {
 			x2, y2 = (x1+x2)/2, (y1+y2)/2
 		}
@@ -146,10 +147,10 @@ func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
 			desc = fmt.Sprintf("%.1f ms %s → %s: %s (%d B)", float64(at)/1000, ev.Src, ev.Dst, ev.Label, len(ev.Seg.Payload))
 		}
 		if ev.Retransmit || strings.Contains(ev.Label, "resent") {
-			label += in(" (again)", "（重传）")
+			label += catalog.In(o.Lang, "column.again")
 		}
 		if lost {
-			desc += in(" — lost", " —— 丢失")
+			desc += catalog.In(o.Lang, "column.lost")
 		}
 		c.lines = append(c.lines, desc)
 		p := colPkt{x1: x1, y1: y1, x2: x2, y2: y2, lost: lost, class: packetClass(ev), label: label, desc: desc}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"synack/engine"
+	"synack/engine/catalog"
+	"synack/engine/tcp"
 	"synack/lessons/stories"
 )
 
@@ -285,22 +287,21 @@ func TestEveryNoteHasText(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, e := range tr.All() {
-				if e.Kind != engine.EventNote {
+				if e.Kind != tcp.EventNote {
 					continue
 				}
-				if _, ok := noteTexts[e.Note]; !ok {
-					t.Errorf("%s/%s: note %q has no text", sc.ID, prof, e.Note)
+				if !catalog.Has("note." + e.Note) {
+					t.Errorf("%s/%s: note %q has no text (note.%s in the catalogue)", sc.ID, prof, e.Note, e.Note)
 				}
 			}
 		}
 	}
-	for k, t2 := range noteTexts {
-		if t2.EN == "" || t2.ZH == "" {
-			t.Errorf("note %q: text %+v lacks a language", k, t2)
-		}
+	entries, err := catalog.Entries()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for k := range noteAbbrevs {
-		if _, ok := noteTexts[k]; !ok {
+	for _, en := range entries {
+		if k, ok := strings.CutPrefix(en.Key, "note.short."); ok && !catalog.Has("note."+k) {
 			t.Errorf("short form of %q, a note with no text", k)
 		}
 	}

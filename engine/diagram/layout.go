@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/catalog"
+	"synack/engine/tcp"
 )
 
 // Layout constants, in SVG user units.
@@ -192,11 +194,11 @@ type Layout struct {
 
 // timeAxis maps virtual time to y.
 type timeAxis struct {
-	times []engine.Time
+	times []tcp.Time
 	ys    []float64
 }
 
-func (a *timeAxis) y(t engine.Time) float64 {
+func (a *timeAxis) y(t tcp.Time) float64 {
 	i := sort.Search(len(a.times), func(i int) bool { return a.times[i] >= t })
 	if i < len(a.times) && a.times[i] == t {
 		return a.ys[i]
@@ -230,8 +232,8 @@ func gapPx(g, rtt time.Duration, pxPerRTT float64) (float64, bool) {
 
 // span is a run of trace events drawn as one bundle.
 type span struct {
-	first, last int         // event indexes
-	t0, t1      engine.Time // first and last event times
+	first, last int      // event indexes
+	t0, t1      tcp.Time // first and last event times
 }
 
 // bundles finds the runs of attacker traffic that are drawn as one bundle each: at least
@@ -249,13 +251,13 @@ func bundles(tr *engine.Trace, attacker map[string]bool) []span {
 	}
 	for i, e := range tr.Scan() {
 		switch {
-		case e.Kind == engine.EventSegment && (attacker[e.Segment.Src] || attacker[e.Segment.Dst]):
+		case e.Kind == tcp.EventSegment && (attacker[e.Segment.Src] || attacker[e.Segment.Dst]):
 			if cur.first < 0 {
 				cur.first, cur.t0 = i, e.At
 			}
 			cur.last, cur.t1 = i, e.At
 			n++
-		case attacker[e.Peer] || e.Kind == engine.EventQueue:
+		case attacker[e.Peer] || e.Kind == tcp.EventQueue:
 			// The attacker's half-open connections and the queue they fill: part of the run.
 			if cur.first >= 0 {
 				cur.last, cur.t1 = i, e.At
@@ -321,16 +323,16 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	}
 	// The time axis: every moment something starts or ends, but only the two ends of a
 	// bundle.
-	inside := func(t engine.Time) bool {
+	inside := func(t tcp.Time) bool {
 		k := sort.Search(len(spans), func(k int) bool { return spans[k].t1 >= t })
 		return k < len(spans) && spans[k].t0 < t && t < spans[k].t1
 	}
-	var times []engine.Time
+	var times []tcp.Time
 	for _, e := range tr.Scan() {
 		if !inside(e.At) {
 			times = append(times, e.At)
 		}
-		if e.Kind == engine.EventSegment && !inside(e.Segment.Arrive) {
+		if e.Kind == tcp.EventSegment && !inside(e.Segment.Arrive) {
 			times = append(times, e.Segment.Arrive)
 		}
 	}
@@ -341,7 +343,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	if narrow {
 		gapX1, gapX2 = 8, opt.Width-8
 	}
-	var gapAt []engine.Time // where each gap ends, to place its label in trace order
+	var gapAt []tcp.Time // where each gap ends, to place its label in trace order
 	for i, t := range times {
 		if i > 0 && t == times[i-1] {
 			continue
@@ -364,7 +366,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		ax.ys = append(ax.ys, y)
 	}
 	if len(ax.times) == 0 {
-		ax.times, ax.ys = []engine.Time{0}, []float64{top}
+		ax.times, ax.ys = []tcp.Time{0}, []float64{top}
 	}
 	axisEnd := y
 	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, pl: pl, narrow: narrow,
@@ -385,7 +387,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	l.Height = math.Ceil(max(axisEnd+bottom+30, pl.bottom()+bottom))
 	l.LaneBottom = l.Height - bottom
 	if l.Truncated > 0 {
-		t := engine.Text{EN: fmt.Sprintf("%d more segments not drawn", l.Truncated), ZH: fmt.Sprintf("另有 %d 个报文未绘出", l.Truncated)}
+		t := catalog.F("diagram.truncated", l.Truncated)
 		l.Height += 24
 		l.TruncL = &Label{X: opt.Width / 2, Y: l.Height - 12, Anchor: "middle", EN: fitRunes(t.EN, opt.Width-8, fontAddr),
 			ZH: fitRunes(t.ZH, opt.Width-8, fontAddr), Size: fontAddr}
@@ -424,9 +426,9 @@ func shape(it *Item, laneBottom float64) {
 
 // laneNameZH is a lane's name in Chinese: the roles translated, a number kept.
 func laneNameZH(name string) string {
-	for en, zh := range map[string]string{"client": "客户端", "server": "服务器", "attacker": "攻击者"} {
-		if rest, ok := strings.CutPrefix(name, en); ok {
-			return zh + rest
+	for _, role := range laneRoles {
+		if rest, ok := strings.CutPrefix(name, role); ok {
+			return catalog.T("lane."+role).ZH + rest
 		}
 	}
 	return name
@@ -540,12 +542,12 @@ type builder struct {
 	pl                       *placer
 	narrow                   bool
 	spans                    []span
-	gapAt                    []engine.Time
+	gapAt                    []tcp.Time
 	gapDone                  int
 	// open state bands and timers per lane, as item indexes
 	band   map[string]int
 	timers map[string]int
-	isn    map[string]engine.Seq // relative-number base per direction
+	isn    map[string]tcp.Seq // relative-number base per direction
 	drawn  int
 }
 
@@ -628,7 +630,7 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 }
 
 // gapLabels places the labels of the compressed gaps that end at or before t.
-func (b *builder) gapLabels(t engine.Time) {
+func (b *builder) gapLabels(t tcp.Time) {
 	for b.gapDone < len(b.gapAt) && b.gapAt[b.gapDone] <= t {
 		g := &b.l.Gaps[b.gapDone]
 		mid := (g.Y1+g.Y2)/2 + 4
@@ -640,7 +642,7 @@ func (b *builder) gapLabels(t engine.Time) {
 	}
 }
 
-func (b *builder) addStep(i int, e *engine.Event, kind, lane string) int {
+func (b *builder) addStep(i int, e *tcp.Event, kind, lane string) int {
 	st := Step{Index: len(b.l.Steps), Event: i, AtUs: int64(e.At), Kind: kind, Y: round1(b.ax.y(e.At)), Lane: lane}
 	st.Text = Describe(b.tr, e)
 	b.l.Steps = append(b.l.Steps, st)
@@ -650,7 +652,7 @@ func (b *builder) addStep(i int, e *engine.Event, kind, lane string) int {
 func (b *builder) walk() {
 	b.band = map[string]int{}
 	b.timers = map[string]int{}
-	b.isn = map[string]engine.Seq{}
+	b.isn = map[string]tcp.Seq{}
 	sp := 0
 	ahead := 0 // events before this index have had their arrows registered
 	for i := 0; i < b.tr.Len(); i++ {
@@ -666,9 +668,9 @@ func (b *builder) walk() {
 			continue
 		}
 		switch e.Kind {
-		case engine.EventSegment:
+		case tcp.EventSegment:
 			b.segment(i, e)
-		case engine.EventState:
+		case tcp.EventState:
 			if !b.main[e.Endpoint] || e.Peer != "" && !b.main[e.Peer] {
 				continue // half-open connections of a flood: the queue item tells that story
 			}
@@ -684,20 +686,20 @@ func (b *builder) walk() {
 			it.T = b.sideText(e.Endpoint, yy+4, []string{it.State}, []float64{10}, stateAbbrev[it.State])
 			b.l.Items = append(b.l.Items, it)
 			b.band[e.Endpoint] = len(b.l.Items) - 1
-		case engine.EventApp:
+		case tcp.EventApp:
 			st := b.addStep(i, e, "app", e.Endpoint)
 			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, "")
-		case engine.EventTimer:
+		case tcp.EventTimer:
 			b.timer(i, e)
-		case engine.EventNote:
+		case tcp.EventNote:
 			st := b.addStep(i, e, "note", e.Endpoint)
-			b.sideItem(Item{Kind: "note", Step: st, Lane: e.Endpoint, Text: NoteText(e.Note)}, e, noteAbbrevs[e.Note])
-		case engine.EventQueue:
+			b.sideItem(Item{Kind: "note", Step: st, Lane: e.Endpoint, Text: NoteText(e.Note)}, e, noteAbbrev(e.Note))
+		case tcp.EventQueue:
 			st := b.addStep(i, e, "queue", e.Endpoint)
 			b.queue(st, e)
 		}
 	}
-	b.gapLabels(engine.Time(math.MaxInt64))
+	b.gapLabels(tcp.Time(math.MaxInt64))
 }
 
 // bundleBands registers every bundle's band as an obstacle before any text is placed: a
@@ -712,7 +714,7 @@ func (b *builder) bundleBands() {
 		var att, victim string
 		for i := sp.first; i <= sp.last; i++ {
 			e := b.tr.Load(i, &buf)
-			if e.Kind != engine.EventSegment {
+			if e.Kind != tcp.EventSegment {
 				continue
 			}
 			if s := e.Segment; b.attacker[s.Src] {
@@ -745,7 +747,7 @@ func (b *builder) arrowsAt(i, sp int) int {
 			continue // drawn as part of a bundle, not as an arrow
 		}
 		e := b.tr.Load(j, &b.aheadBuf)
-		if e.Kind != engine.EventSegment {
+		if e.Kind != tcp.EventSegment {
 			continue
 		}
 		if drawn >= MaxDrawnSegments {
@@ -760,11 +762,11 @@ func (b *builder) arrowsAt(i, sp int) int {
 
 // arrowEnds is where a segment's arrow starts and ends: a lost segment ends in a cross
 // halfway along its path.
-func (b *builder) arrowEnds(e *engine.Event) (x1, y1, x2, y2 float64) {
+func (b *builder) arrowEnds(e *tcp.Event) (x1, y1, x2, y2 float64) {
 	s := e.Segment
 	x1, x2 = b.laneX[s.Src], b.laneX[s.Dst]
 	y1, y2 = round1(b.ax.y(e.At)), round1(b.ax.y(s.Arrive))
-	if s.Fate != engine.Delivered {
+	if s.Fate != tcp.Delivered {
 		x2, y2 = (x1+x2)/2, round1((y1+y2)/2)
 	}
 	return x1, y1, x2, y2
@@ -772,7 +774,7 @@ func (b *builder) arrowEnds(e *engine.Event) (x1, y1, x2, y2 float64) {
 
 // sideItem places an application call or a note beside its lane; abbrev, if not empty,
 // is a short form to use where the whole text has no room clear of the lines.
-func (b *builder) sideItem(it Item, e *engine.Event, abbrev string) {
+func (b *builder) sideItem(it Item, e *tcp.Event, abbrev string) {
 	x := b.laneX[e.Endpoint]
 	yy := round1(b.ax.y(e.At))
 	it.End, it.X1, it.Y1, it.X2, it.Y2 = -1, x, yy, x, yy
@@ -781,7 +783,7 @@ func (b *builder) sideItem(it Item, e *engine.Event, abbrev string) {
 }
 
 // queue draws a listener's SYN queue as a gauge with its numbers.
-func (b *builder) queue(st int, e *engine.Event) {
+func (b *builder) queue(st int, e *tcp.Event) {
 	x := b.laneX[e.Endpoint]
 	yy := round1(b.ax.y(e.At))
 	it := Item{Kind: "queue", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy, Lane: e.Endpoint,
@@ -824,7 +826,7 @@ func (b *builder) queue(st int, e *engine.Event) {
 	b.l.Items = append(b.l.Items, it)
 }
 
-func (b *builder) timer(i int, e *engine.Event) {
+func (b *builder) timer(i int, e *tcp.Event) {
 	key := e.Endpoint + "|" + e.Peer + "|" + e.Timer.String()
 	if !b.main[e.Endpoint] || e.Peer != "" && !b.main[e.Peer] {
 		return
@@ -888,8 +890,8 @@ func (b *builder) timer(i int, e *engine.Event) {
 		}
 	}
 	switch e.Action {
-	case engine.TimerSet:
-		if e.Timer == engine.TimerDelayedACK {
+	case tcp.TimerSet:
+		if e.Timer == tcp.TimerDelayedACK {
 			return // delayed-ACK brackets appear only when the timer fires
 		}
 		st := b.addStep(i, e, "timer", e.Endpoint)
@@ -905,22 +907,22 @@ func (b *builder) timer(i int, e *engine.Event) {
 		place(&it, e.Timer.String()+" "+fmtDur(e.Duration))
 		b.l.Items = append(b.l.Items, it)
 		b.timers[key] = len(b.l.Items) - 1
-	case engine.TimerFired, engine.TimerCancelled:
+	case tcp.TimerFired, tcp.TimerCancelled:
 		if k, ok := b.timers[key]; ok && b.l.Items[k].End < 0 {
-			if e.Action == engine.TimerCancelled && e.Timer == engine.TimerDelayedACK {
+			if e.Action == tcp.TimerCancelled && e.Timer == tcp.TimerDelayedACK {
 				return
 			}
 			st := b.addStep(i, e, "timer", e.Endpoint)
 			b.l.Items[k].End = st
 			b.l.Items[k].Y2 = max(round1(b.ax.y(e.At)), b.l.Items[k].Y1+2)
-			if e.Action == engine.TimerCancelled {
+			if e.Action == tcp.TimerCancelled {
 				b.l.Items[k].Fate = "cancelled"
 			} else {
 				b.l.Items[k].Fate = "fired"
 			}
 			return
 		}
-		if e.Action == engine.TimerFired && e.Timer == engine.TimerDelayedACK {
+		if e.Action == tcp.TimerFired && e.Timer == tcp.TimerDelayedACK {
 			st := b.addStep(i, e, "timer", e.Endpoint)
 			yy := round1(b.ax.y(e.At))
 			it := Item{Kind: "timer", Step: st, End: st, X1: x, Y1: yy, X2: x, Y2: yy + 2,
@@ -931,11 +933,11 @@ func (b *builder) timer(i int, e *engine.Event) {
 	}
 }
 
-func (b *builder) segment(i int, e *engine.Event) {
+func (b *builder) segment(i int, e *tcp.Event) {
 	s := e.Segment
 	g := s.Seg
 	dir := s.Src + ">" + s.Dst
-	if g.Flags&engine.SYN != 0 {
+	if g.Flags&tcp.SYN != 0 {
 		if _, ok := b.isn[dir]; !ok || !s.Retransmit {
 			b.isn[dir] = g.Seq
 		}
@@ -1022,17 +1024,17 @@ func alongArrow(pl *placer, x1, y1, x2, y2 float64, variants []string, size floa
 // bundle draws a run of attacker traffic as one annotated band and one step.
 func (b *builder) bundle(sp span) {
 	var syn, synack, other, gaveUp, half, dropped, cookies int
-	var q engine.Event // the last queue event of the bundle
+	var q tcp.Event // the last queue event of the bundle
 	hasQ := false
 	var att, victim string
 	for i := sp.first; i <= sp.last; i++ {
 		e := b.tr.Load(i, &b.bundleBuf)
 		switch e.Kind {
-		case engine.EventSegment:
+		case tcp.EventSegment:
 			s := e.Segment
 			if b.attacker[s.Src] {
 				att, victim = s.Src, s.Dst
-				if s.Seg.Flags == engine.SYN {
+				if s.Seg.Flags == tcp.SYN {
 					syn++
 				} else {
 					other++
@@ -1041,7 +1043,7 @@ func (b *builder) bundle(sp span) {
 				if att == "" {
 					att, victim = s.Dst, s.Src
 				}
-				if s.Seg.Flags == engine.SYN|engine.ACK {
+				if s.Seg.Flags == tcp.SYN|tcp.ACK {
 					synack++
 					if s.Cookie != nil {
 						cookies++
@@ -1050,17 +1052,17 @@ func (b *builder) bundle(sp span) {
 					other++
 				}
 			}
-			if s.Seg.Flags&engine.SYN != 0 {
+			if s.Seg.Flags&tcp.SYN != 0 {
 				dir := s.Src + ">" + s.Dst
 				b.isn[dir] = s.Seg.Seq
 			}
-		case engine.EventState:
-			if e.To == engine.SynReceived {
+		case tcp.EventState:
+			if e.To == tcp.SynReceived {
 				half++
 			}
-		case engine.EventQueue:
+		case tcp.EventQueue:
 			q, hasQ = *e, true // e's storage is the next event's
-		case engine.EventNote:
+		case tcp.EventNote:
 			switch e.Note {
 			case "syn-ack-gave-up":
 				gaveUp++
@@ -1072,60 +1074,56 @@ func (b *builder) bundle(sp span) {
 	// Each spoofed SYN leaves a half-open connection, is answered with a cookie, or is
 	// dropped.
 	dropped = max(syn-half-cookies, 0)
-	var en, zh []string
+	var parts []engine.Text
 	switch {
 	case syn == 0:
 	case half == syn:
-		en = append(en, fmt.Sprintf("×%d spoofed SYNs, each in SYN-RECEIVED", syn))
-		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，各占一个 SYN-RECEIVED", syn))
+		parts = append(parts, catalog.F("flood.half-open", syn))
 	case dropped == syn:
-		en = append(en, fmt.Sprintf("×%d spoofed SYNs, all dropped (queue full)", syn))
-		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，全部被丢弃（队列已满）", syn))
+		parts = append(parts, catalog.F("flood.dropped", syn))
 	case cookies == syn:
-		en = append(en, fmt.Sprintf("×%d spoofed SYNs, each answered with a cookie", syn))
-		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN，各回一个 cookie", syn))
+		parts = append(parts, catalog.F("flood.cookies", syn))
 	default:
-		var pe, pz []string
+		var fates []engine.Text
 		if half > 0 {
-			pe, pz = append(pe, fmt.Sprintf("%d half-open", half)), append(pz, fmt.Sprintf("%d 个半连接", half))
+			fates = append(fates, catalog.F("flood.some.half-open", half))
 		}
 		if cookies > 0 {
-			pe, pz = append(pe, fmt.Sprintf("%d with a cookie", cookies)), append(pz, fmt.Sprintf("%d 个回 cookie", cookies))
+			fates = append(fates, catalog.F("flood.some.cookies", cookies))
 		}
 		if dropped > 0 {
-			pe, pz = append(pe, fmt.Sprintf("%d dropped", dropped)), append(pz, fmt.Sprintf("%d 个被丢弃", dropped))
+			fates = append(fates, catalog.F("flood.some.dropped", dropped))
 		}
-		en = append(en, fmt.Sprintf("×%d spoofed SYNs: %s", syn, strings.Join(pe, ", ")))
-		zh = append(zh, fmt.Sprintf("×%d 个伪造 SYN：%s", syn, strings.Join(pz, "，")))
+		parts = append(parts, catalog.F("flood.mixed", syn, catalog.Join("sep.comma", fates)))
 	}
 	if synack > 0 {
-		en = append(en, fmt.Sprintf("×%d SYN-ACKs to nowhere", synack))
-		zh = append(zh, fmt.Sprintf("×%d 个 SYN-ACK 无人应答", synack))
+		parts = append(parts, catalog.F("flood.synacks", synack))
 	}
 	if other > 0 {
-		en = append(en, fmt.Sprintf("×%d other segments", other))
-		zh = append(zh, fmt.Sprintf("×%d 个其他报文", other))
+		parts = append(parts, catalog.F("flood.other", other))
 	}
-	full := engine.Text{EN: strings.Join(en, "; "), ZH: strings.Join(zh, "；")}
+	full := catalog.Join("sep.list", parts)
 	if gaveUp > 0 {
-		full.EN += fmt.Sprintf("; %d half-open connections given up", gaveUp)
-		full.ZH += fmt.Sprintf("；%d 个半连接被放弃", gaveUp)
+		g := catalog.F("flood.gave-up", gaveUp)
+		full.EN += g.EN
+		full.ZH += g.ZH
 	}
 	if hasQ {
-		full.EN += fmt.Sprintf(" (SYN queue %d/%d)", q.SynQueue, q.Backlog)
-		full.ZH += fmt.Sprintf("（半连接队列 %d/%d）", q.SynQueue, q.Backlog)
+		qt := catalog.F("flood.queue", q.SynQueue, q.Backlog)
+		full.EN += qt.EN
+		full.ZH += qt.ZH
 	}
 	first := b.tr.Load(sp.first, &b.bundleBuf)
 	y1, y2 := round1(b.ax.y(sp.t0)), round1(b.ax.y(sp.t1))
 	st := Step{Index: len(b.l.Steps), Event: sp.last, First: sp.first, AtUs: int64(first.At), Kind: "bundle", Y: y1, Lane: att,
-		Text: engine.Text{EN: fmt.Sprintf("%s → %s: %s", att, victim, full.EN), ZH: fmt.Sprintf("%s → %s：%s", att, victim, full.ZH)}}
+		Text: catalog.F("flood.step", att, victim, full)}
 	b.l.Steps = append(b.l.Steps, st)
 	it := Item{Kind: "bundle", Step: st.Index, End: -1, X1: b.laneX[att], Y1: y1, X2: b.laneX[victim], Y2: y2,
 		Src: att, Dst: victim, Count: syn + synack + other, Text: full}
-	if len(en) == 0 {
-		en, zh = []string{full.EN}, []string{full.ZH}
+	if len(parts) == 0 {
+		parts = []engine.Text{full}
 	}
-	short := []string{en[0], zh[0]}
+	short := []string{parts[0].EN, parts[0].ZH}
 	xm := (it.X1 + it.X2) / 2
 	var cands [][2]float64
 	for k := 0; k < 4; k++ {
@@ -1167,7 +1165,7 @@ func labelAngle(x1, y1, x2, y2 float64) float64 {
 }
 
 // compactLabel is "PSH ACK len 708": what a segment carrying named messages shows.
-func compactLabel(g engine.Segment) string {
+func compactLabel(g tcp.Segment) string {
 	return fmt.Sprintf("%s len %d", strings.Join(g.Flags.Names(), " "), len(g.Payload))
 }
 
@@ -1181,7 +1179,7 @@ func shorten(s string, n int) string {
 }
 
 // segLabel writes "SYN seq 100 win 64240" style labels.
-func segLabel(g engine.Segment, base, rev engine.Seq, relative bool) string {
+func segLabel(g tcp.Segment, base, rev tcp.Seq, relative bool) string {
 	if g.UDP {
 		return fmt.Sprintf("UDP %d B", len(g.Payload))
 	}
@@ -1192,7 +1190,7 @@ func segLabel(g engine.Segment, base, rev engine.Seq, relative bool) string {
 		seq, ack = uint32(g.Seq-base), uint32(g.Ack-rev)
 	}
 	parts = append(parts, fmt.Sprintf("seq %d", seq))
-	if g.Flags&engine.ACK != 0 {
+	if g.Flags&tcp.ACK != 0 {
 		parts = append(parts, fmt.Sprintf("ack %d", ack))
 	}
 	if n := len(g.Payload); n > 0 {
@@ -1213,7 +1211,7 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%d µs", d/time.Microsecond)
 }
 
-func fmtTime(t engine.Time) string {
+func fmtTime(t tcp.Time) string {
 	d := t.Sub(0)
 	if d < time.Second {
 		return fmt.Sprintf("%d ms", d/time.Millisecond)

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"synack/engine"
+	"synack/engine/catalog"
 )
 
 // Sizes of the state figure, in SVG user units.
@@ -157,15 +158,15 @@ type smEdge struct {
 }
 
 var (
-	smX         = engine.Text{EN: "x", ZH: "x"}
-	smClose     = engine.Text{EN: "CLOSE", ZH: "CLOSE（关闭）"}
-	smDelete    = engine.Text{EN: "delete TCB", ZH: "删除 TCB"}
-	smRcvSYN    = engine.Text{EN: "rcv SYN", ZH: "收到 SYN"}
-	smSndSYNACK = engine.Text{EN: "snd SYN,ACK", ZH: "发送 SYN,ACK"}
-	smSndFIN    = engine.Text{EN: "snd FIN", ZH: "发送 FIN"}
-	smRcvFIN    = engine.Text{EN: "rcv FIN", ZH: "收到 FIN"}
-	smSndACK    = engine.Text{EN: "snd ACK", ZH: "发送 ACK"}
-	smAckOfFIN  = engine.Text{EN: "rcv ACK of FIN", ZH: "收到 FIN 的 ACK"}
+	smX         = catalog.T("figure5.x")
+	smClose     = catalog.T("figure5.close")
+	smDelete    = catalog.T("figure5.delete-tcb")
+	smRcvSYN    = catalog.T("figure5.rcv-syn")
+	smSndSYNACK = catalog.T("figure5.snd-syn-ack")
+	smSndFIN    = catalog.T("figure5.snd-fin")
+	smRcvFIN    = catalog.T("figure5.rcv-fin")
+	smSndACK    = catalog.T("figure5.snd-ack")
+	smAckOfFIN  = catalog.T("figure5.rcv-ack-of-fin")
 )
 
 func smP(x, y float64) SMPoint { return SMPoint{x, y} }
@@ -174,25 +175,25 @@ func smP(x, y float64) SMPoint { return SMPoint{x, y} }
 // its note 2 describes. Routes start and end on box borders (boxes are 150 × 36).
 var smEdges = []smEdge{
 	{from: "CLOSED", to: "LISTEN", kind: "open-passive", route: []SMPoint{smP(480, 88), smP(480, 192)},
-		event: engine.Text{EN: "passive OPEN", ZH: "被动打开"}, action: engine.Text{EN: "create TCB", ZH: "创建 TCB"}, side: 1},
+		event: catalog.T("figure5.passive-open"), action: catalog.T("figure5.create-tcb"), side: 1},
 	{from: "LISTEN", to: "CLOSED", kind: "close", route: []SMPoint{smP(520, 192), smP(520, 88)},
 		event: smClose, action: smDelete, side: 1},
 	{from: "CLOSED", to: "SYN-SENT", kind: "open-active", route: []SMPoint{smP(575, 60), smP(900, 60), smP(900, 342)},
-		event: engine.Text{EN: "active OPEN", ZH: "主动打开"}, action: engine.Text{EN: "create TCB, snd SYN", ZH: "创建 TCB，发送 SYN"}, side: 1, seg: 1},
+		event: catalog.T("figure5.active-open"), action: catalog.T("figure5.create-tcb-snd-syn"), side: 1, seg: 1},
 	{from: "SYN-SENT", to: "CLOSED", kind: "close", route: []SMPoint{smP(850, 342), smP(850, 80), smP(575, 80)},
 		event: smClose, action: smDelete, side: 1, seg: 0},
 	{from: "LISTEN", to: "SYN-SENT", kind: "send", route: []SMPoint{smP(575, 215), smP(800, 342)},
-		event: engine.Text{EN: "SEND", ZH: "SEND（发送）"}, action: engine.Text{EN: "snd SYN", ZH: "发送 SYN"}, side: -1},
+		event: catalog.T("figure5.send"), action: catalog.T("figure5.snd-syn"), side: -1},
 	{from: "LISTEN", to: "SYN-RECEIVED", kind: "rcv-syn", route: []SMPoint{smP(425, 215), smP(200, 342)},
 		event: smRcvSYN, action: smSndSYNACK, side: 1},
 	{from: "SYN-RECEIVED", to: "LISTEN", kind: "rcv-rst", route: []SMPoint{smP(100, 342), smP(100, 200), smP(425, 200)},
-		event: engine.Text{EN: "rcv RST (note 1)", ZH: "收到 RST（注 1）"}, side: -1, seg: 1},
+		event: catalog.T("figure5.rcv-rst-note1"), side: -1, seg: 1},
 	{from: "SYN-SENT", to: "SYN-RECEIVED", kind: "rcv-syn", route: []SMPoint{smP(775, 360), smP(225, 360)},
 		event: smRcvSYN, action: smSndSYNACK, side: 1},
 	{from: "SYN-RECEIVED", to: "ESTABLISHED", kind: "rcv-ack-of-syn", route: []SMPoint{smP(190, 378), smP(430, 492)},
-		event: engine.Text{EN: "rcv ACK of SYN", ZH: "收到 SYN 的 ACK"}, action: smX, side: 1},
+		event: catalog.T("figure5.rcv-ack-of-syn"), action: smX, side: 1},
 	{from: "SYN-SENT", to: "ESTABLISHED", kind: "rcv-syn-ack", route: []SMPoint{smP(810, 378), smP(570, 492)},
-		event: engine.Text{EN: "rcv SYN,ACK", ZH: "收到 SYN,ACK"}, action: smSndACK, side: -1},
+		event: catalog.T("figure5.rcv-syn-ack"), action: smSndACK, side: -1},
 	{from: "SYN-RECEIVED", to: "FIN-WAIT-1", kind: "close", route: []SMPoint{smP(110, 378), smP(110, 642)},
 		event: smClose, action: smSndFIN, side: 1},
 	{from: "ESTABLISHED", to: "FIN-WAIT-1", kind: "close", route: []SMPoint{smP(440, 528), smP(225, 650)},
@@ -204,7 +205,7 @@ var smEdges = []smEdge{
 	{from: "FIN-WAIT-1", to: "CLOSING", kind: "rcv-fin", route: []SMPoint{smP(225, 670), smP(480, 670), smP(480, 792)},
 		event: smRcvFIN, action: smSndACK, side: -1, seg: 0},
 	{from: "FIN-WAIT-1", to: "TIME-WAIT", kind: "rcv-fin-ack-of-fin", route: []SMPoint{smP(190, 678), smP(440, 932)},
-		event: engine.Text{EN: "rcv FIN, ACK of FIN (note 2)", ZH: "收到 FIN 且 FIN 已被确认（注 2）"}, action: smSndACK, side: -1,
+		event: catalog.T("figure5.rcv-fin-ack-of-fin-note2"), action: smSndACK, side: -1,
 		note: "2", onLine: true},
 	{from: "CLOSE-WAIT", to: "LAST-ACK", kind: "close", route: []SMPoint{smP(850, 678), smP(850, 792)},
 		event: smClose, action: smSndFIN, side: -1},
@@ -215,7 +216,7 @@ var smEdges = []smEdge{
 	{from: "LAST-ACK", to: "CLOSED-2", kind: "rcv-ack-of-fin", route: []SMPoint{smP(850, 828), smP(850, 932)},
 		event: smAckOfFIN, action: smX, side: -1},
 	{from: "TIME-WAIT", to: "CLOSED-2", kind: "timeout-2msl", route: []SMPoint{smP(575, 950), smP(775, 950)},
-		event: engine.Text{EN: "Timeout=2MSL", ZH: "超时=2MSL"}, action: smDelete, side: -1},
+		event: catalog.T("figure5.timeout-2msl"), action: smDelete, side: -1},
 }
 
 // smCauseKinds maps the engine's causes of a state change (the strings its setState calls
@@ -284,27 +285,13 @@ func smStateOf(node string) string {
 	return node
 }
 
-// smStrings are the words the page shows around the figure.
-var smStrings = map[string]engine.Text{
-	"title":   {EN: "RFC 9293 Figure 5: TCP connection state diagram", ZH: "RFC 9293 图 5：TCP 连接状态图"},
-	"desc":    {EN: "Eleven states in boxes, CLOSED at the top; arrows are transitions, each labelled with the event that causes it above the line and the action taken below it.", ZH: "十一个状态画成方框，CLOSED 在最上方；箭头表示状态转换，线上方是引起转换的事件，下方是所做的动作。"},
-	"x":       {EN: "x = no action", ZH: "x = 无动作"},
-	"note1":   {EN: "note 1: SYN-RECEIVED goes back to LISTEN on RST only if it came from LISTEN (passive OPEN).", ZH: "注 1：只有从 LISTEN（被动打开）进入的 SYN-RECEIVED 收到 RST 后才回到 LISTEN。"},
-	"note2":   {EN: "note 2 (dashed): the figure omits FIN-WAIT-1 → TIME-WAIT when a FIN arrives that also acknowledges ours; the RFC text describes it.", ZH: "注 2（虚线）：原图省略了 FIN-WAIT-1 → TIME-WAIT：收到的 FIN 同时确认了我方的 FIN；RFC 正文描述了这一转换。"},
-	"taken":   {EN: "just taken", ZH: "刚刚发生"},
-	"extra":   {EN: "not drawn in RFC 9293 Figure 5", ZH: "RFC 9293 图 5 中未画出"},
-	"scroll":  {EN: "Scroll sideways to see the whole figure", ZH: "左右滑动查看完整的图"},
-	"enlarge": {EN: "Enlarge", ZH: "放大"},
-	"close":   {EN: "Close", ZH: "关闭"},
-}
+// smStrings are the keys of the words the page shows around the figure: the catalogue's
+// "states.<key>".
+var smStrings = []string{"title", "desc", "x", "note1", "note2", "taken", "extra", "scroll", "enlarge", "close"}
 
-// smLaneNames translates the endpoint names the scenarios use, for labels around the
-// state figure (the legend).
-var smLaneNames = map[string]engine.Text{
-	"client":   {EN: "client", ZH: "客户端"},
-	"server":   {EN: "server", ZH: "服务器"},
-	"attacker": {EN: "attacker", ZH: "攻击者"},
-}
+// laneRoles are the endpoint names the scenarios use that have a translation: the
+// catalogue's "lane.<role>".
+var laneRoles = []string{"client", "server", "attacker"}
 
 // LaneName returns the display name of an endpoint in a language: client, server and
 // attacker (also numbered, "attacker-1") are translated; any other name is shown as it is.
@@ -313,10 +300,10 @@ func LaneName(name, lang string) string { return LaneText(name).In(lang) }
 // LaneText returns an endpoint's display name in both languages.
 func LaneText(name string) engine.Text {
 	base, num, _ := strings.Cut(name, "-")
-	t, ok := smLaneNames[base]
-	if !ok {
+	if !catalog.Has("lane." + base) {
 		return engine.Text{EN: name, ZH: name}
 	}
+	t := catalog.T("lane." + base)
 	if num != "" {
 		return engine.Text{EN: t.EN + "-" + num, ZH: t.ZH + " " + num}
 	}
@@ -327,10 +314,8 @@ func LaneText(name string) engine.Text {
 // (engine.TimerKind.String()): the short trace name ("RTO") in English, the name the
 // transcript uses in Chinese ("重传计时器").
 func TimerLabel(name string) engine.Text {
-	for k, t := range timerTexts {
-		if k.String() == name {
-			return engine.Text{EN: name, ZH: t.ZH}
-		}
+	if k := "timer." + name; catalog.Has(k) {
+		return engine.Text{EN: name, ZH: catalog.T(k).ZH}
 	}
 	return engine.Text{EN: name, ZH: name}
 }
@@ -373,22 +358,18 @@ func buildStateMachine(lang string) (StateFigure, error) {
 	}
 	f := StateFigure{
 		Lang: lang, Width: smWidth, Height: smHeight, NodeFont: smNodeFont, LabelFont: smLabelFont,
-		Title: smStrings["title"].In(lang), Desc: smStrings["desc"].In(lang), Strings: map[string]string{},
+		Title: catalog.In(lang, "states.title"), Desc: catalog.In(lang, "states.desc"), Strings: map[string]string{},
 	}
-	for k, t := range smStrings {
-		f.Strings[k] = t.In(lang)
+	for _, k := range smStrings {
+		f.Strings[k] = catalog.In(lang, "states."+k)
 	}
-	for k, t := range smLaneNames {
-		f.Strings["lane."+k] = t.In(lang)
+	for _, k := range laneRoles {
+		f.Strings["lane."+k] = catalog.In(lang, "lane."+k)
 	}
 	f.Style = StateFigureStyle
 	f.Causes = map[string]StateCause{}
 	for c, k := range smCauseKinds {
-		t := c
-		if lang == "zh" {
-			t = causeZH(c)
-		}
-		f.Causes[c] = StateCause{Kind: k, Text: t}
+		f.Causes[c] = StateCause{Kind: k, Text: CauseText(c).In(lang)}
 	}
 	var boxes []SMRect
 	for _, n := range smNodes {

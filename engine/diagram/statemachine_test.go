@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"synack/engine"
+	"synack/engine/tcp"
 	"synack/lessons/stories"
 )
 
@@ -25,7 +26,7 @@ func TestStateFigureIsFigure5(t *testing.T) {
 	for _, n := range f.Nodes {
 		states[n.State] = true
 		boxes[n.ID] = n.SMRect
-		if _, ok := engine.ParseState(n.State); !ok {
+		if _, ok := tcp.ParseState(n.State); !ok {
 			t.Errorf("node %s: %q is not an engine state name", n.ID, n.State)
 		}
 	}
@@ -165,7 +166,7 @@ func TestStateFigureChinese(t *testing.T) {
 			t.Errorf("LaneName(%q, %q) = %q, want %q", c.name, c.lang, got, c.want)
 		}
 	}
-	for k := engine.TimerRTO; k <= engine.TimerFinWait2; k++ {
+	for k := tcp.TimerRTO; k <= tcp.TimerFinWait2; k++ {
 		if l := TimerLabel(k.String()); l.ZH == l.EN || l.EN != k.String() {
 			t.Errorf("TimerLabel(%s) = %+v", k, l)
 		}
@@ -258,7 +259,7 @@ func TestStateFigureCoversEngineCauses(t *testing.T) {
 				t.Fatalf("%s/%s: %v", sc.ID, profile, err)
 			}
 			for _, e := range tr.All() {
-				if e.Kind != engine.EventState {
+				if e.Kind != tcp.EventState {
 					continue
 				}
 				if _, ok := smCauseKinds[e.Cause]; !ok {

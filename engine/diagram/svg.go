@@ -8,6 +8,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"synack/engine/catalog"
 )
 
 // SVGOptions shape the server-side rendering.
@@ -123,13 +125,6 @@ const ClipBelow = 2.0
 
 func write(w io.Writer, l *Layout, o renderOpts) error {
 	bw := bufio.NewWriter(w)
-	zh := o.lang == "zh"
-	pick := func(en, z string) string {
-		if zh {
-			return z
-		}
-		return en
-	}
 	esc := html.EscapeString
 	title := o.title
 	if title == "" {
@@ -164,7 +159,7 @@ func write(w io.Writer, l *Layout, o renderOpts) error {
 	for _, g := range l.Gaps {
 		fmt.Fprintf(bw, `<g class="sa-gap"><rect x="%s" y="%s" width="%s" height="%s" rx="4"/>`, num(g.X), num(g.Y1), num(g.W), num(max(g.Y2-g.Y1, 1)))
 		writeLabel(bw, g.T, o)
-		fmt.Fprintf(bw, `<title>%s</title></g>`, esc(pick("compressed: "+g.Real+" of idle time", "已压缩："+g.Real+" 的空闲时间")))
+		fmt.Fprintf(bw, `<title>%s</title></g>`, esc(catalog.F("diagram.gap", g.Real).In(o.lang)))
 	}
 	bw.WriteString(`</g>`)
 	roleOf := map[string]string{}
@@ -229,8 +224,7 @@ func write(w io.Writer, l *Layout, o renderOpts) error {
 					num(it.BX), num(it.BY), num(GaugeW), num(it.BX), num(it.BY), num(it.BW))
 			}
 			writeLabel(bw, it.T, o)
-			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(pick(fmt.Sprintf("SYN queue %d/%d, accept queue %d", it.SynQueue, it.Backlog, it.Accept),
-				fmt.Sprintf("半连接队列 %d/%d，全连接队列 %d", it.SynQueue, it.Backlog, it.Accept))))
+			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(catalog.F("diagram.queue", it.SynQueue, it.Backlog, it.Accept).In(o.lang)))
 		case "bundle":
 			fmt.Fprintf(bw, `<g class="%s"%s data-count="%d"><rect x="%s" y="%s" width="%s" height="%s" rx="3"/><line x1="%s" y1="%s" x2="%s" y2="%s" marker-end="url(#%s)"/>`,
 				cls, data, it.Count, num(it.BX), num(it.Y1), num(it.BW), num(it.BH), num(it.X1), num(it.Y1), num(it.X2), num(it.Y2), arrow)

@@ -7,6 +7,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/carry"
+	"synack/engine/catalog"
 )
 
 // The HTTP exchange every variant ends with: one request, the first record of its
@@ -28,33 +29,31 @@ type Variant struct {
 
 // Variants lists the comparison's rows in the order it shows them.
 var Variants = []Variant{
-	{ID: "http-over-tcp", Short: txt("HTTP/1.1 over TCP", "HTTP/1.1（TCP）"),
-		Title:   txt("HTTP over TCP: one round trip to connect", "TCP 上的 HTTP：建连一个往返"),
-		Summary: txt("Three handshake segments, then the request; the first response byte comes after two round trips.", "三个握手报文之后发送请求；第二个往返结束时收到响应的第一个字节。")},
-	{ID: "https-tls12", Transcript: "tls12", Short: txt("HTTPS, TLS 1.2", "HTTPS（TLS 1.2）"),
-		Title:   txt("HTTPS with TLS 1.2: two more round trips", "TLS 1.2 的 HTTPS：再多两个往返"),
-		Summary: txt("A recorded TLS 1.2 ECDHE handshake rides on TCP: 3 + 4 handshake packets, first byte after four round trips.", "录制的 TLS 1.2 ECDHE 握手跑在 TCP 上：3 + 4 个握手报文，第四个往返才收到第一个响应字节。")},
-	{ID: "https-tls13", Transcript: "tls13", Short: txt("HTTPS, TLS 1.3", "HTTPS（TLS 1.3）"),
-		Title:   txt("HTTPS with TLS 1.3: one round trip for the handshake", "TLS 1.3 的 HTTPS：握手只要一个往返"),
-		Summary: txt("A recorded TLS 1.3 handshake: the client's key share rides in the ClientHello, so the request leaves after two round trips.", "录制的 TLS 1.3 握手：客户端在 ClientHello 里就带上密钥份额，第二个往返后即可发送请求。")},
-	{ID: "https-tls13-resume", Transcript: "tls13-resume", Short: txt("TLS 1.3 resumed", "TLS 1.3 会话恢复"),
-		Title:   txt("TLS 1.3 resumption with a session ticket", "TLS 1.3 用会话票据恢复"),
-		Summary: txt("A recorded resumption (PSK with ECDHE): no certificate, fewer bytes, still one round trip.", "录制的会话恢复（PSK + ECDHE）：不再发送证书，字节更少，但仍要一个往返。")},
-	{ID: "https-tls13-0rtt", Transcript: "tls13-0rtt", Short: txt("TLS 1.3 0-RTT (modelled)", "TLS 1.3 0-RTT（模型）"),
-		Title:   txt("TLS 1.3 0-RTT (modelled)", "TLS 1.3 0-RTT（模型）"),
-		Summary: txt("Modelled from RFC 8446 §2.3, not recorded: the request rides with the ClientHello, and can be replayed.", "依据 RFC 8446 §2.3 建模而非录制：请求随 ClientHello 一起发出，但可能被重放。")},
-	{ID: "https-tls13-mlkem", Transcript: "tls13-mlkem", Short: txt("TLS 1.3, X25519MLKEM768", "TLS 1.3（X25519MLKEM768）"),
-		Title:   txt("TLS 1.3 with a post-quantum key share", "TLS 1.3 与后量子密钥交换"),
-		Summary: txt("Go's default X25519MLKEM768 group: the ClientHello grows past one segment.", "Go 默认的 X25519MLKEM768：ClientHello 变大，一个报文装不下。")},
-	{ID: "http3-quic", Transcript: "quic", Short: txt("HTTP/3 over QUIC", "HTTP/3（QUIC）"),
-		Title:   txt("HTTP/3 over QUIC: transport and crypto in one round trip", "QUIC 上的 HTTP/3：传输与加密一个往返完成"),
-		Summary: txt("A recorded quic-go handshake over UDP: no TCP handshake, the request leaves after one round trip.", "录制的 quic-go 握手跑在 UDP 上：没有 TCP 握手，一个往返后就发出请求。")},
-	{ID: "http3-quic-0rtt", Transcript: "quic-0rtt", Short: txt("HTTP/3, QUIC 0-RTT", "HTTP/3（QUIC 0-RTT）"),
-		Title:   txt("QUIC 0-RTT: the request in the first flight", "QUIC 0-RTT：请求随第一组报文发出"),
-		Summary: txt("A recorded quic-go resumption with 0-RTT: the response arrives after a single round trip.", "录制的 quic-go 0-RTT 恢复：一个往返就收到响应。")},
+	{ID: "http-over-tcp", Short: catalog.T("story.http-over-tcp.short"),
+		Title:   catalog.T("story.http-over-tcp.title"),
+		Summary: catalog.T("story.http-over-tcp.summary")},
+	{ID: "https-tls12", Transcript: "tls12", Short: catalog.T("story.https-tls12.short"),
+		Title:   catalog.T("story.https-tls12.title"),
+		Summary: catalog.T("story.https-tls12.summary")},
+	{ID: "https-tls13", Transcript: "tls13", Short: catalog.T("story.https-tls13.short"),
+		Title:   catalog.T("story.https-tls13.title"),
+		Summary: catalog.T("story.https-tls13.summary")},
+	{ID: "https-tls13-resume", Transcript: "tls13-resume", Short: catalog.T("story.https-tls13-resume.short"),
+		Title:   catalog.T("story.https-tls13-resume.title"),
+		Summary: catalog.T("story.https-tls13-resume.summary")},
+	{ID: "https-tls13-0rtt", Transcript: "tls13-0rtt", Short: catalog.T("story.https-tls13-0rtt.short"),
+		Title:   catalog.T("story.https-tls13-0rtt.title"),
+		Summary: catalog.T("story.https-tls13-0rtt.summary")},
+	{ID: "https-tls13-mlkem", Transcript: "tls13-mlkem", Short: catalog.T("story.https-tls13-mlkem.short"),
+		Title:   catalog.T("story.https-tls13-mlkem.title"),
+		Summary: catalog.T("story.https-tls13-mlkem.summary")},
+	{ID: "http3-quic", Transcript: "quic", Short: catalog.T("story.http3-quic.short"),
+		Title:   catalog.T("story.http3-quic.title"),
+		Summary: catalog.T("story.http3-quic.summary")},
+	{ID: "http3-quic-0rtt", Transcript: "quic-0rtt", Short: catalog.T("story.http3-quic-0rtt.short"),
+		Title:   catalog.T("story.http3-quic-0rtt.title"),
+		Summary: catalog.T("story.http3-quic-0rtt.summary")},
 }
-
-func txt(en, zh string) engine.Text { return engine.Text{EN: en, ZH: zh} }
 
 // RunStory carries the variant with the given scenario id over the simulated path, as
 // the story catalogue runs it: an exchange that a lossy link kept from finishing is still

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // Script is a parsed packetdrill script.
@@ -114,7 +114,7 @@ type Event struct {
 // Packet is a "<" or ">" line.
 type Packet struct {
 	Inbound  bool // "<": the script sends it
-	Flags    engine.Flags
+	Flags    tcp.Flags
 	Seq      uint32
 	End      uint32
 	Len      int
@@ -122,7 +122,7 @@ type Packet struct {
 	Ack      uint32
 	HasWin   bool
 	Win      uint16
-	Options  engine.Options
+	Options  tcp.Options
 	OptsList bool // an option list was written
 	OptsAny  bool // "<...>": do not check options
 	// Port is the remote port of the flow, from synack's "[port N]" extension written

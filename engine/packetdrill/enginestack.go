@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // EngineStack runs scripts against synack's engine, in virtual time: a script that
 // waits 60 s of TIME-WAIT runs in microseconds.
 type EngineStack struct {
-	h      *engine.Host
+	h      *tcp.Host
 	tr     engine.Trace
 	now    time.Duration
 	out    []Sent
@@ -34,8 +35,8 @@ type EngineStack struct {
 }
 
 type fdState struct {
-	l        *engine.Listener
-	c        *engine.Conn
+	l        *tcp.Listener
+	c        *tcp.Conn
 	nonblock bool
 	bound    bool
 	linger0  bool
@@ -54,7 +55,7 @@ type fdState struct {
 	// rcvBuf and sndBuf are sk_rcvbuf and sk_sndbuf once SO_RCVBUF or SO_SNDBUF set them
 	// (what getsockopt returns); 0: not set.
 	rcvBuf, sndBuf int
-	keepalive      engine.Keepalive // SO_KEEPALIVE and TCP_KEEP*, passed on like userTimeout
+	keepalive      tcp.Keepalive // SO_KEEPALIVE and TCP_KEEP*, passed on like userTimeout
 }
 
 // Limits on what one script may make the engine hold.
@@ -83,9 +84,9 @@ type wait struct {
 }
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
-func NewEngineStack(prof engine.Profile) *EngineStack {
+func NewEngineStack(prof tcp.Profile) *EngineStack {
 	s := &EngineStack{fds: map[int]*fdState{}, nextFD: 3, rmemMax: 212992, wmemMax: 212992, remote: RemoteAddr}
-	s.h = engine.NewHost("stack", LocalAddr, prof, engine.NewRand(1), s)
+	s.h = tcp.NewHost("stack", LocalAddr, prof, tcp.NewRand(1), s)
 	s.h.Names = func(netip.Addr) string { return "peer" }
 	s.tr.Meta = engine.Meta{Scenario: "packetdrill", Profile: prof.Name, Seed: 1,
 		Endpoints: []engine.EndpointInfo{{Name: "peer", Addr: RemoteAddr.String(), Role: "client"}, {Name: "stack", Addr: LocalAddr.String(), Role: "server"}}}
@@ -100,12 +101,12 @@ func (s *EngineStack) SetAddrs(local, remote netip.Addr) {
 }
 
 // Record keeps the host's events for the trace.
-func (s *EngineStack) Record(e engine.Event) { s.tr.Append(e) }
+func (s *EngineStack) Record(e tcp.Event) { s.tr.Append(e) }
 
 // Trace returns what happened, for drawing and export.
 func (s *EngineStack) Trace() *engine.Trace { return &s.tr }
 
-func vt(d time.Duration) engine.Time { return engine.Time(d / time.Microsecond) }
+func vt(d time.Duration) tcp.Time { return tcp.Time(d / time.Microsecond) }
 
 // Tune maps a Linux sysctl onto the profile.
 func (s *EngineStack) Tune(name, value string) (bool, error) {
@@ -162,7 +163,7 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		// since 5.14) means.
 		return value == "0", nil
 	case "tcp_fastopen_key":
-		k, err := engine.ParseFastOpenKey(value)
+		k, err := tcp.ParseFastOpenKey(value)
 		if err != nil {
 			return false, err
 		}
@@ -220,8 +221,8 @@ func (s *EngineStack) collect(at time.Duration) {
 	for _, o := range s.h.TakeOutput() {
 		s.out = append(s.out, Sent{At: at, Seg: o.Seg})
 		s.segID++
-		ev := &engine.SegmentEvent{ID: s.segID, Src: "stack", Dst: "peer", Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie, Arrive: vt(at)}
-		s.tr.Append(engine.Event{Kind: engine.EventSegment, At: vt(at), Segment: ev})
+		ev := &tcp.SegmentEvent{ID: s.segID, Src: "stack", Dst: "peer", Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie, Arrive: vt(at)}
+		s.tr.Append(tcp.Event{Kind: tcp.EventSegment, At: vt(at), Segment: ev})
 	}
 	s.checkWaits(at)
 }
@@ -230,14 +231,14 @@ func (s *EngineStack) collect(at time.Duration) {
 func (s *EngineStack) Until(t time.Duration, stopOnSend bool) ([]Sent, []Done, error) {
 	for {
 		d := s.h.NextDeadline()
-		if pd, ok := s.pollDeadline(); ok && pd <= t && (d == engine.Never || vt(pd) < d) {
+		if pd, ok := s.pollDeadline(); ok && pd <= t && (d == tcp.Never || vt(pd) < d) {
 			// A poll() times out before the engine's next timer.
 			s.h.At(vt(pd))
 			s.now = max(s.now, pd)
 			s.checkWaits(pd)
 			continue
 		}
-		if d == engine.Never || d > vt(t) {
+		if d == tcp.Never || d > vt(t) {
 			break
 		}
 		s.h.Advance(d)
@@ -258,10 +259,10 @@ func (s *EngineStack) Until(t time.Duration, stopOnSend bool) ([]Sent, []Done, e
 }
 
 // Inject hands the engine a segment from the peer.
-func (s *EngineStack) Inject(t time.Duration, seg engine.Segment) error {
+func (s *EngineStack) Inject(t time.Duration, seg tcp.Segment) error {
 	s.segID++
-	ev := &engine.SegmentEvent{ID: s.segID, Src: "peer", Dst: "stack", Seg: seg.Clone(), Arrive: vt(t)}
-	s.tr.Append(engine.Event{Kind: engine.EventSegment, At: vt(t), Segment: ev})
+	ev := &tcp.SegmentEvent{ID: s.segID, Src: "peer", Dst: "stack", Seg: seg.Clone(), Arrive: vt(t)}
+	s.tr.Append(tcp.Event{Kind: tcp.EventSegment, At: vt(t), Segment: ev})
 	s.h.Input(vt(t), seg)
 	s.now = t
 	s.collect(t)
@@ -277,24 +278,24 @@ func (s *EngineStack) Info(fd int) (map[string]int64, bool) {
 	if f == nil {
 		return nil, false
 	}
-	info := map[string]int64{"state": int64(engine.Closed)}
+	info := map[string]int64{"state": int64(tcp.Closed)}
 	switch {
 	case f.c != nil:
 		st := f.c.State()
-		if st == engine.TimeWait {
+		if st == tcp.TimeWait {
 			// Linux moves a connection in TIME-WAIT to a separate timewait socket
 			// (tcp_time_wait); the application's socket then reads TCP_CLOSE.
-			st = engine.Closed
+			st = tcp.Closed
 		}
 		info["state"] = int64(st)
 		for k, v := range f.c.Info() {
 			info[k] = v
 		}
 	case f.l != nil:
-		info["state"] = int64(engine.Listen)
+		info["state"] = int64(tcp.Listen)
 	case f.deferred:
-		info["state"] = int64(engine.SynSent) // Linux sets SYN_SENT before deferring
-		info["options"] = 0                   // nothing negotiated yet
+		info["state"] = int64(tcp.SynSent) // Linux sets SYN_SENT before deferring
+		info["options"] = 0                // nothing negotiated yet
 	}
 	return info, true
 }
@@ -399,23 +400,23 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.bound {
 			port = LocalPort
 		}
-		if f.c != nil && f.c.State() == engine.SynSent {
+		if f.c != nil && f.c.State() == tcp.SynSent {
 			return CallResult{Ret: -1, Errno: "EALREADY"}, true, nil // __inet_stream_connect, SS_CONNECTING
 		}
-		if f.deferred || f.c != nil && f.c.State() != engine.Closed {
+		if f.deferred || f.c != nil && f.c.State() != tcp.Closed {
 			return CallResult{Ret: -1, Errno: "EISCONN"}, true, nil
 		}
-		opts := engine.SockOpts{MaxSeg: f.maxSeg, RecvSpace: recvSpace(f.rcvBuf)}
-		connect := func() (*engine.Conn, error) { return s.h.ConnectOpts(port, s.remote, PeerPort, opts) }
-		if f.fastOpenConnect && s.h.Prof.FastOpen&engine.FastOpenClient != 0 {
+		opts := tcp.SockOpts{MaxSeg: f.maxSeg, RecvSpace: recvSpace(f.rcvBuf)}
+		connect := func() (*tcp.Conn, error) { return s.h.ConnectOpts(port, s.remote, PeerPort, opts) }
+		if f.fastOpenConnect && s.h.Prof.FastOpen&tcp.FastOpenClient != 0 {
 			if s.h.FastOpenReady(s.remote) {
 				// tcp_fastopen_defer_connect: a cookie is cached, so connect() returns at
 				// once and the SYN waits to carry the first write.
 				f.deferred = true
 				return CallResult{}, true, nil
 			}
-			connect = func() (*engine.Conn, error) {
-				c, _, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, opts, engine.FastOpenSend{})
+			connect = func() (*tcp.Conn, error) {
+				c, _, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, opts, tcp.FastOpenSend{})
 				return c, err
 			}
 		}
@@ -454,7 +455,7 @@ func (s *EngineStack) call(t time.Duration, id int, sc *Syscall, mayBlock bool) 
 		if f.deferred || f.c == nil && hasFlag(sc, "MSG_FASTOPEN") {
 			return s.fastOpenSend(t, id, n, f, sc, size, arg(1) == "NULL" && size > 0)
 		}
-		if f.c != nil && f.c.State() == engine.SynSent && s.h.Prof.FastOpen != 0 {
+		if f.c != nil && f.c.State() == tcp.SynSent && s.h.Prof.FastOpen != 0 {
 			// Linux: a Fast Open is already under way (__inet_stream_connect in
 			// SS_CONNECTING), and a write waits for the connection (sk_stream_wait_connect).
 			if hasFlag(sc, "MSG_FASTOPEN") {
@@ -661,11 +662,11 @@ func (s *EngineStack) checkWaits(at time.Duration) {
 			res, ok = CallResult{Ret: -1, Errno: "EBADF"}, true
 		case w.kind == "accept" && f.l != nil && f.l.AcceptQueueLen() > 0:
 			res, ok = s.accept(f, w.sc), true
-		case w.kind == "connect" && f.c.State() == engine.Established:
+		case w.kind == "connect" && f.c.State() == tcp.Established:
 			res, ok = CallResult{}, true
 		case w.kind == "fastopen" && f.c.Err != nil:
 			res, ok = CallResult{Ret: -1, Errno: f.c.Err.Error()}, true
-		case w.kind == "fastopen" && f.c.State() != engine.SynSent:
+		case w.kind == "fastopen" && f.c.State() != tcp.SynSent:
 			// The connection is set up: a blocking sendto() goes on with what the SYN
 			// did not carry (tcp_sendmsg_locked after tcp_sendmsg_fastopen).
 			// The rest was queued to leave with the ACK of the SYN-ACK.
@@ -799,7 +800,7 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 	case "TCP_FASTOPEN_KEY":
 		// The listener's own key, 16 bytes written as a C string ("\xf7\x63...").
 		b, err := CString(val)
-		k, err2 := engine.FastOpenKeyBytes(b)
+		k, err2 := tcp.FastOpenKeyBytes(b)
 		if err != nil || err2 != nil {
 			return CallResult{Ret: -1, Errno: "EINVAL"}
 		}
@@ -824,7 +825,7 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 		if !ok {
 			return CallResult{Ret: -1, Errno: "EINVAL"}
 		}
-		if s.h.Prof.FastOpen&engine.FastOpenClient == 0 {
+		if s.h.Prof.FastOpen&tcp.FastOpenClient == 0 {
 			// do_tcp_setsockopt: Fast Open's client side is off.
 			return CallResult{Ret: -1, Errno: "EOPNOTSUPP"}
 		}
@@ -894,7 +895,7 @@ func (s *EngineStack) setsockopt(f *fdState, name, val string) CallResult {
 			// Linux do_tcp_setsockopt: TCP_MIN_MSS (88) to MAX_TCP_WINDOW.
 			return CallResult{Ret: -1, Errno: "EINVAL"}
 		}
-		if f.c != nil && f.c.State() != engine.Closed {
+		if f.c != nil && f.c.State() != tcp.Closed {
 			return CallResult{Unmodelled: "TCP_MAXSEG after connect() not modelled"}
 		}
 		f.maxSeg = uint16(n)
@@ -910,7 +911,7 @@ var _ Stack = (*EngineStack)(nil)
 
 // keepaliveOpt is what getsockopt reads for one of the keep-alive options: 0 or 1, or
 // seconds, or a count.
-func keepaliveOpt(k engine.Keepalive, name string) int {
+func keepaliveOpt(k tcp.Keepalive, name string) int {
 	switch name {
 	case "SO_KEEPALIVE":
 		if k.On {
@@ -1117,7 +1118,7 @@ func (s *EngineStack) pollMask(f *fdState) int16 {
 	}
 	c := f.c
 	st := c.State()
-	closed := st == engine.Closed || st == engine.TimeWait
+	closed := st == tcp.Closed || st == tcp.TimeWait
 	rdShut := closed || c.FinReceived() || c.ReadShut()
 	wrShut := closed || c.WriteShut()
 	var m int16
@@ -1127,7 +1128,7 @@ func (s *EngineStack) pollMask(f *fdState) int16 {
 	if rdShut {
 		m |= PollIn | PollRdNorm | PollRdHup
 	}
-	if st != engine.SynSent && st != engine.SynReceived {
+	if st != tcp.SynSent && st != tcp.SynReceived {
 		if c.Buffered() > 0 {
 			m |= PollIn | PollRdNorm
 		}
@@ -1145,7 +1146,7 @@ func (s *EngineStack) pollMask(f *fdState) int16 {
 // EINPROGRESS when it carried nothing (no cookie yet, or a buffer that faults); a
 // blocking one waits for the handshake and sends the rest.
 func (s *EngineStack) fastOpenSend(t time.Duration, id, fd int, f *fdState, sc *Syscall, size int, fault bool) (CallResult, bool, error) {
-	if s.h.Prof.FastOpen&engine.FastOpenClient == 0 {
+	if s.h.Prof.FastOpen&tcp.FastOpenClient == 0 {
 		return CallResult{Ret: -1, Errno: "EOPNOTSUPP"}, true, nil
 	}
 	var port uint16
@@ -1158,7 +1159,7 @@ func (s *EngineStack) fastOpenSend(t time.Duration, id, fd int, f *fdState, sc *
 	}
 	block := !f.nonblock && !hasFlag(sc, "MSG_DONTWAIT")
 	data := make([]byte, size)
-	c, n, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, engine.SockOpts{MaxSeg: f.maxSeg, RecvSpace: recvSpace(f.rcvBuf)}, engine.FastOpenSend{Data: data, Fault: fault, Queue: block})
+	c, n, err := s.h.ConnectFastOpen(port, s.remote, PeerPort, tcp.SockOpts{MaxSeg: f.maxSeg, RecvSpace: recvSpace(f.rcvBuf)}, tcp.FastOpenSend{Data: data, Fault: fault, Queue: block})
 	if err != nil {
 		return CallResult{Ret: -1, Errno: errnoName(err)}, true, nil
 	}

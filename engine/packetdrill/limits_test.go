@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // connected is a script prefix that leaves fd 4 an established connection.
@@ -26,7 +26,7 @@ func runSrc(t *testing.T, src string) Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Run(s, NewEngineStack(engine.LinuxProfile()))
+	return Run(s, NewEngineStack(tcp.LinuxProfile()))
 }
 
 // A write or read size is a number from 0 to MaxCallBytes: at the limit the call runs,
@@ -90,7 +90,7 @@ func FuzzRunScript(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = Run(s, NewEngineStack(engine.LinuxProfile())).String()
+		_ = Run(s, NewEngineStack(tcp.LinuxProfile())).String()
 	})
 }
 

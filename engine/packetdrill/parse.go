@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // Parse reads a script. file names it in error messages.
@@ -398,21 +398,21 @@ func (p *parser) packet(line int, text string) (*Packet, error) {
 		}
 		switch c {
 		case 'S':
-			pk.Flags |= engine.SYN
+			pk.Flags |= tcp.SYN
 		case 'F':
-			pk.Flags |= engine.FIN
+			pk.Flags |= tcp.FIN
 		case 'R':
-			pk.Flags |= engine.RST
+			pk.Flags |= tcp.RST
 		case 'P':
-			pk.Flags |= engine.PSH
+			pk.Flags |= tcp.PSH
 		case '.':
-			pk.Flags |= engine.ACK
+			pk.Flags |= tcp.ACK
 		case 'E':
-			pk.Flags |= engine.ECE
+			pk.Flags |= tcp.ECE
 		case 'W':
-			pk.Flags |= engine.CWR
+			pk.Flags |= tcp.CWR
 		case 'U':
-			pk.Flags |= engine.URG
+			pk.Flags |= tcp.URG
 		}
 	}
 	// seq:end(len)
@@ -455,7 +455,7 @@ func (p *parser) packet(line int, text string) (*Packet, error) {
 	if pk.Inbound && !pk.HasWin {
 		return nil, p.errf(line, rest, "an inbound packet needs win N")
 	}
-	if pk.Flags&engine.ACK != 0 && !pk.HasAck {
+	if pk.Flags&tcp.ACK != 0 && !pk.HasAck {
 		if !pk.Inbound {
 			return nil, p.errf(line, rest, "a packet with . (ACK) needs ack N")
 		}
@@ -465,8 +465,8 @@ func (p *parser) packet(line int, text string) (*Packet, error) {
 	return pk, nil
 }
 
-func (p *parser) options(line int, inner string) (engine.Options, error) {
-	var os engine.Options
+func (p *parser) options(line int, inner string) (tcp.Options, error) {
+	var os tcp.Options
 	for _, part := range strings.Split(inner, ",") {
 		w := strings.Fields(part)
 		if len(w) == 0 {
@@ -484,23 +484,23 @@ func (p *parser) options(line int, inner string) (engine.Options, error) {
 		}
 		switch w[0] {
 		case "nop":
-			os = append(os, engine.Option{Kind: engine.OptNOP})
+			os = append(os, tcp.Option{Kind: tcp.OptNOP})
 		case "eol":
-			os = append(os, engine.Option{Kind: engine.OptEOL})
+			os = append(os, tcp.Option{Kind: tcp.OptEOL})
 		case "sackOK":
-			os = append(os, engine.Option{Kind: engine.OptSACKPermitted})
+			os = append(os, tcp.Option{Kind: tcp.OptSACKPermitted})
 		case "mss":
 			v, err := num(1, 16)
 			if err != nil {
 				return nil, err
 			}
-			os = append(os, engine.Option{Kind: engine.OptMSS, MSS: uint16(v)})
+			os = append(os, tcp.Option{Kind: tcp.OptMSS, MSS: uint16(v)})
 		case "wscale":
 			v, err := num(1, 8)
 			if err != nil {
 				return nil, err
 			}
-			os = append(os, engine.Option{Kind: engine.OptWindowScale, Shift: uint8(v)})
+			os = append(os, tcp.Option{Kind: tcp.OptWindowScale, Shift: uint8(v)})
 		case "TS":
 			if len(w) != 5 || w[1] != "val" || w[3] != "ecr" {
 				return nil, p.errf(line, part, "timestamps must look like TS val N ecr N")
@@ -513,9 +513,9 @@ func (p *parser) options(line int, inner string) (engine.Options, error) {
 			if err != nil {
 				return nil, err
 			}
-			os = append(os, engine.Option{Kind: engine.OptTimestamps, TSVal: uint32(v), TSEcr: uint32(e)})
+			os = append(os, tcp.Option{Kind: tcp.OptTimestamps, TSVal: uint32(v), TSEcr: uint32(e)})
 		case "sack":
-			o := engine.Option{Kind: engine.OptSACK}
+			o := tcp.Option{Kind: tcp.OptSACK}
 			for _, blk := range w[1:] {
 				a, b, ok := strings.Cut(blk, ":")
 				l, e1 := strconv.ParseUint(a, 10, 32)
@@ -523,7 +523,7 @@ func (p *parser) options(line int, inner string) (engine.Options, error) {
 				if !ok || e1 != nil || e2 != nil {
 					return nil, p.errf(line, blk, "sack blocks must look like left:right")
 				}
-				o.Blocks = append(o.Blocks, engine.SACKBlock{Left: engine.Seq(l), Right: engine.Seq(r)})
+				o.Blocks = append(o.Blocks, tcp.SACKBlock{Left: tcp.Seq(l), Right: tcp.Seq(r)})
 			}
 			os = append(os, o)
 		case "FO", "FOEXP":
@@ -531,10 +531,10 @@ func (p *parser) options(line int, inner string) (engine.Options, error) {
 			// cookie request, "FO <hex>" carries a cookie; FOEXP is the experimental form
 			// (kind 254, magic 0xF989). TFO_COOKIE stands for the cookie the stack under
 			// test gives the script's peer (packetdrill's test runner defines it so).
-			o := engine.Option{Kind: engine.OptFastOpen}
+			o := tcp.Option{Kind: tcp.OptFastOpen}
 			max := 40 - 2
 			if w[0] == "FOEXP" {
-				o.Kind, max = engine.OptExperimental, 40-4
+				o.Kind, max = tcp.OptExperimental, 40-4
 			}
 			switch {
 			case len(w) == 1:
@@ -792,11 +792,11 @@ func arith(e string) string {
 	return strconv.FormatUint(p, 10)
 }
 
-var tcpStates = map[string]engine.State{
-	"TCP_ESTABLISHED": engine.Established, "TCP_SYN_SENT": engine.SynSent, "TCP_SYN_RECV": engine.SynReceived,
-	"TCP_FIN_WAIT1": engine.FinWait1, "TCP_FIN_WAIT2": engine.FinWait2, "TCP_TIME_WAIT": engine.TimeWait,
-	"TCP_CLOSE": engine.Closed, "TCP_CLOSE_WAIT": engine.CloseWait, "TCP_LAST_ACK": engine.LastAck,
-	"TCP_LISTEN": engine.Listen, "TCP_CLOSING": engine.Closing,
+var tcpStates = map[string]tcp.State{
+	"TCP_ESTABLISHED": tcp.Established, "TCP_SYN_SENT": tcp.SynSent, "TCP_SYN_RECV": tcp.SynReceived,
+	"TCP_FIN_WAIT1": tcp.FinWait1, "TCP_FIN_WAIT2": tcp.FinWait2, "TCP_TIME_WAIT": tcp.TimeWait,
+	"TCP_CLOSE": tcp.Closed, "TCP_CLOSE_WAIT": tcp.CloseWait, "TCP_LAST_ACK": tcp.LastAck,
+	"TCP_LISTEN": tcp.Listen, "TCP_CLOSING": tcp.Closing,
 }
 
 // tcpInfoFields are the tcp_info fields an assertion may name.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 func TestParseConstructs(t *testing.T) {
@@ -49,11 +49,11 @@ assert tcpi_state == TCP_ESTABLISHED
 		t.Fatalf("connect = %+v", c)
 	}
 	p := s.Events[4].Packet
-	if p.Inbound || p.Flags != engine.SYN || !p.OptsList || len(p.Options) != 5 || s.Events[4].Time.At != 100*time.Millisecond {
+	if p.Inbound || p.Flags != tcp.SYN || !p.OptsList || len(p.Options) != 5 || s.Events[4].Time.At != 100*time.Millisecond {
 		t.Fatalf("SYN line = %+v at %v", p, s.Events[4].Time)
 	}
 	in := s.Events[5].Packet
-	if !in.Inbound || in.Win != 65535 || in.Ack != 1 || in.Options[3].Kind != engine.OptSACK || len(in.Options[3].Blocks) != 2 {
+	if !in.Inbound || in.Win != 65535 || in.Ack != 1 || in.Options[3].Kind != tcp.OptSACK || len(in.Options[3].Blocks) != 2 {
 		t.Fatalf("SYN-ACK line = %+v", in)
 	}
 	if tm := s.Events[6].Time; !tm.Relative || !tm.HasEnd || !tm.EndRelative || tm.End != 200*time.Millisecond || !s.Events[6].Packet.OptsAny {
@@ -68,7 +68,7 @@ assert tcpi_state == TCP_ESTABLISHED
 	if s.Events[10].Syscall.Args[3] != "[ECONNREFUSED]" || s.Events[9].Syscall.Args[3] != "{onoff=1, linger=0}" {
 		t.Fatalf("out-value and struct args: %q %q", s.Events[10].Syscall.Args, s.Events[9].Syscall.Args)
 	}
-	if py := s.Events[11].Python; py == nil || len(py.Asserts) != 1 || py.Asserts[0].Field != "state" || py.Asserts[0].Value != int64(engine.Established) || s.Events[11].Line != 17 {
+	if py := s.Events[11].Python; py == nil || len(py.Asserts) != 1 || py.Asserts[0].Field != "state" || py.Asserts[0].Value != int64(tcp.Established) || s.Events[11].Line != 17 {
 		t.Fatalf("python block %+v at line %d", py, s.Events[11].Line)
 	}
 }
@@ -251,7 +251,7 @@ func TestFastOpenOptions(t *testing.T) {
 		t.Fatalf("CookieSym of a written cookie = %v, want none", cs)
 	}
 	o := s.Events[2].Packet.Options[1]
-	if o.Kind != engine.OptExperimental || o.Cookie == nil || len(o.Cookie) != 0 || o.Len() != 4 {
+	if o.Kind != tcp.OptExperimental || o.Cookie == nil || len(o.Cookie) != 0 || o.Len() != 4 {
 		t.Fatalf("FOEXP request = %+v (len %d), want kind 254 with an empty cookie, 4 bytes", o, o.Len())
 	}
 }

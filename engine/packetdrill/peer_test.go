@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // peerScripts are google/packetdrill's connection-management scripts (gtests/net/tcp) that
@@ -69,7 +69,7 @@ func TestPeerSuite(t *testing.T) {
 			if err == nil {
 				s.Dir = filepath.Dir(path)
 				s.ReadFile = os.ReadFile
-				res = Run(s, NewEngineStack(engine.LinuxProfile()))
+				res = Run(s, NewEngineStack(tcp.LinuxProfile()))
 			}
 			ok := err == nil && res.Pass
 			switch {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // Result is the outcome of one script.
@@ -400,14 +400,14 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 // packetdrill does: a SYN's sequence number as written (it becomes the peer's ISN), later
 // ones relative to it; ACK numbers relative to the stack's ISN; a TS ecr to the TS val
 // really sent on the ">" line that wrote that value.
-func (r *runner) inbound(pk *Packet) (engine.Segment, error) {
+func (r *runner) inbound(pk *Packet) (tcp.Segment, error) {
 	fl := r.flow(pk.Port)
 	port := r.remotePort
 	if pk.Port != 0 {
 		port = pk.Port
 	}
 	seq := pk.Seq
-	if pk.Flags&engine.SYN != 0 {
+	if pk.Flags&tcp.SYN != 0 {
 		if !fl.haveRISN {
 			fl.remoteISN, fl.haveRISN = pk.Seq, true
 		}
@@ -415,12 +415,12 @@ func (r *runner) inbound(pk *Packet) (engine.Segment, error) {
 		seq += fl.remoteISN
 	}
 	local, remote := r.s.Addrs()
-	seg := engine.Segment{Src: remote, Dst: local, SrcPort: port, DstPort: r.localPort,
-		Seq: engine.Seq(seq), Flags: pk.Flags, Window: pk.Win, TTL: 64}
+	seg := tcp.Segment{Src: remote, Dst: local, SrcPort: port, DstPort: r.localPort,
+		Seq: tcp.Seq(seq), Flags: pk.Flags, Window: pk.Win, TTL: 64}
 	if pk.HasAck {
-		seg.Ack = engine.Seq(pk.Ack + fl.localISN)
-		if pk.Flags&engine.SYN != 0 {
-			seg.Ack -= engine.Seq(fl.scriptISN)
+		seg.Ack = tcp.Seq(pk.Ack + fl.localISN)
+		if pk.Flags&tcp.SYN != 0 {
+			seg.Ack -= tcp.Seq(fl.scriptISN)
 		}
 	}
 	opts, err := r.scriptOptions(pk)
@@ -428,7 +428,7 @@ func (r *runner) inbound(pk *Packet) (engine.Segment, error) {
 		return seg, err
 	}
 	for _, o := range opts {
-		if o.Kind == engine.OptTimestamps && pk.Flags&engine.ACK != 0 {
+		if o.Kind == tcp.OptTimestamps && pk.Flags&tcp.ACK != 0 {
 			live, ok := fl.tsMap[o.TSEcr]
 			if !ok {
 				return seg, fmt.Errorf("TS ecr %d names no TS val written on an earlier outbound line (packetdrill maps an echo only to a TS val the script wrote)", o.TSEcr)
@@ -447,8 +447,8 @@ func (r *runner) inbound(pk *Packet) (engine.Segment, error) {
 }
 
 // scriptAck is the ack of a segment we sent, in the script's numbers.
-func (r *runner) scriptAck(seg engine.Segment) uint32 {
-	if seg.Flags&engine.SYN != 0 {
+func (r *runner) scriptAck(seg tcp.Segment) uint32 {
+	if seg.Flags&tcp.SYN != 0 {
 		return uint32(seg.Ack)
 	}
 	return uint32(seg.Ack) - r.flows[seg.DstPort].risn()
@@ -462,11 +462,11 @@ func (f *flow) risn() uint32 {
 	return f.remoteISN
 }
 
-func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
+func (r *runner) match(line int, pk *Packet, seg tcp.Segment) error {
 	if pk.Port != 0 && seg.DstPort != pk.Port {
 		return fail(line, "expected %s, got %s: sent to port %d", r.describeWant(pk), r.describe(seg), seg.DstPort)
 	}
-	if seg.Flags&engine.SYN != 0 && seg.Flags&engine.ACK == 0 && pk.Port == 0 {
+	if seg.Flags&tcp.SYN != 0 && seg.Flags&tcp.ACK == 0 && pk.Port == 0 {
 		delete(r.retired, seg.SrcPort)
 		if !r.flow(0).haveISN {
 			// Our own active open: learn the ports it chose.
@@ -482,12 +482,12 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 	if pk.Port == 0 && seg.DstPort != r.remotePort {
 		return fail(line, "expected %s, got %s: sent to port %d, the script's peer is at %d", r.describeWant(pk), r.describe(seg), seg.DstPort, r.remotePort)
 	}
-	if seg.Flags&engine.SYN != 0 && !fl.haveISN {
+	if seg.Flags&tcp.SYN != 0 && !fl.haveISN {
 		fl.localISN, fl.scriptISN = uint32(seg.Seq), pk.Seq
 		fl.haveISN = true
 	}
-	if ts, ok := seg.Options.Find(engine.OptTimestamps); ok && !pk.OptsAny {
-		if want, ok := pk.Options.Find(engine.OptTimestamps); ok {
+	if ts, ok := seg.Options.Find(tcp.OptTimestamps); ok && !pk.OptsAny {
+		if want, ok := pk.Options.Find(tcp.OptTimestamps); ok {
 			if fl.tsMap == nil {
 				fl.tsMap = map[uint32]uint32{}
 			}
@@ -507,7 +507,7 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 		}
 	}
 	seq := uint32(seg.Seq) - fl.localISN
-	if seg.Flags&engine.SYN != 0 {
+	if seg.Flags&tcp.SYN != 0 {
 		seq += fl.scriptISN
 	}
 	want := r.describeWant(pk)
@@ -542,7 +542,7 @@ func (r *runner) match(line int, pk *Packet, seg engine.Segment) error {
 
 // scriptOptions returns a packet's options with every TFO_COOKIE symbol replaced by the
 // cookie the stack under test gives the script's peer.
-func (r *runner) scriptOptions(pk *Packet) (engine.Options, error) {
+func (r *runner) scriptOptions(pk *Packet) (tcp.Options, error) {
 	if len(pk.CookieSym) == 0 {
 		return pk.Options, nil
 	}
@@ -559,7 +559,7 @@ func (r *runner) scriptOptions(pk *Packet) (engine.Options, error) {
 
 // optionsMatch compares kinds in order and the values that are not clock-dependent
 // (timestamp values are not compared).
-func optionsMatch(want, got engine.Options) bool {
+func optionsMatch(want, got tcp.Options) bool {
 	if len(want) != len(got) {
 		return false
 	}
@@ -569,15 +569,15 @@ func optionsMatch(want, got engine.Options) bool {
 			return false
 		}
 		switch w.Kind {
-		case engine.OptMSS:
+		case tcp.OptMSS:
 			if w.MSS != g.MSS {
 				return false
 			}
-		case engine.OptWindowScale:
+		case tcp.OptWindowScale:
 			if w.Shift != g.Shift {
 				return false
 			}
-		case engine.OptFastOpen, engine.OptExperimental:
+		case tcp.OptFastOpen, tcp.OptExperimental:
 			if w.IsFastOpen() != g.IsFastOpen() || !bytes.Equal(w.Cookie, g.Cookie) || !bytes.Equal(w.Data, g.Data) {
 				return false
 			}
@@ -586,12 +586,12 @@ func optionsMatch(want, got engine.Options) bool {
 	return true
 }
 
-func flagString(f engine.Flags) string {
+func flagString(f tcp.Flags) string {
 	var b strings.Builder
 	for _, x := range []struct {
-		f engine.Flags
+		f tcp.Flags
 		c byte
-	}{{engine.SYN, 'S'}, {engine.FIN, 'F'}, {engine.RST, 'R'}, {engine.PSH, 'P'}, {engine.ACK, '.'}, {engine.ECE, 'E'}, {engine.CWR, 'W'}, {engine.URG, 'U'}} {
+	}{{tcp.SYN, 'S'}, {tcp.FIN, 'F'}, {tcp.RST, 'R'}, {tcp.PSH, 'P'}, {tcp.ACK, '.'}, {tcp.ECE, 'E'}, {tcp.CWR, 'W'}, {tcp.URG, 'U'}} {
 		if f&x.f != 0 {
 			b.WriteByte(x.c)
 		}
@@ -602,17 +602,17 @@ func flagString(f engine.Flags) string {
 	return b.String()
 }
 
-func (r *runner) describe(seg engine.Segment) string {
+func (r *runner) describe(seg tcp.Segment) string {
 	fl := r.flows[seg.DstPort]
 	seq := uint32(seg.Seq) - fl.isn()
-	if fl != nil && seg.Flags&engine.SYN != 0 {
+	if fl != nil && seg.Flags&tcp.SYN != 0 {
 		seq += fl.scriptISN
 	}
 	s := fmt.Sprintf("%s %d:%d(%d)", flagString(seg.Flags), seq, seq+uint32(len(seg.Payload)), len(seg.Payload))
 	if seg.DstPort != r.remotePort {
 		s = fmt.Sprintf("[port %d] %s", seg.DstPort, s)
 	}
-	if seg.Flags&engine.ACK != 0 {
+	if seg.Flags&tcp.ACK != 0 {
 		s += fmt.Sprintf(" ack %d", r.scriptAck(seg))
 	}
 	s += fmt.Sprintf(" win %d", seg.Window)
@@ -865,7 +865,7 @@ func (r *runner) python(ev *Event) error {
 				return fail(ev.Line, "(tcpi_%s & %#x): expected %s %d, got %d", a.Field, a.Mask, a.Op, a.Value, got)
 			}
 			if a.Field == "state" {
-				return fail(ev.Line, "tcpi_state: expected %s, the socket is in %s", engine.State(a.Value), engine.State(got))
+				return fail(ev.Line, "tcpi_state: expected %s, the socket is in %s", tcp.State(a.Value), tcp.State(got))
 			}
 			return fail(ev.Line, "tcpi_%s: expected %s %d, got %d", a.Field, a.Op, a.Value, got)
 		}

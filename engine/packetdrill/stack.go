@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"time"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // Addresses and ports the scripts use.
@@ -27,7 +27,7 @@ var ErrNotModelled = errors.New("not modelled")
 // Sent is a segment the stack under test sent, and when (script time).
 type Sent struct {
 	At  time.Duration
-	Seg engine.Segment
+	Seg tcp.Segment
 }
 
 // CallResult is what a system call returned.
@@ -59,7 +59,7 @@ type Stack interface {
 	// and returns what was sent and which blocking calls returned.
 	Until(t time.Duration, stopOnSend bool) ([]Sent, []Done, error)
 	// Inject hands the stack a segment from the peer at time t.
-	Inject(t time.Duration, seg engine.Segment) error
+	Inject(t time.Duration, seg tcp.Segment) error
 	// Call makes a system call at time t. A call that blocks returns ok=false and is
 	// reported later by Until with the given id.
 	Call(t time.Duration, id int, sc *Syscall, mayBlock bool) (res CallResult, ok bool, err error)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // loadSuite parses every script of testdata/packetdrill.
@@ -36,7 +36,7 @@ func loadSuite(t *testing.T) []*Script {
 func TestSuiteOnEngine(t *testing.T) {
 	for _, s := range loadSuite(t) {
 		t.Run(s.File, func(t *testing.T) {
-			res := Run(s, NewEngineStack(engine.LinuxProfile()))
+			res := Run(s, NewEngineStack(tcp.LinuxProfile()))
 			if !res.Pass {
 				t.Fatal(res)
 			}
@@ -73,7 +73,7 @@ func TestRunnerReportsMismatches(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := Run(s, NewEngineStack(engine.LinuxProfile()))
+			res := Run(s, NewEngineStack(tcp.LinuxProfile()))
 			if res.Pass || !strings.Contains(res.Msg, tc.want) || res.Line < 1 {
 				t.Fatalf("result %v, want a failure mentioning %q", res, tc.want)
 			}
@@ -89,7 +89,7 @@ func TestScriptTimeLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return Run(s, NewEngineStack(engine.LinuxProfile()))
+		return Run(s, NewEngineStack(tcp.LinuxProfile()))
 	}
 	if r := at("3600"); !r.Pass {
 		t.Fatalf("an event at exactly MaxScriptTime: %v", r)

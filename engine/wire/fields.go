@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // Field is one header field of a packet, located in its bytes, for the byte inspector.
@@ -66,9 +66,9 @@ func Fields(b []byte) ([]Field, error) {
 	// Byte 13, most significant bit first: CWR ECE URG ACK PSH RST SYN FIN.
 	for i, fl := range []struct {
 		name string
-		bit  engine.Flags
-	}{{"cwr", engine.CWR}, {"ece", engine.ECE}, {"urg", engine.URG}, {"ack", engine.ACK},
-		{"psh", engine.PSH}, {"rst", engine.RST}, {"syn", engine.SYN}, {"fin", engine.FIN}} {
+		bit  tcp.Flags
+	}{{"cwr", tcp.CWR}, {"ece", tcp.ECE}, {"urg", tcp.URG}, {"ack", tcp.ACK},
+		{"psh", tcp.PSH}, {"rst", tcp.RST}, {"syn", tcp.SYN}, {"fin", tcp.FIN}} {
 		v := "0"
 		if seg.Flags&fl.bit != 0 {
 			v = "1"
@@ -82,12 +82,12 @@ func Fields(b []byte) ([]Field, error) {
 	)
 	o := t + TCPHeaderLen
 	for o < t+doff {
-		kind := engine.OptionKind(b[o])
+		kind := tcp.OptionKind(b[o])
 		l := 1
-		if kind != engine.OptEOL && kind != engine.OptNOP {
+		if kind != tcp.OptEOL && kind != tcp.OptNOP {
 			l = int(b[o+1])
 		}
-		if kind == engine.OptEOL {
+		if kind == tcp.OptEOL {
 			f = append(f, Field{Layer: "option", Name: "option.padding", Offset: o, Len: t + doff - o, Value: "end of options"})
 			break
 		}
@@ -102,31 +102,31 @@ func Fields(b []byte) ([]Field, error) {
 	return f, nil
 }
 
-func decodeOne(b []byte) engine.Option {
+func decodeOne(b []byte) tcp.Option {
 	os, _ := decodeOptions(b, 0)
 	if len(os) == 0 {
-		return engine.Option{Kind: engine.OptionKind(b[0])}
+		return tcp.Option{Kind: tcp.OptionKind(b[0])}
 	}
 	return os[0]
 }
 
-func optionName(k engine.OptionKind) string {
+func optionName(k tcp.OptionKind) string {
 	switch k {
-	case engine.OptNOP:
+	case tcp.OptNOP:
 		return "nop"
-	case engine.OptMSS:
+	case tcp.OptMSS:
 		return "mss"
-	case engine.OptWindowScale:
+	case tcp.OptWindowScale:
 		return "wscale"
-	case engine.OptSACKPermitted:
+	case tcp.OptSACKPermitted:
 		return "sack_permitted"
-	case engine.OptSACK:
+	case tcp.OptSACK:
 		return "sack"
-	case engine.OptTimestamps:
+	case tcp.OptTimestamps:
 		return "timestamps"
-	case engine.OptFastOpen:
+	case tcp.OptFastOpen:
 		return "fast_open"
-	case engine.OptExperimental:
+	case tcp.OptExperimental:
 		return "experimental"
 	}
 	return fmt.Sprintf("kind%d", k)

@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"net/netip"
 
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // Header sizes and limits.
@@ -29,7 +29,7 @@ const (
 )
 
 // Encode serializes seg as an IPv4 packet. Options beyond MaxOptionsLen are cut.
-func Encode(seg engine.Segment) []byte {
+func Encode(seg tcp.Segment) []byte {
 	if seg.UDP {
 		return encodeUDP(seg)
 	}
@@ -52,7 +52,7 @@ func Encode(seg engine.Segment) []byte {
 	return b
 }
 
-func encodeUDP(seg engine.Segment) []byte {
+func encodeUDP(seg tcp.Segment) []byte {
 	b := make([]byte, IPv4HeaderLen+UDPHeaderLen+len(seg.Payload))
 	putIPv4(b, seg, protoUDP, len(b))
 	u := b[IPv4HeaderLen:]
@@ -68,7 +68,7 @@ func encodeUDP(seg engine.Segment) []byte {
 	return b
 }
 
-func putIPv4(b []byte, seg engine.Segment, proto byte, total int) {
+func putIPv4(b []byte, seg tcp.Segment, proto byte, total int) {
 	b[0] = 0x45
 	binary.BigEndian.PutUint16(b[2:], uint16(total))
 	binary.BigEndian.PutUint16(b[4:], seg.IPID)
@@ -82,42 +82,42 @@ func putIPv4(b []byte, seg engine.Segment, proto byte, total int) {
 }
 
 // encodeOptions lays out options and pads them with EOL to a multiple of four.
-func encodeOptions(os engine.Options) []byte {
+func encodeOptions(os tcp.Options) []byte {
 	var b []byte
 	for _, o := range os {
 		if len(b)+o.Len() > MaxOptionsLen {
 			break
 		}
 		switch o.Kind {
-		case engine.OptEOL, engine.OptNOP:
+		case tcp.OptEOL, tcp.OptNOP:
 			b = append(b, byte(o.Kind))
-		case engine.OptMSS:
+		case tcp.OptMSS:
 			b = append(b, 2, 4, byte(o.MSS>>8), byte(o.MSS))
-		case engine.OptWindowScale:
+		case tcp.OptWindowScale:
 			b = append(b, 3, 3, o.Shift)
-		case engine.OptSACKPermitted:
+		case tcp.OptSACKPermitted:
 			b = append(b, 4, 2)
-		case engine.OptSACK:
+		case tcp.OptSACK:
 			b = append(b, 5, byte(2+8*len(o.Blocks)))
 			for _, blk := range o.Blocks {
 				b = binary.BigEndian.AppendUint32(b, uint32(blk.Left))
 				b = binary.BigEndian.AppendUint32(b, uint32(blk.Right))
 			}
-		case engine.OptTimestamps:
+		case tcp.OptTimestamps:
 			b = append(b, 8, 10)
 			b = binary.BigEndian.AppendUint32(b, o.TSVal)
 			b = binary.BigEndian.AppendUint32(b, o.TSEcr)
-		case engine.OptFastOpen:
+		case tcp.OptFastOpen:
 			b = append(b, byte(o.Kind), byte(o.Len()))
 			b = append(b, o.Cookie...)
-		case engine.OptExperimental:
+		case tcp.OptExperimental:
 			if o.Data != nil {
 				b = append(b, byte(o.Kind), byte(2+len(o.Data)))
 				b = append(b, o.Data...)
 				break
 			}
 			b = append(b, byte(o.Kind), byte(o.Len()))
-			b = binary.BigEndian.AppendUint16(b, engine.FastOpenMagic)
+			b = binary.BigEndian.AppendUint16(b, tcp.FastOpenMagic)
 			b = append(b, o.Cookie...)
 		default:
 			b = append(b, byte(o.Kind), byte(2+len(o.Data)))
@@ -176,8 +176,8 @@ func errAt(off int, format string, args ...any) error {
 }
 
 // Decode parses an IPv4 packet carrying TCP or UDP, checking lengths and both checksums.
-func Decode(b []byte) (engine.Segment, error) {
-	var seg engine.Segment
+func Decode(b []byte) (tcp.Segment, error) {
+	var seg tcp.Segment
 	if len(b) < IPv4HeaderLen {
 		return seg, errAt(0, "packet of %d bytes is shorter than an IPv4 header", len(b))
 	}
@@ -220,9 +220,9 @@ func Decode(b []byte) (engine.Segment, error) {
 	}
 	seg.SrcPort = binary.BigEndian.Uint16(t[0:])
 	seg.DstPort = binary.BigEndian.Uint16(t[2:])
-	seg.Seq = engine.Seq(binary.BigEndian.Uint32(t[4:]))
-	seg.Ack = engine.Seq(binary.BigEndian.Uint32(t[8:]))
-	seg.Flags = engine.Flags(t[13])
+	seg.Seq = tcp.Seq(binary.BigEndian.Uint32(t[4:]))
+	seg.Ack = tcp.Seq(binary.BigEndian.Uint32(t[8:]))
+	seg.Flags = tcp.Flags(t[13])
 	seg.Window = binary.BigEndian.Uint16(t[14:])
 	seg.Urgent = binary.BigEndian.Uint16(t[18:])
 	opts, err := decodeOptions(t[TCPHeaderLen:doff], ihl+TCPHeaderLen)
@@ -236,7 +236,7 @@ func Decode(b []byte) (engine.Segment, error) {
 	return seg, nil
 }
 
-func decodeUDP(seg engine.Segment, u []byte, ihl int) (engine.Segment, error) {
+func decodeUDP(seg tcp.Segment, u []byte, ihl int) (tcp.Segment, error) {
 	if len(u) < UDPHeaderLen {
 		return seg, errAt(ihl, "UDP header truncated: %d bytes", len(u))
 	}
@@ -256,12 +256,12 @@ func decodeUDP(seg engine.Segment, u []byte, ihl int) (engine.Segment, error) {
 }
 
 // decodeOptions parses the TCP option bytes; base is their offset in the packet.
-func decodeOptions(b []byte, base int) (engine.Options, error) {
-	var os engine.Options
+func decodeOptions(b []byte, base int) (tcp.Options, error) {
+	var os tcp.Options
 	for i := 0; i < len(b); {
-		kind := engine.OptionKind(b[i])
+		kind := tcp.OptionKind(b[i])
 		switch kind {
-		case engine.OptEOL:
+		case tcp.OptEOL:
 			// The rest is padding; keep an EOL only if something non-zero follows.
 			for _, c := range b[i:] {
 				if c != 0 {
@@ -269,8 +269,8 @@ func decodeOptions(b []byte, base int) (engine.Options, error) {
 				}
 			}
 			return os, nil
-		case engine.OptNOP:
-			os = append(os, engine.Option{Kind: engine.OptNOP})
+		case tcp.OptNOP:
+			os = append(os, tcp.Option{Kind: tcp.OptNOP})
 			i++
 			continue
 		}
@@ -285,18 +285,18 @@ func decodeOptions(b []byte, base int) (engine.Options, error) {
 			return os, errAt(base+i+1, "tcp option kind %d: length %d runs past the header", kind, l)
 		}
 		v := b[i+2 : i+l]
-		o := engine.Option{Kind: kind}
+		o := tcp.Option{Kind: kind}
 		want := -1
 		switch kind {
-		case engine.OptMSS:
+		case tcp.OptMSS:
 			want = 4
-		case engine.OptWindowScale:
+		case tcp.OptWindowScale:
 			want = 3
-		case engine.OptSACKPermitted:
+		case tcp.OptSACKPermitted:
 			want = 2
-		case engine.OptTimestamps:
+		case tcp.OptTimestamps:
 			want = 10
-		case engine.OptSACK:
+		case tcp.OptSACK:
 			if (l-2)%8 != 0 || l == 2 {
 				return os, errAt(base+i+1, "sack option: length %d is not 2 plus a multiple of 8", l)
 			}
@@ -305,24 +305,24 @@ func decodeOptions(b []byte, base int) (engine.Options, error) {
 			return os, errAt(base+i+1, "tcp option kind %d: length %d, want %d", kind, l, want)
 		}
 		switch kind {
-		case engine.OptMSS:
+		case tcp.OptMSS:
 			o.MSS = binary.BigEndian.Uint16(v)
-		case engine.OptWindowScale:
+		case tcp.OptWindowScale:
 			o.Shift = v[0]
-		case engine.OptTimestamps:
+		case tcp.OptTimestamps:
 			o.TSVal = binary.BigEndian.Uint32(v)
 			o.TSEcr = binary.BigEndian.Uint32(v[4:])
-		case engine.OptSACK:
+		case tcp.OptSACK:
 			for j := 0; j < len(v); j += 8 {
-				o.Blocks = append(o.Blocks, engine.SACKBlock{
-					Left:  engine.Seq(binary.BigEndian.Uint32(v[j:])),
-					Right: engine.Seq(binary.BigEndian.Uint32(v[j+4:]))})
+				o.Blocks = append(o.Blocks, tcp.SACKBlock{
+					Left:  tcp.Seq(binary.BigEndian.Uint32(v[j:])),
+					Right: tcp.Seq(binary.BigEndian.Uint32(v[j+4:]))})
 			}
-		case engine.OptSACKPermitted:
-		case engine.OptFastOpen:
+		case tcp.OptSACKPermitted:
+		case tcp.OptFastOpen:
 			o.Cookie = append([]byte{}, v...)
-		case engine.OptExperimental:
-			if len(v) >= 2 && binary.BigEndian.Uint16(v) == engine.FastOpenMagic {
+		case tcp.OptExperimental:
+			if len(v) >= 2 && binary.BigEndian.Uint16(v) == tcp.FastOpenMagic {
 				o.Cookie = append([]byte{}, v[2:]...)
 				break
 			}

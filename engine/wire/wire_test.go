@@ -7,8 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"synack/engine"
+	"synack/engine/tcp"
 )
 
 // RFC 1071 §3 works an example: the words 0001 f203 f4f5 f6f7 sum to ddf2 (with the
@@ -30,49 +29,49 @@ func TestIPv4HeaderChecksumTextbook(t *testing.T) {
 	}
 }
 
-func base() engine.Segment {
-	return engine.Segment{Src: engine.ClientAddr, Dst: engine.ServerAddr, SrcPort: 40000, DstPort: 80,
+func base() tcp.Segment {
+	return tcp.Segment{Src: tcp.ClientAddr, Dst: tcp.ServerAddr, SrcPort: 40000, DstPort: 80,
 		Seq: 1000, Window: 64240, IPID: 7, TTL: 64}
 }
 
 func TestRoundTrip(t *testing.T) {
 	linuxSYN := base()
-	linuxSYN.Flags = engine.SYN
-	linuxSYN.Options = engine.Options{{Kind: engine.OptMSS, MSS: 1460}, {Kind: engine.OptSACKPermitted},
-		{Kind: engine.OptTimestamps, TSVal: 1, TSEcr: 0}, {Kind: engine.OptNOP}, {Kind: engine.OptWindowScale, Shift: 7}}
+	linuxSYN.Flags = tcp.SYN
+	linuxSYN.Options = tcp.Options{{Kind: tcp.OptMSS, MSS: 1460}, {Kind: tcp.OptSACKPermitted},
+		{Kind: tcp.OptTimestamps, TSVal: 1, TSEcr: 0}, {Kind: tcp.OptNOP}, {Kind: tcp.OptWindowScale, Shift: 7}}
 	data := base()
-	data.Flags = engine.ACK | engine.PSH
+	data.Flags = tcp.ACK | tcp.PSH
 	data.Ack = 5000
 	data.Payload = []byte("GET / HTTP/1.1\r\n\r\n")
-	data.Options = engine.Options{{Kind: engine.OptNOP}, {Kind: engine.OptNOP}, {Kind: engine.OptTimestamps, TSVal: 9, TSEcr: 8}}
+	data.Options = tcp.Options{{Kind: tcp.OptNOP}, {Kind: tcp.OptNOP}, {Kind: tcp.OptTimestamps, TSVal: 9, TSEcr: 8}}
 	rst := base()
-	rst.Flags = engine.RST | engine.ACK
+	rst.Flags = tcp.RST | tcp.ACK
 	fin := base()
-	fin.Flags = engine.FIN | engine.ACK
+	fin.Flags = tcp.FIN | tcp.ACK
 	ecn := base()
-	ecn.Flags = engine.SYN | engine.ECE | engine.CWR
+	ecn.Flags = tcp.SYN | tcp.ECE | tcp.CWR
 	sack := base()
-	sack.Flags = engine.ACK
-	sack.Options = engine.Options{{Kind: engine.OptNOP}, {Kind: engine.OptNOP},
-		{Kind: engine.OptSACK, Blocks: []engine.SACKBlock{{Left: 10, Right: 20}, {Left: 30, Right: 40}}}}
+	sack.Flags = tcp.ACK
+	sack.Options = tcp.Options{{Kind: tcp.OptNOP}, {Kind: tcp.OptNOP},
+		{Kind: tcp.OptSACK, Blocks: []tcp.SACKBlock{{Left: 10, Right: 20}, {Left: 30, Right: 40}}}}
 	odd := base()
-	odd.Flags = engine.ACK
+	odd.Flags = tcp.ACK
 	odd.Payload = []byte{1, 2, 3} // odd length: the checksum pads with a zero byte
-	udp := engine.Segment{Src: engine.ClientAddr, Dst: engine.ServerAddr, SrcPort: 40000, DstPort: 443, UDP: true,
+	udp := tcp.Segment{Src: tcp.ClientAddr, Dst: tcp.ServerAddr, SrcPort: 40000, DstPort: 443, UDP: true,
 		Payload: []byte{0xc0, 1, 2, 3, 4}, IPID: 3, TTL: 64}
 	unknown := base()
-	unknown.Flags = engine.SYN
-	unknown.Options = engine.Options{{Kind: 30, Data: []byte{1, 2}}}
+	unknown.Flags = tcp.SYN
+	unknown.Options = tcp.Options{{Kind: 30, Data: []byte{1, 2}}}
 	foSYN := base()
-	foSYN.Flags = engine.SYN
+	foSYN.Flags = tcp.SYN
 	foSYN.Payload = []byte("hello")
-	foSYN.Options = engine.Options{{Kind: engine.OptMSS, MSS: 1460}, {Kind: engine.OptFastOpen, Cookie: []byte{0x30, 0x21, 0xb9, 0xd8, 0x89, 0x01, 0x7e, 0xeb}},
-		{Kind: engine.OptNOP}, {Kind: engine.OptNOP}}
+	foSYN.Options = tcp.Options{{Kind: tcp.OptMSS, MSS: 1460}, {Kind: tcp.OptFastOpen, Cookie: []byte{0x30, 0x21, 0xb9, 0xd8, 0x89, 0x01, 0x7e, 0xeb}},
+		{Kind: tcp.OptNOP}, {Kind: tcp.OptNOP}}
 	foReq := base()
-	foReq.Flags = engine.SYN
-	foReq.Options = engine.Options{{Kind: engine.OptFastOpen, Cookie: []byte{}}, {Kind: engine.OptNOP}, {Kind: engine.OptNOP},
-		{Kind: engine.OptExperimental, Cookie: []byte{1, 2, 3, 4}}, {Kind: engine.OptExperimental, Data: []byte{0x12, 0x34}}}
-	for name, seg := range map[string]engine.Segment{"linux SYN": linuxSYN, "data": data, "RST ACK": rst,
+	foReq.Flags = tcp.SYN
+	foReq.Options = tcp.Options{{Kind: tcp.OptFastOpen, Cookie: []byte{}}, {Kind: tcp.OptNOP}, {Kind: tcp.OptNOP},
+		{Kind: tcp.OptExperimental, Cookie: []byte{1, 2, 3, 4}}, {Kind: tcp.OptExperimental, Data: []byte{0x12, 0x34}}}
+	for name, seg := range map[string]tcp.Segment{"linux SYN": linuxSYN, "data": data, "RST ACK": rst,
 		"FIN": fin, "ECN SYN": ecn, "SACK": sack, "odd payload": odd, "UDP": udp, "unknown option": unknown,
 		"fast open SYN": foSYN, "fast open request and experimental": foReq} {
 		t.Run(name, func(t *testing.T) {
@@ -95,9 +94,9 @@ func TestRoundTrip(t *testing.T) {
 // offset is therefore 10 words (40 bytes) and the packet 60 bytes.
 func TestLinuxSYNLayout(t *testing.T) {
 	s := base()
-	s.Flags = engine.SYN
-	s.Options = engine.Options{{Kind: engine.OptMSS, MSS: 1460}, {Kind: engine.OptSACKPermitted},
-		{Kind: engine.OptTimestamps, TSVal: 1}, {Kind: engine.OptNOP}, {Kind: engine.OptWindowScale, Shift: 7}}
+	s.Flags = tcp.SYN
+	s.Options = tcp.Options{{Kind: tcp.OptMSS, MSS: 1460}, {Kind: tcp.OptSACKPermitted},
+		{Kind: tcp.OptTimestamps, TSVal: 1}, {Kind: tcp.OptNOP}, {Kind: tcp.OptWindowScale, Shift: 7}}
 	b := Encode(s)
 	if len(b) != 60 || b[20+12]>>4 != 10 {
 		t.Fatalf("len %d, data offset %d; want 60 and 10", len(b), b[32]>>4)
@@ -109,7 +108,7 @@ func TestLinuxSYNLayout(t *testing.T) {
 }
 
 func TestDecodeErrors(t *testing.T) {
-	good := Encode(func() engine.Segment { s := base(); s.Flags = engine.SYN; return s }())
+	good := Encode(func() tcp.Segment { s := base(); s.Flags = tcp.SYN; return s }())
 	mod := func(f func(b []byte) []byte) []byte {
 		b := append([]byte(nil), good...)
 		return f(b)
@@ -165,9 +164,9 @@ func TestOptionErrors(t *testing.T) {
 
 func TestFieldsCoverTheSYN(t *testing.T) {
 	s := base()
-	s.Flags = engine.SYN
-	s.Options = engine.Options{{Kind: engine.OptMSS, MSS: 1460}, {Kind: engine.OptSACKPermitted},
-		{Kind: engine.OptTimestamps, TSVal: 1}, {Kind: engine.OptNOP}, {Kind: engine.OptWindowScale, Shift: 7}}
+	s.Flags = tcp.SYN
+	s.Options = tcp.Options{{Kind: tcp.OptMSS, MSS: 1460}, {Kind: tcp.OptSACKPermitted},
+		{Kind: tcp.OptTimestamps, TSVal: 1}, {Kind: tcp.OptNOP}, {Kind: tcp.OptWindowScale, Shift: 7}}
 	fs, err := Fields(Encode(s))
 	if err != nil {
 		t.Fatal(err)
@@ -200,17 +199,17 @@ func TestFieldsCoverTheSYN(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	s := base()
-	s.Flags = engine.SYN
-	s.Options = engine.Options{{Kind: engine.OptMSS, MSS: 1460}, {Kind: engine.OptTimestamps, TSVal: 5}}
+	s.Flags = tcp.SYN
+	s.Options = tcp.Options{{Kind: tcp.OptMSS, MSS: 1460}, {Kind: tcp.OptTimestamps, TSVal: 5}}
 	f.Add(Encode(s))
 	u := base()
 	u.UDP = true
 	u.Payload = []byte{1}
 	f.Add(Encode(u))
 	fo := base()
-	fo.Flags = engine.SYN
+	fo.Flags = tcp.SYN
 	fo.Payload = []byte("hi")
-	fo.Options = engine.Options{{Kind: engine.OptFastOpen, Cookie: []byte{1, 2, 3, 4}}, {Kind: engine.OptExperimental, Cookie: []byte{}}}
+	fo.Options = tcp.Options{{Kind: tcp.OptFastOpen, Cookie: []byte{1, 2, 3, 4}}, {Kind: tcp.OptExperimental, Cookie: []byte{}}}
 	f.Add(Encode(fo))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		seg, err := Decode(b)
@@ -232,7 +231,7 @@ func FuzzDecode(f *testing.F) {
 
 func BenchmarkEncode(b *testing.B) {
 	s := base()
-	s.Flags = engine.ACK
+	s.Flags = tcp.ACK
 	s.Payload = make([]byte, 1460)
 	for i := 0; i < b.N; i++ {
 		Encode(s)
@@ -241,7 +240,7 @@ func BenchmarkEncode(b *testing.B) {
 
 func BenchmarkDecode(b *testing.B) {
 	s := base()
-	s.Flags = engine.ACK
+	s.Flags = tcp.ACK
 	s.Payload = make([]byte, 1460)
 	p := Encode(s)
 	for i := 0; i < b.N; i++ {
@@ -253,9 +252,9 @@ func BenchmarkDecode(b *testing.B) {
 // length 4 + cookie and the magic 0xF989 (RFC 6994) before the cookie.
 func TestFastOpenOptionBytes(t *testing.T) {
 	s := base()
-	s.Flags = engine.SYN
-	s.Options = engine.Options{{Kind: engine.OptFastOpen, Cookie: []byte{0xab, 0xcd, 0x12, 0x34}}, {Kind: engine.OptNOP}, {Kind: engine.OptNOP},
-		{Kind: engine.OptExperimental, Cookie: []byte{}}}
+	s.Flags = tcp.SYN
+	s.Options = tcp.Options{{Kind: tcp.OptFastOpen, Cookie: []byte{0xab, 0xcd, 0x12, 0x34}}, {Kind: tcp.OptNOP}, {Kind: tcp.OptNOP},
+		{Kind: tcp.OptExperimental, Cookie: []byte{}}}
 	b := Encode(s)
 	want := []byte{34, 6, 0xab, 0xcd, 0x12, 0x34, 1, 1, 254, 4, 0xf9, 0x89}
 	if string(b[40:52]) != string(want) {

@@ -85,7 +85,7 @@ func TestRun(t *testing.T) {
 // New refuses a catalogue a reader could not use: a story without an id, a title or
 // summary in one language, or a way to run it, and an id listed twice.
 func TestNewRefuses(t *testing.T) {
-	ok := Story{ID: "a", Title: txt("A", "甲"), Summary: txt("a", "甲"), Run: engine.ThreeWayHandshake.Run}
+	ok := Story{ID: "a", Title: engine.Text{EN: "A", ZH: "甲"}, Summary: engine.Text{EN: "a", ZH: "甲"}, Run: engine.ThreeWayHandshake.Run}
 	noZH := ok
 	noZH.Summary.ZH = ""
 	noRun := ok

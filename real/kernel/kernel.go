@@ -26,8 +26,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"synack/engine"
 	"synack/engine/packetdrill"
+	"synack/engine/tcp"
 	"synack/engine/wire"
 )
 
@@ -87,7 +87,7 @@ func Run(ctx context.Context, s *packetdrill.Script) (packetdrill.Result, error)
 
 type rx struct {
 	at  time.Duration
-	seg engine.Segment
+	seg tcp.Segment
 }
 
 type stack struct {
@@ -272,16 +272,16 @@ func (s *stack) drainDone(done []packetdrill.Done) []packetdrill.Done {
 }
 
 // Inject writes the peer's segment to the tun at time t.
-func (s *stack) Inject(t time.Duration, seg engine.Segment) error {
+func (s *stack) Inject(t time.Duration, seg tcp.Segment) error {
 	s.sleepUntil(t)
 	// A zero virtio_net_hdr: no offload asked for the injected segment.
 	_, err := s.tun.Write(append(make([]byte, vnetHdrLen), wire.Encode(seg)...))
 	return err
 }
 
-var linuxStates = map[uint8]engine.State{1: engine.Established, 2: engine.SynSent, 3: engine.SynReceived,
-	4: engine.FinWait1, 5: engine.FinWait2, 6: engine.TimeWait, 7: engine.Closed, 8: engine.CloseWait,
-	9: engine.LastAck, 10: engine.Listen, 11: engine.Closing}
+var linuxStates = map[uint8]tcp.State{1: tcp.Established, 2: tcp.SynSent, 3: tcp.SynReceived,
+	4: tcp.FinWait1, 5: tcp.FinWait2, 6: tcp.TimeWait, 7: tcp.Closed, 8: tcp.CloseWait,
+	9: tcp.LastAck, 10: tcp.Listen, 11: tcp.Closing}
 
 // Info reads tcp_info.
 func (s *stack) Info(fd int) (map[string]int64, bool) {
@@ -345,11 +345,11 @@ func (s *stack) FastOpenCookie() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := engine.ParseFastOpenKey(string(b))
+	k, err := tcp.ParseFastOpenKey(string(b))
 	if err != nil {
 		return nil, err
 	}
-	return engine.FastOpenCookie(k, s.remote, s.local), nil
+	return tcp.FastOpenCookie(k, s.remote, s.local), nil
 }
 
 // Close ends the run: the namespace goes away with its last socket and its thread.

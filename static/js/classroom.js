@@ -76,7 +76,7 @@ function receive(m) {
     case "welcome":
       if (m.student) store({ student: m.student });
       welcomeMine = m.mine || null;
-      status(T(teacher ? "class.teaching" : "class.connected"));
+      status(teacher ? T("class.teaching") : T("class.connected"));
       break;
     case "state":
       state = m;
@@ -106,7 +106,7 @@ function receive(m) {
       render();
       break;
     case "error": {
-      const text = T(`class.err.${m.code}`);
+      const text = T(`class.err.${m.code}`); // class.err.* (see web/classroom errCode)
       if (["no-room", "expired", "full", "not-teacher"].includes(m.code)) final = true;
       if (!teacher && $("[data-testid=class-result]") && state && state.question >= 0) $("[data-testid=class-result]").textContent = text;
       else status(text);

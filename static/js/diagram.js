@@ -67,7 +67,13 @@ export function mountDiagram(container, layout, opts) {
   const lang = opts.lang || "en";
   let relative = !!opts.relative;
   const onSelect = opts.onSelect || (() => {});
-  const str = (en, zh) => (lang === "zh" ? zh : en);
+  // Words come from the page (the catalogue, opts.strings); a text with arguments is a
+  // Go format whose %s, %d (or %[n]s) are filled in order.
+  const S = opts.strings || {};
+  const fmt = (k, ...args) => {
+    let i = 0;
+    return (S[k] || k).replace(/%(?:\[(\d+)\])?[sdgv]/g, (_, n) => String(args[n ? (i = +n) - 1 : i++]));
+  };
   let svg = container.querySelector("svg.sa-live");
   // Adopt only the drawing of this very layout (same scenario, width and item count).
   const adopt = !!svg && svg.getAttribute("data-scenario") === layout.scenario &&
@@ -145,8 +151,7 @@ export function mountDiagram(container, layout, opts) {
           el("rect", { class: "sa-q-fill", x: it.bx || 0, y: it.by || 0, width: it.bw || 0, height: 8 }, g);
         }
         text(it.t, g, lang, false);
-        el("title", {}, g).textContent = str(`SYN queue ${it.synq || 0}/${it.backlog || 0}, accept queue ${it.acceptq || 0}`,
-          `半连接队列 ${it.synq || 0}/${it.backlog || 0}，全连接队列 ${it.acceptq || 0}`);
+        el("title", {}, g).textContent = fmt("diagram.queue", it.synq || 0, it.backlog || 0, it.acceptq || 0);
         break;
       case "bundle":
         g.setAttribute("data-count", it.count || 0);
@@ -170,7 +175,7 @@ export function mountDiagram(container, layout, opts) {
       const g = el("g", { class: "sa-gap" }, gridLayer);
       el("rect", { x: gp.x, y: gp.y1, width: gp.w, height: Math.max(gp.y2 - gp.y1, 1), rx: 4 }, g);
       text(gp.t, g, lang, false);
-      el("title", {}, g).textContent = str(`compressed: ${gp.real} of idle time`, `已压缩：${gp.real} 的空闲时间`);
+      el("title", {}, g).textContent = fmt("diagram.gap", gp.real);
     }
   }
 

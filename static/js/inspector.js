@@ -2,39 +2,14 @@
 // 9293 draw them (rows of 32-bit words, each field as wide as its bits, with the real
 // values), the list of every field, and the real bytes from the engine's encoder.
 // Hovering or focusing a field in any view lights it in the other two.
-const LABELS = {
-  en: {
-    "ip.version": "Version", "ip.ihl": "IHL", "ip.dscp_ecn": "DSCP / ECN", "ip.total_length": "Total length",
-    "ip.id": "Identification", "ip.flags": "Flags", "ip.fragment_offset": "Fragment offset", "ip.ttl": "TTL",
-    "ip.protocol": "Protocol", "ip.checksum": "Header checksum", "ip.src": "Source address", "ip.dst": "Destination address",
-    "tcp.sport": "Source port", "tcp.dport": "Destination port", "tcp.seq": "Sequence number",
-    "tcp.ack": "Acknowledgment number", "tcp.data_offset": "Data offset", "tcp.reserved": "Rsrvd",
-    "tcp.window": "Window", "tcp.checksum": "Checksum", "tcp.urgent": "Urgent pointer",
-    "udp.sport": "Source port", "udp.dport": "Destination port", "udp.length": "Length", "udp.checksum": "Checksum",
-    "option": "Option", "ipv4": "IPv4 header (RFC 791), 32-bit words", "tcp": "TCP header (RFC 9293 §3.1), 32-bit words",
-    "udp": "UDP header (RFC 768), 32-bit words", "bits": "bits", "bytes": "bytes", "kind": "kind", "len": "length",
-  },
-  zh: {
-    "ip.version": "版本", "ip.ihl": "首部长度", "ip.dscp_ecn": "DSCP / ECN", "ip.total_length": "总长度",
-    "ip.id": "标识", "ip.flags": "标志", "ip.fragment_offset": "片偏移", "ip.ttl": "生存时间",
-    "ip.protocol": "协议", "ip.checksum": "首部校验和", "ip.src": "源地址", "ip.dst": "目的地址",
-    "tcp.sport": "源端口", "tcp.dport": "目的端口", "tcp.seq": "序列号",
-    "tcp.ack": "确认号", "tcp.data_offset": "数据偏移", "tcp.reserved": "保留",
-    "tcp.window": "窗口", "tcp.checksum": "校验和", "tcp.urgent": "紧急指针",
-    "udp.sport": "源端口", "udp.dport": "目的端口", "udp.length": "长度", "udp.checksum": "校验和",
-    "option": "选项", "ipv4": "IPv4 首部（RFC 791），每行 32 位", "tcp": "TCP 首部（RFC 9293 §3.1），每行 32 位",
-    "udp": "UDP 首部（RFC 768），每行 32 位", "bits": "位", "bytes": "字节", "kind": "类型", "len": "长度",
-  },
-};
-
 export function mountInspector(container, opts) {
   const t = opts.strings || {};
-  const lang = (document.documentElement.lang || "en").startsWith("zh") ? "zh" : "en";
-  const L = LABELS[lang];
+  // The words come from the page (the catalogue's "field." keys).
+  const L = (k) => t["field." + k] || k;
   const label = (f) => {
     if (f.name.startsWith("tcp.flags.")) return f.name.slice(10).toUpperCase();
     if (f.name.startsWith("option.")) return f.name.slice(7);
-    return L[f.name] || f.name;
+    return L(f.name);
   };
 
   // figure draws one layer's fields as rows of 32 bits. Every field (or the part of it in
@@ -65,12 +40,12 @@ export function mountInspector(container, opts) {
     for (const f of fields) {
       const first = (f.offset - base) * 8 + (f.bit_len ? f.bit_offset || 0 : 0);
       const n = f.bit_len || f.len * 8;
-      const bits = f.bit_len === 1 ? `bit ${first % 32}` : `${L.bits} ${first}–${first + n - 1}`;
+      const bits = f.bit_len === 1 ? L("bit").replace("%d", first % 32) : `${L("bits")} ${first}–${first + n - 1}`;
       let name = label(f), short = name;
       if (f.layer === "option") {
         // An option is its kind byte, then (but for NOP and EOL) its length byte.
         const kind = parseInt(bytes[f.offset], 16), len = kind > 1 ? parseInt(bytes[f.offset + 1], 16) : 1;
-        name = `${L.option} ${label(f)} (${L.kind} ${kind}, ${L.len} ${len})`;
+        name = `${L("option")} ${label(f)} (${L("kind")} ${kind}, ${L("len")} ${len})`;
         short = `${label(f)} (${kind}, ${len})`;
       }
       for (let a = first; a < first + n;) {
@@ -178,12 +153,12 @@ export function mountInspector(container, opts) {
     const l4 = layer(["tcp", "udp", "option"]);
     if (ip.length) {
       const start = 0, end = Math.max(...ip.map((f) => f.offset + f.len));
-      container.appendChild(figure(ip, start, end, L.ipv4, link, bytes));
+      container.appendChild(figure(ip, start, end, L("ipv4"), link, bytes));
     }
     if (l4.length) {
       const start = Math.min(...l4.map((f) => f.offset)), end = Math.max(...l4.map((f) => f.offset + f.len));
       const udp = l4.some((f) => f.layer === "udp");
-      container.appendChild(figure(l4, start, end, udp ? L.udp : L.tcp, link, bytes));
+      container.appendChild(figure(l4, start, end, L(udp ? "udp" : "tcp"), link, bytes));
     }
 
     const table = document.createElement("table");

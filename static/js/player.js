@@ -28,7 +28,7 @@ const st = {
 const diagramBox = $("#diagram");
 const wrap = diagramBox.closest(".diagram-wrap");
 const heads = wrap && wrap.querySelector(".lane-heads");
-const states = mountStates($("#states"), { label: T("player.states") });
+const states = mountStates($("#states"), { label: T("player.states"), loadFailed: T("player.statesfailed") });
 const inspector = mountInspector($("#inspector"), { strings: boot.strings });
 const lesson = boot.lesson ? mountLesson(boot.lesson, { strings: boot.strings }) : null;
 const tcpdump = mountTcpdump(document.getElementById("tcpdump"), boot.tcpdump);
@@ -67,7 +67,7 @@ function normalize(l) {
 }
 
 function mount() {
-  st.view = mountDiagram(diagramBox, st.layout, { lang: boot.lang, relative: st.relative, onSelect: select, title: document.title });
+  st.view = mountDiagram(diagramBox, st.layout, { lang: boot.lang, strings: boot.strings, relative: st.relative, onSelect: select, title: document.title });
   const svg = diagramBox.querySelector("svg");
   // The live figure is a group of focusable arrows, not one image.
   if (svg) svg.setAttribute("role", "group"), svg.setAttribute("aria-label", document.title);

@@ -301,7 +301,7 @@ export function mountStates(container, opts = {}) {
         apply(last);
       })
       .catch((err) => {
-        now.textContent = (lang === "zh" ? "状态图无法加载：" : "The state figure could not be loaded: ") + err.message;
+        now.textContent = `${opts.loadFailed || "The state figure could not be loaded:"} ${err.message}`;
       });
   }
 

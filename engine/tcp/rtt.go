@@ -1,0 +1,62 @@
+package tcp
+
+import (
+	"time"
+)
+
+// Round-trip time measurement and the retransmission timeout it gives, as RFC 6298 §2–3
+// computes them (RFC 9293 §3.8.1).
+
+func maxSeq(a, b Seq) Seq {
+	if a.LessThan(b) {
+		return b
+	}
+	return a
+}
+
+func (c *Conn) startTiming(end Seq) {
+	if !c.timing {
+		c.timing = true
+		c.rttSeq = end
+		c.rttAt = c.h.now
+	}
+}
+
+// takeRTTSample measures one round trip if ack covers the timed segment and that segment
+// was never retransmitted (Karn's algorithm, RFC 6298 §3).
+func (c *Conn) takeRTTSample(ack Seq) {
+	if !c.timing || ack.LessThan(c.rttSeq) {
+		return
+	}
+	c.timing = false
+	if c.rtxCount > 0 {
+		return
+	}
+	r := c.h.now.Sub(c.rttAt)
+	if !c.rttValid {
+		// RFC 6298 §2.2.
+		c.srtt = r
+		c.rttvar = r / 2
+		c.rttValid = true
+	} else {
+		// RFC 6298 §2.3, alpha 1/8, beta 1/4.
+		d := c.srtt - r
+		if d < 0 {
+			d = -d
+		}
+		c.rttvar = (3*c.rttvar + d) / 4
+		c.srtt = (7*c.srtt + r) / 8
+	}
+	c.rto = c.computeRTO()
+}
+
+// computeRTO is RFC 6298 §2: RTO = SRTT + max(G, 4*RTTVAR), bounded.
+func (c *Conn) computeRTO() time.Duration {
+	p := &c.h.Prof
+	v := 4 * c.rttvar
+	if p.RTOVarFloor {
+		// Linux: the variance term never drops below tcp_rto_min.
+		return clampDuration(c.srtt+max(v, p.MinRTO), p.MinRTO, p.MaxRTO)
+	}
+	return clampDuration(c.srtt+max(v, time.Millisecond), p.MinRTO, p.MaxRTO)
+}
