@@ -144,6 +144,9 @@ func TestBrowserClassroom(t *testing.T) {
 	waitJS(t, s2.ctx, result+`.startsWith(`+jsq(catalog.In("zh", "class.wrong")+" SYN-RECEIVED")+`)`)
 	ff.waitFor(result + `.startsWith(` + jsq(catalog.In("en", "class.right")) + `)`)
 	classShot(t, teacher, "class-teacher-answer-en-1920")
+	for name, ctx := range map[string]context.Context{"teacher": teacher, "student en": s1.ctx, "student zh": s2.ctx} {
+		classAxe(t, ctx, name)
+	}
 	classShot(t, s1.ctx, "class-student-answer-en-390")
 	classShot(t, s2.ctx, "class-student-answer-zh-390")
 
@@ -179,3 +182,18 @@ func TestBrowserClassroom(t *testing.T) {
 }
 
 func jsq(s string) string { return fmt.Sprintf("%q", s) }
+
+// classAxe fails the test on axe-core's serious and critical findings on the page.
+func classAxe(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	evalJS[chromedp.Void](t, ctx, axeSource+";void 0")
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]map[string]any](`axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations
+  .filter((v) => v.impact === "serious" || v.impact === "critical")
+  .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) })))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range got {
+		t.Errorf("axe on the %s's page: %v %v on %v", name, v["impact"], v["id"], v["nodes"])
+	}
+}
