@@ -92,7 +92,12 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	if files := raiseFDLimit(); files > 0 && uint64(c.rooms*c.students/c.replicas)+4096 > files {
 		return fmt.Errorf("loadgen: %d WebSockets per replica need more open files than the limit of %d (raise it, or add -replicas)", c.rooms*c.students/c.replicas, files)
 	}
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: tempStoreDir(), NoSigs: true, NoLog: true,
+	dir, err := os.MkdirTemp("", "synack-loadgen-nats-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true,
 		MaxPending: 256 << 20})
 	if err != nil {
 		return err
@@ -536,14 +541,6 @@ func (c *classLoad) bareNATS(ctx context.Context) ([]time.Duration, error) {
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-func tempStoreDir() string {
-	d, err := os.MkdirTemp("", "synack-loadgen-nats-")
-	if err != nil {
-		return os.TempDir()
-	}
-	return d
 }
 
 // serveChild serves h on a loopback port for loadgen: it prints the address, then

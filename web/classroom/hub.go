@@ -55,6 +55,7 @@ type Hub struct {
 	cfg      Config
 	log      *slog.Logger
 	embedded *server.Server
+	storeDir string // the embedded server's folder
 	nc       *nats.Conn
 	kv       jetstream.KeyValue
 
@@ -99,9 +100,17 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	url := cfg.URL
 	storage := jetstream.FileStorage
 	if url == "" {
-		ns, err := server.NewServer(&server.Options{ServerName: "synack-embedded", DontListen: true, JetStream: true,
-			JetStreamMaxMemory: 256 << 20, JetStreamMaxStore: -1, StoreDir: os.TempDir(), NoSigs: true, NoLog: true})
+		// JetStream wants a folder even when the bucket is in memory: a private one,
+		// removed with the hub.
+		dir, err := os.MkdirTemp("", "synack-nats-")
 		if err != nil {
+			return nil, fmt.Errorf("classroom: a folder for the embedded nats-server: %w", err)
+		}
+		h.storeDir = dir
+		ns, err := server.NewServer(&server.Options{ServerName: "synack-embedded", DontListen: true, JetStream: true,
+			JetStreamMaxMemory: 256 << 20, JetStreamMaxStore: -1, StoreDir: dir, NoSigs: true, NoLog: true})
+		if err != nil {
+			os.RemoveAll(dir)
 			return nil, fmt.Errorf("classroom: starting the embedded nats-server: %w", err)
 		}
 		ns.Start()
@@ -152,6 +161,9 @@ func (h *Hub) Close() {
 	if h.embedded != nil {
 		h.embedded.Shutdown()
 		h.embedded.WaitForShutdown()
+	}
+	if h.storeDir != "" {
+		os.RemoveAll(h.storeDir)
 	}
 }
 
