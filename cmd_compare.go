@@ -56,10 +56,10 @@ func writeCompareText(out io.Writer, rows []handshakes.Row, rtt time.Duration, l
 	fmt.Fprint(w, catalog.F("cli.compare.head", rtt, lost).In(lang))
 	c := []string{"id", catalog.In(lang, "cli.compare.packets"), catalog.In(lang, "cli.compare.request"),
 		catalog.In(lang, "cli.compare.first"), catalog.In(lang, "cli.compare.bytes")}
-	fmt.Fprintf(w, "%-20s %8s %14s %17s %16s  %s\n", c[0], c[1], c[2], c[3], c[4], "")
+	fmt.Fprintf(w, "%-23s %8s %14s %17s %16s  %s\n", c[0], c[1], c[2], c[3], c[4], "")
 	for _, r := range rows {
 		note := r.Title.In(lang) // a modelled row says so in its name
-		fmt.Fprintf(w, "%-20s %8d %14.2f %17.2f %16d  %s\n", r.ID, r.HandshakePackets,
+		fmt.Fprintf(w, "%-23s %8d %14.2f %17.2f %16d  %s\n", r.ID, r.HandshakePackets,
 			r.RTTsBeforeRequest, r.RTTsToFirstResponseByte, r.HandshakeBytes, note)
 	}
 	return w.Flush()

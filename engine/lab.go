@@ -33,21 +33,16 @@ type LabAction struct {
 	Delay    time.Duration `json:"delay,omitempty"` // network delay-next, clock wait
 }
 
-// LabOps lists the operations each endpoint kind accepts.
-var LabOps = map[string][]string{
-	"client":  {"listen", "connect", "send", "read", "shutdown", "close", "abort"},
-	"server":  {"listen", "connect", "send", "read", "shutdown", "close", "abort"},
-	"network": {"drop-next", "duplicate-next", "delay-next"},
-	"clock":   {"wait"},
-}
-
 // Lab is an interactive simulation: the user drives both endpoints and the network one
 // action at a time and sees what the engine does in answer.
 type Lab struct {
-	s        *Sim
-	hosts    map[string]*tcp.Host
-	conn     map[string]*tcp.Conn
-	listener map[string]*tcp.Listener
+	s     *Sim
+	hosts map[string]*tcp.Host
+	// Each endpoint's calls go through its socket layer: socks; conn and listener are
+	// the descriptors of its connection and its listener.
+	socks    map[string]*tcp.Sockets
+	conn     map[string]int
+	listener map[string]int
 	sent     int // trace events already returned
 }
 
@@ -60,15 +55,16 @@ func NewLab(p Params) (*Lab, error) {
 	s.trace.Meta.Scenario = "lab"
 	s.Horizon = 0
 	l := &Lab{s: s, hosts: map[string]*tcp.Host{"client": client, "server": server},
-		conn: map[string]*tcp.Conn{}, listener: map[string]*tcp.Listener{}}
+		socks: map[string]*tcp.Sockets{"client": tcp.NewUserSockets(client), "server": tcp.NewUserSockets(server)},
+		conn:  map[string]int{}, listener: map[string]int{}}
 	for name, h := range l.hosts {
 		name, h := name, h
 		s.OnConn(h, func(c *tcp.Conn, k tcp.ConnEventKind) {
 			switch k {
 			case tcp.ConnAcceptable:
-				if ln := l.listener[name]; ln != nil {
-					if ac, err := ln.Accept(); err == nil {
-						l.conn[name] = ac
+				if lfd, ok := l.listener[name]; ok {
+					if r := l.do(name, tcp.Call{Op: tcp.OpAccept, FD: lfd}); r.Errno == "" {
+						l.conn[name] = int(r.Ret)
 					}
 				}
 			}
@@ -83,12 +79,26 @@ func (l *Lab) Trace() *Trace { return l.s.Trace() }
 // Now returns the sandbox's virtual time.
 func (l *Lab) Now() tcp.Time { return l.s.Now() }
 
+// do makes one socket call at an endpoint; the sandbox's calls never block.
+func (l *Lab) do(endpoint string, c tcp.Call) tcp.Result {
+	res, _, _ := l.socks[endpoint].Do(0, &c)
+	return res
+}
+
+// connOf returns an endpoint's current connection, or nil.
+func (l *Lab) connOf(endpoint string) *tcp.Conn {
+	if fd, ok := l.conn[endpoint]; ok {
+		return l.socks[endpoint].Conn(fd)
+	}
+	return nil
+}
+
 // ConnState returns the state of an endpoint's current connection (CLOSED if none).
 func (l *Lab) ConnState(endpoint string) tcp.State {
-	if c := l.conn[endpoint]; c != nil && !c.Deleted() {
+	if c := l.connOf(endpoint); c != nil && !c.Deleted() {
 		return c.State()
 	}
-	if l.listener[endpoint] != nil {
+	if _, ok := l.listener[endpoint]; ok {
 		return tcp.Listen
 	}
 	return tcp.Closed
@@ -155,63 +165,65 @@ func (l *Lab) apply(a LabAction) error {
 		other = "client"
 	}
 	h.At(s.now)
-	c := l.conn[a.Endpoint]
+	c := l.connOf(a.Endpoint)
 	live := c != nil && !c.Deleted()
+	ep := a.Endpoint
 	switch a.Op {
 	case "listen":
-		if l.listener[a.Endpoint] != nil {
-			return fmt.Errorf("%s is already listening", a.Endpoint)
+		if _, ok := l.listener[ep]; ok {
+			return fmt.Errorf("%s is already listening", ep)
 		}
 		port := tcp.ServerPort
-		if a.Endpoint == "client" {
+		if ep == "client" {
 			port = tcp.ClientPort
 		}
-		ln, err := h.Listen(port, 16)
-		if err != nil {
-			return err
+		fd := int(l.do(ep, tcp.Call{Op: tcp.OpSocket}).Ret)
+		if r := l.do(ep, tcp.Call{Op: tcp.OpListen, FD: fd, Port: port, Backlog: 16}); r.Errno != "" {
+			return tcp.Errno(r.Errno)
 		}
-		l.listener[a.Endpoint] = ln
+		l.listener[ep] = fd
 	case "connect":
 		if live {
-			return fmt.Errorf("%s already has a connection (%s): close or abort it first", a.Endpoint, c.State())
+			return fmt.Errorf("%s already has a connection (%s): close or abort it first", ep, c.State())
 		}
 		oh := l.hosts[other]
 		rport, lport := tcp.ServerPort, uint16(0)
 		if other == "client" {
 			rport, lport = tcp.ClientPort, tcp.ServerPort
 		}
-		nc, err := h.Connect(lport, oh.Addr, rport)
-		if err != nil {
-			return err
+		fd := int(l.do(ep, tcp.Call{Op: tcp.OpSocket}).Ret)
+		l.do(ep, tcp.Call{Op: tcp.OpBind, FD: fd, Port: lport}) // 0: an ephemeral port
+		if r := l.do(ep, tcp.Call{Op: tcp.OpConnect, FD: fd, Addr: oh.Addr, Port: rport}); r.Errno != "" {
+			return tcp.Errno(r.Errno)
 		}
-		l.conn[a.Endpoint] = nc
+		l.conn[ep] = fd
 	case "send":
 		if !live {
-			return fmt.Errorf("%s has no connection to send on", a.Endpoint)
+			return fmt.Errorf("%s has no connection to send on", ep)
 		}
 		if a.Bytes < 1 || a.Bytes > MaxLabBytes {
 			return fmt.Errorf("send: %d bytes out of range (1 to %d)", a.Bytes, MaxLabBytes)
 		}
-		c.Send(payload(a.Bytes, 'q'))
+		l.do(ep, tcp.Call{Op: tcp.OpSend, FD: l.conn[ep], Data: payload(a.Bytes, 'q')})
 	case "read", "shutdown", "close", "abort":
 		if c == nil {
-			if a.Op == "close" && l.listener[a.Endpoint] != nil {
-				l.listener[a.Endpoint].Close()
-				delete(l.listener, a.Endpoint)
+			if lfd, ok := l.listener[ep]; ok && a.Op == "close" {
+				l.do(ep, tcp.Call{Op: tcp.OpClose, FD: lfd})
+				delete(l.listener, ep)
 				break
 			}
-			return fmt.Errorf("%s has no connection to %s", a.Endpoint, a.Op)
+			return fmt.Errorf("%s has no connection to %s", ep, a.Op)
 		}
+		call := tcp.Call{Op: tcp.OpRecv, FD: l.conn[ep], Size: MaxLabBytes}
 		switch a.Op {
-		case "read":
-			c.Read(MaxLabBytes)
 		case "shutdown":
-			c.Shutdown()
+			call = tcp.Call{Op: tcp.OpShutdown, FD: l.conn[ep], How: tcp.ShutWrite}
 		case "close":
-			c.Close()
+			call = tcp.Call{Op: tcp.OpClose, FD: l.conn[ep]}
 		case "abort":
-			c.Abort()
+			call = tcp.Call{Op: tcp.OpAbort, FD: l.conn[ep]}
 		}
+		l.do(ep, call)
 	default:
 		return fmt.Errorf("unknown %s action %q", a.Endpoint, a.Op)
 	}

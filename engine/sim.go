@@ -617,12 +617,6 @@ func (s *Sim) RunUntil(t tcp.Time) {
 	}
 }
 
-// Pending reports whether a segment is in flight or an action is queued.
-func (s *Sim) Pending() bool {
-	_, _, ok := s.nextQueued()
-	return ok
-}
-
 // NextEventTime returns when the next event happens (Never if none).
 func (s *Sim) NextEventTime() tcp.Time {
 	t, _, _ := s.next()

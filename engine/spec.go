@@ -36,14 +36,25 @@ type SpecApp struct {
 	Reply      int           `json:"reply,omitempty"`        // answer the first data with this many bytes
 	CloseOnEOF bool          `json:"close_on_eof,omitempty"` // close when the peer's FIN arrives
 	CloseDelay time.Duration `json:"close_delay,omitempty"`  // ... after this long
+	// NoAccept keeps a listening server's application from accepting connections by
+	// itself: they wait in the accept queue until an "accept" step takes one.
+	NoAccept bool `json:"no_accept,omitempty"`
 }
 
 // SpecStep is one application call.
 type SpecStep struct {
 	At       time.Duration `json:"at"`
 	Endpoint string        `json:"endpoint"` // "client" or "server"
-	Call     string        `json:"call"`     // listen, connect, send, read, close, shutdown, abort, linger0
+	Call     string        `json:"call"`     // listen, connect, accept, send, read, close, shutdown, abort, linger0, keepalive, reboot
 	Bytes    int           `json:"bytes,omitempty"`
+	// Port is the client's local port for "connect" (0: 40000), so that one client can
+	// open several connections; later steps act on the newest.
+	Port uint16 `json:"port,omitempty"`
+	// Idle, Interval and Count go with "keepalive": SO_KEEPALIVE on, with
+	// TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT (zero: the profile's).
+	Idle     time.Duration `json:"idle,omitempty"`
+	Interval time.Duration `json:"interval,omitempty"`
+	Count    int           `json:"count,omitempty"`
 }
 
 // SpecFault is a network directive: do Action to the Nth segment from From with exactly
@@ -70,10 +81,15 @@ const (
 	MaxSpecFaults = 16
 	MaxSpecFlood  = 5000
 	MaxSpecBytes  = 1 << 20
+	// MaxKeepaliveTime and MaxKeepaliveCount are Linux's bounds on TCP_KEEPIDLE and
+	// TCP_KEEPINTVL (MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL: 32767 s) and on TCP_KEEPCNT
+	// (MAX_TCP_KEEPCNT: 127), include/net/tcp.h.
+	MaxKeepaliveTime  = 32767 * time.Second
+	MaxKeepaliveCount = 127
 )
 
-var specCalls = map[string]bool{"listen": true, "connect": true, "send": true, "read": true,
-	"close": true, "shutdown": true, "abort": true, "linger0": true}
+var specCalls = map[string]bool{"listen": true, "connect": true, "accept": true, "send": true, "read": true,
+	"close": true, "shutdown": true, "abort": true, "linger0": true, "keepalive": true, "reboot": true}
 
 // Validate checks a spec and says what is wrong and where.
 func (sp *Spec) Validate() error {
@@ -98,6 +114,12 @@ func (sp *Spec) Validate() error {
 		}
 		if st.Call == "send" && (st.Bytes < 1 || st.Bytes > MaxSpecBytes) {
 			return fmt.Errorf("steps[%d]: send needs 1 to %d bytes", i, MaxSpecBytes)
+		}
+		if st.Idle < 0 || st.Idle > MaxKeepaliveTime || st.Interval < 0 || st.Interval > MaxKeepaliveTime {
+			return fmt.Errorf("steps[%d]: keepalive idle and interval must be within 0..%s", i, MaxKeepaliveTime)
+		}
+		if st.Count < 0 || st.Count > MaxKeepaliveCount {
+			return fmt.Errorf("steps[%d]: keepalive count %d is outside 0..%d", i, st.Count, MaxKeepaliveCount)
 		}
 	}
 	if len(sp.Faults) > MaxSpecFaults {
@@ -192,12 +214,15 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 	if sp.Horizon > 0 {
 		s.Horizon = sp.Horizon
 	}
-	conns := map[string]*tcp.Conn{}
 	hosts := map[string]*tcp.Host{"client": client, "server": server}
+	// The steps' calls go through each endpoint's socket layer; fds holds the
+	// descriptor of its connection.
+	socks := map[string]*tcp.Sockets{"client": tcp.NewUserSockets(client), "server": tcp.NewUserSockets(server)}
+	fds := map[string]int{}
 	appOf := func(a SpecApp, name string) app {
-		return app{readAll: a.Read || a.Reply > 0 || a.CloseOnEOF, replyBytes: a.Reply,
+		return app{readAll: a.Read || a.Reply > 0 || a.CloseOnEOF, replyBytes: a.Reply, noAccept: a.NoAccept,
 			closeOnEOF: a.CloseOnEOF, closeDelay: a.CloseDelay,
-			onEstablish: func(c *tcp.Conn) { conns[name] = c }}
+			onEstablish: func(c *tcp.Conn) { fds[name] = socks[name].Adopt(c) }}
 	}
 	if sp.Listen > 0 {
 		listenServer(s, server, sp.Listen, appOf(sp.Server, "server"))
@@ -218,42 +243,74 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 		st := st
 		h := hosts[st.Endpoint]
 		s.at(st.At, h, func() {
-			c := conns[st.Endpoint]
+			so := socks[st.Endpoint]
+			do := func(c tcp.Call) tcp.Result {
+				res, _, _ := so.Do(0, &c) // user calls neither block nor fail the caller
+				return res
+			}
 			switch st.Call {
 			case "listen":
-				h.Listen(localPort(st.Endpoint), 128)
+				fd := int(do(tcp.Call{Op: tcp.OpSocket}).Ret)
+				do(tcp.Call{Op: tcp.OpListen, FD: fd, Port: localPort(st.Endpoint), Backlog: 128})
+			case "reboot":
+				h.Reboot()
+				delete(fds, st.Endpoint) // the reboot forgot every connection
+			case "accept":
+				if l := h.Listener(localPort(st.Endpoint)); l != nil {
+					if ac, err := l.Accept(); err == nil {
+						fds[st.Endpoint] = so.Adopt(ac)
+					}
+				}
 			case "connect":
 				var rport, lport uint16 = tcp.ServerPort, tcp.ClientPort
 				raddr := tcp.ServerAddr
 				if st.Endpoint == "server" {
 					rport, lport, raddr = tcp.ClientPort, tcp.ServerPort, tcp.ClientAddr
+				} else if st.Port != 0 {
+					lport = st.Port
 				}
-				if nc, err := h.Connect(lport, raddr, rport); err == nil {
-					conns[st.Endpoint] = nc
+				fd := int(do(tcp.Call{Op: tcp.OpSocket}).Ret)
+				do(tcp.Call{Op: tcp.OpBind, FD: fd, Port: lport})
+				if do(tcp.Call{Op: tcp.OpConnect, FD: fd, Addr: raddr, Port: rport}).Errno == "" {
+					fds[st.Endpoint] = fd
 				}
 			default:
-				if c == nil {
+				fd, ok := fds[st.Endpoint]
+				if !ok {
 					s.Record(tcp.Event{Kind: tcp.EventNote, At: s.now, Endpoint: st.Endpoint, Note: "no-connection", Detail: st.Call + " with no connection"})
 					return
 				}
-				switch st.Call {
-				case "send":
-					c.Send(payload(st.Bytes, 'q'))
-				case "read":
-					c.Read(MaxSpecBytes)
-				case "close":
-					c.Close()
-				case "shutdown":
-					c.Shutdown()
-				case "abort":
-					c.Abort()
-				case "linger0":
-					c.SetLinger(true)
+				if st.Call == "keepalive" {
+					// SO_KEEPALIVE with its TCP_KEEP* values as the step gives them
+					// (durations finer than the socket options' whole seconds).
+					if c := so.Conn(fd); c != nil {
+						c.SetKeepalive(tcp.Keepalive{On: true, Idle: st.Idle, Interval: st.Interval, Count: st.Count})
+					}
+					return
 				}
+				do(specCall(st, fd))
 			}
 		})
 	}
 	return s.Run(), nil
+}
+
+// specCall is the socket call a step on a connection makes.
+func specCall(st SpecStep, fd int) tcp.Call {
+	switch st.Call {
+	case "send":
+		return tcp.Call{Op: tcp.OpSend, FD: fd, Data: payload(st.Bytes, 'q')}
+	case "read":
+		return tcp.Call{Op: tcp.OpRecv, FD: fd, Size: MaxSpecBytes}
+	case "close":
+		return tcp.Call{Op: tcp.OpClose, FD: fd}
+	case "shutdown":
+		return tcp.Call{Op: tcp.OpShutdown, FD: fd, How: tcp.ShutWrite}
+	case "abort":
+		return tcp.Call{Op: tcp.OpAbort, FD: fd}
+	}
+	// linger0: SO_LINGER {on, 0 s}, so that close() aborts.
+	return tcp.Call{Op: tcp.OpSetsockopt, FD: fd, Opt: "SO_LINGER", Val: tcp.OptVal{LingerOn: true, IsLinger: true}}
 }
 
 func localPort(endpoint string) uint16 {

@@ -12,8 +12,9 @@ import (
 
 // TextOptions shape the tcpdump-style text view of a trace.
 type TextOptions struct {
-	// Relative prints sequence and acknowledgement numbers relative to each direction's
-	// initial sequence number, as tcpdump does without -S.
+	// Relative prints sequence and acknowledgement numbers as tcpdump does without -S:
+	// segments without ACK and the SYN-ACK absolute, later ones relative to the bases
+	// the SYN-ACK set (tcpdumpSeqs).
 	Relative bool
 	// NoTimers leaves timer events out.
 	NoTimers bool
@@ -25,7 +26,7 @@ type TextOptions struct {
 func (tr *Trace) WriteText(w io.Writer, opt TextOptions) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# scenario %s, profile %s, seed %d, rtt %s\n", tr.Meta.Scenario, tr.Meta.Profile, tr.Meta.Seed, tr.Meta.RTT)
-	isn := map[string]tcp.Seq{} // relative base per direction "src>dst"
+	isn := tcpdumpSeqs{} // tcpdump's relative bases, per conversation
 	for _, e := range tr.Scan() {
 		switch e.Kind {
 		case tcp.EventSegment:
@@ -78,13 +79,14 @@ func fmtDur(d time.Duration) string {
 	return d.String()
 }
 
-// TcpdumpLines returns each segment's line as tcpdump prints it, by segment ID: with
-// absolute numbers as tcpdump -S does, or relative to each direction's initial sequence
-// number as it does by default. Unlike WriteText, the lines carry only what tcpdump
-// itself would print.
+// TcpdumpLines returns each segment's line as tcpdump 4.99 prints it from the exported
+// capture, by segment ID: with absolute numbers as tcpdump -S does, or as it does by
+// default (relative numbers from the third segment of a connection on), with the HTTP
+// line it decodes on port 80. Unlike WriteText, the lines carry only what tcpdump
+// itself prints.
 func (tr *Trace) TcpdumpLines(relative bool) map[int]string {
 	out := map[int]string{}
-	isn := map[string]tcp.Seq{}
+	isn := tcpdumpSeqs{}
 	var b strings.Builder
 	for _, e := range tr.Scan() {
 		if e.Kind == tcp.EventSegment {
@@ -96,23 +98,9 @@ func (tr *Trace) TcpdumpLines(relative bool) map[int]string {
 	return out
 }
 
-func writeSegmentLine(w io.Writer, e *tcp.Event, isn map[string]tcp.Seq, relative, tags bool) {
+func writeSegmentLine(w io.Writer, e *tcp.Event, isn tcpdumpSeqs, relative, tags bool) {
 	s := e.Segment
 	g := s.Seg
-	dir := s.Src + ">" + s.Dst
-	rev := s.Dst + ">" + s.Src
-	if g.Flags&tcp.SYN != 0 {
-		isn[dir] = g.Seq
-	}
-	seq, ack := uint32(g.Seq), uint32(g.Ack)
-	if relative {
-		if base, ok := isn[dir]; ok {
-			seq = uint32(g.Seq - base)
-		}
-		if base, ok := isn[rev]; ok {
-			ack = uint32(g.Ack - base)
-		}
-	}
 	var b strings.Builder
 	if g.UDP { // as tcpdump prints a datagram
 		fmt.Fprintf(&b, "%s IP %s.%d > %s.%d: UDP, length %d", e.At, g.Src, g.SrcPort, g.Dst, g.DstPort, len(g.Payload))
@@ -124,22 +112,26 @@ func writeSegmentLine(w io.Writer, e *tcp.Event, isn map[string]tcp.Seq, relativ
 		io.WriteString(w, b.String())
 		return
 	}
+	seq, ack, sackBase := isn.numbers(&g, relative)
 	fmt.Fprintf(&b, "%s IP %s.%d > %s.%d: Flags [%s]", e.At, g.Src, g.SrcPort, g.Dst, g.DstPort, g.Flags.TcpdumpString())
 	if n := len(g.Payload); n > 0 || g.Flags&(tcp.SYN|tcp.FIN|tcp.RST) != 0 {
 		if n > 0 {
-			fmt.Fprintf(&b, ", seq %d:%d", seq, seq+uint32(n))
+			fmt.Fprintf(&b, ", seq %d:%d", uint32(seq), uint32(seq)+uint32(n))
 		} else {
-			fmt.Fprintf(&b, ", seq %d", seq)
+			fmt.Fprintf(&b, ", seq %d", uint32(seq))
 		}
 	}
 	if g.Flags&tcp.ACK != 0 {
-		fmt.Fprintf(&b, ", ack %d", ack)
+		fmt.Fprintf(&b, ", ack %d", uint32(ack))
 	}
 	fmt.Fprintf(&b, ", win %d", g.Window)
-	if len(g.Options) > 0 {
-		fmt.Fprintf(&b, ", options [%s]", g.Options.TcpdumpString())
+	if g.Flags&tcp.URG != 0 {
+		fmt.Fprintf(&b, ", urg %d", g.Urgent)
 	}
-	fmt.Fprintf(&b, ", length %d", len(g.Payload))
+	if len(g.Options) > 0 {
+		fmt.Fprintf(&b, ", options [%s]", g.Options.TcpdumpStringFrom(sackBase))
+	}
+	fmt.Fprintf(&b, ", length %d%s", len(g.Payload), tcpdumpPayload(&g))
 	if tags {
 		writeSegmentTags(&b, s)
 	} else {

@@ -21,6 +21,7 @@ import (
 //	result next ENDPOINT CALL       the result of ENDPOINT's next CALL
 //	count segments from ENDPOINT    how many segments ENDPOINT sends in the whole run
 //	seconds until ENDPOINT STATE    seconds from the anchored event until ENDPOINT enters STATE
+//	who enters STATE                the endpoint that enters STATE first ("client", "server")
 //	round trips until TEXT [from ENDPOINT] arrives
 //	                                round trips from the start until the first packet
 //	                                carrying a message labelled TEXT arrives
@@ -155,6 +156,13 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		ans := strconv.Itoa(n)
 		t := evs[last].At.Sub(0)
 		return Result{Answer: ans, Reveal: last, Evidence: catalog.F("answer.count", who(f[3]), ans, secs(t))}, nil
+	case f[0] == "who" && f[1] == "enters" && len(f) == 3:
+		for i := range evs {
+			if e := &evs[i]; e.Kind == tcp.EventState && e.To.String() == f[2] && mainPeer(e) {
+				return Result{Answer: e.Endpoint, Reveal: i, Evidence: catalog.F("answer.state.entered", who(e.Endpoint), f[2], secs(e.At.Sub(0)), diagram.CauseText(e.Cause))}, nil
+			}
+		}
+		return Result{}, fmt.Errorf("answer %q: no endpoint enters %s", expr, f[2])
 	case f[0] == "seconds" && f[1] == "until" && len(f) == 4:
 		for i := at; i < len(evs); i++ {
 			e := &evs[i]
@@ -222,11 +230,15 @@ func (l *Lesson) Resolve(tr *engine.Trace) (steps, questions []Resolved) {
 
 // Fill replaces placeholders in narration with values from the anchored event, so the
 // numbers a lesson quotes are the run's own: {seq}, {ack}, {win} (the raw field),
-// {wscale} (the sender's window scale), {win.bytes} (the window in bytes), {tcpdump} and
+// {wscale} (the sender's window scale), {win.bytes} (the window in bytes), {tsval} and
+// {tsecr} (its timestamp option's values), {tcpdump} and
 // {tcpdump.rel} (the segment's tcpdump line, -S and relative), {cookie.isn},
 // {cookie.client_isn}, {cookie.hash1}, {cookie.counter}, {cookie.hash2},
 // {cookie.mss_index}, {cookie.mss}, {cookie.hash1_plus_isn}.
 func Fill(text string, tr *engine.Trace, at int) string {
+	if strings.Contains(text, "{run.") {
+		text = fillRun(text, tr)
+	}
 	if at < 0 || !strings.Contains(text, "{") {
 		return text
 	}
@@ -244,6 +256,9 @@ func Fill(text string, tr *engine.Trace, at int) string {
 	pairs := []string{"{seq}", u(uint32(s.Seg.Seq)), "{ack}", u(uint32(s.Seg.Ack)),
 		"{win}", strconv.Itoa(int(s.Seg.Window)), "{wscale}", strconv.Itoa(int(shift)),
 		"{win.bytes}", strconv.Itoa(int(s.Seg.Window) << shift)}
+	if ts, ok := s.Seg.Options.Find(tcp.OptTimestamps); ok {
+		pairs = append(pairs, "{tsval}", u(ts.TSVal), "{tsecr}", u(ts.TSEcr))
+	}
 	if strings.Contains(text, "{tcpdump") {
 		pairs = append(pairs, "{tcpdump}", tr.TcpdumpLines(false)[s.ID], "{tcpdump.rel}", tr.TcpdumpLines(true)[s.ID])
 	}
@@ -262,6 +277,37 @@ func Fill(text string, tr *engine.Trace, at int) string {
 		)
 	}
 	return strings.NewReplacer(pairs...).Replace(text)
+}
+
+// fillRun fills the placeholders that describe the whole run rather than the anchored
+// event, so that a lesson quotes the run's numbers instead of promising its own:
+//
+//	{run.syn_queue_max}         the longest the server's SYN queue grew
+//	{run.first_request.synacks} how many SYN-ACKs answered the run's first SYN
+//	{run.first_request.times}   when they left, in seconds after the first ("0, 1, 3")
+func fillRun(text string, tr *engine.Trace) string {
+	maxQ := 0
+	var first *tcp.SegmentEvent // a copy: Scan reuses what it yields
+	var times []string
+	var t0 tcp.Time
+	for _, e := range tr.Scan() {
+		switch {
+		case e.Kind == tcp.EventQueue && e.Endpoint == "server":
+			maxQ = max(maxQ, e.SynQueue)
+		case e.Kind != tcp.EventSegment:
+		case first == nil && e.Segment.Seg.Flags == tcp.SYN:
+			c := *e.Segment
+			first = &c
+		case first != nil && e.Segment.Seg.Flags == tcp.SYN|tcp.ACK && e.Segment.Dst == first.Src && e.Segment.Seg.Ack == first.Seg.Seq+1:
+			if len(times) == 0 {
+				t0 = e.At
+			}
+			times = append(times, strconv.FormatFloat(e.At.Sub(t0).Round(time.Millisecond).Seconds(), 'f', -1, 64))
+		}
+	}
+	return strings.NewReplacer("{run.syn_queue_max}", strconv.Itoa(maxQ),
+		"{run.first_request.synacks}", strconv.Itoa(len(times)),
+		"{run.first_request.times}", strings.Join(times, ", ")).Replace(text)
 }
 
 // readHere answers questions about reading the anchored segment as tcpdump prints it:

@@ -2,6 +2,9 @@ package lessons
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -28,7 +31,10 @@ func TestCatalogueCoversTheTopics(t *testing.T) {
 		"data-on-third-ack", "four-way-close", "three-way-close", "time-wait", "simultaneous-open",
 		"simultaneous-close", "connect-timeout", "syn-to-closed-port", "resets", "orphans", "state-machine",
 		"syn-flood", "syn-cookies", "reading-tcpdump", "tls12", "tls13", "resumption-0rtt", "quic-http3",
-		"sequence-space", "ecn-handshake", "time-wait-syn"} {
+		"sequence-space", "ecn-handshake", "time-wait-syn",
+		// issue 20's new lessons
+		"listen-backlog", "time-wait-in-practice", "keepalive-half-open", "close-with-unread-data",
+		"syn-ack-lost", "tcp-fast-open"} {
 		l, ok := c.Get(id)
 		if !ok {
 			t.Errorf("no lesson %q", id)
@@ -113,6 +119,26 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		"resumption-0rtt": {"4", "2"},
 		// RFC 9000/9001: Initial, Initial+Handshake, Handshake = 3; first byte after 2 RTT.
 		"quic-http3": {"3", "2"},
+		// RFC 6298 §2.1, §5.4: the client's 1 s timer fires first and resends the SYN;
+		// the server resends its SYN-ACK (its timer, and Linux's tcp_check_req on the
+		// retransmitted SYN: synack-on-retransmitted-syn.pkt); connect() succeeds.
+		"syn-ack-lost": {"SYN", "SYN ACK", "ok"},
+		// RFC 7413 §4.2.2: the SYN-ACK acknowledges the SYN and its 100 bytes; the
+		// response leaves in SYN-RECEIVED (fastopen-server-data-in-syn.pkt).
+		"tcp-fast-open": {"101", "PSH ACK"},
+		// RFC 9293 §3.6.1 SHLD-2, Linux __tcp_close (close-with-unread-data.pkt): RST, not
+		// FIN; the RST closes the peer at once and its next call fails with ECONNRESET.
+		"close-with-unread-data": {"RST ACK", "CLOSED", "ECONNRESET"},
+		// RFC 9293 §3.6: the side that closes first waits in TIME-WAIT; Linux's
+		// TCP_TIMEWAIT_LEN is 60 s (time-wait-expiry.pkt).
+		"time-wait-in-practice": {"server", "60"},
+		// RFC 9293 §3.10.7.1: a probe (with ACK) to a rebooted peer draws a bare RST; the
+		// prober's application sees ECONNRESET (keepalive-rebooted-peer.pkt).
+		"keepalive-half-open": {"RST", "ECONNRESET"},
+		// sk_acceptq_is_full is "> backlog": the fourth SYN is answered and connect()
+		// succeeds; its final ACK and data are dropped and the request's timer resends
+		// the SYN-ACK (accept-queue-overflow-final-ack.pkt).
+		"listen-backlog": {"ok", "SYN ACK"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {
@@ -317,4 +343,107 @@ func FuzzAnchor(f *testing.F) {
 			t.Fatalf("Resolve(%q) = %d, outside the trace", s, i)
 		}
 	})
+}
+
+// TestChineseFollowsTheGlossary: every zh line of every lesson uses glossary/zh-CN.md's
+// terms (a word it rules out may appear only inside the preferred term) and “ ” for
+// quotation marks, never ASCII ". In the SYN-flood lessons the queue's entries are
+// requests, not RFC 9293's half-open connections.
+func TestChineseFollowsTheGlossary(t *testing.T) {
+	src, err := os.ReadFile("glossary/zh-CN.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rule struct{ want, avoid string }
+	var rules []rule
+	for _, line := range strings.Split(string(src), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) != 5 || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") || strings.TrimSpace(cells[1]) == "English" {
+			continue
+		}
+		want := strings.TrimSpace(cells[2])
+		for _, avoid := range strings.Split(cells[3], "、") {
+			if avoid, _, _ = strings.Cut(strings.TrimSpace(avoid), "（"); avoid != "" {
+				rules = append(rules, rule{want, avoid})
+			}
+		}
+	}
+	if len(rules) < 10 {
+		t.Fatalf("read %d rules from the glossary; is its table intact?", len(rules))
+	}
+	c := catalogue(t)
+	for _, l := range c.All() {
+		texts := []string{l.Title.ZH, l.Summary.ZH, l.Sources.ZH}
+		for _, st := range l.Steps {
+			texts = append(texts, st.Text.ZH)
+		}
+		for _, q := range l.Questions {
+			texts = append(texts, q.Ask.ZH, q.Explain.ZH)
+			for _, ex := range q.ExplainIn {
+				texts = append(texts, ex.ZH)
+			}
+		}
+		for _, text := range texts {
+			if strings.Contains(text, `"`) {
+				t.Errorf("%s: ASCII quotation marks in Chinese text (use “ ”): %s", l.File, text)
+			}
+			for _, r := range rules {
+				rest := text
+				for _, want := range strings.Split(r.want, "、") {
+					rest = strings.ReplaceAll(rest, want, "")
+				}
+				if strings.Contains(rest, r.avoid) {
+					t.Errorf("%s: %q where the glossary says %q: %s", l.File, r.avoid, r.want, text)
+				}
+			}
+		}
+		if l.ID == "syn-flood" || l.ID == "syn-cookies" {
+			for _, text := range texts {
+				if strings.Contains(text, "半开连接") {
+					t.Errorf("%s: 半开连接 is RFC 9293's half-open connection; a request in the SYN queue is 未完成的连接请求: %s", l.File, text)
+				}
+			}
+		}
+	}
+}
+
+// The run-wide placeholders quote the run: on the SYN flood, the longest SYN queue and
+// the SYN-ACKs that answered the first spoofed SYN, counted here from the trace's
+// events directly.
+func TestFillQuotesTheRun(t *testing.T) {
+	tr, err := stories.Default().Run("syn-flood", engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := tr.Events(0, tr.Len())
+	maxQ, synacks := 0, 0
+	var first *tcp.SegmentEvent
+	var times []string
+	var t0 tcp.Time
+	for i := range evs {
+		e := &evs[i]
+		if e.Kind == tcp.EventQueue && e.Endpoint == "server" {
+			maxQ = max(maxQ, e.SynQueue)
+		}
+		if e.Kind != tcp.EventSegment {
+			continue
+		}
+		if first == nil && e.Segment.Seg.Flags == tcp.SYN {
+			first = e.Segment
+		} else if first != nil && e.Segment.Seg.Flags == tcp.SYN|tcp.ACK && e.Segment.Seg.Ack == first.Seg.Seq+1 {
+			if synacks == 0 {
+				t0 = e.At
+			}
+			synacks++
+			times = append(times, strconv.FormatFloat(e.At.Sub(t0).Seconds(), 'f', -1, 64))
+		}
+	}
+	if maxQ == 0 || synacks < 2 {
+		t.Fatalf("the flood has a SYN queue of %d and %d SYN-ACKs for its first SYN: not a flood", maxQ, synacks)
+	}
+	got := Fill("{run.syn_queue_max}|{run.first_request.synacks}|{run.first_request.times}", tr, -1)
+	want := fmt.Sprintf("%d|%d|%s", maxQ, synacks, strings.Join(times, ", "))
+	if got != want {
+		t.Errorf("Fill = %q, want %q", got, want)
+	}
 }

@@ -16,12 +16,42 @@ type Placement struct {
 	Steps     []PlacedStep
 	Questions []PlacedQuestion
 	Sources   engine.Text
+	// Omitted says, for each step and question left out of this run, why: the event it
+	// is about does not happen here, or a drop took away its premise, or it is asked only
+	// in another profile.
+	Omitted []Omission
+}
+
+// Omission is a step or question the run leaves out, with the reason the page gives.
+type Omission struct {
+	Kind  string // "step" or "question"
+	Index int    // in Lesson.Steps or Lesson.Questions
+	Why   engine.Text
+}
+
+// absent: the event a step or question is about does not happen in this run.
+func absent(kind string, index int, tr *engine.Trace) Omission {
+	why := catalog.F("omit.question.absent", index+1, profileName(tr.Meta.Profile))
+	if kind == "step" {
+		why = catalog.F("omit.step.absent", index+1, profileName(tr.Meta.Profile))
+	}
+	return Omission{Kind: kind, Index: index, Why: why}
+}
+
+// lost: the reader's drops took away the segment a step or question is about.
+func lost(kind string, index int, r role) Omission {
+	why := catalog.F("omit.question.lost", index+1, r.describe())
+	if kind == "step" {
+		why = catalog.F("omit.step.lost", index+1, r.describe())
+	}
+	return Omission{Kind: kind, Index: index, Why: why}
 }
 
 // PlacedStep is narration shown from layout step Step on.
 type PlacedStep struct {
 	Index int // in Lesson.Steps
 	Step  int
+	Event int // the trace event it is anchored to
 	Text  engine.Text
 }
 
@@ -30,6 +60,7 @@ type PlacedStep struct {
 // event's step, moved earlier to the step that reveals the answer when that comes first.
 type PlacedQuestion struct {
 	Index   int // in Lesson.Questions
+	Event   int // the trace event it is anchored to
 	Step    int // asked once the steps before it are shown, before this one
 	Anchor  int // the layout step of the anchored event
 	Reveal  int // the layout step that gives the answer away
@@ -47,18 +78,6 @@ type PlacedQuestion struct {
 // from the trace, instead of the lesson's text.
 func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) Placement {
 	pl := Placement{Sources: l.Sources}
-	steps, _ := l.Resolve(tr)
-	for i, r := range steps {
-		if r.Event < 0 {
-			continue
-		}
-		at := stepOf(lay, r.Event)
-		if at < 0 {
-			continue
-		}
-		t := l.Steps[i].Text
-		pl.Steps = append(pl.Steps, PlacedStep{Index: i, Step: at, Text: engine.Text{EN: Fill(t.EN, tr, r.Event), ZH: Fill(t.ZH, tr, r.Event)}})
-	}
 	var base *engine.Trace // the same run without the reader's drops and loss
 	faults := len(p.Drop) > 0 || p.Loss > 0 || p.Jitter > 0
 	if faults {
@@ -68,23 +87,61 @@ func (l *Lesson) Place(tr *engine.Trace, lay *diagram.Layout, p engine.Params) P
 			base = t
 		}
 	}
-	for i, q := range l.Questions {
-		if !q.AskedIn(tr.Meta.Profile) {
+	// resolve places an anchor on the reader's run: by its role in the run without the
+	// reader's faults when there are some, so that a drop that shifts the segments does
+	// not move narration or a question onto another segment.
+	resolve := func(kind string, index int, a Anchor) int {
+		if base == nil {
+			at, err := a.resolveFirst(tr)
+			if err != nil {
+				pl.Omitted = append(pl.Omitted, absent(kind, index, tr))
+				return -1
+			}
+			return at
+		}
+		at, gone, err := a.resolveRole(base, tr)
+		switch {
+		case gone != nil:
+			pl.Omitted = append(pl.Omitted, lost(kind, index, *gone))
+			return -1
+		case err != nil:
+			pl.Omitted = append(pl.Omitted, absent(kind, index, tr))
+			return -1
+		}
+		return at
+	}
+	for i, st := range l.Steps {
+		ev := resolve("step", i, st.Anchor)
+		if ev < 0 {
 			continue
 		}
-		at, err := q.Anchor.resolveFirst(tr)
-		if err != nil {
+		at := stepOf(lay, ev)
+		if at < 0 {
+			continue
+		}
+		t := st.Text
+		pl.Steps = append(pl.Steps, PlacedStep{Index: i, Step: at, Event: ev, Text: engine.Text{EN: Fill(t.EN, tr, ev), ZH: Fill(t.ZH, tr, ev)}})
+	}
+	for i, q := range l.Questions {
+		if !q.AskedIn(tr.Meta.Profile) {
+			pl.Omitted = append(pl.Omitted, Omission{Kind: "question", Index: i,
+				Why: catalog.F("omit.profile", i+1, profileName(q.Profile), profileName(tr.Meta.Profile))})
+			continue
+		}
+		at := resolve("question", i, q.Anchor)
+		if at < 0 {
 			continue
 		}
 		res, err := Compute(q.Answer, tr, at)
-		if err != nil || res.Reveal < 0 {
-			continue
+		anchor, reveal := -1, -1
+		if err == nil && res.Reveal >= 0 {
+			anchor, reveal = stepOf(lay, at), stepOf(lay, res.Reveal)
 		}
-		anchor, reveal := stepOf(lay, at), stepOf(lay, res.Reveal)
 		if anchor < 0 || reveal < 0 {
+			pl.Omitted = append(pl.Omitted, Omission{Kind: "question", Index: i, Why: catalog.F("omit.no-answer", i+1)})
 			continue
 		}
-		pq := PlacedQuestion{Index: i, Step: min(anchor, reveal), Anchor: anchor, Reveal: reveal,
+		pq := PlacedQuestion{Index: i, Event: at, Step: min(anchor, reveal), Anchor: anchor, Reveal: reveal,
 			Ask:     engine.Text{EN: Fill(q.Ask.EN, tr, at), ZH: Fill(q.Ask.ZH, tr, at)},
 			Choices: q.ChoicesOn(tr, at), Answer: res.Answer}
 		own := res.Answer

@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -211,6 +212,15 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 		if visible(last) {
 			fail("the last segment counted")
 		}
+	case f[0] == "who":
+		for i, e := range tr.All() {
+			if e.Kind == tcp.EventState && e.To.String() == f[2] && mainPeer(&e) {
+				if visible(i) {
+					fail("the " + e.Endpoint + " entering " + f[2])
+				}
+				break
+			}
+		}
 	case f[0] == "seconds":
 		for _, it := range lay.Items {
 			if it.Kind == "timer" && it.Lane == f[2] && it.Step <= cursor && it.End < 0 && it.Label == q.Answer+" s" {
@@ -294,5 +304,223 @@ func containsWord(text, w string) bool {
 			return true
 		}
 		i = j + 1
+	}
+}
+
+// Anchors survive drops: for every lesson, in each of its profiles, with each of the
+// run's first 12 segments dropped in turn, every narration step and every question the
+// page still shows is about the event the lesson meant — the segment with the same
+// sender, receiver, flags, payload and place in both sequence spaces as in the run
+// without the drop (lost, for an @dropped anchor; a retransmission, for an
+// @retransmit anchor) — and whatever is left out is left out with a reason in both
+// languages. Checked here from the two traces directly.
+func TestAnchorsSurviveDrops(t *testing.T) {
+	for _, l := range catalogue(t).All() {
+		for _, profile := range l.Profiles {
+			p := engine.DefaultParams()
+			p.Profile, p.RTT = profile, min(max(p.RTT, l.MinRTT), l.MaxRTT)
+			base, err := l.Run(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bevs := base.Events(0, base.Len())
+			// The event each block names in the run without drops.
+			meant := func(a Anchor) *tcp.Event {
+				i, err := a.resolveFirst(base)
+				if err != nil {
+					return nil
+				}
+				return &bevs[i]
+			}
+			n := min(len(base.Segments()), 12)
+			for id := 1; id <= n; id++ {
+				p.Drop = []int{id}
+				name := fmt.Sprintf("%s?profile=%s&drop=%d", l.ID, profile, id)
+				tr, _, pl := place(t, l, p)
+				if tr == nil {
+					continue
+				}
+				check := func(what string, line int, a Anchor, ev int) {
+					want := meant(a)
+					if want == nil {
+						t.Errorf("%s:%d: %s placed although its anchor names nothing in the run without drops", name, line, what)
+						return
+					}
+					got := tr.Event(ev)
+					if got.Kind != want.Kind {
+						t.Errorf("%s:%d: %s lands on a %v event, the lesson meant a %v", name, line, what, got.Kind, want.Kind)
+						return
+					}
+					if got.Kind != tcp.EventSegment {
+						if !a.matches(&got) {
+							t.Errorf("%s:%d: %s lands on an event its anchor %s does not name", name, line, what, a.Text)
+						}
+						return
+					}
+					g, w := got.Segment, want.Segment
+					switch {
+					case g.Src != w.Src || g.Dst != w.Dst || g.Seg.Flags != w.Seg.Flags || len(g.Seg.Payload) != len(w.Seg.Payload):
+						t.Errorf("%s:%d: %s is about the %v from %s (%d bytes) but lands on #%d, %v from %s (%d bytes)", name, line, what,
+							w.Seg.Flags.Names(), w.Src, len(w.Seg.Payload), g.ID, g.Seg.Flags.Names(), g.Src, len(g.Seg.Payload))
+					case a.Kind == "dropped" && g.Fate != tcp.Dropped:
+						t.Errorf("%s:%d: %s tells of a lost segment but lands on #%d, which arrived", name, line, what, g.ID)
+					case a.Kind == "retransmit" && !g.Retransmit:
+						t.Errorf("%s:%d: %s tells of a retransmission but lands on #%d, a first transmission", name, line, what, g.ID)
+					case g.Seg.Seq-isnOf(tr, ev, g.Src) != w.Seg.Seq-isnOf(base, slices.IndexFunc(bevs, func(e tcp.Event) bool { return e.Kind == tcp.EventSegment && e.Segment.ID == w.ID }), w.Src):
+						t.Errorf("%s:%d: %s lands on #%d, another place in the %s's sequence space than the lesson's segment #%d", name, line, what, g.ID, g.Src, w.ID)
+					}
+				}
+				for _, st := range pl.Steps {
+					check("narration step", l.Steps[st.Index].Line, l.Steps[st.Index].Anchor, st.Event)
+				}
+				for _, q := range pl.Questions {
+					check("question", l.Questions[q.Index].Line, l.Questions[q.Index].Anchor, q.Event)
+				}
+				shown := len(pl.Steps) + len(pl.Questions)
+				if shown+len(pl.Omitted) != len(l.Steps)+len(l.Questions) {
+					// A step whose event lies beyond the diagram is dropped silently only
+					// when the layout has no step for it; that must not happen either.
+					t.Errorf("%s: %d shown + %d omitted with a reason, of %d blocks", name, shown, len(pl.Omitted), len(l.Steps)+len(l.Questions))
+				}
+				for _, o := range pl.Omitted {
+					if o.Why.EN == "" || o.Why.ZH == "" {
+						t.Errorf("%s: %s %d left out without a reason in both languages", name, o.Kind, o.Index+1)
+					}
+				}
+			}
+		}
+	}
+}
+
+// isnOf is the sequence number of the last SYN endpoint sent up to trace event i.
+func isnOf(tr *engine.Trace, i int, endpoint string) tcp.Seq {
+	for j := i; j >= 0; j-- {
+		if e := tr.Event(j); e.Kind == tcp.EventSegment && e.Segment.Src == endpoint && e.Segment.Seg.Flags&tcp.SYN != 0 {
+			return e.Segment.Seg.Seq
+		}
+	}
+	return 0
+}
+
+// The cases that moved before anchors named roles: the lost-final-ack lesson with the
+// reader's first SYN dropped tells of "the last ACK is lost" on that ACK, not on the SYN,
+// and its first question is still about the server's FIN.
+func TestTimeWaitDropKeepsTheLostACK(t *testing.T) {
+	l, _ := catalogue(t).Get("time-wait")
+	p := engine.DefaultParams()
+	p.Drop = []int{1}
+	tr, _, pl := place(t, l, p)
+	for _, st := range pl.Steps {
+		if l.Steps[st.Index].Anchor.Kind != "dropped" {
+			continue
+		}
+		e := tr.Event(st.Event)
+		if e.Segment.Seg.Flags != tcp.ACK || e.Segment.Src != "client" {
+			t.Fatalf("the lost-ACK narration lands on #%d %v from %s", e.Segment.ID, e.Segment.Seg.Flags.Names(), e.Segment.Src)
+		}
+	}
+	for _, q := range pl.Questions {
+		if q.Answer == "SYN ACK" {
+			t.Fatalf("question %d answers SYN ACK: it was moved onto the handshake", q.Index+1)
+		}
+	}
+}
+
+// No answer on screen before its question: the title and the summary are shown above the
+// diagram from the first step on, so neither may state the answer of any question the
+// lesson asks, in any profile it offers, in either language. Answers are matched as
+// whole words or numbers ("3" is not found in "TLS 1.3" or "RFC 9293").
+func TestTitlesAndSummariesKeepTheAnswers(t *testing.T) {
+	for _, l := range catalogue(t).All() {
+		for _, profile := range l.Profiles {
+			p := engine.DefaultParams()
+			p.Profile, p.RTT = profile, min(max(p.RTT, l.MinRTT), l.MaxRTT)
+			_, _, pl := place(t, l, p)
+			for _, q := range pl.Questions {
+				for what, text := range map[string]string{"title.en": l.Title.EN, "title.zh": l.Title.ZH, "summary.en": l.Summary.EN, "summary.zh": l.Summary.ZH} {
+					if statesAnswer(text, q.Answer) {
+						t.Errorf("%s (%s): the %s states the answer %q of %q before it is asked: %s", l.File, profile, what, q.Answer, l.Questions[q.Index].Ask.EN, text)
+					}
+				}
+			}
+		}
+	}
+}
+
+// statesAnswer reports whether text contains the answer as a word or number of its own:
+// not inside a longer word, a hyphenated name, or a number such as 1.3 or 9293.
+func statesAnswer(text, answer string) bool {
+	part := func(r rune) bool {
+		return unicode.IsLetter(r) && r < 0x2E80 || unicode.IsDigit(r) || r == '-' || r == '.' || r == '_' || r == '/'
+	}
+	for i := 0; ; {
+		j := strings.Index(text[i:], answer)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before, _ := utf8.DecodeLastRuneInString(text[:j])
+		after, n := utf8.DecodeRuneInString(text[j+len(answer):])
+		// A full stop ends a sentence unless a digit follows it (1.3).
+		if after == '.' {
+			next, _ := utf8.DecodeRuneInString(text[j+len(answer)+n:])
+			if !unicode.IsDigit(next) {
+				after = ' '
+			}
+		}
+		if (j == 0 || !part(before)) && (j+len(answer) == len(text) || !part(after)) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func TestStatesAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		text, answer string
+		want         bool
+	}{
+		{"TLS 1.3: one round trip", "3", false},
+		{"from 7 back to 3", "3", true},
+		{"RFC 9293 §3.5", "3", false},
+		{"SYN, SYN-ACK, ACK.", "ACK", true},
+		{"SYN-ACK", "ACK", false},
+		{"in SYN-RECEIVED", "SYN-RECEIVED", true},
+		{"tcp_fin_timeout 60", "60", true},
+		{"FIN-WAIT-2", "2", false},
+		{"QUIC and HTTP/3", "3", false},
+	} {
+		if got := statesAnswer(tc.text, tc.answer); got != tc.want {
+			t.Errorf("statesAnswer(%q, %q) = %v, want %v", tc.text, tc.answer, got, tc.want)
+		}
+	}
+}
+
+// placeholder matches what a lesson writes to be filled: "{seq}", "{run.syn_queue_max}";
+// not RFC 8446's braces ("{Finished}") or a socket option's value ("{on, 0}").
+var placeholder = regexp.MustCompile(`\{[a-z][a-z0-9_.]*\}`)
+
+// Every placeholder a lesson writes is filled on its run: no narration, question or
+// choice reaches the page with a "{...}" left in it.
+func TestPlaceholdersAreFilled(t *testing.T) {
+	for _, l := range catalogue(t).All() {
+		for _, profile := range l.Profiles {
+			p := engine.DefaultParams()
+			p.Profile, p.RTT = profile, min(max(p.RTT, l.MinRTT), l.MaxRTT)
+			_, _, pl := place(t, l, p)
+			var texts []string
+			for _, st := range pl.Steps {
+				texts = append(texts, st.Text.EN, st.Text.ZH)
+			}
+			for _, q := range pl.Questions {
+				texts = append(texts, q.Ask.EN, q.Ask.ZH, q.Explain.EN, q.Explain.ZH)
+				texts = append(texts, q.Choices...)
+			}
+			for _, text := range texts {
+				if placeholder.MatchString(text) {
+					t.Errorf("%s (%s): a placeholder is left: %s", l.File, profile, text)
+				}
+			}
+		}
 	}
 }

@@ -95,6 +95,8 @@ type Player struct {
 	Related   []Card
 	// Sources names the RFC sections and Linux sources a lesson relies on.
 	Sources string
+	// Omitted says why steps or questions of the lesson are not shown on this run.
+	Omitted []string
 	// Tcpdump is the run as tcpdump -S prints it, one line per segment (Index: its step).
 	Tcpdump []Line
 	// Class is a classroom's panel over the player, and ClassRole "teacher" or

@@ -12,7 +12,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"synack/engine/catalog"
-	"synack/engine/diagram"
 	"synack/templates"
 	"synack/web/classroom"
 )
@@ -114,9 +113,11 @@ func (s *Server) handleClassNew(w http.ResponseWriter, r *http.Request) {
 		s.classError(w, r, "", errNoLesson)
 		return
 	}
-	v := ParseView(r.URL.Query(), lang)
-	fitLesson(st.lesson, &v)
-	tr, err := st.run(v.Params)
+	// The room's questions are placed on the run its pages show (the default width).
+	q0 := r.URL.Query()
+	q0.Del("width")
+	q0.Del("expand")
+	v, rn, err := s.runView(id, st, q0, lang)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -128,8 +129,7 @@ func (s *Server) handleClassNew(w http.ResponseWriter, r *http.Request) {
 	q.Del("lang")
 	sp.Query = q.Encode()
 	if st.lesson != nil {
-		l := diagram.Build(tr, diagram.Options{})
-		for _, qq := range st.lesson.Place(tr, l, v.Params).Questions {
+		for _, qq := range st.lesson.Place(rn.tr, rn.layout, v.Params).Questions {
 			sp.Questions = append(sp.Questions, classroom.Question{Step: qq.Step, Choices: qq.Choices, Answer: qq.Answer,
 				Ask:     map[string]string{"en": qq.Ask.In("en"), "zh": qq.Ask.In("zh")},
 				Explain: map[string]string{"en": qq.Explain.In("en"), "zh": qq.Explain.In("zh")}})

@@ -41,7 +41,7 @@ type CompareRow struct {
 // parseCompare reads ?rtt= and ?lose=; a bad value is replaced by the default and said.
 func parseCompare(q url.Values, lang string) (time.Duration, bool, []string) {
 	var problems []string
-	rtt := 100 * time.Millisecond
+	rtt := engine.DefaultParams().RTT
 	if s := q.Get("rtt"); s != "" {
 		var problem *engine.Text
 		rtt, problem = parseRTT(s, rtt, handshakes.MinCompareRTT, handshakes.MaxCompareRTT)

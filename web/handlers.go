@@ -144,23 +144,6 @@ func (s *Server) lookup(id string) (story, bool) {
 	return story{}, false
 }
 
-// fitLesson keeps a view's parameters inside the lesson's ranges, saying what it changed.
-func fitLesson(l *lessons.Lesson, v *View) {
-	if l == nil {
-		return
-	}
-	if ok, param := l.Allows(v.Params); !ok {
-		switch param {
-		case "rtt":
-			v.Params.RTT = min(max(v.Params.RTT, l.MinRTT), l.MaxRTT)
-			v.Problems = append(v.Problems, Problem{Param: "rtt", Text: catalog.F("param.lesson.rtt", l.MinRTT, l.MaxRTT, v.Params.RTT)})
-		case "profile":
-			v.Params.Profile = l.Profiles[0]
-			v.Problems = append(v.Problems, Problem{Param: "profile", Text: catalog.F("param.lesson.profile", l.Profiles[0])})
-		}
-	}
-}
-
 // LessonBoot is a lesson as the player's script gets it: narration and questions placed on
 // the layout's steps, in the reader's language.
 type LessonBoot struct {
@@ -168,6 +151,8 @@ type LessonBoot struct {
 	Steps     []LessonStep     `json:"steps"`
 	Questions []LessonQuestion `json:"questions"`
 	Sources   string           `json:"sources"` // the RFC sections and Linux sources the lesson relies on
+	// Omitted says why a step or question of the lesson is not shown on this run.
+	Omitted []string `json:"omitted,omitempty"`
 }
 
 // LessonStep is narration shown from Step on.
@@ -193,6 +178,9 @@ func placeLesson(les *lessons.Lesson, tr *engine.Trace, l *diagram.Layout, p eng
 	b := &LessonBoot{Intro: les.Summary.In(lang), Sources: pl.Sources.In(lang)}
 	for _, st := range pl.Steps {
 		b.Steps = append(b.Steps, LessonStep{Step: st.Step, Text: st.Text.In(lang)})
+	}
+	for _, o := range pl.Omitted {
+		b.Omitted = append(b.Omitted, o.Why.In(lang))
 	}
 	for _, q := range pl.Questions {
 		b.Questions = append(b.Questions, LessonQuestion{Step: q.Step, Reveal: q.Reveal, Ask: q.Ask.In(lang), Choices: q.Choices,
@@ -406,6 +394,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			vm.StatesLarge = st.lesson.StatesLarge
 			vm.NarrationNow = lb.Intro
 			vm.Sources = lb.Sources
+			vm.Omitted = lb.Omitted
 			for _, n := range lb.Steps {
 				if n.Step <= start {
 					vm.NarrationNow = n.Text
@@ -456,7 +445,7 @@ func speedOptions(chosen float64) []templates.Option {
 func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 	p := page(w, r, "", false)
 	p.Title = catalog.In(p.Lang, "lab.title")
-	v := ParseView(r.URL.Query(), p.Lang)
+	v := ParseView(r.URL.Query(), p.Lang, EngineBounds())
 	q := v.Query()
 	q.Del("step")
 	if x := r.URL.Query().Get("width"); x != "" {
@@ -472,8 +461,7 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 // fitted to the story's lesson, and returns it with its run: simulated at most once
 // while it stays in the run cache, which the page, its exports and its socket share.
 func (s *Server) runView(id string, st story, q url.Values, lang string) (View, *run, error) {
-	v := ParseView(q, lang)
-	fitLesson(st.lesson, &v)
+	v := ParseView(q, lang, LessonBounds(st.lesson))
 	rn, err := s.runs.get(id, v.Params, DiagramOptions(q), st.run)
 	return v, rn, err
 }
@@ -482,12 +470,12 @@ func (s *Server) runView(id string, st story, q url.Values, lang string) (View, 
 // nothing to export.
 func (s *Server) runFor(w http.ResponseWriter, r *http.Request) (story, View, *run, bool) {
 	id := chi.URLParam(r, "id")
+	lang, _ := pickLang(r)
 	st, ok := s.lookup(id)
 	if !ok {
-		http.Error(w, "unknown lesson or scenario "+strconv.Quote(id), http.StatusNotFound)
+		http.Error(w, T(lang, "error.notfound")+" ("+strconv.Quote(id)+")", http.StatusNotFound)
 		return story{}, View{}, nil, false
 	}
-	lang, _ := pickLang(r)
 	v, rn, err := s.runView(id, st, r.URL.Query(), lang)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)

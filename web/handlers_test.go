@@ -547,16 +547,16 @@ func TestIndexCardsHaveTheirPictures(t *testing.T) {
 	}
 }
 
-// A lesson's related list may name a story told without a lesson: data-on-third-ack
-// links to the TCP Fast Open story, under the story's own title in each language.
+// A lesson's related list may name a story told without a lesson: four-way-close
+// links to the half-close story, under the story's own title in each language.
 func TestRelatedNamesAStory(t *testing.T) {
 	s := NewServer(Config{})
-	for lang, title := range map[string]string{"en": "TCP Fast Open", "zh": "TCP 快速打开"} {
-		page := body(t, get(t, s, "/lessons/data-on-third-ack?lang="+lang, nil))
-		link := `href="/lessons/tcp-fast-open?lang=` + lang + `"`
+	for lang, title := range map[string]string{"en": "Half-close", "zh": "半关闭"} {
+		page := body(t, get(t, s, "/lessons/four-way-close?lang="+lang, nil))
+		link := `href="/lessons/half-close?lang=` + lang + `"`
 		i := strings.Index(page, link)
 		if i < 0 {
-			t.Fatalf("%s: no link to the Fast Open story", lang)
+			t.Fatalf("%s: no link to the half-close story", lang)
 		}
 		if end := min(len(page), i+300); !strings.Contains(page[i:end], title) {
 			t.Errorf("%s: the link does not carry the story's title %q: %s", lang, title, page[i:end])

@@ -43,9 +43,16 @@ func normLang(s string) string {
 	return ""
 }
 
-// pageStrings are the words a page hands its scripts, in lang: the catalogue's
-// (engine/catalog) keys the player, the lessons, the inspector, the live diagram and
-// the classroom use.
+// T returns the text of a catalogue key (engine/catalog) in lang: catalog.In, in the
+// short form handlers use.
+func T(lang, key string) string { return catalog.In(lang, key) }
+
+// scriptKeys are the families of catalogue keys (engine/catalog) a page hands its
+// scripts: a script that needs a string of another family adds its prefix here
+// (TestPageHandsScriptsTheirStrings names any key a script uses that is missing).
+var scriptKeys = []string{"player.", "lesson.", "field.", "diagram.", "class."}
+
+// pageStrings are the words a page hands its scripts, in lang.
 func pageStrings(lang string) map[string]string {
-	return catalog.Subset(lang, "player.", "lesson.", "field.", "diagram.", "class.")
+	return catalog.Subset(lang, scriptKeys...)
 }

@@ -80,8 +80,9 @@ func TestBrowserHeaderFigure(t *testing.T) {
 }
 
 // The transcript can be read as tcpdump prints it: the lines up to the cursor, with
-// absolute numbers (tcpdump -S) or, after the "Sequence numbers" switch, relative ones,
-// where the SYN-ACK reads "seq 0, ack 1".
+// absolute numbers (tcpdump -S) or, after the "Sequence numbers" switch, relative ones
+// as tcpdump 4.99 prints them: the SYN-ACK still absolute, the final ACK "ack 1"
+// (tcpdump_test.go checks every line against the real tcpdump).
 func TestBrowserTcpdumpView(t *testing.T) {
 	ctx := browser(t)
 	_, ts := newTestServer(t, Config{})
@@ -97,7 +98,10 @@ func TestBrowserTcpdumpView(t *testing.T) {
 		t.Fatal(err)
 	}
 	evalJS[bool](t, ctx, `document.querySelector("select[data-action=numbers]").dispatchEvent(new Event("change", {bubbles: true}))`)
-	waitJS(t, ctx, `document.getElementById("tcpdump").innerText.includes("Flags [S.], seq 0, ack 1,") && document.getElementById("tcpdump-cmd").textContent === "tcpdump -n"`)
+	waitJS(t, ctx, `document.getElementById("tcpdump").innerText.includes("Flags [.], ack 1, win") && document.getElementById("tcpdump-cmd").textContent === "tcpdump -n"`)
+	if got := evalJS[string](t, ctx, `document.getElementById("tcpdump").innerText`); !strings.Contains(got, "Flags [S.], seq 975768978, ack 2653845935") {
+		t.Fatalf("tcpdump -n view: the SYN-ACK should keep its absolute numbers, as tcpdump prints it:\n%s", got)
+	}
 	// Stepping back hides the lines of segments not yet sent.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-action=restart]`))); err != nil {
 		t.Fatal(err)

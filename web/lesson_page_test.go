@@ -66,3 +66,30 @@ func TestLessonPagesUnderTheRFCProfile(t *testing.T) {
 		}
 	}
 }
+
+// A drop that takes away what a step or question is about hides it, and the page says
+// why in the reader's language (issue 20, item 6).
+func TestLessonPageSaysWhatADropHid(t *testing.T) {
+	s := NewServer(Config{})
+	for lang, want := range map[string]string{
+		"en": "Question 2 is not asked: it is about the PSH ACK from the client to the server carrying 100 bytes",
+		"zh": "第 2 题不提问：它问的是客户端发往服务器的 PSH ACK（100 字节数据）",
+	} {
+		boot, page := lessonBoot(t, s, "/lessons/sequence-space?drop=1&lang="+lang)
+		if !slices.ContainsFunc(boot.Lesson.Omitted, func(o string) bool { return strings.HasPrefix(o, want) }) {
+			t.Errorf("%s: omitted %q, want one starting %q", lang, boot.Lesson.Omitted, want)
+		}
+		if !strings.Contains(page, `data-testid="lesson-omitted"`) || !strings.Contains(html.UnescapeString(page), want) {
+			t.Errorf("%s: the page does not say why the question is gone", lang)
+		}
+		for _, q := range boot.Lesson.Questions {
+			if strings.Contains(q.Ask, "100") && strings.Contains(q.Ask, "PSH") {
+				t.Errorf("%s: the question about the 100-byte write is still asked: %q", lang, q.Ask)
+			}
+		}
+	}
+	_, page := lessonBoot(t, s, "/lessons/three-way-handshake?lang=en")
+	if strings.Contains(page, `data-testid="lesson-omitted"`) {
+		t.Error("a run without drops leaves nothing out, yet the page lists omissions")
+	}
+}

@@ -3,12 +3,15 @@ package web
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"synack/engine"
 	"synack/engine/catalog"
+	"synack/engine/tcp"
+	"synack/lessons"
 )
 
 // Limits of view parameters.
@@ -40,24 +43,53 @@ type Problem struct {
 	Text  engine.Text
 }
 
-// ParseView reads a view from a query string. Nothing in it can fail the request: a bad
-// value is replaced by its default or clamped, and said so in Problems.
-func ParseView(q url.Values, lang string) View {
+// Bounds are the ranges a view's parameters must fall in: the engine's (EngineBounds),
+// or a lesson's, which narrow them (LessonBounds).
+type Bounds struct {
+	MinRTT, MaxRTT time.Duration
+	// Profiles are the behaviours allowed; the first is used when the URL names another.
+	Profiles []string
+	// Lesson says the ranges are a lesson's, so a problem says "this lesson allows…".
+	Lesson bool
+}
+
+// EngineBounds are the engine's own ranges, for a story told without a lesson and the lab.
+func EngineBounds() Bounds {
+	return Bounds{MinRTT: engine.MinRTT, MaxRTT: engine.MaxRTT, Profiles: tcp.ProfileNames}
+}
+
+// LessonBounds are the ranges lesson l allows (the engine's when l is nil).
+func LessonBounds(l *lessons.Lesson) Bounds {
+	if l == nil {
+		return EngineBounds()
+	}
+	return Bounds{MinRTT: l.MinRTT, MaxRTT: l.MaxRTT, Profiles: l.Profiles, Lesson: true}
+}
+
+// ParseView reads a view from a query string, within b: the one place a view's
+// parameters are checked, their defaults being engine.DefaultParams. Nothing in it can
+// fail the request: a bad value is replaced by its default or clamped, and said so in
+// Problems.
+func ParseView(q url.Values, lang string, b Bounds) View {
 	v := View{Params: engine.DefaultParams(), Step: -1, Speed: 1, Lang: lang}
 	bad := func(param string, text engine.Text) {
 		v.Problems = append(v.Problems, Problem{Param: param, Text: text})
 	}
 	if s := q.Get("profile"); s != "" {
-		if s == "linux" || s == "rfc" {
+		if slices.Contains(tcp.ProfileNames, s) {
 			v.Params.Profile = s
 		} else {
-			bad("profile", catalog.F("param.profile.unknown", s))
+			bad("profile", catalog.F("param.profile.unknown", s, v.Params.Profile))
 		}
+	}
+	if len(b.Profiles) > 0 && !slices.Contains(b.Profiles, v.Params.Profile) {
+		v.Params.Profile = b.Profiles[0]
+		bad("profile", catalog.F("param.lesson.profile", b.Profiles[0]))
 	}
 	if s := q.Get("seed"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil || n > MaxSeed {
-			bad("seed", catalog.F("param.seed.bad", s, uint64(MaxSeed)))
+			bad("seed", catalog.F("param.seed.bad", s, uint64(MaxSeed), v.Params.Seed))
 		} else {
 			v.Params.Seed = n
 		}
@@ -66,8 +98,12 @@ func ParseView(q url.Values, lang string) View {
 		d, problem := parseRTT(s, v.Params.RTT, engine.MinRTT, engine.MaxRTT)
 		v.Params.RTT = d
 		if problem != nil {
-			v.Problems = append(v.Problems, Problem{Param: "rtt", Text: *problem})
+			bad("rtt", *problem)
 		}
+	}
+	if b.Lesson && (v.Params.RTT < b.MinRTT || v.Params.RTT > b.MaxRTT) {
+		v.Params.RTT = min(max(v.Params.RTT, b.MinRTT), b.MaxRTT)
+		bad("rtt", catalog.F("param.lesson.rtt", b.MinRTT, b.MaxRTT, v.Params.RTT))
 	}
 	if s := q.Get("drop"); s != "" {
 		for _, f := range strings.Split(s, ",") {
@@ -146,14 +182,14 @@ func parseDuration(s string) (time.Duration, error) {
 // Query writes the view back as a query string (the canonical shareable form).
 func (v View) Query() url.Values {
 	q := url.Values{}
-	p := v.Params
-	if p.Profile != "linux" {
+	p, def := v.Params, engine.DefaultParams()
+	if p.Profile != def.Profile {
 		q.Set("profile", p.Profile)
 	}
-	if p.Seed != 1 {
+	if p.Seed != def.Seed {
 		q.Set("seed", strconv.FormatUint(p.Seed, 10))
 	}
-	if p.RTT != 100*time.Millisecond {
+	if p.RTT != def.RTT {
 		q.Set("rtt", p.RTT.String())
 	}
 	if len(p.Drop) > 0 {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,7 +41,7 @@ func TestParseView(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			q, _ := url.ParseQuery(tc.q)
-			v := ParseView(q, "en")
+			v := ParseView(q, "en", EngineBounds())
 			if v.Params.RTT != tc.rtt || v.Params.Profile != tc.profile || v.Params.Seed != tc.seed ||
 				v.Step != tc.step || v.Speed != tc.speed || len(v.Problems) != tc.problems {
 				t.Fatalf("ParseView(%q) = rtt %s profile %s seed %d step %d speed %g problems %d, want %s %s %d %d %g %d",
@@ -58,7 +59,7 @@ func TestDropLimit(t *testing.T) {
 		s += "," + string(rune('0'+i%10))
 	}
 	q.Set("drop", s)
-	v := ParseView(q, "en")
+	v := ParseView(q, "en", EngineBounds())
 	if len(v.Params.Drop) != engine.MaxDrops || len(v.Problems) != 1 {
 		t.Fatalf("%d drops, %d problems; want %d and 1", len(v.Params.Drop), len(v.Problems), engine.MaxDrops)
 	}
@@ -75,7 +76,7 @@ func FuzzParseView(f *testing.F) {
 		if err != nil {
 			return
 		}
-		v := ParseView(q, "en")
+		v := ParseView(q, "en", EngineBounds())
 		p := v.Params
 		if err := p.Validate(); err != nil {
 			t.Fatalf("ParseView(%q) gave parameters the engine rejects: %v", s, err)
@@ -83,9 +84,43 @@ func FuzzParseView(f *testing.F) {
 		if v.Speed < MinSpeed || v.Speed > MaxSpeed {
 			t.Fatalf("speed %g out of range", v.Speed)
 		}
-		again := ParseView(v.Query(), "en")
+		again := ParseView(v.Query(), "en", EngineBounds())
 		if again.Params.RTT != p.RTT || again.Params.Seed != p.Seed || again.Step != v.Step || again.Speed != v.Speed || len(again.Problems) != 0 {
 			t.Fatalf("round trip of %q changed the view: %+v vs %+v", s, v, again)
 		}
 	})
+}
+
+// A lesson narrows the engine's ranges, in the same one pass: at its edges nothing
+// changes; past them the RTT is clamped and the profile replaced, each said once, even
+// when both are wrong at once.
+func TestParseViewWithinALesson(t *testing.T) {
+	b := Bounds{MinRTT: 10 * time.Millisecond, MaxRTT: 500 * time.Millisecond, Profiles: []string{"linux"}, Lesson: true}
+	for name, tc := range map[string]struct {
+		q        string
+		rtt      time.Duration
+		profile  string
+		problems []string
+	}{
+		"defaults":           {"", 100 * time.Millisecond, "linux", nil},
+		"rtt at min":         {"rtt=10ms", 10 * time.Millisecond, "linux", nil},
+		"rtt below min":      {"rtt=9ms", 10 * time.Millisecond, "linux", []string{"this lesson allows an RTT from 10ms to 500ms: using 10ms"}},
+		"rtt at max":         {"rtt=500ms", 500 * time.Millisecond, "linux", nil},
+		"rtt above max":      {"rtt=501ms", 500 * time.Millisecond, "linux", []string{"this lesson allows an RTT from 10ms to 500ms: using 500ms"}},
+		"rtt above engine":   {"rtt=3s", 500 * time.Millisecond, "linux", []string{"rtt 3s is above 2s: using 2s", "this lesson allows an RTT from 10ms to 500ms: using 500ms"}},
+		"profile not here":   {"profile=rfc", 100 * time.Millisecond, "linux", []string{"this lesson uses the linux profile"}},
+		"both wrong at once": {"profile=rfc&rtt=1s", 500 * time.Millisecond, "linux", []string{"this lesson uses the linux profile", "this lesson allows an RTT from 10ms to 500ms: using 500ms"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			q, _ := url.ParseQuery(tc.q)
+			v := ParseView(q, "en", b)
+			var got []string
+			for _, p := range v.Problems {
+				got = append(got, p.Text.EN)
+			}
+			if v.Params.RTT != tc.rtt || v.Params.Profile != tc.profile || strings.Join(got, "|") != strings.Join(tc.problems, "|") {
+				t.Errorf("ParseView(%q) = rtt %s profile %s problems %q, want %s %s %q", tc.q, v.Params.RTT, v.Params.Profile, got, tc.rtt, tc.profile, tc.problems)
+			}
+		})
+	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"html"
+	"strings"
 	"testing"
 )
 
@@ -42,5 +43,19 @@ func TestPageAndSocketShareOneRun(t *testing.T) {
 	get(t, s, "/lessons/half-close?rtt=90ms&seed=3", nil)
 	if got := s.runs.sims.Load(); got != 2 {
 		t.Errorf("after a page with another RTT: %d simulations, want 2", got)
+	}
+}
+
+// An export of a story that does not exist says so in the reader's language.
+func TestExportOfNoStory(t *testing.T) {
+	s := NewServer(Config{})
+	for _, tc := range []struct{ path, want string }{
+		{"/lessons/nope/diagram.svg?lang=zh", "没有这个名称的场景"},
+		{"/lessons/nope/capture.pcap", "There is no scenario with that name"},
+	} {
+		res := get(t, s, tc.path, nil)
+		if b := body(t, res); res.StatusCode != 404 || !strings.Contains(b, tc.want) {
+			t.Errorf("%s: status %d, body %q; want 404 saying %q", tc.path, res.StatusCode, b, tc.want)
+		}
 	}
 }

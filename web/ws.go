@@ -23,15 +23,14 @@ import (
 
 // Limits bound one WebSocket session. See PROTOCOL.md.
 type Limits struct {
-	ReadLimit      int64         // largest client message, bytes
-	Rate           float64       // client messages per second, sustained
-	Burst          int           // client messages allowed at once
-	MaxErrors      int           // invalid messages before the session is closed with 1008
-	MaxOutBytes    int           // bytes of one outbound message a session builds (steps are batched to fit)
-	WriteTimeout   time.Duration // one write to the client; a client slower than this is cut
-	IdleTimeout    time.Duration // no client message
-	StepsPerBatch  int           // steps in one "steps" message
-	MaxLabSessions int           // not used per session; kept for symmetry
+	ReadLimit     int64         // largest client message, bytes
+	Rate          float64       // client messages per second, sustained
+	Burst         int           // client messages allowed at once
+	MaxErrors     int           // invalid messages before the session is closed with 1008
+	MaxOutBytes   int           // bytes of one outbound message a session builds (steps are batched to fit)
+	WriteTimeout  time.Duration // one write to the client; a client slower than this is cut
+	IdleTimeout   time.Duration // no client message
+	StepsPerBatch int           // steps in one "steps" message
 }
 
 // Default session limits.
@@ -514,7 +513,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		ss.sendSteps(ctx, m.Step+1)
 	case "lab-start":
 		q, _ := url.ParseQuery(m.Query)
-		v := ParseView(q, "en")
+		v := ParseView(q, "en", EngineBounds())
 		lab, err := engine.NewLab(v.Params)
 		if err != nil {
 			return err

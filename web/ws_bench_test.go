@@ -18,7 +18,9 @@ import (
 // message holding the page's step arrives (first-ns/op), and until the rest of the
 // batch has (ns/op), next to a bare coder/websocket echo of the same bytes.
 func BenchmarkWSCommandToFirstReply(b *testing.B) {
-	cmd := []byte(`{"type":"start","scenario":"three-way-handshake","query":"seed=1","step":0,"have_layout":true}`)
+	start := func(scenario string) []byte {
+		return []byte(`{"type":"start","scenario":"` + scenario + `","query":"seed=1","step":0,"have_layout":true}`)
+	}
 	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
@@ -32,12 +34,16 @@ func BenchmarkWSCommandToFirstReply(b *testing.B) {
 			}
 		}
 	})
+	synack := func() http.Handler { return NewServer(Config{Limits: Limits{Rate: 1e9, Burst: 1 << 30}}) }
 	for _, bc := range []struct {
 		name string
 		h    func() http.Handler
+		cmd  []byte
 	}{
-		{"echo", func() http.Handler { return echo }},
-		{"synack", func() http.Handler { return NewServer(Config{Limits: Limits{Rate: 1e9, Burst: 1 << 30}}) }},
+		{"echo", func() http.Handler { return echo }, start("three-way-handshake")},
+		{"synack", synack, start("three-way-handshake")},
+		// A long story: its ~240 KB batch is built in a pooled buffer too.
+		{"synack-half-close", synack, start("half-close")},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			h := bc.h()
@@ -53,14 +59,15 @@ func BenchmarkWSCommandToFirstReply(b *testing.B) {
 			}
 			defer c.CloseNow()
 			c.SetReadLimit(-1)
-			if bc.name == "synack" {
+			isSynack := bc.name != "echo"
+			if isSynack {
 				c.Read(ctx) // hello
 			}
 			b.ReportAllocs()
 			var first time.Duration
 			for b.Loop() {
 				start := time.Now()
-				if err := c.Write(ctx, websocket.MessageText, cmd); err != nil {
+				if err := c.Write(ctx, websocket.MessageText, bc.cmd); err != nil {
 					b.Fatal(err)
 				}
 				_, m, err := c.Read(ctx)
@@ -68,13 +75,15 @@ func BenchmarkWSCommandToFirstReply(b *testing.B) {
 					b.Fatal(err)
 				}
 				first += time.Since(start)
-				if bc.name == "synack" {
+				if isSynack {
 					if !strings.HasPrefix(string(m), `{"type":"steps","steps":[{"index":0,`) {
 						b.Fatalf("first reply %.50s…, want the steps from 0", m)
 					}
-					if _, _, err := c.Read(ctx); err != nil { // the rest of the batch
+					_, r, err := c.Reader(ctx) // the rest of the batch, read as it comes
+					if err != nil {
 						b.Fatal(err)
 					}
+					io.Copy(io.Discard, r)
 				}
 			}
 			b.ReportMetric(float64(first.Nanoseconds())/float64(b.N), "first-ns/op")

@@ -13,6 +13,9 @@ type span struct {
 	msg        *Message
 }
 
+// fastOpenQueue is the server's TCP_FASTOPEN queue length in a Fast Open exchange.
+const fastOpenQueue = 16
+
 // runTCP sets up a TLS (or plain HTTP) exchange over an engine TCP connection.
 func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 	m := newMeter()
@@ -56,7 +59,8 @@ func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 		for next < len(ex.Flights) {
 			f := &ex.Flights[next]
 			c := conns[f.From]
-			if c == nil || c.State() != tcp.Established && c.State() != tcp.CloseWait {
+			// A Fast Open child may answer while still in SYN-RECEIVED (RFC 7413 §3).
+			if c == nil || c.State() != tcp.Established && c.State() != tcp.CloseWait && c.State() != tcp.SynReceived {
 				return
 			}
 			if rcvd[f.From] < need(next) {
@@ -76,11 +80,11 @@ func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 	// Labels: which messages a segment's bytes belong to.
 	s.Labeler = func(ev *tcp.SegmentEvent) tcp.AppMark {
 		seg := ev.Seg
-		if seg.Flags&tcp.SYN != 0 {
+		if seg.Flags&tcp.SYN != 0 && len(seg.Payload) == 0 {
 			return tcp.AppMark{Handshake: true}
 		}
 		c := conns[ev.Src]
-		if c == nil {
+		if c == nil && seg.Flags&tcp.SYN == 0 {
 			return tcp.AppMark{}
 		}
 		if len(seg.Payload) == 0 {
@@ -90,7 +94,10 @@ func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 			}
 			return tcp.AppMark{}
 		}
-		off := int(seg.Seq - c.ISS() - 1)
+		off := 0 // a Fast Open SYN's data starts the stream
+		if seg.Flags&tcp.SYN == 0 {
+			off = int(seg.Seq - c.ISS() - 1)
+		}
 		end := off + len(seg.Payload)
 		var names []string
 		hs := false
@@ -103,7 +110,13 @@ func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 				}
 			}
 		}
-		return tcp.AppMark{Label: strings.Join(names, ", "), Handshake: hs}
+		if seg.Flags&tcp.SYN != 0 && !hs {
+			// A Fast Open SYN carrying the request: the packet is handshake (it is the
+			// SYN), its payload is not handshake bytes.
+			m.plainPayload = ev.ID
+			return tcp.AppMark{Label: strings.Join(names, ", "), Handshake: true}
+		}
+		return tcp.AppMark{Label: strings.Join(names, ", "), Handshake: hs || seg.Flags&tcp.SYN != 0}
 	}
 	readAll := func(side string, c *tcp.Conn) {
 		for c.Buffered() > 0 {
@@ -115,7 +128,12 @@ func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 		}
 		pump()
 	}
-	s.At(0, func() { server.Listen(tlsPort, 128) })
+	s.At(0, func() {
+		l, _ := server.Listen(tlsPort, 128)
+		if ex.FastOpen {
+			l.FastOpenQueue = fastOpenQueue
+		}
+	})
 	s.OnConn(server, func(c *tcp.Conn, k tcp.ConnEventKind) {
 		switch k {
 		case tcp.ConnAcceptable:
@@ -137,6 +155,24 @@ func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 	})
 	s.At(0, func() {
 		client.At(0)
+		if ex.FastOpen && client.Prof.FastOpen&tcp.FastOpenClient != 0 {
+			// The cookie is cached from an earlier visit; the first flight goes in the
+			// SYN as far as it fits, the rest once the connection is established.
+			client.CacheFastOpenCookie(tcp.ServerAddr, server.FastOpenCookieFor(tcp.ClientAddr), client.Prof.MSS)
+			f := &ex.Flights[0]
+			var data []byte
+			for i := range f.Messages {
+				msg := &f.Messages[i]
+				spans["client"] = append(spans["client"], span{start: sent["client"], end: sent["client"] + len(msg.Data), msg: msg})
+				sent["client"] += len(msg.Data)
+				data = append(data, msg.Data...)
+			}
+			next = 1
+			c, _, _ := client.ConnectFastOpen(tcp.ClientPort, tcp.ServerAddr, tlsPort, tcp.SockOpts{},
+				tcp.FastOpenSend{Data: data, Queue: true})
+			conns["client"] = c
+			return
+		}
 		c, _ := client.Connect(tcp.ClientPort, tcp.ServerAddr, tlsPort)
 		conns["client"] = c
 	})

@@ -200,9 +200,9 @@ func TestFormatAndJoin(t *testing.T) {
 }
 
 // keyUse finds a key the code names: catalog.T/F/Has/Join("key"), catalog.In(lang,
-// "key"), a view's or a script's T("key"), a script's t["key"] and a view's
-// labButton(…, "key").
-var keyUse = regexp.MustCompile(`(?:\b(?:T|F|Has|Join)\(|\bIn\([^,()]+, |\bt\[|labButton\([^()\n]*, )"([a-z0-9][^"]*)"`)
+// "key"), web's T(lang, "key"), a view's or a script's T("key"), a script's t["key"]
+// and a view's labButton(…, "key"). A key is lower-case words joined by dots.
+var keyUse = regexp.MustCompile(`(?:\b(?:T|F|Has)\(|\bcatalog\.Join\(|\b(?:In|T)\([^,()"]+, |\bt\[|labButton\([^()\n]*, )"([a-z][a-z0-9-]*(?:\.[A-Za-z0-9-]+)+)"`)
 
 // dynamicPrefixes are the families of keys the code builds from data rather than names
 // one by one, each with where the name comes from. Their keys count as used.

@@ -13,6 +13,7 @@ import (
 	"synack/engine"
 	"synack/engine/capture"
 	"synack/engine/capture/capturetest"
+	"synack/engine/tcp"
 )
 
 func all(t *testing.T) map[string]*Transcript {
@@ -137,10 +138,16 @@ func TestTranscriptStructure(t *testing.T) {
 // RTT + max(2·RTT, 200 ms) on Linux (tcp_rtt_estimator: mdev = 2·RTT, floored at
 // tcp_rto_min) — or, when that packet is the only segment out, for the tail loss probe
 // if it comes first: 2·RTT + 200 ms (tcp_schedule_loss_probe); QUIC waits for its first probe timeout, 2 × 100 ms before any sample
-// (RFC 9002 §6.2.2, quic-go's initial RTT).
+// (RFC 9002 §6.2.2, quic-go's initial RTT). Over TCP Fast Open the request (or the
+// ClientHello) rides in the SYN and the server answers from SYN-RECEIVED, one round trip
+// sooner (RFC 7413 §1); a lost data SYN is resent without data after the initial RTO of
+// 1 s (RFC 6298 §2.1; Linux sends the data again once the SYN-ACK comes), so the first
+// byte comes the usual number of round trips after that second SYN, plus the round trip
+// the data no longer saves.
 func TestRoundTripArithmetic(t *testing.T) {
-	base := map[string]float64{"http-over-tcp": 2, "https-tls12": 4, "https-tls13": 3,
-		"https-tls13-resume": 3, "https-tls13-0rtt": 2, "https-tls13-mlkem": 3, "http3-quic": 2, "http3-quic-0rtt": 1}
+	base := map[string]float64{"http-over-tcp": 2, "http-over-tcp-fast-open": 1, "https-tls12": 4, "https-tls13": 3,
+		"https-tls13-fast-open": 2,
+		"https-tls13-resume":    3, "https-tls13-0rtt": 2, "https-tls13-mlkem": 3, "http3-quic": 2, "http3-quic-0rtt": 1}
 	for _, rtt := range []time.Duration{10 * time.Millisecond, 37 * time.Millisecond, 100 * time.Millisecond, 280 * time.Millisecond, 500 * time.Millisecond} {
 		for _, lose := range []bool{false, true} {
 			rows, err := Compare(rtt, lose)
@@ -155,6 +162,8 @@ func TestRoundTripArithmetic(t *testing.T) {
 				if lose {
 					if strings.HasPrefix(r.ID, "http3") {
 						want += 200 * time.Millisecond
+					} else if strings.HasSuffix(r.ID, "fast-open") {
+						want += time.Second + rtt
 					} else {
 						want += rtt + max(2*rtt, 200*time.Millisecond)
 						if r.ID != "https-tls13-mlkem" { // its ClientHello takes two segments
@@ -273,6 +282,40 @@ func TestTsharkDecryptsExports(t *testing.T) {
 			if !got[w] {
 				t.Errorf("%s: tshark decoded no %s %s (saw %v)", tc.id, tc.field, w, got)
 			}
+		}
+	}
+}
+
+// What /compare says of long round trips: before its first RTT sample quic-go's probe
+// timeout is 2 × 100 ms, so once half an RTT exceeds 200 ms both the client's Initial
+// and the server's first flight are probed once more (3 handshake packets become 5);
+// at 400 ms the flights arrive just as the timers would fire, and nothing is resent.
+func TestQUICProbesAboveFourHundredMilliseconds(t *testing.T) {
+	for _, tc := range []struct {
+		rtt     time.Duration
+		packets int
+	}{{400 * time.Millisecond, 3}, {401 * time.Millisecond, 5}, {500 * time.Millisecond, 5}} {
+		_, r, err := Run("http3-quic", engine.Params{Profile: "linux", Seed: 1, RTT: tc.rtt}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.HandshakePackets != tc.packets {
+			t.Errorf("rtt %s: %d handshake packets, want %d", tc.rtt, r.HandshakePackets, tc.packets)
+		}
+	}
+}
+
+// Over TCP Fast Open with the cookie cached, the first client flight rides in the SYN
+// (RFC 7413 §3): the HTTP request for plain HTTP, the recorded ClientHello for TLS 1.3.
+func TestFastOpenVariantsCarryTheFirstFlightInTheSYN(t *testing.T) {
+	for id, want := range map[string]string{"http-over-tcp-fast-open": HTTPRequest[:16], "https-tls13-fast-open": "\x16\x03\x01"} {
+		tr, _, err := Run(id, engine.DefaultParams(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		syn := tr.Segments()[0].Seg
+		if syn.Flags != tcp.SYN || !bytes.HasPrefix(syn.Payload, []byte(want)) {
+			t.Errorf("%s: first segment %s with %d bytes (%q...), want a SYN carrying %q", id, syn.Flags, len(syn.Payload), syn.Payload[:min(len(syn.Payload), 16)], want)
 		}
 	}
 }

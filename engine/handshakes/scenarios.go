@@ -25,6 +25,8 @@ type Variant struct {
 	Short      engine.Text
 	Title      engine.Text // the story's title in the catalogue
 	Summary    engine.Text // one or two sentences under the title
+	// FastOpen opens the TCP connection with TCP Fast Open, the cookie already cached.
+	FastOpen bool
 }
 
 // Variants lists the comparison's rows in the order it shows them.
@@ -32,12 +34,18 @@ var Variants = []Variant{
 	{ID: "http-over-tcp", Short: catalog.T("story.http-over-tcp.short"),
 		Title:   catalog.T("story.http-over-tcp.title"),
 		Summary: catalog.T("story.http-over-tcp.summary")},
+	{ID: "http-over-tcp-fast-open", FastOpen: true, Short: catalog.T("story.http-over-tcp-fast-open.short"),
+		Title:   catalog.T("story.http-over-tcp-fast-open.title"),
+		Summary: catalog.T("story.http-over-tcp-fast-open.summary")},
 	{ID: "https-tls12", Transcript: "tls12", Short: catalog.T("story.https-tls12.short"),
 		Title:   catalog.T("story.https-tls12.title"),
 		Summary: catalog.T("story.https-tls12.summary")},
 	{ID: "https-tls13", Transcript: "tls13", Short: catalog.T("story.https-tls13.short"),
 		Title:   catalog.T("story.https-tls13.title"),
 		Summary: catalog.T("story.https-tls13.summary")},
+	{ID: "https-tls13-fast-open", Transcript: "tls13", FastOpen: true, Short: catalog.T("story.https-tls13-fast-open.short"),
+		Title:   catalog.T("story.https-tls13-fast-open.title"),
+		Summary: catalog.T("story.https-tls13-fast-open.summary")},
 	{ID: "https-tls13-resume", Transcript: "tls13-resume", Short: catalog.T("story.https-tls13-resume.short"),
 		Title:   catalog.T("story.https-tls13-resume.title"),
 		Summary: catalog.T("story.https-tls13-resume.summary")},
@@ -97,7 +105,7 @@ func transcript(id string) (*Transcript, error) {
 // exchange returns what a variant carries, and the key log of its connection.
 func (v *Variant) exchange() (*carry.Exchange, string, error) {
 	if v.Transcript == "" {
-		ex := &carry.Exchange{ID: v.ID, Transport: "tcp", Flights: []carry.Flight{
+		ex := &carry.Exchange{ID: v.ID, Transport: "tcp", FastOpen: v.FastOpen, Flights: []carry.Flight{
 			{From: "client", Messages: []carry.Message{{Label: "HTTP request", Data: []byte(HTTPRequest), Request: true}}},
 			{From: "server", Messages: []carry.Message{{Label: "HTTP response", Data: []byte(HTTPResponse), Response: true}}},
 		}}
@@ -109,6 +117,7 @@ func (v *Variant) exchange() (*carry.Exchange, string, error) {
 	}
 	cp := *t.ex // carry does not change an exchange; the copy only takes the scenario id
 	cp.ID = v.ID
+	cp.FastOpen = v.FastOpen
 	return &cp, t.KeyLog, nil
 }
 

@@ -55,12 +55,12 @@ func TestCallSizeLimit(t *testing.T) {
 	}
 }
 
-// The data a socket keeps unacknowledged is bounded: writes up to MaxUnsentBytes are
+// The data a socket keeps unacknowledged is bounded: writes up to tcp.MaxUnsentBytes are
 // taken, the one that would pass it fails at its line.
 func TestUnsentLimit(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(connected)
-	n := MaxUnsentBytes / MaxCallBytes
+	n := tcp.MaxUnsentBytes / MaxCallBytes
 	for range n {
 		fmt.Fprintf(&b, "+0 write(4, ..., %d) = %d\n", MaxCallBytes, MaxCallBytes)
 	}

@@ -663,7 +663,7 @@ var sysctlNames = map[string]string{
 	"tcp_syn_retries": "syn_retries", "tcp_syn_linear_timeouts": "syn_linear_timeouts",
 	"tcp_synack_retries": "synack_retries", "tcp_syncookies": "syncookies", "tcp_timestamps": "timestamps",
 	"tcp_sack": "sack", "tcp_window_scaling": "window_scaling", "tcp_fin_timeout": "fin_timeout",
-	"tcp_max_syn_backlog": "max_syn_backlog", "tcp_ecn": "ecn",
+	"tcp_max_syn_backlog": "max_syn_backlog", "tcp_ecn": "ecn", "tcp_abort_on_overflow": "abort_on_overflow",
 }
 
 func parseShell(cmd string) *Shell {

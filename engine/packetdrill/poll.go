@@ -4,42 +4,22 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-)
 
-// Poll event bits, as Linux numbers them (include/uapi/asm-generic/poll.h).
-const (
-	PollIn     = 0x1
-	PollPri    = 0x2
-	PollOut    = 0x4
-	PollErr    = 0x8
-	PollHup    = 0x10
-	PollNval   = 0x20
-	PollRdNorm = 0x40
-	PollRdBand = 0x80
-	PollWrNorm = 0x100
-	PollWrBand = 0x200
-	PollRdHup  = 0x2000
+	"synack/engine/tcp"
 )
 
 var pollBits = []struct {
 	name string
 	bit  int16
 }{
-	{"POLLIN", PollIn}, {"POLLPRI", PollPri}, {"POLLOUT", PollOut}, {"POLLERR", PollErr},
-	{"POLLHUP", PollHup}, {"POLLNVAL", PollNval}, {"POLLRDNORM", PollRdNorm},
-	{"POLLRDBAND", PollRdBand}, {"POLLWRNORM", PollWrNorm}, {"POLLWRBAND", PollWrBand},
-	{"POLLRDHUP", PollRdHup},
-}
-
-// PollFD is one entry of poll()'s array as a script writes it:
-// {fd=4, events=POLLIN|POLLOUT, revents=POLLOUT}.
-type PollFD struct {
-	FD              int
-	Events, Revents int16
+	{"POLLIN", tcp.PollIn}, {"POLLPRI", tcp.PollPri}, {"POLLOUT", tcp.PollOut}, {"POLLERR", tcp.PollErr},
+	{"POLLHUP", tcp.PollHup}, {"POLLNVAL", tcp.PollNval}, {"POLLRDNORM", tcp.PollRdNorm},
+	{"POLLRDBAND", tcp.PollRdBand}, {"POLLWRNORM", tcp.PollWrNorm}, {"POLLWRBAND", tcp.PollWrBand},
+	{"POLLRDHUP", tcp.PollRdHup},
 }
 
 // ParsePoll reads poll()'s first argument, [{fd=N, events=..., revents=...}, ...].
-func ParsePoll(arg string) ([]PollFD, error) {
+func ParsePoll(arg string) ([]tcp.PollFD, error) {
 	s := strings.TrimSpace(arg)
 	if !strings.HasPrefix(s, "[") || !strings.HasSuffix(s, "]") {
 		return nil, fmt.Errorf("poll: %q is not a [{fd=..., events=..., revents=...}] array", arg)
@@ -48,14 +28,14 @@ func ParsePoll(arg string) ([]PollFD, error) {
 	if !ok || len(items) == 0 {
 		return nil, fmt.Errorf("poll: %q is not a [{fd=..., events=..., revents=...}] array", arg)
 	}
-	var out []PollFD
+	var out []tcp.PollFD
 	for _, it := range items {
 		it = strings.TrimSpace(it)
 		if !strings.HasPrefix(it, "{") || !strings.HasSuffix(it, "}") {
 			return nil, fmt.Errorf("poll: %q is not {fd=..., events=..., revents=...}", it)
 		}
 		fields, _ := splitArgs(it[1 : len(it)-1])
-		var p PollFD
+		var p tcp.PollFD
 		seen := map[string]bool{}
 		for _, f := range fields {
 			k, v, ok := strings.Cut(f, "=")
@@ -127,8 +107,8 @@ func PollBitsString(bits int16) string {
 	return strings.Join(names, "|")
 }
 
-// FormatRevents is the Out of a poll() call: each entry's revents, in order.
-func FormatRevents(fds []PollFD) string {
+// FormatRevents writes each entry's revents, in order, as a script writes them.
+func FormatRevents(fds []tcp.PollFD) string {
 	parts := make([]string, len(fds))
 	for i, p := range fds {
 		parts[i] = PollBitsString(p.Revents)

@@ -3,14 +3,16 @@ package packetdrill
 import (
 	"strings"
 	"testing"
+
+	"synack/engine/tcp"
 )
 
 func TestParsePoll(t *testing.T) {
 	fds, err := ParsePoll("[{fd=4,\n events=POLLIN|POLLRDHUP, revents=0}, {fd=3, events=0x4, revents=POLLOUT}]")
-	if err != nil || len(fds) != 2 || fds[0] != (PollFD{4, PollIn | PollRdHup, 0}) || fds[1] != (PollFD{3, PollOut, PollOut}) {
+	if err != nil || len(fds) != 2 || fds[0] != (tcp.PollFD{FD: 4, Events: tcp.PollIn | tcp.PollRdHup}) || fds[1] != (tcp.PollFD{FD: 3, Events: tcp.PollOut, Revents: tcp.PollOut}) {
 		t.Fatalf("%+v %v", fds, err)
 	}
-	if got := FormatRevents([]PollFD{{Revents: PollIn | PollOut | PollHup}, {}}); got != "POLLIN|POLLOUT|POLLHUP, 0" {
+	if got := FormatRevents([]tcp.PollFD{{Revents: tcp.PollIn | tcp.PollOut | tcp.PollHup}, {}}); got != "POLLIN|POLLOUT|POLLHUP, 0" {
 		t.Fatalf("%q", got)
 	}
 	for _, bad := range []string{"", "4", "[]", "[{fd=4, events=POLLIN}]", "[{fd=4, events=POLLFOO, revents=0}]",

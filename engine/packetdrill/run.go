@@ -672,7 +672,12 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 		r.remotePort = RemotePort + uint16(r.passiveGen)*1000
 	}
 
-	res, ok, err := r.st.Call(t, id, sc, ev.Time.Blocking)
+	_, remote := r.s.Addrs()
+	call, err := Decode(sc, remote)
+	if err != nil {
+		return fail(ev.Line, "%s(): %v", sc.Name, err)
+	}
+	res, ok, err := r.st.Call(t, id, call, ev.Time.Blocking)
 	if err != nil {
 		return fail(ev.Line, "%s(): %v", sc.Name, err)
 	}
@@ -696,7 +701,7 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 	return r.checkResult(ev, res)
 }
 
-func (r *runner) checkResult(ev *Event, res CallResult) error {
+func (r *runner) checkResult(ev *Event, res tcp.Result) error {
 	sc := ev.Syscall
 	if !sc.HasRet {
 		if res.Unmodelled != "" {
@@ -730,8 +735,15 @@ func (r *runner) checkResult(ev *Event, res CallResult) error {
 		if err != nil {
 			return fail(ev.Line, "%v", err)
 		}
-		if want := FormatRevents(fds); res.Out != "" && want != res.Out {
-			return fail(ev.Line, "poll() expected revents [%s], got [%s]", want, res.Out)
+		got := make([]tcp.PollFD, len(fds))
+		for i := range got {
+			got[i].FD = fds[i].FD
+			if i < len(res.Revents) {
+				got[i].Revents = res.Revents[i]
+			}
+		}
+		if want := FormatRevents(fds); res.Revents != nil && want != FormatRevents(got) {
+			return fail(ev.Line, "poll() expected revents [%s], got [%s]", want, FormatRevents(got))
 		}
 	}
 	outArg := map[string]int{"getsockopt": 3, "ioctl": 2}

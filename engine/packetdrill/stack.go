@@ -30,21 +30,11 @@ type Sent struct {
 	Seg tcp.Segment
 }
 
-// CallResult is what a system call returned.
-type CallResult struct {
-	Ret   int64
-	Errno string
-	Out   string // an out-value such as SO_ERROR's errno name ("0" for none)
-	// Unmodelled says what the stack did not do (an option it does not model); the runner
-	// reports it as a check not evaluated.
-	Unmodelled string
-}
-
 // Done is a blocking call that returned.
 type Done struct {
 	ID  int
 	At  time.Duration
-	Res CallResult
+	Res tcp.Result
 }
 
 // Stack is a TCP stack under test: the engine (virtual time) or the kernel (real time).
@@ -60,13 +50,13 @@ type Stack interface {
 	Until(t time.Duration, stopOnSend bool) ([]Sent, []Done, error)
 	// Inject hands the stack a segment from the peer at time t.
 	Inject(t time.Duration, seg tcp.Segment) error
-	// Call makes a system call at time t. A call that blocks returns ok=false and is
-	// reported later by Until with the given id.
-	Call(t time.Duration, id int, sc *Syscall, mayBlock bool) (res CallResult, ok bool, err error)
+	// Call makes a socket call, decoded from the script's line (Decode), at time t. A
+	// call that blocks returns ok=false and is reported later by Until with the given id.
+	Call(t time.Duration, id int, call *tcp.Call, mayBlock bool) (res tcp.Result, ok bool, err error)
 	// Now returns the stack's current script time (when the last action really happened).
 	Now() time.Duration
 	// Info returns the tcp_info fields the stack knows for the socket behind fd, named
-	// without the tcpi_ prefix (state holds an engine.State); false when fd is no socket.
+	// without the tcpi_ prefix (state holds a tcp.State); false when fd is no socket.
 	Info(fd int) (map[string]int64, bool)
 	// FastOpenCookie returns the TCP Fast Open cookie (RFC 7413 §4.1.2) the stack's
 	// server side gives the script's peer, from its current key and the two addresses:

@@ -63,6 +63,9 @@ func (l *Listener) input(seg Segment) {
 	c.irs = seg.Seq
 	c.rcvNxt = seg.Seq.Add(1)
 	c.iss = h.isn(c.tuple)
+	if l.twISN != 0 {
+		c.iss = l.twISN // the SYN ended a TIME-WAIT: start above the old connection
+	}
 	c.sndUna = c.iss
 	c.sndNxt = c.iss.Add(1)
 	c.sndMax = c.sndNxt

@@ -69,9 +69,13 @@ func (c *Conn) syncInput(seg Segment) {
 			return
 		}
 		if c.state == SynReceived && c.passive && seg.Flags&SYN != 0 && seg.Seq == c.irs && p.SynAckOnDupSYN {
-			// Linux tcp_check_req: a retransmitted SYN gets the SYN-ACK again.
+			// Linux tcp_check_req: a retransmitted SYN gets the SYN-ACK again, and the
+			// request's timer starts over from now with its current timeout
+			// (mod_timer_pending with reqsk_timeout; testdata/packetdrill/
+			// synack-on-retransmitted-syn.pkt).
 			c.h.note(c.peer, "dup-syn", "retransmitted SYN: SYN,ACK sent again")
 			c.sendSynAck(true)
+			c.setTimer(TimerRTO, c.rto)
 			return
 		}
 		c.h.note(c.peer, "unacceptable-segment", "outside the receive window: ACK sent")
@@ -168,6 +172,14 @@ func (c *Conn) synReceivedAck(seg Segment) bool {
 	}
 	child := c.fastOpen != nil && c.fastOpen.child
 	if c.passive && c.lst != nil && !child && c.lst.acceptQueueFull() {
+		if c.h.Prof.AbortOnOverflow {
+			// tcp_abort_on_overflow: the request is dropped and the ACK answered with
+			// <SEQ=SEG.ACK><CTL=RST> (tcp_check_req → embryonic_reset).
+			c.h.note(c.peer, "accept-queue-full", "accept queue full: final ACK answered with RST (tcp_abort_on_overflow)")
+			c.sendReset(seg.Ack, 0, false)
+			c.backToListen("accept queue full, tcp_abort_on_overflow")
+			return false
+		}
 		// Linux tcp_check_req → listen_overflow: the ACK is dropped and the SYN-ACK timer
 		// keeps running, so the handshake is retried later.
 		c.h.note(c.peer, "accept-queue-full", "accept queue full: final ACK dropped")
@@ -336,9 +348,12 @@ func (c *Conn) processText(seg Segment) {
 			c.dataArrived(len(data), len(data) >= int(c.mss))
 			c.notify(ConnReadable)
 		}
-		for c.drainOutOfOrder() {
-			fin = fin || c.gotFinFromQueue
-			c.gotFinFromQueue = false
+		for {
+			moved, queuedFin := c.drainOutOfOrder()
+			if !moved {
+				break
+			}
+			fin = fin || queuedFin
 		}
 		if fin {
 			c.finArrived()
@@ -434,13 +449,23 @@ func (c *Conn) timeWaitInput(seg Segment) {
 		c.setTimer(TimerTimeWait, p.TimeWait)
 		return
 	}
-	// A new SYN with a higher sequence number may reopen the connection (RFC 9293 §3.10.7.4
-	// allows it; RFC 6191; Linux TCP_TW_SYN).
+	// A new SYN with a higher sequence number may reopen the connection (RFC 9293 §3.6.1,
+	// MAY-2; RFC 6191 with timestamps; Linux TCP_TW_SYN).
 	if seg.Flags&(SYN|ACK|RST) == SYN && c.rcvNxt.LessThan(seg.Seq) {
 		c.h.note(c.peer, "time-wait-reopen", "new SYN with a higher sequence number ends TIME-WAIT")
 		c.closeTCB("new SYN for the same connection")
 		if l := c.h.listeners[c.tuple.LocalPort]; l != nil {
+			// RFC 9293 §3.6.1, condition (1) for reopening from TIME-WAIT: the new ISN
+			// must be greater than the largest sequence number the old connection used.
+			// Linux takes tw_snd_nxt + 65535 + 2 (tcp_timewait_state_process, TCP_TW_SYN),
+			// above anything the old window could have covered; 0 is not an ISN.
+			isn := c.sndNxt.Add(65537)
+			if isn == 0 {
+				isn++
+			}
+			l.twISN = isn
 			l.input(seg)
+			l.twISN = 0
 		} else {
 			c.h.resetForNoSocket(seg, "no listener")
 		}
@@ -600,8 +625,9 @@ func (c *Conn) queueOutOfOrder(s Segment) {
 	c.ooo = append(c.ooo, s)
 }
 
-// drainOutOfOrder moves one queued segment that now fits into the receive buffer.
-func (c *Conn) drainOutOfOrder() bool {
+// drainOutOfOrder moves one queued segment that now fits into the receive buffer; it
+// reports whether it moved one, and whether that segment carried the FIN.
+func (c *Conn) drainOutOfOrder() (moved, fin bool) {
 	for i, o := range c.ooo {
 		if o.Seq.LessThanEq(c.rcvNxt) && c.rcvNxt.LessThanEq(o.Seq.Add(uint32(len(o.Payload)))) {
 			c.ooo = append(c.ooo[:i], c.ooo[i+1:]...)
@@ -610,11 +636,8 @@ func (c *Conn) drainOutOfOrder() bool {
 			c.recvBuf = append(c.recvBuf, data...)
 			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
 			c.ackNow = true
-			if o.Flags&FIN != 0 {
-				c.gotFinFromQueue = true
-			}
-			return true
+			return true, o.Flags&FIN != 0
 		}
 	}
-	return false
+	return false, false
 }

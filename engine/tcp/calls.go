@@ -141,20 +141,10 @@ func (c *Conn) Close() error {
 	}
 	c.h.app(c.peer, "close", nil, 0, "")
 	c.appClosed = true
-	switch c.state {
-	case SynSent:
-		// "Delete the TCB and return 'error: closing' responses to any queued SENDs."
-		c.connectPending = false
-		c.closeTCB("CLOSE in SYN-SENT")
-	case SynReceived, Established:
-		c.queueFIN(FinWait1, "CLOSE")
-	case CloseWait:
-		c.queueFIN(LastAck, "CLOSE")
-	case FinWait2:
-		if p.FinTimeout > 0 && !c.armed(TimerFinWait2) {
-			c.setTimer(TimerFinWait2, p.FinTimeout)
-		}
+	if c.state == FinWait2 && p.FinTimeout > 0 && !c.armed(TimerFinWait2) {
+		c.setTimer(TimerFinWait2, p.FinTimeout)
 	}
+	c.closeSending("CLOSE in SYN-SENT", "CLOSE")
 	return nil
 }
 
@@ -169,16 +159,24 @@ func (c *Conn) Shutdown() error {
 		return ENOTCONN
 	}
 	c.h.app(c.peer, "shutdown", nil, 0, "SHUT_WR")
+	c.closeSending("shutdown in SYN-SENT", "CLOSE (shutdown)")
+	return nil
+}
+
+// closeSending is the step CLOSE and shutdown(SHUT_WR) share, closing our sending side
+// (RFC 9293 §3.10.4; Linux tcp_close_state): in SYN-SENT the TCB is deleted ("return
+// 'error: closing' responses to any queued SENDs"), in SYN-RECEIVED, ESTABLISHED and
+// CLOSE-WAIT our FIN is queued. The causes name the step in the trace.
+func (c *Conn) closeSending(synSentCause, finCause string) {
 	switch c.state {
 	case SynSent:
 		c.connectPending = false
-		c.closeTCB("shutdown in SYN-SENT")
+		c.closeTCB(synSentCause)
 	case SynReceived, Established:
-		c.queueFIN(FinWait1, "CLOSE (shutdown)")
+		c.queueFIN(FinWait1, finCause)
 	case CloseWait:
-		c.queueFIN(LastAck, "CLOSE (shutdown)")
+		c.queueFIN(LastAck, finCause)
 	}
-	return nil
 }
 
 // ShutdownRead is shutdown(SHUT_RD): read() no longer blocks and returns 0 once the

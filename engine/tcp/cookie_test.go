@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -109,8 +110,10 @@ func TestCookieForgedOrStaleIsReset(t *testing.T) {
 	r.expect(want{flags: RST, seq: sa.Seq + 1})
 }
 
-// With tcp_syncookies=1, cookies start only once the SYN queue is full; with 0 the SYN is
-// dropped instead; a full accept queue drops SYNs either way.
+// With tcp_syncookies=1, cookies start only once the SYN queue holds more than the
+// backlog (backlog + 1 requests: Linux 6.18's inet_csk_reqsk_queue_is_full, checked on
+// the kernel by testdata/packetdrill/syn-queue-backlog-plus-one.pkt and
+// syncookies-when-queue-full.pkt); with 0 the SYN is dropped instead.
 func TestQueueLimits(t *testing.T) {
 	for _, tc := range []struct {
 		cookies int
@@ -120,15 +123,69 @@ func TestQueueLimits(t *testing.T) {
 		p.Syncookies = tc.cookies
 		r := newRig(t, p)
 		r.h.Listen(ServerPort, 2)
-		for i := 0; i < 3; i++ {
+		for i := 0; i < 4; i++ {
 			s := r.from(SYN, r.their, 0)
 			s.SrcPort = uint16(41000 + i)
 			r.in(s)
 		}
 		out := r.h.TakeOutput()
-		gotCookie := len(out) == 3 && out[2].Cookie != nil
-		if len(out) < 2 || out[0].Cookie != nil || out[1].Cookie != nil || gotCookie != tc.cookie || (!tc.cookie && len(out) != 2) {
-			t.Fatalf("syncookies=%d: %d SYN-ACKs, third a cookie: %v", tc.cookies, len(out), gotCookie)
+		gotCookie := len(out) == 4 && out[3].Cookie != nil
+		if len(out) < 3 || out[0].Cookie != nil || out[1].Cookie != nil || out[2].Cookie != nil ||
+			gotCookie != tc.cookie || (!tc.cookie && len(out) != 3) {
+			t.Fatalf("syncookies=%d: %d SYN-ACKs, fourth a cookie: %v", tc.cookies, len(out), gotCookie)
 		}
+	}
+}
+
+// A flooded SYN queue prunes its old requests as Linux 6.18's reqsk_timer_handler does:
+// with listen(fd, 8) nine requests wait; each gets SYN-ACKs at 0, 1 and 3 s, and at 7 s
+// the queue is more than half full with no young request, so the first five are dropped
+// (qlen 9 down to 5) while the last four keep tcp_synack_retries: SYN-ACKs at 0, 1, 3,
+// 7, 15 and 31 s. The same numbers were measured on 6.18.44
+// (testdata/packetdrill/syn-flood-pruning.pkt, LINUX-FACTS).
+func TestSynQueuePruning(t *testing.T) {
+	p := LinuxProfile()
+	p.Syncookies = 0
+	r := newRig(t, p)
+	r.h.Listen(ServerPort, 8)
+	sent := map[uint16][]time.Duration{}
+	start := r.now
+	take := func() {
+		for _, o := range r.h.TakeOutput() {
+			if o.Seg.Flags == SYN|ACK {
+				sent[o.Seg.DstPort] = append(sent[o.Seg.DstPort], r.now.Sub(start))
+			}
+		}
+	}
+	for i := 0; i < 10; i++ {
+		s := r.from(SYN, r.their, 0)
+		s.SrcPort = uint16(41000 + i)
+		r.in(s)
+		take()
+		r.advance(10 * time.Millisecond)
+	}
+	if len(sent) != 9 {
+		t.Fatalf("%d SYNs answered, want 9 (backlog 8 + 1)", len(sent))
+	}
+	for range 64 * 100 { // 10 ms steps: each SYN-ACK is timed to the step it leaves in
+		r.advance(10 * time.Millisecond)
+		take()
+	}
+	for i := 0; i < 9; i++ {
+		port := uint16(41000 + i)
+		var want []time.Duration
+		for _, at := range []time.Duration{0, 1, 3, 7, 15, 31} {
+			if i < 5 && at > 3 {
+				break
+			}
+			want = append(want, at*time.Second+time.Duration(i)*10*time.Millisecond)
+		}
+		got := sent[port]
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("request %d: SYN-ACKs at %v, want %v", i, got, want)
+		}
+	}
+	if n := r.h.Listener(ServerPort).SynQueueLen(); n != 0 {
+		t.Errorf("SYN queue holds %d after 64 s, want 0", n)
 	}
 }

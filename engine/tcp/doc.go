@@ -7,5 +7,8 @@
 // (Advance), makes socket calls on it (Listen, Connect, Conn.Send, Conn.Close, ...),
 // takes the segments it wants sent (TakeOutput) and pulls what an application would
 // notice (NextEvent); it never calls back. What it does is recorded as Events through
-// the Recorder it was given. The package imports no other package of the module.
+// the Recorder it was given. Programs (a spec's steps, the lab, packetdrill scripts) make
+// their calls through Sockets: a Call is a socket call with its arguments as values,
+// and Sockets is the one place that performs it against a Host. The package imports no
+// other package of the module.
 package tcp

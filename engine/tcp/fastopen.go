@@ -128,6 +128,16 @@ func (h *Host) FastOpenCookieFor(client netip.Addr) []byte {
 	return FastOpenCookie(h.tfoKey, client, h.Addr)
 }
 
+// CacheFastOpenCookie puts a server's cookie and MSS into the host's cache, as an
+// earlier connection to it would have (Linux keeps them in tcp_metrics), so that the
+// next active open to server carries data in its SYN.
+func (h *Host) CacheFastOpenCookie(server netip.Addr, cookie []byte, mss uint16) {
+	if h.tfoCache == nil {
+		h.tfoCache = map[netip.Addr]*fastOpenMetrics{}
+	}
+	h.tfoCache[server] = &fastOpenMetrics{mss: mss, cookie: append([]byte(nil), cookie...)}
+}
+
 // FlushFastOpenCache forgets the servers' cookies (Linux: ip tcp_metrics flush all).
 func (h *Host) FlushFastOpenCache() { h.tfoCache = nil }
 

@@ -60,14 +60,15 @@ func ParseFlag(name string) (Flags, bool) {
 	return 0, false
 }
 
-// TcpdumpString writes the flags the way tcpdump does: S, F, R, P, ., U, E, W between
-// brackets, with "." standing for ACK.
+// TcpdumpString writes the flags the way tcpdump does, in the order of print-tcp.c's
+// tcp_flag_values: F, S, R, P, . (ACK), U, E, W; so an ECN-setup SYN-ACK is "S.E" and a
+// FIN with data "FP.".
 func (f Flags) TcpdumpString() string {
 	var b strings.Builder
 	for _, o := range []struct {
 		f Flags
 		c byte
-	}{{SYN, 'S'}, {FIN, 'F'}, {RST, 'R'}, {PSH, 'P'}, {URG, 'U'}, {ECE, 'E'}, {CWR, 'W'}, {ACK, '.'}} {
+	}{{FIN, 'F'}, {SYN, 'S'}, {RST, 'R'}, {PSH, 'P'}, {ACK, '.'}, {URG, 'U'}, {ECE, 'E'}, {CWR, 'W'}} {
 		if f&o.f != 0 {
 			b.WriteByte(o.c)
 		}

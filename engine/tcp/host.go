@@ -2,6 +2,8 @@ package tcp
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -336,6 +338,20 @@ func (h *Host) newConn(t Tuple, born State) *Conn {
 	c.rcvBufSize = h.Prof.RecvWindow
 	h.conns[t] = c
 	return c
+}
+
+// Reboot is the host crashing and coming back up: every connection is forgotten at once,
+// with nothing sent, and shown as CLOSED; its listeners are up again. A segment that
+// later arrives for a forgotten connection meets no socket and is answered with a RST,
+// which is how the peer discovers the half-open connection (RFC 9293 §3.5.1, Figure 11).
+func (h *Host) Reboot() {
+	cs := h.Conns()
+	slices.SortFunc(cs, func(a, b *Conn) int { return strings.Compare(a.tuple.String(), b.tuple.String()) })
+	h.note("", "reboot", "the host restarted: its connections are forgotten")
+	for _, c := range cs {
+		c.setState(Closed, "the host restarted")
+		h.removeConn(c)
+	}
 }
 
 // removeConn forgets a connection (its TCB is deleted).

@@ -40,6 +40,9 @@ type Listener struct {
 	// connections it creates inherit them.
 	Keepalive Keepalive
 
+	// twISN, while nonzero, is the ISN for a SYN that just ended a TIME-WAIT.
+	twISN Seq
+
 	synq       map[Tuple]*Conn
 	synqOrder  []*Conn // for deterministic iteration
 	acceptq    []*Conn
@@ -54,9 +57,40 @@ func (l *Listener) SynQueueLen() int { return len(l.synq) }
 // AcceptQueueLen returns the number of established connections waiting for accept().
 func (l *Listener) AcceptQueueLen() int { return len(l.acceptq) }
 
-// synqFull reports whether the SYN queue is at the backlog (Linux
-// inet_csk_reqsk_queue_is_full).
-func (l *Listener) synqFull() bool { return len(l.synq) >= max(l.Backlog, 1) }
+// synqFull reports whether the SYN queue holds more than the backlog, so that listen(fd, 8)
+// keeps nine half-open requests (Linux 6.18 inet_csk_reqsk_queue_is_full:
+// "inet_csk_reqsk_queue_len(sk) > sk_max_ack_backlog", a ">" since 2025; measured on
+// 6.18.44 by testdata/packetdrill/syn-queue-backlog-plus-one.pkt).
+func (l *Listener) synqFull() bool { return len(l.synq) > l.Backlog }
+
+// synAckRetries is how many times the SYN-ACK of a half-open request c may be resent
+// before the request is dropped. With the profile's SynQueuePruning it is Linux's
+// reqsk_timer_handler (net/ipv4/inet_connection_sock.c): while the queue is more than
+// half full (qlen*2 > max(8, backlog)), old requests get fewer retries, down to 2, unless
+// young ones (no SYN-ACK timeout yet) make up enough of it ("we reserve half of room for
+// young embrions; and abort old ones without pity").
+func (l *Listener) synAckRetries() int {
+	retries := l.h.Prof.SynAckRetries
+	if !l.h.Prof.SynQueuePruning {
+		return retries
+	}
+	qlen := len(l.synqOrder)
+	if qlen*2 <= max(8, l.Backlog) {
+		return retries
+	}
+	young := 0
+	for _, c := range l.synqOrder {
+		if c.rtxCount == 0 {
+			young++
+		}
+	}
+	young <<= 1
+	for retries > 2 && qlen >= young {
+		retries--
+		young <<= 1
+	}
+	return retries
+}
 
 // acceptQueueFull is Linux's sk_acceptq_is_full: more than backlog entries.
 func (l *Listener) acceptQueueFull() bool { return len(l.acceptq) > l.Backlog }

@@ -38,8 +38,11 @@ func (c *Conn) sendSYN(retransmit bool) {
 	p := &c.h.Prof
 	seg := c.template(c.iss, SYN)
 	seg.Window = uint16(min(c.rcvBufSize, 65535))
-	if p.ECN == 1 {
-		seg.Flags |= ECE | CWR // RFC 3168 §6.1.1: an ECN-setup SYN
+	if p.ECN == 1 && !retransmit {
+		// RFC 3168 §6.1.1: an ECN-setup SYN. If it draws no answer, the retransmission is
+		// a plain SYN, in case ECN-setup SYNs are what gets dropped (§6.1.1.1; Linux
+		// tcp_ecn_clear_syn, tcp_ecn_fallback on by default).
+		seg.Flags |= ECE | CWR
 	}
 	seg.Options = buildSynOptions(p, synInfo{mss: c.advMSS(), ws: p.WindowScaling, shift: c.offerShift(),
 		sack: p.SACK, ts: p.Timestamps, tsVal: c.tsVal()}, p.Layout)

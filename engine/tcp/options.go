@@ -173,9 +173,24 @@ func (os Options) String() string {
 // option, which packetdrill writes "FO" and "FO <cookie>" and tcpdump (print-tcp.c)
 // writes "tfo  cookiereq" and "tfo  cookie <cookie>", or "exp-tfo cookiereq" and
 // "exp-tfo cookie <cookie>" for the experimental form.
-func (os Options) TcpdumpString() string {
+func (os Options) TcpdumpString() string { return os.TcpdumpStringFrom(0) }
+
+// TcpdumpStringFrom is TcpdumpString with SACK blocks written less sackBase, as tcpdump
+// writes them when it prints relative numbers: the count, then each block in braces
+// ("sack 1 {1:101}"; print-tcp.c subtracts the other direction's base).
+func (os Options) TcpdumpStringFrom(sackBase Seq) string {
 	parts := make([]string, len(os))
 	for i, o := range os {
+		if o.Kind == OptSACK {
+			b := []byte("sack " + strconv.Itoa(len(o.Blocks)) + " ")
+			for _, blk := range o.Blocks {
+				b = strconv.AppendUint(append(b, '{'), uint64(uint32(blk.Left-sackBase)), 10)
+				b = strconv.AppendUint(append(b, ':'), uint64(uint32(blk.Right-sackBase)), 10)
+				b = append(b, '}')
+			}
+			parts[i] = string(b)
+			continue
+		}
 		if !o.IsFastOpen() {
 			parts[i] = o.String()
 			continue

@@ -8,12 +8,11 @@ import (
 // Addresses used by the simulation (RFC 5737 documentation ranges, so a capture can never
 // be mistaken for real traffic).
 var (
-	ClientAddr   = netip.MustParseAddr("192.0.2.1")
-	ServerAddr   = netip.MustParseAddr("198.51.100.1")
-	AttackerNet  = netip.MustParsePrefix("203.0.113.0/24")
-	ClientPort   = uint16(40000)
-	ServerPort   = uint16(80)
-	AttackerPort = uint16(1024)
+	ClientAddr  = netip.MustParseAddr("192.0.2.1")
+	ServerAddr  = netip.MustParseAddr("198.51.100.1")
+	AttackerNet = netip.MustParsePrefix("203.0.113.0/24")
+	ClientPort  = uint16(40000)
+	ServerPort  = uint16(80)
 )
 
 // Segment is one TCP segment with the IPv4 addresses it travels between. Segments are

@@ -25,10 +25,6 @@ var stateNames = [...]string{
 	"FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
 }
 
-// AllStates lists the eleven states in RFC order.
-var AllStates = []State{Closed, Listen, SynSent, SynReceived, Established, FinWait1,
-	FinWait2, CloseWait, Closing, LastAck, TimeWait}
-
 // String returns the RFC 9293 spelling, e.g. "SYN-RECEIVED".
 func (s State) String() string {
 	if int(s) < len(stateNames) {

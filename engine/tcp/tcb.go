@@ -90,23 +90,9 @@ type negotiated struct {
 	ecnOK              bool
 }
 
-// Conn is one TCP connection: the transmission control block of RFC 9293 §3.3.1 and the
-// code that moves it between states.
-type Conn struct {
-	h       *Host
-	tuple   Tuple
-	peer    string
-	state   State
-	passive bool      // reached SYN-RECEIVED from LISTEN
-	lst     *Listener // the listener that created it, while in its queues
-	deleted bool
-
-	sendSpace  // RFC 9293 §3.3.1, send sequence variables
-	recvSpace  // RFC 9293 §3.3.1, receive sequence variables
-	rttState   // RFC 6298, the round-trip time and the retransmission timeout
-	negotiated // what the SYN exchange settled (RFC 9293 §3.7.1, RFC 7323, RFC 2018, RFC 3168)
-
-	// Data.
+// sendQueue is the data the application wrote and the peer has not acknowledged, and
+// our FIN (Linux sk_write_queue; RFC 9293 §3.10.2, SEND, and §3.10.4, CLOSE).
+type sendQueue struct {
 	sendBuf   []byte // unacknowledged and unsent data; sendBuf[0] has sequence number sendStart
 	sendStart Seq
 	pushAt    []Seq // sequence numbers where an application write ended (PSH goes there)
@@ -114,14 +100,20 @@ type Conn struct {
 	finSent   bool
 	finSeq    Seq
 	finAcked  bool
-	recvBuf   []byte
-	ooo       []Segment // out-of-order segments waiting for a hole to fill
-	gotFin    bool
-	// gotFinFromQueue is set when a queued out-of-order segment carried the FIN.
-	gotFinFromQueue bool
+}
 
-	// Timers and retransmission (RFC 6298 §5).
-	timers           [timerCount]timerSlot
+// recvQueue is the data received and not yet read, the out-of-order segments waiting for
+// a hole to fill (Linux sk_receive_queue, out_of_order_queue), and the peer's FIN.
+type recvQueue struct {
+	recvBuf []byte
+	ooo     []Segment
+	gotFin  bool
+}
+
+// retransmission is what RFC 6298 §5 and Linux keep about resending: the count and
+// start of the current retransmissions, recovery after a timeout, and the tail loss
+// probe.
+type retransmission struct {
 	rtxCount         int
 	firstSynAt       Time
 	synRetransmitted bool
@@ -130,7 +122,15 @@ type Conn struct {
 	sentNew          bool // new data or our FIN went out since the last flush
 	tlpArmed         bool // the RTO slot holds a tail loss probe timeout
 	tlpOut           bool // a probe is out and not yet acknowledged
-	cwnd             uint32
+	rtoFired         bool // a data retransmission timeout has fired (icsk_backoff may be > 0)
+	retransStamp     Time // see onRTO; 0 while not retransmitting
+	lastAckAt        Time // when an acceptable ACK last arrived (Linux rcv_tstamp)
+}
+
+// congestion is the congestion window and what it is judged by (RFC 5681; Linux
+// snd_cwnd, packets_out, lsndtime).
+type congestion struct {
+	cwnd uint32
 	// outEnds holds the end of every segment sent and not yet wholly acknowledged, in
 	// order (Linux packets_out counts them); lastSendAt is when data last left
 	// (lsndtime); cwndLost says a loss has cut the congestion window, after which
@@ -141,8 +141,11 @@ type Conn struct {
 	// cwndUse is how fully the flow uses its congestion window (Linux is_cwnd_limited,
 	// max_packets_out and cwnd_usage_seq, kept by tcp_cwnd_validate).
 	cwndUse cwndUse
+}
 
-	// Acknowledgements.
+// ackState is how and when we acknowledge (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2; Linux
+// icsk_ack: delayed ACKs, quick-ACK and pingpong modes), and challenge ACKs (RFC 5961).
+type ackState struct {
 	ackPending    bool
 	ackNow        bool
 	gotData       bool // some data has arrived (Linux initialises its ato then)
@@ -162,21 +165,12 @@ type Conn struct {
 	lastSegSize   int
 	lastChallenge Time
 	challenged    bool
+}
 
-	// Application side.
-	appClosed bool // close() was called: the connection is an orphan
-	rdShut    bool
-	corked    bool // TCP_CORK
-	noDelay   bool // TCP_NODELAY: no Nagle
-	sndSml    Seq  // the end of the last partial segment sent (Linux snd_sml)
-	smlSent   bool // sndSml is set
-	// tcp_info's chronographs (see chronoSet).
-	chronoType int
-	chronoAt   Time
-	chronoStat [2]time.Duration
-	corkPush   bool // a push overrides the cork for one flush
-	moreHeld   bool // the last write had MSG_MORE
-	corkProbe  bool // the RTO slot holds the probe timer for held data
+// probeState is the probing of a peer or a path that does not answer: the probe timer
+// for held or refused data (Linux ICSK_TIME_PROBE0) and zero-window probes' backoff.
+type probeState struct {
+	corkProbe bool // the RTO slot holds the probe timer for held data
 	// probe0 says the RTO slot holds the probe timer for data the host's queue refused
 	// (Linux ICSK_TIME_PROBE0 after a local transmit failure); probesOut counts its
 	// rounds (icsk_probes_out) since probesAt (icsk_probes_tstamp, when probesStamped).
@@ -184,23 +178,72 @@ type Conn struct {
 	probesOut      int
 	probesAt       Time
 	probesStamped  bool
-	rtoFired       bool // a data retransmission timeout has fired (icsk_backoff may be > 0)
-	persistBackoff int  // zero-window probes sent since the window closed (icsk_backoff)
+	persistBackoff int // zero-window probes sent since the window closed (icsk_backoff)
+}
+
+// appState is the application's side of the socket: what it called and the options it
+// set.
+type appState struct {
+	appClosed bool // close() was called: the connection is an orphan
+	rdShut    bool
+	corked    bool // TCP_CORK
+	noDelay   bool // TCP_NODELAY: no Nagle
+	sndSml    Seq  // the end of the last partial segment sent (Linux snd_sml)
+	smlSent   bool // sndSml is set
+	corkPush  bool // a push overrides the cork for one flush
+	moreHeld  bool // the last write had MSG_MORE
+	// Socket options.
 	userTimeout    time.Duration
 	synRetries     int       // TCP_SYNCNT; 0: the profile's SynRetries
 	keepalive      Keepalive // SO_KEEPALIVE and its TCP_KEEP* options, as the application set them
-	lastAckAt      Time      // when an acceptable ACK last arrived (Linux rcv_tstamp)
-	retransStamp   Time      // see onRTO; 0 while not retransmitting
 	userMSS        uint16    // TCP_MAXSEG set by the application (Linux rx_opt.user_mss); 0: none
 	rcvSpace       uint32    // receive space from SO_RCVBUF (Linux window_clamp under SOCK_RCVBUF_LOCK); 0: none
 	lingerZero     bool
 	connectPending bool
-	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET); a
-	// read or write reports it once and clears it, as Linux's sock_error does.
-	Err error
 	// errShown: Err was reported to a read or write, so the closed socket now reads as
 	// at its end and refuses writes with EPIPE.
 	errShown bool
+}
+
+// chronographs are tcp_info's (see chronoSet): what limits sending, since when, and the
+// time each limit has held.
+type chronographs struct {
+	chronoType int
+	chronoAt   Time
+	chronoStat [2]time.Duration
+}
+
+// Conn is one TCP connection: the transmission control block of RFC 9293 §3.3.1 and the
+// code that moves it between states. Its variables are grouped as RFC 9293 and Linux
+// group them; the groups are embedded, so code names a variable without its group.
+type Conn struct {
+	h       *Host
+	tuple   Tuple
+	peer    string
+	state   State
+	passive bool      // reached SYN-RECEIVED from LISTEN
+	lst     *Listener // the listener that created it, while in its queues
+	deleted bool
+
+	sendSpace      // RFC 9293 §3.3.1, send sequence variables
+	recvSpace      // RFC 9293 §3.3.1, receive sequence variables
+	sendQueue      // data written and not acknowledged, and our FIN
+	recvQueue      // data received and not read, and the peer's FIN
+	rttState       // RFC 6298, the round-trip time and the retransmission timeout
+	retransmission // RFC 6298 §5, resending
+	congestion     // RFC 5681, the congestion window
+	ackState       // acknowledgements and delayed ACKs
+	probeState     // probe timers and zero-window probes
+	negotiated     // what the SYN exchange settled (RFC 9293 §3.7.1, RFC 7323, RFC 2018, RFC 3168)
+	appState       // the application's side
+	chronographs   // tcp_info's chronographs
+
+	// timers are the connection's timers, as data (timer.go).
+	timers [timerCount]timerSlot
+
+	// Err is the error the application sees (ECONNREFUSED, ETIMEDOUT, ECONNRESET); a
+	// read or write reports it once and clears it, as Linux's sock_error does.
+	Err error
 
 	cookie *Cookie
 
@@ -253,10 +296,6 @@ func (c *Conn) advMSS() uint16 {
 	}
 	return c.h.Prof.MSS
 }
-
-// SetMaxSeg is setsockopt(TCP_MAXSEG) before the handshake: the MSS offered and the send
-// MSS are clamped to n.
-func (c *Conn) SetMaxSeg(n uint16) { c.userMSS = n }
 
 // MaxSeg is getsockopt(TCP_MAXSEG): the send MSS once synchronized, the user's value or
 // 536 before (Linux do_tcp_getsockopt reads mss_cache, TCP_MSS_DEFAULT until it is set).

@@ -15,9 +15,6 @@ func (t Time) Add(d time.Duration) Time { return t + Time(d/time.Microsecond) }
 // Sub returns the duration t-u.
 func (t Time) Sub(u Time) time.Duration { return time.Duration(t-u) * time.Microsecond }
 
-// Micros returns t as a count of microseconds.
-func (t Time) Micros() int64 { return int64(t) }
-
 // String writes t as seconds with six decimals, tcpdump style: "1.000250".
 func (t Time) String() string {
 	sign := ""

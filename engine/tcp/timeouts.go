@@ -109,7 +109,11 @@ func (c *Conn) onRTO() {
 		c.rto = synBackoff(p, c.rtxCount)
 		c.setTimer(TimerRTO, c.rto)
 	case SynReceived:
-		if c.rtxCount >= p.SynAckRetries {
+		retries := p.SynAckRetries
+		if c.lst != nil && c.lst.synq[c.tuple] == c {
+			retries = c.lst.synAckRetries() // a flooded queue prunes its old requests
+		}
+		if c.rtxCount >= retries {
 			c.h.note(c.peer, "syn-ack-gave-up", "SYN-ACK retransmissions exhausted: the half-open connection is dropped")
 			if c.passive {
 				c.backToListen("SYN-ACK retries exhausted")

@@ -2,9 +2,8 @@ package tcp
 
 import "testing"
 
-// A SYN for a connection in TIME-WAIT (RFC 9293 §3.10.7.4; Linux
-// tcp_timewait_state_process): with a sequence number above RCV.NXT it cannot be an old
-// duplicate, so TIME-WAIT ends and the listener answers it with a SYN,ACK for the new
+// A SYN for a connection in TIME-WAIT (RFC 9293 §3.6.1; Linux
+// tcp_timewait_state_process): with a sequence number above RCV.NXT, TIME-WAIT ends and the listener answers it with a SYN,ACK for the new
 // connection (TCP_TW_SYN); otherwise it is answered with an ACK of the old connection
 // (a challenge ACK, RFC 5961 §4; Linux TCP_TW_ACK) and TIME-WAIT stays.
 func TestTimeWait_NewSYN(t *testing.T) {
@@ -34,6 +33,11 @@ func TestTimeWait_NewSYN(t *testing.T) {
 			if tc.reopen {
 				if s.Flags != SYN|ACK || s.Ack != tc.seq(r.their)+1 || !r.noted("time-wait-reopen") || old.State() != Closed {
 					t.Fatalf("sent %s ack %d (old connection %s); want SYN,ACK ack %d and TIME-WAIT ended", s.Flags, s.Ack, old.State(), tc.seq(r.their)+1)
+				}
+				// RFC 9293 §3.6.1 condition (1), as Linux meets it: the old SND.NXT (ISS + 2
+				// after our FIN) + 65537 (testdata/packetdrill/time-wait-syn-isn.pkt, 6.18.44).
+				if want := iss + 2 + 65537; s.Seq != want {
+					t.Fatalf("new ISN %d, want old SND.NXT + 65537 = %d", s.Seq, want)
 				}
 				return
 			}

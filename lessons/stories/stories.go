@@ -84,10 +84,7 @@ func (c *Catalogue) Run(id string, p engine.Params) (*engine.Trace, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w %q (see 'synack scenarios')", ErrUnknownScenario, id)
 	}
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	return st.Run(st.ID, p)
+	return st.Run(st.ID, p) // each story validates p as it runs it
 }
 
 // Default returns synack's catalogue: the TCP stories of the engine, then the HTTP, TLS

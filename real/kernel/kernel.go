@@ -368,54 +368,54 @@ func (s *stack) Close() error {
 	return nil
 }
 
-func errRes(err error) packetdrill.CallResult {
+func errRes(err error) tcp.Result {
 	var en unix.Errno
 	if errors.As(err, &en) {
 		name := unix.ErrnoName(en)
 		if en == unix.EOPNOTSUPP {
 			name = "EOPNOTSUPP" // the same number as ENOTSUP on Linux; packetdrill's name
 		}
-		return packetdrill.CallResult{Ret: -1, Errno: name}
+		return tcp.Result{Ret: -1, Errno: name}
 	}
-	return packetdrill.CallResult{Ret: -1, Errno: "EIO"}
+	return tcp.Result{Ret: -1, Errno: "EIO"}
 }
 
 func sockaddr(a [4]byte, port int) *unix.SockaddrInet4 {
 	return &unix.SockaddrInet4{Port: port, Addr: a}
 }
 
+// async runs a blocking call in the background and reports it to Until.
+func (s *stack) async(id int, f func() tcp.Result) (tcp.Result, bool, error) {
+	go func() {
+		r := f()
+		s.dones <- packetdrill.Done{ID: id, At: s.now(), Res: r}
+	}()
+	return tcp.Result{}, false, nil
+}
+
 // Call makes a real system call at time t.
-func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock bool) (packetdrill.CallResult, bool, error) {
+func (s *stack) Call(t time.Duration, id int, c *tcp.Call, mayBlock bool) (tcp.Result, bool, error) {
 	s.sleepUntil(t)
-	arg := func(i int) string {
-		if i < len(sc.Args) {
-			return strings.TrimSpace(sc.Args[i])
-		}
-		return ""
-	}
-	if sc.Name == "socket" {
+	if c.Op == tcp.OpSocket {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			return errRes(err), true, nil
 		}
 		s.mu.Lock()
-		sfd := packetdrill.ScriptFD(sc, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
+		sfd := tcp.PickFD(c.WantFD, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
 		s.mapFD(sfd, fd)
 		s.mu.Unlock()
-		return packetdrill.CallResult{Ret: int64(sfd)}, true, nil
+		return tcp.Result{Ret: int64(sfd)}, true, nil
 	}
-	if sc.Name == "poll" {
-		return s.poll(id, sc)
+	if c.Op == tcp.OpPoll {
+		return s.poll(id, c)
 	}
-	sfd, err := strconv.Atoi(arg(0))
-	if err != nil {
-		return packetdrill.CallResult{}, false, fmt.Errorf("file descriptor %q is not a number", arg(0))
-	}
+	sfd := c.FD
 	s.mu.Lock()
 	fd, ok := s.fds[sfd]
 	s.mu.Unlock()
 	if !ok {
-		return packetdrill.CallResult{Ret: -1, Errno: "EBADF"}, true, nil
+		return tcp.Result{Ret: -1, Errno: "EBADF"}, true, nil
 	}
 	nonblock := func() bool {
 		fl, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
@@ -426,42 +426,33 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		n, _ := unix.Poll(p, 0)
 		return n > 0
 	}
-	// async runs a blocking call in the background and reports it to Until.
-	async := func(f func() packetdrill.CallResult) (packetdrill.CallResult, bool, error) {
-		go func() {
-			r := f()
-			s.dones <- packetdrill.Done{ID: id, At: s.now(), Res: r}
-		}()
-		return packetdrill.CallResult{}, false, nil
-	}
-	switch sc.Name {
-	case "bind":
-		if err := unix.Bind(fd, sockaddr(s.local.As4(), packetdrill.LocalPort)); err != nil {
+	switch c.Op {
+	case tcp.OpBind:
+		if err := unix.Bind(fd, sockaddr(s.local.As4(), int(c.Port))); err != nil {
 			return errRes(err), true, nil
 		}
-	case "listen":
-		n, _ := strconv.Atoi(arg(1))
-		if err := unix.Listen(fd, n); err != nil {
+	case tcp.OpListen:
+		if err := unix.Listen(fd, c.Backlog); err != nil {
 			return errRes(err), true, nil
 		}
-	case "accept":
-		do := func() packetdrill.CallResult {
+	case tcp.OpAccept:
+		do := func() tcp.Result {
 			nfd, _, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)
 			if err != nil {
 				return errRes(err)
 			}
 			s.mu.Lock()
-			x := packetdrill.ScriptFD(sc, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
+			x := tcp.PickFD(c.WantFD, &s.next, func(n int) bool { _, ok := s.fds[n]; return ok })
 			s.mapFD(x, nfd)
 			s.mu.Unlock()
-			return packetdrill.CallResult{Ret: int64(x)}
+			return tcp.Result{Ret: int64(x)}
 		}
 		if nonblock() || ready(unix.POLLIN) {
 			return do(), true, nil
 		}
-		return async(do)
-	case "connect":
-		sa := sockaddr(s.remote.As4(), packetdrill.PeerPort)
+		return s.async(id, do)
+	case tcp.OpConnect:
+		sa := sockaddr(c.Addr.As4(), int(c.Port))
 		if v, _ := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT); v != 0 && !nonblock() {
 			// With TCP_FASTOPEN_CONNECT and a cached cookie, connect() returns 0 at once
 			// (tcp_fastopen_defer_connect). Try it without blocking: if the kernel
@@ -470,12 +461,12 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 			err := unix.Connect(fd, sa)
 			unix.SetNonblock(fd, false)
 			if err == nil {
-				return packetdrill.CallResult{}, true, nil
+				return tcp.Result{}, true, nil
 			}
 			if !errors.Is(err, unix.EINPROGRESS) {
 				return errRes(err), true, nil
 			}
-			return async(func() packetdrill.CallResult {
+			return s.async(id, func() tcp.Result {
 				p := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
 				for {
 					if _, err := unix.Poll(p, -1); err == nil || !errors.Is(err, unix.EINTR) {
@@ -485,33 +476,30 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 				if v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && v != 0 {
 					return errRes(unix.Errno(v))
 				}
-				return packetdrill.CallResult{}
+				return tcp.Result{}
 			})
 		}
 		if nonblock() {
 			if err := unix.Connect(fd, sa); err != nil {
 				return errRes(err), true, nil
 			}
-			return packetdrill.CallResult{}, true, nil
+			return tcp.Result{}, true, nil
 		}
-		return async(func() packetdrill.CallResult {
+		return s.async(id, func() tcp.Result {
 			if err := unix.Connect(fd, sa); err != nil {
 				return errRes(err)
 			}
-			return packetdrill.CallResult{}
+			return tcp.Result{}
 		})
-	case "write", "send", "sendto":
-		n, err := packetdrill.CallSize(sc.Name, arg(2))
-		if err != nil {
-			return packetdrill.CallResult{}, false, err
+	case tcp.OpSend:
+		if c.Iov != nil {
+			return s.sendmsg(id, fd, c, nonblock)
 		}
-		flags := msgFlags(arg(3))
-		if sc.Name == "write" {
-			flags = 0
-		}
+		n := c.Size
+		flags := int(c.Flags)
 		var p unsafe.Pointer
 		buf := make([]byte, max(n, 1))
-		if arg(1) != "NULL" && n > 0 {
+		if !c.NullBuf && n > 0 {
 			p = unsafe.Pointer(&buf[0])
 		}
 		// MSG_FASTOPEN opens the connection, so it needs the peer's address, as
@@ -519,42 +507,39 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 		var sa, salen uintptr
 		var rsa unix.RawSockaddrInet4
 		if flags&unix.MSG_FASTOPEN != 0 {
-			rsa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: s.remote.As4()}
-			binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&rsa.Port))[:], packetdrill.PeerPort)
-			if strings.Contains(arg(4), "AF_UNSPEC") {
+			rsa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: c.Addr.As4()}
+			binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&rsa.Port))[:], c.Port)
+			if !c.Addr.IsValid() {
 				rsa = unix.RawSockaddrInet4{Family: unix.AF_UNSPEC}
 			}
 			sa, salen = uintptr(unsafe.Pointer(&rsa)), unsafe.Sizeof(rsa)
 		}
-		do := func() packetdrill.CallResult {
+		do := func() tcp.Result {
 			m, _, en := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(n), uintptr(flags|unix.MSG_NOSIGNAL), sa, salen)
 			runtime.KeepAlive(buf)
 			runtime.KeepAlive(&rsa)
 			if en != 0 {
 				return errRes(en)
 			}
-			return packetdrill.CallResult{Ret: int64(m)}
+			return tcp.Result{Ret: int64(m)}
 		}
 		if !nonblock() && flags&unix.MSG_DONTWAIT == 0 {
 			// A blocking Fast Open send, or a write on a socket still in SYN-SENT (a
 			// deferred TCP_FASTOPEN_CONNECT), waits for the handshake.
 			info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
 			if flags&unix.MSG_FASTOPEN != 0 || err == nil && info.State == unix.BPF_TCP_SYN_SENT {
-				return async(do)
+				return s.async(id, do)
 			}
 		}
 		return do(), true, nil
-	case "read", "recv", "recvfrom":
-		n, err := packetdrill.CallSize(sc.Name, arg(2))
-		if err != nil {
-			return packetdrill.CallResult{}, false, err
+	case tcp.OpRecv:
+		if c.Iov != nil {
+			return s.recvmsg(id, fd, c, nonblock, ready)
 		}
-		flags := msgFlags(arg(3))
-		if sc.Name == "read" {
-			flags = 0
-		}
-		null := arg(1) == "NULL"
-		do := func() packetdrill.CallResult {
+		n := c.Size
+		flags := int(c.Flags)
+		null := c.NullBuf
+		do := func() tcp.Result {
 			var p unsafe.Pointer
 			buf := make([]byte, max(n, 1))
 			if !null {
@@ -565,131 +550,69 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 			if en != 0 {
 				return errRes(en)
 			}
-			return packetdrill.CallResult{Ret: int64(m)}
+			return tcp.Result{Ret: int64(m)}
 		}
 		if nonblock() || ready(unix.POLLIN|unix.POLLRDHUP) {
 			return do(), true, nil
 		}
-		return async(do)
-	case "sendmsg":
-		sizes, err := packetdrill.IovSizes(sc.Name, arg(1))
-		if err != nil {
-			return packetdrill.CallResult{}, false, err
-		}
-		bufs := make([][]byte, len(sizes))
-		for i, n := range sizes {
-			bufs[i] = make([]byte, n)
-		}
-		flags := msgFlags(arg(2))
-		var to unix.Sockaddr
-		if flags&unix.MSG_FASTOPEN != 0 {
-			to = sockaddr(s.remote.As4(), packetdrill.PeerPort) // it opens the connection
-		}
-		do := func() packetdrill.CallResult {
-			m, err := unix.SendmsgBuffers(fd, bufs, nil, to, flags|unix.MSG_NOSIGNAL)
-			if err != nil {
-				return errRes(err)
-			}
-			return packetdrill.CallResult{Ret: int64(m)}
-		}
-		if flags&unix.MSG_FASTOPEN != 0 && !nonblock() && flags&unix.MSG_DONTWAIT == 0 {
-			return async(do)
-		}
-		return do(), true, nil
-	case "recvmsg":
-		sizes, err := packetdrill.IovSizes(sc.Name, arg(1))
-		if err != nil {
-			return packetdrill.CallResult{}, false, err
-		}
-		flags := msgFlags(arg(2))
-		do := func() packetdrill.CallResult {
-			bufs := make([][]byte, len(sizes))
-			for i, n := range sizes {
-				bufs[i] = make([]byte, n)
-			}
-			oob := make([]byte, 256)
-			m, oobn, _, _, err := unix.RecvmsgBuffers(fd, bufs, oob, flags)
-			if err != nil {
-				return errRes(err)
-			}
-			res := packetdrill.CallResult{Ret: int64(m)}
-			cms, _ := unix.ParseSocketControlMessage(oob[:oobn])
-			for _, cm := range cms {
-				if cm.Header.Level == unix.SOL_TCP && cm.Header.Type == unix.TCP_CM_INQ && len(cm.Data) >= 4 {
-					res.Out = strconv.Itoa(int(int32(binary.NativeEndian.Uint32(cm.Data))))
-				}
-			}
-			return res
-		}
-		if nonblock() || ready(unix.POLLIN|unix.POLLRDHUP) {
-			return do(), true, nil
-		}
-		return async(do)
-	case "close":
+		return s.async(id, do)
+	case tcp.OpClose:
 		s.mu.Lock()
 		delete(s.fds, sfd)
 		s.mu.Unlock()
 		if err := unix.Close(fd); err != nil {
 			return errRes(err), true, nil
 		}
-	case "shutdown":
-		how := map[string]int{"SHUT_RD": unix.SHUT_RD, "SHUT_WR": unix.SHUT_WR, "SHUT_RDWR": unix.SHUT_RDWR}[arg(1)]
-		if err := unix.Shutdown(fd, how); err != nil {
+	case tcp.OpShutdown:
+		if err := unix.Shutdown(fd, c.How); err != nil {
 			return errRes(err), true, nil
 		}
-	case "setsockopt":
+	case tcp.OpSetsockopt:
 		var err error
-		switch arg(2) {
+		switch c.Opt {
 		case "SO_LINGER":
-			v := strings.ReplaceAll(arg(3), " ", "")
-			l := &unix.Linger{}
-			if strings.Contains(v, "onoff=1") {
+			l := &unix.Linger{Linger: int32(c.Val.LingerSecs)}
+			if c.Val.LingerOn {
 				l.Onoff = 1
-			}
-			if i := strings.Index(v, "linger="); i >= 0 {
-				n, _ := strconv.Atoi(strings.TrimRight(v[i+7:], "}"))
-				l.Linger = int32(n)
 			}
 			err = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, l)
 		case "TCP_FASTOPEN_KEY":
-			b, perr := packetdrill.CString(arg(3))
-			if perr != nil {
-				return packetdrill.CallResult{Unmodelled: "setsockopt TCP_FASTOPEN_KEY: " + perr.Error()}, true, nil
+			if c.Val.BytesErr != "" {
+				return tcp.Result{Unmodelled: "setsockopt TCP_FASTOPEN_KEY: " + c.Val.BytesErr}, true, nil
 			}
-			err = unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN_KEY, string(b))
+			err = unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_FASTOPEN_KEY, string(c.Val.Bytes))
 		case "TCP_CONGESTION":
 			// A string option: the algorithm's name, as "cubic".
-			err = unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, strings.Trim(strings.TrimSpace(arg(3)), `"`))
+			err = unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, c.Val.Text)
 		default:
-			o, ok := intOpts[arg(2)]
-			v, okv := optInt(arg(3))
-			if !ok || !okv {
-				return packetdrill.CallResult{Unmodelled: "setsockopt " + arg(2) + " not run"}, true, nil
+			o, ok := intOpts[c.Opt]
+			if !ok || !c.Val.IsInt {
+				return tcp.Result{Unmodelled: "setsockopt " + c.Opt + " not run"}, true, nil
 			}
-			err = unix.SetsockoptInt(fd, o.level, o.name, v)
+			err = unix.SetsockoptInt(fd, o.level, o.name, c.Val.Int)
 		}
 		if err != nil {
 			return errRes(err), true, nil
 		}
-	case "ioctl":
-		req, ok := map[string]uint{"SIOCINQ": unix.SIOCINQ, "FIONREAD": unix.SIOCINQ, "SIOCOUTQ": unix.SIOCOUTQ, "TIOCOUTQ": unix.SIOCOUTQ}[arg(1)]
+	case tcp.OpIoctl:
+		req, ok := map[string]uint{"SIOCINQ": unix.SIOCINQ, "FIONREAD": unix.SIOCINQ, "SIOCOUTQ": unix.SIOCOUTQ, "TIOCOUTQ": unix.SIOCOUTQ}[c.Opt]
 		if !ok {
-			return packetdrill.CallResult{Ret: -1, Errno: "EINVAL", Unmodelled: "ioctl " + arg(1) + " not run"}, true, nil
+			return tcp.Result{Ret: -1, Errno: "EINVAL", Unmodelled: "ioctl " + c.Opt + " not run"}, true, nil
 		}
 		v, err := unix.IoctlGetInt(fd, req)
 		if err != nil {
 			return errRes(err), true, nil
 		}
-		return packetdrill.CallResult{Out: strconv.Itoa(v)}, true, nil
-	case "getsockopt":
-		if o, ok := intOpts[arg(2)]; ok {
+		return tcp.Result{Out: strconv.Itoa(v)}, true, nil
+	case tcp.OpGetsockopt:
+		if o, ok := intOpts[c.Opt]; ok {
 			v, err := unix.GetsockoptInt(fd, o.level, o.name)
 			if err != nil {
 				return errRes(err), true, nil
 			}
-			return packetdrill.CallResult{Out: strconv.Itoa(v)}, true, nil
+			return tcp.Result{Out: strconv.Itoa(v)}, true, nil
 		}
-		if arg(2) == "SO_ERROR" {
+		if c.Opt == "SO_ERROR" {
 			v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 			if err != nil {
 				return errRes(err), true, nil
@@ -698,25 +621,25 @@ func (s *stack) Call(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock 
 			if v != 0 {
 				out = unix.ErrnoName(unix.Errno(v))
 			}
-			return packetdrill.CallResult{Out: out}, true, nil
+			return tcp.Result{Out: out}, true, nil
 		}
-	case "fcntl":
-		switch arg(1) {
+	case tcp.OpFcntl:
+		switch c.Opt {
 		case "F_GETFL":
 			fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 			if err != nil {
 				return errRes(err), true, nil
 			}
-			return packetdrill.CallResult{Ret: int64(fl & (unix.O_ACCMODE | unix.O_NONBLOCK))}, true, nil
+			return tcp.Result{Ret: int64(fl & (unix.O_ACCMODE | unix.O_NONBLOCK))}, true, nil
 		case "F_SETFL":
-			if err := unix.SetNonblock(fd, strings.Contains(arg(2), "O_NONBLOCK")); err != nil {
+			if err := unix.SetNonblock(fd, c.Val.NonBlock); err != nil {
 				return errRes(err), true, nil
 			}
 		}
 	default:
-		return packetdrill.CallResult{Ret: -1, Errno: "ENOSYS"}, true, nil
+		return tcp.Result{Ret: -1, Errno: "ENOSYS"}, true, nil
 	}
-	return packetdrill.CallResult{}, true, nil
+	return tcp.Result{}, true, nil
 }
 
 type sockOpt struct{ level, name int }
@@ -735,29 +658,6 @@ var intOpts = map[string]sockOpt{
 	"TCP_INQ": {unix.IPPROTO_TCP, unix.TCP_INQ}, "SO_ZEROCOPY": {unix.SOL_SOCKET, unix.SO_ZEROCOPY},
 	"TCP_FASTOPEN": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN}, "TCP_FASTOPEN_CONNECT": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT},
 	"TCP_FASTOPEN_NO_COOKIE": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_NO_COOKIE},
-}
-
-// optInt reads an option value written [N] or N.
-func optInt(v string) (int, bool) {
-	n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(v), "[]"))
-	return n, err == nil
-}
-
-// msgFlags reads send/recv flags written MSG_A|MSG_B or a number.
-func msgFlags(v string) int {
-	names := map[string]int{"MSG_MORE": unix.MSG_MORE, "MSG_DONTWAIT": unix.MSG_DONTWAIT, "MSG_PEEK": unix.MSG_PEEK,
-		"MSG_WAITALL": unix.MSG_WAITALL, "MSG_NOSIGNAL": unix.MSG_NOSIGNAL, "MSG_OOB": unix.MSG_OOB, "MSG_ZEROCOPY": unix.MSG_ZEROCOPY,
-		"MSG_FASTOPEN": unix.MSG_FASTOPEN}
-	f := 0
-	for _, w := range strings.Split(v, "|") {
-		w = strings.TrimSpace(w)
-		if n, ok := names[w]; ok {
-			f |= n
-		} else if n, err := strconv.ParseInt(w, 0, 32); err == nil {
-			f |= int(n)
-		}
-	}
-	return f
 }
 
 // fillChecksum completes a checksum the kernel left to the device (checksum offload):
@@ -783,18 +683,9 @@ func fillChecksum(pkt []byte, start, off int) {
 
 // poll is a real poll() on the sockets behind the script's descriptors; one that has to
 // wait runs in the background like any blocking call.
-func (s *stack) poll(id int, sc *packetdrill.Syscall) (packetdrill.CallResult, bool, error) {
-	if len(sc.Args) != 3 {
-		return packetdrill.CallResult{}, false, fmt.Errorf("poll takes 3 arguments: fds, nfds, timeout")
-	}
-	fds, err := packetdrill.ParsePoll(sc.Args[0])
-	if err != nil {
-		return packetdrill.CallResult{}, false, err
-	}
-	ms, err := packetdrill.PollTimeout(sc.Args[2])
-	if err != nil {
-		return packetdrill.CallResult{}, false, err
-	}
+func (s *stack) poll(id int, c *tcp.Call) (tcp.Result, bool, error) {
+	fds := c.Poll
+	ms := c.Timeout
 	pfds := make([]unix.PollFd, len(fds))
 	s.mu.Lock()
 	for i, p := range fds {
@@ -805,19 +696,20 @@ func (s *stack) poll(id int, sc *packetdrill.Syscall) (packetdrill.CallResult, b
 		pfds[i] = unix.PollFd{Fd: int32(fd), Events: p.Events}
 	}
 	s.mu.Unlock()
-	do := func(timeout int) (packetdrill.CallResult, bool) {
+	do := func(timeout int) (tcp.Result, bool) {
 		n, err := unix.Poll(pfds, timeout)
 		if err != nil {
 			return errRes(err), true
 		}
+		revents := make([]int16, len(fds))
 		for i := range fds {
-			fds[i].Revents = pfds[i].Revents
+			revents[i] = pfds[i].Revents
 			if pfds[i].Fd < 0 {
-				fds[i].Revents = packetdrill.PollNval
+				revents[i] = tcp.PollNval
 				n++
 			}
 		}
-		return packetdrill.CallResult{Ret: int64(n), Out: packetdrill.FormatRevents(fds)}, n > 0
+		return tcp.Result{Ret: int64(n), Revents: revents}, n > 0
 	}
 	if r, ready := do(0); ready || ms == 0 {
 		return r, true, nil
@@ -826,5 +718,59 @@ func (s *stack) poll(id int, sc *packetdrill.Syscall) (packetdrill.CallResult, b
 		r, _ := do(ms)
 		s.dones <- packetdrill.Done{ID: id, At: s.now(), Res: r}
 	}()
-	return packetdrill.CallResult{}, false, nil
+	return tcp.Result{}, false, nil
+}
+
+// sendmsg is a send with an iovec.
+func (s *stack) sendmsg(id, fd int, c *tcp.Call, nonblock func() bool) (tcp.Result, bool, error) {
+	sizes := c.Iov
+	bufs := make([][]byte, len(sizes))
+	for i, n := range sizes {
+		bufs[i] = make([]byte, n)
+	}
+	flags := int(c.Flags)
+	var to unix.Sockaddr
+	if flags&unix.MSG_FASTOPEN != 0 {
+		to = sockaddr(c.Addr.As4(), int(c.Port)) // it opens the connection
+	}
+	do := func() tcp.Result {
+		m, err := unix.SendmsgBuffers(fd, bufs, nil, to, flags|unix.MSG_NOSIGNAL)
+		if err != nil {
+			return errRes(err)
+		}
+		return tcp.Result{Ret: int64(m)}
+	}
+	if flags&unix.MSG_FASTOPEN != 0 && !nonblock() && flags&unix.MSG_DONTWAIT == 0 {
+		return s.async(id, do)
+	}
+	return do(), true, nil
+}
+
+// recvmsg is a receive with an iovec and control messages (TCP_CM_INQ).
+func (s *stack) recvmsg(id, fd int, c *tcp.Call, nonblock func() bool, ready func(int16) bool) (tcp.Result, bool, error) {
+	sizes := c.Iov
+	flags := int(c.Flags)
+	do := func() tcp.Result {
+		bufs := make([][]byte, len(sizes))
+		for i, n := range sizes {
+			bufs[i] = make([]byte, n)
+		}
+		oob := make([]byte, 256)
+		m, oobn, _, _, err := unix.RecvmsgBuffers(fd, bufs, oob, flags)
+		if err != nil {
+			return errRes(err)
+		}
+		res := tcp.Result{Ret: int64(m)}
+		cms, _ := unix.ParseSocketControlMessage(oob[:oobn])
+		for _, cm := range cms {
+			if cm.Header.Level == unix.SOL_TCP && cm.Header.Type == unix.TCP_CM_INQ && len(cm.Data) >= 4 {
+				res.Out = strconv.Itoa(int(int32(binary.NativeEndian.Uint32(cm.Data))))
+			}
+		}
+		return res
+	}
+	if nonblock() || ready(unix.POLLIN|unix.POLLRDHUP) {
+		return do(), true, nil
+	}
+	return s.async(id, do)
 }
