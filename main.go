@@ -51,6 +51,7 @@ commands:
   scenarios    list the scenario ids
   packetdrill  replay packetdrill scripts against the engine (or --kernel)
   compare      compare TCP, TLS 1.2/1.3 and QUIC handshakes
+  import FILE  explain the TCP connections of a capture (pcap, pcapng, tcpdump -n text)
   loadgen      measure the server against a bare WebSocket echo server, on loopback
 
 Run 'synack COMMAND -h' for a command's flags.
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdPacketdrill(ctx, args, stdout, stderr)
 	case "compare":
 		return cmdCompare(args, stdout, stderr)
+	case "import":
+		return cmdImport(args, stdout, stderr)
 	case "loadgen":
 		return cmdLoadgen(ctx, args, stdout, stderr)
 	case "help", "-h", "--help":

@@ -18,6 +18,11 @@ type Page struct {
 	// when the screen (or the frame) is too narrow for the wide diagram.
 	FitWidth bool
 	T        func(key string) string
+	// View is a compact embed's view ("diagram" or "lab"), "" for the whole page.
+	View string
+	// OEmbedURL is the page's oEmbed discovery link; OGImage (absolute) its preview
+	// picture, with OGImageAlt its text alternative.
+	OEmbedURL, OGImage, OGImageAlt string
 }
 
 // Card is one scenario or lesson in the catalogue.
@@ -54,14 +59,16 @@ type LaneHead struct {
 
 // Player is the lesson player (also the embed view).
 type Player struct {
-	Page     Page
-	ID       string
-	Title    string
-	Summary  string
-	Problems []string
-	Profiles []Option
-	Speeds   []Option
-	RTTms    string
+	Page Page
+	// PNGURL and MMDURL are the diagram's PNG and Mermaid exports (Share menu).
+	PNGURL, MMDURL string
+	ID             string
+	Title          string
+	Summary        string
+	Problems       []string
+	Profiles       []Option
+	Speeds         []Option
+	RTTms          string
 	// ProfileLabel names the chosen profile (shown on the folded parameters).
 	ProfileLabel string
 	Seed         string
@@ -167,4 +174,28 @@ type ClassMessage struct {
 	Page    Page
 	Code    string
 	Message string
+}
+
+// LTIError is a refused LTI launch: Kind is the machine-readable reason, Reason its
+// sentence, Detail the technical message for an administrator.
+type LTIError struct {
+	Page   Page
+	Kind   string
+	Reason string
+	Detail string
+}
+
+// LTIDeepLink is the lesson picker a teacher sees in a deep linking request.
+type LTIDeepLink struct {
+	Page     Page
+	Token    string
+	Lessons  []Option
+	Profiles []Option
+}
+
+// LTIReturn posts a signed deep linking response back to the platform.
+type LTIReturn struct {
+	Page      Page
+	ReturnURL string
+	JWT       string
 }

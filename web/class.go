@@ -72,7 +72,7 @@ func (s *Server) classError(w http.ResponseWriter, r *http.Request, code string,
 		status, v.Message = http.StatusServiceUnavailable, catalog.In(p.Lang, "class.toomany")
 	case errors.Is(err, classroom.ErrNotTeacher):
 		status, v.Message = http.StatusForbidden, catalog.In(p.Lang, "class.notteacher")
-	case errors.Is(err, errNoLesson):
+	case errors.Is(err, errNoClassLesson):
 		status, v.Message = http.StatusBadRequest, catalog.In(p.Lang, "class.nolesson")
 	default:
 		s.log.Warn("classroom", "err", err)
@@ -83,7 +83,7 @@ func (s *Server) classError(w http.ResponseWriter, r *http.Request, code string,
 	render(w, r, status, templates.ClassMessagePage(v))
 }
 
-var errNoLesson = errors.New("no such lesson")
+var errNoClassLesson = errors.New("no such lesson")
 
 // handleClassJoin is /class: the form where a student types a room's code (and where
 // the form sends it).
@@ -110,7 +110,7 @@ func (s *Server) handleClassNew(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("lesson")
 	st, ok := s.lookup(id)
 	if !ok {
-		s.classError(w, r, "", errNoLesson)
+		s.classError(w, r, "", errNoClassLesson)
 		return
 	}
 	// The room's questions are placed on the run its pages show (the default width).

@@ -58,8 +58,8 @@ func page(w http.ResponseWriter, r *http.Request, title string, embed bool) temp
 	}
 	q.Set("lang", other)
 	return templates.Page{Lang: lang, Title: title, Embed: embed,
-		OtherLangURL: r.URL.Path + "?" + q.Encode(),
-		T:            func(k string) string { return catalog.In(lang, k) }}
+		OtherLangURL: r.URL.Path + "?" + q.Encode(), View: compactView(r, embed),
+		T: func(k string) string { return catalog.In(lang, k) }}
 }
 
 func render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
@@ -414,6 +414,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		}
 		classify(r, &vm, &boot) // a classroom's view of the player (class.go)
 		vm.Boot = boot
+		shareLinks(r, &vm, id, q)
 		render(w, r, http.StatusOK, templates.PlayerPage(vm))
 	}
 }
@@ -442,8 +443,10 @@ func speedOptions(chosen float64) []templates.Option {
 	return out
 }
 
-func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
-	p := page(w, r, "", false)
+func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) { s.lab(w, r, false) }
+
+func (s *Server) lab(w http.ResponseWriter, r *http.Request, embed bool) {
+	p := page(w, r, "", embed)
 	p.Title = catalog.In(p.Lang, "lab.title")
 	v := ParseView(r.URL.Query(), p.Lang, EngineBounds())
 	q := v.Query()
@@ -454,7 +457,7 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		p.FitWidth = true
 	}
 	render(w, r, http.StatusOK, templates.LabPage(templates.Lab{Page: p, Speeds: speedOptions(v.Speed),
-		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Strings: pageStrings(p.Lang)}}))
+		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Embed: embed, Strings: pageStrings(p.Lang)}}))
 }
 
 // runView reads the view of story id (st) from a query, its parameters validated and

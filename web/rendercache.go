@@ -125,7 +125,8 @@ func (w *captureWriter) Write(b []byte) (int, error) {
 // language the reader gets.
 func cacheKey(r *http.Request) string {
 	lang, _ := pickLang(r)
-	return r.URL.Path + "?" + r.URL.Query().Encode() + "#" + lang
+	// The site's own address is part of it: og:image and oEmbed links are absolute.
+	return publicBase(r) + r.URL.Path + "?" + r.URL.Query().Encode() + "#" + lang
 }
 
 // cached serves deterministic renders from the cache, with an ETag, and answers a

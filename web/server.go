@@ -23,6 +23,7 @@ import (
 	"synack/lessons/stories"
 	"synack/templates"
 	"synack/web/classroom"
+	"synack/web/lti"
 )
 
 // Config holds the server's settings and limits.
@@ -52,6 +53,8 @@ type Config struct {
 	// CacheBytes and CacheEntries bound the cache of rendered pages, drawings and
 	// captures (DefaultCacheBytes, DefaultCacheEntries when zero).
 	CacheBytes, CacheEntries int
+	// LTI is the LTI 1.3 tool (nil: the /lti/ routes say LTI is not configured).
+	LTI *lti.Tool
 	// Classroom is the classroom's NATS connection (web/classroom); nil starts an
 	// embedded nats-server at the first classroom request.
 	Classroom *classroom.Hub
@@ -68,6 +71,7 @@ type Server struct {
 	perIP    map[string]int
 	closing  bool
 	runs     *runCache
+	imports  *importCache
 	// thumbs is each story's catalogue picture (diagram.Thumbnail of its default run),
 	// drawn at the first index request.
 	thumbs func() map[string]string
@@ -120,7 +124,8 @@ func NewServer(cfg Config) *Server {
 		cfg.CacheEntries = DefaultCacheEntries
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, perIP: map[string]int{},
-		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries)}
+		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries),
+		imports: newImportCache()}
 	s.stepsBufs.New = func() any { b := make([]byte, 0, stepsBufSize); return &b }
 	s.thumbs = sync.OnceValue(s.drawThumbs)
 	s.classHub = sync.OnceValues(s.openHub)
@@ -209,6 +214,22 @@ func (s *Server) routes() chi.Router {
 		r.Get("/states.json", s.handleStatesJSON)
 		r.Get("/states.svg", s.handleStatesSVG)
 		r.Get("/lessons/{id}/capture.pcapng", s.handleCapture(pcapngFormat))
+		// Course pages (issue 25): exports, oEmbed, the lab for an iframe.
+		r.Get("/lessons/{id}/diagram.png", s.handlePNG)
+		r.Get("/lessons/{id}/diagram.mmd", s.handleMermaid)
+		r.Get("/oembed", s.handleOEmbed)
+		r.Get("/embed/lab", s.handleLabEmbed)
+	})
+	// Bring your own trace: uploads and pasted scripts are the reader's own, so nothing
+	// here goes through the shared render cache.
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Get("/import", s.handleImportPage)
+		r.Post("/import", s.handleImportUpload)
+		r.Get("/import/{upload}/{conn}", s.handleImportConn)
+		r.Get("/import/{upload}/{conn}/capture.pcapng", s.handleImportPcapng)
+		r.Get("/script", s.handleScriptPage)
+		r.Post("/script", s.handleScriptRun)
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Timeout(20 * time.Second))
@@ -230,6 +251,20 @@ func (s *Server) routes() chi.Router {
 		r.Get("/class/{code}", s.handleClassStudent)
 		r.Get("/class/{code}/teach", s.handleClassTeacher)
 		r.Get("/class/{code}/answers.csv", s.handleClassCSV)
+	})
+	// Course pages (issue 25): LTI 1.3 launches, deep linking and grades. Not cached:
+	// every request is a signed, one-time exchange.
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Get("/.well-known/jwks.json", s.handleJWKS)
+		r.Get("/lti/login", s.handleLTILogin)
+		r.Post("/lti/login", s.handleLTILogin)
+		r.Post("/lti/launch", s.handleLTILaunch)
+		r.Post("/lti/deeplink", s.handleLTIDeepLink)
+		r.Post("/lti/score", s.handleLTIScore)
+		for _, p := range []string{"/lti/launch", "/lti/deeplink", "/lti/score"} {
+			r.Get(p, postOnly)
+		}
 	})
 	r.NotFound(s.handleNotFound)
 	return r

@@ -213,9 +213,10 @@ var dynamicPrefixes = map[string]string{
 	"lane.":      "the endpoint roles of engine/diagram laneRoles",
 	"states.":    "the words around the state figure, engine/diagram smStrings",
 	"story.":     "story ids (lessons/stories, engine/handshakes)",
-	"class.err.": "the classroom socket's error codes (web/classroom errCode), worded by static/js/classroom.js",
 	"field.":     "the header field names the inspector shows (web: the page hands them to static/js/inspector.js)",
 	"profile.":   "the profile names (linux, rfc)",
+	"lti.err.":   "the kinds of refusal of an LTI launch (web/lti Kind, and web's nolesson and off)",
+	"class.err.": "the classroom socket's error codes (web/classroom errCode), worded by static/js/classroom.js",
 }
 
 // Every key the code names is in the catalogue, and every key in the catalogue is used:

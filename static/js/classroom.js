@@ -4,7 +4,7 @@
 // server (in NATS); this module only reflects it, and asks for it again on every
 // reconnect, so a phone that slept or changed replica catches up at once.
 // It talks to the player through DOM events: the player announces its step
-// ("synack:step") and a question it reached ("synack:ask"); this module moves a
+// ("synack:state") and a question it reached ("synack:ask"); this module moves a
 // student's player ("synack:goto").
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const cls = boot.class;
@@ -243,8 +243,8 @@ if (teacher) {
       send({ type: "step", step: want });
     }
   };
-  document.addEventListener("synack:step", (e) => {
-    want = e.detail.step;
+  document.addEventListener("synack:state", (e) => {
+    want = e.detail.cursor;
     if (state && state.step === want && sent === null) sent = want;
     if (!timer) timer = setTimeout(flush, 100);
   });

@@ -49,6 +49,7 @@ export function mountLesson(lesson, { strings }) {
       if (!picked) return;
       answered.add(i);
       const ok = picked.value === q.answer;
+      document.dispatchEvent(new CustomEvent("synack:answer", { detail: { question: i, step: q.step, choice: picked.value, correct: ok } }));
       const reveal = document.createElement("div");
       reveal.className = "reveal " + (ok ? "right" : "wrong");
       reveal.dataset.testid = "reveal";

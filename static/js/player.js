@@ -197,8 +197,31 @@ function render(animate) {
     performance.mark("synack-first-arrow");
   }
   if (!lab && !cls) updateURL();
-  if (cls) document.dispatchEvent(new CustomEvent("synack:step", { detail: { step: st.cursor } }));
+  announce();
 }
+
+// announce tells embed.js (and through it the page that frames an embed) where the
+// player is: "ready" once, then each move of the cursor or of play/pause.
+let announced = null;
+function announce() {
+  const key = `${st.cursor}/${st.playing}`;
+  if (key === announced || !st.layout) return;
+  const ready = announced === null;
+  announced = key;
+  document.dispatchEvent(new CustomEvent("synack:state", { detail: { ready, cursor: st.cursor, steps: st.layout.steps.length, playing: st.playing } }));
+}
+
+// Commands from embed.js (the framing page's play, pause, step, seek; steps from 1).
+document.addEventListener("synack:command", (e) => {
+  const c = e.detail;
+  if (lab || !st.layout) return;
+  switch (c.cmd) {
+    case "play": play(); break;
+    case "pause": pause(); break;
+    case "step": pause(); seek(st.cursor + (c.by === -1 ? -1 : 1)); break;
+    case "seek": if (Number.isFinite(c.step)) { pause(); seek(c.step - 1); } break;
+  }
+});
 
 // follow keeps the current step in view by scrolling the diagram box only, never the page.
 function follow(i, smooth) {

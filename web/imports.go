@@ -1,0 +1,366 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+
+	"synack/engine/capture"
+	"synack/engine/catalog"
+	"synack/engine/diagram"
+	"synack/engine/passive"
+	"synack/templates"
+)
+
+// The limits of /import. An upload over any of them is refused with a message saying
+// which; what is accepted is kept only in the server's memory, in a bounded cache, under
+// an unguessable address that only the uploader is given.
+const (
+	// MaxUploadBytes is the largest capture file /import accepts.
+	MaxUploadBytes = 16 << 20
+	// MaxUploadPackets is the most TCP segments an upload may hold.
+	MaxUploadPackets = 200_000
+	// MaxUploadConnections is the most connections an upload may hold.
+	MaxUploadConnections = 5_000
+	// UploadTimeout bounds the time spent reading one upload.
+	UploadTimeout = 10 * time.Second
+	// ImportCacheEntries and ImportCacheBytes bound the uploads kept: the oldest used
+	// goes first.
+	ImportCacheEntries = 64
+	ImportCacheBytes   = 128 << 20
+)
+
+// importEntry is one kept upload: the file itself (each view reads it again) and what
+// its list said.
+type importEntry struct {
+	data  []byte
+	conns int
+	used  uint64
+}
+
+// importCache is the bounded cache of uploads.
+type importCache struct {
+	mu    sync.Mutex
+	m     map[string]*importEntry
+	bytes int
+	tick  uint64
+}
+
+func newImportCache() *importCache { return &importCache{m: map[string]*importEntry{}} }
+
+// put keeps data under a new random id, dropping the least recently used uploads to
+// stay within the limits.
+func (c *importCache) put(data []byte, conns int) string {
+	var b [16]byte
+	rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(c.m) >= ImportCacheEntries || len(c.m) > 0 && c.bytes+len(data) > ImportCacheBytes {
+		var old string
+		var oldest uint64 = ^uint64(0)
+		for k, e := range c.m {
+			if e.used < oldest {
+				old, oldest = k, e.used
+			}
+		}
+		c.bytes -= len(c.m[old].data)
+		delete(c.m, old)
+	}
+	c.tick++
+	c.m[id] = &importEntry{data: data, conns: conns, used: c.tick}
+	c.bytes += len(data)
+	return id
+}
+
+func (c *importCache) get(id string) (*importEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[id]
+	if ok {
+		c.tick++
+		e.used = c.tick
+	}
+	return e, ok
+}
+
+// deadlineReader stops a read that runs past its context's deadline.
+type deadlineReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (d deadlineReader) Read(p []byte) (int, error) {
+	if err := d.ctx.Err(); err != nil {
+		return 0, fmt.Errorf("reading took longer than %s: %w", UploadTimeout, err)
+	}
+	return d.r.Read(p)
+}
+
+// readUpload reads an upload with the limits and the time bound.
+func readUpload(ctx context.Context, data []byte, keep int) (*passive.Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, UploadTimeout)
+	defer cancel()
+	return passive.Read(deadlineReader{ctx, bytes.NewReader(data)},
+		passive.Options{Keep: keep, MaxPackets: MaxUploadPackets, MaxConnections: MaxUploadConnections})
+}
+
+// ImportConn is one connection in the /import list (JSON).
+type ImportConn struct {
+	Conn      int             `json:"conn"`
+	A         string          `json:"a"`
+	B         string          `json:"b"`
+	Client    string          `json:"client,omitempty"`
+	Packets   int             `json:"packets"`
+	Bytes     int64           `json:"bytes"`
+	Duration  float64         `json:"duration_ms"`
+	StatesA   []string        `json:"states_a"`
+	StatesB   []string        `json:"states_b"`
+	Anomalies []ImportAnomaly `json:"anomalies"`
+	URL       string          `json:"url"`
+}
+
+// ImportAnomaly is an anomaly with its count, name in the reader's language and the
+// lesson that explains it.
+type ImportAnomaly struct {
+	Key    string `json:"key"`
+	Name   string `json:"name"`
+	Count  int    `json:"count"`
+	Lesson string `json:"lesson,omitempty"`
+}
+
+// ImportList is the answer to an upload.
+type ImportList struct {
+	ID      string       `json:"id"`
+	Format  string       `json:"format"`
+	Packets int          `json:"packets"`
+	Skipped int          `json:"skipped"`
+	Conns   []ImportConn `json:"conns"`
+}
+
+// anomalyLessons says which lesson explains each anomaly ("" where none does yet).
+var anomalyLessons = map[passive.Anomaly]string{
+	passive.Retransmission:         "connect-timeout",
+	passive.FastRetransmission:     "out-of-order",
+	passive.SpuriousRetransmission: "time-wait",
+	passive.DuplicateACK:           "out-of-order",
+	passive.OutOfOrder:             "out-of-order",
+	passive.LostSegment:            "out-of-order",
+	passive.ZeroWindow:             "sequence-space",
+	passive.WindowFull:             "sequence-space",
+	passive.KeepAlive:              "",
+	passive.ReusedPorts:            "time-wait-syn",
+	passive.Reset:                  "resets",
+}
+
+func anomalyName(a passive.Anomaly, lang string) string {
+	return diagram.NoteText("capture-" + a.Key()).In(lang)
+}
+
+func (s *Server) handleImportPage(w http.ResponseWriter, r *http.Request) {
+	p := page(w, r, "", false)
+	p.Title = catalog.In(p.Lang, "import.title")
+	render(w, r, http.StatusOK, templates.ImportPage(templates.Import{Page: p,
+		Limits:  catalog.F("import.limits", MaxUploadBytes>>20, MaxUploadPackets, MaxUploadConnections, int(UploadTimeout/time.Second)).In(p.Lang),
+		Strings: importPageStrings(p.Lang)}))
+}
+
+// importPageStrings are the words /import hands import.js.
+func importPageStrings(lang string) map[string]string { return catalog.Subset(lang, "import.") }
+
+// uploadError answers a refused upload in the reader's language, as JSON.
+func uploadError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
+	lang, _ := pickLang(r)
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxUploadBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		uploadError(w, http.StatusRequestEntityTooLarge, catalog.F("import.toobig", MaxUploadBytes>>20).In(lang))
+		return
+	}
+	if err != nil {
+		uploadError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	res, err := readUpload(r.Context(), data, -1)
+	if err != nil {
+		var ce *capture.Error
+		switch {
+		case errors.As(err, &ce):
+			uploadError(w, http.StatusUnprocessableEntity, catalog.In(lang, "import.bad")+" "+err.Error())
+		case errors.Is(err, passive.ErrTooManyPackets), errors.Is(err, passive.ErrTooManyConnections), errors.Is(err, context.DeadlineExceeded):
+			uploadError(w, http.StatusRequestEntityTooLarge, catalog.In(lang, "import.limit")+" "+err.Error())
+		default:
+			uploadError(w, http.StatusBadRequest, err.Error())
+		}
+		return
+	}
+	id := s.imports.put(data, len(res.Conns))
+	list := ImportList{ID: id, Format: res.Format.String(), Packets: res.Packets, Skipped: res.Skipped, Conns: []ImportConn{}}
+	for _, c := range res.Conns {
+		ic := ImportConn{Conn: c.Index, A: c.A.Addr.String(), B: c.B.Addr.String(), Client: c.Client, Packets: c.Packets,
+			Bytes: c.Bytes, Duration: float64(c.Duration()) / 1e6, StatesA: c.A.States(), StatesB: c.B.States(),
+			Anomalies: []ImportAnomaly{}, URL: "/import/" + id + "/" + strconv.Itoa(c.Index) + "?lang=" + lang}
+		for a := passive.Anomaly(0); a < passive.NumAnomalies; a++ {
+			if n := c.Anomalies[a]; n > 0 {
+				ia := ImportAnomaly{Key: a.Key(), Name: anomalyName(a, lang), Count: n}
+				if l := anomalyLessons[a]; l != "" {
+					ia.Lesson = "/lessons/" + l + "?lang=" + lang
+				}
+				ic.Anomalies = append(ic.Anomalies, ia)
+			}
+		}
+		list.Conns = append(list.Conns, ic)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	json.NewEncoder(w).Encode(list)
+}
+
+// importedConn reads connection {conn} of upload {upload} again, keeping its frames; it
+// answers 404 itself when the upload has left the cache.
+func (s *Server) importedConn(w http.ResponseWriter, r *http.Request) (*passive.Conn, *passive.Result, bool) {
+	e, ok := s.imports.get(chi.URLParam(r, "upload"))
+	n, err := strconv.Atoi(chi.URLParam(r, "conn"))
+	if !ok || err != nil || n < 0 || n >= e.conns {
+		lang, _ := pickLang(r)
+		http.Error(w, catalog.In(lang, "import.gone.text"), http.StatusNotFound)
+		return nil, nil, false
+	}
+	res, err := readUpload(r.Context(), e.data, n)
+	if err != nil || n >= len(res.Conns) {
+		http.Error(w, "the upload no longer reads", http.StatusInternalServerError)
+		return nil, nil, false
+	}
+	return res.Conns[n], res, true
+}
+
+// handleImportPcapng exports one imported connection as pcapng: its own bytes and times,
+// with the capture's key log.
+func (s *Server) handleImportPcapng(w http.ResponseWriter, r *http.Request) {
+	c, res, ok := s.importedConn(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pcapng")
+	w.Header().Set("Content-Disposition", `attachment; filename="connection-`+strconv.Itoa(c.Index)+`.pcapng"`)
+	w.Header().Set("Cache-Control", "no-store")
+	passive.WritePCAPNG(w, c, res.KeyLog)
+}
+
+// handleImportConn draws one connection of an upload: the diagram, each end's states,
+// the anomalies named with their lessons, the tcpdump view and every frame's bytes.
+func (s *Server) handleImportConn(w http.ResponseWriter, r *http.Request) {
+	p := page(w, r, "", false)
+	w.Header().Set("Cache-Control", "no-store")
+	e, ok := s.imports.get(chi.URLParam(r, "upload"))
+	n, err := strconv.Atoi(chi.URLParam(r, "conn"))
+	if !ok || err != nil || n < 0 || n >= e.conns {
+		p.Title = catalog.In(p.Lang, "import.gone")
+		render(w, r, http.StatusNotFound, templates.ImportGonePage(p))
+		return
+	}
+	res, err := readUpload(r.Context(), e.data, n)
+	if err != nil || n >= len(res.Conns) {
+		http.Error(w, "the upload no longer reads", http.StatusInternalServerError)
+		return
+	}
+	c := res.Conns[n]
+	tr := c.Trace(res.KeyLog)
+	title := c.A.Addr.String() + " ↔ " + c.B.Addr.String()
+	p.Title = title
+	opt := DiagramOptions(r.URL.Query())
+	l := diagram.Build(tr, opt)
+	var svg bytes.Buffer
+	diagram.WriteSVG(&svg, l, diagram.SVGOptions{Lang: p.Lang, UpTo: -1, Title: title})
+	vm := templates.ImportConn{Page: p, Title: title, SVG: templ.Raw(svg.String()), States: templ.Raw(stateFigure(c, p.Lang)),
+		BackURL:   "/import?lang=" + p.Lang,
+		PcapngURL: "/import/" + chi.URLParam(r, "upload") + "/" + strconv.Itoa(n) + "/capture.pcapng",
+		Ends: []templates.ImportEnd{
+			{Addr: c.A.Addr.String(), States: c.A.States()},
+			{Addr: c.B.Addr.String(), States: c.B.States()},
+		}}
+	lines := tr.TcpdumpLines(false)
+	for i, f := range c.Frames {
+		fv := templates.ImportFrame{N: f.N, Hex: hexDump(f.IP), Text: lines[i+1]}
+		for _, a := range f.Anomalies.List() {
+			an := templates.ImportAnomalyView{Name: anomalyName(a, p.Lang)}
+			if l := anomalyLessons[a]; l != "" {
+				an.Lesson = "/lessons/" + l + "?lang=" + p.Lang
+			}
+			fv.Anomalies = append(fv.Anomalies, an)
+		}
+		vm.Frames = append(vm.Frames, fv)
+	}
+	render(w, r, http.StatusOK, templates.ImportConnPage(vm))
+}
+
+// stateFigure draws RFC 9293 Figure 5 with the edges each end took (end A in the
+// figure's first colour, B in its second) and the state each end was last seen in lit.
+func stateFigure(c *passive.Conn, lang string) string {
+	var b bytes.Buffer
+	if err := diagram.WriteStateSVG(&b, diagram.StateMachine(lang)); err != nil {
+		return ""
+	}
+	svg := b.String()
+	edges, nodes := map[string]string{}, map[string]string{} // id → classes to add
+	for i, sd := range []*passive.Side{&c.A, &c.B} {
+		n := strconv.Itoa(i)
+		for _, t := range sd.Path {
+			if id := diagram.FigureEdge(t.From.String(), t.To.String(), t.Cause); t.From != passive.Unknown && id != "" &&
+				!strings.Contains(edges[id], "-"+n) {
+				edges[id] += " sa-sm-taken-" + n
+			}
+		}
+		if sd.State != passive.Unknown {
+			node := sd.State.String()
+			if node == "CLOSED" && len(sd.Path) > 1 {
+				node = "CLOSED-2" // the figure's second CLOSED, where connections end
+			}
+			nodes[node] += " sa-sm-lit-" + n
+		}
+	}
+	for id, cls := range edges {
+		for _, k := range []string{"sa-sm-edge", "sa-sm-edge-label"} {
+			svg = strings.ReplaceAll(svg, `class="`+k+`" data-edge="`+id+`"`, `class="`+k+cls+`" data-edge="`+id+`"`)
+		}
+	}
+	for id, cls := range nodes {
+		svg = strings.ReplaceAll(svg, `class="sa-sm-node" data-node="`+id+`"`, `class="sa-sm-node`+cls+`" data-node="`+id+`"`)
+	}
+	return "<style>" + diagram.StateFigureStyle + "</style>" + svg
+}
+
+// hexDump writes bytes 16 to a line with their offsets, as tcpdump -x does.
+func hexDump(b []byte) string {
+	var out bytes.Buffer
+	for i := 0; i < len(b); i += 16 {
+		fmt.Fprintf(&out, "0x%04x: ", i)
+		for j := i; j < min(i+16, len(b)); j++ {
+			fmt.Fprintf(&out, "%02x", b[j])
+			if j%2 == 1 {
+				out.WriteByte(' ')
+			}
+		}
+		out.WriteByte('\n')
+	}
+	return out.String()
+}

@@ -1,0 +1,182 @@
+package web
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"synack/engine"
+	"synack/engine/capture"
+	"synack/lessons/stories"
+)
+
+// shots writes screenshots of the page now shown at a phone's and a desktop's size when
+// SYNACK_SCREENSHOTS names a folder; ready is what must be true before each is taken.
+func shots(t *testing.T, ctx context.Context, name, ready string) {
+	dir := os.Getenv("SYNACK_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	for _, vp := range []struct {
+		name string
+		w, h int64
+	}{{"phone", 390, 844}, {"desktop", 1280, 900}} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(vp.w, vp.h)); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, ready)
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name+"-"+vp.name+".png"), png, 0o644)
+	}
+}
+
+// A reader picks a capture with the file input (and, again, drops one on the page),
+// sees its connection listed with each end's states and its anomalies, and opens it.
+func TestBrowserImport(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	tr, err := stories.Default().Run("lost-final-ack", engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "lost-final-ack.pcap")
+	f, _ := os.Create(file)
+	capture.WritePCAP(f, tr)
+	f.Close()
+	for _, lang := range []string{"en", "zh"} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/import?lang="+lang)); err != nil {
+			t.Fatal(err)
+		}
+		// The file picker is reached from the keyboard: Tab from the page's start lands on it
+		// within the header's links.
+		reached := false
+		for range 12 {
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+				t.Fatal(err)
+			}
+			if evalJS[string](t, ctx, `document.activeElement.id`) == "import-file" {
+				reached = true
+				break
+			}
+		}
+		if !reached {
+			t.Errorf("%s: Tab never reaches the file picker", lang)
+		}
+		if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{file})); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `document.querySelectorAll("[data-testid=import-conn]").length === 1`)
+		row := evalJS[string](t, ctx, `document.querySelector("[data-testid=import-conn]").textContent`)
+		for _, want := range []string{"LISTEN → SYN-RECEIVED → ESTABLISHED"} {
+			if !strings.Contains(row, want) {
+				t.Errorf("%s: the row %q does not say %q", lang, row, want)
+			}
+		}
+		if !strings.Contains(row, anomalyNameEN("retransmission", lang)) {
+			t.Errorf("%s: the row %q names no retransmission", lang, row)
+		}
+		shots(t, ctx, "import-"+lang, `document.querySelectorAll("[data-testid=import-conn]").length === 1`)
+		// Share: the link carries the capture; opened afresh, it lists the same connection.
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=import-share]"))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `location.hash.startsWith("#c=")`)
+		link := evalJS[string](t, ctx, `location.href`)
+		if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/healthz")); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(link)); err != nil {
+			t.Fatal(err)
+		}
+		waitAfterLoad(t, ctx, `document.getElementById("import-status").textContent.startsWith("shared.pcap")`)
+		if got := evalJS[string](t, ctx, `document.querySelector("[data-testid=import-conn]").textContent`); got != row {
+			t.Errorf("%s: the shared link lists %q, the upload %q", lang, got, row)
+		}
+		// Drop the same capture, fetched from the site's own export, on the page.
+		evalJS[bool](t, ctx, `(async () => {
+			const b = await (await fetch("/lessons/lost-final-ack/capture.pcap")).arrayBuffer();
+			const dt = new DataTransfer(); dt.items.add(new File([b], "dropped.pcap"));
+			document.querySelector("[data-testid=import-drop]").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		})(); true`)
+		waitJS(t, ctx, `document.getElementById("import-status").textContent.startsWith("dropped.pcap")`)
+		waitJS(t, ctx, `document.querySelectorAll("[data-testid=import-conn]").length === 1`)
+		href := evalJS[string](t, ctx, `document.querySelector("[data-testid=import-conn] a").href`)
+		if err := chromedp.Do(ctx, chromedp.Navigate(href)); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `!!document.querySelector("[data-testid=import-diagram] svg [data-segment]")`)
+		frames := evalJS[int](t, ctx, `document.querySelectorAll("[data-testid=import-frames] > li").length`)
+		if frames != len(tr.Segments()) {
+			t.Errorf("%s: %d frames listed, want %d", lang, frames, len(tr.Segments()))
+		}
+		shots(t, ctx, "import-conn-"+lang, `!!document.querySelector("[data-testid=import-diagram] svg")`)
+	}
+}
+
+// waitAfterLoad is waitJS just after a navigation: a poll that lands while the old
+// document is being replaced is tried again, a bounded number of times.
+func waitAfterLoad(t *testing.T, ctx context.Context, cond string) {
+	t.Helper()
+	for range 5 {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(20*time.Second)))
+		if err == nil {
+			return
+		}
+		if !strings.Contains(err.Error(), "Cannot find context") {
+			t.Fatalf("waiting for %s: %v", cond, err)
+		}
+	}
+	t.Fatalf("waiting for %s: the page kept changing", cond)
+}
+
+func anomalyNameEN(key, lang string) string {
+	if lang == "zh" {
+		return "重传"
+	}
+	return "retransmission"
+}
+
+// A pasted script that fails shows its failing line; Share puts it in the address, and
+// that address opens the page with the script run again.
+func TestBrowserScript(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	for _, lang := range []string{"en", "zh"} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/script?lang="+lang),
+			chromedp.SetValue(chromedp.CSS("#script-src"), okScript),
+			chromedp.Click(chromedp.CSS("[data-testid=script-run]"))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `!!document.querySelector("[data-testid=script-bad-line]")`)
+		if got := evalJS[string](t, ctx, `document.querySelector("[data-testid=script-bad-line]").textContent`); !strings.Contains(got, "> S. 0:0(0) ack 1") {
+			t.Errorf("%s: the failing line shown is %q", lang, got)
+		}
+		waitJS(t, ctx, `!!document.querySelector("#script-diagram svg")`)
+		shots(t, ctx, "script-"+lang, `!!document.querySelector("#script-diagram svg")`)
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=script-share]"))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `location.hash.startsWith("#s=")`)
+		// Open the link afresh: the script comes from the address alone.
+		link := evalJS[string](t, ctx, `location.href`)
+		if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/healthz")); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(link)); err != nil {
+			t.Fatal(err)
+		}
+		waitAfterLoad(t, ctx, `!!document.querySelector("[data-testid=script-bad-line]")`)
+		if got := evalJS[string](t, ctx, `document.getElementById("script-src").value`); got != okScript {
+			t.Errorf("%s: the shared link opened with %q", lang, got)
+		}
+	}
+}
