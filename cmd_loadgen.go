@@ -44,12 +44,39 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	hammer := fs.Int("hammer", 32, "HTTP clients fetching the heaviest page while /healthz is timed")
 	heavy := fs.String("heavy", "/lessons/syn-flood", "the page the HTTP clients fetch")
 	probes := fs.Int("probes", 500, "/healthz requests timed while the page is hammered")
+	class := fs.Bool("classroom", false, "measure classroom rooms over NATS instead: teacher step → every student, against bare NATS")
+	rooms := fs.Int("rooms", 50, "-classroom: rooms")
+	students := fs.Int("students", 500, "-classroom: students per room")
+	replicas := fs.Int("replicas", 2, "-classroom: synack replicas sharing one nats-server")
+	steps := fs.Int("steps", 20, "-classroom: steps each teacher takes")
+	gap := fs.Duration("gap", 20*time.Millisecond, "-classroom: time between two rooms' steps")
+	format := fs.String("format", "text", "-classroom: text, or json (only the result's JSON line)")
+	natsURL := fs.String("nats", "", "internal: the NATS server a -child classroom replica joins")
+	target := fs.String("target", "", "internal: the replica a -child students process joins")
+	codes := fs.String("codes", "", "internal: the rooms a -child students process joins")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	raiseFDLimit()
+	switch *child {
+	case "classroom":
+		return classChild(ctx, *natsURL, stdout)
+	case "students":
+		return studentsChild(ctx, *target, strings.Split(*codes, ","), *students, *steps, stdout)
+	}
 	if *child != "" {
 		return loadChild(ctx, *child, stdout)
+	}
+	if *class {
+		if *rooms < 1 || *students < 1 || *replicas < 1 || *steps < 1 || *gap < 0 || *rooms > 1000 || *students > 10000 || *replicas > 16 {
+			return usageErr("loadgen: -rooms (1 to 1000), -students (1 to 10000), -replicas (1 to 16) and -steps must be positive")
+		}
+		if *format != "text" && *format != "json" {
+			return usageErr("loadgen: -format must be text or json")
+		}
+		lg := &loadgen{out: stdout, scenario: *scenario}
+		return runClassLoad(ctx, &classLoad{out: stdout, rooms: *rooms, students: *students, replicas: *replicas, steps: *steps, gap: *gap,
+			lesson: "three-way-handshake", lg: lg}, *format)
 	}
 	var counts []int
 	for _, f := range strings.Split(*levels, ",") {
@@ -208,12 +235,12 @@ type childProc struct {
 	mu   sync.Mutex
 }
 
-func startChild(ctx context.Context, kind string) (*childProc, error) {
+func startChild(ctx context.Context, kind string, extra ...string) (*childProc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "loadgen", "-child", kind)
+	cmd := exec.CommandContext(ctx, exe, append([]string{"loadgen", "-child", kind}, extra...)...)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -227,6 +254,7 @@ func startChild(ctx context.Context, kind string) (*childProc, error) {
 		return nil, err
 	}
 	c := &childProc{kind: kind, cmd: cmd, in: in, out: bufio.NewScanner(outp)}
+	c.out.Buffer(make([]byte, 64<<10), 256<<20) // a report of every student's stamps is one long line
 	if !c.out.Scan() {
 		c.stop()
 		return nil, fmt.Errorf("the %s server did not start", kind)

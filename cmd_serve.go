@@ -10,6 +10,7 @@ import (
 
 	"synack/lessons/stories"
 	"synack/web"
+	"synack/web/classroom"
 	"synack/web/lti"
 )
 
@@ -25,6 +26,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client (for -max-sessions-per-ip)")
 	ltiFile := fs.String("lti", "", "LTI 1.3 config file: the tool's URL and key, the platforms registered (see README)")
 	hosts := fs.String("allowed-hosts", "", "comma-separated host names the site is served under (loopback names are always allowed; * allows any)")
+	natsURL := fs.String("nats", "", "NATS server or cluster for classroom rooms shared by every replica (nats://host:4222[,nats://host2:4222]); empty embeds one in this process")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -66,8 +68,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			log.Warn("LTI: no private_key_file: a key was generated for this run; platforms must fetch the new key set, and replicas would each have their own")
 		}
 	}
+	// Classroom rooms: an external NATS server or cluster when -nats names one (every
+	// replica connected to it shares the rooms), else one embedded in this process.
+	hub, err := classroom.Open(ctx, classroom.Config{URL: *natsURL, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer hub.Close()
 	srv := web.NewServer(web.Config{Logger: log, Stories: stories.Default(), MaxSessions: *maxSessions, MaxSessionsPerIP: *perIP, AllowedHosts: allowed,
-		TrustedProxies: trusted, LTI: tool})
+		TrustedProxies: trusted, LTI: tool, Classroom: hub})
 	return srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
 		log.Info("serving synack", "url", "http://"+a.String()+"/")
 	})

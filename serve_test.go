@@ -94,3 +94,17 @@ func TestParseProxies(t *testing.T) {
 		t.Errorf("a name: err %v, want one naming it", err)
 	}
 }
+
+// serve -nats with no NATS server there fails at once, saying which address it tried.
+func TestServeNATSUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // a port nothing listens on
+	_, stderr, code := runCLI("serve", "-addr", "127.0.0.1:0", "-nats", "nats://"+addr)
+	if code != 1 || !strings.Contains(stderr, "NATS at nats://"+addr) {
+		t.Errorf("serve -nats nats://%s: exit %d, stderr %q; want 1 and the address", addr, code, stderr)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"synack/engine"
 	"synack/engine/catalog"
@@ -305,9 +306,15 @@ func fillRun(text string, tr *engine.Trace) string {
 			times = append(times, strconv.FormatFloat(e.At.Sub(t0).Round(time.Millisecond).Seconds(), 'f', -1, 64))
 		}
 	}
+	// A list reads "0, 1, 3" in English and "0、1、3" in Chinese: Fill is called once per
+	// language, and only the Chinese text has Han characters.
+	sep := ", "
+	if strings.IndexFunc(text, func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0 {
+		sep = "、"
+	}
 	return strings.NewReplacer("{run.syn_queue_max}", strconv.Itoa(maxQ),
 		"{run.first_request.synacks}", strconv.Itoa(len(times)),
-		"{run.first_request.times}", strings.Join(times, ", ")).Replace(text)
+		"{run.first_request.times}", strings.Join(times, sep)).Replace(text)
 }
 
 // readHere answers questions about reading the anchored segment as tcpdump prints it:

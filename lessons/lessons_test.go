@@ -447,3 +447,15 @@ func TestFillQuotesTheRun(t *testing.T) {
 		t.Errorf("Fill = %q, want %q", got, want)
 	}
 }
+
+// A list the run fills in is written as each language writes lists.
+func TestFillRunListsInEachLanguage(t *testing.T) {
+	tr, err := stories.Default().Run("syn-flood", engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, zh := Fill("{run.first_request.times}", tr, -1), Fill("时间：{run.first_request.times}", tr, -1)
+	if !strings.Contains(en, ", ") || strings.Contains(en, "、") || !strings.Contains(zh, "、") || strings.Contains(zh, ", ") {
+		t.Errorf("English %q, Chinese %q: want 0, 1, 3 and 0、1、3", en, zh)
+	}
+}

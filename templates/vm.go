@@ -117,6 +117,10 @@ type Player struct {
 	Omitted []string
 	// Tcpdump is the run as tcpdump -S prints it, one line per segment (Index: its step).
 	Tcpdump []Line
+	// Class is a classroom's panel over the player, and ClassRole "teacher" or
+	// "student" (empty for the plain player).
+	Class     templ.Component
+	ClassRole string
 }
 
 // QuestionView is a predict-then-reveal question as printed (no-JS and print form).
@@ -165,6 +169,24 @@ type CompareRow struct {
 	PlayerURL  string
 	// LessonURL and LessonTitle name the lesson that tells this variant's story.
 	LessonURL, LessonTitle string
+}
+
+// ClassPanel is a classroom's panel above the player.
+type ClassPanel struct {
+	Page   Page
+	Code   string
+	Role   string // "teacher" or "student"
+	Join   string // the address students open
+	QR     templ.Component
+	CSVURL string
+}
+
+// ClassMessage is a classroom page that says something instead: a wrong or expired
+// code, or the form to type one.
+type ClassMessage struct {
+	Page    Page
+	Code    string
+	Message string
 }
 
 // LTIError is a refused LTI launch: Kind is the machine-readable reason, Reason its

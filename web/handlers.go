@@ -225,6 +225,8 @@ type Boot struct {
 	// StateFigure is RFC 9293's Figure 5 as the state panel draws it: in the page, so the
 	// panel is drawn at once, with no request and no shift when it arrives.
 	StateFigure *diagram.StateFigure `json:"stateFigure,omitempty"`
+	// Class is set on a classroom's view of the player.
+	Class *ClassBoot `json:"class,omitempty"`
 }
 
 // TcpdumpLine is one segment as tcpdump prints it, with -S (Abs) and without (Rel).
@@ -407,6 +409,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 				}
 			}
 		}
+		classify(r, &vm, &boot) // a classroom's view of the player (class.go)
 		vm.Boot = boot
 		shareLinks(r, &vm, id, q)
 		render(w, r, http.StatusOK, templates.PlayerPage(vm))

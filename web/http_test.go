@@ -29,6 +29,8 @@ var getRoutes = []string{
 	"/lessons/four-way-close/diagram.svg", "/lessons/lost-final-ack/capture.pcap",
 	"/lessons/https-tls13/capture.pcapng", "/compare", "/embed/compare", "/compare.json",
 	"/static/js/player.js", "/diagram.css",
+	"/lessons/four-way-close/diagram.png", "/lessons/four-way-close/diagram.mmd", "/embed/lab",
+	"/oembed?url=/lessons/four-way-close",
 }
 
 // HEAD answers every GET route with the GET's status and headers and no body; any other

@@ -50,7 +50,7 @@ func T(lang, key string) string { return catalog.In(lang, key) }
 // scriptKeys are the families of catalogue keys (engine/catalog) a page hands its
 // scripts: a script that needs a string of another family adds its prefix here
 // (TestPageHandsScriptsTheirStrings names any key a script uses that is missing).
-var scriptKeys = []string{"player.", "lesson.", "field.", "diagram."}
+var scriptKeys = []string{"player.", "lesson.", "field.", "diagram.", "class."}
 
 // pageStrings are the words a page hands its scripts, in lang.
 func pageStrings(lang string) map[string]string {

@@ -424,3 +424,39 @@ func TestLTIRoutesMethods(t *testing.T) {
 		t.Errorf("launch without LTI: %d, want 404 with the page saying LTI is off", res.StatusCode)
 	}
 }
+
+// TestLTIClockEdges: an id_token expired less than ClockSkew ago is taken, one expired
+// longer ago is refused; a page's grade token works until GradeTTL and not after.
+func TestLTIClockEdges(t *testing.T) {
+	rig := newLTIRig(t)
+	target := rig.ts.URL + "/lti/launch?lesson=three-way-handshake"
+	for _, tc := range []struct {
+		past time.Duration
+		want int
+	}{{lti.ClockSkew - time.Second, http.StatusSeeOther}, {lti.ClockSkew + time.Second, http.StatusBadRequest}} {
+		state, nonce := rig.login(t, target)
+		c := rig.plat.LaunchClaims(lti.MsgResourceLink, nonce, target, rig.now)
+		c["iat"] = rig.now.Add(-tc.past - time.Minute).Unix()
+		c["exp"] = rig.now.Add(-tc.past).Unix()
+		if resp, _ := rig.launch(t, rig.plat.IDToken(t, c, nil), state, ""); resp.StatusCode != tc.want {
+			t.Errorf("a token expired %s ago: status %d, want %d", tc.past, resp.StatusCode, tc.want)
+		}
+	}
+	state, nonce := rig.login(t, target)
+	resp, _ := rig.launch(t, rig.plat.IDToken(t, rig.plat.LaunchClaims(lti.MsgResourceLink, nonce, target, rig.now), nil), state, "")
+	lu, _ := url.Parse(resp.Header.Get("Location"))
+	frag, _ := url.ParseQuery(lu.Fragment)
+	grade := frag.Get("lti")
+	start := rig.now
+	// (The platform's token endpoint checks the tool's assertion against the real clock,
+	// so the far side of GradeTTL is checked on the token itself.)
+	rig.now = start.Add(lti.GradeTTL - time.Second)
+	if _, err := rig.tool.OpenGrade(grade); err != nil {
+		t.Errorf("a grade token a second before GradeTTL: %v", err)
+	}
+	rig.now = start.Add(lti.GradeTTL + time.Second)
+	if _, err := rig.tool.OpenGrade(grade); err == nil {
+		t.Error("a grade token a second after GradeTTL still opens")
+	}
+	postScore(t, rig, grade, map[string]string{"0": "SYN-RECEIVED"}, http.StatusForbidden)
+}

@@ -22,6 +22,7 @@ import (
 	"synack/lessons"
 	"synack/lessons/stories"
 	"synack/templates"
+	"synack/web/classroom"
 	"synack/web/lti"
 )
 
@@ -54,6 +55,9 @@ type Config struct {
 	CacheBytes, CacheEntries int
 	// LTI is the LTI 1.3 tool (nil: the /lti/ routes say LTI is not configured).
 	LTI *lti.Tool
+	// Classroom is the classroom's NATS connection (web/classroom); nil starts an
+	// embedded nats-server at the first classroom request.
+	Classroom *classroom.Hub
 }
 
 // Server is synack's HTTP handler with its session registry.
@@ -75,6 +79,10 @@ type Server struct {
 	stepsBufs sync.Pool
 
 	sessionEnded func(*session) // a test's look at a session that has just ended
+
+	// classHub opens the classroom once; ownHub is the one it started itself.
+	classHub func() (*classroom.Hub, error)
+	ownHub   *classroom.Hub
 }
 
 // DefaultMaxSessions is the default cap on concurrent WebSocket sessions. A live session
@@ -120,8 +128,16 @@ func NewServer(cfg Config) *Server {
 		imports: newImportCache()}
 	s.stepsBufs.New = func() any { b := make([]byte, 0, stepsBufSize); return &b }
 	s.thumbs = sync.OnceValue(s.drawThumbs)
+	s.classHub = sync.OnceValues(s.openHub)
 	s.router = s.routes()
 	return s
+}
+
+// Close stops what the server started on its own (the embedded classroom broker).
+func (s *Server) Close() {
+	if s.ownHub != nil {
+		s.ownHub.Close()
+	}
 }
 
 // ServeHTTP implements http.Handler.
@@ -225,6 +241,17 @@ func (s *Server) routes() chi.Router {
 		})
 		r.Get("/static/*", staticHandler().ServeHTTP)
 	})
+	// The classroom: rooms live in NATS, so nothing here is cached; the room's socket
+	// stays outside the timeout.
+	r.Get("/class/{code}/ws", s.handleClassWS)
+	r.Group(func(r chi.Router) {
+		r.Use(middleware.Timeout(20 * time.Second))
+		r.Get("/class", s.handleClassJoin)
+		r.Get("/class/new", s.handleClassNew)
+		r.Get("/class/{code}", s.handleClassStudent)
+		r.Get("/class/{code}/teach", s.handleClassTeacher)
+		r.Get("/class/{code}/answers.csv", s.handleClassCSV)
+	})
 	// Course pages (issue 25): LTI 1.3 launches, deep linking and grades. Not cached:
 	// every request is a signed, one-time exchange.
 	r.Group(func(r chi.Router) {
@@ -277,6 +304,7 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
 	s.CloseSessions()
+	defer s.Close()
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			srv.Close() // what is still running is cut: the process must end

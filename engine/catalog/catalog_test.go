@@ -207,15 +207,16 @@ var keyUse = regexp.MustCompile(`(?:\b(?:T|F|Has)\(|\bcatalog\.Join\(|\b(?:In|T)
 // dynamicPrefixes are the families of keys the code builds from data rather than names
 // one by one, each with where the name comes from. Their keys count as used.
 var dynamicPrefixes = map[string]string{
-	"note.":    "the engine's note keys (engine/diagram NoteText; its tests check every note a story makes has one)",
-	"cause.":   "the engine's state-change causes, in English (engine/diagram causeText)",
-	"timer.":   "engine.TimerKind.String() (engine/diagram timerText, TimerLabel)",
-	"lane.":    "the endpoint roles of engine/diagram laneRoles",
-	"states.":  "the words around the state figure, engine/diagram smStrings",
-	"story.":   "story ids (lessons/stories, engine/handshakes)",
-	"field.":   "the header field names the inspector shows (web: the page hands them to static/js/inspector.js)",
-	"profile.": "the profile names (linux, rfc)",
-	"lti.err.": "the kinds of refusal of an LTI launch (web/lti Kind, and web's nolesson and off)",
+	"note.":      "the engine's note keys (engine/diagram NoteText; its tests check every note a story makes has one)",
+	"cause.":     "the engine's state-change causes, in English (engine/diagram causeText)",
+	"timer.":     "engine.TimerKind.String() (engine/diagram timerText, TimerLabel)",
+	"lane.":      "the endpoint roles of engine/diagram laneRoles",
+	"states.":    "the words around the state figure, engine/diagram smStrings",
+	"story.":     "story ids (lessons/stories, engine/handshakes)",
+	"field.":     "the header field names the inspector shows (web: the page hands them to static/js/inspector.js)",
+	"profile.":   "the profile names (linux, rfc)",
+	"lti.err.":   "the kinds of refusal of an LTI launch (web/lti Kind, and web's nolesson and off)",
+	"class.err.": "the classroom socket's error codes (web/classroom errCode), worded by static/js/classroom.js",
 }
 
 // Every key the code names is in the catalogue, and every key in the catalogue is used:

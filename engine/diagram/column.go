@@ -103,6 +103,9 @@ type colPkt struct {
 	t              *Label
 }
 
+// cmpPlaceScale is how much larger than drawn a column's packet label is placed.
+const cmpPlaceScale = 1.1
+
 // layoutColumn places a column's lifelines, round-trip rules, packets and texts.
 func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
 	y := func(us int64) float64 { return columnTop + float64(us)*o.PxPerUs }
@@ -154,7 +157,14 @@ func layoutColumn(tr *engine.Trace, o ColumnOptions) *column {
 		}
 		c.lines = append(c.lines, desc)
 		p := colPkt{x1: x1, y1: y1, x2: x2, y2: y2, lost: lost, class: packetClass(ev), label: label, desc: desc}
-		p.t = alongArrow(pl, x1, y1, x2, y2, []string{label}, fontCmp)
+		// Placed as if a little larger than drawn: Chromium's box for a 10 px text is
+		// 14 px tall, more than textBox's estimate, and a comparison column squeezed by
+		// a slow row (a lost Fast Open SYN waits the initial RTO of 1 s) puts packet
+		// labels on neighbouring lines.
+		p.t = alongArrow(pl, x1, y1, x2, y2, []string{label}, fontCmp*cmpPlaceScale)
+		if p.t != nil {
+			p.t.Size = fontCmp
+		}
 		pl.line(x1, y1, x2, y2)
 		c.pkts = append(c.pkts, p)
 	}

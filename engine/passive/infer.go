@@ -55,6 +55,9 @@ func (c *Conn) arrive(now int64, all bool) {
 			k++
 		}
 		s.pending = append(s.pending[:0], s.pending[k:]...)
+		if all {
+			s.pending = nil // nothing more will come: give the room back
+		}
 	}
 }
 

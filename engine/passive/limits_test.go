@@ -58,3 +58,38 @@ func TestMaxTombstones(t *testing.T) {
 		}
 	}
 }
+
+// Closed connections leave the live table once Linger has passed, even when their last
+// segment is still on its way when it is captured: memory follows the open connections.
+func TestLiveConnectionsFollowTheOpenOnes(t *testing.T) {
+	tk := New(Options{Keep: -1})
+	maxLive, n := 0, 0
+	send := func(at int64, port uint16, fromClient bool, flags tcp.Flags, seq, ack tcp.Seq) {
+		n++
+		p := &capture.Packet{N: n, TimeNs: at, Src: tcp.ClientAddr, Dst: tcp.ServerAddr, SrcPort: port, DstPort: 80,
+			Flags: flags, Seq: seq, Ack: ack, Window: 100}
+		if !fromClient {
+			p.Src, p.Dst, p.SrcPort, p.DstPort = p.Dst, p.Src, p.DstPort, p.SrcPort
+		}
+		tk.Add(p)
+		maxLive = max(maxLive, tk.Live())
+	}
+	const conns = 300
+	for i := range conns {
+		t0, port := int64(i)*1e9, uint16(10000+i) // one connection a second, 1 ms round trips
+		send(t0, port, true, tcp.SYN, 100, 0)
+		send(t0+500e3, port, false, tcp.SYN|tcp.ACK, 500, 101)
+		send(t0+1e6, port, true, tcp.ACK, 101, 501)
+		send(t0+2e6, port, true, tcp.FIN|tcp.ACK, 101, 501)
+		send(t0+2.5e6, port, false, tcp.FIN|tcp.ACK, 501, 102)
+		send(t0+3e6, port, true, tcp.ACK, 102, 502)
+	}
+	if maxLive > int(Linger/1e9)+2 {
+		t.Errorf("%d connections live at most, want about %d (Linger at one a second)", maxLive, int(Linger/1e9)+1)
+	}
+	for _, c := range tk.Conns() {
+		if c.B.State != tcp.Closed || c.A.State != tcp.TimeWait {
+			t.Fatalf("connection %d ends %s / %s, want TIME-WAIT / CLOSED", c.Index, c.A.State, c.B.State)
+		}
+	}
+}

@@ -129,10 +129,13 @@ type connKey struct{ a, b netip.AddrPort } // a < b
 
 // Tracker assigns packets to connections and analyses them.
 type Tracker struct {
-	opt       Options
-	live      map[connKey]*Conn
-	done      []*Conn
-	closed    []closedConn // closed connections still in live, oldest first
+	opt    Options
+	live   map[connKey]*Conn
+	done   []*Conn
+	closed []closedConn // closed connections still in live, oldest first
+	// arriving are connections with segments on their way, by when the last of them
+	// arrives (in order of capture, so nearly in order of arrival).
+	arriving  []closedConn
 	tombs     map[connKey]tomb
 	tombOrder []connKey
 	n         int
@@ -203,10 +206,27 @@ func (t *Tracker) Add(p *capture.Packet) (*Conn, Anomalies, error) {
 		}
 	}
 	fromA := c.A.Addr == src
+	// Segments still on their way to other connections' ends arrive by now: a
+	// connection's last ACK closes it even when nothing more of it is captured.
+	for len(t.arriving) > 0 && t.arriving[0].at <= p.TimeNs {
+		a := t.arriving[0]
+		t.arriving = t.arriving[1:]
+		if t.live[a.k] == a.c && !a.c.Closed {
+			a.c.arrive(p.TimeNs, false)
+			if a.c.Closed {
+				t.closed = append(t.closed, closedConn{a.k, a.c, p.TimeNs})
+			}
+		}
+	}
 	wasClosed := c.Closed
 	flags |= c.add(p, fromA)
 	if c.Closed && !wasClosed {
 		t.closed = append(t.closed, closedConn{k, c, p.TimeNs})
+	}
+	// Only a FIN, a RST or the ACK of a FIN can close a connection when it arrives.
+	if closing := p.Flags&(tcp.FIN|tcp.RST) != 0 || c.A.finSent || c.B.finSent; closing && !c.Closed &&
+		len(c.A.pending)+len(c.B.pending) > 0 {
+		t.arriving = append(t.arriving, closedConn{k, c, p.TimeNs + c.oneWay()})
 	}
 	for a := Anomaly(0); a < NumAnomalies; a++ {
 		if flags.Has(a) {

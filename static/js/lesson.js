@@ -89,5 +89,9 @@ export function mountLesson(lesson, { strings }) {
       cont.focus();
     });
   }
-  return { show, pending, ask, get asking() { return box && !box.hidden; } };
+  // settle marks a question done without asking it here (a classroom asks it).
+  function settle(q) {
+    answered.add(lesson.questions.indexOf(q));
+  }
+  return { show, pending, ask, settle, get asking() { return box && !box.hidden; } };
 }

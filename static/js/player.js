@@ -14,6 +14,10 @@ const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = (k) => boot.strings[k] || k;
 const $ = (s) => document.querySelector(s);
 const lab = boot.mode === "lab";
+// In a classroom the teacher's player drives the room and a student's follows it
+// (classroom.js); the two talk through DOM events.
+const cls = boot.class || null;
+const following = cls && cls.role === "student";
 
 const st = {
   layout: null, steps: [], asked: 0, cursor: lab ? -1 : Math.max(boot.step || 0, 0), playing: false,
@@ -192,7 +196,7 @@ function render(animate) {
     st.marked = true;
     performance.mark("synack-first-arrow");
   }
-  if (!lab) updateURL();
+  if (!lab && !cls) updateURL();
   announce();
 }
 
@@ -301,11 +305,19 @@ function buildTranscript(from) {
 // gate stops a forward move before the first unanswered question on the way, pauses and
 // asks it; answering resumes what was going on.
 function gate(to, resume) {
-  if (!lesson || to <= st.cursor) return to;
+  if (!lesson || to <= st.cursor || following) return to;
   const q = lesson.pending(st.cursor, to);
   if (!q) return to;
   const wasPlaying = st.playing;
   stop();
+  if (cls) {
+    // The room asks it; the teacher's "continue" carries on to the step it is about.
+    document.dispatchEvent(new CustomEvent("synack:ask", { detail: { index: boot.lesson.questions.indexOf(q), done: () => {
+      lesson.settle(q);
+      seek(q.step);
+    } } }));
+    return q.step - 1;
+  }
   lesson.ask(q, () => {
     st.cursor = Math.max(st.cursor, q.step - 1);
     if (wasPlaying) play(); else if (resume) resume();
@@ -474,9 +486,18 @@ document.addEventListener("change", (e) => {
   }
 });
 
+// A student's player goes where the room says.
+document.addEventListener("synack:goto", (e) => {
+  stop();
+  st.cursor = Math.max(0, e.detail.step);
+  if (!st.layout) return;
+  st.cursor = Math.min(st.cursor, st.layout.steps.length - 1);
+  render(!reduced());
+});
+
 document.addEventListener("keydown", (e) => {
   if (e.target.closest("input,select,textarea,#question") || e.altKey || e.ctrlKey || e.metaKey) return;
-  if (lab) return;
+  if (lab || following) return;
   switch (e.key) {
     case "ArrowRight": e.preventDefault(); pause(); seek(st.cursor + 1); break;
     case "ArrowLeft": e.preventDefault(); pause(); seek(st.cursor - 1); break;

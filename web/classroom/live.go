@@ -1,0 +1,291 @@
+package classroom
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/coder/websocket"
+	"github.com/nats-io/nats.go"
+)
+
+// local is a room as seen by this replica: the sockets it serves and, for its
+// teachers, the live count of answers. It follows the room through its NATS subject.
+type local struct {
+	code string
+	sub  *nats.Subscription
+
+	mu       sync.Mutex
+	conns    map[*conn]struct{}
+	rev      uint64 // the bucket revision of the newest state seen
+	students int    // the newest count of students heard of
+	state    []byte
+	tallyQ   int // question and round the tally counts
+	tallyR   int
+	tally    map[string]int // student → choice
+	choices  int
+}
+
+// State is what every socket of a room is told after each change: the same bytes for
+// every student.
+type State struct {
+	Type     string `json:"type"` // "state"
+	Step     int    `json:"step"`
+	Question int    `json:"question"`
+	Phase    Phase  `json:"phase"`
+	Round    int    `json:"round"`
+	// Counts are shown once the teacher shows the histogram; Answer and Explain once
+	// the teacher reveals the answer.
+	Counts  []int             `json:"counts,omitempty"`
+	Answer  string            `json:"answer,omitempty"`
+	Explain map[string]string `json:"explain,omitempty"`
+}
+
+// StateOf is the room as its sockets see it.
+func StateOf(r *Room) State {
+	s := State{Type: "state", Step: r.Step, Question: r.Question, Phase: r.Phase, Round: r.Round}
+	if r.Phase == PhaseHistogram || r.Phase == PhaseAnswer {
+		s.Counts = r.Counts
+	}
+	if r.Phase == PhaseAnswer {
+		q := r.Questions[r.Question]
+		s.Answer, s.Explain = q.Answer, q.Explain
+	}
+	return s
+}
+
+// Tally is the teacher's live count of the open question's answers.
+type Tally struct {
+	Type     string `json:"type"` // "tally"
+	Question int    `json:"question"`
+	Round    int    `json:"round"`
+	Answers  int    `json:"answers"`
+	Counts   []int  `json:"counts"`
+}
+
+// attach registers a socket with its room on this replica, subscribing to the room's
+// subject when it is the first.
+func (h *Hub) attach(code string, c *conn) (*local, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l := h.rooms[code]
+	if l == nil {
+		l = &local{code: code, conns: map[*conn]struct{}{}, tallyQ: -1}
+		sub, err := h.nc.Subscribe(subject+"."+code+".*", l.receive)
+		if err != nil {
+			return nil, err
+		}
+		// Pending limits high enough for a burst of answers from a full room.
+		sub.SetPendingLimits(1<<16, 64<<20)
+		l.sub = sub
+		h.rooms[code] = l
+	}
+	l.mu.Lock()
+	l.conns[c] = struct{}{}
+	l.mu.Unlock()
+	return l, nil
+}
+
+// detach removes a socket; the last one out unsubscribes.
+func (h *Hub) detach(l *local, c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l.mu.Lock()
+	delete(l.conns, c)
+	empty := len(l.conns) == 0
+	l.mu.Unlock()
+	if empty && h.rooms[l.code] == l {
+		l.sub.Unsubscribe()
+		delete(h.rooms, l.code)
+		delete(h.known, l.code)
+	}
+}
+
+// LocalRooms is how many rooms have sockets on this replica.
+func (h *Hub) LocalRooms() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.rooms)
+}
+
+// receive handles a message on the room's subject, on the subscription's goroutine.
+func (l *local) receive(m *nats.Msg) {
+	switch m.Subject[strings.LastIndexByte(m.Subject, '.')+1:] {
+	case "state":
+		var r Room
+		if json.Unmarshal(m.Data, &r) != nil {
+			return
+		}
+		rev, _ := strconv.ParseUint(m.Header.Get(revHeader), 10, 64)
+		l.setState(&r, rev)
+	case "students":
+		var n struct{ Students int }
+		if json.Unmarshal(m.Data, &n) != nil {
+			return
+		}
+		l.mu.Lock()
+		if n.Students <= l.students {
+			l.mu.Unlock()
+			return // an older count (the count only grows)
+		}
+		l.students = n.Students
+		b := m.Data
+		for c := range l.conns {
+			if c.teacher {
+				c.push(slotStudents, b)
+			}
+		}
+		l.mu.Unlock()
+	case "vote":
+		var v voteMsg
+		if json.Unmarshal(m.Data, &v) != nil {
+			return
+		}
+		l.mu.Lock()
+		if v.Question == l.tallyQ && v.Round == l.tallyR && l.tally != nil {
+			l.tally[v.Student] = v.Choice
+			l.sendTallyLocked()
+		}
+		l.mu.Unlock()
+	}
+}
+
+// setState sends the room's new state to every socket here.
+func (l *local) setState(r *Room, rev uint64) {
+	b, _ := json.Marshal(StateOf(r))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if rev <= l.rev {
+		return // older than what the sockets were told already
+	}
+	l.rev, l.state = rev, b
+	for c := range l.conns {
+		c.push(slotState, b)
+	}
+	if r.Question != l.tallyQ || r.Round != l.tallyR {
+		// A new question or round: the tally starts empty (a teacher socket fills
+		// it from the bucket when it needs one).
+		l.tallyQ, l.tallyR, l.tally = r.Question, r.Round, map[string]int{}
+		if r.Question >= 0 {
+			l.choices = len(r.Questions[r.Question].Choices)
+		}
+		l.sendTallyLocked()
+	}
+}
+
+// loadTally fills the tally from the bucket (a teacher joined, or rejoined, mid-vote).
+func (h *Hub) loadTally(ctx context.Context, l *local, r *Room) {
+	if r.Question < 0 {
+		return
+	}
+	votes, err := h.tally(ctx, r.Code, r.Question, r.Round)
+	if err != nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tallyQ != r.Question || l.tallyR != r.Round || l.tally == nil {
+		l.tallyQ, l.tallyR, l.tally = r.Question, r.Round, map[string]int{}
+		l.choices = len(r.Questions[r.Question].Choices)
+	}
+	for s, c := range votes {
+		l.tally[s] = c
+	}
+	l.sendTallyLocked()
+}
+
+func (l *local) sendTallyLocked() {
+	if l.tallyQ < 0 {
+		return
+	}
+	t := Tally{Type: "tally", Question: l.tallyQ, Round: l.tallyR, Answers: len(l.tally), Counts: make([]int, l.choices)}
+	for _, c := range l.tally {
+		if c >= 0 && c < len(t.Counts) {
+			t.Counts[c]++
+		}
+	}
+	b, _ := json.Marshal(t)
+	for c := range l.conns {
+		if c.teacher {
+			c.push(slotTally, b)
+		}
+	}
+}
+
+// Slots of a socket's outbox: a newer message of a kind replaces one not yet written.
+const (
+	slotState = iota
+	slotTally
+	slotStudents
+	slotReply // replies to this socket's own messages
+	nSlots
+)
+
+// conn is one socket of a room. It is read by its request's goroutine; writes happen
+// on a goroutine that exists only while something waits to be written, so an idle
+// student costs one goroutine. Students need only the newest state, so a state that
+// was not yet written is replaced by a newer one: a slow phone never makes a queue.
+type conn struct {
+	ws      *websocket.Conn
+	teacher bool
+	cancel  context.CancelFunc
+	ctx     context.Context
+
+	mu      sync.Mutex
+	out     [nSlots][]byte
+	replies [][]byte // slotReply keeps every reply, in order (a few at most)
+	writing bool
+}
+
+func (c *conn) push(slot int, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if slot == slotReply {
+		if len(c.replies) >= 16 {
+			return // a client that does not read its replies loses the oldest ones' successors
+		}
+		c.replies = append(c.replies, b)
+	} else {
+		c.out[slot] = b
+	}
+	if !c.writing {
+		c.writing = true
+		go c.flush()
+	}
+}
+
+func (c *conn) flush() {
+	for {
+		c.mu.Lock()
+		var b []byte
+		if len(c.replies) > 0 {
+			b, c.replies = c.replies[0], c.replies[1:]
+		} else {
+			for i := range c.out {
+				if c.out[i] != nil {
+					b, c.out[i] = c.out[i], nil
+					break
+				}
+			}
+		}
+		if b == nil {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		ctx, cancel := context.WithTimeout(c.ctx, WriteTimeout)
+		err := c.ws.Write(ctx, websocket.MessageText, b)
+		cancel()
+		if err != nil {
+			c.cancel() // too slow, or gone: the reader ends the socket
+			c.mu.Lock()
+			c.writing = false
+			c.out, c.replies = [nSlots][]byte{}, nil
+			c.mu.Unlock()
+			return
+		}
+	}
+}
