@@ -58,18 +58,37 @@ func TestBrowserSkipAndCurrentNarration(t *testing.T) {
 		evalJS[chromedp.Void](t, ctx, `document.querySelector("[data-testid=skip]").click()`)
 		waitJS(t, ctx, fmt.Sprintf(`document.querySelector("#question").hidden && /\b(%d|%d) /.test(document.querySelector("[data-testid=stepno]").textContent.replace(/\D+/g, " "))`, q+1, q+2))
 	}
-	// syn-flood's narration of the first attacker SYN is not the current text fifty steps on.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(ts.URL+"/lessons/syn-flood?lang=en&step=50")); err != nil {
+	// A narration is not passed off as the current text on a later step of
+	// another instant: the first such step after a narrated one shows its own line, and
+	// the narration under it, marked as an earlier step's.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(ts.URL+"/lessons/four-way-close?lang=en&step=1")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `!!document.querySelector("svg.sa-live")`)
+	stale := int(evalJS[float64](t, ctx, `(() => {
+  const b = JSON.parse(document.getElementById("boot").textContent), steps = b.layout ? b.layout.steps : null;
+  if (!steps) return -1;
+  const ns = b.lesson.steps, narrated = new Set(ns.map(s => s.step));
+  for (let k = ns[0].step + 1; k < steps.length; k++) {
+    const cur = ns.filter(s => s.step <= k).pop();
+    if (!narrated.has(k) && steps[cur.step].at_us !== steps[k].at_us) return k;
+  }
+  return -1;
+})()`))
+	if stale < 0 {
+		t.Fatal("four-way-close has no step past a narration's instant (or no inline layout)")
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(fmt.Sprintf("%s/lessons/four-way-close?lang=en&step=%d", ts.URL, stale+1))); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, `!!document.querySelector("svg.sa-live")`)
 	got := evalJS[[]string](t, ctx, `[document.querySelector("#narration-text").textContent, document.querySelector("[data-testid=narration-earlier]").hidden ? "" : document.querySelector("[data-testid=narration-earlier]").textContent]`)
-	if !strings.HasPrefix(got[0], "Step 50: ") || !strings.HasPrefix(got[1], "Earlier, at step ") {
-		t.Errorf("at step 50 of syn-flood the narration reads %q", got)
+	if !strings.HasPrefix(got[0], fmt.Sprintf("Step %d: ", stale+1)) || !strings.HasPrefix(got[1], "Earlier, at step ") {
+		t.Errorf("at step %d of four-way-close the narration reads %q", stale+1, got)
 	}
 	// On a narrated step, its narration is the text.
 	n := evalJS[[]any](t, ctx, `(() => { const s = JSON.parse(document.getElementById("boot").textContent).lesson.steps[1]; return [s.step, s.text]; })()`)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(fmt.Sprintf("%s/lessons/syn-flood?lang=en&step=%d", ts.URL, int(n[0].(float64))+1))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank"), chromedp.Navigate(fmt.Sprintf("%s/lessons/four-way-close?lang=en&step=%d", ts.URL, int(n[0].(float64))+1))); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, ctx, `!!document.querySelector("svg.sa-live")`)

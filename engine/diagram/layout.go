@@ -1120,18 +1120,26 @@ func (b *builder) segment(i int, e *tcp.Event) {
 // crossing arrows' labels part), above the line; then at other points along it and below
 // it; shortened to the arrow's length as a last resort.
 func (b *builder) arrowText(x1, y1, x2, y2 float64, variants []string, size float64) *Label {
-	return alongArrow(b.pl, x1, y1, x2, y2, variants, size)
+	return alongArrowFar(b.pl, x1, y1, x2, y2, variants, size, b.narrow)
 }
 
 func alongArrow(pl *placer, x1, y1, x2, y2 float64, variants []string, size float64) *Label {
+	return alongArrowFar(pl, x1, y1, x2, y2, variants, size, false)
+}
+
+// alongArrowFar is alongArrow; far also tries a line further from the arrow on either
+// side (a phone's arrows crowd), before any text is shortened or laid on a line.
+func alongArrowFar(pl *placer, x1, y1, x2, y2 float64, variants []string, size float64, far bool) *Label {
 	ang := labelAngle(x1, y1, x2, y2)
 	rad := ang * math.Pi / 180
 	// The normal pointing up the page in the label's frame.
 	nx, ny := math.Sin(rad), -math.Cos(rad)
 	var cands [][2]float64
-	// Beside the line first, then a line further out (where arrows crowd, as a
-	// flight's do on a phone), before any text is shortened or laid on a line.
-	for _, off := range []float64{5, -size - 1, size + 6, -2*size - 2} {
+	offs := []float64{5, -size - 1}
+	if far {
+		offs = append(offs, size+6, -2*size-2)
+	}
+	for _, off := range offs {
 		for _, f := range []float64{0.32, 0.22, 0.42, 0.15, 0.5, 0.6, 0.7, 0.8} {
 			px, py := x1+(x2-x1)*f, y1+(y2-y1)*f
 			cands = append(cands, [2]float64{px + nx*off, py + ny*off})
