@@ -126,18 +126,29 @@ func commandBytes(t testing.TB, scenario string, n int) float64 {
 	for range 20 {
 		round() // warm: the run, its steps' JSON, the pools
 	}
-	total = 0
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range n {
-		round()
+	// The heap counters are the whole process's, and goroutines other tests of the
+	// package left behind (servers draining, sessions ending) allocate too: the commands
+	// are measured in blocks and the quietest block is taken, since that noise only adds.
+	const blocks = 5
+	per := max(n/blocks, 1)
+	best := -1.0
+	for range blocks {
+		total = 0
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range per {
+			round()
+		}
+		runtime.ReadMemStats(&after)
+		if total/per < 1000 {
+			t.Fatalf("%s: %d bytes a command came back; the test no longer reads the batch", scenario, total/per)
+		}
+		if v := float64(after.TotalAlloc-before.TotalAlloc) / float64(per); best < 0 || v < best {
+			best = v
+		}
 	}
-	runtime.ReadMemStats(&after)
-	if total/n < 1000 {
-		t.Fatalf("%s: %d bytes a command came back; the test no longer reads the batch", scenario, total/n)
-	}
-	return float64(after.TotalAlloc-before.TotalAlloc) / float64(n)
+	return best
 }
 
 // A long story's commands allocate no more than a short one's: the buffer a "steps"
