@@ -155,6 +155,11 @@ func commandBytes(t testing.TB, scenario string, n int) float64 {
 // message is built in goes back to the pool however long the batch (issue 24: a
 // half-close batch, ~240 KB, used to be left to the garbage collector every command).
 func TestLongStoryCommandsAllocateLikeShortOnes(t *testing.T) {
+	if raceEnabled {
+		// sync.Pool drops a quarter of what it is given under the race detector, on
+		// purpose, so pooling cannot be measured there; the plain run measures it.
+		t.Skip("the race detector makes sync.Pool drop buffers at random; measured without -race")
+	}
 	short := commandBytes(t, "three-way-handshake", 200)
 	long := commandBytes(t, "half-close", 200)
 	t.Logf("heap per start command: three-way-handshake %.0f B, half-close %.0f B", short, long)
