@@ -243,7 +243,7 @@ func TestBrowserLessonQuestions(t *testing.T) {
 			if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lessons/"+tc.id+"?lang="+tc.lang+"&step=0&speed=8")); err != nil {
 				t.Fatal(err)
 			}
-			waitJS(t, ctx, `!!document.querySelector("svg.sa-live") && document.querySelector("[data-testid=stepno]").textContent.includes("1 ")`)
+			waitJS(t, ctx, `document.documentElement.dataset.player === "ready" && !!document.querySelector("svg.sa-live") && document.querySelector("[data-testid=stepno]").textContent.includes("1 ")`)
 			if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="play"]`))); err != nil {
 				t.Fatal(err)
 			}

@@ -229,7 +229,7 @@ func TestBrowserFirefoxPlayerAndCompare(t *testing.T) {
 	}
 	// A TLS lesson stops at its first question; answering it reveals the step.
 	b.navigate(ts.URL + "/lessons/tls12?lang=en&step=0&speed=8")
-	b.waitFor(`!!document.querySelector("svg.sa-live") && document.querySelector("[data-testid=stepno]").textContent.includes("1 ")`)
+	b.waitFor(`document.documentElement.dataset.player === "ready" && !!document.querySelector("svg.sa-live") && document.querySelector("[data-testid=stepno]").textContent.includes("1 ")`)
 	b.eval(`(document.querySelector('[data-testid="play"]').click(), true)`)
 	b.waitFor(`!document.querySelector("#question").hidden && !!document.querySelector('#question input')`)
 	answer, _ := b.eval(`JSON.parse(document.getElementById("boot").textContent).lesson.questions[0].answer`).(string)

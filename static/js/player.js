@@ -522,3 +522,7 @@ const numbers = $("[data-action=numbers]");
 if (numbers) numbers.value = st.relative ? "relative" : "absolute";
 if (boot.layout && !lab) receive({ type: "init", layout: boot.layout });
 connect();
+// Every listener is attached and the first step drawn: a test (or a framing page) may
+// now press the controls. The server already drew that step, so the page looks ready
+// before this line runs.
+document.documentElement.dataset.player = "ready";
