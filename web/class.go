@@ -291,12 +291,7 @@ func (s *Server) handleClassCSV(w http.ResponseWriter, r *http.Request) {
 
 // handleClassWS is a room's socket, for the teacher and the students alike.
 func (s *Server) handleClassWS(w http.ResponseWriter, r *http.Request) {
-	if !s.hostAllowed(r.Host) {
-		http.Error(w, "this server does not answer to the name "+r.Host+" (see -allowed-hosts)", http.StatusForbidden)
-		return
-	}
-	if !originAllowed(r) {
-		http.Error(w, "only pages of this site may open a session", http.StatusForbidden)
+	if !s.upgradeAllowed(w, r) {
 		return
 	}
 	code := classroom.NormalizeCode(chi.URLParam(r, "code"))

@@ -502,16 +502,22 @@ func DiagramOptions(q url.Values) diagram.Options {
 	return o
 }
 
+// drawnUpTo is the last step a still drawing (SVG, PNG) shows: the view's step when the
+// layout has it, else -1 for the whole story.
+func drawnUpTo(v View, l *diagram.Layout) int {
+	if v.Step >= 0 && v.Step < len(l.Steps) {
+		return v.Step
+	}
+	return -1
+}
+
 func (s *Server) handleSVG(w http.ResponseWriter, r *http.Request) {
 	st, v, rn, ok := s.runFor(w, r)
 	if !ok {
 		return
 	}
 	l := rn.layout
-	upTo := -1
-	if v.Step >= 0 && v.Step < len(l.Steps) {
-		upTo = v.Step
-	}
+	upTo := drawnUpTo(v, l)
 	var buf bytes.Buffer
 	diagram.WriteSVG(&buf, l, diagram.SVGOptions{Lang: v.Lang, Relative: v.Relative, UpTo: upTo, Title: st.title.In(v.Lang)})
 	w.Header().Set("Content-Type", "image/svg+xml")

@@ -165,10 +165,7 @@ func (s *Server) handlePNG(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l := rn.layout
-	upTo := -1
-	if v.Step >= 0 && v.Step < len(l.Steps) {
-		upTo = v.Step
-	}
+	upTo := drawnUpTo(v, l)
 	scale := 1.0
 	if x := r.URL.Query().Get("scale"); x != "" {
 		if f, err := strconv.ParseFloat(x, 64); err == nil && f >= 1 && f <= diagram.MaxPNGScale {

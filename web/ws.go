@@ -306,13 +306,23 @@ func originAllowed(r *http.Request) bool {
 	return false
 }
 
-func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
+// upgradeAllowed refuses, with 403, a socket asked for under a host name this server
+// does not answer to (DNS rebinding) or from a page of another site; the player's and
+// the classroom's sockets both pass through it.
+func (s *Server) upgradeAllowed(w http.ResponseWriter, r *http.Request) bool {
 	if !s.hostAllowed(r.Host) {
 		http.Error(w, "this server does not answer to the name "+r.Host+" (see -allowed-hosts)", http.StatusForbidden)
-		return
+		return false
 	}
 	if !originAllowed(r) {
 		http.Error(w, "only pages of this site may open a session", http.StatusForbidden)
+		return false
+	}
+	return true
+}
+
+func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
+	if !s.upgradeAllowed(w, r) {
 		return
 	}
 	ss := &session{s: s, lim: s.cfg.Limits, ip: s.clientIP(r)}
