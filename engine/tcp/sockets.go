@@ -517,14 +517,10 @@ func (s *Sockets) setsockopt(f *socket, name string, val OptVal) Result {
 		return Result{}
 	case "TCP_CONGESTION":
 		// The profile's own algorithm is the only one the engine has: naming it succeeds,
-		// any other is not modelled (Linux 6.18's default is CUBIC; tcp_set_congestion_control
-		// answers ENOENT for a name it does not know).
+		// any other is not modelled (which names a kernel knows depends on its modules).
 		name := val.Text
 		if name == s.h.Prof.CongestionControl {
 			return Result{}
-		}
-		if name != "reno" && name != "cubic" && name != "bbr" && name != "dctcp" && name != "vegas" && name != "westwood" {
-			return Result{Ret: -1, Errno: "ENOENT"}
 		}
 		return Result{Unmodelled: "TCP_CONGESTION " + name + " not modelled (the profile's is " + s.h.Prof.CongestionControl + ")"}
 	case "TCP_NODELAY":
