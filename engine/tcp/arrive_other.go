@@ -281,13 +281,7 @@ func (c *Conn) newlyAcked(ack Seq) {
 		c.outEnds = c.outEnds[1:]
 		acked++
 	}
-	if c.cwnd < 1<<30 && c.cwndMayGrow() {
-		if c.h.Prof.CwndPerPacket {
-			c.cwnd += uint32(acked) * uint32(c.mss) // slow start by segments acked (Linux tcp_slow_start)
-		} else {
-			c.cwnd += uint32(c.mss) // slow start (RFC 5681 §3.1)
-		}
-	}
+	c.congestionAcked(acked)
 	c.tlpOut = false
 	c.retransStamp = 0
 	if c.sndUna == c.sndMax {

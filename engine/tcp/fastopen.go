@@ -420,6 +420,7 @@ func (l *Listener) tryFastOpen(c *Conn, syn Segment) bool {
 	// tcp_fastopen_create_child: a full socket, its data queued, in the accept queue.
 	c.fastOpen = &fastOpen{child: true}
 	c.cwnd = uint32(p.initialCwnd()) * uint32(c.mss)
+	c.ssthresh = ssthreshInfinite
 	if data {
 		// tcp_fastopen_add_skb queues the data without tcp_event_data_recv: the delayed
 		// ACK timeout (ato) is not set up yet, so gotData stays false.

@@ -130,7 +130,8 @@ type retransmission struct {
 // congestion is the congestion window and what it is judged by (RFC 5681; Linux
 // snd_cwnd, packets_out, lsndtime).
 type congestion struct {
-	cwnd uint32
+	cwnd     uint32
+	ssthresh uint32 // slow-start threshold (RFC 5681 §3.1; Linux snd_ssthresh); ssthreshInfinite before a loss
 	// outEnds holds the end of every segment sent and not yet wholly acknowledged, in
 	// order (Linux packets_out counts them); lastSendAt is when data last left
 	// (lsndtime); cwndLost says a loss has cut the congestion window, after which
