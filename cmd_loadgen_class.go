@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -51,6 +52,7 @@ type classLoad struct {
 	perRoom                   []int        // students per room in each
 	sent                      []int64      // [room*steps+step]: when the teacher sent it, Unix ns
 	missed                    atomic.Int64
+	profile                   string // a folder for the phases' profiles, or ""
 }
 
 // classResult is the last line of loadgen -classroom -format json.
@@ -181,12 +183,19 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	fmt.Fprintf(text, "%.0f B and %.2f goroutines per student (%.2f× a bare connection)\n", bytes, gor, res.MemoryRatio)
 
 	fmt.Fprintf(text, "\n## fan-out: %d steps per room, one room's step every %s\n", c.steps, c.gap)
-	each, all, err := c.fanout(ctx)
+	var each, all, bare []time.Duration
+	err = c.profiled("fanout", func() (err error) {
+		each, all, err = c.fanout(ctx)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	res.Missed, res.Refused = c.missed.Load(), c.refused
-	bare, err := c.bareNATS(ctx)
+	err = c.profiled("bare", func() (err error) {
+		bare, err = c.bareNATS(ctx)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -207,6 +216,53 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	b, _ := json.Marshal(res)
 	fmt.Fprintln(c.out, string(b))
 	return nil
+}
+
+// profiled runs one phase of the run, with every process profiled over it when
+// -profile names a folder: PHASE-replica-N.* for the replicas, PHASE-phones-N.* for
+// the students' processes, PHASE-loadgen.* for this process (the nats-server and the
+// teachers' or bare publisher's side).
+func (c *classLoad) profiled(phase string, run func() error) error {
+	if c.profile == "" {
+		return run()
+	}
+	type target struct {
+		name string
+		ch   *childProc
+	}
+	var ts []target
+	for i, ch := range c.children {
+		ts = append(ts, target{fmt.Sprintf("replica-%d", i), ch})
+	}
+	for i, ph := range c.phones {
+		if ph != nil {
+			ts = append(ts, target{fmt.Sprintf("phones-%d", i), ph})
+		}
+	}
+	if err := os.MkdirAll(c.profile, 0o755); err != nil {
+		return err
+	}
+	var self profiler
+	for _, t := range ts {
+		line, err := t.ch.ask("profile " + filepath.Join(c.profile, phase+"-"+t.name))
+		if err != nil || string(line) != "ok" {
+			return fmt.Errorf("loadgen: profiling %s: %v %s", t.name, err, line)
+		}
+	}
+	if err := self.start(filepath.Join(c.profile, phase+"-loadgen")); err != nil {
+		return err
+	}
+	err := run()
+	if serr := self.stop(); err == nil {
+		err = serr
+	}
+	for _, t := range ts {
+		if line, aerr := t.ch.ask("profile-stop"); (aerr != nil || string(line) != "ok") && err == nil {
+			err = fmt.Errorf("loadgen: profiling %s: %v %s", t.name, aerr, line)
+		}
+	}
+	fmt.Fprintf(c.text, "profiles of the %s phase in %s\n", phase, c.profile)
+	return err
 }
 
 // openRooms opens the rooms on replica 0 and connects each room's teacher to it.
@@ -300,7 +356,10 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 				conns.Store(ws, true)
 				head := make([]byte, 256)
 				for {
-					b, err := readHead(ctx, ws, head)
+					// No deadline on a read: a context with one costs a timer a
+					// message, a cost of this client that the bare NATS
+					// subscribers do not pay. The socket is closed at the end.
+					b, err := readHead(context.Background(), ws, head)
 					if err != nil {
 						if first {
 							refused.Add(1)
@@ -359,7 +418,13 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 		fmt.Fprintln(stdout, string(b))
 	}
 	sc := bufio.NewScanner(os.Stdin)
+	var prof profiler
+	defer prof.stop()
 	for sc.Scan() {
+		if ok, err := prof.handle(sc.Text()); ok {
+			answerProfile(stdout, err)
+			continue
+		}
 		f := strings.Fields(sc.Text())
 		switch {
 		case len(f) == 1 && f[0] == "report":
@@ -554,12 +619,27 @@ func serveChild(h http.Handler, stdout io.Writer) error {
 	go srv.Serve(ln)
 	fmt.Fprintln(stdout, ln.Addr())
 	sc := bufio.NewScanner(os.Stdin)
+	var prof profiler
 	for sc.Scan() {
+		if ok, err := prof.handle(sc.Text()); ok {
+			answerProfile(stdout, err)
+			continue
+		}
 		b, _ := json.Marshal(selfStats())
 		fmt.Fprintln(stdout, string(b))
 	}
+	prof.stop()
 	srv.Close()
 	return nil
+}
+
+// answerProfile answers a profiling command: "ok", or the error.
+func answerProfile(w io.Writer, err error) {
+	if err != nil {
+		fmt.Fprintln(w, "error", err)
+		return
+	}
+	fmt.Fprintln(w, "ok")
 }
 
 // selfStats is this process's memory and goroutines, after a garbage collection.

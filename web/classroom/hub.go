@@ -44,6 +44,9 @@ type Config struct {
 	MaxStudents int           // DefaultMaxStudents when zero
 	MaxRooms    int           // DefaultMaxRooms when zero
 	Lifetime    time.Duration // RoomLifetime when zero
+	// WriteTimeout bounds one write to a socket (WriteTimeout when zero); a test
+	// shortens it.
+	WriteTimeout time.Duration
 	// Now is the clock rooms expire by (time.Now when nil); a test moves it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -65,6 +68,9 @@ type Hub struct {
 	// joining makes the joins of one room on this replica take turns.
 	joining map[string]*sync.Mutex
 
+	// fan writes the rooms' messages to their sockets here.
+	fan *fanout
+
 	// ctx ends the sockets when the hub closes; sessions counts them.
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -82,6 +88,9 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	if cfg.Lifetime == 0 {
 		cfg.Lifetime = RoomLifetime
 	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = WriteTimeout
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -94,6 +103,7 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*local{}, known: map[string]known{}, joining: map[string]*sync.Mutex{}}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.fan = newFanout(cfg.WriteTimeout)
 	opts := []nats.Option{nats.Name(cfg.Name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
 		// A fan-out to hundreds of rooms must not be dropped as a slow consumer.
 		nats.ReconnectBufSize(16 << 20)}
@@ -154,6 +164,7 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 func (h *Hub) Close() {
 	h.cancel()
 	h.sessions.Wait()
+	h.fan.close()
 	if h.nc != nil {
 		h.nc.Drain()
 		h.nc.Close()

@@ -118,7 +118,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, code string) {
 	// into NATS run on goroutines that end), so an idle phone costs one small stack.
 	// It ends with the hub.
 	ctx, cancel := context.WithCancel(h.ctx)
-	c := &conn{ws: ws, ctx: ctx, cancel: cancel}
+	c := &conn{ws: ws, w: ws, fan: h.fan, ctx: ctx, cancel: cancel}
 	h.sessions.Add(1)
 	end := func() {
 		cancel()

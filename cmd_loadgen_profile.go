@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+)
+
+// profiler writes a process's CPU, mutex, block and goroutine profiles over one phase
+// of a load run (loadgen -classroom -profile DIR profiles the fan-out in every process).
+type profiler struct {
+	path string
+	cpu  *os.File
+}
+
+// handle answers a profiling command read from loadgen ("profile PATH" starts,
+// "profile-stop" writes PATH.cpu, PATH.mutex, PATH.block, PATH.goroutine); ok is false
+// for any other line.
+func (p *profiler) handle(line string) (ok bool, err error) {
+	switch {
+	case strings.HasPrefix(line, "profile "):
+		return true, p.start(strings.TrimPrefix(line, "profile "))
+	case line == "profile-stop":
+		return true, p.stop()
+	}
+	return false, nil
+}
+
+func (p *profiler) start(path string) error {
+	if p.cpu != nil {
+		return fmt.Errorf("a profile is already running (%s)", p.path)
+	}
+	f, err := os.Create(path + ".cpu")
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	// One mutex contention event in 5, and blocking events sampled about once
+	// every 10 µs blocked.
+	runtime.SetMutexProfileFraction(5)
+	runtime.SetBlockProfileRate(10_000)
+	p.path, p.cpu = path, f
+	return nil
+}
+
+func (p *profiler) stop() error {
+	if p.cpu == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	err := p.cpu.Close()
+	p.cpu = nil
+	runtime.SetMutexProfileFraction(0)
+	runtime.SetBlockProfileRate(0)
+	for _, name := range []string{"mutex", "block", "goroutine"} {
+		f, ferr := os.Create(p.path + "." + name)
+		if ferr != nil {
+			return ferr
+		}
+		if werr := pprof.Lookup(name).WriteTo(f, 0); werr != nil && err == nil {
+			err = werr
+		}
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
