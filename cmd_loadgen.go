@@ -51,7 +51,7 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	steps := fs.Int("steps", 20, "-classroom: steps each teacher takes")
 	gap := fs.Duration("gap", 20*time.Millisecond, "-classroom: time between two rooms' steps")
 	format := fs.String("format", "text", "-classroom: text, or json (only the result's JSON line)")
-	profDir := fs.String("profile", "", "-classroom: a folder to write every process's CPU, mutex, block and goroutine profiles of the fan-out and of bare NATS to")
+	profDir := fs.String("profile", "", "-classroom: a folder to write every process's CPU, mutex, block and goroutine profiles of the fan-out (with bare NATS) to")
 	natsURL := fs.String("nats", "", "internal: the NATS server a -child classroom replica joins")
 	target := fs.String("target", "", "internal: the replica a -child students process joins")
 	codes := fs.String("codes", "", "internal: the rooms a -child students process joins")

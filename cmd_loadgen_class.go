@@ -182,23 +182,16 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	res.MemoryRatio = bytes / res.BytesPerBareConn
 	fmt.Fprintf(text, "%.0f B and %.2f goroutines per student (%.2f× a bare connection)\n", bytes, gor, res.MemoryRatio)
 
-	fmt.Fprintf(text, "\n## fan-out: %d steps per room, one room's step every %s\n", c.steps, c.gap)
+	fmt.Fprintf(text, "\n## fan-out: %d steps per room, one room's step every %s, each round followed by as many bare NATS publishes\n", c.steps, c.gap)
 	var each, all, bare []time.Duration
 	err = c.profiled("fanout", func() (err error) {
-		each, all, err = c.fanout(ctx)
+		each, all, bare, err = c.measure(ctx)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	res.Missed, res.Refused = c.missed.Load(), c.refused
-	err = c.profiled("bare", func() (err error) {
-		bare, err = c.bareNATS(ctx)
-		return err
-	})
-	if err != nil {
-		return err
-	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	res.FanoutP50ms, res.FanoutP99ms, res.FanoutAllP99ms = ms(pct(each, 50)), ms(pct(each, 99)), ms(pct(all, 99))
 	res.BareNATSP50ms, res.BareNATSP99ms = ms(pct(bare, 50)), ms(pct(bare, 99))
@@ -220,8 +213,8 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 
 // profiled runs one phase of the run, with every process profiled over it when
 // -profile names a folder: PHASE-replica-N.* for the replicas, PHASE-phones-N.* for
-// the students' processes, PHASE-loadgen.* for this process (the nats-server and the
-// teachers' or bare publisher's side).
+// the students' processes, PHASE-loadgen.* for this process (the nats-server, the
+// teachers and the bare publisher).
 func (c *classLoad) profiled(phase string, run func() error) error {
 	if c.profile == "" {
 		return run()
@@ -530,82 +523,94 @@ func (c *classLoad) report(cmd string) ([][]int64, error) {
 	return all, nil
 }
 
-// fanout has the teachers step, one room at a time every gap (open loop), and
-// returns each student's delay and each step's delay to its room's last student.
-func (c *classLoad) fanout(ctx context.Context) (each, all []time.Duration, err error) {
-	for s := range c.steps {
-		for r := range c.rooms {
-			b, _ := json.Marshal(map[string]any{"type": "step", "step": s + 1})
-			c.sent[r*c.steps+s] = time.Now().UnixNano()
-			if err := c.teachers[r].Write(ctx, websocket.MessageText, b); err != nil {
-				return nil, nil, err
-			}
-			time.Sleep(c.gap)
-		}
-	}
-	time.Sleep(2 * time.Second) // the last states in flight
-	arrivals, err := c.report("report")
-	if err != nil {
-		return nil, nil, err
-	}
-	for i, sent := range c.sent {
-		var last int64
-		for _, at := range arrivals[i] {
-			if at == 0 {
-				c.missed.Add(1)
-				continue
-			}
-			each = append(each, time.Duration(at-sent))
-			last = max(last, at-sent)
-		}
-		all = append(all, time.Duration(last))
-	}
-	slices.Sort(each)
-	slices.Sort(all)
-	return each, all, nil
-}
-
-// bareNATS times a bare NATS publish to as many subscribers as a room has students,
-// each on its own connection, in the students' processes (as many there as a room has
-// students on that replica), at the same pace and count as the teachers' steps.
-func (c *classLoad) bareNATS(ctx context.Context) ([]time.Duration, error) {
+// measure has the teachers step and a bare NATS publisher publish in alternating
+// rounds, so that both meet the same machine: in round s each room's teacher takes step
+// s+1, one room every gap, then the publisher sends as many messages, one every gap, to
+// as many subscribers as a room has students. Every send is on a fixed schedule (open
+// loop), stamped just before it is written; every arrival is stamped once read whole.
+// It returns each student's delay, each step's delay to its room's last student and
+// each bare subscriber's delay, each sorted.
+func (c *classLoad) measure(ctx context.Context) (each, all, bare []time.Duration, err error) {
 	for i, ph := range c.phones {
 		if ph == nil {
 			continue
 		}
 		if line, err := ph.ask("bare " + c.natsURL + " " + strconv.Itoa(c.perRoom[i])); err != nil || string(line) != "ready" {
-			return nil, fmt.Errorf("loadgen: bare NATS subscribers: %v %s", err, line)
+			return nil, nil, nil, fmt.Errorf("loadgen: bare NATS subscribers: %v %s", err, line)
 		}
 	}
 	pub, err := nats.Connect(c.natsURL)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	defer pub.Close()
 	// A payload the size of a student's state message.
 	pad := strings.Repeat("x", 100)
-	sent := make([]int64, c.rooms*c.steps)
-	for i := range sent {
-		sent[i] = time.Now().UnixNano()
-		pub.Publish("loadgen.fanout", []byte(strconv.Itoa(i)+" "+pad))
-		pub.Flush()
-		time.Sleep(c.gap)
+	bareSent := make([]int64, c.rooms*c.steps)
+	start := time.Now()
+	k := 0
+	tick := func() {
+		time.Sleep(time.Until(start.Add(time.Duration(k) * c.gap)))
+		k++
 	}
-	time.Sleep(2 * time.Second)
-	arr, err := c.report("bare-report")
-	if err != nil {
-		return nil, err
-	}
-	var out []time.Duration
-	for i := range arr {
-		for _, at := range arr[i] {
-			if at != 0 {
-				out = append(out, time.Duration(at-sent[i]))
+	for s := range c.steps {
+		b, _ := json.Marshal(map[string]any{"type": "step", "step": s + 1})
+		for r := range c.rooms {
+			tick()
+			c.sent[r*c.steps+s] = time.Now().UnixNano()
+			if err := c.teachers[r].Write(ctx, websocket.MessageText, b); err != nil {
+				return nil, nil, nil, err
 			}
 		}
+		for r := range c.rooms {
+			tick()
+			i := r*c.steps + s
+			bareSent[i] = time.Now().UnixNano()
+			pub.Publish("loadgen.fanout", []byte(strconv.Itoa(i)+" "+pad))
+			pub.Flush()
+		}
 	}
-	slices.Sort(out)
-	return out, nil
+	fmt.Fprintf(c.text, "sent in %s (%s scheduled)\n", time.Since(start).Round(time.Millisecond), (time.Duration(k-1) * c.gap).Round(time.Millisecond))
+	time.Sleep(2 * time.Second) // the last states in flight
+	arrivals, err := c.report("report")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	bareArr, err := c.report("bare-report")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// The tail of each round, to see whether it is steady or a moment of the run.
+	fmt.Fprintf(c.text, "%-6s %10s %10s %10s %10s\n", "round", "p50", "p99", "bare p50", "bare p99")
+	for s := range c.steps {
+		var ours, theirs []time.Duration
+		for r := range c.rooms {
+			i := r*c.steps + s
+			var last int64
+			for _, at := range arrivals[i] {
+				if at == 0 {
+					c.missed.Add(1)
+					continue
+				}
+				ours = append(ours, time.Duration(at-c.sent[i]))
+				last = max(last, at-c.sent[i])
+			}
+			all = append(all, time.Duration(last))
+			for _, at := range bareArr[i] {
+				if at != 0 {
+					theirs = append(theirs, time.Duration(at-bareSent[i]))
+				}
+			}
+		}
+		each, bare = append(each, ours...), append(bare, theirs...)
+		slices.Sort(ours)
+		slices.Sort(theirs)
+		fmt.Fprintf(c.text, "%-6d %10s %10s %10s %10s\n", s+1, pct(ours, 50), pct(ours, 99), pct(theirs, 50), pct(theirs, 99))
+	}
+	slices.Sort(each)
+	slices.Sort(all)
+	slices.Sort(bare)
+	return each, all, bare, nil
 }
 
 // serveChild serves h on a loopback port for loadgen: it prints the address, then
