@@ -51,6 +51,7 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	steps := fs.Int("steps", 20, "-classroom: steps each teacher takes")
 	gap := fs.Duration("gap", 20*time.Millisecond, "-classroom: time between two rooms' steps")
 	format := fs.String("format", "text", "-classroom: text, or json (only the result's JSON line)")
+	bareMode := fs.String("bare", "room", "-classroom: bare NATS subscribers: room (as many as a room has students, every publish to all of them) or all (one per student, each room's publishes to its own)")
 	profDir := fs.String("profile", "", "-classroom: a folder to write every process's CPU, mutex, block and goroutine profiles of the fan-out (with bare NATS) to")
 	natsURL := fs.String("nats", "", "internal: the NATS server a -child classroom replica joins")
 	target := fs.String("target", "", "internal: the replica a -child students process joins")
@@ -75,9 +76,12 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if *format != "text" && *format != "json" {
 			return usageErr("loadgen: -format must be text or json")
 		}
+		if *bareMode != "room" && *bareMode != "all" {
+			return usageErr("loadgen: -bare must be room or all")
+		}
 		lg := &loadgen{out: stdout, scenario: *scenario}
 		return runClassLoad(ctx, &classLoad{out: stdout, rooms: *rooms, students: *students, replicas: *replicas, steps: *steps, gap: *gap,
-			lesson: "three-way-handshake", lg: lg, profile: *profDir}, *format)
+			lesson: "three-way-handshake", lg: lg, profile: *profDir, bareAll: *bareMode == "all"}, *format)
 	}
 	var counts []int
 	for _, f := range strings.Split(*levels, ",") {

@@ -53,6 +53,9 @@ type classLoad struct {
 	sent                      []int64      // [room*steps+step]: when the teacher sent it, Unix ns
 	missed                    atomic.Int64
 	profile                   string // a folder for the phases' profiles, or ""
+	// bareAll gives bare NATS one subscriber per student (each room's publishes on a
+	// subject of its own) instead of as many as a room has, all on one subject.
+	bareAll bool
 }
 
 // classResult is the last line of loadgen -classroom -format json.
@@ -65,6 +68,7 @@ type classResult struct {
 	FanoutP50ms      float64 `json:"fanout_p50_ms"`
 	FanoutP99ms      float64 `json:"fanout_p99_ms"`
 	FanoutAllP99ms   float64 `json:"fanout_all_p99_ms"` // teacher step → the room's last student
+	BareMode         string  `json:"bare_mode"` // room or all (loadgen -bare)
 	BareNATSP50ms    float64 `json:"bare_nats_p50_ms"`
 	BareNATSP99ms    float64 `json:"bare_nats_p99_ms"`
 	FanoutP99Ratio   float64 `json:"fanout_p99_ratio"`
@@ -91,8 +95,14 @@ func classChild(ctx context.Context, url string, stdout io.Writer) error {
 func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	// Each replica, and each replica's students, is a process of its own: each holds
 	// its share of the sockets.
-	if files := raiseFDLimit(); files > 0 && uint64(c.rooms*c.students/c.replicas)+4096 > files {
-		return fmt.Errorf("loadgen: %d WebSockets per replica need more open files than the limit of %d (raise it, or add -replicas)", c.rooms*c.students/c.replicas, files)
+	perProc := c.rooms * c.students / c.replicas
+	if c.bareAll {
+		// A students' process then also holds a NATS connection per student, and
+		// the nats-server (in this process) one per student in all.
+		perProc = max(2*perProc, c.rooms*c.students)
+	}
+	if files := raiseFDLimit(); files > 0 && uint64(perProc)+4096 > files {
+		return fmt.Errorf("loadgen: %d sockets in one process need more open files than the limit of %d (raise it, add -replicas, or fewer -rooms or -students)", perProc, files)
 	}
 	dir, err := os.MkdirTemp("", "synack-loadgen-nats-")
 	if err != nil {
@@ -136,7 +146,7 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 			}
 		}
 	}()
-	res := classResult{Rooms: c.rooms, StudentsPerRoom: c.students, Replicas: c.replicas, WebSockets: c.rooms * (c.students + 1), Steps: c.rooms * c.steps}
+	res := classResult{BareMode: map[bool]string{false: "room", true: "all"}[c.bareAll], Rooms: c.rooms, StudentsPerRoom: c.students, Replicas: c.replicas, WebSockets: c.rooms * (c.students + 1), Steps: c.rooms * c.steps}
 
 	// The bare connection: as many as one replica holds, on the echo server.
 	perReplica := c.rooms * c.students / c.replicas
@@ -389,9 +399,10 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 		reason = *w
 	}
 	fmt.Fprintf(stdout, "joined %d refused %d %s\n", int64(len(codes)*perRoom)-refused.Load(), refused.Load(), reason)
-	// Commands on stdin: "report" (the students' stamps), "bare URL N" (subscribe N
-	// bare NATS connections to loadgen.fanout, for as many messages as steps in all
-	// rooms; "ready" once subscribed), "bare-report" (their stamps).
+	// Commands on stdin: "report" (the students' stamps), "bare URL N S" (subscribe N
+	// bare NATS connections to each of S subjects loadgen.fanout.0…, for as many
+	// messages as steps in all rooms; "ready" once subscribed), "bare-report" (their
+	// stamps).
 	var bare [][]atomic.Int64
 	var ncs []*nats.Conn
 	defer func() {
@@ -422,25 +433,47 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 		switch {
 		case len(f) == 1 && f[0] == "report":
 			stamps(arrivals)
-		case len(f) == 3 && f[0] == "bare":
+		case len(f) == 4 && f[0] == "bare":
+			// N subscribers to each of S subjects (loadgen.fanout.0 …), each on a
+			// connection of its own.
 			n, _ := strconv.Atoi(f[2])
+			subjects, _ := strconv.Atoi(f[3])
 			bare = make([][]atomic.Int64, len(arrivals))
 			for i := range bare {
 				bare[i] = make([]atomic.Int64, n)
 			}
-			for k := range n {
-				nc, err := nats.Connect(f[1])
-				if err != nil {
-					return err
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			var cerr atomic.Pointer[error]
+			sem := make(chan struct{}, 64)
+			for sj := range subjects {
+				for k := range n {
+					wg.Add(1)
+					sem <- struct{}{}
+					go func() {
+						defer wg.Done()
+						defer func() { <-sem }()
+						nc, err := nats.Connect(f[1])
+						if err != nil {
+							cerr.CompareAndSwap(nil, &err)
+							return
+						}
+						mu.Lock()
+						ncs = append(ncs, nc)
+						mu.Unlock()
+						nc.Subscribe("loadgen.fanout."+strconv.Itoa(sj), func(m *nats.Msg) {
+							i, err := strconv.Atoi(string(m.Data[:max(bytes.IndexByte(m.Data, ' '), 0)]))
+							if err == nil && i >= 0 && i < len(bare) {
+								bare[i][k].CompareAndSwap(0, time.Now().UnixNano())
+							}
+						})
+						nc.Flush()
+					}()
 				}
-				ncs = append(ncs, nc)
-				nc.Subscribe("loadgen.fanout", func(m *nats.Msg) {
-					i, err := strconv.Atoi(string(m.Data[:max(bytes.IndexByte(m.Data, ' '), 0)]))
-					if err == nil && i >= 0 && i < len(bare) {
-						bare[i][k].CompareAndSwap(0, time.Now().UnixNano())
-					}
-				})
-				nc.Flush()
+			}
+			wg.Wait()
+			if err := cerr.Load(); err != nil {
+				return *err
 			}
 			fmt.Fprintln(stdout, "ready")
 		case len(f) == 1 && f[0] == "bare-report":
@@ -535,7 +568,11 @@ func (c *classLoad) measure(ctx context.Context) (each, all, bare []time.Duratio
 		if ph == nil {
 			continue
 		}
-		if line, err := ph.ask("bare " + c.natsURL + " " + strconv.Itoa(c.perRoom[i])); err != nil || string(line) != "ready" {
+		subjects := 1
+		if c.bareAll {
+			subjects = c.rooms
+		}
+		if line, err := ph.ask(fmt.Sprintf("bare %s %d %d", c.natsURL, c.perRoom[i], subjects)); err != nil || string(line) != "ready" {
 			return nil, nil, nil, fmt.Errorf("loadgen: bare NATS subscribers: %v %s", err, line)
 		}
 	}
@@ -566,7 +603,11 @@ func (c *classLoad) measure(ctx context.Context) (each, all, bare []time.Duratio
 			tick()
 			i := r*c.steps + s
 			bareSent[i] = time.Now().UnixNano()
-			pub.Publish("loadgen.fanout", []byte(strconv.Itoa(i)+" "+pad))
+			subj := "loadgen.fanout.0"
+			if c.bareAll {
+				subj = "loadgen.fanout." + strconv.Itoa(r)
+			}
+			pub.Publish(subj, []byte(strconv.Itoa(i)+" "+pad))
 			pub.Flush()
 		}
 	}

@@ -293,6 +293,14 @@ func (h *Hub) update(ctx context.Context, code string, f func(*Room) error) (*Ro
 			return r, fmt.Errorf("classroom: publishing room %s: %w", code, err)
 		}
 		h.remember(code, r, nrev)
+		// This replica's sockets need not wait for the state to come back through
+		// NATS: they get it now, and the copy from NATS is then not newer.
+		h.mu.Lock()
+		l := h.rooms[code]
+		h.mu.Unlock()
+		if l != nil {
+			l.setState(r, nrev)
+		}
 		return r, nil
 	}
 	return nil, fmt.Errorf("classroom: room %s is changing too fast", code)
