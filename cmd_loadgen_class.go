@@ -68,7 +68,7 @@ type classResult struct {
 	FanoutP50ms      float64 `json:"fanout_p50_ms"`
 	FanoutP99ms      float64 `json:"fanout_p99_ms"`
 	FanoutAllP99ms   float64 `json:"fanout_all_p99_ms"` // teacher step → the room's last student
-	BareMode         string  `json:"bare_mode"` // room or all (loadgen -bare)
+	BareMode         string  `json:"bare_mode"`         // room or all (loadgen -bare)
 	BareNATSP50ms    float64 `json:"bare_nats_p50_ms"`
 	BareNATSP99ms    float64 `json:"bare_nats_p99_ms"`
 	FanoutP99Ratio   float64 `json:"fanout_p99_ratio"`
