@@ -63,6 +63,8 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	switch *child {
 	case "classroom":
 		return classChild(ctx, *natsURL, stdout)
+	case "nats":
+		return natsChild(stdout)
 	case "students":
 		return studentsChild(ctx, *target, strings.Split(*codes, ","), *students, *steps, stdout)
 	}

@@ -29,7 +29,7 @@ import (
 	"synack/web/classroom"
 )
 
-// classLoad is loadgen -classroom: a nats-server (in this process) and replicas of
+// classLoad is loadgen -classroom: a nats-server and replicas of
 // synack (child processes) on loopback, rooms of students on WebSockets spread over
 // the replicas, the teachers stepping; it times teacher step → each student's state,
 // and, in the same run, a bare NATS publish → as many subscribers as a room has
@@ -41,6 +41,7 @@ type classLoad struct {
 	gap                       time.Duration
 	lesson                    string
 	natsURL                   string
+	nats                      *childProc // the nats-server's process
 	children                  []*childProc
 	echo                      *childProc
 	lg                        *loadgen
@@ -52,7 +53,8 @@ type classLoad struct {
 	perRoom                   []int        // students per room in each
 	sent                      []int64      // [room*steps+step]: when the teacher sent it, Unix ns
 	missed                    atomic.Int64
-	profile                   string // a folder for the phases' profiles, or ""
+	profile                   string         // a folder for the phases' profiles, or ""
+	teacherGot                []atomic.Int64 // [room*steps+step]: when the teacher's own socket got the state, Unix ns
 	// bareAll gives bare NATS one subscriber per student (each room's publishes on a
 	// subject of its own) instead of as many as a room has, all on one subject.
 	bareAll bool
@@ -81,29 +83,10 @@ type classResult struct {
 	LoadAvg          string  `json:"loadavg"`
 }
 
-// classChild serves synack for loadgen -classroom: a replica joined to the NATS
-// server at url, with the classroom's caps lifted.
-func classChild(ctx context.Context, url string, stdout io.Writer) error {
-	hub, err := classroom.Open(ctx, classroom.Config{URL: url, MaxStudents: 1 << 20, MaxRooms: 1 << 20})
-	if err != nil {
-		return err
-	}
-	defer hub.Close()
-	return serveChild(web.NewServer(web.Config{Classroom: hub, MaxSessions: 1 << 20, MaxSessionsPerIP: 1 << 20}), stdout)
-}
-
-func runClassLoad(ctx context.Context, c *classLoad, format string) error {
-	// Each replica, and each replica's students, is a process of its own: each holds
-	// its share of the sockets.
-	perProc := c.rooms * c.students / c.replicas
-	if c.bareAll {
-		// A students' process then also holds a NATS connection per student, and
-		// the nats-server (in this process) one per student in all.
-		perProc = max(2*perProc, c.rooms*c.students)
-	}
-	if files := raiseFDLimit(); files > 0 && uint64(perProc)+4096 > files {
-		return fmt.Errorf("loadgen: %d sockets in one process need more open files than the limit of %d (raise it, add -replicas, or fewer -rooms or -students)", perProc, files)
-	}
+// natsChild runs the nats-server for loadgen -classroom (JetStream, its store in a
+// private folder removed at the end) on a loopback port: it prints its URL, then
+// answers profiling and "io" commands on stdin until stdin closes.
+func natsChild(stdout io.Writer) error {
 	dir, err := os.MkdirTemp("", "synack-loadgen-nats-")
 	if err != nil {
 		return err
@@ -119,13 +102,58 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		return errors.New("loadgen: nats-server did not start")
 	}
-	c.natsURL = ns.ClientURL()
+	fmt.Fprintln(stdout, ns.ClientURL())
+	var prof profiler
+	defer prof.stop()
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		if ok, err := prof.handle(sc.Text()); ok {
+			answerProfile(stdout, err)
+			continue
+		}
+		b, _ := json.Marshal(selfSysCalls())
+		fmt.Fprintln(stdout, string(b))
+	}
+	return nil
+}
+
+// classChild serves synack for loadgen -classroom: a replica joined to the NATS
+// server at url, with the classroom's caps lifted.
+func classChild(ctx context.Context, url string, stdout io.Writer) error {
+	hub, err := classroom.Open(ctx, classroom.Config{URL: url, MaxStudents: 1 << 20, MaxRooms: 1 << 20})
+	if err != nil {
+		return err
+	}
+	defer hub.Close()
+	return serveChild(web.NewServer(web.Config{Classroom: hub, MaxSessions: 1 << 20, MaxSessionsPerIP: 1 << 20}), stdout)
+}
+
+func runClassLoad(ctx context.Context, c *classLoad, format string) error {
+	// Each replica, and each replica's students, is a process of its own: each holds
+	// its share of the sockets.
+	var err error
+	perProc := c.rooms * c.students / c.replicas
+	if c.bareAll {
+		// A students' process then also holds a NATS connection per student, and
+		// the nats-server's one per student in all.
+		perProc = max(2*perProc, c.rooms*c.students)
+	}
+	if files := raiseFDLimit(); files > 0 && uint64(perProc)+4096 > files {
+		return fmt.Errorf("loadgen: %d sockets in one process need more open files than the limit of %d (raise it, add -replicas, or fewer -rooms or -students)", perProc, files)
+	}
+	// The nats-server is a process of its own, as a deployment's is: the teachers,
+	// the bare publisher and the report's work in this process do not hold it up.
+	if c.nats, err = startChild(ctx, "nats"); err != nil {
+		return err
+	}
+	defer c.nats.stop()
+	c.natsURL = c.nats.addr
 	text := c.out
 	if format == "json" {
 		text = io.Discard
 	}
 	c.text = text
-	fmt.Fprintf(text, "machine: %d CPUs, %s/%s, %s; nats-server %s at %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), server.VERSION, c.natsURL)
+	fmt.Fprintf(text, "machine: %d CPUs, %s/%s, %s; nats-server %s at %s (a process of its own)\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), server.VERSION, c.natsURL)
 
 	if c.echo, err = startChild(ctx, "echo"); err != nil {
 		return err
@@ -221,10 +249,27 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	return nil
 }
 
+// sysCalls adds up the system calls of the processes in chs so far.
+func (c *classLoad) sysCalls(chs []*childProc) (sysCalls, error) {
+	var sum sysCalls
+	for _, ch := range chs {
+		line, err := ch.ask("io")
+		var s sysCalls
+		if err == nil {
+			err = json.Unmarshal(line, &s)
+		}
+		if err != nil {
+			return sum, fmt.Errorf("loadgen: system calls of the %s process: %w", ch.kind, err)
+		}
+		sum.Reads, sum.Writes = sum.Reads+s.Reads, sum.Writes+s.Writes
+	}
+	return sum, nil
+}
+
 // profiled runs one phase of the run, with every process profiled over it when
 // -profile names a folder: PHASE-replica-N.* for the replicas, PHASE-phones-N.* for
-// the students' processes, PHASE-loadgen.* for this process (the nats-server, the
-// teachers and the bare publisher).
+// the students' processes, PHASE-nats.* for the nats-server, PHASE-loadgen.* for this
+// process (the teachers and the bare publisher).
 func (c *classLoad) profiled(phase string, run func() error) error {
 	if c.profile == "" {
 		return run()
@@ -242,6 +287,7 @@ func (c *classLoad) profiled(phase string, run func() error) error {
 			ts = append(ts, target{fmt.Sprintf("phones-%d", i), ph})
 		}
 	}
+	ts = append(ts, target{"nats", c.nats})
 	if err := os.MkdirAll(c.profile, 0o755); err != nil {
 		return err
 	}
@@ -270,6 +316,7 @@ func (c *classLoad) profiled(phase string, run func() error) error {
 
 // openRooms opens the rooms on replica 0 and connects each room's teacher to it.
 func (c *classLoad) openRooms(ctx context.Context) error {
+	c.teacherGot = make([]atomic.Int64, c.rooms*c.steps)
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}
 	for range c.rooms {
 		res, err := hc.Get("http://" + c.children[0].addr + "/class/new?lesson=" + c.lesson)
@@ -294,10 +341,24 @@ func (c *classLoad) openRooms(ctx context.Context) error {
 		}
 		c.codes = append(c.codes, code)
 		c.teachers = append(c.teachers, ws)
-		go func() { // the teacher's socket must be read, or its replica cuts it
+		r := len(c.teachers) - 1
+		go func() {
+			// The teacher's socket must be read, or its replica cuts it; the room's
+			// state comes back to it too, which times the command alone (teacher →
+			// replica → key-value store → the replica's own sockets).
+			head := make([]byte, 256)
 			for {
-				if _, _, err := ws.Read(ctx); err != nil {
+				b, err := readHead(context.Background(), ws, head)
+				if err != nil {
 					return
+				}
+				if !bytes.HasPrefix(b, stateHead) {
+					continue
+				}
+				rest := b[len(stateHead):]
+				step, err := strconv.Atoi(string(rest[:max(bytes.IndexByte(rest, ','), 0)]))
+				if err == nil && step >= 1 && step <= c.steps {
+					c.teacherGot[r*c.steps+step-1].CompareAndSwap(0, time.Now().UnixNano())
 				}
 			}
 		}()
@@ -431,6 +492,9 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 		}
 		f := strings.Fields(sc.Text())
 		switch {
+		case len(f) == 1 && f[0] == "io":
+			b, _ := json.Marshal(selfSysCalls())
+			fmt.Fprintln(stdout, string(b))
 		case len(f) == 1 && f[0] == "report":
 			stamps(arrivals)
 		case len(f) == 4 && f[0] == "bare":
@@ -584,6 +648,14 @@ func (c *classLoad) measure(ctx context.Context) (each, all, bare []time.Duratio
 	// A payload the size of a student's state message.
 	pad := strings.Repeat("x", 100)
 	bareSent := make([]int64, c.rooms*c.steps)
+	replicasIO, err := c.sysCalls(c.children)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	natsIO, err := c.sysCalls([]*childProc{c.nats})
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	start := time.Now()
 	k := 0
 	tick := func() {
@@ -613,6 +685,20 @@ func (c *classLoad) measure(ctx context.Context) (each, all, bare []time.Duratio
 	}
 	fmt.Fprintf(c.text, "sent in %s (%s scheduled)\n", time.Since(start).Round(time.Millisecond), (time.Duration(k-1) * c.gap).Round(time.Millisecond))
 	time.Sleep(2 * time.Second) // the last states in flight
+	replicasIO2, err := c.sysCalls(c.children)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	natsIO2, err := c.sysCalls([]*childProc{c.nats})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// How many messages went out with each write: nats-server batches what waits for
+	// one connection into one write, a socket per student cannot.
+	delivered := float64(c.rooms * c.steps * c.students)
+	fmt.Fprintf(c.text, "write system calls: replicas %d (%.2f per student state), nats-server %d (%.2f per bare delivery)\n",
+		replicasIO2.Writes-replicasIO.Writes, float64(replicasIO2.Writes-replicasIO.Writes)/delivered,
+		natsIO2.Writes-natsIO.Writes, float64(natsIO2.Writes-natsIO.Writes)/delivered)
 	arrivals, err := c.report("report")
 	if err != nil {
 		return nil, nil, nil, err
@@ -621,6 +707,14 @@ func (c *classLoad) measure(ctx context.Context) (each, all, bare []time.Duratio
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	var back []time.Duration
+	for i, sent := range c.sent {
+		if at := c.teacherGot[i].Load(); at != 0 {
+			back = append(back, time.Duration(at-sent))
+		}
+	}
+	slices.Sort(back)
+	fmt.Fprintf(c.text, "teacher step → its own state back: p50 %s, p99 %s (%d of %d)\n", pct(back, 50), pct(back, 99), len(back), len(c.sent))
 	// The tail of each round, to see whether it is steady or a moment of the run.
 	fmt.Fprintf(c.text, "%-6s %10s %10s %10s %10s\n", "round", "p50", "p99", "bare p50", "bare p99")
 	for s := range c.steps {
@@ -669,6 +763,11 @@ func serveChild(h http.Handler, stdout io.Writer) error {
 	for sc.Scan() {
 		if ok, err := prof.handle(sc.Text()); ok {
 			answerProfile(stdout, err)
+			continue
+		}
+		if sc.Text() == "io" {
+			b, _ := json.Marshal(selfSysCalls())
+			fmt.Fprintln(stdout, string(b))
 			continue
 		}
 		b, _ := json.Marshal(selfStats())

@@ -2,6 +2,7 @@ package classroom
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 
@@ -262,6 +263,12 @@ func (f *fanout) write(w *writing) {
 		if c.idle() {
 			f.schedule(c)
 		}
+		// A write to a socket seldom blocks, so a writer with a long queue would keep
+		// its thread until the scheduler preempts it (10 ms), and every other goroutine
+		// of the replica (a teacher's command, the NATS connection's reader, the
+		// key-value store's reply) would wait behind the writers at each step of its
+		// way. Between two sockets the writer lets them run.
+		runtime.Gosched()
 	}
 }
 
