@@ -27,12 +27,10 @@ import (
 //	vote.CODE.Q.ROUND.STUDENT   a student's answer to question Q in a round: the choice's index
 const Bucket = "synack_class"
 
-// subject is where a room's changes are published: SUBJECT.CODE.state carries the Room
-// after each change, SUBJECT.CODE.vote each answer as it is counted.
+// subject is where what is not the room's state is published: SUBJECT.CODE.vote each
+// answer as it is counted, SUBJECT.CODE.students the count of students as it grows.
+// The room's state itself reaches the replicas from the bucket, which they watch.
 const subject = "synack.class"
-
-// revHeader carries, on a state message, the bucket revision the state was stored at.
-const revHeader = "Synack-Rev"
 
 // Config configures a Hub. Zero values take the defaults.
 type Config struct {
@@ -286,15 +284,12 @@ func (h *Hub) update(ctx context.Context, code string, f func(*Room) error) (*Ro
 			}
 			return nil, fmt.Errorf("classroom: storing room %s: %w", code, err)
 		}
-		// The bucket's revision orders the states: replicas publish independently, and a
-		// replica keeps only a state newer than the one it has.
-		m := &nats.Msg{Subject: subject + "." + code + ".state", Data: b, Header: nats.Header{revHeader: []string{strconv.FormatUint(nrev, 10)}}}
-		if err := h.nc.PublishMsg(m); err != nil {
-			return r, fmt.Errorf("classroom: publishing room %s: %w", code, err)
-		}
+		// Every replica watching the room gets the stored change from the bucket; the
+		// bucket's revision orders the states, and a replica keeps only a state newer
+		// than the one it has.
 		h.remember(code, r, nrev)
-		// This replica's sockets need not wait for the state to come back through
-		// NATS: they get it now, and the copy from NATS is then not newer.
+		// This replica's sockets need not wait for the change to come back through
+		// NATS: they get it now, and the copy from the bucket is then not newer.
 		h.mu.Lock()
 		l := h.rooms[code]
 		h.mu.Unlock()

@@ -3,19 +3,20 @@ package classroom
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // local is a room as seen by this replica: the sockets it serves and, for its
 // teachers, the live count of answers. It follows the room through its NATS subject.
 type local struct {
-	code string
-	sub  *nats.Subscription
-	fan  *fanout
+	code  string
+	sub   *nats.Subscription  // answers and joins
+	watch jetstream.KeyWatcher // the room's state in the bucket
+	fan   *fanout
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -79,7 +80,16 @@ func (h *Hub) attach(code string, c *conn) (*local, error) {
 		}
 		// Pending limits high enough for a burst of answers from a full room.
 		sub.SetPendingLimits(1<<16, 64<<20)
-		l.sub = sub
+		// The room's state comes from the bucket itself: the nats-server pushes each
+		// stored change to every replica that watches the room, one hop after the
+		// store, and in the bucket's order.
+		w, err := h.kv.Watch(h.ctx, "room."+code, jetstream.UpdatesOnly(), jetstream.IgnoreDeletes())
+		if err != nil {
+			sub.Unsubscribe()
+			return nil, err
+		}
+		l.sub, l.watch = sub, w
+		go l.follow(w)
 		h.rooms[code] = l
 	}
 	l.mu.Lock()
@@ -98,6 +108,7 @@ func (h *Hub) detach(l *local, c *conn) {
 	l.mu.Unlock()
 	if empty && h.rooms[l.code] == l {
 		l.sub.Unsubscribe()
+		l.watch.Stop()
 		delete(h.rooms, l.code)
 		delete(h.known, l.code)
 	}
@@ -110,16 +121,24 @@ func (h *Hub) LocalRooms() int {
 	return len(h.rooms)
 }
 
+// follow tells the room's sockets here each change of the room stored in the bucket,
+// until the watch stops.
+func (l *local) follow(w jetstream.KeyWatcher) {
+	for e := range w.Updates() {
+		if e == nil {
+			continue // the end of the stored values (none: only updates are asked for)
+		}
+		var r Room
+		if json.Unmarshal(e.Value(), &r) != nil {
+			continue
+		}
+		l.setState(&r, e.Revision())
+	}
+}
+
 // receive handles a message on the room's subject, on the subscription's goroutine.
 func (l *local) receive(m *nats.Msg) {
 	switch m.Subject[strings.LastIndexByte(m.Subject, '.')+1:] {
-	case "state":
-		var r Room
-		if json.Unmarshal(m.Data, &r) != nil {
-			return
-		}
-		rev, _ := strconv.ParseUint(m.Header.Get(revHeader), 10, 64)
-		l.setState(&r, rev)
 	case "students":
 		var n struct{ Students int }
 		if json.Unmarshal(m.Data, &n) != nil {
