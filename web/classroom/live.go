@@ -14,7 +14,7 @@ import (
 // teachers, the live count of answers. It follows the room through its NATS subject.
 type local struct {
 	code  string
-	sub   *nats.Subscription  // answers and joins
+	sub   *nats.Subscription   // answers and joins
 	watch jetstream.KeyWatcher // the room's state in the bucket
 	fan   *fanout
 
