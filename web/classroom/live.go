@@ -11,7 +11,8 @@ import (
 )
 
 // local is a room as seen by this replica: the sockets it serves and, for its
-// teachers, the live count of answers. It follows the room through its NATS subject.
+// teachers, the live count of answers. It follows the room's state in the bucket and
+// its answers and joins on its NATS subject.
 type local struct {
 	code  string
 	sub   *nats.Subscription   // answers and joins

@@ -184,8 +184,8 @@ func (h *Hub) hello(ctx context.Context, c *conn, code string) (*local, hello, b
 		}
 	}
 	c.reply(welcome)
-	// Read again now that the subject is followed: nothing changed between this read
-	// and the subscription goes unseen.
+	// Read again now that the room is watched: nothing changed between the first read
+	// and the watch goes unseen.
 	if r2, rev, err := h.Get(ctx, code); err == nil {
 		room = r2
 		l.mu.Lock()
