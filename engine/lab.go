@@ -1,10 +1,10 @@
 package engine
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
+	"synack/engine/catalog"
 	"synack/engine/tcp"
 )
 
@@ -23,6 +23,10 @@ const (
 	// maxLabSteps bounds the simulation steps of one action.
 	maxLabSteps = 20000
 )
+
+// labFaults are the network actions of the sandbox: what it does to the next segment
+// in one direction (op "<action>-next").
+var labFaults = map[string]bool{"drop": true, "duplicate": true, "delay": true, "reorder": true}
 
 // LabAction is one thing the sandbox's user does.
 type LabAction struct {
@@ -102,7 +106,7 @@ func (l *Lab) ConnState(endpoint string) tcp.State {
 // Do applies one action, lets the simulation settle, and returns the events it produced.
 func (l *Lab) Do(a LabAction) ([]tcp.Event, error) {
 	if l.s.trace.Len() >= MaxLabEvents {
-		return nil, fmt.Errorf("the sandbox has recorded %d events, its limit: start a new one", MaxLabEvents)
+		return nil, catalog.Errorf("lab.err.full", MaxLabEvents)
 	}
 	if err := l.apply(a); err != nil {
 		return nil, err
@@ -127,33 +131,33 @@ func (l *Lab) apply(a LabAction) error {
 		case "server->client":
 			from = "server"
 		default:
-			return fmt.Errorf("network action %q: dir %q must be client->server or server->client", a.Op, a.Dir)
+			return catalog.Errorf("lab.err.dir", a.Op, a.Dir)
 		}
 		action, ok := strings.CutSuffix(a.Op, "-next")
-		if !ok {
-			return fmt.Errorf("unknown network action %q", a.Op)
+		if !ok || !labFaults[action] {
+			return catalog.Errorf("lab.err.network-op", a.Op)
 		}
 		// The next segment in that direction: the same directive a lesson's spec writes.
 		f, err := SpecFault{Action: action, From: from, Nth: 1, Delay: a.Delay}.fault()
 		if err != nil {
-			return fmt.Errorf("%s: %w", a.Op, err)
+			return catalog.Errorf("lab.err.delay", a.Delay, MaxRTT) // the one way a known action fails
 		}
 		s.AddFault(f)
 		s.Record(tcp.Event{Kind: tcp.EventNote, At: s.now, Endpoint: "network", Note: "fault-armed", Detail: a.Op + " " + a.Dir})
 		return nil
 	case "clock":
 		if a.Op != "wait" {
-			return fmt.Errorf("unknown clock action %q", a.Op)
+			return catalog.Errorf("lab.err.clock-op", a.Op)
 		}
 		if a.Delay <= 0 || a.Delay > MaxLabWait {
-			return fmt.Errorf("wait: %s out of range (1µs to %s)", a.Delay, MaxLabWait)
+			return catalog.Errorf("lab.err.wait", a.Delay, MaxLabWait)
 		}
 		l.runUntil(s.now.Add(a.Delay))
 		return nil
 	}
 	h := l.hosts[a.Endpoint]
 	if h == nil {
-		return fmt.Errorf("unknown endpoint %q (want client, server, network or clock)", a.Endpoint)
+		return catalog.Errorf("lab.err.endpoint", a.Endpoint)
 	}
 	other := "server"
 	if a.Endpoint == "server" {
@@ -163,18 +167,19 @@ func (l *Lab) apply(a LabAction) error {
 	c := l.connOf(a.Endpoint)
 	live := c != nil && !c.Deleted()
 	ep := a.Endpoint
+	who := catalog.T("lane." + ep) // the endpoint as the reader's language names it
 	so := l.so(ep)
 	switch a.Op {
 	case "listen":
 		if l.listening(ep) {
-			return fmt.Errorf("%s is already listening", ep)
+			return catalog.Errorf("lab.err.listening", who)
 		}
 		if r := so.listen(localPort(ep), 16); r.Errno != "" {
-			return tcp.Errno(r.Errno)
+			return catalog.Errorf("lab.err.call", a.Op, r.Errno)
 		}
 	case "connect":
 		if live {
-			return fmt.Errorf("%s already has a connection (%s): close or abort it first", ep, c.State())
+			return catalog.Errorf("lab.err.connected", who, c.State().String())
 		}
 		oh := l.hosts[other]
 		rport, lport := tcp.ServerPort, uint16(0)
@@ -183,15 +188,15 @@ func (l *Lab) apply(a LabAction) error {
 		}
 		fd, r := so.connect(lport, oh.Addr, rport) // lport 0: an ephemeral port
 		if r.Errno != "" {
-			return tcp.Errno(r.Errno)
+			return catalog.Errorf("lab.err.call", a.Op, r.Errno)
 		}
 		l.conn[ep] = fd
 	case "send":
 		if !live {
-			return fmt.Errorf("%s has no connection to send on", ep)
+			return catalog.Errorf("lab.err.no-conn", who, a.Op)
 		}
 		if a.Bytes < 1 || a.Bytes > MaxLabBytes {
-			return fmt.Errorf("send: %d bytes out of range (1 to %d)", a.Bytes, MaxLabBytes)
+			return catalog.Errorf("lab.err.bytes", a.Bytes, MaxLabBytes)
 		}
 		so.send(l.conn[ep], payload(a.Bytes, 'q'))
 	case "read", "shutdown", "close", "abort":
@@ -200,7 +205,7 @@ func (l *Lab) apply(a LabAction) error {
 				so.closeListener(localPort(ep))
 				break
 			}
-			return fmt.Errorf("%s has no connection to %s", ep, a.Op)
+			return catalog.Errorf("lab.err.no-conn", who, a.Op)
 		}
 		fd := l.conn[ep]
 		switch a.Op {
@@ -214,7 +219,7 @@ func (l *Lab) apply(a LabAction) error {
 			so.abort(fd)
 		}
 	default:
-		return fmt.Errorf("unknown %s action %q", a.Endpoint, a.Op)
+		return catalog.Errorf("lab.err.op", who, a.Op)
 	}
 	s.drain()
 	return nil

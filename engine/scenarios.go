@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"synack/engine/catalog"
 	"synack/engine/tcp"
 )
 
@@ -22,34 +23,35 @@ func DefaultParams() Params {
 	return Params{Profile: "linux", Seed: 1, RTT: 100 * time.Millisecond}
 }
 
-// Validate checks p and fills in defaults (DefaultParams') for zero values.
+// Validate checks p and fills in defaults (DefaultParams') for zero values. Its errors
+// are catalogue texts (catalog.Message gives them in the reader's language).
 func (p *Params) Validate() error {
 	def := DefaultParams()
 	if p.Profile == "" {
 		p.Profile = def.Profile
 	}
 	if _, err := tcp.ProfileByName(p.Profile); err != nil {
-		return err
+		return catalog.Errorf("param.err.profile", p.Profile)
 	}
 	if p.RTT == 0 {
 		p.RTT = def.RTT
 	}
 	if p.RTT < MinRTT || p.RTT > MaxRTT {
-		return fmt.Errorf("rtt %s is out of range (%s to %s)", p.RTT, MinRTT, MaxRTT)
+		return catalog.Errorf("param.err.rtt", p.RTT, MinRTT, MaxRTT)
 	}
 	if len(p.Drop) > MaxDrops {
-		return fmt.Errorf("%d segments to drop is too many (at most %d)", len(p.Drop), MaxDrops)
+		return catalog.Errorf("param.err.drops", len(p.Drop), MaxDrops)
 	}
 	for _, id := range p.Drop {
 		if id < 1 {
-			return fmt.Errorf("segment %d to drop: segment numbers start at 1", id)
+			return catalog.Errorf("param.err.drop", id)
 		}
 	}
 	if p.Jitter < 0 || p.Jitter > p.RTT {
-		return fmt.Errorf("jitter %s is out of range (0 to the RTT, %s)", p.Jitter, p.RTT)
+		return catalog.Errorf("param.err.jitter", p.Jitter, p.RTT)
 	}
 	if !(p.Loss >= 0 && p.Loss <= MaxLoss) {
-		return fmt.Errorf("loss %g is out of range (0 to %g)", p.Loss, MaxLoss)
+		return catalog.Errorf("param.err.loss", p.Loss, MaxLoss)
 	}
 	return nil
 }

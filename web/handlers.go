@@ -37,7 +37,7 @@ func staticHandler() http.Handler {
 		// Files only: a directory is not listed (and not redirected to a listing).
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
 		if st, err := fs.Stat(sub, strings.TrimSuffix(name, "/")); name == "" || strings.HasSuffix(name, "/") || err != nil || st.IsDir() {
-			http.NotFound(w, r)
+			notFound(w, r)
 			return
 		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
@@ -65,7 +65,7 @@ func page(w http.ResponseWriter, r *http.Request, title string, embed bool) temp
 func render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
-		http.Error(w, "rendering failed", http.StatusInternalServerError)
+		httpError(w, r, http.StatusInternalServerError, "error.render")
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -263,7 +263,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		p.Title = st.title.In(p.Lang)
 		v, rn, err := s.runView(id, st, r.URL.Query(), p.Lang)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			httpFail(w, r, http.StatusBadRequest, "error.run", err)
 			return
 		}
 		tr, l := rn.tr, rn.layout
@@ -287,9 +287,7 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			start = storyStart(l, lb)
 		} else if v.Step > start {
 			// The README's promise: a bad value is clamped with a visible note.
-			v.Problems = append(v.Problems, Problem{Param: "step", Text: engine.Text{
-				EN: fmt.Sprintf("there is no step %d: this run has %d steps, showing the last", v.Step+1, len(l.Steps)),
-				ZH: fmt.Sprintf("没有第 %d 步：本次运行共 %d 步，显示最后一步", v.Step+1, len(l.Steps))}})
+			v.Problems = append(v.Problems, Problem{Param: "step", Text: catalog.F("param.step.high", v.Step+1, len(l.Steps))})
 		}
 		var svg bytes.Buffer
 		// The live diagram's own DOM, at the first step: the player adopts it, nothing is
@@ -473,12 +471,12 @@ func (s *Server) runFor(w http.ResponseWriter, r *http.Request) (story, View, *r
 	lang, _ := pickLang(r)
 	st, ok := s.lookup(id)
 	if !ok {
-		http.Error(w, T(lang, "error.notfound")+" ("+strconv.Quote(id)+")", http.StatusNotFound)
+		httpError(w, r, http.StatusNotFound, "error.notfound.id", id)
 		return story{}, View{}, nil, false
 	}
 	v, rn, err := s.runView(id, st, r.URL.Query(), lang)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		httpFail(w, r, http.StatusBadRequest, "error.run", err)
 		return st, v, nil, false
 	}
 	return st, v, rn, true
@@ -547,7 +545,7 @@ func (s *Server) handleCapture(f captureFormat) http.HandlerFunc {
 		}
 		var buf bytes.Buffer
 		if err := f.write(&buf, rn.tr); err != nil {
-			http.Error(w, "capture failed", http.StatusInternalServerError)
+			httpError(w, r, http.StatusInternalServerError, "error.capture")
 			return
 		}
 		w.Header().Set("Content-Type", f.contentType)

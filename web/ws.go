@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"synack/engine"
+	"synack/engine/catalog"
 	"synack/engine/diagram"
 	"synack/engine/wire"
 )
@@ -124,6 +125,7 @@ type session struct {
 	lab      *engine.Lab
 	labRTT   time.Duration
 	labOpt   diagram.Options // how the lab's diagram is laid out (width=narrow on a phone)
+	labLang  string          // the lab page's language, for its errors
 	errors   int
 	slow     bool // the client did not take a message within WriteTimeout
 	maxOut   int  // the largest message this session built itself (shared layouts not counted)
@@ -131,7 +133,8 @@ type session struct {
 	lastTick time.Time
 }
 
-// refusal says why a session was refused before the upgrade ("" when it was not).
+// refusal says why a session was refused before the upgrade, as the catalogue key of
+// its text ("" when it was not).
 type refusal string
 
 func (s *Server) register(ss *session) refusal {
@@ -139,11 +142,11 @@ func (s *Server) register(ss *session) refusal {
 	defer s.mu.Unlock()
 	switch {
 	case s.closing:
-		return "the server is shutting down"
+		return "ws.refuse.closing"
 	case len(s.sessions) >= s.cfg.MaxSessions:
-		return "too many sessions, try again later"
+		return "ws.refuse.full"
 	case s.perIP[ss.ip] >= s.cfg.MaxSessionsPerIP:
-		return "too many sessions from your address, close some tabs"
+		return "ws.refuse.address"
 	}
 	s.sessions[ss] = struct{}{}
 	s.perIP[ss.ip]++
@@ -311,11 +314,11 @@ func originAllowed(r *http.Request) bool {
 // the classroom's sockets both pass through it.
 func (s *Server) upgradeAllowed(w http.ResponseWriter, r *http.Request) bool {
 	if !s.hostAllowed(r.Host) {
-		http.Error(w, "this server does not answer to the name "+r.Host+" (see -allowed-hosts)", http.StatusForbidden)
+		httpError(w, r, http.StatusForbidden, "ws.refuse.host", r.Host)
 		return false
 	}
 	if !originAllowed(r) {
-		http.Error(w, "only pages of this site may open a session", http.StatusForbidden)
+		httpError(w, r, http.StatusForbidden, "ws.refuse.origin")
 		return false
 	}
 	return true
@@ -327,7 +330,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ss := &session{s: s, lim: s.cfg.Limits, ip: s.clientIP(r)}
 	if why := s.register(ss); why != "" {
-		http.Error(w, string(why), http.StatusServiceUnavailable)
+		httpError(w, r, http.StatusServiceUnavailable, string(why))
 		return
 	}
 	defer s.unregister(ss)
@@ -528,7 +531,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if err != nil {
 			return err
 		}
-		ss.lab, ss.labRTT, ss.labOpt = lab, v.Params.RTT, DiagramOptions(q)
+		ss.lab, ss.labRTT, ss.labOpt, ss.labLang = lab, v.Params.RTT, DiagramOptions(q), normLang(q.Get("lang"))
 		ss.labOpt.Growing = true // later actions must not move what is drawn
 		ss.startRun(ctx, newRun(lab.Trace(), ss.labOpt))
 	case "lab":
@@ -555,7 +558,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 			act.Delay = d
 		}
 		if _, err := ss.lab.Do(act); err != nil {
-			ss.send(ctx, map[string]string{"type": "lab-error", "message": err.Error()})
+			ss.send(ctx, map[string]string{"type": "lab-error", "message": catalog.Message(ss.labLang, err)})
 			return nil
 		}
 		// Only what changed goes out: a patch of the layout, then the new steps.
