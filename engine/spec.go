@@ -139,17 +139,17 @@ func (sp *Spec) Validate() error {
 	if sp.Horizon < 0 || sp.Horizon > 2*DefaultHorizon {
 		return fmt.Errorf("horizon %s is outside 0..%s", sp.Horizon, 2*DefaultHorizon)
 	}
-	if sp.Reply() > MaxSpecBytes {
+	if sp.reply() > MaxSpecBytes {
 		return fmt.Errorf("reply is more than %d bytes", MaxSpecBytes)
 	}
 	return nil
 }
 
-// Reply returns the larger reply size of the two applications.
-func (sp *Spec) Reply() int { return max(sp.Server.Reply, sp.Client.Reply) }
+// reply returns the larger reply size of the two applications.
+func (sp *Spec) reply() int { return max(sp.Server.Reply, sp.Client.Reply) }
 
-// ParseFlags reads flag names separated by spaces or "|" ("SYN ACK", "FIN|ACK").
-func ParseFlags(s string) (tcp.Flags, error) {
+// parseFlags reads flag names separated by spaces or "|" ("SYN ACK", "FIN|ACK").
+func parseFlags(s string) (tcp.Flags, error) {
 	var f tcp.Flags
 	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '|' || r == ',' }) {
 		g, ok := tcp.ParseFlag(strings.ToUpper(n))
@@ -184,7 +184,7 @@ func (sf SpecFault) fault() (Fault, error) {
 	if sf.Flags == "" {
 		f.AnyFlags = true
 	} else {
-		fl, err := ParseFlags(sf.Flags)
+		fl, err := parseFlags(sf.Flags)
 		if err != nil {
 			return f, err
 		}
