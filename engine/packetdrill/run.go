@@ -435,6 +435,14 @@ func (r *runner) inbound(pk *Packet) (tcp.Segment, error) {
 			}
 			o.TSEcr = live
 		}
+		if o.Kind == tcp.OptSACK {
+			// SACK blocks name our sequence numbers, relative to our ISN as acks are.
+			blocks := make([]tcp.SACKBlock, len(o.Blocks))
+			for i, b := range o.Blocks {
+				blocks[i] = tcp.SACKBlock{Left: b.Left + tcp.Seq(fl.localISN), Right: b.Right + tcp.Seq(fl.localISN)}
+			}
+			o.Blocks = blocks
+		}
 		seg.Options = append(seg.Options, o)
 	}
 	if pk.Len > 0 {
