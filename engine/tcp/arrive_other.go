@@ -221,6 +221,7 @@ func (c *Conn) processAck(seg Segment) bool {
 	}
 	c.probesOut = 0 // tcp_ack: an acceptable ACK resets icsk_probes_out
 	c.lastAckAt = c.h.now
+	ai := c.recoveryAckBegin(seg)
 	if c.sndUna.LessThan(seg.Ack) {
 		c.newlyAcked(seg.Ack)
 		if len(c.sendBuf) == 0 {
@@ -230,6 +231,7 @@ func (c *Conn) processAck(seg Segment) bool {
 	}
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK).
 	if c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(seg.Ack) {
+		ai.winUpdate = c.sndWnd != uint32(seg.Window)<<c.sndShift
 		c.sndWnd = uint32(seg.Window) << c.sndShift
 		if c.sndWnd > c.maxSndWnd {
 			c.maxSndWnd = c.sndWnd
@@ -237,6 +239,7 @@ func (c *Conn) processAck(seg Segment) bool {
 		}
 		c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	}
+	c.recoveryAckEnd(seg, ai)
 	c.ackWhilePersisting()
 	switch c.state {
 	case FinWait1:
@@ -281,7 +284,9 @@ func (c *Conn) newlyAcked(ack Seq) {
 		c.outEnds = c.outEnds[1:]
 		acked++
 	}
-	c.congestionAcked(acked)
+	if !c.lossRecoveryOn() {
+		c.congestionAcked(acked) // else recoveryAckEnd grows it, by the segments delivered
+	}
 	c.tlpOut = false
 	c.retransStamp = 0
 	if c.sndUna == c.sndMax {
@@ -290,7 +295,7 @@ func (c *Conn) newlyAcked(ack Seq) {
 	} else if !c.schedulePTO(true) {
 		c.tlpArmed = false
 		c.setTimer(TimerRTO, c.rto)
-		if c.recovering && c.sndUna.LessThan(c.rtxHigh) {
+		if c.recovering && c.sndUna.LessThan(c.rtxHigh) && !c.lossRecoveryOn() {
 			c.retransmitHead() // go on retransmitting what the timeout lost
 		}
 	}
@@ -349,6 +354,7 @@ func (c *Conn) processText(seg Segment) {
 			}
 			fin = fin || queuedFin
 		}
+		c.sackRemoveCovered()
 		if fin {
 			c.finArrived()
 		}
@@ -569,7 +575,7 @@ func (c *Conn) sendReset(seq, ack Seq, withACK bool) {
 			// the window and the options of an established connection (the timestamps),
 			// as measured on 6.18: R. 1:1(0) ack 101 win 64 <nop,nop,TS val ... ecr 120>.
 			seg.Window = c.windowField()
-			seg.Options = c.dataOptions()
+			seg.Options = c.tsOptions()
 		}
 	}
 	c.h.emit(seg, false, nil)
@@ -611,6 +617,7 @@ func (c *Conn) updateTSRecent(seg Segment) {
 }
 
 func (c *Conn) queueOutOfOrder(s Segment) {
+	c.sackNoteArrival(s.Seq, s.End())
 	for _, o := range c.ooo {
 		if o.Seq == s.Seq && len(o.Payload) == len(s.Payload) {
 			return
