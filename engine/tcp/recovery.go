@@ -75,14 +75,8 @@ func (c *Conn) dupThresh() int {
 	return 3
 }
 
-// setCAState moves the sender to s, noting the change in the trace.
-func (c *Conn) setCAState(s CAState, why string) {
-	if c.caState == s {
-		return
-	}
-	c.caState = s
-	c.h.note(c.peer, "ca-state", "congestion state "+s.String()+": "+why)
-}
+// setCAState moves the sender to s.
+func (c *Conn) setCAState(s CAState) { c.caState = s }
 
 // noteSent records a segment [seq, end) that just left: new ones join the scoreboard, a
 // resent one is marked, and PRR counts what it sends (Linux prr_out).
@@ -247,7 +241,7 @@ func (c *Conn) fastRetransAlert(ai ackInfo, advanced, dupack bool) bool {
 		case CACWR:
 			if c.sndUna != c.highSeq {
 				c.endCwndReduction()
-				c.setCAState(CAOpen, "the reduced window's data was acknowledged")
+				c.setCAState(CAOpen)
 			}
 		case CARecovery:
 			if reno {
@@ -259,7 +253,7 @@ func (c *Conn) fastRetransAlert(ai ackInfo, advanced, dupack bool) bool {
 					return false
 				}
 			}
-			c.setCAState(CAOpen, "the recovery point was acknowledged")
+			c.setCAState(CAOpen)
 			c.endCwndReduction()
 		}
 	}
@@ -276,7 +270,7 @@ func (c *Conn) fastRetransAlert(ai ackInfo, advanced, dupack bool) bool {
 			if reno && c.sndUna == c.highSeq {
 				return false
 			}
-			c.setCAState(CAOpen, "the data outstanding at the timeout was acknowledged")
+			c.setCAState(CAOpen)
 			return false
 		}
 		if reno && advanced {
@@ -298,11 +292,11 @@ func (c *Conn) fastRetransAlert(ai ackInfo, advanced, dupack bool) bool {
 		// tcp_try_to_open: Disorder while SACKed or resent segments are out.
 		if c.sb.sackedOut+c.sb.lostOut > 0 || c.sb.retransOut > 0 {
 			if c.caState != CADisorder {
-				c.setCAState(CADisorder, "duplicate ACKs or SACK blocks")
+				c.setCAState(CADisorder)
 				c.highSeq = c.sndMax
 			}
 		} else if c.caState != CAOpen {
-			c.setCAState(CAOpen, "no segment is SACKed, lost or resent")
+			c.setCAState(CAOpen)
 			c.highSeq = c.sndMax
 		}
 		return false
@@ -371,7 +365,7 @@ func (c *Conn) markLostRFC6675() {
 // congestion controller sets ssthresh, and PRR starts counting. Without PRR the window
 // is ssthresh at once (RFC 6675 §5 step 4.2).
 func (c *Conn) enterRecovery() {
-	c.h.note(c.peer, "fast-retransmit", fmt.Sprintf("loss detected with %d segments SACKed or duplicate-ACKed: fast recovery", c.sb.sackedOut))
+	c.h.note(c.peer, "fast-recovery", fmt.Sprintf("a segment is deemed lost (%d SACKed or duplicate-ACKed): fast recovery", c.sb.sackedOut))
 	if c.caState != CACWR {
 		c.highSeq = c.sndMax
 		c.priorCwnd = int(c.cwnd / uint32(c.mss))
@@ -382,7 +376,7 @@ func (c *Conn) enterRecovery() {
 			c.cwnd = c.ssthresh
 		}
 	}
-	c.setCAState(CARecovery, "a segment was deemed lost")
+	c.setCAState(CARecovery)
 }
 
 // endCwndReduction sets the window to ssthresh when recovery ends (Linux
@@ -498,7 +492,7 @@ func (c *Conn) enterLoss() {
 	c.sb.markAllLost()
 	c.highSeq = c.sndMax
 	c.rack.reoArmed = false
-	c.setCAState(CALoss, "retransmission timeout")
+	c.setCAState(CALoss)
 }
 
 // recoveryInfo adds the recovery fields of tcp_info.
