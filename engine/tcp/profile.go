@@ -222,6 +222,10 @@ type Profile struct {
 	// a reordering window of min_rtt/4 has passed, with a reorder timer for the rest.
 	// Without it a SACKed connection deems a segment lost by RFC 6675's IsLost.
 	RACK bool
+	// RenoHold keeps a connection without SACK in recovery until an ACK passes the
+	// recovery point, not merely reaches it (Linux tcp_try_undo_recovery, after RFC 2582);
+	// RFC 6582 §3.2 step 3 ends recovery on the ACK of the recovery point.
+	RenoHold bool
 
 	// FastOpen is TCP Fast Open (RFC 7413), as the bits of Linux's net.ipv4.tcp_fastopen:
 	// FastOpenClient, FastOpenServer, FastOpenClientNoCookie, FastOpenServerNoCookie,
@@ -316,6 +320,7 @@ func LinuxProfile() Profile {
 		LimitedTransmit: true,
 		PRR:             true,
 		RACK:            true,
+		RenoHold:        true,
 
 		FastOpen: FastOpenClient,
 	}

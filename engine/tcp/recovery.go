@@ -246,9 +246,9 @@ func (c *Conn) fastRetransAlert(ai ackInfo, advanced, dupack bool) bool {
 		case CARecovery:
 			if reno {
 				c.sb.sackedOut = 0
-				if c.sndUna == c.highSeq {
-					// RFC 6582 §3.2 step 3 (and Linux tcp_try_undo_recovery): without
-					// SACK, hold the state until something above the recovery point is
+				if c.sndUna == c.highSeq && c.h.Prof.RenoHold {
+					// Linux tcp_try_undo_recovery (after RFC 2582): without SACK, hold
+					// the state until something above the recovery point is
 					// acknowledged, so that duplicate ACKs of it cannot start another.
 					return false
 				}
@@ -263,11 +263,16 @@ func (c *Conn) fastRetransAlert(ai ackInfo, advanced, dupack bool) bool {
 			c.addRenoSack()
 		}
 		c.identifyLoss(advanced)
+		if reno && advanced && !c.h.Prof.PRR {
+			// RFC 6582 §3.2 step 4: a partial ACK retransmits the first unacknowledged
+			// segment at once.
+			c.resend(c.sb.segs[c.sb.head].start, c.sb.segs[c.sb.head].end)
+		}
 		return true
 	case CALoss:
 		if !c.sndUna.LessThan(c.highSeq) {
 			// Everything outstanding at the timeout is acknowledged (tcp_process_loss).
-			if reno && c.sndUna == c.highSeq {
+			if reno && c.sndUna == c.highSeq && c.h.Prof.RenoHold {
 				return false
 			}
 			c.setCAState(CAOpen)
@@ -302,6 +307,13 @@ func (c *Conn) fastRetransAlert(ai ackInfo, advanced, dupack bool) bool {
 		return false
 	}
 	c.enterRecovery()
+	if !c.h.Prof.PRR {
+		// RFC 5681 §3.2 step 2 / RFC 6675 §5 step 4.3: the first lost segment is
+		// retransmitted whatever the window says (PRR's first quota does it otherwise).
+		if i := c.sb.nextLost(); i >= 0 {
+			c.resend(c.sb.segs[i].start, c.sb.segs[i].end)
+		}
+	}
 	return true
 }
 
