@@ -106,6 +106,10 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		s.h.Prof.FastOpen = int(n)
 		return true, nil
+	case "tcp_congestion_control":
+		// The profile's own algorithm is what the engine runs; another is not modelled
+		// (as TCP_CONGESTION answers).
+		return strings.TrimSpace(value) == s.h.Prof.CongestionControl, nil
 	case "tcp_fastopen_blackhole_timeout_sec":
 		// The engine has no Fast Open blackhole detection: what 0 (Linux's default
 		// since 5.14) means.
