@@ -565,3 +565,19 @@ func (c *Conn) pipeCounts() bool {
 	}
 	return true
 }
+
+// synDataLost puts SYN data the SYN-ACK did not acknowledge, [start, end), on the
+// scoreboard as a segment in flight and lost, about to be resent (Linux
+// tcp_rcv_fastopen_synack marks it lost and tcp_xmit_retransmit_queue resends it), so
+// that its loss, if the resent copy is lost too, is recovered from SACKs like any other.
+func (c *Conn) synDataLost(start, end Seq) {
+	if !c.lossRecoveryOn() {
+		return
+	}
+	if c.reordering == 0 {
+		c.reordering = c.dupThresh()
+	}
+	c.outEnds = append(c.outEnds, end)
+	c.sb.add(start, end, c.h.now)
+	c.sb.markLost(len(c.sb.segs) - 1)
+}
