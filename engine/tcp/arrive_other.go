@@ -1,5 +1,7 @@
 package tcp
 
+import "sort"
+
 // RFC 9293 §3.10.7.4, SEGMENT ARRIVES in the other states (SYN-RECEIVED and the
 // synchronized states): the acceptability test, RST and SYN checks (RFC 5961), the ACK,
 // the segment text, the FIN, TIME-WAIT, and the out-of-order queue.
@@ -616,29 +618,41 @@ func (c *Conn) updateTSRecent(seg Segment) {
 	}
 }
 
+// queueOutOfOrder keeps a segment that arrived beyond RCV.NXT, in sequence order (Linux
+// keeps its out_of_order_queue as a tree by sequence number), so that filling a hole
+// drains the queue from its front; an exact duplicate is kept once.
 func (c *Conn) queueOutOfOrder(s Segment) {
 	c.sackNoteArrival(s.Seq, s.End())
-	for _, o := range c.ooo {
-		if o.Seq == s.Seq && len(o.Payload) == len(s.Payload) {
+	i := sort.Search(len(c.ooo), func(i int) bool { return !c.ooo[i].Seq.LessThan(s.Seq) })
+	for j := i; j < len(c.ooo) && c.ooo[j].Seq == s.Seq; j++ {
+		if len(c.ooo[j].Payload) == len(s.Payload) {
 			return
 		}
 	}
-	c.ooo = append(c.ooo, s)
+	c.ooo = append(c.ooo, Segment{})
+	copy(c.ooo[i+1:], c.ooo[i:])
+	c.ooo[i] = s
 }
 
-// drainOutOfOrder moves one queued segment that now fits into the receive buffer; it
-// reports whether it moved one, and whether that segment carried the FIN.
+// drainOutOfOrder moves the first queued segment that now fits into the receive buffer;
+// it reports whether it moved one, and whether that segment carried the FIN. Segments
+// that RCV.NXT has passed wholly are dropped on the way.
 func (c *Conn) drainOutOfOrder() (moved, fin bool) {
-	for i, o := range c.ooo {
-		if o.Seq.LessThanEq(c.rcvNxt) && c.rcvNxt.LessThanEq(o.Seq.Add(uint32(len(o.Payload)))) {
-			c.ooo = append(c.ooo[:i], c.ooo[i+1:]...)
-			skip := c.rcvNxt.Sub(o.Seq)
-			data := o.Payload[skip:]
-			c.recvBuf = append(c.recvBuf, data...)
-			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
-			c.ackNow = true
-			return true, o.Flags&FIN != 0
+	for len(c.ooo) > 0 && c.ooo[0].Seq.LessThanEq(c.rcvNxt) {
+		o := c.ooo[0]
+		c.ooo = c.ooo[1:]
+		end := o.Seq.Add(uint32(len(o.Payload)))
+		if end.LessThan(c.rcvNxt) {
+			continue
 		}
+		data := o.Payload[c.rcvNxt.Sub(o.Seq):]
+		c.recvBuf = append(c.recvBuf, data...)
+		c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
+		c.ackNow = true
+		return true, o.Flags&FIN != 0
+	}
+	if len(c.ooo) == 0 {
+		c.ooo = nil
 	}
 	return false, false
 }
