@@ -227,6 +227,13 @@ func (c *Conn) recoveryAckEnd(seg Segment, ai ackInfo) {
 	if rexmit {
 		c.xmitRetransmitQueue()
 	}
+	if c.tlpArmed && c.caState != CAOpen && c.caState != CACWR {
+		// The probe timer was armed for this ACK before it moved the sender out of
+		// Open; Linux sets the timer after that decision and probes only in Open or CWR
+		// (tcp_set_xmit_timer after tcp_fastretrans_alert): the RTO instead.
+		c.tlpArmed = false
+		c.rearmRTO()
+	}
 	c.rackArmTimer()
 }
 
