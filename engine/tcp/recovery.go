@@ -44,6 +44,10 @@ type recovery struct {
 	// highSeq is the recovery point (RFC 6675 RecoveryPoint, RFC 6582 "recover"; Linux
 	// high_seq): SND.MAX when recovery or the loss state began.
 	highSeq Seq
+	// recover is RFC 6582's "recover" for a sender without SACK: the recovery point of
+	// the last fast recovery (recoverSet once there was one).
+	recover    Seq
+	recoverSet bool
 	// reordering is how many segments out of order the path is believed to reorder
 	// (Linux tp->reordering, tcpi_reordering), starting at the profile's DupThresh;
 	// reordSeen counts reorderings seen (reord_seen).
@@ -299,7 +303,9 @@ func (c *Conn) fastRetransAlert(ai ackInfo, advanced, dupack bool) bool {
 			c.addRenoSack()
 		}
 	}
-	c.identifyLoss(advanced)
+	if !(reno && c.renoGuard()) {
+		c.identifyLoss(advanced)
+	}
 	if c.sb.lostOut == 0 {
 		// tcp_try_to_open: Disorder while SACKed or resent segments are out.
 		if c.sb.sackedOut+c.sb.lostOut > 0 || c.sb.retransOut > 0 {
@@ -322,6 +328,14 @@ func (c *Conn) fastRetransAlert(ai ackInfo, advanced, dupack bool) bool {
 		}
 	}
 	return true
+}
+
+// renoGuard is RFC 6582 §3.2 step 1 for the rfc profile: duplicate ACKs whose
+// cumulative ACK does not cover more than the last recovery's recovery point start no
+// new fast retransmit (they may come from segments sent during that recovery). Linux
+// holds the Recovery state at that point instead (RenoHold).
+func (c *Conn) renoGuard() bool {
+	return !c.h.Prof.RenoHold && c.recoverSet && !c.recover.LessThan(c.sndUna)
 }
 
 // addRenoSack counts a duplicate ACK as one segment that left the network (Linux
@@ -385,6 +399,7 @@ func (c *Conn) markLostRFC6675() {
 // is ssthresh at once (RFC 6675 §5 step 4.2).
 func (c *Conn) enterRecovery() {
 	c.h.note(c.peer, "fast-recovery", fmt.Sprintf("a segment is deemed lost (%d SACKed or duplicate-ACKed): fast recovery", c.sb.sackedOut))
+	c.recover, c.recoverSet = c.sndMax, true
 	if c.caState != CACWR {
 		c.highSeq = c.sndMax
 		c.priorCwnd = int(c.cwnd / uint32(c.mss))

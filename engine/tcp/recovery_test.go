@@ -202,6 +202,23 @@ func TestNewRenoPartialACK(t *testing.T) {
 	r.advance(100 * time.Millisecond)
 	r.in(r.from(ACK, r.their+1, segAt(iss, mss, 11)))
 	r.infoIs("ca_state", int64(CAOpen))
+	// RFC 6582 §3.2 step 1: duplicates of the ACK of the recovery point start no new
+	// fast retransmit; duplicates of a later ACK do.
+	if _, err := r.c.Send(make([]byte, 6*mss)); err != nil {
+		t.Fatal(err)
+	}
+	r.h.TakeOutput()
+	r.advance(100 * time.Millisecond)
+	for range 3 {
+		r.in(r.from(ACK, r.their+1, segAt(iss, mss, 11)))
+	}
+	r.expectNothing()
+	r.in(r.from(ACK, r.their+1, segAt(iss, mss, 12)))
+	r.h.TakeOutput()
+	for range 3 {
+		r.in(r.from(ACK, r.their+1, segAt(iss, mss, 12)))
+	}
+	r.expect(want{ACK, segAt(iss, mss, 12), r.their + 1, mss})
 }
 
 // TestRTOResendsUnderTheScoreboard: a retransmission timeout deems every segment not
