@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -427,6 +428,8 @@ func (r *runner) inbound(pk *Packet) (tcp.Segment, error) {
 	if err != nil {
 		return seg, err
 	}
+	// SACK blocks name our sequence numbers, relative to our ISN as acks are.
+	opts = sackToLive(opts, fl.localISN)
 	for _, o := range opts {
 		if o.Kind == tcp.OptTimestamps && pk.Flags&tcp.ACK != 0 {
 			live, ok := fl.tsMap[o.TSEcr]
@@ -534,10 +537,27 @@ func (r *runner) match(line int, pk *Packet, seg tcp.Segment) error {
 	if err != nil {
 		return fail(line, "%v", err)
 	}
+	opts = sackToLive(opts, fl.risn())
 	if !optionsMatch(opts, seg.Options) {
 		return fail(line, "expected options <%s>, got <%s>", opts, seg.Options)
 	}
 	return nil
+}
+
+// sackToLive returns opts with the blocks of a SACK option moved from the script's
+// numbers (relative to the ISN of the side they acknowledge) to live ones.
+func sackToLive(opts tcp.Options, isn uint32) tcp.Options {
+	for i, o := range opts {
+		if o.Kind != tcp.OptSACK {
+			continue
+		}
+		opts = opts.Clone()
+		for j, b := range opts[i].Blocks {
+			opts[i].Blocks[j] = tcp.SACKBlock{Left: b.Left + tcp.Seq(isn), Right: b.Right + tcp.Seq(isn)}
+		}
+		return opts
+	}
+	return opts
 }
 
 // scriptOptions returns a packet's options with every TFO_COOKIE symbol replaced by the
@@ -575,6 +595,10 @@ func optionsMatch(want, got tcp.Options) bool {
 			}
 		case tcp.OptWindowScale:
 			if w.Shift != g.Shift {
+				return false
+			}
+		case tcp.OptSACK:
+			if !slices.Equal(w.Blocks, g.Blocks) {
 				return false
 			}
 		case tcp.OptFastOpen, tcp.OptExperimental:

@@ -238,6 +238,7 @@ type Conn struct {
 	negotiated     // what the SYN exchange settled (RFC 9293 §3.7.1, RFC 7323, RFC 2018, RFC 3168)
 	appState       // the application's side
 	chronographs   // tcp_info's chronographs
+	recovery       // loss recovery: the SACK scoreboard, fast recovery, PRR, RACK (recovery.go)
 
 	// timers are the connection's timers, as data (timer.go).
 	timers [timerCount]timerSlot
@@ -373,6 +374,7 @@ func (c *Conn) Info() map[string]int64 {
 	}
 	info["busy_time"] = int64((busy + rwnd) / time.Microsecond)
 	info["rwnd_limited"] = int64(rwnd / time.Microsecond)
+	c.recoveryInfo(info)
 	return info
 }
 
