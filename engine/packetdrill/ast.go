@@ -155,13 +155,9 @@ type Sysctl struct {
 
 // Shell is a backquoted shell block.
 type Shell struct {
-	Command  string
-	Sysctls  []Sysctl
-	Defaults string // the path of packetdrill's defaults.sh when the block runs it
-	Unknown  []string
-	// LastUnknown says the block's last command is Unknown's last: its status is the
-	// block's (sh ignores the status of the commands before it).
-	LastUnknown bool
+	Command string
+	// Steps are its simple commands, read as /bin/sh (dash) reads them (see shellSteps).
+	Steps []ShellStep
 }
 
 // Python is a %{ }% block. The runner evaluates assertions on tcp_info fields

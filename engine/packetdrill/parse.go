@@ -667,64 +667,7 @@ var sysctlNames = map[string]string{
 }
 
 func parseShell(cmd string) *Shell {
-	sh := &Shell{Command: cmd}
-	cmd = strings.ReplaceAll(cmd, "\\\n", " ") // sh's line continuation
-	cmd = strings.NewReplacer("2>&1", " ", ">&2", " ", "2>/dev/null", " ", ">/dev/null", " ", "> /dev/null", " ").Replace(cmd)
-	// Commands are cut at ; & && || and newlines ("a || b" is taken as two commands:
-	// the runner does not model a command's failure).
-	for _, part := range strings.FieldsFunc(cmd, func(r rune) bool { return r == ';' || r == '\n' || r == '&' || r == '|' }) {
-		if i := strings.Index(part, " #"); i >= 0 && !strings.ContainsAny(part[:i], "\"'") {
-			part = part[:i] // a comment
-		}
-		part = strings.TrimSpace(part)
-		if part == "" || strings.HasPrefix(part, "#") {
-			continue
-		}
-		f := shellWords(part)
-		sh.LastUnknown = false
-		if len(f) > 0 && strings.HasSuffix(f[0], "defaults.sh") {
-			sh.Defaults = f[0]
-			continue
-		}
-		switch {
-		case len(f) >= 2 && strings.HasSuffix(f[0], "set_sysctls.py"):
-			// packetdrill's set_sysctls.py writes /proc/sys/...=value pairs (and leaves a
-			// script that restores them, which the runner has no need of: its stacks start
-			// from packetdrill's defaults every run).
-			for _, kv := range f[1:] {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || !strings.HasPrefix(k, "/proc/sys/") {
-					sh.Unknown = append(sh.Unknown, part)
-					sh.LastUnknown = true
-					break
-				}
-				sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: v})
-			}
-		case len(f) == 1 && strings.HasPrefix(f[0], "/tmp/sysctl_restore_"):
-			// set_sysctls.py's restore script: nothing to restore (see above).
-		case len(f) >= 2 && f[0] == "sysctl":
-			for _, kv := range f[1:] {
-				if strings.HasPrefix(kv, "-") || kv == ">" || strings.HasPrefix(kv, "/dev/") || strings.HasPrefix(kv, "2>") {
-					continue
-				}
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok {
-					sh.Unknown = append(sh.Unknown, part)
-					break
-				}
-				sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: v})
-			}
-		case len(f) == 4 && f[0] == "echo" && f[2] == ">" && strings.HasPrefix(f[3], "/proc/sys/net/"):
-			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(f[3]), Value: f[1]})
-		case strings.HasPrefix(part, "/proc/sys/net/") && strings.Contains(part, "="):
-			k, v, _ := strings.Cut(part, "=")
-			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: strings.TrimSpace(v)})
-		default:
-			sh.Unknown = append(sh.Unknown, part)
-			sh.LastUnknown = true
-		}
-	}
-	return sh
+	return &Shell{Command: cmd, Steps: shellSteps(cmd)}
 }
 
 // sysctlBase turns net.ipv4.tcp_rmem or /proc/sys/net/core/rmem_max into its last name.
@@ -734,49 +677,6 @@ func sysctlBase(k string) string {
 		return k[i+1:]
 	}
 	return k
-}
-
-// shellWords splits a command into words the way sh would for the simple commands
-// packetdrill scripts run: quotes group words, and $((a*b)) products of integers are
-// evaluated (defaults.sh writes tcp_rmem="4096 540000 $((15*1024*1024))").
-func shellWords(s string) []string {
-	var out []string
-	var cur strings.Builder
-	in := byte(0)
-	have := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case in != 0 && c == in:
-			in = 0
-		case in == 0 && (c == '"' || c == '\''):
-			in, have = c, true
-		case in == 0 && (c == ' ' || c == '\t'):
-			if have {
-				out = append(out, cur.String())
-				cur.Reset()
-				have = false
-			}
-		case in != '\'' && c == '$' && strings.HasPrefix(s[i:], "$(("):
-			end := strings.Index(s[i:], "))")
-			if end < 0 {
-				cur.WriteString(s[i:])
-				i = len(s)
-				have = true
-				continue
-			}
-			cur.WriteString(arith(s[i+3 : i+end]))
-			i += end + 1
-			have = true
-		default:
-			cur.WriteByte(c)
-			have = true
-		}
-	}
-	if have {
-		out = append(out, cur.String())
-	}
-	return out
 }
 
 // arith evaluates a product of non-negative integers; anything else is kept as written.

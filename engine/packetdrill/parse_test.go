@@ -2,6 +2,7 @@ package packetdrill
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ assert tcpi_state == TCP_ESTABLISHED
 		t.Fatalf("%d events, want 12", len(s.Events))
 	}
 	sh := s.Events[0].Shell
-	if s.Events[0].Line != 6 || len(sh.Sysctls) != 2 || sh.Sysctls[0] != (Sysctl{"tcp_syn_retries", "2"}) || sh.Sysctls[1] != (Sysctl{"tcp_timestamps", "0"}) {
+	if scs := sh.Sysctls(); s.Events[0].Line != 6 || len(scs) != 2 || scs[0] != (Sysctl{"tcp_syn_retries", "2"}) || scs[1] != (Sysctl{"tcp_timestamps", "0"}) {
 		t.Fatalf("shell %+v at line %d", sh, s.Events[0].Line)
 	}
 	c := s.Events[3].Syscall
@@ -256,20 +257,68 @@ func TestFastOpenOptions(t *testing.T) {
 	}
 }
 
-// set_sysctls.py and its restore script, and a command after ||, are read as the
-// shell would run them.
+// set_sysctls.py and its restore script are read as the shell would run them.
 func TestShellSetSysctls(t *testing.T) {
 	sh := parseShell("../common/defaults.sh\n ../common/set_sysctls.py /proc/sys/net/ipv4/tcp_fastopen=0x602 \\\n /proc/sys/net/ipv4/tcp_timestamps=0")
-	if len(sh.Sysctls) != 2 || sh.Sysctls[0] != (Sysctl{"tcp_fastopen", "0x602"}) || sh.Sysctls[1] != (Sysctl{"tcp_timestamps", "0"}) || len(sh.Unknown) != 0 {
+	if scs := sh.Sysctls(); len(sh.Steps) != 2 || sh.Steps[0].Kind != StepDefaults || len(scs) != 2 || scs[0] != (Sysctl{"tcp_fastopen", "0x602"}) || scs[1] != (Sysctl{"tcp_timestamps", "0"}) {
 		t.Fatalf("set_sysctls.py: %+v", sh)
 	}
 	sh = parseShell("/tmp/sysctl_restore_${PPID}.sh")
-	if len(sh.Unknown) != 0 || len(sh.Sysctls) != 0 {
+	if len(sh.Steps) != 1 || sh.Steps[0].Kind != StepRestore {
 		t.Fatalf("restore script: %+v, want nothing to run", sh)
 	}
-	sh = parseShell("sysctl -q net.ipv4.tcp_fastopen_cookies=0 &> /dev/null || ip tcp_metrics flush all &> /dev/null")
-	if len(sh.Unknown) != 1 || sh.Unknown[0] != "ip tcp_metrics flush all" {
-		t.Fatalf("|| command: %+v", sh)
+}
+
+// A block is read as dash reads it (packetdrill runs it with /bin/sh -c): "&>" is "&"
+// then ">", so "a &> /dev/null || b" runs a in the background and then an empty command
+// whose status, 0, skips b.
+func TestShellAsDash(t *testing.T) {
+	type step struct {
+		op   string
+		bg   bool
+		kind StepKind
+		text string
+	}
+	for name, tc := range map[string]struct {
+		src  string
+		want []step
+	}{
+		"&> is & then >": {"sysctl -q net.ipv4.tcp_fastopen_cookies=0 &> /dev/null ||\\\n ip tcp_metrics flush all &> /dev/null", []step{
+			{"", true, StepSysctl, "sysctl -q net.ipv4.tcp_fastopen_cookies=0"},
+			{"", false, StepNone, "> /dev/null"},
+			{"||", true, StepCommand, "ip tcp_metrics flush all"},
+			{"", false, StepNone, "> /dev/null"},
+		}},
+		"lists": {"tc qdisc del dev tun0 root 2>/dev/null ; tc qdisc add dev tun0 root fq && true\n# a comment\nfalse", []step{
+			{"", false, StepCommand, "tc qdisc del dev tun0 root 2>/dev/null"},
+			{"", false, StepCommand, "tc qdisc add dev tun0 root fq"},
+			{"&&", false, StepNone, "true"},
+			{"", false, StepFalse, "false"},
+		}},
+		"echo to /proc": {"echo 0 > /proc/sys/net/ipv4/tcp_timestamps", []step{
+			{"", false, StepSysctl, "echo 0 > /proc/sys/net/ipv4/tcp_timestamps"},
+		}},
+		"quotes and arithmetic": {`sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"`, []step{
+			{"", false, StepSysctl, `sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"`},
+		}},
+		"pipeline": {"ip link | grep tun0", []step{{"", false, StepCommand, "ip link | grep tun0"}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sh := parseShell(tc.src)
+			var got []step
+			for _, s := range sh.Steps {
+				got = append(got, step{s.Op, s.Background, s.Kind, s.Text})
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("steps\n%+v\nwant\n%+v", got, tc.want)
+			}
+		})
+	}
+	if scs := parseShell(`sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"`).Sysctls(); len(scs) != 1 || scs[0] != (Sysctl{"tcp_rmem", "4096 540000 15728640"}) {
+		t.Fatalf("tcp_rmem: %+v", scs)
+	}
+	if scs := parseShell("echo 0 > /proc/sys/net/ipv4/tcp_timestamps").Sysctls(); len(scs) != 1 || scs[0] != (Sysctl{"tcp_timestamps", "0"}) {
+		t.Fatalf("echo: %+v", scs)
 	}
 }
 
