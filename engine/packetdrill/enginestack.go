@@ -143,12 +143,7 @@ func windowShift(space int) uint8 {
 // `tc qdisc del|delete dev DEV root` (back to the default queue). Any other command (a
 // fair-queue qdisc, which paces, or a pfifo that has room) is not modelled.
 func (s *EngineStack) Command(cmd string) error {
-	var f []string
-	for _, w := range strings.Fields(cmd) {
-		if !strings.ContainsAny(w, "<>") { // a redirection (2>/dev/null) changes nothing here
-			f = append(f, w)
-		}
-	}
+	f := CommandWords(cmd) // its redirections (2>/dev/null) change nothing here
 	if strings.Join(f, " ") == "ip tcp_metrics flush all" {
 		s.h.FlushFastOpenCache() // the cached Fast Open cookies are tcp_metrics entries
 		return nil

@@ -317,6 +317,9 @@ func TestShellAsDash(t *testing.T) {
 	if scs := parseShell(`sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"`).Sysctls(); len(scs) != 1 || scs[0] != (Sysctl{"tcp_rmem", "4096 540000 15728640"}) {
 		t.Fatalf("tcp_rmem: %+v", scs)
 	}
+	if w := CommandWords("ip tcp_metrics flush all > /dev/null 2>&1"); strings.Join(w, " ") != "ip tcp_metrics flush all" {
+		t.Fatalf("CommandWords = %q", w)
+	}
 	if scs := parseShell("echo 0 > /proc/sys/net/ipv4/tcp_timestamps").Sysctls(); len(scs) != 1 || scs[0] != (Sysctl{"tcp_timestamps", "0"}) {
 		t.Fatalf("echo: %+v", scs)
 	}

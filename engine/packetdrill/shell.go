@@ -30,7 +30,9 @@ type ShellStep struct {
 	Background bool
 	Kind       StepKind
 	// Text is the command as written, with its redirections (what /bin/sh -c runs).
-	Text    string
+	Text string
+	// Args are its words without the redirections (for a pipeline, with "|").
+	Args    []string
 	Sysctls []Sysctl
 }
 
@@ -206,6 +208,7 @@ func classify(words []shWord, text string) ShellStep {
 			f = append(f, w.text)
 		}
 	}
+	st.Args = f
 	switch {
 	case len(f) == 0 || len(f) == 1 && (f[0] == "true" || f[0] == ":"):
 		st.Kind = StepNone
@@ -250,6 +253,15 @@ func classify(words []shWord, text string) ShellStep {
 		st.Kind, st.Sysctls = StepSysctl, []Sysctl{{Name: sysctlBase(k), Value: strings.TrimSpace(v)}}
 	}
 	return st
+}
+
+// CommandWords returns the words of a command as sh would pass them to it: the first
+// simple command of cmd, without its redirections.
+func CommandWords(cmd string) []string {
+	if st := shellSteps(cmd); len(st) > 0 {
+		return st[0].Args
+	}
+	return nil
 }
 
 // Sysctls returns every sysctl the block sets, in order (whether or not sh runs them all).
