@@ -23,6 +23,15 @@ var callOps = map[string]tcp.Op{
 	"fcntl": tcp.OpFcntl, "poll": tcp.OpPoll,
 }
 
+// NotModelledCalls are the calls a script may make that neither stack runs: what they
+// need (files, pipes) is outside TCP.
+var NotModelledCalls = map[string]string{
+	"open":     "open() of a file (the runner has no files)",
+	"pipe":     "pipe() (the runner has no pipes)",
+	"sendfile": "sendfile() from a file (the runner has no files)",
+	"splice":   "splice() to a pipe (the runner has no pipes)",
+}
+
 // msgFlagNames are the message flags a script may name (Linux values); it may also write
 // them as numbers.
 var msgFlagNames = map[string]tcp.MsgFlags{"MSG_OOB": tcp.MsgOOB, "MSG_PEEK": tcp.MsgPeek,
@@ -53,6 +62,12 @@ func Decode(sc *Syscall, remote netip.Addr) (*tcp.Call, error) {
 	}
 	if c.Op == tcp.OpPoll {
 		return c, decodePoll(c, sc)
+	}
+	if strings.HasPrefix(sc.Name, "epoll_") {
+		return c, decodeEpoll(c, sc)
+	}
+	if why, ok := NotModelledCalls[sc.Name]; ok {
+		return nil, fmt.Errorf("%w: %s", ErrNotModelled, why)
 	}
 	if len(sc.Args) == 0 {
 		return nil, fmt.Errorf("no file descriptor")

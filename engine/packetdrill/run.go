@@ -695,6 +695,9 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 
 	_, remote := r.s.Addrs()
 	call, err := Decode(sc, remote)
+	if errors.Is(err, ErrNotModelled) {
+		return fail(ev.Line, "not modelled: %v", strings.TrimPrefix(err.Error(), ErrNotModelled.Error()+": "))
+	}
 	if err != nil {
 		return fail(ev.Line, "%s(): %v", sc.Name, err)
 	}
@@ -765,6 +768,11 @@ func (r *runner) checkResult(ev *Event, res tcp.Result) error {
 		}
 		if want := FormatRevents(fds); res.Revents != nil && want != FormatRevents(got) {
 			return fail(ev.Line, "poll() expected revents [%s], got [%s]", want, FormatRevents(got))
+		}
+	}
+	if sc.Name == "epoll_wait" {
+		if err := checkEpollWait(sc, res); err != nil {
+			return fail(ev.Line, "%v", err)
 		}
 	}
 	outArg := map[string]int{"getsockopt": 3, "ioctl": 2}

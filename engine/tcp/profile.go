@@ -201,6 +201,11 @@ type Profile struct {
 	// FastOpenClient, FastOpenServer, FastOpenClientNoCookie, FastOpenServerNoCookie,
 	// FastOpenServerAnyListener. Linux's default is FastOpenClient; 0 is off.
 	FastOpen int
+
+	// MD5Unexpected drops a segment that carries an MD5 signature (RFC 2385) when the
+	// socket has no key, as Linux does (tcp_inbound_md5_hash, TCPMD5Unexpected); the
+	// engine configures no keys (TCP_MD5SIG is not modelled).
+	MD5Unexpected bool
 }
 
 // LinuxProfile returns the defaults of one kernel, Linux 6.18 (every value checked on
@@ -286,6 +291,8 @@ func LinuxProfile() Profile {
 		ECN: 2,
 
 		FastOpen: FastOpenClient,
+
+		MD5Unexpected: true,
 	}
 }
 

@@ -54,6 +54,7 @@ type socket struct {
 	// (what getsockopt returns); 0: not set.
 	rcvBuf, sndBuf int
 	keepalive      Keepalive // SO_KEEPALIVE and TCP_KEEP*, passed on like userTimeout
+	ep             *epollSet // an epoll descriptor's watches (epoll.go)
 }
 
 // MaxUnsentBytes bounds the data a socket holds unacknowledged (Linux tcp_wmem[2] in
@@ -162,6 +163,9 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 	}
 	if call.Op == OpPoll {
 		return s.pollCall(id, call)
+	}
+	if call.Op == OpEpollCreate {
+		return s.epollCreate(call.WantFD), true, nil
 	}
 	n := call.FD
 	f := s.fds[n]
@@ -342,6 +346,11 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 			f.c.Shutdown()
 		}
 		return Result{}, true, nil
+	case OpEpollCtl:
+		return s.epollCtl(f, call), true, nil
+	case OpEpollWait:
+		res, ok := s.epollWait(id, f, call)
+		return res, ok, nil
 	case OpSetsockopt:
 		return s.setsockopt(f, call.Opt, call.Val), true, nil
 	case OpGetsockopt:
@@ -466,6 +475,12 @@ func (s *Sockets) Completed() []Completion {
 			}
 		case w.kind == "connect" && f.c.Err != nil:
 			res, ok = Result{Ret: -1, Errno: f.c.Err.Error()}, true
+		case w.kind == "epoll":
+			if ev := s.epollReady(f.ep, w.call.Size); len(ev) > 0 {
+				res, ok = Result{Ret: int64(len(ev)), Ready: ev}, true
+			} else if w.hasDeadline && s.h.now >= w.deadline {
+				res, ok = Result{}, true
+			}
 		case w.kind == "poll":
 			if n := s.pollReady(w.poll); n > 0 {
 				res, ok = Result{Ret: int64(n), Revents: revents(w.poll)}, true
@@ -735,7 +750,7 @@ func (s *Sockets) PollDeadline() (Time, bool) {
 	var best Time
 	found := false
 	for _, w := range s.waits {
-		if w.kind == "poll" && w.hasDeadline && (!found || w.deadline < best) {
+		if (w.kind == "poll" || w.kind == "epoll") && w.hasDeadline && (!found || w.deadline < best) {
 			best, found = w.deadline, true
 		}
 	}
@@ -768,6 +783,9 @@ func (s *Sockets) pollReady(fds []PollFD) int {
 // readable with data queued and writable (the engine has no send-buffer limit short of
 // MaxUnsentBytes); a pending error is POLLERR.
 func (s *Sockets) pollMask(f *socket) int16 {
+	if f.ep != nil {
+		return s.epollMask(f.ep)
+	}
 	if f.l != nil {
 		if f.l.AcceptQueueLen() > 0 {
 			return PollIn | PollRdNorm

@@ -238,6 +238,7 @@ type Conn struct {
 	negotiated     // what the SYN exchange settled (RFC 9293 §3.7.1, RFC 7323, RFC 2018, RFC 3168)
 	appState       // the application's side
 	chronographs   // tcp_info's chronographs
+	sendLimit      // the send buffer limit, TCP_NOTSENT_LOWAT and MSG_EOR (sendlimit.go)
 
 	// timers are the connection's timers, as data (timer.go).
 	timers [timerCount]timerSlot

@@ -410,6 +410,9 @@ func (s *stack) Call(t time.Duration, id int, c *tcp.Call, mayBlock bool) (tcp.R
 	if c.Op == tcp.OpPoll {
 		return s.poll(id, c)
 	}
+	if c.Op == tcp.OpEpollCreate || c.Op == tcp.OpEpollCtl || c.Op == tcp.OpEpollWait {
+		return s.epoll(id, c)
+	}
 	sfd := c.FD
 	s.mu.Lock()
 	fd, ok := s.fds[sfd]
