@@ -136,6 +136,17 @@ type Packet struct {
 	// for the script's peer (Stack.FastOpenCookie), as packetdrill's test runner defines
 	// it for its addresses and key.
 	CookieSym []int
+	// ICMP is set for an "< icmp ..." line: an ICMP error about a segment of ours.
+	ICMP *ICMPSpec
+}
+
+// ICMPSpec is an inbound ICMP error as packetdrill writes it: icmp TYPE [CODE] [mtu N]
+// [[start:end(len)]], the bracket naming the segment of ours it echoes (its sequence
+// number relative to our ISN; 0 when absent).
+type ICMPSpec struct {
+	Type, Code uint8
+	MTU        uint16
+	Seq        uint32
 }
 
 // Syscall is a socket call with its expected result.

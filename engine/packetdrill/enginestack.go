@@ -248,3 +248,11 @@ func (s *EngineStack) Call(t time.Duration, id int, call *tcp.Call, mayBlock boo
 }
 
 var _ Stack = (*EngineStack)(nil)
+
+// InjectICMP hands the engine an ICMP error from the path.
+func (s *EngineStack) InjectICMP(t time.Duration, m tcp.ICMP) error {
+	s.h.InputICMP(vt(t), m)
+	s.now = t
+	s.collect(t)
+	return nil
+}

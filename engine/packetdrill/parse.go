@@ -365,6 +365,17 @@ func (p *parser) packet(line int, text string) (*Packet, error) {
 		pk.Port = uint16(v)
 		rest = strings.TrimSpace(rest[j+1:])
 	}
+	if f := strings.Fields(rest); len(f) > 0 && f[0] == "icmp" {
+		if !pk.Inbound {
+			return nil, p.errf(line, rest, "only inbound ICMP packets are supported")
+		}
+		ic, err := p.icmp(line, f[1:])
+		if err != nil {
+			return nil, err
+		}
+		pk.ICMP = ic
+		return pk, nil
+	}
 	// Options are the trailing <...> list.
 	if i := strings.IndexByte(rest, '<'); i >= 0 {
 		j := strings.LastIndexByte(rest, '>')
@@ -829,4 +840,62 @@ func (p *parser) assertion1(line int, l string, f []string) (Assert, bool, error
 	}
 	a.Value = v
 	return a, true, nil
+}
+
+// icmpTypes and icmpUnreachCodes are packetdrill's names (icmp_packet.c, RFC 792).
+var icmpTypes = map[string]uint8{"unreachable": 3, "time_exceeded": 11, "parameter_problem": 12,
+	"source_quench": 4, "redirect": 5}
+
+var icmpUnreachCodes = map[string]uint8{"net_unreachable": 0, "host_unreachable": 1,
+	"protocol_unreachable": 2, "port_unreachable": 3, "frag_needed": 4, "source_route_failed": 5,
+	"net_unknown": 6, "host_unknown": 7, "source_host_isolated": 8, "net_prohibited": 9,
+	"host_prohibited": 10, "net_unreachable_for_tos": 11, "host_unreachable_for_tos": 12,
+	"packet_filtered": 13, "precedence_violation": 14, "precedence_cutoff": 15}
+
+// icmp reads what follows "icmp": TYPE [CODE] [mtu N] [[start:end(len)]].
+func (p *parser) icmp(line int, f []string) (*ICMPSpec, error) {
+	if len(f) == 0 {
+		return nil, p.errf(line, "icmp", "an ICMP packet needs a type (unreachable, time_exceeded ...)")
+	}
+	t, ok := icmpTypes[f[0]]
+	if !ok {
+		return nil, p.errf(line, f[0], "unknown ICMP type")
+	}
+	ic := &ICMPSpec{Type: t}
+	f = f[1:]
+	if len(f) > 0 && !strings.HasPrefix(f[0], "[") && f[0] != "mtu" {
+		var n int
+		if c, ok := icmpUnreachCodes[f[0]]; ok && t == 3 {
+			ic.Code = c
+		} else if _, err := fmt.Sscanf(f[0], "code_%d", &n); err == nil && n >= 0 && n < 256 {
+			ic.Code = uint8(n)
+		} else {
+			return nil, p.errf(line, f[0], "unknown ICMP code")
+		}
+		f = f[1:]
+	}
+	if len(f) > 0 && f[0] == "mtu" {
+		if len(f) < 2 {
+			return nil, p.errf(line, "mtu", "mtu needs a number")
+		}
+		v, err := strconv.ParseUint(f[1], 10, 16)
+		if err != nil {
+			return nil, p.errf(line, f[1], "bad mtu")
+		}
+		ic.MTU = uint16(v)
+		f = f[2:]
+	}
+	if len(f) > 0 {
+		b := strings.Join(f, " ")
+		if !strings.HasPrefix(b, "[") || !strings.HasSuffix(b, "]") {
+			return nil, p.errf(line, b, "the echoed segment must look like [start:end(len)]")
+		}
+		a, _, ok := strings.Cut(b[1:len(b)-1], ":")
+		v, err := strconv.ParseUint(strings.TrimSpace(a), 10, 32)
+		if !ok || err != nil {
+			return nil, p.errf(line, b, "the echoed segment must look like [start:end(len)]")
+		}
+		ic.Seq = uint32(v)
+	}
+	return ic, nil
 }

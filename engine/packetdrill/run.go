@@ -237,6 +237,12 @@ func (r *runner) run(res *Result) error {
 				if err := r.advance(ev.Line, t, tol); err != nil {
 					return err
 				}
+				if ev.Packet.ICMP != nil {
+					if err := r.icmp(ev.Line, t, ev.Packet.ICMP); err != nil {
+						return err
+					}
+					break
+				}
 				seg, err := r.inbound(ev.Packet)
 				if err != nil {
 					return fail(ev.Line, "%v", err)
@@ -1007,4 +1013,21 @@ func abs(n int64) int64 {
 		return -n
 	}
 	return n
+}
+
+// icmp injects an ICMP error about the socket under test's segment whose sequence
+// number the script wrote relative to our ISN (packetdrill map_inbound_icmp_tcp_packet).
+func (r *runner) icmp(line int, t time.Duration, ic *ICMPSpec) error {
+	st, ok := r.st.(ICMPStack)
+	if !ok {
+		return fail(line, "not modelled: ICMP packets on this stack")
+	}
+	fl := r.flow(0)
+	local, remote := r.s.Addrs()
+	m := tcp.ICMP{Type: ic.Type, Code: ic.Code, MTU: ic.MTU, Seq: tcp.Seq(ic.Seq + fl.localISN),
+		Echoed: tcp.Tuple{LocalAddr: local, LocalPort: r.localPort, RemoteAddr: remote, RemotePort: r.remotePort}}
+	if err := st.InjectICMP(t, m); err != nil {
+		return fail(line, "injecting the ICMP packet: %v", err)
+	}
+	return nil
 }

@@ -100,7 +100,7 @@ func (c *Conn) onRTO() {
 			giveUp = q.synGiveUp()
 		}
 		if c.h.now.Sub(c.firstSynAt) >= giveUp {
-			c.fail(ETIMEDOUT, "SYN retransmissions gave up")
+			c.fail(c.timeoutErr(), "SYN retransmissions gave up")
 			return
 		}
 		c.rtxCount++
@@ -132,7 +132,7 @@ func (c *Conn) onRTO() {
 			return
 		}
 		if c.rtxCount >= p.DataRetries {
-			c.fail(ETIMEDOUT, "retransmissions gave up")
+			c.fail(c.timeoutErr(), "retransmissions gave up")
 			return
 		}
 		// TCP_USER_TIMEOUT (RFC 5482; Linux retransmits_timed_out): give up once that long
