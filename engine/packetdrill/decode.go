@@ -36,10 +36,10 @@ var NotModelledCalls = map[string]string{
 // them as numbers.
 var msgFlagNames = map[string]tcp.MsgFlags{"MSG_OOB": tcp.MsgOOB, "MSG_PEEK": tcp.MsgPeek,
 	"MSG_DONTWAIT": tcp.MsgDontWait, "MSG_WAITALL": tcp.MsgWaitAll, "MSG_NOSIGNAL": tcp.MsgNoSignal,
-	"MSG_MORE": tcp.MsgMore, "MSG_ZEROCOPY": tcp.MsgZeroCopy, "MSG_FASTOPEN": tcp.MsgFastOpen}
+	"MSG_MORE": tcp.MsgMore, "MSG_EOR": tcp.MsgEOR, "MSG_ZEROCOPY": tcp.MsgZeroCopy, "MSG_FASTOPEN": tcp.MsgFastOpen}
 
 // modelledFlags are the send flags the engine models.
-const modelledFlags = tcp.MsgDontWait | tcp.MsgNoSignal | tcp.MsgMore | tcp.MsgFastOpen
+const modelledFlags = tcp.MsgDontWait | tcp.MsgNoSignal | tcp.MsgMore | tcp.MsgFastOpen | tcp.MsgEOR
 
 // Decode reads a script's system call into the socket call both stacks perform: the
 // arguments as values, the addresses and ports the script's sockets use (remote is the
@@ -154,7 +154,7 @@ func decodeFlags(v string) (flags tcp.MsgFlags, odd string) {
 		}
 		flags |= msgFlagNames[f]
 		switch f {
-		case "", "MSG_DONTWAIT", "MSG_NOSIGNAL", "MSG_MORE", "MSG_FASTOPEN":
+		case "", "MSG_DONTWAIT", "MSG_NOSIGNAL", "MSG_MORE", "MSG_FASTOPEN", "MSG_EOR":
 		default:
 			if odd == "" {
 				odd = f

@@ -88,15 +88,19 @@ func (h *Host) InputICMP(now Time, m ICMP) {
 	case SynSent, SynReceived:
 		// Before the handshake completes (an active open, or a Fast Open child not
 		// yet accepted) the error ends the connection (tcp_v4_err: sk_err, tcp_done).
-		if c.state == SynReceived && (c.fastOpen == nil || !c.fastOpen.child) {
-			return // a plain request: tcp_req_err, left to the SYN-ACK's timer
+		if c.state == SynReceived && c.passive && (c.fastOpen == nil || !c.fastOpen.child) {
+			// A request still in the SYN queue (tcp_req_err): a hard error about its
+			// SYN-ACK removes it silently; accept() is not to see network errors.
+			if fatal && m.Seq == c.iss {
+				c.backToListen("ICMP " + string(err))
+			}
+			return
 		}
 		c.fail(err, "ICMP "+string(err))
 		return
 	}
-	// A connection keeps trying until it times out; the error is what it then reports
-	// (sk_err_soft), hard or not (no IP_RECVERR).
-	_ = fatal
+	// A connection keeps trying until it times out; the error, hard or not, is what it
+	// then reports (sk_err_soft: the socket did not ask for IP_RECVERR).
 	c.softErr = err
 }
 

@@ -288,6 +288,7 @@ func (c *Conn) outputSegments() {
 				// is in flight (its RTO is armed).
 				return
 			}
+			n = c.eorLimit(c.sndNxt, n) // MSG_EOR: no segment spans a record's end
 			if c.h.egressDrop && c.state.Synchronized() {
 				// The host's queue refuses the segment (tcp_transmit_skb fails): it stays
 				// unsent, and with nothing in flight the probe timer is armed

@@ -39,6 +39,7 @@ const (
 	MsgOOB      MsgFlags = 0x1
 	MsgPeek     MsgFlags = 0x2
 	MsgDontWait MsgFlags = 0x40
+	MsgEOR      MsgFlags = 0x80
 	MsgWaitAll  MsgFlags = 0x100
 	MsgNoSignal MsgFlags = 0x4000
 	MsgMore     MsgFlags = 0x8000

@@ -280,6 +280,9 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		if err != nil {
 			return Result{Ret: -1, Errno: errnoName(err)}, true, nil
 		}
+		if call.Flags&MsgEOR != 0 {
+			f.c.markEOR()
+		}
 		return Result{Ret: int64(m)}, true, nil
 	case OpRecv:
 		size := call.Size

@@ -21,7 +21,8 @@ func (c *Conn) retransmitHead() {
 	}
 	avail := len(c.sendBuf) - off
 	if avail > 0 {
-		c.sendData(c.sendStart.Add(uint32(off)), off, min(avail, int(c.mss)), true)
+		seq := c.sendStart.Add(uint32(off))
+		c.sendData(seq, off, c.eorLimit(seq, min(avail, int(c.mss))), true)
 		return
 	}
 	if c.finSent && !c.finAcked {
