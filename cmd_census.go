@@ -199,6 +199,8 @@ func censusKernel(strict bool) censusJudge {
 		if err != nil {
 			return packetdrill.Verdict{Path: rel, First: err.Error()}
 		}
+		ctx, cancel := context.WithTimeout(ctx, PeerTimeout)
+		defer cancel()
 		res, err := kernelRunner(ctx, s)
 		if err != nil {
 			return packetdrill.Verdict{Path: rel, First: err.Error()}
