@@ -134,10 +134,18 @@ func (c *Conn) pmtuReduced(mtu uint16) {
 			if mss-opt < c.mssFull {
 				c.mssFull = mss - opt
 				c.syncMSS()
-				if c.sndUna.LessThan(c.sndNxt) {
-					// Segments larger than the new MSS are lost: send again from SND.UNA.
-					c.sndNxt = c.sndUna
-					c.retransmitHead()
+				// What was sent in larger segments is lost: send it again now, in
+				// segments of the new size, as far as the congestion window goes.
+				budget := int(c.cwnd)
+				for seq := c.sndUna; seq.LessThan(c.sndNxt) && budget > 0; {
+					off := int(seq.Sub(c.sendStart))
+					if off < 0 || off >= len(c.sendBuf) {
+						break
+					}
+					n := c.eorLimit(seq, min(int(c.sndNxt.Sub(seq)), int(c.mss), len(c.sendBuf)-off))
+					c.sendData(seq, off, n, true)
+					seq = seq.Add(uint32(n))
+					budget -= n
 				}
 			}
 		}
