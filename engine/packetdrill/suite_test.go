@@ -36,9 +36,18 @@ func loadSuite(t *testing.T) []*Script {
 func TestSuiteOnEngine(t *testing.T) {
 	for _, s := range loadSuite(t) {
 		t.Run(s.File, func(t *testing.T) {
-			res := Run(s, NewEngineStack(tcp.LinuxProfile()))
+			st := NewEngineStack(tcp.LinuxProfile())
+			res := Run(s, st)
 			if !res.Pass {
 				t.Fatal(res)
+			}
+			// The runner never lets the stack run past an event it has still to play:
+			// the trace's time never goes backwards.
+			tr := st.Trace()
+			for i := 1; i < tr.Len(); i++ {
+				if a, b := tr.Event(i-1).At, tr.Event(i).At; b < a {
+					t.Fatalf("event %d at %d µs comes after event %d at %d µs", i, b, i-1, a)
+				}
 			}
 		})
 	}
