@@ -90,6 +90,27 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		return true, nil
 	}
+	switch name {
+	case "tcp_wmem":
+		// tcp_wmem[1] is a new socket's send buffer (sendbuf.go).
+		f := strings.Fields(value)
+		if len(f) != 3 {
+			return false, fmt.Errorf("%q: want min default max", value)
+		}
+		n, err := strconv.Atoi(f[1])
+		if err != nil || n <= 0 {
+			return false, fmt.Errorf("%q is not a size", f[1])
+		}
+		s.socks.WmemDefault = n
+		return true, nil
+	case "tcp_notsent_lowat":
+		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+		if err != nil || n < 0 || n > tcp.NotsentLowatOff {
+			return false, fmt.Errorf("%q is not a byte count", value)
+		}
+		s.socks.NotsentLowat = n
+		return true, nil
+	}
 	if name == "wmem_max" {
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 {
@@ -256,3 +277,6 @@ func (s *EngineStack) InjectICMP(t time.Duration, m tcp.ICMP) error {
 	s.collect(t)
 	return nil
 }
+
+// Virtual marks the engine as a stack in virtual time.
+func (s *EngineStack) Virtual() {}

@@ -97,7 +97,7 @@ func FuzzRunScript(f *testing.F) {
 // What the runner cannot check is listed on the PASS line, and Strict fails it; the
 // tcp_info fields the engine knows are checked.
 func TestNotEvaluated(t *testing.T) {
-	src := connected + "+0 setsockopt(4, SOL_SOCKET, SO_SNDBUF, [100000], 4) = 0\n" +
+	src := connected + "+0 setsockopt(4, SOL_SOCKET, SO_RCVLOWAT, [100], 4) = 0\n" +
 		"+0 `tc qdisc replace dev tun0 root fq`\n" +
 		"+0 %{ assert tcpi_snd_mss == 1460, tcpi_snd_mss; assert tcpi_sacked == 0; print(1) }%\n"
 	res := runSrc(t, src)

@@ -375,7 +375,7 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 	r.pend = r.pend[1:]
 	if !r.s.StrictSegments {
 		var err error
-		if got, err = r.aggregate(ev.Line, got, pk.Len); err != nil {
+		if got, err = r.aggregate(ev.Line, got, pk.Len, hi); err != nil {
 			return err
 		}
 	}
@@ -960,14 +960,20 @@ func compare(got int64, op string, want int64) bool {
 // expected segment is longer than the one sent, consecutive segments of the same flow are
 // taken as the one segment a device with segmentation offload would have carried (headers
 // of the last, sequence number of the first).
-func (r *runner) aggregate(line int, first Sent, want int) (Sent, error) {
+func (r *runner) aggregate(line int, first Sent, want int, hi time.Duration) (Sent, error) {
 	got := first
 	for len(got.Seg.Payload) > 0 && len(got.Seg.Payload) < want {
 		if len(r.pend) == 0 {
-			// Only what was sent with it: looking further (to hi, ten minutes for a
-			// "*" line) would run the stack past the script's next event, and time
-			// would go backwards when that event is played.
-			sent, done, err := r.st.Until(max(got.At, r.st.Now()), true)
+			// A stack in virtual time sends a burst at one instant: only what was
+			// sent with it joins. Looking further (to hi, ten minutes for a "*" line)
+			// would run it past the script's next event, and time would go backwards
+			// when that event is played. A real stack's burst takes real time (the
+			// kernel paces its segments out): wait for it until hi.
+			until := hi
+			if _, ok := r.st.(VirtualStack); ok {
+				until = max(got.At, r.st.Now())
+			}
+			sent, done, err := r.st.Until(until, true)
 			if err != nil {
 				return got, fail(line, "%v", err)
 			}

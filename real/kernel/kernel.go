@@ -532,10 +532,10 @@ func (s *stack) Call(t time.Duration, id int, c *tcp.Call, mayBlock bool) (tcp.R
 		var sa, salen uintptr
 		var rsa unix.RawSockaddrInet4
 		if flags&unix.MSG_FASTOPEN != 0 {
-			rsa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: c.Addr.As4()}
-			binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&rsa.Port))[:], c.Port)
-			if !c.Addr.IsValid() {
-				rsa = unix.RawSockaddrInet4{Family: unix.AF_UNSPEC}
+			rsa = unix.RawSockaddrInet4{Family: unix.AF_UNSPEC}
+			if c.Addr.IsValid() {
+				rsa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: c.Addr.As4()}
+				binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&rsa.Port))[:], c.Port)
 			}
 			sa, salen = uintptr(unsafe.Pointer(&rsa)), unsafe.Sizeof(rsa)
 		}
