@@ -122,6 +122,9 @@ func (s *Sockets) limitedSend(id, fd int, f *socket, call *Call, data []byte, b 
 		}
 	}
 	if n == len(data) {
+		if call.Flags&MsgEOR != 0 {
+			f.c.markEOR()
+		}
 		return Result{Ret: int64(n)}, true, nil
 	}
 	f.nospace = true
@@ -157,6 +160,9 @@ func (s *Sockets) resumeWrite(w *wait, f *socket) (Result, bool) {
 	}
 	w.n += n
 	w.rest = w.rest[n:]
+	if len(w.rest) == 0 && w.call.Flags&MsgEOR != 0 {
+		f.c.markEOR()
+	}
 	return Result{Ret: int64(w.n)}, len(w.rest) == 0
 }
 
