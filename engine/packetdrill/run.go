@@ -433,6 +433,11 @@ func (r *runner) inbound(pk *Packet) (tcp.Segment, error) {
 		}
 		if o.Kind == tcp.OptTimestamps && pk.Flags&tcp.ACK != 0 {
 			live, ok := fl.tsMap[o.TSEcr]
+			if !ok && r.s.Options["tcp_ts_ecr_scaled"] != "" && fl.haveTS {
+				// --tcp_ts_ecr_scaled: an echo of no written TS val is placed on the
+				// live clock from the first TS val (packetdrill map_inbound_packet).
+				live, ok = o.TSEcr-fl.firstScriptTS+fl.firstLiveTS, true
+			}
 			if !ok {
 				return seg, fmt.Errorf("TS ecr %d names no TS val written on an earlier outbound line (packetdrill maps an echo only to a TS val the script wrote)", o.TSEcr)
 			}

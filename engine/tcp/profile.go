@@ -206,6 +206,10 @@ type Profile struct {
 	// socket has no key, as Linux does (tcp_inbound_md5_hash, TCPMD5Unexpected); the
 	// engine configures no keys (TCP_MD5SIG is not modelled).
 	MD5Unexpected bool
+
+	// SynAckEcrCheck resets a SYN-ACK whose timestamp echo is no TS val sent since the
+	// first SYN (Linux tcp_rcv_synsent_state_process, PAWSActiveRejected).
+	SynAckEcrCheck bool
 }
 
 // LinuxProfile returns the defaults of one kernel, Linux 6.18 (every value checked on
@@ -292,7 +296,8 @@ func LinuxProfile() Profile {
 
 		FastOpen: FastOpenClient,
 
-		MD5Unexpected: true,
+		MD5Unexpected:  true,
+		SynAckEcrCheck: true,
 	}
 }
 
