@@ -138,6 +138,8 @@ type Packet struct {
 	CookieSym []int
 	// ICMP is set for an "< icmp ..." line: an ICMP error about a segment of ours.
 	ICMP *ICMPSpec
+	// Urgent is the urgent pointer ("urg N").
+	Urgent uint16
 }
 
 // ICMPSpec is an inbound ICMP error as packetdrill writes it: icmp TYPE [CODE] [mtu N]

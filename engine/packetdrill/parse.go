@@ -445,6 +445,17 @@ func (p *parser) packet(line int, text string) (*Packet, error) {
 	pk.Seq, pk.End, pk.Len = uint32(seq), uint32(end), n
 	for i := 2; i < len(f); i++ {
 		switch f[i] {
+		case "urg":
+			// The urgent pointer (RFC 9293 §3.1): read; the engine ignores URG.
+			if i+1 >= len(f) {
+				return nil, p.errf(line, f[i], "urg needs a number")
+			}
+			v, err := strconv.ParseUint(f[i+1], 10, 16)
+			if err != nil {
+				return nil, p.errf(line, f[i+1], "bad urg value")
+			}
+			pk.Urgent = uint16(v)
+			i++
 		case "ack", "win":
 			if i+1 >= len(f) {
 				return nil, p.errf(line, f[i], "%s needs a number", f[i])

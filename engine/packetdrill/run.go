@@ -410,7 +410,7 @@ func (r *runner) inbound(pk *Packet) (tcp.Segment, error) {
 	}
 	local, remote := r.s.Addrs()
 	seg := tcp.Segment{Src: remote, Dst: local, SrcPort: port, DstPort: r.localPort,
-		Seq: tcp.Seq(seq), Flags: pk.Flags, Window: pk.Win, TTL: 64}
+		Seq: tcp.Seq(seq), Flags: pk.Flags, Window: pk.Win, TTL: 64, Urgent: pk.Urgent}
 	if pk.HasAck {
 		seg.Ack = tcp.Seq(pk.Ack + fl.localISN)
 		if pk.Flags&tcp.SYN != 0 {
