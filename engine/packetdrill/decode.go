@@ -36,7 +36,7 @@ var NotModelledCalls = map[string]string{
 // them as numbers.
 var msgFlagNames = map[string]tcp.MsgFlags{"MSG_OOB": tcp.MsgOOB, "MSG_PEEK": tcp.MsgPeek,
 	"MSG_DONTWAIT": tcp.MsgDontWait, "MSG_WAITALL": tcp.MsgWaitAll, "MSG_NOSIGNAL": tcp.MsgNoSignal,
-	"MSG_MORE": tcp.MsgMore, "MSG_EOR": tcp.MsgEOR, "MSG_ZEROCOPY": tcp.MsgZeroCopy, "MSG_FASTOPEN": tcp.MsgFastOpen}
+	"MSG_MORE": tcp.MsgMore, "MSG_EOR": tcp.MsgEOR, "MSG_ERRQUEUE": tcp.MsgErrQueue, "MSG_ZEROCOPY": tcp.MsgZeroCopy, "MSG_FASTOPEN": tcp.MsgFastOpen}
 
 // modelledFlags are the send flags the engine models.
 const modelledFlags = tcp.MsgDontWait | tcp.MsgNoSignal | tcp.MsgMore | tcp.MsgFastOpen | tcp.MsgEOR

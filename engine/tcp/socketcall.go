@@ -41,6 +41,7 @@ const (
 	MsgDontWait MsgFlags = 0x40
 	MsgEOR      MsgFlags = 0x80
 	MsgWaitAll  MsgFlags = 0x100
+	MsgErrQueue MsgFlags = 0x2000
 	MsgNoSignal MsgFlags = 0x4000
 	MsgMore     MsgFlags = 0x8000
 	MsgZeroCopy MsgFlags = 0x4000000
