@@ -394,7 +394,7 @@ func (s *stack) async(id int, f func() tcp.Result) (tcp.Result, bool, error) {
 }
 
 // SendGrace is how long a blocking write may take and still count as not blocked.
-const SendGrace = 5 * time.Millisecond
+const SendGrace = 20 * time.Millisecond
 
 // asyncGrace runs a call that may block in the background: if it returns within
 // SendGrace it is answered at once, otherwise it is reported to Until when it returns.
