@@ -103,6 +103,13 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		s.socks.WmemDefault = n
 		return true, nil
+	case "tcp_min_tso_segs":
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 1 || n > 255 {
+			return false, fmt.Errorf("%q is not 1 to 255", value)
+		}
+		s.h.Prof.MinTSOSegs = n
+		return true, nil
 	case "tcp_notsent_lowat":
 		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
 		if err != nil || n < 0 || n > tcp.NotsentLowatOff {

@@ -160,9 +160,9 @@ func (c *Conn) sizeGoal() int {
 	if !p.PushPerSizeGoal || c.mss == 0 || !c.rttValid || c.srtt <= 0 {
 		return 0
 	}
-	rate := 2 * float64(c.cwnd) / c.srtt.Seconds() // bytes per second
-	segs := max(int(rate/1024)/int(c.mss), 2)      // sk_pacing_shift 10: ~1 ms
-	segs = min(segs, 44)                           // 64 KB of GSO at most
+	rate := 2 * float64(c.cwnd) / c.srtt.Seconds()               // bytes per second
+	segs := max(int(rate/1024)/int(c.mss), max(p.MinTSOSegs, 2)) // sk_pacing_shift 10: ~1 ms
+	segs = min(segs, 44)                                         // 64 KB of GSO at most
 	if cut := c.halfWindow(); p.HalfWindowMSS && cut > 0 {
 		segs = min(segs, max(int(cut)/int(c.mss), 1)) // tcp_bound_to_half_wnd on the GSO size
 	}

@@ -210,6 +210,10 @@ type Profile struct {
 	// SynAckEcrCheck resets a SYN-ACK whose timestamp echo is no TS val sent since the
 	// first SYN (Linux tcp_rcv_synsent_state_process, PAWSActiveRejected).
 	SynAckEcrCheck bool
+
+	// MinTSOSegs is the fewest segments a buffer of a write holds when the profile
+	// pushes per buffer (Linux net.ipv4.tcp_min_tso_segs, default 2).
+	MinTSOSegs int
 }
 
 // LinuxProfile returns the defaults of one kernel, Linux 6.18 (every value checked on
@@ -298,6 +302,7 @@ func LinuxProfile() Profile {
 
 		MD5Unexpected:  true,
 		SynAckEcrCheck: true,
+		MinTSOSegs:     2,
 	}
 }
 
