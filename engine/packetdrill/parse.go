@@ -812,6 +812,13 @@ func (p *parser) assertion(line int, l string) ([]Assert, bool, error) {
 			return []Assert{a1, a2}, true, nil
 		}
 	}
+	if len(f) == 3 && !strings.HasPrefix(f[0], "tcpi_") && strings.HasPrefix(f[2], "tcpi_") {
+		// "assert 0 == tcpi_rwnd_limited": the value first.
+		flip := map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+		if op, ok := flip[f[1]]; ok {
+			f = []string{f[2], op, f[0]}
+		}
+	}
 	a, ok, err := p.assertion1(line, l, f)
 	if !ok || err != nil {
 		return nil, ok, err

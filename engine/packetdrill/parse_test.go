@@ -350,3 +350,17 @@ func TestScriptAddressesAndCString(t *testing.T) {
 		t.Fatal("an unquoted value was read as a string")
 	}
 }
+
+// An assertion may name the value first ("assert 0 == tcpi_rwnd_limited"), as gtests'
+// tcp-info-sndbuf-limited does; it is read as the field compared with the value.
+func TestAssertValueFirst(t *testing.T) {
+	s, err := Parse("a.pkt", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 %{ assert 0 == tcpi_rwnd_limited, tcpi_rwnd_limited; assert 5 < tcpi_rto }%\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := s.Events[1].Python.Asserts
+	if len(as) != 2 || as[0].Field != "rwnd_limited" || as[0].Op != "==" || as[0].Value != 0 ||
+		as[1].Field != "rto" || as[1].Op != ">" || as[1].Value != 5 {
+		t.Fatalf("asserts %+v", as)
+	}
+}
