@@ -154,6 +154,9 @@ func FuzzParse(f *testing.F) {
 	f.Add("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 100 <mss 1460>\n+0 > S. 0:0(0) ack 1 <...>\n")
 	f.Add("`sysctl -q net.ipv4.tcp_sack=0`\n%{ assert tcpi_state == TCP_CLOSE }%\n0...1 read(4, ..., 3) = -1 EAGAIN (x)\n")
 	f.Add("--tolerance_usecs=5\n/* c */ +.1~+.2 > F. 1:1(0) ack 2 win 5 <nop,sack 1:2,TS val 1 ecr 2>\n")
+	f.Add("0 epoll_create(1) = 5\n+0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLIN|EPOLLET, fd=4}) = 0\n+0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0\n")
+	f.Add("0 < icmp unreachable frag_needed mtu 800 [0:1000(1000)]\n+0 < U. 1:2(1) ack 1 win 5 urg 1 <md5 000102030405060708090a0b0c0d0e0f>\n")
+	f.Add("`a &> /dev/null ||\\\n b 2>&1 ; c && d | e # x`\n0 sendfile(4, 5, [0], 5) = 5\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		_, err := Parse("f.pkt", []byte(src))
 		if err == nil {
