@@ -66,13 +66,14 @@ func NoteText(key string) engine.Text {
 }
 
 // noteAbbrev is the short form of a note, for a lane with no room for the whole text
-// beside it (a phone's): the full text is in the transcript. It is "" for a note that
-// has none.
-func noteAbbrev(key string) string {
+// beside it (a phone's), in English and Chinese: the full text is in the transcript. It
+// is nil for a note that has none.
+func noteAbbrev(key string) []string {
 	if k := "note.short." + key; catalog.Has(k) {
-		return catalog.T(k).EN
+		t := catalog.T(k)
+		return []string{t.EN, t.ZH}
 	}
-	return ""
+	return nil
 }
 
 // timerText is a timer's name as the transcript writes it ("retransmission timer").

@@ -54,15 +54,6 @@ func ColumnBoxes(tr *engine.Trace, o ColumnOptions) []TestBox {
 	return out
 }
 
-// labelBox is the box of a label in its widest language or numbering.
-func labelBox(lb *Label) box {
-	w := 0.0
-	for _, v := range []string{lb.EN, lb.ZH, lb.Rel} {
-		w = max(w, TextWidth(v, lb.Size))
-	}
-	return textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, w, lb.Size)
-}
-
 // TestBox is one text's box.
 type TestBox struct {
 	What string

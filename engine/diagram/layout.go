@@ -7,6 +7,7 @@ package diagram
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -26,7 +27,8 @@ const (
 	bottom      = 40.0
 	laneMargin  = 220.0
 	laneTop     = 50.0
-	lineGap     = 14.0 // one line of side text
+	lineGap     = 15.0 // one line of side text: a text box (14.3 px with its halo) fits one
+	addrGap     = 16.0 // one line of lane addresses (12 px)
 	// MaxDrawnSegments bounds the arrows one diagram draws; later segments are summarised.
 	MaxDrawnSegments = 4000
 	// MaxGapPx is the most height a compressed idle gap takes, however long it is.
@@ -275,8 +277,63 @@ func bundles(tr *engine.Trace, attacker map[string]bool) []span {
 	return out
 }
 
-// Build computes the layout of a trace.
+// maxStretchRounds bounds how many times Build lays a finished trace out again, each
+// time giving its crowded instants more room.
+const maxStretchRounds = 6
+
+// stretchPx is the room a crowded instant gains in one round: two lines of side text.
+const stretchPx = 2 * lineGap
+
+// Build computes the layout of a trace. A finished trace whose side texts found no room
+// clear of the arrows near their instant (a phone's lane with six texts at one moment) is
+// laid out again with more room after each such instant, so every text keeps off the
+// arrows and stays beside its event; the time axis then runs a little slower there, and
+// its ticks still say the real time. A growing trace (the lab) is laid out once, so its
+// earlier items never move.
 func Build(tr *engine.Trace, opt Options) *Layout {
+	l, crowded := layoutOnce(tr, opt, nil)
+	if opt.Growing {
+		return l
+	}
+	// Each round stretches every crowded instant; a stretch that leaves its instant as
+	// crowded as before is taken back and not tried again (its texts lack width, not
+	// height).
+	extra := map[tcp.Time]float64{}
+	hopeless := map[tcp.Time]bool{}
+	for round := 0; round < maxStretchRounds; round++ {
+		trial := maps.Clone(extra)
+		grown := false
+		for t := range crowded {
+			if !hopeless[t] {
+				trial[t] += stretchPx
+				grown = true
+			}
+		}
+		if !grown {
+			break
+		}
+		l2, crowded2 := layoutOnce(tr, opt, trial)
+		undo := false
+		for t, n := range crowded {
+			if !hopeless[t] && crowded2[t] >= n {
+				trial[t] -= stretchPx
+				hopeless[t] = true
+				undo = true
+			}
+		}
+		extra = trial
+		if undo {
+			l2, crowded2 = layoutOnce(tr, opt, extra)
+		}
+		l, crowded = l2, crowded2
+	}
+	return l
+}
+
+// layoutOnce lays a trace out with extra px of room after the instants extra names, and
+// returns, for each instant where side texts found no room clear of the lines near
+// them, how many did not.
+func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Layout, map[tcp.Time]int) {
 	if opt.Width == 0 {
 		opt.Width = DefaultWidth
 	}
@@ -296,21 +353,39 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	laneX := map[string]float64{}
 	n := len(tr.Meta.Endpoints)
 	margin := min(laneMargin, max(opt.Width/4, 100))
-	for i, ep := range tr.Meta.Endpoints {
-		x := opt.Width / 2
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = opt.Width / 2
 		if n > 1 {
-			x = margin + float64(i)*(opt.Width-2*margin)/float64(n-1)
+			xs[i] = margin + float64(i)*(opt.Width-2*margin)/float64(n-1)
 		}
+	}
+	if narrow && n >= 3 {
+		xs = narrowLanes(opt.Width, n)
+	}
+	heads := laneHeads(tr.Meta.Endpoints, xs, opt.Width, narrow)
+	axisTop := top
+	for i, ep := range tr.Meta.Endpoints {
+		x := xs[i]
 		laneX[ep.Name] = x
 		ln := Lane{Name: ep.Name, Role: ep.Role, Addr: ep.Addr, X: x}
-		hw := min(max(130, TextWidth(ep.Name, fontLane)+20, TextWidth(laneNameZH(ep.Name), fontLane)+20), 2*x-4, 2*(opt.Width-x)-4)
-		if n > 1 {
-			hw = min(hw, (opt.Width-2*margin)/float64(n-1)-6) // clear of the next lane's head
-		}
-		ln.Head = [4]float64{x - hw/2, 8, hw, 26}
+		h1, h2 := heads[i][0], heads[i][1]
+		ln.Head = [4]float64{round1(h1), 8, round1(h2 - h1), 26}
 		pl.vlines = append(pl.vlines, x)
-		ln.NameL = placeText(pl, []string{ep.Name, laneNameZH(ep.Name)}, fontLane, "middle", 0, [][2]float64{{x, 26}}, hw-8)
-		ln.AddrL = placeText(pl, []string{ep.Addr}, fontAddr, "middle", 0, [][2]float64{{x, 48}}, 2*min(x, opt.Width-x)-4)
+		ln.NameL = placeText(pl, []string{ep.Name, laneNameZH(ep.Name)}, fontLane, "middle", 0, [][2]float64{{(h1 + h2) / 2, 26}}, h2-h1-4)
+		// The address under its lane, kept inside the figure; where a neighbour's is in
+		// the way (three lanes on a phone), a line lower.
+		aw := TextWidth(ep.Addr, fontAddr)
+		ax := min(max(x, aw/2+4), opt.Width-aw/2-4)
+		if ln.AddrL = placeText(pl, []string{ep.Addr}, fontAddr, "middle", 0, [][2]float64{{ax, 48}}, -1); ln.AddrL == nil {
+			if ln.AddrL = placeText(pl, []string{ep.Addr}, fontAddr, "middle", 0, [][2]float64{{ax, 48 + addrGap}}, -1); ln.AddrL == nil {
+				ln.AddrL = placeText(pl, []string{ep.Addr}, fontAddr, "middle", 0, [][2]float64{{ax, 48}}, 2*min(ax, opt.Width-ax)-4)
+			}
+		}
+		if ln.AddrL != nil && ln.AddrL.Y > 48 {
+			axisTop = top + addrGap
+			l.LaneTop = laneTop + addrGap
+		}
 		l.Lanes = append(l.Lanes, ln)
 	}
 	main := map[string]bool{}
@@ -343,7 +418,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	ax := &timeAxis{}
-	y := top
+	y := axisTop
 	gapX1, gapX2 := 60.0, opt.Width-60
 	if narrow {
 		gapX1, gapX2 = 8, opt.Width-8
@@ -355,6 +430,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		}
 		if len(ax.times) > 0 {
 			prev := ax.times[len(ax.times)-1]
+			y += extra[prev]
 			k := sort.Search(len(spans), func(k int) bool { return spans[k].t1 >= t })
 			if k < len(spans) && spans[k].t0 == prev && spans[k].t1 == t {
 				y += bundlePx
@@ -371,11 +447,11 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		ax.ys = append(ax.ys, y)
 	}
 	if len(ax.times) == 0 {
-		ax.times, ax.ys = []tcp.Time{0}, []float64{top}
+		ax.times, ax.ys = []tcp.Time{0}, []float64{axisTop}
 	}
 	axisEnd := y
 	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, pl: pl, narrow: narrow,
-		spans: spans, gapAt: gapAt, opt: opt}
+		spans: spans, gapAt: gapAt, opt: opt, crowded: map[tcp.Time]int{}}
 	b.stackArrows()
 	b.bundleBands()
 	if !opt.Growing {
@@ -408,7 +484,80 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	for i := range l.Items {
 		shape(&l.Items[i], l.LaneBottom)
 	}
-	return l
+	return l, b.crowded
+}
+
+// narrowLanes places three or more lanes on a phone: the first far enough in for its
+// texts on the left, the last near the right edge (an attacker's lane, which has few
+// texts of its own), and the one before it with room on its right for a server's state
+// and queue gauge; any others evenly between.
+func narrowLanes(w float64, n int) []float64 {
+	xs := make([]float64, n)
+	xs[0], xs[n-1], xs[n-2] = 96, w-42, w-146
+	for i := 1; i < n-2; i++ {
+		xs[i] = xs[0] + float64(i)*(xs[n-2]-xs[0])/float64(n-2)
+	}
+	return xs
+}
+
+// laneHeads returns each lane's header box as [left, right]: centred on its lane, as wide
+// as its name needs (at least 130 px where there is room), inside the figure, and clear
+// of its neighbours' boxes; where the lanes crowd (three on a phone), a box shrinks
+// towards its name and moves off-centre rather than cover the next one.
+func laneHeads(eps []engine.EndpointInfo, xs []float64, w float64, narrow bool) [][2]float64 {
+	const gap, pad = 6.0, 4.0
+	out := make([][2]float64, len(xs))
+	need := make([]float64, len(xs))
+	for i, ep := range eps {
+		need[i] = max(TextWidth(ep.Name, fontLane), TextWidth(laneNameZH(ep.Name), fontLane)) + 2*pad
+		want := max(need[i]+12, 130)
+		if narrow {
+			want = need[i] + 16
+		}
+		// Half the distance to each neighbour, and the figure's edges.
+		lo, hi := 4.0, w-4
+		if i > 0 {
+			lo = (xs[i-1]+xs[i])/2 + gap/2
+		}
+		if i < len(xs)-1 {
+			hi = (xs[i]+xs[i+1])/2 - gap/2
+		}
+		hw := min(want/2, xs[i]-lo, hi-xs[i])
+		out[i] = [2]float64{xs[i] - hw, xs[i] + hw}
+		if 2*hw < need[i] {
+			// Too narrow centred: grow into the free side, up to the name's width.
+			l, r := xs[i]-hw, xs[i]+hw
+			for _, side := range []int{-1, 1} {
+				short := need[i] - (r - l)
+				if short <= 0 {
+					break
+				}
+				if side < 0 {
+					l = max(lo, l-short)
+				} else {
+					r = min(hi, r+short)
+				}
+			}
+			out[i] = [2]float64{l, r}
+		}
+	}
+	// A box that still lacks room borrows from its neighbour's spare width.
+	for i := 1; i < len(xs); i++ {
+		a, b := &out[i-1], &out[i]
+		if short := need[i] - (b[1] - b[0]); short > 0 {
+			spare := (a[1] - a[0]) - need[i-1]
+			take := min(short, max(spare, 0))
+			a[1] -= take
+			b[0] -= take
+		}
+		if short := need[i-1] - (a[1] - a[0]); short > 0 {
+			spare := (b[1] - b[0]) - need[i]
+			take := min(short, max(spare, 0))
+			b[0] += take
+			a[1] += take
+		}
+	}
+	return out
 }
 
 // shape computes what an item's drawing needs beyond its ends, so no renderer does
@@ -478,6 +627,23 @@ func placeText(pl *placer, variants []string, size float64, anchor string, rot f
 		tiers = []float64{1, 0.66, 0.45, 0.3}
 	}
 	for _, soft := range []bool{true, false} {
+		if !soft && pl.fewest {
+			// On a line after all: the candidate that crosses the fewest.
+			best, hits := -1, 0.0
+			for i, c := range cands {
+				bx := textBox(round1(c[0]), round1(c[1]), anchor, round1(rot), w, size)
+				if pl.fits(bx, false) {
+					if n := pl.lineHits(bx); best < 0 || n < hits {
+						best, hits = i, n
+					}
+				}
+			}
+			if best >= 0 {
+				c := cands[best]
+				pl.add(textBox(round1(c[0]), round1(c[1]), anchor, round1(rot), w, size))
+				return mk(c, variants, false)
+			}
+		}
 		for _, c := range cands {
 			bx := textBox(round1(c[0]), round1(c[1]), anchor, round1(rot), w, size)
 			if pl.fits(bx, soft) {
@@ -556,6 +722,10 @@ type builder struct {
 	narrow                   bool
 	opt                      Options
 	stackLabel               map[int]int // segment id → -1: unlabelled; else how many others its label stands for
+	// now is the instant of the event being placed; crowded lists the instants where a
+	// side text had no room clear of the lines near its event (once each).
+	now     tcp.Time
+	crowded map[tcp.Time]int
 	spans                    []span
 	gapAt                    []tcp.Time
 	gapDone                  int
@@ -584,6 +754,9 @@ func (b *builder) laneGap() float64 {
 	return g
 }
 
+// sideLines is how many lines below its event a side text may go.
+const sideLines = 11
+
 // stateAbbrev holds the short names RFC 9293's Figure 5 (and RFC 793's) gives the two
 // longest states, drawn where the full name would sit on an arrow.
 var stateAbbrev = map[string]string{"SYN-RECEIVED": "SYN-RCVD", "ESTABLISHED": "ESTAB"}
@@ -591,7 +764,22 @@ var stateAbbrev = map[string]string{"SYN-RECEIVED": "SYN-RCVD", "ESTABLISHED": "
 // sideText places a text beside a lane at y: outside the lanes first, at cols px from the
 // lane, moving down a line at a time; then inside; then its abbreviation (if it has one),
 // clear of lines; shortened as a last resort.
-func (b *builder) sideText(lane string, y float64, variants []string, cols []float64, abbrev string) *Label {
+func (b *builder) sideText(lane string, y float64, variants []string, cols []float64, abbrev []string) *Label {
+	lb := b.sideTextAt(lane, y, variants, cols, abbrev)
+	b.check(lb, y)
+	return lb
+}
+
+// check notes the instant being placed as crowded if lb, a side text meant for y, had
+// to sit on a line or more than three lines below y (or found no place at all).
+func (b *builder) check(lb *Label, y float64) {
+	if lb != nil && !b.pl.onLine(labelBox(lb)) {
+		return
+	}
+	b.crowded[b.now]++
+}
+
+func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []float64, abbrev []string) *Label {
 	x := b.laneX[lane]
 	s := b.side(lane)
 	// A column as far out as the next lane would label that lane, not this one.
@@ -599,7 +787,7 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 		cols = cols[:len(cols)-1]
 	}
 	var out, in [][2]float64
-	for k := 0; k < 8; k++ {
+	for k := 0; k < sideLines; k++ {
 		for _, c := range cols {
 			out = append(out, [2]float64{x + s*c, y + float64(k)*lineGap})
 			in = append(in, [2]float64{x - s*c, y + float64(k)*lineGap})
@@ -624,8 +812,8 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 	// The figure's own short name at its moment (SYN-RCVD beside the SYN that caused
 	// it) reads better than the whole name lines below, where it seems to follow a
 	// later event.
-	if abbrev != "" {
-		if lb := placeClear(b.pl, []string{abbrev}, fontSide, anchorOut, out[:near]); lb != nil {
+	if abbrev != nil {
+		if lb := placeClear(b.pl, abbrev, fontSide, anchorOut, out[:near]); lb != nil {
 			return lb
 		}
 	}
@@ -635,11 +823,11 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[near:min(len(in), 5*len(cols))]); lb != nil {
 		return lb
 	}
-	if abbrev != "" {
-		if lb := placeClear(b.pl, []string{abbrev}, fontSide, anchorOut, out[:min(len(out), 5*len(cols))]); lb != nil {
+	if abbrev != nil {
+		if lb := placeClear(b.pl, abbrev, fontSide, anchorOut, out[:min(len(out), 5*len(cols))]); lb != nil {
 			return lb
 		}
-		if lb := placeClear(b.pl, []string{abbrev}, fontSide, anchorIn, in[:min(len(in), 5*len(cols))]); lb != nil {
+		if lb := placeClear(b.pl, abbrev, fontSide, anchorIn, in[:min(len(in), 5*len(cols))]); lb != nil {
 			return lb
 		}
 	}
@@ -655,6 +843,12 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 	}
 	if lb := placeText(b.pl, variants, fontSide, anchorIn, 0, in[:min(len(in), 4*len(cols))], -1); lb != nil {
 		return lb
+	}
+	// The short form whole, on a line, before the long one cut.
+	if abbrev != nil {
+		if lb := placeText(b.pl, abbrev, fontSide, anchorOut, 0, out, -1); lb != nil {
+			return lb
+		}
 	}
 	return placeText(b.pl, variants, fontSide, anchorOut, 0, out, 0)
 }
@@ -687,6 +881,7 @@ func (b *builder) walk() {
 	ahead := 0 // events before this index have had their arrows registered
 	for i := 0; i < b.tr.Len(); i++ {
 		e := b.tr.Load(i, &b.buf)
+		b.now = e.At
 		b.gapLabels(e.At)
 		if i >= ahead && b.opt.Growing {
 			ahead = b.arrowsAt(i, sp)
@@ -713,12 +908,16 @@ func (b *builder) walk() {
 				b.l.Items[k].Y2 = yy
 			}
 			it := Item{Kind: "state", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy, Lane: e.Endpoint, State: e.To.String()}
-			it.T = b.sideText(e.Endpoint, yy+4, []string{it.State}, []float64{10}, stateAbbrev[it.State])
+			var short []string
+			if a, ok := stateAbbrev[it.State]; ok {
+				short = []string{a}
+			}
+			it.T = b.sideText(e.Endpoint, yy+4, []string{it.State}, []float64{10}, short)
 			b.l.Items = append(b.l.Items, it)
 			b.band[e.Endpoint] = len(b.l.Items) - 1
 		case tcp.EventApp:
 			st := b.addStep(i, e, "app", e.Endpoint)
-			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, "")
+			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, nil)
 		case tcp.EventTimer:
 			b.timer(i, e)
 		case tcp.EventNote:
@@ -870,9 +1069,9 @@ func (b *builder) stackArrows() {
 	}
 }
 
-// sideItem places an application call or a note beside its lane; abbrev, if not empty,
+// sideItem places an application call or a note beside its lane; abbrev, if not nil,
 // is a short form to use where the whole text has no room clear of the lines.
-func (b *builder) sideItem(it Item, e *tcp.Event, abbrev string) {
+func (b *builder) sideItem(it Item, e *tcp.Event, abbrev []string) {
 	x := b.laneX[e.Endpoint]
 	yy := round1(b.ax.y(e.At))
 	it.End, it.X1, it.Y1, it.X2, it.Y2 = -1, x, yy, x, yy
@@ -908,7 +1107,13 @@ func (b *builder) queue(st int, e *tcp.Event) {
 	for _, c := range cands {
 		starts = append(starts, [2]float64{c[0] - pad, c[1]})
 	}
-	if lb := placeText(b.pl, []string{wide}, fontSide, "start", 0, starts, 0); lb != nil && !lb.Cut {
+	lb := placeText(b.pl, []string{wide}, fontSide, "start", 0, starts, 0)
+	// A gauge with no room beside the lane (a phone's) is left out and the numbers
+	// drawn alone; that is width, which more height would not give.
+	if lb == nil || !lb.Cut {
+		b.check(lb, yy+4)
+	}
+	if lb != nil && !lb.Cut {
 		it.BX, it.BY = lb.X, round1(lb.Y-8)
 		it.T = &Label{X: round1(lb.X + pad), Y: lb.Y, EN: txt, Size: fontSide}
 	} else if lb != nil {
@@ -1011,6 +1216,7 @@ func (b *builder) timer(i int, e *tcp.Event) {
 		it.Label = fmtDur(e.Duration)
 		it.Text = engine.Text{EN: it.Text.EN + " " + fmtDur(e.Duration), ZH: it.Text.ZH + " " + fmtDur(e.Duration)}
 		place(&it, e.Timer.String()+" "+fmtDur(e.Duration))
+		b.check(it.T, it.Y1+9)
 		b.l.Items = append(b.l.Items, it)
 		b.timers[key] = len(b.l.Items) - 1
 	case tcp.TimerFired, tcp.TimerCancelled:
@@ -1034,6 +1240,7 @@ func (b *builder) timer(i int, e *tcp.Event) {
 			it := Item{Kind: "timer", Step: st, End: st, X1: x, Y1: yy, X2: x, Y2: yy + 2,
 				Lane: e.Endpoint, State: e.Timer.String(), Fate: "fired", Text: timerText(e.Timer)}
 			place(&it, e.Timer.String())
+			b.check(it.T, it.Y1+9)
 			b.l.Items = append(b.l.Items, it)
 		}
 	}
@@ -1146,6 +1353,8 @@ func alongArrowFar(pl *placer, x1, y1, x2, y2 float64, variants []string, size f
 		}
 	}
 	length := math.Hypot(x2-x1, y2-y1)
+	pl.fewest, pl.own = true, lineBox(x1, y1, x2, y2)
+	defer func() { pl.fewest = false }()
 	return placeText(pl, variants, size, "middle", ang, cands, max(length*0.9, 60))
 }
 
