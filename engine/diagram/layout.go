@@ -726,9 +726,9 @@ type builder struct {
 	// side text had no room clear of the lines near its event (once each).
 	now     tcp.Time
 	crowded map[tcp.Time]int
-	spans                    []span
-	gapAt                    []tcp.Time
-	gapDone                  int
+	spans   []span
+	gapAt   []tcp.Time
+	gapDone int
 	// open state bands and timers per lane, as item indexes
 	band   map[string]int
 	timers map[string]int
