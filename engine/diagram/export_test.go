@@ -120,3 +120,6 @@ func SideTextOnBundle(l *Layout) []string {
 	}
 	return out
 }
+
+// TickBox is the box of a tick's label.
+func TickBox(t Tick) TestBox { return TestBox{What: "tick " + t.Label, b: labelBox(t.T)} }

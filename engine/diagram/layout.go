@@ -458,20 +458,24 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 		b.allArrows()
 	}
 	b.walk()
-	// Ticks: at least every 120 px, drawn where their label has room (the texts of the
-	// story come first).
+	// Ticks: at least every 120 px, each with its label (the texts of the story come
+	// first): an instant whose label has no room at either edge gets no tick, and the
+	// next instant is tried. A gap's band is drawn over the grid, so no label goes under
+	// one.
+	for _, g := range l.Gaps {
+		pl.add(box{cx: g.X + g.W/2, cy: (g.Y1 + g.Y2) / 2, hw: g.W / 2, hh: max(g.Y2-g.Y1, 1) / 2})
+	}
 	lastTick := -1000.0
 	for i, t := range ax.times {
-		if ax.ys[i]-lastTick >= 120 || i == 0 {
-			tk := Tick{Y: round1(ax.ys[i]), Label: fmtTime(t)}
-			// At the left edge above its rule; else below it; else at the right edge.
-			tk.T = placeText(pl, []string{tk.Label}, fontTick, "start", 0, [][2]float64{{4, tk.Y - 3}, {4, tk.Y + fontTick + 1}}, 0)
-			if tk.T == nil {
-				tk.T = placeText(pl, []string{tk.Label}, fontTick, "end", 0, [][2]float64{{opt.Width - 4, tk.Y - 3}, {opt.Width - 4, tk.Y + fontTick + 1}}, 0)
-			}
-			l.Ticks = append(l.Ticks, tk)
-			lastTick = ax.ys[i]
+		if ax.ys[i]-lastTick < 120 && i > 0 {
+			continue
 		}
+		tk := Tick{Y: round1(ax.ys[i]), Label: fmtTime(t)}
+		if tk.T = tickLabel(pl, tk, opt.Width); tk.T == nil {
+			continue
+		}
+		l.Ticks = append(l.Ticks, tk)
+		lastTick = ax.ys[i]
 	}
 	l.Height = math.Ceil(max(axisEnd+bottom+30, pl.bottom()+bottom))
 	l.LaneBottom = l.Height - bottom
@@ -485,6 +489,24 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 		shape(&l.Items[i], l.LaneBottom)
 	}
 	return l, b.crowded
+}
+
+// tickLabel places a tick's label, whole: at the left edge above its rule, else below
+// it, else at the right edge; clear of lines first, then across one; nil if no text
+// leaves it room.
+func tickLabel(pl *placer, tk Tick, w float64) *Label {
+	left := [][2]float64{{4, tk.Y - 3}, {4, tk.Y + fontTick + 1}}
+	right := [][2]float64{{w - 4, tk.Y - 3}, {w - 4, tk.Y + fontTick + 1}}
+	if lb := placeClear(pl, []string{tk.Label}, fontTick, "start", left); lb != nil {
+		return lb
+	}
+	if lb := placeClear(pl, []string{tk.Label}, fontTick, "end", right); lb != nil {
+		return lb
+	}
+	if lb := placeText(pl, []string{tk.Label}, fontTick, "start", 0, left, -1); lb != nil {
+		return lb
+	}
+	return placeText(pl, []string{tk.Label}, fontTick, "end", 0, right, -1)
 }
 
 // narrowLanes places three or more lanes on a phone: the first far enough in for its
@@ -722,8 +744,8 @@ type builder struct {
 	narrow                   bool
 	opt                      Options
 	stackLabel               map[int]int // segment id → -1: unlabelled; else how many others its label stands for
-	// now is the instant of the event being placed; crowded lists the instants where a
-	// side text had no room clear of the lines near its event (once each).
+	// now is the instant of the event being placed; crowded counts, per instant, the
+	// side texts that had no room clear of the lines near their event.
 	now     tcp.Time
 	crowded map[tcp.Time]int
 	spans   []span
