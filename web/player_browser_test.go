@@ -185,31 +185,49 @@ func TestBrowserEmbedFromFile(t *testing.T) {
 var axeSource string
 
 // axe-core finds no serious or critical violation on the home page, a lesson, the lab
-// and the comparison, in both languages.
+// and the comparison, in both languages, on a desktop screen and on a phone (where a
+// page reloads itself with the narrow drawing).
 func TestBrowserAxe(t *testing.T) {
 	ctx := browser(t)
 	_, ts := newTestServer(t, Config{})
-	for _, path := range []string{"/", "/lessons/three-way-handshake", "/lab", "/compare"} {
-		for _, lang := range Languages {
-			t.Run(path+"-"+lang, func(t *testing.T) {
-				if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+path+"?lang="+lang)); err != nil {
-					t.Fatal(err)
-				}
-				if path != "/" && path != "/compare" {
-					waitJS(t, ctx, `!!document.querySelector("svg.sa-live")`)
-				}
-				evalJS[chromedp.Void](t, ctx, axeSource+";void 0")
-				got, err := chromedp.Run(ctx, chromedp.Evaluate[[]map[string]any](`axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations
+	for _, vp := range []struct{ w, h int64 }{{1280, 900}, {390, 844}} {
+		for _, path := range []string{"/", "/lessons/three-way-handshake", "/lab", "/compare"} {
+			for _, lang := range Languages {
+				t.Run(fmt.Sprintf("%s-%s-%d", path, lang, vp.w), func(t *testing.T) {
+					axePage(t, ctx, vp.w, vp.h, ts.URL+path+"?lang="+lang, path != "/" && path != "/compare")
+				})
+			}
+		}
+	}
+}
+
+// axePage opens url at w×h (a phone's as a phone: touch, mobile) and fails the test on
+// axe-core's serious and critical findings; live says the page has a live player to wait
+// for.
+func axePage(t *testing.T, ctx context.Context, w, h int64, url string, live bool) {
+	t.Helper()
+	var emu []chromedp.EmulateViewportOption
+	if w < 600 {
+		emu = append(emu, chromedp.EmulateMobile)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h, emu...), chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	if live {
+		waitJS(t, ctx, `document.documentElement.dataset.player === "ready"`)
+	}
+	evalJS[chromedp.Void](t, ctx, axeSource+";void 0")
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]map[string]any](`axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations
   .filter((v) => v.impact === "serious" || v.impact === "critical")
   .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) })))`, chromedp.EvalAwaitPromise))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, v := range got {
-					t.Errorf("axe: %v %v on %v", v["impact"], v["id"], v["nodes"])
-				}
-			})
-		}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range got {
+		t.Errorf("axe: %v %v on %v", v["impact"], v["id"], v["nodes"])
+	}
+	if n := evalJS[int](t, ctx, `document.querySelectorAll("main, [role=main]").length`); n == 0 {
+		t.Error("axe ran on a page with no main landmark: not the page meant")
 	}
 }
 
