@@ -138,6 +138,10 @@ func TestSideTextsKeepOffBundles(t *testing.T) {
 					}
 				}
 				name := fmt.Sprintf("%s/%s/w=%.0f", sc.ID, prof, w)
+				// A bundle's own label keeps off the arrow across its band.
+				if on := diagram.BundleTextOnArrow(l); len(on) > 0 {
+					t.Errorf("%s: %q", name, on)
+				}
 				if on := diagram.SideTextOnBundle(l); len(on) > allowed[name] {
 					t.Errorf("%s: %d texts on a band (at most %d): %q", name, len(on), allowed[name], on)
 				}

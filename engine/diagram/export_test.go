@@ -123,3 +123,20 @@ func SideTextOnBundle(l *Layout) []string {
 
 // TickBox is the box of a tick's label.
 func TickBox(t Tick) TestBox { return TestBox{What: "tick " + t.Label, b: labelBox(t.T)} }
+
+// BundleTextOnArrow returns, for each bundle whose label lies on the band's own arrow, a
+// description.
+func BundleTextOnArrow(l *Layout) []string {
+	var out []string
+	for _, it := range l.Items {
+		if it.Kind != "bundle" || it.T == nil {
+			continue
+		}
+		tb := labelBox(it.T)
+		tb.hw, tb.hh = tb.hw-0.5, tb.hh-0.5
+		if tb.overlaps(lineBox(it.X1, it.Y1, it.X2, it.Y2)) {
+			out = append(out, it.T.EN+" on the arrow of bundle step "+strconv.Itoa(it.Step))
+		}
+	}
+	return out
+}

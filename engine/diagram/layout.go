@@ -1483,23 +1483,7 @@ func (b *builder) bundle(sp span) {
 		parts = []engine.Text{full}
 	}
 	short := []string{parts[0].EN, parts[0].ZH}
-	xm := (it.X1 + it.X2) / 2
-	var cands [][2]float64
-	for k := 0; k < 4; k++ {
-		cands = append(cands, [2]float64{xm, (y1+y2)/2 + 4 + float64(k)*lineGap})
-	}
-	// Whole where it fits, even across a lifeline; shortened only where it does not. In
-	// the band first: centred, else from just inside its left end (texts of the moment
-	// before may sit beside the victim's lane); below it only if neither fits.
-	inBand := (y1+y2)/2 + 4
-	left := [][2]float64{{min(it.X1, it.X2) + 8, inBand}}
-	if it.T = placeText(b.pl, short, fontSide, "middle", 0, cands[:1], -1); it.T == nil {
-		if it.T = placeText(b.pl, short, fontSide, "start", 0, left, -1); it.T == nil {
-			if it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, -1); it.T == nil {
-				it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, 0)
-			}
-		}
-	}
+	it.T = b.bundleLabel(it.X1, y1, it.X2, y2, short)
 	b.l.Items = append(b.l.Items, it) // its band was registered before the walk (bundleBands)
 	if hasQ {
 		qi := len(b.l.Steps) - 1
@@ -1507,6 +1491,67 @@ func (b *builder) bundle(sp span) {
 		qe.At = sp.t1
 		b.queue(qi, &qe)
 	}
+}
+
+// bundleLabel places a bundle's label inside its band, off the band's arrow, which runs
+// from the attacker's lane (xa) at the band's top (y1) to the victim's (xv) at its bottom
+// (y2): in the corner the arrow leaves free at the top, by the victim's lane, or the one
+// at the bottom, by the attacker's; whole where it fits, else shortened to the corner's
+// room (the whole text is the step's, in the title and the transcript).
+func (b *builder) bundleLabel(xa, y1, xv, y2 float64, variants []string) *Label {
+	h := max(y2-y1, 1)
+	diag := lineBox(xa, y1, xv, y2)
+	// The arrow's x where a text's box reaches down to (top corner) or up to (bottom).
+	at := func(y float64) float64 { return xa + (xv-xa)*min(max((y-y1)/h, 0), 1) }
+	topY, botY := round1(y1+13), round1(y2-5)
+	type corner struct {
+		x, y   float64
+		anchor string
+		room   float64
+	}
+	var cs []corner
+	if xv < xa {
+		cs = []corner{{xv + 6, topY, "start", at(topY+4) - xv - 12}, {xa - 6, botY, "end", xa - at(botY-11) - 12}}
+	} else {
+		cs = []corner{{xv - 6, topY, "end", xv - at(topY+4) - 12}, {xa + 6, botY, "start", at(botY-11) - xa - 12}}
+	}
+	clear := func(c corner, vs []string) bool {
+		w := 0.0
+		for _, v := range vs {
+			w = max(w, TextWidth(v, fontSide))
+		}
+		bx := textBox(c.x, c.y, c.anchor, 0, w, fontSide)
+		return w <= c.room && !bx.overlaps(diag) && b.pl.fits(bx, false)
+	}
+	for _, c := range cs {
+		if clear(c, variants) {
+			return placeText(b.pl, variants, fontSide, c.anchor, 0, [][2]float64{{c.x, c.y}}, -1)
+		}
+	}
+	for _, c := range cs {
+		short := make([]string, len(variants))
+		for i, v := range variants {
+			short[i] = fitRunes(v, c.room, fontSide)
+		}
+		if short[0] != "" && short[1] != "" && clear(c, short) {
+			lb := placeText(b.pl, short, fontSide, c.anchor, 0, [][2]float64{{c.x, c.y}}, -1)
+			if lb != nil {
+				lb.Cut = true
+			}
+			return lb
+		}
+	}
+	// No corner has room for even a few characters: centred in the band, across its
+	// arrow (its halo keeps it readable).
+	xm := (xa + xv) / 2
+	var cands [][2]float64
+	for k := 0; k < 4; k++ {
+		cands = append(cands, [2]float64{xm, (y1+y2)/2 + 4 + float64(k)*lineGap})
+	}
+	if lb := placeText(b.pl, variants, fontSide, "middle", 0, cands, -1); lb != nil {
+		return lb
+	}
+	return placeText(b.pl, variants, fontSide, "middle", 0, cands, 0)
 }
 
 // MaxExtraLabel bounds the application label drawn on an arrow (the full text is in the
