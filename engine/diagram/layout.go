@@ -1129,20 +1129,14 @@ func (b *builder) queue(st int, e *tcp.Event) {
 	for _, c := range cands {
 		starts = append(starts, [2]float64{c[0] - pad, c[1]})
 	}
-	lb := placeText(b.pl, []string{wide}, fontSide, "start", 0, starts, 0)
-	// A gauge with no room beside the lane (a phone's) is left out and the numbers
-	// drawn alone; that is width, which more height would not give.
-	if lb == nil || !lb.Cut {
-		b.check(lb, yy+4)
-	}
-	if lb != nil && !lb.Cut {
+	// Where the gauge has no room clear of every line and text (a phone's lane), it is
+	// left out and the numbers are placed alone as a side text is.
+	if lb := placeClear(b.pl, []string{wide}, fontSide, "start", starts); lb != nil {
 		it.BX, it.BY = lb.X, round1(lb.Y-8)
 		it.T = &Label{X: round1(lb.X + pad), Y: lb.Y, EN: txt, Size: fontSide}
-	} else if lb != nil {
-		// Too little room for the gauge: only its numbers, in the box that was placed.
-		it.T = &Label{X: lb.X, Y: lb.Y, EN: txt, Size: fontSide}
-		it.BX = -1
 	} else {
+		// Too little room for the gauge: only its numbers, placed as a side text is.
+		it.T = b.sideText(e.Endpoint, yy+4, []string{txt}, []float64{10}, nil)
 		it.BX = -1
 	}
 	if e.Backlog > 0 && it.BX >= 0 {
@@ -1204,10 +1198,16 @@ func (b *builder) timer(i int, e *tcp.Event) {
 		}
 		// Further down beside the bracket, clear of every line, before sitting on one.
 		var further [][2]float64
-		for k := len(cands); k < len(cands)+3; k++ {
+		for k := len(cands); k < sideLines; k++ {
 			further = append(further, [2]float64{bx + s*4, it.Y1 + 9 + float64(k)*lineGap})
 		}
 		if it.T = placeClear(b.pl, []string{text}, fontSide, out, further); it.T != nil {
+			return
+		}
+		for k := range further {
+			further[k][0] = inX
+		}
+		if it.T = placeClear(b.pl, []string{text}, fontSide, in, further); it.T != nil {
 			return
 		}
 		if it.T = placeText(b.pl, []string{text, zh}, fontSide, out, 0, cands[:3], -1); it.T == nil {
@@ -1482,8 +1482,14 @@ func (b *builder) bundle(sp span) {
 	if len(parts) == 0 {
 		parts = []engine.Text{full}
 	}
-	short := []string{parts[0].EN, parts[0].ZH}
-	it.T = b.bundleLabel(it.X1, y1, it.X2, y2, short)
+	// Where a corner of the band has no room for the summary (a phone's), the count alone.
+	texts := [][]string{{parts[0].EN, parts[0].ZH}}
+	if syn > 0 {
+		for _, t := range []engine.Text{catalog.F("flood.count", syn), catalog.F("flood.count.short", syn)} {
+			texts = append(texts, []string{t.EN, t.ZH})
+		}
+	}
+	it.T = b.bundleLabel(it.X1, y1, it.X2, y2, texts)
 	b.l.Items = append(b.l.Items, it) // its band was registered before the walk (bundleBands)
 	if hasQ {
 		qi := len(b.l.Steps) - 1
@@ -1496,14 +1502,16 @@ func (b *builder) bundle(sp span) {
 // bundleLabel places a bundle's label inside its band, off the band's arrow, which runs
 // from the attacker's lane (xa) at the band's top (y1) to the victim's (xv) at its bottom
 // (y2): in the corner the arrow leaves free at the top, by the victim's lane, or the one
-// at the bottom, by the attacker's; whole where it fits, else shortened to the corner's
-// room (the whole text is the step's, in the title and the transcript).
-func (b *builder) bundleLabel(xa, y1, xv, y2 float64, variants []string) *Label {
+// at the bottom, by the attacker's; the first of texts (each in English and Chinese)
+// that fits whole, else the first shortened to the corner's room (the whole text is the
+// step's, in the title and the transcript).
+func (b *builder) bundleLabel(xa, y1, xv, y2 float64, texts [][]string) *Label {
+	variants := texts[0]
 	h := max(y2-y1, 1)
 	diag := lineBox(xa, y1, xv, y2)
 	// The arrow's x where a text's box reaches down to (top corner) or up to (bottom).
 	at := func(y float64) float64 { return xa + (xv-xa)*min(max((y-y1)/h, 0), 1) }
-	topY, botY := round1(y1+13), round1(y2-5)
+	topY, botY := round1(y1+11), round1(y2-4)
 	type corner struct {
 		x, y   float64
 		anchor string
@@ -1511,9 +1519,9 @@ func (b *builder) bundleLabel(xa, y1, xv, y2 float64, variants []string) *Label 
 	}
 	var cs []corner
 	if xv < xa {
-		cs = []corner{{xv + 6, topY, "start", at(topY+4) - xv - 12}, {xa - 6, botY, "end", xa - at(botY-11) - 12}}
+		cs = []corner{{xv + 4, topY, "start", at(topY+4) - xv - 8}, {xa - 4, botY, "end", xa - at(botY-11) - 8}}
 	} else {
-		cs = []corner{{xv - 6, topY, "end", xv - at(topY+4) - 12}, {xa + 6, botY, "start", at(botY-11) - xa - 12}}
+		cs = []corner{{xv - 4, topY, "end", xv - at(topY+4) - 8}, {xa + 4, botY, "start", at(botY-11) - xa - 8}}
 	}
 	clear := func(c corner, vs []string) bool {
 		w := 0.0
@@ -1523,9 +1531,11 @@ func (b *builder) bundleLabel(xa, y1, xv, y2 float64, variants []string) *Label 
 		bx := textBox(c.x, c.y, c.anchor, 0, w, fontSide)
 		return w <= c.room && !bx.overlaps(diag) && b.pl.fits(bx, false)
 	}
-	for _, c := range cs {
-		if clear(c, variants) {
-			return placeText(b.pl, variants, fontSide, c.anchor, 0, [][2]float64{{c.x, c.y}}, -1)
+	for _, vs := range texts {
+		for _, c := range cs {
+			if clear(c, vs) {
+				return placeText(b.pl, vs, fontSide, c.anchor, 0, [][2]float64{{c.x, c.y}}, -1)
+			}
 		}
 	}
 	for _, c := range cs {
