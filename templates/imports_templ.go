@@ -664,7 +664,7 @@ func ScriptPage(v Script) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "</p><p role=\"status\" aria-live=\"polite\" id=\"script-status\" data-testid=\"script-status\"></p><ol id=\"script-lines\" class=\"script-lines\" data-testid=\"script-lines\" hidden></ol><figure id=\"script-diagram\" data-testid=\"script-diagram\"></figure><pre id=\"script-tcpdump\" data-testid=\"script-tcpdump\"></pre>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 47, "</p><p role=\"status\" aria-live=\"polite\" id=\"script-status\" data-testid=\"script-status\"></p><figure id=\"script-diagram\" data-testid=\"script-diagram\"></figure><ol id=\"script-lines\" class=\"script-lines\" data-testid=\"script-lines\" hidden></ol><pre id=\"script-tcpdump\" data-testid=\"script-tcpdump\"></pre>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

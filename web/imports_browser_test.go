@@ -161,6 +161,21 @@ func TestBrowserScript(t *testing.T) {
 			t.Errorf("%s: the failing line shown is %q", lang, got)
 		}
 		waitJS(t, ctx, `!!document.querySelector("#script-diagram svg")`)
+		// On the diagram itself: the expected segment as a ghost arrow with the script's
+		// line, the one sent instead marked; the message in the page's language.
+		wantGhost, wantMsg := "line 6 expected: +0 > S. 0:0(0) ack 1", "expected options <"
+		if lang == "zh" {
+			wantGhost, wantMsg = "第 6 行期望：+0 > S. 0:0(0) ack 1", "期望选项 <"
+		}
+		if got := evalJS[string](t, ctx, `(document.querySelector("#script-diagram .sa-ghost text") || {}).textContent || ""`); !strings.HasPrefix(got, wantGhost) {
+			t.Errorf("%s: the ghost arrow says %q, want %q", lang, got, wantGhost)
+		}
+		if n := evalJS[int](t, ctx, `document.querySelectorAll("#script-diagram .sa-seg.sa-mismatch[data-segment='SYN ACK']").length`); n != 1 {
+			t.Errorf("%s: %d SYN-ACKs marked as sent instead, want 1", lang, n)
+		}
+		if got := evalJS[string](t, ctx, `document.getElementById("script-status").textContent`); !strings.Contains(got, wantMsg) {
+			t.Errorf("%s: the status says %q, want %q", lang, got, wantMsg)
+		}
 		shots(t, ctx, "script-"+lang, `!!document.querySelector("#script-diagram svg")`)
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=script-share]"))); err != nil {
 			t.Fatal(err)

@@ -216,6 +216,33 @@ func TestScriptRun(t *testing.T) {
 		!strings.Contains(out.Message, "got") || !strings.Contains(out.SVG, "<svg") {
 		t.Errorf("failing script: %d %+v", code, out)
 	}
+	// The failure on the diagram itself, in the reader's language: the expected segment
+	// as a ghost arrow labelled with the script's line, the one sent instead marked; the
+	// runner's message in Chinese from its key.
+	for _, c := range []struct{ lang, msg, ghost string }{
+		{"en", "expected options <mss 1460,nop,nop,sackOK,nop,wscale 8>, got <", "line 6 expected: +0 &gt; S. 0:0(0) ack 1"},
+		{"zh", "期望选项 <mss 1460,nop,nop,sackOK,nop,wscale 8>，实际选项 <", "第 6 行期望：+0 &gt; S. 0:0(0) ack 1"},
+	} {
+		res := post(t, s, "/script?lang="+c.lang, "text/plain", []byte(okScript))
+		var out ScriptResult
+		json.NewDecoder(res.Body).Decode(&out)
+		if !strings.Contains(out.Message, c.msg) {
+			t.Errorf("%s: message %q, want %q", c.lang, out.Message, c.msg)
+		}
+		if !strings.Contains(out.SVG, `class="sa-ghost"`) || !strings.Contains(out.SVG, c.ghost) {
+			t.Errorf("%s: the diagram has no ghost arrow saying %q", c.lang, c.ghost)
+		}
+		if strings.Count(out.SVG, ` sa-mismatch"`) != 1 {
+			t.Errorf("%s: %d segments marked as sent instead, want the SYN-ACK alone", c.lang, strings.Count(out.SVG, ` sa-mismatch"`))
+		}
+	}
+	// A script that does not parse, in Chinese: its line, what is wrong, where.
+	res := post(t, s, "/script?lang=zh", "text/plain", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 1000 junk\n"))
+	var pout ScriptResult
+	json.NewDecoder(res.Body).Decode(&pout)
+	if res.StatusCode != http.StatusUnprocessableEntity || pout.Line != 2 || !strings.HasPrefix(pout.Error, "第 2 行：") || !strings.Contains(pout.Error, `在 "junk" 附近`) {
+		t.Errorf("a parse error in Chinese: %d %+v", res.StatusCode, pout)
+	}
 	pass := strings.Replace(okScript, "wscale 8>", "wscale 10>", 1)
 	if code, out := run(pass); code != 200 || !out.Pass || len(out.Tcpdump) != 3 {
 		t.Errorf("passing script: %d %+v", code, out)
