@@ -147,6 +147,14 @@ type LessonBoot struct {
 type LessonStep struct {
 	Step int    `json:"step"`
 	Text string `json:"text"`
+	// Links are lessons the narration points to (an imported connection's anomalies).
+	Links []LessonLink `json:"links,omitempty"`
+}
+
+// LessonLink is a link a narration step shows after its text.
+type LessonLink struct {
+	URL  string `json:"url"`
+	Text string `json:"text"`
 }
 
 // LessonQuestion is asked before Step is shown: the player pauses with the steps before

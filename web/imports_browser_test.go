@@ -113,12 +113,44 @@ func TestBrowserImport(t *testing.T) {
 		if err := chromedp.Do(ctx, chromedp.Navigate(href)); err != nil {
 			t.Fatal(err)
 		}
-		waitJS(t, ctx, `!!document.querySelector("[data-testid=import-diagram] svg [data-segment]")`)
-		frames := evalJS[int](t, ctx, `document.querySelectorAll("[data-testid=import-frames] > li").length`)
-		if frames != len(tr.Segments()) {
-			t.Errorf("%s: %d frames listed, want %d", lang, frames, len(tr.Segments()))
+		// It opens in the player: the live diagram at the first arrow, the inspector with
+		// that packet's bytes.
+		waitAfterLoad(t, ctx, `document.documentElement.dataset.player === "ready" && !!document.querySelector("svg.sa-live")`)
+		waitJS(t, ctx, `document.querySelectorAll("#inspector .insp-hex span").length >= 40`)
+		if n := evalJS[int](t, ctx, `document.querySelectorAll("svg.sa-live [data-segment]").length`); n != len(tr.Segments()) {
+			t.Errorf("%s: %d arrows, want the capture's %d", lang, n, len(tr.Segments()))
 		}
-		shots(t, ctx, "import-conn-"+lang, `!!document.querySelector("[data-testid=import-diagram] svg")`)
+		// Step through it from the keyboard until the narration explains a flagged
+		// packet, with the link to the lesson about it.
+		linked := false
+		for range 60 {
+			if evalJS[bool](t, ctx, `!!document.querySelector("#narration-text [data-testid=narration-link]")`) {
+				linked = true
+				break
+			}
+			if err := chromedp.Do(ctx, chromedp.KeyEvent(kb.ArrowRight)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !linked {
+			t.Fatalf("%s: stepping through the connection, no narration links a lesson", lang)
+		}
+		wantWhy, wantLink := "is a retransmission", "Lesson: "
+		if lang == "zh" {
+			wantWhy, wantLink = "是重传", "相关课程："
+		}
+		if got := evalJS[string](t, ctx, `document.getElementById("narration-text").textContent`); !strings.Contains(got, wantWhy) {
+			t.Errorf("%s: the narration says %q, want %q", lang, got, wantWhy)
+		}
+		lk := evalJS[[]string](t, ctx, `(() => { const a = document.querySelector("#narration-text [data-testid=narration-link]"); return [a.getAttribute("href"), a.textContent]; })()`)
+		if !strings.HasPrefix(lk[0], "/lessons/time-wait?lang="+lang) || !strings.HasPrefix(lk[1], wantLink) {
+			t.Errorf("%s: the narration's link is %q", lang, lk)
+		}
+		// The step shown is the flagged packet's arrow, and its bytes are in the inspector.
+		if got := evalJS[string](t, ctx, `document.querySelector("[data-testid=stepno]").textContent`); strings.Contains(got, " 1 ") {
+			t.Errorf("%s: the counter still says %q", lang, got)
+		}
+		shots(t, ctx, "import-conn-"+lang, `!!document.querySelector("#narration-text [data-testid=narration-link]")`)
 	}
 }
 

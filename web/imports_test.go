@@ -99,11 +99,8 @@ func TestImportUploadAndConnection(t *testing.T) {
 		if !found {
 			t.Errorf("no retransmission with its lesson in %+v", c.Anomalies)
 		}
-		res = do(t, s, "GET", c.URL, nil)
-		body = readBody(t, res)
-		if res.StatusCode != 200 || !strings.Contains(body, "<svg") || !strings.Contains(body, anomalyName(passive.Retransmission, lang)) ||
-			!strings.Contains(body, "0x0000: 4500") {
-			t.Errorf("GET %s: %d, diagram, anomaly name and bytes missing", c.URL, res.StatusCode)
+		if res := do(t, s, "GET", c.URL, nil); res.StatusCode != 200 {
+			t.Errorf("GET %s: %d (the player: importplayer_test.go)", c.URL, res.StatusCode)
 		}
 	}
 	// The connection alone, as pcapng: the same segments read back.

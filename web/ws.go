@@ -483,6 +483,9 @@ var helloMsg = fmt.Appendf(nil, `{"protocol":%d,"type":"hello"}`, ProtocolVersio
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
 	switch m.Type {
 	case "start":
+		if isImportScenario(m.Scenario) {
+			return ss.startImport(ctx, m) // an imported connection (importplayer.go)
+		}
 		st, ok := ss.s.lookup(m.Scenario)
 		if !ok {
 			return fmt.Errorf("unknown lesson or scenario %q", m.Scenario)
