@@ -235,6 +235,9 @@ type Boot struct {
 	StateFigure *diagram.StateFigure `json:"stateFigure,omitempty"`
 	// Class is set on a classroom's view of the player.
 	Class *ClassBoot `json:"class,omitempty"`
+	// InitialStates is each end's state before the first step, where it is not CLOSED
+	// (an imported connection's server was already listening).
+	InitialStates map[string]string `json:"initialStates,omitempty"`
 }
 
 // TcpdumpLine is one segment as tcpdump prints it, with -S (Abs) and without (Rel).

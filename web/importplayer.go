@@ -308,6 +308,14 @@ func (s *Server) handleImportConn(w http.ResponseWriter, r *http.Request) {
 	if !vm.NoStates {
 		fig := diagram.StateMachine(p.Lang)
 		boot.StateFigure = &fig
+		// Each end was, before the capture showed it change, in the state it changed
+		// from: a server is LISTEN before the SYN arrives, not CLOSED.
+		boot.InitialStates = map[string]string{}
+		for _, e := range tr.Scan() {
+			if _, seen := boot.InitialStates[e.Endpoint]; e.Kind == tcp.EventState && !seen {
+				boot.InitialStates[e.Endpoint] = e.From.String()
+			}
+		}
 	}
 	vm.OpensOnSegment = start < len(l.Steps) && l.Steps[start].Kind == "segment"
 	vm.Boot = boot

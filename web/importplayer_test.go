@@ -56,7 +56,7 @@ func TestImportOpensInThePlayer(t *testing.T) {
 		why := strings.SplitN(catalog.F("import.why.retransmission", 0).In(lang), "0", 2)[1][:12]
 		for _, want := range []string{`data-testid="player"`, `class="sa-live"`, `data-testid="tcpdump"`, `data-testid="narration"`,
 			`"scenario":"import/` + list.ID + `/0"`, why, `href="/lessons/time-wait?lang=` + lang + `" data-testid="narration-lesson"`,
-			`/import/` + list.ID + `/0/capture.pcapng`} {
+			`/import/` + list.ID + `/0/capture.pcapng`, `"initialStates":{"client":"CLOSED","server":"LISTEN"}`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("%s: the player page lacks %q", lang, want)
 			}
