@@ -90,6 +90,20 @@ var messageKeys = map[string]string{
 	"tcpi_%s: expected %s %d, got %d":                                  "run.tcpi",
 	"tcpi_state: expected %s, the socket is in %s":                     "run.tcpi-state",
 	"unexpected outbound packet at %s: %s":                             "run.unexpected",
+	// Messages of ICMP, MD5 and shell support (issue 21).
+	"an ICMP packet needs a type (unreachable, time_exceeded ...)": "parse.icmp-type",
+	"an MD5 signature is 16 bytes, 32 hex digits":                  "parse.md5-size",
+	"bad mtu":            "parse.bad-mtu",
+	"mtu needs a number": "parse.mtu-number",
+	"only inbound ICMP packets are supported":            "parse.icmp-inbound",
+	"the echoed segment must look like [start:end(len)]": "parse.icmp-echoed",
+	"unknown ICMP code":                                  "parse.icmp-code",
+	"unknown ICMP type":                                  "parse.icmp-type-unknown",
+	"want md5 <32 hex digits>":                           "parse.md5-form",
+	"injecting the ICMP packet: %v":                      "run.inject-icmp",
+	"not modelled: %v":                                   "run.not-modelled",
+	"not modelled: ICMP packets on this stack":           "run.no-icmp",
+	"shell command exited with status %d: %s":            "run.shell-status",
 }
 
 // keyed reports the key and arguments of a message that only passes another on
