@@ -157,11 +157,32 @@ func TestBrowserImport(t *testing.T) {
 			t.Errorf("%s: the counter still says %q", lang, got)
 		}
 		shots(t, ctx, "import-conn-"+lang, `!!document.querySelector("#narration-text [data-testid=narration-link]")`)
+		// Share: a link that carries this connection's capture; followed afresh, it opens
+		// the connection in the player again, from the link alone.
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("details.share summary")), chromedp.Click(chromedp.CSS("[data-testid=share-capture]"))); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, `!!document.querySelector("[data-testid=share-output]").dataset.link`)
+		shared := evalJS[string](t, ctx, `document.querySelector("[data-testid=share-output]").dataset.link`)
+		if !strings.Contains(shared, "/import?lang="+lang+"#c=") || !strings.HasSuffix(shared, "&open=0") {
+			t.Errorf("%s: the shared link is %q", lang, shared)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/healthz")); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(shared)); err != nil {
+			t.Fatal(err)
+		}
+		waitAfterLoad(t, ctx, `location.pathname.startsWith("/import/") && document.documentElement.dataset.player === "ready" && !!document.querySelector("svg.sa-live")`)
+		if n := evalJS[int](t, ctx, `document.querySelectorAll("svg.sa-live [data-segment]").length`); n != len(tr.Segments()) {
+			t.Errorf("%s: the shared link opens %d arrows, want %d", lang, n, len(tr.Segments()))
+		}
 	}
 }
 
-// waitAfterLoad is waitJS just after a navigation: a poll that lands while the old
-// document is being replaced is tried again, a bounded number of times.
+// waitAfterLoad is waitJS just after a navigation (or while the page navigates on its
+// own): a poll that lands while the old document is being replaced is tried again, a
+// bounded number of times.
 func waitAfterLoad(t *testing.T, ctx context.Context, cond string) {
 	t.Helper()
 	for range 5 {
@@ -169,7 +190,7 @@ func waitAfterLoad(t *testing.T, ctx context.Context, cond string) {
 		if err == nil {
 			return
 		}
-		if !strings.Contains(err.Error(), "Cannot find context") {
+		if !strings.Contains(err.Error(), "Cannot find context") && !strings.Contains(err.Error(), "navigated or closed") {
 			t.Fatalf("waiting for %s: %v", cond, err)
 		}
 	}
