@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -157,6 +158,7 @@ func TestBrowserImport(t *testing.T) {
 			t.Errorf("%s: the counter still says %q", lang, got)
 		}
 		shots(t, ctx, "import-conn-"+lang, `!!document.querySelector("#narration-text [data-testid=narration-link]")`)
+		contrastIn(t, ctx, "#diagram svg", "[data-testid=narration]")
 		// Share: a link that carries this connection's capture; followed afresh, it opens
 		// the connection in the player again, from the link alone.
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("details.share summary")), chromedp.Click(chromedp.CSS("[data-testid=share-capture]"))); err != nil {
@@ -195,6 +197,31 @@ func waitAfterLoad(t *testing.T, ctx context.Context, cond string) {
 		}
 	}
 	t.Fatalf("waiting for %s: the page kept changing", cond)
+}
+
+// contrastIn requires every text under roots to read at 4.5:1 or better, in the dark
+// scheme and in the light one (contrastJS, as TestBrowserContrast).
+func contrastIn(t *testing.T, ctx context.Context, roots ...string) {
+	t.Helper()
+	for _, scheme := range []string{"dark", "light"} {
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, root := range roots {
+			got := evalJS[contrastResult](t, ctx, "("+contrastJS+")("+jsString(root)+", 4.5)")
+			if got.N == 0 {
+				t.Errorf("%s, %s: no text checked", scheme, root)
+			}
+			if len(got.Out) > 0 {
+				t.Errorf("%s, %s: %d of %d texts under 4.5:1:\n%s", scheme, root, len(got.Out), got.N, strings.Join(got.Out[:min(len(got.Out), 12)], "\n"))
+			}
+		}
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func anomalyNameEN(key, lang string) string {
@@ -236,6 +263,8 @@ func TestBrowserScript(t *testing.T) {
 			t.Errorf("%s: the status says %q, want %q", lang, got, wantMsg)
 		}
 		shots(t, ctx, "script-"+lang, `!!document.querySelector("#script-diagram svg")`)
+		// The ghost, the marked arrow and the rest read at 4.5:1 in both schemes.
+		contrastIn(t, ctx, "#script-diagram svg", "#script-status")
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("[data-testid=script-share]"))); err != nil {
 			t.Fatal(err)
 		}
