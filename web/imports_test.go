@@ -233,6 +233,23 @@ func TestScriptRun(t *testing.T) {
 			t.Errorf("%s: %d segments marked as sent instead, want the SYN-ACK alone", c.lang, strings.Count(out.SVG, ` sa-mismatch"`))
 		}
 	}
+	// Nothing sent where a line expected a segment: the ghost alone. A segment sent that
+	// no line expected: that arrow marked, no ghost.
+	head := okScript[:strings.Index(okScript, "+0 < S")]
+	for _, c := range []struct {
+		name, src     string
+		ghost, marked int
+	}{
+		{"nothing sent", head + "+0 > S. 0:0(0) ack 1 <...>\n", 1, 0},
+		{"unexpected", head + "+0 < S 0:0(0) win 32792 <mss 1000>\n+1 close(3) = 0\n", 0, 1},
+	} {
+		res := post(t, s, "/script?lang=en", "text/plain", []byte(c.src))
+		var out ScriptResult
+		json.NewDecoder(res.Body).Decode(&out)
+		if out.Pass || strings.Count(out.SVG, `class="sa-ghost"`) != c.ghost || strings.Count(out.SVG, ` sa-mismatch"`) != c.marked {
+			t.Errorf("%s: %q: %d ghosts, %d marked; want %d, %d", c.name, out.Message, strings.Count(out.SVG, `class="sa-ghost"`), strings.Count(out.SVG, ` sa-mismatch"`), c.ghost, c.marked)
+		}
+	}
 	// A script that does not parse, in Chinese: its line, what is wrong, where.
 	res := post(t, s, "/script?lang=zh", "text/plain", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 1000 junk\n"))
 	var pout ScriptResult
