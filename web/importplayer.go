@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -251,10 +252,14 @@ func (s *Server) handleImportConn(w http.ResponseWriter, r *http.Request) {
 		start = st - 1
 	}
 	relative := q.Get("numbers") == "relative"
+	speed := 1.0
+	if x, err := strconv.ParseFloat(q.Get("speed"), 64); err == nil && slices.Contains(speeds, x) {
+		speed = x
+	}
 	var svg bytes.Buffer
 	diagram.WriteLive(&svg, l, diagram.LiveOptions{Step: start, Lang: p.Lang, Relative: relative, Title: title})
 	vm := templates.Player{Page: p, ID: "import", Title: title, Summary: lb.Intro, Lang: p.Lang, Import: true,
-		SVG: templ.Raw(svg.String()), Steps: len(l.Steps), Lanes: laneHeads(l, p.Lang), Speeds: speedOptions(1),
+		SVG: templ.Raw(svg.String()), Steps: len(l.Steps), Lanes: laneHeads(l, p.Lang), Speeds: speedOptions(speed),
 		StepText: fmt.Sprintf("%s %d %s %d", catalog.In(p.Lang, "player.step"), start+1, catalog.In(p.Lang, "player.of"), len(l.Steps))}
 	vm.NoStates = true
 	for _, e := range tr.Scan() {
@@ -301,7 +306,7 @@ func (s *Server) handleImportConn(w http.ResponseWriter, r *http.Request) {
 		sq[k] = x
 	}
 	boot := Boot{Mode: "player", Scenario: importScenarioPrefix + up + "/" + strconv.Itoa(n), Query: sq.Encode(), Step: start,
-		Speed: 1, Relative: relative, Lang: p.Lang, Strings: pageStrings(p.Lang), Lesson: lb, Tcpdump: tcpdump}
+		Speed: speed, Autoplay: q.Get("autoplay") == "1", Relative: relative, Lang: p.Lang, Strings: pageStrings(p.Lang), Lesson: lb, Tcpdump: tcpdump}
 	if b, err := json.Marshal(l); err == nil && len(b) <= maxInlineLayout {
 		boot.Layout = l
 	}

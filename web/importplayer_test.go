@@ -148,3 +148,24 @@ func TestImportRunsAreBounded(t *testing.T) {
 		t.Errorf("%d reads, want %d: connection 1 should have left the cache", got, built+2)
 	}
 }
+
+// In Firefox an imported connection plays in the player too: every arrow drawn live,
+// and opened at a flagged packet's step, the narration links the lesson.
+func TestBrowserFirefoxImport(t *testing.T) {
+	b := firefox(t)
+	s, ts := newTestServer(t, Config{})
+	file, nseg := lostFinalAckPCAP(t)
+	list := upload(t, s, "zh", file)
+	b.navigate(ts.URL + list.Conns[0].URL + "&autoplay=1&speed=8")
+	b.waitFor(fmt.Sprintf(`document.querySelectorAll("svg.sa-live [data-segment]").length === %d && [...document.querySelectorAll("svg.sa-live [data-segment]")].every(e => !e.classList.contains("sa-hidden"))`, nseg))
+	step, _ := b.eval(`JSON.parse(document.getElementById("boot").textContent).lesson.steps[1].step`).(float64)
+	if step < 1 {
+		t.Fatalf("the narration's second step is at %v, want a flagged packet's", step)
+	}
+	b.navigate(fmt.Sprintf("%s%s&step=%d", ts.URL, list.Conns[0].URL, int(step)+1))
+	b.waitFor(`document.documentElement.dataset.player === "ready" && !!document.querySelector("#narration-text [data-testid=narration-link]")`)
+	if got, _ := b.eval(`document.querySelector("#narration-text [data-testid=narration-link]").getAttribute("href")`).(string); !strings.HasPrefix(got, "/lessons/time-wait?lang=zh") {
+		t.Errorf("the narration links %q", got)
+	}
+	b.waitFor(`document.querySelectorAll("#inspector .insp-hex span").length >= 40`)
+}
