@@ -58,7 +58,7 @@ const Style = `
 .sa-bundle line{stroke:var(--sa-seg3,#9f1239);stroke-width:1.5}
 .sa-bundle text{font:600 11px system-ui,sans-serif;fill:var(--sa-text,#111827);paint-order:stroke;stroke:var(--sa-bg,#fff);stroke-width:3px}
 .sa-hidden{display:none}
-.sa-seg.sa-mismatch line{stroke:var(--sa-fail,#b91c1c);stroke-width:2.8}
+.sa-seg.sa-mismatch line{stroke:var(--sa-fail,#b91c1c);stroke-width:2.4}
 .sa-ghost line{stroke:var(--sa-fail,#b91c1c);stroke-width:2;stroke-dasharray:7 5;fill:none}
 .sa-ghost text{fill:var(--sa-fail,#b91c1c);font:600 12px ui-monospace,monospace;paint-order:stroke;stroke:var(--sa-bg,#fff);stroke-width:4px}
 @media (prefers-color-scheme:dark){
