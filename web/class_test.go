@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -239,6 +240,60 @@ func TestClassroomAcrossReplicas(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("answers.csv without the teacher's cookie: %s, want 403", res.Status)
+	}
+}
+
+// Students joining a room at once on a replica that has no socket of it yet: the first
+// one makes the replica watch the room while the others wait for it, and every one of
+// them follows the teacher's next step.
+func TestClassroomJoinsAtOnce(t *testing.T) {
+	url := startNATS(t)
+	a := startReplica(t, classroom.Config{URL: url, Name: "A"})
+	b := startReplica(t, classroom.Config{URL: url, Name: "B"})
+	code, key := newRoom(t, a.ts.URL)
+	teacher := joinRoom(t, a.ts.URL, code, map[string]any{"role": "teacher", "key": key})
+	teacher.until("the teacher's welcome", func(m map[string]any) bool { return m["type"] == "welcome" })
+
+	const n = 24
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conns := make([]*websocket.Conn, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.ts.URL, "http")+"/class/"+code+"/ws", nil)
+			if err == nil {
+				conns[i] = c
+				err = c.Write(ctx, websocket.MessageText, []byte(`{"type":"hello","role":"student"}`))
+			}
+			for err == nil { // joined once the room's state has come
+				var m map[string]any
+				var b []byte
+				if _, b, err = c.Read(ctx); err == nil && json.Unmarshal(b, &m) == nil && m["type"] == "state" {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("a student joining at once: %v", err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, c := range conns {
+			c.CloseNow()
+		}
+	})
+	teacher.until(fmt.Sprintf("%d students", n), func(m map[string]any) bool { return m["type"] == "students" && m["students"] == float64(n) })
+	teacher.send(map[string]any{"type": "step", "step": 4})
+	for i, c := range conns {
+		s := &roomSocket{t: t, c: c}
+		s.until(fmt.Sprintf("step 4 on student %d", i), isState(4, ""))
+	}
+	if got := b.hub.LocalRooms(); got != 1 {
+		t.Fatalf("replica B follows %d rooms, want 1", got)
 	}
 }
 

@@ -18,6 +18,8 @@ type local struct {
 	sub   *nats.Subscription   // answers and joins
 	watch jetstream.KeyWatcher // the room's state in the bucket
 	fan   *fanout
+	ready chan struct{} // closed once sub and watch are set, or err
+	err   error
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -67,36 +69,68 @@ type Tally struct {
 	Counts   []int  `json:"counts"`
 }
 
-// attach registers a socket with its room on this replica, subscribing to the room's
-// subject when it is the first.
+// attach registers a socket with its room on this replica; the room's first socket
+// here subscribes to the room's subject and watches its state. That takes a round trip
+// to the nats-server, made without holding the hub's lock (every teacher's command on
+// this replica takes it); the room's other sockets wait for it.
 func (h *Hub) attach(code string, c *conn) (*local, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	l := h.rooms[code]
-	if l == nil {
-		l = &local{code: code, fan: h.fan, conns: map[*conn]struct{}{}, tallyQ: -1}
-		sub, err := h.nc.Subscribe(subject+"."+code+".*", l.receive)
-		if err != nil {
-			return nil, err
+	for {
+		h.mu.Lock()
+		l := h.rooms[code]
+		if l == nil {
+			l = &local{code: code, fan: h.fan, conns: map[*conn]struct{}{}, tallyQ: -1, ready: make(chan struct{})}
+			h.rooms[code] = l
+			h.mu.Unlock()
+			err := h.listen(l)
+			h.mu.Lock()
+			l.err = err
+			close(l.ready)
+			if err != nil {
+				delete(h.rooms, code)
+				h.mu.Unlock()
+				return nil, err
+			}
+		} else {
+			select {
+			case <-l.ready:
+			default:
+				h.mu.Unlock()
+				<-l.ready
+				if l.err != nil {
+					return nil, l.err
+				}
+				continue // the room may have gone meanwhile: look again
+			}
 		}
-		// Pending limits high enough for a burst of answers from a full room.
-		sub.SetPendingLimits(1<<16, 64<<20)
-		// The room's state comes from the bucket itself: the nats-server pushes each
-		// stored change to every replica that watches the room, one hop after the
-		// store, and in the bucket's order.
-		w, err := h.kv.Watch(h.ctx, "room."+code, jetstream.UpdatesOnly(), jetstream.IgnoreDeletes())
-		if err != nil {
-			sub.Unsubscribe()
-			return nil, err
-		}
-		l.sub, l.watch = sub, w
-		go l.follow(w)
-		h.rooms[code] = l
+		// Added under the hub's lock, so that the last socket leaving (detach) and
+		// this one arriving cannot cross.
+		l.mu.Lock()
+		l.conns[c] = struct{}{}
+		l.mu.Unlock()
+		h.mu.Unlock()
+		return l, nil
 	}
-	l.mu.Lock()
-	l.conns[c] = struct{}{}
-	l.mu.Unlock()
-	return l, nil
+}
+
+// listen subscribes to a room's subject and watches its state in the bucket.
+func (h *Hub) listen(l *local) error {
+	sub, err := h.nc.Subscribe(subject+"."+l.code+".*", l.receive)
+	if err != nil {
+		return err
+	}
+	// Pending limits high enough for a burst of answers from a full room.
+	sub.SetPendingLimits(1<<16, 64<<20)
+	// The room's state comes from the bucket itself: the nats-server pushes each
+	// stored change to every replica that watches the room, one hop after the store,
+	// and in the bucket's order.
+	w, err := h.kv.Watch(h.ctx, "room."+l.code, jetstream.UpdatesOnly(), jetstream.IgnoreDeletes())
+	if err != nil {
+		sub.Unsubscribe()
+		return err
+	}
+	l.sub, l.watch = sub, w
+	go l.follow(w)
+	return nil
 }
 
 // detach removes a socket; the last one out unsubscribes.
