@@ -134,6 +134,12 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		s.h.Prof.FastOpen = int(n)
 		return true, nil
+	case "tcp_early_retrans", "tcp_recovery", "tcp_reordering":
+		return tuneRecovery(&s.h.Prof, name, strings.TrimSpace(value))
+	case "tcp_congestion_control":
+		// The profile's own algorithm is what the engine runs; another is not modelled
+		// (as TCP_CONGESTION answers).
+		return strings.TrimSpace(value) == s.h.Prof.CongestionControl, nil
 	case "tcp_fastopen_blackhole_timeout_sec":
 		// The engine has no Fast Open blackhole detection: what 0 (Linux's default
 		// since 5.14) means.
@@ -287,3 +293,34 @@ func (s *EngineStack) InjectICMP(t time.Duration, m tcp.ICMP) error {
 
 // Virtual marks the engine as a stack in virtual time.
 func (s *EngineStack) Virtual() {}
+
+// tuneRecovery maps the loss-recovery sysctls onto the profile: tcp_early_retrans 0 turns
+// the tail loss probe off and 3 or 4 on (1 and 2, the old early retransmit, are not
+// modelled); tcp_recovery's bit 0 is RACK (its other bits are not modelled);
+// tcp_reordering is the duplicate-ACK threshold.
+func tuneRecovery(p *tcp.Profile, name, value string) (bool, error) {
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 0 {
+		return false, fmt.Errorf("%q is not a non-negative number", value)
+	}
+	switch name {
+	case "tcp_early_retrans":
+		switch n {
+		case 0:
+			p.TailLossProbe = false
+		case 3, 4:
+			p.TailLossProbe = true
+		default:
+			return false, nil
+		}
+	case "tcp_recovery":
+		p.RACK = n&1 != 0
+		return n&^1 == 0, nil
+	case "tcp_reordering":
+		if n == 0 {
+			return false, fmt.Errorf("tcp_reordering 0: Linux refuses it (minimum 1)")
+		}
+		p.DupThresh = n
+	}
+	return true, nil
+}

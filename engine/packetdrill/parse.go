@@ -735,6 +735,11 @@ var tcpStates = map[string]tcp.State{
 	"TCP_LISTEN": tcp.Listen, "TCP_CLOSING": tcp.Closing,
 }
 
+// tcpCAStates are the names of linux/tcp.h's enum tcp_ca_state, as tcpi_ca_state
+// assertions write them.
+var tcpCAStates = map[string]tcp.CAState{"TCP_CA_Open": tcp.CAOpen, "TCP_CA_Disorder": tcp.CADisorder,
+	"TCP_CA_CWR": tcp.CACWR, "TCP_CA_Recovery": tcp.CARecovery, "TCP_CA_Loss": tcp.CALoss}
+
 // tcpInfoFields are the tcp_info fields an assertion may name.
 var tcpInfoFields = map[string]bool{"state": true, "ca_state": true, "retransmits": true, "probes": true,
 	"backoff": true, "options": true, "snd_wscale": true, "rcv_wscale": true, "rto": true, "ato": true,
@@ -850,6 +855,10 @@ func (p *parser) assertion1(line int, l string, f []string) (Assert, bool, error
 			return a, false, p.errf(line, l, "tcpi_state assertion must compare with a TCP_ state")
 		}
 		a.Value = int64(st)
+		return a, true, nil
+	}
+	if ca, known := tcpCAStates[f[2]]; known && a.Field == "ca_state" {
+		a.Value = int64(ca)
 		return a, true, nil
 	}
 	v, err := strconv.ParseInt(f[2], 0, 64)

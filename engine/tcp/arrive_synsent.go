@@ -66,6 +66,7 @@ func (c *Conn) synSentInput(seg Segment) {
 			// segments of the MSS now known.
 			for off := 0; off < fo.resend; {
 				n := min(fo.resend-off, int(c.mss))
+				c.synDataLost(c.sndUna.Add(uint32(off)), c.sndUna.Add(uint32(off+n)))
 				c.sendData(c.sndUna.Add(uint32(off)), int(c.sndUna.Sub(c.sendStart))+off, n, true)
 				off += n
 			}

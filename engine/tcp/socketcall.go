@@ -133,6 +133,10 @@ type OptVal struct {
 	BytesErr string
 	Text     string // a string value without its quotes (TCP_CONGESTION's "cubic")
 	NonBlock bool   // fcntl F_SETFL: O_NONBLOCK is among the flags
+	// Keepalive, with SO_KEEPALIVE, sets it and its TCP_KEEP* values in one call, in
+	// durations finer than the options' whole seconds (a story's; zero fields: the
+	// profile's). A script sets them one option at a time.
+	Keepalive *Keepalive
 }
 
 // Result is what a socket call returned: Ret, or -1 with Errno.

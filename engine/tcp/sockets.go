@@ -107,16 +107,32 @@ func NewUserSockets(h *Host) *Sockets {
 }
 
 // Adopt returns the descriptor of a connection the application holds (one accepted, or
-// opened, outside the table), giving it one if it has none.
+// opened, outside the table), giving it one if it has none: the lowest, if several
+// name it.
 func (s *Sockets) Adopt(c *Conn) int {
+	found := 0
 	for fd, f := range s.fds {
-		if f.c == c {
-			return fd
+		if f.c == c && (found == 0 || fd < found) {
+			found = fd
 		}
+	}
+	if found != 0 {
+		return found
 	}
 	fd := PickFD(0, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 	s.fds[fd] = &socket{c: c}
 	return fd
+}
+
+// Reboot is the host crashing and coming back up (Host.Reboot): its connections are
+// forgotten, and so are their descriptors; its listeners stay, as the host's do.
+func (s *Sockets) Reboot() {
+	s.h.Reboot()
+	for fd, f := range s.fds {
+		if f.c != nil {
+			delete(s.fds, fd)
+		}
+	}
 }
 
 // Conn returns the connection behind fd, or nil.
@@ -250,6 +266,9 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 			data = make([]byte, size)
 		}
 		if s.user {
+			if f.c == nil && call.Flags&MsgFastOpen != 0 {
+				return s.fastOpenSend(id, n, f, call, false)
+			}
 			if f.c == nil {
 				return Result{Ret: -1, Errno: "ENOTCONN"}, true, nil
 			}
@@ -630,6 +649,16 @@ func (s *Sockets) setsockopt(f *socket, name string, val OptVal) Result {
 		f.fastOpenConnect = val.Int != 0
 		return Result{}
 	case "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+		if name == "SO_KEEPALIVE" && val.Keepalive != nil {
+			f.keepalive = *val.Keepalive
+			if f.c != nil {
+				f.c.SetKeepalive(f.keepalive)
+			}
+			if f.l != nil {
+				f.l.Keepalive = f.keepalive
+			}
+			return Result{}
+		}
 		n := val.Int
 		// do_tcp_setsockopt: idle and interval 1 to 32767 s (MAX_TCP_KEEPIDLE,
 		// MAX_TCP_KEEPINTVL), count 1 to 127 (MAX_TCP_KEEPCNT).
@@ -852,7 +881,8 @@ func (s *Sockets) pollMask(f *socket) int16 {
 // MSG_FASTOPEN on a new socket, or the first write after a deferred connect()
 // (tcp_sendmsg_fastopen). A non-blocking call returns what the SYN carried, or
 // EINPROGRESS when it carried nothing (no cookie yet, or a buffer that faults); a
-// blocking one waits for the handshake and sends the rest.
+// blocking one waits for the handshake and sends the rest. A user SEND (NewUserSockets)
+// queues what the SYN does not carry and returns the whole size at once.
 func (s *Sockets) fastOpenSend(id, fd int, f *socket, call *Call, fault bool) (Result, bool, error) {
 	if s.h.Prof.FastOpen&FastOpenClient == 0 {
 		return Result{Ret: -1, Errno: "EOPNOTSUPP"}, true, nil
@@ -861,15 +891,22 @@ func (s *Sockets) fastOpenSend(id, fd int, f *socket, call *Call, fault bool) (R
 		// tcp_sendmsg_fastopen: an AF_UNSPEC address is not a peer to open to.
 		return Result{Ret: -1, Errno: "EOPNOTSUPP"}, true, nil
 	}
-	size := call.Size
-	block := !f.nonblock && call.Flags&MsgDontWait == 0
-	data := make([]byte, size)
-	c, n, err := s.h.ConnectFastOpen(f.bound, call.Addr, call.Port, SockOpts{MaxSeg: f.maxSeg, RecvSpace: bufSpace(f.rcvBuf)}, FastOpenSend{Data: data, Fault: fault, Queue: block})
+	data := call.Data
+	if data == nil {
+		data = make([]byte, call.Size)
+	}
+	size := len(data)
+	// A user SEND never blocks; what the SYN does not carry is queued all the same.
+	block := !s.user && !f.nonblock && call.Flags&MsgDontWait == 0
+	c, n, err := s.h.ConnectFastOpen(f.bound, call.Addr, call.Port, SockOpts{MaxSeg: f.maxSeg, RecvSpace: bufSpace(f.rcvBuf)}, FastOpenSend{Data: data, Fault: fault, Queue: block || s.user})
 	if err != nil {
 		return Result{Ret: -1, Errno: errnoName(err)}, true, nil
 	}
 	f.c, f.deferred = c, false
 	f.passOn(c)
+	if s.user {
+		return Result{Ret: int64(size)}, true, nil
+	}
 	if !block {
 		if n > 0 {
 			return Result{Ret: int64(n)}, true, nil

@@ -238,6 +238,7 @@ type Conn struct {
 	negotiated     // what the SYN exchange settled (RFC 9293 §3.7.1, RFC 7323, RFC 2018, RFC 3168)
 	appState       // the application's side
 	chronographs   // tcp_info's chronographs
+	recovery       // loss recovery: the SACK scoreboard, fast recovery, PRR, RACK (recovery.go)
 	sendLimit      // the send buffer limit, TCP_NOTSENT_LOWAT and MSG_EOR (sendlimit.go)
 	pathMTU        // what ICMP errors left: the path MTU's MSS, a soft error (icmp.go)
 
@@ -379,6 +380,7 @@ func (c *Conn) Info() map[string]int64 {
 	}
 	info["busy_time"] = int64((busy + rwnd) / time.Microsecond)
 	info["rwnd_limited"] = int64(rwnd / time.Microsecond)
+	c.recoveryInfo(info)
 	return info
 }
 
