@@ -283,17 +283,6 @@ func (s *EngineStack) Call(t time.Duration, id int, call *tcp.Call, mayBlock boo
 
 var _ Stack = (*EngineStack)(nil)
 
-// InjectICMP hands the engine an ICMP error from the path.
-func (s *EngineStack) InjectICMP(t time.Duration, m tcp.ICMP) error {
-	s.h.InputICMP(vt(t), m)
-	s.now = t
-	s.collect(t)
-	return nil
-}
-
-// Virtual marks the engine as a stack in virtual time.
-func (s *EngineStack) Virtual() {}
-
 // tuneRecovery maps the loss-recovery sysctls onto the profile: tcp_early_retrans 0 turns
 // the tail loss probe off and 3 or 4 on (1 and 2, the old early retransmit, are not
 // modelled); tcp_recovery's bit 0 is RACK (its other bits are not modelled);
@@ -324,3 +313,14 @@ func tuneRecovery(p *tcp.Profile, name, value string) (bool, error) {
 	}
 	return true, nil
 }
+
+// InjectICMP hands the engine an ICMP error from the path.
+func (s *EngineStack) InjectICMP(t time.Duration, m tcp.ICMP) error {
+	s.h.InputICMP(vt(t), m)
+	s.now = t
+	s.collect(t)
+	return nil
+}
+
+// Virtual marks the engine as a stack in virtual time.
+func (s *EngineStack) Virtual() {}

@@ -421,9 +421,16 @@ func (r *runner) inbound(pk *Packet) (tcp.Segment, error) {
 	if err != nil {
 		return seg, err
 	}
-	// SACK blocks name our sequence numbers, relative to our ISN as acks are.
-	opts = sackToLive(opts, fl.localISN)
 	for _, o := range opts {
+		if o.Kind == tcp.OptSACK {
+			// packetdrill maps SACK blocks as it maps the ack (offset_sack_blocks): the
+			// script writes them relative to the stack's ISN.
+			off := fl.localISN
+			if pk.Flags&tcp.SYN != 0 {
+				off -= fl.scriptISN
+			}
+			o.Blocks = mapBlocks(o.Blocks, off)
+		}
 		if o.Kind == tcp.OptTimestamps && pk.Flags&tcp.ACK != 0 {
 			live, ok := fl.tsMap[o.TSEcr]
 			if !ok && r.s.Options["tcp_ts_ecr_scaled"] != "" && fl.haveTS {
@@ -535,27 +542,21 @@ func (r *runner) match(line int, pk *Packet, seg tcp.Segment) error {
 	if err != nil {
 		return fail(line, "%v", err)
 	}
-	opts = sackToLive(opts, fl.risn())
-	if !optionsMatch(opts, seg.Options) {
-		return fail(line, "expected options <%s>, got <%s>", opts, seg.Options)
+	// Our SACK blocks are compared in the script's numbers: relative to the peer's ISN
+	// (packetdrill's tcp_convert_seq_number).
+	got := seg.Options
+	if _, ok := got.Find(tcp.OptSACK); ok {
+		got = got.Clone()
+		for i := range got {
+			if got[i].Kind == tcp.OptSACK {
+				got[i].Blocks = mapBlocks(got[i].Blocks, -fl.risn())
+			}
+		}
+	}
+	if !optionsMatch(opts, got) {
+		return fail(line, "expected options <%s>, got <%s>", opts, got)
 	}
 	return nil
-}
-
-// sackToLive returns opts with the blocks of a SACK option moved from the script's
-// numbers (relative to the ISN of the side they acknowledge) to live ones.
-func sackToLive(opts tcp.Options, isn uint32) tcp.Options {
-	for i, o := range opts {
-		if o.Kind != tcp.OptSACK {
-			continue
-		}
-		opts = opts.Clone()
-		for j, b := range opts[i].Blocks {
-			opts[i].Blocks[j] = tcp.SACKBlock{Left: b.Left + tcp.Seq(isn), Right: b.Right + tcp.Seq(isn)}
-		}
-		return opts
-	}
-	return opts
 }
 
 // scriptOptions returns a packet's options with every TFO_COOKIE symbol replaced by the
@@ -606,6 +607,15 @@ func optionsMatch(want, got tcp.Options) bool {
 		}
 	}
 	return true
+}
+
+// mapBlocks returns SACK blocks moved by off (copied: segments are values).
+func mapBlocks(b []tcp.SACKBlock, off uint32) []tcp.SACKBlock {
+	out := make([]tcp.SACKBlock, len(b))
+	for i, x := range b {
+		out[i] = tcp.SACKBlock{Left: x.Left.Add(off), Right: x.Right.Add(off)}
+	}
+	return out
 }
 
 func flagString(f tcp.Flags) string {
