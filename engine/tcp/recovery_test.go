@@ -403,3 +403,35 @@ func TestScoreboard(t *testing.T) {
 		t.Errorf("SACKed ranges %v, want them trimmed at the ACK", sb.sacked)
 	}
 }
+
+// TestTLPRepairedLoss: RFC 8985 §7.4.2: when the ACK goes past the probe's SND.NXT
+// without a D-SACK of the probe, the probe repaired a loss and the window is reduced
+// (Linux tcp_process_tlp_ack: ssthresh from the controller, cwnd = ssthresh); an ACK
+// that only reaches it proves nothing yet.
+func TestTLPRepairedLoss(t *testing.T) {
+	const mss = 1000
+	r := newRig(t, recoveryProfile())
+	iss := r.sackEstablished(mss, 100*time.Millisecond, true)
+	if _, err := r.c.Send(make([]byte, 2*mss)); err != nil {
+		t.Fatal(err)
+	}
+	r.h.TakeOutput()
+	// No ACK: the probe resends the last segment at 2·SRTT + 2 ms.
+	r.advance(202 * time.Millisecond)
+	r.expect(want{ACK | PSH, segAt(iss, mss, 2), r.their + 1, mss})
+	r.advance(50 * time.Millisecond)
+	r.in(r.from(ACK, r.their+1, segAt(iss, mss, 3)))
+	if r.c.ssthresh != ssthreshInfinite {
+		t.Fatalf("ssthresh %d after the ACK of the probe's SND.NXT, want it untouched", r.c.ssthresh)
+	}
+	if _, err := r.c.Send(make([]byte, mss)); err != nil {
+		t.Fatal(err)
+	}
+	r.h.TakeOutput()
+	r.advance(100 * time.Millisecond)
+	cwnd := r.c.cwnd
+	r.in(r.from(ACK, r.their+1, segAt(iss, mss, 4)))
+	if r.c.ssthresh == ssthreshInfinite || r.c.cwnd != r.c.ssthresh || r.c.cwnd > cwnd {
+		t.Errorf("after an ACK past the probe: ssthresh %d, cwnd %d (was %d); want cwnd = ssthresh, reduced", r.c.ssthresh, r.c.cwnd, cwnd)
+	}
+}
