@@ -30,6 +30,38 @@ type rackState struct {
 	tlpHigh    Seq
 	tlpRetrans bool
 	tlpWatch   bool
+	// The reordering window's multiplier (RFC 8985 §6.2 step 4; Linux reo_wnd_steps):
+	// a D-SACK shows a retransmission was spurious, so the window grows by min_rtt/4, at
+	// most once a round trip (lastDelivered), and falls back to one step after
+	// reoPersist recoveries without another.
+	reoSteps      int
+	dsackSeen     bool
+	lastDelivered int
+	reoPersist    int
+}
+
+// rackRecoveryRounds is how many recoveries a grown reordering window outlives (Linux
+// TCP_RACK_RECOVERY_THRESH).
+const rackRecoveryRounds = 16
+
+// rackUpdateReoWnd adapts the reordering window after an ACK (Linux
+// tcp_rack_update_reo_wnd); priorDelivered is the delivered count before it.
+func (c *Conn) rackUpdateReoWnd(priorDelivered int) {
+	if priorDelivered == 0 {
+		return
+	}
+	if priorDelivered < c.rack.lastDelivered {
+		c.rack.dsackSeen = false // less than a round trip since the last step
+	}
+	switch {
+	case c.rack.dsackSeen:
+		c.rack.reoSteps = min(max(c.rack.reoSteps, 1)+1, 255)
+		c.rack.dsackSeen = false
+		c.rack.lastDelivered = c.delivered
+		c.rack.reoPersist = rackRecoveryRounds
+	case c.rack.reoPersist == 0:
+		c.rack.reoSteps = 1
+	}
 }
 
 // noteProbe starts watching the probe just sent: resent says it repeated data already
@@ -95,7 +127,7 @@ func (c *Conn) rackReoWnd() time.Duration {
 			return 0
 		}
 	}
-	return min(c.rack.minRTT/4, c.srtt)
+	return min(c.rack.minRTT/4*time.Duration(max(c.rack.reoSteps, 1)), c.srtt)
 }
 
 // rackDetectLoss marks lost every segment sent before the latest delivered one whose

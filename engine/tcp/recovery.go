@@ -138,6 +138,7 @@ func (c *Conn) recoveryAckBegin(seg Segment) ackInfo {
 			// A D-SACK block (RFC 2883 §4): data received twice, nothing new; of the
 			// probe's data, it says the probe was not needed (Linux FLAG_DSACK_TLP).
 			ai.dsackTLP = c.rack.tlpWatch && b.Right.LessThanEq(c.rack.tlpHigh)
+			c.rack.dsackSeen = true
 			continue
 		}
 		if !b.Left.LessThan(b.Right) || b.Left.LessThan(c.sndUna) && b.Right.LessThanEq(c.sndUna) || c.sndMax.LessThan(b.Right) {
@@ -217,6 +218,9 @@ func (c *Conn) recoveryAckEnd(seg Segment, ai ackInfo) {
 			c.sb.sackedOut = max(c.sb.sackedOut-(c.ares.acked-1), 0)
 		}
 	}
+	if c.sackOK && c.h.Prof.RACK {
+		c.rackUpdateReoWnd(ai.priorDeliv)
+	}
 	notDup := advanced || ai.winUpdate || len(seg.Payload) > 0 || seg.Flags&FIN != 0
 	c.tlpAck(seg.Ack, advanced, notDup, ai.dsackTLP, c.sres.newlySacked)
 	dupack := !notDup && c.sb.packetsOut() > 0
@@ -272,6 +276,9 @@ func (c *Conn) fastRetransAlert(ai ackInfo, advanced, dupack bool) bool {
 			}
 			c.setCAState(CAOpen)
 			c.endCwndReduction()
+			if c.rack.reoPersist > 0 {
+				c.rack.reoPersist-- // tcp_try_undo_recovery
+			}
 		}
 	}
 	switch c.caState {

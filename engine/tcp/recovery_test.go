@@ -435,3 +435,42 @@ func TestTLPRepairedLoss(t *testing.T) {
 		t.Errorf("after an ACK past the probe: ssthresh %d, cwnd %d (was %d); want cwnd = ssthresh, reduced", r.c.ssthresh, r.c.cwnd, cwnd)
 	}
 }
+
+// TestRACKReoWndGrowsOnDSACK: RFC 8985 §6.2 step 4: a D-SACK (a retransmission was not
+// needed) widens the reordering window by min_rtt/4, at most once a round trip, up to
+// SRTT; after 16 recoveries without another it is back to min_rtt/4 (Linux
+// tcp_rack_update_reo_wnd, TCP_RACK_RECOVERY_THRESH).
+func TestRACKReoWndGrowsOnDSACK(t *testing.T) {
+	r := newRig(t, recoveryProfile())
+	r.sackEstablished(1000, 100*time.Millisecond, true)
+	c := r.c
+	c.reordSeen = 1
+	c.rack.minRTT, c.srtt = 80*time.Millisecond, 100*time.Millisecond
+	if got := c.rackReoWnd(); got != 20*time.Millisecond {
+		t.Fatalf("reo_wnd %s, want min_rtt/4 = 20ms", got)
+	}
+	c.delivered = 10
+	c.rack.dsackSeen = true
+	c.rackUpdateReoWnd(9)
+	if got := c.rackReoWnd(); got != 40*time.Millisecond {
+		t.Fatalf("after a D-SACK reo_wnd %s, want 40ms", got)
+	}
+	c.rack.dsackSeen = true
+	c.rackUpdateReoWnd(9) // within the same round trip: ignored
+	if got := c.rackReoWnd(); got != 40*time.Millisecond {
+		t.Fatalf("a second D-SACK within a round trip: reo_wnd %s, want 40ms still", got)
+	}
+	for range 4 {
+		c.delivered += 10
+		c.rack.dsackSeen = true
+		c.rackUpdateReoWnd(c.delivered - 1)
+	}
+	if got := c.rackReoWnd(); got != 100*time.Millisecond {
+		t.Fatalf("reo_wnd %s, want it capped at SRTT 100ms", got)
+	}
+	c.rack.reoPersist = 0
+	c.rackUpdateReoWnd(c.delivered)
+	if got := c.rackReoWnd(); got != 20*time.Millisecond {
+		t.Fatalf("after the persistence ran out reo_wnd %s, want 20ms", got)
+	}
+}
