@@ -412,11 +412,16 @@ func TestChineseFollowsTheGlossary(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range es {
+		// A term the glossary prefers in one row (ICMP 报文) is no fault under another's
+		// (报文 for a TCP segment).
+		approved := e.Text.ZH
 		for _, r := range rules {
-			rest := e.Text.ZH
 			for _, want := range strings.Split(r.want, "、") {
-				rest = strings.ReplaceAll(rest, want, "")
+				approved = strings.ReplaceAll(approved, want, "")
 			}
+		}
+		for _, r := range rules {
+			rest := approved
 			if strings.Contains(rest, r.avoid) {
 				t.Errorf("engine/catalog/%s: %s: %q where the glossary says %q: %s", e.File, e.Key, r.avoid, r.want, e.Text.ZH)
 			}

@@ -90,6 +90,34 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		return true, nil
 	}
+	switch name {
+	case "tcp_wmem":
+		// tcp_wmem[1] is a new socket's send buffer (sendbuf.go).
+		f := strings.Fields(value)
+		if len(f) != 3 {
+			return false, fmt.Errorf("%q: want min default max", value)
+		}
+		n, err := strconv.Atoi(f[1])
+		if err != nil || n <= 0 {
+			return false, fmt.Errorf("%q is not a size", f[1])
+		}
+		s.socks.WmemDefault = n
+		return true, nil
+	case "tcp_min_tso_segs":
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 1 || n > 255 {
+			return false, fmt.Errorf("%q is not 1 to 255", value)
+		}
+		s.h.Prof.MinTSOSegs = n
+		return true, nil
+	case "tcp_notsent_lowat":
+		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+		if err != nil || n < 0 || n > tcp.NotsentLowatOff {
+			return false, fmt.Errorf("%q is not a byte count", value)
+		}
+		s.socks.NotsentLowat = n
+		return true, nil
+	}
 	if name == "wmem_max" {
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 {
@@ -149,7 +177,7 @@ func windowShift(space int) uint8 {
 // `tc qdisc del|delete dev DEV root` (back to the default queue). Any other command (a
 // fair-queue qdisc, which paces, or a pfifo that has room) is not modelled.
 func (s *EngineStack) Command(cmd string) error {
-	f := strings.Fields(cmd)
+	f := CommandWords(cmd) // its redirections (2>/dev/null) change nothing here
 	if strings.Join(f, " ") == "ip tcp_metrics flush all" {
 		s.h.FlushFastOpenCache() // the cached Fast Open cookies are tcp_metrics entries
 		return nil
@@ -285,3 +313,14 @@ func tuneRecovery(p *tcp.Profile, name, value string) (bool, error) {
 	}
 	return true, nil
 }
+
+// InjectICMP hands the engine an ICMP error from the path.
+func (s *EngineStack) InjectICMP(t time.Duration, m tcp.ICMP) error {
+	s.h.InputICMP(vt(t), m)
+	s.now = t
+	s.collect(t)
+	return nil
+}
+
+// Virtual marks the engine as a stack in virtual time.
+func (s *EngineStack) Virtual() {}

@@ -169,9 +169,9 @@ func (c *Conn) sizeGoal() int {
 	if !p.PushPerSizeGoal || c.mss == 0 || !c.rttValid || c.srtt <= 0 {
 		return 0
 	}
-	rate := 2 * float64(c.cwnd) / c.srtt.Seconds() // bytes per second
-	segs := max(int(rate/1024)/int(c.mss), 2)      // sk_pacing_shift 10: ~1 ms
-	segs = min(segs, 44)                           // 64 KB of GSO at most
+	rate := 2 * float64(c.cwnd) / c.srtt.Seconds()               // bytes per second
+	segs := max(int(rate/1024)/int(c.mss), max(p.MinTSOSegs, 2)) // sk_pacing_shift 10: ~1 ms
+	segs = min(segs, 44)                                         // 64 KB of GSO at most
 	if cut := c.halfWindow(); p.HalfWindowMSS && cut > 0 {
 		segs = min(segs, max(int(cut)/int(c.mss), 1)) // tcp_bound_to_half_wnd on the GSO size
 	}
@@ -297,6 +297,7 @@ func (c *Conn) outputSegments() {
 				// is in flight (its RTO is armed).
 				return
 			}
+			n = c.eorLimit(c.sndNxt, n) // MSG_EOR: no segment spans a record's end
 			if c.h.egressDrop && c.state.Synchronized() {
 				// The host's queue refuses the segment (tcp_transmit_skb fails): it stays
 				// unsent, and with nothing in flight the probe timer is armed

@@ -231,6 +231,19 @@ type Profile struct {
 	// FastOpenClient, FastOpenServer, FastOpenClientNoCookie, FastOpenServerNoCookie,
 	// FastOpenServerAnyListener. Linux's default is FastOpenClient; 0 is off.
 	FastOpen int
+
+	// MD5Unexpected drops a segment that carries an MD5 signature (RFC 2385) when the
+	// socket has no key, as Linux does (tcp_inbound_md5_hash, TCPMD5Unexpected); the
+	// engine configures no keys (TCP_MD5SIG is not modelled).
+	MD5Unexpected bool
+
+	// SynAckEcrCheck resets a SYN-ACK whose timestamp echo is no TS val sent since the
+	// first SYN (Linux tcp_rcv_synsent_state_process, PAWSActiveRejected).
+	SynAckEcrCheck bool
+
+	// MinTSOSegs is the fewest segments a buffer of a write holds when the profile
+	// pushes per buffer (Linux net.ipv4.tcp_min_tso_segs, default 2).
+	MinTSOSegs int
 }
 
 // LinuxProfile returns the defaults of one kernel, Linux 6.18 (every value checked on
@@ -323,6 +336,10 @@ func LinuxProfile() Profile {
 		RenoHold:        true,
 
 		FastOpen: FastOpenClient,
+
+		MD5Unexpected:  true,
+		SynAckEcrCheck: true,
+		MinTSOSegs:     2,
 	}
 }
 

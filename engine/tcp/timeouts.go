@@ -21,7 +21,8 @@ func (c *Conn) retransmitHead() {
 	}
 	avail := len(c.sendBuf) - off
 	if avail > 0 {
-		c.sendData(c.sendStart.Add(uint32(off)), off, min(avail, int(c.mss)), true)
+		seq := c.sendStart.Add(uint32(off))
+		c.sendData(seq, off, c.eorLimit(seq, min(avail, int(c.mss))), true)
 		return
 	}
 	if c.finSent && !c.finAcked {
@@ -105,7 +106,7 @@ func (c *Conn) onRTO() {
 			giveUp = q.synGiveUp()
 		}
 		if c.h.now.Sub(c.firstSynAt) >= giveUp {
-			c.fail(ETIMEDOUT, "SYN retransmissions gave up")
+			c.fail(c.timeoutErr(), "SYN retransmissions gave up")
 			return
 		}
 		c.rtxCount++
@@ -137,7 +138,7 @@ func (c *Conn) onRTO() {
 			return
 		}
 		if c.rtxCount >= p.DataRetries {
-			c.fail(ETIMEDOUT, "retransmissions gave up")
+			c.fail(c.timeoutErr(), "retransmissions gave up")
 			return
 		}
 		// TCP_USER_TIMEOUT (RFC 5482; Linux retransmits_timed_out): give up once that long
