@@ -358,6 +358,7 @@ func (c *Conn) sendLossProbe() {
 	if avail > 0 && c.sndNxt.Sub(c.sndUna) < c.sndWnd {
 		c.sendData(c.sndNxt, off, min(avail, int(c.mss)), false)
 		c.sentNew = false
+		c.noteProbe(false)
 	} else {
 		data := int(c.sndMax.Sub(c.sendStart))
 		if c.finSent {
@@ -371,7 +372,7 @@ func (c *Conn) sendLossProbe() {
 			c.finishAndEmit(c.template(c.finSeq, FIN), true)
 			c.noteSent(c.finSeq, c.finSeq.Add(1), true)
 		}
-
+		c.noteProbe(true)
 	}
 	c.setTimer(TimerRTO, c.rto)
 }
