@@ -421,6 +421,7 @@ func (l *Listener) tryFastOpen(c *Conn, syn Segment) bool {
 	c.fastOpen = &fastOpen{child: true}
 	c.cwnd = uint32(p.initialCwnd()) * uint32(c.mss)
 	c.ssthresh = ssthreshInfinite
+	c.ccInit()
 	if data {
 		// tcp_fastopen_add_skb queues the data without tcp_event_data_recv: the delayed
 		// ACK timeout (ato) is not set up yet, so gotData stays false.

@@ -369,6 +369,7 @@ func (c *Conn) sendFIN() {
 	c.sndNxt = c.sndNxt.Add(1)
 	c.sndMax = maxSeq(c.sndMax, c.sndNxt)
 	c.outEnds = append(c.outEnds, c.sndNxt)
+	c.sentTimes.sent(c.sndNxt, c.h.now)
 	c.sentNew = true
 	c.finishAndEmit(seg, false)
 	c.armRTO()
@@ -404,9 +405,11 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 	if !retransmit {
 		if c.sndUna == c.sndMax {
 			c.idleRestart()
+			c.ccTxStart()
 		}
 		if c.sndMax.LessThan(end) {
 			c.outEnds = append(c.outEnds, end) // a new segment in flight (packets_out)
+			c.sentTimes.sent(end, c.h.now)
 		}
 		if n < int(c.mss) {
 			c.sndSml, c.smlSent = seq.Add(uint32(n)), true // tcp_minshall_update
@@ -417,30 +420,35 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.sentNew = true
 		c.countAnswer()
 	}
+	if retransmit {
+		c.sentTimes.retransmitted(seq, end)
+	}
 	c.lastSendAt = c.h.now
 	c.finishAndEmit(seg, retransmit)
 	c.armRTO()
 }
 
-// idleRestart is the restart window (RFC 5681 §4.1; Linux tcp_cwnd_restart, called from
-// tcp_event_data_sent): new data after more than an RTO with nothing in flight starts
+// idleRestart is the restart window (RFC 5681 §4.1; Linux tcp_slow_start_after_idle_check
+// and tcp_cwnd_restart): new data after more than an RTO with nothing in flight starts
 // from min(initial window, cwnd) again, or, where the profile halves, from cwnd halved
-// once per RTO of idle time, but not below that.
+// once per RTO of idle time, but not below that; Linux first keeps what the window had
+// reached in ssthresh (tcp_current_ssthresh: at least three quarters of it), so that
+// slow start climbs back there.
 func (c *Conn) idleRestart() {
 	p := &c.h.Prof
 	idle := c.h.now.Sub(c.lastSendAt)
-	if !p.IdleRestart || c.rto <= 0 || idle <= c.rto {
+	if !p.IdleRestart || c.rto <= 0 || idle <= c.rto || c.mss == 0 {
 		return
 	}
-	restart := min(uint32(p.initialCwnd())*uint32(c.mss), c.cwnd)
-	cwnd := c.cwnd
-	if p.IdleHalving {
-		for idle -= c.rto; idle > 0 && cwnd > restart; idle -= c.rto {
-			cwnd /= 2
-		}
-	}
-	c.cwnd = max(cwnd, restart)
+	restart := min(uint32(p.initialCwnd()), c.cwndSegs())
 	if !p.IdleHalving {
-		c.cwnd = restart
+		c.setCwndSegs(restart)
+		return
 	}
+	c.setSsthreshSegs(c.currentSsthresh())
+	cwnd := c.cwndSegs()
+	for idle -= c.rto; idle > 0 && cwnd > restart; idle -= c.rto {
+		cwnd >>= 1
+	}
+	c.setCwndSegs(max(cwnd, restart))
 }

@@ -147,11 +147,11 @@ func (c *Conn) onRTO() {
 			c.fail(ETIMEDOUT, "TCP_USER_TIMEOUT expired")
 			return
 		}
+		first := c.rtxCount == 0
 		c.rtxCount++
 		c.rtoFired = true
 		c.rtxHigh, c.recovering = c.sndMax, true
-		c.cwnd = uint32(c.mss) // RFC 5681 §3.1: loss window of one segment
-		c.cwndLost = true
+		c.enterLoss(first) // ssthresh, and the loss window of one segment (RFC 5681 §3.1)
 		c.rto = min(c.rto*2, p.MaxRTO)
 		c.retransmitHead()
 		next := c.rto
