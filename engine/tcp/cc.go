@@ -233,9 +233,10 @@ func (c *Conn) ccTxStart() {
 	}
 }
 
-// initialJiffies is where the engine's jiffies counter starts (Linux INITIAL_JIFFIES: it
-// wraps five minutes after boot, so wrap-safe arithmetic is exercised).
-const initialJiffies = uint32(0xffffffff - 300*1000 + 1)
+// initialJiffiesSeconds is where the engine's jiffies counter starts, in seconds before
+// zero (Linux INITIAL_JIFFIES is −300·HZ: it wraps five minutes after boot, so
+// wrap-safe arithmetic is exercised).
+const initialJiffiesSeconds = 300
 
 // hz is the profile's kernel tick rate (CONFIG_HZ), 1000 when it names none.
 func (c *Conn) hz() uint32 {
@@ -249,7 +250,8 @@ func (c *Conn) hz() uint32 {
 func (c *Conn) jiffies() uint32 { return c.jiffiesAt(c.h.now) }
 
 func (c *Conn) jiffiesAt(t Time) uint32 {
-	return uint32(int64(t)*int64(c.hz())/int64(time.Second/time.Microsecond)) + initialJiffies*c.hz()/1000
+	hz := c.hz()
+	return uint32(int64(t)*int64(hz)/int64(time.Second/time.Microsecond)) - initialJiffiesSeconds*hz
 }
 
 // sentRing keeps when each segment in flight was first sent (Linux skb_mstamp) and
