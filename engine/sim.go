@@ -700,7 +700,9 @@ func (s *Sim) transmit(from string, o *tcp.Output) {
 		p.lastArrive = arrive
 	}
 	ev.Arrive = arrive.Add(extra)
+	s.trace.store.sharePay = o.SharedPayload
 	idx := s.recordSegment(p, ev)
+	s.trace.store.sharePay = false
 	if ev.Fate != tcp.Delivered {
 		s.releaseHeld(p, ev.Arrive)
 		return

@@ -337,7 +337,7 @@ func (c *Conn) processText(seg Segment) {
 			c.dataEvent(seg, len(data))
 			c.gotData = true
 			c.lastDataRecv = c.h.now
-			c.recvBuf = append(c.recvBuf, data...)
+			c.recvBuf, c.recvMem = appendQueue(c.recvBuf, c.recvMem, data)
 			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
 			c.dataArrived(len(data), len(data) >= int(c.mss))
 			c.notify(ConnReadable)
@@ -627,7 +627,7 @@ func (c *Conn) drainOutOfOrder() (moved, fin bool) {
 			c.ooo = append(c.ooo[:i], c.ooo[i+1:]...)
 			skip := c.rcvNxt.Sub(o.Seq)
 			data := o.Payload[skip:]
-			c.recvBuf = append(c.recvBuf, data...)
+			c.recvBuf, c.recvMem = appendQueue(c.recvBuf, c.recvMem, data)
 			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
 			c.ackNow = true
 			return true, o.Flags&FIN != 0

@@ -106,7 +106,7 @@ func (c *Conn) Read(max int) ([]byte, error) {
 	out := append([]byte(nil), c.recvBuf[:n]...)
 	c.recvBuf = c.recvBuf[n:]
 	if len(c.recvBuf) == 0 {
-		c.recvBuf = c.recvBuf[:0:0] // drained: the next data starts a buffer of its own
+		c.recvBuf = c.recvMem[:0] // drained: the next data goes to the front again
 	}
 	c.h.app(c.peer, "read", nil, n, "")
 	return out, nil

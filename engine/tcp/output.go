@@ -113,7 +113,9 @@ func (c *Conn) dataOptions() Options {
 	if !c.tsOK {
 		return nil
 	}
-	return Options{{Kind: OptNOP}, {Kind: OptNOP}, {Kind: OptTimestamps, TSVal: c.tsVal(), TSEcr: c.tsRecent}}
+	o := c.h.optionsCopy(3)
+	o[0], o[1], o[2] = Option{Kind: OptNOP}, Option{Kind: OptNOP}, Option{Kind: OptTimestamps, TSVal: c.tsVal(), TSEcr: c.tsRecent}
+	return o
 }
 
 // sendAck sends a bare ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
@@ -385,7 +387,7 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.cancelTimer(TimerPersist) // data in flight: its ACK or the RTO takes over
 	}
 	seg := c.template(seq, 0)
-	seg.Payload = append([]byte(nil), c.sendBuf[off:off+n]...)
+	seg.Payload = c.h.payloadCopy(c.sendBuf[off : off+n])
 	end := seq.Add(uint32(n))
 	for _, pa := range c.pushAt {
 		if pa == end {
@@ -424,6 +426,7 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.sentTimes.retransmitted(seq, end)
 	}
 	c.lastSendAt = c.h.now
+	c.h.sharedNext = true // the payload is from the host's slab
 	c.finishAndEmit(seg, retransmit)
 	c.armRTO()
 }

@@ -107,6 +107,7 @@ type sendQueue struct {
 // a hole to fill (Linux sk_receive_queue, out_of_order_queue), and the peer's FIN.
 type recvQueue struct {
 	recvBuf []byte
+	recvMem []byte // recvBuf's backing array, from its start (appendQueue reuses it)
 	ooo     []Segment
 	gotFin  bool
 }
