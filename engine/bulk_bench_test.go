@@ -31,6 +31,7 @@ func bulkRun(n int, seed uint64) (tr *Trace, read int, truncated string) {
 	sprof := prof
 	sprof.RecvWindow = bulkRecvWnd
 	server := s.AddHost("server", tcp.ServerAddr, "server", sprof)
+	rbuf := make([]byte, bulkWrite) // the receiving application's buffer, reused
 	s.OnConn(server, func(c *tcp.Conn, k tcp.ConnEventKind) {
 		switch k {
 		case tcp.ConnAcceptable:
@@ -38,9 +39,9 @@ func bulkRun(n int, seed uint64) (tr *Trace, read int, truncated string) {
 				l.Accept()
 			}
 		case tcp.ConnReadable, tcp.ConnEOF:
-			if b := c.Buffered(); b > 0 {
-				got, _ := c.Read(b)
-				read += len(got)
+			for c.Buffered() > 0 {
+				n, _ := c.ReadInto(rbuf)
+				read += n
 			}
 			if c.FinReceived() && c.Buffered() == 0 && !c.WriteShut() {
 				c.Close()

@@ -102,14 +102,33 @@ func (c *Conn) Read(max int) ([]byte, error) {
 		c.h.app(c.peer, "read", err, 0, eofDetail((c.gotFin || c.rdShut) && err == nil))
 		return nil, err
 	}
-	n := min(max, len(c.recvBuf))
-	out := append([]byte(nil), c.recvBuf[:n]...)
+	out := make([]byte, min(max, len(c.recvBuf)))
+	c.consume(out)
+	return out, nil
+}
+
+// ReadInto is Read into the caller's buffer, as recv(2) does: it returns how many bytes
+// it copied into p (0 and no error at end of stream).
+func (c *Conn) ReadInto(p []byte) (int, error) {
+	if c == nil {
+		return 0, ENOTCONN
+	}
+	if len(c.recvBuf) == 0 {
+		_, err := c.Read(len(p))
+		return 0, err
+	}
+	return c.consume(p), nil
+}
+
+// consume moves received bytes into p, as many as fit, and records the read.
+func (c *Conn) consume(p []byte) int {
+	n := copy(p, c.recvBuf)
 	c.recvBuf = c.recvBuf[n:]
 	if len(c.recvBuf) == 0 {
 		c.recvBuf = c.recvMem[:0] // drained: the next data goes to the front again
 	}
 	c.h.app(c.peer, "read", nil, n, "")
-	return out, nil
+	return n
 }
 
 func eofDetail(eof bool) string {
