@@ -90,6 +90,15 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		return true, nil
 	}
+	if name == "tcp_congestion_control" {
+		// The algorithm new sockets get: the engine has CUBIC and Reno.
+		v := strings.TrimSpace(value)
+		if v != tcp.CongestionCubic && v != tcp.CongestionReno {
+			return false, nil
+		}
+		s.h.Prof.CongestionControl = v
+		return true, nil
+	}
 	if name == "wmem_max" {
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 {
