@@ -96,7 +96,9 @@ type path struct {
 }
 
 // linkQueue is a FIFO of arrivals in a ring that doubles when full and halves when
-// mostly empty, so neither a push nor a pop moves the others.
+// nearly empty (an eighth full, so that a window of data that drains and refills every
+// round trip does not resize it each time), so neither a push nor a pop moves the
+// others.
 type linkQueue struct {
 	items []arrival // len is 0 or a power of two
 	head  int
@@ -135,7 +137,7 @@ func (q *linkQueue) pop() {
 	q.items[q.head] = arrival{}
 	q.head = (q.head + 1) & (len(q.items) - 1)
 	q.n--
-	if len(q.items) > minQueue && q.n < len(q.items)/4 {
+	if len(q.items) > minQueue && q.n < len(q.items)/8 {
 		q.resize(len(q.items) / 2)
 	}
 }
