@@ -112,14 +112,15 @@ func (c *Conn) congestionAcked(acked int) {
 		return
 	}
 	if !c.h.Prof.CwndPerPacket {
-		// RFC 5681 §3.1: one SMSS per ACK in slow start, SMSS·SMSS/cwnd per ACK in
-		// congestion avoidance (equation 3), counted in whole segments as
-		// tcp_cong_avoid_ai does: one segment once a window's worth of ACKs arrived.
+		// RFC 5681 §3.1: in slow start min(N, SMSS) per ACK, one SMSS here (an ACK
+		// covers at least a segment); in congestion avoidance the RECOMMENDED byte
+		// counting: one SMSS once a window's worth of data has been ACKed, counted in
+		// whole segments as tcp_cong_avoid_ai does.
 		if c.inSlowStart() {
 			c.cwnd += uint32(c.mss)
 			return
 		}
-		c.congAvoidAI(c.cwndSegs(), 1)
+		c.congAvoidAI(c.cwndSegs(), uint32(acked))
 		return
 	}
 	a := uint32(acked)

@@ -256,3 +256,27 @@ func TestRestartKeepsSsthresh(t *testing.T) {
 		t.Errorf("after 3.5 RTOs idle: ssthresh %d cwnd %d, want 30 and 10", c.ssthreshSegs(), c.cwndSegs())
 	}
 }
+
+// TestRFCCongestionAvoidance: RFC 5681 §3.1 with byte counting: past ssthresh the window
+// grows by one segment once a window's worth (10 segments) has been ACKed, here by five
+// delayed ACKs of two segments; in slow start one segment per ACK whatever it covers.
+func TestRFCCongestionAvoidance(t *testing.T) {
+	c := bareConn(0)
+	c.h.Prof = plainProfile()
+	c.ssthresh = 5000
+	for i := range 4 {
+		c.congestionAcked(2)
+		if c.cwndSegs() != 10 {
+			t.Fatalf("after %d ACKs of 2: cwnd %d, want 10", i+1, c.cwndSegs())
+		}
+	}
+	c.congestionAcked(2)
+	if c.cwndSegs() != 11 {
+		t.Errorf("after 10 segments ACKed: cwnd %d, want 11", c.cwndSegs())
+	}
+	c.cwnd, c.ssthresh = 3000, ssthreshInfinite
+	c.congestionAcked(2)
+	if c.cwndSegs() != 4 {
+		t.Errorf("slow start, an ACK of 2: cwnd %d, want 4 (one SMSS per ACK)", c.cwndSegs())
+	}
+}
