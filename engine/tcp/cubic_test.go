@@ -280,3 +280,38 @@ func TestRFCCongestionAvoidance(t *testing.T) {
 		t.Errorf("slow start, an ACK of 2: cwnd %d, want 4 (one SMSS per ACK)", c.cwndSegs())
 	}
 }
+
+// TestSentRing: the ring gives the RTT of the newest segment an ACK covers, none when one
+// of the covered segments was sent again (Karn), and keeps its order across growth and
+// wrap-around.
+func TestSentRing(t *testing.T) {
+	var r sentRing
+	for i := range 20 { // grows past 16
+		r.sent(Seq(1000*(i+1)), Time(i*1000))
+	}
+	if rtt, ok := r.ack(3000, 50_000); !ok || rtt != 48*time.Millisecond {
+		t.Errorf("ACK of 3 segments: rtt %v ok %v, want 48ms (the third, sent at 2 ms) and true", rtt, ok)
+	}
+	r.retransmitted(4000, 6000) // the segments ending at 5000 and 6000
+	if _, ok := r.ack(5000, 60_000); ok {
+		t.Error("ACK covering a retransmitted segment gave an RTT sample")
+	}
+	if rtt, ok := r.ack(7000, 70_000); ok { // covers 6000, retransmitted, and 7000
+		t.Errorf("ACK covering 6000 (retransmitted): sample %v, want none", rtt)
+	}
+	if rtt, ok := r.ack(8000, 80_000); !ok || rtt != 73*time.Millisecond {
+		t.Errorf("ACK of the segment sent at 7 ms: rtt %v ok %v, want 73ms", rtt, ok)
+	}
+	for i := 20; i < 40; i++ { // wraps around the front that was freed
+		r.sent(Seq(1000*(i+1)), Time(i*1000))
+	}
+	if r.count != 32 {
+		t.Fatalf("%d segments in the ring, want 32", r.count)
+	}
+	if rtt, ok := r.ack(40_000, 100_000); !ok || rtt != 61*time.Millisecond {
+		t.Errorf("ACK of everything: rtt %v ok %v, want 61ms (the last, sent at 39 ms)", rtt, ok)
+	}
+	if _, ok := r.ack(40_000, 100_000); ok || r.count != 0 {
+		t.Errorf("a duplicate ACK gave a sample, or the ring is not empty (%d)", r.count)
+	}
+}
