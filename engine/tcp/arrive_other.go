@@ -281,6 +281,7 @@ func (c *Conn) newlyAcked(ack Seq) {
 		c.outEnds = c.outEnds[1:]
 		acked++
 	}
+	c.ccPktsAcked()
 	c.congestionAcked(acked)
 	c.tlpOut = false
 	c.retransStamp = 0

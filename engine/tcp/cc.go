@@ -25,13 +25,10 @@ const (
 
 // ccState is what the congestion controller keeps besides cwnd and ssthresh.
 type ccState struct {
-	ccName  string // the algorithm in use, when TCP_CONGESTION chose one; "": the profile's
-	cwndCnt uint32 // ACKed segments towards the next increase (Linux snd_cwnd_cnt)
-	// priorCwnd and priorSsthresh are the window and threshold before the last loss
-	// (Linux prior_cwnd, prior_ssthresh), for undoing a reduction that was spurious.
-	priorCwnd, priorSsthresh uint32
-	cubic                    cubic
-	sentTimes                sentRing // send times of the segments in flight, for RTT samples
+	ccName    string   // the algorithm in use, when TCP_CONGESTION chose one; "": the profile's
+	cwndCnt   uint32   // ACKed segments towards the next increase (Linux snd_cwnd_cnt)
+	cubic     cubic    // CUBIC's and HyStart's state
+	sentTimes sentRing // send times of the segments in flight, for RTT samples
 }
 
 // ccAlgo returns the algorithm the connection uses.
@@ -96,18 +93,24 @@ func (c *Conn) ccInit() {
 	c.hystartReset()
 }
 
-// congestionAcked grows the congestion window for an ACK that acknowledged acked
-// segments (Linux tcp_ack: pkts_acked with the ACK's RTT sample, then tcp_cong_avoid).
-// SND.UNA has already moved to the ACK.
+// ccPktsAcked is the algorithm's view of an ACK that moved SND.UNA (Linux
+// tcp_clean_rtx_queue → pkts_acked): the RTT of the newest segment it covers, unless one
+// of them was sent twice, feeds CUBIC's delay_min and HyStart. It runs before the
+// window is grown or reduced for the ACK.
+func (c *Conn) ccPktsAcked() {
+	rtt, ok := c.sentTimes.ack(c.sndUna, c.h.now)
+	if ok && c.mss > 0 && c.h.Prof.CwndPerPacket && c.ccAlgo() == CongestionCubic {
+		c.cubicAcked(rtt)
+	}
+}
+
+// congestionAcked grows the congestion window for an ACK that acknowledged (or newly
+// SACKed) acked segments (Linux tcp_cong_avoid, from tcp_cong_control).
 func (c *Conn) congestionAcked(acked int) {
 	if c.mss == 0 {
 		return
 	}
-	rtt, ok := c.sentTimes.ack(c.sndUna, c.h.now)
 	cubicAlgo := c.ccAlgo() == CongestionCubic
-	if cubicAlgo && ok && c.h.Prof.CwndPerPacket {
-		c.cubicAcked(rtt)
-	}
 	if acked <= 0 || c.cwnd >= 1<<30 || !c.cwndMayGrow() {
 		return
 	}
@@ -190,19 +193,14 @@ func (c *Conn) currentSsthresh() uint32 {
 	return max(c.ssthreshSegs(), cw>>1+cw>>2)
 }
 
-// enterLoss is the window's part of a retransmission timeout (RFC 5681 §3.1, RFC 6298
-// §5.5; Linux tcp_enter_loss): ssthresh from the algorithm, the window down to one
-// segment (Linux: what is still in flight plus one, which after the timeout marks
+// ccTimeout is the window's part of a retransmission timeout (RFC 5681 §3.1, RFC 6298
+// §5.5; Linux tcp_enter_loss): ssthresh from the algorithm when first says this timeout
+// starts a loss event (a second one for the same data keeps it), the window down to one
+// segment (Linux: what is still in flight plus one, which after a timeout has marked
 // everything lost is one), and the algorithm's state for a loss (cubictcp_state with
-// TCP_CA_Loss starts CUBIC and HyStart afresh). A second timeout for the same data
-// keeps the threshold the first one set.
-func (c *Conn) enterLoss(first bool) {
+// TCP_CA_Loss starts CUBIC and HyStart afresh, so Wmax is forgotten).
+func (c *Conn) ccTimeout(first bool) {
 	if first {
-		c.priorCwnd = c.cwnd
-		c.priorSsthresh = c.ssthresh
-		if c.h.Prof.CwndPerPacket && c.ssthresh < ssthreshInfinite {
-			c.priorSsthresh = c.currentSsthresh() * uint32(c.mss)
-		}
 		c.ssthresh = c.lossSsthresh()
 	}
 	c.cwnd = uint32(c.mss) // RFC 5681 §3.1: the loss window, one segment
@@ -213,10 +211,6 @@ func (c *Conn) enterLoss(first bool) {
 		c.hystartReset()
 	}
 }
-
-// undoCwnd is the window a spurious reduction is undone to (tcp_reno_undo_cwnd, which
-// CUBIC uses too): the larger of the current window and the one before the loss.
-func (c *Conn) undoCwnd() uint32 { return max(c.cwnd, c.priorCwnd) }
 
 // ccTxStart is the CA_EVENT_TX_START event: data leaves with nothing in flight. CUBIC
 // moves its epoch forward by the idle time, so the curve resumes where it stopped

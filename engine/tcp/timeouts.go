@@ -151,7 +151,7 @@ func (c *Conn) onRTO() {
 		c.rtxCount++
 		c.rtoFired = true
 		c.rtxHigh, c.recovering = c.sndMax, true
-		c.enterLoss(first) // ssthresh, and the loss window of one segment (RFC 5681 §3.1)
+		c.ccTimeout(first) // ssthresh, and the loss window of one segment (RFC 5681 §3.1)
 		c.rto = min(c.rto*2, p.MaxRTO)
 		c.retransmitHead()
 		next := c.rto
