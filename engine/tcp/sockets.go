@@ -211,6 +211,7 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		l.FastOpenKey = f.fastOpenKey
 		l.RecvSpace = bufSpace(f.rcvBuf)
 		l.Keepalive = f.keepalive
+		l.Congestion = f.congestion
 		f.l = l
 		return Result{}, true, nil
 	case OpAccept:
@@ -482,9 +483,6 @@ func (s *Sockets) accept(f *socket, want *Call) Result {
 	fd := PickFD(want.WantFD, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 	c.SetUserTimeout(f.userTimeout) // accept() inherits the listener's options
 	c.SetNoDelay(f.noDelay)
-	if f.congestion != "" {
-		c.SetCongestion(f.congestion)
-	}
 	s.fds[fd] = &socket{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay, rcvBuf: f.rcvBuf, sndBuf: f.sndBuf,
 		keepalive: f.keepalive, congestion: f.congestion}
 	return Result{Ret: int64(fd)}
@@ -585,6 +583,9 @@ func (s *Sockets) setsockopt(f *socket, name string, val OptVal) Result {
 		f.congestion = name
 		if f.c != nil {
 			f.c.SetCongestion(name)
+		}
+		if f.l != nil {
+			f.l.Congestion = name
 		}
 		return Result{}
 	case "TCP_NODELAY":
