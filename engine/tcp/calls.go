@@ -47,6 +47,7 @@ func (c *Conn) SendMore(data []byte, more bool) (int, error) {
 		// 1460, 1460 PSH, 80 PSH).
 		for off := g; off < len(data); off += g {
 			c.pushAt = append(c.pushAt, start.Add(uint32(off)))
+			c.goalAt = append(c.goalAt, start.Add(uint32(off)))
 		}
 	}
 	if !more {

@@ -401,7 +401,7 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 	seg.Payload = c.h.payloadCopy(c.sendBuf[off : off+n])
 	end := seq.Add(uint32(n))
 	for _, pa := range c.pushAt {
-		if pa == end {
+		if pa == end && !(retransmit && c.goalOnly(end)) {
 			seg.Flags |= PSH // the last segment of an application write
 			break
 		}
