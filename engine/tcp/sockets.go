@@ -24,6 +24,10 @@ type Sockets struct {
 	// RmemMax and WmemMax are net.core.rmem_max and wmem_max: the most SO_RCVBUF and
 	// SO_SNDBUF may ask for.
 	RmemMax, WmemMax int
+	// WmemDefault is tcp_wmem[1], a new socket's sk_sndbuf, and NotsentLowat
+	// net.ipv4.tcp_notsent_lowat, once a caller sets them (sendbuf.go); 0: not modelled.
+	WmemDefault  int
+	NotsentLowat int64
 }
 
 // Completion is a blocking call that returned.
@@ -54,6 +58,9 @@ type socket struct {
 	// (what getsockopt returns); 0: not set.
 	rcvBuf, sndBuf int
 	keepalive      Keepalive // SO_KEEPALIVE and TCP_KEEP*, passed on like userTimeout
+	ep             *epollSet // an epoll descriptor's watches (epoll.go)
+	notsentLowat   int       // TCP_NOTSENT_LOWAT (0: the sysctl's)
+	nospace        bool      // a write found no room (SOCK_NOSPACE): room freed wakes it
 }
 
 // MaxUnsentBytes bounds the data a socket holds unacknowledged (Linux tcp_wmem[2] in
@@ -73,6 +80,8 @@ type wait struct {
 	// A blocking Fast Open send: its size, and whether the buffer faults.
 	total int
 	fault bool
+	// A write waiting for room: what it copied (n) and what is left.
+	rest []byte
 	// A poll() waits for any of its entries, until deadline when hasDeadline.
 	poll        []PollFD
 	deadline    Time
@@ -178,6 +187,9 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 	}
 	if call.Op == OpPoll {
 		return s.pollCall(id, call)
+	}
+	if call.Op == OpEpollCreate {
+		return s.epollCreate(call.WantFD), true, nil
 	}
 	n := call.FD
 	f := s.fds[n]
@@ -291,9 +303,15 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		if f.c.Unacked()+size > MaxUnsentBytes {
 			return Result{}, false, fmt.Errorf("%d bytes would be queued, more than the %d a script may keep unacknowledged", f.c.Unacked()+size, MaxUnsentBytes)
 		}
+		if b, ok := s.sendLimitOf(f); ok && f.c.State().CanSend() && !f.c.finQueued {
+			return s.limitedSend(id, n, f, call, data, b)
+		}
 		m, err := f.c.SendMore(data, call.Flags&MsgMore != 0)
 		if err != nil {
 			return Result{Ret: -1, Errno: errnoName(err)}, true, nil
+		}
+		if call.Flags&MsgEOR != 0 {
+			f.c.markEOR()
 		}
 		return Result{Ret: int64(m)}, true, nil
 	case OpRecv:
@@ -361,6 +379,11 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 			f.c.Shutdown()
 		}
 		return Result{}, true, nil
+	case OpEpollCtl:
+		return s.epollCtl(f, call), true, nil
+	case OpEpollWait:
+		res, ok := s.epollWait(id, f, call)
+		return res, ok, nil
 	case OpSetsockopt:
 		return s.setsockopt(f, call.Opt, call.Val), true, nil
 	case OpGetsockopt:
@@ -387,6 +410,8 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 				// autotuning, which the engine does not model: reported as not evaluated.
 				out = strconv.Itoa(v)
 			}
+		case "TCP_NOTSENT_LOWAT":
+			out = strconv.Itoa(f.notsentLowat)
 		case "TCP_MAXSEG":
 			switch {
 			case f.c != nil:
@@ -485,6 +510,14 @@ func (s *Sockets) Completed() []Completion {
 			}
 		case w.kind == "connect" && f.c.Err != nil:
 			res, ok = Result{Ret: -1, Errno: f.c.Err.Error()}, true
+		case w.kind == "write":
+			res, ok = s.resumeWrite(w, f)
+		case w.kind == "epoll":
+			if ev := s.epollReady(f.ep, w.call.Size); len(ev) > 0 {
+				res, ok = Result{Ret: int64(len(ev)), Ready: ev}, true
+			} else if w.hasDeadline && s.h.now >= w.deadline {
+				res, ok = Result{}, true
+			}
 		case w.kind == "poll":
 			if n := s.pollReady(w.poll); n > 0 {
 				res, ok = Result{Ret: int64(n), Revents: revents(w.poll)}, true
@@ -677,7 +710,13 @@ func (s *Sockets) setsockopt(f *socket, name string, val OptVal) Result {
 			return Result{Ret: -1, Errno: "EINVAL"}
 		}
 		f.sndBuf = sockBuf(val.Int, s.WmemMax, sockMinSndBuf)
-		return Result{Unmodelled: "SO_SNDBUF: the send buffer limit is not modelled"}
+		return Result{}
+	case "TCP_NOTSENT_LOWAT":
+		if !val.IsInt {
+			return Result{Ret: -1, Errno: "EINVAL"}
+		}
+		f.notsentLowat = val.Int
+		return Result{}
 	case "TCP_MAXSEG":
 		n := val.Int
 		if !val.IsInt || n < 88 || n > 65535 {
@@ -764,7 +803,7 @@ func (s *Sockets) PollDeadline() (Time, bool) {
 	var best Time
 	found := false
 	for _, w := range s.waits {
-		if w.kind == "poll" && w.hasDeadline && (!found || w.deadline < best) {
+		if (w.kind == "poll" || w.kind == "epoll") && w.hasDeadline && (!found || w.deadline < best) {
 			best, found = w.deadline, true
 		}
 	}
@@ -797,6 +836,9 @@ func (s *Sockets) pollReady(fds []PollFD) int {
 // readable with data queued and writable (the engine has no send-buffer limit short of
 // MaxUnsentBytes); a pending error is POLLERR.
 func (s *Sockets) pollMask(f *socket) int16 {
+	if f.ep != nil {
+		return s.epollMask(f.ep)
+	}
 	if f.l != nil {
 		if f.l.AcceptQueueLen() > 0 {
 			return PollIn | PollRdNorm
@@ -825,7 +867,9 @@ func (s *Sockets) pollMask(f *socket) int16 {
 		if c.Buffered() > 0 {
 			m |= PollIn | PollRdNorm
 		}
-		m |= PollOut | PollWrNorm
+		if wrShut || s.pollOut(f) {
+			m |= PollOut | PollWrNorm
+		}
 	}
 	if c.Err != nil {
 		m |= PollErr
