@@ -199,6 +199,9 @@ func (s *Server) routes() chi.Router {
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Timeout(20 * time.Second))
+		// A phone's player page is laid out narrow from the first request where the
+		// browser says its width (fitViewport), before the cache.
+		r.Use(fitViewport)
 		// Pages, drawings and captures depend only on their address: rendered once, kept
 		// in a bounded cache, revalidated with an ETag. The cache compresses on its own.
 		r.Use(s.cache.cached)

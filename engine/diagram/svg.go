@@ -228,7 +228,11 @@ func write(w io.Writer, l *Layout, o renderOpts) error {
 					num(it.BX), num(it.BY), num(GaugeW), num(it.BX), num(it.BY), num(it.BW))
 			}
 			writeLabel(bw, it.T, o)
-			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(catalog.F("diagram.queue", it.SynQueue, it.Backlog, it.Accept).In(o.lang)))
+			title := catalog.F("diagram.queue", it.SynQueue, it.Backlog, it.Accept)
+			if queueOver(it.SynQueue, it.Backlog) {
+				title = catalog.F("diagram.queue.over", it.SynQueue, it.Backlog, it.Accept)
+			}
+			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(title.In(o.lang)))
 		case "bundle":
 			fmt.Fprintf(bw, `<g class="%s"%s data-count="%d"><rect x="%s" y="%s" width="%s" height="%s" rx="3"/><line x1="%s" y1="%s" x2="%s" y2="%s" marker-end="url(#%s)"/>`,
 				cls, data, it.Count, num(it.BX), num(it.Y1), num(it.BW), num(it.BH), num(it.X1), num(it.Y1), num(it.X2), num(it.Y2), arrow)

@@ -28,7 +28,7 @@ const st = {
 const diagramBox = $("#diagram");
 const wrap = diagramBox.closest(".diagram-wrap");
 const heads = wrap && wrap.querySelector(".lane-heads");
-const states = mountStates($("#states"), { label: T("player.states"), loadFailed: T("player.statesfailed") });
+const states = mountStates($("#states"), { label: T("player.states"), loadFailed: T("player.statesfailed"), figure: boot.stateFigure });
 const inspector = mountInspector($("#inspector"), { strings: boot.strings });
 const lesson = boot.lesson ? mountLesson(boot.lesson, { strings: boot.strings }) : null;
 const tcpdump = mountTcpdump(document.getElementById("tcpdump"), boot.tcpdump);
@@ -194,10 +194,30 @@ function render(animate) {
   need(st.cursor);
   if (!st.marked && st.layout.steps.some((s, i) => i <= st.cursor && s.kind === "segment")) {
     st.marked = true;
-    performance.mark("synack-first-arrow");
+    markFirstArrow();
   }
   if (!lab && !cls) updateURL();
   announce();
+}
+
+// markFirstArrow marks (performance.mark "synack-first-arrow") when the first segment
+// arrow was shown: when the page arrived with one already drawn by the server, that was
+// its first contentful paint, which may come before or after this script runs; else now.
+let served = !!boot.layout && !lab;
+function markFirstArrow() {
+  const fromServer = served && boot.layout.steps.some((s, i) => i <= (boot.step || 0) && s.kind === "segment");
+  served = false;
+  if (!fromServer || typeof PerformanceObserver === "undefined") {
+    performance.mark("synack-first-arrow");
+    return;
+  }
+  new PerformanceObserver((list, obs) => {
+    for (const e of list.getEntries()) {
+      if (e.name !== "first-contentful-paint") continue;
+      obs.disconnect();
+      performance.mark("synack-first-arrow", { startTime: e.startTime });
+    }
+  }).observe({ type: "paint", buffered: true });
 }
 
 // announce tells embed.js (and through it the page that frames an embed) where the
