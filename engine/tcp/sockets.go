@@ -950,6 +950,7 @@ func (s *Sockets) Info(fd int) (map[string]int64, bool) {
 		for k, v := range f.c.Info() {
 			info[k] = v
 		}
+		f.c.infoRTT(info)
 	case f.l != nil:
 		info["state"] = int64(Listen)
 	case f.deferred:
