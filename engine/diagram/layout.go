@@ -51,6 +51,8 @@ type Options struct {
 	// A finished trace (a story) places every text knowing every arrow, so no arrow sent
 	// later runs over an earlier label.
 	Growing bool
+	// Mismatch, when not nil, draws where a packetdrill script's expectation failed.
+	Mismatch *Mismatch
 }
 
 // Lane is one endpoint's lifeline.
@@ -123,7 +125,7 @@ type Step struct {
 
 // Item is one drawn thing. Kind says which fields apply.
 type Item struct {
-	Kind string  `json:"kind"` // "segment", "state", "timer", "app", "note", "queue", "bundle"
+	Kind string  `json:"kind"` // "segment", "state", "timer", "app", "note", "queue", "bundle", "ghost"
 	Step int     `json:"step"` // shown from this step on
 	End  int     `json:"end"`  // state bands and timers: the step where they end (-1: open)
 	X1   float64 `json:"x1"`
@@ -161,6 +163,8 @@ type Item struct {
 	SynQueue int `json:"synq,omitempty"`
 	Backlog  int `json:"backlog,omitempty"`
 	Accept   int `json:"acceptq,omitempty"`
+	// Mark is a segment's part in a failed script (MarkSent) or a ghost's (MarkExpected).
+	Mark string `json:"mark,omitempty"`
 }
 
 // GaugeW is the width of a queue gauge.
@@ -420,6 +424,9 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 			times = append(times, e.Segment.Arrive)
 		}
 	}
+	if m := opt.Mismatch; m != nil && m.Expected {
+		times = append(times, m.At, m.Arrive)
+	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	ax := &timeAxis{}
 	y := axisTop
@@ -462,6 +469,9 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 		b.allArrows()
 	}
 	b.walk()
+	if opt.Mismatch != nil {
+		b.mismatch(opt.Mismatch)
+	}
 	// Ticks: at least every 120 px, each with its label (the texts of the story come
 	// first): an instant whose label has no room at either edge gets no tick, and the
 	// next instant is tried. A gap's band is drawn over the grid, so no label goes under
@@ -602,7 +612,7 @@ func shape(it *Item, laneBottom float64) {
 		}
 		y2 := max(it.Y2, it.Y1+2)
 		it.D = fmt.Sprintf("M%.1f,%.1fh%.0fV%.1fh%.0f", it.BX-4*s, it.Y1, 4*s, y2, -4*s)
-	case "segment":
+	case "segment", "ghost":
 		it.Len = round1(math.Hypot(it.X2-it.X1, it.Y2-it.Y1))
 		if it.Fate != "delivered" {
 			it.D = fmt.Sprintf("M%.1f,%.1fl10,10m0,-10l-10,10", it.X2-5, it.Y2-5)

@@ -152,7 +152,10 @@ function receive(m) {
 function stateAt(cursor) {
   const out = new Map();
   if (!st.layout) return [];
-  for (const ln of st.layout.lanes) if (ln.role !== "attacker") out.set(ln.name, { endpoint: ln.name, state: "CLOSED", from: null });
+  // Every end starts CLOSED, unless the page says otherwise (a capture shows an end
+  // already listening, or only from its first change on).
+  const first = boot.initialStates || {};
+  for (const ln of st.layout.lanes) if (ln.role !== "attacker") out.set(ln.name, { endpoint: ln.name, state: first[ln.name] || "CLOSED", from: null });
   for (let i = 0; i <= cursor && i < st.layout.steps.length; i++) {
     const s = st.layout.steps[i];
     if (s.kind === "state" && out.has(s.lane)) out.set(s.lane, { endpoint: s.lane, state: s.state, from: s.from, cause: s.cause, at: i });
