@@ -28,7 +28,7 @@ const (
 	laneMargin  = 220.0
 	laneTop     = 50.0
 	lineGap     = 15.0 // one line of side text: a text box (14.3 px with its halo) fits one
-	addrGap     = 16.0 // one line of lane addresses (12 px)
+	addrGap     = 18.0 // one line of lane addresses (12 px, with room for a browser's taller box)
 	// MaxDrawnSegments bounds the arrows one diagram draws; later segments are summarised.
 	MaxDrawnSegments = 4000
 	// MaxGapPx is the most height a compressed idle gap takes, however long it is.
