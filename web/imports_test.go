@@ -248,6 +248,14 @@ func TestScriptRun(t *testing.T) {
 			t.Errorf("%s: %q: %d ghosts, %d marked; want %d, %d", c.name, out.Message, strings.Count(out.SVG, `class="sa-ghost"`), strings.Count(out.SVG, ` sa-mismatch"`), c.ghost, c.marked)
 		}
 	}
+	// A segment sent that no line reads is not checked, as packetdrill reads outbound
+	// packets only where a line expects one: the script passes.
+	res0 := post(t, s, "/script?lang=en", "text/plain", []byte(head+"+0 < S 0:0(0) win 32792 <mss 1000>\n+1 close(3) = 0\n"))
+	var out0 ScriptResult
+	json.NewDecoder(res0.Body).Decode(&out0)
+	if !out0.Pass || strings.Contains(out0.SVG, ` sa-mismatch"`) {
+		t.Errorf("a SYN-ACK no line reads: pass %v, message %q; packetdrill does not check it", out0.Pass, out0.Message)
+	}
 	// A script that does not parse, in Chinese: its line, what is wrong, where.
 	res := post(t, s, "/script?lang=zh", "text/plain", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 1000 junk\n"))
 	var pout ScriptResult

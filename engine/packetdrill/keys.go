@@ -89,7 +89,6 @@ var messageKeys = map[string]string{
 	"tcp_info: fd %d is not a socket":                                  "run.tcpinfo-fd",
 	"tcpi_%s: expected %s %d, got %d":                                  "run.tcpi",
 	"tcpi_state: expected %s, the socket is in %s":                     "run.tcpi-state",
-	"unexpected outbound packet at %s: %s":                             "run.unexpected",
 	// Messages of ICMP, MD5 and shell support (issue 21).
 	"an ICMP packet needs a type (unreachable, time_exceeded ...)": "parse.icmp-type",
 	"an MD5 signature is 16 bytes, 32 hex digits":                  "parse.md5-size",
