@@ -125,6 +125,9 @@ type placer struct {
 	// fewest others than own (an arrow's label and its arrow), not the first.
 	fewest bool
 	own    box
+	// noArrows, with fewest, refuses a candidate that crosses any line or band (a
+	// lifeline only is allowed).
+	noArrows bool
 }
 
 const bucketPx = 64.0

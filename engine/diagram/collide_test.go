@@ -232,3 +232,31 @@ func TestEveryTickLabelled(t *testing.T) {
 		}
 	}
 }
+
+// An arrow that carries named messages (TLS records, QUIC packets) names them whole,
+// wide and on a phone, in every story's default run: "ServerH…" says nothing. Where its
+// label had to cross another line to stay whole, the browser test of a phone's labels
+// (web's TestBrowserPhoneLabelsClearOfArrows) counts it.
+func TestMessageNamesWhole(t *testing.T) {
+	named := 0
+	for _, sc := range stories.Default().Stories() {
+		tr, err := stories.Default().Run(sc.ID, engine.DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []float64{0, diagram.NarrowWidth} {
+			for _, it := range diagram.Build(tr, diagram.Options{Width: w}).Items {
+				if it.Kind != "segment" || it.Extra == "" || it.T == nil {
+					continue
+				}
+				named++
+				if it.T.Cut {
+					t.Errorf("%s/w=%.0f: segment %d (%s) is labelled %q, cut", sc.ID, w, it.ID, it.Extra, it.T.EN)
+				}
+			}
+		}
+	}
+	if named == 0 {
+		t.Fatal("no story has an arrow with named messages: the test checks nothing")
+	}
+}

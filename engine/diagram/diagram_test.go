@@ -306,3 +306,16 @@ func TestEveryNoteHasText(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBuildPhone lays out the stories a phone's drawing crowds most (three lanes,
+// Fast Open, TLS): the ones laid out again with room after their crowded instants.
+func BenchmarkBuildPhone(b *testing.B) {
+	for _, id := range []string{"syn-flood", "syn-cookies", "tcp-fast-open", "https-tls13-fast-open"} {
+		tr, _ := stories.Default().Run(id, engine.DefaultParams())
+		b.Run(id, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				Build(tr, Options{Width: NarrowWidth})
+			}
+		})
+	}
+}

@@ -28,7 +28,7 @@ const (
 	laneMargin  = 220.0
 	laneTop     = 50.0
 	lineGap     = 15.0 // one line of side text: a text box (14.3 px with its halo) fits one
-	addrGap     = 16.0 // one line of lane addresses (12 px)
+	addrGap     = 18.0 // one line of lane addresses (12 px, with room for a browser's taller box)
 	// MaxDrawnSegments bounds the arrows one diagram draws; later segments are summarised.
 	MaxDrawnSegments = 4000
 	// MaxGapPx is the most height a compressed idle gap takes, however long it is.
@@ -672,7 +672,7 @@ func placeText(pl *placer, variants []string, size float64, anchor string, rot f
 			for i, c := range cands {
 				bx := textBox(round1(c[0]), round1(c[1]), anchor, round1(rot), w, size)
 				if pl.fits(bx, false) {
-					if n := pl.lineHits(bx); best < 0 || n < hits {
+					if n := pl.lineHits(bx); (best < 0 || n < hits) && !(pl.noArrows && n >= 1) {
 						best, hits = i, n
 					}
 				}
@@ -681,6 +681,9 @@ func placeText(pl *placer, variants []string, size float64, anchor string, rot f
 				c := cands[best]
 				pl.add(textBox(round1(c[0]), round1(c[1]), anchor, round1(rot), w, size))
 				return mk(c, variants, false)
+			}
+			if pl.noArrows {
+				return nil
 			}
 		}
 		for _, c := range cands {
@@ -1360,14 +1363,18 @@ func (b *builder) segment(i int, e *tcp.Event) {
 		}
 	}
 	// The arrow itself was registered with its instant (arrowsAt).
+	place := b.arrowText
+	if s.Label != "" {
+		place = b.namedArrowText
+	}
 	switch n := b.stackLabel[s.ID]; {
 	case n < 0:
 		// drawn beside the arrow that carries its group's label
 	case n > 0:
 		more := fmt.Sprintf(" +%d", n)
-		it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label + more, labelZH + more, rel + more, relZH + more}, fontSeg)
+		it.T = place(it.X1, it.Y1, it.X2, it.Y2, []string{label + more, labelZH + more, rel + more, relZH + more}, fontSeg)
 	default:
-		it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label, labelZH, rel, relZH}, fontSeg)
+		it.T = place(it.X1, it.Y1, it.X2, it.Y2, []string{label, labelZH, rel, relZH}, fontSeg)
 	}
 	b.l.Items = append(b.l.Items, it)
 }
@@ -1379,6 +1386,35 @@ func (b *builder) arrowText(x1, y1, x2, y2 float64, variants []string, size floa
 	return alongArrowFar(b.pl, x1, y1, x2, y2, variants, size, b.narrow)
 }
 
+// namedArrowText is arrowText for a segment labelled by the messages it carries (TLS,
+// QUIC): the message's name whole wherever it has room, across another line if it must
+// (the fewest), and shortened only where no spot along the arrow is clear of texts:
+// "ClientHello" cut to "ClientH…" says nothing.
+func (b *builder) namedArrowText(x1, y1, x2, y2 float64, variants []string, size float64) *Label {
+	// Whole, but never across another arrow (a lifeline may be crossed).
+	b.pl.noArrows = true
+	defer func() { b.pl.noArrows = false }()
+	if lb := alongArrowRoom(b.pl, x1, y1, x2, y2, variants, size, b.narrow, -1); lb != nil {
+		return lb
+	}
+	// Without the count of the segments that share the line ("ClientKeyExchange" for
+	// "ClientKeyExchange +2"): the transcript and the titles list them.
+	bare := make([]string, len(variants))
+	for i, v := range variants {
+		if j := strings.LastIndex(v, " +"); j > 0 && strings.Trim(v[j+2:], "0123456789") == "" {
+			v = v[:j]
+		}
+		bare[i] = v
+	}
+	if lb := alongArrowRoom(b.pl, x1, y1, x2, y2, bare, size, b.narrow, -1); lb != nil {
+		return lb
+	}
+	// Cut: the instant is crowded, and a finished story gets more room after it.
+	b.crowded[b.now]++
+	b.pl.noArrows = false
+	return b.arrowText(x1, y1, x2, y2, variants, size)
+}
+
 func alongArrow(pl *placer, x1, y1, x2, y2 float64, variants []string, size float64) *Label {
 	return alongArrowFar(pl, x1, y1, x2, y2, variants, size, false)
 }
@@ -1386,6 +1422,12 @@ func alongArrow(pl *placer, x1, y1, x2, y2 float64, variants []string, size floa
 // alongArrowFar is alongArrow; far also tries a line further from the arrow on either
 // side (a phone's arrows crowd), before any text is shortened or laid on a line.
 func alongArrowFar(pl *placer, x1, y1, x2, y2 float64, variants []string, size float64, far bool) *Label {
+	return alongArrowRoom(pl, x1, y1, x2, y2, variants, size, far, 0)
+}
+
+// alongArrowRoom is alongArrowFar with the room a label may be shortened to: 0 for the
+// arrow's length, -1 never shortened.
+func alongArrowRoom(pl *placer, x1, y1, x2, y2 float64, variants []string, size float64, far bool, room float64) *Label {
 	ang := labelAngle(x1, y1, x2, y2)
 	rad := ang * math.Pi / 180
 	// The normal pointing up the page in the label's frame.
@@ -1394,6 +1436,10 @@ func alongArrowFar(pl *placer, x1, y1, x2, y2 float64, variants []string, size f
 	offs := []float64{5, -size - 1}
 	if far {
 		offs = append(offs, size+6, -2*size-2)
+	}
+	if far && room < 0 {
+		// A name kept whole may go a line further off still (its arrow is the nearest).
+		offs = append(offs, 2*size+7, -3*size-3)
 	}
 	for _, off := range offs {
 		for _, f := range []float64{0.32, 0.22, 0.42, 0.15, 0.5, 0.6, 0.7, 0.8} {
@@ -1404,7 +1450,10 @@ func alongArrowFar(pl *placer, x1, y1, x2, y2 float64, variants []string, size f
 	length := math.Hypot(x2-x1, y2-y1)
 	pl.fewest, pl.own = true, lineBox(x1, y1, x2, y2)
 	defer func() { pl.fewest = false }()
-	return placeText(pl, variants, size, "middle", ang, cands, max(length*0.9, 60))
+	if room == 0 {
+		room = max(length*0.9, 60)
+	}
+	return placeText(pl, variants, size, "middle", ang, cands, room)
 }
 
 // bundle draws a run of attacker traffic as one annotated band and one step.

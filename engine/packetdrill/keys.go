@@ -99,12 +99,12 @@ var messageKeys = map[string]string{
 	"unknown ICMP code":                                  "parse.icmp-code",
 	"unknown ICMP type":                                  "parse.icmp-type-unknown",
 	"want md5 <32 hex digits>":                           "parse.md5-form",
+	"urg needs a number":                                 "parse.urg-number",
+	"bad urg value":                                      "parse.bad-urg",
 	"injecting the ICMP packet: %v":                      "run.inject-icmp",
 	"not modelled: %v":                                   "run.not-modelled",
 	"not modelled: ICMP packets on this stack":           "run.no-icmp",
 	"shell command exited with status %d: %s":            "run.shell-status",
-	"urg needs a number":                                 "parse.urg-number",
-	"bad urg value":                                      "parse.bad-urg",
 }
 
 // keyed reports the key and arguments of a message that only passes another on
