@@ -18,6 +18,7 @@ type Output struct {
 	Seg        Segment
 	Retransmit bool
 	Cookie     *Cookie
+	CC         CCSample // the sender's window when it left (zero: none)
 }
 
 // Host is one TCP/IP stack with one IPv4 address: its listeners, its connections, its
