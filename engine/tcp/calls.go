@@ -104,8 +104,10 @@ func (c *Conn) Read(max int) ([]byte, error) {
 	}
 	n := min(max, len(c.recvBuf))
 	out := append([]byte(nil), c.recvBuf[:n]...)
+	before := c.rcvWnd()
 	c.recvBuf = c.recvBuf[n:]
 	c.h.app(c.peer, "read", nil, n, "")
+	c.windowUpdateAfterRead(before)
 	return out, nil
 }
 

@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"time"
+
+	"synack/engine/tcp"
+)
+
+// The data-phase stories: a download from the server, and what the network and the
+// reader do to it. Each story's losses are fault directives (the Nth data segment, the
+// segments sent while a link is down), so the same story loses the same segments at
+// every RTT and in both profiles, and the engine's recovery decides the rest.
+
+// Sizes and times of the data-phase stories.
+const (
+	// requestBytes is the client's request, sent as soon as connect() returns.
+	requestBytes = 100
+	// bulkSegments is how many full segments bulk-transfer downloads: a thousand, the
+	// size a diagram must stay legible at.
+	bulkSegments = 1000
+	// bulkRate and bulkQueue are bulk-transfer's bottleneck: 10 Mbit/s, and a queue long
+	// enough that slow start does not overflow it in this transfer.
+	bulkRate  = 10_000_000
+	bulkQueue = MaxQueue
+	// recoverySegments is the size of sack-recovery's download and recoveryLost the
+	// data segment it loses: mid-window, with plenty sent after it.
+	recoverySegments = 60
+	recoveryLost     = 25
+	// tlpSegments is tail-loss-probe's response; its last data segment is lost.
+	tlpSegments = 10
+	// outageStart and outageLength are when rto-backoff's link goes down (after the
+	// handshake, counted from connect()) and for how long.
+	outageStart  = 200 * ms
+	outageLength = 5 * time.Second
+	// zeroWindowBytes is what the server writes in zero-window; the client holds a small
+	// receive buffer (zeroWindowRcvbuf, SO_RCVBUF) and reads nothing until
+	// zeroWindowReadAt after connect() returns.
+	zeroWindowBytes  = 40_000
+	zeroWindowRcvbuf = 8192
+	zeroWindowReadAt = 3 * time.Second
+	// nagleFirst is the first of nagle-delayed-ack's two small writes of a request (the
+	// second is the rest); nagleReply is the server's answer to each request, and
+	// nagleSecondRequest when the client writes its second request, after connect().
+	nagleFirst         = 40
+	nagleReply         = 200
+	nagleSecondRequest = 600 * ms
+)
+
+// mss is the payload of a full segment on the stories' path (1460 less 12 bytes of
+// timestamps).
+const storyMSS = 1448
+
+// download makes the server answer the client's request with size bytes, at once, and
+// the client read what arrives. It returns the client's connection once connected.
+func download(s *Sim, client, server *tcp.Host, size int) {
+	listenServer(s, server, 128, app{readAll: true, replyBytes: size})
+	s.runApp(client, app{readAll: true})
+	var c *tcp.Conn
+	s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+	s.afterConnect(client, 0, func() { c.Send(payload(requestBytes, 'q')) })
+}
+
+// dataFrom matches new (not retransmitted) segments with data from an endpoint.
+func dataFrom(from string) func(*tcp.SegmentEvent) bool {
+	return func(ev *tcp.SegmentEvent) bool {
+		return ev.Src == from && len(ev.Seg.Payload) > 0 && !ev.Retransmit
+	}
+}
+
+// BulkTransfer tells this story: a thousand segments through a 10 Mbit/s bottleneck:
+// slow start, then the congestion-avoidance growth of the profile's algorithm, and no
+// loss.
+var BulkTransfer = Story{
+	build: func(s *Sim, client, server *tcp.Host) {
+		s.DefaultLink.Rate, s.DefaultLink.Queue = bulkRate, bulkQueue
+		download(s, client, server, bulkSegments*storyMSS)
+	},
+}
+
+// SACKRecovery tells this story: one segment lost mid-window: duplicate ACKs with SACK
+// blocks, a fast retransmission, and the window cut once.
+var SACKRecovery = Story{
+	build: func(s *Sim, client, server *tcp.Host) {
+		s.AddFault(Fault{Action: FaultDrop, Match: dataFrom("server"), Nth: recoveryLost})
+		download(s, client, server, recoverySegments*storyMSS)
+	},
+}
+
+// TailLossProbe tells this story: the last segment of a response is lost; no duplicate
+// ACK can follow it, so a probe (or the RTO) must find out.
+var TailLossProbe = Story{
+	build: func(s *Sim, client, server *tcp.Host) {
+		s.AddFault(Fault{Action: FaultDrop, Match: dataFrom("server"), Nth: tlpSegments})
+		download(s, client, server, tlpSegments*storyMSS)
+	},
+}
+
+// RTOBackoff tells this story: the path goes down for five seconds in the middle of a
+// download: every retransmission is lost too, and the RTO doubles each time.
+var RTOBackoff = Story{
+	build: func(s *Sim, client, server *tcp.Host) {
+		var down tcp.Time = tcp.Never
+		s.AddFault(Fault{Action: FaultDrop, Match: func(ev *tcp.SegmentEvent) bool {
+			return ev.Src == "server" && s.now >= down && s.now < down.Add(outageLength)
+		}})
+		download(s, client, server, recoverySegments*storyMSS)
+		s.afterConnect(client, outageStart, func() { down = s.now }) // after download's handlers
+	},
+}
+
+// ZeroWindow tells this story: the client's application stops reading; its receive
+// buffer fills, the window closes, the server probes it, and a read reopens it.
+var ZeroWindow = Story{
+	build: func(s *Sim, client, server *tcp.Host) {
+		listenServer(s, server, 128, app{readAll: true, replyBytes: zeroWindowBytes})
+		var c *tcp.Conn
+		s.at(10*ms, client, func() {
+			// SO_RCVBUF before connect(): a small buffer the server fills quickly.
+			c, _ = client.ConnectOpts(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort, tcp.SockOpts{RecvSpace: zeroWindowRcvbuf})
+		})
+		s.afterConnect(client, 0, func() { c.Send(payload(requestBytes, 'q')) })
+		s.afterConnect(client, zeroWindowReadAt, func() {
+			s.runApp(client, app{readAll: true})
+			if c.Buffered() > 0 {
+				c.Read(c.Buffered())
+			}
+		})
+	},
+}
+
+// NagleDelayedACK tells this story: after one request and its answer, the client writes
+// its next request in two small pieces: Nagle holds the second until the first is
+// acknowledged, and the server, now in interactive mode, delays that ACK.
+var NagleDelayedACK = Story{
+	// Nagle's algorithm is a SHOULD of RFC 1122 §4.2.3.4, so the RFC profile has it here
+	// too (Linux has it by default).
+	tune: func(p *tcp.Profile) { p.Nagle = true },
+	build: func(s *Sim, client, server *tcp.Host) {
+		listenServer(s, server, 128, app{})
+		// The server answers each whole request of requestBytes with a reply.
+		got := 0
+		s.wrapApp(server, func(c *tcp.Conn, k tcp.ConnEventKind) {
+			if k != tcp.ConnReadable || c.Deleted() || c.Buffered() == 0 {
+				return
+			}
+			b, _ := c.Read(c.Buffered())
+			for got += len(b); got >= requestBytes; got -= requestBytes {
+				c.Send(payload(nagleReply, 'r'))
+			}
+		})
+		s.runApp(client, app{readAll: true})
+		var c *tcp.Conn
+		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+		s.afterConnect(client, 100*ms, func() { c.Send(payload(requestBytes, 'q')) })
+		s.afterConnect(client, nagleSecondRequest, func() {
+			c.Send(payload(nagleFirst, 'q'))
+			s.After(time.Millisecond, func() { c.Send(payload(requestBytes-nagleFirst, 'q')) })
+		})
+	},
+}
