@@ -22,6 +22,9 @@ const (
 	// enough that slow start does not overflow it in this transfer.
 	bulkRate  = 10_000_000
 	bulkQueue = MaxQueue
+	// downloadRcvbuf is the client's SO_RCVBUF in the downloads: 2 MiB, more than any
+	// of them keeps in flight (Linux allows up to rmem_max, 4 MiB in the linux profile).
+	downloadRcvbuf = 2 << 20
 	// recoverySegments is the size of sack-recovery's download and recoveryLost the
 	// data segment it loses: mid-window, with plenty sent after it.
 	recoverySegments = 60
@@ -51,12 +54,21 @@ const (
 const storyMSS = 1448
 
 // download makes the server answer the client's request with size bytes, at once, and
-// the client read what arrives. It returns the client's connection once connected.
+// the client read what arrives. The path is a bottleneck of bulkRate (unless the reader
+// chose one), so a window's segments leave one serialization time apart, as they do
+// behind a real link, and the client asks for a receive buffer (SO_RCVBUF) of
+// downloadRcvbuf, as a tool tuned for throughput does, so the sender's own window is
+// what limits it.
 func download(s *Sim, client, server *tcp.Host, size int) {
+	if s.DefaultLink.Rate == 0 {
+		s.DefaultLink.Rate, s.DefaultLink.Queue = bulkRate, bulkQueue
+	}
 	listenServer(s, server, 128, app{readAll: true, replyBytes: size})
 	s.runApp(client, app{readAll: true})
 	var c *tcp.Conn
-	s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+	s.at(10*ms, client, func() {
+		c, _ = client.ConnectOpts(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort, tcp.SockOpts{RecvSpace: downloadRcvbuf})
+	})
 	s.afterConnect(client, 0, func() { c.Send(payload(requestBytes, 'q')) })
 }
 
@@ -72,7 +84,6 @@ func dataFrom(from string) func(*tcp.SegmentEvent) bool {
 // loss.
 var BulkTransfer = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
-		s.DefaultLink.Rate, s.DefaultLink.Queue = bulkRate, bulkQueue
 		download(s, client, server, bulkSegments*storyMSS)
 	},
 }

@@ -28,6 +28,9 @@ type run struct {
 
 	mu    sync.Mutex
 	steps [][]byte // encoded stepMsg, nil until first sent
+
+	plotOnce  sync.Once
+	tsg, cwnd *diagram.Plot // the data phase's figures, laid out when first asked for
 }
 
 func newRun(tr *engine.Trace, o diagram.Options) *run {

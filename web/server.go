@@ -219,6 +219,9 @@ func (s *Server) routes() chi.Router {
 		r.Get("/lessons/{id}/diagram.mmd", s.handleMermaid)
 		r.Get("/oembed", s.handleOEmbed)
 		r.Get("/embed/lab", s.handleLabEmbed)
+		// The data phase's figures (issue 22).
+		r.Get("/lessons/{id}/tsg.svg", s.handlePlotSVG("tsg"))
+		r.Get("/lessons/{id}/cwnd.svg", s.handlePlotSVG("cwnd"))
 	})
 	// Bring your own trace: uploads and pasted scripts are the reader's own, so nothing
 	// here goes through the shared render cache.
