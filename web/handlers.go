@@ -376,6 +376,14 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 			}
 			vm.ExpandURL = r.URL.Path + "?" + eq.Encode()
 		}
+		if plotStories[tr.Meta.Scenario] {
+			vm.Plots = plotsVM(id, r.URL.Query(), rn, p.Lang, p.T) // the data phase's figures (plots.go)
+			if bundled {
+				vm.ExpandNote = catalog.In(p.Lang, "player.folded")
+			} else if dq.Get("expand") == "1" {
+				vm.ExpandNote = catalog.In(p.Lang, "player.unfolded")
+			}
+		}
 		if !vm.NoStates {
 			fig := diagram.StateMachine(p.Lang)
 			boot.StateFigure = &fig

@@ -240,7 +240,7 @@ func (s *Server) routes() chi.Router {
 		r.Get("/diagram.css", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/css; charset=utf-8")
 			w.Header().Set("Cache-Control", "public, max-age=300")
-			w.Write([]byte(diagram.Style))
+			w.Write([]byte(diagram.Style + diagram.PlotStyle))
 		})
 		r.Get("/static/*", staticHandler().ServeHTTP)
 	})

@@ -141,19 +141,17 @@ func trimFold(tr *engine.Trace, sp span) span {
 }
 
 // plainSegment says whether a segment is ordinary transfer traffic: delivered, not a
-// retransmission, only ACK (and PSH), no SACK blocks, an open window; a bare ACK must
-// advance (a duplicate ACK is news).
+// retransmission, only ACK (and PSH), an open window. Duplicate ACKs fold too (a run of
+// them is like segments; the bundle says how many); the loss before them and the
+// retransmission after them never do.
 func plainSegment(s *tcp.SegmentEvent, attacker map[string]bool, lastAck map[string]tcp.Seq, lastWin map[string]uint16) bool {
 	if attacker[s.Src] || attacker[s.Dst] || s.Fate != tcp.Delivered || s.Retransmit || s.Fault != "" || s.DupOf != 0 ||
 		s.Label != "" || s.Seg.UDP || s.Seg.Flags&^(tcp.ACK|tcp.PSH) != 0 || s.Seg.Flags&tcp.ACK == 0 || s.Seg.Window == 0 {
 		return false
 	}
-	if _, ok := s.Seg.Options.Find(tcp.OptSACK); ok {
-		return false
-	}
 	if len(s.Seg.Payload) == 0 {
-		prev, seen := lastAck[s.Src]
-		return seen && prev.LessThan(s.Seg.Ack)
+		_, seen := lastAck[s.Src]
+		return seen // an ACK that advances, or a duplicate (with its SACK blocks): the bundle counts them
 	}
 	return true
 }
@@ -182,8 +180,9 @@ func (b *builder) foldLanes(sp span) (from, to string) {
 // fold draws a run of ordinary transfer traffic as one annotated band and one step.
 func (b *builder) fold(sp span) {
 	from, to := b.foldLanes(sp)
-	var data, acks int
+	var data, acks, dups int
 	var lo, hi tcp.Seq
+	last := map[string]tcp.Seq{}
 	for i := sp.first; i <= sp.last; i++ {
 		e := b.tr.Load(i, &b.bundleBuf)
 		if e.Kind != tcp.EventSegment {
@@ -196,9 +195,12 @@ func (b *builder) fold(sp span) {
 			}
 			data++
 			hi = s.Seg.End()
+		} else if a, ok := last[s.Src]; ok && a == s.Seg.Ack {
+			dups++
 		} else {
 			acks++
 		}
+		last[s.Src] = s.Seg.Ack
 	}
 	base := b.isn[from+">"+to] + 1 // relative to the sender's ISN, as the labels are
 	var parts []engine.Text
@@ -208,6 +210,9 @@ func (b *builder) fold(sp span) {
 	if acks > 0 {
 		parts = append(parts, catalog.F("fold.acks", acks))
 	}
+	if dups > 0 {
+		parts = append(parts, catalog.F("fold.dupacks", dups))
+	}
 	full := catalog.Join("sep.list", parts)
 	first := b.tr.Load(sp.first, &b.bundleBuf)
 	y1, y2 := round1(b.ax.y(sp.t0)), round1(b.ax.y(sp.t1))
@@ -215,7 +220,7 @@ func (b *builder) fold(sp span) {
 		Text: catalog.F("fold.step", from, to, full)}
 	b.l.Steps = append(b.l.Steps, st)
 	it := Item{Kind: "bundle", Step: st.Index, End: -1, X1: b.laneX[from], Y1: y1, X2: b.laneX[to], Y2: y2,
-		Src: from, Dst: to, Count: data + acks, Text: full, Extra: "fold"}
+		Src: from, Dst: to, Count: data + acks + dups, Text: full, Extra: "fold"}
 	short := []string{parts[0].EN, parts[0].ZH}
 	xm := (it.X1 + it.X2) / 2
 	var cands [][2]float64

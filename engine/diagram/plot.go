@@ -87,7 +87,7 @@ type PlotMark struct {
 	Y2    float64     `json:"y2"`
 	Step  int         `json:"s"`
 	ID    int         `json:"id,omitempty"`
-	Title engine.Text `json:"t"`
+	Title engine.Text `json:"-"` // the server's SVG only; the page's table says it
 }
 
 // PlotLegend is one entry of the legend: the class it explains, its text and place.

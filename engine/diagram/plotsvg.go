@@ -31,7 +31,7 @@ const PlotStyle = `
 .sa-pl-ssthresh{stroke:#dc2626;stroke-width:1.6;stroke-dasharray:6 3}
 .sa-pl-flight{stroke:#047857;stroke-width:1.4}
 .sa-pl-rwnd{stroke:#7c3aed;stroke-width:1.4;stroke-dasharray:5 3}
-.sa-pl-cursor{stroke:#f59e0b;stroke-width:2}
+.sa-pl-cursor{stroke:#374151;stroke-width:1.6;stroke-dasharray:4 2}
 .sa-pl-hit{stroke:transparent;stroke-width:9;cursor:pointer}
 .sa-pl-hit:focus-visible{stroke:#f59e0b;stroke-opacity:.5;outline:none}
 @media (prefers-reduced-motion:no-preference){.sa-pl-cursor{transition:transform .15s}}
