@@ -139,6 +139,8 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// succeeds; its final ACK and data are dropped and the request's timer resends
 		// the SYN-ACK (accept-queue-overflow-final-ack.pkt).
 		"listen-backlog": {"ok", "SYN ACK"},
+		// The data phase. RFC 6928 (TCP_INIT_CWND): a first flight of 10 segments.
+		"bulk-transfer": {"10"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {
