@@ -141,6 +141,11 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		"listen-backlog": {"ok", "SYN ACK"},
 		// The data phase. RFC 6928 (TCP_INIT_CWND): a first flight of 10 segments.
 		"bulk-transfer": {"10"},
+		// tcp_xmit_probe_skb: the probe is a bare ACK (zero-window-probe.pkt); the read that
+		// reopens the window sends an ACK at once (tcp_cleanup_rbuf, checked on the kernel).
+		"zero-window": {"ACK", "ACK"},
+		// TCP_DELACK_MIN = HZ/25 = 40 ms holds the ACK that Nagle waits for.
+		"nagle-delayed-ack": {"40 ms"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {
