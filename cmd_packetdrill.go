@@ -29,20 +29,38 @@ func cmdPacketdrill(ctx context.Context, args []string, stdout, stderr io.Writer
 	strict := fs.Bool("strict", false, "fail a script when some of its checks could not be evaluated")
 	localIP := fs.String("local_ip", "", "the stack under test's IPv4 address, over the script's --local_ip (default "+packetdrill.LocalAddr.String()+")")
 	remoteIP := fs.String("remote_ip", "", "the script's peer's IPv4 address, over the script's --remote_ip (default "+packetdrill.RemoteAddr.String()+")")
+	census := fs.String("census", "", "run every script under DIR (google/packetdrill's gtests/net/tcp) with run_all.py's flags and print one line per script: path, pass|fail, first error")
+	peer := fs.String("peer", "", "with --census: judge with google/packetdrill, the binary at this path (each script under unshare -n)")
+	table := fs.Bool("table", false, "print the per-directory table of two census files: the kernel's, then the stack's")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: synack packetdrill [--profile linux|rfc] [--kernel] [--strict] [--verbose] [--format text|json|pcap] [--local_ip A] [--remote_ip A] FILE...")
+		fmt.Fprintln(stderr, "       synack packetdrill --census DIR [--peer PACKETDRILL | --kernel] [--strict] [--profile P]")
+		fmt.Fprintln(stderr, "       synack packetdrill --table KERNEL.tsv STACK.tsv")
 		fs.PrintDefaults()
 	}
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(files) == 0 {
-		return usageErr("packetdrill: no script given")
+	if *table {
+		stack := "engine"
+		if *kernel {
+			stack = "--kernel"
+		}
+		return cmdCensusTable(files, stack, stdout)
 	}
 	prof, err := tcp.ProfileByName(*profile)
 	if err != nil {
 		return usageErr("packetdrill: %v", err)
+	}
+	if *census != "" {
+		if len(files) > 0 {
+			return usageErr("packetdrill: --census takes a directory, not scripts")
+		}
+		return cmdCensus(ctx, *census, *peer, *kernel, *strict, prof, stdout)
+	}
+	if len(files) == 0 {
+		return usageErr("packetdrill: no script given")
 	}
 	switch *format {
 	case "", "text", "json", "pcap":

@@ -38,3 +38,34 @@ func TestCLIPacketdrillStrict(t *testing.T) {
 		t.Fatalf("part, strict: exit %d, %q", code, out)
 	}
 }
+
+// --census runs every script under a directory with run_all.py's flags (its -D
+// definitions substituted) and prints one line per script; --table counts them.
+func TestCLIPacketdrillCensus(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ok := "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 close(3) = 0\n"
+	bad := "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 close(3) = -1 CODE\n"
+	for name, src := range map[string]string{"sub/ok.pkt": ok, "sub/bad.pkt": bad, "x-v6.pkt": ok} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, _, code := runCLI("packetdrill", "--census", dir)
+	want := "sub/bad.pkt\tfail\tbad.pkt:2: only -1 may carry an errno near \"host_unreachable\"\n" +
+		"sub/ok.pkt\tpass\t\n" +
+		"x-v6.pkt\tfail\tan IPv6 script (run_all.py runs it over IPv6 only): the runner runs IPv4 only\n"
+	if code != 0 || out != want {
+		t.Fatalf("census: exit %d\n%s\nwant\n%s", code, out, want)
+	}
+	k := filepath.Join(dir, "k.tsv")
+	e := filepath.Join(dir, "e.tsv")
+	os.WriteFile(k, []byte("sub/bad.pkt\tpass\t\nsub/ok.pkt\tpass\t\nx-v6.pkt\tfail\tx\n"), 0o644)
+	os.WriteFile(e, []byte(out), 0o644)
+	out, _, code = runCLI("packetdrill", "--table", k, e)
+	if code != 0 || !strings.Contains(out, "| sub | 2 | 2 | 1 | 1 | 0 |") || !strings.Contains(out, "- sub/bad.pkt: bad.pkt:2:") {
+		t.Fatalf("table: exit %d\n%s", code, out)
+	}
+}

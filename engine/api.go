@@ -1,20 +1,14 @@
 package engine
 
-import "time"
+import (
+	"time"
 
-// Text is a user-visible string in both of synack's languages.
-type Text struct {
-	EN string `json:"en"`
-	ZH string `json:"zh"`
-}
+	"synack/engine/catalog"
+)
 
-// In returns the text in the given language ("zh" or "zh-CN" for Chinese, anything else English).
-func (t Text) In(lang string) string {
-	if lang == "zh" || lang == "zh-CN" {
-		return t.ZH
-	}
-	return t.EN
-}
+// Text is a user-visible string in both of synack's languages (the string catalogue's
+// own type, so the engine's errors and notes can be catalogue texts).
+type Text = catalog.Text
 
 // Params are the knobs a reader may turn on a scenario.
 type Params struct {

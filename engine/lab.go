@@ -1,10 +1,10 @@
 package engine
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
+	"synack/engine/catalog"
 	"synack/engine/tcp"
 )
 
@@ -24,6 +24,10 @@ const (
 	maxLabSteps = 20000
 )
 
+// labFaults are the network actions of the sandbox: what it does to the next segment
+// in one direction (op "<action>-next").
+var labFaults = map[string]bool{"drop": true, "duplicate": true, "delay": true, "reorder": true}
+
 // LabAction is one thing the sandbox's user does.
 type LabAction struct {
 	Endpoint string        `json:"endpoint"` // "client", "server", "network" or "clock"
@@ -38,12 +42,10 @@ type LabAction struct {
 type Lab struct {
 	s     *Sim
 	hosts map[string]*tcp.Host
-	// Each endpoint's calls go through its socket layer: socks; conn and listener are
-	// the descriptors of its connection and its listener.
-	socks    map[string]*tcp.Sockets
-	conn     map[string]int
-	listener map[string]int
-	sent     int // trace events already returned
+	// Each endpoint's calls go through its socket table (Sim.sockets); conn is the
+	// descriptor of its connection.
+	conn map[string]int
+	sent int // trace events already returned
 }
 
 // NewLab starts an empty sandbox: a client and a server, nothing listening.
@@ -54,18 +56,12 @@ func NewLab(p Params) (*Lab, error) {
 	s, client, server := newPair(p, nil)
 	s.trace.Meta.Scenario = "lab"
 	s.Horizon = 0
-	l := &Lab{s: s, hosts: map[string]*tcp.Host{"client": client, "server": server},
-		socks: map[string]*tcp.Sockets{"client": tcp.NewUserSockets(client), "server": tcp.NewUserSockets(server)},
-		conn:  map[string]int{}, listener: map[string]int{}}
+	l := &Lab{s: s, hosts: map[string]*tcp.Host{"client": client, "server": server}, conn: map[string]int{}}
 	for name, h := range l.hosts {
-		name, h := name, h
 		s.OnConn(h, func(c *tcp.Conn, k tcp.ConnEventKind) {
-			switch k {
-			case tcp.ConnAcceptable:
-				if lfd, ok := l.listener[name]; ok {
-					if r := l.do(name, tcp.Call{Op: tcp.OpAccept, FD: lfd}); r.Errno == "" {
-						l.conn[name] = int(r.Ret)
-					}
+			if k == tcp.ConnAcceptable {
+				if fd, ok := l.so(name).accept(localPort(name)); ok {
+					l.conn[name] = fd
 				}
 			}
 		})
@@ -79,16 +75,19 @@ func (l *Lab) Trace() *Trace { return l.s.Trace() }
 // Now returns the sandbox's virtual time.
 func (l *Lab) Now() tcp.Time { return l.s.Now() }
 
-// do makes one socket call at an endpoint; the sandbox's calls never block.
-func (l *Lab) do(endpoint string, c tcp.Call) tcp.Result {
-	res, _, _ := l.socks[endpoint].Do(0, &c)
-	return res
+// so returns an endpoint's socket table, through which its every call goes.
+func (l *Lab) so(endpoint string) *appSockets { return l.s.sockets(l.hosts[endpoint]) }
+
+// listening reports whether an endpoint has a listening socket (on its own port).
+func (l *Lab) listening(endpoint string) bool {
+	_, ok := l.so(endpoint).listeners[localPort(endpoint)]
+	return ok
 }
 
 // connOf returns an endpoint's current connection, or nil.
 func (l *Lab) connOf(endpoint string) *tcp.Conn {
 	if fd, ok := l.conn[endpoint]; ok {
-		return l.socks[endpoint].Conn(fd)
+		return l.so(endpoint).conn(fd)
 	}
 	return nil
 }
@@ -98,7 +97,7 @@ func (l *Lab) ConnState(endpoint string) tcp.State {
 	if c := l.connOf(endpoint); c != nil && !c.Deleted() {
 		return c.State()
 	}
-	if _, ok := l.listener[endpoint]; ok {
+	if l.listening(endpoint) {
 		return tcp.Listen
 	}
 	return tcp.Closed
@@ -107,7 +106,7 @@ func (l *Lab) ConnState(endpoint string) tcp.State {
 // Do applies one action, lets the simulation settle, and returns the events it produced.
 func (l *Lab) Do(a LabAction) ([]tcp.Event, error) {
 	if l.s.trace.Len() >= MaxLabEvents {
-		return nil, fmt.Errorf("the sandbox has recorded %d events, its limit: start a new one", MaxLabEvents)
+		return nil, catalog.Errorf("lab.err.full", MaxLabEvents)
 	}
 	if err := l.apply(a); err != nil {
 		return nil, err
@@ -132,33 +131,33 @@ func (l *Lab) apply(a LabAction) error {
 		case "server->client":
 			from = "server"
 		default:
-			return fmt.Errorf("network action %q: dir %q must be client->server or server->client", a.Op, a.Dir)
+			return catalog.Errorf("lab.err.dir", a.Op, a.Dir)
 		}
 		action, ok := strings.CutSuffix(a.Op, "-next")
-		if !ok {
-			return fmt.Errorf("unknown network action %q", a.Op)
+		if !ok || !labFaults[action] {
+			return catalog.Errorf("lab.err.network-op", a.Op)
 		}
 		// The next segment in that direction: the same directive a lesson's spec writes.
 		f, err := SpecFault{Action: action, From: from, Nth: 1, Delay: a.Delay}.fault()
 		if err != nil {
-			return fmt.Errorf("%s: %w", a.Op, err)
+			return catalog.Errorf("lab.err.delay", a.Delay, MaxRTT) // the one way a known action fails
 		}
 		s.AddFault(f)
 		s.Record(tcp.Event{Kind: tcp.EventNote, At: s.now, Endpoint: "network", Note: "fault-armed", Detail: a.Op + " " + a.Dir})
 		return nil
 	case "clock":
 		if a.Op != "wait" {
-			return fmt.Errorf("unknown clock action %q", a.Op)
+			return catalog.Errorf("lab.err.clock-op", a.Op)
 		}
 		if a.Delay <= 0 || a.Delay > MaxLabWait {
-			return fmt.Errorf("wait: %s out of range (1µs to %s)", a.Delay, MaxLabWait)
+			return catalog.Errorf("lab.err.wait", a.Delay, MaxLabWait)
 		}
 		l.runUntil(s.now.Add(a.Delay))
 		return nil
 	}
 	h := l.hosts[a.Endpoint]
 	if h == nil {
-		return fmt.Errorf("unknown endpoint %q (want client, server, network or clock)", a.Endpoint)
+		return catalog.Errorf("lab.err.endpoint", a.Endpoint)
 	}
 	other := "server"
 	if a.Endpoint == "server" {
@@ -168,64 +167,59 @@ func (l *Lab) apply(a LabAction) error {
 	c := l.connOf(a.Endpoint)
 	live := c != nil && !c.Deleted()
 	ep := a.Endpoint
+	who := catalog.T("lane." + ep) // the endpoint as the reader's language names it
+	so := l.so(ep)
 	switch a.Op {
 	case "listen":
-		if _, ok := l.listener[ep]; ok {
-			return fmt.Errorf("%s is already listening", ep)
+		if l.listening(ep) {
+			return catalog.Errorf("lab.err.listening", who)
 		}
-		port := tcp.ServerPort
-		if ep == "client" {
-			port = tcp.ClientPort
+		if r := so.listen(localPort(ep), 16); r.Errno != "" {
+			return catalog.Errorf("lab.err.call", a.Op, r.Errno)
 		}
-		fd := int(l.do(ep, tcp.Call{Op: tcp.OpSocket}).Ret)
-		if r := l.do(ep, tcp.Call{Op: tcp.OpListen, FD: fd, Port: port, Backlog: 16}); r.Errno != "" {
-			return tcp.Errno(r.Errno)
-		}
-		l.listener[ep] = fd
 	case "connect":
 		if live {
-			return fmt.Errorf("%s already has a connection (%s): close or abort it first", ep, c.State())
+			return catalog.Errorf("lab.err.connected", who, c.State().String())
 		}
 		oh := l.hosts[other]
 		rport, lport := tcp.ServerPort, uint16(0)
 		if other == "client" {
 			rport, lport = tcp.ClientPort, tcp.ServerPort
 		}
-		fd := int(l.do(ep, tcp.Call{Op: tcp.OpSocket}).Ret)
-		l.do(ep, tcp.Call{Op: tcp.OpBind, FD: fd, Port: lport}) // 0: an ephemeral port
-		if r := l.do(ep, tcp.Call{Op: tcp.OpConnect, FD: fd, Addr: oh.Addr, Port: rport}); r.Errno != "" {
-			return tcp.Errno(r.Errno)
+		fd, r := so.connect(lport, oh.Addr, rport) // lport 0: an ephemeral port
+		if r.Errno != "" {
+			return catalog.Errorf("lab.err.call", a.Op, r.Errno)
 		}
 		l.conn[ep] = fd
 	case "send":
 		if !live {
-			return fmt.Errorf("%s has no connection to send on", ep)
+			return catalog.Errorf("lab.err.no-conn", who, a.Op)
 		}
 		if a.Bytes < 1 || a.Bytes > MaxLabBytes {
-			return fmt.Errorf("send: %d bytes out of range (1 to %d)", a.Bytes, MaxLabBytes)
+			return catalog.Errorf("lab.err.bytes", a.Bytes, MaxLabBytes)
 		}
-		l.do(ep, tcp.Call{Op: tcp.OpSend, FD: l.conn[ep], Data: payload(a.Bytes, 'q')})
+		so.send(l.conn[ep], payload(a.Bytes, 'q'))
 	case "read", "shutdown", "close", "abort":
 		if c == nil {
-			if lfd, ok := l.listener[ep]; ok && a.Op == "close" {
-				l.do(ep, tcp.Call{Op: tcp.OpClose, FD: lfd})
-				delete(l.listener, ep)
+			if l.listening(ep) && a.Op == "close" {
+				so.closeListener(localPort(ep))
 				break
 			}
-			return fmt.Errorf("%s has no connection to %s", ep, a.Op)
+			return catalog.Errorf("lab.err.no-conn", who, a.Op)
 		}
-		call := tcp.Call{Op: tcp.OpRecv, FD: l.conn[ep], Size: MaxLabBytes}
+		fd := l.conn[ep]
 		switch a.Op {
+		case "read":
+			so.read(fd, MaxLabBytes)
 		case "shutdown":
-			call = tcp.Call{Op: tcp.OpShutdown, FD: l.conn[ep], How: tcp.ShutWrite}
+			so.shutdown(fd)
 		case "close":
-			call = tcp.Call{Op: tcp.OpClose, FD: l.conn[ep]}
+			so.close(fd)
 		case "abort":
-			call = tcp.Call{Op: tcp.OpAbort, FD: l.conn[ep]}
+			so.abort(fd)
 		}
-		l.do(ep, call)
 	default:
-		return fmt.Errorf("unknown %s action %q", a.Endpoint, a.Op)
+		return catalog.Errorf("lab.err.op", who, a.Op)
 	}
 	s.drain()
 	return nil

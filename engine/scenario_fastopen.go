@@ -33,9 +33,10 @@ var TCPFastOpen = Story{
 	},
 	build: func(s *Sim, client, server *tcp.Host) {
 		fastOpen := client.Prof.FastOpen&tcp.FastOpenClient != 0 && server.Prof.FastOpen&tcp.FastOpenServer != 0
+		cs := s.sockets(client)
 		s.at(0, server, func() {
-			l, _ := server.Listen(tcp.ServerPort, 128)
-			l.FastOpenQueue = fastOpenStoryQueue
+			s.sockets(server).listen(tcp.ServerPort, 128,
+				tcp.Call{Op: tcp.OpSetsockopt, Opt: "TCP_FASTOPEN", Val: tcp.OptVal{Int: fastOpenStoryQueue, IsInt: true}})
 		})
 		s.runApp(server, app{accept: true, readAll: true, replyBytes: 200, closeOnEOF: true})
 		s.runApp(client, app{readAll: true})
@@ -44,12 +45,11 @@ var TCPFastOpen = Story{
 		request := payload(100, 'q')
 		open := func(port uint16) *tcp.Conn {
 			if fastOpen {
-				c, _, _ := client.ConnectFastOpen(port, tcp.ServerAddr, tcp.ServerPort, tcp.SockOpts{}, tcp.FastOpenSend{Data: request, Queue: true})
-				return c
+				return cs.conn(cs.sendFastOpen(port, tcp.ServerAddr, tcp.ServerPort, request))
 			}
-			c, _ := client.Connect(port, tcp.ServerAddr, tcp.ServerPort)
-			c.Send(request)
-			return c
+			fd, _ := cs.connect(port, tcp.ServerAddr, tcp.ServerPort)
+			cs.send(fd, request)
+			return cs.conn(fd)
 		}
 		var first, second *tcp.Conn
 		s.at(10*ms, client, func() { first = open(tcp.ClientPort) })
@@ -60,7 +60,7 @@ var TCPFastOpen = Story{
 			switch k {
 			case tcp.ConnReadable:
 				// The answer is in: done with this connection.
-				c.Close()
+				cs.close(cs.fd(c))
 			case tcp.ConnEOF:
 				// The server's FIN: the client is in TIME-WAIT. Come back one round
 				// trip later, when its last ACK has long reached the server, so the two

@@ -2,9 +2,9 @@ package engine
 
 import (
 	"fmt"
-	"net/netip"
 	"time"
 
+	"synack/engine/catalog"
 	"synack/engine/tcp"
 )
 
@@ -23,34 +23,35 @@ func DefaultParams() Params {
 	return Params{Profile: "linux", Seed: 1, RTT: 100 * time.Millisecond}
 }
 
-// Validate checks p and fills in defaults (DefaultParams') for zero values.
+// Validate checks p and fills in defaults (DefaultParams') for zero values. Its errors
+// are catalogue texts (catalog.Message gives them in the reader's language).
 func (p *Params) Validate() error {
 	def := DefaultParams()
 	if p.Profile == "" {
 		p.Profile = def.Profile
 	}
 	if _, err := tcp.ProfileByName(p.Profile); err != nil {
-		return err
+		return catalog.Errorf("param.err.profile", p.Profile)
 	}
 	if p.RTT == 0 {
 		p.RTT = def.RTT
 	}
 	if p.RTT < MinRTT || p.RTT > MaxRTT {
-		return fmt.Errorf("rtt %s is out of range (%s to %s)", p.RTT, MinRTT, MaxRTT)
+		return catalog.Errorf("param.err.rtt", p.RTT, MinRTT, MaxRTT)
 	}
 	if len(p.Drop) > MaxDrops {
-		return fmt.Errorf("%d segments to drop is too many (at most %d)", len(p.Drop), MaxDrops)
+		return catalog.Errorf("param.err.drops", len(p.Drop), MaxDrops)
 	}
 	for _, id := range p.Drop {
 		if id < 1 {
-			return fmt.Errorf("segment %d to drop: segment numbers start at 1", id)
+			return catalog.Errorf("param.err.drop", id)
 		}
 	}
 	if p.Jitter < 0 || p.Jitter > p.RTT {
-		return fmt.Errorf("jitter %s is out of range (0 to the RTT, %s)", p.Jitter, p.RTT)
+		return catalog.Errorf("param.err.jitter", p.Jitter, p.RTT)
 	}
 	if !(p.Loss >= 0 && p.Loss <= MaxLoss) {
-		return fmt.Errorf("loss %g is out of range (0 to %g)", p.Loss, MaxLoss)
+		return catalog.Errorf("param.err.loss", p.Loss, MaxLoss)
 	}
 	if err := p.validateBottleneck(); err != nil {
 		return err
@@ -99,50 +100,54 @@ func newPair(p Params, tune func(*tcp.Profile)) (*Sim, *tcp.Host, *tcp.Host) {
 
 // app is the small scripted application of a scenario endpoint.
 type app struct {
-	accept      bool          // accept connections as they arrive
-	noAccept    bool          // ... unless this is set (a spec's server that accepts by steps)
-	readAll     bool          // read whatever arrives
-	closeOnEOF  bool          // close when the peer's FIN has been read
-	closeDelay  time.Duration // ... after this long
-	replyBytes  int           // answer the first data with this many bytes
-	onEstablish func(*tcp.Conn)
+	accept     bool          // accept connections as they arrive
+	noAccept   bool          // ... unless this is set (a spec's server that accepts by steps)
+	readAll    bool          // read whatever arrives
+	closeOnEOF bool          // close when the peer's FIN has been read
+	closeDelay time.Duration // ... after this long
+	replyBytes int           // answer the first data with this many bytes
+	// onEstablish is given the descriptor of each connection accepted or connected.
+	onEstablish func(fd int)
 }
 
+// runApp installs a as h's application. Its calls, like every story's, go through h's
+// socket table (Sim.sockets); the connections' state is only read.
 func (s *Sim) runApp(h *tcp.Host, a app) {
+	so := s.sockets(h)
 	replied := map[*tcp.Conn]bool{}
 	s.OnConn(h, func(c *tcp.Conn, k tcp.ConnEventKind) {
 		switch k {
 		case tcp.ConnAcceptable:
 			if a.accept && !a.noAccept {
-				if l := h.Listener(c.Tuple().LocalPort); l != nil {
-					if ac, err := l.Accept(); err == nil && a.onEstablish != nil {
-						a.onEstablish(ac)
-					}
+				if fd, ok := so.accept(c.Tuple().LocalPort); ok && a.onEstablish != nil {
+					a.onEstablish(fd)
 				}
 			}
 		case tcp.ConnEstablished:
 			if a.onEstablish != nil {
-				a.onEstablish(c)
+				a.onEstablish(so.fd(c))
 			}
 		case tcp.ConnReadable:
 			if a.readAll && !c.Deleted() && c.Buffered() > 0 {
-				c.Read(c.Buffered())
+				fd := so.fd(c)
+				so.read(fd, c.Buffered())
 				if a.replyBytes > 0 && !replied[c] {
 					replied[c] = true
-					c.Send(payload(a.replyBytes, 'r'))
+					so.send(fd, payload(a.replyBytes, 'r'))
 				}
 			}
 		case tcp.ConnEOF:
+			fd := so.fd(c)
 			if a.readAll && c.Buffered() > 0 {
-				c.Read(c.Buffered())
+				so.read(fd, c.Buffered())
 			}
 			if a.closeOnEOF {
 				s.After(a.closeDelay, func() {
 					if !c.Deleted() {
 						if a.readAll {
-							c.Read(1) // read() = 0: end of stream
+							so.read(fd, 1) // read() = 0: end of stream
 						}
-						c.Close()
+						so.close(fd)
 					}
 				})
 			}
@@ -183,17 +188,27 @@ const (
 	floodInterval = 100 * ms
 )
 
+// listenServer makes the server listen on tcp.ServerPort at time 0 and accept every
+// connection, with a as its application.
 func listenServer(s *Sim, server *tcp.Host, backlog int, a app) {
-	s.at(0, server, func() { server.Listen(tcp.ServerPort, backlog) })
+	s.at(0, server, func() { s.sockets(server).listen(tcp.ServerPort, backlog) })
 	a.accept = true
 	s.runApp(server, a)
+}
+
+// connectAt makes the client connect from tcp.ClientPort to the server at time t and
+// returns where its descriptor will be.
+func connectAt(s *Sim, client *tcp.Host, t time.Duration) *int {
+	fd := new(int)
+	s.at(t, client, func() { *fd, _ = s.sockets(client).connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+	return fd
 }
 
 // ThreeWayHandshake tells this story: SYN, SYN-ACK, ACK: both sides learn the other's initial sequence number.
 var ThreeWayHandshake = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true})
-		s.at(10*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+		connectAt(s, client, 10*ms)
 	},
 }
 
@@ -201,9 +216,10 @@ var ThreeWayHandshake = Story{
 var DataOnThirdACK = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true, replyBytes: 200})
+		so := s.sockets(client)
 		s.at(10*ms, client, func() {
-			c, _ := client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort)
-			c.Send(payload(100, 'q'))
+			fd, _ := so.connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort)
+			so.send(fd, payload(100, 'q'))
 		})
 		s.runApp(client, app{readAll: true})
 	},
@@ -213,9 +229,8 @@ var DataOnThirdACK = Story{
 var FourWayClose = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true, closeOnEOF: true, closeDelay: 300 * ms})
-		var c *tcp.Conn
-		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
-		s.afterConnect(client, closeAfter, func() { c.Close() })
+		fd := connectAt(s, client, 10*ms)
+		s.afterConnect(client, closeAfter, func() { s.sockets(client).close(*fd) })
 	},
 }
 
@@ -223,32 +238,32 @@ var FourWayClose = Story{
 var ThreeWayClose = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true, closeOnEOF: true, closeDelay: 0})
-		var c *tcp.Conn
-		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
-		s.afterConnect(client, closeAfter, func() { c.Close() })
+		fd := connectAt(s, client, 10*ms)
+		s.afterConnect(client, closeAfter, func() { s.sockets(client).close(*fd) })
 	},
 }
 
 // HalfClose tells this story: The client shuts down its sending side; the server keeps sending its answer.
 var HalfClose = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
+		ss, cs := s.sockets(server), s.sockets(client)
 		var sc *tcp.Conn
-		listenServer(s, server, 128, app{readAll: true, onEstablish: func(c *tcp.Conn) { sc = c }})
+		listenServer(s, server, 128, app{readAll: true, onEstablish: func(fd int) { sc = ss.conn(fd) }})
 		s.wrapApp(server, func(c *tcp.Conn, k tcp.ConnEventKind) {
 			if k == tcp.ConnEOF && c == sc {
+				fd := ss.fd(c)
 				s.After(20*ms, func() {
-					c.Read(1)
-					c.Send(payload(3000, 'r'))
-					c.Close()
+					ss.read(fd, 1)
+					ss.send(fd, payload(3000, 'r'))
+					ss.close(fd)
 				})
 			}
 		})
-		var c *tcp.Conn
-		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+		fd := connectAt(s, client, 10*ms)
 		s.runApp(client, app{readAll: true})
 		s.afterConnect(client, 290*ms, func() {
-			c.Send(payload(100, 'q'))
-			c.Shutdown()
+			cs.send(*fd, payload(100, 'q'))
+			cs.shutdown(*fd)
 		})
 	},
 }
@@ -256,26 +271,27 @@ var HalfClose = Story{
 // SimultaneousOpen tells this story: Both ends send a SYN at the same moment; the SYNs cross and four segments open one connection.
 var SimultaneousOpen = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
-		s.at(10*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
-		s.at(10*ms, server, func() { server.Connect(tcp.ServerPort, tcp.ClientAddr, tcp.ClientPort) })
+		connectAt(s, client, 10*ms)
+		s.at(10*ms, server, func() { s.sockets(server).connect(tcp.ServerPort, tcp.ClientAddr, tcp.ClientPort) })
 	},
 }
 
 // SimultaneousClose tells this story: Both ends close at once; the FINs cross, both pass through CLOSING into TIME-WAIT.
 var SimultaneousClose = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
-		var sc, c *tcp.Conn
-		listenServer(s, server, 128, app{onEstablish: func(x *tcp.Conn) {
-			if sc != nil {
+		accepted := false
+		var fd *int
+		listenServer(s, server, 128, app{onEstablish: func(sfd int) {
+			if accepted {
 				return
 			}
-			sc = x
+			accepted = true
 			// Both ends close at the same moment, a while after both are established
 			// (the server's accept is the handshake's last step at any RTT).
-			s.After(simultaneousCloseAfter, func() { c.Close() })
-			s.After(simultaneousCloseAfter, func() { sc.Close() })
+			s.After(simultaneousCloseAfter, func() { s.sockets(client).close(*fd) })
+			s.After(simultaneousCloseAfter, func() { s.sockets(server).close(sfd) })
 		}})
-		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+		fd = connectAt(s, client, 10*ms)
 	},
 }
 
@@ -283,10 +299,11 @@ var SimultaneousClose = Story{
 var LostFinalACK = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true, closeOnEOF: true, closeDelay: 300 * ms})
-		var c *tcp.Conn
-		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
-		s.afterConnect(client, closeAfter, func() { c.Close() })
+		cs := s.sockets(client)
+		fd := connectAt(s, client, 10*ms)
+		s.afterConnect(client, closeAfter, func() { cs.close(*fd) })
 		s.AddFault(Fault{Action: FaultDrop, Match: func(ev *tcp.SegmentEvent) bool {
+			c := cs.conn(*fd)
 			return ev.Src == "client" && ev.Seg.Flags == tcp.ACK && c != nil && c.State() == tcp.TimeWait
 		}, Nth: 1})
 	},
@@ -296,15 +313,16 @@ var LostFinalACK = Story{
 var OrphanFinWait2 = Story{
 	horizon: 10 * time.Minute,
 	build: func(s *Sim, client, server *tcp.Host) {
-		var sc, c *tcp.Conn
-		listenServer(s, server, 128, app{onEstablish: func(x *tcp.Conn) { sc = x }})
-		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+		ss := s.sockets(server)
+		sfd := 0
+		listenServer(s, server, 128, app{onEstablish: func(fd int) { sfd = fd }})
+		fd := connectAt(s, client, 10*ms)
 		s.afterConnect(client, closeAfter, func() {
-			c.Close()
+			s.sockets(client).close(*fd)
 			// The server closes long after the client's FIN-WAIT-2 timer has run out.
 			s.After(orphanServerCloseAfter, func() {
-				if sc != nil && !sc.Deleted() {
-					sc.Close()
+				if sc := ss.conn(sfd); sc != nil && !sc.Deleted() {
+					ss.close(sfd)
 				}
 			})
 		})
@@ -314,7 +332,7 @@ var OrphanFinWait2 = Story{
 // SYNToClosedPort tells this story: Nothing listens on the port: the server answers RST, connect() fails with ECONNREFUSED.
 var SYNToClosedPort = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
-		s.at(10*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+		connectAt(s, client, 10*ms)
 	},
 }
 
@@ -323,7 +341,7 @@ var ConnectTimeout = Story{
 	horizon: 10 * time.Minute,
 	build: func(s *Sim, client, server *tcp.Host) {
 		s.AddFault(Fault{Action: FaultDrop, From: "client", AnyFlags: true})
-		s.at(10*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+		connectAt(s, client, 10*ms)
 	},
 }
 
@@ -332,7 +350,7 @@ var SYNACKLost = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{})
 		s.AddFault(Fault{Action: FaultDrop, From: "server", Flags: tcp.SYN | tcp.ACK, Nth: 1})
-		s.at(10*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+		connectAt(s, client, 10*ms)
 	},
 }
 
@@ -344,7 +362,9 @@ var OldDuplicateSYN = Story{
 		// The client's real SYN takes the long way round, so the old one arrives first.
 		s.AddFault(Fault{Action: FaultDelay, From: "client", Flags: tcp.SYN, Nth: 1, Delay: 2 * rtt})
 		s.at(10*ms, client, func() {
-			c, _ := client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort)
+			so := s.sockets(client)
+			fd, _ := so.connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort)
+			c := so.conn(fd)
 			t := c.Tuple()
 			old := tcp.Segment{Src: t.LocalAddr, Dst: t.RemoteAddr, SrcPort: t.LocalPort, DstPort: t.RemotePort,
 				Seq: c.ISS() - 100000, Flags: tcp.SYN}
@@ -359,10 +379,10 @@ var OldDuplicateSYN = Story{
 var AbortRST = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true})
-		var c *tcp.Conn
-		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
-		s.afterConnect(client, 190*ms, func() { c.Send(payload(100, 'q')) })
-		s.afterConnect(client, 490*ms, func() { c.SetLinger(true); c.Close() })
+		cs := s.sockets(client)
+		fd := connectAt(s, client, 10*ms)
+		s.afterConnect(client, 190*ms, func() { cs.send(*fd, payload(100, 'q')) })
+		s.afterConnect(client, 490*ms, func() { cs.linger0(*fd); cs.close(*fd) })
 	},
 }
 
@@ -376,7 +396,7 @@ var SYNFlood = Story{
 		// counts it); from 7 s on the oldest are pruned after three SYN-ACKs, new
 		// spoofed SYNs take the freed places, and the client's SYNs keep finding the
 		// queue full.
-		s.at(1500*ms, client, func() { client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
+		connectAt(s, client, 1500*ms)
 	},
 }
 
@@ -386,10 +406,9 @@ var SYNCookies = Story{
 	tune:    func(p *tcp.Profile) { p.Syncookies = 1 },
 	build: func(s *Sim, client, server *tcp.Host) {
 		floodSetup(s, server, 30)
-		var c *tcp.Conn
-		s.at(1500*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
-		s.runApp(client, app{readAll: true, onEstablish: func(x *tcp.Conn) { x.Send(payload(100, 'q')) }})
-		_ = c
+		connectAt(s, client, 1500*ms)
+		cs := s.sockets(client)
+		s.runApp(client, app{readAll: true, onEstablish: func(fd int) { cs.send(fd, payload(100, 'q')) }})
 	},
 }
 
@@ -432,5 +451,3 @@ func (s *Sim) wrapApp(h *tcp.Host, f func(*tcp.Conn, tcp.ConnEventKind)) {
 		f(c, k)
 	}
 }
-
-var _ = netip.Addr{}

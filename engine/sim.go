@@ -24,6 +24,7 @@ type Sim struct {
 	trace   Trace
 	hosts   []*tcp.Host
 	apps    map[*tcp.Host]func(*tcp.Conn, tcp.ConnEventKind) // each host's application code (OnConn)
+	socks   map[*tcp.Host]*appSockets                        // each host's socket table (Sim.sockets)
 	byAddr  map[netip.Addr]*tcp.Host
 	lanes   map[netip.Addr]string // addresses owned by a lane but by no host (spoofed sources)
 	prefixL []prefixLane

@@ -139,17 +139,17 @@ func (sp *Spec) Validate() error {
 	if sp.Horizon < 0 || sp.Horizon > 2*DefaultHorizon {
 		return fmt.Errorf("horizon %s is outside 0..%s", sp.Horizon, 2*DefaultHorizon)
 	}
-	if sp.Reply() > MaxSpecBytes {
+	if sp.reply() > MaxSpecBytes {
 		return fmt.Errorf("reply is more than %d bytes", MaxSpecBytes)
 	}
 	return nil
 }
 
-// Reply returns the larger reply size of the two applications.
-func (sp *Spec) Reply() int { return max(sp.Server.Reply, sp.Client.Reply) }
+// reply returns the larger reply size of the two applications.
+func (sp *Spec) reply() int { return max(sp.Server.Reply, sp.Client.Reply) }
 
-// ParseFlags reads flag names separated by spaces or "|" ("SYN ACK", "FIN|ACK").
-func ParseFlags(s string) (tcp.Flags, error) {
+// parseFlags reads flag names separated by spaces or "|" ("SYN ACK", "FIN|ACK").
+func parseFlags(s string) (tcp.Flags, error) {
 	var f tcp.Flags
 	for _, n := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '|' || r == ',' }) {
 		g, ok := tcp.ParseFlag(strings.ToUpper(n))
@@ -184,7 +184,7 @@ func (sf SpecFault) fault() (Fault, error) {
 	if sf.Flags == "" {
 		f.AnyFlags = true
 	} else {
-		fl, err := ParseFlags(sf.Flags)
+		fl, err := parseFlags(sf.Flags)
 		if err != nil {
 			return f, err
 		}
@@ -215,14 +215,13 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 		s.Horizon = sp.Horizon
 	}
 	hosts := map[string]*tcp.Host{"client": client, "server": server}
-	// The steps' calls go through each endpoint's socket layer; fds holds the
+	// The steps' calls go through each endpoint's socket table; fds holds the
 	// descriptor of its connection.
-	socks := map[string]*tcp.Sockets{"client": tcp.NewUserSockets(client), "server": tcp.NewUserSockets(server)}
 	fds := map[string]int{}
 	appOf := func(a SpecApp, name string) app {
 		return app{readAll: a.Read || a.Reply > 0 || a.CloseOnEOF, replyBytes: a.Reply, noAccept: a.NoAccept,
 			closeOnEOF: a.CloseOnEOF, closeDelay: a.CloseDelay,
-			onEstablish: func(c *tcp.Conn) { fds[name] = socks[name].Adopt(c) }}
+			onEstablish: func(fd int) { fds[name] = fd }}
 	}
 	if sp.Listen > 0 {
 		listenServer(s, server, sp.Listen, appOf(sp.Server, "server"))
@@ -240,59 +239,44 @@ func RunSpec(name string, sp Spec, p Params) (*Trace, error) {
 			Count: sp.Flood.Count, Start: tcp.Time(0).Add(sp.Flood.Start), Interval: sp.Flood.Interval})
 	}
 	for _, st := range sp.Steps {
-		st := st
 		h := hosts[st.Endpoint]
-		s.at(st.At, h, func() {
-			so := socks[st.Endpoint]
-			do := func(c tcp.Call) tcp.Result {
-				res, _, _ := so.Do(0, &c) // user calls neither block nor fail the caller
-				return res
-			}
-			switch st.Call {
-			case "listen":
-				fd := int(do(tcp.Call{Op: tcp.OpSocket}).Ret)
-				do(tcp.Call{Op: tcp.OpListen, FD: fd, Port: localPort(st.Endpoint), Backlog: 128})
-			case "reboot":
-				h.Reboot()
-				delete(fds, st.Endpoint) // the reboot forgot every connection
-			case "accept":
-				if l := h.Listener(localPort(st.Endpoint)); l != nil {
-					if ac, err := l.Accept(); err == nil {
-						fds[st.Endpoint] = so.Adopt(ac)
-					}
-				}
-			case "connect":
-				var rport, lport uint16 = tcp.ServerPort, tcp.ClientPort
-				raddr := tcp.ServerAddr
-				if st.Endpoint == "server" {
-					rport, lport, raddr = tcp.ClientPort, tcp.ServerPort, tcp.ClientAddr
-				} else if st.Port != 0 {
-					lport = st.Port
-				}
-				fd := int(do(tcp.Call{Op: tcp.OpSocket}).Ret)
-				do(tcp.Call{Op: tcp.OpBind, FD: fd, Port: lport})
-				if do(tcp.Call{Op: tcp.OpConnect, FD: fd, Addr: raddr, Port: rport}).Errno == "" {
-					fds[st.Endpoint] = fd
-				}
-			default:
-				fd, ok := fds[st.Endpoint]
-				if !ok {
-					s.Record(tcp.Event{Kind: tcp.EventNote, At: s.now, Endpoint: st.Endpoint, Note: "no-connection", Detail: st.Call + " with no connection"})
-					return
-				}
-				if st.Call == "keepalive" {
-					// SO_KEEPALIVE with its TCP_KEEP* values as the step gives them
-					// (durations finer than the socket options' whole seconds).
-					if c := so.Conn(fd); c != nil {
-						c.SetKeepalive(tcp.Keepalive{On: true, Idle: st.Idle, Interval: st.Interval, Count: st.Count})
-					}
-					return
-				}
-				do(specCall(st, fd))
-			}
-		})
+		s.at(st.At, h, func() { s.specStep(st, s.sockets(h), fds) })
 	}
 	return s.Run(), nil
+}
+
+// specStep makes the call of one step at its endpoint; fds holds each endpoint's
+// current connection.
+func (s *Sim) specStep(st SpecStep, so *appSockets, fds map[string]int) {
+	switch st.Call {
+	case "listen":
+		so.listen(localPort(st.Endpoint), 128)
+	case "reboot":
+		so.reboot()
+		delete(fds, st.Endpoint) // the reboot forgot every connection
+	case "accept":
+		if fd, ok := so.accept(localPort(st.Endpoint)); ok {
+			fds[st.Endpoint] = fd
+		}
+	case "connect":
+		var rport, lport uint16 = tcp.ServerPort, tcp.ClientPort
+		raddr := tcp.ServerAddr
+		if st.Endpoint == "server" {
+			rport, lport, raddr = tcp.ClientPort, tcp.ServerPort, tcp.ClientAddr
+		} else if st.Port != 0 {
+			lport = st.Port
+		}
+		if fd, res := so.connect(lport, raddr, rport); res.Errno == "" {
+			fds[st.Endpoint] = fd
+		}
+	default:
+		fd, ok := fds[st.Endpoint]
+		if !ok {
+			s.Record(tcp.Event{Kind: tcp.EventNote, At: s.now, Endpoint: st.Endpoint, Note: "no-connection", Detail: st.Call + " with no connection"})
+			return
+		}
+		so.do(specCall(st, fd))
+	}
 }
 
 // specCall is the socket call a step on a connection makes.
@@ -308,9 +292,14 @@ func specCall(st SpecStep, fd int) tcp.Call {
 		return tcp.Call{Op: tcp.OpShutdown, FD: fd, How: tcp.ShutWrite}
 	case "abort":
 		return tcp.Call{Op: tcp.OpAbort, FD: fd}
+	case "keepalive":
+		// SO_KEEPALIVE with its TCP_KEEP* values as the step gives them (durations
+		// finer than the socket options' whole seconds).
+		return tcp.Call{Op: tcp.OpSetsockopt, FD: fd, Opt: "SO_KEEPALIVE",
+			Val: tcp.OptVal{Keepalive: &tcp.Keepalive{On: true, Idle: st.Idle, Interval: st.Interval, Count: st.Count}}}
 	}
 	// linger0: SO_LINGER {on, 0 s}, so that close() aborts.
-	return tcp.Call{Op: tcp.OpSetsockopt, FD: fd, Opt: "SO_LINGER", Val: tcp.OptVal{LingerOn: true, IsLinger: true}}
+	return linger0Call(fd)
 }
 
 func localPort(endpoint string) uint16 {

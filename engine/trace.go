@@ -192,8 +192,8 @@ func (tr *Trace) End() tcp.Time {
 	return end
 }
 
-// AppendMetaJSON appends the trace's meta line: {"t":"meta",...}.
-func (tr *Trace) AppendMetaJSON(b []byte) []byte {
+// appendMetaJSON appends the trace's meta line: {"t":"meta",...}.
+func (tr *Trace) appendMetaJSON(b []byte) []byte {
 	b = append(b, `{"t":"meta"`...)
 	b = appendStr(b, "scenario", tr.Meta.Scenario)
 	b = appendStr(b, "profile", tr.Meta.Profile)
@@ -227,7 +227,7 @@ func (tr *Trace) JSONLines() []byte {
 // trace is never in memory twice.
 func (tr *Trace) WriteJSONLines(w io.Writer) error {
 	b := make([]byte, 0, 64<<10)
-	b = tr.AppendMetaJSON(b)
+	b = tr.appendMetaJSON(b)
 	b = append(b, '\n')
 	for _, e := range tr.Scan() {
 		b = e.AppendJSON(b)

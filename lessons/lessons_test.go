@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"synack/engine"
+	"synack/engine/catalog"
 	"synack/engine/tcp"
 	"synack/lessons/stories"
 )
@@ -409,6 +410,22 @@ func TestChineseFollowsTheGlossary(t *testing.T) {
 				if strings.Contains(text, "半开连接") {
 					t.Errorf("%s: 半开连接 is RFC 9293's half-open connection; a request in the SYN queue is 未完成的连接请求: %s", l.File, text)
 				}
+			}
+		}
+	}
+	// The string catalogue (engine/catalog) speaks the same Chinese as the lessons.
+	es, err := catalog.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		for _, r := range rules {
+			rest := e.Text.ZH
+			for _, want := range strings.Split(r.want, "、") {
+				rest = strings.ReplaceAll(rest, want, "")
+			}
+			if strings.Contains(rest, r.avoid) {
+				t.Errorf("engine/catalog/%s: %s: %q where the glossary says %q: %s", e.File, e.Key, r.avoid, r.want, e.Text.ZH)
 			}
 		}
 	}

@@ -119,7 +119,7 @@ func (s *Server) handleClassNew(w http.ResponseWriter, r *http.Request) {
 	q0.Del("expand")
 	v, rn, err := s.runView(id, st, q0, lang)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		httpFail(w, r, http.StatusBadRequest, "error.run", err)
 		return
 	}
 	sp := classroom.Spec{Lesson: id, Lang: lang}
@@ -297,7 +297,7 @@ func (s *Server) handleClassWS(w http.ResponseWriter, r *http.Request) {
 	code := classroom.NormalizeCode(chi.URLParam(r, "code"))
 	h, err := s.hub()
 	if err != nil {
-		http.Error(w, "the classroom is not available: "+err.Error(), http.StatusServiceUnavailable)
+		httpError(w, r, http.StatusServiceUnavailable, "class.down")
 		return
 	}
 	h.ServeWS(w, r, code)

@@ -97,7 +97,7 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request, embed bool) {
 	rtt, lose, problems := parseCompare(r.URL.Query(), p.Lang)
 	v, err := buildCompare(rtt, lose, p.Lang)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		httpFail(w, r, http.StatusBadRequest, "error.compare", err)
 		return
 	}
 	v.Problems = problems
@@ -120,7 +120,7 @@ func (s *Server) handleCompareJSON(w http.ResponseWriter, r *http.Request) {
 	rtt, lose, problems := parseCompare(r.URL.Query(), lang)
 	v, err := buildCompare(rtt, lose, lang)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		httpFail(w, r, http.StatusBadRequest, "error.compare", err)
 		return
 	}
 	v.Problems = problems

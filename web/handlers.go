@@ -37,7 +37,7 @@ func staticHandler() http.Handler {
 		// Files only: a directory is not listed (and not redirected to a listing).
 		name := strings.TrimPrefix(r.URL.Path, "/static/")
 		if st, err := fs.Stat(sub, strings.TrimSuffix(name, "/")); name == "" || strings.HasSuffix(name, "/") || err != nil || st.IsDir() {
-			http.NotFound(w, r)
+			notFound(w, r)
 			return
 		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
@@ -65,7 +65,7 @@ func page(w http.ResponseWriter, r *http.Request, title string, embed bool) temp
 func render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
 	if err := c.Render(r.Context(), &buf); err != nil {
-		http.Error(w, "rendering failed", http.StatusInternalServerError)
+		httpError(w, r, http.StatusInternalServerError, "error.render")
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -251,6 +251,9 @@ func tcpdumpLines(tr *engine.Trace, l *diagram.Layout) ([]templates.Line, []Tcpd
 	return lines, boot
 }
 
+// handlePlayer is the player's page: the story's run (from the run cache the page's
+// socket and exports share) drawn at its first step, with the view model built by
+// playerView.
 func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := chi.URLParam(r, "id")
@@ -263,164 +266,184 @@ func (s *Server) handlePlayer(embed bool) http.HandlerFunc {
 		p.Title = st.title.In(p.Lang)
 		v, rn, err := s.runView(id, st, r.URL.Query(), p.Lang)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			httpFail(w, r, http.StatusBadRequest, "error.run", err)
 			return
 		}
-		tr, l := rn.tr, rn.layout
-		// The diagram's width is part of the view: width=narrow (which the page asks for
-		// itself on a phone, before its first paint) lays the lanes out for a small screen.
-		dq := url.Values{}
-		for _, k := range []string{"width", "expand"} {
-			if x := r.URL.Query().Get(k); x != "" {
-				dq.Set(k, x)
-			}
-		}
-		p.FitWidth = dq.Get("width") == ""
-		var lb *LessonBoot
-		if st.lesson != nil {
-			lb = placeLesson(st.lesson, tr, l, v.Params, p.Lang)
-		}
-		// The page opens at the URL's step, else where the story starts: its first
-		// paint is that step, and the live player goes on from there.
-		start := min(max(v.Step, 0), max(len(l.Steps)-1, 0))
-		if v.Step < 0 {
-			start = storyStart(l, lb)
-		} else if v.Step > start {
-			// The README's promise: a bad value is clamped with a visible note.
-			v.Problems = append(v.Problems, Problem{Param: "step", Text: engine.Text{
-				EN: fmt.Sprintf("there is no step %d: this run has %d steps, showing the last", v.Step+1, len(l.Steps)),
-				ZH: fmt.Sprintf("没有第 %d 步：本次运行共 %d 步，显示最后一步", v.Step+1, len(l.Steps))}})
-		}
-		var svg bytes.Buffer
-		// The live diagram's own DOM, at the first step: the player adopts it, nothing is
-		// replaced and nothing moves.
-		diagram.WriteLive(&svg, l, diagram.LiveOptions{Step: start, Lang: p.Lang, Relative: v.Relative, Title: p.Title})
-		vm := templates.Player{Page: p, ID: id, Title: p.Title, Summary: st.summary.In(p.Lang), Lang: p.Lang,
-			RTTms: strconv.FormatFloat(float64(v.Params.RTT)/float64(time.Millisecond), 'g', -1, 64),
-			Seed:  strconv.FormatUint(v.Params.Seed, 10), SVG: templ.Raw(svg.String()), Steps: len(l.Steps),
-			StepText: fmt.Sprintf("%s %d %s %d", catalog.In(p.Lang, "player.step"), start+1, catalog.In(p.Lang, "player.of"), len(l.Steps)),
-			Lanes:    laneHeads(l, p.Lang)}
-		vm.NoStates = true
-		for _, e := range tr.Scan() {
-			if e.Kind == tcp.EventState {
-				vm.NoStates = false
-				break
-			}
-		}
-		for _, d := range v.Params.Drop {
-			if vm.Drop != "" {
-				vm.Drop += ","
-			}
-			vm.Drop += strconv.Itoa(d)
-		}
-		for _, pr := range v.Problems {
-			vm.Problems = append(vm.Problems, pr.Text.In(p.Lang))
-		}
-		for _, name := range tcp.ProfileNames {
-			vm.Profiles = append(vm.Profiles, templates.Option{Value: name, Label: catalog.In(p.Lang, "profile."+name), Selected: name == v.Params.Profile})
-			if name == v.Params.Profile {
-				vm.ProfileLabel = catalog.In(p.Lang, "profile."+name)
-			}
-		}
-		vm.Speeds = speedOptions(v.Speed)
-		base := v
-		for i, line := range diagram.Transcript(l, p.Lang) {
-			base.Step = i
-			ln := templates.Line{Index: i, Text: line, URL: "/lessons/" + id + "?" + base.Query().Encode()}
-			switch {
-			case i == start:
-				ln.Class = "current"
-			case i > start:
-				ln.Class = "future"
-			}
-			vm.Lines = append(vm.Lines, ln)
-		}
-		q := v.Query()
-		q.Del("step")
-		q.Del("speed")
-		vm.SVGURL = "/lessons/" + id + "/diagram.svg?" + q.Encode()
-		vm.PcapURL = "/lessons/" + id + "/capture.pcap?" + q.Encode()
-		vm.PcapngURL = "/lessons/" + id + "/capture.pcapng?" + q.Encode()
-		vm.OpenURL = "/lessons/" + id + "?" + v.Query().Encode()
-		var tcpdump []TcpdumpLine
-		vm.Tcpdump, tcpdump = tcpdumpLines(tr, l)
-		// The socket lays the run out as the page did, so the player adopts the page's drawing.
-		sq := maps.Clone(q) // q stays the export links' query
-		for k, x := range dq {
-			sq[k] = x
-		}
-		boot := Boot{Mode: "player", Tcpdump: tcpdump, Scenario: id, Query: sq.Encode(), Step: start, Speed: v.Speed, Autoplay: v.Autoplay,
-			Relative: v.Relative, Lang: p.Lang, Embed: embed, Strings: pageStrings(p.Lang)}
-		// A small layout travels in the page, so the player starts its clock without
-		// waiting for the socket; a big one (a flood) comes over the socket only.
-		if b, err := json.Marshal(l); err == nil && len(b) <= maxInlineLayout {
-			boot.Layout = l
-		}
-		// A flood's bundles open on request: the same view with expand=1, and back.
-		bundled := false
-		for i := range l.Items {
-			if l.Items[i].Kind == "bundle" {
-				bundled = true
-				break
-			}
-		}
-		if bundled || dq.Get("expand") == "1" {
-			eq := r.URL.Query()
-			eq.Del("step")
-			if bundled {
-				eq.Set("expand", "1")
-				vm.ExpandNote, vm.ExpandLink = catalog.In(p.Lang, "player.bundled"), catalog.In(p.Lang, "player.expand")
-			} else {
-				eq.Del("expand")
-				vm.ExpandNote, vm.ExpandLink = catalog.In(p.Lang, "player.expanded"), catalog.In(p.Lang, "player.bundle")
-			}
-			vm.ExpandURL = r.URL.Path + "?" + eq.Encode()
-		}
-		if plotStories[tr.Meta.Scenario] {
-			vm.Plots = plotsVM(id, r.URL.Query(), rn, p.Lang, p.T) // the data phase's figures (plots.go)
-			if bundled {
-				vm.ExpandNote = catalog.In(p.Lang, "player.folded")
-			} else if dq.Get("expand") == "1" {
-				vm.ExpandNote = catalog.In(p.Lang, "player.unfolded")
-			}
-		}
-		if !vm.NoStates {
-			fig := diagram.StateMachine(p.Lang)
-			boot.StateFigure = &fig
-		}
-		vm.OpensOnSegment = start < len(l.Steps) && l.Steps[start].Kind == "segment"
-		if st.lesson == nil {
-			for _, l := range s.tellers(id) {
-				vm.Tellers = append(vm.Tellers, templates.Card{ID: l.ID, Title: l.Title.In(p.Lang), URL: "/lessons/" + l.ID + "?lang=" + p.Lang})
-			}
-		}
-		if lb != nil {
-			boot.Lesson = lb
-			vm.StatesLarge = st.lesson.StatesLarge
-			vm.NarrationNow = lb.Intro
-			vm.Sources = lb.Sources
-			vm.Omitted = lb.Omitted
-			for _, n := range lb.Steps {
-				if n.Step <= start {
-					vm.NarrationNow = n.Text
-				}
-				base.Step = n.Step
-				vm.Narration = append(vm.Narration, templates.Line{Index: n.Step, Text: n.Text, URL: "/lessons/" + id + "?" + base.Query().Encode()})
-			}
-			for _, qq := range lb.Questions {
-				vm.Questions = append(vm.Questions, templates.QuestionView{Step: qq.Step, Ask: qq.Ask, Choices: qq.Choices, Answer: qq.Answer, Explain: qq.Explain})
-			}
-			for _, rid := range st.lesson.Related {
-				// A lesson, or a story told without one (the loader checked it is either).
-				if rs, ok := s.lookup(rid); ok {
-					vm.Related = append(vm.Related, templates.Card{ID: rid, Title: rs.title.In(p.Lang), URL: "/lessons/" + rid + "?lang=" + p.Lang})
-				}
-			}
-		}
-		classify(r, &vm, &boot) // a classroom's view of the player (class.go)
-		vm.Boot = boot
-		shareLinks(r, &vm, id, q)
+		vm := s.playerView(r, id, st, p, v, rn)
 		render(w, r, http.StatusOK, templates.PlayerPage(vm))
+	}
+}
+
+// playerView is the player page's view model for story id's run rn, seen as v.
+func (s *Server) playerView(r *http.Request, id string, st story, p templates.Page, v View, rn *run) templates.Player {
+	tr, l := rn.tr, rn.layout
+	// The diagram's width is part of the view: width=narrow (which the page asks for
+	// itself on a phone, before its first paint) lays the lanes out for a small screen.
+	dq := url.Values{}
+	for _, k := range []string{"width", "expand"} {
+		if x := r.URL.Query().Get(k); x != "" {
+			dq.Set(k, x)
+		}
+	}
+	p.FitWidth = dq.Get("width") == ""
+	var lb *LessonBoot
+	if st.lesson != nil {
+		lb = placeLesson(st.lesson, tr, l, v.Params, p.Lang)
+	}
+	start := firstStep(&v, l, lb)
+	vm := playerBase(p, id, st, v, rn, start)
+	q := v.Query()
+	q.Del("step")
+	q.Del("speed")
+	vm.SVGURL = "/lessons/" + id + "/diagram.svg?" + q.Encode()
+	vm.PcapURL = "/lessons/" + id + "/capture.pcap?" + q.Encode()
+	vm.PcapngURL = "/lessons/" + id + "/capture.pcapng?" + q.Encode()
+	vm.OpenURL = "/lessons/" + id + "?" + v.Query().Encode()
+	var tcpdump []TcpdumpLine
+	vm.Tcpdump, tcpdump = tcpdumpLines(tr, l)
+	// The socket lays the run out as the page did, so the player adopts the page's drawing.
+	sq := maps.Clone(q) // q stays the export links' query
+	for k, x := range dq {
+		sq[k] = x
+	}
+	boot := Boot{Mode: "player", Tcpdump: tcpdump, Scenario: id, Query: sq.Encode(), Step: start, Speed: v.Speed, Autoplay: v.Autoplay,
+		Relative: v.Relative, Lang: p.Lang, Embed: p.Embed, Strings: pageStrings(p.Lang)}
+	// A small layout travels in the page, so the player starts its clock without
+	// waiting for the socket; a big one (a flood) comes over the socket only.
+	if b, err := json.Marshal(l); err == nil && len(b) <= maxInlineLayout {
+		boot.Layout = l
+	}
+	expandLink(r, l, dq.Get("expand") == "1", p.Lang, &vm)
+	if plotStories[tr.Meta.Scenario] {
+		plotsView(r, rn, id, p, dq.Get("expand") == "1", &vm) // the data phase's figures (plots.go)
+	}
+	if !vm.NoStates {
+		fig := diagram.StateMachine(p.Lang)
+		boot.StateFigure = &fig
+	}
+	if st.lesson == nil {
+		for _, l := range s.tellers(id) {
+			vm.Tellers = append(vm.Tellers, templates.Card{ID: l.ID, Title: l.Title.In(p.Lang), URL: "/lessons/" + l.ID + "?lang=" + p.Lang})
+		}
+	}
+	if lb != nil {
+		boot.Lesson = lb
+		s.lessonView(&vm, id, st.lesson, lb, v, start)
+	}
+	classify(r, &vm, &boot) // a classroom's view of the player (class.go)
+	vm.Boot = boot
+	shareLinks(r, &vm, id, q)
+	return vm
+}
+
+// firstStep is the step the page opens at: the address's, else where the story starts.
+// Its first paint is that step, and the live player goes on from there. A step past
+// the run's end shows the last, with a note in v's problems.
+func firstStep(v *View, l *diagram.Layout, lb *LessonBoot) int {
+	start := min(max(v.Step, 0), max(len(l.Steps)-1, 0))
+	if v.Step < 0 {
+		start = storyStart(l, lb)
+	} else if v.Step > start {
+		// The README's promise: a bad value is clamped with a visible note.
+		v.Problems = append(v.Problems, Problem{Param: "step", Text: catalog.F("param.step.high", v.Step+1, len(l.Steps))})
+	}
+	return start
+}
+
+// playerBase is the part of the player's view model every story has: the live
+// diagram's DOM at the first step (the player adopts it: nothing is replaced and
+// nothing moves), the parameters and the transcript.
+func playerBase(p templates.Page, id string, st story, v View, rn *run, start int) templates.Player {
+	tr, l := rn.tr, rn.layout
+	var svg bytes.Buffer
+	diagram.WriteLive(&svg, l, diagram.LiveOptions{Step: start, Lang: p.Lang, Relative: v.Relative, Title: p.Title})
+	vm := templates.Player{Page: p, ID: id, Title: p.Title, Summary: st.summary.In(p.Lang), Lang: p.Lang,
+		RTTms: strconv.FormatFloat(float64(v.Params.RTT)/float64(time.Millisecond), 'g', -1, 64),
+		Seed:  strconv.FormatUint(v.Params.Seed, 10), SVG: templ.Raw(svg.String()), Steps: len(l.Steps),
+		StepText: fmt.Sprintf("%s %d %s %d", catalog.In(p.Lang, "player.step"), start+1, catalog.In(p.Lang, "player.of"), len(l.Steps)),
+		Lanes:    laneHeads(l, p.Lang), Speeds: speedOptions(v.Speed), NoStates: true,
+		OpensOnSegment: start < len(l.Steps) && l.Steps[start].Kind == "segment"}
+	for _, e := range tr.Scan() {
+		if e.Kind == tcp.EventState {
+			vm.NoStates = false
+			break
+		}
+	}
+	drops := make([]string, len(v.Params.Drop))
+	for i, d := range v.Params.Drop {
+		drops[i] = strconv.Itoa(d)
+	}
+	vm.Drop = strings.Join(drops, ",")
+	for _, pr := range v.Problems {
+		vm.Problems = append(vm.Problems, pr.Text.In(p.Lang))
+	}
+	for _, name := range tcp.ProfileNames {
+		vm.Profiles = append(vm.Profiles, templates.Option{Value: name, Label: catalog.In(p.Lang, "profile."+name), Selected: name == v.Params.Profile})
+		if name == v.Params.Profile {
+			vm.ProfileLabel = catalog.In(p.Lang, "profile."+name)
+		}
+	}
+	for i, line := range diagram.Transcript(l, p.Lang) {
+		v.Step = i
+		ln := templates.Line{Index: i, Text: line, URL: "/lessons/" + id + "?" + v.Query().Encode()}
+		switch {
+		case i == start:
+			ln.Class = "current"
+		case i > start:
+			ln.Class = "future"
+		}
+		vm.Lines = append(vm.Lines, ln)
+	}
+	return vm
+}
+
+// expandLink offers a flood's bundles opened (the same view with expand=1), or closed
+// again when expanded is set.
+func expandLink(r *http.Request, l *diagram.Layout, expanded bool, lang string, vm *templates.Player) {
+	bundled := false
+	for i := range l.Items {
+		if l.Items[i].Kind == "bundle" {
+			bundled = true
+			break
+		}
+	}
+	if !bundled && !expanded {
+		return
+	}
+	eq := r.URL.Query()
+	eq.Del("step")
+	if bundled {
+		eq.Set("expand", "1")
+		vm.ExpandNote, vm.ExpandLink = catalog.In(lang, "player.bundled"), catalog.In(lang, "player.expand")
+	} else {
+		eq.Del("expand")
+		vm.ExpandNote, vm.ExpandLink = catalog.In(lang, "player.expanded"), catalog.In(lang, "player.bundle")
+	}
+	vm.ExpandURL = r.URL.Path + "?" + eq.Encode()
+}
+
+// lessonView adds a lesson's narration, questions and related pages to the view model.
+func (s *Server) lessonView(vm *templates.Player, id string, les *lessons.Lesson, lb *LessonBoot, v View, start int) {
+	lang := vm.Lang
+	vm.StatesLarge = les.StatesLarge
+	vm.NarrationNow = lb.Intro
+	vm.Sources = lb.Sources
+	vm.Omitted = lb.Omitted
+	for _, n := range lb.Steps {
+		if n.Step <= start {
+			vm.NarrationNow = n.Text
+		}
+		v.Step = n.Step
+		vm.Narration = append(vm.Narration, templates.Line{Index: n.Step, Text: n.Text, URL: "/lessons/" + id + "?" + v.Query().Encode()})
+	}
+	for _, qq := range lb.Questions {
+		vm.Questions = append(vm.Questions, templates.QuestionView{Step: qq.Step, Ask: qq.Ask, Choices: qq.Choices, Answer: qq.Answer, Explain: qq.Explain})
+	}
+	for _, rid := range les.Related {
+		// A lesson, or a story told without one (the loader checked it is either).
+		if rs, ok := s.lookup(rid); ok {
+			vm.Related = append(vm.Related, templates.Card{ID: rid, Title: rs.title.In(lang), URL: "/lessons/" + rid + "?lang=" + lang})
+		}
 	}
 }
 
@@ -481,12 +504,12 @@ func (s *Server) runFor(w http.ResponseWriter, r *http.Request) (story, View, *r
 	lang, _ := pickLang(r)
 	st, ok := s.lookup(id)
 	if !ok {
-		http.Error(w, T(lang, "error.notfound")+" ("+strconv.Quote(id)+")", http.StatusNotFound)
+		httpError(w, r, http.StatusNotFound, "error.notfound.id", id)
 		return story{}, View{}, nil, false
 	}
 	v, rn, err := s.runView(id, st, r.URL.Query(), lang)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		httpFail(w, r, http.StatusBadRequest, "error.run", err)
 		return st, v, nil, false
 	}
 	return st, v, rn, true
@@ -555,7 +578,7 @@ func (s *Server) handleCapture(f captureFormat) http.HandlerFunc {
 		}
 		var buf bytes.Buffer
 		if err := f.write(&buf, rn.tr); err != nil {
-			http.Error(w, "capture failed", http.StatusInternalServerError)
+			httpError(w, r, http.StatusInternalServerError, "error.capture")
 			return
 		}
 		w.Header().Set("Content-Type", f.contentType)

@@ -197,7 +197,7 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		uploadError(w, http.StatusBadRequest, err.Error())
+		uploadError(w, http.StatusBadRequest, catalog.In(lang, "import.bad")+" "+err.Error())
 		return
 	}
 	res, err := readUpload(r.Context(), data, -1)
@@ -209,7 +209,7 @@ func (s *Server) handleImportUpload(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, passive.ErrTooManyPackets), errors.Is(err, passive.ErrTooManyConnections), errors.Is(err, context.DeadlineExceeded):
 			uploadError(w, http.StatusRequestEntityTooLarge, catalog.In(lang, "import.limit")+" "+err.Error())
 		default:
-			uploadError(w, http.StatusBadRequest, err.Error())
+			uploadError(w, http.StatusBadRequest, catalog.In(lang, "import.bad")+" "+err.Error())
 		}
 		return
 	}
@@ -241,13 +241,12 @@ func (s *Server) importedConn(w http.ResponseWriter, r *http.Request) (*passive.
 	e, ok := s.imports.get(chi.URLParam(r, "upload"))
 	n, err := strconv.Atoi(chi.URLParam(r, "conn"))
 	if !ok || err != nil || n < 0 || n >= e.conns {
-		lang, _ := pickLang(r)
-		http.Error(w, catalog.In(lang, "import.gone.text"), http.StatusNotFound)
+		httpError(w, r, http.StatusNotFound, "import.gone.text")
 		return nil, nil, false
 	}
 	res, err := readUpload(r.Context(), e.data, n)
 	if err != nil || n >= len(res.Conns) {
-		http.Error(w, "the upload no longer reads", http.StatusInternalServerError)
+		httpError(w, r, http.StatusInternalServerError, "import.unreadable")
 		return nil, nil, false
 	}
 	return res.Conns[n], res, true
@@ -280,7 +279,7 @@ func (s *Server) handleImportConn(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := readUpload(r.Context(), e.data, n)
 	if err != nil || n >= len(res.Conns) {
-		http.Error(w, "the upload no longer reads", http.StatusInternalServerError)
+		httpError(w, r, http.StatusInternalServerError, "import.unreadable")
 		return
 	}
 	c := res.Conns[n]

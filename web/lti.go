@@ -85,17 +85,17 @@ var (
 // reloaded or bookmarked launch): 405, naming the method allowed.
 func postOnly(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Allow", "POST")
-	http.Error(w, "this address takes a POST from a course platform: open the activity from the course page again", http.StatusMethodNotAllowed)
+	httpError(w, r, http.StatusMethodNotAllowed, "lti.post-only")
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.LTI == nil {
-		http.NotFound(w, r)
+		notFound(w, r)
 		return
 	}
 	b, err := s.cfg.LTI.KeySetJSON()
 	if err != nil {
-		http.Error(w, "key set unavailable", http.StatusInternalServerError)
+		httpError(w, r, http.StatusInternalServerError, "lti.keyset")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

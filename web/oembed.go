@@ -86,74 +86,87 @@ type OEmbed struct {
 // handleOEmbed answers /oembed?url=…&format=json for a lesson or scenario page of this
 // site (or its embed): an iframe to the embed with the same query.
 func (s *Server) handleOEmbed(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if f := q.Get("format"); f != "" && f != "json" {
-		http.Error(w, "format "+strconv.Quote(f)+" is not served: only json", http.StatusNotImplemented)
+	o, bad := s.parseOEmbed(r)
+	if bad != nil {
+		bad.write(w, r)
 		return
 	}
-	u, err := url.Parse(q.Get("url"))
-	if err != nil || q.Get("url") == "" {
-		http.Error(w, "url: give the address of a lesson page of this site", http.StatusBadRequest)
-		return
-	}
-	if u.Host != "" && u.Host != r.Host {
-		http.Error(w, "url: "+u.Host+" is not this site ("+r.Host+")", http.StatusNotFound)
-		return
-	}
-	path := strings.TrimPrefix(u.Path, "/embed")
-	id, ok := strings.CutPrefix(path, "/lessons/")
-	st, found := s.lookup(id)
-	if !ok || !found || strings.Contains(id, "/") {
-		http.Error(w, "url: "+strconv.Quote(u.Path)+" is not a lesson or scenario page", http.StatusNotFound)
-		return
-	}
-	width, height := OEmbedWidth, OEmbedHeight
-	if u.Query().Get("view") == ViewDiagram {
-		height = SlideHeight * 3 / 4
-	}
-	for _, lim := range []struct {
-		key string
-		v   *int
-		min int
-	}{{"maxwidth", &width, OEmbedMinWidth}, {"maxheight", &height, OEmbedMinHeight}} {
-		if x := q.Get(lim.key); x != "" {
-			n, err := strconv.Atoi(x)
-			if err != nil || n < 1 {
-				http.Error(w, lim.key+": "+strconv.Quote(x)+" is not a number of pixels", http.StatusBadRequest)
-				return
-			}
-			*lim.v = max(min(*lim.v, n), lim.min)
-		}
-	}
-	lang := u.Query().Get("lang")
-	if normLang(lang) == "" {
-		lang, _ = pickLang(r)
-	}
-	lang = normLang(lang)
 	base := publicBase(r)
-	eq := u.Query()
-	src := base + "/embed/lessons/" + id + "?" + eq.Encode()
-	title := st.title.In(lang)
+	src := base + "/embed/lessons/" + o.id + "?" + o.page.Encode()
+	title := o.st.title.In(o.lang)
 	pq := url.Values{}
-	for k, x := range eq {
+	for k, x := range o.page {
 		if k != "step" && k != "view" && k != "autoplay" && k != "speed" {
 			pq[k] = x
 		}
 	}
 	// The thumbnail is the diagram's PNG; its size is the layout's.
-	_, rn, err := s.runView(id, st, pq, lang)
+	_, rn, err := s.runView(o.id, o.st, pq, o.lang)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		httpFail(w, r, http.StatusBadRequest, "error.run", err)
 		return
 	}
 	l := rn.layout
 	res := OEmbed{Version: "1.0", Type: "rich", Title: title, ProviderName: "synack", ProviderURL: base + "/",
-		Width: width, Height: height,
+		Width: o.width, Height: o.height,
 		HTML: fmt.Sprintf(`<iframe src="%s" width="%d" height="%d" style="border:0;max-width:100%%" title="%s" loading="lazy" allow="clipboard-write"></iframe>`,
-			html.EscapeString(src), width, height, html.EscapeString(title)),
-		ThumbnailURL: base + "/lessons/" + id + "/diagram.png?" + pq.Encode(), ThumbnailWidth: int(math.Ceil(l.Width)), ThumbnailHeight: int(math.Ceil(l.Height))}
+			html.EscapeString(src), o.width, o.height, html.EscapeString(title)),
+		ThumbnailURL: base + "/lessons/" + o.id + "/diagram.png?" + pq.Encode(), ThumbnailWidth: int(math.Ceil(l.Width)), ThumbnailHeight: int(math.Ceil(l.Height))}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(res)
+}
+
+// oembedAsk is an oEmbed request read and checked: the page asked about (its story and
+// query), the frame's size and the language of its title.
+type oembedAsk struct {
+	id            string
+	st            story
+	page          url.Values
+	width, height int
+	lang          string
+}
+
+// parseOEmbed reads an oEmbed request, or says why it is refused.
+func (s *Server) parseOEmbed(r *http.Request) (oembedAsk, *refused) {
+	q := r.URL.Query()
+	if f := q.Get("format"); f != "" && f != "json" {
+		return oembedAsk{}, refuse(http.StatusNotImplemented, "oembed.err.format", f)
+	}
+	u, err := url.Parse(q.Get("url"))
+	if err != nil || q.Get("url") == "" {
+		return oembedAsk{}, refuse(http.StatusBadRequest, "oembed.err.url")
+	}
+	if u.Host != "" && u.Host != r.Host {
+		return oembedAsk{}, refuse(http.StatusNotFound, "oembed.err.host", u.Host, r.Host)
+	}
+	path := strings.TrimPrefix(u.Path, "/embed")
+	id, ok := strings.CutPrefix(path, "/lessons/")
+	st, found := s.lookup(id)
+	if !ok || !found || strings.Contains(id, "/") {
+		return oembedAsk{}, refuse(http.StatusNotFound, "oembed.err.page", u.Path)
+	}
+	o := oembedAsk{id: id, st: st, page: u.Query(), width: OEmbedWidth, height: OEmbedHeight}
+	if o.page.Get("view") == ViewDiagram {
+		o.height = SlideHeight * 3 / 4
+	}
+	for _, lim := range []struct {
+		key string
+		v   *int
+		min int
+	}{{"maxwidth", &o.width, OEmbedMinWidth}, {"maxheight", &o.height, OEmbedMinHeight}} {
+		if x := q.Get(lim.key); x != "" {
+			n, err := strconv.Atoi(x)
+			if err != nil || n < 1 {
+				return oembedAsk{}, refuse(http.StatusBadRequest, "oembed.err.pixels", lim.key, x)
+			}
+			*lim.v = max(min(*lim.v, n), lim.min)
+		}
+	}
+	o.lang = normLang(o.page.Get("lang"))
+	if o.lang == "" {
+		o.lang, _ = pickLang(r)
+	}
+	return o, nil
 }
 
 // handlePNG draws the diagram as a PNG on the server, from the same layout as
@@ -174,7 +187,7 @@ func (s *Server) handlePNG(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	if err := diagram.WritePNG(&buf, l, diagram.PNGOptions{Lang: v.Lang, Relative: v.Relative, UpTo: upTo, Scale: scale}); err != nil {
-		http.Error(w, "drawing failed", http.StatusInternalServerError)
+		httpError(w, r, http.StatusInternalServerError, "error.render")
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")

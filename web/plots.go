@@ -130,3 +130,15 @@ func pickRows(rows []diagram.PlotRow, n int) []diagram.PlotRow {
 	}
 	return out
 }
+
+// plotsView adds a data story's figures to the player's view, and says what its folds
+// are (a transfer's, not a flood's).
+func plotsView(r *http.Request, rn *run, id string, p templates.Page, expanded bool, vm *templates.Player) {
+	vm.Plots = plotsVM(id, r.URL.Query(), rn, p.Lang, p.T)
+	switch {
+	case vm.ExpandURL != "" && !expanded:
+		vm.ExpandNote = catalog.In(p.Lang, "player.folded")
+	case expanded:
+		vm.ExpandNote = catalog.In(p.Lang, "player.unfolded")
+	}
+}

@@ -189,7 +189,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(middleware.GetHead) // HEAD is answered by every GET route, without the body
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", "GET, HEAD") // every route of the site is read-only
-		http.Error(w, "method not allowed: this site only answers GET and HEAD", http.StatusMethodNotAllowed)
+		httpError(w, r, http.StatusMethodNotAllowed, "error.method")
 	})
 	// The WebSocket stays outside the timeout and compression middleware.
 	r.Get("/ws", s.handleWS)

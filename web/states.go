@@ -20,7 +20,7 @@ func stateLang(r *http.Request) string {
 func (s *Server) handleStatesJSON(w http.ResponseWriter, r *http.Request) {
 	b, err := json.Marshal(diagram.StateMachine(stateLang(r)))
 	if err != nil {
-		http.Error(w, "state figure unavailable", http.StatusInternalServerError)
+		httpError(w, r, http.StatusInternalServerError, "error.states")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -33,7 +33,7 @@ func (s *Server) handleStatesJSON(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleStatesSVG(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	if err := diagram.WriteStateSVG(&buf, diagram.StateMachine(stateLang(r))); err != nil {
-		http.Error(w, "state figure unavailable", http.StatusInternalServerError)
+		httpError(w, r, http.StatusInternalServerError, "error.states")
 		return
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")

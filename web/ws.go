@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 
 	"synack/engine"
+	"synack/engine/catalog"
 	"synack/engine/diagram"
 	"synack/engine/wire"
 )
@@ -124,6 +125,7 @@ type session struct {
 	lab      *engine.Lab
 	labRTT   time.Duration
 	labOpt   diagram.Options // how the lab's diagram is laid out (width=narrow on a phone)
+	labLang  string          // the lab page's language, for its errors
 	errors   int
 	slow     bool // the client did not take a message within WriteTimeout
 	maxOut   int  // the largest message this session built itself (shared layouts not counted)
@@ -131,7 +133,8 @@ type session struct {
 	lastTick time.Time
 }
 
-// refusal says why a session was refused before the upgrade ("" when it was not).
+// refusal says why a session was refused before the upgrade, as the catalogue key of
+// its text ("" when it was not).
 type refusal string
 
 func (s *Server) register(ss *session) refusal {
@@ -139,11 +142,11 @@ func (s *Server) register(ss *session) refusal {
 	defer s.mu.Unlock()
 	switch {
 	case s.closing:
-		return "the server is shutting down"
+		return "ws.refuse.closing"
 	case len(s.sessions) >= s.cfg.MaxSessions:
-		return "too many sessions, try again later"
+		return "ws.refuse.full"
 	case s.perIP[ss.ip] >= s.cfg.MaxSessionsPerIP:
-		return "too many sessions from your address, close some tabs"
+		return "ws.refuse.address"
 	}
 	s.sessions[ss] = struct{}{}
 	s.perIP[ss.ip]++
@@ -311,11 +314,11 @@ func originAllowed(r *http.Request) bool {
 // the classroom's sockets both pass through it.
 func (s *Server) upgradeAllowed(w http.ResponseWriter, r *http.Request) bool {
 	if !s.hostAllowed(r.Host) {
-		http.Error(w, "this server does not answer to the name "+r.Host+" (see -allowed-hosts)", http.StatusForbidden)
+		httpError(w, r, http.StatusForbidden, "ws.refuse.host", r.Host)
 		return false
 	}
 	if !originAllowed(r) {
-		http.Error(w, "only pages of this site may open a session", http.StatusForbidden)
+		httpError(w, r, http.StatusForbidden, "ws.refuse.origin")
 		return false
 	}
 	return true
@@ -327,7 +330,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ss := &session{s: s, lim: s.cfg.Limits, ip: s.clientIP(r)}
 	if why := s.register(ss); why != "" {
-		http.Error(w, string(why), http.StatusServiceUnavailable)
+		httpError(w, r, http.StatusServiceUnavailable, string(why))
 		return
 	}
 	defer s.unregister(ss)
@@ -480,37 +483,11 @@ func (ss *session) serve(ctx context.Context) {
 // helloMsg is the first message of every session.
 var helloMsg = fmt.Appendf(nil, `{"protocol":%d,"type":"hello"}`, ProtocolVersion)
 
+// handle carries out one command of the page's.
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
 	switch m.Type {
 	case "start":
-		st, ok := ss.s.lookup(m.Scenario)
-		if !ok {
-			return fmt.Errorf("unknown lesson or scenario %q", m.Scenario)
-		}
-		q, err := url.ParseQuery(m.Query)
-		if err != nil {
-			return fmt.Errorf("bad query: %v", err)
-		}
-		_, r, err := ss.s.runView(m.Scenario, st, q, normLang(q.Get("lang")))
-		if err != nil {
-			return err
-		}
-		if m.HaveLayout {
-			ss.setRun(r)
-		} else {
-			ss.startRun(ctx, r)
-		}
-		// The page is the clock: it has the whole layout and plays from it; steps carry
-		// what the inspector shows (bytes, fields), sent unpaced: the steps up to the
-		// page's first step and at least one batch now, more as the page asks. The steps
-		// up to the page's own go first, in a message of their own, so what the page
-		// shows now does not wait behind the rest of the batch, which follows at once.
-		upTo := min(max(m.Step+1, ss.lim.StepsPerBatch), ss.nsteps)
-		if first := min(m.Step+1, upTo); first > 0 && first < upTo {
-			ss.sendSteps(ctx, first)
-		}
-		ss.sendSteps(ctx, upTo)
-		return nil
+		return ss.start(ctx, m)
 	case "play", "pause", "speed":
 		// Accepted and ignored since protocol 2: the page is the clock.
 	case "seek", "step":
@@ -528,52 +505,92 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		if err != nil {
 			return err
 		}
-		ss.lab, ss.labRTT, ss.labOpt = lab, v.Params.RTT, DiagramOptions(q)
+		ss.lab, ss.labRTT, ss.labOpt, ss.labLang = lab, v.Params.RTT, DiagramOptions(q), normLang(q.Get("lang"))
 		ss.labOpt.Growing = true // later actions must not move what is drawn
 		ss.startRun(ctx, newRun(lab.Trace(), ss.labOpt))
 	case "lab":
-		if ss.lab == nil {
-			return errors.New("no lab: send lab-start first")
-		}
-		var a labAction
-		if err := json.Unmarshal(m.Action, &a); err != nil {
-			return fmt.Errorf("bad lab action: %v", err)
-		}
-		act := engine.LabAction{Endpoint: a.Endpoint, Op: a.Op, Bytes: a.Bytes, Dir: a.Dir}
-		if a.Op == "send" && a.Bytes == 0 {
-			act.Bytes = 100
-		}
-		switch a.Delay {
-		case "":
-		case "rtt":
-			act.Delay = ss.labRTT
-		default:
-			d, err := time.ParseDuration(a.Delay)
-			if err != nil {
-				return fmt.Errorf("bad delay %q", a.Delay)
-			}
-			act.Delay = d
-		}
-		if _, err := ss.lab.Do(act); err != nil {
-			ss.send(ctx, map[string]string{"type": "lab-error", "message": err.Error()})
-			return nil
-		}
-		// Only what changed goes out: a patch of the layout, then the new steps.
-		prev, sent := ss.run.layout, ss.sent
-		r := newRun(ss.lab.Trace(), ss.labOpt)
-		ss.setRun(r)
-		p := diagram.Diff(prev, r.layout)
-		if p.Full != nil {
-			ss.startRun(ctx, r)
-		} else {
-			ss.send(ctx, map[string]any{"type": "patch", "patch": p})
-			ss.sent = min(sent, p.FromStep)
-		}
-		ss.sendSteps(ctx, ss.nsteps)
-		ss.send(ctx, map[string]any{"type": "lab-state", "client": ss.lab.ConnState("client").String(), "server": ss.lab.ConnState("server").String()})
+		return ss.labAction(ctx, m)
 	default:
 		return fmt.Errorf("unknown command %q", m.Type)
 	}
+	return nil
+}
+
+// start begins a story's run: its layout (unless the page has it) and its first steps.
+func (ss *session) start(ctx context.Context, m clientMsg) error {
+	st, ok := ss.s.lookup(m.Scenario)
+	if !ok {
+		return fmt.Errorf("unknown lesson or scenario %q", m.Scenario)
+	}
+	q, err := url.ParseQuery(m.Query)
+	if err != nil {
+		return fmt.Errorf("bad query: %v", err)
+	}
+	_, r, err := ss.s.runView(m.Scenario, st, q, normLang(q.Get("lang")))
+	if err != nil {
+		return err
+	}
+	if m.HaveLayout {
+		ss.setRun(r)
+	} else {
+		ss.startRun(ctx, r)
+	}
+	// The page is the clock: it has the whole layout and plays from it; steps carry
+	// what the inspector shows (bytes, fields), sent unpaced: the steps up to the
+	// page's first step and at least one batch now, more as the page asks. The steps
+	// up to the page's own go first, in a message of their own, so what the page
+	// shows now does not wait behind the rest of the batch, which follows at once.
+	upTo := min(max(m.Step+1, ss.lim.StepsPerBatch), ss.nsteps)
+	if first := min(m.Step+1, upTo); first > 0 && first < upTo {
+		ss.sendSteps(ctx, first)
+	}
+	ss.sendSteps(ctx, upTo)
+	return nil
+}
+
+// labAction applies one of the lab's actions and sends what changed: a patch of the
+// layout, the new steps and both ends' states; an action the lab refuses is answered
+// with lab-error, in the page's language.
+func (ss *session) labAction(ctx context.Context, m clientMsg) error {
+	if ss.lab == nil {
+		return errors.New("no lab: send lab-start first")
+	}
+	var a labAction
+	if err := json.Unmarshal(m.Action, &a); err != nil {
+		return fmt.Errorf("bad lab action: %v", err)
+	}
+	act := engine.LabAction{Endpoint: a.Endpoint, Op: a.Op, Bytes: a.Bytes, Dir: a.Dir}
+	if a.Op == "send" && a.Bytes == 0 {
+		act.Bytes = 100
+	}
+	switch a.Delay {
+	case "":
+	case "rtt":
+		act.Delay = ss.labRTT
+	default:
+		d, err := time.ParseDuration(a.Delay)
+		if err != nil {
+			return fmt.Errorf("bad delay %q", a.Delay)
+		}
+		act.Delay = d
+	}
+	if _, err := ss.lab.Do(act); err != nil {
+		ss.send(ctx, map[string]string{"type": "lab-error", "message": catalog.Message(ss.labLang, err)})
+		return nil
+	}
+	// Only what changed goes out: a patch of the layout, then the new steps.
+	prev, sent := ss.run.layout, ss.sent
+	r := newRun(ss.lab.Trace(), ss.labOpt)
+	ss.setRun(r)
+	p := diagram.Diff(prev, r.layout)
+	if p.Full != nil {
+		ss.startRun(ctx, r)
+	} else {
+		ss.send(ctx, map[string]any{"type": "patch", "patch": p})
+		ss.sent = min(sent, p.FromStep)
+	}
+	ss.sendSteps(ctx, ss.nsteps)
+	ss.send(ctx, map[string]any{"type": "lab-state", "client": ss.lab.ConnState("client").String(), "server": ss.lab.ConnState("server").String()})
 	return nil
 }
 

@@ -19,6 +19,15 @@ const fastOpenQueue = 16
 // runTCP sets up a TLS (or plain HTTP) exchange over an engine TCP connection.
 func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 	m := newMeter()
+	// Both ends' calls go through their socket tables, the typed call layer (RFC 9293's
+	// user calls: none blocks); fds holds each end's connection, conns the connection
+	// itself, whose state is only read.
+	socks := map[string]*tcp.Sockets{"client": tcp.NewUserSockets(client), "server": tcp.NewUserSockets(server)}
+	do := func(side string, c tcp.Call) tcp.Result {
+		res, _, _ := socks[side].Do(0, &c)
+		return res
+	}
+	fds := map[string]int{}
 	conns := map[string]*tcp.Conn{}
 	sent := map[string]int{}     // bytes each side has written
 	rcvd := map[string]int{}     // bytes each side has read
@@ -74,7 +83,7 @@ func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 				data = append(data, msg.Data...)
 			}
 			next++
-			c.Send(data)
+			do(f.From, tcp.Call{Op: tcp.OpSend, FD: fds[f.From], Data: data, Size: len(data)})
 		}
 	}
 	// Labels: which messages a segment's bytes belong to.
@@ -119,27 +128,30 @@ func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 		return tcp.AppMark{Label: strings.Join(names, ", "), Handshake: hs || seg.Flags&tcp.SYN != 0}
 	}
 	readAll := func(side string, c *tcp.Conn) {
+		fd := socks[side].Adopt(c)
 		for c.Buffered() > 0 {
-			b, _ := c.Read(c.Buffered())
-			rcvd[side] += len(b)
+			rcvd[side] += int(max(do(side, tcp.Call{Op: tcp.OpRecv, FD: fd, Size: c.Buffered()}).Ret, 0))
 		}
 		if side == "client" && respOffset >= 0 && rcvd[side] > respOffset && m.firstByteAt < 0 {
 			m.firstByteAt = s.Now()
 		}
 		pump()
 	}
+	listener := 0
 	s.At(0, func() {
-		l, _ := server.Listen(tlsPort, 128)
+		listener = int(do("server", tcp.Call{Op: tcp.OpSocket}).Ret)
 		if ex.FastOpen {
-			l.FastOpenQueue = fastOpenQueue
+			do("server", tcp.Call{Op: tcp.OpSetsockopt, FD: listener, Opt: "TCP_FASTOPEN", Val: tcp.OptVal{Int: fastOpenQueue, IsInt: true}})
 		}
+		do("server", tcp.Call{Op: tcp.OpListen, FD: listener, Port: tlsPort, Backlog: 128})
 	})
 	s.OnConn(server, func(c *tcp.Conn, k tcp.ConnEventKind) {
 		switch k {
 		case tcp.ConnAcceptable:
-			if ac, err := server.Listener(tlsPort).Accept(); err == nil {
-				conns["server"] = ac
-				readAll("server", ac)
+			if r := do("server", tcp.Call{Op: tcp.OpAccept, FD: listener}); r.Errno == "" {
+				fds["server"] = int(r.Ret)
+				conns["server"] = socks["server"].Conn(fds["server"])
+				readAll("server", conns["server"])
 			}
 		case tcp.ConnReadable:
 			readAll("server", c)
@@ -153,6 +165,12 @@ func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 			readAll("client", c)
 		}
 	})
+	// open makes the client's socket, bound to its port.
+	open := func() int {
+		fd := int(do("client", tcp.Call{Op: tcp.OpSocket}).Ret)
+		do("client", tcp.Call{Op: tcp.OpBind, FD: fd, Port: tcp.ClientPort})
+		return fd
+	}
 	s.At(0, func() {
 		client.At(0)
 		if ex.FastOpen && client.Prof.FastOpen&tcp.FastOpenClient != 0 {
@@ -168,13 +186,15 @@ func runTCP(s *engine.Sim, client, server *tcp.Host, ex *Exchange) *meter {
 				data = append(data, msg.Data...)
 			}
 			next = 1
-			c, _, _ := client.ConnectFastOpen(tcp.ClientPort, tcp.ServerAddr, tlsPort, tcp.SockOpts{},
-				tcp.FastOpenSend{Data: data, Queue: true})
-			conns["client"] = c
+			fd := open()
+			do("client", tcp.Call{Op: tcp.OpSend, Name: "sendto", FD: fd, Addr: tcp.ServerAddr, Port: tlsPort,
+				Data: data, Size: len(data), Flags: tcp.MsgFastOpen})
+			fds["client"], conns["client"] = fd, socks["client"].Conn(fd)
 			return
 		}
-		c, _ := client.Connect(tcp.ClientPort, tcp.ServerAddr, tlsPort)
-		conns["client"] = c
+		fd := open()
+		do("client", tcp.Call{Op: tcp.OpConnect, FD: fd, Addr: tcp.ServerAddr, Port: tlsPort})
+		fds["client"], conns["client"] = fd, socks["client"].Conn(fd)
 	})
 	return m
 }

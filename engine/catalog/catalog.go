@@ -22,21 +22,55 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strings"
-
-	"synack/engine"
 )
 
 //go:embed *.json
 var files embed.FS
 
+// Text is a user-visible string in both of synack's languages. The catalogue is a leaf
+// of the module (it imports nothing of it), so the engine and every layer above may use
+// it; engine.Text is this type.
+type Text struct {
+	EN string `json:"en"`
+	ZH string `json:"zh"`
+}
+
+// In returns the text in the given language ("zh" or "zh-CN" for Chinese, anything else English).
+func (t Text) In(lang string) string {
+	if lang == "zh" || lang == "zh-CN" {
+		return t.ZH
+	}
+	return t.EN
+}
+
+// Error is an error a reader sees, its message a catalogue text: Error gives the
+// English, Message the reader's language.
+type Error struct{ Text Text }
+
+// Errorf returns an Error whose message is key's text formatted with args (as F).
+func Errorf(key string, args ...any) error { return &Error{Text: F(key, args...)} }
+
+func (e *Error) Error() string { return e.Text.EN }
+
+// Message returns err's message in lang: an Error's (wrapped or not) in that language,
+// any other error's own text.
+func Message(lang string, err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Text.In(lang)
+	}
+	return err.Error()
+}
+
 // Entry is one key's text and the file that defines it.
 type Entry struct {
 	Key  string
-	Text engine.Text
+	Text Text
 	File string
 }
 
@@ -69,7 +103,7 @@ func load(fsys fs.FS) (map[string]Entry, error) {
 				return nil, fmt.Errorf("catalog: %s at byte %d: %w", name, dec.InputOffset(), err)
 			}
 			key := tok.(string) // object keys are always strings
-			var t engine.Text
+			var t Text
 			if err := dec.Decode(&t); err != nil {
 				return nil, fmt.Errorf("catalog: %s: key %q: %w", name, key, err)
 			}
@@ -90,24 +124,24 @@ func load(fsys fs.FS) (map[string]Entry, error) {
 
 // T returns key's text in both languages. A key the catalogue does not hold comes back
 // as itself in both (the package's tests keep that from happening).
-func T(key string) engine.Text {
+func T(key string) Text {
 	if e, ok := entries[key]; ok {
 		return e.Text
 	}
-	return engine.Text{EN: key, ZH: key}
+	return Text{EN: key, ZH: key}
 }
 
 // F returns key's text formatted with args (as fmt.Sprintf) in both languages. An
-// argument that is itself an engine.Text is put in each language's own form.
-func F(key string, args ...any) engine.Text {
+// argument that is itself a Text is put in each language's own form.
+func F(key string, args ...any) Text {
 	t := T(key)
-	return engine.Text{EN: fmt.Sprintf(t.EN, localize(args, "en")...), ZH: fmt.Sprintf(t.ZH, localize(args, "zh")...)}
+	return Text{EN: fmt.Sprintf(t.EN, localize(args, "en")...), ZH: fmt.Sprintf(t.ZH, localize(args, "zh")...)}
 }
 
 func localize(args []any, lang string) []any {
 	var out []any
 	for i, a := range args {
-		if t, ok := a.(engine.Text); ok {
+		if t, ok := a.(Text); ok {
 			if out == nil {
 				out = append([]any(nil), args...)
 			}
@@ -121,14 +155,14 @@ func localize(args []any, lang string) []any {
 }
 
 // Join joins parts, each language with its own separator: the text of sepKey.
-func Join(sepKey string, parts []engine.Text) engine.Text {
+func Join(sepKey string, parts []Text) Text {
 	sep := T(sepKey)
 	en := make([]string, len(parts))
 	zh := make([]string, len(parts))
 	for i, p := range parts {
 		en[i], zh[i] = p.EN, p.ZH
 	}
-	return engine.Text{EN: strings.Join(en, sep.EN), ZH: strings.Join(zh, sep.ZH)}
+	return Text{EN: strings.Join(en, sep.EN), ZH: strings.Join(zh, sep.ZH)}
 }
 
 // In returns key's text in lang ("zh" or "zh-CN" for Chinese, anything else English).

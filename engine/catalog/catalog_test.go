@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
-
-	"synack/engine"
 )
 
 func TestCatalogueLoads(t *testing.T) {
@@ -190,7 +188,7 @@ func TestFormatAndJoin(t *testing.T) {
 	if want := "0.000 client：CLOSED → SYN-SENT（主动打开（connect））"; got.ZH != want {
 		t.Errorf("F zh = %q, want %q", got.ZH, want)
 	}
-	j := Join("sep.comma", []engine.Text{T("lane.client"), T("lane.server")})
+	j := Join("sep.comma", []Text{T("lane.client"), T("lane.server")})
 	if j.EN != "client, server" || j.ZH != "客户端，服务器" {
 		t.Errorf("Join = %+v", j)
 	}
@@ -201,8 +199,9 @@ func TestFormatAndJoin(t *testing.T) {
 
 // keyUse finds a key the code names: catalog.T/F/Has/Join("key"), catalog.In(lang,
 // "key"), web's T(lang, "key"), a view's or a script's T("key"), a script's t["key"]
-// and a view's labButton(…, "key"). A key is lower-case words joined by dots.
-var keyUse = regexp.MustCompile(`(?:\b(?:T|F|Has)\(|\bcatalog\.Join\(|\b(?:In|T)\([^,()"]+, |\bt\[|labButton\([^()\n]*, )"([a-z][a-z0-9-]*(?:\.[A-Za-z0-9-]+)+)"`)
+// a view's labButton(…, "key"), catalog.Errorf("key") and web's httpError, httpFail
+// and refuse(…, "key"). A key is lower-case words joined by dots.
+var keyUse = regexp.MustCompile(`(?:\b(?:T|F|Has)\(|\bcatalog\.(?:Join|Errorf)\(|\b(?:In|T)\([^,()"]+, |\bt\[|labButton\([^()\n]*, |\b(?:httpError|httpFail|refuse)\([^"\n]*, )"([a-z][a-z0-9-]*(?:\.[A-Za-z0-9-]+)+)"`)
 
 // dynamicPrefixes are the families of keys the code builds from data rather than names
 // one by one, each with where the name comes from. Their keys count as used.
@@ -217,6 +216,7 @@ var dynamicPrefixes = map[string]string{
 	"profile.":   "the profile names (linux, rfc)",
 	"lti.err.":   "the kinds of refusal of an LTI launch (web/lti Kind, and web's nolesson and off)",
 	"class.err.": "the classroom socket's error codes (web/classroom errCode), worded by static/js/classroom.js",
+	"ws.refuse.": "why web refuses a live session before the upgrade (web/ws.go refusal)",
 }
 
 // Every key the code names is in the catalogue, and every key in the catalogue is used:

@@ -38,23 +38,23 @@ func optionsText(os tcp.Options) engine.Text {
 }
 
 // fastOpenArrow is what a segment's arrow says of its Fast Open option (RFC 7413
-// §4.1.1), "" when it has none: "TFO cookie request" ("cookie request" on a phone's
-// short arrows) for the option without a cookie, "cookie" for one that carries it (the
-// cookie itself is in the transcript and the inspector; the arrow of a SYN with a
-// cookie and data has little room to spare).
-func fastOpenArrow(g tcp.Segment, narrow bool) string {
+// §4.1.1), in both languages; ok is false when it has none: "TFO cookie request"
+// ("cookie request" on a phone's short arrows) for the option without a cookie,
+// "cookie" for one that carries it (the cookie itself is in the transcript and the
+// inspector; the arrow of a SYN with a cookie and data has little room to spare).
+func fastOpenArrow(g tcp.Segment, narrow bool) (t engine.Text, ok bool) {
 	for _, o := range g.Options {
 		switch {
 		case !o.IsFastOpen():
 		case len(o.Cookie) > 0:
-			return "cookie"
+			return catalog.T("arrow.fastopen.cookie"), true
 		case narrow:
-			return "cookie request"
+			return catalog.T("arrow.fastopen.request-short"), true
 		default:
-			return "TFO cookie request"
+			return catalog.T("arrow.fastopen.request"), true
 		}
 	}
-	return ""
+	return engine.Text{}, false
 }
 
 // NoteText returns the text for a note key (the key itself if unknown).
@@ -66,13 +66,14 @@ func NoteText(key string) engine.Text {
 }
 
 // noteAbbrev is the short form of a note, for a lane with no room for the whole text
-// beside it (a phone's): the full text is in the transcript. It is "" for a note that
-// has none.
-func noteAbbrev(key string) string {
+// beside it (a phone's): the full text is in the transcript. It is the English and
+// the Chinese, as sideText takes them, or nil for a note that has none.
+func noteAbbrev(key string) []string {
 	if k := "note.short." + key; catalog.Has(k) {
-		return catalog.T(k).EN
+		t := catalog.T(k)
+		return []string{t.EN, t.ZH}
 	}
-	return ""
+	return nil
 }
 
 // timerText is a timer's name as the transcript writes it ("retransmission timer").

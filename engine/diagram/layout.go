@@ -72,14 +72,18 @@ type Label struct {
 	Anchor string  `json:"anchor,omitempty"` // "start" (default), "middle" or "end"
 	Rot    float64 `json:"rot,omitempty"`    // degrees, about (X, Y)
 	EN     string  `json:"en"`
-	ZH     string  `json:"zh,omitempty"`  // when it differs from EN
-	Rel    string  `json:"rel,omitempty"` // segment labels: with relative sequence numbers
+	ZH     string  `json:"zh,omitempty"`     // when it differs from EN
+	Rel    string  `json:"rel,omitempty"`    // segment labels: with relative sequence numbers
+	RelZH  string  `json:"rel_zh,omitempty"` // ... in Chinese, when it differs from Rel
 	Cut    bool    `json:"cut,omitempty"`
 	Size   float64 `json:"-"` // font size the box was computed for
 }
 
 // Pick returns the text drawn for a language and numbering.
 func (l *Label) Pick(lang string, relative bool) string {
+	if relative && lang == "zh" && l.RelZH != "" {
+		return l.RelZH
+	}
 	if relative && l.Rel != "" {
 		return l.Rel
 	}
@@ -483,6 +487,9 @@ func placeText(pl *placer, variants []string, size float64, anchor string, rot f
 		if len(vs) > 2 && vs[2] != vs[0] {
 			lb.Rel = vs[2]
 		}
+		if len(vs) > 3 && vs[3] != vs[2] {
+			lb.RelZH = vs[3]
+		}
 		return lb
 	}
 	w := width(variants)
@@ -601,10 +608,19 @@ func (b *builder) laneGap() float64 {
 // longest states, drawn where the full name would sit on an arrow.
 var stateAbbrev = map[string]string{"SYN-RECEIVED": "SYN-RCVD", "ESTABLISHED": "ESTAB"}
 
+// shortForm is a text's one short form for sideText, the same in every language; nil
+// when it has none.
+func shortForm(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
 // sideText places a text beside a lane at y: outside the lanes first, at cols px from the
 // lane, moving down a line at a time; then inside; then its abbreviation (if it has one),
 // clear of lines; shortened as a last resort.
-func (b *builder) sideText(lane string, y float64, variants []string, cols []float64, abbrev string) *Label {
+func (b *builder) sideText(lane string, y float64, variants []string, cols []float64, abbrev []string) *Label {
 	x := b.laneX[lane]
 	s := b.side(lane)
 	// A column as far out as the next lane would label that lane, not this one.
@@ -637,8 +653,8 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 	// The figure's own short name at its moment (SYN-RCVD beside the SYN that caused
 	// it) reads better than the whole name lines below, where it seems to follow a
 	// later event.
-	if abbrev != "" {
-		if lb := placeClear(b.pl, []string{abbrev}, fontSide, anchorOut, out[:near]); lb != nil {
+	if len(abbrev) > 0 {
+		if lb := placeClear(b.pl, abbrev, fontSide, anchorOut, out[:near]); lb != nil {
 			return lb
 		}
 	}
@@ -648,11 +664,11 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[near:min(len(in), 5*len(cols))]); lb != nil {
 		return lb
 	}
-	if abbrev != "" {
-		if lb := placeClear(b.pl, []string{abbrev}, fontSide, anchorOut, out[:min(len(out), 5*len(cols))]); lb != nil {
+	if len(abbrev) > 0 {
+		if lb := placeClear(b.pl, abbrev, fontSide, anchorOut, out[:min(len(out), 5*len(cols))]); lb != nil {
 			return lb
 		}
-		if lb := placeClear(b.pl, []string{abbrev}, fontSide, anchorIn, in[:min(len(in), 5*len(cols))]); lb != nil {
+		if lb := placeClear(b.pl, abbrev, fontSide, anchorIn, in[:min(len(in), 5*len(cols))]); lb != nil {
 			return lb
 		}
 	}
@@ -730,12 +746,12 @@ func (b *builder) walk() {
 				b.l.Items[k].Y2 = yy
 			}
 			it := Item{Kind: "state", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy, Lane: e.Endpoint, State: e.To.String()}
-			it.T = b.sideText(e.Endpoint, yy+4, []string{it.State}, []float64{10}, stateAbbrev[it.State])
+			it.T = b.sideText(e.Endpoint, yy+4, []string{it.State}, []float64{10}, shortForm(stateAbbrev[it.State]))
 			b.l.Items = append(b.l.Items, it)
 			b.band[e.Endpoint] = len(b.l.Items) - 1
 		case tcp.EventApp:
 			st := b.addStep(i, e, "app", e.Endpoint)
-			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, "")
+			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, nil)
 		case tcp.EventTimer:
 			b.timer(i, e)
 		case tcp.EventNote:
@@ -892,7 +908,7 @@ func (b *builder) stackArrows() {
 
 // sideItem places an application call or a note beside its lane; abbrev, if not empty,
 // is a short form to use where the whole text has no room clear of the lines.
-func (b *builder) sideItem(it Item, e *tcp.Event, abbrev string) {
+func (b *builder) sideItem(it Item, e *tcp.Event, abbrev []string) {
 	x := b.laneX[e.Endpoint]
 	yy := round1(b.ax.y(e.At))
 	it.End, it.X1, it.Y1, it.X2, it.Y2 = -1, x, yy, x, yy
@@ -1106,10 +1122,14 @@ func (b *builder) segment(i int, e *tcp.Event) {
 		}
 		rel = label
 	}
-	if fo := fastOpenArrow(g, b.narrow); fo != "" {
+	// The variants drawn: the label in English and Chinese, with absolute and with
+	// relative numbers; only words (a Fast Open arrow's) differ between the languages.
+	labelZH, relZH := label, rel
+	if fo, ok := fastOpenArrow(g, b.narrow); ok {
 		// RFC 7413: the cookie request, the cookie and the SYN that brings it back are
 		// what a Fast Open story is about.
-		label, rel = label+" · "+fo, rel+" · "+fo
+		label, rel = label+" · "+fo.EN, rel+" · "+fo.EN
+		labelZH, relZH = labelZH+" · "+fo.ZH, relZH+" · "+fo.ZH
 	}
 	it.Extra = shorten(it.Extra, MaxExtraLabel)
 	if s.Label != "" {
@@ -1119,8 +1139,9 @@ func (b *builder) segment(i int, e *tcp.Event) {
 		// alone, whole.
 		msg := ShortLabel(s)
 		label, rel = msg+" · "+label, msg+" · "+rel
+		labelZH, relZH = msg+" · "+labelZH, msg+" · "+relZH
 		if b.narrow {
-			label, rel = msg, msg
+			label, rel, labelZH, relZH = msg, msg, msg, msg
 		}
 	}
 	// The arrow itself was registered with its instant (arrowsAt).
@@ -1129,9 +1150,9 @@ func (b *builder) segment(i int, e *tcp.Event) {
 		// drawn beside the arrow that carries its group's label
 	case n > 0:
 		more := fmt.Sprintf(" +%d", n)
-		it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label + more, label + more, rel + more}, fontSeg)
+		it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label + more, labelZH + more, rel + more, relZH + more}, fontSeg)
 	default:
-		it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label, label, rel}, fontSeg)
+		it.T = b.arrowText(it.X1, it.Y1, it.X2, it.Y2, []string{label, labelZH, rel, relZH}, fontSeg)
 	}
 	b.l.Items = append(b.l.Items, it)
 }

@@ -464,7 +464,7 @@ func BuildCwnd(tr *engine.Trace, l *Layout, opt PlotOptions) *Plot {
 		}
 		cc, x, st := e.Segment.CC, fr.x(e.At), si.of(i)
 		add("cwnd", x, float64(cc.Cwnd), st)
-		add("flight", x, float64(cc.InFlight), st)
+		add("flight", x, float64(cc.InFlight-min(cc.Sacked, cc.InFlight)), st) // neither acknowledged nor SACKed
 		add("rwnd", x, float64(cc.PeerWnd), st)
 		if hasSsthresh(cc) {
 			add("ssthresh", x, float64(cc.Ssthresh), st)

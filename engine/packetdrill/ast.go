@@ -136,6 +136,19 @@ type Packet struct {
 	// for the script's peer (Stack.FastOpenCookie), as packetdrill's test runner defines
 	// it for its addresses and key.
 	CookieSym []int
+	// ICMP is set for an "< icmp ..." line: an ICMP error about a segment of ours.
+	ICMP *ICMPSpec
+	// Urgent is the urgent pointer ("urg N").
+	Urgent uint16
+}
+
+// ICMPSpec is an inbound ICMP error as packetdrill writes it: icmp TYPE [CODE] [mtu N]
+// [[start:end(len)]], the bracket naming the segment of ours it echoes (its sequence
+// number relative to our ISN; 0 when absent).
+type ICMPSpec struct {
+	Type, Code uint8
+	MTU        uint16
+	Seq        uint32
 }
 
 // Syscall is a socket call with its expected result.
@@ -155,13 +168,9 @@ type Sysctl struct {
 
 // Shell is a backquoted shell block.
 type Shell struct {
-	Command  string
-	Sysctls  []Sysctl
-	Defaults string // the path of packetdrill's defaults.sh when the block runs it
-	Unknown  []string
-	// LastUnknown says the block's last command is Unknown's last: its status is the
-	// block's (sh ignores the status of the commands before it).
-	LastUnknown bool
+	Command string
+	// Steps are its simple commands, read as /bin/sh (dash) reads them (see shellSteps).
+	Steps []ShellStep
 }
 
 // Python is a %{ }% block. The runner evaluates assertions on tcp_info fields

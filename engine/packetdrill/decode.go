@@ -23,14 +23,23 @@ var callOps = map[string]tcp.Op{
 	"fcntl": tcp.OpFcntl, "poll": tcp.OpPoll,
 }
 
+// NotModelledCalls are the calls a script may make that neither stack runs: what they
+// need (files, pipes) is outside TCP.
+var NotModelledCalls = map[string]string{
+	"open":     "open() of a file (the runner has no files)",
+	"pipe":     "pipe() (the runner has no pipes)",
+	"sendfile": "sendfile() from a file (the runner has no files)",
+	"splice":   "splice() to a pipe (the runner has no pipes)",
+}
+
 // msgFlagNames are the message flags a script may name (Linux values); it may also write
 // them as numbers.
 var msgFlagNames = map[string]tcp.MsgFlags{"MSG_OOB": tcp.MsgOOB, "MSG_PEEK": tcp.MsgPeek,
 	"MSG_DONTWAIT": tcp.MsgDontWait, "MSG_WAITALL": tcp.MsgWaitAll, "MSG_NOSIGNAL": tcp.MsgNoSignal,
-	"MSG_MORE": tcp.MsgMore, "MSG_ZEROCOPY": tcp.MsgZeroCopy, "MSG_FASTOPEN": tcp.MsgFastOpen}
+	"MSG_MORE": tcp.MsgMore, "MSG_EOR": tcp.MsgEOR, "MSG_ERRQUEUE": tcp.MsgErrQueue, "MSG_ZEROCOPY": tcp.MsgZeroCopy, "MSG_FASTOPEN": tcp.MsgFastOpen}
 
 // modelledFlags are the send flags the engine models.
-const modelledFlags = tcp.MsgDontWait | tcp.MsgNoSignal | tcp.MsgMore | tcp.MsgFastOpen
+const modelledFlags = tcp.MsgDontWait | tcp.MsgNoSignal | tcp.MsgMore | tcp.MsgFastOpen | tcp.MsgEOR
 
 // Decode reads a script's system call into the socket call both stacks perform: the
 // arguments as values, the addresses and ports the script's sockets use (remote is the
@@ -53,6 +62,12 @@ func Decode(sc *Syscall, remote netip.Addr) (*tcp.Call, error) {
 	}
 	if c.Op == tcp.OpPoll {
 		return c, decodePoll(c, sc)
+	}
+	if strings.HasPrefix(sc.Name, "epoll_") {
+		return c, decodeEpoll(c, sc)
+	}
+	if why, ok := NotModelledCalls[sc.Name]; ok {
+		return nil, fmt.Errorf("%w: %s", ErrNotModelled, why)
 	}
 	if len(sc.Args) == 0 {
 		return nil, fmt.Errorf("no file descriptor")
@@ -139,7 +154,7 @@ func decodeFlags(v string) (flags tcp.MsgFlags, odd string) {
 		}
 		flags |= msgFlagNames[f]
 		switch f {
-		case "", "MSG_DONTWAIT", "MSG_NOSIGNAL", "MSG_MORE", "MSG_FASTOPEN":
+		case "", "MSG_DONTWAIT", "MSG_NOSIGNAL", "MSG_MORE", "MSG_FASTOPEN", "MSG_EOR":
 		default:
 			if odd == "" {
 				odd = f

@@ -90,6 +90,34 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		return true, nil
 	}
+	switch name {
+	case "tcp_wmem":
+		// tcp_wmem[1] is a new socket's send buffer (sendbuf.go).
+		f := strings.Fields(value)
+		if len(f) != 3 {
+			return false, fmt.Errorf("%q: want min default max", value)
+		}
+		n, err := strconv.Atoi(f[1])
+		if err != nil || n <= 0 {
+			return false, fmt.Errorf("%q is not a size", f[1])
+		}
+		s.socks.WmemDefault = n
+		return true, nil
+	case "tcp_min_tso_segs":
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 1 || n > 255 {
+			return false, fmt.Errorf("%q is not 1 to 255", value)
+		}
+		s.h.Prof.MinTSOSegs = n
+		return true, nil
+	case "tcp_notsent_lowat":
+		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+		if err != nil || n < 0 || n > tcp.NotsentLowatOff {
+			return false, fmt.Errorf("%q is not a byte count", value)
+		}
+		s.socks.NotsentLowat = n
+		return true, nil
+	}
 	if name == "wmem_max" {
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 {
@@ -106,6 +134,12 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		s.h.Prof.FastOpen = int(n)
 		return true, nil
+	case "tcp_early_retrans", "tcp_recovery", "tcp_reordering":
+		return tuneRecovery(&s.h.Prof, name, strings.TrimSpace(value))
+	case "tcp_congestion_control":
+		// The profile's own algorithm is what the engine runs; another is not modelled
+		// (as TCP_CONGESTION answers).
+		return strings.TrimSpace(value) == s.h.Prof.CongestionControl, nil
 	case "tcp_fastopen_blackhole_timeout_sec":
 		// The engine has no Fast Open blackhole detection: what 0 (Linux's default
 		// since 5.14) means.
@@ -143,7 +177,7 @@ func windowShift(space int) uint8 {
 // `tc qdisc del|delete dev DEV root` (back to the default queue). Any other command (a
 // fair-queue qdisc, which paces, or a pfifo that has room) is not modelled.
 func (s *EngineStack) Command(cmd string) error {
-	f := strings.Fields(cmd)
+	f := CommandWords(cmd) // its redirections (2>/dev/null) change nothing here
 	if strings.Join(f, " ") == "ip tcp_metrics flush all" {
 		s.h.FlushFastOpenCache() // the cached Fast Open cookies are tcp_metrics entries
 		return nil
@@ -248,3 +282,45 @@ func (s *EngineStack) Call(t time.Duration, id int, call *tcp.Call, mayBlock boo
 }
 
 var _ Stack = (*EngineStack)(nil)
+
+// tuneRecovery maps the loss-recovery sysctls onto the profile: tcp_early_retrans 0 turns
+// the tail loss probe off and 3 or 4 on (1 and 2, the old early retransmit, are not
+// modelled); tcp_recovery's bit 0 is RACK (its other bits are not modelled);
+// tcp_reordering is the duplicate-ACK threshold.
+func tuneRecovery(p *tcp.Profile, name, value string) (bool, error) {
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 0 {
+		return false, fmt.Errorf("%q is not a non-negative number", value)
+	}
+	switch name {
+	case "tcp_early_retrans":
+		switch n {
+		case 0:
+			p.TailLossProbe = false
+		case 3, 4:
+			p.TailLossProbe = true
+		default:
+			return false, nil
+		}
+	case "tcp_recovery":
+		p.RACK = n&1 != 0
+		return n&^1 == 0, nil
+	case "tcp_reordering":
+		if n == 0 {
+			return false, fmt.Errorf("tcp_reordering 0: Linux refuses it (minimum 1)")
+		}
+		p.DupThresh = n
+	}
+	return true, nil
+}
+
+// InjectICMP hands the engine an ICMP error from the path.
+func (s *EngineStack) InjectICMP(t time.Duration, m tcp.ICMP) error {
+	s.h.InputICMP(vt(t), m)
+	s.now = t
+	s.collect(t)
+	return nil
+}
+
+// Virtual marks the engine as a stack in virtual time.
+func (s *EngineStack) Virtual() {}

@@ -97,9 +97,9 @@ func FuzzRunScript(f *testing.F) {
 // What the runner cannot check is listed on the PASS line, and Strict fails it; the
 // tcp_info fields the engine knows are checked.
 func TestNotEvaluated(t *testing.T) {
-	src := connected + "+0 setsockopt(4, SOL_SOCKET, SO_SNDBUF, [100000], 4) = 0\n" +
+	src := connected + "+0 setsockopt(4, SOL_SOCKET, SO_RCVLOWAT, [100], 4) = 0\n" +
 		"+0 `tc qdisc replace dev tun0 root fq`\n" +
-		"+0 %{ assert tcpi_snd_mss == 1460, tcpi_snd_mss; assert tcpi_sacked == 0; print(1) }%\n"
+		"+0 %{ assert tcpi_snd_mss == 1460, tcpi_snd_mss; assert tcpi_pmtu == 1500; print(1) }%\n"
 	res := runSrc(t, src)
 	if !res.Pass || len(res.NotEvaluated) != 4 || !strings.Contains(res.String(), "4 checks not evaluated") {
 		t.Fatalf("%v %q", res, res.NotEvaluated)
@@ -114,7 +114,7 @@ func TestNotEvaluated(t *testing.T) {
 }
 
 // The egress commands the engine models change what the stack sends; a failing command
-// before a block's last one is ignored, as sh does; the last one's failure is reported.
+// before a block's last one is ignored, as sh does; the block's status is its last one's.
 func TestQdiscCommands(t *testing.T) {
 	src := connected +
 		"+0 `tc qdisc delete dev tun0 root 2>/dev/null ; tc qdisc add dev tun0 root pfifo limit 0`\n" +
@@ -125,9 +125,14 @@ func TestQdiscCommands(t *testing.T) {
 	if res := runSrc(t, src); !res.Pass || len(res.NotEvaluated) != 0 {
 		t.Fatalf("%v %q", res, res.NotEvaluated)
 	}
-	// Nothing to delete: the block's only command fails, and that is reported.
+	// Nothing to delete: the block's only command fails, so its status is not 0 and the
+	// script fails, as under packetdrill (safe_system: "non-zero status").
 	res := runSrc(t, connected+"+0 `tc qdisc delete dev tun0 root`\n")
-	if !res.Pass || len(res.NotEvaluated) != 1 || !strings.Contains(res.NotEvaluated[0], "tc qdisc delete") {
+	if res.Pass || res.Line != 8 || !strings.Contains(res.Msg, "exited with status 1: tc qdisc delete dev tun0 root") {
+		t.Fatalf("%v", res)
+	}
+	// || runs the second command only when the first fails: here it does.
+	if res := runSrc(t, connected+"+0 `tc qdisc delete dev tun0 root || true`\n"); !res.Pass || len(res.NotEvaluated) != 0 {
 		t.Fatalf("%v %q", res, res.NotEvaluated)
 	}
 }

@@ -365,6 +365,17 @@ func (p *parser) packet(line int, text string) (*Packet, error) {
 		pk.Port = uint16(v)
 		rest = strings.TrimSpace(rest[j+1:])
 	}
+	if f := strings.Fields(rest); len(f) > 0 && f[0] == "icmp" {
+		if !pk.Inbound {
+			return nil, p.errf(line, rest, "only inbound ICMP packets are supported")
+		}
+		ic, err := p.icmp(line, f[1:])
+		if err != nil {
+			return nil, err
+		}
+		pk.ICMP = ic
+		return pk, nil
+	}
 	// Options are the trailing <...> list.
 	if i := strings.IndexByte(rest, '<'); i >= 0 {
 		j := strings.LastIndexByte(rest, '>')
@@ -434,6 +445,17 @@ func (p *parser) packet(line int, text string) (*Packet, error) {
 	pk.Seq, pk.End, pk.Len = uint32(seq), uint32(end), n
 	for i := 2; i < len(f); i++ {
 		switch f[i] {
+		case "urg":
+			// The urgent pointer (RFC 9293 §3.1): read; the engine ignores URG.
+			if i+1 >= len(f) {
+				return nil, p.errf(line, f[i], "urg needs a number")
+			}
+			v, err := strconv.ParseUint(f[i+1], 10, 16)
+			if err != nil {
+				return nil, p.errf(line, f[i+1], "bad urg value")
+			}
+			pk.Urgent = uint16(v)
+			i++
 		case "ack", "win":
 			if i+1 >= len(f) {
 				return nil, p.errf(line, f[i], "%s needs a number", f[i])
@@ -554,6 +576,17 @@ func (p *parser) options(line int, inner string) (tcp.Options, error) {
 				return nil, p.errf(line, part, "want FO, FO <hex cookie> or FOEXP <hex cookie>")
 			}
 			os = append(os, o)
+		case "md5":
+			// RFC 2385's MD5 signature option (kind 19, 16 bytes of digest), as
+			// packetdrill writes it: md5 <32 hex digits>.
+			if len(w) != 2 {
+				return nil, p.errf(line, part, "want md5 <32 hex digits>")
+			}
+			d, err := hex.DecodeString(w[1])
+			if err != nil || len(d) != 16 {
+				return nil, p.errf(line, w[1], "an MD5 signature is 16 bytes, 32 hex digits")
+			}
+			os = append(os, tcp.Option{Kind: tcp.OptMD5, Data: d})
 		default:
 			return nil, p.errf(line, w[0], "unknown option")
 		}
@@ -593,7 +626,10 @@ func splitArgs(s string) ([]string, bool) {
 
 var knownCalls = map[string]bool{"socket": true, "bind": true, "listen": true, "accept": true, "connect": true,
 	"close": true, "shutdown": true, "read": true, "write": true, "send": true, "recv": true,
-	"setsockopt": true, "getsockopt": true, "fcntl": true, "ioctl": true, "sendto": true, "recvfrom": true, "sendmsg": true, "recvmsg": true, "poll": true}
+	"setsockopt": true, "getsockopt": true, "fcntl": true, "ioctl": true, "sendto": true, "recvfrom": true, "sendmsg": true, "recvmsg": true, "poll": true,
+	"epoll_create": true, "epoll_create1": true, "epoll_ctl": true, "epoll_wait": true,
+	// Calls on files and pipes: parsed, and reported as not modelled when run.
+	"open": true, "pipe": true, "sendfile": true, "splice": true}
 
 func (p *parser) syscall(line int, text string) (*Syscall, error) {
 	lp := strings.IndexByte(text, '(')
@@ -667,64 +703,7 @@ var sysctlNames = map[string]string{
 }
 
 func parseShell(cmd string) *Shell {
-	sh := &Shell{Command: cmd}
-	cmd = strings.ReplaceAll(cmd, "\\\n", " ") // sh's line continuation
-	cmd = strings.NewReplacer("2>&1", " ", ">&2", " ", "2>/dev/null", " ", ">/dev/null", " ", "> /dev/null", " ").Replace(cmd)
-	// Commands are cut at ; & && || and newlines ("a || b" is taken as two commands:
-	// the runner does not model a command's failure).
-	for _, part := range strings.FieldsFunc(cmd, func(r rune) bool { return r == ';' || r == '\n' || r == '&' || r == '|' }) {
-		if i := strings.Index(part, " #"); i >= 0 && !strings.ContainsAny(part[:i], "\"'") {
-			part = part[:i] // a comment
-		}
-		part = strings.TrimSpace(part)
-		if part == "" || strings.HasPrefix(part, "#") {
-			continue
-		}
-		f := shellWords(part)
-		sh.LastUnknown = false
-		if len(f) > 0 && strings.HasSuffix(f[0], "defaults.sh") {
-			sh.Defaults = f[0]
-			continue
-		}
-		switch {
-		case len(f) >= 2 && strings.HasSuffix(f[0], "set_sysctls.py"):
-			// packetdrill's set_sysctls.py writes /proc/sys/...=value pairs (and leaves a
-			// script that restores them, which the runner has no need of: its stacks start
-			// from packetdrill's defaults every run).
-			for _, kv := range f[1:] {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || !strings.HasPrefix(k, "/proc/sys/") {
-					sh.Unknown = append(sh.Unknown, part)
-					sh.LastUnknown = true
-					break
-				}
-				sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: v})
-			}
-		case len(f) == 1 && strings.HasPrefix(f[0], "/tmp/sysctl_restore_"):
-			// set_sysctls.py's restore script: nothing to restore (see above).
-		case len(f) >= 2 && f[0] == "sysctl":
-			for _, kv := range f[1:] {
-				if strings.HasPrefix(kv, "-") || kv == ">" || strings.HasPrefix(kv, "/dev/") || strings.HasPrefix(kv, "2>") {
-					continue
-				}
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok {
-					sh.Unknown = append(sh.Unknown, part)
-					break
-				}
-				sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: v})
-			}
-		case len(f) == 4 && f[0] == "echo" && f[2] == ">" && strings.HasPrefix(f[3], "/proc/sys/net/"):
-			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(f[3]), Value: f[1]})
-		case strings.HasPrefix(part, "/proc/sys/net/") && strings.Contains(part, "="):
-			k, v, _ := strings.Cut(part, "=")
-			sh.Sysctls = append(sh.Sysctls, Sysctl{Name: sysctlBase(k), Value: strings.TrimSpace(v)})
-		default:
-			sh.Unknown = append(sh.Unknown, part)
-			sh.LastUnknown = true
-		}
-	}
-	return sh
+	return &Shell{Command: cmd, Steps: shellSteps(cmd)}
 }
 
 // sysctlBase turns net.ipv4.tcp_rmem or /proc/sys/net/core/rmem_max into its last name.
@@ -734,49 +713,6 @@ func sysctlBase(k string) string {
 		return k[i+1:]
 	}
 	return k
-}
-
-// shellWords splits a command into words the way sh would for the simple commands
-// packetdrill scripts run: quotes group words, and $((a*b)) products of integers are
-// evaluated (defaults.sh writes tcp_rmem="4096 540000 $((15*1024*1024))").
-func shellWords(s string) []string {
-	var out []string
-	var cur strings.Builder
-	in := byte(0)
-	have := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case in != 0 && c == in:
-			in = 0
-		case in == 0 && (c == '"' || c == '\''):
-			in, have = c, true
-		case in == 0 && (c == ' ' || c == '\t'):
-			if have {
-				out = append(out, cur.String())
-				cur.Reset()
-				have = false
-			}
-		case in != '\'' && c == '$' && strings.HasPrefix(s[i:], "$(("):
-			end := strings.Index(s[i:], "))")
-			if end < 0 {
-				cur.WriteString(s[i:])
-				i = len(s)
-				have = true
-				continue
-			}
-			cur.WriteString(arith(s[i+3 : i+end]))
-			i += end + 1
-			have = true
-		default:
-			cur.WriteByte(c)
-			have = true
-		}
-	}
-	if have {
-		out = append(out, cur.String())
-	}
-	return out
 }
 
 // arith evaluates a product of non-negative integers; anything else is kept as written.
@@ -798,6 +734,11 @@ var tcpStates = map[string]tcp.State{
 	"TCP_CLOSE": tcp.Closed, "TCP_CLOSE_WAIT": tcp.CloseWait, "TCP_LAST_ACK": tcp.LastAck,
 	"TCP_LISTEN": tcp.Listen, "TCP_CLOSING": tcp.Closing,
 }
+
+// tcpCAStates are the names of linux/tcp.h's enum tcp_ca_state, as tcpi_ca_state
+// assertions write them.
+var tcpCAStates = map[string]tcp.CAState{"TCP_CA_Open": tcp.CAOpen, "TCP_CA_Disorder": tcp.CADisorder,
+	"TCP_CA_CWR": tcp.CACWR, "TCP_CA_Recovery": tcp.CARecovery, "TCP_CA_Loss": tcp.CALoss}
 
 // tcpInfoFields are the tcp_info fields an assertion may name.
 var tcpInfoFields = map[string]bool{"state": true, "ca_state": true, "retransmits": true, "probes": true,
@@ -876,6 +817,13 @@ func (p *parser) assertion(line int, l string) ([]Assert, bool, error) {
 			return []Assert{a1, a2}, true, nil
 		}
 	}
+	if len(f) == 3 && !strings.HasPrefix(f[0], "tcpi_") && strings.HasPrefix(f[2], "tcpi_") {
+		// "assert 0 == tcpi_rwnd_limited": the value first.
+		flip := map[string]string{"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+		if op, ok := flip[f[1]]; ok {
+			f = []string{f[2], op, f[0]}
+		}
+	}
 	a, ok, err := p.assertion1(line, l, f)
 	if !ok || err != nil {
 		return nil, ok, err
@@ -909,10 +857,72 @@ func (p *parser) assertion1(line int, l string, f []string) (Assert, bool, error
 		a.Value = int64(st)
 		return a, true, nil
 	}
+	if ca, known := tcpCAStates[f[2]]; known && a.Field == "ca_state" {
+		a.Value = int64(ca)
+		return a, true, nil
+	}
 	v, err := strconv.ParseInt(f[2], 0, 64)
 	if err != nil {
 		return a, false, nil
 	}
 	a.Value = v
 	return a, true, nil
+}
+
+// icmpTypes and icmpUnreachCodes are packetdrill's names (icmp_packet.c, RFC 792).
+var icmpTypes = map[string]uint8{"unreachable": 3, "time_exceeded": 11, "parameter_problem": 12,
+	"source_quench": 4, "redirect": 5}
+
+var icmpUnreachCodes = map[string]uint8{"net_unreachable": 0, "host_unreachable": 1,
+	"protocol_unreachable": 2, "port_unreachable": 3, "frag_needed": 4, "source_route_failed": 5,
+	"net_unknown": 6, "host_unknown": 7, "source_host_isolated": 8, "net_prohibited": 9,
+	"host_prohibited": 10, "net_unreachable_for_tos": 11, "host_unreachable_for_tos": 12,
+	"packet_filtered": 13, "precedence_violation": 14, "precedence_cutoff": 15}
+
+// icmp reads what follows "icmp": TYPE [CODE] [mtu N] [[start:end(len)]].
+func (p *parser) icmp(line int, f []string) (*ICMPSpec, error) {
+	if len(f) == 0 {
+		return nil, p.errf(line, "icmp", "an ICMP packet needs a type (unreachable, time_exceeded ...)")
+	}
+	t, ok := icmpTypes[f[0]]
+	if !ok {
+		return nil, p.errf(line, f[0], "unknown ICMP type")
+	}
+	ic := &ICMPSpec{Type: t}
+	f = f[1:]
+	if len(f) > 0 && !strings.HasPrefix(f[0], "[") && f[0] != "mtu" {
+		var n int
+		if c, ok := icmpUnreachCodes[f[0]]; ok && t == 3 {
+			ic.Code = c
+		} else if _, err := fmt.Sscanf(f[0], "code_%d", &n); err == nil && n >= 0 && n < 256 {
+			ic.Code = uint8(n)
+		} else {
+			return nil, p.errf(line, f[0], "unknown ICMP code")
+		}
+		f = f[1:]
+	}
+	if len(f) > 0 && f[0] == "mtu" {
+		if len(f) < 2 {
+			return nil, p.errf(line, "mtu", "mtu needs a number")
+		}
+		v, err := strconv.ParseUint(f[1], 10, 16)
+		if err != nil {
+			return nil, p.errf(line, f[1], "bad mtu")
+		}
+		ic.MTU = uint16(v)
+		f = f[2:]
+	}
+	if len(f) > 0 {
+		b := strings.Join(f, " ")
+		if !strings.HasPrefix(b, "[") || !strings.HasSuffix(b, "]") {
+			return nil, p.errf(line, b, "the echoed segment must look like [start:end(len)]")
+		}
+		a, _, ok := strings.Cut(b[1:len(b)-1], ":")
+		v, err := strconv.ParseUint(strings.TrimSpace(a), 10, 32)
+		if !ok || err != nil {
+			return nil, p.errf(line, b, "the echoed segment must look like [start:end(len)]")
+		}
+		ic.Seq = uint32(v)
+	}
+	return ic, nil
 }

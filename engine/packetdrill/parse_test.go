@@ -2,6 +2,7 @@ package packetdrill
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ assert tcpi_state == TCP_ESTABLISHED
 		t.Fatalf("%d events, want 12", len(s.Events))
 	}
 	sh := s.Events[0].Shell
-	if s.Events[0].Line != 6 || len(sh.Sysctls) != 2 || sh.Sysctls[0] != (Sysctl{"tcp_syn_retries", "2"}) || sh.Sysctls[1] != (Sysctl{"tcp_timestamps", "0"}) {
+	if scs := sh.Sysctls(); s.Events[0].Line != 6 || len(scs) != 2 || scs[0] != (Sysctl{"tcp_syn_retries", "2"}) || scs[1] != (Sysctl{"tcp_timestamps", "0"}) {
 		t.Fatalf("shell %+v at line %d", sh, s.Events[0].Line)
 	}
 	c := s.Events[3].Syscall
@@ -153,6 +154,9 @@ func FuzzParse(f *testing.F) {
 	f.Add("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < S 0:0(0) win 100 <mss 1460>\n+0 > S. 0:0(0) ack 1 <...>\n")
 	f.Add("`sysctl -q net.ipv4.tcp_sack=0`\n%{ assert tcpi_state == TCP_CLOSE }%\n0...1 read(4, ..., 3) = -1 EAGAIN (x)\n")
 	f.Add("--tolerance_usecs=5\n/* c */ +.1~+.2 > F. 1:1(0) ack 2 win 5 <nop,sack 1:2,TS val 1 ecr 2>\n")
+	f.Add("0 epoll_create(1) = 5\n+0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLIN|EPOLLET, fd=4}) = 0\n+0 epoll_wait(5, {events=0, ptr=0}, 1, 0) = 0\n")
+	f.Add("0 < icmp unreachable frag_needed mtu 800 [0:1000(1000)]\n+0 < U. 1:2(1) ack 1 win 5 urg 1 <md5 000102030405060708090a0b0c0d0e0f>\n")
+	f.Add("`a &> /dev/null ||\\\n b 2>&1 ; c && d | e # x`\n0 sendfile(4, 5, [0], 5) = 5\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		_, err := Parse("f.pkt", []byte(src))
 		if err == nil {
@@ -256,20 +260,71 @@ func TestFastOpenOptions(t *testing.T) {
 	}
 }
 
-// set_sysctls.py and its restore script, and a command after ||, are read as the
-// shell would run them.
+// set_sysctls.py and its restore script are read as the shell would run them.
 func TestShellSetSysctls(t *testing.T) {
 	sh := parseShell("../common/defaults.sh\n ../common/set_sysctls.py /proc/sys/net/ipv4/tcp_fastopen=0x602 \\\n /proc/sys/net/ipv4/tcp_timestamps=0")
-	if len(sh.Sysctls) != 2 || sh.Sysctls[0] != (Sysctl{"tcp_fastopen", "0x602"}) || sh.Sysctls[1] != (Sysctl{"tcp_timestamps", "0"}) || len(sh.Unknown) != 0 {
+	if scs := sh.Sysctls(); len(sh.Steps) != 2 || sh.Steps[0].Kind != StepDefaults || len(scs) != 2 || scs[0] != (Sysctl{"tcp_fastopen", "0x602"}) || scs[1] != (Sysctl{"tcp_timestamps", "0"}) {
 		t.Fatalf("set_sysctls.py: %+v", sh)
 	}
 	sh = parseShell("/tmp/sysctl_restore_${PPID}.sh")
-	if len(sh.Unknown) != 0 || len(sh.Sysctls) != 0 {
+	if len(sh.Steps) != 1 || sh.Steps[0].Kind != StepRestore {
 		t.Fatalf("restore script: %+v, want nothing to run", sh)
 	}
-	sh = parseShell("sysctl -q net.ipv4.tcp_fastopen_cookies=0 &> /dev/null || ip tcp_metrics flush all &> /dev/null")
-	if len(sh.Unknown) != 1 || sh.Unknown[0] != "ip tcp_metrics flush all" {
-		t.Fatalf("|| command: %+v", sh)
+}
+
+// A block is read as dash reads it (packetdrill runs it with /bin/sh -c): "&>" is "&"
+// then ">", so "a &> /dev/null || b" runs a in the background and then an empty command
+// whose status, 0, skips b.
+func TestShellAsDash(t *testing.T) {
+	type step struct {
+		op   string
+		bg   bool
+		kind StepKind
+		text string
+	}
+	for name, tc := range map[string]struct {
+		src  string
+		want []step
+	}{
+		"&> is & then >": {"sysctl -q net.ipv4.tcp_fastopen_cookies=0 &> /dev/null ||\\\n ip tcp_metrics flush all &> /dev/null", []step{
+			{"", true, StepSysctl, "sysctl -q net.ipv4.tcp_fastopen_cookies=0"},
+			{"", false, StepNone, "> /dev/null"},
+			{"||", true, StepCommand, "ip tcp_metrics flush all"},
+			{"", false, StepNone, "> /dev/null"},
+		}},
+		"lists": {"tc qdisc del dev tun0 root 2>/dev/null ; tc qdisc add dev tun0 root fq && true\n# a comment\nfalse", []step{
+			{"", false, StepCommand, "tc qdisc del dev tun0 root 2>/dev/null"},
+			{"", false, StepCommand, "tc qdisc add dev tun0 root fq"},
+			{"&&", false, StepNone, "true"},
+			{"", false, StepFalse, "false"},
+		}},
+		"echo to /proc": {"echo 0 > /proc/sys/net/ipv4/tcp_timestamps", []step{
+			{"", false, StepSysctl, "echo 0 > /proc/sys/net/ipv4/tcp_timestamps"},
+		}},
+		"quotes and arithmetic": {`sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"`, []step{
+			{"", false, StepSysctl, `sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"`},
+		}},
+		"pipeline": {"ip link | grep tun0", []step{{"", false, StepCommand, "ip link | grep tun0"}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sh := parseShell(tc.src)
+			var got []step
+			for _, s := range sh.Steps {
+				got = append(got, step{s.Op, s.Background, s.Kind, s.Text})
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("steps\n%+v\nwant\n%+v", got, tc.want)
+			}
+		})
+	}
+	if scs := parseShell(`sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"`).Sysctls(); len(scs) != 1 || scs[0] != (Sysctl{"tcp_rmem", "4096 540000 15728640"}) {
+		t.Fatalf("tcp_rmem: %+v", scs)
+	}
+	if w := CommandWords("ip tcp_metrics flush all > /dev/null 2>&1"); strings.Join(w, " ") != "ip tcp_metrics flush all" {
+		t.Fatalf("CommandWords = %q", w)
+	}
+	if scs := parseShell("echo 0 > /proc/sys/net/ipv4/tcp_timestamps").Sysctls(); len(scs) != 1 || scs[0] != (Sysctl{"tcp_timestamps", "0"}) {
+		t.Fatalf("echo: %+v", scs)
 	}
 }
 
@@ -296,5 +351,19 @@ func TestScriptAddressesAndCString(t *testing.T) {
 	}
 	if _, err := CString("f7"); err == nil {
 		t.Fatal("an unquoted value was read as a string")
+	}
+}
+
+// An assertion may name the value first ("assert 0 == tcpi_rwnd_limited"), as gtests'
+// tcp-info-sndbuf-limited does; it is read as the field compared with the value.
+func TestAssertValueFirst(t *testing.T) {
+	s, err := Parse("a.pkt", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 %{ assert 0 == tcpi_rwnd_limited, tcpi_rwnd_limited; assert 5 < tcpi_rto }%\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := s.Events[1].Python.Asserts
+	if len(as) != 2 || as[0].Field != "rwnd_limited" || as[0].Op != "==" || as[0].Value != 0 ||
+		as[1].Field != "rto" || as[1].Op != ">" || as[1].Value != 5 {
+		t.Fatalf("asserts %+v", as)
 	}
 }

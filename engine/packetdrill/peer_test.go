@@ -45,6 +45,16 @@ var peerScripts = []struct {
 	{"tcp_info/tcp-info-rwnd-limited.pkt", ""},
 	{"nagle/sockopt_cork_nodelay.pkt", ""},
 	{"nagle/sendmsg_msg_more.pkt", ""},
+	// The runner's and the send path's edges (issue 21, 2026-12-07).
+	{"blocking/blocking-write.pkt", ""},
+	{"tcp_info/tcp-info-sndbuf-limited.pkt", ""},
+	{"notsent_lowat/notsent-lowat-setsockopt.pkt", ""},
+	{"notsent_lowat/notsent-lowat-sysctl.pkt", ""},
+	{"epoll/epoll_in_edge.pkt", ""},
+	{"eor/no-coalesce-large.pkt", ""},
+	{"eor/no-coalesce-small.pkt", ""},
+	{"eor/no-coalesce-subsequent.pkt", ""},
+	{"md5/md5-only-on-client-ack.pkt", ""},
 }
 
 // TestPeerSuite runs google/packetdrill's own scripts on the engine, from their

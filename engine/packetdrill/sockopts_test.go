@@ -20,9 +20,11 @@ func TestSocketOptions(t *testing.T) {
 			"+0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [2304], [4]) = 0\n" +
 			"+0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [-1], 4) = 0\n" +
 			"+0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [8388608], [4]) = 0\n", ""}, // 2 × rmem_max, 4 MiB in 6.18
-		"sndbuf read back, limit not evaluated": {"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n" +
+		"sndbuf read back": {"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n" +
 			"+0 setsockopt(3, SOL_SOCKET, SO_SNDBUF, [1], 4) = 0\n" +
-			"+0 getsockopt(3, SOL_SOCKET, SO_SNDBUF, [4608], [4]) = 0\n", "not evaluated: 2: SO_SNDBUF"},
+			"+0 getsockopt(3, SOL_SOCKET, SO_SNDBUF, [4608], [4]) = 0\n" +
+			"+0 setsockopt(3, SOL_TCP, TCP_NOTSENT_LOWAT, [4000], 4) = 0\n" +
+			"+0 getsockopt(3, SOL_TCP, TCP_NOTSENT_LOWAT, [4000], [4]) = 0\n", ""},
 		"rcvbuf on a listener after listen()": {listener +
 			"+0 setsockopt(3, SOL_SOCKET, SO_RCVBUF, [10000], 4) = 0\n" +
 			"+0 < S 0:0(0) win 64240 <mss 1460,nop,wscale 7>\n" +

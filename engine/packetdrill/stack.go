@@ -64,3 +64,16 @@ type Stack interface {
 	FastOpenCookie() ([]byte, error)
 	Close() error
 }
+
+// ICMPStack is a Stack that takes ICMP errors from the peer's side.
+type ICMPStack interface {
+	// InjectICMP hands the stack an ICMP error at time t about a segment it sent.
+	InjectICMP(t time.Duration, m tcp.ICMP) error
+}
+
+// VirtualStack is a Stack that runs in virtual time (the engine): what it sends at once
+// it sends at one instant.
+type VirtualStack interface {
+	Stack
+	Virtual()
+}

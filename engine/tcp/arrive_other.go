@@ -1,5 +1,7 @@
 package tcp
 
+import "sort"
+
 // RFC 9293 §3.10.7.4, SEGMENT ARRIVES in the other states (SYN-RECEIVED and the
 // synchronized states): the acceptability test, RST and SYN checks (RFC 5961), the ACK,
 // the segment text, the FIN, TIME-WAIT, and the out-of-order queue.
@@ -221,6 +223,7 @@ func (c *Conn) processAck(seg Segment) bool {
 	}
 	c.probesOut = 0 // tcp_ack: an acceptable ACK resets icsk_probes_out
 	c.lastAckAt = c.h.now
+	ai := c.recoveryAckBegin(seg)
 	if c.sndUna.LessThan(seg.Ack) {
 		c.newlyAcked(seg.Ack)
 		if len(c.sendBuf) == 0 {
@@ -230,6 +233,7 @@ func (c *Conn) processAck(seg Segment) bool {
 	}
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK).
 	if c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(seg.Ack) {
+		ai.winUpdate = c.sndWnd != uint32(seg.Window)<<c.sndShift
 		c.sndWnd = uint32(seg.Window) << c.sndShift
 		if c.sndWnd > c.maxSndWnd {
 			c.maxSndWnd = c.sndWnd
@@ -237,6 +241,7 @@ func (c *Conn) processAck(seg Segment) bool {
 		}
 		c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	}
+	c.recoveryAckEnd(seg, ai)
 	c.ackWhilePersisting()
 	switch c.state {
 	case FinWait1:
@@ -281,7 +286,9 @@ func (c *Conn) newlyAcked(ack Seq) {
 		c.outEnds = c.outEnds[1:]
 		acked++
 	}
-	c.congestionAcked(acked)
+	if !c.lossRecoveryOn() {
+		c.congestionAcked(acked) // else recoveryAckEnd grows it, by the segments delivered
+	}
 	c.tlpOut = false
 	c.retransStamp = 0
 	if c.sndUna == c.sndMax {
@@ -290,7 +297,7 @@ func (c *Conn) newlyAcked(ack Seq) {
 	} else if !c.schedulePTO(true) {
 		c.tlpArmed = false
 		c.setTimer(TimerRTO, c.rto)
-		if c.recovering && c.sndUna.LessThan(c.rtxHigh) {
+		if c.recovering && c.sndUna.LessThan(c.rtxHigh) && !c.lossRecoveryOn() {
 			c.retransmitHead() // go on retransmitting what the timeout lost
 		}
 	}
@@ -349,6 +356,7 @@ func (c *Conn) processText(seg Segment) {
 			}
 			fin = fin || queuedFin
 		}
+		c.sackRemoveCovered()
 		if fin {
 			c.finArrived()
 		}
@@ -569,7 +577,7 @@ func (c *Conn) sendReset(seq, ack Seq, withACK bool) {
 			// the window and the options of an established connection (the timestamps),
 			// as measured on 6.18: R. 1:1(0) ack 101 win 64 <nop,nop,TS val ... ecr 120>.
 			seg.Window = c.windowField()
-			seg.Options = c.dataOptions()
+			seg.Options = c.tsOptions()
 		}
 	}
 	c.h.emit(seg, false, nil)
@@ -610,28 +618,41 @@ func (c *Conn) updateTSRecent(seg Segment) {
 	}
 }
 
+// queueOutOfOrder keeps a segment that arrived beyond RCV.NXT, in sequence order (Linux
+// keeps its out_of_order_queue as a tree by sequence number), so that filling a hole
+// drains the queue from its front; an exact duplicate is kept once.
 func (c *Conn) queueOutOfOrder(s Segment) {
-	for _, o := range c.ooo {
-		if o.Seq == s.Seq && len(o.Payload) == len(s.Payload) {
+	c.sackNoteArrival(s.Seq, s.End())
+	i := sort.Search(len(c.ooo), func(i int) bool { return !c.ooo[i].Seq.LessThan(s.Seq) })
+	for j := i; j < len(c.ooo) && c.ooo[j].Seq == s.Seq; j++ {
+		if len(c.ooo[j].Payload) == len(s.Payload) {
 			return
 		}
 	}
-	c.ooo = append(c.ooo, s)
+	c.ooo = append(c.ooo, Segment{})
+	copy(c.ooo[i+1:], c.ooo[i:])
+	c.ooo[i] = s
 }
 
-// drainOutOfOrder moves one queued segment that now fits into the receive buffer; it
-// reports whether it moved one, and whether that segment carried the FIN.
+// drainOutOfOrder moves the first queued segment that now fits into the receive buffer;
+// it reports whether it moved one, and whether that segment carried the FIN. Segments
+// that RCV.NXT has passed wholly are dropped on the way.
 func (c *Conn) drainOutOfOrder() (moved, fin bool) {
-	for i, o := range c.ooo {
-		if o.Seq.LessThanEq(c.rcvNxt) && c.rcvNxt.LessThanEq(o.Seq.Add(uint32(len(o.Payload)))) {
-			c.ooo = append(c.ooo[:i], c.ooo[i+1:]...)
-			skip := c.rcvNxt.Sub(o.Seq)
-			data := o.Payload[skip:]
-			c.recvBuf = append(c.recvBuf, data...)
-			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
-			c.ackNow = true
-			return true, o.Flags&FIN != 0
+	for len(c.ooo) > 0 && c.ooo[0].Seq.LessThanEq(c.rcvNxt) {
+		o := c.ooo[0]
+		c.ooo = c.ooo[1:]
+		end := o.Seq.Add(uint32(len(o.Payload)))
+		if end.LessThan(c.rcvNxt) {
+			continue
 		}
+		data := o.Payload[c.rcvNxt.Sub(o.Seq):]
+		c.recvBuf = append(c.recvBuf, data...)
+		c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
+		c.ackNow = true
+		return true, o.Flags&FIN != 0
+	}
+	if len(c.ooo) == 0 {
+		c.ooo = nil
 	}
 	return false, false
 }

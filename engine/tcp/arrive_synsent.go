@@ -18,6 +18,9 @@ func (c *Conn) synSentInput(seg Segment) {
 			return
 		}
 		ackOK = c.sndUna.LessThan(seg.Ack) && seg.Ack.LessThanEq(c.sndNxt)
+		if ackOK && seg.Flags&(SYN|RST) == SYN && c.pawsActiveReject(seg) {
+			return
+		}
 	}
 	// Second, check the RST bit.
 	if seg.Flags&RST != 0 {
@@ -63,6 +66,7 @@ func (c *Conn) synSentInput(seg Segment) {
 			// segments of the MSS now known.
 			for off := 0; off < fo.resend; {
 				n := min(fo.resend-off, int(c.mss))
+				c.synDataLost(c.sndUna.Add(uint32(off)), c.sndUna.Add(uint32(off+n)))
 				c.sendData(c.sndUna.Add(uint32(off)), int(c.sndUna.Sub(c.sendStart))+off, n, true)
 				off += n
 			}
@@ -115,4 +119,25 @@ func (c *Conn) establish(cause string) {
 		c.h.app(c.peer, "connect", nil, 0, "")
 		c.notify(ConnEstablished)
 	}
+}
+
+// pawsActiveReject is Linux's check of a SYN-ACK's timestamp echo
+// (tcp_rcv_synsent_state_process, PAWSActiveRejected): an echo that is not a TS val of
+// ours since the first SYN is answered with a reset (SEQ = SEG.ACK) and the segment
+// dropped, the connection staying in SYN-SENT.
+func (c *Conn) pawsActiveReject(seg Segment) bool {
+	if !c.h.Prof.SynAckEcrCheck || !c.h.Prof.Timestamps {
+		return false
+	}
+	ts, ok := seg.Options.Find(OptTimestamps)
+	if !ok || ts.TSEcr == 0 {
+		return false
+	}
+	first := uint32(c.firstSynAt/1000) + c.tsOff
+	if int32(ts.TSEcr-first) >= 0 && int32(c.tsVal()-ts.TSEcr) >= 0 {
+		return false
+	}
+	c.h.note(c.peer, "paws-active-rejected", "SYN-ACK echoes a timestamp we never sent: reset")
+	c.sendReset(seg.Ack, 0, false)
+	return true
 }

@@ -8,9 +8,9 @@ package tcp
 type CCSample struct {
 	Cwnd     uint32 // congestion window (RFC 5681 cwnd; Linux snd_cwnd × MSS)
 	Ssthresh uint32 // slow-start threshold; SsthreshInfinite before the first loss
-	InFlight uint32 // bytes sent and not yet acknowledged (SND.MAX − SND.UNA)
+	InFlight uint32 // bytes sent and not yet acknowledged, this segment's too (SND.MAX − SND.UNA, RFC 5681's FlightSize)
 	PeerWnd  uint32 // the peer's receive window, scaled (SND.WND)
-	Sacked   uint32 // bytes the peer has reported with SACK blocks above SND.UNA
+	Sacked   uint32 // bytes of that flight the peer has reported with SACK blocks (the scoreboard's)
 }
 
 // SsthreshInfinite is the slow-start threshold a connection starts with (Linux
@@ -19,8 +19,12 @@ const SsthreshInfinite = ssthreshInfinite
 
 // ccSample is the connection's CCSample now.
 func (c *Conn) ccSample() CCSample {
+	var sacked uint32
+	for _, b := range c.sb.sacked {
+		sacked += b.Right.Sub(b.Left)
+	}
 	return CCSample{Cwnd: max(c.cwnd, 1), Ssthresh: c.ssthresh, InFlight: uint32(c.sndMax.Sub(c.sndUna)),
-		PeerWnd: c.sndWnd}
+		PeerWnd: c.sndWnd, Sacked: sacked}
 }
 
 // emitCC sends seg as emit does and keeps the sender's sample with it.

@@ -1,7 +1,8 @@
 // Package tcp is synack's TCP endpoint, sans-I/O: a Host with its listeners and
 // connections, segment processing as RFC 9293 §3.10 describes it, timers kept as data,
-// options, sequence arithmetic, SYN cookies, Fast Open and keep-alive, and the Profile
-// that says where Linux and the RFC text differ.
+// options, sequence arithmetic, SYN cookies, Fast Open and keep-alive, loss recovery
+// (SACK blocks, the RFC 6675 scoreboard, fast retransmit, PRR, RACK-TLP, NewReno), and
+// the Profile that says where Linux and the RFC text differ.
 //
 // A Host does nothing on its own. Its owner hands it segments (Input) and time
 // (Advance), makes socket calls on it (Listen, Connect, Conn.Send, Conn.Close, ...),

@@ -20,6 +20,18 @@ const (
 	EBADF        Errno = "EBADF"        // the socket is closed
 )
 
+// The errors an ICMP message gives (Linux icmp_err_convert; see icmp.go).
+const (
+	ENETUNREACH  Errno = "ENETUNREACH"
+	EHOSTUNREACH Errno = "EHOSTUNREACH"
+	ENOPROTOOPT  Errno = "ENOPROTOOPT"
+	EMSGSIZE     Errno = "EMSGSIZE"
+	EOPNOTSUPP   Errno = "EOPNOTSUPP"
+	EHOSTDOWN    Errno = "EHOSTDOWN"
+	ENONET       Errno = "ENONET"
+	EPROTO       Errno = "EPROTO"
+)
+
 // Error returns the errno's name.
 func (e Errno) Error() string { return string(e) }
 

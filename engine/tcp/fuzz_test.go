@@ -53,6 +53,9 @@ func FuzzSegmentSequence(f *testing.F) {
 				if c.SndNxt().LessThan(c.SndUna()) {
 					t.Fatalf("SND.NXT %d before SND.UNA %d in %s", c.SndNxt(), c.SndUna(), c.State())
 				}
+				if err := c.sb.verify(c.sackOK); err != nil {
+					t.Fatalf("scoreboard: %v", err)
+				}
 			}
 			for _, o := range r.h.TakeOutput() {
 				if o.Seg.Flags&RST != 0 && lastIn&RST != 0 {
@@ -81,6 +84,13 @@ func FuzzSegmentSequence(f *testing.F) {
 				}
 				n := int(c % 4)
 				s := r.from(Flags(a), seq, ack, make([]byte, n)...)
+				if Flags(a)&SYN != 0 {
+					s.Options = Options{{Kind: OptMSS, MSS: 100}, {Kind: OptSACKPermitted}}
+				} else if c&0x80 != 0 {
+					// SACK blocks around what we sent, sane or not.
+					left := snd - Seq(int(b)*25)
+					s.Options = Options{{Kind: OptSACK, Blocks: []SACKBlock{{Left: left, Right: left + Seq(int(c&0x7f)*10)}, {Left: ack, Right: ack + 100}}}}
+				}
 				lastIn = s.Flags
 				r.in(s)
 			case 3:

@@ -210,6 +210,12 @@ func (h *Host) tsClock() uint32 { return uint32(h.now / 1000) }
 func (h *Host) Input(now Time, seg Segment) {
 	h.At(now)
 	h.stats.SegmentsIn++
+	if h.Prof.MD5Unexpected {
+		if _, ok := seg.Options.Find(OptMD5); ok {
+			h.note("", "md5-unexpected", "segment signed with TCP MD5 (RFC 2385) and no key: dropped")
+			return
+		}
+	}
 	t := seg.Tuple()
 	if c := h.conns[t]; c != nil {
 		c.input(seg)

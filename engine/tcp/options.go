@@ -18,6 +18,7 @@ const (
 	OptSACKPermitted OptionKind = 4  // SACK permitted, RFC 2018 §2
 	OptSACK          OptionKind = 5  // SACK blocks, RFC 2018 §3
 	OptTimestamps    OptionKind = 8  // Timestamps, RFC 7323 §3
+	OptMD5           OptionKind = 19 // MD5 signature, RFC 2385 §3.0 (Data holds the digest)
 	OptFastOpen      OptionKind = 34 // TCP Fast Open cookie, RFC 7413 §4.1.1
 	// OptExperimental is RFC 6994's shared experimental kind. With the magic number
 	// FastOpenMagic after its length it is the Fast Open cookie option Linux used before

@@ -108,12 +108,14 @@ func ScaleFor(n uint32) uint8 {
 }
 
 // dataOptions are the options on a non-SYN segment: timestamps (RFC 7323 §3.2), Linux
-// style as nop,nop,TS.
+// style as nop,nop,TS, then the receiver's SACK blocks while a hole is open (RFC 2018
+// §4), as nop,nop,SACK.
 func (c *Conn) dataOptions() Options {
-	if !c.tsOK {
-		return nil
+	opts := c.tsOptions()
+	if sack, ok := c.sackOption(nil); ok {
+		opts = append(opts, Option{Kind: OptNOP}, Option{Kind: OptNOP}, sack) // RFC 2018 §4
 	}
-	return Options{{Kind: OptNOP}, {Kind: OptNOP}, {Kind: OptTimestamps, TSVal: c.tsVal(), TSEcr: c.tsRecent}}
+	return opts
 }
 
 // sendAck sends a bare ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
@@ -122,15 +124,22 @@ func (c *Conn) sendAck() {
 	c.finishAndEmit(seg, false)
 }
 
+// tsOptions is the timestamp option of a non-SYN segment, alone.
+func (c *Conn) tsOptions() Options {
+	if !c.tsOK {
+		return nil
+	}
+	return Options{{Kind: OptNOP}, {Kind: OptNOP}, {Kind: OptTimestamps, TSVal: c.tsVal(), TSEcr: c.tsRecent}}
+}
+
 // sendAckWithDSACK sends an ACK reporting [left, right) as received twice (RFC 2883).
 func (c *Conn) sendAckWithDSACK(left, right Seq) {
 	seg := c.template(c.sndNxt, ACK)
 	seg.Ack = c.rcvNxt
 	seg.Window = c.windowField()
-	seg.Options = c.dataOptions()
-	if c.sackOK {
-		seg.Options = append(seg.Options, Option{Kind: OptNOP}, Option{Kind: OptNOP},
-			Option{Kind: OptSACK, Blocks: []SACKBlock{{Left: left, Right: right}}})
+	seg.Options = c.tsOptions()
+	if sack, ok := c.sackOption(&SACKBlock{Left: left, Right: right}); ok {
+		seg.Options = append(seg.Options, Option{Kind: OptNOP}, Option{Kind: OptNOP}, sack)
 	}
 	c.ackPending, c.ackNow, c.segsSinceAck, c.bytesSinceAck = false, false, 0, 0
 	c.h.emit(seg, false, nil)
@@ -160,9 +169,9 @@ func (c *Conn) sizeGoal() int {
 	if !p.PushPerSizeGoal || c.mss == 0 || !c.rttValid || c.srtt <= 0 {
 		return 0
 	}
-	rate := 2 * float64(c.cwnd) / c.srtt.Seconds() // bytes per second
-	segs := max(int(rate/1024)/int(c.mss), 2)      // sk_pacing_shift 10: ~1 ms
-	segs = min(segs, 44)                           // 64 KB of GSO at most
+	rate := 2 * float64(c.cwnd) / c.srtt.Seconds()               // bytes per second
+	segs := max(int(rate/1024)/int(c.mss), max(p.MinTSOSegs, 2)) // sk_pacing_shift 10: ~1 ms
+	segs = min(segs, 44)                                         // 64 KB of GSO at most
 	if cut := c.halfWindow(); p.HalfWindowMSS && cut > 0 {
 		segs = min(segs, max(int(cut)/int(c.mss), 1)) // tcp_bound_to_half_wnd on the GSO size
 	}
@@ -245,9 +254,9 @@ func (c *Conn) outputSegments() {
 		}
 		avail := len(c.sendBuf) - off
 		if avail > 0 {
-			wnd := min(c.sndWnd, c.cwnd)
 			inflight := c.sndNxt.Sub(c.sndUna)
-			if inflight >= wnd {
+			room := c.sendRoom(inflight)
+			if room == 0 {
 				c.rwndLimited(inflight)
 				if inflight == 0 && c.sndWnd == 0 && !c.armed(TimerRTO) && !c.armed(TimerPersist) {
 					// A zero window and nothing in flight: the persist timer
@@ -256,7 +265,7 @@ func (c *Conn) outputSegments() {
 				}
 				return
 			}
-			n := min(avail, int(c.mss), int(wnd-inflight))
+			n := min(avail, int(c.mss), int(room))
 			if n <= 0 {
 				return
 			}
@@ -288,6 +297,7 @@ func (c *Conn) outputSegments() {
 				// is in flight (its RTO is armed).
 				return
 			}
+			n = c.eorLimit(c.sndNxt, n) // MSG_EOR: no segment spans a record's end
 			if c.h.egressDrop && c.state.Synchronized() {
 				// The host's queue refuses the segment (tcp_transmit_skb fails): it stays
 				// unsent, and with nothing in flight the probe timer is armed
@@ -369,6 +379,7 @@ func (c *Conn) sendFIN() {
 	c.sndNxt = c.sndNxt.Add(1)
 	c.sndMax = maxSeq(c.sndMax, c.sndNxt)
 	c.outEnds = append(c.outEnds, c.sndNxt)
+	c.noteSent(c.finSeq, c.sndNxt, false)
 	c.sentNew = true
 	c.finishAndEmit(seg, false)
 	c.armRTO()
@@ -418,6 +429,7 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.countAnswer()
 	}
 	c.lastSendAt = c.h.now
+	c.noteSent(seq, end, retransmit)
 	c.finishAndEmit(seg, retransmit)
 	c.armRTO()
 }

@@ -197,10 +197,53 @@ type Profile struct {
 	// ECN setup (RFC 3168 §6.1.1): 0 off, 1 request in SYN, 2 accept when requested (Linux tcp_ecn).
 	ECN int
 
+	// Loss recovery (recovery.go, scoreboard.go, rack.go).
+	//
+	// FastRecovery recovers a loss from the ACKs that follow it instead of waiting for
+	// the retransmission timeout: fast retransmit and fast recovery (RFC 5681 §3.2) with
+	// the SACK scoreboard of RFC 6675 when SACK was negotiated, and without SACK NewReno
+	// (RFC 6582), duplicate ACKs counted as segments that left the network as Linux's
+	// tcp_add_reno_sack counts them. Off: only the RTO recovers a loss.
+	FastRecovery bool
+	// DupThresh is the number of duplicate ACKs, or of SACKed segments above a hole, that
+	// means a loss (RFC 5681 §3.2 and RFC 6675 §2: 3; Linux tcp_reordering, 3, which
+	// grows on a connection that sees reordering).
+	DupThresh int
+	// LimitedTransmit lets each of the first duplicate ACKs send one new segment (RFC
+	// 3042), by weighing the window against the segments still in the network (Linux
+	// does so through tcp_packets_in_flight).
+	LimitedTransmit bool
+	// PRR paces fast recovery by Proportional Rate Reduction (RFC 6937, Linux
+	// tcp_cwnd_reduction with PRR-SSRB): the window falls towards ssthresh in step with
+	// what is delivered. Without it the window is ssthresh at once (RFC 6675 §5 step 4.2).
+	PRR bool
+	// RACK detects losses by time (RFC 8985; Linux tcp_recovery=1, the default since
+	// 4.18): a segment is lost once a segment sent after it was delivered and an RTT plus
+	// a reordering window of min_rtt/4 has passed, with a reorder timer for the rest.
+	// Without it a SACKed connection deems a segment lost by RFC 6675's IsLost.
+	RACK bool
+	// RenoHold keeps a connection without SACK in recovery until an ACK passes the
+	// recovery point, not merely reaches it (Linux tcp_try_undo_recovery, after RFC 2582);
+	// RFC 6582 §3.2 step 3 ends recovery on the ACK of the recovery point.
+	RenoHold bool
+
 	// FastOpen is TCP Fast Open (RFC 7413), as the bits of Linux's net.ipv4.tcp_fastopen:
 	// FastOpenClient, FastOpenServer, FastOpenClientNoCookie, FastOpenServerNoCookie,
 	// FastOpenServerAnyListener. Linux's default is FastOpenClient; 0 is off.
 	FastOpen int
+
+	// MD5Unexpected drops a segment that carries an MD5 signature (RFC 2385) when the
+	// socket has no key, as Linux does (tcp_inbound_md5_hash, TCPMD5Unexpected); the
+	// engine configures no keys (TCP_MD5SIG is not modelled).
+	MD5Unexpected bool
+
+	// SynAckEcrCheck resets a SYN-ACK whose timestamp echo is no TS val sent since the
+	// first SYN (Linux tcp_rcv_synsent_state_process, PAWSActiveRejected).
+	SynAckEcrCheck bool
+
+	// MinTSOSegs is the fewest segments a buffer of a write holds when the profile
+	// pushes per buffer (Linux net.ipv4.tcp_min_tso_segs, default 2).
+	MinTSOSegs int
 }
 
 // LinuxProfile returns the defaults of one kernel, Linux 6.18 (every value checked on
@@ -285,7 +328,18 @@ func LinuxProfile() Profile {
 
 		ECN: 2,
 
+		FastRecovery:    true,
+		DupThresh:       3,
+		LimitedTransmit: true,
+		PRR:             true,
+		RACK:            true,
+		RenoHold:        true,
+
 		FastOpen: FastOpenClient,
+
+		MD5Unexpected:  true,
+		SynAckEcrCheck: true,
+		MinTSOSegs:     2,
 	}
 }
 
@@ -332,6 +386,10 @@ func RFCProfile() Profile {
 		KeepaliveInterval: 75 * time.Second,
 		KeepaliveProbes:   9,
 		ECN:               0,
+
+		FastRecovery:    true,
+		DupThresh:       3,
+		LimitedTransmit: true,
 	}
 }
 

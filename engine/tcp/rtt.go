@@ -33,6 +33,7 @@ func (c *Conn) takeRTTSample(ack Seq) {
 		return
 	}
 	r := c.h.now.Sub(c.rttAt)
+	c.minRTTSample(r)
 	if !c.rttValid {
 		// RFC 6298 §2.2.
 		c.srtt = r

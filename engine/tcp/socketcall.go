@@ -24,6 +24,11 @@ const (
 	OpFcntl         // fcntl(Call.Opt): F_GETFL, F_SETFL with Call.Val.NonBlock
 	OpPoll          // poll(Call.Poll, Call.Timeout)
 	OpAbort         // RFC 9293's ABORT (§3.10.5): what close() does under SO_LINGER {1, 0}
+	// epoll (Linux): epoll_create/epoll_create1, epoll_ctl(Call.FD, Call.Opt,
+	// Call.Epoll), epoll_wait(Call.FD, at most Call.Size events, Call.Timeout).
+	OpEpollCreate
+	OpEpollCtl
+	OpEpollWait
 )
 
 // MsgFlags are the flags of a send or receive call, with Linux's values.
@@ -34,7 +39,9 @@ const (
 	MsgOOB      MsgFlags = 0x1
 	MsgPeek     MsgFlags = 0x2
 	MsgDontWait MsgFlags = 0x40
+	MsgEOR      MsgFlags = 0x80
 	MsgWaitAll  MsgFlags = 0x100
+	MsgErrQueue MsgFlags = 0x2000
 	MsgNoSignal MsgFlags = 0x4000
 	MsgMore     MsgFlags = 0x8000
 	MsgZeroCopy MsgFlags = 0x4000000
@@ -100,7 +107,16 @@ type Call struct {
 	Opt           string // setsockopt, getsockopt: the option (SO_LINGER, TCP_NODELAY, ...); ioctl: the request; fcntl: the command
 	Val           OptVal // setsockopt's value; fcntl F_SETFL's flags
 	Poll          []PollFD
-	Timeout       int // poll: milliseconds, negative for none
+	Timeout       int // poll, epoll_wait: milliseconds, negative for none
+	// Epoll is epoll_ctl's target and its struct epoll_event.
+	Epoll EpollEvent
+}
+
+// EpollEvent is a struct epoll_event with the descriptor it is about: epoll_ctl's fd
+// and event; what epoll_wait returns.
+type EpollEvent struct {
+	FD     int
+	Events uint32
 }
 
 // OptVal is a setsockopt value, read every way the option may need it.
@@ -117,6 +133,10 @@ type OptVal struct {
 	BytesErr string
 	Text     string // a string value without its quotes (TCP_CONGESTION's "cubic")
 	NonBlock bool   // fcntl F_SETFL: O_NONBLOCK is among the flags
+	// Keepalive, with SO_KEEPALIVE, sets it and its TCP_KEEP* values in one call, in
+	// durations finer than the options' whole seconds (a story's; zero fields: the
+	// profile's). A script sets them one option at a time.
+	Keepalive *Keepalive
 }
 
 // Result is what a socket call returned: Ret, or -1 with Errno.
@@ -126,6 +146,8 @@ type Result struct {
 	Out   string // an out-value: getsockopt's and ioctl's, SO_ERROR's errno name ("0" for none), recvmsg's TCP_CM_INQ
 	// Revents are poll()'s revents, one per entry of Call.Poll.
 	Revents []int16
+	// Ready are the events epoll_wait returned.
+	Ready []EpollEvent
 	// Unmodelled says what the stack did not do (an option it does not model).
 	Unmodelled string
 }

@@ -24,6 +24,10 @@ type Sockets struct {
 	// RmemMax and WmemMax are net.core.rmem_max and wmem_max: the most SO_RCVBUF and
 	// SO_SNDBUF may ask for.
 	RmemMax, WmemMax int
+	// WmemDefault is tcp_wmem[1], a new socket's sk_sndbuf, and NotsentLowat
+	// net.ipv4.tcp_notsent_lowat, once a caller sets them (sendbuf.go); 0: not modelled.
+	WmemDefault  int
+	NotsentLowat int64
 }
 
 // Completion is a blocking call that returned.
@@ -54,6 +58,9 @@ type socket struct {
 	// (what getsockopt returns); 0: not set.
 	rcvBuf, sndBuf int
 	keepalive      Keepalive // SO_KEEPALIVE and TCP_KEEP*, passed on like userTimeout
+	ep             *epollSet // an epoll descriptor's watches (epoll.go)
+	notsentLowat   int       // TCP_NOTSENT_LOWAT (0: the sysctl's)
+	nospace        bool      // a write found no room (SOCK_NOSPACE): room freed wakes it
 }
 
 // MaxUnsentBytes bounds the data a socket holds unacknowledged (Linux tcp_wmem[2] in
@@ -73,6 +80,8 @@ type wait struct {
 	// A blocking Fast Open send: its size, and whether the buffer faults.
 	total int
 	fault bool
+	// A write waiting for room: what it copied (n) and what is left.
+	rest []byte
 	// A poll() waits for any of its entries, until deadline when hasDeadline.
 	poll        []PollFD
 	deadline    Time
@@ -98,16 +107,32 @@ func NewUserSockets(h *Host) *Sockets {
 }
 
 // Adopt returns the descriptor of a connection the application holds (one accepted, or
-// opened, outside the table), giving it one if it has none.
+// opened, outside the table), giving it one if it has none: the lowest, if several
+// name it.
 func (s *Sockets) Adopt(c *Conn) int {
+	found := 0
 	for fd, f := range s.fds {
-		if f.c == c {
-			return fd
+		if f.c == c && (found == 0 || fd < found) {
+			found = fd
 		}
+	}
+	if found != 0 {
+		return found
 	}
 	fd := PickFD(0, &s.nextFD, func(n int) bool { return s.fds[n] != nil })
 	s.fds[fd] = &socket{c: c}
 	return fd
+}
+
+// Reboot is the host crashing and coming back up (Host.Reboot): its connections are
+// forgotten, and so are their descriptors; its listeners stay, as the host's do.
+func (s *Sockets) Reboot() {
+	s.h.Reboot()
+	for fd, f := range s.fds {
+		if f.c != nil {
+			delete(s.fds, fd)
+		}
+	}
 }
 
 // Conn returns the connection behind fd, or nil.
@@ -162,6 +187,9 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 	}
 	if call.Op == OpPoll {
 		return s.pollCall(id, call)
+	}
+	if call.Op == OpEpollCreate {
+		return s.epollCreate(call.WantFD), true, nil
 	}
 	n := call.FD
 	f := s.fds[n]
@@ -238,6 +266,9 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 			data = make([]byte, size)
 		}
 		if s.user {
+			if f.c == nil && call.Flags&MsgFastOpen != 0 {
+				return s.fastOpenSend(id, n, f, call, false)
+			}
 			if f.c == nil {
 				return Result{Ret: -1, Errno: "ENOTCONN"}, true, nil
 			}
@@ -272,9 +303,15 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		if f.c.Unacked()+size > MaxUnsentBytes {
 			return Result{}, false, fmt.Errorf("%d bytes would be queued, more than the %d a script may keep unacknowledged", f.c.Unacked()+size, MaxUnsentBytes)
 		}
+		if b, ok := s.sendLimitOf(f); ok && f.c.State().CanSend() && !f.c.finQueued {
+			return s.limitedSend(id, n, f, call, data, b)
+		}
 		m, err := f.c.SendMore(data, call.Flags&MsgMore != 0)
 		if err != nil {
 			return Result{Ret: -1, Errno: errnoName(err)}, true, nil
+		}
+		if call.Flags&MsgEOR != 0 {
+			f.c.markEOR()
 		}
 		return Result{Ret: int64(m)}, true, nil
 	case OpRecv:
@@ -342,6 +379,11 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 			f.c.Shutdown()
 		}
 		return Result{}, true, nil
+	case OpEpollCtl:
+		return s.epollCtl(f, call), true, nil
+	case OpEpollWait:
+		res, ok := s.epollWait(id, f, call)
+		return res, ok, nil
 	case OpSetsockopt:
 		return s.setsockopt(f, call.Opt, call.Val), true, nil
 	case OpGetsockopt:
@@ -368,6 +410,8 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 				// autotuning, which the engine does not model: reported as not evaluated.
 				out = strconv.Itoa(v)
 			}
+		case "TCP_NOTSENT_LOWAT":
+			out = strconv.Itoa(f.notsentLowat)
 		case "TCP_MAXSEG":
 			switch {
 			case f.c != nil:
@@ -466,6 +510,14 @@ func (s *Sockets) Completed() []Completion {
 			}
 		case w.kind == "connect" && f.c.Err != nil:
 			res, ok = Result{Ret: -1, Errno: f.c.Err.Error()}, true
+		case w.kind == "write":
+			res, ok = s.resumeWrite(w, f)
+		case w.kind == "epoll":
+			if ev := s.epollReady(f.ep, w.call.Size); len(ev) > 0 {
+				res, ok = Result{Ret: int64(len(ev)), Ready: ev}, true
+			} else if w.hasDeadline && s.h.now >= w.deadline {
+				res, ok = Result{}, true
+			}
 		case w.kind == "poll":
 			if n := s.pollReady(w.poll); n > 0 {
 				res, ok = Result{Ret: int64(n), Revents: revents(w.poll)}, true
@@ -597,6 +649,16 @@ func (s *Sockets) setsockopt(f *socket, name string, val OptVal) Result {
 		f.fastOpenConnect = val.Int != 0
 		return Result{}
 	case "SO_KEEPALIVE", "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+		if name == "SO_KEEPALIVE" && val.Keepalive != nil {
+			f.keepalive = *val.Keepalive
+			if f.c != nil {
+				f.c.SetKeepalive(f.keepalive)
+			}
+			if f.l != nil {
+				f.l.Keepalive = f.keepalive
+			}
+			return Result{}
+		}
 		n := val.Int
 		// do_tcp_setsockopt: idle and interval 1 to 32767 s (MAX_TCP_KEEPIDLE,
 		// MAX_TCP_KEEPINTVL), count 1 to 127 (MAX_TCP_KEEPCNT).
@@ -648,7 +710,13 @@ func (s *Sockets) setsockopt(f *socket, name string, val OptVal) Result {
 			return Result{Ret: -1, Errno: "EINVAL"}
 		}
 		f.sndBuf = sockBuf(val.Int, s.WmemMax, sockMinSndBuf)
-		return Result{Unmodelled: "SO_SNDBUF: the send buffer limit is not modelled"}
+		return Result{}
+	case "TCP_NOTSENT_LOWAT":
+		if !val.IsInt {
+			return Result{Ret: -1, Errno: "EINVAL"}
+		}
+		f.notsentLowat = val.Int
+		return Result{}
 	case "TCP_MAXSEG":
 		n := val.Int
 		if !val.IsInt || n < 88 || n > 65535 {
@@ -735,7 +803,7 @@ func (s *Sockets) PollDeadline() (Time, bool) {
 	var best Time
 	found := false
 	for _, w := range s.waits {
-		if w.kind == "poll" && w.hasDeadline && (!found || w.deadline < best) {
+		if (w.kind == "poll" || w.kind == "epoll") && w.hasDeadline && (!found || w.deadline < best) {
 			best, found = w.deadline, true
 		}
 	}
@@ -768,6 +836,9 @@ func (s *Sockets) pollReady(fds []PollFD) int {
 // readable with data queued and writable (the engine has no send-buffer limit short of
 // MaxUnsentBytes); a pending error is POLLERR.
 func (s *Sockets) pollMask(f *socket) int16 {
+	if f.ep != nil {
+		return s.epollMask(f.ep)
+	}
 	if f.l != nil {
 		if f.l.AcceptQueueLen() > 0 {
 			return PollIn | PollRdNorm
@@ -796,7 +867,9 @@ func (s *Sockets) pollMask(f *socket) int16 {
 		if c.Buffered() > 0 {
 			m |= PollIn | PollRdNorm
 		}
-		m |= PollOut | PollWrNorm
+		if wrShut || s.pollOut(f) {
+			m |= PollOut | PollWrNorm
+		}
 	}
 	if c.Err != nil {
 		m |= PollErr
@@ -808,7 +881,8 @@ func (s *Sockets) pollMask(f *socket) int16 {
 // MSG_FASTOPEN on a new socket, or the first write after a deferred connect()
 // (tcp_sendmsg_fastopen). A non-blocking call returns what the SYN carried, or
 // EINPROGRESS when it carried nothing (no cookie yet, or a buffer that faults); a
-// blocking one waits for the handshake and sends the rest.
+// blocking one waits for the handshake and sends the rest. A user SEND (NewUserSockets)
+// queues what the SYN does not carry and returns the whole size at once.
 func (s *Sockets) fastOpenSend(id, fd int, f *socket, call *Call, fault bool) (Result, bool, error) {
 	if s.h.Prof.FastOpen&FastOpenClient == 0 {
 		return Result{Ret: -1, Errno: "EOPNOTSUPP"}, true, nil
@@ -817,15 +891,22 @@ func (s *Sockets) fastOpenSend(id, fd int, f *socket, call *Call, fault bool) (R
 		// tcp_sendmsg_fastopen: an AF_UNSPEC address is not a peer to open to.
 		return Result{Ret: -1, Errno: "EOPNOTSUPP"}, true, nil
 	}
-	size := call.Size
-	block := !f.nonblock && call.Flags&MsgDontWait == 0
-	data := make([]byte, size)
-	c, n, err := s.h.ConnectFastOpen(f.bound, call.Addr, call.Port, SockOpts{MaxSeg: f.maxSeg, RecvSpace: bufSpace(f.rcvBuf)}, FastOpenSend{Data: data, Fault: fault, Queue: block})
+	data := call.Data
+	if data == nil {
+		data = make([]byte, call.Size)
+	}
+	size := len(data)
+	// A user SEND never blocks; what the SYN does not carry is queued all the same.
+	block := !s.user && !f.nonblock && call.Flags&MsgDontWait == 0
+	c, n, err := s.h.ConnectFastOpen(f.bound, call.Addr, call.Port, SockOpts{MaxSeg: f.maxSeg, RecvSpace: bufSpace(f.rcvBuf)}, FastOpenSend{Data: data, Fault: fault, Queue: block || s.user})
 	if err != nil {
 		return Result{Ret: -1, Errno: errnoName(err)}, true, nil
 	}
 	f.c, f.deferred = c, false
 	f.passOn(c)
+	if s.user {
+		return Result{Ret: int64(size)}, true, nil
+	}
 	if !block {
 		if n > 0 {
 			return Result{Ret: int64(n)}, true, nil

@@ -238,6 +238,9 @@ type Conn struct {
 	negotiated     // what the SYN exchange settled (RFC 9293 §3.7.1, RFC 7323, RFC 2018, RFC 3168)
 	appState       // the application's side
 	chronographs   // tcp_info's chronographs
+	recovery       // loss recovery: the SACK scoreboard, fast recovery, PRR, RACK (recovery.go)
+	sendLimit      // the send buffer limit, TCP_NOTSENT_LOWAT and MSG_EOR (sendlimit.go)
+	pathMTU        // what ICMP errors left: the path MTU's MSS, a soft error (icmp.go)
 
 	// timers are the connection's timers, as data (timer.go).
 	timers [timerCount]timerSlot
@@ -292,10 +295,14 @@ func (c *Conn) EOF() bool { return (c.gotFin || c.errShown) && len(c.recvBuf) ==
 // advMSS is the MSS we offer: the profile's, or less when the application set TCP_MAXSEG
 // (Linux tcp_advertise_mss and the user_mss clamp).
 func (c *Conn) advMSS() uint16 {
-	if c.userMSS != 0 && c.userMSS < c.h.Prof.MSS {
+	mss := c.h.Prof.MSS
+	if c.pmtuMSS != 0 && c.pmtuMSS < mss {
+		mss = c.pmtuMSS // the path MTU an ICMP message reported (icmp.go)
+	}
+	if c.userMSS != 0 && c.userMSS < mss {
 		return c.userMSS
 	}
-	return c.h.Prof.MSS
+	return mss
 }
 
 // MaxSeg is getsockopt(TCP_MAXSEG): the send MSS once synchronized, the user's value or
@@ -373,6 +380,7 @@ func (c *Conn) Info() map[string]int64 {
 	}
 	info["busy_time"] = int64((busy + rwnd) / time.Microsecond)
 	info["rwnd_limited"] = int64(rwnd / time.Microsecond)
+	c.recoveryInfo(info)
 	return info
 }
 

@@ -21,12 +21,14 @@ func (c *Conn) retransmitHead() {
 	}
 	avail := len(c.sendBuf) - off
 	if avail > 0 {
-		c.sendData(c.sendStart.Add(uint32(off)), off, min(avail, int(c.mss)), true)
+		seq := c.sendStart.Add(uint32(off))
+		c.sendData(seq, off, c.eorLimit(seq, min(avail, int(c.mss))), true)
 		return
 	}
 	if c.finSent && !c.finAcked {
 		seg := c.template(c.finSeq, FIN)
 		c.finishAndEmit(seg, true)
+		c.noteSent(c.finSeq, c.finSeq.Add(1), true)
 	}
 }
 
@@ -70,6 +72,10 @@ func (c *Conn) onTimer(k TimerKind) {
 
 func (c *Conn) onRTO() {
 	p := &c.h.Prof
+	if c.isReoTimeout() {
+		c.onReoTimeout()
+		return
+	}
 	if c.tlpArmed {
 		c.tlpArmed = false
 		c.sendLossProbe()
@@ -100,7 +106,7 @@ func (c *Conn) onRTO() {
 			giveUp = q.synGiveUp()
 		}
 		if c.h.now.Sub(c.firstSynAt) >= giveUp {
-			c.fail(ETIMEDOUT, "SYN retransmissions gave up")
+			c.fail(c.timeoutErr(), "SYN retransmissions gave up")
 			return
 		}
 		c.rtxCount++
@@ -132,7 +138,7 @@ func (c *Conn) onRTO() {
 			return
 		}
 		if c.rtxCount >= p.DataRetries {
-			c.fail(ETIMEDOUT, "retransmissions gave up")
+			c.fail(c.timeoutErr(), "retransmissions gave up")
 			return
 		}
 		// TCP_USER_TIMEOUT (RFC 5482; Linux retransmits_timed_out): give up once that long
@@ -147,6 +153,7 @@ func (c *Conn) onRTO() {
 			c.fail(ETIMEDOUT, "TCP_USER_TIMEOUT expired")
 			return
 		}
+		c.enterLoss()
 		c.rtxCount++
 		c.rtoFired = true
 		c.rtxHigh, c.recovering = c.sndMax, true
@@ -295,6 +302,9 @@ func (c *Conn) schedulePTO(advanced bool) bool {
 	if !p.TailLossProbe || !c.sackOK || c.recovering || c.tlpOut || c.sndUna == c.sndMax {
 		return false
 	}
+	if c.lossRecoveryOn() && c.caState != CAOpen && c.caState != CACWR {
+		return false // tcp_schedule_loss_probe: only in Open or CWR
+	}
 	switch c.state {
 	case Established, CloseWait, FinWait1, Closing, LastAck:
 	default:
@@ -304,14 +314,19 @@ func (c *Conn) schedulePTO(advanced bool) bool {
 	if c.finSent && !c.finAcked {
 		out-- // the FIN's sequence number is no byte of a segment
 	}
-	if out > uint32(c.mss) {
+	several := out > uint32(c.mss)
+	if several && !(p.RACK && c.lossRecoveryOn()) {
 		// Several segments out: Linux probes with the last one and lets the SACK it brings
-		// back drive RACK recovery of the earlier ones. The engine has no SACK recovery, so
-		// a probe would only delay the RTO: it keeps the RTO there.
+		// back drive RACK recovery of the earlier ones. Without RACK a probe would only
+		// delay the RTO: the RTO stays.
 		return false
 	}
 	pto := p.InitialRTO
-	if c.rttValid {
+	switch {
+	case c.rttValid && several:
+		// Several segments out: 2·SRTT plus two ticks (TCP_TIMEOUT_MIN).
+		pto = 2*c.srtt + tlpSlack
+	case c.rttValid:
 		// One segment out: 2·SRTT plus TCP_RTO_MIN, time for the peer's delayed ACK.
 		pto = 2*c.srtt + p.MinRTO
 	}
@@ -328,6 +343,10 @@ func (c *Conn) schedulePTO(advanced bool) bool {
 	c.tlpArmed = true
 	return true
 }
+
+// tlpSlack is what a probe timeout adds to 2·SRTT with several segments out (Linux
+// TCP_TIMEOUT_MIN, two jiffies at HZ=1000).
+const tlpSlack = 2 * time.Millisecond
 
 // sendLossProbe is the probe (Linux tcp_send_loss_probe): one new segment if the window
 // allows, else the last segment again; then the RTO runs from now, not backed off.
@@ -350,6 +369,7 @@ func (c *Conn) sendLossProbe() {
 			c.sendData(c.sendStart.Add(uint32(data-n)), data-n, n, true)
 		} else if c.finSent && !c.finAcked {
 			c.finishAndEmit(c.template(c.finSeq, FIN), true)
+			c.noteSent(c.finSeq, c.finSeq.Add(1), true)
 		}
 
 	}

@@ -393,6 +393,28 @@ func (s *stack) async(id int, f func() tcp.Result) (tcp.Result, bool, error) {
 	return tcp.Result{}, false, nil
 }
 
+// SendGrace is how long a blocking write may take and still count as not blocked.
+const SendGrace = 20 * time.Millisecond
+
+// asyncGrace runs a call that may block in the background: if it returns within
+// SendGrace it is answered at once, otherwise it is reported to Until when it returns.
+func (s *stack) asyncGrace(id int, f func() tcp.Result) (tcp.Result, bool, error) {
+	ch := make(chan tcp.Result, 1)
+	go func() { ch <- f() }()
+	t := time.NewTimer(SendGrace)
+	defer t.Stop()
+	select {
+	case r := <-ch:
+		return r, true, nil
+	case <-t.C:
+	}
+	go func() {
+		r := <-ch
+		s.dones <- packetdrill.Done{ID: id, At: s.now(), Res: r}
+	}()
+	return tcp.Result{}, false, nil
+}
+
 // Call makes a real system call at time t.
 func (s *stack) Call(t time.Duration, id int, c *tcp.Call, mayBlock bool) (tcp.Result, bool, error) {
 	s.sleepUntil(t)
@@ -409,6 +431,9 @@ func (s *stack) Call(t time.Duration, id int, c *tcp.Call, mayBlock bool) (tcp.R
 	}
 	if c.Op == tcp.OpPoll {
 		return s.poll(id, c)
+	}
+	if c.Op == tcp.OpEpollCreate || c.Op == tcp.OpEpollCtl || c.Op == tcp.OpEpollWait {
+		return s.epoll(id, c)
 	}
 	sfd := c.FD
 	s.mu.Lock()
@@ -507,10 +532,10 @@ func (s *stack) Call(t time.Duration, id int, c *tcp.Call, mayBlock bool) (tcp.R
 		var sa, salen uintptr
 		var rsa unix.RawSockaddrInet4
 		if flags&unix.MSG_FASTOPEN != 0 {
-			rsa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: c.Addr.As4()}
-			binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&rsa.Port))[:], c.Port)
-			if !c.Addr.IsValid() {
-				rsa = unix.RawSockaddrInet4{Family: unix.AF_UNSPEC}
+			rsa = unix.RawSockaddrInet4{Family: unix.AF_UNSPEC}
+			if c.Addr.IsValid() {
+				rsa = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: c.Addr.As4()}
+				binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(&rsa.Port))[:], c.Port)
 			}
 			sa, salen = uintptr(unsafe.Pointer(&rsa)), unsafe.Sizeof(rsa)
 		}
@@ -530,6 +555,9 @@ func (s *stack) Call(t time.Duration, id int, c *tcp.Call, mayBlock bool) (tcp.R
 			if flags&unix.MSG_FASTOPEN != 0 || err == nil && info.State == unix.BPF_TCP_SYN_SENT {
 				return s.async(id, do)
 			}
+			// A blocking write may wait for room in the send buffer: it must not hold
+			// up the script, whose later lines bring the ACKs that free the room.
+			return s.asyncGrace(id, do)
 		}
 		return do(), true, nil
 	case tcp.OpRecv:

@@ -45,6 +45,7 @@ const reduced = () => window.matchMedia("(prefers-reduced-motion: reduce)").matc
 
 function pick(t, lang, relative) {
   if (!t) return "";
+  if (relative && lang === "zh" && t.rel_zh) return t.rel_zh;
   if (relative && t.rel) return t.rel;
   if (lang === "zh" && t.zh) return t.zh;
   return t.en;
