@@ -34,7 +34,7 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("loadgen", stderr)
 	child := fs.String("child", "", "internal: run as the measured server (synack or echo)")
 	levels := fs.String("sessions", "1000,5000,10000", "live session counts to measure memory at")
-	rate := fs.Float64("rate", 200, "commands per second, sent on schedule whatever the replies (open loop)")
+	rate := fs.Float64("rate", 200, "commands per second to each server, sent on schedule whatever the replies (open loop)")
 	commands := fs.Int("commands", 2000, "commands to time at each server")
 	latSessions := fs.Int("latency-sessions", 200, "sessions the timed commands are spread over")
 	churn := fs.Int("churn", 2000, "sessions opened and closed in each churn round")
@@ -51,6 +51,8 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	steps := fs.Int("steps", 20, "-classroom: steps each teacher takes")
 	gap := fs.Duration("gap", 20*time.Millisecond, "-classroom: time between two rooms' steps")
 	format := fs.String("format", "text", "-classroom: text, or json (only the result's JSON line)")
+	bareMode := fs.String("bare", "room", "-classroom: bare NATS subscribers: room (as many as a room has students, every publish to all of them) or all (one per student, each room's publishes to its own)")
+	profDir := fs.String("profile", "", "-classroom: a folder to write every process's CPU, mutex, block and goroutine profiles of the fan-out (with bare NATS) to")
 	natsURL := fs.String("nats", "", "internal: the NATS server a -child classroom replica joins")
 	target := fs.String("target", "", "internal: the replica a -child students process joins")
 	codes := fs.String("codes", "", "internal: the rooms a -child students process joins")
@@ -61,6 +63,8 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	switch *child {
 	case "classroom":
 		return classChild(ctx, *natsURL, stdout)
+	case "nats":
+		return natsChild(stdout)
 	case "students":
 		return studentsChild(ctx, *target, strings.Split(*codes, ","), *students, *steps, stdout)
 	}
@@ -74,9 +78,12 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if *format != "text" && *format != "json" {
 			return usageErr("loadgen: -format must be text or json")
 		}
+		if *bareMode != "room" && *bareMode != "all" {
+			return usageErr("loadgen: -bare must be room or all")
+		}
 		lg := &loadgen{out: stdout, scenario: *scenario}
 		return runClassLoad(ctx, &classLoad{out: stdout, rooms: *rooms, students: *students, replicas: *replicas, steps: *steps, gap: *gap,
-			lesson: "three-way-handshake", lg: lg}, *format)
+			lesson: "three-way-handshake", lg: lg, profile: *profDir, bareAll: *bareMode == "all"}, *format)
 	}
 	var counts []int
 	for _, f := range strings.Split(*levels, ",") {
@@ -116,15 +123,12 @@ func cmdLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "%-8d %12.0f %12.0f %8.2f %14.2f %14.2f\n", n, e, s, s/e, eg, sg)
 	}
 
-	fmt.Fprintf(stdout, "\n## command → first reply, %d commands at %.0f/s over %d sessions (open loop)\n", *commands, *rate, *latSessions)
-	el, _, err := lg.latency(ctx, echo, *latSessions, *commands, *rate)
+	fmt.Fprintf(stdout, "\n## command → first reply, %d commands at %.0f/s to each server over %d sessions each (open loop, the two servers' commands alternate)\n", *commands, *rate, *latSessions)
+	firsts, alls, err := lg.latency(ctx, []*childProc{echo, syn}, *latSessions, *commands, *rate)
 	if err != nil {
-		return fmt.Errorf("echo latency: %w", err)
+		return fmt.Errorf("latency: %w", err)
 	}
-	sl, sall, err := lg.latency(ctx, syn, *latSessions, *commands, *rate)
-	if err != nil {
-		return fmt.Errorf("synack latency: %w", err)
-	}
+	el, sl, sall := firsts[0], firsts[1], alls[1]
 	fmt.Fprintf(stdout, "%-8s %10s %10s %10s %10s\n", "", "p50", "p90", "p99", "max")
 	fmt.Fprintf(stdout, "%-8s %10s %10s %10s %10s\n", "echo", pct(el, 50), pct(el, 90), pct(el, 99), pct(el, 100))
 	fmt.Fprintf(stdout, "%-8s %10s %10s %10s %10s\n", "synack", pct(sl, 50), pct(sl, 90), pct(sl, 99), pct(sl, 100))
@@ -515,34 +519,43 @@ func (lg *loadgen) memoryAt(ctx context.Context, ch *childProc, n int) (bytesPer
 	return float64(live.RSS-base.RSS) / float64(n), float64(live.Goroutines-base.Goroutines) / float64(n), nil
 }
 
-// latency sends commands at a fixed rate, each on the next of n sessions, without
-// waiting for replies before sending the next (open loop), and returns each command's
-// time to its first reply and to the end of its batch of steps, each sorted.
-func (lg *loadgen) latency(ctx context.Context, ch *childProc, n, commands int, rate float64) (first, all []time.Duration, err error) {
-	cs, err := lg.open(ctx, ch, n)
-	if err != nil {
-		return nil, nil, err
+// latency sends commands at a fixed rate to each server, each on the next of its n
+// sessions, without waiting for replies before sending the next (open loop). The
+// servers' commands alternate on one schedule, so that each meets the same machine: on
+// a shared host the load moves within seconds, and servers timed one after the other
+// would be timed on different machines. It returns, per server, each command's time to
+// its first reply and to the end of its batch of steps, each sorted.
+func (lg *loadgen) latency(ctx context.Context, chs []*childProc, n, commands int, rate float64) (first, all [][]time.Duration, err error) {
+	cs := make([][]*client, len(chs))
+	for k, ch := range chs {
+		if cs[k], err = lg.open(ctx, ch, n); err != nil {
+			return nil, nil, err
+		}
+		defer closeAll(cs[k])
 	}
-	defer closeAll(cs)
-	busy := make([]sync.Mutex, n)
-	out := make([]time.Duration, commands)
-	whole := make([]time.Duration, commands)
-	errc := make(chan error, commands)
+	busy := make([][]sync.Mutex, len(chs))
+	first, all = make([][]time.Duration, len(chs)), make([][]time.Duration, len(chs))
+	for k := range chs {
+		busy[k] = make([]sync.Mutex, n)
+		first[k], all[k] = make([]time.Duration, commands), make([]time.Duration, commands)
+	}
+	errc := make(chan error, commands*len(chs))
 	var wg sync.WaitGroup
-	interval := time.Duration(float64(time.Second) / rate)
+	interval := time.Duration(float64(time.Second) / rate / float64(len(chs)))
 	start := time.Now()
-	for i := 0; i < commands; i++ {
+	for i := 0; i < commands*len(chs); i++ {
 		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
 			time.Sleep(d)
 		}
+		k, c := i%len(chs), i/len(chs)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			k := i % n
-			busy[k].Lock() // one command at a time on a session, as one reader clicks
-			defer busy[k].Unlock()
-			if err := lg.roundTrip(ctx, cs[k], ch, &out[i], &whole[i]); err != nil {
-				errc <- err
+			s := c % n
+			busy[k][s].Lock() // one command at a time on a session, as one reader clicks
+			defer busy[k][s].Unlock()
+			if err := lg.roundTrip(ctx, cs[k][s], chs[k], &first[k][c], &all[k][c]); err != nil {
+				errc <- fmt.Errorf("%s: %w", chs[k].kind, err)
 			}
 		}()
 	}
@@ -551,9 +564,11 @@ func (lg *loadgen) latency(ctx context.Context, ch *childProc, n, commands int, 
 	if err := <-errc; err != nil {
 		return nil, nil, err
 	}
-	slices.Sort(out)
-	slices.Sort(whole)
-	return out, whole, nil
+	for k := range chs {
+		slices.Sort(first[k])
+		slices.Sort(all[k])
+	}
+	return first, all, nil
 }
 
 // pct is the p-th percentile of sorted durations (p = 100: the largest).

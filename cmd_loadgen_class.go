@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -28,7 +29,7 @@ import (
 	"synack/web/classroom"
 )
 
-// classLoad is loadgen -classroom: a nats-server (in this process) and replicas of
+// classLoad is loadgen -classroom: a nats-server and replicas of
 // synack (child processes) on loopback, rooms of students on WebSockets spread over
 // the replicas, the teachers stepping; it times teacher step → each student's state,
 // and, in the same run, a bare NATS publish → as many subscribers as a room has
@@ -40,6 +41,7 @@ type classLoad struct {
 	gap                       time.Duration
 	lesson                    string
 	natsURL                   string
+	nats                      *childProc // the nats-server's process
 	children                  []*childProc
 	echo                      *childProc
 	lg                        *loadgen
@@ -51,6 +53,11 @@ type classLoad struct {
 	perRoom                   []int        // students per room in each
 	sent                      []int64      // [room*steps+step]: when the teacher sent it, Unix ns
 	missed                    atomic.Int64
+	profile                   string         // a folder for the phases' profiles, or ""
+	teacherGot                []atomic.Int64 // [room*steps+step]: when the teacher's own socket got the state, Unix ns
+	// bareAll gives bare NATS one subscriber per student (each room's publishes on a
+	// subject of its own) instead of as many as a room has, all on one subject.
+	bareAll bool
 }
 
 // classResult is the last line of loadgen -classroom -format json.
@@ -63,6 +70,7 @@ type classResult struct {
 	FanoutP50ms      float64 `json:"fanout_p50_ms"`
 	FanoutP99ms      float64 `json:"fanout_p99_ms"`
 	FanoutAllP99ms   float64 `json:"fanout_all_p99_ms"` // teacher step → the room's last student
+	BareMode         string  `json:"bare_mode"`         // room or all (loadgen -bare)
 	BareNATSP50ms    float64 `json:"bare_nats_p50_ms"`
 	BareNATSP99ms    float64 `json:"bare_nats_p99_ms"`
 	FanoutP99Ratio   float64 `json:"fanout_p99_ratio"`
@@ -73,6 +81,40 @@ type classResult struct {
 	MemoryRatio      float64 `json:"memory_ratio"`
 	GoroutinesPerStd float64 `json:"goroutines_per_student"`
 	LoadAvg          string  `json:"loadavg"`
+}
+
+// natsChild runs the nats-server for loadgen -classroom (JetStream, its store in a
+// private folder removed at the end) on a loopback port: it prints its URL, then
+// answers profiling and "io" commands on stdin until stdin closes.
+func natsChild(stdout io.Writer) error {
+	dir, err := os.MkdirTemp("", "synack-loadgen-nats-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true,
+		MaxPending: 256 << 20})
+	if err != nil {
+		return err
+	}
+	ns.Start()
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		return errors.New("loadgen: nats-server did not start")
+	}
+	fmt.Fprintln(stdout, ns.ClientURL())
+	var prof profiler
+	defer prof.stop()
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		if ok, err := prof.handle(sc.Text()); ok {
+			answerProfile(stdout, err)
+			continue
+		}
+		b, _ := json.Marshal(selfSysCalls())
+		fmt.Fprintln(stdout, string(b))
+	}
+	return nil
 }
 
 // classChild serves synack for loadgen -classroom: a replica joined to the NATS
@@ -89,31 +131,29 @@ func classChild(ctx context.Context, url string, stdout io.Writer) error {
 func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	// Each replica, and each replica's students, is a process of its own: each holds
 	// its share of the sockets.
-	if files := raiseFDLimit(); files > 0 && uint64(c.rooms*c.students/c.replicas)+4096 > files {
-		return fmt.Errorf("loadgen: %d WebSockets per replica need more open files than the limit of %d (raise it, or add -replicas)", c.rooms*c.students/c.replicas, files)
+	var err error
+	perProc := c.rooms * c.students / c.replicas
+	if c.bareAll {
+		// A students' process then also holds a NATS connection per student, and
+		// the nats-server's one per student in all.
+		perProc = max(2*perProc, c.rooms*c.students)
 	}
-	dir, err := os.MkdirTemp("", "synack-loadgen-nats-")
-	if err != nil {
+	if files := raiseFDLimit(); files > 0 && uint64(perProc)+4096 > files {
+		return fmt.Errorf("loadgen: %d sockets in one process need more open files than the limit of %d (raise it, add -replicas, or fewer -rooms or -students)", perProc, files)
+	}
+	// The nats-server is a process of its own, as a deployment's is: the teachers,
+	// the bare publisher and the report's work in this process do not hold it up.
+	if c.nats, err = startChild(ctx, "nats"); err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir, NoSigs: true, NoLog: true,
-		MaxPending: 256 << 20})
-	if err != nil {
-		return err
-	}
-	ns.Start()
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		return errors.New("loadgen: nats-server did not start")
-	}
-	c.natsURL = ns.ClientURL()
+	defer c.nats.stop()
+	c.natsURL = c.nats.addr
 	text := c.out
 	if format == "json" {
 		text = io.Discard
 	}
 	c.text = text
-	fmt.Fprintf(text, "machine: %d CPUs, %s/%s, %s; nats-server %s at %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), server.VERSION, c.natsURL)
+	fmt.Fprintf(text, "machine: %d CPUs, %s/%s, %s; nats-server %s at %s (a process of its own)\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), server.VERSION, c.natsURL)
 
 	if c.echo, err = startChild(ctx, "echo"); err != nil {
 		return err
@@ -134,7 +174,7 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 			}
 		}
 	}()
-	res := classResult{Rooms: c.rooms, StudentsPerRoom: c.students, Replicas: c.replicas, WebSockets: c.rooms * (c.students + 1), Steps: c.rooms * c.steps}
+	res := classResult{BareMode: map[bool]string{false: "room", true: "all"}[c.bareAll], Rooms: c.rooms, StudentsPerRoom: c.students, Replicas: c.replicas, WebSockets: c.rooms * (c.students + 1), Steps: c.rooms * c.steps}
 
 	// The bare connection: as many as one replica holds, on the echo server.
 	perReplica := c.rooms * c.students / c.replicas
@@ -180,16 +220,16 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	res.MemoryRatio = bytes / res.BytesPerBareConn
 	fmt.Fprintf(text, "%.0f B and %.2f goroutines per student (%.2f× a bare connection)\n", bytes, gor, res.MemoryRatio)
 
-	fmt.Fprintf(text, "\n## fan-out: %d steps per room, one room's step every %s\n", c.steps, c.gap)
-	each, all, err := c.fanout(ctx)
+	fmt.Fprintf(text, "\n## fan-out: %d steps per room, one room's step every %s, each round followed by as many bare NATS publishes\n", c.steps, c.gap)
+	var each, all, bare []time.Duration
+	err = c.profiled("fanout", func() (err error) {
+		each, all, bare, err = c.measure(ctx)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	res.Missed, res.Refused = c.missed.Load(), c.refused
-	bare, err := c.bareNATS(ctx)
-	if err != nil {
-		return err
-	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	res.FanoutP50ms, res.FanoutP99ms, res.FanoutAllP99ms = ms(pct(each, 50)), ms(pct(each, 99)), ms(pct(all, 99))
 	res.BareNATSP50ms, res.BareNATSP99ms = ms(pct(bare, 50)), ms(pct(bare, 99))
@@ -209,8 +249,74 @@ func runClassLoad(ctx context.Context, c *classLoad, format string) error {
 	return nil
 }
 
+// sysCalls adds up the system calls of the processes in chs so far.
+func (c *classLoad) sysCalls(chs []*childProc) (sysCalls, error) {
+	var sum sysCalls
+	for _, ch := range chs {
+		line, err := ch.ask("io")
+		var s sysCalls
+		if err == nil {
+			err = json.Unmarshal(line, &s)
+		}
+		if err != nil {
+			return sum, fmt.Errorf("loadgen: system calls of the %s process: %w", ch.kind, err)
+		}
+		sum.Reads, sum.Writes = sum.Reads+s.Reads, sum.Writes+s.Writes
+	}
+	return sum, nil
+}
+
+// profiled runs one phase of the run, with every process profiled over it when
+// -profile names a folder: PHASE-replica-N.* for the replicas, PHASE-phones-N.* for
+// the students' processes, PHASE-nats.* for the nats-server, PHASE-loadgen.* for this
+// process (the teachers and the bare publisher).
+func (c *classLoad) profiled(phase string, run func() error) error {
+	if c.profile == "" {
+		return run()
+	}
+	type target struct {
+		name string
+		ch   *childProc
+	}
+	var ts []target
+	for i, ch := range c.children {
+		ts = append(ts, target{fmt.Sprintf("replica-%d", i), ch})
+	}
+	for i, ph := range c.phones {
+		if ph != nil {
+			ts = append(ts, target{fmt.Sprintf("phones-%d", i), ph})
+		}
+	}
+	ts = append(ts, target{"nats", c.nats})
+	if err := os.MkdirAll(c.profile, 0o755); err != nil {
+		return err
+	}
+	var self profiler
+	for _, t := range ts {
+		line, err := t.ch.ask("profile " + filepath.Join(c.profile, phase+"-"+t.name))
+		if err != nil || string(line) != "ok" {
+			return fmt.Errorf("loadgen: profiling %s: %v %s", t.name, err, line)
+		}
+	}
+	if err := self.start(filepath.Join(c.profile, phase+"-loadgen")); err != nil {
+		return err
+	}
+	err := run()
+	if serr := self.stop(); err == nil {
+		err = serr
+	}
+	for _, t := range ts {
+		if line, aerr := t.ch.ask("profile-stop"); (aerr != nil || string(line) != "ok") && err == nil {
+			err = fmt.Errorf("loadgen: profiling %s: %v %s", t.name, aerr, line)
+		}
+	}
+	fmt.Fprintf(c.text, "profiles of the %s phase in %s\n", phase, c.profile)
+	return err
+}
+
 // openRooms opens the rooms on replica 0 and connects each room's teacher to it.
 func (c *classLoad) openRooms(ctx context.Context) error {
+	c.teacherGot = make([]atomic.Int64, c.rooms*c.steps)
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}
 	for range c.rooms {
 		res, err := hc.Get("http://" + c.children[0].addr + "/class/new?lesson=" + c.lesson)
@@ -235,10 +341,24 @@ func (c *classLoad) openRooms(ctx context.Context) error {
 		}
 		c.codes = append(c.codes, code)
 		c.teachers = append(c.teachers, ws)
-		go func() { // the teacher's socket must be read, or its replica cuts it
+		r := len(c.teachers) - 1
+		go func() {
+			// The teacher's socket must be read, or its replica cuts it; the room's
+			// state comes back to it too, which times the command alone (teacher →
+			// replica → key-value store → the replica's own sockets).
+			head := make([]byte, 256)
 			for {
-				if _, _, err := ws.Read(ctx); err != nil {
+				b, err := readHead(context.Background(), ws, head)
+				if err != nil {
 					return
+				}
+				if !bytes.HasPrefix(b, stateHead) {
+					continue
+				}
+				rest := b[len(stateHead):]
+				step, err := strconv.Atoi(string(rest[:max(bytes.IndexByte(rest, ','), 0)]))
+				if err == nil && step >= 1 && step <= c.steps {
+					c.teacherGot[r*c.steps+step-1].CompareAndSwap(0, time.Now().UnixNano())
 				}
 			}
 		}()
@@ -300,7 +420,10 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 				conns.Store(ws, true)
 				head := make([]byte, 256)
 				for {
-					b, err := readHead(ctx, ws, head)
+					// No deadline on a read: a context with one costs a timer a
+					// message, a cost of this client that the bare NATS
+					// subscribers do not pay. The socket is closed at the end.
+					b, err := readHead(context.Background(), ws, head)
 					if err != nil {
 						if first {
 							refused.Add(1)
@@ -337,9 +460,10 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 		reason = *w
 	}
 	fmt.Fprintf(stdout, "joined %d refused %d %s\n", int64(len(codes)*perRoom)-refused.Load(), refused.Load(), reason)
-	// Commands on stdin: "report" (the students' stamps), "bare URL N" (subscribe N
-	// bare NATS connections to loadgen.fanout, for as many messages as steps in all
-	// rooms; "ready" once subscribed), "bare-report" (their stamps).
+	// Commands on stdin: "report" (the students' stamps), "bare URL N S" (subscribe N
+	// bare NATS connections to each of S subjects loadgen.fanout.0…, for as many
+	// messages as steps in all rooms; "ready" once subscribed), "bare-report" (their
+	// stamps).
 	var bare [][]atomic.Int64
 	var ncs []*nats.Conn
 	defer func() {
@@ -359,30 +483,61 @@ func studentsChild(ctx context.Context, addr string, codes []string, perRoom, st
 		fmt.Fprintln(stdout, string(b))
 	}
 	sc := bufio.NewScanner(os.Stdin)
+	var prof profiler
+	defer prof.stop()
 	for sc.Scan() {
+		if ok, err := prof.handle(sc.Text()); ok {
+			answerProfile(stdout, err)
+			continue
+		}
 		f := strings.Fields(sc.Text())
 		switch {
+		case len(f) == 1 && f[0] == "io":
+			b, _ := json.Marshal(selfSysCalls())
+			fmt.Fprintln(stdout, string(b))
 		case len(f) == 1 && f[0] == "report":
 			stamps(arrivals)
-		case len(f) == 3 && f[0] == "bare":
+		case len(f) == 4 && f[0] == "bare":
+			// N subscribers to each of S subjects (loadgen.fanout.0 …), each on a
+			// connection of its own.
 			n, _ := strconv.Atoi(f[2])
+			subjects, _ := strconv.Atoi(f[3])
 			bare = make([][]atomic.Int64, len(arrivals))
 			for i := range bare {
 				bare[i] = make([]atomic.Int64, n)
 			}
-			for k := range n {
-				nc, err := nats.Connect(f[1])
-				if err != nil {
-					return err
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			var cerr atomic.Pointer[error]
+			sem := make(chan struct{}, 64)
+			for sj := range subjects {
+				for k := range n {
+					wg.Add(1)
+					sem <- struct{}{}
+					go func() {
+						defer wg.Done()
+						defer func() { <-sem }()
+						nc, err := nats.Connect(f[1])
+						if err != nil {
+							cerr.CompareAndSwap(nil, &err)
+							return
+						}
+						mu.Lock()
+						ncs = append(ncs, nc)
+						mu.Unlock()
+						nc.Subscribe("loadgen.fanout."+strconv.Itoa(sj), func(m *nats.Msg) {
+							i, err := strconv.Atoi(string(m.Data[:max(bytes.IndexByte(m.Data, ' '), 0)]))
+							if err == nil && i >= 0 && i < len(bare) {
+								bare[i][k].CompareAndSwap(0, time.Now().UnixNano())
+							}
+						})
+						nc.Flush()
+					}()
 				}
-				ncs = append(ncs, nc)
-				nc.Subscribe("loadgen.fanout", func(m *nats.Msg) {
-					i, err := strconv.Atoi(string(m.Data[:max(bytes.IndexByte(m.Data, ' '), 0)]))
-					if err == nil && i >= 0 && i < len(bare) {
-						bare[i][k].CompareAndSwap(0, time.Now().UnixNano())
-					}
-				})
-				nc.Flush()
+			}
+			wg.Wait()
+			if err := cerr.Load(); err != nil {
+				return *err
 			}
 			fmt.Fprintln(stdout, "ready")
 		case len(f) == 1 && f[0] == "bare-report":
@@ -465,82 +620,132 @@ func (c *classLoad) report(cmd string) ([][]int64, error) {
 	return all, nil
 }
 
-// fanout has the teachers step, one room at a time every gap (open loop), and
-// returns each student's delay and each step's delay to its room's last student.
-func (c *classLoad) fanout(ctx context.Context) (each, all []time.Duration, err error) {
-	for s := range c.steps {
-		for r := range c.rooms {
-			b, _ := json.Marshal(map[string]any{"type": "step", "step": s + 1})
-			c.sent[r*c.steps+s] = time.Now().UnixNano()
-			if err := c.teachers[r].Write(ctx, websocket.MessageText, b); err != nil {
-				return nil, nil, err
-			}
-			time.Sleep(c.gap)
-		}
-	}
-	time.Sleep(2 * time.Second) // the last states in flight
-	arrivals, err := c.report("report")
-	if err != nil {
-		return nil, nil, err
-	}
-	for i, sent := range c.sent {
-		var last int64
-		for _, at := range arrivals[i] {
-			if at == 0 {
-				c.missed.Add(1)
-				continue
-			}
-			each = append(each, time.Duration(at-sent))
-			last = max(last, at-sent)
-		}
-		all = append(all, time.Duration(last))
-	}
-	slices.Sort(each)
-	slices.Sort(all)
-	return each, all, nil
-}
-
-// bareNATS times a bare NATS publish to as many subscribers as a room has students,
-// each on its own connection, in the students' processes (as many there as a room has
-// students on that replica), at the same pace and count as the teachers' steps.
-func (c *classLoad) bareNATS(ctx context.Context) ([]time.Duration, error) {
+// measure has the teachers step and a bare NATS publisher publish in alternating
+// rounds, so that both meet the same machine: in round s each room's teacher takes step
+// s+1, one room every gap, then the publisher sends as many messages, one every gap, to
+// as many subscribers as a room has students. Every send is on a fixed schedule (open
+// loop), stamped just before it is written; every arrival is stamped once read whole.
+// It returns each student's delay, each step's delay to its room's last student and
+// each bare subscriber's delay, each sorted.
+func (c *classLoad) measure(ctx context.Context) (each, all, bare []time.Duration, err error) {
 	for i, ph := range c.phones {
 		if ph == nil {
 			continue
 		}
-		if line, err := ph.ask("bare " + c.natsURL + " " + strconv.Itoa(c.perRoom[i])); err != nil || string(line) != "ready" {
-			return nil, fmt.Errorf("loadgen: bare NATS subscribers: %v %s", err, line)
+		subjects := 1
+		if c.bareAll {
+			subjects = c.rooms
+		}
+		if line, err := ph.ask(fmt.Sprintf("bare %s %d %d", c.natsURL, c.perRoom[i], subjects)); err != nil || string(line) != "ready" {
+			return nil, nil, nil, fmt.Errorf("loadgen: bare NATS subscribers: %v %s", err, line)
 		}
 	}
 	pub, err := nats.Connect(c.natsURL)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	defer pub.Close()
 	// A payload the size of a student's state message.
 	pad := strings.Repeat("x", 100)
-	sent := make([]int64, c.rooms*c.steps)
-	for i := range sent {
-		sent[i] = time.Now().UnixNano()
-		pub.Publish("loadgen.fanout", []byte(strconv.Itoa(i)+" "+pad))
-		pub.Flush()
-		time.Sleep(c.gap)
-	}
-	time.Sleep(2 * time.Second)
-	arr, err := c.report("bare-report")
+	bareSent := make([]int64, c.rooms*c.steps)
+	replicasIO, err := c.sysCalls(c.children)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	var out []time.Duration
-	for i := range arr {
-		for _, at := range arr[i] {
-			if at != 0 {
-				out = append(out, time.Duration(at-sent[i]))
+	natsIO, err := c.sysCalls([]*childProc{c.nats})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	start := time.Now()
+	k := 0
+	tick := func() {
+		time.Sleep(time.Until(start.Add(time.Duration(k) * c.gap)))
+		k++
+	}
+	for s := range c.steps {
+		b, _ := json.Marshal(map[string]any{"type": "step", "step": s + 1})
+		for r := range c.rooms {
+			tick()
+			c.sent[r*c.steps+s] = time.Now().UnixNano()
+			if err := c.teachers[r].Write(ctx, websocket.MessageText, b); err != nil {
+				return nil, nil, nil, err
 			}
 		}
+		for r := range c.rooms {
+			tick()
+			i := r*c.steps + s
+			bareSent[i] = time.Now().UnixNano()
+			subj := "loadgen.fanout.0"
+			if c.bareAll {
+				subj = "loadgen.fanout." + strconv.Itoa(r)
+			}
+			pub.Publish(subj, []byte(strconv.Itoa(i)+" "+pad))
+			pub.Flush()
+		}
 	}
-	slices.Sort(out)
-	return out, nil
+	fmt.Fprintf(c.text, "sent in %s (%s scheduled)\n", time.Since(start).Round(time.Millisecond), (time.Duration(k-1) * c.gap).Round(time.Millisecond))
+	time.Sleep(2 * time.Second) // the last states in flight
+	replicasIO2, err := c.sysCalls(c.children)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	natsIO2, err := c.sysCalls([]*childProc{c.nats})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// How many messages went out with each write: nats-server batches what waits for
+	// one connection into one write, a socket per student cannot.
+	delivered := float64(c.rooms * c.steps * c.students)
+	fmt.Fprintf(c.text, "write system calls: replicas %d (%.2f per student state), nats-server %d (%.2f per bare delivery)\n",
+		replicasIO2.Writes-replicasIO.Writes, float64(replicasIO2.Writes-replicasIO.Writes)/delivered,
+		natsIO2.Writes-natsIO.Writes, float64(natsIO2.Writes-natsIO.Writes)/delivered)
+	arrivals, err := c.report("report")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	bareArr, err := c.report("bare-report")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var back []time.Duration
+	for i, sent := range c.sent {
+		if at := c.teacherGot[i].Load(); at != 0 {
+			back = append(back, time.Duration(at-sent))
+		}
+	}
+	slices.Sort(back)
+	fmt.Fprintf(c.text, "teacher step → its own state back: p50 %s, p99 %s (%d of %d)\n", pct(back, 50), pct(back, 99), len(back), len(c.sent))
+	// The tail of each round, to see whether it is steady or a moment of the run.
+	fmt.Fprintf(c.text, "%-6s %10s %10s %10s %10s\n", "round", "p50", "p99", "bare p50", "bare p99")
+	for s := range c.steps {
+		var ours, theirs []time.Duration
+		for r := range c.rooms {
+			i := r*c.steps + s
+			var last int64
+			for _, at := range arrivals[i] {
+				if at == 0 {
+					c.missed.Add(1)
+					continue
+				}
+				ours = append(ours, time.Duration(at-c.sent[i]))
+				last = max(last, at-c.sent[i])
+			}
+			all = append(all, time.Duration(last))
+			for _, at := range bareArr[i] {
+				if at != 0 {
+					theirs = append(theirs, time.Duration(at-bareSent[i]))
+				}
+			}
+		}
+		each, bare = append(each, ours...), append(bare, theirs...)
+		slices.Sort(ours)
+		slices.Sort(theirs)
+		fmt.Fprintf(c.text, "%-6d %10s %10s %10s %10s\n", s+1, pct(ours, 50), pct(ours, 99), pct(theirs, 50), pct(theirs, 99))
+	}
+	slices.Sort(each)
+	slices.Sort(all)
+	slices.Sort(bare)
+	return each, all, bare, nil
 }
 
 // serveChild serves h on a loopback port for loadgen: it prints the address, then
@@ -554,12 +759,32 @@ func serveChild(h http.Handler, stdout io.Writer) error {
 	go srv.Serve(ln)
 	fmt.Fprintln(stdout, ln.Addr())
 	sc := bufio.NewScanner(os.Stdin)
+	var prof profiler
 	for sc.Scan() {
+		if ok, err := prof.handle(sc.Text()); ok {
+			answerProfile(stdout, err)
+			continue
+		}
+		if sc.Text() == "io" {
+			b, _ := json.Marshal(selfSysCalls())
+			fmt.Fprintln(stdout, string(b))
+			continue
+		}
 		b, _ := json.Marshal(selfStats())
 		fmt.Fprintln(stdout, string(b))
 	}
+	prof.stop()
 	srv.Close()
 	return nil
+}
+
+// answerProfile answers a profiling command: "ok", or the error.
+func answerProfile(w io.Writer, err error) {
+	if err != nil {
+		fmt.Fprintln(w, "error", err)
+		return
+	}
+	fmt.Fprintln(w, "ok")
 }
 
 // selfStats is this process's memory and goroutines, after a garbage collection.

@@ -65,11 +65,22 @@ func download(s *Sim, client, server *tcp.Host, size int) {
 	}
 	listenServer(s, server, 128, app{readAll: true, replyBytes: size})
 	s.runApp(client, app{readAll: true})
-	var c *tcp.Conn
+	fd := connectRcvbuf(s, client, downloadRcvbuf)
+	s.afterConnect(client, 0, func() { s.sockets(client).send(*fd, payload(requestBytes, 'q')) })
+}
+
+// connectRcvbuf connects the client at 10 ms with SO_RCVBUF set to rcvbuf first (socket,
+// setsockopt, bind, connect) and returns where its descriptor will be.
+func connectRcvbuf(s *Sim, client *tcp.Host, rcvbuf int) *int {
+	fd := new(int)
 	s.at(10*ms, client, func() {
-		c, _ = client.ConnectOpts(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort, tcp.SockOpts{RecvSpace: downloadRcvbuf})
+		so := s.sockets(client)
+		*fd = int(so.do(tcp.Call{Op: tcp.OpSocket}).Ret)
+		so.do(tcp.Call{Op: tcp.OpSetsockopt, FD: *fd, Opt: "SO_RCVBUF", Val: tcp.OptVal{Int: rcvbuf, IsInt: true}})
+		so.do(tcp.Call{Op: tcp.OpBind, FD: *fd, Port: tcp.ClientPort})
+		so.do(tcp.Call{Op: tcp.OpConnect, FD: *fd, Addr: tcp.ServerAddr, Port: tcp.ServerPort})
 	})
-	s.afterConnect(client, 0, func() { c.Send(payload(requestBytes, 'q')) })
+	return fd
 }
 
 // dataFrom matches new (not retransmitted) segments with data from an endpoint.
@@ -124,16 +135,14 @@ var RTOBackoff = Story{
 var ZeroWindow = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{readAll: true, replyBytes: zeroWindowBytes})
-		var c *tcp.Conn
-		s.at(10*ms, client, func() {
-			// SO_RCVBUF before connect(): a small buffer the server fills quickly.
-			c, _ = client.ConnectOpts(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort, tcp.SockOpts{RecvSpace: zeroWindowRcvbuf})
-		})
-		s.afterConnect(client, 0, func() { c.Send(payload(requestBytes, 'q')) })
+		// SO_RCVBUF before connect(): a small buffer the server fills quickly.
+		fd := connectRcvbuf(s, client, zeroWindowRcvbuf)
+		so := s.sockets(client)
+		s.afterConnect(client, 0, func() { so.send(*fd, payload(requestBytes, 'q')) })
 		s.afterConnect(client, zeroWindowReadAt, func() {
 			s.runApp(client, app{readAll: true})
-			if c.Buffered() > 0 {
-				c.Read(c.Buffered())
+			if c := so.conn(*fd); c != nil && c.Buffered() > 0 {
+				so.read(*fd, c.Buffered())
 			}
 		})
 	},
@@ -149,23 +158,24 @@ var NagleDelayedACK = Story{
 	build: func(s *Sim, client, server *tcp.Host) {
 		listenServer(s, server, 128, app{})
 		// The server answers each whole request of requestBytes with a reply.
+		ss := s.sockets(server)
 		got := 0
 		s.wrapApp(server, func(c *tcp.Conn, k tcp.ConnEventKind) {
 			if k != tcp.ConnReadable || c.Deleted() || c.Buffered() == 0 {
 				return
 			}
-			b, _ := c.Read(c.Buffered())
-			for got += len(b); got >= requestBytes; got -= requestBytes {
-				c.Send(payload(nagleReply, 'r'))
+			fd := ss.fd(c)
+			for got += int(ss.read(fd, c.Buffered()).Ret); got >= requestBytes; got -= requestBytes {
+				ss.send(fd, payload(nagleReply, 'r'))
 			}
 		})
 		s.runApp(client, app{readAll: true})
-		var c *tcp.Conn
-		s.at(10*ms, client, func() { c, _ = client.Connect(tcp.ClientPort, tcp.ServerAddr, tcp.ServerPort) })
-		s.afterConnect(client, 100*ms, func() { c.Send(payload(requestBytes, 'q')) })
+		cs := s.sockets(client)
+		fd := connectAt(s, client, 10*ms)
+		s.afterConnect(client, 100*ms, func() { cs.send(*fd, payload(requestBytes, 'q')) })
 		s.afterConnect(client, nagleSecondRequest, func() {
-			c.Send(payload(nagleFirst, 'q'))
-			s.After(time.Millisecond, func() { c.Send(payload(requestBytes-nagleFirst, 'q')) })
+			cs.send(*fd, payload(nagleFirst, 'q'))
+			s.After(time.Millisecond, func() { cs.send(*fd, payload(requestBytes-nagleFirst, 'q')) })
 		})
 	},
 }

@@ -56,6 +56,8 @@ type Line struct {
 	Text  string
 	URL   string
 	Class string // "current" for the step shown, "future" after it
+	// Links are lessons a narration line points to (an imported connection's anomalies).
+	Links []Card
 }
 
 // LaneHead is a lane's name above the diagram; Left is its x as a CSS percentage.
@@ -123,6 +125,9 @@ type Player struct {
 	// "student" (empty for the plain player).
 	Class     templ.Component
 	ClassRole string
+	// Import says the player shows a connection of the reader's own capture: no
+	// parameters to change, no embed or export of a story.
+	Import bool
 }
 
 // QuestionView is a predict-then-reveal question as printed (no-JS and print form).

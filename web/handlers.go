@@ -147,6 +147,14 @@ type LessonBoot struct {
 type LessonStep struct {
 	Step int    `json:"step"`
 	Text string `json:"text"`
+	// Links are lessons the narration points to (an imported connection's anomalies).
+	Links []LessonLink `json:"links,omitempty"`
+}
+
+// LessonLink is a link a narration step shows after its text.
+type LessonLink struct {
+	URL  string `json:"url"`
+	Text string `json:"text"`
 }
 
 // LessonQuestion is asked before Step is shown: the player pauses with the steps before
@@ -227,6 +235,9 @@ type Boot struct {
 	StateFigure *diagram.StateFigure `json:"stateFigure,omitempty"`
 	// Class is set on a classroom's view of the player.
 	Class *ClassBoot `json:"class,omitempty"`
+	// InitialStates is each end's state before the first step, where it is not CLOSED
+	// (an imported connection's server was already listening).
+	InitialStates map[string]string `json:"initialStates,omitempty"`
 }
 
 // TcpdumpLine is one segment as tcpdump prints it, with -S (Abs) and without (Rel).

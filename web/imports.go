@@ -11,11 +11,9 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"synack/engine/capture"
@@ -153,7 +151,7 @@ type ImportList struct {
 
 // anomalyLessons says which lesson explains each anomaly ("" where none does yet).
 var anomalyLessons = map[passive.Anomaly]string{
-	passive.Retransmission:         "connect-timeout",
+	passive.Retransmission:         "out-of-order",
 	passive.FastRetransmission:     "out-of-order",
 	passive.SpuriousRetransmission: "time-wait",
 	passive.DuplicateACK:           "out-of-order",
@@ -161,7 +159,7 @@ var anomalyLessons = map[passive.Anomaly]string{
 	passive.LostSegment:            "out-of-order",
 	passive.ZeroWindow:             "sequence-space",
 	passive.WindowFull:             "sequence-space",
-	passive.KeepAlive:              "",
+	passive.KeepAlive:              "keepalive-half-open",
 	passive.ReusedPorts:            "time-wait-syn",
 	passive.Reset:                  "resets",
 }
@@ -263,103 +261,4 @@ func (s *Server) handleImportPcapng(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", `attachment; filename="connection-`+strconv.Itoa(c.Index)+`.pcapng"`)
 	w.Header().Set("Cache-Control", "no-store")
 	passive.WritePCAPNG(w, c, res.KeyLog)
-}
-
-// handleImportConn draws one connection of an upload: the diagram, each end's states,
-// the anomalies named with their lessons, the tcpdump view and every frame's bytes.
-func (s *Server) handleImportConn(w http.ResponseWriter, r *http.Request) {
-	p := page(w, r, "", false)
-	w.Header().Set("Cache-Control", "no-store")
-	e, ok := s.imports.get(chi.URLParam(r, "upload"))
-	n, err := strconv.Atoi(chi.URLParam(r, "conn"))
-	if !ok || err != nil || n < 0 || n >= e.conns {
-		p.Title = catalog.In(p.Lang, "import.gone")
-		render(w, r, http.StatusNotFound, templates.ImportGonePage(p))
-		return
-	}
-	res, err := readUpload(r.Context(), e.data, n)
-	if err != nil || n >= len(res.Conns) {
-		httpError(w, r, http.StatusInternalServerError, "import.unreadable")
-		return
-	}
-	c := res.Conns[n]
-	tr := c.Trace(res.KeyLog)
-	title := c.A.Addr.String() + " ↔ " + c.B.Addr.String()
-	p.Title = title
-	opt := DiagramOptions(r.URL.Query())
-	l := diagram.Build(tr, opt)
-	var svg bytes.Buffer
-	diagram.WriteSVG(&svg, l, diagram.SVGOptions{Lang: p.Lang, UpTo: -1, Title: title})
-	vm := templates.ImportConn{Page: p, Title: title, SVG: templ.Raw(svg.String()), States: templ.Raw(stateFigure(c, p.Lang)),
-		BackURL:   "/import?lang=" + p.Lang,
-		PcapngURL: "/import/" + chi.URLParam(r, "upload") + "/" + strconv.Itoa(n) + "/capture.pcapng",
-		Ends: []templates.ImportEnd{
-			{Addr: c.A.Addr.String(), States: c.A.States()},
-			{Addr: c.B.Addr.String(), States: c.B.States()},
-		}}
-	lines := tr.TcpdumpLines(false)
-	for i, f := range c.Frames {
-		fv := templates.ImportFrame{N: f.N, Hex: hexDump(f.IP), Text: lines[i+1]}
-		for _, a := range f.Anomalies.List() {
-			an := templates.ImportAnomalyView{Name: anomalyName(a, p.Lang)}
-			if l := anomalyLessons[a]; l != "" {
-				an.Lesson = "/lessons/" + l + "?lang=" + p.Lang
-			}
-			fv.Anomalies = append(fv.Anomalies, an)
-		}
-		vm.Frames = append(vm.Frames, fv)
-	}
-	render(w, r, http.StatusOK, templates.ImportConnPage(vm))
-}
-
-// stateFigure draws RFC 9293 Figure 5 with the edges each end took (end A in the
-// figure's first colour, B in its second) and the state each end was last seen in lit.
-func stateFigure(c *passive.Conn, lang string) string {
-	var b bytes.Buffer
-	if err := diagram.WriteStateSVG(&b, diagram.StateMachine(lang)); err != nil {
-		return ""
-	}
-	svg := b.String()
-	edges, nodes := map[string]string{}, map[string]string{} // id → classes to add
-	for i, sd := range []*passive.Side{&c.A, &c.B} {
-		n := strconv.Itoa(i)
-		for _, t := range sd.Path {
-			if id := diagram.FigureEdge(t.From.String(), t.To.String(), t.Cause); t.From != passive.Unknown && id != "" &&
-				!strings.Contains(edges[id], "-"+n) {
-				edges[id] += " sa-sm-taken-" + n
-			}
-		}
-		if sd.State != passive.Unknown {
-			node := sd.State.String()
-			if node == "CLOSED" && len(sd.Path) > 1 {
-				node = "CLOSED-2" // the figure's second CLOSED, where connections end
-			}
-			nodes[node] += " sa-sm-lit-" + n
-		}
-	}
-	for id, cls := range edges {
-		for _, k := range []string{"sa-sm-edge", "sa-sm-edge-label"} {
-			svg = strings.ReplaceAll(svg, `class="`+k+`" data-edge="`+id+`"`, `class="`+k+cls+`" data-edge="`+id+`"`)
-		}
-	}
-	for id, cls := range nodes {
-		svg = strings.ReplaceAll(svg, `class="sa-sm-node" data-node="`+id+`"`, `class="sa-sm-node`+cls+`" data-node="`+id+`"`)
-	}
-	return "<style>" + diagram.StateFigureStyle + "</style>" + svg
-}
-
-// hexDump writes bytes 16 to a line with their offsets, as tcpdump -x does.
-func hexDump(b []byte) string {
-	var out bytes.Buffer
-	for i := 0; i < len(b); i += 16 {
-		fmt.Fprintf(&out, "0x%04x: ", i)
-		for j := i; j < min(i+16, len(b)); j++ {
-			fmt.Fprintf(&out, "%02x", b[j])
-			if j%2 == 1 {
-				out.WriteByte(' ')
-			}
-		}
-		out.WriteByte('\n')
-	}
-	return out.String()
 }

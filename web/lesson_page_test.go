@@ -93,3 +93,37 @@ func TestLessonPageSaysWhatADropHid(t *testing.T) {
 		t.Error("a run without drops leaves nothing out, yet the page lists omissions")
 	}
 }
+
+// A lesson opened to play (?autoplay=1&speed=8, what an embed asks for) arrives with its
+// first segment's arrow already drawn in the page, at the step the live player starts
+// from: the first arrow is shown at the first paint, with no socket round trip and no
+// script before it (BenchmarkBrowserFirstArrowCold measures that paint).
+func TestLessonArrivesWithItsFirstArrow(t *testing.T) {
+	s := NewServer(Config{})
+	for _, id := range []string{"three-way-handshake", "four-way-close", "tcp-fast-open"} {
+		for _, q := range []string{"", "&width=narrow"} {
+			target := "/lessons/" + id + "?lang=en&autoplay=1&speed=8" + q
+			boot, page := lessonBoot(t, s, target)
+			fig := regexp.MustCompile(`(?s)<figure class="diagram".*?</figure>`).FindString(page)
+			shown := regexp.MustCompile(`<g class="sa-seg[^"]*"`).FindAllString(fig, -1)
+			n := 0
+			for _, g := range shown {
+				if !strings.Contains(g, "sa-hidden") {
+					n++
+				}
+			}
+			want := 0
+			for _, st := range boot.Layout.Steps[:boot.Step+1] {
+				if st.Kind == "segment" {
+					want++
+				}
+			}
+			if want == 0 {
+				t.Errorf("%s: the story starts (step %d) before its first segment", target, boot.Step+1)
+			}
+			if n != want {
+				t.Errorf("%s: the page draws %d segment arrows at step %d, want %d", target, n, boot.Step+1, want)
+			}
+		}
+	}
+}

@@ -146,3 +146,34 @@ func TestBrowserCompareTextsInTheirBoxes(t *testing.T) {
 		}
 	}
 }
+
+// On a phone every time tick of the live diagram says its time, and no two tick labels
+// overlap (the middle ticks used to be drawn bare).
+func TestBrowserPhoneTicksLabelled(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	for _, id := range []string{"three-way-handshake", "tcp-fast-open", "connect-timeout", "syn-cookies"} {
+		for _, lang := range Languages {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Navigate(ts.URL+"/lessons/"+id+"?lang="+lang)); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(t, ctx, `document.documentElement.dataset.player === "ready"`)
+			bad := evalJS[[]string](t, ctx, `(() => {
+  const out = [], boxes = [];
+  const ticks = document.querySelectorAll("svg.sa-live .sa-tick");
+  if (ticks.length < 2) out.push("only " + ticks.length + " ticks");
+  for (const g of ticks) {
+    const t = g.querySelector("text");
+    if (!t || !t.textContent.trim()) { out.push("a tick at y " + g.querySelector("line").getAttribute("y1") + " has no label"); continue; }
+    const r = t.getBoundingClientRect();
+    for (const [s, q] of boxes) if (r.left < q.right - 0.5 && q.left < r.right - 0.5 && r.top < q.bottom - 0.5 && q.top < r.bottom - 0.5) out.push(t.textContent + " overlaps " + s);
+    boxes.push([t.textContent, r]);
+  }
+  return out;
+})()`)
+			if len(bad) > 0 {
+				t.Errorf("%s (%s) at 390×844:\n%s", id, lang, strings.Join(bad, "\n"))
+			}
+		}
+	}
+}

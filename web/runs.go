@@ -29,6 +29,10 @@ type run struct {
 	mu    sync.Mutex
 	steps [][]byte // encoded stepMsg, nil until first sent
 
+	// raw, when not nil, gives a segment's bytes as they were captured (an imported
+	// connection's), shown instead of the engine's encoding of it.
+	raw func(segID int) []byte
+
 	plotOnce  sync.Once
 	tsg, cwnd *diagram.Plot // the data phase's figures, laid out when first asked for
 }
@@ -51,8 +55,16 @@ func (r *run) stepJSON(i int) []byte {
 	m := stepMsg{Index: i, Event: e.AppendJSON(nil)}
 	if e.Kind == tcp.EventSegment {
 		b := wire.Encode(e.Segment.Seg)
-		m.Bytes = hex.EncodeToString(b)
 		m.Fields, _ = wire.Fields(b)
+		if r.raw != nil {
+			if rb := r.raw(e.Segment.ID); len(rb) > 0 {
+				b = rb // the captured bytes; their fields when they read whole
+				if f, err := wire.Fields(rb); err == nil {
+					m.Fields = f
+				}
+			}
+		}
+		m.Bytes = hex.EncodeToString(b)
 	}
 	b, _ := json.Marshal(m)
 	r.steps[i] = b
@@ -112,6 +124,39 @@ func (c *runCache) get(id string, p engine.Params, o diagram.Options, sim func(e
 			return
 		}
 		e.r = newRun(tr, o)
+	})
+	return e.r, e.err
+}
+
+// getRun is get for a run built by build rather than simulated (an imported
+// connection's), kept under key while it stays in the cache.
+func (c *runCache) getRun(key string, build func() (*run, error)) (*run, error) {
+	c.mu.Lock()
+	el, ok := c.items[key]
+	if ok {
+		c.ll.MoveToFront(el)
+	} else {
+		el = c.ll.PushFront(&runEntry{key: key})
+		c.items[key] = el
+		for c.ll.Len() > c.max {
+			old := c.ll.Back()
+			c.ll.Remove(old)
+			delete(c.items, old.Value.(*runEntry).key)
+		}
+	}
+	e := el.Value.(*runEntry)
+	c.mu.Unlock()
+	e.once.Do(func() {
+		c.sims.Add(1)
+		e.r, e.err = build()
+		if e.err != nil {
+			c.mu.Lock()
+			if c.items[key] == el {
+				c.ll.Remove(el)
+				delete(c.items, key)
+			}
+			c.mu.Unlock()
+		}
 	})
 	return e.r, e.err
 }

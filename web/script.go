@@ -101,6 +101,7 @@ func (s *Server) handleScriptRun(w http.ResponseWriter, r *http.Request) {
 		var pe *packetdrill.ParseError
 		if errors.As(err, &pe) {
 			res.Line = pe.Line
+			res.Error = parseErrorText(pe).In(lang)
 		}
 		scriptAnswer(w, http.StatusUnprocessableEntity, res)
 		return
@@ -117,15 +118,27 @@ func (s *Server) handleScriptRun(w http.ResponseWriter, r *http.Request) {
 	st := packetdrill.NewEngineStack(tcp.LinuxProfile())
 	res := packetdrill.Run(sc, st)
 	tr := st.Trace()
+	why := runnerText(res.Key, res.Args, res.Msg)
+	opt := DiagramOptions(r.URL.Query()) // width=narrow on a phone
 	if !res.Pass && res.Line > 0 {
-		// Mark where the run stopped on the diagram itself.
-		tr.Append(tcp.Event{Kind: tcp.EventNote, At: tr.End(), Endpoint: firstEndpoint(tr), Note: "script-mismatch",
-			Detail: fmt.Sprintf("line %d: %s", res.Line, res.Msg)})
+		if res.Expected != nil || res.Sent != nil {
+			// The failing line on the diagram itself: the segment it expected as a ghost
+			// arrow, the one sent instead marked.
+			opt.Mismatch = scriptMismatch(res, tr, scriptLine(src, res.Line), why)
+		} else {
+			// Not about a segment (a call's result, an assertion): a note where the run
+			// stopped.
+			tr.Append(tcp.Event{Kind: tcp.EventNote, At: tr.End(), Endpoint: firstEndpoint(tr), Note: "script-mismatch",
+				Detail: fmt.Sprintf("line %d: %s", res.Line, res.Msg)})
+		}
 	}
-	out := ScriptResult{Pass: res.Pass, Line: res.Line, Message: res.Msg, NotEvaluated: res.NotEvaluated}
+	out := ScriptResult{Pass: res.Pass, Line: res.Line, NotEvaluated: res.NotEvaluated}
+	if !res.Pass {
+		out.Message = why.In(lang)
+	}
 	if tr.Len() > 0 {
 		var svg bytes.Buffer
-		diagram.WriteSVG(&svg, diagram.Build(tr, diagram.Options{}), diagram.SVGOptions{Lang: lang, UpTo: -1, Title: catalog.In(lang, "script.title")})
+		diagram.WriteSVG(&svg, diagram.Build(tr, opt), diagram.SVGOptions{Lang: lang, UpTo: -1, Title: catalog.In(lang, "script.title")})
 		out.SVG = svg.String()
 		lines := tr.TcpdumpLines(false)
 		for i := 1; i <= len(lines); i++ {
@@ -133,6 +146,62 @@ func (s *Server) handleScriptRun(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	scriptAnswer(w, http.StatusOK, out)
+}
+
+// runnerText is a message of the packetdrill parser or runner in both languages, from
+// its key and arguments; a message without a key (the stack's own) is English in both.
+func runnerText(key string, args []any, msg string) engine.Text {
+	if key == "" || !catalog.Has("packetdrill."+key) {
+		return engine.Text{EN: msg, ZH: msg}
+	}
+	return catalog.F("packetdrill."+key, args...)
+}
+
+// parseErrorText is a script the parser refused, in both languages: the line, what is
+// wrong, and near which word.
+func parseErrorText(pe *packetdrill.ParseError) engine.Text {
+	t := runnerText(pe.Key, pe.Args, pe.Msg)
+	if pe.Token != "" {
+		t = catalog.F("script.near", t, pe.Token)
+	}
+	return catalog.F("script.at", pe.Line, t)
+}
+
+// scriptLine is line n (from 1) of the script as written, trimmed.
+func scriptLine(src []byte, n int) string {
+	for i, l := range strings.Split(string(src), "\n") {
+		if i+1 == n {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+// scriptMismatch says where the run failed, for the diagram: the segment line expected
+// (from the stack to its peer, as the run's own segments travel) and the ID of the
+// segment sent instead, found in the trace by when it left and its numbers.
+func scriptMismatch(res packetdrill.Result, tr *engine.Trace, line string, why engine.Text) *diagram.Mismatch {
+	m := &diagram.Mismatch{Why: why, Label: catalog.F("script.expected", res.Line, line)}
+	if res.Expected != nil {
+		m.Expected = true
+		m.Src, m.Dst = "stack", "peer"
+		m.At = tcp.Time(res.ExpectedAt / time.Microsecond)
+		m.Arrive = m.At
+	}
+	if res.Sent != nil {
+		at := tcp.Time(res.Sent.At / time.Microsecond)
+		for _, e := range tr.Scan() {
+			if e.Kind == tcp.EventSegment && e.Segment.Src == "stack" && e.At == at &&
+				e.Segment.Seg.Seq == res.Sent.Seg.Seq && e.Segment.Seg.Flags == res.Sent.Seg.Flags {
+				m.Got = e.Segment.ID
+				if m.Expected {
+					m.Arrive = m.At + (e.Segment.Arrive - e.At) // the run's own delay
+				}
+				break
+			}
+		}
+	}
+	return m
 }
 
 func firstEndpoint(tr *engine.Trace) string {

@@ -72,6 +72,8 @@ type Server struct {
 	closing  bool
 	runs     *runCache
 	imports  *importCache
+	// importRuns are the imported connections opened in the player (ImportRunEntries).
+	importRuns *runCache
 	// thumbs is each story's catalogue picture (diagram.Thumbnail of its default run),
 	// drawn at the first index request.
 	thumbs func() map[string]string
@@ -125,7 +127,7 @@ func NewServer(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, sessions: map[*session]struct{}{}, perIP: map[string]int{},
 		cache: newRenderCache(cfg.CacheBytes, cfg.CacheEntries), runs: newRunCache(DefaultRunCacheEntries),
-		imports: newImportCache()}
+		imports: newImportCache(), importRuns: newRunCache(ImportRunEntries)}
 	s.stepsBufs.New = func() any { b := make([]byte, 0, stepsBufSize); return &b }
 	s.thumbs = sync.OnceValue(s.drawThumbs)
 	s.classHub = sync.OnceValues(s.openHub)
@@ -199,6 +201,9 @@ func (s *Server) routes() chi.Router {
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(middleware.Timeout(20 * time.Second))
+		// A phone's player page is laid out narrow from the first request where the
+		// browser says its width (fitViewport), before the cache.
+		r.Use(fitViewport)
 		// Pages, drawings and captures depend only on their address: rendered once, kept
 		// in a bounded cache, revalidated with an ETag. The cache compresses on its own.
 		r.Use(s.cache.cached)
@@ -231,6 +236,7 @@ func (s *Server) routes() chi.Router {
 		r.Post("/import", s.handleImportUpload)
 		r.Get("/import/{upload}/{conn}", s.handleImportConn)
 		r.Get("/import/{upload}/{conn}/capture.pcapng", s.handleImportPcapng)
+		r.Get("/import/{upload}/{conn}/diagram.svg", s.handleImportSVG)
 		r.Get("/script", s.handleScriptPage)
 		r.Post("/script", s.handleScriptRun)
 	})

@@ -487,6 +487,9 @@ var helloMsg = fmt.Appendf(nil, `{"protocol":%d,"type":"hello"}`, ProtocolVersio
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
 	switch m.Type {
 	case "start":
+		if isImportScenario(m.Scenario) {
+			return ss.startImport(ctx, m) // an imported connection (importplayer.go)
+		}
 		return ss.start(ctx, m)
 	case "play", "pause", "speed":
 		// Accepted and ignored since protocol 2: the page is the clock.

@@ -67,6 +67,15 @@ func textBox(x, y float64, anchor string, deg, w, size float64) box {
 	return box{cx: x + dx*c - dy*s, cy: y + dx*s + dy*c, hw: w/2 + pad, hh: (bot-top)/2 + pad/2, rot: rad}
 }
 
+// labelBox is the box of a label in its widest language or numbering.
+func labelBox(lb *Label) box {
+	w := 0.0
+	for _, v := range []string{lb.EN, lb.ZH, lb.Rel} {
+		w = max(w, TextWidth(v, lb.Size))
+	}
+	return textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, w, lb.Size)
+}
+
 // bounds is the axis-aligned rectangle around b.
 func (b box) bounds() (x1, y1, x2, y2 float64) {
 	s, c := math.Abs(math.Sin(b.rot)), math.Abs(math.Cos(b.rot))
@@ -112,6 +121,10 @@ type placer struct {
 	soft    map[int][]box
 	vlines  []float64 // lifelines: x positions, from laneTop down
 	all     []box
+	// fewest makes a text that must sit on a line take the candidate crossing the
+	// fewest others than own (an arrow's label and its arrow), not the first.
+	fewest bool
+	own    box
 }
 
 const bucketPx = 64.0
@@ -152,6 +165,57 @@ func (p *placer) fits(b box, soft bool) bool {
 	return true
 }
 
+// onLine tells whether b crosses a line, a band or a lifeline (b itself may already be
+// placed: texts are not looked at).
+func (p *placer) onLine(b box) bool {
+	x1, y1, x2, y2 := b.bounds()
+	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
+		for _, o := range p.soft[k] {
+			if b.overlaps(o) {
+				return true
+			}
+		}
+	}
+	if y2 > laneTop {
+		for _, x := range p.vlines {
+			if x1 < x && x < x2 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lineBox is the box a line from (x1, y1) to (x2, y2) takes.
+func lineBox(x1, y1, x2, y2 float64) box {
+	return box{cx: (x1 + x2) / 2, cy: (y1 + y2) / 2, hw: math.Hypot(x2-x1, y2-y1) / 2, hh: 0.8, rot: math.Atan2(y2-y1, x2-x1)}
+}
+
+// lineHits weighs the lines and bands b crosses, one each, and the lifelines, half each
+// (a label across its own lane near where its arrow leaves reads better than one on
+// another arrow).
+func (p *placer) lineHits(b box) float64 {
+	x1, y1, x2, y2 := b.bounds()
+	n := 0.0
+	seen := map[box]bool{}
+	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
+		for _, o := range p.soft[k] {
+			if !seen[o] && o != p.own && b.overlaps(o) {
+				seen[o] = true
+				n++
+			}
+		}
+	}
+	if y2 > laneTop {
+		for _, x := range p.vlines {
+			if x1 < x && x < x2 {
+				n += 0.5
+			}
+		}
+	}
+	return n
+}
+
 // rect records a filled rectangle as a soft obstacle.
 func (p *placer) rect(x1, y1, x2, y2 float64) {
 	b := box{cx: (x1 + x2) / 2, cy: (y1 + y2) / 2, hw: (x2 - x1) / 2, hh: (y2 - y1) / 2}
@@ -162,11 +226,10 @@ func (p *placer) rect(x1, y1, x2, y2 float64) {
 
 // line records a line from (x1, y1) to (x2, y2) as a soft obstacle.
 func (p *placer) line(x1, y1, x2, y2 float64) {
-	l := math.Hypot(x2-x1, y2-y1)
-	if l == 0 {
+	if x1 == x2 && y1 == y2 {
 		return
 	}
-	b := box{cx: (x1 + x2) / 2, cy: (y1 + y2) / 2, hw: l / 2, hh: 0.8, rot: math.Atan2(y2-y1, x2-x1)}
+	b := lineBox(x1, y1, x2, y2)
 	_, by1, _, by2 := b.bounds()
 	for k := int(math.Floor(by1 / bucketPx)); k <= int(math.Floor(by2/bucketPx)); k++ {
 		p.soft[k] = append(p.soft[k], b)

@@ -146,10 +146,17 @@ func Describe(tr *engine.Trace, e *tcp.Event) engine.Text {
 	case tcp.EventNote:
 		return catalog.F("describe.note", at, e.Endpoint, NoteText(e.Note))
 	case tcp.EventQueue:
+		if queueOver(e.SynQueue, e.Backlog) {
+			return catalog.F("describe.queue.over", at, e.Endpoint, e.SynQueue, e.Backlog, e.AcceptQueue)
+		}
 		return catalog.F("describe.queue", at, e.Endpoint, e.SynQueue, e.Backlog, e.AcceptQueue)
 	}
 	return engine.Text{}
 }
+
+// queueOver tells a SYN queue holding more than its backlog (9 of 8: Linux's queue is
+// full only when it holds more than the backlog), whose texts say so.
+func queueOver(synq, backlog int) bool { return backlog > 0 && synq > backlog }
 
 // CauseText is a state change's cause in both languages: the engine writes it in
 // English, the catalogue has it in Chinese ("cause." and the English words).

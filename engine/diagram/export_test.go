@@ -54,15 +54,6 @@ func ColumnBoxes(tr *engine.Trace, o ColumnOptions) []TestBox {
 	return out
 }
 
-// labelBox is the box of a label in its widest language or numbering.
-func labelBox(lb *Label) box {
-	w := 0.0
-	for _, v := range []string{lb.EN, lb.ZH, lb.Rel} {
-		w = max(w, TextWidth(v, lb.Size))
-	}
-	return textBox(lb.X, lb.Y, lb.AnchorOrStart(), lb.Rot, w, lb.Size)
-}
-
 // TestBox is one text's box.
 type TestBox struct {
 	What string
@@ -125,6 +116,26 @@ func SideTextOnBundle(l *Layout) []string {
 			if tb.overlaps(band) {
 				out = append(out, it.Kind+" "+lb.EN+" on the band of bundle step "+strconv.Itoa(bd.Step))
 			}
+		}
+	}
+	return out
+}
+
+// TickBox is the box of a tick's label.
+func TickBox(t Tick) TestBox { return TestBox{What: "tick " + t.Label, b: labelBox(t.T)} }
+
+// BundleTextOnArrow returns, for each bundle whose label lies on the band's own arrow, a
+// description.
+func BundleTextOnArrow(l *Layout) []string {
+	var out []string
+	for _, it := range l.Items {
+		if it.Kind != "bundle" || it.T == nil {
+			continue
+		}
+		tb := labelBox(it.T)
+		tb.hw, tb.hh = tb.hw-0.5, tb.hh-0.5
+		if tb.overlaps(lineBox(it.X1, it.Y1, it.X2, it.Y2)) {
+			out = append(out, it.T.EN+" on the arrow of bundle step "+strconv.Itoa(it.Step))
 		}
 	}
 	return out

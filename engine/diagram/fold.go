@@ -221,16 +221,9 @@ func (b *builder) fold(sp span) {
 	b.l.Steps = append(b.l.Steps, st)
 	it := Item{Kind: "bundle", Step: st.Index, End: -1, X1: b.laneX[from], Y1: y1, X2: b.laneX[to], Y2: y2,
 		Src: from, Dst: to, Count: data + acks + dups, Text: full, Extra: "fold"}
-	short := []string{parts[0].EN, parts[0].ZH}
-	xm := (it.X1 + it.X2) / 2
-	var cands [][2]float64
-	for k := 0; k < 4; k++ {
-		cands = append(cands, [2]float64{xm, (y1+y2)/2 + 4 + float64(k)*lineGap})
-	}
-	if it.T = placeText(b.pl, short, fontSide, "middle", 0, cands[:1], -1); it.T == nil {
-		if it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, -1); it.T == nil {
-			it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, 0)
-		}
-	}
+	// In the band, off its arrow; where a phone's band has no room for the summary, the
+	// count alone (the whole text is the step's, in the title and the transcript).
+	short := catalog.F("fold.count", data+acks+dups)
+	it.T = b.bundleLabel(it.X1, y1, it.X2, y2, [][]string{{parts[0].EN, parts[0].ZH}, {short.EN, short.ZH}})
 	b.l.Items = append(b.l.Items, it)
 }

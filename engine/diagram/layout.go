@@ -7,6 +7,7 @@ package diagram
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strings"
@@ -26,7 +27,8 @@ const (
 	bottom      = 40.0
 	laneMargin  = 220.0
 	laneTop     = 50.0
-	lineGap     = 14.0 // one line of side text
+	lineGap     = 15.0 // one line of side text: a text box (14.3 px with its halo) fits one
+	addrGap     = 16.0 // one line of lane addresses (12 px)
 	// MaxDrawnSegments bounds the arrows one diagram draws; later segments are summarised.
 	MaxDrawnSegments = 4000
 	// MaxGapPx is the most height a compressed idle gap takes, however long it is.
@@ -49,6 +51,8 @@ type Options struct {
 	// A finished trace (a story) places every text knowing every arrow, so no arrow sent
 	// later runs over an earlier label.
 	Growing bool
+	// Mismatch, when not nil, draws where a packetdrill script's expectation failed.
+	Mismatch *Mismatch
 }
 
 // Lane is one endpoint's lifeline.
@@ -121,7 +125,7 @@ type Step struct {
 
 // Item is one drawn thing. Kind says which fields apply.
 type Item struct {
-	Kind string  `json:"kind"` // "segment", "state", "timer", "app", "note", "queue", "bundle"
+	Kind string  `json:"kind"` // "segment", "state", "timer", "app", "note", "queue", "bundle", "ghost"
 	Step int     `json:"step"` // shown from this step on
 	End  int     `json:"end"`  // state bands and timers: the step where they end (-1: open)
 	X1   float64 `json:"x1"`
@@ -159,6 +163,8 @@ type Item struct {
 	SynQueue int `json:"synq,omitempty"`
 	Backlog  int `json:"backlog,omitempty"`
 	Accept   int `json:"acceptq,omitempty"`
+	// Mark is a segment's part in a failed script (MarkSent) or a ghost's (MarkExpected).
+	Mark string `json:"mark,omitempty"`
 }
 
 // GaugeW is the width of a queue gauge.
@@ -280,8 +286,63 @@ func bundles(tr *engine.Trace, attacker map[string]bool) []span {
 	return out
 }
 
-// Build computes the layout of a trace.
+// maxStretchRounds bounds how many times Build lays a finished trace out again, each
+// time giving its crowded instants more room.
+const maxStretchRounds = 6
+
+// stretchPx is the room a crowded instant gains in one round: two lines of side text.
+const stretchPx = 2 * lineGap
+
+// Build computes the layout of a trace. A finished trace whose side texts found no room
+// clear of the arrows near their instant (a phone's lane with six texts at one moment) is
+// laid out again with more room after each such instant, so every text keeps off the
+// arrows and stays beside its event; the time axis then runs a little slower there, and
+// its ticks still say the real time. A growing trace (the lab) is laid out once, so its
+// earlier items never move.
 func Build(tr *engine.Trace, opt Options) *Layout {
+	l, crowded := layoutOnce(tr, opt, nil)
+	if opt.Growing {
+		return l
+	}
+	// Each round stretches every crowded instant; a stretch that leaves its instant as
+	// crowded as before is taken back and not tried again (its texts lack width, not
+	// height).
+	extra := map[tcp.Time]float64{}
+	hopeless := map[tcp.Time]bool{}
+	for round := 0; round < maxStretchRounds; round++ {
+		trial := maps.Clone(extra)
+		grown := false
+		for t := range crowded {
+			if !hopeless[t] {
+				trial[t] += stretchPx
+				grown = true
+			}
+		}
+		if !grown {
+			break
+		}
+		l2, crowded2 := layoutOnce(tr, opt, trial)
+		undo := false
+		for t, n := range crowded {
+			if !hopeless[t] && crowded2[t] >= n {
+				trial[t] -= stretchPx
+				hopeless[t] = true
+				undo = true
+			}
+		}
+		extra = trial
+		if undo {
+			l2, crowded2 = layoutOnce(tr, opt, extra)
+		}
+		l, crowded = l2, crowded2
+	}
+	return l
+}
+
+// layoutOnce lays a trace out with extra px of room after the instants extra names, and
+// returns, for each instant where side texts found no room clear of the lines near
+// them, how many did not.
+func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Layout, map[tcp.Time]int) {
 	if opt.Width == 0 {
 		opt.Width = DefaultWidth
 	}
@@ -301,21 +362,39 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	laneX := map[string]float64{}
 	n := len(tr.Meta.Endpoints)
 	margin := min(laneMargin, max(opt.Width/4, 100))
-	for i, ep := range tr.Meta.Endpoints {
-		x := opt.Width / 2
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = opt.Width / 2
 		if n > 1 {
-			x = margin + float64(i)*(opt.Width-2*margin)/float64(n-1)
+			xs[i] = margin + float64(i)*(opt.Width-2*margin)/float64(n-1)
 		}
+	}
+	if narrow && n >= 3 {
+		xs = narrowLanes(opt.Width, n)
+	}
+	heads := laneHeads(tr.Meta.Endpoints, xs, opt.Width, narrow)
+	axisTop := top
+	for i, ep := range tr.Meta.Endpoints {
+		x := xs[i]
 		laneX[ep.Name] = x
 		ln := Lane{Name: ep.Name, Role: ep.Role, Addr: ep.Addr, X: x}
-		hw := min(max(130, TextWidth(ep.Name, fontLane)+20, TextWidth(laneNameZH(ep.Name), fontLane)+20), 2*x-4, 2*(opt.Width-x)-4)
-		if n > 1 {
-			hw = min(hw, (opt.Width-2*margin)/float64(n-1)-6) // clear of the next lane's head
-		}
-		ln.Head = [4]float64{x - hw/2, 8, hw, 26}
+		h1, h2 := heads[i][0], heads[i][1]
+		ln.Head = [4]float64{round1(h1), 8, round1(h2 - h1), 26}
 		pl.vlines = append(pl.vlines, x)
-		ln.NameL = placeText(pl, []string{ep.Name, laneNameZH(ep.Name)}, fontLane, "middle", 0, [][2]float64{{x, 26}}, hw-8)
-		ln.AddrL = placeText(pl, []string{ep.Addr}, fontAddr, "middle", 0, [][2]float64{{x, 48}}, 2*min(x, opt.Width-x)-4)
+		ln.NameL = placeText(pl, []string{ep.Name, laneNameZH(ep.Name)}, fontLane, "middle", 0, [][2]float64{{(h1 + h2) / 2, 26}}, h2-h1-4)
+		// The address under its lane, kept inside the figure; where a neighbour's is in
+		// the way (three lanes on a phone), a line lower.
+		aw := TextWidth(ep.Addr, fontAddr)
+		ax := min(max(x, aw/2+4), opt.Width-aw/2-4)
+		if ln.AddrL = placeText(pl, []string{ep.Addr}, fontAddr, "middle", 0, [][2]float64{{ax, 48}}, -1); ln.AddrL == nil {
+			if ln.AddrL = placeText(pl, []string{ep.Addr}, fontAddr, "middle", 0, [][2]float64{{ax, 48 + addrGap}}, -1); ln.AddrL == nil {
+				ln.AddrL = placeText(pl, []string{ep.Addr}, fontAddr, "middle", 0, [][2]float64{{ax, 48}}, 2*min(ax, opt.Width-ax)-4)
+			}
+		}
+		if ln.AddrL != nil && ln.AddrL.Y > 48 {
+			axisTop = top + addrGap
+			l.LaneTop = laneTop + addrGap
+		}
 		l.Lanes = append(l.Lanes, ln)
 	}
 	main := map[string]bool{}
@@ -349,9 +428,12 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 			times = append(times, e.Segment.Arrive)
 		}
 	}
+	if m := opt.Mismatch; m != nil && m.Expected {
+		times = append(times, m.At, m.Arrive)
+	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	ax := &timeAxis{}
-	y := top
+	y := axisTop
 	gapX1, gapX2 := 60.0, opt.Width-60
 	if narrow {
 		gapX1, gapX2 = 8, opt.Width-8
@@ -369,6 +451,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		}
 		if len(ax.times) > 0 {
 			prev := ax.times[len(ax.times)-1]
+			y += extra[prev]
 			k := sort.Search(len(spans), func(k int) bool { return spans[k].t1 >= t })
 			if k < len(spans) && spans[k].t0 == prev && spans[k].t1 == t {
 				y += bundlePx
@@ -388,31 +471,38 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		ax.ys = append(ax.ys, y)
 	}
 	if len(ax.times) == 0 {
-		ax.times, ax.ys = []tcp.Time{0}, []float64{top}
+		ax.times, ax.ys = []tcp.Time{0}, []float64{axisTop}
 	}
 	axisEnd := y
 	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, pl: pl, narrow: narrow,
-		spans: spans, gapAt: gapAt, opt: opt}
+		spans: spans, gapAt: gapAt, opt: opt, crowded: map[tcp.Time]int{}}
 	b.stackArrows()
 	b.bundleBands()
 	if !opt.Growing {
 		b.allArrows()
 	}
 	b.walk()
-	// Ticks: at least every 120 px, drawn where their label has room (the texts of the
-	// story come first).
+	if opt.Mismatch != nil {
+		b.mismatch(opt.Mismatch)
+	}
+	// Ticks: at least every 120 px, each with its label (the texts of the story come
+	// first): an instant whose label has no room at either edge gets no tick, and the
+	// next instant is tried. A gap's band is drawn over the grid, so no label goes under
+	// one.
+	for _, g := range l.Gaps {
+		pl.add(box{cx: g.X + g.W/2, cy: (g.Y1 + g.Y2) / 2, hw: g.W / 2, hh: max(g.Y2-g.Y1, 1) / 2})
+	}
 	lastTick := -1000.0
 	for i, t := range ax.times {
-		if ax.ys[i]-lastTick >= 120 || i == 0 {
-			tk := Tick{Y: round1(ax.ys[i]), Label: fmtTime(t)}
-			// At the left edge above its rule; else below it; else at the right edge.
-			tk.T = placeText(pl, []string{tk.Label}, fontTick, "start", 0, [][2]float64{{4, tk.Y - 3}, {4, tk.Y + fontTick + 1}}, 0)
-			if tk.T == nil {
-				tk.T = placeText(pl, []string{tk.Label}, fontTick, "end", 0, [][2]float64{{opt.Width - 4, tk.Y - 3}, {opt.Width - 4, tk.Y + fontTick + 1}}, 0)
-			}
-			l.Ticks = append(l.Ticks, tk)
-			lastTick = ax.ys[i]
+		if ax.ys[i]-lastTick < 120 && i > 0 {
+			continue
 		}
+		tk := Tick{Y: round1(ax.ys[i]), Label: fmtTime(t)}
+		if tk.T = tickLabel(pl, tk, opt.Width); tk.T == nil {
+			continue
+		}
+		l.Ticks = append(l.Ticks, tk)
+		lastTick = ax.ys[i]
 	}
 	l.Height = math.Ceil(max(axisEnd+bottom+30, pl.bottom()+bottom))
 	l.LaneBottom = l.Height - bottom
@@ -425,7 +515,98 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	for i := range l.Items {
 		shape(&l.Items[i], l.LaneBottom)
 	}
-	return l
+	return l, b.crowded
+}
+
+// tickLabel places a tick's label, whole: at the left edge above its rule, else below
+// it, else at the right edge; clear of lines first, then across one; nil if no text
+// leaves it room.
+func tickLabel(pl *placer, tk Tick, w float64) *Label {
+	left := [][2]float64{{4, tk.Y - 3}, {4, tk.Y + fontTick + 1}}
+	right := [][2]float64{{w - 4, tk.Y - 3}, {w - 4, tk.Y + fontTick + 1}}
+	if lb := placeClear(pl, []string{tk.Label}, fontTick, "start", left); lb != nil {
+		return lb
+	}
+	if lb := placeClear(pl, []string{tk.Label}, fontTick, "end", right); lb != nil {
+		return lb
+	}
+	if lb := placeText(pl, []string{tk.Label}, fontTick, "start", 0, left, -1); lb != nil {
+		return lb
+	}
+	return placeText(pl, []string{tk.Label}, fontTick, "end", 0, right, -1)
+}
+
+// narrowLanes places three or more lanes on a phone: the first far enough in for its
+// texts on the left, the last near the right edge (an attacker's lane, which has few
+// texts of its own), and the one before it with room on its right for a server's state
+// and queue gauge; any others evenly between.
+func narrowLanes(w float64, n int) []float64 {
+	xs := make([]float64, n)
+	xs[0], xs[n-1], xs[n-2] = 96, w-42, w-146
+	for i := 1; i < n-2; i++ {
+		xs[i] = xs[0] + float64(i)*(xs[n-2]-xs[0])/float64(n-2)
+	}
+	return xs
+}
+
+// laneHeads returns each lane's header box as [left, right]: centred on its lane, as wide
+// as its name needs (at least 130 px where there is room), inside the figure, and clear
+// of its neighbours' boxes; where the lanes crowd (three on a phone), a box shrinks
+// towards its name and moves off-centre rather than cover the next one.
+func laneHeads(eps []engine.EndpointInfo, xs []float64, w float64, narrow bool) [][2]float64 {
+	const gap, pad = 6.0, 4.0
+	out := make([][2]float64, len(xs))
+	need := make([]float64, len(xs))
+	for i, ep := range eps {
+		need[i] = max(TextWidth(ep.Name, fontLane), TextWidth(laneNameZH(ep.Name), fontLane)) + 2*pad
+		want := max(need[i]+12, 130)
+		if narrow {
+			want = need[i] + 16
+		}
+		// Half the distance to each neighbour, and the figure's edges.
+		lo, hi := 4.0, w-4
+		if i > 0 {
+			lo = (xs[i-1]+xs[i])/2 + gap/2
+		}
+		if i < len(xs)-1 {
+			hi = (xs[i]+xs[i+1])/2 - gap/2
+		}
+		hw := min(want/2, xs[i]-lo, hi-xs[i])
+		out[i] = [2]float64{xs[i] - hw, xs[i] + hw}
+		if 2*hw < need[i] {
+			// Too narrow centred: grow into the free side, up to the name's width.
+			l, r := xs[i]-hw, xs[i]+hw
+			for _, side := range []int{-1, 1} {
+				short := need[i] - (r - l)
+				if short <= 0 {
+					break
+				}
+				if side < 0 {
+					l = max(lo, l-short)
+				} else {
+					r = min(hi, r+short)
+				}
+			}
+			out[i] = [2]float64{l, r}
+		}
+	}
+	// A box that still lacks room borrows from its neighbour's spare width.
+	for i := 1; i < len(xs); i++ {
+		a, b := &out[i-1], &out[i]
+		if short := need[i] - (b[1] - b[0]); short > 0 {
+			spare := (a[1] - a[0]) - need[i-1]
+			take := min(short, max(spare, 0))
+			a[1] -= take
+			b[0] -= take
+		}
+		if short := need[i-1] - (a[1] - a[0]); short > 0 {
+			spare := (b[1] - b[0]) - need[i]
+			take := min(short, max(spare, 0))
+			b[0] += take
+			a[1] += take
+		}
+	}
+	return out
 }
 
 // shape computes what an item's drawing needs beyond its ends, so no renderer does
@@ -444,7 +625,7 @@ func shape(it *Item, laneBottom float64) {
 		}
 		y2 := max(it.Y2, it.Y1+2)
 		it.D = fmt.Sprintf("M%.1f,%.1fh%.0fV%.1fh%.0f", it.BX-4*s, it.Y1, 4*s, y2, -4*s)
-	case "segment":
+	case "segment", "ghost":
 		it.Len = round1(math.Hypot(it.X2-it.X1, it.Y2-it.Y1))
 		if it.Fate != "delivered" {
 			it.D = fmt.Sprintf("M%.1f,%.1fl10,10m0,-10l-10,10", it.X2-5, it.Y2-5)
@@ -498,6 +679,23 @@ func placeText(pl *placer, variants []string, size float64, anchor string, rot f
 		tiers = []float64{1, 0.66, 0.45, 0.3}
 	}
 	for _, soft := range []bool{true, false} {
+		if !soft && pl.fewest {
+			// On a line after all: the candidate that crosses the fewest.
+			best, hits := -1, 0.0
+			for i, c := range cands {
+				bx := textBox(round1(c[0]), round1(c[1]), anchor, round1(rot), w, size)
+				if pl.fits(bx, false) {
+					if n := pl.lineHits(bx); best < 0 || n < hits {
+						best, hits = i, n
+					}
+				}
+			}
+			if best >= 0 {
+				c := cands[best]
+				pl.add(textBox(round1(c[0]), round1(c[1]), anchor, round1(rot), w, size))
+				return mk(c, variants, false)
+			}
+		}
 		for _, c := range cands {
 			bx := textBox(round1(c[0]), round1(c[1]), anchor, round1(rot), w, size)
 			if pl.fits(bx, soft) {
@@ -576,9 +774,13 @@ type builder struct {
 	narrow                   bool
 	opt                      Options
 	stackLabel               map[int]int // segment id → -1: unlabelled; else how many others its label stands for
-	spans                    []span
-	gapAt                    []tcp.Time
-	gapDone                  int
+	// now is the instant of the event being placed; crowded counts, per instant, the
+	// side texts that had no room clear of the lines near their event.
+	now     tcp.Time
+	crowded map[tcp.Time]int
+	spans   []span
+	gapAt   []tcp.Time
+	gapDone int
 	// open state bands and timers per lane, as item indexes
 	band   map[string]int
 	timers map[string]int
@@ -604,6 +806,9 @@ func (b *builder) laneGap() float64 {
 	return g
 }
 
+// sideLines is how many lines below its event a side text may go.
+const sideLines = 11
+
 // stateAbbrev holds the short names RFC 9293's Figure 5 (and RFC 793's) gives the two
 // longest states, drawn where the full name would sit on an arrow.
 var stateAbbrev = map[string]string{"SYN-RECEIVED": "SYN-RCVD", "ESTABLISHED": "ESTAB"}
@@ -621,6 +826,21 @@ func shortForm(s string) []string {
 // lane, moving down a line at a time; then inside; then its abbreviation (if it has one),
 // clear of lines; shortened as a last resort.
 func (b *builder) sideText(lane string, y float64, variants []string, cols []float64, abbrev []string) *Label {
+	lb := b.sideTextAt(lane, y, variants, cols, abbrev)
+	b.check(lb, y)
+	return lb
+}
+
+// check notes the instant being placed as crowded if lb, a side text meant for y, had
+// to sit on a line or more than three lines below y (or found no place at all).
+func (b *builder) check(lb *Label, y float64) {
+	if lb != nil && !b.pl.onLine(labelBox(lb)) {
+		return
+	}
+	b.crowded[b.now]++
+}
+
+func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []float64, abbrev []string) *Label {
 	x := b.laneX[lane]
 	s := b.side(lane)
 	// A column as far out as the next lane would label that lane, not this one.
@@ -628,7 +848,7 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 		cols = cols[:len(cols)-1]
 	}
 	var out, in [][2]float64
-	for k := 0; k < 8; k++ {
+	for k := 0; k < sideLines; k++ {
 		for _, c := range cols {
 			out = append(out, [2]float64{x + s*c, y + float64(k)*lineGap})
 			in = append(in, [2]float64{x - s*c, y + float64(k)*lineGap})
@@ -685,6 +905,12 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 	if lb := placeText(b.pl, variants, fontSide, anchorIn, 0, in[:min(len(in), 4*len(cols))], -1); lb != nil {
 		return lb
 	}
+	// The short form whole, on a line, before the long one cut.
+	if abbrev != nil {
+		if lb := placeText(b.pl, abbrev, fontSide, anchorOut, 0, out, -1); lb != nil {
+			return lb
+		}
+	}
 	return placeText(b.pl, variants, fontSide, anchorOut, 0, out, 0)
 }
 
@@ -716,6 +942,7 @@ func (b *builder) walk() {
 	ahead := 0 // events before this index have had their arrows registered
 	for i := 0; i < b.tr.Len(); i++ {
 		e := b.tr.Load(i, &b.buf)
+		b.now = e.At
 		b.gapLabels(e.At)
 		if i >= ahead && b.opt.Growing {
 			ahead = b.arrowsAt(i, sp)
@@ -906,7 +1133,7 @@ func (b *builder) stackArrows() {
 	}
 }
 
-// sideItem places an application call or a note beside its lane; abbrev, if not empty,
+// sideItem places an application call or a note beside its lane; abbrev, if not nil,
 // is a short form to use where the whole text has no room clear of the lines.
 func (b *builder) sideItem(it Item, e *tcp.Event, abbrev []string) {
 	x := b.laneX[e.Endpoint]
@@ -944,14 +1171,14 @@ func (b *builder) queue(st int, e *tcp.Event) {
 	for _, c := range cands {
 		starts = append(starts, [2]float64{c[0] - pad, c[1]})
 	}
-	if lb := placeText(b.pl, []string{wide}, fontSide, "start", 0, starts, 0); lb != nil && !lb.Cut {
+	// Where the gauge has no room clear of every line and text (a phone's lane), it is
+	// left out and the numbers are placed alone as a side text is.
+	if lb := placeClear(b.pl, []string{wide}, fontSide, "start", starts); lb != nil {
 		it.BX, it.BY = lb.X, round1(lb.Y-8)
 		it.T = &Label{X: round1(lb.X + pad), Y: lb.Y, EN: txt, Size: fontSide}
-	} else if lb != nil {
-		// Too little room for the gauge: only its numbers, in the box that was placed.
-		it.T = &Label{X: lb.X, Y: lb.Y, EN: txt, Size: fontSide}
-		it.BX = -1
 	} else {
+		// Too little room for the gauge: only its numbers, placed as a side text is.
+		it.T = b.sideText(e.Endpoint, yy+4, []string{txt}, []float64{10}, nil)
 		it.BX = -1
 	}
 	if e.Backlog > 0 && it.BX >= 0 {
@@ -1013,10 +1240,16 @@ func (b *builder) timer(i int, e *tcp.Event) {
 		}
 		// Further down beside the bracket, clear of every line, before sitting on one.
 		var further [][2]float64
-		for k := len(cands); k < len(cands)+3; k++ {
+		for k := len(cands); k < sideLines; k++ {
 			further = append(further, [2]float64{bx + s*4, it.Y1 + 9 + float64(k)*lineGap})
 		}
 		if it.T = placeClear(b.pl, []string{text}, fontSide, out, further); it.T != nil {
+			return
+		}
+		for k := range further {
+			further[k][0] = inX
+		}
+		if it.T = placeClear(b.pl, []string{text}, fontSide, in, further); it.T != nil {
 			return
 		}
 		if it.T = placeText(b.pl, []string{text, zh}, fontSide, out, 0, cands[:3], -1); it.T == nil {
@@ -1047,6 +1280,7 @@ func (b *builder) timer(i int, e *tcp.Event) {
 		it.Label = fmtDur(e.Duration)
 		it.Text = engine.Text{EN: it.Text.EN + " " + fmtDur(e.Duration), ZH: it.Text.ZH + " " + fmtDur(e.Duration)}
 		place(&it, e.Timer.String()+" "+fmtDur(e.Duration))
+		b.check(it.T, it.Y1+9)
 		b.l.Items = append(b.l.Items, it)
 		b.timers[key] = len(b.l.Items) - 1
 	case tcp.TimerFired, tcp.TimerCancelled:
@@ -1070,6 +1304,7 @@ func (b *builder) timer(i int, e *tcp.Event) {
 			it := Item{Kind: "timer", Step: st, End: st, X1: x, Y1: yy, X2: x, Y2: yy + 2,
 				Lane: e.Endpoint, State: e.Timer.String(), Fate: "fired", Text: timerText(e.Timer)}
 			place(&it, e.Timer.String())
+			b.check(it.T, it.Y1+9)
 			b.l.Items = append(b.l.Items, it)
 		}
 	}
@@ -1187,6 +1422,8 @@ func alongArrowFar(pl *placer, x1, y1, x2, y2 float64, variants []string, size f
 		}
 	}
 	length := math.Hypot(x2-x1, y2-y1)
+	pl.fewest, pl.own = true, lineBox(x1, y1, x2, y2)
+	defer func() { pl.fewest = false }()
 	return placeText(pl, variants, size, "middle", ang, cands, max(length*0.9, 60))
 }
 
@@ -1292,24 +1529,14 @@ func (b *builder) bundle(sp span) {
 	if len(parts) == 0 {
 		parts = []engine.Text{full}
 	}
-	short := []string{parts[0].EN, parts[0].ZH}
-	xm := (it.X1 + it.X2) / 2
-	var cands [][2]float64
-	for k := 0; k < 4; k++ {
-		cands = append(cands, [2]float64{xm, (y1+y2)/2 + 4 + float64(k)*lineGap})
-	}
-	// Whole where it fits, even across a lifeline; shortened only where it does not. In
-	// the band first: centred, else from just inside its left end (texts of the moment
-	// before may sit beside the victim's lane); below it only if neither fits.
-	inBand := (y1+y2)/2 + 4
-	left := [][2]float64{{min(it.X1, it.X2) + 8, inBand}}
-	if it.T = placeText(b.pl, short, fontSide, "middle", 0, cands[:1], -1); it.T == nil {
-		if it.T = placeText(b.pl, short, fontSide, "start", 0, left, -1); it.T == nil {
-			if it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, -1); it.T == nil {
-				it.T = placeText(b.pl, short, fontSide, "middle", 0, cands, 0)
-			}
+	// Where a corner of the band has no room for the summary (a phone's), the count alone.
+	texts := [][]string{{parts[0].EN, parts[0].ZH}}
+	if syn > 0 {
+		for _, t := range []engine.Text{catalog.F("flood.count", syn), catalog.F("flood.count.short", syn)} {
+			texts = append(texts, []string{t.EN, t.ZH})
 		}
 	}
+	it.T = b.bundleLabel(it.X1, y1, it.X2, y2, texts)
 	b.l.Items = append(b.l.Items, it) // its band was registered before the walk (bundleBands)
 	if hasQ {
 		qi := len(b.l.Steps) - 1
@@ -1317,6 +1544,71 @@ func (b *builder) bundle(sp span) {
 		qe.At = sp.t1
 		b.queue(qi, &qe)
 	}
+}
+
+// bundleLabel places a bundle's label inside its band, off the band's arrow, which runs
+// from the attacker's lane (xa) at the band's top (y1) to the victim's (xv) at its bottom
+// (y2): in the corner the arrow leaves free at the top, by the victim's lane, or the one
+// at the bottom, by the attacker's; the first of texts (each in English and Chinese)
+// that fits whole, else the first shortened to the corner's room (the whole text is the
+// step's, in the title and the transcript).
+func (b *builder) bundleLabel(xa, y1, xv, y2 float64, texts [][]string) *Label {
+	variants := texts[0]
+	h := max(y2-y1, 1)
+	diag := lineBox(xa, y1, xv, y2)
+	// The arrow's x where a text's box reaches down to (top corner) or up to (bottom).
+	at := func(y float64) float64 { return xa + (xv-xa)*min(max((y-y1)/h, 0), 1) }
+	topY, botY := round1(y1+11), round1(y2-4)
+	type corner struct {
+		x, y   float64
+		anchor string
+		room   float64
+	}
+	var cs []corner
+	if xv < xa {
+		cs = []corner{{xv + 4, topY, "start", at(topY+4) - xv - 8}, {xa - 4, botY, "end", xa - at(botY-11) - 8}}
+	} else {
+		cs = []corner{{xv - 4, topY, "end", xv - at(topY+4) - 8}, {xa + 4, botY, "start", at(botY-11) - xa - 8}}
+	}
+	clear := func(c corner, vs []string) bool {
+		w := 0.0
+		for _, v := range vs {
+			w = max(w, TextWidth(v, fontSide))
+		}
+		bx := textBox(c.x, c.y, c.anchor, 0, w, fontSide)
+		return w <= c.room && !bx.overlaps(diag) && b.pl.fits(bx, false)
+	}
+	for _, vs := range texts {
+		for _, c := range cs {
+			if clear(c, vs) {
+				return placeText(b.pl, vs, fontSide, c.anchor, 0, [][2]float64{{c.x, c.y}}, -1)
+			}
+		}
+	}
+	for _, c := range cs {
+		short := make([]string, len(variants))
+		for i, v := range variants {
+			short[i] = fitRunes(v, c.room, fontSide)
+		}
+		if short[0] != "" && short[1] != "" && clear(c, short) {
+			lb := placeText(b.pl, short, fontSide, c.anchor, 0, [][2]float64{{c.x, c.y}}, -1)
+			if lb != nil {
+				lb.Cut = true
+			}
+			return lb
+		}
+	}
+	// No corner has room for even a few characters: centred in the band, across its
+	// arrow (its halo keeps it readable).
+	xm := (xa + xv) / 2
+	var cands [][2]float64
+	for k := 0; k < 4; k++ {
+		cands = append(cands, [2]float64{xm, (y1+y2)/2 + 4 + float64(k)*lineGap})
+	}
+	if lb := placeText(b.pl, variants, fontSide, "middle", 0, cands, -1); lb != nil {
+		return lb
+	}
+	return placeText(b.pl, variants, fontSide, "middle", 0, cands, 0)
 }
 
 // MaxExtraLabel bounds the application label drawn on an arrow (the full text is in the

@@ -577,8 +577,7 @@ const StateFigureStyle = `.sa-sm{font-family:system-ui,-apple-system,"Segoe UI",
 .sa-sm-taken-1 polygon{fill:var(--c1,#b45309)}
 .sa-sm-taken-0 .sa-sm-label rect{fill:var(--hl,#fde047);stroke:var(--c0,#2563eb);stroke-width:2;opacity:1}
 .sa-sm-taken-1 .sa-sm-label rect{fill:var(--hl,#fde047);stroke:var(--c1,#b45309);stroke-width:2;opacity:1}
-@media (prefers-reduced-motion:no-preference){.sa-sm-taken-0 polyline,.sa-sm-taken-1 polyline{stroke-dasharray:9 5;animation:sa-sm-dash 1s linear infinite}}
-@keyframes sa-sm-dash{to{stroke-dashoffset:-14}}
+.sa-sm-taken-0 polyline,.sa-sm-taken-1 polyline{stroke-dasharray:9 5}
 .sa-sm-from-0 rect{stroke:var(--c0,#2563eb);stroke-width:3;stroke-dasharray:5 3}
 .sa-sm-from-1 rect{stroke:var(--c1,#b45309);stroke-width:3;stroke-dasharray:5 3}
 .sa-sm-scroll{overflow:auto;contain:inline-size;max-height:45vh;overscroll-behavior:contain;border:1px solid var(--line,#e5e7eb);border-radius:.4rem;background:var(--bg,#fff)}

@@ -58,8 +58,11 @@ const Style = `
 .sa-bundle line{stroke:var(--sa-seg3,#9f1239);stroke-width:1.5}
 .sa-bundle text{font:600 11px system-ui,sans-serif;fill:var(--sa-text,#111827);paint-order:stroke;stroke:var(--sa-bg,#fff);stroke-width:3px}
 .sa-hidden{display:none}
+.sa-seg.sa-mismatch line{stroke:var(--sa-fail,#b91c1c);stroke-width:2.4}
+.sa-ghost line{stroke:var(--sa-fail,#b91c1c);stroke-width:2;stroke-dasharray:7 5;fill:none}
+.sa-ghost text{fill:var(--sa-fail,#b91c1c);font:600 12px ui-monospace,monospace;paint-order:stroke;stroke:var(--sa-bg,#fff);stroke-width:4px}
 @media (prefers-color-scheme:dark){
-:root{--sa-bg:#0f172a;--sa-lane:#64748b;--sa-head:#e2e8f0;--sa-head-text:#0f172a;--sa-muted:#cbd5e1;--sa-seg:#93c5fd;--sa-seg2:#fcd34d;--sa-seg3:#fda4af;--sa-text:#f1f5f9;--sa-drop:#f87171;--sa-timer:#94a3b8;--sa-app:#6ee7b7;--sa-gap:#1e293b;--sa-grid:#1e293b;--sa-bundle:#4c0519}}
+:root{--sa-bg:#0f172a;--sa-lane:#64748b;--sa-head:#e2e8f0;--sa-head-text:#0f172a;--sa-muted:#cbd5e1;--sa-seg:#93c5fd;--sa-seg2:#fcd34d;--sa-seg3:#fda4af;--sa-text:#f1f5f9;--sa-drop:#f87171;--sa-fail:#fca5a5;--sa-timer:#94a3b8;--sa-app:#6ee7b7;--sa-gap:#1e293b;--sa-grid:#1e293b;--sa-bundle:#4c0519}}
 @media print{
 :root{--sa-bg:#fff;--sa-lane:#8a94a6;--sa-head:#1f2937;--sa-head-text:#fff;--sa-muted:#374151;--sa-seg:#1d4ed8;--sa-seg2:#b45309;--sa-seg3:#9f1239;--sa-text:#111827;--sa-drop:#dc2626;--sa-timer:#6b7280;--sa-app:#065f46;--sa-gap:#f3f4f6;--sa-grid:#e5e7eb;--sa-bundle:#fee2e2}
 .sa-draw{stroke-dasharray:none!important;stroke-dashoffset:0!important;animation:none!important}}
@@ -90,6 +93,9 @@ func SegmentClass(it *Item, roleOf map[string]string) string {
 	}
 	if it.Fate != "delivered" {
 		c = append(c, "sa-dropped")
+	}
+	if it.Mark == MarkSent {
+		c = append(c, "sa-mismatch")
 	}
 	return strings.Join(c, " ")
 }
@@ -212,7 +218,18 @@ func write(w io.Writer, l *Layout, o renderOpts) error {
 				fmt.Fprintf(bw, `<path class="sa-cross" d="%s"/>`, it.D)
 			}
 			writeLabel(bw, it.T, o)
+			if it.Mark == MarkSent {
+				t += " — " + it.Text.In(o.lang)
+			}
 			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(t))
+		case "ghost":
+			// What the script expected and the engine did not send: no marker of a sent
+			// segment, a dashed line, the script's line as its label.
+			why := it.Text.In(o.lang)
+			fmt.Fprintf(bw, `<g class="%s"%s data-mark="%s" tabindex="0" role="img" aria-label="%s">`, cls, data, it.Mark, esc(why))
+			fmt.Fprintf(bw, `<line x1="%s" y1="%s" x2="%s" y2="%s" marker-end="url(#%s)"/>`, num(it.X1), num(it.Y1), num(it.X2), num(it.Y2), arrow)
+			writeLabel(bw, it.T, o)
+			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(why))
 		case "timer":
 			fmt.Fprintf(bw, `<g class="%s"%s data-timer="%s"><path clip-path="url(#%s)" d="%s"/>`, cls, data, esc(it.State), now, it.D)
 			writeLabel(bw, it.T, o)
@@ -228,7 +245,11 @@ func write(w io.Writer, l *Layout, o renderOpts) error {
 					num(it.BX), num(it.BY), num(GaugeW), num(it.BX), num(it.BY), num(it.BW))
 			}
 			writeLabel(bw, it.T, o)
-			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(catalog.F("diagram.queue", it.SynQueue, it.Backlog, it.Accept).In(o.lang)))
+			title := catalog.F("diagram.queue", it.SynQueue, it.Backlog, it.Accept)
+			if queueOver(it.SynQueue, it.Backlog) {
+				title = catalog.F("diagram.queue.over", it.SynQueue, it.Backlog, it.Accept)
+			}
+			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(title.In(o.lang)))
 		case "bundle":
 			fmt.Fprintf(bw, `<g class="%s"%s data-count="%d"><rect x="%s" y="%s" width="%s" height="%s" rx="3"/><line x1="%s" y1="%s" x2="%s" y2="%s" marker-end="url(#%s)"/>`,
 				cls, data, it.Count, num(it.BX), num(it.Y1), num(it.BW), num(it.BH), num(it.X1), num(it.Y1), num(it.X2), num(it.Y2), arrow)

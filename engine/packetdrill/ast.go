@@ -203,6 +203,10 @@ type ParseError struct {
 	Line  int
 	Token string
 	Msg   string
+	// Key and Args name Msg for views in other languages: the catalogue's
+	// "packetdrill."+Key formatted with Args.
+	Key  string
+	Args []any
 }
 
 func (e *ParseError) Error() string {

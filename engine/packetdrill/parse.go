@@ -14,7 +14,8 @@ import (
 func Parse(file string, src []byte) (*Script, error) {
 	s := &Script{File: file, Tolerance: 0, Options: map[string]string{}}
 	if len(src) > MaxScriptBytes {
-		return nil, &ParseError{File: file, Line: 1, Msg: fmt.Sprintf("script is %d bytes, more than %d", len(src), MaxScriptBytes)}
+		return nil, &ParseError{File: file, Line: 1, Msg: fmt.Sprintf(tooBigFormat, len(src), MaxScriptBytes),
+			Key: messageKeys[tooBigFormat], Args: []any{len(src), MaxScriptBytes}}
 	}
 	p := &parser{file: file, src: string(src), line: 1, s: s}
 	if err := p.run(); err != nil {
@@ -38,7 +39,7 @@ func (p *parser) errf(line int, tok, format string, args ...any) error {
 	if len(tok) > 40 {
 		tok = tok[:40]
 	}
-	return &ParseError{File: p.file, Line: line, Token: tok, Msg: fmt.Sprintf(format, args...)}
+	return &ParseError{File: p.file, Line: line, Token: tok, Msg: fmt.Sprintf(format, args...), Key: messageKeys[format], Args: args}
 }
 
 // logicalLines splits the source into statements: comments removed, backquoted and

@@ -23,6 +23,17 @@ type Result struct {
 	// NotEvaluated lists what the script asked that the runner could not check or the
 	// stack does not model (file:line: what), so a PASS does not claim more than it proved.
 	NotEvaluated []string
+	// Key and Args name a failure's message for views in other languages: the
+	// catalogue's "packetdrill."+Key formatted with Args reads as Msg does in English.
+	// Key is "" for a message passed on from the stack, which only Msg says.
+	Key  string
+	Args []any
+	// Expected is the outbound packet line that failed, to be sent at ExpectedAt (nil
+	// when the failure is not about a packet); Sent is what the stack sent instead (nil
+	// when it sent nothing).
+	Expected   *Packet
+	ExpectedAt time.Duration
+	Sent       *Sent
 }
 
 func (r Result) String() string {
@@ -158,12 +169,30 @@ type blocked struct {
 type failure struct {
 	line int
 	msg  string
+	key  string // messageKeys[format]
+	args []any
+	// the packet line expected, when, and what was sent instead (Result.Expected...)
+	want   *Packet
+	wantAt time.Duration
+	got    *Sent
 }
 
 func (f *failure) Error() string { return f.msg }
 
 func fail(line int, format string, args ...any) error {
-	return &failure{line: line, msg: fmt.Sprintf(format, args...)}
+	f := &failure{line: line, msg: fmt.Sprintf(format, args...), key: messageKeys[format], args: args}
+	if inner, ok := keyed(format, args); ok {
+		f.key, f.args = inner.key, inner.args
+	}
+	return f
+}
+
+// about records, on a failure, the packet line it is about and what was sent instead.
+func about(err error, want *Packet, wantAt time.Duration, got *Sent) error {
+	if f, ok := err.(*failure); ok {
+		f.want, f.wantAt, f.got = want, wantAt, got
+	}
+	return err
 }
 
 // Run plays a script against a stack.
@@ -183,6 +212,8 @@ func Run(s *Script, st Stack) Result {
 	if err != nil {
 		if f, ok := err.(*failure); ok {
 			res.Line, res.Msg = f.line, f.msg
+			res.Key, res.Args = f.key, f.args
+			res.Expected, res.ExpectedAt, res.Sent = f.want, f.wantAt, f.got
 		} else {
 			res.Msg = err.Error()
 		}
@@ -369,7 +400,7 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 		}
 	}
 	if len(r.pend) == 0 {
-		return fail(ev.Line, "expected %s at %s, nothing was sent", r.describeWant(pk), fmtDur(t))
+		return about(fail(ev.Line, "expected %s at %s, nothing was sent", r.describeWant(pk), fmtDur(t)), pk, t, nil)
 	}
 	got := r.pend[0]
 	r.pend = r.pend[1:]
@@ -380,11 +411,11 @@ func (r *runner) outbound(ev *Event, t, tol time.Duration) error {
 		}
 	}
 	if got.At < lo || got.At > hi {
-		return fail(ev.Line, "expected %s at %s, it was sent at %s", r.describeWant(pk), fmtDur(t), fmtDur(got.At))
+		return about(fail(ev.Line, "expected %s at %s, it was sent at %s", r.describeWant(pk), fmtDur(t), fmtDur(got.At)), pk, t, &got)
 	}
 	r.evAt = t
 	if err := r.match(ev.Line, pk, got.Seg); err != nil {
-		return err
+		return about(err, pk, t, &got)
 	}
 	r.lastOut = got.At
 	return nil

@@ -152,7 +152,8 @@ export function mountDiagram(container, layout, opts) {
           el("rect", { class: "sa-q-fill", x: it.bx || 0, y: it.by || 0, width: it.bw || 0, height: 8 }, g);
         }
         text(it.t, g, lang, false);
-        el("title", {}, g).textContent = fmt("diagram.queue", it.synq || 0, it.backlog || 0, it.acceptq || 0);
+        // A queue over its backlog (Linux holds backlog + 1) says why in its title.
+        el("title", {}, g).textContent = fmt(it.backlog > 0 && it.synq > it.backlog ? "diagram.queue.over" : "diagram.queue", it.synq || 0, it.backlog || 0, it.acceptq || 0);
         break;
       case "bundle":
         g.setAttribute("data-count", it.count || 0);

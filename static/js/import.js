@@ -76,6 +76,7 @@ async function send(file) {
   }
   list.append(el("div", { class: "table-scroll" }, el("table", { class: "import-table" }, el("thead", {}, head), body)),
     el("p", { class: "muted" }, t["import.unknown"]));
+  return data;
 }
 
 input.addEventListener("change", () => { if (input.files[0]) send(input.files[0]); });
@@ -88,11 +89,16 @@ form.addEventListener("drop", (e) => {
   if (f) send(f);
 });
 
-// A shared link carries the capture in its fragment: unpack it and read it as if dropped.
-const m = location.hash.match(/^#c=([A-Za-z0-9_-]+)$/);
+// A shared link carries the capture in its fragment: unpack it and read it as if
+// dropped. A link made from one connection in the player (&open=N) opens it there again.
+const m = location.hash.match(/^#c=([A-Za-z0-9_-]+)(?:&open=(\d+))?$/);
 if (m) {
   const bin = atob(m[1].replace(/-/g, "+").replace(/_/g, "/"));
   pipe(Uint8Array.from(bin, (c) => c.charCodeAt(0)), new DecompressionStream("deflate-raw"))
-    .then((b) => send(new File([b], "shared.pcap")))
+    .then((b) => send(new File([b], m[2] ? "shared.pcapng" : "shared.pcap")))
+    .then((data) => {
+      const c = m[2] && data && data.conns[Number(m[2])];
+      if (c) location.replace(c.url);
+    })
     .catch((err) => { status.textContent = String(err.message || err); });
 }

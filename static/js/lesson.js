@@ -22,7 +22,21 @@ export function mountLesson(lesson, { strings }) {
       main = `${T("player.step")} ${cursor + 1}: ${(b.text && (b.text[lang] || b.text.en)) || ""}`;
       old = `${T("lesson.earlier")} ${cur.step + 1}: ${cur.text}`;
     }
-    if (text.textContent !== main) text.textContent = main;
+    // A narration may point to lessons (an imported connection's anomalies): links
+    // after its text, while it is the current one.
+    const links = fresh && cur && cur.links ? cur.links : [];
+    const key = main + "\u0000" + links.map((l) => l.url).join(" ");
+    if (text.dataset.shown !== key) {
+      text.dataset.shown = key;
+      text.textContent = main;
+      for (const l of links) {
+        const a = document.createElement("a");
+        a.href = l.url;
+        a.textContent = l.text;
+        a.dataset.testid = "narration-link";
+        text.append(" ", a);
+      }
+    }
     if (earlier) {
       earlier.hidden = !old;
       if (earlier.textContent !== old) earlier.textContent = old;

@@ -28,7 +28,7 @@ const st = {
 const diagramBox = $("#diagram");
 const wrap = diagramBox.closest(".diagram-wrap");
 const heads = wrap && wrap.querySelector(".lane-heads");
-const states = mountStates($("#states"), { label: T("player.states"), loadFailed: T("player.statesfailed") });
+const states = mountStates($("#states"), { label: T("player.states"), loadFailed: T("player.statesfailed"), figure: boot.stateFigure });
 const inspector = mountInspector($("#inspector"), { strings: boot.strings });
 const lesson = boot.lesson ? mountLesson(boot.lesson, { strings: boot.strings }) : null;
 const tcpdump = mountTcpdump(document.getElementById("tcpdump"), boot.tcpdump);
@@ -152,7 +152,10 @@ function receive(m) {
 function stateAt(cursor) {
   const out = new Map();
   if (!st.layout) return [];
-  for (const ln of st.layout.lanes) if (ln.role !== "attacker") out.set(ln.name, { endpoint: ln.name, state: "CLOSED", from: null });
+  // Every end starts CLOSED, unless the page says otherwise (a capture shows an end
+  // already listening, or only from its first change on).
+  const first = boot.initialStates || {};
+  for (const ln of st.layout.lanes) if (ln.role !== "attacker") out.set(ln.name, { endpoint: ln.name, state: first[ln.name] || "CLOSED", from: null });
   for (let i = 0; i <= cursor && i < st.layout.steps.length; i++) {
     const s = st.layout.steps[i];
     if (s.kind === "state" && out.has(s.lane)) out.set(s.lane, { endpoint: s.lane, state: s.state, from: s.from, cause: s.cause, at: i });
@@ -194,10 +197,30 @@ function render(animate) {
   need(st.cursor);
   if (!st.marked && st.layout.steps.some((s, i) => i <= st.cursor && s.kind === "segment")) {
     st.marked = true;
-    performance.mark("synack-first-arrow");
+    markFirstArrow();
   }
   if (!lab && !cls) updateURL();
   announce();
+}
+
+// markFirstArrow marks (performance.mark "synack-first-arrow") when the first segment
+// arrow was shown: when the page arrived with one already drawn by the server, that was
+// its first contentful paint, which may come before or after this script runs; else now.
+let served = !!boot.layout && !lab;
+function markFirstArrow() {
+  const fromServer = served && boot.layout.steps.some((s, i) => i <= (boot.step || 0) && s.kind === "segment");
+  served = false;
+  if (!fromServer || typeof PerformanceObserver === "undefined") {
+    performance.mark("synack-first-arrow");
+    return;
+  }
+  new PerformanceObserver((list, obs) => {
+    for (const e of list.getEntries()) {
+      if (e.name !== "first-contentful-paint") continue;
+      obs.disconnect();
+      performance.mark("synack-first-arrow", { startTime: e.startTime });
+    }
+  }).observe({ type: "paint", buffered: true });
 }
 
 // announce tells embed.js (and through it the page that frames an embed) where the

@@ -1,5 +1,5 @@
 // The /script page: a pasted packetdrill script is run by the server (POST /script)
-// and drawn; a failing line is marked in the listing. Share puts the script in the
+// and drawn; a failing line is marked on the diagram and in the listing. Share puts the script in the
 // address's fragment, deflated and base64url-encoded, so the link carries it without
 // the server ever storing it.
 const t = JSON.parse(document.getElementById("script-strings").textContent);
@@ -56,7 +56,9 @@ async function run() {
   dump.textContent = "";
   let data;
   try {
-    const res = await fetch("/script?lang=" + lang, { method: "POST", body: src.value, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+    // A phone gets the diagram laid out for its width, as the player's is.
+    const narrow = matchMedia("(max-width: 600px)").matches ? "&width=narrow" : "";
+    const res = await fetch("/script?lang=" + lang + narrow, { method: "POST", body: src.value, headers: { "Content-Type": "text/plain; charset=utf-8" } });
     data = await res.json();
   } catch (err) {
     status.textContent = String(err.message || err);
@@ -70,8 +72,11 @@ async function run() {
     status.textContent = `${t["script.fail"]} ${data.line}: ${data.message}`;
   }
   showLines(src.value, data.pass ? 0 : data.line);
-  if (data.svg) fig.innerHTML = data.svg; // drawn by the server's diagram writer from the run's trace
+  // Drawn by the server's diagram writer from the run's trace, with the failing line's
+  // expected segment as a ghost arrow and the one sent instead marked.
+  if (data.svg) fig.innerHTML = data.svg;
   if (data.tcpdump) dump.textContent = data.tcpdump.join("\n");
+  status.scrollIntoView({ block: "start" });
 }
 
 form.addEventListener("submit", (e) => { e.preventDefault(); run(); });

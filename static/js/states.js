@@ -141,7 +141,9 @@ export function mountStates(container, opts = {}) {
     dialog.setAttribute("aria-label", fig.title);
     dialogBox.setAttribute("aria-label", fig.title);
     tools.hidden = large || typeof dialog.showModal !== "function";
-    updateHint();
+    // The hint and the scroll wait for the figure's first layout (the observer below):
+    // asking for sizes now would lay the whole page out before its first paint.
+    if (laidOut) updateHint();
   }
 
   function drawLegend(states) {
@@ -239,7 +241,7 @@ export function mountStates(container, opts = {}) {
     lastKey = key;
     if (moved.length) {
       lastFocus = moved;
-      follow(moved);
+      if (laidOut) follow(moved);
     }
   }
 
@@ -285,8 +287,12 @@ export function mountStates(container, opts = {}) {
     enlarge.focus();
     follow(lastFocus);
   });
-  if (typeof ResizeObserver !== "undefined") {
+  // laidOut: the box has been laid out once (the observer's first call, after the first
+  // paint), so reading sizes no longer forces a layout of its own.
+  let laidOut = typeof ResizeObserver === "undefined";
+  if (!laidOut) {
     new ResizeObserver(() => {
+      laidOut = true;
       updateHint();
       if (lastFocus.length) follow(lastFocus);
     }).observe(box);

@@ -1,8 +1,9 @@
 // Package classroom runs Peer Instruction rooms: a teacher drives a lesson's player, the
 // students follow on their phones and vote on its questions. Room state (step, question,
-// phase, votes) lives in a NATS JetStream key-value bucket and every change is published
-// on a NATS subject, so a room spans every replica connected to the same NATS server or
-// cluster, and a replica that restarts loses nothing. Alone, a process starts an
+// phase, votes) lives in a NATS JetStream key-value bucket that every replica with
+// sockets of the room watches (answers and joins also go out on a NATS subject), so a
+// room spans every replica connected to the same NATS server or cluster, and a replica
+// that restarts loses nothing. Alone, a process starts an
 // embedded nats-server in memory and needs no setup.
 //
 // The package knows nothing of pages or lessons' text: the web layer tells it a room's

@@ -27,12 +27,10 @@ import (
 //	vote.CODE.Q.ROUND.STUDENT   a student's answer to question Q in a round: the choice's index
 const Bucket = "synack_class"
 
-// subject is where a room's changes are published: SUBJECT.CODE.state carries the Room
-// after each change, SUBJECT.CODE.vote each answer as it is counted.
+// subject is where what is not the room's state is published: SUBJECT.CODE.vote each
+// answer as it is counted, SUBJECT.CODE.students the count of students as it grows.
+// The room's state itself reaches the replicas from the bucket, which they watch.
 const subject = "synack.class"
-
-// revHeader carries, on a state message, the bucket revision the state was stored at.
-const revHeader = "Synack-Rev"
 
 // Config configures a Hub. Zero values take the defaults.
 type Config struct {
@@ -44,6 +42,9 @@ type Config struct {
 	MaxStudents int           // DefaultMaxStudents when zero
 	MaxRooms    int           // DefaultMaxRooms when zero
 	Lifetime    time.Duration // RoomLifetime when zero
+	// WriteTimeout bounds one write to a socket (WriteTimeout when zero); a test
+	// shortens it.
+	WriteTimeout time.Duration
 	// Now is the clock rooms expire by (time.Now when nil); a test moves it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -65,6 +66,9 @@ type Hub struct {
 	// joining makes the joins of one room on this replica take turns.
 	joining map[string]*sync.Mutex
 
+	// fan writes the rooms' messages to their sockets here.
+	fan *fanout
+
 	// ctx ends the sockets when the hub closes; sessions counts them.
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -82,6 +86,9 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	if cfg.Lifetime == 0 {
 		cfg.Lifetime = RoomLifetime
 	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = WriteTimeout
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -94,6 +101,7 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*local{}, known: map[string]known{}, joining: map[string]*sync.Mutex{}}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.fan = newFanout(cfg.WriteTimeout)
 	opts := []nats.Option{nats.Name(cfg.Name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
 		// A fan-out to hundreds of rooms must not be dropped as a slow consumer.
 		nats.ReconnectBufSize(16 << 20)}
@@ -154,6 +162,7 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 func (h *Hub) Close() {
 	h.cancel()
 	h.sessions.Wait()
+	h.fan.close()
 	if h.nc != nil {
 		h.nc.Drain()
 		h.nc.Close()
@@ -275,13 +284,18 @@ func (h *Hub) update(ctx context.Context, code string, f func(*Room) error) (*Ro
 			}
 			return nil, fmt.Errorf("classroom: storing room %s: %w", code, err)
 		}
-		// The bucket's revision orders the states: replicas publish independently, and a
-		// replica keeps only a state newer than the one it has.
-		m := &nats.Msg{Subject: subject + "." + code + ".state", Data: b, Header: nats.Header{revHeader: []string{strconv.FormatUint(nrev, 10)}}}
-		if err := h.nc.PublishMsg(m); err != nil {
-			return r, fmt.Errorf("classroom: publishing room %s: %w", code, err)
-		}
+		// Every replica watching the room gets the stored change from the bucket; the
+		// bucket's revision orders the states, and a replica keeps only a state newer
+		// than the one it has.
 		h.remember(code, r, nrev)
+		// This replica's sockets need not wait for the change to come back through
+		// NATS: they get it now, and the copy from the bucket is then not newer.
+		h.mu.Lock()
+		l := h.rooms[code]
+		h.mu.Unlock()
+		if l != nil {
+			l.setState(r, nrev)
+		}
 		return r, nil
 	}
 	return nil, fmt.Errorf("classroom: room %s is changing too fast", code)

@@ -34,4 +34,13 @@ const (
 	OpTimeout = 15 * time.Second
 	// WriteTimeout bounds one write to a socket; a slower client is cut.
 	WriteTimeout = 5 * time.Second
+	// MaxPendingReplies is how many replies to a socket's own messages may wait to be
+	// written; a socket with more does not read, and is cut. (Room states do not
+	// queue: a newer one replaces one not yet written.)
+	MaxPendingReplies = 16
+	// FanoutWriters is how many goroutines of a replica write the rooms' messages to
+	// their sockets. Writes to loopback or LAN sockets return at once, so a few keep
+	// up with thousands of sockets; more let that many stuck writes wait for
+	// WriteTimeout without holding up the others.
+	FanoutWriters = 16
 )

@@ -3,19 +3,21 @@ package classroom
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/coder/websocket"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // local is a room as seen by this replica: the sockets it serves and, for its
-// teachers, the live count of answers. It follows the room through its NATS subject.
+// teachers, the live count of answers. It follows the room's state in the bucket and
+// its answers and joins on its NATS subject.
 type local struct {
-	code string
-	sub  *nats.Subscription
+	code  string
+	sub   *nats.Subscription   // answers and joins
+	watch jetstream.KeyWatcher // the room's state in the bucket
+	fan   *fanout
 
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
@@ -72,14 +74,23 @@ func (h *Hub) attach(code string, c *conn) (*local, error) {
 	defer h.mu.Unlock()
 	l := h.rooms[code]
 	if l == nil {
-		l = &local{code: code, conns: map[*conn]struct{}{}, tallyQ: -1}
+		l = &local{code: code, fan: h.fan, conns: map[*conn]struct{}{}, tallyQ: -1}
 		sub, err := h.nc.Subscribe(subject+"."+code+".*", l.receive)
 		if err != nil {
 			return nil, err
 		}
 		// Pending limits high enough for a burst of answers from a full room.
 		sub.SetPendingLimits(1<<16, 64<<20)
-		l.sub = sub
+		// The room's state comes from the bucket itself: the nats-server pushes each
+		// stored change to every replica that watches the room, one hop after the
+		// store, and in the bucket's order.
+		w, err := h.kv.Watch(h.ctx, "room."+code, jetstream.UpdatesOnly(), jetstream.IgnoreDeletes())
+		if err != nil {
+			sub.Unsubscribe()
+			return nil, err
+		}
+		l.sub, l.watch = sub, w
+		go l.follow(w)
 		h.rooms[code] = l
 	}
 	l.mu.Lock()
@@ -98,6 +109,7 @@ func (h *Hub) detach(l *local, c *conn) {
 	l.mu.Unlock()
 	if empty && h.rooms[l.code] == l {
 		l.sub.Unsubscribe()
+		l.watch.Stop()
 		delete(h.rooms, l.code)
 		delete(h.known, l.code)
 	}
@@ -110,16 +122,24 @@ func (h *Hub) LocalRooms() int {
 	return len(h.rooms)
 }
 
+// follow tells the room's sockets here each change of the room stored in the bucket,
+// until the watch stops.
+func (l *local) follow(w jetstream.KeyWatcher) {
+	for e := range w.Updates() {
+		if e == nil {
+			continue // the end of the stored values (none: only updates are asked for)
+		}
+		var r Room
+		if json.Unmarshal(e.Value(), &r) != nil {
+			continue
+		}
+		l.setState(&r, e.Revision())
+	}
+}
+
 // receive handles a message on the room's subject, on the subscription's goroutine.
 func (l *local) receive(m *nats.Msg) {
 	switch m.Subject[strings.LastIndexByte(m.Subject, '.')+1:] {
-	case "state":
-		var r Room
-		if json.Unmarshal(m.Data, &r) != nil {
-			return
-		}
-		rev, _ := strconv.ParseUint(m.Header.Get(revHeader), 10, 64)
-		l.setState(&r, rev)
 	case "students":
 		var n struct{ Students int }
 		if json.Unmarshal(m.Data, &n) != nil {
@@ -131,12 +151,7 @@ func (l *local) receive(m *nats.Msg) {
 			return // an older count (the count only grows)
 		}
 		l.students = n.Students
-		b := m.Data
-		for c := range l.conns {
-			if c.teacher {
-				c.push(slotStudents, b)
-			}
-		}
+		pushAll(l.fan, l.conns, isTeacher, slotStudents, m.Data)
 		l.mu.Unlock()
 	case "vote":
 		var v voteMsg
@@ -152,7 +167,8 @@ func (l *local) receive(m *nats.Msg) {
 	}
 }
 
-// setState sends the room's new state to every socket here.
+// setState sends the room's new state to every socket here: encoded once, the same
+// bytes in every socket's outbox.
 func (l *local) setState(r *Room, rev uint64) {
 	b, _ := json.Marshal(StateOf(r))
 	l.mu.Lock()
@@ -161,9 +177,7 @@ func (l *local) setState(r *Room, rev uint64) {
 		return // older than what the sockets were told already
 	}
 	l.rev, l.state = rev, b
-	for c := range l.conns {
-		c.push(slotState, b)
-	}
+	pushAll(l.fan, l.conns, nil, slotState, b)
 	if r.Question != l.tallyQ || r.Round != l.tallyR {
 		// A new question or round: the tally starts empty (a teacher socket fills
 		// it from the bucket when it needs one).
@@ -207,85 +221,7 @@ func (l *local) sendTallyLocked() {
 		}
 	}
 	b, _ := json.Marshal(t)
-	for c := range l.conns {
-		if c.teacher {
-			c.push(slotTally, b)
-		}
-	}
+	pushAll(l.fan, l.conns, isTeacher, slotTally, b)
 }
 
-// Slots of a socket's outbox: a newer message of a kind replaces one not yet written.
-const (
-	slotState = iota
-	slotTally
-	slotStudents
-	slotReply // replies to this socket's own messages
-	nSlots
-)
-
-// conn is one socket of a room. It is read by its request's goroutine; writes happen
-// on a goroutine that exists only while something waits to be written, so an idle
-// student costs one goroutine. Students need only the newest state, so a state that
-// was not yet written is replaced by a newer one: a slow phone never makes a queue.
-type conn struct {
-	ws      *websocket.Conn
-	teacher bool
-	cancel  context.CancelFunc
-	ctx     context.Context
-
-	mu      sync.Mutex
-	out     [nSlots][]byte
-	replies [][]byte // slotReply keeps every reply, in order (a few at most)
-	writing bool
-}
-
-func (c *conn) push(slot int, b []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if slot == slotReply {
-		if len(c.replies) >= 16 {
-			return // a client that does not read its replies loses the oldest ones' successors
-		}
-		c.replies = append(c.replies, b)
-	} else {
-		c.out[slot] = b
-	}
-	if !c.writing {
-		c.writing = true
-		go c.flush()
-	}
-}
-
-func (c *conn) flush() {
-	for {
-		c.mu.Lock()
-		var b []byte
-		if len(c.replies) > 0 {
-			b, c.replies = c.replies[0], c.replies[1:]
-		} else {
-			for i := range c.out {
-				if c.out[i] != nil {
-					b, c.out[i] = c.out[i], nil
-					break
-				}
-			}
-		}
-		if b == nil {
-			c.writing = false
-			c.mu.Unlock()
-			return
-		}
-		c.mu.Unlock()
-		ctx, cancel := context.WithTimeout(c.ctx, WriteTimeout)
-		err := c.ws.Write(ctx, websocket.MessageText, b)
-		cancel()
-		if err != nil {
-			c.cancel() // too slow, or gone: the reader ends the socket
-			c.mu.Lock()
-			c.writing = false
-			c.out, c.replies = [nSlots][]byte{}, nil
-			c.mu.Unlock()
-			return
-		}
-	}
-}
+func isTeacher(c *conn) bool { return c.teacher }

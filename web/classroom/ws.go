@@ -118,7 +118,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, code string) {
 	// into NATS run on goroutines that end), so an idle phone costs one small stack.
 	// It ends with the hub.
 	ctx, cancel := context.WithCancel(h.ctx)
-	c := &conn{ws: ws, ctx: ctx, cancel: cancel}
+	c := &conn{ws: ws, w: ws, fan: h.fan, ctx: ctx, cancel: cancel}
 	h.sessions.Add(1)
 	end := func() {
 		cancel()
@@ -184,8 +184,8 @@ func (h *Hub) hello(ctx context.Context, c *conn, code string) (*local, hello, b
 		}
 	}
 	c.reply(welcome)
-	// Read again now that the subject is followed: nothing changed between this read
-	// and the subscription goes unseen.
+	// Read again now that the room is watched: nothing changed between the first read
+	// and the watch goes unseen.
 	if r2, rev, err := h.Get(ctx, code); err == nil {
 		room = r2
 		l.mu.Lock()
