@@ -20,8 +20,8 @@ import (
 //	data tail found by             what led to the first retransmission: "probe" (a tail
 //	                               loss probe), "RTO" (the retransmission timer) or
 //	                               "duplicate ACKs"
-//	data backoff                   each wait between two retransmissions of the first lost
-//	                               segment over the one before (one decimal)
+//	data backoff                   each wait between two retransmissions of the segment
+//	                               sent most often over the one before (one decimal)
 //	data timer ENDPOINT TIMER      how long ENDPOINT's first TIMER that fires after the
 //	                               anchor ran ("40 ms", "1 s")
 //
@@ -134,7 +134,16 @@ func computeData(expr string, f []string, tr *engine.Trace, evs []tcp.Event, at 
 		if firstRetx < 0 {
 			return Result{}, fmt.Errorf("answer %q: the sender retransmits nothing", expr)
 		}
+		// The segment sent most often: the one the timer keeps resending (a tail loss
+		// probe may resend another first).
+		sends := map[tcp.Seq]int{}
 		seq := evs[firstRetx].Segment.Seg.Seq
+		for _, i := range data {
+			q := evs[i].Segment.Seg.Seq
+			if sends[q]++; sends[q] > sends[seq] {
+				seq = q
+			}
+		}
 		var times []tcp.Time
 		var reveal int
 		for _, i := range data {

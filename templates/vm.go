@@ -144,6 +144,9 @@ type Lab struct {
 	Page   Page
 	Boot   any
 	Speeds []Option
+	// Loss, Rate and Queue are the network knobs as the address gives them ("" for
+	// none): seeded random loss, a bottleneck's Mbit/s and its queue in packets.
+	Loss, Rate, Queue string
 }
 
 // NotFound is the page for an unknown scenario.
