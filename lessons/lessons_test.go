@@ -147,6 +147,12 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		"zero-window": {"ACK", "ACK"},
 		// TCP_DELACK_MIN = HZ/25 = 40 ms holds the ACK that Nagle waits for.
 		"nagle-delayed-ack": {"40 ms"},
+		// RFC 6675 DupThresh 3 (Linux tcp_reordering 3).
+		"sack-recovery": {"3"},
+		// RFC 8985 §7: Linux finds a lost tail with a probe, not the RTO.
+		"tail-loss-probe": {"probe"},
+		// RFC 6298 §5.5: each expiry doubles the timer.
+		"rto-backoff": {"2"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {
