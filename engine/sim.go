@@ -101,7 +101,9 @@ type path struct {
 }
 
 // linkQueue is a FIFO of arrivals in a ring that doubles when full and halves when
-// mostly empty, so neither a push nor a pop moves the others.
+// nearly empty (an eighth full, so that a window of data that drains and refills every
+// round trip does not resize it each time), so neither a push nor a pop moves the
+// others.
 type linkQueue struct {
 	items []arrival // len is 0 or a power of two
 	head  int
@@ -140,7 +142,7 @@ func (q *linkQueue) pop() {
 	q.items[q.head] = arrival{}
 	q.head = (q.head + 1) & (len(q.items) - 1)
 	q.n--
-	if len(q.items) > minQueue && q.n < len(q.items)/4 {
+	if len(q.items) > minQueue && q.n < len(q.items)/8 {
 		q.resize(len(q.items) / 2)
 	}
 }
@@ -717,7 +719,9 @@ func (s *Sim) transmit(from string, o *tcp.Output) {
 		p.lastArrive = arrive
 	}
 	ev.Arrive = arrive.Add(extra)
+	s.trace.store.sharePay = o.SharedPayload
 	idx := s.recordSegment(p, ev)
+	s.trace.store.sharePay = false
 	if ev.Fate != tcp.Delivered {
 		s.releaseHeld(p, ev.Arrive)
 		return

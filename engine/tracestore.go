@@ -142,6 +142,9 @@ type traceStore struct {
 	pays    column[payRef]
 	arena   [][]byte
 	cur     int // the arena chunk small payloads go to, + 1; 0 for none yet
+	// sharePay says the payload being recorded is never written again by its owner (a
+	// host's, tcp.Output.SharedPayload): the arena keeps it as it is, without a copy.
+	sharePay bool
 
 	strs    []string // strs[0] == ""
 	strIDs  map[string]uint32
@@ -375,7 +378,10 @@ func (t *traceStore) payload(p []byte) uint32 {
 		return 0
 	}
 	var r payRef
-	if len(p) > arenaChunk/4 {
+	if t.sharePay {
+		t.arena = append(t.arena, p[:len(p):len(p)])
+		r = payRef{chunk: uint32(len(t.arena) - 1), n: uint32(len(p))}
+	} else if len(p) > arenaChunk/4 {
 		t.arena = append(t.arena, append(make([]byte, 0, len(p)), p...))
 		r = payRef{chunk: uint32(len(t.arena) - 1), n: uint32(len(p))}
 	} else {

@@ -370,12 +370,16 @@ func TestChineseFollowsTheGlossary(t *testing.T) {
 	}
 	type rule struct{ want, avoid string }
 	var rules []rule
+	// preferred are the terms of the second column: an avoided word may stand inside one
+	// (报文 in ICMP's 差错报文), unless the term is part of the avoided word itself.
+	var preferred []string
 	for _, line := range strings.Split(string(src), "\n") {
 		cells := strings.Split(line, "|")
 		if len(cells) != 5 || strings.HasPrefix(strings.TrimSpace(cells[1]), "---") || strings.TrimSpace(cells[1]) == "English" {
 			continue
 		}
 		want := strings.TrimSpace(cells[2])
+		preferred = append(preferred, strings.Split(want, "、")...)
 		for _, avoid := range strings.Split(cells[3], "、") {
 			if avoid, _, _ = strings.Cut(strings.TrimSpace(avoid), "（"); avoid != "" {
 				rules = append(rules, rule{want, avoid})
@@ -403,7 +407,10 @@ func TestChineseFollowsTheGlossary(t *testing.T) {
 			}
 			for _, r := range rules {
 				rest := text
-				for _, want := range strings.Split(r.want, "、") {
+				for _, want := range preferred {
+					if strings.Contains(r.avoid, want) {
+						continue // one inside the avoided word (半开连接 in 半开连接队列) excuses nothing
+					}
 					rest = strings.ReplaceAll(rest, want, "")
 				}
 				if strings.Contains(rest, r.avoid) {
@@ -427,7 +434,10 @@ func TestChineseFollowsTheGlossary(t *testing.T) {
 	for _, e := range es {
 		for _, r := range rules {
 			rest := e.Text.ZH
-			for _, want := range strings.Split(r.want, "、") {
+			for _, want := range preferred {
+				if strings.Contains(r.avoid, want) {
+					continue // one inside the avoided word (半开连接 in 半开连接队列) excuses nothing
+				}
 				rest = strings.ReplaceAll(rest, want, "")
 			}
 			if strings.Contains(rest, r.avoid) {

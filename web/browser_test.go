@@ -94,7 +94,16 @@ func browser(t testing.TB) context.Context {
 
 func waitJS(t *testing.T, ctx context.Context, cond string) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+	var err error
+	// A poll that starts while the page is still replacing its document (a navigation's
+	// last moments on a loaded machine) meets a context that is gone: it is asked again
+	// in the new document.
+	for try := 0; try < 3; try++ {
+		if _, err = chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(20*time.Second))); err == nil || !strings.Contains(err.Error(), "Cannot find context") {
+			break
+		}
+	}
+	if err != nil {
 		t.Fatalf("waiting for %s: %v", cond, err)
 	}
 }

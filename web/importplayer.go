@@ -336,7 +336,7 @@ func (s *Server) handleImportSVG(w http.ResponseWriter, r *http.Request) {
 	}
 	rn, err := s.importRun(r.Context(), chi.URLParam(r, "upload"), n, DiagramOptions(r.URL.Query()))
 	if err != nil {
-		http.Error(w, catalog.In(lang, "import.gone.text"), http.StatusNotFound)
+		httpError(w, r, http.StatusNotFound, "import.gone.text")
 		return
 	}
 	var addrs []string

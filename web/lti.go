@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -319,52 +320,46 @@ func (s *Server) handleLTIScore(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(res)
 	}
 	lang := "en"
+	// fail answers with what went wrong, for the page's log, and the reader's words.
+	fail := func(status int, err error) {
+		reply(status, ScoreResult{Error: err.Error(), Message: catalog.In(lang, "lti.score.failed")})
+	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxScoreBody))
 	if err == nil {
 		err = json.Unmarshal(b, &req)
 	}
 	if err != nil {
-		reply(http.StatusBadRequest, ScoreResult{Error: "body: " + err.Error(), Message: catalog.In(lang, "lti.score.failed")})
+		fail(http.StatusBadRequest, fmt.Errorf("body: %w", err))
 		return
 	}
 	if l := normLang(req.Lang); l != "" {
 		lang = l
 	}
 	if s.cfg.LTI == nil {
-		reply(http.StatusNotFound, ScoreResult{Error: errNoLTI.Error(), Message: catalog.In(lang, "lti.score.failed")})
+		fail(http.StatusNotFound, errNoLTI)
 		return
 	}
 	g, err := s.cfg.LTI.OpenGrade(req.Token)
 	if err != nil {
-		reply(http.StatusForbidden, ScoreResult{Error: err.Error(), Message: catalog.In(lang, "lti.score.failed")})
+		fail(http.StatusForbidden, err)
 		return
 	}
 	st, ok := s.lookup(g.Lesson)
 	if !ok || st.lesson == nil {
-		reply(http.StatusBadRequest, ScoreResult{Error: errNoLesson.Error(), Message: catalog.In(lang, "lti.score.failed")})
+		fail(http.StatusBadRequest, errNoLesson)
 		return
 	}
 	q, _ := url.ParseQuery(g.Query)
 	v, rn, err := s.runView(g.Lesson, st, q, lang)
 	if err != nil {
-		reply(http.StatusBadRequest, ScoreResult{Error: err.Error(), Message: catalog.In(lang, "lti.score.failed")})
+		fail(http.StatusBadRequest, err)
 		return
 	}
-	lb := placeLesson(st.lesson, rn.tr, rn.layout, v.Params, lang)
-	res := ScoreResult{Maximum: len(lb.Questions)}
-	answered := 0
-	for k, choice := range req.Answers {
-		i, err := strconv.Atoi(k)
-		if err != nil || i < 0 || i >= len(lb.Questions) {
-			reply(http.StatusBadRequest, ScoreResult{Error: "answer to question " + strconv.Quote(k) + ": this lesson has " + strconv.Itoa(len(lb.Questions)) + " questions, numbered from 0", Message: catalog.In(lang, "lti.score.failed")})
-			return
-		}
-		answered++
-		if choice == lb.Questions[i].Answer {
-			res.Given++
-		}
+	res, err := grade(placeLesson(st.lesson, rn.tr, rn.layout, v.Params, lang).Questions, req.Answers)
+	if err != nil {
+		fail(http.StatusBadRequest, err)
+		return
 	}
-	res.Completed = answered == len(lb.Questions)
 	if err := s.cfg.LTI.PostScore(r.Context(), g, lti.Score{Given: res.Given, Maximum: res.Maximum, Completed: res.Completed}); err != nil {
 		s.log.Warn("lti score", "err", err)
 		reply(http.StatusBadGateway, ScoreResult{Given: res.Given, Maximum: res.Maximum, Error: err.Error(), Message: catalog.In(lang, "lti.score.failed")})
@@ -372,4 +367,21 @@ func (s *Server) handleLTIScore(w http.ResponseWriter, r *http.Request) {
 	}
 	res.Message = catalog.In(lang, "lti.score.saved")
 	reply(http.StatusOK, res)
+}
+
+// grade counts the right answers among a page's (keyed by the question's number, from
+// 0); an answer to a question the lesson does not have is an error.
+func grade(qs []LessonQuestion, answers map[string]string) (ScoreResult, error) {
+	res := ScoreResult{Maximum: len(qs)}
+	for k, choice := range answers {
+		i, err := strconv.Atoi(k)
+		if err != nil || i < 0 || i >= len(qs) {
+			return ScoreResult{}, fmt.Errorf("answer to question %q: this lesson has %d questions, numbered from 0", k, len(qs))
+		}
+		if choice == qs[i].Answer {
+			res.Given++
+		}
+	}
+	res.Completed = len(answers) == len(qs)
+	return res, nil
 }

@@ -487,9 +487,6 @@ var helloMsg = fmt.Appendf(nil, `{"protocol":%d,"type":"hello"}`, ProtocolVersio
 func (ss *session) handle(ctx context.Context, m clientMsg) error {
 	switch m.Type {
 	case "start":
-		if isImportScenario(m.Scenario) {
-			return ss.startImport(ctx, m) // an imported connection (importplayer.go)
-		}
 		return ss.start(ctx, m)
 	case "play", "pause", "speed":
 		// Accepted and ignored since protocol 2: the page is the clock.
@@ -521,6 +518,9 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 
 // start begins a story's run: its layout (unless the page has it) and its first steps.
 func (ss *session) start(ctx context.Context, m clientMsg) error {
+	if isImportScenario(m.Scenario) {
+		return ss.startImport(ctx, m) // an imported connection (importplayer.go)
+	}
 	st, ok := ss.s.lookup(m.Scenario)
 	if !ok {
 		return fmt.Errorf("unknown lesson or scenario %q", m.Scenario)

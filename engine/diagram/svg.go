@@ -204,7 +204,7 @@ func write(w io.Writer, l *Layout, o renderOpts) error {
 			fmt.Fprintf(bw, `<g class="%s"%s data-state="%s" data-lane="%s"><rect clip-path="url(#%s)" x="%s" y="%s" width="8" height="%s"/>`,
 				cls, data, it.State, esc(it.Lane), now, num(it.BX), num(it.Y1), num(it.BH))
 			writeLabel(bw, it.T, o)
-			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(it.Lane+": "+it.State))
+			fmt.Fprintf(bw, `<title>%s</title></g>`, esc(catalog.F("diagram.lane-state", LaneText(it.Lane), it.State).In(o.lang)))
 		case "segment":
 			t := l.Steps[it.Step].Text.In(o.lang)
 			fmt.Fprintf(bw, `<g class="%s"%s data-segment="%s" data-id="%d" tabindex="0" role="button" aria-label="%s">`,

@@ -91,6 +91,14 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		return true, nil
 	}
 	switch name {
+	case "tcp_congestion_control":
+		// The algorithm new sockets get: the engine has CUBIC and Reno.
+		v := strings.TrimSpace(value)
+		if v != tcp.CongestionCubic && v != tcp.CongestionReno {
+			return false, nil
+		}
+		s.h.Prof.CongestionControl = v
+		return true, nil
 	case "tcp_wmem":
 		// tcp_wmem[1] is a new socket's send buffer (sendbuf.go).
 		f := strings.Fields(value)

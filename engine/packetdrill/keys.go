@@ -89,7 +89,6 @@ var messageKeys = map[string]string{
 	"tcp_info: fd %d is not a socket":                                  "run.tcpinfo-fd",
 	"tcpi_%s: expected %s %d, got %d":                                  "run.tcpi",
 	"tcpi_state: expected %s, the socket is in %s":                     "run.tcpi-state",
-	"unexpected outbound packet at %s: %s":                             "run.unexpected",
 	// Messages of ICMP, MD5 and shell support (issue 21).
 	"an ICMP packet needs a type (unreachable, time_exceeded ...)": "parse.icmp-type",
 	"an MD5 signature is 16 bytes, 32 hex digits":                  "parse.md5-size",
@@ -100,12 +99,12 @@ var messageKeys = map[string]string{
 	"unknown ICMP code":                                  "parse.icmp-code",
 	"unknown ICMP type":                                  "parse.icmp-type-unknown",
 	"want md5 <32 hex digits>":                           "parse.md5-form",
+	"urg needs a number":                                 "parse.urg-number",
+	"bad urg value":                                      "parse.bad-urg",
 	"injecting the ICMP packet: %v":                      "run.inject-icmp",
 	"not modelled: %v":                                   "run.not-modelled",
 	"not modelled: ICMP packets on this stack":           "run.no-icmp",
 	"shell command exited with status %d: %s":            "run.shell-status",
-	"urg needs a number":                                 "parse.urg-number",
-	"bad urg value":                                      "parse.bad-urg",
 }
 
 // keyed reports the key and arguments of a message that only passes another on

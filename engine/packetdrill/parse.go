@@ -33,6 +33,10 @@ type parser struct {
 	// cookieSym collects, for the packet being read, the indexes of its Fast Open options
 	// written with the TFO_COOKIE symbol.
 	cookieSym []int
+	// pyConsts are the names a %{ }% block bound to an integer literal
+	// ("TCP_INFINITE_SSTHRESH = 0x7fffffff"): packetdrill runs the blocks in one Python
+	// session, so later assertions may compare with them.
+	pyConsts map[string]int64
 }
 
 func (p *parser) errf(line int, tok, format string, args ...any) error {
@@ -755,8 +759,8 @@ var tcpInfoFields = map[string]bool{"state": true, "ca_state": true, "retransmit
 	"delivered_ce": true, "bytes_sent": true, "bytes_retrans": true, "dsack_dups": true,
 	"reord_seen": true, "rcv_ooopack": true, "snd_wnd": true, "rcv_wnd": true}
 
-// python reads a %{ }% block: each "assert tcpi_X op V" is kept, other statements are
-// kept as text for the report.
+// python reads a %{ }% block: each "assert tcpi_X op V" is kept, "NAME = integer" binds a
+// name later assertions may use, other statements are kept as text for the report.
 func (p *parser) python(line int, text string) (*Python, error) {
 	py := &Python{Code: text}
 	body := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(text), "%{"), "}%")
@@ -764,6 +768,9 @@ func (p *parser) python(line int, text string) (*Python, error) {
 	for _, l := range strings.FieldsFunc(body, func(r rune) bool { return r == '\n' || r == ';' }) {
 		l = strings.TrimSpace(l)
 		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if p.pyConst(l) {
 			continue
 		}
 		as, ok, err := p.assertion(line, l)
@@ -777,6 +784,30 @@ func (p *parser) python(line int, text string) (*Python, error) {
 		}
 	}
 	return py, nil
+}
+
+// pyConst binds NAME in a statement "NAME = integer literal" and reports whether l was
+// one.
+func (p *parser) pyConst(l string) bool {
+	name, val, ok := strings.Cut(l, "=")
+	name, val = strings.TrimSpace(name), strings.TrimSpace(val)
+	if !ok || name == "" || strings.HasPrefix(val, "=") || strings.ContainsAny(name, " \t()[].,") {
+		return false
+	}
+	for i, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	v, err := strconv.ParseInt(val, 0, 64)
+	if err != nil {
+		return false
+	}
+	if p.pyConsts == nil {
+		p.pyConsts = map[string]int64{}
+	}
+	p.pyConsts[name] = v
+	return true
 }
 
 // assertion reads "assert tcpi_X op V[, message]" (or "assert A <= tcpi_X <= B", kept as
@@ -864,7 +895,11 @@ func (p *parser) assertion1(line int, l string, f []string) (Assert, bool, error
 	}
 	v, err := strconv.ParseInt(f[2], 0, 64)
 	if err != nil {
-		return a, false, nil
+		c, bound := p.pyConsts[f[2]]
+		if !bound {
+			return a, false, nil
+		}
+		v = c
 	}
 	a.Value = v
 	return a, true, nil

@@ -367,3 +367,26 @@ func TestAssertValueFirst(t *testing.T) {
 		t.Fatalf("asserts %+v", as)
 	}
 }
+
+// A block may bind a name to an integer ("TCP_INFINITE_SSTHRESH = 0x7fffffff", as gtests'
+// HyStart scripts do) and a later block compare with it; a name bound to anything else,
+// or never bound, leaves the assertion unevaluated.
+func TestAssertNamedConstant(t *testing.T) {
+	src := "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n" +
+		"+0 %{ TCP_INFINITE_SSTHRESH = 0x7fffffff; X = foo() }%\n" +
+		"+0 %{ assert tcpi_snd_ssthresh == TCP_INFINITE_SSTHRESH, tcpi_snd_ssthresh; assert tcpi_rto == X; assert tcpi_rto == Y }%\n"
+	s, err := Parse("a.pkt", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := s.Events[1].Python.Other; len(o) != 1 || o[0] != "X = foo()" {
+		t.Errorf("first block's unevaluated statements %q, want only X = foo()", o)
+	}
+	py := s.Events[2].Python
+	if len(py.Asserts) != 1 || py.Asserts[0].Field != "snd_ssthresh" || py.Asserts[0].Value != 0x7fffffff {
+		t.Errorf("asserts %+v, want snd_ssthresh == 0x7fffffff", py.Asserts)
+	}
+	if len(py.Other) != 2 {
+		t.Errorf("unevaluated %q, want the two assertions on X and Y", py.Other)
+	}
+}

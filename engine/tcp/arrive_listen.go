@@ -60,6 +60,7 @@ func (l *Listener) input(seg Segment) {
 	c.userMSS = l.MaxSeg
 	c.rcvSpace = l.RecvSpace
 	c.keepalive = l.Keepalive
+	c.ccName = l.Congestion
 	c.irs = seg.Seq
 	c.rcvNxt = seg.Seq.Add(1)
 	c.iss = h.isn(c.tuple)

@@ -286,6 +286,7 @@ func (c *Conn) newlyAcked(ack Seq) {
 		c.outEnds = c.outEnds[1:]
 		acked++
 	}
+	c.ccPktsAcked()
 	if !c.lossRecoveryOn() {
 		c.congestionAcked(acked) // else recoveryAckEnd grows it, by the segments delivered
 	}
@@ -344,7 +345,7 @@ func (c *Conn) processText(seg Segment) {
 			c.dataEvent(seg, len(data))
 			c.gotData = true
 			c.lastDataRecv = c.h.now
-			c.recvBuf = append(c.recvBuf, data...)
+			c.recvBuf, c.recvMem = appendQueue(c.recvBuf, c.recvMem, data)
 			c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
 			c.dataArrived(len(data), len(data) >= int(c.mss))
 			c.notify(ConnReadable)
@@ -646,7 +647,7 @@ func (c *Conn) drainOutOfOrder() (moved, fin bool) {
 			continue
 		}
 		data := o.Payload[c.rcvNxt.Sub(o.Seq):]
-		c.recvBuf = append(c.recvBuf, data...)
+		c.recvBuf, c.recvMem = appendQueue(c.recvBuf, c.recvMem, data)
 		c.rcvNxt = c.rcvNxt.Add(uint32(len(data)))
 		c.ackNow = true
 		return true, o.Flags&FIN != 0

@@ -103,6 +103,7 @@ func (c *Conn) establish(cause string) {
 	c.quickAcks = p.QuickACKs
 	c.cwnd = uint32(p.initialCwnd()) * uint32(c.mss)
 	c.ssthresh = ssthreshInfinite
+	c.ccInit()
 	c.initRcvMSS()
 	if c.synRetransmitted && !c.rttValid && p.RTOFallback > 0 {
 		c.rto = p.RTOFallback // Linux TCP_TIMEOUT_FALLBACK after a handshake retransmission

@@ -40,13 +40,14 @@ func (c *Conn) SendMore(data []byte, more bool) (int, error) {
 	if len(data) > 0 && !c.sndNxt.LessThan(start) {
 		c.chronoStart(chronoBusy) // tcp_add_write_queue_tail: the write queue was empty
 	}
-	c.sendBuf = append(c.sendBuf, data...)
+	c.sendBuf, c.sendMem = appendQueue(c.sendBuf, c.sendMem, data)
 	if g := c.sizeGoal(); g > 0 {
 		// Linux builds a write into buffers of size_goal bytes and each full one leaves
 		// with PSH on its last segment (measured on 6.18: 3000 bytes at MSS 1460 go as
 		// 1460, 1460 PSH, 80 PSH).
 		for off := g; off < len(data); off += g {
 			c.pushAt = append(c.pushAt, start.Add(uint32(off)))
+			c.goalAt = append(c.goalAt, start.Add(uint32(off)))
 		}
 	}
 	if !more {
@@ -102,13 +103,35 @@ func (c *Conn) Read(max int) ([]byte, error) {
 		c.h.app(c.peer, "read", err, 0, eofDetail((c.gotFin || c.rdShut) && err == nil))
 		return nil, err
 	}
-	n := min(max, len(c.recvBuf))
-	out := append([]byte(nil), c.recvBuf[:n]...)
+	out := make([]byte, min(max, len(c.recvBuf)))
+	c.consume(out)
+	return out, nil
+}
+
+// ReadInto is Read into the caller's buffer, as recv(2) does: it returns how many bytes
+// it copied into p (0 and no error at end of stream).
+func (c *Conn) ReadInto(p []byte) (int, error) {
+	if c == nil {
+		return 0, ENOTCONN
+	}
+	if len(c.recvBuf) == 0 {
+		_, err := c.Read(len(p))
+		return 0, err
+	}
+	return c.consume(p), nil
+}
+
+// consume moves received bytes into p, as many as fit, and records the read.
+func (c *Conn) consume(p []byte) int {
 	before := c.rcvWnd()
+	n := copy(p, c.recvBuf)
 	c.recvBuf = c.recvBuf[n:]
+	if len(c.recvBuf) == 0 {
+		c.recvBuf = c.recvMem[:0] // drained: the next data goes to the front again
+	}
 	c.h.app(c.peer, "read", nil, n, "")
 	c.windowUpdateAfterRead(before)
-	return out, nil
+	return n
 }
 
 func eofDetail(eof bool) string {
@@ -285,4 +308,21 @@ func (c *Conn) SetSynRetries(n int) {
 	if c != nil {
 		c.synRetries = n
 	}
+}
+
+// appendQueue appends data to a queue q whose front is consumed by reslicing (the send
+// queue as ACKs release it); mem is q's whole backing array. When q has no room left the
+// data still queued moves to the front of mem, or, when mem is less than twice what is
+// needed, to a new array of twice that: each byte is copied a bounded number of times
+// however long the stream, without the fresh allocation append would make each time the
+// consumed front has eaten the spare capacity.
+func appendQueue(q, mem, data []byte) (nq, nmem []byte) {
+	if need := len(q) + len(data); need > cap(q) {
+		if cap(mem) < 2*need {
+			mem = make([]byte, 2*need)
+		}
+		n := copy(mem, q)
+		q = mem[:n]
+	}
+	return append(q, data...), mem
 }

@@ -32,7 +32,7 @@ func (c *Conn) cwndValidate(sent bool) {
 // CwndLimitedGrowth only a flow that uses its window grows it (Linux tcp_is_cwnd_limited):
 // the last flight filled it, or, in slow start, the window is less than twice the
 // largest flight of the current window, so that it can still double what was in use.
-// The engine is in slow start until a loss cuts the window (cwndLost).
+// Slow start is cwnd < ssthresh (tcp_in_slow_start).
 func (c *Conn) cwndMayGrow() bool {
 	if !c.h.Prof.CwndLimitedGrowth {
 		return true
@@ -40,5 +40,5 @@ func (c *Conn) cwndMayGrow() bool {
 	if c.cwndUse.limited {
 		return true
 	}
-	return !c.cwndLost && c.mss > 0 && int(c.cwnd/uint32(c.mss)) < 2*c.cwndUse.maxPacketsOut
+	return c.inSlowStart() && c.mss > 0 && int(c.cwndSegs()) < 2*c.cwndUse.maxPacketsOut
 }

@@ -421,12 +421,13 @@ func (l *Listener) tryFastOpen(c *Conn, syn Segment) bool {
 	c.fastOpen = &fastOpen{child: true}
 	c.cwnd = uint32(p.initialCwnd()) * uint32(c.mss)
 	c.ssthresh = ssthreshInfinite
+	c.ccInit()
 	if data {
 		// tcp_fastopen_add_skb queues the data without tcp_event_data_recv: the delayed
 		// ACK timeout (ato) is not set up yet, so gotData stays false.
 		c.fastOpen.dataAcked = true
 		c.lastDataRecv = h.now
-		c.recvBuf = append(c.recvBuf, syn.Payload...)
+		c.recvBuf, c.recvMem = appendQueue(c.recvBuf, c.recvMem, syn.Payload)
 		c.rcvNxt = c.rcvNxt.Add(uint32(len(syn.Payload)))
 		// The caller reports it readable once it is in the accept queue: the
 		// application reaches the data through accept().

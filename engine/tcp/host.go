@@ -19,6 +19,9 @@ type Output struct {
 	Retransmit bool
 	Cookie     *Cookie
 	CC         CCSample // the sender's window when it left (zero: none)
+	// SharedPayload says Seg.Payload is the host's own copy, which nothing writes
+	// again: a recorder may keep it instead of copying it.
+	SharedPayload bool
 }
 
 // Host is one TCP/IP stack with one IPv4 address: its listeners, its connections, its
@@ -70,6 +73,12 @@ type Host struct {
 	// remembers of servers as a client (Linux tcp_metrics).
 	tfoKey   [2]uint64
 	tfoCache map[netip.Addr]*fastOpenMetrics
+	// paySlab is the rest of the chunk the payloads of the segments sent are copied into
+	// (payloadCopy); sharedNext marks the next segment emitted as carrying one; optSlab
+	// is the rest of the chunk data segments' option lists are carved from (optionsCopy).
+	paySlab    []byte
+	sharedNext bool
+	optSlab    []Option
 }
 
 // HostStats counts what a host did, for benchmarks and tests.
@@ -179,6 +188,8 @@ func (h *Host) peerName(a netip.Addr) string {
 
 // emit queues a segment for sending.
 func (h *Host) emit(seg Segment, retransmit bool, cookie *Cookie) {
+	shared := h.sharedNext && seg.Payload != nil
+	h.sharedNext = false
 	if h.egressDrop {
 		h.stats.EgressDropped++
 		return
@@ -189,7 +200,7 @@ func (h *Host) emit(seg Segment, retransmit bool, cookie *Cookie) {
 		seg.TTL = 64
 	}
 	h.stats.SegmentsOut++
-	h.out = append(h.out, Output{Seg: seg, Retransmit: retransmit, Cookie: cookie})
+	h.out = append(h.out, Output{Seg: seg, Retransmit: retransmit, Cookie: cookie, SharedPayload: shared})
 }
 
 // isn returns an initial sequence number as RFC 6528 §3 describes: a 4 µs clock M plus a
@@ -379,4 +390,37 @@ func clampDuration(d, lo, hi time.Duration) time.Duration {
 		return hi
 	}
 	return d
+}
+
+// paySlabSize is the chunk outgoing payloads are carved from: one allocation for dozens
+// of segments instead of one each.
+const paySlabSize = 64 << 10
+
+// payloadCopy returns a copy of b for a segment's payload, carved from the host's slab.
+// A chunk is never written again once carved, so segments keep sharing nothing that
+// changes.
+func (h *Host) payloadCopy(b []byte) []byte {
+	if len(b) > paySlabSize/4 {
+		return append([]byte(nil), b...)
+	}
+	if cap(h.paySlab)-len(h.paySlab) < len(b) {
+		h.paySlab = make([]byte, 0, paySlabSize)
+	}
+	n := len(h.paySlab)
+	h.paySlab = append(h.paySlab, b...)
+	return h.paySlab[n : n+len(b) : n+len(b)]
+}
+
+// optSlabSize is how many options a chunk of optSlab holds.
+const optSlabSize = 384
+
+// optionsCopy returns a list of n options for one segment, carved from the host's slab
+// (its capacity is n, so an append to it copies).
+func (h *Host) optionsCopy(n int) Options {
+	if cap(h.optSlab)-len(h.optSlab) < n {
+		h.optSlab = make([]Option, 0, max(optSlabSize, n))
+	}
+	k := len(h.optSlab)
+	h.optSlab = h.optSlab[:k+n]
+	return h.optSlab[k : k+n : k+n]
 }

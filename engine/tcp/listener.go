@@ -39,6 +39,9 @@ type Listener struct {
 	// Keepalive is SO_KEEPALIVE and its options set on the listening socket: the
 	// connections it creates inherit them.
 	Keepalive Keepalive
+	// Congestion is TCP_CONGESTION set on the listening socket ("": the profile's): the
+	// algorithm its connections start with, as Linux's children inherit it.
+	Congestion string
 
 	// twISN, while nonzero, is the ISN for a SYN that just ended a TIME-WAIT.
 	twISN Seq
@@ -221,6 +224,7 @@ func (l *Listener) acceptCookie(seg Segment) bool {
 	c := h.newConn(t, Listen)
 	c.passive, c.lst = true, l
 	c.rcvSpace, c.keepalive = l.RecvSpace, l.Keepalive // the listener's options, as for any child
+	c.ccName = l.Congestion
 	c.iss = seg.Ack - 1
 	c.irs = seg.Seq - 1
 	c.sndUna, c.sndNxt, c.sndMax, c.sendStart = seg.Ack, seg.Ack, seg.Ack, seg.Ack

@@ -129,7 +129,9 @@ func (c *Conn) tsOptions() Options {
 	if !c.tsOK {
 		return nil
 	}
-	return Options{{Kind: OptNOP}, {Kind: OptNOP}, {Kind: OptTimestamps, TSVal: c.tsVal(), TSEcr: c.tsRecent}}
+	o := c.h.optionsCopy(3) // capacity 3: appending SACK blocks copies
+	o[0], o[1], o[2] = Option{Kind: OptNOP}, Option{Kind: OptNOP}, Option{Kind: OptTimestamps, TSVal: c.tsVal(), TSEcr: c.tsRecent}
+	return o
 }
 
 // sendAckWithDSACK sends an ACK reporting [left, right) as received twice (RFC 2883).
@@ -379,6 +381,7 @@ func (c *Conn) sendFIN() {
 	c.sndNxt = c.sndNxt.Add(1)
 	c.sndMax = maxSeq(c.sndMax, c.sndNxt)
 	c.outEnds = append(c.outEnds, c.sndNxt)
+	c.sentTimes.sent(c.sndNxt, c.h.now)
 	c.noteSent(c.finSeq, c.sndNxt, false)
 	c.sentNew = true
 	c.finishAndEmit(seg, false)
@@ -395,10 +398,10 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.cancelTimer(TimerPersist) // data in flight: its ACK or the RTO takes over
 	}
 	seg := c.template(seq, 0)
-	seg.Payload = append([]byte(nil), c.sendBuf[off:off+n]...)
+	seg.Payload = c.h.payloadCopy(c.sendBuf[off : off+n])
 	end := seq.Add(uint32(n))
 	for _, pa := range c.pushAt {
-		if pa == end {
+		if pa == end && !(retransmit && c.goalOnly(end)) {
 			seg.Flags |= PSH // the last segment of an application write
 			break
 		}
@@ -415,9 +418,11 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 	if !retransmit {
 		if c.sndUna == c.sndMax {
 			c.idleRestart()
+			c.ccTxStart()
 		}
 		if c.sndMax.LessThan(end) {
 			c.outEnds = append(c.outEnds, end) // a new segment in flight (packets_out)
+			c.sentTimes.sent(end, c.h.now)
 		}
 		if n < int(c.mss) {
 			c.sndSml, c.smlSent = seq.Add(uint32(n)), true // tcp_minshall_update
@@ -428,31 +433,37 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 		c.sentNew = true
 		c.countAnswer()
 	}
+	if retransmit {
+		c.sentTimes.retransmitted(seq, end)
+	}
 	c.lastSendAt = c.h.now
 	c.noteSent(seq, end, retransmit)
+	c.h.sharedNext = true // the payload is from the host's slab
 	c.finishAndEmit(seg, retransmit)
 	c.armRTO()
 }
 
-// idleRestart is the restart window (RFC 5681 §4.1; Linux tcp_cwnd_restart, called from
-// tcp_event_data_sent): new data after more than an RTO with nothing in flight starts
+// idleRestart is the restart window (RFC 5681 §4.1; Linux tcp_slow_start_after_idle_check
+// and tcp_cwnd_restart): new data after more than an RTO with nothing in flight starts
 // from min(initial window, cwnd) again, or, where the profile halves, from cwnd halved
-// once per RTO of idle time, but not below that.
+// once per RTO of idle time, but not below that; Linux first keeps what the window had
+// reached in ssthresh (tcp_current_ssthresh: at least three quarters of it), so that
+// slow start climbs back there.
 func (c *Conn) idleRestart() {
 	p := &c.h.Prof
 	idle := c.h.now.Sub(c.lastSendAt)
-	if !p.IdleRestart || c.rto <= 0 || idle <= c.rto {
+	if !p.IdleRestart || c.rto <= 0 || idle <= c.rto || c.mss == 0 {
 		return
 	}
-	restart := min(uint32(p.initialCwnd())*uint32(c.mss), c.cwnd)
-	cwnd := c.cwnd
-	if p.IdleHalving {
-		for idle -= c.rto; idle > 0 && cwnd > restart; idle -= c.rto {
-			cwnd /= 2
-		}
-	}
-	c.cwnd = max(cwnd, restart)
+	restart := min(uint32(p.initialCwnd()), c.cwndSegs())
 	if !p.IdleHalving {
-		c.cwnd = restart
+		c.setCwndSegs(restart)
+		return
 	}
+	c.setSsthreshSegs(c.currentSsthresh())
+	cwnd := c.cwndSegs()
+	for idle -= c.rto; idle > 0 && cwnd > restart; idle -= c.rto {
+		cwnd >>= 1
+	}
+	c.setCwndSegs(max(cwnd, restart))
 }

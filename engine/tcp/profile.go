@@ -87,8 +87,8 @@ type Profile struct {
 	InitialCwnd int
 	// CongestionControl names the algorithm whose window the profile follows, as
 	// TCP_CONGESTION names it: "cubic" (Linux's default, tcp_cubic.c) or "reno"
-	// (RFC 5681). The engine models slow start only; past a loss the window is not
-	// claimed to follow either.
+	// (RFC 5681 in whole segments, tcp_reno_cong_avoid); setsockopt TCP_CONGESTION
+	// chooses either for one socket (Conn.SetCongestion).
 	CongestionControl string
 	// CwndPerPacket grows the congestion window in slow start by one segment for every
 	// segment a cumulative ACK covers (Linux tcp_slow_start, RFC 3465 byte counting),
@@ -108,6 +108,9 @@ type Profile struct {
 	// halved once per RTO of idle time, never below min(initial window, cwnd); without
 	// it the window is that minimum at once, as RFC 5681 §4.1 says.
 	IdleRestart, IdleHalving bool
+	// HZ is the kernel's tick rate (CONFIG_HZ, 250 by default): CUBIC reads time in
+	// jiffies (tcp_jiffies32), so its curve moves in steps of 1/HZ. 0: 1000.
+	HZ int
 	// AbortRSTWithACK sends RST,ACK with ACK = RCV.NXT on abort (Linux tcp_send_active_reset)
 	// instead of RFC 9293 §3.10.5's bare <SEQ=SND.NXT><CTL=RST>.
 	AbortRSTWithACK bool
@@ -121,8 +124,12 @@ type Profile struct {
 	// estimate (Linux tcp_send_delayed_ack): min(ato, max(SRTT, DelayedACK), DelayedACKMax)
 	// once ato has grown past DelayedACK (TCP_DELACK_MAX, 200 ms); 0: always DelayedACK.
 	DelayedACKMax time.Duration
-	QuickACKs     int  // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
-	DelayFINACK   bool // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
+	QuickACKs     int // ACK at once for the first N data segments (Linux quick-ACK mode; 0 = off)
+	// QuickACKAfterIdle returns to quick-ACK mode when data arrives after a gap longer
+	// than the RTO: the sender has probably restarted from a small window, so waiting
+	// to ACK would stall it (Linux tcp_event_data_recv → tcp_incr_quickack).
+	QuickACKAfterIdle bool
+	DelayFINACK       bool // passive side delays the ACK of a FIN (Linux pingpong mode in tcp_fin)
 	// PingpongThreshold enters interactive ("pingpong") mode once the application has
 	// answered this many times within the ACK timeout of receiving data (Linux
 	// tcp_event_data_sent → inet_csk_inc_pingpong_cnt, tcp_pingpong_thresh 1 in 6.18): the
@@ -293,12 +300,14 @@ func LinuxProfile() Profile {
 		CwndLimitedGrowth: true,
 		IdleRestart:       true,
 		IdleHalving:       true,
+		HZ:                250, // Kconfig's default, and the 6.18.44 kernel's the scripts ran on
 		AbortRSTWithACK:   true,
 
 		DelayedACK:           40 * time.Millisecond,
 		DelayedACKBeforeData: time.Millisecond,
 		DelayedACKMax:        200 * time.Millisecond,
 		QuickACKs:            16,
+		QuickACKAfterIdle:    true,
 		DelayFINACK:          true,
 		PingpongThreshold:    1,
 		ACKEverySecond:       true,

@@ -25,6 +25,72 @@ type rackState struct {
 	reoArmed bool
 	reoAt    Time
 	pending  time.Duration
+	// The last tail loss probe (RFC 8985 §7.4, Linux tlp_high_seq and tlp_retrans): SND.NXT
+	// after it went, whether it resent data, and whether one is being watched.
+	tlpHigh    Seq
+	tlpRetrans bool
+	tlpWatch   bool
+	// The reordering window's multiplier (RFC 8985 §6.2 step 4; Linux reo_wnd_steps):
+	// a D-SACK shows a retransmission was spurious, so the window grows by min_rtt/4, at
+	// most once a round trip (lastDelivered), and falls back to one step after
+	// reoPersist recoveries without another.
+	reoSteps      int
+	dsackSeen     bool
+	lastDelivered int
+	reoPersist    int
+}
+
+// rackRecoveryRounds is how many recoveries a grown reordering window outlives (Linux
+// TCP_RACK_RECOVERY_THRESH).
+const rackRecoveryRounds = 16
+
+// rackUpdateReoWnd adapts the reordering window after an ACK (Linux
+// tcp_rack_update_reo_wnd); priorDelivered is the delivered count before it.
+func (c *Conn) rackUpdateReoWnd(priorDelivered int) {
+	if priorDelivered == 0 {
+		return
+	}
+	if priorDelivered < c.rack.lastDelivered {
+		c.rack.dsackSeen = false // less than a round trip since the last step
+	}
+	switch {
+	case c.rack.dsackSeen:
+		c.rack.reoSteps = min(max(c.rack.reoSteps, 1)+1, 255)
+		c.rack.dsackSeen = false
+		c.rack.lastDelivered = c.delivered
+		c.rack.reoPersist = rackRecoveryRounds
+	case c.rack.reoPersist == 0:
+		c.rack.reoSteps = 1
+	}
+}
+
+// noteProbe starts watching the probe just sent: resent says it repeated data already
+// sent (RFC 8985 §7.3; Linux tcp_send_loss_probe sets tlp_high_seq).
+func (c *Conn) noteProbe(resent bool) {
+	c.rack.tlpHigh, c.rack.tlpRetrans, c.rack.tlpWatch = c.sndNxt, resent, true
+}
+
+// tlpAck is RFC 8985 §7.4's TLP loss detection (Linux tcp_process_tlp_ack): once the
+// ACK reaches the probe's SND.NXT, a probe of new data, a D-SACK of the probe or a plain
+// duplicate ACK says nothing was lost; an ACK beyond it says the probe repaired a loss,
+// which is a congestion signal: ssthresh from the controller and cwnd down to it, as a
+// brief CWR (tcp_init_cwnd_reduction, tcp_end_cwnd_reduction).
+func (c *Conn) tlpAck(ack Seq, advanced, notDup, dsackTLP bool, newlySacked int) {
+	if !c.rack.tlpWatch || ack.LessThan(c.rack.tlpHigh) {
+		return
+	}
+	switch {
+	case !c.rack.tlpRetrans, dsackTLP:
+		c.rack.tlpWatch = false
+	case c.rack.tlpHigh.LessThan(ack):
+		c.rack.tlpWatch = false
+		c.ssthresh = c.lossSsthresh()
+		c.cwnd = c.ssthresh
+		c.cwndLost = true
+		c.highSeq = c.sndMax
+	case !advanced && !notDup && newlySacked == 0:
+		c.rack.tlpWatch = false
+	}
 }
 
 // rackTimeoutSlack is added to the reorder timeout (Linux TCP_TIMEOUT_MIN_US, 2 ms).
@@ -61,7 +127,7 @@ func (c *Conn) rackReoWnd() time.Duration {
 			return 0
 		}
 	}
-	return min(c.rack.minRTT/4, c.srtt)
+	return min(c.rack.minRTT/4*time.Duration(max(c.rack.reoSteps, 1)), c.srtt)
 }
 
 // rackDetectLoss marks lost every segment sent before the latest delivered one whose

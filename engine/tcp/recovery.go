@@ -111,6 +111,7 @@ type ackInfo struct {
 	priorDeliv    int
 	priorLost     int
 	winUpdate     bool
+	dsackTLP      bool
 }
 
 // recoveryAckBegin is the start of an ACK's processing: the SACK blocks are applied to the
@@ -134,7 +135,11 @@ func (c *Conn) recoveryAckBegin(seg Segment) ackInfo {
 	valid := buf[:0]
 	for i, b := range blocks {
 		if i == 0 && (b.Right.LessThanEq(seg.Ack) || len(blocks) > 1 && blocks[1].Left.LessThanEq(b.Left) && b.Right.LessThanEq(blocks[1].Right)) {
-			continue // a D-SACK block (RFC 2883 §4): data received twice, nothing new
+			// A D-SACK block (RFC 2883 §4): data received twice, nothing new; of the
+			// probe's data, it says the probe was not needed (Linux FLAG_DSACK_TLP).
+			ai.dsackTLP = c.rack.tlpWatch && b.Right.LessThanEq(c.rack.tlpHigh)
+			c.rack.dsackSeen = true
+			continue
 		}
 		if !b.Left.LessThan(b.Right) || b.Left.LessThan(c.sndUna) && b.Right.LessThanEq(c.sndUna) || c.sndMax.LessThan(b.Right) {
 			continue // not a block of data in flight (Linux tcp_is_sackblock_valid)
@@ -213,7 +218,12 @@ func (c *Conn) recoveryAckEnd(seg Segment, ai ackInfo) {
 			c.sb.sackedOut = max(c.sb.sackedOut-(c.ares.acked-1), 0)
 		}
 	}
-	dupack := !advanced && !ai.winUpdate && len(seg.Payload) == 0 && seg.Flags&FIN == 0 && c.sb.packetsOut() > 0
+	if c.sackOK && c.h.Prof.RACK {
+		c.rackUpdateReoWnd(ai.priorDeliv)
+	}
+	notDup := advanced || ai.winUpdate || len(seg.Payload) > 0 || seg.Flags&FIN != 0
+	c.tlpAck(seg.Ack, advanced, notDup, ai.dsackTLP, c.sres.newlySacked)
+	dupack := !notDup && c.sb.packetsOut() > 0
 	dubious := dupack || c.sres.newlySacked > 0 || c.caState != CAOpen
 	rexmit := false
 	if dubious {
@@ -266,6 +276,9 @@ func (c *Conn) fastRetransAlert(ai ackInfo, advanced, dupack bool) bool {
 			}
 			c.setCAState(CAOpen)
 			c.endCwndReduction()
+			if c.rack.reoPersist > 0 {
+				c.rack.reoPersist-- // tcp_try_undo_recovery
+			}
 		}
 	}
 	switch c.caState {
@@ -400,6 +413,7 @@ func (c *Conn) markLostRFC6675() {
 func (c *Conn) enterRecovery() {
 	c.h.note(c.peer, "fast-recovery", fmt.Sprintf("a segment is deemed lost (%d SACKed or duplicate-ACKed): fast recovery", c.sb.sackedOut))
 	c.recover, c.recoverSet = c.sndMax, true
+	c.rack.tlpWatch = false
 	if c.caState != CACWR {
 		c.highSeq = c.sndMax
 		c.priorCwnd = int(c.cwnd / uint32(c.mss))
@@ -525,6 +539,7 @@ func (c *Conn) enterLoss() {
 	}
 	c.sb.markAllLost()
 	c.highSeq = c.sndMax
+	c.rack.tlpWatch = false
 	c.rack.reoArmed = false
 	c.setCAState(CALoss)
 }

@@ -403,3 +403,74 @@ func TestScoreboard(t *testing.T) {
 		t.Errorf("SACKed ranges %v, want them trimmed at the ACK", sb.sacked)
 	}
 }
+
+// TestTLPRepairedLoss: RFC 8985 §7.4.2: when the ACK goes past the probe's SND.NXT
+// without a D-SACK of the probe, the probe repaired a loss and the window is reduced
+// (Linux tcp_process_tlp_ack: ssthresh from the controller, cwnd = ssthresh); an ACK
+// that only reaches it proves nothing yet.
+func TestTLPRepairedLoss(t *testing.T) {
+	const mss = 1000
+	r := newRig(t, recoveryProfile())
+	iss := r.sackEstablished(mss, 100*time.Millisecond, true)
+	if _, err := r.c.Send(make([]byte, 2*mss)); err != nil {
+		t.Fatal(err)
+	}
+	r.h.TakeOutput()
+	// No ACK: the probe resends the last segment at 2·SRTT + 2 ms.
+	r.advance(202 * time.Millisecond)
+	r.expect(want{ACK | PSH, segAt(iss, mss, 2), r.their + 1, mss})
+	r.advance(50 * time.Millisecond)
+	r.in(r.from(ACK, r.their+1, segAt(iss, mss, 3)))
+	if r.c.ssthresh != ssthreshInfinite {
+		t.Fatalf("ssthresh %d after the ACK of the probe's SND.NXT, want it untouched", r.c.ssthresh)
+	}
+	if _, err := r.c.Send(make([]byte, mss)); err != nil {
+		t.Fatal(err)
+	}
+	r.h.TakeOutput()
+	r.advance(100 * time.Millisecond)
+	cwnd := r.c.cwnd
+	r.in(r.from(ACK, r.their+1, segAt(iss, mss, 4)))
+	if r.c.ssthresh == ssthreshInfinite || r.c.cwnd != r.c.ssthresh || r.c.cwnd > cwnd {
+		t.Errorf("after an ACK past the probe: ssthresh %d, cwnd %d (was %d); want cwnd = ssthresh, reduced", r.c.ssthresh, r.c.cwnd, cwnd)
+	}
+}
+
+// TestRACKReoWndGrowsOnDSACK: RFC 8985 §6.2 step 4: a D-SACK (a retransmission was not
+// needed) widens the reordering window by min_rtt/4, at most once a round trip, up to
+// SRTT; after 16 recoveries without another it is back to min_rtt/4 (Linux
+// tcp_rack_update_reo_wnd, TCP_RACK_RECOVERY_THRESH).
+func TestRACKReoWndGrowsOnDSACK(t *testing.T) {
+	r := newRig(t, recoveryProfile())
+	r.sackEstablished(1000, 100*time.Millisecond, true)
+	c := r.c
+	c.reordSeen = 1
+	c.rack.minRTT, c.srtt = 80*time.Millisecond, 100*time.Millisecond
+	if got := c.rackReoWnd(); got != 20*time.Millisecond {
+		t.Fatalf("reo_wnd %s, want min_rtt/4 = 20ms", got)
+	}
+	c.delivered = 10
+	c.rack.dsackSeen = true
+	c.rackUpdateReoWnd(9)
+	if got := c.rackReoWnd(); got != 40*time.Millisecond {
+		t.Fatalf("after a D-SACK reo_wnd %s, want 40ms", got)
+	}
+	c.rack.dsackSeen = true
+	c.rackUpdateReoWnd(9) // within the same round trip: ignored
+	if got := c.rackReoWnd(); got != 40*time.Millisecond {
+		t.Fatalf("a second D-SACK within a round trip: reo_wnd %s, want 40ms still", got)
+	}
+	for range 4 {
+		c.delivered += 10
+		c.rack.dsackSeen = true
+		c.rackUpdateReoWnd(c.delivered - 1)
+	}
+	if got := c.rackReoWnd(); got != 100*time.Millisecond {
+		t.Fatalf("reo_wnd %s, want it capped at SRTT 100ms", got)
+	}
+	c.rack.reoPersist = 0
+	c.rackUpdateReoWnd(c.delivered)
+	if got := c.rackReoWnd(); got != 20*time.Millisecond {
+		t.Fatalf("after the persistence ran out reo_wnd %s, want 20ms", got)
+	}
+}

@@ -58,5 +58,21 @@ func (c *Conn) dataEvent(seg Segment, n int) {
 		if c.ato > c.rto {
 			c.ato = c.rto
 		}
+	case gap > c.rto && c.h.Prof.QuickACKAfterIdle:
+		// "Too long gap. Apparently sender failed to restart window, so that we send
+		// ACKs quickly": quick-ACK mode again (tcp_incr_quickack with TCP_MAX_QUICKACKS).
+		c.incrQuickAcks()
 	}
+}
+
+// incrQuickAcks is tcp_incr_quickack: enough quick ACKs for the window, half a window
+// of the peer's segments (at least 2), at most the profile's count; never fewer than
+// are left.
+func (c *Conn) incrQuickAcks() {
+	n := 2
+	if c.rcvMSS > 0 {
+		n = max(int(c.rcvWnd())/(2*c.rcvMSS), 2)
+	}
+	n = min(n, c.h.Prof.QuickACKs)
+	c.quickAcks = max(c.quickAcks, n)
 }

@@ -61,6 +61,7 @@ type socket struct {
 	ep             *epollSet // an epoll descriptor's watches (epoll.go)
 	notsentLowat   int       // TCP_NOTSENT_LOWAT (0: the sysctl's)
 	nospace        bool      // a write found no room (SOCK_NOSPACE): room freed wakes it
+	congestion     string    // TCP_CONGESTION, passed on like userTimeout; "": the profile's
 }
 
 // MaxUnsentBytes bounds the data a socket holds unacknowledged (Linux tcp_wmem[2] in
@@ -210,6 +211,7 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		l.FastOpenKey = f.fastOpenKey
 		l.RecvSpace = bufSpace(f.rcvBuf)
 		l.Keepalive = f.keepalive
+		l.Congestion = f.congestion
 		f.l = l
 		return Result{}, true, nil
 	case OpAccept:
@@ -465,6 +467,9 @@ func (f *socket) passOn(c *Conn) {
 	c.SetUserTimeout(f.userTimeout)
 	c.SetNoDelay(f.noDelay)
 	c.SetKeepalive(f.keepalive)
+	if f.congestion != "" {
+		c.SetCongestion(f.congestion)
+	}
 	if f.linger0 {
 		c.SetLinger(true)
 	}
@@ -479,7 +484,7 @@ func (s *Sockets) accept(f *socket, want *Call) Result {
 	c.SetUserTimeout(f.userTimeout) // accept() inherits the listener's options
 	c.SetNoDelay(f.noDelay)
 	s.fds[fd] = &socket{c: c, userTimeout: f.userTimeout, noDelay: f.noDelay, rcvBuf: f.rcvBuf, sndBuf: f.sndBuf,
-		keepalive: f.keepalive}
+		keepalive: f.keepalive, congestion: f.congestion}
 	return Result{Ret: int64(fd)}
 }
 
@@ -568,13 +573,21 @@ func (s *Sockets) setsockopt(f *socket, name string, val OptVal) Result {
 		// One socket per port in a script's namespace: nothing to reuse.
 		return Result{}
 	case "TCP_CONGESTION":
-		// The profile's own algorithm is the only one the engine has: naming it succeeds,
-		// any other is not modelled (which names a kernel knows depends on its modules).
+		// CUBIC and Reno are the algorithms the engine has: naming one selects it for the
+		// socket's connection (and a listener's future ones); any other is not modelled
+		// (which names a kernel knows depends on its modules).
 		name := val.Text
-		if name == s.h.Prof.CongestionControl {
-			return Result{}
+		if name != CongestionCubic && name != CongestionReno {
+			return Result{Unmodelled: "TCP_CONGESTION " + name + " not modelled (cubic and reno are)"}
 		}
-		return Result{Unmodelled: "TCP_CONGESTION " + name + " not modelled (the profile's is " + s.h.Prof.CongestionControl + ")"}
+		f.congestion = name
+		if f.c != nil {
+			f.c.SetCongestion(name)
+		}
+		if f.l != nil {
+			f.l.Congestion = name
+		}
+		return Result{}
 	case "TCP_NODELAY":
 		// On, Nagle's rule stops holding partial segments, and setting it pushes data
 		// held by Nagle, TCP_CORK or MSG_MORE (tcp_push_pending_frames).

@@ -95,8 +95,9 @@ type negotiated struct {
 type sendQueue struct {
 	sendBuf   []byte // unacknowledged and unsent data; sendBuf[0] has sequence number sendStart
 	sendStart Seq
-	pushAt    []Seq // sequence numbers where an application write ended (PSH goes there)
-	finQueued bool  // the application closed its sending side
+	sendMem   []byte // sendBuf's backing array, from its start (appendQueue reuses it)
+	pushAt    []Seq  // sequence numbers where an application write ended (PSH goes there)
+	finQueued bool   // the application closed its sending side
 	finSent   bool
 	finSeq    Seq
 	finAcked  bool
@@ -106,6 +107,7 @@ type sendQueue struct {
 // a hole to fill (Linux sk_receive_queue, out_of_order_queue), and the peer's FIN.
 type recvQueue struct {
 	recvBuf []byte
+	recvMem []byte // recvBuf's backing array, from its start (appendQueue reuses it)
 	ooo     []Segment
 	gotFin  bool
 }
@@ -134,14 +136,16 @@ type congestion struct {
 	ssthresh uint32 // slow-start threshold (RFC 5681 §3.1; Linux snd_ssthresh); ssthreshInfinite before a loss
 	// outEnds holds the end of every segment sent and not yet wholly acknowledged, in
 	// order (Linux packets_out counts them); lastSendAt is when data last left
-	// (lsndtime); cwndLost says a loss has cut the congestion window, after which
-	// the engine's window (no ssthresh, no CUBIC) no longer follows Linux's.
+	// (lsndtime); cwndLost says a retransmission timeout has cut the congestion
+	// window at least once.
 	outEnds    []Seq
 	lastSendAt Time
 	cwndLost   bool
 	// cwndUse is how fully the flow uses its congestion window (Linux is_cwnd_limited,
 	// max_packets_out and cwnd_usage_seq, kept by tcp_cwnd_validate).
 	cwndUse cwndUse
+	// ccState is the algorithm's own state (cc.go, cubic.go).
+	ccState
 }
 
 // ackState is how and when we acknowledge (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2; Linux
@@ -365,10 +369,11 @@ func (c *Conn) Info() map[string]int64 {
 	info["unacked"] = int64(len(c.outEnds)) // packets_out
 	info["rcv_mss"] = int64(c.rcvMSS)
 	info["ato"] = int64(c.ato / time.Microsecond)
-	if !c.cwndLost && c.mss > 0 {
-		// In segments, while slow start has not met a loss: after one Linux runs CUBIC
-		// from an ssthresh, which the engine does not model.
-		info["snd_cwnd"] = int64(c.cwnd / uint32(c.mss))
+	if c.mss > 0 {
+		// In segments, as Linux counts them; ssthresh is TCP_INFINITE_SSTHRESH
+		// (0x7fffffff) until a loss or HyStart sets it.
+		info["snd_cwnd"] = int64(c.cwndSegs())
+		info["snd_ssthresh"] = int64(c.ssthreshSegs())
 	}
 	// tcp_get_info_chrono_stats: busy_time includes the window-limited time.
 	busy, rwnd := c.chronoStat[0], c.chronoStat[1]

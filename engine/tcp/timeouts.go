@@ -153,12 +153,14 @@ func (c *Conn) onRTO() {
 			c.fail(ETIMEDOUT, "TCP_USER_TIMEOUT expired")
 			return
 		}
+		// With loss recovery modelled, enterLoss sets ssthresh by Linux's rule; without
+		// it, the first timeout of a loss event does (ccTimeout).
+		first := c.rtxCount == 0 && !c.lossRecoveryOn()
 		c.enterLoss()
 		c.rtxCount++
 		c.rtoFired = true
 		c.rtxHigh, c.recovering = c.sndMax, true
-		c.cwnd = uint32(c.mss) // RFC 5681 §3.1: loss window of one segment
-		c.cwndLost = true
+		c.ccTimeout(first) // ssthresh, and the loss window of one segment (RFC 5681 §3.1)
 		c.rto = min(c.rto*2, p.MaxRTO)
 		c.retransmitHead()
 		next := c.rto
@@ -358,6 +360,7 @@ func (c *Conn) sendLossProbe() {
 	if avail > 0 && c.sndNxt.Sub(c.sndUna) < c.sndWnd {
 		c.sendData(c.sndNxt, off, min(avail, int(c.mss)), false)
 		c.sentNew = false
+		c.noteProbe(false)
 	} else {
 		data := int(c.sndMax.Sub(c.sendStart))
 		if c.finSent {
@@ -371,7 +374,7 @@ func (c *Conn) sendLossProbe() {
 			c.finishAndEmit(c.template(c.finSeq, FIN), true)
 			c.noteSent(c.finSeq, c.finSeq.Add(1), true)
 		}
-
+		c.noteProbe(true)
 	}
 	c.setTimer(TimerRTO, c.rto)
 }

@@ -1,9 +1,6 @@
 package tcp
 
-import (
-	"container/heap"
-	"time"
-)
+import "time"
 
 // timerSlot is one of a connection's timers. A slot is armed when deadline != 0; the
 // generation makes stale heap entries harmless after a cancel or re-arm.
@@ -23,21 +20,52 @@ type timerEntry struct {
 	gen  uint32
 }
 
+// timerHeap is a binary min-heap of deadlines by (time, insertion order), typed so that
+// arming a timer (every ACK re-arms the RTO) does not box an entry.
 type timerHeap []timerEntry
 
-func (h timerHeap) Len() int { return len(h) }
-func (h timerHeap) Less(i, j int) bool {
+func (h timerHeap) less(i, j int) bool {
 	if h[i].at != h[j].at {
 		return h[i].at < h[j].at
 	}
 	return h[i].seq < h[j].seq
 }
-func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timerEntry)) }
-func (h *timerHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
+
+func (h *timerHeap) push(e timerEntry) {
+	*h = append(*h, e)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !q.less(i, p) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *timerHeap) pop() timerEntry {
+	q := *h
+	e := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q[n] = timerEntry{}
+	q = q[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && q.less(l, m) {
+			m = l
+		}
+		if r < n && q.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
 	return e
 }
 
@@ -48,7 +76,7 @@ func (c *Conn) setTimer(k TimerKind, d time.Duration) {
 	s.gen++
 	s.deadline = h.now.Add(d)
 	h.timerSeq++
-	heap.Push(&h.timers, timerEntry{at: s.deadline, seq: h.timerSeq, conn: c, kind: k, gen: s.gen})
+	h.timers.push(timerEntry{at: s.deadline, seq: h.timerSeq, conn: c, kind: k, gen: s.gen})
 	if h.traceTimer(k) {
 		h.record(Event{Kind: EventTimer, At: h.now, Endpoint: h.Name, Peer: c.peer, Timer: k,
 			Action: TimerSet, Deadline: s.deadline, Duration: d})
@@ -87,7 +115,7 @@ func (h *Host) NextDeadline() Time {
 		if e.conn.timers[e.kind].gen == e.gen && e.conn.timers[e.kind].deadline == e.at {
 			return e.at
 		}
-		heap.Pop(&h.timers) // stale
+		h.timers.pop() // stale
 	}
 	return Never
 }
@@ -99,7 +127,7 @@ func (h *Host) Advance(now Time) {
 		if at > now {
 			break
 		}
-		e := heap.Pop(&h.timers).(timerEntry)
+		e := h.timers.pop()
 		h.now = at
 		c := e.conn
 		c.timers[e.kind].deadline = 0

@@ -797,8 +797,8 @@ func (s *stack) recvmsg(id, fd int, c *tcp.Call, nonblock func() bool, ready fun
 		}
 		return res
 	}
-	if nonblock() || ready(unix.POLLIN|unix.POLLRDHUP) {
-		return do(), true, nil
+	if nonblock() || flags&unix.MSG_ERRQUEUE != 0 || ready(unix.POLLIN|unix.POLLRDHUP) {
+		return do(), true, nil // a read of the error queue never blocks
 	}
 	return s.async(id, do)
 }

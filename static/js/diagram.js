@@ -84,7 +84,11 @@ export function mountDiagram(container, layout, opts) {
   const segs = new Map();
   let clip, bg, gridLayer, laneLines = [];
   const roles = {};
-  for (const ln of layout.lanes) roles[ln.name] = ln.role;
+  const laneNames = {}; // each lane's name in the page's language
+  for (const ln of layout.lanes) {
+    roles[ln.name] = ln.role;
+    laneNames[ln.name] = (ln.name_l && pick(ln.name_l, lang, false)) || ln.name;
+  }
 
   function itemClass(it) {
     if (it.kind === "segment") {
@@ -116,7 +120,7 @@ export function mountDiagram(container, layout, opts) {
         g.setAttribute("data-lane", it.lane);
         el("rect", { "clip-path": "url(#sa-now-live)", x: it.bx, y: it.y1, width: 8, height: it.bh }, g);
         text(it.t, g, lang, false);
-        el("title", {}, g).textContent = `${it.lane}: ${it.state}`;
+        el("title", {}, g).textContent = fmt("diagram.lane-state", laneNames[it.lane] || it.lane, it.state);
         break;
       case "segment": {
         const label = tr(layout.steps[it.step].text, lang);
