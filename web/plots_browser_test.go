@@ -60,9 +60,9 @@ func TestBrowserPlotsFollowTheCursor(t *testing.T) {
 				}
 				waitJS(t, ctx, plotSync+` === ""`)
 			}
-			// A click on the lost segment's bar seeks the player to it.
+			// A click on the earliest mark seeks the player back to its step.
 			step := evalJS[int](t, ctx, `(() => {
-				const m = JSON.parse(document.getElementById("plots").textContent).tsg.marks.find((m) => m.c === "dropped");
+				const m = JSON.parse(document.getElementById("plots").textContent).tsg.marks.reduce((a, b) => (b.s < a.s ? b : a)); // backwards: a lesson's question may hold the cursor from going on
 				const svg = document.querySelector("[data-plot-box=tsg] svg");
 				svg.scrollIntoView({ block: "center" });
 				const r = svg.getBoundingClientRect(), k = r.width / svg.viewBox.baseVal.width;
@@ -95,7 +95,9 @@ func TestBrowserFirefoxPlots(t *testing.T) {
 	if msg, _ := b.eval(plotSync).(string); msg != "" {
 		t.Errorf("at step 12: %s", msg)
 	}
-	b.eval(`document.dispatchEvent(new CustomEvent("synack:command", { detail: { cmd: "seek", step: 40 } }))`)
-	b.waitFor(`document.querySelector("[data-testid=stepno]").textContent.includes("40")`)
+	b.eval(`(() => { const n = JSON.parse(document.getElementById("plots").textContent).tsg.cx.length;
+		window.plotSeek = 5; // backwards: a lesson's question may hold the cursor from going on
+		document.dispatchEvent(new CustomEvent("synack:command", { detail: { cmd: "seek", step: window.plotSeek } })); return true; })()`)
+	b.waitFor(`document.querySelector("[data-testid=stepno]").textContent.includes(" " + window.plotSeek + " ")`)
 	b.waitFor(plotSync + ` === ""`)
 }
