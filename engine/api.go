@@ -20,6 +20,10 @@ type Params struct {
 	Jitter time.Duration
 	// Loss is the probability that the link loses a segment, drawn from the seed.
 	Loss float64
+	// Rate, when positive, makes each direction of the path a bottleneck of Rate bits
+	// per second with a drop-tail queue of Queue packets (default DefaultQueue).
+	Rate  int64
+	Queue int
 }
 
 // Limits on Params.
@@ -30,4 +34,6 @@ const (
 	MaxDrops = 16
 	// MaxLoss is the highest random loss rate a run may ask for.
 	MaxLoss = 0.5
+	// DefaultQueue is a bottleneck's queue, in packets, when Params gives none.
+	DefaultQueue = 100
 )

@@ -53,6 +53,9 @@ func (p *Params) Validate() error {
 	if !(p.Loss >= 0 && p.Loss <= MaxLoss) {
 		return catalog.Errorf("param.err.loss", p.Loss, MaxLoss)
 	}
+	if err := p.validateBottleneck(); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -86,7 +89,7 @@ func newPair(p Params, tune func(*tcp.Profile)) (*Sim, *tcp.Host, *tcp.Host) {
 	s := NewSim(p.Seed)
 	s.trace.Meta.Profile = p.Profile
 	s.trace.Meta.RTT = p.RTT
-	s.DefaultLink = Link{Delay: p.RTT / 2, Jitter: p.Jitter, Loss: p.Loss}
+	s.DefaultLink = Link{Delay: p.RTT / 2, Jitter: p.Jitter, Loss: p.Loss, Rate: p.Rate, Queue: p.Queue}
 	client := s.AddHost("client", tcp.ClientAddr, "client", prof)
 	server := s.AddHost("server", tcp.ServerAddr, "server", prof)
 	for _, id := range p.Drop {

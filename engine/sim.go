@@ -94,6 +94,10 @@ type path struct {
 	// q holds the direction's arrivals in time order: links keep order, so most arrivals
 	// never touch the heap (a flood keeps tens of thousands of segments in flight).
 	q linkQueue
+	// busy is when a bottleneck's line is free again; waiting holds when each queued
+	// segment starts its serialization (bottleneck.go).
+	busy    tcp.Time
+	waiting []tcp.Time
 }
 
 // linkQueue is a FIFO of arrivals in a ring that doubles when full and halves when
@@ -166,6 +170,10 @@ type Link struct {
 	Delay  time.Duration // one-way delay
 	Jitter time.Duration // extra delay drawn uniformly from [0, Jitter) with the sim's seed
 	Loss   float64       // probability of losing a segment, drawn with the sim's seed
+	// Rate, when positive, makes the direction a bottleneck of that many bits per
+	// second with a drop-tail queue of Queue packets (bottleneck.go).
+	Rate  int64
+	Queue int
 }
 
 // FaultAction is what a fault directive does to the segment it matches.
@@ -651,7 +659,7 @@ func (s *Sim) transmit(from string, o *tcp.Output) {
 	to := rt.name
 	// The event lives on the stack; a labeler and the faults see a copy in s.sending,
 	// which they may read but not keep.
-	local := tcp.SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie}
+	local := tcp.SegmentEvent{ID: s.segID, Src: from, Dst: to, Seg: o.Seg, Retransmit: o.Retransmit, Cookie: o.Cookie, CC: o.CC}
 	ev := &local
 	if s.Labeler != nil {
 		s.sending = *ev
@@ -695,6 +703,14 @@ func (s *Sim) transmit(from string, o *tcp.Output) {
 			}
 		}
 		*ev = *fe
+	}
+	if ev.Fate == tcp.Delivered && l.Rate > 0 {
+		if left, ok := p.bottleneck(s.now, wireBytes(&o.Seg), l); ok {
+			arrive = max(arrive, left.Add(l.Delay))
+			ev.Arrive = arrive
+		} else {
+			ev.Fate, ev.Fault = tcp.Dropped, FaultQueue
+		}
 	}
 	if ev.Fate == tcp.Delivered && l.Loss > 0 && s.rng.Float64() < l.Loss {
 		ev.Fate, ev.Fault = tcp.Dropped, "loss"

@@ -25,4 +25,10 @@ var testStories = []struct {
 	{"abort-rst", AbortRST},
 	{"syn-flood", SYNFlood},
 	{"syn-cookies", SYNCookies},
+	{"bulk-transfer", BulkTransfer},
+	{"sack-recovery", SACKRecovery},
+	{"tail-loss-probe", TailLossProbe},
+	{"rto-backoff", RTOBackoff},
+	{"zero-window", ZeroWindow},
+	{"nagle-delayed-ack", NagleDelayedACK},
 }

@@ -107,6 +107,7 @@ type segExtra struct {
 	pay          uint32 // payload index + 1, 0 for nil
 	fault, label uint32 // string ids
 	dupOf        uint32
+	cc           uint32 // CC sample index + 1, 0 for none
 	urgent       uint16
 }
 
@@ -137,6 +138,7 @@ type traceStore struct {
 	extras  column[segExtra]
 	others  column[otherRec]
 	cookies column[tcp.Cookie]
+	ccs     column[tcp.CCSample]
 	pays    column[payRef]
 	arena   [][]byte
 	cur     int // the arena chunk small payloads go to, + 1; 0 for none yet
@@ -448,9 +450,13 @@ func (t *traceStore) fillSegRec(r *segRec, s *tcp.SegmentEvent, src, dst uint32)
 		sport: g.SrcPort, dport: g.DstPort, window: g.Window, ipid: g.IPID,
 		flags: g.Flags, ttl: g.TTL, fate: s.Fate,
 	}
-	if g.Payload != nil || s.Fault != "" || s.Label != "" || s.DupOf != 0 || g.Urgent != 0 {
-		r.extra = uint32(t.extras.add(segExtra{pay: t.payload(g.Payload), fault: t.str(s.Fault),
-			label: t.str(s.Label), dupOf: uint32(s.DupOf), urgent: g.Urgent})) + 1
+	if g.Payload != nil || s.Fault != "" || s.Label != "" || s.DupOf != 0 || g.Urgent != 0 || s.CC.Cwnd != 0 {
+		x := segExtra{pay: t.payload(g.Payload), fault: t.str(s.Fault),
+			label: t.str(s.Label), dupOf: uint32(s.DupOf), urgent: g.Urgent}
+		if s.CC.Cwnd != 0 {
+			x.cc = uint32(t.ccs.add(s.CC)) + 1
+		}
+		r.extra = uint32(t.extras.add(x)) + 1
 	}
 	r.srcForm, r.srcIP = t.addr(g.Src)
 	r.dstForm, r.dstIP = t.addr(g.Dst)
@@ -501,6 +507,9 @@ func (t *traceStore) loadSeg(r *segRec, s *tcp.SegmentEvent, ck *tcp.Cookie) {
 		x := t.extras.at(int(r.extra - 1))
 		s.Seg.Urgent, s.Seg.Payload = x.urgent, t.payloadOf(x.pay)
 		s.Fault, s.DupOf, s.Label = t.s(x.fault), int(x.dupOf), t.s(x.label)
+		if x.cc != 0 {
+			s.CC = *t.ccs.at(int(x.cc - 1))
+		}
 	}
 	if r.cookie != 0 {
 		*ck = *t.cookies.at(int(r.cookie - 1))

@@ -75,6 +75,8 @@ func Compute(expr string, tr *engine.Trace, at int) (Result, error) {
 		return readHere(expr, f[:len(f)-1], tr, at)
 	}
 	switch {
+	case f[0] == "data":
+		return computeData(expr, f, tr, evs, at) // the data phase's answers (answer_data.go)
 	case f[0] == "round" && f[1] == "trips" && len(f) >= 5 && f[2] == "until" && f[len(f)-1] == "arrives":
 		words, from := f[3:len(f)-1], ""
 		if n := len(words); n >= 3 && words[n-2] == "from" {

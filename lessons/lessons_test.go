@@ -140,6 +140,19 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		// succeeds; its final ACK and data are dropped and the request's timer resends
 		// the SYN-ACK (accept-queue-overflow-final-ack.pkt).
 		"listen-backlog": {"ok", "SYN ACK"},
+		// The data phase. RFC 6928 (TCP_INIT_CWND): a first flight of 10 segments.
+		"bulk-transfer": {"10"},
+		// tcp_xmit_probe_skb: the probe is a bare ACK (zero-window-probe.pkt); the read that
+		// reopens the window sends an ACK at once (tcp_cleanup_rbuf, checked on the kernel).
+		"zero-window": {"ACK", "ACK"},
+		// TCP_DELACK_MIN = HZ/25 = 40 ms holds the ACK that Nagle waits for.
+		"nagle-delayed-ack": {"40 ms"},
+		// RFC 6675 DupThresh 3 (Linux tcp_reordering 3).
+		"sack-recovery": {"3"},
+		// RFC 8985 §7: Linux finds a lost tail with a probe, not the RTO.
+		"tail-loss-probe": {"probe"},
+		// RFC 6298 §5.5: each expiry doubles the timer.
+		"rto-backoff": {"2"},
 	}
 	c := catalogue(t)
 	for _, l := range c.All() {

@@ -191,6 +191,10 @@ func checkHidden(t *testing.T, name string, lq *Question, q PlacedQuestion, tr *
 		if cur == q.Answer {
 			fail("the " + f[1] + "'s state " + cur)
 		}
+	case f[0] == "data": // the data phase's answers name the event that reveals them
+		if r, err := Compute(lq.Answer, tr, at); err == nil && r.Reveal >= 0 && visible(r.Reveal) {
+			fail("the event that answers it")
+		}
 	case f[0] == "flags" || f[0] == "result":
 		for i := at + 1; i < tr.Len(); i++ {
 			e := tr.Event(i)

@@ -94,6 +94,8 @@ type Player struct {
 	// ExpandURL, when set, is the same view with a flood's bundles drawn as every segment
 	// (or back); ExpandNote says what the reader sees now and ExpandLink what the link does.
 	ExpandURL, ExpandNote, ExpandLink string
+	// Plots, when set, are the data phase's figures under the diagram (plots.templ).
+	Plots *Plots
 	// StatesLarge draws the state figure full width below the diagram (a lesson about
 	// the state machine itself asks for it).
 	StatesLarge bool
@@ -142,6 +144,9 @@ type Lab struct {
 	Page   Page
 	Boot   any
 	Speeds []Option
+	// Loss, Rate and Queue are the network knobs as the address gives them ("" for
+	// none): seeded random loss, a bottleneck's Mbit/s and its queue in packets.
+	Loss, Rate, Queue string
 }
 
 // NotFound is the page for an unknown scenario.

@@ -325,6 +325,9 @@ func (s *Server) playerView(r *http.Request, id string, st story, p templates.Pa
 		boot.Layout = l
 	}
 	expandLink(r, l, dq.Get("expand") == "1", p.Lang, &vm)
+	if plotStories[tr.Meta.Scenario] {
+		plotsView(r, rn, id, p, dq.Get("expand") == "1", &vm) // the data phase's figures (plots.go)
+	}
 	if !vm.NoStates {
 		fig := diagram.StateMachine(p.Lang)
 		boot.StateFigure = &fig
@@ -492,8 +495,10 @@ func (s *Server) lab(w http.ResponseWriter, r *http.Request, embed bool) {
 	} else {
 		p.FitWidth = true
 	}
-	render(w, r, http.StatusOK, templates.LabPage(templates.Lab{Page: p, Speeds: speedOptions(v.Speed),
-		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Embed: embed, Strings: pageStrings(p.Lang)}}))
+	lv := templates.Lab{Page: p, Speeds: speedOptions(v.Speed),
+		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Embed: embed, Strings: pageStrings(p.Lang)}}
+	lv.Loss, lv.Rate, lv.Queue = q.Get("loss"), q.Get("rate"), q.Get("queue") // the network knobs (network.go)
+	render(w, r, http.StatusOK, templates.LabPage(lv))
 }
 
 // runView reads the view of story id (st) from a query, its parameters validated and

@@ -145,6 +145,7 @@ func ParseView(q url.Values, lang string, b Bounds) View {
 			v.Speed = f
 		}
 	}
+	parseNetwork(q, &v, bad) // loss, rate and queue (plots.go)
 	v.Autoplay = q.Get("autoplay") == "1"
 	v.Relative = q.Get("numbers") == "relative"
 	return v
@@ -199,6 +200,7 @@ func (v View) Query() url.Values {
 		}
 		q.Set("drop", strings.Join(s, ","))
 	}
+	networkQuery(p, q)
 	if v.Step >= 0 {
 		q.Set("step", strconv.Itoa(v.Step+1))
 	}

@@ -32,6 +32,9 @@ type run struct {
 	// raw, when not nil, gives a segment's bytes as they were captured (an imported
 	// connection's), shown instead of the engine's encoding of it.
 	raw func(segID int) []byte
+
+	plotOnce  sync.Once
+	tsg, cwnd *diagram.Plot // the data phase's figures, laid out when first asked for
 }
 
 func newRun(tr *engine.Trace, o diagram.Options) *run {
@@ -91,7 +94,7 @@ func newRunCache(max int) *runCache {
 // get returns the run of story id with parameters p, laid out with o, simulating it at
 // most once while it stays in the cache (concurrent askers wait for the one simulation).
 func (c *runCache) get(id string, p engine.Params, o diagram.Options, sim func(engine.Params) (*engine.Trace, error)) (*run, error) {
-	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%v\x00%d\x00%g\x00%g\x00%v", id, p.Profile, p.Seed, p.RTT, p.Drop, p.Jitter, p.Loss, o.Width, o.Expand)
+	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%v\x00%d\x00%g\x00%g\x00%v\x00%d\x00%d", id, p.Profile, p.Seed, p.RTT, p.Drop, p.Jitter, p.Loss, o.Width, o.Expand, p.Rate, p.Queue)
 	c.mu.Lock()
 	el, ok := c.items[key]
 	if ok {

@@ -224,6 +224,9 @@ func (s *Server) routes() chi.Router {
 		r.Get("/lessons/{id}/diagram.mmd", s.handleMermaid)
 		r.Get("/oembed", s.handleOEmbed)
 		r.Get("/embed/lab", s.handleLabEmbed)
+		// The data phase's figures (issue 22).
+		r.Get("/lessons/{id}/tsg.svg", s.handlePlotSVG("tsg"))
+		r.Get("/lessons/{id}/cwnd.svg", s.handlePlotSVG("cwnd"))
 	})
 	// Bring your own trace: uploads and pasted scripts are the reader's own, so nothing
 	// here goes through the shared render cache.
@@ -243,7 +246,7 @@ func (s *Server) routes() chi.Router {
 		r.Get("/diagram.css", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/css; charset=utf-8")
 			w.Header().Set("Cache-Control", "public, max-age=300")
-			w.Write([]byte(diagram.Style))
+			w.Write([]byte(diagram.Style + diagram.PlotStyle))
 		})
 		r.Get("/static/*", staticHandler().ServeHTTP)
 	})

@@ -249,6 +249,7 @@ func gapPx(g, rtt time.Duration, pxPerRTT float64) (float64, bool) {
 type span struct {
 	first, last int      // event indexes
 	t0, t1      tcp.Time // first and last event times
+	fold        bool     // a run of ordinary transfer traffic (fold.go), not a flood's
 }
 
 // bundles finds the runs of attacker traffic that are drawn as one bundle each: at least
@@ -408,6 +409,9 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 	var spans []span
 	if !opt.Expand {
 		spans = bundles(tr, attacker)
+		if len(spans) == 0 && !opt.Growing {
+			spans = folds(tr, attacker) // a story's long transfer (fold.go); the lab draws all
+		}
 	}
 	// The time axis: every moment something starts or ends, but only the two ends of a
 	// bundle.
@@ -435,6 +439,12 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 		gapX1, gapX2 = 8, opt.Width-8
 	}
 	var gapAt []tcp.Time // where each gap ends, to place its label in trace order
+	foldEdge := map[tcp.Time]bool{}
+	for _, sp := range spans {
+		if sp.fold {
+			foldEdge[sp.t0], foldEdge[sp.t1] = true, true
+		}
+	}
 	for i, t := range times {
 		if i > 0 && t == times[i-1] {
 			continue
@@ -447,6 +457,9 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 				y += bundlePx
 			} else {
 				px, compressed := gapPx(t.Sub(prev), rtt, opt.PxPerRTT)
+				if foldEdge[prev] || foldEdge[t] {
+					px = max(px, foldMarginPx) // room for the texts beside a fold (fold.go)
+				}
 				if compressed {
 					l.Gaps = append(l.Gaps, Gap{Y1: round1(y + 6), Y2: round1(y + px - 6), X: gapX1, W: gapX2 - gapX1, Real: fmtDur(t.Sub(prev))})
 					gapAt = append(gapAt, t)
@@ -938,7 +951,11 @@ func (b *builder) walk() {
 			ahead = b.arrowsAt(i, sp)
 		}
 		if sp < len(b.spans) && b.spans[sp].first == i {
-			b.bundle(b.spans[sp])
+			if b.spans[sp].fold {
+				b.fold(b.spans[sp])
+			} else {
+				b.bundle(b.spans[sp])
+			}
 			i = b.spans[sp].last
 			sp++
 			continue
@@ -988,7 +1005,10 @@ func (b *builder) bundleBands() {
 		// The lanes as bundle draws them: the last attacker that sent, else the first
 		// one sent to.
 		var att, victim string
-		for i := sp.first; i <= sp.last; i++ {
+		if sp.fold {
+			att, victim = b.foldLanes(sp)
+		}
+		for i := sp.first; i <= sp.last && !sp.fold; i++ {
 			e := b.tr.Load(i, &buf)
 			if e.Kind != tcp.EventSegment {
 				continue

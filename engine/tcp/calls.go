@@ -123,12 +123,14 @@ func (c *Conn) ReadInto(p []byte) (int, error) {
 
 // consume moves received bytes into p, as many as fit, and records the read.
 func (c *Conn) consume(p []byte) int {
+	before := c.rcvWnd()
 	n := copy(p, c.recvBuf)
 	c.recvBuf = c.recvBuf[n:]
 	if len(c.recvBuf) == 0 {
 		c.recvBuf = c.recvMem[:0] // drained: the next data goes to the front again
 	}
 	c.h.app(c.peer, "read", nil, n, "")
+	c.windowUpdateAfterRead(before)
 	return n
 }
 

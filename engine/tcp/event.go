@@ -94,6 +94,9 @@ type SegmentEvent struct {
 	// the payload on the wire knows this exactly (carry does); views read the mark
 	// instead of guessing from the label.
 	Handshake bool
+	// CC is the sender's congestion state when the segment left (zero Cwnd: none). The
+	// JSON trace leaves it out; the time-sequence graph and the cwnd plot draw it.
+	CC CCSample
 }
 
 // AppMark is what the application above a segment says about it: what it carries and

@@ -18,6 +18,7 @@ type Output struct {
 	Seg        Segment
 	Retransmit bool
 	Cookie     *Cookie
+	CC         CCSample // the sender's window when it left (zero: none)
 	// SharedPayload says Seg.Payload is the host's own copy, which nothing writes
 	// again: a recorder may keep it instead of copying it.
 	SharedPayload bool

@@ -159,7 +159,7 @@ func (c *Conn) finishAndEmit(seg Segment, retransmit bool) {
 	if c.armed(TimerDelayedACK) {
 		c.cancelTimer(TimerDelayedACK)
 	}
-	c.h.emit(seg, retransmit, nil)
+	c.h.emitCC(seg, retransmit, c.ccSample())
 }
 
 // sizeGoal is the size of the buffers a write is cut into when the profile pushes per

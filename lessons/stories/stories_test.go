@@ -18,6 +18,7 @@ func TestDefaultOrder(t *testing.T) {
 		"simultaneous-open", "four-way-close", "three-way-close", "half-close",
 		"simultaneous-close", "lost-final-ack", "orphan-fin-wait-2", "syn-to-closed-port",
 		"connect-timeout", "abort-rst", "syn-flood", "syn-cookies",
+		"bulk-transfer", "sack-recovery", "tail-loss-probe", "rto-backoff", "zero-window", "nagle-delayed-ack",
 		"http-over-tcp", "http-over-tcp-fast-open", "https-tls12", "https-tls13", "https-tls13-fast-open",
 		"https-tls13-resume", "https-tls13-0rtt",
 		"https-tls13-mlkem", "http3-quic", "http3-quic-0rtt",
