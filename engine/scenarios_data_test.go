@@ -183,3 +183,28 @@ func TestNagleWaitsForTheDelayedACK(t *testing.T) {
 		})
 	}
 }
+
+// RFC 6675 §5 (NextSeg rule 1 via HighRxt) and Linux alike resend the one lost segment
+// once per recovery while its retransmission is in flight: the duplicate ACKs that keep
+// arriving until it is acknowledged do not send it again.
+func TestSackRecoveryResendsTheLostSegmentOnce(t *testing.T) {
+	for _, prof := range []string{"linux", "rfc"} {
+		t.Run(prof, func(t *testing.T) {
+			tr := runStory(t, SACKRecovery, prof)
+			resent := map[tcp.Seq]int{}
+			for _, s := range serverData(tr) {
+				if s.Retransmit {
+					resent[s.Seg.Seq]++
+				}
+			}
+			if len(resent) != 1 {
+				t.Fatalf("%d distinct ranges resent, want the one lost segment: %v", len(resent), resent)
+			}
+			for seq, n := range resent {
+				if n != 1 {
+					t.Errorf("seq %d resent %d times, want once", seq, n)
+				}
+			}
+		})
+	}
+}

@@ -401,7 +401,11 @@ func (c *Conn) markLostRFC6675() {
 			i = next
 			continue
 		}
-		sb.markLost(i)
+		// IsLost marks a segment once; its one retransmission (HighRxt moves past it) is
+		// not undone by later ACKs. Only RACK can deem a retransmission lost again.
+		if s.flags&sbLost == 0 {
+			sb.markLost(i)
+		}
 		i++
 	}
 }
