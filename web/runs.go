@@ -95,37 +95,13 @@ func newRunCache(max int) *runCache {
 // most once while it stays in the cache (concurrent askers wait for the one simulation).
 func (c *runCache) get(id string, p engine.Params, o diagram.Options, sim func(engine.Params) (*engine.Trace, error)) (*run, error) {
 	key := fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%v\x00%d\x00%g\x00%g\x00%v\x00%d\x00%d", id, p.Profile, p.Seed, p.RTT, p.Drop, p.Jitter, p.Loss, o.Width, o.Expand, p.Rate, p.Queue)
-	c.mu.Lock()
-	el, ok := c.items[key]
-	if ok {
-		c.ll.MoveToFront(el)
-	} else {
-		el = c.ll.PushFront(&runEntry{key: key})
-		c.items[key] = el
-		for c.ll.Len() > c.max {
-			old := c.ll.Back()
-			c.ll.Remove(old)
-			delete(c.items, old.Value.(*runEntry).key)
-		}
-	}
-	e := el.Value.(*runEntry)
-	c.mu.Unlock()
-	e.once.Do(func() {
-		c.sims.Add(1)
+	return c.getRun(key, func() (*run, error) {
 		tr, err := sim(p)
 		if err != nil {
-			e.err = err
-			c.mu.Lock()
-			if c.items[key] == el {
-				c.ll.Remove(el)
-				delete(c.items, key)
-			}
-			c.mu.Unlock()
-			return
+			return nil, err
 		}
-		e.r = newRun(tr, o)
+		return newRun(tr, o), nil
 	})
-	return e.r, e.err
 }
 
 // getRun is get for a run built by build rather than simulated (an imported
