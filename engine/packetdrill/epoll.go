@@ -8,10 +8,7 @@ import (
 	"synack/engine/tcp"
 )
 
-var epollBits = []struct {
-	name string
-	bit  uint32
-}{
+var epollBits = []namedBit[uint32]{
 	{"EPOLLIN", tcp.EpollIn}, {"EPOLLPRI", tcp.EpollPri}, {"EPOLLOUT", tcp.EpollOut},
 	{"EPOLLERR", tcp.EpollErr}, {"EPOLLHUP", tcp.EpollHup}, {"EPOLLRDNORM", tcp.EpollRdNorm},
 	{"EPOLLRDBAND", tcp.EpollRdBand}, {"EPOLLWRNORM", tcp.EpollWrNorm},
@@ -21,44 +18,10 @@ var epollBits = []struct {
 }
 
 // ParseEpollBits reads EPOLLIN|EPOLLET (or a number, or 0).
-func ParseEpollBits(v string) (uint32, error) {
-	var bits uint32
-	for _, w := range strings.Split(v, "|") {
-		w = strings.TrimSpace(w)
-		if n, err := strconv.ParseUint(w, 0, 32); err == nil {
-			bits |= uint32(n)
-			continue
-		}
-		found := false
-		for _, b := range epollBits {
-			if b.name == w {
-				bits, found = bits|b.bit, true
-			}
-		}
-		if !found {
-			return 0, fmt.Errorf("unknown epoll event %q", w)
-		}
-	}
-	return bits, nil
-}
+func ParseEpollBits(v string) (uint32, error) { return parseBits(v, epollBits, "epoll") }
 
 // EpollBitsString names epoll bits as a script writes them: EPOLLIN|EPOLLOUT, or 0.
-func EpollBitsString(bits uint32) string {
-	var names []string
-	for _, b := range epollBits {
-		if bits&b.bit != 0 {
-			names = append(names, b.name)
-			bits &^= b.bit
-		}
-	}
-	if bits != 0 {
-		names = append(names, fmt.Sprintf("%#x", bits))
-	}
-	if len(names) == 0 {
-		return "0"
-	}
-	return strings.Join(names, "|")
-}
+func EpollBitsString(bits uint32) string { return bitsString(bits, epollBits) }
 
 // ParseEpollEvent reads a struct epoll_event as scripts write it: {events=EPOLLIN,
 // fd=4}, or {events=0, ptr=0} (no descriptor: fd -1).

@@ -8,10 +8,7 @@ import (
 	"synack/engine/tcp"
 )
 
-var pollBits = []struct {
-	name string
-	bit  int16
-}{
+var pollBits = []namedBit[int16]{
 	{"POLLIN", tcp.PollIn}, {"POLLPRI", tcp.PollPri}, {"POLLOUT", tcp.PollOut}, {"POLLERR", tcp.PollErr},
 	{"POLLHUP", tcp.PollHup}, {"POLLNVAL", tcp.PollNval}, {"POLLRDNORM", tcp.PollRdNorm},
 	{"POLLRDBAND", tcp.PollRdBand}, {"POLLWRNORM", tcp.PollWrNorm}, {"POLLWRBAND", tcp.PollWrBand},
@@ -68,31 +65,44 @@ func ParsePoll(arg string) ([]tcp.PollFD, error) {
 }
 
 // ParsePollBits reads POLLIN|POLLOUT (or a number, or 0).
-func ParsePollBits(v string) (int16, error) {
-	var bits int16
+func ParsePollBits(v string) (int16, error) { return parseBits(v, pollBits, "poll") }
+
+// PollBitsString names poll bits the way a script writes them: POLLIN|POLLOUT, or 0.
+func PollBitsString(bits int16) string { return bitsString(bits, pollBits) }
+
+// namedBit is an event bit of poll or epoll and the name a script gives it.
+type namedBit[T int16 | uint32] struct {
+	name string
+	bit  T
+}
+
+// parseBits reads names from table joined by "|" (or a number, or 0); kind names the
+// call in an error.
+func parseBits[T int16 | uint32](v string, table []namedBit[T], kind string) (T, error) {
+	var bits T
 	for _, w := range strings.Split(v, "|") {
 		w = strings.TrimSpace(w)
-		if n, err := strconv.ParseInt(w, 0, 16); err == nil {
-			bits |= int16(n)
+		if n, err := strconv.ParseInt(w, 0, 64); err == nil && int64(T(n)) == n { // a number that fits T
+			bits |= T(n)
 			continue
 		}
 		found := false
-		for _, b := range pollBits {
+		for _, b := range table {
 			if b.name == w {
 				bits, found = bits|b.bit, true
 			}
 		}
 		if !found {
-			return 0, fmt.Errorf("unknown poll event %q", w)
+			return 0, fmt.Errorf("unknown %s event %q", kind, w)
 		}
 	}
 	return bits, nil
 }
 
-// PollBitsString names poll bits the way a script writes them: POLLIN|POLLOUT, or 0.
-func PollBitsString(bits int16) string {
+// bitsString names bits from table as a script writes them: A|B, or 0.
+func bitsString[T int16 | uint32](bits T, table []namedBit[T]) string {
 	var names []string
-	for _, b := range pollBits {
+	for _, b := range table {
 		if bits&b.bit != 0 {
 			names = append(names, b.name)
 			bits &^= b.bit
