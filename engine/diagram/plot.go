@@ -167,6 +167,9 @@ func findFlow(tr *engine.Trace) (dataFlow, bool) {
 		}
 		f.t1 = max(f.t1, e.At, s.Arrive)
 	}
+	// A margin after the last arrival, so the final ACK's step is drawn inside the
+	// frame, not on its edge.
+	f.t1 += (f.t1 - f.t0) / 40
 	best := 0
 	for name, n := range bytes {
 		if n > best || n == best && n > 0 && name < f.sender {
