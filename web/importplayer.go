@@ -103,16 +103,7 @@ func (ss *session) startImport(ctx context.Context, m clientMsg) error {
 	if err != nil {
 		return err
 	}
-	if m.HaveLayout {
-		ss.setRun(r)
-	} else {
-		ss.startRun(ctx, r)
-	}
-	upTo := min(max(m.Step+1, ss.lim.StepsPerBatch), ss.nsteps)
-	if first := min(m.Step+1, upTo); first > 0 && first < upTo {
-		ss.sendSteps(ctx, first)
-	}
-	ss.sendSteps(ctx, upTo)
+	ss.begin(ctx, r, m)
 	return nil
 }
 
@@ -173,7 +164,7 @@ func (s *Server) importNarration(tr *engine.Trace, l *diagram.Layout, title stri
 			prev := &lb.Steps[n-1]
 			prev.Text += " " + text
 			for _, k := range links {
-				if !slicesHasURL(prev.Links, k.URL) {
+				if !slices.ContainsFunc(prev.Links, func(l LessonLink) bool { return l.URL == k.URL }) {
 					prev.Links = append(prev.Links, k)
 				}
 			}
@@ -200,15 +191,6 @@ func packetLesson(a passive.Anomaly, flags tcp.Flags) string {
 		}
 	}
 	return anomalyLessons[a]
-}
-
-func slicesHasURL(ls []LessonLink, u string) bool {
-	for _, l := range ls {
-		if l.URL == u {
-			return true
-		}
-	}
-	return false
 }
 
 // handleImportConn opens connection {conn} of upload {upload} in the player.

@@ -533,6 +533,13 @@ func (ss *session) start(ctx context.Context, m clientMsg) error {
 	if err != nil {
 		return err
 	}
+	ss.begin(ctx, r, m)
+	return nil
+}
+
+// begin makes r the session's run and sends its first steps, for a story's run and an
+// imported connection's alike.
+func (ss *session) begin(ctx context.Context, r *run, m clientMsg) {
 	if m.HaveLayout {
 		ss.setRun(r)
 	} else {
@@ -548,7 +555,6 @@ func (ss *session) start(ctx context.Context, m clientMsg) error {
 		ss.sendSteps(ctx, first)
 	}
 	ss.sendSteps(ctx, upTo)
-	return nil
 }
 
 // labAction applies one of the lab's actions and sends what changed: a patch of the
