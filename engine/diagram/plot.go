@@ -63,6 +63,8 @@ type Plot struct {
 	// Extent is what the run alone would span: its time range and the top of its value
 	// axis, so figures of two runs can be given one common frame (PlotOptions).
 	Extent PlotExtent `json:"-"`
+	// Frame is the frame the figure is drawn in: its Extent, or the one PlotOptions gave.
+	Frame PlotExtent `json:"-"`
 	// Rows are the figure's text alternative: one row per data segment or sample.
 	Rows []PlotRow `json:"-"`
 }
@@ -369,6 +371,7 @@ func BuildTSG(tr *engine.Trace, l *Layout, opt PlotOptions) *Plot {
 	p.Extent = PlotExtent{From: f.t0, Until: f.t1, Max: vmax}
 	t0, t1, vmax := opt.fixed(f.t0, f.t1, vmax)
 	fr := p.frame(t0, t1, vmax)
+	p.Frame = PlotExtent{From: t0, Until: t1, Max: vmax}
 	p.axes(fr, vmax)
 	ack := PlotLine{Class: "ack"}
 	win := PlotLine{Class: "window"}
@@ -489,6 +492,7 @@ func BuildCwnd(tr *engine.Trace, l *Layout, opt PlotOptions) *Plot {
 	p.Extent = PlotExtent{From: f.t0, Until: f.t1, Max: vmax}
 	t0, t1, vmax := opt.fixed(f.t0, f.t1, vmax)
 	fr := p.frame(t0, t1, vmax)
+	p.Frame = PlotExtent{From: t0, Until: t1, Max: vmax}
 	p.axes(fr, vmax)
 	lines := map[string]*PlotLine{"cwnd": {Class: "cwnd"}, "ssthresh": {Class: "ssthresh"}, "flight": {Class: "flight"}, "rwnd": {Class: "rwnd"}}
 	add := func(k string, x, v float64, step int) {
