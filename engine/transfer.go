@@ -30,6 +30,10 @@ type TransferSummary struct {
 	Segments, Retransmissions, Lost int
 	// Loss is the first loss the sender acted on, when Loss.At is not tcp.Never.
 	Loss LossResponse
+	// Timeouts counts the sender's retransmission timer expiries while it had data out;
+	// LastRetransmit is when its last retransmission left (tcp.Never: none).
+	Timeouts       int
+	LastRetransmit tcp.Time
 	// acks are the receiver's cumulative ACKs as they left it, in order of time.
 	acks []ackPoint
 }
@@ -48,6 +52,11 @@ type LossResponse struct {
 	// Ssthresh is the slow-start threshold the loss set (0 when it set none, as a probe
 	// that repairs the tail alone may not): the window recovery brings cwnd down to.
 	Ssthresh uint32
+	// SetCwnd and SetFlight are the cwnd and the flight the rule that set Ssthresh took:
+	// the cwnd before the cut (the sender's sample before the segment that first shows
+	// the threshold) and the flight on that segment. They differ from CwndBefore and
+	// Flight when a probe came first and a later timeout set the threshold.
+	SetCwnd, SetFlight uint32
 	// CwndAfter is the window the retransmission left under: the loss window (one
 	// segment) after an RTO, ssthresh plus what PRR or NewReno inflation allow after fast
 	// retransmit.
@@ -62,7 +71,7 @@ type ackPoint struct {
 // SummarizeTransfer reads a run's transfer: ok is false when the run sends no data.
 func SummarizeTransfer(tr *Trace) (TransferSummary, bool) {
 	var s TransferSummary
-	s.Start, s.Finish, s.Loss.At = tcp.Never, tcp.Never, tcp.Never
+	s.Start, s.Finish, s.Loss.At, s.LastRetransmit = tcp.Never, tcp.Never, tcp.Never, tcp.Never
 	bytes := map[string]int{}
 	for _, e := range tr.Scan() {
 		if e.Kind == tcp.EventSegment && !e.Segment.Seg.UDP {
@@ -93,8 +102,11 @@ func SummarizeTransfer(tr *Trace) (TransferSummary, bool) {
 			switch {
 			case e.Kind == tcp.EventNote && e.Note == "tail-loss-probe":
 				cause = "probe"
-			case e.Kind == tcp.EventTimer && e.Timer == tcp.TimerRTO && e.Action == tcp.TimerFired && cause == "":
-				cause = "RTO"
+			case e.Kind == tcp.EventTimer && e.Timer == tcp.TimerRTO && e.Action == tcp.TimerFired:
+				cause = cmp.Or(cause, "RTO")
+				if s.Start != tcp.Never {
+					s.Timeouts++
+				}
 			}
 		}
 		if e.Kind != tcp.EventSegment || e.Segment.Seg.UDP {
@@ -115,6 +127,7 @@ func SummarizeTransfer(tr *Trace) (TransferSummary, bool) {
 				}
 				if g.Retransmit {
 					s.Retransmissions++
+					s.LastRetransmit = e.At
 				}
 				if g.Fate != tcp.Delivered {
 					s.Lost++
@@ -126,11 +139,12 @@ func SummarizeTransfer(tr *Trace) (TransferSummary, bool) {
 				}
 			}
 			if g.CC.Cwnd != 0 {
-				last = g.CC
 				// The threshold the first loss set: the first finite one from then on.
 				if s.Loss.At != tcp.Never && s.Loss.Ssthresh == 0 && g.CC.Ssthresh > 0 && g.CC.Ssthresh < tcp.SsthreshInfinite {
 					s.Loss.Ssthresh = g.CC.Ssthresh
+					s.Loss.SetCwnd, s.Loss.SetFlight = last.Cwnd, g.CC.InFlight
 				}
+				last = g.CC
 			}
 		case g.Src == s.Receiver && haveISS && g.Seg.Flags&tcp.ACK != 0 && g.Seg.Flags&tcp.SYN == 0:
 			a := int64(g.Seg.Ack.Sub(iss + 1))

@@ -110,3 +110,32 @@ func TestTransferSummaryNoLoss(t *testing.T) {
 		t.Error("a handshake without data has a transfer")
 	}
 }
+
+// A dead path: every send is lost for a while, so the timer resends the first lost
+// segment, doubling its wait each time (RFC 6298 §5.5). The threshold is set once for
+// the whole outage, by each profile's rule applied to the window or flight of the
+// moment it was set: for Linux that is the first timeout after its tail loss probe, not
+// the probe, which by itself cuts nothing (tcp_send_loss_probe).
+func TestTransferSummaryOutage(t *testing.T) {
+	for _, prof := range []string{"rfc", "linux"} {
+		s := summarize(t, "rto-backoff", RTOBackoff, prof)
+		mss := uint32(s.MSS)
+		if s.Timeouts < 3 || s.LastRetransmit == tcp.Never || s.LastRetransmit <= s.Loss.At || s.Finish <= s.LastRetransmit {
+			t.Errorf("%s: %d timeouts, last retransmission at %v after the first at %v, finish %v; want at least 3, in that order",
+				prof, s.Timeouts, s.LastRetransmit, s.Loss.At, s.Finish)
+		}
+		var want uint32
+		if prof == "rfc" {
+			want = max(s.Loss.SetFlight/2, 2*mss)
+		} else {
+			want = max(s.Loss.SetCwnd/mss*717/1024, 2) * mss
+		}
+		if s.Loss.Ssthresh != want || s.Loss.SetCwnd == 0 {
+			t.Errorf("%s: ssthresh %d from cwnd %d flight %d, want %d", prof, s.Loss.Ssthresh, s.Loss.SetCwnd, s.Loss.SetFlight, want)
+		}
+		if prof == "linux" && (s.Loss.FoundBy != "probe" || s.Loss.SetCwnd == s.Loss.CwndBefore) {
+			t.Errorf("linux: found by %q, threshold from cwnd %d (before the probe %d): want a probe first and the timeout's window",
+				s.Loss.FoundBy, s.Loss.SetCwnd, s.Loss.CwndBefore)
+		}
+	}
+}

@@ -84,6 +84,22 @@ func (c ccView) query() url.Values {
 	return q
 }
 
+// ccLink is the side-by-side's address for story id ("": the default) with the
+// network a page's query sets: the knobs that both runs share, not the profile.
+func ccLink(id string, q url.Values, lang string) string {
+	out := url.Values{}
+	for _, k := range []string{"rtt", "seed", "loss", "rate", "queue"} {
+		if v := q.Get(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	if id != "" {
+		out.Set("story", id)
+	}
+	out.Set("lang", lang)
+	return "/lab/cc?" + out.Encode()
+}
+
 // buildCC runs the story under both profiles (each run shared with the players' run
 // cache) and lays their figures out in one frame, width units wide.
 func (s *Server) buildCC(c ccView, width float64) ([2]*ccSide, error) {
@@ -201,8 +217,11 @@ func (s *Server) ccVM(p templates.Page, c ccView, sides [2]*ccSide, q url.Values
 		pq := c.view.Query()
 		pq.Set("profile", sd.profile)
 		pq.Set("lang", lang)
-		side := templates.CCSide{Profile: sd.profile, Title: catalog.In(lang, "cc.side."+sd.profile),
-			About: catalog.In(lang, "cc.about."+sd.profile), PlayerURL: "/lessons/" + c.story + "?" + pq.Encode()}
+		title, about := catalog.In(lang, "cc.side.rfc"), catalog.In(lang, "cc.about.rfc")
+		if sd.profile == "linux" {
+			title, about = catalog.In(lang, "cc.side.linux"), catalog.In(lang, "cc.about.linux")
+		}
+		side := templates.CCSide{Profile: sd.profile, Title: title, About: about, PlayerURL: "/lessons/" + c.story + "?" + pq.Encode()}
 		sq := maps.Clone(base)
 		sq.Set("side", sd.profile)
 		side.Figures = plotFigures(c.story, pq, sd.tsg, sd.cwnd, lang, p.T, func(kind string) string {

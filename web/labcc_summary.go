@@ -65,9 +65,10 @@ func ccSummary(sides [2]*ccSide, lang string) ([]templates.CCRow, []string) {
 		case s.Loss.Ssthresh == 0:
 			return catalog.T("cc.val.nossthresh")
 		case profile == "rfc": // RFC 5681 eq. (4): from the flight
-			return catalog.F("cc.val.ssthresh.flight", s.Loss.Ssthresh, ratio(s.Loss.Ssthresh, s.Loss.Flight), s.Loss.Flight)
+			return catalog.F("cc.val.ssthresh.flight", s.Loss.Ssthresh, s.Loss.SetFlight, s.MSS)
 		}
-		return catalog.F("cc.val.ssthresh.cwnd", s.Loss.Ssthresh, ratio(s.Loss.Ssthresh, s.Loss.CwndBefore), s.Loss.CwndBefore)
+		// CUBIC (tcp_cubic.c): from the window, in whole segments.
+		return catalog.F("cc.val.ssthresh.cwnd", s.Loss.Ssthresh, s.Loss.SetCwnd/uint32(max(s.MSS, 1)), s.MSS, s.Loss.SetCwnd)
 	})
 	return rows, ccWhy(rfc, lin, lang)
 }
@@ -94,7 +95,10 @@ func ccWhy(rfc, lin engine.TransferSummary, lang string) []string {
 			out = append(out, catalog.F("cc.why.found", foundText(lin.Loss.FoundBy), secs3(lin.Loss.At), foundText(rfc.Loss.FoundBy), secs3(rfc.Loss.At)))
 		}
 		if rfc.Loss.Ssthresh > 0 && lin.Loss.Ssthresh > 0 {
-			out = append(out, catalog.F("cc.why.beta", rfc.Loss.Flight, rfc.Loss.Ssthresh, lin.Loss.CwndBefore, lin.Loss.Ssthresh))
+			out = append(out, catalog.F("cc.why.beta", rfc.Loss.SetFlight, rfc.Loss.Ssthresh, lin.Loss.SetCwnd, lin.Loss.Ssthresh))
+		}
+		if rfc.Timeouts >= 2 && lin.Timeouts >= 2 {
+			out = append(out, catalog.F("cc.why.backoff", rfc.Timeouts, secs3(rfc.LastRetransmit), lin.Timeouts, secs3(lin.LastRetransmit)))
 		}
 		if rfc.Loss.FoundBy == "duplicate ACKs" && lin.Loss.FoundBy == "duplicate ACKs" {
 			out = append(out, catalog.F("cc.why.prr", lin.Loss.CwndAfter, rfc.Loss.CwndAfter))
@@ -122,11 +126,3 @@ func foundText(by string) engine.Text {
 
 // secs3 writes a time in seconds with three decimals.
 func secs3(t tcp.Time) string { return strconv.FormatFloat(float64(t)/1e6, 'f', 3, 64) }
-
-// ratio is a/b with two decimals.
-func ratio(a, b uint32) string {
-	if b == 0 {
-		return "0"
-	}
-	return strconv.FormatFloat(float64(a)/float64(b), 'f', 2, 64)
-}

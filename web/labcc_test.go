@@ -202,3 +202,43 @@ func TestLabCCCommonFrame(t *testing.T) {
 		t.Errorf("the slider has %d stops from %v, want %d across the area %v", len(d.Cursor), d.Cursor[0], CCCursorStops, d.RFC["tsg"].Area)
 	}
 }
+
+// A dead path: both runs back off, and the reasons say that the timer's timing decides,
+// with each run's count of timeouts; Linux's threshold is 717/1024 of the window at its
+// first timeout (its probe before that cut nothing).
+func TestLabCCOutageReasons(t *testing.T) {
+	s := NewServer(Config{})
+	page := body(t, get(t, s, "/lab/cc?story=rto-backoff&lang=en", nil))
+	p := engine.DefaultParams()
+	p.Profile = "linux"
+	tr, err := stories.Default().Run("rto-backoff", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lin, _ := engine.SummarizeTransfer(tr)
+	mss := uint32(lin.MSS)
+	want := max(lin.Loss.SetCwnd/mss*717/1024, 2) * mss
+	if got := ccCell(t, page, "ssthresh", "linux"); got != fmt.Sprintf("%d = max(⌊%d × 717/1024⌋, 2) × %d (cwnd %d)", want, lin.Loss.SetCwnd/mss, mss, lin.Loss.SetCwnd) {
+		t.Errorf("linux ssthresh cell %q, want %d from cwnd %d", got, want, lin.Loss.SetCwnd)
+	}
+	if !strings.Contains(page, "RFC 6298 §5.5") || !strings.Contains(page, fmt.Sprintf("CUBIC %d times", lin.Timeouts)) {
+		t.Errorf("the reasons do not name the backoff with CUBIC's %d timeouts", lin.Timeouts)
+	}
+}
+
+// The side-by-side is reached from the lab and from a data story's figures, with the
+// network the reader set (not the profile: both run).
+func TestLabCCLinks(t *testing.T) {
+	s := NewServer(Config{})
+	lab := body(t, get(t, s, "/lab?lang=zh&loss=0.02&rate=5&queue=30&rtt=80ms&seed=4&profile=rfc", nil))
+	if want := `href="/lab/cc?lang=zh&amp;loss=0.02&amp;queue=30&amp;rate=5&amp;rtt=80ms&amp;seed=4"`; !strings.Contains(lab, want) {
+		t.Errorf("the lab lacks %s", want)
+	}
+	lesson := body(t, get(t, s, "/lessons/tail-loss-probe?lang=en&profile=rfc&rtt=120ms&seed=2", nil))
+	if want := `href="/lab/cc?lang=en&amp;rtt=120ms&amp;seed=2&amp;story=tail-loss-probe" data-testid="plot-cc"`; !strings.Contains(lesson, want) {
+		t.Errorf("the lesson lacks %s", want)
+	}
+	if hs := body(t, get(t, s, "/lessons/three-way-handshake?lang=en", nil)); strings.Contains(hs, `data-testid="plot-cc"`) {
+		t.Error("a handshake lesson links to the side-by-side")
+	}
+}

@@ -145,6 +145,7 @@ func pickRows(rows []diagram.PlotRow, n int) []diagram.PlotRow {
 // are (a transfer's, not a flood's).
 func plotsView(r *http.Request, rn *run, id string, p templates.Page, expanded bool, vm *templates.Player) {
 	vm.Plots = plotsVM(id, r.URL.Query(), rn, p.Lang, p.T)
+	vm.Plots.CCURL = ccLink(id, r.URL.Query(), p.Lang)
 	switch {
 	case vm.ExpandURL != "" && !expanded:
 		vm.ExpandNote = catalog.In(p.Lang, "player.folded")

@@ -136,6 +136,10 @@ function receive(m) {
         select(id);
       }
       break;
+    case "plots":
+      // The lab's figures, anew after each action (plots.js draws them).
+      document.dispatchEvent(new CustomEvent("synack:plots", { detail: m }));
+      break;
     case "lab-state":
       status("");
       break;
@@ -465,7 +469,7 @@ document.addEventListener("click", (e) => {
       send({ type: "lab-start", query: boot.query });
       return;
     }
-    send({ type: "lab", action: { endpoint: b.dataset.lab, op: b.dataset.op, dir: b.dataset.dir || "", delay: b.dataset.delay || "" } });
+    send({ type: "lab", action: { endpoint: b.dataset.lab, op: b.dataset.op, dir: b.dataset.dir || "", delay: b.dataset.delay || "", bytes: Number(b.dataset.bytes) || 0 } });
     return;
   }
   switch (b.dataset.action) {

@@ -33,7 +33,45 @@ document.addEventListener("synack:state", (e) => {
   if (cursor !== null) for (const v of views) v.show(cursor);
 });
 
-document.addEventListener("synack:plots", (e) => mount(e.detail));
+// The lab sends its figures with their titles and tables (m.figures), or nothing once a
+// run has no data: the section is hidden then.
+document.addEventListener("synack:plots", (e) => {
+  const m = e.detail || {};
+  for (const f of m.figures || []) fill(f);
+  mount(m.plots);
+  const sec = document.querySelector("[data-testid=plots]");
+  if (sec && !m.plots) sec.hidden = true;
+});
+
+// fill writes a lab figure's caption and table (the figure's text alternative).
+function fill(f) {
+  const fig = document.querySelector(`figure[data-plot="${f.Kind}"]`);
+  if (!fig) return;
+  fig.querySelector("figcaption strong").textContent = f.Title;
+  fig.querySelector("figcaption small").textContent = f.Desc;
+  const note = fig.querySelector("[data-plot-note]");
+  if (note) note.textContent = f.Note || "";
+  const head = fig.querySelector("thead tr");
+  while (head.children.length > 1) head.lastChild.remove();
+  for (const h of f.Head || []) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = h;
+    head.appendChild(th);
+  }
+  const body = fig.querySelector("tbody");
+  body.replaceChildren();
+  for (const r of f.Rows || []) {
+    const tr = document.createElement("tr");
+    const a = document.createElement("a");
+    a.href = "#diagram";
+    a.dataset.plotStep = r.Step;
+    a.textContent = String(r.Step + 1);
+    tr.appendChild(document.createElement("td")).appendChild(a);
+    for (const c of r.Cells) tr.appendChild(document.createElement("td")).textContent = c;
+    body.appendChild(tr);
+  }
+}
 
 // A row of a table opens its step in place, as the transcript's links do.
 document.addEventListener("click", (e) => {
