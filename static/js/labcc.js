@@ -2,7 +2,7 @@
 // plotdraw.js from the server's geometry, and one time cursor over all four. The
 // figures share one time axis, so one x is one instant in each; the slider's stops and
 // their times come from the server. A click on a mark moves the cursor to that mark's
-// time.
+// own time (not its step's: a mark folded into a bundle shares the bundle's step).
 import { drawPlot } from "./plotdraw.js";
 
 const data = JSON.parse(document.getElementById("labcc").textContent);
@@ -16,7 +16,7 @@ for (const box of document.querySelectorAll("[data-cc-box]")) {
   const p = data[side] && data[side][kind];
   if (!p) continue;
   const img = box.querySelector("img");
-  const v = drawPlot(box, p, { label: img ? img.alt : kind, onPick: (step) => at(nearest(v.stepX(step))) });
+  const v = drawPlot(box, p, { label: img ? img.alt : kind, onPick: (_step, x) => at(nearest(x)) });
   views.push(v);
 }
 

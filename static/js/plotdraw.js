@@ -3,7 +3,8 @@
 // draws and toggles. drawPlot returns how to move the figure's cursor: show(step) shows
 // what happened up to a step of its run's player, showX(x) what happened left of an x
 // (figures of two runs on one time axis share their x). A click on a mark, or near a
-// step's x, calls onPick with that step.
+// step's x, calls onPick with that step and the x picked (a mark folded into a bundle
+// has the bundle's step, whose x is the bundle's start: the mark's own x is its time).
 const NS = "http://www.w3.org/2000/svg";
 
 function svgEl(name, attrs, parent) {
@@ -68,10 +69,10 @@ export function drawPlot(box, p, { onPick, label } = {}) {
       const d = Math.hypot(q.x - m.x, dy);
       if (d < bd) best = m, bd = d;
     }
-    if (best) { onPick(best.s); return; }
+    if (best) { onPick(best.s, best.x); return; }
     let k = -1, kd = Infinity;
     (p.cx || []).forEach((x, i) => { const d = Math.abs(x - q.x); if (d < kd) k = i, kd = d; });
-    if (k >= 0) onPick(k);
+    if (k >= 0) onPick(k, p.cx[k]);
   });
   // shown draws what a test lets through; tail is where the lines end (the cursor's x
   // in showX: a value holds until the next point).
@@ -102,6 +103,5 @@ export function drawPlot(box, p, { onPick, label } = {}) {
     showX(x) {
       shown((m) => m.x <= x, (pt) => pt[0] > x, x, x, x);
     },
-    stepX: (step) => (p.cx || [])[step],
   };
 }

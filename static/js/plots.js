@@ -22,7 +22,7 @@ function mount(plots) {
 }
 
 function seek(step) {
-  document.dispatchEvent(new CustomEvent("synack:command", { detail: { cmd: "seek", step: step + 1 } }));
+  document.dispatchEvent(new CustomEvent("synack:command", { detail: { cmd: "seek", step: step + 1, source: "plots" } }));
 }
 
 const dataEl = document.getElementById("plots");
@@ -38,6 +38,15 @@ document.addEventListener("synack:state", (e) => {
 document.addEventListener("synack:plots", (e) => {
   const m = e.detail || {};
   for (const f of m.figures || []) fill(f);
+  // The figures' data stays on the page as a lesson's does (id "plots").
+  let el = document.getElementById("plots");
+  if (!el) {
+    el = document.createElement("script");
+    el.type = "application/json";
+    el.id = "plots";
+    document.querySelector("[data-testid=plots]")?.appendChild(el);
+  }
+  el.textContent = JSON.stringify(m.plots || {});
   mount(m.plots);
   const sec = document.querySelector("[data-testid=plots]");
   if (sec && !m.plots) sec.hidden = true;
