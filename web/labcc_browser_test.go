@@ -58,7 +58,7 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +88,18 @@ func TestBrowserLabCC(t *testing.T) {
 				waitJS(t, ctx, `document.documentElement.dataset.player === "ready" && document.querySelectorAll("[data-cc-box] svg").length === 4`)
 				if got := evalJS[string](t, ctx, ccPlace); got != vp.place {
 					t.Errorf("%s: the sides are %s, want %s", name, got, vp.place)
+				}
+				// Side by side, one figure's axis is at one height on both sides; one above
+				// the other, the time slider stays in view over the lower run's figures.
+				if vp.place == "beside" {
+					if d := evalJS[float64](t, ctx, `(() => { const top = (s) => document.querySelector("[data-cc-box='" + s + "/cwnd'] svg").getBoundingClientRect().bottom; return Math.abs(top("rfc") - top("linux")); })()`); d > 1 {
+						t.Errorf("%s: the two cwnd figures' bottoms are %v px apart", name, d)
+					}
+				} else {
+					top := evalJS[float64](t, ctx, `(document.querySelector("[data-cc-box='linux/cwnd']").scrollIntoView(), document.getElementById("cc-time").getBoundingClientRect().top)`)
+					if top < -1 || top > 80 {
+						t.Errorf("%s: over the linux run's cwnd figure the slider is at %v px, out of view", name, top)
+					}
 				}
 				if w := evalJS[float64](t, ctx, `document.documentElement.scrollWidth`); w > float64(vp.w)+1 {
 					t.Errorf("%s: the page is %v px wide in a %d px window", name, w, vp.w)
@@ -120,8 +132,10 @@ func TestBrowserLabCC(t *testing.T) {
 				if got.N < 20 || len(got.Out) > 0 {
 					t.Errorf("%s: %d of %d texts under 4.5:1:\n%s", name, len(got.Out), got.N, strings.Join(got.Out[:min(len(got.Out), 12)], "\n"))
 				}
-				evalJS[bool](t, ctx, `(window.scrollTo(0, 0), true)`)
-				shoot(t, ctx, "labcc-"+lang+"-"+vp.name+"-"+scheme)
+				evalJS[bool](t, ctx, `(document.querySelector("[data-testid=cc-why]").scrollIntoView(), true)`)
+				shoot(t, ctx, "labcc-"+lang+"-"+vp.name+"-"+scheme+"-summary")
+				evalJS[bool](t, ctx, `(document.querySelector("[data-testid=cc-time]").scrollIntoView(), true)`)
+				shoot(t, ctx, "labcc-"+lang+"-"+vp.name+"-"+scheme+"-figures")
 			}
 		}
 	}
@@ -169,14 +183,13 @@ func TestBrowserLabFigures(t *testing.T) {
 				if got.N < 10 || len(got.Out) > 0 {
 					t.Errorf("%s: %d of %d texts under 4.5:1:\n%s", name, len(got.Out), got.N, strings.Join(got.Out[:min(len(got.Out), 12)], "\n"))
 				}
-				evalJS[bool](t, ctx, `(document.getElementById("figures").scrollIntoView(), true)`)
-				if dir := os.Getenv("SYNACK_SCREENSHOTS"); dir != "" {
-					png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-					if err != nil {
-						t.Fatal(err)
-					}
-					os.WriteFile(filepath.Join(dir, "lab-figures-"+lang+"-"+vp.name+"-"+scheme+".png"), png, 0o644)
+				if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`[data-testid="now"]`))); err != nil {
+					t.Fatal(err)
 				}
+				waitJS(t, ctx, `(() => { const m = document.querySelector("[data-testid=stepno]").textContent.match(/(\d+)\D+(\d+)/); return !!m && m[1] === m[2]; })()`)
+				waitJS(t, ctx, plotSync+` === ""`)
+				evalJS[bool](t, ctx, `(document.getElementById("figures").scrollIntoView(), true)`)
+				shoot(t, ctx, "lab-figures-"+lang+"-"+vp.name+"-"+scheme)
 			}
 		}
 	}
