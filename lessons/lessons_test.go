@@ -542,3 +542,12 @@ func TestDataAnswersAreTheFactsUnderRFC(t *testing.T) {
 		}
 	}
 }
+
+// A time in an explanation reads as a person writes it, to the millisecond.
+func TestSecondsReadAsDecimals(t *testing.T) {
+	for d, want := range map[time.Duration]string{1360 * time.Millisecond: "1.36", 1360004 * time.Microsecond: "1.36", 131 * time.Second: "131", 2100 * time.Millisecond: "2.1"} {
+		if got := msSeconds(d); got != want {
+			t.Errorf("msSeconds(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
