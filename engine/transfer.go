@@ -31,9 +31,10 @@ type TransferSummary struct {
 	// Loss is the first loss the sender acted on, when Loss.At is not tcp.Never.
 	Loss LossResponse
 	// Timeouts counts the sender's retransmission timer expiries while it had data out;
-	// LastRetransmit is when its last retransmission left (tcp.Never: none).
-	Timeouts       int
-	LastRetransmit tcp.Time
+	// FirstRepair is when its first retransmission that the path delivered left, and
+	// LastRetransmit when its last retransmission did (tcp.Never: none).
+	Timeouts                    int
+	FirstRepair, LastRetransmit tcp.Time
 	// acks are the receiver's cumulative ACKs as they left it, in order of time.
 	acks []ackPoint
 }
@@ -71,7 +72,7 @@ type ackPoint struct {
 // SummarizeTransfer reads a run's transfer: ok is false when the run sends no data.
 func SummarizeTransfer(tr *Trace) (TransferSummary, bool) {
 	var s TransferSummary
-	s.Start, s.Finish, s.Loss.At, s.LastRetransmit = tcp.Never, tcp.Never, tcp.Never, tcp.Never
+	s.Start, s.Finish, s.Loss.At, s.FirstRepair, s.LastRetransmit = tcp.Never, tcp.Never, tcp.Never, tcp.Never, tcp.Never
 	bytes := map[string]int{}
 	for _, e := range tr.Scan() {
 		if e.Kind == tcp.EventSegment && !e.Segment.Seg.UDP {
@@ -128,6 +129,9 @@ func SummarizeTransfer(tr *Trace) (TransferSummary, bool) {
 				if g.Retransmit {
 					s.Retransmissions++
 					s.LastRetransmit = e.At
+					if g.Fate == tcp.Delivered && s.FirstRepair == tcp.Never {
+						s.FirstRepair = e.At
+					}
 				}
 				if g.Fate != tcp.Delivered {
 					s.Lost++

@@ -120,9 +120,14 @@ func TestTransferSummaryOutage(t *testing.T) {
 	for _, prof := range []string{"rfc", "linux"} {
 		s := summarize(t, "rto-backoff", RTOBackoff, prof)
 		mss := uint32(s.MSS)
-		if s.Timeouts < 3 || s.LastRetransmit == tcp.Never || s.LastRetransmit <= s.Loss.At || s.Finish <= s.LastRetransmit {
-			t.Errorf("%s: %d timeouts, last retransmission at %v after the first at %v, finish %v; want at least 3, in that order",
-				prof, s.Timeouts, s.LastRetransmit, s.Loss.At, s.Finish)
+		if s.Timeouts < 3 || s.FirstRepair <= s.Loss.At || s.LastRetransmit < s.FirstRepair || s.Finish <= s.LastRetransmit {
+			t.Errorf("%s: %d timeouts; first retransmission at %v, first delivered at %v, last at %v, finish %v; want at least 3, in that order",
+				prof, s.Timeouts, s.Loss.At, s.FirstRepair, s.LastRetransmit, s.Finish)
+		}
+		// The story's link is down for outageLength from after the first data: the
+		// first retransmission that gets through left after it came back.
+		if d := s.FirstRepair.Sub(s.Start); d < outageLength {
+			t.Errorf("%s: a retransmission got through %v after the first data, inside the outage", prof, d)
 		}
 		var want uint32
 		if prof == "rfc" {

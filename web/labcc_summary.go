@@ -98,7 +98,7 @@ func ccWhy(rfc, lin engine.TransferSummary, lang string) []string {
 			out = append(out, catalog.F("cc.why.beta", rfc.Loss.SetFlight, rfc.Loss.Ssthresh, lin.Loss.SetCwnd, lin.Loss.Ssthresh))
 		}
 		if rfc.Timeouts >= 2 && lin.Timeouts >= 2 {
-			out = append(out, catalog.F("cc.why.backoff", rfc.Timeouts, secs3(rfc.LastRetransmit), lin.Timeouts, secs3(lin.LastRetransmit)))
+			out = append(out, catalog.F("cc.why.backoff", rfc.Timeouts, secs3(rfc.FirstRepair), lin.Timeouts, secs3(lin.FirstRepair)))
 		}
 		if rfc.Loss.FoundBy == "duplicate ACKs" && lin.Loss.FoundBy == "duplicate ACKs" {
 			out = append(out, catalog.F("cc.why.prr", lin.Loss.CwndAfter, rfc.Loss.CwndAfter))
