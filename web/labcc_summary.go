@@ -86,7 +86,10 @@ func ccWhy(rfc, lin engine.TransferSummary, lang string) []string {
 		out = append(out, catalog.F("cc.why.finish", first, secs3(tcp.Time(0).Add(d)), second))
 	}
 	lp, rp := tcp.LinuxProfile(), tcp.RFCProfile()
-	out = append(out, catalog.F("cc.why.iw", lp.InitialCwnd, rp.InitialCwnd))
+	// The initial windows matter only to a transfer larger than the smaller of them.
+	if max(rfc.Bytes, lin.Bytes) > int64(rp.InitialCwnd)*int64(max(rfc.MSS, lin.MSS)) {
+		out = append(out, catalog.F("cc.why.iw", lp.InitialCwnd, rp.InitialCwnd))
+	}
 	switch {
 	case rfc.Loss.At == tcp.Never && lin.Loss.At == tcp.Never:
 		out = append(out, catalog.T("cc.why.noloss"))

@@ -242,3 +242,17 @@ func TestLabCCLinks(t *testing.T) {
 		t.Error("a handshake lesson links to the side-by-side")
 	}
 }
+
+// A small exchange: the initial windows (RFC 6928's 10 segments, RFC 5681's 3) do not
+// limit 400 bytes, so the reasons leave them out and name the delayed ACK.
+func TestLabCCSmallTransferReasons(t *testing.T) {
+	s := NewServer(Config{})
+	page := body(t, get(t, s, "/lab/cc?story=nagle-delayed-ack&lang=en", nil))
+	why, _, _ := strings.Cut(page[strings.Index(page, `data-testid="cc-why"`):], "</section>")
+	if strings.Contains(why, "window of 10 segments") || !strings.Contains(why, "delayed ACK is 40 ms") {
+		t.Errorf("the reasons for a 400-byte exchange: %s", why[:min(len(why), 1500)])
+	}
+	if bulk := body(t, get(t, s, "/lab/cc?story=bulk-transfer&lang=en", nil)); !strings.Contains(bulk, "window of 10 segments (RFC 6928)") {
+		t.Error("the reasons for a bulk transfer leave out the initial windows")
+	}
+}
