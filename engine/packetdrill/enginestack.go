@@ -118,6 +118,17 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		s.h.Prof.MinTSOSegs = n
 		return true, nil
+	case "tcp_pacing_ss_ratio", "tcp_pacing_ca_ratio":
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 || n > 65535 {
+			return false, fmt.Errorf("%q is not 0 to 65535", value)
+		}
+		if name == "tcp_pacing_ss_ratio" {
+			s.h.Prof.PacingSSRatio = n
+		} else {
+			s.h.Prof.PacingCARatio = n
+		}
+		return true, nil
 	case "tcp_notsent_lowat":
 		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
 		if err != nil || n < 0 || n > tcp.NotsentLowatOff {

@@ -242,6 +242,7 @@ func (c *Conn) processAck(seg Segment) bool {
 		c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	}
 	c.recoveryAckEnd(seg, ai)
+	c.updatePacingRate()
 	c.ackWhilePersisting()
 	switch c.state {
 	case FinWait1:

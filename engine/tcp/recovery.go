@@ -487,7 +487,11 @@ func (c *Conn) xmitRetransmitQueue() {
 		}
 		s := c.sb.segs[i]
 		head := i == c.sb.head
-		if !c.resend(s.start, s.end) {
+		if c.h.Prof.SendBuffers {
+			if !c.resendUnit(i) {
+				return
+			}
+		} else if !c.resend(s.start, s.end) {
 			return
 		}
 		if head && !c.rack.reoArmed {

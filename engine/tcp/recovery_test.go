@@ -51,7 +51,7 @@ func (r *rig) sackFrom(iss, ack Seq, mss int, blocks ...[2]int) Segment {
 // these tests read the recovery's segments and not where a write's chunks end.
 func recoveryProfile() Profile {
 	p := LinuxProfile()
-	p.PushPerSizeGoal = false
+	p.SendBuffers = false
 	return p
 }
 

@@ -7,6 +7,13 @@ import (
 // Round-trip time measurement and the retransmission timeout it gives, as RFC 6298 §2–3
 // computes them (RFC 9293 §3.8.1).
 
+func minSeq(a, b Seq) Seq {
+	if a.LessThan(b) {
+		return a
+	}
+	return b
+}
+
 func maxSeq(a, b Seq) Seq {
 	if a.LessThan(b) {
 		return b

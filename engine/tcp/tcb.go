@@ -96,11 +96,11 @@ type sendQueue struct {
 	sendBuf   []byte // unacknowledged and unsent data; sendBuf[0] has sequence number sendStart
 	sendStart Seq
 	sendMem   []byte // sendBuf's backing array, from its start (appendQueue reuses it)
-	pushAt    []Seq  // sequence numbers where an application write ended (PSH goes there)
 	finQueued bool   // the application closed its sending side
 	finSent   bool
 	finSeq    Seq
 	finAcked  bool
+	sendBuffers
 }
 
 // recvQueue is the data received and not yet read, the out-of-order segments waiting for
