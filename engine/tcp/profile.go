@@ -260,6 +260,11 @@ type Profile struct {
 	// tcp_pacing_ca_ratio 120; tcp_update_pacing_rate); with SendBuffers it sizes
 	// transmissions.
 	PacingSSRatio, PacingCARatio int
+	// RTTEveryAck takes an RTT sample from every ACK that moves SND.UNA, from the send
+	// time of the oldest segment it covers when none of them was resent (Linux
+	// tcp_clean_rtx_queue, tcp_ack_update_rtt), instead of timing one segment a round
+	// trip (RFC 6298 §3 with Karn's algorithm).
+	RTTEveryAck bool
 }
 
 // LinuxProfile returns the defaults of one kernel, Linux 6.18 (every value checked on
@@ -360,6 +365,7 @@ func LinuxProfile() Profile {
 		MinTSOSegs:     2,
 		PacingSSRatio:  200,
 		PacingCARatio:  120,
+		RTTEveryAck:    true,
 	}
 }
 

@@ -32,6 +32,14 @@ func (c *Conn) startTiming(end Seq) {
 // takeRTTSample measures one round trip if ack covers the timed segment and that segment
 // was never retransmitted (Karn's algorithm, RFC 6298 §3).
 func (c *Conn) takeRTTSample(ack Seq) {
+	if c.h.Prof.RTTEveryAck && c.state != SynReceived && c.state != SynSent {
+		// Linux times every ACK that moves SND.UNA from the oldest segment it covers
+		// (tcp_clean_rtx_queue → tcp_ack_update_rtt), unless one was sent twice.
+		if at, ok := c.sentTimes.oldest(ack); ok {
+			c.rttSample(c.h.now.Sub(at))
+		}
+		return
+	}
 	if !c.timing || ack.LessThan(c.rttSeq) {
 		return
 	}
@@ -39,7 +47,11 @@ func (c *Conn) takeRTTSample(ack Seq) {
 	if c.rtxCount > 0 {
 		return
 	}
-	r := c.h.now.Sub(c.rttAt)
+	c.rttSample(c.h.now.Sub(c.rttAt))
+}
+
+// rttSample feeds one round-trip measurement to SRTT, RTTVAR and the RTO.
+func (c *Conn) rttSample(r time.Duration) {
 	c.minRTTSample(r)
 	if !c.rttValid {
 		// RFC 6298 §2.2.
