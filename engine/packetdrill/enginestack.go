@@ -238,6 +238,9 @@ func (s *EngineStack) completed(at time.Duration) {
 // Until runs timers up to t.
 func (s *EngineStack) Until(t time.Duration, stopOnSend bool) ([]Sent, []Done, error) {
 	for {
+		if stopOnSend && len(s.out) > 0 {
+			break // what a call or an arrival already sent comes before any timer
+		}
 		d := s.h.NextDeadline()
 		if pt, ok := s.socks.PollDeadline(); ok && pt <= vt(t) && (d == tcp.Never || pt < d) {
 			// A poll() times out before the engine's next timer.
