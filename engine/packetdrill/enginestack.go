@@ -120,8 +120,8 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		return true, nil
 	case "tcp_pacing_ss_ratio", "tcp_pacing_ca_ratio":
 		n, err := strconv.Atoi(strings.TrimSpace(value))
-		if err != nil || n < 0 || n > 65535 {
-			return false, fmt.Errorf("%q is not 0 to 65535", value)
+		if err != nil || n < 0 || n > tcp.MaxPacingRatio {
+			return false, fmt.Errorf("%q is not 0 to %d", value, tcp.MaxPacingRatio)
 		}
 		if name == "tcp_pacing_ss_ratio" {
 			s.h.Prof.PacingSSRatio = n

@@ -267,6 +267,11 @@ type Profile struct {
 	RTTEveryAck bool
 }
 
+// MaxPacingRatio is the largest tcp_pacing_ss_ratio and tcp_pacing_ca_ratio Linux takes
+// (1000 %, sysctl_net_ipv4.c: proc_dointvec_minmax up to SYSCTL_ONE_THOUSAND; 1001 is
+// refused with EINVAL on 6.18).
+const MaxPacingRatio = 1000
+
 // LinuxProfile returns the defaults of one kernel, Linux 6.18 (every value checked on
 // 6.18.44 with the scripts in testdata/packetdrill, run on the engine and on the kernel).
 func LinuxProfile() Profile {
