@@ -230,6 +230,8 @@ func (c *Conn) processAck(seg Segment) bool {
 			c.chronoStop(chronoBusy)
 		}
 		c.moreHeld = false // MSG_MORE held only that write's own push (tcp_push)
+	} else {
+		c.sackRTTSample() // an ACK that only SACKs is timed too (tcp_clean_rtx_queue)
 	}
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK).
 	if c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(seg.Ack) {

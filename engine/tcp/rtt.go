@@ -37,6 +37,8 @@ func (c *Conn) takeRTTSample(ack Seq) {
 		// (tcp_clean_rtx_queue → tcp_ack_update_rtt), unless one was sent twice.
 		if at, ok := c.sentTimes.oldest(ack); ok {
 			c.rttSample(c.h.now.Sub(at))
+		} else {
+			c.sackRTTSample()
 		}
 		return
 	}
@@ -48,6 +50,22 @@ func (c *Conn) takeRTTSample(ack Seq) {
 		return
 	}
 	c.rttSample(c.h.now.Sub(c.rttAt))
+}
+
+// sackRTTSample is Linux's fallback when an ACK gives no cumulative sample
+// (tcp_ack_update_rtt's sack_rtt_us): the RTT of the first segment this ACK newly SACKed
+// that was never resent, in the order the blocks were walked (tcp_sacktag_one's
+// first_sackt).
+func (c *Conn) sackRTTSample() {
+	if !c.h.Prof.RTTEveryAck {
+		return
+	}
+	for _, s := range c.sres.marked {
+		if s.flags&sbEverRetrans == 0 {
+			c.rttSample(c.h.now.Sub(s.sentAt))
+			return
+		}
+	}
 }
 
 // rttSample feeds one round-trip measurement to SRTT, RTTVAR and the RTO.

@@ -58,3 +58,25 @@ func TestPacingRate(t *testing.T) {
 		t.Errorf("cwnd under half ssthresh: %d B/s, want %d", got, want)
 	}
 }
+
+// TestRTTFromSACK: with the linux profile an ACK that only SACKs is timed from the first
+// segment it newly SACKs (Linux tcp_ack_update_rtt's sack_rtt_us): after a 100 ms
+// handshake, a SACK 150 ms after the data left moves SRTT by an eighth of the
+// difference, to 106.25 ms.
+func TestRTTFromSACK(t *testing.T) {
+	const mss = 1000
+	r := newRig(t, recoveryProfile())
+	iss := r.sackEstablished(mss, 100*time.Millisecond, true)
+	if got := r.c.srtt; got != 100*time.Millisecond {
+		t.Fatalf("SRTT after the handshake %v, want 100ms", got)
+	}
+	if _, err := r.c.Send(make([]byte, 4*mss)); err != nil {
+		t.Fatal(err)
+	}
+	r.h.TakeOutput()
+	r.advance(150 * time.Millisecond)
+	r.in(r.sackFrom(iss, iss+1, mss, [2]int{2, 2}))
+	if got, want := r.c.srtt, 106250*time.Microsecond; got != want {
+		t.Errorf("SRTT after the SACK %v, want %v", got, want)
+	}
+}
