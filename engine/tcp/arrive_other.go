@@ -225,6 +225,10 @@ func (c *Conn) processAck(seg Segment) bool {
 	c.lastAckAt = c.h.now
 	ai := c.recoveryAckBegin(seg)
 	if c.sndUna.LessThan(seg.Ack) {
+		c.ackEcr = 0
+		if ts, ok := seg.Options.Find(OptTimestamps); ok && c.tsOK {
+			c.ackEcr = ts.TSEcr // tcp_ack_update_rtt's last resort
+		}
 		c.newlyAcked(seg.Ack)
 		if len(c.sendBuf) == 0 {
 			c.chronoStop(chronoBusy)

@@ -35,11 +35,18 @@ func (c *Conn) takeRTTSample(ack Seq) {
 	if c.h.Prof.RTTEveryAck && c.state != SynReceived && c.state != SynSent {
 		// Linux times every ACK that moves SND.UNA from the oldest segment it covers
 		// (tcp_clean_rtx_queue → tcp_ack_update_rtt), unless one was sent twice.
-		if at, ok := c.sentTimes.oldest(ack); ok {
+		switch at, ok := c.sentTimes.oldest(ack); {
+		case ok:
 			c.rttSample(c.h.now.Sub(at))
-		} else {
-			c.sackRTTSample()
+		case c.sackRTTSample():
+		case c.ackEcr != 0:
+			// Nothing timed by its send time (resent data was acknowledged): the echoed
+			// timestamp, in the timestamp clock's milliseconds (RFC 7323 §4.1).
+			if d := c.tsVal() - c.ackEcr; int32(d) >= 0 {
+				c.rttSample(time.Duration(d) * time.Millisecond)
+			}
 		}
+		c.ackEcr = 0
 		return
 	}
 	if !c.timing || ack.LessThan(c.rttSeq) {
@@ -56,16 +63,17 @@ func (c *Conn) takeRTTSample(ack Seq) {
 // (tcp_ack_update_rtt's sack_rtt_us): the RTT of the first segment this ACK newly SACKed
 // that was never resent, in the order the blocks were walked (tcp_sacktag_one's
 // first_sackt).
-func (c *Conn) sackRTTSample() {
+func (c *Conn) sackRTTSample() bool {
 	if !c.h.Prof.RTTEveryAck {
-		return
+		return false
 	}
 	for _, s := range c.sres.marked {
 		if s.flags&sbEverRetrans == 0 {
 			c.rttSample(c.h.now.Sub(s.sentAt))
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // rttSample feeds one round-trip measurement to SRTT, RTTVAR and the RTO.

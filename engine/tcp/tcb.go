@@ -75,6 +75,7 @@ type rttState struct {
 	timing       bool          // a segment is being timed
 	rttSeq       Seq           // the end of the segment being timed
 	rttAt        Time          // when it was sent
+	ackEcr       uint32        // the TS ecr of the ACK being processed (0: none), for RTTEveryAck
 }
 
 // negotiated is what the SYN exchange settled: the MSS (RFC 9293 §3.7.1), window scaling
