@@ -118,6 +118,17 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		s.h.Prof.MinTSOSegs = n
 		return true, nil
+	case "tcp_pacing_ss_ratio", "tcp_pacing_ca_ratio":
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 || n > tcp.MaxPacingRatio {
+			return false, fmt.Errorf("%q is not 0 to %d", value, tcp.MaxPacingRatio)
+		}
+		if name == "tcp_pacing_ss_ratio" {
+			s.h.Prof.PacingSSRatio = n
+		} else {
+			s.h.Prof.PacingCARatio = n
+		}
+		return true, nil
 	case "tcp_notsent_lowat":
 		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
 		if err != nil || n < 0 || n > tcp.NotsentLowatOff {
@@ -227,6 +238,9 @@ func (s *EngineStack) completed(at time.Duration) {
 // Until runs timers up to t.
 func (s *EngineStack) Until(t time.Duration, stopOnSend bool) ([]Sent, []Done, error) {
 	for {
+		if stopOnSend && len(s.out) > 0 {
+			break // what a call or an arrival already sent comes before any timer
+		}
 		d := s.h.NextDeadline()
 		if pt, ok := s.socks.PollDeadline(); ok && pt <= vt(t) && (d == tcp.Never || pt < d) {
 			// A poll() times out before the engine's next timer.

@@ -345,9 +345,7 @@ func (c *Conn) releaseAcked(ack Seq) {
 		c.sendBuf = c.sendBuf[k:]
 		c.sendStart = c.sendStart.Add(uint32(k))
 	}
-	for len(c.pushAt) > 0 && c.pushAt[0].LessThanEq(c.sendStart) {
-		c.pushAt = c.pushAt[1:]
-	}
+	c.pruneEdges()
 }
 
 // fastOpenQueue is the length of the listener's Fast Open queue: TCP_FASTOPEN's value, or

@@ -19,7 +19,8 @@ func (c *Conn) activeOpenAs(cause string) {
 	if fo := c.fastOpen; fo != nil && fo.synData > 0 {
 		// Fast Open: the data rides on the SYN and stays queued until acknowledged.
 		c.sendBuf = append(c.sendBuf, fo.payload...)
-		c.pushAt = append(c.pushAt, c.sendStart.Add(uint32(fo.synData)))
+		c.markPushAt(c.sendStart.Add(uint32(fo.synData))) // the SYN data's own buffer, with PSH
+		c.addEdge(false)
 		fo.payload = nil
 	}
 	c.setState(SynSent, cause)

@@ -75,6 +75,7 @@ type rttState struct {
 	timing       bool          // a segment is being timed
 	rttSeq       Seq           // the end of the segment being timed
 	rttAt        Time          // when it was sent
+	ackEcr       uint32        // the TS ecr of the ACK being processed (0: none), for RTTEveryAck
 }
 
 // negotiated is what the SYN exchange settled: the MSS (RFC 9293 §3.7.1), window scaling
@@ -96,11 +97,11 @@ type sendQueue struct {
 	sendBuf   []byte // unacknowledged and unsent data; sendBuf[0] has sequence number sendStart
 	sendStart Seq
 	sendMem   []byte // sendBuf's backing array, from its start (appendQueue reuses it)
-	pushAt    []Seq  // sequence numbers where an application write ended (PSH goes there)
 	finQueued bool   // the application closed its sending side
 	finSent   bool
 	finSeq    Seq
 	finAcked  bool
+	sendBuffers
 }
 
 // recvQueue is the data received and not yet read, the out-of-order segments waiting for
