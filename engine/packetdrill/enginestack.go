@@ -148,6 +148,15 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		// The profile's own algorithm is what the engine runs; another is not modelled
 		// (as TCP_CONGESTION answers).
 		return strings.TrimSpace(value) == s.h.Prof.CongestionControl, nil
+	case "tcp_cubic.hystart_detect":
+		// tcp_cubic's module parameter: which HyStart detections run (bit 0 the ACK
+		// train, bit 1 the delay increase; Linux's default is 3).
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 || n > tcp.HyStartACKTrain|tcp.HyStartDelay {
+			return false, fmt.Errorf("%q is not 0 to 3", value)
+		}
+		s.h.Prof.HyStartDetect = n
+		return true, nil
 	case "tcp_fastopen_blackhole_timeout_sec":
 		// The engine has no Fast Open blackhole detection: what 0 (Linux's default
 		// since 5.14) means.

@@ -301,6 +301,9 @@ func TestShellAsDash(t *testing.T) {
 		"echo to /proc": {"echo 0 > /proc/sys/net/ipv4/tcp_timestamps", []step{
 			{"", false, StepSysctl, "echo 0 > /proc/sys/net/ipv4/tcp_timestamps"},
 		}},
+		"echo to a module parameter": {"echo 3 > /sys/module/tcp_cubic/parameters/hystart_detect", []step{
+			{"", false, StepSysctl, "echo 3 > /sys/module/tcp_cubic/parameters/hystart_detect"},
+		}},
 		"quotes and arithmetic": {`sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"`, []step{
 			{"", false, StepSysctl, `sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"`},
 		}},
@@ -325,6 +328,9 @@ func TestShellAsDash(t *testing.T) {
 	}
 	if scs := parseShell("echo 0 > /proc/sys/net/ipv4/tcp_timestamps").Sysctls(); len(scs) != 1 || scs[0] != (Sysctl{"tcp_timestamps", "0"}) {
 		t.Fatalf("echo: %+v", scs)
+	}
+	if scs := parseShell("echo 1 > /sys/module/tcp_cubic/parameters/hystart_detect").Sysctls(); len(scs) != 1 || scs[0] != (Sysctl{"tcp_cubic.hystart_detect", "1"}) {
+		t.Fatalf("module parameter: %+v", scs)
 	}
 }
 

@@ -364,6 +364,12 @@ func (r *runner) finish(done []Done) error {
 		if d.At < b.end-b.tol || d.At > b.end+b.tol {
 			return fail(b.ev.Line, "%s() returned at %s, expected at %s", b.ev.Syscall.Name, fmtDur(d.At), fmtDur(b.end))
 		}
+		if b.ev.Syscall.Name == "accept" && d.Res.Ret >= 0 {
+			// A blocking accept() that returned names the socket under test, as one
+			// that returns at once does (packetdrill's tcp_info asks the connection
+			// the listener's SYN made, whose fd accept() gave).
+			r.lastFD = int(d.Res.Ret)
+		}
 		if err := r.checkResult(b.ev, d.Res); err != nil {
 			return err
 		}

@@ -248,12 +248,22 @@ func classify(words []shWord, text string) ShellStep {
 		}
 	case len(f) == 2 && f[0] == "echo" && len(redirs) == 1 && strings.HasPrefix(redirs[0], ">/proc/sys/net/"):
 		st.Kind, st.Sysctls = StepSysctl, []Sysctl{{Name: sysctlBase(strings.TrimPrefix(redirs[0], ">")), Value: f[1]}}
+	case len(f) == 2 && f[0] == "echo" && len(redirs) == 1 && strings.HasPrefix(redirs[0], ">"+modulePrefix):
+		// A module parameter (echo 3 > /sys/module/tcp_cubic/parameters/hystart_detect):
+		// set as a sysctl named module.parameter.
+		mod, param, ok := strings.Cut(strings.TrimPrefix(redirs[0], ">"+modulePrefix), "/parameters/")
+		if ok && mod != "" && param != "" && !strings.Contains(param, "/") {
+			st.Kind, st.Sysctls = StepSysctl, []Sysctl{{Name: mod + "." + param, Value: f[1]}}
+		}
 	case len(f) == 1 && strings.HasPrefix(f[0], "/proc/sys/net/") && strings.Contains(f[0], "="):
 		k, v, _ := strings.Cut(f[0], "=")
 		st.Kind, st.Sysctls = StepSysctl, []Sysctl{{Name: sysctlBase(k), Value: strings.TrimSpace(v)}}
 	}
 	return st
 }
+
+// modulePrefix is where Linux shows a module's parameters (/sys/module/M/parameters/P).
+const modulePrefix = "/sys/module/"
 
 // CommandWords returns the words of a command as sh would pass them to it: the first
 // simple command of cmd, without its redirections.

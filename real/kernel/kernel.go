@@ -213,6 +213,15 @@ func (s *stack) sleepUntil(t time.Duration) {
 
 // Tune writes a sysctl in the private namespace (it has its own copies of the TCP ones).
 func (s *stack) Tune(name, value string) (bool, error) {
+	if mod, param, ok := strings.Cut(name, "."); ok {
+		// A module parameter (tcp_cubic.hystart_detect): the host's, not the
+		// namespace's, as it is under packetdrill.
+		path := "/sys/module/" + mod + "/parameters/" + param
+		if _, err := os.Stat(path); err != nil {
+			return false, nil
+		}
+		return true, writeSysctl(path, value)
+	}
 	for _, dir := range []string{"/proc/sys/net/ipv4/", "/proc/sys/net/core/"} {
 		path := dir + name
 		if _, err := os.Stat(path); err == nil {
