@@ -28,6 +28,8 @@ type EngineStack struct {
 	rmem2 int
 	// remote is the script's peer (RemoteAddr unless the script says otherwise).
 	remote netip.Addr
+	// nstatSeen is nstat's history: the counters' values at its last run.
+	nstatSeen map[string]int
 }
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
@@ -198,6 +200,9 @@ func (s *EngineStack) Command(cmd string) error {
 	if strings.Join(f, " ") == "ip tcp_metrics flush all" {
 		s.h.FlushFastOpenCache() // the cached Fast Open cookies are tcp_metrics entries
 		return nil
+	}
+	if len(f) > 0 && f[0] == "nstat" {
+		return s.nstat(f)
 	}
 	if len(f) >= 6 && f[0] == "tc" && f[1] == "qdisc" && f[3] == "dev" && f[5] == "root" {
 		switch {

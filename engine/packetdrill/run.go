@@ -901,10 +901,20 @@ func (r *runner) runSteps(line int, steps []ShellStep, res *Result, quiet bool) 
 				s = 1
 			}
 		}
+		if st.Negate && k { // "! cmd": 0 when cmd failed, 1 when it succeeded
+			if s == 0 {
+				s = 1
+			} else {
+				s = 0
+			}
+		}
 		if st.Background {
 			s, k = 0, true // sh does not wait for it
 		}
 		status, last, known = s, st.Text, k
+		if st.Negate {
+			last = "! " + st.Text
+		}
 	}
 	return status, last, known, nil
 }

@@ -34,6 +34,9 @@ type ShellStep struct {
 	// Args are its words without the redirections (for a pipeline, with "|").
 	Args    []string
 	Sysctls []Sysctl
+	// Negate: the pipeline was written after "!", so its status is inverted (Text and
+	// Args leave the "!" out).
+	Negate bool
 }
 
 type shWord struct {
@@ -198,7 +201,11 @@ func expandArith(s string) string {
 
 // classify says what a simple command does, from its words.
 func classify(words []shWord, text string) ShellStep {
-	st := ShellStep{Text: text, Kind: StepCommand}
+	negate := false
+	if len(words) > 1 && !words[0].redir && words[0].text == "!" && strings.HasPrefix(text, "!") {
+		words, text, negate = words[1:], strings.TrimSpace(text[1:]), true
+	}
+	st := ShellStep{Text: text, Kind: StepCommand, Negate: negate}
 	var f []string
 	var redirs []string
 	for _, w := range words {

@@ -28,3 +28,32 @@ func TestTuneHyStartDetect(t *testing.T) {
 		t.Error("another tcp_cubic parameter is taken as modelled")
 	}
 }
+
+// nstat prints the counters that grew since its last run: a grep for one the engine
+// keeps succeeds only after it grew; nstat's other forms, and a grep for a counter the
+// engine does not keep, are not evaluated.
+func TestNstat(t *testing.T) {
+	const write = "+0 write(4, ..., 1000) = 1000\n+0 > P. 1:1001(1000) ack 1\n"
+	for name, tc := range map[string]struct {
+		src          string
+		pass         bool
+		notEvaluated int
+	}{
+		"grows": {write + "+0 `nstat > /dev/null`\n+0 < icmp unreachable [5001:6001(1000)]\n" +
+			"+0 `nstat | grep TcpExtOutOfWindowIcmps`\n", true, 0},
+		"in window": {write + "+0 `nstat -n`\n+0 < icmp unreachable [1:1001(1000)]\n" +
+			"+0 `nstat | grep TcpExtOutOfWindowIcmps`\n", false, 0},
+		"history taken": {write + "+0 < icmp unreachable [5001:6001(1000)]\n+0 `nstat`\n" +
+			"+0 `! nstat | grep TcpExtOutOfWindowIcmps`\n", true, 0},
+		"other counter":  {"+0 `nstat | grep TcpExtTCPTimeouts`\n", true, 1},
+		"other option":   {"+0 `nstat -s`\n", true, 1},
+		"other pipeline": {"+0 `nstat | wc -l`\n", true, 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := runSrc(t, connected+tc.src)
+			if res.Pass != tc.pass || len(res.NotEvaluated) != tc.notEvaluated {
+				t.Fatalf("%v %q: want pass %v with %d checks not evaluated", res, res.NotEvaluated, tc.pass, tc.notEvaluated)
+			}
+		})
+	}
+}

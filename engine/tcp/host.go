@@ -86,6 +86,9 @@ type HostStats struct {
 	SegmentsIn, SegmentsOut, CookiesSent, CookiesAccepted, CookiesRejected, SYNsDropped int
 	// EgressDropped counts segments the host's own queue dropped (SetEgressDrop).
 	EgressDropped int
+	// OutOfWindowICMPs counts ICMP errors about a sequence number not in flight, which
+	// are ignored (Linux LINUX_MIB_OUTOFWINDOWICMPS, nstat's TcpExtOutOfWindowIcmps).
+	OutOfWindowICMPs int
 }
 
 // SetEgressDrop makes the host's outgoing queue drop everything it is given, or work

@@ -62,6 +62,7 @@ func (h *Host) InputICMP(now Time, m ICMP) {
 		una = c.iss
 	}
 	if m.Seq.LessThan(una) || c.sndNxt.LessThan(m.Seq) {
+		h.stats.OutOfWindowICMPs++
 		h.note(c.peer, "icmp-out-of-window", "ICMP error about a sequence number not in flight: ignored")
 		return
 	}
