@@ -226,6 +226,7 @@ func (c *Conn) processAck(seg Segment) bool {
 	ai := c.recoveryAckBegin(seg)
 	if c.sndUna.LessThan(seg.Ack) {
 		c.newlyAcked(seg.Ack)
+		c.space.shrunk = true // the acknowledged data left the send buffer
 		if len(c.sendBuf) == 0 {
 			c.chronoStop(chronoBusy)
 		}

@@ -210,6 +210,7 @@ func (c *Conn) flush() {
 	switch c.state {
 	case Established, CloseWait, FinWait1, FinWait2, Closing, LastAck:
 		c.output()
+		c.checkSpace()
 	case SynReceived:
 		if c.fastOpen != nil && c.fastOpen.child {
 			c.output() // a Fast Open child may send before the handshake completes (RFC 7413 §3)
@@ -336,11 +337,14 @@ func (c *Conn) nagleHolds() bool {
 }
 
 // The chronographs of tcp_info (Linux tcp_chrono_start/stop): the time the connection had
-// data to send (busy), and the part of it the peer's receive window held it back.
+// data to send (busy), the part of it the peer's receive window held it back, and the
+// part in which all it had was sent and the application waited for room in the send
+// buffer (sndbuf_chrono.go).
 const (
 	chronoNone = iota
 	chronoBusy
 	chronoRwnd
+	chronoSndbuf
 )
 
 // chronoSet closes the current chronograph's interval and starts kind's.
