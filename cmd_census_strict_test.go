@@ -16,6 +16,7 @@ import (
 var strictPeerScripts = []string{
 	"cubic/cubic-hystart-delay-min-rtt-jumps-downward.pkt",
 	"cubic/cubic-hystart-delay-rtt-jumps-upward.pkt",
+	"ecn/ecn-uses-ect0.pkt",
 	"fastopen/client/blocking-sendto.pkt",
 	"fastopen/client/syn-data-only-syn-acked.pkt",
 	"fastopen/client/syn-data-timeout.pkt",

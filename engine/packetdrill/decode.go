@@ -216,10 +216,26 @@ func CallSize(call, arg string) (int, error) {
 	return int(n), nil
 }
 
-// optInt reads an option value written [N] or N.
+// optInt reads an option value written [N] or N (N decimal or 0x hex), or as one of the symbols optSymbols
+// names.
 func optInt(v string) (int, bool) {
-	n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(v), "[]"))
-	return n, err == nil
+	w := strings.Trim(strings.TrimSpace(v), "[]")
+	if n, ok := optSymbols[w]; ok {
+		return n, true
+	}
+	base := 10
+	if h, ok := strings.CutPrefix(w, "0x"); ok { // [0x13], as packetdrill's lexer reads it
+		w, base = h, 16
+	}
+	n, err := strconv.ParseInt(w, base, 0)
+	return int(n), err == nil
+}
+
+// optSymbols are the option values scripts write by name, with Linux's numbers
+// (include/uapi/linux/in.h).
+var optSymbols = map[string]int{
+	"IP_PMTUDISC_DONT": 0, "IP_PMTUDISC_WANT": 1, "IP_PMTUDISC_DO": 2, "IP_PMTUDISC_PROBE": 3,
+	"IP_PMTUDISC_INTERFACE": 4, "IP_PMTUDISC_OMIT": 5,
 }
 
 // IovSizes reads the iovec lengths of a message written msg_iov(n)=[{..., len}, ...];

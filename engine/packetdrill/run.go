@@ -281,6 +281,9 @@ func (r *runner) run(res *Result) error {
 				if ev.Packet.IPECN != "" {
 					r.skip(ev.Line, "IP ECN field [%s] not sent", ev.Packet.IPECN)
 				}
+				if ev.Packet.HasTOS {
+					r.skip(ev.Line, "IP TOS [tos %#02x] not sent", ev.Packet.TOS)
+				}
 				if err := r.st.Inject(t, seg); err != nil {
 					return fail(ev.Line, "injecting the packet: %v", err)
 				}
@@ -569,8 +572,11 @@ func (r *runner) match(line int, pk *Packet, seg tcp.Segment) error {
 	case pk.HasWin && seg.Window != pk.Win:
 		return fail(line, "expected %s, got %s: window differs", want, gotS)
 	}
-	if pk.IPECN != "" {
-		r.skip(line, "IP ECN field [%s] not modelled", pk.IPECN)
+	if pk.IPECN != "" && !ecnMatches(pk.IPECN, seg.TOS&tcp.ECNMask) {
+		return fail(line, "expected %s, got %s: IP ECN field %s, expected [%s]", want, gotS, ecnNames[seg.TOS&tcp.ECNMask], pk.IPECN)
+	}
+	if pk.HasTOS && seg.TOS != pk.TOS {
+		return fail(line, "expected %s, got %s: IP TOS %#02x, expected %#02x", want, gotS, seg.TOS, pk.TOS)
 	}
 	if pk.OptsAny {
 		return nil
@@ -594,6 +600,19 @@ func (r *runner) match(line int, pk *Packet, seg tcp.Segment) error {
 		return fail(line, "expected options <%s>, got <%s>", opts, got)
 	}
 	return nil
+}
+
+// ecnNames are packetdrill's names of the ECN codepoints.
+var ecnNames = [4]string{tcp.NotECT: "noecn", tcp.ECT1: "ect1", tcp.ECT0: "ect0", tcp.CE: "ce"}
+
+// ecnMatches reports whether an outbound packet's ECN codepoint is the one the script
+// wrote in brackets; [ect01] takes either ECT codepoint (packetdrill
+// verify_outbound_live_ecn).
+func ecnMatches(want string, got uint8) bool {
+	if want == "ect01" {
+		return got == tcp.ECT0 || got == tcp.ECT1
+	}
+	return ecnNames[got] == want
 }
 
 // scriptOptions returns a packet's options with every TFO_COOKIE symbol replaced by the

@@ -322,6 +322,11 @@ func (h *Host) ConnectMaxSeg(localPort uint16, raddr netip.Addr, rport uint16, m
 // SockOpts are the socket options set before connect() that shape the handshake.
 type SockOpts struct {
 	MaxSeg uint16 // TCP_MAXSEG (0: not set)
+	// TOS and PMTUDisc are IP_TOS and IP_MTU_DISCOVER (see Conn.SetTOS, SetPMTUDisc);
+	// the zero value of PMTUDisc is not the default, so HasPMTUDisc says it was set.
+	TOS         uint8
+	PMTUDisc    PMTUDisc
+	HasPMTUDisc bool
 	// RecvSpace is the receive buffer space the application asked for (SO_RCVBUF, in
 	// the bytes TCP may advertise; 0: the profile's). It sets the window of the SYN and
 	// the window scale offered (see Conn.SetRecvSpace).
@@ -342,6 +347,7 @@ func (h *Host) ConnectOpts(localPort uint16, raddr netip.Addr, rport uint16, o S
 	c.connectPending = true
 	c.userMSS = o.MaxSeg
 	c.rcvSpace = o.RecvSpace
+	o.applyIP(c)
 	h.record(Event{Kind: EventApp, At: h.now, Endpoint: h.Name, Peer: c.peer, Call: "connect", Result: "pending"})
 	c.activeOpen()
 	return c, nil
@@ -357,6 +363,7 @@ func (h *Host) newConn(t Tuple, born State) *Conn {
 	c := &Conn{h: h, tuple: t, peer: h.peerName(t.RemoteAddr), state: born}
 	c.rto = h.Prof.InitialRTO
 	c.rcvBufSize = h.Prof.RecvWindow
+	c.pmtuDisc = PMTUDiscWant
 	h.conns[t] = c
 	return c
 }

@@ -71,7 +71,9 @@ func (h *Host) InputICMP(now Time, m ICMP) {
 	switch m.Type {
 	case ICMPDestUnreach:
 		if m.Code == ICMPFragNeeded {
-			c.pmtuReduced(m.MTU)
+			if c.pmtuDisc.acceptsPMTU() { // tcp_v4_mtu_reduced
+				c.pmtuReduced(m.MTU)
+			}
 			return
 		}
 		if int(m.Code) >= len(icmpErrno) {

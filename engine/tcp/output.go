@@ -15,6 +15,7 @@ func (c *Conn) template(seq Seq, flags Flags) Segment {
 		Src: c.tuple.LocalAddr, Dst: c.tuple.RemoteAddr,
 		SrcPort: c.tuple.LocalPort, DstPort: c.tuple.RemotePort,
 		Seq: seq, Flags: flags,
+		TOS: c.tos, NoDF: !c.pmtuDisc.dontFragment(),
 	}
 }
 
@@ -407,6 +408,7 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 	}
 	seg := c.template(seq, 0)
 	seg.Payload = c.h.payloadCopy(c.sendBuf[off : off+n])
+	c.markECN(&seg, !retransmit && !seq.LessThan(c.sndNxt))
 	end := seq.Add(uint32(n))
 	for _, pa := range c.pushAt {
 		if pa == end && !(retransmit && c.goalOnly(end)) {

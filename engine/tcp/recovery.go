@@ -419,6 +419,7 @@ func (c *Conn) enterRecovery() {
 	c.recover, c.recoverSet = c.sndMax, true
 	c.rack.tlpWatch = false
 	if c.caState != CACWR {
+		c.queueCWR()
 		c.highSeq = c.sndMax
 		c.priorCwnd = int(c.cwnd / uint32(c.mss))
 		c.prrDelivered, c.prrOut = 0, 0
@@ -529,6 +530,7 @@ func (c *Conn) resend(start, end Seq) bool {
 // unless a recovery already set it for this window, and resending goes in order under
 // the scoreboard (SACKed segments are skipped) as the window reopens.
 func (c *Conn) enterLoss() {
+	c.queueCWR()
 	if !c.lossRecoveryOn() {
 		return
 	}

@@ -247,6 +247,7 @@ type Conn struct {
 	recovery       // loss recovery: the SACK scoreboard, fast recovery, PRR, RACK (recovery.go)
 	sendLimit      // the send buffer limit, TCP_NOTSENT_LOWAT and MSG_EOR (sendlimit.go)
 	pathMTU        // what ICMP errors left: the path MTU's MSS, a soft error (icmp.go)
+	ipOpts         // IP_TOS and IP_MTU_DISCOVER: the IP header's TOS byte and DF bit (iptos.go)
 
 	// timers are the connection's timers, as data (timer.go).
 	timers [timerCount]timerSlot

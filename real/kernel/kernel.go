@@ -695,6 +695,7 @@ var intOpts = map[string]sockOpt{
 	"TCP_INQ": {unix.IPPROTO_TCP, unix.TCP_INQ}, "SO_ZEROCOPY": {unix.SOL_SOCKET, unix.SO_ZEROCOPY},
 	"TCP_FASTOPEN": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN}, "TCP_FASTOPEN_CONNECT": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT},
 	"TCP_FASTOPEN_NO_COOKIE": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_NO_COOKIE},
+	"IP_TOS":                 {unix.IPPROTO_IP, unix.IP_TOS}, "IP_MTU_DISCOVER": {unix.IPPROTO_IP, unix.IP_MTU_DISCOVER},
 }
 
 // fillChecksum completes a checksum the kernel left to the device (checksum offload):
