@@ -24,6 +24,7 @@ var strictPeerScripts = []string{
 	"fastopen/server/icmp-before-accept.pkt",
 	"fastopen/server/opt34/basic-non-tfo-listener.pkt",
 	"fastopen/server/opt34/icmp-before-accept.pkt",
+	"md5/md5-only-on-client-ack.pkt",
 	"tcp_info/tcp-info-sndbuf-limited.pkt",
 }
 

@@ -159,6 +159,16 @@ func (h *Host) Conn(t Tuple) *Conn { return h.conns[t] }
 // Listener returns the listener on port, if any.
 func (h *Host) Listener(port uint16) *Listener { return h.listeners[port] }
 
+// Listeners returns the host's listeners, by port.
+func (h *Host) Listeners() []*Listener {
+	ls := make([]*Listener, 0, len(h.listeners))
+	for _, l := range h.listeners {
+		ls = append(ls, l)
+	}
+	slices.SortFunc(ls, func(a, b *Listener) int { return int(a.Port) - int(b.Port) })
+	return ls
+}
+
 func (h *Host) record(e Event) {
 	if h.rec != nil {
 		h.rec.Record(e)
