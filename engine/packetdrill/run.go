@@ -761,14 +761,23 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 	}
 
 	_, remote := r.s.Addrs()
-	call, err := Decode(sc, remote)
-	if errors.Is(err, ErrNotModelled) {
-		return fail(ev.Line, "not modelled: %v", strings.TrimPrefix(err.Error(), ErrNotModelled.Error()+": "))
+	var res tcp.Result
+	var ok bool
+	var err error
+	_, onFiles := NotModelledCalls[sc.Name]
+	if fs, files := r.st.(FileStack); onFiles && files {
+		res, ok, err = fs.FileCall(t, id, sc)
+	} else {
+		var call *tcp.Call
+		call, err = Decode(sc, remote)
+		if errors.Is(err, ErrNotModelled) {
+			return fail(ev.Line, "not modelled: %v", strings.TrimPrefix(err.Error(), ErrNotModelled.Error()+": "))
+		}
+		if err != nil {
+			return fail(ev.Line, "%s(): %v", sc.Name, err)
+		}
+		res, ok, err = r.st.Call(t, id, call, ev.Time.Blocking)
 	}
-	if err != nil {
-		return fail(ev.Line, "%s(): %v", sc.Name, err)
-	}
-	res, ok, err := r.st.Call(t, id, call, ev.Time.Blocking)
 	if err != nil {
 		return fail(ev.Line, "%s(): %v", sc.Name, err)
 	}

@@ -696,6 +696,7 @@ var intOpts = map[string]sockOpt{
 	"TCP_FASTOPEN": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN}, "TCP_FASTOPEN_CONNECT": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT},
 	"TCP_FASTOPEN_NO_COOKIE": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_NO_COOKIE},
 	"IP_TOS":                 {unix.IPPROTO_IP, unix.IP_TOS}, "IP_MTU_DISCOVER": {unix.IPPROTO_IP, unix.IP_MTU_DISCOVER},
+	"IP_FREEBIND": {unix.IPPROTO_IP, unix.IP_FREEBIND},
 }
 
 // fillChecksum completes a checksum the kernel left to the device (checksum offload):
