@@ -109,6 +109,9 @@ type Event struct {
 	Syscall *Syscall
 	Shell   *Shell
 	Python  *Python
+	// Init marks a block written without a time before every other event: packetdrill's
+	// init command, which runs before the script's clock starts.
+	Init bool
 }
 
 // Packet is a "<" or ">" line.

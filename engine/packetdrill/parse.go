@@ -221,8 +221,10 @@ func (p *parser) option(st stmt) error {
 func (p *parser) event(st stmt) (*Event, error) {
 	text := st.text
 	ev := &Event{Line: st.line}
-	// A block without a time happens right after the previous event.
+	// A block without a time happens right after the previous event; the first event,
+	// if a shell block without a time, is the init command.
 	if strings.HasPrefix(text, "%{") || strings.HasPrefix(text, "`") {
+		ev.Init = strings.HasPrefix(text, "`") && len(p.s.Events) == 0
 		text = "+0 " + text
 	}
 	// "+.002 ... 0.004 connect()" is "+.002...0.004 connect()".

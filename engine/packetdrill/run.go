@@ -252,6 +252,9 @@ func (r *runner) run(res *Result) error {
 			if err := r.shell(ev, res); err != nil {
 				return err
 			}
+			if cs, ok := r.st.(ClockStack); ok && ev.Init {
+				cs.StartClock()
+			}
 			r.prev = t
 			continue
 		case PythonEvent:
@@ -828,6 +831,22 @@ func (r *runner) checkResult(ev *Event, res tcp.Result) error {
 			r.skip(ev.Line, "recvmsg TCP_CM_INQ not evaluated")
 		case want != res.Out:
 			return fail(ev.Line, "recvmsg() TCP_CM_INQ expected %s, got %s", want, res.Out)
+		}
+	}
+	if sc.Name == "recvmsg" && len(sc.Args) > 1 && !strings.Contains(sc.Args[1], "TCP_CM_INQ") {
+		want, ok, err := scriptCmsgs(sc.Args[1])
+		switch {
+		case err != nil:
+			return fail(ev.Line, "%s(): %v", sc.Name, err)
+		case ok && res.Cmsgs == nil:
+			r.skip(ev.Line, "recvmsg control messages not evaluated")
+		case ok:
+			if err := checkCmsgs(want, res.Cmsgs, max(r.s.Tolerance, DefaultTolerance)); err != nil {
+				return fail(ev.Line, "%s(): %v", sc.Name, err)
+			}
+			if err := checkMsgFlags(sc.Args[1], res); err != nil {
+				return fail(ev.Line, "%s(): %v", sc.Name, err)
+			}
 		}
 	}
 	if sc.Name == "poll" && len(sc.Args) > 0 {

@@ -73,6 +73,12 @@ type FileStack interface {
 	FileCall(t time.Duration, id int, sc *Syscall) (res tcp.Result, ok bool, err error)
 }
 
+// ClockStack is a Stack on a real clock: StartClock makes now its time zero, as
+// packetdrill starts the script's clock once its init command has run.
+type ClockStack interface {
+	StartClock()
+}
+
 // ICMPStack is a Stack that takes ICMP errors from the peer's side.
 type ICMPStack interface {
 	// InjectICMP hands the stack an ICMP error at time t about a segment it sent.
