@@ -775,12 +775,29 @@ func (s *stack) poll(id int, c *tcp.Call) (tcp.Result, bool, error) {
 }
 
 // sendmsg is a send with an iovec.
-func (s *stack) sendmsg(id, fd int, c *tcp.Call, nonblock func() bool) (tcp.Result, bool, error) {
-	sizes := c.Iov
-	bufs := make([][]byte, len(sizes))
-	for i, n := range sizes {
-		bufs[i] = make([]byte, n)
+// iovBuffers gives each iovec element its own memory, one byte apart from the next, as
+// packetdrill's separate allocations are: under MSG_ZEROCOPY the kernel pins the user's
+// pages and merges elements that are contiguous in one page into one fragment, so
+// elements packed end to end (as Go's allocator packs small ones) would make fewer
+// fragments than packetdrill's, and change where a segment runs out of them
+// (zerocopy/maxfrags.pkt).
+func iovBuffers(sizes []int) [][]byte {
+	total := 0
+	for _, n := range sizes {
+		total += n + 1
 	}
+	mem := make([]byte, total)
+	bufs := make([][]byte, len(sizes))
+	off := 0
+	for i, n := range sizes {
+		bufs[i] = mem[off : off+n : off+n]
+		off += n + 1
+	}
+	return bufs
+}
+
+func (s *stack) sendmsg(id, fd int, c *tcp.Call, nonblock func() bool) (tcp.Result, bool, error) {
+	bufs := iovBuffers(c.Iov)
 	flags := int(c.Flags)
 	var to unix.Sockaddr
 	if flags&unix.MSG_FASTOPEN != 0 {
@@ -799,7 +816,6 @@ func (s *stack) sendmsg(id, fd int, c *tcp.Call, nonblock func() bool) (tcp.Resu
 	return do(), true, nil
 }
 
-// recvmsg is a receive with an iovec and control messages (TCP_CM_INQ).
 // cmsg reads a control message the way the runner compares them (tcp.Cmsg): an
 // extended error's fields, a timestamp's software time (the first of scm_timestamping's
 // three) in microseconds since the script started.
@@ -866,6 +882,8 @@ func rawRecvmsg(fd int, bufs [][]byte, oob []byte, flags int) (n, oobn, mflags i
 	return int(r), int(msg.Controllen), int(msg.Flags), nil
 }
 
+// recvmsg is a receive with an iovec and control messages (TCP_CM_INQ, the error
+// queue's).
 func (s *stack) recvmsg(id, fd int, c *tcp.Call, nonblock func() bool, ready func(int16) bool) (tcp.Result, bool, error) {
 	sizes := c.Iov
 	flags := int(c.Flags)
