@@ -90,6 +90,9 @@ type runner struct {
 	retired map[uint16]bool
 	// passiveGen counts listeners made after a passive connection (see call).
 	passiveGen int
+	// prevInbound says the previous event was an inbound packet, due at prevDue.
+	prevInbound bool
+	prevDue     time.Duration
 }
 
 // retire is a new socket under test (socket()): from now on what the active open before
@@ -234,8 +237,16 @@ func (r *runner) tolerance(gap time.Duration) time.Duration {
 func (r *runner) run(res *Result) error {
 	for _, ev := range r.s.Events {
 		t := ev.Time.At
+		inbound := ev.Kind == PacketEvent && ev.Packet.Inbound
 		if ev.Time.Relative {
-			t += r.prev
+			// packetdrill (adjust_relative_event_times): an inbound packet after an
+			// inbound packet counts from when that one was due, so a late injection
+			// does not delay the ones after it; every other event counts from now.
+			if inbound && r.prevInbound {
+				t += r.prevDue
+			} else {
+				t += r.prev
+			}
 		}
 		if t > MaxScriptTime || ev.Time.BlockEnd > MaxScriptTime {
 			return fail(ev.Line, "event at %s is later than the %s a script may run", fmtDur(t), MaxScriptTime)
@@ -312,6 +323,7 @@ func (r *runner) run(res *Result) error {
 		case !ev.Time.Any:
 			r.prev = max(t, r.st.Now())
 		}
+		r.prevInbound, r.prevDue = inbound, t
 	}
 	// At the end every blocking call must have returned. What the stack sent that no
 	// line read is not checked, as in packetdrill (it reads packets only for a ">" line).
@@ -769,7 +781,7 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 	var err error
 	_, onFiles := NotModelledCalls[sc.Name]
 	if fs, files := r.st.(FileStack); onFiles && files {
-		res, ok, err = fs.FileCall(t, id, sc)
+		res, ok, err = fs.FileCall(t, id, sc, ev.Time.Blocking)
 	} else {
 		var call *tcp.Call
 		call, err = Decode(sc, remote)

@@ -70,7 +70,7 @@ type Stack interface {
 type FileStack interface {
 	// FileCall makes one at time t from the script's arguments as written; like Call, a
 	// call that blocks returns ok=false and is reported later by Until with id.
-	FileCall(t time.Duration, id int, sc *Syscall) (res tcp.Result, ok bool, err error)
+	FileCall(t time.Duration, id int, sc *Syscall, mayBlock bool) (res tcp.Result, ok bool, err error)
 }
 
 // ClockStack is a Stack on a real clock: StartClock makes now its time zero, as

@@ -50,8 +50,12 @@ func flagsOf(v string, names map[string]int) (int, error) {
 }
 
 // FileCall makes open(), pipe(), sendfile() or splice() at time t.
-func (s *stack) FileCall(t time.Duration, id int, sc *packetdrill.Syscall) (tcp.Result, bool, error) {
+func (s *stack) FileCall(t time.Duration, id int, sc *packetdrill.Syscall, mayBlock bool) (tcp.Result, bool, error) {
 	s.sleepUntil(t)
+	background := s.asyncGrace // a call that may block, as a write (see Call)
+	if mayBlock {
+		background = s.async
+	}
 	arg := func(i int) string {
 		if i < len(sc.Args) {
 			return strings.TrimSpace(sc.Args[i])
@@ -132,7 +136,7 @@ func (s *stack) FileCall(t time.Duration, id int, sc *packetdrill.Syscall) (tcp.
 			}
 			off = &v
 		}
-		return s.asyncGrace(id, func() tcp.Result {
+		return background(id, func() tcp.Result {
 			n, err := unix.Sendfile(out, in, off, count)
 			if err != nil {
 				return errRes(err)
@@ -159,7 +163,7 @@ func (s *stack) FileCall(t time.Duration, id int, sc *packetdrill.Syscall) (tcp.
 		if err != nil {
 			return tcp.Result{}, false, err
 		}
-		return s.asyncGrace(id, func() tcp.Result {
+		return background(id, func() tcp.Result {
 			m, err := unix.Splice(in, nil, out, nil, n, flags)
 			if err != nil {
 				return errRes(err)

@@ -335,7 +335,15 @@ func (s *stack) Info(fd int) (map[string]int64, bool) {
 		"notsent_bytes": int64(info.Notsent_bytes), "data_segs_in": int64(info.Data_segs_in),
 		"data_segs_out": int64(info.Data_segs_out), "delivered": int64(info.Delivered),
 		"bytes_sent": int64(info.Bytes_sent), "bytes_retrans": int64(info.Bytes_retrans),
-		"snd_wnd": int64(info.Snd_wnd), "rcv_wnd": int64(info.Rcv_wnd)}, true
+		"snd_wnd": int64(info.Snd_wnd), "rcv_wnd": int64(info.Rcv_wnd),
+		"sndbuf_limited": int64(info.Sndbuf_limited), "reord_seen": int64(info.Reord_seen),
+		"fackets": int64(info.Fackets), "last_ack_sent": int64(info.Last_ack_sent),
+		"rcv_rtt": int64(info.Rcv_rtt), "rcv_space": int64(info.Rcv_space),
+		"pacing_rate": int64(info.Pacing_rate), "max_pacing_rate": int64(info.Max_pacing_rate),
+		"min_rtt": int64(info.Min_rtt), "delivery_rate": int64(info.Delivery_rate),
+		"delivered_ce": int64(info.Delivered_ce), "dsack_dups": int64(info.Dsack_dups),
+		"rcv_ooopack": int64(info.Rcv_ooopack), "total_rto": int64(info.Total_rto),
+		"total_rto_recoveries": int64(info.Total_rto_recoveries), "total_rto_time": int64(info.Total_rto_time)}, true
 }
 
 // Command runs a script's shell command (tc, ip ...) in the private namespace, as
@@ -577,7 +585,12 @@ func (s *stack) Call(t time.Duration, id int, c *tcp.Call, mayBlock bool) (tcp.R
 				return s.async(id, do)
 			}
 			// A blocking write may wait for room in the send buffer: it must not hold
-			// up the script, whose later lines bring the ACKs that free the room.
+			// up the script, whose later lines bring the ACKs that free the room. One
+			// written as blocking (start...end) goes to the background at once, as
+			// packetdrill's does, so the next line counts from its start.
+			if mayBlock {
+				return s.async(id, do)
+			}
 			return s.asyncGrace(id, do)
 		}
 		return do(), true, nil
