@@ -568,11 +568,11 @@ func (c *Conn) recoveryInfo(info map[string]int64) {
 		return
 	}
 	info["ca_state"] = int64(c.caState)
+	info["reord_seen"] = int64(c.reordSeen) // tcpi_reord_seen: reorderings detected
 	info["sacked"] = int64(c.sb.sackedOut)
 	info["lost"] = int64(c.sb.lostOut)
 	info["retrans"] = int64(c.sb.retransOut)
 	info["reordering"] = int64(max(c.reordering, c.dupThresh()))
-	info["reord_seen"] = int64(c.reordSeen) // tcpi_reord_seen: reorderings detected
 }
 
 // minRTTSample keeps the smallest round trip measured (Linux tcp_min_rtt, whose window
