@@ -230,6 +230,7 @@ func (c *Conn) processAck(seg Segment) bool {
 			c.ackEcr = ts.TSEcr // tcp_ack_update_rtt's last resort
 		}
 		c.newlyAcked(seg.Ack)
+		c.space.shrunk = true // the acknowledged data left the send buffer
 		if len(c.sendBuf) == 0 {
 			c.chronoStop(chronoBusy)
 		}

@@ -190,6 +190,7 @@ func (h *Host) ConnectFastOpen(localPort uint16, raddr netip.Addr, rport uint16,
 	c.connectPending = true
 	c.userMSS = o.MaxSeg
 	c.rcvSpace = o.RecvSpace
+	o.applyIP(c)
 	h.record(Event{Kind: EventApp, At: h.now, Endpoint: h.Name, Peer: c.peer, Call: "connect", Result: "pending", Detail: "Fast Open"})
 	if p.FastOpen&FastOpenClient == 0 {
 		c.activeOpen()

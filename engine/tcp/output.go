@@ -15,6 +15,7 @@ func (c *Conn) template(seq Seq, flags Flags) Segment {
 		Src: c.tuple.LocalAddr, Dst: c.tuple.RemoteAddr,
 		SrcPort: c.tuple.LocalPort, DstPort: c.tuple.RemotePort,
 		Seq: seq, Flags: flags,
+		TOS: c.tos, NoDF: !c.pmtuDisc.dontFragment(),
 	}
 }
 
@@ -188,6 +189,7 @@ func (c *Conn) flush() {
 	switch c.state {
 	case Established, CloseWait, FinWait1, FinWait2, Closing, LastAck:
 		c.output()
+		c.checkSpace()
 	case SynReceived:
 		if c.fastOpen != nil && c.fastOpen.child {
 			c.output() // a Fast Open child may send before the handshake completes (RFC 7413 §3)
@@ -321,11 +323,14 @@ func (c *Conn) nagleHolds() bool {
 }
 
 // The chronographs of tcp_info (Linux tcp_chrono_start/stop): the time the connection had
-// data to send (busy), and the part of it the peer's receive window held it back.
+// data to send (busy), the part of it the peer's receive window held it back, and the
+// part in which all it had was sent and the application waited for room in the send
+// buffer (sndbuf_chrono.go).
 const (
 	chronoNone = iota
 	chronoBusy
 	chronoRwnd
+	chronoSndbuf
 )
 
 // chronoSet closes the current chronograph's interval and starts kind's.
@@ -388,6 +393,7 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 	}
 	seg := c.template(seq, 0)
 	seg.Payload = c.h.payloadCopy(c.sendBuf[off : off+n])
+	c.markECN(&seg, !retransmit && !seq.LessThan(c.sndNxt))
 	end := seq.Add(uint32(n))
 	if c.segmentPush(seq, end, retransmit) {
 		seg.Flags |= PSH // skb.go: where a write ends, or a transmission's last segment

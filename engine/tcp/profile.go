@@ -90,6 +90,11 @@ type Profile struct {
 	// (RFC 5681 in whole segments, tcp_reno_cong_avoid); setsockopt TCP_CONGESTION
 	// chooses either for one socket (Conn.SetCongestion).
 	CongestionControl string
+	// HyStartDetect is CUBIC's HyStart detection, the bits of tcp_cubic's module
+	// parameter hystart_detect: 1 the ACK train (a round's ACKs spaced closely for
+	// longer than half the minimum RTT), 2 the delay increase (RFC 9438 §4.10 leaves
+	// HyStart to the implementation; Linux's default is 3, both).
+	HyStartDetect int
 	// CwndPerPacket grows the congestion window in slow start by one segment for every
 	// segment a cumulative ACK covers (Linux tcp_slow_start, RFC 3465 byte counting),
 	// instead of by one segment per ACK (RFC 5681 §3.1).
@@ -316,6 +321,7 @@ func LinuxProfile() Profile {
 
 		InitialCwnd:       10,
 		CongestionControl: "cubic",
+		HyStartDetect:     HyStartACKTrain | HyStartDelay,
 		CwndPerPacket:     true,
 		CwndLimitedGrowth: true,
 		IdleRestart:       true,
@@ -403,6 +409,7 @@ func RFCProfile() Profile {
 
 		InitialCwnd:       3,
 		CongestionControl: "reno",
+		HyStartDetect:     HyStartACKTrain | HyStartDelay, // when a socket picks CUBIC
 		IdleRestart:       true,
 
 		DelayedACK:     200 * time.Millisecond,

@@ -424,6 +424,7 @@ func (c *Conn) enterRecovery() {
 	c.recover, c.recoverSet = c.sndMax, true
 	c.rack.tlpWatch = false
 	if c.caState != CACWR {
+		c.queueCWR()
 		c.highSeq = c.sndMax
 		c.priorCwnd = int(c.cwnd / uint32(c.mss))
 		c.prrDelivered, c.prrOut = 0, 0
@@ -543,6 +544,7 @@ func (c *Conn) resend(start, end Seq) bool {
 // unless a recovery already set it for this window, and resending goes in order under
 // the scoreboard (SACKed segments are skipped) as the window reopens.
 func (c *Conn) enterLoss() {
+	c.queueCWR()
 	if !c.lossRecoveryOn() {
 		return
 	}
@@ -573,6 +575,14 @@ func (c *Conn) recoveryInfo(info map[string]int64) {
 	info["lost"] = int64(c.sb.lostOut)
 	info["retrans"] = int64(c.sb.retransOut)
 	info["reordering"] = int64(max(c.reordering, c.dupThresh()))
+	// tcpi_delivered is tp->delivered: the segments delivered, plus one for our SYN or
+	// SYN-ACK once acknowledged (tcp_ack counts the SYN as one packet, its data with
+	// it; the ACK that completes a passive open adds one in tcp_rcv_state_process).
+	d := c.delivered
+	if c.state != SynReceived { // synchronized: past SYN-RECEIVED our SYN was acknowledged
+		d++
+	}
+	info["delivered"] = int64(d)
 }
 
 // minRTTSample keeps the smallest round trip measured (Linux tcp_min_rtt, whose window
