@@ -30,6 +30,10 @@ type EngineStack struct {
 	remote netip.Addr
 	// nstatSeen is nstat's history: the counters' values at its last run.
 	nstatSeen map[string]int
+	// files are the files of zeroes a script made (path → size) and fileFDs the open
+	// ones (enginefiles.go).
+	files   map[string]int
+	fileFDs map[int]*engineFile
 }
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
@@ -217,6 +221,9 @@ func (s *EngineStack) Command(cmd string) error {
 	}
 	if len(f) > 0 && f[0] == "grep" {
 		return s.grepProcNet(f)
+	}
+	if ok, err := s.fileCommand(f); ok {
+		return err
 	}
 	if len(f) >= 6 && f[0] == "tc" && f[1] == "qdisc" && f[3] == "dev" && f[5] == "root" {
 		switch {

@@ -793,6 +793,9 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 		}
 		res, ok, err = r.st.Call(t, id, call, ev.Time.Blocking)
 	}
+	if errors.Is(err, ErrNotModelled) {
+		return fail(ev.Line, "not modelled: %v", strings.TrimPrefix(err.Error(), ErrNotModelled.Error()+": "))
+	}
 	if err != nil {
 		return fail(ev.Line, "%s(): %v", sc.Name, err)
 	}
