@@ -23,8 +23,9 @@ var callOps = map[string]tcp.Op{
 	"fcntl": tcp.OpFcntl, "poll": tcp.OpPoll,
 }
 
-// NotModelledCalls are the calls a script may make that neither stack runs: what they
-// need (files, pipes) is outside TCP.
+// NotModelledCalls are the calls on files and pipes, outside TCP: the kernel runner makes
+// them (FileStack); the engine's makes open and sendfile on the files of zeroes a script
+// made with dd (enginefiles.go) and reports pipe and splice as not modelled.
 var NotModelledCalls = map[string]string{
 	"open":     "open() of a file (the runner has no files)",
 	"pipe":     "pipe() (the runner has no pipes)",

@@ -223,6 +223,9 @@ func (s *EngineStack) Command(cmd string) error {
 	if len(f) > 0 && f[0] == "grep" {
 		return s.grepProcNet(f)
 	}
+	if ok, err := s.fileCommand(f); ok {
+		return err
+	}
 	if len(f) >= 6 && f[0] == "tc" && f[1] == "qdisc" && f[3] == "dev" && f[5] == "root" {
 		switch {
 		case (f[2] == "del" || f[2] == "delete") && len(f) == 6:

@@ -782,9 +782,6 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 	_, onFiles := NotModelledCalls[sc.Name]
 	if fs, files := r.st.(FileStack); onFiles && files {
 		res, ok, err = fs.FileCall(t, id, sc, ev.Time.Blocking)
-		if errors.Is(err, ErrNotModelled) {
-			return fail(ev.Line, "not modelled: %v", strings.TrimPrefix(err.Error(), ErrNotModelled.Error()+": "))
-		}
 	} else {
 		var call *tcp.Call
 		call, err = Decode(sc, remote)
@@ -795,6 +792,9 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 			return fail(ev.Line, "%s(): %v", sc.Name, err)
 		}
 		res, ok, err = r.st.Call(t, id, call, ev.Time.Blocking)
+	}
+	if errors.Is(err, ErrNotModelled) {
+		return fail(ev.Line, "not modelled: %v", strings.TrimPrefix(err.Error(), ErrNotModelled.Error()+": "))
 	}
 	if err != nil {
 		return fail(ev.Line, "%s(): %v", sc.Name, err)

@@ -66,7 +66,8 @@ type Stack interface {
 }
 
 // FileStack is a Stack that makes the calls on files and pipes (NotModelledCalls: open,
-// pipe, sendfile, splice): the kernel can, the engine cannot.
+// pipe, sendfile, splice): the kernel all four, the engine open and sendfile on the files
+// of zeroes a script made (enginefiles.go).
 type FileStack interface {
 	// FileCall makes one at time t from the script's arguments as written; like Call, a
 	// call that blocks returns ok=false and is reported later by Until with id.

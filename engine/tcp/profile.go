@@ -265,10 +265,11 @@ type Profile struct {
 	// tcp_pacing_ca_ratio 120; tcp_update_pacing_rate); with SendBuffers it sizes
 	// transmissions.
 	PacingSSRatio, PacingCARatio int
-	// RTTEveryAck takes an RTT sample from every ACK that moves SND.UNA, from the send
-	// time of the oldest segment it covers when none of them was resent (Linux
-	// tcp_clean_rtx_queue, tcp_ack_update_rtt), instead of timing one segment a round
-	// trip (RFC 6298 §3 with Karn's algorithm).
+	// RTTEveryAck takes an RTT sample from every ACK (Linux tcp_clean_rtx_queue,
+	// tcp_ack_update_rtt): from the send time of the oldest segment it acknowledges when
+	// none of them was resent, else of the first segment it newly SACKs that never was,
+	// else, if it acknowledged data, from its TS ecr; instead of timing one segment a
+	// round trip (RFC 6298 §3 with Karn's algorithm).
 	RTTEveryAck bool
 }
 

@@ -570,11 +570,11 @@ func (c *Conn) recoveryInfo(info map[string]int64) {
 		return
 	}
 	info["ca_state"] = int64(c.caState)
+	info["reord_seen"] = int64(c.reordSeen) // tcpi_reord_seen: reorderings detected
 	info["sacked"] = int64(c.sb.sackedOut)
 	info["lost"] = int64(c.sb.lostOut)
 	info["retrans"] = int64(c.sb.retransOut)
 	info["reordering"] = int64(max(c.reordering, c.dupThresh()))
-	info["reord_seen"] = int64(c.reordSeen) // tcpi_reord_seen: reorderings detected
 	// tcpi_delivered is tp->delivered: the segments delivered, plus one for our SYN or
 	// SYN-ACK once acknowledged (tcp_ack counts the SYN as one packet, its data with
 	// it; the ACK that completes a passive open adds one in tcp_rcv_state_process).

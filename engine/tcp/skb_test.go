@@ -80,3 +80,31 @@ func TestRTTFromSACK(t *testing.T) {
 		t.Errorf("SRTT after the SACK %v, want %v", got, want)
 	}
 }
+
+// TestRTTFromEchoedTimestamp: when an ACK covers only resent data, Karn's rule leaves no
+// send time to use and Linux times it from the TS ecr (tcp_ack_update_rtt, in the
+// timestamp clock's milliseconds): the RTO resends the segment, its ACK comes 50 ms later
+// echoing the resent copy's TS val, and SRTT moves from 100 ms by an eighth of the
+// difference, to 93.75 ms.
+func TestRTTFromEchoedTimestamp(t *testing.T) {
+	const mss = 1000
+	r := newRig(t, recoveryProfile())
+	iss := r.sackEstablished(mss, 100*time.Millisecond, false)
+	r.c.tsOK = true // the handshake's timestamps, without writing them out
+	if _, err := r.c.Send(make([]byte, mss)); err != nil {
+		t.Fatal(err)
+	}
+	r.h.TakeOutput()
+	r.advance(300 * time.Millisecond) // the RTO: SRTT + 200 ms
+	if out := r.h.TakeOutput(); len(out) != 1 || out[0].Seg.Seq != iss+1 {
+		t.Fatalf("the RTO sent %v, want the segment again", out)
+	}
+	ecr := r.c.tsVal()
+	r.advance(50 * time.Millisecond)
+	ack := r.from(ACK, r.their+1, iss+1+mss)
+	ack.Options = Options{{Kind: OptNOP}, {Kind: OptNOP}, {Kind: OptTimestamps, TSVal: 1, TSEcr: ecr}}
+	r.in(ack)
+	if got, want := r.c.srtt, 93750*time.Microsecond; got != want {
+		t.Errorf("SRTT after the ACK %v, want %v", got, want)
+	}
+}
