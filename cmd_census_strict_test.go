@@ -25,6 +25,7 @@ var strictPeerScripts = []string{
 	"fastopen/server/opt34/basic-non-tfo-listener.pkt",
 	"fastopen/server/opt34/icmp-before-accept.pkt",
 	"md5/md5-only-on-client-ack.pkt",
+	"sack/sack-route-refresh-ip-tos.pkt",
 	"tcp_info/tcp-info-sndbuf-limited.pkt",
 }
 

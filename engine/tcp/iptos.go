@@ -18,12 +18,12 @@ type PMTUDisc uint8
 // The IP_MTU_DISCOVER modes, numbered as Linux numbers them (include/uapi/linux/in.h).
 // A TCP socket starts in PMTUDiscWant (net.ipv4.ip_no_pmtu_disc 0).
 const (
-	PMTUDiscDont      PMTUDisc = iota // never set DF, ignore "fragmentation needed"
-	PMTUDiscWant                      // set DF unless the route's MTU is locked
-	PMTUDiscDo                        // always set DF
-	PMTUDiscProbe                     // send without DF, ignore path MTU messages
-	PMTUDiscInterface                 // the interface's MTU only, no DF
-	PMTUDiscOmit                      // like Interface, for the socket's own packets
+	PMTUDiscDont      PMTUDisc = iota // no DF; "fragmentation needed" ignored
+	PMTUDiscWant                      // DF unless the route's MTU is locked
+	PMTUDiscDo                        // DF
+	PMTUDiscProbe                     // no DF on TCP's packets; path MTU messages taken
+	PMTUDiscInterface                 // no DF; path MTU messages ignored
+	PMTUDiscOmit                      // no DF; path MTU messages ignored
 )
 
 // ipOpts are the IP-level options of a connection.

@@ -274,3 +274,26 @@ func TestFastOpenOptionBytes(t *testing.T) {
 		t.Fatalf("fields: %s", got)
 	}
 }
+
+// The TOS byte is the IPv4 header's second byte and DF bit 14 of its flags and fragment
+// offset (RFC 791 §3.1; RFC 3168 §5 for the ECN codepoint in the TOS byte's low bits);
+// both survive decoding.
+func TestTOSAndDF(t *testing.T) {
+	for _, tc := range []struct {
+		tos  uint8
+		noDF bool
+	}{{0, false}, {0x2a, true}, {0x10 | tcp.ECT0, false}, {0xff, true}} {
+		seg := base()
+		seg.Flags = tcp.ACK
+		seg.TOS, seg.NoDF = tc.tos, tc.noDF
+		b := Encode(seg)
+		df := b[6]&0x40 != 0
+		if b[1] != tc.tos || df == tc.noDF {
+			t.Errorf("TOS %#x NoDF %v: header byte 1 %#x, DF %v", tc.tos, tc.noDF, b[1], df)
+		}
+		got, err := Decode(b)
+		if err != nil || got.TOS != tc.tos || got.NoDF != tc.noDF {
+			t.Errorf("TOS %#x NoDF %v: decoded TOS %#x NoDF %v, %v", tc.tos, tc.noDF, got.TOS, got.NoDF, err)
+		}
+	}
+}
