@@ -2,6 +2,7 @@ package diagram_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,6 +113,41 @@ func TestSideTextsKeepOffTheirArrows(t *testing.T) {
 		if n, ok := allowed[sc.ID]; ok && worst < n {
 			t.Errorf("%s: now at most %d texts on their arrows; lower its allowance from %d", sc.ID, worst, n)
 		}
+	}
+}
+
+// No arrow's label lies on another arrow (a segment's line or a bundle's): a window's
+// burst fans out a pixel apart, so its arrows share one label (fan.go), and a label with
+// no room beside its own arrow goes beside the fan's other side, across a band, or
+// shortened, before it would sit on a line. Every story's default run, both profiles,
+// wide and narrow: web's TestBrowserPhoneLabelsClearOfArrows counts the same in the
+// drawn SVG at 390×844.
+func TestArrowLabelsClearOfOtherArrows(t *testing.T) {
+	fanned := 0
+	for _, sc := range stories.Default().Stories() {
+		for _, prof := range []string{"linux", "rfc"} {
+			p := engine.DefaultParams()
+			p.Profile = prof
+			tr, err := stories.Default().Run(sc.ID, p)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", sc.ID, prof, err)
+			}
+			for _, w := range []float64{0, diagram.NarrowWidth} {
+				l := diagram.Build(tr, diagram.Options{Width: w})
+				if on := diagram.ArrowTextOnOtherArrow(l); len(on) > 0 {
+					t.Errorf("%s/%s/w=%.0f: %d labels on other arrows:\n%s", sc.ID, prof, w, len(on), strings.Join(on[:min(len(on), 6)], "\n"))
+				}
+				for _, it := range l.Items {
+					// A window's ten segments: one label for the burst.
+					if it.Kind == "segment" && it.T != nil && strings.HasSuffix(it.T.EN, " +9") {
+						fanned++
+					}
+				}
+			}
+		}
+	}
+	if fanned == 0 {
+		t.Fatal("no arrow's label stands for others: the burst the test is about is gone")
 	}
 }
 

@@ -477,6 +477,9 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, pl: pl, narrow: narrow,
 		spans: spans, gapAt: gapAt, opt: opt, crowded: map[tcp.Time]int{}}
 	b.stackArrows()
+	if !opt.Growing {
+		b.fanArrows() // fan.go; the lab's labels never change once drawn
+	}
 	b.bundleBands()
 	if !opt.Growing {
 		b.allArrows()
@@ -776,7 +779,9 @@ type builder struct {
 	pl                       *placer
 	narrow                   bool
 	opt                      Options
-	stackLabel               map[int]int // segment id → -1: unlabelled; else how many others its label stands for
+	stackLabel               map[int]int        // segment id → -1: unlabelled; else how many others its label stands for
+	stackData                map[int]bool       // a labelled segment id → whether it carries data
+	fanLast                  map[int][4]float64 // a fan's labelled segment id → its last arrow (fan.go)
 	// now is the instant of the event being placed; crowded counts, per instant, the
 	// side texts that had no room clear of the lines near their event.
 	now     tcp.Time
@@ -1022,6 +1027,7 @@ func (b *builder) bundleBands() {
 		x1, x2 := b.laneX[att], b.laneX[victim]
 		y1, y2 := round1(b.ax.y(sp.t0)), round1(b.ax.y(sp.t1))
 		b.pl.rect(min(x1, x2), y1, max(x1, x2), max(y2, y1+4))
+		b.pl.arrowLine(x1, y1, x2, y2)
 	}
 }
 
@@ -1103,7 +1109,7 @@ func (b *builder) stackArrows() {
 		y1, y2   float64 // where it leaves and arrives, to the pixel
 		fate     tcp.Fate
 	}
-	b.stackLabel = map[int]int{}
+	b.stackLabel, b.stackData = map[int]int{}, map[int]bool{}
 	seen := map[path][]int{}
 	named, data := map[int]bool{}, map[int]bool{}
 	var buf engine.EventBuf
@@ -1133,6 +1139,7 @@ func (b *builder) stackArrows() {
 			b.stackLabel[id] = -1
 		}
 		b.stackLabel[head] = len(ids) - 1
+		b.stackData[head] = data[head]
 	}
 }
 
@@ -1392,9 +1399,9 @@ func (b *builder) segment(i int, e *tcp.Event) {
 		// drawn beside the arrow that carries its group's label
 	case n > 0:
 		more := fmt.Sprintf(" +%d", n)
-		it.T = place(it.X1, it.Y1, it.X2, it.Y2, []string{label + more, labelZH + more, rel + more, relZH + more}, fontSeg)
+		it.T = b.arrowLabel(s.ID, place, it.X1, it.Y1, it.X2, it.Y2, []string{label + more, labelZH + more, rel + more, relZH + more})
 	default:
-		it.T = place(it.X1, it.Y1, it.X2, it.Y2, []string{label, labelZH, rel, relZH}, fontSeg)
+		it.T = b.arrowLabel(s.ID, place, it.X1, it.Y1, it.X2, it.Y2, []string{label, labelZH, rel, relZH})
 	}
 	b.l.Items = append(b.l.Items, it)
 }
@@ -1448,6 +1455,21 @@ func alongArrowFar(pl *placer, x1, y1, x2, y2 float64, variants []string, size f
 // alongArrowRoom is alongArrowFar with the room a label may be shortened to: 0 for the
 // arrow's length, -1 never shortened.
 func alongArrowRoom(pl *placer, x1, y1, x2, y2 float64, variants []string, size float64, far bool, room float64) *Label {
+	ang, cands := arrowCands(x1, y1, x2, y2, size, far, far && room < 0)
+	length := math.Hypot(x2-x1, y2-y1)
+	pl.fewest, pl.own = true, lineBox(x1, y1, x2, y2)
+	defer func() { pl.fewest = false }()
+	if room == 0 {
+		room = max(length*0.9, 60)
+	}
+	return placeText(pl, variants, size, "middle", ang, cands, room)
+}
+
+// arrowCands returns the angle of a label along the arrow from (x1, y1) to (x2, y2) and
+// the spots it is tried at, nearest the sender's third first: above the line, then below;
+// far adds a line further off on either side (a phone's arrows crowd), further a line
+// further still.
+func arrowCands(x1, y1, x2, y2, size float64, far, further bool) (float64, [][2]float64) {
 	ang := labelAngle(x1, y1, x2, y2)
 	rad := ang * math.Pi / 180
 	// The normal pointing up the page in the label's frame.
@@ -1457,7 +1479,7 @@ func alongArrowRoom(pl *placer, x1, y1, x2, y2 float64, variants []string, size 
 	if far {
 		offs = append(offs, size+6, -2*size-2)
 	}
-	if far && room < 0 {
+	if further {
 		// A name kept whole may go a line further off still (its arrow is the nearest).
 		offs = append(offs, 2*size+7, -3*size-3)
 	}
@@ -1467,13 +1489,7 @@ func alongArrowRoom(pl *placer, x1, y1, x2, y2 float64, variants []string, size 
 			cands = append(cands, [2]float64{px + nx*off, py + ny*off})
 		}
 	}
-	length := math.Hypot(x2-x1, y2-y1)
-	pl.fewest, pl.own = true, lineBox(x1, y1, x2, y2)
-	defer func() { pl.fewest = false }()
-	if room == 0 {
-		room = max(length*0.9, 60)
-	}
-	return placeText(pl, variants, size, "middle", ang, cands, room)
+	return ang, cands
 }
 
 // bundle draws a run of attacker traffic as one annotated band and one step.
@@ -1619,18 +1635,23 @@ func (b *builder) bundleLabel(xa, y1, xv, y2 float64, texts [][]string) *Label {
 	} else {
 		cs = []corner{{xv - 4, topY, "end", xv - at(topY+4) - 8}, {xa + 4, botY, "start", at(botY-11) - xa - 8}}
 	}
-	clear := func(c corner, vs []string) bool {
+	// texts: the arrows that end or start in a corner (a burst sent before the band,
+	// arriving in its first moments) leave it to the other.
+	clearOf := func(c corner, vs []string, arrows bool) bool {
 		w := 0.0
 		for _, v := range vs {
 			w = max(w, TextWidth(v, fontSide))
 		}
 		bx := textBox(c.x, c.y, c.anchor, 0, w, fontSide)
-		return w <= c.room && !bx.overlaps(diag) && b.pl.fits(bx, false)
+		return w <= c.room && !bx.overlaps(diag) && b.pl.fits(bx, false) && (!arrows || b.pl.arrowHits(bx, diag) == 0)
 	}
-	for _, vs := range texts {
-		for _, c := range cs {
-			if clear(c, vs) {
-				return placeText(b.pl, vs, fontSide, c.anchor, 0, [][2]float64{{c.x, c.y}}, -1)
+	clear := func(c corner, vs []string) bool { return clearOf(c, vs, false) }
+	for _, arrows := range []bool{true, false} {
+		for _, vs := range texts {
+			for _, c := range cs {
+				if clearOf(c, vs, arrows) {
+					return placeText(b.pl, vs, fontSide, c.anchor, 0, [][2]float64{{c.x, c.y}}, -1)
+				}
 			}
 		}
 	}
