@@ -282,6 +282,26 @@ func (p *placer) undo() box {
 	return b
 }
 
+// remove takes back b, a box placed before.
+func (p *placer) remove(b box) {
+	for i, o := range p.all {
+		if o == b {
+			p.all = append(p.all[:i], p.all[i+1:]...)
+			break
+		}
+	}
+	_, y1, _, y2 := b.bounds()
+	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
+		bk := p.buckets[k]
+		for i, o := range bk {
+			if o == b {
+				p.buckets[k] = append(bk[:i], bk[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
 // add places b.
 func (p *placer) add(b box) {
 	_, y1, _, y2 := b.bounds()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ const (
 	laneTop     = 50.0
 	lineGap     = 15.0 // one line of side text: a text box (14.3 px with its halo) fits one
 	addrGap     = 18.0 // one line of lane addresses (12 px, with room for a browser's taller box)
+	// aboveGap is how far above its moment a side text's baseline goes when it sits just
+	// above it: its box's foot (0.28 em and half the halo below the baseline) stays clear
+	// of the moment's line, where the arrows leave.
+	aboveGap = 4.5
 	// MaxDrawnSegments bounds the arrows one diagram draws; later segments are summarised.
 	MaxDrawnSegments = 4000
 	// MaxGapPx is the most height a compressed idle gap takes, however long it is.
@@ -751,6 +756,64 @@ func placeText(pl *placer, variants []string, size float64, anchor string, rot f
 
 // placeClear places an unrotated text, whole, at the first candidate where it is clear of
 // every text and every line; nil if there is none.
+// placeOffArrows places variants at the first of cands where they are clear of every
+// text and every arrow (a band or a lifeline may cross them); nil if none is. A text
+// that starts away from its lane, at x, crosses no other lane's lifeline: it would seem
+// to be that lane's.
+func placeOffArrows(pl *placer, variants []string, size float64, anchor string, cands [][2]float64, lane float64) *Label {
+	w := 0.0
+	for _, v := range variants {
+		w = max(w, TextWidth(v, size))
+	}
+	otherLane := func(bx box) bool {
+		x1, _, x2, _ := bx.bounds()
+		for _, x := range pl.vlines {
+			if x != lane && x1 < x && x < x2 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range cands {
+		bx := textBox(round1(c[0]), round1(c[1]), anchor, 0, w, size)
+		if pl.fits(bx, false) && pl.arrowHits(bx, box{}) == 0 && (math.Abs(c[0]-lane) <= 20 || !otherLane(bx)) {
+			return placeText(pl, variants, size, anchor, 0, [][2]float64{c}, -1)
+		}
+	}
+	return nil
+}
+
+// placeCutClear places variants, cut to the room between a candidate and the figure's
+// edge, at the first of cands where they are clear of every text and line; nil if none
+// is.
+func placeCutClear(pl *placer, variants []string, size float64, anchor string, cands [][2]float64) *Label {
+	for _, c := range cands {
+		room := pl.w - c[0] - 3
+		switch anchor {
+		case "end":
+			room = c[0] - 3
+		case "middle":
+			room = 2*min(c[0], pl.w-c[0]) - 6
+		}
+		short := make([]string, len(variants))
+		w := 0.0
+		for i, v := range variants {
+			if short[i] = fitRunes(v, room, size); short[i] == "" {
+				return nil
+			}
+			w = max(w, TextWidth(short[i], size))
+		}
+		if pl.fits(textBox(round1(c[0]), round1(c[1]), anchor, 0, w, size), true) {
+			lb := placeText(pl, short, size, anchor, 0, [][2]float64{c}, -1)
+			if lb != nil {
+				lb.Cut = !slices.Equal(short, variants)
+			}
+			return lb
+		}
+	}
+	return nil
+}
+
 func placeClear(pl *placer, variants []string, size float64, anchor string, cands [][2]float64) *Label {
 	w := 0.0
 	for _, v := range variants {
@@ -878,11 +941,27 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[:near]); lb != nil {
 		return lb
 	}
+	// Just above its moment, its foot on the moment's line: the arrow the event sends
+	// leaves the lane downwards, and a text too wide for the outside (a note of a probe
+	// or a retransmission) would lie on it anywhere near below.
+	var above [][2]float64
+	for _, c := range cols {
+		above = append(above, [2]float64{x - s*c, y - 4 - aboveGap}) // y: the moment's line + 4
+	}
+	if lb := b.aboveClear(variants, anchorIn, above); lb != nil {
+		return lb
+	}
+	if zzDebug != nil {
+		zzDebug(b, variants, anchorIn, above)
+	}
 	// The figure's own short name at its moment (SYN-RCVD beside the SYN that caused
 	// it) reads better than the whole name lines below, where it seems to follow a
 	// later event.
 	if len(abbrev) > 0 {
 		if lb := placeClear(b.pl, abbrev, fontSide, anchorOut, out[:near]); lb != nil {
+			return lb
+		}
+		if lb := b.aboveClear(abbrev, anchorIn, above); lb != nil {
 			return lb
 		}
 	}
@@ -907,6 +986,18 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[min(len(in), 5*len(cols)):]); lb != nil {
 		return lb
 	}
+	// On a lifeline or a band (its halo keeps it readable) but off the arrows, whole;
+	// else cut to the room outside near its moment (the item's title has it whole); on
+	// an arrow, whole, last.
+	if lb := placeOffArrows(b.pl, variants, fontSide, anchorOut, out[:min(len(out), 5*len(cols))], x); lb != nil {
+		return lb
+	}
+	if lb := placeOffArrows(b.pl, variants, fontSide, anchorIn, in[:min(len(in), 4*len(cols))], x); lb != nil {
+		return lb
+	}
+	if lb := placeCutClear(b.pl, variants, fontSide, anchorOut, out[:near]); lb != nil {
+		return lb
+	}
 	if lb := placeText(b.pl, variants, fontSide, anchorOut, 0, out[:min(len(out), 5*len(cols))], -1); lb != nil {
 		return lb
 	}
@@ -925,14 +1016,53 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 // gapLabels places the labels of the compressed gaps that end at or before t.
 func (b *builder) gapLabels(t tcp.Time) {
 	for b.gapDone < len(b.gapAt) && b.gapAt[b.gapDone] <= t {
-		g := &b.l.Gaps[b.gapDone]
-		mid := (g.Y1+g.Y2)/2 + 4
-		cx := g.X + g.W/2
-		txt := "⋯ " + g.Real + " ⋯"
-		g.T = placeText(b.pl, []string{txt}, fontGap, "middle", 0,
-			[][2]float64{{cx, mid}, {cx - g.W/4, mid}, {cx + g.W/4, mid}}, 0)
+		b.l.Gaps[b.gapDone].T = b.gapLabel(&b.l.Gaps[b.gapDone], false)
 		b.gapDone++
 	}
+}
+
+// gapLabel places a gap's label, "⋯ 240 ms ⋯", in its band: in the middle, else a
+// quarter of the band to either side; ends adds the band's two ends.
+func (b *builder) gapLabel(g *Gap, ends bool) *Label {
+	mid := (g.Y1+g.Y2)/2 + 4
+	cx := g.X + g.W/2
+	txt := "⋯ " + g.Real + " ⋯"
+	cands := [][2]float64{{cx, mid}, {cx - g.W/4, mid}, {cx + g.W/4, mid}}
+	if ends {
+		half := TextWidth(txt, fontGap)/2 + 4
+		cands = append(cands, [2]float64{g.X + half, mid}, [2]float64{g.X + g.W - half, mid})
+	}
+	return placeText(b.pl, []string{txt}, fontGap, "middle", 0, cands, 0)
+}
+
+// aboveClear places a side text at one of cands, just above its moment, clear of every
+// line and text. The label of the gap that ends at the moment may stand there (it is
+// placed first): it is moved to another of its places if that frees one; nil if none
+// is free.
+func (b *builder) aboveClear(variants []string, anchor string, cands [][2]float64) *Label {
+	if lb := placeClear(b.pl, variants, fontSide, anchor, cands); lb != nil {
+		return lb
+	}
+	k := b.gapDone - 1
+	if k < 0 || b.gapAt[k] != b.now || b.l.Gaps[k].T == nil {
+		return nil
+	}
+	g := &b.l.Gaps[k]
+	old := labelBox(g.T)
+	b.pl.remove(old)
+	lb := placeClear(b.pl, variants, fontSide, anchor, cands)
+	if lb == nil {
+		b.pl.add(old)
+		return nil
+	}
+	if gl := b.gapLabel(g, true); gl != nil {
+		g.T = gl
+		return lb
+	}
+	// The gap's label has no other place: it keeps its own, and the text goes elsewhere.
+	b.pl.remove(labelBox(lb))
+	b.pl.add(old)
+	return nil
 }
 
 func (b *builder) addStep(i int, e *tcp.Event, kind, lane string) int {
@@ -986,7 +1116,7 @@ func (b *builder) walk() {
 			b.band[e.Endpoint] = len(b.l.Items) - 1
 		case tcp.EventApp:
 			st := b.addStep(i, e, "app", e.Endpoint)
-			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, nil)
+			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, appAbbrev(e))
 		case tcp.EventTimer:
 			b.timer(i, e)
 		case tcp.EventNote:
@@ -1751,3 +1881,5 @@ func fmtTime(t tcp.Time) string {
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	return s + " s"
 }
+
+var zzDebug func(b *builder, variants []string, anchor string, cands [][2]float64)
