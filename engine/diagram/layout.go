@@ -852,11 +852,75 @@ type builder struct {
 	spans   []span
 	gapAt   []tcp.Time
 	gapDone int
+	// lastState is each lane's last state text, and minY the least baseline the text
+	// being placed may take (0: any).
+	lastState map[string]stateText
+	minY      float64
+	early     map[int]*Label // event index → its state text, placed before its moment's others
 	// open state bands and timers per lane, as item indexes
 	band   map[string]int
 	timers map[string]int
 	isn    map[string]tcp.Seq // relative-number base per direction
 	drawn  int
+}
+
+// statesFirst places the state texts of the main lanes at the moment whose first event
+// is event i (sp: the first span not before it) before the notes and queue lengths of
+// their lane that come before them in that moment ("cookie valid", "9/8"), so that a
+// state is drawn at the event that caused it. A call of the lane before the state
+// ("listen()", then LISTEN) keeps the order.
+func (b *builder) statesFirst(i, sp int) {
+	if b.early == nil {
+		b.early = map[int]*Label{}
+	}
+	var buf engine.EventBuf
+	at := b.now
+	aside, called := map[string]bool{}, map[string]bool{}
+	for j := i; j < b.tr.Len(); j++ {
+		for sp < len(b.spans) && b.spans[sp].last < j {
+			sp++
+		}
+		if sp < len(b.spans) && b.spans[sp].first <= j {
+			continue
+		}
+		e := b.tr.Load(j, &buf)
+		if e.At != at {
+			return
+		}
+		switch e.Kind {
+		case tcp.EventNote, tcp.EventQueue:
+			aside[e.Endpoint] = true
+		case tcp.EventApp:
+			called[e.Endpoint] = true
+		case tcp.EventState:
+			if aside[e.Endpoint] && !called[e.Endpoint] && b.main[e.Endpoint] && (e.Peer == "" || b.main[e.Peer]) {
+				b.early[j] = b.stateLabel(e)
+			}
+		}
+	}
+}
+
+// stateLabel places a state's name beside its lane. Two changes of one lane at one
+// moment (SYN-RECEIVED, then ESTABLISHED, as a valid cookie's ACK arrives) are drawn in
+// their order: the second below the first.
+func (b *builder) stateLabel(e *tcp.Event) *Label {
+	yy := round1(b.ax.y(e.At))
+	if last, ok := b.lastState[e.Endpoint]; ok && last.at == e.At {
+		b.minY = last.y + lineGap
+	}
+	name := e.To.String()
+	lb := b.sideText(e.Endpoint, yy+4, []string{name}, []float64{10}, shortForm(stateAbbrev[name]))
+	b.minY = 0
+	if lb != nil {
+		b.lastState[e.Endpoint] = stateText{e.At, lb.Y}
+	}
+	return lb
+}
+
+// stateText is where a lane's state text went: its moment and baseline.
+type stateText struct {
+	at tcp.Time
+	y  float64
 }
 
 func (b *builder) side(lane string) float64 {
@@ -903,7 +967,7 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 }
 
 // check notes the instant being placed as crowded if lb, a side text meant for y, had
-// to sit on a line or more than three lines below y (or found no place at all).
+// to sit on a line (or found no place at all).
 func (b *builder) check(lb *Label, y float64) {
 	if lb != nil && !b.pl.onLine(labelBox(lb)) {
 		return
@@ -919,7 +983,11 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 		cols = cols[:len(cols)-1]
 	}
 	var out, in [][2]float64
-	for k := 0; k < sideLines; k++ {
+	k0 := 0
+	if b.minY > y {
+		k0 = int(math.Ceil((b.minY - y - 0.5) / lineGap))
+	}
+	for k := k0; k < k0+sideLines; k++ {
 		for _, c := range cols {
 			out = append(out, [2]float64{x + s*c, y + float64(k)*lineGap})
 			in = append(in, [2]float64{x - s*c, y + float64(k)*lineGap})
@@ -946,6 +1014,9 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 	// or a retransmission) would lie on it anywhere near below.
 	var above [][2]float64
 	for _, c := range cols {
+		if b.minY > 0 {
+			break // below an earlier text of its moment
+		}
 		above = append(above, [2]float64{x - s*c, y - 4 - aboveGap}) // y: the moment's line + 4
 	}
 	if lb := b.aboveClear(variants, anchorIn, above); lb != nil {
@@ -1074,16 +1145,23 @@ func (b *builder) addStep(i int, e *tcp.Event, kind, lane string) int {
 
 func (b *builder) walk() {
 	b.band = map[string]int{}
+	b.lastState = map[string]stateText{}
 	b.timers = map[string]int{}
 	b.isn = map[string]tcp.Seq{}
 	sp := 0
 	ahead := 0 // events before this index have had their arrows registered
 	for i := 0; i < b.tr.Len(); i++ {
 		e := b.tr.Load(i, &b.buf)
-		b.now = e.At
-		b.gapLabels(e.At)
+		first := i == 0 || e.At != b.now
+		if first {
+			b.now = e.At
+			b.gapLabels(e.At)
+		}
 		if i >= ahead && b.opt.Growing {
 			ahead = b.arrowsAt(i, sp)
+		}
+		if first {
+			b.statesFirst(i, sp)
 		}
 		if sp < len(b.spans) && b.spans[sp].first == i {
 			if b.spans[sp].fold {
@@ -1111,7 +1189,11 @@ func (b *builder) walk() {
 				b.l.Items[k].Y2 = yy
 			}
 			it := Item{Kind: "state", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy, Lane: e.Endpoint, State: e.To.String()}
-			it.T = b.sideText(e.Endpoint, yy+4, []string{it.State}, []float64{10}, shortForm(stateAbbrev[it.State]))
+			if lb, ok := b.early[i]; ok {
+				it.T = lb
+			} else {
+				it.T = b.stateLabel(e)
+			}
 			b.l.Items = append(b.l.Items, it)
 			b.band[e.Endpoint] = len(b.l.Items) - 1
 		case tcp.EventApp:
