@@ -30,6 +30,12 @@ type local struct {
 	tallyR   int
 	tally    map[string]int // student → choice
 	choices  int
+	// early keeps answers to a question or round this replica has not seen asked yet,
+	// by student: an answer travels on the room's subject and the question in the
+	// bucket, two paths, and under load the answer can win. Each is counted once the
+	// room's state gets there. At most maxEarly (a room's MaxStudents) are kept.
+	early    map[string]voteMsg
+	maxEarly int
 }
 
 // State is what every socket of a room is told after each change: the same bytes for
@@ -78,7 +84,7 @@ func (h *Hub) attach(code string, c *conn) (*local, error) {
 		h.mu.Lock()
 		l := h.rooms[code]
 		if l == nil {
-			l = &local{code: code, fan: h.fan, conns: map[*conn]struct{}{}, tallyQ: -1, ready: make(chan struct{})}
+			l = &local{code: code, fan: h.fan, conns: map[*conn]struct{}{}, tallyQ: -1, ready: make(chan struct{}), maxEarly: h.cfg.MaxStudents}
 			h.rooms[code] = l
 			h.mu.Unlock()
 			err := h.listen(l)
@@ -193,10 +199,7 @@ func (l *local) receive(m *nats.Msg) {
 			return
 		}
 		l.mu.Lock()
-		if v.Question == l.tallyQ && v.Round == l.tallyR && l.tally != nil {
-			l.tally[v.Student] = v.Choice
-			l.sendTallyLocked()
-		}
+		l.voteLocked(v)
 		l.mu.Unlock()
 	}
 }
@@ -219,7 +222,29 @@ func (l *local) setState(r *Room, rev uint64) {
 		if r.Question >= 0 {
 			l.choices = len(r.Questions[r.Question].Choices)
 		}
+		for s, v := range l.early {
+			if v.Question == l.tallyQ && v.Round == l.tallyR {
+				l.tally[s] = v.Choice
+				delete(l.early, s)
+			}
+		}
 		l.sendTallyLocked()
+	}
+}
+
+// voteLocked counts an answer heard on the room's subject, or keeps it until the
+// question it answers reaches this replica.
+func (l *local) voteLocked(v voteMsg) {
+	if v.Question == l.tallyQ && v.Round == l.tallyR && l.tally != nil {
+		l.tally[v.Student] = v.Choice
+		l.sendTallyLocked()
+		return
+	}
+	if l.early == nil {
+		l.early = map[string]voteMsg{}
+	}
+	if _, ok := l.early[v.Student]; ok || len(l.early) < l.maxEarly {
+		l.early[v.Student] = v
 	}
 }
 
