@@ -172,34 +172,3 @@ func ArrowTextOnOtherArrow(l *Layout) []string {
 	}
 	return out
 }
-
-// SideTextDrops returns, for each state, call, note, queue or timer text, how far its
-// baseline is below its event's moment, and for each lane whose state texts are drawn
-// out of the order of their events, a description.
-func SideTextDrops(l *Layout) (drops map[string]float64, disorder []string) {
-	drops = map[string]float64{}
-	last := map[string]*Item{}
-	for i := range l.Items {
-		it := &l.Items[i]
-		if it.Kind == "segment" || it.Kind == "bundle" || it.T == nil {
-			continue
-		}
-		d := it.T.Y - it.Y1
-		if it.Kind == "queue" {
-			continue // a bar under its moment; its number beside the bar
-		}
-		if it.Kind == "timer" {
-			continue // a bracket from its arming down to its end; its name beside it
-		}
-		key := fmt.Sprintf("%s %q at y %.0f", it.Kind, it.T.EN, it.Y1)
-		drops[key] = d
-		if it.Kind != "state" {
-			continue
-		}
-		if p := last[it.Lane]; p != nil && p.Y1 == it.Y1 && p.T.Y > it.T.Y {
-			disorder = append(disorder, fmt.Sprintf("%s: %s drawn above %s", it.Lane, it.T.EN, p.T.EN))
-		}
-		last[it.Lane] = it
-	}
-	return drops, disorder
-}

@@ -857,6 +857,10 @@ type builder struct {
 	lastState map[string]stateText
 	minY      float64
 	early     map[int]*Label // event index → its state text, placed before its moment's others
+	// stateAt is, per lane, the index of its last state event at the moment being placed;
+	// pending, the labels of timers armed before it, placed after it.
+	stateAt map[string]int
+	pending []func()
 	// open state bands and timers per lane, as item indexes
 	band   map[string]int
 	timers map[string]int
@@ -876,6 +880,7 @@ func (b *builder) statesFirst(i, sp int) {
 	var buf engine.EventBuf
 	at := b.now
 	aside, called := map[string]bool{}, map[string]bool{}
+	b.stateAt = map[string]int{}
 	for j := i; j < b.tr.Len(); j++ {
 		for sp < len(b.spans) && b.spans[sp].last < j {
 			sp++
@@ -893,6 +898,7 @@ func (b *builder) statesFirst(i, sp int) {
 		case tcp.EventApp:
 			called[e.Endpoint] = true
 		case tcp.EventState:
+			b.stateAt[e.Endpoint] = j
 			if aside[e.Endpoint] && !called[e.Endpoint] && b.main[e.Endpoint] && (e.Peer == "" || b.main[e.Peer]) {
 				b.early[j] = b.stateLabel(e)
 			}
@@ -909,13 +915,23 @@ func (b *builder) stateLabel(e *tcp.Event) *Label {
 		b.minY = last.y + lineGap
 	}
 	name := e.To.String()
-	lb := b.sideText(e.Endpoint, yy+4, []string{name}, []float64{10}, shortForm(stateAbbrev[name]))
+	lb := b.sideTextAt(e.Endpoint, yy+4, []string{name}, []float64{10}, shortForm(stateAbbrev[name]))
+	// A state more than stateLines lines below its moment seems to follow the next
+	// event: its moment is crowded, as for a text on a line.
+	if lb != nil && lb.Y-(yy+4) > stateLines*lineGap+0.5 {
+		b.crowded[b.now]++
+	} else {
+		b.check(lb, yy+4)
+	}
 	b.minY = 0
 	if lb != nil {
 		b.lastState[e.Endpoint] = stateText{e.At, lb.Y}
 	}
 	return lb
 }
+
+// stateLines is how many lines below its moment a state's name may go.
+const stateLines = 3
 
 // stateText is where a lane's state text went: its moment and baseline.
 type stateText struct {
@@ -1022,9 +1038,6 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 	if lb := b.aboveClear(variants, anchorIn, above); lb != nil {
 		return lb
 	}
-	if zzDebug != nil {
-		zzDebug(b, variants, anchorIn, above)
-	}
 	// The figure's own short name at its moment (SYN-RCVD beside the SYN that caused
 	// it) reads better than the whole name lines below, where it seems to follow a
 	// later event.
@@ -1034,6 +1047,23 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 		}
 		if lb := b.aboveClear(abbrev, anchorIn, above); lb != nil {
 			return lb
+		}
+		if lb := placeClear(b.pl, abbrev, fontSide, anchorIn, in[:near]); lb != nil {
+			return lb
+		}
+	}
+	if len(abbrev) > 0 {
+		// A line nearer its moment before a whole name: line by line, the whole name on
+		// either side, then the short one.
+		for k := near; k < min(len(out), 5*len(cols)); k += len(cols) {
+			for _, vs := range [][]string{variants, abbrev} {
+				if lb := placeClear(b.pl, vs, fontSide, anchorOut, out[k:k+len(cols)]); lb != nil {
+					return lb
+				}
+				if lb := placeClear(b.pl, vs, fontSide, anchorIn, in[k:k+len(cols)]); lb != nil {
+					return lb
+				}
+			}
 		}
 	}
 	if lb := placeClear(b.pl, variants, fontSide, anchorOut, out[near:min(len(out), 5*len(cols))]); lb != nil {
@@ -1154,6 +1184,7 @@ func (b *builder) walk() {
 		e := b.tr.Load(i, &b.buf)
 		first := i == 0 || e.At != b.now
 		if first {
+			b.flushPending()
 			b.now = e.At
 			b.gapLabels(e.At)
 		}
@@ -1196,6 +1227,9 @@ func (b *builder) walk() {
 			}
 			b.l.Items = append(b.l.Items, it)
 			b.band[e.Endpoint] = len(b.l.Items) - 1
+			if b.stateAt[e.Endpoint] == i {
+				b.flushPending()
+			}
 		case tcp.EventApp:
 			st := b.addStep(i, e, "app", e.Endpoint)
 			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, appAbbrev(e))
@@ -1209,7 +1243,16 @@ func (b *builder) walk() {
 			b.queue(st, e)
 		}
 	}
+	b.flushPending()
 	b.gapLabels(tcp.Time(math.MaxInt64))
+}
+
+// flushPending places the timer labels held back for a state of their moment.
+func (b *builder) flushPending() {
+	for _, f := range b.pending {
+		f()
+	}
+	b.pending = b.pending[:0]
 }
 
 // bundleBands registers every bundle's band as an obstacle before any text is placed: a
@@ -1422,8 +1465,9 @@ func (b *builder) timer(i int, e *tcp.Event) {
 	}
 	// A bracket's label: the trace's short name in English ("RTO 1 s"), the transcript's
 	// name in Chinese ("重传计时器 1 s"); one box holds both.
+	name := e.Timer.String()
 	place := func(it *Item, text string) {
-		zh := TimerLabel(e.Timer.String()).ZH + strings.TrimPrefix(text, e.Timer.String())
+		zh := TimerLabel(name).ZH + strings.TrimPrefix(text, name)
 		it.BX = round1(bx)
 		out, in := "start", "end"
 		if s < 0 {
@@ -1501,7 +1545,20 @@ func (b *builder) timer(i int, e *tcp.Event) {
 			Text: timerText(e.Timer)}
 		it.Label = fmtDur(e.Duration)
 		it.Text = engine.Text{EN: it.Text.EN + " " + fmtDur(e.Duration), ZH: it.Text.ZH + " " + fmtDur(e.Duration)}
-		place(&it, e.Timer.String()+" "+fmtDur(e.Duration))
+		text := e.Timer.String() + " " + fmtDur(e.Duration)
+		if b.stateAt[e.Endpoint] > i {
+			// A state of this lane follows at this moment: its name goes first, nearest
+			// the moment (walk), and this label after it.
+			b.l.Items = append(b.l.Items, it)
+			k := len(b.l.Items) - 1
+			b.timers[key] = k
+			b.pending = append(b.pending, func() {
+				place(&b.l.Items[k], text)
+				b.check(b.l.Items[k].T, b.l.Items[k].Y1+9)
+			})
+			return
+		}
+		place(&it, text)
 		b.check(it.T, it.Y1+9)
 		b.l.Items = append(b.l.Items, it)
 		b.timers[key] = len(b.l.Items) - 1
@@ -1963,5 +2020,3 @@ func fmtTime(t tcp.Time) string {
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	return s + " s"
 }
-
-var zzDebug func(b *builder, variants []string, anchor string, cands [][2]float64)
