@@ -2,6 +2,7 @@ package diagram
 
 import (
 	"math"
+	"strings"
 	"unicode"
 )
 
@@ -326,6 +327,14 @@ func (p *placer) bottom() float64 {
 func fitRunes(s string, w, size float64) string {
 	if TextWidth(s, size) <= w {
 		return s
+	}
+	// A label that stands for others ("ACK len 1448 +9") keeps its count where it can:
+	// the head is cut.
+	if i := strings.LastIndex(s, " +"); i > 0 && i+2 < len(s) && strings.Trim(s[i+2:], "0123456789") == "" {
+		more := s[i:]
+		if head := fitRunes(s[:i], w-TextWidth(more, size), size); head != "" {
+			return head + more
+		}
 	}
 	budget := w - TextWidth("…", size)
 	used, n, cut := 0.0, 0, 0
