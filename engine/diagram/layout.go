@@ -886,6 +886,7 @@ func (b *builder) statesFirst(i, sp int) {
 			sp++
 		}
 		if sp < len(b.spans) && b.spans[sp].first <= j {
+			j = b.spans[sp].last // a bundle's events have no texts of their own
 			continue
 		}
 		e := b.tr.Load(j, &buf)
