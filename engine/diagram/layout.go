@@ -1192,7 +1192,9 @@ func (b *builder) walk() {
 		if i >= ahead && b.opt.Growing {
 			ahead = b.arrowsAt(i, sp)
 		}
-		if first {
+		if first && !b.opt.Growing {
+			// The lab's trace may end inside a moment: its states are placed in trace
+			// order, so that what it has drawn never moves as the trace grows.
 			b.statesFirst(i, sp)
 		}
 		if sp < len(b.spans) && b.spans[sp].first == i {
