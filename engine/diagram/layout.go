@@ -1146,8 +1146,8 @@ func (b *builder) aboveClear(variants []string, anchor string, cands [][2]float6
 		return lb
 	}
 	k := b.gapDone - 1
-	if k < 0 || b.gapAt[k] != b.now || b.l.Gaps[k].T == nil {
-		return nil
+	if k < 0 || b.gapAt[k] != b.now || b.l.Gaps[k].T == nil || b.opt.Growing {
+		return nil // (the lab's drawing never moves what it has drawn)
 	}
 	g := &b.l.Gaps[k]
 	old := labelBox(g.T)
