@@ -1097,7 +1097,11 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 	if lb := placeOffArrows(b.pl, variants, fontSide, anchorIn, in[:min(len(in), 4*len(cols))], x); lb != nil {
 		return lb
 	}
-	if lb := placeCutClear(b.pl, variants, fontSide, anchorOut, out[:near]); lb != nil {
+	cut := variants
+	if len(abbrev) > 0 {
+		cut = abbrev // "lost: resent…" says more than "a segment i…"
+	}
+	if lb := placeCutClear(b.pl, cut, fontSide, anchorOut, out[:near]); lb != nil {
 		return lb
 	}
 	if lb := placeText(b.pl, variants, fontSide, anchorOut, 0, out[:min(len(out), 5*len(cols))], -1); lb != nil {
