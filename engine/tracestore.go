@@ -96,10 +96,11 @@ type segRec struct {
 	window, ipid uint16
 	flags        tcp.Flags
 	ttl          uint8
+	tos          uint8
 	fate         tcp.Fate
 	srcForm      uint8
 	dstForm      uint8
-	bits         uint8 // segUDP | segRetransmit | segHandshake
+	bits         uint8 // segUDP | segRetransmit | segHandshake | segNoDF
 }
 
 // segExtra holds the fields of a segment event that are usually zero.
@@ -115,6 +116,7 @@ const (
 	segUDP uint8 = 1 << iota
 	segRetransmit
 	segHandshake
+	segNoDF
 )
 
 // otherRec is one event of any kind but EventSegment: every field of Event but Segment.
@@ -448,7 +450,7 @@ func (t *traceStore) fillSegRec(r *segRec, s *tcp.SegmentEvent, src, dst uint32)
 		arrive: s.Arrive, id: uint32(s.ID), src: src, dst: dst,
 		seq: uint32(g.Seq), ack: uint32(g.Ack), opts: t.options(g.Options),
 		sport: g.SrcPort, dport: g.DstPort, window: g.Window, ipid: g.IPID,
-		flags: g.Flags, ttl: g.TTL, fate: s.Fate,
+		flags: g.Flags, ttl: g.TTL, tos: g.TOS, fate: s.Fate,
 	}
 	if g.Payload != nil || s.Fault != "" || s.Label != "" || s.DupOf != 0 || g.Urgent != 0 || s.CC.Cwnd != 0 {
 		x := segExtra{pay: t.payload(g.Payload), fault: t.str(s.Fault),
@@ -465,6 +467,9 @@ func (t *traceStore) fillSegRec(r *segRec, s *tcp.SegmentEvent, src, dst uint32)
 	}
 	if g.UDP {
 		r.bits |= segUDP
+	}
+	if g.NoDF {
+		r.bits |= segNoDF
 	}
 	if s.Retransmit {
 		r.bits |= segRetransmit
@@ -499,7 +504,7 @@ func (t *traceStore) loadSeg(r *segRec, s *tcp.SegmentEvent, ck *tcp.Cookie) {
 			Src: t.addrOf(r.srcForm, r.srcIP), Dst: t.addrOf(r.dstForm, r.dstIP),
 			SrcPort: r.sport, DstPort: r.dport, Seq: tcp.Seq(r.seq), Ack: tcp.Seq(r.ack), Flags: r.flags,
 			Window: r.window, Options: t.optionsOf(r.opts),
-			IPID: r.ipid, TTL: r.ttl, UDP: r.bits&segUDP != 0,
+			IPID: r.ipid, TTL: r.ttl, TOS: r.tos, NoDF: r.bits&segNoDF != 0, UDP: r.bits&segUDP != 0,
 		},
 		Fate: r.fate, Arrive: r.arrive, Retransmit: r.bits&segRetransmit != 0, Handshake: r.bits&segHandshake != 0,
 	}

@@ -194,7 +194,14 @@ func secs(d time.Duration) engine.Text {
 	if d < time.Second {
 		return catalog.F("unit.ms", strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', -1, 64))
 	}
-	return catalog.F("unit.s", strconv.FormatFloat(d.Round(time.Millisecond).Seconds(), 'f', -1, 64))
+	return catalog.F("unit.s", msSeconds(d))
+}
+
+// msSeconds writes a duration in seconds to the millisecond: 1.36, never
+// 1.3599999999999999 (Duration.Seconds adds whole and fractional seconds in floating
+// point; a count of milliseconds over 1000 is the nearest double to the decimal).
+func msSeconds(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Round(time.Millisecond).Milliseconds())/1000, 'f', -1, 64)
 }
 
 // who names an endpoint: its role translated ("client", 客户端), any other name as it is.
@@ -305,7 +312,7 @@ func fillRun(text string, tr *engine.Trace) string {
 			if len(times) == 0 {
 				t0 = e.At
 			}
-			times = append(times, strconv.FormatFloat(e.At.Sub(t0).Round(time.Millisecond).Seconds(), 'f', -1, 64))
+			times = append(times, msSeconds(e.At.Sub(t0)))
 		}
 	}
 	// A list reads "0, 1, 3" in English and "0、1、3" in Chinese: Fill is called once per

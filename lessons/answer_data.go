@@ -24,6 +24,11 @@ import (
 //	                               sent most often over the one before (one decimal)
 //	data timer ENDPOINT TIMER      how long ENDPOINT's first TIMER that fires after the
 //	                               anchor ran ("40 ms", "1 s")
+//	data ssthresh rule             which rule the slow-start threshold the first loss set
+//	                               fits, from the window and flight it was set from:
+//	                               "FlightSize / 2" (RFC 5681 eq. 4), "cwnd × 0.7" (CUBIC,
+//	                               717/1024 in whole segments), "cwnd / 2" (Linux's Reno)
+//	                               or "cwnd"; each at least two segments
 //
 // The sender is the endpoint that sent the most payload.
 func computeData(expr string, f []string, tr *engine.Trace, evs []tcp.Event, at int) (Result, error) {
@@ -163,6 +168,8 @@ func computeData(expr string, f []string, tr *engine.Trace, evs []tcp.Event, at 
 		ans := strconv.FormatFloat(float64(int64(r*10+0.5))/10, 'f', -1, 64)
 		return Result{Answer: ans, Reveal: reveal, Evidence: catalog.F("answer.data.backoff", who(sender),
 			secs(times[2].Sub(times[1])), secs(times[3].Sub(times[2])), ans)}, nil
+	case rest == "ssthresh rule":
+		return ssthreshRule(expr, tr, evs, sender, firstRetx)
 	case len(f) == 4 && f[1] == "timer":
 		for i := at; i < len(evs); i++ {
 			e := &evs[i]
@@ -195,4 +202,44 @@ func dataSender(evs []tcp.Event) string {
 		}
 	}
 	return who
+}
+
+// ssthreshRule answers "data ssthresh rule": the threshold the sender's first loss set,
+// checked against each rule on the cwnd and flight of the moment it was set. A
+// threshold no rule fits, or more than one (a small window after an early drop can make
+// FlightSize / 2 and cwnd × 0.7 the same number), is an error, and the page leaves the
+// question out rather than mislead.
+func ssthreshRule(expr string, tr *engine.Trace, evs []tcp.Event, sender string, firstRetx int) (Result, error) {
+	s, ok := engine.SummarizeTransfer(tr)
+	if !ok || firstRetx < 0 || s.Loss.Ssthresh == 0 || s.MSS == 0 {
+		return Result{}, fmt.Errorf("answer %q: no loss set a slow-start threshold", expr)
+	}
+	mss, ss, cw := uint32(s.MSS), s.Loss.Ssthresh, s.Loss.SetCwnd
+	var fits []string
+	for _, r := range []struct {
+		name string
+		v    uint32
+	}{
+		{"FlightSize / 2", max(s.Loss.SetFlight/2, 2*mss)},
+		{"cwnd × 0.7", max(cw/mss*717/1024, 2) * mss},
+		{"cwnd / 2", max(cw/mss/2, 2) * mss},
+		{"cwnd", cw},
+	} {
+		if r.v == ss {
+			fits = append(fits, r.name)
+		}
+	}
+	if len(fits) != 1 {
+		return Result{}, fmt.Errorf("answer %q: the threshold %d (cwnd %d, flight %d) fits %d rules %q", expr, ss, cw, s.Loss.SetFlight, len(fits), fits)
+	}
+	// Revealed by the first of the sender's segments that carries the threshold.
+	reveal := firstRetx
+	for i := firstRetx; i < len(evs); i++ {
+		if e := &evs[i]; e.Kind == tcp.EventSegment && e.Segment.Src == sender && e.Segment.CC.Ssthresh == ss {
+			reveal = i
+			break
+		}
+	}
+	return Result{Answer: fits[0], Reveal: reveal, Evidence: catalog.F("answer.data.ssthresh", who(sender), ss, secs(evs[reveal].At.Sub(0)),
+		s.Loss.SetFlight, cw, cw/mss)}, nil
 }

@@ -147,8 +147,9 @@ func TestAnswersAreTheFacts(t *testing.T) {
 		"zero-window": {"ACK", "ACK"},
 		// TCP_DELACK_MIN = HZ/25 = 40 ms holds the ACK that Nagle waits for.
 		"nagle-delayed-ack": {"40 ms"},
-		// RFC 6675 DupThresh 3 (Linux tcp_reordering 3).
-		"sack-recovery": {"3"},
+		// RFC 6675 DupThresh 3 (Linux tcp_reordering 3); CUBIC's β = 717/1024 (RFC 9438
+		// §4.6, tcp_cubic.c).
+		"sack-recovery": {"3", "cwnd × 0.7"},
 		// RFC 8985 §7: Linux finds a lost tail with a probe, not the RTO.
 		"tail-loss-probe": {"probe"},
 		// RFC 6298 §5.5: each expiry doubles the timer.
@@ -497,5 +498,56 @@ func TestFillRunListsInEachLanguage(t *testing.T) {
 	en, zh := Fill("{run.first_request.times}", tr, -1), Fill("时间：{run.first_request.times}", tr, -1)
 	if !strings.Contains(en, ", ") || strings.Contains(en, "、") || !strings.Contains(zh, "、") || strings.Contains(zh, ", ") {
 		t.Errorf("English %q, Chinese %q: want 0, 1, 3 and 0、1、3", en, zh)
+	}
+}
+
+// The data lessons' questions are asked under the rfc profile too, and its answers are
+// the RFCs' facts: RFC 5681 §3.1's initial window, min(4·SMSS, max(2·SMSS, 4380 bytes)),
+// is 4380 bytes, three segments of 1448; fast retransmit after DupThresh = 3 duplicate
+// ACKs (RFC 5681 §3.2, RFC 6675) and ssthresh = FlightSize / 2 (RFC 5681 §3.1, equation
+// 4); no tail loss probe, so the retransmission timer finds
+// a lost tail (RFC 6298 §5); each expiry doubles the timer (RFC 6298 §5.5); a zero window
+// is probed and a reopened one announced with a bare ACK (RFC 9293 §3.8.6.1, §3.10.7.4);
+// the delayed ACK the rfc profile holds is BSD's 200 ms, under RFC 1122 §4.2.3.2's 500 ms.
+func TestDataAnswersAreTheFactsUnderRFC(t *testing.T) {
+	facts := map[string][]string{
+		"bulk-transfer":     {"3"},
+		"sack-recovery":     {"3", "FlightSize / 2"},
+		"tail-loss-probe":   {"RTO"},
+		"rto-backoff":       {"2"},
+		"zero-window":       {"ACK", "ACK"},
+		"nagle-delayed-ack": {"200 ms"},
+	}
+	c := catalogue(t)
+	for id, want := range facts {
+		l, ok := c.Get(id)
+		if !ok {
+			t.Fatalf("no lesson %s", id)
+		}
+		p := engine.DefaultParams()
+		p.Profile = "rfc"
+		tr, err := l.Run(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, qs := l.Resolve(tr)
+		if len(qs) != len(want) {
+			t.Errorf("%s: %d questions under the rfc profile, the test knows %d", id, len(qs), len(want))
+			continue
+		}
+		for i, q := range qs {
+			if q.Answer != want[i] {
+				t.Errorf("%s question %d (rfc): the trace answers %q, the fact is %q", id, i+1, q.Answer, want[i])
+			}
+		}
+	}
+}
+
+// A time in an explanation reads as a person writes it, to the millisecond.
+func TestSecondsReadAsDecimals(t *testing.T) {
+	for d, want := range map[time.Duration]string{1360 * time.Millisecond: "1.36", 1360004 * time.Microsecond: "1.36", 131 * time.Second: "131", 2100 * time.Millisecond: "2.1"} {
+		if got := msSeconds(d); got != want {
+			t.Errorf("msSeconds(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -7,6 +7,9 @@ type Plots struct {
 	Figures []PlotFigure
 	// Data is both figures' geometry (engine/diagram.Plot), as JSON for plots.js.
 	Data any
+	// CCURL runs this story under both profiles side by side (/lab/cc), with the view's
+	// parameters.
+	CCURL string
 }
 
 // PlotFigure is one figure: its title and description, its SVG for readers without

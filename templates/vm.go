@@ -147,6 +147,8 @@ type Lab struct {
 	// Loss, Rate and Queue are the network knobs as the address gives them ("" for
 	// none): seeded random loss, a bottleneck's Mbit/s and its queue in packets.
 	Loss, Rate, Queue string
+	// CCURL runs the lab's network under both profiles side by side (/lab/cc).
+	CCURL string
 }
 
 // NotFound is the page for an unknown scenario.

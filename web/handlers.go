@@ -498,6 +498,7 @@ func (s *Server) lab(w http.ResponseWriter, r *http.Request, embed bool) {
 	lv := templates.Lab{Page: p, Speeds: speedOptions(v.Speed),
 		Boot: Boot{Mode: "lab", Query: q.Encode(), Step: -1, Speed: v.Speed, Lang: p.Lang, Embed: embed, Strings: pageStrings(p.Lang)}}
 	lv.Loss, lv.Rate, lv.Queue = q.Get("loss"), q.Get("rate"), q.Get("queue") // the network knobs (network.go)
+	lv.CCURL = ccLink("", r.URL.Query(), p.Lang)
 	render(w, r, http.StatusOK, templates.LabPage(lv))
 }
 

@@ -56,21 +56,31 @@ const MaxPlotTableRows = 240
 // plotsVM is the view of a run's figures for the player page.
 func plotsVM(id string, q url.Values, rn *run, lang string, T func(string) string) *templates.Plots {
 	tsg, cwnd := rn.plots()
-	v := &templates.Plots{Data: map[string]*diagram.Plot{"tsg": tsg, "cwnd": cwnd}}
 	base := url.Values{}
 	for k, vs := range q {
 		if k != "step" {
 			base[k] = vs
 		}
 	}
+	return &templates.Plots{Data: map[string]*diagram.Plot{"tsg": tsg, "cwnd": cwnd},
+		Figures: plotFigures(id, base, tsg, cwnd, lang, T, func(kind string) string {
+			sq := url.Values{}
+			for k, vs := range base {
+				sq[k] = vs
+			}
+			sq.Set("lang", lang)
+			return "/lessons/" + id + "/" + kind + ".svg?" + sq.Encode()
+		})}
+}
+
+// plotFigures are the figures of story id's run (the player at the view base, without
+// a step), each with its title, its SVG's address (svgURL) and its table, whose rows
+// open the player at their step.
+func plotFigures(id string, base url.Values, tsg, cwnd *diagram.Plot, lang string, T func(string) string, svgURL func(kind string) string) []templates.PlotFigure {
+	var out []templates.PlotFigure
 	for _, p := range []*diagram.Plot{tsg, cwnd} {
-		sq := url.Values{}
-		for k, vs := range base {
-			sq[k] = vs
-		}
-		sq.Set("lang", lang)
 		f := templates.PlotFigure{Kind: p.Kind, Title: diagram.PlotTitle(p, lang), Desc: diagram.PlotDesc(p, lang),
-			SVGURL: "/lessons/" + id + "/" + p.Kind + ".svg?" + sq.Encode()}
+			SVGURL: svgURL(p.Kind)}
 		if p.Kind == "tsg" {
 			f.Head = []string{T("plot.col.time"), T("plot.col.what"), T("plot.col.segment"), T("plot.col.from"), T("plot.col.to")}
 		} else {
@@ -94,9 +104,9 @@ func plotsVM(id string, q url.Values, rn *run, lang string, T func(string) strin
 			f.Rows = append(f.Rows, templates.PlotRow{Step: r.Step, URL: "/lessons/" + id + "?" + sq.Encode(),
 				Cells: append(cells, r.Cells...)})
 		}
-		v.Figures = append(v.Figures, f)
+		out = append(out, f)
 	}
-	return v
+	return out
 }
 
 // pickRows keeps at most n rows: every row that marks something, and an even sample of
@@ -135,6 +145,7 @@ func pickRows(rows []diagram.PlotRow, n int) []diagram.PlotRow {
 // are (a transfer's, not a flood's).
 func plotsView(r *http.Request, rn *run, id string, p templates.Page, expanded bool, vm *templates.Player) {
 	vm.Plots = plotsVM(id, r.URL.Query(), rn, p.Lang, p.T)
+	vm.Plots.CCURL = ccLink(id, r.URL.Query(), p.Lang)
 	switch {
 	case vm.ExpandURL != "" && !expanded:
 		vm.ExpandNote = catalog.In(p.Lang, "player.folded")

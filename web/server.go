@@ -227,6 +227,9 @@ func (s *Server) routes() chi.Router {
 		// The data phase's figures (issue 22).
 		r.Get("/lessons/{id}/tsg.svg", s.handlePlotSVG("tsg"))
 		r.Get("/lessons/{id}/cwnd.svg", s.handlePlotSVG("cwnd"))
+		// Reno and CUBIC side by side on the lab's network (issue 22, labcc.go).
+		r.Get("/lab/cc", s.handleLabCC)
+		r.Get("/lab/cc/{kind:tsg|cwnd}.svg", s.handleLabCCPlot)
 	})
 	// Bring your own trace: uploads and pasted scripts are the reader's own, so nothing
 	// here goes through the shared render cache.

@@ -508,6 +508,7 @@ func (ss *session) handle(ctx context.Context, m clientMsg) error {
 		ss.lab, ss.labRTT, ss.labOpt, ss.labLang = lab, v.Params.RTT, DiagramOptions(q), normLang(q.Get("lang"))
 		ss.labOpt.Growing = true // later actions must not move what is drawn
 		ss.startRun(ctx, newRun(lab.Trace(), ss.labOpt))
+		ss.sendLabPlots(ctx, ss.run)
 	case "lab":
 		return ss.labAction(ctx, m)
 	default:
@@ -599,8 +600,24 @@ func (ss *session) labAction(ctx context.Context, m clientMsg) error {
 		ss.sent = min(sent, p.FromStep)
 	}
 	ss.sendSteps(ctx, ss.nsteps)
+	ss.sendLabPlots(ctx, r)
 	ss.send(ctx, map[string]any{"type": "lab-state", "client": ss.lab.ConnState("client").String(), "server": ss.lab.ConnState("server").String()})
 	return nil
+}
+
+// sendLabPlots sends the lab run's figures (the time-sequence graph and the cwnd plot)
+// once it carries data, laid out at the diagram's width so they follow its cursor, with
+// each figure's title, description and table in the page's language; a run without
+// data sends none, and the page hides the figures.
+func (ss *session) sendLabPlots(ctx context.Context, r *run) {
+	tsg, cwnd := r.plots()
+	if tsg.Sender == "" {
+		ss.send(ctx, map[string]any{"type": "plots"})
+		return
+	}
+	lang := ss.labLang
+	figs := plotFigures("", url.Values{}, tsg, cwnd, lang, func(k string) string { return T(lang, k) }, func(string) string { return "" })
+	ss.send(ctx, map[string]any{"type": "plots", "plots": map[string]*diagram.Plot{"tsg": tsg, "cwnd": cwnd}, "figures": figs})
 }
 
 // startRun sends a run's layout; no step has been sent yet.

@@ -87,6 +87,10 @@ type Packet struct {
 	IP  []byte
 	TTL uint8
 	ID  uint16
+	// TOS is the IPv4 TOS byte or the IPv6 traffic class; NoDF is an IPv4 packet
+	// without Don't Fragment (IPv6 has no such bit: false).
+	TOS  uint8
+	NoDF bool
 }
 
 // Options decodes the packet's TCP options. Malformed options end the list (tshark
@@ -131,7 +135,7 @@ func (p *Packet) WindowScale() (uint8, bool) {
 func (p *Packet) Segment() tcp.Segment {
 	s := tcp.Segment{Src: p.Src, Dst: p.Dst, SrcPort: p.SrcPort, DstPort: p.DstPort,
 		Seq: p.Seq, Ack: p.Ack, Flags: p.Flags, Window: p.Window, Urgent: p.Urgent,
-		Options: p.Options().Clone(), IPID: p.ID, TTL: p.TTL}
+		Options: p.Options().Clone(), IPID: p.ID, TTL: p.TTL, TOS: p.TOS, NoDF: p.NoDF}
 	if p.PayloadLen > 0 {
 		// The payload is the captured bytes, padded with zeros to its real length when the
 		// snap length cut it, so sequence space and lengths stay true.
@@ -321,6 +325,8 @@ func (rd *Reader) decode(lt uint32, b []byte) bool {
 		p.Dst = netip.AddrFrom4([4]byte(ip[16:20]))
 		p.TTL = ip[8]
 		p.ID = binary.BigEndian.Uint16(ip[4:])
+		p.TOS = ip[1]
+		p.NoDF = binary.BigEndian.Uint16(ip[6:])&0x4000 == 0
 		t = ip[ihl:]
 		ipPayload = total - ihl
 	case 6:
@@ -331,6 +337,7 @@ func (rd *Reader) decode(lt uint32, b []byte) bool {
 		p.Dst = netip.AddrFrom16([16]byte(ip[24:40]))
 		p.TTL = ip[7]
 		p.ID = 0
+		p.TOS, p.NoDF = ip[0]<<4|ip[1]>>4, false
 		t = ip[40:]
 		ipPayload = int(binary.BigEndian.Uint16(ip[4:]))
 		if ipPayload == 0 {

@@ -60,6 +60,11 @@ type Plot struct {
 	Sender string `json:"sender"`
 	// Omitted counts marks left out past MaxPlotMarks.
 	Omitted int `json:"omitted,omitempty"`
+	// Extent is what the run alone would span: its time range and the top of its value
+	// axis, so figures of two runs can be given one common frame (PlotOptions).
+	Extent PlotExtent `json:"-"`
+	// Frame is the frame the figure is drawn in: its Extent, or the one PlotOptions gave.
+	Frame PlotExtent `json:"-"`
 	// Rows are the figure's text alternative: one row per data segment or sample.
 	Rows []PlotRow `json:"-"`
 }
@@ -110,6 +115,38 @@ type PlotRow struct {
 // PlotOptions shape a figure.
 type PlotOptions struct {
 	Width float64 // DefaultWidth when 0; under 600 a phone's layout
+	// Frame, when its Until is after its From, fixes the time axis, and when its Max is
+	// positive the top of the value axis: figures of two runs drawn side by side share
+	// one frame (the larger of their Extents), so the same x is the same instant.
+	Frame PlotExtent
+}
+
+// PlotExtent is a figure's frame: the time axis from From to Until, values from 0 to Max.
+type PlotExtent struct {
+	From, Until tcp.Time
+	Max         float64
+}
+
+// Union is the smallest frame that holds both e and o.
+func (e PlotExtent) Union(o PlotExtent) PlotExtent {
+	if e.Until <= e.From {
+		return o
+	}
+	if o.Until <= o.From {
+		return e
+	}
+	return PlotExtent{From: min(e.From, o.From), Until: max(e.Until, o.Until), Max: max(e.Max, o.Max)}
+}
+
+// fixed applies opt's frame, if any, to a run's own.
+func (opt PlotOptions) fixed(t0, t1 tcp.Time, vmax float64) (tcp.Time, tcp.Time, float64) {
+	if opt.Frame.Until > opt.Frame.From {
+		t0, t1 = opt.Frame.From, opt.Frame.Until
+	}
+	if opt.Frame.Max > 0 {
+		vmax = opt.Frame.Max
+	}
+	return t0, t1, vmax
 }
 
 // stepIndex maps trace events to the sequence diagram's playback steps: an event is
@@ -331,7 +368,10 @@ func BuildTSG(tr *engine.Trace, l *Layout, opt PlotOptions) *Plot {
 		vmax = max(vmax, vwin)
 	}
 	vmax = max(vmax*1.06, 1000)
-	fr := p.frame(f.t0, f.t1, vmax)
+	p.Extent = PlotExtent{From: f.t0, Until: f.t1, Max: vmax}
+	t0, t1, vmax := opt.fixed(f.t0, f.t1, vmax)
+	fr := p.frame(t0, t1, vmax)
+	p.Frame = PlotExtent{From: t0, Until: t1, Max: vmax}
 	p.axes(fr, vmax)
 	ack := PlotLine{Class: "ack"}
 	win := PlotLine{Class: "window"}
@@ -449,7 +489,10 @@ func BuildCwnd(tr *engine.Trace, l *Layout, opt PlotOptions) *Plot {
 		vmax = max(vmax, vrwnd) // else the peer's window runs along the top
 	}
 	vmax = max(vmax*1.08, 1000)
-	fr := p.frame(f.t0, f.t1, vmax)
+	p.Extent = PlotExtent{From: f.t0, Until: f.t1, Max: vmax}
+	t0, t1, vmax := opt.fixed(f.t0, f.t1, vmax)
+	fr := p.frame(t0, t1, vmax)
+	p.Frame = PlotExtent{From: t0, Until: t1, Max: vmax}
 	p.axes(fr, vmax)
 	lines := map[string]*PlotLine{"cwnd": {Class: "cwnd"}, "ssthresh": {Class: "ssthresh"}, "flight": {Class: "flight"}, "rwnd": {Class: "rwnd"}}
 	add := func(k string, x, v float64, step int) {

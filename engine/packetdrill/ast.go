@@ -109,6 +109,9 @@ type Event struct {
 	Syscall *Syscall
 	Shell   *Shell
 	Python  *Python
+	// Init marks a block written without a time before every other event: packetdrill's
+	// init command, which runs before the script's clock starts.
+	Init bool
 }
 
 // Packet is a "<" or ">" line.
@@ -131,6 +134,10 @@ type Packet struct {
 	Port uint16
 	// IPECN is the ECN codepoint written in brackets ("ect0", "ce" ...), or "".
 	IPECN string
+	// TOS is the whole TOS byte written [tos 0xNN], to check on what the stack sends;
+	// HasTOS says it was written.
+	TOS    uint8
+	HasTOS bool
 	// CookieSym lists the Fast Open options (indexes into Options) written with the
 	// symbol TFO_COOKIE: the runner fills in the cookie the stack under test computes
 	// for the script's peer (Stack.FastOpenCookie), as packetdrill's test runner defines

@@ -216,10 +216,44 @@ func CallSize(call, arg string) (int, error) {
 	return int(n), nil
 }
 
-// optInt reads an option value written [N] or N.
+// optInt reads an option value written [N] or N (N decimal or 0x hex, or one of the
+// symbols optSymbols names), or as several joined by | (their bitwise or).
 func optInt(v string) (int, bool) {
-	n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(v), "[]"))
-	return n, err == nil
+	n := 0
+	for _, w := range strings.Split(strings.Trim(strings.TrimSpace(v), "[]"), "|") {
+		w = strings.TrimSpace(w)
+		if x, ok := optSymbols[w]; ok {
+			n |= x
+			continue
+		}
+		base := 10
+		if h, ok := strings.CutPrefix(w, "0x"); ok { // [0x13], as packetdrill's lexer reads it
+			w, base = h, 16
+		}
+		x, err := strconv.ParseInt(w, base, 0)
+		if err != nil {
+			return 0, false
+		}
+		n |= int(x)
+	}
+	return n, true
+}
+
+// optSymbols are the option values scripts write by name, with Linux's numbers
+// (include/uapi/linux/in.h).
+var optSymbols = map[string]int{
+	"IP_PMTUDISC_DONT": 0, "IP_PMTUDISC_WANT": 1, "IP_PMTUDISC_DO": 2, "IP_PMTUDISC_PROBE": 3,
+	"IP_PMTUDISC_INTERFACE": 4, "IP_PMTUDISC_OMIT": 5,
+	// SO_TIMESTAMPING's flags (include/uapi/linux/net_tstamp.h).
+	"SOF_TIMESTAMPING_TX_HARDWARE": 1 << 0, "SOF_TIMESTAMPING_TX_SOFTWARE": 1 << 1,
+	"SOF_TIMESTAMPING_RX_HARDWARE": 1 << 2, "SOF_TIMESTAMPING_RX_SOFTWARE": 1 << 3,
+	"SOF_TIMESTAMPING_SOFTWARE": 1 << 4, "SOF_TIMESTAMPING_SYS_HARDWARE": 1 << 5,
+	"SOF_TIMESTAMPING_RAW_HARDWARE": 1 << 6, "SOF_TIMESTAMPING_OPT_ID": 1 << 7,
+	"SOF_TIMESTAMPING_TX_SCHED": 1 << 8, "SOF_TIMESTAMPING_TX_ACK": 1 << 9,
+	"SOF_TIMESTAMPING_OPT_CMSG": 1 << 10, "SOF_TIMESTAMPING_OPT_TSONLY": 1 << 11,
+	"SOF_TIMESTAMPING_OPT_STATS": 1 << 12, "SOF_TIMESTAMPING_OPT_PKTINFO": 1 << 13,
+	"SOF_TIMESTAMPING_OPT_TX_SWHW": 1 << 14, "SOF_TIMESTAMPING_BIND_PHC": 1 << 15,
+	"SOF_TIMESTAMPING_OPT_ID_TCP": 1 << 16, "SOF_TIMESTAMPING_OPT_RX_FILTER": 1 << 17,
 }
 
 // IovSizes reads the iovec lengths of a message written msg_iov(n)=[{..., len}, ...];

@@ -28,6 +28,8 @@ type EngineStack struct {
 	rmem2 int
 	// remote is the script's peer (RemoteAddr unless the script says otherwise).
 	remote netip.Addr
+	// nstatSeen is nstat's history: the counters' values at its last run.
+	nstatSeen map[string]int
 }
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
@@ -118,6 +120,17 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		}
 		s.h.Prof.MinTSOSegs = n
 		return true, nil
+	case "tcp_pacing_ss_ratio", "tcp_pacing_ca_ratio":
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 || n > tcp.MaxPacingRatio {
+			return false, fmt.Errorf("%q is not 0 to %d", value, tcp.MaxPacingRatio)
+		}
+		if name == "tcp_pacing_ss_ratio" {
+			s.h.Prof.PacingSSRatio = n
+		} else {
+			s.h.Prof.PacingCARatio = n
+		}
+		return true, nil
 	case "tcp_notsent_lowat":
 		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
 		if err != nil || n < 0 || n > tcp.NotsentLowatOff {
@@ -148,6 +161,15 @@ func (s *EngineStack) Tune(name, value string) (bool, error) {
 		// The profile's own algorithm is what the engine runs; another is not modelled
 		// (as TCP_CONGESTION answers).
 		return strings.TrimSpace(value) == s.h.Prof.CongestionControl, nil
+	case "tcp_cubic.hystart_detect":
+		// tcp_cubic's module parameter: which HyStart detections run (bit 0 the ACK
+		// train, bit 1 the delay increase; Linux's default is 3).
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 || n > tcp.HyStartACKTrain|tcp.HyStartDelay {
+			return false, fmt.Errorf("%q is not 0 to 3", value)
+		}
+		s.h.Prof.HyStartDetect = n
+		return true, nil
 	case "tcp_fastopen_blackhole_timeout_sec":
 		// The engine has no Fast Open blackhole detection: what 0 (Linux's default
 		// since 5.14) means.
@@ -190,6 +212,12 @@ func (s *EngineStack) Command(cmd string) error {
 		s.h.FlushFastOpenCache() // the cached Fast Open cookies are tcp_metrics entries
 		return nil
 	}
+	if len(f) > 0 && f[0] == "nstat" {
+		return s.nstat(f)
+	}
+	if len(f) > 0 && f[0] == "grep" {
+		return s.grepProcNet(f)
+	}
 	if len(f) >= 6 && f[0] == "tc" && f[1] == "qdisc" && f[3] == "dev" && f[5] == "root" {
 		switch {
 		case (f[2] == "del" || f[2] == "delete") && len(f) == 6:
@@ -227,6 +255,9 @@ func (s *EngineStack) completed(at time.Duration) {
 // Until runs timers up to t.
 func (s *EngineStack) Until(t time.Duration, stopOnSend bool) ([]Sent, []Done, error) {
 	for {
+		if stopOnSend && len(s.out) > 0 {
+			break // what a call or an arrival already sent comes before any timer
+		}
 		d := s.h.NextDeadline()
 		if pt, ok := s.socks.PollDeadline(); ok && pt <= vt(t) && (d == tcp.Never || pt < d) {
 			// A poll() times out before the engine's next timer.

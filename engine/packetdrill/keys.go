@@ -13,6 +13,7 @@ var messageKeys = map[string]string{
 	// The parser.
 	"%s needs a number":                                                    "parse.needs-number",
 	"[port N] is not closed with ]":                                        "parse.port-unclosed",
+	"[tos %s]: want a byte in hex, as [tos 0x10]":                          "parse.bad-tos",
 	"a Fast Open cookie is an even number of hex digits":                   "parse.fo-hex",
 	"a Fast Open cookie of %d bytes does not fit in the option space (%d)": "parse.fo-size",
 	"a packet needs flags and seq:end(len)":                                "parse.packet-needs",
@@ -75,6 +76,8 @@ var messageKeys = map[string]string{
 	"expected %s at %s, nothing was sent":                              "run.nothing-sent",
 	"expected %s, got %s: ack differs":                                 "run.ack-differs",
 	"expected %s, got %s: flags differ":                                "run.flags-differ",
+	"expected %s, got %s: IP ECN field %s, expected [%s]":              "run.ecn-differs",
+	"expected %s, got %s: IP TOS %#02x, expected %#02x":                "run.tos-differs",
 	"expected %s, got %s: length differs":                              "run.length-differs",
 	"expected %s, got %s: sent to port %d":                             "run.port-differs",
 	"expected %s, got %s: sent to port %d, the script's peer is at %d": "run.peer-port-differs",

@@ -221,8 +221,10 @@ func (p *parser) option(st stmt) error {
 func (p *parser) event(st stmt) (*Event, error) {
 	text := st.text
 	ev := &Event{Line: st.line}
-	// A block without a time happens right after the previous event.
+	// A block without a time happens right after the previous event; the first event,
+	// if a shell block without a time, is the init command.
 	if strings.HasPrefix(text, "%{") || strings.HasPrefix(text, "`") {
+		ev.Init = strings.HasPrefix(text, "`") && len(p.s.Events) == 0
 		text = "+0 " + text
 	}
 	// "+.002 ... 0.004 connect()" is "+.002...0.004 connect()".
@@ -343,14 +345,23 @@ const flagChars = ".SFRPEWU-"
 func (p *parser) packet(line int, text string) (*Packet, error) {
 	pk := &Packet{Inbound: text[0] == '<'}
 	rest := strings.TrimSpace(text[1:])
-	// "[ect0]", "[ce]" ...: the IP ECN field the packet must carry (the engine does not
-	// model it: the runner reports the check as not evaluated).
+	// "[ect0]", "[ce]" ...: the IP ECN field the packet must carry (checked on what the
+	// stack sends; on what the script injects it is reported as not evaluated).
 	if strings.HasPrefix(rest, "[") {
 		if j := strings.IndexByte(rest, ']'); j > 0 {
 			switch w := strings.TrimSpace(rest[1:j]); w {
 			case "noecn", "ect0", "ect1", "ect01", "ce":
 				pk.IPECN = w
 				rest = strings.TrimSpace(rest[j+1:])
+			default:
+				if v, ok := strings.CutPrefix(w, "tos "); ok {
+					n, err := strconv.ParseUint(strings.TrimSpace(v), 0, 8)
+					if err != nil || !strings.HasPrefix(strings.TrimSpace(v), "0x") {
+						return nil, p.errf(line, rest, "[tos %s]: want a byte in hex, as [tos 0x10]", strings.TrimSpace(v))
+					}
+					pk.TOS, pk.HasTOS = uint8(n), true
+					rest = strings.TrimSpace(rest[j+1:])
+				}
 			}
 		}
 	}

@@ -301,10 +301,14 @@ func TestShellAsDash(t *testing.T) {
 		"echo to /proc": {"echo 0 > /proc/sys/net/ipv4/tcp_timestamps", []step{
 			{"", false, StepSysctl, "echo 0 > /proc/sys/net/ipv4/tcp_timestamps"},
 		}},
+		"echo to a module parameter": {"echo 3 > /sys/module/tcp_cubic/parameters/hystart_detect", []step{
+			{"", false, StepSysctl, "echo 3 > /sys/module/tcp_cubic/parameters/hystart_detect"},
+		}},
 		"quotes and arithmetic": {`sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"`, []step{
 			{"", false, StepSysctl, `sysctl -q net.ipv4.tcp_rmem="4096 540000 $((15*1024*1024))"`},
 		}},
-		"pipeline": {"ip link | grep tun0", []step{{"", false, StepCommand, "ip link | grep tun0"}}},
+		"pipeline":         {"ip link | grep tun0", []step{{"", false, StepCommand, "ip link | grep tun0"}}},
+		"negated pipeline": {"! nstat | grep TcpExtOutOfWindowIcmps > /dev/null", []step{{"", false, StepCommand, "nstat | grep TcpExtOutOfWindowIcmps > /dev/null"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			sh := parseShell(tc.src)
@@ -325,6 +329,12 @@ func TestShellAsDash(t *testing.T) {
 	}
 	if scs := parseShell("echo 0 > /proc/sys/net/ipv4/tcp_timestamps").Sysctls(); len(scs) != 1 || scs[0] != (Sysctl{"tcp_timestamps", "0"}) {
 		t.Fatalf("echo: %+v", scs)
+	}
+	if st := parseShell("! false").Steps; len(st) != 1 || !st[0].Negate || st[0].Kind != StepFalse || parseShell("false").Steps[0].Negate {
+		t.Fatalf("! false: %+v", st)
+	}
+	if scs := parseShell("echo 1 > /sys/module/tcp_cubic/parameters/hystart_detect").Sysctls(); len(scs) != 1 || scs[0] != (Sysctl{"tcp_cubic.hystart_detect", "1"}) {
+		t.Fatalf("module parameter: %+v", scs)
 	}
 }
 

@@ -34,3 +34,24 @@ func TestTuneRecovery(t *testing.T) {
 		}
 	}
 }
+
+// The pacing ratios reach the profile up to MaxPacingRatio (1000, as Linux 6.18 takes
+// them); one above is refused, as sysctl refuses it with EINVAL.
+func TestTunePacingRatios(t *testing.T) {
+	for _, name := range []string{"tcp_pacing_ss_ratio", "tcp_pacing_ca_ratio"} {
+		s := NewEngineStack(tcp.LinuxProfile())
+		if ok, err := s.Tune(name, "1000"); !ok || err != nil {
+			t.Errorf("%s=1000: ok %v, err %v; want it taken", name, ok, err)
+		}
+		p := s.h.Prof
+		if got := map[string]int{"tcp_pacing_ss_ratio": p.PacingSSRatio, "tcp_pacing_ca_ratio": p.PacingCARatio}[name]; got != tcp.MaxPacingRatio {
+			t.Errorf("%s=1000: profile has %d", name, got)
+		}
+		if _, err := s.Tune(name, "1001"); err == nil {
+			t.Errorf("%s=1001: taken, want an error", name)
+		}
+		if _, err := s.Tune(name, "-1"); err == nil {
+			t.Errorf("%s=-1: taken, want an error", name)
+		}
+	}
+}

@@ -90,6 +90,9 @@ type runner struct {
 	retired map[uint16]bool
 	// passiveGen counts listeners made after a passive connection (see call).
 	passiveGen int
+	// prevInbound says the previous event was an inbound packet, due at prevDue.
+	prevInbound bool
+	prevDue     time.Duration
 }
 
 // retire is a new socket under test (socket()): from now on what the active open before
@@ -234,8 +237,16 @@ func (r *runner) tolerance(gap time.Duration) time.Duration {
 func (r *runner) run(res *Result) error {
 	for _, ev := range r.s.Events {
 		t := ev.Time.At
+		inbound := ev.Kind == PacketEvent && ev.Packet.Inbound
 		if ev.Time.Relative {
-			t += r.prev
+			// packetdrill (adjust_relative_event_times): an inbound packet after an
+			// inbound packet counts from when that one was due, so a late injection
+			// does not delay the ones after it; every other event counts from now.
+			if inbound && r.prevInbound {
+				t += r.prevDue
+			} else {
+				t += r.prev
+			}
 		}
 		if t > MaxScriptTime || ev.Time.BlockEnd > MaxScriptTime {
 			return fail(ev.Line, "event at %s is later than the %s a script may run", fmtDur(t), MaxScriptTime)
@@ -251,6 +262,9 @@ func (r *runner) run(res *Result) error {
 			}
 			if err := r.shell(ev, res); err != nil {
 				return err
+			}
+			if cs, ok := r.st.(ClockStack); ok && ev.Init {
+				cs.StartClock()
 			}
 			r.prev = t
 			continue
@@ -281,6 +295,9 @@ func (r *runner) run(res *Result) error {
 				if ev.Packet.IPECN != "" {
 					r.skip(ev.Line, "IP ECN field [%s] not sent", ev.Packet.IPECN)
 				}
+				if ev.Packet.HasTOS {
+					r.skip(ev.Line, "IP TOS [tos %#02x] not sent", ev.Packet.TOS)
+				}
 				if err := r.st.Inject(t, seg); err != nil {
 					return fail(ev.Line, "injecting the packet: %v", err)
 				}
@@ -306,6 +323,7 @@ func (r *runner) run(res *Result) error {
 		case !ev.Time.Any:
 			r.prev = max(t, r.st.Now())
 		}
+		r.prevInbound, r.prevDue = inbound, t
 	}
 	// At the end every blocking call must have returned. What the stack sent that no
 	// line read is not checked, as in packetdrill (it reads packets only for a ">" line).
@@ -363,6 +381,12 @@ func (r *runner) finish(done []Done) error {
 		delete(r.blocking, d.ID)
 		if d.At < b.end-b.tol || d.At > b.end+b.tol {
 			return fail(b.ev.Line, "%s() returned at %s, expected at %s", b.ev.Syscall.Name, fmtDur(d.At), fmtDur(b.end))
+		}
+		if b.ev.Syscall.Name == "accept" && d.Res.Ret >= 0 {
+			// A blocking accept() that returned names the socket under test, as one
+			// that returns at once does (packetdrill's tcp_info asks the connection
+			// the listener's SYN made, whose fd accept() gave).
+			r.lastFD = int(d.Res.Ret)
 		}
 		if err := r.checkResult(b.ev, d.Res); err != nil {
 			return err
@@ -563,8 +587,11 @@ func (r *runner) match(line int, pk *Packet, seg tcp.Segment) error {
 	case pk.HasWin && seg.Window != pk.Win:
 		return fail(line, "expected %s, got %s: window differs", want, gotS)
 	}
-	if pk.IPECN != "" {
-		r.skip(line, "IP ECN field [%s] not modelled", pk.IPECN)
+	if pk.IPECN != "" && !ecnMatches(pk.IPECN, seg.TOS&tcp.ECNMask) {
+		return fail(line, "expected %s, got %s: IP ECN field %s, expected [%s]", want, gotS, ecnNames[seg.TOS&tcp.ECNMask], pk.IPECN)
+	}
+	if pk.HasTOS && seg.TOS != pk.TOS {
+		return fail(line, "expected %s, got %s: IP TOS %#02x, expected %#02x", want, gotS, seg.TOS, pk.TOS)
 	}
 	if pk.OptsAny {
 		return nil
@@ -588,6 +615,19 @@ func (r *runner) match(line int, pk *Packet, seg tcp.Segment) error {
 		return fail(line, "expected options <%s>, got <%s>", opts, got)
 	}
 	return nil
+}
+
+// ecnNames are packetdrill's names of the ECN codepoints.
+var ecnNames = [4]string{tcp.NotECT: "noecn", tcp.ECT1: "ect1", tcp.ECT0: "ect0", tcp.CE: "ce"}
+
+// ecnMatches reports whether an outbound packet's ECN codepoint is the one the script
+// wrote in brackets; [ect01] takes either ECT codepoint (packetdrill
+// verify_outbound_live_ecn).
+func ecnMatches(want string, got uint8) bool {
+	if want == "ect01" {
+		return got == tcp.ECT0 || got == tcp.ECT1
+	}
+	return ecnNames[got] == want
 }
 
 // scriptOptions returns a packet's options with every TFO_COOKIE symbol replaced by the
@@ -736,14 +776,23 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 	}
 
 	_, remote := r.s.Addrs()
-	call, err := Decode(sc, remote)
-	if errors.Is(err, ErrNotModelled) {
-		return fail(ev.Line, "not modelled: %v", strings.TrimPrefix(err.Error(), ErrNotModelled.Error()+": "))
+	var res tcp.Result
+	var ok bool
+	var err error
+	_, onFiles := NotModelledCalls[sc.Name]
+	if fs, files := r.st.(FileStack); onFiles && files {
+		res, ok, err = fs.FileCall(t, id, sc, ev.Time.Blocking)
+	} else {
+		var call *tcp.Call
+		call, err = Decode(sc, remote)
+		if errors.Is(err, ErrNotModelled) {
+			return fail(ev.Line, "not modelled: %v", strings.TrimPrefix(err.Error(), ErrNotModelled.Error()+": "))
+		}
+		if err != nil {
+			return fail(ev.Line, "%s(): %v", sc.Name, err)
+		}
+		res, ok, err = r.st.Call(t, id, call, ev.Time.Blocking)
 	}
-	if err != nil {
-		return fail(ev.Line, "%s(): %v", sc.Name, err)
-	}
-	res, ok, err := r.st.Call(t, id, call, ev.Time.Blocking)
 	if err != nil {
 		return fail(ev.Line, "%s(): %v", sc.Name, err)
 	}
@@ -794,6 +843,22 @@ func (r *runner) checkResult(ev *Event, res tcp.Result) error {
 			r.skip(ev.Line, "recvmsg TCP_CM_INQ not evaluated")
 		case want != res.Out:
 			return fail(ev.Line, "recvmsg() TCP_CM_INQ expected %s, got %s", want, res.Out)
+		}
+	}
+	if sc.Name == "recvmsg" && len(sc.Args) > 1 && !strings.Contains(sc.Args[1], "TCP_CM_INQ") {
+		want, ok, err := scriptCmsgs(sc.Args[1])
+		switch {
+		case err != nil:
+			return fail(ev.Line, "%s(): %v", sc.Name, err)
+		case ok && res.Cmsgs == nil:
+			r.skip(ev.Line, "recvmsg control messages not evaluated")
+		case ok:
+			if err := checkCmsgs(want, res.Cmsgs, max(r.s.Tolerance, DefaultTolerance)); err != nil {
+				return fail(ev.Line, "%s(): %v", sc.Name, err)
+			}
+			if err := checkMsgFlags(sc.Args[1], res); err != nil {
+				return fail(ev.Line, "%s(): %v", sc.Name, err)
+			}
 		}
 	}
 	if sc.Name == "poll" && len(sc.Args) > 0 {
@@ -895,10 +960,20 @@ func (r *runner) runSteps(line int, steps []ShellStep, res *Result, quiet bool) 
 				s = 1
 			}
 		}
+		if st.Negate && k { // "! cmd": 0 when cmd failed, 1 when it succeeded
+			if s == 0 {
+				s = 1
+			} else {
+				s = 0
+			}
+		}
 		if st.Background {
 			s, k = 0, true // sh does not wait for it
 		}
 		status, last, known = s, st.Text, k
+		if st.Negate {
+			last = "! " + st.Text
+		}
 	}
 	return status, last, known, nil
 }

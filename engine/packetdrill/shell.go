@@ -34,6 +34,9 @@ type ShellStep struct {
 	// Args are its words without the redirections (for a pipeline, with "|").
 	Args    []string
 	Sysctls []Sysctl
+	// Negate: the pipeline was written after "!", so its status is inverted (Text and
+	// Args leave the "!" out).
+	Negate bool
 }
 
 type shWord struct {
@@ -198,7 +201,11 @@ func expandArith(s string) string {
 
 // classify says what a simple command does, from its words.
 func classify(words []shWord, text string) ShellStep {
-	st := ShellStep{Text: text, Kind: StepCommand}
+	negate := false
+	if len(words) > 1 && !words[0].redir && words[0].text == "!" && strings.HasPrefix(text, "!") {
+		words, text, negate = words[1:], strings.TrimSpace(text[1:]), true
+	}
+	st := ShellStep{Text: text, Kind: StepCommand, Negate: negate}
 	var f []string
 	var redirs []string
 	for _, w := range words {
@@ -248,12 +255,22 @@ func classify(words []shWord, text string) ShellStep {
 		}
 	case len(f) == 2 && f[0] == "echo" && len(redirs) == 1 && strings.HasPrefix(redirs[0], ">/proc/sys/net/"):
 		st.Kind, st.Sysctls = StepSysctl, []Sysctl{{Name: sysctlBase(strings.TrimPrefix(redirs[0], ">")), Value: f[1]}}
+	case len(f) == 2 && f[0] == "echo" && len(redirs) == 1 && strings.HasPrefix(redirs[0], ">"+modulePrefix):
+		// A module parameter (echo 3 > /sys/module/tcp_cubic/parameters/hystart_detect):
+		// set as a sysctl named module.parameter.
+		mod, param, ok := strings.Cut(strings.TrimPrefix(redirs[0], ">"+modulePrefix), "/parameters/")
+		if ok && mod != "" && param != "" && !strings.Contains(param, "/") {
+			st.Kind, st.Sysctls = StepSysctl, []Sysctl{{Name: mod + "." + param, Value: f[1]}}
+		}
 	case len(f) == 1 && strings.HasPrefix(f[0], "/proc/sys/net/") && strings.Contains(f[0], "="):
 		k, v, _ := strings.Cut(f[0], "=")
 		st.Kind, st.Sysctls = StepSysctl, []Sysctl{{Name: sysctlBase(k), Value: strings.TrimSpace(v)}}
 	}
 	return st
 }
+
+// modulePrefix is where Linux shows a module's parameters (/sys/module/M/parameters/P).
+const modulePrefix = "/sys/module/"
 
 // CommandWords returns the words of a command as sh would pass them to it: the first
 // simple command of cmd, without its redirections.

@@ -65,6 +65,20 @@ type Stack interface {
 	Close() error
 }
 
+// FileStack is a Stack that makes the calls on files and pipes (NotModelledCalls: open,
+// pipe, sendfile, splice): the kernel can, the engine cannot.
+type FileStack interface {
+	// FileCall makes one at time t from the script's arguments as written; like Call, a
+	// call that blocks returns ok=false and is reported later by Until with id.
+	FileCall(t time.Duration, id int, sc *Syscall, mayBlock bool) (res tcp.Result, ok bool, err error)
+}
+
+// ClockStack is a Stack on a real clock: StartClock makes now its time zero, as
+// packetdrill starts the script's clock once its init command has run.
+type ClockStack interface {
+	StartClock()
+}
+
 // ICMPStack is a Stack that takes ICMP errors from the peer's side.
 type ICMPStack interface {
 	// InjectICMP hands the stack an ICMP error at time t about a segment it sent.

@@ -58,6 +58,7 @@ func (l *Listener) input(seg Segment) {
 	c.passive = true
 	c.lst = l
 	c.userMSS = l.MaxSeg
+	l.IP.applyIP(c)
 	c.rcvSpace = l.RecvSpace
 	c.keepalive = l.Keepalive
 	c.ccName = l.Congestion

@@ -225,11 +225,18 @@ func (c *Conn) processAck(seg Segment) bool {
 	c.lastAckAt = c.h.now
 	ai := c.recoveryAckBegin(seg)
 	if c.sndUna.LessThan(seg.Ack) {
+		c.ackEcr = 0
+		if ts, ok := seg.Options.Find(OptTimestamps); ok && c.tsOK {
+			c.ackEcr = ts.TSEcr // tcp_ack_update_rtt's last resort
+		}
 		c.newlyAcked(seg.Ack)
+		c.space.shrunk = true // the acknowledged data left the send buffer
 		if len(c.sendBuf) == 0 {
 			c.chronoStop(chronoBusy)
 		}
 		c.moreHeld = false // MSG_MORE held only that write's own push (tcp_push)
+	} else {
+		c.sackRTTSample() // an ACK that only SACKs is timed too (tcp_clean_rtx_queue)
 	}
 	// Window update (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ, or equal and SND.WL2 =< SEG.ACK).
 	if c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(seg.Ack) {
@@ -242,6 +249,7 @@ func (c *Conn) processAck(seg Segment) bool {
 		c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	}
 	c.recoveryAckEnd(seg, ai)
+	c.updatePacingRate()
 	c.ackWhilePersisting()
 	switch c.state {
 	case FinWait1:

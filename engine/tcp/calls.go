@@ -40,21 +40,19 @@ func (c *Conn) SendMore(data []byte, more bool) (int, error) {
 	if len(data) > 0 && !c.sndNxt.LessThan(start) {
 		c.chronoStart(chronoBusy) // tcp_add_write_queue_tail: the write queue was empty
 	}
-	c.sendBuf, c.sendMem = appendQueue(c.sendBuf, c.sendMem, data)
-	if g := c.sizeGoal(); g > 0 {
-		// Linux builds a write into buffers of size_goal bytes and each full one leaves
-		// with PSH on its last segment (measured on 6.18: 3000 bytes at MSS 1460 go as
-		// 1460, 1460 PSH, 80 PSH).
-		for off := g; off < len(data); off += g {
-			c.pushAt = append(c.pushAt, start.Add(uint32(off)))
-			c.goalAt = append(c.goalAt, start.Add(uint32(off)))
+	c.h.app(c.peer, "send", nil, len(data), "")
+	if c.h.Prof.SendBuffers {
+		c.writeBuffers(data)
+		if len(data) > 0 && (!more || c.forcedPush()) {
+			c.markPush() // tcp_push
+		}
+	} else {
+		c.sendBuf, c.sendMem = appendQueue(c.sendBuf, c.sendMem, data)
+		if len(data) > 0 || !more {
+			c.addEdge(!more)
 		}
 	}
-	if !more {
-		c.pushAt = append(c.pushAt, c.sendStart.Add(uint32(len(c.sendBuf))))
-	}
 	c.moreHeld = more
-	c.h.app(c.peer, "send", nil, len(data), "")
 	c.ackNow = false
 	c.flush()
 	return len(data), nil

@@ -314,5 +314,25 @@ func (r *sentRing) ack(una Seq, now Time) (rtt time.Duration, ok bool) {
 	return now.Sub(last), true
 }
 
+// oldest returns the send time of the oldest segment una covers, when one is covered
+// and none of those covered was sent twice (Linux tcp_clean_rtx_queue's first_ackt
+// without FLAG_RETRANS_DATA_ACKED).
+func (r *sentRing) oldest(una Seq) (Time, bool) {
+	if r.count == 0 || una.LessThan(r.ends[r.head]) {
+		return 0, false
+	}
+	first := r.at[r.head]
+	for k := range r.count {
+		i := (r.head + k) % len(r.ends)
+		if una.LessThan(r.ends[i]) {
+			break
+		}
+		if r.rtx[i] {
+			return 0, false
+		}
+	}
+	return first, true
+}
+
 // reset forgets every segment (the connection retransmits from SND.UNA).
 func (r *sentRing) reset() { r.head, r.count = 0, 0 }

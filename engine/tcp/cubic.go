@@ -214,7 +214,14 @@ func (c *Conn) cubicAcked(rtt time.Duration) {
 	}
 }
 
-// hystartUpdate is hystart_update with both detections on (hystart_detect 3): slow
+// HyStart's detections, the bits of Profile.HyStartDetect (tcp_cubic.c HYSTART_ACK_TRAIN
+// and HYSTART_DELAY).
+const (
+	HyStartACKTrain = 1
+	HyStartDelay    = 2
+)
+
+// hystartUpdate is hystart_update with the profile's detections (hystart_detect): slow
 // start ends (ssthresh = cwnd) when a round's ACK train has lasted longer than half the
 // minimum RTT, or when the smallest of a round's first samples exceeds the minimum RTT
 // by an eighth of it, clamped to [4 ms, 16 ms].
@@ -223,8 +230,9 @@ func (c *Conn) hystartUpdate(delay uint32) {
 	if ca.endSeq.LessThan(c.sndUna) {
 		c.hystartReset()
 	}
+	detect := c.h.Prof.HyStartDetect
 	now := c.clockUS()
-	if int32(now-ca.lastAck) <= hystartAckDeltaUS {
+	if detect&HyStartACKTrain != 0 && int32(now-ca.lastAck) <= hystartAckDeltaUS {
 		ca.lastAck = now
 		// Without pacing by a qdisc (sk_pacing_status SK_PACING_NONE) the threshold is
 		// half of delay_min plus the TSO cushion.
@@ -233,6 +241,9 @@ func (c *Conn) hystartUpdate(delay uint32) {
 			ca.found = true
 			c.ssthresh = c.cwnd
 		}
+	}
+	if detect&HyStartDelay == 0 {
+		return
 	}
 	if ca.currRTT > delay {
 		ca.currRTT = delay

@@ -26,6 +26,7 @@ func (c *Conn) cwndValidate(sent bool) {
 		u.maxPacketsOut = out
 		u.usageSeq = c.sndNxt
 	}
+	c.sndbufStarved()
 }
 
 // cwndMayGrow reports whether an ACK may grow the congestion window. Under the profile's

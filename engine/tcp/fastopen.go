@@ -190,6 +190,7 @@ func (h *Host) ConnectFastOpen(localPort uint16, raddr netip.Addr, rport uint16,
 	c.connectPending = true
 	c.userMSS = o.MaxSeg
 	c.rcvSpace = o.RecvSpace
+	o.applyIP(c)
 	h.record(Event{Kind: EventApp, At: h.now, Endpoint: h.Name, Peer: c.peer, Call: "connect", Result: "pending", Detail: "Fast Open"})
 	if p.FastOpen&FastOpenClient == 0 {
 		c.activeOpen()
@@ -345,9 +346,7 @@ func (c *Conn) releaseAcked(ack Seq) {
 		c.sendBuf = c.sendBuf[k:]
 		c.sendStart = c.sendStart.Add(uint32(k))
 	}
-	for len(c.pushAt) > 0 && c.pushAt[0].LessThanEq(c.sendStart) {
-		c.pushAt = c.pushAt[1:]
-	}
+	c.pruneEdges()
 }
 
 // fastOpenQueue is the length of the listener's Fast Open queue: TCP_FASTOPEN's value, or

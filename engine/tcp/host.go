@@ -86,6 +86,9 @@ type HostStats struct {
 	SegmentsIn, SegmentsOut, CookiesSent, CookiesAccepted, CookiesRejected, SYNsDropped int
 	// EgressDropped counts segments the host's own queue dropped (SetEgressDrop).
 	EgressDropped int
+	// OutOfWindowICMPs counts ICMP errors about a sequence number not in flight, which
+	// are ignored (Linux LINUX_MIB_OUTOFWINDOWICMPS, nstat's TcpExtOutOfWindowIcmps).
+	OutOfWindowICMPs int
 }
 
 // SetEgressDrop makes the host's outgoing queue drop everything it is given, or work
@@ -155,6 +158,16 @@ func (h *Host) Conn(t Tuple) *Conn { return h.conns[t] }
 
 // Listener returns the listener on port, if any.
 func (h *Host) Listener(port uint16) *Listener { return h.listeners[port] }
+
+// Listeners returns the host's listeners, by port.
+func (h *Host) Listeners() []*Listener {
+	ls := make([]*Listener, 0, len(h.listeners))
+	for _, l := range h.listeners {
+		ls = append(ls, l)
+	}
+	slices.SortFunc(ls, func(a, b *Listener) int { return int(a.Port) - int(b.Port) })
+	return ls
+}
 
 func (h *Host) record(e Event) {
 	if h.rec != nil {
@@ -319,6 +332,11 @@ func (h *Host) ConnectMaxSeg(localPort uint16, raddr netip.Addr, rport uint16, m
 // SockOpts are the socket options set before connect() that shape the handshake.
 type SockOpts struct {
 	MaxSeg uint16 // TCP_MAXSEG (0: not set)
+	// TOS and PMTUDisc are IP_TOS and IP_MTU_DISCOVER (see Conn.SetTOS, SetPMTUDisc);
+	// the zero value of PMTUDisc is not the default, so HasPMTUDisc says it was set.
+	TOS         uint8
+	PMTUDisc    PMTUDisc
+	HasPMTUDisc bool
 	// RecvSpace is the receive buffer space the application asked for (SO_RCVBUF, in
 	// the bytes TCP may advertise; 0: the profile's). It sets the window of the SYN and
 	// the window scale offered (see Conn.SetRecvSpace).
@@ -339,6 +357,7 @@ func (h *Host) ConnectOpts(localPort uint16, raddr netip.Addr, rport uint16, o S
 	c.connectPending = true
 	c.userMSS = o.MaxSeg
 	c.rcvSpace = o.RecvSpace
+	o.applyIP(c)
 	h.record(Event{Kind: EventApp, At: h.now, Endpoint: h.Name, Peer: c.peer, Call: "connect", Result: "pending"})
 	c.activeOpen()
 	return c, nil
@@ -354,6 +373,7 @@ func (h *Host) newConn(t Tuple, born State) *Conn {
 	c := &Conn{h: h, tuple: t, peer: h.peerName(t.RemoteAddr), state: born}
 	c.rto = h.Prof.InitialRTO
 	c.rcvBufSize = h.Prof.RecvWindow
+	c.pmtuDisc = PMTUDiscWant
 	h.conns[t] = c
 	return c
 }

@@ -62,6 +62,7 @@ func (h *Host) InputICMP(now Time, m ICMP) {
 		una = c.iss
 	}
 	if m.Seq.LessThan(una) || c.sndNxt.LessThan(m.Seq) {
+		h.stats.OutOfWindowICMPs++
 		h.note(c.peer, "icmp-out-of-window", "ICMP error about a sequence number not in flight: ignored")
 		return
 	}
@@ -70,7 +71,9 @@ func (h *Host) InputICMP(now Time, m ICMP) {
 	switch m.Type {
 	case ICMPDestUnreach:
 		if m.Code == ICMPFragNeeded {
-			c.pmtuReduced(m.MTU)
+			if c.pmtuDisc.acceptsPMTU() { // tcp_v4_mtu_reduced
+				c.pmtuReduced(m.MTU)
+			}
 			return
 		}
 		if int(m.Code) >= len(icmpErrno) {

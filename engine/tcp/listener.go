@@ -42,6 +42,9 @@ type Listener struct {
 	// Congestion is TCP_CONGESTION set on the listening socket ("": the profile's): the
 	// algorithm its connections start with, as Linux's children inherit it.
 	Congestion string
+	// IP is IP_TOS and IP_MTU_DISCOVER set on the listening socket, which its SYN-ACKs
+	// and connections inherit (sk_clone copies inet->tos and pmtudisc).
+	IP SockOpts
 
 	// twISN, while nonzero, is the ISN for a SYN that just ended a TIME-WAIT.
 	twISN Seq
@@ -177,7 +180,8 @@ func (l *Listener) sendCookie(syn Segment) {
 	}
 	ck := h.makeCookie(t, syn.Seq, peerMSS)
 	seg := Segment{Src: h.Addr, Dst: syn.Src, SrcPort: syn.DstPort, DstPort: syn.SrcPort,
-		Seq: ck.ISN, Ack: syn.Seq.Add(1), Flags: SYN | ACK, Window: initialWindowFor(p, p.Timestamps && si.ts)}
+		Seq: ck.ISN, Ack: syn.Seq.Add(1), Flags: SYN | ACK, Window: initialWindowFor(p, p.Timestamps && si.ts),
+		TOS: l.IP.TOS &^ ECNMask, NoDF: l.IP.HasPMTUDisc && !l.IP.PMTUDisc.dontFragment()}
 	reply := synInfo{mss: p.MSS}
 	if p.Timestamps && si.ts {
 		// The low 6 bits of TSval remember what the SYN offered (cookie_init_timestamp).

@@ -19,7 +19,8 @@ func (c *Conn) activeOpenAs(cause string) {
 	if fo := c.fastOpen; fo != nil && fo.synData > 0 {
 		// Fast Open: the data rides on the SYN and stays queued until acknowledged.
 		c.sendBuf = append(c.sendBuf, fo.payload...)
-		c.pushAt = append(c.pushAt, c.sendStart.Add(uint32(fo.synData)))
+		c.markPushAt(c.sendStart.Add(uint32(fo.synData))) // the SYN data's own buffer, with PSH
+		c.addEdge(false)
 		fo.payload = nil
 	}
 	c.setState(SynSent, cause)
@@ -44,6 +45,7 @@ func (c *Conn) sendSYN(retransmit bool) {
 		// tcp_ecn_clear_syn, tcp_ecn_fallback on by default).
 		seg.Flags |= ECE | CWR
 	}
+	c.ecnAsked = seg.Flags.Has(ECE | CWR)
 	seg.Options = buildSynOptions(p, synInfo{mss: c.advMSS(), ws: p.WindowScaling, shift: c.offerShift(),
 		sack: p.SACK, ts: p.Timestamps, tsVal: c.tsVal()}, p.Layout)
 	if !retransmit {
@@ -112,6 +114,8 @@ func (c *Conn) negotiate(seg Segment) {
 		c.mss -= 12
 	}
 	c.mssFull = c.mss
+	// A SYN-ACK turns ECN on only with ECE alone and only if our SYN asked for it
+	// (RFC 3168 §6.1.1; Linux tcp_ecn_rcv_synack).
 	c.ecnOK = p.ECN >= 1 && seg.Flags.Has(ECE|CWR) && seg.Flags&ACK == 0 ||
-		p.ECN >= 1 && seg.Flags.Has(SYN|ACK|ECE)
+		c.ecnAsked && seg.Flags.Has(SYN|ACK) && seg.Flags&(ECE|CWR) == ECE
 }

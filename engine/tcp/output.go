@@ -15,6 +15,7 @@ func (c *Conn) template(seq Seq, flags Flags) Segment {
 		Src: c.tuple.LocalAddr, Dst: c.tuple.RemoteAddr,
 		SrcPort: c.tuple.LocalPort, DstPort: c.tuple.RemotePort,
 		Seq: seq, Flags: flags,
+		TOS: c.tos, NoDF: !c.pmtuDisc.dontFragment(),
 	}
 }
 
@@ -162,28 +163,6 @@ func (c *Conn) finishAndEmit(seg Segment, retransmit bool) {
 	c.h.emitCC(seg, retransmit, c.ccSample())
 }
 
-// sizeGoal is the size of the buffers a write is cut into when the profile pushes per
-// buffer (Linux tcp_xmit_size_goal with tcp_tso_autosize): about 1 ms of the pacing rate
-// (2·cwnd·MSS/SRTT in slow start, tcp_pacing_ss_ratio 200 %), at least 2 segments
-// (tcp_min_tso_segs); 0 when the profile does not.
-func (c *Conn) sizeGoal() int {
-	p := &c.h.Prof
-	if !p.PushPerSizeGoal || c.mss == 0 || !c.rttValid || c.srtt <= 0 {
-		return 0
-	}
-	rate := 2 * float64(c.cwnd) / c.srtt.Seconds()               // bytes per second
-	segs := max(int(rate/1024)/int(c.mss), max(p.MinTSOSegs, 2)) // sk_pacing_shift 10: ~1 ms
-	segs = min(segs, 44)                                         // 64 KB of GSO at most
-	// tcp_cwnd_test: a burst takes at most half the congestion window, so that two
-	// are in flight (measured: 26000 bytes at cwnd 10 with tcp_min_tso_segs 10 left as
-	// 5000 and 5000, each with PSH; gtests' slow-start-after-idle).
-	segs = min(segs, max(int(c.cwnd)/int(c.mss)/2, 1))
-	if cut := c.halfWindow(); p.HalfWindowMSS && cut > 0 {
-		segs = min(segs, max(int(cut)/int(c.mss), 1)) // tcp_bound_to_half_wnd on the GSO size
-	}
-	return segs * int(c.mss)
-}
-
 // countAnswer notes data sent within the ACK timeout of data received: an interactive
 // exchange (Linux tcp_event_data_sent); at the profile's threshold the connection enters
 // pingpong mode.
@@ -210,6 +189,7 @@ func (c *Conn) flush() {
 	switch c.state {
 	case Established, CloseWait, FinWait1, FinWait2, Closing, LastAck:
 		c.output()
+		c.checkSpace()
 	case SynReceived:
 		if c.fastOpen != nil && c.fastOpen.child {
 			c.output() // a Fast Open child may send before the handshake completes (RFC 7413 §3)
@@ -248,6 +228,7 @@ func (c *Conn) delackTimeout() time.Duration {
 func (c *Conn) output() {
 	before := c.sndNxt
 	c.outputSegments()
+	c.closeUnit()
 	c.cwndValidate(c.sndNxt != before)
 }
 
@@ -314,7 +295,13 @@ func (c *Conn) outputSegments() {
 				}
 				return
 			}
+			if c.h.Prof.SendBuffers {
+				n = c.planUnit(n) // one transmission's share (tcp_write_xmit)
+			}
 			c.sendData(c.sndNxt, off, n, false)
+			if c.pushOne && !c.unit.open {
+				return // tcp_push_one: one transmission
+			}
 			continue
 		}
 		if c.finQueued && !c.finSent {
@@ -336,11 +323,14 @@ func (c *Conn) nagleHolds() bool {
 }
 
 // The chronographs of tcp_info (Linux tcp_chrono_start/stop): the time the connection had
-// data to send (busy), and the part of it the peer's receive window held it back.
+// data to send (busy), the part of it the peer's receive window held it back, and the
+// part in which all it had was sent and the application waited for room in the send
+// buffer (sndbuf_chrono.go).
 const (
 	chronoNone = iota
 	chronoBusy
 	chronoRwnd
+	chronoSndbuf
 )
 
 // chronoSet closes the current chronograph's interval and starts kind's.
@@ -403,12 +393,10 @@ func (c *Conn) sendData(seq Seq, off, n int, retransmit bool) {
 	}
 	seg := c.template(seq, 0)
 	seg.Payload = c.h.payloadCopy(c.sendBuf[off : off+n])
+	c.markECN(&seg, !retransmit && !seq.LessThan(c.sndNxt))
 	end := seq.Add(uint32(n))
-	for _, pa := range c.pushAt {
-		if pa == end && !(retransmit && c.goalOnly(end)) {
-			seg.Flags |= PSH // the last segment of an application write
-			break
-		}
+	if c.segmentPush(seq, end, retransmit) {
+		seg.Flags |= PSH // skb.go: where a write ends, or a transmission's last segment
 	}
 	// The FIN rides on the last data segment when the application has already closed.
 	if c.finQueued && off+n == len(c.sendBuf) && (!c.finSent || c.finSeq == end) {

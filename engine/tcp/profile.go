@@ -90,6 +90,11 @@ type Profile struct {
 	// (RFC 5681 in whole segments, tcp_reno_cong_avoid); setsockopt TCP_CONGESTION
 	// chooses either for one socket (Conn.SetCongestion).
 	CongestionControl string
+	// HyStartDetect is CUBIC's HyStart detection, the bits of tcp_cubic's module
+	// parameter hystart_detect: 1 the ACK train (a round's ACKs spaced closely for
+	// longer than half the minimum RTT), 2 the delay increase (RFC 9438 §4.10 leaves
+	// HyStart to the implementation; Linux's default is 3, both).
+	HyStartDetect int
 	// CwndPerPacket grows the congestion window in slow start by one segment for every
 	// segment a cumulative ACK covers (Linux tcp_slow_start, RFC 3465 byte counting),
 	// instead of by one segment per ACK (RFC 5681 §3.1).
@@ -144,9 +149,13 @@ type Profile struct {
 	FinTimeout       time.Duration // orphaned FIN-WAIT-2 lifetime (Linux tcp_fin_timeout); 0 = forever
 	RSTOnUnreadClose bool          // close() with unread data sends RST (Linux tcp_close, RFC 9293 §3.10.4 allows)
 
-	// PushPerSizeGoal sets PSH at the end of every size_goal chunk of a write, not only at
-	// its end (Linux: a write is built into skbs of tcp_xmit_size_goal bytes).
-	PushPerSizeGoal bool
+	// SendBuffers cuts writes into buffers and transmissions as Linux does, which decides
+	// where PSH goes (skb.go): buffers of size_goal, PSH where a write ends or a push is
+	// forced (tcp_sendmsg_locked), at most half the congestion window and about 1 ms of
+	// the pacing rate per transmission (tcp_write_xmit), PSH on every transmission of
+	// more than one segment (__tcp_transmit_skb); without it PSH marks the segment that
+	// ends a write (RFC 9293 §3.9.1).
+	SendBuffers bool
 	// TailLossProbe sends a tail loss probe (RFC 8985 §7; Linux tcp_schedule_loss_probe,
 	// tcp_early_retrans 3 or 4) on a SACK connection with one segment out: PTO = 2·SRTT +
 	// TCP_RTO_MIN (200 ms), never later than the RTO would fire. The probe resends that
@@ -248,10 +257,25 @@ type Profile struct {
 	// first SYN (Linux tcp_rcv_synsent_state_process, PAWSActiveRejected).
 	SynAckEcrCheck bool
 
-	// MinTSOSegs is the fewest segments a buffer of a write holds when the profile
-	// pushes per buffer (Linux net.ipv4.tcp_min_tso_segs, default 2).
+	// MinTSOSegs is the fewest segments one transmission may carry whatever the pacing
+	// rate (Linux net.ipv4.tcp_min_tso_segs, default 2), with SendBuffers.
 	MinTSOSegs int
+	// PacingSSRatio and PacingCARatio are the pacing rate, in percent of cwnd·MSS/SRTT,
+	// while cwnd is under half ssthresh and after (net.ipv4.tcp_pacing_ss_ratio 200,
+	// tcp_pacing_ca_ratio 120; tcp_update_pacing_rate); with SendBuffers it sizes
+	// transmissions.
+	PacingSSRatio, PacingCARatio int
+	// RTTEveryAck takes an RTT sample from every ACK that moves SND.UNA, from the send
+	// time of the oldest segment it covers when none of them was resent (Linux
+	// tcp_clean_rtx_queue, tcp_ack_update_rtt), instead of timing one segment a round
+	// trip (RFC 6298 §3 with Karn's algorithm).
+	RTTEveryAck bool
 }
+
+// MaxPacingRatio is the largest tcp_pacing_ss_ratio and tcp_pacing_ca_ratio Linux takes
+// (1000 %, sysctl_net_ipv4.c: proc_dointvec_minmax up to SYSCTL_ONE_THOUSAND; 1001 is
+// refused with EINVAL on 6.18).
+const MaxPacingRatio = 1000
 
 // LinuxProfile returns the defaults of one kernel, Linux 6.18 (every value checked on
 // 6.18.44 with the scripts in testdata/packetdrill, run on the engine and on the kernel).
@@ -296,6 +320,7 @@ func LinuxProfile() Profile {
 
 		InitialCwnd:       10,
 		CongestionControl: "cubic",
+		HyStartDetect:     HyStartACKTrain | HyStartDelay,
 		CwndPerPacket:     true,
 		CwndLimitedGrowth: true,
 		IdleRestart:       true,
@@ -323,7 +348,7 @@ func LinuxProfile() Profile {
 		Nagle:                 true,
 		WholeSegmentWindow:    true,
 		HalfWindowMSS:         true,
-		PushPerSizeGoal:       true,
+		SendBuffers:           true,
 		ResetOnDataAfterClose: true,
 
 		ChallengeACKInterval: 500 * time.Millisecond,
@@ -349,6 +374,9 @@ func LinuxProfile() Profile {
 		MD5Unexpected:  true,
 		SynAckEcrCheck: true,
 		MinTSOSegs:     2,
+		PacingSSRatio:  200,
+		PacingCARatio:  120,
+		RTTEveryAck:    true,
 	}
 }
 
@@ -380,6 +408,7 @@ func RFCProfile() Profile {
 
 		InitialCwnd:       3,
 		CongestionControl: "reno",
+		HyStartDetect:     HyStartACKTrain | HyStartDelay, // when a socket picks CUBIC
 		IdleRestart:       true,
 
 		DelayedACK:     200 * time.Millisecond,

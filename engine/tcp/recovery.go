@@ -172,7 +172,12 @@ func (c *Conn) recoveryAckBegin(seg Segment) ackInfo {
 // the distance to the highest SACK, in segments.
 func (c *Conn) checkReordering(low Seq) {
 	high, ok := c.sb.highSack()
-	if !ok || !low.LessThan(high) {
+	if !ok {
+		// tcp_highest_sack_seq: with nothing SACKed (the ACK that filled the holes
+		// took the SACKed data too) the highest SACK is SND.UNA.
+		high = c.sndUna
+	}
+	if !low.LessThan(high) {
 		return
 	}
 	metric := int(high.Sub(low))
@@ -419,6 +424,7 @@ func (c *Conn) enterRecovery() {
 	c.recover, c.recoverSet = c.sndMax, true
 	c.rack.tlpWatch = false
 	if c.caState != CACWR {
+		c.queueCWR()
 		c.highSeq = c.sndMax
 		c.priorCwnd = int(c.cwnd / uint32(c.mss))
 		c.prrDelivered, c.prrOut = 0, 0
@@ -487,7 +493,16 @@ func (c *Conn) xmitRetransmitQueue() {
 		}
 		s := c.sb.segs[i]
 		head := i == c.sb.head
-		if !c.resend(s.start, s.end) {
+		if c.h.egressDrop && c.state.Synchronized() {
+			// The host's queue refuses it (tcp_transmit_skb fails): the segment stays
+			// lost and not resent, and resending stops (tcp_retransmit_skb's error).
+			return
+		}
+		if c.h.Prof.SendBuffers {
+			if !c.resendUnit(i) {
+				return
+			}
+		} else if !c.resend(s.start, s.end) {
 			return
 		}
 		if head && !c.rack.reoArmed {
@@ -529,6 +544,7 @@ func (c *Conn) resend(start, end Seq) bool {
 // unless a recovery already set it for this window, and resending goes in order under
 // the scoreboard (SACKed segments are skipped) as the window reopens.
 func (c *Conn) enterLoss() {
+	c.queueCWR()
 	if !c.lossRecoveryOn() {
 		return
 	}
@@ -558,6 +574,15 @@ func (c *Conn) recoveryInfo(info map[string]int64) {
 	info["lost"] = int64(c.sb.lostOut)
 	info["retrans"] = int64(c.sb.retransOut)
 	info["reordering"] = int64(max(c.reordering, c.dupThresh()))
+	info["reord_seen"] = int64(c.reordSeen) // tcpi_reord_seen: reorderings detected
+	// tcpi_delivered is tp->delivered: the segments delivered, plus one for our SYN or
+	// SYN-ACK once acknowledged (tcp_ack counts the SYN as one packet, its data with
+	// it; the ACK that completes a passive open adds one in tcp_rcv_state_process).
+	d := c.delivered
+	if c.state != SynReceived { // synchronized: past SYN-RECEIVED our SYN was acknowledged
+		d++
+	}
+	info["delivered"] = int64(d)
 }
 
 // minRTTSample keeps the smallest round trip measured (Linux tcp_min_rtt, whose window

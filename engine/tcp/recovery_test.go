@@ -51,7 +51,7 @@ func (r *rig) sackFrom(iss, ack Seq, mss int, blocks ...[2]int) Segment {
 // these tests read the recovery's segments and not where a write's chunks end.
 func recoveryProfile() Profile {
 	p := LinuxProfile()
-	p.PushPerSizeGoal = false
+	p.SendBuffers = false
 	return p
 }
 
@@ -167,6 +167,30 @@ func TestRACKReorderTimer(t *testing.T) {
 	r.expect(want{ACK, segAt(iss, mss, 2), r.their + 1, mss})
 	r.infoIs("lost", 6)
 	r.infoIs("reordering", 5)
+}
+
+// TestReorderingFromFilledHoles: an ACK that fills holes never resent below SACKed data
+// measures the reordering from the lowest of them to the highest SACK, which is SND.UNA
+// once the ACK covers the SACKed data too (Linux tcp_highest_sack_seq): ten segments,
+// SACKs of the tenth and the fourth, then an ACK of all ten give tcpi_reordering 10
+// and tcpi_reord_seen 2 (google/packetdrill
+// cubic/cubic-rack-reo-timeout-retrans-failed-incoming-data.pkt on Linux 6.18).
+func TestReorderingFromFilledHoles(t *testing.T) {
+	const mss = 1000
+	r := newRig(t, recoveryProfile())
+	iss := r.sackEstablished(mss, 20*time.Millisecond, true)
+	if _, err := r.c.Send(make([]byte, 10*mss)); err != nil {
+		t.Fatal(err)
+	}
+	r.h.TakeOutput()
+	r.advance(20 * time.Millisecond)
+	r.in(r.sackFrom(iss, iss+1, mss, [2]int{10, 10}))
+	r.in(r.sackFrom(iss, iss+1, mss, [2]int{4, 4}, [2]int{10, 10}))
+	r.infoIs("sacked", 2)
+	r.in(r.sackFrom(iss, iss+1+10*mss, mss))
+	r.infoIs("sacked", 0)
+	r.infoIs("reordering", 10)
+	r.infoIs("reord_seen", 2)
 }
 
 // TestNewRenoPartialACK: without SACK the rfc profile runs NewReno (RFC 6582 §3.2): three

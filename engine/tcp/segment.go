@@ -29,6 +29,12 @@ type Segment struct {
 	// IPID and TTL are IPv4 header fields carried so that encoding is exact.
 	IPID uint16
 	TTL  uint8
+	// TOS is the IPv4 type-of-service byte: DSCP in its upper six bits, the ECN codepoint
+	// in the lower two (RFC 3168 §5; ECT0 and the other codepoints in iptos.go).
+	TOS uint8
+	// NoDF clears IPv4's Don't Fragment bit, set otherwise (path MTU discovery, RFC
+	// 1191): a socket whose IP_MTU_DISCOVER is IP_PMTUDISC_DONT sends without it.
+	NoDF bool
 	// UDP marks a UDP datagram (a QUIC packet) instead of a TCP segment: only the
 	// addresses, ports and payload mean anything then.
 	UDP bool

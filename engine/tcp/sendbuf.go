@@ -114,6 +114,9 @@ func (c *Conn) writable(b sendBudget) bool {
 // returns, or (blocking) waits for room for the rest.
 func (s *Sockets) limitedSend(id, fd int, f *socket, call *Call, data []byte, b sendBudget) (Result, bool, error) {
 	n := f.c.writeRoom(len(data), b)
+	if n < len(data) {
+		f.c.setNoSpace(b)
+	}
 	if n > 0 {
 		// A write that stops for room pushes what it copied (tcp_push without MSG_MORE
 		// in wait_for_space), so PSH marks its end either way.
@@ -153,6 +156,9 @@ func (s *Sockets) resumeWrite(w *wait, f *socket) (Result, bool) {
 	}
 	f.c.spaceWakeups++
 	n := f.c.writeRoom(len(w.rest), b)
+	if n < len(w.rest) {
+		f.c.setNoSpace(b) // it waits again
+	}
 	if n > 0 {
 		if _, err := f.c.SendMore(w.rest[:n], w.call.Flags&MsgMore != 0 && n == len(w.rest)); err != nil {
 			return Result{Ret: int64(w.n)}, true

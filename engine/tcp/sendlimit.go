@@ -7,39 +7,6 @@ type sendLimit struct {
 	// for (sk_stream_write_space after SOCK_NOSPACE): an epoll wakeup.
 	spaceWakeups uint64
 	eorMarks
-	// goalAt are the PSH marks a write's buffers put inside it (calls.go, size goal),
-	// as opposed to its end.
-	goalAt []Seq
-}
-
-// goalOnly reports whether end is a PSH mark inside a write and not a write's end. The
-// kernel sends each piece of a buffer with PSH as it first goes out, but a piece resent
-// on its own has PSH only if it ends the write (tcp_fragment leaves PSH to the last
-// piece). Measured with gtests' sack/sack-shift-sacked-* and
-// fast_recovery/prr-ss-ack-below-snd_una-cubic, which pass with it; one script disagrees
-// (sack/sack-route-refresh-ip-tos resends a piece inside a write with PSH), as the
-// engine's buffers are not always the kernel's.
-func (c *Conn) goalOnly(end Seq) bool {
-	for len(c.goalAt) > 0 && c.goalAt[0].LessThanEq(c.sndUna) {
-		c.goalAt = c.goalAt[1:]
-	}
-	found := false
-	for _, g := range c.goalAt {
-		if g == end {
-			found = true
-			break
-		}
-	}
-	if !found {
-		return false
-	}
-	n := 0
-	for _, pa := range c.pushAt {
-		if pa == end {
-			n++
-		}
-	}
-	return n == 1 // only the goal's mark: no write ends here
 }
 
 // eorMarks is MSG_EOR's record of where a write ended that nothing may be merged

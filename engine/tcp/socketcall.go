@@ -150,4 +150,17 @@ type Result struct {
 	Ready []EpollEvent
 	// Unmodelled says what the stack did not do (an option it does not model).
 	Unmodelled string
+	// Cmsgs are the control messages a recvmsg returned, for a stack that reads them
+	// (the kernel runner); nil when it does not. MsgFlags are the message's flags it
+	// returned with them (MSG_TRUNC ...).
+	Cmsgs    []Cmsg
+	MsgFlags int
+}
+
+// Cmsg is one control message: its level and type by their C names (SOL_IP,
+// IP_RECVERR), and its fields by the names packetdrill writes them with (ee_errno ...;
+// a timestamp's scm_usec is microseconds since the script started).
+type Cmsg struct {
+	Level, Type string
+	Fields      map[string]int64
 }

@@ -62,6 +62,7 @@ type socket struct {
 	notsentLowat   int       // TCP_NOTSENT_LOWAT (0: the sysctl's)
 	nospace        bool      // a write found no room (SOCK_NOSPACE): room freed wakes it
 	congestion     string    // TCP_CONGESTION, passed on like userTimeout; "": the profile's
+	ip             SockOpts  // IP_TOS and IP_MTU_DISCOVER, for connect() and listen()
 }
 
 // MaxUnsentBytes bounds the data a socket holds unacknowledged (Linux tcp_wmem[2] in
@@ -212,6 +213,7 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		l.RecvSpace = bufSpace(f.rcvBuf)
 		l.Keepalive = f.keepalive
 		l.Congestion = f.congestion
+		l.IP = f.ip
 		f.l = l
 		return Result{}, true, nil
 	case OpAccept:
@@ -233,7 +235,8 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		if f.deferred || f.c != nil && f.c.State() != Closed {
 			return Result{Ret: -1, Errno: "EISCONN"}, true, nil
 		}
-		opts := SockOpts{MaxSeg: f.maxSeg, RecvSpace: bufSpace(f.rcvBuf)}
+		opts := f.ip
+		opts.MaxSeg, opts.RecvSpace = f.maxSeg, bufSpace(f.rcvBuf)
 		connect := func() (*Conn, error) { return s.h.ConnectOpts(f.bound, call.Addr, call.Port, opts) }
 		if f.fastOpenConnect && s.h.Prof.FastOpen&FastOpenClient != 0 {
 			if s.h.FastOpenReady(call.Addr) {
@@ -730,6 +733,33 @@ func (s *Sockets) setsockopt(f *socket, name string, val OptVal) Result {
 		}
 		f.notsentLowat = val.Int
 		return Result{}
+	case "IP_TOS":
+		// do_ip_setsockopt: any int, kept as a byte; a stream socket's ECN bits stay
+		// the stack's (__ip_sock_set_tos).
+		if !val.IsInt {
+			return Result{Ret: -1, Errno: "EINVAL"}
+		}
+		f.ip.TOS = uint8(val.Int) &^ ECNMask
+		if f.c != nil {
+			f.c.SetTOS(f.ip.TOS)
+		}
+		if f.l != nil {
+			f.l.IP.TOS = f.ip.TOS
+		}
+		return Result{}
+	case "IP_MTU_DISCOVER":
+		// do_ip_setsockopt: IP_PMTUDISC_DONT (0) to IP_PMTUDISC_OMIT (5).
+		if !val.IsInt || val.Int < int(PMTUDiscDont) || val.Int > int(PMTUDiscOmit) {
+			return Result{Ret: -1, Errno: "EINVAL"}
+		}
+		f.ip.PMTUDisc, f.ip.HasPMTUDisc = PMTUDisc(val.Int), true
+		if f.c != nil {
+			f.c.SetPMTUDisc(f.ip.PMTUDisc)
+		}
+		if f.l != nil {
+			f.l.IP.PMTUDisc, f.l.IP.HasPMTUDisc = f.ip.PMTUDisc, true
+		}
+		return Result{}
 	case "TCP_MAXSEG":
 		n := val.Int
 		if !val.IsInt || n < 88 || n > 65535 {
@@ -911,7 +941,9 @@ func (s *Sockets) fastOpenSend(id, fd int, f *socket, call *Call, fault bool) (R
 	size := len(data)
 	// A user SEND never blocks; what the SYN does not carry is queued all the same.
 	block := !s.user && !f.nonblock && call.Flags&MsgDontWait == 0
-	c, n, err := s.h.ConnectFastOpen(f.bound, call.Addr, call.Port, SockOpts{MaxSeg: f.maxSeg, RecvSpace: bufSpace(f.rcvBuf)}, FastOpenSend{Data: data, Fault: fault, Queue: block || s.user})
+	opts := f.ip
+	opts.MaxSeg, opts.RecvSpace = f.maxSeg, bufSpace(f.rcvBuf)
+	c, n, err := s.h.ConnectFastOpen(f.bound, call.Addr, call.Port, opts, FastOpenSend{Data: data, Fault: fault, Queue: block || s.user})
 	if err != nil {
 		return Result{Ret: -1, Errno: errnoName(err)}, true, nil
 	}

@@ -75,6 +75,7 @@ type rttState struct {
 	timing       bool          // a segment is being timed
 	rttSeq       Seq           // the end of the segment being timed
 	rttAt        Time          // when it was sent
+	ackEcr       uint32        // the TS ecr of the ACK being processed (0: none), for RTTEveryAck
 }
 
 // negotiated is what the SYN exchange settled: the MSS (RFC 9293 §3.7.1), window scaling
@@ -96,11 +97,11 @@ type sendQueue struct {
 	sendBuf   []byte // unacknowledged and unsent data; sendBuf[0] has sequence number sendStart
 	sendStart Seq
 	sendMem   []byte // sendBuf's backing array, from its start (appendQueue reuses it)
-	pushAt    []Seq  // sequence numbers where an application write ended (PSH goes there)
 	finQueued bool   // the application closed its sending side
 	finSent   bool
 	finSeq    Seq
 	finAcked  bool
+	sendBuffers
 }
 
 // recvQueue is the data received and not yet read, the out-of-order segments waiting for
@@ -215,7 +216,9 @@ type appState struct {
 type chronographs struct {
 	chronoType int
 	chronoAt   Time
-	chronoStat [2]time.Duration
+	chronoStat [3]time.Duration
+	// space is what tcp_info's send-buffer chronograph follows (sndbuf_chrono.go).
+	space sndSpace
 }
 
 // Conn is one TCP connection: the transmission control block of RFC 9293 §3.3.1 and the
@@ -245,6 +248,7 @@ type Conn struct {
 	recovery       // loss recovery: the SACK scoreboard, fast recovery, PRR, RACK (recovery.go)
 	sendLimit      // the send buffer limit, TCP_NOTSENT_LOWAT and MSG_EOR (sendlimit.go)
 	pathMTU        // what ICMP errors left: the path MTU's MSS, a soft error (icmp.go)
+	ipOpts         // IP_TOS and IP_MTU_DISCOVER: the IP header's TOS byte and DF bit (iptos.go)
 
 	// timers are the connection's timers, as data (timer.go).
 	timers [timerCount]timerSlot
@@ -376,15 +380,14 @@ func (c *Conn) Info() map[string]int64 {
 		info["snd_ssthresh"] = int64(c.ssthreshSegs())
 	}
 	// tcp_get_info_chrono_stats: busy_time includes the window-limited time.
-	busy, rwnd := c.chronoStat[0], c.chronoStat[1]
-	switch c.chronoType {
-	case chronoBusy:
-		busy += c.h.now.Sub(c.chronoAt)
-	case chronoRwnd:
-		rwnd += c.h.now.Sub(c.chronoAt)
+	stat := c.chronoStat
+	if c.chronoType != chronoNone {
+		stat[c.chronoType-1] += c.h.now.Sub(c.chronoAt)
 	}
-	info["busy_time"] = int64((busy + rwnd) / time.Microsecond)
+	busy, rwnd, sndbuf := stat[chronoBusy-1], stat[chronoRwnd-1], stat[chronoSndbuf-1]
+	info["busy_time"] = int64((busy + rwnd + sndbuf) / time.Microsecond)
 	info["rwnd_limited"] = int64(rwnd / time.Microsecond)
+	info["sndbuf_limited"] = int64(sndbuf / time.Microsecond)
 	c.recoveryInfo(info)
 	return info
 }

@@ -91,7 +91,7 @@ func (c *Conn) onRTO() {
 		if off := int(c.sndNxt.Sub(c.sendStart)); off < len(c.sendBuf) && c.sndUna == c.sndMax {
 			c.h.note(c.peer, "cork-probe", "held partial segment sent by the probe timer")
 			n := min(len(c.sendBuf)-off, int(c.mss))
-			c.pushAt = append(c.pushAt, c.sndNxt.Add(uint32(n))) // tcp_write_wakeup sets PSH
+			c.markPushAt(c.sndNxt.Add(uint32(n))) // tcp_write_wakeup sets PSH
 			c.sendData(c.sndNxt, off, n, false)
 		}
 		return
@@ -198,7 +198,7 @@ func (c *Conn) probeTimer() {
 			c.probesOut, c.probesStamped = 0, false
 			return
 		}
-		c.pushAt = append(c.pushAt, c.sndNxt.Add(uint32(n)))
+		c.markPushAt(c.sndNxt.Add(uint32(n)))
 		c.sendData(c.sndNxt, off, n, false)
 		c.probesOut, c.probesStamped = 0, false
 		return

@@ -70,9 +70,12 @@ func encodeUDP(seg tcp.Segment) []byte {
 
 func putIPv4(b []byte, seg tcp.Segment, proto byte, total int) {
 	b[0] = 0x45
+	b[1] = seg.TOS
 	binary.BigEndian.PutUint16(b[2:], uint16(total))
 	binary.BigEndian.PutUint16(b[4:], seg.IPID)
-	binary.BigEndian.PutUint16(b[6:], flagDF)
+	if !seg.NoDF {
+		binary.BigEndian.PutUint16(b[6:], flagDF)
+	}
 	b[8] = seg.TTL
 	b[9] = proto
 	src, dst := seg.Src.As4(), seg.Dst.As4()
@@ -198,6 +201,8 @@ func Decode(b []byte) (tcp.Segment, error) {
 	}
 	seg.IPID = binary.BigEndian.Uint16(b[4:])
 	seg.TTL = b[8]
+	seg.TOS = b[1]
+	seg.NoDF = binary.BigEndian.Uint16(b[6:])&flagDF == 0
 	seg.Src = netip.AddrFrom4([4]byte(b[12:16]))
 	seg.Dst = netip.AddrFrom4([4]byte(b[16:20]))
 	t := b[ihl:]

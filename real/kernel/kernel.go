@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -91,7 +92,10 @@ type rx struct {
 }
 
 type stack struct {
+	// start is when the stack was made; zero, how long after it the script's clock
+	// started (StartClock), read by the reader and the blocking calls' goroutines.
 	start time.Time
+	zero  atomic.Int64
 	tun   *os.File
 	pkts  chan rx
 	dones chan packetdrill.Done
@@ -173,7 +177,15 @@ func newStack(local, remote netip.Addr) (*stack, error) {
 
 func writeSysctl(path, v string) error { return os.WriteFile(path, []byte(v), 0o644) }
 
-func (s *stack) now() time.Duration { return time.Since(s.start) }
+func (s *stack) now() time.Duration { return s.since(time.Now()) }
+
+// since is the script time of the moment at.
+func (s *stack) since(at time.Time) time.Duration {
+	return at.Sub(s.start) - time.Duration(s.zero.Load())
+}
+
+// StartClock makes now the script's time zero, once its init command has run.
+func (s *stack) StartClock() { s.zero.Store(int64(time.Since(s.start))) }
 
 // Now returns the time since the script started.
 func (s *stack) Now() time.Duration { return s.now() }
@@ -213,6 +225,15 @@ func (s *stack) sleepUntil(t time.Duration) {
 
 // Tune writes a sysctl in the private namespace (it has its own copies of the TCP ones).
 func (s *stack) Tune(name, value string) (bool, error) {
+	if mod, param, ok := strings.Cut(name, "."); ok {
+		// A module parameter (tcp_cubic.hystart_detect): the host's, not the
+		// namespace's, as it is under packetdrill.
+		path := "/sys/module/" + mod + "/parameters/" + param
+		if _, err := os.Stat(path); err != nil {
+			return false, nil
+		}
+		return true, writeSysctl(path, value)
+	}
 	for _, dir := range []string{"/proc/sys/net/ipv4/", "/proc/sys/net/core/"} {
 		path := dir + name
 		if _, err := os.Stat(path); err == nil {
@@ -314,7 +335,15 @@ func (s *stack) Info(fd int) (map[string]int64, bool) {
 		"notsent_bytes": int64(info.Notsent_bytes), "data_segs_in": int64(info.Data_segs_in),
 		"data_segs_out": int64(info.Data_segs_out), "delivered": int64(info.Delivered),
 		"bytes_sent": int64(info.Bytes_sent), "bytes_retrans": int64(info.Bytes_retrans),
-		"snd_wnd": int64(info.Snd_wnd), "rcv_wnd": int64(info.Rcv_wnd)}, true
+		"snd_wnd": int64(info.Snd_wnd), "rcv_wnd": int64(info.Rcv_wnd),
+		"sndbuf_limited": int64(info.Sndbuf_limited), "reord_seen": int64(info.Reord_seen),
+		"fackets": int64(info.Fackets), "last_ack_sent": int64(info.Last_ack_sent),
+		"rcv_rtt": int64(info.Rcv_rtt), "rcv_space": int64(info.Rcv_space),
+		"pacing_rate": int64(info.Pacing_rate), "max_pacing_rate": int64(info.Max_pacing_rate),
+		"min_rtt": int64(info.Min_rtt), "delivery_rate": int64(info.Delivery_rate),
+		"delivered_ce": int64(info.Delivered_ce), "dsack_dups": int64(info.Dsack_dups),
+		"rcv_ooopack": int64(info.Rcv_ooopack), "total_rto": int64(info.Total_rto),
+		"total_rto_recoveries": int64(info.Total_rto_recoveries), "total_rto_time": int64(info.Total_rto_time)}, true
 }
 
 // Command runs a script's shell command (tc, ip ...) in the private namespace, as
@@ -556,7 +585,12 @@ func (s *stack) Call(t time.Duration, id int, c *tcp.Call, mayBlock bool) (tcp.R
 				return s.async(id, do)
 			}
 			// A blocking write may wait for room in the send buffer: it must not hold
-			// up the script, whose later lines bring the ACKs that free the room.
+			// up the script, whose later lines bring the ACKs that free the room. One
+			// written as blocking (start...end) goes to the background at once, as
+			// packetdrill's does, so the next line counts from its start.
+			if mayBlock {
+				return s.async(id, do)
+			}
 			return s.asyncGrace(id, do)
 		}
 		return do(), true, nil
@@ -686,6 +720,10 @@ var intOpts = map[string]sockOpt{
 	"TCP_INQ": {unix.IPPROTO_TCP, unix.TCP_INQ}, "SO_ZEROCOPY": {unix.SOL_SOCKET, unix.SO_ZEROCOPY},
 	"TCP_FASTOPEN": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN}, "TCP_FASTOPEN_CONNECT": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_CONNECT},
 	"TCP_FASTOPEN_NO_COOKIE": {unix.IPPROTO_TCP, unix.TCP_FASTOPEN_NO_COOKIE},
+	"IP_TOS":                 {unix.IPPROTO_IP, unix.IP_TOS}, "IP_MTU_DISCOVER": {unix.IPPROTO_IP, unix.IP_MTU_DISCOVER},
+	"IP_FREEBIND":     {unix.IPPROTO_IP, unix.IP_FREEBIND},
+	"SO_TIMESTAMPING": {unix.SOL_SOCKET, unix.SO_TIMESTAMPING},
+	"SO_MARK":         {unix.SOL_SOCKET, unix.SO_MARK},
 }
 
 // fillChecksum completes a checksum the kernel left to the device (checksum offload):
@@ -750,12 +788,29 @@ func (s *stack) poll(id int, c *tcp.Call) (tcp.Result, bool, error) {
 }
 
 // sendmsg is a send with an iovec.
-func (s *stack) sendmsg(id, fd int, c *tcp.Call, nonblock func() bool) (tcp.Result, bool, error) {
-	sizes := c.Iov
-	bufs := make([][]byte, len(sizes))
-	for i, n := range sizes {
-		bufs[i] = make([]byte, n)
+// iovBuffers gives each iovec element its own memory, one byte apart from the next, as
+// packetdrill's separate allocations are: under MSG_ZEROCOPY the kernel pins the user's
+// pages and merges elements that are contiguous in one page into one fragment, so
+// elements packed end to end (as Go's allocator packs small ones) would make fewer
+// fragments than packetdrill's, and change where a segment runs out of them
+// (zerocopy/maxfrags.pkt).
+func iovBuffers(sizes []int) [][]byte {
+	total := 0
+	for _, n := range sizes {
+		total += n + 1
 	}
+	mem := make([]byte, total)
+	bufs := make([][]byte, len(sizes))
+	off := 0
+	for i, n := range sizes {
+		bufs[i] = mem[off : off+n : off+n]
+		off += n + 1
+	}
+	return bufs
+}
+
+func (s *stack) sendmsg(id, fd int, c *tcp.Call, nonblock func() bool) (tcp.Result, bool, error) {
+	bufs := iovBuffers(c.Iov)
 	flags := int(c.Flags)
 	var to unix.Sockaddr
 	if flags&unix.MSG_FASTOPEN != 0 {
@@ -774,7 +829,74 @@ func (s *stack) sendmsg(id, fd int, c *tcp.Call, nonblock func() bool) (tcp.Resu
 	return do(), true, nil
 }
 
-// recvmsg is a receive with an iovec and control messages (TCP_CM_INQ).
+// cmsg reads a control message the way the runner compares them (tcp.Cmsg): an
+// extended error's fields, a timestamp's software time (the first of scm_timestamping's
+// three) in microseconds since the script started.
+func (s *stack) cmsg(cm unix.SocketControlMessage) tcp.Cmsg {
+	lvl, typ := int(cm.Header.Level), int(cm.Header.Type)
+	m := tcp.Cmsg{Level: strconv.Itoa(lvl), Type: strconv.Itoa(typ), Fields: map[string]int64{}}
+	d := cm.Data
+	switch {
+	case lvl == unix.SOL_IP && typ == unix.IP_RECVERR, lvl == unix.SOL_IPV6 && typ == unix.IPV6_RECVERR:
+		m.Level, m.Type = "SOL_IP", "IP_RECVERR"
+		if lvl == unix.SOL_IPV6 {
+			m.Level, m.Type = "SOL_IPV6", "IPV6_RECVERR"
+		}
+		if len(d) >= 16 { // struct sock_extended_err
+			ne := binary.NativeEndian
+			m.Fields["ee_errno"] = int64(ne.Uint32(d[0:]))
+			m.Fields["ee_origin"], m.Fields["ee_type"], m.Fields["ee_code"] = int64(d[4]), int64(d[5]), int64(d[6])
+			m.Fields["ee_info"] = int64(ne.Uint32(d[8:]))
+			m.Fields["ee_data"] = int64(ne.Uint32(d[12:]))
+		}
+	case lvl == unix.SOL_SOCKET && typ == unix.SO_TIMESTAMPING:
+		m.Level, m.Type = "SOL_SOCKET", "SCM_TIMESTAMPING"
+		if len(d) >= 16 { // struct scm_timestamping: three struct timespec
+			ne := binary.NativeEndian
+			at := time.Unix(int64(ne.Uint64(d[0:])), int64(ne.Uint64(d[8:])))
+			m.Fields["scm_usec"] = s.since(at).Microseconds()
+		}
+	case lvl == unix.SOL_TCP && typ == unix.TCP_CM_INQ:
+		m.Level, m.Type = "SOL_TCP", "TCP_CM_INQ"
+		if len(d) >= 4 {
+			m.Fields["value"] = int64(int32(binary.NativeEndian.Uint32(d)))
+		}
+	}
+	return m
+}
+
+// rawRecvmsg is recvmsg(2) with exactly the buffers given: x/sys/unix's Recvmsg reads
+// into a one-byte buffer of its own when the iovecs are empty and a control buffer is
+// given, which turns a script's msg_iov(1)=[{...,0}] error-queue read into 1 byte.
+func rawRecvmsg(fd int, bufs [][]byte, oob []byte, flags int) (n, oobn, mflags int, err error) {
+	iov := make([]unix.Iovec, len(bufs))
+	for i, b := range bufs {
+		if len(b) > 0 {
+			iov[i].Base = &b[0]
+		}
+		iov[i].SetLen(len(b))
+	}
+	var msg unix.Msghdr
+	if len(iov) > 0 {
+		msg.Iov = &iov[0]
+		msg.SetIovlen(len(iov))
+	}
+	if len(oob) > 0 {
+		msg.Control = &oob[0]
+		msg.SetControllen(len(oob))
+	}
+	r, _, en := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), uintptr(flags))
+	runtime.KeepAlive(bufs)
+	runtime.KeepAlive(iov)
+	runtime.KeepAlive(oob)
+	if en != 0 {
+		return 0, 0, 0, en
+	}
+	return int(r), int(msg.Controllen), int(msg.Flags), nil
+}
+
+// recvmsg is a receive with an iovec and control messages (TCP_CM_INQ, the error
+// queue's).
 func (s *stack) recvmsg(id, fd int, c *tcp.Call, nonblock func() bool, ready func(int16) bool) (tcp.Result, bool, error) {
 	sizes := c.Iov
 	flags := int(c.Flags)
@@ -784,16 +906,19 @@ func (s *stack) recvmsg(id, fd int, c *tcp.Call, nonblock func() bool, ready fun
 			bufs[i] = make([]byte, n)
 		}
 		oob := make([]byte, 256)
-		m, oobn, _, _, err := unix.RecvmsgBuffers(fd, bufs, oob, flags)
+		m, oobn, mflags, err := rawRecvmsg(fd, bufs, oob, flags)
 		if err != nil {
-			return errRes(err)
+			res := errRes(err)
+			res.Cmsgs = []tcp.Cmsg{} // none came back
+			return res
 		}
-		res := tcp.Result{Ret: int64(m)}
+		res := tcp.Result{Ret: int64(m), Cmsgs: []tcp.Cmsg{}, MsgFlags: mflags}
 		cms, _ := unix.ParseSocketControlMessage(oob[:oobn])
 		for _, cm := range cms {
 			if cm.Header.Level == unix.SOL_TCP && cm.Header.Type == unix.TCP_CM_INQ && len(cm.Data) >= 4 {
 				res.Out = strconv.Itoa(int(int32(binary.NativeEndian.Uint32(cm.Data))))
 			}
+			res.Cmsgs = append(res.Cmsgs, s.cmsg(cm))
 		}
 		return res
 	}

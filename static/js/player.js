@@ -136,6 +136,10 @@ function receive(m) {
         select(id);
       }
       break;
+    case "plots":
+      // The lab's figures, anew after each action (plots.js draws them).
+      document.dispatchEvent(new CustomEvent("synack:plots", { detail: m }));
+      break;
     case "lab-state":
       status("");
       break;
@@ -234,10 +238,12 @@ function announce() {
   document.dispatchEvent(new CustomEvent("synack:state", { detail: { ready, cursor: st.cursor, steps: st.layout.steps.length, playing: st.playing } }));
 }
 
-// Commands from embed.js (the framing page's play, pause, step, seek; steps from 1).
+// Commands from embed.js (the framing page's play, pause, step, seek; steps from 1), and
+// the figures' seeks (plots.js). A lab takes only its own figures' seeks: a framing
+// page does not drive a lab.
 document.addEventListener("synack:command", (e) => {
   const c = e.detail;
-  if (lab || !st.layout) return;
+  if (!st.layout || (lab && !(c.source === "plots" && c.cmd === "seek"))) return;
   switch (c.cmd) {
     case "play": play(); break;
     case "pause": pause(); break;
@@ -465,7 +471,7 @@ document.addEventListener("click", (e) => {
       send({ type: "lab-start", query: boot.query });
       return;
     }
-    send({ type: "lab", action: { endpoint: b.dataset.lab, op: b.dataset.op, dir: b.dataset.dir || "", delay: b.dataset.delay || "" } });
+    send({ type: "lab", action: { endpoint: b.dataset.lab, op: b.dataset.op, dir: b.dataset.dir || "", delay: b.dataset.delay || "", bytes: Number(b.dataset.bytes) || 0 } });
     return;
   }
   switch (b.dataset.action) {
