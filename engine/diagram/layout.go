@@ -855,6 +855,7 @@ type builder struct {
 	// lastState is each lane's last state text, and minY the least baseline the text
 	// being placed may take (0: any).
 	lastState map[string]stateText
+	after     map[string]stateText // a lane's state placed ahead of its moment's texts
 	minY      float64
 	early     map[int]*Label // event index → its state text, placed before its moment's others
 	// stateAt is, per lane, the index of its last state event at the moment being placed;
@@ -978,6 +979,10 @@ func shortForm(s string) []string {
 // lane, moving down a line at a time; then inside; then its abbreviation (if it has one),
 // clear of lines; shortened as a last resort.
 func (b *builder) sideText(lane string, y float64, variants []string, cols []float64, abbrev []string) *Label {
+	if a, ok := b.after[lane]; ok && math.Abs(b.ax.y(a.at)-b.ax.y(b.now)) < 1 && b.minY == 0 {
+		b.minY = a.y
+		defer func() { b.minY = 0 }()
+	}
 	lb := b.sideTextAt(lane, y, variants, cols, abbrev)
 	b.check(lb, y)
 	return lb
@@ -1181,6 +1186,7 @@ func (b *builder) addStep(i int, e *tcp.Event, kind, lane string) int {
 func (b *builder) walk() {
 	b.band = map[string]int{}
 	b.lastState = map[string]stateText{}
+	b.after = map[string]stateText{}
 	b.timers = map[string]int{}
 	b.isn = map[string]tcp.Seq{}
 	sp := 0
@@ -1229,6 +1235,12 @@ func (b *builder) walk() {
 			it := Item{Kind: "state", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy, Lane: e.Endpoint, State: e.To.String()}
 			if lb, ok := b.early[i]; ok {
 				it.T = lb
+				if lb != nil {
+					// The texts that follow it on its moment's row (accept() after
+					// ESTABLISHED, and a read() a microsecond later) go no higher than it,
+					// though it was placed before the texts ahead of it.
+					b.after[e.Endpoint] = stateText{e.At, lb.Y}
+				}
 			} else {
 				it.T = b.stateLabel(e)
 			}

@@ -72,3 +72,38 @@ func TestSynReceivedBesideItsSYN(t *testing.T) {
 	}
 	t.Fatal("no SYN-RECEIVED in the handshake")
 }
+
+// As a valid cookie's ACK arrives, the server's SYN-RECEIVED and ESTABLISHED are placed
+// before that moment's queue lengths and note; the calls that follow them (accept(), and
+// read() and send() a microsecond later, on the same row) are still drawn no higher than
+// ESTABLISHED, as they happen after it.
+func TestCallsNotAboveTheStateBeforeThem(t *testing.T) {
+	for _, prof := range []string{"linux", "rfc"} {
+		p := engine.DefaultParams()
+		p.Profile = prof
+		tr, err := stories.Default().Run("syn-cookies", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []float64{0, diagram.NarrowWidth} {
+			l := diagram.Build(tr, diagram.Options{Width: w})
+			var est *diagram.Item
+			calls := 0
+			for i, it := range l.Items {
+				if it.Kind == "state" && it.Lane == "server" && it.State == "ESTABLISHED" && est == nil {
+					est = &l.Items[i]
+				}
+				if est == nil || it.Kind != "app" || it.Lane != "server" || it.T == nil || it.Y1-est.Y1 >= 1 {
+					continue
+				}
+				calls++
+				if it.T.Y < est.T.Y {
+					t.Errorf("%s/w=%.0f: %q drawn at y %.0f, above ESTABLISHED (y %.0f), which it follows", prof, w, it.T.EN, it.T.Y, est.T.Y)
+				}
+			}
+			if est == nil || calls < 3 {
+				t.Fatalf("%s/w=%.0f: ESTABLISHED found %v, %d calls on its row; want accept(), read(), send()", prof, w, est != nil, calls)
+			}
+		}
+	}
+}
