@@ -754,8 +754,6 @@ func placeText(pl *placer, variants []string, size float64, anchor string, rot f
 	return nil
 }
 
-// placeClear places an unrotated text, whole, at the first candidate where it is clear of
-// every text and every line; nil if there is none.
 // placeOffArrows places variants at the first of cands where they are clear of every
 // text and every arrow (a band or a lifeline may cross them); nil if none is. A text
 // that starts away from its lane, at x, crosses no other lane's lifeline: it would seem
@@ -814,6 +812,8 @@ func placeCutClear(pl *placer, variants []string, size float64, anchor string, c
 	return nil
 }
 
+// placeClear places an unrotated text, whole, at the first candidate where it is clear of
+// every text and every line; nil if there is none.
 func placeClear(pl *placer, variants []string, size float64, anchor string, cands [][2]float64) *Label {
 	w := 0.0
 	for _, v := range variants {
