@@ -303,7 +303,9 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 			return Result{Ret: -1, Errno: "EFAULT"}, true, nil
 		}
 		if f.c == nil {
-			return Result{Ret: -1, Errno: "ENOTCONN"}, true, nil
+			// Linux: a socket that never connected, or a listener, is neither
+			// ESTABLISHED nor on its way there, so sk_stream_wait_connect says EPIPE.
+			return Result{Ret: -1, Errno: "EPIPE"}, true, nil
 		}
 		if f.c.Unacked()+size > MaxUnsentBytes {
 			return Result{}, false, fmt.Errorf("%d bytes would be queued, more than the %d a script may keep unacknowledged", f.c.Unacked()+size, MaxUnsentBytes)
