@@ -30,6 +30,8 @@ type EngineStack struct {
 	remote netip.Addr
 	// nstatSeen is nstat's history: the counters' values at its last run.
 	nstatSeen map[string]int
+	// files are the files the script's commands made, by path (enginefiles.go).
+	files map[string][]byte
 }
 
 // NewEngineStack returns the engine with the given profile as the stack under test.
@@ -208,6 +210,9 @@ func windowShift(space int) uint8 {
 // fair-queue qdisc, which paces, or a pfifo that has room) is not modelled.
 func (s *EngineStack) Command(cmd string) error {
 	f := CommandWords(cmd) // its redirections (2>/dev/null) change nothing here
+	if ok, err := s.fileCommand(f); ok {
+		return err
+	}
 	if strings.Join(f, " ") == "ip tcp_metrics flush all" {
 		s.h.FlushFastOpenCache() // the cached Fast Open cookies are tcp_metrics entries
 		return nil

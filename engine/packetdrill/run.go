@@ -782,6 +782,9 @@ func (r *runner) call(ev *Event, t, tol time.Duration) error {
 	_, onFiles := NotModelledCalls[sc.Name]
 	if fs, files := r.st.(FileStack); onFiles && files {
 		res, ok, err = fs.FileCall(t, id, sc, ev.Time.Blocking)
+		if errors.Is(err, ErrNotModelled) {
+			return fail(ev.Line, "not modelled: %v", strings.TrimPrefix(err.Error(), ErrNotModelled.Error()+": "))
+		}
 	} else {
 		var call *tcp.Call
 		call, err = Decode(sc, remote)

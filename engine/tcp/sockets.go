@@ -63,6 +63,7 @@ type socket struct {
 	nospace        bool      // a write found no room (SOCK_NOSPACE): room freed wakes it
 	congestion     string    // TCP_CONGESTION, passed on like userTimeout; "": the profile's
 	ip             SockOpts  // IP_TOS and IP_MTU_DISCOVER, for connect() and listen()
+	file           *fileDesc // a regular file, not a socket (files.go)
 }
 
 // MaxUnsentBytes bounds the data a socket holds unacknowledged (Linux tcp_wmem[2] in
@@ -198,6 +199,9 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 	if f == nil {
 		return ebadf, true, nil
 	}
+	if f.file != nil && call.Op != OpClose && call.Op != OpFcntl {
+		return Result{Ret: -1, Errno: "ENOTSOCK"}, true, nil // a socket call on a file
+	}
 	switch call.Op {
 	case OpBind:
 		f.bound = call.Port
@@ -323,6 +327,13 @@ func (s *Sockets) do(id int, call *Call) (Result, bool, error) {
 		return Result{Ret: int64(m)}, true, nil
 	case OpRecv:
 		size := call.Size
+		if call.Flags&MsgErrQueue != 0 && !s.user {
+			// tcp_recvmsg reads the error queue before anything else, in any state, and
+			// never waits: empty, it is EAGAIN. The engine queues nothing there (zerocopy
+			// completions and timestamps are not modelled), so say so.
+			s.note = "the socket error queue (MSG_ERRQUEUE) is not modelled"
+			return Result{Ret: -1, Errno: "EAGAIN"}, true, nil
+		}
 		if call.Cmsg && !(f.inq && call.CmsgInq) {
 			defer func() { s.note = "recvmsg control messages not modelled" }()
 		}
