@@ -78,6 +78,13 @@ func TestBrowserDiagramTextsDoNotOverlap(t *testing.T) {
 			check("/lessons/"+id+"/diagram.svg?"+q, "svg")
 		}
 	}
+	// The data stories, whose fans and folds crowd a window's labels, under both
+	// profiles (sack-recovery's last ACKs' labels overlapped at 1280×900).
+	for _, id := range []string{"bulk-transfer", "sack-recovery", "tail-loss-probe", "rto-backoff", "zero-window", "nagle-delayed-ack"} {
+		for _, q := range []string{"lang=en", "lang=zh", "lang=zh&width=narrow", "lang=en&profile=rfc", "lang=zh&profile=rfc&width=narrow"} {
+			check("/lessons/"+id+"/diagram.svg?"+q, "svg")
+		}
+	}
 	for _, q := range []string{"rtt=10ms&lose=1", "rtt=400ms&lose=1", "rtt=100ms&lang=zh"} {
 		check("/compare?"+q, "svg.cmp")
 	}

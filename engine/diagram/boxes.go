@@ -2,6 +2,7 @@ package diagram
 
 import (
 	"math"
+	"strings"
 	"unicode"
 )
 
@@ -119,8 +120,11 @@ type placer struct {
 	w, h    float64 // the figure: boxes must stay in [0,w]×[0,h] (h 0: unbounded below)
 	buckets map[int][]box
 	soft    map[int][]box
-	vlines  []float64 // lifelines: x positions, from laneTop down
-	all     []box
+	// arrows holds the segments' and bundles' lines alone (soft holds them with the
+	// bands), for the labels that must keep off every other arrow.
+	arrows map[int][]box
+	vlines []float64 // lifelines: x positions, from laneTop down
+	all    []box
 	// fewest makes a text that must sit on a line take the candidate crossing the
 	// fewest others than own (an arrow's label and its arrow), not the first.
 	fewest bool
@@ -133,7 +137,7 @@ type placer struct {
 const bucketPx = 64.0
 
 func newPlacer(w, h float64) *placer {
-	return &placer{w: w, h: h, buckets: map[int][]box{}, soft: map[int][]box{}}
+	return &placer{w: w, h: h, buckets: map[int][]box{}, soft: map[int][]box{}, arrows: map[int][]box{}}
 }
 
 // fits tells whether b is inside the figure and clear of every placed text (and, if
@@ -236,6 +240,66 @@ func (p *placer) line(x1, y1, x2, y2 float64) {
 	_, by1, _, by2 := b.bounds()
 	for k := int(math.Floor(by1 / bucketPx)); k <= int(math.Floor(by2/bucketPx)); k++ {
 		p.soft[k] = append(p.soft[k], b)
+		p.arrows[k] = append(p.arrows[k], b)
+	}
+}
+
+// arrowLine records a bundle's arrow, across its band (a soft obstacle already), as an
+// arrow only.
+func (p *placer) arrowLine(x1, y1, x2, y2 float64) {
+	b := lineBox(x1, y1, x2, y2)
+	_, by1, _, by2 := b.bounds()
+	for k := int(math.Floor(by1 / bucketPx)); k <= int(math.Floor(by2/bucketPx)); k++ {
+		p.arrows[k] = append(p.arrows[k], b)
+	}
+}
+
+// arrowHits counts the arrows b crosses other than own (shrunk by half a pixel: the halo may
+// touch a line).
+func (p *placer) arrowHits(b, own box) int {
+	b.hw, b.hh = b.hw-0.5, b.hh-0.5
+	_, y1, _, y2 := b.bounds()
+	n := 0
+	seen := map[box]bool{}
+	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
+		for _, o := range p.arrows[k] {
+			if !seen[o] && o != own && b.overlaps(o) {
+				seen[o] = true
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// undo takes back the box placed last and returns it.
+func (p *placer) undo() box {
+	b := p.all[len(p.all)-1]
+	p.all = p.all[:len(p.all)-1]
+	_, y1, _, y2 := b.bounds()
+	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
+		p.buckets[k] = p.buckets[k][:len(p.buckets[k])-1]
+	}
+	return b
+}
+
+// remove takes back b, a box placed before.
+func (p *placer) remove(b box) {
+	for i, o := range p.all {
+		if o == b {
+			p.all = append(p.all[:i], p.all[i+1:]...)
+			break
+		}
+	}
+	_, y1, _, y2 := b.bounds()
+	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
+		bk := p.buckets[k]
+		for i, o := range bk {
+			if o == b {
+				p.buckets[k] = append(bk[:i], bk[i+1:]...)
+				break
+			}
+		}
 	}
 }
 
@@ -263,6 +327,14 @@ func (p *placer) bottom() float64 {
 func fitRunes(s string, w, size float64) string {
 	if TextWidth(s, size) <= w {
 		return s
+	}
+	// A label that stands for others ("ACK len 1448 +9") keeps its count where it can:
+	// the head is cut.
+	if i := strings.LastIndex(s, " +"); i > 0 && i+2 < len(s) && strings.Trim(s[i+2:], "0123456789") == "" {
+		more := s[i:]
+		if head := fitRunes(s[:i], w-TextWidth(more, size), size); head != "" {
+			return head + more
+		}
 	}
 	budget := w - TextWidth("…", size)
 	used, n, cut := 0.0, 0, 0

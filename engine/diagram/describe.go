@@ -93,6 +93,16 @@ func appText(e *tcp.Event) engine.Text {
 	return engine.Text{EN: call + " = " + e.Result, ZH: call + " = " + e.Result}
 }
 
+// appAbbrev is the short form of a call that failed: its error alone ("ETIMEDOUT"),
+// drawn where the whole "connect() = ETIMEDOUT" has no room; nil for a call that did
+// not fail (the item's title has the whole text).
+func appAbbrev(e *tcp.Event) []string {
+	if e.Result == "ok" || e.Result == "pending" || !strings.HasPrefix(e.Result, "E") {
+		return nil
+	}
+	return []string{e.Result}
+}
+
 // Describe writes one trace event as a line of the text transcript, in both languages.
 func Describe(tr *engine.Trace, e *tcp.Event) engine.Text {
 	at := fmtTime(e.At)

@@ -268,6 +268,10 @@ func TestFitRunes(t *testing.T) {
 		{"abcdefghij", TextWidth("abcdef…", 10), "abcdef…"},
 		{"abcdefghij", TextWidth("abc…", 10), ""},
 		{"半连接队列已满", TextWidth("半连接队…", 10), "半连接队…"},
+		// A fan's or a stack's count survives the cut: the label still says it stands for ten.
+		{"ACK seq 1 ack 2 +9", TextWidth("ACK seq… +9", 10), "ACK seq… +9"},
+		{"ACK seq 1 ack 2 +9", TextWidth("ACK …", 10), "ACK …"}, // no room for both
+		{"x +", TextWidth("x", 10), ""},
 	} {
 		if got := fitRunes(tc.s, tc.w, 10); got != tc.want {
 			t.Errorf("fitRunes(%q, %.1f) = %q, want %q", tc.s, tc.w, got, tc.want)

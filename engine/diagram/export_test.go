@@ -1,6 +1,7 @@
 package diagram
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 
@@ -136,6 +137,37 @@ func BundleTextOnArrow(l *Layout) []string {
 		tb.hw, tb.hh = tb.hw-0.5, tb.hh-0.5
 		if tb.overlaps(lineBox(it.X1, it.Y1, it.X2, it.Y2)) {
 			out = append(out, it.T.EN+" on the arrow of bundle step "+strconv.Itoa(it.Step))
+		}
+	}
+	return out
+}
+
+// ArrowTextOnOtherArrow returns, for each arrow's or bundle's label that another arrow's
+// line (a segment's, or a bundle's diagonal) crosses, a description: what
+// web's TestBrowserPhoneLabelsClearOfArrows counts in the drawn SVG, on the layout's own
+// boxes (in the widest language and numbering).
+func ArrowTextOnOtherArrow(l *Layout) []string {
+	var out []string
+	for i, it := range l.Items {
+		if it.Kind != "segment" && it.Kind != "bundle" || it.T == nil {
+			continue
+		}
+		tb := labelBox(it.T)
+		tb.hw, tb.hh = tb.hw-0.5, tb.hh-0.5 // the halo may touch a line
+		_, ty1, _, ty2 := tb.bounds()
+		for j, a := range l.Items {
+			if j == i || a.Kind != "segment" && a.Kind != "bundle" {
+				continue
+			}
+			if min(a.Y1, a.Y2) > ty2 || max(a.Y1, a.Y2) < ty1 {
+				continue
+			}
+			if a.X1 == a.X2 && a.Y1 == a.Y2 {
+				continue
+			}
+			if tb.overlaps(lineBox(a.X1, a.Y1, a.X2, a.Y2)) {
+				out = append(out, fmt.Sprintf("%s %q on the arrow of %s %d", it.Kind, it.T.EN, a.Kind, a.ID))
+			}
 		}
 	}
 	return out

@@ -112,6 +112,7 @@ func folds(tr *engine.Trace, attacker map[string]bool) []span {
 		inst.plain = inst.plain && plain
 	}
 	endInstant()
+	closeFold() // a transfer that runs to the trace's end folds too
 	// A fold must not end on an instant of timers and reads alone: trim it back to its
 	// last segment's instant, so those texts are drawn (the fold's band ends there).
 	for k := range out {

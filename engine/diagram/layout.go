@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ const (
 	laneTop     = 50.0
 	lineGap     = 15.0 // one line of side text: a text box (14.3 px with its halo) fits one
 	addrGap     = 18.0 // one line of lane addresses (12 px, with room for a browser's taller box)
+	// aboveGap is how far above its moment a side text's baseline goes when it sits just
+	// above it: its box's foot (0.28 em and half the halo below the baseline) stays clear
+	// of the moment's line, where the arrows leave.
+	aboveGap = 4.5
 	// MaxDrawnSegments bounds the arrows one diagram draws; later segments are summarised.
 	MaxDrawnSegments = 4000
 	// MaxGapPx is the most height a compressed idle gap takes, however long it is.
@@ -477,6 +482,9 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 	b := &builder{l: l, ax: ax, laneX: laneX, main: main, attacker: attacker, tr: tr, pl: pl, narrow: narrow,
 		spans: spans, gapAt: gapAt, opt: opt, crowded: map[tcp.Time]int{}}
 	b.stackArrows()
+	if !opt.Growing {
+		b.fanArrows() // fan.go; the lab's labels never change once drawn
+	}
 	b.bundleBands()
 	if !opt.Growing {
 		b.allArrows()
@@ -746,6 +754,64 @@ func placeText(pl *placer, variants []string, size float64, anchor string, rot f
 	return nil
 }
 
+// placeOffArrows places variants at the first of cands where they are clear of every
+// text and every arrow (a band or a lifeline may cross them); nil if none is. A text
+// that starts away from its lane, at x, crosses no other lane's lifeline: it would seem
+// to be that lane's.
+func placeOffArrows(pl *placer, variants []string, size float64, anchor string, cands [][2]float64, lane float64) *Label {
+	w := 0.0
+	for _, v := range variants {
+		w = max(w, TextWidth(v, size))
+	}
+	otherLane := func(bx box) bool {
+		x1, _, x2, _ := bx.bounds()
+		for _, x := range pl.vlines {
+			if x != lane && x1 < x && x < x2 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range cands {
+		bx := textBox(round1(c[0]), round1(c[1]), anchor, 0, w, size)
+		if pl.fits(bx, false) && pl.arrowHits(bx, box{}) == 0 && (math.Abs(c[0]-lane) <= 20 || !otherLane(bx)) {
+			return placeText(pl, variants, size, anchor, 0, [][2]float64{c}, -1)
+		}
+	}
+	return nil
+}
+
+// placeCutClear places variants, cut to the room between a candidate and the figure's
+// edge, at the first of cands where they are clear of every text and line; nil if none
+// is.
+func placeCutClear(pl *placer, variants []string, size float64, anchor string, cands [][2]float64) *Label {
+	for _, c := range cands {
+		room := pl.w - c[0] - 3
+		switch anchor {
+		case "end":
+			room = c[0] - 3
+		case "middle":
+			room = 2*min(c[0], pl.w-c[0]) - 6
+		}
+		short := make([]string, len(variants))
+		w := 0.0
+		for i, v := range variants {
+			if short[i] = fitRunes(v, room, size); short[i] == "" {
+				return nil
+			}
+			w = max(w, TextWidth(short[i], size))
+		}
+		if pl.fits(textBox(round1(c[0]), round1(c[1]), anchor, 0, w, size), true) {
+			lb := placeText(pl, short, size, anchor, 0, [][2]float64{c}, -1)
+			if lb != nil {
+				lb.Cut = !slices.Equal(short, variants)
+			}
+			return lb
+		}
+	}
+	return nil
+}
+
 // placeClear places an unrotated text, whole, at the first candidate where it is clear of
 // every text and every line; nil if there is none.
 func placeClear(pl *placer, variants []string, size float64, anchor string, cands [][2]float64) *Label {
@@ -776,7 +842,9 @@ type builder struct {
 	pl                       *placer
 	narrow                   bool
 	opt                      Options
-	stackLabel               map[int]int // segment id → -1: unlabelled; else how many others its label stands for
+	stackLabel               map[int]int        // segment id → -1: unlabelled; else how many others its label stands for
+	stackData                map[int]bool       // a labelled segment id → whether it carries data
+	fanLast                  map[int][4]float64 // a fan's labelled segment id → its last arrow (fan.go)
 	// now is the instant of the event being placed; crowded counts, per instant, the
 	// side texts that had no room clear of the lines near their event.
 	now     tcp.Time
@@ -784,11 +852,93 @@ type builder struct {
 	spans   []span
 	gapAt   []tcp.Time
 	gapDone int
+	// lastState is each lane's last state text, and minY the least baseline the text
+	// being placed may take (0: any).
+	lastState map[string]stateText
+	after     map[string]stateText // a lane's state placed ahead of its moment's texts
+	minY      float64
+	early     map[int]*Label // event index → its state text, placed before its moment's others
+	// stateAt is, per lane, the index of its last state event at the moment being placed;
+	// pending, the labels of timers armed before it, placed after it.
+	stateAt map[string]int
+	pending []func()
 	// open state bands and timers per lane, as item indexes
 	band   map[string]int
 	timers map[string]int
 	isn    map[string]tcp.Seq // relative-number base per direction
 	drawn  int
+}
+
+// statesFirst places the state texts of the main lanes at the moment whose first event
+// is event i (sp: the first span not before it) before the notes and queue lengths of
+// their lane that come before them in that moment ("cookie valid", "9/8"), so that a
+// state is drawn at the event that caused it. A call of the lane before the state
+// ("listen()", then LISTEN) keeps the order.
+func (b *builder) statesFirst(i, sp int) {
+	if b.early == nil {
+		b.early = map[int]*Label{}
+	}
+	var buf engine.EventBuf
+	at := b.now
+	aside, called := map[string]bool{}, map[string]bool{}
+	b.stateAt = map[string]int{}
+	for j := i; j < b.tr.Len(); j++ {
+		for sp < len(b.spans) && b.spans[sp].last < j {
+			sp++
+		}
+		if sp < len(b.spans) && b.spans[sp].first <= j {
+			j = b.spans[sp].last // a bundle's events have no texts of their own
+			continue
+		}
+		e := b.tr.Load(j, &buf)
+		if e.At != at {
+			return
+		}
+		switch e.Kind {
+		case tcp.EventNote, tcp.EventQueue:
+			aside[e.Endpoint] = true
+		case tcp.EventApp:
+			called[e.Endpoint] = true
+		case tcp.EventState:
+			b.stateAt[e.Endpoint] = j
+			if aside[e.Endpoint] && !called[e.Endpoint] && b.main[e.Endpoint] && (e.Peer == "" || b.main[e.Peer]) {
+				b.early[j] = b.stateLabel(e)
+			}
+		}
+	}
+}
+
+// stateLabel places a state's name beside its lane. Two changes of one lane at one
+// moment (SYN-RECEIVED, then ESTABLISHED, as a valid cookie's ACK arrives) are drawn in
+// their order: the second below the first.
+func (b *builder) stateLabel(e *tcp.Event) *Label {
+	yy := round1(b.ax.y(e.At))
+	if last, ok := b.lastState[e.Endpoint]; ok && last.at == e.At {
+		b.minY = last.y + lineGap
+	}
+	name := e.To.String()
+	lb := b.sideTextAt(e.Endpoint, yy+4, []string{name}, []float64{10}, shortForm(stateAbbrev[name]))
+	// A state more than stateLines lines below its moment seems to follow the next
+	// event: its moment is crowded, as for a text on a line.
+	if lb != nil && lb.Y-(yy+4) > stateLines*lineGap+0.5 {
+		b.crowded[b.now]++
+	} else {
+		b.check(lb, yy+4)
+	}
+	b.minY = 0
+	if lb != nil {
+		b.lastState[e.Endpoint] = stateText{e.At, lb.Y}
+	}
+	return lb
+}
+
+// stateLines is how many lines below its moment a state's name may go.
+const stateLines = 3
+
+// stateText is where a lane's state text went: its moment and baseline.
+type stateText struct {
+	at tcp.Time
+	y  float64
 }
 
 func (b *builder) side(lane string) float64 {
@@ -829,13 +979,17 @@ func shortForm(s string) []string {
 // lane, moving down a line at a time; then inside; then its abbreviation (if it has one),
 // clear of lines; shortened as a last resort.
 func (b *builder) sideText(lane string, y float64, variants []string, cols []float64, abbrev []string) *Label {
+	if a, ok := b.after[lane]; ok && math.Abs(b.ax.y(a.at)-b.ax.y(b.now)) < 1 && b.minY == 0 {
+		b.minY = a.y
+		defer func() { b.minY = 0 }()
+	}
 	lb := b.sideTextAt(lane, y, variants, cols, abbrev)
 	b.check(lb, y)
 	return lb
 }
 
 // check notes the instant being placed as crowded if lb, a side text meant for y, had
-// to sit on a line or more than three lines below y (or found no place at all).
+// to sit on a line (or found no place at all).
 func (b *builder) check(lb *Label, y float64) {
 	if lb != nil && !b.pl.onLine(labelBox(lb)) {
 		return
@@ -851,7 +1005,11 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 		cols = cols[:len(cols)-1]
 	}
 	var out, in [][2]float64
-	for k := 0; k < sideLines; k++ {
+	k0 := 0
+	if b.minY > y {
+		k0 = int(math.Ceil((b.minY - y - 0.5) / lineGap))
+	}
+	for k := k0; k < k0+sideLines; k++ {
 		for _, c := range cols {
 			out = append(out, [2]float64{x + s*c, y + float64(k)*lineGap})
 			in = append(in, [2]float64{x - s*c, y + float64(k)*lineGap})
@@ -873,12 +1031,45 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[:near]); lb != nil {
 		return lb
 	}
+	// Just above its moment, its foot on the moment's line: the arrow the event sends
+	// leaves the lane downwards, and a text too wide for the outside (a note of a probe
+	// or a retransmission) would lie on it anywhere near below.
+	var above [][2]float64
+	for _, c := range cols {
+		if b.minY > 0 {
+			break // below an earlier text of its moment
+		}
+		above = append(above, [2]float64{x - s*c, y - 4 - aboveGap}) // y: the moment's line + 4
+	}
+	if lb := b.aboveClear(variants, anchorIn, above); lb != nil {
+		return lb
+	}
 	// The figure's own short name at its moment (SYN-RCVD beside the SYN that caused
 	// it) reads better than the whole name lines below, where it seems to follow a
 	// later event.
 	if len(abbrev) > 0 {
 		if lb := placeClear(b.pl, abbrev, fontSide, anchorOut, out[:near]); lb != nil {
 			return lb
+		}
+		if lb := b.aboveClear(abbrev, anchorIn, above); lb != nil {
+			return lb
+		}
+		if lb := placeClear(b.pl, abbrev, fontSide, anchorIn, in[:near]); lb != nil {
+			return lb
+		}
+	}
+	if len(abbrev) > 0 {
+		// A line nearer its moment before a whole name: line by line, the whole name on
+		// either side, then the short one.
+		for k := near; k < min(len(out), 5*len(cols)); k += len(cols) {
+			for _, vs := range [][]string{variants, abbrev} {
+				if lb := placeClear(b.pl, vs, fontSide, anchorOut, out[k:k+len(cols)]); lb != nil {
+					return lb
+				}
+				if lb := placeClear(b.pl, vs, fontSide, anchorIn, in[k:k+len(cols)]); lb != nil {
+					return lb
+				}
+			}
 		}
 	}
 	if lb := placeClear(b.pl, variants, fontSide, anchorOut, out[near:min(len(out), 5*len(cols))]); lb != nil {
@@ -902,6 +1093,22 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 	if lb := placeClear(b.pl, variants, fontSide, anchorIn, in[min(len(in), 5*len(cols)):]); lb != nil {
 		return lb
 	}
+	// On a lifeline or a band (its halo keeps it readable) but off the arrows, whole;
+	// else cut to the room outside near its moment (the item's title has it whole); on
+	// an arrow, whole, last.
+	if lb := placeOffArrows(b.pl, variants, fontSide, anchorOut, out[:min(len(out), 5*len(cols))], x); lb != nil {
+		return lb
+	}
+	if lb := placeOffArrows(b.pl, variants, fontSide, anchorIn, in[:min(len(in), 4*len(cols))], x); lb != nil {
+		return lb
+	}
+	cut := variants
+	if len(abbrev) > 0 {
+		cut = abbrev // "lost: resent…" says more than "a segment i…"
+	}
+	if lb := placeCutClear(b.pl, cut, fontSide, anchorOut, out[:near]); lb != nil {
+		return lb
+	}
 	if lb := placeText(b.pl, variants, fontSide, anchorOut, 0, out[:min(len(out), 5*len(cols))], -1); lb != nil {
 		return lb
 	}
@@ -920,14 +1127,53 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 // gapLabels places the labels of the compressed gaps that end at or before t.
 func (b *builder) gapLabels(t tcp.Time) {
 	for b.gapDone < len(b.gapAt) && b.gapAt[b.gapDone] <= t {
-		g := &b.l.Gaps[b.gapDone]
-		mid := (g.Y1+g.Y2)/2 + 4
-		cx := g.X + g.W/2
-		txt := "⋯ " + g.Real + " ⋯"
-		g.T = placeText(b.pl, []string{txt}, fontGap, "middle", 0,
-			[][2]float64{{cx, mid}, {cx - g.W/4, mid}, {cx + g.W/4, mid}}, 0)
+		b.l.Gaps[b.gapDone].T = b.gapLabel(&b.l.Gaps[b.gapDone], false)
 		b.gapDone++
 	}
+}
+
+// gapLabel places a gap's label, "⋯ 240 ms ⋯", in its band: in the middle, else a
+// quarter of the band to either side; ends adds the band's two ends.
+func (b *builder) gapLabel(g *Gap, ends bool) *Label {
+	mid := (g.Y1+g.Y2)/2 + 4
+	cx := g.X + g.W/2
+	txt := "⋯ " + g.Real + " ⋯"
+	cands := [][2]float64{{cx, mid}, {cx - g.W/4, mid}, {cx + g.W/4, mid}}
+	if ends {
+		half := TextWidth(txt, fontGap)/2 + 4
+		cands = append(cands, [2]float64{g.X + half, mid}, [2]float64{g.X + g.W - half, mid})
+	}
+	return placeText(b.pl, []string{txt}, fontGap, "middle", 0, cands, 0)
+}
+
+// aboveClear places a side text at one of cands, just above its moment, clear of every
+// line and text. The label of the gap that ends at the moment may stand there (it is
+// placed first): it is moved to another of its places if that frees one; nil if none
+// is free.
+func (b *builder) aboveClear(variants []string, anchor string, cands [][2]float64) *Label {
+	if lb := placeClear(b.pl, variants, fontSide, anchor, cands); lb != nil {
+		return lb
+	}
+	k := b.gapDone - 1
+	if k < 0 || b.gapAt[k] != b.now || b.l.Gaps[k].T == nil || b.opt.Growing {
+		return nil // (the lab's drawing never moves what it has drawn)
+	}
+	g := &b.l.Gaps[k]
+	old := labelBox(g.T)
+	b.pl.remove(old)
+	lb := placeClear(b.pl, variants, fontSide, anchor, cands)
+	if lb == nil {
+		b.pl.add(old)
+		return nil
+	}
+	if gl := b.gapLabel(g, true); gl != nil {
+		g.T = gl
+		return lb
+	}
+	// The gap's label has no other place: it keeps its own, and the text goes elsewhere.
+	b.pl.remove(labelBox(lb))
+	b.pl.add(old)
+	return nil
 }
 
 func (b *builder) addStep(i int, e *tcp.Event, kind, lane string) int {
@@ -939,16 +1185,27 @@ func (b *builder) addStep(i int, e *tcp.Event, kind, lane string) int {
 
 func (b *builder) walk() {
 	b.band = map[string]int{}
+	b.lastState = map[string]stateText{}
+	b.after = map[string]stateText{}
 	b.timers = map[string]int{}
 	b.isn = map[string]tcp.Seq{}
 	sp := 0
 	ahead := 0 // events before this index have had their arrows registered
 	for i := 0; i < b.tr.Len(); i++ {
 		e := b.tr.Load(i, &b.buf)
-		b.now = e.At
-		b.gapLabels(e.At)
+		first := i == 0 || e.At != b.now
+		if first {
+			b.flushPending()
+			b.now = e.At
+			b.gapLabels(e.At)
+		}
 		if i >= ahead && b.opt.Growing {
 			ahead = b.arrowsAt(i, sp)
+		}
+		if first && !b.opt.Growing {
+			// The lab's trace may end inside a moment: its states are placed in trace
+			// order, so that what it has drawn never moves as the trace grows.
+			b.statesFirst(i, sp)
 		}
 		if sp < len(b.spans) && b.spans[sp].first == i {
 			if b.spans[sp].fold {
@@ -976,12 +1233,25 @@ func (b *builder) walk() {
 				b.l.Items[k].Y2 = yy
 			}
 			it := Item{Kind: "state", Step: st, End: -1, X1: x, Y1: yy, X2: x, Y2: yy, Lane: e.Endpoint, State: e.To.String()}
-			it.T = b.sideText(e.Endpoint, yy+4, []string{it.State}, []float64{10}, shortForm(stateAbbrev[it.State]))
+			if lb, ok := b.early[i]; ok {
+				it.T = lb
+				if lb != nil {
+					// The texts that follow it on its moment's row (accept() after
+					// ESTABLISHED, and a read() a microsecond later) go no higher than it,
+					// though it was placed before the texts ahead of it.
+					b.after[e.Endpoint] = stateText{e.At, lb.Y}
+				}
+			} else {
+				it.T = b.stateLabel(e)
+			}
 			b.l.Items = append(b.l.Items, it)
 			b.band[e.Endpoint] = len(b.l.Items) - 1
+			if b.stateAt[e.Endpoint] == i {
+				b.flushPending()
+			}
 		case tcp.EventApp:
 			st := b.addStep(i, e, "app", e.Endpoint)
-			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, nil)
+			b.sideItem(Item{Kind: "app", Step: st, Lane: e.Endpoint, Text: appText(e)}, e, appAbbrev(e))
 		case tcp.EventTimer:
 			b.timer(i, e)
 		case tcp.EventNote:
@@ -992,7 +1262,16 @@ func (b *builder) walk() {
 			b.queue(st, e)
 		}
 	}
+	b.flushPending()
 	b.gapLabels(tcp.Time(math.MaxInt64))
+}
+
+// flushPending places the timer labels held back for a state of their moment.
+func (b *builder) flushPending() {
+	for _, f := range b.pending {
+		f()
+	}
+	b.pending = b.pending[:0]
 }
 
 // bundleBands registers every bundle's band as an obstacle before any text is placed: a
@@ -1022,6 +1301,7 @@ func (b *builder) bundleBands() {
 		x1, x2 := b.laneX[att], b.laneX[victim]
 		y1, y2 := round1(b.ax.y(sp.t0)), round1(b.ax.y(sp.t1))
 		b.pl.rect(min(x1, x2), y1, max(x1, x2), max(y2, y1+4))
+		b.pl.arrowLine(x1, y1, x2, y2)
 	}
 }
 
@@ -1103,7 +1383,7 @@ func (b *builder) stackArrows() {
 		y1, y2   float64 // where it leaves and arrives, to the pixel
 		fate     tcp.Fate
 	}
-	b.stackLabel = map[int]int{}
+	b.stackLabel, b.stackData = map[int]int{}, map[int]bool{}
 	seen := map[path][]int{}
 	named, data := map[int]bool{}, map[int]bool{}
 	var buf engine.EventBuf
@@ -1133,6 +1413,7 @@ func (b *builder) stackArrows() {
 			b.stackLabel[id] = -1
 		}
 		b.stackLabel[head] = len(ids) - 1
+		b.stackData[head] = data[head]
 	}
 }
 
@@ -1203,8 +1484,9 @@ func (b *builder) timer(i int, e *tcp.Event) {
 	}
 	// A bracket's label: the trace's short name in English ("RTO 1 s"), the transcript's
 	// name in Chinese ("重传计时器 1 s"); one box holds both.
+	name := e.Timer.String()
 	place := func(it *Item, text string) {
-		zh := TimerLabel(e.Timer.String()).ZH + strings.TrimPrefix(text, e.Timer.String())
+		zh := TimerLabel(name).ZH + strings.TrimPrefix(text, name)
 		it.BX = round1(bx)
 		out, in := "start", "end"
 		if s < 0 {
@@ -1282,7 +1564,20 @@ func (b *builder) timer(i int, e *tcp.Event) {
 			Text: timerText(e.Timer)}
 		it.Label = fmtDur(e.Duration)
 		it.Text = engine.Text{EN: it.Text.EN + " " + fmtDur(e.Duration), ZH: it.Text.ZH + " " + fmtDur(e.Duration)}
-		place(&it, e.Timer.String()+" "+fmtDur(e.Duration))
+		text := e.Timer.String() + " " + fmtDur(e.Duration)
+		if b.stateAt[e.Endpoint] > i {
+			// A state of this lane follows at this moment: its name goes first, nearest
+			// the moment (walk), and this label after it.
+			b.l.Items = append(b.l.Items, it)
+			k := len(b.l.Items) - 1
+			b.timers[key] = k
+			b.pending = append(b.pending, func() {
+				place(&b.l.Items[k], text)
+				b.check(b.l.Items[k].T, b.l.Items[k].Y1+9)
+			})
+			return
+		}
+		place(&it, text)
 		b.check(it.T, it.Y1+9)
 		b.l.Items = append(b.l.Items, it)
 		b.timers[key] = len(b.l.Items) - 1
@@ -1392,9 +1687,9 @@ func (b *builder) segment(i int, e *tcp.Event) {
 		// drawn beside the arrow that carries its group's label
 	case n > 0:
 		more := fmt.Sprintf(" +%d", n)
-		it.T = place(it.X1, it.Y1, it.X2, it.Y2, []string{label + more, labelZH + more, rel + more, relZH + more}, fontSeg)
+		it.T = b.arrowLabel(s.ID, place, it.X1, it.Y1, it.X2, it.Y2, []string{label + more, labelZH + more, rel + more, relZH + more})
 	default:
-		it.T = place(it.X1, it.Y1, it.X2, it.Y2, []string{label, labelZH, rel, relZH}, fontSeg)
+		it.T = b.arrowLabel(s.ID, place, it.X1, it.Y1, it.X2, it.Y2, []string{label, labelZH, rel, relZH})
 	}
 	b.l.Items = append(b.l.Items, it)
 }
@@ -1448,6 +1743,21 @@ func alongArrowFar(pl *placer, x1, y1, x2, y2 float64, variants []string, size f
 // alongArrowRoom is alongArrowFar with the room a label may be shortened to: 0 for the
 // arrow's length, -1 never shortened.
 func alongArrowRoom(pl *placer, x1, y1, x2, y2 float64, variants []string, size float64, far bool, room float64) *Label {
+	ang, cands := arrowCands(x1, y1, x2, y2, size, far, far && room < 0)
+	length := math.Hypot(x2-x1, y2-y1)
+	pl.fewest, pl.own = true, lineBox(x1, y1, x2, y2)
+	defer func() { pl.fewest = false }()
+	if room == 0 {
+		room = max(length*0.9, 60)
+	}
+	return placeText(pl, variants, size, "middle", ang, cands, room)
+}
+
+// arrowCands returns the angle of a label along the arrow from (x1, y1) to (x2, y2) and
+// the spots it is tried at, nearest the sender's third first: above the line, then below;
+// far adds a line further off on either side (a phone's arrows crowd), further a line
+// further still.
+func arrowCands(x1, y1, x2, y2, size float64, far, further bool) (float64, [][2]float64) {
 	ang := labelAngle(x1, y1, x2, y2)
 	rad := ang * math.Pi / 180
 	// The normal pointing up the page in the label's frame.
@@ -1457,7 +1767,7 @@ func alongArrowRoom(pl *placer, x1, y1, x2, y2 float64, variants []string, size 
 	if far {
 		offs = append(offs, size+6, -2*size-2)
 	}
-	if far && room < 0 {
+	if further {
 		// A name kept whole may go a line further off still (its arrow is the nearest).
 		offs = append(offs, 2*size+7, -3*size-3)
 	}
@@ -1467,13 +1777,7 @@ func alongArrowRoom(pl *placer, x1, y1, x2, y2 float64, variants []string, size 
 			cands = append(cands, [2]float64{px + nx*off, py + ny*off})
 		}
 	}
-	length := math.Hypot(x2-x1, y2-y1)
-	pl.fewest, pl.own = true, lineBox(x1, y1, x2, y2)
-	defer func() { pl.fewest = false }()
-	if room == 0 {
-		room = max(length*0.9, 60)
-	}
-	return placeText(pl, variants, size, "middle", ang, cands, room)
+	return ang, cands
 }
 
 // bundle draws a run of attacker traffic as one annotated band and one step.
@@ -1619,18 +1923,23 @@ func (b *builder) bundleLabel(xa, y1, xv, y2 float64, texts [][]string) *Label {
 	} else {
 		cs = []corner{{xv - 4, topY, "end", xv - at(topY+4) - 8}, {xa + 4, botY, "start", at(botY-11) - xa - 8}}
 	}
-	clear := func(c corner, vs []string) bool {
+	// texts: the arrows that end or start in a corner (a burst sent before the band,
+	// arriving in its first moments) leave it to the other.
+	clearOf := func(c corner, vs []string, arrows bool) bool {
 		w := 0.0
 		for _, v := range vs {
 			w = max(w, TextWidth(v, fontSide))
 		}
 		bx := textBox(c.x, c.y, c.anchor, 0, w, fontSide)
-		return w <= c.room && !bx.overlaps(diag) && b.pl.fits(bx, false)
+		return w <= c.room && !bx.overlaps(diag) && b.pl.fits(bx, false) && (!arrows || b.pl.arrowHits(bx, diag) == 0)
 	}
-	for _, vs := range texts {
-		for _, c := range cs {
-			if clear(c, vs) {
-				return placeText(b.pl, vs, fontSide, c.anchor, 0, [][2]float64{{c.x, c.y}}, -1)
+	clear := func(c corner, vs []string) bool { return clearOf(c, vs, false) }
+	for _, arrows := range []bool{true, false} {
+		for _, vs := range texts {
+			for _, c := range cs {
+				if clearOf(c, vs, arrows) {
+					return placeText(b.pl, vs, fontSide, c.anchor, 0, [][2]float64{{c.x, c.y}}, -1)
+				}
 			}
 		}
 	}
