@@ -9,6 +9,7 @@ import (
 	"synack/engine"
 	"synack/engine/diagram"
 	"synack/engine/handshakes"
+	"synack/lessons"
 	"synack/lessons/stories"
 )
 
@@ -278,5 +279,49 @@ func TestMessageNamesWhole(t *testing.T) {
 	}
 	if named == 0 {
 		t.Fatal("no story has an arrow with named messages: the test checks nothing")
+	}
+}
+
+// No text beside a lane lies on the band of a compressed gap: a moment whose texts run
+// down past its line (a state, a call and a queue's length at one instant) gets the room
+// they need before the band, so none seems to happen in the idle time that follows
+// (close-with-unread-data's ESTABLISHED sat on its "240 ms" band on a phone). Every
+// story's and every lesson's default run, both profiles, wide and narrow.
+func TestSideTextsOffGaps(t *testing.T) {
+	check := func(name string, tr *engine.Trace) {
+		for _, w := range []float64{0, diagram.NarrowWidth} {
+			if on := diagram.TextsOnGaps(diagram.Build(tr, diagram.Options{Width: w})); len(on) > 0 {
+				t.Errorf("%s/w=%.0f: %d texts on gaps: %q", name, w, len(on), on)
+			}
+		}
+	}
+	for _, sc := range stories.Default().Stories() {
+		for _, prof := range []string{"linux", "rfc"} {
+			p := engine.DefaultParams()
+			p.Profile = prof
+			tr, err := stories.Default().Run(sc.ID, p)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", sc.ID, prof, err)
+			}
+			check(sc.ID+"/"+prof, tr)
+		}
+	}
+	cat, err := lessons.Load(lessons.Files(), stories.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range cat.All() {
+		for _, prof := range []string{"linux", "rfc"} {
+			p := engine.DefaultParams()
+			p.Profile = prof
+			if ok, _ := l.Allows(p); !ok {
+				continue
+			}
+			tr, err := l.Run(p)
+			if err != nil {
+				t.Fatalf("lesson %s/%s: %v", l.ID, prof, err)
+			}
+			check("lesson "+l.ID+"/"+prof, tr)
+		}
 	}
 }

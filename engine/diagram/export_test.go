@@ -172,3 +172,26 @@ func ArrowTextOnOtherArrow(l *Layout) []string {
 	}
 	return out
 }
+
+// TextsOnGaps returns, for each upright text beside a lane (a state, call, timer, note or
+// queue) that lies on the band of a compressed gap, a description: such a text seems to
+// happen in the idle time the band stands for. A text of the moment that ends the gap,
+// placed just above that moment's line (a probe's note), is where it belongs.
+func TextsOnGaps(l *Layout) []string {
+	var out []string
+	for _, it := range l.Items {
+		if it.T == nil || it.T.Rot != 0 || it.Kind == "segment" || it.Kind == "bundle" {
+			continue
+		}
+		x1, y1, x2, y2 := labelBox(it.T).bounds()
+		for _, g := range l.Gaps {
+			if it.Step < len(l.Steps) && l.Steps[it.Step].Y >= g.Y2 {
+				continue
+			}
+			if x2 > g.X && x1 < g.X+g.W && y2 > g.Y1+1 && y1 < g.Y2-1 {
+				out = append(out, fmt.Sprintf("%s %q at y %.0f on the %s gap (y %.0f–%.0f)", it.Kind, it.T.EN, it.T.Y, g.Real, g.Y1, g.Y2))
+			}
+		}
+	}
+	return out
+}

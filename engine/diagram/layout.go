@@ -305,10 +305,11 @@ const stretchPx = 2 * lineGap
 // its ticks still say the real time. A growing trace (the lab) is laid out once, so its
 // earlier items never move.
 func Build(tr *engine.Trace, opt Options) *Layout {
-	l, crowded := layoutOnce(tr, opt, nil)
 	if opt.Growing {
+		l, _, _ := layoutOnce(tr, opt, nil)
 		return l
 	}
+	l, crowded := roomed(tr, opt, map[tcp.Time]float64{})
 	// Each round stretches every crowded instant; a stretch that leaves its instant as
 	// crowded as before is taken back and not tried again (its texts lack width, not
 	// height).
@@ -326,7 +327,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		if !grown {
 			break
 		}
-		l2, crowded2 := layoutOnce(tr, opt, trial)
+		l2, crowded2 := roomed(tr, opt, trial)
 		undo := false
 		for t, n := range crowded {
 			if !hopeless[t] && crowded2[t] >= n {
@@ -337,17 +338,31 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 		}
 		extra = trial
 		if undo {
-			l2, crowded2 = layoutOnce(tr, opt, extra)
+			l2, crowded2 = roomed(tr, opt, extra)
 		}
 		l, crowded = l2, crowded2
 	}
 	return l
 }
 
+// roomed lays a trace out with extra, and again with more room after each moment whose
+// texts ran into the gap that follows it (extra grows by that room).
+func roomed(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Layout, map[tcp.Time]int) {
+	l, crowded, need := layoutOnce(tr, opt, extra)
+	for k := 0; k < maxStretchRounds && len(need) > 0; k++ {
+		for t, px := range need {
+			extra[t] += px
+		}
+		l, crowded, need = layoutOnce(tr, opt, extra)
+	}
+	return l, crowded
+}
+
 // layoutOnce lays a trace out with extra px of room after the instants extra names, and
 // returns, for each instant where side texts found no room clear of the lines near
-// them, how many did not.
-func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Layout, map[tcp.Time]int) {
+// them, how many did not, and for each instant whose texts run into the gap after it,
+// how much more room it needs.
+func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Layout, map[tcp.Time]int, map[tcp.Time]float64) {
 	if opt.Width == 0 {
 		opt.Width = DefaultWidth
 	}
@@ -443,7 +458,8 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 	if narrow {
 		gapX1, gapX2 = 8, opt.Width-8
 	}
-	var gapAt []tcp.Time // where each gap ends, to place its label in trace order
+	var gapAt []tcp.Time   // where each gap ends, to place its label in trace order
+	var gapFrom []tcp.Time // and the moment it follows
 	foldEdge := map[tcp.Time]bool{}
 	for _, sp := range spans {
 		if sp.fold {
@@ -468,6 +484,7 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 				if compressed {
 					l.Gaps = append(l.Gaps, Gap{Y1: round1(y + 6), Y2: round1(y + px - 6), X: gapX1, W: gapX2 - gapX1, Real: fmtDur(t.Sub(prev))})
 					gapAt = append(gapAt, t)
+					gapFrom = append(gapFrom, prev)
 				}
 				y += px
 			}
@@ -493,6 +510,10 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 	if opt.Mismatch != nil {
 		b.mismatch(opt.Mismatch)
 	}
+	// Where a moment's side texts run down into the idle gap after it, Build gives the
+	// moment that much more room, so that a state's name or a call is not drawn on the
+	// band of the time that follows, as if it happened there.
+	need := roomBeforeGaps(l, gapFrom)
 	// Ticks: at least every 120 px, each with its label (the texts of the story come
 	// first): an instant whose label has no room at either edge gets no tick, and the
 	// next instant is tried. A gap's band is drawn over the grid, so no label goes under
@@ -523,7 +544,34 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 	for i := range l.Items {
 		shape(&l.Items[i], l.LaneBottom)
 	}
-	return l, b.crowded
+	return l, b.crowded, need
+}
+
+// roomBeforeGaps returns, for each moment after which a gap is compressed, how far the
+// upright side texts (states, calls, timers, notes, queue lengths) of the moments above
+// the gap run down into its band, in px; a gap whose band they keep clear of is left out.
+// A text of the moment that ends the gap, just above its line, is where it belongs.
+func roomBeforeGaps(l *Layout, gapFrom []tcp.Time) map[tcp.Time]float64 {
+	need := map[tcp.Time]float64{}
+	if len(l.Gaps) == 0 {
+		return need
+	}
+	for _, it := range l.Items {
+		if it.T == nil || it.T.Rot != 0 || it.Kind == "segment" || it.Kind == "bundle" || it.Step >= len(l.Steps) {
+			continue
+		}
+		x1, y1, x2, y2 := labelBox(it.T).bounds()
+		at := l.Steps[it.Step].Y
+		for i := sort.Search(len(l.Gaps), func(i int) bool { return l.Gaps[i].Y2 > y1+1 }); i < len(l.Gaps) && l.Gaps[i].Y1 < y2-1; i++ {
+			g := l.Gaps[i]
+			if at >= g.Y1 || x2 <= g.X || x1 >= g.X+g.W {
+				continue
+			}
+			t := gapFrom[i]
+			need[t] = max(need[t], math.Ceil(y2-g.Y1+2))
+		}
+	}
+	return need
 }
 
 // tickLabel places a tick's label, whole: at the left edge above its rule, else below
