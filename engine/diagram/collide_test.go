@@ -325,3 +325,31 @@ func TestSideTextsOffGaps(t *testing.T) {
 		}
 	}
 }
+
+// A timer's bracket is labelled in Chinese by its name without the transcript's gloss
+// ("坚持计时器 300 ms", not "坚持计时器（零窗口探测） 300 ms"), short enough to stand
+// beside a phone's lane: zero-window's persist timers used to fall back to the English
+// "PERSIST 300 ms" in the Chinese figure.
+func TestTimerBracketsNamedInChinese(t *testing.T) {
+	p := engine.DefaultParams()
+	tr, err := stories.Default().Run("zero-window", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []float64{0, diagram.NarrowWidth} {
+		l := diagram.Build(tr, diagram.Options{Width: w})
+		n := 0
+		for _, it := range l.Items {
+			if it.Kind != "timer" || it.T == nil || !strings.HasPrefix(it.T.EN, "PERSIST") {
+				continue
+			}
+			n++
+			if !strings.HasPrefix(it.T.ZH, "坚持计时器 ") {
+				t.Errorf("w=%.0f: persist timer at y %.0f drawn %q in Chinese", w, it.T.Y, it.T.ZH)
+			}
+		}
+		if n == 0 {
+			t.Errorf("w=%.0f: no persist timer drawn", w)
+		}
+	}
+}

@@ -547,6 +547,16 @@ func layoutOnce(tr *engine.Trace, opt Options, extra map[tcp.Time]float64) (*Lay
 	return l, b.crowded, need
 }
 
+// bracketZH is a timer's Chinese name as its bracket's label: without the gloss in
+// full-width parentheses the transcript gives it ("坚持计时器（零窗口探测）" is drawn
+// "坚持计时器"), so that it fits beside a phone's lane as often as the English one.
+func bracketZH(s string) string {
+	if i := strings.Index(s, "（"); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
 // roomBeforeGaps returns, for each moment after which a gap is compressed, how far the
 // upright side texts (states, calls, timers, notes, queue lengths) of the moments above
 // the gap run down into its band, in px; a gap whose band they keep clear of is left out.
@@ -1534,7 +1544,7 @@ func (b *builder) timer(i int, e *tcp.Event) {
 	// name in Chinese ("重传计时器 1 s"); one box holds both.
 	name := e.Timer.String()
 	place := func(it *Item, text string) {
-		zh := TimerLabel(name).ZH + strings.TrimPrefix(text, name)
+		zh := bracketZH(TimerLabel(name).ZH) + strings.TrimPrefix(text, name)
 		it.BX = round1(bx)
 		out, in := "start", "end"
 		if s < 0 {
