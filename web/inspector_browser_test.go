@@ -169,3 +169,34 @@ func TestBrowserHeaderFigureNothingCut(t *testing.T) {
 		}
 	}
 }
+
+// A data segment's payload bytes (1,448 of them: two thousand pixels of hex on a phone)
+// are folded under a summary that says how many there are; the headers' bytes stay in
+// view. Checked in Chinese on a data segment of sack-recovery.
+func TestBrowserPayloadBytesFolded(t *testing.T) {
+	ctx := browser(t)
+	_, ts := newTestServer(t, Config{})
+	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/lessons/sack-recovery?lang=zh")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, `!!document.querySelector("#transcript li a")`)
+	clicked := evalJS[bool](t, ctx, `(() => {
+		const li = [...document.querySelectorAll("#transcript li")].find(li => / len 1448 /.test(li.textContent));
+		if (!li) return false;
+		li.querySelector("a").click();
+		return true;
+	})()`)
+	if !clicked {
+		t.Fatal("no transcript line with a 1448-byte segment")
+	}
+	waitJS(t, ctx, `!!document.querySelector("#inspector details.insp-payload")`)
+	got := evalJS[[]any](t, ctx, `(() => {
+		const d = document.querySelector("#inspector details.insp-payload");
+		const head = document.querySelectorAll("#inspector > .insp-hex span").length;
+		return [d.open, d.querySelector("summary").textContent, head, d.querySelectorAll(".insp-hex span").length];
+	})()`)
+	// IPv4's 20 bytes and TCP's 32 (20 and the 12 of nop, nop, timestamps) in view.
+	if got[0] != false || got[1] != "载荷：1448 字节" || got[2] != float64(52) || got[3] != float64(1448) {
+		t.Errorf("payload fold: open %v, summary %q, header bytes shown %v, payload bytes %v; want false, 载荷：1448 字节, 52, 1448", got...)
+	}
+}

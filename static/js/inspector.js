@@ -135,12 +135,26 @@ export function mountInspector(container, opts) {
     const hex = document.createElement("div");
     hex.className = "insp-hex";
     hex.setAttribute("aria-label", t["player.bytes"] || "Bytes");
+    // The headers' bytes are always shown; a payload's (up to 1,448 bytes, two thousand
+    // pixels of hex on a phone) opens on request.
+    const headEnd = Math.max(0, ...step.fields.filter((f) => f.layer !== "payload").map((f) => f.offset + f.len));
+    let into = hex, payload = null;
+    if (headEnd > 0 && bytes.length > headEnd) {
+      payload = document.createElement("details");
+      payload.className = "insp-payload";
+      const sum = document.createElement("summary");
+      sum.textContent = (t["player.payload"] || "Payload: %d bytes").replace("%d", String(bytes.length - headEnd));
+      const pre = document.createElement("div");
+      pre.className = "insp-hex";
+      payload.append(sum, pre);
+    }
     const spans = bytes.map((b, i) => {
       const s = document.createElement("span");
       s.textContent = b;
       s.dataset.off = i;
-      hex.appendChild(s);
-      if (i % 16 === 15) hex.appendChild(document.createElement("br"));
+      if (payload && i === headEnd) into = payload.lastChild;
+      into.appendChild(s);
+      if (i % 16 === 15) into.appendChild(document.createElement("br"));
       return s;
     });
 
@@ -205,6 +219,7 @@ export function mountInspector(container, opts) {
       body.appendChild(tr);
     }
     container.append(table, hex);
+    if (payload) container.append(payload);
   }
   show(null);
   return { show };
