@@ -924,7 +924,10 @@ type builder struct {
 	band   map[string]int
 	timers map[string]int
 	isn    map[string]tcp.Seq // relative-number base per direction
-	drawn  int
+	// shortAtMoment: the side text being placed is a state's name, whose short form at
+	// its moment's line beats its whole name lower down.
+	shortAtMoment bool
+	drawn         int
 }
 
 // statesFirst places the state texts of the main lanes at the moment whose first event
@@ -975,7 +978,9 @@ func (b *builder) stateLabel(e *tcp.Event) *Label {
 		b.minY = last.y + lineGap
 	}
 	name := e.To.String()
+	b.shortAtMoment = true
 	lb := b.sideTextAt(e.Endpoint, yy+4, []string{name}, []float64{10}, shortForm(stateAbbrev[name]))
+	b.shortAtMoment = false
 	// A state more than stateLines lines below its moment seems to follow the next
 	// event: its moment is crowded, as for a text on a line.
 	if lb != nil && lb.Y-(yy+4) > stateLines*lineGap+0.5 {
@@ -1083,6 +1088,21 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 	// down), so that a text pushed down past something drawn later in time (a flood's
 	// band) goes to the other side of its lane instead of seeming to happen after it.
 	near := 3 * len(cols)
+	if b.shortAtMoment && len(abbrev) > 0 {
+		// A state's name at its moment's line, whole on either side, else the figure's
+		// short name (ESTAB beside the ACK that caused it), before the whole name a line
+		// or two lower, where it seems to follow a later event.
+		one := len(cols)
+		for _, try := range []struct {
+			vs     []string
+			anchor string
+			at     [][2]float64
+		}{{variants, anchorOut, out[:one]}, {variants, anchorIn, in[:one]}, {abbrev, anchorOut, out[:one]}, {abbrev, anchorIn, in[:one]}} {
+			if lb := placeClear(b.pl, try.vs, fontSide, try.anchor, try.at); lb != nil {
+				return lb
+			}
+		}
+	}
 	if lb := placeClear(b.pl, variants, fontSide, anchorOut, out[:near]); lb != nil {
 		return lb
 	}

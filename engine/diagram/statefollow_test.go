@@ -5,6 +5,7 @@ import (
 
 	"synack/engine"
 	"synack/engine/diagram"
+	"synack/lessons"
 	"synack/lessons/stories"
 )
 
@@ -104,6 +105,45 @@ func TestCallsNotAboveTheStateBeforeThem(t *testing.T) {
 			if est == nil || calls < 3 {
 				t.Fatalf("%s/w=%.0f: ESTABLISHED found %v, %d calls on its row; want accept(), read(), send()", prof, w, est != nil, calls)
 			}
+		}
+	}
+}
+
+// On a phone the server's ESTABLISHED is drawn beside the ACK that caused it, as ESTAB
+// (Figure 5's short name) where the whole name has no room outside the lane, not a line
+// lower on the lane's inner side, where it used to sit beside the next moment's texts
+// (and, before the gap's room, on the band of the idle time after it).
+func TestEstablishedBesideItsACK(t *testing.T) {
+	cat, err := lessons.Load(lessons.Files(), stories.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ok := cat.Get("close-with-unread-data")
+	if !ok {
+		t.Fatal("no lesson close-with-unread-data")
+	}
+	les, err := l.Run(engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	story, err := stories.Default().Run("four-way-close", engine.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tr := range map[string]*engine.Trace{"close-with-unread-data": les, "four-way-close": story} {
+		found := false
+		for _, it := range diagram.Build(tr, diagram.Options{Width: diagram.NarrowWidth}).Items {
+			if it.Kind != "state" || it.Lane != "server" || it.State != "ESTABLISHED" {
+				continue
+			}
+			found = true
+			if lag := it.T.Y - (it.Y1 + 4); lag > 1 || lag < -1 || it.T.X < it.X1 {
+				t.Errorf("%s: the server's ESTABLISHED (%q) is drawn %.0f px below its ACK's arrival, at x %.0f (lane at %.0f)", name, it.T.EN, lag, it.T.X, it.X1)
+			}
+			break
+		}
+		if !found {
+			t.Errorf("%s: no ESTABLISHED on the server's lane", name)
 		}
 	}
 }
