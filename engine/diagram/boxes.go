@@ -142,6 +142,18 @@ func newPlacer(w, h float64) *placer {
 
 // fits tells whether b is inside the figure and clear of every placed text (and, if
 // soft, of every line).
+// roomAt is the width a text anchored at x has before the figure's edge (both edges for
+// a middle anchor), 3 px kept clear.
+func (p *placer) roomAt(x float64, anchor string) float64 {
+	switch anchor {
+	case "end":
+		return x - 3
+	case "middle":
+		return 2*min(x, p.w-x) - 6
+	}
+	return p.w - x - 3
+}
+
 func (p *placer) fits(b box, soft bool) bool {
 	x1, y1, x2, y2 := b.bounds()
 	if x1 < 0 || y1 < 0 || x2 > p.w || p.h > 0 && y2 > p.h {

@@ -83,21 +83,11 @@ func TestNoTextCollides(t *testing.T) {
 // leaving below it), or in its short form ("ETIMEDOUT", "lost: resent (fast recovery)"),
 // whose whole form is the item's title.
 func TestSideTextsKeepOffTheirArrows(t *testing.T) {
-	for _, sc := range stories.Default().Stories() {
-		for _, prof := range []string{"linux", "rfc"} {
-			p := engine.DefaultParams()
-			p.Profile = prof
-			tr, err := stories.Default().Run(sc.ID, p)
-			if err != nil {
-				t.Fatalf("%s/%s: %v", sc.ID, prof, err)
-			}
-			for _, w := range []float64{0, diagram.NarrowWidth} {
-				if on := diagram.SideTextOnArrow(diagram.Build(tr, diagram.Options{Width: w})); len(on) > 0 {
-					t.Errorf("%s/%s/w=%.0f: %d texts on their arrows: %q", sc.ID, prof, w, len(on), on)
-				}
-			}
+	eachStoryLayout(t, func(name string, l *diagram.Layout) {
+		if on := diagram.SideTextOnArrow(l); len(on) > 0 {
+			t.Errorf("%s: %d texts on their arrows: %q", name, len(on), on)
 		}
-	}
+	})
 }
 
 // No arrow's label lies on another arrow (a segment's line or a bundle's): a window's
@@ -108,28 +98,17 @@ func TestSideTextsKeepOffTheirArrows(t *testing.T) {
 // drawn SVG at 390×844.
 func TestArrowLabelsClearOfOtherArrows(t *testing.T) {
 	fanned := 0
-	for _, sc := range stories.Default().Stories() {
-		for _, prof := range []string{"linux", "rfc"} {
-			p := engine.DefaultParams()
-			p.Profile = prof
-			tr, err := stories.Default().Run(sc.ID, p)
-			if err != nil {
-				t.Fatalf("%s/%s: %v", sc.ID, prof, err)
-			}
-			for _, w := range []float64{0, diagram.NarrowWidth} {
-				l := diagram.Build(tr, diagram.Options{Width: w})
-				if on := diagram.ArrowTextOnOtherArrow(l); len(on) > 0 {
-					t.Errorf("%s/%s/w=%.0f: %d labels on other arrows:\n%s", sc.ID, prof, w, len(on), strings.Join(on[:min(len(on), 6)], "\n"))
-				}
-				for _, it := range l.Items {
-					// A window's ten segments: one label for the burst.
-					if it.Kind == "segment" && it.T != nil && strings.HasSuffix(it.T.EN, " +9") {
-						fanned++
-					}
-				}
+	eachStoryLayout(t, func(name string, l *diagram.Layout) {
+		if on := diagram.ArrowTextOnOtherArrow(l); len(on) > 0 {
+			t.Errorf("%s: %d labels on other arrows:\n%s", name, len(on), strings.Join(on[:min(len(on), 6)], "\n"))
+		}
+		for _, it := range l.Items {
+			// A window's ten segments: one label for the burst.
+			if it.Kind == "segment" && it.T != nil && strings.HasSuffix(it.T.EN, " +9") {
+				fanned++
 			}
 		}
-	}
+	})
 	if fanned == 0 {
 		t.Fatal("no arrow's label stands for others: the burst the test is about is gone")
 	}
@@ -142,33 +121,21 @@ func TestArrowLabelsClearOfOtherArrows(t *testing.T) {
 // the client's "connect() = ETIMEDOUT" is drawn as "ETIMEDOUT" left of its lane.
 func TestSideTextsKeepOffBundles(t *testing.T) {
 	bundled := 0
-	for _, sc := range stories.Default().Stories() {
-		for _, prof := range []string{"linux", "rfc"} {
-			p := engine.DefaultParams()
-			p.Profile = prof
-			tr, err := stories.Default().Run(sc.ID, p)
-			if err != nil {
-				t.Fatalf("%s/%s: %v", sc.ID, prof, err)
-			}
-			for _, w := range []float64{0, diagram.NarrowWidth} {
-				l := diagram.Build(tr, diagram.Options{Width: w})
-				for _, it := range l.Items {
-					if it.Kind == "bundle" {
-						bundled++
-						break
-					}
-				}
-				name := fmt.Sprintf("%s/%s/w=%.0f", sc.ID, prof, w)
-				// A bundle's own label keeps off the arrow across its band.
-				if on := diagram.BundleTextOnArrow(l); len(on) > 0 {
-					t.Errorf("%s: %q", name, on)
-				}
-				if on := diagram.SideTextOnBundle(l); len(on) > 0 {
-					t.Errorf("%s: %d texts on a band: %q", name, len(on), on)
-				}
+	eachStoryLayout(t, func(name string, l *diagram.Layout) {
+		for _, it := range l.Items {
+			if it.Kind == "bundle" {
+				bundled++
+				break
 			}
 		}
-	}
+		// A bundle's own label keeps off the arrow across its band.
+		if on := diagram.BundleTextOnArrow(l); len(on) > 0 {
+			t.Errorf("%s: %q", name, on)
+		}
+		if on := diagram.SideTextOnBundle(l); len(on) > 0 {
+			t.Errorf("%s: %d texts on a band: %q", name, len(on), on)
+		}
+	})
 	if bundled == 0 {
 		t.Fatal("no story drew a bundle: the test checks nothing")
 	}
@@ -288,24 +255,12 @@ func TestMessageNamesWhole(t *testing.T) {
 // (close-with-unread-data's ESTABLISHED sat on its "240 ms" band on a phone). Every
 // story's and every lesson's default run, both profiles, wide and narrow.
 func TestSideTextsOffGaps(t *testing.T) {
-	check := func(name string, tr *engine.Trace) {
-		for _, w := range []float64{0, diagram.NarrowWidth} {
-			if on := diagram.TextsOnGaps(diagram.Build(tr, diagram.Options{Width: w})); len(on) > 0 {
-				t.Errorf("%s/w=%.0f: %d texts on gaps: %q", name, w, len(on), on)
-			}
+	check := func(name string, l *diagram.Layout) {
+		if on := diagram.TextsOnGaps(l); len(on) > 0 {
+			t.Errorf("%s: %d texts on gaps: %q", name, len(on), on)
 		}
 	}
-	for _, sc := range stories.Default().Stories() {
-		for _, prof := range []string{"linux", "rfc"} {
-			p := engine.DefaultParams()
-			p.Profile = prof
-			tr, err := stories.Default().Run(sc.ID, p)
-			if err != nil {
-				t.Fatalf("%s/%s: %v", sc.ID, prof, err)
-			}
-			check(sc.ID+"/"+prof, tr)
-		}
-	}
+	eachStoryLayout(t, check)
 	cat, err := lessons.Load(lessons.Files(), stories.Default())
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +276,28 @@ func TestSideTextsOffGaps(t *testing.T) {
 			if err != nil {
 				t.Fatalf("lesson %s/%s: %v", l.ID, prof, err)
 			}
-			check("lesson "+l.ID+"/"+prof, tr)
+			for _, w := range []float64{0, diagram.NarrowWidth} {
+				check(fmt.Sprintf("lesson %s/%s/w=%.0f", l.ID, prof, w), diagram.Build(tr, diagram.Options{Width: w}))
+			}
+		}
+	}
+}
+
+// eachStoryLayout calls f with every story's default run (what a link opens) under both
+// profiles, laid out wide and on a phone, named story/profile/w=width.
+func eachStoryLayout(t *testing.T, f func(name string, l *diagram.Layout)) {
+	t.Helper()
+	for _, sc := range stories.Default().Stories() {
+		for _, prof := range []string{"linux", "rfc"} {
+			p := engine.DefaultParams()
+			p.Profile = prof
+			tr, err := stories.Default().Run(sc.ID, p)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", sc.ID, prof, err)
+			}
+			for _, w := range []float64{0, diagram.NarrowWidth} {
+				f(fmt.Sprintf("%s/%s/w=%.0f", sc.ID, prof, w), diagram.Build(tr, diagram.Options{Width: w}))
+			}
 		}
 	}
 }

@@ -776,13 +776,7 @@ func placeText(pl *placer, variants []string, size float64, anchor string, rot f
 			for _, c := range cands {
 				r := room * tier
 				if rot == 0 {
-					edge := pl.w - c[0] - 3
-					switch anchor {
-					case "end":
-						edge = c[0] - 3
-					case "middle":
-						edge = 2*min(c[0], pl.w-c[0]) - 6
-					}
+					edge := pl.roomAt(c[0], anchor)
 					if room == 0 || edge < r {
 						r = edge
 					}
@@ -844,13 +838,7 @@ func placeOffArrows(pl *placer, variants []string, size float64, anchor string, 
 // is.
 func placeCutClear(pl *placer, variants []string, size float64, anchor string, cands [][2]float64) *Label {
 	for _, c := range cands {
-		room := pl.w - c[0] - 3
-		switch anchor {
-		case "end":
-			room = c[0] - 3
-		case "middle":
-			room = 2*min(c[0], pl.w-c[0]) - 6
-		}
+		room := pl.roomAt(c[0], anchor)
 		short := make([]string, len(variants))
 		w := 0.0
 		for i, v := range variants {

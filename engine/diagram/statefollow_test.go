@@ -20,36 +20,26 @@ const MaxStateLag = 4 * 15.0
 // ESTABLISHED at once, and on a phone ESTABLISHED used to take the free line above.
 func TestStateNamesAtTheirEvent(t *testing.T) {
 	pairs := 0
-	for _, sc := range stories.Default().Stories() {
-		for _, prof := range []string{"linux", "rfc"} {
-			p := engine.DefaultParams()
-			p.Profile = prof
-			tr, err := stories.Default().Run(sc.ID, p)
-			if err != nil {
-				t.Fatal(err)
+	eachStoryLayout(t, func(name string, l *diagram.Layout) {
+		last := map[string]diagram.Item{}
+		for _, it := range l.Items {
+			if it.Kind != "state" || it.T == nil {
+				continue
 			}
-			for _, w := range []float64{0, diagram.NarrowWidth} {
-				last := map[string]diagram.Item{}
-				for _, it := range diagram.Build(tr, diagram.Options{Width: w}).Items {
-					if it.Kind != "state" || it.T == nil {
-						continue
-					}
-					// The name's baseline is 4 px below the event on its first line.
-					if lag := it.T.Y - (it.Y1 + 4); lag > MaxStateLag || lag < -14 {
-						t.Errorf("%s/%s/w=%.0f: %s (%q) is drawn %.0f px from its event", sc.ID, prof, w, it.State, it.T.EN, lag)
-					}
-					if p, ok := last[it.Lane]; ok && p.Y1 == it.Y1 {
-						pairs++
-						if p.T.Y >= it.T.Y {
-							t.Errorf("%s/%s/w=%.0f: %s's %s is drawn at y %.0f, not below %s (y %.0f), the state it follows",
-								sc.ID, prof, w, it.Lane, it.State, it.T.Y, p.State, p.T.Y)
-						}
-					}
-					last[it.Lane] = it
+			// The name's baseline is 4 px below the event on its first line.
+			if lag := it.T.Y - (it.Y1 + 4); lag > MaxStateLag || lag < -14 {
+				t.Errorf("%s: %s (%q) is drawn %.0f px from its event", name, it.State, it.T.EN, lag)
+			}
+			if p, ok := last[it.Lane]; ok && p.Y1 == it.Y1 {
+				pairs++
+				if p.T.Y >= it.T.Y {
+					t.Errorf("%s: %s's %s is drawn at y %.0f, not below %s (y %.0f), the state it follows",
+						name, it.Lane, it.State, it.T.Y, p.State, p.T.Y)
 				}
 			}
+			last[it.Lane] = it
 		}
-	}
+	})
 	if pairs == 0 {
 		t.Fatal("no lane changed state twice at one moment: the order is not checked")
 	}
