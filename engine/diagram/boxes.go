@@ -2,6 +2,7 @@ package diagram
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -79,7 +80,11 @@ func labelBox(lb *Label) box {
 
 // bounds is the axis-aligned rectangle around b.
 func (b box) bounds() (x1, y1, x2, y2 float64) {
-	s, c := math.Abs(math.Sin(b.rot)), math.Abs(math.Cos(b.rot))
+	if b.rot == 0 {
+		return b.cx - b.hw, b.cy - b.hh, b.cx + b.hw, b.cy + b.hh
+	}
+	s, c := math.Sincos(b.rot)
+	s, c = math.Abs(s), math.Abs(c)
 	ex := b.hw*c + b.hh*s
 	ey := b.hw*s + b.hh*c
 	return b.cx - ex, b.cy - ey, b.cx + ex, b.cy + ey
@@ -95,10 +100,19 @@ func (b box) overlaps(o box) bool {
 	if b.rot == 0 && o.rot == 0 {
 		return true
 	}
-	for _, r := range [...]float64{b.rot, b.rot + math.Pi/2, o.rot, o.rot + math.Pi/2} {
-		ux, uy := math.Cos(r), math.Sin(r)
-		pb, rb := project(b, ux, uy)
-		po, ro := project(o, ux, uy)
+	sb, cb := math.Sincos(b.rot)
+	so, co := math.Sincos(o.rot)
+	return axesOverlap(b, sb, cb, o, so, co)
+}
+
+// axesOverlap is the separating axis test of two boxes whose bounds overlap, given the sine
+// and cosine of each one's rotation: false if some side's axis separates them.
+func axesOverlap(b box, sb, cb float64, o box, so, co float64) bool {
+	// The four axes are each box's sides: (cos r, sin r) and, a quarter turn on,
+	// (−sin r, cos r).
+	for _, u := range [...][2]float64{{cb, sb}, {-sb, cb}, {co, so}, {-so, co}} {
+		pb, rb := project(b, sb, cb, u[0], u[1])
+		po, ro := project(o, so, co, u[0], u[1])
 		if math.Abs(pb-po) >= rb+ro {
 			return false
 		}
@@ -106,9 +120,9 @@ func (b box) overlaps(o box) bool {
 	return true
 }
 
-// project returns the centre of b on axis u and b's radius along it.
-func project(b box, ux, uy float64) (float64, float64) {
-	s, c := math.Sin(b.rot), math.Cos(b.rot)
+// project returns the centre of b (whose rotation has sine s and cosine c) on axis u and
+// b's radius along it.
+func project(b box, s, c, ux, uy float64) (float64, float64) {
 	return b.cx*ux + b.cy*uy, b.hw*math.Abs(c*ux+s*uy) + b.hh*math.Abs(-s*ux+c*uy)
 }
 
@@ -119,10 +133,10 @@ func project(b box, ux, uy float64) (float64, float64) {
 type placer struct {
 	w, h    float64 // the figure: boxes must stay in [0,w]×[0,h] (h 0: unbounded below)
 	buckets map[int][]box
-	soft    map[int][]box
+	soft    map[int][]bounded
 	// arrows holds the segments' and bundles' lines alone (soft holds them with the
 	// bands), for the labels that must keep off every other arrow.
-	arrows map[int][]box
+	arrows map[int][]bounded
 	vlines []float64 // lifelines: x positions, from laneTop down
 	all    []box
 	// fewest makes a text that must sit on a line take the candidate crossing the
@@ -137,7 +151,7 @@ type placer struct {
 const bucketPx = 64.0
 
 func newPlacer(w, h float64) *placer {
-	return &placer{w: w, h: h, buckets: map[int][]box{}, soft: map[int][]box{}, arrows: map[int][]box{}}
+	return &placer{w: w, h: h, buckets: map[int][]box{}, soft: map[int][]bounded{}, arrows: map[int][]bounded{}}
 }
 
 // fits tells whether b is inside the figure and clear of every placed text (and, if
@@ -155,7 +169,8 @@ func (p *placer) roomAt(x float64, anchor string) float64 {
 }
 
 func (p *placer) fits(b box, soft bool) bool {
-	x1, y1, x2, y2 := b.bounds()
+	a := boundedBox(b)
+	x1, y1, x2, y2 := a.x1, a.y1, a.x2, a.y2
 	if x1 < 0 || y1 < 0 || x2 > p.w || p.h > 0 && y2 > p.h {
 		return false
 	}
@@ -169,7 +184,7 @@ func (p *placer) fits(b box, soft bool) bool {
 			continue
 		}
 		for _, o := range p.soft[k] {
-			if b.overlaps(o) {
+			if meets(a, o) {
 				return false
 			}
 		}
@@ -187,10 +202,11 @@ func (p *placer) fits(b box, soft bool) bool {
 // onLine tells whether b crosses a line, a band or a lifeline (b itself may already be
 // placed: texts are not looked at).
 func (p *placer) onLine(b box) bool {
-	x1, y1, x2, y2 := b.bounds()
+	a := boundedBox(b)
+	x1, y1, x2, y2 := a.x1, a.y1, a.x2, a.y2
 	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
 		for _, o := range p.soft[k] {
-			if b.overlaps(o) {
+			if meets(a, o) {
 				return true
 			}
 		}
@@ -214,13 +230,14 @@ func lineBox(x1, y1, x2, y2 float64) box {
 // (a label across its own lane near where its arrow leaves reads better than one on
 // another arrow).
 func (p *placer) lineHits(b box) float64 {
-	x1, y1, x2, y2 := b.bounds()
+	a := boundedBox(b)
+	x1, y1, x2, y2 := a.x1, a.y1, a.x2, a.y2
 	n := 0.0
-	seen := map[box]bool{}
+	var seen []box // a line spanning several buckets is in each: counted once
 	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
 		for _, o := range p.soft[k] {
-			if !seen[o] && o != p.own && b.overlaps(o) {
-				seen[o] = true
+			if o.box != p.own && meets(a, o) && !slices.Contains(seen, o.box) {
+				seen = append(seen, o.box)
 				n++
 			}
 		}
@@ -237,9 +254,9 @@ func (p *placer) lineHits(b box) float64 {
 
 // rect records a filled rectangle as a soft obstacle.
 func (p *placer) rect(x1, y1, x2, y2 float64) {
-	b := box{cx: (x1 + x2) / 2, cy: (y1 + y2) / 2, hw: (x2 - x1) / 2, hh: (y2 - y1) / 2}
+	bb := boundedBox(box{cx: (x1 + x2) / 2, cy: (y1 + y2) / 2, hw: (x2 - x1) / 2, hh: (y2 - y1) / 2})
 	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
-		p.soft[k] = append(p.soft[k], b)
+		p.soft[k] = append(p.soft[k], bb)
 	}
 }
 
@@ -248,40 +265,59 @@ func (p *placer) line(x1, y1, x2, y2 float64) {
 	if x1 == x2 && y1 == y2 {
 		return
 	}
-	b := lineBox(x1, y1, x2, y2)
-	_, by1, _, by2 := b.bounds()
-	for k := int(math.Floor(by1 / bucketPx)); k <= int(math.Floor(by2/bucketPx)); k++ {
-		p.soft[k] = append(p.soft[k], b)
-		p.arrows[k] = append(p.arrows[k], b)
+	bb := boundedBox(lineBox(x1, y1, x2, y2))
+	for k := int(math.Floor(bb.y1 / bucketPx)); k <= int(math.Floor(bb.y2/bucketPx)); k++ {
+		p.soft[k] = append(p.soft[k], bb)
+		p.arrows[k] = append(p.arrows[k], bb)
 	}
 }
 
 // arrowLine records a bundle's arrow, across its band (a soft obstacle already), as an
 // arrow only.
 func (p *placer) arrowLine(x1, y1, x2, y2 float64) {
-	b := lineBox(x1, y1, x2, y2)
-	_, by1, _, by2 := b.bounds()
-	for k := int(math.Floor(by1 / bucketPx)); k <= int(math.Floor(by2/bucketPx)); k++ {
-		p.arrows[k] = append(p.arrows[k], b)
+	bb := boundedBox(lineBox(x1, y1, x2, y2))
+	for k := int(math.Floor(bb.y1 / bucketPx)); k <= int(math.Floor(bb.y2/bucketPx)); k++ {
+		p.arrows[k] = append(p.arrows[k], bb)
 	}
 }
 
-// arrowHits counts the arrows b crosses other than own (shrunk by half a pixel: the halo may
-// touch a line).
-func (p *placer) arrowHits(b, own box) int {
+// bounded is a box with its axis-aligned bounds worked out once: an arrow is tested
+// against every label placed near it.
+type bounded struct {
+	box
+	x1, y1, x2, y2 float64
+	s, c           float64 // the sine and cosine of its rotation
+}
+
+// meets tells whether a and o overlap, as a.overlaps(o.box) does, with their bounds and
+// rotations worked out once.
+func meets(a, o bounded) bool {
+	if a.x2 <= o.x1 || o.x2 <= a.x1 || a.y2 <= o.y1 || o.y2 <= a.y1 {
+		return false
+	}
+	return a.rot == 0 && o.rot == 0 || axesOverlap(a.box, a.s, a.c, o.box, o.s, o.c)
+}
+
+func boundedBox(b box) bounded {
+	x1, y1, x2, y2 := b.bounds()
+	s, c := math.Sincos(b.rot)
+	return bounded{b, x1, y1, x2, y2, s, c}
+}
+
+// clearOfArrows tells whether b crosses no arrow but own (b shrunk by half a pixel: the
+// halo may touch a line). It stops at the first arrow crossed: a label is tried at many
+// places near many arrows, and most places cross one.
+func (p *placer) clearOfArrows(b, own box) bool {
 	b.hw, b.hh = b.hw-0.5, b.hh-0.5
-	_, y1, _, y2 := b.bounds()
-	n := 0
-	seen := map[box]bool{}
-	for k := int(math.Floor(y1 / bucketPx)); k <= int(math.Floor(y2/bucketPx)); k++ {
+	a := boundedBox(b)
+	for k := int(math.Floor(a.y1 / bucketPx)); k <= int(math.Floor(a.y2/bucketPx)); k++ {
 		for _, o := range p.arrows[k] {
-			if !seen[o] && o != own && b.overlaps(o) {
-				seen[o] = true
-				n++
+			if o.box != own && meets(a, o) {
+				return false
 			}
 		}
 	}
-	return n
+	return true
 }
 
 // undo takes back the box placed last and returns it.

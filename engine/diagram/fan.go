@@ -87,7 +87,7 @@ func (b *builder) arrowLabel(id int, place func(x1, y1, x2, y2 float64, variants
 	if lb == nil {
 		return nil
 	}
-	if b.pl.arrowHits(labelBox(lb), lineBox(x1, y1, x2, y2)) == 0 {
+	if b.pl.clearOfArrows(labelBox(lb), lineBox(x1, y1, x2, y2)) {
 		return lb
 	}
 	// Clear of every line it could not be: clear of the arrows, then, across a band or a
@@ -142,7 +142,7 @@ func (b *builder) offArrows(lines [][4]float64, variants []string, size float64)
 			w := width(vs)
 			for _, c := range cands {
 				bx := textBox(round1(c[0]), round1(c[1]), "middle", round1(ang), w, size)
-				if b.pl.fits(bx, false) && !bx.overlaps(own) && b.pl.arrowHits(bx, own) == 0 {
+				if b.pl.fits(bx, false) && !bx.overlaps(own) && b.pl.clearOfArrows(bx, own) {
 					lb := placeText(b.pl, vs, size, "middle", ang, [][2]float64{c}, -1)
 					if lb != nil {
 						lb.Cut = cut

@@ -826,7 +826,7 @@ func placeOffArrows(pl *placer, variants []string, size float64, anchor string, 
 	}
 	for _, c := range cands {
 		bx := textBox(round1(c[0]), round1(c[1]), anchor, 0, w, size)
-		if pl.fits(bx, false) && pl.arrowHits(bx, box{}) == 0 && (math.Abs(c[0]-lane) <= 20 || !otherLane(bx)) {
+		if pl.fits(bx, false) && pl.clearOfArrows(bx, box{}) && (math.Abs(c[0]-lane) <= 20 || !otherLane(bx)) {
 			return placeText(pl, variants, size, anchor, 0, [][2]float64{c}, -1)
 		}
 	}
@@ -1997,7 +1997,7 @@ func (b *builder) bundleLabel(xa, y1, xv, y2 float64, texts [][]string) *Label {
 			w = max(w, TextWidth(v, fontSide))
 		}
 		bx := textBox(c.x, c.y, c.anchor, 0, w, fontSide)
-		return w <= c.room && !bx.overlaps(diag) && b.pl.fits(bx, false) && (!arrows || b.pl.arrowHits(bx, diag) == 0)
+		return w <= c.room && !bx.overlaps(diag) && b.pl.fits(bx, false) && (!arrows || b.pl.clearOfArrows(bx, diag))
 	}
 	clear := func(c corner, vs []string) bool { return clearOf(c, vs, false) }
 	for _, arrows := range []bool{true, false} {
