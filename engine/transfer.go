@@ -44,7 +44,8 @@ type TransferSummary struct {
 type LossResponse struct {
 	// At is when the first retransmission left (tcp.Never: none).
 	At tcp.Time
-	// FoundBy is "duplicate ACKs" (fast retransmit), "RTO" or "probe" (a tail loss probe).
+	// FoundBy is FoundByDupAcks (fast retransmit), FoundByRTO or FoundByProbe (a tail
+	// loss probe).
 	FoundBy string
 	// CwndBefore and FlightBefore are the sender's cwnd and bytes in flight (RFC 5681's
 	// FlightSize) just before it acted, from its last segment's sample; Flight is the
@@ -63,6 +64,13 @@ type LossResponse struct {
 	// retransmit.
 	CwndAfter uint32
 }
+
+// What found a loss (LossResponse.FoundBy).
+const (
+	FoundByDupAcks = "duplicate ACKs"
+	FoundByRTO     = "RTO"
+	FoundByProbe   = "probe"
+)
 
 type ackPoint struct {
 	at  tcp.Time
@@ -102,9 +110,9 @@ func SummarizeTransfer(tr *Trace) (TransferSummary, bool) {
 		if e.Endpoint == s.Sender {
 			switch {
 			case e.Kind == tcp.EventNote && e.Note == "tail-loss-probe":
-				cause = "probe"
+				cause = FoundByProbe
 			case e.Kind == tcp.EventTimer && e.Timer == tcp.TimerRTO && e.Action == tcp.TimerFired:
-				cause = cmp.Or(cause, "RTO")
+				cause = cmp.Or(cause, FoundByRTO)
 				if s.Start != tcp.Never {
 					s.Timeouts++
 				}
@@ -138,7 +146,7 @@ func SummarizeTransfer(tr *Trace) (TransferSummary, bool) {
 				}
 				s.Bytes = max(s.Bytes, int64(g.Seg.Seq.Sub(iss+1))+int64(n))
 				if g.Retransmit && s.Loss.At == tcp.Never {
-					s.Loss = LossResponse{At: e.At, FoundBy: cmp.Or(cause, "duplicate ACKs"),
+					s.Loss = LossResponse{At: e.At, FoundBy: cmp.Or(cause, FoundByDupAcks),
 						CwndBefore: last.Cwnd, FlightBefore: last.InFlight, Flight: g.CC.InFlight, CwndAfter: g.CC.Cwnd}
 				}
 			}

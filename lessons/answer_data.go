@@ -19,7 +19,7 @@ import (
 //	data retransmissions           segments the sender sent again
 //	data tail found by             what led to the first retransmission: "probe" (a tail
 //	                               loss probe), "RTO" (the retransmission timer) or
-//	                               "duplicate ACKs"
+//	                               "duplicate ACKs", as engine.SummarizeTransfer reads it
 //	data backoff                   each wait between two retransmissions of the segment
 //	                               sent most often over the one before (one decimal)
 //	data timer ENDPOINT TIMER      how long ENDPOINT's first TIMER that fires after the
@@ -120,20 +120,13 @@ func computeData(expr string, f []string, tr *engine.Trace, evs []tcp.Event, at 
 		if firstRetx < 0 {
 			return Result{}, fmt.Errorf("answer %q: the sender retransmits nothing", expr)
 		}
-		ans := "duplicate ACKs"
-		for i := firstRetx; i >= 0 && evs[i].At == evs[firstRetx].At; i-- {
-			e := &evs[i]
-			if e.Endpoint != sender {
-				continue
-			}
-			if e.Kind == tcp.EventNote && e.Note == "tail-loss-probe" {
-				ans = "probe"
-				break
-			}
-			if e.Kind == tcp.EventTimer && e.Timer == tcp.TimerRTO && e.Action == tcp.TimerFired {
-				ans = "RTO"
-			}
+		// The engine's summary reads it as this does: a tail loss probe or the timer
+		// at the retransmission's instant, else duplicate ACKs.
+		sum, ok := engine.SummarizeTransfer(tr)
+		if !ok || sum.Sender != sender || sum.Loss.At != evs[firstRetx].At {
+			return Result{}, fmt.Errorf("answer %q: the transfer's summary does not name this retransmission", expr)
 		}
+		ans := sum.Loss.FoundBy
 		return Result{Answer: ans, Reveal: firstRetx, Evidence: catalog.F("answer.data.found", who(sender), evs[firstRetx].Segment.ID, secs(evs[firstRetx].At.Sub(0)), ans)}, nil
 	case rest == "backoff":
 		if firstRetx < 0 {

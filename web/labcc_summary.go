@@ -103,7 +103,7 @@ func ccWhy(rfc, lin engine.TransferSummary, lang string) []string {
 		if rfc.Timeouts >= 2 && lin.Timeouts >= 2 {
 			out = append(out, catalog.F("cc.why.backoff", rfc.Timeouts, secs3(rfc.FirstRepair), lin.Timeouts, secs3(lin.FirstRepair)))
 		}
-		if rfc.Loss.FoundBy == "duplicate ACKs" && lin.Loss.FoundBy == "duplicate ACKs" {
+		if rfc.Loss.FoundBy == engine.FoundByDupAcks && lin.Loss.FoundBy == engine.FoundByDupAcks {
 			out = append(out, catalog.F("cc.why.prr", lin.Loss.CwndAfter, rfc.Loss.CwndAfter))
 		}
 	default:
@@ -119,9 +119,9 @@ func ccWhy(rfc, lin engine.TransferSummary, lang string) []string {
 // foundText names what found a loss, in the catalogue's words.
 func foundText(by string) engine.Text {
 	switch by {
-	case "RTO":
+	case engine.FoundByRTO:
 		return catalog.T("cc.found.rto")
-	case "probe":
+	case engine.FoundByProbe:
 		return catalog.T("cc.found.probe")
 	}
 	return catalog.T("cc.found.dupacks")
