@@ -312,7 +312,7 @@ func Build(tr *engine.Trace, opt Options) *Layout {
 	l, crowded := roomed(tr, opt, map[tcp.Time]float64{})
 	// Each round stretches every crowded instant; a stretch that leaves its instant as
 	// crowded as before is taken back and not tried again (its texts lack width, not
-	// height).
+	// height). Each trial finds the room its gaps need again (roomed).
 	extra := map[tcp.Time]float64{}
 	hopeless := map[tcp.Time]bool{}
 	for round := 0; round < maxStretchRounds; round++ {
@@ -912,10 +912,7 @@ type builder struct {
 	band   map[string]int
 	timers map[string]int
 	isn    map[string]tcp.Seq // relative-number base per direction
-	// shortAtMoment: the side text being placed is a state's name, whose short form at
-	// its moment's line beats its whole name lower down.
-	shortAtMoment bool
-	drawn         int
+	drawn  int
 }
 
 // statesFirst places the state texts of the main lanes at the moment whose first event
@@ -966,9 +963,7 @@ func (b *builder) stateLabel(e *tcp.Event) *Label {
 		b.minY = last.y + lineGap
 	}
 	name := e.To.String()
-	b.shortAtMoment = true
-	lb := b.sideTextAt(e.Endpoint, yy+4, []string{name}, []float64{10}, shortForm(stateAbbrev[name]))
-	b.shortAtMoment = false
+	lb := b.sideTextAt(e.Endpoint, yy+4, []string{name}, []float64{10}, shortForm(stateAbbrev[name]), true)
 	// A state more than stateLines lines below its moment seems to follow the next
 	// event: its moment is crowded, as for a text on a line.
 	if lb != nil && lb.Y-(yy+4) > stateLines*lineGap+0.5 {
@@ -1034,7 +1029,7 @@ func (b *builder) sideText(lane string, y float64, variants []string, cols []flo
 		b.minY = a.y
 		defer func() { b.minY = 0 }()
 	}
-	lb := b.sideTextAt(lane, y, variants, cols, abbrev)
+	lb := b.sideTextAt(lane, y, variants, cols, abbrev, false)
 	b.check(lb, y)
 	return lb
 }
@@ -1048,7 +1043,9 @@ func (b *builder) check(lb *Label, y float64) {
 	b.crowded[b.now]++
 }
 
-func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []float64, abbrev []string) *Label {
+// sideTextAt places a side text as sideText says; atMoment (a state's name) puts its
+// short form at its moment's line before its whole name lower down.
+func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []float64, abbrev []string, atMoment bool) *Label {
 	x := b.laneX[lane]
 	s := b.side(lane)
 	// A column as far out as the next lane would label that lane, not this one.
@@ -1076,7 +1073,7 @@ func (b *builder) sideTextAt(lane string, y float64, variants []string, cols []f
 	// down), so that a text pushed down past something drawn later in time (a flood's
 	// band) goes to the other side of its lane instead of seeming to happen after it.
 	near := 3 * len(cols)
-	if b.shortAtMoment && len(abbrev) > 0 {
+	if atMoment && len(abbrev) > 0 {
 		// A state's name at its moment's line, whole on either side, else the figure's
 		// short name (ESTAB beside the ACK that caused it), before the whole name a line
 		// or two lower, where it seems to follow a later event.
