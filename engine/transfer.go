@@ -56,7 +56,9 @@ type LossResponse struct {
 	Ssthresh uint32
 	// SetCwnd and SetFlight are the cwnd and the flight the rule that set Ssthresh took:
 	// the cwnd before the cut (the sender's sample before the segment that first shows
-	// the threshold) and the flight on that segment. They differ from CwndBefore and
+	// the threshold) and the flight on that segment; after duplicate ACKs, as RFC 5681
+	// §3.2 step 2 counts it: without the data limited transmit sent beyond that cwnd (RFC
+	// 3042). A timeout's rule (§3.1) takes the whole flight. They differ from CwndBefore and
 	// Flight when a probe came first and a later timeout set the threshold.
 	SetCwnd, SetFlight uint32
 	// CwndAfter is the window the retransmission left under: the loss window (one
@@ -155,6 +157,9 @@ func SummarizeTransfer(tr *Trace) (TransferSummary, bool) {
 				if s.Loss.At != tcp.Never && s.Loss.Ssthresh == 0 && g.CC.Ssthresh > 0 && g.CC.Ssthresh < tcp.SsthreshInfinite {
 					s.Loss.Ssthresh = g.CC.Ssthresh
 					s.Loss.SetCwnd, s.Loss.SetFlight = last.Cwnd, g.CC.InFlight
+					if s.Loss.FoundBy == FoundByDupAcks {
+						s.Loss.SetFlight = min(g.CC.InFlight, last.Cwnd)
+					}
 				}
 				last = g.CC
 			}

@@ -24,8 +24,9 @@ func summarize(t *testing.T, name string, st Story, profile string) TransferSumm
 
 // The first loss's response is each profile's rule, computed here from the numbers the
 // summary read: RFC 5681 §3.1 equation (4) for the rfc profile's Reno, ssthresh =
-// max(FlightSize/2, 2·SMSS), and RFC 6675 §5 (step 4.2) sets cwnd = ssthresh on entering
-// recovery; Linux's CUBIC (tcp_cubic.c cubictcp_recalc_ssthresh) keeps
+// max(FlightSize/2, 2·SMSS), where FlightSize leaves out the data limited transmit sent
+// (RFC 5681 §3.2 step 2: what lies beyond cwnd, which RFC 3042 leaves unchanged), and
+// RFC 6675 §5 (step 4.2) sets cwnd = ssthresh on entering recovery; Linux's CUBIC (tcp_cubic.c cubictcp_recalc_ssthresh) keeps
 // max(snd_cwnd·717/1024, 2) segments, β = 0.7 (RFC 9438 §4.6).
 func TestTransferSummaryFirstLoss(t *testing.T) {
 	rfc := summarize(t, "sack-recovery", SACKRecovery, "rfc")
@@ -36,7 +37,7 @@ func TestTransferSummaryFirstLoss(t *testing.T) {
 			t.Errorf("summary = sender %s mss %d segments %d retransmissions %d lost %d, want server 1448 %d 1 1",
 				s.Sender, s.MSS, s.Segments, s.Retransmissions, s.Lost, recoverySegments+1)
 		}
-		if s.Loss.FoundBy != "duplicate ACKs" {
+		if s.Loss.FoundBy != FoundByDupAcks {
 			t.Errorf("the loss was found by %q, want duplicate ACKs (RFC 5681 §3.2, RFC 6675)", s.Loss.FoundBy)
 		}
 		if s.Bytes != recoverySegments*storyMSS || s.Delivered != s.Bytes || s.Finish == tcp.Never {
@@ -44,8 +45,14 @@ func TestTransferSummaryFirstLoss(t *testing.T) {
 		}
 	}
 	mss := uint32(rfc.MSS)
-	if want := max(rfc.Loss.Flight/2, 2*mss); rfc.Loss.Ssthresh != want || rfc.Loss.CwndAfter != want {
-		t.Errorf("rfc: ssthresh %d cwnd %d after a flight of %d, want both %d (RFC 5681 eq. 4, RFC 6675)", rfc.Loss.Ssthresh, rfc.Loss.CwndAfter, rfc.Loss.Flight, want)
+	// Limited transmit sent two segments beyond cwnd on the first duplicate ACKs.
+	if rfc.Loss.Flight != rfc.Loss.CwndBefore+2*mss {
+		t.Errorf("rfc: a flight of %d at the loss with cwnd %d, want cwnd plus two segments of limited transmit (RFC 3042)", rfc.Loss.Flight, rfc.Loss.CwndBefore)
+	}
+	flight := min(rfc.Loss.Flight, rfc.Loss.CwndBefore) // without limited transmit's data
+	if want := max(flight/2, 2*mss); rfc.Loss.Ssthresh != want || rfc.Loss.CwndAfter != want || rfc.Loss.SetFlight != flight {
+		t.Errorf("rfc: ssthresh %d cwnd %d after a flight of %d (%d as the rule counts it), want both %d from %d (RFC 5681 eq. 4 and §3.2 step 2, RFC 6675)",
+			rfc.Loss.Ssthresh, rfc.Loss.CwndAfter, rfc.Loss.Flight, rfc.Loss.SetFlight, want, flight)
 	}
 	if want := max(lin.Loss.CwndBefore/mss*717/1024, 2) * mss; lin.Loss.Ssthresh != want {
 		t.Errorf("linux: ssthresh %d after a cwnd of %d, want %d (CUBIC β 717/1024)", lin.Loss.Ssthresh, lin.Loss.CwndBefore, want)
@@ -53,7 +60,7 @@ func TestTransferSummaryFirstLoss(t *testing.T) {
 	if r := float64(lin.Loss.Ssthresh) / float64(lin.Loss.CwndBefore); r < 0.65 || r > 0.71 {
 		t.Errorf("linux keeps %.2f of its window, want about 0.7", r)
 	}
-	if r := float64(rfc.Loss.Ssthresh) / float64(rfc.Loss.Flight); r < 0.49 || r > 0.51 {
+	if r := float64(rfc.Loss.Ssthresh) / float64(flight); r < 0.49 || r > 0.51 {
 		t.Errorf("rfc keeps %.2f of its flight, want 0.5", r)
 	}
 	// DeliveredBy is the receiver's cumulative ACK at a time: nothing before the data,

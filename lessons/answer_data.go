@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -197,11 +198,18 @@ func dataSender(evs []tcp.Event) string {
 	return who
 }
 
+// profileSsthreshRule is the rule each profile's congestion control sets ssthresh by
+// after a loss: the rfc profile's Reno by RFC 5681 equation 4, Linux's default CUBIC by
+// β = 717/1024 (tcp_cubic.c).
+var profileSsthreshRule = map[string]string{"rfc": "FlightSize / 2", "linux": "cwnd × 0.7"}
+
 // ssthreshRule answers "data ssthresh rule": the threshold the sender's first loss set,
-// checked against each rule on the cwnd and flight of the moment it was set. A
-// threshold no rule fits, or more than one (a small window after an early drop can make
-// FlightSize / 2 and cwnd × 0.7 the same number), is an error, and the page leaves the
-// question out rather than mislead.
+// checked against each rule on the cwnd and flight of the moment it was set. Where the
+// numbers fit several rules (all of an even window in flight makes FlightSize / 2 and
+// cwnd / 2 one number; a small window after an early drop can make FlightSize / 2 and
+// cwnd × 0.7 one), the rule the run's profile follows is the answer if it is among them.
+// A threshold no rule fits, or several none of them the profile's, is an error, and the
+// page leaves the question out rather than mislead.
 func ssthreshRule(expr string, tr *engine.Trace, evs []tcp.Event, sender string, firstRetx int) (Result, error) {
 	s, ok := engine.SummarizeTransfer(tr)
 	if !ok || firstRetx < 0 || s.Loss.Ssthresh == 0 || s.MSS == 0 {
@@ -221,6 +229,9 @@ func ssthreshRule(expr string, tr *engine.Trace, evs []tcp.Event, sender string,
 		if r.v == ss {
 			fits = append(fits, r.name)
 		}
+	}
+	if own := profileSsthreshRule[tr.Meta.Profile]; len(fits) > 1 && slices.Contains(fits, own) {
+		fits = []string{own}
 	}
 	if len(fits) != 1 {
 		return Result{}, fmt.Errorf("answer %q: the threshold %d (cwnd %d, flight %d) fits %d rules %q", expr, ss, cw, s.Loss.SetFlight, len(fits), fits)

@@ -26,7 +26,8 @@ func ccCell(t *testing.T, page, row, side string) string {
 
 // The side-by-side runs the story under both profiles and its summary is each profile's
 // rule applied to the run: for one loss mid-window, Reno's ssthresh is half the flight
-// at the loss, at least two segments (RFC 5681 §3.1 equation 4), and CUBIC's 717/1024
+// at the loss, at least two segments (RFC 5681 §3.1 equation 4), the new data limited
+// transmit sent beyond cwnd left out (§3.2 step 2), and CUBIC's 717/1024
 // of the window in whole segments (tcp_cubic.c; β 0.7, RFC 9438 §4.6). The numbers the
 // rules take are read here from the traces themselves, not from the page.
 func TestLabCCSummaryFollowsTheRules(t *testing.T) {
@@ -65,7 +66,7 @@ func TestLabCCSummaryFollowsTheRules(t *testing.T) {
 		}
 		var want uint32
 		if prof == "rfc" {
-			want = max(flight/2, 2*mss)
+			want = max(min(flight, cwnd)/2, 2*mss)
 		} else {
 			want = max(cwnd/mss*717/1024, 2) * mss
 		}
@@ -89,8 +90,8 @@ func TestLabCCSummaryFollowsTheRules(t *testing.T) {
 		t.Errorf("rfc delivered %q by the linux run's finish, want less than all", got)
 	}
 	why := page[strings.Index(page, `data-testid="cc-why"`):]
-	for _, want := range []string{"CUBIC (linux) finished", "717/1024", "RFC 5681 equation 4", "PRR (RFC 6937)",
-		fmt.Sprintf("%d → %d bytes", sums["rfc"].Loss.Flight, sums["rfc"].Loss.Ssthresh)} {
+	for _, want := range []string{"CUBIC (linux) finished", "717/1024", "RFC 5681", "equation 4", "PRR (RFC 6937)",
+		fmt.Sprintf("%d → %d bytes", sums["rfc"].Loss.SetFlight, sums["rfc"].Loss.Ssthresh)} {
 		if !strings.Contains(why, want) {
 			t.Errorf("the reasons lack %q", want)
 		}

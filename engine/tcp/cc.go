@@ -186,6 +186,19 @@ func (c *Conn) lossSsthresh() uint32 {
 	return max(c.cwndSegs()>>1, 2) * uint32(c.mss)
 }
 
+// recoverySsthresh is the threshold fast recovery sets. Under RFC 5681 §3.2 step 2 (and
+// RFC 6675 §5 step 4.2) FlightSize leaves out the new data limited transmit sent on the
+// first duplicate ACKs (RFC 3042), which is what lies beyond cwnd: limited transmit
+// does not change cwnd while it sends. The per-packet profile's algorithm (CUBIC, Linux's
+// Reno) works from cwnd and needs no such care.
+func (c *Conn) recoverySsthresh() uint32 {
+	if !c.h.Prof.CwndPerPacket {
+		flight := min(uint32(c.sndMax-c.sndUna), c.cwnd)
+		return max(flight/2, 2*uint32(c.mss))
+	}
+	return c.lossSsthresh()
+}
+
 // currentSsthresh is tcp_current_ssthresh outside a reduction: the threshold, or
 // three quarters of the window if that is more (what a restart after idle keeps).
 func (c *Conn) currentSsthresh() uint32 {

@@ -227,7 +227,9 @@ type Profile struct {
 	DupThresh int
 	// LimitedTransmit lets each of the first duplicate ACKs send one new segment (RFC
 	// 3042), by weighing the window against the segments still in the network (Linux
-	// does so through tcp_packets_in_flight).
+	// does so through tcp_packets_in_flight). The data it sends beyond cwnd does not
+	// count in the FlightSize fast recovery halves (RFC 5681 §3.2 step 2;
+	// recoverySsthresh).
 	LimitedTransmit bool
 	// PRR paces fast recovery by Proportional Rate Reduction (RFC 6937, Linux
 	// tcp_cwnd_reduction with PRR-SSRB): the window falls towards ssthresh in step with

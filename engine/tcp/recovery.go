@@ -428,7 +428,7 @@ func (c *Conn) enterRecovery() {
 		c.highSeq = c.sndMax
 		c.priorCwnd = int(c.cwnd / uint32(c.mss))
 		c.prrDelivered, c.prrOut = 0, 0
-		c.ssthresh = c.lossSsthresh()
+		c.ssthresh = c.recoverySsthresh()
 		c.cwndLost = true
 		if !c.h.Prof.PRR {
 			c.cwnd = c.ssthresh
